@@ -1,0 +1,206 @@
+/* Per-request bump allocator with cleanup hooks (see portail/arena.h). */
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portail/arena.h"
+
+#define ARENA_ALIGN 16u
+
+struct block {
+    struct block *next;
+    size_t size; /* usable bytes after the header */
+    size_t used;
+    /* data follows, aligned */
+};
+
+struct cleanup {
+    portail_cleanup_fn fn;
+    void *data;
+    struct cleanup *next;
+};
+
+struct portail_arena {
+    struct block *head; /* current block; the first allocated block is kept */
+    struct block *first;
+    size_t block_size;
+    size_t total;
+    struct cleanup *cleanups;
+};
+
+static size_t align_up(size_t n)
+{
+    return (n + (ARENA_ALIGN - 1)) & ~(size_t)(ARENA_ALIGN - 1);
+}
+
+static size_t header_size(void)
+{
+    return align_up(sizeof(struct block));
+}
+
+static void oom(void)
+{
+    fputs("portail: out of memory\n", stderr);
+    abort();
+}
+
+static struct block *block_new(size_t size)
+{
+    if (size > SIZE_MAX - header_size())
+        oom();
+    struct block *b = malloc(header_size() + size);
+    if (!b)
+        oom();
+    b->next = NULL;
+    b->size = size;
+    b->used = 0;
+    return b;
+}
+
+portail_arena_t *portail_arena_new(size_t block_size)
+{
+    portail_arena_t *a = calloc(1, sizeof(*a));
+    if (!a)
+        oom();
+    a->block_size = block_size ? align_up(block_size) : 64 * 1024;
+    a->first = a->head = block_new(a->block_size);
+    return a;
+}
+
+static void run_cleanups(portail_arena_t *a)
+{
+    /* Hooks may register more hooks (releasing a connection may log); loop
+     * until the list stays empty. */
+    while (a->cleanups) {
+        struct cleanup *c = a->cleanups;
+        a->cleanups = c->next;
+        c->fn(c->data);
+    }
+}
+
+void portail_arena_reset(portail_arena_t *a)
+{
+    if (!a)
+        return;
+    run_cleanups(a);
+    struct block *b = a->head;
+    while (b && b != a->first) {
+        struct block *next = b->next;
+        free(b);
+        b = next;
+    }
+    a->head = a->first;
+    a->first->next = NULL;
+    a->first->used = 0;
+    a->total = 0;
+}
+
+void portail_arena_free(portail_arena_t *a)
+{
+    if (!a)
+        return;
+    portail_arena_reset(a);
+    free(a->first);
+    free(a);
+}
+
+void *portail_alloc(portail_arena_t *a, size_t n)
+{
+    size_t need = align_up(n ? n : 1);
+    if (need < n)
+        oom();
+    struct block *b = a->head;
+    if (b->size - b->used < need) {
+        /* Large requests get a block of their own so that one upload does
+         * not waste the rest of a normal block. */
+        size_t size = need > a->block_size ? need : a->block_size;
+        b = block_new(size);
+        b->next = a->head;
+        a->head = b;
+    }
+    void *p = (char *)b + header_size() + b->used;
+    b->used += need;
+    a->total += need;
+    return p;
+}
+
+void *portail_calloc(portail_arena_t *a, size_t n)
+{
+    void *p = portail_alloc(a, n);
+    memset(p, 0, n);
+    return p;
+}
+
+void *portail_memdup(portail_arena_t *a, const void *p, size_t n)
+{
+    void *q = portail_alloc(a, n);
+    if (n)
+        memcpy(q, p, n);
+    return q;
+}
+
+char *portail_strndup(portail_arena_t *a, const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *q = portail_alloc(a, len + 1);
+    memcpy(q, s, len);
+    q[len] = '\0';
+    return q;
+}
+
+char *portail_strdup(portail_arena_t *a, const char *s)
+{
+    if (!s)
+        return NULL;
+    return portail_memdup(a, s, strlen(s) + 1);
+}
+
+char *portail_vsprintf(portail_arena_t *a, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return portail_strdup(a, "");
+    char *s = portail_alloc(a, (size_t)n + 1);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+char *portail_sprintf(portail_arena_t *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = portail_vsprintf(a, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+void portail_arena_defer(portail_arena_t *a, portail_cleanup_fn fn, void *data)
+{
+    struct cleanup *c = portail_alloc(a, sizeof(*c));
+    c->fn = fn;
+    c->data = data;
+    c->next = a->cleanups;
+    a->cleanups = c;
+}
+
+static void decref(void *j)
+{
+    json_decref(j);
+}
+
+json_t *portail_arena_json(portail_arena_t *a, json_t *j)
+{
+    if (j)
+        portail_arena_defer(a, decref, j);
+    return j;
+}
+
+size_t portail_arena_used(const portail_arena_t *a)
+{
+    return a->total;
+}

@@ -1,0 +1,388 @@
+/* The configuration file: libconfig parses, this file types and bounds every
+ * setting against a schema, so that a typo or an out-of-range value stops the
+ * start with file:line instead of surfacing later as odd behaviour. The same
+ * schema mechanism checks each module's `settings` group. */
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const char *const transports[] = {"file", "smtp", NULL};
+
+static const portail_setting_t server_schema[] = {
+    {"listen", PORTAIL_SETTING_STRING, 1, 1024, 0, "var/run/portaild.sock", NULL},
+    {"socket_mode", PORTAIL_SETTING_STRING, 3, 4, 0, "0660", NULL},
+    {"threads", PORTAIL_SETTING_INT, 1, 256, 16, NULL, NULL},
+    {"backlog", PORTAIL_SETTING_INT, 1, 65535, 256, NULL, NULL},
+    {"grace_seconds", PORTAIL_SETTING_INT, 0, 600, 10, NULL, NULL},
+    {"log", PORTAIL_SETTING_STRING, 1, 1024, 0, "-", NULL},
+    {"module_dir", PORTAIL_SETTING_STRING, 1, 1024, 0, PORTAIL_MODULEDIR, NULL},
+    {"origin", PORTAIL_SETTING_STRING, 8, 256, 0, "http://127.0.0.1:8080", NULL},
+    {"max_header_bytes", PORTAIL_SETTING_INT, 1024, 1048576, 16384, NULL, NULL},
+    {"max_cookie_bytes", PORTAIL_SETTING_INT, 256, 65536, 4096, NULL, NULL},
+    {"hash_slots", PORTAIL_SETTING_INT, 0, 256, 0, NULL, NULL},
+    {0},
+};
+
+static const portail_setting_t database_schema[] = {
+    {"socket", PORTAIL_SETTING_STRING, 0, 1024, 0, "", NULL},
+    {"host", PORTAIL_SETTING_STRING, 0, 255, 0, "", NULL},
+    {"port", PORTAIL_SETTING_INT, 0, 65535, 3306, NULL, NULL},
+    {"user", PORTAIL_SETTING_STRING, 1, 80, 0, "portail", NULL},
+    {"password", PORTAIL_SETTING_STRING, 0, 256, 0, "", NULL},
+    {"name", PORTAIL_SETTING_STRING, 1, 64, 0, "portail", NULL},
+    {"pool_size", PORTAIL_SETTING_INT, 1, 1024, 16, NULL, NULL},
+    {"acquire_timeout_ms", PORTAIL_SETTING_INT, 0, 60000, 2000, NULL, NULL},
+    {"connect_timeout_s", PORTAIL_SETTING_INT, 1, 60, 2, NULL, NULL},
+    {"statement_cache", PORTAIL_SETTING_INT, 0, 4096, 64, NULL, NULL},
+    {0},
+};
+
+static const portail_setting_t sessions_schema[] = {
+    {"idle_seconds", PORTAIL_SETTING_INT, 1, 86400, 1800, NULL, NULL},
+    {"absolute_seconds", PORTAIL_SETTING_INT, 1, 30 * 86400, 43200, NULL, NULL},
+    {"touch_seconds", PORTAIL_SETTING_INT, 0, 3600, 60, NULL, NULL},
+    {0},
+};
+
+static const portail_setting_t mail_schema[] = {
+    {"transport", PORTAIL_SETTING_STRING, 1, 16, 0, "file", transports},
+    {"dir", PORTAIL_SETTING_STRING, 1, 1024, 0, "var/mail", NULL},
+    {"smtp_url", PORTAIL_SETTING_STRING, 0, 1024, 0, "smtp://127.0.0.1:25", NULL},
+    {"from", PORTAIL_SETTING_STRING, 3, 254, 0, "Portail <ne-pas-repondre@portail.example>", NULL},
+    {"max_attempts", PORTAIL_SETTING_INT, 1, 1000, 20, NULL, NULL},
+    {"retry_seconds", PORTAIL_SETTING_INT, 1, 3600, 5, NULL, NULL},
+    {"poll_ms", PORTAIL_SETTING_INT, 10, 60000, 500, NULL, NULL},
+    {0},
+};
+
+static const portail_setting_t module_entry_schema[] = {
+    {"name", PORTAIL_SETTING_STRING, 1, 64, 0, "", NULL},
+    {"enabled", PORTAIL_SETTING_BOOL, 0, 1, 1, NULL, NULL},
+    {"path", PORTAIL_SETTING_STRING, 0, 1024, 0, "", NULL},
+    {0},
+};
+
+static int line_of(const config_setting_t *s)
+{
+    return s ? (int)config_setting_source_line(s) : 0;
+}
+
+static const portail_setting_t *schema_find(const portail_setting_t *schema, const char *name)
+{
+    for (const portail_setting_t *p = schema; p && p->name; p++)
+        if (strcmp(p->name, name) == 0)
+            return p;
+    return NULL;
+}
+
+static int check_one(const portail_setting_t *def, const config_setting_t *v, const char *file,
+                     const char *where, char *err, size_t errlen)
+{
+    int line = line_of(v);
+    int t = config_setting_type(v);
+    switch (def->type) {
+    case PORTAIL_SETTING_INT: {
+        if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
+            snprintf(err, errlen, "%s:%d: %s.%s must be an integer", file, line, where,
+                     def->name);
+            return -1;
+        }
+        long long n = config_setting_get_int64(v);
+        if (n < def->min || n > def->max) {
+            snprintf(err, errlen, "%s:%d: %s.%s = %lld is out of range [%lld, %lld]", file,
+                     line, where, def->name, n, def->min, def->max);
+            return -1;
+        }
+        return 0;
+    }
+    case PORTAIL_SETTING_BOOL:
+        if (t != CONFIG_TYPE_BOOL) {
+            snprintf(err, errlen, "%s:%d: %s.%s must be true or false", file, line, where,
+                     def->name);
+            return -1;
+        }
+        return 0;
+    case PORTAIL_SETTING_STRING: {
+        if (t != CONFIG_TYPE_STRING) {
+            snprintf(err, errlen, "%s:%d: %s.%s must be a string", file, line, where,
+                     def->name);
+            return -1;
+        }
+        const char *s = config_setting_get_string(v);
+        long long len = (long long)strlen(s);
+        if (len < def->min || len > def->max) {
+            snprintf(err, errlen, "%s:%d: %s.%s must be %lld to %lld characters long", file,
+                     line, where, def->name, def->min, def->max);
+            return -1;
+        }
+        if (def->choices) {
+            for (const char *const *c = def->choices; *c; c++)
+                if (strcmp(*c, s) == 0)
+                    return 0;
+            snprintf(err, errlen, "%s:%d: %s.%s = \"%s\" is not one of the allowed values",
+                     file, line, where, def->name, s);
+            return -1;
+        }
+        return 0;
+    }
+    }
+    snprintf(err, errlen, "%s:%d: %s.%s has an unsupported schema type", file, line, where,
+             def->name);
+    return -1;
+}
+
+/* Validates group against schema; names in `extra` are allowed and left to
+ * the caller (e.g. a module entry's `settings`). */
+static int validate_group(const portail_setting_t *schema, const config_setting_t *group,
+                          const char *const *extra, const char *file, const char *where,
+                          char *err, size_t errlen)
+{
+    if (!group)
+        return 0;
+    if (!config_setting_is_group(group)) {
+        snprintf(err, errlen, "%s:%d: %s must be a group { ... }", file, line_of(group), where);
+        return -1;
+    }
+    int n = config_setting_length(group);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *v = config_setting_get_elem(group, (unsigned)i);
+        const char *name = config_setting_name(v);
+        const portail_setting_t *def = schema_find(schema, name);
+        if (!def) {
+            int allowed = 0;
+            for (const char *const *e = extra; e && *e; e++)
+                allowed |= strcmp(*e, name) == 0;
+            if (allowed)
+                continue;
+            snprintf(err, errlen, "%s:%d: unknown setting %s.%s", file, line_of(v), where,
+                     name);
+            return -1;
+        }
+        if (check_one(def, v, file, where, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int portail_settings_validate(const portail_settings_t *s, const char *file, const char *module,
+                              char *err, size_t errlen)
+{
+    char where[128];
+    snprintf(where, sizeof(where), "module %s: settings", module);
+    return validate_group(s->schema, s->group, NULL, file, where, err, errlen);
+}
+
+static const config_setting_t *lookup(const portail_settings_t *s, const char *name,
+                                      const portail_setting_t **def)
+{
+    *def = schema_find(s->schema, name);
+    if (!*def) {
+        /* A module asking for a setting it never declared is a bug in the
+         * module: fail loudly in development rather than return garbage. */
+        portail_logf("error", NULL, "setting %s read but not declared in the schema", name);
+        abort();
+    }
+    return s->group ? config_setting_get_member(s->group, name) : NULL;
+}
+
+long long portail_settings_int(const portail_settings_t *s, const char *name)
+{
+    const portail_setting_t *def;
+    const config_setting_t *v = lookup(s, name, &def);
+    return v ? config_setting_get_int64(v) : def->def_int;
+}
+
+int portail_settings_bool(const portail_settings_t *s, const char *name)
+{
+    const portail_setting_t *def;
+    const config_setting_t *v = lookup(s, name, &def);
+    return v ? config_setting_get_bool(v) : (int)def->def_int;
+}
+
+const char *portail_settings_str(const portail_settings_t *s, const char *name)
+{
+    const portail_setting_t *def;
+    const config_setting_t *v = lookup(s, name, &def);
+    return v ? config_setting_get_string(v) : def->def_str;
+}
+
+static int valid_module_name(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_'))
+            return 0;
+    return *s != '\0';
+}
+
+static int load_modules(portail_conf_t *c, char *err, size_t errlen)
+{
+    config_setting_t *list = config_lookup(&c->cfg, "modules");
+    if (!list)
+        return 0;
+    if (!config_setting_is_list(list) && !config_setting_is_array(list)) {
+        snprintf(err, errlen, "%s:%d: modules must be a list ( { ... }, ... )", c->file,
+                 line_of(list));
+        return -1;
+    }
+    int n = config_setting_length(list);
+    if (n > 64) {
+        snprintf(err, errlen, "%s:%d: at most 64 modules", c->file, line_of(list));
+        return -1;
+    }
+    c->modules = calloc((size_t)n + 1, sizeof(*c->modules));
+    if (!c->modules) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    static const char *const extra[] = {"settings", NULL};
+    for (int i = 0; i < n; i++) {
+        config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+        if (validate_group(module_entry_schema, e, extra, c->file, "modules[]", err, errlen) < 0)
+            return -1;
+        portail_module_conf_t *m = &c->modules[c->nmodules++];
+        m->line = line_of(e);
+        const char *name = NULL;
+        if (!config_setting_lookup_string(e, "name", &name) || !valid_module_name(name)) {
+            snprintf(err, errlen, "%s:%d: module entry needs name = \"...\" (a-z, 0-9, _)",
+                     c->file, m->line);
+            return -1;
+        }
+        m->name = name;
+        int enabled = 1;
+        config_setting_lookup_bool(e, "enabled", &enabled);
+        m->enabled = enabled != 0;
+        const char *path = NULL;
+        config_setting_lookup_string(e, "path", &path);
+        m->path = path && *path ? path : NULL;
+        m->settings = config_setting_get_member(e, "settings");
+        if (m->settings && !config_setting_is_group(m->settings)) {
+            snprintf(err, errlen, "%s:%d: module %s: settings must be a group { ... }", c->file,
+                     line_of(m->settings), name);
+            return -1;
+        }
+        for (size_t j = 0; j + 1 < c->nmodules; j++) {
+            if (strcmp(c->modules[j].name, name) == 0) {
+                snprintf(err, errlen, "%s:%d: module %s is listed twice (first at line %d)",
+                         c->file, m->line, name, c->modules[j].line);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof(*c));
+    config_init(&c->cfg);
+    c->file = path;
+    if (!config_read_file(&c->cfg, path)) {
+        if (config_error_type(&c->cfg) == CONFIG_ERR_FILE_IO)
+            snprintf(err, errlen, "%s: cannot read the file", path);
+        else
+            snprintf(err, errlen, "%s:%d: %s", config_error_file(&c->cfg)
+                                                   ? config_error_file(&c->cfg)
+                                                   : path,
+                     config_error_line(&c->cfg), config_error_text(&c->cfg));
+        return -1;
+    }
+    static const struct {
+        const char *name;
+        const portail_setting_t *schema;
+    } groups[] = {{"server", server_schema},
+                  {"database", database_schema},
+                  {"sessions", sessions_schema},
+                  {"mail", mail_schema}};
+    config_setting_t *root = config_root_setting(&c->cfg);
+    for (int i = 0; i < config_setting_length(root); i++) {
+        config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
+        const char *name = config_setting_name(g);
+        int known = strcmp(name, "modules") == 0;
+        for (size_t k = 0; k < sizeof(groups) / sizeof(groups[0]); k++)
+            known |= strcmp(groups[k].name, name) == 0;
+        if (!known) {
+            snprintf(err, errlen, "%s:%d: unknown section %s", path, line_of(g), name);
+            return -1;
+        }
+    }
+    portail_settings_t s[4];
+    for (size_t k = 0; k < 4; k++) {
+        s[k].schema = groups[k].schema;
+        s[k].group = config_lookup(&c->cfg, groups[k].name);
+        if (validate_group(s[k].schema, s[k].group, NULL, path, groups[k].name, err, errlen) < 0)
+            return -1;
+    }
+    const portail_settings_t *sv = &s[0], *db = &s[1], *ss = &s[2], *ml = &s[3];
+    c->listen = portail_settings_str(sv, "listen");
+    const char *mode = portail_settings_str(sv, "socket_mode");
+    char *end = NULL;
+    long m = strtol(mode, &end, 8);
+    if (*end || m < 0 || m > 0777) {
+        snprintf(err, errlen, "%s:%d: server.socket_mode must be octal like \"0660\"", path,
+                 line_of(config_lookup(&c->cfg, "server.socket_mode")));
+        return -1;
+    }
+    c->socket_mode = (int)m;
+    c->threads = (int)portail_settings_int(sv, "threads");
+    c->backlog = (int)portail_settings_int(sv, "backlog");
+    c->grace_seconds = (int)portail_settings_int(sv, "grace_seconds");
+    c->log_path = portail_settings_str(sv, "log");
+    c->module_dir = portail_settings_str(sv, "module_dir");
+    c->origin = portail_settings_str(sv, "origin");
+    c->max_header_bytes = (int)portail_settings_int(sv, "max_header_bytes");
+    c->max_cookie_bytes = (int)portail_settings_int(sv, "max_cookie_bytes");
+    c->hash_slots = (int)portail_settings_int(sv, "hash_slots");
+    if (c->hash_slots == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        c->hash_slots = cpus > 0 ? (int)cpus : 1;
+    }
+
+    const char *sock = portail_settings_str(db, "socket");
+    const char *host = portail_settings_str(db, "host");
+    c->db.socket = *sock ? sock : NULL;
+    c->db.host = *host ? host : NULL;
+    if (!c->db.socket && !c->db.host) {
+        snprintf(err, errlen, "%s:%d: database needs socket or host", path,
+                 line_of(s[1].group));
+        return -1;
+    }
+    c->db.port = (unsigned)portail_settings_int(db, "port");
+    c->db.user = portail_settings_str(db, "user");
+    c->db.password = portail_settings_str(db, "password");
+    c->db.database = portail_settings_str(db, "name");
+    c->db.size = (unsigned)portail_settings_int(db, "pool_size");
+    c->db.acquire_timeout_ms = (unsigned)portail_settings_int(db, "acquire_timeout_ms");
+    c->db.connect_timeout_s = (unsigned)portail_settings_int(db, "connect_timeout_s");
+    c->db.stmt_cache = (unsigned)portail_settings_int(db, "statement_cache");
+
+    c->session_idle_s = (int)portail_settings_int(ss, "idle_seconds");
+    c->session_absolute_s = (int)portail_settings_int(ss, "absolute_seconds");
+    c->session_touch_s = (int)portail_settings_int(ss, "touch_seconds");
+
+    c->mail_transport = portail_settings_str(ml, "transport");
+    c->mail_dir = portail_settings_str(ml, "dir");
+    c->smtp_url = portail_settings_str(ml, "smtp_url");
+    c->mail_from = portail_settings_str(ml, "from");
+    c->mail_max_attempts = (int)portail_settings_int(ml, "max_attempts");
+    c->mail_retry_s = (int)portail_settings_int(ml, "retry_seconds");
+    c->mail_poll_ms = (int)portail_settings_int(ml, "poll_ms");
+    if (strcmp(c->mail_transport, "smtp") == 0 && !*c->smtp_url) {
+        snprintf(err, errlen, "%s:%d: mail.smtp_url is required with transport \"smtp\"", path,
+                 line_of(s[3].group));
+        return -1;
+    }
+    return load_modules(c, err, errlen);
+}
+
+void portail_conf_free(portail_conf_t *c)
+{
+    free(c->modules);
+    c->modules = NULL;
+    c->nmodules = 0;
+    config_destroy(&c->cfg);
+}

@@ -1,0 +1,486 @@
+/* One request's path through the host: copy the FastCGI params into the
+ * arena, route, authenticate, check CSRF, read and parse the body within the
+ * route's cap, run the handler, write the response, log one line. */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define MAX_QUERY_PAIRS 64
+#define MAX_FORM_PAIRS 256
+#define MAX_COOKIES 32
+#define MAX_HEADERS 100
+#define MAX_MULTIPART_PARTS 32
+#define MAX_UA 512
+
+portail_host_t *portail_the_host;
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 423: return "Locked";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 503: return "Service Unavailable";
+    default: return status < 400 ? "OK" : "Internal Server Error";
+    }
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- copying the request -------------------------------------------------- */
+
+static const char *param(FCGX_Request *req, const char *name)
+{
+    return FCGX_GetParam(name, req->envp);
+}
+
+/* HTTP_X_CSRF_TOKEN -> x-csrf-token */
+static char *header_name(portail_arena_t *a, const char *env, size_t n)
+{
+    char *s = portail_strndup(a, env, n);
+    for (char *p = s; *p; p++)
+        *p = *p == '_' ? '-' : (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    return s;
+}
+
+static int copy_headers(portail_ctx_t *ctx, FCGX_Request *req)
+{
+    size_t count = 0, bytes = 0;
+    for (char **e = req->envp; *e; e++)
+        if (strncmp(*e, "HTTP_", 5) == 0)
+            count++;
+    if (count > MAX_HEADERS)
+        return -1;
+    ctx->headers = portail_alloc(ctx->arena, sizeof(portail_kv_t) * (count ? count : 1));
+    for (char **e = req->envp; *e; e++) {
+        if (strncmp(*e, "HTTP_", 5) != 0)
+            continue;
+        const char *eq = strchr(*e, '=');
+        if (!eq)
+            continue;
+        bytes += strlen(*e);
+        if (bytes > (size_t)ctx->host->conf->max_header_bytes)
+            return -1;
+        portail_kv_t *kv = &ctx->headers[ctx->nheaders++];
+        kv->key = header_name(ctx->arena, *e + 5, (size_t)(eq - *e - 5));
+        kv->value = portail_strdup(ctx->arena, eq + 1);
+    }
+    return 0;
+}
+
+static void make_request_id(portail_ctx_t *ctx, const char *from_nginx)
+{
+    size_t n = from_nginx ? strlen(from_nginx) : 0;
+    int ok = n == 32;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (from_nginx[i] >= '0' && from_nginx[i] <= '9') ||
+             (from_nginx[i] >= 'a' && from_nginx[i] <= 'f');
+    if (ok) {
+        memcpy(ctx->request_id, from_nginx, 33);
+        return;
+    }
+    unsigned char raw[16];
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2hex(ctx->request_id, sizeof(ctx->request_id), raw, sizeof(raw));
+}
+
+/* Returns 0, or an HTTP status for a request that cannot even be routed. */
+static int copy_request(portail_ctx_t *ctx, FCGX_Request *req)
+{
+    portail_arena_t *a = ctx->arena;
+    make_request_id(ctx, param(req, "REQUEST_ID"));
+    const char *m = param(req, "REQUEST_METHOD");
+    ctx->method = portail_strdup(a, m ? m : "GET");
+    ctx->is_head = strcmp(ctx->method, "HEAD") == 0;
+    const char *uri = param(req, "REQUEST_URI");
+    if (!uri)
+        uri = param(req, "DOCUMENT_URI");
+    if (!uri)
+        uri = "/";
+    const char *q = strchr(uri, '?');
+    ctx->path = q ? portail_strndup(a, uri, (size_t)(q - uri)) : portail_strdup(a, uri);
+    const char *qs = param(req, "QUERY_STRING");
+    if (!qs && q)
+        qs = q + 1;
+    ctx->query_string = portail_strdup(a, qs ? qs : "");
+    const char *ip = param(req, "REMOTE_ADDR");
+    ctx->client.ip = portail_strndup(a, ip ? ip : "", 45);
+    const char *cc = param(req, "GEOIP_COUNTRY_CODE");
+    ctx->client.country = portail_strndup(a, cc && strlen(cc) == 2 ? cc : "", 2);
+    const char *ct = param(req, "CONTENT_TYPE");
+    ctx->content_type = ct && *ct ? portail_strndup(a, ct, 512) : NULL;
+    if (copy_headers(ctx, req) < 0)
+        return 431;
+    const char *ua = portail_req_header(ctx, "user-agent");
+    ctx->client.user_agent = portail_strndup(a, ua ? ua : "", MAX_UA);
+    const char *cookie = portail_req_header(ctx, "cookie");
+    if (cookie) {
+        if (strlen(cookie) > (size_t)ctx->host->conf->max_cookie_bytes)
+            return 431;
+        int n = portail_parse_cookies(a, cookie, MAX_COOKIES, &ctx->cookies);
+        if (n < 0)
+            return 431;
+        ctx->ncookies = (size_t)n;
+    }
+    if (strlen(ctx->path) > 2048)
+        return 404;
+    int n = portail_parse_urlencoded(a, ctx->query_string, strlen(ctx->query_string),
+                                     MAX_QUERY_PAIRS, &ctx->query);
+    if (n < 0)
+        return 400;
+    ctx->nquery = (size_t)n;
+    return 0;
+}
+
+/* ---- checks before the handler ---------------------------------------------- */
+
+static int is_state_changing(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+static int check_auth(portail_ctx_t *ctx)
+{
+    const portail_route_t *r = ctx->route;
+    if (r->auth == PORTAIL_AUTH_PUBLIC)
+        return 0;
+    const portail_principal_t *p = &ctx->principal;
+    if (p->kind == PORTAIL_PRINCIPAL_NONE) {
+        portail_problem(ctx, 401, NULL, "Veuillez vous connecter pour accéder à ce service.");
+        return -1;
+    }
+    int ok = 0;
+    switch (r->auth) {
+    case PORTAIL_AUTH_PARTIAL:
+        ok = p->kind == PORTAIL_PRINCIPAL_MEMBER && p->level == PORTAIL_AUTH_PARTIAL;
+        break;
+    case PORTAIL_AUTH_MEMBER:
+        ok = p->kind == PORTAIL_PRINCIPAL_MEMBER && p->level == PORTAIL_AUTH_MEMBER;
+        break;
+    case PORTAIL_AUTH_AGENT:
+        ok = p->kind == PORTAIL_PRINCIPAL_AGENT && p->level == PORTAIL_AUTH_AGENT;
+        break;
+    case PORTAIL_AUTH_PUBLIC:
+        ok = 1;
+        break;
+    }
+    if (!ok) {
+        if (p->kind == PORTAIL_PRINCIPAL_MEMBER && p->level == PORTAIL_AUTH_PARTIAL)
+            portail_problem(ctx, 401, NULL,
+                            "Saisissez votre code de sécurité pour terminer la connexion.");
+        else
+            portail_problem(ctx, 403, NULL, "Votre session ne donne pas accès à ce service.");
+        return -1;
+    }
+    return 0;
+}
+
+/* Browsers always send Origin on cross-site state-changing requests; the
+ * per-session token guards against anything that gets past that. */
+static int check_csrf(portail_ctx_t *ctx)
+{
+    if (!is_state_changing(ctx->method))
+        return 0;
+    const char *origin = portail_req_header(ctx, "origin");
+    if (!origin || strcmp(origin, ctx->host->conf->origin) != 0) {
+        portail_problem(ctx, 403, NULL, "Origine de la requête refusée.");
+        return -1;
+    }
+    if (ctx->principal.kind == PORTAIL_PRINCIPAL_NONE || !ctx->csrf_token)
+        return 0;
+    const char *token = portail_req_header(ctx, "x-csrf-token");
+    size_t n = strlen(ctx->csrf_token);
+    if (!token || strlen(token) != n || sodium_memcmp(token, ctx->csrf_token, n) != 0) {
+        portail_problem(ctx, 403, NULL, "Jeton anti-CSRF absent ou invalide.");
+        return -1;
+    }
+    return 0;
+}
+
+static int read_body(portail_ctx_t *ctx, FCGX_Request *req)
+{
+    const char *cl = param(req, "CONTENT_LENGTH");
+    if (!cl || !*cl)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long len = strtoull(cl, &end, 10);
+    if (errno || *end || cl[0] == '-') {
+        portail_problem(ctx, 400, NULL, "En-tête Content-Length invalide.");
+        return -1;
+    }
+    if (len == 0)
+        return 0;
+    size_t cap = ctx->route->body_max ? ctx->route->body_max : PORTAIL_BODY_DEFAULT;
+    if (len > cap) {
+        portail_problem(ctx, 413, NULL,
+                        portail_sprintf(ctx->arena,
+                                        "Le contenu envoyé dépasse la taille maximale de %zu "
+                                        "octets.",
+                                        cap));
+        return -1;
+    }
+    unsigned types = ctx->route->content_types ? ctx->route->content_types : PORTAIL_CT_JSON;
+    unsigned got = 0;
+    if (portail_media_type_is(ctx->content_type, "application/json"))
+        got = PORTAIL_CT_JSON;
+    else if (portail_media_type_is(ctx->content_type, "application/x-www-form-urlencoded"))
+        got = PORTAIL_CT_FORM;
+    else if (portail_media_type_is(ctx->content_type, "multipart/form-data"))
+        got = PORTAIL_CT_MULTIPART;
+    if (!(got & types)) {
+        portail_problem(ctx, 415, NULL,
+                        (types & PORTAIL_CT_JSON)
+                            ? "Ce service attend un contenu de type application/json."
+                            : "Type de contenu non accepté par ce service.");
+        return -1;
+    }
+    ctx->body = portail_alloc(ctx->arena, (size_t)len + 1);
+    size_t have = 0;
+    while (have < len) {
+        int chunk = len - have > 65536 ? 65536 : (int)(len - have);
+        int n = FCGX_GetStr((char *)ctx->body + have, chunk, req->in);
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+    }
+    if (have != len) {
+        portail_problem(ctx, 400, NULL, "Le contenu reçu est incomplet.");
+        return -1;
+    }
+    ctx->body[len] = '\0';
+    ctx->body_len = (size_t)len;
+    if (got == PORTAIL_CT_JSON) {
+        json_error_t jerr;
+        json_t *j = json_loadb((const char *)ctx->body, ctx->body_len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!j) {
+            portail_problem(ctx, 400, NULL,
+                            portail_sprintf(ctx->arena,
+                                            "Le JSON envoyé est mal formé (ligne %d, colonne %d).",
+                                            jerr.line, jerr.column));
+            return -1;
+        }
+        ctx->json = portail_arena_json(ctx->arena, j);
+    } else if (got == PORTAIL_CT_FORM) {
+        int n = portail_parse_urlencoded(ctx->arena, (const char *)ctx->body, ctx->body_len,
+                                         MAX_FORM_PAIRS, &ctx->form);
+        if (n < 0) {
+            portail_problem(ctx, 400, NULL, "Le formulaire envoyé est mal formé.");
+            return -1;
+        }
+        ctx->nform = (size_t)n;
+    } else {
+        portail_multipart_limits_t lim = {MAX_MULTIPART_PARTS, cap, 4096};
+        const char *err = NULL;
+        int rc = portail_parse_multipart(ctx->arena, ctx->content_type, ctx->body,
+                                         ctx->body_len, &lim, &ctx->parts, &ctx->nparts, &err);
+        if (rc != 0) {
+            portail_problem(ctx, rc == -2 ? 413 : 400, NULL,
+                            err ? err : "Le contenu multipart est mal formé.");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- built-in routes ----------------------------------------------------------- */
+
+static void health(portail_ctx_t *ctx)
+{
+    int why = 0;
+    const char *db = "down";
+    portail_db_t *conn = portail_pool_acquire(ctx->host->pool, ctx->arena, ctx->request_id,
+                                              ctx->host->conf->db.acquire_timeout_ms, &why);
+    if (conn) {
+        json_t *row = portail_db_row(conn, "SELECT 1 AS ok", "");
+        if (row && portail_row_int(row, "ok", 0) == 1)
+            db = "up";
+        portail_pool_release(conn);
+    }
+    json_t *mods = json_array();
+    for (size_t i = 0; i < ctx->host->nmodules; i++) {
+        const portail_loaded_module_t *m = &ctx->host->modules[i];
+        if (m->enabled)
+            json_array_append_new(mods, json_pack("{s:s, s:s}", "name", m->desc->name,
+                                                  "version", m->desc->version));
+    }
+    int up = strcmp(db, "up") == 0;
+    if (!up)
+        portail_set_header(ctx, "Retry-After", "5");
+    portail_respond_json(ctx, up ? 200 : 503,
+                         json_pack("{s:s, s:s, s:s, s:o}", "status", up ? "ok" : "degraded",
+                                   "version", PORTAIL_VERSION, "db", db, "modules", mods));
+}
+
+static const char *level_name(portail_auth_t l)
+{
+    switch (l) {
+    case PORTAIL_AUTH_PARTIAL: return "partial";
+    case PORTAIL_AUTH_MEMBER: return "member";
+    case PORTAIL_AUTH_AGENT: return "agent";
+    default: return "public";
+    }
+}
+
+/* Gives a page script the CSRF token of its session, which it cannot read
+ * from the HttpOnly cookie. */
+static void session_info(portail_ctx_t *ctx)
+{
+    const portail_principal_t *p = &ctx->principal;
+    if (p->kind == PORTAIL_PRINCIPAL_NONE) {
+        portail_problem(ctx, 401, NULL, "Aucune session en cours.");
+        return;
+    }
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:s, s:s, s:s?, s:s}", "kind",
+                                   p->kind == PORTAIL_PRINCIPAL_AGENT ? "agent" : "member",
+                                   "level", level_name(p->level), "role", p->role,
+                                   "csrf_token", ctx->csrf_token ? ctx->csrf_token : ""));
+}
+
+static const portail_route_t core_routes[] = {
+    {PORTAIL_GET, "/api/v1/health", health, PORTAIL_AUTH_PUBLIC, 0, 0},
+    {PORTAIL_GET, "/api/v1/session", session_info, PORTAIL_AUTH_PUBLIC, 0, 0},
+    {0},
+};
+
+int portail_host_add_core_routes(portail_router_t *r, char *err, size_t errlen)
+{
+    for (const portail_route_t *rt = core_routes; rt->pattern; rt++)
+        if (portail_router_add(r, rt, NULL, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+/* ---- the response ---------------------------------------------------------------- */
+
+static void write_response(portail_ctx_t *ctx, FCGX_Request *req)
+{
+    char head[512];
+    int n = snprintf(head, sizeof(head),
+                     "Status: %d %s\r\nCache-Control: no-store\r\nX-Content-Type-Options: "
+                     "nosniff\r\nX-Request-Id: %s\r\nContent-Length: %zu\r\n",
+                     ctx->status, reason_phrase(ctx->status), ctx->request_id, ctx->resp_len);
+    FCGX_PutStr(head, n, req->out);
+    if (ctx->resp_type) {
+        FCGX_PutS("Content-Type: ", req->out);
+        FCGX_PutS(ctx->resp_type, req->out);
+        if (strncmp(ctx->resp_type, "application/", 12) == 0 && strstr(ctx->resp_type, "json"))
+            FCGX_PutS("; charset=utf-8", req->out);
+        FCGX_PutS("\r\n", req->out);
+    }
+    for (const struct portail_resp_header *h = ctx->resp_headers; h; h = h->next) {
+        FCGX_PutS(h->name, req->out);
+        FCGX_PutS(": ", req->out);
+        FCGX_PutS(h->value, req->out);
+        FCGX_PutS("\r\n", req->out);
+    }
+    FCGX_PutS("\r\n", req->out);
+    if (!ctx->is_head && ctx->resp_len)
+        FCGX_PutStr(ctx->resp_body, (int)ctx->resp_len, req->out);
+}
+
+static void log_request(const portail_ctx_t *ctx, double ms)
+{
+    char line[2048];
+    char t[40];
+    portail_log_time(t, sizeof(t));
+    size_t cap = sizeof(line) - 2;
+    size_t n = (size_t)snprintf(line, cap, "{\"time\":\"%s\",\"level\":\"info\",\"request_id\":\"%s\",\"method\":\"", t,
+                                ctx->request_id);
+    n = portail_json_escape(line, n, cap, ctx->method);
+    n += (size_t)snprintf(line + n, cap - n, "\",\"path\":\"");
+    n = portail_json_escape(line, n, cap, ctx->path);
+    n += (size_t)snprintf(line + n, cap - n, "\",\"status\":%d,\"duration_ms\":%.3f,\"module\":\"",
+                          ctx->status, ms);
+    n = portail_json_escape(line, n, cap, ctx->module ? ctx->module->desc->name : "core");
+    if (n < cap) {
+        const char *kind = ctx->principal.kind == PORTAIL_PRINCIPAL_MEMBER  ? "member"
+                           : ctx->principal.kind == PORTAIL_PRINCIPAL_AGENT ? "agent"
+                                                                            : NULL;
+        if (kind)
+            n += (size_t)snprintf(line + n, cap - n, "\",\"principal\":\"%s:%lld\"}", kind,
+                                  (long long)ctx->principal.id);
+        else
+            n += (size_t)snprintf(line + n, cap - n, "\",\"principal\":null}");
+    }
+    if (n >= cap)
+        n = cap - 1;
+    line[n++] = '\n';
+    portail_log_raw(line, n);
+}
+
+void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *arena)
+{
+    double t0 = now_ms();
+    portail_ctx_t ctx = {.arena = arena, .host = h};
+    int early = copy_request(&ctx, req);
+    if (early) {
+        portail_problem(&ctx, early,
+                        NULL, early == 431 ? "Les en-têtes ou cookies de la requête sont trop "
+                                             "volumineux."
+                                           : NULL);
+        goto respond;
+    }
+    portail_match_t m;
+    int rc = portail_router_match(h->router, arena, ctx.method, ctx.path, &m);
+    if (rc == 405) {
+        portail_set_header(&ctx, "Allow", portail_methods_str(arena, m.allowed));
+        portail_problem(&ctx, 405, NULL,
+                        portail_sprintf(arena, "La méthode %s n'est pas acceptée ici.",
+                                        ctx.method));
+        goto respond;
+    }
+    if (rc != 0) {
+        portail_problem(&ctx, 404, NULL, "Aucun service ne correspond à cette adresse.");
+        goto respond;
+    }
+    ctx.route = m.route;
+    ctx.module = m.module;
+    ctx.params = m.params;
+    ctx.nparams = m.nparams;
+    if (portail_req_cookie(&ctx, PORTAIL_SESSION_COOKIE) && portail_session_load(&ctx) < 0) {
+        if (!ctx.status)
+            portail_problem_retry(&ctx, 503, 1, NULL, NULL);
+        goto respond;
+    }
+    if (check_auth(&ctx) < 0 || check_csrf(&ctx) < 0 || read_body(&ctx, req) < 0)
+        goto respond;
+    ctx.route->handler(&ctx);
+    if (!ctx.status) {
+        portail_logf("error", ctx.request_id, "handler of %s %s set no response", ctx.method,
+                     ctx.route->pattern);
+        portail_problem(&ctx, 500, NULL, NULL);
+    }
+respond:
+    write_response(&ctx, req);
+    FCGX_Finish_r(req);
+    log_request(&ctx, now_ms() - t0);
+    portail_arena_reset(arena);
+}

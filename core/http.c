@@ -1,0 +1,348 @@
+/* The handler-facing API: request accessors and response builders. Every
+ * string handed out lives in the request arena. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+const char *portail_req_method(const portail_ctx_t *ctx)
+{
+    return ctx->method;
+}
+
+const char *portail_req_path(const portail_ctx_t *ctx)
+{
+    return ctx->path;
+}
+
+const char *portail_req_id(const portail_ctx_t *ctx)
+{
+    return ctx->request_id;
+}
+
+const char *portail_req_param(const portail_ctx_t *ctx, const char *name)
+{
+    return portail_kv_get(ctx->params, ctx->nparams, name, 0);
+}
+
+const char *portail_req_query(const portail_ctx_t *ctx, const char *name)
+{
+    return portail_kv_get(ctx->query, ctx->nquery, name, 0);
+}
+
+const char *portail_req_header(const portail_ctx_t *ctx, const char *name)
+{
+    return portail_kv_get(ctx->headers, ctx->nheaders, name, 1);
+}
+
+const char *portail_req_cookie(const portail_ctx_t *ctx, const char *name)
+{
+    return portail_kv_get(ctx->cookies, ctx->ncookies, name, 0);
+}
+
+const unsigned char *portail_req_body(const portail_ctx_t *ctx, size_t *len)
+{
+    if (len)
+        *len = ctx->body_len;
+    return ctx->body;
+}
+
+json_t *portail_req_json(const portail_ctx_t *ctx)
+{
+    return ctx->json;
+}
+
+const char *portail_req_form(const portail_ctx_t *ctx, const char *name)
+{
+    const char *v = portail_kv_get(ctx->form, ctx->nform, name, 0);
+    if (v)
+        return v;
+    for (size_t i = 0; i < ctx->nparts; i++) {
+        const portail_part_t *p = &ctx->parts[i];
+        if (!p->filename && strcmp(p->name, name) == 0 && !memchr(p->data, '\0', p->len))
+            return portail_strndup(((portail_ctx_t *)ctx)->arena, (const char *)p->data, p->len);
+    }
+    return NULL;
+}
+
+const portail_part_t *portail_req_parts(const portail_ctx_t *ctx, size_t *count)
+{
+    *count = ctx->nparts;
+    return ctx->parts;
+}
+
+const portail_principal_t *portail_principal(const portail_ctx_t *ctx)
+{
+    return &ctx->principal;
+}
+
+const portail_client_t *portail_client(const portail_ctx_t *ctx)
+{
+    return &ctx->client;
+}
+
+portail_arena_t *portail_arena(portail_ctx_t *ctx)
+{
+    return ctx->arena;
+}
+
+void *portail_module_state(const portail_ctx_t *ctx)
+{
+    return ctx->module ? ctx->module->state : NULL;
+}
+
+const char *portail_module_name(const portail_ctx_t *ctx)
+{
+    return ctx->module ? ctx->module->desc->name : "core";
+}
+
+/* ---- responses ------------------------------------------------------------ */
+
+static int header_value_ok(const char *s)
+{
+    for (; *s; s++)
+        if (*s == '\r' || *s == '\n')
+            return 0;
+    return 1;
+}
+
+void portail_set_header(portail_ctx_t *ctx, const char *name, const char *value)
+{
+    /* A CR or LF would let a value smuggle headers: drop it loudly. */
+    if (!header_value_ok(name) || !header_value_ok(value)) {
+        portail_logf("error", ctx->request_id, "header %s dropped: CR/LF in value", name);
+        return;
+    }
+    struct portail_resp_header *h = portail_alloc(ctx->arena, sizeof(*h));
+    h->name = portail_strdup(ctx->arena, name);
+    h->value = portail_strdup(ctx->arena, value);
+    h->next = NULL;
+    struct portail_resp_header **tail = &ctx->resp_headers;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = h;
+}
+
+int portail_responded(const portail_ctx_t *ctx)
+{
+    return ctx->status != 0;
+}
+
+static void set_body(portail_ctx_t *ctx, int status, const char *type, const void *body,
+                     size_t len)
+{
+    ctx->status = status;
+    ctx->resp_type = type;
+    ctx->resp_body = body;
+    ctx->resp_len = len;
+}
+
+void portail_respond_json(portail_ctx_t *ctx, int status, json_t *body)
+{
+    ctx->problem = NULL;
+    if (!body) {
+        portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    char *s = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!s) {
+        portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    char *copy = portail_strdup(ctx->arena, s);
+    free(s);
+    set_body(ctx, status, "application/json", copy, strlen(copy));
+}
+
+void portail_respond_empty(portail_ctx_t *ctx, int status)
+{
+    ctx->problem = NULL;
+    set_body(ctx, status, NULL, NULL, 0);
+}
+
+void portail_respond_file(portail_ctx_t *ctx, int status, const char *content_type,
+                          const void *data, size_t len, const char *filename)
+{
+    ctx->problem = NULL;
+    /* Only a conservative ASCII subset reaches the header: no quoting games. */
+    char safe[128];
+    size_t n = 0;
+    for (const char *p = filename ? filename : "fichier"; *p && n + 1 < sizeof(safe); p++) {
+        char c = *p;
+        safe[n++] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     c == '.' || c == '-' || c == '_')
+                        ? c
+                        : '_';
+    }
+    safe[n] = '\0';
+    portail_set_header(ctx, "Content-Disposition",
+                       portail_sprintf(ctx->arena, "attachment; filename=\"%s\"", safe));
+    set_body(ctx, status, portail_strdup(ctx->arena, content_type),
+             portail_memdup(ctx->arena, data, len), len);
+}
+
+static const struct {
+    int status;
+    const char *slug;
+    const char *title;
+} problems[] = {
+    {400, "requete-invalide", "Requête invalide"},
+    {401, "authentification-requise", "Authentification requise"},
+    {403, "acces-refuse", "Accès refusé"},
+    {404, "introuvable", "Ressource introuvable"},
+    {405, "methode-non-autorisee", "Méthode non autorisée"},
+    {409, "conflit", "Conflit"},
+    {410, "expire", "Lien expiré ou déjà utilisé"},
+    {413, "trop-volumineux", "Requête trop volumineuse"},
+    {415, "type-non-pris-en-charge", "Type de contenu non pris en charge"},
+    {422, "donnees-invalides", "Données invalides"},
+    {423, "compte-bloque", "Compte bloqué"},
+    {429, "trop-de-requetes", "Trop de requêtes"},
+    {431, "en-tetes-trop-volumineux", "En-têtes trop volumineux"},
+    {500, "erreur-interne", "Erreur interne"},
+    {503, "indisponible", "Service momentanément indisponible"},
+};
+
+static size_t problem_index(int status)
+{
+    for (size_t i = 0; i < sizeof(problems) / sizeof(problems[0]); i++)
+        if (problems[i].status == status)
+            return i;
+    return sizeof(problems) / sizeof(problems[0]) - 2; /* 500 */
+}
+
+static void render_problem(portail_ctx_t *ctx)
+{
+    char *s = json_dumps(ctx->problem, JSON_COMPACT);
+    if (!s) {
+        set_body(ctx, 500, "application/problem+json", "{}", 2);
+        return;
+    }
+    char *copy = portail_strdup(ctx->arena, s);
+    free(s);
+    set_body(ctx, (int)json_integer_value(json_object_get(ctx->problem, "status")),
+             "application/problem+json", copy, strlen(copy));
+}
+
+void portail_problem(portail_ctx_t *ctx, int status, const char *title, const char *detail)
+{
+    size_t i = problem_index(status);
+    json_t *p = json_object();
+    json_object_set_new(p, "type", json_sprintf("urn:portail:probleme:%s", problems[i].slug));
+    json_object_set_new(p, "title", json_string(title ? title : problems[i].title));
+    json_object_set_new(p, "status", json_integer(status));
+    json_object_set_new(p, "detail", json_string(detail ? detail : problems[i].title));
+    json_object_set_new(p, "instance", json_string(ctx->path ? ctx->path : "/"));
+    json_object_set_new(p, "request_id", json_string(ctx->request_id));
+    ctx->problem = portail_arena_json(ctx->arena, p);
+    render_problem(ctx);
+}
+
+void portail_problem_extra(portail_ctx_t *ctx, const char *key, json_t *value)
+{
+    if (!ctx->problem) {
+        json_decref(value);
+        return;
+    }
+    json_object_set_new(ctx->problem, key, value);
+    render_problem(ctx);
+}
+
+void portail_problem_fields(portail_ctx_t *ctx, json_t *errors)
+{
+    portail_problem(ctx, 422, NULL, "Certains champs sont invalides.");
+    portail_problem_extra(ctx, "errors", errors ? errors : json_array());
+}
+
+void portail_field_error(json_t **errors, const char *field, const char *message)
+{
+    if (!*errors)
+        *errors = json_array();
+    json_array_append_new(*errors, json_pack("{s:s, s:s}", "field", field, "message", message));
+}
+
+void portail_problem_retry(portail_ctx_t *ctx, int status, int retry_after_s, const char *title,
+                           const char *detail)
+{
+    char v[16];
+    snprintf(v, sizeof(v), "%d", retry_after_s > 0 ? retry_after_s : 1);
+    portail_set_header(ctx, "Retry-After", v);
+    portail_problem(ctx, status, title, detail);
+    portail_problem_extra(ctx, "retry_after", json_integer(retry_after_s > 0 ? retry_after_s : 1));
+}
+
+/* ---- logging ---------------------------------------------------------------- */
+
+#define CTX_LOG(level)                                                                           \
+    va_list ap;                                                                                  \
+    va_start(ap, fmt);                                                                           \
+    portail_vlogf(level, ctx->request_id, fmt, ap);                                              \
+    va_end(ap)
+
+void portail_log_info(portail_ctx_t *ctx, const char *fmt, ...)
+{
+    CTX_LOG("info");
+}
+
+void portail_log_warn(portail_ctx_t *ctx, const char *fmt, ...)
+{
+    CTX_LOG("warn");
+}
+
+void portail_log_error(portail_ctx_t *ctx, const char *fmt, ...)
+{
+    CTX_LOG("error");
+}
+
+/* ---- input helpers ------------------------------------------------------------ */
+
+int portail_query_int(portail_ctx_t *ctx, const char *name, long long min, long long max,
+                      long long def, long long *out)
+{
+    const char *v = portail_req_query(ctx, name);
+    if (!v || !*v) {
+        *out = def;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || *end || n < min || n > max || strlen(v) > 20) {
+        portail_problem(ctx, 400, NULL,
+                        portail_sprintf(ctx->arena,
+                                        "Le paramètre « %s » doit être un entier entre %lld et "
+                                        "%lld.",
+                                        name, min, max));
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+const char *portail_json_str(json_t *obj, const char *key, size_t min, size_t max,
+                             json_t **errors)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0 && min > 0)) {
+        portail_field_error(errors, key, "Ce champ est obligatoire.");
+        return NULL;
+    }
+    if (!json_is_string(v)) {
+        portail_field_error(errors, key, "Ce champ doit être une chaîne de caractères.");
+        return NULL;
+    }
+    size_t n = json_string_length(v);
+    const char *s = json_string_value(v);
+    if (n < min || n > max || memchr(s, '\0', n)) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "Ce champ doit comporter entre %zu et %zu caractères.", min,
+                 max);
+        portail_field_error(errors, key, msg);
+        return NULL;
+    }
+    return s;
+}

@@ -1,0 +1,54 @@
+/* Database access for handlers and core services. Every statement is
+ * prepared (and cached per connection); parameters are passed by a format
+ * string so that nobody hand-writes MYSQL_BIND arrays:
+ *
+ *   's' const char *         (NULL binds SQL NULL)
+ *   'b' const void *, size_t (binary; NULL binds SQL NULL)
+ *   'i' int
+ *   'l' long long
+ *   'd' double
+ *
+ * Rows come out as jansson objects, column name -> value: integers as
+ * integers, DECIMAL/FLOAT as real, DATETIME/TIMESTAMP as "YYYY-MM-DDTHH:MM:SSZ"
+ * (the session time zone is UTC), DATE as "YYYY-MM-DD", binary columns as
+ * lowercase hex, NULL as null. Returned values belong to the arena. */
+#ifndef PORTAIL_DB_H
+#define PORTAIL_DB_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "portail/arena.h"
+
+typedef struct portail_ctx portail_ctx_t;
+typedef struct portail_db portail_db_t;
+
+/* The request's connection, acquired on first call and released (after a
+ * ROLLBACK of anything left open) when the request ends. NULL when the pool
+ * is exhausted or the server unreachable: the 503 problem with Retry-After is
+ * then already set on ctx, and the handler just returns. */
+portail_db_t *portail_db(portail_ctx_t *ctx);
+
+int portail_db_begin(portail_db_t *db);
+int portail_db_commit(portail_db_t *db);
+int portail_db_rollback(portail_db_t *db);
+
+/* Affected rows, or -1 on error (logged, see portail_db_errno). */
+long long portail_db_exec(portail_db_t *db, const char *sql, const char *fmt, ...);
+uint64_t portail_db_insert_id(const portail_db_t *db);
+/* Array of row objects; NULL on error. */
+json_t *portail_db_rows(portail_db_t *db, const char *sql, const char *fmt, ...);
+/* First row, NULL when there is none or on error (portail_db_failed tells). */
+json_t *portail_db_row(portail_db_t *db, const char *sql, const char *fmt, ...);
+int portail_db_failed(const portail_db_t *db);
+/* MariaDB error number of the last failed call (1062: duplicate key), 0 if none. */
+unsigned portail_db_errno(const portail_db_t *db);
+
+/* Typed reads of a row object. */
+long long portail_row_int(const json_t *row, const char *key, long long def);
+const char *portail_row_str(const json_t *row, const char *key); /* NULL when absent or null */
+/* Decodes a hex (binary column) value into the arena; NULL on bad input. */
+unsigned char *portail_row_blob(portail_arena_t *a, const json_t *row, const char *key, size_t *len);
+
+#endif

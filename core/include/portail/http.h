@@ -1,0 +1,96 @@
+/* What a handler sees of its request and how it answers. Everything returned
+ * lives in the request arena and dies with the request. */
+#ifndef PORTAIL_HTTP_H
+#define PORTAIL_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "portail/arena.h"
+#include "portail/module.h"
+
+typedef enum portail_principal_kind {
+    PORTAIL_PRINCIPAL_NONE = 0,
+    PORTAIL_PRINCIPAL_MEMBER,
+    PORTAIL_PRINCIPAL_AGENT,
+} portail_principal_kind_t;
+
+typedef struct portail_principal {
+    portail_principal_kind_t kind;
+    int64_t id;            /* members.id or agents.id */
+    portail_auth_t level;  /* PARTIAL, MEMBER or AGENT */
+    int64_t session_id;    /* sessions.id, 0 when none */
+    const char *role;      /* agents: "agent" or "supervisor"; NULL otherwise */
+} portail_principal_t;
+
+typedef struct portail_client {
+    const char *ip;         /* REMOTE_ADDR as nginx resolved it */
+    const char *country;    /* ISO 3166 alpha-2 from nginx geoip, "" when unknown */
+    const char *user_agent; /* truncated to 512 bytes */
+} portail_client_t;
+
+typedef struct portail_part {
+    const char *name;
+    const char *filename;     /* NULL for a plain field */
+    const char *content_type; /* "text/plain" when the part gives none */
+    const unsigned char *data;
+    size_t len;
+} portail_part_t;
+
+/* Request */
+const char *portail_req_method(const portail_ctx_t *ctx); /* "GET", ... (HEAD reported as HEAD) */
+const char *portail_req_path(const portail_ctx_t *ctx);   /* decoded path, no query */
+const char *portail_req_id(const portail_ctx_t *ctx);
+const char *portail_req_param(const portail_ctx_t *ctx, const char *name);  /* {name} in the pattern */
+const char *portail_req_query(const portail_ctx_t *ctx, const char *name);  /* decoded, first value */
+const char *portail_req_header(const portail_ctx_t *ctx, const char *name); /* case-insensitive */
+const char *portail_req_cookie(const portail_ctx_t *ctx, const char *name);
+const unsigned char *portail_req_body(const portail_ctx_t *ctx, size_t *len);
+json_t *portail_req_json(const portail_ctx_t *ctx);                        /* borrowed; NULL if none */
+const char *portail_req_form(const portail_ctx_t *ctx, const char *name);  /* urlencoded or multipart field */
+const portail_part_t *portail_req_parts(const portail_ctx_t *ctx, size_t *count);
+
+const portail_principal_t *portail_principal(const portail_ctx_t *ctx);
+const portail_client_t *portail_client(const portail_ctx_t *ctx);
+portail_arena_t *portail_arena(portail_ctx_t *ctx);
+void *portail_module_state(const portail_ctx_t *ctx);
+const char *portail_module_name(const portail_ctx_t *ctx);
+
+/* Response. The last call wins for status and body; headers accumulate. */
+/* Nonzero once a response (or a problem, e.g. the 503 of portail_db) is set. */
+int portail_responded(const portail_ctx_t *ctx);
+void portail_set_header(portail_ctx_t *ctx, const char *name, const char *value);
+/* Steals the reference to body. */
+void portail_respond_json(portail_ctx_t *ctx, int status, json_t *body);
+void portail_respond_empty(portail_ctx_t *ctx, int status);
+/* A file: Content-Disposition: attachment; filename=... (ASCII-safe copy). */
+void portail_respond_file(portail_ctx_t *ctx, int status, const char *content_type,
+                          const void *data, size_t len, const char *filename);
+/* RFC 9457 problem+json: type is derived from status, request id added. */
+void portail_problem(portail_ctx_t *ctx, int status, const char *title, const char *detail);
+/* 422 with errors: [{field, message}]; takes the reference to errors. */
+void portail_problem_fields(portail_ctx_t *ctx, json_t *errors);
+/* Adds one {field, message} to *errors, creating the array on first use. */
+void portail_field_error(json_t **errors, const char *field, const char *message);
+/* 429 or 503 with Retry-After. */
+void portail_problem_retry(portail_ctx_t *ctx, int status, int retry_after_s, const char *title,
+                           const char *detail);
+/* Adds a member to the last problem body (e.g. "reason" of a 423). */
+void portail_problem_extra(portail_ctx_t *ctx, const char *key, json_t *value);
+
+/* Logging, one JSON line carrying the request id. Never log secrets. */
+void portail_log_info(portail_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void portail_log_warn(portail_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void portail_log_error(portail_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Helpers for common input checks. */
+/* Bounded integer from the query (def when absent); -1 and a 400 problem when invalid. */
+int portail_query_int(portail_ctx_t *ctx, const char *name, long long min, long long max,
+                      long long def, long long *out);
+/* A string member of the JSON body with a length bound (in bytes); NULL and a
+ * field error appended when missing, not a string, or out of bounds. */
+const char *portail_json_str(json_t *obj, const char *key, size_t min, size_t max,
+                             json_t **errors);
+
+#endif

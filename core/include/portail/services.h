@@ -1,0 +1,93 @@
+/* Core services that several modules share, so modules never depend on each
+ * other: sessions, the mail outbox, account security (locks, counters,
+ * security events) and the audit log of agent actions. */
+#ifndef PORTAIL_SERVICES_H
+#define PORTAIL_SERVICES_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "portail/db.h"
+#include "portail/http.h"
+
+/* ---- Sessions (core/session.c) ------------------------------------------
+ * Cookie __Host-portail_session, HttpOnly; Secure; SameSite=Strict; Path=/.
+ * Only the SHA-256... of the 32-byte token is stored. */
+
+/* Starts a session for the principal and sets the cookie; any session the
+ * request carried is revoked first (rotation). Returns 0, or -1 with a
+ * problem already set on ctx. */
+int portail_session_start(portail_ctx_t *ctx, portail_principal_kind_t kind, int64_t id,
+                          portail_auth_t level, const char *role);
+/* Level change (partial -> member): new token, old session revoked. */
+int portail_session_elevate(portail_ctx_t *ctx, portail_auth_t level);
+/* Logout: revokes the current session and clears the cookie. */
+int portail_session_end(portail_ctx_t *ctx);
+/* The current principal's sessions: [{id, created_at, last_seen_at, ip,
+ * country, user_agent, current}], newest first. */
+json_t *portail_sessions_list(portail_ctx_t *ctx);
+/* Revokes one of the current principal's sessions: 0 done, 1 not found, -1 error. */
+int portail_session_revoke(portail_ctx_t *ctx, int64_t session_id);
+/* Revokes every session of a principal but `except` (0: none). Count or -1. */
+long long portail_sessions_revoke_all(portail_db_t *db, portail_principal_kind_t kind, int64_t id,
+                                      int64_t except);
+
+/* ---- Mail outbox (core/outbox.c) ----------------------------------------
+ * Enqueued in the caller's transaction, delivered by the sender thread with
+ * retries, so a rolled-back change sends nothing and a crash loses nothing.
+ * Returns 0 or -1. */
+int portail_mail_enqueue(portail_db_t *db, const char *to, const char *subject,
+                         const char *body_text);
+
+/* ---- Account security (core/account.c) ---------------------------------- */
+typedef enum portail_lock_reason {
+    PORTAIL_LOCK_NONE = 0,
+    PORTAIL_LOCK_PASSWORD,       /* too many wrong passwords */
+    PORTAIL_LOCK_SECOND_FACTOR,  /* too many wrong TOTP / recovery codes */
+    PORTAIL_LOCK_SUSPICIOUS,     /* new country, repeated failed password changes */
+    PORTAIL_LOCK_PENDING_VERIFICATION, /* account update awaiting confirmation */
+    PORTAIL_LOCK_AGENT,          /* locked by an agent */
+} portail_lock_reason_t;
+
+typedef enum portail_counter {
+    PORTAIL_COUNTER_PASSWORD = 0,
+    PORTAIL_COUNTER_SECOND_FACTOR,
+    PORTAIL_COUNTER_PASSWORD_CHANGE,
+} portail_counter_t;
+
+typedef struct portail_account_state {
+    portail_lock_reason_t reason;
+    const char *detail;    /* free text, arena */
+    const char *locked_at; /* ISO 8601 UTC, NULL when not locked */
+    const char *locked_by; /* "system" or "agent:<login>" */
+    int password_failures;
+    int second_factor_failures;
+} portail_account_state_t;
+
+const char *portail_lock_reason_name(portail_lock_reason_t r); /* "password", ... */
+portail_lock_reason_t portail_lock_reason_parse(const char *name);
+/* French sentence for members: why the account is locked. */
+const char *portail_lock_reason_text(portail_lock_reason_t r);
+
+int portail_account_state(portail_db_t *db, portail_arena_t *a, int64_t member_id,
+                          portail_account_state_t *out);
+/* Locks (keeps an existing lock's reason when already locked), records a
+ * security event and mails the member why and how to unlock. 0 or -1. */
+int portail_account_lock(portail_ctx_t *ctx, int64_t member_id, portail_lock_reason_t reason,
+                         const char *detail);
+/* Lifts any lock and resets the counters; event + mail. `by` is "system",
+ * "reset" or the agent. 0, 1 when not locked, -1 on error. */
+int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by,
+                           const char *why);
+/* Increments a counter and returns its new value (-1 on error). */
+int portail_account_count(portail_db_t *db, int64_t member_id, portail_counter_t c);
+int portail_account_reset_counter(portail_db_t *db, int64_t member_id, portail_counter_t c);
+/* Security event with the client's IP, country and user agent. 0 or -1. */
+int portail_security_event(portail_ctx_t *ctx, int64_t member_id, const char *kind,
+                           const char *detail);
+
+/* ---- Audit of agent actions (core/audit.c) ------------------------------
+ * Who (the ctx's agent), what, on whom, why, when. 0 or -1. */
+int portail_audit(portail_ctx_t *ctx, int64_t member_id, const char *action, const char *reason);
+
+#endif

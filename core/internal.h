@@ -1,0 +1,264 @@
+/* Types and functions shared inside the host (core/ sources, portaild,
+ * portailctl). Modules never include this: their API is portail/portail.h. */
+#ifndef PORTAIL_INTERNAL_H
+#define PORTAIL_INTERNAL_H
+
+#include <libconfig.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "portail/portail.h"
+
+typedef struct portail_kv {
+    const char *key;
+    const char *value;
+} portail_kv_t;
+
+/* ---- parse.c: request parsing, pure functions over the arena ------------ */
+/* Percent-decodes s[0..len); with form != 0 '+' means space. NULL on a bad
+ * escape or an embedded NUL. */
+char *portail_url_decode(portail_arena_t *a, const char *s, size_t len, int form);
+/* "a=1&b=2" -> pairs (decoded). Count, or -1 when malformed or more than max. */
+int portail_parse_urlencoded(portail_arena_t *a, const char *s, size_t len, size_t max,
+                             portail_kv_t **out);
+/* Cookie header -> pairs (values not decoded). Count, or -1 when over max. */
+int portail_parse_cookies(portail_arena_t *a, const char *header, size_t max,
+                          portail_kv_t **out);
+typedef struct portail_multipart_limits {
+    size_t max_parts;
+    size_t max_part_bytes;
+    size_t max_part_header_bytes;
+} portail_multipart_limits_t;
+/* 0 ok, -1 malformed (400), -2 over a limit (413); *err says why, in French. */
+int portail_parse_multipart(portail_arena_t *a, const char *content_type,
+                            const unsigned char *body, size_t len,
+                            const portail_multipart_limits_t *lim, portail_part_t **out,
+                            size_t *count, const char **err);
+/* Case-insensitive media type check ignoring parameters:
+ * ("application/json; charset=utf-8", "application/json") -> 1. */
+int portail_media_type_is(const char *content_type, const char *type);
+/* Value of a parameter of a header value (boundary, charset), arena copy, unquoted. */
+char *portail_header_param(portail_arena_t *a, const char *header_value, const char *name);
+const char *portail_kv_get(const portail_kv_t *kv, size_t n, const char *key, int nocase);
+
+/* ---- log.c: one JSON line per event -------------------------------------- */
+int portail_log_open(const char *path); /* "-" or NULL: stderr */
+void portail_log_reopen(void);          /* SIGHUP */
+void portail_log_close(void);
+/* level: "info", "warn", "error". request_id may be NULL. */
+void portail_logf(const char *level, const char *request_id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void portail_vlogf(const char *level, const char *request_id, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+/* Appends s to a JSON string being built, escaping quotes, backslashes and
+ * every control character. Writes at most cap-1 bytes; returns new length. */
+size_t portail_json_escape(char *dst, size_t len, size_t cap, const char *s);
+/* Writes a complete line (with its newline) in one write. */
+void portail_log_raw(const char *line, size_t len);
+/* "2026-11-27T10:00:00.123Z"; returns its length. */
+size_t portail_log_time(char *buf, size_t cap);
+
+/* ---- pool.c / db.c: MariaDB pool and typed helpers ----------------------- */
+typedef struct portail_pool portail_pool_t;
+typedef struct portail_pool_conf {
+    const char *socket; /* unix socket, preferred when set */
+    const char *host;
+    unsigned port;
+    const char *user;
+    const char *password;
+    const char *database;
+    unsigned size;               /* connections */
+    unsigned acquire_timeout_ms; /* wait for a free connection */
+    unsigned connect_timeout_s;
+    unsigned stmt_cache;         /* prepared statements kept per connection */
+} portail_pool_conf_t;
+
+/* Connections are opened lazily, so the host starts even while the server is
+ * down and recovers when it comes back. */
+portail_pool_t *portail_pool_new(const portail_pool_conf_t *conf);
+void portail_pool_free(portail_pool_t *p);
+/* PORTAIL_POOL_OK, _EXHAUSTED (no free connection in time), _UNREACHABLE. */
+enum { PORTAIL_POOL_OK = 0, PORTAIL_POOL_EXHAUSTED = 1, PORTAIL_POOL_UNREACHABLE = 2 };
+/* request_id tags the error logs; arena owns returned rows. */
+portail_db_t *portail_pool_acquire(portail_pool_t *p, portail_arena_t *arena,
+                                   const char *request_id, unsigned timeout_ms, int *why);
+/* ROLLBACK if a transaction is open, then back to the pool. */
+void portail_pool_release(portail_db_t *db);
+/* Runs a statement without preparing (migrations, DDL). Multi-statement
+ * text allowed. 0 or -1 with err filled. */
+int portail_db_run_script(portail_db_t *db, const char *sql, char *err, size_t errlen);
+
+/* ---- config.c ------------------------------------------------------------ */
+typedef struct portail_module_conf {
+    const char *name;
+    const char *path; /* .so path, relative to server.module_dir */
+    bool enabled;
+    config_setting_t *settings; /* may be NULL */
+    int line;
+} portail_module_conf_t;
+
+typedef struct portail_conf {
+    config_t cfg;
+    const char *file;
+    /* server */
+    const char *listen; /* "/path/to.sock" or "127.0.0.1:9000" */
+    int socket_mode;
+    int threads;
+    int backlog;
+    int grace_seconds;
+    const char *log_path;
+    const char *module_dir;
+    const char *origin; /* allowed Origin of state-changing requests */
+    int max_header_bytes; /* all headers of a request together */
+    int max_cookie_bytes;
+    int hash_slots;       /* concurrent password hashes, 0: CPU count */
+    /* database */
+    portail_pool_conf_t db;
+    /* sessions */
+    int session_idle_s;
+    int session_absolute_s;
+    int session_touch_s;
+    /* mail */
+    const char *mail_transport; /* "file" or "smtp" */
+    const char *mail_dir;
+    const char *smtp_url;
+    const char *mail_from;
+    int mail_max_attempts;
+    int mail_retry_s;
+    int mail_poll_ms;
+    /* modules */
+    portail_module_conf_t *modules;
+    size_t nmodules;
+} portail_conf_t;
+
+/* 0 ok; -1 with "file:line: message" in err. */
+int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t errlen);
+void portail_conf_free(portail_conf_t *c);
+
+struct portail_settings {
+    const portail_setting_t *schema;
+    const config_setting_t *group; /* may be NULL: every default */
+};
+/* Checks a module's settings group against its schema (types, ranges,
+ * choices, unknown names). 0 or -1 with "file:line: message". */
+int portail_settings_validate(const portail_settings_t *s, const char *file, const char *module,
+                              char *err, size_t errlen);
+
+/* ---- loader.c / router.c ------------------------------------------------- */
+typedef struct portail_loaded_module {
+    const portail_module_t *desc;
+    void *handle;
+    void *state;
+    bool enabled;
+    bool initialised;
+    portail_settings_t settings;
+} portail_loaded_module_t;
+
+typedef struct portail_router portail_router_t;
+typedef struct portail_match {
+    const portail_route_t *route;
+    const portail_loaded_module_t *module;
+    portail_kv_t *params;
+    size_t nparams;
+    unsigned allowed; /* methods of every route matching the path (for 405) */
+} portail_match_t;
+
+portail_router_t *portail_router_new(void);
+void portail_router_free(portail_router_t *r);
+/* 0, or -1 with err (duplicate method+pattern, bad pattern). */
+int portail_router_add(portail_router_t *r, const portail_route_t *route,
+                       const portail_loaded_module_t *m, char *err, size_t errlen);
+/* 0 found; 404 no path; 405 path but not method (m->allowed set). */
+int portail_router_match(const portail_router_t *r, portail_arena_t *a, const char *method,
+                         const char *path, portail_match_t *m);
+/* "GET, HEAD, POST" */
+const char *portail_methods_str(portail_arena_t *a, unsigned methods);
+
+/* Loads every module of the config (disabled ones are loaded and checked
+ * but neither initialised nor routed). 0 or -1 with a one-line err. */
+int portail_modules_load(const portail_conf_t *c, portail_router_t *r,
+                         portail_loaded_module_t **out, size_t *n, char *err, size_t errlen);
+void portail_modules_unload(portail_loaded_module_t *m, size_t n);
+
+/* ---- host ----------------------------------------------------------------- */
+typedef struct portail_host {
+    portail_conf_t *conf;
+    portail_pool_t *pool;
+    portail_router_t *router;
+    portail_loaded_module_t *modules;
+    size_t nmodules;
+    volatile sig_atomic_t stopping;
+} portail_host_t;
+
+extern portail_host_t *portail_the_host;
+
+/* host.c */
+struct FCGX_Request;
+int portail_host_add_core_routes(portail_router_t *r, char *err, size_t errlen);
+/* Serves one accepted request, finishes it and resets the arena. */
+void portail_host_serve(portail_host_t *h, struct FCGX_Request *req, portail_arena_t *arena);
+
+#define PORTAIL_SESSION_COOKIE "__Host-portail_session"
+
+struct portail_resp_header {
+    const char *name;
+    const char *value;
+    struct portail_resp_header *next;
+};
+
+struct portail_ctx {
+    portail_arena_t *arena;
+    portail_host_t *host;
+    /* request */
+    const char *method;
+    bool is_head;
+    const char *path;
+    const char *query_string;
+    portail_kv_t *query;
+    size_t nquery;
+    portail_kv_t *headers; /* lower-case names, '-' not '_' */
+    size_t nheaders;
+    portail_kv_t *cookies;
+    size_t ncookies;
+    portail_kv_t *params;
+    size_t nparams;
+    portail_kv_t *form;
+    size_t nform;
+    portail_part_t *parts;
+    size_t nparts;
+    const char *content_type;
+    unsigned char *body;
+    size_t body_len;
+    json_t *json;
+    char request_id[33];
+    portail_client_t client;
+    portail_principal_t principal;
+    const char *csrf_token; /* of the current session */
+    /* route */
+    const portail_loaded_module_t *module;
+    const portail_route_t *route;
+    /* database, acquired lazily */
+    portail_db_t *db;
+    /* response */
+    int status;
+    const char *resp_type;
+    const void *resp_body;
+    size_t resp_len;
+    struct portail_resp_header *resp_headers;
+    json_t *problem; /* last problem body, for portail_problem_extra */
+};
+
+/* Sets the request's principal from its session cookie (expiry, last-seen
+ * throttle). 0 (with or without a session) or -1 on database error. */
+int portail_session_load(portail_ctx_t *ctx);
+
+/* ---- outbox.c: the sender thread ------------------------------------------ */
+int portail_outbox_start(portail_host_t *h);
+void portail_outbox_stop(void);
+/* Delivers due mail once, synchronously (portailctl, tests). Count sent or -1. */
+int portail_outbox_flush(portail_host_t *h);
+
+#endif

@@ -1,0 +1,144 @@
+/* One JSON object per line, written with a single write(2) on an O_APPEND
+ * descriptor so that lines from concurrent threads never interleave. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define LOG_LINE_MAX 8192
+
+static atomic_int log_fd = 2;
+static char log_path[4096];
+
+static int open_path(void)
+{
+    return open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+}
+
+int portail_log_open(const char *path)
+{
+    if (!path || !*path || strcmp(path, "-") == 0) {
+        log_path[0] = '\0';
+        atomic_store(&log_fd, 2);
+        return 0;
+    }
+    if (strlen(path) >= sizeof(log_path))
+        return -1;
+    strcpy(log_path, path);
+    int fd = open_path();
+    if (fd < 0)
+        return -1;
+    atomic_store(&log_fd, fd);
+    return 0;
+}
+
+void portail_log_reopen(void)
+{
+    if (!log_path[0])
+        return;
+    int fd = open_path();
+    if (fd < 0)
+        return; /* keep writing to the old file rather than lose lines */
+    int old = atomic_exchange(&log_fd, fd);
+    if (old > 2)
+        close(old);
+}
+
+void portail_log_close(void)
+{
+    int old = atomic_exchange(&log_fd, 2);
+    if (old > 2)
+        close(old);
+}
+
+void portail_log_raw(const char *line, size_t len)
+{
+    int fd = atomic_load(&log_fd);
+    while (len > 0) {
+        ssize_t n = write(fd, line, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        line += n;
+        len -= (size_t)n;
+    }
+}
+
+size_t portail_json_escape(char *dst, size_t len, size_t cap, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!s)
+        s = "";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char buf[7];
+        size_t n;
+        if (*p == '"' || *p == '\\') {
+            buf[0] = '\\';
+            buf[1] = (char)*p;
+            n = 2;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            buf[0] = '\\';
+            buf[1] = 'u';
+            buf[2] = '0';
+            buf[3] = '0';
+            buf[4] = hex[*p >> 4];
+            buf[5] = hex[*p & 15];
+            n = 6;
+        } else {
+            buf[0] = (char)*p;
+            n = 1;
+        }
+        if (len + n + 1 > cap)
+            break;
+        memcpy(dst + len, buf, n);
+        len += n;
+    }
+    if (cap)
+        dst[len < cap ? len : cap - 1] = '\0';
+    return len;
+}
+
+size_t portail_log_time(char *buf, size_t cap)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+    int m = snprintf(buf + n, cap - n, ".%03ldZ", ts.tv_nsec / 1000000);
+    return n + (m > 0 ? (size_t)m : 0);
+}
+
+void portail_vlogf(const char *level, const char *request_id, const char *fmt, va_list ap)
+{
+    char msg[4096];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    char line[LOG_LINE_MAX];
+    char t[40];
+    portail_log_time(t, sizeof(t));
+    size_t n = (size_t)snprintf(line, sizeof(line), "{\"time\":\"%s\",\"level\":\"", t);
+    n = portail_json_escape(line, n, sizeof(line) - 4, level);
+    if (request_id) {
+        n += (size_t)snprintf(line + n, sizeof(line) - n, "\",\"request_id\":\"");
+        n = portail_json_escape(line, n, sizeof(line) - 4, request_id);
+    }
+    n += (size_t)snprintf(line + n, sizeof(line) - n, "\",\"msg\":\"");
+    n = portail_json_escape(line, n, sizeof(line) - 4, msg);
+    memcpy(line + n, "\"}\n", 3);
+    portail_log_raw(line, n + 3);
+}
+
+void portail_logf(const char *level, const char *request_id, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    portail_vlogf(level, request_id, fmt, ap);
+    va_end(ap);
+}

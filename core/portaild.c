@@ -1,0 +1,312 @@
+/* portaild: the FastCGI host. Worker threads accept on one socket; the main
+ * thread only waits for signals, so that shutdown and log reopening never
+ * run inside a signal handler. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcgiapp.h>
+#include <mysql.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <netdb.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct worker {
+    pthread_t thread;
+    int listen_fd;
+    volatile sig_atomic_t idle; /* blocked in accept, safe to interrupt */
+    volatile sig_atomic_t done;
+};
+
+static portail_host_t host;
+static pthread_mutex_t done_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
+
+static void on_wake(int sig)
+{
+    (void)sig; /* only interrupts accept(2) */
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    mysql_thread_init();
+    portail_arena_t *arena = portail_arena_new(64 * 1024);
+    FCGX_Request req;
+    FCGX_InitRequest(&req, w->listen_fd, 0);
+    while (!host.stopping) {
+        w->idle = 1;
+        if (host.stopping)
+            break;
+        int rc = FCGX_Accept_r(&req);
+        w->idle = 0;
+        if (rc < 0) {
+            if (host.stopping)
+                break;
+            /* A transient accept failure: do not spin. */
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        portail_host_serve(&host, &req, arena);
+    }
+    FCGX_Free(&req, 1);
+    portail_arena_free(arena);
+    mysql_thread_end();
+    pthread_mutex_lock(&done_mu);
+    w->done = 1;
+    pthread_cond_broadcast(&done_cv);
+    pthread_mutex_unlock(&done_mu);
+    return NULL;
+}
+
+static int open_listener(const portail_conf_t *c)
+{
+    const char *l = c->listen;
+    const char *colon = strrchr(l, ':');
+    if (l[0] != '/' && l[0] != '.' && colon && !strchr(l, '/')) {
+        char hostpart[256];
+        size_t hn = (size_t)(colon - l);
+        if (hn >= sizeof(hostpart))
+            return -1;
+        memcpy(hostpart, l, hn);
+        hostpart[hn] = '\0';
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                                 .ai_flags = AI_PASSIVE};
+        struct addrinfo *ai = NULL;
+        if (getaddrinfo(hn ? hostpart : NULL, colon + 1, &hints, &ai) != 0 || !ai) {
+            fprintf(stderr, "portaild: cannot resolve listen address %s\n", l);
+            return -1;
+        }
+        int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        if (fd >= 0)
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, c->backlog) < 0) {
+            fprintf(stderr, "portaild: cannot listen on %s: %s\n", l, strerror(errno));
+            freeaddrinfo(ai);
+            if (fd >= 0)
+                close(fd);
+            return -1;
+        }
+        freeaddrinfo(ai);
+        return fd;
+    }
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(l) >= sizeof(sa.sun_path)) {
+        fprintf(stderr, "portaild: socket path too long: %s\n", l);
+        return -1;
+    }
+    strcpy(sa.sun_path, l);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    /* A stale socket from a crashed run would make bind fail; a live one
+     * means another portaild: refuse rather than steal it. */
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        fprintf(stderr, "portaild: another process is listening on %s\n", l);
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    unlink(l);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    mode_t old = umask(0777 & ~(mode_t)c->socket_mode);
+    int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    if (rc < 0 || chmod(l, (mode_t)c->socket_mode) < 0 || listen(fd, c->backlog) < 0) {
+        fprintf(stderr, "portaild: cannot listen on %s: %s\n", l, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: portaild --config FILE\n       portaild --check-config FILE\n");
+    return 2;
+}
+
+/* Loads config and modules; 0 or -1 with the reason printed as one line. */
+static int setup(const char *file, int check_only)
+{
+    static portail_conf_t conf;
+    char err[1024];
+    if (portail_conf_load(&conf, file, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portaild: %s\n", err);
+        return -1;
+    }
+    host.conf = &conf;
+    host.router = portail_router_new();
+    if (!host.router || portail_host_add_core_routes(host.router, err, sizeof(err)) < 0 ||
+        portail_modules_load(&conf, host.router, &host.modules, &host.nmodules, err,
+                             sizeof(err)) < 0) {
+        fprintf(stderr, "portaild: %s\n", err);
+        return -1;
+    }
+    (void)check_only;
+    return 0;
+}
+
+static void teardown(void)
+{
+    portail_modules_unload(host.modules, host.nmodules);
+    host.modules = NULL;
+    portail_router_free(host.router);
+    if (host.pool)
+        portail_pool_free(host.pool);
+    if (host.conf)
+        portail_conf_free(host.conf);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3)
+        return usage();
+    int check_only = strcmp(argv[1], "--check-config") == 0;
+    if (!check_only && strcmp(argv[1], "--config") != 0)
+        return usage();
+
+    /* Process-wide library set-up before any thread exists. */
+    if (sodium_init() < 0 || mysql_library_init(0, NULL, NULL) != 0 || FCGX_Init() != 0 ||
+        curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        fprintf(stderr, "portaild: library initialisation failed\n");
+        return 1;
+    }
+    if (setup(argv[2], check_only) < 0) {
+        teardown();
+        return 1;
+    }
+    if (check_only) {
+        printf("ok\n");
+        teardown();
+        return 0;
+    }
+    if (portail_log_open(host.conf->log_path) < 0) {
+        fprintf(stderr, "portaild: cannot open log %s: %s\n", host.conf->log_path,
+                strerror(errno));
+        teardown();
+        return 1;
+    }
+    host.pool = portail_pool_new(&host.conf->db);
+    if (!host.pool) {
+        fprintf(stderr, "portaild: cannot create the database pool\n");
+        teardown();
+        return 1;
+    }
+    portail_the_host = &host;
+    int fd = open_listener(host.conf);
+    if (fd < 0) {
+        teardown();
+        return 1;
+    }
+
+    /* Workers inherit a mask with the control signals blocked; SIGUSR1 stays
+     * deliverable, without SA_RESTART, to knock idle workers out of accept. */
+    struct sigaction sa = {.sa_handler = on_wake};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t ctl;
+    sigemptyset(&ctl);
+    sigaddset(&ctl, SIGTERM);
+    sigaddset(&ctl, SIGINT);
+    sigaddset(&ctl, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &ctl, NULL);
+
+    if (portail_outbox_start(&host) < 0) {
+        fprintf(stderr, "portaild: cannot start the mail sender\n");
+        close(fd);
+        teardown();
+        return 1;
+    }
+    int nthreads = host.conf->threads;
+    struct worker *workers = calloc((size_t)nthreads, sizeof(*workers));
+    if (!workers)
+        abort();
+    for (int i = 0; i < nthreads; i++) {
+        workers[i].listen_fd = fd;
+        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
+            fprintf(stderr, "portaild: cannot start worker threads\n");
+            exit(1);
+        }
+    }
+    portail_logf("info", NULL, "portaild %s listening on %s with %d threads, %zu modules",
+                 PORTAIL_VERSION, host.conf->listen, nthreads, host.nmodules);
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&ctl, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            portail_log_reopen();
+            portail_logf("info", NULL, "log reopened");
+            continue;
+        }
+        break;
+    }
+    portail_logf("info", NULL, "stopping: draining in-flight requests (grace %d s)",
+                 host.conf->grace_seconds);
+    host.stopping = 1;
+    FCGX_ShutdownPending();
+    shutdown(fd, SHUT_RDWR);
+    if (host.conf->listen[0] == '/' || strchr(host.conf->listen, '/'))
+        unlink(host.conf->listen);
+
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += host.conf->grace_seconds;
+    int all_done = 0;
+    while (!all_done) {
+        all_done = 1;
+        for (int i = 0; i < nthreads; i++) {
+            if (workers[i].done)
+                continue;
+            all_done = 0;
+            if (workers[i].idle)
+                pthread_kill(workers[i].thread, SIGUSR1);
+        }
+        if (all_done)
+            break;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (now.tv_sec > deadline.tv_sec ||
+            (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) {
+            portail_logf("warn", NULL, "grace period over: exiting with requests in flight");
+            portail_outbox_stop();
+            close(fd);
+            portail_log_close();
+            _exit(0);
+        }
+        struct timespec step = now;
+        step.tv_nsec += 50 * 1000 * 1000;
+        if (step.tv_nsec >= 1000000000L) {
+            step.tv_sec++;
+            step.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&done_mu);
+        pthread_cond_timedwait(&done_cv, &done_mu, &step);
+        pthread_mutex_unlock(&done_mu);
+    }
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(workers[i].thread, NULL);
+    free(workers);
+    portail_outbox_stop();
+    close(fd);
+    portail_logf("info", NULL, "stopped");
+    teardown();
+    portail_log_close();
+    curl_global_cleanup();
+    mysql_library_end();
+    return 0;
+}

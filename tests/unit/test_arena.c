@@ -1,0 +1,73 @@
+#include <jansson.h>
+#include <string.h>
+
+#include "unit.h"
+
+static int hook_order[4];
+static int hook_count;
+
+static void hook(void *p)
+{
+    hook_order[hook_count++] = *(int *)p;
+}
+
+START_TEST(alloc_aligned_and_large)
+{
+    portail_arena_t *a = portail_arena_new(256);
+    for (int i = 0; i < 100; i++) {
+        void *p = portail_alloc(a, (size_t)i + 1);
+        ck_assert_uint_eq((uintptr_t)p % 16, 0);
+        memset(p, 0xab, (size_t)i + 1);
+    }
+    char *big = portail_alloc(a, 1 << 20); /* larger than a block */
+    memset(big, 1, 1 << 20);
+    ck_assert_uint_ge(portail_arena_used(a), 1 << 20);
+    portail_arena_reset(a);
+    ck_assert_uint_eq(portail_arena_used(a), 0);
+    portail_arena_free(a);
+}
+END_TEST
+
+START_TEST(strings)
+{
+    portail_arena_t *a = portail_arena_new(0);
+    ck_assert_str_eq(portail_strdup(a, "é"), "é");
+    ck_assert_ptr_null(portail_strdup(a, NULL));
+    ck_assert_str_eq(portail_strndup(a, "abcdef", 3), "abc");
+    ck_assert_str_eq(portail_sprintf(a, "%d-%s", 42, "x"), "42-x");
+    char *z = portail_calloc(a, 32);
+    for (int i = 0; i < 32; i++)
+        ck_assert_int_eq(z[i], 0);
+    portail_arena_free(a);
+}
+END_TEST
+
+START_TEST(cleanups_run_in_reverse_once)
+{
+    portail_arena_t *a = portail_arena_new(0);
+    static int one = 1, two = 2;
+    hook_count = 0;
+    portail_arena_defer(a, hook, &one);
+    portail_arena_defer(a, hook, &two);
+    json_t *j = portail_arena_json(a, json_object());
+    ck_assert_ptr_nonnull(j);
+    portail_arena_reset(a);
+    ck_assert_int_eq(hook_count, 2);
+    ck_assert_int_eq(hook_order[0], 2);
+    ck_assert_int_eq(hook_order[1], 1);
+    portail_arena_reset(a);
+    ck_assert_int_eq(hook_count, 2);
+    portail_arena_free(a);
+}
+END_TEST
+
+Suite *arena_suite(void)
+{
+    Suite *s = suite_create("arena");
+    TCase *t = tcase_create("core");
+    tcase_add_test(t, alloc_aligned_and_large);
+    tcase_add_test(t, strings);
+    tcase_add_test(t, cleanups_run_in_reverse_once);
+    suite_add_tcase(s, t);
+    return s;
+}

@@ -1,0 +1,117 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unit.h"
+
+static char path[64];
+
+static void write_conf(const char *text)
+{
+    strcpy(path, "/tmp/portail-unit-XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+static int load(const char *text, char *err, size_t errlen)
+{
+    write_conf(text);
+    portail_conf_t c;
+    int rc = portail_conf_load(&c, path, err, errlen);
+    portail_conf_free(&c);
+    unlink(path);
+    return rc;
+}
+
+START_TEST(example_file_loads)
+{
+    portail_conf_t c;
+    char err[512];
+    ck_assert_msg(portail_conf_load(&c, TEST_SRCDIR "/conf/portail.conf.example", err,
+                                    sizeof(err)) == 0,
+                  "%s", err);
+    ck_assert_int_eq(c.threads, 16);
+    ck_assert_int_eq(c.socket_mode, 0660);
+    ck_assert_int_eq(c.session_idle_s, 1800);
+    ck_assert_str_eq(c.mail_transport, "file");
+    portail_conf_free(&c);
+}
+END_TEST
+
+START_TEST(errors_have_file_and_line)
+{
+    char err[512];
+    ck_assert_int_eq(load("server: {\n threads = 0;\n};\ndatabase: { socket = \"/x\"; };\n", err,
+                          sizeof(err)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, ":2: server.threads = 0 is out of range"));
+    ck_assert_int_eq(load("server: {\n  thread = 4;\n};\n", err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, ":2: unknown setting server.thread"));
+    ck_assert_int_eq(load("database: { socket = \"/x\"; };\nmail: {\n transport = \"pigeon\";\n};\n",
+                          err, sizeof(err)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, ":3: mail.transport"));
+    ck_assert_int_eq(load("server: { threads = \"8\"; };\n", err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "must be an integer"));
+    ck_assert_int_eq(load("server: { threads = 8 \n", err, sizeof(err)), -1); /* syntax */
+    ck_assert_int_eq(load("database: { socket = \"/x\"; };\nbogus: { a = 1; };\n", err, sizeof(err)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, ":2: unknown section bogus"));
+    ck_assert_int_eq(load("database: { socket = \"/x\"; };\nmodules = ( { name = \"a\"; },\n"
+                          " { name = \"a\"; } );\n",
+                          err, sizeof(err)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "listed twice"));
+    ck_assert_int_eq(load("database: { socket = \"/x\"; };\nmodules = ( { name = \"a\"; colour = 1; } );\n",
+                          err, sizeof(err)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "unknown setting modules[].colour"));
+}
+END_TEST
+
+static const portail_setting_t schema[] = {
+    {"n", PORTAIL_SETTING_INT, 1, 10, 5, NULL, NULL},
+    {"on", PORTAIL_SETTING_BOOL, 0, 1, 1, NULL, NULL},
+    {"s", PORTAIL_SETTING_STRING, 1, 3, 0, "abc", NULL},
+    {0},
+};
+
+START_TEST(module_settings)
+{
+    write_conf("database: { socket = \"/x\"; };\nmodules = ( { name = \"m\"; settings = {\n"
+               " n = 11;\n }; } );\n");
+    portail_conf_t c;
+    char err[512];
+    ck_assert_int_eq(portail_conf_load(&c, path, err, sizeof(err)), 0);
+    portail_settings_t s = {schema, c.modules[0].settings};
+    ck_assert_int_eq(portail_settings_validate(&s, path, "m", err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, ":3: module m: settings.n = 11 is out of range"));
+    portail_conf_free(&c);
+    unlink(path);
+
+    write_conf("database: { socket = \"/x\"; };\nmodules = ( { name = \"m\"; settings = { n = 7; }; } );\n");
+    ck_assert_int_eq(portail_conf_load(&c, path, err, sizeof(err)), 0);
+    s.group = c.modules[0].settings;
+    ck_assert_int_eq(portail_settings_validate(&s, path, "m", err, sizeof(err)), 0);
+    ck_assert_int_eq(portail_settings_int(&s, "n"), 7);
+    ck_assert_int_eq(portail_settings_bool(&s, "on"), 1);
+    ck_assert_str_eq(portail_settings_str(&s, "s"), "abc");
+    portail_conf_free(&c);
+    unlink(path);
+}
+END_TEST
+
+Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *t = tcase_create("core");
+    tcase_add_test(t, example_file_loads);
+    tcase_add_test(t, errors_have_file_and_line);
+    tcase_add_test(t, module_settings);
+    suite_add_tcase(s, t);
+    return s;
+}
