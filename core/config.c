@@ -88,14 +88,13 @@ static int check_one(const portail_setting_t *def, const config_setting_t *v, co
     switch (def->type) {
     case PORTAIL_SETTING_INT: {
         if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
-            snprintf(err, errlen, "%s:%d: %s.%s must be an integer", file, line, where,
-                     def->name);
+            snprintf(err, errlen, "%s:%d: %s.%s must be an integer", file, line, where, def->name);
             return -1;
         }
         long long n = config_setting_get_int64(v);
         if (n < def->min || n > def->max) {
-            snprintf(err, errlen, "%s:%d: %s.%s = %lld is out of range [%lld, %lld]", file,
-                     line, where, def->name, n, def->min, def->max);
+            snprintf(err, errlen, "%s:%d: %s.%s = %lld is out of range [%lld, %lld]", file, line,
+                     where, def->name, n, def->min, def->max);
             return -1;
         }
         return 0;
@@ -109,23 +108,22 @@ static int check_one(const portail_setting_t *def, const config_setting_t *v, co
         return 0;
     case PORTAIL_SETTING_STRING: {
         if (t != CONFIG_TYPE_STRING) {
-            snprintf(err, errlen, "%s:%d: %s.%s must be a string", file, line, where,
-                     def->name);
+            snprintf(err, errlen, "%s:%d: %s.%s must be a string", file, line, where, def->name);
             return -1;
         }
         const char *s = config_setting_get_string(v);
         long long len = (long long)strlen(s);
         if (len < def->min || len > def->max) {
-            snprintf(err, errlen, "%s:%d: %s.%s must be %lld to %lld characters long", file,
-                     line, where, def->name, def->min, def->max);
+            snprintf(err, errlen, "%s:%d: %s.%s must be %lld to %lld characters long", file, line,
+                     where, def->name, def->min, def->max);
             return -1;
         }
         if (def->choices) {
             for (const char *const *c = def->choices; *c; c++)
                 if (strcmp(*c, s) == 0)
                     return 0;
-            snprintf(err, errlen, "%s:%d: %s.%s = \"%s\" is not one of the allowed values",
-                     file, line, where, def->name, s);
+            snprintf(err, errlen, "%s:%d: %s.%s = \"%s\" is not one of the allowed values", file,
+                     line, where, def->name, s);
             return -1;
         }
         return 0;
@@ -139,8 +137,8 @@ static int check_one(const portail_setting_t *def, const config_setting_t *v, co
 /* Validates group against schema; names in `extra` are allowed and left to
  * the caller (e.g. a module entry's `settings`). */
 static int validate_group(const portail_setting_t *schema, const config_setting_t *group,
-                          const char *const *extra, const char *file, const char *where,
-                          char *err, size_t errlen)
+                          const char *const *extra, const char *file, const char *where, char *err,
+                          size_t errlen)
 {
     if (!group)
         return 0;
@@ -159,8 +157,7 @@ static int validate_group(const portail_setting_t *schema, const config_setting_
                 allowed |= strcmp(*e, name) == 0;
             if (allowed)
                 continue;
-            snprintf(err, errlen, "%s:%d: unknown setting %s.%s", file, line_of(v), where,
-                     name);
+            snprintf(err, errlen, "%s:%d: unknown setting %s.%s", file, line_of(v), where, name);
             return -1;
         }
         if (check_one(def, v, file, where, err, errlen) < 0)
@@ -248,8 +245,8 @@ static int load_modules(portail_conf_t *c, char *err, size_t errlen)
         m->line = line_of(e);
         const char *name = NULL;
         if (!config_setting_lookup_string(e, "name", &name) || !valid_module_name(name)) {
-            snprintf(err, errlen, "%s:%d: module entry needs name = \"...\" (a-z, 0-9, _)",
-                     c->file, m->line);
+            snprintf(err, errlen, "%s:%d: module entry needs name = \"...\" (a-z, 0-9, _)", c->file,
+                     m->line);
             return -1;
         }
         m->name = name;
@@ -285,9 +282,8 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
         if (config_error_type(&c->cfg) == CONFIG_ERR_FILE_IO)
             snprintf(err, errlen, "%s: cannot read the file", path);
         else
-            snprintf(err, errlen, "%s:%d: %s", config_error_file(&c->cfg)
-                                                   ? config_error_file(&c->cfg)
-                                                   : path,
+            snprintf(err, errlen, "%s:%d: %s",
+                     config_error_file(&c->cfg) ? config_error_file(&c->cfg) : path,
                      config_error_line(&c->cfg), config_error_text(&c->cfg));
         return -1;
     }
@@ -347,8 +343,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->db.socket = *sock ? sock : NULL;
     c->db.host = *host ? host : NULL;
     if (!c->db.socket && !c->db.host) {
-        snprintf(err, errlen, "%s:%d: database needs socket or host", path,
-                 line_of(s[1].group));
+        snprintf(err, errlen, "%s:%d: database needs socket or host", path, line_of(s[1].group));
         return -1;
     }
     c->db.port = (unsigned)portail_settings_int(db, "port");

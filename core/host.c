@@ -24,25 +24,44 @@ portail_host_t *portail_the_host;
 static const char *reason_phrase(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 423: return "Locked";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 503: return "Service Unavailable";
-    default: return status < 400 ? "OK" : "Internal Server Error";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 423:
+        return "Locked";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status < 400 ? "OK" : "Internal Server Error";
     }
 }
 
@@ -278,7 +297,8 @@ static int read_body(portail_ctx_t *ctx, FCGX_Request *req)
     ctx->body_len = (size_t)len;
     if (got == PORTAIL_CT_JSON) {
         json_error_t jerr;
-        json_t *j = json_loadb((const char *)ctx->body, ctx->body_len, JSON_REJECT_DUPLICATES, &jerr);
+        json_t *j =
+            json_loadb((const char *)ctx->body, ctx->body_len, JSON_REJECT_DUPLICATES, &jerr);
         if (!j) {
             portail_problem(ctx, 400, NULL,
                             portail_sprintf(ctx->arena,
@@ -298,8 +318,8 @@ static int read_body(portail_ctx_t *ctx, FCGX_Request *req)
     } else {
         portail_multipart_limits_t lim = {MAX_MULTIPART_PARTS, cap, 4096};
         const char *err = NULL;
-        int rc = portail_parse_multipart(ctx->arena, ctx->content_type, ctx->body,
-                                         ctx->body_len, &lim, &ctx->parts, &ctx->nparts, &err);
+        int rc = portail_parse_multipart(ctx->arena, ctx->content_type, ctx->body, ctx->body_len,
+                                         &lim, &ctx->parts, &ctx->nparts, &err);
         if (rc != 0) {
             portail_problem(ctx, rc == -2 ? 413 : 400, NULL,
                             err ? err : "Le contenu multipart est mal formé.");
@@ -327,8 +347,8 @@ static void health(portail_ctx_t *ctx)
     for (size_t i = 0; i < ctx->host->nmodules; i++) {
         const portail_loaded_module_t *m = &ctx->host->modules[i];
         if (m->enabled)
-            json_array_append_new(mods, json_pack("{s:s, s:s}", "name", m->desc->name,
-                                                  "version", m->desc->version));
+            json_array_append_new(
+                mods, json_pack("{s:s, s:s}", "name", m->desc->name, "version", m->desc->version));
     }
     int up = strcmp(db, "up") == 0;
     if (!up)
@@ -341,10 +361,14 @@ static void health(portail_ctx_t *ctx)
 static const char *level_name(portail_auth_t l)
 {
     switch (l) {
-    case PORTAIL_AUTH_PARTIAL: return "partial";
-    case PORTAIL_AUTH_MEMBER: return "member";
-    case PORTAIL_AUTH_AGENT: return "agent";
-    default: return "public";
+    case PORTAIL_AUTH_PARTIAL:
+        return "partial";
+    case PORTAIL_AUTH_MEMBER:
+        return "member";
+    case PORTAIL_AUTH_AGENT:
+        return "agent";
+    default:
+        return "public";
     }
 }
 
@@ -359,9 +383,9 @@ static void session_info(portail_ctx_t *ctx)
     }
     portail_respond_json(ctx, 200,
                          json_pack("{s:s, s:s, s:s?, s:s}", "kind",
-                                   p->kind == PORTAIL_PRINCIPAL_AGENT ? "agent" : "member",
-                                   "level", level_name(p->level), "role", p->role,
-                                   "csrf_token", ctx->csrf_token ? ctx->csrf_token : ""));
+                                   p->kind == PORTAIL_PRINCIPAL_AGENT ? "agent" : "member", "level",
+                                   level_name(p->level), "role", p->role, "csrf_token",
+                                   ctx->csrf_token ? ctx->csrf_token : ""));
 }
 
 static const portail_route_t core_routes[] = {
@@ -412,8 +436,9 @@ static void log_request(const portail_ctx_t *ctx, double ms)
     char t[40];
     portail_log_time(t, sizeof(t));
     size_t cap = sizeof(line) - 2;
-    size_t n = (size_t)snprintf(line, cap, "{\"time\":\"%s\",\"level\":\"info\",\"request_id\":\"%s\",\"method\":\"", t,
-                                ctx->request_id);
+    size_t n = (size_t)snprintf(
+        line, cap, "{\"time\":\"%s\",\"level\":\"info\",\"request_id\":\"%s\",\"method\":\"", t,
+        ctx->request_id);
     n = portail_json_escape(line, n, cap, ctx->method);
     n += (size_t)snprintf(line + n, cap - n, "\",\"path\":\"");
     n = portail_json_escape(line, n, cap, ctx->path);
@@ -442,19 +467,19 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
     portail_ctx_t ctx = {.arena = arena, .host = h};
     int early = copy_request(&ctx, req);
     if (early) {
-        portail_problem(&ctx, early,
-                        NULL, early == 431 ? "Les en-têtes ou cookies de la requête sont trop "
-                                             "volumineux."
-                                           : NULL);
+        portail_problem(&ctx, early, NULL,
+                        early == 431 ? "Les en-têtes ou cookies de la requête sont trop "
+                                       "volumineux."
+                                     : NULL);
         goto respond;
     }
     portail_match_t m;
     int rc = portail_router_match(h->router, arena, ctx.method, ctx.path, &m);
     if (rc == 405) {
         portail_set_header(&ctx, "Allow", portail_methods_str(arena, m.allowed));
-        portail_problem(&ctx, 405, NULL,
-                        portail_sprintf(arena, "La méthode %s n'est pas acceptée ici.",
-                                        ctx.method));
+        portail_problem(
+            &ctx, 405, NULL,
+            portail_sprintf(arena, "La méthode %s n'est pas acceptée ici.", ctx.method));
         goto respond;
     }
     if (rc != 0) {

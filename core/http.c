@@ -131,8 +131,7 @@ int portail_responded(const portail_ctx_t *ctx)
     return ctx->status != 0;
 }
 
-static void set_body(portail_ctx_t *ctx, int status, const char *type, const void *body,
-                     size_t len)
+static void set_body(portail_ctx_t *ctx, int status, const char *type, const void *body, size_t len)
 {
     ctx->status = status;
     ctx->resp_type = type;
@@ -277,10 +276,10 @@ void portail_problem_retry(portail_ctx_t *ctx, int status, int retry_after_s, co
 
 /* ---- logging ---------------------------------------------------------------- */
 
-#define CTX_LOG(level)                                                                           \
-    va_list ap;                                                                                  \
-    va_start(ap, fmt);                                                                           \
-    portail_vlogf(level, ctx->request_id, fmt, ap);                                              \
+#define CTX_LOG(level)                                                                             \
+    va_list ap;                                                                                    \
+    va_start(ap, fmt);                                                                             \
+    portail_vlogf(level, ctx->request_id, fmt, ap);                                                \
     va_end(ap)
 
 void portail_log_info(portail_ctx_t *ctx, const char *fmt, ...)
@@ -323,8 +322,7 @@ int portail_query_int(portail_ctx_t *ctx, const char *name, long long min, long 
     return 0;
 }
 
-const char *portail_json_str(json_t *obj, const char *key, size_t min, size_t max,
-                             json_t **errors)
+const char *portail_json_str(json_t *obj, const char *key, size_t min, size_t max, json_t **errors)
 {
     json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0 && min > 0)) {

@@ -25,17 +25,15 @@ char *portail_url_decode(portail_arena_t *a, const char *s, size_t len, int form
 int portail_parse_urlencoded(portail_arena_t *a, const char *s, size_t len, size_t max,
                              portail_kv_t **out);
 /* Cookie header -> pairs (values not decoded). Count, or -1 when over max. */
-int portail_parse_cookies(portail_arena_t *a, const char *header, size_t max,
-                          portail_kv_t **out);
+int portail_parse_cookies(portail_arena_t *a, const char *header, size_t max, portail_kv_t **out);
 typedef struct portail_multipart_limits {
     size_t max_parts;
     size_t max_part_bytes;
     size_t max_part_header_bytes;
 } portail_multipart_limits_t;
 /* 0 ok, -1 malformed (400), -2 over a limit (413); *err says why, in French. */
-int portail_parse_multipart(portail_arena_t *a, const char *content_type,
-                            const unsigned char *body, size_t len,
-                            const portail_multipart_limits_t *lim, portail_part_t **out,
+int portail_parse_multipart(portail_arena_t *a, const char *content_type, const unsigned char *body,
+                            size_t len, const portail_multipart_limits_t *lim, portail_part_t **out,
                             size_t *count, const char **err);
 /* Case-insensitive media type check ignoring parameters:
  * ("application/json; charset=utf-8", "application/json") -> 1. */
@@ -73,7 +71,7 @@ typedef struct portail_pool_conf {
     unsigned size;               /* connections */
     unsigned acquire_timeout_ms; /* wait for a free connection */
     unsigned connect_timeout_s;
-    unsigned stmt_cache;         /* prepared statements kept per connection */
+    unsigned stmt_cache; /* prepared statements kept per connection */
 } portail_pool_conf_t;
 
 /* Connections are opened lazily, so the host starts even while the server is
@@ -111,10 +109,10 @@ typedef struct portail_conf {
     int grace_seconds;
     const char *log_path;
     const char *module_dir;
-    const char *origin; /* allowed Origin of state-changing requests */
+    const char *origin;   /* allowed Origin of state-changing requests */
     int max_header_bytes; /* all headers of a request together */
     int max_cookie_bytes;
-    int hash_slots;       /* concurrent password hashes, 0: CPU count */
+    int hash_slots; /* concurrent password hashes, 0: CPU count */
     /* database */
     portail_pool_conf_t db;
     /* sessions */

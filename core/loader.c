@@ -17,8 +17,8 @@ static int check_routes(const portail_module_t *d, char *err, size_t errlen)
     }
     for (const portail_route_t *r = d->routes; r->pattern || r->handler || r->methods; r++) {
         if (!r->pattern || !r->handler || !r->methods) {
-            snprintf(err, errlen, "module %s: route %s lacks a method, pattern or handler",
-                     d->name, r->pattern ? r->pattern : "(null)");
+            snprintf(err, errlen, "module %s: route %s lacks a method, pattern or handler", d->name,
+                     r->pattern ? r->pattern : "(null)");
             return -1;
         }
         if (r->methods & ~(unsigned)(PORTAIL_GET | PORTAIL_POST | PORTAIL_PUT | PORTAIL_PATCH |
@@ -57,14 +57,14 @@ static int load_one(const portail_conf_t *c, const portail_module_conf_t *mc,
         snprintf(path, sizeof(path), "%s/%s", c->module_dir, file);
     lm->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!lm->handle) {
-        snprintf(err, errlen, "%s:%d: module %s: cannot load %s: %s", c->file, mc->line,
-                 mc->name, path, dlerror());
+        snprintf(err, errlen, "%s:%d: module %s: cannot load %s: %s", c->file, mc->line, mc->name,
+                 path, dlerror());
         return -1;
     }
     const portail_module_t *d = dlsym(lm->handle, "portail_module");
     if (!d) {
-        snprintf(err, errlen, "%s:%d: module %s: %s exports no portail_module descriptor",
-                 c->file, mc->line, mc->name, path);
+        snprintf(err, errlen, "%s:%d: module %s: %s exports no portail_module descriptor", c->file,
+                 mc->line, mc->name, path);
         return -1;
     }
     /* Read only the two leading fields until they are known to match. */
@@ -72,13 +72,13 @@ static int load_one(const portail_conf_t *c, const portail_module_conf_t *mc,
         snprintf(err, errlen,
                  "%s:%d: module %s: ABI mismatch (module ABI %u, size %u; host ABI %u, size "
                  "%zu): rebuild it against this portaild",
-                 c->file, mc->line, mc->name, d->abi_version, d->struct_size,
-                 PORTAIL_ABI_VERSION, sizeof(portail_module_t));
+                 c->file, mc->line, mc->name, d->abi_version, d->struct_size, PORTAIL_ABI_VERSION,
+                 sizeof(portail_module_t));
         return -1;
     }
     if (!d->name || strcmp(d->name, mc->name) != 0) {
-        snprintf(err, errlen, "%s:%d: module %s: %s declares itself as \"%s\"", c->file,
-                 mc->line, mc->name, path, d->name ? d->name : "");
+        snprintf(err, errlen, "%s:%d: module %s: %s declares itself as \"%s\"", c->file, mc->line,
+                 mc->name, path, d->name ? d->name : "");
         return -1;
     }
     if (!d->version) {
@@ -134,8 +134,8 @@ int portail_modules_load(const portail_conf_t *c, portail_router_t *r,
             continue;
         char ierr[512] = "";
         if (lm->desc->init(&lm->settings, &lm->state, ierr, sizeof(ierr)) != 0) {
-            snprintf(err, errlen, "%s:%d: module %s: init failed: %s", c->file,
-                     c->modules[i].line, lm->desc->name, ierr[0] ? ierr : "no reason given");
+            snprintf(err, errlen, "%s:%d: module %s: init failed: %s", c->file, c->modules[i].line,
+                     lm->desc->name, ierr[0] ? ierr : "no reason given");
             return -1;
         }
         lm->initialised = true;
@@ -150,8 +150,8 @@ void portail_modules_unload(portail_loaded_module_t *mods, size_t n)
     for (size_t i = n; i-- > 0;) {
         if (mods[i].initialised && mods[i].desc->fini)
             mods[i].desc->fini(mods[i].state);
-        /* ASan needs the objects mapped to symbolise leaks; dlclose only in
-         * normal builds. */
+            /* ASan needs the objects mapped to symbolise leaks; dlclose only in
+             * normal builds. */
 #if !defined(__SANITIZE_ADDRESS__)
         if (mods[i].handle)
             dlclose(mods[i].handle);

@@ -12,13 +12,12 @@
 
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: portailctl --config FILE COMMAND\n"
-            "commands:\n"
-            "  check-config           validate the configuration and the modules\n"
-            "  migrate [--sql DIR]    apply the SQL migrations not yet applied\n"
-            "  seed [--count N]       insert the demo insured persons\n"
-            "  mail-flush             deliver due mail once, now\n");
+    fprintf(stderr, "usage: portailctl --config FILE COMMAND\n"
+                    "commands:\n"
+                    "  check-config           validate the configuration and the modules\n"
+                    "  migrate [--sql DIR]    apply the SQL migrations not yet applied\n"
+                    "  seed [--count N]       insert the demo insured persons\n"
+                    "  mail-flush             deliver due mail once, now\n");
     return 2;
 }
 
@@ -177,14 +176,14 @@ int main(int argc, char **argv)
             count = strtol(argv[5], NULL, 10);
         if (count < 1 || count > 100000) {
             rc = usage();
-        } else if (portail_db_begin(db) < 0 ||
-                   portail_seed(db, arena, (unsigned)count, err, sizeof(err)) < 0) {
-            fprintf(stderr, "portailctl: seed: %s\n", err);
-            rc = 1;
-        } else if (portail_db_commit(db) < 0) {
-            rc = 1;
         } else {
-            printf("seeded %ld insured persons\n", count);
+            int added = portail_seed(db, arena, (unsigned)count, err, sizeof(err));
+            if (added < 0) {
+                fprintf(stderr, "portailctl: seed: %s\n", err);
+                rc = 1;
+            } else {
+                printf("seed: %d new insured persons (of %ld)\n", added, count);
+            }
         }
     } else if (strcmp(cmd, "mail-flush") == 0) {
         portail_pool_release(db);

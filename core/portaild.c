@@ -80,8 +80,8 @@ static int open_listener(const portail_conf_t *c)
             return -1;
         memcpy(hostpart, l, hn);
         hostpart[hn] = '\0';
-        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                                 .ai_flags = AI_PASSIVE};
+        struct addrinfo hints = {
+            .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
         struct addrinfo *ai = NULL;
         if (getaddrinfo(hn ? hostpart : NULL, colon + 1, &hints, &ai) != 0 || !ai) {
             fprintf(stderr, "portaild: cannot resolve listen address %s\n", l);
@@ -149,8 +149,8 @@ static int setup(const char *file, int check_only)
     host.conf = &conf;
     host.router = portail_router_new();
     if (!host.router || portail_host_add_core_routes(host.router, err, sizeof(err)) < 0 ||
-        portail_modules_load(&conf, host.router, &host.modules, &host.nmodules, err,
-                             sizeof(err)) < 0) {
+        portail_modules_load(&conf, host.router, &host.modules, &host.nmodules, err, sizeof(err)) <
+            0) {
         fprintf(stderr, "portaild: %s\n", err);
         return -1;
     }
@@ -193,8 +193,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (portail_log_open(host.conf->log_path) < 0) {
-        fprintf(stderr, "portaild: cannot open log %s: %s\n", host.conf->log_path,
-                strerror(errno));
+        fprintf(stderr, "portaild: cannot open log %s: %s\n", host.conf->log_path, strerror(errno));
         teardown();
         return 1;
     }

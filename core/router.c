@@ -150,8 +150,8 @@ static unsigned method_bit(const char *method)
     static const struct {
         const char *name;
         unsigned bit;
-    } map[] = {{"GET", PORTAIL_GET},       {"HEAD", PORTAIL_GET},    {"POST", PORTAIL_POST},
-               {"PUT", PORTAIL_PUT},       {"PATCH", PORTAIL_PATCH}, {"DELETE", PORTAIL_DELETE}};
+    } map[] = {{"GET", PORTAIL_GET}, {"HEAD", PORTAIL_GET},    {"POST", PORTAIL_POST},
+               {"PUT", PORTAIL_PUT}, {"PATCH", PORTAIL_PATCH}, {"DELETE", PORTAIL_DELETE}};
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(map[i].name, method) == 0)
             return map[i].bit;
@@ -212,7 +212,8 @@ int portail_router_match(const portail_router_t *r, portail_arena_t *a, const ch
             if (e->seg[s].is_param)
                 ok = len[s] > 0;
             else
-                ok = strlen(e->seg[s].text) == len[s] && memcmp(e->seg[s].text, seg[s], len[s]) == 0;
+                ok =
+                    strlen(e->seg[s].text) == len[s] && memcmp(e->seg[s].text, seg[s], len[s]) == 0;
         }
         if (!ok)
             continue;

@@ -31,9 +31,9 @@ START_TEST(example_file_loads)
 {
     portail_conf_t c;
     char err[512];
-    ck_assert_msg(portail_conf_load(&c, TEST_SRCDIR "/conf/portail.conf.example", err,
-                                    sizeof(err)) == 0,
-                  "%s", err);
+    ck_assert_msg(
+        portail_conf_load(&c, TEST_SRCDIR "/conf/portail.conf.example", err, sizeof(err)) == 0,
+        "%s", err);
     ck_assert_int_eq(c.threads, 16);
     ck_assert_int_eq(c.socket_mode, 0660);
     ck_assert_int_eq(c.session_idle_s, 1800);
@@ -45,30 +45,32 @@ END_TEST
 START_TEST(errors_have_file_and_line)
 {
     char err[512];
-    ck_assert_int_eq(load("server: {\n threads = 0;\n};\ndatabase: { socket = \"/x\"; };\n", err,
-                          sizeof(err)),
-                     -1);
+    ck_assert_int_eq(
+        load("server: {\n threads = 0;\n};\ndatabase: { socket = \"/x\"; };\n", err, sizeof(err)),
+        -1);
     ck_assert_ptr_nonnull(strstr(err, ":2: server.threads = 0 is out of range"));
     ck_assert_int_eq(load("server: {\n  thread = 4;\n};\n", err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, ":2: unknown setting server.thread"));
-    ck_assert_int_eq(load("database: { socket = \"/x\"; };\nmail: {\n transport = \"pigeon\";\n};\n",
-                          err, sizeof(err)),
-                     -1);
+    ck_assert_int_eq(
+        load("database: { socket = \"/x\"; };\nmail: {\n transport = \"pigeon\";\n};\n", err,
+             sizeof(err)),
+        -1);
     ck_assert_ptr_nonnull(strstr(err, ":3: mail.transport"));
     ck_assert_int_eq(load("server: { threads = \"8\"; };\n", err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "must be an integer"));
     ck_assert_int_eq(load("server: { threads = 8 \n", err, sizeof(err)), -1); /* syntax */
-    ck_assert_int_eq(load("database: { socket = \"/x\"; };\nbogus: { a = 1; };\n", err, sizeof(err)),
-                     -1);
+    ck_assert_int_eq(
+        load("database: { socket = \"/x\"; };\nbogus: { a = 1; };\n", err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, ":2: unknown section bogus"));
     ck_assert_int_eq(load("database: { socket = \"/x\"; };\nmodules = ( { name = \"a\"; },\n"
                           " { name = \"a\"; } );\n",
                           err, sizeof(err)),
                      -1);
     ck_assert_ptr_nonnull(strstr(err, "listed twice"));
-    ck_assert_int_eq(load("database: { socket = \"/x\"; };\nmodules = ( { name = \"a\"; colour = 1; } );\n",
-                          err, sizeof(err)),
-                     -1);
+    ck_assert_int_eq(
+        load("database: { socket = \"/x\"; };\nmodules = ( { name = \"a\"; colour = 1; } );\n", err,
+             sizeof(err)),
+        -1);
     ck_assert_ptr_nonnull(strstr(err, "unknown setting modules[].colour"));
 }
 END_TEST
@@ -93,7 +95,8 @@ START_TEST(module_settings)
     portail_conf_free(&c);
     unlink(path);
 
-    write_conf("database: { socket = \"/x\"; };\nmodules = ( { name = \"m\"; settings = { n = 7; }; } );\n");
+    write_conf("database: { socket = \"/x\"; };\nmodules = ( { name = \"m\"; settings = { n = 7; "
+               "}; } );\n");
     ck_assert_int_eq(portail_conf_load(&c, path, err, sizeof(err)), 0);
     s.group = c.modules[0].settings;
     ck_assert_int_eq(portail_settings_validate(&s, path, "m", err, sizeof(err)), 0);

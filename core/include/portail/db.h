@@ -49,6 +49,7 @@ unsigned portail_db_errno(const portail_db_t *db);
 long long portail_row_int(const json_t *row, const char *key, long long def);
 const char *portail_row_str(const json_t *row, const char *key); /* NULL when absent or null */
 /* Decodes a hex (binary column) value into the arena; NULL on bad input. */
-unsigned char *portail_row_blob(portail_arena_t *a, const json_t *row, const char *key, size_t *len);
+unsigned char *portail_row_blob(portail_arena_t *a, const json_t *row, const char *key,
+                                size_t *len);
 
 #endif

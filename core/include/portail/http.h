@@ -18,10 +18,10 @@ typedef enum portail_principal_kind {
 
 typedef struct portail_principal {
     portail_principal_kind_t kind;
-    int64_t id;            /* members.id or agents.id */
-    portail_auth_t level;  /* PARTIAL, MEMBER or AGENT */
-    int64_t session_id;    /* sessions.id, 0 when none */
-    const char *role;      /* agents: "agent" or "supervisor"; NULL otherwise */
+    int64_t id;           /* members.id or agents.id */
+    portail_auth_t level; /* PARTIAL, MEMBER or AGENT */
+    int64_t session_id;   /* sessions.id, 0 when none */
+    const char *role;     /* agents: "agent" or "supervisor"; NULL otherwise */
 } portail_principal_t;
 
 typedef struct portail_client {
@@ -42,13 +42,16 @@ typedef struct portail_part {
 const char *portail_req_method(const portail_ctx_t *ctx); /* "GET", ... (HEAD reported as HEAD) */
 const char *portail_req_path(const portail_ctx_t *ctx);   /* decoded path, no query */
 const char *portail_req_id(const portail_ctx_t *ctx);
-const char *portail_req_param(const portail_ctx_t *ctx, const char *name);  /* {name} in the pattern */
-const char *portail_req_query(const portail_ctx_t *ctx, const char *name);  /* decoded, first value */
+const char *portail_req_param(const portail_ctx_t *ctx,
+                              const char *name); /* {name} in the pattern */
+const char *portail_req_query(const portail_ctx_t *ctx,
+                              const char *name); /* decoded, first value */
 const char *portail_req_header(const portail_ctx_t *ctx, const char *name); /* case-insensitive */
 const char *portail_req_cookie(const portail_ctx_t *ctx, const char *name);
 const unsigned char *portail_req_body(const portail_ctx_t *ctx, size_t *len);
-json_t *portail_req_json(const portail_ctx_t *ctx);                        /* borrowed; NULL if none */
-const char *portail_req_form(const portail_ctx_t *ctx, const char *name);  /* urlencoded or multipart field */
+json_t *portail_req_json(const portail_ctx_t *ctx); /* borrowed; NULL if none */
+const char *portail_req_form(const portail_ctx_t *ctx,
+                             const char *name); /* urlencoded or multipart field */
 const portail_part_t *portail_req_parts(const portail_ctx_t *ctx, size_t *count);
 
 const portail_principal_t *portail_principal(const portail_ctx_t *ctx);
@@ -80,9 +83,12 @@ void portail_problem_retry(portail_ctx_t *ctx, int status, int retry_after_s, co
 void portail_problem_extra(portail_ctx_t *ctx, const char *key, json_t *value);
 
 /* Logging, one JSON line carrying the request id. Never log secrets. */
-void portail_log_info(portail_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void portail_log_warn(portail_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void portail_log_error(portail_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void portail_log_info(portail_ctx_t *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void portail_log_warn(portail_ctx_t *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void portail_log_error(portail_ctx_t *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Helpers for common input checks. */
 /* Bounded integer from the query (def when absent); -1 and a 400 problem when invalid. */
@@ -90,7 +96,6 @@ int portail_query_int(portail_ctx_t *ctx, const char *name, long long min, long 
                       long long def, long long *out);
 /* A string member of the JSON body with a length bound (in bytes); NULL and a
  * field error appended when missing, not a string, or out of bounds. */
-const char *portail_json_str(json_t *obj, const char *key, size_t min, size_t max,
-                             json_t **errors);
+const char *portail_json_str(json_t *obj, const char *key, size_t min, size_t max, json_t **errors);
 
 #endif

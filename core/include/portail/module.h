@@ -43,11 +43,11 @@ enum portail_content_type {
 typedef void (*portail_handler_fn)(portail_ctx_t *ctx);
 
 typedef struct portail_route {
-    unsigned methods;      /* PORTAIL_GET | ...; 0 is refused at load */
-    const char *pattern;   /* "/api/v1/things/{id}" */
+    unsigned methods;    /* PORTAIL_GET | ...; 0 is refused at load */
+    const char *pattern; /* "/api/v1/things/{id}" */
     portail_handler_fn handler;
     portail_auth_t auth;
-    size_t body_max;       /* 0: PORTAIL_BODY_DEFAULT */
+    size_t body_max;        /* 0: PORTAIL_BODY_DEFAULT */
     unsigned content_types; /* 0: PORTAIL_CT_JSON */
 } portail_route_t;
 
@@ -64,9 +64,9 @@ typedef struct portail_setting {
     const char *name;
     portail_setting_type_t type;
     long long min, max;
-    long long def_int;           /* INT and BOOL */
-    const char *def_str;         /* STRING */
-    const char *const *choices;  /* STRING: NULL-terminated allowed values, or NULL */
+    long long def_int;          /* INT and BOOL */
+    const char *def_str;        /* STRING */
+    const char *const *choices; /* STRING: NULL-terminated allowed values, or NULL */
 } portail_setting_t;
 
 long long portail_settings_int(const portail_settings_t *s, const char *name);
@@ -86,10 +86,8 @@ typedef struct portail_module {
     const portail_route_t *routes; /* {0}-terminated */
 } portail_module_t;
 
-#define PORTAIL_MODULE_INIT(...)                                                          \
-    __attribute__((visibility("default"))) const portail_module_t portail_module = {       \
-        .abi_version = PORTAIL_ABI_VERSION,                                                \
-        .struct_size = sizeof(portail_module_t),                                           \
-        __VA_ARGS__}
+#define PORTAIL_MODULE_INIT(...)                                                                   \
+    __attribute__((visibility("default"))) const portail_module_t portail_module = {               \
+        .abi_version = PORTAIL_ABI_VERSION, .struct_size = sizeof(portail_module_t), __VA_ARGS__}
 
 #endif

@@ -42,11 +42,11 @@ int portail_mail_enqueue(portail_db_t *db, const char *to, const char *subject,
 /* ---- Account security (core/account.c) ---------------------------------- */
 typedef enum portail_lock_reason {
     PORTAIL_LOCK_NONE = 0,
-    PORTAIL_LOCK_PASSWORD,       /* too many wrong passwords */
-    PORTAIL_LOCK_SECOND_FACTOR,  /* too many wrong TOTP / recovery codes */
-    PORTAIL_LOCK_SUSPICIOUS,     /* new country, repeated failed password changes */
+    PORTAIL_LOCK_PASSWORD,             /* too many wrong passwords */
+    PORTAIL_LOCK_SECOND_FACTOR,        /* too many wrong TOTP / recovery codes */
+    PORTAIL_LOCK_SUSPICIOUS,           /* new country, repeated failed password changes */
     PORTAIL_LOCK_PENDING_VERIFICATION, /* account update awaiting confirmation */
-    PORTAIL_LOCK_AGENT,          /* locked by an agent */
+    PORTAIL_LOCK_AGENT,                /* locked by an agent */
 } portail_lock_reason_t;
 
 typedef enum portail_counter {
@@ -77,8 +77,7 @@ int portail_account_lock(portail_ctx_t *ctx, int64_t member_id, portail_lock_rea
                          const char *detail);
 /* Lifts any lock and resets the counters; event + mail. `by` is "system",
  * "reset" or the agent. 0, 1 when not locked, -1 on error. */
-int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by,
-                           const char *why);
+int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by, const char *why);
 /* Increments a counter and returns its new value (-1 on error). */
 int portail_account_count(portail_db_t *db, int64_t member_id, portail_counter_t c);
 int portail_account_reset_counter(portail_db_t *db, int64_t member_id, portail_counter_t c);

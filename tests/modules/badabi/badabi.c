@@ -7,7 +7,9 @@ static void nothing(portail_ctx_t *ctx)
 }
 
 static const portail_route_t routes[] = {
-    {.methods = PORTAIL_GET, .pattern = "/api/v1/badabi", .handler = nothing,
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/badabi",
+     .handler = nothing,
      .auth = PORTAIL_AUTH_PUBLIC},
     {0},
 };

@@ -8,7 +8,9 @@ static void nothing(portail_ctx_t *ctx)
 }
 
 static const portail_route_t routes[] = {
-    {.methods = PORTAIL_GET, .pattern = "/api/v1/failinit", .handler = nothing,
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/failinit",
+     .handler = nothing,
      .auth = PORTAIL_AUTH_PUBLIC},
     {0},
 };

@@ -15,7 +15,9 @@ struct state {
 static void say_hello(portail_ctx_t *ctx);
 
 static const portail_route_t routes[] = {
-    {.methods = PORTAIL_GET, .pattern = "/api/v1/hello", .handler = say_hello,
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/hello",
+     .handler = say_hello,
      .auth = PORTAIL_AUTH_PUBLIC},
     {0},
 };

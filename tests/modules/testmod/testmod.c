@@ -7,7 +7,11 @@
 #include <time.h>
 
 static const portail_setting_t settings[] = {
-    {.name = "greeting", .type = PORTAIL_SETTING_STRING, .min = 1, .max = 100, .def_str = "bonjour"},
+    {.name = "greeting",
+     .type = PORTAIL_SETTING_STRING,
+     .min = 1,
+     .max = 100,
+     .def_str = "bonjour"},
     {.name = "max_sleep_ms", .type = PORTAIL_SETTING_INT, .min = 0, .max = 60000, .def_int = 30000},
     {0},
 };
@@ -42,7 +46,9 @@ static const portail_route_t routes[] = {
     {PORTAIL_GET, "/api/v1/test/member", whoami, PORTAIL_AUTH_MEMBER, 0, 0},
     {PORTAIL_GET, "/api/v1/test/partial", whoami, PORTAIL_AUTH_PARTIAL, 0, 0},
     {PORTAIL_GET, "/api/v1/test/agent", whoami, PORTAIL_AUTH_AGENT, 0, 0},
-    {.methods = PORTAIL_GET, .pattern = "/api/v1/test/default-auth", .handler = whoami}, /* no auth: agent only */
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/test/default-auth",
+     .handler = whoami}, /* no auth: agent only */
     {PORTAIL_POST, "/api/v1/test/session/login", session_login, PORTAIL_AUTH_PUBLIC, 0, 0},
     {PORTAIL_POST, "/api/v1/test/session/elevate", session_elevate, PORTAIL_AUTH_PARTIAL, 0, 0},
     {PORTAIL_POST, "/api/v1/test/session/logout", session_logout, PORTAIL_AUTH_PUBLIC, 0, 0},
@@ -115,10 +121,10 @@ static void upload(portail_ctx_t *ctx)
     const portail_part_t *parts = portail_req_parts(ctx, &n);
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, json_pack("{s:s, s:s?, s:s, s:I}", "name", parts[i].name,
-                                              "filename", parts[i].filename, "content_type",
-                                              parts[i].content_type, "size",
-                                              (json_int_t)parts[i].len));
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s?, s:s, s:I}", "name", parts[i].name, "filename",
+                                        parts[i].filename, "content_type", parts[i].content_type,
+                                        "size", (json_int_t)parts[i].len));
     portail_respond_json(ctx, 200, json_pack("{s:o}", "parts", list));
 }
 
@@ -153,13 +159,15 @@ static void db_hold(portail_ctx_t *ctx)
         return;
     }
     sleep_ms(ms);
-    portail_respond_json(ctx, 200, json_pack("{s:I}", "one", (json_int_t)portail_row_int(row, "one", 0)));
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:I}", "one", (json_int_t)portail_row_int(row, "one", 0)));
 }
 
 static void whoami(portail_ctx_t *ctx)
 {
     const portail_principal_t *p = portail_principal(ctx);
-    portail_respond_json(ctx, 200, json_pack("{s:I, s:i}", "id", (json_int_t)p->id, "level", (int)p->level));
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:I, s:i}", "id", (json_int_t)p->id, "level", (int)p->level));
 }
 
 static void session_login(portail_ctx_t *ctx)
@@ -174,9 +182,9 @@ static void session_login(portail_ctx_t *ctx)
     }
     portail_principal_kind_t k =
         strcmp(kind, "agent") == 0 ? PORTAIL_PRINCIPAL_AGENT : PORTAIL_PRINCIPAL_MEMBER;
-    portail_auth_t l = strcmp(level, "partial") == 0  ? PORTAIL_AUTH_PARTIAL
+    portail_auth_t l = strcmp(level, "partial") == 0 ? PORTAIL_AUTH_PARTIAL
                        : strcmp(level, "agent") == 0 ? PORTAIL_AUTH_AGENT
-                                                      : PORTAIL_AUTH_MEMBER;
+                                                     : PORTAIL_AUTH_MEMBER;
     if (portail_session_start(ctx, k, id, l, k == PORTAIL_PRINCIPAL_AGENT ? "agent" : NULL) < 0)
         return;
     portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "ok"));
@@ -248,8 +256,9 @@ static void mail(portail_ctx_t *ctx)
 static void show_settings(portail_ctx_t *ctx)
 {
     const struct state *st = portail_module_state(ctx);
-    portail_respond_json(ctx, 200, json_pack("{s:s, s:I}", "greeting", st->greeting,
-                                             "max_sleep_ms", (json_int_t)st->max_sleep_ms));
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:s, s:I}", "greeting", st->greeting, "max_sleep_ms",
+                                   (json_int_t)st->max_sleep_ms));
 }
 
 static void file(portail_ctx_t *ctx)
