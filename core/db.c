@@ -1,0 +1,614 @@
+/* Typed database helpers over the pool: parameters from a format string,
+ * rows out as jansson objects owned by the request arena. */
+#include <errmsg.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "db_internal.h"
+#include "portail/http.h"
+
+/* Parameters bound from the stack up to this count; more go to the arena. */
+#define STACK_PARAMS 32
+
+static const char *rid(const portail_db_t *db)
+{
+    return db->request_id[0] ? db->request_id : NULL;
+}
+
+static void release_fn(void *data)
+{
+    portail_pool_release(data);
+}
+
+portail_db_t *portail_db(portail_ctx_t *ctx)
+{
+    if (ctx->db)
+        return ctx->db;
+    int why = PORTAIL_POOL_OK;
+    portail_db_t *db = portail_pool_acquire(ctx->host->pool, ctx->arena, ctx->request_id,
+                                            ctx->host->conf->db.acquire_timeout_ms, &why);
+    if (!db) {
+        portail_problem_retry(ctx, 503, 1, "Service momentanément indisponible",
+                              why == PORTAIL_POOL_EXHAUSTED
+                                  ? "Le service est très sollicité ; réessayez dans un instant."
+                                  : "Le service est momentanément indisponible ; réessayez "
+                                    "dans un instant.");
+        return NULL;
+    }
+    portail_arena_defer(ctx->arena, release_fn, db);
+    ctx->db = db;
+    return db;
+}
+
+/* Execute-time messages can quote the offending value ("Duplicate entry
+ * 'x@y.fr' for key ..."), and values may be secrets: quoted spans are masked
+ * before logging. */
+static void fail_stmt(portail_db_t *db, MYSQL_STMT *st, const char *what, const char *sql)
+{
+    char msg[256];
+    const char *src = mysql_stmt_error(st);
+    size_t o = 0;
+    bool quoted = false;
+    for (; *src && o + 4 < sizeof msg; src++) {
+        if (*src == '\'') {
+            if (!quoted) {
+                msg[o++] = '\'';
+                msg[o++] = '.';
+                msg[o++] = '.';
+                msg[o++] = '.';
+            } else {
+                msg[o++] = '\'';
+            }
+            quoted = !quoted;
+        } else if (!quoted) {
+            msg[o++] = *src;
+        }
+    }
+    msg[o] = '\0';
+    dbi_fail(db, mysql_stmt_errno(st), msg, what, sql);
+}
+
+static int simple_query(portail_db_t *db, const char *sql)
+{
+    db->failed = false;
+    db->err = 0;
+    if (!db->mysql || db->broken) {
+        dbi_fail(db, CR_SERVER_GONE_ERROR, "connection lost earlier in this request", "query", sql);
+        return -1;
+    }
+    if (mysql_real_query(db->mysql, sql, (unsigned long)strlen(sql)) != 0) {
+        dbi_fail(db, mysql_errno(db->mysql), mysql_error(db->mysql), "query", sql);
+        return -1;
+    }
+    return 0;
+}
+
+int portail_db_begin(portail_db_t *db)
+{
+    if (db->in_tx) {
+        /* START TRANSACTION would silently commit the open one. */
+        db->failed = true;
+        db->err = CR_COMMANDS_OUT_OF_SYNC;
+        portail_logf("error", rid(db), "db begin: a transaction is already open");
+        return -1;
+    }
+    if (simple_query(db, "START TRANSACTION") != 0)
+        return -1;
+    db->in_tx = true;
+    return 0;
+}
+
+int portail_db_commit(portail_db_t *db)
+{
+    /* On failure in_tx stays set, so that a rollback (ours at release if the
+     * caller forgets) ends whatever the server still holds. */
+    if (simple_query(db, "COMMIT") != 0)
+        return -1;
+    db->in_tx = false;
+    return 0;
+}
+
+int portail_db_rollback(portail_db_t *db)
+{
+    int rc = simple_query(db, "ROLLBACK");
+    if (rc != 0 && !db->broken) {
+        /* The session's transaction state is unknown: never hand it on. */
+        db->broken = true;
+    }
+    db->in_tx = false;
+    return rc;
+}
+
+typedef union param_value {
+    int i;
+    long long l;
+    double d;
+} param_value_t;
+
+/* Prepares, binds and executes. The statement (to pass to dbi_done), or NULL
+ * with the failure recorded. */
+static MYSQL_STMT *run(portail_db_t *db, const char *sql, const char *fmt, va_list ap)
+{
+    db->failed = false;
+    db->err = 0;
+    if (!fmt)
+        fmt = "";
+    size_t n = strlen(fmt);
+    MYSQL_STMT *st = dbi_prepare(db, sql);
+    if (!st)
+        return NULL;
+    if (mysql_stmt_param_count(st) != n) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "statement has %lu placeholders, format gives %zu",
+                 mysql_stmt_param_count(st), n);
+        dbi_fail(db, CR_INVALID_PARAMETER_NO, msg, "bind", sql);
+        dbi_done(db, st);
+        return NULL;
+    }
+
+    MYSQL_BIND stack_bind[STACK_PARAMS];
+    param_value_t stack_val[STACK_PARAMS];
+    MYSQL_BIND *b = stack_bind;
+    param_value_t *v = stack_val;
+    if (n > STACK_PARAMS) {
+        b = portail_alloc(db->arena, n * sizeof *b);
+        v = portail_alloc(db->arena, n * sizeof *v);
+    }
+    if (n)
+        memset(b, 0, n * sizeof *b);
+    for (size_t i = 0; i < n; i++) {
+        switch (fmt[i]) {
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            if (!s) {
+                b[i].buffer_type = MYSQL_TYPE_NULL;
+            } else {
+                b[i].buffer_type = MYSQL_TYPE_STRING;
+                b[i].buffer = (void *)s;
+                b[i].buffer_length = (unsigned long)strlen(s);
+            }
+            break;
+        }
+        case 'b': {
+            const void *p = va_arg(ap, const void *);
+            size_t len = va_arg(ap, size_t);
+            if (!p) {
+                b[i].buffer_type = MYSQL_TYPE_NULL;
+            } else {
+                b[i].buffer_type = MYSQL_TYPE_BLOB;
+                b[i].buffer = (void *)p;
+                b[i].buffer_length = (unsigned long)len;
+            }
+            break;
+        }
+        case 'i':
+            v[i].i = va_arg(ap, int);
+            b[i].buffer_type = MYSQL_TYPE_LONG;
+            b[i].buffer = &v[i].i;
+            break;
+        case 'l':
+            v[i].l = va_arg(ap, long long);
+            b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            b[i].buffer = &v[i].l;
+            break;
+        case 'd':
+            v[i].d = va_arg(ap, double);
+            b[i].buffer_type = MYSQL_TYPE_DOUBLE;
+            b[i].buffer = &v[i].d;
+            break;
+        default: {
+            char msg[64];
+            snprintf(msg, sizeof msg, "unknown format character at position %zu", i);
+            dbi_fail(db, CR_UNSUPPORTED_PARAM_TYPE, msg, "bind", sql);
+            dbi_done(db, st);
+            return NULL;
+        }
+        }
+    }
+    if (n && mysql_stmt_bind_param(st, b) != 0) {
+        fail_stmt(db, st, "bind", sql);
+        dbi_done(db, st);
+        return NULL;
+    }
+    if (mysql_stmt_execute(st) != 0) {
+        fail_stmt(db, st, "execute", sql);
+        dbi_done(db, st);
+        return NULL;
+    }
+    return st;
+}
+
+long long portail_db_exec(portail_db_t *db, const char *sql, const char *fmt, ...)
+{
+    db->insert_id = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    MYSQL_STMT *st = run(db, sql, fmt, ap);
+    va_end(ap);
+    if (!st)
+        return -1;
+    long long n;
+    if (mysql_stmt_field_count(st) > 0) {
+        /* A statement with a result set: the rows must be read off the wire
+         * before the connection can be used again; count them. */
+        if (mysql_stmt_store_result(st) != 0) {
+            fail_stmt(db, st, "store", sql);
+            dbi_done(db, st);
+            return -1;
+        }
+        n = (long long)mysql_stmt_num_rows(st);
+    } else {
+        n = (long long)mysql_stmt_affected_rows(st);
+        db->insert_id = mysql_stmt_insert_id(st);
+    }
+    dbi_done(db, st);
+    return n;
+}
+
+uint64_t portail_db_insert_id(const portail_db_t *db)
+{
+    return db->insert_id;
+}
+
+int portail_db_failed(const portail_db_t *db)
+{
+    return db->failed;
+}
+
+unsigned portail_db_errno(const portail_db_t *db)
+{
+    return db->failed ? db->err : 0;
+}
+
+/* ---- result sets -------------------------------------------------------- */
+
+enum col_kind {
+    K_INT,
+    K_FLOAT,
+    K_DOUBLE,
+    K_DECIMAL,
+    K_DATETIME,
+    K_DATE,
+    K_TIME,
+    K_BIT,
+    K_BIN,
+    K_TEXT
+};
+
+typedef struct col {
+    enum col_kind kind;
+    unsigned long len;
+    my_bool null;
+    my_bool error;
+    union {
+        long long l;
+        double d;
+        float f;
+        MYSQL_TIME t;
+    } v;
+    char *buf;
+} col_t;
+
+/* DECIMAL(65,30) with sign and point fits. */
+#define DECIMAL_BUF 80
+/* BIT(64) */
+#define BIT_BUF 8
+
+static enum col_kind classify(const MYSQL_FIELD *f)
+{
+    switch (f->type) {
+    case MYSQL_TYPE_TINY:
+    case MYSQL_TYPE_SHORT:
+    case MYSQL_TYPE_INT24:
+    case MYSQL_TYPE_LONG:
+    case MYSQL_TYPE_LONGLONG:
+    case MYSQL_TYPE_YEAR:
+        return K_INT;
+    case MYSQL_TYPE_FLOAT:
+        return K_FLOAT;
+    case MYSQL_TYPE_DOUBLE:
+        return K_DOUBLE;
+    case MYSQL_TYPE_DECIMAL:
+    case MYSQL_TYPE_NEWDECIMAL:
+        return K_DECIMAL;
+    case MYSQL_TYPE_DATETIME:
+    case MYSQL_TYPE_TIMESTAMP:
+    case MYSQL_TYPE_DATETIME2:
+    case MYSQL_TYPE_TIMESTAMP2:
+        return K_DATETIME;
+    case MYSQL_TYPE_DATE:
+    case MYSQL_TYPE_NEWDATE:
+        return K_DATE;
+    case MYSQL_TYPE_TIME:
+    case MYSQL_TYPE_TIME2:
+        return K_TIME;
+    case MYSQL_TYPE_BIT:
+        return K_BIT;
+    default:
+        /* charsetnr 63 is "binary": BINARY, VARBINARY, BLOB, GEOMETRY. */
+        return f->charsetnr == 63 ? K_BIN : K_TEXT;
+    }
+}
+
+/* FLOAT arrives as a C float; widening it prints 0.1 as 0.10000000149. The
+ * shortest decimal that reads back as the same float is what was stored. */
+static double float_value(float f)
+{
+    char buf[32];
+    for (int prec = 6; prec <= 9; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
+        if (strtof(buf, NULL) == f)
+            break;
+    }
+    return strtod(buf, NULL);
+}
+
+static json_t *hex_value(const char *p, unsigned long len)
+{
+    char *hex = malloc((size_t)len * 2 + 1);
+    if (!hex)
+        return NULL;
+    sodium_bin2hex(hex, (size_t)len * 2 + 1, (const unsigned char *)p, len);
+    json_t *j = json_stringn_nocheck(hex, (size_t)len * 2);
+    free(hex);
+    return j;
+}
+
+static json_t *col_value(portail_db_t *db, const MYSQL_FIELD *f, const col_t *c)
+{
+    char buf[48];
+    if (c->null)
+        return json_null();
+    switch (c->kind) {
+    case K_INT:
+        if ((f->flags & UNSIGNED_FLAG) && (unsigned long long)c->v.l > LLONG_MAX) {
+            /* Beyond a JSON integer here: keep every digit as a string. */
+            snprintf(buf, sizeof buf, "%llu", (unsigned long long)c->v.l);
+            return json_string(buf);
+        }
+        return json_integer(c->v.l);
+    case K_FLOAT:
+        return json_real(float_value(c->v.f));
+    case K_DOUBLE:
+        return json_real(c->v.d);
+    case K_DECIMAL:
+        c->buf[c->len < DECIMAL_BUF ? c->len : DECIMAL_BUF - 1] = '\0';
+        return json_real(strtod(c->buf, NULL));
+    case K_DATETIME:
+        snprintf(buf, sizeof buf, "%04u-%02u-%02uT%02u:%02u:%02uZ", c->v.t.year, c->v.t.month,
+                 c->v.t.day, c->v.t.hour, c->v.t.minute, c->v.t.second);
+        return json_string(buf);
+    case K_DATE:
+        snprintf(buf, sizeof buf, "%04u-%02u-%02u", c->v.t.year, c->v.t.month, c->v.t.day);
+        return json_string(buf);
+    case K_TIME:
+        snprintf(buf, sizeof buf, "%s%02u:%02u:%02u", c->v.t.neg ? "-" : "",
+                 c->v.t.day * 24 + c->v.t.hour, c->v.t.minute, c->v.t.second);
+        return json_string(buf);
+    case K_BIT: {
+        unsigned long long x = 0;
+        for (unsigned long i = 0; i < c->len && i < BIT_BUF; i++)
+            x = (x << 8) | (unsigned char)c->buf[i];
+        if (x > LLONG_MAX) {
+            snprintf(buf, sizeof buf, "%llu", x);
+            return json_string(buf);
+        }
+        return json_integer((long long)x);
+    }
+    case K_BIN:
+        return hex_value(c->buf, c->len);
+    case K_TEXT: {
+        json_t *j = json_stringn(c->buf, c->len);
+        if (!j)
+            portail_logf("error", rid(db), "db: column %s is not valid UTF-8", f->name);
+        return j;
+    }
+    }
+    return NULL;
+}
+
+/* Reads the executed statement's rows: all of them into an array, or with
+ * first_only the first row's object (NULL when there is none). */
+static json_t *fetch(portail_db_t *db, MYSQL_STMT *st, const char *sql, bool first_only)
+{
+    MYSQL_RES *meta = mysql_stmt_result_metadata(st);
+    if (!meta) {
+        dbi_fail(db, CR_NO_DATA, "statement returns no result set", "fetch", sql);
+        return NULL;
+    }
+    json_t *out = NULL, *rows = NULL, *first = NULL;
+    MYSQL_BIND *b = NULL;
+    col_t *c = NULL;
+    char *bufs = NULL;
+    unsigned nf = mysql_num_fields(meta);
+    MYSQL_FIELD *f = mysql_fetch_fields(meta);
+
+    /* Buffers are sized from max_length, known once every row is stored
+     * (STMT_ATTR_UPDATE_MAX_LENGTH is set at prepare). */
+    if (mysql_stmt_store_result(st) != 0) {
+        fail_stmt(db, st, "store", sql);
+        goto out;
+    }
+    b = calloc(nf ? nf : 1, sizeof *b);
+    c = calloc(nf ? nf : 1, sizeof *c);
+    if (!b || !c) {
+        dbi_fail(db, CR_OUT_OF_MEMORY, "out of memory", "fetch", sql);
+        goto out;
+    }
+    size_t total = 1;
+    for (unsigned i = 0; i < nf; i++) {
+        c[i].kind = classify(&f[i]);
+        if (c[i].kind == K_DECIMAL)
+            total += DECIMAL_BUF;
+        else if (c[i].kind == K_BIT)
+            total += BIT_BUF;
+        else if (c[i].kind == K_BIN || c[i].kind == K_TEXT)
+            total += (size_t)f[i].max_length + 1;
+    }
+    /* malloc, not the arena: a large BLOB should not stay for the whole
+     * request once converted. */
+    bufs = malloc(total);
+    if (!bufs) {
+        dbi_fail(db, CR_OUT_OF_MEMORY, "out of memory", "fetch", sql);
+        goto out;
+    }
+    size_t off = 0;
+    for (unsigned i = 0; i < nf; i++) {
+        b[i].length = &c[i].len;
+        b[i].is_null = &c[i].null;
+        b[i].error = &c[i].error;
+        switch (c[i].kind) {
+        case K_INT:
+            b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            b[i].buffer = &c[i].v.l;
+            b[i].is_unsigned = (f[i].flags & UNSIGNED_FLAG) != 0;
+            break;
+        case K_FLOAT:
+            b[i].buffer_type = MYSQL_TYPE_FLOAT;
+            b[i].buffer = &c[i].v.f;
+            break;
+        case K_DOUBLE:
+            b[i].buffer_type = MYSQL_TYPE_DOUBLE;
+            b[i].buffer = &c[i].v.d;
+            break;
+        case K_DATETIME:
+        case K_DATE:
+        case K_TIME:
+            b[i].buffer_type = c[i].kind == K_DATE   ? MYSQL_TYPE_DATE
+                               : c[i].kind == K_TIME ? MYSQL_TYPE_TIME
+                                                     : MYSQL_TYPE_DATETIME;
+            b[i].buffer = &c[i].v.t;
+            b[i].buffer_length = sizeof c[i].v.t;
+            break;
+        case K_DECIMAL:
+        case K_BIT:
+        case K_BIN:
+        case K_TEXT: {
+            size_t sz = c[i].kind == K_DECIMAL ? DECIMAL_BUF
+                        : c[i].kind == K_BIT   ? BIT_BUF
+                                               : (size_t)f[i].max_length + 1;
+            c[i].buf = bufs + off;
+            off += sz;
+            b[i].buffer_type = c[i].kind == K_TEXT ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+            b[i].buffer = c[i].buf;
+            b[i].buffer_length = (unsigned long)sz;
+            break;
+        }
+        }
+    }
+    if (mysql_stmt_bind_result(st, b) != 0) {
+        fail_stmt(db, st, "bind result", sql);
+        goto out;
+    }
+
+    if (!first_only && !(rows = json_array())) {
+        dbi_fail(db, CR_OUT_OF_MEMORY, "out of memory", "fetch", sql);
+        goto out;
+    }
+    int rc;
+    while ((rc = mysql_stmt_fetch(st)) == 0) {
+        json_t *row = json_object();
+        if (!row)
+            goto row_fail;
+        for (unsigned i = 0; i < nf; i++) {
+            json_t *v = col_value(db, &f[i], &c[i]);
+            if (!v || json_object_set_new(row, f[i].name, v) != 0) {
+                json_decref(row);
+                goto row_fail;
+            }
+        }
+        if (first_only) {
+            first = row;
+            break;
+        }
+        if (json_array_append_new(rows, row) != 0)
+            goto row_fail;
+    }
+    if (rc == 1 || rc == MYSQL_DATA_TRUNCATED) {
+        if (rc == 1)
+            fail_stmt(db, st, "fetch", sql);
+        else
+            dbi_fail(db, CR_NO_DATA, "column data truncated", "fetch", sql);
+        json_decref(rows);
+        goto out;
+    }
+    out = first_only ? first : rows;
+    if (out)
+        portail_arena_json(db->arena, out);
+    goto out;
+
+row_fail:
+    if (!db->failed)
+        dbi_fail(db, CR_OUT_OF_MEMORY, "cannot convert row", "fetch", sql);
+    json_decref(rows);
+out:
+    free(bufs);
+    free(c);
+    free(b);
+    mysql_free_result(meta);
+    return out;
+}
+
+json_t *portail_db_rows(portail_db_t *db, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    MYSQL_STMT *st = run(db, sql, fmt, ap);
+    va_end(ap);
+    if (!st)
+        return NULL;
+    json_t *rows = fetch(db, st, sql, false);
+    dbi_done(db, st);
+    return rows;
+}
+
+json_t *portail_db_row(portail_db_t *db, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    MYSQL_STMT *st = run(db, sql, fmt, ap);
+    va_end(ap);
+    if (!st)
+        return NULL;
+    json_t *row = fetch(db, st, sql, true);
+    dbi_done(db, st);
+    return row;
+}
+
+/* ---- typed reads -------------------------------------------------------- */
+
+long long portail_row_int(const json_t *row, const char *key, long long def)
+{
+    const json_t *v = json_object_get(row, key);
+    return json_is_integer(v) ? json_integer_value(v) : def;
+}
+
+const char *portail_row_str(const json_t *row, const char *key)
+{
+    const json_t *v = json_object_get(row, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+unsigned char *portail_row_blob(portail_arena_t *a, const json_t *row, const char *key, size_t *len)
+{
+    const json_t *v = json_object_get(row, key);
+    if (!json_is_string(v))
+        return NULL;
+    size_t hlen = json_string_length(v);
+    if (hlen % 2 != 0)
+        return NULL;
+    /* One spare byte so that an empty value is a valid pointer. */
+    unsigned char *out = portail_alloc(a, hlen / 2 + 1);
+    size_t n = 0;
+    const char *end = NULL;
+    if (sodium_hex2bin(out, hlen / 2 + 1, json_string_value(v), hlen, NULL, &n, &end) != 0 ||
+        n * 2 != hlen)
+        return NULL;
+    if (len)
+        *len = n;
+    return out;
+}

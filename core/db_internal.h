@@ -1,0 +1,48 @@
+/* The connection handle shared by pool.c (lifecycle, statement cache) and
+ * db.c (typed helpers). Nothing else includes this. */
+#ifndef PORTAIL_DB_INTERNAL_H
+#define PORTAIL_DB_INTERNAL_H
+
+#include <mysql.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "internal.h"
+
+typedef struct dbi_stmt_slot {
+    char *sql; /* malloc'd: outlives every request */
+    uint64_t hash;
+    MYSQL_STMT *stmt;
+    uint64_t last_use; /* LRU tick */
+} dbi_stmt_slot_t;
+
+struct portail_db {
+    portail_pool_t *pool;
+    MYSQL *mysql; /* NULL until first connect, and after a broken one is closed */
+    bool broken;  /* connection lost: closed at release, reopened at next acquire */
+    bool in_tx;
+    dbi_stmt_slot_t *stmts; /* pool->conf.stmt_cache entries */
+    unsigned nstmts;
+    uint64_t tick;
+    struct timespec last_used; /* CLOCK_MONOTONIC, at release */
+    /* per acquisition */
+    portail_arena_t *arena;
+    char request_id[33];
+    bool failed;
+    unsigned err;
+    uint64_t insert_id;
+};
+
+/* Client and server error numbers meaning the connection is gone. */
+bool dbi_conn_lost(unsigned err);
+/* Prepared statement for sql, from the connection's cache when possible.
+ * NULL on failure with db->failed/db->err set and the error logged. */
+MYSQL_STMT *dbi_prepare(portail_db_t *db, const char *sql);
+/* Frees the statement's result and, when it was not cached, the statement. */
+void dbi_done(portail_db_t *db, MYSQL_STMT *stmt);
+/* Records a failure of the last call (marking the connection broken when it
+ * is lost) and logs it; sql is only logged, never its parameters. */
+void dbi_fail(portail_db_t *db, unsigned err, const char *msg, const char *what, const char *sql);
+
+#endif
