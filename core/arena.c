@@ -200,6 +200,62 @@ json_t *portail_arena_json(portail_arena_t *a, json_t *j)
     return j;
 }
 
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    size_t len;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    /* overlong forms, surrogates, beyond U+10FFFF */
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
+        (c == 0xF4 && p[1] > 0x8F))
+        return 0;
+    return len;
+}
+
+/* The columns are utf8mb4 under strict mode, where one stray byte of a user
+ * agent would fail the whole INSERT (and the sign-in with it): bad bytes and
+ * control characters become '?', and the cut falls on a character boundary. */
+char *portail_clip_utf8(portail_arena_t *a, const char *s, size_t max)
+{
+    if (!s || !*s)
+        return NULL;
+    size_t n = strlen(s);
+    char *out = portail_alloc(a, (n < max ? n : max) + 1);
+    size_t i = 0, o = 0;
+    while (i < n) {
+        const unsigned char *p = (const unsigned char *)s + i;
+        size_t len = utf8_seq(p, n - i);
+        if (len == 0 || (len == 1 && (*p < 0x20 || *p == 0x7F))) {
+            if (o + 1 > max)
+                break;
+            out[o++] = '?';
+            i++;
+            continue;
+        }
+        if (o + len > max)
+            break;
+        memcpy(out + o, p, len);
+        o += len;
+        i += len;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 size_t portail_arena_used(const portail_arena_t *a)
 {
     return a->total;

@@ -183,7 +183,8 @@ int portail_router_match(const portail_router_t *r, portail_arena_t *a, const ch
 {
     memset(m, 0, sizeof(*m));
     size_t plen = strlen(path);
-    if (path[0] != '/' || plen > MAX_PATH)
+    /* "/items/" is not "/items": one resource, one address. */
+    if (path[0] != '/' || plen > MAX_PATH || (plen > 1 && path[plen - 1] == '/'))
         return 404;
     /* Split the raw path once. */
     const char *seg[MAX_SEGMENTS];

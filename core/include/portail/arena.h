@@ -35,4 +35,9 @@ struct json_t *portail_arena_json(portail_arena_t *a, struct json_t *j);
 
 size_t portail_arena_used(const portail_arena_t *a);
 
+/* Copy of s for a utf8mb4 column of max bytes: invalid bytes and control
+ * characters become '?', the cut falls on a character boundary. NULL for NULL
+ * or empty input. */
+char *portail_clip_utf8(portail_arena_t *a, const char *s, size_t max);
+
 #endif

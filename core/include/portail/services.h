@@ -12,7 +12,9 @@
 
 /* ---- Sessions (core/session.c) ------------------------------------------
  * Cookie __Host-portail_session, HttpOnly; Secure; SameSite=Strict; Path=/.
- * Only the SHA-256... of the 32-byte token is stored. */
+ * Only the BLAKE2b-256 hash (crypto_generichash) of the 32-byte token is
+ * stored. Starting or elevating a session also sends the new CSRF token in
+ * the X-CSRF-Token response header. */
 
 /* Starts a session for the principal and sets the cookie; any session the
  * request carried is revoked first (rotation). Returns 0, or -1 with a
@@ -24,7 +26,8 @@ int portail_session_elevate(portail_ctx_t *ctx, portail_auth_t level);
 /* Logout: revokes the current session and clears the cookie. */
 int portail_session_end(portail_ctx_t *ctx);
 /* The current principal's sessions: [{id, created_at, last_seen_at, ip,
- * country, user_agent, current}], newest first. */
+ * country, user_agent, current}], newest first; owned by the arena (incref
+ * to hand it to portail_respond_json); NULL on error. */
 json_t *portail_sessions_list(portail_ctx_t *ctx);
 /* Revokes one of the current principal's sessions: 0 done, 1 not found, -1 error. */
 int portail_session_revoke(portail_ctx_t *ctx, int64_t session_id);
@@ -69,14 +72,19 @@ portail_lock_reason_t portail_lock_reason_parse(const char *name);
 /* French sentence for members: why the account is locked. */
 const char *portail_lock_reason_text(portail_lock_reason_t r);
 
+/* An unknown member reads as not locked with zero counters. 0 or -1. */
 int portail_account_state(portail_db_t *db, portail_arena_t *a, int64_t member_id,
                           portail_account_state_t *out);
 /* Locks (keeps an existing lock's reason when already locked), records a
- * security event and mails the member why and how to unlock. 0 or -1. */
+ * security event, revokes the member's sessions and mails the member why
+ * and how to unlock. Already locked: nothing else happens (no event, no
+ * mail, so repeated failures cannot flood the member). 0 or -1. */
 int portail_account_lock(portail_ctx_t *ctx, int64_t member_id, portail_lock_reason_t reason,
                          const char *detail);
 /* Lifts any lock and resets the counters; event + mail. `by` is "system",
- * "reset" or the agent. 0, 1 when not locked, -1 on error. */
+ * "reset" or the agent ("agent:<login>"). 0, 1 when not locked, -1 on error.
+ * With by "reset" (a new password) only password and second_factor locks
+ * are lifted: for the others the counters are reset and 1 is returned. */
 int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by, const char *why);
 /* Increments a counter and returns its new value (-1 on error). */
 int portail_account_count(portail_db_t *db, int64_t member_id, portail_counter_t c);

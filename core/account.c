@@ -1,0 +1,371 @@
+/* Account security: locks, failure counters and the member-visible
+ * security events. Every lock and unlock is also a mail to the member,
+ * because the owner of an account must learn of it even when the one
+ * tripping the lock is someone else. */
+#include <string.h>
+
+#include "internal.h"
+
+#define KIND_MAX 50
+#define DETAIL_MAX 500
+#define IP_MAX 45
+#define UA_MAX 512
+#define BY_MAX 100
+
+static const char *const reason_names[] = {
+    [PORTAIL_LOCK_NONE] = "none",
+    [PORTAIL_LOCK_PASSWORD] = "password",
+    [PORTAIL_LOCK_SECOND_FACTOR] = "second_factor",
+    [PORTAIL_LOCK_SUSPICIOUS] = "suspicious",
+    [PORTAIL_LOCK_PENDING_VERIFICATION] = "pending_verification",
+    [PORTAIL_LOCK_AGENT] = "agent",
+};
+
+#define NREASONS (sizeof reason_names / sizeof reason_names[0])
+
+static const char *const reason_texts[] = {
+    [PORTAIL_LOCK_NONE] = "Votre compte n'est pas bloqué.",
+    [PORTAIL_LOCK_PASSWORD] =
+        "Votre compte a été bloqué après plusieurs saisies incorrectes du mot de passe.",
+    [PORTAIL_LOCK_SECOND_FACTOR] = "Votre compte a été bloqué après plusieurs saisies incorrectes "
+                                   "du code de sécurité.",
+    [PORTAIL_LOCK_SUSPICIOUS] =
+        "Votre compte a été bloqué par sécurité, à la suite d'une activité inhabituelle "
+        "(connexion depuis un autre pays ou un autre appareil, ou tentatives répétées de "
+        "changement du mot de passe).",
+    [PORTAIL_LOCK_PENDING_VERIFICATION] =
+        "Votre compte est bloqué le temps de vérifier les informations que vous avez récemment "
+        "modifiées.",
+    [PORTAIL_LOCK_AGENT] = "Votre compte a été bloqué par un conseiller de votre caisse "
+                           "d'Assurance Maladie.",
+};
+
+/* How to get out of each lock, for the mail. A password reset lifts only
+ * the two locks caused by wrong secrets: the others need the fund. */
+static const char *const reason_ways_out[] = {
+    [PORTAIL_LOCK_NONE] = "",
+    [PORTAIL_LOCK_PASSWORD] =
+        "Pour le débloquer, réinitialisez votre mot de passe en cliquant sur « Mot de passe "
+        "oublié ? » sur la page de connexion : il vous sera demandé votre numéro de sécurité "
+        "sociale, votre date de naissance et votre adresse e-mail.\n"
+        "Vous pouvez aussi appeler votre caisse au 36 46 (service gratuit + prix de l'appel).",
+    [PORTAIL_LOCK_SECOND_FACTOR] =
+        "Pour le débloquer, réinitialisez votre mot de passe en cliquant sur « Mot de passe "
+        "oublié ? » sur la page de connexion : il vous sera demandé votre numéro de sécurité "
+        "sociale, votre date de naissance et votre adresse e-mail.\n"
+        "Vous pouvez aussi appeler votre caisse au 36 46 (service gratuit + prix de l'appel).\n"
+        "Si vous n'êtes pas à l'origine de ces tentatives, votre mot de passe est peut-être connu "
+        "d'une autre personne : choisissez-en un nouveau que vous n'utilisez nulle part ailleurs.",
+    [PORTAIL_LOCK_SUSPICIOUS] =
+        "Pour le débloquer, contactez votre caisse d'Assurance Maladie en appelant le 36 46 "
+        "(service gratuit + prix de l'appel), ou par écrit à l'adresse indiquée sur le site. "
+        "Un conseiller vérifiera votre identité avant de débloquer votre compte.\n"
+        "La réinitialisation du mot de passe ne suffit pas à débloquer le compte dans ce cas.",
+    [PORTAIL_LOCK_PENDING_VERIFICATION] =
+        "Pour le débloquer, suivez le lien de confirmation qui vous a été envoyé par e-mail, "
+        "puis vérifiez que les informations de votre profil sont exactes et à jour.\n"
+        "Si vous n'avez pas reçu ce message ou si le lien a expiré, appelez votre caisse au "
+        "36 46 (service gratuit + prix de l'appel).",
+    [PORTAIL_LOCK_AGENT] = "Pour le débloquer, contactez votre caisse d'Assurance Maladie en "
+                           "appelant le 36 46 (service gratuit + prix de l'appel).",
+};
+
+static const char mail_signature[] =
+    "\n\nCe message vous est envoyé automatiquement : merci de ne pas y répondre.\n"
+    "Votre caisse d'Assurance Maladie\n";
+
+const char *portail_lock_reason_name(portail_lock_reason_t r)
+{
+    return (unsigned)r < NREASONS ? reason_names[r] : reason_names[PORTAIL_LOCK_NONE];
+}
+
+portail_lock_reason_t portail_lock_reason_parse(const char *name)
+{
+    if (!name)
+        return PORTAIL_LOCK_NONE;
+    for (unsigned i = 1; i < NREASONS; i++)
+        if (strcmp(name, reason_names[i]) == 0)
+            return (portail_lock_reason_t)i;
+    return PORTAIL_LOCK_NONE;
+}
+
+const char *portail_lock_reason_text(portail_lock_reason_t r)
+{
+    return (unsigned)r < NREASONS ? reason_texts[r] : reason_texts[PORTAIL_LOCK_NONE];
+}
+
+/* Lock and unlock write several rows that stand or fall together. A caller
+ * that opened a transaction keeps it (and its rollback); otherwise one is
+ * opened here. START TRANSACTION inside an open one would commit it, hence
+ * the question to the server first. */
+static int tx_enter(portail_db_t *db, int *own)
+{
+    *own = 0;
+    json_t *r = portail_db_row(db, "SELECT @@in_transaction AS t", "");
+    if (!r)
+        return -1;
+    if (portail_row_int(r, "t", 1) != 0)
+        return 0;
+    if (portail_db_begin(db) != 0)
+        return -1;
+    *own = 1;
+    return 0;
+}
+
+static int tx_leave(portail_db_t *db, int own, int rc)
+{
+    if (!own)
+        return rc;
+    if (rc < 0) {
+        portail_db_rollback(db);
+        return rc;
+    }
+    return portail_db_commit(db) == 0 ? rc : -1;
+}
+
+static int insert_event(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id, const char *kind,
+                        const char *detail)
+{
+    const portail_client_t *cl = portail_client(ctx);
+    portail_arena_t *a = ctx->arena;
+    long long n = portail_db_exec(
+        db,
+        "INSERT INTO security_events (member_id, kind, detail, ip, "
+        "country, user_agent) VALUES (?, ?, ?, ?, ?, ?)",
+        "lsssss", (long long)member_id, portail_clip_utf8(a, kind, KIND_MAX),
+        portail_clip_utf8(a, detail, DETAIL_MAX), portail_clip_utf8(a, cl->ip, IP_MAX),
+        portail_clip_utf8(a, cl->country, 2), portail_clip_utf8(a, cl->user_agent, UA_MAX));
+    return n == 1 ? 0 : -1;
+}
+
+int portail_security_event(portail_ctx_t *ctx, int64_t member_id, const char *kind,
+                           const char *detail)
+{
+    if (member_id <= 0 || !kind || !*kind)
+        return -1;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return -1;
+    return insert_event(ctx, db, member_id, kind, detail);
+}
+
+/* A lost mail must not undo the lock it reports: the lock protects the
+ * account, the mail only informs. So a mail failure is logged, not
+ * returned. */
+static void mail_member(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id,
+                        const char *subject, const char *body)
+{
+    json_t *row =
+        portail_db_row(db, "SELECT email FROM members WHERE id = ?", "l", (long long)member_id);
+    const char *to = row ? portail_row_str(row, "email") : NULL;
+    if (!to || portail_mail_enqueue(db, to, subject, body) != 0)
+        portail_log_error(ctx, "member %lld: account mail not queued", (long long)member_id);
+}
+
+/* "system", or "agent:<login>" when an agent session makes the call. */
+static const char *acting(portail_ctx_t *ctx, portail_db_t *db)
+{
+    const portail_principal_t *p = &ctx->principal;
+    if (p->kind != PORTAIL_PRINCIPAL_AGENT || p->id <= 0)
+        return "system";
+    json_t *row =
+        portail_db_row(db, "SELECT login FROM agents WHERE id = ?", "l", (long long)p->id);
+    const char *login = row ? portail_row_str(row, "login") : NULL;
+    return portail_clip_utf8(ctx->arena,
+                             login ? portail_sprintf(ctx->arena, "agent:%s", login)
+                                   : portail_sprintf(ctx->arena, "agent:#%lld", (long long)p->id),
+                             BY_MAX);
+}
+
+int portail_account_lock(portail_ctx_t *ctx, int64_t member_id, portail_lock_reason_t reason,
+                         const char *detail)
+{
+    if (member_id <= 0 || reason <= PORTAIL_LOCK_NONE || (unsigned)reason >= NREASONS) {
+        portail_log_error(ctx, "account_lock: bad arguments (member %lld, reason %d)",
+                          (long long)member_id, (int)reason);
+        return -1;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return -1;
+    const char *name = reason_names[reason];
+    const char *by = acting(ctx, db);
+    int own;
+    if (tx_enter(db, &own) != 0)
+        return -1;
+
+    json_t *row = portail_db_row(db, "SELECT reason FROM account_locks WHERE member_id = ?", "l",
+                                 (long long)member_id);
+    if (!row && portail_db_failed(db))
+        return tx_leave(db, own, -1);
+    if (row)
+        return tx_leave(db, own, 0); /* first reason kept: it has its own way out */
+    const char *clipped = portail_clip_utf8(ctx->arena, detail, DETAIL_MAX);
+    long long n = portail_db_exec(db,
+                                  "INSERT INTO account_locks (member_id, reason, detail, "
+                                  "locked_by) VALUES (?, ?, ?, ?)",
+                                  "lsss", (long long)member_id, name, clipped ? clipped : "", by);
+    if (n < 0) {
+        /* 1062: locked concurrently since the SELECT; the statement alone
+         * is rolled back, the transaction goes on. */
+        return tx_leave(db, own, portail_db_errno(db) == 1062 ? 0 : -1);
+    }
+
+    /* Only the reason: events are shown to the member, and the detail may
+     * be an agent's internal note (it stays in account_locks). */
+    if (insert_event(ctx, db, member_id, "account_locked", name) != 0)
+        return tx_leave(db, own, -1);
+    /* A lock shuts the account, including for whoever is already signed
+     * in: an intruder behind a "suspicious" lock must not keep his session. */
+    if (portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, member_id, 0) < 0)
+        return tx_leave(db, own, -1);
+    mail_member(ctx, db, member_id, "Votre compte a été bloqué",
+                portail_sprintf(ctx->arena, "Bonjour,\n\n%s\n\n%s%s", reason_texts[reason],
+                                reason_ways_out[reason], mail_signature));
+    portail_log_info(ctx, "member %lld locked (%s) by %s", (long long)member_id, name, by);
+    return tx_leave(db, own, 0);
+}
+
+int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by, const char *why)
+{
+    if (member_id <= 0 || !by || !*by) {
+        portail_log_error(ctx, "account_unlock: bad arguments");
+        return -1;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return -1;
+    int own;
+    if (tx_enter(db, &own) != 0)
+        return -1;
+    json_t *row =
+        portail_db_row(db, "SELECT reason FROM account_locks WHERE member_id = ? FOR UPDATE", "l",
+                       (long long)member_id);
+    if (!row && portail_db_failed(db))
+        return tx_leave(db, own, -1);
+    if (portail_db_exec(db,
+                        "UPDATE account_counters SET password_failures = 0, "
+                        "second_factor_failures = 0, password_change_failures = 0, "
+                        "updated_at = UTC_TIMESTAMP() WHERE member_id = ?",
+                        "l", (long long)member_id) < 0)
+        return tx_leave(db, own, -1);
+    if (!row)
+        return tx_leave(db, own, 1);
+
+    portail_lock_reason_t reason = portail_lock_reason_parse(portail_row_str(row, "reason"));
+    /* The mail of those locks promised that a new password is not enough:
+     * keep the promise here rather than in every caller. */
+    if (strcmp(by, "reset") == 0 && reason != PORTAIL_LOCK_PASSWORD &&
+        reason != PORTAIL_LOCK_SECOND_FACTOR)
+        return tx_leave(db, own, 1);
+
+    if (portail_db_exec(db, "DELETE FROM account_locks WHERE member_id = ?", "l",
+                        (long long)member_id) < 0)
+        return tx_leave(db, own, -1);
+    const char *detail = why && *why ? portail_sprintf(ctx->arena, "%s: %s", by, why) : by;
+    if (insert_event(ctx, db, member_id, "account_unlocked", detail) != 0)
+        return tx_leave(db, own, -1);
+
+    const char *how;
+    if (strncmp(by, "agent", 5) == 0)
+        how = "Votre compte a été débloqué par un conseiller de votre caisse d'Assurance Maladie.";
+    else if (strcmp(by, "reset") == 0)
+        how = "Votre compte a été débloqué à la suite de la réinitialisation de votre mot de "
+              "passe.";
+    else
+        how = "Votre compte a été débloqué.";
+    mail_member(ctx, db, member_id, "Votre compte a été débloqué",
+                portail_sprintf(ctx->arena,
+                                "Bonjour,\n\n%s Vous pouvez de nouveau vous connecter.\n\n"
+                                "Si vous n'êtes pas à l'origine de cette démarche, appelez sans "
+                                "attendre votre caisse au 36 46 (service gratuit + prix de "
+                                "l'appel).%s",
+                                how, mail_signature));
+    portail_log_info(ctx, "member %lld unlocked (was %s) by %s", (long long)member_id,
+                     reason_names[reason], by);
+    return tx_leave(db, own, 0);
+}
+
+/* The column names come from this table only, never from a caller. */
+static const char *const count_sql[] = {
+    [PORTAIL_COUNTER_PASSWORD] =
+        "INSERT INTO account_counters (member_id, password_failures) "
+        "VALUES (?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE "
+        "password_failures = LAST_INSERT_ID(password_failures + 1), updated_at = UTC_TIMESTAMP()",
+    [PORTAIL_COUNTER_SECOND_FACTOR] =
+        "INSERT INTO account_counters (member_id, second_factor_failures) "
+        "VALUES (?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE "
+        "second_factor_failures = LAST_INSERT_ID(second_factor_failures + 1), "
+        "updated_at = UTC_TIMESTAMP()",
+    [PORTAIL_COUNTER_PASSWORD_CHANGE] =
+        "INSERT INTO account_counters (member_id, password_change_failures) "
+        "VALUES (?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE "
+        "password_change_failures = LAST_INSERT_ID(password_change_failures + 1), "
+        "updated_at = UTC_TIMESTAMP()",
+};
+
+static const char *const reset_sql[] = {
+    [PORTAIL_COUNTER_PASSWORD] = "UPDATE account_counters SET password_failures = 0, "
+                                 "updated_at = UTC_TIMESTAMP() WHERE member_id = ?",
+    [PORTAIL_COUNTER_SECOND_FACTOR] = "UPDATE account_counters SET second_factor_failures = 0, "
+                                      "updated_at = UTC_TIMESTAMP() WHERE member_id = ?",
+    [PORTAIL_COUNTER_PASSWORD_CHANGE] = "UPDATE account_counters SET password_change_failures = "
+                                        "0, updated_at = UTC_TIMESTAMP() WHERE member_id = ?",
+};
+
+#define NCOUNTERS (sizeof count_sql / sizeof count_sql[0])
+
+int portail_account_count(portail_db_t *db, int64_t member_id, portail_counter_t c)
+{
+    if (!db || member_id <= 0 || (unsigned)c >= NCOUNTERS)
+        return -1;
+    /* LAST_INSERT_ID(expr) hands the new value back on this connection, so
+     * two concurrent failures read 1 and 2, never 2 and 2: a threshold
+     * cannot be skipped over, and no transaction is needed for it. */
+    if (portail_db_exec(db, count_sql[c], "l", (long long)member_id) < 0)
+        return -1;
+    json_t *row = portail_db_row(db, "SELECT LAST_INSERT_ID() AS n", "");
+    if (!row)
+        return -1;
+    long long n = portail_row_int(row, "n", -1);
+    return n < 0 || n > 0x7FFFFFFF ? -1 : (int)n;
+}
+
+int portail_account_reset_counter(portail_db_t *db, int64_t member_id, portail_counter_t c)
+{
+    if (!db || member_id <= 0 || (unsigned)c >= NCOUNTERS)
+        return -1;
+    return portail_db_exec(db, reset_sql[c], "l", (long long)member_id) < 0 ? -1 : 0;
+}
+
+int portail_account_state(portail_db_t *db, portail_arena_t *a, int64_t member_id,
+                          portail_account_state_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->reason = PORTAIL_LOCK_NONE;
+    if (!db || !a || member_id <= 0)
+        return -1;
+    /* One row whatever exists: no lock and no counters read as zeros. */
+    json_t *row = portail_db_row(db,
+                                 "SELECT l.reason, l.detail, l.locked_at, l.locked_by, "
+                                 "c.password_failures, c.second_factor_failures "
+                                 "FROM (SELECT 1) AS one "
+                                 "LEFT JOIN account_locks l ON l.member_id = ? "
+                                 "LEFT JOIN account_counters c ON c.member_id = ?",
+                                 "ll", (long long)member_id, (long long)member_id);
+    if (!row)
+        return -1;
+    const char *reason = portail_row_str(row, "reason");
+    if (reason) {
+        out->reason = portail_lock_reason_parse(reason);
+        const char *s = portail_row_str(row, "detail");
+        out->detail = portail_strdup(a, s ? s : "");
+        s = portail_row_str(row, "locked_at");
+        out->locked_at = s ? portail_strdup(a, s) : NULL;
+        s = portail_row_str(row, "locked_by");
+        out->locked_by = portail_strdup(a, s ? s : "system");
+    }
+    out->password_failures = (int)portail_row_int(row, "password_failures", 0);
+    out->second_factor_failures = (int)portail_row_int(row, "second_factor_failures", 0);
+    return 0;
+}

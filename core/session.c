@@ -1,0 +1,390 @@
+/* Cookie sessions. The cookie carries 32 random bytes; the database keeps
+ * only their BLAKE2b-256 hash, so that a copy of the sessions table (backup,
+ * replica, SQL injection elsewhere) does not let anyone sign in. */
+#include <sodium.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define TOKEN_BYTES 32
+/* base64url of 32 bytes without padding */
+#define TOKEN_CHARS 43
+#define CSRF_BYTES 32
+#define HASH_BYTES crypto_generichash_BYTES
+#define ROLE_MAX 20
+#define IP_MAX 45
+#define UA_MAX 512
+
+#define COOKIE_ATTRS "; Path=/; HttpOnly; Secure; SameSite=Strict"
+
+typedef struct credentials {
+    char cookie[TOKEN_CHARS + 1];
+    unsigned char hash[HASH_BYTES];
+    char csrf[CSRF_BYTES * 2 + 1];
+} credentials_t;
+
+static const char *kind_name(portail_principal_kind_t k)
+{
+    switch (k) {
+    case PORTAIL_PRINCIPAL_MEMBER:
+        return "member";
+    case PORTAIL_PRINCIPAL_AGENT:
+        return "agent";
+    default:
+        return NULL;
+    }
+}
+
+/* Agents have no partial level; members never get the agent level. A row or
+ * a call that mixes them is refused rather than guessed at. */
+static int level_fits(portail_principal_kind_t k, portail_auth_t level)
+{
+    if (k == PORTAIL_PRINCIPAL_AGENT)
+        return level == PORTAIL_AUTH_AGENT;
+    if (k == PORTAIL_PRINCIPAL_MEMBER)
+        return level == PORTAIL_AUTH_MEMBER || level == PORTAIL_AUTH_PARTIAL;
+    return 0;
+}
+
+static void new_credentials(credentials_t *c)
+{
+    unsigned char token[TOKEN_BYTES];
+    unsigned char csrf[CSRF_BYTES];
+    randombytes_buf(token, sizeof token);
+    randombytes_buf(csrf, sizeof csrf);
+    sodium_bin2base64(c->cookie, sizeof c->cookie, token, sizeof token,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    crypto_generichash(c->hash, sizeof c->hash, token, sizeof token, NULL, 0);
+    sodium_bin2hex(c->csrf, sizeof c->csrf, csrf, sizeof csrf);
+    sodium_memzero(token, sizeof token);
+    sodium_memzero(csrf, sizeof csrf);
+}
+
+/* 0 when value is a well-formed token, with its hash in out. */
+static int hash_cookie(const char *value, unsigned char out[HASH_BYTES])
+{
+    if (strlen(value) != TOKEN_CHARS)
+        return -1;
+    for (const char *p = value; *p; p++) {
+        char ch = *p;
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_'))
+            return -1;
+    }
+    unsigned char token[TOKEN_BYTES];
+    size_t len = 0;
+    if (sodium_base642bin(token, sizeof token, value, TOKEN_CHARS, NULL, &len, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        len != TOKEN_BYTES)
+        return -1;
+    crypto_generichash(out, HASH_BYTES, token, sizeof token, NULL, 0);
+    sodium_memzero(token, sizeof token);
+    return 0;
+}
+
+static void clear_principal(portail_ctx_t *ctx)
+{
+    memset(&ctx->principal, 0, sizeof ctx->principal);
+    ctx->principal.kind = PORTAIL_PRINCIPAL_NONE;
+    ctx->principal.level = PORTAIL_AUTH_PUBLIC;
+    ctx->csrf_token = NULL;
+}
+
+static void clear_cookie(portail_ctx_t *ctx)
+{
+    portail_set_header(ctx, "Set-Cookie", PORTAIL_SESSION_COOKIE "=" COOKIE_ATTRS "; Max-Age=0");
+}
+
+/* No Max-Age: the cookie dies with the browser, the row with expires_at. */
+static void send_credentials(portail_ctx_t *ctx, const credentials_t *c)
+{
+    portail_set_header(
+        ctx, "Set-Cookie",
+        portail_sprintf(ctx->arena, "%s=%s%s", PORTAIL_SESSION_COOKIE, c->cookie, COOKIE_ATTRS));
+    portail_set_header(ctx, "X-CSRF-Token", c->csrf);
+    ctx->csrf_token = portail_strdup(ctx->arena, c->csrf);
+}
+
+static void internal_error(portail_ctx_t *ctx)
+{
+    portail_problem(ctx, 500, NULL,
+                    "La session n'a pas pu être enregistrée. Veuillez réessayer dans un instant.");
+}
+
+int portail_session_load(portail_ctx_t *ctx)
+{
+    clear_principal(ctx);
+    const char *value = portail_req_cookie(ctx, PORTAIL_SESSION_COOKIE);
+    unsigned char hash[HASH_BYTES];
+    if (!value || hash_cookie(value, hash) != 0)
+        return 0;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return -1;
+    const portail_conf_t *conf = ctx->host->conf;
+    json_t *row = portail_db_row(db,
+                                 "SELECT id, kind, principal_id, level, role, csrf_token, "
+                                 "last_seen_at < UTC_TIMESTAMP() - INTERVAL ? SECOND AS stale "
+                                 "FROM sessions WHERE token_hash = ? "
+                                 "AND expires_at > UTC_TIMESTAMP() "
+                                 "AND last_seen_at > UTC_TIMESTAMP() - INTERVAL ? SECOND",
+                                 "ibi", conf->session_touch_s, hash, (size_t)HASH_BYTES,
+                                 conf->session_idle_s);
+    if (!row) {
+        if (portail_db_failed(db))
+            return -1;
+        /* Expired or revoked: the browser forgets it, and a row that only
+         * timed out goes now rather than at the next purge. */
+        clear_cookie(ctx);
+        if (portail_db_exec(db, "DELETE FROM sessions WHERE token_hash = ?", "b", hash,
+                            (size_t)HASH_BYTES) < 0)
+            portail_log_warn(ctx, "session: could not delete an expired session");
+        return 0;
+    }
+
+    const char *kind = portail_row_str(row, "kind");
+    portail_principal_kind_t k = PORTAIL_PRINCIPAL_NONE;
+    if (kind && strcmp(kind, "member") == 0)
+        k = PORTAIL_PRINCIPAL_MEMBER;
+    else if (kind && strcmp(kind, "agent") == 0)
+        k = PORTAIL_PRINCIPAL_AGENT;
+    long long level = portail_row_int(row, "level", -1);
+    const char *csrf = portail_row_str(row, "csrf_token");
+    long long sid = portail_row_int(row, "id", 0);
+    long long pid = portail_row_int(row, "principal_id", 0);
+    if (level < PORTAIL_AUTH_AGENT || level > PORTAIL_AUTH_PARTIAL ||
+        !level_fits(k, (portail_auth_t)level) || !csrf || strlen(csrf) != CSRF_BYTES * 2 ||
+        sid <= 0 || pid <= 0) {
+        portail_log_error(ctx, "session %lld: inconsistent row ignored", sid);
+        clear_cookie(ctx);
+        return 0;
+    }
+
+    ctx->principal.kind = k;
+    ctx->principal.id = pid;
+    ctx->principal.level = (portail_auth_t)level;
+    ctx->principal.session_id = sid;
+    const char *role = portail_row_str(row, "role");
+    ctx->principal.role = role ? portail_strdup(ctx->arena, role) : NULL;
+    ctx->csrf_token = portail_strdup(ctx->arena, csrf);
+
+    /* Writing last_seen_at on every request would turn each read into a row
+     * write; once per touch interval is precise enough for the idle timeout. */
+    if (portail_row_int(row, "stale", 0)) {
+        const portail_client_t *cl = portail_client(ctx);
+        if (portail_db_exec(db,
+                            "UPDATE sessions SET last_seen_at = UTC_TIMESTAMP(), ip = ?, "
+                            "country = ? WHERE id = ?",
+                            "ssl", portail_clip_utf8(ctx->arena, cl->ip, IP_MAX),
+                            portail_clip_utf8(ctx->arena, cl->country, 2), (long long)sid) < 0)
+            portail_log_warn(ctx, "session %lld: last-seen update failed", sid);
+    }
+    return 0;
+}
+
+static int insert_session(portail_ctx_t *ctx, portail_db_t *db, const credentials_t *c,
+                          const char *kind, int64_t id, portail_auth_t level, const char *role)
+{
+    const portail_client_t *cl = portail_client(ctx);
+    long long n = portail_db_exec(
+        db,
+        "INSERT INTO sessions (token_hash, csrf_token, kind, principal_id, level, role, "
+        "expires_at, ip, country, user_agent) "
+        "VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND, ?, ?, ?)",
+        "bsslisisss", c->hash, (size_t)HASH_BYTES, c->csrf, kind, (long long)id, (int)level, role,
+        ctx->host->conf->session_absolute_s, portail_clip_utf8(ctx->arena, cl->ip, IP_MAX),
+        portail_clip_utf8(ctx->arena, cl->country, 2),
+        portail_clip_utf8(ctx->arena, cl->user_agent, UA_MAX));
+    return n == 1 ? 0 : -1;
+}
+
+int portail_session_start(portail_ctx_t *ctx, portail_principal_kind_t kind, int64_t id,
+                          portail_auth_t level, const char *role)
+{
+    const char *kname = kind_name(kind);
+    if (kind == PORTAIL_PRINCIPAL_MEMBER)
+        role = NULL;
+    if (!kname || id <= 0 || !level_fits(kind, level) || (role && strlen(role) > ROLE_MAX)) {
+        portail_log_error(ctx, "session_start: refused principal (kind %d, level %d)", (int)kind,
+                          (int)level);
+        internal_error(ctx);
+        return -1;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return -1;
+    /* A fresh token at every sign-in, and the one the request came with
+     * revoked: a token planted before sign-in (fixation) stays worthless. */
+    if (ctx->principal.session_id > 0 &&
+        portail_db_exec(db, "DELETE FROM sessions WHERE id = ?", "l",
+                        (long long)ctx->principal.session_id) < 0) {
+        internal_error(ctx);
+        return -1;
+    }
+    clear_principal(ctx);
+
+    credentials_t c;
+    new_credentials(&c);
+    if (insert_session(ctx, db, &c, kname, id, level, role) != 0) {
+        sodium_memzero(&c, sizeof c);
+        internal_error(ctx);
+        return -1;
+    }
+    ctx->principal.kind = kind;
+    ctx->principal.id = id;
+    ctx->principal.level = level;
+    ctx->principal.session_id = (int64_t)portail_db_insert_id(db);
+    ctx->principal.role = role ? portail_strdup(ctx->arena, role) : NULL;
+    send_credentials(ctx, &c);
+    sodium_memzero(&c, sizeof c);
+    return 0;
+}
+
+int portail_session_elevate(portail_ctx_t *ctx, portail_auth_t level)
+{
+    portail_principal_t *p = &ctx->principal;
+    if (p->session_id <= 0) {
+        portail_problem(ctx, 401, NULL, "Votre session a expiré. Veuillez vous reconnecter.");
+        return -1;
+    }
+    if (!level_fits(p->kind, level)) {
+        portail_log_error(ctx, "session_elevate: level %d refused for kind %d", (int)level,
+                          (int)p->kind);
+        internal_error(ctx);
+        return -1;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return -1;
+    credentials_t c;
+    new_credentials(&c);
+    const portail_client_t *cl = portail_client(ctx);
+    /* The new row inherits created_at and expires_at: the absolute lifetime
+     * counts from the sign-in, not from the second factor. */
+    long long n = portail_db_exec(
+        db,
+        "INSERT INTO sessions (token_hash, csrf_token, kind, principal_id, level, role, "
+        "created_at, last_seen_at, expires_at, ip, country, user_agent) "
+        "SELECT ?, ?, kind, principal_id, ?, role, created_at, UTC_TIMESTAMP(), expires_at, "
+        "?, ?, ? FROM sessions WHERE id = ? AND expires_at > UTC_TIMESTAMP()",
+        "bsisssl", c.hash, (size_t)HASH_BYTES, c.csrf, (int)level,
+        portail_clip_utf8(ctx->arena, cl->ip, IP_MAX),
+        portail_clip_utf8(ctx->arena, cl->country, 2),
+        portail_clip_utf8(ctx->arena, cl->user_agent, UA_MAX), (long long)p->session_id);
+    if (n != 1) {
+        sodium_memzero(&c, sizeof c);
+        if (n < 0) {
+            internal_error(ctx);
+        } else {
+            clear_principal(ctx);
+            clear_cookie(ctx);
+            portail_problem(ctx, 401, NULL, "Votre session a expiré. Veuillez vous reconnecter.");
+        }
+        return -1;
+    }
+    int64_t new_id = (int64_t)portail_db_insert_id(db);
+    /* Only one of two concurrent elevations of the same session may win:
+     * the loser's new row goes too. */
+    n = portail_db_exec(db, "DELETE FROM sessions WHERE id = ?", "l", (long long)p->session_id);
+    if (n != 1) {
+        portail_db_exec(db, "DELETE FROM sessions WHERE id = ?", "l", (long long)new_id);
+        sodium_memzero(&c, sizeof c);
+        if (n < 0) {
+            internal_error(ctx);
+        } else {
+            clear_principal(ctx);
+            clear_cookie(ctx);
+            portail_problem(ctx, 401, NULL, "Votre session a expiré. Veuillez vous reconnecter.");
+        }
+        return -1;
+    }
+    p->level = level;
+    p->session_id = new_id;
+    send_credentials(ctx, &c);
+    sodium_memzero(&c, sizeof c);
+    return 0;
+}
+
+int portail_session_end(portail_ctx_t *ctx)
+{
+    int rc = 0;
+    if (ctx->principal.session_id > 0) {
+        portail_db_t *db = portail_db(ctx);
+        if (!db)
+            return -1;
+        if (portail_db_exec(db, "DELETE FROM sessions WHERE id = ?", "l",
+                            (long long)ctx->principal.session_id) < 0) {
+            internal_error(ctx);
+            rc = -1;
+        }
+    }
+    /* Cleared even when the row could not be deleted: the browser at least
+     * stops presenting it. */
+    clear_principal(ctx);
+    clear_cookie(ctx);
+    return rc;
+}
+
+json_t *portail_sessions_list(portail_ctx_t *ctx)
+{
+    const portail_principal_t *p = &ctx->principal;
+    const char *kname = kind_name(p->kind);
+    if (!kname)
+        return portail_arena_json(ctx->arena, json_array());
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return NULL;
+    json_t *rows = portail_db_rows(db,
+                                   "SELECT id, created_at, last_seen_at, ip, country, user_agent "
+                                   "FROM sessions WHERE kind = ? AND principal_id = ? "
+                                   "AND expires_at > UTC_TIMESTAMP() "
+                                   "AND last_seen_at > UTC_TIMESTAMP() - INTERVAL ? SECOND "
+                                   "ORDER BY created_at DESC, id DESC",
+                                   "sli", kname, (long long)p->id, ctx->host->conf->session_idle_s);
+    if (!rows)
+        return NULL;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        json_object_set_new(row, "current",
+                            json_boolean(portail_row_int(row, "id", 0) == p->session_id));
+    }
+    return rows;
+}
+
+int portail_session_revoke(portail_ctx_t *ctx, int64_t session_id)
+{
+    const portail_principal_t *p = &ctx->principal;
+    const char *kname = kind_name(p->kind);
+    if (!kname || session_id <= 0)
+        return 1;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return -1;
+    /* Scoped to the caller's own sessions: someone else's id is "not found",
+     * exactly like an id that does not exist. */
+    long long n =
+        portail_db_exec(db, "DELETE FROM sessions WHERE id = ? AND kind = ? AND principal_id = ?",
+                        "lsl", (long long)session_id, kname, (long long)p->id);
+    if (n < 0)
+        return -1;
+    if (n == 0)
+        return 1;
+    if (session_id == p->session_id) {
+        clear_principal(ctx);
+        clear_cookie(ctx);
+    }
+    return 0;
+}
+
+long long portail_sessions_revoke_all(portail_db_t *db, portail_principal_kind_t kind, int64_t id,
+                                      int64_t except)
+{
+    const char *kname = kind_name(kind);
+    if (!db || !kname || id <= 0)
+        return -1;
+    return portail_db_exec(db,
+                           "DELETE FROM sessions WHERE kind = ? AND principal_id = ? AND id <> ?",
+                           "sll", kname, (long long)id, (long long)except);
+}

@@ -1,0 +1,213 @@
+# shellcheck shell=bash
+# Shared functions of script/server, script/test and bench/run.
+# Source it after `set -euo pipefail`; every function returns non-zero (with a
+# message on stderr) instead of exiting, except where noted.
+
+PORTAIL_ROOT="${PORTAIL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+PORTAIL_PY=/usr/bin/python3   # Debian's: it has pytest, requests, aiosmtpd
+
+portail_log() { printf '%s\n' "$*" >&2; }
+portail_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# portail_render TEMPLATE OUTPUT KEY=VALUE...
+# Replaces every @KEY@ of TEMPLATE; fails if a placeholder is left over.
+portail_render() {
+  local template="$1" out="$2" kv key val expr=()
+  shift 2
+  for kv in "$@"; do
+    key="${kv%%=*}"
+    val="${kv#*=}"
+    val="${val//\\/\\\\}"
+    val="${val//|/\\|}"
+    val="${val//&/\\&}"
+    expr+=(-e "s|@${key}@|${val}|g")
+  done
+  sed "${expr[@]}" "$template" >"$out.tmp"
+  if grep -qE '@[A-Z][A-Z0-9_]*@' "$out.tmp"; then
+    portail_log "render $template: placeholders left: $(grep -oE '@[A-Z][A-Z0-9_]*@' "$out.tmp" | sort -u | tr '\n' ' ')"
+    rm -f "$out.tmp"
+    return 1
+  fi
+  mv "$out.tmp" "$out"
+}
+
+# portail_free_port: prints a TCP port free on 127.0.0.1 right now.
+portail_free_port() {
+  "$PORTAIL_PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# portail_pid_alive PIDFILE: true when the file names a live process.
+portail_pid_alive() {
+  local pid
+  [ -s "$1" ] || return 1
+  pid="$(cat "$1")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null
+}
+
+# portail_stop_pidfile PIDFILE [SECONDS] [SIGNAL]: signal (TERM by default),
+# wait, then KILL after SECONDS (default 15). Removes the pid file.
+portail_stop_pidfile() {
+  local pidfile="$1" timeout="${2:-15}" sig="${3:-TERM}" pid i
+  if ! portail_pid_alive "$pidfile"; then
+    rm -f "$pidfile"
+    return 0
+  fi
+  pid="$(cat "$pidfile")"
+  kill -"$sig" "$pid" 2>/dev/null || true
+  for ((i = 0; i < timeout * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    portail_log "pid $pid ($pidfile) still running after ${timeout}s: KILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.2
+  fi
+  rm -f "$pidfile"
+}
+
+# portail_wait_http URL SECONDS: until curl -fsS URL answers.
+portail_wait_http() {
+  local url="$1" timeout="${2:-30}" i
+  for ((i = 0; i < timeout * 10; i++)); do
+    curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  portail_log "no answer from $url after ${timeout}s"
+  return 1
+}
+
+# ---- MariaDB -------------------------------------------------------------
+# A private server under BASE: BASE/db (data), BASE/run/mysqld.sock,
+# BASE/run/mysqld.pid, BASE/log/mariadb.log. Unix socket only.
+
+portail_mariadb_socket() { printf '%s/run/mysqld.sock\n' "$1"; }
+
+portail_mariadb_running() {
+  local base="$1"
+  portail_pid_alive "$base/run/mysqld.pid" &&
+    mariadb-admin --no-defaults -S "$base/run/mysqld.sock" -uroot ping >/dev/null 2>&1
+}
+
+# portail_mariadb_start BASE: initialises BASE/db once, starts the server if
+# it does not run, waits until it answers (30 s at most).
+portail_mariadb_start() {
+  local base="$1" i
+  mkdir -p "$base/db" "$base/run" "$base/log"
+  if portail_mariadb_running "$base"; then
+    return 0
+  fi
+  if [ ! -d "$base/db/mysql" ]; then
+    if ! mariadb-install-db --no-defaults --datadir="$base/db" --user=root \
+      --auth-root-authentication-method=normal --skip-test-db \
+      >"$base/log/mariadb-install.log" 2>&1; then
+      portail_log "mariadb-install-db failed, see $base/log/mariadb-install.log"
+      tail -n 20 "$base/log/mariadb-install.log" >&2
+      return 1
+    fi
+  fi
+  rm -f "$base/run/mysqld.sock" "$base/run/mysqld.pid"
+  mariadbd --no-defaults --datadir="$base/db" --socket="$base/run/mysqld.sock" \
+    --pid-file="$base/run/mysqld.pid" --skip-networking --user=root \
+    --log-error="$base/log/mariadb.log" \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    --skip-name-resolve --innodb-buffer-pool-size=128M \
+    --max-connections=500 </dev/null >/dev/null 2>&1 &
+  disown
+  for ((i = 0; i < 300; i++)); do
+    if mariadb-admin --no-defaults -S "$base/run/mysqld.sock" -uroot ping >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  portail_log "MariaDB did not answer within 30 s, see $base/log/mariadb.log"
+  tail -n 20 "$base/log/mariadb.log" >&2 || true
+  return 1
+}
+
+portail_mariadb_stop() {
+  portail_stop_pidfile "$1/run/mysqld.pid" 60
+  rm -f "$1/run/mysqld.sock"
+}
+
+# portail_mariadb BASE ARGS...: the mariadb client on the private server.
+portail_mariadb() {
+  local base="$1"
+  shift
+  mariadb --no-defaults -S "$base/run/mysqld.sock" -uroot "$@"
+}
+
+# portail_create_db BASE NAME
+portail_create_db() {
+  portail_mariadb "$1" -e "CREATE DATABASE IF NOT EXISTS \`$2\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+}
+
+# ---- build ---------------------------------------------------------------
+
+# portail_autoreconf: only when configure is missing or older than its inputs.
+portail_autoreconf() {
+  local src="$PORTAIL_ROOT"
+  if [ ! -x "$src/configure" ] || [ "$src/configure.ac" -nt "$src/configure" ] ||
+    [ "$src/Makefile.am" -nt "$src/configure" ] || [ ! -f "$src/Makefile.in" ] ||
+    [ "$src/Makefile.am" -nt "$src/Makefile.in" ]; then
+    (cd "$src" && autoreconf -fi)
+  fi
+}
+
+# portail_build BUILDDIR [CONFIGURE ARGS...]: out-of-tree build with `make`.
+# Re-runs configure when the directory is new or its arguments changed.
+portail_build() {
+  local dir="$1" stamp want
+  shift
+  portail_autoreconf || return 1
+  mkdir -p "$dir"
+  stamp="$dir/.portail-configure-args"
+  want="$*"
+  if [ ! -f "$dir/Makefile" ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    (cd "$dir" && "$PORTAIL_ROOT/configure" "$@") || return 1
+    printf '%s' "$want" >"$stamp"
+  fi
+  make -C "$dir" -j"$(nproc)"
+}
+
+# ---- nginx ---------------------------------------------------------------
+
+# portail_nginx_render PREFIX PORT WEBROOT FCGI_SOCKET BACKOFFICE_ACL
+# Writes PREFIX/nginx.conf from nginx/portail.conf.in and checks it.
+portail_nginx_render() {
+  local prefix="$1" port="$2" webroot="$3" sock="$4" acl="$5"
+  mkdir -p "$prefix/logs" "$prefix/tmp"
+  [ -f "$acl" ] || printf 'allow all;\n' >"$acl"
+  portail_render "$PORTAIL_ROOT/nginx/portail.conf.in" "$prefix/nginx.conf" \
+    PREFIX="$prefix" PORT="$port" WEBROOT="$webroot" FCGI_SOCKET="$sock" \
+    GEOIP_DAT=/usr/share/GeoIP/GeoIP.dat BACKOFFICE_ACL="$acl" \
+    USER="$(id -un)" GROUP="$(id -gn)" || return 1
+  local out
+  if ! out="$(nginx -t -c "$prefix/nginx.conf" -p "$prefix" 2>&1)"; then
+    printf '%s\n' "$out" | grep -v 'the "user" directive makes sense only' >&2
+    return 1
+  fi
+}
+
+# portail_nginx_start PREFIX: daemonised, pid in PREFIX/nginx.pid; reloads
+# the configuration when it already runs.
+portail_nginx_start() {
+  local prefix="$1" i
+  if portail_pid_alive "$prefix/nginx.pid"; then
+    kill -HUP "$(cat "$prefix/nginx.pid")"
+    return 0
+  fi
+  nginx -c "$prefix/nginx.conf" -p "$prefix" 2>&1 | grep -v 'the "user" directive makes sense only' >&2 || true
+  for ((i = 0; i < 50; i++)); do
+    portail_pid_alive "$prefix/nginx.pid" && return 0
+    sleep 0.1
+  done
+  portail_log "nginx did not start, see $prefix/logs/error.log"
+  tail -n 20 "$prefix/logs/error.log" >&2 || true
+  return 1
+}
+
+portail_nginx_stop() {
+  portail_stop_pidfile "$1/nginx.pid" 15 TERM
+}

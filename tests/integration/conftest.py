@@ -1,0 +1,1026 @@
+"""Integration harness for Portail.
+
+One session-wide stack, all in a pytest temp dir, all on free ports of
+127.0.0.1: a private MariaDB (unix socket), an aiosmtpd SMTP server writing a
+maildir, portaild with the test modules (testmod, hello) of $PORTAIL_BUILD,
+and nginx rendered from nginx/portail.conf.in.
+
+Fixtures:
+  stack   the running stack (see Stack); base_url, origin, paths, config,
+          restart/stop/start of MariaDB and SMTP, mails(), wait_for_mail(),
+          start_portaild(overrides) for a private instance (own nginx too),
+          run_portaild_expect_fail(config) for refusal tests, sql().
+  client  a Client (requests.Session) that sends Origin, keeps the
+          __Host- session cookie and the X-CSRF-Token itself.
+
+Run with Debian's python3:  PORTAIL_BUILD=$PWD/build/normal \
+    /usr/bin/python3 -m pytest -q tests/integration
+"""
+
+import email
+import email.policy
+import grp
+import http.cookiejar
+import itertools
+import json
+import os
+import pwd
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("PORTAIL_BUILD", REPO / "build" / "normal")).resolve()
+PY = "/usr/bin/python3"
+SESSION_COOKIE = "__Host-portail_session"
+SANITIZER_MARKS = (
+    "ERROR: AddressSanitizer",
+    "ERROR: LeakSanitizer",
+    "runtime error:",
+    "UndefinedBehaviorSanitizer",
+)
+DEFAULT_TEST_TIMEOUT = int(os.environ.get("PORTAIL_TEST_TIMEOUT", "120"))
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env():
+    env = dict(os.environ)
+    # Only read by sanitizer builds. Leaks are not checked here (libfcgi's
+    # threads make LeakSanitizer noisy); every other report is.
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0")
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+    return env
+
+
+def _stop_proc(proc, sig=signal.SIGTERM, timeout=10.0):
+    """Signal, wait up to timeout, then SIGKILL. Returns the exit code."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    return proc.returncode
+
+
+def _tail(path, n=30):
+    try:
+        lines = Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no %s)" % path
+    return "\n".join(lines[-n:])
+
+
+def sanitizer_report(text_or_path):
+    """The sanitizer report in a text (or file), or None."""
+    if isinstance(text_or_path, Path):
+        try:
+            text = text_or_path.read_text(errors="replace")
+        except OSError:
+            return None
+    else:
+        text = text_or_path or ""
+    for mark in SANITIZER_MARKS:
+        i = text.find(mark)
+        if i >= 0:
+            start = text.rfind("\n", 0, max(0, i - 200)) + 1
+            return "\n".join(text[start:].splitlines()[:60])
+    return None
+
+
+def _wait(predicate, timeout, what, interval=0.05, alive=None):
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return
+        if alive is not None and not alive():
+            raise RuntimeError("%s: the process exited" % what)
+        if time.monotonic() > deadline:
+            raise RuntimeError("timed out after %.0f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def _tcp_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _unix_open(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.settimeout(0.5)
+        s.connect(str(path))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+# ------------------------------------------------------- libconfig writer
+
+
+class Raw(str):
+    """A value written verbatim into the libconfig text (e.g. a deliberately
+    wrong token for a config-refusal test)."""
+
+
+def _lc_string(s):
+    out = ['"']
+    for ch in s:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\f":
+            out.append("\\f")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append("\\x%02x" % ord(ch))
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _lc_value(v, indent):
+    pad = "  " * indent
+    if isinstance(v, Raw):
+        return str(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v) + ("" if -(2**31) <= v < 2**31 else "L")
+    if isinstance(v, float):
+        r = repr(v)
+        return r if any(c in r for c in ".eEn") else r + ".0"
+    if isinstance(v, str):
+        return _lc_string(v)
+    if isinstance(v, dict):
+        if not v:
+            return "{ }"
+        body = "".join(_lc_setting(k, x, indent + 1) for k, x in v.items() if x is not None)
+        return "{\n%s%s}" % (body, pad)
+    if isinstance(v, (list, tuple)):
+        if not v:
+            return "( )"
+        items = [_lc_value(x, indent + 1) for x in v]
+        if any(isinstance(x, (dict, list, tuple)) for x in v) or isinstance(v, tuple):
+            inner = ",\n".join("  " * (indent + 1) + i for i in items)
+            return "(\n%s\n%s)" % (inner, pad)
+        return "[ " + ", ".join(items) + " ]"
+    raise TypeError("no libconfig form for %r" % (v,))
+
+
+def _lc_setting(name, v, indent):
+    return "%s%s = %s;\n" % ("  " * indent, name, _lc_value(v, indent))
+
+
+def libconfig_text(cfg):
+    """libconfig text from a dict: str (quoted, escaped), int, bool, float,
+    dict (group), list of dicts (list), list of scalars (array), Raw
+    (verbatim). A None value leaves the setting out."""
+    return "".join(_lc_setting(k, v, 0) for k, v in cfg.items() if v is not None)
+
+
+def deep_merge(base, overrides):
+    """A copy of base with overrides applied: dicts merge recursively, other
+    values (lists included) replace, None deletes."""
+    out = dict(base)
+    for k, v in (overrides or {}).items():
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict) and not isinstance(v, Raw):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+# ----------------------------------------------------------------- MariaDB
+
+
+class MariaDB:
+    def __init__(self, base):
+        self.base = Path(base)
+        self.datadir = self.base / "db"
+        self.socket = self.base / "run" / "mysqld.sock"
+        self.pidfile = self.base / "run" / "mysqld.pid"
+        self.log = self.base / "log" / "mariadb.log"
+        self.proc = None
+        for d in (self.datadir, self.socket.parent, self.log.parent):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def _ping(self):
+        return (
+            subprocess.run(
+                ["mariadb-admin", "--no-defaults", "-S", str(self.socket), "-uroot", "ping"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            ).returncode
+            == 0
+        )
+
+    def start(self):
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        if not (self.datadir / "mysql").is_dir():
+            r = subprocess.run(
+                ["mariadb-install-db", "--no-defaults", "--datadir=%s" % self.datadir,
+                 "--user=root", "--auth-root-authentication-method=normal", "--skip-test-db"],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            )
+            if r.returncode != 0:
+                raise RuntimeError("mariadb-install-db failed:\n" + r.stdout[-3000:])
+        for p in (self.socket, self.pidfile):
+            if p.exists():
+                p.unlink()
+        self.proc = subprocess.Popen(
+            ["mariadbd", "--no-defaults", "--datadir=%s" % self.datadir,
+             "--socket=%s" % self.socket, "--pid-file=%s" % self.pidfile,
+             "--skip-networking", "--user=root", "--log-error=%s" % self.log,
+             "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
+             "--skip-name-resolve", "--max-connections=500"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        try:
+            _wait(self._ping, 30, "MariaDB", interval=0.1, alive=lambda: self.proc.poll() is None)
+        except RuntimeError as e:
+            raise RuntimeError("%s\n%s" % (e, _tail(self.log))) from None
+
+    def stop(self):
+        _stop_proc(self.proc, signal.SIGTERM, 60)
+        self.proc = None
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def sql(self, query, database="portail"):
+        """Rows of a query as lists of strings (NULL is None)."""
+        r = subprocess.run(
+            ["mariadb", "--no-defaults", "-S", str(self.socket), "-uroot", "--batch",
+             "--skip-column-names", "--raw", database, "-e", query],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        if r.returncode != 0:
+            raise RuntimeError("mariadb: %s\n%s" % (query, r.stderr))
+        rows = []
+        for line in r.stdout.splitlines():
+            rows.append([None if c == "NULL" else c for c in line.split("\t")])
+        return rows
+
+
+# -------------------------------------------------------------------- SMTP
+
+
+class Smtp:
+    """aiosmtpd storing every message in a maildir. The port stays the same
+    across stop()/start()."""
+
+    def __init__(self, base):
+        self.base = Path(base)
+        self.maildir = self.base / "maildir"
+        for sub in ("cur", "new", "tmp"):
+            (self.maildir / sub).mkdir(parents=True, exist_ok=True)
+        self.log = self.base / "log" / "smtp.log"
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.proc = None
+
+    @property
+    def url(self):
+        return "smtp://127.0.0.1:%d" % self.port
+
+    def start(self):
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [PY, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % self.port,
+                 "-c", "aiosmtpd.handlers.Mailbox", str(self.maildir)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            )
+        try:
+            _wait(lambda: _tcp_open(self.port), 15, "aiosmtpd on port %d" % self.port,
+                  alive=lambda: self.proc.poll() is None)
+        except RuntimeError as e:
+            raise RuntimeError("%s\n%s" % (e, _tail(self.log))) from None
+
+    def stop(self):
+        _stop_proc(self.proc, signal.SIGTERM, 10)
+        self.proc = None
+
+    def mails(self):
+        """Every stored message, oldest first: dicts with to, rcpt (envelope),
+        from, subject, body (decoded text), headers, msg (email.message)."""
+        files = []
+        for sub in ("new", "cur"):
+            files.extend(p for p in (self.maildir / sub).iterdir() if p.is_file())
+        files.sort(key=lambda p: (p.stat().st_mtime, p.name))
+        out = []
+        for p in files:
+            try:
+                msg = email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+            except OSError:
+                continue
+            part = msg.get_body(preferencelist=("plain", "html"))
+            body = ""
+            if part is not None:
+                try:
+                    body = part.get_content()
+                except (LookupError, ValueError):
+                    body = part.get_payload(decode=True).decode("utf-8", "replace")
+            out.append({
+                "to": str(msg.get("To", "")),
+                "rcpt": str(msg.get("X-RcptTo", "")),
+                "from": str(msg.get("From", "")),
+                "subject": str(msg.get("Subject", "")),
+                "body": body,
+                "headers": {k: str(v) for k, v in msg.items()},
+                "msg": msg,
+                "path": p,
+            })
+        return out
+
+    def clear(self):
+        for sub in ("new", "cur"):
+            for p in (self.maildir / sub).iterdir():
+                p.unlink()
+
+
+# ------------------------------------------------------------------- nginx
+
+
+class Nginx:
+    def __init__(self, prefix, fcgi_socket, webroot, port=None, acl="allow all;\n"):
+        self.prefix = Path(prefix)
+        self.port = port or free_port()
+        self.conf = self.prefix / "nginx.conf"
+        self.stderr = self.prefix / "logs" / "nginx.stderr"
+        self.error_log = self.prefix / "logs" / "error.log"
+        self.acl = self.prefix / "backoffice-acl.conf"
+        (self.prefix / "logs").mkdir(parents=True, exist_ok=True)
+        (self.prefix / "tmp").mkdir(parents=True, exist_ok=True)
+        self.acl.write_text(acl)
+        values = {
+            "PREFIX": str(self.prefix),
+            "PORT": str(self.port),
+            "WEBROOT": str(webroot),
+            "FCGI_SOCKET": str(fcgi_socket),
+            "GEOIP_DAT": "/usr/share/GeoIP/GeoIP.dat",
+            "BACKOFFICE_ACL": str(self.acl),
+            "USER": pwd.getpwuid(os.getuid()).pw_name,
+            "GROUP": grp.getgrgid(os.getgid()).gr_name,
+        }
+        text = (REPO / "nginx" / "portail.conf.in").read_text()
+        for k, v in values.items():
+            text = text.replace("@%s@" % k, v)
+        left = sorted(set(re.findall(r"@[A-Z][A-Z0-9_]*@", text)))
+        if left:
+            raise RuntimeError("nginx template: placeholders left: %s" % left)
+        self.conf.write_text(text)
+        self.proc = None
+
+    @property
+    def base_url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def start(self):
+        with open(self.stderr, "ab") as err:
+            self.proc = subprocess.Popen(
+                ["nginx", "-c", str(self.conf), "-p", str(self.prefix), "-g", "daemon off;"],
+                stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True,
+            )
+        try:
+            _wait(lambda: _tcp_open(self.port), 15, "nginx on port %d" % self.port,
+                  alive=lambda: self.proc.poll() is None)
+        except RuntimeError as e:
+            raise RuntimeError("%s\n%s\n%s" % (e, _tail(self.stderr), _tail(self.error_log))) from None
+
+    def reload(self):
+        self.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+
+    def stop(self):
+        _stop_proc(self.proc, signal.SIGTERM, 10)
+        self.proc = None
+
+
+# ---------------------------------------------------------------- portaild
+
+
+def module_dir():
+    return BUILD / "tests" / "modules" / ".libs"
+
+
+def portaild_bin():
+    return BUILD / "portaild"
+
+
+class Portaild:
+    """One portaild process, with its own nginx in front unless with_nginx is
+    False. Quacks like a Popen (pid, poll, wait, send_signal, returncode)."""
+
+    def __init__(self, directory, config, webroot, with_nginx=True, nginx_port=None):
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.config = config
+        self.config_path = self.dir / "portail.conf"
+        self.stderr_path = self.dir / "portaild.stderr"
+        self.socket = Path(config["server"]["listen"])
+        self.log_path = Path(config["server"]["log"])
+        self.proc = None
+        self.nginx = None
+        if with_nginx:
+            self.nginx = Nginx(self.dir / "nginx", self.socket, webroot, port=nginx_port)
+        self.config_path.write_text(libconfig_text(config))
+
+    # Popen-like
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    @property
+    def returncode(self):
+        return self.proc.returncode
+
+    def poll(self):
+        return self.proc.poll()
+
+    def wait(self, timeout=None):
+        return self.proc.wait(timeout)
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def terminate(self):
+        self.proc.send_signal(signal.SIGTERM)
+
+    def kill(self):
+        self.proc.kill()
+
+    @property
+    def base_url(self):
+        return self.nginx.base_url if self.nginx else None
+
+    @property
+    def origin(self):
+        return self.config["server"].get("origin")
+
+    def start(self, timeout=30):
+        if self.nginx and self.nginx.proc is None:
+            self.nginx.start()
+        if self.socket.exists():
+            self.socket.unlink()
+        with open(self.stderr_path, "ab") as err:
+            self.proc = subprocess.Popen(
+                [str(portaild_bin()), "--config", str(self.config_path)],
+                stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                env=_env(), cwd=str(self.dir), start_new_session=True,
+            )
+        try:
+            _wait(lambda: self.socket.exists() and _unix_open(self.socket), timeout,
+                  "portaild socket %s" % self.socket, alive=lambda: self.proc.poll() is None)
+        except RuntimeError as e:
+            raise RuntimeError("%s\nportaild stderr:\n%s" % (e, _tail(self.stderr_path))) from None
+        return self
+
+    def wait_healthy(self, timeout=30, status=200):
+        def ok():
+            try:
+                return requests.get(self.base_url + "/api/v1/health", timeout=2).status_code == status
+            except requests.RequestException:
+                return False
+
+        try:
+            _wait(ok, timeout, "health %d at %s" % (status, self.base_url), interval=0.1,
+                  alive=lambda: self.proc.poll() is None)
+        except RuntimeError as e:
+            raise RuntimeError("%s\nportaild stderr:\n%s\nlog:\n%s" % (
+                e, _tail(self.stderr_path), _tail(self.log_path))) from None
+
+    def stop(self, sig=signal.SIGTERM, timeout=None):
+        """Stops portaild (then its nginx); returns portaild's exit code."""
+        if timeout is None:
+            timeout = self.config["server"].get("grace_seconds", 10) + 10
+        rc = _stop_proc(self.proc, sig, timeout) if self.proc else None
+        if self.nginx:
+            self.nginx.stop()
+        return rc
+
+    def stderr(self):
+        try:
+            return self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def sanitizer_report(self):
+        return sanitizer_report(self.stderr_path)
+
+    def log_records(self):
+        """portaild's JSON log lines, parsed (non-JSON lines are skipped)."""
+        out = []
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return out
+        for line in text.splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+        return out
+
+
+# ------------------------------------------------------------------ client
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    def set_ok(self, cookie, request):
+        return False
+
+    def return_ok(self, cookie, request):
+        return False
+
+
+class Client:
+    """requests.Session for the API. Sends Origin (unless origin=False),
+    the cookies received by Set-Cookie (as a Cookie header: requests itself
+    will not send __Host-/Secure cookies over http), the X-CSRF-Token of the
+    last response that had one, and X-Forwarded-For when xff is set.
+
+    Every response gets .set_cookies (the raw Set-Cookie header values)."""
+
+    def __init__(self, base_url, origin, xff=None):
+        self.base_url = base_url.rstrip("/")
+        self.origin = origin
+        self.xff = xff
+        self.cookies = {}
+        self.csrf = None
+        self.last = None
+        self.http = requests.Session()
+        self.http.cookies = requests.cookies.RequestsCookieJar(policy=_NoCookies())
+
+    @property
+    def session_cookie(self):
+        return self.cookies.get(SESSION_COOKIE)
+
+    def forget(self):
+        """Drops the cookies and the CSRF token."""
+        self.cookies.clear()
+        self.csrf = None
+
+    def request(self, method, path, *, headers=None, origin=True, csrf=True,
+                cookies=True, xff=None, **kw):
+        url = path if path.startswith("http") else self.base_url + path
+        h = {}
+        if origin is True:
+            h["Origin"] = self.origin
+        elif origin:
+            h["Origin"] = origin
+        if csrf is True and self.csrf:
+            h["X-CSRF-Token"] = self.csrf
+        elif isinstance(csrf, str):
+            h["X-CSRF-Token"] = csrf
+        if cookies is True and self.cookies:
+            h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
+        elif isinstance(cookies, str):
+            h["Cookie"] = cookies
+        if xff or self.xff:
+            h["X-Forwarded-For"] = xff or self.xff
+        for k, v in (headers or {}).items():
+            if v is None:
+                h.pop(k, None)
+            else:
+                h[k] = v
+        kw.setdefault("timeout", 60)
+        kw.setdefault("allow_redirects", False)
+        r = self.http.request(method, url, headers=h, **kw)
+        self._absorb(r)
+        self.last = r
+        return r
+
+    def _absorb(self, r):
+        try:
+            raw = r.raw.headers.getlist("Set-Cookie")
+        except AttributeError:
+            raw = [r.headers["Set-Cookie"]] if "Set-Cookie" in r.headers else []
+        r.set_cookies = raw
+        for sc in raw:
+            first, _, attrs = sc.partition(";")
+            name, _, value = first.strip().partition("=")
+            attrs_l = attrs.lower().replace(" ", "")
+            expired = (not value or "max-age=0" in attrs_l
+                       or re.search(r"max-age=-", attrs_l) is not None
+                       or "expires=thu,01jan1970" in attrs_l)
+            if expired:
+                self.cookies.pop(name, None)
+                if name == SESSION_COOKIE:
+                    self.csrf = None
+            else:
+                self.cookies[name] = value
+        token = r.headers.get("X-CSRF-Token")
+        if token:
+            self.csrf = token
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def head(self, path, **kw):
+        return self.request("HEAD", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def test_login(self, kind="member", id=1, level="member"):
+        """Starts a session through testmod; asserts success."""
+        r = self.post("/api/v1/test/session/login", json={"kind": kind, "id": id, "level": level})
+        assert r.status_code in (200, 201), (r.status_code, r.text)
+        return r
+
+
+# ------------------------------------------------------------------- stack
+
+
+class Stack:
+    def __init__(self, base):
+        self.base = Path(base)
+        self._seq = itertools.count(1)
+        self.instances = []  # extra portaild started by tests
+        self.last_config_path = None
+        web = REPO / "web"
+        if (web / "index.html").is_file():
+            self.webroot = web
+        else:
+            self.webroot = self.base / "web"
+            self.webroot.mkdir(parents=True, exist_ok=True)
+            (self.webroot / "index.html").write_text(
+                '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+                "<title>Portail — espace assuré</title></head>"
+                "<body><h1>Portail — espace assuré</h1></body></html>\n")
+        self.mariadb = MariaDB(self.base / "mariadb")
+        self.smtp = Smtp(self.base / "smtp")
+        self.nginx_port = free_port()
+        self.portaild = None
+        self.paths = SimpleNamespace(
+            base=self.base,
+            build=BUILD,
+            repo=REPO,
+            module_dir=module_dir(),
+            mysql_socket=self.mariadb.socket,
+            maildir=self.smtp.maildir,
+            webroot=self.webroot,
+        )
+
+    # ---- configuration
+    def base_config(self, name, origin):
+        d = self.base / name
+        (d / "run").mkdir(parents=True, exist_ok=True)
+        (d / "log").mkdir(parents=True, exist_ok=True)
+        (d / "mailfiles").mkdir(parents=True, exist_ok=True)
+        return {
+            "server": {
+                "listen": str(d / "run" / "portaild.sock"),
+                "socket_mode": "0660",
+                "threads": 8,
+                "backlog": 256,
+                "grace_seconds": 5,
+                "log": str(d / "log" / "portaild.log"),
+                "module_dir": str(module_dir()),
+                "origin": origin,
+                "max_header_bytes": 16384,
+                "max_cookie_bytes": 4096,
+                "hash_slots": 0,
+            },
+            "database": {
+                "socket": str(self.mariadb.socket),
+                "user": "root",
+                "password": "",
+                "name": "portail",
+                "pool_size": 4,
+                "acquire_timeout_ms": 500,
+                "connect_timeout_s": 2,
+                "statement_cache": 64,
+            },
+            "sessions": {
+                "idle_seconds": 1800,
+                "absolute_seconds": 43200,
+                "touch_seconds": 60,
+            },
+            "mail": {
+                "transport": "smtp",
+                "dir": str(d / "mailfiles"),
+                "smtp_url": self.smtp.url,
+                "from": "Portail <ne-pas-repondre@portail.example>",
+                "max_attempts": 20,
+                "retry_seconds": 1,
+                "poll_ms": 100,
+            },
+            "modules": [
+                {"name": "testmod", "enabled": True, "path": "testmod.so", "settings": {}},
+                {"name": "hello", "enabled": True, "path": "hello.so"},
+            ],
+        }
+
+    @property
+    def config(self):
+        return self.portaild.config
+
+    @property
+    def base_url(self):
+        return self.portaild.base_url
+
+    @property
+    def origin(self):
+        return self.portaild.origin
+
+    # ---- start / stop
+    def start(self):
+        if not portaild_bin().exists():
+            raise RuntimeError("no %s: build first (PORTAIL_BUILD=%s)" % (portaild_bin(), BUILD))
+        for m in ("testmod.so", "hello.so"):
+            if not (module_dir() / m).exists():
+                raise RuntimeError("no %s: run `make check` in %s" % (module_dir() / m, BUILD))
+        self.mariadb.start()
+        self.mariadb.sql("CREATE DATABASE IF NOT EXISTS portail CHARACTER SET utf8mb4 "
+                         "COLLATE utf8mb4_unicode_ci", database="mysql")
+        self.smtp.start()
+        cfg = self.base_config("portaild", "http://127.0.0.1:%d" % self.nginx_port)
+        self.portaild = Portaild(self.base / "portaild", cfg, self.webroot,
+                                 nginx_port=self.nginx_port)
+        self.paths.config = self.portaild.config_path
+        self.paths.portaild_socket = self.portaild.socket
+        self.paths.portaild_log = self.portaild.log_path
+        self.paths.portaild_stderr = self.portaild.stderr_path
+        self.paths.nginx_prefix = self.portaild.nginx.prefix
+        self.migrate(self.portaild.config_path)
+        self.portaild.start()
+        self.portaild.wait_healthy(60)
+
+    def migrate(self, config_path):
+        r = subprocess.run(
+            [str(BUILD / "portailctl"), "--config", str(config_path), "migrate",
+             "--sql", str(REPO / "sql")],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(), timeout=120,
+        )
+        out_file = self.base / "migrate.log"
+        with open(out_file, "a") as f:
+            f.write(r.stdout)
+        if r.returncode != 0 or sanitizer_report(r.stdout):
+            raise RuntimeError("portailctl migrate exited %d:\n%s" % (r.returncode, r.stdout[-3000:]))
+
+    def stop(self):
+        """Stops everything; returns a list of problems found."""
+        problems = []
+        for inst in list(self.instances):
+            problems += self._stop_instance(inst, check_rc=False)
+        if self.portaild is not None:
+            problems += self._stop_instance(self.portaild, check_rc=True)
+        self.smtp.stop()
+        self.mariadb.stop()
+        return problems
+
+    def _stop_instance(self, inst, check_rc):
+        problems = []
+        started = inst.proc is not None
+        rc = inst.stop()
+        if not started:
+            return problems
+        if inst in self.instances:
+            self.instances.remove(inst)
+        rep = inst.sanitizer_report()
+        if rep:
+            problems.append("sanitizer report in %s:\n%s" % (inst.stderr_path, rep))
+        elif check_rc and rc != 0:
+            problems.append("portaild exited %s on SIGTERM; stderr:\n%s" % (rc, _tail(inst.stderr_path)))
+        return problems
+
+    # ---- services for tests
+    def restart_mariadb(self):
+        self.mariadb.restart()
+
+    def stop_mariadb(self):
+        self.mariadb.stop()
+
+    def start_mariadb(self):
+        self.mariadb.start()
+
+    def stop_smtp(self):
+        self.smtp.stop()
+
+    def start_smtp(self):
+        self.smtp.start()
+
+    def sql(self, query, database="portail"):
+        return self.mariadb.sql(query, database)
+
+    def mails(self):
+        return self.smtp.mails()
+
+    def clear_mails(self):
+        self.smtp.clear()
+
+    def wait_for_mail(self, predicate=lambda m: True, timeout=10):
+        """The first mail matching predicate(mail dict); fails after timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self.mails()
+            for m in seen:
+                if predicate(m):
+                    return m
+            if time.monotonic() > deadline:
+                raise AssertionError("no matching mail within %s s; mails: %r" % (
+                    timeout, [(m["to"], m["subject"]) for m in seen]))
+            time.sleep(0.1)
+
+    def client(self, xff=None, base_url=None, origin=None):
+        return Client(base_url or self.base_url, origin or self.origin, xff=xff)
+
+    def start_portaild(self, config_overrides=None, wait_healthy=True, with_nginx=True):
+        """A private portaild (own socket, log, nginx on its own port; same
+        MariaDB and SMTP), stopped after the test. Returns a Portaild."""
+        name = "portaild-%d" % next(self._seq)
+        port = free_port()
+        cfg = deep_merge(self.base_config(name, "http://127.0.0.1:%d" % port), config_overrides or {})
+        inst = Portaild(self.base / name, cfg, self.webroot, with_nginx=with_nginx,
+                        nginx_port=port)
+        self.instances.append(inst)
+        inst.start()
+        if wait_healthy and inst.nginx:
+            inst.wait_healthy(30)
+        return inst
+
+    def stop_portaild(self, inst, sig=signal.SIGTERM):
+        """Stops a private instance; returns its exit code. Fails on a
+        sanitizer report."""
+        rc = inst.stop(sig)
+        if inst in self.instances:
+            self.instances.remove(inst)
+        rep = inst.sanitizer_report()
+        assert rep is None, "sanitizer report in %s:\n%s" % (inst.stderr_path, rep)
+        return rc
+
+    def write_config(self, config):
+        """Writes a config for a one-off run: text as is, or a dict of
+        overrides on a fresh base config (own socket path, so the stack's
+        portaild is never disturbed). Returns the path."""
+        name = "config-%d" % next(self._seq)
+        d = self.base / name
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / "portail.conf"
+        if isinstance(config, str):
+            path.write_text(config)
+        else:
+            cfg = deep_merge(self.base_config(name, self.origin), config or {})
+            path.write_text(libconfig_text(cfg))
+        self.last_config_path = path
+        return path
+
+    def _run_once(self, args, timeout):
+        try:
+            r = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=_env(), timeout=timeout,
+                               cwd=str(self.last_config_path.parent))
+        except subprocess.TimeoutExpired as e:
+            raise AssertionError("%s did not exit within %s s; stderr: %s" % (
+                args, timeout, e.stderr)) from None
+        rep = sanitizer_report(r.stderr) or sanitizer_report(r.stdout)
+        assert rep is None, "sanitizer report from %s:\n%s" % (args, rep)
+        return r
+
+    def run_portaild_expect_fail(self, config, timeout=10):
+        """Runs `portaild --config` on config (text, or overrides dict) and
+        expects it to exit by itself; returns (rc, stderr)."""
+        path = self.write_config(config)
+        r = self._run_once([str(portaild_bin()), "--config", str(path)], timeout)
+        return r.returncode, r.stderr
+
+    def check_config(self, config, timeout=10):
+        """`portaild --check-config`; returns (rc, stdout, stderr)."""
+        path = self.write_config(config)
+        r = self._run_once([str(portaild_bin()), "--check-config", str(path)], timeout)
+        return r.returncode, r.stdout, r.stderr
+
+    def portailctl(self, *args, config=None, timeout=60):
+        """portailctl --config CONFIG ARGS...; returns the CompletedProcess."""
+        path = Path(config) if config else self.portaild.config_path
+        r = subprocess.run([str(BUILD / "portailctl"), "--config", str(path), *args],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, env=_env(), timeout=timeout)
+        rep = sanitizer_report(r.stderr)
+        assert rep is None, "sanitizer report from portailctl %s:\n%s" % (args, rep)
+        return r
+
+
+# ---------------------------------------------------------------- fixtures
+
+_STACK = None
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    global _STACK
+    s = Stack(tmp_path_factory.mktemp("stack"))
+    _STACK = s
+    try:
+        s.start()
+    except BaseException:
+        s.stop()
+        raise
+    yield s
+    _STACK = None
+    problems = s.stop()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _private_instances():
+    """Stops the portaild instances a test started and checks their stderr."""
+    yield
+    s = _STACK
+    if s is None or not s.instances:
+        return
+    problems = []
+    for inst in list(s.instances):
+        problems += s._stop_instance(inst, check_rc=False)
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def client(stack):
+    return stack.client()
+
+
+# A per-test time limit (no pytest-timeout in Debian's set): SIGALRM raises
+# in the test. @pytest.mark.timeout(N) changes it; PORTAIL_TEST_TIMEOUT the default.
+
+
+class PortailTimeout(Exception):
+    pass
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "timeout(seconds): per-test time limit")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    m = item.get_closest_marker("timeout")
+    seconds = int(m.args[0]) if m and m.args else DEFAULT_TEST_TIMEOUT
+
+    def on_alarm(signum, frame):
+        raise PortailTimeout("test exceeded %d s" % seconds)
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def pytest_report_header(config):
+    return "portail build: %s" % BUILD
