@@ -200,7 +200,7 @@ json_t *portail_arena_json(portail_arena_t *a, json_t *j)
     return j;
 }
 
-static size_t utf8_seq(const unsigned char *p, size_t n)
+size_t portail_utf8_seq(const unsigned char *p, size_t n)
 {
     unsigned c = p[0];
     size_t len;
@@ -238,7 +238,7 @@ char *portail_clip_utf8(portail_arena_t *a, const char *s, size_t max)
     size_t i = 0, o = 0;
     while (i < n) {
         const unsigned char *p = (const unsigned char *)s + i;
-        size_t len = utf8_seq(p, n - i);
+        size_t len = portail_utf8_seq(p, n - i);
         if (len == 0 || (len == 1 && (*p < 0x20 || *p == 0x7F))) {
             if (o + 1 > max)
                 break;

@@ -430,35 +430,29 @@ static void write_response(portail_ctx_t *ctx, FCGX_Request *req)
         FCGX_PutStr(ctx->resp_body, (int)ctx->resp_len, req->out);
 }
 
+/* Each field is escaped into its own bounded buffer first, so that a long or
+ * hostile path is cut (at a character boundary) but the line always closes:
+ * one valid JSON object per line. */
 static void log_request(const portail_ctx_t *ctx, double ms)
 {
-    char line[2048];
-    char t[40];
+    char t[40], method[64], path[1024], module[128], line[2048];
     portail_log_time(t, sizeof(t));
-    size_t cap = sizeof(line) - 2;
-    size_t n = (size_t)snprintf(
-        line, cap, "{\"time\":\"%s\",\"level\":\"info\",\"request_id\":\"%s\",\"method\":\"", t,
-        ctx->request_id);
-    n = portail_json_escape(line, n, cap, ctx->method);
-    n += (size_t)snprintf(line + n, cap - n, "\",\"path\":\"");
-    n = portail_json_escape(line, n, cap, ctx->path);
-    n += (size_t)snprintf(line + n, cap - n, "\",\"status\":%d,\"duration_ms\":%.3f,\"module\":\"",
-                          ctx->status, ms);
-    n = portail_json_escape(line, n, cap, ctx->module ? ctx->module->desc->name : "core");
-    if (n < cap) {
-        const char *kind = ctx->principal.kind == PORTAIL_PRINCIPAL_MEMBER  ? "member"
-                           : ctx->principal.kind == PORTAIL_PRINCIPAL_AGENT ? "agent"
-                                                                            : NULL;
-        if (kind)
-            n += (size_t)snprintf(line + n, cap - n, "\",\"principal\":\"%s:%lld\"}", kind,
-                                  (long long)ctx->principal.id);
-        else
-            n += (size_t)snprintf(line + n, cap - n, "\",\"principal\":null}");
-    }
-    if (n >= cap)
-        n = cap - 1;
-    line[n++] = '\n';
-    portail_log_raw(line, n);
+    portail_json_escape(method, 0, sizeof(method), ctx->method);
+    portail_json_escape(path, 0, sizeof(path), ctx->path);
+    portail_json_escape(module, 0, sizeof(module), ctx->module ? ctx->module->desc->name : "core");
+    const char *kind = ctx->principal.kind == PORTAIL_PRINCIPAL_MEMBER  ? "member"
+                       : ctx->principal.kind == PORTAIL_PRINCIPAL_AGENT ? "agent"
+                                                                        : NULL;
+    char principal[64] = "null";
+    if (kind)
+        snprintf(principal, sizeof(principal), "\"%s:%lld\"", kind, (long long)ctx->principal.id);
+    int n = snprintf(line, sizeof(line),
+                     "{\"time\":\"%s\",\"level\":\"info\",\"request_id\":\"%s\",\"method\":\"%s\","
+                     "\"path\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,\"module\":\"%s\","
+                     "\"principal\":%s}\n",
+                     t, ctx->request_id, method, path, ctx->status, ms, module, principal);
+    if (n > 0 && (size_t)n < sizeof(line))
+        portail_log_raw(line, (size_t)n);
 }
 
 void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *arena)
@@ -468,9 +462,11 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
     int early = copy_request(&ctx, req);
     if (early) {
         portail_problem(&ctx, early, NULL,
-                        early == 431 ? "Les en-têtes ou cookies de la requête sont trop "
-                                       "volumineux."
-                                     : NULL);
+                        early == 431   ? "Les en-têtes ou cookies de la requête sont trop "
+                                         "volumineux."
+                        : early == 400 ? "Les paramètres de l'adresse sont mal formés ou trop "
+                                         "nombreux."
+                                       : "Aucun service ne correspond à cette adresse.");
         goto respond;
     }
     portail_match_t m;

@@ -146,7 +146,7 @@ void portail_respond_json(portail_ctx_t *ctx, int status, json_t *body)
         portail_problem(ctx, 500, NULL, NULL);
         return;
     }
-    char *s = json_dumps(body, JSON_COMPACT);
+    char *s = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(body);
     if (!s) {
         portail_problem(ctx, 500, NULL, NULL);
@@ -227,6 +227,35 @@ static void render_problem(portail_ctx_t *ctx)
              "application/problem+json", copy, strlen(copy));
 }
 
+/* The instance is a URI reference: bytes a raw request path may carry but a
+ * URI may not (controls, non-ASCII, which could also be invalid UTF-8 that
+ * jansson would refuse, dropping the member) are percent-encoded. */
+static const char *problem_instance(portail_ctx_t *ctx)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const char *path = ctx->path ? ctx->path : "/";
+    size_t n = strlen(path), extra = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)path[i] <= 0x20 || (unsigned char)path[i] >= 0x7F)
+            extra += 2;
+    if (!extra)
+        return path;
+    char *out = portail_alloc(ctx->arena, n + extra + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if (c <= 0x20 || c >= 0x7F) {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 void portail_problem(portail_ctx_t *ctx, int status, const char *title, const char *detail)
 {
     size_t i = problem_index(status);
@@ -235,7 +264,7 @@ void portail_problem(portail_ctx_t *ctx, int status, const char *title, const ch
     json_object_set_new(p, "title", json_string(title ? title : problems[i].title));
     json_object_set_new(p, "status", json_integer(status));
     json_object_set_new(p, "detail", json_string(detail ? detail : problems[i].title));
-    json_object_set_new(p, "instance", json_string(ctx->path ? ctx->path : "/"));
+    json_object_set_new(p, "instance", json_string(problem_instance(ctx)));
     json_object_set_new(p, "request_id", json_string(ctx->request_id));
     ctx->problem = portail_arena_json(ctx->arena, p);
     render_problem(ctx);

@@ -17,9 +17,14 @@ typedef struct portail_kv {
     const char *value;
 } portail_kv_t;
 
+/* ---- arena.c -------------------------------------------------------------- */
+/* Length (1 to 4) of the valid UTF-8 sequence at p (n bytes available), or
+ * 0 when p starts an invalid, overlong or truncated one. */
+size_t portail_utf8_seq(const unsigned char *p, size_t n);
+
 /* ---- parse.c: request parsing, pure functions over the arena ------------ */
 /* Percent-decodes s[0..len); with form != 0 '+' means space. NULL on a bad
- * escape or an embedded NUL. */
+ * escape, an embedded NUL or a result that is not valid UTF-8. */
 char *portail_url_decode(portail_arena_t *a, const char *s, size_t len, int form);
 /* "a=1&b=2" -> pairs (decoded). Count, or -1 when malformed or more than max. */
 int portail_parse_urlencoded(portail_arena_t *a, const char *s, size_t len, size_t max,

@@ -79,7 +79,23 @@ size_t portail_json_escape(char *dst, size_t len, size_t cap, const char *s)
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char buf[7];
         size_t n;
-        if (*p == '"' || *p == '\\') {
+        if (*p >= 0x80) {
+            /* Valid UTF-8 is copied whole (a truncation never splits a
+             * character); a stray byte becomes U+FFFD, so that a line
+             * carrying a client's raw bytes stays valid JSON. */
+            size_t seq = portail_utf8_seq(p, strnlen((const char *)p, 4));
+            if (seq == 0) {
+                memcpy(buf, "\\ufffd", 6);
+                n = 6;
+            } else {
+                if (len + seq + 1 > cap)
+                    break;
+                memcpy(dst + len, p, seq);
+                len += seq;
+                p += seq - 1;
+                continue;
+            }
+        } else if (*p == '"' || *p == '\\') {
             buf[0] = '\\';
             buf[1] = (char)*p;
             n = 2;

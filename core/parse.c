@@ -49,6 +49,14 @@ char *portail_url_decode(portail_arena_t *a, const char *s, size_t len, int form
         out[o++] = (char)c;
     }
     out[o] = '\0';
+    /* Handlers build JSON (and SQL on utf8mb4 columns) from these values:
+     * a stray byte would turn a client's mistake into a server error. */
+    for (size_t i = 0; i < o;) {
+        size_t n = portail_utf8_seq((const unsigned char *)out + i, o - i);
+        if (n == 0)
+            return NULL;
+        i += n;
+    }
     return out;
 }
 
@@ -305,6 +313,16 @@ static int part_headers(portail_arena_t *a, const char *h, size_t n, portail_par
     if (memchr(h, '\0', n) != NULL) {
         *err = MP_MALFORMED "en-tête de partie invalide.";
         return -1;
+    }
+    /* Names and file names reach handlers (and their JSON) as C strings:
+     * they must be UTF-8, as RFC 7578 and browsers have them. */
+    for (size_t i = 0; i < n;) {
+        size_t len = portail_utf8_seq((const unsigned char *)h + i, n - i);
+        if (len == 0) {
+            *err = MP_MALFORMED "en-tête de partie qui n'est pas en UTF-8.";
+            return -1;
+        }
+        i += len;
     }
     for (size_t i = 0; i < n;) {
         const char *crlf = memmem(h + i, n - i, "\r\n", 2);

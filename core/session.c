@@ -122,14 +122,18 @@ int portail_session_load(portail_ctx_t *ctx)
     if (!db)
         return -1;
     const portail_conf_t *conf = ctx->host->conf;
+    /* The throttle must stay well inside the idle timeout, or a session in
+     * use would never be touched and would die as if idle. */
+    int touch_s = conf->session_touch_s;
+    if (touch_s > conf->session_idle_s / 4)
+        touch_s = conf->session_idle_s / 4;
     json_t *row = portail_db_row(db,
                                  "SELECT id, kind, principal_id, level, role, csrf_token, "
                                  "last_seen_at < UTC_TIMESTAMP() - INTERVAL ? SECOND AS stale "
                                  "FROM sessions WHERE token_hash = ? "
                                  "AND expires_at > UTC_TIMESTAMP() "
                                  "AND last_seen_at > UTC_TIMESTAMP() - INTERVAL ? SECOND",
-                                 "ibi", conf->session_touch_s, hash, (size_t)HASH_BYTES,
-                                 conf->session_idle_s);
+                                 "ibi", touch_s, hash, (size_t)HASH_BYTES, conf->session_idle_s);
     if (!row) {
         if (portail_db_failed(db))
             return -1;

@@ -9,7 +9,8 @@ Fixtures:
   stack   the running stack (see Stack); base_url, origin, paths, config,
           restart/stop/start of MariaDB and SMTP, mails(), wait_for_mail(),
           start_portaild(overrides) for a private instance (own nginx too),
-          run_portaild_expect_fail(config) for refusal tests, sql().
+          run_portaild_expect_fail(config) for refusal tests, sql(),
+          new_member()/new_agent() (rows to act on), fresh_database(name).
   client  a Client (requests.Session) that sends Origin, keeps the
           __Host- session cookie and the X-CSRF-Token itself.
 
@@ -854,6 +855,38 @@ class Stack:
     def sql(self, query, database="portail"):
         return self.mariadb.sql(query, database)
 
+    def new_member(self, email=None):
+        """Inserts an insured person and its member account (no password);
+        returns SimpleNamespace(id, insured_id, email, nir)."""
+        n = next(_UNIQUE)
+        nir = "1%014d" % n
+        email = email or "assure-%d@example.fr" % n
+        rows = self.sql(
+            "INSERT INTO insured (nir, sex, last_name, first_name, birth_date, email) "
+            "VALUES (%s, 1, 'Martin', 'Paul', '1980-05-17', %s); "
+            "INSERT INTO members (insured_id, email) VALUES (LAST_INSERT_ID(), %s); "
+            "SELECT id, insured_id FROM members WHERE id = LAST_INSERT_ID()"
+            % (sql_quote(nir), sql_quote(email), sql_quote(email)))
+        return SimpleNamespace(id=int(rows[0][0]), insured_id=int(rows[0][1]), email=email, nir=nir)
+
+    def new_agent(self, login=None, role="agent"):
+        """Inserts an agent; returns SimpleNamespace(id, login)."""
+        login = login or "agent%d" % next(_UNIQUE)
+        rows = self.sql(
+            "INSERT INTO agents (login, display_name, role) VALUES (%s, 'Agent de test', %s); "
+            "SELECT LAST_INSERT_ID()" % (sql_quote(login), sql_quote(role)))
+        return SimpleNamespace(id=int(rows[0][0]), login=login)
+
+    def fresh_database(self, name):
+        """Creates (empty) and migrates another database on the same MariaDB,
+        for a private portaild whose outbox the stack's portaild must not
+        see. Returns the name."""
+        assert re.fullmatch(r"[a-z_][a-z0-9_]*", name), name
+        self.sql("DROP DATABASE IF EXISTS %s; CREATE DATABASE %s CHARACTER SET utf8mb4 "
+                 "COLLATE utf8mb4_unicode_ci" % (name, name), database="mysql")
+        self.migrate(self.write_config({"database": {"name": name}}))
+        return name
+
     def mails(self):
         return self.smtp.mails()
 
@@ -950,6 +983,19 @@ class Stack:
         rep = sanitizer_report(r.stderr)
         assert rep is None, "sanitizer report from portailctl %s:\n%s" % (args, rep)
         return r
+
+
+def sql_quote(v):
+    """A SQL literal for the mariadb client (tests' own values only)."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return str(v)
+    return "'" + str(v).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# Unique numbers for test rows (NIRs, e-mails, logins) across a run.
+_UNIQUE = itertools.count(int(time.time() * 1000) % 10**11)
 
 
 # ---------------------------------------------------------------- fixtures

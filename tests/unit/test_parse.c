@@ -53,7 +53,8 @@ END_TEST
 
 START_TEST(url_decode_bad)
 {
-    const char *bad[] = {"%G1", "%1G", "%4", "%", "a%", "ab%zz", "%%", "a%00b", "%00"};
+    const char *bad[] = {"%G1",   "%1G", "%4",  "%",   "a%",     "ab%zz",     "%%",
+                         "a%00b", "%00", "%FF", "%C3", "%C0%AF", "%ED%A0%80", "caf%E9+x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         ck_assert_msg(dec(bad[i], 1) == NULL, "accepted %s", bad[i]);
     /* A raw NUL inside the given length is refused like an encoded one. */

@@ -1,6 +1,7 @@
 /* A module that exercises the host for the integration tests: parsing,
- * limits, slow requests, pool holding, sessions and mail. Never enabled in a
- * real deployment. */
+ * limits, slow requests, pool holding, sessions, mail, and the account
+ * security and audit services that no real module uses yet. Never enabled
+ * in a real deployment. */
 #include <portail/portail.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,14 @@ static void session_revoke(portail_ctx_t *ctx);
 static void mail(portail_ctx_t *ctx);
 static void show_settings(portail_ctx_t *ctx);
 static void file(portail_ctx_t *ctx);
+static void mail_rollback(portail_ctx_t *ctx);
+static void account_show(portail_ctx_t *ctx);
+static void account_lock(portail_ctx_t *ctx);
+static void account_unlock(portail_ctx_t *ctx);
+static void account_count(portail_ctx_t *ctx);
+static void account_reset(portail_ctx_t *ctx);
+static void account_event(portail_ctx_t *ctx);
+static void audit(portail_ctx_t *ctx);
 
 static const portail_route_t routes[] = {
     {PORTAIL_GET, "/api/v1/test/hello", hello, PORTAIL_AUTH_PUBLIC, 0, 0},
@@ -57,6 +66,19 @@ static const portail_route_t routes[] = {
     {PORTAIL_POST, "/api/v1/test/mail", mail, PORTAIL_AUTH_PUBLIC, 0, 0},
     {PORTAIL_GET, "/api/v1/test/settings", show_settings, PORTAIL_AUTH_PUBLIC, 0, 0},
     {PORTAIL_GET, "/api/v1/test/file", file, PORTAIL_AUTH_PUBLIC, 0, 0},
+    /* enqueues a mail in a transaction, then fails: nothing may be sent */
+    {PORTAIL_POST, "/api/v1/test/mail/rollback", mail_rollback, PORTAIL_AUTH_PUBLIC, 0, 0},
+    /* account security (core/account.c) */
+    {PORTAIL_GET, "/api/v1/test/account/{id}", account_show, PORTAIL_AUTH_PUBLIC, 0, 0},
+    {PORTAIL_POST, "/api/v1/test/account/{id}/lock", account_lock, PORTAIL_AUTH_PUBLIC, 0, 0},
+    {PORTAIL_POST, "/api/v1/test/account/{id}/unlock", account_unlock, PORTAIL_AUTH_PUBLIC, 0, 0},
+    {PORTAIL_POST, "/api/v1/test/account/{id}/count", account_count, PORTAIL_AUTH_PUBLIC, 0, 0},
+    {PORTAIL_POST, "/api/v1/test/account/{id}/reset", account_reset, PORTAIL_AUTH_PUBLIC, 0, 0},
+    {PORTAIL_POST, "/api/v1/test/account/{id}/event", account_event, PORTAIL_AUTH_PUBLIC, 0, 0},
+    /* audit (core/audit.c): the route checks the agent level; the
+     * unchecked one leaves it to portail_audit itself */
+    {PORTAIL_POST, "/api/v1/test/audit", audit, PORTAIL_AUTH_AGENT, 0, 0},
+    {PORTAIL_POST, "/api/v1/test/audit/unchecked", audit, PORTAIL_AUTH_PUBLIC, 0, 0},
     {0},
 };
 
@@ -247,7 +269,11 @@ static void mail(portail_ctx_t *ctx)
     if (!db)
         return;
     if (portail_mail_enqueue(db, to, subject, text) < 0) {
-        portail_problem(ctx, 500, NULL, NULL);
+        /* refused input (recipient, subject) is the caller's fault */
+        if (portail_db_failed(db))
+            portail_problem(ctx, 500, NULL, NULL);
+        else
+            portail_problem(ctx, 422, NULL, "Courriel refusé par la file d'envoi.");
         return;
     }
     portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "queued"));
@@ -265,6 +291,238 @@ static void file(portail_ctx_t *ctx)
 {
     static const unsigned char data[] = {0x25, 0x50, 0x44, 0x46, 0x00, 0x01, 0xff, 0x0a};
     portail_respond_file(ctx, 200, "application/pdf", data, sizeof(data), "attestation droits.pdf");
+}
+
+/* ---- mail in a rolled-back transaction ---------------------------------- */
+
+/* {to, subject, body}: enqueued inside a transaction that the handler then
+ * abandons (explicit ROLLBACK with "explicit": true, else the pool's ROLLBACK
+ * at release). Answers 409. */
+static void mail_rollback(portail_ctx_t *ctx)
+{
+    json_t *errors = NULL;
+    json_t *body = portail_req_json(ctx);
+    const char *to = portail_json_str(body, "to", 3, 254, &errors);
+    const char *subject = portail_json_str(body, "subject", 1, 200, &errors);
+    const char *text = portail_json_str(body, "body", 1, 10000, &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    if (portail_db_begin(db) != 0 || portail_mail_enqueue(db, to, subject, text) != 0) {
+        portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    if (json_is_true(json_object_get(body, "explicit")) && portail_db_rollback(db) != 0) {
+        portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    portail_problem(ctx, 409, NULL, "Échec simulé après la mise en file du courriel.");
+}
+
+/* ---- account security ----------------------------------------------------- */
+
+/* The {id} of the path; 0 (and a 404) when it is not a positive integer. */
+static int64_t path_id(portail_ctx_t *ctx)
+{
+    const char *s = portail_req_param(ctx, "id");
+    char *end = NULL;
+    long long id = s ? strtoll(s, &end, 10) : 0;
+    if (!s || !*s || *end || id <= 0) {
+        portail_problem(ctx, 404, NULL, "Compte introuvable.");
+        return 0;
+    }
+    return (int64_t)id;
+}
+
+/* The counter named by the body's "counter"; -1 and a 422 when unknown. */
+static int body_counter(portail_ctx_t *ctx, portail_counter_t *out)
+{
+    const char *name = json_string_value(json_object_get(portail_req_json(ctx), "counter"));
+    static const char *const names[] = {
+        [PORTAIL_COUNTER_PASSWORD] = "password",
+        [PORTAIL_COUNTER_SECOND_FACTOR] = "second_factor",
+        [PORTAIL_COUNTER_PASSWORD_CHANGE] = "password_change",
+    };
+    for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(name, names[i]) == 0) {
+            *out = (portail_counter_t)i;
+            return 0;
+        }
+    }
+    json_t *errors = NULL;
+    portail_field_error(&errors, "counter", "Compteur inconnu.");
+    portail_problem_fields(ctx, errors);
+    return -1;
+}
+
+/* 200 with the account's state, or a 500. */
+static void respond_state(portail_ctx_t *ctx, portail_db_t *db, int64_t id, json_t *extra)
+{
+    portail_account_state_t st;
+    if (portail_account_state(db, portail_arena(ctx), id, &st) != 0) {
+        json_decref(extra);
+        portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    json_t *out =
+        json_pack("{s:s, s:s?, s:s?, s:s?, s:i, s:i}", "reason",
+                  portail_lock_reason_name(st.reason), "detail", st.detail, "locked_at",
+                  st.locked_at, "locked_by", st.locked_by, "password_failures",
+                  st.password_failures, "second_factor_failures", st.second_factor_failures);
+    if (extra)
+        json_object_update(out, extra);
+    json_decref(extra);
+    portail_respond_json(ctx, 200, out);
+}
+
+static void account_show(portail_ctx_t *ctx)
+{
+    int64_t id = path_id(ctx);
+    portail_db_t *db = id ? portail_db(ctx) : NULL;
+    if (db)
+        respond_state(ctx, db, id, NULL);
+}
+
+/* {reason, detail, rollback?}: with "rollback": true the lock is taken
+ * inside the caller's transaction, which is then rolled back (409). */
+static void account_lock(portail_ctx_t *ctx)
+{
+    int64_t id = path_id(ctx);
+    if (!id)
+        return;
+    json_t *body = portail_req_json(ctx);
+    portail_lock_reason_t reason =
+        portail_lock_reason_parse(json_string_value(json_object_get(body, "reason")));
+    if (reason == PORTAIL_LOCK_NONE) {
+        json_t *errors = NULL;
+        portail_field_error(&errors, "reason", "Motif de blocage inconnu.");
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    const char *detail = json_string_value(json_object_get(body, "detail"));
+    int rollback = json_is_true(json_object_get(body, "rollback"));
+    portail_db_t *db = portail_db(ctx);
+    if (!db || (rollback && portail_db_begin(db) != 0))
+        return;
+    if (portail_account_lock(ctx, id, reason, detail) != 0) {
+        if (!portail_responded(ctx))
+            portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    if (rollback) {
+        portail_db_rollback(db);
+        portail_problem(ctx, 409, NULL, "Échec simulé après le blocage.");
+        return;
+    }
+    respond_state(ctx, db, id, NULL);
+}
+
+/* {by, why} -> the state and "unlocked": true (0) or false (1). */
+static void account_unlock(portail_ctx_t *ctx)
+{
+    int64_t id = path_id(ctx);
+    if (!id)
+        return;
+    json_t *body = portail_req_json(ctx);
+    json_t *errors = NULL;
+    const char *by = portail_json_str(body, "by", 1, 100, &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    const char *why = json_string_value(json_object_get(body, "why"));
+    int rc = portail_account_unlock(ctx, id, by, why);
+    if (rc < 0) {
+        if (!portail_responded(ctx))
+            portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (db)
+        respond_state(ctx, db, id, json_pack("{s:b}", "unlocked", rc == 0));
+}
+
+/* {counter} -> {"value": new value} */
+static void account_count(portail_ctx_t *ctx)
+{
+    int64_t id = path_id(ctx);
+    portail_counter_t c;
+    if (!id || body_counter(ctx, &c) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    int n = portail_account_count(db, id, c);
+    if (n < 0) {
+        portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:i}", "value", n));
+}
+
+/* {counter} -> the state */
+static void account_reset(portail_ctx_t *ctx)
+{
+    int64_t id = path_id(ctx);
+    portail_counter_t c;
+    if (!id || body_counter(ctx, &c) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    if (portail_account_reset_counter(db, id, c) != 0) {
+        portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    respond_state(ctx, db, id, NULL);
+}
+
+/* {kind, detail} -> 201 */
+static void account_event(portail_ctx_t *ctx)
+{
+    int64_t id = path_id(ctx);
+    if (!id)
+        return;
+    json_t *body = portail_req_json(ctx);
+    json_t *errors = NULL;
+    const char *kind = portail_json_str(body, "kind", 1, 50, &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    const char *detail = json_string_value(json_object_get(body, "detail"));
+    if (portail_security_event(ctx, id, kind, detail) != 0) {
+        if (!portail_responded(ctx))
+            portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    portail_respond_json(ctx, 201, json_pack("{s:s}", "status", "recorded"));
+}
+
+/* ---- audit ------------------------------------------------------------------ */
+
+/* {member_id, action, reason} -> 201; 403 when portail_audit refuses a
+ * session that is not an agent's. */
+static void audit(portail_ctx_t *ctx)
+{
+    json_t *body = portail_req_json(ctx);
+    json_int_t member = json_integer_value(json_object_get(body, "member_id"));
+    const char *action = json_string_value(json_object_get(body, "action"));
+    const char *reason = json_string_value(json_object_get(body, "reason"));
+    if (portail_audit(ctx, (int64_t)member, action, reason) != 0) {
+        if (portail_responded(ctx))
+            return;
+        if (portail_principal(ctx)->kind != PORTAIL_PRINCIPAL_AGENT)
+            portail_problem(ctx, 403, NULL, "Action réservée aux agents.");
+        else
+            portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    portail_respond_json(ctx, 201, json_pack("{s:s}", "status", "recorded"));
 }
 
 PORTAIL_MODULE_INIT(.name = "testmod", .version = "0.1.0", .settings = settings, .init = init,

@@ -1,0 +1,208 @@
+"""The mail outbox (core/outbox.c): enqueued in the caller's transaction,
+delivered by the sender thread over SMTP (the stack's aiosmtpd) or as files."""
+
+import email
+import email.policy
+import itertools
+import time
+
+import pytest
+
+from conftest import sql_quote
+
+_n = itertools.count(1)
+
+FROM = "Portail <ne-pas-repondre@portail.example>"
+
+
+def rcpt():
+    """A recipient no other test uses."""
+    return "dest-%d-%d@example.fr" % (int(time.time() * 1000) % 10**9, next(_n))
+
+
+def enqueue(client, to, subject="Test", body="Bonjour.\n"):
+    r = client.post("/api/v1/test/mail", json={"to": to, "subject": subject, "body": body})
+    assert r.status_code == 202, r.text
+    return r
+
+
+def mails_to(stack, to):
+    return [m for m in stack.mails() if m["to"] == to]
+
+
+def wait_mails_to(stack, to, count, timeout=20):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = mails_to(stack, to)
+        if len(got) >= count:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError("%d of %d mails to %s within %s s; outbox: %r" % (
+                len(got), count, to, timeout,
+                stack.sql("SELECT id, attempts, sent_at, last_error FROM mail_outbox "
+                          "WHERE recipient = %s" % sql_quote(to))))
+        time.sleep(0.1)
+
+
+def outbox_rows(stack, to, database="portail"):
+    return stack.sql("SELECT id, subject, attempts, sent_at FROM mail_outbox WHERE recipient = %s "
+                     "ORDER BY id" % sql_quote(to), database=database)
+
+
+BODY = ("Bonjour Zoé,\n"
+        "\n"
+        "Votre demande de remboursement n° 42 a été traitée : 23,50 €.\n"
+        ".ligne qui commence par un point\n"
+        ".\n"
+        "Tabulation\tet espaces  en fin   \n"
+        "Ligne finale sans saut de ligne")
+
+
+def test_mail_arrives_intact(stack, client):
+    to = rcpt()
+    subject = "Votre compte a été débloqué"
+    enqueue(client, to, subject, BODY)
+    (m,) = wait_mails_to(stack, to, 1)
+    assert m["subject"] == subject
+    assert m["from"] == FROM
+    assert m["rcpt"] == to
+    assert m["headers"]["X-MailFrom"] == "ne-pas-repondre@portail.example"
+    msg = m["msg"]
+    assert msg.get_content_type() == "text/plain"
+    assert msg.get_content_charset() == "utf-8"
+    assert msg["Date"] and msg["Message-ID"]
+    # Non-ASCII subjects travel as RFC 2047 encoded words.
+    raw = m["path"].read_bytes()
+    assert b"=?UTF-8?B?" in raw.split(b"\r\n\r\n", 1)[0] or b"=?UTF-8?B?" in raw.split(b"\n\n", 1)[0]
+    assert m["body"].replace("\r\n", "\n").rstrip("\n") == BODY
+    assert outbox_rows(stack, to)[0][3] is not None  # sent_at
+
+
+def test_long_lines_and_long_subject(stack, client):
+    to = rcpt()
+    subject = "Relevé de remboursements — " + "é" * 60 + " fin"
+    body = "début " + "x" * 1500 + " = fin\nsuite ligne 2 é\n"
+    enqueue(client, to, subject, body)
+    (m,) = wait_mails_to(stack, to, 1)
+    assert m["subject"] == subject
+    assert m["body"].replace("\r\n", "\n").rstrip("\n") == body.rstrip("\n")
+    for line in m["path"].read_bytes().split(b"\n"):
+        assert len(line) <= 1000, len(line)
+
+
+@pytest.mark.timeout(90)
+def test_smtp_down_then_up_delivers_each_mail_once(stack, client):
+    to = rcpt()
+    stack.stop_smtp()
+    try:
+        for i in range(3):
+            enqueue(client, to, "Message %d" % i, "Corps %d\n" % i)
+        # The sender has tried and failed at least once.
+        deadline = time.monotonic() + 10
+        while not any(int(r[2]) > 0 for r in outbox_rows(stack, to)):
+            assert time.monotonic() < deadline, outbox_rows(stack, to)
+            time.sleep(0.1)
+        assert mails_to(stack, to) == []
+    finally:
+        stack.start_smtp()
+    got = wait_mails_to(stack, to, 3, timeout=40)
+    time.sleep(2)  # any duplicate would come now
+    got = mails_to(stack, to)
+    assert sorted(m["subject"] for m in got) == ["Message 0", "Message 1", "Message 2"]
+    assert all(r[3] is not None for r in outbox_rows(stack, to))
+
+
+@pytest.mark.timeout(120)
+def test_mail_survives_a_portaild_restart(stack, client):
+    to = rcpt()
+    stack.stop_smtp()
+    try:
+        enqueue(client, to, "Avant le redémarrage", "Toujours là.\n")
+        rc = stack.portaild.stop()
+        assert rc == 0, stack.portaild.stderr()[-2000:]
+        assert outbox_rows(stack, to)[0][3] is None  # not sent
+    finally:
+        stack.start_smtp()
+        if stack.portaild.proc is None or stack.portaild.poll() is not None:
+            stack.portaild.start()
+            stack.portaild.wait_healthy(30)
+    (m,) = wait_mails_to(stack, to, 1, timeout=40)
+    assert m["subject"] == "Avant le redémarrage"
+    time.sleep(2)
+    assert len(mails_to(stack, to)) == 1
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_rolled_back_mail_is_never_sent(stack, client, explicit):
+    to = rcpt()
+    r = client.post("/api/v1/test/mail/rollback",
+                    json={"to": to, "subject": "Annulé", "body": "Jamais envoyé.\n",
+                          "explicit": explicit})
+    assert r.status_code == 409, r.text
+    # A mail queued after it is delivered; the rolled-back one never is.
+    enqueue(client, to, "Témoin", "Envoyé.\n")
+    wait_mails_to(stack, to, 1)
+    time.sleep(0.5)
+    assert [m["subject"] for m in mails_to(stack, to)] == ["Témoin"]
+    assert [r[1] for r in outbox_rows(stack, to)] == ["Témoin"]
+
+
+@pytest.mark.timeout(60)
+def test_file_transport_writes_parsable_eml(stack, tmp_path):
+    # Its own database: the stack's portaild would otherwise send the mail
+    # over SMTP first.
+    db = stack.fresh_database("portail_files")
+    maildir = tmp_path / "eml"
+    inst = stack.start_portaild({"database": {"name": db},
+                                 "mail": {"transport": "file", "dir": str(maildir)}})
+    c = stack.client(base_url=inst.base_url, origin=inst.origin)
+    to1, to2 = rcpt(), rcpt()
+    enqueue(c, to1, "Votre compte a été débloqué", BODY)
+    enqueue(c, to2, "Attestation", "x" * 1200 + "\n")
+    deadline = time.monotonic() + 15
+    while len(list(maildir.glob("*.eml"))) < 2:
+        assert time.monotonic() < deadline, list(maildir.iterdir()) if maildir.exists() else None
+        time.sleep(0.1)
+    time.sleep(0.5)
+    files = sorted(maildir.glob("*.eml"))
+    assert len(files) == 2, files
+    assert not [p for p in maildir.iterdir() if p.name.startswith(".")]
+    msgs = {}
+    for p in files:
+        msg = email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        assert not msg.defects, (p, msg.defects)
+        msgs[str(msg["To"])] = msg
+    m1, m2 = msgs[to1], msgs[to2]
+    assert str(m1["Subject"]) == "Votre compte a été débloqué"
+    assert str(m1["From"]) == FROM
+    assert m1.get_content().replace("\r\n", "\n").rstrip("\n") == BODY
+    assert m2.get_content().replace("\r\n", "\n").rstrip("\n") == "x" * 1200
+    assert m2["Content-Transfer-Encoding"] == "quoted-printable"
+    rows = stack.sql("SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NOT NULL", database=db)
+    assert rows == [["2"]]
+    # Nothing went out by SMTP.
+    assert mails_to(stack, to1) == [] and mails_to(stack, to2) == []
+
+
+@pytest.mark.parametrize("to", [
+    "victime@example.fr\r\nBcc: espion@example.com",
+    "victime@example.fr\nBcc: espion@example.com",
+    "victime@example.fr\r",
+    "victime@example.fr, espion@example.com",
+    "Victime <victime@example.fr>",
+    "pas-une-adresse",
+    "a@b@example.fr",
+])
+def test_invalid_recipient_is_refused(stack, client, to):
+    r = client.post("/api/v1/test/mail", json={"to": to, "subject": "Test", "body": "x"})
+    assert r.status_code == 422, r.text
+    assert stack.sql("SELECT COUNT(*) FROM mail_outbox WHERE recipient = %s" % sql_quote(to)) \
+        == [["0"]]
+
+
+def test_subject_with_newline_is_refused(stack, client):
+    to = rcpt()
+    r = client.post("/api/v1/test/mail",
+                    json={"to": to, "subject": "Objet\r\nBcc: espion@example.com", "body": "x"})
+    assert r.status_code == 422, r.text
+    assert outbox_rows(stack, to) == []
