@@ -229,6 +229,17 @@ size_t portail_utf8_seq(const unsigned char *p, size_t n)
 /* The columns are utf8mb4 under strict mode, where one stray byte of a user
  * agent would fail the whole INSERT (and the sign-in with it): bad bytes and
  * control characters become '?', and the cut falls on a character boundary. */
+int portail_utf8_valid(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t len = portail_utf8_seq((const unsigned char *)s + i, n - i);
+        if (len == 0)
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
 char *portail_clip_utf8(portail_arena_t *a, const char *s, size_t max)
 {
     if (!s || !*s)

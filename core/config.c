@@ -25,6 +25,8 @@ static const portail_setting_t server_schema[] = {
     {"max_header_bytes", PORTAIL_SETTING_INT, 1024, 1048576, 16384, NULL, NULL},
     {"max_cookie_bytes", PORTAIL_SETTING_INT, 256, 65536, 4096, NULL, NULL},
     {"hash_slots", PORTAIL_SETTING_INT, 0, 256, 0, NULL, NULL},
+    {"password_dictionary", PORTAIL_SETTING_STRING, 1, 1024, 0, "/var/cache/cracklib/cracklib_dict",
+     NULL},
     {0},
 };
 
@@ -333,6 +335,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->max_header_bytes = (int)portail_settings_int(sv, "max_header_bytes");
     c->max_cookie_bytes = (int)portail_settings_int(sv, "max_cookie_bytes");
     c->hash_slots = (int)portail_settings_int(sv, "hash_slots");
+    c->password_dict = portail_settings_str(sv, "password_dictionary");
     if (c->hash_slots == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         c->hash_slots = cpus > 0 ? (int)cpus : 1;

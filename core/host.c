@@ -210,7 +210,7 @@ static int check_auth(portail_ctx_t *ctx)
         break;
     }
     if (!ok) {
-        if (p->kind == PORTAIL_PRINCIPAL_MEMBER && p->level == PORTAIL_AUTH_PARTIAL)
+        if (p->level == PORTAIL_AUTH_PARTIAL)
             portail_problem(ctx, 401, NULL,
                             "Saisissez votre code de sécurité pour terminer la connexion.");
         else

@@ -117,7 +117,8 @@ typedef struct portail_conf {
     const char *origin;   /* allowed Origin of state-changing requests */
     int max_header_bytes; /* all headers of a request together */
     int max_cookie_bytes;
-    int hash_slots; /* concurrent password hashes, 0: CPU count */
+    int hash_slots;            /* concurrent password hashes, 0: CPU count */
+    const char *password_dict; /* cracklib dictionary prefix (.pwd/.pwi/.hwm) */
     /* database */
     portail_pool_conf_t db;
     /* sessions */
@@ -257,6 +258,14 @@ struct portail_ctx {
 /* Sets the request's principal from its session cookie (expiry, last-seen
  * throttle). 0 (with or without a session) or -1 on database error. */
 int portail_session_load(portail_ctx_t *ctx);
+
+/* ---- token.c: bearer secrets (session cookies, links sent by mail) -------- */
+#define PORTAIL_SECRET_CHARS 43 /* base64url of 32 bytes, no padding */
+#define PORTAIL_SECRET_HASH 32
+void portail_secret_new(char text[PORTAIL_SECRET_CHARS + 1],
+                        unsigned char hash[PORTAIL_SECRET_HASH]);
+/* 0 with the hash of a well-formed secret, -1 for anything else. */
+int portail_secret_hash(const char *text, unsigned char hash[PORTAIL_SECRET_HASH]);
 
 /* ---- outbox.c: the sender thread ------------------------------------------ */
 int portail_outbox_start(portail_host_t *h);

@@ -6,11 +6,9 @@
 
 #include "internal.h"
 
-#define TOKEN_BYTES 32
-/* base64url of 32 bytes without padding */
-#define TOKEN_CHARS 43
+#define TOKEN_CHARS PORTAIL_SECRET_CHARS
 #define CSRF_BYTES 32
-#define HASH_BYTES crypto_generichash_BYTES
+#define HASH_BYTES PORTAIL_SECRET_HASH
 #define ROLE_MAX 20
 #define IP_MAX 45
 #define UA_MAX 512
@@ -35,12 +33,13 @@ static const char *kind_name(portail_principal_kind_t k)
     }
 }
 
-/* Agents have no partial level; members never get the agent level. A row or
- * a call that mixes them is refused rather than guessed at. */
+/* Both kinds have a partial level (password done, second factor pending);
+ * members never get the agent level nor agents the member level. A row or a
+ * call that mixes them is refused rather than guessed at. */
 static int level_fits(portail_principal_kind_t k, portail_auth_t level)
 {
     if (k == PORTAIL_PRINCIPAL_AGENT)
-        return level == PORTAIL_AUTH_AGENT;
+        return level == PORTAIL_AUTH_AGENT || level == PORTAIL_AUTH_PARTIAL;
     if (k == PORTAIL_PRINCIPAL_MEMBER)
         return level == PORTAIL_AUTH_MEMBER || level == PORTAIL_AUTH_PARTIAL;
     return 0;
@@ -48,38 +47,11 @@ static int level_fits(portail_principal_kind_t k, portail_auth_t level)
 
 static void new_credentials(credentials_t *c)
 {
-    unsigned char token[TOKEN_BYTES];
     unsigned char csrf[CSRF_BYTES];
-    randombytes_buf(token, sizeof token);
+    portail_secret_new(c->cookie, c->hash);
     randombytes_buf(csrf, sizeof csrf);
-    sodium_bin2base64(c->cookie, sizeof c->cookie, token, sizeof token,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    crypto_generichash(c->hash, sizeof c->hash, token, sizeof token, NULL, 0);
     sodium_bin2hex(c->csrf, sizeof c->csrf, csrf, sizeof csrf);
-    sodium_memzero(token, sizeof token);
     sodium_memzero(csrf, sizeof csrf);
-}
-
-/* 0 when value is a well-formed token, with its hash in out. */
-static int hash_cookie(const char *value, unsigned char out[HASH_BYTES])
-{
-    if (strlen(value) != TOKEN_CHARS)
-        return -1;
-    for (const char *p = value; *p; p++) {
-        char ch = *p;
-        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-              ch == '-' || ch == '_'))
-            return -1;
-    }
-    unsigned char token[TOKEN_BYTES];
-    size_t len = 0;
-    if (sodium_base642bin(token, sizeof token, value, TOKEN_CHARS, NULL, &len, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        len != TOKEN_BYTES)
-        return -1;
-    crypto_generichash(out, HASH_BYTES, token, sizeof token, NULL, 0);
-    sodium_memzero(token, sizeof token);
-    return 0;
 }
 
 static void clear_principal(portail_ctx_t *ctx)
@@ -116,7 +88,7 @@ int portail_session_load(portail_ctx_t *ctx)
     clear_principal(ctx);
     const char *value = portail_req_cookie(ctx, PORTAIL_SESSION_COOKIE);
     unsigned char hash[HASH_BYTES];
-    if (!value || hash_cookie(value, hash) != 0)
+    if (!value || portail_secret_hash(value, hash) != 0)
         return 0;
     portail_db_t *db = portail_db(ctx);
     if (!db)

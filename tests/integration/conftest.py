@@ -445,6 +445,14 @@ def module_dir():
     return BUILD / "tests" / "modules" / ".libs"
 
 
+def cracklib_dict():
+    """The password dictionary (French + English words, keyboard walks),
+    built once per build tree by script/cracklib-dict."""
+    prefix = BUILD / "cracklib" / "portail"
+    subprocess.run([str(REPO / "script" / "cracklib-dict"), str(prefix)], check=True)
+    return prefix
+
+
 def portaild_bin():
     return BUILD / "portaild"
 
@@ -732,6 +740,7 @@ class Stack:
                 "max_header_bytes": 16384,
                 "max_cookie_bytes": 4096,
                 "hash_slots": 0,
+                "password_dictionary": str(cracklib_dict()),
             },
             "database": {
                 "socket": str(self.mariadb.socket),

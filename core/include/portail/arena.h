@@ -39,5 +39,7 @@ size_t portail_arena_used(const portail_arena_t *a);
  * characters become '?', the cut falls on a character boundary. NULL for NULL
  * or empty input. */
 char *portail_clip_utf8(portail_arena_t *a, const char *s, size_t max);
+/* 1 when s[0..n) is well-formed UTF-8 (no overlong forms or surrogates). */
+int portail_utf8_valid(const char *s, size_t n);
 
 #endif

@@ -19,7 +19,8 @@ typedef struct portail_log portail_log_t;
 typedef enum portail_auth {
     PORTAIL_AUTH_AGENT = 0,   /* agent session, second factor done */
     PORTAIL_AUTH_MEMBER = 1,  /* member session, second factor done */
-    PORTAIL_AUTH_PARTIAL = 2, /* member: password ok, second factor pending */
+    PORTAIL_AUTH_PARTIAL = 2, /* member: password ok, second factor pending (a partial
+                                 agent session reaches only public routes) */
     PORTAIL_AUTH_PUBLIC = 3,  /* anyone */
 } portail_auth_t;
 

@@ -97,4 +97,55 @@ int portail_security_event(portail_ctx_t *ctx, int64_t member_id, const char *ki
  * Who (the ctx's agent), what, on whom, why, when. 0 or -1. */
 int portail_audit(portail_ctx_t *ctx, int64_t member_id, const char *action, const char *reason);
 
+/* ---- Passwords (core/password.c) -----------------------------------------
+ * NIST SP 800-63B: length (12 to 128 characters, any Unicode), no
+ * composition rules, refused when cracklib finds it weak (French and English
+ * words, keyboard walks) or when it contains a word of the person's own
+ * context (NIR, birth date, names). Hashes are Argon2id at libsodium's
+ * interactive limits; at most server.hash_slots run at once and the excess
+ * gets 503 + Retry-After instead of a queue that grows. */
+
+/* NULL when acceptable, else a French message for the field. context: a
+ * NULL-terminated list of strings (NIR, "1985-03-14", names...), may be NULL;
+ * dates are also tried as DDMMYYYY, DDMMYY and YYYY. */
+const char *portail_password_problem(portail_ctx_t *ctx, const char *password,
+                                     const char *const *context);
+/* 0 with *out (arena), -1 error (500 set), -2 every slot busy (503 set). */
+int portail_password_hash(portail_ctx_t *ctx, const char *password, const char **out);
+/* 1 match, 0 no match, -1 error (500 set), -2 busy (503 set). With hash NULL
+ * it verifies against a fixed dummy hash and returns 0, so that an unknown
+ * account costs the same time as a wrong password. */
+int portail_password_verify(portail_ctx_t *ctx, const char *hash, const char *password);
+
+/* ---- Throttle (core/throttle.c) ------------------------------------------
+ * Fixed-window counters in MariaDB (shared by every portaild), keyed by a
+ * caller-chosen string such as "login-ip:203.0.113.7". */
+
+/* Seconds to wait when key has reached max events in its current window of
+ * window_s seconds, 0 otherwise; -1 on database error. Counts nothing. */
+int portail_throttle_check(portail_db_t *db, const char *key, int window_s, int max);
+/* Counts one event; returns what portail_throttle_check would return after it. */
+int portail_throttle_hit(portail_db_t *db, const char *key, int window_s, int max);
+int portail_throttle_clear(portail_db_t *db, const char *key);
+
+/* ---- One-time tokens (core/token.c) --------------------------------------
+ * Links sent by mail (registration, password reset, account verification,
+ * agent enrolment): 32 random bytes, base64url in the link, only the hash
+ * stored, single use, with an expiry. */
+
+/* Issues a token for purpose ("register", "reset", ...) and subject (an id),
+ * with optional data (JSON text, at most 4 KiB). *token is arena memory.
+ * Earlier unused tokens of the same purpose and subject are revoked. 0 or -1. */
+int portail_token_issue(portail_db_t *db, portail_arena_t *a, const char *purpose, int64_t subject,
+                        const char *data, int ttl_s, const char **token);
+enum { PORTAIL_TOKEN_OK = 0, PORTAIL_TOKEN_UNKNOWN = 1, PORTAIL_TOKEN_SPENT = 2 };
+/* Marks the token used and gives its subject and data (arena). Returns
+ * PORTAIL_TOKEN_OK, _UNKNOWN (never issued, or wrong purpose), _SPENT
+ * (expired or already used), or -1 on database error. */
+int portail_token_consume(portail_db_t *db, portail_arena_t *a, const char *purpose,
+                          const char *token, int64_t *subject, const char **data);
+/* Same checks without using it up (to show a form before the final POST). */
+int portail_token_peek(portail_db_t *db, portail_arena_t *a, const char *purpose, const char *token,
+                       int64_t *subject, const char **data);
+
 #endif

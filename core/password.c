@@ -1,0 +1,177 @@
+/* Password policy and hashing shared by every module that sets or checks a
+ * password (sign-in, registration, reset, change). */
+#include <stddef.h>
+
+#include <crack.h>
+#include <ctype.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define PASSWORD_MIN_CHARS 12
+#define PASSWORD_MAX_CHARS 128
+#define CONTEXT_MIN_CHARS 3
+
+static atomic_int hashes_running;
+/* cracklib keeps static state: one check at a time. */
+static pthread_mutex_t crack_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static char dummy_hash[crypto_pwhash_STRBYTES];
+
+static size_t utf8_chars(const char *s, size_t n)
+{
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++)
+        chars += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return chars;
+}
+
+/* Lower-case ASCII letters and digits only, accents folded for the French
+ * letters, so that "Dupont", "DUPONT" and "dùpont" compare equal. */
+static char *fold(portail_arena_t *a, const char *s)
+{
+    static const struct {
+        const char *from;
+        char to;
+    } map[] = {{"à", 'a'}, {"â", 'a'}, {"ä", 'a'}, {"á", 'a'}, {"ç", 'c'}, {"é", 'e'}, {"è", 'e'},
+               {"ê", 'e'}, {"ë", 'e'}, {"î", 'i'}, {"ï", 'i'}, {"í", 'i'}, {"ô", 'o'}, {"ö", 'o'},
+               {"ó", 'o'}, {"ù", 'u'}, {"û", 'u'}, {"ü", 'u'}, {"ú", 'u'}, {"ÿ", 'y'}, {"ñ", 'n'},
+               {"À", 'a'}, {"Â", 'a'}, {"Ç", 'c'}, {"É", 'e'}, {"È", 'e'}, {"Ê", 'e'}, {"Ë", 'e'},
+               {"Î", 'i'}, {"Ï", 'i'}, {"Ô", 'o'}, {"Ù", 'u'}, {"Û", 'u'}, {"Ü", 'u'}, {"œ", 'o'},
+               {"Œ", 'o'}, {"æ", 'a'}, {"Æ", 'a'}};
+    size_t n = strlen(s);
+    char *out = portail_alloc(a, n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            if (isalnum(c))
+                out[o++] = (char)tolower(c);
+            i++;
+            continue;
+        }
+        size_t step = 1;
+        for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++) {
+            size_t len = strlen(map[k].from);
+            if (strncmp(s + i, map[k].from, len) == 0) {
+                out[o++] = map[k].to;
+                step = len;
+                break;
+            }
+        }
+        if (step == 1)
+            while (i + step < n && ((unsigned char)s[i + step] & 0xC0) == 0x80)
+                step++;
+        i += step;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* "1985-03-14" also as 14031985, 140385 and 19850314. */
+static int contains_date(const char *folded_pw, const char *date)
+{
+    int y, m, d;
+    if (strlen(date) != 10 || sscanf(date, "%4d-%2d-%2d", &y, &m, &d) != 3)
+        return 0;
+    char forms[3][16];
+    snprintf(forms[0], sizeof(forms[0]), "%02d%02d%04d", d % 100, m % 100, y % 10000);
+    snprintf(forms[1], sizeof(forms[1]), "%02d%02d%02d", d % 100, m % 100, y % 100);
+    snprintf(forms[2], sizeof(forms[2]), "%04d%02d%02d", y % 10000, m % 100, d % 100);
+    for (int i = 0; i < 3; i++)
+        if (strstr(folded_pw, forms[i]))
+            return 1;
+    return 0;
+}
+
+const char *portail_password_problem(portail_ctx_t *ctx, const char *password,
+                                     const char *const *context)
+{
+    size_t n = password ? strlen(password) : 0;
+    size_t chars = utf8_chars(password ? password : "", n);
+    if (chars < PASSWORD_MIN_CHARS)
+        return "Le mot de passe doit comporter au moins 12 caractères.";
+    if (chars > PASSWORD_MAX_CHARS || n > 4 * PASSWORD_MAX_CHARS)
+        return "Le mot de passe doit comporter au plus 128 caractères.";
+    if (memchr(password, '\0', n) || !portail_utf8_valid(password, n))
+        return "Le mot de passe contient des caractères non valides.";
+    const char *folded = fold(ctx->arena, password);
+    for (const char *const *c = context; c && *c; c++) {
+        if (contains_date(folded, *c))
+            return "Le mot de passe ne doit pas contenir votre date de naissance.";
+        const char *word = fold(ctx->arena, *c);
+        if (strlen(word) >= CONTEXT_MIN_CHARS && strstr(folded, word))
+            return "Le mot de passe ne doit contenir ni votre numéro de sécurité sociale, ni "
+                   "votre nom ou prénom, ni votre date de naissance.";
+    }
+    pthread_mutex_lock(&crack_mu);
+    const char *weak = FascistCheck(password, ctx->host->conf->password_dict);
+    pthread_mutex_unlock(&crack_mu);
+    if (weak) {
+        portail_log_info(ctx, "password refused by cracklib: %s", weak);
+        return "Ce mot de passe est trop courant ou trop facile à deviner (mot du dictionnaire, "
+               "suite de touches du clavier, répétition). Choisissez une phrase de plusieurs "
+               "mots sans rapport entre eux.";
+    }
+    return NULL;
+}
+
+static int take_slot(portail_ctx_t *ctx)
+{
+    int limit = ctx->host->conf->hash_slots;
+    int cur = atomic_load(&hashes_running);
+    do {
+        if (cur >= limit) {
+            portail_problem_retry(ctx, 503, 1, NULL,
+                                  "Le service est très sollicité. Réessayez dans un instant.");
+            return -1;
+        }
+    } while (!atomic_compare_exchange_weak(&hashes_running, &cur, cur + 1));
+    return 0;
+}
+
+static void give_slot(void)
+{
+    atomic_fetch_sub(&hashes_running, 1);
+}
+
+int portail_password_hash(portail_ctx_t *ctx, const char *password, const char **out)
+{
+    if (take_slot(ctx) < 0)
+        return -2;
+    char *h = portail_alloc(ctx->arena, crypto_pwhash_STRBYTES);
+    int rc = crypto_pwhash_str(h, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                               crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    give_slot();
+    if (rc != 0) {
+        portail_log_error(ctx, "password hash failed (out of memory?)");
+        portail_problem(ctx, 500, NULL, NULL);
+        return -1;
+    }
+    *out = h;
+    return 0;
+}
+
+static void make_dummy(void)
+{
+    unsigned char pw[16];
+    randombytes_buf(pw, sizeof(pw));
+    if (crypto_pwhash_str(dummy_hash, (const char *)pw, sizeof(pw),
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        dummy_hash[0] = '\0';
+}
+
+int portail_password_verify(portail_ctx_t *ctx, const char *hash, const char *password)
+{
+    pthread_once(&dummy_once, make_dummy);
+    if (take_slot(ctx) < 0)
+        return -2;
+    const char *h = hash && *hash ? hash : dummy_hash;
+    int rc = crypto_pwhash_str_verify(h, password, strlen(password));
+    give_slot();
+    return hash && *hash && rc == 0 ? 1 : 0;
+}
