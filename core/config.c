@@ -27,6 +27,7 @@ static const portail_setting_t server_schema[] = {
     {"hash_slots", PORTAIL_SETTING_INT, 0, 256, 0, NULL, NULL},
     {"password_dictionary", PORTAIL_SETTING_STRING, 1, 1024, 0, "/var/cache/cracklib/cracklib_dict",
      NULL},
+    {"secret_key_file", PORTAIL_SETTING_STRING, 1, 1024, 0, "var/keys/secret.key", NULL},
     {0},
 };
 
@@ -336,6 +337,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->max_cookie_bytes = (int)portail_settings_int(sv, "max_cookie_bytes");
     c->hash_slots = (int)portail_settings_int(sv, "hash_slots");
     c->password_dict = portail_settings_str(sv, "password_dictionary");
+    c->secret_key_file = portail_settings_str(sv, "secret_key_file");
     if (c->hash_slots == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         c->hash_slots = cpus > 0 ? (int)cpus : 1;

@@ -117,8 +117,9 @@ typedef struct portail_conf {
     const char *origin;   /* allowed Origin of state-changing requests */
     int max_header_bytes; /* all headers of a request together */
     int max_cookie_bytes;
-    int hash_slots;            /* concurrent password hashes, 0: CPU count */
-    const char *password_dict; /* cracklib dictionary prefix (.pwd/.pwi/.hwm) */
+    int hash_slots;              /* concurrent password hashes, 0: CPU count */
+    const char *password_dict;   /* cracklib dictionary prefix (.pwd/.pwi/.hwm) */
+    const char *secret_key_file; /* 32 bytes sealing secrets at rest (TOTP) */
     /* database */
     portail_pool_conf_t db;
     /* sessions */

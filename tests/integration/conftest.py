@@ -453,6 +453,21 @@ def cracklib_dict():
     return prefix
 
 
+def secret_key_file():
+    """32 random bytes: the key that seals TOTP secrets at rest (server.secret_key_file)."""
+    path = BUILD / "keys" / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(32))
+        path.chmod(0o600)
+    return path
+
+
+def real_module(name):
+    """Path of a real module (modules/NAME) in the build tree."""
+    return str(BUILD / "modules" / name / ".libs" / f"{name}.so")
+
+
 def portaild_bin():
     return BUILD / "portaild"
 
@@ -741,6 +756,7 @@ class Stack:
                 "max_cookie_bytes": 4096,
                 "hash_slots": 0,
                 "password_dictionary": str(cracklib_dict()),
+                "secret_key_file": str(secret_key_file()),
             },
             "database": {
                 "socket": str(self.mariadb.socket),
@@ -769,6 +785,8 @@ class Stack:
             "modules": [
                 {"name": "testmod", "enabled": True, "path": "testmod.so", "settings": {}},
                 {"name": "hello", "enabled": True, "path": "hello.so"},
+                {"name": "login", "enabled": True, "path": real_module("login"), "settings": {}},
+                {"name": "unlock", "enabled": True, "path": real_module("unlock"), "settings": {}},
             ],
         }
 

@@ -1,0 +1,17 @@
+/* Module unlock: being written (see docs/api.md). */
+#include <portail/portail.h>
+
+static void placeholder(portail_ctx_t *ctx);
+
+static const portail_route_t routes[] = {
+    {.methods = PORTAIL_GET, .pattern = "/api/v1/unlock/placeholder", .handler = placeholder,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {0},
+};
+
+static void placeholder(portail_ctx_t *ctx)
+{
+    portail_problem(ctx, 404, NULL, NULL);
+}
+
+PORTAIL_MODULE_INIT(.name = "unlock", .version = "0.1.0", .routes = routes);
