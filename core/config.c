@@ -20,6 +20,7 @@ static const portail_setting_t server_schema[] = {
     {"backlog", PORTAIL_SETTING_INT, 1, 65535, 256, NULL, NULL},
     {"grace_seconds", PORTAIL_SETTING_INT, 0, 600, 10, NULL, NULL},
     {"log", PORTAIL_SETTING_STRING, 1, 1024, 0, "-", NULL},
+    {"log_buffer", PORTAIL_SETTING_BOOL, 0, 1, 1, NULL, NULL},
     {"module_dir", PORTAIL_SETTING_STRING, 1, 1024, 0, PORTAIL_MODULEDIR, NULL},
     {"origin", PORTAIL_SETTING_STRING, 8, 256, 0, "http://127.0.0.1:8080", NULL},
     {"max_header_bytes", PORTAIL_SETTING_INT, 1024, 1048576, 16384, NULL, NULL},
@@ -331,6 +332,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->backlog = (int)portail_settings_int(sv, "backlog");
     c->grace_seconds = (int)portail_settings_int(sv, "grace_seconds");
     c->log_path = portail_settings_str(sv, "log");
+    c->log_buffer = portail_settings_bool(sv, "log_buffer") != 0;
     c->module_dir = portail_settings_str(sv, "module_dir");
     c->origin = portail_settings_str(sv, "origin");
     c->max_header_bytes = (int)portail_settings_int(sv, "max_header_bytes");

@@ -553,16 +553,22 @@ out:
     return out;
 }
 
+static json_t *query(portail_db_t *db, const char *sql, bool one, const char *fmt, va_list ap)
+{
+    MYSQL_STMT *st = run(db, sql, fmt, ap);
+    if (!st)
+        return NULL;
+    json_t *out = fetch(db, st, sql, one);
+    dbi_done(db, st);
+    return out;
+}
+
 json_t *portail_db_rows(portail_db_t *db, const char *sql, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    MYSQL_STMT *st = run(db, sql, fmt, ap);
+    json_t *rows = query(db, sql, false, fmt, ap);
     va_end(ap);
-    if (!st)
-        return NULL;
-    json_t *rows = fetch(db, st, sql, false);
-    dbi_done(db, st);
     return rows;
 }
 
@@ -570,12 +576,8 @@ json_t *portail_db_row(portail_db_t *db, const char *sql, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    MYSQL_STMT *st = run(db, sql, fmt, ap);
+    json_t *row = query(db, sql, true, fmt, ap);
     va_end(ap);
-    if (!st)
-        return NULL;
-    json_t *row = fetch(db, st, sql, true);
-    dbi_done(db, st);
     return row;
 }
 

@@ -452,7 +452,7 @@ static void log_request(const portail_ctx_t *ctx, double ms)
                      "\"principal\":%s}\n",
                      t, ctx->request_id, method, path, ctx->status, ms, module, principal);
     if (n > 0 && (size_t)n < sizeof(line))
-        portail_log_raw(line, (size_t)n);
+        portail_log_access(line, (size_t)n);
 }
 
 void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *arena)

@@ -61,6 +61,11 @@ void portail_vlogf(const char *level, const char *request_id, const char *fmt, v
 size_t portail_json_escape(char *dst, size_t len, size_t cap, const char *s);
 /* Writes a complete line (with its newline) in one write. */
 void portail_log_raw(const char *line, size_t len);
+/* An access line: buffered per thread (see log.c) unless buffering is off. */
+void portail_log_access(const char *line, size_t len);
+void portail_log_buffering(int on);
+/* Writes every thread's buffered access lines. */
+void portail_log_flush(void);
 /* "2026-11-27T10:00:00.123Z"; returns its length. */
 size_t portail_log_time(char *buf, size_t cap);
 
@@ -113,6 +118,7 @@ typedef struct portail_conf {
     int backlog;
     int grace_seconds;
     const char *log_path;
+    bool log_buffer; /* access lines buffered per thread, flushed each second */
     const char *module_dir;
     const char *origin;   /* allowed Origin of state-changing requests */
     int max_header_bytes; /* all headers of a request together */

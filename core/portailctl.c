@@ -69,7 +69,7 @@ static int migrate(portail_db_t *db, const char *dir)
         fprintf(stderr, "portailctl: cannot open %s\n", dir);
         return 1;
     }
-    char *names[512];
+    char *names[512] = {0};
     size_t n = 0;
     struct dirent *e;
     while ((e = readdir(d)) && n < 512) {

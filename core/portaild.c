@@ -243,10 +243,15 @@ int main(int argc, char **argv)
     portail_logf("info", NULL, "portaild %s listening on %s with %d threads, %zu modules",
                  PORTAIL_VERSION, host.conf->listen, nthreads, host.nmodules);
 
+    portail_log_buffering(host.conf->log_buffer);
     for (;;) {
-        int sig = 0;
-        if (sigwait(&ctl, &sig) != 0)
+        /* Wakes every second to write the access lines threads buffered. */
+        struct timespec tick = {1, 0};
+        int sig = sigtimedwait(&ctl, NULL, &tick);
+        if (sig < 0) {
+            portail_log_flush();
             continue;
+        }
         if (sig == SIGHUP) {
             portail_log_reopen();
             portail_logf("info", NULL, "log reopened");
@@ -284,7 +289,7 @@ int main(int argc, char **argv)
             portail_logf("warn", NULL, "grace period over: exiting with requests in flight");
             portail_outbox_stop();
             close(fd);
-            portail_log_close();
+            portail_log_flush(); /* workers still run: flush, do not free */
             _exit(0);
         }
         struct timespec step = now;

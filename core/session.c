@@ -216,6 +216,18 @@ int portail_session_start(portail_ctx_t *ctx, portail_principal_kind_t kind, int
     return 0;
 }
 
+/* n < 0: database error; otherwise the session vanished meanwhile. */
+static void elevate_failed(portail_ctx_t *ctx, long long n)
+{
+    if (n < 0) {
+        internal_error(ctx);
+        return;
+    }
+    clear_principal(ctx);
+    clear_cookie(ctx);
+    portail_problem(ctx, 401, NULL, "Votre session a expiré. Veuillez vous reconnecter.");
+}
+
 int portail_session_elevate(portail_ctx_t *ctx, portail_auth_t level)
 {
     portail_principal_t *p = &ctx->principal;
@@ -249,13 +261,7 @@ int portail_session_elevate(portail_ctx_t *ctx, portail_auth_t level)
         portail_clip_utf8(ctx->arena, cl->user_agent, UA_MAX), (long long)p->session_id);
     if (n != 1) {
         sodium_memzero(&c, sizeof c);
-        if (n < 0) {
-            internal_error(ctx);
-        } else {
-            clear_principal(ctx);
-            clear_cookie(ctx);
-            portail_problem(ctx, 401, NULL, "Votre session a expiré. Veuillez vous reconnecter.");
-        }
+        elevate_failed(ctx, n);
         return -1;
     }
     int64_t new_id = (int64_t)portail_db_insert_id(db);
@@ -265,13 +271,7 @@ int portail_session_elevate(portail_ctx_t *ctx, portail_auth_t level)
     if (n != 1) {
         portail_db_exec(db, "DELETE FROM sessions WHERE id = ?", "l", (long long)new_id);
         sodium_memzero(&c, sizeof c);
-        if (n < 0) {
-            internal_error(ctx);
-        } else {
-            clear_principal(ctx);
-            clear_cookie(ctx);
-            portail_problem(ctx, 401, NULL, "Votre session a expiré. Veuillez vous reconnecter.");
-        }
+        elevate_failed(ctx, n);
         return -1;
     }
     p->level = level;

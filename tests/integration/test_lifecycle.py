@@ -161,6 +161,21 @@ def test_sighup_reopens_log(stack):
     assert stack.stop_portaild(inst) == 0
 
 
+def test_buffered_access_log_is_written_within_a_second_and_at_stop(stack):
+    inst = stack.start_portaild({"server": {"log_buffer": True}})
+    c = stack.client(base_url=inst.base_url, origin=inst.origin)
+    rid = c.get("/api/v1/test/hello").headers["X-Request-Id"]
+    started = time.monotonic()
+    log_line(inst, rid, timeout=3)
+    # The main thread flushes every second: never much later than that.
+    assert time.monotonic() - started < 2.5
+    # Lines still in a buffer when SIGTERM comes are written before exit.
+    rids = [c.get("/api/v1/test/hello").headers["X-Request-Id"] for _ in range(5)]
+    assert stack.stop_portaild(inst) == 0
+    text = inst.log_path.read_text()
+    assert all(r in text for r in rids)
+
+
 # ------------------------------------------------------------- access log
 
 
