@@ -2,6 +2,7 @@
  * arena, route, authenticate, check CSRF, read and parse the body within the
  * route's cap, run the handler, write the response, log one line. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcgiapp.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -74,11 +75,6 @@ static double now_ms(void)
 
 /* ---- copying the request -------------------------------------------------- */
 
-static const char *param(FCGX_Request *req, const char *name)
-{
-    return FCGX_GetParam(name, req->envp);
-}
-
 /* HTTP_X_CSRF_TOKEN -> x-csrf-token */
 static char *header_name(portail_arena_t *a, const char *env, size_t n)
 {
@@ -88,12 +84,46 @@ static char *header_name(portail_arena_t *a, const char *env, size_t n)
     return s;
 }
 
-static int copy_headers(portail_ctx_t *ctx, FCGX_Request *req)
+/* The FastCGI params the host reads, picked out in the same single pass over
+ * the environment as the headers (FCGX_GetParam is a linear scan each). */
+struct params {
+    const char *request_id, *method, *uri, *document_uri, *query, *remote_addr, *country,
+        *content_type, *content_length;
+};
+
+static int copy_headers(portail_ctx_t *ctx, FCGX_Request *req, struct params *p)
 {
+    static const struct {
+        const char *name;
+        size_t len;
+        size_t off;
+    } wanted[] = {
+#define WANT(n, f) {n "=", sizeof(n), offsetof(struct params, f)}
+        WANT("REQUEST_ID", request_id),
+        WANT("REQUEST_METHOD", method),
+        WANT("REQUEST_URI", uri),
+        WANT("DOCUMENT_URI", document_uri),
+        WANT("QUERY_STRING", query),
+        WANT("REMOTE_ADDR", remote_addr),
+        WANT("GEOIP_COUNTRY_CODE", country),
+        WANT("CONTENT_TYPE", content_type),
+        WANT("CONTENT_LENGTH", content_length),
+#undef WANT
+    };
     size_t count = 0, bytes = 0;
-    for (char **e = req->envp; *e; e++)
-        if (strncmp(*e, "HTTP_", 5) == 0)
+    memset(p, 0, sizeof(*p));
+    for (char **e = req->envp; *e; e++) {
+        if (strncmp(*e, "HTTP_", 5) == 0) {
             count++;
+            continue;
+        }
+        for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
+            if (strncmp(*e, wanted[i].name, wanted[i].len) == 0) {
+                *(const char **)((char *)p + wanted[i].off) = *e + wanted[i].len;
+                break;
+            }
+        }
+    }
     if (count > MAX_HEADERS)
         return -1;
     ctx->headers = portail_alloc(ctx->arena, sizeof(portail_kv_t) * (count ? count : 1));
@@ -133,28 +163,25 @@ static void make_request_id(portail_ctx_t *ctx, const char *from_nginx)
 static int copy_request(portail_ctx_t *ctx, FCGX_Request *req)
 {
     portail_arena_t *a = ctx->arena;
-    make_request_id(ctx, param(req, "REQUEST_ID"));
-    const char *m = param(req, "REQUEST_METHOD");
-    ctx->method = portail_strdup(a, m ? m : "GET");
+    struct params p;
+    int bad_headers = copy_headers(ctx, req, &p) < 0;
+    make_request_id(ctx, p.request_id);
+    ctx->method = portail_strdup(a, p.method ? p.method : "GET");
     ctx->is_head = strcmp(ctx->method, "HEAD") == 0;
-    const char *uri = param(req, "REQUEST_URI");
-    if (!uri)
-        uri = param(req, "DOCUMENT_URI");
-    if (!uri)
-        uri = "/";
+    const char *uri = p.uri ? p.uri : p.document_uri ? p.document_uri : "/";
     const char *q = strchr(uri, '?');
     ctx->path = q ? portail_strndup(a, uri, (size_t)(q - uri)) : portail_strdup(a, uri);
-    const char *qs = param(req, "QUERY_STRING");
+    const char *qs = p.query;
     if (!qs && q)
         qs = q + 1;
     ctx->query_string = portail_strdup(a, qs ? qs : "");
-    const char *ip = param(req, "REMOTE_ADDR");
-    ctx->client.ip = portail_strndup(a, ip ? ip : "", 45);
-    const char *cc = param(req, "GEOIP_COUNTRY_CODE");
-    ctx->client.country = portail_strndup(a, cc && strlen(cc) == 2 ? cc : "", 2);
-    const char *ct = param(req, "CONTENT_TYPE");
-    ctx->content_type = ct && *ct ? portail_strndup(a, ct, 512) : NULL;
-    if (copy_headers(ctx, req) < 0)
+    ctx->client.ip = portail_strndup(a, p.remote_addr ? p.remote_addr : "", 45);
+    ctx->client.country =
+        portail_strndup(a, p.country && strlen(p.country) == 2 ? p.country : "", 2);
+    ctx->content_type =
+        p.content_type && *p.content_type ? portail_strndup(a, p.content_type, 512) : NULL;
+    ctx->content_length = p.content_length ? portail_strndup(a, p.content_length, 32) : NULL;
+    if (bad_headers)
         return 431;
     const char *ua = portail_req_header(ctx, "user-agent");
     ctx->client.user_agent = portail_strndup(a, ua ? ua : "", MAX_UA);
@@ -244,7 +271,7 @@ static int check_csrf(portail_ctx_t *ctx)
 
 static int read_body(portail_ctx_t *ctx, FCGX_Request *req)
 {
-    const char *cl = param(req, "CONTENT_LENGTH");
+    const char *cl = ctx->content_length;
     if (!cl || !*cl)
         return 0;
     char *end = NULL;

@@ -99,6 +99,11 @@ const char *portail_module_name(const portail_ctx_t *ctx)
     return ctx->module ? ctx->module->desc->name : "core";
 }
 
+const char *portail_origin(const portail_ctx_t *ctx)
+{
+    return ctx->host->conf->origin;
+}
+
 /* ---- responses ------------------------------------------------------------ */
 
 static int header_value_ok(const char *s)
@@ -139,6 +144,24 @@ static void set_body(portail_ctx_t *ctx, int status, const char *type, const voi
     ctx->resp_len = len;
 }
 
+/* Serialises straight into the arena: most bodies fit the first guess, the
+ * others are dumped a second time into a buffer of the exact size. */
+static char *dump_json(portail_arena_t *a, const json_t *j, size_t flags, size_t *len)
+{
+    size_t cap = 1024;
+    char *buf = portail_alloc(a, cap);
+    size_t n = json_dumpb(j, buf, cap, flags);
+    if (n == 0)
+        return NULL;
+    if (n > cap) {
+        buf = portail_alloc(a, n);
+        if (json_dumpb(j, buf, n, flags) != n)
+            return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
 void portail_respond_json(portail_ctx_t *ctx, int status, json_t *body)
 {
     ctx->problem = NULL;
@@ -146,15 +169,14 @@ void portail_respond_json(portail_ctx_t *ctx, int status, json_t *body)
         portail_problem(ctx, 500, NULL, NULL);
         return;
     }
-    char *s = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+    size_t len = 0;
+    char *s = dump_json(ctx->arena, body, JSON_COMPACT | JSON_ENCODE_ANY, &len);
     json_decref(body);
     if (!s) {
         portail_problem(ctx, 500, NULL, NULL);
         return;
     }
-    char *copy = portail_strdup(ctx->arena, s);
-    free(s);
-    set_body(ctx, status, "application/json", copy, strlen(copy));
+    set_body(ctx, status, "application/json", s, len);
 }
 
 void portail_respond_empty(portail_ctx_t *ctx, int status)
@@ -216,15 +238,14 @@ static size_t problem_index(int status)
 
 static void render_problem(portail_ctx_t *ctx)
 {
-    char *s = json_dumps(ctx->problem, JSON_COMPACT);
+    size_t len = 0;
+    char *s = dump_json(ctx->arena, ctx->problem, JSON_COMPACT, &len);
     if (!s) {
         set_body(ctx, 500, "application/problem+json", "{}", 2);
         return;
     }
-    char *copy = portail_strdup(ctx->arena, s);
-    free(s);
     set_body(ctx, (int)json_integer_value(json_object_get(ctx->problem, "status")),
-             "application/problem+json", copy, strlen(copy));
+             "application/problem+json", s, len);
 }
 
 /* The instance is a URI reference: bytes a raw request path may carry but a

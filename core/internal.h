@@ -241,6 +241,7 @@ struct portail_ctx {
     portail_part_t *parts;
     size_t nparts;
     const char *content_type;
+    const char *content_length; /* as sent; checked against the route's cap */
     unsigned char *body;
     size_t body_len;
     json_t *json;
