@@ -2,6 +2,7 @@
  * security events. Every lock and unlock is also a mail to the member,
  * because the owner of an account must learn of it even when the one
  * tripping the lock is someone else. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -11,6 +12,8 @@
 #define IP_MAX 45
 #define UA_MAX 512
 #define BY_MAX 100
+#define WHAT_MAX 200
+#define VERIFY_TTL_S (48 * 3600)
 
 static const char *const reason_names[] = {
     [PORTAIL_LOCK_NONE] = "none",
@@ -73,6 +76,26 @@ static const char *const reason_ways_out[] = {
 static const char mail_signature[] =
     "\n\nCe message vous est envoyé automatiquement : merci de ne pas y répondre.\n"
     "Votre caisse d'Assurance Maladie\n";
+
+/* What it takes to lift a lock: a new password (1), the confirmation link
+ * (2), the fund (3). A lock is never weakened: a reset link must not lift a
+ * lock that an agent or a suspicious sign-in put on a password lock. */
+static int lock_rank(portail_lock_reason_t r)
+{
+    switch (r) {
+    case PORTAIL_LOCK_PASSWORD:
+    case PORTAIL_LOCK_SECOND_FACTOR:
+        return 1;
+    case PORTAIL_LOCK_PENDING_VERIFICATION:
+        return 2;
+    case PORTAIL_LOCK_SUSPICIOUS:
+    case PORTAIL_LOCK_AGENT:
+        return 3;
+    case PORTAIL_LOCK_NONE:
+        break;
+    }
+    return 0;
+}
 
 const char *portail_lock_reason_name(portail_lock_reason_t r)
 {
@@ -198,17 +221,33 @@ int portail_account_lock(portail_ctx_t *ctx, int64_t member_id, portail_lock_rea
                                  (long long)member_id);
     if (!row && portail_db_failed(db))
         return tx_leave(db, own, -1);
-    if (row)
-        return tx_leave(db, own, 0); /* first reason kept: it has its own way out */
     const char *clipped = portail_clip_utf8(ctx->arena, detail, DETAIL_MAX);
-    long long n = portail_db_exec(db,
-                                  "INSERT INTO account_locks (member_id, reason, detail, "
-                                  "locked_by) VALUES (?, ?, ?, ?)",
-                                  "lsss", (long long)member_id, name, clipped ? clipped : "", by);
-    if (n < 0) {
-        /* 1062: locked concurrently since the SELECT; the statement alone
-         * is rolled back, the transaction goes on. */
-        return tx_leave(db, own, portail_db_errno(db) == 1062 ? 0 : -1);
+    if (row) {
+        /* The reason in place is kept unless the new one takes more to
+         * lift: each reason has its own way out, and an easier one must
+         * not open a lock that needs the fund. */
+        const char *old = portail_row_str(row, "reason");
+        if (lock_rank(reason) <= lock_rank(portail_lock_reason_parse(old)))
+            return tx_leave(db, own, 0);
+        long long n =
+            portail_db_exec(db,
+                            "UPDATE account_locks SET reason = ?, detail = ?, "
+                            "locked_at = UTC_TIMESTAMP(), locked_by = ? "
+                            "WHERE member_id = ? AND reason = ?",
+                            "sssls", name, clipped ? clipped : "", by, (long long)member_id, old);
+        if (n <= 0) /* changed concurrently since the SELECT: that one stands */
+            return tx_leave(db, own, n < 0 ? -1 : 0);
+    } else {
+        long long n =
+            portail_db_exec(db,
+                            "INSERT INTO account_locks (member_id, reason, detail, "
+                            "locked_by) VALUES (?, ?, ?, ?)",
+                            "lsss", (long long)member_id, name, clipped ? clipped : "", by);
+        if (n < 0) {
+            /* 1062: locked concurrently since the SELECT; the statement
+             * alone is rolled back, the transaction goes on. */
+            return tx_leave(db, own, portail_db_errno(db) == 1062 ? 0 : -1);
+        }
     }
 
     /* Only the reason: events are shown to the member, and the detail may
@@ -258,6 +297,9 @@ int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by
     if (strcmp(by, "reset") == 0 && reason != PORTAIL_LOCK_PASSWORD &&
         reason != PORTAIL_LOCK_SECOND_FACTOR)
         return tx_leave(db, own, 1);
+    /* A confirmation link answers the update it was sent for, nothing else. */
+    if (strcmp(by, "verification") == 0 && reason != PORTAIL_LOCK_PENDING_VERIFICATION)
+        return tx_leave(db, own, 1);
 
     if (portail_db_exec(db, "DELETE FROM account_locks WHERE member_id = ?", "l",
                         (long long)member_id) < 0)
@@ -272,6 +314,9 @@ int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by
     else if (strcmp(by, "reset") == 0)
         how = "Votre compte a été débloqué à la suite de la réinitialisation de votre mot de "
               "passe.";
+    else if (strcmp(by, "verification") == 0)
+        how = "Votre compte a été débloqué : vous avez confirmé la modification de vos "
+              "informations.";
     else
         how = "Votre compte a été débloqué.";
     mail_member(ctx, db, member_id, "Votre compte a été débloqué",
@@ -283,6 +328,54 @@ int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by
                                 how, mail_signature));
     portail_log_info(ctx, "member %lld unlocked (was %s) by %s", (long long)member_id,
                      reason_names[reason], by);
+    return tx_leave(db, own, 0);
+}
+
+int portail_account_request_verification(portail_ctx_t *ctx, int64_t member_id, const char *what)
+{
+    if (member_id <= 0 || !what || !*what) {
+        portail_log_error(ctx, "account_request_verification: bad arguments");
+        return -1;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return -1;
+    const char *clipped = portail_clip_utf8(ctx->arena, what, WHAT_MAX);
+    json_t *data = portail_arena_json(ctx->arena, json_pack("{s:s}", "what", clipped));
+    char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+    if (!text)
+        return -1;
+    const char *data_text = portail_strdup(ctx->arena, text);
+    free(text);
+
+    int own;
+    if (tx_enter(db, &own) != 0)
+        return -1;
+    json_t *row =
+        portail_db_row(db, "SELECT email FROM members WHERE id = ?", "l", (long long)member_id);
+    const char *to = row ? portail_row_str(row, "email") : NULL;
+    if (!to)
+        return tx_leave(db, own, -1);
+    if (portail_account_lock(ctx, member_id, PORTAIL_LOCK_PENDING_VERIFICATION, clipped) != 0)
+        return tx_leave(db, own, -1);
+    const char *token = NULL;
+    if (portail_token_issue(db, ctx->arena, "verify", member_id, data_text, VERIFY_TTL_S, &token) !=
+        0)
+        return tx_leave(db, own, -1);
+    /* Without this mail the member has no way out but the phone: a failure
+     * undoes the lock too. */
+    const char *body = portail_sprintf(
+        ctx->arena,
+        "Bonjour,\n\nUne modification de votre compte a été enregistrée (%s). Par sécurité, "
+        "votre compte est bloqué jusqu'à ce que vous la confirmiez.\n\n"
+        "Pour la confirmer et débloquer votre compte, suivez ce lien dans les 48 heures :\n\n"
+        "%s/compte/verification.html?token=%s\n\n"
+        "Si vous n'êtes pas à l'origine de cette modification, ne suivez pas ce lien et appelez "
+        "votre caisse au 36 46 (service gratuit + prix de l'appel).%s",
+        clipped, ctx->host->conf->origin, token, mail_signature);
+    if (portail_mail_enqueue(db, to, "Confirmez la modification de votre compte", body) != 0)
+        return tx_leave(db, own, -1);
+    portail_log_info(ctx, "member %lld: verification requested", (long long)member_id);
     return tx_leave(db, own, 0);
 }
 

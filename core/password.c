@@ -133,6 +133,15 @@ static int take_slot(portail_ctx_t *ctx)
     return 0;
 }
 
+int portail_password_busy(portail_ctx_t *ctx)
+{
+    if (atomic_load(&hashes_running) < ctx->host->conf->hash_slots)
+        return 0;
+    portail_problem_retry(ctx, 503, 1, NULL,
+                          "Le service est très sollicité. Réessayez dans un instant.");
+    return 1;
+}
+
 static void give_slot(void)
 {
     atomic_fetch_sub(&hashes_running, 1);

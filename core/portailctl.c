@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "portailctl_accounts.h"
 #include "seed.h"
 
 static int usage(void)
@@ -17,7 +18,12 @@ static int usage(void)
                     "  check-config           validate the configuration and the modules\n"
                     "  migrate [--sql DIR]    apply the SQL migrations not yet applied\n"
                     "  seed [--count N]       insert the demo insured persons\n"
-                    "  mail-flush             deliver due mail once, now\n");
+                    "  mail-flush             deliver due mail once, now\n"
+                    "  agent add LOGIN --name NAME --role agent|supervisor [--email EMAIL]\n"
+                    "                         create an agent; prints a one-time enrolment link\n"
+                    "  agent reset LOGIN      new enrolment link (password and TOTP chosen anew)\n"
+                    "  demo                   create or repair the demo member and supervisor\n"
+                    "                         and print their credentials\n");
     return 2;
 }
 
@@ -193,6 +199,12 @@ int main(int argc, char **argv)
             rc = 1;
         else
             printf("%d mail(s) sent\n", n);
+    } else if (strcmp(cmd, "agent") == 0) {
+        rc = portailctl_agent(&host, db, arena, argc - 4, argv + 4);
+        if (rc == PORTAILCTL_USAGE)
+            rc = usage();
+    } else if (strcmp(cmd, "demo") == 0 && argc == 4) {
+        rc = portailctl_demo(&host, db, arena);
     } else {
         rc = usage();
     }

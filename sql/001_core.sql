@@ -102,8 +102,8 @@ CREATE TABLE mail_outbox (
     KEY ix_mail_outbox_due (sent_at, next_attempt_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- At most one lock per member: a second reason never replaces the first,
--- because each reason has its own way out.
+-- At most one lock per member. Each reason has its own way out, so a second
+-- reason replaces the first only when it takes more to lift (core/account.c).
 CREATE TABLE account_locks (
     member_id BIGINT NOT NULL,
     reason ENUM('password', 'second_factor', 'suspicious', 'pending_verification', 'agent')

@@ -96,16 +96,44 @@ def test_lock_reason_state_event_and_mail(stack, reason):
     assert "Votre caisse d'Assurance Maladie" in m["body"]
 
 
-def test_locking_twice_keeps_the_first_reason_and_sends_one_mail(stack, client):
+@pytest.mark.parametrize("first,second", [
+    ("password", "second_factor"), ("second_factor", "password"),
+    ("pending_verification", "password"), ("suspicious", "pending_verification"),
+    ("suspicious", "agent"), ("agent", "suspicious"), ("agent", "password")])
+def test_locking_again_keeps_a_reason_that_takes_as_much_to_lift(stack, client, first, second):
     member = stack.new_member()
-    lock(client, member, "password")
-    st = lock(client, member, "suspicious", "second")
-    assert st["reason"] == "password"
+    lock(client, member, first)
+    st = lock(client, member, second, "second")
+    assert st["reason"] == first
     assert st["detail"] == ""
     assert [e[0] for e in events(stack, member)] == ["account_locked"]
     got = settle_mail(stack, client, member)
     assert [m["subject"] for m in got] == ["Votre compte a été bloqué"]
-    assert "mot de passe" in got[0]["body"]
+    for phrase in LOCK_MAIL[first]:
+        assert phrase in got[0]["body"]
+
+
+@pytest.mark.parametrize("first,second", [
+    ("password", "suspicious"), ("second_factor", "agent"), ("password", "pending_verification"),
+    ("pending_verification", "agent")])
+def test_a_lock_that_takes_more_to_lift_replaces_the_first(stack, client, first, second):
+    # Otherwise a reset link (or a confirmation link) would lift a lock that
+    # needs the fund.
+    member = stack.new_member()
+    lock(client, member, first)
+    s = stack.client()
+    s.test_login(id=member.id)
+    st = lock(client, member, second, "second")
+    assert st["reason"] == second and st["detail"] == "second"
+    assert [e[:2] for e in events(stack, member)] == [
+        ["account_locked", first], ["account_locked", second]]
+    assert s.get("/api/v1/test/member").status_code == 401
+    got = settle_mail(stack, client, member)
+    assert [m["subject"] for m in got] == ["Votre compte a été bloqué"] * 2
+    for phrase in LOCK_MAIL[second]:
+        assert any(phrase in m["body"] for m in got), phrase
+    st = unlock(client, member, "reset")
+    assert st["unlocked"] is False and st["reason"] == second
 
 
 def test_lock_revokes_the_members_sessions(stack):

@@ -296,11 +296,15 @@ def test_concurrent_requests(stack):
     assert all(body == {"hello": "world"} for _, _, body in results)
     ids = [rid for _, rid, _ in results]
     assert len(set(ids)) == 200 and all(ids)
-    # Every one of them is one line in the log.
-    text = stack.paths.portaild_log.read_text()
-    lines = [json.loads(line) for line in text.splitlines()]
-    logged = {rec.get("request_id") for rec in lines if "status" in rec}
-    assert set(ids) <= logged
+    # Every one of them is one line in the log. A line is written after its
+    # response is sent, so the last ones may land a moment later.
+    def all_logged():
+        data = stack.paths.portaild_log.read_bytes()
+        complete = data[:data.rfind(b"\n") + 1].decode("utf-8")
+        lines = [json.loads(line) for line in complete.splitlines()]
+        return set(ids) <= {rec.get("request_id") for rec in lines if "status" in rec}
+
+    wait_for(all_logged, 5, "every request id in the access log")
 
 
 @pytest.mark.timeout(120)

@@ -59,6 +59,9 @@ const portail_client_t *portail_client(const portail_ctx_t *ctx);
 portail_arena_t *portail_arena(portail_ctx_t *ctx);
 void *portail_module_state(const portail_ctx_t *ctx);
 const char *portail_module_name(const portail_ctx_t *ctx);
+/* server.origin ("https://portail.example", no trailing slash): the base of
+ * the links sent by mail. */
+const char *portail_origin(const portail_ctx_t *ctx);
 
 /* Response. The last call wins for status and body; headers accumulate. */
 /* Nonzero once a response (or a problem, e.g. the 503 of portail_db) is set. */

@@ -1,6 +1,7 @@
 /* Core services that several modules share, so modules never depend on each
  * other: sessions, the mail outbox, account security (locks, counters,
- * security events) and the audit log of agent actions. */
+ * security events), the audit log of agent actions, passwords, throttles,
+ * one-time tokens and TOTP. */
 #ifndef PORTAIL_SERVICES_H
 #define PORTAIL_SERVICES_H
 
@@ -75,20 +76,36 @@ const char *portail_lock_reason_text(portail_lock_reason_t r);
 /* An unknown member reads as not locked with zero counters. 0 or -1. */
 int portail_account_state(portail_db_t *db, portail_arena_t *a, int64_t member_id,
                           portail_account_state_t *out);
-/* Locks (keeps an existing lock's reason when already locked), records a
- * security event, revokes the member's sessions and mails the member why
- * and how to unlock. Already locked: nothing else happens (no event, no
+/* Locks, records a security event, revokes the member's sessions and mails
+ * the member why and how to unlock. Already locked: the reason in place is
+ * kept unless the new one takes more to lift (password, second_factor <
+ * pending_verification < suspicious, agent), which replaces it (event,
+ * revocation and mail again); when kept nothing else happens (no event, no
  * mail, so repeated failures cannot flood the member). 0 or -1. */
 int portail_account_lock(portail_ctx_t *ctx, int64_t member_id, portail_lock_reason_t reason,
                          const char *detail);
 /* Lifts any lock and resets the counters; event + mail. `by` is "system",
- * "reset" or the agent ("agent:<login>"). 0, 1 when not locked, -1 on error.
- * With by "reset" (a new password) only password and second_factor locks
- * are lifted: for the others the counters are reset and 1 is returned. */
+ * "reset", "verification" or the agent ("agent:<login>"). 0, 1 when not
+ * locked, -1 on error. With by "reset" (a new password) only password and
+ * second_factor locks are lifted, with by "verification" (a confirmation
+ * link) only pending_verification: for the others the counters are reset
+ * and 1 is returned. `why` goes into the member-visible event: no internal
+ * note there. */
 int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by, const char *why);
+/* After a change of contact or bank details: locks the account
+ * (pending_verification, detail `what`), issues a "verify" one-time token
+ * (48 h) and mails the member the link <origin>/compte/verification.html
+ * ?token=...; `what` names the change in French ("adresse e-mail",
+ * "coordonnées bancaires"), at most 200 bytes, and goes into the mail. The
+ * unlock module's POST /api/v1/account/verify consumes the token. Joins the
+ * caller's transaction when one is open. 0 or -1 (nothing done). */
+int portail_account_request_verification(portail_ctx_t *ctx, int64_t member_id, const char *what);
 /* Increments a counter and returns its new value (-1 on error). */
 int portail_account_count(portail_db_t *db, int64_t member_id, portail_counter_t c);
 int portail_account_reset_counter(portail_db_t *db, int64_t member_id, portail_counter_t c);
+/* Event kinds that another module reads back: the back office lists a
+ * member's last sign-ins (second factor done) by this kind. */
+#define PORTAIL_EVENT_SIGN_IN "login_succeeded"
 /* Security event with the client's IP, country and user agent. 0 or -1. */
 int portail_security_event(portail_ctx_t *ctx, int64_t member_id, const char *kind,
                            const char *detail);
@@ -116,6 +133,10 @@ int portail_password_hash(portail_ctx_t *ctx, const char *password, const char *
  * it verifies against a fixed dummy hash and returns 0, so that an unknown
  * account costs the same time as a wrong password. */
 int portail_password_verify(portail_ctx_t *ctx, const char *hash, const char *password);
+/* 1 (with the 503 set) when every hashing slot is taken right now: a sign-in
+ * flood is then refused before it costs any database work. A free slot may
+ * still be gone by the time the hash starts (verify then answers -2). */
+int portail_password_busy(portail_ctx_t *ctx);
 
 /* ---- Throttle (core/throttle.c) ------------------------------------------
  * Fixed-window counters in MariaDB (shared by every portaild), keyed by a
@@ -147,5 +168,55 @@ int portail_token_consume(portail_db_t *db, portail_arena_t *a, const char *purp
 /* Same checks without using it up (to show a form before the final POST). */
 int portail_token_peek(portail_db_t *db, portail_arena_t *a, const char *purpose, const char *token,
                        int64_t *subject, const char **data);
+
+/* ---- TOTP (core/totp.c) --------------------------------------------------
+ * RFC 6238 through liboath: HMAC-SHA1, 6 digits, 30-second steps, one step
+ * of tolerance either way, each step accepted once per principal (the
+ * caller stores the last accepted step). Secrets are 160 random bits, kept
+ * in the database only sealed (crypto_secretbox, random nonce) under a
+ * subkey of the 32-byte key in the file named by server.secret_key_file,
+ * read once. Without a usable key file every call below that needs it
+ * fails with a 500 set on ctx and a log line naming the file. */
+#define PORTAIL_TOTP_SECRET_BYTES 20
+#define PORTAIL_TOTP_SEALED_BYTES 60 /* nonce + MAC + secret */
+#define PORTAIL_DIGEST_BYTES 32
+
+typedef struct portail_totp_secret {
+    const char *base32;          /* 32 characters, for the authenticator app (arena) */
+    const unsigned char *sealed; /* PORTAIL_TOTP_SEALED_BYTES, for the database (arena) */
+    size_t sealed_len;
+} portail_totp_secret_t;
+
+/* A new random secret. 0, or -1 (500 set). */
+int portail_totp_new(portail_ctx_t *ctx, portail_totp_secret_t *out);
+/* Seals a given base32 secret of 160 bits (demo accounts). 0 or -1. */
+int portail_totp_seal_base32(portail_ctx_t *ctx, const char *base32, portail_totp_secret_t *out);
+/* The base32 text of a sealed secret (arena), NULL (500 set) when it does
+ * not open with the current key. */
+const char *portail_totp_base32(portail_ctx_t *ctx, const unsigned char *sealed, size_t len);
+/* 1 when code is six digits (spaces allowed), so a caller can refuse a
+ * malformed code before counting it as a wrong one. */
+int portail_totp_code_ok(const char *code);
+
+enum { PORTAIL_TOTP_OK = 0, PORTAIL_TOTP_WRONG = 1, PORTAIL_TOTP_REPLAY = 2 };
+/* Checks code at the current time against a sealed secret. last_step is
+ * the last step accepted for this principal (-1: none). PORTAIL_TOTP_OK
+ * with *step the code's step, which the caller records with a guard such
+ * as "... WHERE last_step IS NULL OR last_step < ?" so that of two
+ * concurrent uses one loses; _WRONG; _REPLAY: right code, but for a step at
+ * or before last_step (*step set); -1 error (500 set). */
+int portail_totp_verify(portail_ctx_t *ctx, const unsigned char *sealed, size_t sealed_len,
+                        long long last_step, const char *code, long long *step);
+/* otpauth://totp/Portail%20CPAM:<label>?secret=...&issuer=Portail%20CPAM&...
+ * (label percent-encoded, at most 128 bytes of it), arena; NULL for NULL input. */
+const char *portail_totp_uri(portail_arena_t *a, const char *label, const char *base32);
+/* text (at most 1 KiB) as a QR code: a standalone SVG document, black
+ * <rect>s on white, no external resource. Arena; NULL on failure. */
+const char *portail_qr_svg(portail_arena_t *a, const char *text);
+/* Keyed BLAKE2b-256 (another subkey of the same key file) of a short secret
+ * kept in the database, such as a recovery code: without the key file a
+ * copy of the table does not allow testing guesses offline. 0 or -1 (500). */
+int portail_secret_digest(portail_ctx_t *ctx, const char *text,
+                          unsigned char out[PORTAIL_DIGEST_BYTES]);
 
 #endif

@@ -41,6 +41,9 @@ static void account_count(portail_ctx_t *ctx);
 static void account_reset(portail_ctx_t *ctx);
 static void account_event(portail_ctx_t *ctx);
 static void audit(portail_ctx_t *ctx);
+static void account_verification(portail_ctx_t *ctx);
+static void password_set(portail_ctx_t *ctx);
+static void password_check(portail_ctx_t *ctx);
 
 static const portail_route_t routes[] = {
     {PORTAIL_GET, "/api/v1/test/hello", hello, PORTAIL_AUTH_PUBLIC, 0, 0},
@@ -79,6 +82,14 @@ static const portail_route_t routes[] = {
      * unchecked one leaves it to portail_audit itself */
     {PORTAIL_POST, "/api/v1/test/audit", audit, PORTAIL_AUTH_AGENT, 0, 0},
     {PORTAIL_POST, "/api/v1/test/audit/unchecked", audit, PORTAIL_AUTH_PUBLIC, 0, 0},
+    /* account update awaiting confirmation (portail_account_request_verification) */
+    {PORTAIL_POST, "/api/v1/test/account/{id}/verification", account_verification,
+     PORTAIL_AUTH_PUBLIC, 0, 0},
+    /* a member's password, set (Argon2id, no policy) and checked, for the
+     * tests that need an account with a known password */
+    {PORTAIL_POST, "/api/v1/test/account/{id}/password", password_set, PORTAIL_AUTH_PUBLIC, 0, 0},
+    {PORTAIL_POST, "/api/v1/test/account/{id}/password/check", password_check, PORTAIL_AUTH_PUBLIC,
+     0, 0},
     {0},
 };
 
@@ -198,6 +209,7 @@ static void session_login(portail_ctx_t *ctx)
     const char *kind = json_string_value(json_object_get(body, "kind"));
     const char *level = json_string_value(json_object_get(body, "level"));
     json_int_t id = json_integer_value(json_object_get(body, "id"));
+    const char *role = json_string_value(json_object_get(body, "role"));
     if (!kind || !level || id <= 0) {
         portail_problem(ctx, 400, NULL, "kind, level et id sont requis.");
         return;
@@ -207,7 +219,8 @@ static void session_login(portail_ctx_t *ctx)
     portail_auth_t l = strcmp(level, "partial") == 0 ? PORTAIL_AUTH_PARTIAL
                        : strcmp(level, "agent") == 0 ? PORTAIL_AUTH_AGENT
                                                      : PORTAIL_AUTH_MEMBER;
-    if (portail_session_start(ctx, k, id, l, k == PORTAIL_PRINCIPAL_AGENT ? "agent" : NULL) < 0)
+    if (portail_session_start(ctx, k, id, l,
+                              k == PORTAIL_PRINCIPAL_AGENT ? (role ? role : "agent") : NULL) < 0)
         return;
     portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "ok"));
 }
@@ -523,6 +536,78 @@ static void audit(portail_ctx_t *ctx)
         return;
     }
     portail_respond_json(ctx, 201, json_pack("{s:s}", "status", "recorded"));
+}
+
+/* ---- verification and passwords ----------------------------------------------- */
+
+/* {what} -> the state (locked, pending_verification); the link goes by mail. */
+static void account_verification(portail_ctx_t *ctx)
+{
+    int64_t id = path_id(ctx);
+    if (!id)
+        return;
+    json_t *errors = NULL;
+    const char *what = portail_json_str(portail_req_json(ctx), "what", 1, 200, &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    if (portail_account_request_verification(ctx, id, what) != 0) {
+        if (!portail_responded(ctx))
+            portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (db)
+        respond_state(ctx, db, id, NULL);
+}
+
+/* {password} -> 204; members.password_hash set, no policy check. */
+static void password_set(portail_ctx_t *ctx)
+{
+    int64_t id = path_id(ctx);
+    if (!id)
+        return;
+    json_t *errors = NULL;
+    const char *password = portail_json_str(portail_req_json(ctx), "password", 1, 1024, &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    const char *hash = NULL;
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_password_hash(ctx, password, &hash) != 0)
+        return;
+    if (portail_db_exec(db, "UPDATE members SET password_hash = ? WHERE id = ?", "sl", hash,
+                        (long long)id) != 1) {
+        portail_problem(ctx, 404, NULL, "Compte introuvable.");
+        return;
+    }
+    portail_respond_empty(ctx, 204);
+}
+
+/* {password} -> {"match": bool} against members.password_hash. */
+static void password_check(portail_ctx_t *ctx)
+{
+    int64_t id = path_id(ctx);
+    if (!id)
+        return;
+    json_t *errors = NULL;
+    const char *password = portail_json_str(portail_req_json(ctx), "password", 1, 1024, &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *row =
+        portail_db_row(db, "SELECT password_hash FROM members WHERE id = ?", "l", (long long)id);
+    int rc =
+        portail_password_verify(ctx, row ? portail_row_str(row, "password_hash") : NULL, password);
+    if (rc < 0)
+        return;
+    portail_respond_json(ctx, 200, json_pack("{s:b}", "match", rc == 1));
 }
 
 PORTAIL_MODULE_INIT(.name = "testmod", .version = "0.1.0", .settings = settings, .init = init,

@@ -1,0 +1,352 @@
+/* portailctl's account commands: agents (add, reset: a one-time enrolment
+ * link) and the demo accounts of script/server. They run the same core
+ * services as portaild (password hashing, TOTP sealing, tokens, locks)
+ * through a request context of their own. */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "portailctl_accounts.h"
+#include "seed.h"
+
+#define AGENT_ENROL_TTL_S (24 * 3600)
+#define LOGIN_MIN 2
+#define LOGIN_MAX 64
+#define NAME_MAX_BYTES 200
+#define EMAIL_MAX 254
+
+#define DEMO_NIR "285033306300182"
+#define DEMO_EMAIL "marie.dupont@example.fr"
+#define DEMO_PASSWORD "Cerisier-Lagune-Tram-48"
+#define DEMO_AGENT "demo.superviseur"
+#define DEMO_AGENT_NAME "Claire Bernard (superviseure de démonstration)"
+#define DEMO_AGENT_PASSWORD "Boussole-Prairie-Vent-73"
+
+/* A context like a request's, for the core services that take one. */
+static void ctl_ctx(portail_ctx_t *ctx, portail_host_t *h, portail_db_t *db, portail_arena_t *a)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->arena = a;
+    ctx->host = h;
+    ctx->db = db;
+    ctx->method = "CLI";
+    ctx->path = "/portailctl";
+    snprintf(ctx->request_id, sizeof ctx->request_id, "portailctl");
+    ctx->client.ip = "";
+    ctx->client.country = "";
+    ctx->client.user_agent = "portailctl";
+    ctx->principal.level = PORTAIL_AUTH_PUBLIC;
+}
+
+/* The detail of a problem a core service set on the context, if any. */
+static const char *why(const portail_ctx_t *ctx)
+{
+    const char *d =
+        ctx->problem ? json_string_value(json_object_get(ctx->problem, "detail")) : NULL;
+    return d ? d : "see the log";
+}
+
+static int login_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < LOGIN_MIN || n > LOGIN_MAX)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ||
+              *p == '_'))
+            return 0;
+    return 1;
+}
+
+static int email_ok(const char *s)
+{
+    size_t n = strlen(s);
+    const char *at = strchr(s, '@');
+    if (n < 3 || n > EMAIL_MAX || !at || at == s || !at[1] || strchr(at + 1, '@'))
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= 0x20 || *p == 0x7F || strchr("<>()[],;:\\\"", *p))
+            return 0;
+    return 1;
+}
+
+static int fail(const char *msg)
+{
+    fprintf(stderr, "portailctl: %s\n", msg);
+    return 1;
+}
+
+/* Issues the enrolment link of an agent and prints it. In the caller's
+ * transaction. */
+static int print_enrol_link(portail_ctx_t *ctx, long long agent_id, const char *login)
+{
+    const char *token = NULL;
+    if (portail_token_issue(ctx->db, ctx->arena, "agent-enrol", agent_id, NULL, AGENT_ENROL_TTL_S,
+                            &token) != 0)
+        return -1;
+    /* The agent's own trail says who got a link and when. */
+    if (portail_db_exec(ctx->db,
+                        "INSERT INTO audit_log (agent_id, action, reason) "
+                        "VALUES (?, 'enrolment_link', 'portailctl')",
+                        "l", agent_id) != 1)
+        return -1;
+    printf("Lien d'enrôlement de %s (valable 24 h, une seule fois) :\n"
+           "  %s/backoffice/enrolement.html?token=%s\n",
+           login, ctx->host->conf->origin, token);
+    return 0;
+}
+
+static int agent_add(portail_ctx_t *ctx, int argc, char **argv)
+{
+    const char *login = NULL, *name = NULL, *role = NULL, *email = NULL;
+    if (argc < 1)
+        return PORTAILCTL_USAGE;
+    login = argv[0];
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 >= argc)
+            return PORTAILCTL_USAGE;
+        if (strcmp(argv[i], "--name") == 0)
+            name = argv[++i];
+        else if (strcmp(argv[i], "--role") == 0)
+            role = argv[++i];
+        else if (strcmp(argv[i], "--email") == 0)
+            email = argv[++i];
+        else
+            return PORTAILCTL_USAGE;
+    }
+    portail_db_t *db = ctx->db;
+    if (!login_ok(login))
+        return fail("agent login: 2 to 64 characters among a-z 0-9 . - _");
+    if (!name || !*name || strlen(name) > NAME_MAX_BYTES || !portail_utf8_valid(name, strlen(name)))
+        return fail("--name: 1 to 200 bytes of UTF-8 required");
+    if (!role || (strcmp(role, "agent") != 0 && strcmp(role, "supervisor") != 0))
+        return fail("--role: agent or supervisor required");
+    if (email && !email_ok(email))
+        return fail("--email: not a plain e-mail address");
+    if (portail_db_begin(db) != 0)
+        return fail("database error");
+    if (portail_db_exec(db,
+                        "INSERT INTO agents (login, display_name, role, email) VALUES (?, ?, ?, ?)",
+                        "ssss", login, name, role, email) != 1) {
+        int dup = portail_db_errno(db) == 1062;
+        portail_db_rollback(db);
+        return fail(dup ? "this login exists already (a new link: agent reset LOGIN)"
+                        : "database error");
+    }
+    long long id = (long long)portail_db_insert_id(db);
+    if (print_enrol_link(ctx, id, login) != 0 || portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        return fail("enrolment link not issued");
+    }
+    printf("Agent %s créé (id %lld, rôle %s).\n", login, id, role);
+    return 0;
+}
+
+/* Lost phone, forgotten password or locked out: back to enrolment. */
+static int agent_reset(portail_ctx_t *ctx, int argc, char **argv)
+{
+    if (argc != 1)
+        return PORTAILCTL_USAGE;
+    portail_db_t *db = ctx->db;
+    const char *login = argv[0];
+    if (portail_db_begin(db) != 0)
+        return fail("database error");
+    json_t *row = portail_db_row(db,
+                                 "SELECT id FROM agents WHERE login = ? AND disabled_at IS NULL "
+                                 "FOR UPDATE",
+                                 "s", login);
+    if (!row) {
+        portail_db_rollback(db);
+        return fail("no enabled agent with this login");
+    }
+    long long id = portail_row_int(row, "id", 0);
+    if (portail_db_exec(db,
+                        "UPDATE agents SET password_hash = NULL, totp_secret = NULL, "
+                        "totp_enabled_at = NULL, totp_last_step = NULL, totp_pending = NULL, "
+                        "totp_pending_at = NULL, pending_password_hash = NULL, "
+                        "password_failures = 0, second_factor_failures = 0, lock_reason = NULL, "
+                        "locked_at = NULL WHERE id = ?",
+                        "l", id) != 1 ||
+        portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_AGENT, id, 0) < 0 ||
+        print_enrol_link(ctx, id, login) != 0 || portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        return fail("agent not reset");
+    }
+    printf("Accès de %s réinitialisé : mot de passe et TOTP à choisir de nouveau.\n", login);
+    return 0;
+}
+
+int portailctl_agent(portail_host_t *h, portail_db_t *db, portail_arena_t *a, int argc, char **argv)
+{
+    portail_ctx_t ctx;
+    ctl_ctx(&ctx, h, db, a);
+    if (argc >= 1 && strcmp(argv[0], "add") == 0)
+        return agent_add(&ctx, argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "reset") == 0)
+        return agent_reset(&ctx, argc - 1, argv + 1);
+    return PORTAILCTL_USAGE;
+}
+
+/* ---- demo ------------------------------------------------------------------- */
+
+/* The hash to store for password: the current one when it still matches
+ * (so re-running keeps it), a new one otherwise. NULL on error. */
+static const char *demo_hash(portail_ctx_t *ctx, const char *current, const char *password)
+{
+    if (current && portail_password_verify(ctx, current, password) == 1)
+        return current;
+    const char *h = NULL;
+    return portail_password_hash(ctx, password, &h) == 0 ? h : NULL;
+}
+
+/* The base32 of the sealed secret when it opens, else a new secret sealed
+ * into *sealed (len in *len). NULL on error. */
+static const char *demo_totp(portail_ctx_t *ctx, const json_t *row, const unsigned char **sealed,
+                             size_t *len)
+{
+    size_t n = 0;
+    const unsigned char *cur = portail_row_blob(ctx->arena, row, "totp_secret", &n);
+    *sealed = NULL;
+    if (cur) {
+        const char *b32 = portail_totp_base32(ctx, cur, n);
+        if (b32)
+            return b32;
+        fprintf(stderr, "portailctl: demo: the stored TOTP secret does not open with this key "
+                        "file: a new one is made\n");
+    }
+    portail_totp_secret_t s;
+    if (portail_totp_new(ctx, &s) != 0)
+        return NULL;
+    *sealed = s.sealed;
+    *len = s.sealed_len;
+    return s.base32;
+}
+
+static void warn_policy(portail_ctx_t *ctx, const char *who, const char *pw,
+                        const char *const *context)
+{
+    const char *problem = portail_password_problem(ctx, pw, context);
+    if (problem)
+        fprintf(stderr, "portailctl: demo: the %s password breaks the policy: %s\n", who, problem);
+}
+
+static int demo_member(portail_ctx_t *ctx)
+{
+    portail_db_t *db = ctx->db;
+    char err[256];
+    if (portail_seed(db, ctx->arena, 1, err, sizeof err) < 0)
+        return fail(err);
+    json_t *p = portail_db_row(db,
+                               "SELECT i.id AS insured_id, i.first_name, i.last_name, "
+                               "i.birth_date, i.email AS insured_email, m.id AS member_id, "
+                               "m.password_hash, m.totp_secret "
+                               "FROM insured i LEFT JOIN members m ON m.insured_id = i.id "
+                               "WHERE i.nir = ?",
+                               "s", DEMO_NIR);
+    if (!p)
+        return fail("the demo insured person is missing after seeding");
+    const char *context[] = {DEMO_NIR, portail_row_str(p, "birth_date"),
+                             portail_row_str(p, "first_name"), portail_row_str(p, "last_name"),
+                             NULL};
+    warn_policy(ctx, "member", DEMO_PASSWORD, context);
+    const char *hash = demo_hash(ctx, portail_row_str(p, "password_hash"), DEMO_PASSWORD);
+    const unsigned char *sealed = NULL;
+    size_t sealed_len = 0;
+    const char *b32 = hash ? demo_totp(ctx, p, &sealed, &sealed_len) : NULL;
+    if (!hash || !b32)
+        return fail(why(ctx));
+
+    if (portail_db_begin(db) != 0)
+        return fail("database error");
+    long long id = portail_row_int(p, "member_id", 0);
+    const char *email = portail_row_str(p, "insured_email");
+    if (!id) {
+        if (portail_db_exec(db, "INSERT INTO members (insured_id, email) VALUES (?, ?)", "ls",
+                            portail_row_int(p, "insured_id", 0), email ? email : DEMO_EMAIL) != 1)
+            goto failed;
+        id = (long long)portail_db_insert_id(db);
+    }
+    if (portail_db_exec(db,
+                        "UPDATE members SET password_hash = ?, updated_at = UTC_TIMESTAMP() "
+                        "WHERE id = ?",
+                        "sl", hash, id) < 0)
+        goto failed;
+    if (sealed && portail_db_exec(db,
+                                  "UPDATE members SET totp_secret = ?, totp_enabled_at = "
+                                  "UTC_TIMESTAMP(), totp_last_step = NULL, totp_pending = NULL, "
+                                  "totp_pending_at = NULL WHERE id = ?",
+                                  "bl", sealed, sealed_len, id) != 1)
+        goto failed;
+    /* The demo must sign in: whatever locked it is lifted (event and mail
+     * as for any unlock). */
+    if (portail_account_unlock(ctx, id, "system", "portailctl demo") < 0)
+        goto failed;
+    if (portail_db_commit(db) != 0)
+        goto failed;
+    printf("Assurée de démonstration : %s %s\n"
+           "  NIR               %s\n"
+           "  date de naissance %s\n"
+           "  mot de passe      %s\n"
+           "  secret TOTP       %s\n"
+           "  code du moment    oathtool --totp -b %s\n",
+           portail_row_str(p, "first_name"), portail_row_str(p, "last_name"), DEMO_NIR,
+           portail_row_str(p, "birth_date"), DEMO_PASSWORD, b32, b32);
+    return 0;
+failed:
+    portail_db_rollback(db);
+    return fail("demo member not written");
+}
+
+static int demo_agent(portail_ctx_t *ctx)
+{
+    portail_db_t *db = ctx->db;
+    if (portail_db_exec(db,
+                        "INSERT IGNORE INTO agents (login, display_name, role) "
+                        "VALUES (?, ?, 'supervisor')",
+                        "ss", DEMO_AGENT, DEMO_AGENT_NAME) < 0)
+        return fail("demo agent not written");
+    json_t *a = portail_db_row(
+        db, "SELECT id, password_hash, totp_secret FROM agents WHERE login = ?", "s", DEMO_AGENT);
+    if (!a)
+        return fail("demo agent not written");
+    const char *context[] = {DEMO_AGENT, DEMO_AGENT_NAME, NULL};
+    warn_policy(ctx, "agent", DEMO_AGENT_PASSWORD, context);
+    const char *hash = demo_hash(ctx, portail_row_str(a, "password_hash"), DEMO_AGENT_PASSWORD);
+    const unsigned char *sealed = NULL;
+    size_t sealed_len = 0;
+    const char *b32 = hash ? demo_totp(ctx, a, &sealed, &sealed_len) : NULL;
+    if (!hash || !b32)
+        return fail(why(ctx));
+    long long id = portail_row_int(a, "id", 0);
+    if (portail_db_exec(db,
+                        "UPDATE agents SET role = 'supervisor', disabled_at = NULL, "
+                        "password_hash = ?, pending_password_hash = NULL, password_failures = 0, "
+                        "second_factor_failures = 0, lock_reason = NULL, locked_at = NULL "
+                        "WHERE id = ?",
+                        "sl", hash, id) < 0 ||
+        (sealed && portail_db_exec(db,
+                                   "UPDATE agents SET totp_secret = ?, totp_enabled_at = "
+                                   "UTC_TIMESTAMP(), totp_last_step = NULL, totp_pending = NULL, "
+                                   "totp_pending_at = NULL WHERE id = ?",
+                                   "bl", sealed, sealed_len, id) != 1))
+        return fail("demo agent not written");
+    printf("Agent de démonstration (superviseur) : %s\n"
+           "  identifiant       %s\n"
+           "  mot de passe      %s\n"
+           "  secret TOTP       %s\n"
+           "  code du moment    oathtool --totp -b %s\n",
+           DEMO_AGENT_NAME, DEMO_AGENT, DEMO_AGENT_PASSWORD, b32, b32);
+    return 0;
+}
+
+int portailctl_demo(portail_host_t *h, portail_db_t *db, portail_arena_t *a)
+{
+    portail_ctx_t ctx;
+    ctl_ctx(&ctx, h, db, a);
+    int rc = demo_member(&ctx);
+    if (rc == 0) {
+        printf("\n");
+        rc = demo_agent(&ctx);
+    }
+    return rc;
+}
