@@ -1,17 +1,327 @@
-/* Module login: being written (see docs/api.md). */
-#include <portail/portail.h>
+/* Module login: member registration, sign-in with password then TOTP (or a
+ * recovery code), sessions, password and TOTP changes, and the agents'
+ * sign-in and enrolment. The rules (docs/api.md, README "Module login"):
+ *
+ * - no enumeration: unknown NIR and wrong password give the same 401 after
+ *   the same Argon2id work; registration always answers 202 alike;
+ * - a lock reason is shown only after the right password;
+ * - thresholds are settings: consecutive wrong passwords and wrong codes
+ *   lock the account (counted apart), a right password from a country not
+ *   seen lately locks it (or only notifies), repeated wrong passwords in
+ *   password/change lock it, and a client address over its failure budget
+ *   gets 429 before any account counter moves;
+ * - every outcome is a security event; every change the member must know
+ *   of is a mail, queued in the transaction of the change.
+ *
+ * Files: login.c (routes, settings, shared helpers), member.c (member
+ * handlers), agent.c (back-office handlers), store.c (SQL helpers). */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-static void placeholder(portail_ctx_t *ctx);
+#include "login.h"
+
+#define BODY_MAX 4096
+
+/* ---- routes ---------------------------------------------------------------- */
 
 static const portail_route_t routes[] = {
-    {.methods = PORTAIL_GET, .pattern = "/api/v1/login/placeholder", .handler = placeholder,
-     .auth = PORTAIL_AUTH_PUBLIC},
+    {PORTAIL_POST, "/api/v1/register", login_register, PORTAIL_AUTH_PUBLIC, BODY_MAX, 0},
+    {PORTAIL_POST, "/api/v1/register/confirm", login_register_confirm, PORTAIL_AUTH_PUBLIC,
+     BODY_MAX, 0},
+    {PORTAIL_POST, "/api/v1/login", login_password_step, PORTAIL_AUTH_PUBLIC, BODY_MAX, 0},
+    /* Partial or member session without TOTP: the handlers check. */
+    {PORTAIL_GET, "/api/v1/totp/enroll", login_totp_enroll_show, PORTAIL_AUTH_PUBLIC, BODY_MAX, 0},
+    {PORTAIL_POST, "/api/v1/totp/enroll", login_totp_enroll_confirm, PORTAIL_AUTH_PUBLIC, BODY_MAX,
+     0},
+    {PORTAIL_POST, "/api/v1/login/totp", login_totp_step, PORTAIL_AUTH_PARTIAL, BODY_MAX, 0},
+    {PORTAIL_POST, "/api/v1/login/recovery", login_recovery_step, PORTAIL_AUTH_PARTIAL, BODY_MAX,
+     0},
+    {PORTAIL_POST, "/api/v1/logout", login_logout, PORTAIL_AUTH_PUBLIC, BODY_MAX, 0},
+    {PORTAIL_GET, "/api/v1/me", login_me, PORTAIL_AUTH_MEMBER, BODY_MAX, 0},
+    {PORTAIL_GET, "/api/v1/sessions", login_sessions, PORTAIL_AUTH_MEMBER, BODY_MAX, 0},
+    {PORTAIL_DELETE, "/api/v1/sessions/{id}", login_session_revoke, PORTAIL_AUTH_MEMBER, BODY_MAX,
+     0},
+    {PORTAIL_POST, "/api/v1/password/change", login_password_change, PORTAIL_AUTH_MEMBER, BODY_MAX,
+     0},
+    {PORTAIL_POST, "/api/v1/totp/reset", login_totp_reset, PORTAIL_AUTH_MEMBER, BODY_MAX, 0},
+    {PORTAIL_POST, "/api/v1/backoffice/login", login_agent_password_step, PORTAIL_AUTH_PUBLIC,
+     BODY_MAX, 0},
+    /* A partial agent session reaches only public routes: the handler
+     * checks the principal itself. */
+    {PORTAIL_POST, "/api/v1/backoffice/login/totp", login_agent_totp_step, PORTAIL_AUTH_PUBLIC,
+     BODY_MAX, 0},
+    {PORTAIL_POST, "/api/v1/backoffice/enroll", login_agent_enroll, PORTAIL_AUTH_PUBLIC, BODY_MAX,
+     0},
+    {PORTAIL_POST, "/api/v1/backoffice/enroll/totp", login_agent_enroll_totp, PORTAIL_AUTH_PUBLIC,
+     BODY_MAX, 0},
+    {PORTAIL_GET, "/api/v1/backoffice/me", login_agent_me, PORTAIL_AUTH_AGENT, BODY_MAX, 0},
     {0},
 };
 
-static void placeholder(portail_ctx_t *ctx)
+/* ---- settings ---------------------------------------------------------------- */
+
+static const char *const country_modes[] = {"lock", "notify", NULL};
+
+static const portail_setting_t settings[] = {
+    {.name = "max_password_failures",
+     .type = PORTAIL_SETTING_INT,
+     .min = 1,
+     .max = 100,
+     .def_int = 5},
+    {.name = "max_code_failures", .type = PORTAIL_SETTING_INT, .min = 1, .max = 100, .def_int = 5},
+    {.name = "max_password_change_failures",
+     .type = PORTAIL_SETTING_INT,
+     .min = 1,
+     .max = 100,
+     .def_int = 3},
+    {.name = "password_change_window_seconds",
+     .type = PORTAIL_SETTING_INT,
+     .min = 60,
+     .max = 7 * 86400,
+     .def_int = 3600},
+    {.name = "new_country",
+     .type = PORTAIL_SETTING_STRING,
+     .min = 4,
+     .max = 6,
+     .def_str = "lock",
+     .choices = country_modes},
+    {.name = "country_memory_days",
+     .type = PORTAIL_SETTING_INT,
+     .min = 1,
+     .max = 3650,
+     .def_int = 90},
+    {.name = "ip_max_failures",
+     .type = PORTAIL_SETTING_INT,
+     .min = 1,
+     .max = 1000000,
+     .def_int = 20},
+    {.name = "ip_window_seconds",
+     .type = PORTAIL_SETTING_INT,
+     .min = 1,
+     .max = 86400,
+     .def_int = 600},
+    {.name = "register_ttl_seconds",
+     .type = PORTAIL_SETTING_INT,
+     .min = 60,
+     .max = 86400,
+     .def_int = 1800},
+    {.name = "register_ip_max",
+     .type = PORTAIL_SETTING_INT,
+     .min = 1,
+     .max = 1000000,
+     .def_int = 30},
+    {.name = "register_mails_per_hour",
+     .type = PORTAIL_SETTING_INT,
+     .min = 1,
+     .max = 100,
+     .def_int = 3},
+    {.name = "enrol_pending_seconds",
+     .type = PORTAIL_SETTING_INT,
+     .min = 60,
+     .max = 86400,
+     .def_int = 900},
+    {0},
+};
+
+static int init(const portail_settings_t *s, void **state, char *err, size_t errlen)
 {
-    portail_problem(ctx, 404, NULL, NULL);
+    login_state_t *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "login: out of memory");
+        return -1;
+    }
+    st->max_password_failures = (int)portail_settings_int(s, "max_password_failures");
+    st->max_code_failures = (int)portail_settings_int(s, "max_code_failures");
+    st->max_password_change_failures = (int)portail_settings_int(s, "max_password_change_failures");
+    st->password_change_window_s = (int)portail_settings_int(s, "password_change_window_seconds");
+    st->new_country = strcmp(portail_settings_str(s, "new_country"), "notify") == 0
+                          ? NEW_COUNTRY_NOTIFY
+                          : NEW_COUNTRY_LOCK;
+    st->country_memory_days = (int)portail_settings_int(s, "country_memory_days");
+    st->ip_max_failures = (int)portail_settings_int(s, "ip_max_failures");
+    st->ip_window_s = (int)portail_settings_int(s, "ip_window_seconds");
+    st->register_ttl_s = (int)portail_settings_int(s, "register_ttl_seconds");
+    st->register_ip_max = (int)portail_settings_int(s, "register_ip_max");
+    st->register_mails_per_hour = (int)portail_settings_int(s, "register_mails_per_hour");
+    st->enrol_pending_s = (int)portail_settings_int(s, "enrol_pending_seconds");
+    if (sodium_init() < 0) {
+        free(st);
+        snprintf(err, errlen, "login: libsodium initialisation failed");
+        return -1;
+    }
+    *state = st;
+    return 0;
 }
 
-PORTAIL_MODULE_INIT(.name = "login", .version = "0.1.0", .routes = routes);
+static void fini(void *state)
+{
+    free(state);
+}
+
+PORTAIL_MODULE_INIT(.name = "login", .version = "1.0.0", .settings = settings, .init = init,
+                    .fini = fini, .routes = routes);
+
+/* ---- helpers shared by the handlers ---------------------------------------- */
+
+const char login_mail_signature[] =
+    "\n\nCe message vous est envoyé automatiquement : merci de ne pas y répondre.\n"
+    "Votre caisse d'Assurance Maladie\n";
+
+int login_fields_done(portail_ctx_t *ctx, json_t *errors)
+{
+    if (!errors)
+        return 0;
+    portail_problem_fields(ctx, errors);
+    return -1;
+}
+
+void login_internal(portail_ctx_t *ctx, const char *what)
+{
+    if (what)
+        portail_log_error(ctx, "login: %s", what);
+    portail_problem(ctx, 500, NULL,
+                    "Une erreur est survenue. Veuillez réessayer dans quelques instants.");
+}
+
+int login_begin(portail_ctx_t *ctx, portail_db_t *db)
+{
+    if (portail_db_begin(db) == 0)
+        return 0;
+    login_internal(ctx, "begin failed");
+    return -1;
+}
+
+int login_commit(portail_ctx_t *ctx, portail_db_t *db)
+{
+    if (portail_db_commit(db) == 0)
+        return 0;
+    login_internal(ctx, "commit failed");
+    return -1;
+}
+
+const char *login_key(portail_ctx_t *ctx, const char *prefix, const char *suffix)
+{
+    return portail_sprintf(portail_arena(ctx), "%s:%.64s", prefix, suffix ? suffix : "");
+}
+
+int login_ip_blocked(portail_ctx_t *ctx, portail_db_t *db)
+{
+    const login_state_t *st = portail_module_state(ctx);
+    int wait = portail_throttle_check(db, login_key(ctx, "login-ip", portail_client(ctx)->ip),
+                                      st->ip_window_s, st->ip_max_failures);
+    if (wait < 0) {
+        login_internal(ctx, "throttle check failed");
+        return -1;
+    }
+    if (wait == 0)
+        return 0;
+    portail_log_warn(ctx, "login: client address over its failure budget");
+    int minutes = (wait + 59) / 60;
+    portail_problem_retry(
+        ctx, 429, wait, NULL,
+        portail_sprintf(portail_arena(ctx),
+                        "Trop de tentatives de connexion infructueuses depuis votre adresse. "
+                        "Réessayez dans %d minute%s.",
+                        minutes, minutes > 1 ? "s" : ""));
+    return 1;
+}
+
+void login_ip_failure(portail_ctx_t *ctx, portail_db_t *db)
+{
+    const login_state_t *st = portail_module_state(ctx);
+    if (portail_throttle_hit(db, login_key(ctx, "login-ip", portail_client(ctx)->ip),
+                             st->ip_window_s, st->ip_max_failures) < 0)
+        portail_log_error(ctx, "login: per-address failure not counted");
+}
+
+static void add_step(json_t *steps, const char *kind, const char *text)
+{
+    json_array_append_new(steps, json_pack("{s:s, s:s}", "kind", kind, "text", text));
+}
+
+static const char STEP_RESET[] =
+    "Réinitialisez votre mot de passe avec le lien « Mot de passe oublié ? » de la page de "
+    "connexion : votre numéro de sécurité sociale, votre date de naissance et votre adresse "
+    "e-mail vous seront demandés.";
+static const char STEP_CALL[] = "Appelez votre caisse d'Assurance Maladie au 36 46 (service "
+                                "gratuit + prix de l'appel).";
+static const char STEP_CONFIRM[] =
+    "Suivez le lien de confirmation qui vous a été envoyé par e-mail, puis vérifiez les "
+    "informations de votre profil.";
+static const char STEP_WAIT[] =
+    "Un conseiller vérifiera votre identité avant de débloquer votre compte.";
+
+void login_respond_locked(portail_ctx_t *ctx, portail_lock_reason_t reason)
+{
+    json_t *steps = json_array();
+    switch (reason) {
+    case PORTAIL_LOCK_PASSWORD:
+    case PORTAIL_LOCK_SECOND_FACTOR:
+        add_step(steps, "reset_password", STEP_RESET);
+        add_step(steps, "call_fund", STEP_CALL);
+        break;
+    case PORTAIL_LOCK_PENDING_VERIFICATION:
+        add_step(steps, "confirm_update", STEP_CONFIRM);
+        add_step(steps, "call_fund", STEP_CALL);
+        break;
+    case PORTAIL_LOCK_SUSPICIOUS:
+    case PORTAIL_LOCK_AGENT:
+    case PORTAIL_LOCK_NONE:
+        add_step(steps, "call_fund", STEP_CALL);
+        add_step(steps, "wait_agent", STEP_WAIT);
+        break;
+    }
+    const char *text = portail_lock_reason_text(reason);
+    portail_problem(ctx, 423, NULL, text);
+    portail_problem_extra(ctx, "reason", json_string(portail_lock_reason_name(reason)));
+    portail_problem_extra(ctx, "reason_text", json_string(text));
+    portail_problem_extra(ctx, "steps", steps);
+}
+
+int login_code_format(portail_ctx_t *ctx, const char *code)
+{
+    if (portail_totp_code_ok(code))
+        return 0;
+    json_t *errors = NULL;
+    portail_field_error(&errors, "code",
+                        "Le code de sécurité comporte 6 chiffres, affichés par votre application "
+                        "d'authentification.");
+    portail_problem_fields(ctx, errors);
+    return -1;
+}
+
+json_t *login_enrolment_body(portail_ctx_t *ctx, const char *label, const char *base32)
+{
+    portail_arena_t *a = portail_arena(ctx);
+    const char *uri = portail_totp_uri(a, label, base32);
+    const char *svg = uri ? portail_qr_svg(a, uri) : NULL;
+    if (!svg) {
+        login_internal(ctx, "QR code not drawn");
+        return NULL;
+    }
+    return json_pack("{s:s, s:s, s:s}", "secret_base32", base32, "otpauth_uri", uri, "qr_svg", svg);
+}
+
+const char *login_link(portail_ctx_t *ctx, const char *path, const char *token)
+{
+    return portail_sprintf(portail_arena(ctx), "%s%s?token=%s", portail_origin(ctx), path, token);
+}
+
+int login_check_enrolment_code(portail_ctx_t *ctx, const unsigned char *sealed, size_t len,
+                               const char *code, long long *step)
+{
+    int rc = portail_totp_verify(ctx, sealed, len, -1, code, step);
+    if (rc < 0)
+        return -1;
+    if (rc != PORTAIL_TOTP_OK) {
+        json_t *errors = NULL;
+        portail_field_error(&errors, "code",
+                            "Ce code ne correspond pas. Vérifiez que l'heure de votre téléphone "
+                            "est juste, puis saisissez le code affiché.");
+        portail_problem_fields(ctx, errors);
+        return -1;
+    }
+    return 0;
+}

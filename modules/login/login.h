@@ -1,0 +1,140 @@
+/* Module login, shared inside the folder: the settings as read at init,
+ * the handlers the route table of login.c points at, the helpers every
+ * handler uses (login.c) and the SQL helpers (store.c). */
+#ifndef LOGIN_H
+#define LOGIN_H
+
+#include <portail/nir.h>
+#include <portail/portail.h>
+#include <stdint.h>
+
+/* ---- settings (login.c) -------------------------------------------------- */
+enum new_country_mode { NEW_COUNTRY_LOCK, NEW_COUNTRY_NOTIFY };
+
+typedef struct login_state {
+    int max_password_failures;        /* consecutive wrong passwords -> lock */
+    int max_code_failures;            /* consecutive wrong TOTP / recovery codes -> lock */
+    int max_password_change_failures; /* wrong current passwords in the window -> lock */
+    int password_change_window_s;
+    enum new_country_mode new_country;
+    int country_memory_days;
+    int ip_max_failures; /* failures per client address and window -> 429 */
+    int ip_window_s;
+    int register_ttl_s;
+    int register_ip_max;         /* registrations per client address and hour */
+    int register_mails_per_hour; /* registration mails per insured person and hour */
+    int enrol_pending_s;         /* how long a shown TOTP secret may be activated */
+} login_state_t;
+
+/* ---- handlers (member.c, agent.c) ---------------------------------------- */
+void login_register(portail_ctx_t *ctx);
+void login_register_confirm(portail_ctx_t *ctx);
+void login_password_step(portail_ctx_t *ctx);
+void login_totp_enroll_show(portail_ctx_t *ctx);
+void login_totp_enroll_confirm(portail_ctx_t *ctx);
+void login_totp_step(portail_ctx_t *ctx);
+void login_recovery_step(portail_ctx_t *ctx);
+void login_logout(portail_ctx_t *ctx);
+void login_me(portail_ctx_t *ctx);
+void login_sessions(portail_ctx_t *ctx);
+void login_session_revoke(portail_ctx_t *ctx);
+void login_password_change(portail_ctx_t *ctx);
+void login_totp_reset(portail_ctx_t *ctx);
+
+void login_agent_password_step(portail_ctx_t *ctx);
+void login_agent_totp_step(portail_ctx_t *ctx);
+void login_agent_enroll(portail_ctx_t *ctx);
+void login_agent_enroll_totp(portail_ctx_t *ctx);
+void login_agent_me(portail_ctx_t *ctx);
+
+/* ---- helpers (login.c) --------------------------------------------------- */
+#define LOGIN_PASSWORD_MAX_BYTES 512 /* 128 characters of up to 4 bytes */
+#define LOGIN_RECOVERY_CODES 10
+
+extern const char login_mail_signature[];
+
+/* 422 with the field errors when there are any: returns -1 then. */
+int login_fields_done(portail_ctx_t *ctx, json_t *errors);
+/* 500 with a generic French message, and a log line. */
+void login_internal(portail_ctx_t *ctx, const char *what);
+/* Begin / commit, 500 on failure. 0 or -1. */
+int login_begin(portail_ctx_t *ctx, portail_db_t *db);
+int login_commit(portail_ctx_t *ctx, portail_db_t *db);
+/* Per client address: 1 when the address is over its failure budget (429
+ * with Retry-After set), 0 when it may try, -1 on error (500 set). */
+int login_ip_blocked(portail_ctx_t *ctx, portail_db_t *db);
+/* Counts one failure (password or code) for the client address. */
+void login_ip_failure(portail_ctx_t *ctx, portail_db_t *db);
+/* The 423 problem of a member's lock: reason, reason_text, steps. */
+void login_respond_locked(portail_ctx_t *ctx, portail_lock_reason_t reason);
+/* 422 unless code is six digits; returns -1 then. */
+int login_code_format(portail_ctx_t *ctx, const char *code);
+/* Checks the first code of a TOTP enrolment against the pending secret:
+ * 0 with the step, or -1 with the problem set (422 on the code field). */
+int login_check_enrolment_code(portail_ctx_t *ctx, const unsigned char *sealed, size_t len,
+                               const char *code, long long *step);
+/* {secret_base32, otpauth_uri, qr_svg} for an authenticator app. */
+json_t *login_enrolment_body(portail_ctx_t *ctx, const char *label, const char *base32);
+/* <origin><path>?token=<token>, arena. */
+const char *login_link(portail_ctx_t *ctx, const char *path, const char *token);
+/* "login-ip:<address>" and the like, arena. */
+const char *login_key(portail_ctx_t *ctx, const char *prefix, const char *suffix);
+
+/* ---- SQL helpers (store.c) ----------------------------------------------- */
+typedef struct member_rec {
+    int64_t id;
+    int64_t insured_id;
+    const char *nir, *first_name, *last_name, *birth_date, *email, *fund;
+    const char *password_hash; /* NULL: no password chosen yet */
+    const unsigned char *totp_secret;
+    size_t totp_secret_len;   /* totp_secret NULL: TOTP not enabled */
+    long long totp_last_step; /* -1: none */
+    const unsigned char *totp_pending;
+    size_t totp_pending_len; /* NULL: none shown, or shown too long ago */
+} member_rec_t;
+
+/* 1 found, 0 not found, -1 database error. pending_s: how old a pending
+ * TOTP secret may be. */
+int store_member_by_nir(portail_db_t *db, portail_arena_t *a, const char *nir, int pending_s,
+                        member_rec_t *out);
+int store_member_by_id(portail_db_t *db, portail_arena_t *a, int64_t id, int pending_s,
+                       member_rec_t *out);
+/* Records the step of an accepted code unless that step (or a later one)
+ * was accepted already: 1 recorded, 0 replay, -1 error. */
+int store_member_totp_step(portail_db_t *db, int64_t member_id, long long step);
+/* The country rule's memory: 1 seen within days, 0 not, -1 error; *any
+ * tells whether any country at all was seen within days. */
+int store_country_seen(portail_db_t *db, int64_t member_id, const char *country, int days,
+                       int *any);
+int store_country_record(portail_db_t *db, int64_t member_id, const char *country);
+
+typedef struct agent_rec {
+    int64_t id;
+    const char *login, *display_name, *role, *email;
+    const char *password_hash;
+    const unsigned char *totp_secret;
+    size_t totp_secret_len;
+    long long totp_last_step;
+    const unsigned char *totp_pending;
+    size_t totp_pending_len;
+    const char *pending_password_hash;
+    const char *lock_reason; /* NULL, "password" or "second_factor" */
+} agent_rec_t;
+
+/* Enabled agents only. 1 found, 0 not found, -1 error. */
+int store_agent_by_login(portail_db_t *db, portail_arena_t *a, const char *login, int pending_s,
+                         agent_rec_t *out);
+int store_agent_by_id(portail_db_t *db, portail_arena_t *a, int64_t id, int pending_s,
+                      agent_rec_t *out);
+int store_agent_totp_step(portail_db_t *db, int64_t agent_id, long long step);
+/* Increments a failure counter ("password" or "second_factor"); new value or -1. */
+int store_agent_count(portail_db_t *db, int64_t agent_id, int second_factor);
+int store_agent_lock(portail_db_t *db, int64_t agent_id, const char *reason);
+/* Resets the password counter, and the second-factor one too with both. */
+int store_agent_reset_counters(portail_db_t *db, int64_t agent_id, int both);
+/* An agent's sign-in events go to the audit log (agents are not members,
+ * security_events is the members' own history). */
+int store_agent_audit(portail_ctx_t *ctx, portail_db_t *db, int64_t agent_id, const char *action,
+                      const char *reason);
+
+#endif
