@@ -1,17 +1,535 @@
-/* Module unlock: being written (see docs/api.md). */
-#include <portail/portail.h>
+/* Module unlock: every way out of an account lock.
+ *
+ * Members: "forgot password" (NIR + birth date + e-mail, a reset link by
+ * mail), the reset itself, the confirmation link of an account update, and
+ * the lock page's status. Agents (backoffice.c): find a member by NIR, read
+ * the security events, lock and unlock with a reason, and for supervisors
+ * the audit log. Locks, counters, events, tokens, throttles and mails are
+ * core services; this module only decides who may use which way out.
+ *
+ * Order: settings and routes, init, member handlers, then the SQL helpers. */
+#include <portail/nir.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-static void placeholder(portail_ctx_t *ctx);
+#include "unlock.h"
 
-static const portail_route_t routes[] = {
-    {.methods = PORTAIL_GET, .pattern = "/api/v1/unlock/placeholder", .handler = placeholder,
-     .auth = PORTAIL_AUTH_PUBLIC},
+static const portail_setting_t settings[] = {
+    /* "forgot password" requests per client address and window */
+    {.name = "forgot_ip_max", .type = PORTAIL_SETTING_INT, .min = 1, .max = 10000, .def_int = 20},
+    {.name = "forgot_ip_window_s",
+     .type = PORTAIL_SETTING_INT,
+     .min = 60,
+     .max = 86400,
+     .def_int = 3600},
+    /* per NIR, matching an account or not (so the 429 tells nothing) */
+    {.name = "forgot_account_max", .type = PORTAIL_SETTING_INT, .min = 1, .max = 100, .def_int = 3},
+    {.name = "forgot_account_window_s",
+     .type = PORTAIL_SETTING_INT,
+     .min = 60,
+     .max = 86400,
+     .def_int = 3600},
+    {.name = "reset_link_ttl_s",
+     .type = PORTAIL_SETTING_INT,
+     .min = 300,
+     .max = 86400,
+     .def_int = 1800},
+    /* largest ?limit= of the back office's lists */
+    {.name = "page_max", .type = PORTAIL_SETTING_INT, .min = 10, .max = 500, .def_int = 100},
     {0},
 };
 
-static void placeholder(portail_ctx_t *ctx)
+static void forgot_password(portail_ctx_t *ctx);
+static void reset_password(portail_ctx_t *ctx);
+static void verify_account(portail_ctx_t *ctx);
+static void unlock_status(portail_ctx_t *ctx);
+
+#define BODY_SMALL ((size_t)4096)
+
+static const portail_route_t routes[] = {
+    {PORTAIL_POST, "/api/v1/password/forgot", forgot_password, PORTAIL_AUTH_PUBLIC, BODY_SMALL, 0},
+    {PORTAIL_POST, "/api/v1/password/reset", reset_password, PORTAIL_AUTH_PUBLIC, BODY_SMALL, 0},
+    {PORTAIL_POST, "/api/v1/account/verify", verify_account, PORTAIL_AUTH_PUBLIC, BODY_SMALL, 0},
+    {PORTAIL_GET, "/api/v1/unlock/status", unlock_status, PORTAIL_AUTH_PARTIAL, 0, 0},
+    {PORTAIL_GET, "/api/v1/backoffice/members", bo_member_find, PORTAIL_AUTH_AGENT, 0, 0},
+    {PORTAIL_GET, "/api/v1/backoffice/members/{id}/events", bo_member_events, PORTAIL_AUTH_AGENT, 0,
+     0},
+    {PORTAIL_POST, "/api/v1/backoffice/members/{id}/unlock", bo_member_unlock, PORTAIL_AUTH_AGENT,
+     BODY_SMALL, 0},
+    {PORTAIL_POST, "/api/v1/backoffice/members/{id}/lock", bo_member_lock, PORTAIL_AUTH_AGENT,
+     BODY_SMALL, 0},
+    {PORTAIL_GET, "/api/v1/backoffice/audit", bo_audit, PORTAIL_AUTH_AGENT, 0, 0},
+    {0},
+};
+
+static int init(const portail_settings_t *s, void **state, char *err, size_t errlen)
 {
-    portail_problem(ctx, 404, NULL, NULL);
+    struct unlock_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "unlock: out of memory");
+        return -1;
+    }
+    st->forgot_ip_max = (int)portail_settings_int(s, "forgot_ip_max");
+    st->forgot_ip_window_s = (int)portail_settings_int(s, "forgot_ip_window_s");
+    st->forgot_account_max = (int)portail_settings_int(s, "forgot_account_max");
+    st->forgot_account_window_s = (int)portail_settings_int(s, "forgot_account_window_s");
+    st->reset_link_ttl_s = (int)portail_settings_int(s, "reset_link_ttl_s");
+    st->page_max = (int)portail_settings_int(s, "page_max");
+    *state = st;
+    return 0;
 }
 
-PORTAIL_MODULE_INIT(.name = "unlock", .version = "0.1.0", .routes = routes);
+static void fini(void *state)
+{
+    free(state);
+}
+
+PORTAIL_MODULE_INIT(.name = "unlock", .version = "1.0.0", .settings = settings, .init = init,
+                    .fini = fini, .routes = routes);
+
+/* ---- texts ------------------------------------------------------------------ */
+
+#define CALL_3646 "appelez votre caisse au 36 46 (service gratuit + prix de l'appel)"
+
+static const char mail_signature[] =
+    "\n\nCe message vous est envoyé automatiquement : merci de ne pas y répondre.\n"
+    "Votre caisse d'Assurance Maladie\n";
+
+static const char step_reset[] =
+    "Réinitialisez votre mot de passe avec « Mot de passe oublié ? » sur la page de connexion : "
+    "il vous sera demandé votre numéro de sécurité sociale, votre date de naissance et votre "
+    "adresse e-mail. Votre compte est débloqué dès que le nouveau mot de passe est enregistré.";
+static const char step_call_also[] = "Vous pouvez aussi " CALL_3646 ".";
+static const char step_call_identity[] =
+    "Pour le débloquer, " CALL_3646 ", ou écrivez-lui à l'adresse indiquée sur le site : un "
+    "conseiller vérifiera votre identité.";
+static const char step_wait_identity[] =
+    "Un conseiller débloquera votre compte après cette vérification. La réinitialisation du mot "
+    "de passe ne suffit pas à le débloquer.";
+static const char step_call_agent[] =
+    "Pour connaître le motif du blocage et faire débloquer votre compte, " CALL_3646 ".";
+static const char step_wait_agent[] =
+    "Seul un conseiller de votre caisse peut débloquer votre compte. La réinitialisation du mot "
+    "de passe ne suffit pas à le débloquer.";
+static const char step_confirm[] =
+    "Suivez le lien de confirmation qui vous a été envoyé par e-mail, puis vérifiez que les "
+    "informations de votre profil sont exactes et à jour.";
+static const char step_call_link[] =
+    "Si vous n'avez pas reçu ce message ou si le lien a expiré, " CALL_3646 ".";
+
+json_t *unlock_steps(portail_lock_reason_t reason)
+{
+    const char *kinds[2] = {NULL, NULL}, *texts[2] = {NULL, NULL};
+    switch (reason) {
+    case PORTAIL_LOCK_PASSWORD:
+    case PORTAIL_LOCK_SECOND_FACTOR:
+        kinds[0] = "reset_password", texts[0] = step_reset;
+        kinds[1] = "call_fund", texts[1] = step_call_also;
+        break;
+    case PORTAIL_LOCK_SUSPICIOUS:
+        kinds[0] = "call_fund", texts[0] = step_call_identity;
+        kinds[1] = "wait_agent", texts[1] = step_wait_identity;
+        break;
+    case PORTAIL_LOCK_AGENT:
+        kinds[0] = "call_fund", texts[0] = step_call_agent;
+        kinds[1] = "wait_agent", texts[1] = step_wait_agent;
+        break;
+    case PORTAIL_LOCK_PENDING_VERIFICATION:
+        kinds[0] = "confirm_update", texts[0] = step_confirm;
+        kinds[1] = "call_fund", texts[1] = step_call_link;
+        break;
+    case PORTAIL_LOCK_NONE:
+        break;
+    }
+    json_t *steps = json_array();
+    for (int i = 0; i < 2 && kinds[i]; i++)
+        json_array_append_new(steps, json_pack("{s:s, s:s}", "kind", kinds[i], "text", texts[i]));
+    return steps;
+}
+
+/* What the answer to a reset says when the new password is not enough. */
+static const char *still_locked_text(portail_lock_reason_t reason)
+{
+    if (reason == PORTAIL_LOCK_PENDING_VERIFICATION)
+        return "Votre mot de passe a été modifié, mais votre compte reste bloqué tant que vous "
+               "n'avez pas confirmé la modification de vos informations : suivez le lien de "
+               "confirmation reçu par e-mail. Si vous ne l'avez pas reçu, " CALL_3646 ".";
+    return "Votre mot de passe a été modifié, mais votre compte reste bloqué. Pour le débloquer, "
+           "contactez votre caisse d'Assurance Maladie : " CALL_3646 ". Une fois votre compte "
+           "débloqué, vous pourrez aussi lui écrire par la messagerie sécurisée.";
+}
+
+void unlock_fail(portail_ctx_t *ctx)
+{
+    if (!portail_responded(ctx))
+        portail_problem(ctx, 500, NULL, NULL);
+}
+
+/* ---- input checks ------------------------------------------------------------ */
+
+/* "YYYY-MM-DD", a day that exists, year 1890 to 2200. */
+static int date_valid(const char *s)
+{
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return 0;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return 0;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    if (y < 1890 || y > 2200 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
+        return 0;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return !(m == 2 && d == 29 && !leap);
+}
+
+/* One '@' with something on each side, no space or control character. */
+static int email_plausible(const char *s)
+{
+    const char *at = strchr(s, '@');
+    if (!at || at == s || !at[1] || strchr(at + 1, '@'))
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* ---- throttles --------------------------------------------------------------- */
+
+/* 0 when every key is under its limit (each is then counted); otherwise the
+ * 429 with Retry-After (or a 500) is set and nothing is counted. */
+static int throttle_pass(portail_ctx_t *ctx, portail_db_t *db, const char *const keys[2],
+                         const int windows[2], const int maxes[2])
+{
+    for (int i = 0; i < 2; i++) {
+        int wait = portail_throttle_check(db, keys[i], windows[i], maxes[i]);
+        if (wait < 0) {
+            unlock_fail(ctx);
+            return -1;
+        }
+        if (wait > 0) {
+            portail_problem_retry(ctx, 429, wait, NULL,
+                                  "Trop de demandes de réinitialisation. Réessayez plus tard.");
+            return -1;
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        if (portail_throttle_hit(db, keys[i], windows[i], maxes[i]) < 0) {
+            unlock_fail(ctx);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The throttle key of a NIR: a hash, so that the table holds no NIR. */
+static const char *nir_key(portail_arena_t *a, const char *nir)
+{
+    unsigned char h[16];
+    char hex[2 * sizeof h + 1];
+    crypto_generichash(h, sizeof h, (const unsigned char *)nir, strlen(nir), NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    return portail_sprintf(a, "forgot-nir:%s", hex);
+}
+
+/* ---- SQL helpers (bottom of the file) ---------------------------------------- */
+
+static json_t *member_by_identity(portail_db_t *db, const char *nir, const char *birth_date,
+                                  const char *email);
+static json_t *member_context(portail_db_t *db, int64_t member_id);
+static int set_password(portail_db_t *db, int64_t member_id, const char *hash);
+
+/* ---- POST /api/v1/password/forgot {nir, birth_date, email} -------------------
+ * Always the same 202 whether the three match an account or not; the link
+ * goes by mail only when they do. Throttled per client address and per NIR
+ * (matching or not: the 429 tells nothing either). */
+static void send_reset_link(portail_ctx_t *ctx, portail_db_t *db, const json_t *member);
+
+static void forgot_password(portail_ctx_t *ctx)
+{
+    const struct unlock_state *st = portail_module_state(ctx);
+    json_t *body = portail_req_json(ctx);
+    json_t *errors = NULL;
+    const char *nir_in = portail_json_str(body, "nir", 1, 40, &errors);
+    const char *birth = portail_json_str(body, "birth_date", 1, 10, &errors);
+    const char *email = portail_json_str(body, "email", 3, 254, &errors);
+    char nir[16] = "";
+    if (birth && !date_valid(birth)) {
+        portail_field_error(&errors, "birth_date",
+                            "La date de naissance n'est pas valide (format AAAA-MM-JJ).");
+        birth = NULL;
+    }
+    if (nir_in) {
+        const char *msg = NULL;
+        if (portail_nir_normalize(nir_in, nir) != 0 || portail_nir_check(nir, birth, &msg) != 0) {
+            if (!msg)
+                portail_nir_check("", NULL, &msg);
+            portail_field_error(&errors, "nir", msg);
+        }
+    }
+    if (email && !email_plausible(email))
+        portail_field_error(&errors, "email", "L'adresse e-mail n'est pas valide.");
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    const char *ip = portail_clip_utf8(portail_arena(ctx), portail_client(ctx)->ip, 45);
+    const char *keys[2] = {portail_sprintf(portail_arena(ctx), "forgot-ip:%s", ip ? ip : ""),
+                           nir_key(portail_arena(ctx), nir)};
+    const int windows[2] = {st->forgot_ip_window_s, st->forgot_account_window_s};
+    const int maxes[2] = {st->forgot_ip_max, st->forgot_account_max};
+    if (throttle_pass(ctx, db, keys, windows, maxes) != 0)
+        return;
+
+    json_t *member = member_by_identity(db, nir, birth, email);
+    if (!member && portail_db_failed(db)) {
+        unlock_fail(ctx);
+        return;
+    }
+    if (member)
+        send_reset_link(ctx, db, member);
+    portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending"));
+}
+
+/* A failure here is logged and the answer stays the 202: a 500 only for
+ * the triples that match would tell who has an account. */
+static void send_reset_link(portail_ctx_t *ctx, portail_db_t *db, const json_t *member)
+{
+    const struct unlock_state *st = portail_module_state(ctx);
+    int64_t id = portail_row_int(member, "id", 0);
+    const char *token = NULL;
+    if (portail_db_begin(db) != 0)
+        goto fail;
+    if (portail_token_issue(db, portail_arena(ctx), "reset", id, NULL, st->reset_link_ttl_s,
+                            &token) != 0)
+        goto fail;
+    const char *text = portail_sprintf(
+        portail_arena(ctx),
+        "Bonjour,\n\nVous avez demandé à réinitialiser le mot de passe de votre compte. Pour "
+        "choisir un nouveau mot de passe, suivez ce lien dans les %d minutes :\n\n"
+        "%s/mot-de-passe/reinitialisation.html?token=%s\n\n"
+        "Ce lien ne sert qu'une fois. Si votre compte est bloqué après plusieurs saisies "
+        "incorrectes du mot de passe ou du code de sécurité, le nouveau mot de passe le "
+        "débloque.\n\n"
+        "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de "
+        "passe reste inchangé.%s",
+        st->reset_link_ttl_s / 60, portail_origin(ctx), token, mail_signature);
+    if (portail_mail_enqueue(db, portail_row_str(member, "email"),
+                             "Réinitialisation de votre mot de passe", text) != 0)
+        goto fail;
+    if (portail_security_event(ctx, id, "password_reset_requested", NULL) != 0)
+        goto fail;
+    if (portail_db_commit(db) != 0)
+        goto fail;
+    portail_log_info(ctx, "member %lld: reset link sent", (long long)id);
+    return;
+fail:
+    portail_db_rollback(db);
+    portail_log_error(ctx, "member %lld: reset link not sent", (long long)id);
+}
+
+/* ---- POST /api/v1/password/reset {token, password} ---------------------------
+ * The link's token is only peeked at until the password passes the rules,
+ * so a refused password does not spend the link. Lifts the password and
+ * second-factor locks (core rule of portail_account_unlock "reset"), ends
+ * every session, mails a confirmation; the other locks stay. */
+static void reset_password(portail_ctx_t *ctx)
+{
+    json_t *body = portail_req_json(ctx);
+    json_t *errors = NULL;
+    const char *token = portail_json_str(body, "token", 1, 128, &errors);
+    const char *password = portail_json_str(body, "password", 1, 1024, &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    static const char gone[] = "Ce lien de réinitialisation a expiré ou a déjà servi. Refaites "
+                               "une demande avec « Mot de passe oublié ? ».";
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    int64_t id = 0;
+    int rc = portail_token_peek(db, portail_arena(ctx), "reset", token, &id, NULL);
+    if (rc < 0) {
+        unlock_fail(ctx);
+        return;
+    }
+    json_t *member = rc == PORTAIL_TOKEN_OK ? member_context(db, id) : NULL;
+    if (!member) {
+        if (portail_db_failed(db))
+            unlock_fail(ctx);
+        else
+            portail_problem(ctx, 410, NULL, gone);
+        return;
+    }
+
+    const char *context[] = {portail_row_str(member, "nir"), portail_row_str(member, "birth_date"),
+                             portail_row_str(member, "first_name"),
+                             portail_row_str(member, "last_name"), NULL};
+    const char *problem = portail_password_problem(ctx, password, context);
+    if (problem) {
+        portail_field_error(&errors, "password", problem);
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    const char *hash = NULL;
+    if (portail_password_hash(ctx, password, &hash) != 0)
+        return; /* 500 or 503 set */
+
+    if (portail_db_begin(db) != 0) {
+        unlock_fail(ctx);
+        return;
+    }
+    rc = portail_token_consume(db, portail_arena(ctx), "reset", token, &id, NULL);
+    if (rc != PORTAIL_TOKEN_OK) { /* used meanwhile by a concurrent request */
+        if (rc < 0)
+            unlock_fail(ctx);
+        else
+            portail_problem(ctx, 410, NULL, gone);
+        return; /* the transaction is rolled back at release */
+    }
+    portail_account_state_t after;
+    if (set_password(db, id, hash) != 0 || portail_account_unlock(ctx, id, "reset", NULL) < 0 ||
+        portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, id, 0) < 0 ||
+        portail_security_event(ctx, id, "password_reset", NULL) != 0 ||
+        portail_account_state(db, portail_arena(ctx), id, &after) != 0) {
+        unlock_fail(ctx);
+        return;
+    }
+    int still = after.reason != PORTAIL_LOCK_NONE;
+    const char *detail = still ? still_locked_text(after.reason)
+                               : "Votre mot de passe a été modifié. Vous pouvez vous connecter "
+                                 "avec votre nouveau mot de passe.";
+    const char *text = portail_sprintf(
+        portail_arena(ctx),
+        "Bonjour,\n\nLe mot de passe de votre compte vient d'être modifié avec le lien de "
+        "réinitialisation envoyé à cette adresse. Toutes les sessions ouvertes sur votre compte "
+        "ont été fermées.\n\n%s%s%s"
+        "Si vous n'êtes pas à l'origine de ce changement, " CALL_3646 " sans attendre.%s",
+        still ? portail_lock_reason_text(after.reason) : "", still ? "\n" : "",
+        still ? portail_sprintf(portail_arena(ctx), "%s\n\n", still_locked_text(after.reason)) : "",
+        mail_signature);
+    if (portail_mail_enqueue(db, portail_row_str(member, "email"),
+                             "Votre mot de passe a été modifié", text) != 0 ||
+        portail_db_commit(db) != 0) {
+        unlock_fail(ctx);
+        return;
+    }
+    portail_log_info(ctx, "member %lld: password reset (%s)", (long long)id,
+                     still ? "still locked" : "not locked");
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:s, s:b, s:s, s:s?, s:o}", "status", "reset", "still_locked",
+                                   still, "detail", detail, "reason",
+                                   still ? portail_lock_reason_name(after.reason) : NULL, "steps",
+                                   unlock_steps(after.reason)));
+}
+
+/* ---- POST /api/v1/account/verify {token} -------------------------------------
+ * The link mailed by portail_account_request_verification: confirms the
+ * update and lifts a pending_verification lock (and only that one). */
+static void verify_account(portail_ctx_t *ctx)
+{
+    json_t *body = portail_req_json(ctx);
+    json_t *errors = NULL;
+    const char *token = portail_json_str(body, "token", 1, 128, &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    if (portail_db_begin(db) != 0) {
+        unlock_fail(ctx);
+        return;
+    }
+    int64_t id = 0;
+    const char *data = NULL;
+    int rc = portail_token_consume(db, portail_arena(ctx), "verify", token, &id, &data);
+    if (rc != PORTAIL_TOKEN_OK) {
+        if (rc < 0)
+            unlock_fail(ctx);
+        else
+            portail_problem(ctx, 410, NULL,
+                            "Ce lien de confirmation a expiré ou a déjà servi. Si votre compte "
+                            "est toujours bloqué, " CALL_3646 ".");
+        return;
+    }
+    json_t *d = data ? portail_arena_json(portail_arena(ctx), json_loads(data, 0, NULL)) : NULL;
+    const char *what = json_string_value(json_object_get(d, "what"));
+    portail_account_state_t after;
+    if (portail_account_unlock(ctx, id, "verification", what) < 0 ||
+        portail_security_event(ctx, id, "account_update_confirmed", what) != 0 ||
+        portail_account_state(db, portail_arena(ctx), id, &after) != 0 ||
+        portail_db_commit(db) != 0) {
+        unlock_fail(ctx);
+        return;
+    }
+    int still = after.reason != PORTAIL_LOCK_NONE;
+    portail_respond_json(
+        ctx, 200,
+        json_pack("{s:s, s:b, s:s}", "status", "verified", "still_locked", still, "detail",
+                  still ? "La modification est confirmée, mais votre compte reste bloqué pour "
+                          "une autre raison : connectez-vous pour savoir comment le débloquer."
+                        : "La modification est confirmée et votre compte est débloqué."));
+}
+
+/* ---- GET /api/v1/unlock/status (partial session) -----------------------------
+ * The lock page: a partial session proves the right password, so the
+ * reason may be shown. */
+static void unlock_status(portail_ctx_t *ctx)
+{
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    portail_account_state_t st;
+    if (portail_account_state(db, portail_arena(ctx), portail_principal(ctx)->id, &st) != 0) {
+        unlock_fail(ctx);
+        return;
+    }
+    int locked = st.reason != PORTAIL_LOCK_NONE;
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:b, s:s?, s:s, s:s?, s:o}", "locked", locked, "reason",
+                                   locked ? portail_lock_reason_name(st.reason) : NULL,
+                                   "reason_text", portail_lock_reason_text(st.reason), "since",
+                                   st.locked_at, "steps", unlock_steps(st.reason)));
+}
+
+/* ---- SQL helpers ------------------------------------------------------------- */
+
+/* The member whose NIR, birth date and e-mail (case-insensitive) are these. */
+static json_t *member_by_identity(portail_db_t *db, const char *nir, const char *birth_date,
+                                  const char *email)
+{
+    return portail_db_row(db,
+                          "SELECT m.id, m.email FROM members m "
+                          "JOIN insured i ON i.id = m.insured_id "
+                          "WHERE i.nir = ? AND i.birth_date = ? AND m.email = ?",
+                          "sss", nir, birth_date, email);
+}
+
+/* E-mail and the words a password must not contain. */
+static json_t *member_context(portail_db_t *db, int64_t member_id)
+{
+    return portail_db_row(db,
+                          "SELECT m.email, i.nir, i.birth_date, i.first_name, i.last_name "
+                          "FROM members m JOIN insured i ON i.id = m.insured_id WHERE m.id = ?",
+                          "l", (long long)member_id);
+}
+
+static int set_password(portail_db_t *db, int64_t member_id, const char *hash)
+{
+    return portail_db_exec(db,
+                           "UPDATE members SET password_hash = ?, updated_at = UTC_TIMESTAMP() "
+                           "WHERE id = ?",
+                           "sl", hash, (long long)member_id) == 1
+               ? 0
+               : -1;
+}
