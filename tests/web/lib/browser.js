@@ -1,0 +1,93 @@
+// Debian's Chromium driven by playwright-core, and the checks run on every
+// page: a screenshot kept under the run's artifacts, axe-core (no serious or
+// critical violation), no CSP violation, no uncaught script error.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { chromium } from 'playwright-core';
+import { ARTIFACTS } from './stack.js';
+
+// Per /work/.library/env/machines/c.md: without the background-networking
+// flags Chromium's own connections are refused by the closed network.
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-dev-shm-usage', '--lang=fr-FR'];
+
+export async function launch() {
+  // playwright-core gives each launch a new empty profile (--user-data-dir).
+  return chromium.launch({
+    executablePath: process.env.PORTAIL_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ARGS,
+    // French date fields (jj/mm/aaaa) as a French user sees them.
+    env: { ...process.env, LANG: 'fr_FR.UTF-8', LANGUAGE: 'fr' },
+  });
+}
+
+/** A browser context (own cookies) that poses as clientIp for nginx
+ * (X-Forwarded-For, trusted from 127.0.0.1: 2.2.2.2 → FR, 8.8.8.8 → US). */
+export async function newContext(browser, stack, { clientIp = '2.2.2.2' } = {}) {
+  const ctx = await browser.newContext({
+    baseURL: stack.baseUrl,
+    locale: 'fr-FR',
+    timezoneId: 'Europe/Paris',
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+    extraHTTPHeaders: clientIp ? { 'X-Forwarded-For': clientIp } : {},
+  });
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.baseUrl });
+  return ctx;
+}
+
+/** Watches a page for CSP violations, uncaught errors and failed
+ * same-origin static files. */
+export function watch(page) {
+  const problems = [];
+  page.on('console', (m) => {
+    const t = m.text();
+    if (/Content Security Policy|Refused to (apply|load|execute)/i.test(t)) problems.push(`CSP: ${t}`);
+  });
+  page.on('pageerror', (e) => problems.push(`script error: ${e.message}`));
+  page.on('response', (r) => {
+    const u = new URL(r.url());
+    if (!u.pathname.startsWith('/api/') && r.status() >= 400) problems.push(`${r.status()} for ${u.pathname}`);
+  });
+  page.problems = problems;
+  return page;
+}
+
+const counters = new Map();
+
+/** The checks of one page state: screenshot (ARTIFACTS/screenshots/SUITE/NN-NAME.png),
+ * axe (serious and critical violations fail), no CSP or script problem.
+ * Returns the screenshot's path. */
+export async function checkPage(page, suite, name) {
+  await page.waitForLoadState('networkidle').catch(() => {});
+  await page.evaluate(() => document.fonts && document.fonts.ready);
+  const n = (counters.get(suite) || 0) + 1;
+  counters.set(suite, n);
+  const dir = join(ARTIFACTS, 'screenshots', suite);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${String(n).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
+    .analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const describe = (vs) => vs.map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((x) => x.target.join(' ')).join(' | ')}`).join('\n');
+  assert.equal(bad.length, 0, `axe on ${name} (${page.url()}):\n${describe(bad)}`);
+  assert.deepEqual(page.problems || [], [], `problems on ${name} (${page.url()})`);
+
+  // Every page: French, a title of its own, one h1.
+  const { lang, title, h1 } = await page.evaluate(() => ({
+    lang: document.documentElement.lang,
+    title: document.title,
+    h1: document.querySelectorAll('h1').length,
+  }));
+  assert.equal(lang, 'fr');
+  assert.match(title, /— Portail — Assurance Maladie$/);
+  assert.equal(h1, 1, `one h1 on ${name}`);
+  return file;
+}

@@ -1,0 +1,90 @@
+// 5 wrong passwords → lock mail → the lock page → forgot password → reset
+// link → new password → sign in. Real login and unlock modules.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { checkPage, launch, newContext, watch } from './lib/browser.js';
+import { enterTotp, newMember, signInPassword } from './lib/flows.js';
+import { linkIn } from './lib/mail.js';
+import { WebStack } from './lib/stack.js';
+import { formatNir, frenchDate } from './lib/util.js';
+
+const stack = new WebStack('lock');
+let browser;
+
+before(async () => {
+  await stack.start();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await stack.stopAndCheck();
+});
+
+describe('locked by wrong passwords', () => {
+  test('5 wrong passwords → lock mail → forgot password → reset → sign in', async (t) => {
+    const why = stack.missing('login', 'unlock');
+    if (why) return t.skip(why);
+    const m = await newMember(browser, stack, newContext, { first: 'Lucie', last: 'Bernard', birthDate: '1979-11-03', sex: 2 });
+    const ctx = await newContext(browser, stack, { clientIp: '2.2.2.2' });
+    const page = watch(await ctx.newPage());
+    const check = (name) => checkPage(page, 'lock', name);
+    const seen = new Set(stack.mails().map((x) => x.file));
+
+    await page.goto('/connexion.html');
+    for (let i = 1; i <= 5; i++) {
+      await page.fill('#nir', formatNir(m.person.nir));
+      await page.fill('#password', `pas le bon mot de passe ${i}`);
+      await page.click('#formulaire button[type=submit]');
+      await page.locator('.portail-error-summary .fr-alert--error', { hasText: 'Identification refusée' }).waitFor();
+      assert.equal(await page.locator('.fr-alert--error').count(), 1, 'one alert, not a stack');
+      if (i === 1) await check('mot-de-passe-faux');
+    }
+    const lockMail = await stack.waitForMail((x) => x.to.includes(m.person.email) && /bloqu/i.test(x.subject + x.body), { skip: seen });
+    assert.match(lockMail.body, /mot de passe/i);
+
+    // The right password now: the lock page, with the reason and the way out.
+    assert.equal(await signInPassword(page, m.person, m.password), '/compte-bloque.html');
+    await page.locator('#raison .fr-alert').waitFor();
+    assert.match(await page.locator('#raison').textContent(), /mot de passe/i);
+    const reset = page.locator('#etapes a[href="/mot-de-passe/oublie.html"]');
+    await reset.first().waitFor();
+    await check('compte-bloque-mot-de-passe');
+
+    await Promise.all([page.waitForURL('**/mot-de-passe/oublie.html'), reset.first().click()]);
+    await page.locator('#nir').waitFor();
+    await check('mot-de-passe-oublie');
+    await page.fill('#nir', formatNir(m.person.nir));
+    await page.fill('#birth_date', frenchDate(m.person.birthDate));
+    await page.fill('#email', m.person.email);
+    await page.click('#formulaire button[type=submit]');
+    await page.locator('#statut .fr-alert--success').waitFor();
+    await check('mot-de-passe-oublie-envoye');
+
+    const resetMail = await stack.waitForMail((x) => x.to.includes(m.person.email) && /\/mot-de-passe\/reinitialisation\.html\?token=/.test(x.body), { skip: seen });
+    const link = linkIn(resetMail, '/mot-de-passe/reinitialisation.html');
+    await page.goto(link.pathname + link.search);
+    await page.locator('#password').waitFor();
+    await check('reinitialisation');
+    const next = 'Un phare breton clignote pour sept mouettes';
+    await page.fill('#password', next);
+    await page.fill('#password_confirmation', next);
+    await page.click('#formulaire button[type=submit]');
+    await page.locator('#statut .fr-alert--success', { hasText: 'Votre mot de passe est modifié' }).waitFor();
+    await check('reinitialisation-faite');
+
+    // The link is single-use.
+    await page.goto(link.pathname + link.search);
+    await page.fill('#password', next);
+    await page.fill('#password_confirmation', next);
+    await page.click('#formulaire button[type=submit]');
+    await page.locator('#statut .fr-alert--error', { hasText: 'Lien expiré ou déjà utilisé' }).waitFor();
+    await check('reinitialisation-lien-utilise');
+
+    // Unlocked: the new password and a TOTP code open the dashboard.
+    assert.equal(await signInPassword(page, m.person, next), '/code-de-securite.html');
+    await enterTotp(page, m.device);
+    await page.locator('#bonjour', { hasText: 'Lucie Bernard' }).waitFor();
+    await ctx.close();
+  });
+});

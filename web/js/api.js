@@ -1,0 +1,123 @@
+// The one module that talks to the API (/api/v1, docs/api.md).
+//
+// Same-origin fetch with the session cookie (__Host-, HttpOnly: the page never
+// sees it), JSON in and out. The browser sends Origin itself. Every
+// state-changing call carries X-CSRF-Token; the token comes from the
+// X-CSRF-Token header of the response that opened or raised the session, or
+// from GET /api/v1/session, and lives in this module's memory only (never in
+// localStorage or sessionStorage).
+
+const BASE = '/api/v1';
+const SAFE = new Set(['GET', 'HEAD']);
+
+let csrfToken = null;
+let sessionPromise = null;
+
+/** An API failure: status (0 when the server could not be reached), the
+ * problem document (RFC 9457) and the wait in seconds for 429/503. */
+export class ApiError extends Error {
+  constructor(status, problem, retryAfter) {
+    super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.problem = problem || {};
+    this.retryAfter = retryAfter;
+  }
+
+  /** The field errors of a 422: [{field, message}]. */
+  get fieldErrors() {
+    return Array.isArray(this.problem.errors) ? this.problem.errors : [];
+  }
+}
+
+function retryAfterOf(res, body) {
+  if (body && Number.isFinite(body.retry_after)) return body.retry_after;
+  const h = res.headers.get('Retry-After');
+  if (h && /^\d+$/.test(h.trim())) return Number(h.trim());
+  return null;
+}
+
+async function readBody(res) {
+  const type = res.headers.get('Content-Type') || '';
+  if (res.status === 204 || !/json/.test(type)) return null;
+  try {
+    return await res.json();
+  } catch {
+    return null;
+  }
+}
+
+/** The current session ({kind, level, role, csrf_token}) or null. Cached for
+ * the page's lifetime; refresh: true asks again. */
+export function session({ refresh = false } = {}) {
+  if (!sessionPromise || refresh) {
+    sessionPromise = (async () => {
+      try {
+        const info = await send('GET', '/session');
+        if (info && info.csrf_token) csrfToken = info.csrf_token;
+        return info;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 401) {
+          csrfToken = null;
+          return null;
+        }
+        throw e;
+      }
+    })();
+  }
+  return sessionPromise;
+}
+
+async function send(method, path, body) {
+  const headers = { Accept: 'application/json, application/problem+json' };
+  const init = { method, headers, credentials: 'same-origin', cache: 'no-store', redirect: 'error' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  if (!SAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res;
+  try {
+    res = await fetch(BASE + path, init);
+  } catch {
+    throw new ApiError(0, {
+      title: 'Service injoignable',
+      detail: 'Le service ne répond pas. Vérifiez votre connexion à Internet puis réessayez.',
+    }, null);
+  }
+  const token = res.headers.get('X-CSRF-Token');
+  if (token) csrfToken = token;
+  const data = await readBody(res);
+  if (!res.ok) throw new ApiError(res.status, data, retryAfterOf(res, data));
+  return data;
+}
+
+/** One API call. Before the first state-changing call of the page the
+ * session's CSRF token is fetched; a 403 on a state-changing call (token
+ * rotated by another tab, say) is retried once with a fresh token. */
+export async function request(method, path, body) {
+  const changing = !SAFE.has(method);
+  if (changing && !csrfToken) await session();
+  try {
+    return await send(method, path, body);
+  } catch (e) {
+    if (changing && e instanceof ApiError && e.status === 403) {
+      const before = csrfToken;
+      await session({ refresh: true });
+      if (csrfToken && csrfToken !== before) return send(method, path, body);
+    }
+    throw e;
+  }
+}
+
+export const api = {
+  get: (path) => request('GET', path),
+  post: (path, body = {}) => request('POST', path, body),
+  del: (path) => request('DELETE', path),
+};
+
+/** Forgets the token (after logout). */
+export function forgetSession() {
+  csrfToken = null;
+  sessionPromise = null;
+}

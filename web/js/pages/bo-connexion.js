@@ -1,0 +1,16 @@
+// Back office: agent sign-in (password, then TOTP).
+import { ApiError, api } from '../api.js';
+import { PAGES, bindForm } from '../ui.js';
+
+const form = document.getElementById('formulaire');
+
+bindForm(form, async (v) => {
+  const r = await api.post('/backoffice/login', { login: v.login.trim(), password: v.password });
+  if (r && r.next === 'totp_enroll') {
+    throw new ApiError(403, { detail: 'Votre accès n’est pas encore activé : ouvrez le lien d’enrôlement qui vous a été remis.' });
+  }
+  window.location.assign(PAGES.agentTotp);
+}, {
+  messages: { 401: { title: 'Identification refusée', text: 'Identifiant ou mot de passe incorrect.' } },
+  onLocked: null,
+});

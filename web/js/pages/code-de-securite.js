@@ -1,0 +1,24 @@
+// Second factor: the TOTP code of a partial session.
+import { api } from '../api.js';
+import { PAGES, bindForm, requirePartialMember } from '../ui.js';
+
+const form = document.getElementById('formulaire');
+const s = await requirePartialMember();
+if (s.level === 'member') window.location.replace(PAGES.dashboard);
+
+bindForm(form, async (v) => {
+  try {
+    await api.post('/login/totp', { code: v.code.replace(/\s+/g, '') });
+  } catch (err) {
+    // The second factor is not set up yet: its enrolment instead.
+    if (err.status === 409 && err.problem.next === 'totp_enroll') {
+      window.location.assign(PAGES.enroll);
+      return;
+    }
+    throw err;
+  }
+  window.location.assign(PAGES.dashboard);
+}, {
+  checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : 'Le code comporte 6 chiffres.') },
+  messages: { 401: { title: 'Code refusé', text: 'Ce code est incorrect ou a déjà servi. Attendez le code suivant puis réessayez.' } },
+});

@@ -1,0 +1,16 @@
+// Sign-in: NIR + password, then the second factor (or its enrolment).
+import { api } from '../api.js';
+import { PAGES, bindForm } from '../ui.js';
+
+const form = document.getElementById('formulaire');
+
+bindForm(form, async (v) => {
+  const r = await api.post('/login', { nir: v.nir.replace(/\s+/g, ''), password: v.password });
+  window.location.assign(r && r.next === 'totp_enroll' ? PAGES.enroll : PAGES.totp);
+}, {
+  checks: {
+    nir: (s) => (/^[0-9]{5}([0-9]{2}|2[abAB])[0-9]{8}$/.test(s.replace(/\s+/g, ''))
+      ? null : 'Le numéro de sécurité sociale comporte 15 caractères (13 chiffres et une clé de 2 chiffres).'),
+  },
+  messages: { 401: { title: 'Identification refusée', text: 'Numéro de sécurité sociale ou mot de passe incorrect.' } },
+});

@@ -1,0 +1,405 @@
+// Forms, errors and small page helpers shared by every page.
+//
+// One error renderer: field errors next to their field (fr-input-group--error,
+// fr-error-text tied with aria-describedby) and one error summary at the top of
+// the form that receives focus. A new error replaces the previous one: never a
+// stack of alerts. No raw JSON is ever shown.
+
+import { ApiError, api, session } from './api.js';
+
+export const PAGES = {
+  login: '/connexion.html',
+  totp: '/code-de-securite.html',
+  enroll: '/double-authentification.html',
+  locked: '/compte-bloque.html',
+  dashboard: '/tableau-de-bord.html',
+  agentLogin: '/backoffice/',
+  agentTotp: '/backoffice/code.html',
+  agentHome: '/backoffice/recherche.html',
+};
+
+/* ---- text ---------------------------------------------------------------- */
+
+/** "45 secondes", "2 minutes", "1 heure et 5 minutes". */
+export function formatDuration(seconds) {
+  const s = Math.max(1, Math.ceil(Number(seconds) || 0));
+  const plural = (n, w) => `${n} ${w}${n > 1 ? 's' : ''}`;
+  if (s < 60) return plural(s, 'seconde');
+  const m = Math.ceil(s / 60);
+  if (m < 60) return plural(m, 'minute');
+  const h = Math.floor(m / 60);
+  const rest = m % 60;
+  return rest ? `${plural(h, 'heure')} et ${plural(rest, 'minute')}` : plural(h, 'heure');
+}
+
+const dateTimeFmt = new Intl.DateTimeFormat('fr-FR', {
+  dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Paris',
+});
+const dateFmt = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'UTC' });
+
+/** An ISO 8601 UTC time in French, Paris time. */
+export function formatDateTime(iso) {
+  if (!iso) return '—';
+  const d = new Date(/Z|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso.replace(' ', 'T')}Z`);
+  return Number.isNaN(d.getTime()) ? iso : dateTimeFmt.format(d);
+}
+
+/** A YYYY-MM-DD date in French. */
+export function formatDate(ymd) {
+  if (!ymd) return '—';
+  const d = new Date(`${ymd}T00:00:00Z`);
+  return Number.isNaN(d.getTime()) ? ymd : dateFmt.format(d);
+}
+
+/** "2 84 05 75 056 123 45" from a 15-character NIR. */
+export function formatNir(nir) {
+  const s = String(nir || '').replace(/\s+/g, '');
+  if (s.length !== 15) return s;
+  return [s[0], s.slice(1, 3), s.slice(3, 5), s.slice(5, 7), s.slice(7, 10), s.slice(10, 13), s.slice(13)].join(' ');
+}
+
+/** Shortens a user agent to "Chrome sur Linux". */
+export function describeDevice(ua) {
+  if (!ua) return 'Appareil inconnu';
+  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox'
+    : /(Chrome|Chromium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : 'Navigateur';
+  const os = /Android/.test(ua) ? 'Android' : /(iPhone|iPad)/.test(ua) ? 'iOS'
+    : /Windows/.test(ua) ? 'Windows' : /Mac OS X/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : null;
+  return os ? `${browser} sur ${os}` : browser;
+}
+
+/** Element builder: el('p', {class: 'fr-text'}, 'texte', child...). */
+export function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+/* ---- messages -------------------------------------------------------------- */
+
+/** The French message for an API error. */
+export function messageFor(err, messages = {}) {
+  if (!(err instanceof ApiError)) {
+    return { title: 'Une erreur inattendue est survenue', text: 'Réessayez dans quelques instants.' };
+  }
+  const p = err.problem || {};
+  const custom = messages[err.status];
+  switch (err.status) {
+    case 0:
+      return { title: 'Service injoignable', text: p.detail };
+    case 401:
+      return { title: custom?.title || 'Identification refusée', text: custom?.text || p.detail || 'Vos identifiants sont incorrects.' };
+    case 403:
+      return { title: custom?.title || 'Accès refusé', text: custom?.text || p.detail || 'Vous n’avez pas accès à ce service.' };
+    case 404:
+      return { title: custom?.title || 'Introuvable', text: custom?.text || p.detail || 'L’élément demandé est introuvable.' };
+    case 409:
+      return { title: custom?.title || 'Action impossible', text: custom?.text || p.detail || 'L’action n’est plus possible dans l’état actuel.' };
+    case 410:
+      return { title: custom?.title || 'Lien expiré ou déjà utilisé', text: custom?.text || p.detail || 'Ce lien n’est plus valable. Demandez-en un nouveau.' };
+    case 422:
+      return { title: 'Le formulaire contient des erreurs', text: p.detail || 'Corrigez les champs signalés puis validez à nouveau.' };
+    case 423:
+      return { title: 'Compte bloqué', text: p.reason_text || p.detail || 'Votre compte est bloqué.' };
+    case 429:
+      return {
+        title: 'Trop de tentatives',
+        text: err.retryAfter
+          ? `Par sécurité, patientez ${formatDuration(err.retryAfter)} avant de réessayer.`
+          : 'Par sécurité, patientez quelques instants avant de réessayer.',
+      };
+    case 503:
+      return {
+        title: 'Service momentanément indisponible',
+        text: err.retryAfter
+          ? `Le service est très sollicité. Réessayez dans ${formatDuration(err.retryAfter)}.`
+          : 'Le service est très sollicité. Réessayez dans quelques instants.',
+      };
+    default:
+      return { title: custom?.title || 'Une erreur est survenue', text: custom?.text || p.detail || 'Réessayez dans quelques instants.' };
+  }
+}
+
+/** Shows one message (success, info, warning, error) in a container,
+ * replacing what was there. focus: move the focus to it. */
+export function showAlert(container, kind, title, text, { focus = false, extra = null } = {}) {
+  container.replaceChildren();
+  const box = el('div', { class: `fr-alert fr-alert--${kind} fr-mb-3w`, tabindex: focus ? '-1' : null },
+    el('h2', { class: 'fr-alert__title' }, title),
+    text ? el('p', {}, text) : null,
+    extra);
+  container.append(box);
+  container.hidden = false;
+  if (focus) box.focus();
+  return box;
+}
+
+/** A page-level error (no form): the problem's French message, focused. */
+export function showPageError(container, err, messages) {
+  const m = messageFor(err, messages);
+  const ref = err?.problem?.request_id;
+  return showAlert(container, 'error', m.title, m.text, {
+    focus: true,
+    extra: ref ? el('p', { class: 'fr-text--xs fr-mb-0' }, `Référence : ${ref}`) : null,
+  });
+}
+
+/* ---- forms ----------------------------------------------------------------- */
+
+function groupOf(input) {
+  return input.closest('.fr-input-group, .fr-select-group, .fr-fieldset');
+}
+
+function clearFieldError(input) {
+  const group = groupOf(input);
+  const errId = `${input.id}-erreur`;
+  document.getElementById(errId)?.remove();
+  const ids = (input.getAttribute('aria-describedby') || '').split(/\s+/).filter((x) => x && x !== errId);
+  if (ids.length) input.setAttribute('aria-describedby', ids.join(' '));
+  else input.removeAttribute('aria-describedby');
+  input.removeAttribute('aria-invalid');
+  input.classList.remove('fr-input--error', 'fr-select--error');
+  group?.classList.remove('fr-input-group--error', 'fr-select-group--error');
+}
+
+function setFieldError(input, message) {
+  clearFieldError(input);
+  const group = groupOf(input);
+  const errId = `${input.id}-erreur`;
+  const p = el('p', { id: errId, class: 'fr-error-text' }, message);
+  (group || input.parentElement).append(p);
+  const ids = (input.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+  input.setAttribute('aria-describedby', [...ids, errId].join(' '));
+  input.setAttribute('aria-invalid', 'true');
+  if (input.tagName === 'SELECT') {
+    input.classList.add('fr-select--error');
+    group?.classList.add('fr-select-group--error');
+  } else {
+    input.classList.add('fr-input--error');
+    group?.classList.add('fr-input-group--error');
+  }
+}
+
+function summaryOf(form) {
+  let s = form.querySelector(':scope > .portail-error-summary');
+  if (!s) {
+    s = el('div', { class: 'portail-error-summary', hidden: true });
+    form.prepend(s);
+  }
+  return s;
+}
+
+/** Removes every error of a form. */
+export function clearErrors(form) {
+  for (const input of form.querySelectorAll('[aria-invalid="true"]')) clearFieldError(input);
+  const s = form.querySelector(':scope > .portail-error-summary');
+  if (s) {
+    s.replaceChildren();
+    s.hidden = true;
+  }
+}
+
+function labelText(input) {
+  const label = input.labels && input.labels[0];
+  if (!label) return input.name;
+  const clone = label.cloneNode(true);
+  clone.querySelectorAll('.fr-hint-text').forEach((h) => h.remove());
+  return clone.textContent.replace(/\s+/g, ' ').trim();
+}
+
+/** Field errors [{field, message}] next to their fields, plus the summary. */
+export function showFieldErrors(form, errors, title = 'Le formulaire contient des erreurs') {
+  clearErrors(form);
+  const items = [];
+  for (const { field, message } of errors) {
+    const input = field ? form.querySelector(`[name="${CSS.escape(field)}"]`) : null;
+    if (input) {
+      setFieldError(input, message);
+      items.push(el('li', {}, el('a', { href: `#${input.id}` }, `${labelText(input)} : ${message}`)));
+    } else {
+      items.push(el('li', {}, message));
+    }
+  }
+  const summary = summaryOf(form);
+  const n = errors.length;
+  const box = el('div', { class: 'fr-alert fr-alert--error fr-mb-3w', tabindex: '-1' },
+    el('h2', { class: 'fr-alert__title' }, n > 1 ? `${title} (${n})` : title),
+    el('ul', {}, items));
+  summary.replaceChildren(box);
+  summary.hidden = false;
+  box.focus();
+  // A link of the summary moves the focus into its field.
+  box.addEventListener('click', (ev) => {
+    const a = ev.target.closest('a[href^="#"]');
+    if (!a) return;
+    const target = document.getElementById(a.getAttribute('href').slice(1));
+    if (target) {
+      ev.preventDefault();
+      target.focus();
+    }
+  });
+}
+
+/** The error of a failed call, rendered at the top of the form (focused), or
+ * next to the fields for a 422. A 423 goes to the lock page. */
+export function showFormError(form, err, { messages = {}, onLocked = PAGES.locked } = {}) {
+  if (err instanceof ApiError && err.status === 423 && onLocked) {
+    window.location.assign(onLocked);
+    return;
+  }
+  if (err instanceof ApiError && err.status === 422 && err.fieldErrors.length) {
+    showFieldErrors(form, err.fieldErrors);
+    return;
+  }
+  clearErrors(form);
+  const m = messageFor(err, messages);
+  const ref = err instanceof ApiError ? err.problem.request_id : null;
+  const summary = summaryOf(form);
+  const box = showAlert(summary, 'error', m.title, m.text, {
+    focus: true,
+    extra: ref && err.status >= 500 ? el('p', { class: 'fr-text--xs fr-mb-0' }, `Référence : ${ref}`) : null,
+  });
+  return box;
+}
+
+/** Client-side checks before sending: required fields, and per-field
+ * checks ({name: (value, form) => message | null}). Returns true when
+ * the form may be sent. */
+export function validate(form, checks = {}) {
+  const errors = [];
+  for (const input of form.querySelectorAll('input, select, textarea')) {
+    if (!input.name || input.type === 'hidden' || input.disabled) continue;
+    const value = input.type === 'checkbox' ? input.checked : input.value.trim();
+    if (input.hasAttribute('required') && !value) {
+      errors.push({ field: input.name, message: input.dataset.requiredMessage || 'Ce champ est obligatoire.' });
+      continue;
+    }
+    const check = checks[input.name];
+    const msg = check ? check(input.value, form) : null;
+    if (msg) errors.push({ field: input.name, message: msg });
+  }
+  if (errors.length) {
+    showFieldErrors(form, errors);
+    return false;
+  }
+  return true;
+}
+
+/** Wires a form: validation, then handler(values, form) with the submit
+ * button disabled; errors through showFormError. */
+export function bindForm(form, handler, { checks = {}, messages = {}, onLocked } = {}) {
+  form.setAttribute('novalidate', '');
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (form.dataset.busy === '1') return;
+    clearErrors(form);
+    if (!validate(form, checks)) return;
+    const values = {};
+    for (const [k, v] of new FormData(form).entries()) values[k] = typeof v === 'string' ? v : '';
+    const buttons = form.querySelectorAll('button[type="submit"], button:not([type])');
+    form.dataset.busy = '1';
+    form.setAttribute('aria-busy', 'true');
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      await handler(values, form);
+    } catch (err) {
+      if (!(err instanceof ApiError)) console.error(err);
+      showFormError(form, err, { messages, onLocked });
+    } finally {
+      delete form.dataset.busy;
+      form.removeAttribute('aria-busy');
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  });
+}
+
+/** "17/05/1984" (or "1984-05-17") → "1984-05-17"; null when not a real date. */
+export function parseFrenchDate(text) {
+  const t = String(text || '').trim();
+  let m = /^(\d{1,2})[/.\s-](\d{1,2})[/.\s-](\d{4})$/.exec(t);
+  let y; let mo; let d;
+  if (m) [, d, mo, y] = m;
+  else if ((m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t))) [, y, mo, d] = m;
+  else return null;
+  const iso = `${y}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+  const date = new Date(`${iso}T00:00:00Z`);
+  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== iso) return null;
+  return iso;
+}
+
+/** The check of a birth date field (jj/mm/aaaa, in the past). */
+export function birthDateCheck(text) {
+  const iso = parseFrenchDate(text);
+  if (!iso) return 'Saisissez la date au format jj/mm/aaaa, par exemple 17/05/1984.';
+  if (iso > new Date().toISOString().slice(0, 10) || iso < '1890-01-01') return 'Cette date de naissance n’est pas possible.';
+  return null;
+}
+
+/** Checks of a new password and its confirmation field (NAME_confirmation):
+ * the length rule (12 to 128 characters, counted as the server does, in
+ * Unicode characters) and the match. The other rules are the server's. */
+export function passwordChecks(name = 'password') {
+  return {
+    [name]: (s) => {
+      const n = [...s].length;
+      if (n < 12) return `Le mot de passe doit comporter au moins 12 caractères (${n} saisi${n > 1 ? 's' : ''}).`;
+      if (n > 128) return 'Le mot de passe doit comporter au plus 128 caractères.';
+      return null;
+    },
+    [`${name}_confirmation`]: (s, form) => (s === form.elements[name].value
+      ? null : 'Les deux mots de passe ne sont pas identiques.'),
+  };
+}
+
+/* ---- sessions -------------------------------------------------------------- */
+
+/** For pages that need a signed-in member (level "member"): goes to the
+ * sign-in or the security-code page otherwise. Returns the session. */
+export async function requireMember() {
+  const s = await session();
+  if (!s || s.kind !== 'member') {
+    window.location.replace(PAGES.login);
+    return new Promise(() => {});
+  }
+  if (s.level === 'partial') {
+    window.location.replace(PAGES.totp);
+    return new Promise(() => {});
+  }
+  return s;
+}
+
+/** For pages of a partial member session (second factor pending). */
+export async function requirePartialMember() {
+  const s = await session();
+  if (!s || s.kind !== 'member') {
+    window.location.replace(PAGES.login);
+    return new Promise(() => {});
+  }
+  return s;
+}
+
+/** For back-office pages: a full agent session. */
+export async function requireAgent() {
+  const s = await session();
+  if (!s || s.kind !== 'agent' || s.level !== 'agent') {
+    window.location.replace(s && s.kind === 'agent' ? PAGES.agentTotp : PAGES.agentLogin);
+    return new Promise(() => {});
+  }
+  return s;
+}
+
+/** The query-string parameter name of the current URL. */
+export function queryParam(name) {
+  return new URLSearchParams(window.location.search).get(name);
+}
+
+export { api };
