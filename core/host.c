@@ -118,7 +118,7 @@ static int copy_headers(portail_ctx_t *ctx, FCGX_Request *req, struct params *p)
             continue;
         }
         for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
-            if (strncmp(*e, wanted[i].name, wanted[i].len) == 0) {
+            if ((*e)[0] == wanted[i].name[0] && strncmp(*e, wanted[i].name, wanted[i].len) == 0) {
                 *(const char **)((char *)p + wanted[i].off) = *e + wanted[i].len;
                 break;
             }
@@ -462,6 +462,7 @@ static void write_response(portail_ctx_t *ctx, FCGX_Request *req)
  * one valid JSON object per line. */
 static void log_request(const portail_ctx_t *ctx, double ms)
 {
+    long long us = ms > 0 ? (long long)(ms * 1000.0) : 0;
     char t[40], method[64], path[1024], module[128], line[2048];
     portail_log_time(t, sizeof(t));
     portail_json_escape(method, 0, sizeof(method), ctx->method);
@@ -475,9 +476,10 @@ static void log_request(const portail_ctx_t *ctx, double ms)
         snprintf(principal, sizeof(principal), "\"%s:%lld\"", kind, (long long)ctx->principal.id);
     int n = snprintf(line, sizeof(line),
                      "{\"time\":\"%s\",\"level\":\"info\",\"request_id\":\"%s\",\"method\":\"%s\","
-                     "\"path\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,\"module\":\"%s\","
+                     "\"path\":\"%s\",\"status\":%d,\"duration_ms\":%lld.%03lld,\"module\":\"%s\","
                      "\"principal\":%s}\n",
-                     t, ctx->request_id, method, path, ctx->status, ms, module, principal);
+                     t, ctx->request_id, method, path, ctx->status, us / 1000, us % 1000, module,
+                     principal);
     if (n > 0 && (size_t)n < sizeof(line))
         portail_log_access(line, (size_t)n);
 }

@@ -206,15 +206,32 @@ size_t portail_json_escape(char *dst, size_t len, size_t cap, const char *s)
     return len;
 }
 
+/* The date part changes once a second: each thread keeps it formatted. */
 size_t portail_log_time(char *buf, size_t cap)
 {
+    static _Thread_local time_t cached_sec = -1;
+    static _Thread_local char cached[24];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-    int m = snprintf(buf + n, cap - n, ".%03ldZ", ts.tv_nsec / 1000000);
-    return n + (m > 0 ? (size_t)m : 0);
+    if (ts.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        if (strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+            cached[0] = '\0';
+        cached_sec = ts.tv_sec;
+    }
+    size_t n = strlen(cached);
+    if (cap < n + 6)
+        return 0;
+    memcpy(buf, cached, n);
+    long ms = ts.tv_nsec / 1000000;
+    buf[n++] = '.';
+    buf[n++] = (char)('0' + ms / 100);
+    buf[n++] = (char)('0' + ms / 10 % 10);
+    buf[n++] = (char)('0' + ms % 10);
+    buf[n++] = 'Z';
+    buf[n] = '\0';
+    return n;
 }
 
 void portail_vlogf(const char *level, const char *request_id, const char *fmt, va_list ap)
