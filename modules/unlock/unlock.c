@@ -101,7 +101,8 @@ static const char step_reset[] =
     "Réinitialisez votre mot de passe avec « Mot de passe oublié ? » sur la page de connexion : "
     "il vous sera demandé votre numéro de sécurité sociale, votre date de naissance et votre "
     "adresse e-mail. Votre compte est débloqué dès que le nouveau mot de passe est enregistré.";
-static const char step_call_also[] = "Vous pouvez aussi " CALL_3646 ".";
+static const char step_call_also[] =
+    "Vous pouvez aussi appeler votre caisse au 36 46 (service gratuit + prix de l'appel).";
 static const char step_call_identity[] =
     "Pour le débloquer, " CALL_3646 ", ou écrivez-lui à l'adresse indiquée sur le site : un "
     "conseiller vérifiera votre identité.";
