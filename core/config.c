@@ -11,63 +11,71 @@
 
 #include "internal.h"
 
+/* The core's own schemas, positional for brevity. */
+#define SETTING(n, t, lo, hi, di, ds, ch)                                                          \
+    {                                                                                              \
+        .name = (n), .type = (t), .min = (lo), .max = (hi), .def_int = (di), .def_str = (ds),      \
+        .choices = (ch)                                                                            \
+    }
+
 static const char *const transports[] = {"file", "smtp", NULL};
 
 static const portail_setting_t server_schema[] = {
-    {"listen", PORTAIL_SETTING_STRING, 1, 1024, 0, "var/run/portaild.sock", NULL},
-    {"socket_mode", PORTAIL_SETTING_STRING, 3, 4, 0, "0660", NULL},
-    {"threads", PORTAIL_SETTING_INT, 1, 256, 16, NULL, NULL},
-    {"backlog", PORTAIL_SETTING_INT, 1, 65535, 256, NULL, NULL},
-    {"grace_seconds", PORTAIL_SETTING_INT, 0, 600, 10, NULL, NULL},
-    {"log", PORTAIL_SETTING_STRING, 1, 1024, 0, "-", NULL},
-    {"log_buffer", PORTAIL_SETTING_BOOL, 0, 1, 1, NULL, NULL},
-    {"module_dir", PORTAIL_SETTING_STRING, 1, 1024, 0, PORTAIL_MODULEDIR, NULL},
-    {"origin", PORTAIL_SETTING_STRING, 8, 256, 0, "http://127.0.0.1:8080", NULL},
-    {"max_header_bytes", PORTAIL_SETTING_INT, 1024, 1048576, 16384, NULL, NULL},
-    {"max_cookie_bytes", PORTAIL_SETTING_INT, 256, 65536, 4096, NULL, NULL},
-    {"hash_slots", PORTAIL_SETTING_INT, 0, 256, 0, NULL, NULL},
-    {"password_dictionary", PORTAIL_SETTING_STRING, 1, 1024, 0, "/var/cache/cracklib/cracklib_dict",
-     NULL},
-    {"secret_key_file", PORTAIL_SETTING_STRING, 1, 1024, 0, "var/keys/secret.key", NULL},
+    SETTING("listen", PORTAIL_SETTING_STRING, 1, 1024, 0, "var/run/portaild.sock", NULL),
+    SETTING("socket_mode", PORTAIL_SETTING_STRING, 3, 4, 0, "0660", NULL),
+    SETTING("threads", PORTAIL_SETTING_INT, 1, 256, 16, NULL, NULL),
+    SETTING("backlog", PORTAIL_SETTING_INT, 1, 65535, 256, NULL, NULL),
+    SETTING("grace_seconds", PORTAIL_SETTING_INT, 0, 600, 10, NULL, NULL),
+    SETTING("log", PORTAIL_SETTING_STRING, 1, 1024, 0, "-", NULL),
+    SETTING("log_buffer", PORTAIL_SETTING_BOOL, 0, 1, 1, NULL, NULL),
+    SETTING("module_dir", PORTAIL_SETTING_STRING, 1, 1024, 0, PORTAIL_MODULEDIR, NULL),
+    SETTING("origin", PORTAIL_SETTING_STRING, 8, 256, 0, "http://127.0.0.1:8080", NULL),
+    SETTING("max_header_bytes", PORTAIL_SETTING_INT, 1024, 1048576, 16384, NULL, NULL),
+    SETTING("max_cookie_bytes", PORTAIL_SETTING_INT, 256, 65536, 4096, NULL, NULL),
+    SETTING("hash_slots", PORTAIL_SETTING_INT, 0, 256, 0, NULL, NULL),
+    SETTING("password_dictionary", PORTAIL_SETTING_STRING, 1, 1024, 0,
+            "/var/cache/cracklib/cracklib_dict", NULL),
+    SETTING("secret_key_file", PORTAIL_SETTING_STRING, 1, 1024, 0, "var/keys/secret.key", NULL),
     {0},
 };
 
 static const portail_setting_t database_schema[] = {
-    {"socket", PORTAIL_SETTING_STRING, 0, 1024, 0, "", NULL},
-    {"host", PORTAIL_SETTING_STRING, 0, 255, 0, "", NULL},
-    {"port", PORTAIL_SETTING_INT, 0, 65535, 3306, NULL, NULL},
-    {"user", PORTAIL_SETTING_STRING, 1, 80, 0, "portail", NULL},
-    {"password", PORTAIL_SETTING_STRING, 0, 256, 0, "", NULL},
-    {"name", PORTAIL_SETTING_STRING, 1, 64, 0, "portail", NULL},
-    {"pool_size", PORTAIL_SETTING_INT, 1, 1024, 16, NULL, NULL},
-    {"acquire_timeout_ms", PORTAIL_SETTING_INT, 0, 60000, 2000, NULL, NULL},
-    {"connect_timeout_s", PORTAIL_SETTING_INT, 1, 60, 2, NULL, NULL},
-    {"statement_cache", PORTAIL_SETTING_INT, 0, 4096, 64, NULL, NULL},
+    SETTING("socket", PORTAIL_SETTING_STRING, 0, 1024, 0, "", NULL),
+    SETTING("host", PORTAIL_SETTING_STRING, 0, 255, 0, "", NULL),
+    SETTING("port", PORTAIL_SETTING_INT, 0, 65535, 3306, NULL, NULL),
+    SETTING("user", PORTAIL_SETTING_STRING, 1, 80, 0, "portail", NULL),
+    SETTING("password", PORTAIL_SETTING_STRING, 0, 256, 0, "", NULL),
+    SETTING("name", PORTAIL_SETTING_STRING, 1, 64, 0, "portail", NULL),
+    SETTING("pool_size", PORTAIL_SETTING_INT, 1, 1024, 16, NULL, NULL),
+    SETTING("acquire_timeout_ms", PORTAIL_SETTING_INT, 0, 60000, 2000, NULL, NULL),
+    SETTING("connect_timeout_s", PORTAIL_SETTING_INT, 1, 60, 2, NULL, NULL),
+    SETTING("statement_cache", PORTAIL_SETTING_INT, 0, 4096, 64, NULL, NULL),
     {0},
 };
 
 static const portail_setting_t sessions_schema[] = {
-    {"idle_seconds", PORTAIL_SETTING_INT, 1, 86400, 1800, NULL, NULL},
-    {"absolute_seconds", PORTAIL_SETTING_INT, 1, 30 * 86400, 43200, NULL, NULL},
-    {"touch_seconds", PORTAIL_SETTING_INT, 0, 3600, 60, NULL, NULL},
+    SETTING("idle_seconds", PORTAIL_SETTING_INT, 1, 86400, 1800, NULL, NULL),
+    SETTING("absolute_seconds", PORTAIL_SETTING_INT, 1, 30 * 86400, 43200, NULL, NULL),
+    SETTING("touch_seconds", PORTAIL_SETTING_INT, 0, 3600, 60, NULL, NULL),
     {0},
 };
 
 static const portail_setting_t mail_schema[] = {
-    {"transport", PORTAIL_SETTING_STRING, 1, 16, 0, "file", transports},
-    {"dir", PORTAIL_SETTING_STRING, 1, 1024, 0, "var/mail", NULL},
-    {"smtp_url", PORTAIL_SETTING_STRING, 0, 1024, 0, "smtp://127.0.0.1:25", NULL},
-    {"from", PORTAIL_SETTING_STRING, 3, 254, 0, "Portail <ne-pas-repondre@portail.example>", NULL},
-    {"max_attempts", PORTAIL_SETTING_INT, 1, 1000, 20, NULL, NULL},
-    {"retry_seconds", PORTAIL_SETTING_INT, 1, 3600, 5, NULL, NULL},
-    {"poll_ms", PORTAIL_SETTING_INT, 10, 60000, 500, NULL, NULL},
+    SETTING("transport", PORTAIL_SETTING_STRING, 1, 16, 0, "file", transports),
+    SETTING("dir", PORTAIL_SETTING_STRING, 1, 1024, 0, "var/mail", NULL),
+    SETTING("smtp_url", PORTAIL_SETTING_STRING, 0, 1024, 0, "smtp://127.0.0.1:25", NULL),
+    SETTING("from", PORTAIL_SETTING_STRING, 3, 254, 0, "Portail <ne-pas-repondre@portail.example>",
+            NULL),
+    SETTING("max_attempts", PORTAIL_SETTING_INT, 1, 1000, 20, NULL, NULL),
+    SETTING("retry_seconds", PORTAIL_SETTING_INT, 1, 3600, 5, NULL, NULL),
+    SETTING("poll_ms", PORTAIL_SETTING_INT, 10, 60000, 500, NULL, NULL),
     {0},
 };
 
 static const portail_setting_t module_entry_schema[] = {
-    {"name", PORTAIL_SETTING_STRING, 1, 64, 0, "", NULL},
-    {"enabled", PORTAIL_SETTING_BOOL, 0, 1, 1, NULL, NULL},
-    {"path", PORTAIL_SETTING_STRING, 0, 1024, 0, "", NULL},
+    SETTING("name", PORTAIL_SETTING_STRING, 1, 64, 0, "", NULL),
+    SETTING("enabled", PORTAIL_SETTING_BOOL, 0, 1, 1, NULL, NULL),
+    SETTING("path", PORTAIL_SETTING_STRING, 0, 1024, 0, "", NULL),
     {0},
 };
 

@@ -416,8 +416,14 @@ static void session_info(portail_ctx_t *ctx)
 }
 
 static const portail_route_t core_routes[] = {
-    {PORTAIL_GET, "/api/v1/health", health, PORTAIL_AUTH_PUBLIC, 0, 0},
-    {PORTAIL_GET, "/api/v1/session", session_info, PORTAIL_AUTH_PUBLIC, 0, 0},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/health",
+     .handler = health,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/session",
+     .handler = session_info,
+     .auth = PORTAIL_AUTH_PUBLIC},
     {0},
 };
 

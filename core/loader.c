@@ -76,6 +76,14 @@ static int load_one(const portail_conf_t *c, const portail_module_conf_t *mc,
                  sizeof(portail_module_t));
         return -1;
     }
+    static const portail_abi_sizes_t host_sizes = PORTAIL_ABI_SIZES_INIT;
+    if (!d->sizes || memcmp(d->sizes, &host_sizes, sizeof(host_sizes)) != 0) {
+        snprintf(err, errlen,
+                 "%s:%d: module %s: ABI mismatch (the sizes of its public structs differ from "
+                 "this portaild's): rebuild it against this portaild",
+                 c->file, mc->line, mc->name);
+        return -1;
+    }
     if (!d->name || strcmp(d->name, mc->name) != 0) {
         snprintf(err, errlen, "%s:%d: module %s: %s declares itself as \"%s\"", c->file, mc->line,
                  mc->name, path, d->name ? d->name : "");

@@ -76,9 +76,27 @@ START_TEST(errors_have_file_and_line)
 END_TEST
 
 static const portail_setting_t schema[] = {
-    {"n", PORTAIL_SETTING_INT, 1, 10, 5, NULL, NULL},
-    {"on", PORTAIL_SETTING_BOOL, 0, 1, 1, NULL, NULL},
-    {"s", PORTAIL_SETTING_STRING, 1, 3, 0, "abc", NULL},
+    {.name = "n",
+     .type = PORTAIL_SETTING_INT,
+     .min = 1,
+     .max = 10,
+     .def_int = 5,
+     .def_str = NULL,
+     .choices = NULL},
+    {.name = "on",
+     .type = PORTAIL_SETTING_BOOL,
+     .min = 0,
+     .max = 1,
+     .def_int = 1,
+     .def_str = NULL,
+     .choices = NULL},
+    {.name = "s",
+     .type = PORTAIL_SETTING_STRING,
+     .min = 1,
+     .max = 3,
+     .def_int = 0,
+     .def_str = "abc",
+     .choices = NULL},
     {0},
 };
 

@@ -8,10 +8,19 @@ static void h(portail_ctx_t *ctx)
 }
 
 static const portail_route_t routes[] = {
-    {PORTAIL_GET, "/api/v1/items", h, PORTAIL_AUTH_PUBLIC, 0, 0},
-    {PORTAIL_GET | PORTAIL_DELETE, "/api/v1/items/{id}", h, PORTAIL_AUTH_PUBLIC, 0, 0},
-    {PORTAIL_GET, "/api/v1/items/new", h, PORTAIL_AUTH_PUBLIC, 0, 0},
-    {PORTAIL_POST, "/api/v1/items/{id}/notes/{note}", h, PORTAIL_AUTH_PUBLIC, 0, 0},
+    {.methods = PORTAIL_GET, .pattern = "/api/v1/items", .handler = h, .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_GET | PORTAIL_DELETE,
+     .pattern = "/api/v1/items/{id}",
+     .handler = h,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/items/new",
+     .handler = h,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/items/{id}/notes/{note}",
+     .handler = h,
+     .auth = PORTAIL_AUTH_PUBLIC},
     {0},
 };
 
@@ -67,14 +76,24 @@ START_TEST(duplicates_and_bad_patterns)
 {
     portail_router_t *r = build();
     char err[256];
-    portail_route_t dup = {PORTAIL_DELETE, "/api/v1/items/{other}", h, PORTAIL_AUTH_PUBLIC, 0, 0};
+    portail_route_t dup = {.methods = PORTAIL_DELETE,
+                           .pattern = "/api/v1/items/{other}",
+                           .handler = h,
+                           .auth = PORTAIL_AUTH_PUBLIC};
     ck_assert_int_eq(portail_router_add(r, &dup, NULL, err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "duplicate route"));
-    portail_route_t ok = {PORTAIL_POST, "/api/v1/items/{id}", h, PORTAIL_AUTH_PUBLIC, 0, 0};
+    portail_route_t ok = {.methods = PORTAIL_POST,
+                          .pattern = "/api/v1/items/{id}",
+                          .handler = h,
+                          .auth = PORTAIL_AUTH_PUBLIC};
     ck_assert_int_eq(portail_router_add(r, &ok, NULL, err, sizeof(err)), 0);
-    portail_route_t bad = {PORTAIL_GET, "api/v1/x", h, PORTAIL_AUTH_PUBLIC, 0, 0};
+    portail_route_t bad = {
+        .methods = PORTAIL_GET, .pattern = "api/v1/x", .handler = h, .auth = PORTAIL_AUTH_PUBLIC};
     ck_assert_int_eq(portail_router_add(r, &bad, NULL, err, sizeof(err)), -1);
-    portail_route_t bad2 = {PORTAIL_GET, "/api/v1/x y", h, PORTAIL_AUTH_PUBLIC, 0, 0};
+    portail_route_t bad2 = {.methods = PORTAIL_GET,
+                            .pattern = "/api/v1/x y",
+                            .handler = h,
+                            .auth = PORTAIL_AUTH_PUBLIC};
     ck_assert_int_eq(portail_router_add(r, &bad2, NULL, err, sizeof(err)), -1);
     portail_router_free(r);
 }

@@ -1,0 +1,34 @@
+#ifndef PORTAIL_PASSWORD_H
+#define PORTAIL_PASSWORD_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "portail/db.h"
+#include "portail/http.h"
+
+/* ---- Passwords (core/password.c) -----------------------------------------
+ * NIST SP 800-63B: length (12 to 128 characters, any Unicode), no
+ * composition rules, refused when cracklib finds it weak (French and English
+ * words, keyboard walks) or when it contains a word of the person's own
+ * context (NIR, birth date, names). Hashes are Argon2id at libsodium's
+ * interactive limits; at most server.hash_slots run at once and the excess
+ * gets 503 + Retry-After instead of a queue that grows. */
+
+/* NULL when acceptable, else a French message for the field. context: a
+ * NULL-terminated list of strings (NIR, "1985-03-14", names...), may be NULL;
+ * dates are also tried as DDMMYYYY, DDMMYY and YYYY. */
+const char *portail_password_problem(portail_ctx_t *ctx, const char *password,
+                                     const char *const *context);
+/* 0 with *out (arena), -1 error (500 set), -2 every slot busy (503 set). */
+int portail_password_hash(portail_ctx_t *ctx, const char *password, const char **out);
+/* 1 match, 0 no match, -1 error (500 set), -2 busy (503 set). With hash NULL
+ * it verifies against a fixed dummy hash and returns 0, so that an unknown
+ * account costs the same time as a wrong password. */
+int portail_password_verify(portail_ctx_t *ctx, const char *hash, const char *password);
+/* 1 (with the 503 set) when every hashing slot is taken right now: a sign-in
+ * flood is then refused before it costs any database work. A free slot may
+ * still be gone by the time the hash starts (verify then answers -2). */
+int portail_password_busy(portail_ctx_t *ctx);
+
+#endif
