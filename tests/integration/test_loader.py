@@ -57,7 +57,7 @@ def test_missing_so_even_when_disabled(stack):
 def test_abi_mismatch(stack):
     line = refuse(stack, modules(TESTMOD, {"name": "badabi", "path": "badabi.so"}))
     assert "module badabi" in line and "ABI mismatch" in line
-    assert "module ABI 2" in line and "host ABI 1" in line
+    assert "module ABI 3" in line and "host ABI 2" in line
 
 
 def test_duplicate_route(stack):
