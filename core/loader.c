@@ -9,6 +9,8 @@
 
 #include "internal.h"
 
+#define AUDIT_ACTION_MAX 50
+
 #define RESERVED_ZERO(arr) reserved_zero((const void *const *)(arr), sizeof(arr) / sizeof((arr)[0]))
 
 static int reserved_zero(const void *const *p, size_t n)
@@ -65,10 +67,13 @@ static int check_routes(const portail_module_t *d, const char *where, char *err,
                      where, r->pattern, r->permission);
             return -1;
         }
-        if (r->audit && (r->auth != PORTAIL_AUTH_AGENT || !portail_permission_name_ok(r->audit))) {
+        /* audit_log.action is VARCHAR(50): a longer action would be cut and
+         * could merge with another. */
+        if (r->audit && (r->auth != PORTAIL_AUTH_AGENT || !portail_permission_name_ok(r->audit) ||
+                         strlen(r->audit) > AUDIT_ACTION_MAX)) {
             snprintf(err, errlen,
                      "%s: route %s: an audit action (\"%s\") is for agent routes only and must "
-                     "match [a-z0-9_.]{1,64}",
+                     "match [a-z0-9_.]{1,50}",
                      where, r->pattern, r->audit);
             return -1;
         }

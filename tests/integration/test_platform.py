@@ -86,6 +86,7 @@ REFUSALS = [
     (11, "route /api/v1/broken/agent: reserved fields must stay zero"),
     (12, "route /api/v1/broken/member: an audit action"),
     (13, "route /api/v1/broken/agent: an audit action (\"Broken Read\")"),
+    (14, "an audit action (\"broken.xxx"),
     (15, "requires permission nobody.declares.this, declared by nobody"),
     (20, "permission \"Broken.Use2\" must match"),
     (21, "permission audit.read is already declared by core"),

@@ -78,6 +78,8 @@ static const portail_route_t routes[] = {
         .reserved = {(void *)1}, /* reserved field set */
 #elif FAULT == 13
         .audit = "Broken Read", /* malformed audit action */
+#elif FAULT == 14
+        .audit = "broken.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", /* over 50 bytes */
 #endif
     },
 #if FAULT == 15
