@@ -35,3 +35,13 @@ int portail_audit(portail_ctx_t *ctx, int64_t member_id, const char *action, con
                         portail_clip_utf8(ctx->arena, cl->ip, IP_MAX));
     return n == 1 ? 0 : -1;
 }
+
+void portail_audit_subject(portail_ctx_t *ctx, int64_t member_id)
+{
+    ctx->audit_member = member_id > 0 ? member_id : 0;
+}
+
+void portail_audit_reason(portail_ctx_t *ctx, const char *reason)
+{
+    ctx->audit_reason = reason ? portail_clip_utf8(ctx->arena, reason, REASON_MAX) : NULL;
+}

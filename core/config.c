@@ -310,7 +310,9 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     for (int i = 0; i < config_setting_length(root); i++) {
         config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
         const char *name = config_setting_name(g);
-        int known = strcmp(name, "modules") == 0;
+        /* roles: checked against the declared permissions once the modules
+         * are loaded (permission.c). */
+        int known = strcmp(name, "modules") == 0 || strcmp(name, "roles") == 0;
         for (size_t k = 0; k < sizeof(groups) / sizeof(groups[0]); k++)
             known |= strcmp(groups[k].name, name) == 0;
         if (!known) {

@@ -195,6 +195,11 @@ static MYSQL_STMT *run(portail_db_t *db, const char *sql, const char *fmt, va_li
             b[i].buffer_type = MYSQL_TYPE_LONGLONG;
             b[i].buffer = &v[i].l;
             break;
+        case 'M': /* set only by portail_member_* */
+            v[i].l = db->scope_member;
+            b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            b[i].buffer = &v[i].l;
+            break;
         case 'd':
             v[i].d = va_arg(ap, double);
             b[i].buffer_type = MYSQL_TYPE_DOUBLE;
@@ -222,13 +227,10 @@ static MYSQL_STMT *run(portail_db_t *db, const char *sql, const char *fmt, va_li
     return st;
 }
 
-long long portail_db_exec(portail_db_t *db, const char *sql, const char *fmt, ...)
+static long long exec_v(portail_db_t *db, const char *sql, const char *fmt, va_list ap)
 {
     db->insert_id = 0;
-    va_list ap;
-    va_start(ap, fmt);
     MYSQL_STMT *st = run(db, sql, fmt, ap);
-    va_end(ap);
     if (!st)
         return -1;
     long long n;
@@ -246,6 +248,15 @@ long long portail_db_exec(portail_db_t *db, const char *sql, const char *fmt, ..
         db->insert_id = mysql_stmt_insert_id(st);
     }
     dbi_done(db, st);
+    return n;
+}
+
+long long portail_db_exec(portail_db_t *db, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    long long n = exec_v(db, sql, fmt, ap);
+    va_end(ap);
     return n;
 }
 
@@ -579,6 +590,96 @@ json_t *portail_db_row(portail_db_t *db, const char *sql, const char *fmt, ...)
     json_t *row = query(db, sql, true, fmt, ap);
     va_end(ap);
     return row;
+}
+
+/* ---- queries scoped to the signed-in member ------------------------------ */
+
+#define MEMBER_MARK "{member}"
+
+/* The connection with sql rewritten ({member} -> ?) and 'M' inserted in
+ * the format where each mark stands; NULL with a 500 set when the request
+ * has no member or sql no mark. */
+static portail_db_t *scoped(portail_ctx_t *ctx, const char **sql, const char **fmt)
+{
+    const char *who = ctx->module ? ctx->module->desc->name : "core";
+    const portail_principal_t *p = &ctx->principal;
+    if (p->kind != PORTAIL_PRINCIPAL_MEMBER || p->level != PORTAIL_AUTH_MEMBER || p->id <= 0) {
+        portail_log_error(ctx, "module %s: member-scoped query outside a member session", who);
+        portail_problem(ctx, 500, NULL, NULL);
+        return NULL;
+    }
+    if (!*sql || !strstr(*sql, MEMBER_MARK)) {
+        portail_log_error(ctx, "module %s: member-scoped query without %s: %.200s", who,
+                          MEMBER_MARK, *sql ? *sql : "(null)");
+        portail_problem(ctx, 500, NULL, NULL);
+        return NULL;
+    }
+    const char *f = *fmt ? *fmt : "";
+    size_t slen = strlen(*sql), flen = strlen(f);
+    char *out = portail_alloc(ctx->arena, slen + 1);
+    char *nf = portail_alloc(ctx->arena, flen + slen / (sizeof(MEMBER_MARK) - 1) + 1);
+    size_t o = 0, fi = 0, nfi = 0;
+    for (const char *s = *sql; *s;) {
+        if (strncmp(s, MEMBER_MARK, sizeof(MEMBER_MARK) - 1) == 0) {
+            out[o++] = '?';
+            nf[nfi++] = 'M';
+            s += sizeof(MEMBER_MARK) - 1;
+            continue;
+        }
+        if (*s == '?' && fi < flen)
+            nf[nfi++] = f[fi++];
+        out[o++] = *s++;
+    }
+    out[o] = '\0';
+    while (fi < flen)
+        nf[nfi++] = f[fi++];
+    nf[nfi] = '\0';
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return NULL;
+    db->scope_member = (long long)p->id;
+    *sql = out;
+    *fmt = nf;
+    return db;
+}
+
+json_t *portail_member_row(portail_ctx_t *ctx, const char *sql, const char *fmt, ...)
+{
+    portail_db_t *db = scoped(ctx, &sql, &fmt);
+    if (!db)
+        return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *row = query(db, sql, true, fmt, ap);
+    va_end(ap);
+    db->scope_member = 0;
+    return row;
+}
+
+json_t *portail_member_rows(portail_ctx_t *ctx, const char *sql, const char *fmt, ...)
+{
+    portail_db_t *db = scoped(ctx, &sql, &fmt);
+    if (!db)
+        return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *rows = query(db, sql, false, fmt, ap);
+    va_end(ap);
+    db->scope_member = 0;
+    return rows;
+}
+
+long long portail_member_exec(portail_ctx_t *ctx, const char *sql, const char *fmt, ...)
+{
+    portail_db_t *db = scoped(ctx, &sql, &fmt);
+    if (!db)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    long long n = exec_v(db, sql, fmt, ap);
+    va_end(ap);
+    db->scope_member = 0;
+    return n;
 }
 
 /* ---- typed reads -------------------------------------------------------- */

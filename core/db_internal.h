@@ -32,6 +32,7 @@ struct portail_db {
     bool failed;
     unsigned err;
     uint64_t insert_id;
+    long long scope_member; /* bound by format 'M' (portail_member_*), 0 otherwise */
 };
 
 /* Client and server error numbers meaning the connection is gone. */

@@ -247,6 +247,38 @@ static int check_auth(portail_ctx_t *ctx)
     return 0;
 }
 
+/* The route's permission, from the agent's role, before the handler runs:
+ * a module never checks roles itself. */
+static int check_permission(portail_ctx_t *ctx)
+{
+    const char *perm = ctx->route->permission;
+    if (!perm || portail_permitted(ctx, perm))
+        return 0;
+    portail_problem(ctx, 403, NULL,
+                    portail_sprintf(ctx->arena,
+                                    "Votre rôle ne donne pas accès à ce service (droit requis : "
+                                    "%s).",
+                                    portail_permission_description(perm)));
+    portail_problem_extra(ctx, "permission", json_string(perm));
+    return -1;
+}
+
+/* A route with `audit` that answered below 400 read or changed member data:
+ * the row is written here, so that the handler cannot forget it. Without
+ * it the answer is not sent: a read that leaves no trace is refused. */
+static void audit_after(portail_ctx_t *ctx)
+{
+    const char *action = ctx->route->audit;
+    if (!action || ctx->status <= 0 || ctx->status >= 400)
+        return;
+    if (portail_audit(ctx, ctx->audit_member, action, ctx->audit_reason) != 0) {
+        portail_logf("error", ctx->request_id, "automatic audit %s of %s %s failed", action,
+                     ctx->method, ctx->route->pattern);
+        ctx->resp_headers = NULL;
+        portail_problem(ctx, 500, NULL, NULL);
+    }
+}
+
 /* Browsers always send Origin on cross-site state-changing requests; the
  * per-session token guards against anything that gets past that. */
 static int check_csrf(portail_ctx_t *ctx)
@@ -408,11 +440,102 @@ static void session_info(portail_ctx_t *ctx)
         portail_problem(ctx, 401, NULL, "Aucune session en cours.");
         return;
     }
+    json_t *out = json_pack("{s:s, s:s, s:s?, s:s}", "kind",
+                            p->kind == PORTAIL_PRINCIPAL_AGENT ? "agent" : "member", "level",
+                            level_name(p->level), "role", p->role, "csrf_token",
+                            ctx->csrf_token ? ctx->csrf_token : "");
+    /* What the back office may show: the permissions of the agent's role. */
+    if (p->kind == PORTAIL_PRINCIPAL_AGENT && p->level == PORTAIL_AUTH_AGENT)
+        json_object_set_new(out, "permissions", portail_role_permissions(p->role));
+    portail_respond_json(ctx, 200, out);
+}
+
+struct nav_item {
+    const portail_nav_t *nav;
+    const char *module;
+    size_t seq; /* module order in the config, then declaration order */
+};
+
+static int nav_cmp(const void *a, const void *b)
+{
+    const struct nav_item *x = a, *y = b;
+    if (x->nav->order != y->nav->order)
+        return x->nav->order < y->nav->order ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* GET /api/v1/nav: the member's menu, or the agent's filtered by the
+ * permissions of its role, from the enabled modules. */
+static void nav_menu(portail_ctx_t *ctx)
+{
+    const portail_principal_t *p = &ctx->principal;
+    portail_menu_t menu;
+    if (p->kind == PORTAIL_PRINCIPAL_MEMBER && p->level == PORTAIL_AUTH_MEMBER)
+        menu = PORTAIL_MENU_MEMBER;
+    else if (p->kind == PORTAIL_PRINCIPAL_AGENT && p->level == PORTAIL_AUTH_AGENT)
+        menu = PORTAIL_MENU_BACKOFFICE;
+    else {
+        portail_problem(ctx, 401, NULL, "Veuillez vous connecter pour accéder à ce service.");
+        return;
+    }
+    size_t cap = 0;
+    for (size_t i = 0; i < ctx->host->nmodules; i++)
+        for (const portail_nav_t *v = ctx->host->modules[i].desc->nav; v && v->label; v++)
+            cap++;
+    struct nav_item *items = portail_alloc(ctx->arena, (cap ? cap : 1) * sizeof(*items));
+    size_t n = 0, seq = 0;
+    for (size_t i = 0; i < ctx->host->nmodules; i++) {
+        const portail_loaded_module_t *m = &ctx->host->modules[i];
+        for (const portail_nav_t *v = m->desc->nav; v && v->label; v++, seq++) {
+            if (!m->enabled || v->menu != menu ||
+                (v->permission && !portail_permitted(ctx, v->permission)))
+                continue;
+            items[n++] = (struct nav_item){v, m->desc->name, seq};
+        }
+    }
+    qsort(items, n, sizeof(*items), nav_cmp);
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s?, s:s}", "label", items[i].nav->label,
+                                              "href", items[i].nav->href, "text",
+                                              items[i].nav->text, "module", items[i].module));
     portail_respond_json(ctx, 200,
-                         json_pack("{s:s, s:s, s:s?, s:s}", "kind",
-                                   p->kind == PORTAIL_PRINCIPAL_AGENT ? "agent" : "member", "level",
-                                   level_name(p->level), "role", p->role, "csrf_token",
-                                   ctx->csrf_token ? ctx->csrf_token : ""));
+                         json_pack("{s:s, s:o}", "menu",
+                                   menu == PORTAIL_MENU_MEMBER ? "member" : "backoffice", "items",
+                                   list));
+}
+
+/* GET /api/v1/dashboard: one card per enabled module with a summary, in
+ * config order. A summary that fails is left out (and logged): the others
+ * still answer. Each runs as its module (state, name, logs). */
+static void dashboard(portail_ctx_t *ctx)
+{
+    json_t *cards = json_array();
+    for (size_t i = 0; i < ctx->host->nmodules; i++) {
+        const portail_loaded_module_t *m = &ctx->host->modules[i];
+        if (!m->enabled || !m->desc->summary)
+            continue;
+        void *card = NULL;
+        ctx->module = m;
+        int rc = m->desc->summary(ctx, &card);
+        ctx->module = NULL;
+        json_t *j = card;
+        if (rc != 0 || (j && !json_is_object(j))) {
+            portail_logf("error", ctx->request_id, "module %s: summary failed, card left out",
+                         m->desc->name);
+            json_decref(j);
+            /* whatever it set (a 503, a problem) is not the dashboard's answer */
+            ctx->status = 0;
+            ctx->resp_headers = NULL;
+            continue;
+        }
+        if (!j)
+            continue;
+        if (!json_object_get(j, "module"))
+            json_object_set_new(j, "module", json_string(m->desc->name));
+        json_array_append_new(cards, j);
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:o}", "cards", cards));
 }
 
 static const portail_route_t core_routes[] = {
@@ -424,6 +547,14 @@ static const portail_route_t core_routes[] = {
      .pattern = "/api/v1/session",
      .handler = session_info,
      .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/nav",
+     .handler = nav_menu,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/dashboard",
+     .handler = dashboard,
+     .auth = PORTAIL_AUTH_MEMBER},
     {0},
 };
 
@@ -526,7 +657,8 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
             portail_problem_retry(&ctx, 503, 1, NULL, NULL);
         goto respond;
     }
-    if (check_auth(&ctx) < 0 || check_csrf(&ctx) < 0 || read_body(&ctx, req) < 0)
+    if (check_auth(&ctx) < 0 || check_permission(&ctx) < 0 || check_csrf(&ctx) < 0 ||
+        read_body(&ctx, req) < 0)
         goto respond;
     ctx.route->handler(&ctx);
     if (!ctx.status) {
@@ -534,6 +666,7 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
                      ctx.route->pattern);
         portail_problem(&ctx, 500, NULL, NULL);
     }
+    audit_after(&ctx);
 respond:
     write_response(&ctx, req);
     FCGX_Finish_r(req);

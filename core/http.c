@@ -28,6 +28,24 @@ const char *portail_req_param(const portail_ctx_t *ctx, const char *name)
     return portail_kv_get(ctx->params, ctx->nparams, name, 0);
 }
 
+int portail_req_param_i64(portail_ctx_t *ctx, const char *name, int64_t *out)
+{
+    const char *s = portail_req_param(ctx, name);
+    size_t n = s ? strlen(s) : 0;
+    int ok = n >= 1 && n <= 19 && s[0] >= '1' && s[0] <= '9';
+    uint64_t v = 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = s[i] >= '0' && s[i] <= '9';
+        v = v * 10 + (uint64_t)(s[i] - '0'); /* 19 digits cannot wrap 64 bits */
+    }
+    if (!ok || v > (uint64_t)INT64_MAX) {
+        portail_problem(ctx, 404, NULL, "Aucune ressource ne correspond à cette adresse.");
+        return -1;
+    }
+    *out = (int64_t)v;
+    return 0;
+}
+
 const char *portail_req_query(const portail_ctx_t *ctx, const char *name)
 {
     return portail_kv_get(ctx->query, ctx->nquery, name, 0);

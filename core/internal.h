@@ -194,6 +194,25 @@ int portail_modules_load(const portail_conf_t *c, portail_router_t *r,
                          portail_loaded_module_t **out, size_t *n, char *err, size_t errlen);
 void portail_modules_unload(portail_loaded_module_t *m, size_t n);
 
+/* ---- permission.c: permissions, roles, cross-module checks ---------------- */
+/* [a-z0-9_.]{1,64}: permission names and audit actions. */
+int portail_permission_name_ok(const char *s);
+/* The permissions the core declares (audit.read, jobs.read, jobs.write,
+ * members.read, members.lock), {0}-terminated. */
+extern const portail_permission_t portail_core_permissions[];
+/* After every module is loaded: permissions unique across the core and the
+ * modules, route and nav permissions declared, job kinds unique, then the
+ * config's `roles` (or the defaults) resolved. 0 or -1 with file:line. */
+int portail_access_build(const portail_conf_t *c, const portail_loaded_module_t *mods, size_t n,
+                         char *err, size_t errlen);
+void portail_access_free(void);
+/* The permissions of a role as a new JSON array of names (empty when the
+ * role is unknown). */
+json_t *portail_role_permissions(const char *role);
+int portail_role_permits(const char *role, const char *permission);
+/* The declared description of a permission (its name when it has none). */
+const char *portail_permission_description(const char *name);
+
 /* ---- host ----------------------------------------------------------------- */
 typedef struct portail_host {
     portail_conf_t *conf;
@@ -261,6 +280,9 @@ struct portail_ctx {
     size_t resp_len;
     struct portail_resp_header *resp_headers;
     json_t *problem; /* last problem body, for portail_problem_extra */
+    /* automatic audit of routes with `audit` (portail_audit_subject/reason) */
+    int64_t audit_member;
+    const char *audit_reason;
 };
 
 /* Sets the request's principal from its session cookie (expiry, last-seen

@@ -9,35 +9,190 @@
 
 #include "internal.h"
 
-static int check_routes(const portail_module_t *d, char *err, size_t errlen)
+#define AUDIT_ACTION_MAX 50
+
+#define RESERVED_ZERO(arr) reserved_zero((const void *const *)(arr), sizeof(arr) / sizeof((arr)[0]))
+
+static int reserved_zero(const void *const *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+/* An href the menus can print as is: a path on this site, no space or
+ * control character (no "javascript:", no "//other.host"). */
+static int href_ok(const char *h)
+{
+    if (!h || h[0] != '/' || h[1] == '/' || strlen(h) > 512)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)h; *p; p++)
+        if (*p <= 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int check_routes(const portail_module_t *d, const char *where, char *err, size_t errlen)
 {
     if (!d->routes) {
-        snprintf(err, errlen, "module %s: no route table", d->name);
+        snprintf(err, errlen, "%s: no route table", where);
         return -1;
     }
     for (const portail_route_t *r = d->routes; r->pattern || r->handler || r->methods; r++) {
         if (!r->pattern || !r->handler || !r->methods) {
-            snprintf(err, errlen, "module %s: route %s lacks a method, pattern or handler", d->name,
+            snprintf(err, errlen, "%s: route %s lacks a method, pattern or handler", where,
                      r->pattern ? r->pattern : "(null)");
             return -1;
         }
         if (r->methods & ~(unsigned)(PORTAIL_GET | PORTAIL_POST | PORTAIL_PUT | PORTAIL_PATCH |
                                      PORTAIL_DELETE)) {
-            snprintf(err, errlen, "module %s: route %s has unknown methods", d->name, r->pattern);
+            snprintf(err, errlen, "%s: route %s has unknown methods", where, r->pattern);
             return -1;
         }
         if ((unsigned)r->auth > PORTAIL_AUTH_PUBLIC) {
-            snprintf(err, errlen, "module %s: route %s has an unknown auth level", d->name,
-                     r->pattern);
+            snprintf(err, errlen, "%s: route %s has an unknown auth level", where, r->pattern);
             return -1;
         }
         if (r->content_types &
             ~(unsigned)(PORTAIL_CT_JSON | PORTAIL_CT_FORM | PORTAIL_CT_MULTIPART)) {
-            snprintf(err, errlen, "module %s: route %s has unknown content types", d->name,
+            snprintf(err, errlen, "%s: route %s has unknown content types", where, r->pattern);
+            return -1;
+        }
+        if (r->permission &&
+            (r->auth != PORTAIL_AUTH_AGENT || !portail_permission_name_ok(r->permission))) {
+            snprintf(err, errlen,
+                     "%s: route %s: a permission (\"%s\") is for agent routes only and must "
+                     "match [a-z0-9_.]{1,64}",
+                     where, r->pattern, r->permission);
+            return -1;
+        }
+        /* audit_log.action is VARCHAR(50): a longer action would be cut and
+         * could merge with another. */
+        if (r->audit && (r->auth != PORTAIL_AUTH_AGENT || !portail_permission_name_ok(r->audit) ||
+                         strlen(r->audit) > AUDIT_ACTION_MAX)) {
+            snprintf(err, errlen,
+                     "%s: route %s: an audit action (\"%s\") is for agent routes only and must "
+                     "match [a-z0-9_.]{1,50}",
+                     where, r->pattern, r->audit);
+            return -1;
+        }
+        if (!RESERVED_ZERO(r->reserved)) {
+            snprintf(err, errlen, "%s: route %s: reserved fields must stay zero", where,
                      r->pattern);
             return -1;
         }
     }
+    return 0;
+}
+
+static int check_settings(const portail_module_t *d, const char *where, char *err, size_t errlen)
+{
+    for (const portail_setting_t *s = d->settings; s && s->name; s++) {
+        if (!RESERVED_ZERO(s->reserved)) {
+            snprintf(err, errlen, "%s: setting %s: reserved fields must stay zero", where, s->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_permissions(const portail_module_t *d, const char *where, char *err, size_t errlen)
+{
+    for (const portail_permission_t *p = d->permissions; p && (p->name || p->description); p++) {
+        if (!portail_permission_name_ok(p->name)) {
+            snprintf(err, errlen, "%s: permission \"%s\" must match [a-z0-9_.]{1,64}", where,
+                     p->name ? p->name : "(null)");
+            return -1;
+        }
+        if (!RESERVED_ZERO(p->reserved)) {
+            snprintf(err, errlen, "%s: permission %s: reserved fields must stay zero", where,
+                     p->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_nav(const portail_module_t *d, const char *where, char *err, size_t errlen)
+{
+    for (const portail_nav_t *v = d->nav; v && (v->menu || v->label || v->href); v++) {
+        const char *label = v->label ? v->label : "(null)";
+        const char *why = NULL;
+        if (v->menu != PORTAIL_MENU_MEMBER && v->menu != PORTAIL_MENU_BACKOFFICE)
+            why = "unknown menu (PORTAIL_MENU_MEMBER or PORTAIL_MENU_BACKOFFICE)";
+        else if (!v->label || !*v->label || strlen(v->label) > 64)
+            why = "label must be 1 to 64 bytes";
+        else if (!href_ok(v->href))
+            why = "href must be a path starting with \"/\", without spaces or control "
+                  "characters";
+        else if (v->text && strlen(v->text) > 200)
+            why = "text must be at most 200 bytes";
+        else if (v->permission && v->menu == PORTAIL_MENU_MEMBER)
+            why = "entries of the member menu carry no permission";
+        else if (v->permission && !portail_permission_name_ok(v->permission))
+            why = "permission must match [a-z0-9_.]{1,64}";
+        else if (!RESERVED_ZERO(v->reserved))
+            why = "reserved fields must stay zero";
+        if (why) {
+            snprintf(err, errlen, "%s: menu entry \"%.64s\": %s", where, label, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_jobs(const portail_module_t *d, const char *where, char *err, size_t errlen)
+{
+    size_t mlen = strlen(d->name);
+    for (const portail_job_kind_t *j = d->jobs; j && (j->name || j->handler); j++) {
+        const char *why = NULL;
+        if (!j->name || strncmp(j->name, d->name, mlen) != 0 || j->name[mlen] != '.' ||
+            !j->name[mlen + 1] || !portail_permission_name_ok(j->name))
+            why = "name must be \"<module>.<kind>\" ([a-z0-9_.], at most 64 bytes)";
+        else if (!j->handler)
+            why = "no handler";
+        else if (j->max_attempts < 0 || j->lease_seconds < 0)
+            why = "max_attempts and lease_seconds must be 0 or more";
+        else if (!RESERVED_ZERO(j->reserved))
+            why = "reserved fields must stay zero";
+        if (why) {
+            snprintf(err, errlen, "%s: job kind \"%s\": %s", where, j->name ? j->name : "(null)",
+                     why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_hooks(const portail_module_t *d, const char *where, char *err, size_t errlen)
+{
+    for (const portail_hook_t *h = d->hooks; h && (h->event || h->handler); h++) {
+        const char *why = NULL;
+        if (h->event < PORTAIL_HOOK_ACCOUNT_LOCKED || h->event > PORTAIL_HOOK_MEMBER_DELETED)
+            why = "unknown event";
+        else if (!h->handler)
+            why = "no handler";
+        else if (!RESERVED_ZERO(h->reserved))
+            why = "reserved fields must stay zero";
+        if (why) {
+            snprintf(err, errlen, "%s: hook on event %d: %s", where, (int)h->event, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_descriptor(const portail_module_t *d, const char *where, char *err, size_t errlen)
+{
+    if (!RESERVED_ZERO(d->reserved)) {
+        snprintf(err, errlen, "%s: reserved fields of the descriptor must stay zero", where);
+        return -1;
+    }
+    if (check_routes(d, where, err, errlen) < 0 || check_settings(d, where, err, errlen) < 0 ||
+        check_permissions(d, where, err, errlen) < 0 || check_nav(d, where, err, errlen) < 0 ||
+        check_jobs(d, where, err, errlen) < 0 || check_hooks(d, where, err, errlen) < 0)
+        return -1;
     return 0;
 }
 
@@ -99,7 +254,9 @@ static int load_one(const portail_conf_t *c, const portail_module_conf_t *mc,
     lm->settings.group = mc->settings;
     if (portail_settings_validate(&lm->settings, c->file, mc->name, err, errlen) < 0)
         return -1;
-    return check_routes(d, err, errlen);
+    char where[256];
+    snprintf(where, sizeof(where), "%s:%d: module %s", c->file, mc->line, mc->name);
+    return check_descriptor(d, where, err, errlen);
 }
 
 int portail_modules_load(const portail_conf_t *c, portail_router_t *r,
@@ -124,6 +281,8 @@ int portail_modules_load(const portail_conf_t *c, portail_router_t *r,
             }
         }
     }
+    if (portail_access_build(c, mods, *n, err, errlen) < 0)
+        return -1;
     for (size_t i = 0; i < *n; i++) {
         portail_loaded_module_t *lm = &mods[i];
         if (!lm->enabled)
@@ -153,6 +312,7 @@ int portail_modules_load(const portail_conf_t *c, portail_router_t *r,
 
 void portail_modules_unload(portail_loaded_module_t *mods, size_t n)
 {
+    portail_access_free();
     if (!mods)
         return;
     for (size_t i = n; i-- > 0;) {

@@ -15,7 +15,6 @@
 #define CODE_INPUT_MAX 32
 #define RECOVERY_INPUT_MAX 64
 #define RECOVERY_CHARS 10
-#define SESSION_ID_MAX 19
 
 /* Without I, O, 0 and 1, which read alike. 32 symbols: 50 bits a code. */
 static const char RECOVERY_ALPHABET[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -950,17 +949,11 @@ void login_sessions(portail_ctx_t *ctx)
 
 void login_session_revoke(portail_ctx_t *ctx)
 {
-    const char *id = portail_req_param(ctx, "id");
-    size_t n = id ? strlen(id) : 0;
-    int digits = n > 0 && n <= SESSION_ID_MAX;
-    for (size_t i = 0; digits && i < n; i++)
-        digits = id[i] >= '0' && id[i] <= '9';
-    if (!digits) {
-        portail_problem(ctx, 404, NULL, "Cette session n'existe pas ou n'est plus active.");
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
         return;
-    }
     int64_t member = portail_principal(ctx)->id;
-    int rc = portail_session_revoke(ctx, (int64_t)strtoll(id, NULL, 10));
+    int rc = portail_session_revoke(ctx, id);
     if (rc < 0) {
         if (!portail_responded(ctx))
             login_internal(ctx, "session revoke failed");

@@ -60,11 +60,11 @@ void bo_member_find(portail_ctx_t *ctx)
     int64_t id = portail_row_int(m, "id", 0);
     portail_account_state_t st;
     json_t *sign_ins = last_sign_ins(db, id);
-    if (!sign_ins || portail_account_state(db, portail_arena(ctx), id, &st) != 0 ||
-        portail_audit(ctx, id, "member_view", NULL) != 0) {
+    if (!sign_ins || portail_account_state(db, portail_arena(ctx), id, &st) != 0) {
         unlock_fail(ctx);
         return;
     }
+    portail_audit_subject(ctx, id); /* audited by the core (route audit "member_view") */
     json_t *lock = json_null();
     if (st.reason != PORTAIL_LOCK_NONE)
         lock =
@@ -95,6 +95,7 @@ void bo_member_events(portail_ctx_t *ctx)
     int64_t id = path_member(ctx, db);
     if (!id)
         return;
+    portail_audit_subject(ctx, id); /* audited by the core (route audit "member_events") */
     json_t *rows = member_events(db, id, cursor, limit + 1);
     if (!rows) {
         unlock_fail(ctx);
@@ -166,14 +167,10 @@ void bo_member_lock(portail_ctx_t *ctx)
 }
 
 /* ---- GET /api/v1/backoffice/audit?agent=&member=&from=&to=&cursor=&limit= ---
- * Supervisors only. from/to are days (YYYY-MM-DD, UTC), both included. */
+ * Permission audit.read (supervisors by default). from/to are days (YYYY-MM-DD, UTC), both
+ * included. */
 void bo_audit(portail_ctx_t *ctx)
 {
-    const char *role = portail_principal(ctx)->role;
-    if (!role || strcmp(role, "supervisor") != 0) {
-        portail_problem(ctx, 403, NULL, "Le journal d'audit est réservé aux superviseurs.");
-        return;
-    }
     const char *login = portail_req_query(ctx, "agent");
     if (login && !*login)
         login = NULL;
@@ -204,20 +201,16 @@ void bo_audit(portail_ctx_t *ctx)
 /* The member of the path's {id}; 0 with a 404 (or 500) set. */
 static int64_t path_member(portail_ctx_t *ctx, portail_db_t *db)
 {
-    const char *s = portail_req_param(ctx, "id");
-    char *end = NULL;
-    long long id =
-        s && *s && strlen(s) <= 19 && s[0] != '-' && s[0] != '+' ? strtoll(s, &end, 10) : 0;
-    if (id > 0 && end && !*end) {
-        json_t *row = portail_db_row(db, "SELECT id FROM members WHERE id = ?", "l", id);
-        if (row)
-            return (int64_t)id;
-        if (portail_db_failed(db)) {
-            unlock_fail(ctx);
-            return 0;
-        }
-    }
-    portail_problem(ctx, 404, NULL, "Compte introuvable.");
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return 0;
+    json_t *row = portail_db_row(db, "SELECT id FROM members WHERE id = ?", "l", (long long)id);
+    if (row)
+        return id;
+    if (portail_db_failed(db))
+        unlock_fail(ctx);
+    else
+        portail_problem(ctx, 404, NULL, "Compte introuvable.");
     return 0;
 }
 

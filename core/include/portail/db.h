@@ -45,6 +45,21 @@ int portail_db_failed(const portail_db_t *db);
 /* MariaDB error number of the last failed call (1062: duplicate key), 0 if none. */
 unsigned portail_db_errno(const portail_db_t *db);
 
+/* Queries scoped to the signed-in member, so that a module cannot forget
+ * the member condition: sql must carry the placeholder {member} (once or
+ * more), which is bound to the session's member id, never to a parameter:
+ *
+ *   portail_member_row(ctx, "SELECT id, text FROM notes WHERE id = ? "
+ *                           "AND member_id = {member}", "l", id);
+ *
+ * Another member's object then simply is not found (404). Without {member}
+ * in sql, or outside a member session (second factor done), nothing runs:
+ * NULL (or -1) with a 500 set and an error logged naming the module. Other
+ * errors: as portail_db_*, on the request's connection (portail_db). */
+json_t *portail_member_row(portail_ctx_t *ctx, const char *sql, const char *fmt, ...);
+json_t *portail_member_rows(portail_ctx_t *ctx, const char *sql, const char *fmt, ...);
+long long portail_member_exec(portail_ctx_t *ctx, const char *sql, const char *fmt, ...);
+
 /* Typed reads of a row object. */
 long long portail_row_int(const json_t *row, const char *key, long long def);
 const char *portail_row_str(const json_t *row, const char *key); /* NULL when absent or null */

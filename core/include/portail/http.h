@@ -44,6 +44,10 @@ const char *portail_req_path(const portail_ctx_t *ctx);   /* decoded path, no qu
 const char *portail_req_id(const portail_ctx_t *ctx);
 const char *portail_req_param(const portail_ctx_t *ctx,
                               const char *name); /* {name} in the pattern */
+/* {name} as a positive decimal int64 (digits only, no sign, no leading zero,
+ * no overflow): 0, or -1 with a 404 problem set, because a malformed id
+ * names no object rather than being a bad request. */
+int portail_req_param_i64(portail_ctx_t *ctx, const char *name, int64_t *out);
 const char *portail_req_query(const portail_ctx_t *ctx,
                               const char *name); /* decoded, first value */
 const char *portail_req_header(const portail_ctx_t *ctx, const char *name); /* case-insensitive */
@@ -55,6 +59,9 @@ const char *portail_req_form(const portail_ctx_t *ctx,
 const portail_part_t *portail_req_parts(const portail_ctx_t *ctx, size_t *count);
 
 const portail_principal_t *portail_principal(const portail_ctx_t *ctx);
+/* Nonzero when the request's agent (second factor done) holds permission
+ * through its role (config `roles`, or the defaults of module.h). */
+int portail_permitted(const portail_ctx_t *ctx, const char *permission);
 const portail_client_t *portail_client(const portail_ctx_t *ctx);
 portail_arena_t *portail_arena(portail_ctx_t *ctx);
 void *portail_module_state(const portail_ctx_t *ctx);

@@ -67,7 +67,9 @@ typedef struct portail_route {
     /* Agent routes that read or change member data: the audit action
      * ("reimbursements.read"). The core writes the audit row itself once
      * the handler answered below 400, for the member the handler named with
-     * portail_audit_subject() (NULL member when it named none). */
+     * portail_audit_subject() (NULL member when it named none), with the
+     * reason of portail_audit_reason() if any (portail/audit.h). If that
+     * write fails, the answer becomes a 500. */
     const char *audit;
     void *reserved[4];
 } portail_route_t;
@@ -106,7 +108,9 @@ typedef struct portail_permission {
 } portail_permission_t;
 
 /* An entry of a menu. The zero menu is refused, like an href that does not
- * start with "/" or a label that is missing or over 64 bytes. */
+ * start with "/" (or starts with "//") or holds a space or control
+ * character, a label that is missing or over 64 bytes, a text over 200
+ * bytes, or a permission on a member-menu entry. */
 typedef enum portail_menu {
     PORTAIL_MENU_MEMBER = 1,     /* the member's menu and dashboard */
     PORTAIL_MENU_BACKOFFICE = 2, /* the agents' menu */
