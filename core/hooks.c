@@ -33,7 +33,7 @@ int portail_hooks_emit(portail_db_t *db, portail_hook_event_t ev, int64_t member
     portail_hook_args_t args = {.event = ev, .member_id = member_id, .detail = detail};
     for (size_t i = 0; i < h->nmodules; i++) {
         const portail_loaded_module_t *m = &h->modules[i];
-        if (!m->enabled || !m->initialised || !m->desc->hooks)
+        if (!m->enabled || !m->desc->hooks)
             continue;
         for (const portail_hook_t *k = m->desc->hooks; k->event || k->handler; k++) {
             if (k->event != ev || !k->handler)

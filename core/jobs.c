@@ -846,7 +846,7 @@ static void jobs_list(portail_ctx_t *ctx)
                                    "FROM jobs WHERE (? IS NULL OR state = ?) "
                                    "AND (? IS NULL OR kind = ?) AND (? = 0 OR id < ?) "
                                    "ORDER BY id DESC LIMIT ?",
-                                   "ssssllll", state, state, kind, kind, cursor, cursor, limit);
+                                   "sssslll", state, state, kind, kind, cursor, cursor, limit);
     if (!rows) {
         portail_problem(ctx, 500, NULL, NULL);
         return;

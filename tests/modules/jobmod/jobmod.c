@@ -70,7 +70,7 @@ static int job_noop(portail_job_t *job)
 static const portail_job_kind_t jobs[] = {
     {.name = "jobmod.record", .handler = job_record},
     {.name = "jobmod.fail", .handler = job_fail, .max_attempts = 2},
-    {.name = "jobmod.sleep", .handler = job_sleep, .max_attempts = 5, .lease_seconds = 3},
+    {.name = "jobmod.sleep", .handler = job_sleep, .max_attempts = 5, .lease_seconds = 5},
     {.name = "jobmod.noop", .handler = job_noop},
     {0},
 };
@@ -95,8 +95,19 @@ static const char *event_name(portail_hook_event_t ev)
 static int on_event(portail_db_t *db, const portail_hook_args_t *args, void *state)
 {
     (void)state;
-    if (!atomic_load(&tables_ready))
-        return 0;
+    if (!atomic_load(&tables_ready)) {
+        /* Created by another process (the stack's portaild) for this one
+         * (a portailctl, a private portaild)? */
+        json_t *t = portail_db_row(db,
+                                   "SELECT COUNT(*) AS n FROM information_schema.tables WHERE "
+                                   "table_schema = DATABASE() AND table_name = 'jobmod_hook_fail'",
+                                   "");
+        if (!t)
+            return -1;
+        if (portail_row_int(t, "n", 0) == 0)
+            return 0;
+        atomic_store(&tables_ready, 1);
+    }
     json_t *row = portail_db_row(db, "SELECT member_id FROM jobmod_hook_fail WHERE member_id = ?",
                                  "l", (long long)args->member_id);
     if (row)
