@@ -252,7 +252,8 @@ int portail_account_lock(portail_ctx_t *ctx, int64_t member_id, portail_lock_rea
 
     /* Only the reason: events are shown to the member, and the detail may
      * be an agent's internal note (it stays in account_locks). */
-    if (insert_event(ctx, db, member_id, "account_locked", name) != 0)
+    if (insert_event(ctx, db, member_id, "account_locked", name) != 0 ||
+        portail_hooks_emit(db, PORTAIL_HOOK_ACCOUNT_LOCKED, member_id, name) != 0)
         return tx_leave(db, own, -1);
     /* A lock shuts the account, including for whoever is already signed
      * in: an intruder behind a "suspicious" lock must not keep his session. */
@@ -305,7 +306,8 @@ int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by
                         (long long)member_id) < 0)
         return tx_leave(db, own, -1);
     const char *detail = why && *why ? portail_sprintf(ctx->arena, "%s: %s", by, why) : by;
-    if (insert_event(ctx, db, member_id, "account_unlocked", detail) != 0)
+    if (insert_event(ctx, db, member_id, "account_unlocked", detail) != 0 ||
+        portail_hooks_emit(db, PORTAIL_HOOK_ACCOUNT_UNLOCKED, member_id, by) != 0)
         return tx_leave(db, own, -1);
 
     const char *how;

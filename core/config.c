@@ -72,6 +72,18 @@ static const portail_setting_t mail_schema[] = {
     {0},
 };
 
+static const portail_setting_t jobs_schema[] = {
+    SETTING("workers", PORTAIL_SETTING_INT, 0, 64, 2, NULL, NULL),
+    SETTING("poll_ms", PORTAIL_SETTING_INT, 10, 60000, 500, NULL, NULL),
+    SETTING("backoff_seconds", PORTAIL_SETTING_INT, 1, 3600, 10, NULL, NULL),
+    SETTING("backoff_max_seconds", PORTAIL_SETTING_INT, 1, 86400, 3600, NULL, NULL),
+    SETTING("purge_seconds", PORTAIL_SETTING_INT, 10, 86400, 300, NULL, NULL),
+    SETTING("keep_jobs_days", PORTAIL_SETTING_INT, 1, 3650, 30, NULL, NULL),
+    SETTING("keep_mail_days", PORTAIL_SETTING_INT, 1, 3650, 30, NULL, NULL),
+    SETTING("keep_throttle_hours", PORTAIL_SETTING_INT, 1, 720, 24, NULL, NULL),
+    {0},
+};
+
 static const portail_setting_t module_entry_schema[] = {
     SETTING("name", PORTAIL_SETTING_STRING, 1, 64, 0, "", NULL),
     SETTING("enabled", PORTAIL_SETTING_BOOL, 0, 1, 1, NULL, NULL),
@@ -305,7 +317,8 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     } groups[] = {{"server", server_schema},
                   {"database", database_schema},
                   {"sessions", sessions_schema},
-                  {"mail", mail_schema}};
+                  {"mail", mail_schema},
+                  {"jobs", jobs_schema}};
     config_setting_t *root = config_root_setting(&c->cfg);
     for (int i = 0; i < config_setting_length(root); i++) {
         config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
@@ -320,8 +333,8 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
             return -1;
         }
     }
-    portail_settings_t s[4];
-    for (size_t k = 0; k < 4; k++) {
+    portail_settings_t s[5];
+    for (size_t k = 0; k < 5; k++) {
         s[k].schema = groups[k].schema;
         s[k].group = config_lookup(&c->cfg, groups[k].name);
         if (validate_group(s[k].schema, s[k].group, NULL, path, groups[k].name, err, errlen) < 0)
@@ -386,6 +399,20 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     if (strcmp(c->mail_transport, "smtp") == 0 && !*c->smtp_url) {
         snprintf(err, errlen, "%s:%d: mail.smtp_url is required with transport \"smtp\"", path,
                  line_of(s[3].group));
+        return -1;
+    }
+    const portail_settings_t *jb = &s[4];
+    c->jobs_workers = (int)portail_settings_int(jb, "workers");
+    c->jobs_poll_ms = (int)portail_settings_int(jb, "poll_ms");
+    c->jobs_backoff_s = (int)portail_settings_int(jb, "backoff_seconds");
+    c->jobs_backoff_max_s = (int)portail_settings_int(jb, "backoff_max_seconds");
+    c->jobs_purge_s = (int)portail_settings_int(jb, "purge_seconds");
+    c->jobs_keep_days = (int)portail_settings_int(jb, "keep_jobs_days");
+    c->mail_keep_days = (int)portail_settings_int(jb, "keep_mail_days");
+    c->jobs_throttle_keep_h = (int)portail_settings_int(jb, "keep_throttle_hours");
+    if (c->jobs_backoff_max_s < c->jobs_backoff_s) {
+        snprintf(err, errlen, "%s:%d: jobs.backoff_max_seconds must be at least backoff_seconds",
+                 path, line_of(s[4].group));
         return -1;
     }
     return load_modules(c, err, errlen);

@@ -563,7 +563,7 @@ int portail_host_add_core_routes(portail_router_t *r, char *err, size_t errlen)
     for (const portail_route_t *rt = core_routes; rt->pattern; rt++)
         if (portail_router_add(r, rt, NULL, err, errlen) < 0)
             return -1;
-    return 0;
+    return portail_jobs_add_routes(r, err, errlen);
 }
 
 /* ---- the response ---------------------------------------------------------------- */

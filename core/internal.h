@@ -140,6 +140,15 @@ typedef struct portail_conf {
     int mail_max_attempts;
     int mail_retry_s;
     int mail_poll_ms;
+    /* jobs (core/jobs.c) */
+    int jobs_workers; /* 0: this portaild runs no jobs */
+    int jobs_poll_ms;
+    int jobs_backoff_s;     /* first retry; doubles each attempt */
+    int jobs_backoff_max_s; /* cap */
+    int jobs_purge_s;       /* core.purge runs this often */
+    int jobs_keep_days;     /* done and cancelled jobs */
+    int mail_keep_days;     /* sent mail */
+    int jobs_throttle_keep_h;
     /* modules */
     portail_module_conf_t *modules;
     size_t nmodules;
@@ -302,5 +311,21 @@ int portail_outbox_start(portail_host_t *h);
 void portail_outbox_stop(void);
 /* Delivers due mail once, synchronously (portailctl, tests). Count sent or -1. */
 int portail_outbox_flush(portail_host_t *h);
+
+/* ---- jobs.c: durable jobs ------------------------------------------------- */
+/* Collects the job kinds of the core and of the enabled modules (after
+ * portail_modules_load). 0 or -1 with err. */
+int portail_jobs_register(portail_host_t *h, char *err, size_t errlen);
+void portail_jobs_unregister(void);
+/* Schedules the recurring core jobs and starts conf->jobs_workers threads. */
+int portail_jobs_start(portail_host_t *h);
+/* Stops the workers, letting a running job finish within grace_s. 0, or -1
+ * when some are still running (their jobs are abandoned to their lease; the
+ * process must then exit without unloading the modules). */
+int portail_jobs_stop(int grace_s);
+/* Workers claim no new job from now on (SIGTERM); returns at once. */
+void portail_jobs_signal_stop(void);
+/* GET /api/v1/backoffice/jobs, POST .../jobs/{id}/retry and /cancel. */
+int portail_jobs_add_routes(portail_router_t *r, char *err, size_t errlen);
 
 #endif

@@ -38,7 +38,6 @@
 /* 45 bytes of UTF-8 give 60 base64 characters: each encoded word stays
  * within the 75 characters RFC 2047 allows. */
 #define EW_CHUNK 45
-#define SESSION_PURGE_S 60
 
 static struct {
     pthread_mutex_t mu;
@@ -506,22 +505,10 @@ static void clean_error(char *s)
             *p = '?';
 }
 
-static void purge_sessions(portail_db_t *db)
-{
-    /* Dead rows are already refused by portail_session_load; this only keeps
-     * the table small. The idle timeout is not used here: expires_at is
-     * indexed and idle rows die with it at the latest. */
-    long long n = portail_db_exec(
-        db, "DELETE FROM sessions WHERE expires_at <= UTC_TIMESTAMP() LIMIT 1000", "");
-    if (n > 0)
-        portail_logf("info", NULL, "purged %lld expired sessions", n);
-}
-
 /* Sent count, or -1 when the database could not be used. */
-static int run_round(portail_host_t *h, portail_arena_t *a, CURL **curl, bool housekeeping)
+static int run_round(portail_host_t *h, portail_arena_t *a, CURL **curl)
 {
     static _Thread_local bool db_down_logged;
-    static _Thread_local time_t last_purge;
     const portail_conf_t *c = h->conf;
     int why = PORTAIL_POOL_OK;
     portail_db_t *db = portail_pool_acquire(h->pool, a, "outbox", c->db.acquire_timeout_ms, &why);
@@ -623,13 +610,6 @@ static int run_round(portail_host_t *h, portail_arena_t *a, CURL **curl, bool ho
             break;
     }
 
-    if (housekeeping) {
-        time_t now = time(NULL);
-        if (now - last_purge >= SESSION_PURGE_S) {
-            last_purge = now;
-            purge_sessions(db);
-        }
-    }
     portail_pool_release(db);
     return sent;
 }
@@ -645,7 +625,7 @@ static void *sender_main(void *arg)
     pthread_mutex_lock(&ob.mu);
     while (!atomic_load(&ob_stop)) {
         pthread_mutex_unlock(&ob.mu);
-        run_round(h, a, &curl, true);
+        run_round(h, a, &curl);
         portail_arena_reset(a);
         pthread_mutex_lock(&ob.mu);
         struct timespec deadline;
@@ -718,7 +698,7 @@ int portail_outbox_flush(portail_host_t *h)
 {
     portail_arena_t *a = portail_arena_new(64 * 1024);
     CURL *curl = NULL;
-    int n = run_round(h, a, &curl, false);
+    int n = run_round(h, a, &curl);
     portail_arena_reset(a);
     if (curl)
         curl_easy_cleanup(curl);

@@ -9,6 +9,7 @@
 
 #include "internal.h"
 #include "portailctl_accounts.h"
+#include "portailctl_jobs.h"
 #include "seed.h"
 
 static int usage(void)
@@ -23,7 +24,12 @@ static int usage(void)
                     "                         create an agent; prints a one-time enrolment link\n"
                     "  agent reset LOGIN      new enrolment link (password and TOTP chosen anew)\n"
                     "  demo                   create or repair the demo member and supervisor\n"
-                    "                         and print their credentials\n");
+                    "                         and print their credentials\n"
+                    "  jobs list [--state S] [--kind K] [--limit N]\n"
+                    "  jobs retry ID          queue a failed job again\n"
+                    "  jobs cancel ID         a queued job will not run\n"
+                    "  member delete NIR      delete a member account and its rows (the\n"
+                    "                         modules' MEMBER_DELETED hooks run too)\n");
     return 2;
 }
 
@@ -158,10 +164,22 @@ int main(int argc, char **argv)
         portail_conf_free(&conf);
         return rc;
     }
-    portail_router_free(router);
+    /* member delete runs the modules' hooks: they are loaded as under
+     * portaild. */
+    if (strcmp(cmd, "member") == 0 &&
+        (portail_host_add_core_routes(router, err, sizeof(err)) < 0 ||
+         portail_modules_load(&conf, router, &mods, &nmods, err, sizeof(err)) < 0)) {
+        fprintf(stderr, "portailctl: %s\n", err);
+        portail_modules_unload(mods, nmods);
+        portail_router_free(router);
+        portail_conf_free(&conf);
+        return 1;
+    }
 
     portail_pool_t *pool = portail_pool_new(&conf.db);
-    portail_host_t host = {.conf = &conf, .pool = pool};
+    portail_host_t host = {
+        .conf = &conf, .pool = pool, .router = router, .modules = mods, .nmodules = nmods};
+    portail_the_host = &host;
     portail_arena_t *arena = portail_arena_new(0);
     int why = 0;
     portail_db_t *db = pool ? portail_pool_acquire(pool, arena, "portailctl", 5000, &why) : NULL;
@@ -205,12 +223,23 @@ int main(int argc, char **argv)
             rc = usage();
     } else if (strcmp(cmd, "demo") == 0 && argc == 4) {
         rc = portailctl_demo(&host, db, arena);
+    } else if (strcmp(cmd, "jobs") == 0) {
+        rc = portailctl_jobs(db, argc - 4, argv + 4);
+        if (rc == PORTAILCTL_USAGE)
+            rc = usage();
+    } else if (strcmp(cmd, "member") == 0) {
+        rc = portailctl_member(db, argc - 4, argv + 4);
+        if (rc == PORTAILCTL_USAGE)
+            rc = usage();
     } else {
         rc = usage();
     }
     if (db)
         portail_pool_release(db);
     portail_arena_free(arena);
+    portail_the_host = NULL;
+    portail_modules_unload(mods, nmods);
+    portail_router_free(router);
     if (pool)
         portail_pool_free(pool);
     portail_conf_free(&conf);

@@ -150,7 +150,8 @@ static int setup(const char *file, int check_only)
     host.router = portail_router_new();
     if (!host.router || portail_host_add_core_routes(host.router, err, sizeof(err)) < 0 ||
         portail_modules_load(&conf, host.router, &host.modules, &host.nmodules, err, sizeof(err)) <
-            0) {
+            0 ||
+        portail_jobs_register(&host, err, sizeof(err)) < 0) {
         fprintf(stderr, "portaild: %s\n", err);
         return -1;
     }
@@ -160,6 +161,7 @@ static int setup(const char *file, int check_only)
 
 static void teardown(void)
 {
+    portail_jobs_unregister();
     portail_modules_unload(host.modules, host.nmodules);
     host.modules = NULL;
     portail_router_free(host.router);
@@ -229,6 +231,10 @@ int main(int argc, char **argv)
         teardown();
         return 1;
     }
+    if (portail_jobs_start(&host) < 0) {
+        fprintf(stderr, "portaild: cannot start the job workers\n");
+        exit(1);
+    }
     int nthreads = host.conf->threads;
     struct worker *workers = calloc((size_t)nthreads, sizeof(*workers));
     if (!workers)
@@ -262,6 +268,7 @@ int main(int argc, char **argv)
     portail_logf("info", NULL, "stopping: draining in-flight requests (grace %d s)",
                  host.conf->grace_seconds);
     host.stopping = 1;
+    portail_jobs_signal_stop(); /* no new claims; running jobs go on */
     FCGX_ShutdownPending();
     shutdown(fd, SHUT_RDWR);
     if (host.conf->listen[0] == '/' || strchr(host.conf->listen, '/'))
@@ -287,6 +294,7 @@ int main(int argc, char **argv)
         if (now.tv_sec > deadline.tv_sec ||
             (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) {
             portail_logf("warn", NULL, "grace period over: exiting with requests in flight");
+            portail_jobs_stop(0);
             portail_outbox_stop();
             close(fd);
             portail_log_flush(); /* workers still run: flush, do not free */
@@ -305,6 +313,17 @@ int main(int argc, char **argv)
     for (int i = 0; i < nthreads; i++)
         pthread_join(workers[i].thread, NULL);
     free(workers);
+    /* A job still running after the grace period is left to its lease:
+     * the modules it runs in must stay loaded, so no teardown then. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int left_s = (int)(deadline.tv_sec - now.tv_sec);
+    if (portail_jobs_stop(left_s > 0 ? left_s : 0) < 0) {
+        portail_outbox_stop();
+        close(fd);
+        portail_log_flush();
+        _exit(0);
+    }
     portail_outbox_stop();
     close(fd);
     portail_logf("info", NULL, "stopped");

@@ -788,6 +788,7 @@ class Stack:
                 "retry_seconds": 1,
                 "poll_ms": 100,
             },
+            "jobs": {"workers": 2, "poll_ms": 100, "backoff_seconds": 1},
             "modules": [
                 {"name": "testmod", "enabled": True, "path": "testmod.so", "settings": {}},
                 {"name": "hello", "enabled": True, "path": "hello.so"},
@@ -797,6 +798,7 @@ class Stack:
                 {"name": "login", "enabled": True, "path": real_module("login"),
                  "settings": {"ip_max_failures": 100000}},
                 {"name": "unlock", "enabled": True, "path": real_module("unlock"), "settings": {}},
+                {"name": "jobmod", "enabled": True, "path": "jobmod.so"},
             ],
         }
 

@@ -126,6 +126,39 @@ START_TEST(module_settings)
 }
 END_TEST
 
+START_TEST(jobs_group)
+{
+    portail_conf_t c;
+    char err[512];
+    write_conf("database: { socket = \"/x\"; };\n");
+    ck_assert_int_eq(portail_conf_load(&c, path, err, sizeof(err)), 0);
+    ck_assert_int_eq(c.jobs_workers, 2);
+    ck_assert_int_eq(c.jobs_poll_ms, 500);
+    ck_assert_int_eq(c.jobs_backoff_s, 10);
+    ck_assert_int_eq(c.jobs_backoff_max_s, 3600);
+    ck_assert_int_eq(c.jobs_purge_s, 300);
+    ck_assert_int_eq(c.jobs_keep_days, 30);
+    ck_assert_int_eq(c.mail_keep_days, 30);
+    ck_assert_int_eq(c.jobs_throttle_keep_h, 24);
+    portail_conf_free(&c);
+    unlink(path);
+    ck_assert_int_eq(
+        load("database: { socket = \"/x\"; };\njobs: {\n workers = 65;\n};\n", err, sizeof(err)),
+        -1);
+    ck_assert_ptr_nonnull(strstr(err, ":3: jobs.workers = 65 is out of range"));
+    ck_assert_int_eq(
+        load("database: { socket = \"/x\"; };\njobs: { poll_ms = 5; };\n", err, sizeof(err)), -1);
+    ck_assert_int_eq(load("database: { socket = \"/x\"; };\njobs: { backoff_seconds = 60; "
+                          "backoff_max_seconds = 30; };\n",
+                          err, sizeof(err)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "backoff_max_seconds must be at least"));
+    ck_assert_int_eq(
+        load("database: { socket = \"/x\"; };\njobs: { keep_jobs_days = 0; };\n", err, sizeof(err)),
+        -1);
+}
+END_TEST
+
 Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -133,6 +166,7 @@ Suite *config_suite(void)
     tcase_add_test(t, example_file_loads);
     tcase_add_test(t, errors_have_file_and_line);
     tcase_add_test(t, module_settings);
+    tcase_add_test(t, jobs_group);
     suite_add_tcase(s, t);
     return s;
 }

@@ -1,0 +1,121 @@
+/* portailctl jobs ... and member delete: what an operator does without the
+ * back office. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portail/nir.h"
+#include "portailctl_accounts.h"
+#include "portailctl_jobs.h"
+
+static int parse_id(const char *s, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || errno || v <= 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static const char *or_dash(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
+static int jobs_list(portail_db_t *db, int argc, char **argv)
+{
+    const char *state = NULL, *kind = NULL;
+    long long limit = 50;
+    for (int i = 0; i < argc; i++) {
+        if (i + 1 >= argc)
+            return PORTAILCTL_USAGE;
+        if (strcmp(argv[i], "--state") == 0)
+            state = argv[++i];
+        else if (strcmp(argv[i], "--kind") == 0)
+            kind = argv[++i];
+        else if (strcmp(argv[i], "--limit") == 0) {
+            if (parse_id(argv[++i], &limit) < 0 || limit > 10000)
+                return PORTAILCTL_USAGE;
+        } else
+            return PORTAILCTL_USAGE;
+    }
+    if ((state && strlen(state) > 20) || (kind && strlen(kind) > 100))
+        return PORTAILCTL_USAGE;
+    json_t *rows = portail_db_rows(db,
+                                   "SELECT id, kind, state, attempts, max_attempts, run_at, "
+                                   "last_error FROM jobs WHERE (? IS NULL OR state = ?) "
+                                   "AND (? IS NULL OR kind = ?) ORDER BY id DESC LIMIT ?",
+                                   "ssssl", state, state, kind, kind, limit);
+    if (!rows)
+        return 1;
+    printf("%-10s %-24s %-10s %-8s %-20s %s\n", "ID", "KIND", "STATE", "ATTEMPTS", "RUN_AT",
+           "LAST_ERROR");
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        char att[32];
+        snprintf(att, sizeof att, "%lld/%lld", portail_row_int(row, "attempts", 0),
+                 portail_row_int(row, "max_attempts", 0));
+        printf("%-10lld %-24s %-10s %-8s %-20s %s\n", portail_row_int(row, "id", 0),
+               or_dash(portail_row_str(row, "kind")), or_dash(portail_row_str(row, "state")), att,
+               or_dash(portail_row_str(row, "run_at")),
+               or_dash(portail_row_str(row, "last_error")));
+    }
+    return 0;
+}
+
+int portailctl_jobs(portail_db_t *db, int argc, char **argv)
+{
+    if (argc < 1)
+        return PORTAILCTL_USAGE;
+    if (strcmp(argv[0], "list") == 0)
+        return jobs_list(db, argc - 1, argv + 1);
+    long long id;
+    if (argc != 2 || parse_id(argv[1], &id) < 0)
+        return PORTAILCTL_USAGE;
+    int retry = strcmp(argv[0], "retry") == 0;
+    if (!retry && strcmp(argv[0], "cancel") != 0)
+        return PORTAILCTL_USAGE;
+    int rc = retry ? portail_job_retry(db, id) : portail_job_cancel(db, id);
+    if (rc < 0)
+        return 1;
+    if (rc == 0) {
+        fprintf(stderr, "portailctl: job %lld is not %s\n", id, retry ? "failed" : "queued");
+        return 1;
+    }
+    printf("job %lld %s\n", id, retry ? "queued again" : "cancelled");
+    return 0;
+}
+
+int portailctl_member(portail_db_t *db, int argc, char **argv)
+{
+    if (argc != 2 || strcmp(argv[0], "delete") != 0)
+        return PORTAILCTL_USAGE;
+    char nir[16];
+    if (portail_nir_normalize(argv[1], nir) < 0) {
+        fprintf(stderr, "portailctl: malformed NIR\n");
+        return 1;
+    }
+    json_t *row = portail_db_row(db,
+                                 "SELECT m.id FROM members m JOIN insured i ON i.id = "
+                                 "m.insured_id WHERE i.nir = ?",
+                                 "s", nir);
+    if (!row) {
+        if (!portail_db_failed(db))
+            fprintf(stderr, "portailctl: no member account for this NIR\n");
+        return 1;
+    }
+    long long id = portail_row_int(row, "id", 0);
+    int rc = portail_member_delete(db, id);
+    if (rc != 1) {
+        fprintf(stderr, "portailctl: member %lld not deleted%s\n", id,
+                rc < 0 ? " (error or a module refused; see the log)" : "");
+        return 1;
+    }
+    printf("member %lld deleted\n", id);
+    return 0;
+}
