@@ -442,7 +442,18 @@ class Nginx:
 
 
 def module_dir():
-    return BUILD / "tests" / "modules" / ".libs"
+    """server.module_dir of the stacks: links to every built test module
+    (tests/modules/NAME/.libs/NAME.so, one folder per module), so that a
+    config names them by file ("testmod.so") as an installed tree would."""
+    d = BUILD / "tests" / "modules" / "lib"
+    d.mkdir(parents=True, exist_ok=True)
+    for so in sorted((BUILD / "tests" / "modules").glob("*/.libs/*.so")):
+        link = d / so.name
+        if not (link.is_symlink() and os.readlink(link) == str(so)):
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(so)
+    return d
 
 
 def cracklib_dict():
