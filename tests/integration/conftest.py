@@ -774,6 +774,9 @@ class Stack:
                 "log_buffer": False,
                 "password_dictionary": str(cracklib_dict()),
                 "secret_key_file": str(secret_key_file()),
+                # The source tree has the installed layout: sql/ (core) and
+                # modules/NAME/sql/.
+                "data_dir": str(REPO),
             },
             "database": {
                 "socket": str(self.mariadb.socket),
@@ -848,8 +851,7 @@ class Stack:
 
     def migrate(self, config_path):
         r = subprocess.run(
-            [str(BUILD / "portailctl"), "--config", str(config_path), "migrate",
-             "--sql", str(REPO / "sql")],
+            [str(BUILD / "portailctl"), "--config", str(config_path), "migrate"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(), timeout=120,
         )
         out_file = self.base / "migrate.log"
