@@ -989,13 +989,15 @@ class Stack:
     def client(self, xff=None, base_url=None, origin=None):
         return Client(base_url or self.base_url, origin or self.origin, xff=xff)
 
-    def start_portaild(self, config_overrides=None, wait_healthy=True, with_nginx=True):
-        """A private portaild (own socket, log, nginx on its own port; same
-        MariaDB and SMTP), stopped after the test. Returns a Portaild."""
+    def start_portaild(self, config_overrides=None, wait_healthy=True, with_nginx=True,
+                       webroot=None):
+        """A private portaild (own socket, log, nginx on its own port serving
+        webroot, the stack's by default; same MariaDB and SMTP), stopped
+        after the test. Returns a Portaild."""
         name = "portaild-%d" % next(self._seq)
         port = free_port()
         cfg = deep_merge(self.base_config(name, "http://127.0.0.1:%d" % port), config_overrides or {})
-        inst = Portaild(self.base / name, cfg, self.webroot, with_nginx=with_nginx,
+        inst = Portaild(self.base / name, cfg, webroot or self.webroot, with_nginx=with_nginx,
                         nginx_port=port)
         self.instances.append(inst)
         inst.start()

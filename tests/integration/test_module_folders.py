@@ -3,7 +3,9 @@ it (build fragment, config block, README, tests), the example configuration
 is assembled from the folders (script/conf-assemble, as script/server does),
 and the harness discovers the modules instead of listing them."""
 
+import os
 import re
+import shutil
 import subprocess
 
 from conftest import BUILD, REPO, real_module, real_modules
@@ -58,3 +60,54 @@ def test_assembled_example_config_checks(stack, tmp_path):
     setting("password_dictionary", BUILD / "cracklib" / "portail")
     rc, out, err = stack.check_config(text)
     assert (rc, out.strip()) == (0, "ok"), err
+
+
+def web_build(webroot, *folders):
+    env = dict(os.environ, PORTAIL_WEBROOT=str(webroot))
+    return subprocess.run([str(REPO / "script" / "web-build"), *map(str, folders)], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+
+
+def test_module_pages_are_served_from_its_folder(stack, tmp_path):
+    """A module's pages (MODULE/web/) are copied by script/web-build to
+    WEBROOT/NAME/ and served as /NAME/, SSI partials included."""
+    webroot = tmp_path / "web"
+    shutil.copytree(REPO / "web", webroot, symlinks=True,
+                    ignore=shutil.ignore_patterns("dsfr", "screenshots"))
+    hello = REPO / "tests" / "modules" / "hello"
+    r = web_build(webroot, hello)
+    assert r.returncode == 0, r.stderr
+    assert (webroot / "hello" / "index.html").read_text() == (hello / "web" / "index.html").read_text()
+    # Not committed by mistake.
+    assert (webroot / "hello" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+    inst = stack.start_portaild(webroot=webroot)
+    page = stack.client(base_url=inst.base_url, origin=inst.origin).get("/hello/")
+    assert page.status_code == 200, page.text
+    assert "<h1>Bonjour</h1>" in page.text
+    assert "Page du module d’essai hello" in page.text
+    # The site's footer, included by nginx.
+    assert 'id="pied-de-page"' in page.text and "<!--#" not in page.text
+
+    # Built again from an edited folder: the copy follows.
+    src = tmp_path / "hello"
+    shutil.copytree(hello / "web", src / "web")
+    (src / "web" / "index.html").write_text("<p>nouvelle version</p>\n")
+    assert web_build(webroot, src).returncode == 0
+    assert stack.client(base_url=inst.base_url, origin=inst.origin).get(
+        "/hello/").text == "<p>nouvelle version</p>\n"
+
+
+def test_module_pages_never_overwrite_the_site(stack, tmp_path):
+    webroot = tmp_path / "web"
+    (webroot / "compte").mkdir(parents=True)
+    (webroot / "compte" / "appareils.html").write_text("du site")
+    mod = tmp_path / "compte"
+    (mod / "web").mkdir(parents=True)
+    (mod / "web" / "index.html").write_text("du module")
+    r = web_build(webroot, mod)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1].startswith("web-build: %s exists and is not module "
+                                                        "compte's pages" % (webroot / "compte"))
+    assert (webroot / "compte" / "appareils.html").read_text() == "du site"
+    assert not (webroot / "compte" / "index.html").exists()
