@@ -455,7 +455,10 @@ def module_dir():
     config names them by file ("testmod.so") as an installed tree would."""
     d = BUILD / "tests" / "modules" / "lib"
     d.mkdir(parents=True, exist_ok=True)
-    for so in sorted((BUILD / "tests" / "modules").glob("*/.libs/*.so")):
+    built = BUILD / "tests" / "modules"
+    # (.libs/ directly under tests/modules: a test module still listed in
+    # Makefile.am the old way, without a module.am of its own.)
+    for so in sorted(built.glob("*/.libs/*.so")) + sorted(built.glob(".libs/*.so")):
         link = d / so.name
         if not (link.is_symlink() and os.readlink(link) == str(so)):
             if link.is_symlink() or link.exists():
