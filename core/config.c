@@ -36,6 +36,7 @@ static const portail_setting_t server_schema[] = {
     SETTING("password_dictionary", PORTAIL_SETTING_STRING, 1, 1024, 0,
             "/var/cache/cracklib/cracklib_dict", NULL),
     SETTING("secret_key_file", PORTAIL_SETTING_STRING, 1, 1024, 0, "var/keys/secret.key", NULL),
+    SETTING("data_dir", PORTAIL_SETTING_STRING, 1, 1024, 0, PORTAIL_DATADIR, NULL),
     {0},
 };
 
@@ -88,6 +89,7 @@ static const portail_setting_t module_entry_schema[] = {
     SETTING("name", PORTAIL_SETTING_STRING, 1, 64, 0, "", NULL),
     SETTING("enabled", PORTAIL_SETTING_BOOL, 0, 1, 1, NULL, NULL),
     SETTING("path", PORTAIL_SETTING_STRING, 0, 1024, 0, "", NULL),
+    SETTING("dir", PORTAIL_SETTING_STRING, 0, 1024, 0, "", NULL),
     {0},
 };
 
@@ -280,6 +282,9 @@ static int load_modules(portail_conf_t *c, char *err, size_t errlen)
         const char *path = NULL;
         config_setting_lookup_string(e, "path", &path);
         m->path = path && *path ? path : NULL;
+        const char *dir = NULL;
+        config_setting_lookup_string(e, "dir", &dir);
+        m->dir = dir && *dir ? dir : NULL;
         m->settings = config_setting_get_member(e, "settings");
         if (m->settings && !config_setting_is_group(m->settings)) {
             snprintf(err, errlen, "%s:%d: module %s: settings must be a group { ... }", c->file,
@@ -363,6 +368,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->hash_slots = (int)portail_settings_int(sv, "hash_slots");
     c->password_dict = portail_settings_str(sv, "password_dictionary");
     c->secret_key_file = portail_settings_str(sv, "secret_key_file");
+    c->data_dir = portail_settings_str(sv, "data_dir");
     if (c->hash_slots == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         c->hash_slots = cpus > 0 ? (int)cpus : 1;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "portail/portail.h"
 
@@ -103,6 +104,7 @@ int portail_db_run_script(portail_db_t *db, const char *sql, char *err, size_t e
 typedef struct portail_module_conf {
     const char *name;
     const char *path; /* .so path, relative to server.module_dir */
+    const char *dir;  /* the module's data folder (sql/...); NULL: data_dir/modules/NAME */
     bool enabled;
     config_setting_t *settings; /* may be NULL */
     int line;
@@ -126,6 +128,7 @@ typedef struct portail_conf {
     int hash_slots;              /* concurrent password hashes, 0: CPU count */
     const char *password_dict;   /* cracklib dictionary prefix (.pwd/.pwi/.hwm) */
     const char *secret_key_file; /* 32 bytes sealing secrets at rest (TOTP) */
+    const char *data_dir;        /* sql/ of the core, modules/NAME/ of each module */
     /* database */
     portail_pool_conf_t db;
     /* sessions */
@@ -153,6 +156,20 @@ typedef struct portail_conf {
     portail_module_conf_t *modules;
     size_t nmodules;
 } portail_conf_t;
+
+/* ---- migrate.c ----------------------------------------------------------- */
+/* The module's data folder (its sql/ inside): `dir` of its config entry, or
+ * server.data_dir/modules/NAME. 0, or -1 when it does not fit. */
+int portail_module_data_dir(const portail_conf_t *c, const portail_module_conf_t *m, char *buf,
+                            size_t len);
+/* Applies what is not applied yet: core_dir (NULL: data_dir/sql), then each
+ * enabled module's sql/, under a database lock waited for at most wait_s.
+ * Prints one line per owner or file on out. 0, or -1 with one line in err. */
+int portail_migrate(portail_db_t *db, const portail_conf_t *c, const char *core_dir, int wait_s,
+                    FILE *out, char *err, size_t errlen);
+/* 0 when every file of the core and of the enabled modules is recorded with
+ * its checksum; -1 with the first one that is not in err. */
+int portail_migrate_check(portail_db_t *db, const portail_conf_t *c, char *err, size_t errlen);
 
 /* 0 ok; -1 with "file:line: message" in err. */
 int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t errlen);

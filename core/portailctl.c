@@ -1,6 +1,5 @@
 /* portailctl: operator commands that share the host's config and core. */
 #include <curl/curl.h>
-#include <dirent.h>
 #include <mysql.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -14,120 +13,28 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: portailctl --config FILE COMMAND\n"
-                    "commands:\n"
-                    "  check-config           validate the configuration and the modules\n"
-                    "  migrate [--sql DIR]    apply the SQL migrations not yet applied\n"
-                    "  seed [--count N]       insert the demo insured persons\n"
-                    "  mail-flush             deliver due mail once, now\n"
-                    "  agent add LOGIN --name NAME --role agent|supervisor [--email EMAIL]\n"
-                    "                         create an agent; prints a one-time enrolment link\n"
-                    "  agent reset LOGIN      new enrolment link (password and TOTP chosen anew)\n"
-                    "  demo                   create or repair the demo member and supervisor\n"
-                    "                         and print their credentials\n"
-                    "  jobs list [--state S] [--kind K] [--limit N]\n"
-                    "  jobs retry ID          queue a failed job again\n"
-                    "  jobs cancel ID         a queued job will not run\n"
-                    "  member delete NIR      delete a member account and its rows (the\n"
-                    "                         modules' MEMBER_DELETED hooks run too)\n");
+    fprintf(stderr,
+            "usage: portailctl --config FILE COMMAND\n"
+            "commands:\n"
+            "  check-config           validate the configuration and the modules\n"
+            "  migrate [--sql DIR] [--wait SECONDS]\n"
+            "                         apply the core's then each enabled module's SQL\n"
+            "                         migrations not yet applied (DIR: the core's, instead\n"
+            "                         of server.data_dir/sql; wait for another migrate\n"
+            "                         at most SECONDS, 60 by default)\n"
+            "  seed [--count N]       insert the demo insured persons\n"
+            "  mail-flush             deliver due mail once, now\n"
+            "  agent add LOGIN --name NAME --role agent|supervisor [--email EMAIL]\n"
+            "                         create an agent; prints a one-time enrolment link\n"
+            "  agent reset LOGIN      new enrolment link (password and TOTP chosen anew)\n"
+            "  demo                   create or repair the demo member and supervisor\n"
+            "                         and print their credentials\n"
+            "  jobs list [--state S] [--kind K] [--limit N]\n"
+            "  jobs retry ID          queue a failed job again\n"
+            "  jobs cancel ID         a queued job will not run\n"
+            "  member delete NIR      delete a member account and its rows (the\n"
+            "                         modules' MEMBER_DELETED hooks run too)\n");
     return 2;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) != 0) {
-        fclose(f);
-        return NULL;
-    }
-    long n = ftell(f);
-    rewind(f);
-    if (n < 0 || n > 16 * 1024 * 1024) {
-        fclose(f);
-        return NULL;
-    }
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int migrate(portail_db_t *db, const char *dir)
-{
-    char err[1024];
-    if (portail_db_run_script(db,
-                              "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                              " version VARCHAR(255) NOT NULL PRIMARY KEY,"
-                              " applied_at DATETIME NOT NULL DEFAULT (UTC_TIMESTAMP()))"
-                              " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
-                              err, sizeof(err)) < 0) {
-        fprintf(stderr, "portailctl: %s\n", err);
-        return 1;
-    }
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "portailctl: cannot open %s\n", dir);
-        return 1;
-    }
-    char *names[512] = {0};
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < 512) {
-        size_t len = strlen(e->d_name);
-        if (len > 4 && strcmp(e->d_name + len - 4, ".sql") == 0)
-            names[n++] = strdup(e->d_name);
-    }
-    closedir(d);
-    qsort(names, n, sizeof(names[0]), cmp_names);
-    int rc = 0, applied = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        json_t *row = portail_db_row(db, "SELECT version FROM schema_migrations WHERE version = ?",
-                                     "s", names[i]);
-        if (portail_db_failed(db)) {
-            rc = 1;
-            break;
-        }
-        if (row)
-            continue;
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        char *sql = read_file(path);
-        if (!sql) {
-            fprintf(stderr, "portailctl: cannot read %s\n", path);
-            rc = 1;
-            break;
-        }
-        /* DDL commits implicitly in MariaDB: a failed migration is reported
-         * with its name and must be fixed by hand before the next run. */
-        if (portail_db_run_script(db, sql, err, sizeof(err)) < 0) {
-            fprintf(stderr, "portailctl: %s: %s\n", names[i], err);
-            rc = 1;
-        } else if (portail_db_exec(db, "INSERT INTO schema_migrations (version) VALUES (?)", "s",
-                                   names[i]) != 1) {
-            rc = 1;
-        } else {
-            printf("applied %s\n", names[i]);
-            applied++;
-        }
-        free(sql);
-    }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    if (rc == 0)
-        printf("migrations up to date (%d applied now)\n", applied);
-    return rc;
 }
 
 int main(int argc, char **argv)
@@ -187,13 +94,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "portailctl: cannot connect to the database\n");
         rc = 1;
     } else if (strcmp(cmd, "migrate") == 0) {
-        const char *dir = PORTAIL_SQLDIR;
-        if (argc == 6 && strcmp(argv[4], "--sql") == 0)
-            dir = argv[5];
-        else if (argc != 4)
-            rc = usage();
-        if (rc == 0)
-            rc = migrate(db, dir);
+        const char *dir = NULL;
+        long wait_s = 60;
+        for (int i = 4; i < argc && rc == 0; i += 2) {
+            char *end = NULL;
+            if (i + 1 < argc && strcmp(argv[i], "--sql") == 0)
+                dir = argv[i + 1];
+            else if (i + 1 < argc && strcmp(argv[i], "--wait") == 0 &&
+                     (wait_s = strtol(argv[i + 1], &end, 10)) >= 0 && wait_s <= 86400 && !*end)
+                continue;
+            else
+                rc = usage();
+        }
+        if (rc == 0 && portail_migrate(db, &conf, dir, (int)wait_s, stdout, err, sizeof(err)) < 0) {
+            fflush(stdout);
+            fprintf(stderr, "portailctl: migrate: %s\n", err);
+            rc = 1;
+        }
     } else if (strcmp(cmd, "seed") == 0) {
         long count = 200;
         if (argc == 6 && strcmp(argv[4], "--count") == 0)

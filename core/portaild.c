@@ -159,6 +159,26 @@ static int setup(const char *file, int check_only)
     return 0;
 }
 
+/* A database behind the SQL files of the core or of an enabled module would
+ * make handlers fail on missing tables or columns at random later: refuse
+ * to serve it now, with the file to apply. */
+static int check_migrations(void)
+{
+    char err[1024];
+    portail_arena_t *arena = portail_arena_new(0);
+    int why = 0;
+    portail_db_t *db = arena ? portail_pool_acquire(host.pool, arena, "startup", 5000, &why) : NULL;
+    int rc = -1;
+    if (!db)
+        fprintf(stderr, "portaild: cannot check the migrations: database unreachable\n");
+    else if ((rc = portail_migrate_check(db, host.conf, err, sizeof(err))) < 0)
+        fprintf(stderr, "portaild: database %s is behind: %s\n", host.conf->db.database, err);
+    if (db)
+        portail_pool_release(db);
+    portail_arena_free(arena);
+    return rc;
+}
+
 static void teardown(void)
 {
     portail_jobs_unregister();
@@ -202,6 +222,10 @@ int main(int argc, char **argv)
     host.pool = portail_pool_new(&host.conf->db);
     if (!host.pool) {
         fprintf(stderr, "portaild: cannot create the database pool\n");
+        teardown();
+        return 1;
+    }
+    if (check_migrations() < 0) {
         teardown();
         return 1;
     }

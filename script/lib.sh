@@ -145,10 +145,15 @@ portail_create_db() {
 
 # ---- build ---------------------------------------------------------------
 
-# portail_autoreconf: only when configure is missing or older than its inputs.
+# portail_autoreconf: only when configure is missing or older than its inputs
+# (modules.am regenerated first).
 portail_autoreconf() {
   local src="$PORTAIL_ROOT"
-  if [ ! -x "$src/configure" ] || [ "$src/configure.ac" -nt "$src/configure" ] ||
+  # modules.am lists the module folders' build fragments (script/modules-am);
+  # it changes only when a folder is added or removed.
+  "$src/script/modules-am" || return 1
+  if [ ! -x "$src/configure" ] || [ "$src/modules.am" -nt "$src/Makefile.in" ] ||
+    [ "$src/configure.ac" -nt "$src/configure" ] ||
     [ "$src/Makefile.am" -nt "$src/configure" ] || [ ! -f "$src/Makefile.in" ] ||
     [ "$src/Makefile.am" -nt "$src/Makefile.in" ]; then
     (cd "$src" && autoreconf -fi)

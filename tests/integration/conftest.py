@@ -2,8 +2,11 @@
 
 One session-wide stack, all in a pytest temp dir, all on free ports of
 127.0.0.1: a private MariaDB (unix socket), an aiosmtpd SMTP server writing a
-maildir, portaild with the test modules (testmod, hello) of $PORTAIL_BUILD,
-and nginx rendered from nginx/portail.conf.in.
+maildir, portaild with the test modules (testmod, hello) and every real
+module (discovered: modules/*/module.am) of $PORTAIL_BUILD, and nginx
+rendered from nginx/portail.conf.in. Run on this directory, the suite also
+collects each module folder's tests (modules/NAME/tests/, see
+modules/conftest.py).
 
 Fixtures:
   stack   the running stack (see Stack); base_url, origin, paths, config,
@@ -30,12 +33,17 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import requests
+
+# One harness per run, whoever imports it first: modules/conftest.py (the
+# module folders' tests) reuses this module under this name.
+sys.modules.setdefault("portail_harness", sys.modules[__name__])
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("PORTAIL_BUILD", REPO / "build" / "normal")).resolve()
@@ -442,7 +450,21 @@ class Nginx:
 
 
 def module_dir():
-    return BUILD / "tests" / "modules" / ".libs"
+    """server.module_dir of the stacks: links to every built test module
+    (tests/modules/NAME/.libs/NAME.so, one folder per module), so that a
+    config names them by file ("testmod.so") as an installed tree would."""
+    d = BUILD / "tests" / "modules" / "lib"
+    d.mkdir(parents=True, exist_ok=True)
+    built = BUILD / "tests" / "modules"
+    # (.libs/ directly under tests/modules: a test module still listed in
+    # Makefile.am the old way, without a module.am of its own.)
+    for so in sorted(built.glob("*/.libs/*.so")) + sorted(built.glob(".libs/*.so")):
+        link = d / so.name
+        if not (link.is_symlink() and os.readlink(link) == str(so)):
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(so)
+    return d
 
 
 def cracklib_dict():
@@ -461,6 +483,22 @@ def secret_key_file():
         path.write_bytes(os.urandom(32))
         path.chmod(0o600)
     return path
+
+
+# The harness's settings for real modules, over their defaults. The whole
+# suite signs in from 127.0.0.1: login's per-address failure budget
+# (default 20 per 10 min) would trip across unrelated tests;
+# test_login_locks.py checks it on its own.
+MODULE_SETTINGS = {
+    "login": {"ip_max_failures": 100000},
+}
+
+
+def real_modules():
+    """The real modules, discovered: every folder of modules/ with a build
+    fragment (module.am), in name order. A module not built yet is still
+    listed: portaild then refuses to start and names it."""
+    return sorted(p.parent.name for p in (REPO / "modules").glob("*/module.am"))
 
 
 def real_module(name):
@@ -763,6 +801,9 @@ class Stack:
                 "log_buffer": False,
                 "password_dictionary": str(cracklib_dict()),
                 "secret_key_file": str(secret_key_file()),
+                # The source tree has the installed layout: sql/ (core) and
+                # modules/NAME/sql/.
+                "data_dir": str(REPO),
             },
             "database": {
                 "socket": str(self.mariadb.socket),
@@ -790,15 +831,17 @@ class Stack:
             },
             "jobs": {"workers": 2, "poll_ms": 100, "backoff_seconds": 1},
             "modules": [
-                {"name": "testmod", "enabled": True, "path": "testmod.so", "settings": {}},
-                {"name": "hello", "enabled": True, "path": "hello.so"},
-                # The whole suite signs in from 127.0.0.1: the per-address
-                # failure budget (default 20 per 10 min) would trip across
-                # unrelated tests. test_login_locks.py checks it on its own.
-                {"name": "login", "enabled": True, "path": real_module("login"),
-                 "settings": {"ip_max_failures": 100000}},
-                {"name": "unlock", "enabled": True, "path": real_module("unlock"), "settings": {}},
-                {"name": "jobmod", "enabled": True, "path": "jobmod.so"},
+                {"name": "testmod", "enabled": True, "path": "testmod.so", "settings": {},
+                 "dir": str(REPO / "tests" / "modules" / "testmod")},
+                {"name": "hello", "enabled": True, "path": "hello.so",
+                 "dir": str(REPO / "tests" / "modules" / "hello")},
+                {"name": "jobmod", "enabled": True, "path": "jobmod.so",
+                 "dir": str(REPO / "tests" / "modules" / "jobmod")},
+            ] + [
+                {"name": name, "enabled": True, "path": real_module(name),
+                 "dir": str(REPO / "modules" / name),
+                 "settings": dict(MODULE_SETTINGS.get(name, {}))}
+                for name in real_modules()
             ],
         }
 
@@ -839,8 +882,7 @@ class Stack:
 
     def migrate(self, config_path):
         r = subprocess.run(
-            [str(BUILD / "portailctl"), "--config", str(config_path), "migrate",
-             "--sql", str(REPO / "sql")],
+            [str(BUILD / "portailctl"), "--config", str(config_path), "migrate"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(), timeout=120,
         )
         out_file = self.base / "migrate.log"
@@ -953,13 +995,15 @@ class Stack:
     def client(self, xff=None, base_url=None, origin=None):
         return Client(base_url or self.base_url, origin or self.origin, xff=xff)
 
-    def start_portaild(self, config_overrides=None, wait_healthy=True, with_nginx=True):
-        """A private portaild (own socket, log, nginx on its own port; same
-        MariaDB and SMTP), stopped after the test. Returns a Portaild."""
+    def start_portaild(self, config_overrides=None, wait_healthy=True, with_nginx=True,
+                       webroot=None):
+        """A private portaild (own socket, log, nginx on its own port serving
+        webroot, the stack's by default; same MariaDB and SMTP), stopped
+        after the test. Returns a Portaild."""
         name = "portaild-%d" % next(self._seq)
         port = free_port()
         cfg = deep_merge(self.base_config(name, "http://127.0.0.1:%d" % port), config_overrides or {})
-        inst = Portaild(self.base / name, cfg, self.webroot, with_nginx=with_nginx,
+        inst = Portaild(self.base / name, cfg, webroot or self.webroot, with_nginx=with_nginx,
                         nginx_port=port)
         self.instances.append(inst)
         inst.start()
@@ -1043,44 +1087,13 @@ _UNIQUE = itertools.count(int(time.time() * 1000) % 10**11)
 
 
 # ---------------------------------------------------------------- fixtures
+#
+# The fixtures and the time limit live in one plugin object registered once
+# per run (whichever conftest loads the harness first: this one, or
+# modules/conftest.py for the module folders' tests), so that tests of
+# tests/integration and of modules/*/tests share one stack.
 
 _STACK = None
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    global _STACK
-    s = Stack(tmp_path_factory.mktemp("stack"))
-    _STACK = s
-    try:
-        s.start()
-    except BaseException:
-        s.stop()
-        raise
-    yield s
-    _STACK = None
-    problems = s.stop()
-    if problems:
-        pytest.fail("\n\n".join(problems), pytrace=False)
-
-
-@pytest.fixture(autouse=True)
-def _private_instances():
-    """Stops the portaild instances a test started and checks their stderr."""
-    yield
-    s = _STACK
-    if s is None or not s.instances:
-        return
-    problems = []
-    for inst in list(s.instances):
-        problems += s._stop_instance(inst, check_rc=False)
-    if problems:
-        pytest.fail("\n\n".join(problems), pytrace=False)
-
-
-@pytest.fixture
-def client(stack):
-    return stack.client()
 
 
 # A per-test time limit (no pytest-timeout in Debian's set): SIGALRM raises
@@ -1091,26 +1104,94 @@ class PortailTimeout(Exception):
     pass
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "timeout(seconds): per-test time limit")
+class HarnessPlugin:
+    @pytest.fixture(scope="session")
+    def stack(self, tmp_path_factory):
+        global _STACK
+        s = Stack(tmp_path_factory.mktemp("stack"))
+        _STACK = s
+        try:
+            s.start()
+        except BaseException:
+            s.stop()
+            raise
+        yield s
+        _STACK = None
+        problems = s.stop()
+        if problems:
+            pytest.fail("\n\n".join(problems), pytrace=False)
 
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item):
-    m = item.get_closest_marker("timeout")
-    seconds = int(m.args[0]) if m and m.args else DEFAULT_TEST_TIMEOUT
-
-    def on_alarm(signum, frame):
-        raise PortailTimeout("test exceeded %d s" % seconds)
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
+    @pytest.fixture(autouse=True)
+    def _private_instances(self):
+        """Stops the portaild instances a test started and checks their stderr."""
         yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        s = _STACK
+        if s is None or not s.instances:
+            return
+        problems = []
+        for inst in list(s.instances):
+            problems += s._stop_instance(inst, check_rc=False)
+        if problems:
+            pytest.fail("\n\n".join(problems), pytrace=False)
+
+    @pytest.fixture
+    def client(self, stack):
+        return stack.client()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        m = item.get_closest_marker("timeout")
+        seconds = int(m.args[0]) if m and m.args else DEFAULT_TEST_TIMEOUT
+
+        def on_alarm(signum, frame):
+            raise PortailTimeout("test exceeded %d s" % seconds)
+
+        old = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+
+    def pytest_report_header(self, config):
+        return "portail build: %s" % BUILD
 
 
-def pytest_report_header(config):
-    return "portail build: %s" % BUILD
+def module_test_dirs():
+    """The integration tests of the module folders: modules/NAME/tests/."""
+    return sorted(p for p in (REPO / "modules").glob("*/tests") if p.is_dir())
+
+
+def pytest_configure(config):
+    if config.pluginmanager.has_plugin("portail-harness"):
+        return
+    config.pluginmanager.register(HarnessPlugin(), "portail-harness")
+    config.addinivalue_line("markers", "timeout(seconds): per-test time limit")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    # Run on the tests/integration directory as a whole (script/test, the
+    # README's command), the suite is the harness's tests and every module
+    # folder's: a new module's tests are collected without an edit here.
+    here = Path(__file__).resolve().parent
+    if [Path(a).resolve() for a in config.args] == [here]:
+        config.args.extend(str(d) for d in module_test_dirs())
+
+
+# ------------------------------------------------ helpers shared by test files
+
+_ips = itertools.count(1)
+
+
+def fresh_ip():
+    """A client address no other test uses (the throttles count per address)."""
+    n = next(_ips)
+    return "10.%d.%d.%d" % (100 + (n >> 16) % 100, (n >> 8) % 256, n % 256)
+
+
+def agent_client(stack, role="agent", xff=None):
+    """A client signed in as a new agent of that role (testmod's test login)."""
+    agent = stack.new_agent(role=role)
+    c = stack.client(xff=xff or fresh_ip())
+    c.test_login(kind="agent", id=agent.id, level="agent", role=role)
+    c.agent = agent
+    return c

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from unlock_util import agent_client
+from conftest import agent_client
 
 BO = "/api/v1/backoffice/jobs"
 

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import BUILD, REPO, portaild_bin
-from unlock_util import fresh_ip
+from conftest import fresh_ip
 
 EXAMPLE = {"name": "example", "enabled": True, "path": "example.so",
            "settings": {"max_notes": 3}}

@@ -38,6 +38,7 @@ START_TEST(example_file_loads)
     ck_assert_int_eq(c.socket_mode, 0660);
     ck_assert_int_eq(c.session_idle_s, 1800);
     ck_assert_str_eq(c.mail_transport, "file");
+    ck_assert_str_eq(c.data_dir, "/usr/local/share/portail");
     portail_conf_free(&c);
 }
 END_TEST
@@ -159,6 +160,24 @@ START_TEST(jobs_group)
 }
 END_TEST
 
+/* Where a module's migrations are: its entry's dir, else data_dir/modules/NAME. */
+START_TEST(module_data_dir)
+{
+    write_conf("server: { data_dir = \"/srv/portail\"; };\ndatabase: { socket = \"/x\"; };\n"
+               "modules = ( { name = \"a\"; }, { name = \"b\"; dir = \"/opt/b\"; } );\n");
+    portail_conf_t c;
+    char err[512], dir[256];
+    ck_assert_int_eq(portail_conf_load(&c, path, err, sizeof(err)), 0);
+    ck_assert_int_eq(portail_module_data_dir(&c, &c.modules[0], dir, sizeof(dir)), 0);
+    ck_assert_str_eq(dir, "/srv/portail/modules/a");
+    ck_assert_int_eq(portail_module_data_dir(&c, &c.modules[1], dir, sizeof(dir)), 0);
+    ck_assert_str_eq(dir, "/opt/b");
+    ck_assert_int_eq(portail_module_data_dir(&c, &c.modules[0], dir, 8), -1);
+    portail_conf_free(&c);
+    unlink(path);
+}
+END_TEST
+
 Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -167,6 +186,7 @@ Suite *config_suite(void)
     tcase_add_test(t, errors_have_file_and_line);
     tcase_add_test(t, module_settings);
     tcase_add_test(t, jobs_group);
+    tcase_add_test(t, module_data_dir);
     suite_add_tcase(s, t);
     return s;
 }

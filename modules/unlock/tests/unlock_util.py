@@ -1,23 +1,17 @@
 """Helpers shared by test_unlock.py and test_backoffice.py: member accounts
 with a known password, locks through testmod, links read from the mails."""
 
-import itertools
 import re
 import time
 
-_ips = itertools.count(1)
+from conftest import agent_client, fresh_ip  # noqa: F401 (shared with the core's tests)
+
 
 # Passes cracklib and the member's own words (names, NIR, birth date).
 PASSWORD = "Girafe violette sous la pluie 73"
 NEW_PASSWORD = "Trois moineaux lisent Proust 2024"
 
 LINK_RE = r"(http://[^\s/]+)(/[a-z/-]+\.html)\?token=([A-Za-z0-9_-]{43})"
-
-
-def fresh_ip():
-    """A client address no other test uses (the throttles count per address)."""
-    n = next(_ips)
-    return "10.%d.%d.%d" % (100 + (n >> 16) % 100, (n >> 8) % 256, n % 256)
 
 
 def member_with_password(stack, client, password=PASSWORD):
@@ -103,9 +97,3 @@ def reset_link(stack, client, member, n=1):
     return token
 
 
-def agent_client(stack, role="agent", xff=None):
-    agent = stack.new_agent(role=role)
-    c = stack.client(xff=xff or fresh_ip())
-    c.test_login(kind="agent", id=agent.id, level="agent", role=role)
-    c.agent = agent
-    return c
