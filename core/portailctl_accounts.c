@@ -13,7 +13,6 @@
 #define LOGIN_MIN 2
 #define LOGIN_MAX 64
 #define NAME_MAX_BYTES 200
-#define EMAIL_MAX 254
 
 #define DEMO_NIR "285033306300182"
 #define DEMO_EMAIL "marie.dupont@example.fr"
@@ -54,18 +53,6 @@ static int login_ok(const char *s)
     for (const char *p = s; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ||
               *p == '_'))
-            return 0;
-    return 1;
-}
-
-static int email_ok(const char *s)
-{
-    size_t n = strlen(s);
-    const char *at = strchr(s, '@');
-    if (n < 3 || n > EMAIL_MAX || !at || at == s || !at[1] || strchr(at + 1, '@'))
-        return 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p <= 0x20 || *p == 0x7F || strchr("<>()[],;:\\\"", *p))
             return 0;
     return 1;
 }
@@ -121,7 +108,8 @@ static int agent_add(portail_ctx_t *ctx, int argc, char **argv)
         return fail("--name: 1 to 200 bytes of UTF-8 required");
     if (!role || (strcmp(role, "agent") != 0 && strcmp(role, "supervisor") != 0))
         return fail("--role: agent or supervisor required");
-    if (email && !email_ok(email))
+    const char *why = NULL;
+    if (email && !(email = portail_valid_email(ctx->arena, email, &why)))
         return fail("--email: not a plain e-mail address");
     if (portail_db_begin(db) != 0)
         return fail("database error");

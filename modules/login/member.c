@@ -10,7 +10,6 @@
 #include "login.h"
 
 #define NIR_INPUT_MAX 64
-#define EMAIL_MAX 254
 #define TOKEN_MAX 64
 #define CODE_INPUT_MAX 32
 #define RECOVERY_INPUT_MAX 64
@@ -26,40 +25,6 @@ static const char WRONG_CODE[] = "Le code saisi est incorrect ou a déjà été 
 
 /* ---- small checks ------------------------------------------------------------ */
 
-static int leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/* Strict YYYY-MM-DD of a real day between 1900 and 2100. */
-static int date_ok(const char *s)
-{
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return 0;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return 0;
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1)
-        return 0;
-    return d <= dim[m - 1] + (m == 2 && leap(y));
-}
-
-/* One plain address, as the outbox will accept it, with a dotted domain. */
-static int email_ok(const char *s)
-{
-    size_t n = strlen(s);
-    const char *at = strchr(s, '@');
-    if (n < 5 || n > EMAIL_MAX || !at || at == s || strchr(at + 1, '@') || !strchr(at + 1, '.') ||
-        at[1] == '.' || s[n - 1] == '.')
-        return 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p <= 0x20 || *p == 0x7F || strchr("<>()[],;:\\\"", *p))
-            return 0;
-    return 1;
-}
-
 /* Normalises and checks the NIR (and, when birth is a valid date, that it
  * agrees with it), adding field errors. 0 when nir15 is usable. */
 static int nir_field(const char *in, const char *birth, char nir15[16], json_t **errors)
@@ -73,7 +38,7 @@ static int nir_field(const char *in, const char *birth, char nir15[16], json_t *
         portail_field_error(errors, "nir", msg);
         return -1;
     }
-    if (birth && date_ok(birth) && portail_nir_check(nir15, birth, &msg) != 0) {
+    if (birth && portail_nir_check(nir15, birth, &msg) != 0) {
         portail_field_error(errors, "birth_date", msg);
         return -1;
     }
@@ -177,15 +142,12 @@ void login_register(portail_ctx_t *ctx)
     const login_state_t *st = settings_of(ctx);
     json_t *b = body(ctx), *errors = NULL;
     const char *nir_in = portail_json_str(b, "nir", 1, NIR_INPUT_MAX, &errors);
-    const char *birth = portail_json_str(b, "birth_date", 1, 10, &errors);
-    const char *email = portail_json_str(b, "email", 1, EMAIL_MAX, &errors);
+    portail_arena_t *a = portail_arena(ctx);
+    const char *birth =
+        portail_json_valid(a, b, "birth_date", 1, portail_valid_birth_date, &errors);
+    const char *email = portail_json_valid(a, b, "email", 1, portail_valid_email, &errors);
     char nir[16];
-    if (birth && !date_ok(birth))
-        portail_field_error(&errors, "birth_date",
-                            "La date de naissance doit être une date valide au format AAAA-MM-JJ.");
     nir_field(nir_in, birth, nir, &errors);
-    if (email && !email_ok(email))
-        portail_field_error(&errors, "email", "L'adresse e-mail n'est pas valide.");
     if (login_fields_done(ctx, errors) != 0)
         return;
     portail_db_t *db = portail_db(ctx);

@@ -197,36 +197,6 @@ void unlock_fail(portail_ctx_t *ctx)
         portail_problem(ctx, 500, NULL, NULL);
 }
 
-/* ---- input checks ------------------------------------------------------------ */
-
-/* "YYYY-MM-DD", a day that exists, year 1890 to 2200. */
-static int date_valid(const char *s)
-{
-    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return 0;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return 0;
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    if (y < 1890 || y > 2200 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
-        return 0;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return !(m == 2 && d == 29 && !leap);
-}
-
-/* One '@' with something on each side, no space or control character. */
-static int email_plausible(const char *s)
-{
-    const char *at = strchr(s, '@');
-    if (!at || at == s || !at[1] || strchr(at + 1, '@'))
-        return 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p <= ' ' || *p == 0x7f)
-            return 0;
-    return 1;
-}
-
 /* ---- throttles --------------------------------------------------------------- */
 
 /* 0 when every key is under its limit (each is then counted); otherwise the
@@ -284,14 +254,11 @@ static void forgot_password(portail_ctx_t *ctx)
     json_t *body = portail_req_json(ctx);
     json_t *errors = NULL;
     const char *nir_in = portail_json_str(body, "nir", 1, 40, &errors);
-    const char *birth = portail_json_str(body, "birth_date", 1, 10, &errors);
-    const char *email = portail_json_str(body, "email", 3, 254, &errors);
+    portail_arena_t *a = portail_arena(ctx);
+    const char *birth =
+        portail_json_valid(a, body, "birth_date", 1, portail_valid_birth_date, &errors);
+    const char *email = portail_json_valid(a, body, "email", 1, portail_valid_email, &errors);
     char nir[16] = "";
-    if (birth && !date_valid(birth)) {
-        portail_field_error(&errors, "birth_date",
-                            "La date de naissance n'est pas valide (format AAAA-MM-JJ).");
-        birth = NULL;
-    }
     if (nir_in) {
         const char *msg = NULL;
         if (portail_nir_normalize(nir_in, nir) != 0 || portail_nir_check(nir, birth, &msg) != 0) {
@@ -300,8 +267,6 @@ static void forgot_password(portail_ctx_t *ctx)
             portail_field_error(&errors, "nir", msg);
         }
     }
-    if (email && !email_plausible(email))
-        portail_field_error(&errors, "email", "L'adresse e-mail n'est pas valide.");
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;

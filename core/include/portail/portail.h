@@ -7,5 +7,6 @@
 #include "portail/http.h"
 #include "portail/module.h"
 #include "portail/services.h"
+#include "portail/validate.h"
 
 #endif
