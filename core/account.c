@@ -43,39 +43,59 @@ static const char *const reason_texts[] = {
                            "d'Assurance Maladie.",
 };
 
-/* How to get out of each lock, for the mail. A password reset lifts only
- * the two locks caused by wrong secrets: the others need the fund. */
-static const char *const reason_ways_out[] = {
-    [PORTAIL_LOCK_NONE] = "",
-    [PORTAIL_LOCK_PASSWORD] =
-        "Pour le débloquer, réinitialisez votre mot de passe en cliquant sur « Mot de passe "
-        "oublié ? » sur la page de connexion : il vous sera demandé votre numéro de sécurité "
-        "sociale, votre date de naissance et votre adresse e-mail.\n"
-        "Vous pouvez aussi appeler votre caisse au 36 46 (service gratuit + prix de l'appel).",
-    [PORTAIL_LOCK_SECOND_FACTOR] =
-        "Pour le débloquer, réinitialisez votre mot de passe en cliquant sur « Mot de passe "
-        "oublié ? » sur la page de connexion : il vous sera demandé votre numéro de sécurité "
-        "sociale, votre date de naissance et votre adresse e-mail.\n"
-        "Vous pouvez aussi appeler votre caisse au 36 46 (service gratuit + prix de l'appel).\n"
-        "Si vous n'êtes pas à l'origine de ces tentatives, votre mot de passe est peut-être connu "
-        "d'une autre personne : choisissez-en un nouveau que vous n'utilisez nulle part ailleurs.",
-    [PORTAIL_LOCK_SUSPICIOUS] =
-        "Pour le débloquer, contactez votre caisse d'Assurance Maladie en appelant le 36 46 "
-        "(service gratuit + prix de l'appel), ou par écrit à l'adresse indiquée sur le site. "
-        "Un conseiller vérifiera votre identité avant de débloquer votre compte.\n"
-        "La réinitialisation du mot de passe ne suffit pas à débloquer le compte dans ce cas.",
-    [PORTAIL_LOCK_PENDING_VERIFICATION] =
-        "Pour le débloquer, suivez le lien de confirmation qui vous a été envoyé par e-mail, "
-        "puis vérifiez que les informations de votre profil sont exactes et à jour.\n"
-        "Si vous n'avez pas reçu ce message ou si le lien a expiré, appelez votre caisse au "
-        "36 46 (service gratuit + prix de l'appel).",
-    [PORTAIL_LOCK_AGENT] = "Pour le débloquer, contactez votre caisse d'Assurance Maladie en "
-                           "appelant le 36 46 (service gratuit + prix de l'appel).",
+/* The ways out of each lock, in the order to try them: the lock page, the
+ * 423 of a sign-in, the answer of a password reset and the lock mail all
+ * show these. A password reset lifts only the two locks caused by wrong
+ * secrets: the others need the fund or the confirmation link. */
+#define CALL_3646 "appelez votre caisse au 36 46 (service gratuit + prix de l'appel)"
+
+static const portail_lock_step_t steps_secret[] = {
+    {"reset_password",
+     "Réinitialisez votre mot de passe avec « Mot de passe oublié ? » sur la page de connexion : "
+     "il vous sera demandé votre numéro de sécurité sociale, votre date de naissance et votre "
+     "adresse e-mail. Votre compte est débloqué dès que le nouveau mot de passe est enregistré."},
+    {"call_fund",
+     "Vous pouvez aussi appeler votre caisse au 36 46 (service gratuit + prix de l'appel)."},
+    {NULL, NULL},
+};
+static const portail_lock_step_t steps_suspicious[] = {
+    {"call_fund", "Appelez votre caisse au 36 46 (service gratuit + prix de l'appel), ou "
+                  "écrivez-lui à l'adresse indiquée sur le site : un conseiller vérifiera votre "
+                  "identité."},
+    {"wait_agent", "Un conseiller débloquera votre compte après cette vérification. La "
+                   "réinitialisation du mot de passe ne suffit pas à le débloquer."},
+    {NULL, NULL},
+};
+static const portail_lock_step_t steps_agent[] = {
+    {"call_fund",
+     "Pour connaître le motif du blocage et faire débloquer votre compte, " CALL_3646 "."},
+    {"wait_agent", "Seul un conseiller de votre caisse peut débloquer votre compte. La "
+                   "réinitialisation du mot de passe ne suffit pas à le débloquer."},
+    {NULL, NULL},
+};
+static const portail_lock_step_t steps_verification[] = {
+    {"confirm_update", "Suivez le lien de confirmation qui vous a été envoyé par e-mail, puis "
+                       "vérifiez que les informations de votre profil sont exactes et à jour."},
+    {"call_fund", "Si vous n'avez pas reçu ce message ou si le lien a expiré, " CALL_3646 "."},
+    {NULL, NULL},
+};
+static const portail_lock_step_t steps_none[] = {{NULL, NULL}};
+
+static const portail_lock_step_t *const reason_steps[] = {
+    [PORTAIL_LOCK_NONE] = steps_none,
+    [PORTAIL_LOCK_PASSWORD] = steps_secret,
+    [PORTAIL_LOCK_SECOND_FACTOR] = steps_secret,
+    [PORTAIL_LOCK_SUSPICIOUS] = steps_suspicious,
+    [PORTAIL_LOCK_PENDING_VERIFICATION] = steps_verification,
+    [PORTAIL_LOCK_AGENT] = steps_agent,
 };
 
-static const char mail_signature[] =
-    "\n\nCe message vous est envoyé automatiquement : merci de ne pas y répondre.\n"
-    "Votre caisse d'Assurance Maladie\n";
+/* Said in the lock mail only, after the steps. */
+static const char *const reason_mail_note[NREASONS] = {
+    [PORTAIL_LOCK_SECOND_FACTOR] =
+        "Si vous n'êtes pas à l'origine de ces tentatives, votre mot de passe est peut-être connu "
+        "d'une autre personne : choisissez-en un nouveau que vous n'utilisez nulle part ailleurs.",
+};
 
 /* What it takes to lift a lock: a new password (1), the confirmation link
  * (2), the fund (3). A lock is never weakened: a reset link must not lift a
@@ -115,6 +135,28 @@ portail_lock_reason_t portail_lock_reason_parse(const char *name)
 const char *portail_lock_reason_text(portail_lock_reason_t r)
 {
     return (unsigned)r < NREASONS ? reason_texts[r] : reason_texts[PORTAIL_LOCK_NONE];
+}
+
+const portail_lock_step_t *portail_lock_reason_steps(portail_lock_reason_t r)
+{
+    return (unsigned)r < NREASONS ? reason_steps[r] : steps_none;
+}
+
+json_t *portail_lock_reason_steps_json(portail_lock_reason_t r)
+{
+    json_t *steps = json_array();
+    for (const portail_lock_step_t *s = portail_lock_reason_steps(r); steps && s->kind; s++)
+        json_array_append_new(steps, json_pack("{s:s, s:s}", "kind", s->kind, "text", s->text));
+    return steps;
+}
+
+/* The steps as the lines of a mail: "- step" each. */
+static const char *steps_text(portail_arena_t *a, portail_lock_reason_t r)
+{
+    const char *out = "";
+    for (const portail_lock_step_t *s = portail_lock_reason_steps(r); s->kind; s++)
+        out = portail_sprintf(a, "%s%s- %s", out, *out ? "\n" : "", s->text);
+    return out;
 }
 
 /* Lock and unlock write several rows that stand or fall together. A caller
@@ -176,12 +218,12 @@ int portail_security_event(portail_ctx_t *ctx, int64_t member_id, const char *ki
  * account, the mail only informs. So a mail failure is logged, not
  * returned. */
 static void mail_member(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id,
-                        const char *subject, const char *body)
+                        const char *template, const char *const *vars)
 {
     json_t *row =
         portail_db_row(db, "SELECT email FROM members WHERE id = ?", "l", (long long)member_id);
     const char *to = row ? portail_row_str(row, "email") : NULL;
-    if (!to || portail_mail_enqueue(db, to, subject, body) != 0)
+    if (!to || portail_mail_template(db, ctx->arena, to, template, vars) != 0)
         portail_log_error(ctx, "member %lld: account mail not queued", (long long)member_id);
 }
 
@@ -258,9 +300,13 @@ int portail_account_lock(portail_ctx_t *ctx, int64_t member_id, portail_lock_rea
      * in: an intruder behind a "suspicious" lock must not keep his session. */
     if (portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, member_id, 0) < 0)
         return tx_leave(db, own, -1);
-    mail_member(ctx, db, member_id, "Votre compte a été bloqué",
-                portail_sprintf(ctx->arena, "Bonjour,\n\n%s\n\n%s%s", reason_texts[reason],
-                                reason_ways_out[reason], mail_signature));
+    const char *note = reason_mail_note[reason];
+    const char *const vars[] = {
+        "reason_text", reason_texts[reason],
+        "steps",       steps_text(ctx->arena, reason),
+        "note",        note ? portail_sprintf(ctx->arena, "\n\n%s", note) : "",
+        NULL};
+    mail_member(ctx, db, member_id, "account_locked", vars);
     portail_log_info(ctx, "member %lld locked (%s) by %s", (long long)member_id, name, by);
     return tx_leave(db, own, 0);
 }
@@ -308,24 +354,13 @@ int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by
     if (insert_event(ctx, db, member_id, "account_unlocked", detail) != 0)
         return tx_leave(db, own, -1);
 
-    const char *how;
-    if (strncmp(by, "agent", 5) == 0)
-        how = "Votre compte a été débloqué par un conseiller de votre caisse d'Assurance Maladie.";
-    else if (strcmp(by, "reset") == 0)
-        how = "Votre compte a été débloqué à la suite de la réinitialisation de votre mot de "
-              "passe.";
-    else if (strcmp(by, "verification") == 0)
-        how = "Votre compte a été débloqué : vous avez confirmé la modification de vos "
-              "informations.";
-    else
-        how = "Votre compte a été débloqué.";
-    mail_member(ctx, db, member_id, "Votre compte a été débloqué",
-                portail_sprintf(ctx->arena,
-                                "Bonjour,\n\n%s Vous pouvez de nouveau vous connecter.\n\n"
-                                "Si vous n'êtes pas à l'origine de cette démarche, appelez sans "
-                                "attendre votre caisse au 36 46 (service gratuit + prix de "
-                                "l'appel).%s",
-                                how, mail_signature));
+    /* One mail per way out, so that each says in its own words what
+     * happened. */
+    const char *template = strncmp(by, "agent", 5) == 0      ? "account_unlocked_agent"
+                           : strcmp(by, "reset") == 0        ? "account_unlocked_reset"
+                           : strcmp(by, "verification") == 0 ? "account_unlocked_verification"
+                                                             : "account_unlocked";
+    mail_member(ctx, db, member_id, template, NULL);
     portail_log_info(ctx, "member %lld unlocked (was %s) by %s", (long long)member_id,
                      reason_names[reason], by);
     return tx_leave(db, own, 0);
@@ -364,16 +399,11 @@ int portail_account_request_verification(portail_ctx_t *ctx, int64_t member_id, 
         return tx_leave(db, own, -1);
     /* Without this mail the member has no way out but the phone: a failure
      * undoes the lock too. */
-    const char *body = portail_sprintf(
-        ctx->arena,
-        "Bonjour,\n\nUne modification de votre compte a été enregistrée (%s). Par sécurité, "
-        "votre compte est bloqué jusqu'à ce que vous la confirmiez.\n\n"
-        "Pour la confirmer et débloquer votre compte, suivez ce lien dans les 48 heures :\n\n"
-        "%s/compte/verification.html?token=%s\n\n"
-        "Si vous n'êtes pas à l'origine de cette modification, ne suivez pas ce lien et appelez "
-        "votre caisse au 36 46 (service gratuit + prix de l'appel).%s",
-        clipped, ctx->host->conf->origin, token, mail_signature);
-    if (portail_mail_enqueue(db, to, "Confirmez la modification de votre compte", body) != 0)
+    const char *const vars[] = {"what", clipped, "link",
+                                portail_sprintf(ctx->arena, "%s/compte/verification.html?token=%s",
+                                                ctx->host->conf->origin, token),
+                                NULL};
+    if (portail_mail_template(db, ctx->arena, to, "account_verify", vars) != 0)
         return tx_leave(db, own, -1);
     portail_log_info(ctx, "member %lld: verification requested", (long long)member_id);
     return tx_leave(db, own, 0);

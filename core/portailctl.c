@@ -146,7 +146,9 @@ int main(int argc, char **argv)
     size_t nmods = 0;
     int rc = 0;
     if (strcmp(cmd, "check-config") == 0) {
-        if (portail_host_add_core_routes(router, err, sizeof(err)) < 0 ||
+        if (portail_templates_load(conf.mail_templates, conf.fund_name, conf.origin, err,
+                                   sizeof(err)) < 0 ||
+            portail_host_add_core_routes(router, err, sizeof(err)) < 0 ||
             portail_modules_load(&conf, router, &mods, &nmods, err, sizeof(err)) < 0) {
             fprintf(stderr, "portailctl: %s\n", err);
             rc = 1;
@@ -155,6 +157,7 @@ int main(int argc, char **argv)
         }
         portail_modules_unload(mods, nmods);
         portail_router_free(router);
+        portail_templates_free();
         portail_conf_free(&conf);
         return rc;
     }
@@ -204,7 +207,14 @@ int main(int argc, char **argv)
         if (rc == PORTAILCTL_USAGE)
             rc = usage();
     } else if (strcmp(cmd, "demo") == 0 && argc == 4) {
-        rc = portailctl_demo(&host, db, arena);
+        /* The demo repairs accounts, which mails their owners. */
+        if (portail_templates_load(conf.mail_templates, conf.fund_name, conf.origin, err,
+                                   sizeof(err)) < 0) {
+            fprintf(stderr, "portailctl: %s\n", err);
+            rc = 1;
+        } else {
+            rc = portailctl_demo(&host, db, arena);
+        }
     } else {
         rc = usage();
     }
@@ -213,6 +223,7 @@ int main(int argc, char **argv)
     portail_arena_free(arena);
     if (pool)
         portail_pool_free(pool);
+    portail_templates_free();
     portail_conf_free(&conf);
     curl_global_cleanup();
     mysql_library_end();

@@ -238,9 +238,14 @@ const char *portail_json_valid(portail_arena_t *a, json_t *obj, const char *key,
     const char *s = portail_json_str(obj, key, 1, INPUT_MAX, errors);
     if (!s)
         return NULL;
-    const char *msg = NULL;
-    const char *out = check(a, s, &msg);
+    /* The message slot lives in the arena: cppcheck cannot see through
+     * the function pointer and takes the result for a pointer into a
+     * local otherwise. */
+    const char **msg = portail_calloc(a, sizeof *msg);
+    if (!msg)
+        return NULL;
+    const char *out = check(a, s, msg);
     if (!out)
-        portail_field_error(errors, key, msg ? msg : "Ce champ n'est pas valide.");
+        portail_field_error(errors, key, *msg ? *msg : "Ce champ n'est pas valide.");
     return out;
 }

@@ -132,11 +132,8 @@ static void agent_code_failed(portail_ctx_t *ctx, portail_db_t *db, const agent_
     if (audit(ctx, db, ag->id, replay ? "totp_replayed" : "totp_failed", NULL) != 0)
         return;
     if (replay && ag->email &&
-        portail_mail_enqueue(
-            db, ag->email, "Alerte de sécurité : code de sécurité réutilisé",
-            "Bonjour,\n\nUn code de sécurité déjà utilisé vient d'être présenté "
-            "pour se connecter à votre accès au back office. Il a été refusé.\n\n"
-            "Si ce n'était pas vous, prévenez sans attendre votre superviseur.\n") != 0) {
+        portail_mail_template(db, portail_arena(ctx), ag->email, "agent_totp_replayed", NULL) !=
+            0) {
         login_internal(ctx, "mail not queued");
         return;
     }

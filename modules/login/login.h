@@ -51,8 +51,6 @@ void login_agent_me(portail_ctx_t *ctx);
 #define LOGIN_PASSWORD_MAX_BYTES 512 /* 128 characters of up to 4 bytes */
 #define LOGIN_RECOVERY_CODES 10
 
-extern const char login_mail_signature[];
-
 /* 422 with the field errors when there are any: returns -1 then. */
 int login_fields_done(portail_ctx_t *ctx, json_t *errors);
 /* 500 with a generic French message, and a log line. */

@@ -98,12 +98,11 @@ static int refuse_if_locked(portail_ctx_t *ctx, portail_db_t *db, int64_t member
     return 1;
 }
 
-static int mail(portail_ctx_t *ctx, portail_db_t *db, const char *to, const char *subject,
-                const char *text)
+/* The mail of template (mail/<template>.txt) to the member. */
+static int mail(portail_ctx_t *ctx, portail_db_t *db, const char *to, const char *template,
+                const char *const *vars)
 {
-    const char *b =
-        portail_sprintf(portail_arena(ctx), "Bonjour,\n\n%s%s", text, login_mail_signature);
-    if (portail_mail_enqueue(db, to, subject, b) == 0)
+    if (portail_mail_template(db, portail_arena(ctx), to, template, vars) == 0)
         return 0;
     login_internal(ctx, "mail not queued");
     return -1;
@@ -214,19 +213,8 @@ void login_register(portail_ctx_t *ctx)
         /* To the account's own address, never the one given: whoever typed
          * this must not learn that an account exists. */
         if (event(ctx, member_id, "register_existing", NULL) != 0 ||
-            mail(ctx, db, member_email, "Vous avez déjà un compte",
-                 portail_sprintf(
-                     portail_arena(ctx),
-                     "Une demande de création de compte vient d'être faite avec votre numéro de "
-                     "sécurité sociale%s, alors que vous avez déjà un compte.\n\n"
-                     "Si vous avez oublié votre mot de passe, cliquez sur « Mot de passe "
-                     "oublié ? » sur la page de connexion du portail, ou allez directement à "
-                     "%s/mot-de-passe/oublie.html : votre numéro de sécurité sociale, votre date "
-                     "de naissance et votre adresse e-mail vous seront demandés, et vous "
-                     "recevrez un lien pour en choisir un nouveau.\n\n"
-                     "Si vous n'êtes pas à l'origine de cette demande, vous n'avez rien à faire : "
-                     "votre compte n'a pas été modifié.",
-                     where(ctx), portail_origin(ctx))) != 0)
+            mail(ctx, db, member_email, "register_existing",
+                 (const char *const[]){"where", where(ctx), NULL}) != 0)
             return;
     } else {
         json_t *data = portail_arena_json(portail_arena(ctx), json_pack("{s:s}", "email", email));
@@ -241,16 +229,10 @@ void login_register(portail_ctx_t *ctx)
             return;
         }
         int minutes = st->register_ttl_s / 60;
-        if (mail(ctx, db, email, "Finalisez la création de votre compte",
-                 portail_sprintf(
-                     portail_arena(ctx),
-                     "Vous avez demandé la création de votre compte sur le portail de votre "
-                     "caisse d'Assurance Maladie.\n\n"
-                     "Pour choisir votre mot de passe et terminer la création de votre compte, "
-                     "suivez ce lien dans les %d minutes :\n\n%s\n\n"
-                     "Ce lien ne sert qu'une fois. Si vous n'êtes pas à l'origine de cette "
-                     "demande, ignorez ce message : aucun compte ne sera créé.",
-                     minutes, login_link(ctx, "/inscription/confirmation.html", token))) != 0)
+        if (mail(ctx, db, email, "register_confirm",
+                 (const char *const[]){
+                     "minutes", portail_sprintf(portail_arena(ctx), "%d", minutes), "link",
+                     login_link(ctx, "/inscription/confirmation.html", token), NULL}) != 0)
             return;
     }
     if (login_commit(ctx, db) != 0)
@@ -356,18 +338,7 @@ void login_register_confirm(portail_ctx_t *ctx)
         member_id = (long long)portail_db_insert_id(db);
     }
     if (event(ctx, member_id, "account_created", NULL) != 0 ||
-        mail(ctx, db, email, "Votre compte a été créé",
-             portail_sprintf(
-                 a,
-                 "Votre compte sur le portail de votre caisse d'Assurance Maladie a été créé.\n\n"
-                 "À votre première connexion (%s/connexion.html), après votre numéro de sécurité "
-                 "sociale et "
-                 "votre mot de passe, vous activerez la double authentification : une "
-                 "application d'authentification sur votre téléphone vous donnera un code à "
-                 "chaque connexion.\n\n"
-                 "Si vous n'êtes pas à l'origine de cette création, appelez sans attendre votre "
-                 "caisse au 36 46 (service gratuit + prix de l'appel).",
-                 portail_origin(ctx))) != 0)
+        mail(ctx, db, email, "register_done", NULL) != 0)
         return;
     if (login_commit(ctx, db) != 0)
         return;
@@ -447,16 +418,8 @@ static int country_rule(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t
         }
         return 1;
     }
-    return mail(ctx, db, m->email, "Connexion depuis un nouveau pays",
-                portail_sprintf(portail_arena(ctx),
-                                "Votre mot de passe vient d'être saisi correctement%s, un pays "
-                                "depuis lequel vous ne vous étiez pas connecté récemment.\n\n"
-                                "Si c'est bien vous, vous n'avez rien à faire.\n\n"
-                                "Sinon, quelqu'un connaît votre mot de passe : changez-le sans "
-                                "attendre (« Mot de passe oublié ? » sur la page de connexion) "
-                                "et appelez votre caisse au 36 46 (service gratuit + prix de "
-                                "l'appel).",
-                                where(ctx)));
+    return mail(ctx, db, m->email, "signin_new_country",
+                (const char *const[]){"where", where(ctx), NULL});
 }
 
 /* The right password on a locked account: the reason and the way out, and
@@ -573,15 +536,8 @@ static void code_failed(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t
     if (event(ctx, m->id, kind, NULL) != 0)
         return;
     if (strcmp(kind, "totp_replayed") == 0 &&
-        mail(ctx, db, m->email, "Alerte de sécurité : code de sécurité réutilisé",
-             portail_sprintf(portail_arena(ctx),
-                             "Un code de sécurité déjà utilisé vient d'être présenté pour se "
-                             "connecter à votre compte%s. Il a été refusé.\n\n"
-                             "Si ce n'était pas vous, quelqu'un connaît votre mot de passe et a "
-                             "pu voir un de vos codes : changez votre mot de passe sans attendre "
-                             "et appelez votre caisse au 36 46 (service gratuit + prix de "
-                             "l'appel).",
-                             where(ctx))) != 0)
+        mail(ctx, db, m->email, "totp_replayed",
+             (const char *const[]){"where", where(ctx), NULL}) != 0)
         return;
     int locked = n >= st->max_code_failures;
     if (locked && portail_account_lock(ctx, m->id, PORTAIL_LOCK_SECOND_FACTOR,
@@ -709,17 +665,10 @@ void login_recovery_step(portail_ctx_t *ctx)
     long long remaining = left ? portail_row_int(left, "n", 0) : 0;
     if (event(ctx, m.id, "recovery_code_used",
               portail_sprintf(portail_arena(ctx), "%lld restants", remaining)) != 0 ||
-        mail(ctx, db, m.email, "Un code de secours a été utilisé",
-             portail_sprintf(portail_arena(ctx),
-                             "Un de vos codes de secours vient d'être utilisé pour vous "
-                             "connecter%s. Il ne servira plus ; il vous en reste %lld.\n\n"
-                             "Si vous avez perdu votre téléphone, désactivez puis réactivez la "
-                             "double authentification depuis votre espace (rubrique sécurité) "
-                             "pour obtenir de nouveaux codes.\n\n"
-                             "Si ce n'était pas vous, changez votre mot de passe sans attendre "
-                             "et appelez votre caisse au 36 46 (service gratuit + prix de "
-                             "l'appel).",
-                             where(ctx), remaining)) != 0)
+        mail(ctx, db, m.email, "recovery_code_used",
+             (const char *const[]){"where", where(ctx), "remaining",
+                                   portail_sprintf(portail_arena(ctx), "%lld", remaining), NULL}) !=
+            0)
         return;
     if (signed_in(ctx, db, m.id, "recovery_code") != 0 || login_commit(ctx, db) != 0)
         return;
@@ -847,17 +796,8 @@ void login_totp_enroll_confirm(portail_ctx_t *ctx)
     json_t *codes = portail_arena_json(portail_arena(ctx), json_array());
     if (new_recovery_codes(ctx, db, m.id, codes) != 0 ||
         event(ctx, m.id, "totp_enabled", NULL) != 0 ||
-        mail(ctx, db, m.email, "Double authentification activée",
-             portail_sprintf(portail_arena(ctx),
-                             "La double authentification vient d'être activée sur votre "
-                             "compte%s. À chaque connexion, un code de votre application "
-                             "d'authentification vous sera demandé après votre mot de passe.\n\n"
-                             "Conservez vos dix codes de secours en lieu sûr : chacun permet "
-                             "une connexion si vous n'avez plus votre téléphone.\n\n"
-                             "Si vous n'êtes pas à l'origine de cette activation, appelez sans "
-                             "attendre votre caisse au 36 46 (service gratuit + prix de "
-                             "l'appel).",
-                             where(ctx))) != 0)
+        mail(ctx, db, m.email, "totp_enabled", (const char *const[]){"where", where(ctx), NULL}) !=
+            0)
         return;
     if (signed_in(ctx, db, m.id, "totp_enrolment") != 0 || login_commit(ctx, db) != 0)
         return;
@@ -1013,14 +953,8 @@ void login_password_change(portail_ctx_t *ctx)
         return;
     }
     if (event(ctx, m.id, "password_changed", NULL) != 0 ||
-        mail(ctx, db, m.email, "Votre mot de passe a été modifié",
-             portail_sprintf(portail_arena(ctx),
-                             "Le mot de passe de votre compte vient d'être modifié%s. Vos autres "
-                             "sessions ouvertes ont été fermées.\n\n"
-                             "Si vous n'êtes pas à l'origine de cette modification, appelez sans "
-                             "attendre votre caisse au 36 46 (service gratuit + prix de "
-                             "l'appel).",
-                             where(ctx))) != 0)
+        mail(ctx, db, m.email, "password_changed",
+             (const char *const[]){"where", where(ctx), NULL}) != 0)
         return;
     if (login_commit(ctx, db) != 0)
         return;
@@ -1055,17 +989,8 @@ void login_totp_reset(portail_ctx_t *ctx)
         return;
     }
     if (event(ctx, m.id, "totp_reset", NULL) != 0 ||
-        mail(ctx, db, m.email, "Double authentification désactivée",
-             portail_sprintf(portail_arena(ctx),
-                             "La double authentification vient d'être désactivée sur votre "
-                             "compte%s, et vos codes de secours ne sont plus valables. Vos "
-                             "autres sessions ouvertes ont été fermées.\n\n"
-                             "Vous devrez l'activer de nouveau, avec votre application "
-                             "d'authentification, pour vous connecter.\n\n"
-                             "Si vous n'êtes pas à l'origine de ce changement, appelez sans "
-                             "attendre votre caisse au 36 46 (service gratuit + prix de "
-                             "l'appel).",
-                             where(ctx))) != 0)
+        mail(ctx, db, m.email, "totp_disabled", (const char *const[]){"where", where(ctx), NULL}) !=
+            0)
         return;
     if (login_commit(ctx, db) != 0)
         return;

@@ -787,6 +787,7 @@ class Stack:
                 "max_attempts": 20,
                 "retry_seconds": 1,
                 "poll_ms": 100,
+                "templates": str(REPO / "mail"),
             },
             "modules": [
                 {"name": "testmod", "enabled": True, "path": "testmod.so", "settings": {}},

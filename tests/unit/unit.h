@@ -12,5 +12,6 @@ Suite *router_suite(void);
 Suite *config_suite(void);
 Suite *nir_suite(void);
 Suite *validate_suite(void);
+Suite *template_suite(void);
 
 #endif

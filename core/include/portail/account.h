@@ -36,6 +36,17 @@ const char *portail_lock_reason_name(portail_lock_reason_t r); /* "password", ..
 portail_lock_reason_t portail_lock_reason_parse(const char *name);
 /* French sentence for members: why the account is locked. */
 const char *portail_lock_reason_text(portail_lock_reason_t r);
+/* A way out of a lock: kind ("reset_password", "call_fund",
+ * "confirm_update", "wait_agent") and a French sentence. */
+typedef struct portail_lock_step {
+    const char *kind;
+    const char *text;
+} portail_lock_step_t;
+/* The ways out of a member's lock, in order, ended by {NULL, NULL} (at
+ * once for PORTAIL_LOCK_NONE). Static storage. */
+const portail_lock_step_t *portail_lock_reason_steps(portail_lock_reason_t r);
+/* The same as [{kind, text}], a new reference ([] when not locked). */
+json_t *portail_lock_reason_steps_json(portail_lock_reason_t r);
 
 /* An unknown member reads as not locked with zero counters. 0 or -1. */
 int portail_account_state(portail_db_t *db, portail_arena_t *a, int64_t member_id,
