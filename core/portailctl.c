@@ -22,6 +22,10 @@ static int usage(void)
                     "  agent add LOGIN --name NAME --role agent|supervisor [--email EMAIL]\n"
                     "                         create an agent; prints a one-time enrolment link\n"
                     "  agent reset LOGIN      new enrolment link (password and TOTP chosen anew)\n"
+                    "  agent disable LOGIN    refuse the agent (open sessions end at once)\n"
+                    "  agent enable LOGIN     accept the agent again\n"
+                    "  agent role LOGIN agent|supervisor\n"
+                    "                         change the role (counts from the next request)\n"
                     "  demo                   create or repair the demo member and supervisor\n"
                     "                         and print their credentials\n");
     return 2;

@@ -151,16 +151,68 @@ static int agent_reset(portail_ctx_t *ctx, int argc, char **argv)
     if (portail_db_exec(db,
                         "UPDATE agents SET password_hash = NULL, totp_secret = NULL, "
                         "totp_enabled_at = NULL, totp_last_step = NULL, totp_pending = NULL, "
-                        "totp_pending_at = NULL, pending_password_hash = NULL, "
-                        "password_failures = 0, second_factor_failures = 0, lock_reason = NULL, "
-                        "locked_at = NULL WHERE id = ?",
+                        "totp_pending_at = NULL, pending_password_hash = NULL WHERE id = ?",
                         "l", id) != 1 ||
+        portail_principal_unlock(ctx, PORTAIL_PRINCIPAL_AGENT, id, "system",
+                                 "portailctl agent reset") < 0 ||
         portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_AGENT, id, 0) < 0 ||
         print_enrol_link(ctx, id, login) != 0 || portail_db_commit(db) != 0) {
         portail_db_rollback(db);
         return fail("agent not reset");
     }
     printf("Accès de %s réinitialisé : mot de passe et TOTP à choisir de nouveau.\n", login);
+    return 0;
+}
+
+/* disable / enable / role: take effect at the agent's next request, since
+ * the session load reads the agents row (core/session.c); disabling also
+ * ends the open sessions now, so that none is left to find. */
+static int agent_set(portail_ctx_t *ctx, const char *what, int argc, char **argv)
+{
+    portail_db_t *db = ctx->db;
+    const char *login = argc >= 1 ? argv[0] : NULL;
+    const char *role = NULL;
+    if (strcmp(what, "role") == 0) {
+        if (argc != 2)
+            return PORTAILCTL_USAGE;
+        role = argv[1];
+        if (strcmp(role, "agent") != 0 && strcmp(role, "supervisor") != 0)
+            return fail("role: agent or supervisor");
+    } else if (argc != 1) {
+        return PORTAILCTL_USAGE;
+    }
+    if (portail_db_begin(db) != 0)
+        return fail("database error");
+    json_t *row = portail_db_row(
+        db, "SELECT id, disabled_at IS NOT NULL AS disabled FROM agents WHERE login = ? FOR UPDATE",
+        "s", login);
+    if (!row) {
+        portail_db_rollback(db);
+        return fail("no agent with this login");
+    }
+    long long id = portail_row_int(row, "id", 0);
+    long long n;
+    const char *done;
+    if (strcmp(what, "disable") == 0) {
+        n = portail_db_exec(db,
+                            "UPDATE agents SET disabled_at = COALESCE(disabled_at, "
+                            "UTC_TIMESTAMP()) WHERE id = ?",
+                            "l", id);
+        if (n >= 0 && portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_AGENT, id, 0) < 0)
+            n = -1;
+        done = "désactivé (sessions fermées)";
+    } else if (strcmp(what, "enable") == 0) {
+        n = portail_db_exec(db, "UPDATE agents SET disabled_at = NULL WHERE id = ?", "l", id);
+        done = "réactivé";
+    } else {
+        n = portail_db_exec(db, "UPDATE agents SET role = ? WHERE id = ?", "sl", role, id);
+        done = portail_sprintf(ctx->arena, "désormais %s", role);
+    }
+    if (n < 0 || portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        return fail("agent not changed");
+    }
+    printf("Agent %s : %s.\n", login, done);
     return 0;
 }
 
@@ -172,6 +224,9 @@ int portailctl_agent(portail_host_t *h, portail_db_t *db, portail_arena_t *a, in
         return agent_add(&ctx, argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "reset") == 0)
         return agent_reset(&ctx, argc - 1, argv + 1);
+    if (argc >= 1 && (strcmp(argv[0], "disable") == 0 || strcmp(argv[0], "enable") == 0 ||
+                      strcmp(argv[0], "role") == 0))
+        return agent_set(&ctx, argv[0], argc - 1, argv + 1);
     return PORTAILCTL_USAGE;
 }
 
@@ -308,10 +363,10 @@ static int demo_agent(portail_ctx_t *ctx)
     long long id = portail_row_int(a, "id", 0);
     if (portail_db_exec(db,
                         "UPDATE agents SET role = 'supervisor', disabled_at = NULL, "
-                        "password_hash = ?, pending_password_hash = NULL, password_failures = 0, "
-                        "second_factor_failures = 0, lock_reason = NULL, locked_at = NULL "
-                        "WHERE id = ?",
+                        "password_hash = ?, pending_password_hash = NULL WHERE id = ?",
                         "sl", hash, id) < 0 ||
+        portail_principal_unlock(ctx, PORTAIL_PRINCIPAL_AGENT, id, "system", "portailctl demo") <
+            0 ||
         (sealed && portail_db_exec(db,
                                    "UPDATE agents SET totp_secret = ?, totp_enabled_at = "
                                    "UTC_TIMESTAMP(), totp_last_step = NULL, totp_pending = NULL, "

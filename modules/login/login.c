@@ -228,6 +228,17 @@ PORTAIL_MODULE_INIT(.name = "login", .version = "1.0.0", .settings = settings, .
 
 /* ---- helpers shared by the handlers ---------------------------------------- */
 
+json_t *login_body(portail_ctx_t *ctx)
+{
+    json_t *b = portail_req_json(ctx);
+    return json_is_object(b) ? b : NULL;
+}
+
+const login_state_t *login_settings(portail_ctx_t *ctx)
+{
+    return portail_module_state(ctx);
+}
+
 int login_fields_done(portail_ctx_t *ctx, json_t *errors)
 {
     if (!errors)
@@ -297,11 +308,7 @@ void login_ip_failure(portail_ctx_t *ctx, portail_db_t *db)
 
 void login_respond_locked(portail_ctx_t *ctx, portail_lock_reason_t reason)
 {
-    const char *text = portail_lock_reason_text(reason);
-    portail_problem(ctx, 423, NULL, text);
-    portail_problem_extra(ctx, "reason", json_string(portail_lock_reason_name(reason)));
-    portail_problem_extra(ctx, "reason_text", json_string(text));
-    portail_problem_extra(ctx, "steps", portail_lock_reason_steps_json(reason));
+    portail_lock_respond(ctx, PORTAIL_PRINCIPAL_MEMBER, reason);
 }
 
 int login_code_format(portail_ctx_t *ctx, const char *code)
