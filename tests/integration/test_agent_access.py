@@ -121,3 +121,41 @@ def test_an_agent_lock_is_the_core_service(stack):
     assert stack.sql("SELECT COUNT(*) FROM agent_locks WHERE agent_id = %d" % agent_id) == [["0"]]
     assert "unlocked" in [r[0] for r in stack.sql(
         "SELECT action FROM audit_log WHERE agent_id = %d ORDER BY id" % agent_id)]
+
+
+def test_upgrade_carries_agent_locks_and_counters_over(stack):
+    """A database of before sql/005_agents.sql kept an agent's lock and
+    counters on the agents row: the migration carries them over, so no
+    locked agent comes out unlocked."""
+    db = stack.fresh_database("portail_agents_upgrade")
+    # Back to the schema before 005, with one locked agent and one counting.
+    stack.sql("DROP TABLE agent_locks, agent_counters; "
+              "DELETE FROM schema_migrations WHERE version = '005_agents.sql'; "
+              "INSERT INTO agents (login, display_name, role, lock_reason, locked_at, "
+              "second_factor_failures) VALUES ('bloque', 'B', 'agent', 'second_factor', "
+              "'2026-01-02 03:04:05', 4), ('compte', 'C', 'agent', NULL, NULL, 0); "
+              "UPDATE agents SET password_failures = 2 WHERE login = 'compte'", database=db)
+    path = stack.write_config({"database": {"name": db}})
+    stack.migrate(path)
+    assert stack.sql("SELECT a.login, l.reason, l.locked_at FROM agent_locks l "
+                     "JOIN agents a ON a.id = l.agent_id", database=db) == \
+        [["bloque", "second_factor", "2026-01-02 03:04:05"]]
+    assert sorted(stack.sql("SELECT a.login, c.password_failures, c.second_factor_failures "
+                            "FROM agent_counters c JOIN agents a ON a.id = c.agent_id",
+                            database=db)) == [["bloque", "0", "4"], ["compte", "2", "0"]]
+
+
+def test_migration_without_the_old_agent_columns(stack):
+    """When the core's migrations run before the login module's (a new
+    database), the old columns are not there: 005 carries nothing, and
+    does not fail."""
+    db = stack.fresh_database("portail_agents_new")
+    stack.sql("DROP TABLE agent_locks, agent_counters; "
+              "DELETE FROM schema_migrations WHERE version = '005_agents.sql'; "
+              "ALTER TABLE agents DROP COLUMN lock_reason, DROP COLUMN locked_at, "
+              "DROP COLUMN password_failures, DROP COLUMN second_factor_failures",
+              database=db)
+    stack.migrate(stack.write_config({"database": {"name": db}}))
+    assert stack.sql("SELECT COUNT(*) FROM agent_locks", database=db) == [["0"]]
+    assert stack.sql("SELECT version FROM schema_migrations WHERE version = '005_agents.sql'",
+                     database=db) == [["005_agents.sql"]]
