@@ -13,8 +13,10 @@
  * - every outcome is a security event; every change the member must know
  *   of is a mail, queued in the transaction of the change.
  *
- * Files: login.c (routes, settings, shared helpers), member.c (member
- * handlers), agent.c (back-office handlers), store.c (SQL helpers). */
+ * Files: login.c (routes, settings, shared helpers), then a member's life:
+ * register.c, signin.c (the password and code steps, shared with agents),
+ * enrol.c, sessions.c, password.c, with member.c (what they share);
+ * agent.c (back-office handlers), store.c (SQL helpers). */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
