@@ -2,6 +2,7 @@
  * security events. Every lock and unlock is also a mail to the member,
  * because the owner of an account must learn of it even when the one
  * tripping the lock is someone else. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,39 +44,59 @@ static const char *const reason_texts[] = {
                            "d'Assurance Maladie.",
 };
 
-/* How to get out of each lock, for the mail. A password reset lifts only
- * the two locks caused by wrong secrets: the others need the fund. */
-static const char *const reason_ways_out[] = {
-    [PORTAIL_LOCK_NONE] = "",
-    [PORTAIL_LOCK_PASSWORD] =
-        "Pour le débloquer, réinitialisez votre mot de passe en cliquant sur « Mot de passe "
-        "oublié ? » sur la page de connexion : il vous sera demandé votre numéro de sécurité "
-        "sociale, votre date de naissance et votre adresse e-mail.\n"
-        "Vous pouvez aussi appeler votre caisse au 36 46 (service gratuit + prix de l'appel).",
-    [PORTAIL_LOCK_SECOND_FACTOR] =
-        "Pour le débloquer, réinitialisez votre mot de passe en cliquant sur « Mot de passe "
-        "oublié ? » sur la page de connexion : il vous sera demandé votre numéro de sécurité "
-        "sociale, votre date de naissance et votre adresse e-mail.\n"
-        "Vous pouvez aussi appeler votre caisse au 36 46 (service gratuit + prix de l'appel).\n"
-        "Si vous n'êtes pas à l'origine de ces tentatives, votre mot de passe est peut-être connu "
-        "d'une autre personne : choisissez-en un nouveau que vous n'utilisez nulle part ailleurs.",
-    [PORTAIL_LOCK_SUSPICIOUS] =
-        "Pour le débloquer, contactez votre caisse d'Assurance Maladie en appelant le 36 46 "
-        "(service gratuit + prix de l'appel), ou par écrit à l'adresse indiquée sur le site. "
-        "Un conseiller vérifiera votre identité avant de débloquer votre compte.\n"
-        "La réinitialisation du mot de passe ne suffit pas à débloquer le compte dans ce cas.",
-    [PORTAIL_LOCK_PENDING_VERIFICATION] =
-        "Pour le débloquer, suivez le lien de confirmation qui vous a été envoyé par e-mail, "
-        "puis vérifiez que les informations de votre profil sont exactes et à jour.\n"
-        "Si vous n'avez pas reçu ce message ou si le lien a expiré, appelez votre caisse au "
-        "36 46 (service gratuit + prix de l'appel).",
-    [PORTAIL_LOCK_AGENT] = "Pour le débloquer, contactez votre caisse d'Assurance Maladie en "
-                           "appelant le 36 46 (service gratuit + prix de l'appel).",
+/* The ways out of each lock, in the order to try them: the lock page, the
+ * 423 of a sign-in, the answer of a password reset and the lock mail all
+ * show these. A password reset lifts only the two locks caused by wrong
+ * secrets: the others need the fund or the confirmation link. */
+#define CALL_3646 "appelez votre caisse au 36 46 (service gratuit + prix de l'appel)"
+
+static const portail_lock_step_t steps_secret[] = {
+    {"reset_password",
+     "Réinitialisez votre mot de passe avec « Mot de passe oublié ? » sur la page de connexion : "
+     "il vous sera demandé votre numéro de sécurité sociale, votre date de naissance et votre "
+     "adresse e-mail. Votre compte est débloqué dès que le nouveau mot de passe est enregistré."},
+    {"call_fund",
+     "Vous pouvez aussi appeler votre caisse au 36 46 (service gratuit + prix de l'appel)."},
+    {NULL, NULL},
+};
+static const portail_lock_step_t steps_suspicious[] = {
+    {"call_fund", "Appelez votre caisse au 36 46 (service gratuit + prix de l'appel), ou "
+                  "écrivez-lui à l'adresse indiquée sur le site : un conseiller vérifiera votre "
+                  "identité."},
+    {"wait_agent", "Un conseiller débloquera votre compte après cette vérification. La "
+                   "réinitialisation du mot de passe ne suffit pas à le débloquer."},
+    {NULL, NULL},
+};
+static const portail_lock_step_t steps_agent[] = {
+    {"call_fund",
+     "Pour connaître le motif du blocage et faire débloquer votre compte, " CALL_3646 "."},
+    {"wait_agent", "Seul un conseiller de votre caisse peut débloquer votre compte. La "
+                   "réinitialisation du mot de passe ne suffit pas à le débloquer."},
+    {NULL, NULL},
+};
+static const portail_lock_step_t steps_verification[] = {
+    {"confirm_update", "Suivez le lien de confirmation qui vous a été envoyé par e-mail, puis "
+                       "vérifiez que les informations de votre profil sont exactes et à jour."},
+    {"call_fund", "Si vous n'avez pas reçu ce message ou si le lien a expiré, " CALL_3646 "."},
+    {NULL, NULL},
+};
+static const portail_lock_step_t steps_none[] = {{NULL, NULL}};
+
+static const portail_lock_step_t *const reason_steps[] = {
+    [PORTAIL_LOCK_NONE] = steps_none,
+    [PORTAIL_LOCK_PASSWORD] = steps_secret,
+    [PORTAIL_LOCK_SECOND_FACTOR] = steps_secret,
+    [PORTAIL_LOCK_SUSPICIOUS] = steps_suspicious,
+    [PORTAIL_LOCK_PENDING_VERIFICATION] = steps_verification,
+    [PORTAIL_LOCK_AGENT] = steps_agent,
 };
 
-static const char mail_signature[] =
-    "\n\nCe message vous est envoyé automatiquement : merci de ne pas y répondre.\n"
-    "Votre caisse d'Assurance Maladie\n";
+/* Said in the lock mail only, after the steps. */
+static const char *const reason_mail_note[NREASONS] = {
+    [PORTAIL_LOCK_SECOND_FACTOR] =
+        "Si vous n'êtes pas à l'origine de ces tentatives, votre mot de passe est peut-être connu "
+        "d'une autre personne : choisissez-en un nouveau que vous n'utilisez nulle part ailleurs.",
+};
 
 /* What it takes to lift a lock: a new password (1), the confirmation link
  * (2), the fund (3). A lock is never weakened: a reset link must not lift a
@@ -117,6 +138,28 @@ const char *portail_lock_reason_text(portail_lock_reason_t r)
     return (unsigned)r < NREASONS ? reason_texts[r] : reason_texts[PORTAIL_LOCK_NONE];
 }
 
+const portail_lock_step_t *portail_lock_reason_steps(portail_lock_reason_t r)
+{
+    return (unsigned)r < NREASONS ? reason_steps[r] : steps_none;
+}
+
+json_t *portail_lock_reason_steps_json(portail_lock_reason_t r)
+{
+    json_t *steps = json_array();
+    for (const portail_lock_step_t *s = portail_lock_reason_steps(r); steps && s->kind; s++)
+        json_array_append_new(steps, json_pack("{s:s, s:s}", "kind", s->kind, "text", s->text));
+    return steps;
+}
+
+/* The steps as the lines of a mail: "- step" each. */
+static const char *steps_text(portail_arena_t *a, portail_lock_reason_t r)
+{
+    const char *out = "";
+    for (const portail_lock_step_t *s = portail_lock_reason_steps(r); s->kind; s++)
+        out = portail_sprintf(a, "%s%s- %s", out, *out ? "\n" : "", s->text);
+    return out;
+}
+
 /* Lock and unlock write several rows that stand or fall together. A caller
  * that opened a transaction keeps it (and its rollback); otherwise one is
  * opened here. START TRANSACTION inside an open one would commit it, hence
@@ -146,42 +189,84 @@ static int tx_leave(portail_db_t *db, int own, int rc)
     return portail_db_commit(db) == 0 ? rc : -1;
 }
 
-static int insert_event(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id, const char *kind,
-                        const char *detail)
+/* Where each kind of principal keeps its lock and counters, and how its
+ * events are named. Table and column names come from here only, never from
+ * a caller. Members' events are their own history (security_events);
+ * agents' go to the audit log, where supervisors read them. */
+typedef struct principal_tables {
+    const char *name; /* for the log */
+    const char *locks, *counters, *id;
+    const char *ev_locked, *ev_unlocked;
+    int mails; /* members are told of every lock and unlock */
+} principal_tables_t;
+
+static const principal_tables_t tables[] = {
+    [PORTAIL_PRINCIPAL_MEMBER] = {"member", "account_locks", "account_counters", "member_id",
+                                  "account_locked", "account_unlocked", 1},
+    [PORTAIL_PRINCIPAL_AGENT] = {"agent", "agent_locks", "agent_counters", "agent_id", "locked",
+                                 "unlocked", 0},
+};
+
+static const principal_tables_t *tables_of(portail_principal_kind_t kind)
+{
+    if (kind != PORTAIL_PRINCIPAL_MEMBER && kind != PORTAIL_PRINCIPAL_AGENT)
+        return NULL;
+    return &tables[kind];
+}
+
+#define SQL_MAX 512
+
+static int insert_event(portail_ctx_t *ctx, portail_db_t *db, portail_principal_kind_t kind,
+                        int64_t id, const char *event, const char *detail)
 {
     const portail_client_t *cl = portail_client(ctx);
     portail_arena_t *a = ctx->arena;
-    long long n = portail_db_exec(
-        db,
-        "INSERT INTO security_events (member_id, kind, detail, ip, "
-        "country, user_agent) VALUES (?, ?, ?, ?, ?, ?)",
-        "lsssss", (long long)member_id, portail_clip_utf8(a, kind, KIND_MAX),
-        portail_clip_utf8(a, detail, DETAIL_MAX), portail_clip_utf8(a, cl->ip, IP_MAX),
-        portail_clip_utf8(a, cl->country, 2), portail_clip_utf8(a, cl->user_agent, UA_MAX));
+    long long n;
+    if (kind == PORTAIL_PRINCIPAL_AGENT)
+        n = portail_db_exec(db,
+                            "INSERT INTO audit_log (agent_id, member_id, action, reason, ip) "
+                            "VALUES (?, NULL, ?, ?, ?)",
+                            "lsss", (long long)id, portail_clip_utf8(a, event, KIND_MAX),
+                            detail && *detail ? portail_clip_utf8(a, detail, DETAIL_MAX) : "",
+                            portail_clip_utf8(a, cl->ip, IP_MAX));
+    else
+        n = portail_db_exec(
+            db,
+            "INSERT INTO security_events (member_id, kind, detail, ip, "
+            "country, user_agent) VALUES (?, ?, ?, ?, ?, ?)",
+            "lsssss", (long long)id, portail_clip_utf8(a, event, KIND_MAX),
+            portail_clip_utf8(a, detail, DETAIL_MAX), portail_clip_utf8(a, cl->ip, IP_MAX),
+            portail_clip_utf8(a, cl->country, 2), portail_clip_utf8(a, cl->user_agent, UA_MAX));
     return n == 1 ? 0 : -1;
+}
+
+int portail_principal_event(portail_ctx_t *ctx, portail_principal_kind_t kind, int64_t id,
+                            const char *event, const char *detail)
+{
+    if (!tables_of(kind) || id <= 0 || !event || !*event)
+        return -1;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return -1;
+    return insert_event(ctx, db, kind, id, event, detail);
 }
 
 int portail_security_event(portail_ctx_t *ctx, int64_t member_id, const char *kind,
                            const char *detail)
 {
-    if (member_id <= 0 || !kind || !*kind)
-        return -1;
-    portail_db_t *db = portail_db(ctx);
-    if (!db)
-        return -1;
-    return insert_event(ctx, db, member_id, kind, detail);
+    return portail_principal_event(ctx, PORTAIL_PRINCIPAL_MEMBER, member_id, kind, detail);
 }
 
 /* A lost mail must not undo the lock it reports: the lock protects the
  * account, the mail only informs. So a mail failure is logged, not
  * returned. */
 static void mail_member(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id,
-                        const char *subject, const char *body)
+                        const char *template, const char *const *vars)
 {
     json_t *row =
         portail_db_row(db, "SELECT email FROM members WHERE id = ?", "l", (long long)member_id);
     const char *to = row ? portail_row_str(row, "email") : NULL;
-    if (!to || portail_mail_enqueue(db, to, subject, body) != 0)
+    if (!to || portail_mail_template(db, ctx->arena, to, template, vars) != 0)
         portail_log_error(ctx, "member %lld: account mail not queued", (long long)member_id);
 }
 
@@ -200,12 +285,13 @@ static const char *acting(portail_ctx_t *ctx, portail_db_t *db)
                              BY_MAX);
 }
 
-int portail_account_lock(portail_ctx_t *ctx, int64_t member_id, portail_lock_reason_t reason,
-                         const char *detail)
+int portail_principal_lock(portail_ctx_t *ctx, portail_principal_kind_t kind, int64_t id,
+                           portail_lock_reason_t reason, const char *detail)
 {
-    if (member_id <= 0 || reason <= PORTAIL_LOCK_NONE || (unsigned)reason >= NREASONS) {
-        portail_log_error(ctx, "account_lock: bad arguments (member %lld, reason %d)",
-                          (long long)member_id, (int)reason);
+    const principal_tables_t *t = tables_of(kind);
+    if (!t || id <= 0 || reason <= PORTAIL_LOCK_NONE || (unsigned)reason >= NREASONS) {
+        portail_log_error(ctx, "account_lock: bad arguments (kind %d, id %lld, reason %d)",
+                          (int)kind, (long long)id, (int)reason);
         return -1;
     }
     portail_db_t *db = portail_db(ctx);
@@ -213,12 +299,13 @@ int portail_account_lock(portail_ctx_t *ctx, int64_t member_id, portail_lock_rea
         return -1;
     const char *name = reason_names[reason];
     const char *by = acting(ctx, db);
+    char sql[SQL_MAX];
     int own;
     if (tx_enter(db, &own) != 0)
         return -1;
 
-    json_t *row = portail_db_row(db, "SELECT reason FROM account_locks WHERE member_id = ?", "l",
-                                 (long long)member_id);
+    snprintf(sql, sizeof sql, "SELECT reason FROM %s WHERE %s = ?", t->locks, t->id);
+    json_t *row = portail_db_row(db, sql, "l", (long long)id);
     if (!row && portail_db_failed(db))
         return tx_leave(db, own, -1);
     const char *clipped = portail_clip_utf8(ctx->arena, detail, DETAIL_MAX);
@@ -229,20 +316,20 @@ int portail_account_lock(portail_ctx_t *ctx, int64_t member_id, portail_lock_rea
         const char *old = portail_row_str(row, "reason");
         if (lock_rank(reason) <= lock_rank(portail_lock_reason_parse(old)))
             return tx_leave(db, own, 0);
+        snprintf(sql, sizeof sql,
+                 "UPDATE %s SET reason = ?, detail = ?, locked_at = UTC_TIMESTAMP(), "
+                 "locked_by = ? WHERE %s = ? AND reason = ?",
+                 t->locks, t->id);
         long long n =
-            portail_db_exec(db,
-                            "UPDATE account_locks SET reason = ?, detail = ?, "
-                            "locked_at = UTC_TIMESTAMP(), locked_by = ? "
-                            "WHERE member_id = ? AND reason = ?",
-                            "sssls", name, clipped ? clipped : "", by, (long long)member_id, old);
+            portail_db_exec(db, sql, "sssls", name, clipped ? clipped : "", by, (long long)id, old);
         if (n <= 0) /* changed concurrently since the SELECT: that one stands */
             return tx_leave(db, own, n < 0 ? -1 : 0);
     } else {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO %s (%s, reason, detail, locked_by) VALUES (?, ?, ?, ?)", t->locks,
+                 t->id);
         long long n =
-            portail_db_exec(db,
-                            "INSERT INTO account_locks (member_id, reason, detail, "
-                            "locked_by) VALUES (?, ?, ?, ?)",
-                            "lsss", (long long)member_id, name, clipped ? clipped : "", by);
+            portail_db_exec(db, sql, "lsss", (long long)id, name, clipped ? clipped : "", by);
         if (n < 0) {
             /* 1062: locked concurrently since the SELECT; the statement
              * alone is rolled back, the transaction goes on. */
@@ -251,43 +338,58 @@ int portail_account_lock(portail_ctx_t *ctx, int64_t member_id, portail_lock_rea
     }
 
     /* Only the reason: events are shown to the member, and the detail may
-     * be an agent's internal note (it stays in account_locks). */
-    if (insert_event(ctx, db, member_id, "account_locked", name) != 0 ||
-        portail_hooks_emit(db, PORTAIL_HOOK_ACCOUNT_LOCKED, member_id, name) != 0)
+     * be an agent's internal note (it stays in the lock row). */
+    if (insert_event(ctx, db, kind, id, t->ev_locked, name) != 0 ||
+        (kind == PORTAIL_PRINCIPAL_MEMBER &&
+         portail_hooks_emit(db, PORTAIL_HOOK_ACCOUNT_LOCKED, id, name) != 0))
         return tx_leave(db, own, -1);
     /* A lock shuts the account, including for whoever is already signed
      * in: an intruder behind a "suspicious" lock must not keep his session. */
-    if (portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, member_id, 0) < 0)
+    if (portail_sessions_revoke_all(db, kind, id, 0) < 0)
         return tx_leave(db, own, -1);
-    mail_member(ctx, db, member_id, "Votre compte a été bloqué",
-                portail_sprintf(ctx->arena, "Bonjour,\n\n%s\n\n%s%s", reason_texts[reason],
-                                reason_ways_out[reason], mail_signature));
-    portail_log_info(ctx, "member %lld locked (%s) by %s", (long long)member_id, name, by);
+    if (t->mails) {
+        const char *note = reason_mail_note[reason];
+        const char *const vars[] = {
+            "reason_text", reason_texts[reason],
+            "steps",       steps_text(ctx->arena, reason),
+            "note",        note ? portail_sprintf(ctx->arena, "\n\n%s", note) : "",
+            NULL};
+        mail_member(ctx, db, id, "account_locked", vars);
+    }
+    portail_log_info(ctx, "%s %lld locked (%s) by %s", t->name, (long long)id, name, by);
     return tx_leave(db, own, 0);
 }
 
-int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by, const char *why)
+int portail_account_lock(portail_ctx_t *ctx, int64_t member_id, portail_lock_reason_t reason,
+                         const char *detail)
 {
-    if (member_id <= 0 || !by || !*by) {
+    return portail_principal_lock(ctx, PORTAIL_PRINCIPAL_MEMBER, member_id, reason, detail);
+}
+
+int portail_principal_unlock(portail_ctx_t *ctx, portail_principal_kind_t kind, int64_t id,
+                             const char *by, const char *why)
+{
+    const principal_tables_t *t = tables_of(kind);
+    if (!t || id <= 0 || !by || !*by) {
         portail_log_error(ctx, "account_unlock: bad arguments");
         return -1;
     }
     portail_db_t *db = portail_db(ctx);
     if (!db)
         return -1;
+    char sql[SQL_MAX];
     int own;
     if (tx_enter(db, &own) != 0)
         return -1;
-    json_t *row =
-        portail_db_row(db, "SELECT reason FROM account_locks WHERE member_id = ? FOR UPDATE", "l",
-                       (long long)member_id);
+    snprintf(sql, sizeof sql, "SELECT reason FROM %s WHERE %s = ? FOR UPDATE", t->locks, t->id);
+    json_t *row = portail_db_row(db, sql, "l", (long long)id);
     if (!row && portail_db_failed(db))
         return tx_leave(db, own, -1);
-    if (portail_db_exec(db,
-                        "UPDATE account_counters SET password_failures = 0, "
-                        "second_factor_failures = 0, password_change_failures = 0, "
-                        "updated_at = UTC_TIMESTAMP() WHERE member_id = ?",
-                        "l", (long long)member_id) < 0)
+    snprintf(sql, sizeof sql,
+             "UPDATE %s SET password_failures = 0, second_factor_failures = 0, "
+             "password_change_failures = 0, updated_at = UTC_TIMESTAMP() WHERE %s = ?",
+             t->counters, t->id);
+    if (portail_db_exec(db, sql, "l", (long long)id) < 0)
         return tx_leave(db, own, -1);
     if (!row)
         return tx_leave(db, own, 1);
@@ -302,35 +404,32 @@ int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by
     if (strcmp(by, "verification") == 0 && reason != PORTAIL_LOCK_PENDING_VERIFICATION)
         return tx_leave(db, own, 1);
 
-    if (portail_db_exec(db, "DELETE FROM account_locks WHERE member_id = ?", "l",
-                        (long long)member_id) < 0)
+    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s = ?", t->locks, t->id);
+    if (portail_db_exec(db, sql, "l", (long long)id) < 0)
         return tx_leave(db, own, -1);
     const char *detail = why && *why ? portail_sprintf(ctx->arena, "%s: %s", by, why) : by;
-    if (insert_event(ctx, db, member_id, "account_unlocked", detail) != 0 ||
-        portail_hooks_emit(db, PORTAIL_HOOK_ACCOUNT_UNLOCKED, member_id, by) != 0)
+    if (insert_event(ctx, db, kind, id, t->ev_unlocked, detail) != 0 ||
+        (kind == PORTAIL_PRINCIPAL_MEMBER &&
+         portail_hooks_emit(db, PORTAIL_HOOK_ACCOUNT_UNLOCKED, id, by) != 0))
         return tx_leave(db, own, -1);
 
-    const char *how;
-    if (strncmp(by, "agent", 5) == 0)
-        how = "Votre compte a été débloqué par un conseiller de votre caisse d'Assurance Maladie.";
-    else if (strcmp(by, "reset") == 0)
-        how = "Votre compte a été débloqué à la suite de la réinitialisation de votre mot de "
-              "passe.";
-    else if (strcmp(by, "verification") == 0)
-        how = "Votre compte a été débloqué : vous avez confirmé la modification de vos "
-              "informations.";
-    else
-        how = "Votre compte a été débloqué.";
-    mail_member(ctx, db, member_id, "Votre compte a été débloqué",
-                portail_sprintf(ctx->arena,
-                                "Bonjour,\n\n%s Vous pouvez de nouveau vous connecter.\n\n"
-                                "Si vous n'êtes pas à l'origine de cette démarche, appelez sans "
-                                "attendre votre caisse au 36 46 (service gratuit + prix de "
-                                "l'appel).%s",
-                                how, mail_signature));
-    portail_log_info(ctx, "member %lld unlocked (was %s) by %s", (long long)member_id,
+    if (t->mails) {
+        /* One mail per way out, so that each says in its own words what
+         * happened. */
+        const char *template = strncmp(by, "agent", 5) == 0      ? "account_unlocked_agent"
+                               : strcmp(by, "reset") == 0        ? "account_unlocked_reset"
+                               : strcmp(by, "verification") == 0 ? "account_unlocked_verification"
+                                                                 : "account_unlocked";
+        mail_member(ctx, db, id, template, NULL);
+    }
+    portail_log_info(ctx, "%s %lld unlocked (was %s) by %s", t->name, (long long)id,
                      reason_names[reason], by);
     return tx_leave(db, own, 0);
+}
+
+int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by, const char *why)
+{
+    return portail_principal_unlock(ctx, PORTAIL_PRINCIPAL_MEMBER, member_id, by, why);
 }
 
 int portail_account_request_verification(portail_ctx_t *ctx, int64_t member_id, const char *what)
@@ -366,58 +465,41 @@ int portail_account_request_verification(portail_ctx_t *ctx, int64_t member_id, 
         return tx_leave(db, own, -1);
     /* Without this mail the member has no way out but the phone: a failure
      * undoes the lock too. */
-    const char *body = portail_sprintf(
-        ctx->arena,
-        "Bonjour,\n\nUne modification de votre compte a été enregistrée (%s). Par sécurité, "
-        "votre compte est bloqué jusqu'à ce que vous la confirmiez.\n\n"
-        "Pour la confirmer et débloquer votre compte, suivez ce lien dans les 48 heures :\n\n"
-        "%s/compte/verification.html?token=%s\n\n"
-        "Si vous n'êtes pas à l'origine de cette modification, ne suivez pas ce lien et appelez "
-        "votre caisse au 36 46 (service gratuit + prix de l'appel).%s",
-        clipped, ctx->host->conf->origin, token, mail_signature);
-    if (portail_mail_enqueue(db, to, "Confirmez la modification de votre compte", body) != 0)
+    const char *const vars[] = {"what", clipped, "link",
+                                portail_sprintf(ctx->arena, "%s/compte/verification.html?token=%s",
+                                                ctx->host->conf->origin, token),
+                                NULL};
+    if (portail_mail_template(db, ctx->arena, to, "account_verify", vars) != 0)
         return tx_leave(db, own, -1);
     portail_log_info(ctx, "member %lld: verification requested", (long long)member_id);
     return tx_leave(db, own, 0);
 }
 
-/* The column names come from this table only, never from a caller. */
-static const char *const count_sql[] = {
-    [PORTAIL_COUNTER_PASSWORD] =
-        "INSERT INTO account_counters (member_id, password_failures) "
-        "VALUES (?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE "
-        "password_failures = LAST_INSERT_ID(password_failures + 1), updated_at = UTC_TIMESTAMP()",
-    [PORTAIL_COUNTER_SECOND_FACTOR] =
-        "INSERT INTO account_counters (member_id, second_factor_failures) "
-        "VALUES (?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE "
-        "second_factor_failures = LAST_INSERT_ID(second_factor_failures + 1), "
-        "updated_at = UTC_TIMESTAMP()",
-    [PORTAIL_COUNTER_PASSWORD_CHANGE] =
-        "INSERT INTO account_counters (member_id, password_change_failures) "
-        "VALUES (?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE "
-        "password_change_failures = LAST_INSERT_ID(password_change_failures + 1), "
-        "updated_at = UTC_TIMESTAMP()",
+/* The counter columns, from this table only, never from a caller. */
+static const char *const counter_columns[] = {
+    [PORTAIL_COUNTER_PASSWORD] = "password_failures",
+    [PORTAIL_COUNTER_SECOND_FACTOR] = "second_factor_failures",
+    [PORTAIL_COUNTER_PASSWORD_CHANGE] = "password_change_failures",
 };
 
-static const char *const reset_sql[] = {
-    [PORTAIL_COUNTER_PASSWORD] = "UPDATE account_counters SET password_failures = 0, "
-                                 "updated_at = UTC_TIMESTAMP() WHERE member_id = ?",
-    [PORTAIL_COUNTER_SECOND_FACTOR] = "UPDATE account_counters SET second_factor_failures = 0, "
-                                      "updated_at = UTC_TIMESTAMP() WHERE member_id = ?",
-    [PORTAIL_COUNTER_PASSWORD_CHANGE] = "UPDATE account_counters SET password_change_failures = "
-                                        "0, updated_at = UTC_TIMESTAMP() WHERE member_id = ?",
-};
+#define NCOUNTERS (sizeof counter_columns / sizeof counter_columns[0])
 
-#define NCOUNTERS (sizeof count_sql / sizeof count_sql[0])
-
-int portail_account_count(portail_db_t *db, int64_t member_id, portail_counter_t c)
+int portail_principal_count(portail_db_t *db, portail_principal_kind_t kind, int64_t id,
+                            portail_counter_t c)
 {
-    if (!db || member_id <= 0 || (unsigned)c >= NCOUNTERS)
+    const principal_tables_t *t = tables_of(kind);
+    if (!db || !t || id <= 0 || (unsigned)c >= NCOUNTERS)
         return -1;
     /* LAST_INSERT_ID(expr) hands the new value back on this connection, so
      * two concurrent failures read 1 and 2, never 2 and 2: a threshold
      * cannot be skipped over, and no transaction is needed for it. */
-    if (portail_db_exec(db, count_sql[c], "l", (long long)member_id) < 0)
+    const char *col = counter_columns[c];
+    char sql[SQL_MAX];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO %s (%s, %s) VALUES (?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE "
+             "%s = LAST_INSERT_ID(%s + 1), updated_at = UTC_TIMESTAMP()",
+             t->counters, t->id, col, col, col);
+    if (portail_db_exec(db, sql, "l", (long long)id) < 0)
         return -1;
     json_t *row = portail_db_row(db, "SELECT LAST_INSERT_ID() AS n", "");
     if (!row)
@@ -426,28 +508,46 @@ int portail_account_count(portail_db_t *db, int64_t member_id, portail_counter_t
     return n < 0 || n > 0x7FFFFFFF ? -1 : (int)n;
 }
 
-int portail_account_reset_counter(portail_db_t *db, int64_t member_id, portail_counter_t c)
+int portail_principal_reset_counter(portail_db_t *db, portail_principal_kind_t kind, int64_t id,
+                                    portail_counter_t c)
 {
-    if (!db || member_id <= 0 || (unsigned)c >= NCOUNTERS)
+    const principal_tables_t *t = tables_of(kind);
+    if (!db || !t || id <= 0 || (unsigned)c >= NCOUNTERS)
         return -1;
-    return portail_db_exec(db, reset_sql[c], "l", (long long)member_id) < 0 ? -1 : 0;
+    char sql[SQL_MAX];
+    snprintf(sql, sizeof sql, "UPDATE %s SET %s = 0, updated_at = UTC_TIMESTAMP() WHERE %s = ?",
+             t->counters, counter_columns[c], t->id);
+    return portail_db_exec(db, sql, "l", (long long)id) < 0 ? -1 : 0;
 }
 
-int portail_account_state(portail_db_t *db, portail_arena_t *a, int64_t member_id,
-                          portail_account_state_t *out)
+int portail_account_count(portail_db_t *db, int64_t member_id, portail_counter_t c)
+{
+    return portail_principal_count(db, PORTAIL_PRINCIPAL_MEMBER, member_id, c);
+}
+
+int portail_account_reset_counter(portail_db_t *db, int64_t member_id, portail_counter_t c)
+{
+    return portail_principal_reset_counter(db, PORTAIL_PRINCIPAL_MEMBER, member_id, c);
+}
+
+int portail_principal_state(portail_db_t *db, portail_arena_t *a, portail_principal_kind_t kind,
+                            int64_t id, portail_account_state_t *out)
 {
     memset(out, 0, sizeof *out);
     out->reason = PORTAIL_LOCK_NONE;
-    if (!db || !a || member_id <= 0)
+    const principal_tables_t *t = tables_of(kind);
+    if (!db || !a || !t || id <= 0)
         return -1;
     /* One row whatever exists: no lock and no counters read as zeros. */
-    json_t *row = portail_db_row(db,
-                                 "SELECT l.reason, l.detail, l.locked_at, l.locked_by, "
-                                 "c.password_failures, c.second_factor_failures "
-                                 "FROM (SELECT 1) AS one "
-                                 "LEFT JOIN account_locks l ON l.member_id = ? "
-                                 "LEFT JOIN account_counters c ON c.member_id = ?",
-                                 "ll", (long long)member_id, (long long)member_id);
+    char sql[SQL_MAX];
+    snprintf(sql, sizeof sql,
+             "SELECT l.reason, l.detail, l.locked_at, l.locked_by, "
+             "c.password_failures, c.second_factor_failures "
+             "FROM (SELECT 1) AS one "
+             "LEFT JOIN %s l ON l.%s = ? "
+             "LEFT JOIN %s c ON c.%s = ?",
+             t->locks, t->id, t->counters, t->id);
+    json_t *row = portail_db_row(db, sql, "ll", (long long)id, (long long)id);
     if (!row)
         return -1;
     const char *reason = portail_row_str(row, "reason");
@@ -463,4 +563,46 @@ int portail_account_state(portail_db_t *db, portail_arena_t *a, int64_t member_i
     out->password_failures = (int)portail_row_int(row, "password_failures", 0);
     out->second_factor_failures = (int)portail_row_int(row, "second_factor_failures", 0);
     return 0;
+}
+
+int portail_account_state(portail_db_t *db, portail_arena_t *a, int64_t member_id,
+                          portail_account_state_t *out)
+{
+    return portail_principal_state(db, a, PORTAIL_PRINCIPAL_MEMBER, member_id, out);
+}
+
+/* Agents are not members: their lock says "access", and the one way out
+ * is a supervisor's reset (a new enrolment link). */
+static const portail_lock_step_t steps_agent_access[] = {
+    {"wait_agent", "Demandez à un superviseur de réinitialiser votre accès : vous recevrez un "
+                   "nouveau lien d'enrôlement."},
+    {NULL, NULL},
+};
+
+static const char *agent_reason_text(portail_lock_reason_t r)
+{
+    switch (r) {
+    case PORTAIL_LOCK_PASSWORD:
+        return "Votre accès a été bloqué après plusieurs mots de passe incorrects.";
+    case PORTAIL_LOCK_SECOND_FACTOR:
+        return "Votre accès a été bloqué après plusieurs codes de sécurité incorrects.";
+    default:
+        return "Votre accès a été bloqué.";
+    }
+}
+
+void portail_lock_respond(portail_ctx_t *ctx, portail_principal_kind_t kind,
+                          portail_lock_reason_t reason)
+{
+    int agent = kind == PORTAIL_PRINCIPAL_AGENT;
+    const char *text = agent ? agent_reason_text(reason) : portail_lock_reason_text(reason);
+    json_t *steps = json_array();
+    for (const portail_lock_step_t *s = agent ? steps_agent_access
+                                              : portail_lock_reason_steps(reason);
+         steps && s->kind; s++)
+        json_array_append_new(steps, json_pack("{s:s, s:s}", "kind", s->kind, "text", s->text));
+    portail_problem(ctx, 423, NULL, text);
+    portail_problem_extra(ctx, "reason", json_string(portail_lock_reason_name(reason)));
+    portail_problem_extra(ctx, "reason_text", json_string(text));
+    portail_problem_extra(ctx, "steps", steps);
 }

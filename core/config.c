@@ -37,6 +37,8 @@ static const portail_setting_t server_schema[] = {
             "/var/cache/cracklib/cracklib_dict", NULL),
     SETTING("secret_key_file", PORTAIL_SETTING_STRING, 1, 1024, 0, "var/keys/secret.key", NULL),
     SETTING("data_dir", PORTAIL_SETTING_STRING, 1, 1024, 0, PORTAIL_DATADIR, NULL),
+    SETTING("fund_name", PORTAIL_SETTING_STRING, 1, 200, 0, "votre caisse d'Assurance Maladie",
+            NULL),
     {0},
 };
 
@@ -70,6 +72,7 @@ static const portail_setting_t mail_schema[] = {
     SETTING("max_attempts", PORTAIL_SETTING_INT, 1, 1000, 20, NULL, NULL),
     SETTING("retry_seconds", PORTAIL_SETTING_INT, 1, 3600, 5, NULL, NULL),
     SETTING("poll_ms", PORTAIL_SETTING_INT, 10, 60000, 500, NULL, NULL),
+    SETTING("templates", PORTAIL_SETTING_STRING, 0, 1024, 0, "", NULL),
     {0},
 };
 
@@ -369,6 +372,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->password_dict = portail_settings_str(sv, "password_dictionary");
     c->secret_key_file = portail_settings_str(sv, "secret_key_file");
     c->data_dir = portail_settings_str(sv, "data_dir");
+    c->fund_name = portail_settings_str(sv, "fund_name");
     if (c->hash_slots == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         c->hash_slots = cpus > 0 ? (int)cpus : 1;
@@ -402,6 +406,13 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->mail_max_attempts = (int)portail_settings_int(ml, "max_attempts");
     c->mail_retry_s = (int)portail_settings_int(ml, "retry_seconds");
     c->mail_poll_ms = (int)portail_settings_int(ml, "poll_ms");
+    c->mail_templates = portail_settings_str(ml, "templates");
+    /* Empty: the templates installed beside the SQL (server.data_dir/mail),
+     * so one data_dir points at the source tree or the installed copy. */
+    if (!*c->mail_templates) {
+        snprintf(c->mail_templates_buf, sizeof(c->mail_templates_buf), "%s/mail", c->data_dir);
+        c->mail_templates = c->mail_templates_buf;
+    }
     if (strcmp(c->mail_transport, "smtp") == 0 && !*c->smtp_url) {
         snprintf(err, errlen, "%s:%d: mail.smtp_url is required with transport \"smtp\"", path,
                  line_of(s[3].group));

@@ -100,6 +100,14 @@ void portail_pool_release(portail_db_t *db);
  * text allowed. 0 or -1 with err filled. */
 int portail_db_run_script(portail_db_t *db, const char *sql, char *err, size_t errlen);
 
+/* ---- template.c: the mail templates, read once at start ------------------ */
+/* Reads and checks every template of dir (syntax, subject line, the core's
+ * own templates and the signature present). 0 or -1 with the reason. */
+int portail_templates_load(const char *dir, const char *fund_name, const char *origin, char *err,
+                           size_t errlen);
+void portail_templates_free(void);
+int portail_templates_has(const char *name);
+
 /* ---- config.c ------------------------------------------------------------ */
 typedef struct portail_module_conf {
     const char *name;
@@ -129,6 +137,7 @@ typedef struct portail_conf {
     const char *password_dict;   /* cracklib dictionary prefix (.pwd/.pwi/.hwm) */
     const char *secret_key_file; /* 32 bytes sealing secrets at rest (TOTP) */
     const char *data_dir;        /* sql/ of the core, modules/NAME/ of each module */
+    const char *fund_name;       /* "votre caisse d'Assurance Maladie", in mails */
     /* database */
     portail_pool_conf_t db;
     /* sessions */
@@ -152,6 +161,8 @@ typedef struct portail_conf {
     int jobs_keep_days;     /* done and cancelled jobs */
     int mail_keep_days;     /* sent mail */
     int jobs_throttle_keep_h;
+    const char *mail_templates;    /* folder of the mail templates */
+    char mail_templates_buf[1100]; /* its default, data_dir/mail */
     /* modules */
     portail_module_conf_t *modules;
     size_t nmodules;

@@ -27,6 +27,10 @@ static int usage(void)
             "  agent add LOGIN --name NAME --role agent|supervisor [--email EMAIL]\n"
             "                         create an agent; prints a one-time enrolment link\n"
             "  agent reset LOGIN      new enrolment link (password and TOTP chosen anew)\n"
+            "  agent disable LOGIN    refuse the agent (open sessions end at once)\n"
+            "  agent enable LOGIN     accept the agent again\n"
+            "  agent role LOGIN agent|supervisor\n"
+            "                         change the role (counts from the next request)\n"
             "  demo                   create or repair the demo member and supervisor\n"
             "                         and print their credentials\n"
             "  jobs list [--state S] [--kind K] [--limit N]\n"
@@ -59,7 +63,9 @@ int main(int argc, char **argv)
     size_t nmods = 0;
     int rc = 0;
     if (strcmp(cmd, "check-config") == 0) {
-        if (portail_host_add_core_routes(router, err, sizeof(err)) < 0 ||
+        if (portail_templates_load(conf.mail_templates, conf.fund_name, conf.origin, err,
+                                   sizeof(err)) < 0 ||
+            portail_host_add_core_routes(router, err, sizeof(err)) < 0 ||
             portail_modules_load(&conf, router, &mods, &nmods, err, sizeof(err)) < 0) {
             fprintf(stderr, "portailctl: %s\n", err);
             rc = 1;
@@ -68,6 +74,7 @@ int main(int argc, char **argv)
         }
         portail_modules_unload(mods, nmods);
         portail_router_free(router);
+        portail_templates_free();
         portail_conf_free(&conf);
         return rc;
     }
@@ -139,7 +146,14 @@ int main(int argc, char **argv)
         if (rc == PORTAILCTL_USAGE)
             rc = usage();
     } else if (strcmp(cmd, "demo") == 0 && argc == 4) {
-        rc = portailctl_demo(&host, db, arena);
+        /* The demo repairs accounts, which mails their owners. */
+        if (portail_templates_load(conf.mail_templates, conf.fund_name, conf.origin, err,
+                                   sizeof(err)) < 0) {
+            fprintf(stderr, "portailctl: %s\n", err);
+            rc = 1;
+        } else {
+            rc = portailctl_demo(&host, db, arena);
+        }
     } else if (strcmp(cmd, "jobs") == 0) {
         rc = portailctl_jobs(db, argc - 4, argv + 4);
         if (rc == PORTAILCTL_USAGE)
@@ -159,6 +173,7 @@ int main(int argc, char **argv)
     portail_router_free(router);
     if (pool)
         portail_pool_free(pool);
+    portail_templates_free();
     portail_conf_free(&conf);
     curl_global_cleanup();
     mysql_library_end();

@@ -13,7 +13,6 @@
 #define LOGIN_MIN 2
 #define LOGIN_MAX 64
 #define NAME_MAX_BYTES 200
-#define EMAIL_MAX 254
 
 #define DEMO_NIR "285033306300182"
 #define DEMO_EMAIL "marie.dupont@example.fr"
@@ -58,18 +57,6 @@ static int login_ok(const char *s)
     return 1;
 }
 
-static int email_ok(const char *s)
-{
-    size_t n = strlen(s);
-    const char *at = strchr(s, '@');
-    if (n < 3 || n > EMAIL_MAX || !at || at == s || !at[1] || strchr(at + 1, '@'))
-        return 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p <= 0x20 || *p == 0x7F || strchr("<>()[],;:\\\"", *p))
-            return 0;
-    return 1;
-}
-
 static int fail(const char *msg)
 {
     fprintf(stderr, "portailctl: %s\n", msg);
@@ -96,6 +83,19 @@ static int print_enrol_link(portail_ctx_t *ctx, long long agent_id, const char *
     return 0;
 }
 
+/* agent and supervisor always exist; other roles are those the config's
+ * `roles` group names (core/permission.c maps them to permissions). */
+static int role_known(const portail_ctx_t *ctx, const char *role)
+{
+    if (!role)
+        return 0;
+    if (strcmp(role, "agent") == 0 || strcmp(role, "supervisor") == 0)
+        return 1;
+    const config_setting_t *roles = config_lookup(&ctx->host->conf->cfg, "roles");
+    return roles && config_setting_is_group(roles) && strlen(role) <= 20 &&
+           config_setting_get_member(roles, role) != NULL;
+}
+
 static int agent_add(portail_ctx_t *ctx, int argc, char **argv)
 {
     const char *login = NULL, *name = NULL, *role = NULL, *email = NULL;
@@ -119,9 +119,10 @@ static int agent_add(portail_ctx_t *ctx, int argc, char **argv)
         return fail("agent login: 2 to 64 characters among a-z 0-9 . - _");
     if (!name || !*name || strlen(name) > NAME_MAX_BYTES || !portail_utf8_valid(name, strlen(name)))
         return fail("--name: 1 to 200 bytes of UTF-8 required");
-    if (!role || (strcmp(role, "agent") != 0 && strcmp(role, "supervisor") != 0))
-        return fail("--role: agent or supervisor required");
-    if (email && !email_ok(email))
+    if (!role_known(ctx, role))
+        return fail("--role: agent, supervisor or a role of the config's roles group");
+    const char *why = NULL;
+    if (email && !(email = portail_valid_email(ctx->arena, email, &why)))
         return fail("--email: not a plain e-mail address");
     if (portail_db_begin(db) != 0)
         return fail("database error");
@@ -163,16 +164,68 @@ static int agent_reset(portail_ctx_t *ctx, int argc, char **argv)
     if (portail_db_exec(db,
                         "UPDATE agents SET password_hash = NULL, totp_secret = NULL, "
                         "totp_enabled_at = NULL, totp_last_step = NULL, totp_pending = NULL, "
-                        "totp_pending_at = NULL, pending_password_hash = NULL, "
-                        "password_failures = 0, second_factor_failures = 0, lock_reason = NULL, "
-                        "locked_at = NULL WHERE id = ?",
+                        "totp_pending_at = NULL, pending_password_hash = NULL WHERE id = ?",
                         "l", id) != 1 ||
+        portail_principal_unlock(ctx, PORTAIL_PRINCIPAL_AGENT, id, "system",
+                                 "portailctl agent reset") < 0 ||
         portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_AGENT, id, 0) < 0 ||
         print_enrol_link(ctx, id, login) != 0 || portail_db_commit(db) != 0) {
         portail_db_rollback(db);
         return fail("agent not reset");
     }
     printf("Accès de %s réinitialisé : mot de passe et TOTP à choisir de nouveau.\n", login);
+    return 0;
+}
+
+/* disable / enable / role: take effect at the agent's next request, since
+ * the session load reads the agents row (core/session.c); disabling also
+ * ends the open sessions now, so that none is left to find. */
+static int agent_set(portail_ctx_t *ctx, const char *what, int argc, char **argv)
+{
+    portail_db_t *db = ctx->db;
+    const char *login = argc >= 1 ? argv[0] : NULL;
+    const char *role = NULL;
+    if (strcmp(what, "role") == 0) {
+        if (argc != 2)
+            return PORTAILCTL_USAGE;
+        role = argv[1];
+        if (!role_known(ctx, role))
+            return fail("role: agent, supervisor or a role of the config's roles group");
+    } else if (argc != 1) {
+        return PORTAILCTL_USAGE;
+    }
+    if (portail_db_begin(db) != 0)
+        return fail("database error");
+    json_t *row = portail_db_row(
+        db, "SELECT id, disabled_at IS NOT NULL AS disabled FROM agents WHERE login = ? FOR UPDATE",
+        "s", login);
+    if (!row) {
+        portail_db_rollback(db);
+        return fail("no agent with this login");
+    }
+    long long id = portail_row_int(row, "id", 0);
+    long long n;
+    const char *done;
+    if (strcmp(what, "disable") == 0) {
+        n = portail_db_exec(db,
+                            "UPDATE agents SET disabled_at = COALESCE(disabled_at, "
+                            "UTC_TIMESTAMP()) WHERE id = ?",
+                            "l", id);
+        if (n >= 0 && portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_AGENT, id, 0) < 0)
+            n = -1;
+        done = "désactivé (sessions fermées)";
+    } else if (strcmp(what, "enable") == 0) {
+        n = portail_db_exec(db, "UPDATE agents SET disabled_at = NULL WHERE id = ?", "l", id);
+        done = "réactivé";
+    } else {
+        n = portail_db_exec(db, "UPDATE agents SET role = ? WHERE id = ?", "sl", role, id);
+        done = portail_sprintf(ctx->arena, "désormais %s", role);
+    }
+    if (n < 0 || portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        return fail("agent not changed");
+    }
+    printf("Agent %s : %s.\n", login, done);
     return 0;
 }
 
@@ -184,6 +237,9 @@ int portailctl_agent(portail_host_t *h, portail_db_t *db, portail_arena_t *a, in
         return agent_add(&ctx, argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "reset") == 0)
         return agent_reset(&ctx, argc - 1, argv + 1);
+    if (argc >= 1 && (strcmp(argv[0], "disable") == 0 || strcmp(argv[0], "enable") == 0 ||
+                      strcmp(argv[0], "role") == 0))
+        return agent_set(&ctx, argv[0], argc - 1, argv + 1);
     return PORTAILCTL_USAGE;
 }
 
@@ -320,10 +376,10 @@ static int demo_agent(portail_ctx_t *ctx)
     long long id = portail_row_int(a, "id", 0);
     if (portail_db_exec(db,
                         "UPDATE agents SET role = 'supervisor', disabled_at = NULL, "
-                        "password_hash = ?, pending_password_hash = NULL, password_failures = 0, "
-                        "second_factor_failures = 0, lock_reason = NULL, locked_at = NULL "
-                        "WHERE id = ?",
+                        "password_hash = ?, pending_password_hash = NULL WHERE id = ?",
                         "sl", hash, id) < 0 ||
+        portail_principal_unlock(ctx, PORTAIL_PRINCIPAL_AGENT, id, "system", "portailctl demo") <
+            0 ||
         (sealed && portail_db_exec(db,
                                    "UPDATE agents SET totp_secret = ?, totp_enabled_at = "
                                    "UTC_TIMESTAMP(), totp_last_step = NULL, totp_pending = NULL, "

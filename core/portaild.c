@@ -146,6 +146,11 @@ static int setup(const char *file, int check_only)
         fprintf(stderr, "portaild: %s\n", err);
         return -1;
     }
+    if (portail_templates_load(conf.mail_templates, conf.fund_name, conf.origin, err, sizeof(err)) <
+        0) {
+        fprintf(stderr, "portaild: %s: %s\n", file, err);
+        return -1;
+    }
     host.conf = &conf;
     host.router = portail_router_new();
     if (!host.router || portail_host_add_core_routes(host.router, err, sizeof(err)) < 0 ||
@@ -189,6 +194,7 @@ static void teardown(void)
         portail_pool_free(host.pool);
     if (host.conf)
         portail_conf_free(host.conf);
+    portail_templates_free();
 }
 
 int main(int argc, char **argv)

@@ -99,13 +99,19 @@ int portail_session_load(portail_ctx_t *ctx)
     int touch_s = conf->session_touch_s;
     if (touch_s > conf->session_idle_s / 4)
         touch_s = conf->session_idle_s / 4;
-    json_t *row = portail_db_row(db,
-                                 "SELECT id, kind, principal_id, level, role, csrf_token, "
-                                 "last_seen_at < UTC_TIMESTAMP() - INTERVAL ? SECOND AS stale "
-                                 "FROM sessions WHERE token_hash = ? "
-                                 "AND expires_at > UTC_TIMESTAMP() "
-                                 "AND last_seen_at > UTC_TIMESTAMP() - INTERVAL ? SECOND",
-                                 "ibi", touch_s, hash, (size_t)HASH_BYTES, conf->session_idle_s);
+    /* An agent's row is read with the session: a disabled agent loses
+     * every open session at its next request, and a role changed by
+     * `portailctl agent role` counts at once (the session's copy of the
+     * role is only what it was at sign-in). */
+    json_t *row = portail_db_row(
+        db,
+        "SELECT s.id, s.kind, s.principal_id, s.level, s.role, s.csrf_token, "
+        "s.last_seen_at < UTC_TIMESTAMP() - INTERVAL ? SECOND AS stale, "
+        "a.id IS NOT NULL AND a.disabled_at IS NULL AS agent_enabled, a.role AS agent_role "
+        "FROM sessions s LEFT JOIN agents a ON s.kind = 'agent' AND a.id = s.principal_id "
+        "WHERE s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP() "
+        "AND s.last_seen_at > UTC_TIMESTAMP() - INTERVAL ? SECOND",
+        "ibi", touch_s, hash, (size_t)HASH_BYTES, conf->session_idle_s);
     if (!row) {
         if (portail_db_failed(db))
             return -1;
@@ -136,11 +142,20 @@ int portail_session_load(portail_ctx_t *ctx)
         return 0;
     }
 
+    if (k == PORTAIL_PRINCIPAL_AGENT && !portail_row_int(row, "agent_enabled", 0)) {
+        /* Signed out, as if revoked: the row goes, the browser forgets. */
+        portail_log_info(ctx, "session %lld: agent %lld disabled, session ended", sid, pid);
+        clear_cookie(ctx);
+        if (portail_db_exec(db, "DELETE FROM sessions WHERE id = ?", "l", sid) < 0)
+            portail_log_warn(ctx, "session: could not delete a disabled agent's session");
+        return 0;
+    }
+
     ctx->principal.kind = k;
     ctx->principal.id = pid;
     ctx->principal.level = (portail_auth_t)level;
     ctx->principal.session_id = sid;
-    const char *role = portail_row_str(row, "role");
+    const char *role = portail_row_str(row, k == PORTAIL_PRINCIPAL_AGENT ? "agent_role" : "role");
     ctx->principal.role = role ? portail_strdup(ctx->arena, role) : NULL;
     ctx->csrf_token = portail_strdup(ctx->arena, csrf);
 

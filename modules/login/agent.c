@@ -1,61 +1,45 @@
 /* Module login: the back office. Agents sign in with login, password and a
  * mandatory TOTP code; they get their first password and their TOTP secret
- * through a one-time enrolment link printed by `portailctl agent add`. An
- * agent's failures and lock live on the agents row (the account security
- * service is the members'), and the events go to the audit log. */
+ * through a one-time enrolment link printed by `portailctl agent add`. The
+ * password and code steps are the members' (signin.c) with the agent's
+ * lookups: counters and locks are the core's account-security service
+ * (PORTAIL_PRINCIPAL_AGENT), the events go to the audit log. */
 #include <string.h>
 
 #include "login.h"
 
 #define LOGIN_MAX 64
-#define TOKEN_MAX 64
-#define CODE_INPUT_MAX 32
 
 static const char WRONG_CREDENTIALS[] = "L'identifiant ou le mot de passe est incorrect.";
 
-static json_t *body(portail_ctx_t *ctx)
+static int audit(portail_ctx_t *ctx, int64_t agent_id, const char *action, const char *reason)
 {
-    json_t *b = portail_req_json(ctx);
-    return json_is_object(b) ? b : NULL;
-}
-
-static const login_state_t *settings_of(portail_ctx_t *ctx)
-{
-    return portail_module_state(ctx);
-}
-
-static int audit(portail_ctx_t *ctx, portail_db_t *db, int64_t agent_id, const char *action,
-                 const char *reason)
-{
-    if (store_agent_audit(ctx, db, agent_id, action, reason) == 0)
+    if (portail_principal_event(ctx, PORTAIL_PRINCIPAL_AGENT, agent_id, action, reason) == 0)
         return 0;
     login_internal(ctx, "agent audit not recorded");
     return -1;
 }
 
-static void respond_agent_locked(portail_ctx_t *ctx, const char *reason)
+static signin_who_t agent_who(const agent_rec_t *ag, int found)
 {
-    int code = reason && strcmp(reason, "second_factor") == 0;
-    const char *text = code ? "Votre accès a été bloqué après plusieurs codes de sécurité "
-                              "incorrects."
-                            : "Votre accès a été bloqué après plusieurs mots de passe "
-                              "incorrects.";
-    portail_problem(ctx, 423, NULL, text);
-    portail_problem_extra(ctx, "reason", json_string(code ? "second_factor" : "password"));
-    portail_problem_extra(ctx, "reason_text", json_string(text));
-    portail_problem_extra(
-        ctx, "steps",
-        json_pack("[{s:s, s:s}]", "kind", "wait_agent", "text",
-                  "Demandez à un superviseur de réinitialiser votre accès : vous recevrez un "
-                  "nouveau lien d'enrôlement."));
+    return (signin_who_t){.kind = PORTAIL_PRINCIPAL_AGENT,
+                          .id = found == 1 ? ag->id : 0,
+                          .password_hash = found == 1 ? ag->password_hash : NULL,
+                          .totp_secret = found == 1 ? ag->totp_secret : NULL,
+                          .totp_secret_len = found == 1 ? ag->totp_secret_len : 0,
+                          .totp_last_step = found == 1 ? ag->totp_last_step : -1,
+                          .email = found == 1 ? ag->email : NULL,
+                          .replay_mail = "agent_totp_replayed",
+                          .wrong_credentials = WRONG_CREDENTIALS,
+                          .record_step = store_agent_totp_step};
 }
 
 /* ---- POST /api/v1/backoffice/login ------------------------------------------------------ */
 
 void login_agent_password_step(portail_ctx_t *ctx)
 {
-    const login_state_t *st = settings_of(ctx);
-    json_t *b = body(ctx), *errors = NULL;
+    const login_state_t *st = login_settings(ctx);
+    json_t *b = login_body(ctx), *errors = NULL;
     const char *login = portail_json_str(b, "login", 1, LOGIN_MAX, &errors);
     const char *password = portail_json_str(b, "password", 1, LOGIN_PASSWORD_MAX_BYTES, &errors);
     if (login_fields_done(ctx, errors) != 0)
@@ -71,40 +55,12 @@ void login_agent_password_step(portail_ctx_t *ctx)
         login_internal(ctx, "agent lookup failed");
         return;
     }
-    int known = found == 1 && ag.password_hash;
-    int ok = portail_password_verify(ctx, known ? ag.password_hash : NULL, password);
-    if (ok < 0)
+    signin_who_t who = agent_who(&ag, found);
+    if (signin_password(ctx, db, &who, password) != 1 ||
+        signin_refuse_if_locked(ctx, db, &who) != 0)
         return;
-    if (!ok) {
-        login_ip_failure(ctx, db);
-        if (known) {
-            if (login_begin(ctx, db) != 0)
-                return;
-            int n = store_agent_count(db, ag.id, 0);
-            if (n < 0) {
-                login_internal(ctx, "agent counter failed");
-                return;
-            }
-            if (audit(ctx, db, ag.id, "login_failed", "mot de passe incorrect") != 0)
-                return;
-            if (n >= st->max_password_failures &&
-                (store_agent_lock(db, ag.id, "password") != 0 ||
-                 audit(ctx, db, ag.id, "locked", "mots de passe incorrects") != 0)) {
-                login_internal(ctx, "agent lock failed");
-                return;
-            }
-            if (login_commit(ctx, db) != 0)
-                return;
-        }
-        portail_log_info(ctx, "backoffice login: wrong credentials");
-        portail_problem(ctx, 401, "Identifiants incorrects", WRONG_CREDENTIALS);
-        return;
-    }
-    if (ag.lock_reason) {
-        respond_agent_locked(ctx, ag.lock_reason);
-        return;
-    }
-    if (store_agent_reset_counters(db, ag.id, 0) != 0) {
+    if (portail_principal_reset_counter(db, PORTAIL_PRINCIPAL_AGENT, ag.id,
+                                        PORTAIL_COUNTER_PASSWORD) != 0) {
         login_internal(ctx, "agent counter reset failed");
         return;
     }
@@ -117,47 +73,6 @@ void login_agent_password_step(portail_ctx_t *ctx)
 
 /* ---- POST /api/v1/backoffice/login/totp ---------------------------------------------------- */
 
-static void agent_code_failed(portail_ctx_t *ctx, portail_db_t *db, const agent_rec_t *ag,
-                              int replay)
-{
-    const login_state_t *st = settings_of(ctx);
-    login_ip_failure(ctx, db);
-    if (login_begin(ctx, db) != 0)
-        return;
-    int n = store_agent_count(db, ag->id, 1);
-    if (n < 0) {
-        login_internal(ctx, "agent counter failed");
-        return;
-    }
-    if (audit(ctx, db, ag->id, replay ? "totp_replayed" : "totp_failed", NULL) != 0)
-        return;
-    if (replay && ag->email &&
-        portail_mail_enqueue(
-            db, ag->email, "Alerte de sécurité : code de sécurité réutilisé",
-            "Bonjour,\n\nUn code de sécurité déjà utilisé vient d'être présenté "
-            "pour se connecter à votre accès au back office. Il a été refusé.\n\n"
-            "Si ce n'était pas vous, prévenez sans attendre votre superviseur.\n") != 0) {
-        login_internal(ctx, "mail not queued");
-        return;
-    }
-    int locked = n >= st->max_code_failures;
-    if (locked && (store_agent_lock(db, ag->id, "second_factor") != 0 ||
-                   audit(ctx, db, ag->id, "locked", "codes incorrects") != 0 ||
-                   portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_AGENT, ag->id, 0) < 0)) {
-        login_internal(ctx, "agent lock failed");
-        return;
-    }
-    if (login_commit(ctx, db) != 0)
-        return;
-    if (locked) {
-        portail_session_end(ctx);
-        respond_agent_locked(ctx, "second_factor");
-        return;
-    }
-    portail_problem(ctx, 401, "Code incorrect",
-                    "Le code saisi est incorrect ou a déjà été utilisé.");
-}
-
 void login_agent_totp_step(portail_ctx_t *ctx)
 {
     const portail_principal_t *p = portail_principal(ctx);
@@ -167,7 +82,7 @@ void login_agent_totp_step(portail_ctx_t *ctx)
         return;
     }
     json_t *errors = NULL;
-    const char *code = portail_json_str(body(ctx), "code", 1, CODE_INPUT_MAX, &errors);
+    const char *code = portail_json_str(login_body(ctx), "code", 1, CODE_INPUT_MAX, &errors);
     if (login_fields_done(ctx, errors) != 0 || login_code_format(ctx, code) != 0)
         return;
     portail_db_t *db = portail_db(ctx);
@@ -175,7 +90,7 @@ void login_agent_totp_step(portail_ctx_t *ctx)
         return;
     agent_rec_t ag;
     int found =
-        store_agent_by_id(db, portail_arena(ctx), p->id, settings_of(ctx)->enrol_pending_s, &ag);
+        store_agent_by_id(db, portail_arena(ctx), p->id, login_settings(ctx)->enrol_pending_s, &ag);
     if (found <= 0) {
         if (found < 0) {
             login_internal(ctx, "agent lookup failed");
@@ -185,9 +100,11 @@ void login_agent_totp_step(portail_ctx_t *ctx)
         portail_problem(ctx, 401, NULL, "Votre session a expiré. Veuillez vous reconnecter.");
         return;
     }
-    if (ag.lock_reason) {
-        portail_session_end(ctx);
-        respond_agent_locked(ctx, ag.lock_reason);
+    signin_who_t who = agent_who(&ag, found);
+    int locked = signin_refuse_if_locked(ctx, db, &who);
+    if (locked != 0) {
+        if (locked == 1)
+            portail_session_end(ctx);
         return;
     }
     if (!ag.totp_secret) {
@@ -195,35 +112,11 @@ void login_agent_totp_step(portail_ctx_t *ctx)
                         "Votre accès n'est pas encore enrôlé : suivez le lien d'enrôlement reçu.");
         return;
     }
-    long long step = -1;
-    int rc = portail_totp_verify(ctx, ag.totp_secret, ag.totp_secret_len, ag.totp_last_step, code,
-                                 &step);
-    if (rc < 0)
+    if (signin_totp(ctx, db, &who, code) != 1 ||
+        signin_complete(ctx, db, &who, "login", NULL, PORTAIL_AUTH_AGENT) != 0 ||
+        login_commit(ctx, db) != 0)
         return;
-    if (rc == PORTAIL_TOTP_OK) {
-        if (login_begin(ctx, db) != 0)
-            return;
-        int fresh = store_agent_totp_step(db, ag.id, step);
-        if (fresh < 0) {
-            login_internal(ctx, "totp step not recorded");
-            return;
-        }
-        if (fresh) {
-            if (store_agent_reset_counters(db, ag.id, 1) != 0) {
-                login_internal(ctx, "agent counter reset failed");
-                return;
-            }
-            if (audit(ctx, db, ag.id, "login", NULL) != 0 ||
-                portail_session_elevate(ctx, PORTAIL_AUTH_AGENT) != 0 || login_commit(ctx, db) != 0)
-                return;
-            portail_respond_json(ctx, 200,
-                                 json_pack("{s:s, s:s}", "status", "ok", "role", ag.role));
-            return;
-        }
-        portail_db_rollback(db);
-        rc = PORTAIL_TOTP_REPLAY;
-    }
-    agent_code_failed(ctx, db, &ag, rc == PORTAIL_TOTP_REPLAY);
+    portail_respond_json(ctx, 200, json_pack("{s:s, s:s}", "status", "ok", "role", ag.role));
 }
 
 /* ---- enrolment: POST /api/v1/backoffice/enroll and /enroll/totp --------------------------- */
@@ -245,7 +138,7 @@ static int enrolment_agent(portail_ctx_t *ctx, portail_db_t *db, const char *tok
         return -1;
     }
     int found = rc == PORTAIL_TOKEN_OK ? store_agent_by_id(db, portail_arena(ctx), id,
-                                                           settings_of(ctx)->enrol_pending_s, ag)
+                                                           login_settings(ctx)->enrol_pending_s, ag)
                                        : 0;
     if (found < 0) {
         login_internal(ctx, "agent lookup failed");
@@ -260,7 +153,7 @@ static int enrolment_agent(portail_ctx_t *ctx, portail_db_t *db, const char *tok
 
 void login_agent_enroll(portail_ctx_t *ctx)
 {
-    json_t *b = body(ctx), *errors = NULL;
+    json_t *b = login_body(ctx), *errors = NULL;
     const char *token = portail_json_str(b, "token", 1, TOKEN_MAX, &errors);
     const char *password = portail_json_str(b, "password", 1, LOGIN_PASSWORD_MAX_BYTES, &errors);
     if (login_fields_done(ctx, errors) != 0)
@@ -298,7 +191,7 @@ void login_agent_enroll(portail_ctx_t *ctx)
 
 void login_agent_enroll_totp(portail_ctx_t *ctx)
 {
-    json_t *b = body(ctx), *errors = NULL;
+    json_t *b = login_body(ctx), *errors = NULL;
     const char *token = portail_json_str(b, "token", 1, TOKEN_MAX, &errors);
     const char *code = portail_json_str(b, "code", 1, CODE_INPUT_MAX, &errors);
     if (login_fields_done(ctx, errors) != 0 || login_code_format(ctx, code) != 0)
@@ -331,9 +224,7 @@ void login_agent_enroll_totp(portail_ctx_t *ctx)
                         "UPDATE agents SET password_hash = pending_password_hash, "
                         "totp_secret = totp_pending, totp_enabled_at = UTC_TIMESTAMP(), "
                         "totp_last_step = ?, totp_pending = NULL, totp_pending_at = NULL, "
-                        "pending_password_hash = NULL, password_failures = 0, "
-                        "second_factor_failures = 0, lock_reason = NULL, locked_at = NULL "
-                        "WHERE id = ? AND totp_pending = ?",
+                        "pending_password_hash = NULL WHERE id = ? AND totp_pending = ?",
                         "llb", step, (long long)ag.id, ag.totp_pending, ag.totp_pending_len);
     if (n != 1) {
         if (n < 0)
@@ -342,11 +233,13 @@ void login_agent_enroll_totp(portail_ctx_t *ctx)
             portail_problem(ctx, 409, NULL, "L'enrôlement a changé entre-temps : recommencez.");
         return;
     }
-    if (portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_AGENT, ag.id, 0) < 0) {
+    /* A new enrolment is the way out of an agent's lock. */
+    if (portail_principal_unlock(ctx, PORTAIL_PRINCIPAL_AGENT, ag.id, "system", "enrolment") < 0 ||
+        portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_AGENT, ag.id, 0) < 0) {
         login_internal(ctx, "agent sessions not revoked");
         return;
     }
-    if (audit(ctx, db, ag.id, "enrolled", NULL) != 0 || login_commit(ctx, db) != 0)
+    if (audit(ctx, ag.id, "enrolled", NULL) != 0 || login_commit(ctx, db) != 0)
         return;
     portail_log_info(ctx, "agent %lld enrolled", (long long)ag.id);
     portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "ok"));

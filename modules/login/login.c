@@ -13,8 +13,10 @@
  * - every outcome is a security event; every change the member must know
  *   of is a mail, queued in the transaction of the change.
  *
- * Files: login.c (routes, settings, shared helpers), member.c (member
- * handlers), agent.c (back-office handlers), store.c (SQL helpers). */
+ * Files: login.c (routes, settings, shared helpers), then a member's life:
+ * register.c, signin.c (the password and code steps, shared with agents),
+ * enrol.c, sessions.c, password.c, with member.c (what they share);
+ * agent.c (back-office handlers), store.c (SQL helpers). */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,9 +230,16 @@ PORTAIL_MODULE_INIT(.name = "login", .version = "1.0.0", .settings = settings, .
 
 /* ---- helpers shared by the handlers ---------------------------------------- */
 
-const char login_mail_signature[] =
-    "\n\nCe message vous est envoyé automatiquement : merci de ne pas y répondre.\n"
-    "Votre caisse d'Assurance Maladie\n";
+json_t *login_body(portail_ctx_t *ctx)
+{
+    json_t *b = portail_req_json(ctx);
+    return json_is_object(b) ? b : NULL;
+}
+
+const login_state_t *login_settings(portail_ctx_t *ctx)
+{
+    return portail_module_state(ctx);
+}
 
 int login_fields_done(portail_ctx_t *ctx, json_t *errors)
 {
@@ -299,48 +308,9 @@ void login_ip_failure(portail_ctx_t *ctx, portail_db_t *db)
         portail_log_error(ctx, "login: per-address failure not counted");
 }
 
-static void add_step(json_t *steps, const char *kind, const char *text)
-{
-    json_array_append_new(steps, json_pack("{s:s, s:s}", "kind", kind, "text", text));
-}
-
-static const char STEP_RESET[] =
-    "Réinitialisez votre mot de passe avec le lien « Mot de passe oublié ? » de la page de "
-    "connexion : votre numéro de sécurité sociale, votre date de naissance et votre adresse "
-    "e-mail vous seront demandés.";
-static const char STEP_CALL[] = "Appelez votre caisse d'Assurance Maladie au 36 46 (service "
-                                "gratuit + prix de l'appel).";
-static const char STEP_CONFIRM[] =
-    "Suivez le lien de confirmation qui vous a été envoyé par e-mail, puis vérifiez les "
-    "informations de votre profil.";
-static const char STEP_WAIT[] =
-    "Un conseiller vérifiera votre identité avant de débloquer votre compte.";
-
 void login_respond_locked(portail_ctx_t *ctx, portail_lock_reason_t reason)
 {
-    json_t *steps = json_array();
-    switch (reason) {
-    case PORTAIL_LOCK_PASSWORD:
-    case PORTAIL_LOCK_SECOND_FACTOR:
-        add_step(steps, "reset_password", STEP_RESET);
-        add_step(steps, "call_fund", STEP_CALL);
-        break;
-    case PORTAIL_LOCK_PENDING_VERIFICATION:
-        add_step(steps, "confirm_update", STEP_CONFIRM);
-        add_step(steps, "call_fund", STEP_CALL);
-        break;
-    case PORTAIL_LOCK_SUSPICIOUS:
-    case PORTAIL_LOCK_AGENT:
-    case PORTAIL_LOCK_NONE:
-        add_step(steps, "call_fund", STEP_CALL);
-        add_step(steps, "wait_agent", STEP_WAIT);
-        break;
-    }
-    const char *text = portail_lock_reason_text(reason);
-    portail_problem(ctx, 423, NULL, text);
-    portail_problem_extra(ctx, "reason", json_string(portail_lock_reason_name(reason)));
-    portail_problem_extra(ctx, "reason_text", json_string(text));
-    portail_problem_extra(ctx, "steps", steps);
+    portail_lock_respond(ctx, PORTAIL_PRINCIPAL_MEMBER, reason);
 }
 
 int login_code_format(portail_ctx_t *ctx, const char *code)

@@ -26,7 +26,8 @@ typedef struct login_state {
     int enrol_pending_s;         /* how long a shown TOTP secret may be activated */
 } login_state_t;
 
-/* ---- handlers (member.c, agent.c) ---------------------------------------- */
+/* ---- handlers (register.c, signin.c, enrol.c, sessions.c, password.c,
+ * agent.c) ------------------------------------------------------------------ */
 void login_register(portail_ctx_t *ctx);
 void login_register_confirm(portail_ctx_t *ctx);
 void login_password_step(portail_ctx_t *ctx);
@@ -50,8 +51,19 @@ void login_agent_me(portail_ctx_t *ctx);
 /* ---- helpers (login.c) --------------------------------------------------- */
 #define LOGIN_PASSWORD_MAX_BYTES 512 /* 128 characters of up to 4 bytes */
 #define LOGIN_RECOVERY_CODES 10
+#define NIR_INPUT_MAX 64
+#define TOKEN_MAX 64
+#define CODE_INPUT_MAX 32
+#define RECOVERY_INPUT_MAX 64
+#define RECOVERY_CHARS 10
+/* Recovery codes: without I, O, 0 and 1, which read alike. 32 symbols:
+ * 50 bits a code. */
+#define RECOVERY_ALPHABET "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
-extern const char login_mail_signature[];
+/* The JSON body when it is an object, else NULL. */
+json_t *login_body(portail_ctx_t *ctx);
+/* The module's settings as read at init. */
+const login_state_t *login_settings(portail_ctx_t *ctx);
 
 /* 422 with the field errors when there are any: returns -1 then. */
 int login_fields_done(portail_ctx_t *ctx, json_t *errors);
@@ -108,6 +120,66 @@ int store_country_seen(portail_db_t *db, int64_t member_id, const char *country,
                        int *any);
 int store_country_record(portail_db_t *db, int64_t member_id, const char *country);
 
+/* ---- what the member handlers share (member.c, signin.c) ------------------ */
+/* Normalises and checks the NIR (and that it agrees with birth, when
+ * given), adding field errors. 0 when nir15 is usable. */
+int member_nir_field(const char *in, const char *birth, char nir15[16], json_t **errors);
+/* "285**********82": the authenticator app's label. */
+const char *member_masked_nir(portail_ctx_t *ctx, const char *nir);
+/* The member behind a partial or member session; -1 with 401 (session
+ * ended) when gone or without password, 500 on error. */
+int member_current(portail_ctx_t *ctx, portail_db_t *db, member_rec_t *m);
+/* 0 not locked; 1 locked (423 set); -1 error (500 set). */
+int member_refuse_if_locked(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id);
+/* The mail of template (mail/<template>.txt) to the member; 500 on failure. */
+int member_mail(portail_ctx_t *ctx, portail_db_t *db, const char *to, const char *template,
+                const char *const *vars);
+/* A security event of the member; 500 on failure. 0 or -1. */
+int member_event(portail_ctx_t *ctx, int64_t member_id, const char *kind, const char *detail);
+/* " depuis l'adresse 203.0.113.7 (pays : FR)" for mails about an attempt. */
+const char *login_where(portail_ctx_t *ctx);
+/* Both factors passed: counters back to zero, the sign-in event, the member
+ * level (signin.c). 0 or -1 (answered). */
+int member_signed_in(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id, const char *how);
+
+/* ---- signing in, for members and agents alike (signin.c) ------------------ */
+/* The account at a sign-in step, and what differs between the kinds. */
+typedef struct signin_who {
+    portail_principal_kind_t kind;
+    int64_t id;                /* 0: nobody (unknown NIR or login) */
+    const char *password_hash; /* NULL: unknown or no password chosen yet */
+    const unsigned char *totp_secret;
+    size_t totp_secret_len;
+    long long totp_last_step;
+    const char *email;             /* where the alert of a replayed code goes; NULL: none */
+    const char *replay_mail;       /* that alert's template */
+    const char *wrong_credentials; /* detail of the 401 */
+    /* Records an accepted step: 1 recorded, 0 replay, -1 error. */
+    int (*record_step)(portail_db_t *db, int64_t id, long long step);
+} signin_who_t;
+
+/* The password step after the caller's lookup: 1 right; 0 or -1 answered
+ * (401 the same for an unknown account; a wrong one counts and locks at
+ * max_password_failures). */
+int signin_password(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who,
+                    const char *password);
+/* 0 not locked; 1 locked (event, 423; members get a partial session for
+ * their lock page); -1 error (500 set). */
+int signin_refuse_if_locked(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who);
+/* The TOTP step: 1 a fresh right code, its step recorded in the open
+ * transaction (the caller completes and commits); 0 or -1 answered (a
+ * wrong or replayed code went through signin_code_failed). */
+int signin_totp(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who, const char *code);
+/* A wrong second factor (event: "totp_failed", "totp_replayed",
+ * "recovery_code_failed"): counted, recorded, mailed when replayed, locked
+ * at max_code_failures (session ended, 423), else 401. Always answers. */
+void signin_code_failed(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who,
+                        const char *event);
+/* Both factors passed: counters reset, the sign-in event, the session
+ * elevated to level (nothing more when it is past partial already). */
+int signin_complete(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who,
+                    const char *event, const char *detail, portail_auth_t level);
+
 typedef struct agent_rec {
     int64_t id;
     const char *login, *display_name, *role, *email;
@@ -118,7 +190,6 @@ typedef struct agent_rec {
     const unsigned char *totp_pending;
     size_t totp_pending_len;
     const char *pending_password_hash;
-    const char *lock_reason; /* NULL, "password" or "second_factor" */
 } agent_rec_t;
 
 /* Enabled agents only. 1 found, 0 not found, -1 error. */
@@ -127,14 +198,4 @@ int store_agent_by_login(portail_db_t *db, portail_arena_t *a, const char *login
 int store_agent_by_id(portail_db_t *db, portail_arena_t *a, int64_t id, int pending_s,
                       agent_rec_t *out);
 int store_agent_totp_step(portail_db_t *db, int64_t agent_id, long long step);
-/* Increments a failure counter ("password" or "second_factor"); new value or -1. */
-int store_agent_count(portail_db_t *db, int64_t agent_id, int second_factor);
-int store_agent_lock(portail_db_t *db, int64_t agent_id, const char *reason);
-/* Resets the password counter, and the second-factor one too with both. */
-int store_agent_reset_counters(portail_db_t *db, int64_t agent_id, int both);
-/* An agent's sign-in events go to the audit log (agents are not members,
- * security_events is the members' own history). */
-int store_agent_audit(portail_ctx_t *ctx, portail_db_t *db, int64_t agent_id, const char *action,
-                      const char *reason);
-
 #endif

@@ -4,10 +4,6 @@
 
 #include "login.h"
 
-#define IP_MAX 45
-#define ACTION_MAX 50
-#define REASON_MAX 500
-
 /* ---- members ----------------------------------------------------------------- */
 
 #define MEMBER_COLUMNS                                                                             \
@@ -99,7 +95,7 @@ int store_country_record(portail_db_t *db, int64_t member_id, const char *countr
 #define AGENT_COLUMNS                                                                              \
     "SELECT id, login, display_name, role, email, password_hash, totp_secret, totp_last_step, "    \
     "IF(totp_pending_at > UTC_TIMESTAMP() - INTERVAL ? SECOND, totp_pending, NULL) "               \
-    "AS totp_pending, pending_password_hash, lock_reason "                                         \
+    "AS totp_pending, pending_password_hash "                                                      \
     "FROM agents "
 
 static int agent_from_row(portail_db_t *db, portail_arena_t *a, const json_t *row, agent_rec_t *out)
@@ -117,7 +113,6 @@ static int agent_from_row(portail_db_t *db, portail_arena_t *a, const json_t *ro
     out->totp_last_step = portail_row_int(row, "totp_last_step", -1);
     out->totp_pending = portail_row_blob(a, row, "totp_pending", &out->totp_pending_len);
     out->pending_password_hash = str_of(a, row, "pending_password_hash");
-    out->lock_reason = str_of(a, row, "lock_reason");
     return 1;
 }
 
@@ -148,57 +143,4 @@ int store_agent_totp_step(portail_db_t *db, int64_t agent_id, long long step)
                                   "AND (totp_last_step IS NULL OR totp_last_step < ?)",
                                   "lll", step, (long long)agent_id, step);
     return n < 0 ? -1 : n == 1;
-}
-
-int store_agent_count(portail_db_t *db, int64_t agent_id, int second_factor)
-{
-    /* LAST_INSERT_ID(expr) hands back the new value on this connection:
-     * two concurrent failures read 1 and 2, never 2 and 2. */
-    long long n = portail_db_exec(
-        db,
-        second_factor
-            ? "UPDATE agents SET second_factor_failures = LAST_INSERT_ID(second_factor_failures + "
-              "1) WHERE id = ?"
-            : "UPDATE agents SET password_failures = LAST_INSERT_ID(password_failures + 1) "
-              "WHERE id = ?",
-        "l", (long long)agent_id);
-    if (n != 1)
-        return -1;
-    json_t *row = portail_db_row(db, "SELECT LAST_INSERT_ID() AS n", "");
-    return row ? (int)portail_row_int(row, "n", -1) : -1;
-}
-
-int store_agent_lock(portail_db_t *db, int64_t agent_id, const char *reason)
-{
-    return portail_db_exec(db,
-                           "UPDATE agents SET lock_reason = ?, locked_at = UTC_TIMESTAMP() "
-                           "WHERE id = ? AND lock_reason IS NULL",
-                           "sl", reason, (long long)agent_id) < 0
-               ? -1
-               : 0;
-}
-
-int store_agent_reset_counters(portail_db_t *db, int64_t agent_id, int both)
-{
-    return portail_db_exec(db,
-                           both ? "UPDATE agents SET password_failures = 0, "
-                                  "second_factor_failures = 0 WHERE id = ?"
-                                : "UPDATE agents SET password_failures = 0 WHERE id = ?",
-                           "l", (long long)agent_id) < 0
-               ? -1
-               : 0;
-}
-
-int store_agent_audit(portail_ctx_t *ctx, portail_db_t *db, int64_t agent_id, const char *action,
-                      const char *reason)
-{
-    portail_arena_t *a = portail_arena(ctx);
-    long long n =
-        portail_db_exec(db,
-                        "INSERT INTO audit_log (agent_id, member_id, action, reason, ip) "
-                        "VALUES (?, NULL, ?, ?, ?)",
-                        "lsss", (long long)agent_id, portail_clip_utf8(a, action, ACTION_MAX),
-                        reason && *reason ? portail_clip_utf8(a, reason, REASON_MAX) : "",
-                        portail_clip_utf8(a, portail_client(ctx)->ip, IP_MAX));
-    return n == 1 ? 0 : -1;
 }

@@ -129,63 +129,6 @@ PORTAIL_MODULE_INIT(.name = "unlock", .version = "1.0.0", .settings = settings, 
 
 #define CALL_3646 "appelez votre caisse au 36 46 (service gratuit + prix de l'appel)"
 
-static const char mail_signature[] =
-    "\n\nCe message vous est envoyé automatiquement : merci de ne pas y répondre.\n"
-    "Votre caisse d'Assurance Maladie\n";
-
-static const char step_reset[] =
-    "Réinitialisez votre mot de passe avec « Mot de passe oublié ? » sur la page de connexion : "
-    "il vous sera demandé votre numéro de sécurité sociale, votre date de naissance et votre "
-    "adresse e-mail. Votre compte est débloqué dès que le nouveau mot de passe est enregistré.";
-static const char step_call_also[] =
-    "Vous pouvez aussi appeler votre caisse au 36 46 (service gratuit + prix de l'appel).";
-static const char step_call_identity[] =
-    "Pour le débloquer, " CALL_3646 ", ou écrivez-lui à l'adresse indiquée sur le site : un "
-    "conseiller vérifiera votre identité.";
-static const char step_wait_identity[] =
-    "Un conseiller débloquera votre compte après cette vérification. La réinitialisation du mot "
-    "de passe ne suffit pas à le débloquer.";
-static const char step_call_agent[] =
-    "Pour connaître le motif du blocage et faire débloquer votre compte, " CALL_3646 ".";
-static const char step_wait_agent[] =
-    "Seul un conseiller de votre caisse peut débloquer votre compte. La réinitialisation du mot "
-    "de passe ne suffit pas à le débloquer.";
-static const char step_confirm[] =
-    "Suivez le lien de confirmation qui vous a été envoyé par e-mail, puis vérifiez que les "
-    "informations de votre profil sont exactes et à jour.";
-static const char step_call_link[] =
-    "Si vous n'avez pas reçu ce message ou si le lien a expiré, " CALL_3646 ".";
-
-json_t *unlock_steps(portail_lock_reason_t reason)
-{
-    const char *kinds[2] = {NULL, NULL}, *texts[2] = {NULL, NULL};
-    switch (reason) {
-    case PORTAIL_LOCK_PASSWORD:
-    case PORTAIL_LOCK_SECOND_FACTOR:
-        kinds[0] = "reset_password", texts[0] = step_reset;
-        kinds[1] = "call_fund", texts[1] = step_call_also;
-        break;
-    case PORTAIL_LOCK_SUSPICIOUS:
-        kinds[0] = "call_fund", texts[0] = step_call_identity;
-        kinds[1] = "wait_agent", texts[1] = step_wait_identity;
-        break;
-    case PORTAIL_LOCK_AGENT:
-        kinds[0] = "call_fund", texts[0] = step_call_agent;
-        kinds[1] = "wait_agent", texts[1] = step_wait_agent;
-        break;
-    case PORTAIL_LOCK_PENDING_VERIFICATION:
-        kinds[0] = "confirm_update", texts[0] = step_confirm;
-        kinds[1] = "call_fund", texts[1] = step_call_link;
-        break;
-    case PORTAIL_LOCK_NONE:
-        break;
-    }
-    json_t *steps = json_array();
-    for (int i = 0; i < 2 && kinds[i]; i++)
-        json_array_append_new(steps, json_pack("{s:s, s:s}", "kind", kinds[i], "text", texts[i]));
-    return steps;
-}
-
 /* What the answer to a reset says when the new password is not enough. */
 static const char *still_locked_text(portail_lock_reason_t reason)
 {
@@ -202,36 +145,6 @@ void unlock_fail(portail_ctx_t *ctx)
 {
     if (!portail_responded(ctx))
         portail_problem(ctx, 500, NULL, NULL);
-}
-
-/* ---- input checks ------------------------------------------------------------ */
-
-/* "YYYY-MM-DD", a day that exists, year 1890 to 2200. */
-static int date_valid(const char *s)
-{
-    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return 0;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return 0;
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    if (y < 1890 || y > 2200 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
-        return 0;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return !(m == 2 && d == 29 && !leap);
-}
-
-/* One '@' with something on each side, no space or control character. */
-static int email_plausible(const char *s)
-{
-    const char *at = strchr(s, '@');
-    if (!at || at == s || !at[1] || strchr(at + 1, '@'))
-        return 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p <= ' ' || *p == 0x7f)
-            return 0;
-    return 1;
 }
 
 /* ---- throttles --------------------------------------------------------------- */
@@ -291,14 +204,11 @@ static void forgot_password(portail_ctx_t *ctx)
     json_t *body = portail_req_json(ctx);
     json_t *errors = NULL;
     const char *nir_in = portail_json_str(body, "nir", 1, 40, &errors);
-    const char *birth = portail_json_str(body, "birth_date", 1, 10, &errors);
-    const char *email = portail_json_str(body, "email", 3, 254, &errors);
+    portail_arena_t *a = portail_arena(ctx);
+    const char *birth =
+        portail_json_valid(a, body, "birth_date", 1, portail_valid_birth_date, &errors);
+    const char *email = portail_json_valid(a, body, "email", 1, portail_valid_email, &errors);
     char nir[16] = "";
-    if (birth && !date_valid(birth)) {
-        portail_field_error(&errors, "birth_date",
-                            "La date de naissance n'est pas valide (format AAAA-MM-JJ).");
-        birth = NULL;
-    }
     if (nir_in) {
         const char *msg = NULL;
         if (portail_nir_normalize(nir_in, nir) != 0 || portail_nir_check(nir, birth, &msg) != 0) {
@@ -307,8 +217,6 @@ static void forgot_password(portail_ctx_t *ctx)
             portail_field_error(&errors, "nir", msg);
         }
     }
-    if (email && !email_plausible(email))
-        portail_field_error(&errors, "email", "L'adresse e-mail n'est pas valide.");
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
@@ -347,19 +255,13 @@ static void send_reset_link(portail_ctx_t *ctx, portail_db_t *db, const json_t *
     if (portail_token_issue(db, portail_arena(ctx), "reset", id, NULL, st->reset_link_ttl_s,
                             &token) != 0)
         goto fail;
-    const char *text = portail_sprintf(
-        portail_arena(ctx),
-        "Bonjour,\n\nVous avez demandé à réinitialiser le mot de passe de votre compte. Pour "
-        "choisir un nouveau mot de passe, suivez ce lien dans les %d minutes :\n\n"
-        "%s/mot-de-passe/reinitialisation.html?token=%s\n\n"
-        "Ce lien ne sert qu'une fois. Si votre compte est bloqué après plusieurs saisies "
-        "incorrectes du mot de passe ou du code de sécurité, le nouveau mot de passe le "
-        "débloque.\n\n"
-        "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de "
-        "passe reste inchangé.%s",
-        st->reset_link_ttl_s / 60, portail_origin(ctx), token, mail_signature);
-    if (portail_mail_enqueue(db, portail_row_str(member, "email"),
-                             "Réinitialisation de votre mot de passe", text) != 0)
+    const char *const vars[] = {
+        "minutes", portail_sprintf(portail_arena(ctx), "%d", st->reset_link_ttl_s / 60), "link",
+        portail_sprintf(portail_arena(ctx), "%s/mot-de-passe/reinitialisation.html?token=%s",
+                        portail_origin(ctx), token),
+        NULL};
+    if (portail_mail_template(db, portail_arena(ctx), portail_row_str(member, "email"),
+                              "password_reset_link", vars) != 0)
         goto fail;
     if (portail_security_event(ctx, id, "password_reset_requested", NULL) != 0)
         goto fail;
@@ -444,17 +346,14 @@ static void reset_password(portail_ctx_t *ctx)
     const char *detail = still ? still_locked_text(after.reason)
                                : "Votre mot de passe a été modifié. Vous pouvez vous connecter "
                                  "avec votre nouveau mot de passe.";
-    const char *text = portail_sprintf(
-        portail_arena(ctx),
-        "Bonjour,\n\nLe mot de passe de votre compte vient d'être modifié avec le lien de "
-        "réinitialisation envoyé à cette adresse. Toutes les sessions ouvertes sur votre compte "
-        "ont été fermées.\n\n%s%s%s"
-        "Si vous n'êtes pas à l'origine de ce changement, " CALL_3646 " sans attendre.%s",
-        still ? portail_lock_reason_text(after.reason) : "", still ? "\n" : "",
-        still ? portail_sprintf(portail_arena(ctx), "%s\n\n", still_locked_text(after.reason)) : "",
-        mail_signature);
-    if (portail_mail_enqueue(db, portail_row_str(member, "email"),
-                             "Votre mot de passe a été modifié", text) != 0 ||
+    const char *const vars[] = {"still_locked",
+                                still ? portail_sprintf(portail_arena(ctx), "%s\n%s\n\n",
+                                                        portail_lock_reason_text(after.reason),
+                                                        still_locked_text(after.reason))
+                                      : "",
+                                NULL};
+    if (portail_mail_template(db, portail_arena(ctx), portail_row_str(member, "email"),
+                              "password_reset_done", vars) != 0 ||
         portail_db_commit(db) != 0) {
         unlock_fail(ctx);
         return;
@@ -465,7 +364,7 @@ static void reset_password(portail_ctx_t *ctx)
                          json_pack("{s:s, s:b, s:s, s:s?, s:o}", "status", "reset", "still_locked",
                                    still, "detail", detail, "reason",
                                    still ? portail_lock_reason_name(after.reason) : NULL, "steps",
-                                   unlock_steps(after.reason)));
+                                   portail_lock_reason_steps_json(after.reason)));
 }
 
 /* ---- POST /api/v1/account/verify {token} -------------------------------------
@@ -536,7 +435,8 @@ static void unlock_status(portail_ctx_t *ctx)
                          json_pack("{s:b, s:s?, s:s, s:s?, s:o}", "locked", locked, "reason",
                                    locked ? portail_lock_reason_name(st.reason) : NULL,
                                    "reason_text", portail_lock_reason_text(st.reason), "since",
-                                   st.locked_at, "steps", unlock_steps(st.reason)));
+                                   st.locked_at, "steps",
+                                   portail_lock_reason_steps_json(st.reason)));
 }
 
 /* ---- SQL helpers ------------------------------------------------------------- */

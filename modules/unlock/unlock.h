@@ -15,10 +15,6 @@ struct unlock_state {
     int page_max;
 };
 
-/* The steps out of a lock, [{kind, text}], as the lock page shows them;
- * [] when not locked. A new reference. */
-json_t *unlock_steps(portail_lock_reason_t reason);
-
 /* 500 unless a problem (e.g. the 503 of portail_db) is already set. */
 void unlock_fail(portail_ctx_t *ctx);
 

@@ -828,6 +828,7 @@ class Stack:
                 "max_attempts": 20,
                 "retry_seconds": 1,
                 "poll_ms": 100,
+                "templates": str(REPO / "mail"),
             },
             "jobs": {"workers": 2, "poll_ms": 100, "backoff_seconds": 1},
             "modules": [

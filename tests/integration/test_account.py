@@ -14,7 +14,7 @@ UA = "PortailTest/1.0 (compte)"
 # What each lock mail must say: why, and how to get out of it.
 LOCK_MAIL = {
     "password": ["plusieurs saisies incorrectes du mot de passe", "Mot de passe oublié",
-                 "réinitialisez votre mot de passe"],
+                 "Réinitialisez votre mot de passe"],
     "second_factor": ["saisies incorrectes du code de sécurité", "Mot de passe oublié"],
     "suspicious": ["activité inhabituelle", "36 46",
                    "La réinitialisation du mot de passe ne suffit pas"],

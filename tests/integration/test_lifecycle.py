@@ -223,10 +223,11 @@ def test_access_log_principal_and_core(stack):
     _, rec = log_line(stack.portaild, r.headers["X-Request-Id"])
     assert rec["principal"] == "member:4242" and rec["module"] == "testmod"
     a = stack.client()
-    a.test_login(kind="agent", id=77, level="agent")
+    agent = stack.new_agent()  # an agent's session needs its agents row
+    a.test_login(kind="agent", id=agent.id, level="agent")
     r = a.get("/api/v1/test/agent")
     _, rec = log_line(stack.portaild, r.headers["X-Request-Id"])
-    assert rec["principal"] == "agent:77"
+    assert rec["principal"] == "agent:%d" % agent.id
     r = c.get("/api/v1/nothing")
     _, rec = log_line(stack.portaild, r.headers["X-Request-Id"])
     assert rec["module"] == "core" and rec["status"] == 404

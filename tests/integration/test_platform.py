@@ -46,8 +46,8 @@ def client_of(stack, inst):
 
 
 def agent_of(stack, inst, role="agent"):
-    """An agent (row role "agent" or "supervisor") whose session carries role."""
-    a = stack.new_agent(role="supervisor" if role == "supervisor" else "agent")
+    """An agent of that role (the session load reads the role from its row)."""
+    a = stack.new_agent(role=role)
     c = client_of(stack, inst)
     c.test_login(kind="agent", id=a.id, level="agent", role=role)
     c.agent = a

@@ -201,10 +201,11 @@ def test_default_auth_is_agent_only(stack):
     assert_problem(partial.get("/api/v1/test/default-auth"), 401)
 
     agent = stack.client()
-    agent.test_login(kind="agent", id=103, level="agent")
+    row = stack.new_agent()  # an agent's session needs its agents row
+    agent.test_login(kind="agent", id=row.id, level="agent")
     r = agent.get("/api/v1/test/default-auth")
     assert r.status_code == 200, r.text
-    assert r.json()["id"] == 103
+    assert r.json()["id"] == row.id
     assert_problem(agent.get("/api/v1/test/member"), 403)
 
 

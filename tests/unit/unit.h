@@ -11,5 +11,7 @@ Suite *parse_suite(void);
 Suite *router_suite(void);
 Suite *config_suite(void);
 Suite *nir_suite(void);
+Suite *validate_suite(void);
+Suite *template_suite(void);
 
 #endif

@@ -36,6 +36,17 @@ const char *portail_lock_reason_name(portail_lock_reason_t r); /* "password", ..
 portail_lock_reason_t portail_lock_reason_parse(const char *name);
 /* French sentence for members: why the account is locked. */
 const char *portail_lock_reason_text(portail_lock_reason_t r);
+/* A way out of a lock: kind ("reset_password", "call_fund",
+ * "confirm_update", "wait_agent") and a French sentence. */
+typedef struct portail_lock_step {
+    const char *kind;
+    const char *text;
+} portail_lock_step_t;
+/* The ways out of a member's lock, in order, ended by {NULL, NULL} (at
+ * once for PORTAIL_LOCK_NONE). Static storage. */
+const portail_lock_step_t *portail_lock_reason_steps(portail_lock_reason_t r);
+/* The same as [{kind, text}], a new reference ([] when not locked). */
+json_t *portail_lock_reason_steps_json(portail_lock_reason_t r);
 
 /* An unknown member reads as not locked with zero counters. 0 or -1. */
 int portail_account_state(portail_db_t *db, portail_arena_t *a, int64_t member_id,
@@ -73,5 +84,29 @@ int portail_account_reset_counter(portail_db_t *db, int64_t member_id, portail_c
 /* Security event with the client's IP, country and user agent. 0 or -1. */
 int portail_security_event(portail_ctx_t *ctx, int64_t member_id, const char *kind,
                            const char *detail);
+
+/* ---- The same service for any principal ---------------------------------
+ * The functions above are these with PORTAIL_PRINCIPAL_MEMBER. With
+ * PORTAIL_PRINCIPAL_AGENT the lock and counters live in agent_locks and
+ * agent_counters, the events go to the audit log (action = the event kind,
+ * lock and unlock are "locked" and "unlocked") and nothing is mailed. Same
+ * returns as the member functions; -1 for any other kind. */
+int portail_principal_state(portail_db_t *db, portail_arena_t *a, portail_principal_kind_t kind,
+                            int64_t id, portail_account_state_t *out);
+int portail_principal_lock(portail_ctx_t *ctx, portail_principal_kind_t kind, int64_t id,
+                           portail_lock_reason_t reason, const char *detail);
+int portail_principal_unlock(portail_ctx_t *ctx, portail_principal_kind_t kind, int64_t id,
+                             const char *by, const char *why);
+int portail_principal_count(portail_db_t *db, portail_principal_kind_t kind, int64_t id,
+                            portail_counter_t c);
+int portail_principal_reset_counter(portail_db_t *db, portail_principal_kind_t kind, int64_t id,
+                                    portail_counter_t c);
+int portail_principal_event(portail_ctx_t *ctx, portail_principal_kind_t kind, int64_t id,
+                            const char *event, const char *detail);
+/* The 423 problem of a lock: detail and reason_text the reason's sentence,
+ * reason, steps [{kind, text}] (for agents: their own sentence and the one
+ * way out, a supervisor's reset). */
+void portail_lock_respond(portail_ctx_t *ctx, portail_principal_kind_t kind,
+                          portail_lock_reason_t reason);
 
 #endif

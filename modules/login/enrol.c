@@ -1,0 +1,134 @@
+/* Module login: a member's TOTP enrolment (GET and POST
+ * /api/v1/totp/enroll): the secret is shown as a QR code, activated by a
+ * first code, and ten recovery codes are handed out once. */
+#include <sodium.h>
+#include <stdio.h>
+
+#include "login.h"
+
+/* ---- TOTP enrolment: GET and POST /api/v1/totp/enroll ---------------------------------- */
+
+/* Partial (password given) or member session, of a member without TOTP. */
+static int enrolment_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *m)
+{
+    const portail_principal_t *p = portail_principal(ctx);
+    if (p->kind != PORTAIL_PRINCIPAL_MEMBER) {
+        if (p->kind == PORTAIL_PRINCIPAL_NONE)
+            portail_problem(ctx, 401, NULL, "Veuillez vous connecter pour accéder à ce service.");
+        else
+            portail_problem(ctx, 403, NULL, "Votre session ne donne pas accès à ce service.");
+        return -1;
+    }
+    *db = portail_db(ctx);
+    if (!*db || member_current(ctx, *db, m) != 0 || member_refuse_if_locked(ctx, *db, m->id) != 0)
+        return -1;
+    if (m->totp_secret) {
+        /* Replacing an active factor takes the member level and the
+         * password again (POST /api/v1/totp/reset), never a partial session. */
+        portail_problem(ctx, 409, NULL,
+                        "La double authentification est déjà activée sur ce compte.");
+        return -1;
+    }
+    return 0;
+}
+
+void login_totp_enroll_show(portail_ctx_t *ctx)
+{
+    portail_db_t *db;
+    member_rec_t m;
+    if (enrolment_start(ctx, &db, &m) != 0)
+        return;
+    portail_totp_secret_t s;
+    if (portail_totp_new(ctx, &s) != 0)
+        return;
+    if (portail_db_exec(db,
+                        "UPDATE members SET totp_pending = ?, totp_pending_at = UTC_TIMESTAMP() "
+                        "WHERE id = ? AND totp_secret IS NULL",
+                        "bl", s.sealed, s.sealed_len, (long long)m.id) != 1) {
+        login_internal(ctx, "pending secret not stored");
+        return;
+    }
+    json_t *out = login_enrolment_body(ctx, member_masked_nir(ctx, m.nir), s.base32);
+    if (out)
+        portail_respond_json(ctx, 200, out);
+}
+
+/* Ten new codes: shown once (codes[]), stored as keyed digests. */
+static int new_recovery_codes(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id,
+                              json_t *codes)
+{
+    if (portail_db_exec(db, "DELETE FROM member_recovery_codes WHERE member_id = ?", "l",
+                        (long long)member_id) < 0) {
+        login_internal(ctx, "old recovery codes not deleted");
+        return -1;
+    }
+    for (int i = 0; i < LOGIN_RECOVERY_CODES; i++) {
+        char raw[RECOVERY_CHARS + 1], shown[RECOVERY_CHARS + 2];
+        for (int k = 0; k < RECOVERY_CHARS; k++)
+            raw[k] = RECOVERY_ALPHABET[randombytes_uniform(sizeof RECOVERY_ALPHABET - 1)];
+        raw[RECOVERY_CHARS] = '\0';
+        snprintf(shown, sizeof shown, "%.5s-%.5s", raw, raw + 5);
+        unsigned char digest[PORTAIL_DIGEST_BYTES];
+        if (portail_secret_digest(ctx, raw, digest) != 0)
+            return -1;
+        /* A collision among ten 50-bit codes would fail the unique key:
+         * at that odds, a 500 is an acceptable answer. */
+        if (portail_db_exec(db,
+                            "INSERT INTO member_recovery_codes (member_id, code_hash) "
+                            "VALUES (?, ?)",
+                            "lb", (long long)member_id, digest, sizeof digest) != 1) {
+            login_internal(ctx, "recovery code not stored");
+            return -1;
+        }
+        json_array_append_new(codes, json_string(shown));
+        sodium_memzero(raw, sizeof raw);
+    }
+    return 0;
+}
+
+void login_totp_enroll_confirm(portail_ctx_t *ctx)
+{
+    json_t *errors = NULL;
+    const char *code = portail_json_str(login_body(ctx), "code", 1, CODE_INPUT_MAX, &errors);
+    if (login_fields_done(ctx, errors) != 0 || login_code_format(ctx, code) != 0)
+        return;
+    portail_db_t *db;
+    member_rec_t m;
+    if (enrolment_start(ctx, &db, &m) != 0)
+        return;
+    if (!m.totp_pending) {
+        portail_problem(ctx, 409, NULL,
+                        "Aucune activation en cours, ou elle a expiré : affichez de nouveau le "
+                        "code QR.");
+        return;
+    }
+    long long step = -1;
+    if (login_check_enrolment_code(ctx, m.totp_pending, m.totp_pending_len, code, &step) != 0)
+        return;
+    if (login_begin(ctx, db) != 0)
+        return;
+    long long n = portail_db_exec(db,
+                                  "UPDATE members SET totp_secret = totp_pending, "
+                                  "totp_enabled_at = UTC_TIMESTAMP(), totp_last_step = ?, "
+                                  "totp_pending = NULL, totp_pending_at = NULL, "
+                                  "updated_at = UTC_TIMESTAMP() "
+                                  "WHERE id = ? AND totp_secret IS NULL AND totp_pending = ?",
+                                  "llb", step, (long long)m.id, m.totp_pending, m.totp_pending_len);
+    if (n != 1) {
+        if (n < 0)
+            login_internal(ctx, "totp activation failed");
+        else
+            portail_problem(ctx, 409, NULL,
+                            "La double authentification a été activée entre-temps.");
+        return;
+    }
+    json_t *codes = portail_arena_json(portail_arena(ctx), json_array());
+    if (new_recovery_codes(ctx, db, m.id, codes) != 0 ||
+        member_event(ctx, m.id, "totp_enabled", NULL) != 0 ||
+        member_mail(ctx, db, m.email, "totp_enabled",
+                    (const char *const[]){"where", login_where(ctx), NULL}) != 0)
+        return;
+    if (member_signed_in(ctx, db, m.id, "totp_enrolment") != 0 || login_commit(ctx, db) != 0)
+        return;
+    portail_respond_json(ctx, 200, json_pack("{s:O}", "recovery_codes", codes));
+}

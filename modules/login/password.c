@@ -1,0 +1,126 @@
+/* Module login: what a signed-in member changes with the current password
+ * again: the password itself, and the second factor (TOTP reset). Wrong
+ * current passwords are counted in a window and end in a "suspicious"
+ * lock. */
+
+#include "login.h"
+
+/* ---- POST /api/v1/password/change and /api/v1/totp/reset -------------------------------- */
+
+/* Re-checks the member's password. 1 right; 0 wrong (answered: 401, or 423
+ * when this failure makes too many in the window); -1 answered (error). */
+static int password_recheck(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t *m,
+                            const char *password, const char *what)
+{
+    const login_state_t *st = login_settings(ctx);
+    int ok = portail_password_verify(ctx, m->password_hash, password);
+    if (ok < 0)
+        return -1;
+    if (ok)
+        return 1;
+    const char *key = login_key(ctx, "password-recheck",
+                                portail_sprintf(portail_arena(ctx), "%lld", (long long)m->id));
+    if (login_begin(ctx, db) != 0)
+        return -1;
+    int wait = portail_throttle_hit(db, key, st->password_change_window_s,
+                                    st->max_password_change_failures);
+    if (wait < 0) {
+        login_internal(ctx, "recheck throttle failed");
+        return -1;
+    }
+    if (member_event(ctx, m->id, what, "mot de passe actuel incorrect") != 0)
+        return -1;
+    if (wait > 0 && portail_account_lock(ctx, m->id, PORTAIL_LOCK_SUSPICIOUS,
+                                         "mots de passe actuels incorrects répétés") != 0) {
+        login_internal(ctx, "lock failed");
+        return -1;
+    }
+    if (login_commit(ctx, db) != 0)
+        return -1;
+    if (wait > 0) {
+        portail_session_end(ctx);
+        login_respond_locked(ctx, PORTAIL_LOCK_SUSPICIOUS);
+        return 0;
+    }
+    portail_problem(ctx, 401, "Mot de passe incorrect", "Le mot de passe actuel est incorrect.");
+    return 0;
+}
+
+void login_password_change(portail_ctx_t *ctx)
+{
+    json_t *b = login_body(ctx), *errors = NULL;
+    const char *current = portail_json_str(b, "current", 1, LOGIN_PASSWORD_MAX_BYTES, &errors);
+    const char *fresh = portail_json_str(b, "new", 1, LOGIN_PASSWORD_MAX_BYTES, &errors);
+    if (login_fields_done(ctx, errors) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    member_rec_t m;
+    if (!db || member_current(ctx, db, &m) != 0)
+        return;
+    if (password_recheck(ctx, db, &m, current, "password_change_failed") != 1)
+        return;
+    const char *context[] = {m.nir, m.birth_date, m.first_name, m.last_name, NULL};
+    const char *weak = portail_password_problem(ctx, fresh, context);
+    if (weak) {
+        portail_field_error(&errors, "new", weak);
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    const char *hash = NULL;
+    if (portail_password_hash(ctx, fresh, &hash) != 0)
+        return;
+    if (login_begin(ctx, db) != 0)
+        return;
+    if (portail_db_exec(db,
+                        "UPDATE members SET password_hash = ?, updated_at = UTC_TIMESTAMP() "
+                        "WHERE id = ?",
+                        "sl", hash, (long long)m.id) != 1 ||
+        portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, m.id,
+                                    portail_principal(ctx)->session_id) < 0) {
+        login_internal(ctx, "password change failed");
+        return;
+    }
+    if (member_event(ctx, m.id, "password_changed", NULL) != 0 ||
+        member_mail(ctx, db, m.email, "password_changed",
+                    (const char *const[]){"where", login_where(ctx), NULL}) != 0)
+        return;
+    if (login_commit(ctx, db) != 0)
+        return;
+    portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "changed"));
+}
+
+void login_totp_reset(portail_ctx_t *ctx)
+{
+    json_t *errors = NULL;
+    const char *password =
+        portail_json_str(login_body(ctx), "password", 1, LOGIN_PASSWORD_MAX_BYTES, &errors);
+    if (login_fields_done(ctx, errors) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    member_rec_t m;
+    if (!db || member_current(ctx, db, &m) != 0)
+        return;
+    if (password_recheck(ctx, db, &m, password, "totp_reset_failed") != 1)
+        return;
+    if (login_begin(ctx, db) != 0)
+        return;
+    if (portail_db_exec(db,
+                        "UPDATE members SET totp_secret = NULL, totp_enabled_at = NULL, "
+                        "totp_last_step = NULL, totp_pending = NULL, totp_pending_at = NULL, "
+                        "updated_at = UTC_TIMESTAMP() WHERE id = ?",
+                        "l", (long long)m.id) != 1 ||
+        portail_db_exec(db, "DELETE FROM member_recovery_codes WHERE member_id = ?", "l",
+                        (long long)m.id) < 0 ||
+        portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, m.id,
+                                    portail_principal(ctx)->session_id) < 0) {
+        login_internal(ctx, "totp reset failed");
+        return;
+    }
+    if (member_event(ctx, m.id, "totp_reset", NULL) != 0 ||
+        member_mail(ctx, db, m.email, "totp_disabled",
+                    (const char *const[]){"where", login_where(ctx), NULL}) != 0)
+        return;
+    if (login_commit(ctx, db) != 0)
+        return;
+    portail_respond_json(ctx, 200, json_pack("{s:s}", "next", "totp_enroll"));
+}

@@ -1,0 +1,225 @@
+/* Module login: registration. An insured person asks for an account with
+ * NIR, birth date and e-mail; the answer never tells whether the person
+ * exists or has an account; a link by mail lets the person choose a
+ * password (POST /api/v1/register/confirm), which creates the account. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "login.h"
+
+/* ---- POST /api/v1/register ----------------------------------------------------- */
+
+static void registered(portail_ctx_t *ctx)
+{
+    portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending"));
+}
+
+void login_register(portail_ctx_t *ctx)
+{
+    const login_state_t *st = login_settings(ctx);
+    json_t *b = login_body(ctx), *errors = NULL;
+    const char *nir_in = portail_json_str(b, "nir", 1, NIR_INPUT_MAX, &errors);
+    portail_arena_t *a = portail_arena(ctx);
+    const char *birth =
+        portail_json_valid(a, b, "birth_date", 1, portail_valid_birth_date, &errors);
+    const char *email = portail_json_valid(a, b, "email", 1, portail_valid_email, &errors);
+    char nir[16];
+    member_nir_field(nir_in, birth, nir, &errors);
+    if (login_fields_done(ctx, errors) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+
+    /* Per client address, so that one source cannot mail-bomb people. The
+     * answer says nothing about the person. */
+    const char *ipkey = login_key(ctx, "register-ip", portail_client(ctx)->ip);
+    int wait = portail_throttle_check(db, ipkey, 3600, st->register_ip_max);
+    if (wait > 0) {
+        portail_problem_retry(ctx, 429, wait, NULL,
+                              "Trop de demandes d'inscription depuis votre adresse. Réessayez "
+                              "plus tard.");
+        return;
+    }
+    if (wait < 0 || portail_throttle_hit(db, ipkey, 3600, st->register_ip_max) < 0) {
+        login_internal(ctx, "register throttle failed");
+        return;
+    }
+
+    json_t *row =
+        portail_db_row(db,
+                       "SELECT i.id AS insured_id, i.birth_date, m.id AS member_id, "
+                       "m.email AS member_email, m.password_hash IS NOT NULL AS has_account "
+                       "FROM insured i LEFT JOIN members m ON m.insured_id = i.id "
+                       "WHERE i.nir = ?",
+                       "s", nir);
+    if (!row && portail_db_failed(db)) {
+        login_internal(ctx, "insured lookup failed");
+        return;
+    }
+    const char *born = row ? portail_row_str(row, "birth_date") : NULL;
+    if (!row || !born || strcmp(born, birth) != 0) {
+        portail_log_info(ctx, "register: no insured person matches");
+        registered(ctx);
+        return;
+    }
+    long long insured_id = portail_row_int(row, "insured_id", 0);
+    long long member_id = portail_row_int(row, "member_id", 0);
+    const char *member_email = portail_row_str(row, "member_email");
+    int has_account = portail_row_int(row, "has_account", 0) == 1;
+
+    /* A few mails an hour per person at most, whoever asks. */
+    const char *pkey =
+        login_key(ctx, "register-person", portail_sprintf(portail_arena(ctx), "%lld", insured_id));
+    wait = portail_throttle_check(db, pkey, 3600, st->register_mails_per_hour);
+    if (wait != 0) {
+        if (wait < 0)
+            login_internal(ctx, "register throttle failed");
+        else {
+            portail_log_info(ctx, "register: mail budget of this person spent, nothing sent");
+            registered(ctx);
+        }
+        return;
+    }
+    if (login_begin(ctx, db) != 0)
+        return;
+    if (portail_throttle_hit(db, pkey, 3600, st->register_mails_per_hour) < 0) {
+        login_internal(ctx, "register throttle failed");
+        return;
+    }
+    if (has_account && member_email) {
+        /* To the account's own address, never the one given: whoever typed
+         * this must not learn that an account exists. */
+        if (member_event(ctx, member_id, "register_existing", NULL) != 0 ||
+            member_mail(ctx, db, member_email, "register_existing",
+                        (const char *const[]){"where", login_where(ctx), NULL}) != 0)
+            return;
+    } else {
+        json_t *data = portail_arena_json(portail_arena(ctx), json_pack("{s:s}", "email", email));
+        char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+        const char *token = NULL;
+        int rc = text ? portail_token_issue(db, portail_arena(ctx), "register", insured_id, text,
+                                            st->register_ttl_s, &token)
+                      : -1;
+        free(text);
+        if (rc != 0) {
+            login_internal(ctx, "register token not issued");
+            return;
+        }
+        int minutes = st->register_ttl_s / 60;
+        if (member_mail(ctx, db, email, "register_confirm",
+                        (const char *const[]){
+                            "minutes", portail_sprintf(portail_arena(ctx), "%d", minutes), "link",
+                            login_link(ctx, "/inscription/confirmation.html", token), NULL}) != 0)
+            return;
+    }
+    if (login_commit(ctx, db) != 0)
+        return;
+    registered(ctx);
+}
+
+/* ---- POST /api/v1/register/confirm ---------------------------------------------- */
+
+static void link_gone(portail_ctx_t *ctx)
+{
+    portail_problem(ctx, 410, NULL,
+                    "Ce lien n'est plus valide (il a expiré ou a déjà servi). Recommencez votre "
+                    "inscription pour en recevoir un nouveau.");
+}
+
+void login_register_confirm(portail_ctx_t *ctx)
+{
+    json_t *b = login_body(ctx), *errors = NULL;
+    const char *token = portail_json_str(b, "token", 1, TOKEN_MAX, &errors);
+    const char *password = portail_json_str(b, "password", 1, LOGIN_PASSWORD_MAX_BYTES, &errors);
+    if (login_fields_done(ctx, errors) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    portail_arena_t *a = portail_arena(ctx);
+    int64_t insured_id = 0;
+    const char *data = NULL;
+    int rc = portail_token_peek(db, a, "register", token, &insured_id, &data);
+    if (rc < 0) {
+        login_internal(ctx, "token lookup failed");
+        return;
+    }
+    if (rc != PORTAIL_TOKEN_OK) {
+        link_gone(ctx);
+        return;
+    }
+    json_t *d = data ? portail_arena_json(a, json_loads(data, 0, NULL)) : NULL;
+    const char *email = json_string_value(json_object_get(d, "email"));
+    json_t *person = portail_db_row(db,
+                                    "SELECT nir, first_name, last_name, birth_date FROM insured "
+                                    "WHERE id = ?",
+                                    "l", (long long)insured_id);
+    if (!person || !email) {
+        login_internal(ctx, "registration link without its person");
+        return;
+    }
+    const char *context[] = {portail_row_str(person, "nir"), portail_row_str(person, "birth_date"),
+                             portail_row_str(person, "first_name"),
+                             portail_row_str(person, "last_name"), NULL};
+    const char *weak = portail_password_problem(ctx, password, context);
+    if (weak) {
+        portail_field_error(&errors, "password", weak);
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    const char *hash = NULL;
+    if (portail_password_hash(ctx, password, &hash) != 0)
+        return;
+
+    if (login_begin(ctx, db) != 0)
+        return;
+    rc = portail_token_consume(db, a, "register", token, NULL, NULL);
+    if (rc != PORTAIL_TOKEN_OK) {
+        if (rc < 0)
+            login_internal(ctx, "token consume failed");
+        else
+            link_gone(ctx);
+        return;
+    }
+    json_t *row =
+        portail_db_row(db,
+                       "SELECT id, password_hash IS NOT NULL AS has_password FROM members "
+                       "WHERE insured_id = ? FOR UPDATE",
+                       "l", (long long)insured_id);
+    if (!row && portail_db_failed(db)) {
+        login_internal(ctx, "member lookup failed");
+        return;
+    }
+    long long member_id;
+    if (row && portail_row_int(row, "has_password", 0) == 1) {
+        link_gone(ctx); /* created meanwhile through another link */
+        return;
+    }
+    if (row) {
+        member_id = portail_row_int(row, "id", 0);
+        if (portail_db_exec(db,
+                            "UPDATE members SET email = ?, password_hash = ?, "
+                            "updated_at = UTC_TIMESTAMP() WHERE id = ?",
+                            "ssl", email, hash, member_id) != 1) {
+            login_internal(ctx, "member update failed");
+            return;
+        }
+    } else {
+        if (portail_db_exec(db,
+                            "INSERT INTO members (insured_id, email, password_hash) "
+                            "VALUES (?, ?, ?)",
+                            "lss", (long long)insured_id, email, hash) != 1) {
+            login_internal(ctx, "member insert failed");
+            return;
+        }
+        member_id = (long long)portail_db_insert_id(db);
+    }
+    if (member_event(ctx, member_id, "account_created", NULL) != 0 ||
+        member_mail(ctx, db, email, "register_done", NULL) != 0)
+        return;
+    if (login_commit(ctx, db) != 0)
+        return;
+    portail_log_info(ctx, "member %lld: account created", member_id);
+    portail_respond_json(ctx, 201, json_pack("{s:s}", "status", "created"));
+}

@@ -1,0 +1,73 @@
+/* Module login: a signed-in member's session and account view: logout,
+ * GET /api/v1/me, the list of open sessions and the revocation of one. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "login.h"
+
+/* ---- POST /api/v1/logout ---------------------------------------------------------------- */
+
+void login_logout(portail_ctx_t *ctx)
+{
+    if (portail_session_end(ctx) != 0)
+        return;
+    portail_respond_empty(ctx, 204);
+}
+
+/* ---- GET /api/v1/me ---------------------------------------------------------------------- */
+
+void login_me(portail_ctx_t *ctx)
+{
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *row = portail_db_row(
+        db,
+        "SELECT m.id, i.nir, i.first_name, i.last_name, i.birth_date, m.email, i.fund, "
+        "m.totp_enabled_at IS NOT NULL AS totp_enabled, "
+        "(SELECT COUNT(*) FROM member_recovery_codes r WHERE r.member_id = m.id "
+        "AND r.used_at IS NULL) AS recovery_codes_left "
+        "FROM members m JOIN insured i ON i.id = m.insured_id WHERE m.id = ?",
+        "l", (long long)portail_principal(ctx)->id);
+    if (!row) {
+        login_internal(ctx, "me: member not found");
+        return;
+    }
+    json_object_set_new(row, "totp_enabled",
+                        json_boolean(portail_row_int(row, "totp_enabled", 0) == 1));
+    portail_respond_json(ctx, 200, json_incref(row));
+}
+
+/* ---- GET /api/v1/sessions, DELETE /api/v1/sessions/{id} ---------------------------------- */
+
+void login_sessions(portail_ctx_t *ctx)
+{
+    json_t *list = portail_sessions_list(ctx);
+    if (!list) {
+        if (!portail_responded(ctx))
+            login_internal(ctx, "sessions list failed");
+        return;
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:O}", "sessions", list));
+}
+
+void login_session_revoke(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    int64_t member = portail_principal(ctx)->id;
+    int rc = portail_session_revoke(ctx, id);
+    if (rc < 0) {
+        if (!portail_responded(ctx))
+            login_internal(ctx, "session revoke failed");
+        return;
+    }
+    if (rc == 1) {
+        portail_problem(ctx, 404, NULL, "Cette session n'existe pas ou n'est plus active.");
+        return;
+    }
+    if (portail_security_event(ctx, member, "session_revoked", NULL) != 0)
+        portail_log_error(ctx, "login: event not recorded");
+    portail_respond_empty(ctx, 204);
+}

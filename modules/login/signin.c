@@ -1,0 +1,392 @@
+/* Module login: signing in. The password step and the second-factor step
+ * are written once here, for members and agents alike (agent.c calls them
+ * with its own lookups): a wrong secret counts against the account in the
+ * core's account-security service, and a lock at the threshold answers
+ * 423. Then the members' routes: POST /api/v1/login, /login/totp and
+ * /login/recovery. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "login.h"
+
+static const char WRONG_CODE[] = "Le code saisi est incorrect ou a déjà été utilisé.";
+
+/* ---- what both sign-ins share ---------------------------------------------------- */
+
+/* The password step, after the caller's lookup. Unknown account or no
+ * password yet: the dummy hash, for the same time and the same 401. A
+ * wrong password for a known account counts, is recorded, and locks at the
+ * threshold. 1 the password is right; 0 or -1 answered. */
+int signin_password(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who,
+                    const char *password)
+{
+    const login_state_t *st = login_settings(ctx);
+    int known = who->id > 0 && who->password_hash;
+    int ok = portail_password_verify(ctx, known ? who->password_hash : NULL, password);
+    if (ok < 0)
+        return -1; /* 500 or 503 set */
+    if (ok)
+        return 1;
+    login_ip_failure(ctx, db);
+    if (known) {
+        if (login_begin(ctx, db) != 0)
+            return -1;
+        int n = portail_principal_count(db, who->kind, who->id, PORTAIL_COUNTER_PASSWORD);
+        if (n < 0) {
+            login_internal(ctx, "password counter failed");
+            return -1;
+        }
+        if (portail_principal_event(ctx, who->kind, who->id, "login_failed",
+                                    "mot de passe incorrect") != 0) {
+            login_internal(ctx, "event not recorded");
+            return -1;
+        }
+        if (n >= st->max_password_failures &&
+            portail_principal_lock(
+                ctx, who->kind, who->id, PORTAIL_LOCK_PASSWORD,
+                portail_sprintf(portail_arena(ctx), "%d mots de passe incorrects de suite", n)) !=
+                0) {
+            login_internal(ctx, "lock failed");
+            return -1;
+        }
+        if (login_commit(ctx, db) != 0)
+            return -1;
+    }
+    portail_log_info(ctx, "login: wrong credentials");
+    portail_problem(ctx, 401, "Identifiants incorrects", who->wrong_credentials);
+    return 0;
+}
+
+/* The right password on a locked account: recorded, and the 423 with the
+ * reason and the ways out. Members also get a partial session, so that
+ * their lock page can ask GET /api/v1/unlock/status (agents have no such
+ * page: their way out is a supervisor). */
+static void locked_signin(portail_ctx_t *ctx, const signin_who_t *who, portail_lock_reason_t r)
+{
+    if (portail_principal_event(ctx, who->kind, who->id, "login_locked",
+                                portail_lock_reason_name(r)) != 0)
+        portail_log_error(ctx, "login: event not recorded");
+    if (who->kind == PORTAIL_PRINCIPAL_MEMBER &&
+        portail_session_start(ctx, who->kind, who->id, PORTAIL_AUTH_PARTIAL, NULL) != 0)
+        return;
+    portail_lock_respond(ctx, who->kind, r);
+}
+
+int signin_refuse_if_locked(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who)
+{
+    portail_account_state_t as;
+    if (portail_principal_state(db, portail_arena(ctx), who->kind, who->id, &as) != 0) {
+        login_internal(ctx, "account state failed");
+        return -1;
+    }
+    if (as.reason == PORTAIL_LOCK_NONE)
+        return 0;
+    locked_signin(ctx, who, as.reason);
+    return 1;
+}
+
+int signin_complete(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who,
+                    const char *event, const char *detail, portail_auth_t level)
+{
+    if (portail_principal_reset_counter(db, who->kind, who->id, PORTAIL_COUNTER_PASSWORD) != 0 ||
+        portail_principal_reset_counter(db, who->kind, who->id, PORTAIL_COUNTER_SECOND_FACTOR) !=
+            0) {
+        login_internal(ctx, "counter reset failed");
+        return -1;
+    }
+    /* A member session enrolling again (after a TOTP reset) is signed in
+     * already: no new sign-in to record. */
+    if (portail_principal(ctx)->level != PORTAIL_AUTH_PARTIAL)
+        return 0;
+    if (portail_principal_event(ctx, who->kind, who->id, event, detail) != 0) {
+        login_internal(ctx, "event not recorded");
+        return -1;
+    }
+    return portail_session_elevate(ctx, level) != 0 ? -1 : 0;
+}
+
+void signin_code_failed(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who,
+                        const char *event)
+{
+    const login_state_t *st = login_settings(ctx);
+    login_ip_failure(ctx, db);
+    if (login_begin(ctx, db) != 0)
+        return;
+    int n = portail_principal_count(db, who->kind, who->id, PORTAIL_COUNTER_SECOND_FACTOR);
+    if (n < 0) {
+        login_internal(ctx, "second-factor counter failed");
+        return;
+    }
+    if (portail_principal_event(ctx, who->kind, who->id, event, NULL) != 0) {
+        login_internal(ctx, "event not recorded");
+        return;
+    }
+    /* A replayed code means someone saw one: the owner hears of it. */
+    if (strcmp(event, "totp_replayed") == 0 && who->email && who->replay_mail &&
+        portail_mail_template(db, portail_arena(ctx), who->email, who->replay_mail,
+                              (const char *const[]){"where", login_where(ctx), NULL}) != 0) {
+        login_internal(ctx, "mail not queued");
+        return;
+    }
+    int locked = n >= st->max_code_failures;
+    if (locked && portail_principal_lock(ctx, who->kind, who->id, PORTAIL_LOCK_SECOND_FACTOR,
+                                         portail_sprintf(portail_arena(ctx),
+                                                         "%d codes incorrects de suite", n)) != 0) {
+        login_internal(ctx, "lock failed");
+        return;
+    }
+    if (login_commit(ctx, db) != 0)
+        return;
+    portail_log_info(ctx, "login: %s", event);
+    if (locked) {
+        portail_session_end(ctx); /* the row went with the lock; the cookie goes now */
+        portail_lock_respond(ctx, who->kind, PORTAIL_LOCK_SECOND_FACTOR);
+        return;
+    }
+    portail_problem(ctx, 401, "Code incorrect", WRONG_CODE);
+}
+
+int signin_totp(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who, const char *code)
+{
+    long long step = -1;
+    int rc = portail_totp_verify(ctx, who->totp_secret, who->totp_secret_len, who->totp_last_step,
+                                 code, &step);
+    if (rc < 0)
+        return -1;
+    if (rc == PORTAIL_TOTP_OK) {
+        if (login_begin(ctx, db) != 0)
+            return -1;
+        int fresh = who->record_step(db, who->id, step);
+        if (fresh < 0) {
+            login_internal(ctx, "totp step not recorded");
+            return -1;
+        }
+        if (fresh)
+            return 1;
+        /* The same step was accepted meanwhile (two uses of one code). */
+        portail_db_rollback(db);
+        rc = PORTAIL_TOTP_REPLAY;
+    }
+    signin_code_failed(ctx, db, who, rc == PORTAIL_TOTP_REPLAY ? "totp_replayed" : "totp_failed");
+    return 0;
+}
+
+/* ---- POST /api/v1/login ------------------------------------------------------------ */
+
+static const char WRONG_CREDENTIALS[] =
+    "Le numéro de sécurité sociale ou le mot de passe est incorrect.";
+
+static signin_who_t member_who(const member_rec_t *m, int found)
+{
+    return (signin_who_t){.kind = PORTAIL_PRINCIPAL_MEMBER,
+                          .id = found == 1 ? m->id : 0,
+                          .password_hash = found == 1 ? m->password_hash : NULL,
+                          .totp_secret = found == 1 ? m->totp_secret : NULL,
+                          .totp_secret_len = found == 1 ? m->totp_secret_len : 0,
+                          .totp_last_step = found == 1 ? m->totp_last_step : -1,
+                          .email = found == 1 ? m->email : NULL,
+                          .replay_mail = "totp_replayed",
+                          .wrong_credentials = WRONG_CREDENTIALS,
+                          .record_step = store_member_totp_step};
+}
+
+/* The new-country rule, inside the caller's transaction: 0 go on, 1 the
+ * account is now locked, -1 error (500 set). */
+static int country_rule(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t *m)
+{
+    const login_state_t *st = login_settings(ctx);
+    const char *cc = portail_client(ctx)->country;
+    if (!cc || strlen(cc) != 2)
+        return 0; /* unknown country (private address, no GeoIP): nothing to compare */
+    int any = 0;
+    int seen = store_country_seen(db, m->id, cc, st->country_memory_days, &any);
+    if (seen < 0) {
+        login_internal(ctx, "country lookup failed");
+        return -1;
+    }
+    /* The first sign-in (or the first after a long absence) only records:
+     * there is nothing to compare with. */
+    int is_new = !seen && any;
+    if (store_country_record(db, m->id, cc) != 0) {
+        login_internal(ctx, "country not recorded");
+        return -1;
+    }
+    if (!is_new)
+        return 0;
+    if (member_event(ctx, m->id, "new_country", cc) != 0)
+        return -1;
+    if (st->new_country == NEW_COUNTRY_LOCK) {
+        if (portail_account_lock(
+                ctx, m->id, PORTAIL_LOCK_SUSPICIOUS,
+                portail_sprintf(portail_arena(ctx), "connexion depuis un nouveau pays (%s)", cc)) !=
+            0) {
+            login_internal(ctx, "lock failed");
+            return -1;
+        }
+        return 1;
+    }
+    return member_mail(ctx, db, m->email, "signin_new_country",
+                       (const char *const[]){"where", login_where(ctx), NULL});
+}
+
+void login_password_step(portail_ctx_t *ctx)
+{
+    const login_state_t *st = login_settings(ctx);
+    json_t *b = login_body(ctx), *errors = NULL;
+    const char *nir_in = portail_json_str(b, "nir", 1, NIR_INPUT_MAX, &errors);
+    const char *password = portail_json_str(b, "password", 1, LOGIN_PASSWORD_MAX_BYTES, &errors);
+    char nir[16];
+    member_nir_field(nir_in, NULL, nir, &errors);
+    if (login_fields_done(ctx, errors) != 0)
+        return;
+    if (portail_password_busy(ctx))
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db || login_ip_blocked(ctx, db) != 0)
+        return;
+    member_rec_t m;
+    int found = store_member_by_nir(db, portail_arena(ctx), nir, st->enrol_pending_s, &m);
+    if (found < 0) {
+        login_internal(ctx, "member lookup failed");
+        return;
+    }
+    signin_who_t who = member_who(&m, found);
+    if (signin_password(ctx, db, &who, password) != 1 ||
+        signin_refuse_if_locked(ctx, db, &who) != 0)
+        return;
+    if (login_begin(ctx, db) != 0)
+        return;
+    int rc = country_rule(ctx, db, &m);
+    if (rc < 0)
+        return;
+    if (portail_account_reset_counter(db, m.id, PORTAIL_COUNTER_PASSWORD) != 0 ||
+        portail_throttle_clear(
+            db, login_key(ctx, "password-recheck",
+                          portail_sprintf(portail_arena(ctx), "%lld", (long long)m.id))) != 0) {
+        login_internal(ctx, "counter reset failed");
+        return;
+    }
+    if (rc == 0 && member_event(ctx, m.id, "login_password_ok", NULL) != 0)
+        return;
+    if (login_commit(ctx, db) != 0)
+        return;
+    if (rc == 1) {
+        locked_signin(ctx, &who, PORTAIL_LOCK_SUSPICIOUS);
+        return;
+    }
+    if (portail_session_start(ctx, PORTAIL_PRINCIPAL_MEMBER, m.id, PORTAIL_AUTH_PARTIAL, NULL) != 0)
+        return;
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:s}", "next", m.totp_secret ? "totp" : "totp_enroll"));
+}
+
+/* ---- second factor: POST /api/v1/login/totp and /login/recovery -------------------- */
+
+int member_signed_in(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id, const char *how)
+{
+    const signin_who_t who = {.kind = PORTAIL_PRINCIPAL_MEMBER, .id = member_id};
+    return signin_complete(ctx, db, &who, PORTAIL_EVENT_SIGN_IN, how, PORTAIL_AUTH_MEMBER);
+}
+
+/* What both second-factor routes check first. 0 go on, -1 answered. */
+static int second_factor_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *m)
+{
+    *db = portail_db(ctx);
+    if (!*db || login_ip_blocked(ctx, *db) != 0 || member_current(ctx, *db, m) != 0 ||
+        member_refuse_if_locked(ctx, *db, m->id) != 0)
+        return -1;
+    if (!m->totp_secret) {
+        portail_problem(ctx, 409, NULL,
+                        "La double authentification n'est pas encore activée sur ce compte.");
+        portail_problem_extra(ctx, "next", json_string("totp_enroll"));
+        return -1;
+    }
+    return 0;
+}
+
+void login_totp_step(portail_ctx_t *ctx)
+{
+    json_t *errors = NULL;
+    const char *code = portail_json_str(login_body(ctx), "code", 1, CODE_INPUT_MAX, &errors);
+    if (login_fields_done(ctx, errors) != 0 || login_code_format(ctx, code) != 0)
+        return;
+    portail_db_t *db;
+    member_rec_t m;
+    if (second_factor_start(ctx, &db, &m) != 0)
+        return;
+    signin_who_t who = member_who(&m, 1);
+    if (signin_totp(ctx, db, &who, code) != 1)
+        return;
+    if (member_signed_in(ctx, db, m.id, "totp") != 0 || login_commit(ctx, db) != 0)
+        return;
+    portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+/* "abcde-fghjk" -> "ABCDEFGHJK"; 0 when the result has the shape of a code. */
+static int recovery_normalize(const char *in, char out[RECOVERY_CHARS + 1])
+{
+    size_t n = 0;
+    for (const char *p = in; *p; p++) {
+        if (*p == ' ' || *p == '-')
+            continue;
+        char c = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+        if (n == RECOVERY_CHARS || !strchr(RECOVERY_ALPHABET, c))
+            return -1;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return n == RECOVERY_CHARS ? 0 : -1;
+}
+
+void login_recovery_step(portail_ctx_t *ctx)
+{
+    json_t *errors = NULL;
+    const char *code = portail_json_str(login_body(ctx), "code", 1, RECOVERY_INPUT_MAX, &errors);
+    char norm[RECOVERY_CHARS + 1];
+    if (code && recovery_normalize(code, norm) != 0)
+        portail_field_error(&errors, "code",
+                            "Un code de secours comporte 10 caractères (lettres et chiffres), "
+                            "par exemple ABCDE-FGH23.");
+    if (login_fields_done(ctx, errors) != 0)
+        return;
+    portail_db_t *db;
+    member_rec_t m;
+    if (second_factor_start(ctx, &db, &m) != 0)
+        return;
+    unsigned char digest[PORTAIL_DIGEST_BYTES];
+    if (portail_secret_digest(ctx, norm, digest) != 0)
+        return;
+    if (login_begin(ctx, db) != 0)
+        return;
+    long long n = portail_db_exec(db,
+                                  "UPDATE member_recovery_codes SET used_at = UTC_TIMESTAMP() "
+                                  "WHERE member_id = ? AND code_hash = ? AND used_at IS NULL",
+                                  "lb", (long long)m.id, digest, sizeof digest);
+    if (n < 0) {
+        login_internal(ctx, "recovery code lookup failed");
+        return;
+    }
+    if (n == 0) {
+        portail_db_rollback(db);
+        signin_code_failed(ctx, db, &(signin_who_t){.kind = PORTAIL_PRINCIPAL_MEMBER, .id = m.id},
+                           "recovery_code_failed");
+        return;
+    }
+    json_t *left = portail_db_row(db,
+                                  "SELECT COUNT(*) AS n FROM member_recovery_codes "
+                                  "WHERE member_id = ? AND used_at IS NULL",
+                                  "l", (long long)m.id);
+    long long remaining = left ? portail_row_int(left, "n", 0) : 0;
+    if (member_event(ctx, m.id, "recovery_code_used",
+                     portail_sprintf(portail_arena(ctx), "%lld restants", remaining)) != 0 ||
+        member_mail(ctx, db, m.email, "recovery_code_used",
+                    (const char *const[]){"where", login_where(ctx), "remaining",
+                                          portail_sprintf(portail_arena(ctx), "%lld", remaining),
+                                          NULL}) != 0)
+        return;
+    if (member_signed_in(ctx, db, m.id, "recovery_code") != 0 || login_commit(ctx, db) != 0)
+        return;
+    portail_respond_json(
+        ctx, 200,
+        json_pack("{s:s, s:I}", "status", "ok", "recovery_codes_left", (json_int_t)remaining));
+}

@@ -1,0 +1,74 @@
+/* Mail templates: the repository's folder loads, variables are replaced,
+ * and an unknown template or a variable nobody gave fails the render. */
+#include <string.h>
+
+#include "unit.h"
+
+static portail_arena_t *A;
+
+static void setup(void)
+{
+    char err[512];
+    A = portail_arena_new(4096);
+    ck_assert_msg(portail_templates_load(TEST_SRCDIR "/mail", "la caisse de Test",
+                                         "https://portail.example", err, sizeof err) == 0,
+                  "%s", err);
+}
+
+static void teardown(void)
+{
+    portail_templates_free();
+    portail_arena_free(A);
+}
+
+START_TEST(renders_with_builtins_and_signature)
+{
+    const char *s, *b, *e;
+    const char *const vars[] = {"minutes", "30", "link", "https://portail.example/x?token=abc",
+                                NULL};
+    ck_assert_int_eq(portail_mail_render(A, "register_confirm", vars, &s, &b, &e), 0);
+    ck_assert_str_eq(s, "Finalisez la création de votre compte");
+    ck_assert(strncmp(b, "Bonjour,\n\n", 10) == 0);
+    ck_assert(strstr(b, "sur le portail de la caisse de Test.") != NULL);
+    ck_assert(strstr(b, "dans les 30 minutes") != NULL);
+    ck_assert(strstr(b, "https://portail.example/x?token=abc") != NULL);
+    ck_assert(strstr(b, "{{") == NULL);
+    /* the signature, with the fund's name capitalised by {{Fund_name}} */
+    const char *tail = "merci de ne pas y répondre.\nLa caisse de Test\n";
+    ck_assert_str_eq(b + strlen(b) - strlen(tail), tail);
+}
+END_TEST
+
+START_TEST(phone_and_origin_are_given_by_the_core)
+{
+    const char *s, *b, *e;
+    ck_assert_int_eq(portail_mail_render(A, "register_done", NULL, &s, &b, &e), 0);
+    ck_assert(strstr(b, "la caisse de Test au 36 46") != NULL);
+    ck_assert(strstr(b, "https://portail.example/connexion.html") != NULL);
+}
+END_TEST
+
+START_TEST(unknown_template_and_missing_variable_fail)
+{
+    const char *s = NULL, *b = NULL, *e = NULL;
+    ck_assert_int_eq(portail_mail_render(A, "no_such_mail", NULL, &s, &b, &e), -1);
+    ck_assert(e && strstr(e, "no_such_mail"));
+    const char *const partial[] = {"minutes", "30", NULL};
+    ck_assert_int_eq(portail_mail_render(A, "register_confirm", partial, &s, &b, &e), -1);
+    ck_assert(e && strstr(e, "\"link\""));
+    ck_assert(portail_templates_has("account_locked"));
+    ck_assert(!portail_templates_has("signature"));
+}
+END_TEST
+
+Suite *template_suite(void)
+{
+    Suite *s = suite_create("template");
+    TCase *tc = tcase_create("render");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, renders_with_builtins_and_signature);
+    tcase_add_test(tc, phone_and_origin_are_given_by_the_core);
+    tcase_add_test(tc, unknown_template_and_missing_variable_fail);
+    suite_add_tcase(s, tc);
+    return s;
+}
