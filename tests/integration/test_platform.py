@@ -8,6 +8,7 @@ here until migrations per module exist."""
 
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -15,7 +16,7 @@ from conftest import BUILD, REPO, portaild_bin
 from conftest import fresh_ip
 
 EXAMPLE = {"name": "example", "enabled": True, "path": "example.so",
-           "settings": {"max_notes": 3}}
+           "dir": str(REPO / "tests" / "modules" / "example"), "settings": {"max_notes": 3}}
 EXAMPLE_SQL = REPO / "tests" / "modules" / "example" / "sql" / "001_example.sql"
 
 
@@ -26,7 +27,11 @@ def broken(fault, **settings):
 
 @pytest.fixture(scope="module")
 def example_table(stack):
-    stack.sql(EXAMPLE_SQL.read_text())
+    """The example's tables, by its own migrations (portailctl migrate with
+    the module configured): portaild refuses it until they are applied."""
+    stack.migrate(stack.write_config({"modules": base_modules(stack) + [dict(EXAMPLE)]}))
+    assert stack.sql("SELECT file FROM portail_migrations WHERE module = 'example'") == [
+        [EXAMPLE_SQL.name]]
 
 
 def base_modules(stack):
@@ -382,3 +387,36 @@ def test_exports_are_exactly_the_public_functions():
         names = exported(binary)
         assert names == declared, (sorted(names - declared), sorted(declared - names))
         assert "portail_pool_acquire" not in names and "portail_logf" not in names
+
+
+# ---- the example's job and hook -------------------------------------------------------------
+
+
+def test_example_job_runs_after_the_note_commits(stack, example_table):
+    inst = platform(stack, dict(EXAMPLE))
+    m = stack.new_member()
+    c = member_of(stack, inst, m)
+    assert c.post("/api/v1/example/notes", json={"text": "Première"}).status_code == 201
+    assert c.post("/api/v1/example/notes", json={"text": "Deuxième"}).status_code == 201
+    deadline = time.monotonic() + 20
+    counts = []
+    while time.monotonic() < deadline:
+        counts = stack.sql("SELECT notes FROM example_note_counts WHERE member_id = %d" % m.id)
+        if counts == [["2"]]:
+            break
+        time.sleep(0.2)
+    assert counts == [["2"]]
+    assert stack.sql("SELECT state, COUNT(*) FROM jobs WHERE kind = 'example.recount' "
+                     "AND JSON_EXTRACT(payload, '$.member') = %d GROUP BY state" % m.id) == [
+        ["done", "2"]]
+
+
+def test_example_hook_runs_in_the_locking_transaction(stack, example_table):
+    inst = platform(stack, dict(EXAMPLE))
+    m = stack.new_member()
+    sup = agent_of(stack, inst, "supervisor")
+    r = sup.post("/api/v1/backoffice/members/%d/lock" % m.id,
+                 json={"reason": "Vérification demandée par le service fraude"})
+    assert r.status_code == 200, r.text
+    assert stack.sql("SELECT reason FROM example_lock_trace WHERE member_id = %d" % m.id) == [
+        ["agent"]]

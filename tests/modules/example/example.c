@@ -44,6 +44,22 @@ static const portail_nav_t nav[] = {
     {0},
 };
 
+/* Work after the answer: recount a member's notes (a job enqueued in the
+ * request's transaction), and a trace of every lock of a member's account
+ * (a hook, run in the locking transaction). */
+static int job_recount(portail_job_t *job);
+static int on_locked(portail_db_t *db, const portail_hook_args_t *args, void *state);
+
+static const portail_job_kind_t jobs[] = {
+    {.name = "example.recount", .handler = job_recount, .max_attempts = 3, .lease_seconds = 30},
+    {0},
+};
+
+static const portail_hook_t hooks[] = {
+    {.event = PORTAIL_HOOK_ACCOUNT_LOCKED, .handler = on_locked},
+    {0},
+};
+
 static void notes_list(portail_ctx_t *ctx);
 static void note_create(portail_ctx_t *ctx);
 static void note_get(portail_ctx_t *ctx);
@@ -109,7 +125,7 @@ static void fini(void *state)
 
 PORTAIL_MODULE_INIT(.name = "example", .version = "1.0.0", .settings = settings, .init = init,
                     .fini = fini, .routes = routes, .permissions = permissions, .nav = nav,
-                    .summary = summary);
+                    .jobs = jobs, .hooks = hooks, .summary = summary);
 
 static json_t *my_notes(portail_ctx_t *ctx);
 static json_t *my_note(portail_ctx_t *ctx, int64_t id);
@@ -157,8 +173,18 @@ static void note_create(portail_ctx_t *ctx)
                                         st->max_notes));
         return;
     }
+    /* The note and its recount job commit together or not at all. */
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
     long long id = my_note_add(ctx, text);
-    if (id <= 0) {
+    json_t *payload = json_pack("{s:I}", "member", (json_int_t)portail_principal(ctx)->id);
+    int queued =
+        id > 0 && payload && portail_job_enqueue(db, "example.recount", payload, 0, NULL) == 0;
+    json_decref(payload);
+    if (!queued || portail_db_commit(db) != 0) {
         fail(ctx);
         return;
     }
@@ -305,4 +331,36 @@ static json_t *member_notes(portail_db_t *db, int64_t member_id)
                            "SELECT id, text, created_at FROM example_notes WHERE member_id = ? "
                            "ORDER BY id DESC LIMIT 1000",
                            "l", (long long)member_id);
+}
+
+/* ---- job and hook ---------------------------------------------------------- */
+
+/* Idempotent, as every job must be: it may run again after a lost lease. */
+static int job_recount(portail_job_t *job)
+{
+    json_int_t member = json_integer_value(json_object_get(portail_job_payload(job), "member"));
+    portail_db_t *db = portail_job_db(job);
+    if (member <= 0 || !db) {
+        portail_job_set_error(job, "payload without a member, or no database");
+        return -1;
+    }
+    if (portail_db_exec(
+            db,
+            "INSERT INTO example_note_counts (member_id, notes) "
+            "SELECT ?, COUNT(*) FROM example_notes WHERE member_id = ? "
+            "ON DUPLICATE KEY UPDATE notes = VALUES(notes), counted_at = UTC_TIMESTAMP()",
+            "ll", (long long)member, (long long)member) < 0) {
+        portail_job_set_error(job, "count not written");
+        return -1;
+    }
+    return 0;
+}
+
+static int on_locked(portail_db_t *db, const portail_hook_args_t *args, void *state)
+{
+    (void)state;
+    return portail_db_exec(db, "INSERT INTO example_lock_trace (member_id, reason) VALUES (?, ?)",
+                           "ls", (long long)args->member_id, args->detail ? args->detail : "") < 0
+               ? -1
+               : 0;
 }
