@@ -152,6 +152,13 @@ typedef struct portail_conf {
     int jobs_keep_days;     /* done and cancelled jobs */
     int mail_keep_days;     /* sent mail */
     int jobs_throttle_keep_h;
+    /* documents (core/documents.c) */
+    size_t docs_max_file_bytes;
+    size_t docs_max_request_bytes;
+    size_t docs_max_files;
+    const char *docs_scanner; /* clamd unix socket, "" for none */
+    int docs_scan_timeout_ms;
+    int docs_keep_days;
     /* modules */
     portail_module_conf_t *modules;
     size_t nmodules;

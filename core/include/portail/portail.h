@@ -8,5 +8,6 @@
 #include "portail/module.h"
 #include "portail/services.h"
 #include "portail/jobs.h"
+#include "portail/documents.h"
 
 #endif
