@@ -114,8 +114,10 @@ static const char *clean_name(portail_arena_t *a, const char *fn)
     const unsigned char *s = (const unsigned char *)base;
     for (size_t i = 0; i < n;) {
         size_t len = portail_utf8_seq(s + i, n - i);
-        if (len == 0)
-            len = 1;
+        if (len == 0) { /* not UTF-8 (the column is): left out */
+            i++;
+            continue;
+        }
         int control = (len == 1 && (s[i] < 0x20 || s[i] == 0x7F)) ||
                       (len == 2 && s[i] == 0xC2 && s[i + 1] < 0xA0);
         if (!control) {
