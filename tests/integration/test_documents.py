@@ -16,7 +16,7 @@ import zlib
 
 import pytest
 
-from conftest import EICAR, Clamd, agent_client
+from conftest import EICAR, Clamd
 from hostcheck import assert_problem
 
 UP = "/api/v1/docmod/documents"
