@@ -88,6 +88,17 @@ static const portail_setting_t jobs_schema[] = {
     {0},
 };
 
+static const portail_setting_t documents_schema[] = {
+    SETTING("max_file_bytes", PORTAIL_SETTING_INT, 1, 64LL << 20, 5LL << 20, NULL, NULL),
+    SETTING("max_request_bytes", PORTAIL_SETTING_INT, 1, 256LL << 20, 20LL << 20, NULL, NULL),
+    SETTING("max_files", PORTAIL_SETTING_INT, 1, 32, 5, NULL, NULL),
+    /* clamd's LocalSocket; "" scans nothing. sun_path holds 107 bytes. */
+    SETTING("scanner", PORTAIL_SETTING_STRING, 0, 107, 0, "", NULL),
+    SETTING("scan_timeout_ms", PORTAIL_SETTING_INT, 100, 120000, 10000, NULL, NULL),
+    SETTING("keep_days", PORTAIL_SETTING_INT, 1, 36500, 3650, NULL, NULL),
+    {0},
+};
+
 static const portail_setting_t module_entry_schema[] = {
     SETTING("name", PORTAIL_SETTING_STRING, 1, 64, 0, "", NULL),
     SETTING("enabled", PORTAIL_SETTING_BOOL, 0, 1, 1, NULL, NULL),
@@ -322,11 +333,9 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     static const struct {
         const char *name;
         const portail_setting_t *schema;
-    } groups[] = {{"server", server_schema},
-                  {"database", database_schema},
-                  {"sessions", sessions_schema},
-                  {"mail", mail_schema},
-                  {"jobs", jobs_schema}};
+    } groups[] = {{"server", server_schema},     {"database", database_schema},
+                  {"sessions", sessions_schema}, {"mail", mail_schema},
+                  {"jobs", jobs_schema},         {"documents", documents_schema}};
     config_setting_t *root = config_root_setting(&c->cfg);
     for (int i = 0; i < config_setting_length(root); i++) {
         config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
@@ -341,8 +350,8 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
             return -1;
         }
     }
-    portail_settings_t s[5];
-    for (size_t k = 0; k < 5; k++) {
+    portail_settings_t s[6];
+    for (size_t k = 0; k < 6; k++) {
         s[k].schema = groups[k].schema;
         s[k].group = config_lookup(&c->cfg, groups[k].name);
         if (validate_group(s[k].schema, s[k].group, NULL, path, groups[k].name, err, errlen) < 0)
@@ -427,6 +436,18 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->jobs_keep_days = (int)portail_settings_int(jb, "keep_jobs_days");
     c->mail_keep_days = (int)portail_settings_int(jb, "keep_mail_days");
     c->jobs_throttle_keep_h = (int)portail_settings_int(jb, "keep_throttle_hours");
+    const portail_settings_t *dc = &s[5];
+    c->docs_max_file_bytes = (size_t)portail_settings_int(dc, "max_file_bytes");
+    c->docs_max_request_bytes = (size_t)portail_settings_int(dc, "max_request_bytes");
+    c->docs_max_files = (size_t)portail_settings_int(dc, "max_files");
+    c->docs_scanner = portail_settings_str(dc, "scanner");
+    c->docs_scan_timeout_ms = (int)portail_settings_int(dc, "scan_timeout_ms");
+    c->docs_keep_days = (int)portail_settings_int(dc, "keep_days");
+    if (*c->docs_scanner && c->docs_scanner[0] != '/') {
+        snprintf(err, errlen, "%s:%d: documents.scanner must be an absolute socket path", path,
+                 line_of(s[5].group));
+        return -1;
+    }
     if (c->jobs_backoff_max_s < c->jobs_backoff_s) {
         snprintf(err, errlen, "%s:%d: jobs.backoff_max_seconds must be at least backoff_seconds",
                  path, line_of(s[4].group));

@@ -592,6 +592,75 @@ json_t *portail_db_row(portail_db_t *db, const char *sql, const char *fmt, ...)
     return row;
 }
 
+/* The first column of the first row, read straight into the arena: no
+ * store_result copy and no hex through JSON. The row arrives in the
+ * client's network buffer once; libmariadb copies it into our buffer of the
+ * exact size, told by a first fetch with an empty buffer. */
+static const unsigned char *blob_v(portail_db_t *db, size_t *len, const char *sql, const char *fmt,
+                                   va_list ap)
+{
+    *len = 0;
+    MYSQL_STMT *st = run(db, sql, fmt, ap);
+    if (!st)
+        return NULL;
+    unsigned char *out = NULL;
+    unsigned long n = 0;
+    my_bool is_null = 0, error = 0;
+    MYSQL_BIND b;
+    memset(&b, 0, sizeof b);
+    b.buffer_type = MYSQL_TYPE_BLOB;
+    b.length = &n;
+    b.is_null = &is_null;
+    b.error = &error;
+    if (mysql_stmt_field_count(st) < 1 || mysql_stmt_bind_result(st, &b) != 0) {
+        fail_stmt(db, st, "bind result", sql);
+        goto done;
+    }
+    int rc = mysql_stmt_fetch(st);
+    if (rc == MYSQL_NO_DATA)
+        goto done;
+    if (rc == 1) {
+        fail_stmt(db, st, "fetch", sql);
+        goto done;
+    }
+    if (is_null)
+        goto drain;
+    /* One spare byte so that an empty value is a valid pointer. */
+    out = portail_alloc(db->arena, (size_t)n + 1);
+    if (n > 0) {
+        MYSQL_BIND c;
+        unsigned long got = 0;
+        memset(&c, 0, sizeof c);
+        c.buffer_type = MYSQL_TYPE_BLOB;
+        c.buffer = out;
+        c.buffer_length = n;
+        c.length = &got;
+        if (mysql_stmt_fetch_column(st, &c, 0, 0) != 0 || got != n) {
+            fail_stmt(db, st, "fetch column", sql);
+            out = NULL;
+            goto done;
+        }
+    }
+    *len = (size_t)n;
+drain:
+    /* The connection is usable again only once every row is read. */
+    while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED)
+        ;
+done:
+    dbi_done(db, st);
+    return out;
+}
+
+const unsigned char *portail_db_blob(portail_db_t *db, size_t *len, const char *sql,
+                                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const unsigned char *out = blob_v(db, len, sql, fmt, ap);
+    va_end(ap);
+    return out;
+}
+
 /* ---- queries scoped to the signed-in member ------------------------------ */
 
 #define MEMBER_MARK "{member}"

@@ -224,6 +224,103 @@ void portail_respond_file(portail_ctx_t *ctx, int status, const char *content_ty
              portail_memdup(ctx->arena, data, len), len);
 }
 
+const char *portail_file_type_mime(portail_file_type_t type)
+{
+    switch (type) {
+    case PORTAIL_FILE_PDF:
+        return "application/pdf";
+    case PORTAIL_FILE_JPEG:
+        return "image/jpeg";
+    case PORTAIL_FILE_PNG:
+        return "image/png";
+    case PORTAIL_FILE_ICS:
+        return "text/calendar; charset=utf-8";
+    case PORTAIL_FILE_JSON:
+        return "application/json";
+    case PORTAIL_FILE_CSV:
+        return "text/csv; charset=utf-8";
+    case PORTAIL_FILE_TEXT:
+        return "text/plain; charset=utf-8";
+    }
+    return NULL;
+}
+
+/* RFC 5987 attr-char: what may stand unescaped in filename*. */
+static int attr_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           strchr("!#$&+-.^_`|~", c) != NULL;
+}
+
+/* Content-Disposition for a (possibly hostile) UTF-8 name: the ASCII
+ * fallback keeps a conservative subset, filename* percent-encodes every
+ * other byte, so neither a quote nor a CR/LF can leave the parameter. A
+ * path is cut to its last component, control characters are dropped, and
+ * the name is bounded. */
+static const char *disposition_value(portail_arena_t *a, portail_disposition_t disp,
+                                     const char *filename)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const char *base = filename && *filename ? filename : "fichier";
+    for (const char *p = base; *p; p++)
+        if (*p == '/' || *p == '\\')
+            base = p + 1;
+    size_t n = strnlen(base, 255);
+    /* Do not cut a UTF-8 sequence in two. */
+    while (n > 0 && n < strlen(base) && ((unsigned char)base[n] & 0xC0) == 0x80)
+        n--;
+    char ascii[256], enc[256 * 3 + 1];
+    size_t ai = 0, ei = 0;
+    int plain = 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)base[i];
+        if (c < 0x20 || c == 0x7F)
+            continue;
+        int safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '.' || c == '-' || c == '_' || c == ' ' || c == '(' || c == ')';
+        if (!safe)
+            plain = 0;
+        /* One '_' per UTF-8 character in the fallback, not per byte. */
+        if (safe)
+            ascii[ai++] = (char)c;
+        else if (c < 0x80 || (c & 0xC0) == 0xC0)
+            ascii[ai++] = '_';
+        if (attr_char(c)) {
+            enc[ei++] = (char)c;
+        } else {
+            enc[ei++] = '%';
+            enc[ei++] = hex[c >> 4];
+            enc[ei++] = hex[c & 15];
+        }
+    }
+    if (ai == 0 || (ai == 1 && ascii[0] == '.'))
+        ascii[ai++] = '_';
+    ascii[ai] = '\0';
+    enc[ei] = '\0';
+    const char *kind = disp == PORTAIL_INLINE ? "inline" : "attachment";
+    if (plain)
+        return portail_sprintf(a, "%s; filename=\"%s\"", kind, ascii);
+    return portail_sprintf(a, "%s; filename=\"%s\"; filename*=UTF-8''%s", kind, ascii, enc);
+}
+
+void portail_respond_bytes(portail_ctx_t *ctx, int status, portail_file_type_t type,
+                           portail_disposition_t disposition, const void *data, size_t len,
+                           const char *filename)
+{
+    const char *mime = portail_file_type_mime(type);
+    if (!mime || (!data && len)) {
+        portail_log_error(ctx, "portail_respond_bytes: unknown type %d", (int)type);
+        portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    ctx->problem = NULL;
+    portail_set_header(ctx, "Content-Disposition",
+                       disposition_value(ctx->arena, disposition, filename));
+    /* X-Content-Type-Options: nosniff is on every answer (host.c). */
+    portail_set_header(ctx, "Content-Security-Policy", "sandbox");
+    set_body(ctx, status, mime, data ? data : "", len);
+}
+
 static const struct {
     int status;
     const char *slug;

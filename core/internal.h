@@ -163,6 +163,13 @@ typedef struct portail_conf {
     int jobs_throttle_keep_h;
     const char *mail_templates;    /* folder of the mail templates */
     char mail_templates_buf[1100]; /* its default, data_dir/mail */
+    /* documents (core/documents.c) */
+    size_t docs_max_file_bytes;
+    size_t docs_max_request_bytes;
+    size_t docs_max_files;
+    const char *docs_scanner; /* clamd unix socket, "" for none */
+    int docs_scan_timeout_ms;
+    int docs_keep_days;
     /* modules */
     portail_module_conf_t *modules;
     size_t nmodules;

@@ -757,6 +757,28 @@ static long long purge(portail_db_t *db, const char *what, const char *sql, cons
     return total;
 }
 
+/* Documents are large rows (up to documents.max_file_bytes each): small
+ * batches, so that one DELETE neither holds locks long nor fills the undo
+ * log. */
+static long long purge_documents(portail_db_t *db, int keep_days)
+{
+    long long total = 0;
+    for (int i = 0; i < 200; i++) {
+        long long n = portail_db_exec(db,
+                                      "DELETE FROM documents WHERE created_at < UTC_TIMESTAMP() - "
+                                      "INTERVAL ? DAY LIMIT 20",
+                                      "i", keep_days);
+        if (n < 0)
+            return -1;
+        total += n;
+        if (n < 20)
+            break;
+    }
+    if (total > 0)
+        portail_logf("info", NULL, "purged %lld documents", total);
+    return total;
+}
+
 /* Retention: rows that no request can use any more. Each table is purged
  * in bounded batches so that no statement holds locks for long. */
 static int purge_job(portail_job_t *job)
@@ -785,7 +807,8 @@ static int purge_job(portail_job_t *job)
               "ii", c->jobs_keep_days) < 0 ||
         purge(db, "sent mails",
               "DELETE FROM mail_outbox WHERE sent_at < UTC_TIMESTAMP() - INTERVAL ? DAY LIMIT ?",
-              "ii", c->mail_keep_days) < 0) {
+              "ii", c->mail_keep_days) < 0 ||
+        purge_documents(db, c->docs_keep_days) < 0) {
         portail_job_set_error(job, "purge: database error");
         return -1;
     }

@@ -1087,6 +1087,53 @@ def sql_quote(v):
 _UNIQUE = itertools.count(int(time.time() * 1000) % 10**11)
 
 
+# ------------------------------------------------------------------- clamd
+
+EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+class Clamd:
+    """A private clamd (Debian clamav-daemon) whose only signatures are the
+    ones written here: the EICAR test string, as a whole-file MD5 (.hdb)
+    and as a body signature (.ndb) so it is found inside another file too.
+    No freshclam, no download."""
+
+    def __init__(self, base):
+        self.base = Path(base)
+        self.socket = self.base / "clamd.sock"
+        self.log = self.base / "clamd.log"
+        self.proc = None
+
+    def start(self):
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        db = self.base / "db"
+        db.mkdir(parents=True, exist_ok=True)
+        import hashlib
+        (db / "portail-test.hdb").write_text("%s:%d:Portail.Test.EICAR.File\n" % (
+            hashlib.md5(EICAR).hexdigest(), len(EICAR)))
+        (db / "portail-test.ndb").write_text("Portail.Test.EICAR:0:*:%s\n" % EICAR.hex())
+        conf = self.base / "clamd.conf"
+        conf.write_text(
+            "LocalSocket %s\nDatabaseDirectory %s\nForeground yes\nLogFile %s\n"
+            "TemporaryDirectory %s\nStreamMaxLength 30M\n"
+            % (self.socket, db, self.log, self.base))
+        if self.socket.exists():
+            self.socket.unlink()
+        self.proc = subprocess.Popen(
+            ["/usr/sbin/clamd", "-c", str(conf)], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            _wait(lambda: _unix_open(str(self.socket)), 60, "clamd", interval=0.1,
+                  alive=lambda: self.proc.poll() is None)
+        except RuntimeError as e:
+            raise RuntimeError("%s\n%s" % (e, _tail(self.log))) from None
+
+    def stop(self):
+        _stop_proc(self.proc, signal.SIGTERM, 20)
+        self.proc = None
+
+
 # ---------------------------------------------------------------- fixtures
 #
 # The fixtures and the time limit live in one plugin object registered once
@@ -1134,6 +1181,14 @@ class HarnessPlugin:
             problems += s._stop_instance(inst, check_rc=False)
         if problems:
             pytest.fail("\n\n".join(problems), pytrace=False)
+
+    @pytest.fixture(scope="session")
+    def clamd(self, tmp_path_factory):
+        """A clamd started once per session, on first use (test_documents.py)."""
+        c = Clamd(tmp_path_factory.mktemp("clamd"))
+        c.start()
+        yield c
+        c.stop()
 
     @pytest.fixture
     def client(self, stack):

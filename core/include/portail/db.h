@@ -42,6 +42,11 @@ json_t *portail_db_rows(portail_db_t *db, const char *sql, const char *fmt, ...)
 /* First row, NULL when there is none or on error (portail_db_failed tells). */
 json_t *portail_db_row(portail_db_t *db, const char *sql, const char *fmt, ...);
 int portail_db_failed(const portail_db_t *db);
+/* The first column (a BLOB) of the first row as raw bytes in the arena,
+ * length in *len, without hex or JSON: NULL when there is no row, the value
+ * is NULL, or on error (portail_db_failed tells). */
+const unsigned char *portail_db_blob(portail_db_t *db, size_t *len, const char *sql,
+                                     const char *fmt, ...);
 /* MariaDB error number of the last failed call (1062: duplicate key), 0 if none. */
 unsigned portail_db_errno(const portail_db_t *db);
 

@@ -80,6 +80,35 @@ void portail_respond_empty(portail_ctx_t *ctx, int status);
 /* A file: Content-Disposition: attachment; filename=... (ASCII-safe copy). */
 void portail_respond_file(portail_ctx_t *ctx, int status, const char *content_type,
                           const void *data, size_t len, const char *filename);
+/* Binary answers. The type comes from this fixed list only, never from a
+ * string of the client or the database (which could carry a CR/LF). */
+typedef enum portail_file_type {
+    PORTAIL_FILE_PDF = 1,
+    PORTAIL_FILE_JPEG,
+    PORTAIL_FILE_PNG,
+    PORTAIL_FILE_ICS,
+    PORTAIL_FILE_JSON,
+    PORTAIL_FILE_CSV,
+    PORTAIL_FILE_TEXT,
+} portail_file_type_t;
+
+typedef enum portail_disposition {
+    PORTAIL_ATTACHMENT = 0,
+    PORTAIL_INLINE = 1,
+} portail_disposition_t;
+
+/* "application/pdf", ...; NULL for a value outside the enum. */
+const char *portail_file_type_mime(portail_file_type_t type);
+/* Answers len bytes that the handler lends: data is NOT copied and must
+ * outlive the request (arena memory, or memory freed by an arena cleanup).
+ * Content-Disposition carries an ASCII filename= fallback and, when the name
+ * is not plain ASCII, RFC 6266 filename*=UTF-8''... (path, quotes,
+ * backslashes and control characters never reach the header); adds
+ * Content-Security-Policy: sandbox (nosniff is on every answer). An
+ * unknown type gives a 500. */
+void portail_respond_bytes(portail_ctx_t *ctx, int status, portail_file_type_t type,
+                           portail_disposition_t disposition, const void *data, size_t len,
+                           const char *filename);
 /* RFC 9457 problem+json: type is derived from status, request id added. */
 void portail_problem(portail_ctx_t *ctx, int status, const char *title, const char *detail);
 /* 422 with errors: [{field, message}]; takes the reference to errors. */

@@ -9,5 +9,6 @@
 #include "portail/services.h"
 #include "portail/jobs.h"
 #include "portail/validate.h"
+#include "portail/documents.h"
 
 #endif
