@@ -838,8 +838,6 @@ class Stack:
                  "dir": str(REPO / "tests" / "modules" / "hello")},
                 {"name": "jobmod", "enabled": True, "path": "jobmod.so",
                  "dir": str(REPO / "tests" / "modules" / "jobmod")},
-                {"name": "pdfmod", "enabled": True, "path": "pdfmod.so",
-                 "dir": str(REPO / "tests" / "modules" / "pdfmod")},
             ] + [
                 {"name": name, "enabled": True, "path": real_module(name),
                  "dir": str(REPO / "modules" / name),

@@ -7,7 +7,24 @@ import zlib
 
 import pytest
 
-from conftest import fresh_ip
+from conftest import REPO, fresh_ip
+
+
+def pdfmod_instance(stack, settings=None, overrides=None):
+    """A private portaild with the stack's modules plus tests/modules/pdfmod
+    (kept out of the shared stack, whose menus other tests list exactly)."""
+    mods = [dict(m) for m in stack.config["modules"]]
+    mods.append({"name": "pdfmod", "enabled": True, "path": "pdfmod.so",
+                 "settings": dict(settings or {}),
+                 "dir": str(REPO / "tests" / "modules" / "pdfmod")})
+    cfg = {"modules": mods}
+    for k, v in (overrides or {}).items():
+        cfg[k] = v
+    return stack.start_portaild(cfg)
+
+
+def client_of(stack, inst):
+    return stack.client(base_url=inst.base_url, origin=inst.origin, xff=fresh_ip())
 
 
 def png(w, h):
@@ -21,7 +38,8 @@ def png(w, h):
 
 
 def pdf_text(stack, doc, tmp_path, **params):
-    r = stack.client(xff=fresh_ip()).get("/api/v1/test/pdfmod/pdf", params=dict(doc=doc, **params))
+    inst = pdfmod_instance(stack)
+    r = client_of(stack, inst).get("/api/v1/test/pdfmod/pdf", params=dict(doc=doc, **params))
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"].startswith("application/pdf")
     assert r.content.startswith(b"%PDF-")
@@ -61,9 +79,9 @@ def test_a_200_row_table_continues_over_pages_with_its_header(stack, tmp_path):
 def test_fund_address_and_logo_from_the_config(stack, tmp_path):
     logo = tmp_path / "logo.png"
     logo.write_bytes(png(8, 4))
-    inst = stack.start_portaild({"server": {"fund_name": "CPAM de la Sarthe"},
-                                 "pdf": {"fund_address": "178 avenue Bollée\n72000 Le Mans",
-                                         "logo": str(logo)}})
+    inst = pdfmod_instance(stack, overrides={
+        "server": {"fund_name": "CPAM de la Sarthe"},
+        "pdf": {"fund_address": "178 avenue Bollée\n72000 Le Mans", "logo": str(logo)}})
     c = stack.client(base_url=inst.base_url, origin=inst.origin, xff=fresh_ip())
     r = c.get("/api/v1/test/pdfmod/pdf", params={"doc": "table", "rows": 80})
     assert r.status_code == 200, r.text
@@ -90,7 +108,8 @@ def test_missing_or_broken_logo_stops_the_start(stack, tmp_path, content):
 def test_qr_code_is_vector(stack, tmp_path):
     text = pdf_text(stack, "qr", tmp_path)
     assert "Scannez ce code" in text
-    r = stack.client(xff=fresh_ip()).get("/api/v1/test/pdfmod/pdf", params={"doc": "qr"})
+    r = client_of(stack, pdfmod_instance(stack)).get("/api/v1/test/pdfmod/pdf",
+                                                     params={"doc": "qr"})
     f = tmp_path / "qr.pdf"
     f.write_bytes(r.content)
     images = subprocess.run(["pdfimages", "-list", str(f)], capture_output=True, text=True).stdout
@@ -98,6 +117,7 @@ def test_qr_code_is_vector(stack, tmp_path):
 
 
 def test_three_page_render_time(stack):
-    r = stack.client(xff=fresh_ip()).get("/api/v1/test/pdfmod/bench", params={"n": 3})
+    r = client_of(stack, pdfmod_instance(stack)).get("/api/v1/test/pdfmod/bench",
+                                                     params={"n": 3})
     assert r.status_code == 200, r.text
     assert r.json()["renders"] == 3 and r.json()["mean_ms"] > 0

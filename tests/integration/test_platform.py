@@ -339,11 +339,13 @@ def test_dashboard(stack, example_table):
     assert agent_of(stack, inst).get("/api/v1/dashboard").status_code == 403
 
 
-def test_a_failing_summary_is_left_out(stack, example_table):
+def test_a_failing_summary_gives_a_card_in_error(stack, example_table):
     inst = platform(stack, broken(0, fail=True), dict(EXAMPLE))
     r = member_of(stack, inst).get("/api/v1/dashboard")
     assert r.status_code == 200, r.text
-    assert [c["module"] for c in r.json()["cards"]] == ["example"]
+    cards = [c for c in r.json()["cards"] if c["module"] in ("broken", "example")]
+    assert cards[0] == {"module": "broken", "error": "Information momentanément indisponible"}
+    assert cards[1]["module"] == "example" and "error" not in cards[1]
     assert any("module broken: summary failed" in rec.get("msg", "")
                for rec in inst.log_records()), inst.log_records()
 

@@ -208,11 +208,6 @@ static const portail_route_t routes[] = {
     {0},
 };
 
-static const portail_permission_t permissions[] = {
-    {.name = "pdfmod.audit", .description = "Consulter le journal de test", .default_agent = 0},
-    {0},
-};
-
 static const portail_nav_t nav[] = {
     {.menu = PORTAIL_MENU_MEMBER,
      .label = "Mes documents",
@@ -224,12 +219,12 @@ static const portail_nav_t nav[] = {
      .href = "/backoffice/documents/",
      .order = 60},
     {.menu = PORTAIL_MENU_BACKOFFICE,
-     .label = "Journal de test",
+     .label = "Journal d'audit (test)",
      .href = "/backoffice/journal-test/",
-     .permission = "pdfmod.audit",
+     .permission = "audit.read", /* the core's, supervisors only by default */
      .order = 61},
     {0},
 };
 
 PORTAIL_MODULE_INIT(.name = "pdfmod", .version = "1.0", .settings = settings, .init = init,
-                    .routes = routes, .permissions = permissions, .nav = nav, .summary = summary);
+                    .routes = routes, .nav = nav, .summary = summary);
