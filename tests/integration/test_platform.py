@@ -314,10 +314,14 @@ def test_nav(stack, example_table):
     assert [(i["module"], i["label"], i["href"]) for i in body["items"]] == [
         ("broken", "Test", "/test/"), ("example", "Mes notes", "/notes/")]
     assert body["items"][1]["text"] == "Vos notes personnelles."
+    # (the real modules' back-office entries, e.g. unlock's, are left aside)
     agent = agent_of(stack, inst)
-    assert agent.get("/api/v1/nav").json() == {"menu": "backoffice", "items": []}
+    body = agent.get("/api/v1/nav").json()
+    assert body["menu"] == "backoffice"
+    assert [i for i in body["items"] if i["module"] in ("broken", "example")] == []
     sup = agent_of(stack, inst, "supervisor")
-    items = sup.get("/api/v1/nav").json()["items"]
+    items = [i for i in sup.get("/api/v1/nav").json()["items"]
+             if i["module"] in ("broken", "example")]
     assert [(i["module"], i["href"]) for i in items] == [("example", "/backoffice/notes/")]
     partial = client_of(stack, inst)
     partial.test_login(kind="member", id=stack.new_member().id, level="partial")
