@@ -157,3 +157,13 @@ def test_preferences_switch_the_mail_off_per_kind(stack, inst):
     d = member(stack, inst)
     assert {k["kind"]: k["mail"] for k in
             d.get("/api/v1/notifications/preferences").json()["kinds"]}["pdfmod.document"] is True
+
+
+def test_demo_member_gets_a_few_notifications_once(stack):
+    for _ in range(2):
+        r = stack.portailctl("demo")
+        assert r.returncode == 0, r.stderr
+    rows = stack.sql("SELECT COUNT(*), SUM(read_at IS NULL) FROM notifications n JOIN members m "
+                     "ON m.id = n.member_id JOIN insured i ON i.id = m.insured_id "
+                     "WHERE i.nir = '285033306300182'")
+    assert [int(x) for x in rows[0]] == [3, 2]
