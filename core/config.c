@@ -39,6 +39,7 @@ static const portail_setting_t server_schema[] = {
     SETTING("data_dir", PORTAIL_SETTING_STRING, 1, 1024, 0, PORTAIL_DATADIR, NULL),
     SETTING("fund_name", PORTAIL_SETTING_STRING, 1, 200, 0, "votre caisse d'Assurance Maladie",
             NULL),
+    SETTING("summary_budget_ms", PORTAIL_SETTING_INT, 10, 60000, 500, NULL, NULL),
     {0},
 };
 
@@ -96,6 +97,16 @@ static const portail_setting_t documents_schema[] = {
     SETTING("scanner", PORTAIL_SETTING_STRING, 0, 107, 0, "", NULL),
     SETTING("scan_timeout_ms", PORTAIL_SETTING_INT, 100, 120000, 10000, NULL, NULL),
     SETTING("keep_days", PORTAIL_SETTING_INT, 1, 36500, 3650, NULL, NULL),
+    {0},
+};
+
+static const portail_setting_t pdf_schema[] = {
+    SETTING("fund_address", PORTAIL_SETTING_STRING, 0, 400, 0, "", NULL),
+    SETTING("logo", PORTAIL_SETTING_STRING, 0, 1024, 0, "", NULL),
+    SETTING("font", PORTAIL_SETTING_STRING, 1, 1024, 0,
+            "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", NULL),
+    SETTING("font_bold", PORTAIL_SETTING_STRING, 1, 1024, 0,
+            "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", NULL),
     {0},
 };
 
@@ -333,9 +344,10 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     static const struct {
         const char *name;
         const portail_setting_t *schema;
-    } groups[] = {{"server", server_schema},     {"database", database_schema},
-                  {"sessions", sessions_schema}, {"mail", mail_schema},
-                  {"jobs", jobs_schema},         {"documents", documents_schema}};
+    } groups[] = {
+        {"server", server_schema}, {"database", database_schema}, {"sessions", sessions_schema},
+        {"mail", mail_schema},     {"jobs", jobs_schema},         {"documents", documents_schema},
+        {"pdf", pdf_schema}};
     config_setting_t *root = config_root_setting(&c->cfg);
     for (int i = 0; i < config_setting_length(root); i++) {
         config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
@@ -350,8 +362,8 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
             return -1;
         }
     }
-    portail_settings_t s[6];
-    for (size_t k = 0; k < 6; k++) {
+    portail_settings_t s[7];
+    for (size_t k = 0; k < 7; k++) {
         s[k].schema = groups[k].schema;
         s[k].group = config_lookup(&c->cfg, groups[k].name);
         if (validate_group(s[k].schema, s[k].group, NULL, path, groups[k].name, err, errlen) < 0)
@@ -382,6 +394,11 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->secret_key_file = portail_settings_str(sv, "secret_key_file");
     c->data_dir = portail_settings_str(sv, "data_dir");
     c->fund_name = portail_settings_str(sv, "fund_name");
+    c->summary_budget_ms = (int)portail_settings_int(sv, "summary_budget_ms");
+    c->pdf_address = portail_settings_str(&s[6], "fund_address");
+    c->pdf_logo = portail_settings_str(&s[6], "logo");
+    c->pdf_font = portail_settings_str(&s[6], "font");
+    c->pdf_font_bold = portail_settings_str(&s[6], "font_bold");
     if (c->hash_slots == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         c->hash_slots = cpus > 0 ? (int)cpus : 1;

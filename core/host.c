@@ -464,20 +464,22 @@ static int nav_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* GET /api/v1/nav: the member's menu, or the agent's filtered by the
- * permissions of its role, from the enabled modules. */
-static void nav_menu(portail_ctx_t *ctx)
+/* The menu of the principal (0 and a 401 set when there is none). */
+static portail_menu_t menu_of(portail_ctx_t *ctx)
 {
     const portail_principal_t *p = &ctx->principal;
-    portail_menu_t menu;
     if (p->kind == PORTAIL_PRINCIPAL_MEMBER && p->level == PORTAIL_AUTH_MEMBER)
-        menu = PORTAIL_MENU_MEMBER;
-    else if (p->kind == PORTAIL_PRINCIPAL_AGENT && p->level == PORTAIL_AUTH_AGENT)
-        menu = PORTAIL_MENU_BACKOFFICE;
-    else {
-        portail_problem(ctx, 401, NULL, "Veuillez vous connecter pour accéder à ce service.");
-        return;
-    }
+        return PORTAIL_MENU_MEMBER;
+    if (p->kind == PORTAIL_PRINCIPAL_AGENT && p->level == PORTAIL_AUTH_AGENT)
+        return PORTAIL_MENU_BACKOFFICE;
+    portail_problem(ctx, 401, NULL, "Veuillez vous connecter pour accéder à ce service.");
+    return 0;
+}
+
+/* The items of a menu from the enabled modules, the back office's filtered
+ * by the permissions of the agent's role. */
+static json_t *nav_items(portail_ctx_t *ctx, portail_menu_t menu)
+{
     size_t cap = 0;
     for (size_t i = 0; i < ctx->host->nmodules; i++)
         for (const portail_nav_t *v = ctx->host->modules[i].desc->nav; v && v->label; v++)
@@ -499,15 +501,57 @@ static void nav_menu(portail_ctx_t *ctx)
         json_array_append_new(list, json_pack("{s:s, s:s, s:s?, s:s}", "label", items[i].nav->label,
                                               "href", items[i].nav->href, "text",
                                               items[i].nav->text, "module", items[i].module));
+    return list;
+}
+
+/* GET /api/v1/nav: the member's menu, or the agent's. */
+static void nav_menu(portail_ctx_t *ctx)
+{
+    portail_menu_t menu = menu_of(ctx);
+    if (!menu)
+        return;
     portail_respond_json(ctx, 200,
                          json_pack("{s:s, s:o}", "menu",
                                    menu == PORTAIL_MENU_MEMBER ? "member" : "backoffice", "items",
-                                   list));
+                                   nav_items(ctx, menu)));
+}
+
+/* GET /api/v1/portal: what a page needs to draw its frame: the enabled
+ * modules, the principal's menu and, for a member, the unread
+ * notifications. */
+static void portal(portail_ctx_t *ctx)
+{
+    portail_menu_t menu = menu_of(ctx);
+    if (!menu)
+        return;
+    json_t *mods = json_array();
+    for (size_t i = 0; i < ctx->host->nmodules; i++)
+        if (ctx->host->modules[i].enabled)
+            json_array_append_new(mods, json_string(ctx->host->modules[i].desc->name));
+    json_t *out =
+        json_pack("{s:s, s:o, s:o}", "menu", menu == PORTAIL_MENU_MEMBER ? "member" : "backoffice",
+                  "modules", mods, "items", nav_items(ctx, menu));
+    if (menu == PORTAIL_MENU_MEMBER) {
+        portail_db_t *db = portail_db(ctx);
+        long long n = db ? portail_notify_unread(db, ctx->principal.id) : -1;
+        if (n < 0) {
+            json_decref(out);
+            if (!ctx->status)
+                portail_problem(ctx, 500, NULL, NULL);
+            return;
+        }
+        json_object_set_new(out, "unread", json_integer(n));
+    }
+    portail_respond_json(ctx, 200, out);
 }
 
 /* GET /api/v1/dashboard: one card per enabled module with a summary, in
- * config order. A summary that fails is left out (and logged): the others
- * still answer. Each runs as its module (state, name, logs). */
+ * config order. A summary that fails, or takes longer than
+ * server.summary_budget_ms, gives a card in error (and a log line): the
+ * others still answer. The budget is checked when the summary returns (a
+ * summary is not interrupted), so one that overruns costs its own time
+ * once and no more: its card is refused. Each runs as its module (state,
+ * name, logs). */
 static void dashboard(portail_ctx_t *ctx)
 {
     json_t *cards = json_array();
@@ -517,16 +561,21 @@ static void dashboard(portail_ctx_t *ctx)
             continue;
         void *card = NULL;
         ctx->module = m;
+        double t0 = now_ms();
         int rc = m->desc->summary(ctx, &card);
+        double took = now_ms() - t0;
         ctx->module = NULL;
         json_t *j = card;
-        if (rc != 0 || (j && !json_is_object(j))) {
-            portail_logf("error", ctx->request_id, "module %s: summary failed, card left out",
-                         m->desc->name);
+        int slow = took > (double)ctx->host->conf->summary_budget_ms;
+        if (rc != 0 || slow || (j && !json_is_object(j))) {
+            portail_logf("error", ctx->request_id, "module %s: summary %s, card in error",
+                         m->desc->name, slow ? "over its time budget" : "failed");
             json_decref(j);
             /* whatever it set (a 503, a problem) is not the dashboard's answer */
             ctx->status = 0;
             ctx->resp_headers = NULL;
+            json_array_append_new(cards, json_pack("{s:s, s:s}", "module", m->desc->name, "error",
+                                                   "Information momentanément indisponible"));
             continue;
         }
         if (!j)
@@ -555,6 +604,10 @@ static const portail_route_t core_routes[] = {
      .pattern = "/api/v1/dashboard",
      .handler = dashboard,
      .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/portal",
+     .handler = portal,
+     .auth = PORTAIL_AUTH_PUBLIC},
     {0},
 };
 
@@ -563,6 +616,8 @@ int portail_host_add_core_routes(portail_router_t *r, char *err, size_t errlen)
     for (const portail_route_t *rt = core_routes; rt->pattern; rt++)
         if (portail_router_add(r, rt, NULL, err, errlen) < 0)
             return -1;
+    if (portail_notify_add_routes(r, err, errlen) < 0)
+        return -1;
     return portail_jobs_add_routes(r, err, errlen);
 }
 

@@ -138,6 +138,11 @@ typedef struct portail_conf {
     const char *secret_key_file; /* 32 bytes sealing secrets at rest (TOTP) */
     const char *data_dir;        /* sql/ of the core, modules/NAME/ of each module */
     const char *fund_name;       /* "votre caisse d'Assurance Maladie", in mails */
+    int summary_budget_ms;       /* time a dashboard summary may take (host.c) */
+    /* pdf (core/pdf.c) */
+    const char *pdf_address; /* lines separated by "\n" */
+    const char *pdf_logo;    /* PNG, "" for none */
+    const char *pdf_font, *pdf_font_bold;
     /* database */
     portail_pool_conf_t db;
     /* sessions */
@@ -174,6 +179,17 @@ typedef struct portail_conf {
     portail_module_conf_t *modules;
     size_t nmodules;
 } portail_conf_t;
+
+/* ---- pdf.c ----------------------------------------------------------------- */
+/* Once at start: 0, or -1 when a font or the logo cannot be read. */
+int portail_pdf_configure(const char *fund_name, const char *address, const char *logo,
+                          const char *font, const char *font_bold, char *err, size_t errlen);
+
+/* ---- notify.c -------------------------------------------------------------- */
+typedef struct portail_router portail_router_t;
+int portail_notify_add_routes(portail_router_t *r, char *err, size_t errlen);
+/* Unread notifications of a member, -1 on error. */
+long long portail_notify_unread(portail_db_t *db, int64_t member_id);
 
 /* ---- migrate.c ----------------------------------------------------------- */
 /* The module's data folder (its sql/ inside): `dir` of its config entry, or

@@ -286,6 +286,37 @@ static void warn_policy(portail_ctx_t *ctx, const char *who, const char *pw,
         fprintf(stderr, "portailctl: demo: the %s password breaks the policy: %s\n", who, problem);
 }
 
+/* A few notifications for the demo member, so that the bell and the
+ * notifications page show something; written once (rows, no mail). */
+static int demo_notifications(portail_db_t *db, long long id)
+{
+    json_t *n =
+        portail_db_row(db, "SELECT COUNT(*) AS n FROM notifications WHERE member_id = ?", "l", id);
+    if (!n)
+        return -1;
+    if (portail_row_int(n, "n", 0) > 0)
+        return 0;
+    static const char *const rows[][4] = {
+        {"demo.bienvenue", "Bienvenue sur votre espace",
+         "Retrouvez ici les nouvelles de vos démarches : remboursements, attestations, messages.",
+         "/tableau-de-bord.html"},
+        {"demo.securite", "Double authentification active",
+         "Votre compte est protégé par un code à usage unique à chaque connexion.",
+         "/compte/appareils.html"},
+        {"demo.attestation", "Votre attestation de droits est disponible",
+         "Vous pouvez la télécharger depuis votre espace.", NULL},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        if (portail_db_exec(db,
+                            "INSERT INTO notifications (member_id, kind, title, body, link, "
+                            "created_at, read_at) VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP() - "
+                            "INTERVAL ? HOUR, IF(? = 0, UTC_TIMESTAMP(), NULL))",
+                            "lssssii", id, rows[i][0], rows[i][1], rows[i][2], rows[i][3],
+                            (int)(72 - 24 * i), (int)i) != 1)
+            return -1;
+    return 0;
+}
+
 static int demo_member(portail_ctx_t *ctx)
 {
     portail_db_t *db = ctx->db;
@@ -336,6 +367,8 @@ static int demo_member(portail_ctx_t *ctx)
     /* The demo must sign in: whatever locked it is lifted (event and mail
      * as for any unlock). */
     if (portail_account_unlock(ctx, id, "system", "portailctl demo") < 0)
+        goto failed;
+    if (demo_notifications(db, id) < 0)
         goto failed;
     if (portail_db_commit(db) != 0)
         goto failed;

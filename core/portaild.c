@@ -152,6 +152,11 @@ static int setup(const char *file, int check_only)
         fprintf(stderr, "portaild: %s: %s\n", file, err);
         return -1;
     }
+    if (portail_pdf_configure(conf.fund_name, conf.pdf_address, conf.pdf_logo, conf.pdf_font,
+                              conf.pdf_font_bold, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portaild: %s: %s\n", file, err);
+        return -1;
+    }
     host.conf = &conf;
     host.router = portail_router_new();
     if (!host.router || portail_host_add_core_routes(host.router, err, sizeof(err)) < 0 ||

@@ -43,6 +43,7 @@ static const char *const core_templates[] = {"account_locked",
                                              "account_unlocked_reset",
                                              "account_unlocked_verification",
                                              "account_verify",
+                                             "notification",
                                              NULL};
 
 static int name_char(char c)

@@ -122,8 +122,24 @@ static void fini(void *state)
     free(state);
 }
 
+/* The back office's menu (GET /api/v1/portal): each page behind the
+ * permission its routes require, so an agent never sees a link it cannot use. */
+static const portail_nav_t nav[] = {
+    {.menu = PORTAIL_MENU_BACKOFFICE,
+     .label = "Rechercher un assuré",
+     .href = "/backoffice/recherche.html",
+     .permission = "members.read",
+     .order = 10},
+    {.menu = PORTAIL_MENU_BACKOFFICE,
+     .label = "Journal d’audit",
+     .href = "/backoffice/audit.html",
+     .permission = "audit.read",
+     .order = 90},
+    {0},
+};
+
 PORTAIL_MODULE_INIT(.name = "unlock", .version = "1.0.0", .settings = settings, .init = init,
-                    .fini = fini, .routes = routes);
+                    .fini = fini, .routes = routes, .nav = nav);
 
 /* ---- texts ------------------------------------------------------------------ */
 

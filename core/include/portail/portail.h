@@ -8,6 +8,8 @@
 #include "portail/module.h"
 #include "portail/services.h"
 #include "portail/jobs.h"
+#include "portail/notify.h"
+#include "portail/pdf.h"
 #include "portail/validate.h"
 #include "portail/documents.h"
 

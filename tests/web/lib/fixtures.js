@@ -55,6 +55,25 @@ export const API = {
   ], next_cursor: null }],
   'GET /api/v1/backoffice/me': [200, { id: 1, login: 'mleroy', display_name: 'Marie Leroy', role: 'supervisor' }],
   'POST /api/v1/backoffice/enroll': [200, { secret_base32: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', otpauth_uri: 'otpauth://totp/Portail%20agents:mleroy?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', qr_svg: QR }],
+  // The portal, the dashboard's cards and the notifications (core routes).
+  'GET /api/v1/portal': [200, { menu: 'member', modules: ['login', 'unlock', 'reimbursements'], unread: 2, items: [
+    { label: 'Mes remboursements', href: '/remboursements/', text: 'Suivre vos remboursements.', module: 'reimbursements' },
+    { label: 'Mon compte', href: '/compte/appareils.html', text: null, module: 'login' }] }],
+  'GET /api/v1/dashboard': [200, { cards: [
+    { module: 'reimbursements', title: 'Mes remboursements', text: '2 remboursements ce mois-ci.', href: '/remboursements/', count: 2 },
+    { module: 'messaging', error: 'Information momentanément indisponible' }] }],
+  'GET /api/v1/notifications': [200, { unread: 2, next_cursor: null, items: [
+    { id: 3, kind: 'reimbursements.paid', title: 'Remboursement effectué', text: 'Un remboursement de 25,00 € a été versé sur votre compte.', link: '/remboursements/', created: iso(3600e3), read_at: null, read: false },
+    { id: 2, kind: 'messaging.reply', title: 'Réponse à votre message', text: 'Votre caisse a répondu à votre message.', link: '/messagerie/', created: iso(86400e3), read_at: null, read: false },
+    { id: 1, kind: 'coverage.ready', title: 'Attestation disponible', text: 'Votre attestation de droits est prête.', link: null, created: iso(3 * 86400e3), read_at: iso(2 * 86400e3), read: true }] }],
+  'GET /api/v1/notifications/preferences': [200, { kinds: [
+    { kind: 'reimbursements.paid', label: 'Un remboursement est effectué', mail: true },
+    { kind: 'messaging.reply', label: 'Une réponse à votre message', mail: false }] }],
+  'POST /api/v1/notifications/read-all': [200, { marked: 2, unread: 0 }],
+  'POST /api/v1/notifications/3/read': [200, { unread: 1 }],
+  'PUT /api/v1/notifications/preferences': [200, { kinds: [
+    { kind: 'reimbursements.paid', label: 'Un remboursement est effectué', mail: true },
+    { kind: 'messaging.reply', label: 'Une réponse à votre message', mail: true }] }],
 };
 
 export const sessions = {

@@ -1,4 +1,5 @@
 // Back office: the audit log (supervisors only).
+import { loadPortal, renderMenu } from '../portal.js';
 import { ApiError, api } from '../api.js';
 import { actionLabel } from '../events.js';
 import {
@@ -6,6 +7,7 @@ import {
 } from '../ui.js';
 
 await requireAgent();
+loadPortal().then(renderMenu);
 
 const status = document.getElementById('statut');
 const table = document.getElementById('tableau-audit');

@@ -1,5 +1,8 @@
-// Dashboard: the member's name (GET me) and the enabled modules (GET health).
+// Dashboard: the member's name (GET me), the enabled modules (GET health),
+// the menu and the notification bell (GET portal) and the modules' cards
+// (GET dashboard; a card in error says so and the rest of the page stays).
 import { api } from '../api.js';
+import { loadPortal, renderBell, renderMenu } from '../portal.js';
 import { el, requireMember, showAlert, showPageError } from '../ui.js';
 
 const MODULES = {
@@ -25,6 +28,36 @@ function tile(name) {
           m.text ? el('p', { class: 'fr-tile__desc' }, m.text) : null,
           m.href ? null : el('p', { class: 'fr-tile__detail' }, 'Bientôt disponible')))));
 }
+
+function card(c) {
+  const title = c.title || c.module;
+  const body = c.error
+    ? el('p', { class: 'fr-tile__desc portail-carte-erreur' }, c.error)
+    : (c.text ? el('p', { class: 'fr-tile__desc' }, c.text) : null);
+  const link = !c.error && typeof c.href === 'string' && c.href.startsWith('/') && !c.href.startsWith('//');
+  return el('div', { class: 'fr-col-12 fr-col-md-6 fr-col-lg-4' },
+    el('div', { class: `fr-tile${link ? ' fr-enlarge-link' : ''}`, 'data-card': c.module, ...(c.error ? { 'data-error': 'true' } : {}) },
+      el('div', { class: 'fr-tile__body' },
+        el('div', { class: 'fr-tile__content' },
+          el('h3', { class: 'fr-tile__title' }, link ? el('a', { href: c.href }, title) : title),
+          body))));
+}
+
+async function frame() {
+  const portal = await loadPortal();
+  renderMenu(portal);
+  renderBell(portal);
+  try {
+    const { cards } = await api.get('/dashboard');
+    if (cards && cards.length) {
+      document.getElementById('cartes').replaceChildren(...cards.map(card));
+      document.getElementById('section-cartes').hidden = false;
+    }
+  } catch {
+    // the cards are a bonus: the page stands without them
+  }
+}
+frame();
 
 try {
   const [me, health] = await Promise.all([api.get('/me'), api.get('/health').catch((e) => e.problem || {})]);

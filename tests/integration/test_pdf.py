@@ -1,0 +1,123 @@
+"""The core's PDF service (core/pdf.c) through tests/modules/pdfmod: the
+documents are read back with pdftotext (poppler-utils)."""
+import re
+import struct
+import subprocess
+import zlib
+
+import pytest
+
+from conftest import REPO, fresh_ip
+
+
+def pdfmod_instance(stack, settings=None, overrides=None):
+    """A private portaild with the stack's modules plus tests/modules/pdfmod
+    (kept out of the shared stack, whose menus other tests list exactly)."""
+    mods = [dict(m) for m in stack.config["modules"]]
+    mods.append({"name": "pdfmod", "enabled": True, "path": "pdfmod.so",
+                 "settings": dict(settings or {}),
+                 "dir": str(REPO / "tests" / "modules" / "pdfmod")})
+    cfg = {"modules": mods}
+    for k, v in (overrides or {}).items():
+        cfg[k] = v
+    return stack.start_portaild(cfg)
+
+
+def client_of(stack, inst):
+    return stack.client(base_url=inst.base_url, origin=inst.origin, xff=fresh_ip())
+
+
+def png(w, h):
+    """A small valid RGB PNG."""
+    def chunk(kind, data):
+        c = struct.pack(">I", len(data)) + kind + data
+        return c + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+    raw = b"".join(b"\x00" + b"\x00\x00\x91" * w for _ in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def pdf_text(stack, doc, tmp_path, **params):
+    inst = pdfmod_instance(stack)
+    r = client_of(stack, inst).get("/api/v1/test/pdfmod/pdf", params=dict(doc=doc, **params))
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("application/pdf")
+    assert r.content.startswith(b"%PDF-")
+    f = tmp_path / ("%s.pdf" % doc)
+    f.write_bytes(r.content)
+    out = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(f), "-"],
+                         capture_output=True, check=True)
+    return out.stdout.decode("utf-8")
+
+
+def test_accents_and_euro_come_back(stack, tmp_path):
+    text = pdf_text(stack, "accents", tmp_path)
+    for s in ("Élève", "garçon", "cœur", "œuvre", "« Citation »", "très", "où", "Noël",
+              "12,50 €", "Hélène Dupré-Françoise", "Attestation de droits à l'Assurance Maladie"):
+        assert s in text, (s, text)
+    # every page: the fund's header, the footer and the page number
+    assert stack.config["server"].get("fund_name", "votre caisse d'Assurance Maladie") in text
+    assert "Document généré par le portail" in text
+    assert "Page 1 / 1" in text
+
+
+def test_a_200_row_table_continues_over_pages_with_its_header(stack, tmp_path):
+    text = pdf_text(stack, "table", tmp_path, rows=200)
+    pages = text.split("\f")
+    pages = [p for p in pages if p.strip()]
+    n = len(pages)
+    assert n >= 3, n
+    for i, page in enumerate(pages, 1):
+        assert "Page %d / %d" % (i, n) in page, page[-300:]
+        assert "Montant remboursé" in page and "Date des soins" in page, i
+        assert "votre caisse d'Assurance Maladie" in page
+    rows = re.findall(r"^\s*(\d+)\s+\d\d/\d\d/2026", text, re.M)
+    assert [int(x) for x in rows] == list(range(1, 201))
+    assert "Total" in pages[-1] and "1 234,56 €" in pages[-1]
+
+
+def test_fund_address_and_logo_from_the_config(stack, tmp_path):
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(png(8, 4))
+    inst = pdfmod_instance(stack, overrides={
+        "server": {"fund_name": "CPAM de la Sarthe"},
+        "pdf": {"fund_address": "178 avenue Bollée\n72000 Le Mans", "logo": str(logo)}})
+    c = stack.client(base_url=inst.base_url, origin=inst.origin, xff=fresh_ip())
+    r = c.get("/api/v1/test/pdfmod/pdf", params={"doc": "table", "rows": 80})
+    assert r.status_code == 200, r.text
+    f = tmp_path / "a.pdf"
+    f.write_bytes(r.content)
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(f), "-"], capture_output=True,
+                          check=True).stdout.decode()
+    assert text.count("CPAM de la Sarthe") >= 2
+    assert "178 avenue Bollée" in text and "72000 Le Mans" in text
+    images = subprocess.run(["pdfimages", "-list", str(f)], capture_output=True, text=True).stdout
+    assert len([l for l in images.splitlines()[2:] if l.strip()]) >= 2  # the logo on each page
+
+
+@pytest.mark.parametrize("content", [None, b"\x89PNG\r\n\x1a\nnot a png"])
+def test_missing_or_broken_logo_stops_the_start(stack, tmp_path, content):
+    logo = tmp_path / "logo.png"
+    if content:
+        logo.write_bytes(content)
+    rc, err = stack.run_portaild_expect_fail({"pdf": {"logo": str(logo)}})
+    assert rc == 1, (rc, err)
+    assert "pdf: " in err and str(logo) in err, err
+
+
+def test_qr_code_is_vector(stack, tmp_path):
+    text = pdf_text(stack, "qr", tmp_path)
+    assert "Scannez ce code" in text
+    r = client_of(stack, pdfmod_instance(stack)).get("/api/v1/test/pdfmod/pdf",
+                                                     params={"doc": "qr"})
+    f = tmp_path / "qr.pdf"
+    f.write_bytes(r.content)
+    images = subprocess.run(["pdfimages", "-list", str(f)], capture_output=True, text=True).stdout
+    assert len(images.splitlines()) <= 2  # no bitmap: squares
+
+
+def test_three_page_render_time(stack):
+    r = client_of(stack, pdfmod_instance(stack)).get("/api/v1/test/pdfmod/bench",
+                                                     params={"n": 3})
+    assert r.status_code == 200, r.text
+    assert r.json()["renders"] == 3 and r.json()["mean_ms"] > 0

@@ -1,0 +1,108 @@
+// Notifications: the list (newest first, by pages), mark one or all read,
+// and the mail preferences per kind.
+import { api } from '../api.js';
+import { loadPortal, renderBell, renderMenu } from '../portal.js';
+import {
+  el, formatDateTime, requireMember, showAlert, showPageError,
+} from '../ui.js';
+
+await requireMember();
+
+const status = document.getElementById('statut');
+const list = document.getElementById('notifications');
+const more = document.getElementById('plus');
+const allRead = document.getElementById('tout-lu');
+const count = document.getElementById('compte-non-lues');
+let cursor = null;
+
+function showUnread(n) {
+  count.textContent = n ? `${n} notification${n > 1 ? 's' : ''} non lue${n > 1 ? 's' : ''}.` : 'Aucune notification non lue.';
+  allRead.disabled = !n;
+  renderBell({ unread: n });
+}
+
+function safeLink(link) {
+  return typeof link === 'string' && link.startsWith('/') && !link.startsWith('//') ? link : null;
+}
+
+function item(n) {
+  const read = el('button', { class: 'fr-btn fr-btn--sm fr-btn--tertiary', type: 'button' }, 'Marquer comme lue');
+  read.hidden = n.read;
+  read.addEventListener('click', async () => {
+    try {
+      const r = await api.post(`/notifications/${n.id}/read`);
+      read.hidden = true;
+      li.classList.remove('portail-non-lue');
+      li.querySelector('.fr-badge')?.remove();
+      showUnread(r.unread);
+    } catch (err) {
+      showPageError(status, err);
+    }
+  });
+  const link = safeLink(n.link);
+  const li = el('li', { class: `portail-notification${n.read ? '' : ' portail-non-lue'}`, 'data-id': String(n.id) },
+    el('h3', { class: 'fr-h6 fr-mb-1v' }, link ? el('a', { href: link }, n.title) : n.title,
+      n.read ? null : el('span', { class: 'fr-badge fr-badge--sm fr-badge--new fr-ml-1w' }, 'Nouveau')),
+    n.text ? el('p', { class: 'fr-mb-1v' }, n.text) : null,
+    el('p', { class: 'fr-text--sm fr-mb-1v' }, `Reçue le ${formatDateTime(n.created)}`),
+    read);
+  return li;
+}
+
+async function page() {
+  const q = cursor ? `?limit=20&cursor=${cursor}` : '?limit=20';
+  const r = await api.get(`/notifications${q}`);
+  if (!cursor && !r.items.length) list.replaceChildren(el('li', {}, 'Vous n’avez aucune notification.'));
+  else list.append(...r.items.map(item));
+  cursor = r.next_cursor;
+  more.hidden = !cursor;
+  showUnread(r.unread);
+}
+
+allRead.addEventListener('click', async () => {
+  try {
+    await api.post('/notifications/read-all');
+    list.querySelectorAll('.portail-non-lue').forEach((li) => {
+      li.classList.remove('portail-non-lue');
+      li.querySelector('.fr-badge')?.remove();
+      li.querySelector('button').hidden = true;
+    });
+    showUnread(0);
+    showAlert(status, 'success', 'C’est fait', 'Toutes vos notifications sont marquées comme lues.');
+  } catch (err) {
+    showPageError(status, err);
+  }
+});
+more.addEventListener('click', () => page().catch((err) => showPageError(status, err)));
+
+const form = document.getElementById('preferences');
+const choices = document.getElementById('choix');
+function renderPrefs(kinds) {
+  const legend = choices.querySelector('legend');
+  const boxes = kinds.map((k, i) => el('div', { class: 'fr-fieldset__element' },
+    el('div', { class: 'fr-checkbox-group' },
+      el('input', { type: 'checkbox', id: `pref-${i}`, name: k.kind, ...(k.mail ? { checked: '' } : {}) }),
+      el('label', { class: 'fr-label', for: `pref-${i}` }, k.label))));
+  choices.replaceChildren(legend, ...(boxes.length ? boxes : [el('p', {}, 'Aucun service n’envoie de notification pour le moment.')]));
+}
+form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const kinds = [...choices.querySelectorAll('input[type=checkbox]')].map((c) => ({ kind: c.name, mail: c.checked }));
+  const out = document.getElementById('preferences-statut');
+  try {
+    const r = await api.put('/notifications/preferences', { kinds });
+    renderPrefs(r.kinds);
+    showAlert(out, 'success', 'Choix enregistrés', 'Vos préférences de courriel sont enregistrées.', { focus: true });
+  } catch (err) {
+    showPageError(out, err);
+  }
+});
+
+loadPortal().then(renderMenu);
+try {
+  await page();
+  renderPrefs((await api.get('/notifications/preferences')).kinds);
+} catch (err) {
+  if (err.status === 401) window.location.replace('/connexion.html');
+  else showPageError(status, err);
+}

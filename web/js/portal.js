@@ -1,0 +1,38 @@
+// The frame of the signed-in pages, from GET /api/v1/portal: the menu of the
+// enabled modules (the back office's filtered by the agent's permissions, so
+// an agent never sees a link it cannot use) and, for a member, the
+// notification bell with the unread count.
+import { api } from './api.js';
+import { el } from './ui.js';
+
+/** GET /api/v1/portal, or null when it fails (the page still works). */
+export async function loadPortal() {
+  try {
+    return await api.get('/portal');
+  } catch {
+    return null;
+  }
+}
+
+function current(href) {
+  return window.location.pathname === href || window.location.pathname === `${href}index.html`;
+}
+
+/** The menu items as links of the header's navigation (#navigation). */
+export function renderMenu(portal) {
+  const nav = document.getElementById('navigation');
+  if (!nav || !portal) return;
+  const items = portal.items || [];
+  nav.hidden = items.length === 0;
+  nav.querySelector('ul').replaceChildren(...items.map((i) => el('li', { class: 'fr-nav__item' },
+    el('a', { class: 'fr-nav__link', href: i.href, 'data-module': i.module, ...(current(i.href) ? { 'aria-current': 'page' } : {}) }, i.label))));
+}
+
+/** The bell (#cloche): "Notifications" with the unread count. */
+export function renderBell(portal) {
+  const bell = document.getElementById('cloche');
+  if (!bell || !portal || !Number.isFinite(portal.unread)) return;
+  const n = portal.unread;
+  bell.textContent = n ? `Notifications (${n} non lue${n > 1 ? 's' : ''})` : 'Notifications';
+  bell.dataset.unread = String(n);
+}
