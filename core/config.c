@@ -60,6 +60,7 @@ static const portail_setting_t sessions_schema[] = {
     SETTING("idle_seconds", PORTAIL_SETTING_INT, 1, 86400, 1800, NULL, NULL),
     SETTING("absolute_seconds", PORTAIL_SETTING_INT, 1, 30 * 86400, 43200, NULL, NULL),
     SETTING("touch_seconds", PORTAIL_SETTING_INT, 0, 3600, 60, NULL, NULL),
+    SETTING("partial_seconds", PORTAIL_SETTING_INT, 1, 3600, 300, NULL, NULL),
     {0},
 };
 
@@ -398,6 +399,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->session_idle_s = (int)portail_settings_int(ss, "idle_seconds");
     c->session_absolute_s = (int)portail_settings_int(ss, "absolute_seconds");
     c->session_touch_s = (int)portail_settings_int(ss, "touch_seconds");
+    c->session_partial_s = (int)portail_settings_int(ss, "partial_seconds");
 
     c->mail_transport = portail_settings_str(ml, "transport");
     c->mail_dir = portail_settings_str(ml, "dir");

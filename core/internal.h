@@ -144,6 +144,7 @@ typedef struct portail_conf {
     int session_idle_s;
     int session_absolute_s;
     int session_touch_s;
+    int session_partial_s; /* password done, second factor pending */
     /* mail */
     const char *mail_transport; /* "file" or "smtp" */
     const char *mail_dir;
