@@ -304,8 +304,16 @@ int portail_principal_lock(portail_ctx_t *ctx, portail_principal_kind_t kind, in
     if (tx_enter(db, &own) != 0)
         return -1;
 
-    snprintf(sql, sizeof sql, "SELECT reason FROM %s WHERE %s = ?", t->locks, t->id);
+    /* Locking reads: the principal's row serialises every lock of the
+     * same principal (a missing lock row cannot be locked), and the lock
+     * row is read as committed, not from an older snapshot, so the
+     * decision below is on what actually stands. */
+    snprintf(sql, sizeof sql, "SELECT id FROM %ss WHERE id = ? FOR UPDATE", t->name);
     json_t *row = portail_db_row(db, sql, "l", (long long)id);
+    if (!row)
+        return tx_leave(db, own, -1);
+    snprintf(sql, sizeof sql, "SELECT reason FROM %s WHERE %s = ? FOR UPDATE", t->locks, t->id);
+    row = portail_db_row(db, sql, "l", (long long)id);
     if (!row && portail_db_failed(db))
         return tx_leave(db, own, -1);
     const char *clipped = portail_clip_utf8(ctx->arena, detail, DETAIL_MAX);
@@ -314,27 +322,27 @@ int portail_principal_lock(portail_ctx_t *ctx, portail_principal_kind_t kind, in
          * lift: each reason has its own way out, and an easier one must
          * not open a lock that needs the fund. */
         const char *old = portail_row_str(row, "reason");
-        if (lock_rank(reason) <= lock_rank(portail_lock_reason_parse(old)))
+        if (lock_rank(reason) <= lock_rank(portail_lock_reason_parse(old))) {
+            portail_log_info(ctx, "%s %lld already locked (%s): %s not placed", t->name,
+                             (long long)id, old ? old : "?", name);
             return tx_leave(db, own, 0);
+        }
         snprintf(sql, sizeof sql,
                  "UPDATE %s SET reason = ?, detail = ?, locked_at = UTC_TIMESTAMP(), "
                  "locked_by = ? WHERE %s = ? AND reason = ?",
                  t->locks, t->id);
         long long n =
             portail_db_exec(db, sql, "sssls", name, clipped ? clipped : "", by, (long long)id, old);
-        if (n <= 0) /* changed concurrently since the SELECT: that one stands */
-            return tx_leave(db, own, n < 0 ? -1 : 0);
+        if (n != 1) /* the row is locked: anything else is a failure */
+            return tx_leave(db, own, -1);
     } else {
         snprintf(sql, sizeof sql,
                  "INSERT INTO %s (%s, reason, detail, locked_by) VALUES (?, ?, ?, ?)", t->locks,
                  t->id);
         long long n =
             portail_db_exec(db, sql, "lsss", (long long)id, name, clipped ? clipped : "", by);
-        if (n < 0) {
-            /* 1062: locked concurrently since the SELECT; the statement
-             * alone is rolled back, the transaction goes on. */
-            return tx_leave(db, own, portail_db_errno(db) == 1062 ? 0 : -1);
-        }
+        if (n != 1)
+            return tx_leave(db, own, -1);
     }
 
     /* Only the reason: events are shown to the member, and the detail may
