@@ -39,6 +39,7 @@ static const portail_setting_t server_schema[] = {
     SETTING("data_dir", PORTAIL_SETTING_STRING, 1, 1024, 0, PORTAIL_DATADIR, NULL),
     SETTING("fund_name", PORTAIL_SETTING_STRING, 1, 200, 0, "votre caisse d'Assurance Maladie",
             NULL),
+    SETTING("backoffice_networks", PORTAIL_SETTING_STRING, 0, 4096, 0, "", NULL),
     {0},
 };
 
@@ -374,6 +375,17 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->secret_key_file = portail_settings_str(sv, "secret_key_file");
     c->data_dir = portail_settings_str(sv, "data_dir");
     c->fund_name = portail_settings_str(sv, "fund_name");
+    char bad[64];
+    int nn = portail_nets_parse(portail_settings_str(sv, "backoffice_networks"), c->backoffice_nets,
+                                PORTAIL_NETS_MAX, bad, sizeof bad);
+    if (nn < 0) {
+        snprintf(err, errlen,
+                 "%s:%d: server.backoffice_networks: %s is not an address or network "
+                 "(like 10.20.0.0/16 or 2001:db8::/32)",
+                 path, line_of(config_lookup(&c->cfg, "server.backoffice_networks")), bad);
+        return -1;
+    }
+    c->nbackoffice_nets = (size_t)nn;
     if (c->hash_slots == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         c->hash_slots = cpus > 0 ? (int)cpus : 1;

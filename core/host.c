@@ -635,6 +635,21 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
                                        : "Aucun service ne correspond à cette adresse.");
         goto respond;
     }
+    /* nginx checks the normalised path, the router reads the raw one:
+     * a path the two could read differently is refused outright. */
+    if (!portail_path_clean(ctx.path)) {
+        portail_problem(&ctx, 400, NULL,
+                        "L'adresse demandée contient des segments ou caractères encodés refusés.");
+        goto respond;
+    }
+    /* The back office's network rule, here too (defence in depth behind
+     * nginx's allow list), on the client address nginx passes. */
+    if (strncmp(ctx.path, "/api/v1/backoffice", 18) == 0 &&
+        (ctx.path[18] == '/' || ctx.path[18] == '\0') &&
+        !portail_nets_match(h->conf->backoffice_nets, h->conf->nbackoffice_nets, ctx.client.ip)) {
+        portail_problem(&ctx, 403, NULL, "Cet espace n’est pas accessible depuis votre réseau.");
+        goto respond;
+    }
     portail_match_t m;
     int rc = portail_router_match(h->router, arena, ctx.method, ctx.path, &m);
     if (rc == 405) {

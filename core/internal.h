@@ -118,6 +118,21 @@ typedef struct portail_module_conf {
     int line;
 } portail_module_conf_t;
 
+/* ---- netacl.c ------------------------------------------------------------ */
+#define PORTAIL_NETS_MAX 64
+typedef struct portail_net {
+    int family; /* 4 or 6 */
+    int prefix;
+    unsigned char addr[16];
+} portail_net_t;
+/* "10.0.0.0/8, ::1" (spaces or commas) -> count, or -1 with the bad entry. */
+int portail_nets_parse(const char *spec, portail_net_t *out, size_t max, char *bad, size_t badlen);
+/* 1 when ip falls in one of the networks, or when there are none. */
+int portail_nets_match(const portail_net_t *nets, size_t n, const char *ip);
+/* 0 for a path with an encoded slash or backslash, or a "." or ".."
+ * segment (raw or percent-encoded); 1 otherwise. */
+int portail_path_clean(const char *path);
+
 typedef struct portail_conf {
     config_t cfg;
     const char *file;
@@ -138,6 +153,8 @@ typedef struct portail_conf {
     const char *secret_key_file; /* 32 bytes sealing secrets at rest (TOTP) */
     const char *data_dir;        /* sql/ of the core, modules/NAME/ of each module */
     const char *fund_name;       /* "votre caisse d'Assurance Maladie", in mails */
+    portail_net_t backoffice_nets[PORTAIL_NETS_MAX]; /* empty: any client */
+    size_t nbackoffice_nets;
     /* database */
     portail_pool_conf_t db;
     /* sessions */
