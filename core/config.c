@@ -40,6 +40,7 @@ static const portail_setting_t server_schema[] = {
     SETTING("fund_name", PORTAIL_SETTING_STRING, 1, 200, 0, "votre caisse d'Assurance Maladie",
             NULL),
     SETTING("backoffice_networks", PORTAIL_SETTING_STRING, 0, 4096, 0, "", NULL),
+    SETTING("trusted_proxies", PORTAIL_SETTING_STRING, 0, 4096, 0, "", NULL),
     {0},
 };
 
@@ -386,6 +387,17 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
         return -1;
     }
     c->nbackoffice_nets = (size_t)nn;
+    /* Used by nginx's template (script/server), checked here so that a
+     * typo stops --check-config rather than nginx. */
+    portail_net_t proxies[PORTAIL_NETS_MAX];
+    if (portail_nets_parse(portail_settings_str(sv, "trusted_proxies"), proxies, PORTAIL_NETS_MAX,
+                           bad, sizeof bad) < 0) {
+        snprintf(err, errlen,
+                 "%s:%d: server.trusted_proxies: %s is not an address or network "
+                 "(like 10.0.0.5 or 2001:db8::/64)",
+                 path, line_of(config_lookup(&c->cfg, "server.trusted_proxies")), bad);
+        return -1;
+    }
     if (c->hash_slots == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         c->hash_slots = cpus > 0 ? (int)cpus : 1;
