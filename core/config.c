@@ -75,6 +75,7 @@ static const portail_setting_t mail_schema[] = {
     SETTING("max_attempts", PORTAIL_SETTING_INT, 1, 1000, 20, NULL, NULL),
     SETTING("retry_seconds", PORTAIL_SETTING_INT, 1, 3600, 5, NULL, NULL),
     SETTING("poll_ms", PORTAIL_SETTING_INT, 10, 60000, 500, NULL, NULL),
+    SETTING("alert_after_seconds", PORTAIL_SETTING_INT, 1, 30 * 86400, 3600, NULL, NULL),
     SETTING("templates", PORTAIL_SETTING_STRING, 0, 1024, 0, "", NULL),
     {0},
 };
@@ -432,6 +433,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->mail_max_attempts = (int)portail_settings_int(ml, "max_attempts");
     c->mail_retry_s = (int)portail_settings_int(ml, "retry_seconds");
     c->mail_poll_ms = (int)portail_settings_int(ml, "poll_ms");
+    c->mail_alert_after_s = (int)portail_settings_int(ml, "alert_after_seconds");
     c->mail_templates = portail_settings_str(ml, "templates");
     /* Empty: the templates installed beside the SQL (server.data_dir/mail),
      * so one data_dir points at the source tree or the installed copy. */

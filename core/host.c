@@ -394,12 +394,20 @@ static void health(portail_ctx_t *ctx)
 {
     int why = 0;
     const char *db = "down";
+    json_t *outbox = json_null();
     portail_db_t *conn = portail_pool_acquire(ctx->host->pool, ctx->arena, ctx->request_id,
                                               ctx->host->conf->db.acquire_timeout_ms, &why);
     if (conn) {
         json_t *row = portail_db_row(conn, "SELECT 1 AS ok", "");
         if (row && portail_row_int(row, "ok", 0) == 1)
             db = "up";
+        /* Mail that does not leave (SMTP outage, attempts used up) shows
+         * here, for monitoring, beside the log's alert. */
+        long long n = 0, age = -1;
+        if (row && portail_outbox_backlog(conn, &n, &age) == 0)
+            outbox = json_pack("{s:I, s:o, s:b}", "undelivered", (json_int_t)n, "oldest_seconds",
+                               age >= 0 ? json_integer(age) : json_null(), "alert",
+                               n > 0 && age >= ctx->host->conf->mail_alert_after_s);
         portail_pool_release(conn);
     }
     json_t *mods = json_array();
@@ -413,8 +421,9 @@ static void health(portail_ctx_t *ctx)
     if (!up)
         portail_set_header(ctx, "Retry-After", "5");
     portail_respond_json(ctx, up ? 200 : 503,
-                         json_pack("{s:s, s:s, s:s, s:o}", "status", up ? "ok" : "degraded",
-                                   "version", PORTAIL_VERSION, "db", db, "modules", mods));
+                         json_pack("{s:s, s:s, s:s, s:o, s:o}", "status", up ? "ok" : "degraded",
+                                   "version", PORTAIL_VERSION, "db", db, "modules", mods, "outbox",
+                                   outbox ? outbox : json_null()));
 }
 
 static const char *level_name(portail_auth_t l)

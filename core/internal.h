@@ -170,6 +170,7 @@ typedef struct portail_conf {
     int mail_max_attempts;
     int mail_retry_s;
     int mail_poll_ms;
+    int mail_alert_after_s; /* undelivered mail older than this: alert */
     /* jobs (core/jobs.c) */
     int jobs_workers; /* 0: this portaild runs no jobs */
     int jobs_poll_ms;
@@ -357,6 +358,9 @@ int portail_outbox_start(portail_host_t *h);
 void portail_outbox_stop(void);
 /* Delivers due mail once, synchronously (portailctl, tests). Count sent or -1. */
 int portail_outbox_flush(portail_host_t *h);
+/* Undelivered mail: how many, and the oldest's age in seconds (-1: none).
+ * 0 or -1. */
+int portail_outbox_backlog(portail_db_t *db, long long *count, long long *oldest_s);
 
 /* ---- jobs.c: durable jobs ------------------------------------------------- */
 /* Collects the job kinds of the core and of the enabled modules (after
