@@ -89,6 +89,8 @@ static const portail_setting_t jobs_schema[] = {
     SETTING("keep_jobs_days", PORTAIL_SETTING_INT, 1, 3650, 30, NULL, NULL),
     SETTING("keep_mail_days", PORTAIL_SETTING_INT, 1, 3650, 30, NULL, NULL),
     SETTING("keep_throttle_hours", PORTAIL_SETTING_INT, 1, 720, 24, NULL, NULL),
+    SETTING("keep_tokens_days", PORTAIL_SETTING_INT, 0, 365, 1, NULL, NULL),
+    SETTING("keep_events_days", PORTAIL_SETTING_INT, 30, 3650, 365, NULL, NULL),
     {0},
 };
 
@@ -455,6 +457,8 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->jobs_keep_days = (int)portail_settings_int(jb, "keep_jobs_days");
     c->mail_keep_days = (int)portail_settings_int(jb, "keep_mail_days");
     c->jobs_throttle_keep_h = (int)portail_settings_int(jb, "keep_throttle_hours");
+    c->jobs_tokens_keep_days = (int)portail_settings_int(jb, "keep_tokens_days");
+    c->jobs_events_keep_days = (int)portail_settings_int(jb, "keep_events_days");
     if (c->jobs_backoff_max_s < c->jobs_backoff_s) {
         snprintf(err, errlen, "%s:%d: jobs.backoff_max_seconds must be at least backoff_seconds",
                  path, line_of(s[4].group));

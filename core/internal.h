@@ -180,6 +180,8 @@ typedef struct portail_conf {
     int jobs_keep_days;     /* done and cancelled jobs */
     int mail_keep_days;     /* sent mail */
     int jobs_throttle_keep_h;
+    int jobs_tokens_keep_days; /* used or expired one-time tokens */
+    int jobs_events_keep_days; /* security events */
     const char *mail_templates;    /* folder of the mail templates */
     char mail_templates_buf[1100]; /* its default, data_dir/mail */
     /* modules */

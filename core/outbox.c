@@ -631,8 +631,11 @@ static int run_round(portail_host_t *h, portail_arena_t *a, CURL **curl)
                 portail_logf("info", NULL, "mail sender: SMTP server reachable again");
             outages = 0;
             if (portail_db_exec(db,
+                                /* The body carries bearer links (?token=): once
+                                 * delivered it has no use here, so it is blanked
+                                 * rather than kept (or sealed) until the purge. */
                                 "UPDATE mail_outbox SET sent_at = UTC_TIMESTAMP(), "
-                                "last_error = NULL WHERE id = ?",
+                                "last_error = NULL, body = '' WHERE id = ?",
                                 "l", id) < 0) {
                 portail_logf("error", NULL, "mail %lld sent but not marked: may be sent again", id);
                 break;

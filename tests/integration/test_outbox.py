@@ -94,6 +94,24 @@ def test_smtp_outage_burns_no_attempt_and_raises_a_backlog_alert(stack, client):
     assert ob["alert"] is False
 
 
+def test_a_delivered_mails_body_is_not_kept(stack, client):
+    """Issue 14 item 4: mail bodies carry bearer links (?token=): once the
+    mail is delivered its body is blanked; recipient, subject and dates stay
+    for the trail until jobs.keep_mail_days."""
+    to = rcpt()
+    enqueue(client, to, "Lien", "https://portail.example/x?token=SECRETTOKEN\n")
+    wait_mails_to(stack, to, 1)
+    deadline = time.monotonic() + 10
+    while True:
+        rows = stack.sql("SELECT LENGTH(body), sent_at IS NOT NULL, subject FROM mail_outbox "
+                         "WHERE recipient = %s" % sql_quote(to))
+        if rows[0][1] == "1":
+            break
+        assert time.monotonic() < deadline, rows
+        time.sleep(0.1)
+    assert rows == [["0", "1", "Lien"]]
+
+
 BODY = ("Bonjour Zoé,\n"
         "\n"
         "Votre demande de remboursement n° 42 a été traitée : 23,50 €.\n"
