@@ -129,7 +129,7 @@ typedef struct portail_net {
 int portail_nets_parse(const char *spec, portail_net_t *out, size_t max, char *bad, size_t badlen);
 /* 1 when ip falls in one of the networks, or when there are none. */
 int portail_nets_match(const portail_net_t *nets, size_t n, const char *ip);
-/* 0 for a path with an encoded slash or backslash, or a "." or ".."
+/* 0 for a path with an encoded slash or backslash (%2F, %5C), or a "." or ".."
  * segment (raw or percent-encoded); 1 otherwise. */
 int portail_path_clean(const char *path);
 

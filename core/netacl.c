@@ -117,8 +117,6 @@ int portail_path_clean(const char *path)
         const char *end = seg;
         size_t dots = 0, other = 0;
         while (*end && *end != '/') {
-            if (*end == '\\')
-                return 0;
             if (*end == '%') {
                 int hi = hexval(end[1]), lo = hi < 0 ? -1 : hexval(end[2]);
                 if (lo < 0)

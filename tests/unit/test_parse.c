@@ -540,7 +540,8 @@ START_TEST(path_clean)
     ck_assert_int_eq(portail_path_clean("/a/%2e%2E/b"), 0);
     ck_assert_int_eq(portail_path_clean("/a/.%2e"), 0);
     ck_assert_int_eq(portail_path_clean("/a%5cb"), 0);
-    ck_assert_int_eq(portail_path_clean("/a\\b"), 0);
+    /* nginx on Linux does not read a raw backslash as a separator */
+    ck_assert_int_eq(portail_path_clean("/a\\b"), 1);
     ck_assert_int_eq(portail_path_clean("/a%2fb"), 0);
     ck_assert_int_eq(portail_path_clean("/a%00"), 0);
     ck_assert_int_eq(portail_path_clean("/a%zz"), 0);
