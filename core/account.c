@@ -299,42 +299,45 @@ int portail_principal_lock(portail_ctx_t *ctx, portail_principal_kind_t kind, in
         return -1;
     const char *name = reason_names[reason];
     const char *by = acting(ctx, db);
-    char sql[SQL_MAX];
     int own;
     if (tx_enter(db, &own) != 0)
         return -1;
 
-    snprintf(sql, sizeof sql, "SELECT reason FROM %s WHERE %s = ?", t->locks, t->id);
-    json_t *row = portail_db_row(db, sql, "l", (long long)id);
-    if (!row && portail_db_failed(db))
+    /* One upsert, so that a lock placed in a race is decided on the row as
+     * committed (the statement waits for a concurrent insert and then
+     * updates it), never on an older read. The reason in place is kept
+     * unless the new one takes more to lift (lock_rank): each reason has
+     * its own way out, and an easier one must not open a lock that needs
+     * the fund. Affected rows: 1 placed, 2 replaced, 0 kept. */
+    char rank[400];
+    size_t off = (size_t)snprintf(rank, sizeof rank, "(CASE reason");
+    for (unsigned r = PORTAIL_LOCK_NONE + 1; r < NREASONS && off < sizeof rank; r++)
+        off += (size_t)snprintf(rank + off, sizeof rank - off, " WHEN '%s' THEN %d",
+                                reason_names[r], lock_rank((portail_lock_reason_t)r));
+    if (off >= sizeof rank - 12)
+        return tx_leave(db, own, -1);
+    snprintf(rank + off, sizeof rank - off, " ELSE 0 END)");
+    char upsert[2048];
+    int len = snprintf(upsert, sizeof upsert,
+                       "INSERT INTO %s (%s, reason, detail, locked_by) VALUES (?, ?, ?, ?) "
+                       "ON DUPLICATE KEY UPDATE "
+                       "detail = IF(? > %s, VALUES(detail), detail), "
+                       "locked_by = IF(? > %s, VALUES(locked_by), locked_by), "
+                       "locked_at = IF(? > %s, UTC_TIMESTAMP(), locked_at), "
+                       "reason = IF(? > %s, VALUES(reason), reason)",
+                       t->locks, t->id, rank, rank, rank, rank);
+    if (len < 0 || (size_t)len >= sizeof upsert)
         return tx_leave(db, own, -1);
     const char *clipped = portail_clip_utf8(ctx->arena, detail, DETAIL_MAX);
-    if (row) {
-        /* The reason in place is kept unless the new one takes more to
-         * lift: each reason has its own way out, and an easier one must
-         * not open a lock that needs the fund. */
-        const char *old = portail_row_str(row, "reason");
-        if (lock_rank(reason) <= lock_rank(portail_lock_reason_parse(old)))
-            return tx_leave(db, own, 0);
-        snprintf(sql, sizeof sql,
-                 "UPDATE %s SET reason = ?, detail = ?, locked_at = UTC_TIMESTAMP(), "
-                 "locked_by = ? WHERE %s = ? AND reason = ?",
-                 t->locks, t->id);
-        long long n =
-            portail_db_exec(db, sql, "sssls", name, clipped ? clipped : "", by, (long long)id, old);
-        if (n <= 0) /* changed concurrently since the SELECT: that one stands */
-            return tx_leave(db, own, n < 0 ? -1 : 0);
-    } else {
-        snprintf(sql, sizeof sql,
-                 "INSERT INTO %s (%s, reason, detail, locked_by) VALUES (?, ?, ?, ?)", t->locks,
-                 t->id);
-        long long n =
-            portail_db_exec(db, sql, "lsss", (long long)id, name, clipped ? clipped : "", by);
-        if (n < 0) {
-            /* 1062: locked concurrently since the SELECT; the statement
-             * alone is rolled back, the transaction goes on. */
-            return tx_leave(db, own, portail_db_errno(db) == 1062 ? 0 : -1);
-        }
+    int rk = lock_rank(reason);
+    long long n = portail_db_exec(db, upsert, "lsssiiii", (long long)id, name,
+                                  clipped ? clipped : "", by, rk, rk, rk, rk);
+    if (n < 0)
+        return tx_leave(db, own, -1);
+    if (n == 0) {
+        portail_log_info(ctx, "%s %lld already locked for a reason as strong: %s not placed",
+                         t->name, (long long)id, name);
+        return tx_leave(db, own, 0);
     }
 
     /* Only the reason: events are shown to the member, and the detail may

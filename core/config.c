@@ -40,6 +40,8 @@ static const portail_setting_t server_schema[] = {
     SETTING("fund_name", PORTAIL_SETTING_STRING, 1, 200, 0, "votre caisse d'Assurance Maladie",
             NULL),
     SETTING("summary_budget_ms", PORTAIL_SETTING_INT, 10, 60000, 500, NULL, NULL),
+    SETTING("backoffice_networks", PORTAIL_SETTING_STRING, 0, 4096, 0, "", NULL),
+    SETTING("trusted_proxies", PORTAIL_SETTING_STRING, 0, 4096, 0, "", NULL),
     {0},
 };
 
@@ -61,6 +63,7 @@ static const portail_setting_t sessions_schema[] = {
     SETTING("idle_seconds", PORTAIL_SETTING_INT, 1, 86400, 1800, NULL, NULL),
     SETTING("absolute_seconds", PORTAIL_SETTING_INT, 1, 30 * 86400, 43200, NULL, NULL),
     SETTING("touch_seconds", PORTAIL_SETTING_INT, 0, 3600, 60, NULL, NULL),
+    SETTING("partial_seconds", PORTAIL_SETTING_INT, 1, 3600, 300, NULL, NULL),
     {0},
 };
 
@@ -73,6 +76,7 @@ static const portail_setting_t mail_schema[] = {
     SETTING("max_attempts", PORTAIL_SETTING_INT, 1, 1000, 20, NULL, NULL),
     SETTING("retry_seconds", PORTAIL_SETTING_INT, 1, 3600, 5, NULL, NULL),
     SETTING("poll_ms", PORTAIL_SETTING_INT, 10, 60000, 500, NULL, NULL),
+    SETTING("alert_after_seconds", PORTAIL_SETTING_INT, 1, 30 * 86400, 3600, NULL, NULL),
     SETTING("templates", PORTAIL_SETTING_STRING, 0, 1024, 0, "", NULL),
     {0},
 };
@@ -86,6 +90,8 @@ static const portail_setting_t jobs_schema[] = {
     SETTING("keep_jobs_days", PORTAIL_SETTING_INT, 1, 3650, 30, NULL, NULL),
     SETTING("keep_mail_days", PORTAIL_SETTING_INT, 1, 3650, 30, NULL, NULL),
     SETTING("keep_throttle_hours", PORTAIL_SETTING_INT, 1, 720, 24, NULL, NULL),
+    SETTING("keep_tokens_days", PORTAIL_SETTING_INT, 0, 365, 1, NULL, NULL),
+    SETTING("keep_events_days", PORTAIL_SETTING_INT, 30, 3650, 365, NULL, NULL),
     {0},
 };
 
@@ -399,6 +405,28 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->pdf_logo = portail_settings_str(&s[6], "logo");
     c->pdf_font = portail_settings_str(&s[6], "font");
     c->pdf_font_bold = portail_settings_str(&s[6], "font_bold");
+    char bad[64];
+    int nn = portail_nets_parse(portail_settings_str(sv, "backoffice_networks"), c->backoffice_nets,
+                                PORTAIL_NETS_MAX, bad, sizeof bad);
+    if (nn < 0) {
+        snprintf(err, errlen,
+                 "%s:%d: server.backoffice_networks: %s is not an address or network "
+                 "(like 10.20.0.0/16 or 2001:db8::/32)",
+                 path, line_of(config_lookup(&c->cfg, "server.backoffice_networks")), bad);
+        return -1;
+    }
+    c->nbackoffice_nets = (size_t)nn;
+    /* Used by nginx's template (script/server), checked here so that a
+     * typo stops --check-config rather than nginx. */
+    portail_net_t proxies[PORTAIL_NETS_MAX];
+    if (portail_nets_parse(portail_settings_str(sv, "trusted_proxies"), proxies, PORTAIL_NETS_MAX,
+                           bad, sizeof bad) < 0) {
+        snprintf(err, errlen,
+                 "%s:%d: server.trusted_proxies: %s is not an address or network "
+                 "(like 10.0.0.5 or 2001:db8::/64)",
+                 path, line_of(config_lookup(&c->cfg, "server.trusted_proxies")), bad);
+        return -1;
+    }
     if (c->hash_slots == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         c->hash_slots = cpus > 0 ? (int)cpus : 1;
@@ -424,6 +452,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->session_idle_s = (int)portail_settings_int(ss, "idle_seconds");
     c->session_absolute_s = (int)portail_settings_int(ss, "absolute_seconds");
     c->session_touch_s = (int)portail_settings_int(ss, "touch_seconds");
+    c->session_partial_s = (int)portail_settings_int(ss, "partial_seconds");
 
     c->mail_transport = portail_settings_str(ml, "transport");
     c->mail_dir = portail_settings_str(ml, "dir");
@@ -432,6 +461,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->mail_max_attempts = (int)portail_settings_int(ml, "max_attempts");
     c->mail_retry_s = (int)portail_settings_int(ml, "retry_seconds");
     c->mail_poll_ms = (int)portail_settings_int(ml, "poll_ms");
+    c->mail_alert_after_s = (int)portail_settings_int(ml, "alert_after_seconds");
     c->mail_templates = portail_settings_str(ml, "templates");
     /* Empty: the templates installed beside the SQL (server.data_dir/mail),
      * so one data_dir points at the source tree or the installed copy. */
@@ -465,6 +495,8 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
                  line_of(s[5].group));
         return -1;
     }
+    c->jobs_tokens_keep_days = (int)portail_settings_int(jb, "keep_tokens_days");
+    c->jobs_events_keep_days = (int)portail_settings_int(jb, "keep_events_days");
     if (c->jobs_backoff_max_s < c->jobs_backoff_s) {
         snprintf(err, errlen, "%s:%d: jobs.backoff_max_seconds must be at least backoff_seconds",
                  path, line_of(s[4].group));

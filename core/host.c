@@ -394,12 +394,20 @@ static void health(portail_ctx_t *ctx)
 {
     int why = 0;
     const char *db = "down";
+    json_t *outbox = json_null();
     portail_db_t *conn = portail_pool_acquire(ctx->host->pool, ctx->arena, ctx->request_id,
                                               ctx->host->conf->db.acquire_timeout_ms, &why);
     if (conn) {
         json_t *row = portail_db_row(conn, "SELECT 1 AS ok", "");
         if (row && portail_row_int(row, "ok", 0) == 1)
             db = "up";
+        /* Mail that does not leave (SMTP outage, attempts used up) shows
+         * here, for monitoring, beside the log's alert. */
+        long long n = 0, age = -1;
+        if (row && portail_outbox_backlog(conn, &n, &age) == 0)
+            outbox = json_pack("{s:I, s:o, s:b}", "undelivered", (json_int_t)n, "oldest_seconds",
+                               age >= 0 ? json_integer(age) : json_null(), "alert",
+                               n > 0 && age >= ctx->host->conf->mail_alert_after_s);
         portail_pool_release(conn);
     }
     json_t *mods = json_array();
@@ -413,8 +421,9 @@ static void health(portail_ctx_t *ctx)
     if (!up)
         portail_set_header(ctx, "Retry-After", "5");
     portail_respond_json(ctx, up ? 200 : 503,
-                         json_pack("{s:s, s:s, s:s, s:o}", "status", up ? "ok" : "degraded",
-                                   "version", PORTAIL_VERSION, "db", db, "modules", mods));
+                         json_pack("{s:s, s:s, s:s, s:o, s:o}", "status", up ? "ok" : "degraded",
+                                   "version", PORTAIL_VERSION, "db", db, "modules", mods, "outbox",
+                                   outbox ? outbox : json_null()));
 }
 
 static const char *level_name(portail_auth_t l)
@@ -688,6 +697,21 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
                         : early == 400 ? "Les paramètres de l'adresse sont mal formés ou trop "
                                          "nombreux."
                                        : "Aucun service ne correspond à cette adresse.");
+        goto respond;
+    }
+    /* nginx checks the normalised path, the router reads the raw one:
+     * a path the two could read differently is refused outright. */
+    if (!portail_path_clean(ctx.path)) {
+        portail_problem(&ctx, 400, NULL,
+                        "L'adresse demandée contient des segments ou caractères encodés refusés.");
+        goto respond;
+    }
+    /* The back office's network rule, here too (defence in depth behind
+     * nginx's allow list), on the client address nginx passes. */
+    if (strncmp(ctx.path, "/api/v1/backoffice", 18) == 0 &&
+        (ctx.path[18] == '/' || ctx.path[18] == '\0') &&
+        !portail_nets_match(h->conf->backoffice_nets, h->conf->nbackoffice_nets, ctx.client.ip)) {
+        portail_problem(&ctx, 403, NULL, "Cet espace n’est pas accessible depuis votre réseau.");
         goto respond;
     }
     portail_match_t m;

@@ -118,6 +118,21 @@ typedef struct portail_module_conf {
     int line;
 } portail_module_conf_t;
 
+/* ---- netacl.c ------------------------------------------------------------ */
+#define PORTAIL_NETS_MAX 64
+typedef struct portail_net {
+    int family; /* 4 or 6 */
+    int prefix;
+    unsigned char addr[16];
+} portail_net_t;
+/* "10.0.0.0/8, ::1" (spaces or commas) -> count, or -1 with the bad entry. */
+int portail_nets_parse(const char *spec, portail_net_t *out, size_t max, char *bad, size_t badlen);
+/* 1 when ip falls in one of the networks, or when there are none. */
+int portail_nets_match(const portail_net_t *nets, size_t n, const char *ip);
+/* 0 for a path with an encoded slash or backslash (%2F, %5C), or a "." or ".."
+ * segment (raw or percent-encoded); 1 otherwise. */
+int portail_path_clean(const char *path);
+
 typedef struct portail_conf {
     config_t cfg;
     const char *file;
@@ -143,12 +158,15 @@ typedef struct portail_conf {
     const char *pdf_address; /* lines separated by "\n" */
     const char *pdf_logo;    /* PNG, "" for none */
     const char *pdf_font, *pdf_font_bold;
+    portail_net_t backoffice_nets[PORTAIL_NETS_MAX]; /* empty: any client */
+    size_t nbackoffice_nets;
     /* database */
     portail_pool_conf_t db;
     /* sessions */
     int session_idle_s;
     int session_absolute_s;
     int session_touch_s;
+    int session_partial_s; /* password done, second factor pending */
     /* mail */
     const char *mail_transport; /* "file" or "smtp" */
     const char *mail_dir;
@@ -157,6 +175,7 @@ typedef struct portail_conf {
     int mail_max_attempts;
     int mail_retry_s;
     int mail_poll_ms;
+    int mail_alert_after_s; /* undelivered mail older than this: alert */
     /* jobs (core/jobs.c) */
     int jobs_workers; /* 0: this portaild runs no jobs */
     int jobs_poll_ms;
@@ -166,6 +185,8 @@ typedef struct portail_conf {
     int jobs_keep_days;     /* done and cancelled jobs */
     int mail_keep_days;     /* sent mail */
     int jobs_throttle_keep_h;
+    int jobs_tokens_keep_days;     /* used or expired one-time tokens */
+    int jobs_events_keep_days;     /* security events */
     const char *mail_templates;    /* folder of the mail templates */
     char mail_templates_buf[1100]; /* its default, data_dir/mail */
     /* documents (core/documents.c) */
@@ -362,6 +383,9 @@ int portail_outbox_start(portail_host_t *h);
 void portail_outbox_stop(void);
 /* Delivers due mail once, synchronously (portailctl, tests). Count sent or -1. */
 int portail_outbox_flush(portail_host_t *h);
+/* Undelivered mail: how many, and the oldest's age in seconds (-1: none).
+ * 0 or -1. */
+int portail_outbox_backlog(portail_db_t *db, long long *count, long long *oldest_s);
 
 /* ---- jobs.c: durable jobs ------------------------------------------------- */
 /* Collects the job kinds of the core and of the enabled modules (after

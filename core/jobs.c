@@ -744,8 +744,9 @@ static long long purge(portail_db_t *db, const char *what, const char *sql, cons
 {
     long long total = 0;
     for (int i = 0; i < PURGE_ROUNDS; i++) {
-        long long n = *fmt ? portail_db_exec(db, sql, fmt, arg, PURGE_BATCH)
-                           : portail_db_exec(db, sql, "i", PURGE_BATCH);
+        long long n = strcmp(fmt, "iii") == 0 ? portail_db_exec(db, sql, fmt, arg, arg, PURGE_BATCH)
+                      : *fmt                  ? portail_db_exec(db, sql, fmt, arg, PURGE_BATCH)
+                                              : portail_db_exec(db, sql, "i", PURGE_BATCH);
         if (n < 0)
             return -1;
         total += n;
@@ -795,12 +796,22 @@ static int purge_job(portail_job_t *job)
               "DELETE FROM throttle WHERE window_start < UTC_TIMESTAMP() - INTERVAL ? HOUR "
               "LIMIT ?",
               "ii", c->jobs_throttle_keep_h) < 0 ||
-        /* A day of grace, so that a late click still reads "already used"
-         * or "expired" rather than "unknown". */
+        /* A grace period (a day by default), so that a late click still
+         * reads "already used" or "expired" rather than "unknown". */
         purge(db, "one-time tokens",
-              "DELETE FROM one_time_tokens WHERE expires_at < UTC_TIMESTAMP() - INTERVAL 1 DAY "
-              "OR used_at < UTC_TIMESTAMP() - INTERVAL 1 DAY LIMIT ?",
-              "", 0) < 0 ||
+              "DELETE FROM one_time_tokens WHERE expires_at < UTC_TIMESTAMP() - INTERVAL ? DAY "
+              "OR used_at < UTC_TIMESTAMP() - INTERVAL ? DAY LIMIT ?",
+              "iii", c->jobs_tokens_keep_days) < 0 ||
+        /* Sessions dead by idleness are refused at load too; their
+         * addresses and user agents need not wait for expires_at. */
+        purge(db, "idle sessions",
+              "DELETE FROM sessions WHERE last_seen_at < UTC_TIMESTAMP() - INTERVAL ? SECOND "
+              "LIMIT ?",
+              "ii", c->session_idle_s) < 0 ||
+        purge(db, "security events",
+              "DELETE FROM security_events WHERE created_at < UTC_TIMESTAMP() - INTERVAL ? DAY "
+              "LIMIT ?",
+              "ii", c->jobs_events_keep_days) < 0 ||
         purge(db, "finished jobs",
               "DELETE FROM jobs WHERE state IN ('done', 'cancelled') "
               "AND updated_at < UTC_TIMESTAMP() - INTERVAL ? DAY LIMIT ?",

@@ -67,9 +67,21 @@ void portail_log_reopen(void)
     int fd = open_path();
     if (fd < 0)
         return; /* keep writing to the old file rather than lose lines */
-    int old = atomic_exchange(&log_fd, fd);
-    if (old > 2)
-        close(old);
+    /* A writer may have loaded the descriptor number just before: dup2
+     * swaps the file under that same number atomically, so a late write
+     * lands in the new file instead of a closed (or reused) descriptor. */
+    int cur = atomic_load(&log_fd);
+    if (cur > 2) {
+        int rc;
+        do
+            rc = dup2(fd, cur);
+        while (rc < 0 && errno == EINTR);
+        if (rc >= 0) /* dup2 drops close-on-exec */
+            fcntl(cur, F_SETFD, FD_CLOEXEC);
+        close(fd);
+        return;
+    }
+    atomic_store(&log_fd, fd);
 }
 
 void portail_log_close(void)

@@ -505,10 +505,58 @@ static void clean_error(char *s)
             *p = '?';
 }
 
+/* An outage (server unreachable) is not any mail's fault: the sender pauses
+ * as a whole, doubling from retry_seconds up to this, and no mail's
+ * attempts are counted. */
+#define OUTAGE_MAX_S 300
+/* The backlog is looked at this often, and reported at most this often. */
+#define BACKLOG_CHECK_S 10
+#define BACKLOG_LOG_S 60
+
+int portail_outbox_backlog(portail_db_t *db, long long *count, long long *oldest_s)
+{
+    json_t *row = portail_db_row(db,
+                                 "SELECT COUNT(*) AS n, "
+                                 "TIMESTAMPDIFF(SECOND, MIN(created_at), UTC_TIMESTAMP()) AS age "
+                                 "FROM mail_outbox WHERE sent_at IS NULL",
+                                 "");
+    if (!row)
+        return -1;
+    *count = portail_row_int(row, "n", 0);
+    *oldest_s = *count > 0 ? portail_row_int(row, "age", 0) : -1;
+    return 0;
+}
+
+/* Mail older than mail.alert_after_seconds and still not delivered (an
+ * outage, or attempts used up) is reported rather than left to vanish. */
+static void check_backlog(const portail_conf_t *c, portail_db_t *db)
+{
+    static _Thread_local time_t next_check, next_log;
+    time_t now = time(NULL);
+    if (now < next_check)
+        return;
+    next_check = now + BACKLOG_CHECK_S;
+    long long n = 0, age = -1;
+    if (portail_outbox_backlog(db, &n, &age) != 0)
+        return;
+    if (n == 0 || age < c->mail_alert_after_s) {
+        next_log = 0;
+        return;
+    }
+    if (now < next_log)
+        return;
+    next_log = now + BACKLOG_LOG_S;
+    portail_logf("error", NULL,
+                 "mail outbox backlog: %lld undelivered, the oldest for %lld s (alert after %d s)",
+                 n, age, c->mail_alert_after_s);
+}
+
 /* Sent count, or -1 when the database could not be used. */
 static int run_round(portail_host_t *h, portail_arena_t *a, CURL **curl)
 {
     static _Thread_local bool db_down_logged;
+    static _Thread_local int outages;
+    static _Thread_local time_t paused_until;
     const portail_conf_t *c = h->conf;
     int why = PORTAIL_POOL_OK;
     portail_db_t *db = portail_pool_acquire(h->pool, a, "outbox", c->db.acquire_timeout_ms, &why);
@@ -519,6 +567,11 @@ static int run_round(portail_host_t *h, portail_arena_t *a, CURL **curl)
         return -1;
     }
     db_down_logged = false;
+    check_backlog(c, db);
+    if (time(NULL) < paused_until) {
+        portail_pool_release(db);
+        return 0;
+    }
 
     int max_attempts = c->mail_max_attempts > 0 ? c->mail_max_attempts : 1;
     json_t *rows = portail_db_rows(db,
@@ -574,9 +627,15 @@ static int run_round(portail_host_t *h, portail_arena_t *a, CURL **curl)
         }
         if (rc == 0) {
             sent++;
+            if (outages)
+                portail_logf("info", NULL, "mail sender: SMTP server reachable again");
+            outages = 0;
             if (portail_db_exec(db,
+                                /* The body carries bearer links (?token=): once
+                                 * delivered it has no use here, so it is blanked
+                                 * rather than kept (or sealed) until the purge. */
                                 "UPDATE mail_outbox SET sent_at = UTC_TIMESTAMP(), "
-                                "last_error = NULL WHERE id = ?",
+                                "last_error = NULL, body = '' WHERE id = ?",
                                 "l", id) < 0) {
                 portail_logf("error", NULL, "mail %lld sent but not marked: may be sent again", id);
                 break;
@@ -593,6 +652,22 @@ static int run_round(portail_host_t *h, portail_arena_t *a, CURL **curl)
             break;
         }
         clean_error(err);
+        if (down) {
+            /* Not this mail's failure: no attempt counted, the mail stays
+             * first in line, and the sender pauses. */
+            int pause = backoff_s(c->mail_retry_s, outages);
+            if (pause > OUTAGE_MAX_S)
+                pause = OUTAGE_MAX_S;
+            outages++;
+            paused_until = time(NULL) + pause;
+            portail_logf("warn", NULL, "mail sender: SMTP unreachable (%s), next try in %d s", err,
+                         pause);
+            portail_db_exec(db,
+                            "UPDATE mail_outbox SET next_attempt_at = UTC_TIMESTAMP(), "
+                            "last_error = ? WHERE id = ? AND sent_at IS NULL",
+                            "sl", err, id);
+            break;
+        }
         int delay = backoff_s(c->mail_retry_s, attempts);
         if (attempts + 1 >= max_attempts)
             portail_logf("error", NULL, "mail %lld abandoned after %lld attempts: %s", id,
@@ -605,8 +680,6 @@ static int run_round(portail_host_t *h, portail_arena_t *a, CURL **curl)
                             "next_attempt_at = UTC_TIMESTAMP() + INTERVAL ? SECOND, "
                             "last_error = ? WHERE id = ?",
                             "isl", delay, err, id) < 0)
-            break;
-        if (down)
             break;
     }
 

@@ -183,7 +183,11 @@ static int insert_session(portail_ctx_t *ctx, portail_db_t *db, const credential
         "expires_at, ip, country, user_agent) "
         "VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND, ?, ?, ?)",
         "bsslisisss", c->hash, (size_t)HASH_BYTES, c->csrf, kind, (long long)id, (int)level, role,
-        ctx->host->conf->session_absolute_s, portail_clip_utf8(ctx->arena, cl->ip, IP_MAX),
+        /* Password done, second factor pending: minutes, not hours, to
+         * finish signing in. */
+        level == PORTAIL_AUTH_PARTIAL ? ctx->host->conf->session_partial_s
+                                      : ctx->host->conf->session_absolute_s,
+        portail_clip_utf8(ctx->arena, cl->ip, IP_MAX),
         portail_clip_utf8(ctx->arena, cl->country, 2),
         portail_clip_utf8(ctx->arena, cl->user_agent, UA_MAX));
     return n == 1 ? 0 : -1;
@@ -262,15 +266,18 @@ int portail_session_elevate(portail_ctx_t *ctx, portail_auth_t level)
     credentials_t c;
     new_credentials(&c);
     const portail_client_t *cl = portail_client(ctx);
-    /* The new row inherits created_at and expires_at: the absolute lifetime
-     * counts from the sign-in, not from the second factor. */
+    /* The new row inherits created_at: the absolute lifetime counts from
+     * the sign-in, not from the second factor. A partial row's short
+     * expiry is not inherited by the full session. */
     long long n = portail_db_exec(
         db,
         "INSERT INTO sessions (token_hash, csrf_token, kind, principal_id, level, role, "
         "created_at, last_seen_at, expires_at, ip, country, user_agent) "
-        "SELECT ?, ?, kind, principal_id, ?, role, created_at, UTC_TIMESTAMP(), expires_at, "
+        "SELECT ?, ?, kind, principal_id, ?, role, created_at, UTC_TIMESTAMP(), "
+        "IF(?, expires_at, created_at + INTERVAL ? SECOND), "
         "?, ?, ? FROM sessions WHERE id = ? AND expires_at > UTC_TIMESTAMP()",
-        "bsisssl", c.hash, (size_t)HASH_BYTES, c.csrf, (int)level,
+        "bsiiisssl", c.hash, (size_t)HASH_BYTES, c.csrf, (int)level,
+        level == PORTAIL_AUTH_PARTIAL ? 1 : 0, ctx->host->conf->session_absolute_s,
         portail_clip_utf8(ctx->arena, cl->ip, IP_MAX),
         portail_clip_utf8(ctx->arena, cl->country, 2),
         portail_clip_utf8(ctx->arena, cl->user_agent, UA_MAX), (long long)p->session_id);

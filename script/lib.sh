@@ -178,15 +178,31 @@ portail_build() {
 
 # ---- nginx ---------------------------------------------------------------
 
-# portail_nginx_render PREFIX PORT WEBROOT FCGI_SOCKET BACKOFFICE_ACL
+# portail_real_ip_from "ADDR, ADDR ..." -> the set_real_ip_from directives of
+# those trusted proxies on one line, or a comment when there are none.
+portail_real_ip_from() {
+  local out="" p
+  for p in ${1//,/ }; do
+    case "$p" in
+      *[!0-9a-fA-F.:/]*) portail_log "trusted proxy: not an address: $p"; return 1 ;;
+    esac
+    out="${out:+$out }set_real_ip_from $p;"
+  done
+  printf '%s' "${out:-# no trusted proxy: X-Forwarded-For is ignored}"
+}
+
+# portail_nginx_render PREFIX PORT WEBROOT FCGI_SOCKET BACKOFFICE_ACL [TRUSTED_PROXIES]
 # Writes PREFIX/nginx.conf from nginx/portail.conf.in and checks it.
+# TRUSTED_PROXIES: addresses or networks whose X-Forwarded-For is believed
+# (none when empty or absent).
 portail_nginx_render() {
-  local prefix="$1" port="$2" webroot="$3" sock="$4" acl="$5"
+  local prefix="$1" port="$2" webroot="$3" sock="$4" acl="$5" real_ip
+  real_ip="$(portail_real_ip_from "${6:-}")" || return 1
   mkdir -p "$prefix/logs" "$prefix/tmp"
   [ -f "$acl" ] || printf 'allow all;\n' >"$acl"
   portail_render "$PORTAIL_ROOT/nginx/portail.conf.in" "$prefix/nginx.conf" \
     PREFIX="$prefix" PORT="$port" WEBROOT="$webroot" FCGI_SOCKET="$sock" \
-    GEOIP_DAT=/usr/share/GeoIP/GeoIP.dat BACKOFFICE_ACL="$acl" \
+    GEOIP_DAT=/usr/share/GeoIP/GeoIP.dat BACKOFFICE_ACL="$acl" REAL_IP_FROM="$real_ip" \
     USER="$(id -un)" GROUP="$(id -gn)" || return 1
   local out
   if ! out="$(nginx -t -c "$prefix/nginx.conf" -p "$prefix" 2>&1)"; then

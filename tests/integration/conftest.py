@@ -391,8 +391,21 @@ class Smtp:
 # ------------------------------------------------------------------- nginx
 
 
+# The proxy the test stack declares as trusted (nginx's set_real_ip_from):
+# tests pose as other client addresses by sending X-Forwarded-For from it.
+# The shipped site trusts none (server.trusted_proxies = ""; test_forwarded.py).
+TEST_TRUSTED_PROXIES = ("127.0.0.1",)
+
+
+def real_ip_from(proxies):
+    """The template's @REAL_IP_FROM@ for these trusted proxies."""
+    return " ".join("set_real_ip_from %s;" % p for p in proxies) or \
+        "# no trusted proxy: X-Forwarded-For is ignored"
+
+
 class Nginx:
-    def __init__(self, prefix, fcgi_socket, webroot, port=None, acl="allow all;\n"):
+    def __init__(self, prefix, fcgi_socket, webroot, port=None, acl="allow all;\n",
+                 trusted_proxies=None):
         self.prefix = Path(prefix)
         self.port = port or free_port()
         self.conf = self.prefix / "nginx.conf"
@@ -409,6 +422,8 @@ class Nginx:
             "FCGI_SOCKET": str(fcgi_socket),
             "GEOIP_DAT": "/usr/share/GeoIP/GeoIP.dat",
             "BACKOFFICE_ACL": str(self.acl),
+            "REAL_IP_FROM": real_ip_from(TEST_TRUSTED_PROXIES if trusted_proxies is None
+                                         else trusted_proxies),
             "USER": pwd.getpwuid(os.getuid()).pw_name,
             "GROUP": grp.getgrgid(os.getgid()).gr_name,
         }
@@ -514,7 +529,8 @@ class Portaild:
     """One portaild process, with its own nginx in front unless with_nginx is
     False. Quacks like a Popen (pid, poll, wait, send_signal, returncode)."""
 
-    def __init__(self, directory, config, webroot, with_nginx=True, nginx_port=None):
+    def __init__(self, directory, config, webroot, with_nginx=True, nginx_port=None,
+                 trusted_proxies=None):
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.config = config
@@ -525,7 +541,8 @@ class Portaild:
         self.proc = None
         self.nginx = None
         if with_nginx:
-            self.nginx = Nginx(self.dir / "nginx", self.socket, webroot, port=nginx_port)
+            self.nginx = Nginx(self.dir / "nginx", self.socket, webroot, port=nginx_port,
+                               trusted_proxies=trusted_proxies)
         self.config_path.write_text(libconfig_text(config))
 
     # Popen-like
@@ -871,7 +888,8 @@ class Stack:
         self.smtp.start()
         cfg = self.base_config("portaild", "http://127.0.0.1:%d" % self.nginx_port)
         self.portaild = Portaild(self.base / "portaild", cfg, self.webroot,
-                                 nginx_port=self.nginx_port)
+                                 nginx_port=self.nginx_port,
+                                 trusted_proxies=TEST_TRUSTED_PROXIES)
         self.paths.config = self.portaild.config_path
         self.paths.portaild_socket = self.portaild.socket
         self.paths.portaild_log = self.portaild.log_path
@@ -997,7 +1015,7 @@ class Stack:
         return Client(base_url or self.base_url, origin or self.origin, xff=xff)
 
     def start_portaild(self, config_overrides=None, wait_healthy=True, with_nginx=True,
-                       webroot=None):
+                       webroot=None, trusted_proxies=None):
         """A private portaild (own socket, log, nginx on its own port serving
         webroot, the stack's by default; same MariaDB and SMTP), stopped
         after the test. Returns a Portaild."""
@@ -1005,7 +1023,7 @@ class Stack:
         port = free_port()
         cfg = deep_merge(self.base_config(name, "http://127.0.0.1:%d" % port), config_overrides or {})
         inst = Portaild(self.base / name, cfg, webroot or self.webroot, with_nginx=with_nginx,
-                        nginx_port=port)
+                        nginx_port=port, trusted_proxies=trusted_proxies)
         self.instances.append(inst)
         inst.start()
         if wait_healthy and inst.nginx:

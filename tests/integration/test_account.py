@@ -354,3 +354,55 @@ def test_audit_needs_an_agent_session(stack):
     r = a.post("/api/v1/test/audit", json={"member_id": member.id, "reason": "sans action"})
     assert r.status_code == 500
     assert stack.sql("SELECT COUNT(*) FROM audit_log WHERE agent_id = %d" % agent.id) == [["0"]]
+
+
+
+@pytest.mark.timeout(60)
+def test_lock_placed_in_a_race_reports_what_stands(stack):
+    """Another transaction inserts a weaker lock and commits while ours is
+    between its read and its insert: our stronger lock must still be placed
+    (locking read), not answer success with the weaker one in place."""
+    import subprocess
+    import threading
+    member = stack.new_member()
+    other = subprocess.Popen(
+        ["mariadb", "--no-defaults", "-S", str(stack.mariadb.socket), "-uroot", "portail"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    other.stdin.write("BEGIN; INSERT INTO account_locks (member_id, reason, detail, locked_by) "
+                      "VALUES (%d, 'password', 'race', 'system'); SELECT SLEEP(0);\n" % member.id)
+    other.stdin.flush()
+    time.sleep(0.5)
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault(
+        "r", stack.client().post(path(member, "/lock"), json={"reason": "agent",
+                                                              "detail": "strong"})))
+    t.start()
+    time.sleep(1.0)
+    other.stdin.write("COMMIT;\n")
+    other.stdin.close()
+    other.wait(10)
+    t.join(20)
+    assert box["r"].status_code == 200, box["r"].text
+    st = state(stack.client(), member)
+    assert st["reason"] == "agent" and st["detail"] == "strong"
+    assert [e[:2] for e in events(stack, member)] == [["account_locked", "agent"]]
+
+
+@pytest.mark.timeout(120)
+def test_concurrent_locks_place_the_strongest_reason(stack):
+    """Many locks in a race on the same members: the strongest stands."""
+    members = [stack.new_member() for _ in range(8)]
+    jobs = [(m, reason) for m in members for reason in ("password", "agent") * 3]
+    clients = [stack.client() for _ in range(len(jobs))]
+
+    def one(i):
+        m, reason = jobs[i]
+        r = clients[i].post(path(m, "/lock"), json={"reason": reason, "detail": reason})
+        return r.status_code
+
+    with ThreadPoolExecutor(12) as ex:
+        codes = list(ex.map(one, range(len(jobs))))
+    assert codes == [200] * len(jobs)
+    client = stack.client()
+    got = {m.id: state(client, m)["reason"] for m in members}
+    assert got == {m.id: "agent" for m in members}

@@ -301,3 +301,39 @@ def test_purge_job_removes_expired_rows(stack):
     rows = stack.sql("SELECT run_at > UTC_TIMESTAMP() + INTERVAL 60 SECOND FROM jobs "
                      "WHERE unique_key = 'core.purge'")
     assert rows == [["1"]]
+
+
+def test_purge_applies_the_retention_periods(stack):
+    """Issue 14 item 4: security events older than jobs.keep_events_days
+    (default 365), sessions dead by idleness (sessions.idle_seconds) and
+    one-time tokens past jobs.keep_tokens_days (default 1) go; recent rows
+    stay."""
+    member = stack.new_member()
+    stack.sql("INSERT INTO security_events (member_id, kind, created_at) VALUES "
+              "(%d, 'old', UTC_TIMESTAMP() - INTERVAL 400 DAY), "
+              "(%d, 'recent', UTC_TIMESTAMP() - INTERVAL 300 DAY)" % (member.id, member.id))
+    stack.sql(
+        "INSERT INTO sessions (token_hash, csrf_token, kind, principal_id, level, expires_at, "
+        "last_seen_at) VALUES "
+        "(RANDOM_BYTES(32), REPEAT('i', 64), 'member', %d, 1, UTC_TIMESTAMP() + INTERVAL 5 HOUR, "
+        "UTC_TIMESTAMP() - INTERVAL 2 HOUR), "
+        "(RANDOM_BYTES(32), REPEAT('l', 64), 'member', %d, 1, UTC_TIMESTAMP() + INTERVAL 5 HOUR, "
+        "UTC_TIMESTAMP())" % (member.id, member.id))
+    stack.sql("INSERT INTO one_time_tokens (purpose, token_hash, subject_id, expires_at, used_at) "
+              "VALUES ('retention', RANDOM_BYTES(32), %d, UTC_TIMESTAMP() + INTERVAL 1 DAY, "
+              "UTC_TIMESTAMP() - INTERVAL 2 DAY), ('retention', RANDOM_BYTES(32), %d, "
+              "UTC_TIMESTAMP() + INTERVAL 1 DAY, NULL)" % (member.id, member.id))
+    wait_until(lambda: stack.sql("SELECT COUNT(*) FROM jobs WHERE unique_key = 'core.purge' AND "
+                                 "state = 'queued'") == [["1"]], 20, "core.purge queued")
+    stack.sql("UPDATE jobs SET run_at = UTC_TIMESTAMP() WHERE unique_key = 'core.purge' AND "
+              "state = 'queued'")
+
+    def events():
+        return stack.sql("SELECT kind FROM security_events WHERE member_id = %d ORDER BY id"
+                         % member.id)
+
+    wait_until(lambda: events() == [["recent"]], 20, "the old security event purged")
+    assert stack.sql("SELECT csrf_token FROM sessions WHERE principal_id = %d AND kind = 'member'"
+                     % member.id) == [["l" * 64]]
+    assert stack.sql("SELECT used_at IS NULL FROM one_time_tokens WHERE purpose = 'retention' "
+                     "AND subject_id = %d" % member.id) == [["1"]]

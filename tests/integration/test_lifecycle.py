@@ -161,6 +161,40 @@ def test_sighup_reopens_log(stack):
     assert stack.stop_portaild(inst) == 0
 
 
+def _log_fds(pid, path):
+    """The descriptor numbers of process pid open on path."""
+    import os
+    out = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == str(path):
+                out.append(int(fd))
+        except OSError:
+            pass
+    return sorted(out)
+
+
+@pytest.mark.timeout(60)
+def test_sighup_reopens_log_on_the_same_descriptor(stack):
+    """A thread that loaded the log descriptor just before SIGHUP may still
+    write to it: the reopen must swap the file under the same descriptor
+    number (dup2), never close a number a writer may hold."""
+    inst = stack.start_portaild()
+    c = stack.client(base_url=inst.base_url, origin=inst.origin)
+    rid1 = c.get("/api/v1/test/hello").headers["X-Request-Id"]
+    log_line(inst, rid1)
+    before = _log_fds(inst.pid, inst.log_path)
+    assert len(before) == 1
+    rotated = inst.log_path.with_name(inst.log_path.name + ".1")
+    inst.log_path.rename(rotated)
+    inst.send_signal(signal.SIGHUP)
+    wait_for(inst.log_path.exists, 5, "the new log file")
+    wait_for(lambda: "log reopened" in inst.log_path.read_text(), 5, "reopen")
+    assert _log_fds(inst.pid, inst.log_path) == before
+    assert _log_fds(inst.pid, rotated) == []
+    assert stack.stop_portaild(inst) == 0
+
+
 def test_buffered_access_log_is_written_within_a_second_and_at_stop(stack):
     inst = stack.start_portaild({"server": {"log_buffer": True}})
     c = stack.client(base_url=inst.base_url, origin=inst.origin)

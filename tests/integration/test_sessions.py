@@ -369,3 +369,31 @@ def test_token_is_stored_hashed(stack, client):
         "created_at, last_seen_at, expires_at, ip, country, user_agent FROM sessions"))
     for form in (token, raw.hex(), raw.hex().upper(), base64.b64encode(raw).decode().rstrip("=")):
         assert form not in dump
+
+
+def _lifetime(stack, token):
+    """expires_at - created_at of a session row, in seconds."""
+    row = row_of(stack, token)
+    return int(stack.sql("SELECT TIMESTAMPDIFF(SECOND, created_at, expires_at) "
+                         "FROM sessions WHERE id = %s" % row[0])[0][0])
+
+
+def test_partial_session_lives_five_minutes_by_default(stack, client):
+    """Password done, second factor pending: such a session lives
+    sessions.partial_seconds (default 300), not the 12 h of a full one;
+    the elevated session gets the full absolute lifetime from sign-in."""
+    client.test_login(id=new_id(), level="partial")
+    assert _lifetime(stack, client.session_cookie) == 300
+    assert client.post("/api/v1/test/session/elevate").status_code == 200
+    assert _lifetime(stack, client.session_cookie) == 43200
+
+
+@pytest.mark.timeout(60)
+def test_partial_session_expires_after_partial_seconds(stack):
+    inst = stack.start_portaild({"sessions": {"partial_seconds": 2}})
+    c = stack.client(base_url=inst.base_url, origin=inst.origin)
+    c.test_login(id=new_id(), level="partial")
+    assert c.get("/api/v1/test/partial").status_code == 200
+    time.sleep(3.2)
+    assert c.get("/api/v1/test/partial").status_code == 401
+    stack.stop_portaild(inst)

@@ -529,6 +529,52 @@ START_TEST(multipart_header_block_size)
 }
 END_TEST
 
+START_TEST(path_clean)
+{
+    ck_assert_int_eq(portail_path_clean("/api/v1/test/hello"), 1);
+    ck_assert_int_eq(portail_path_clean("/a/.../b%2Ex/.hidden/"), 1);
+    ck_assert_int_eq(portail_path_clean("/api/v1/backoffice/members/..%2F..%2F../events"), 0);
+    ck_assert_int_eq(portail_path_clean("/a/../b"), 0);
+    ck_assert_int_eq(portail_path_clean("/a/./b"), 0);
+    ck_assert_int_eq(portail_path_clean("/a/.."), 0);
+    ck_assert_int_eq(portail_path_clean("/a/%2e%2E/b"), 0);
+    ck_assert_int_eq(portail_path_clean("/a/.%2e"), 0);
+    ck_assert_int_eq(portail_path_clean("/a%5cb"), 0);
+    /* nginx on Linux does not read a raw backslash as a separator */
+    ck_assert_int_eq(portail_path_clean("/a\\b"), 1);
+    ck_assert_int_eq(portail_path_clean("/a%2fb"), 0);
+    ck_assert_int_eq(portail_path_clean("/a%00"), 0);
+    ck_assert_int_eq(portail_path_clean("/a%zz"), 0);
+    ck_assert_int_eq(portail_path_clean("relative"), 0);
+}
+END_TEST
+
+START_TEST(nets_parse_and_match)
+{
+    portail_net_t n[4];
+    char bad[64];
+    ck_assert_int_eq(portail_nets_parse("", n, 4, bad, sizeof bad), 0);
+    ck_assert_int_eq(portail_nets_match(n, 0, "192.0.2.1"), 1);
+    ck_assert_int_eq(
+        portail_nets_parse("10.20.0.0/16, 2001:db8::/32 127.0.0.1", n, 4, bad, sizeof bad), 3);
+    ck_assert_int_eq(portail_nets_match(n, 3, "10.20.255.1"), 1);
+    ck_assert_int_eq(portail_nets_match(n, 3, "10.21.0.1"), 0);
+    ck_assert_int_eq(portail_nets_match(n, 3, "2001:db8:1::5"), 1);
+    ck_assert_int_eq(portail_nets_match(n, 3, "2001:db9::5"), 0);
+    ck_assert_int_eq(portail_nets_match(n, 3, "127.0.0.1"), 1);
+    ck_assert_int_eq(portail_nets_match(n, 3, "::ffff:10.20.1.1"), 1);
+    ck_assert_int_eq(portail_nets_match(n, 3, "127.0.0.2"), 0);
+    ck_assert_int_eq(portail_nets_match(n, 3, ""), 0);
+    ck_assert_int_eq(portail_nets_match(n, 3, "garbage"), 0);
+    ck_assert_int_eq(portail_nets_parse("10.0.0.0/33", n, 4, bad, sizeof bad), -1);
+    ck_assert_str_eq(bad, "10.0.0.0/33");
+    ck_assert_int_eq(portail_nets_parse("10.0.0.0/x", n, 4, bad, sizeof bad), -1);
+    ck_assert_int_eq(portail_nets_parse("example.org", n, 4, bad, sizeof bad), -1);
+    ck_assert_int_eq(
+        portail_nets_parse("1.1.1.1 2.2.2.2 3.3.3.3 4.4.4.4 5.5.5.5", n, 4, bad, sizeof bad), -1);
+}
+END_TEST
+
 Suite *parse_suite(void)
 {
     Suite *s = suite_create("parse");
@@ -556,6 +602,8 @@ Suite *parse_suite(void)
     tcase_add_test(tc, multipart_part_size);
     tcase_add_test(tc, multipart_too_many_parts);
     tcase_add_test(tc, multipart_header_block_size);
+    tcase_add_test(tc, path_clean);
+    tcase_add_test(tc, nets_parse_and_match);
     suite_add_tcase(s, tc);
     return s;
 }

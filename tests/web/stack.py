@@ -31,6 +31,12 @@ sys.path.insert(0, str(HERE.parent / "integration"))
 import conftest  # noqa: E402  (the harness: MariaDB, Smtp, Nginx, Portaild, Stack)
 
 
+# Browser tests pose as other client addresses (X-Forwarded-For) through
+# this proxy, which the stack's nginx declares as trusted; the shipped site
+# trusts none (server.trusted_proxies).
+assert conftest.TEST_TRUSTED_PROXIES == ("127.0.0.1",)
+
+
 class WebStack(conftest.Stack):
     """The harness's stack without the real modules named in drop, and
     without the harness's test modules (testmod, hello): the dashboard lists
