@@ -14,6 +14,7 @@ enum new_country_mode { NEW_COUNTRY_LOCK, NEW_COUNTRY_NOTIFY };
 typedef struct login_state {
     int max_password_failures;        /* consecutive wrong passwords -> lock */
     int max_code_failures;            /* consecutive wrong TOTP / recovery codes -> lock */
+    int max_failures_after_lock;      /* then the right password answers as a wrong one */
     int max_password_change_failures; /* wrong current passwords in the window -> lock */
     int password_change_window_s;
     enum new_country_mode new_country;

@@ -25,6 +25,23 @@ int signin_password(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *wh
     int ok = portail_password_verify(ctx, known ? who->password_hash : NULL, password);
     if (ok < 0)
         return -1; /* 500 or 503 set */
+    /* A locked account still answering the right password apart from a
+     * wrong one lets guessing go on at the throttle's pace (NIST 800-63B:
+     * at most 100 guesses). A few failures after the lock (a member who
+     * mistyped can still see the lock page), then the password no longer
+     * matters: the right one goes the wrong one's way, same work, same
+     * 401, and the way out is the mailed reset link. Read on both branches
+     * so that they do the same work. */
+    if (known) {
+        portail_account_state_t as;
+        if (portail_principal_state(db, portail_arena(ctx), who->kind, who->id, &as) != 0) {
+            login_internal(ctx, "account state failed");
+            return -1;
+        }
+        if (as.reason != PORTAIL_LOCK_NONE &&
+            as.password_failures >= st->max_password_failures + st->max_failures_after_lock)
+            ok = 0;
+    }
     if (ok)
         return 1;
     login_ip_failure(ctx, db);
