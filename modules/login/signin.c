@@ -44,10 +44,13 @@ int signin_password(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *wh
     }
     if (ok)
         return 1;
+    /* One transaction, one commit, known account or not: a known one's
+     * failure used to commit twice (the address's count, then the
+     * account's), some 3 ms that told who is a member. */
+    if (login_begin(ctx, db) != 0)
+        return -1;
     login_ip_failure(ctx, db);
     if (known) {
-        if (login_begin(ctx, db) != 0)
-            return -1;
         int n = portail_principal_count(db, who->kind, who->id, PORTAIL_COUNTER_PASSWORD);
         if (n < 0) {
             login_internal(ctx, "password counter failed");
@@ -66,9 +69,9 @@ int signin_password(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *wh
             login_internal(ctx, "lock failed");
             return -1;
         }
-        if (login_commit(ctx, db) != 0)
-            return -1;
     }
+    if (login_commit(ctx, db) != 0)
+        return -1;
     portail_log_info(ctx, "login: wrong credentials");
     portail_problem(ctx, 401, "Identifiants incorrects", who->wrong_credentials);
     return 0;
