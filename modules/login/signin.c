@@ -38,7 +38,7 @@ int signin_password(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *wh
             login_internal(ctx, "account state failed");
             return -1;
         }
-        if (as.reason != PORTAIL_LOCK_NONE &&
+        if (as.reason != PORTAIL_LOCK_NONE && !who->device_id &&
             as.password_failures >= st->max_password_failures + st->max_failures_after_lock)
             ok = 0;
     }
@@ -50,7 +50,14 @@ int signin_password(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *wh
     if (login_begin(ctx, db) != 0)
         return -1;
     login_ip_failure(ctx, db);
-    if (known) {
+    if (known && who->device_id) {
+        if (device_failure(ctx, db, who->id, who->device_id, who->email) != 0 ||
+            portail_principal_event(ctx, who->kind, who->id, "login_failed",
+                                    "mot de passe incorrect (appareil connu)") != 0) {
+            login_internal(ctx, "device failure not recorded");
+            return -1;
+        }
+    } else if (known) {
         int n = portail_principal_count(db, who->kind, who->id, PORTAIL_COUNTER_PASSWORD);
         if (n < 0) {
             login_internal(ctx, "password counter failed");
@@ -101,6 +108,10 @@ int signin_refuse_if_locked(portail_ctx_t *ctx, portail_db_t *db, const signin_w
     }
     if (as.reason == PORTAIL_LOCK_NONE)
         return 0;
+    /* Guessing from unknown devices locks them out, not the member's own
+     * known devices (which have their own budget). */
+    if (who->device_id && as.reason == PORTAIL_LOCK_PASSWORD)
+        return 2;
     locked_signin(ctx, who, as.reason);
     return 1;
 }
@@ -271,15 +282,21 @@ void login_password_step(portail_ctx_t *ctx)
         return;
     }
     signin_who_t who = member_who(&m, found);
-    if (signin_password(ctx, db, &who, password) != 1 ||
-        signin_refuse_if_locked(ctx, db, &who) != 0)
+    if (found == 1 && (who.device_id = device_known(ctx, db, m.id)) < 0)
+        return;
+    if (signin_password(ctx, db, &who, password) != 1)
+        return;
+    int locked = signin_refuse_if_locked(ctx, db, &who);
+    if (locked != 0 && locked != 2)
         return;
     if (login_begin(ctx, db) != 0)
         return;
     int rc = country_rule(ctx, db, &m);
     if (rc < 0)
         return;
-    if (portail_account_reset_counter(db, m.id, PORTAIL_COUNTER_PASSWORD) != 0 ||
+    /* Through a lock from a known device: the account's count stays, so
+     * that the lock goes on answering unknown devices as before. */
+    if ((locked == 0 && portail_account_reset_counter(db, m.id, PORTAIL_COUNTER_PASSWORD) != 0) ||
         portail_throttle_clear(
             db, login_key(ctx, "password-recheck",
                           portail_sprintf(portail_arena(ctx), "%lld", (long long)m.id))) != 0) {
@@ -305,14 +322,27 @@ void login_password_step(portail_ctx_t *ctx)
 int member_signed_in(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id, const char *how)
 {
     const signin_who_t who = {.kind = PORTAIL_PRINCIPAL_MEMBER, .id = member_id};
-    return signin_complete(ctx, db, &who, PORTAIL_EVENT_SIGN_IN, how, PORTAIL_AUTH_MEMBER);
+    if (signin_complete(ctx, db, &who, PORTAIL_EVENT_SIGN_IN, how, PORTAIL_AUTH_MEMBER) != 0)
+        return -1;
+    return device_remember(ctx, db, member_id);
 }
 
 /* What both second-factor routes check first. 0 go on, -1 answered. */
 static int second_factor_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *m)
 {
     *db = portail_db(ctx);
-    if (!*db || login_ip_blocked(ctx, *db) != 0 || member_current(ctx, *db, m) != 0 ||
+    if (!*db || login_ip_blocked(ctx, *db) != 0 || member_current(ctx, *db, m) != 0)
+        return -1;
+    /* A known device goes through a password lock, as at the password step. */
+    int64_t device = device_known(ctx, *db, m->id);
+    if (device < 0)
+        return -1;
+    portail_account_state_t as;
+    if (device && portail_account_state(*db, portail_arena(ctx), m->id, &as) != 0) {
+        login_internal(ctx, "account state failed");
+        return -1;
+    }
+    if (!(device && as.reason == PORTAIL_LOCK_PASSWORD) &&
         member_refuse_if_locked(ctx, *db, m->id) != 0)
         return -1;
     if (!m->totp_secret) {
