@@ -1,6 +1,7 @@
 -- A member's known devices, for the login module (modules/login/device.c;
--- OWASP "slow down online guessing with device cookies"): a browser that signed in with both factors holds a cookie
--- naming the member and one of these rows, signed under the key file. Its
+-- OWASP "slow down online guessing with device cookies"): a browser that
+-- signed in with both factors holds a cookie naming the member and one of
+-- these rows, signed under the key file. Its
 -- failures count here, not against the account, so that strangers locking
 -- the account do not lock its member out; past its own budget, or revoked,
 -- or expired, the browser is an unknown device again.
