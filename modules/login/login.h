@@ -160,6 +160,7 @@ typedef struct signin_who {
     /* Records an accepted step: 1 recorded, 0 replay, -1 error. */
     int (*record_step)(portail_db_t *db, int64_t id, long long step);
     int64_t device_id; /* a member's known device (device.c); 0 unknown */
+    int keep_counters; /* signin_complete through a lock (known device): no reset */
 } signin_who_t;
 
 /* ---- known devices (device.c) -------------------------------------------- */

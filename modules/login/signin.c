@@ -119,9 +119,10 @@ int signin_refuse_if_locked(portail_ctx_t *ctx, portail_db_t *db, const signin_w
 int signin_complete(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who,
                     const char *event, const char *detail, portail_auth_t level)
 {
-    if (portail_principal_reset_counter(db, who->kind, who->id, PORTAIL_COUNTER_PASSWORD) != 0 ||
-        portail_principal_reset_counter(db, who->kind, who->id, PORTAIL_COUNTER_SECOND_FACTOR) !=
-            0) {
+    if (!who->keep_counters &&
+        (portail_principal_reset_counter(db, who->kind, who->id, PORTAIL_COUNTER_PASSWORD) != 0 ||
+         portail_principal_reset_counter(db, who->kind, who->id, PORTAIL_COUNTER_SECOND_FACTOR) !=
+             0)) {
         login_internal(ctx, "counter reset failed");
         return -1;
     }
@@ -321,7 +322,16 @@ void login_password_step(portail_ctx_t *ctx)
 
 int member_signed_in(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id, const char *how)
 {
-    const signin_who_t who = {.kind = PORTAIL_PRINCIPAL_MEMBER, .id = member_id};
+    /* Through a lock from a known device the counters stay: the lock goes
+     * on answering unknown devices as before (and goes quiet as before). */
+    portail_account_state_t as;
+    if (portail_account_state(db, portail_arena(ctx), member_id, &as) != 0) {
+        login_internal(ctx, "account state failed");
+        return -1;
+    }
+    const signin_who_t who = {.kind = PORTAIL_PRINCIPAL_MEMBER,
+                              .id = member_id,
+                              .keep_counters = as.reason != PORTAIL_LOCK_NONE};
     if (signin_complete(ctx, db, &who, PORTAIL_EVENT_SIGN_IN, how, PORTAIL_AUTH_MEMBER) != 0)
         return -1;
     return device_remember(ctx, db, member_id);

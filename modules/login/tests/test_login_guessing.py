@@ -162,6 +162,10 @@ def test_unknown_devices_lock_the_account_but_a_known_device_still_signs_in(stac
     assert k.get("/api/v1/session").json()["level"] == "member"
     assert accounts.lock_state(m) == "password"
     assert "login_succeeded" in accounts.events(m)
+    # The account's count stays: unknown devices still meet the lock, and
+    # it goes quiet as before (item 15).
+    assert accounts.counters(m)[0] == 5
+    r = accounts.login(stack.client(xff=fresh_ip()), m, expect=423)
 
 
 def test_a_known_device_over_its_own_budget_is_locked_out_itself(stack, accounts):
