@@ -136,6 +136,13 @@ static const portail_setting_t settings[] = {
      .max = 100,
      .def_int = 5},
     {.name = "max_code_failures", .type = PORTAIL_SETTING_INT, .min = 1, .max = 100, .def_int = 5},
+    {.name = "max_failures_after_lock",
+     .type = PORTAIL_SETTING_INT,
+     .min = 0,
+     .max = 20,
+     .def_int = 3},
+    {.name = "device_max_failures", .type = PORTAIL_SETTING_INT, .min = 1, .max = 20, .def_int = 5},
+    {.name = "device_days", .type = PORTAIL_SETTING_INT, .min = 1, .max = 400, .def_int = 180},
     {.name = "max_password_change_failures",
      .type = PORTAIL_SETTING_INT,
      .min = 1,
@@ -199,6 +206,9 @@ static int init(const portail_settings_t *s, void **state, char *err, size_t err
     }
     st->max_password_failures = (int)portail_settings_int(s, "max_password_failures");
     st->max_code_failures = (int)portail_settings_int(s, "max_code_failures");
+    st->max_failures_after_lock = (int)portail_settings_int(s, "max_failures_after_lock");
+    st->device_max_failures = (int)portail_settings_int(s, "device_max_failures");
+    st->device_days = (int)portail_settings_int(s, "device_days");
     st->max_password_change_failures = (int)portail_settings_int(s, "max_password_change_failures");
     st->password_change_window_s = (int)portail_settings_int(s, "password_change_window_seconds");
     st->new_country = strcmp(portail_settings_str(s, "new_country"), "notify") == 0

@@ -14,6 +14,9 @@ enum new_country_mode { NEW_COUNTRY_LOCK, NEW_COUNTRY_NOTIFY };
 typedef struct login_state {
     int max_password_failures;        /* consecutive wrong passwords -> lock */
     int max_code_failures;            /* consecutive wrong TOTP / recovery codes -> lock */
+    int max_failures_after_lock;      /* then the right password answers as a wrong one */
+    int device_max_failures;          /* wrong passwords from a known device -> unknown again */
+    int device_days;                  /* life of a device cookie */
     int max_password_change_failures; /* wrong current passwords in the window -> lock */
     int password_change_window_s;
     enum new_country_mode new_country;
@@ -156,7 +159,24 @@ typedef struct signin_who {
     const char *wrong_credentials; /* detail of the 401 */
     /* Records an accepted step: 1 recorded, 0 replay, -1 error. */
     int (*record_step)(portail_db_t *db, int64_t id, long long step);
+    int64_t device_id; /* a member's known device (device.c); 0 unknown */
+    int keep_counters; /* signin_complete through a lock (known device): no reset */
 } signin_who_t;
+
+/* ---- known devices (device.c) -------------------------------------------- */
+/* The member_devices row of this request's device cookie when it is a
+ * valid, unexpired, unrevoked device of member_id within its failure
+ * budget; 0 when not (no cookie, forged, another member's...); -1 error
+ * (500 set). */
+int64_t device_known(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id);
+/* After both factors: the device's budget restored and its life extended,
+ * or a new device; sets the cookie. 0 or -1 (500 set). */
+int device_remember(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id);
+/* A wrong password from a known device, in the open transaction: counted
+ * on the device; past device_max_failures it is revoked and the member
+ * mailed. 0 or -1 (500 set). */
+int device_failure(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id, int64_t device_id,
+                   const char *email);
 
 /* The password step after the caller's lookup: 1 right; 0 or -1 answered
  * (401 the same for an unknown account; a wrong one counts and locks at

@@ -25,12 +25,39 @@ int signin_password(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *wh
     int ok = portail_password_verify(ctx, known ? who->password_hash : NULL, password);
     if (ok < 0)
         return -1; /* 500 or 503 set */
+    /* A locked account still answering the right password apart from a
+     * wrong one lets guessing go on at the throttle's pace (NIST 800-63B:
+     * at most 100 guesses). A few failures after the lock (a member who
+     * mistyped can still see the lock page), then the password no longer
+     * matters: the right one goes the wrong one's way, same work, same
+     * 401, and the way out is the mailed reset link. Read on both branches
+     * so that they do the same work. */
+    if (known) {
+        portail_account_state_t as;
+        if (portail_principal_state(db, portail_arena(ctx), who->kind, who->id, &as) != 0) {
+            login_internal(ctx, "account state failed");
+            return -1;
+        }
+        if (as.reason != PORTAIL_LOCK_NONE && !who->device_id &&
+            as.password_failures >= st->max_password_failures + st->max_failures_after_lock)
+            ok = 0;
+    }
     if (ok)
         return 1;
+    /* One transaction, one commit, known account or not: a known one's
+     * failure used to commit twice (the address's count, then the
+     * account's), some 3 ms that told who is a member. */
+    if (login_begin(ctx, db) != 0)
+        return -1;
     login_ip_failure(ctx, db);
-    if (known) {
-        if (login_begin(ctx, db) != 0)
+    if (known && who->device_id) {
+        if (device_failure(ctx, db, who->id, who->device_id, who->email) != 0 ||
+            portail_principal_event(ctx, who->kind, who->id, "login_failed",
+                                    "mot de passe incorrect (appareil connu)") != 0) {
+            login_internal(ctx, "device failure not recorded");
             return -1;
+        }
+    } else if (known) {
         int n = portail_principal_count(db, who->kind, who->id, PORTAIL_COUNTER_PASSWORD);
         if (n < 0) {
             login_internal(ctx, "password counter failed");
@@ -49,9 +76,9 @@ int signin_password(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *wh
             login_internal(ctx, "lock failed");
             return -1;
         }
-        if (login_commit(ctx, db) != 0)
-            return -1;
     }
+    if (login_commit(ctx, db) != 0)
+        return -1;
     portail_log_info(ctx, "login: wrong credentials");
     portail_problem(ctx, 401, "Identifiants incorrects", who->wrong_credentials);
     return 0;
@@ -81,6 +108,10 @@ int signin_refuse_if_locked(portail_ctx_t *ctx, portail_db_t *db, const signin_w
     }
     if (as.reason == PORTAIL_LOCK_NONE)
         return 0;
+    /* Guessing from unknown devices locks them out, not the member's own
+     * known devices (which have their own budget). */
+    if (who->device_id && as.reason == PORTAIL_LOCK_PASSWORD)
+        return 2;
     locked_signin(ctx, who, as.reason);
     return 1;
 }
@@ -88,9 +119,10 @@ int signin_refuse_if_locked(portail_ctx_t *ctx, portail_db_t *db, const signin_w
 int signin_complete(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who,
                     const char *event, const char *detail, portail_auth_t level)
 {
-    if (portail_principal_reset_counter(db, who->kind, who->id, PORTAIL_COUNTER_PASSWORD) != 0 ||
-        portail_principal_reset_counter(db, who->kind, who->id, PORTAIL_COUNTER_SECOND_FACTOR) !=
-            0) {
+    if (!who->keep_counters &&
+        (portail_principal_reset_counter(db, who->kind, who->id, PORTAIL_COUNTER_PASSWORD) != 0 ||
+         portail_principal_reset_counter(db, who->kind, who->id, PORTAIL_COUNTER_SECOND_FACTOR) !=
+             0)) {
         login_internal(ctx, "counter reset failed");
         return -1;
     }
@@ -251,15 +283,21 @@ void login_password_step(portail_ctx_t *ctx)
         return;
     }
     signin_who_t who = member_who(&m, found);
-    if (signin_password(ctx, db, &who, password) != 1 ||
-        signin_refuse_if_locked(ctx, db, &who) != 0)
+    if (found == 1 && (who.device_id = device_known(ctx, db, m.id)) < 0)
+        return;
+    if (signin_password(ctx, db, &who, password) != 1)
+        return;
+    int locked = signin_refuse_if_locked(ctx, db, &who);
+    if (locked != 0 && locked != 2)
         return;
     if (login_begin(ctx, db) != 0)
         return;
     int rc = country_rule(ctx, db, &m);
     if (rc < 0)
         return;
-    if (portail_account_reset_counter(db, m.id, PORTAIL_COUNTER_PASSWORD) != 0 ||
+    /* Through a lock from a known device: the account's count stays, so
+     * that the lock goes on answering unknown devices as before. */
+    if ((locked == 0 && portail_account_reset_counter(db, m.id, PORTAIL_COUNTER_PASSWORD) != 0) ||
         portail_throttle_clear(
             db, login_key(ctx, "password-recheck",
                           portail_sprintf(portail_arena(ctx), "%lld", (long long)m.id))) != 0) {
@@ -284,15 +322,37 @@ void login_password_step(portail_ctx_t *ctx)
 
 int member_signed_in(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id, const char *how)
 {
-    const signin_who_t who = {.kind = PORTAIL_PRINCIPAL_MEMBER, .id = member_id};
-    return signin_complete(ctx, db, &who, PORTAIL_EVENT_SIGN_IN, how, PORTAIL_AUTH_MEMBER);
+    /* Through a lock from a known device the counters stay: the lock goes
+     * on answering unknown devices as before (and goes quiet as before). */
+    portail_account_state_t as;
+    if (portail_account_state(db, portail_arena(ctx), member_id, &as) != 0) {
+        login_internal(ctx, "account state failed");
+        return -1;
+    }
+    const signin_who_t who = {.kind = PORTAIL_PRINCIPAL_MEMBER,
+                              .id = member_id,
+                              .keep_counters = as.reason != PORTAIL_LOCK_NONE};
+    if (signin_complete(ctx, db, &who, PORTAIL_EVENT_SIGN_IN, how, PORTAIL_AUTH_MEMBER) != 0)
+        return -1;
+    return device_remember(ctx, db, member_id);
 }
 
 /* What both second-factor routes check first. 0 go on, -1 answered. */
 static int second_factor_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *m)
 {
     *db = portail_db(ctx);
-    if (!*db || login_ip_blocked(ctx, *db) != 0 || member_current(ctx, *db, m) != 0 ||
+    if (!*db || login_ip_blocked(ctx, *db) != 0 || member_current(ctx, *db, m) != 0)
+        return -1;
+    /* A known device goes through a password lock, as at the password step. */
+    int64_t device = device_known(ctx, *db, m->id);
+    if (device < 0)
+        return -1;
+    portail_account_state_t as;
+    if (device && portail_account_state(*db, portail_arena(ctx), m->id, &as) != 0) {
+        login_internal(ctx, "account state failed");
+        return -1;
+    }
+    if (!(device && as.reason == PORTAIL_LOCK_PASSWORD) &&
         member_refuse_if_locked(ctx, *db, m->id) != 0)
         return -1;
     if (!m->totp_secret) {
