@@ -186,9 +186,9 @@ void login_account_close(portail_ctx_t *ctx)
     member_rec_t m;
     if (!db || member_current(ctx, db, &m) != 0)
         return;
-    if (login_password_recheck(ctx, db, &m, password, "account_close_failed") != 1)
-        return;
-    if (login_code_format(ctx, code) != 0)
+    /* A malformed code costs no password attempt. */
+    if (login_code_format(ctx, code) != 0 ||
+        login_password_recheck(ctx, db, &m, password, "account_close_failed") != 1)
         return;
     signin_who_t who = {.kind = PORTAIL_PRINCIPAL_MEMBER,
                         .id = m.id,
