@@ -4,6 +4,7 @@
 
 #include <crack.h>
 #include <ctype.h>
+#include <packer.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -14,6 +15,11 @@
 #define PASSWORD_MIN_CHARS 12
 #define PASSWORD_MAX_CHARS 128
 #define CONTEXT_MIN_CHARS 3
+/* Shortest stem (after the digits and symbols at either end are gone) looked
+ * up in the list of common passwords: shorter ones say nothing. */
+#define COMMON_MIN_CHARS 4
+/* A run of this many +1/-1 steps in a row ("abcdef", "987654") is a walk. */
+#define WALK_STEPS 5
 
 static atomic_int hashes_running;
 /* cracklib keeps static state: one check at a time. */
@@ -87,6 +93,176 @@ static int contains_date(const char *folded_pw, const char *date)
     return 0;
 }
 
+/* cracklib counts every pair of neighbours that differ by one (after
+ * lower-casing), anywhere in the password, and refuses above 3 + 0.09 x the
+ * length as "systematic": about 1 in 1000 random 24-character passwords
+ * trips it. Replays that count, so that its verdict can be told apart. */
+static int cracklib_says_systematic(const char *pw)
+{
+    char low[PASSWORD_MAX_CHARS * 4 + 1];
+    size_t n = strlen(pw);
+    if (n >= sizeof(low))
+        return 0;
+    for (size_t i = 0; i <= n; i++)
+        low[i] = (char)tolower((unsigned char)pw[i]);
+    while (n > 0 && isspace((unsigned char)low[n - 1]))
+        low[--n] = '\0';
+    const char *p = low;
+    while (*p && isspace((unsigned char)*p))
+        p++;
+    int steps = 0;
+    for (; p[0] && p[1]; p++)
+        if (p[1] == p[0] + 1 || p[1] == p[0] - 1)
+            steps++;
+    int max = (int)(3 + 0.09 * (double)strlen(low));
+    return steps > max;
+}
+
+/* What cracklib's count meant to catch: a walk along the alphabet or the
+ * digits, or too few different characters. */
+static int is_walk(const char *pw)
+{
+    int run = 0, distinct = 0;
+    unsigned char seen[256] = {0};
+    for (const unsigned char *p = (const unsigned char *)pw; *p; p++) {
+        if (!seen[*p]++)
+            distinct++;
+        int a = tolower(p[0]), b = p[1] ? tolower(p[1]) : -10;
+        run = (b == a + 1 || b == a - 1) ? run + 1 : 0;
+        if (run >= WALK_STEPS)
+            return 1;
+    }
+    return distinct < 5;
+}
+
+/* Letters as people write them with digits and symbols ("P@ssw0rd"). One
+ * stands for i or l: both are tried. */
+static char *unleet(portail_arena_t *a, const char *s, size_t n, char one)
+{
+    char *out = portail_alloc(a, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        switch (c) {
+        case '@':
+        case '4':
+            c = 'a';
+            break;
+        case '0':
+            c = 'o';
+            break;
+        case '1':
+            c = one;
+            break;
+        case '3':
+            c = 'e';
+            break;
+        case '5':
+        case '$':
+            c = 's';
+            break;
+        case '7':
+            c = 't';
+            break;
+        default:
+            break;
+        }
+        out[i] = c;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static int is_letter(unsigned char c)
+{
+    return isalpha(c) || c >= 0x80;
+}
+
+/* The word under the decoration: the password without the digits and
+ * symbols added at either end, in lower case, l33t undone, accents folded,
+ * tried against the cracklib dictionary (which script/cracklib-dict fills
+ * with the common and breached passwords of zxcvbn-ts and this service's
+ * name) and the fund's name and its words. */
+/* cracklib keeps the open dictionary in one static structure, so this holds
+ * the only one, opened once (opening costs more than the checks), under
+ * crack_mu. FindPW answers the word count when a word is absent; '#' never
+ * is (cracklib-format keeps letters and digits only). */
+static PWDICT *dict;
+static const char *dict_path;
+static unsigned int dict_absent;
+
+static PWDICT *dict_open(portail_ctx_t *ctx)
+{
+    const char *path = ctx->host->conf->password_dict;
+    if (dict && dict_path != path) {
+        PWClose(dict);
+        dict = NULL;
+    }
+    if (!dict) {
+        dict = PWOpen(path, "r");
+        dict_path = path;
+        dict_absent = dict ? FindPW(dict, "#") : 0;
+        if (!dict)
+            portail_log_error(ctx, "password dictionary %s cannot be opened", path);
+    }
+    return dict;
+}
+
+static int is_common(portail_ctx_t *ctx, const char *pw)
+{
+    size_t n = strlen(pw), lead = 0, trail = n;
+    while (lead < n && !is_letter((unsigned char)pw[lead]))
+        lead++;
+    while (trail > lead && !is_letter((unsigned char)pw[trail - 1]))
+        trail--;
+    const char *fund = ctx->host->conf->fund_name ? ctx->host->conf->fund_name : "";
+    const char *fund_all = fold(ctx->arena, fund);
+    const char *candidates[16];
+    size_t nc = 0;
+    size_t starts[2] = {0, lead}, ends[2] = {trail, n};
+    for (int si = 0; si < 2; si++)
+        for (int ei = 0; ei < 2; ei++) {
+            size_t b = starts[si], e = ends[ei];
+            if (e <= b)
+                continue;
+            candidates[nc++] = fold(ctx->arena, unleet(ctx->arena, pw + b, e - b, 'i'));
+            candidates[nc++] = fold(ctx->arena, unleet(ctx->arena, pw + b, e - b, 'l'));
+            char *plain = portail_alloc(ctx->arena, e - b + 1);
+            memcpy(plain, pw + b, e - b);
+            plain[e - b] = '\0';
+            candidates[nc++] = fold(ctx->arena, plain);
+        }
+    int found = 0;
+    pthread_mutex_lock(&crack_mu);
+    PWDICT *d = dict_open(ctx);
+    for (size_t i = 0; i < nc && !found; i++) {
+        const char *c = candidates[i];
+        size_t len = strlen(c);
+        if (len < COMMON_MIN_CHARS)
+            continue;
+        if (strlen(fund_all) >= COMMON_MIN_CHARS && strcmp(c, fund_all) == 0)
+            found = 1;
+        /* The fund's name word by word ("CPAM de Lutèce": "lutece"). */
+        for (const char *w = fund; *w && !found;) {
+            size_t k = 0;
+            while (w[k] && w[k] != ' ' && w[k] != '\'' && w[k] != '-')
+                k++;
+            char *word = portail_alloc(ctx->arena, k + 1);
+            memcpy(word, w, k);
+            word[k] = '\0';
+            const char *fw = fold(ctx->arena, word);
+            if (strlen(fw) >= COMMON_MIN_CHARS && strcmp(c, fw) == 0)
+                found = 1;
+            w += k;
+            while (*w == ' ' || *w == '\'' || *w == '-')
+                w++;
+        }
+        if (!found && d && len < 1024 && FindPW(d, (char *)c) != dict_absent)
+            found = 1;
+    }
+    pthread_mutex_unlock(&crack_mu);
+    return found;
+}
+
 const char *portail_password_problem(portail_ctx_t *ctx, const char *password,
                                      const char *const *context)
 {
@@ -107,9 +283,21 @@ const char *portail_password_problem(portail_ctx_t *ctx, const char *password,
             return "Le mot de passe ne doit contenir ni votre numéro de sécurité sociale, ni "
                    "votre nom ou prénom, ni votre date de naissance.";
     }
+    const char *common_msg =
+        "Ce mot de passe est trop courant : il figure parmi les mots de passe les plus "
+        "utilisés ou déjà divulgués, même avec des chiffres ou des symboles ajoutés ou des "
+        "lettres remplacées. Choisissez une phrase de plusieurs mots sans rapport entre eux.";
+    if (is_common(ctx, password))
+        return common_msg;
     pthread_mutex_lock(&crack_mu);
-    const char *weak = FascistCheck(password, ctx->host->conf->password_dict);
+    PWDICT *d = dict_open(ctx);
+    char *copy = portail_strdup(ctx->arena, password);
+    const char *weak = d ? FascistLook(d, copy) : "dictionnaire absent";
     pthread_mutex_unlock(&crack_mu);
+    /* Its step count refuses random passwords; a real walk is still refused,
+     * and the dictionary was asked above. */
+    if (weak && cracklib_says_systematic(password) && !is_walk(password))
+        weak = NULL;
     if (weak) {
         portail_log_info(ctx, "password refused by cracklib: %s", weak);
         return "Ce mot de passe est trop courant ou trop facile à deviner (mot du dictionnaire, "

@@ -44,6 +44,10 @@ void login_sessions(portail_ctx_t *ctx);
 void login_session_revoke(portail_ctx_t *ctx);
 void login_password_change(portail_ctx_t *ctx);
 void login_totp_reset(portail_ctx_t *ctx);
+/* account.c: the member's own data (activity, export, closing). */
+void login_account_activity(portail_ctx_t *ctx);
+void login_account_export(portail_ctx_t *ctx);
+void login_account_close(portail_ctx_t *ctx);
 
 void login_agent_password_step(portail_ctx_t *ctx);
 void login_agent_totp_step(portail_ctx_t *ctx);
@@ -144,6 +148,12 @@ const char *login_where(portail_ctx_t *ctx);
 /* Both factors passed: counters back to zero, the sign-in event, the member
  * level (signin.c). 0 or -1 (answered). */
 int member_signed_in(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id, const char *how);
+
+/* Re-checks a signed-in member's password (password.c): 1 right; 0 wrong
+ * (answered: 401, or 423 when too many in the window, event `what`); -1
+ * answered (error). */
+int login_password_recheck(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t *m,
+                           const char *password, const char *what);
 
 /* ---- signing in, for members and agents alike (signin.c) ------------------ */
 /* The account at a sign-in step, and what differs between the kinds. */

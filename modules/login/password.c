@@ -7,10 +7,10 @@
 
 /* ---- POST /api/v1/password/change and /api/v1/totp/reset -------------------------------- */
 
-/* Re-checks the member's password. 1 right; 0 wrong (answered: 401, or 423
+/* Re-checks the member's password (also account.c). 1 right; 0 wrong (answered: 401, or 423
  * when this failure makes too many in the window); -1 answered (error). */
-static int password_recheck(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t *m,
-                            const char *password, const char *what)
+int login_password_recheck(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t *m,
+                           const char *password, const char *what)
 {
     const login_state_t *st = login_settings(ctx);
     int ok = portail_password_verify(ctx, m->password_hash, password);
@@ -57,7 +57,7 @@ void login_password_change(portail_ctx_t *ctx)
     member_rec_t m;
     if (!db || member_current(ctx, db, &m) != 0)
         return;
-    if (password_recheck(ctx, db, &m, current, "password_change_failed") != 1)
+    if (login_password_recheck(ctx, db, &m, current, "password_change_failed") != 1)
         return;
     const char *context[] = {m.nir, m.birth_date, m.first_name, m.last_name, NULL};
     const char *weak = portail_password_problem(ctx, fresh, context);
@@ -100,7 +100,7 @@ void login_totp_reset(portail_ctx_t *ctx)
     member_rec_t m;
     if (!db || member_current(ctx, db, &m) != 0)
         return;
-    if (password_recheck(ctx, db, &m, password, "totp_reset_failed") != 1)
+    if (login_password_recheck(ctx, db, &m, password, "totp_reset_failed") != 1)
         return;
     if (login_begin(ctx, db) != 0)
         return;

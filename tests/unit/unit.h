@@ -13,5 +13,6 @@ Suite *config_suite(void);
 Suite *nir_suite(void);
 Suite *validate_suite(void);
 Suite *template_suite(void);
+Suite *password_suite(void);
 
 #endif

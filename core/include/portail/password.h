@@ -10,7 +10,10 @@
 /* ---- Passwords (core/password.c) -----------------------------------------
  * NIST SP 800-63B: length (12 to 128 characters, any Unicode), no
  * composition rules, refused when cracklib finds it weak (French and English
- * words, keyboard walks) or when it contains a word of the person's own
+ * words, keyboard walks), when it is a common or breached password or the
+ * service's or fund's name (after undoing case, l33t and the digits and
+ * symbols added at either end; the list comes from zxcvbn-ts through
+ * script/cracklib-dict) or when it contains a word of the person's own
  * context (NIR, birth date, names). Hashes are Argon2id at libsodium's
  * interactive limits; at most server.hash_slots run at once and the excess
  * gets 503 + Retry-After instead of a queue that grows. */

@@ -1,8 +1,10 @@
 // Password change of a signed-in member.
 import { api } from '../api.js';
 import { bindForm, passwordChecks, requireMember, showAlert } from '../ui.js';
+import { passwordMeter } from '../password-meter.js';
 
 const form = document.getElementById('formulaire');
+passwordMeter(form.elements.new);
 const status = document.getElementById('statut');
 await requireMember();
 

@@ -1,8 +1,10 @@
 // Password reset from the mailed link (token in the query string).
 import { api } from '../api.js';
 import { bindForm, el, passwordChecks, queryParam, showAlert } from '../ui.js';
+import { passwordMeter } from '../password-meter.js';
 
 const form = document.getElementById('formulaire');
+passwordMeter(form.elements.password);
 const status = document.getElementById('statut');
 const content = document.getElementById('contenu-formulaire');
 const token = queryParam('token');

@@ -1,0 +1,88 @@
+"""Issue 14, "Member's own data": a member's activity (their security events,
+in French), the download of everything held about them (RGPD articles 15
+and 20) and the closing of their online account (password + code; the
+insured record stays). Another member's data never appears."""
+
+import json
+
+import pytest
+
+from login_support import PASSWORD, WRONG_PASSWORD, Accounts, fresh_ip, totp
+
+
+@pytest.fixture(scope="module")
+def accounts(stack):
+    return Accounts(stack)
+
+
+def test_activity_lists_own_events_in_french_with_paging(stack, accounts):
+    m = accounts.enrolled()
+    other = accounts.enrolled()
+    c = m.client
+    r = c.get("/api/v1/account/activity?limit=2")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["events"]) == 2
+    first = body["events"][0]
+    assert {"id", "kind", "label", "at", "ip", "country", "user_agent"} <= set(first)
+    assert body["next_cursor"]
+    r2 = c.get("/api/v1/account/activity?limit=100&cursor=%s" % body["next_cursor"])
+    assert r2.status_code == 200
+    ids = [e["id"] for e in body["events"] + r2.json()["events"]]
+    own = [int(row[0]) for row in stack.sql(
+        "SELECT id FROM security_events WHERE member_id = %d ORDER BY id DESC" % m.id)]
+    assert ids == own
+    kinds = {e["kind"]: e["label"] for e in body["events"] + r2.json()["events"]}
+    assert kinds["totp_enabled"] == "Double authentification activée"
+    theirs = {int(row[0]) for row in stack.sql(
+        "SELECT id FROM security_events WHERE member_id = %d" % other.id)}
+    assert not theirs & set(ids)
+    assert c.get("/api/v1/account/activity?limit=0").status_code == 400
+    assert stack.client().get("/api/v1/account/activity").status_code == 401
+
+
+def test_export_is_an_attachment_with_only_own_data_and_is_mailed(stack, accounts):
+    m = accounts.enrolled()
+    other = accounts.enrolled()
+    r = m.client.get("/api/v1/account/export")
+    assert r.status_code == 200, r.text
+    assert "attachment" in r.headers["Content-Disposition"]
+    assert r.headers["Content-Type"].startswith("application/json")
+    data = json.loads(r.content)
+    assert data["identity"]["nir"] == m.nir
+    assert data["account"]["email"] == m.email
+    assert "password_hash" not in json.dumps(data)
+    assert data["sessions"] and data["security_events"]
+    text = json.dumps(data)
+    assert other.nir not in text and other.email not in text
+    mail = accounts.wait_mail(m, "Vos données ont été téléchargées")
+    assert "téléchargé" in mail["body"]
+    assert "data_exported" in accounts.events(m)
+
+
+def test_close_needs_password_and_code_then_ends_the_account(stack, accounts):
+    m = accounts.enrolled()
+    other = accounts.enrolled()
+    c = m.client
+    b = stack.client(xff=fresh_ip())        # another session of the same member
+    accounts.login(b, m)
+    assert b.post("/api/v1/login/recovery",
+                  json={"code": m.recovery_codes[0]}).status_code == 200
+
+    r = c.post("/api/v1/account/close", json={"password": WRONG_PASSWORD, "code": "123456"})
+    assert r.status_code == 401, r.text
+    r = c.post("/api/v1/account/close", json={"password": PASSWORD})
+    assert r.status_code == 422
+    r = c.post("/api/v1/account/close", json={"password": PASSWORD, "code": totp(m.secret, offset=1)})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"status": "closed"}
+    assert stack.sql("SELECT COUNT(*) FROM members WHERE id = %d" % m.id)[0][0] == "0"
+    assert stack.sql("SELECT COUNT(*) FROM insured WHERE nir = '%s'" % m.nir)[0][0] == "1"
+    assert stack.sql("SELECT COUNT(*) FROM sessions WHERE kind = 'member' AND principal_id = %d"
+                     % m.id)[0][0] == "0"
+    assert c.get("/api/v1/me").status_code == 401
+    assert b.get("/api/v1/me").status_code == 401
+    mail = accounts.wait_mail(m, "Votre compte en ligne est fermé")
+    assert "fermé" in mail["body"]
+    # The other member is untouched.
+    assert other.client.get("/api/v1/me").status_code == 200
