@@ -1,0 +1,89 @@
+"""Issue 14 item 1: registration proves the person holds what the fund knows
+(NIR, birth date, postcode on file and the last 7 characters of the IBAN on
+file); the link goes to the address on file; wrong data counts against the
+person (per NIR) and answers exactly like right data."""
+
+import time
+
+from login_support import fresh_ip
+
+IBAN = "FR7630006000011234567890189"
+POSTCODE = "75015"
+
+
+def insured_with_proof(stack, email_on_file=True):
+    """An insured person with postcode and IBAN on file, no member account."""
+    m = stack.new_member()
+    stack.sql("DELETE FROM members WHERE id = %d" % m.id)
+    stack.sql("UPDATE insured SET postal_code = '%s', iban = '%s'%s WHERE id = %d"
+              % (POSTCODE, IBAN, "" if email_on_file else ", email = NULL", m.insured_id))
+    return m
+
+
+def register(c, m, typed, postcode=POSTCODE, iban_end=IBAN[-7:]):
+    body = {"nir": m.nir, "birth_date": m.birth_date, "email": typed}
+    if postcode is not None:
+        body["postal_code"] = postcode
+    if iban_end is not None:
+        body["iban_end"] = iban_end
+    return c.post("/api/v1/register", json=body)
+
+
+def no_mail_to(stack, to, wait=1.5):
+    time.sleep(wait)
+    return all(x["to"] != to for x in stack.mails())
+
+
+def test_a_stranger_with_nir_birth_date_and_a_typed_address_gets_no_link(stack):
+    m = insured_with_proof(stack)
+    c = stack.client(xff=fresh_ip())
+    typed = "intrus-%d@example.fr" % m.insured_id
+    r = c.post("/api/v1/register", json={"nir": m.nir, "birth_date": m.birth_date,
+                                         "email": typed})
+    # Without the proof fields: field errors, or the usual 202, never a link.
+    assert r.status_code in (202, 422), r.text
+    assert no_mail_to(stack, typed)
+    assert no_mail_to(stack, m.email, wait=0)
+
+
+def test_right_postcode_and_iban_end_mail_the_link_to_the_address_on_file(stack):
+    m = insured_with_proof(stack)
+    c = stack.client(xff=fresh_ip())
+    typed = "autre-%d@example.fr" % m.insured_id
+    r = register(c, m, typed, iban_end=" " + IBAN[-7:].lower())
+    assert r.status_code == 202, r.text
+    assert r.json() == {"status": "pending"}
+    mail = stack.wait_for_mail(lambda x: x["to"] == m.email)
+    assert "/inscription/confirmation.html?token=" in mail["body"]
+    assert no_mail_to(stack, typed, wait=0.5)
+
+
+def test_without_an_address_on_file_the_typed_one_gets_the_link(stack):
+    m = insured_with_proof(stack, email_on_file=False)
+    c = stack.client(xff=fresh_ip())
+    typed = "saisie-%d@example.fr" % m.insured_id
+    assert register(c, m, typed).status_code == 202
+    stack.wait_for_mail(lambda x: x["to"] == typed)
+
+
+def test_wrong_data_answers_alike_and_throttles_the_person(stack):
+    m = insured_with_proof(stack)
+    wrong = [
+        {"postcode": "69001"},
+        {"iban_end": "0000000"},
+        {"postcode": "13001", "iban_end": "1111111"},
+        {"iban_end": "2222222"},
+        {"postcode": "33000"},
+    ]
+    answers = []
+    for w in wrong:   # each from its own address: the per-IP throttle is not what stops it
+        answers.append(register(stack.client(xff=fresh_ip()), m, m.email, **w))
+    for r in answers:
+        assert r.status_code == 202, r.text
+        assert r.content == answers[0].content
+        assert r.headers["Content-Type"] == answers[0].headers["Content-Type"]
+    assert no_mail_to(stack, m.email)
+    # The person is now throttled: even right data sends nothing, same answer.
+    r = register(stack.client(xff=fresh_ip()), m, m.email)
+    assert r.status_code == 202 and r.content == answers[0].content
+    assert no_mail_to(stack, m.email)
