@@ -13,6 +13,11 @@
  * left alone, so seeding twice is harmless. Runs in one transaction.
  * Returns the number of rows actually inserted, or -1 with err filled. */
 #define PORTAIL_SEED_MAX 10000u
+/* Marie Dupont's IBAN on file and postcode: registration asks for the
+ * postcode and the IBAN's last 7 characters ("3026052"). About one person
+ * in ten after her has no IBAN (registration by a code sent by post). */
+#define PORTAIL_SEED_DEMO_IBAN "FR7620041010050500013026052"
+#define PORTAIL_SEED_DEMO_POSTCODE "33000"
 int portail_seed(portail_db_t *db, portail_arena_t *a, unsigned count, char *err, size_t errlen);
 
 #endif

@@ -182,6 +182,16 @@ static const portail_setting_t settings[] = {
      .min = 1,
      .max = 100,
      .def_int = 3},
+    {.name = "register_failures_max",
+     .type = PORTAIL_SETTING_INT,
+     .min = 1,
+     .max = 1000,
+     .def_int = 5},
+    {.name = "register_failure_window_seconds",
+     .type = PORTAIL_SETTING_INT,
+     .min = 60,
+     .max = 604800,
+     .def_int = 86400},
     {.name = "enrol_pending_seconds",
      .type = PORTAIL_SETTING_INT,
      .min = 60,
@@ -210,6 +220,8 @@ static int init(const portail_settings_t *s, void **state, char *err, size_t err
     st->register_ttl_s = (int)portail_settings_int(s, "register_ttl_seconds");
     st->register_ip_max = (int)portail_settings_int(s, "register_ip_max");
     st->register_mails_per_hour = (int)portail_settings_int(s, "register_mails_per_hour");
+    st->register_failures_max = (int)portail_settings_int(s, "register_failures_max");
+    st->register_failure_window_s = (int)portail_settings_int(s, "register_failure_window_seconds");
     st->enrol_pending_s = (int)portail_settings_int(s, "enrol_pending_seconds");
     if (sodium_init() < 0) {
         free(st);

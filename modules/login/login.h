@@ -23,6 +23,8 @@ typedef struct login_state {
     int register_ttl_s;
     int register_ip_max;         /* registrations per client address and hour */
     int register_mails_per_hour; /* registration mails per insured person and hour */
+    int register_failures_max;   /* wrong data per NIR and window: nothing sent after */
+    int register_failure_window_s;
     int enrol_pending_s;         /* how long a shown TOTP secret may be activated */
 } login_state_t;
 

@@ -1,17 +1,58 @@
 /* Module login: registration. An insured person asks for an account with
- * NIR, birth date and e-mail; the answer never tells whether the person
- * exists or has an account; a link by mail lets the person choose a
+ * NIR, birth date, the postcode on file and the last 7 characters of the
+ * IBAN the fund pays into (what the fund knows and a stranger who guessed
+ * the birth day does not), plus an e-mail address used only when none is
+ * on file. The answer never tells whether the person exists, has an
+ * account or gave right data: always 202, the same body. A link by mail
+ * (to the address on file when there is one) lets the person choose a
  * password (POST /api/v1/register/confirm), which creates the account. */
+#include <ctype.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "login.h"
+
+#define IBAN_END 7
 
 /* ---- POST /api/v1/register ----------------------------------------------------- */
 
 static void registered(portail_ctx_t *ctx)
 {
     portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending"));
+}
+
+/* The last 7 characters of an IBAN as typed: spaces dropped, upper case. */
+static const char *iban_end_field(portail_arena_t *a, const char *in, const char **msg)
+{
+    char out[IBAN_END + 1];
+    size_t n = 0;
+    *msg = "Saisissez les 7 derniers caractères de l'IBAN de votre RIB (lettres et chiffres).";
+    for (const char *p = in; *p; p++) {
+        if (*p == ' ')
+            continue;
+        if (!isalnum((unsigned char)*p) || n >= IBAN_END)
+            return NULL;
+        out[n++] = (char)toupper((unsigned char)*p);
+    }
+    if (n != IBAN_END)
+        return NULL;
+    out[n] = '\0';
+    return portail_strdup(a, out);
+}
+
+/* Right data: the birth date, the postcode and the IBAN's end on file. The
+ * comparisons run in full whatever fails first. */
+static int proof_matches(json_t *row, const char *birth, const char *postcode, const char *iban_end)
+{
+    const char *born = portail_row_str(row, "birth_date");
+    const char *postal = portail_row_str(row, "postal_code");
+    const char *iban = portail_row_str(row, "iban");
+    int ok = born && strcmp(born, birth) == 0;
+    ok &= postal && strcmp(postal, postcode) == 0;
+    size_t len = iban ? strlen(iban) : 0;
+    ok &= len >= IBAN_END && sodium_memcmp(iban + len - IBAN_END, iban_end, IBAN_END) == 0;
+    return ok;
 }
 
 void login_register(portail_ctx_t *ctx)
@@ -22,6 +63,9 @@ void login_register(portail_ctx_t *ctx)
     portail_arena_t *a = portail_arena(ctx);
     const char *birth =
         portail_json_valid(a, b, "birth_date", 1, portail_valid_birth_date, &errors);
+    const char *postcode =
+        portail_json_valid(a, b, "postal_code", 1, portail_valid_postcode, &errors);
+    const char *iban_end = portail_json_valid(a, b, "iban_end", 1, iban_end_field, &errors);
     const char *email = portail_json_valid(a, b, "email", 1, portail_valid_email, &errors);
     char nir[16];
     member_nir_field(nir_in, birth, nir, &errors);
@@ -46,26 +90,50 @@ void login_register(portail_ctx_t *ctx)
         return;
     }
 
-    json_t *row =
-        portail_db_row(db,
-                       "SELECT i.id AS insured_id, i.birth_date, m.id AS member_id, "
-                       "m.email AS member_email, m.password_hash IS NOT NULL AS has_account "
-                       "FROM insured i LEFT JOIN members m ON m.insured_id = i.id "
-                       "WHERE i.nir = ?",
-                       "s", nir);
+    /* Wrong data counts against the person (the NIR), whatever address it
+     * comes from: many addresses cannot share the guessing. Known or not,
+     * every NIR is counted alike so that the count tells nothing. */
+    const char *fkey = login_key(ctx, "register-fail", nir);
+    int person_wait =
+        portail_throttle_check(db, fkey, st->register_failure_window_s, st->register_failures_max);
+    if (person_wait < 0) {
+        login_internal(ctx, "register throttle failed");
+        return;
+    }
+
+    json_t *row = portail_db_row(db,
+                                 "SELECT i.id AS insured_id, i.birth_date, i.postal_code, i.iban, "
+                                 "i.email AS insured_email, m.id AS member_id, "
+                                 "m.email AS member_email, "
+                                 "m.password_hash IS NOT NULL AS has_account "
+                                 "FROM insured i LEFT JOIN members m ON m.insured_id = i.id "
+                                 "WHERE i.nir = ?",
+                                 "s", nir);
     if (!row && portail_db_failed(db)) {
         login_internal(ctx, "insured lookup failed");
         return;
     }
-    const char *born = row ? portail_row_str(row, "birth_date") : NULL;
-    if (!row || !born || strcmp(born, birth) != 0) {
-        portail_log_info(ctx, "register: no insured person matches");
+    int match = row ? proof_matches(row, birth, postcode, iban_end) : 0;
+    if (!match || person_wait > 0) {
+        /* The same work as a right answer's: a transaction with a write. */
+        if (login_begin(ctx, db) != 0)
+            return;
+        if (!match && portail_throttle_hit(db, fkey, st->register_failure_window_s,
+                                           st->register_failures_max) < 0) {
+            login_internal(ctx, "register throttle failed");
+            return;
+        }
+        if (login_commit(ctx, db) != 0)
+            return;
+        portail_log_info(ctx, person_wait > 0 ? "register: too many wrong tries for this NIR"
+                                              : "register: no insured person matches");
         registered(ctx);
         return;
     }
     long long insured_id = portail_row_int(row, "insured_id", 0);
     long long member_id = portail_row_int(row, "member_id", 0);
     const char *member_email = portail_row_str(row, "member_email");
+    const char *on_file = portail_row_str(row, "insured_email");
     int has_account = portail_row_int(row, "has_account", 0) == 1;
 
     /* A few mails an hour per person at most, whoever asks. */
@@ -83,7 +151,8 @@ void login_register(portail_ctx_t *ctx)
     }
     if (login_begin(ctx, db) != 0)
         return;
-    if (portail_throttle_hit(db, pkey, 3600, st->register_mails_per_hour) < 0) {
+    if (portail_throttle_hit(db, pkey, 3600, st->register_mails_per_hour) < 0 ||
+        portail_throttle_clear(db, fkey) < 0) {
         login_internal(ctx, "register throttle failed");
         return;
     }
@@ -95,7 +164,12 @@ void login_register(portail_ctx_t *ctx)
                         (const char *const[]){"where", login_where(ctx), NULL}) != 0)
             return;
     } else {
-        json_t *data = portail_arena_json(portail_arena(ctx), json_pack("{s:s}", "email", email));
+        /* The address on file wins: a typed one is used only when the fund
+         * has none, and then the link itself confirms it (as an e-mail
+         * change is confirmed by a link to the new address). A member can
+         * change it later through the confirmed e-mail change. */
+        const char *to = on_file && *on_file ? on_file : email;
+        json_t *data = portail_arena_json(portail_arena(ctx), json_pack("{s:s}", "email", to));
         char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
         const char *token = NULL;
         int rc = text ? portail_token_issue(db, portail_arena(ctx), "register", insured_id, text,
@@ -107,7 +181,7 @@ void login_register(portail_ctx_t *ctx)
             return;
         }
         int minutes = st->register_ttl_s / 60;
-        if (member_mail(ctx, db, email, "register_confirm",
+        if (member_mail(ctx, db, to, "register_confirm",
                         (const char *const[]){
                             "minutes", portail_sprintf(portail_arena(ctx), "%d", minutes), "link",
                             login_link(ctx, "/inscription/confirmation.html", token), NULL}) != 0)

@@ -258,14 +258,18 @@ describe('the error renderer', () => {
     const { ctx, page, calls } = await open('/inscription/', 'none', { 'POST /api/v1/register': [202, { status: 'pending' }] });
     await page.fill('#nir', '1 84 05 75 056 123 45');
     await page.fill('#birth_date', '31/02/1984');
+    await page.fill('#postal_code', '33000');
+    await page.fill('#iban_end', '302 605x');
     await page.fill('#email', 'camille@example.fr');
     await page.click('button[type=submit]');
     await page.locator('#birth_date-erreur', { hasText: 'jj/mm/aaaa' }).waitFor();
+    await page.locator('#iban_end-erreur', { hasText: '7 derniers' }).waitFor();
+    await page.fill('#iban_end', '302 6052');
     await page.fill('#birth_date', '17/05/1984');
     await page.click('button[type=submit]');
     await page.locator('#statut .fr-alert--success').waitFor();
     const sent = JSON.parse(calls.find((c) => c.key === 'POST /api/v1/register').body);
-    assert.deepEqual(sent, { nir: '184057505612345', birth_date: '1984-05-17', email: 'camille@example.fr' });
+    assert.deepEqual(sent, { nir: '184057505612345', birth_date: '1984-05-17', postal_code: '33000', iban_end: '3026052', email: 'camille@example.fr' });
     await ctx.close();
   });
 

@@ -87,3 +87,22 @@ def test_wrong_data_answers_alike_and_throttles_the_person(stack):
     r = register(stack.client(xff=fresh_ip()), m, m.email)
     assert r.status_code == 202 and r.content == answers[0].content
     assert no_mail_to(stack, m.email)
+
+
+def test_the_seed_holds_valid_ibans_and_the_demo_person_can_register(stack):
+    db = stack.fresh_database("portail_seed_iban")
+    cfg = stack.write_config({"database": {"name": db}})
+    r = stack.portailctl("seed", "--count", "60", config=cfg)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = stack.sql("SELECT nir, postal_code, iban FROM insured ORDER BY id", database=db)
+    assert len(rows) == 60
+    ibans = [row[2] for row in rows if row[2] not in (None, "NULL")]
+    assert 40 <= len(ibans) < 60          # most have one, some none
+    for iban in ibans:
+        assert len(iban) == 27 and iban.startswith("FR")
+        digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
+        assert int(digits) % 97 == 1, iban
+    assert all(row[1] for row in rows)    # every person has a postcode on file
+    # Marie Dupont, the demo person (README): postcode 33000, IBAN end 3026052.
+    assert rows[0][0] == "285033306300182" and rows[0][1] == "33000"
+    assert rows[0][2].endswith("3026052")
