@@ -365,6 +365,17 @@ int portail_seed(portail_db_t *db, portail_arena_t *a, unsigned count, char *err
         }
         inserted += n;
     }
+    /* Invented persons make it a demo database: portailctl demo needs
+     * this mark before it makes accounts. */
+    if (portail_db_exec(db,
+                        "INSERT INTO core_settings (name, value) VALUES ('demo_database', "
+                        "'portailctl seed') ON DUPLICATE KEY UPDATE updated_at = UTC_TIMESTAMP()",
+                        "") < 0) {
+        unsigned e = portail_db_errno(db);
+        portail_db_rollback(db);
+        set_err(err, errlen, "Marque de base de démonstration impossible (erreur MariaDB %u).", e);
+        return -1;
+    }
     if (portail_db_commit(db) != 0) {
         unsigned e = portail_db_errno(db);
         portail_db_rollback(db);

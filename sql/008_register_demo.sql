@@ -1,0 +1,18 @@
+-- The IBAN the fund pays into, as the fund's systems hold it: registration
+-- asks for its last 7 characters (with the postcode on file) to tell the
+-- person from a stranger who knows the NIR and birth date (issue 14).
+-- Compact and in upper case (portail_valid_iban); NULL: none on file, the
+-- person registers with a provisional code sent by post.
+ALTER TABLE insured
+    ADD COLUMN iban VARCHAR(34) NULL AFTER email;
+
+-- Facts about the database itself, one row each. `demo_database`: the
+-- database holds invented persons (written by `portailctl seed`); only
+-- then does `portailctl demo --yes-this-is-a-demo-database` make its
+-- accounts, so that a production database never gets a demo supervisor.
+CREATE TABLE core_settings (
+    name VARCHAR(64) NOT NULL,
+    value VARCHAR(255) NOT NULL,
+    updated_at DATETIME NOT NULL DEFAULT (UTC_TIMESTAMP()),
+    PRIMARY KEY (name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
