@@ -259,11 +259,14 @@ describe('the error renderer', () => {
     await page.fill('#nir', '1 84 05 75 056 123 45');
     await page.fill('#birth_date', '31/02/1984');
     await page.fill('#postal_code', '33000');
-    await page.fill('#iban_end', '302 605x');
+    await page.fill('#iban_end', '302 60');
     await page.fill('#email', 'camille@example.fr');
     await page.click('button[type=submit]');
     await page.locator('#birth_date-erreur', { hasText: 'jj/mm/aaaa' }).waitFor();
     await page.locator('#iban_end-erreur', { hasText: '7 derniers' }).waitFor();
+    await checkPage(page, 'pages', 'inscription-erreurs');
+    await page.setViewportSize({ width: 375, height: 812 });
+    await checkPage(page, 'pages', 'inscription-erreurs-375');
     await page.fill('#iban_end', '302 6052');
     await page.fill('#birth_date', '17/05/1984');
     await page.click('button[type=submit]');
