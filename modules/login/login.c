@@ -95,6 +95,12 @@ static const portail_route_t routes[] = {
      .handler = login_totp_reset,
      .auth = PORTAIL_AUTH_MEMBER,
      .body_max = BODY_MAX},
+    /* Partial or member session: the handler checks. */
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/totp/reenrol",
+     .handler = login_totp_reenrol,
+     .auth = PORTAIL_AUTH_PUBLIC,
+     .body_max = BODY_MAX},
     {.methods = PORTAIL_POST,
      .pattern = "/api/v1/backoffice/login",
      .handler = login_agent_password_step,

@@ -25,7 +25,7 @@ typedef struct login_state {
     int register_mails_per_hour; /* registration mails per insured person and hour */
     int register_failures_max;   /* wrong data per NIR and window: nothing sent after */
     int register_failure_window_s;
-    int enrol_pending_s;         /* how long a shown TOTP secret may be activated */
+    int enrol_pending_s; /* how long a shown TOTP secret may be activated */
 } login_state_t;
 
 /* ---- handlers (register.c, signin.c, enrol.c, sessions.c, password.c,
@@ -43,6 +43,7 @@ void login_sessions(portail_ctx_t *ctx);
 void login_session_revoke(portail_ctx_t *ctx);
 void login_password_change(portail_ctx_t *ctx);
 void login_totp_reset(portail_ctx_t *ctx);
+void login_totp_reenrol(portail_ctx_t *ctx);
 
 void login_agent_password_step(portail_ctx_t *ctx);
 void login_agent_totp_step(portail_ctx_t *ctx);
@@ -53,6 +54,9 @@ void login_agent_me(portail_ctx_t *ctx);
 /* ---- helpers (login.c) --------------------------------------------------- */
 #define LOGIN_PASSWORD_MAX_BYTES 512 /* 128 characters of up to 4 bytes */
 #define LOGIN_RECOVERY_CODES 10
+/* The link a TOTP reset mails (password.c, enrol.c). */
+#define LOGIN_REENROL_PURPOSE "totp_reenrol"
+#define LOGIN_REENROL_TTL_S (24 * 3600)
 #define NIR_INPUT_MAX 64
 #define TOKEN_MAX 64
 #define CODE_INPUT_MAX 32

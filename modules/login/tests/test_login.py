@@ -422,7 +422,10 @@ def test_totp_reset_needs_the_password(stack, accounts):
     accounts.wait_mail(m, "Double authentification désactivée")
     me = c.get("/api/v1/me").json()
     assert me["totp_enabled"] is False and me["recovery_codes_left"] == 0
-    # The member session enrols a new secret; old recovery codes are gone.
+    # The member session enrols a new secret once the mailed link is opened
+    # (test_totp_reenrol.py); old recovery codes are gone.
+    token = accounts.link_token(m.email, "/double-authentification.html")
+    assert c.post("/api/v1/totp/reenrol", json={"token": token}).status_code == 200
     e = c.get("/api/v1/totp/enroll")
     assert e.status_code == 200, e.text
     away_from_step_edge()
