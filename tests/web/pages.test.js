@@ -394,6 +394,26 @@ describe('page states (API mocked)', () => {
     await ctx.close();
   });
 
+  test('TOTP enrolment after a reset: without the mailed link, said plainly; with it, the QR code', async () => {
+    const needsLink = 'La double authentification a été réinitialisée : pour activer une nouvelle application, ouvrez le lien envoyé à votre adresse e-mail.';
+    let r = await open('/double-authentification.html', 'partial', {
+      'GET /api/v1/totp/enroll': [403, problem(403, { detail: needsLink })],
+    });
+    await r.page.locator('#statut .fr-alert--warning', { hasText: 'lien envoyé' }).waitFor();
+    await checkPage(r.page, 'pages', 'double-authentification-lien');
+    await r.page.setViewportSize({ width: 375, height: 812 });
+    await checkPage(r.page, 'pages', 'double-authentification-lien-375');
+    await r.ctx.close();
+    r = await open('/double-authentification.html?token=t0k3n', 'partial', {
+      'POST /api/v1/totp/reenrol': [200, { next: 'totp_enroll' }],
+    });
+    await r.page.locator('#secret:not(:empty)').waitFor();
+    const sent = JSON.parse(r.calls.find((c) => c.key === 'POST /api/v1/totp/reenrol').body);
+    assert.deepEqual(sent, { token: 't0k3n' });
+    assert.equal(new URL(r.page.url()).search, '', 'the token leaves the address bar');
+    await r.ctx.close();
+  });
+
   test('security code without TOTP set up (409 next: totp_enroll): to the enrolment', async () => {
     const { ctx, page } = await open('/code-de-securite.html', 'partial', {
       'POST /api/v1/login/totp': [409, problem(409, { next: 'totp_enroll' })],
