@@ -3,6 +3,7 @@
 file); the link goes to the address on file; wrong data counts against the
 person (per NIR) and answers exactly like right data."""
 
+import re
 import time
 
 from login_support import fresh_ip
@@ -106,3 +107,47 @@ def test_the_seed_holds_valid_ibans_and_the_demo_person_can_register(stack):
     # Marie Dupont, the demo person (README): postcode 33000, IBAN end 3026052.
     assert rows[0][0] == "285033306300182" and rows[0][1] == "33000"
     assert rows[0][2].endswith("3026052")
+
+
+def wait_letter(stack, nir_, timeout=20):
+    """The text of the last letter to nir_ in `portailctl letters`."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = stack.portailctl("letters", "list")
+        assert r.returncode == 0, r.stderr
+        ids = [line.split()[0] for line in r.stdout.splitlines() if nir_ in line]
+        if ids:
+            shown = stack.portailctl("letters", "show", ids[-1])
+            assert shown.returncode == 0, shown.stderr
+            return shown.stdout
+        time.sleep(0.3)
+    raise AssertionError("no letter for %s" % nir_)
+
+
+def test_without_an_iban_a_code_by_post_completes_registration(stack):
+    m = stack.new_member()
+    stack.sql("DELETE FROM members WHERE id = %d" % m.id)
+    stack.sql("UPDATE insured SET iban = NULL, address_line = '3 rue des Lilas', "
+              "city = 'Paris' WHERE id = %d" % m.insured_id)
+    c = stack.client(xff=fresh_ip())
+    body = {"nir": m.nir, "birth_date": m.birth_date, "postal_code": m.postal_code,
+            "email": m.email, "by_post": True}
+    r = c.post("/api/v1/register", json=body)
+    assert r.status_code == 202 and r.json() == {"status": "pending"}, r.text
+    letter = wait_letter(stack, m.nir)
+    assert "3 rue des Lilas" in letter and "75015" in letter and "Martin" in letter
+    code = re.search(r"Code provisoire\s*:\s*([A-Z2-9]{5}-[A-Z2-9]{5})", letter).group(1)
+    del body["by_post"]
+    assert no_mail_to(stack, m.email, wait=0)
+    # A wrong code: the same 202, nothing sent.
+    r = c.post("/api/v1/register", json=dict(body, code="AAAAA-BBBBB"))
+    assert r.status_code == 202 and r.json() == {"status": "pending"}
+    assert no_mail_to(stack, m.email, wait=1)
+    r = c.post("/api/v1/register", json=dict(body, code=code.lower().replace("-", " ")))
+    assert r.status_code == 202, r.text
+    mail = stack.wait_for_mail(lambda x: x["to"] == m.email)
+    token = re.findall(r"/inscription/confirmation\.html\?token=([A-Za-z0-9_-]{43})",
+                       mail["body"])[-1]
+    r = c.post("/api/v1/register/confirm", json={"token": token,
+                                                  "password": "Tournesol-Violon-Pirogue-19"})
+    assert r.status_code == 201, r.text
