@@ -39,6 +39,8 @@ static int usage(void)
             "  jobs list [--state S] [--kind K] [--limit N]\n"
             "  jobs retry ID          queue a failed job again\n"
             "  jobs cancel ID         a queued job will not run\n"
+            "  letters list           the print queue (letters to post), oldest first\n"
+            "  letters show ID        a letter's text\n"
             "  member delete NIR      delete a member account and its rows (the\n"
             "                         modules' MEMBER_DELETED hooks run too)\n");
     return 2;
@@ -164,6 +166,10 @@ int main(int argc, char **argv)
         }
     } else if (strcmp(cmd, "jobs") == 0) {
         rc = portailctl_jobs(db, argc - 4, argv + 4);
+        if (rc == PORTAILCTL_USAGE)
+            rc = usage();
+    } else if (strcmp(cmd, "letters") == 0) {
+        rc = portailctl_letters(db, argc - 4, argv + 4);
         if (rc == PORTAILCTL_USAGE)
             rc = usage();
     } else if (strcmp(cmd, "member") == 0) {

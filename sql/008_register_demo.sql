@@ -16,3 +16,24 @@ CREATE TABLE core_settings (
     updated_at DATETIME NOT NULL DEFAULT (UTC_TIMESTAMP()),
     PRIMARY KEY (name)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The print queue: letters a job wrote, to be printed and posted by the
+-- fund (`portailctl letters list|show ID`). body is the letter's text as
+-- printed; data its fields (JSON); pdf the rendered letter once the core
+-- PDF service renders it (NULL until then). job_id makes a job that runs
+-- twice write its letter once.
+CREATE TABLE letters (
+    id BIGINT NOT NULL AUTO_INCREMENT,
+    job_id BIGINT NOT NULL,
+    kind VARCHAR(100) NOT NULL,
+    insured_id BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    data TEXT NULL,
+    pdf MEDIUMBLOB NULL,
+    created_at DATETIME NOT NULL DEFAULT (UTC_TIMESTAMP()),
+    printed_at DATETIME NULL,
+    PRIMARY KEY (id),
+    UNIQUE KEY uq_letters_job (job_id),
+    KEY ix_letters_insured (insured_id),
+    CONSTRAINT fk_letters_insured FOREIGN KEY (insured_id) REFERENCES insured (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -5,6 +5,7 @@
 #define LOGIN_H
 
 #include <portail/nir.h>
+#include <portail/jobs.h>
 #include <portail/portail.h>
 #include <stdint.h>
 
@@ -25,7 +26,8 @@ typedef struct login_state {
     int register_mails_per_hour; /* registration mails per insured person and hour */
     int register_failures_max;   /* wrong data per NIR and window: nothing sent after */
     int register_failure_window_s;
-    int enrol_pending_s; /* how long a shown TOTP secret may be activated */
+    int register_code_ttl_s; /* life of a provisional code sent by post */
+    int enrol_pending_s;     /* how long a shown TOTP secret may be activated */
 } login_state_t;
 
 /* ---- handlers (register.c, signin.c, enrol.c, sessions.c, password.c,
@@ -44,6 +46,10 @@ void login_session_revoke(portail_ctx_t *ctx);
 void login_password_change(portail_ctx_t *ctx);
 void login_totp_reset(portail_ctx_t *ctx);
 void login_totp_reenrol(portail_ctx_t *ctx);
+/* Job: the letter with a provisional registration code, into the print
+ * queue (register.c). */
+#define LOGIN_LETTER_JOB "login.register_letter"
+int login_register_letter_job(portail_job_t *job);
 
 void login_agent_password_step(portail_ctx_t *ctx);
 void login_agent_totp_step(portail_ctx_t *ctx);
