@@ -276,6 +276,36 @@ describe('the error renderer', () => {
     await ctx.close();
   });
 
+  test('registration without an IBAN: a code by post, then the code instead of the IBAN end', async () => {
+    let r = await open('/inscription/', 'none', { 'POST /api/v1/register': [202, { status: 'pending' }] });
+    await r.page.fill('#nir', '1 84 05 75 056 123 45');
+    await r.page.fill('#birth_date', '17/05/1984');
+    await r.page.fill('#postal_code', '33000');
+    await r.page.fill('#email', 'camille@example.fr');
+    await r.page.click('label[for=by_post]');
+    await r.page.click('button[type=submit]');
+    await r.page.locator('#statut .fr-alert--success', { hasText: 'boîte aux lettres' }).waitFor();
+    let sent = JSON.parse(r.calls.find((c) => c.key === 'POST /api/v1/register').body);
+    assert.deepEqual(sent, { nir: '184057505612345', birth_date: '1984-05-17', postal_code: '33000', email: 'camille@example.fr', by_post: true });
+    await r.ctx.close();
+    r = await open('/inscription/', 'none', { 'POST /api/v1/register': [202, { status: 'pending' }] });
+    await r.page.setViewportSize({ width: 375, height: 812 });
+    await r.page.fill('#nir', '1 84 05 75 056 123 45');
+    await r.page.fill('#birth_date', '17/05/1984');
+    await r.page.fill('#postal_code', '33000');
+    await r.page.fill('#email', 'camille@example.fr');
+    await r.page.fill('#code', 'abcd');
+    await r.page.click('button[type=submit]');
+    await r.page.locator('#code-erreur', { hasText: '10 lettres' }).waitFor();
+    await checkPage(r.page, 'pages', 'inscription-code-375');
+    await r.page.fill('#code', 'abcde-23456');
+    await r.page.click('button[type=submit]');
+    await r.page.locator('#statut .fr-alert--success').waitFor();
+    sent = JSON.parse(r.calls.find((c) => c.key === 'POST /api/v1/register').body);
+    assert.deepEqual(sent, { nir: '184057505612345', birth_date: '1984-05-17', postal_code: '33000', email: 'camille@example.fr', code: 'ABCDE23456' });
+    await r.ctx.close();
+  });
+
   test('410: an expired link says so, with the way to get a new one', async () => {
     const { ctx, page } = await open('/mot-de-passe/reinitialisation.html?token=vieux', 'none', {
       'POST /api/v1/password/reset': [410, problem(410)],
