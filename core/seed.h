@@ -11,7 +11,7 @@
  * ones in the same order, the first being the demo member Marie Dupont (NIR
  * 2 85 03 33 063 001 82, born 1985-03-14). Rows whose NIR already exists are
  * left alone, so seeding twice is harmless. Runs in one transaction, which
- * also marks the database as a demo one (core_settings 'demo_database'). 
+ * also marks the database as a demo one (core_settings 'demo_database').
  * Returns the number of rows actually inserted, or -1 with err filled. */
 #define PORTAIL_SEED_MAX 10000u
 /* Marie Dupont's IBAN on file and postcode: registration asks for the
