@@ -22,7 +22,8 @@ static int usage(void)
             "                         migrations not yet applied (DIR: the core's, instead\n"
             "                         of server.data_dir/sql; wait for another migrate\n"
             "                         at most SECONDS, 60 by default)\n"
-            "  seed [--count N]       insert the demo insured persons\n"
+            "  seed [--count N]       insert the demo insured persons; marks the database\n"
+            "                         as a demo one\n"
             "  mail-flush             deliver due mail once, now\n"
             "  agent add LOGIN --name NAME --role agent|supervisor [--email EMAIL]\n"
             "                         create an agent; prints a one-time enrolment link\n"
@@ -31,11 +32,15 @@ static int usage(void)
             "  agent enable LOGIN     accept the agent again\n"
             "  agent role LOGIN agent|supervisor\n"
             "                         change the role (counts from the next request)\n"
-            "  demo                   create or repair the demo member and supervisor\n"
+            "  demo --yes-this-is-a-demo-database\n"
+            "                         on a database marked by seed: the demo member and\n"
+            "                         supervisor, with new random passwords and TOTP secrets\n"
             "                         and print their credentials\n"
             "  jobs list [--state S] [--kind K] [--limit N]\n"
             "  jobs retry ID          queue a failed job again\n"
             "  jobs cancel ID         a queued job will not run\n"
+            "  letters list           the print queue (letters to post), oldest first\n"
+            "  letters show ID        a letter's text\n"
             "  member delete NIR      delete a member account and its rows (the\n"
             "                         modules' MEMBER_DELETED hooks run too)\n");
     return 2;
@@ -145,7 +150,12 @@ int main(int argc, char **argv)
         rc = portailctl_agent(&host, db, arena, argc - 4, argv + 4);
         if (rc == PORTAILCTL_USAGE)
             rc = usage();
-    } else if (strcmp(cmd, "demo") == 0 && argc == 4) {
+    } else if (strcmp(cmd, "demo") == 0 &&
+               (argc != 5 || strcmp(argv[4], "--yes-this-is-a-demo-database") != 0)) {
+        fprintf(stderr, "portailctl: demo makes accounts with known credentials: only on a demo "
+                        "database (marked by seed), with --yes-this-is-a-demo-database\n");
+        rc = usage();
+    } else if (strcmp(cmd, "demo") == 0) {
         /* The demo repairs accounts, which mails their owners. */
         if (portail_templates_load(conf.mail_templates, conf.fund_name, conf.origin, err,
                                    sizeof(err)) < 0) {
@@ -156,6 +166,10 @@ int main(int argc, char **argv)
         }
     } else if (strcmp(cmd, "jobs") == 0) {
         rc = portailctl_jobs(db, argc - 4, argv + 4);
+        if (rc == PORTAILCTL_USAGE)
+            rc = usage();
+    } else if (strcmp(cmd, "letters") == 0) {
+        rc = portailctl_letters(db, argc - 4, argv + 4);
         if (rc == PORTAILCTL_USAGE)
             rc = usage();
     } else if (strcmp(cmd, "member") == 0) {

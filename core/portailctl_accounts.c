@@ -2,6 +2,7 @@
  * link) and the demo accounts of script/server. They run the same core
  * services as portaild (password hashing, TOTP sealing, tokens, locks)
  * through a request context of their own. */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,10 +17,13 @@
 
 #define DEMO_NIR "285033306300182"
 #define DEMO_EMAIL "marie.dupont@example.fr"
-#define DEMO_PASSWORD "Cerisier-Lagune-Tram-48"
 #define DEMO_AGENT "demo.superviseur"
 #define DEMO_AGENT_NAME "Claire Bernard (superviseure de démonstration)"
-#define DEMO_AGENT_PASSWORD "Boussole-Prairie-Vent-73"
+/* Generated passwords: four groups of five, without the characters that
+ * read alike (0/O, 1/l/I): about 113 bits. */
+#define DEMO_PW_ALPHABET "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+#define DEMO_PW_GROUPS 4
+#define DEMO_PW_GROUP 5
 
 /* A context like a request's, for the core services that take one. */
 static void ctl_ctx(portail_ctx_t *ctx, portail_host_t *h, portail_db_t *db, portail_arena_t *a)
@@ -245,45 +249,78 @@ int portailctl_agent(portail_host_t *h, portail_db_t *db, portail_arena_t *a, in
 
 /* ---- demo ------------------------------------------------------------------- */
 
-/* The hash to store for password: the current one when it still matches
- * (so re-running keeps it), a new one otherwise. NULL on error. */
-static const char *demo_hash(portail_ctx_t *ctx, const char *current, const char *password)
+/* A new random password the policy accepts, arena. NULL on error. */
+static const char *demo_password(portail_ctx_t *ctx, const char *const *context)
 {
-    if (current && portail_password_verify(ctx, current, password) == 1)
-        return current;
-    const char *h = NULL;
-    return portail_password_hash(ctx, password, &h) == 0 ? h : NULL;
-}
-
-/* The base32 of the sealed secret when it opens, else a new secret sealed
- * into *sealed (len in *len). NULL on error. */
-static const char *demo_totp(portail_ctx_t *ctx, const json_t *row, const unsigned char **sealed,
-                             size_t *len)
-{
-    size_t n = 0;
-    const unsigned char *cur = portail_row_blob(ctx->arena, row, "totp_secret", &n);
-    *sealed = NULL;
-    if (cur) {
-        const char *b32 = portail_totp_base32(ctx, cur, n);
-        if (b32)
-            return b32;
-        fprintf(stderr, "portailctl: demo: the stored TOTP secret does not open with this key "
-                        "file: a new one is made\n");
+    char pw[DEMO_PW_GROUPS * (DEMO_PW_GROUP + 1)];
+    for (int attempt = 0; attempt < 20; attempt++) {
+        size_t n = 0;
+        for (int g = 0; g < DEMO_PW_GROUPS; g++) {
+            if (g)
+                pw[n++] = '-';
+            for (int k = 0; k < DEMO_PW_GROUP; k++)
+                pw[n++] = DEMO_PW_ALPHABET[randombytes_uniform(sizeof DEMO_PW_ALPHABET - 1)];
+        }
+        pw[n] = '\0';
+        if (!portail_password_problem(ctx, pw, context)) {
+            const char *out = portail_strdup(ctx->arena, pw);
+            sodium_memzero(pw, sizeof pw);
+            return out;
+        }
     }
-    portail_totp_secret_t s;
-    if (portail_totp_new(ctx, &s) != 0)
-        return NULL;
-    *sealed = s.sealed;
-    *len = s.sealed_len;
-    return s.base32;
+    sodium_memzero(pw, sizeof pw);
+    fprintf(stderr, "portailctl: demo: no generated password passed the policy\n");
+    return NULL;
 }
 
-static void warn_policy(portail_ctx_t *ctx, const char *who, const char *pw,
-                        const char *const *context)
+/* A new password (hashed into *hash) and TOTP secret (sealed into
+ * *sealed) at every run: nothing of them is in the binary, and whoever
+ * saw an earlier run's output cannot use it any more. */
+static int demo_credentials(portail_ctx_t *ctx, const char *const *context, const char **pw,
+                            const char **hash, portail_totp_secret_t *s)
 {
-    const char *problem = portail_password_problem(ctx, pw, context);
-    if (problem)
-        fprintf(stderr, "portailctl: demo: the %s password breaks the policy: %s\n", who, problem);
+    *pw = demo_password(ctx, context);
+    *hash = NULL;
+    if (!*pw || portail_password_hash(ctx, *pw, hash) != 0 || !*hash)
+        return -1;
+    return portail_totp_new(ctx, s) == 0 ? 0 : -1;
+}
+
+/* 1 when the database is marked as a demo one (portailctl seed), 0 not, -1
+ * error. */
+static int demo_database(portail_db_t *db)
+{
+    json_t *r =
+        portail_db_row(db, "SELECT value FROM core_settings WHERE name = 'demo_database'", "");
+    if (!r)
+        return portail_db_failed(db) ? -1 : 0;
+    return 1;
+}
+
+/* A seeded person without an account, with an IBAN and an address on
+ * file: what registration asks, so that it can be tried. */
+static int demo_trial(portail_ctx_t *ctx)
+{
+    json_t *t = portail_db_row(ctx->db,
+                               "SELECT i.nir, i.first_name, i.last_name, i.birth_date, "
+                               "i.postal_code, RIGHT(i.iban, 7) AS iban_end, i.email "
+                               "FROM insured i LEFT JOIN members m ON m.insured_id = i.id "
+                               "WHERE m.id IS NULL AND i.iban IS NOT NULL AND i.email IS NOT NULL "
+                               "AND i.postal_code IS NOT NULL ORDER BY i.id LIMIT 1",
+                               "");
+    if (!t)
+        return portail_db_failed(ctx->db) ? fail("database error") : 0;
+    printf("\nAssuré·e sans compte, pour essayer l'inscription : %s %s\n"
+           "  NIR               %s\n"
+           "  date de naissance %s\n"
+           "  code postal       %s\n"
+           "  fin de l'IBAN     %s\n"
+           "  e-mail enregistré %s (le lien y est envoyé)\n",
+           portail_row_str(t, "first_name"), portail_row_str(t, "last_name"),
+           portail_row_str(t, "nir"), portail_row_str(t, "birth_date"),
+           portail_row_str(t, "postal_code"), portail_row_str(t, "iban_end"),
+           portail_row_str(t, "email"));
+    return 0;
 }
 
 /* A few notifications for the demo member, so that the bell and the
@@ -335,13 +372,13 @@ static int demo_member(portail_ctx_t *ctx)
     const char *context[] = {DEMO_NIR, portail_row_str(p, "birth_date"),
                              portail_row_str(p, "first_name"), portail_row_str(p, "last_name"),
                              NULL};
-    warn_policy(ctx, "member", DEMO_PASSWORD, context);
-    const char *hash = demo_hash(ctx, portail_row_str(p, "password_hash"), DEMO_PASSWORD);
-    const unsigned char *sealed = NULL;
-    size_t sealed_len = 0;
-    const char *b32 = hash ? demo_totp(ctx, p, &sealed, &sealed_len) : NULL;
-    if (!hash || !b32)
+    const char *pw = NULL, *hash = NULL;
+    portail_totp_secret_t s;
+    if (demo_credentials(ctx, context, &pw, &hash, &s) != 0)
         return fail(why(ctx));
+    const unsigned char *sealed = s.sealed;
+    size_t sealed_len = s.sealed_len;
+    const char *b32 = s.base32;
 
     if (portail_db_begin(db) != 0)
         return fail("database error");
@@ -358,11 +395,15 @@ static int demo_member(portail_ctx_t *ctx)
                         "WHERE id = ?",
                         "sl", hash, id) < 0)
         goto failed;
-    if (sealed && portail_db_exec(db,
-                                  "UPDATE members SET totp_secret = ?, totp_enabled_at = "
-                                  "UTC_TIMESTAMP(), totp_last_step = NULL, totp_pending = NULL, "
-                                  "totp_pending_at = NULL WHERE id = ?",
-                                  "bl", sealed, sealed_len, id) != 1)
+    if (portail_db_exec(db,
+                        "UPDATE members SET totp_secret = ?, totp_enabled_at = "
+                        "UTC_TIMESTAMP(), totp_last_step = NULL, totp_pending = NULL, "
+                        "totp_pending_at = NULL WHERE id = ?",
+                        "bl", sealed, sealed_len, id) != 1)
+        goto failed;
+    /* Sessions opened with earlier credentials end with them. */
+    if (portail_db_exec(db, "DELETE FROM sessions WHERE kind = 'member' AND principal_id = ?", "l",
+                        id) < 0)
         goto failed;
     /* The demo must sign in: whatever locked it is lifted (event and mail
      * as for any unlock). */
@@ -379,8 +420,8 @@ static int demo_member(portail_ctx_t *ctx)
            "  secret TOTP       %s\n"
            "  code du moment    oathtool --totp -b %s\n",
            portail_row_str(p, "first_name"), portail_row_str(p, "last_name"), DEMO_NIR,
-           portail_row_str(p, "birth_date"), DEMO_PASSWORD, b32, b32);
-    return 0;
+           portail_row_str(p, "birth_date"), pw, b32, b32);
+    return demo_trial(ctx);
 failed:
     portail_db_rollback(db);
     return fail("demo member not written");
@@ -399,13 +440,13 @@ static int demo_agent(portail_ctx_t *ctx)
     if (!a)
         return fail("demo agent not written");
     const char *context[] = {DEMO_AGENT, DEMO_AGENT_NAME, NULL};
-    warn_policy(ctx, "agent", DEMO_AGENT_PASSWORD, context);
-    const char *hash = demo_hash(ctx, portail_row_str(a, "password_hash"), DEMO_AGENT_PASSWORD);
-    const unsigned char *sealed = NULL;
-    size_t sealed_len = 0;
-    const char *b32 = hash ? demo_totp(ctx, a, &sealed, &sealed_len) : NULL;
-    if (!hash || !b32)
+    const char *pw = NULL, *hash = NULL;
+    portail_totp_secret_t s;
+    if (demo_credentials(ctx, context, &pw, &hash, &s) != 0)
         return fail(why(ctx));
+    const unsigned char *sealed = s.sealed;
+    size_t sealed_len = s.sealed_len;
+    const char *b32 = s.base32;
     long long id = portail_row_int(a, "id", 0);
     if (portail_db_exec(db,
                         "UPDATE agents SET role = 'supervisor', disabled_at = NULL, "
@@ -413,18 +454,20 @@ static int demo_agent(portail_ctx_t *ctx)
                         "sl", hash, id) < 0 ||
         portail_principal_unlock(ctx, PORTAIL_PRINCIPAL_AGENT, id, "system", "portailctl demo") <
             0 ||
-        (sealed && portail_db_exec(db,
-                                   "UPDATE agents SET totp_secret = ?, totp_enabled_at = "
-                                   "UTC_TIMESTAMP(), totp_last_step = NULL, totp_pending = NULL, "
-                                   "totp_pending_at = NULL WHERE id = ?",
-                                   "bl", sealed, sealed_len, id) != 1))
+        portail_db_exec(db,
+                        "UPDATE agents SET totp_secret = ?, totp_enabled_at = "
+                        "UTC_TIMESTAMP(), totp_last_step = NULL, totp_pending = NULL, "
+                        "totp_pending_at = NULL WHERE id = ?",
+                        "bl", sealed, sealed_len, id) != 1 ||
+        portail_db_exec(db, "DELETE FROM sessions WHERE kind = 'agent' AND principal_id = ?", "l",
+                        id) < 0)
         return fail("demo agent not written");
     printf("Agent de démonstration (superviseur) : %s\n"
            "  identifiant       %s\n"
            "  mot de passe      %s\n"
            "  secret TOTP       %s\n"
            "  code du moment    oathtool --totp -b %s\n",
-           DEMO_AGENT_NAME, DEMO_AGENT, DEMO_AGENT_PASSWORD, b32, b32);
+           DEMO_AGENT_NAME, DEMO_AGENT, pw, b32, b32);
     return 0;
 }
 
@@ -432,6 +475,14 @@ int portailctl_demo(portail_host_t *h, portail_db_t *db, portail_arena_t *a)
 {
     portail_ctx_t ctx;
     ctl_ctx(&ctx, h, db, a);
+    int demo = demo_database(db);
+    if (demo < 0)
+        return fail("database error");
+    if (demo == 0) {
+        fprintf(stderr, "portailctl: demo: cette base n'est pas marquée comme base de "
+                        "démonstration (portailctl seed la marque) : aucun compte créé\n");
+        return 1;
+    }
     int rc = demo_member(&ctx);
     if (rc == 0) {
         printf("\n");

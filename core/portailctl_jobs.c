@@ -119,3 +119,40 @@ int portailctl_member(portail_db_t *db, int argc, char **argv)
     printf("member %lld deleted\n", id);
     return 0;
 }
+
+/* The print queue (table letters): one line a letter, newest last, then a
+ * letter's text as it is printed. */
+int portailctl_letters(portail_db_t *db, int argc, char **argv)
+{
+    if (argc == 1 && strcmp(argv[0], "list") == 0) {
+        json_t *rows = portail_db_rows(db,
+                                       "SELECT l.id, l.kind, l.created_at, i.nir, i.last_name, "
+                                       "l.pdf IS NOT NULL AS has_pdf, l.printed_at "
+                                       "FROM letters l JOIN insured i ON i.id = l.insured_id "
+                                       "ORDER BY l.id DESC LIMIT 200",
+                                       "");
+        if (!rows)
+            return 1;
+        for (size_t k = json_array_size(rows); k > 0; k--) {
+            json_t *r = json_array_get(rows, k - 1);
+            const char *printed = portail_row_str(r, "printed_at");
+            printf("%lld\t%s\t%s\t%s\t%s\t%s\t%s\n", portail_row_int(r, "id", 0),
+                   portail_row_str(r, "created_at"), portail_row_str(r, "kind"),
+                   portail_row_str(r, "nir"), portail_row_str(r, "last_name"),
+                   portail_row_int(r, "has_pdf", 0) == 1 ? "pdf" : "texte",
+                   printed ? printed : "à imprimer");
+        }
+        return 0;
+    }
+    long long id;
+    if (argc != 2 || strcmp(argv[0], "show") != 0 || parse_id(argv[1], &id) < 0)
+        return PORTAILCTL_USAGE;
+    json_t *r = portail_db_row(db, "SELECT body, data FROM letters WHERE id = ?", "l", id);
+    if (!r) {
+        if (!portail_db_failed(db))
+            fprintf(stderr, "portailctl: no letter %lld\n", id);
+        return 1;
+    }
+    printf("%s", portail_row_str(r, "body"));
+    return 0;
+}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "portail/nir.h"
+#include "portail/validate.h"
 #include "seed.h"
 
 typedef struct commune {
@@ -205,6 +206,7 @@ typedef struct person {
     unsigned order;
     const char *address;
     const char *email; /* NULL: none on file */
+    const char *iban;  /* NULL: none on file (registers with a code by post) */
 } person_t;
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -233,6 +235,37 @@ static void make_nir(const person_t *p, char nir[16])
     portail_nir_key(nir, nir + 13);
 }
 
+/* n mod 97 of a string of digits and letters (A = 10 ... Z = 35). */
+static unsigned mod97(const char *s)
+{
+    unsigned m = 0;
+    for (; *s; s++) {
+        if (*s >= '0' && *s <= '9')
+            m = (m * 10 + (unsigned)(*s - '0')) % 97;
+        else
+            m = (m * 100 + (unsigned)(*s - 'A' + 10)) % 97;
+    }
+    return m;
+}
+
+/* A French IBAN of a real bank's code with a made-up branch and account:
+ * RIB key then IBAN check digits computed, so that portail_valid_iban
+ * accepts it as a member would type it from a RIB. */
+static const char *make_iban(rng_t *r, portail_arena_t *a)
+{
+    static const char *const banks[] = {"30004", "30002", "20041", "10278",
+                                        "30003", "11315", "18206", "30066"};
+    char bban[24], check[32];
+    unsigned branch = pick(r, 100000);
+    unsigned long long account =
+        ((unsigned long long)pick(r, 1000000) * 100000ULL) + pick(r, 100000);
+    snprintf(bban, sizeof bban, "%s%05u%011llu00", banks[pick(r, N(banks))], branch, account);
+    unsigned key = 97 - mod97(bban); /* RIB key: bank, branch, account and 00 */
+    snprintf(bban + 21, sizeof bban - 21, "%02u", key);
+    snprintf(check, sizeof check, "%sFR00", bban);
+    return portail_sprintf(a, "FR%02u%s", 98 - mod97(check), bban);
+}
+
 static void generate(rng_t *r, portail_arena_t *a, unsigned i, person_t *p)
 {
     p->sex = 1 + pick(r, 2);
@@ -259,12 +292,16 @@ static void generate(rng_t *r, portail_arena_t *a, unsigned i, person_t *p)
         slug(p->last, l, sizeof(l));
         p->email = portail_sprintf(a, "%s.%s.%u@example.fr", f, l, i);
     }
+    /* A few have no bank account on file (paid by other means, or not
+     * yet known): they register with a provisional code sent by post. */
+    rng_t own = {0x4942414eu + 2654435761u * (uint64_t)i}; /* keeps r's sequence as it was */
+    p->iban = pick(&own, 10) == 0 ? NULL : make_iban(&own, a);
 }
 
 static const char INSERT_SQL[] =
     "INSERT INTO insured (nir, sex, last_name, first_name, birth_date, birth_place, "
-    "address_line, postal_code, city, fund, email) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "address_line, postal_code, city, fund, email, iban) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON DUPLICATE KEY UPDATE id = id";
 
 int portail_seed(portail_db_t *db, portail_arena_t *a, unsigned count, char *err, size_t errlen)
@@ -295,7 +332,8 @@ int portail_seed(portail_db_t *db, portail_arena_t *a, unsigned count, char *err
                            &communes[0],
                            1,
                            "12 rue Sainte-Catherine",
-                           "marie.dupont@example.fr"};
+                           "marie.dupont@example.fr",
+                           PORTAIL_SEED_DEMO_IBAN};
         } else {
             generate(&r, a, i, &p);
         }
@@ -309,9 +347,15 @@ int portail_seed(portail_db_t *db, portail_arena_t *a, unsigned count, char *err
             set_err(err, errlen, "Assuré n°%u : NIR %s généré invalide : %s", i, nir, why);
             return -1;
         }
-        long long n = portail_db_exec(db, INSERT_SQL, "sisssssssss", nir, (int)p.sex, p.last,
+        const char *msg = NULL;
+        if (p.iban && !portail_valid_iban(a, p.iban, &msg)) {
+            portail_db_rollback(db);
+            set_err(err, errlen, "Assuré n°%u : IBAN %s généré invalide : %s", i, p.iban, msg);
+            return -1;
+        }
+        long long n = portail_db_exec(db, INSERT_SQL, "sissssssssss", nir, (int)p.sex, p.last,
                                       p.first, date, p.born->birth, p.address, p.home->postal,
-                                      p.home->city, p.home->fund, p.email);
+                                      p.home->city, p.home->fund, p.email, p.iban);
         if (n < 0) {
             unsigned e = portail_db_errno(db);
             portail_db_rollback(db);
@@ -320,6 +364,17 @@ int portail_seed(portail_db_t *db, portail_arena_t *a, unsigned count, char *err
             return -1;
         }
         inserted += n;
+    }
+    /* Invented persons make it a demo database: portailctl demo needs
+     * this mark before it makes accounts. */
+    if (portail_db_exec(db,
+                        "INSERT INTO core_settings (name, value) VALUES ('demo_database', "
+                        "'portailctl seed') ON DUPLICATE KEY UPDATE updated_at = UTC_TIMESTAMP()",
+                        "") < 0) {
+        unsigned e = portail_db_errno(db);
+        portail_db_rollback(db);
+        set_err(err, errlen, "Marque de base de démonstration impossible (erreur MariaDB %u).", e);
+        return -1;
     }
     if (portail_db_commit(db) != 0) {
         unsigned e = portail_db_errno(db);

@@ -29,7 +29,75 @@ static int enrolment_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *
                         "La double authentification est déjà activée sur ce compte.");
         return -1;
     }
+    json_t *r = portail_db_row(*db,
+                               "SELECT totp_reenrol_required_at IS NOT NULL AS needs_link "
+                               "FROM members WHERE id = ?",
+                               "l", (long long)m->id);
+    if (!r) {
+        login_internal(ctx, "member lookup failed");
+        return -1;
+    }
+    if (portail_row_int(r, "needs_link", 0) == 1) {
+        portail_problem(ctx, 403, NULL,
+                        "La double authentification a été réinitialisée : pour activer une "
+                        "nouvelle application, ouvrez le lien envoyé à votre adresse e-mail.");
+        return -1;
+    }
     return 0;
+}
+
+/* ---- POST /api/v1/totp/reenrol: the link a TOTP reset mailed ---------------------- */
+
+void login_totp_reenrol(portail_ctx_t *ctx)
+{
+    json_t *errors = NULL;
+    const char *token = portail_json_str(login_body(ctx), "token", 1, TOKEN_MAX, &errors);
+    if (login_fields_done(ctx, errors) != 0)
+        return;
+    const portail_principal_t *p = portail_principal(ctx);
+    if (p->kind != PORTAIL_PRINCIPAL_MEMBER) {
+        portail_problem(ctx, 401, NULL, "Veuillez vous connecter pour accéder à ce service.");
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    member_rec_t m;
+    if (!db || member_current(ctx, db, &m) != 0 || member_refuse_if_locked(ctx, db, m.id) != 0)
+        return;
+    /* Peeked first: another member's link is refused without being spent. */
+    int64_t subject = 0;
+    int rc =
+        portail_token_peek(db, portail_arena(ctx), LOGIN_REENROL_PURPOSE, token, &subject, NULL);
+    if (rc < 0) {
+        login_internal(ctx, "token lookup failed");
+        return;
+    }
+    if (rc == PORTAIL_TOKEN_OK && subject == m.id) {
+        if (login_begin(ctx, db) != 0)
+            return;
+        rc =
+            portail_token_consume(db, portail_arena(ctx), LOGIN_REENROL_PURPOSE, token, NULL, NULL);
+        if (rc < 0) {
+            login_internal(ctx, "token consume failed");
+            return;
+        }
+        if (rc == PORTAIL_TOKEN_OK) {
+            if (portail_db_exec(db,
+                                "UPDATE members SET totp_reenrol_required_at = NULL, "
+                                "updated_at = UTC_TIMESTAMP() WHERE id = ?",
+                                "l", (long long)m.id) < 0) {
+                login_internal(ctx, "re-enrolment not allowed");
+                return;
+            }
+            if (member_event(ctx, m.id, "totp_reenrol_link", NULL) != 0 ||
+                login_commit(ctx, db) != 0)
+                return;
+            portail_respond_json(ctx, 200, json_pack("{s:s}", "next", "totp_enroll"));
+            return;
+        }
+    }
+    portail_problem(ctx, 410, NULL,
+                    "Ce lien n'est plus valide (il a expiré, a déjà servi ou concerne un autre "
+                    "compte). Connectez-vous au compte auquel il a été envoyé.");
 }
 
 void login_totp_enroll_show(portail_ctx_t *ctx)

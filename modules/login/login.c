@@ -110,6 +110,12 @@ static const portail_route_t routes[] = {
      .handler = login_account_close,
      .auth = PORTAIL_AUTH_MEMBER,
      .body_max = BODY_MAX},
+    /* Partial or member session: the handler checks. */
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/totp/reenrol",
+     .handler = login_totp_reenrol,
+     .auth = PORTAIL_AUTH_PUBLIC,
+     .body_max = BODY_MAX},
     {.methods = PORTAIL_POST,
      .pattern = "/api/v1/backoffice/login",
      .handler = login_agent_password_step,
@@ -204,6 +210,17 @@ static const portail_setting_t settings[] = {
      .min = 1,
      .max = 100,
      .def_int = 3},
+    {.name = "register_failures_max",
+     .type = PORTAIL_SETTING_INT,
+     .min = 1,
+     .max = 1000,
+     .def_int = 5},
+    {.name = "register_failure_window_seconds",
+     .type = PORTAIL_SETTING_INT,
+     .min = 60,
+     .max = 604800,
+     .def_int = 86400},
+    {.name = "register_code_days", .type = PORTAIL_SETTING_INT, .min = 1, .max = 90, .def_int = 30},
     {.name = "enrol_pending_seconds",
      .type = PORTAIL_SETTING_INT,
      .min = 60,
@@ -235,6 +252,9 @@ static int init(const portail_settings_t *s, void **state, char *err, size_t err
     st->register_ttl_s = (int)portail_settings_int(s, "register_ttl_seconds");
     st->register_ip_max = (int)portail_settings_int(s, "register_ip_max");
     st->register_mails_per_hour = (int)portail_settings_int(s, "register_mails_per_hour");
+    st->register_failures_max = (int)portail_settings_int(s, "register_failures_max");
+    st->register_failure_window_s = (int)portail_settings_int(s, "register_failure_window_seconds");
+    st->register_code_ttl_s = (int)portail_settings_int(s, "register_code_days") * 86400;
     st->enrol_pending_s = (int)portail_settings_int(s, "enrol_pending_seconds");
     if (sodium_init() < 0) {
         free(st);
@@ -250,8 +270,13 @@ static void fini(void *state)
     free(state);
 }
 
+static const portail_job_kind_t jobs[] = {
+    {.name = LOGIN_LETTER_JOB, .handler = login_register_letter_job},
+    {0},
+};
+
 PORTAIL_MODULE_INIT(.name = "login", .version = "1.0.0", .settings = settings, .init = init,
-                    .fini = fini, .routes = routes);
+                    .fini = fini, .routes = routes, .jobs = jobs);
 
 /* ---- helpers shared by the handlers ---------------------------------------- */
 

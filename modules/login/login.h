@@ -5,6 +5,7 @@
 #define LOGIN_H
 
 #include <portail/nir.h>
+#include <portail/jobs.h>
 #include <portail/portail.h>
 #include <stdint.h>
 
@@ -26,7 +27,10 @@ typedef struct login_state {
     int register_ttl_s;
     int register_ip_max;         /* registrations per client address and hour */
     int register_mails_per_hour; /* registration mails per insured person and hour */
-    int enrol_pending_s;         /* how long a shown TOTP secret may be activated */
+    int register_failures_max;   /* wrong data per NIR and window: nothing sent after */
+    int register_failure_window_s;
+    int register_code_ttl_s; /* life of a provisional code sent by post */
+    int enrol_pending_s;     /* how long a shown TOTP secret may be activated */
 } login_state_t;
 
 /* ---- handlers (register.c, signin.c, enrol.c, sessions.c, password.c,
@@ -48,6 +52,11 @@ void login_totp_reset(portail_ctx_t *ctx);
 void login_account_activity(portail_ctx_t *ctx);
 void login_account_export(portail_ctx_t *ctx);
 void login_account_close(portail_ctx_t *ctx);
+void login_totp_reenrol(portail_ctx_t *ctx);
+/* Job: the letter with a provisional registration code, into the print
+ * queue (register.c). */
+#define LOGIN_LETTER_JOB "login.register_letter"
+int login_register_letter_job(portail_job_t *job);
 
 void login_agent_password_step(portail_ctx_t *ctx);
 void login_agent_totp_step(portail_ctx_t *ctx);
@@ -58,6 +67,9 @@ void login_agent_me(portail_ctx_t *ctx);
 /* ---- helpers (login.c) --------------------------------------------------- */
 #define LOGIN_PASSWORD_MAX_BYTES 512 /* 128 characters of up to 4 bytes */
 #define LOGIN_RECOVERY_CODES 10
+/* The link a TOTP reset mails (password.c, enrol.c). */
+#define LOGIN_REENROL_PURPOSE "totp_reenrol"
+#define LOGIN_REENROL_TTL_S (24 * 3600)
 #define NIR_INPUT_MAX 64
 #define TOKEN_MAX 64
 #define CODE_INPUT_MAX 32

@@ -104,9 +104,12 @@ void login_totp_reset(portail_ctx_t *ctx)
         return;
     if (login_begin(ctx, db) != 0)
         return;
+    /* The password alone must not put a new authenticator on the account:
+     * enrolment waits for the link mailed to the address on file. */
     if (portail_db_exec(db,
                         "UPDATE members SET totp_secret = NULL, totp_enabled_at = NULL, "
                         "totp_last_step = NULL, totp_pending = NULL, totp_pending_at = NULL, "
+                        "totp_reenrol_required_at = UTC_TIMESTAMP(), "
                         "updated_at = UTC_TIMESTAMP() WHERE id = ?",
                         "l", (long long)m.id) != 1 ||
         portail_db_exec(db, "DELETE FROM member_recovery_codes WHERE member_id = ?", "l",
@@ -116,9 +119,19 @@ void login_totp_reset(portail_ctx_t *ctx)
         login_internal(ctx, "totp reset failed");
         return;
     }
+    const char *token = NULL;
+    if (portail_token_issue(db, portail_arena(ctx), LOGIN_REENROL_PURPOSE, m.id, NULL,
+                            LOGIN_REENROL_TTL_S, &token) != 0) {
+        login_internal(ctx, "re-enrolment token not issued");
+        return;
+    }
     if (member_event(ctx, m.id, "totp_reset", NULL) != 0 ||
         member_mail(ctx, db, m.email, "totp_disabled",
-                    (const char *const[]){"where", login_where(ctx), NULL}) != 0)
+                    (const char *const[]){
+                        "where", login_where(ctx), "hours",
+                        portail_sprintf(portail_arena(ctx), "%d", LOGIN_REENROL_TTL_S / 3600),
+                        "link", login_link(ctx, "/double-authentification.html", token), NULL}) !=
+            0)
         return;
     if (login_commit(ctx, db) != 0)
         return;

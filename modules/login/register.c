@@ -1,17 +1,234 @@
 /* Module login: registration. An insured person asks for an account with
- * NIR, birth date and e-mail; the answer never tells whether the person
- * exists or has an account; a link by mail lets the person choose a
+ * NIR, birth date, the postcode on file and the last 7 characters of the
+ * IBAN the fund pays into (what the fund knows and a stranger who guessed
+ * the birth day does not), plus an e-mail address used only when none is
+ * on file. The answer never tells whether the person exists, has an
+ * account or gave right data: always 202, the same body. A link by mail
+ * (to the address on file when there is one) lets the person choose a
  * password (POST /api/v1/register/confirm), which creates the account. */
+#include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "login.h"
+
+#define IBAN_END 7
 
 /* ---- POST /api/v1/register ----------------------------------------------------- */
 
 static void registered(portail_ctx_t *ctx)
 {
     portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending"));
+}
+
+/* The last 7 characters of an IBAN as typed: spaces dropped, upper case. */
+static const char *iban_end_field(portail_arena_t *a, const char *in, const char **msg)
+{
+    char out[IBAN_END + 1];
+    size_t n = 0;
+    *msg = "Saisissez les 7 derniers caractères de l'IBAN de votre RIB (lettres et chiffres).";
+    for (const char *p = in; *p; p++) {
+        if (*p == ' ')
+            continue;
+        if (!isalnum((unsigned char)*p) || n >= IBAN_END)
+            return NULL;
+        out[n++] = (char)toupper((unsigned char)*p);
+    }
+    if (n != IBAN_END)
+        return NULL;
+    out[n] = '\0';
+    return portail_strdup(a, out);
+}
+
+/* A provisional code as typed from the letter: spaces and hyphens dropped,
+ * upper case, RECOVERY_CHARS of the recovery alphabet. */
+static const char *code_field(portail_arena_t *a, const char *in, const char **msg)
+{
+    char out[RECOVERY_CHARS + 1];
+    size_t n = 0;
+    *msg = "Saisissez le code provisoire de la lettre reçue (10 lettres et chiffres).";
+    for (const char *p = in; *p; p++) {
+        if (*p == ' ' || *p == '-')
+            continue;
+        char c = (char)toupper((unsigned char)*p);
+        if (!strchr(RECOVERY_ALPHABET, c) || n >= RECOVERY_CHARS)
+            return NULL;
+        out[n++] = c;
+    }
+    if (n != RECOVERY_CHARS)
+        return NULL;
+    out[n] = '\0';
+    return portail_strdup(a, out);
+}
+
+/* The birth date and the postcode on file, then what proves the rest: the
+ * IBAN's end, or the code by post (code_ok, checked by the caller), or,
+ * for a letter, that no IBAN is on file. The comparisons run in full
+ * whatever fails first. */
+static int proof_matches(json_t *row, const char *birth, const char *postcode, const char *iban_end,
+                         int code_ok, int by_post)
+{
+    const char *born = portail_row_str(row, "birth_date");
+    const char *postal = portail_row_str(row, "postal_code");
+    const char *iban = portail_row_str(row, "iban");
+    int ok = born && strcmp(born, birth) == 0;
+    ok &= postal && strcmp(postal, postcode) == 0;
+    size_t len = iban ? strlen(iban) : 0;
+    if (iban_end)
+        ok &= len >= IBAN_END && sodium_memcmp(iban + len - IBAN_END, iban_end, IBAN_END) == 0;
+    else if (by_post)
+        ok &= len == 0;
+    else
+        ok &= code_ok;
+    return ok;
+}
+
+/* 1 when code is the person's live provisional code (then spent), 0 not,
+ * -1 error (500 set). In the caller's transaction. */
+static int code_spend(portail_ctx_t *ctx, portail_db_t *db, long long insured_id, const char *code)
+{
+    unsigned char digest[PORTAIL_DIGEST_BYTES];
+    if (portail_secret_digest(ctx, code, digest) != 0)
+        return -1;
+    long long n = portail_db_exec(db,
+                                  "DELETE FROM register_codes WHERE insured_id = ? AND "
+                                  "code_hash = ? AND expires_at > UTC_TIMESTAMP()",
+                                  "lb", insured_id, digest, sizeof digest);
+    if (n < 0)
+        login_internal(ctx, "register code check failed");
+    return n < 0 ? -1 : n > 0;
+}
+
+/* A new provisional code for the person (replacing any earlier one) and the
+ * job that writes the letter, in the caller's transaction. 0 or -1. */
+static int code_by_post(portail_ctx_t *ctx, portail_db_t *db, long long insured_id, int ttl_s)
+{
+    char raw[RECOVERY_CHARS + 1], shown[RECOVERY_CHARS + 2];
+    for (int k = 0; k < RECOVERY_CHARS; k++)
+        raw[k] = RECOVERY_ALPHABET[randombytes_uniform(sizeof RECOVERY_ALPHABET - 1)];
+    raw[RECOVERY_CHARS] = '\0';
+    snprintf(shown, sizeof shown, "%.5s-%.5s", raw, raw + 5);
+    unsigned char digest[PORTAIL_DIGEST_BYTES];
+    int rc = portail_secret_digest(ctx, raw, digest);
+    sodium_memzero(raw, sizeof raw);
+    if (rc != 0)
+        return -1;
+    if (portail_db_exec(db,
+                        "INSERT INTO register_codes (insured_id, code_hash, expires_at) "
+                        "VALUES (?, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND) "
+                        "ON DUPLICATE KEY UPDATE code_hash = VALUES(code_hash), "
+                        "created_at = UTC_TIMESTAMP(), expires_at = VALUES(expires_at)",
+                        "lbi", insured_id, digest, sizeof digest, ttl_s) < 0) {
+        login_internal(ctx, "register code not stored");
+        return -1;
+    }
+    /* The clear code rides in the job's payload to the letter, where it has
+     * to be printed; a job run twice writes its letter once
+     * (letters.job_id). */
+    json_t *payload =
+        portail_arena_json(portail_arena(ctx), json_pack("{s:I,s:s,s:i}", "insured_id", insured_id,
+                                                         "code", shown, "days", ttl_s / 86400));
+    sodium_memzero(shown, sizeof shown);
+    if (!payload || portail_job_enqueue(db, LOGIN_LETTER_JOB, payload, 0, NULL) != 0) {
+        login_internal(ctx, "letter job not queued");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- job login.register_letter: the letter with the provisional code -------------- */
+
+/* The letter as a PDF through the core's PDF service (the fund's header,
+ * page numbers): one paragraph per blank-line-separated block of `text`.
+ * NULL (the print queue then keeps the text only) when it cannot be made. */
+static const void *letter_pdf(portail_job_t *job, const char *text, size_t *len)
+{
+    portail_arena_t *a = portail_job_arena(job);
+    const portail_pdf_meta_t meta = {.title = "Votre code provisoire",
+                                     .footer = "Courrier à conserver jusqu'à la création de "
+                                               "votre compte"};
+    portail_pdf_t *pdf = portail_pdf_new(a, &meta);
+    *len = 0;
+    if (!pdf)
+        return NULL;
+    for (const char *p = text; *p;) {
+        const char *end = strstr(p, "\n\n");
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n > 0 && portail_pdf_paragraph(pdf, portail_strndup(a, p, n)) != 0)
+            return NULL;
+        p += n;
+        while (*p == '\n')
+            p++;
+    }
+    const unsigned char *bytes = NULL;
+    if (portail_pdf_render(pdf, &bytes, len) != 0) {
+        portail_job_log_warn(job, "letter PDF not rendered; the print queue keeps the text");
+        *len = 0;
+        return NULL;
+    }
+    return bytes;
+}
+
+int login_register_letter_job(portail_job_t *job)
+{
+    json_t *p = portail_job_payload(job);
+    long long insured_id = (long long)json_integer_value(json_object_get(p, "insured_id"));
+    const char *code = json_string_value(json_object_get(p, "code"));
+    long long days = (long long)json_integer_value(json_object_get(p, "days"));
+    portail_db_t *db = portail_job_db(job);
+    if (!db || !code || insured_id <= 0)
+        return -1;
+    json_t *who = portail_db_row(db,
+                                 "SELECT nir, sex, first_name, last_name, address_line, "
+                                 "postal_code, city, fund FROM insured WHERE id = ?",
+                                 "l", insured_id);
+    if (!who) {
+        portail_job_set_error(job, "insured person not found");
+        return -1;
+    }
+    portail_arena_t *a = portail_job_arena(job);
+    const char *fund = portail_row_str(who, "fund");
+    const char *addr = portail_row_str(who, "address_line");
+    const char *postal = portail_row_str(who, "postal_code");
+    const char *city = portail_row_str(who, "city");
+    const char *title = portail_row_int(who, "sex", 1) == 2 ? "Madame" : "Monsieur";
+    const char *text = portail_sprintf(
+        a,
+        "%s %s %s\n%s\n%s %s\n\n"
+        "Objet : votre code provisoire pour créer votre compte en ligne\n\n"
+        "%s,\n\n"
+        "Vous avez demandé à créer votre compte sur le portail de %s. Nous n'avons pas de "
+        "coordonnées bancaires pour vous : voici le code provisoire à saisir, avec votre "
+        "numéro de sécurité sociale, votre date de naissance et votre code postal, sur la "
+        "page « Créer mon compte ».\n\n"
+        "Code provisoire : %s\n\n"
+        "Il est valable %lld jours et ne sert qu'une fois. Si vous n'avez rien demandé, ne "
+        "tenez pas compte de ce courrier.\n",
+        title, portail_row_str(who, "first_name"), portail_row_str(who, "last_name"),
+        addr ? addr : "", postal ? postal : "", city ? city : "", title,
+        fund ? fund : "l'Assurance Maladie", code, days);
+    json_t *data = portail_arena_json(
+        a, json_pack("{s:s,s:s}", "nir", portail_row_str(who, "nir"), "purpose", "register_code"));
+    char *data_text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+    size_t pdf_len = 0;
+    const void *pdf = letter_pdf(job, text, &pdf_len);
+    long long n = data_text
+                      ? portail_db_exec(db,
+                                        "INSERT IGNORE INTO letters (job_id, kind, "
+                                        "insured_id, body, data, pdf) "
+                                        "VALUES (?, ?, ?, ?, ?, ?)",
+                                        "lslssb", (long long)portail_job_id(job), LOGIN_LETTER_JOB,
+                                        insured_id, text, data_text, pdf, pdf_len)
+                      : -1;
+    free(data_text);
+    if (n < 0) {
+        portail_job_set_error(job, "letter not queued for printing");
+        return -1;
+    }
+    portail_job_log_info(job, "registration letter queued for insured %lld", insured_id);
+    return 0;
 }
 
 void login_register(portail_ctx_t *ctx)
@@ -22,6 +239,14 @@ void login_register(portail_ctx_t *ctx)
     portail_arena_t *a = portail_arena(ctx);
     const char *birth =
         portail_json_valid(a, b, "birth_date", 1, portail_valid_birth_date, &errors);
+    const char *postcode =
+        portail_json_valid(a, b, "postal_code", 1, portail_valid_postcode, &errors);
+    /* One proof of three: the IBAN's end, the code by post, or asking for
+     * that code (by_post: true) when the fund has no IBAN. */
+    int by_post = json_is_true(json_object_get(b, "by_post"));
+    const char *code = portail_json_valid(a, b, "code", 0, code_field, &errors);
+    const char *iban_end =
+        portail_json_valid(a, b, "iban_end", !code && !by_post, iban_end_field, &errors);
     const char *email = portail_json_valid(a, b, "email", 1, portail_valid_email, &errors);
     char nir[16];
     member_nir_field(nir_in, birth, nir, &errors);
@@ -46,26 +271,56 @@ void login_register(portail_ctx_t *ctx)
         return;
     }
 
-    json_t *row =
-        portail_db_row(db,
-                       "SELECT i.id AS insured_id, i.birth_date, m.id AS member_id, "
-                       "m.email AS member_email, m.password_hash IS NOT NULL AS has_account "
-                       "FROM insured i LEFT JOIN members m ON m.insured_id = i.id "
-                       "WHERE i.nir = ?",
-                       "s", nir);
+    /* Wrong data counts against the person (the NIR), whatever address it
+     * comes from: many addresses cannot share the guessing. Known or not,
+     * every NIR is counted alike so that the count tells nothing. */
+    const char *fkey = login_key(ctx, "register-fail", nir);
+    int person_wait =
+        portail_throttle_check(db, fkey, st->register_failure_window_s, st->register_failures_max);
+    if (person_wait < 0) {
+        login_internal(ctx, "register throttle failed");
+        return;
+    }
+
+    json_t *row = portail_db_row(db,
+                                 "SELECT i.id AS insured_id, i.birth_date, i.postal_code, i.iban, "
+                                 "i.email AS insured_email, m.id AS member_id, "
+                                 "m.email AS member_email, "
+                                 "m.password_hash IS NOT NULL AS has_account "
+                                 "FROM insured i LEFT JOIN members m ON m.insured_id = i.id "
+                                 "WHERE i.nir = ?",
+                                 "s", nir);
     if (!row && portail_db_failed(db)) {
         login_internal(ctx, "insured lookup failed");
         return;
     }
-    const char *born = row ? portail_row_str(row, "birth_date") : NULL;
-    if (!row || !born || strcmp(born, birth) != 0) {
-        portail_log_info(ctx, "register: no insured person matches");
+    if (login_begin(ctx, db) != 0)
+        return;
+    int code_ok = 0;
+    if (row && code && !iban_end && person_wait == 0) {
+        code_ok = code_spend(ctx, db, portail_row_int(row, "insured_id", 0), code);
+        if (code_ok < 0)
+            return;
+    }
+    int match = row ? proof_matches(row, birth, postcode, iban_end, code_ok, by_post && !code) : 0;
+    if (!match || person_wait > 0) {
+        /* The same work as a right answer's: a transaction with a write. */
+        if (!match && portail_throttle_hit(db, fkey, st->register_failure_window_s,
+                                           st->register_failures_max) < 0) {
+            login_internal(ctx, "register throttle failed");
+            return;
+        }
+        if (login_commit(ctx, db) != 0)
+            return;
+        portail_log_info(ctx, person_wait > 0 ? "register: too many wrong tries for this NIR"
+                                              : "register: no insured person matches");
         registered(ctx);
         return;
     }
     long long insured_id = portail_row_int(row, "insured_id", 0);
     long long member_id = portail_row_int(row, "member_id", 0);
     const char *member_email = portail_row_str(row, "member_email");
+    const char *on_file = portail_row_str(row, "insured_email");
     int has_account = portail_row_int(row, "has_account", 0) == 1;
 
     /* A few mails an hour per person at most, whoever asks. */
@@ -77,13 +332,26 @@ void login_register(portail_ctx_t *ctx)
             login_internal(ctx, "register throttle failed");
         else {
             portail_log_info(ctx, "register: mail budget of this person spent, nothing sent");
+            if (login_commit(ctx, db) != 0)
+                return;
             registered(ctx);
         }
         return;
     }
-    if (login_begin(ctx, db) != 0)
+    if (by_post && !code && !iban_end) {
+        if (portail_throttle_hit(db, pkey, 3600, st->register_mails_per_hour) < 0) {
+            login_internal(ctx, "register throttle failed");
+            return;
+        }
+        if (code_by_post(ctx, db, insured_id, st->register_code_ttl_s) != 0 ||
+            login_commit(ctx, db) != 0)
+            return;
+        portail_log_info(ctx, "register: provisional code sent by post");
+        registered(ctx);
         return;
-    if (portail_throttle_hit(db, pkey, 3600, st->register_mails_per_hour) < 0) {
+    }
+    if (portail_throttle_hit(db, pkey, 3600, st->register_mails_per_hour) < 0 ||
+        portail_throttle_clear(db, fkey) < 0) {
         login_internal(ctx, "register throttle failed");
         return;
     }
@@ -95,7 +363,12 @@ void login_register(portail_ctx_t *ctx)
                         (const char *const[]){"where", login_where(ctx), NULL}) != 0)
             return;
     } else {
-        json_t *data = portail_arena_json(portail_arena(ctx), json_pack("{s:s}", "email", email));
+        /* The address on file wins: a typed one is used only when the fund
+         * has none, and then the link itself confirms it (as an e-mail
+         * change is confirmed by a link to the new address). A member can
+         * change it later through the confirmed e-mail change. */
+        const char *to = on_file && *on_file ? on_file : email;
+        json_t *data = portail_arena_json(portail_arena(ctx), json_pack("{s:s}", "email", to));
         char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
         const char *token = NULL;
         int rc = text ? portail_token_issue(db, portail_arena(ctx), "register", insured_id, text,
@@ -107,7 +380,7 @@ void login_register(portail_ctx_t *ctx)
             return;
         }
         int minutes = st->register_ttl_s / 60;
-        if (member_mail(ctx, db, email, "register_confirm",
+        if (member_mail(ctx, db, to, "register_confirm",
                         (const char *const[]){
                             "minutes", portail_sprintf(portail_arena(ctx), "%d", minutes), "link",
                             login_link(ctx, "/inscription/confirmation.html", token), NULL}) != 0)

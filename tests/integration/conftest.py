@@ -965,14 +965,19 @@ class Stack:
         body = "18005%08d" % (n % 10**8)
         nir = body + "%02d" % (97 - int(body) % 97)
         email = email or "assure-%d@example.fr" % n
+        # Postcode and IBAN on file: registration asks for the postcode and
+        # the IBAN's last 7 characters (member.postal_code, member.iban_end).
         rows = self.sql(
-            "INSERT INTO insured (nir, sex, last_name, first_name, birth_date, email) "
-            "VALUES (%s, 1, 'Martin', 'Paul', '1980-05-17', %s); "
+            "INSERT INTO insured (nir, sex, last_name, first_name, birth_date, email, "
+            "postal_code, iban) "
+            "VALUES (%s, 1, 'Martin', 'Paul', '1980-05-17', %s, '75015', "
+            "'FR7630006000011234567890189'); "
             "INSERT INTO members (insured_id, email) VALUES (LAST_INSERT_ID(), %s); "
             "SELECT id, insured_id FROM members WHERE id = LAST_INSERT_ID()"
             % (sql_quote(nir), sql_quote(email), sql_quote(email)))
         return SimpleNamespace(id=int(rows[0][0]), insured_id=int(rows[0][1]), email=email, nir=nir,
-                               birth_date="1980-05-17", first_name="Paul", last_name="Martin")
+                               birth_date="1980-05-17", first_name="Paul", last_name="Martin",
+                               postal_code="75015", iban_end="7890189")
 
     def new_agent(self, login=None, role="agent"):
         """Inserts an agent; returns SimpleNamespace(id, login)."""

@@ -27,10 +27,12 @@ def test_fund_name_from_the_config_in_the_text_and_the_signature(stack):
     inst = stack.start_portaild({"server": {"fund_name": "la CPAM de la Gironde"}})
     person = stack.new_member()
     stack.sql("DELETE FROM members WHERE id = %d" % person.id)  # insured only
+    stack.sql("UPDATE insured SET email = NULL WHERE id = %d" % person.insured_id)
     typed = "gironde-%d@example.fr" % person.insured_id
     c = stack.client(xff=fresh_ip(), base_url=inst.base_url, origin=inst.origin)
     r = c.post("/api/v1/register",
-               json={"nir": person.nir, "birth_date": person.birth_date, "email": typed})
+               json={"nir": person.nir, "birth_date": person.birth_date, "email": typed,
+                     "postal_code": person.postal_code, "iban_end": person.iban_end})
     assert r.status_code == 202, r.text
     m = stack.wait_for_mail(lambda m: m["to"] == typed)
     body = m["body"].replace("\r\n", "\n")

@@ -258,15 +258,52 @@ describe('the error renderer', () => {
     const { ctx, page, calls } = await open('/inscription/', 'none', { 'POST /api/v1/register': [202, { status: 'pending' }] });
     await page.fill('#nir', '1 84 05 75 056 123 45');
     await page.fill('#birth_date', '31/02/1984');
+    await page.fill('#postal_code', '33000');
+    await page.fill('#iban_end', '302 60');
     await page.fill('#email', 'camille@example.fr');
     await page.click('button[type=submit]');
     await page.locator('#birth_date-erreur', { hasText: 'jj/mm/aaaa' }).waitFor();
+    await page.locator('#iban_end-erreur', { hasText: '7 derniers' }).waitFor();
+    await checkPage(page, 'pages', 'inscription-erreurs');
+    await page.setViewportSize({ width: 375, height: 812 });
+    await checkPage(page, 'pages', 'inscription-erreurs-375');
+    await page.fill('#iban_end', '302 6052');
     await page.fill('#birth_date', '17/05/1984');
     await page.click('button[type=submit]');
     await page.locator('#statut .fr-alert--success').waitFor();
     const sent = JSON.parse(calls.find((c) => c.key === 'POST /api/v1/register').body);
-    assert.deepEqual(sent, { nir: '184057505612345', birth_date: '1984-05-17', email: 'camille@example.fr' });
+    assert.deepEqual(sent, { nir: '184057505612345', birth_date: '1984-05-17', postal_code: '33000', iban_end: '3026052', email: 'camille@example.fr' });
     await ctx.close();
+  });
+
+  test('registration without an IBAN: a code by post, then the code instead of the IBAN end', async () => {
+    let r = await open('/inscription/', 'none', { 'POST /api/v1/register': [202, { status: 'pending' }] });
+    await r.page.fill('#nir', '1 84 05 75 056 123 45');
+    await r.page.fill('#birth_date', '17/05/1984');
+    await r.page.fill('#postal_code', '33000');
+    await r.page.fill('#email', 'camille@example.fr');
+    await r.page.click('label[for=by_post]');
+    await r.page.click('button[type=submit]');
+    await r.page.locator('#statut .fr-alert--success', { hasText: 'boîte aux lettres' }).waitFor();
+    let sent = JSON.parse(r.calls.find((c) => c.key === 'POST /api/v1/register').body);
+    assert.deepEqual(sent, { nir: '184057505612345', birth_date: '1984-05-17', postal_code: '33000', email: 'camille@example.fr', by_post: true });
+    await r.ctx.close();
+    r = await open('/inscription/', 'none', { 'POST /api/v1/register': [202, { status: 'pending' }] });
+    await r.page.setViewportSize({ width: 375, height: 812 });
+    await r.page.fill('#nir', '1 84 05 75 056 123 45');
+    await r.page.fill('#birth_date', '17/05/1984');
+    await r.page.fill('#postal_code', '33000');
+    await r.page.fill('#email', 'camille@example.fr');
+    await r.page.fill('#code', 'abcd');
+    await r.page.click('button[type=submit]');
+    await r.page.locator('#code-erreur', { hasText: '10 lettres' }).waitFor();
+    await checkPage(r.page, 'pages', 'inscription-code-375');
+    await r.page.fill('#code', 'abcde-23456');
+    await r.page.click('button[type=submit]');
+    await r.page.locator('#statut .fr-alert--success').waitFor();
+    sent = JSON.parse(r.calls.find((c) => c.key === 'POST /api/v1/register').body);
+    assert.deepEqual(sent, { nir: '184057505612345', birth_date: '1984-05-17', postal_code: '33000', email: 'camille@example.fr', code: 'ABCDE23456' });
+    await r.ctx.close();
   });
 
   test('410: an expired link says so, with the way to get a new one', async () => {
@@ -385,6 +422,26 @@ describe('page states (API mocked)', () => {
     assert.equal(calls.filter((c) => c.key === 'GET /api/v1/totp/enroll').length, 2, 'a new secret was asked for');
     assert.equal(await page.locator('#code').inputValue(), '');
     await ctx.close();
+  });
+
+  test('TOTP enrolment after a reset: without the mailed link, said plainly; with it, the QR code', async () => {
+    const needsLink = 'La double authentification a été réinitialisée : pour activer une nouvelle application, ouvrez le lien envoyé à votre adresse e-mail.';
+    let r = await open('/double-authentification.html', 'partial', {
+      'GET /api/v1/totp/enroll': [403, problem(403, { detail: needsLink })],
+    });
+    await r.page.locator('#statut .fr-alert--warning', { hasText: 'lien envoyé' }).waitFor();
+    await checkPage(r.page, 'pages', 'double-authentification-lien');
+    await r.page.setViewportSize({ width: 375, height: 812 });
+    await checkPage(r.page, 'pages', 'double-authentification-lien-375');
+    await r.ctx.close();
+    r = await open('/double-authentification.html?token=t0k3n', 'partial', {
+      'POST /api/v1/totp/reenrol': [200, { next: 'totp_enroll' }],
+    });
+    await r.page.locator('#secret:not(:empty)').waitFor();
+    const sent = JSON.parse(r.calls.find((c) => c.key === 'POST /api/v1/totp/reenrol').body);
+    assert.deepEqual(sent, { token: 't0k3n' });
+    assert.equal(new URL(r.page.url()).search, '', 'the token leaves the address bar');
+    await r.ctx.close();
   });
 
   test('security code without TOTP set up (409 next: totp_enroll): to the enrolment', async () => {

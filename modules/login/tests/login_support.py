@@ -76,6 +76,17 @@ def nir(body13):
 # ------------------------------------------------------------- members
 
 
+def register_body(m, email, **changes):
+    """A registration with the proof on file of stack.new_member()'s person
+    (postcode and IBAN end); the link goes to the address on file, or to
+    `email` when the insured record has none."""
+    body = {"nir": m.nir, "birth_date": m.birth_date, "postal_code": m.postal_code,
+            "iban_end": m.iban_end, "email": email}
+    body.update(changes)
+    return body
+
+
+
 def problem_without_ids(r):
     """A problem body minus what differs between requests."""
     body = dict(r.json())
@@ -95,8 +106,7 @@ class Accounts:
         if self._hash is None:
             m = self.stack.new_member()
             c = self.stack.client(xff=fresh_ip())
-            r = c.post("/api/v1/register", json={"nir": m.nir, "birth_date": m.birth_date,
-                                                  "email": m.email})
+            r = c.post("/api/v1/register", json=register_body(m, m.email))
             assert r.status_code == 202, r.text
             token = self.link_token(m.email, "/inscription/confirmation.html")
             r = c.post("/api/v1/register/confirm", json={"token": token, "password": PASSWORD})

@@ -20,9 +20,11 @@ def accounts(stack):
     return Accounts(stack)
 
 
-def register(client, nir_, birth, email):
+def register(client, nir_, birth, email, postal_code="75015", iban_end="7890189"):
+    """With the postcode and IBAN end on file of stack.new_member()'s persons."""
     return client.post("/api/v1/register",
-                       json={"nir": nir_, "birth_date": birth, "email": email})
+                       json={"nir": nir_, "birth_date": birth, "email": email,
+                             "postal_code": postal_code, "iban_end": iban_end})
 
 
 def field_errors(r):
@@ -91,7 +93,10 @@ def test_nir_must_agree_with_the_birth_date(stack):
     errs = field_errors(register(c, good, "1980-05-17", "pas-une-adresse"))
     assert "e-mail" in errs["email"]
     r = c.post("/api/v1/register", json={})
-    assert set(field_errors(r)) == {"nir", "birth_date", "email"}
+    assert set(field_errors(r)) == {"nir", "birth_date", "email", "postal_code", "iban_end"}
+    errs = field_errors(register(c, good, "1980-05-17", "x@example.fr", postal_code="7501",
+                                 iban_end="78901"))
+    assert "7 derniers" in errs["iban_end"] and "postal_code" in errs
 
 
 def test_login_refuses_a_malformed_nir_before_any_work(stack):
@@ -111,6 +116,8 @@ def test_register_answers_alike_and_mails_only_who_it_should(stack, accounts):
     c = stack.client(xff=fresh_ip())
     fresh = stack.new_member()           # insured, member row without password
     stack.sql("DELETE FROM members WHERE id = %d" % fresh.id)   # insured only
+    # No address on file: the typed one gets the link (else the one on file).
+    stack.sql("UPDATE insured SET email = NULL WHERE id = %d" % fresh.insured_id)
     existing = accounts.member()         # has an account
     unknown = nir("1800575115999")       # nobody
     typed = "saisie-%d@example.fr" % fresh.insured_id
@@ -145,6 +152,7 @@ def test_register_answers_alike_and_mails_only_who_it_should(stack, accounts):
 def test_register_mails_are_bounded_per_person(stack):
     c = stack.client(xff=fresh_ip())
     m = stack.new_member()
+    stack.sql("UPDATE insured SET email = NULL WHERE id = %d" % m.insured_id)
     for i in range(5):
         assert register(c, m.nir, m.birth_date, "borne-%d-%d@example.fr" % (m.id, i)).status_code \
             == 202
@@ -414,7 +422,10 @@ def test_totp_reset_needs_the_password(stack, accounts):
     accounts.wait_mail(m, "Double authentification désactivée")
     me = c.get("/api/v1/me").json()
     assert me["totp_enabled"] is False and me["recovery_codes_left"] == 0
-    # The member session enrols a new secret; old recovery codes are gone.
+    # The member session enrols a new secret once the mailed link is opened
+    # (test_totp_reenrol.py); old recovery codes are gone.
+    token = accounts.link_token(m.email, "/double-authentification.html")
+    assert c.post("/api/v1/totp/reenrol", json={"token": token}).status_code == 200
     e = c.get("/api/v1/totp/enroll")
     assert e.status_code == 200, e.text
     away_from_step_edge()

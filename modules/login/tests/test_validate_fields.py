@@ -2,7 +2,7 @@
 and unlock use them: one set of bounds for a birth date and an e-mail
 address, the same French messages, and the normalised value used."""
 
-from login_support import fresh_ip, nir
+from login_support import fresh_ip, nir, register_body
 
 
 def errors(r):
@@ -40,10 +40,10 @@ def test_email_addresses_have_one_set_of_bounds(stack):
 def test_the_domain_is_kept_in_lower_case(stack):
     person = stack.new_member()
     stack.sql("DELETE FROM members WHERE id = %d" % person.id)  # insured only
+    stack.sql("UPDATE insured SET email = NULL WHERE id = %d" % person.insured_id)
     typed = "Casse.%d@EXAMPLE.FR" % person.insured_id
     c = stack.client(xff=fresh_ip())
-    r = c.post("/api/v1/register",
-               json={"nir": person.nir, "birth_date": person.birth_date, "email": typed})
+    r = c.post("/api/v1/register", json=register_body(person, typed))
     assert r.status_code == 202, r.text
     m = stack.wait_for_mail(lambda m: m["to"] == "Casse.%d@example.fr" % person.insured_id)
     assert m["subject"] == "Finalisez la création de votre compte"

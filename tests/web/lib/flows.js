@@ -15,6 +15,8 @@ export async function register(page, stack, person, password, check = nothing) {
   await check('inscription');
   await page.fill('#nir', formatNir(person.nir));
   await page.fill('#birth_date', frenchDate(person.birthDate));
+  await page.fill('#postal_code', person.postalCode);
+  await page.fill('#iban_end', person.ibanEnd);
   await page.fill('#email', person.email);
   await page.click('#formulaire button[type=submit]');
   await page.locator('#statut .fr-alert--success').waitFor();

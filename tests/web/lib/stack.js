@@ -127,8 +127,9 @@ export class WebStack {
     const n = nir || newNir(birthDate, sex);
     const mail = email || `assure-${n}@example.fr`;
     const q = (s) => `'${String(s).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-    await this.sql(`INSERT INTO insured (nir, sex, last_name, first_name, birth_date, email, fund)
-      VALUES (${q(n)}, ${sex}, ${q(last)}, ${q(first)}, ${q(birthDate)}, ${q(mail)}, 'CPAM de Paris')`);
-    return { nir: n, email: mail, birthDate, first, last };
+    // Postcode and IBAN on file: what registration asks (issue 14).
+    await this.sql(`INSERT INTO insured (nir, sex, last_name, first_name, birth_date, email, fund, postal_code, iban)
+      VALUES (${q(n)}, ${sex}, ${q(last)}, ${q(first)}, ${q(birthDate)}, ${q(mail)}, 'CPAM de Paris', '75015', 'FR7630006000011234567890189')`);
+    return { nir: n, email: mail, birthDate, first, last, postalCode: '75015', ibanEnd: '7890189' };
   }
 }

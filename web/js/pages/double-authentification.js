@@ -27,10 +27,28 @@ async function loadSecret() {
   stepCode.hidden = false;
 }
 
+// After a TOTP reset, the link mailed to the address on file (?token=)
+// allows the new enrolment; it is spent here, then dropped from the URL.
+const token = new URLSearchParams(window.location.search).get('token');
+if (token) {
+  window.history.replaceState(null, '', window.location.pathname);
+  try {
+    await api.post('/totp/reenrol', { token });
+  } catch (err) {
+    if (err.status !== 410) throw err;
+    showAlert(status, 'error', 'Lien expiré', err.message, { focus: true });
+  }
+}
+
 try {
   await loadSecret();
 } catch (err) {
-  if (err.status === 401 || err.status === 403) window.location.replace(PAGES.login);
+  if (err.status === 401) window.location.replace(PAGES.login);
+  else if (err.status === 403) {
+    // Reset factor: the mailed link is what allows a new enrolment (an
+    // expired link's alert, when there is one, stays).
+    if (!status.hasChildNodes()) showAlert(status, 'warning', 'Ouvrez le lien reçu par e-mail', err.message, { focus: true });
+  }
   else if (err.status === 409) window.location.replace(s.level === 'member' ? PAGES.dashboard : PAGES.totp);
   else if (err.status === 423) window.location.replace(PAGES.locked);
   else showPageError(status, err);
