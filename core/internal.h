@@ -220,6 +220,9 @@ int portail_module_data_dir(const portail_conf_t *c, const portail_module_conf_t
 /* Applies what is not applied yet: core_dir (NULL: data_dir/sql), then each
  * enabled module's sql/, under a database lock waited for at most wait_s.
  * Prints one line per owner or file on out. 0, or -1 with one line in err. */
+/* Runs each enabled module's <dir>/seed.sql (demo data, idempotent). 0 or -1. */
+int portail_seed_modules(portail_db_t *db, const portail_conf_t *c, FILE *out, char *err,
+                         size_t errlen);
 int portail_migrate(portail_db_t *db, const portail_conf_t *c, const char *core_dir, int wait_s,
                     FILE *out, char *err, size_t errlen);
 /* 0 when every file of the core and of the enabled modules is recorded with

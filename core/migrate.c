@@ -387,3 +387,34 @@ int portail_migrate(portail_db_t *db, const portail_conf_t *c, const char *core_
     set_free(s);
     return rc;
 }
+
+/* Demo data of the modules: after the core's seed (core/seed.c), each
+ * enabled module's <dir>/seed.sql, if it has one, in config order. A seed
+ * file must be idempotent (INSERT IGNORE, NOT EXISTS): `portailctl seed` is
+ * run again on every `script/server`. It reads the core's insured persons and
+ * members; it never runs on a database that seed did not mark as a demo one,
+ * since it is only reached through `portailctl seed`. */
+int portail_seed_modules(portail_db_t *db, const portail_conf_t *c, FILE *out, char *err,
+                         size_t errlen)
+{
+    for (size_t i = 0; i < c->nmodules; i++) {
+        const portail_module_conf_t *m = &c->modules[i];
+        char dir[1024], path[1100];
+        if (!m->enabled || portail_module_data_dir(c, m, dir, sizeof(dir)) < 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/seed.sql", dir);
+        size_t len = 0;
+        char *sql = slurp(path, &len);
+        if (!sql)
+            continue;
+        char serr[512] = "";
+        int rc = portail_db_run_script(db, sql, serr, sizeof(serr));
+        free(sql);
+        if (rc < 0) {
+            snprintf(err, errlen, "%s: %s", path, serr);
+            return -1;
+        }
+        fprintf(out, "%s: seeded\n", m->name);
+    }
+    return 0;
+}

@@ -136,6 +136,10 @@ int main(int argc, char **argv)
                 rc = 1;
             } else {
                 printf("seed: %d new insured persons (of %ld)\n", added, count);
+                if (portail_seed_modules(db, &conf, stdout, err, sizeof(err)) < 0) {
+                    fprintf(stderr, "portailctl: seed: %s\n", err);
+                    rc = 1;
+                }
             }
         }
     } else if (strcmp(cmd, "mail-flush") == 0) {

@@ -426,3 +426,14 @@ def test_example_hook_runs_in_the_locking_transaction(stack, example_table):
     assert r.status_code == 200, r.text
     assert stack.sql("SELECT reason FROM example_lock_trace WHERE member_id = %d" % m.id) == [
         ["agent"]]
+
+
+def test_seed_runs_each_enabled_modules_seed_file_once(stack, example_table):
+    path = stack.write_config({"modules": base_modules(stack) + [dict(EXAMPLE)]})
+    m = stack.new_member()
+    for _ in range(2):
+        r = subprocess.run([str(BUILD / "portailctl"), "--config", str(path), "seed",
+                            "--count", "3"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=120)
+        assert r.returncode == 0 and "example: seeded" in r.stdout, r.stdout
+    assert stack.sql("SELECT COUNT(*) FROM example_notes WHERE member_id = %d" % m.id) == [["1"]]
