@@ -160,8 +160,10 @@ def test_preferences_switch_the_mail_off_per_kind(stack, inst):
 
 
 def test_demo_member_gets_a_few_notifications_once(stack):
+    # demo runs only on a database seed marked as a demo one, with its flag.
+    assert stack.portailctl("seed", "--count", "20").returncode == 0
     for _ in range(2):
-        r = stack.portailctl("demo")
+        r = stack.portailctl("demo", "--yes-this-is-a-demo-database")
         assert r.returncode == 0, r.stderr
     rows = stack.sql("SELECT COUNT(*), SUM(read_at IS NULL) FROM notifications n JOIN members m "
                      "ON m.id = n.member_id JOIN insured i ON i.id = m.insured_id "
