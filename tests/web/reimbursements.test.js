@@ -1,0 +1,114 @@
+// Module reimbursements (issue 10): the list with filters, totals and the
+// monthly statements' links, and one line's detail (arithmetic, timeline),
+// API mocked; axe and CSP at desktop size and 375x812.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { checkPage, launch, watch } from './lib/browser.js';
+import { mockApi } from './lib/fixtures.js';
+import { WebStack } from './lib/stack.js';
+
+const stack = new WebStack('reimbursements');
+let browser;
+
+before(async () => {
+  await stack.start();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await stack.stopAndCheck();
+});
+
+const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
+const line = (id, kind, label, extra = {}) => ({
+  id, beneficiary: 'Marie Dupont', care_date: '2026-11-03', practitioner_name: 'Dr Claire Moreau',
+  practitioner_specialty: 'Médecine générale', kind, act_code: 'G', act_label: label, charged_cents: 3000,
+  base_cents: 3000, rate_pct: 70, participation_cents: 200, franchise_cents: 0, reimbursed_cents: 1900,
+  paid_to: 'member', status: 'paid', reject_reason: null, received_on: '2026-11-04', processing_on: '2026-11-05',
+  paid_on: '2026-11-08', expected_payment_on: null, ...extra,
+});
+const TOTALS = { count: 2, charged_cents: 4200, reimbursed_cents: 2506, participation_cents: 200, franchise_cents: 100, deductions_cents: 300 };
+const PAGE1 = { items: [line(12, 'consultation', 'Consultation de médecine générale')], totals: TOTALS, next_cursor: '2026-11-03.12' };
+const PAGE2 = { items: [line(9, 'pharmacy', 'Médicaments (vignette blanche)', { care_date: '2026-10-20', charged_cents: 1200, base_cents: 1200, rate_pct: 65, participation_cents: 0, franchise_cents: 100, reimbursed_cents: 680, paid_to: 'practitioner' })], totals: TOTALS, next_cursor: null };
+const PHARMA = { items: PAGE2.items, totals: { ...TOTALS, count: 1, reimbursed_cents: 680 }, next_cursor: null };
+const STATEMENTS = { items: [{ month: '2026-11', count: 3, reimbursed_cents: 4560, href: '/api/v1/reimbursements/statements/2026-11.pdf' }, { month: '2026-10', count: 5, reimbursed_cents: 9120, href: '/api/v1/reimbursements/statements/2026-10.pdf' }] };
+const DETAIL = {
+  ...line(12, 'consultation', 'Consultation de médecine générale'),
+  deductions: [{ kind: 'participation_forfaitaire', label: 'Participation forfaitaire', amount_cents: 200 }],
+  arithmetic: { base_cents: 3000, rate_pct: 70, gross_cents: 2100, deductions_cents: 200, reimbursed_cents: 1900 },
+  timeline: [{ status: 'received', date: '2026-11-04' }, { status: 'processing', date: '2026-11-05' }, { status: 'paid', date: '2026-11-08', expected: null }],
+};
+
+async function open(viewport, path, overrides = {}) {
+  const ctx = await browser.newContext({ baseURL: stack.baseUrl, locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport });
+  const calls = await mockApi(ctx, 'member', {
+    'GET /api/v1/reimbursements/statements': [200, STATEMENTS],
+    'GET /api/v1/reimbursements/12': [200, DETAIL],
+    ...overrides,
+  });
+  const page = watch(await ctx.newPage());
+  await page.route('**/api/v1/reimbursements?*', (r) => {
+    const u = new URL(r.request().url());
+    const body = u.searchParams.get('kind') === 'pharmacy' ? PHARMA : (u.searchParams.get('cursor') ? PAGE2 : PAGE1);
+    calls.push({ key: 'GET /api/v1/reimbursements', search: u.search });
+    r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+  });
+  await page.goto(path);
+  return { ctx, page, calls };
+}
+
+describe('reimbursements pages', () => {
+  for (const [size, viewport] of SIZES) {
+    test(`list: totals, more, filter, statements (${size})`, async () => {
+      const { ctx, page, calls } = await open(viewport, '/reimbursements/');
+      try {
+        await page.locator('#lignes td', { hasText: 'Consultation de médecine générale' }).waitFor();
+        assert.match(await page.locator('#totaux-texte').textContent(), /2 actes : 25,06\s€ remboursés, 3,00\s€/);
+        assert.match(await page.locator('#lignes').textContent(), /19,00\s€/);
+        const link = page.locator('#releves a').first();
+        assert.equal(await link.getAttribute('href'), '/api/v1/reimbursements/statements/2026-11.pdf');
+        assert.match(await link.textContent(), /novembre 2026/);
+        await checkPage(page, 'reimbursements', `liste-${size}`);
+        await page.click('#plus');
+        await page.locator('#lignes td', { hasText: 'Médicaments' }).waitFor();
+        assert.equal(await page.locator('#lignes tr').count(), 2);
+        await page.selectOption('#kind', 'pharmacy');
+        await page.click('#filtres button[type=submit]');
+        await page.locator('#totaux-texte', { hasText: '1 acte :' }).waitFor();
+        assert.equal(await page.locator('#lignes tr').count(), 1);
+        assert.ok(calls.some((c) => c.key === 'GET /api/v1/reimbursements' && /kind=pharmacy/.test(c.search)));
+        await checkPage(page, 'reimbursements', `liste-filtree-${size}`);
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    test(`detail: arithmetic and timeline (${size})`, async () => {
+      const { ctx, page } = await open(viewport, '/reimbursements/detail.html?id=12');
+      try {
+        await page.locator('#detail:not([hidden])').waitFor();
+        const calc = await page.locator('#calcul').textContent();
+        assert.match(calc, /Base × taux\s*21,00\s€/);
+        assert.match(calc, /Participation forfaitaire\s*− 2,00\s€/);
+        assert.match(calc, /Remboursé\s*19,00\s€/);
+        assert.equal(await page.locator('#suivi li').count(), 3);
+        await checkPage(page, 'reimbursements', `detail-${size}`);
+      } finally {
+        await ctx.close();
+      }
+    });
+  }
+
+  test('detail of another member\'s line: the API\'s 404 is shown', async () => {
+    const { ctx, page } = await open(SIZES[0][1], '/reimbursements/detail.html?id=77', {
+      'GET /api/v1/reimbursements/77': [404, { type: 'about:blank', title: 'Introuvable', status: 404, detail: 'Ce remboursement n\'existe pas.' }],
+    });
+    try {
+      await page.locator('#statut .fr-alert').waitFor();
+      assert.equal(await page.locator('#detail').isHidden(), true);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
