@@ -5,11 +5,14 @@
  * goes through portail_member_* with {member} (lines belong to the insured
  * person; members.insured_id links the account), so that another member's
  * line is a 404. The arithmetic is the database's CHECK (sql/). */
+#include <portail/notify.h>
 #include <portail/pdf.h>
 #include <portail/portail.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "reimbursements.h"
 
 #define PAGE_DEFAULT 20
 #define BENEFICIARY_MAX 100
@@ -36,6 +39,18 @@ static const portail_nav_t nav[] = {
     {0},
 };
 
+static const portail_permission_t permissions[] = {
+    {.name = "reimbursements.process",
+     .description = "Traiter les demandes de remboursement des assurés",
+     .default_agent = 1},
+    {0},
+};
+
+/* A multipart request: documents.max_request_bytes (20 MiB) and the
+ * framing around up to 5 parts and the fields. */
+#define UPLOAD_BODY_MAX (((size_t)20 << 20) + 64 * 1024)
+#define BO "/api/v1/backoffice/reimbursements/claims"
+
 static void list(portail_ctx_t *ctx);
 static void detail(portail_ctx_t *ctx);
 static void statements(portail_ctx_t *ctx);
@@ -55,6 +70,70 @@ static const portail_route_t routes[] = {
      .pattern = "/api/v1/reimbursements/statements/{month}",
      .handler = statement_pdf,
      .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/reimbursements/claims",
+     .handler = reimb_claim_create,
+     .auth = PORTAIL_AUTH_MEMBER,
+     .body_max = UPLOAD_BODY_MAX,
+     .content_types = PORTAIL_CT_MULTIPART},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/reimbursements/claims",
+     .handler = reimb_claims_list,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/reimbursements/claims/{id}",
+     .handler = reimb_claim_get,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/reimbursements/claims/{id}/documents/{doc}",
+     .handler = reimb_claim_document,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/reimbursements/claims/{id}/withdraw",
+     .handler = reimb_claim_withdraw,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = BO,
+     .handler = reimb_bo_queue,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.claims.queue"},
+    {.methods = PORTAIL_GET,
+     .pattern = BO "/{id}",
+     .handler = reimb_bo_claim,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.claim.read"},
+    {.methods = PORTAIL_GET,
+     .pattern = BO "/{id}/documents/{doc}",
+     .handler = reimb_bo_document,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.claim.document"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/{id}/take",
+     .handler = reimb_bo_take,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.claim.take"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/{id}/approve",
+     .handler = reimb_bo_approve,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.claim.approve"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/{id}/reject",
+     .handler = reimb_bo_reject,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.claim.reject"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/{id}/ask",
+     .handler = reimb_bo_ask,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.claim.ask"},
     {.methods = PORTAIL_GET,
      .pattern = "/api/v1/reimbursements/{id}",
      .handler = detail,
@@ -70,6 +149,12 @@ static int init(const portail_settings_t *s, void **state, char *err, size_t err
         return -1;
     }
     st->page_max = portail_settings_int(s, "page_max");
+    if (portail_notify_kind("reimbursements.claim", "Suivi de mes demandes de remboursement") !=
+        0) {
+        free(st);
+        snprintf(err, errlen, "reimbursements: notification kind refused");
+        return -1;
+    }
     *state = st;
     return 0;
 }
@@ -80,7 +165,8 @@ static void fini(void *state)
 }
 
 PORTAIL_MODULE_INIT(.name = "reimbursements", .version = "1.0.0", .settings = settings,
-                    .init = init, .fini = fini, .routes = routes, .nav = nav, .summary = summary);
+                    .init = init, .fini = fini, .routes = routes, .nav = nav,
+                    .permissions = permissions, .summary = summary);
 
 static void fail(portail_ctx_t *ctx)
 {
@@ -116,6 +202,11 @@ static int one_of(const char *s, const char *const *choices)
 
 static const char *const KINDS[] = {"consultation", "specialist", "pharmacy", "dentist", "lab",
                                     "hospital",     "optical",    "other",    NULL};
+int reimb_is_kind(const char *s)
+{
+    return s && one_of(s, KINDS);
+}
+
 static const char *const STATUSES[] = {"received", "processing", "paid", "rejected", NULL};
 
 #define LINE_COLUMNS                                                                               \
