@@ -614,3 +614,61 @@ void reimb_bo_ask(portail_ctx_t *ctx)
 {
     decide(ctx, 0);
 }
+
+/* ---- POST /api/v1/reimbursements/claims/{id}/documents (multipart) --------
+ * The document an agent asked for: only while the claim waits for one; the
+ * claim then goes back to the queue. */
+void reimb_claim_add_documents(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    json_t *claim = portail_member_row(ctx,
+                                       "SELECT c.status FROM reimb_claims c "
+                                       "WHERE c.id = ? AND c.member_id = {member}",
+                                       "l", (long long)id);
+    if (!claim) {
+        not_found(ctx);
+        return;
+    }
+    if (!status_is(claim, "needs_document")) {
+        portail_problem(ctx, 409, NULL, "Cette demande n'attend pas de justificatif.");
+        return;
+    }
+    static const portail_doc_rules_t rules = {.max_files = 5};
+    json_t *docs = NULL;
+    if (portail_documents_store(ctx, &rules, &docs) != 0)
+        return;
+    portail_arena_json(portail_arena(ctx), docs);
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    int ok = portail_member_exec(ctx,
+                                 "UPDATE reimb_claims SET status = 'submitted', "
+                                 "updated_at = UTC_TIMESTAMP() WHERE id = ? "
+                                 "AND member_id = {member} AND status = 'needs_document'",
+                                 "l", (long long)id) == 1;
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d)
+    {
+        if (ok &&
+            portail_member_exec(ctx,
+                                "INSERT INTO reimb_claim_documents (claim_id, document_id) "
+                                "SELECT ?, id FROM documents WHERE id = ? "
+                                "AND member_id = {member}",
+                                "ll", (long long)id, (long long)portail_row_int(d, "id", 0)) != 1)
+            ok = 0;
+    }
+    if (!ok || portail_db_commit(db) != 0) {
+        if (!ok && !portail_responded(ctx)) {
+            portail_problem(ctx, 409, NULL, "Cette demande n'attend pas de justificatif.");
+            return;
+        }
+        fail(ctx);
+        return;
+    }
+    reimb_claim_get(ctx);
+}

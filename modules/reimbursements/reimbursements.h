@@ -9,6 +9,7 @@ void reimb_claims_list(portail_ctx_t *ctx);
 void reimb_claim_get(portail_ctx_t *ctx);
 void reimb_claim_document(portail_ctx_t *ctx);
 void reimb_claim_withdraw(portail_ctx_t *ctx);
+void reimb_claim_add_documents(portail_ctx_t *ctx);
 void reimb_bo_queue(portail_ctx_t *ctx);
 void reimb_bo_claim(portail_ctx_t *ctx);
 void reimb_bo_document(portail_ctx_t *ctx);

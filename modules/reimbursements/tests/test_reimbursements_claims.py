@@ -158,7 +158,17 @@ def test_reject_and_ask_for_a_document(stack):
     assert notes(stack, c.member.id) == ["Demande de remboursement refusée",
                                          "Un justificatif manque à votre demande"]
     assert c.get(API + "/claims/%d" % two["id"]).json()["status"] == "needs_document"
-    # Waiting for the member: still withdrawable.
+    # The member adds the document: back to the queue, three documents.
+    add = [("documents", ("ordonnance.pdf", PDF, "application/pdf"))]
+    assert member(stack).post(API + "/claims/%d/documents" % two["id"], files=add,
+                              data={"pad": "x"}).status_code == 404
+    r = c.post(API + "/claims/%d/documents" % two["id"], files=add, data={"pad": "x"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "submitted" and len(r.json()["documents"]) == 3
+    assert two["id"] in [i["id"] for i in a.get(BO).json()["items"]]
+    assert c.post(API + "/claims/%d/documents" % two["id"], files=add,
+                  data={"pad": "x"}).status_code == 409
+    # Not yet taken again: still withdrawable.
     assert c.post(API + "/claims/%d/withdraw" % two["id"]).status_code == 200
 
 
