@@ -36,6 +36,11 @@ static const portail_nav_t nav[] = {
      .href = "/reimbursements/",
      .text = "Ce que votre caisse vous a versé, acte par acte, et vos relevés mensuels.",
      .order = 20},
+    {.menu = PORTAIL_MENU_MEMBER,
+     .label = "Faire une demande",
+     .href = "/reimbursements/demande.html",
+     .text = "Demander un remboursement en ligne, justificatifs joints, et suivre vos demandes.",
+     .order = 21},
     {0},
 };
 

@@ -112,3 +112,53 @@ describe('reimbursements pages', () => {
     }
   });
 });
+
+describe('reimbursement requests pages', () => {
+  const CLAIM = { id: 31, kind: 'dentist', care_date: '2026-11-20', amount_paid_cents: 8000, beneficiary: 'Marie Dupont', comment: '', status: 'submitted', decision_reason: null, payment_id: null, expected_by: '2026-12-15', created_at: '2026-11-30T05:00:00Z', updated_at: '2026-11-30T05:00:00Z' };
+  const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
+  for (const [size, viewport] of SIZES) {
+    test(`request form: files checked before sending, then sent (${size})`, async () => {
+      const { ctx, page, calls } = await open(viewport, '/reimbursements/demande.html', {
+        'POST /api/v1/reimbursements/claims': [201, { ...CLAIM, documents: [] }],
+      });
+      try {
+        await page.locator('#formulaire').waitFor();
+        await checkPage(page, 'reimbursements', `demande-${size}`);
+        await page.selectOption('#kind', 'dentist');
+        await page.fill('#care_date', '2026-11-20');
+        await page.fill('#amount', '80,00');
+        await page.fill('#beneficiary', 'Marie Dupont');
+        await page.setInputFiles('#documents', [{ name: 'virus.exe', mimeType: 'application/x-msdownload', buffer: Buffer.from('MZ') }]);
+        await page.click('#formulaire button[type=submit]');
+        await page.locator('.fr-alert--error', { hasText: 'type refusé' }).waitFor();
+        assert.ok(!calls.some((c) => c.key === 'POST /api/v1/reimbursements/claims'));
+        await checkPage(page, 'reimbursements', `demande-erreur-${size}`);
+        await page.setInputFiles('#documents', [
+          { name: 'feuille.pdf', mimeType: 'application/pdf', buffer: PDF },
+          { name: 'facture.pdf', mimeType: 'application/pdf', buffer: PDF },
+        ]);
+        await page.click('#formulaire button[type=submit]');
+        await page.locator('#statut .fr-alert--success', { hasText: 'n° 31' }).waitFor();
+        const post = calls.find((c) => c.key === 'POST /api/v1/reimbursements/claims');
+        assert.match(post.headers['content-type'], /^multipart\/form-data/);
+        assert.match(post.body, /name="amount_cents"\r\n\r\n8000/);
+        assert.equal((post.body.match(/filename="/g) || []).length, 2);
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    test(`my requests (${size})`, async () => {
+      const { ctx, page } = await open(viewport, '/reimbursements/demandes.html', {
+        'GET /api/v1/reimbursements/claims': [200, { items: [CLAIM, { ...CLAIM, id: 30, status: 'rejected', decision_reason: 'Facture illisible : merci d’envoyer une copie nette.' }], next_cursor: null }],
+      });
+      try {
+        await page.locator('#demandes td', { hasText: 'Refusée' }).waitFor();
+        assert.match(await page.locator('#demandes').textContent(), /80,00\s€/);
+        await checkPage(page, 'reimbursements', `demandes-${size}`);
+      } finally {
+        await ctx.close();
+      }
+    });
+  }
+});

@@ -5,3 +5,8 @@ export function euros(cents) {
 }
 
 export const STATUS = { received: 'Reçu', processing: 'En cours', paid: 'Payé', rejected: 'Rejeté' };
+
+export const CLAIM_STATUS = {
+  submitted: 'Envoyée', in_review: 'En cours de traitement', needs_document: 'Justificatif demandé',
+  approved: 'Acceptée', rejected: 'Refusée', withdrawn: 'Retirée',
+};
