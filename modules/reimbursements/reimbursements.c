@@ -41,6 +41,12 @@ static const portail_nav_t nav[] = {
      .href = "/reimbursements/demande.html",
      .text = "Demander un remboursement en ligne, justificatifs joints, et suivre vos demandes.",
      .order = 21},
+    {.menu = PORTAIL_MENU_BACKOFFICE,
+     .label = "Demandes de remboursement",
+     .href = "/reimbursements/bo-file.html",
+     .text = "La file des demandes de remboursement en ligne.",
+     .permission = "reimbursements.process",
+     .order = 30},
     {0},
 };
 

@@ -162,3 +162,44 @@ describe('reimbursement requests pages', () => {
     });
   }
 });
+
+describe('back office: requests', () => {
+  const C = { id: 31, member_id: 42, kind: 'dentist', care_date: '2026-11-20', amount_paid_cents: 8000, beneficiary: 'Marie Dupont', comment: 'Détartrage', status: 'submitted', decision_reason: null, payment_id: null, expected_by: '2026-12-15', created_at: '2026-11-28T05:00:00Z', updated_at: '2026-11-28T05:00:00Z', assigned_agent_id: null, assigned_to: null, age_days: 2 };
+  const DOCS = [{ id: 5, name: 'feuille.pdf', size: 2048, type: 'pdf', created_at: '2026-11-28T05:00:00Z', href: '/api/v1/backoffice/reimbursements/claims/31/documents/5' }];
+  async function openAgent(viewport, path, overrides) {
+    const ctx = await browser.newContext({ baseURL: stack.baseUrl, locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport });
+    const calls = await mockApi(ctx, 'agent', overrides);
+    const page = watch(await ctx.newPage());
+    await page.goto(path);
+    return { ctx, page, calls };
+  }
+  for (const [size, viewport] of SIZES) {
+    test(`queue and a request taken then approved (${size})`, async () => {
+      const { ctx, page, calls } = await openAgent(viewport, '/reimbursements/bo-file.html', {
+        'GET /api/v1/backoffice/reimbursements/claims': [200, { items: [C], next_cursor: null }],
+        'GET /api/v1/backoffice/reimbursements/claims/31': [200, { ...C, documents: DOCS }],
+        'POST /api/v1/backoffice/reimbursements/claims/31/take': [200, { ...C, status: 'in_review', assigned_to: 'mleroy' }],
+        'POST /api/v1/backoffice/reimbursements/claims/31/approve': [200, { ...C, status: 'approved', payment_id: 900, assigned_to: 'mleroy' }],
+      });
+      try {
+        await page.locator('#file a', { hasText: 'Demande 31' }).waitFor();
+        await checkPage(page, 'reimbursements', `bo-file-${size}`);
+        await page.click('#file a');
+        await page.locator('#demande:not([hidden])').waitFor();
+        const link = page.locator('#documents a');
+        assert.equal(await link.getAttribute('href'), DOCS[0].href);
+        assert.equal(await link.getAttribute('download'), 'feuille.pdf');
+        await checkPage(page, 'reimbursements', `bo-demande-${size}`);
+        await page.click('#prendre');
+        await page.locator('#decisions:not([hidden])').waitFor();
+        await page.fill('#base_cents', '2892');
+        await page.click('#accepter button[type=submit]');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Acceptée' }).waitFor();
+        const post = calls.find((c) => c.key === 'POST /api/v1/backoffice/reimbursements/claims/31/approve');
+        assert.deepEqual(JSON.parse(post.body), { base_cents: 2892, rate_pct: 70, participation_cents: 0, franchise_cents: 0 });
+      } finally {
+        await ctx.close();
+      }
+    });
+  }
+});
