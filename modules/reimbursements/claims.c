@@ -672,3 +672,86 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
     }
     reimb_claim_get(ctx);
 }
+
+/* ---- POST /api/v1/backoffice/reimbursements/payments/{id}/correct ---------
+ * {base_cents, rate_pct, participation_cents, franchise_cents, reason}: a
+ * line is never edited in place: the correction is a new line (processing)
+ * and the old one is marked cancelled by it; both are kept. */
+void reimb_bo_correct(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    json_t *body = portail_req_json(ctx);
+    json_t *errors = NULL;
+    long long base = 0, rate = 0, part = 0, fr = 0;
+    bounded_int(body, "base_cents", 0, AMOUNT_MAX_CENTS, &base, &errors,
+                "Base de remboursement en centimes attendue.");
+    bounded_int(body, "rate_pct", 0, 100, &rate, &errors, "Taux entre 0 et 100.");
+    bounded_int(body, "participation_cents", 0, 5000, &part, &errors,
+                "Participation forfaitaire entre 0 et 5 000 centimes.");
+    bounded_int(body, "franchise_cents", 0, 5000, &fr, &errors,
+                "Franchise entre 0 et 5 000 centimes.");
+    const char *reason = portail_json_str(body, "reason", REASON_MIN, REASON_MAX, &errors);
+    long long reimbursed = base * rate / 100 - part - fr;
+    if (!errors && reimbursed < 0)
+        portail_field_error(&errors, "base_cents",
+                            "Les déductions dépassent le montant remboursable.");
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    json_t *old = portail_db_row(db,
+                                 "SELECT p.id, p.status, p.cancelled_by, m.id AS member_id "
+                                 "FROM reimb_payments p LEFT JOIN members m "
+                                 "ON m.insured_id = p.insured_id WHERE p.id = ? FOR UPDATE",
+                                 "l", (long long)id);
+    if (!old) {
+        if (portail_db_failed(db))
+            fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Ce paiement n'existe pas.");
+        return;
+    }
+    if (portail_row_int(old, "cancelled_by", 0) != 0) {
+        conflict(ctx, "Ce paiement est déjà annulé par une correction.");
+        return;
+    }
+    long long n = portail_db_exec(
+        db,
+        "INSERT INTO reimb_payments (insured_id, beneficiary, care_date, practitioner_name, "
+        "practitioner_specialty, kind, act_code, act_label, charged_cents, base_cents, rate_pct, "
+        "participation_cents, franchise_cents, reimbursed_cents, paid_to, status, received_on, "
+        "processing_on, expected_payment_on) "
+        "SELECT insured_id, beneficiary, care_date, practitioner_name, practitioner_specialty, "
+        "kind, act_code, CONCAT('Correction : ', LEFT(act_label, 180)), charged_cents, ?, ?, ?, "
+        "?, ?, paid_to, 'processing', UTC_DATE(), UTC_DATE(), "
+        "DATE_ADD(UTC_DATE(), INTERVAL 5 DAY) FROM reimb_payments WHERE id = ?",
+        "llllll", base, rate, part, fr, reimbursed, (long long)id);
+    long long fresh = n == 1 ? (long long)portail_db_insert_id(db) : -1;
+    long long member = portail_row_int(old, "member_id", 0);
+    if (fresh < 0 ||
+        portail_db_exec(db, "UPDATE reimb_payments SET cancelled_by = ? WHERE id = ?", "ll", fresh,
+                        (long long)id) != 1 ||
+        (member > 0 &&
+         portail_notify(db, member, "reimbursements.claim", "Un remboursement a été corrigé",
+                        portail_sprintf(portail_arena(ctx),
+                                        "Votre caisse a corrigé un remboursement. Motif : %s",
+                                        reason),
+                        "/reimbursements/") != 0) ||
+        portail_db_commit(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    if (member > 0)
+        portail_audit_subject(ctx, member);
+    portail_audit_reason(ctx, reason);
+    portail_respond_json(ctx, 201,
+                         json_pack("{s:I, s:I, s:I}", "id", (json_int_t)fresh, "cancels",
+                                   (json_int_t)id, "reimbursed_cents", (json_int_t)reimbursed));
+}

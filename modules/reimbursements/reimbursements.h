@@ -17,6 +17,7 @@ void reimb_bo_take(portail_ctx_t *ctx);
 void reimb_bo_approve(portail_ctx_t *ctx);
 void reimb_bo_reject(portail_ctx_t *ctx);
 void reimb_bo_ask(portail_ctx_t *ctx);
+void reimb_bo_correct(portail_ctx_t *ctx);
 int reimb_is_kind(const char *s);
 
 #endif

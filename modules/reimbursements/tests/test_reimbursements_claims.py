@@ -176,3 +176,29 @@ def test_back_office_needs_an_agent_with_the_permission(stack):
     c = member(stack)
     assert c.get(BO).status_code in (401, 403)
     assert stack.client().get(BO).status_code == 401
+
+
+def test_a_correction_is_a_new_line_that_cancels_the_old(stack):
+    c = member(stack)
+    claim = send(c).json()
+    a = agent_client(stack)
+    a.post(BO + "/%d/take" % claim["id"])
+    body = {"base_cents": 2892, "rate_pct": 70, "participation_cents": 0, "franchise_cents": 0}
+    old = a.post(BO + "/%d/approve" % claim["id"], json=body).json()["payment_id"]
+    fix = dict(body, base_cents=3000, reason="Base corrigée après réexamen de la facture.")
+    url = "/api/v1/backoffice/reimbursements/payments/%d/correct" % old
+    assert a.post(url, json=dict(fix, reason="court")).status_code == 422
+    r = a.post(url, json=fix)
+    assert r.status_code == 201, r.text
+    new = r.json()["id"]
+    assert r.json() == {"id": new, "cancels": old, "reimbursed_cents": 2100}
+    assert a.post(url, json=fix).status_code == 409
+    rows = stack.sql("SELECT id, base_cents, cancelled_by FROM reimb_payments WHERE id IN (%d, %d) "
+                     "ORDER BY id" % (old, new))
+    assert rows == [[str(old), "2892", str(new)], [str(new), "3000", None]]
+    ids = [i["id"] for i in c.get(API, params={"limit": 100}).json()["items"]]
+    assert new in ids and old not in ids
+    assert audit(stack, c.member.id, "reimbursements.payment.correct") == 1
+    assert notes(stack, c.member.id)[-1] == "Un remboursement a été corrigé"
+    assert a.post("/api/v1/backoffice/reimbursements/payments/99999999/correct",
+                  json=fix).status_code == 404
