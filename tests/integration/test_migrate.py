@@ -64,6 +64,13 @@ def login_files():
     return sorted(p.name for p in (REPO / "modules" / "login" / "sql").glob("*.sql"))
 
 
+def other_module_lines():
+    """"name: applied file" of the real modules other than login that have SQL."""
+    return sorted("%s: applied %s" % (p.parent.parent.name, p.name)
+                  for p in (REPO / "modules").glob("*/sql/*.sql")
+                  if p.parent.parent.name != "login")
+
+
 def test_core_then_modules_in_config_order_and_recorded(stack, tmp_path):
     db = new_db(stack, "portail_mig_order")
     hello = hello_with_sql(tmp_path, {"001_hello.sql": "CREATE TABLE hello_things (id INT PRIMARY KEY);",
@@ -178,7 +185,8 @@ def test_two_migrates_at_once_apply_each_file_once(stack, tmp_path):
     for r in results:
         assert r.returncode == 0, (r.stdout, r.stderr)
     applied = [line for r in results for line in r.stdout.splitlines() if ": applied " in line]
-    files = core_files() + login_files() + ["001_slow.sql"]
+    files = core_files() + login_files() + ["001_slow.sql"] + [
+        line.split(" applied ")[1] for line in other_module_lines()]
     assert sorted(line.split(" applied ")[1] for line in applied) == sorted(files), applied
     assert len(recorded(stack, db)) == len(files)
 
@@ -216,9 +224,11 @@ def test_database_of_old_main_upgrades_without_loss(stack, tmp_path):
     # Files added since (other core files) are applied; the old ones are not re-run.
     new_core = [f for f in core_files() if f not in ("001_core.sql", "002_services.sql")]
     new_login = [f for f in login_files() if f != "003_login.sql"]
-    assert [line for line in out if ": applied " in line] == [
+    others = other_module_lines()
+    assert [line for line in out if ": applied " in line and line not in others] == [
         "core: applied %s" % f for f in new_core] + ["login: applied %s" % f
                                                      for f in new_login], out
+    assert sorted(line for line in out if line in others) == others, out
     assert stack.sql(counts, database=db) == before
     assert stack.sql("SELECT email FROM members", database=db) == [["ancien@example.fr"]]
     rec = [r[:2] for r in recorded(stack, db)]

@@ -1,0 +1,757 @@
+/* Online reimbursement requests: the member sends one with 1 to 5
+ * supporting documents (the core's document service judges and stores
+ * them), lists, reads and withdraws it; agents with
+ * reimbursements.process take it from the queue, read its documents,
+ * approve it (a payment line is made, the arithmetic checked by the
+ * database), reject it with a reason, or ask for a document. Every agent
+ * route is audited by the core; every decision notifies the member. */
+#include <portail/documents.h>
+#include <portail/notify.h>
+#include <portail/validate.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reimbursements.h"
+
+#define COMMENT_MAX 1000
+#define BENEFICIARY_MAX 100
+#define AMOUNT_MAX_CENTS 10000000LL
+#define REASON_MIN 10
+#define REASON_MAX 500
+#define PROCESSING_DAYS 15
+
+static void fail(portail_ctx_t *ctx)
+{
+    if (!portail_responded(ctx))
+        portail_problem(ctx, 500, NULL, NULL);
+}
+
+static void not_found(portail_ctx_t *ctx)
+{
+    if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+        fail(ctx);
+    else
+        portail_problem(ctx, 404, NULL, "Cette demande n'existe pas.");
+}
+
+#define CLAIM_COLUMNS                                                                              \
+    "c.id, c.kind, c.care_date, c.amount_paid_cents, c.beneficiary, c.comment, c.status, "         \
+    "c.decision_reason, c.payment_id, c.expected_by, c.created_at, c.updated_at "
+
+/* Positive integer cents from a form field: -1 when malformed. */
+static long long cents_of(const char *s)
+{
+    if (!s || !*s || strlen(s) > 12)
+        return -1;
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    return *end || v <= 0 || v > AMOUNT_MAX_CENTS ? -1 : v;
+}
+
+/* ---- POST /api/v1/reimbursements/claims (multipart) -----------------------
+ * Fields: kind, care_date, amount_cents, beneficiary, comment; files: 1-5
+ * documents. The fields are checked before any file is stored. */
+void reimb_claim_create(portail_ctx_t *ctx)
+{
+    portail_arena_t *a = portail_arena(ctx);
+    json_t *errors = NULL;
+    const char *kind = portail_req_form(ctx, "kind");
+    const char *date = portail_req_form(ctx, "care_date");
+    const char *amount = portail_req_form(ctx, "amount_cents");
+    const char *who = portail_req_form(ctx, "beneficiary");
+    const char *comment = portail_req_form(ctx, "comment");
+    const char *msg = NULL;
+    if (!kind || !reimb_is_kind(kind))
+        portail_field_error(&errors, "kind", "Choisissez le type de soin.");
+    if (!date || !portail_valid_date(a, date, &msg))
+        portail_field_error(&errors, "care_date", msg ? msg : "Indiquez la date des soins.");
+    long long cents = cents_of(amount);
+    if (cents < 0)
+        portail_field_error(&errors, "amount_cents",
+                            "Indiquez le montant payé en centimes (entre 1 et 10 000 000).");
+    if (!who || !*who || strlen(who) > BENEFICIARY_MAX || !portail_utf8_valid(who, strlen(who)))
+        portail_field_error(&errors, "beneficiary",
+                            "Indiquez le bénéficiaire (100 caractères au plus).");
+    if (comment && (strlen(comment) > COMMENT_MAX || !portail_utf8_valid(comment, strlen(comment))))
+        portail_field_error(&errors, "comment", "Commentaire trop long (1000 caractères au plus).");
+    if (!errors && date) {
+        json_t *r = portail_db_row(portail_db(ctx),
+                                   "SELECT ? > UTC_DATE() AS future, "
+                                   "? < DATE_SUB(UTC_DATE(), INTERVAL 2 YEAR) AS old",
+                                   "ss", date, date);
+        if (!r) {
+            fail(ctx);
+            return;
+        }
+        if (portail_row_int(r, "future", 0))
+            portail_field_error(&errors, "care_date", "La date des soins ne peut pas être future.");
+        else if (portail_row_int(r, "old", 0))
+            portail_field_error(&errors, "care_date",
+                                "Les soins de plus de deux ans ne sont plus remboursables.");
+    }
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    static const portail_doc_rules_t rules = {.max_files = 5};
+    json_t *docs = NULL;
+    if (portail_documents_store(ctx, &rules, &docs) != 0)
+        return;
+    if (json_array_size(docs) == 0) {
+        json_decref(docs);
+        portail_field_error(&errors, "documents", "Joignez au moins un justificatif.");
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_arena_json(a, docs);
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    long long n = portail_member_exec(
+        ctx,
+        "INSERT INTO reimb_claims (member_id, kind, care_date, amount_paid_cents, beneficiary, "
+        "comment, expected_by) VALUES ({member}, ?, ?, ?, ?, ?, "
+        "DATE_ADD(UTC_DATE(), INTERVAL 15 DAY))",
+        "sslss", kind, date, cents, who, comment ? comment : "");
+    long long id = n == 1 ? (long long)portail_db_insert_id(db) : -1;
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d)
+    {
+        if (id < 0)
+            break;
+        if (portail_member_exec(ctx,
+                                "INSERT INTO reimb_claim_documents (claim_id, document_id) "
+                                "SELECT ?, id FROM documents WHERE id = ? AND member_id = {member}",
+                                "ll", id, (long long)portail_row_int(d, "id", 0)) != 1)
+            id = -1;
+    }
+    if (id < 0 || portail_db_commit(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    json_t *claim = portail_member_row(ctx,
+                                       "SELECT " CLAIM_COLUMNS "FROM reimb_claims c "
+                                       "WHERE c.id = ? AND c.member_id = {member}",
+                                       "l", id);
+    if (!claim) {
+        fail(ctx);
+        return;
+    }
+    json_object_set(claim, "documents", docs);
+    portail_respond_json(ctx, 201, json_incref(claim));
+}
+
+/* ---- GET /api/v1/reimbursements/claims?limit=&cursor= --------------------- */
+void reimb_claims_list(portail_ctx_t *ctx)
+{
+    long long limit, cursor;
+    if (portail_query_int(ctx, "limit", 1, 100, 20, &limit) != 0 ||
+        portail_query_int(ctx, "cursor", 1, INT64_MAX, INT64_MAX, &cursor) != 0)
+        return;
+    json_t *rows = portail_member_rows(ctx,
+                                       "SELECT " CLAIM_COLUMNS "FROM reimb_claims c "
+                                       "WHERE c.member_id = {member} AND c.id < ? "
+                                       "ORDER BY c.id DESC LIMIT ?",
+                                       "ll", cursor, limit + 1);
+    if (!rows) {
+        fail(ctx);
+        return;
+    }
+    json_t *next = json_null();
+    if (json_array_size(rows) > (size_t)limit) {
+        json_array_remove(rows, (size_t)limit);
+        next = json_integer(portail_row_int(json_array_get(rows, (size_t)limit - 1), "id", 0));
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:O, s:o}", "items", rows, "next_cursor", next));
+}
+
+static json_t *claim_documents(portail_ctx_t *ctx, portail_db_t *db, long long id, int member)
+{
+    const char *sql = "SELECT d.id, d.name, d.size, d.type, d.created_at FROM "
+                      "reimb_claim_documents cd JOIN documents d ON d.id = cd.document_id "
+                      "WHERE cd.claim_id = ? ORDER BY d.id";
+    return member ? portail_member_rows(ctx,
+                                        "SELECT d.id, d.name, d.size, d.type, d.created_at FROM "
+                                        "reimb_claim_documents cd JOIN documents d ON "
+                                        "d.id = cd.document_id WHERE cd.claim_id = ? "
+                                        "AND d.member_id = {member} ORDER BY d.id",
+                                        "l", id)
+                  : portail_db_rows(db, sql, "l", id);
+}
+
+/* ---- GET /api/v1/reimbursements/claims/{id} ------------------------------- */
+void reimb_claim_get(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    json_t *claim = portail_member_row(ctx,
+                                       "SELECT " CLAIM_COLUMNS "FROM reimb_claims c "
+                                       "WHERE c.id = ? AND c.member_id = {member}",
+                                       "l", (long long)id);
+    if (!claim) {
+        not_found(ctx);
+        return;
+    }
+    json_t *docs = claim_documents(ctx, NULL, id, 1);
+    if (!docs) {
+        fail(ctx);
+        return;
+    }
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d)
+    {
+        json_object_set_new(
+            d, "href",
+            json_string(portail_sprintf(portail_arena(ctx),
+                                        "/api/v1/reimbursements/claims/%lld/documents/%lld",
+                                        (long long)id, portail_row_int(d, "id", 0))));
+    }
+    json_object_set(claim, "documents", docs);
+    portail_respond_json(ctx, 200, json_incref(claim));
+}
+
+/* ---- GET /api/v1/reimbursements/claims/{id}/documents/{doc} --------------- */
+void reimb_claim_document(portail_ctx_t *ctx)
+{
+    int64_t id, doc;
+    if (portail_req_param_i64(ctx, "id", &id) != 0 || portail_req_param_i64(ctx, "doc", &doc) != 0)
+        return;
+    json_t *link = portail_member_row(ctx,
+                                      "SELECT cd.document_id FROM reimb_claim_documents cd "
+                                      "JOIN reimb_claims c ON c.id = cd.claim_id "
+                                      "WHERE cd.claim_id = ? AND cd.document_id = ? "
+                                      "AND c.member_id = {member}",
+                                      "ll", (long long)id, (long long)doc);
+    if (!link) {
+        not_found(ctx);
+        return;
+    }
+    portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
+}
+
+/* ---- POST /api/v1/reimbursements/claims/{id}/withdraw ---------------------
+ * Only before an agent takes it (submitted, or waiting for a document). */
+void reimb_claim_withdraw(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    long long n = portail_member_exec(ctx,
+                                      "UPDATE reimb_claims SET status = 'withdrawn', "
+                                      "updated_at = UTC_TIMESTAMP() WHERE id = ? "
+                                      "AND member_id = {member} "
+                                      "AND status IN ('submitted', 'needs_document')",
+                                      "l", (long long)id);
+    if (n < 0) {
+        fail(ctx);
+        return;
+    }
+    json_t *claim = portail_member_row(ctx,
+                                       "SELECT " CLAIM_COLUMNS "FROM reimb_claims c "
+                                       "WHERE c.id = ? AND c.member_id = {member}",
+                                       "l", (long long)id);
+    if (!claim) {
+        not_found(ctx);
+        return;
+    }
+    if (n == 0) {
+        portail_problem(ctx, 409, NULL,
+                        "Cette demande ne peut plus être retirée : elle est déjà traitée ou en "
+                        "cours de traitement.");
+        return;
+    }
+    portail_respond_json(ctx, 200, json_incref(claim));
+}
+
+/* ---- back office ------------------------------------------------------------ */
+
+/* GET /api/v1/backoffice/reimbursements/claims?status=&kind=&limit=&cursor=
+ * Oldest first (the queue), with who holds each. */
+void reimb_bo_queue(portail_ctx_t *ctx)
+{
+    const char *status = portail_req_query(ctx, "status");
+    const char *kind = portail_req_query(ctx, "kind");
+    static const char *const open[] = {
+        "submitted", "in_review", "needs_document", "approved", "rejected", "withdrawn", NULL};
+    int ok = 1;
+    if (status && *status) {
+        ok = 0;
+        for (const char *const *s = open; *s; s++)
+            ok |= strcmp(*s, status) == 0;
+    }
+    if (!ok || (kind && *kind && !reimb_is_kind(kind))) {
+        portail_problem(ctx, 400, NULL, "Filtre inconnu.");
+        return;
+    }
+    long long limit, cursor;
+    if (portail_query_int(ctx, "limit", 1, 100, 50, &limit) != 0 ||
+        portail_query_int(ctx, "cursor", 0, INT64_MAX, 0, &cursor) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *rows =
+        portail_db_rows(db,
+                        "SELECT " CLAIM_COLUMNS ", c.member_id, a.login AS assigned_to, "
+                        "TIMESTAMPDIFF(DAY, c.created_at, UTC_TIMESTAMP()) AS age_days "
+                        "FROM reimb_claims c LEFT JOIN agents a ON a.id = c.assigned_agent_id "
+                        "WHERE (? = '' AND c.status IN ('submitted', 'in_review') OR c.status = ?) "
+                        "AND (? = '' OR c.kind = ?) AND c.id > ? ORDER BY c.id LIMIT ?",
+                        "ssssll", status ? status : "", status ? status : "", kind ? kind : "",
+                        kind ? kind : "", cursor, limit + 1);
+    if (!rows) {
+        fail(ctx);
+        return;
+    }
+    json_t *next = json_null();
+    if (json_array_size(rows) > (size_t)limit) {
+        json_array_remove(rows, (size_t)limit);
+        next = json_integer(portail_row_int(json_array_get(rows, (size_t)limit - 1), "id", 0));
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:O, s:o}", "items", rows, "next_cursor", next));
+}
+
+static json_t *bo_claim_row(portail_ctx_t *ctx, portail_db_t *db, long long id)
+{
+    json_t *c = portail_db_row(db,
+                               "SELECT " CLAIM_COLUMNS ", c.member_id, c.assigned_agent_id, "
+                               "a.login AS assigned_to FROM reimb_claims c "
+                               "LEFT JOIN agents a ON a.id = c.assigned_agent_id WHERE c.id = ?",
+                               "l", id);
+    if (!c) {
+        if (portail_db_failed(db))
+            fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cette demande n'existe pas.");
+    }
+    return c;
+}
+
+/* GET /api/v1/backoffice/reimbursements/claims/{id}: audited, subject the member. */
+void reimb_bo_claim(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *c = bo_claim_row(ctx, db, id);
+    if (!c)
+        return;
+    json_t *docs = claim_documents(ctx, db, id, 0);
+    if (!docs) {
+        fail(ctx);
+        return;
+    }
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d)
+    {
+        json_object_set_new(
+            d, "href",
+            json_string(portail_sprintf(
+                portail_arena(ctx), "/api/v1/backoffice/reimbursements/claims/%lld/documents/%lld",
+                (long long)id, portail_row_int(d, "id", 0))));
+    }
+    json_object_set(c, "documents", docs);
+    portail_audit_subject(ctx, portail_row_int(c, "member_id", 0));
+    portail_respond_json(ctx, 200, json_incref(c));
+}
+
+/* GET .../claims/{id}/documents/{doc}: always as an attachment. */
+void reimb_bo_document(portail_ctx_t *ctx)
+{
+    int64_t id, doc;
+    if (portail_req_param_i64(ctx, "id", &id) != 0 || portail_req_param_i64(ctx, "doc", &doc) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *r = portail_db_row(db,
+                               "SELECT c.member_id FROM reimb_claim_documents cd "
+                               "JOIN reimb_claims c ON c.id = cd.claim_id "
+                               "WHERE cd.claim_id = ? AND cd.document_id = ?",
+                               "ll", (long long)id, (long long)doc);
+    if (!r) {
+        if (portail_db_failed(db))
+            fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Ce document n'existe pas.");
+        return;
+    }
+    portail_audit_subject(ctx, portail_row_int(r, "member_id", 0));
+    portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
+}
+
+/* A state change of claim id allowed from `from` (SQL list), in the
+ * caller's transaction: the claim row, or NULL with the answer set (404,
+ * or 409 when its state forbids it). */
+static json_t *lock_claim(portail_ctx_t *ctx, portail_db_t *db, long long id)
+{
+    json_t *c = portail_db_row(db,
+                               "SELECT c.id, c.member_id, c.status, c.kind, c.care_date, "
+                               "c.beneficiary, c.amount_paid_cents, c.assigned_agent_id "
+                               "FROM reimb_claims c WHERE c.id = ? FOR UPDATE",
+                               "l", id);
+    if (!c) {
+        if (portail_db_failed(db))
+            fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cette demande n'existe pas.");
+    }
+    return c;
+}
+
+static int status_is(json_t *c, const char *s)
+{
+    const char *v = portail_row_str(c, "status");
+    return v && strcmp(v, s) == 0;
+}
+
+static void conflict(portail_ctx_t *ctx, const char *text)
+{
+    portail_problem(ctx, 409, NULL, text);
+}
+
+/* POST .../claims/{id}/take: assigned to the agent; others see who has it. */
+void reimb_bo_take(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    json_t *c = lock_claim(ctx, db, id);
+    if (!c)
+        return;
+    long long me = (long long)portail_principal(ctx)->id;
+    long long holder = portail_row_int(c, "assigned_agent_id", 0);
+    if (!status_is(c, "submitted") && !(status_is(c, "in_review") && holder == me)) {
+        conflict(ctx, status_is(c, "in_review") ? "Cette demande est déjà prise par un autre agent."
+                                                : "Cette demande n'est pas dans la file.");
+        return;
+    }
+    if (portail_db_exec(db,
+                        "UPDATE reimb_claims SET status = 'in_review', assigned_agent_id = ?, "
+                        "updated_at = UTC_TIMESTAMP() WHERE id = ?",
+                        "ll", me, (long long)id) != 1 ||
+        portail_db_commit(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    portail_audit_subject(ctx, portail_row_int(c, "member_id", 0));
+    json_t *out = bo_claim_row(ctx, db, id);
+    if (out)
+        portail_respond_json(ctx, 200, json_incref(out));
+}
+
+/* The claim in review by this agent, locked; NULL with the answer set. */
+static json_t *my_review(portail_ctx_t *ctx, portail_db_t *db, int64_t id)
+{
+    json_t *c = lock_claim(ctx, db, id);
+    if (!c)
+        return NULL;
+    if (!status_is(c, "in_review") ||
+        portail_row_int(c, "assigned_agent_id", 0) != (long long)portail_principal(ctx)->id) {
+        conflict(ctx, "Prenez d'abord cette demande (elle doit vous être attribuée).");
+        return NULL;
+    }
+    return c;
+}
+
+static int bounded_int(json_t *body, const char *key, long long min, long long max, long long *out,
+                       json_t **errors, const char *msg)
+{
+    json_t *v = json_object_get(body, key);
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+        portail_field_error(errors, key, msg);
+        return -1;
+    }
+    *out = json_integer_value(v);
+    return 0;
+}
+
+/* POST .../claims/{id}/approve {base_cents, rate_pct, participation_cents,
+ * franchise_cents}: a payment line (processing, paid to the member, the
+ * amount computed here and checked again by the database), the claim
+ * approved, the member notified; one transaction. */
+void reimb_bo_approve(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    json_t *body = portail_req_json(ctx);
+    json_t *errors = NULL;
+    long long base = 0, rate = 0, part = 0, fr = 0;
+    bounded_int(body, "base_cents", 0, AMOUNT_MAX_CENTS, &base, &errors,
+                "Base de remboursement en centimes attendue.");
+    bounded_int(body, "rate_pct", 0, 100, &rate, &errors, "Taux entre 0 et 100.");
+    bounded_int(body, "participation_cents", 0, 5000, &part, &errors,
+                "Participation forfaitaire entre 0 et 5 000 centimes.");
+    bounded_int(body, "franchise_cents", 0, 5000, &fr, &errors,
+                "Franchise entre 0 et 5 000 centimes.");
+    long long reimbursed = base * rate / 100 - part - fr;
+    if (!errors && reimbursed < 0)
+        portail_field_error(&errors, "base_cents",
+                            "Les déductions dépassent le montant remboursable.");
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    json_t *c = my_review(ctx, db, id);
+    if (!c)
+        return;
+    long long member = portail_row_int(c, "member_id", 0);
+    const char *kind = portail_row_str(c, "kind");
+    long long n = portail_db_exec(
+        db,
+        "INSERT INTO reimb_payments (insured_id, beneficiary, care_date, practitioner_name, "
+        "practitioner_specialty, kind, act_code, act_label, charged_cents, base_cents, rate_pct, "
+        "participation_cents, franchise_cents, reimbursed_cents, paid_to, status, received_on, "
+        "processing_on, expected_payment_on) "
+        "SELECT m.insured_id, ?, ?, 'Demande en ligne', 'Feuille de soins', ?, 'DEM', "
+        "'Demande de remboursement en ligne', ?, ?, ?, ?, ?, ?, 'member', 'processing', "
+        "DATE(c.created_at), UTC_DATE(), DATE_ADD(UTC_DATE(), INTERVAL 5 DAY) "
+        "FROM members m JOIN reimb_claims c ON c.id = ? WHERE m.id = ?",
+        "sssllllllll", portail_row_str(c, "beneficiary"), portail_row_str(c, "care_date"), kind,
+        portail_row_int(c, "amount_paid_cents", 0), base, rate, part, fr, reimbursed, (long long)id,
+        member);
+    long long pay = n == 1 ? (long long)portail_db_insert_id(db) : -1;
+    const char *text = portail_sprintf(portail_arena(ctx),
+                                       "Votre demande de remboursement n° %lld est acceptée : "
+                                       "%lld,%02lld € vous seront versés sous 5 jours.",
+                                       (long long)id, reimbursed / 100, reimbursed % 100);
+    if (pay < 0 ||
+        portail_db_exec(db,
+                        "UPDATE reimb_claims SET status = 'approved', payment_id = ?, "
+                        "updated_at = UTC_TIMESTAMP() WHERE id = ?",
+                        "ll", pay, (long long)id) != 1 ||
+        portail_notify(db, member, "reimbursements.claim", "Demande de remboursement acceptée",
+                       text, "/reimbursements/") != 0 ||
+        portail_db_commit(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    portail_audit_subject(ctx, member);
+    json_t *out = bo_claim_row(ctx, db, id);
+    if (out)
+        portail_respond_json(ctx, 200, json_incref(out));
+}
+
+/* Reject (reason 10-500 characters) or ask for a document (message, same
+ * bounds): the member is notified with the text. */
+static void decide(portail_ctx_t *ctx, int reject)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    json_t *errors = NULL;
+    const char *reason =
+        portail_json_str(portail_req_json(ctx), "reason", REASON_MIN, REASON_MAX, &errors);
+    if (!reason) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    json_t *c = my_review(ctx, db, id);
+    if (!c)
+        return;
+    long long member = portail_row_int(c, "member_id", 0);
+    const char *text = portail_sprintf(
+        portail_arena(ctx),
+        reject ? "Votre demande de remboursement n° %lld est refusée. Motif : %s"
+               : "Pour traiter votre demande de remboursement n° %lld, il nous manque un "
+                 "justificatif : %s",
+        (long long)id, reason);
+    if (portail_db_exec(db,
+                        reject
+                            ? "UPDATE reimb_claims SET status = 'rejected', decision_reason = ?, "
+                              "updated_at = UTC_TIMESTAMP() WHERE id = ?"
+                            : "UPDATE reimb_claims SET status = 'needs_document', "
+                              "decision_reason = ?, assigned_agent_id = NULL, "
+                              "updated_at = UTC_TIMESTAMP() WHERE id = ?",
+                        "sl", reason, (long long)id) != 1 ||
+        portail_notify(db, member, "reimbursements.claim",
+                       reject ? "Demande de remboursement refusée"
+                              : "Un justificatif manque à votre demande",
+                       text, "/reimbursements/") != 0 ||
+        portail_db_commit(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    portail_audit_subject(ctx, member);
+    portail_audit_reason(ctx, reason);
+    json_t *out = bo_claim_row(ctx, db, id);
+    if (out)
+        portail_respond_json(ctx, 200, json_incref(out));
+}
+
+void reimb_bo_reject(portail_ctx_t *ctx)
+{
+    decide(ctx, 1);
+}
+
+void reimb_bo_ask(portail_ctx_t *ctx)
+{
+    decide(ctx, 0);
+}
+
+/* ---- POST /api/v1/reimbursements/claims/{id}/documents (multipart) --------
+ * The document an agent asked for: only while the claim waits for one; the
+ * claim then goes back to the queue. */
+void reimb_claim_add_documents(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    json_t *claim = portail_member_row(ctx,
+                                       "SELECT c.status FROM reimb_claims c "
+                                       "WHERE c.id = ? AND c.member_id = {member}",
+                                       "l", (long long)id);
+    if (!claim) {
+        not_found(ctx);
+        return;
+    }
+    if (!status_is(claim, "needs_document")) {
+        portail_problem(ctx, 409, NULL, "Cette demande n'attend pas de justificatif.");
+        return;
+    }
+    static const portail_doc_rules_t rules = {.max_files = 5};
+    json_t *docs = NULL;
+    if (portail_documents_store(ctx, &rules, &docs) != 0)
+        return;
+    portail_arena_json(portail_arena(ctx), docs);
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    int ok = portail_member_exec(ctx,
+                                 "UPDATE reimb_claims SET status = 'submitted', "
+                                 "updated_at = UTC_TIMESTAMP() WHERE id = ? "
+                                 "AND member_id = {member} AND status = 'needs_document'",
+                                 "l", (long long)id) == 1;
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d)
+    {
+        if (ok &&
+            portail_member_exec(ctx,
+                                "INSERT INTO reimb_claim_documents (claim_id, document_id) "
+                                "SELECT ?, id FROM documents WHERE id = ? "
+                                "AND member_id = {member}",
+                                "ll", (long long)id, (long long)portail_row_int(d, "id", 0)) != 1)
+            ok = 0;
+    }
+    if (!ok || portail_db_commit(db) != 0) {
+        if (!ok && !portail_responded(ctx)) {
+            portail_problem(ctx, 409, NULL, "Cette demande n'attend pas de justificatif.");
+            return;
+        }
+        fail(ctx);
+        return;
+    }
+    reimb_claim_get(ctx);
+}
+
+/* ---- POST /api/v1/backoffice/reimbursements/payments/{id}/correct ---------
+ * {base_cents, rate_pct, participation_cents, franchise_cents, reason}: a
+ * line is never edited in place: the correction is a new line (processing)
+ * and the old one is marked cancelled by it; both are kept. */
+void reimb_bo_correct(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    json_t *body = portail_req_json(ctx);
+    json_t *errors = NULL;
+    long long base = 0, rate = 0, part = 0, fr = 0;
+    bounded_int(body, "base_cents", 0, AMOUNT_MAX_CENTS, &base, &errors,
+                "Base de remboursement en centimes attendue.");
+    bounded_int(body, "rate_pct", 0, 100, &rate, &errors, "Taux entre 0 et 100.");
+    bounded_int(body, "participation_cents", 0, 5000, &part, &errors,
+                "Participation forfaitaire entre 0 et 5 000 centimes.");
+    bounded_int(body, "franchise_cents", 0, 5000, &fr, &errors,
+                "Franchise entre 0 et 5 000 centimes.");
+    const char *reason = portail_json_str(body, "reason", REASON_MIN, REASON_MAX, &errors);
+    long long reimbursed = base * rate / 100 - part - fr;
+    if (!errors && reimbursed < 0)
+        portail_field_error(&errors, "base_cents",
+                            "Les déductions dépassent le montant remboursable.");
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    json_t *old = portail_db_row(db,
+                                 "SELECT p.id, p.status, p.cancelled_by, m.id AS member_id "
+                                 "FROM reimb_payments p LEFT JOIN members m "
+                                 "ON m.insured_id = p.insured_id WHERE p.id = ? FOR UPDATE",
+                                 "l", (long long)id);
+    if (!old) {
+        if (portail_db_failed(db))
+            fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Ce paiement n'existe pas.");
+        return;
+    }
+    if (portail_row_int(old, "cancelled_by", 0) != 0) {
+        conflict(ctx, "Ce paiement est déjà annulé par une correction.");
+        return;
+    }
+    long long n = portail_db_exec(
+        db,
+        "INSERT INTO reimb_payments (insured_id, beneficiary, care_date, practitioner_name, "
+        "practitioner_specialty, kind, act_code, act_label, charged_cents, base_cents, rate_pct, "
+        "participation_cents, franchise_cents, reimbursed_cents, paid_to, status, received_on, "
+        "processing_on, expected_payment_on) "
+        "SELECT insured_id, beneficiary, care_date, practitioner_name, practitioner_specialty, "
+        "kind, act_code, CONCAT('Correction : ', LEFT(act_label, 180)), charged_cents, ?, ?, ?, "
+        "?, ?, paid_to, 'processing', UTC_DATE(), UTC_DATE(), "
+        "DATE_ADD(UTC_DATE(), INTERVAL 5 DAY) FROM reimb_payments WHERE id = ?",
+        "llllll", base, rate, part, fr, reimbursed, (long long)id);
+    long long fresh = n == 1 ? (long long)portail_db_insert_id(db) : -1;
+    long long member = portail_row_int(old, "member_id", 0);
+    if (fresh < 0 ||
+        portail_db_exec(db, "UPDATE reimb_payments SET cancelled_by = ? WHERE id = ?", "ll", fresh,
+                        (long long)id) != 1 ||
+        (member > 0 &&
+         portail_notify(db, member, "reimbursements.claim", "Un remboursement a été corrigé",
+                        portail_sprintf(portail_arena(ctx),
+                                        "Votre caisse a corrigé un remboursement. Motif : %s",
+                                        reason),
+                        "/reimbursements/") != 0) ||
+        portail_db_commit(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    if (member > 0)
+        portail_audit_subject(ctx, member);
+    portail_audit_reason(ctx, reason);
+    portail_respond_json(ctx, 201,
+                         json_pack("{s:I, s:I, s:I}", "id", (json_int_t)fresh, "cancels",
+                                   (json_int_t)id, "reimbursed_cents", (json_int_t)reimbursed));
+}

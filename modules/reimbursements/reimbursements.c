@@ -1,0 +1,628 @@
+/* Module reimbursements: "Mes remboursements". The fund's payment lines
+ * (décomptes) of the member's insured person, listed with filters, keyset
+ * pages and totals; one line with its arithmetic and status timeline; the
+ * monthly statement as a PDF through the core's PDF service. Every query
+ * goes through portail_member_* with {member} (lines belong to the insured
+ * person; members.insured_id links the account), so that another member's
+ * line is a 404. The arithmetic is the database's CHECK (sql/). */
+#include <portail/notify.h>
+#include <portail/pdf.h>
+#include <portail/portail.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reimbursements.h"
+
+#define PAGE_DEFAULT 20
+#define BENEFICIARY_MAX 100
+/* The member sees at most this many months back. */
+#define MONTHS_BACK 27
+/* Annual caps of each kind of deduction, in cents. */
+#define DEDUCTION_CAP_CENTS 5000
+
+struct reimb_state {
+    long long page_max;
+};
+
+static const portail_setting_t settings[] = {
+    {.name = "page_max", .type = PORTAIL_SETTING_INT, .min = 1, .max = 500, .def_int = 100},
+    {0},
+};
+
+static const portail_nav_t nav[] = {
+    {.menu = PORTAIL_MENU_MEMBER,
+     .label = "Mes remboursements",
+     .href = "/reimbursements/",
+     .text = "Ce que votre caisse vous a versé, acte par acte, et vos relevés mensuels.",
+     .order = 20},
+    {.menu = PORTAIL_MENU_MEMBER,
+     .label = "Faire une demande",
+     .href = "/reimbursements/demande.html",
+     .text = "Demander un remboursement en ligne, justificatifs joints, et suivre vos demandes.",
+     .order = 21},
+    {.menu = PORTAIL_MENU_BACKOFFICE,
+     .label = "Demandes de remboursement",
+     .href = "/reimbursements/bo-file.html",
+     .text = "La file des demandes de remboursement en ligne.",
+     .permission = "reimbursements.process",
+     .order = 30},
+    {0},
+};
+
+static const portail_permission_t permissions[] = {
+    {.name = "reimbursements.process",
+     .description = "Traiter les demandes de remboursement des assurés",
+     .default_agent = 1},
+    {0},
+};
+
+/* A multipart request: documents.max_request_bytes (20 MiB) and the
+ * framing around up to 5 parts and the fields. */
+#define UPLOAD_BODY_MAX (((size_t)20 << 20) + 64 * 1024)
+#define BO "/api/v1/backoffice/reimbursements/claims"
+
+static void list(portail_ctx_t *ctx);
+static void detail(portail_ctx_t *ctx);
+static void statements(portail_ctx_t *ctx);
+static void statement_pdf(portail_ctx_t *ctx);
+static int summary(portail_ctx_t *ctx, void **card);
+
+static const portail_route_t routes[] = {
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/reimbursements",
+     .handler = list,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/reimbursements/statements",
+     .handler = statements,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/reimbursements/statements/{month}",
+     .handler = statement_pdf,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/reimbursements/claims",
+     .handler = reimb_claim_create,
+     .auth = PORTAIL_AUTH_MEMBER,
+     .body_max = UPLOAD_BODY_MAX,
+     .content_types = PORTAIL_CT_MULTIPART},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/reimbursements/claims",
+     .handler = reimb_claims_list,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/reimbursements/claims/{id}",
+     .handler = reimb_claim_get,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/reimbursements/claims/{id}/documents/{doc}",
+     .handler = reimb_claim_document,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/reimbursements/claims/{id}/documents",
+     .handler = reimb_claim_add_documents,
+     .auth = PORTAIL_AUTH_MEMBER,
+     .body_max = UPLOAD_BODY_MAX,
+     .content_types = PORTAIL_CT_MULTIPART},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/reimbursements/claims/{id}/withdraw",
+     .handler = reimb_claim_withdraw,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = BO,
+     .handler = reimb_bo_queue,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.claims.queue"},
+    {.methods = PORTAIL_GET,
+     .pattern = BO "/{id}",
+     .handler = reimb_bo_claim,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.claim.read"},
+    {.methods = PORTAIL_GET,
+     .pattern = BO "/{id}/documents/{doc}",
+     .handler = reimb_bo_document,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.claim.document"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/{id}/take",
+     .handler = reimb_bo_take,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.claim.take"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/{id}/approve",
+     .handler = reimb_bo_approve,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.claim.approve"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/{id}/reject",
+     .handler = reimb_bo_reject,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.claim.reject"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/{id}/ask",
+     .handler = reimb_bo_ask,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.claim.ask"},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/backoffice/reimbursements/payments/{id}/correct",
+     .handler = reimb_bo_correct,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "reimbursements.process",
+     .audit = "reimbursements.payment.correct"},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/reimbursements/{id}",
+     .handler = detail,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {0},
+};
+
+static int init(const portail_settings_t *s, void **state, char *err, size_t errlen)
+{
+    struct reimb_state *st = calloc(1, sizeof(*st));
+    if (!st) {
+        snprintf(err, errlen, "reimbursements: out of memory");
+        return -1;
+    }
+    st->page_max = portail_settings_int(s, "page_max");
+    if (portail_notify_kind("reimbursements.claim", "Suivi de mes demandes de remboursement") !=
+        0) {
+        free(st);
+        snprintf(err, errlen, "reimbursements: notification kind refused");
+        return -1;
+    }
+    *state = st;
+    return 0;
+}
+
+static void fini(void *state)
+{
+    free(state);
+}
+
+PORTAIL_MODULE_INIT(.name = "reimbursements", .version = "1.0.0", .settings = settings,
+                    .init = init, .fini = fini, .routes = routes, .nav = nav,
+                    .permissions = permissions, .summary = summary);
+
+static void fail(portail_ctx_t *ctx)
+{
+    if (!portail_responded(ctx))
+        portail_problem(ctx, 500, NULL, NULL);
+}
+
+/* YYYY-MM-DD with plausible month and day (MariaDB refuses the rest). */
+static int is_date(const char *s)
+{
+    if (!s || strlen(s) != 10)
+        return 0;
+    for (int i = 0; i < 10; i++) {
+        if (i == 4 || i == 7) {
+            if (s[i] != '-')
+                return 0;
+        } else if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+    }
+    int m = (s[5] - '0') * 10 + (s[6] - '0');
+    int d = (s[8] - '0') * 10 + (s[9] - '0');
+    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+static int one_of(const char *s, const char *const *choices)
+{
+    for (; *choices; choices++)
+        if (strcmp(s, *choices) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *const KINDS[] = {"consultation", "specialist", "pharmacy", "dentist", "lab",
+                                    "hospital",     "optical",    "other",    NULL};
+int reimb_is_kind(const char *s)
+{
+    return s && one_of(s, KINDS);
+}
+
+static const char *const STATUSES[] = {"received", "processing", "paid", "rejected", NULL};
+
+#define LINE_COLUMNS                                                                               \
+    "p.id, p.beneficiary, p.care_date, p.practitioner_name, p.practitioner_specialty, p.kind, "    \
+    "p.act_code, p.act_label, p.charged_cents, p.base_cents, p.rate_pct, "                         \
+    "p.participation_cents, p.franchise_cents, p.reimbursed_cents, p.paid_to, p.status, "          \
+    "p.reject_reason, p.received_on, p.processing_on, p.paid_on, p.expected_payment_on "
+
+/* The filter, shared by the page and its totals: each condition is off when
+ * its parameter is empty, so that one prepared statement serves them all. */
+#define FILTER                                                                                     \
+    "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id "                         \
+    "WHERE m.id = {member} AND p.cancelled_by IS NULL "                                            \
+    "AND p.care_date >= GREATEST(?, DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH)) "                     \
+    "AND p.care_date <= ? AND (? = '' OR p.beneficiary = ?) AND (? = '' OR p.kind = ?) "           \
+    "AND (? = '' OR p.status = ?) "
+
+/* ---- GET /api/v1/reimbursements?from=&to=&beneficiary=&kind=&status=&limit=&cursor= ----
+ * Newest care first, then newest line: the cursor is the last line's
+ * (care_date, id), so lines arriving meanwhile never shift a page. */
+static void list(portail_ctx_t *ctx)
+{
+    const struct reimb_state *st = portail_module_state(ctx);
+    portail_arena_t *a = portail_arena(ctx);
+    json_t *errors = NULL;
+    const char *from = portail_req_query(ctx, "from");
+    const char *to = portail_req_query(ctx, "to");
+    const char *who = portail_req_query(ctx, "beneficiary");
+    const char *kind = portail_req_query(ctx, "kind");
+    const char *status = portail_req_query(ctx, "status");
+    const char *limit_s = portail_req_query(ctx, "limit");
+    const char *cursor = portail_req_query(ctx, "cursor");
+    if (from && *from && !is_date(from))
+        portail_field_error(&errors, "from", "Date attendue au format AAAA-MM-JJ.");
+    if (to && *to && !is_date(to))
+        portail_field_error(&errors, "to", "Date attendue au format AAAA-MM-JJ.");
+    if (who && strlen(who) > BENEFICIARY_MAX)
+        portail_field_error(&errors, "beneficiary", "Bénéficiaire trop long.");
+    if (kind && *kind && !one_of(kind, KINDS))
+        portail_field_error(&errors, "kind", "Type de soin inconnu.");
+    if (status && *status && !one_of(status, STATUSES))
+        portail_field_error(&errors, "status", "Statut inconnu.");
+    long long limit = PAGE_DEFAULT;
+    if (limit_s && *limit_s) {
+        char *end = NULL;
+        limit = strtoll(limit_s, &end, 10);
+        if (*end || limit < 1 || limit > st->page_max) {
+            portail_field_error(&errors, "limit",
+                                portail_sprintf(a, "Nombre entre 1 et %lld.", st->page_max));
+            limit = PAGE_DEFAULT;
+        }
+    }
+    char cur_date[11] = "9999-12-31";
+    long long cur_id = 0;
+    if (cursor && *cursor) {
+        char *end = NULL;
+        if (strlen(cursor) < 12 || strlen(cursor) > 32 || cursor[10] != '.' ||
+            (memcpy(cur_date, cursor, 10), !is_date(cur_date)) ||
+            (cur_id = strtoll(cursor + 11, &end, 10)) <= 0 || *end)
+            portail_field_error(&errors, "cursor", "Curseur invalide.");
+    }
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    from = from && *from ? from : "1900-01-01";
+    to = to && *to ? to : "9999-12-31";
+    who = who ? who : "";
+    kind = kind ? kind : "";
+    status = status ? status : "";
+    json_t *rows =
+        portail_member_rows(ctx,
+                            "SELECT " LINE_COLUMNS FILTER
+                            "AND (? = 0 OR p.care_date < ? OR (p.care_date = ? AND p.id < ?)) "
+                            "ORDER BY p.care_date DESC, p.id DESC LIMIT ?",
+                            "ssssssssissll", from, to, who, who, kind, kind, status, status,
+                            (int)(cur_id > 0), cur_date, cur_date, cur_id, limit + 1);
+    json_t *totals =
+        rows ? portail_member_row(ctx,
+                                  "SELECT COUNT(*) AS count, "
+                                  "COALESCE(SUM(p.reimbursed_cents), 0) "
+                                  "AS reimbursed_cents, "
+                                  "COALESCE(SUM(p.participation_cents), 0) "
+                                  "AS participation_cents, "
+                                  "COALESCE(SUM(p.franchise_cents), 0) "
+                                  "AS franchise_cents, "
+                                  "COALESCE(SUM(p.charged_cents), 0) "
+                                  "AS charged_cents " FILTER,
+                                  "ssssssss", from, to, who, who, kind, kind, status, status)
+             : NULL;
+    if (!rows || !totals) {
+        fail(ctx);
+        return;
+    }
+    /* SUM gives DECIMAL (a real in JSON): back to integer cents. */
+    const char *const sums[] = {"reimbursed_cents", "participation_cents", "franchise_cents",
+                                "charged_cents"};
+    for (size_t i = 0; i < sizeof sums / sizeof *sums; i++) {
+        json_t *v = json_object_get(totals, sums[i]);
+        json_object_set_new(
+            totals, sums[i],
+            json_integer(json_is_real(v) ? (json_int_t)json_real_value(v) : json_integer_value(v)));
+    }
+    json_object_set_new(totals, "deductions_cents",
+                        json_integer(portail_row_int(totals, "participation_cents", 0) +
+                                     portail_row_int(totals, "franchise_cents", 0)));
+    json_t *next = json_null();
+    if (json_array_size(rows) > (size_t)limit) {
+        json_array_remove(rows, (size_t)limit);
+        json_t *last = json_array_get(rows, (size_t)limit - 1);
+        next = json_string(portail_sprintf(a, "%s.%lld", portail_row_str(last, "care_date"),
+                                           portail_row_int(last, "id", 0)));
+    }
+    portail_respond_json(
+        ctx, 200,
+        json_pack("{s:O, s:O, s:o}", "items", rows, "totals", totals, "next_cursor", next));
+}
+
+/* ---- GET /api/v1/reimbursements/{id} ------------------------------------- */
+static void detail(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    json_t *row = portail_member_row(ctx,
+                                     "SELECT " LINE_COLUMNS
+                                     ", p.cancelled_by FROM reimb_payments p JOIN members m "
+                                     "ON m.insured_id = p.insured_id "
+                                     "WHERE p.id = ? AND m.id = {member}",
+                                     "l", (long long)id);
+    if (!row) {
+        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+            fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Ce remboursement n'existe pas.");
+        return;
+    }
+    long long base = portail_row_int(row, "base_cents", 0);
+    long long rate = portail_row_int(row, "rate_pct", 0);
+    long long part = portail_row_int(row, "participation_cents", 0);
+    long long fr = portail_row_int(row, "franchise_cents", 0);
+    json_t *deductions = json_array();
+    if (part > 0)
+        json_array_append_new(
+            deductions, json_pack("{s:s, s:s, s:I}", "kind", "participation_forfaitaire", "label",
+                                  "Participation forfaitaire", "amount_cents", (json_int_t)part));
+    if (fr > 0)
+        json_array_append_new(deductions,
+                              json_pack("{s:s, s:s, s:I}", "kind", "franchise_medicale", "label",
+                                        "Franchise médicale", "amount_cents", (json_int_t)fr));
+    const char *status = portail_row_str(row, "status");
+    int rejected = status && strcmp(status, "rejected") == 0;
+    json_object_set_new(row, "deductions", deductions);
+    json_object_set_new(row, "arithmetic",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I}", "base_cents", (json_int_t)base,
+                                  "rate_pct", (json_int_t)rate, "gross_cents",
+                                  (json_int_t)(rejected ? 0 : base * rate / 100),
+                                  "deductions_cents", (json_int_t)(part + fr), "reimbursed_cents",
+                                  (json_int_t)portail_row_int(row, "reimbursed_cents", 0)));
+    /* received -> processing -> paid (or rejected): each step with its date,
+     * null while it has not happened. */
+    json_t *timeline = json_array();
+    json_array_append_new(timeline, json_pack("{s:s, s:O}", "status", "received", "date",
+                                              json_object_get(row, "received_on")));
+    json_array_append_new(timeline, json_pack("{s:s, s:O}", "status", "processing", "date",
+                                              json_object_get(row, "processing_on")));
+    if (rejected)
+        json_array_append_new(timeline, json_pack("{s:s, s:O}", "status", "rejected", "date",
+                                                  json_object_get(row, "processing_on")));
+    else
+        json_array_append_new(timeline, json_pack("{s:s, s:O, s:O}", "status", "paid", "date",
+                                                  json_object_get(row, "paid_on"), "expected",
+                                                  json_object_get(row, "expected_payment_on")));
+    json_object_set_new(row, "timeline", timeline);
+    portail_respond_json(ctx, 200, json_incref(row));
+}
+
+/* ---- GET /api/v1/reimbursements/statements --------------------------------
+ * The months (YYYY-MM) that have a line, newest first, within the window. */
+static void statements(portail_ctx_t *ctx)
+{
+    json_t *rows =
+        portail_member_rows(ctx,
+                            "SELECT DATE_FORMAT(p.care_date, '%Y-%m') AS month, COUNT(*) AS count, "
+                            "CAST(SUM(p.reimbursed_cents) AS SIGNED) AS reimbursed_cents "
+                            "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id "
+                            "WHERE m.id = {member} AND p.cancelled_by IS NULL "
+                            "AND p.care_date >= DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH) "
+                            "GROUP BY month ORDER BY month DESC LIMIT 40",
+                            "");
+    if (!rows) {
+        fail(ctx);
+        return;
+    }
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        json_object_set_new(r, "href",
+                            json_string(portail_sprintf(portail_arena(ctx),
+                                                        "/api/v1/reimbursements/statements/%s.pdf",
+                                                        portail_row_str(r, "month"))));
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:O}", "items", rows));
+}
+
+static const char *euros(portail_arena_t *a, long long cents)
+{
+    const char *sign = cents < 0 ? "-" : "";
+    long long v = cents < 0 ? -cents : cents;
+    return portail_sprintf(a, "%s%lld,%02lld €", sign, v / 100, v % 100);
+}
+
+static const char *const MONTHS_FR[] = {"janvier",   "février", "mars",     "avril",
+                                        "mai",       "juin",    "juillet",  "août",
+                                        "septembre", "octobre", "novembre", "décembre"};
+
+/* ---- GET /api/v1/reimbursements/statements/{yyyy-mm}.pdf -------------------
+ * The relevé mensuel: the member, the month's lines per beneficiary, the
+ * totals, and the deductions of the year so far against their caps. */
+static void statement_pdf(portail_ctx_t *ctx)
+{
+    portail_arena_t *a = portail_arena(ctx);
+    const char *p = portail_req_param(ctx, "month");
+    if (!p || strlen(p) != 11 || strcmp(p + 7, ".pdf") != 0 || p[4] != '-') {
+        portail_problem(ctx, 404, NULL, "Ce relevé n'existe pas.");
+        return;
+    }
+    char month[8];
+    memcpy(month, p, 7);
+    month[7] = '\0';
+    char first[11];
+    snprintf(first, sizeof first, "%s-01", month);
+    if (!is_date(first)) {
+        portail_problem(ctx, 404, NULL, "Ce relevé n'existe pas.");
+        return;
+    }
+    json_t *who =
+        portail_member_row(ctx,
+                           "SELECT i.first_name, i.last_name, i.nir, i.fund FROM members m "
+                           "JOIN insured i ON i.id = m.insured_id WHERE m.id = {member}",
+                           "");
+    json_t *rows = who ? portail_member_rows(
+                             ctx,
+                             "SELECT " LINE_COLUMNS
+                             "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id "
+                             "WHERE m.id = {member} AND p.cancelled_by IS NULL "
+                             "AND p.care_date >= ? AND p.care_date < DATE_ADD(?, INTERVAL 1 MONTH) "
+                             "AND p.care_date >= DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH) "
+                             "ORDER BY p.beneficiary, p.care_date, p.id LIMIT 2000",
+                             "ss", first, first)
+                       : NULL;
+    json_t *year =
+        rows ? portail_member_row(
+                   ctx,
+                   "SELECT CAST(COALESCE(SUM(p.participation_cents), 0) AS SIGNED) AS pf, "
+                   "CAST(COALESCE(SUM(p.franchise_cents), 0) AS SIGNED) AS fr "
+                   "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id "
+                   "WHERE m.id = {member} AND p.cancelled_by IS NULL "
+                   "AND p.care_date >= MAKEDATE(YEAR(?), 1) "
+                   "AND p.care_date < DATE_ADD(?, INTERVAL 1 MONTH)",
+                   "ss", first, first)
+             : NULL;
+    if (!who || !rows || !year) {
+        if (!portail_responded(ctx) && !portail_db_failed(portail_db(ctx)) && !who)
+            portail_problem(ctx, 404, NULL, "Ce relevé n'existe pas.");
+        else
+            fail(ctx);
+        return;
+    }
+    size_t n = json_array_size(rows);
+    if (n == 0) {
+        portail_problem(ctx, 404, NULL, "Aucun remboursement ce mois-ci.");
+        return;
+    }
+    int mnum = (month[5] - '0') * 10 + (month[6] - '0');
+    const char *title = portail_sprintf(a, "Relevé mensuel de remboursements — %s %.4s",
+                                        MONTHS_FR[mnum - 1], month);
+    const portail_pdf_meta_t meta = {
+        .title = title, .footer = "Relevé établi d'après les paiements de votre caisse."};
+    portail_pdf_t *pdf = portail_pdf_new(a, &meta);
+    if (!pdf) {
+        fail(ctx);
+        return;
+    }
+    const char *fund = portail_row_str(who, "fund");
+    int bad = portail_pdf_keyvalue(pdf, "Assuré",
+                                   portail_sprintf(a, "%s %s", portail_row_str(who, "first_name"),
+                                                   portail_row_str(who, "last_name"))) ||
+              portail_pdf_keyvalue(pdf, "N° de sécurité sociale", portail_row_str(who, "nir")) ||
+              portail_pdf_keyvalue(pdf, "Caisse", fund ? fund : "Caisse primaire") ||
+              portail_pdf_keyvalue(pdf, "Période",
+                                   portail_sprintf(a, "%s %.4s", MONTHS_FR[mnum - 1], month));
+    static const portail_pdf_column_t cols[] = {
+        {.title = "Date", .width = 1.2},
+        {.title = "Acte", .width = 3},
+        {.title = "Praticien", .width = 2.2},
+        {.title = "Payé", .width = 1.2, .align = PORTAIL_PDF_RIGHT},
+        {.title = "Base", .width = 1.2, .align = PORTAIL_PDF_RIGHT},
+        {.title = "Taux", .width = 0.7, .align = PORTAIL_PDF_RIGHT},
+        {.title = "Déductions", .width = 1.2, .align = PORTAIL_PDF_RIGHT},
+        {.title = "Remboursé", .width = 1.3, .align = PORTAIL_PDF_RIGHT},
+    };
+    const size_t ncols = sizeof cols / sizeof *cols;
+    long long tot_reimb = 0, tot_ded = 0, tot_charged = 0;
+    /* One table per beneficiary (rows are ordered by beneficiary). */
+    size_t start = 0;
+    while (!bad && start < n) {
+        const char *ben = portail_row_str(json_array_get(rows, start), "beneficiary");
+        size_t end = start;
+        while (end < n &&
+               strcmp(portail_row_str(json_array_get(rows, end), "beneficiary"), ben) == 0)
+            end++;
+        const char **cells = portail_alloc(a, sizeof(char *) * ncols * (end - start));
+        if (!cells) {
+            bad = 1;
+            break;
+        }
+        long long sub = 0;
+        for (size_t i = start; i < end; i++) {
+            json_t *r = json_array_get(rows, i);
+            const char **c = cells + (i - start) * ncols;
+            long long ded = portail_row_int(r, "participation_cents", 0) +
+                            portail_row_int(r, "franchise_cents", 0);
+            long long reimb = portail_row_int(r, "reimbursed_cents", 0);
+            const char *st = portail_row_str(r, "status");
+            c[0] = portail_row_str(r, "care_date");
+            c[1] = portail_row_str(r, "act_label");
+            c[2] = portail_row_str(r, "practitioner_name");
+            c[3] = euros(a, portail_row_int(r, "charged_cents", 0));
+            c[4] = euros(a, portail_row_int(r, "base_cents", 0));
+            c[5] = portail_sprintf(a, "%lld %%", portail_row_int(r, "rate_pct", 0));
+            c[6] = euros(a, ded);
+            c[7] = strcmp(st, "rejected") == 0 ? "Rejeté"
+                   : strcmp(st, "paid") == 0   ? euros(a, reimb)
+                                             : portail_sprintf(a, "%s (en cours)", euros(a, reimb));
+            sub += reimb;
+            tot_reimb += reimb;
+            tot_ded += ded;
+            tot_charged += portail_row_int(r, "charged_cents", 0);
+        }
+        bad = portail_pdf_title(pdf, portail_sprintf(a, "Bénéficiaire : %s", ben)) ||
+              portail_pdf_table(pdf, cols, ncols, cells, end - start) ||
+              portail_pdf_keyvalue(pdf, "Sous-total remboursé", euros(a, sub));
+        start = end;
+    }
+    long long pf = portail_row_int(year, "pf", 0), fr = portail_row_int(year, "fr", 0);
+    bad = bad || portail_pdf_title(pdf, "Totaux du mois") ||
+          portail_pdf_keyvalue(pdf, "Montant payé", euros(a, tot_charged)) ||
+          portail_pdf_keyvalue(pdf, "Total des déductions", euros(a, tot_ded)) ||
+          portail_pdf_keyvalue(pdf, "Total remboursé", euros(a, tot_reimb)) ||
+          portail_pdf_title(pdf, portail_sprintf(a, "Déductions de l'année %.4s", month)) ||
+          portail_pdf_keyvalue(pdf, "Participations forfaitaires",
+                               portail_sprintf(a, "%s sur un plafond de %s", euros(a, pf),
+                                               euros(a, DEDUCTION_CAP_CENTS))) ||
+          portail_pdf_keyvalue(pdf, "Franchises médicales",
+                               portail_sprintf(a, "%s sur un plafond de %s", euros(a, fr),
+                                               euros(a, DEDUCTION_CAP_CENTS)));
+    const unsigned char *bytes = NULL;
+    size_t len = 0;
+    if (bad || portail_pdf_render(pdf, &bytes, &len) != 0) {
+        fail(ctx);
+        return;
+    }
+    portail_respond_bytes(ctx, 200, PORTAIL_FILE_PDF, PORTAIL_ATTACHMENT, bytes, len,
+                          portail_sprintf(a, "releve-%s.pdf", month));
+}
+
+/* The member's card: the last payment and how many in the last 30 days. */
+static int summary(portail_ctx_t *ctx, void **card)
+{
+    portail_arena_t *a = portail_arena(ctx);
+    json_t *row = portail_member_row(
+        ctx,
+        "SELECT (SELECT COUNT(*) FROM reimb_payments q WHERE q.insured_id = m.insured_id "
+        "AND q.status = 'paid' AND q.paid_on >= DATE_SUB(UTC_DATE(), INTERVAL 30 DAY)) AS recent, "
+        "p.paid_on, p.reimbursed_cents, p.act_label FROM members m "
+        "LEFT JOIN reimb_payments p ON p.id = (SELECT q.id FROM reimb_payments q "
+        "WHERE q.insured_id = m.insured_id AND q.status = 'paid' "
+        "ORDER BY q.paid_on DESC, q.id DESC LIMIT 1) WHERE m.id = {member}",
+        "");
+    if (!row)
+        return -1;
+    long long recent = portail_row_int(row, "recent", 0);
+    const char *paid_on = portail_row_str(row, "paid_on");
+    const char *text =
+        paid_on ? portail_sprintf(a,
+                                  "Dernier paiement : %s le %s (%s). %lld paiement%s ces 30 "
+                                  "derniers jours.",
+                                  euros(a, portail_row_int(row, "reimbursed_cents", 0)), paid_on,
+                                  portail_row_str(row, "act_label"), recent, recent > 1 ? "s" : "")
+                : "Aucun remboursement pour l'instant.";
+    *card = json_pack("{s:s, s:s, s:s, s:I}", "title", "Mes remboursements", "text", text, "href",
+                      "/reimbursements/", "count", (json_int_t)recent);
+    return *card ? 0 : -1;
+}

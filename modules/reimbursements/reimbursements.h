@@ -1,0 +1,23 @@
+/* Module reimbursements: the handlers of claims.c, routed by reimbursements.c. */
+#ifndef REIMBURSEMENTS_H
+#define REIMBURSEMENTS_H
+
+#include <portail/portail.h>
+
+void reimb_claim_create(portail_ctx_t *ctx);
+void reimb_claims_list(portail_ctx_t *ctx);
+void reimb_claim_get(portail_ctx_t *ctx);
+void reimb_claim_document(portail_ctx_t *ctx);
+void reimb_claim_withdraw(portail_ctx_t *ctx);
+void reimb_claim_add_documents(portail_ctx_t *ctx);
+void reimb_bo_queue(portail_ctx_t *ctx);
+void reimb_bo_claim(portail_ctx_t *ctx);
+void reimb_bo_document(portail_ctx_t *ctx);
+void reimb_bo_take(portail_ctx_t *ctx);
+void reimb_bo_approve(portail_ctx_t *ctx);
+void reimb_bo_reject(portail_ctx_t *ctx);
+void reimb_bo_ask(portail_ctx_t *ctx);
+void reimb_bo_correct(portail_ctx_t *ctx);
+int reimb_is_kind(const char *s);
+
+#endif

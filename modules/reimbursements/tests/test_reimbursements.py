@@ -1,0 +1,219 @@
+"""Module reimbursements (modules/reimbursements/): the payment lines and
+their arithmetic rule, the seed's 27 months, the member's list (filters,
+keyset pages stable under inserts, totals), one line with its timeline,
+another member's line (404), the monthly statement PDF read back with
+pdftotext, and the dashboard card. Member sessions come from testmod."""
+
+import datetime
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SEED = Path(__file__).resolve().parent.parent / "seed.sql"
+API = "/api/v1/reimbursements"
+
+COLS = ("insured_id, beneficiary, care_date, practitioner_name, practitioner_specialty, kind, "
+        "act_code, act_label, charged_cents, base_cents, rate_pct, participation_cents, "
+        "franchise_cents, reimbursed_cents, paid_to, status, reject_reason, received_on, "
+        "processing_on, paid_on, expected_payment_on")
+
+
+def add_line(stack, insured_id, care_date, reimbursed=1900, base=3000, rate=70, part=200,
+             franchise=0, status="paid", kind="consultation", beneficiary="Paul Martin",
+             reason=None):
+    paid_on = "'%s'" % care_date if status == "paid" else "NULL"
+    expected = "NULL" if status in ("paid", "rejected") else "'%s'" % care_date
+    reason_sql = "NULL" if reason is None else "'%s'" % reason
+    rows = stack.sql(
+        "INSERT INTO reimb_payments (%s) VALUES (%d, '%s', '%s', 'Dr Test', 'Médecine générale', "
+        "'%s', 'G', 'Consultation', 3000, %d, %d, %d, %d, %d, 'member', '%s', %s, '%s', '%s', "
+        "%s, %s); SELECT LAST_INSERT_ID()"
+        % (COLS, insured_id, beneficiary, care_date, kind, base, rate, part, franchise,
+           reimbursed, status, reason_sql, care_date, care_date, paid_on, expected))
+    return int(rows[0][0])
+
+
+def member_client(stack, member):
+    c = stack.client()
+    c.test_login(kind="member", id=member.id)
+    return c
+
+
+@pytest.fixture
+def seeded(stack):
+    """A member whose insured person got the seed's history."""
+    m = stack.new_member()
+    stack.sql(SEED.read_text())
+    return m
+
+
+def test_the_database_refuses_wrong_arithmetic(stack):
+    m = stack.new_member()
+    d = datetime.date.today().isoformat()
+    add_line(stack, m.insured_id, d)  # 3000 x 70 % - 200 = 1900
+    add_line(stack, m.insured_id, d, reimbursed=606, base=1240, rate=65, part=0, franchise=200,
+             kind="pharmacy")
+    for kw in ({"reimbursed": 2100},  # the participation forgotten
+               {"reimbursed": 1901},
+               {"reimbursed": -100, "base": 100, "rate": 100, "part": 200},
+               {"reimbursed": 1900, "status": "rejected", "reason": "x"},
+               {"reimbursed": 0, "base": 0, "part": 0, "status": "rejected"}):  # no reason
+        with pytest.raises(RuntimeError, match="CONSTRAINT"):
+            add_line(stack, m.insured_id, d, **kw)
+    add_line(stack, m.insured_id, d, reimbursed=0, base=0, part=0, status="rejected",
+             reason="Acte hors nomenclature")
+
+
+def test_seed_gives_27_months_of_realistic_lines_once(stack, seeded):
+    i = seeded.insured_id
+    q = "SELECT COUNT(*) FROM reimb_payments WHERE insured_id = %d" % i
+    n = int(stack.sql(q)[0][0])
+    assert n > 40
+    stack.sql(SEED.read_text())
+    assert int(stack.sql(q)[0][0]) == n  # idempotent
+    span = stack.sql("SELECT COUNT(DISTINCT DATE_FORMAT(care_date, '%%Y-%%m')), "
+                     "MIN(care_date) < DATE_SUB(CURDATE(), INTERVAL 25 MONTH) FROM "
+                     "reimb_payments WHERE insured_id = %d" % i)
+    assert int(span[0][0]) >= 26 and span[0][1] == "1", span
+    gp = stack.sql("SELECT charged_cents, base_cents, rate_pct, participation_cents, "
+                   "reimbursed_cents FROM reimb_payments WHERE insured_id = %d AND kind = "
+                   "'consultation' LIMIT 1" % i)
+    assert gp[0] == ["3000", "3000", "70", "200", "1900"]
+    by = dict((k, int(c)) for k, c in stack.sql(
+        "SELECT CONCAT(kind, '/', status, '/', paid_to), COUNT(*) FROM reimb_payments "
+        "WHERE insured_id = %d GROUP BY 1" % i))
+    assert by.get("pharmacy/paid/practitioner", 0) > 5  # tiers payant
+    assert sum(v for k, v in by.items() if k.endswith("rejected/member")) == 1
+    kinds = {k.split("/")[0] for k in by}
+    assert {"consultation", "pharmacy", "specialist", "dentist", "lab"} <= kinds
+    fr = stack.sql("SELECT MIN(franchise_cents) FROM reimb_payments WHERE insured_id = %d AND "
+                   "kind = 'pharmacy'" % i)
+    assert int(fr[0][0]) >= 100
+    # The rule holds for every seeded line (the CHECK made sure of it).
+    bad = stack.sql("SELECT COUNT(*) FROM reimb_payments WHERE status <> 'rejected' AND "
+                    "reimbursed_cents <> base_cents * rate_pct DIV 100 - participation_cents "
+                    "- franchise_cents")
+    assert bad == [["0"]]
+    # Somebody's last ten days are still being processed.
+    assert int(stack.sql("SELECT COUNT(*) FROM reimb_payments WHERE status = 'processing' "
+                         "AND expected_payment_on IS NOT NULL")[0][0]) > 0
+
+
+def test_list_pages_filters_and_totals(stack, seeded):
+    c = member_client(stack, seeded)
+    total = int(stack.sql("SELECT COUNT(*) FROM reimb_payments WHERE insured_id = %d AND "
+                          "care_date >= DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH)"
+                          % seeded.insured_id)[0][0])
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 7}
+        if cursor:
+            params["cursor"] = cursor
+        r = c.get(API, params=params)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["totals"]["count"] == total + (pages >= 2)
+        seen += [(x["care_date"], x["id"]) for x in body["items"]]
+        pages += 1
+        if pages == 2:
+            # A new payment arriving meanwhile shifts nothing.
+            add_line(stack, seeded.insured_id, datetime.date.today().isoformat())
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == total == len(set(seen))
+    assert seen == sorted(seen, reverse=True)
+
+    r = c.get(API, params={"kind": "pharmacy", "status": "paid", "limit": 100})
+    body = r.json()
+    assert body["items"] and all(x["kind"] == "pharmacy" and x["status"] == "paid"
+                                 for x in body["items"])
+    t = body["totals"]
+    assert t["reimbursed_cents"] == sum(x["reimbursed_cents"] for x in body["items"])
+    assert t["franchise_cents"] == sum(x["franchise_cents"] for x in body["items"])
+    assert t["deductions_cents"] == t["franchise_cents"] + t["participation_cents"]
+    assert isinstance(t["reimbursed_cents"], int)
+
+    month_ago = (datetime.date.today() - datetime.timedelta(days=60)).isoformat()
+    r = c.get(API, params={"from": month_ago, "limit": 100})
+    assert all(x["care_date"] >= month_ago for x in r.json()["items"])
+    r = c.get(API, params={"beneficiary": "Paul Martin", "status": "rejected"})
+    assert r.json()["totals"]["count"] == 1
+    assert r.json()["items"][0]["reject_reason"].startswith("Acte hors nomenclature")
+    assert c.get(API, params={"beneficiary": "Personne"}).json()["totals"]["count"] == 0
+
+    # Older than 27 months: never shown, whatever `from` says.
+    add_line(stack, seeded.insured_id, "2020-01-15")
+    r = c.get(API, params={"from": "2019-01-01", "to": "2021-01-01"})
+    assert r.json()["totals"]["count"] == 0
+
+    for bad in ({"from": "2024-13-01"}, {"kind": "massage"}, {"status": "x"}, {"limit": 0},
+                {"limit": 1000}, {"cursor": "nope"}, {"beneficiary": "x" * 101}):
+        r = c.get(API, params=bad)
+        assert r.status_code == 422, (bad, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_detail_has_arithmetic_and_timeline_and_is_the_members_own(stack, seeded):
+    c = member_client(stack, seeded)
+    items = c.get(API, params={"kind": "consultation", "status": "paid", "limit": 1}).json()
+    line = c.get(API + "/%d" % items["items"][0]["id"])
+    assert line.status_code == 200
+    d = line.json()
+    assert d["arithmetic"] == {"base_cents": 3000, "rate_pct": 70, "gross_cents": 2100,
+                               "deductions_cents": 200, "reimbursed_cents": 1900}
+    assert d["deductions"] == [{"kind": "participation_forfaitaire",
+                                "label": "Participation forfaitaire", "amount_cents": 200}]
+    assert [s["status"] for s in d["timeline"]] == ["received", "processing", "paid"]
+    assert all(s["date"] for s in d["timeline"])
+
+    proc = c.get(API, params={"status": "processing", "limit": 1}).json()["items"]
+    if proc:
+        t = c.get(API + "/%d" % proc[0]["id"]).json()["timeline"]
+        assert t[2]["date"] is None and t[2]["expected"]
+
+    other = stack.new_member()
+    theirs = add_line(stack, other.insured_id, datetime.date.today().isoformat())
+    r = c.get(API + "/%d" % theirs)
+    assert r.status_code == 404
+    assert "n'existe pas" in r.json()["detail"]
+    assert c.get(API + "/99999999999").status_code == 404
+    assert member_client(stack, other).get(API + "/%d" % theirs).status_code == 200
+    # Not signed in: nothing.
+    assert stack.client().get(API).status_code == 401
+
+
+def test_statement_pdf_reads_back(stack, seeded, tmp_path):
+    c = member_client(stack, seeded)
+    months = c.get(API + "/statements").json()["items"]
+    assert len(months) >= 26
+    month = months[3]
+    r = c.get(month["href"])
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf"
+    assert "releve-%s.pdf" % month["month"] in r.headers["content-disposition"]
+    f = tmp_path / "releve.pdf"
+    f.write_bytes(r.content)
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(f), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Relevé mensuel de remboursements" in text
+    assert "Bénéficiaire : Paul Martin" in text
+    assert seeded.nir in text
+    total = month["reimbursed_cents"]
+    assert "%d,%02d €" % (total // 100, total % 100) in text
+    assert "Participations forfaitaires" in text and "plafond de 50,00 €" in text
+
+    assert c.get(API + "/statements/2000-01.pdf").status_code == 404
+    assert c.get(API + "/statements/2024-13.pdf").status_code == 404
+    assert c.get(API + "/statements/nothing").status_code == 404
+    # Another member's months are not this member's.
+    other = stack.new_member()
+    assert member_client(stack, other).get(month["href"]).status_code == 404
+
+
+def test_dashboard_card(stack, seeded):
+    c = member_client(stack, seeded)
+    r = c.get("/api/v1/dashboard")
+    assert r.status_code == 200, r.text
+    assert "Mes remboursements" in r.text and "Dernier paiement" in r.text

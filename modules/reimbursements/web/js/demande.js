@@ -1,0 +1,106 @@
+// The online request (POST /api/v1/reimbursements/claims, multipart): the
+// files are checked here first (type, size, count: the server judges again
+// by content), sent with a progress bar; errors shown next to their field.
+import { ApiError, session } from '/js/api.js';
+import { clearErrors, el, requireMember, showFieldErrors, showFormError, showAlert } from '/js/ui.js';
+
+const MAX_FILES = 5;
+const MAX_BYTES = 10 * 1024 * 1024;
+const TYPES = ['application/pdf', 'image/jpeg', 'image/png'];
+const form = document.getElementById('formulaire');
+const input = document.getElementById('documents');
+const list = document.getElementById('fichiers');
+const bar = document.getElementById('progression');
+const status = document.getElementById('statut');
+await requireMember();
+
+function fileProblems() {
+  const files = [...input.files];
+  const errs = [];
+  if (files.length === 0) errs.push('Joignez au moins un justificatif.');
+  if (files.length > MAX_FILES) errs.push(`${MAX_FILES} fichiers au plus.`);
+  list.replaceChildren(...files.map((f) => {
+    let why = '';
+    if (!TYPES.includes(f.type)) why = 'type refusé (PDF, JPEG ou PNG seulement)';
+    else if (f.size === 0) why = 'fichier vide';
+    else if (f.size > MAX_BYTES) why = 'plus de 10 Mo';
+    if (why) errs.push(`${f.name} : ${why}.`);
+    return el('li', { class: why ? 'fr-error-text' : '' }, `${f.name} (${Math.ceil(f.size / 1024)} ko)${why ? ` — ${why}` : ''}`);
+  }));
+  return errs;
+}
+
+input.addEventListener('change', () => fileProblems());
+
+function cents(text) {
+  const m = /^\s*(\d{1,6})(?:[,.](\d{1,2}))?\s*$/.exec(text || '');
+  if (!m) return null;
+  return Number(m[1]) * 100 + Number((m[2] || '0').padEnd(2, '0'));
+}
+
+function upload(data, token) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/v1/reimbursements/claims');
+    xhr.setRequestHeader('Accept', 'application/json, application/problem+json');
+    if (token) xhr.setRequestHeader('X-CSRF-Token', token);
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
+    });
+    xhr.addEventListener('load', () => {
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = null;
+      }
+      if (xhr.status === 201) resolve(body);
+      else reject(new ApiError(xhr.status, body, null));
+    });
+    xhr.addEventListener('error', () => reject(new ApiError(0, { detail: 'Le service ne répond pas. Vérifiez votre connexion puis réessayez.' }, null)));
+    xhr.send(data);
+  });
+}
+
+form.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  clearErrors(form);
+  const errors = [];
+  if (!form.elements.kind.value) errors.push({ field: 'kind', message: 'Choisissez le type de soin.' });
+  if (!form.elements.care_date.value) errors.push({ field: 'care_date', message: 'Indiquez la date des soins.' });
+  const amount = cents(form.elements.amount.value);
+  if (!amount) errors.push({ field: 'amount', message: 'Indiquez le montant payé, par exemple 80,00.' });
+  if (!form.elements.beneficiary.value.trim()) errors.push({ field: 'beneficiary', message: 'Indiquez le bénéficiaire des soins.' });
+  const fileErrs = fileProblems();
+  if (fileErrs.length) errors.push({ field: 'documents', message: fileErrs.join(' ') });
+  if (errors.length) {
+    showFieldErrors(form, errors);
+    return;
+  }
+  const data = new FormData();
+  data.set('kind', form.elements.kind.value);
+  data.set('care_date', form.elements.care_date.value);
+  data.set('amount_cents', String(amount));
+  data.set('beneficiary', form.elements.beneficiary.value.trim());
+  data.set('comment', form.elements.comment.value);
+  for (const f of input.files) data.append('documents', f, f.name);
+  const button = form.querySelector('button[type=submit]');
+  button.disabled = true;
+  bar.hidden = false;
+  bar.value = 0;
+  try {
+    const info = await session();
+    const claim = await upload(data, info && info.csrf_token);
+    form.reset();
+    list.replaceChildren();
+    showAlert(status, 'success', 'Demande envoyée',
+      `Votre demande n° ${claim.id} est enregistrée. Elle sera traitée avant le ${new Date(`${claim.expected_by}T00:00:00Z`).toLocaleDateString('fr-FR', { timeZone: 'UTC' })}.`, { focus: true });
+  } catch (err) {
+    const mapped = (err.fieldErrors || []).map((f) => ({ field: ['kind', 'care_date', 'beneficiary', 'comment'].includes(f.field) ? f.field : (f.field === 'amount_cents' ? 'amount' : 'documents'), message: f.message }));
+    if (mapped.length) showFieldErrors(form, mapped);
+    else showFormError(form, err);
+  } finally {
+    button.disabled = false;
+    bar.hidden = true;
+  }
+});
