@@ -228,3 +228,15 @@ def test_rate_limit(stack, member):
     r = send(member)
     assert_problem(r, 429)
     assert r.headers.get("Retry-After")
+
+
+def test_zz_seed_is_idempotent(stack):
+    """Last in the file: seeding gives every member without threads three."""
+    m = stack.new_member()
+    for _ in range(2):
+        r = stack.portailctl("seed", "--count", "3")
+        assert r.returncode == 0, (r.stdout, r.stderr)
+    rows = stack.sql("SELECT t.status, (SELECT COUNT(*) FROM messaging_messages x WHERE "
+                     "x.thread_id = t.id AND x.author = 'agent' AND x.read_at IS NULL) "
+                     "FROM messaging_threads t WHERE t.member_id = %d ORDER BY t.id" % m.id)
+    assert rows == [["answered", "1"], ["answered", "0"], ["open", "0"]]
