@@ -20,11 +20,20 @@
 struct service {
     char *code, *label, *team;
     int open;
+    long long target_hours; /* response-time target: older waiting threads are flagged */
+};
+
+#define CANNED_MAX 64
+
+struct canned {
+    char *code, *text;
 };
 
 struct messaging_state {
     struct service services[SERVICES_MAX];
     size_t nservices;
+    struct canned canned[CANNED_MAX];
+    size_t ncanned;
     long long max_per_hour, max_per_day, max_files, max_file_bytes, page_max;
 };
 
@@ -47,6 +56,15 @@ static const portail_setting_t settings[] = {
      .max = 20 << 20,
      .def_int = 5 << 20},
     {.name = "page_max", .type = PORTAIL_SETTING_INT, .min = 1, .max = 500, .def_int = 50},
+    {.name = "target_hours", .type = PORTAIL_SETTING_INT, .min = 1, .max = 2000, .def_int = 48},
+    {.name = "canned_answers",
+     .type = PORTAIL_SETTING_STRING,
+     .min = 0,
+     .max = 8000,
+     .def_str = "REMB|Bonjour,\nVotre demande de remboursement est en cours de traitement. Vous "
+                "serez informé de son règlement.\nVotre caisse.;"
+                "VITALE|Bonjour,\nVous pouvez commander une nouvelle carte Vitale depuis votre "
+                "espace.\nVotre caisse."},
     {0},
 };
 
@@ -55,6 +73,7 @@ static const portail_permission_t permissions[] = {
     {.name = "messaging.answer",
      .description = "Répondre aux messages des assurés, les prendre et les clore",
      .default_agent = 1},
+    {.name = "messaging.supervise", .description = "Voir le retard de la messagerie par service"},
     {0},
 };
 
@@ -85,6 +104,8 @@ static void bo_take(portail_ctx_t *ctx);
 static void bo_reply(portail_ctx_t *ctx);
 static void bo_close(portail_ctx_t *ctx);
 static void bo_attachment_get(portail_ctx_t *ctx);
+static void bo_reassign(portail_ctx_t *ctx);
+static void bo_backlog(portail_ctx_t *ctx);
 static int summary(portail_ctx_t *ctx, void **card);
 
 #define BO "/api/v1/backoffice/messaging"
@@ -160,6 +181,19 @@ static const portail_route_t routes[] = {
      .auth = PORTAIL_AUTH_AGENT,
      .permission = "messaging.read",
      .audit = "messaging.attachment.read"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/threads/{thread}/reassign",
+     .handler = bo_reassign,
+     .auth = PORTAIL_AUTH_AGENT,
+     .body_max = 4096,
+     .permission = "messaging.answer",
+     .audit = "messaging.thread.reassign"},
+    {.methods = PORTAIL_GET,
+     .pattern = BO "/backlog",
+     .handler = bo_backlog,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "messaging.supervise",
+     .audit = "messaging.backlog.read"},
     {0},
 };
 
@@ -171,9 +205,9 @@ static int parse_services(struct messaging_state *st, const char *spec, char *er
         return -1;
     char *save = NULL;
     for (char *item = strtok_r(copy, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
-        char *f[4] = {0};
+        char *f[5] = {0};
         char *p = item;
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 5; i++) {
             f[i] = p;
             p = p ? strchr(p, '|') : NULL;
             if (p)
@@ -181,7 +215,8 @@ static int parse_services(struct messaging_state *st, const char *spec, char *er
         }
         if (st->nservices == SERVICES_MAX || !f[3] || p || !*f[0] || strlen(f[0]) > 16 || !*f[1] ||
             (strcmp(f[3], "open") != 0 && strcmp(f[3], "closed") != 0)) {
-            snprintf(err, errlen, "messaging: services: malformed entry (CODE|label|team|open)");
+            snprintf(err, errlen,
+                     "messaging: services: malformed entry (CODE|label|team|open[|hours])");
             free(copy);
             return -1;
         }
@@ -190,6 +225,12 @@ static int parse_services(struct messaging_state *st, const char *spec, char *er
         s->label = strdup(f[1]);
         s->team = strdup(f[2]);
         s->open = strcmp(f[3], "open") == 0;
+        s->target_hours = f[4] ? strtoll(f[4], NULL, 10) : 0;
+        if (f[4] && (s->target_hours < 1 || s->target_hours > 2000)) {
+            snprintf(err, errlen, "messaging: services: target hours out of 1..2000");
+            free(copy);
+            return -1;
+        }
         if (!s->code || !s->label || !s->team) {
             free(copy);
             return -1;
@@ -203,6 +244,47 @@ static int parse_services(struct messaging_state *st, const char *spec, char *er
     return 0;
 }
 
+/* "CODE|text;..." (\\n in a text is a line break) into st->canned. */
+static int parse_canned(struct messaging_state *st, const char *spec, char *err, size_t errlen)
+{
+    char *copy = strdup(spec ? spec : "");
+    if (!copy)
+        return -1;
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
+        char *bar = strchr(item, '|');
+        if (!bar || st->ncanned == CANNED_MAX || bar == item || !bar[1]) {
+            snprintf(err, errlen, "messaging: canned_answers: malformed entry (CODE|text)");
+            free(copy);
+            return -1;
+        }
+        *bar = '\0';
+        char *text = strdup(bar + 1);
+        if (!text) {
+            free(copy);
+            return -1;
+        }
+        char *w = text;
+        for (const char *r = text; *r; r++) {
+            if (r[0] == '\\' && r[1] == 'n') {
+                *w++ = '\n';
+                r++;
+            } else {
+                *w++ = *r;
+            }
+        }
+        *w = '\0';
+        st->canned[st->ncanned].code = strdup(item);
+        st->canned[st->ncanned++].text = text;
+        if (!st->canned[st->ncanned - 1].code) {
+            free(copy);
+            return -1;
+        }
+    }
+    free(copy);
+    return 0;
+}
+
 static void fini(void *state)
 {
     struct messaging_state *st = state;
@@ -212,6 +294,10 @@ static void fini(void *state)
         free(st->services[i].code);
         free(st->services[i].label);
         free(st->services[i].team);
+    }
+    for (size_t i = 0; i < st->ncanned; i++) {
+        free(st->canned[i].code);
+        free(st->canned[i].text);
     }
     free(st);
 }
@@ -232,6 +318,14 @@ static int init(const portail_settings_t *s, void **state, char *err, size_t err
     st->max_files = portail_settings_int(s, "max_files");
     st->max_file_bytes = portail_settings_int(s, "max_file_bytes");
     st->page_max = portail_settings_int(s, "page_max");
+    long long target = portail_settings_int(s, "target_hours");
+    for (size_t i = 0; i < st->nservices; i++)
+        if (st->services[i].target_hours == 0)
+            st->services[i].target_hours = target;
+    if (parse_canned(st, portail_settings_str(s, "canned_answers"), err, errlen) != 0) {
+        fini(st);
+        return -1;
+    }
     if (portail_notify_kind("messaging.reply", "Réponse de votre caisse à un message") != 0) {
         snprintf(err, errlen, "messaging: notification kind refused");
         fini(st);
@@ -395,8 +489,33 @@ static long long message_add(portail_db_t *db, long long thread, long long membe
 
 static json_t *service_json(const struct service *s)
 {
-    return json_pack("{s:s, s:s, s:s, s:b}", "code", s->code, "label", s->label, "team", s->team,
-                     "open", s->open);
+    return json_pack("{s:s, s:s, s:s, s:b, s:I}", "code", s->code, "label", s->label, "team",
+                     s->team, "open", s->open, "target_hours", (json_int_t)s->target_hours);
+}
+
+/* For agents: the service with its canned answers. */
+static json_t *service_agent_json(const struct messaging_state *st, const struct service *s)
+{
+    json_t *j = service_json(s);
+    json_t *c = json_array();
+    for (size_t i = 0; i < st->ncanned; i++)
+        if (strcmp(st->canned[i].code, s->code) == 0)
+            json_array_append_new(c, json_string(st->canned[i].text));
+    json_object_set_new(j, "canned_answers", c);
+    return j;
+}
+
+/* A thread waits for the fund when the member wrote last; past the
+ * service's target it is flagged. */
+static void flag_overdue(const struct messaging_state *st, json_t *row)
+{
+    const struct service *s = service_of(st, portail_row_str(row, "service"));
+    const char *status = portail_row_str(row, "status");
+    const char *last = portail_row_str(row, "last_author");
+    int waiting = status && strcmp(status, "closed") != 0 && last && strcmp(last, "member") == 0;
+    long long hours = portail_row_int(row, "waiting_hours", 0);
+    json_object_set_new(row, "waiting_fund", json_boolean(waiting));
+    json_object_set_new(row, "overdue", json_boolean(waiting && s && hours >= s->target_hours));
 }
 
 /* The messages of a thread with their attachments (thread already checked). */
@@ -754,8 +873,9 @@ static json_t *bo_thread(portail_ctx_t *ctx, int64_t *id)
         return NULL;
     json_t *t = portail_db_row(db,
                                "SELECT id, member_id, service, subject, status, agent_id, "
-                               "created_at, last_activity_at, last_author FROM messaging_threads "
-                               "WHERE id = ?",
+                               "created_at, last_activity_at, last_author, "
+                               "TIMESTAMPDIFF(HOUR, last_activity_at, UTC_TIMESTAMP()) AS "
+                               "waiting_hours FROM messaging_threads WHERE id = ?",
                                "l", (long long)*id);
     if (!t) {
         if (portail_db_failed(db))
@@ -793,9 +913,10 @@ static void bo_threads(portail_ctx_t *ctx)
         portail_problem(ctx, 400, NULL, "Ce filtre est inconnu.");
         return;
     }
-    long long limit, cursor;
+    long long limit, cursor, age;
     if (portail_query_int(ctx, "limit", 1, st->page_max, 20, &limit) != 0 ||
-        portail_query_int(ctx, "cursor", 0, (long long)1 << 62, 0, &cursor) != 0)
+        portail_query_int(ctx, "cursor", 0, (long long)1 << 62, 0, &cursor) != 0 ||
+        portail_query_int(ctx, "older_than_hours", 0, 100000, 0, &age) != 0)
         return;
     portail_db_t *db = portail_db(ctx);
     if (!db)
@@ -806,15 +927,18 @@ static void bo_threads(portail_ctx_t *ctx)
         portail_arena(ctx),
         "SELECT t.id, t.member_id, t.service, t.subject, t.status, t.agent_id, t.created_at, "
         "t.last_activity_at, t.last_message_id, t.last_author, "
+        "TIMESTAMPDIFF(HOUR, t.last_activity_at, UTC_TIMESTAMP()) AS waiting_hours, "
         "(SELECT COUNT(*) FROM messaging_messages m WHERE m.thread_id = t.id AND "
         "m.author = 'member' AND m.read_at IS NULL) AS unread "
         "FROM messaging_threads t WHERE %s AND (? = '' OR t.service = ?) "
+        "AND (? = 0 OR t.last_activity_at <= UTC_TIMESTAMP() - INTERVAL ? HOUR) "
         "AND (? = 0 OR t.last_message_id < ?) ORDER BY t.last_message_id DESC LIMIT ?",
         mine ? "t.status <> 'closed' AND t.agent_id = ?" : cond);
     const char *svc = service && *service ? service : "";
-    json_t *rows = mine ? portail_db_rows(db, sql, "lsslll", (long long)portail_principal(ctx)->id,
-                                          svc, svc, cursor, cursor, limit + 1)
-                        : portail_db_rows(db, sql, "sslll", svc, svc, cursor, cursor, limit + 1);
+    json_t *rows =
+        mine ? portail_db_rows(db, sql, "lsslllll", (long long)portail_principal(ctx)->id, svc, svc,
+                               age, age, cursor, cursor, limit + 1)
+             : portail_db_rows(db, sql, "sslllll", svc, svc, age, age, cursor, cursor, limit + 1);
     if (!rows) {
         fail(ctx);
         return;
@@ -827,10 +951,14 @@ static void bo_threads(portail_ctx_t *ctx)
     }
     size_t i;
     json_t *r;
-    json_array_foreach(rows, i, r) thread_json(st, r);
+    json_array_foreach(rows, i, r)
+    {
+        thread_json(st, r);
+        flag_overdue(st, r);
+    }
     json_t *svcs = json_array();
     for (size_t k = 0; k < st->nservices; k++)
-        json_array_append_new(svcs, service_json(&st->services[k]));
+        json_array_append_new(svcs, service_agent_json(st, &st->services[k]));
     portail_respond_json(
         ctx, 200,
         json_pack("{s:O, s:o, s:o}", "threads", rows, "next_cursor", next, "services", svcs));
@@ -859,8 +987,77 @@ static void bo_thread_get(portail_ctx_t *ctx)
         return;
     }
     thread_json(st, t);
+    flag_overdue(st, t);
+    const struct service *svc = service_of(st, portail_row_str(t, "service"));
+    if (svc)
+        json_object_set_new(t, "service_info", service_agent_json(st, svc));
     json_object_set(t, "messages", msgs);
     portail_respond_json(ctx, 200, json_incref(t));
+}
+
+/* POST BO/threads/{thread}/reassign {service, reason}: to another service,
+ * unassigned, the reason in the audit row. */
+static void bo_reassign(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    int64_t id;
+    json_t *t = bo_thread(ctx, &id);
+    if (!t)
+        return;
+    json_t *errors = NULL;
+    json_t *j = portail_req_json(ctx);
+    const char *code = portail_json_str(j, "service", 1, 16, &errors);
+    const char *reason = portail_json_str(j, "reason", 5, 500, &errors);
+    if (code && !service_of(st, code))
+        portail_field_error(&errors, "service", "Ce service est inconnu.");
+    else if (code && strcmp(code, portail_row_str(t, "service")) == 0)
+        portail_field_error(&errors, "service", "La conversation est déjà dans ce service.");
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    if (portail_db_exec(portail_db(ctx),
+                        "UPDATE messaging_threads SET service = ?, agent_id = NULL WHERE id = ?",
+                        "sl", code, (long long)id) < 0) {
+        fail(ctx);
+        return;
+    }
+    portail_audit_reason(ctx, reason);
+    portail_respond_json(ctx, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "service", code));
+}
+
+/* GET BO/backlog: per service, the threads waiting for the fund, those past
+ * the target, and the oldest waiting one. */
+static void bo_backlog(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *out = json_array();
+    portail_arena_json(portail_arena(ctx), out);
+    for (size_t i = 0; i < st->nservices; i++) {
+        const struct service *s = &st->services[i];
+        json_t *r = portail_db_row(
+            db,
+            "SELECT COUNT(*) AS waiting, "
+            "CAST(COALESCE(SUM(last_activity_at <= UTC_TIMESTAMP() - INTERVAL ? HOUR), 0) AS "
+            "SIGNED) AS overdue, MIN(last_activity_at) AS oldest_since, "
+            "(SELECT id FROM messaging_threads o WHERE o.service = ? AND o.status <> 'closed' "
+            "AND o.last_author = 'member' ORDER BY o.last_activity_at, o.id LIMIT 1) AS oldest_id "
+            "FROM messaging_threads WHERE service = ? AND status <> 'closed' "
+            "AND last_author = 'member'",
+            "lss", s->target_hours, s->code, s->code);
+        if (!r) {
+            fail(ctx);
+            return;
+        }
+        json_object_set_new(r, "service", json_string(s->code));
+        json_object_set_new(r, "label", json_string(s->label));
+        json_object_set_new(r, "target_hours", json_integer((json_int_t)s->target_hours));
+        json_array_append(out, r);
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:O}", "services", out));
 }
 
 /* POST BO/threads/{thread}/take */

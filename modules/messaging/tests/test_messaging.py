@@ -240,3 +240,40 @@ def test_zz_seed_is_idempotent(stack):
                      "x.thread_id = t.id AND x.author = 'agent' AND x.read_at IS NULL) "
                      "FROM messaging_threads t WHERE t.member_id = %d ORDER BY t.id" % m.id)
     assert rows == [["answered", "1"], ["answered", "0"], ["open", "0"]]
+
+
+def test_reassign_overdue_backlog_and_canned(stack, member, agent):
+    t = send(member, recipient="REMB", subject="Mauvais service").json()
+    # Past the 48 h target of REMB.
+    stack.sql("UPDATE messaging_threads SET last_activity_at = UTC_TIMESTAMP() - INTERVAL 50 HOUR "
+              "WHERE id = %d" % t["id"])
+    r = agent.get(BO + "/threads", params={"service": "REMB", "older_than_hours": 49})
+    assert r.status_code == 200, r.text
+    row = [x for x in r.json()["threads"] if x["id"] == t["id"]][0]
+    assert row["overdue"] is True and row["waiting_fund"] is True
+    remb = [s for s in r.json()["services"] if s["code"] == "REMB"][0]
+    assert remb["target_hours"] == 48 and remb["canned_answers"]
+    assert "\n" in remb["canned_answers"][0]
+    assert t["id"] not in [x["id"] for x in agent.get(
+        BO + "/threads", params={"service": "REMB", "older_than_hours": 51}).json()["threads"]]
+
+    # The backlog is the supervisors'.
+    assert agent.get(BO + "/backlog").status_code == 403
+    sup = agent_client(stack, role="supervisor")
+    r = sup.get(BO + "/backlog")
+    assert r.status_code == 200, r.text
+    b = {s["service"]: s for s in r.json()["services"]}
+    assert b["REMB"]["overdue"] >= 1 and b["REMB"]["waiting"] >= 1
+    assert b["REMB"]["oldest_id"] is not None
+
+    assert_problem(agent.post("%s/threads/%d/reassign" % (BO, t["id"]),
+                              json={"service": "NOPE", "reason": "x"}), 422)
+    reason = "Relève du service des cartes Vitale"
+    r = agent.post("%s/threads/%d/reassign" % (BO, t["id"]),
+                   json={"service": "VITALE", "reason": reason})
+    assert r.status_code == 200, r.text
+    assert member.get("%s/%d" % (API, t["id"])).json()["service"] == "VITALE"
+    rows = stack.sql("SELECT reason FROM audit_log WHERE agent_id = %d AND "
+                     "action = 'messaging.thread.reassign'" % agent.agent.id)
+    assert rows == [[reason]]
+    assert_problem(agent.get("%s/threads/999999999" % BO), 404)
