@@ -1,13 +1,16 @@
 // Module messaging through its real pages (modules/messaging/web/): a member
 // writes to a service with a PDF attached and a body carrying <script>
-// (shown as text, never run), the fund answers, the member sees the unread
-// answer, opens it, and sees the fund's read receipt. axe at desktop size
-// and at 375x812 on the inbox, the thread and the new-message form.
+// (shown as text, never run); an agent enrolled through the pages reads it
+// in the back-office inbox (the member's read receipt) and answers with a
+// canned answer; the member sees the notification and the unread answer,
+// opens it, and the agent sees it was read. axe at desktop size and at
+// 375x812 on the member's and the agent's pages.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkPage, launch, newContext, watch } from './lib/browser.js';
 import { enterTotp, newMember, signInPassword } from './lib/flows.js';
 import { WebStack } from './lib/stack.js';
+import { TotpDevice } from './lib/totp.js';
 
 const stack = new WebStack('messaging');
 let browser;
@@ -56,12 +59,44 @@ describe('messaging', () => {
     }
     const thread = Number(new URL(page.url()).searchParams.get('id'));
 
-    // The fund answers and reads the member's message (as the back office does).
-    await stack.sql(`INSERT INTO messaging_messages (thread_id, member_id, author, body)
-      SELECT id, member_id, 'agent', 'Bien reçu, le remboursement est en cours.' FROM messaging_threads WHERE id = ${thread};
-      UPDATE messaging_threads SET status = 'answered', last_author = 'agent',
-        last_message_id = (SELECT MAX(id) FROM messaging_messages WHERE thread_id = ${thread}) WHERE id = ${thread};
-      UPDATE messaging_messages SET read_at = UTC_TIMESTAMP() WHERE thread_id = ${thread} AND author = 'member'`);
+    // An agent, enrolled through the pages, answers from the back office.
+    const { stdout } = await stack.portailctl('agent', 'add', 'cmessage', '--name', 'Claire Message', '--role', 'agent');
+    const enrol = new URL(stdout.match(/https?:\/\/\S+\/backoffice\/enrolement\.html\?token=\S+/)[0]);
+    const actx = await newContext(browser, stack);
+    const apage = watch(await actx.newPage());
+    await apage.goto(enrol.pathname + enrol.search);
+    const agentPassword = 'Les archives du quai ferment à dix-huit heures';
+    await apage.fill('#password', agentPassword);
+    await apage.fill('#password_confirmation', agentPassword);
+    await apage.click('#formulaire-mdp button[type=submit]');
+    await apage.locator('#secret:not(:empty)').waitFor();
+    const agentDevice = new TotpDevice((await apage.locator('#secret').textContent()).replace(/\s+/g, ''));
+    await apage.fill('#code', await agentDevice.code());
+    await apage.click('#formulaire-code button[type=submit]');
+    await apage.locator('#etape-fin').waitFor();
+    await Promise.all([apage.waitForURL('**/backoffice/'), apage.click('#etape-fin a')]);
+    await apage.fill('#login', 'cmessage');
+    await apage.fill('#password', agentPassword);
+    await Promise.all([apage.waitForURL('**/backoffice/code.html'), apage.click('#formulaire button[type=submit]')]);
+    await apage.fill('#code', await agentDevice.code());
+    await Promise.all([apage.waitForURL('**/backoffice/recherche.html'), apage.click('#formulaire button[type=submit]')]);
+    for (const [size, viewport] of [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]]) {
+      await apage.setViewportSize(viewport);
+      await apage.goto('/messaging/agent.html');
+      await apage.locator(`#conversations tr[data-id="${thread}"]`).waitFor();
+      await checkPage(apage, 'messaging', `agent-boite-${size}`);
+    }
+    await apage.click(`#conversations tr[data-id="${thread}"] a`);
+    await apage.locator('#messages .portail-message__corps').first().waitFor();
+    assert.equal((await apage.locator('#messages .portail-message__corps').first().textContent()).replace(/\r\n/g, '\n'), BODY);
+    assert.equal(await apage.evaluate(() => window.__pirate), undefined);
+    await checkPage(apage, 'messaging', 'agent-conversation');
+    await apage.selectOption('#modele', '0');
+    assert.match(await apage.inputValue('#body'), /remboursement/);
+    await apage.fill('#body', 'Bien reçu, le remboursement est en cours.');
+    await apage.click('#reponse button[type=submit]');
+    await apage.locator('.portail-message--caisse', { hasText: 'le remboursement est en cours' }).waitFor();
+    assert.match(await apage.locator('.portail-message--caisse').textContent(), /Pas encore lu par l’assuré/);
 
     for (const [size, viewport] of [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]]) {
       await page.setViewportSize(viewport);
@@ -81,8 +116,13 @@ describe('messaging', () => {
     await page.click(`#conversations li[data-id="${thread}"] a`);
     await page.locator('.portail-message--caisse', { hasText: 'le remboursement est en cours' }).waitFor();
     assert.match(await page.locator('#messages').textContent(), /Lu par votre caisse le/);
+    assert.equal(await page.locator('#cloche').getAttribute('data-unread'), '1');
     const unread = await stack.sql(`SELECT COUNT(*) FROM messaging_messages WHERE thread_id = ${thread} AND author = 'agent' AND read_at IS NULL`);
     assert.equal(unread[0][0], '0');
+    // The agent sees that the member read the answer.
+    await apage.reload();
+    await apage.locator('.portail-message--caisse', { hasText: /Lu par l’assuré le/ }).waitFor();
+    await actx.close();
     await ctx.close();
   });
 });
