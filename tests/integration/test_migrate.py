@@ -56,6 +56,12 @@ def recorded(stack, db):
                      "ORDER BY applied_at, module, file", database=db)
 
 
+# The service modules (reimbursements, messaging, ...) migrate their own
+# tables too; these tests count the core's and login's files only.
+def _not_service(line):
+    return line.split(":")[0] in ("core", "login", "unlock") or "001_slow.sql" in line
+
+
 def core_files():
     return sorted(p.name for p in (REPO / "sql").glob("*.sql"))
 
@@ -177,10 +183,11 @@ def test_two_migrates_at_once_apply_each_file_once(stack, tmp_path):
         t.join()
     for r in results:
         assert r.returncode == 0, (r.stdout, r.stderr)
-    applied = [line for r in results for line in r.stdout.splitlines() if ": applied " in line]
+    applied = [line for r in results for line in r.stdout.splitlines()
+               if ": applied " in line and _not_service(line)]
     files = core_files() + login_files() + ["001_slow.sql"]
     assert sorted(line.split(" applied ")[1] for line in applied) == sorted(files), applied
-    assert len(recorded(stack, db)) == len(files)
+    assert len([r for r in recorded(stack, db) if _not_service(r[0] + ": " + r[1])]) == len(files)
 
 
 def test_database_of_old_main_upgrades_without_loss(stack, tmp_path):
@@ -216,7 +223,7 @@ def test_database_of_old_main_upgrades_without_loss(stack, tmp_path):
     # Files added since (other core files) are applied; the old ones are not re-run.
     new_core = [f for f in core_files() if f not in ("001_core.sql", "002_services.sql")]
     new_login = [f for f in login_files() if f != "003_login.sql"]
-    assert [line for line in out if ": applied " in line] == [
+    assert [line for line in out if ": applied " in line and _not_service(line)] == [
         "core: applied %s" % f for f in new_core] + ["login: applied %s" % f
                                                      for f in new_login], out
     assert stack.sql(counts, database=db) == before
