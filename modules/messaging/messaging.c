@@ -747,7 +747,10 @@ static void threads_list(portail_ctx_t *ctx)
     }
     size_t i;
     json_t *r;
-    json_array_foreach(rows, i, r) thread_json(st, r);
+    json_array_foreach(rows, i, r)
+    {
+        thread_json(st, r);
+    }
     portail_respond_json(ctx, 200,
                          json_pack("{s:O, s:I, s:o}", "threads", rows, "unread",
                                    (json_int_t)portail_row_int(unread, "n", 0), "next_cursor",
