@@ -107,6 +107,12 @@ static void bo_attachment_get(portail_ctx_t *ctx);
 static void bo_reassign(portail_ctx_t *ctx);
 static void bo_backlog(portail_ctx_t *ctx);
 static int summary(portail_ctx_t *ctx, void **card);
+static int job_report(portail_job_t *job);
+
+static const portail_job_kind_t jobs[] = {
+    {.name = "messaging.report", .handler = job_report, .max_attempts = 3, .lease_seconds = 120},
+    {0},
+};
 
 #define BO "/api/v1/backoffice/messaging"
 
@@ -337,7 +343,7 @@ static int init(const portail_settings_t *s, void **state, char *err, size_t err
 
 PORTAIL_MODULE_INIT(.name = "messaging", .version = "1.0.0", .settings = settings, .init = init,
                     .fini = fini, .routes = routes, .permissions = permissions, .nav = nav,
-                    .summary = summary);
+                    .jobs = jobs, .summary = summary);
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -1172,4 +1178,78 @@ static void bo_attachment_get(portail_ctx_t *ctx)
     }
     portail_audit_subject(ctx, portail_row_int(r, "member_id", 0));
     portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
+}
+
+/* ---- the supervisors' daily report ------------------------------------------
+ * Counts only (no member, no subject): the threads waiting for the fund and
+ * those past their service's target, mailed to every supervisor with an
+ * address; then the next run is queued for tomorrow unless one already is
+ * (a run repeated after a lost lease queues nothing more). */
+static int job_report(portail_job_t *job)
+{
+    const struct messaging_state *st = portail_job_state(job);
+    portail_db_t *db = portail_job_db(job);
+    portail_arena_t *a = portail_job_arena(job);
+    if (!st || !db) {
+        portail_job_set_error(job, "no state or no database");
+        return -1;
+    }
+    char *text = portail_sprintf(a, "Bonjour,\n\nÉtat de la messagerie des assurés ce jour :\n\n");
+    long long total = 0;
+    for (size_t i = 0; i < st->nservices; i++) {
+        const struct service *s = &st->services[i];
+        json_t *r = portail_db_row(
+            db,
+            "SELECT COUNT(*) AS waiting, CAST(COALESCE(SUM(last_activity_at <= UTC_TIMESTAMP() - "
+            "INTERVAL ? HOUR), 0) AS SIGNED) AS overdue FROM messaging_threads WHERE service = ? "
+            "AND status <> 'closed' AND last_author = 'member'",
+            "ls", s->target_hours, s->code);
+        if (!r) {
+            portail_job_set_error(job, "count failed");
+            return -1;
+        }
+        long long overdue = portail_row_int(r, "overdue", 0);
+        total += overdue;
+        text =
+            portail_sprintf(a, "%s- %s : %lld en attente, dont %lld au-delà de %lld h\n", text,
+                            s->label, portail_row_int(r, "waiting", 0), overdue, s->target_hours);
+    }
+    text = portail_sprintf(a,
+                           "%s\nLe détail est dans l'espace agents, rubrique « Messagerie des "
+                           "assurés ».\n",
+                           text);
+    json_t *sups =
+        portail_db_rows(db,
+                        "SELECT email FROM agents WHERE role = 'supervisor' AND "
+                        "disabled_at IS NULL AND email IS NOT NULL ORDER BY id LIMIT 500",
+                        "");
+    if (!sups || portail_db_begin(db) != 0) {
+        portail_job_set_error(job, "supervisors not read");
+        return -1;
+    }
+    const char *subject = portail_sprintf(a, "Messagerie : %lld conversation%s en retard", total,
+                                          total > 1 ? "s" : "");
+    size_t i;
+    json_t *sup;
+    int ok = 1;
+    json_array_foreach(sups, i, sup)
+    {
+        if (portail_mail_enqueue(db, portail_row_str(sup, "email"), subject, text) != 0)
+            ok = 0;
+    }
+    json_t *next = ok ? portail_db_row(db,
+                                       "SELECT COUNT(*) AS n FROM jobs WHERE kind = "
+                                       "'messaging.report' AND state = 'queued'",
+                                       "")
+                      : NULL;
+    if (!next ||
+        (portail_row_int(next, "n", 1) == 0 &&
+         portail_job_enqueue(db, "messaging.report", NULL, 86400, NULL) != 0) ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        portail_job_set_error(job, "report not queued");
+        return -1;
+    }
+    portail_job_log_info(job, "report mailed to %zu supervisors", json_array_size(sups));
+    return 0;
 }

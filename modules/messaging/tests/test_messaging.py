@@ -277,3 +277,22 @@ def test_reassign_overdue_backlog_and_canned(stack, member, agent):
                      "action = 'messaging.thread.reassign'" % agent.agent.id)
     assert rows == [[reason]]
     assert_problem(agent.get("%s/threads/999999999" % BO), 404)
+
+
+def test_daily_report_to_supervisors(stack, member):
+    t = send(member, recipient="IJ", subject="Indemnités en retard").json()
+    stack.sql("UPDATE messaging_threads SET last_activity_at = UTC_TIMESTAMP() - INTERVAL 3 DAY "
+              "WHERE id = %d" % t["id"])
+    sup = stack.new_agent(role="supervisor")
+    email = "superviseur-%d@caisse.example" % sup.id
+    stack.sql("UPDATE agents SET email = '%s' WHERE id = %d" % (email, sup.id))
+    queued = stack.sql("SELECT id FROM jobs WHERE kind = 'messaging.report' AND state = 'queued'")
+    assert len(queued) == 1
+    stack.sql("UPDATE jobs SET run_at = UTC_TIMESTAMP() WHERE id = %s" % queued[0][0])
+    mail = stack.wait_for_mail(lambda m: email in m["to"], timeout=30)
+    assert "en retard" in mail["subject"]
+    assert "Mes indemnités journalières : " in mail["body"]
+    assert "Indemnités en retard" not in mail["body"]  # no subject of a member's thread
+    rows = stack.sql("SELECT TIMESTAMPDIFF(HOUR, UTC_TIMESTAMP(), run_at) FROM jobs "
+                     "WHERE kind = 'messaging.report' AND state = 'queued'")
+    assert len(rows) == 1 and int(rows[0][0]) >= 23
