@@ -1,0 +1,1255 @@
+/* Module messaging: threads between a member and a service of the fund
+ * (recipients from the config), plain-text messages stored as written,
+ * attachments through the core documents service, read receipts both ways,
+ * and the agents' inbox in the back office (permission and automatic audit).
+ * Every member query goes through portail_member_* with {member}: another
+ * member's thread or attachment is a 404. */
+#include <portail/audit.h>
+#include <portail/portail.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SUBJECT_MAX_CHARS 200
+#define BODY_MAX_CHARS 10000
+#define QUERY_MAX_BYTES 100
+#define SERVICES_MAX 32
+/* documents.max_request_bytes (20 MiB) and the multipart framing. */
+#define UPLOAD_BODY_MAX (((size_t)20 << 20) + 64 * 1024)
+
+struct service {
+    char *code, *label, *team;
+    int open;
+    long long target_hours; /* response-time target: older waiting threads are flagged */
+};
+
+#define CANNED_MAX 64
+
+struct canned {
+    char *code, *text;
+};
+
+struct messaging_state {
+    struct service services[SERVICES_MAX];
+    size_t nservices;
+    struct canned canned[CANNED_MAX];
+    size_t ncanned;
+    long long max_per_hour, max_per_day, max_files, max_file_bytes, page_max;
+};
+
+static const portail_setting_t settings[] = {
+    {.name = "services",
+     .type = PORTAIL_SETTING_STRING,
+     .min = 3,
+     .max = 4000,
+     .def_str = "REMB|Mes remboursements|remboursements|open;"
+                "VITALE|Ma carte Vitale|cartes|open;"
+                "IJ|Mes indemnités journalières|indemnites|open;"
+                "SITU|Changement de situation|situation|open;"
+                "RECL|Réclamation|reclamations|open"},
+    {.name = "max_per_hour", .type = PORTAIL_SETTING_INT, .min = 1, .max = 10000, .def_int = 10},
+    {.name = "max_per_day", .type = PORTAIL_SETTING_INT, .min = 1, .max = 100000, .def_int = 30},
+    {.name = "max_files", .type = PORTAIL_SETTING_INT, .min = 0, .max = 5, .def_int = 5},
+    {.name = "max_file_bytes",
+     .type = PORTAIL_SETTING_INT,
+     .min = 1024,
+     .max = 20 << 20,
+     .def_int = 5 << 20},
+    {.name = "page_max", .type = PORTAIL_SETTING_INT, .min = 1, .max = 500, .def_int = 50},
+    {.name = "target_hours", .type = PORTAIL_SETTING_INT, .min = 1, .max = 2000, .def_int = 48},
+    {.name = "canned_answers",
+     .type = PORTAIL_SETTING_STRING,
+     .min = 0,
+     .max = 8000,
+     .def_str = "REMB|Bonjour,\nVotre demande de remboursement est en cours de traitement. Vous "
+                "serez informé de son règlement.\nVotre caisse.;"
+                "VITALE|Bonjour,\nVous pouvez commander une nouvelle carte Vitale depuis votre "
+                "espace.\nVotre caisse."},
+    {0},
+};
+
+static const portail_permission_t permissions[] = {
+    {.name = "messaging.read", .description = "Lire les messages des assurés", .default_agent = 1},
+    {.name = "messaging.answer",
+     .description = "Répondre aux messages des assurés, les prendre et les clore",
+     .default_agent = 1},
+    {.name = "messaging.supervise", .description = "Voir le retard de la messagerie par service"},
+    {0},
+};
+
+static const portail_nav_t nav[] = {
+    {.menu = PORTAIL_MENU_MEMBER,
+     .label = "Ma messagerie",
+     .href = "/messaging/",
+     .text = "Écrire à votre caisse et lire ses réponses.",
+     .order = 40},
+    {.menu = PORTAIL_MENU_BACKOFFICE,
+     .label = "Messagerie des assurés",
+     .href = "/messaging/agent.html",
+     .permission = "messaging.read",
+     .order = 40},
+    {0},
+};
+
+static void recipients(portail_ctx_t *ctx);
+static void thread_new(portail_ctx_t *ctx);
+static void thread_reply(portail_ctx_t *ctx);
+static void threads_list(portail_ctx_t *ctx);
+static void thread_get(portail_ctx_t *ctx);
+static void thread_archive(portail_ctx_t *ctx);
+static void attachment_get(portail_ctx_t *ctx);
+static void bo_threads(portail_ctx_t *ctx);
+static void bo_thread_get(portail_ctx_t *ctx);
+static void bo_take(portail_ctx_t *ctx);
+static void bo_reply(portail_ctx_t *ctx);
+static void bo_close(portail_ctx_t *ctx);
+static void bo_attachment_get(portail_ctx_t *ctx);
+static void bo_reassign(portail_ctx_t *ctx);
+static void bo_backlog(portail_ctx_t *ctx);
+static int summary(portail_ctx_t *ctx, void **card);
+static int job_report(portail_job_t *job);
+
+static const portail_job_kind_t jobs[] = {
+    {.name = "messaging.report", .handler = job_report, .max_attempts = 3, .lease_seconds = 120},
+    {0},
+};
+
+#define BO "/api/v1/backoffice/messaging"
+
+static const portail_route_t routes[] = {
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/messages/recipients",
+     .handler = recipients,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/messages",
+     .handler = thread_new,
+     .auth = PORTAIL_AUTH_MEMBER,
+     .body_max = UPLOAD_BODY_MAX,
+     .content_types = PORTAIL_CT_MULTIPART},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/messages",
+     .handler = threads_list,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/messages/{thread}",
+     .handler = thread_get,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/messages/{thread}/reply",
+     .handler = thread_reply,
+     .auth = PORTAIL_AUTH_MEMBER,
+     .body_max = UPLOAD_BODY_MAX,
+     .content_types = PORTAIL_CT_MULTIPART},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/messages/{thread}/archive",
+     .handler = thread_archive,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/messages/{thread}/attachments/{doc}",
+     .handler = attachment_get,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = BO "/threads",
+     .handler = bo_threads,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "messaging.read",
+     .audit = "messaging.threads.list"},
+    {.methods = PORTAIL_GET,
+     .pattern = BO "/threads/{thread}",
+     .handler = bo_thread_get,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "messaging.read",
+     .audit = "messaging.thread.read"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/threads/{thread}/take",
+     .handler = bo_take,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "messaging.answer",
+     .audit = "messaging.thread.take"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/threads/{thread}/reply",
+     .handler = bo_reply,
+     .auth = PORTAIL_AUTH_AGENT,
+     .body_max = 64 * 1024,
+     .content_types = PORTAIL_CT_MULTIPART | PORTAIL_CT_FORM | PORTAIL_CT_JSON,
+     .permission = "messaging.answer",
+     .audit = "messaging.thread.reply"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/threads/{thread}/close",
+     .handler = bo_close,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "messaging.answer",
+     .audit = "messaging.thread.close"},
+    {.methods = PORTAIL_GET,
+     .pattern = BO "/threads/{thread}/attachments/{doc}",
+     .handler = bo_attachment_get,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "messaging.read",
+     .audit = "messaging.attachment.read"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/threads/{thread}/reassign",
+     .handler = bo_reassign,
+     .auth = PORTAIL_AUTH_AGENT,
+     .body_max = 4096,
+     .permission = "messaging.answer",
+     .audit = "messaging.thread.reassign"},
+    {.methods = PORTAIL_GET,
+     .pattern = BO "/backlog",
+     .handler = bo_backlog,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "messaging.supervise",
+     .audit = "messaging.backlog.read"},
+    {0},
+};
+
+/* "CODE|label|team|open;..." into st->services; -1 on a malformed entry. */
+static int parse_services(struct messaging_state *st, const char *spec, char *err, size_t errlen)
+{
+    char *copy = strdup(spec);
+    if (!copy)
+        return -1;
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
+        char *f[5] = {0};
+        char *p = item;
+        for (int i = 0; i < 5; i++) {
+            f[i] = p;
+            p = p ? strchr(p, '|') : NULL;
+            if (p)
+                *p++ = '\0';
+        }
+        if (st->nservices == SERVICES_MAX || !f[3] || p || !*f[0] || strlen(f[0]) > 16 || !*f[1] ||
+            (strcmp(f[3], "open") != 0 && strcmp(f[3], "closed") != 0)) {
+            snprintf(err, errlen,
+                     "messaging: services: malformed entry (CODE|label|team|open[|hours])");
+            free(copy);
+            return -1;
+        }
+        struct service *s = &st->services[st->nservices++];
+        s->code = strdup(f[0]);
+        s->label = strdup(f[1]);
+        s->team = strdup(f[2]);
+        s->open = strcmp(f[3], "open") == 0;
+        s->target_hours = f[4] ? strtoll(f[4], NULL, 10) : 0;
+        if (f[4] && (s->target_hours < 1 || s->target_hours > 2000)) {
+            snprintf(err, errlen, "messaging: services: target hours out of 1..2000");
+            free(copy);
+            return -1;
+        }
+        if (!s->code || !s->label || !s->team) {
+            free(copy);
+            return -1;
+        }
+    }
+    free(copy);
+    if (st->nservices == 0) {
+        snprintf(err, errlen, "messaging: services: none");
+        return -1;
+    }
+    return 0;
+}
+
+/* "CODE|text;..." (\\n in a text is a line break) into st->canned. */
+static int parse_canned(struct messaging_state *st, const char *spec, char *err, size_t errlen)
+{
+    char *copy = strdup(spec ? spec : "");
+    if (!copy)
+        return -1;
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
+        char *bar = strchr(item, '|');
+        if (!bar || st->ncanned == CANNED_MAX || bar == item || !bar[1]) {
+            snprintf(err, errlen, "messaging: canned_answers: malformed entry (CODE|text)");
+            free(copy);
+            return -1;
+        }
+        *bar = '\0';
+        char *text = strdup(bar + 1);
+        if (!text) {
+            free(copy);
+            return -1;
+        }
+        char *w = text;
+        for (const char *r = text; *r; r++) {
+            if (r[0] == '\\' && r[1] == 'n') {
+                *w++ = '\n';
+                r++;
+            } else {
+                *w++ = *r;
+            }
+        }
+        *w = '\0';
+        st->canned[st->ncanned].code = strdup(item);
+        st->canned[st->ncanned++].text = text;
+        if (!st->canned[st->ncanned - 1].code) {
+            free(copy);
+            return -1;
+        }
+    }
+    free(copy);
+    return 0;
+}
+
+static void fini(void *state)
+{
+    struct messaging_state *st = state;
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->nservices; i++) {
+        free(st->services[i].code);
+        free(st->services[i].label);
+        free(st->services[i].team);
+    }
+    for (size_t i = 0; i < st->ncanned; i++) {
+        free(st->canned[i].code);
+        free(st->canned[i].text);
+    }
+    free(st);
+}
+
+static int init(const portail_settings_t *s, void **state, char *err, size_t errlen)
+{
+    struct messaging_state *st = calloc(1, sizeof(*st));
+    if (!st) {
+        snprintf(err, errlen, "messaging: out of memory");
+        return -1;
+    }
+    if (parse_services(st, portail_settings_str(s, "services"), err, errlen) != 0) {
+        fini(st);
+        return -1;
+    }
+    st->max_per_hour = portail_settings_int(s, "max_per_hour");
+    st->max_per_day = portail_settings_int(s, "max_per_day");
+    st->max_files = portail_settings_int(s, "max_files");
+    st->max_file_bytes = portail_settings_int(s, "max_file_bytes");
+    st->page_max = portail_settings_int(s, "page_max");
+    long long target = portail_settings_int(s, "target_hours");
+    for (size_t i = 0; i < st->nservices; i++)
+        if (st->services[i].target_hours == 0)
+            st->services[i].target_hours = target;
+    if (parse_canned(st, portail_settings_str(s, "canned_answers"), err, errlen) != 0) {
+        fini(st);
+        return -1;
+    }
+    if (portail_notify_kind("messaging.reply", "Réponse de votre caisse à un message") != 0) {
+        snprintf(err, errlen, "messaging: notification kind refused");
+        fini(st);
+        return -1;
+    }
+    *state = st;
+    return 0;
+}
+
+PORTAIL_MODULE_INIT(.name = "messaging", .version = "1.0.0", .settings = settings, .init = init,
+                    .fini = fini, .routes = routes, .permissions = permissions, .nav = nav,
+                    .jobs = jobs, .summary = summary);
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static void fail(portail_ctx_t *ctx)
+{
+    if (!portail_responded(ctx))
+        portail_problem(ctx, 500, NULL, NULL);
+}
+
+static const struct service *service_of(const struct messaging_state *st, const char *code)
+{
+    for (size_t i = 0; code && i < st->nservices; i++)
+        if (strcmp(st->services[i].code, code) == 0)
+            return &st->services[i];
+    return NULL;
+}
+
+/* Characters (code points) of valid UTF-8 s. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+/* A text field of 1..max characters, valid UTF-8 without NUL; NULL and a
+ * field error otherwise. Stored as written: no trimming, no escaping. */
+static const char *text_field(portail_ctx_t *ctx, const char *name, size_t max_chars,
+                              const char *what, json_t **errors)
+{
+    const char *v = portail_req_form(ctx, name);
+    if (!v || !*v || !portail_utf8_valid(v, strlen(v)) || strspn(v, " \t\r\n") == strlen(v)) {
+        portail_field_error(errors, name,
+                            portail_sprintf(portail_arena(ctx), "Saisissez %s.", what));
+        return NULL;
+    }
+    if (utf8_chars(v) > max_chars) {
+        portail_field_error(errors, name,
+                            portail_sprintf(portail_arena(ctx),
+                                            "Ce champ compte au plus %zu caractères.", max_chars));
+        return NULL;
+    }
+    return v;
+}
+
+static size_t file_parts(portail_ctx_t *ctx)
+{
+    size_t n = 0, count = 0;
+    const portail_part_t *parts = portail_req_parts(ctx, &n);
+    for (size_t i = 0; parts && i < n; i++)
+        if (parts[i].filename)
+            count++;
+    return count;
+}
+
+/* The member's messages in the last hour and day against the config: 0, or
+ * -1 with the answer set (429). */
+static int rate_check(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    json_t *row = portail_member_row(
+        ctx,
+        "SELECT CAST(COALESCE(SUM(sent_at > UTC_TIMESTAMP() - INTERVAL 1 HOUR), 0) AS SIGNED) "
+        "AS h, COUNT(*) AS d "
+        "FROM messaging_messages WHERE member_id = {member} AND author = 'member' "
+        "AND sent_at > UTC_TIMESTAMP() - INTERVAL 1 DAY",
+        "");
+    if (!row) {
+        fail(ctx);
+        return -1;
+    }
+    if (portail_row_int(row, "h", 0) >= st->max_per_hour) {
+        portail_problem_retry(
+            ctx, 429, 3600, NULL,
+            "Vous avez envoyé trop de messages en une heure. Réessayez plus tard.");
+        return -1;
+    }
+    if (portail_row_int(row, "d", 0) >= st->max_per_day) {
+        portail_problem_retry(ctx, 429, 86400, NULL,
+                              "Vous avez envoyé trop de messages aujourd'hui. Réessayez demain.");
+        return -1;
+    }
+    return 0;
+}
+
+/* Stores the request's files (if any) through the core documents service:
+ * 0 with *docs (possibly empty), or -1 with the answer set. */
+static int store_files(portail_ctx_t *ctx, json_t **docs)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    size_t n = file_parts(ctx);
+    if (n == 0) {
+        *docs = portail_arena_json(portail_arena(ctx), json_array());
+        return *docs ? 0 : -1;
+    }
+    if ((long long)n > st->max_files) {
+        json_t *errors = NULL;
+        portail_field_error(&errors, "pieces_jointes",
+                            portail_sprintf(portail_arena(ctx),
+                                            "Joignez au plus %lld fichiers à un message.",
+                                            st->max_files));
+        portail_problem_fields(ctx, errors);
+        return -1;
+    }
+    portail_doc_rules_t rules = {
+        .types = PORTAIL_DOC_TYPE(PORTAIL_FILE_PDF) | PORTAIL_DOC_TYPE(PORTAIL_FILE_JPEG) |
+                 PORTAIL_DOC_TYPE(PORTAIL_FILE_PNG),
+        .max_file_bytes = (size_t)st->max_file_bytes,
+        .max_files = (size_t)st->max_files,
+    };
+    json_t *out = NULL;
+    if (portail_documents_store(ctx, &rules, &out) != 0)
+        return -1;
+    *docs = portail_arena_json(portail_arena(ctx), out);
+    return 0;
+}
+
+/* Adds message of thread for member_id with its attachments; the message id
+ * or -1. In the caller's transaction. */
+static long long message_add(portail_db_t *db, long long thread, long long member_id,
+                             const char *author, long long agent_id, const char *body, json_t *docs)
+{
+    if (portail_db_exec(db,
+                        "INSERT INTO messaging_messages (thread_id, member_id, author, agent_id, "
+                        "body) VALUES (?, ?, ?, NULLIF(?, 0), ?)",
+                        "llsls", thread, member_id, author, agent_id, body) != 1)
+        return -1;
+    long long id = (long long)portail_db_insert_id(db);
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d)
+    {
+        long long doc = (long long)json_integer_value(json_object_get(d, "id"));
+        if (portail_db_exec(db,
+                            "INSERT INTO messaging_attachments (document_id, message_id, "
+                            "thread_id, member_id) VALUES (?, ?, ?, ?)",
+                            "llll", doc, id, thread, member_id) != 1)
+            return -1;
+    }
+    if (portail_db_exec(db,
+                        "UPDATE messaging_threads SET last_message_id = ?, last_author = ?, "
+                        "last_activity_at = UTC_TIMESTAMP() WHERE id = ?",
+                        "lsl", id, author, thread) != 1)
+        return -1;
+    return id;
+}
+
+static json_t *service_json(const struct service *s)
+{
+    return json_pack("{s:s, s:s, s:s, s:b, s:I}", "code", s->code, "label", s->label, "team",
+                     s->team, "open", s->open, "target_hours", (json_int_t)s->target_hours);
+}
+
+/* For agents: the service with its canned answers. */
+static json_t *service_agent_json(const struct messaging_state *st, const struct service *s)
+{
+    json_t *j = service_json(s);
+    json_t *c = json_array();
+    for (size_t i = 0; i < st->ncanned; i++)
+        if (strcmp(st->canned[i].code, s->code) == 0)
+            json_array_append_new(c, json_string(st->canned[i].text));
+    json_object_set_new(j, "canned_answers", c);
+    return j;
+}
+
+/* A thread waits for the fund when the member wrote last; past the
+ * service's target it is flagged. */
+static void flag_overdue(const struct messaging_state *st, json_t *row)
+{
+    const struct service *s = service_of(st, portail_row_str(row, "service"));
+    const char *status = portail_row_str(row, "status");
+    const char *last = portail_row_str(row, "last_author");
+    int waiting = status && strcmp(status, "closed") != 0 && last && strcmp(last, "member") == 0;
+    long long hours = portail_row_int(row, "waiting_hours", 0);
+    json_object_set_new(row, "waiting_fund", json_boolean(waiting));
+    json_object_set_new(row, "overdue", json_boolean(waiting && s && hours >= s->target_hours));
+}
+
+/* The messages of a thread with their attachments (thread already checked). */
+static json_t *thread_messages(portail_db_t *db, long long thread)
+{
+    json_t *msgs = portail_db_rows(db,
+                                   "SELECT id, author, body, sent_at, read_at FROM "
+                                   "messaging_messages WHERE thread_id = ? ORDER BY id LIMIT 1000",
+                                   "l", thread);
+    json_t *atts = msgs
+                       ? portail_db_rows(db,
+                                         "SELECT a.message_id, d.id, d.name, d.size, d.type "
+                                         "FROM messaging_attachments a JOIN documents d ON "
+                                         "d.id = a.document_id WHERE a.thread_id = ? ORDER BY d.id",
+                                         "l", thread)
+                       : NULL;
+    if (!atts)
+        return NULL;
+    size_t i, j;
+    json_t *m, *a;
+    json_array_foreach(msgs, i, m)
+    {
+        json_t *list = json_array();
+        json_array_foreach(atts, j, a)
+        {
+            if (portail_row_int(a, "message_id", 0) == portail_row_int(m, "id", -1))
+                json_array_append_new(
+                    list, json_pack("{s:O, s:O, s:O, s:O}", "id", json_object_get(a, "id"), "name",
+                                    json_object_get(a, "name"), "size", json_object_get(a, "size"),
+                                    "type", json_object_get(a, "type")));
+        }
+        json_object_set_new(m, "attachments", list);
+    }
+    return msgs;
+}
+
+static json_t *thread_json(const struct messaging_state *st, json_t *row)
+{
+    const struct service *s = service_of(st, portail_row_str(row, "service"));
+    json_object_set_new(row, "service_label", json_string(s ? s->label : ""));
+    return row;
+}
+
+/* ---- GET /api/v1/messages/recipients --------------------------------------- */
+static void recipients(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    json_t *list = json_array();
+    for (size_t i = 0; i < st->nservices; i++) {
+        json_t *s = service_json(&st->services[i]);
+        json_object_del(s, "team");
+        json_array_append_new(list, s);
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:o}", "recipients", list));
+}
+
+/* ---- POST /api/v1/messages (multipart: recipient, subject, body, files) ---- */
+static void thread_new(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    json_t *errors = NULL;
+    const char *code = portail_req_form(ctx, "recipient");
+    const struct service *svc = service_of(st, code);
+    if (!svc)
+        portail_field_error(&errors, "recipient", "Choisissez un destinataire dans la liste.");
+    else if (!svc->open)
+        portail_field_error(&errors, "recipient",
+                            "Ce service ne reçoit pas de nouveaux messages pour l'instant.");
+    const char *subject = text_field(ctx, "subject", SUBJECT_MAX_CHARS, "l'objet", &errors);
+    const char *body = text_field(ctx, "body", BODY_MAX_CHARS, "votre message", &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    if (rate_check(ctx) != 0)
+        return;
+    json_t *docs = NULL;
+    if (store_files(ctx, &docs) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    long long member = (long long)portail_principal(ctx)->id;
+    long long thread = -1;
+    if (portail_member_exec(ctx,
+                            "INSERT INTO messaging_threads (member_id, service, subject) VALUES "
+                            "({member}, ?, ?)",
+                            "ss", svc->code, subject) == 1)
+        thread = (long long)portail_db_insert_id(db);
+    long long msg = thread > 0 ? message_add(db, thread, member, "member", 0, body, docs) : -1;
+    if (msg < 0 || portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 201,
+                         json_pack("{s:I, s:I, s:s, s:s, s:s, s:O}", "id", (json_int_t)thread,
+                                   "message_id", (json_int_t)msg, "service", svc->code, "subject",
+                                   subject, "status", "open", "attachments", docs));
+}
+
+/* ---- POST /api/v1/messages/{thread}/reply --------------------------------- */
+static void thread_reply(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "thread", &id) != 0)
+        return;
+    json_t *t = portail_member_row(
+        ctx, "SELECT id, status FROM messaging_threads WHERE id = ? AND member_id = {member}", "l",
+        (long long)id);
+    if (!t) {
+        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+            fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
+        return;
+    }
+    if (strcmp(portail_row_str(t, "status"), "closed") == 0) {
+        portail_problem(ctx, 409, NULL,
+                        "Cette conversation est close : écrivez un nouveau message.");
+        return;
+    }
+    json_t *errors = NULL;
+    const char *body = text_field(ctx, "body", BODY_MAX_CHARS, "votre message", &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    if (rate_check(ctx) != 0)
+        return;
+    json_t *docs = NULL;
+    if (store_files(ctx, &docs) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    long long msg = message_add(db, (long long)id, (long long)portail_principal(ctx)->id, "member",
+                                0, body, docs);
+    if (msg < 0 ||
+        portail_member_exec(ctx,
+                            "UPDATE messaging_threads SET status = 'open', archived = 0 "
+                            "WHERE id = ? AND member_id = {member}",
+                            "l", (long long)id) < 0 ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 201,
+                         json_pack("{s:I, s:I, s:O}", "id", (json_int_t)msg, "thread",
+                                   (json_int_t)id, "attachments", docs));
+}
+
+/* ---- GET /api/v1/messages?box=inbox|sent|archived&q=&limit=&cursor= -------- */
+static void threads_list(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    const char *box = portail_req_query(ctx, "box");
+    if (!box || !*box)
+        box = "inbox";
+    const char *where;
+    if (strcmp(box, "inbox") == 0)
+        where = "t.archived = 0";
+    else if (strcmp(box, "sent") == 0)
+        where = "t.archived = 0 AND t.last_author = 'member'";
+    else if (strcmp(box, "archived") == 0)
+        where = "t.archived = 1";
+    else {
+        portail_problem(ctx, 400, NULL, "La boîte demandée est inconnue (inbox, sent, archived).");
+        return;
+    }
+    long long limit, cursor;
+    if (portail_query_int(ctx, "limit", 1, st->page_max, 20, &limit) != 0 ||
+        portail_query_int(ctx, "cursor", 0, (long long)1 << 62, 0, &cursor) != 0)
+        return;
+    const char *q = portail_req_query(ctx, "q");
+    if (q && (strlen(q) > QUERY_MAX_BYTES || !portail_utf8_valid(q, strlen(q)))) {
+        portail_problem(ctx, 400, NULL, "La recherche compte au plus 100 caractères.");
+        return;
+    }
+    /* LIKE pattern: the member's words are escaped, never wildcards. */
+    portail_arena_t *a = portail_arena(ctx);
+    const char *pat = NULL;
+    if (q && *q) {
+        char *p = portail_alloc(a, strlen(q) * 2 + 3), *w = p;
+        *w++ = '%';
+        for (const char *r = q; *r; r++) {
+            if (*r == '%' || *r == '_' || *r == '\\')
+                *w++ = '\\';
+            *w++ = *r;
+        }
+        *w++ = '%';
+        *w = '\0';
+        pat = p;
+    }
+    const char *sql = portail_sprintf(
+        a,
+        "SELECT t.id, t.service, t.subject, t.status, t.created_at, t.last_activity_at, "
+        "t.last_message_id, t.last_author, "
+        "(SELECT COUNT(*) FROM messaging_messages m WHERE m.thread_id = t.id AND "
+        "m.author = 'agent' AND m.read_at IS NULL) AS unread "
+        "FROM messaging_threads t WHERE t.member_id = {member} AND %s "
+        "AND (? = 0 OR t.last_message_id < ?) "
+        "AND (? IS NULL OR t.subject LIKE ? OR EXISTS (SELECT 1 FROM messaging_messages b "
+        "WHERE b.thread_id = t.id AND b.member_id = {member} AND b.body LIKE ?)) "
+        "ORDER BY t.last_message_id DESC LIMIT ?",
+        where);
+    json_t *rows =
+        portail_member_rows(ctx, sql, "llsssl", cursor, cursor, pat, pat, pat, limit + 1);
+    json_t *unread = rows ? portail_member_row(ctx,
+                                               "SELECT COUNT(*) AS n FROM messaging_messages WHERE "
+                                               "member_id = {member} AND author = 'agent' AND "
+                                               "read_at IS NULL",
+                                               "")
+                          : NULL;
+    if (!unread) {
+        fail(ctx);
+        return;
+    }
+    json_t *next = json_null();
+    if ((long long)json_array_size(rows) > limit) {
+        json_array_remove(rows, (size_t)limit);
+        next = json_sprintf(
+            "%lld", portail_row_int(json_array_get(rows, (size_t)limit - 1), "last_message_id", 0));
+    }
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        thread_json(st, r);
+    }
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:O, s:I, s:o}", "threads", rows, "unread",
+                                   (json_int_t)portail_row_int(unread, "n", 0), "next_cursor",
+                                   next));
+}
+
+/* ---- GET /api/v1/messages/{thread} ---------------------------------------- */
+static void thread_get(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    int64_t id;
+    if (portail_req_param_i64(ctx, "thread", &id) != 0)
+        return;
+    json_t *t = portail_member_row(ctx,
+                                   "SELECT id, service, subject, status, archived, created_at, "
+                                   "last_activity_at FROM messaging_threads "
+                                   "WHERE id = ? AND member_id = {member}",
+                                   "l", (long long)id);
+    if (!t) {
+        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+            fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
+        return;
+    }
+    /* Opening the thread is the member's read receipt of the agent's answers. */
+    if (portail_member_exec(ctx,
+                            "UPDATE messaging_messages SET read_at = UTC_TIMESTAMP() WHERE "
+                            "thread_id = ? AND member_id = {member} AND author = 'agent' AND "
+                            "read_at IS NULL",
+                            "l", (long long)id) < 0) {
+        fail(ctx);
+        return;
+    }
+    json_t *msgs = thread_messages(portail_db(ctx), (long long)id);
+    if (!msgs) {
+        fail(ctx);
+        return;
+    }
+    thread_json(st, t);
+    json_object_set(t, "messages", msgs);
+    portail_respond_json(ctx, 200, json_incref(t));
+}
+
+/* ---- POST /api/v1/messages/{thread}/archive ------------------------------- */
+static void thread_archive(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "thread", &id) != 0)
+        return;
+    json_t *t = portail_member_row(
+        ctx, "SELECT id FROM messaging_threads WHERE id = ? AND member_id = {member}", "l",
+        (long long)id);
+    if (!t) {
+        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+            fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
+        return;
+    }
+    if (portail_member_exec(ctx,
+                            "UPDATE messaging_threads SET archived = 1 WHERE id = ? AND "
+                            "member_id = {member}",
+                            "l", (long long)id) < 0) {
+        fail(ctx);
+        return;
+    }
+    portail_respond_empty(ctx, 204);
+}
+
+/* ---- GET /api/v1/messages/{thread}/attachments/{doc} ----------------------- */
+static void attachment_get(portail_ctx_t *ctx)
+{
+    int64_t id, doc;
+    if (portail_req_param_i64(ctx, "thread", &id) != 0 ||
+        portail_req_param_i64(ctx, "doc", &doc) != 0)
+        return;
+    json_t *r = portail_member_row(ctx,
+                                   "SELECT document_id FROM messaging_attachments WHERE "
+                                   "thread_id = ? AND document_id = ? AND member_id = {member}",
+                                   "ll", (long long)id, (long long)doc);
+    if (!r) {
+        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+            fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cette pièce jointe n'existe pas.");
+        return;
+    }
+    portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
+}
+
+/* ---- summary card ---------------------------------------------------------- */
+static int summary(portail_ctx_t *ctx, void **card)
+{
+    json_t *row = portail_member_row(ctx,
+                                     "SELECT COUNT(*) AS n FROM messaging_messages WHERE "
+                                     "member_id = {member} AND author = 'agent' AND "
+                                     "read_at IS NULL",
+                                     "");
+    if (!row)
+        return -1;
+    long long n = portail_row_int(row, "n", 0);
+    *card = json_pack("{s:s, s:s, s:s, s:I}", "title", "Ma messagerie", "text",
+                      n == 0 ? "Aucune réponse non lue."
+                             : portail_sprintf(portail_arena(ctx),
+                                               "%lld réponse%s non lue%s de votre caisse.", n,
+                                               n > 1 ? "s" : "", n > 1 ? "s" : ""),
+                      "href", "/messaging/", "count", (json_int_t)n);
+    return *card ? 0 : -1;
+}
+
+/* ---- back office ------------------------------------------------------------
+ * Agents act on explicit threads: plain portail_db_* queries, the member named
+ * for the core's audit row by portail_audit_subject. */
+
+/* The thread row, or NULL with a 404 (or 500) set. */
+static json_t *bo_thread(portail_ctx_t *ctx, int64_t *id)
+{
+    if (portail_req_param_i64(ctx, "thread", id) != 0)
+        return NULL;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return NULL;
+    json_t *t = portail_db_row(db,
+                               "SELECT id, member_id, service, subject, status, agent_id, "
+                               "created_at, last_activity_at, last_author, "
+                               "TIMESTAMPDIFF(HOUR, last_activity_at, UTC_TIMESTAMP()) AS "
+                               "waiting_hours FROM messaging_threads WHERE id = ?",
+                               "l", (long long)*id);
+    if (!t) {
+        if (portail_db_failed(db))
+            fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
+        return NULL;
+    }
+    portail_audit_subject(ctx, portail_row_int(t, "member_id", 0));
+    return t;
+}
+
+/* GET BO/threads?service=&filter=all|unassigned|mine|waiting&limit=&cursor= */
+static void bo_threads(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    const char *service = portail_req_query(ctx, "service");
+    if (service && *service && !service_of(st, service)) {
+        portail_problem(ctx, 400, NULL, "Ce service est inconnu.");
+        return;
+    }
+    const char *filter = portail_req_query(ctx, "filter");
+    const char *cond = "1 = 1";
+    if (!filter || !*filter || strcmp(filter, "all") == 0)
+        cond = "t.status <> 'closed'";
+    else if (strcmp(filter, "unassigned") == 0)
+        cond = "t.status <> 'closed' AND t.agent_id IS NULL";
+    else if (strcmp(filter, "mine") == 0)
+        cond = "t.status <> 'closed' AND t.agent_id = ?";
+    else if (strcmp(filter, "waiting") == 0)
+        cond = "t.status = 'answered'";
+    else if (strcmp(filter, "closed") == 0)
+        cond = "t.status = 'closed'";
+    else {
+        portail_problem(ctx, 400, NULL, "Ce filtre est inconnu.");
+        return;
+    }
+    long long limit, cursor, age;
+    if (portail_query_int(ctx, "limit", 1, st->page_max, 20, &limit) != 0 ||
+        portail_query_int(ctx, "cursor", 0, (long long)1 << 62, 0, &cursor) != 0 ||
+        portail_query_int(ctx, "older_than_hours", 0, 100000, 0, &age) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    /* The agent id is bound even where the filter ignores it ("? IS NULL OR"). */
+    const char *mine = strstr(cond, "?") ? cond : NULL;
+    const char *sql = portail_sprintf(
+        portail_arena(ctx),
+        "SELECT t.id, t.member_id, t.service, t.subject, t.status, t.agent_id, t.created_at, "
+        "t.last_activity_at, t.last_message_id, t.last_author, "
+        "TIMESTAMPDIFF(HOUR, t.last_activity_at, UTC_TIMESTAMP()) AS waiting_hours, "
+        "(SELECT COUNT(*) FROM messaging_messages m WHERE m.thread_id = t.id AND "
+        "m.author = 'member' AND m.read_at IS NULL) AS unread "
+        "FROM messaging_threads t WHERE %s AND (? = '' OR t.service = ?) "
+        "AND (? = 0 OR t.last_activity_at <= UTC_TIMESTAMP() - INTERVAL ? HOUR) "
+        "AND (? = 0 OR t.last_message_id < ?) ORDER BY t.last_message_id DESC LIMIT ?",
+        mine ? "t.status <> 'closed' AND t.agent_id = ?" : cond);
+    const char *svc = service && *service ? service : "";
+    json_t *rows =
+        mine ? portail_db_rows(db, sql, "lsslllll", (long long)portail_principal(ctx)->id, svc, svc,
+                               age, age, cursor, cursor, limit + 1)
+             : portail_db_rows(db, sql, "sslllll", svc, svc, age, age, cursor, cursor, limit + 1);
+    if (!rows) {
+        fail(ctx);
+        return;
+    }
+    json_t *next = json_null();
+    if ((long long)json_array_size(rows) > limit) {
+        json_array_remove(rows, (size_t)limit);
+        next = json_sprintf(
+            "%lld", portail_row_int(json_array_get(rows, (size_t)limit - 1), "last_message_id", 0));
+    }
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        thread_json(st, r);
+        flag_overdue(st, r);
+    }
+    json_t *svcs = json_array();
+    for (size_t k = 0; k < st->nservices; k++)
+        json_array_append_new(svcs, service_agent_json(st, &st->services[k]));
+    portail_respond_json(
+        ctx, 200,
+        json_pack("{s:O, s:o, s:o}", "threads", rows, "next_cursor", next, "services", svcs));
+}
+
+/* GET BO/threads/{thread}: the conversation; the agent's reading is the
+ * read receipt of the member's messages. */
+static void bo_thread_get(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    int64_t id;
+    json_t *t = bo_thread(ctx, &id);
+    if (!t)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (portail_db_exec(db,
+                        "UPDATE messaging_messages SET read_at = UTC_TIMESTAMP() WHERE "
+                        "thread_id = ? AND author = 'member' AND read_at IS NULL",
+                        "l", (long long)id) < 0) {
+        fail(ctx);
+        return;
+    }
+    json_t *msgs = thread_messages(db, (long long)id);
+    if (!msgs) {
+        fail(ctx);
+        return;
+    }
+    thread_json(st, t);
+    flag_overdue(st, t);
+    const struct service *svc = service_of(st, portail_row_str(t, "service"));
+    if (svc)
+        json_object_set_new(t, "service_info", service_agent_json(st, svc));
+    json_object_set(t, "messages", msgs);
+    portail_respond_json(ctx, 200, json_incref(t));
+}
+
+/* POST BO/threads/{thread}/reassign {service, reason}: to another service,
+ * unassigned, the reason in the audit row. */
+static void bo_reassign(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    int64_t id;
+    json_t *t = bo_thread(ctx, &id);
+    if (!t)
+        return;
+    json_t *errors = NULL;
+    json_t *j = portail_req_json(ctx);
+    const char *code = portail_json_str(j, "service", 1, 16, &errors);
+    const char *reason = portail_json_str(j, "reason", 5, 500, &errors);
+    if (code && !service_of(st, code))
+        portail_field_error(&errors, "service", "Ce service est inconnu.");
+    else if (code && strcmp(code, portail_row_str(t, "service")) == 0)
+        portail_field_error(&errors, "service", "La conversation est déjà dans ce service.");
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    if (portail_db_exec(portail_db(ctx),
+                        "UPDATE messaging_threads SET service = ?, agent_id = NULL WHERE id = ?",
+                        "sl", code, (long long)id) < 0) {
+        fail(ctx);
+        return;
+    }
+    portail_audit_reason(ctx, reason);
+    portail_respond_json(ctx, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "service", code));
+}
+
+/* GET BO/backlog: per service, the threads waiting for the fund, those past
+ * the target, and the oldest waiting one. */
+static void bo_backlog(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *out = json_array();
+    portail_arena_json(portail_arena(ctx), out);
+    for (size_t i = 0; i < st->nservices; i++) {
+        const struct service *s = &st->services[i];
+        json_t *r = portail_db_row(
+            db,
+            "SELECT COUNT(*) AS waiting, "
+            "CAST(COALESCE(SUM(last_activity_at <= UTC_TIMESTAMP() - INTERVAL ? HOUR), 0) AS "
+            "SIGNED) AS overdue, MIN(last_activity_at) AS oldest_since, "
+            "(SELECT id FROM messaging_threads o WHERE o.service = ? AND o.status <> 'closed' "
+            "AND o.last_author = 'member' ORDER BY o.last_activity_at, o.id LIMIT 1) AS oldest_id "
+            "FROM messaging_threads WHERE service = ? AND status <> 'closed' "
+            "AND last_author = 'member'",
+            "lss", s->target_hours, s->code, s->code);
+        if (!r) {
+            fail(ctx);
+            return;
+        }
+        json_object_set_new(r, "service", json_string(s->code));
+        json_object_set_new(r, "label", json_string(s->label));
+        json_object_set_new(r, "target_hours", json_integer((json_int_t)s->target_hours));
+        json_array_append(out, r);
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:O}", "services", out));
+}
+
+/* POST BO/threads/{thread}/take */
+static void bo_take(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (!bo_thread(ctx, &id))
+        return;
+    if (portail_db_exec(portail_db(ctx), "UPDATE messaging_threads SET agent_id = ? WHERE id = ?",
+                        "ll", (long long)portail_principal(ctx)->id, (long long)id) < 0) {
+        fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:I, s:I}", "id", (json_int_t)id, "agent_id",
+                                   (json_int_t)portail_principal(ctx)->id));
+}
+
+/* POST BO/threads/{thread}/reply {body}: the answer, the thread answered
+ * and taken, the member notified (the mail of the core carries no detail). */
+static void bo_reply(portail_ctx_t *ctx)
+{
+    int64_t id;
+    json_t *t = bo_thread(ctx, &id);
+    if (!t)
+        return;
+    if (strcmp(portail_row_str(t, "status"), "closed") == 0) {
+        portail_problem(ctx, 409, NULL, "Cette conversation est close.");
+        return;
+    }
+    json_t *errors = NULL;
+    const char *body = NULL;
+    json_t *j = portail_req_json(ctx);
+    if (j) {
+        body = portail_json_str(j, "body", 1, BODY_MAX_CHARS * 4, &errors);
+        if (body && utf8_chars(body) > BODY_MAX_CHARS)
+            portail_field_error(&errors, "body", "Ce champ compte au plus 10000 caractères.");
+    } else {
+        body = text_field(ctx, "body", BODY_MAX_CHARS, "la réponse", &errors);
+    }
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    long long member = portail_row_int(t, "member_id", 0);
+    long long agent = (long long)portail_principal(ctx)->id;
+    if (portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    long long msg = message_add(db, (long long)id, member, "agent", agent, body,
+                                portail_arena_json(portail_arena(ctx), json_array()));
+    char link[64];
+    snprintf(link, sizeof(link), "/messaging/thread.html?id=%lld", (long long)id);
+    if (msg < 0 ||
+        portail_db_exec(db,
+                        "UPDATE messaging_threads SET status = 'answered', agent_id = "
+                        "COALESCE(agent_id, ?), archived = 0 WHERE id = ?",
+                        "ll", agent, (long long)id) != 1 ||
+        portail_notify(db, member, "messaging.reply", "Vous avez reçu une réponse de votre caisse",
+                       "Une réponse vous attend dans votre messagerie.", link) != 0 ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 201,
+                         json_pack("{s:I, s:I}", "id", (json_int_t)msg, "thread", (json_int_t)id));
+}
+
+/* POST BO/threads/{thread}/close */
+static void bo_close(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (!bo_thread(ctx, &id))
+        return;
+    if (portail_db_exec(portail_db(ctx),
+                        "UPDATE messaging_threads SET status = 'closed' WHERE id = ?", "l",
+                        (long long)id) < 0) {
+        fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "closed"));
+}
+
+/* GET BO/threads/{thread}/attachments/{doc}: the core names the owner in
+ * the audit row. */
+static void bo_attachment_get(portail_ctx_t *ctx)
+{
+    int64_t id, doc;
+    if (portail_req_param_i64(ctx, "thread", &id) != 0 ||
+        portail_req_param_i64(ctx, "doc", &doc) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *r = portail_db_row(db,
+                               "SELECT member_id FROM messaging_attachments WHERE thread_id = ? "
+                               "AND document_id = ?",
+                               "ll", (long long)id, (long long)doc);
+    if (!r) {
+        if (portail_db_failed(db))
+            fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cette pièce jointe n'existe pas.");
+        return;
+    }
+    portail_audit_subject(ctx, portail_row_int(r, "member_id", 0));
+    portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
+}
+
+/* ---- the supervisors' daily report ------------------------------------------
+ * Counts only (no member, no subject): the threads waiting for the fund and
+ * those past their service's target, mailed to every supervisor with an
+ * address; then the next run is queued for tomorrow unless one already is
+ * (a run repeated after a lost lease queues nothing more). */
+static int job_report(portail_job_t *job)
+{
+    const struct messaging_state *st = portail_job_state(job);
+    portail_db_t *db = portail_job_db(job);
+    portail_arena_t *a = portail_job_arena(job);
+    if (!st || !db) {
+        portail_job_set_error(job, "no state or no database");
+        return -1;
+    }
+    char *text = portail_sprintf(a, "Bonjour,\n\nÉtat de la messagerie des assurés ce jour :\n\n");
+    long long total = 0;
+    for (size_t i = 0; i < st->nservices; i++) {
+        const struct service *s = &st->services[i];
+        json_t *r = portail_db_row(
+            db,
+            "SELECT COUNT(*) AS waiting, CAST(COALESCE(SUM(last_activity_at <= UTC_TIMESTAMP() - "
+            "INTERVAL ? HOUR), 0) AS SIGNED) AS overdue FROM messaging_threads WHERE service = ? "
+            "AND status <> 'closed' AND last_author = 'member'",
+            "ls", s->target_hours, s->code);
+        if (!r) {
+            portail_job_set_error(job, "count failed");
+            return -1;
+        }
+        long long overdue = portail_row_int(r, "overdue", 0);
+        total += overdue;
+        text =
+            portail_sprintf(a, "%s- %s : %lld en attente, dont %lld au-delà de %lld h\n", text,
+                            s->label, portail_row_int(r, "waiting", 0), overdue, s->target_hours);
+    }
+    text = portail_sprintf(a,
+                           "%s\nLe détail est dans l'espace agents, rubrique « Messagerie des "
+                           "assurés ».\n",
+                           text);
+    json_t *sups =
+        portail_db_rows(db,
+                        "SELECT email FROM agents WHERE role = 'supervisor' AND "
+                        "disabled_at IS NULL AND email IS NOT NULL ORDER BY id LIMIT 500",
+                        "");
+    if (!sups || portail_db_begin(db) != 0) {
+        portail_job_set_error(job, "supervisors not read");
+        return -1;
+    }
+    const char *subject = portail_sprintf(a, "Messagerie : %lld conversation%s en retard", total,
+                                          total > 1 ? "s" : "");
+    size_t i;
+    json_t *sup;
+    int ok = 1;
+    json_array_foreach(sups, i, sup)
+    {
+        if (portail_mail_enqueue(db, portail_row_str(sup, "email"), subject, text) != 0)
+            ok = 0;
+    }
+    json_t *next = ok ? portail_db_row(db,
+                                       "SELECT COUNT(*) AS n FROM jobs WHERE kind = "
+                                       "'messaging.report' AND state = 'queued'",
+                                       "")
+                      : NULL;
+    if (!next ||
+        (portail_row_int(next, "n", 1) == 0 &&
+         portail_job_enqueue(db, "messaging.report", NULL, 86400, NULL) != 0) ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        portail_job_set_error(job, "report not queued");
+        return -1;
+    }
+    portail_job_log_info(job, "report mailed to %zu supervisors", json_array_size(sups));
+    return 0;
+}

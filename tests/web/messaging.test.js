@@ -1,0 +1,128 @@
+// Module messaging through its real pages (modules/messaging/web/): a member
+// writes to a service with a PDF attached and a body carrying <script>
+// (shown as text, never run); an agent enrolled through the pages reads it
+// in the back-office inbox (the member's read receipt) and answers with a
+// canned answer; the member sees the notification and the unread answer,
+// opens it, and the agent sees it was read. axe at desktop size and at
+// 375x812 on the member's and the agent's pages.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { checkPage, launch, newContext, watch } from './lib/browser.js';
+import { enterTotp, newMember, signInPassword } from './lib/flows.js';
+import { WebStack } from './lib/stack.js';
+import { TotpDevice } from './lib/totp.js';
+
+const stack = new WebStack('messaging');
+let browser;
+
+before(async () => {
+  await stack.start();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await stack.stopAndCheck();
+});
+
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
+const BODY = 'Bonjour,\n<script>window.__pirate = 1</script><img src=x onerror="window.__pirate=2">\nMerci.';
+
+describe('messaging', () => {
+  test('write with an attachment, get an answer, read it, receipts both ways', async (t) => {
+    const why = stack.missing('login', 'messaging');
+    if (why) return t.skip(why);
+    const m = await newMember(browser, stack, newContext, { first: 'Léa', last: 'Morel' });
+    const ctx = await newContext(browser, stack);
+    const page = watch(await ctx.newPage());
+    assert.equal(await signInPassword(page, m.person, m.password), '/code-de-securite.html');
+    await enterTotp(page, m.device);
+
+    for (const [size, viewport] of [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]]) {
+      await page.setViewportSize(viewport);
+      await page.goto('/messaging/new.html');
+      await page.locator('#recipient option[value="REMB"]').waitFor({ state: 'attached' });
+      await checkPage(page, 'messaging', `nouveau-${size}`);
+      await page.selectOption('#recipient', 'REMB');
+      await page.fill('#subject', `Ma feuille de soins ${size}`);
+      await page.fill('#body', BODY);
+      await page.setInputFiles('#fichiers', { name: 'feuille.pdf', mimeType: 'application/pdf', buffer: PDF });
+      await Promise.all([page.waitForURL('**/messaging/thread.html?id=*'), page.click('#nouveau button[type=submit]')]);
+      await page.locator('#messages .portail-message__corps').first().waitFor();
+      // Multipart form data sends the textarea's line breaks as CRLF (HTML spec).
+      assert.equal((await page.locator('#messages .portail-message__corps').first().textContent()).replace(/\r\n/g, '\n'), BODY);
+      assert.equal(await page.locator('#messages script, #messages img').count(), 0);
+      assert.equal(await page.evaluate(() => window.__pirate), undefined);
+      await page.locator('#messages a', { hasText: 'feuille.pdf' }).waitFor();
+      assert.match(await page.locator('#messages').textContent(), /Pas encore lu par votre caisse/);
+      await checkPage(page, 'messaging', `conversation-${size}`);
+    }
+    const thread = Number(new URL(page.url()).searchParams.get('id'));
+
+    // An agent, enrolled through the pages, answers from the back office.
+    const { stdout } = await stack.portailctl('agent', 'add', 'cmessage', '--name', 'Claire Message', '--role', 'agent');
+    const enrol = new URL(stdout.match(/https?:\/\/\S+\/backoffice\/enrolement\.html\?token=\S+/)[0]);
+    const actx = await newContext(browser, stack);
+    const apage = watch(await actx.newPage());
+    await apage.goto(enrol.pathname + enrol.search);
+    const agentPassword = 'Les archives du quai ferment à dix-huit heures';
+    await apage.fill('#password', agentPassword);
+    await apage.fill('#password_confirmation', agentPassword);
+    await apage.click('#formulaire-mdp button[type=submit]');
+    await apage.locator('#secret:not(:empty)').waitFor();
+    const agentDevice = new TotpDevice((await apage.locator('#secret').textContent()).replace(/\s+/g, ''));
+    await apage.fill('#code', await agentDevice.code());
+    await apage.click('#formulaire-code button[type=submit]');
+    await apage.locator('#etape-fin').waitFor();
+    await Promise.all([apage.waitForURL('**/backoffice/'), apage.click('#etape-fin a')]);
+    await apage.fill('#login', 'cmessage');
+    await apage.fill('#password', agentPassword);
+    await Promise.all([apage.waitForURL('**/backoffice/code.html'), apage.click('#formulaire button[type=submit]')]);
+    await apage.fill('#code', await agentDevice.code());
+    await Promise.all([apage.waitForURL('**/backoffice/recherche.html'), apage.click('#formulaire button[type=submit]')]);
+    for (const [size, viewport] of [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]]) {
+      await apage.setViewportSize(viewport);
+      await apage.goto('/messaging/agent.html');
+      await apage.locator(`#conversations tr[data-id="${thread}"]`).waitFor();
+      await checkPage(apage, 'messaging', `agent-boite-${size}`);
+    }
+    await apage.click(`#conversations tr[data-id="${thread}"] a`);
+    await apage.locator('#messages .portail-message__corps').first().waitFor();
+    assert.equal((await apage.locator('#messages .portail-message__corps').first().textContent()).replace(/\r\n/g, '\n'), BODY);
+    assert.equal(await apage.evaluate(() => window.__pirate), undefined);
+    await checkPage(apage, 'messaging', 'agent-conversation');
+    await apage.selectOption('#modele', '0');
+    assert.match(await apage.inputValue('#body'), /remboursement/);
+    await apage.fill('#body', 'Bien reçu, le remboursement est en cours.');
+    await apage.click('#reponse button[type=submit]');
+    await apage.locator('.portail-message--caisse', { hasText: 'le remboursement est en cours' }).waitFor();
+    assert.match(await apage.locator('.portail-message--caisse').textContent(), /Pas encore lu par l’assuré/);
+
+    for (const [size, viewport] of [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]]) {
+      await page.setViewportSize(viewport);
+      await page.goto('/messaging/');
+      await page.locator('#conversations li[data-id]').first().waitFor();
+      if (size === 'bureau') {
+        assert.match(await page.locator('#non-lus').textContent(), /1 réponse non lue/);
+        assert.match(await page.locator(`#conversations li[data-id="${thread}"]`).textContent(), /1 non lu/);
+      }
+      await checkPage(page, 'messaging', `boite-${size}`);
+    }
+    await page.fill('#q', 'mobile');
+    await page.click('#recherche button[type=submit]');
+    await page.locator('#conversations li[data-id]', { hasText: 'Ma feuille de soins mobile' }).waitFor();
+    assert.equal(await page.locator('#conversations li[data-id]').count(), 1);
+
+    await page.click(`#conversations li[data-id="${thread}"] a`);
+    await page.locator('.portail-message--caisse', { hasText: 'le remboursement est en cours' }).waitFor();
+    assert.match(await page.locator('#messages').textContent(), /Lu par votre caisse le/);
+    assert.equal(await page.locator('#cloche').getAttribute('data-unread'), '1');
+    const unread = await stack.sql(`SELECT COUNT(*) FROM messaging_messages WHERE thread_id = ${thread} AND author = 'agent' AND read_at IS NULL`);
+    assert.equal(unread[0][0], '0');
+    // The agent sees that the member read the answer.
+    await apage.reload();
+    await apage.locator('.portail-message--caisse', { hasText: /Lu par l’assuré le/ }).waitFor();
+    await actx.close();
+    await ctx.close();
+  });
+});
