@@ -323,7 +323,7 @@ def test_nav(stack, example_table):
     body["items"] = [i for i in body["items"] if i["module"] in ("broken", "example")]
     assert [(i["module"], i["label"], i["href"]) for i in body["items"]] == [
         ("broken", "Test", "/test/"), ("example", "Mes notes", "/notes/")]
-    assert items[1]["text"] == "Vos notes personnelles."
+    assert body["items"][1]["text"] == "Vos notes personnelles."
     # (the real modules' back-office entries, e.g. unlock's, are left aside)
     agent = agent_of(stack, inst)
     body = agent.get("/api/v1/nav").json()
