@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, REPO, _env
+from conftest import BUILD, REPO, _env, real_modules
 
 HERE = Path(__file__).resolve().parent
 MAIN_SCHEMA = HERE / "fixtures" / "main_schema"
@@ -62,6 +62,12 @@ def core_files():
 
 def login_files():
     return sorted(p.name for p in (REPO / "modules" / "login" / "sql").glob("*.sql"))
+
+
+def module_files():
+    """(module, file) of every real module with SQL, in config (name) order."""
+    return [(m, p.name) for m in real_modules()
+            for p in sorted((REPO / "modules" / m / "sql").glob("*.sql"))]
 
 
 def test_core_then_modules_in_config_order_and_recorded(stack, tmp_path):
@@ -178,7 +184,7 @@ def test_two_migrates_at_once_apply_each_file_once(stack, tmp_path):
     for r in results:
         assert r.returncode == 0, (r.stdout, r.stderr)
     applied = [line for r in results for line in r.stdout.splitlines() if ": applied " in line]
-    files = core_files() + login_files() + ["001_slow.sql"]
+    files = core_files() + [f for _, f in module_files()] + ["001_slow.sql"]
     assert sorted(line.split(" applied ")[1] for line in applied) == sorted(files), applied
     assert len(recorded(stack, db)) == len(files)
 
@@ -215,10 +221,10 @@ def test_database_of_old_main_upgrades_without_loss(stack, tmp_path):
     assert "login: adopted 003_login.sql (applied before, recorded in schema_migrations)" in out
     # Files added since (other core files) are applied; the old ones are not re-run.
     new_core = [f for f in core_files() if f not in ("001_core.sql", "002_services.sql")]
-    new_login = [f for f in login_files() if f != "003_login.sql"]
+    new_modules = [(m, f) for m, f in module_files() if (m, f) != ("login", "003_login.sql")]
     assert [line for line in out if ": applied " in line] == [
-        "core: applied %s" % f for f in new_core] + ["login: applied %s" % f
-                                                     for f in new_login], out
+        "core: applied %s" % f for f in new_core] + ["%s: applied %s" % mf
+                                                     for mf in new_modules], out
     assert stack.sql(counts, database=db) == before
     assert stack.sql("SELECT email FROM members", database=db) == [["ancien@example.fr"]]
     rec = [r[:2] for r in recorded(stack, db)]
