@@ -6,7 +6,7 @@
  * card is simply not found (404). The member's account points at an insured
  * person (members.insured_id); the tables are keyed by the insured person
  * so that the seed covers people without an account too. */
-#include <portail/portail.h>
+#include "coverage.h"
 #include <portail/practitioners.h>
 #include <portail/throttle.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#define INSURED "(SELECT insured_id FROM members WHERE id = {member})"
+#define INSURED COVERAGE_INSURED
 #define CODE_LEN 20
 
 struct coverage_state {
@@ -115,11 +115,30 @@ static const portail_route_t routes[] = {
      .auth = PORTAIL_AUTH_MEMBER,
      .body_max = 1024},
     {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/profile",
+     .handler = coverage_profile_get,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_PUT,
+     .pattern = "/api/v1/profile/contact",
+     .handler = coverage_profile_contact,
+     .auth = PORTAIL_AUTH_MEMBER,
+     .body_max = 4096},
+    {.methods = PORTAIL_PUT,
+     .pattern = "/api/v1/profile/bank",
+     .handler = coverage_profile_bank,
+     .auth = PORTAIL_AUTH_MEMBER,
+     .body_max = 4096},
+    {.methods = PORTAIL_GET,
      .pattern = "/api/v1/backoffice/coverage/members/{id}",
      .handler = bo_coverage,
      .auth = PORTAIL_AUTH_AGENT,
      .permission = "coverage.read",
      .audit = "coverage.read"},
+    {0},
+};
+
+static const portail_hook_t hooks[] = {
+    {.event = PORTAIL_HOOK_ACCOUNT_UNLOCKED, .handler = coverage_on_unlocked},
     {0},
 };
 
@@ -148,9 +167,9 @@ static void fini(void *state)
 
 PORTAIL_MODULE_INIT(.name = "coverage", .version = "1.0.0", .settings = settings, .init = init,
                     .fini = fini, .routes = routes, .permissions = permissions, .nav = nav,
-                    .summary = summary);
+                    .hooks = hooks, .summary = summary);
 
-static void fail(portail_ctx_t *ctx)
+void coverage_fail(portail_ctx_t *ctx)
 {
     if (!portail_responded(ctx))
         portail_problem(ctx, 500, NULL, NULL);
@@ -229,20 +248,20 @@ static void coverage_get(portail_ctx_t *ctx)
     json_t *rights = my_rights(ctx);
     if (!rights) {
         if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            fail(ctx);
+            coverage_fail(ctx);
         else
             portail_problem(ctx, 404, NULL, "Aucun droit n'est enregistré pour votre compte.");
         return;
     }
     json_t *bens = my_beneficiaries(ctx);
     if (!bens) {
-        fail(ctx);
+        coverage_fail(ctx);
         return;
     }
     json_t *doctor = my_doctor(ctx, "current");
     json_t *pending = portail_db_failed(portail_db(ctx)) ? NULL : my_doctor(ctx, "pending");
     if (portail_db_failed(portail_db(ctx))) {
-        fail(ctx);
+        coverage_fail(ctx);
         return;
     }
     portail_respond_json(ctx, 200,
@@ -260,7 +279,7 @@ static void beneficiary_get(portail_ctx_t *ctx)
     json_t *b = my_beneficiary(ctx, id);
     if (!b) {
         if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            fail(ctx);
+            coverage_fail(ctx);
         else
             portail_problem(ctx, 404, NULL, "Cet ayant droit n'existe pas.");
         return;
@@ -310,7 +329,7 @@ static void attestation_pdf(portail_ctx_t *ctx)
     json_t *rights = my_rights(ctx);
     if (!rights) {
         if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            fail(ctx);
+            coverage_fail(ctx);
         else
             portail_problem(ctx, 404, NULL, "Aucun droit n'est enregistré pour votre compte.");
         return;
@@ -320,7 +339,7 @@ static void attestation_pdf(portail_ctx_t *ctx)
         ben = my_beneficiary(ctx, ben_id);
         if (!ben) {
             if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-                fail(ctx);
+                coverage_fail(ctx);
             else
                 portail_problem(ctx, 404, NULL, "Cet ayant droit n'existe pas.");
             return;
@@ -328,7 +347,7 @@ static void attestation_pdf(portail_ctx_t *ctx)
     }
     json_t *bens = my_beneficiaries(ctx);
     if (!bens) {
-        fail(ctx);
+        coverage_fail(ctx);
         return;
     }
     const json_t *who = ben ? ben : rights;
@@ -346,14 +365,14 @@ static void attestation_pdf(portail_ctx_t *ctx)
 
     char code[CODE_LEN + 1];
     if (new_code(code) != 0) {
-        fail(ctx);
+        coverage_fail(ctx);
         return;
     }
     /* The new attestation supersedes the person's earlier ones: a checker
      * learns that a newer paper exists. Both in one transaction. */
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
+        coverage_fail(ctx);
         return;
     }
     if (portail_member_exec(ctx,
@@ -368,7 +387,7 @@ static void attestation_pdf(portail_ctx_t *ctx)
             ", NULLIF(?, 0), ?, ?, ?, ?)",
             "slsiss", code, ben ? ben_id : (long long)0, initials, birth_year, from, to) != 1 ||
         portail_db_commit(db) != 0) {
-        fail(ctx);
+        coverage_fail(ctx);
         return;
     }
 
@@ -445,7 +464,7 @@ static void attestation_pdf(portail_ctx_t *ctx)
     const unsigned char *bytes = NULL;
     size_t len = 0;
     if (bad || portail_pdf_render(pdf, &bytes, &len) != 0) {
-        fail(ctx);
+        coverage_fail(ctx);
         return;
     }
     portail_respond_bytes(ctx, 200, PORTAIL_FILE_PDF, PORTAIL_ATTACHMENT, bytes, len,
@@ -468,7 +487,7 @@ static void attestation_verify(portail_ctx_t *ctx)
     if (wait == 0 && portail_throttle_hit(db, key, 3600, (int)st->verify_per_hour) < 0)
         wait = -1;
     if (wait < 0) {
-        fail(ctx);
+        coverage_fail(ctx);
         return;
     }
     if (wait > 0) {
@@ -494,7 +513,7 @@ static void attestation_verify(portail_ctx_t *ctx)
     }
     if (!row) {
         if (portail_db_failed(db))
-            fail(ctx);
+            coverage_fail(ctx);
         else
             portail_problem(ctx, 404, NULL,
                             "Aucune attestation ne porte ce code : elle n'a pas été délivrée "
@@ -513,7 +532,7 @@ static void vitale_list(portail_ctx_t *ctx)
 {
     json_t *cards = my_cards(ctx);
     if (!cards) {
-        fail(ctx);
+        coverage_fail(ctx);
         return;
     }
     portail_respond_json(ctx, 200, json_pack("{s:O}", "cards", cards));
@@ -549,7 +568,7 @@ static void vitale_report(portail_ctx_t *ctx)
                            "l", (long long)ben);
     if (!card) {
         if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            fail(ctx);
+            coverage_fail(ctx);
         else
             portail_problem(ctx, 404, NULL, "Aucune carte Vitale pour cette personne.");
         return;
@@ -562,7 +581,7 @@ static void vitale_report(portail_ctx_t *ctx)
     }
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
+        coverage_fail(ctx);
         return;
     }
     int64_t member = portail_principal(ctx)->id;
@@ -591,7 +610,7 @@ static void vitale_report(portail_ctx_t *ctx)
                                        what),
                        "/coverage/vitale.html") != 0 ||
         portail_db_commit(db) != 0) {
-        fail(ctx);
+        coverage_fail(ctx);
         return;
     }
     portail_respond_json(
@@ -612,7 +631,7 @@ static void practitioners_search(portail_ctx_t *ctx)
         portail_practitioners_search(portail_db(ctx), portail_req_query(ctx, "place"),
                                      portail_req_query(ctx, "name"), 1, after, (int)limit);
     if (!rows) {
-        fail(ctx);
+        coverage_fail(ctx);
         return;
     }
     size_t n = json_array_size(rows);
@@ -642,7 +661,7 @@ static void doctor_declare(portail_ctx_t *ctx)
     json_t *p = portail_practitioner_get(db, json_integer_value(v));
     if (!p) {
         if (portail_db_failed(db))
-            fail(ctx);
+            coverage_fail(ctx);
         else
             portail_problem(ctx, 404, NULL, "Ce médecin n'est pas dans l'annuaire.");
         return;
@@ -664,7 +683,7 @@ static void doctor_declare(portail_ctx_t *ctx)
                             "declared_on) VALUES (" INSURED ", ?, 'pending', UTC_DATE())",
                             "l", (long long)json_integer_value(v)) != 1 ||
         portail_db_commit(db) != 0) {
-        fail(ctx);
+        coverage_fail(ctx);
         return;
     }
     portail_respond_json(ctx, 201, json_pack("{s:s, s:O}", "status", "pending", "practitioner", p));
@@ -689,7 +708,7 @@ static void bo_coverage(portail_ctx_t *ctx)
         "l", (long long)id);
     if (!rights) {
         if (portail_db_failed(db))
-            fail(ctx);
+            coverage_fail(ctx);
         else
             portail_problem(ctx, 404, NULL, "Compte introuvable.");
         return;
@@ -709,7 +728,7 @@ static void bo_coverage(portail_ctx_t *ctx)
                                            "l", (long long)id)
                          : NULL;
     if (!cards) {
-        fail(ctx);
+        coverage_fail(ctx);
         return;
     }
     portail_audit_subject(ctx, id);
