@@ -38,6 +38,9 @@ static const portail_setting_t settings[] = {
 };
 
 static const portail_permission_t permissions[] = {
+    {.name = "coverage.write",
+     .description = "Annuler un signalement de carte Vitale, traiter une modification de profil",
+     .default_agent = 1},
     {.name = "coverage.read",
      .description = "Consulter les droits d'un assuré",
      .default_agent = 1},
@@ -60,6 +63,11 @@ static const portail_nav_t nav[] = {
      .href = "/coverage/vitale.html",
      .text = "L'état de vos cartes Vitale, déclarer une perte ou un vol.",
      .order = 22},
+    {.menu = PORTAIL_MENU_MEMBER,
+     .label = "Mon profil",
+     .href = "/coverage/profil.html",
+     .text = "Vos coordonnées et votre compte bancaire.",
+     .order = 23},
     {.menu = PORTAIL_MENU_BACKOFFICE,
      .label = "Droits des assurés",
      .href = "/coverage/backoffice.html",
@@ -128,6 +136,20 @@ static const portail_route_t routes[] = {
      .handler = coverage_profile_bank,
      .auth = PORTAIL_AUTH_MEMBER,
      .body_max = 4096},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/backoffice/coverage/cards/{id}/cancel-report",
+     .handler = coverage_bo_cancel_report,
+     .auth = PORTAIL_AUTH_AGENT,
+     .body_max = 2048,
+     .permission = "coverage.write",
+     .audit = "coverage.card_report_cancelled"},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/backoffice/coverage/profile-changes/{id}",
+     .handler = coverage_bo_decide_change,
+     .auth = PORTAIL_AUTH_AGENT,
+     .body_max = 2048,
+     .permission = "coverage.write",
+     .audit = "coverage.profile_change_decided"},
     {.methods = PORTAIL_GET,
      .pattern = "/api/v1/backoffice/coverage/members/{id}",
      .handler = bo_coverage,
@@ -727,7 +749,14 @@ static void bo_coverage(portail_ctx_t *ctx)
                                            "ORDER BY v.id LIMIT 100",
                                            "l", (long long)id)
                          : NULL;
-    if (!cards) {
+    json_t *changes = cards
+                          ? portail_db_rows(db,
+                                            "SELECT id, kind, email, iban, bic, holder, status, "
+                                            "created_at, decided_at FROM coverage_profile_changes "
+                                            "WHERE member_id = ? ORDER BY id DESC LIMIT 50",
+                                            "l", (long long)id)
+                          : NULL;
+    if (!changes) {
         coverage_fail(ctx);
         return;
     }
@@ -735,9 +764,9 @@ static void bo_coverage(portail_ctx_t *ctx)
     const char *why = portail_req_query(ctx, "reason");
     if (why && *why)
         portail_audit_reason(ctx, why);
-    portail_respond_json(
-        ctx, 200,
-        json_pack("{s:O, s:O, s:O}", "rights", rights, "beneficiaries", bens, "cards", cards));
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:O, s:O, s:O, s:O}", "rights", rights, "beneficiaries", bens,
+                                   "cards", cards, "profile_changes", changes));
 }
 
 /* The dashboard card: rights open until …, carte Vitale status. */

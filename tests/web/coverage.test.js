@@ -105,6 +105,29 @@ describe('coverage pages', () => {
       }
     });
 
+    test(`profile: bank change pending verification (${size})`, async () => {
+      const PROFILE = { profile: { first_name: 'Marie', last_name: 'Dupont', nir: '285033306300182', birth_date: '1985-03-14', email: 'marie.dupont@example.fr', phone: '0612345678', address_line: '12 rue Sainte-Catherine', postal_code: '33000', city: 'Bordeaux', iban: 'FR7620041010050500013026052', bic: null, holder: null }, pending: [{ id: 1, kind: 'email', created_at: '2026-11-30 05:00:00' }] };
+      const { ctx, page, calls } = await open(viewport, '/coverage/profil.html', 'member', {
+        'GET /api/v1/profile': [200, PROFILE],
+        'PUT /api/v1/profile/bank': [202, { status: 'pending_verification' }],
+      });
+      try {
+        await page.locator('#attente .fr-alert', { hasText: 'En attente de vérification' }).waitFor();
+        assert.equal(await page.inputValue('#postal_code'), '33000');
+        assert.match(await page.locator('#iban-actuel').textContent(), /FR76.*6052/);
+        await checkPage(page, 'coverage', `profil-${size}`);
+        await page.fill('#iban', 'DE89 3704 0044 0532 0130 00');
+        await page.fill('#bic', 'COBADEFFXXX');
+        await page.fill('#holder', 'Marie Dupont');
+        await page.click('#banque button[type=submit]');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Confirmez' }).waitFor();
+        const put = calls.find((c) => c.key === 'PUT /api/v1/profile/bank');
+        assert.deepEqual(JSON.parse(put.body), { iban: 'DE89 3704 0044 0532 0130 00', bic: 'COBADEFFXXX', holder: 'Marie Dupont' });
+      } finally {
+        await ctx.close();
+      }
+    });
+
     test(`public attestation check (${size})`, async () => {
       const code = 'ABCDEFGHJKLMNPQRSTUV';
       const { ctx, page } = await open(viewport, `/coverage/verifier.html?code=${code}`, 'none', {

@@ -115,3 +115,65 @@ def test_contact_change_and_email_change(stack):
     r = stack.client(xff=fresh_ip()).post("/api/v1/account/verify", json={"token": token})
     assert r.status_code == 200, r.text
     assert stack.sql("SELECT email FROM members WHERE id = %d" % m.id) == [[new]]
+
+
+# ---- back office ----------------------------------------------------------------------
+
+from conftest import agent_client  # noqa: E402
+
+REASON = "Appel de l'assuré, identité vérifiée"
+
+
+def audit_actions(stack, member):
+    return stack.sql("SELECT action, reason FROM audit_log WHERE member_id = %d ORDER BY id"
+                     % member.id)
+
+
+def test_agent_confirms_or_refuses_a_pending_change(stack):
+    agent = agent_client(stack)
+    m1, m2 = stack.new_member(), stack.new_member()
+    before2 = iban_of(stack, m2)
+    for m in (m1, m2):
+        assert signed_in(stack, m).put("/api/v1/profile/bank", json=BANK).status_code == 202
+    r = agent.get("/api/v1/backoffice/coverage/members/%d" % m1.id)
+    assert r.status_code == 200, r.text
+    change = [c for c in r.json()["profile_changes"] if c["status"] == "pending"][0]
+    assert change["kind"] == "bank" and change["iban"] == BANK["iban"]
+    url = "/api/v1/backoffice/coverage/profile-changes/%d"
+    assert agent.post(url % int(change["id"]), json={"decision": "confirm"}).status_code == 422
+    r = agent.post(url % int(change["id"]), json={"decision": "confirm", "reason": REASON})
+    assert r.status_code == 200, r.text
+    assert iban_of(stack, m1) == BANK["iban"]
+    assert stack.sql("SELECT COUNT(*) FROM account_locks WHERE member_id = %d" % m1.id) == [["0"]]
+    assert ["coverage.profile_change_decided", REASON] in audit_actions(stack, m1)
+    assert agent.post(url % int(change["id"]), json={"decision": "refuse",
+                                                      "reason": REASON}).status_code == 409
+    c2 = stack.sql("SELECT id FROM coverage_profile_changes WHERE member_id = %d" % m2.id)[0][0]
+    r = agent.post(url % int(c2), json={"decision": "refuse", "reason": REASON})
+    assert r.status_code == 200, r.text
+    assert iban_of(stack, m2) == before2
+    assert stack.sql("SELECT status FROM coverage_profile_changes WHERE id = %s" % c2) == [
+        ["refused"]]
+    deadline = time.monotonic() + 20
+    while not [m for m in stack.mails() if m["to"] == m2.email and "débloqué" in m["subject"]]:
+        assert time.monotonic() < deadline, "member not mailed"
+        time.sleep(0.1)
+
+
+def test_agent_cancels_a_card_report(stack):
+    m = stack.new_member()
+    stack.sql("INSERT INTO coverage_vitale (insured_id, serial, status, issued_on) VALUES "
+              "(%d, 'Z%010d', 'active', '2020-01-01')" % (m.insured_id, m.id))
+    c = signed_in(stack, m)
+    assert c.post("/api/v1/coverage/vitale/me/report", json={"kind": "lost"}).status_code == 200
+    card = stack.sql("SELECT id FROM coverage_vitale WHERE insured_id = %d" % m.insured_id)[0][0]
+    agent = agent_client(stack)
+    url = "/api/v1/backoffice/coverage/cards/%s/cancel-report" % card
+    r = agent.post(url, json={"reason": REASON})
+    assert r.status_code == 200, r.text
+    assert stack.sql("SELECT status, reported_at FROM coverage_vitale WHERE id = %s" % card) == [
+        ["active", None]] or stack.sql("SELECT status FROM coverage_vitale WHERE id = %s"
+                                       % card) == [["active"]]
+    assert ["coverage.card_report_cancelled", REASON] in audit_actions(stack, m)
+    assert agent.post(url, json={"reason": REASON}).status_code == 409
+    assert c.get("/api/v1/coverage/vitale").json()["cards"][0]["status"] == "active"
