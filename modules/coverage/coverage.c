@@ -21,6 +21,7 @@
 struct coverage_state {
     const char *verify_url;
     long long verify_per_hour;
+    long long doctor_confirm_seconds;
 };
 
 static const portail_setting_t settings[] = {
@@ -29,6 +30,11 @@ static const portail_setting_t settings[] = {
      .min = 8,
      .max = 300,
      .def_str = "https://portail.example/coverage/verifier.html"},
+    {.name = "doctor_confirm_seconds",
+     .type = PORTAIL_SETTING_INT,
+     .min = 0,
+     .max = 2592000,
+     .def_int = 86400},
     {.name = "verify_per_hour",
      .type = PORTAIL_SETTING_INT,
      .min = 1,
@@ -159,6 +165,18 @@ static const portail_route_t routes[] = {
     {0},
 };
 
+/* The practitioner's side confirming a declaration: in this system, a job
+ * after doctor_confirm_seconds. */
+static int job_doctor_confirm(portail_job_t *job);
+
+static const portail_job_kind_t jobs[] = {
+    {.name = "coverage.doctor_confirm",
+     .handler = job_doctor_confirm,
+     .max_attempts = 5,
+     .lease_seconds = 30},
+    {0},
+};
+
 static const portail_hook_t hooks[] = {
     {.event = PORTAIL_HOOK_ACCOUNT_UNLOCKED, .handler = coverage_on_unlocked},
     {0},
@@ -173,6 +191,7 @@ static int init(const portail_settings_t *s, void **state, char *err, size_t err
     }
     st->verify_url = portail_settings_str(s, "verify_url");
     st->verify_per_hour = portail_settings_int(s, "verify_per_hour");
+    st->doctor_confirm_seconds = portail_settings_int(s, "doctor_confirm_seconds");
     if (portail_notify_kind("coverage.vitale", "Carte Vitale") != 0) {
         snprintf(err, errlen, "coverage: notification kind refused");
         free(st);
@@ -189,7 +208,7 @@ static void fini(void *state)
 
 PORTAIL_MODULE_INIT(.name = "coverage", .version = "1.0.0", .settings = settings, .init = init,
                     .fini = fini, .routes = routes, .permissions = permissions, .nav = nav,
-                    .hooks = hooks, .summary = summary);
+                    .hooks = hooks, .jobs = jobs, .summary = summary);
 
 void coverage_fail(portail_ctx_t *ctx)
 {
@@ -703,8 +722,17 @@ static void doctor_declare(portail_ctx_t *ctx)
         portail_member_exec(ctx,
                             "INSERT INTO coverage_doctors (insured_id, practitioner_id, status, "
                             "declared_on) VALUES (" INSURED ", ?, 'pending', UTC_DATE())",
-                            "l", (long long)json_integer_value(v)) != 1 ||
-        portail_db_commit(db) != 0) {
+                            "l", (long long)json_integer_value(v)) != 1) {
+        coverage_fail(ctx);
+        return;
+    }
+    const struct coverage_state *st = portail_module_state(ctx);
+    json_t *payload =
+        json_pack("{s:I}", "declaration", (json_int_t)portail_db_insert_id(portail_db(ctx)));
+    int queued = payload && portail_job_enqueue(db, "coverage.doctor_confirm", payload,
+                                                st->doctor_confirm_seconds, NULL) == 0;
+    json_decref(payload);
+    if (!queued || portail_db_commit(db) != 0) {
         coverage_fail(ctx);
         return;
     }
@@ -798,4 +826,33 @@ static int summary(portail_ctx_t *ctx, void **card)
                         str(r, "open_to"), vlabel),
         "href", "/coverage/", "open_to", str(r, "open_to"), "vitale", vitale ? vitale : "none");
     return *card ? 0 : -1;
+}
+
+/* Idempotent: a declaration no longer pending is left alone. The earlier
+ * current one ends the day the new one starts. */
+static int job_doctor_confirm(portail_job_t *job)
+{
+    json_int_t id = json_integer_value(json_object_get(portail_job_payload(job), "declaration"));
+    portail_db_t *db = portail_job_db(job);
+    if (id <= 0 || !db) {
+        portail_job_set_error(job, "payload without a declaration, or no database");
+        return -1;
+    }
+    if (portail_db_begin(db) != 0 ||
+        portail_db_exec(db,
+                        "UPDATE coverage_doctors o JOIN coverage_doctors n "
+                        "ON n.insured_id = o.insured_id AND n.beneficiary_id <=> o.beneficiary_id "
+                        "SET o.status = 'ended', o.ended_on = UTC_DATE() "
+                        "WHERE n.id = ? AND n.status = 'pending' AND o.status = 'current'",
+                        "l", (long long)id) < 0 ||
+        portail_db_exec(db,
+                        "UPDATE coverage_doctors SET status = 'current', confirmed_on = UTC_DATE() "
+                        "WHERE id = ? AND status = 'pending'",
+                        "l", (long long)id) < 0 ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        portail_job_set_error(job, "declaration not confirmed");
+        return -1;
+    }
+    return 0;
 }

@@ -263,3 +263,31 @@ def test_agent_reads_a_members_coverage_audited(stack, seeded):
     member = member_client(stack, seeded["marie"])
     assert member.get("/api/v1/backoffice/coverage/members/%d" % seeded["marie"]).status_code in (
         401, 403)
+
+
+def test_declaration_confirmed_by_the_job_history_kept(stack, seeded):
+    import time
+    m = stack.new_member()
+    stack.sql("INSERT INTO coverage_rights (insured_id, regime, fund, open_from, open_to) "
+              "VALUES (%d, 'Régime général', 'CPAM de Paris', '2025-01-01', '2027-12-31')"
+              % m.insured_id)
+    c = member_client(stack, m.id)
+    found = c.get("/api/v1/coverage/practitioners", params={"place": "Paris"}).json()[
+        "practitioners"]
+    first, second = int(found[0]["id"]), int(found[1]["id"])
+    for pid in (first, second):
+        assert c.post("/api/v1/coverage/doctor", json={"practitioner": pid}).status_code == 201
+        # The practitioner's side (a job with doctor_confirm_seconds, a day by default).
+        stack.sql("UPDATE jobs SET run_at = UTC_TIMESTAMP() WHERE kind = "
+                  "'coverage.doctor_confirm' AND state = 'queued'")
+        deadline = time.monotonic() + 20
+        while True:
+            body = c.get("/api/v1/coverage").json()
+            if body["doctor"] and int(body["doctor"]["practitioner_id"]) == pid:
+                break
+            assert time.monotonic() < deadline, body
+            time.sleep(0.2)
+        assert body["doctor_pending"] is None
+    rows = stack.sql("SELECT practitioner_id, status FROM coverage_doctors WHERE insured_id = %d "
+                     "ORDER BY id" % m.insured_id)
+    assert rows == [[str(first), "ended"], [str(second), "current"]]
