@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "portail/nir.h"
+#include "portail/practitioners.h"
 #include "portail/validate.h"
 #include "seed.h"
 
@@ -298,6 +299,52 @@ static void generate(rng_t *r, portail_arena_t *a, unsigned i, person_t *p)
     p->iban = pick(&own, 10) == 0 ? NULL : make_iban(&own, a);
 }
 
+static const char *const specialties[] = {
+    "Médecine générale", "Médecine générale", "Médecine générale", "Médecine générale",
+    "Médecine générale", "Pédiatrie",         "Cardiologie",       "Dermatologie",
+    "Ophtalmologie",     "Gynécologie",       "Psychiatrie",       "Masso-kinésithérapie",
+};
+
+/* The directory of practitioners: always the same PORTAIL_SEED_PRACTITIONERS
+ * people over the communes above, RPPS numbers "10" + 8 digits + the Luhn
+ * check digit (verified before insertion, as any RPPS must be). */
+static int seed_practitioners(portail_db_t *db, portail_arena_t *a, char *err, size_t errlen)
+{
+    rng_t r = {0x5250505300u}; /* "RPPS" */
+    for (unsigned i = 0; i < PORTAIL_SEED_PRACTITIONERS; i++) {
+        char rpps[12];
+        snprintf(rpps, sizeof(rpps), "10%08u0", 10000000u + i * 37u);
+        for (int d = 0; d <= 9; d++) {
+            rpps[10] = (char)('0' + d);
+            if (portail_rpps_valid(rpps))
+                break;
+        }
+        if (!portail_rpps_valid(rpps)) {
+            set_err(err, errlen, "Praticien n°%u : RPPS %s généré invalide.", i, rpps);
+            return -1;
+        }
+        unsigned sex = 1 + pick(&r, 2);
+        const char *first = sex == 1 ? men[pick(&r, N(men))] : women[pick(&r, N(women))];
+        const char *last = surnames[pick(&r, N(surnames))];
+        const commune_t *c = &communes[i % N(communes)];
+        const char *spec = specialties[pick(&r, N(specialties))];
+        const char *addr =
+            portail_sprintf(a, "%u %s", 1 + pick(&r, 120), streets[pick(&r, N(streets))]);
+        int accepts = pick(&r, 3) != 0;
+        if (portail_db_exec(db,
+                            "INSERT INTO practitioners (rpps, last_name, first_name, specialty, "
+                            "address_line, postal_code, city, accepts_new_patients) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id",
+                            "sssssssi", rpps, last, first, spec, addr, c->postal, c->city,
+                            accepts) < 0) {
+            set_err(err, errlen, "Insertion du praticien n°%u impossible (erreur MariaDB %u).", i,
+                    portail_db_errno(db));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static const char INSERT_SQL[] =
     "INSERT INTO insured (nir, sex, last_name, first_name, birth_date, birth_place, "
     "address_line, postal_code, city, fund, email, iban) "
@@ -364,6 +411,10 @@ int portail_seed(portail_db_t *db, portail_arena_t *a, unsigned count, char *err
             return -1;
         }
         inserted += n;
+    }
+    if (seed_practitioners(db, a, err, errlen) != 0) {
+        portail_db_rollback(db);
+        return -1;
     }
     /* Invented persons make it a demo database: portailctl demo needs
      * this mark before it makes accounts. */

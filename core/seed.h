@@ -19,6 +19,8 @@
  * in ten after her has no IBAN (registration by a code sent by post). */
 #define PORTAIL_SEED_DEMO_IBAN "FR7620041010050500013026052"
 #define PORTAIL_SEED_DEMO_POSTCODE "33000"
+/* Also seeds this many practitioners (table practitioners), the same each time. */
+#define PORTAIL_SEED_PRACTITIONERS 300u
 int portail_seed(portail_db_t *db, portail_arena_t *a, unsigned count, char *err, size_t errlen);
 
 #endif

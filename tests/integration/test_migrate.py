@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, REPO, _env
+from conftest import BUILD, REPO, _env, real_modules
 
 HERE = Path(__file__).resolve().parent
 MAIN_SCHEMA = HERE / "fixtures" / "main_schema"

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, REPO, portaild_bin
+from conftest import BUILD, REPO, portaild_bin, real_modules
 from conftest import fresh_ip
 
 EXAMPLE = {"name": "example", "enabled": True, "path": "example.so",

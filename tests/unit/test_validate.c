@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "portail/practitioners.h"
 #include "portail/validate.h"
 #include "unit.h"
 
@@ -199,6 +200,18 @@ START_TEST(json_helper)
 }
 END_TEST
 
+/* RPPS: 11 digits, the last the Luhn check digit of the first ten. */
+START_TEST(rpps)
+{
+    ck_assert_int_eq(portail_rpps_valid("10001234565"), 1);
+    ck_assert_int_eq(portail_rpps_valid("10001234567"), 0);
+    ck_assert_int_eq(portail_rpps_valid("1000123456"), 0);
+    ck_assert_int_eq(portail_rpps_valid("100012345650"), 0);
+    ck_assert_int_eq(portail_rpps_valid("1000123456a"), 0);
+    ck_assert_int_eq(portail_rpps_valid(NULL), 0);
+}
+END_TEST
+
 Suite *validate_suite(void)
 {
     Suite *s = suite_create("validate");
@@ -212,6 +225,7 @@ Suite *validate_suite(void)
     tcase_add_test(tc, postcodes);
     tcase_add_test(tc, ibans);
     tcase_add_test(tc, json_helper);
+    tcase_add_test(tc, rpps);
     suite_add_tcase(s, tc);
     return s;
 }

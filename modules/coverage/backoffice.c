@@ -1,0 +1,159 @@
+/* Back office of coverage: cancel a carte Vitale report made by mistake,
+ * confirm or refuse a member's pending profile change. Permission and audit
+ * row are the core's (route table); handlers name the member and the
+ * reason, which is required for both actions. */
+#include <portail/account.h>
+#include <string.h>
+
+#include "coverage.h"
+
+static const char *reason_of(portail_ctx_t *ctx)
+{
+    json_t *errors = NULL;
+    const char *why = portail_json_str(portail_req_json(ctx), "reason", 5, 500, &errors);
+    if (!why)
+        portail_problem_fields(ctx, errors);
+    return why;
+}
+
+static const char *agent_login(portail_ctx_t *ctx, portail_db_t *db)
+{
+    json_t *row = portail_db_row(db, "SELECT login FROM agents WHERE id = ?", "l",
+                                 (long long)portail_principal(ctx)->id);
+    const char *login = row ? portail_row_str(row, "login") : NULL;
+    return portail_sprintf(portail_arena(ctx), "agent:%s", login ? login : "?");
+}
+
+/* ---- POST /api/v1/backoffice/coverage/cards/{id}/cancel-report {reason} ------- */
+void coverage_bo_cancel_report(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    const char *why = reason_of(ctx);
+    if (!why)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *card = portail_db_row(db,
+                                  "SELECT v.id, v.status, v.reported_at, m.id AS member_id "
+                                  "FROM coverage_vitale v LEFT JOIN members m "
+                                  "ON m.insured_id = v.insured_id WHERE v.id = ?",
+                                  "l", (long long)id);
+    if (!card) {
+        if (portail_db_failed(db))
+            coverage_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cette carte n'existe pas.");
+        return;
+    }
+    const char *st = portail_row_str(card, "status");
+    if (!portail_row_str(card, "reported_at") || !st ||
+        (strcmp(st, "lost") != 0 && strcmp(st, "stolen") != 0 && strcmp(st, "defective") != 0)) {
+        portail_problem(ctx, 409, NULL, "Cette carte n'a pas de signalement à annuler.");
+        return;
+    }
+    int64_t member = portail_row_int(card, "member_id", 0);
+    if (portail_db_begin(db) != 0 ||
+        portail_db_exec(db,
+                        "UPDATE coverage_vitale SET status = 'active', reported_at = NULL, "
+                        "status_since = UTC_TIMESTAMP() WHERE id = ? AND reported_at IS NOT NULL",
+                        "l", (long long)id) != 1 ||
+        (member > 0 &&
+         portail_notify(db, member, "coverage.vitale", "Carte Vitale réactivée",
+                        "Le signalement de votre carte Vitale a été annulé par votre caisse : "
+                        "la carte fonctionne de nouveau.",
+                        "/coverage/vitale.html") != 0) ||
+        portail_db_commit(db) != 0) {
+        coverage_fail(ctx);
+        return;
+    }
+    if (member > 0)
+        portail_audit_subject(ctx, member);
+    portail_audit_reason(ctx, why);
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "active"));
+}
+
+/* ---- POST /api/v1/backoffice/coverage/profile-changes/{id} {decision, reason}
+ * confirm: the change applies and the lock is lifted; refuse: the old values
+ * stay and the lock is lifted. Either way the member is mailed (the core's
+ * unlock by an agent). */
+void coverage_bo_decide_change(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    json_t *errors = NULL;
+    const char *decision = portail_json_str(portail_req_json(ctx), "decision", 6, 7, &errors);
+    if (decision && strcmp(decision, "confirm") != 0 && strcmp(decision, "refuse") != 0) {
+        errors = json_array();
+        json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "decision", "message",
+                                                "Choisissez de confirmer ou de refuser."));
+        decision = NULL;
+    }
+    if (!decision) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    const char *why = reason_of(ctx);
+    if (!why)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *ch = portail_db_row(db,
+                                "SELECT id, member_id, kind, email, iban, bic, holder, status "
+                                "FROM coverage_profile_changes WHERE id = ?",
+                                "l", (long long)id);
+    if (!ch) {
+        if (portail_db_failed(db))
+            coverage_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cette modification n'existe pas.");
+        return;
+    }
+    if (strcmp(portail_row_str(ch, "status"), "pending") != 0) {
+        portail_problem(ctx, 409, NULL, "Cette modification a déjà été traitée.");
+        return;
+    }
+    long long member = portail_row_int(ch, "member_id", 0);
+    int confirm = strcmp(decision, "confirm") == 0;
+    int bank = strcmp(portail_row_str(ch, "kind"), "bank") == 0;
+    const char *by = agent_login(ctx, db);
+    int bad = portail_db_begin(db) != 0;
+    if (!bad && confirm && bank)
+        bad = portail_db_exec(db,
+                              "UPDATE insured i JOIN members m ON m.insured_id = i.id "
+                              "SET i.iban = ? WHERE m.id = ?",
+                              "sl", portail_row_str(ch, "iban"), member) < 0 ||
+              portail_db_exec(db,
+                              "INSERT INTO coverage_profile (member_id, bic, holder) "
+                              "VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE bic = VALUES(bic), "
+                              "holder = VALUES(holder)",
+                              "lss", member, portail_row_str(ch, "bic"),
+                              portail_row_str(ch, "holder")) < 0;
+    if (!bad && confirm && !bank)
+        bad = portail_db_exec(db,
+                              "UPDATE members SET email = ?, updated_at = UTC_TIMESTAMP() "
+                              "WHERE id = ?",
+                              "sl", portail_row_str(ch, "email"), member) < 0;
+    bad = bad || portail_db_exec(db,
+                                 "UPDATE coverage_profile_changes SET status = ?, decided_at = "
+                                 "UTC_TIMESTAMP() WHERE id = ? AND status = 'pending'",
+                                 "sl", confirm ? "applied" : "refused", (long long)id) != 1;
+    bad = bad || portail_account_unlock(ctx, member, by,
+                                        confirm ? "modification confirmée par votre caisse"
+                                                : "modification refusée par votre caisse") < 0;
+    if (bad || portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        coverage_fail(ctx);
+        return;
+    }
+    portail_audit_subject(ctx, member);
+    portail_audit_reason(ctx, why);
+    portail_respond_json(
+        ctx, 200,
+        json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", confirm ? "applied" : "refused"));
+}

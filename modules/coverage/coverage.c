@@ -1,0 +1,858 @@
+/* Module coverage: the member's rights (CSS, ALD), beneficiaries (ayants
+ * droit), médecin traitant (read through the core's directory of
+ * practitioners), cartes Vitale, and the attestation de droits as a PDF
+ * whose code anyone can check on a public page. Every member query goes
+ * through portail_member_* with {member}: another member's beneficiary or
+ * card is simply not found (404). The member's account points at an insured
+ * person (members.insured_id); the tables are keyed by the insured person
+ * so that the seed covers people without an account too. */
+#include "coverage.h"
+#include <portail/practitioners.h>
+#include <portail/throttle.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#define INSURED COVERAGE_INSURED
+#define CODE_LEN 20
+
+struct coverage_state {
+    const char *verify_url;
+    long long verify_per_hour;
+    long long doctor_confirm_seconds;
+};
+
+static const portail_setting_t settings[] = {
+    {.name = "verify_url",
+     .type = PORTAIL_SETTING_STRING,
+     .min = 8,
+     .max = 300,
+     .def_str = "https://portail.example/coverage/verifier.html"},
+    {.name = "doctor_confirm_seconds",
+     .type = PORTAIL_SETTING_INT,
+     .min = 0,
+     .max = 2592000,
+     .def_int = 86400},
+    {.name = "verify_per_hour",
+     .type = PORTAIL_SETTING_INT,
+     .min = 1,
+     .max = 100000,
+     .def_int = 60},
+    {0},
+};
+
+static const portail_permission_t permissions[] = {
+    {.name = "coverage.write",
+     .description = "Annuler un signalement de carte Vitale, traiter une modification de profil",
+     .default_agent = 1},
+    {.name = "coverage.read",
+     .description = "Consulter les droits d'un assuré",
+     .default_agent = 1},
+    {0},
+};
+
+static const portail_nav_t nav[] = {
+    {.menu = PORTAIL_MENU_MEMBER,
+     .label = "Mes droits",
+     .href = "/coverage/",
+     .text = "Vos droits, vos ayants droit et votre médecin traitant.",
+     .order = 20},
+    {.menu = PORTAIL_MENU_MEMBER,
+     .label = "Attestation de droits",
+     .href = "/coverage/attestation.html",
+     .text = "Téléchargez une attestation vérifiable.",
+     .order = 21},
+    {.menu = PORTAIL_MENU_MEMBER,
+     .label = "Carte Vitale",
+     .href = "/coverage/vitale.html",
+     .text = "L'état de vos cartes Vitale, déclarer une perte ou un vol.",
+     .order = 22},
+    {.menu = PORTAIL_MENU_MEMBER,
+     .label = "Mon profil",
+     .href = "/coverage/profil.html",
+     .text = "Vos coordonnées et votre compte bancaire.",
+     .order = 23},
+    {.menu = PORTAIL_MENU_BACKOFFICE,
+     .label = "Droits des assurés",
+     .href = "/coverage/backoffice.html",
+     .permission = "coverage.read",
+     .order = 20},
+    {0},
+};
+
+static void coverage_get(portail_ctx_t *ctx);
+static void beneficiary_get(portail_ctx_t *ctx);
+static void attestation_pdf(portail_ctx_t *ctx);
+static void attestation_verify(portail_ctx_t *ctx);
+static void vitale_list(portail_ctx_t *ctx);
+static void vitale_report(portail_ctx_t *ctx);
+static void practitioners_search(portail_ctx_t *ctx);
+static void doctor_declare(portail_ctx_t *ctx);
+static void bo_coverage(portail_ctx_t *ctx);
+static int summary(portail_ctx_t *ctx, void **card);
+
+static const portail_route_t routes[] = {
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/coverage",
+     .handler = coverage_get,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/coverage/beneficiaries/{id}",
+     .handler = beneficiary_get,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/coverage/attestation.pdf",
+     .handler = attestation_pdf,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/coverage/attestations/verify/{code}",
+     .handler = attestation_verify,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/coverage/vitale",
+     .handler = vitale_list,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/coverage/vitale/{person}/report",
+     .handler = vitale_report,
+     .auth = PORTAIL_AUTH_MEMBER,
+     .body_max = 1024},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/coverage/practitioners",
+     .handler = practitioners_search,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/coverage/doctor",
+     .handler = doctor_declare,
+     .auth = PORTAIL_AUTH_MEMBER,
+     .body_max = 1024},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/profile",
+     .handler = coverage_profile_get,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_PUT,
+     .pattern = "/api/v1/profile/contact",
+     .handler = coverage_profile_contact,
+     .auth = PORTAIL_AUTH_MEMBER,
+     .body_max = 4096},
+    {.methods = PORTAIL_PUT,
+     .pattern = "/api/v1/profile/bank",
+     .handler = coverage_profile_bank,
+     .auth = PORTAIL_AUTH_MEMBER,
+     .body_max = 4096},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/backoffice/coverage/cards/{id}/cancel-report",
+     .handler = coverage_bo_cancel_report,
+     .auth = PORTAIL_AUTH_AGENT,
+     .body_max = 2048,
+     .permission = "coverage.write",
+     .audit = "coverage.card_report_cancelled"},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/backoffice/coverage/profile-changes/{id}",
+     .handler = coverage_bo_decide_change,
+     .auth = PORTAIL_AUTH_AGENT,
+     .body_max = 2048,
+     .permission = "coverage.write",
+     .audit = "coverage.profile_change_decided"},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/backoffice/coverage/members/{id}",
+     .handler = bo_coverage,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "coverage.read",
+     .audit = "coverage.read"},
+    {0},
+};
+
+/* The practitioner's side confirming a declaration: in this system, a job
+ * after doctor_confirm_seconds. */
+static int job_doctor_confirm(portail_job_t *job);
+
+static const portail_job_kind_t jobs[] = {
+    {.name = "coverage.doctor_confirm",
+     .handler = job_doctor_confirm,
+     .max_attempts = 5,
+     .lease_seconds = 30},
+    {0},
+};
+
+static const portail_hook_t hooks[] = {
+    {.event = PORTAIL_HOOK_ACCOUNT_UNLOCKED, .handler = coverage_on_unlocked},
+    {0},
+};
+
+static int init(const portail_settings_t *s, void **state, char *err, size_t errlen)
+{
+    struct coverage_state *st = calloc(1, sizeof(*st));
+    if (!st) {
+        snprintf(err, errlen, "coverage: out of memory");
+        return -1;
+    }
+    st->verify_url = portail_settings_str(s, "verify_url");
+    st->verify_per_hour = portail_settings_int(s, "verify_per_hour");
+    st->doctor_confirm_seconds = portail_settings_int(s, "doctor_confirm_seconds");
+    if (portail_notify_kind("coverage.vitale", "Carte Vitale") != 0) {
+        snprintf(err, errlen, "coverage: notification kind refused");
+        free(st);
+        return -1;
+    }
+    *state = st;
+    return 0;
+}
+
+static void fini(void *state)
+{
+    free(state);
+}
+
+PORTAIL_MODULE_INIT(.name = "coverage", .version = "1.0.0", .settings = settings, .init = init,
+                    .fini = fini, .routes = routes, .permissions = permissions, .nav = nav,
+                    .hooks = hooks, .jobs = jobs, .summary = summary);
+
+void coverage_fail(portail_ctx_t *ctx)
+{
+    if (!portail_responded(ctx))
+        portail_problem(ctx, 500, NULL, NULL);
+}
+
+/* ---- SQL helpers (member scope) -------------------------------------------- */
+
+static json_t *my_rights(portail_ctx_t *ctx)
+{
+    return portail_member_row(
+        ctx,
+        "SELECT i.last_name, i.first_name, i.nir, i.birth_date, r.regime, r.fund, r.open_from, "
+        "r.open_to, r.css, r.css_from, r.css_to, r.ald_label, r.ald_from, r.ald_to "
+        "FROM insured i JOIN coverage_rights r ON r.insured_id = i.id "
+        "WHERE i.id = " INSURED,
+        "");
+}
+
+#define BENEFICIARY_COLUMNS                                                                        \
+    "b.id, b.relation, b.nir, b.temp_number, b.last_name, b.first_name, b.birth_date, b.sex, "     \
+    "b.rights_from, b.rights_to, b.css"
+
+static json_t *my_beneficiaries(portail_ctx_t *ctx)
+{
+    return portail_member_rows(ctx,
+                               "SELECT " BENEFICIARY_COLUMNS " FROM coverage_beneficiaries b "
+                               "WHERE b.insured_id = " INSURED " ORDER BY b.birth_date LIMIT 50",
+                               "");
+}
+
+static json_t *my_beneficiary(portail_ctx_t *ctx, int64_t id)
+{
+    return portail_member_row(ctx,
+                              "SELECT " BENEFICIARY_COLUMNS " FROM coverage_beneficiaries b "
+                              "WHERE b.id = ? AND b.insured_id = " INSURED,
+                              "l", (long long)id);
+}
+
+/* The current and pending declarations of the holder, with the practitioner
+ * read through the core's directory. */
+static json_t *my_doctor(portail_ctx_t *ctx, const char *status)
+{
+    json_t *row =
+        portail_member_row(ctx,
+                           "SELECT id, practitioner_id, status, declared_on, "
+                           "confirmed_on FROM coverage_doctors WHERE insured_id = " INSURED
+                           " AND beneficiary_id IS NULL AND status = ? "
+                           "ORDER BY id DESC LIMIT 1",
+                           "s", status);
+    if (!row)
+        return NULL;
+    json_t *p =
+        portail_practitioner_get(portail_db(ctx), portail_row_int(row, "practitioner_id", 0));
+    if (p)
+        json_object_set(row, "practitioner", p);
+    return row;
+}
+
+static json_t *my_cards(portail_ctx_t *ctx)
+{
+    return portail_member_rows(
+        ctx,
+        "SELECT v.id, v.beneficiary_id, v.serial, v.status, v.issued_on, v.status_since, "
+        "v.reported_at, COALESCE(b.first_name, i.first_name) AS first_name, "
+        "COALESCE(b.last_name, i.last_name) AS last_name "
+        "FROM coverage_vitale v JOIN insured i ON i.id = v.insured_id "
+        "LEFT JOIN coverage_beneficiaries b ON b.id = v.beneficiary_id "
+        "WHERE v.insured_id = " INSURED " ORDER BY v.beneficiary_id IS NOT NULL, "
+        "v.beneficiary_id, v.id DESC LIMIT 100",
+        "");
+}
+
+/* ---- GET /api/v1/coverage ---------------------------------------------------- */
+static void coverage_get(portail_ctx_t *ctx)
+{
+    json_t *rights = my_rights(ctx);
+    if (!rights) {
+        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+            coverage_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Aucun droit n'est enregistré pour votre compte.");
+        return;
+    }
+    json_t *bens = my_beneficiaries(ctx);
+    if (!bens) {
+        coverage_fail(ctx);
+        return;
+    }
+    json_t *doctor = my_doctor(ctx, "current");
+    json_t *pending = portail_db_failed(portail_db(ctx)) ? NULL : my_doctor(ctx, "pending");
+    if (portail_db_failed(portail_db(ctx))) {
+        coverage_fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:O, s:O, s:O, s:O}", "rights", rights, "beneficiaries", bens,
+                                   "doctor", doctor ? doctor : json_null(), "doctor_pending",
+                                   pending ? pending : json_null()));
+}
+
+/* ---- GET /api/v1/coverage/beneficiaries/{id} ------------------------------- */
+static void beneficiary_get(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    json_t *b = my_beneficiary(ctx, id);
+    if (!b) {
+        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+            coverage_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cet ayant droit n'existe pas.");
+        return;
+    }
+    portail_respond_json(ctx, 200, json_incref(b));
+}
+
+/* ---- attestation ------------------------------------------------------------ */
+
+static const char *css_label(const char *css)
+{
+    if (css && strcmp(css, "free") == 0)
+        return "Complémentaire santé solidaire sans participation financière";
+    if (css && strcmp(css, "participation") == 0)
+        return "Complémentaire santé solidaire avec participation financière";
+    return "Aucune";
+}
+
+static const char *str(const json_t *row, const char *key)
+{
+    const char *s = portail_row_str(row, key);
+    return s ? s : "";
+}
+
+/* A code of CODE_LEN characters from a 32-letter alphabet (100 bits):
+ * unguessable, and read aloud or typed without ambiguity (no 0/O, 1/I). */
+static int new_code(char out[CODE_LEN + 1])
+{
+    static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    unsigned char raw[CODE_LEN];
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+        return -1;
+    for (int i = 0; i < CODE_LEN; i++)
+        out[i] = alphabet[raw[i] & 31];
+    out[CODE_LEN] = '\0';
+    return 0;
+}
+
+/* GET /api/v1/coverage/attestation.pdf?beneficiary= */
+static void attestation_pdf(portail_ctx_t *ctx)
+{
+    const struct coverage_state *st = portail_module_state(ctx);
+    portail_arena_t *a = portail_arena(ctx);
+    long long ben_id = 0;
+    if (portail_query_int(ctx, "beneficiary", 0, INT64_MAX, 0, &ben_id) != 0)
+        return;
+    json_t *rights = my_rights(ctx);
+    if (!rights) {
+        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+            coverage_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Aucun droit n'est enregistré pour votre compte.");
+        return;
+    }
+    json_t *ben = NULL;
+    if (ben_id > 0) {
+        ben = my_beneficiary(ctx, ben_id);
+        if (!ben) {
+            if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+                coverage_fail(ctx);
+            else
+                portail_problem(ctx, 404, NULL, "Cet ayant droit n'existe pas.");
+            return;
+        }
+    }
+    json_t *bens = my_beneficiaries(ctx);
+    if (!bens) {
+        coverage_fail(ctx);
+        return;
+    }
+    const json_t *who = ben ? ben : rights;
+    const char *first = str(who, "first_name"), *last = str(who, "last_name");
+    const char *birth = str(who, "birth_date");
+    const char *nir =
+        ben ? (portail_row_str(ben, "nir") ? str(ben, "nir") : str(ben, "temp_number"))
+            : str(rights, "nir");
+    const char *from = ben ? str(ben, "rights_from") : str(rights, "open_from");
+    const char *to = ben ? str(ben, "rights_to") : str(rights, "open_to");
+    char initials[8];
+    snprintf(initials, sizeof(initials), "%c.%c.", first[0] ? first[0] : '?',
+             last[0] ? last[0] : '?');
+    int birth_year = atoi(birth);
+
+    char code[CODE_LEN + 1];
+    if (new_code(code) != 0) {
+        coverage_fail(ctx);
+        return;
+    }
+    /* The new attestation supersedes the person's earlier ones: a checker
+     * learns that a newer paper exists. Both in one transaction. */
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        coverage_fail(ctx);
+        return;
+    }
+    if (portail_member_exec(ctx,
+                            "UPDATE coverage_attestations SET superseded_at = UTC_TIMESTAMP() "
+                            "WHERE insured_id = " INSURED " AND beneficiary_id <=> NULLIF(?, 0) "
+                            "AND superseded_at IS NULL",
+                            "l", ben ? ben_id : (long long)0) < 0 ||
+        portail_member_exec(
+            ctx,
+            "INSERT INTO coverage_attestations (code_hash, insured_id, beneficiary_id, initials, "
+            "birth_year, valid_from, valid_to) VALUES (UNHEX(SHA2(?, 256)), " INSURED
+            ", NULLIF(?, 0), ?, ?, ?, ?)",
+            "slsiss", code, ben ? ben_id : (long long)0, initials, birth_year, from, to) != 1 ||
+        portail_db_commit(db) != 0) {
+        coverage_fail(ctx);
+        return;
+    }
+
+    portail_pdf_meta_t meta = {.title = "Attestation de droits à l'assurance maladie",
+                               .footer = portail_sprintf(a, "Code de vérification : %s", code)};
+    portail_pdf_t *pdf = portail_pdf_new(a, &meta);
+    int bad = !pdf;
+    bad = bad || portail_pdf_paragraph(
+                     pdf, "Cette attestation certifie les droits à l'assurance maladie de la "
+                          "personne désignée ci-dessous, aux dates indiquées.") != 0;
+    bad = bad || portail_pdf_title(pdf, "Bénéficiaire") != 0;
+    bad = bad || portail_pdf_keyvalue(pdf, "Nom", portail_sprintf(a, "%s %s", first, last)) != 0;
+    bad = bad || portail_pdf_keyvalue(pdf, "Date de naissance", birth) != 0;
+    bad = bad ||
+          portail_pdf_keyvalue(pdf,
+                               ben && !portail_row_str(ben, "nir") ? "Numéro provisoire"
+                                                                   : "Numéro de sécurité sociale",
+                               nir) != 0;
+    if (ben)
+        bad = bad || portail_pdf_keyvalue(
+                         pdf, "Assuré ouvrant droit",
+                         portail_sprintf(a, "%s %s (%s)", str(rights, "first_name"),
+                                         str(rights, "last_name"), str(rights, "nir"))) != 0;
+    bad = bad || portail_pdf_title(pdf, "Droits") != 0;
+    bad = bad || portail_pdf_keyvalue(pdf, "Régime", str(rights, "regime")) != 0;
+    bad = bad || portail_pdf_keyvalue(pdf, "Caisse", str(rights, "fund")) != 0;
+    bad = bad || portail_pdf_keyvalue(pdf, "Droits ouverts",
+                                      portail_sprintf(a, "du %s au %s", from, to)) != 0;
+    const char *css = ben ? str(ben, "css") : str(rights, "css");
+    bad = bad || portail_pdf_keyvalue(pdf, "Complémentaire santé solidaire", css_label(css)) != 0;
+    if (!ben && portail_row_str(rights, "css_from"))
+        bad = bad || portail_pdf_keyvalue(pdf, "CSS valable",
+                                          portail_sprintf(a, "du %s au %s", str(rights, "css_from"),
+                                                          str(rights, "css_to"))) != 0;
+    if (!ben && portail_row_str(rights, "ald_label"))
+        bad = bad || portail_pdf_keyvalue(pdf, "Exonération (ALD)",
+                                          portail_sprintf(a, "du %s au %s", str(rights, "ald_from"),
+                                                          str(rights, "ald_to"))) != 0;
+    size_t n = json_array_size(bens);
+    if (!ben && n > 0) {
+        static const portail_pdf_column_t cols[] = {
+            {.title = "Ayant droit", .width = 3},
+            {.title = "Né(e) le", .width = 2},
+            {.title = "Numéro", .width = 3},
+            {.title = "Droits jusqu'au", .width = 2},
+        };
+        const char **cells = portail_alloc(a, n * 4 * sizeof(*cells));
+        bad = bad || !cells;
+        for (size_t i = 0; !bad && i < n; i++) {
+            const json_t *b = json_array_get(bens, i);
+            cells[i * 4] = portail_sprintf(a, "%s %s", str(b, "first_name"), str(b, "last_name"));
+            cells[i * 4 + 1] = str(b, "birth_date");
+            cells[i * 4 + 2] = portail_row_str(b, "nir") ? str(b, "nir") : str(b, "temp_number");
+            cells[i * 4 + 3] = str(b, "rights_to");
+        }
+        bad = bad || portail_pdf_title(pdf, "Ayants droit") != 0;
+        bad = bad || portail_pdf_table(pdf, cols, 4, cells, n) != 0;
+    }
+    char today[16];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+    bad = bad || portail_pdf_keyvalue(pdf, "Date de délivrance", today) != 0;
+    bad = bad || portail_pdf_title(pdf, "Vérification") != 0;
+    bad = bad ||
+          portail_pdf_paragraph(
+              pdf, portail_sprintf(a,
+                                   "Pour vérifier cette attestation, scannez le code ou saisissez "
+                                   "le code %s sur %s",
+                                   code, st->verify_url)) != 0;
+    bad = bad || portail_pdf_qrcode(pdf, portail_sprintf(a, "%s?code=%s", st->verify_url, code),
+                                    code) != 0;
+    const unsigned char *bytes = NULL;
+    size_t len = 0;
+    if (bad || portail_pdf_render(pdf, &bytes, &len) != 0) {
+        coverage_fail(ctx);
+        return;
+    }
+    portail_respond_bytes(ctx, 200, PORTAIL_FILE_PDF, PORTAIL_ATTACHMENT, bytes, len,
+                          "attestation-de-droits.pdf");
+}
+
+/* GET /api/v1/coverage/attestations/verify/{code}: public, throttled per IP
+ * (a code is 100 bits, the throttle keeps the database from being mined). */
+static void attestation_verify(portail_ctx_t *ctx)
+{
+    const struct coverage_state *st = portail_module_state(ctx);
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    const portail_client_t *cl = portail_client(ctx);
+    const char *key =
+        portail_sprintf(portail_arena(ctx), "coverage-verify:%s", cl && cl->ip ? cl->ip : "");
+    /* Checked before counting, so that verify_per_hour checks pass. */
+    int wait = portail_throttle_check(db, key, 3600, (int)st->verify_per_hour);
+    if (wait == 0 && portail_throttle_hit(db, key, 3600, (int)st->verify_per_hour) < 0)
+        wait = -1;
+    if (wait < 0) {
+        coverage_fail(ctx);
+        return;
+    }
+    if (wait > 0) {
+        portail_set_header(ctx, "Retry-After", portail_sprintf(portail_arena(ctx), "%d", wait));
+        portail_problem(ctx, 429, NULL, "Trop de vérifications : réessayez plus tard.");
+        return;
+    }
+    const char *code = portail_req_param(ctx, "code");
+    size_t len = code ? strlen(code) : 0;
+    json_t *row = NULL;
+    if (len == CODE_LEN) {
+        char up[CODE_LEN + 1];
+        for (size_t i = 0; i < len; i++)
+            up[i] = (char)(code[i] >= 'a' && code[i] <= 'z' ? code[i] - 32 : code[i]);
+        up[len] = '\0';
+        row = portail_db_row(db,
+                             "SELECT a.initials, a.birth_year, a.valid_from, a.valid_to, "
+                             "a.issued_at, a.superseded_at, r.fund "
+                             "FROM coverage_attestations a "
+                             "LEFT JOIN coverage_rights r ON r.insured_id = a.insured_id "
+                             "WHERE a.code_hash = UNHEX(SHA2(?, 256))",
+                             "s", up);
+    }
+    if (!row) {
+        if (portail_db_failed(db))
+            coverage_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL,
+                            "Aucune attestation ne porte ce code : elle n'a pas été délivrée "
+                            "par la caisse.");
+        return;
+    }
+    int superseded = portail_row_str(row, "superseded_at") != NULL;
+    json_object_set_new(row, "valid", json_true());
+    json_object_set_new(row, "superseded", json_boolean(superseded));
+    portail_respond_json(ctx, 200, json_incref(row));
+}
+
+/* ---- carte Vitale ------------------------------------------------------------ */
+
+static void vitale_list(portail_ctx_t *ctx)
+{
+    json_t *cards = my_cards(ctx);
+    if (!cards) {
+        coverage_fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:O}", "cards", cards));
+}
+
+/* POST /api/v1/coverage/vitale/{person}/report {kind}: {person} is "me" or a
+ * beneficiary's id. The card stops at once; a second report is a 409. */
+static void vitale_report(portail_ctx_t *ctx)
+{
+    const char *person = portail_req_param(ctx, "person");
+    int64_t ben = 0;
+    if (!person || strcmp(person, "me") != 0) {
+        if (portail_req_param_i64(ctx, "person", &ben) != 0)
+            return;
+    }
+    json_t *errors = NULL;
+    const char *kind = portail_json_str(portail_req_json(ctx), "kind", 1, 16, &errors);
+    if (kind && strcmp(kind, "lost") != 0 && strcmp(kind, "stolen") != 0 &&
+        strcmp(kind, "defective") != 0) {
+        errors = json_array();
+        json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "kind", "message",
+                                                "Choisissez perte, vol ou carte défectueuse."));
+        kind = NULL;
+    }
+    if (!kind) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    json_t *card =
+        portail_member_row(ctx,
+                           "SELECT id, status FROM coverage_vitale WHERE insured_id = " INSURED
+                           " AND beneficiary_id <=> NULLIF(?, 0) ORDER BY id DESC LIMIT 1",
+                           "l", (long long)ben);
+    if (!card) {
+        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+            coverage_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Aucune carte Vitale pour cette personne.");
+        return;
+    }
+    if (strcmp(str(card, "status"), "active") != 0) {
+        portail_problem(ctx, 409, NULL,
+                        "Cette carte Vitale n'est pas active : elle a déjà été "
+                        "signalée ou n'est pas encore délivrée.");
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        coverage_fail(ctx);
+        return;
+    }
+    int64_t member = portail_principal(ctx)->id;
+    const char *what = strcmp(kind, "lost") == 0     ? "perdue"
+                       : strcmp(kind, "stolen") == 0 ? "volée"
+                                                     : "défectueuse";
+    long long n = portail_member_exec(
+        ctx,
+        "UPDATE coverage_vitale SET status = ?, status_since = UTC_TIMESTAMP(), "
+        "reported_at = UTC_TIMESTAMP() WHERE id = ? AND status = 'active' "
+        "AND insured_id = " INSURED,
+        "sl", kind, (long long)portail_row_int(card, "id", 0));
+    if (n == 0) {
+        portail_db_rollback(db);
+        portail_problem(ctx, 409, NULL, "Cette carte Vitale a déjà été signalée.");
+        return;
+    }
+    if (n < 0 ||
+        portail_security_event(ctx, member, "vitale_reported",
+                               portail_sprintf(portail_arena(ctx), "%s (carte %lld)", kind,
+                                               portail_row_int(card, "id", 0))) != 0 ||
+        portail_notify(db, member, "coverage.vitale", "Carte Vitale désactivée",
+                       portail_sprintf(portail_arena(ctx),
+                                       "La carte Vitale déclarée %s a été désactivée. Vous pouvez "
+                                       "commander une nouvelle carte.",
+                                       what),
+                       "/coverage/vitale.html") != 0 ||
+        portail_db_commit(db) != 0) {
+        coverage_fail(ctx);
+        return;
+    }
+    portail_respond_json(
+        ctx, 200,
+        json_pack("{s:I, s:s}", "id", (json_int_t)portail_row_int(card, "id", 0), "status", kind));
+}
+
+/* ---- médecin traitant -------------------------------------------------------- */
+
+/* GET /api/v1/coverage/practitioners?place=&name=&after=&limit= */
+static void practitioners_search(portail_ctx_t *ctx)
+{
+    long long limit = 20, after = 0;
+    if (portail_query_int(ctx, "limit", 1, 100, 20, &limit) != 0 ||
+        portail_query_int(ctx, "cursor", 0, INT64_MAX, 0, &after) != 0)
+        return;
+    json_t *rows =
+        portail_practitioners_search(portail_db(ctx), portail_req_query(ctx, "place"),
+                                     portail_req_query(ctx, "name"), 1, after, (int)limit);
+    if (!rows) {
+        coverage_fail(ctx);
+        return;
+    }
+    size_t n = json_array_size(rows);
+    json_t *next = (long long)n == limit
+                       ? json_integer(portail_row_int(json_array_get(rows, n - 1), "id", 0))
+                       : json_null();
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:O, s:o}", "practitioners", rows, "next_cursor", next));
+}
+
+/* POST /api/v1/coverage/doctor {practitioner}: pending until the
+ * practitioner's side confirms; the earlier pending one is dropped. */
+static void doctor_declare(portail_ctx_t *ctx)
+{
+    json_t *body = portail_req_json(ctx);
+    json_t *v = body ? json_object_get(body, "practitioner") : NULL;
+    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+        json_t *errors = json_array();
+        json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "practitioner", "message",
+                                                "Choisissez un médecin dans l'annuaire."));
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *p = portail_practitioner_get(db, json_integer_value(v));
+    if (!p) {
+        if (portail_db_failed(db))
+            coverage_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Ce médecin n'est pas dans l'annuaire.");
+        return;
+    }
+    if (strcmp(str(p, "specialty"), "Médecine générale") != 0 ||
+        portail_row_int(p, "accepts_new_patients", 0) != 1) {
+        portail_problem(ctx, 409, NULL,
+                        "Ce médecin n'accepte pas de nouveaux patients comme médecin traitant.");
+        return;
+    }
+    if (portail_db_begin(db) != 0 ||
+        portail_member_exec(ctx,
+                            "UPDATE coverage_doctors SET status = 'ended', ended_on = UTC_DATE() "
+                            "WHERE insured_id = " INSURED
+                            " AND beneficiary_id IS NULL AND status = 'pending'",
+                            "") < 0 ||
+        portail_member_exec(ctx,
+                            "INSERT INTO coverage_doctors (insured_id, practitioner_id, status, "
+                            "declared_on) VALUES (" INSURED ", ?, 'pending', UTC_DATE())",
+                            "l", (long long)json_integer_value(v)) != 1) {
+        coverage_fail(ctx);
+        return;
+    }
+    const struct coverage_state *st = portail_module_state(ctx);
+    json_t *payload =
+        json_pack("{s:I}", "declaration", (json_int_t)portail_db_insert_id(portail_db(ctx)));
+    int queued = payload && portail_job_enqueue(db, "coverage.doctor_confirm", payload,
+                                                st->doctor_confirm_seconds, NULL) == 0;
+    json_decref(payload);
+    if (!queued || portail_db_commit(db) != 0) {
+        coverage_fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 201, json_pack("{s:s, s:O}", "status", "pending", "practitioner", p));
+}
+
+/* ---- back office --------------------------------------------------------------- */
+
+static void bo_coverage(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *rights = portail_db_row(
+        db,
+        "SELECT m.id AS member_id, i.last_name, i.first_name, i.nir, i.birth_date, r.regime, "
+        "r.fund, r.open_from, r.open_to, r.css, r.css_from, r.css_to, r.ald_label, r.ald_from, "
+        "r.ald_to FROM members m JOIN insured i ON i.id = m.insured_id "
+        "LEFT JOIN coverage_rights r ON r.insured_id = i.id WHERE m.id = ?",
+        "l", (long long)id);
+    if (!rights) {
+        if (portail_db_failed(db))
+            coverage_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Compte introuvable.");
+        return;
+    }
+    json_t *bens = portail_db_rows(db,
+                                   "SELECT " BENEFICIARY_COLUMNS
+                                   " FROM coverage_beneficiaries b JOIN members m "
+                                   "ON m.insured_id = b.insured_id WHERE m.id = ? "
+                                   "ORDER BY b.birth_date LIMIT 50",
+                                   "l", (long long)id);
+    json_t *cards = bens ? portail_db_rows(db,
+                                           "SELECT v.id, v.beneficiary_id, v.serial, v.status, "
+                                           "v.issued_on, v.status_since, v.reported_at "
+                                           "FROM coverage_vitale v JOIN members m "
+                                           "ON m.insured_id = v.insured_id WHERE m.id = ? "
+                                           "ORDER BY v.id LIMIT 100",
+                                           "l", (long long)id)
+                         : NULL;
+    json_t *changes = cards
+                          ? portail_db_rows(db,
+                                            "SELECT id, kind, email, iban, bic, holder, status, "
+                                            "created_at, decided_at FROM coverage_profile_changes "
+                                            "WHERE member_id = ? ORDER BY id DESC LIMIT 50",
+                                            "l", (long long)id)
+                          : NULL;
+    if (!changes) {
+        coverage_fail(ctx);
+        return;
+    }
+    portail_audit_subject(ctx, id);
+    const char *why = portail_req_query(ctx, "reason");
+    if (why && *why)
+        portail_audit_reason(ctx, why);
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:O, s:O, s:O, s:O}", "rights", rights, "beneficiaries", bens,
+                                   "cards", cards, "profile_changes", changes));
+}
+
+/* The dashboard card: rights open until …, carte Vitale status. */
+static int summary(portail_ctx_t *ctx, void **card)
+{
+    json_t *r = portail_member_row(
+        ctx,
+        "SELECT r.open_to, (SELECT v.status FROM coverage_vitale v WHERE v.insured_id = "
+        "r.insured_id AND v.beneficiary_id IS NULL ORDER BY v.id DESC LIMIT 1) AS vitale "
+        "FROM coverage_rights r WHERE r.insured_id = " INSURED,
+        "");
+    if (!r) {
+        if (portail_db_failed(portail_db(ctx)))
+            return -1;
+        *card = json_pack("{s:s, s:s, s:s}", "title", "Mes droits", "text",
+                          "Aucun droit enregistré.", "href", "/coverage/");
+        return *card ? 0 : -1;
+    }
+    const char *vitale = portail_row_str(r, "vitale");
+    const char *vlabel = !vitale                            ? "aucune"
+                         : strcmp(vitale, "active") == 0    ? "active"
+                         : strcmp(vitale, "lost") == 0      ? "déclarée perdue"
+                         : strcmp(vitale, "stolen") == 0    ? "déclarée volée"
+                         : strcmp(vitale, "defective") == 0 ? "défectueuse"
+                                                            : "en cours de fabrication";
+    *card = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s}", "title", "Mes droits", "text",
+        portail_sprintf(portail_arena(ctx), "Droits ouverts jusqu'au %s. Carte Vitale : %s.",
+                        str(r, "open_to"), vlabel),
+        "href", "/coverage/", "open_to", str(r, "open_to"), "vitale", vitale ? vitale : "none");
+    return *card ? 0 : -1;
+}
+
+/* Idempotent: a declaration no longer pending is left alone. The earlier
+ * current one ends the day the new one starts. */
+static int job_doctor_confirm(portail_job_t *job)
+{
+    json_int_t id = json_integer_value(json_object_get(portail_job_payload(job), "declaration"));
+    portail_db_t *db = portail_job_db(job);
+    if (id <= 0 || !db) {
+        portail_job_set_error(job, "payload without a declaration, or no database");
+        return -1;
+    }
+    if (portail_db_begin(db) != 0 ||
+        portail_db_exec(db,
+                        "UPDATE coverage_doctors o JOIN coverage_doctors n "
+                        "ON n.insured_id = o.insured_id AND n.beneficiary_id <=> o.beneficiary_id "
+                        "SET o.status = 'ended', o.ended_on = UTC_DATE() "
+                        "WHERE n.id = ? AND n.status = 'pending' AND o.status = 'current'",
+                        "l", (long long)id) < 0 ||
+        portail_db_exec(db,
+                        "UPDATE coverage_doctors SET status = 'current', confirmed_on = UTC_DATE() "
+                        "WHERE id = ? AND status = 'pending'",
+                        "l", (long long)id) < 0 ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        portail_job_set_error(job, "declaration not confirmed");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,188 @@
+/* "Mon profil": contact details and bank details. A phone or postal address
+ * change applies at once; a change of e-mail or IBAN is stored as pending,
+ * the account goes into pending_verification through the core
+ * (portail_account_request_verification: lock, one-time link mailed), the
+ * old value stays in use, and the link (unlock "by verification") applies
+ * it through the ACCOUNT_UNLOCKED hook. */
+#include <ctype.h>
+#include <portail/account.h>
+#include <string.h>
+
+#include "coverage.h"
+
+/* ---- GET /api/v1/profile ---------------------------------------------------- */
+void coverage_profile_get(portail_ctx_t *ctx)
+{
+    json_t *p = portail_member_row(
+        ctx,
+        "SELECT m.email, i.last_name, i.first_name, i.nir, i.birth_date, i.address_line, "
+        "i.postal_code, i.city, i.iban, p.phone, p.bic, p.holder "
+        "FROM members m JOIN insured i ON i.id = m.insured_id "
+        "LEFT JOIN coverage_profile p ON p.member_id = m.id WHERE m.id = {member}",
+        "");
+    if (!p) {
+        coverage_fail(ctx);
+        return;
+    }
+    json_t *pending =
+        portail_member_rows(ctx,
+                            "SELECT id, kind, email, iban, bic, holder, created_at "
+                            "FROM coverage_profile_changes WHERE member_id = {member} "
+                            "AND status = 'pending' ORDER BY id LIMIT 10",
+                            "");
+    if (!pending) {
+        coverage_fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:O, s:O}", "profile", p, "pending", pending));
+}
+
+static void add_error(json_t **errors, const char *field, const char *message)
+{
+    if (!*errors)
+        *errors = json_array();
+    json_array_append_new(*errors, json_pack("{s:s, s:s}", "field", field, "message", message));
+}
+
+/* Stores the pending change (replacing an earlier pending one of the same
+ * kind) and locks the account until the link is followed; one transaction. */
+static int request_change(portail_ctx_t *ctx, const char *kind, const char *email, const char *iban,
+                          const char *bic, const char *holder, const char *what)
+{
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0)
+        return -1;
+    if (portail_member_exec(ctx,
+                            "UPDATE coverage_profile_changes SET status = 'replaced', decided_at = "
+                            "UTC_TIMESTAMP() WHERE member_id = {member} AND kind = ? "
+                            "AND status = 'pending'",
+                            "s", kind) < 0 ||
+        portail_member_exec(ctx,
+                            "INSERT INTO coverage_profile_changes (member_id, kind, email, iban, "
+                            "bic, holder) VALUES ({member}, ?, ?, ?, ?, ?)",
+                            "sssss", kind, email, iban, bic, holder) != 1 ||
+        portail_account_request_verification(ctx, portail_principal(ctx)->id, what) != 0 ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- PUT /api/v1/profile/contact {email, phone, address_line, postal_code, city} */
+void coverage_profile_contact(portail_ctx_t *ctx)
+{
+    portail_arena_t *a = portail_arena(ctx);
+    json_t *body = portail_req_json(ctx);
+    json_t *errors = NULL;
+    const char *email = portail_json_valid(a, body, "email", 1, portail_valid_email, &errors);
+    const char *phone = portail_json_valid(a, body, "phone", 0, portail_valid_phone, &errors);
+    const char *address = portail_json_str(body, "address_line", 3, 200, &errors);
+    const char *postcode =
+        portail_json_valid(a, body, "postal_code", 1, portail_valid_postcode, &errors);
+    const char *city = portail_json_str(body, "city", 1, 100, &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    json_t *cur = portail_member_row(ctx, "SELECT email FROM members WHERE id = {member}", "");
+    if (!cur) {
+        coverage_fail(ctx);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0 ||
+        portail_member_exec(ctx,
+                            "UPDATE insured SET address_line = ?, postal_code = ?, city = ? "
+                            "WHERE id = " COVERAGE_INSURED,
+                            "sss", address, postcode, city) < 0 ||
+        portail_member_exec(ctx,
+                            "INSERT INTO coverage_profile (member_id, phone) VALUES ({member}, ?) "
+                            "ON DUPLICATE KEY UPDATE phone = VALUES(phone)",
+                            "s", phone) < 0 ||
+        portail_db_commit(db) != 0) {
+        coverage_fail(ctx);
+        return;
+    }
+    const char *old = portail_row_str(cur, "email");
+    if (old && strcasecmp(old, email) == 0) {
+        portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "updated"));
+        return;
+    }
+    if (request_change(ctx, "email", email, NULL, NULL, NULL, "adresse e-mail") != 0) {
+        coverage_fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending_verification"));
+}
+
+static int valid_bic(const char *s)
+{
+    size_t n = strlen(s);
+    if (n != 8 && n != 11)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (i < 6 ? !isupper(c) : !(isupper(c) || isdigit(c)))
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- PUT /api/v1/profile/bank {iban, bic, holder} ------------------------------ */
+void coverage_profile_bank(portail_ctx_t *ctx)
+{
+    portail_arena_t *a = portail_arena(ctx);
+    json_t *body = portail_req_json(ctx);
+    json_t *errors = NULL;
+    const char *iban = portail_json_valid(a, body, "iban", 1, portail_valid_iban, &errors);
+    const char *bic = portail_json_str(body, "bic", 8, 11, &errors);
+    const char *holder = portail_json_str(body, "holder", 2, 100, &errors);
+    char *up = bic ? portail_strdup(a, bic) : NULL;
+    for (char *p = up; p && *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    if (up && !valid_bic(up))
+        add_error(&errors, "bic", "Le BIC compte 8 ou 11 caractères (par exemple BNPAFRPPXXX).");
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    if (request_change(ctx, "bank", NULL, iban, up, holder, "coordonnées bancaires") != 0) {
+        coverage_fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending_verification"));
+}
+
+/* Only the confirmation link applies a change ("verification"); an agent's
+ * or a password reset's unlock leaves it pending. */
+int coverage_on_unlocked(portail_db_t *db, const portail_hook_args_t *args, void *state)
+{
+    (void)state;
+    if (!args->detail || strcmp(args->detail, "verification") != 0)
+        return 0;
+    long long m = (long long)args->member_id;
+    if (portail_db_exec(db,
+                        "UPDATE insured i JOIN members m ON m.insured_id = i.id "
+                        "JOIN coverage_profile_changes c ON c.member_id = m.id "
+                        "AND c.kind = 'bank' AND c.status = 'pending' "
+                        "SET i.iban = c.iban WHERE m.id = ?",
+                        "l", m) < 0 ||
+        portail_db_exec(db,
+                        "INSERT INTO coverage_profile (member_id, bic, holder) "
+                        "SELECT member_id, bic, holder FROM coverage_profile_changes "
+                        "WHERE member_id = ? AND kind = 'bank' AND status = 'pending' "
+                        "ON DUPLICATE KEY UPDATE bic = VALUES(bic), holder = VALUES(holder)",
+                        "l", m) < 0 ||
+        portail_db_exec(db,
+                        "UPDATE members m JOIN coverage_profile_changes c ON c.member_id = m.id "
+                        "AND c.kind = 'email' AND c.status = 'pending' "
+                        "SET m.email = c.email, m.updated_at = UTC_TIMESTAMP() WHERE m.id = ?",
+                        "l", m) < 0 ||
+        portail_db_exec(db,
+                        "UPDATE coverage_profile_changes SET status = 'applied', decided_at = "
+                        "UTC_TIMESTAMP() WHERE member_id = ? AND status = 'pending'",
+                        "l", m) < 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,147 @@
+// Module coverage's pages (modules/coverage/web/): "Mes droits" with the
+// médecin traitant search and declaration, the attestation download for
+// whom, the carte Vitale report, the public attestation check; API mocked;
+// axe at desktop size and 375x812.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { checkPage, launch, watch } from './lib/browser.js';
+import { mockApi } from './lib/fixtures.js';
+import { WebStack } from './lib/stack.js';
+
+const stack = new WebStack('coverage');
+let browser;
+
+before(async () => {
+  await stack.start();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await stack.stopAndCheck();
+});
+
+const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
+const DOCTOR = { id: 7, rpps: '10100000000', last_name: 'Moreau', first_name: 'Hélène', specialty: 'Médecine générale', address_line: '3 rue Pasteur', postal_code: '33000', city: 'Bordeaux', accepts_new_patients: 1 };
+const COVERAGE = {
+  rights: { first_name: 'Marie', last_name: 'Dupont', nir: '285033306300182', birth_date: '1985-03-14', regime: 'Régime général', fund: 'CPAM de la Gironde', open_from: '2025-01-01', open_to: '2027-12-31', css: 'free', css_from: '2026-01-01', css_to: '2026-12-31', ald_label: null },
+  beneficiaries: [
+    { id: 11, relation: 'child', nir: '112063306300270', temp_number: null, first_name: 'Lucas', last_name: 'Dupont', birth_date: '2012-06-02', rights_to: '2027-12-31' },
+    { id: 12, relation: 'child', nir: '218093306300364', temp_number: null, first_name: 'Chloé', last_name: 'Dupont', birth_date: '2018-09-21', rights_to: '2027-12-31' },
+  ],
+  doctor: { status: 'current', declared_on: '2020-02-03', practitioner: DOCTOR },
+  doctor_pending: null,
+};
+const CARDS = { cards: [
+  { id: 1, beneficiary_id: null, serial: 'A0000000002', status: 'active', issued_on: '2016-04-01', first_name: 'Marie', last_name: 'Dupont' },
+  { id: 2, beneficiary_id: 11, serial: 'B0000000011', status: 'active', issued_on: '2024-06-02', first_name: 'Lucas', last_name: 'Dupont' },
+] };
+
+async function open(viewport, path, session, overrides = {}) {
+  const ctx = await browser.newContext({ baseURL: stack.baseUrl, locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport });
+  const calls = await mockApi(ctx, session, overrides);
+  const page = watch(await ctx.newPage());
+  await page.goto(path);
+  return { ctx, page, calls };
+}
+
+describe('coverage pages', () => {
+  for (const [size, viewport] of SIZES) {
+    test(`Mes droits, médecin traitant (${size})`, async () => {
+      const { ctx, page, calls } = await open(viewport, '/coverage/', 'member', {
+        'GET /api/v1/coverage': [200, COVERAGE],
+        'GET /api/v1/coverage/practitioners': [200, { practitioners: [{ ...DOCTOR, id: 9, last_name: 'Garnier' }], next_cursor: null }],
+        'POST /api/v1/coverage/doctor': [201, { status: 'pending' }],
+      });
+      try {
+        await page.locator('#ayants td', { hasText: 'Lucas Dupont' }).waitFor();
+        assert.match(await page.locator('#droits').textContent(), /CPAM de la Gironde.*sans participation/s);
+        assert.match(await page.locator('#medecin-actuel').textContent(), /Hélène Moreau.*10100000000/);
+        await checkPage(page, 'coverage', `droits-${size}`);
+        await page.fill('#lieu', 'Bordeaux');
+        await page.click('#recherche button[type=submit]');
+        await page.click('#resultats button[data-id="9"]');
+        await page.locator('#statut .fr-alert--success').waitFor();
+        const post = calls.find((c) => c.key === 'POST /api/v1/coverage/doctor');
+        assert.deepEqual(JSON.parse(post.body), { practitioner: 9 });
+        assert.ok(calls.some((c) => c.key === 'GET /api/v1/coverage/practitioners' && c.search.includes('place=Bordeaux')));
+        await checkPage(page, 'coverage', `droits-declare-${size}`);
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    test(`attestation for whom (${size})`, async () => {
+      const { ctx, page } = await open(viewport, '/coverage/attestation.html', 'member', {
+        'GET /api/v1/coverage': [200, COVERAGE],
+      });
+      try {
+        await page.locator('#personne option[value="12"]').waitFor({ state: 'attached' });
+        assert.equal(await page.locator('#telecharger').getAttribute('href'), '/api/v1/coverage/attestation.pdf');
+        await page.selectOption('#personne', '12');
+        assert.equal(await page.locator('#telecharger').getAttribute('href'), '/api/v1/coverage/attestation.pdf?beneficiary=12');
+        await checkPage(page, 'coverage', `attestation-${size}`);
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    test(`carte Vitale report (${size})`, async () => {
+      const { ctx, page, calls } = await open(viewport, '/coverage/vitale.html', 'member', {
+        'GET /api/v1/coverage/vitale': [200, CARDS],
+        'POST /api/v1/coverage/vitale/11/report': [200, { id: 2, status: 'stolen' }],
+      });
+      try {
+        await page.locator('#cartes td', { hasText: 'B0000000011' }).waitFor();
+        await checkPage(page, 'coverage', `vitale-${size}`);
+        await page.selectOption('#personne', '11');
+        await page.selectOption('#motif', 'stolen');
+        await page.click('#signaler button[type=submit]');
+        await page.locator('#statut .fr-alert--success').waitFor();
+        const post = calls.find((c) => c.key === 'POST /api/v1/coverage/vitale/11/report');
+        assert.deepEqual(JSON.parse(post.body), { kind: 'stolen' });
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    test(`profile: bank change pending verification (${size})`, async () => {
+      const PROFILE = { profile: { first_name: 'Marie', last_name: 'Dupont', nir: '285033306300182', birth_date: '1985-03-14', email: 'marie.dupont@example.fr', phone: '0612345678', address_line: '12 rue Sainte-Catherine', postal_code: '33000', city: 'Bordeaux', iban: 'FR7620041010050500013026052', bic: null, holder: null }, pending: [{ id: 1, kind: 'email', created_at: '2026-11-30 05:00:00' }] };
+      const { ctx, page, calls } = await open(viewport, '/coverage/profil.html', 'member', {
+        'GET /api/v1/profile': [200, PROFILE],
+        'PUT /api/v1/profile/bank': [202, { status: 'pending_verification' }],
+      });
+      try {
+        await page.locator('#attente .fr-alert', { hasText: 'En attente de vérification' }).waitFor();
+        assert.equal(await page.inputValue('#postal_code'), '33000');
+        assert.match(await page.locator('#iban-actuel').textContent(), /FR76.*6052/);
+        await checkPage(page, 'coverage', `profil-${size}`);
+        await page.fill('#iban', 'DE89 3704 0044 0532 0130 00');
+        await page.fill('#bic', 'COBADEFFXXX');
+        await page.fill('#holder', 'Marie Dupont');
+        await page.click('#banque button[type=submit]');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Confirmez' }).waitFor();
+        const put = calls.find((c) => c.key === 'PUT /api/v1/profile/bank');
+        assert.deepEqual(JSON.parse(put.body), { iban: 'DE89 3704 0044 0532 0130 00', bic: 'COBADEFFXXX', holder: 'Marie Dupont' });
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    test(`public attestation check (${size})`, async () => {
+      const code = 'ABCDEFGHJKLMNPQRSTUV';
+      const { ctx, page } = await open(viewport, `/coverage/verifier.html?code=${code}`, 'none', {
+        [`GET /api/v1/coverage/attestations/verify/${code}`]: [200, { valid: true, superseded: false, initials: 'M.D.', birth_year: 1985, valid_from: '2025-01-01', valid_to: '2027-12-31', fund: 'CPAM de la Gironde' }],
+      });
+      try {
+        await page.locator('#resultat .fr-alert--success', { hasText: 'M.D.' }).waitFor();
+        await checkPage(page, 'coverage', `verifier-${size}`);
+        await page.fill('#code', 'AAAAAAAAAAAAAAAAAAAA');
+        await page.click('#formulaire button[type=submit]');
+        await page.locator('#resultat .fr-alert--error').waitFor();
+      } finally {
+        await ctx.close();
+      }
+    });
+  }
+});
