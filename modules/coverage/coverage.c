@@ -17,11 +17,16 @@
 
 #define INSURED COVERAGE_INSURED
 #define CODE_LEN 20
+/* Two files of 5 MiB at most, and the multipart framing. */
+#define VITALE_FILE_MAX ((size_t)5 << 20)
+#define VITALE_BODY_MAX (2 * VITALE_FILE_MAX + 64 * 1024)
 
 struct coverage_state {
     const char *verify_url;
     long long verify_per_hour;
     long long doctor_confirm_seconds;
+    long long vitale_production_seconds;
+    long long vitale_send_seconds;
 };
 
 static const portail_setting_t settings[] = {
@@ -35,6 +40,16 @@ static const portail_setting_t settings[] = {
      .min = 0,
      .max = 2592000,
      .def_int = 86400},
+    {.name = "vitale_production_seconds",
+     .type = PORTAIL_SETTING_INT,
+     .min = 0,
+     .max = 2592000,
+     .def_int = 172800},
+    {.name = "vitale_send_seconds",
+     .type = PORTAIL_SETTING_INT,
+     .min = 0,
+     .max = 2592000,
+     .def_int = 432000},
     {.name = "verify_per_hour",
      .type = PORTAIL_SETTING_INT,
      .min = 1,
@@ -88,6 +103,7 @@ static void attestation_pdf(portail_ctx_t *ctx);
 static void attestation_verify(portail_ctx_t *ctx);
 static void vitale_list(portail_ctx_t *ctx);
 static void vitale_report(portail_ctx_t *ctx);
+static void vitale_order(portail_ctx_t *ctx);
 static void practitioners_search(portail_ctx_t *ctx);
 static void doctor_declare(portail_ctx_t *ctx);
 static void bo_coverage(portail_ctx_t *ctx);
@@ -119,6 +135,12 @@ static const portail_route_t routes[] = {
      .handler = vitale_report,
      .auth = PORTAIL_AUTH_MEMBER,
      .body_max = 1024},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/coverage/vitale/{person}/order",
+     .handler = vitale_order,
+     .auth = PORTAIL_AUTH_MEMBER,
+     .body_max = VITALE_BODY_MAX,
+     .content_types = PORTAIL_CT_MULTIPART},
     {.methods = PORTAIL_GET,
      .pattern = "/api/v1/coverage/practitioners",
      .handler = practitioners_search,
@@ -168,10 +190,16 @@ static const portail_route_t routes[] = {
 /* The practitioner's side confirming a declaration: in this system, a job
  * after doctor_confirm_seconds. */
 static int job_doctor_confirm(portail_job_t *job);
+/* The card maker's side of an order: ordered → in_production → sent. */
+static int job_vitale_advance(portail_job_t *job);
 
 static const portail_job_kind_t jobs[] = {
     {.name = "coverage.doctor_confirm",
      .handler = job_doctor_confirm,
+     .max_attempts = 5,
+     .lease_seconds = 30},
+    {.name = "coverage.vitale_advance",
+     .handler = job_vitale_advance,
      .max_attempts = 5,
      .lease_seconds = 30},
     {0},
@@ -192,6 +220,8 @@ static int init(const portail_settings_t *s, void **state, char *err, size_t err
     st->verify_url = portail_settings_str(s, "verify_url");
     st->verify_per_hour = portail_settings_int(s, "verify_per_hour");
     st->doctor_confirm_seconds = portail_settings_int(s, "doctor_confirm_seconds");
+    st->vitale_production_seconds = portail_settings_int(s, "vitale_production_seconds");
+    st->vitale_send_seconds = portail_settings_int(s, "vitale_send_seconds");
     if (portail_notify_kind("coverage.vitale", "Carte Vitale") != 0) {
         snprintf(err, errlen, "coverage: notification kind refused");
         free(st);
@@ -659,6 +689,129 @@ static void vitale_report(portail_ctx_t *ctx)
         json_pack("{s:I, s:s}", "id", (json_int_t)portail_row_int(card, "id", 0), "status", kind));
 }
 
+/* POST /api/v1/coverage/vitale/{person}/order (multipart: photo, identity):
+ * a new card for a person without an active card or an order under way.
+ * The files go to the core's documents (content checked, scanned). */
+static void vitale_order(portail_ctx_t *ctx)
+{
+    const char *person = portail_req_param(ctx, "person");
+    int64_t ben = 0;
+    if (!person || strcmp(person, "me") != 0) {
+        if (portail_req_param_i64(ctx, "person", &ben) != 0)
+            return;
+    }
+    json_t *who = portail_member_row(
+        ctx,
+        ben ? "SELECT b.id FROM coverage_beneficiaries b WHERE b.id = ? AND b.insured_id = " INSURED
+            : "SELECT m.insured_id AS id FROM members m WHERE m.id = {member} AND ? = 0 "
+              "AND m.insured_id IS NOT NULL",
+        "l", (long long)ben);
+    if (!who) {
+        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+            coverage_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Personne introuvable.");
+        return;
+    }
+    json_t *busy = portail_member_rows(
+        ctx,
+        "SELECT id FROM coverage_vitale WHERE insured_id = " INSURED
+        " AND beneficiary_id <=> NULLIF(?, 0) AND status IN ('active', 'ordered', "
+        "'in_production', 'sent') LIMIT 1",
+        "l", (long long)ben);
+    if (!busy) {
+        coverage_fail(ctx);
+        return;
+    }
+    if (json_array_size(busy) > 0) {
+        portail_problem(ctx, 409, NULL,
+                        "Une carte Vitale est déjà active ou en commande pour cette personne : "
+                        "signalez d'abord la carte perdue, volée ou défectueuse.");
+        return;
+    }
+    static const portail_doc_rules_t rules = {.types = PORTAIL_DOC_TYPE(PORTAIL_FILE_PDF) |
+                                                       PORTAIL_DOC_TYPE(PORTAIL_FILE_JPEG) |
+                                                       PORTAIL_DOC_TYPE(PORTAIL_FILE_PNG),
+                                              .max_file_bytes = VITALE_FILE_MAX,
+                                              .max_files = 2};
+    json_t *docs = NULL;
+    if (portail_documents_store(ctx, &rules, &docs) != 0)
+        return;
+    portail_arena_json(portail_arena(ctx), docs);
+    json_int_t photo = 0, identity = 0;
+    json_t *errors = NULL;
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d)
+    {
+        const char *field = json_string_value(json_object_get(d, "field"));
+        const char *type = json_string_value(json_object_get(d, "type"));
+        json_int_t id = json_integer_value(json_object_get(d, "id"));
+        if (field && strcmp(field, "photo") == 0) {
+            if (type && strcmp(type, "pdf") != 0 && strcmp(type, "application/pdf") != 0)
+                photo = id;
+            else
+                portail_field_error(&errors, "photo",
+                                    "La photo d'identité doit être une image JPEG ou PNG.");
+        } else if (field && strcmp(field, "identity") == 0) {
+            identity = id;
+        }
+    }
+    if (!photo && !errors)
+        portail_field_error(&errors, "photo", "Joignez une photo d'identité (JPEG ou PNG).");
+    if (!identity)
+        portail_field_error(&errors, "identity",
+                            "Joignez une pièce d'identité (PDF, JPEG ou PNG).");
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    unsigned char rnd[19];
+    char serial[21];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        coverage_fail(ctx);
+        return;
+    }
+    serial[0] = 'V';
+    for (size_t k = 0; k < sizeof rnd; k++)
+        serial[k + 1] = (char)('0' + rnd[k] % 10);
+    serial[20] = '\0';
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        coverage_fail(ctx);
+        return;
+    }
+    int64_t member = portail_principal(ctx)->id;
+    if (portail_member_exec(ctx,
+                            "INSERT INTO coverage_vitale (insured_id, beneficiary_id, serial, "
+                            "status, photo_document_id, identity_document_id, ordered_at) "
+                            "VALUES (" INSURED ", NULLIF(?, 0), ?, 'ordered', ?, ?, "
+                            "UTC_TIMESTAMP())",
+                            "lsll", (long long)ben, serial, (long long)photo,
+                            (long long)identity) != 1) {
+        portail_db_rollback(db);
+        coverage_fail(ctx);
+        return;
+    }
+    json_int_t card = (json_int_t)portail_db_insert_id(db);
+    const struct coverage_state *st = portail_module_state(ctx);
+    json_t *payload = json_pack("{s:I, s:s}", "card", card, "to", "in_production");
+    int queued = payload && portail_job_enqueue(db, "coverage.vitale_advance", payload,
+                                                st->vitale_production_seconds, NULL) == 0;
+    json_decref(payload);
+    if (!queued ||
+        portail_notify(db, member, "coverage.vitale", "Carte Vitale commandée",
+                       "Votre commande de carte Vitale est enregistrée.",
+                       "/coverage/vitale.html") != 0 ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        coverage_fail(ctx);
+        return;
+    }
+    portail_respond_json(
+        ctx, 201, json_pack("{s:I, s:s, s:s}", "id", card, "status", "ordered", "serial", serial));
+}
+
 /* ---- médecin traitant -------------------------------------------------------- */
 
 /* GET /api/v1/coverage/practitioners?place=&name=&after=&limit= */
@@ -852,6 +1005,61 @@ static int job_doctor_confirm(portail_job_t *job)
         portail_db_commit(db) != 0) {
         portail_db_rollback(db);
         portail_job_set_error(job, "declaration not confirmed");
+        return -1;
+    }
+    return 0;
+}
+
+/* Idempotent: moves the card only from the state before `to`; the next
+ * step is queued in the same transaction. */
+static int job_vitale_advance(portail_job_t *job)
+{
+    json_t *p = portail_job_payload(job);
+    json_int_t id = json_integer_value(json_object_get(p, "card"));
+    const char *to = json_string_value(json_object_get(p, "to"));
+    portail_db_t *db = portail_job_db(job);
+    int produce = to && strcmp(to, "in_production") == 0;
+    if (id <= 0 || !db || !to || (!produce && strcmp(to, "sent") != 0)) {
+        portail_job_set_error(job, "payload without a card or a state, or no database");
+        return -1;
+    }
+    json_t *card = portail_db_row(db,
+                                  "SELECT v.id, m.id AS member_id FROM coverage_vitale v "
+                                  "JOIN members m ON m.insured_id = v.insured_id "
+                                  "WHERE v.id = ? AND v.status = ?",
+                                  "ls", (long long)id, produce ? "ordered" : "in_production");
+    if (!card)
+        return portail_db_failed(db) ? -1 : 0;
+    portail_arena_json(portail_job_arena(job), card);
+    const struct coverage_state *st = portail_job_state(job);
+    if (portail_db_begin(db) != 0 ||
+        portail_db_exec(db,
+                        "UPDATE coverage_vitale SET status = ?, status_since = UTC_TIMESTAMP(), "
+                        "issued_on = IF(? = 'sent', UTC_DATE(), issued_on) WHERE id = ?",
+                        "ssl", to, to, (long long)id) != 1 ||
+        portail_notify(db, portail_row_int(card, "member_id", 0), "coverage.vitale",
+                       produce ? "Carte Vitale en fabrication" : "Carte Vitale envoyée",
+                       produce ? "Votre nouvelle carte Vitale est en cours de fabrication."
+                               : "Votre nouvelle carte Vitale vous a été envoyée par courrier.",
+                       "/coverage/vitale.html") != 0) {
+        portail_db_rollback(db);
+        portail_job_set_error(job, "card not advanced");
+        return -1;
+    }
+    if (produce) {
+        json_t *next = json_pack("{s:I, s:s}", "card", id, "to", "sent");
+        int queued = next && portail_job_enqueue(db, "coverage.vitale_advance", next,
+                                                 st->vitale_send_seconds, NULL) == 0;
+        json_decref(next);
+        if (!queued) {
+            portail_db_rollback(db);
+            portail_job_set_error(job, "next step not queued");
+            return -1;
+        }
+    }
+    if (portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        portail_job_set_error(job, "card not advanced");
         return -1;
     }
     return 0;

@@ -506,6 +506,7 @@ def secret_key_file():
 # test_login_locks.py checks it on its own.
 MODULE_SETTINGS = {
     "login": {"ip_max_failures": 100000},
+    "coverage": {"vitale_production_seconds": 1, "vitale_send_seconds": 1},
 }
 
 

@@ -1,0 +1,98 @@
+"""Carte Vitale order (modules/coverage/coverage.c, vitale_order and the job
+coverage.vitale_advance) against the real stack: the photo and the identity
+document through the core's documents, refused (409) while a card is active
+or an order is under way, another member's beneficiary a 404, and the jobs
+(vitale_production_seconds and vitale_send_seconds set to 1 s by the
+harness) taking the card to in_production then sent, each with a
+notification."""
+
+import time
+
+from conftest import fresh_ip
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
+       b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc```\x00\x00\x00\x04\x00\x01\xf6\x178U\x00\x00"
+       b"\x00\x00IEND\xaeB`\x82")
+
+
+def member_with_card(stack, status="active"):
+    m = stack.new_member()
+    stack.sql("INSERT INTO coverage_vitale (insured_id, serial, status) VALUES (%d, 'T%09d', '%s')"
+              % (m.insured_id, m.id, status))
+    c = stack.client(xff=fresh_ip())
+    c.test_login(id=m.id)
+    return m, c
+
+
+def order(c, person="me", photo=("photo.png", PNG, "image/png"),
+          identity=("cni.pdf", PDF, "application/pdf")):
+    files = []
+    if photo:
+        files.append(("photo", photo))
+    if identity:
+        files.append(("identity", identity))
+    return c.post("/api/v1/coverage/vitale/%s/order" % person, files=files)
+
+
+def mine(c):
+    cards = c.get("/api/v1/coverage/vitale").json()["cards"]
+    return sorted((x for x in cards if x["beneficiary_id"] is None), key=lambda x: int(x["id"]))
+
+
+def test_order_refused_while_a_card_is_active(stack):
+    m, c = member_with_card(stack)
+    r = order(c)
+    assert r.status_code == 409, r.text
+    assert stack.sql("SELECT COUNT(*) FROM documents WHERE member_id = %d" % m.id) == [["0"]]
+
+
+def test_order_needs_an_image_photo_and_an_identity_document(stack):
+    m, c = member_with_card(stack, "lost")
+    r = order(c, photo=("photo.pdf", PDF, "image/png"))
+    assert r.status_code == 422, r.text
+    assert any(e["field"] == "photo" for e in r.json()["errors"])
+    r = order(c, identity=None)
+    assert r.status_code == 422, r.text
+    assert any(e["field"] == "identity" for e in r.json()["errors"])
+    assert [x["status"] for x in mine(c)] == ["lost"]
+
+
+def test_another_members_beneficiary_is_a_404(stack):
+    m, c = member_with_card(stack, "lost")
+    other = stack.new_member()
+    stack.sql("INSERT INTO coverage_beneficiaries (insured_id, relation, temp_number, last_name, first_name, "
+              "birth_date, sex, rights_from, rights_to) VALUES (%d, 'child', 'TMP1', 'Autre', 'Enfant', "
+              "'2010-01-01', 1, '2020-01-01', '2030-12-31')"
+              % other.insured_id)
+    ben = int(stack.sql("SELECT MAX(id) FROM coverage_beneficiaries WHERE insured_id = %d"
+                        % other.insured_id)[0][0])
+    assert order(c, person=str(ben)).status_code == 404
+    assert stack.sql("SELECT COUNT(*) FROM coverage_vitale WHERE beneficiary_id = %d"
+                     % ben) == [["0"]]
+
+
+def test_order_advanced_by_the_jobs_with_notifications(stack):
+    m, c = member_with_card(stack, "stolen")
+    r = order(c)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["status"] == "ordered" and len(body["serial"]) == 20
+    row = stack.sql("SELECT d.member_id, d.type FROM coverage_vitale v JOIN documents d "
+                    "ON d.id = v.photo_document_id WHERE v.id = %d" % body["id"])
+    assert row == [[str(m.id), "png"]]
+    # An order under way is refused too.
+    assert order(c).status_code == 409
+    deadline = time.monotonic() + 30
+    while True:
+        status = [x["status"] for x in mine(c)]
+        if status[-1] == "sent":
+            break
+        assert time.monotonic() < deadline, status
+        time.sleep(0.3)
+    assert status == ["stolen", "sent"]
+    titles = [t for (t,) in stack.sql("SELECT title FROM notifications WHERE member_id = %d "
+                                      "AND kind = 'coverage.vitale' ORDER BY id" % m.id)]
+    assert titles == ["Carte Vitale commandée", "Carte Vitale en fabrication",
+                      "Carte Vitale envoyée"]
+    assert order(c).status_code == 409
