@@ -21,6 +21,8 @@ after(async () => {
   await stack.stopAndCheck();
 });
 
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNgYGAAAAAEAAH2FzhVAAAAAElFTkSuQmCC', 'base64');
 const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 const DOCTOR = { id: 7, rpps: '10100000000', last_name: 'Moreau', first_name: 'Hélène', specialty: 'Médecine générale', address_line: '3 rue Pasteur', postal_code: '33000', city: 'Bordeaux', accepts_new_patients: 1 };
 const COVERAGE = {
@@ -100,6 +102,33 @@ describe('coverage pages', () => {
         await page.locator('#statut .fr-alert--success').waitFor();
         const post = calls.find((c) => c.key === 'POST /api/v1/coverage/vitale/11/report');
         assert.deepEqual(JSON.parse(post.body), { kind: 'stolen' });
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    test(`carte Vitale order with photo preview (${size})`, async () => {
+      const STOLEN = { cards: [{ ...CARDS.cards[0], status: 'stolen' }, CARDS.cards[1]] };
+      const { ctx, page, calls } = await open(viewport, '/coverage/vitale.html', 'member', {
+        'GET /api/v1/coverage/vitale': [200, STOLEN],
+        'POST /api/v1/coverage/vitale/me/order': [201, { id: 3, status: 'ordered', serial: 'V1234567890123456789' }],
+      });
+      try {
+        await page.locator('#commande-personne option[value="me"]').waitFor({ state: 'attached' });
+        assert.equal(await page.locator('#commande-personne option').count(), 1);
+        await page.click('#commander button[type=submit]');
+        await page.locator('#photo[aria-invalid="true"]').waitFor();
+        assert.ok(!calls.some((c) => c.key === 'POST /api/v1/coverage/vitale/me/order'));
+        await page.setInputFiles('#photo', { name: 'photo.png', mimeType: 'image/png', buffer: PNG });
+        await page.locator('#apercu:not([hidden]) img[src^="data:image/png"]').waitFor();
+        await page.setInputFiles('#identity', { name: 'cni.pdf', mimeType: 'application/pdf', buffer: PDF });
+        await checkPage(page, 'coverage', `vitale-commande-${size}`);
+        await page.click('#commander button[type=submit]');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Carte commandée' }).waitFor();
+        const post = calls.find((c) => c.key === 'POST /api/v1/coverage/vitale/me/order');
+        assert.match(post.headers['content-type'], /^multipart\/form-data/);
+        assert.match(post.body, /name="photo"; filename="photo.png"/);
+        assert.match(post.body, /name="identity"; filename="cni.pdf"/);
       } finally {
         await ctx.close();
       }

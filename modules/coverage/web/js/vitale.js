@@ -1,7 +1,8 @@
 // Carte Vitale: each person's card (GET /api/v1/coverage/vitale) and the
-// report of a lost, stolen or defective one.
-import { api } from '/js/api.js';
-import { el, formatDate, requireMember, showAlert, showPageError } from '/js/ui.js';
+// report of a lost, stolen or defective one, and the order of a new card
+// (multipart: identity photo with a preview, identity document).
+import { api, ApiError, session } from '/js/api.js';
+import { clearErrors, el, formatDate, requireMember, showAlert, showFieldErrors, showPageError } from '/js/ui.js';
 import { CARD } from './common.js';
 
 const status = document.getElementById('statut');
@@ -20,7 +21,76 @@ async function load() {
   person.replaceChildren(...active.map((c) => el('option', { value: c.beneficiary_id ? String(c.beneficiary_id) : 'me' },
     `${c.first_name} ${c.last_name}`)));
   document.querySelector('#signaler button').disabled = active.length === 0;
+  // The latest card of each person; a person may order when it is reported.
+  const latest = new Map();
+  for (const c of cards) {
+    const k = c.beneficiary_id ? String(c.beneficiary_id) : 'me';
+    if (!latest.has(k) || Number(c.id) > Number(latest.get(k).id)) latest.set(k, c);
+  }
+  const free = [...latest.entries()].filter(([, c]) => ['lost', 'stolen', 'defective'].includes(c.status));
+  orderPerson.replaceChildren(...free.map(([k, c]) => el('option', { value: k }, `${c.first_name} ${c.last_name}`)));
+  document.querySelector('#commander button').disabled = free.length === 0;
 }
+
+const orderPerson = document.getElementById('commande-personne');
+const order = document.getElementById('commander');
+const TYPES = { photo: ['image/jpeg', 'image/png'], identity: ['application/pdf', 'image/jpeg', 'image/png'] };
+const MAX_BYTES = 5 * 1024 * 1024;
+
+// A new choice replaces the earlier complaints.
+order.addEventListener('change', () => clearErrors(order));
+
+document.getElementById('photo').addEventListener('change', (ev) => {
+  const file = ev.target.files[0];
+  const box = document.getElementById('apercu');
+  box.hidden = true;
+  if (!file || !TYPES.photo.includes(file.type)) return;
+  const reader = new FileReader();
+  reader.addEventListener('load', () => {
+    document.getElementById('apercu-image').src = reader.result;
+    box.hidden = false;
+  });
+  reader.readAsDataURL(file);
+});
+
+/** The French problem of a chosen file, or null. */
+function fileProblem(name, label) {
+  const f = order.elements[name].files[0];
+  if (!f) return { field: name, message: `Joignez ${label}.` };
+  if (!TYPES[name].includes(f.type)) return { field: name, message: name === 'photo' ? 'La photo doit être une image JPEG ou PNG.' : 'La pièce doit être un PDF, une image JPEG ou PNG.' };
+  if (f.size > MAX_BYTES) return { field: name, message: `« ${f.name} » dépasse 5 Mo.` };
+  return null;
+}
+
+order.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  clearErrors(order);
+  const problems = [fileProblem('photo', 'une photo d’identité'), fileProblem('identity', 'une pièce d’identité')].filter(Boolean);
+  if (problems.length) {
+    showFieldErrors(order, problems);
+    return;
+  }
+  const data = new FormData();
+  data.append('photo', order.elements.photo.files[0]);
+  data.append('identity', order.elements.identity.files[0]);
+  try {
+    const s = await session({ refresh: true });
+    const res = await fetch(`/api/v1/coverage/vitale/${encodeURIComponent(orderPerson.value)}/order`, {
+      method: 'POST',
+      headers: { Accept: 'application/json, application/problem+json', ...(s && s.csrf_token ? { 'X-CSRF-Token': s.csrf_token } : {}) },
+      body: data,
+    });
+    const body = await res.json().catch(() => null);
+    if (!res.ok) throw new ApiError(res.status, body, null);
+    order.reset();
+    document.getElementById('apercu').hidden = true;
+    showAlert(status, 'success', 'Carte commandée', 'Votre commande est enregistrée : vous serez prévenu(e) quand la carte sera fabriquée puis envoyée.', { focus: true });
+    await load();
+  } catch (err) {
+    if (err.status === 422 && err.fieldErrors?.some((e) => order.elements[e.field])) showFieldErrors(order, err.fieldErrors);
+    else showPageError(status, err);
+  }
+});
 
 document.getElementById('signaler').addEventListener('submit', async (ev) => {
   ev.preventDefault();
