@@ -437,6 +437,12 @@ int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by
 
 int portail_account_request_verification(portail_ctx_t *ctx, int64_t member_id, const char *what)
 {
+    return portail_account_request_verification_to(ctx, member_id, what, NULL);
+}
+
+int portail_account_request_verification_to(portail_ctx_t *ctx, int64_t member_id, const char *what,
+                                            const char *to_address)
+{
     if (member_id <= 0 || !what || !*what) {
         portail_log_error(ctx, "account_request_verification: bad arguments");
         return -1;
@@ -458,6 +464,8 @@ int portail_account_request_verification(portail_ctx_t *ctx, int64_t member_id, 
     json_t *row =
         portail_db_row(db, "SELECT email FROM members WHERE id = ?", "l", (long long)member_id);
     const char *to = row ? portail_row_str(row, "email") : NULL;
+    if (to && to_address && *to_address)
+        to = to_address;
     if (!to)
         return tx_leave(db, own, -1);
     if (portail_account_lock(ctx, member_id, PORTAIL_LOCK_PENDING_VERIFICATION, clipped) != 0)

@@ -1,11 +1,13 @@
 /* "Mon profil": contact details and bank details. A phone or postal address
  * change applies at once; a change of e-mail or IBAN is stored as pending,
  * the account goes into pending_verification through the core
- * (portail_account_request_verification: lock, one-time link mailed), the
+ * (portail_account_request_verification_to: lock, one-time link mailed, to
+ * the new address for an e-mail change, the old one getting a notice), the
  * old value stays in use, and the link (unlock "by verification") applies
  * it through the ACCOUNT_UNLOCKED hook. */
 #include <ctype.h>
 #include <portail/account.h>
+#include <portail/mail.h>
 #include <string.h>
 
 #include "coverage.h"
@@ -47,7 +49,8 @@ static void add_error(json_t **errors, const char *field, const char *message)
 /* Stores the pending change (replacing an earlier pending one of the same
  * kind) and locks the account until the link is followed; one transaction. */
 static int request_change(portail_ctx_t *ctx, const char *kind, const char *email, const char *iban,
-                          const char *bic, const char *holder, const char *what)
+                          const char *bic, const char *holder, const char *what,
+                          const char *old_email)
 {
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0)
@@ -61,7 +64,11 @@ static int request_change(portail_ctx_t *ctx, const char *kind, const char *emai
                             "INSERT INTO coverage_profile_changes (member_id, kind, email, iban, "
                             "bic, holder) VALUES ({member}, ?, ?, ?, ?, ?)",
                             "sssss", kind, email, iban, bic, holder) != 1 ||
-        portail_account_request_verification(ctx, portail_principal(ctx)->id, what) != 0 ||
+        portail_account_request_verification_to(ctx, portail_principal(ctx)->id, what, email) !=
+            0 ||
+        (old_email &&
+         portail_mail_template(db, portail_arena(ctx), old_email, "coverage_email_change_notice",
+                               (const char *const[]){"new_email", email, NULL}) != 0) ||
         portail_db_commit(db) != 0) {
         portail_db_rollback(db);
         return -1;
@@ -109,7 +116,9 @@ void coverage_profile_contact(portail_ctx_t *ctx)
         portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "updated"));
         return;
     }
-    if (request_change(ctx, "email", email, NULL, NULL, NULL, "adresse e-mail") != 0) {
+    /* The link goes to the new address, which proves it is the member's;
+     * the address on file is told, in case the change is not theirs. */
+    if (request_change(ctx, "email", email, NULL, NULL, NULL, "adresse e-mail", old) != 0) {
         coverage_fail(ctx);
         return;
     }
@@ -147,7 +156,7 @@ void coverage_profile_bank(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
-    if (request_change(ctx, "bank", NULL, iban, up, holder, "coordonnées bancaires") != 0) {
+    if (request_change(ctx, "bank", NULL, iban, up, holder, "coordonnées bancaires", NULL) != 0) {
         coverage_fail(ctx);
         return;
     }

@@ -75,6 +75,11 @@ int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by
  * unlock module's POST /api/v1/account/verify consumes the token. Joins the
  * caller's transaction when one is open. 0 or -1 (nothing done). */
 int portail_account_request_verification(portail_ctx_t *ctx, int64_t member_id, const char *what);
+/* The same, with the link mailed to to_address instead of the address on
+ * file (a new e-mail address proves itself by the link); NULL or "" is
+ * the address on file. */
+int portail_account_request_verification_to(portail_ctx_t *ctx, int64_t member_id,
+                                            const char *what, const char *to_address);
 /* Increments a counter and returns its new value (-1 on error). */
 int portail_account_count(portail_db_t *db, int64_t member_id, portail_counter_t c);
 int portail_account_reset_counter(portail_db_t *db, int64_t member_id, portail_counter_t c);

@@ -19,10 +19,11 @@ def signed_in(stack, member):
     return c
 
 
-def token_for(stack, member):
+def token_for(stack, member, to=None):
     deadline = time.monotonic() + 20
     while True:
-        got = [m for m in stack.mails() if m["to"] == member.email and m["subject"] == VERIFY_SUBJECT]
+        got = [m for m in stack.mails()
+               if m["to"] == (to or member.email) and m["subject"] == VERIFY_SUBJECT]
         if got:
             m = re.search(LINK_RE, got[-1]["body"])
             assert m, got[-1]["body"]
@@ -111,7 +112,14 @@ def test_contact_change_and_email_change(stack):
     r = c.put("/api/v1/profile/contact", json={**contact, "email": new})
     assert r.status_code == 202, r.text
     assert stack.sql("SELECT email FROM members WHERE id = %d" % m.id) == [[m.email]]
-    token = token_for(stack, m)
+    # The link goes to the NEW address (which proves it), never to the old one;
+    # the old one gets a notice naming the new address, without a link.
+    token = token_for(stack, m, to=new)
+    mails = stack.mails()
+    assert not [x for x in mails if x["to"] == m.email and x["subject"] == VERIFY_SUBJECT]
+    notice = [x for x in mails if x["to"] == m.email and "adresse e-mail" in x["subject"]]
+    assert len(notice) == 1, [x["subject"] for x in mails if x["to"] == m.email]
+    assert new in notice[0]["body"] and "token=" not in notice[0]["body"]
     r = stack.client(xff=fresh_ip()).post("/api/v1/account/verify", json={"token": token})
     assert r.status_code == 200, r.text
     assert stack.sql("SELECT email FROM members WHERE id = %d" % m.id) == [[new]]
