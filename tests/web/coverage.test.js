@@ -157,6 +157,39 @@ describe('coverage pages', () => {
       }
     });
 
+    test(`back office: a member's coverage and a pending change (${size})`, async () => {
+      const BO = {
+        rights: { member_id: 42, first_name: 'Marie', last_name: 'Dupont', nir: '285033306300182', birth_date: '1985-03-14', regime: 'Régime général', fund: 'CPAM de la Gironde', open_from: '2025-01-01', open_to: '2027-12-31' },
+        beneficiaries: COVERAGE.beneficiaries,
+        cards: [{ id: 1, beneficiary_id: null, serial: 'A0000000002', status: 'stolen', issued_on: '2016-04-01', status_since: '2026-11-29 10:00:00', reported_at: '2026-11-29 10:00:00' }],
+        profile_changes: [{ id: 5, kind: 'bank', email: null, iban: 'FR1420041010050500013M02606', bic: 'PSSTFRPPXXX', holder: 'Marie Dupont', status: 'pending', created_at: '2026-11-30 05:00:00', decided_at: null }],
+      };
+      const { ctx, page, calls } = await open(viewport, '/coverage/backoffice.html', 'agent', {
+        'GET /api/v1/backoffice/coverage/members/42': [200, BO],
+        'POST /api/v1/backoffice/coverage/profile-changes/5': [200, { id: 5, status: 'applied' }],
+      });
+      try {
+        await page.locator('#recherche button[type=submit]').waitFor();
+        await page.fill('#member', '42');
+        await page.click('#recherche button[type=submit]');
+        await page.locator('#reason[aria-invalid="true"]').waitFor();
+        await page.fill('#reason', 'Appel de l’assurée');
+        await page.click('#recherche button[type=submit]');
+        await page.locator('#ayants td', { hasText: 'Lucas Dupont' }).waitFor();
+        const get = calls.find((c) => c.key === 'GET /api/v1/backoffice/coverage/members/42');
+        assert.match(decodeURIComponent(get.search), /reason=Appel de l’assurée/);
+        assert.match(await page.locator('#cartes').textContent(), /A0000000002.*Déclarée volée/s);
+        await checkPage(page, 'coverage', `backoffice-${size}`);
+        await page.fill('#motif-5', 'Assurée rappelée, identité vérifiée');
+        await page.click('form[data-id="5"] button[value=confirm]');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Modification confirmée' }).waitFor();
+        const post = calls.find((c) => c.key === 'POST /api/v1/backoffice/coverage/profile-changes/5');
+        assert.deepEqual(JSON.parse(post.body), { decision: 'confirm', reason: 'Assurée rappelée, identité vérifiée' });
+      } finally {
+        await ctx.close();
+      }
+    });
+
     test(`public attestation check (${size})`, async () => {
       const code = 'ABCDEFGHJKLMNPQRSTUV';
       const { ctx, page } = await open(viewport, `/coverage/verifier.html?code=${code}`, 'none', {
