@@ -171,7 +171,7 @@ static const portail_route_t routes[] = {
      .pattern = BO "/threads/{thread}/reply",
      .handler = bo_reply,
      .auth = PORTAIL_AUTH_AGENT,
-     .body_max = 64 * 1024,
+     .body_max = UPLOAD_BODY_MAX,
      .content_types = PORTAIL_CT_MULTIPART | PORTAIL_CT_FORM | PORTAIL_CT_JSON,
      .permission = "messaging.answer",
      .audit = "messaging.thread.reply"},
@@ -431,9 +431,10 @@ static int rate_check(portail_ctx_t *ctx)
     return 0;
 }
 
-/* Stores the request's files (if any) through the core documents service:
- * 0 with *docs (possibly empty), or -1 with the answer set. */
-static int store_files(portail_ctx_t *ctx, json_t **docs)
+/* Stores the request's files (if any) through the core documents service,
+ * for owner (an agent's answer) or the signed-in member (owner 0): 0 with
+ * *docs (possibly empty), or -1 with the answer set. */
+static int store_files(portail_ctx_t *ctx, long long owner, json_t **docs)
 {
     const struct messaging_state *st = portail_module_state(ctx);
     size_t n = file_parts(ctx);
@@ -457,7 +458,8 @@ static int store_files(portail_ctx_t *ctx, json_t **docs)
         .max_files = (size_t)st->max_files,
     };
     json_t *out = NULL;
-    if (portail_documents_store(ctx, &rules, &out) != 0)
+    if ((owner ? portail_documents_store_for(ctx, (int64_t)owner, &rules, &out)
+               : portail_documents_store(ctx, &rules, &out)) != 0)
         return -1;
     *docs = portail_arena_json(portail_arena(ctx), out);
     return 0;
@@ -599,7 +601,7 @@ static void thread_new(portail_ctx_t *ctx)
     if (rate_check(ctx) != 0)
         return;
     json_t *docs = NULL;
-    if (store_files(ctx, &docs) != 0)
+    if (store_files(ctx, 0, &docs) != 0)
         return;
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
@@ -655,7 +657,7 @@ static void thread_reply(portail_ctx_t *ctx)
     if (rate_check(ctx) != 0)
         return;
     json_t *docs = NULL;
-    if (store_files(ctx, &docs) != 0)
+    if (store_files(ctx, 0, &docs) != 0)
         return;
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
@@ -1114,12 +1116,17 @@ static void bo_reply(portail_ctx_t *ctx)
     portail_db_t *db = portail_db(ctx);
     long long member = portail_row_int(t, "member_id", 0);
     long long agent = (long long)portail_principal(ctx)->id;
+    /* A multipart answer's files become the member's documents. */
+    json_t *docs = NULL;
+    if (j)
+        docs = portail_arena_json(portail_arena(ctx), json_array());
+    else if (store_files(ctx, member, &docs) != 0)
+        return;
     if (portail_db_begin(db) != 0) {
         fail(ctx);
         return;
     }
-    long long msg = message_add(db, (long long)id, member, "agent", agent, body,
-                                portail_arena_json(portail_arena(ctx), json_array()));
+    long long msg = message_add(db, (long long)id, member, "agent", agent, body, docs);
     char link[64];
     snprintf(link, sizeof(link), "/messaging/thread.html?id=%lld", (long long)id);
     if (msg < 0 ||
@@ -1135,7 +1142,8 @@ static void bo_reply(portail_ctx_t *ctx)
         return;
     }
     portail_respond_json(ctx, 201,
-                         json_pack("{s:I, s:I}", "id", (json_int_t)msg, "thread", (json_int_t)id));
+                         json_pack("{s:I, s:I, s:O}", "id", (json_int_t)msg, "thread",
+                                   (json_int_t)id, "attachments", docs));
 }
 
 /* POST BO/threads/{thread}/close */

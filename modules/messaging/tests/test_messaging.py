@@ -296,3 +296,44 @@ def test_daily_report_to_supervisors(stack, member):
     rows = stack.sql("SELECT TIMESTAMPDIFF(HOUR, UTC_TIMESTAMP(), run_at) FROM jobs "
                      "WHERE kind = 'messaging.report' AND state = 'queued'")
     assert len(rows) == 1 and int(rows[0][0]) >= 23
+
+
+def test_agent_reply_with_attachments(stack, member, agent):
+    """An agent's files become the member's documents: the member downloads
+    them, another member gets a 404; type by content, count and size checked."""
+    t = send(member, recipient="REMB").json()
+    url = "%s/threads/%d/reply" % (BO, t["id"])
+    # Type judged by content, not by name.
+    r = agent.post(url, data={"body": "Voici"},
+                   files=[("f", ("x.pdf", b"MZ not a pdf at all", "application/pdf"))])
+    assert_problem(r, 422)
+    # Count above the module's limit.
+    r = agent.post(url, data={"body": "Voici"},
+                   files=[("f", ("%d.pdf" % i, PDF, "application/pdf")) for i in range(6)])
+    assert_problem(r, 422)
+    # Size above the module's limit (5 MiB by default).
+    big = PDF + b"0" * (5 * 1024 * 1024)
+    r = agent.post(url, data={"body": "Voici"}, files=[("f", ("big.pdf", big, "application/pdf"))])
+    assert r.status_code in (413, 422), r.text
+    assert len(member.get("%s/%d" % (API, t["id"])).json()["messages"]) == 1
+    r = agent.post(url, data={"body": "Voici le relevé"},
+                   files=[("f", ("releve.pdf", PDF, "application/pdf")),
+                          ("g", ("photo.png", png(), "image/png"))])
+    assert r.status_code == 201, r.text
+    docs = r.json()["attachments"]
+    assert sorted(d["type"] for d in docs) == ["pdf", "png"]
+    owners = stack.sql("SELECT DISTINCT member_id FROM documents WHERE id IN (%s)"
+                       % ",".join(str(d["id"]) for d in docs))
+    assert [int(o[0]) for o in owners] == [member.member.id]
+    th = member.get("%s/%d" % (API, t["id"])).json()
+    msg = th["messages"][1]
+    assert msg["author"] == "agent" and len(msg["attachments"]) == 2
+    pdf = [d for d in docs if d["name"] == "releve.pdf"][0]
+    r = member.get("%s/%d/attachments/%d" % (API, t["id"], pdf["id"]))
+    assert r.status_code == 200 and r.content == PDF
+    other = member_client(stack)
+    assert_problem(other.get("%s/%d/attachments/%d" % (API, t["id"], pdf["id"])), 404)
+    acts = {row[0] for row in stack.sql(
+        "SELECT action FROM audit_log WHERE agent_id = %d AND member_id = %d"
+        % (agent.agent.id, member.member.id))}
+    assert "messaging.thread.reply" in acts
