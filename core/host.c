@@ -547,6 +547,11 @@ static void nav_badges(portail_ctx_t *ctx, json_t *items)
         }
         if (!item)
             continue;
+        /* The frame's own headers (a session cookie) stay; whatever the
+         * summary set is dropped. */
+        struct portail_resp_header *last = ctx->resp_headers;
+        while (last && last->next)
+            last = last->next;
         void *card = NULL;
         ctx->module = m;
         double t0 = now_ms();
@@ -555,7 +560,10 @@ static void nav_badges(portail_ctx_t *ctx, json_t *items)
         ctx->module = NULL;
         json_t *j = card;
         ctx->status = 0;
-        ctx->resp_headers = NULL;
+        if (last)
+            last->next = NULL;
+        else
+            ctx->resp_headers = NULL;
         if (rc != 0 || took > (double)ctx->host->conf->summary_budget_ms) {
             portail_logf("error", ctx->request_id, "module %s: summary failed or slow, no badge",
                          m->desc->name);
