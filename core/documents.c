@@ -265,20 +265,15 @@ typedef struct upload {
     unsigned char sha[crypto_hash_sha256_BYTES];
 } upload_t;
 
-int portail_documents_store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, json_t **out)
+/* Stores the request's files for owner (checked by the callers). */
+static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t owner, json_t **out)
 {
     static const portail_doc_rules_t none = {0};
     const portail_conf_t *c = ctx->host->conf;
     portail_arena_t *a = ctx->arena;
     const portail_principal_t *pr = &ctx->principal;
-    *out = NULL;
     if (!rules)
         rules = &none;
-    if (pr->kind != PORTAIL_PRINCIPAL_MEMBER || pr->level != PORTAIL_AUTH_MEMBER || pr->id <= 0) {
-        portail_log_error(ctx, "documents: store outside a member session");
-        portail_problem(ctx, 500, NULL, NULL);
-        return -1;
-    }
     unsigned types = rules->types ? rules->types : DEFAULT_TYPES;
     size_t max_file = c->docs_max_file_bytes;
     if (rules->max_file_bytes && rules->max_file_bytes < max_file)
@@ -346,9 +341,12 @@ int portail_documents_store(portail_ctx_t *ctx, const portail_doc_rules_t *rules
                 return -1;
             }
             if (rc == SCAN_FOUND) {
-                portail_log_warn(ctx, "documents: member %lld sent an infected file (%s)",
+                portail_log_warn(ctx, "documents: %s %lld sent an infected file (%s)",
+                                 pr->kind == PORTAIL_PRINCIPAL_MEMBER ? "member" : "agent",
                                  (long long)pr->id, sig);
-                if (portail_security_event(
+                /* An agent's infected file is not the member's security event. */
+                if (pr->kind == PORTAIL_PRINCIPAL_MEMBER &&
+                    portail_security_event(
                         ctx, pr->id, "document_infected",
                         portail_sprintf(a, "Fichier refusé par l'antivirus : %s", sig)) != 0)
                     portail_log_error(ctx, "documents: security event not recorded");
@@ -385,7 +383,7 @@ int portail_documents_store(portail_ctx_t *ctx, const portail_doc_rules_t *rules
         if (portail_db_exec(db,
                             "INSERT INTO documents (member_id, module, name, size, sha256, type, "
                             "content) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            "lsslbsb", (long long)pr->id, module, u->name, (long long)u->part->len,
+                            "lsslbsb", (long long)owner, module, u->name, (long long)u->part->len,
                             u->sha, sizeof u->sha, doc_types[u->type].name, u->part->data,
                             u->part->len) != 1)
             goto fail;
@@ -406,6 +404,35 @@ fail:
     json_decref(ids);
     portail_problem(ctx, 500, NULL, NULL);
     return -1;
+}
+
+int portail_documents_store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, json_t **out)
+{
+    const portail_principal_t *pr = &ctx->principal;
+    *out = NULL;
+    if (pr->kind != PORTAIL_PRINCIPAL_MEMBER || pr->level != PORTAIL_AUTH_MEMBER || pr->id <= 0) {
+        portail_log_error(ctx, "documents: store outside a member session");
+        portail_problem(ctx, 500, NULL, NULL);
+        return -1;
+    }
+    return store(ctx, rules, pr->id, out);
+}
+
+int portail_documents_store_for(portail_ctx_t *ctx, int64_t member_id,
+                                const portail_doc_rules_t *rules, json_t **out)
+{
+    const portail_principal_t *pr = &ctx->principal;
+    *out = NULL;
+    /* Fail closed, as for downloads: an agent writes into a member's
+     * documents only on a route that checks a permission and is audited. */
+    if (pr->kind != PORTAIL_PRINCIPAL_AGENT || pr->level != PORTAIL_AUTH_AGENT || pr->id <= 0 ||
+        !ctx->route || !ctx->route->permission || !ctx->route->audit || member_id <= 0) {
+        portail_log_error(ctx, "documents: store for a member outside an audited agent route");
+        portail_problem(ctx, 500, NULL, NULL);
+        return -1;
+    }
+    portail_audit_subject(ctx, member_id);
+    return store(ctx, rules, member_id, out);
 }
 
 /* ---- download and list --------------------------------------------------------------------- */

@@ -525,9 +525,59 @@ static void nav_menu(portail_ctx_t *ctx)
                                    nav_items(ctx, menu)));
 }
 
+/* A module's count next to its member nav entry: the integer `badge` its
+ * summary card may set (e.g. messaging's unread answers), on the module's
+ * first member item when above 0. A summary that fails or overruns
+ * server.summary_budget_ms gives no badge (and a log line), never an error
+ * of the frame. */
+static void nav_badges(portail_ctx_t *ctx, json_t *items)
+{
+    for (size_t i = 0; i < ctx->host->nmodules; i++) {
+        const portail_loaded_module_t *m = &ctx->host->modules[i];
+        if (!m->enabled || !m->desc->summary)
+            continue;
+        json_t *item = NULL, *it;
+        size_t k;
+        json_array_foreach(items, k, it)
+        {
+            if (strcmp(json_string_value(json_object_get(it, "module")), m->desc->name) == 0) {
+                item = it;
+                break;
+            }
+        }
+        if (!item)
+            continue;
+        /* The frame's own headers (a session cookie) stay; whatever the
+         * summary set is dropped. */
+        struct portail_resp_header *last = ctx->resp_headers;
+        while (last && last->next)
+            last = last->next;
+        void *card = NULL;
+        ctx->module = m;
+        double t0 = now_ms();
+        int rc = m->desc->summary(ctx, &card);
+        double took = now_ms() - t0;
+        ctx->module = NULL;
+        json_t *j = card;
+        ctx->status = 0;
+        if (last)
+            last->next = NULL;
+        else
+            ctx->resp_headers = NULL;
+        if (rc != 0 || took > (double)ctx->host->conf->summary_budget_ms) {
+            portail_logf("error", ctx->request_id, "module %s: summary failed or slow, no badge",
+                         m->desc->name);
+        } else if (json_is_object(j) && json_is_integer(json_object_get(j, "badge")) &&
+                   json_integer_value(json_object_get(j, "badge")) > 0) {
+            json_object_set(item, "badge", json_object_get(j, "badge"));
+        }
+        json_decref(j);
+    }
+}
+
 /* GET /api/v1/portal: what a page needs to draw its frame: the enabled
- * modules, the principal's menu and, for a member, the unread
- * notifications. */
+ * modules, the principal's menu (with the modules' badges for a member)
+ * and, for a member, the unread notifications. */
 static void portal(portail_ctx_t *ctx)
 {
     portail_menu_t menu = menu_of(ctx);
@@ -550,6 +600,7 @@ static void portal(portail_ctx_t *ctx)
             return;
         }
         json_object_set_new(out, "unread", json_integer(n));
+        nav_badges(ctx, json_object_get(out, "items"));
     }
     portail_respond_json(ctx, 200, out);
 }

@@ -171,7 +171,7 @@ static const portail_route_t routes[] = {
      .pattern = BO "/threads/{thread}/reply",
      .handler = bo_reply,
      .auth = PORTAIL_AUTH_AGENT,
-     .body_max = 64 * 1024,
+     .body_max = UPLOAD_BODY_MAX,
      .content_types = PORTAIL_CT_MULTIPART | PORTAIL_CT_FORM | PORTAIL_CT_JSON,
      .permission = "messaging.answer",
      .audit = "messaging.thread.reply"},
@@ -219,7 +219,10 @@ static int parse_services(struct messaging_state *st, const char *spec, char *er
             if (p)
                 *p++ = '\0';
         }
-        if (st->nservices == SERVICES_MAX || !f[3] || p || !*f[0] || strlen(f[0]) > 16 || !*f[1] ||
+        /* No comma in a code: the agent's services are bound as one
+         * FIND_IN_SET list. */
+        if (st->nservices == SERVICES_MAX || !f[3] || p || !*f[0] || strlen(f[0]) > 16 ||
+            strchr(f[0], ',') || !*f[1] || !*f[2] || strlen(f[2]) > 64 ||
             (strcmp(f[3], "open") != 0 && strcmp(f[3], "closed") != 0)) {
             snprintf(err, errlen,
                      "messaging: services: malformed entry (CODE|label|team|open[|hours])");
@@ -431,9 +434,10 @@ static int rate_check(portail_ctx_t *ctx)
     return 0;
 }
 
-/* Stores the request's files (if any) through the core documents service:
- * 0 with *docs (possibly empty), or -1 with the answer set. */
-static int store_files(portail_ctx_t *ctx, json_t **docs)
+/* Stores the request's files (if any) through the core documents service,
+ * for owner (an agent's answer) or the signed-in member (owner 0): 0 with
+ * *docs (possibly empty), or -1 with the answer set. */
+static int store_files(portail_ctx_t *ctx, long long owner, json_t **docs)
 {
     const struct messaging_state *st = portail_module_state(ctx);
     size_t n = file_parts(ctx);
@@ -457,7 +461,8 @@ static int store_files(portail_ctx_t *ctx, json_t **docs)
         .max_files = (size_t)st->max_files,
     };
     json_t *out = NULL;
-    if (portail_documents_store(ctx, &rules, &out) != 0)
+    if ((owner ? portail_documents_store_for(ctx, (int64_t)owner, &rules, &out)
+               : portail_documents_store(ctx, &rules, &out)) != 0)
         return -1;
     *docs = portail_arena_json(portail_arena(ctx), out);
     return 0;
@@ -599,7 +604,7 @@ static void thread_new(portail_ctx_t *ctx)
     if (rate_check(ctx) != 0)
         return;
     json_t *docs = NULL;
-    if (store_files(ctx, &docs) != 0)
+    if (store_files(ctx, 0, &docs) != 0)
         return;
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
@@ -655,7 +660,7 @@ static void thread_reply(portail_ctx_t *ctx)
     if (rate_check(ctx) != 0)
         return;
     json_t *docs = NULL;
-    if (store_files(ctx, &docs) != 0)
+    if (store_files(ctx, 0, &docs) != 0)
         return;
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
@@ -859,12 +864,12 @@ static int summary(portail_ctx_t *ctx, void **card)
     if (!row)
         return -1;
     long long n = portail_row_int(row, "n", 0);
-    *card = json_pack("{s:s, s:s, s:s, s:I}", "title", "Ma messagerie", "text",
+    *card = json_pack("{s:s, s:s, s:s, s:I, s:I}", "title", "Ma messagerie", "text",
                       n == 0 ? "Aucune réponse non lue."
                              : portail_sprintf(portail_arena(ctx),
                                                "%lld réponse%s non lue%s de votre caisse.", n,
                                                n > 1 ? "s" : "", n > 1 ? "s" : ""),
-                      "href", "/messaging/", "count", (json_int_t)n);
+                      "href", "/messaging/", "count", (json_int_t)n, "badge", (json_int_t)n);
     return *card ? 0 : -1;
 }
 
@@ -872,7 +877,64 @@ static int summary(portail_ctx_t *ctx, void **card)
  * Agents act on explicit threads: plain portail_db_* queries, the member named
  * for the core's audit row by portail_audit_subject. */
 
-/* The thread row, or NULL with a 404 (or 500) set. */
+/* The services the agent acts on, as a comma list for FIND_IN_SET: those
+ * whose team lists the agent (messaging_agent_teams); *all set for a
+ * supervisor (messaging.supervise), who sees every service. 0, or -1 with
+ * a 500 set. */
+static int agent_services(portail_ctx_t *ctx, const char **csv, long long *all)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    *csv = "";
+    *all = portail_permitted(ctx, "messaging.supervise") ? 1 : 0;
+    if (*all)
+        return 0;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return -1;
+    json_t *rows = portail_db_rows(db, "SELECT team FROM messaging_agent_teams WHERE agent_id = ?",
+                                   "l", (long long)portail_principal(ctx)->id);
+    if (!rows) {
+        fail(ctx);
+        return -1;
+    }
+    portail_arena_json(portail_arena(ctx), rows);
+    const char *out = "";
+    for (size_t i = 0; i < st->nservices; i++) {
+        size_t k;
+        json_t *r;
+        json_array_foreach(rows, k, r)
+        {
+            if (strcmp(portail_row_str(r, "team"), st->services[i].team) == 0) {
+                out = portail_sprintf(portail_arena(ctx), "%s%s%s", out, *out ? "," : "",
+                                      st->services[i].code);
+                break;
+            }
+        }
+    }
+    *csv = out;
+    return 0;
+}
+
+/* Nonzero when the agent acts on service code (csv from agent_services). */
+static int service_allowed(const char *csv, long long all, const char *code)
+{
+    if (all)
+        return 1;
+    size_t n = strlen(code);
+    for (const char *p = csv; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && strncmp(p, code, n) == 0)
+            return 1;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* The thread row, or NULL with a 404 (or 500) set; a thread of a service
+ * outside the agent's teams is a 404 as well. */
 static json_t *bo_thread(portail_ctx_t *ctx, int64_t *id)
 {
     if (portail_req_param_i64(ctx, "thread", id) != 0)
@@ -891,6 +953,14 @@ static json_t *bo_thread(portail_ctx_t *ctx, int64_t *id)
             fail(ctx);
         else
             portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
+        return NULL;
+    }
+    const char *csv;
+    long long all;
+    if (agent_services(ctx, &csv, &all) != 0)
+        return NULL;
+    if (!service_allowed(csv, all, portail_row_str(t, "service"))) {
+        portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
         return NULL;
     }
     portail_audit_subject(ctx, portail_row_int(t, "member_id", 0));
@@ -930,6 +1000,10 @@ static void bo_threads(portail_ctx_t *ctx)
     portail_db_t *db = portail_db(ctx);
     if (!db)
         return;
+    const char *csv;
+    long long all;
+    if (agent_services(ctx, &csv, &all) != 0)
+        return;
     /* The agent id is bound even where the filter ignores it ("? IS NULL OR"). */
     const char *mine = strstr(cond, "?") ? cond : NULL;
     const char *sql = portail_sprintf(
@@ -940,14 +1014,16 @@ static void bo_threads(portail_ctx_t *ctx)
         "(SELECT COUNT(*) FROM messaging_messages m WHERE m.thread_id = t.id AND "
         "m.author = 'member' AND m.read_at IS NULL) AS unread "
         "FROM messaging_threads t WHERE %s AND (? = '' OR t.service = ?) "
+        "AND (? = 1 OR FIND_IN_SET(t.service, ?) > 0) "
         "AND (? = 0 OR t.last_activity_at <= UTC_TIMESTAMP() - INTERVAL ? HOUR) "
         "AND (? = 0 OR t.last_message_id < ?) ORDER BY t.last_message_id DESC LIMIT ?",
         mine ? "t.status <> 'closed' AND t.agent_id = ?" : cond);
     const char *svc = service && *service ? service : "";
     json_t *rows =
-        mine ? portail_db_rows(db, sql, "lsslllll", (long long)portail_principal(ctx)->id, svc, svc,
-                               age, age, cursor, cursor, limit + 1)
-             : portail_db_rows(db, sql, "sslllll", svc, svc, age, age, cursor, cursor, limit + 1);
+        mine ? portail_db_rows(db, sql, "lsslslllll", (long long)portail_principal(ctx)->id, svc,
+                               svc, all, csv, age, age, cursor, cursor, limit + 1)
+             : portail_db_rows(db, sql, "sslslllll", svc, svc, all, csv, age, age, cursor, cursor,
+                               limit + 1);
     if (!rows) {
         fail(ctx);
         return;
@@ -966,8 +1042,13 @@ static void bo_threads(portail_ctx_t *ctx)
         flag_overdue(st, r);
     }
     json_t *svcs = json_array();
-    for (size_t k = 0; k < st->nservices; k++)
-        json_array_append_new(svcs, service_agent_json(st, &st->services[k]));
+    for (size_t k = 0; k < st->nservices; k++) {
+        json_t *sj = service_agent_json(st, &st->services[k]);
+        /* Every service stays listed (reassignment); "mine" marks the agent's. */
+        json_object_set_new(sj, "mine",
+                            json_boolean(service_allowed(csv, all, st->services[k].code)));
+        json_array_append_new(svcs, sj);
+    }
     portail_respond_json(
         ctx, 200,
         json_pack("{s:O, s:o, s:o}", "threads", rows, "next_cursor", next, "services", svcs));
@@ -1114,19 +1195,24 @@ static void bo_reply(portail_ctx_t *ctx)
     portail_db_t *db = portail_db(ctx);
     long long member = portail_row_int(t, "member_id", 0);
     long long agent = (long long)portail_principal(ctx)->id;
+    /* A multipart answer's files become the member's documents. */
+    json_t *docs = NULL;
+    if (j)
+        docs = portail_arena_json(portail_arena(ctx), json_array());
+    else if (store_files(ctx, member, &docs) != 0)
+        return;
     if (portail_db_begin(db) != 0) {
         fail(ctx);
         return;
     }
-    long long msg = message_add(db, (long long)id, member, "agent", agent, body,
-                                portail_arena_json(portail_arena(ctx), json_array()));
+    long long msg = message_add(db, (long long)id, member, "agent", agent, body, docs);
     char link[64];
     snprintf(link, sizeof(link), "/messaging/thread.html?id=%lld", (long long)id);
     if (msg < 0 ||
         portail_db_exec(db,
                         "UPDATE messaging_threads SET status = 'answered', agent_id = "
                         "COALESCE(agent_id, ?), archived = 0 WHERE id = ?",
-                        "ll", agent, (long long)id) != 1 ||
+                        "ll", agent, (long long)id) < 0 ||
         portail_notify(db, member, "messaging.reply", "Vous avez reçu une réponse de votre caisse",
                        "Une réponse vous attend dans votre messagerie.", link) != 0 ||
         portail_db_commit(db) != 0) {
@@ -1135,7 +1221,8 @@ static void bo_reply(portail_ctx_t *ctx)
         return;
     }
     portail_respond_json(ctx, 201,
-                         json_pack("{s:I, s:I}", "id", (json_int_t)msg, "thread", (json_int_t)id));
+                         json_pack("{s:I, s:I, s:O}", "id", (json_int_t)msg, "thread",
+                                   (json_int_t)id, "attachments", docs));
 }
 
 /* POST BO/threads/{thread}/close */
@@ -1165,10 +1252,15 @@ static void bo_attachment_get(portail_ctx_t *ctx)
     portail_db_t *db = portail_db(ctx);
     if (!db)
         return;
+    const char *csv;
+    long long all;
+    if (agent_services(ctx, &csv, &all) != 0)
+        return;
     json_t *r = portail_db_row(db,
-                               "SELECT member_id FROM messaging_attachments WHERE thread_id = ? "
-                               "AND document_id = ?",
-                               "ll", (long long)id, (long long)doc);
+                               "SELECT a.member_id FROM messaging_attachments a JOIN "
+                               "messaging_threads t ON t.id = a.thread_id WHERE a.thread_id = ? "
+                               "AND a.document_id = ? AND (? = 1 OR FIND_IN_SET(t.service, ?) > 0)",
+                               "llls", (long long)id, (long long)doc, all, csv);
     if (!r) {
         if (portail_db_failed(db))
             fail(ctx);

@@ -61,6 +61,8 @@ describe('messaging', () => {
 
     // An agent, enrolled through the pages, answers from the back office.
     const { stdout } = await stack.portailctl('agent', 'add', 'cmessage', '--name', 'Claire Message', '--role', 'agent');
+    // In the team of the service written to (agents see their teams' threads only).
+    await stack.sql(`INSERT INTO messaging_agent_teams (agent_id, team) SELECT id, 'remboursements' FROM agents WHERE login = 'cmessage'`);
     const enrol = new URL(stdout.match(/https?:\/\/\S+\/backoffice\/enrolement\.html\?token=\S+/)[0]);
     const actx = await newContext(browser, stack);
     const apage = watch(await actx.newPage());

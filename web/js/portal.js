@@ -25,7 +25,15 @@ export function renderMenu(portal) {
   const items = portal.items || [];
   nav.hidden = items.length === 0;
   nav.querySelector('ul').replaceChildren(...items.map((i) => el('li', { class: 'fr-nav__item' },
-    el('a', { class: 'fr-nav__link', href: i.href, 'data-module': i.module, ...(current(i.href) ? { 'aria-current': 'page' } : {}) }, i.label))));
+    el('a', { class: 'fr-nav__link', href: i.href, 'data-module': i.module, ...(current(i.href) ? { 'aria-current': 'page' } : {}) }, i.label, badge(i.badge)))));
+}
+
+// A module's count next to its entry (e.g. "Ma messagerie 2"), read as
+// "2 non lus" by screen readers.
+function badge(n) {
+  if (!Number.isInteger(n) || n <= 0) return null;
+  return el('span', { class: 'fr-badge fr-badge--sm fr-badge--info fr-ml-1w', 'data-badge': String(n) },
+    String(n), el('span', { class: 'fr-sr-only' }, ` non lu${n > 1 ? 's' : ''}`));
 }
 
 /** The bell (#cloche): "Notifications" with the unread count. */

@@ -34,6 +34,14 @@ typedef struct portail_doc_rules {
  * stored). */
 int portail_documents_store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, json_t **out);
 
+/* The same, on an agent route that has both `permission` and `audit`: the
+ * files are stored as documents of member_id (the agent's answer to that
+ * member), who downloads them as their own; the audit row names the member.
+ * Anywhere else: 500, nothing stored. The scanner's refusal is not recorded
+ * as the member's security event. */
+int portail_documents_store_for(portail_ctx_t *ctx, int64_t member_id,
+                                const portail_doc_rules_t *rules, json_t **out);
+
 /* Answers document id of the calling module: to its owner (member
  * session), or to an agent on a route that has both `permission` and
  * `audit` (the audit row names the owner); anyone else, and another

@@ -53,9 +53,21 @@ def member(stack):
     return member_client(stack)
 
 
+TEAMS = ("remboursements", "cartes", "indemnites", "situation", "reclamations")
+
+
+def team_agent(stack, teams=TEAMS):
+    """An agent in the given teams (messaging_agent_teams)."""
+    c = agent_client(stack)
+    for team in teams:
+        stack.sql("INSERT INTO messaging_agent_teams (agent_id, team) VALUES (%d, '%s')"
+                  % (c.agent.id, team))
+    return c
+
+
 @pytest.fixture
 def agent(stack):
-    return agent_client(stack)
+    return team_agent(stack)
 
 
 def test_recipients_from_config(member):
@@ -296,3 +308,102 @@ def test_daily_report_to_supervisors(stack, member):
     rows = stack.sql("SELECT TIMESTAMPDIFF(HOUR, UTC_TIMESTAMP(), run_at) FROM jobs "
                      "WHERE kind = 'messaging.report' AND state = 'queued'")
     assert len(rows) == 1 and int(rows[0][0]) >= 23
+
+
+def test_agent_reply_with_attachments(stack, member, agent):
+    """An agent's files become the member's documents: the member downloads
+    them, another member gets a 404; type by content, count and size checked."""
+    t = send(member, recipient="REMB").json()
+    url = "%s/threads/%d/reply" % (BO, t["id"])
+    # Type judged by content, not by name.
+    r = agent.post(url, data={"body": "Voici"},
+                   files=[("f", ("x.pdf", b"MZ not a pdf at all", "application/pdf"))])
+    assert_problem(r, 422)
+    # Count above the module's limit.
+    r = agent.post(url, data={"body": "Voici"},
+                   files=[("f", ("%d.pdf" % i, PDF, "application/pdf")) for i in range(6)])
+    assert_problem(r, 422)
+    # Size above the module's limit (5 MiB by default).
+    big = PDF + b"0" * (5 * 1024 * 1024)
+    r = agent.post(url, data={"body": "Voici"}, files=[("f", ("big.pdf", big, "application/pdf"))])
+    assert r.status_code in (413, 422), r.text
+    assert len(member.get("%s/%d" % (API, t["id"])).json()["messages"]) == 1
+    r = agent.post(url, data={"body": "Voici le relevé"},
+                   files=[("f", ("releve.pdf", PDF, "application/pdf")),
+                          ("g", ("photo.png", png(), "image/png"))])
+    assert r.status_code == 201, r.text
+    docs = r.json()["attachments"]
+    assert sorted(d["type"] for d in docs) == ["pdf", "png"]
+    owners = stack.sql("SELECT DISTINCT member_id FROM documents WHERE id IN (%s)"
+                       % ",".join(str(d["id"]) for d in docs))
+    assert [int(o[0]) for o in owners] == [member.member.id]
+    th = member.get("%s/%d" % (API, t["id"])).json()
+    msg = th["messages"][1]
+    assert msg["author"] == "agent" and len(msg["attachments"]) == 2
+    pdf = [d for d in docs if d["name"] == "releve.pdf"][0]
+    r = member.get("%s/%d/attachments/%d" % (API, t["id"], pdf["id"]))
+    assert r.status_code == 200 and r.content == PDF
+    other = member_client(stack)
+    assert_problem(other.get("%s/%d/attachments/%d" % (API, t["id"], pdf["id"])), 404)
+    acts = {row[0] for row in stack.sql(
+        "SELECT action FROM audit_log WHERE agent_id = %d AND member_id = %d"
+        % (agent.agent.id, member.member.id))}
+    assert "messaging.thread.reply" in acts
+
+
+def test_agent_teams(stack, member):
+    """An agent sees and acts only on the threads of their teams' services;
+    a supervisor sees all."""
+    remb = send(member, recipient="REMB", subject="Pour les remboursements",
+                files=[("f", ("a.pdf", PDF, "application/pdf"))]).json()
+    vit = send(member, recipient="VITALE", subject="Pour les cartes").json()
+    cartes = team_agent(stack, ("cartes",))
+    r = cartes.get(BO + "/threads")
+    assert r.status_code == 200, r.text
+    ids = [x["id"] for x in r.json()["threads"]]
+    assert vit["id"] in ids and remb["id"] not in ids
+    assert cartes.get(BO + "/threads", params={"service": "REMB"}).json()["threads"] == []
+    mine = {s["code"]: s["mine"] for s in r.json()["services"]}
+    assert mine["VITALE"] is True and mine["REMB"] is False
+    # Another team's thread: 404 on every route.
+    doc = remb["attachments"][0]["id"]
+    assert_problem(cartes.get("%s/threads/%d" % (BO, remb["id"])), 404)
+    assert_problem(cartes.post("%s/threads/%d/take" % (BO, remb["id"])), 404)
+    assert_problem(cartes.post("%s/threads/%d/reply" % (BO, remb["id"]), json={"body": "x"}), 404)
+    assert_problem(cartes.post("%s/threads/%d/close" % (BO, remb["id"])), 404)
+    assert_problem(cartes.post("%s/threads/%d/reassign" % (BO, remb["id"]),
+                               json={"service": "VITALE", "reason": "Pas pour nous"}), 404)
+    assert_problem(cartes.get("%s/threads/%d/attachments/%d" % (BO, remb["id"], doc)), 404)
+    assert cartes.post("%s/threads/%d/reply" % (BO, vit["id"]),
+                       json={"body": "Réponse"}).status_code == 201
+    # No team: nothing.
+    none = team_agent(stack, ())
+    assert none.get(BO + "/threads").json()["threads"] == []
+    assert_problem(none.get("%s/threads/%d" % (BO, vit["id"])), 404)
+    # A supervisor sees every service.
+    sup = agent_client(stack, role="supervisor")
+    ids = [x["id"] for x in sup.get(BO + "/threads", params={"limit": 50}).json()["threads"]]
+    assert remb["id"] in ids and vit["id"] in ids
+    assert sup.get("%s/threads/%d" % (BO, remb["id"])).status_code == 200
+    # Reassigned to VITALE, the thread moves to the cartes team.
+    r = sup.post("%s/threads/%d/reassign" % (BO, remb["id"]),
+                 json={"service": "VITALE", "reason": "Relève des cartes"})
+    assert r.status_code == 200, r.text
+    assert cartes.get("%s/threads/%d" % (BO, remb["id"])).status_code == 200
+
+
+def test_nav_badge_counts_unread_answers(stack, member, agent):
+    """GET /api/v1/portal: the "Ma messagerie" entry carries the unread
+    answers as `badge` (from the summary card), gone once read."""
+    def entry():
+        r = member.get("/api/v1/portal")
+        assert r.status_code == 200, r.text
+        return [i for i in r.json()["items"] if i["module"] == "messaging"][0]
+    t = send(member).json()
+    assert entry()["label"] == "Ma messagerie" and "badge" not in entry()
+    for body in ("Première réponse", "Seconde réponse"):
+        r = agent.post("%s/threads/%d/reply" % (BO, t["id"]), json={"body": body})
+        assert r.status_code == 201, r.text
+    assert entry()["badge"] == 2
+    assert member.get("%s/%d" % (API, t["id"])).status_code == 200
+    assert "badge" not in entry()
