@@ -78,8 +78,8 @@ int portail_account_request_verification(portail_ctx_t *ctx, int64_t member_id, 
 /* The same, with the link mailed to to_address instead of the address on
  * file (a new e-mail address proves itself by the link); NULL or "" is
  * the address on file. */
-int portail_account_request_verification_to(portail_ctx_t *ctx, int64_t member_id,
-                                            const char *what, const char *to_address);
+int portail_account_request_verification_to(portail_ctx_t *ctx, int64_t member_id, const char *what,
+                                            const char *to_address);
 /* Increments a counter and returns its new value (-1 on error). */
 int portail_account_count(portail_db_t *db, int64_t member_id, portail_counter_t c);
 int portail_account_reset_counter(portail_db_t *db, int64_t member_id, portail_counter_t c);
