@@ -5,6 +5,7 @@
  * goes through portail_member_* with {member} (lines belong to the insured
  * person; members.insured_id links the account), so that another member's
  * line is a 404. The arithmetic is the database's CHECK (sql/). */
+#include <portail/account.h>
 #include <portail/notify.h>
 #include <portail/pdf.h>
 #include <portail/portail.h>
@@ -598,15 +599,24 @@ static void statement_pdf(portail_ctx_t *ctx)
                           portail_sprintf(a, "releve-%s.pdf", month));
 }
 
-/* The member's card: the last payment and how many in the last 30 days. */
+/* The member's card: the last payment and how many since the last visit.
+ * The last visit is the sign-in before the current one (the core's
+ * security events): the newest login_succeeded is this session's own.
+ * paid_on is a day, so a payment of the visit's day counts again rather
+ * than being missed. Without an earlier sign-in: the last 30 days. */
 static int summary(portail_ctx_t *ctx, void **card)
 {
     portail_arena_t *a = portail_arena(ctx);
     json_t *row = portail_member_row(
         ctx,
-        "SELECT (SELECT COUNT(*) FROM reimb_payments q WHERE q.insured_id = m.insured_id "
-        "AND q.status = 'paid' AND q.paid_on >= DATE_SUB(UTC_DATE(), INTERVAL 30 DAY)) AS recent, "
+        "SELECT DATE_FORMAT(v.last_visit, '%Y-%m-%dT%H:%i:%sZ') AS last_visit, (SELECT COUNT(*) "
+        "FROM reimb_payments q "
+        "WHERE q.insured_id = m.insured_id AND q.status = 'paid' AND q.paid_on >= "
+        "COALESCE(DATE(v.last_visit), DATE_SUB(UTC_DATE(), INTERVAL 30 DAY))) AS recent, "
         "p.paid_on, p.reimbursed_cents, p.act_label FROM members m "
+        "LEFT JOIN (SELECT (SELECT e.created_at FROM security_events e "
+        "WHERE e.member_id = {member} AND e.kind = '" PORTAIL_EVENT_SIGN_IN "' "
+        "ORDER BY e.id DESC LIMIT 1 OFFSET 1) AS last_visit) v ON 1 "
         "LEFT JOIN reimb_payments p ON p.id = (SELECT q.id FROM reimb_payments q "
         "WHERE q.insured_id = m.insured_id AND q.status = 'paid' "
         "ORDER BY q.paid_on DESC, q.id DESC LIMIT 1) WHERE m.id = {member}",
@@ -615,14 +625,16 @@ static int summary(portail_ctx_t *ctx, void **card)
         return -1;
     long long recent = portail_row_int(row, "recent", 0);
     const char *paid_on = portail_row_str(row, "paid_on");
+    const char *visit = portail_row_str(row, "last_visit");
+    const char *since = visit ? portail_sprintf(a, "depuis votre dernière visite (%.10s)", visit)
+                              : "ces 30 derniers jours";
     const char *text =
-        paid_on ? portail_sprintf(a,
-                                  "Dernier paiement : %s le %s (%s). %lld paiement%s ces 30 "
-                                  "derniers jours.",
+        paid_on ? portail_sprintf(a, "Dernier paiement : %s le %s (%s). %lld paiement%s %s.",
                                   euros(a, portail_row_int(row, "reimbursed_cents", 0)), paid_on,
-                                  portail_row_str(row, "act_label"), recent, recent > 1 ? "s" : "")
+                                  portail_row_str(row, "act_label"), recent, recent > 1 ? "s" : "",
+                                  since)
                 : "Aucun remboursement pour l'instant.";
-    *card = json_pack("{s:s, s:s, s:s, s:I}", "title", "Mes remboursements", "text", text, "href",
-                      "/reimbursements/", "count", (json_int_t)recent);
+    *card = json_pack("{s:s, s:s, s:s, s:I, s:s?}", "title", "Mes remboursements", "text", text,
+                      "href", "/reimbursements/", "count", (json_int_t)recent, "since", visit);
     return *card ? 0 : -1;
 }

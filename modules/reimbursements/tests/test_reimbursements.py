@@ -217,3 +217,52 @@ def test_dashboard_card(stack, seeded):
     r = c.get("/api/v1/dashboard")
     assert r.status_code == 200, r.text
     assert "Mes remboursements" in r.text and "Dernier paiement" in r.text
+
+
+def _card(client):
+    r = client.get("/api/v1/dashboard")
+    assert r.status_code == 200, r.text
+    cards = [c for c in r.json()["cards"] if c.get("module") == "reimbursements"]
+    assert len(cards) == 1, r.text
+    return cards[0]
+
+
+def test_dashboard_card_counts_since_the_last_visit(stack):
+    m = stack.new_member()
+    today = datetime.date.today()
+    for days in (20, 5, 0):
+        add_line(stack, m.insured_id, (today - datetime.timedelta(days=days)).isoformat())
+    add_line(stack, m.insured_id, today.isoformat(), status="processing")  # not paid yet
+    c = member_client(stack, m)
+
+    # No earlier sign-in: the last 30 days.
+    card = _card(c)
+    assert card["count"] == 3 and card["since"] is None
+    assert "3 paiements ces 30 derniers jours" in card["text"]
+
+    # A sign-in 10 days ago, then this session's own sign-in: the last
+    # visit is the one before the newest.
+    visit = (datetime.datetime.utcnow() - datetime.timedelta(days=10)).replace(microsecond=0)
+    stack.sql(
+        "INSERT INTO security_events (member_id, kind, created_at) VALUES "
+        "(%d, 'login_succeeded', '%s'), (%d, 'login_failed', UTC_TIMESTAMP()), "
+        "(%d, 'login_succeeded', UTC_TIMESTAMP())"
+        % (m.id, visit.strftime("%Y-%m-%d %H:%M:%S"), m.id, m.id))
+    card = _card(c)
+    assert card["since"] == visit.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert card["count"] == 2
+    assert ("2 paiements depuis votre dernière visite (%s)" % visit.date().isoformat()
+            in card["text"])
+
+    # Another member's sign-ins are not this member's visits.
+    other = stack.new_member()
+    stack.sql("INSERT INTO security_events (member_id, kind, created_at) VALUES "
+              "(%d, 'login_succeeded', UTC_TIMESTAMP()), "
+              "(%d, 'login_succeeded', UTC_TIMESTAMP())" % (other.id, other.id))
+    assert _card(c)["count"] == 2
+
+    # Signed in twice today: only today's payment is new.
+    stack.sql("INSERT INTO security_events (member_id, kind) VALUES (%d, 'login_succeeded')"
+              % m.id)
+    card = _card(c)
+    assert card["count"] == 1 and "1 paiement depuis" in card["text"]
