@@ -1030,7 +1030,6 @@ static int job_vitale_advance(portail_job_t *job)
                                   "ls", (long long)id, produce ? "ordered" : "in_production");
     if (!card)
         return portail_db_failed(db) ? -1 : 0;
-    portail_arena_json(portail_job_arena(job), card);
     const struct coverage_state *st = portail_job_state(job);
     if (portail_db_begin(db) != 0 ||
         portail_db_exec(db,

@@ -897,7 +897,6 @@ static int agent_services(portail_ctx_t *ctx, const char **csv, long long *all)
         fail(ctx);
         return -1;
     }
-    portail_arena_json(portail_arena(ctx), rows);
     const char *out = "";
     for (size_t i = 0; i < st->nservices; i++) {
         size_t k;
