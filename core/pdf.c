@@ -28,10 +28,15 @@
 #define FOOTER_H 40.0f
 
 static struct {
-    const char *fund_name, *address, *logo, *font, *font_bold;
-} pdf_conf = {"votre caisse d'Assurance Maladie", "", "",
+    const char *fund_name, *address, *font, *font_bold;
+    unsigned char *logo_png; /* the file's bytes, read once; NULL without a logo */
+    size_t logo_len;
+} pdf_conf = {"votre caisse d'Assurance Maladie",
+              "",
               "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-              "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"};
+              "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+              NULL,
+              0};
 
 static uint32_t crc32_of(const unsigned char *p, size_t n)
 {
@@ -51,18 +56,10 @@ static uint32_t be32(const unsigned char *p)
 
 /* libharu hands a PNG to libpng without a recovery point, so a damaged file
  * aborts the process: its chunks (signature, IHDR first, CRCs, IEND) are
- * checked here first. At most 4 MiB. */
-static int png_ok(const char *path)
+ * checked here first. */
+static int png_ok(const unsigned char *buf, size_t n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    size_t cap = 4u << 20;
-    unsigned char *buf = malloc(cap);
-    size_t n = buf ? fread(buf, 1, cap, f) : 0;
-    int more = fgetc(f) != EOF;
-    fclose(f);
-    int ok = buf && !more && n > 8 && memcmp(buf, "\x89PNG\r\n\x1a\n", 8) == 0;
+    int ok = n > 8 && memcmp(buf, "\x89PNG\r\n\x1a\n", 8) == 0;
     size_t i = 8;
     int first = 1, end = 0;
     while (ok && !end) {
@@ -83,8 +80,26 @@ static int png_ok(const char *path)
         first = 0;
         i += (size_t)len + 12;
     }
-    free(buf);
     return ok && end;
+}
+
+/* The whole file (at most 4 MiB) in a malloc'd buffer, or NULL. */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4u << 20;
+    unsigned char *buf = malloc(cap);
+    size_t n = buf ? fread(buf, 1, cap, f) : 0;
+    int more = fgetc(f) != EOF;
+    fclose(f);
+    if (!buf || more) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
 }
 
 static void check_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
@@ -103,26 +118,47 @@ int portail_pdf_configure(const char *fund_name, const char *address, const char
             snprintf(err, errlen, "pdf: cannot read %s", files[i]);
             return -1;
         }
-    /* The logo is read once here, so that a broken file stops the start
-     * rather than every render. */
-    if (logo && *logo) {
-        int bad = 0;
-        if (!png_ok(logo)) {
-            snprintf(err, errlen, "pdf: %s is not a well-formed PNG image", logo);
-            return -1;
+    /* The logo is read once here and every render draws it from memory: a
+     * broken file stops the start, and a file changed on disk later cannot
+     * reach libpng unchecked. The fonts are loaded once here too, so that a
+     * file libharu cannot use stops the start rather than every render. */
+    unsigned char *png = NULL;
+    size_t png_len = 0;
+    if (logo && *logo && (!(png = slurp(logo, &png_len)) || !png_ok(png, png_len))) {
+        free(png);
+        snprintf(err, errlen, "pdf: %s is not a well-formed PNG image", logo);
+        return -1;
+    }
+    int bad = 0, rc = 0;
+    HPDF_Doc d = HPDF_New(check_error, &bad);
+    if (!d) {
+        snprintf(err, errlen, "pdf: libharu cannot start");
+        rc = -1;
+    } else {
+        HPDF_UseUTFEncodings(d);
+        const char *fonts[] = {font, font_bold};
+        for (size_t i = 0; i < 2 && rc == 0; i++) {
+            const char *name = HPDF_LoadTTFontFromFile(d, fonts[i], HPDF_TRUE);
+            if (!name || bad || !HPDF_GetFont(d, name, "UTF-8") || bad) {
+                snprintf(err, errlen, "pdf: %s is not a TrueType font libharu can use", fonts[i]);
+                rc = -1;
+            }
         }
-        HPDF_Doc d = HPDF_New(check_error, &bad);
-        if (!d || !HPDF_LoadPngImageFromFile(d, logo) || bad) {
-            if (d)
-                HPDF_Free(d);
+        if (rc == 0 && png && (!HPDF_LoadPngImageFromMem(d, png, (HPDF_UINT)png_len) || bad)) {
             snprintf(err, errlen, "pdf: %s is not a PNG image libharu can read", logo);
-            return -1;
+            rc = -1;
         }
         HPDF_Free(d);
     }
+    if (rc != 0) {
+        free(png);
+        return -1;
+    }
+    free(pdf_conf.logo_png);
+    pdf_conf.logo_png = png;
+    pdf_conf.logo_len = png_len;
     pdf_conf.fund_name = fund_name;
     pdf_conf.address = address ? address : "";
-    pdf_conf.logo = logo ? logo : "";
     pdf_conf.font = font;
     pdf_conf.font_bold = font_bold;
     return 0;
@@ -534,8 +570,8 @@ int portail_pdf_render(portail_pdf_t *p, const unsigned char **bytes, size_t *le
     p->font = HPDF_GetFont(p->doc, fn, "UTF-8");
     p->bold = HPDF_GetFont(p->doc, bn, "UTF-8");
     HPDF_Image logo = NULL;
-    if (*pdf_conf.logo) {
-        logo = HPDF_LoadPngImageFromFile(p->doc, pdf_conf.logo);
+    if (pdf_conf.logo_png) {
+        logo = HPDF_LoadPngImageFromMem(p->doc, pdf_conf.logo_png, (HPDF_UINT)pdf_conf.logo_len);
         if (p->failed)
             return -1;
     }

@@ -105,6 +105,30 @@ def test_missing_or_broken_logo_stops_the_start(stack, tmp_path, content):
     assert "pdf: " in err and str(logo) in err, err
 
 
+def test_logo_is_read_once_at_start(stack, tmp_path):
+    """A logo file damaged on disk after the start changes nothing: the
+    renders draw the bytes checked at start (libpng would abort the process
+    on a damaged file)."""
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(png(8, 4))
+    inst = pdfmod_instance(stack, overrides={"pdf": {"logo": str(logo)}})
+    logo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    r = client_of(stack, inst).get("/api/v1/test/pdfmod/pdf", params={"doc": "accents"})
+    assert r.status_code == 200, r.text
+    f = tmp_path / "a.pdf"
+    f.write_bytes(r.content)
+    images = subprocess.run(["pdfimages", "-list", str(f)], capture_output=True, text=True).stdout
+    assert len([l for l in images.splitlines()[2:] if l.strip()]) == 1, images
+
+
+def test_a_font_libharu_cannot_use_stops_the_start(stack, tmp_path):
+    font = tmp_path / "broken.ttf"
+    font.write_bytes(b"\x00\x01\x00\x00" + b"\x00" * 200)
+    rc, err = stack.run_portaild_expect_fail({"pdf": {"font": str(font)}})
+    assert rc == 1, (rc, err)
+    assert "pdf: " in err and str(font) in err, err
+
+
 def test_qr_code_is_vector(stack, tmp_path):
     text = pdf_text(stack, "qr", tmp_path)
     assert "Scannez ce code" in text
