@@ -143,12 +143,17 @@ const portail_lock_step_t *portail_lock_reason_steps(portail_lock_reason_t r)
     return (unsigned)r < NREASONS ? reason_steps[r] : steps_none;
 }
 
-json_t *portail_lock_reason_steps_json(portail_lock_reason_t r)
+static json_t *steps_json(const portail_lock_step_t *s)
 {
     json_t *steps = json_array();
-    for (const portail_lock_step_t *s = portail_lock_reason_steps(r); steps && s->kind; s++)
+    for (; steps && s->kind; s++)
         json_array_append_new(steps, json_pack("{s:s, s:s}", "kind", s->kind, "text", s->text));
     return steps;
+}
+
+json_t *portail_lock_reason_steps_json(portail_lock_reason_t r)
+{
+    return steps_json(portail_lock_reason_steps(r));
 }
 
 /* The steps as the lines of a mail: "- step" each. */
@@ -607,11 +612,7 @@ void portail_lock_respond(portail_ctx_t *ctx, portail_principal_kind_t kind,
 {
     int agent = kind == PORTAIL_PRINCIPAL_AGENT;
     const char *text = agent ? agent_reason_text(reason) : portail_lock_reason_text(reason);
-    json_t *steps = json_array();
-    for (const portail_lock_step_t *s = agent ? steps_agent_access
-                                              : portail_lock_reason_steps(reason);
-         steps && s->kind; s++)
-        json_array_append_new(steps, json_pack("{s:s, s:s}", "kind", s->kind, "text", s->text));
+    json_t *steps = steps_json(agent ? steps_agent_access : portail_lock_reason_steps(reason));
     portail_problem(ctx, 423, NULL, text);
     portail_problem_extra(ctx, "reason", json_string(portail_lock_reason_name(reason)));
     portail_problem_extra(ctx, "reason_text", json_string(text));
