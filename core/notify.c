@@ -88,12 +88,12 @@ int portail_notify(portail_db_t *db, int64_t member_id, const char *kind, const 
             portail_logf("error", NULL, "notify: no member %lld", (long long)member_id);
         goto out;
     }
+    const char *body = portail_clip_utf8(a, text, 2000); /* NULL for "" */
     if (portail_db_exec(db,
                         "INSERT INTO notifications (member_id, kind, title, body, link) "
                         "VALUES (?, ?, ?, ?, ?)",
                         "lssss", (long long)member_id, kind, portail_clip_utf8(a, title, 200),
-                        portail_clip_utf8(a, text, 2000) ? portail_clip_utf8(a, text, 2000) : "",
-                        link) != 1)
+                        body ? body : "", link) != 1)
         goto out;
     json_t *pref = portail_db_row(db,
                                   "SELECT mail FROM notification_prefs WHERE member_id = ? AND "
