@@ -240,25 +240,15 @@ static const char *body_reason(portail_ctx_t *ctx)
     return NULL;
 }
 
-/* An optional YYYY-MM-DD query parameter; -1 with a 400 set when malformed. */
+/* An optional YYYY-MM-DD query parameter (portail_valid_date); -1 with a
+ * 400 set when malformed. */
 static int query_date(portail_ctx_t *ctx, const char *name, const char **out)
 {
-    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    const char *s = portail_req_query(ctx, name);
+    const char *s = portail_req_query(ctx, name), *msg;
     *out = NULL;
     if (!s || !*s)
         return 0;
-    int ok = strlen(s) == 10 && s[4] == '-' && s[7] == '-';
-    for (int i = 0; ok && i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            ok = 0;
-    if (ok) {
-        int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        ok = y >= 2000 && y <= 2200 && m >= 1 && m <= 12 && d >= 1 && d <= days[m - 1] &&
-             !(m == 2 && d == 29 && !leap);
-    }
-    if (!ok) {
+    if (!portail_valid_date(portail_arena(ctx), s, &msg)) {
         portail_problem(
             ctx, 400, NULL,
             portail_sprintf(portail_arena(ctx),

@@ -148,7 +148,8 @@ def test_list_pages_filters_and_totals(stack, seeded):
     r = c.get(API, params={"from": "2019-01-01", "to": "2021-01-01"})
     assert r.json()["totals"]["count"] == 0
 
-    for bad in ({"from": "2024-13-01"}, {"kind": "massage"}, {"status": "x"}, {"limit": 0},
+    for bad in ({"from": "2024-13-01"}, {"to": "2026-02-31"}, {"cursor": "2026-04-31.5"},
+                {"kind": "massage"}, {"status": "x"}, {"limit": 0},
                 {"limit": 1000}, {"cursor": "nope"}, {"beneficiary": "x" * 101}):
         r = c.get(API, params=bad)
         assert r.status_code == 422, (bad, r.text)
