@@ -2,7 +2,6 @@
  * /api/v1/totp/enroll): the secret is shown as a QR code, activated by a
  * first code, and ten recovery codes are handed out once. */
 #include <sodium.h>
-#include <stdio.h>
 
 #include "login.h"
 
@@ -132,10 +131,7 @@ static int new_recovery_codes(portail_ctx_t *ctx, portail_db_t *db, int64_t memb
     }
     for (int i = 0; i < LOGIN_RECOVERY_CODES; i++) {
         char raw[RECOVERY_CHARS + 1], shown[RECOVERY_CHARS + 2];
-        for (int k = 0; k < RECOVERY_CHARS; k++)
-            raw[k] = RECOVERY_ALPHABET[randombytes_uniform(sizeof RECOVERY_ALPHABET - 1)];
-        raw[RECOVERY_CHARS] = '\0';
-        snprintf(shown, sizeof shown, "%.5s-%.5s", raw, raw + 5);
+        login_code_new(raw, shown);
         unsigned char digest[PORTAIL_DIGEST_BYTES];
         if (portail_secret_digest(ctx, raw, digest) != 0)
             return -1;

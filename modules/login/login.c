@@ -408,3 +408,26 @@ int login_check_enrolment_code(portail_ctx_t *ctx, const unsigned char *sealed, 
     }
     return 0;
 }
+
+void login_code_new(char raw[RECOVERY_CHARS + 1], char shown[RECOVERY_CHARS + 2])
+{
+    for (int k = 0; k < RECOVERY_CHARS; k++)
+        raw[k] = RECOVERY_ALPHABET[randombytes_uniform(sizeof RECOVERY_ALPHABET - 1)];
+    raw[RECOVERY_CHARS] = '\0';
+    snprintf(shown, RECOVERY_CHARS + 2, "%.5s-%.5s", raw, raw + 5);
+}
+
+int login_code_normalize(const char *in, char out[RECOVERY_CHARS + 1])
+{
+    size_t n = 0;
+    for (const char *p = in; *p; p++) {
+        if (*p == ' ' || *p == '-')
+            continue;
+        char c = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+        if (n == RECOVERY_CHARS || !strchr(RECOVERY_ALPHABET, c))
+            return -1;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return n == RECOVERY_CHARS ? 0 : -1;
+}

@@ -79,6 +79,14 @@ void login_agent_me(portail_ctx_t *ctx);
  * 50 bits a code. */
 #define RECOVERY_ALPHABET "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
+/* A new code of RECOVERY_CHARS symbols of RECOVERY_ALPHABET (recovery
+ * codes, the provisional registration code): raw for its keyed digest,
+ * shown as "ABCDE-FGH23" for the person. */
+void login_code_new(char raw[RECOVERY_CHARS + 1], char shown[RECOVERY_CHARS + 2]);
+/* Such a code as typed ("abcde-fgh23", spaces and hyphens dropped, any
+ * case) into raw form: 0, or -1 when it has not the shape of one. */
+int login_code_normalize(const char *in, char out[RECOVERY_CHARS + 1]);
+
 /* The JSON body when it is an object, else NULL. */
 json_t *login_body(portail_ctx_t *ctx);
 /* The module's settings as read at init. */

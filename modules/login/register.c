@@ -8,7 +8,6 @@
  * password (POST /api/v1/register/confirm), which creates the account. */
 #include <ctype.h>
 #include <sodium.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,25 +41,12 @@ static const char *iban_end_field(portail_arena_t *a, const char *in, const char
     return portail_strdup(a, out);
 }
 
-/* A provisional code as typed from the letter: spaces and hyphens dropped,
- * upper case, RECOVERY_CHARS of the recovery alphabet. */
+/* A provisional code as typed from the letter (login_code_normalize). */
 static const char *code_field(portail_arena_t *a, const char *in, const char **msg)
 {
     char out[RECOVERY_CHARS + 1];
-    size_t n = 0;
     *msg = "Saisissez le code provisoire de la lettre reçue (10 lettres et chiffres).";
-    for (const char *p = in; *p; p++) {
-        if (*p == ' ' || *p == '-')
-            continue;
-        char c = (char)toupper((unsigned char)*p);
-        if (!strchr(RECOVERY_ALPHABET, c) || n >= RECOVERY_CHARS)
-            return NULL;
-        out[n++] = c;
-    }
-    if (n != RECOVERY_CHARS)
-        return NULL;
-    out[n] = '\0';
-    return portail_strdup(a, out);
+    return login_code_normalize(in, out) == 0 ? portail_strdup(a, out) : NULL;
 }
 
 /* The birth date and the postcode on file, then what proves the rest: the
@@ -106,10 +92,7 @@ static int code_spend(portail_ctx_t *ctx, portail_db_t *db, long long insured_id
 static int code_by_post(portail_ctx_t *ctx, portail_db_t *db, long long insured_id, int ttl_s)
 {
     char raw[RECOVERY_CHARS + 1], shown[RECOVERY_CHARS + 2];
-    for (int k = 0; k < RECOVERY_CHARS; k++)
-        raw[k] = RECOVERY_ALPHABET[randombytes_uniform(sizeof RECOVERY_ALPHABET - 1)];
-    raw[RECOVERY_CHARS] = '\0';
-    snprintf(shown, sizeof shown, "%.5s-%.5s", raw, raw + 5);
+    login_code_new(raw, shown);
     unsigned char digest[PORTAIL_DIGEST_BYTES];
     int rc = portail_secret_digest(ctx, raw, digest);
     sodium_memzero(raw, sizeof raw);

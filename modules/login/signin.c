@@ -382,28 +382,12 @@ void login_totp_step(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "ok"));
 }
 
-/* "abcde-fghjk" -> "ABCDEFGHJK"; 0 when the result has the shape of a code. */
-static int recovery_normalize(const char *in, char out[RECOVERY_CHARS + 1])
-{
-    size_t n = 0;
-    for (const char *p = in; *p; p++) {
-        if (*p == ' ' || *p == '-')
-            continue;
-        char c = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
-        if (n == RECOVERY_CHARS || !strchr(RECOVERY_ALPHABET, c))
-            return -1;
-        out[n++] = c;
-    }
-    out[n] = '\0';
-    return n == RECOVERY_CHARS ? 0 : -1;
-}
-
 void login_recovery_step(portail_ctx_t *ctx)
 {
     json_t *errors = NULL;
     const char *code = portail_json_str(login_body(ctx), "code", 1, RECOVERY_INPUT_MAX, &errors);
     char norm[RECOVERY_CHARS + 1];
-    if (code && recovery_normalize(code, norm) != 0)
+    if (code && login_code_normalize(code, norm) != 0)
         portail_field_error(&errors, "code",
                             "Un code de secours comporte 10 caractères (lettres et chiffres), "
                             "par exemple ABCDE-FGH23.");
