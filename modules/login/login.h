@@ -70,7 +70,6 @@ void login_agent_me(portail_ctx_t *ctx);
 /* The link a TOTP reset mails (password.c, enrol.c). */
 #define LOGIN_REENROL_PURPOSE "totp_reenrol"
 #define LOGIN_REENROL_TTL_S (24 * 3600)
-#define NIR_INPUT_MAX 64
 #define TOKEN_MAX 64
 #define CODE_INPUT_MAX 32
 #define RECOVERY_INPUT_MAX 64
@@ -148,9 +147,9 @@ int store_country_seen(portail_db_t *db, int64_t member_id, const char *country,
 int store_country_record(portail_db_t *db, int64_t member_id, const char *country);
 
 /* ---- what the member handlers share (member.c, signin.c) ------------------ */
-/* Normalises and checks the NIR (and that it agrees with birth, when
- * given), adding field errors. 0 when nir15 is usable. */
-int member_nir_field(const char *in, const char *birth, char nir15[16], json_t **errors);
+/* The body's "nir" normalised and checked (and agreeing with birth, when
+ * given), or NULL with a field error added. Arena. */
+const char *member_nir_field(portail_ctx_t *ctx, json_t *body, const char *birth, json_t **errors);
 /* "285**********82": the authenticator app's label. */
 const char *member_masked_nir(portail_ctx_t *ctx, const char *nir);
 /* The member behind a partial or member session; -1 with 401 (session

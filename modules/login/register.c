@@ -218,7 +218,6 @@ void login_register(portail_ctx_t *ctx)
 {
     const login_state_t *st = login_settings(ctx);
     json_t *b = login_body(ctx), *errors = NULL;
-    const char *nir_in = portail_json_str(b, "nir", 1, NIR_INPUT_MAX, &errors);
     portail_arena_t *a = portail_arena(ctx);
     const char *birth =
         portail_json_valid(a, b, "birth_date", 1, portail_valid_birth_date, &errors);
@@ -231,8 +230,7 @@ void login_register(portail_ctx_t *ctx)
     const char *iban_end =
         portail_json_valid(a, b, "iban_end", !code && !by_post, iban_end_field, &errors);
     const char *email = portail_json_valid(a, b, "email", 1, portail_valid_email, &errors);
-    char nir[16];
-    member_nir_field(nir_in, birth, nir, &errors);
+    const char *nir = member_nir_field(ctx, b, birth, &errors);
     if (login_fields_done(ctx, errors) != 0)
         return;
     portail_db_t *db = portail_db(ctx);

@@ -265,10 +265,8 @@ void login_password_step(portail_ctx_t *ctx)
 {
     const login_state_t *st = login_settings(ctx);
     json_t *b = login_body(ctx), *errors = NULL;
-    const char *nir_in = portail_json_str(b, "nir", 1, NIR_INPUT_MAX, &errors);
+    const char *nir = member_nir_field(ctx, b, NULL, &errors);
     const char *password = portail_json_str(b, "password", 1, LOGIN_PASSWORD_MAX_BYTES, &errors);
-    char nir[16];
-    member_nir_field(nir_in, NULL, nir, &errors);
     if (login_fields_done(ctx, errors) != 0)
         return;
     if (portail_password_busy(ctx))
