@@ -186,21 +186,14 @@ void login_account_close(portail_ctx_t *ctx)
     member_rec_t m;
     if (!db || member_current(ctx, db, &m) != 0)
         return;
-    /* A malformed code costs no password attempt. */
-    if (login_code_format(ctx, code) != 0 ||
+    /* A malformed code, or no second factor to check it against, costs no
+     * password attempt. */
+    if (login_code_format(ctx, code) != 0 || member_totp_active(ctx, &m) != 0 ||
         login_password_recheck(ctx, db, &m, password, "account_close_failed") != 1)
         return;
-    signin_who_t who = {.kind = PORTAIL_PRINCIPAL_MEMBER,
-                        .id = m.id,
-                        .password_hash = m.password_hash,
-                        .totp_secret = m.totp_secret,
-                        .totp_secret_len = m.totp_secret_len,
-                        .totp_last_step = m.totp_last_step,
-                        .email = m.email,
-                        .replay_mail = "totp_replayed",
-                        .wrong_credentials = "Le code de sécurité est incorrect.",
-                        .record_step = store_member_totp_step};
-    /* 1: right code, its step recorded in the open transaction. */
+    /* The sign-in's code step; 1: right code, its step recorded in the open
+     * transaction. */
+    signin_who_t who = member_who(&m, 1);
     if (signin_totp(ctx, db, &who, code) != 1)
         return;
     if (portail_member_delete(db, m.id) != 1) {

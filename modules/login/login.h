@@ -155,6 +155,9 @@ const char *member_masked_nir(portail_ctx_t *ctx, const char *nir);
 /* The member behind a partial or member session; -1 with 401 (session
  * ended) when gone or without password, 500 on error. */
 int member_current(portail_ctx_t *ctx, portail_db_t *db, member_rec_t *m);
+/* 0 when the member has an active TOTP; -1 with a 409 (next: totp_enroll)
+ * when not, as after a TOTP reset: a code step then has nothing to check. */
+int member_totp_active(portail_ctx_t *ctx, const member_rec_t *m);
 /* 0 not locked; 1 locked (423 set); -1 error (500 set). */
 int member_refuse_if_locked(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id);
 /* The mail of template (mail/<template>.txt) to the member; 500 on failure. */
@@ -191,6 +194,10 @@ typedef struct signin_who {
     int64_t device_id; /* a member's known device (device.c); 0 unknown */
     int keep_counters; /* signin_complete through a lock (known device): no reset */
 } signin_who_t;
+
+/* The member as signin.c's steps see them; found != 1: nobody (the dummy
+ * hash, the same 401). */
+signin_who_t member_who(const member_rec_t *m, int found);
 
 /* ---- known devices (device.c) -------------------------------------------- */
 /* The member_devices row of this request's device cookie when it is a

@@ -65,6 +65,16 @@ int member_refuse_if_locked(portail_ctx_t *ctx, portail_db_t *db, int64_t member
     return 1;
 }
 
+int member_totp_active(portail_ctx_t *ctx, const member_rec_t *m)
+{
+    if (m->totp_secret)
+        return 0;
+    portail_problem(ctx, 409, NULL,
+                    "La double authentification n'est pas encore activée sur ce compte.");
+    portail_problem_extra(ctx, "next", json_string("totp_enroll"));
+    return -1;
+}
+
 /* The mail of template (mail/<template>.txt) to the member. */
 int member_mail(portail_ctx_t *ctx, portail_db_t *db, const char *to, const char *template,
                 const char *const *vars)

@@ -208,7 +208,7 @@ int signin_totp(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who, c
 static const char WRONG_CREDENTIALS[] =
     "Le numéro de sécurité sociale ou le mot de passe est incorrect.";
 
-static signin_who_t member_who(const member_rec_t *m, int found)
+signin_who_t member_who(const member_rec_t *m, int found)
 {
     return (signin_who_t){.kind = PORTAIL_PRINCIPAL_MEMBER,
                           .id = found == 1 ? m->id : 0,
@@ -353,13 +353,7 @@ static int second_factor_start(portail_ctx_t *ctx, portail_db_t **db, member_rec
     if (!(device && as.reason == PORTAIL_LOCK_PASSWORD) &&
         member_refuse_if_locked(ctx, *db, m->id) != 0)
         return -1;
-    if (!m->totp_secret) {
-        portail_problem(ctx, 409, NULL,
-                        "La double authentification n'est pas encore activée sur ce compte.");
-        portail_problem_extra(ctx, "next", json_string("totp_enroll"));
-        return -1;
-    }
-    return 0;
+    return member_totp_active(ctx, m);
 }
 
 void login_totp_step(portail_ctx_t *ctx)

@@ -86,3 +86,16 @@ def test_close_needs_password_and_code_then_ends_the_account(stack, accounts):
     assert "fermé" in mail["body"]
     # The other member is untouched.
     assert other.client.get("/api/v1/me").status_code == 200
+
+
+def test_close_without_an_active_second_factor_says_so(stack, accounts):
+    """After a TOTP reset the member session stays but has no code to give:
+    closing answers 409 (enrol again first), not a 500, and counts nothing."""
+    m = accounts.enrolled()
+    c = m.client
+    assert c.post("/api/v1/totp/reset", json={"password": PASSWORD}).status_code == 200
+    r = c.post("/api/v1/account/close", json={"password": PASSWORD, "code": "123456"})
+    assert r.status_code == 409, r.text
+    assert r.json()["next"] == "totp_enroll"
+    assert accounts.counters(m) == (0, 0)
+    assert stack.sql("SELECT COUNT(*) FROM members WHERE id = %d" % m.id)[0][0] == "1"
