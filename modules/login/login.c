@@ -328,6 +328,16 @@ const char *login_key(portail_ctx_t *ctx, const char *prefix, const char *suffix
     return portail_sprintf(portail_arena(ctx), "%s:%.64s", prefix, suffix ? suffix : "");
 }
 
+const char *login_secret_key(portail_ctx_t *ctx, const char *prefix, const char *secret)
+{
+    unsigned char d[PORTAIL_DIGEST_BYTES];
+    char hex[PORTAIL_DIGEST_BYTES + 1];
+    if (portail_secret_digest(ctx, secret, d) != 0)
+        return NULL;
+    sodium_bin2hex(hex, sizeof hex, d, PORTAIL_DIGEST_BYTES / 2);
+    return login_key(ctx, prefix, hex);
+}
+
 int login_ip_blocked(portail_ctx_t *ctx, portail_db_t *db)
 {
     const login_state_t *st = portail_module_state(ctx);

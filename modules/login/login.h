@@ -117,6 +117,9 @@ json_t *login_enrolment_body(portail_ctx_t *ctx, const char *label, const char *
 const char *login_link(portail_ctx_t *ctx, const char *path, const char *token);
 /* "login-ip:<address>" and the like, arena. */
 const char *login_key(portail_ctx_t *ctx, const char *prefix, const char *suffix);
+/* "<prefix>:<keyed digest of secret>" (portail_secret_digest, 128 bits in
+ * hex), so that the throttle table holds no NIR; NULL with a 500 set. */
+const char *login_secret_key(portail_ctx_t *ctx, const char *prefix, const char *secret);
 
 /* ---- SQL helpers (store.c) ----------------------------------------------- */
 typedef struct member_rec {

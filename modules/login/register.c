@@ -255,7 +255,9 @@ void login_register(portail_ctx_t *ctx)
     /* Wrong data counts against the person (the NIR), whatever address it
      * comes from: many addresses cannot share the guessing. Known or not,
      * every NIR is counted alike so that the count tells nothing. */
-    const char *fkey = login_key(ctx, "register-fail", nir);
+    const char *fkey = login_secret_key(ctx, "register-fail", nir);
+    if (!fkey)
+        return;
     int person_wait =
         portail_throttle_check(db, fkey, st->register_failure_window_s, st->register_failures_max);
     if (person_wait < 0) {
