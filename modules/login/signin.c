@@ -141,9 +141,9 @@ void signin_code_failed(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t
                         const char *event)
 {
     const login_state_t *st = login_settings(ctx);
-    login_ip_failure(ctx, db);
     if (login_begin(ctx, db) != 0)
         return;
+    login_ip_failure(ctx, db);
     int n = portail_principal_count(db, who->kind, who->id, PORTAIL_COUNTER_SECOND_FACTOR);
     if (n < 0) {
         login_internal(ctx, "second-factor counter failed");
