@@ -28,15 +28,7 @@ static int enrolment_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *
                         "La double authentification est déjà activée sur ce compte.");
         return -1;
     }
-    json_t *r = portail_db_row(*db,
-                               "SELECT totp_reenrol_required_at IS NOT NULL AS needs_link "
-                               "FROM members WHERE id = ?",
-                               "l", (long long)m->id);
-    if (!r) {
-        login_internal(ctx, "member lookup failed");
-        return -1;
-    }
-    if (portail_row_int(r, "needs_link", 0) == 1) {
+    if (m->reenrol_required) {
         portail_problem(ctx, 403, NULL,
                         "La double authentification a été réinitialisée : pour activer une "
                         "nouvelle application, ouvrez le lien envoyé à votre adresse e-mail.");

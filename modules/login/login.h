@@ -132,6 +132,7 @@ typedef struct member_rec {
     long long totp_last_step; /* -1: none */
     const unsigned char *totp_pending;
     size_t totp_pending_len; /* NULL: none shown, or shown too long ago */
+    int reenrol_required;    /* after a TOTP reset, until the mailed link is opened */
 } member_rec_t;
 
 /* 1 found, 0 not found, -1 database error. pending_s: how old a pending
