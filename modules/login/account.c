@@ -91,18 +91,23 @@ void login_account_activity(portail_ctx_t *ctx)
 
 /* ---- GET /api/v1/account/export ----------------------------------------------------------- */
 
-/* Tables of other modules that hold a member's rows, exported when present. */
-static const char *const MODULE_TABLES[] = {"notifications", "documents", NULL};
-
-static int table_has_member_column(portail_db_t *db, const char *table)
-{
-    json_t *row = portail_db_row(db,
-                                 "SELECT COUNT(*) AS n FROM information_schema.columns "
-                                 "WHERE table_schema = DATABASE() AND table_name = ? "
-                                 "AND column_name = 'member_id'",
-                                 "s", table);
-    return row && portail_row_int(row, "n", 0) > 0;
-}
+/* The lists of the export, each bound to the member by its one parameter.
+ * Documents come without their content (each up to the documents limit,
+ * hex in JSON): the member downloads them from the service that took them. */
+static const struct {
+    const char *key, *sql;
+} EXPORT_LISTS[] = {
+    {"sessions", "SELECT id, level, created_at, last_seen_at, expires_at, ip, country, user_agent "
+                 "FROM sessions WHERE kind = 'member' AND principal_id = ? ORDER BY id"},
+    {"security_events", "SELECT id, kind, detail, ip, country, user_agent, created_at "
+                        "FROM security_events WHERE member_id = ? ORDER BY id"},
+    {"locks", "SELECT reason, detail, locked_at FROM account_locks WHERE member_id = ?"},
+    {"countries", "SELECT country, last_seen_at FROM member_countries WHERE member_id = ?"},
+    {"notifications", "SELECT id, kind, title, body, link, created_at, read_at "
+                      "FROM notifications WHERE member_id = ? ORDER BY id"},
+    {"documents", "SELECT id, module, name, size, type, created_at "
+                  "FROM documents WHERE member_id = ? ORDER BY id"},
+};
 
 void login_account_export(portail_ctx_t *ctx)
 {
@@ -119,45 +124,35 @@ void login_account_export(portail_ctx_t *ctx)
                                      "SELECT id, email, created_at, updated_at, totp_enabled_at "
                                      "FROM members WHERE id = ?",
                                      "l", id);
-    json_t *sessions = portail_db_rows(db,
-                                       "SELECT id, level, created_at, last_seen_at, expires_at, "
-                                       "ip, country, user_agent FROM sessions "
-                                       "WHERE kind = 'member' AND principal_id = ? ORDER BY id",
-                                       "l", id);
-    json_t *events = portail_db_rows(db,
-                                     "SELECT id, kind, detail, ip, country, user_agent, "
-                                     "created_at FROM security_events WHERE member_id = ? "
-                                     "ORDER BY id",
-                                     "l", id);
-    json_t *locks = portail_db_rows(
-        db, "SELECT reason, detail, locked_at FROM account_locks WHERE member_id = ?", "l", id);
-    json_t *countries = portail_db_rows(
-        db, "SELECT country, last_seen_at FROM member_countries WHERE member_id = ?", "l", id);
-    if (!identity || !account || !sessions || !events) {
+    if (!identity || !account) {
         login_internal(ctx, "export: query failed");
         return;
+    }
+    json_t *out = portail_arena_json(portail_arena(ctx), json_object());
+    if (!out) {
+        login_internal(ctx, "export: out of memory");
+        return;
+    }
+    for (size_t i = 0; i < sizeof EXPORT_LISTS / sizeof EXPORT_LISTS[0]; i++) {
+        json_t *rows = portail_db_rows(db, EXPORT_LISTS[i].sql, "l", id);
+        if (!rows) {
+            login_internal(ctx, "export: query failed");
+            return;
+        }
+        json_object_set(out, EXPORT_LISTS[i].key, rows);
     }
     char now[32];
     time_t t = time(NULL);
     struct tm tm;
     strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-    json_t *out = json_pack(
-        "{s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O}", "about",
-        "Données détenues sur vous par le portail (RGPD, articles 15 et 20).", "exported_at", now,
-        "identity", identity, "account", account, "sessions", sessions, "security_events", events,
-        "locks", locks ? locks : json_null(), "countries", countries ? countries : json_null());
-    for (const char *const *tb = MODULE_TABLES; *tb; tb++) {
-        if (!table_has_member_column(db, *tb))
-            continue;
-        /* The name comes from the fixed list above, never from the request. */
-        json_t *rows = portail_db_rows(
-            db, portail_sprintf(portail_arena(ctx), "SELECT * FROM %s WHERE member_id = ?", *tb),
-            "l", id);
-        if (rows)
-            json_object_set(out, *tb, rows);
-    }
+    json_object_set_new(out, "about",
+                        json_string("Données détenues sur vous par le portail (RGPD, articles 15 "
+                                    "et 20). Les documents sont listés sans leur contenu : "
+                                    "chacun se télécharge depuis le service qui l'a reçu."));
+    json_object_set_new(out, "exported_at", json_string(now));
+    json_object_set(out, "identity", identity);
+    json_object_set(out, "account", account);
     char *text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS);
-    json_decref(out);
     if (!text) {
         login_internal(ctx, "export: dump failed");
         return;
@@ -186,21 +181,14 @@ void login_account_close(portail_ctx_t *ctx)
     member_rec_t m;
     if (!db || member_current(ctx, db, &m) != 0)
         return;
-    /* A malformed code costs no password attempt. */
-    if (login_code_format(ctx, code) != 0 ||
+    /* A malformed code, or no second factor to check it against, costs no
+     * password attempt. */
+    if (login_code_format(ctx, code) != 0 || member_totp_active(ctx, &m) != 0 ||
         login_password_recheck(ctx, db, &m, password, "account_close_failed") != 1)
         return;
-    signin_who_t who = {.kind = PORTAIL_PRINCIPAL_MEMBER,
-                        .id = m.id,
-                        .password_hash = m.password_hash,
-                        .totp_secret = m.totp_secret,
-                        .totp_secret_len = m.totp_secret_len,
-                        .totp_last_step = m.totp_last_step,
-                        .email = m.email,
-                        .replay_mail = "totp_replayed",
-                        .wrong_credentials = "Le code de sécurité est incorrect.",
-                        .record_step = store_member_totp_step};
-    /* 1: right code, its step recorded in the open transaction. */
+    /* The sign-in's code step; 1: right code, its step recorded in the open
+     * transaction. */
+    signin_who_t who = member_who(&m, 1);
     if (signin_totp(ctx, db, &who, code) != 1)
         return;
     if (portail_member_delete(db, m.id) != 1) {

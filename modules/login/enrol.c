@@ -2,7 +2,6 @@
  * /api/v1/totp/enroll): the secret is shown as a QR code, activated by a
  * first code, and ten recovery codes are handed out once. */
 #include <sodium.h>
-#include <stdio.h>
 
 #include "login.h"
 
@@ -29,15 +28,7 @@ static int enrolment_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *
                         "La double authentification est déjà activée sur ce compte.");
         return -1;
     }
-    json_t *r = portail_db_row(*db,
-                               "SELECT totp_reenrol_required_at IS NOT NULL AS needs_link "
-                               "FROM members WHERE id = ?",
-                               "l", (long long)m->id);
-    if (!r) {
-        login_internal(ctx, "member lookup failed");
-        return -1;
-    }
-    if (portail_row_int(r, "needs_link", 0) == 1) {
+    if (m->reenrol_required) {
         portail_problem(ctx, 403, NULL,
                         "La double authentification a été réinitialisée : pour activer une "
                         "nouvelle application, ouvrez le lien envoyé à votre adresse e-mail.");
@@ -132,10 +123,7 @@ static int new_recovery_codes(portail_ctx_t *ctx, portail_db_t *db, int64_t memb
     }
     for (int i = 0; i < LOGIN_RECOVERY_CODES; i++) {
         char raw[RECOVERY_CHARS + 1], shown[RECOVERY_CHARS + 2];
-        for (int k = 0; k < RECOVERY_CHARS; k++)
-            raw[k] = RECOVERY_ALPHABET[randombytes_uniform(sizeof RECOVERY_ALPHABET - 1)];
-        raw[RECOVERY_CHARS] = '\0';
-        snprintf(shown, sizeof shown, "%.5s-%.5s", raw, raw + 5);
+        login_code_new(raw, shown);
         unsigned char digest[PORTAIL_DIGEST_BYTES];
         if (portail_secret_digest(ctx, raw, digest) != 0)
             return -1;

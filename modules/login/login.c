@@ -328,6 +328,16 @@ const char *login_key(portail_ctx_t *ctx, const char *prefix, const char *suffix
     return portail_sprintf(portail_arena(ctx), "%s:%.64s", prefix, suffix ? suffix : "");
 }
 
+const char *login_secret_key(portail_ctx_t *ctx, const char *prefix, const char *secret)
+{
+    unsigned char d[PORTAIL_DIGEST_BYTES];
+    char hex[PORTAIL_DIGEST_BYTES + 1];
+    if (portail_secret_digest(ctx, secret, d) != 0)
+        return NULL;
+    sodium_bin2hex(hex, sizeof hex, d, PORTAIL_DIGEST_BYTES / 2);
+    return login_key(ctx, prefix, hex);
+}
+
 int login_ip_blocked(portail_ctx_t *ctx, portail_db_t *db)
 {
     const login_state_t *st = portail_module_state(ctx);
@@ -407,4 +417,27 @@ int login_check_enrolment_code(portail_ctx_t *ctx, const unsigned char *sealed, 
         return -1;
     }
     return 0;
+}
+
+void login_code_new(char raw[RECOVERY_CHARS + 1], char shown[RECOVERY_CHARS + 2])
+{
+    for (int k = 0; k < RECOVERY_CHARS; k++)
+        raw[k] = RECOVERY_ALPHABET[randombytes_uniform(sizeof RECOVERY_ALPHABET - 1)];
+    raw[RECOVERY_CHARS] = '\0';
+    snprintf(shown, RECOVERY_CHARS + 2, "%.5s-%.5s", raw, raw + 5);
+}
+
+int login_code_normalize(const char *in, char out[RECOVERY_CHARS + 1])
+{
+    size_t n = 0;
+    for (const char *p = in; *p; p++) {
+        if (*p == ' ' || *p == '-')
+            continue;
+        char c = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+        if (n == RECOVERY_CHARS || !strchr(RECOVERY_ALPHABET, c))
+            return -1;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return n == RECOVERY_CHARS ? 0 : -1;
 }

@@ -70,7 +70,6 @@ void login_agent_me(portail_ctx_t *ctx);
 /* The link a TOTP reset mails (password.c, enrol.c). */
 #define LOGIN_REENROL_PURPOSE "totp_reenrol"
 #define LOGIN_REENROL_TTL_S (24 * 3600)
-#define NIR_INPUT_MAX 64
 #define TOKEN_MAX 64
 #define CODE_INPUT_MAX 32
 #define RECOVERY_INPUT_MAX 64
@@ -78,6 +77,14 @@ void login_agent_me(portail_ctx_t *ctx);
 /* Recovery codes: without I, O, 0 and 1, which read alike. 32 symbols:
  * 50 bits a code. */
 #define RECOVERY_ALPHABET "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+/* A new code of RECOVERY_CHARS symbols of RECOVERY_ALPHABET (recovery
+ * codes, the provisional registration code): raw for its keyed digest,
+ * shown as "ABCDE-FGH23" for the person. */
+void login_code_new(char raw[RECOVERY_CHARS + 1], char shown[RECOVERY_CHARS + 2]);
+/* Such a code as typed ("abcde-fgh23", spaces and hyphens dropped, any
+ * case) into raw form: 0, or -1 when it has not the shape of one. */
+int login_code_normalize(const char *in, char out[RECOVERY_CHARS + 1]);
 
 /* The JSON body when it is an object, else NULL. */
 json_t *login_body(portail_ctx_t *ctx);
@@ -110,6 +117,9 @@ json_t *login_enrolment_body(portail_ctx_t *ctx, const char *label, const char *
 const char *login_link(portail_ctx_t *ctx, const char *path, const char *token);
 /* "login-ip:<address>" and the like, arena. */
 const char *login_key(portail_ctx_t *ctx, const char *prefix, const char *suffix);
+/* "<prefix>:<keyed digest of secret>" (portail_secret_digest, 128 bits in
+ * hex), so that the throttle table holds no NIR; NULL with a 500 set. */
+const char *login_secret_key(portail_ctx_t *ctx, const char *prefix, const char *secret);
 
 /* ---- SQL helpers (store.c) ----------------------------------------------- */
 typedef struct member_rec {
@@ -122,6 +132,7 @@ typedef struct member_rec {
     long long totp_last_step; /* -1: none */
     const unsigned char *totp_pending;
     size_t totp_pending_len; /* NULL: none shown, or shown too long ago */
+    int reenrol_required;    /* after a TOTP reset, until the mailed link is opened */
 } member_rec_t;
 
 /* 1 found, 0 not found, -1 database error. pending_s: how old a pending
@@ -140,14 +151,17 @@ int store_country_seen(portail_db_t *db, int64_t member_id, const char *country,
 int store_country_record(portail_db_t *db, int64_t member_id, const char *country);
 
 /* ---- what the member handlers share (member.c, signin.c) ------------------ */
-/* Normalises and checks the NIR (and that it agrees with birth, when
- * given), adding field errors. 0 when nir15 is usable. */
-int member_nir_field(const char *in, const char *birth, char nir15[16], json_t **errors);
+/* The body's "nir" normalised and checked (and agreeing with birth, when
+ * given), or NULL with a field error added. Arena. */
+const char *member_nir_field(portail_ctx_t *ctx, json_t *body, const char *birth, json_t **errors);
 /* "285**********82": the authenticator app's label. */
 const char *member_masked_nir(portail_ctx_t *ctx, const char *nir);
 /* The member behind a partial or member session; -1 with 401 (session
  * ended) when gone or without password, 500 on error. */
 int member_current(portail_ctx_t *ctx, portail_db_t *db, member_rec_t *m);
+/* 0 when the member has an active TOTP; -1 with a 409 (next: totp_enroll)
+ * when not, as after a TOTP reset: a code step then has nothing to check. */
+int member_totp_active(portail_ctx_t *ctx, const member_rec_t *m);
 /* 0 not locked; 1 locked (423 set); -1 error (500 set). */
 int member_refuse_if_locked(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id);
 /* The mail of template (mail/<template>.txt) to the member; 500 on failure. */
@@ -184,6 +198,10 @@ typedef struct signin_who {
     int64_t device_id; /* a member's known device (device.c); 0 unknown */
     int keep_counters; /* signin_complete through a lock (known device): no reset */
 } signin_who_t;
+
+/* The member as signin.c's steps see them; found != 1: nobody (the dummy
+ * hash, the same 401). */
+signin_who_t member_who(const member_rec_t *m, int found);
 
 /* ---- known devices (device.c) -------------------------------------------- */
 /* The member_devices row of this request's device cookie when it is a

@@ -9,24 +9,18 @@
 
 /* ---- checks and lookups ------------------------------------------------------ */
 
-/* Normalises and checks the NIR (and, when birth is a valid date, that it
- * agrees with it), adding field errors. 0 when nir15 is usable. */
-int member_nir_field(const char *in, const char *birth, char nir15[16], json_t **errors)
+/* The core's NIR validator (portail_valid_nir) on the body's "nir", then,
+ * when birth is a valid date, that the two agree. */
+const char *member_nir_field(portail_ctx_t *ctx, json_t *body, const char *birth, json_t **errors)
 {
+    const char *nir =
+        portail_json_valid(portail_arena(ctx), body, "nir", 1, portail_valid_nir, errors);
     const char *msg = NULL;
-    if (!in)
-        return -1;
-    if (portail_nir_normalize(in, nir15) != 0 || portail_nir_check(nir15, NULL, &msg) != 0) {
-        if (!msg)
-            portail_nir_check("", NULL, &msg);
-        portail_field_error(errors, "nir", msg);
-        return -1;
-    }
-    if (birth && portail_nir_check(nir15, birth, &msg) != 0) {
+    if (nir && birth && portail_nir_check(nir, birth, &msg) != 0) {
         portail_field_error(errors, "birth_date", msg);
-        return -1;
+        return NULL;
     }
-    return 0;
+    return nir;
 }
 
 /* "2 85 03 ** *** *** 82" shape, for the authenticator app's label: enough
@@ -69,6 +63,16 @@ int member_refuse_if_locked(portail_ctx_t *ctx, portail_db_t *db, int64_t member
         return 0;
     login_respond_locked(ctx, as.reason);
     return 1;
+}
+
+int member_totp_active(portail_ctx_t *ctx, const member_rec_t *m)
+{
+    if (m->totp_secret)
+        return 0;
+    portail_problem(ctx, 409, NULL,
+                    "La double authentification n'est pas encore activée sur ce compte.");
+    portail_problem_extra(ctx, "next", json_string("totp_enroll"));
+    return -1;
 }
 
 /* The mail of template (mail/<template>.txt) to the member. */

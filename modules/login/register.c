@@ -8,7 +8,6 @@
  * password (POST /api/v1/register/confirm), which creates the account. */
 #include <ctype.h>
 #include <sodium.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,10 +17,18 @@
 
 /* ---- POST /api/v1/register ----------------------------------------------------- */
 
-static void registered(portail_ctx_t *ctx)
+/* Commits the caller's transaction and gives the one answer of every
+ * outcome, right data or not. */
+static void registered(portail_ctx_t *ctx, portail_db_t *db)
 {
-    portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending"));
+    if (login_commit(ctx, db) == 0)
+        portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending"));
 }
+
+/* What proves the person beyond birth date and postcode, decided once from
+ * the fields: the IBAN's end wins over a code, a code over asking for one
+ * by post (by_post: true, when the fund has no IBAN). */
+enum proof { PROOF_IBAN, PROOF_CODE, PROOF_LETTER };
 
 /* The last 7 characters of an IBAN as typed: spaces dropped, upper case. */
 static const char *iban_end_field(portail_arena_t *a, const char *in, const char **msg)
@@ -42,33 +49,20 @@ static const char *iban_end_field(portail_arena_t *a, const char *in, const char
     return portail_strdup(a, out);
 }
 
-/* A provisional code as typed from the letter: spaces and hyphens dropped,
- * upper case, RECOVERY_CHARS of the recovery alphabet. */
+/* A provisional code as typed from the letter (login_code_normalize). */
 static const char *code_field(portail_arena_t *a, const char *in, const char **msg)
 {
     char out[RECOVERY_CHARS + 1];
-    size_t n = 0;
     *msg = "Saisissez le code provisoire de la lettre reçue (10 lettres et chiffres).";
-    for (const char *p = in; *p; p++) {
-        if (*p == ' ' || *p == '-')
-            continue;
-        char c = (char)toupper((unsigned char)*p);
-        if (!strchr(RECOVERY_ALPHABET, c) || n >= RECOVERY_CHARS)
-            return NULL;
-        out[n++] = c;
-    }
-    if (n != RECOVERY_CHARS)
-        return NULL;
-    out[n] = '\0';
-    return portail_strdup(a, out);
+    return login_code_normalize(in, out) == 0 ? portail_strdup(a, out) : NULL;
 }
 
-/* The birth date and the postcode on file, then what proves the rest: the
- * IBAN's end, or the code by post (code_ok, checked by the caller), or,
- * for a letter, that no IBAN is on file. The comparisons run in full
- * whatever fails first. */
-static int proof_matches(json_t *row, const char *birth, const char *postcode, const char *iban_end,
-                         int code_ok, int by_post)
+/* The birth date and the postcode on file, then the proof: the IBAN's end,
+ * or the code by post (code_ok, checked by the caller), or, for a letter,
+ * that no IBAN is on file. The comparisons run in full whatever fails
+ * first. */
+static int proof_matches(json_t *row, const char *birth, const char *postcode, enum proof proof,
+                         const char *iban_end, int code_ok)
 {
     const char *born = portail_row_str(row, "birth_date");
     const char *postal = portail_row_str(row, "postal_code");
@@ -76,9 +70,9 @@ static int proof_matches(json_t *row, const char *birth, const char *postcode, c
     int ok = born && strcmp(born, birth) == 0;
     ok &= postal && strcmp(postal, postcode) == 0;
     size_t len = iban ? strlen(iban) : 0;
-    if (iban_end)
+    if (proof == PROOF_IBAN)
         ok &= len >= IBAN_END && sodium_memcmp(iban + len - IBAN_END, iban_end, IBAN_END) == 0;
-    else if (by_post)
+    else if (proof == PROOF_LETTER)
         ok &= len == 0;
     else
         ok &= code_ok;
@@ -106,10 +100,7 @@ static int code_spend(portail_ctx_t *ctx, portail_db_t *db, long long insured_id
 static int code_by_post(portail_ctx_t *ctx, portail_db_t *db, long long insured_id, int ttl_s)
 {
     char raw[RECOVERY_CHARS + 1], shown[RECOVERY_CHARS + 2];
-    for (int k = 0; k < RECOVERY_CHARS; k++)
-        raw[k] = RECOVERY_ALPHABET[randombytes_uniform(sizeof RECOVERY_ALPHABET - 1)];
-    raw[RECOVERY_CHARS] = '\0';
-    snprintf(shown, sizeof shown, "%.5s-%.5s", raw, raw + 5);
+    login_code_new(raw, shown);
     unsigned char digest[PORTAIL_DIGEST_BYTES];
     int rc = portail_secret_digest(ctx, raw, digest);
     sodium_memzero(raw, sizeof raw);
@@ -235,23 +226,20 @@ void login_register(portail_ctx_t *ctx)
 {
     const login_state_t *st = login_settings(ctx);
     json_t *b = login_body(ctx), *errors = NULL;
-    const char *nir_in = portail_json_str(b, "nir", 1, NIR_INPUT_MAX, &errors);
     portail_arena_t *a = portail_arena(ctx);
     const char *birth =
         portail_json_valid(a, b, "birth_date", 1, portail_valid_birth_date, &errors);
     const char *postcode =
         portail_json_valid(a, b, "postal_code", 1, portail_valid_postcode, &errors);
-    /* One proof of three: the IBAN's end, the code by post, or asking for
-     * that code (by_post: true) when the fund has no IBAN. */
     int by_post = json_is_true(json_object_get(b, "by_post"));
     const char *code = portail_json_valid(a, b, "code", 0, code_field, &errors);
     const char *iban_end =
         portail_json_valid(a, b, "iban_end", !code && !by_post, iban_end_field, &errors);
     const char *email = portail_json_valid(a, b, "email", 1, portail_valid_email, &errors);
-    char nir[16];
-    member_nir_field(nir_in, birth, nir, &errors);
+    const char *nir = member_nir_field(ctx, b, birth, &errors);
     if (login_fields_done(ctx, errors) != 0)
         return;
+    enum proof proof = iban_end ? PROOF_IBAN : code ? PROOF_CODE : PROOF_LETTER;
     portail_db_t *db = portail_db(ctx);
     if (!db)
         return;
@@ -274,7 +262,9 @@ void login_register(portail_ctx_t *ctx)
     /* Wrong data counts against the person (the NIR), whatever address it
      * comes from: many addresses cannot share the guessing. Known or not,
      * every NIR is counted alike so that the count tells nothing. */
-    const char *fkey = login_key(ctx, "register-fail", nir);
+    const char *fkey = login_secret_key(ctx, "register-fail", nir);
+    if (!fkey)
+        return;
     int person_wait =
         portail_throttle_check(db, fkey, st->register_failure_window_s, st->register_failures_max);
     if (person_wait < 0) {
@@ -297,12 +287,12 @@ void login_register(portail_ctx_t *ctx)
     if (login_begin(ctx, db) != 0)
         return;
     int code_ok = 0;
-    if (row && code && !iban_end && person_wait == 0) {
+    if (row && proof == PROOF_CODE && person_wait == 0) {
         code_ok = code_spend(ctx, db, portail_row_int(row, "insured_id", 0), code);
         if (code_ok < 0)
             return;
     }
-    int match = row ? proof_matches(row, birth, postcode, iban_end, code_ok, by_post && !code) : 0;
+    int match = row ? proof_matches(row, birth, postcode, proof, iban_end, code_ok) : 0;
     if (!match || person_wait > 0) {
         /* The same work as a right answer's: a transaction with a write. */
         if (!match && portail_throttle_hit(db, fkey, st->register_failure_window_s,
@@ -310,11 +300,9 @@ void login_register(portail_ctx_t *ctx)
             login_internal(ctx, "register throttle failed");
             return;
         }
-        if (login_commit(ctx, db) != 0)
-            return;
         portail_log_info(ctx, person_wait > 0 ? "register: too many wrong tries for this NIR"
                                               : "register: no insured person matches");
-        registered(ctx);
+        registered(ctx, db);
         return;
     }
     long long insured_id = portail_row_int(row, "insured_id", 0);
@@ -332,30 +320,21 @@ void login_register(portail_ctx_t *ctx)
             login_internal(ctx, "register throttle failed");
         else {
             portail_log_info(ctx, "register: mail budget of this person spent, nothing sent");
-            if (login_commit(ctx, db) != 0)
-                return;
-            registered(ctx);
+            registered(ctx, db);
         }
         return;
     }
-    if (by_post && !code && !iban_end) {
-        if (portail_throttle_hit(db, pkey, 3600, st->register_mails_per_hour) < 0) {
-            login_internal(ctx, "register throttle failed");
-            return;
-        }
-        if (code_by_post(ctx, db, insured_id, st->register_code_ttl_s) != 0 ||
-            login_commit(ctx, db) != 0)
-            return;
-        portail_log_info(ctx, "register: provisional code sent by post");
-        registered(ctx);
-        return;
-    }
+    /* Asking for a letter proves too little to wipe the wrong tries. */
     if (portail_throttle_hit(db, pkey, 3600, st->register_mails_per_hour) < 0 ||
-        portail_throttle_clear(db, fkey) < 0) {
+        (proof != PROOF_LETTER && portail_throttle_clear(db, fkey) < 0)) {
         login_internal(ctx, "register throttle failed");
         return;
     }
-    if (has_account && member_email) {
+    if (proof == PROOF_LETTER) {
+        if (code_by_post(ctx, db, insured_id, st->register_code_ttl_s) != 0)
+            return;
+        portail_log_info(ctx, "register: provisional code sent by post");
+    } else if (has_account && member_email) {
         /* To the account's own address, never the one given: whoever typed
          * this must not learn that an account exists. */
         if (member_event(ctx, member_id, "register_existing", NULL) != 0 ||
@@ -386,9 +365,7 @@ void login_register(portail_ctx_t *ctx)
                             login_link(ctx, "/inscription/confirmation.html", token), NULL}) != 0)
             return;
     }
-    if (login_commit(ctx, db) != 0)
-        return;
-    registered(ctx);
+    registered(ctx, db);
 }
 
 /* ---- POST /api/v1/register/confirm ---------------------------------------------- */

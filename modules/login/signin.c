@@ -141,9 +141,9 @@ void signin_code_failed(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t
                         const char *event)
 {
     const login_state_t *st = login_settings(ctx);
-    login_ip_failure(ctx, db);
     if (login_begin(ctx, db) != 0)
         return;
+    login_ip_failure(ctx, db);
     int n = portail_principal_count(db, who->kind, who->id, PORTAIL_COUNTER_SECOND_FACTOR);
     if (n < 0) {
         login_internal(ctx, "second-factor counter failed");
@@ -208,7 +208,7 @@ int signin_totp(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who, c
 static const char WRONG_CREDENTIALS[] =
     "Le numéro de sécurité sociale ou le mot de passe est incorrect.";
 
-static signin_who_t member_who(const member_rec_t *m, int found)
+signin_who_t member_who(const member_rec_t *m, int found)
 {
     return (signin_who_t){.kind = PORTAIL_PRINCIPAL_MEMBER,
                           .id = found == 1 ? m->id : 0,
@@ -265,10 +265,8 @@ void login_password_step(portail_ctx_t *ctx)
 {
     const login_state_t *st = login_settings(ctx);
     json_t *b = login_body(ctx), *errors = NULL;
-    const char *nir_in = portail_json_str(b, "nir", 1, NIR_INPUT_MAX, &errors);
+    const char *nir = member_nir_field(ctx, b, NULL, &errors);
     const char *password = portail_json_str(b, "password", 1, LOGIN_PASSWORD_MAX_BYTES, &errors);
-    char nir[16];
-    member_nir_field(nir_in, NULL, nir, &errors);
     if (login_fields_done(ctx, errors) != 0)
         return;
     if (portail_password_busy(ctx))
@@ -355,13 +353,7 @@ static int second_factor_start(portail_ctx_t *ctx, portail_db_t **db, member_rec
     if (!(device && as.reason == PORTAIL_LOCK_PASSWORD) &&
         member_refuse_if_locked(ctx, *db, m->id) != 0)
         return -1;
-    if (!m->totp_secret) {
-        portail_problem(ctx, 409, NULL,
-                        "La double authentification n'est pas encore activée sur ce compte.");
-        portail_problem_extra(ctx, "next", json_string("totp_enroll"));
-        return -1;
-    }
-    return 0;
+    return member_totp_active(ctx, m);
 }
 
 void login_totp_step(portail_ctx_t *ctx)
@@ -382,28 +374,12 @@ void login_totp_step(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "ok"));
 }
 
-/* "abcde-fghjk" -> "ABCDEFGHJK"; 0 when the result has the shape of a code. */
-static int recovery_normalize(const char *in, char out[RECOVERY_CHARS + 1])
-{
-    size_t n = 0;
-    for (const char *p = in; *p; p++) {
-        if (*p == ' ' || *p == '-')
-            continue;
-        char c = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
-        if (n == RECOVERY_CHARS || !strchr(RECOVERY_ALPHABET, c))
-            return -1;
-        out[n++] = c;
-    }
-    out[n] = '\0';
-    return n == RECOVERY_CHARS ? 0 : -1;
-}
-
 void login_recovery_step(portail_ctx_t *ctx)
 {
     json_t *errors = NULL;
     const char *code = portail_json_str(login_body(ctx), "code", 1, RECOVERY_INPUT_MAX, &errors);
     char norm[RECOVERY_CHARS + 1];
-    if (code && recovery_normalize(code, norm) != 0)
+    if (code && login_code_normalize(code, norm) != 0)
         portail_field_error(&errors, "code",
                             "Un code de secours comporte 10 caractères (lettres et chiffres), "
                             "par exemple ABCDE-FGH23.");

@@ -10,7 +10,7 @@
     "SELECT m.id, m.insured_id, i.nir, i.first_name, i.last_name, i.birth_date, m.email, "         \
     "i.fund, m.password_hash, m.totp_secret, m.totp_last_step, "                                   \
     "IF(m.totp_pending_at > UTC_TIMESTAMP() - INTERVAL ? SECOND, m.totp_pending, NULL) "           \
-    "AS totp_pending "                                                                             \
+    "AS totp_pending, m.totp_reenrol_required_at IS NOT NULL AS reenrol_required "                 \
     "FROM members m JOIN insured i ON i.id = m.insured_id "
 
 static const char *str_of(portail_arena_t *a, const json_t *row, const char *key)
@@ -37,6 +37,7 @@ static int member_from_row(portail_db_t *db, portail_arena_t *a, const json_t *r
     out->totp_secret = portail_row_blob(a, row, "totp_secret", &out->totp_secret_len);
     out->totp_last_step = portail_row_int(row, "totp_last_step", -1);
     out->totp_pending = portail_row_blob(a, row, "totp_pending", &out->totp_pending_len);
+    out->reenrol_required = portail_row_int(row, "reenrol_required", 0) == 1;
     return 1;
 }
 

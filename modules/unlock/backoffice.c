@@ -5,7 +5,6 @@
  * data here: identity, contact, lock state, counters, security events.
  *
  * Order: handlers, then input helpers, then SQL helpers. */
-#include <portail/nir.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,14 +32,10 @@ static json_t *audit_entries(portail_db_t *db, const char *login, long long memb
 /* ---- GET /api/v1/backoffice/members?nir= ---------------------------------- */
 void bo_member_find(portail_ctx_t *ctx)
 {
-    const char *nir_in = portail_req_query(ctx, "nir");
-    char nir[16];
     const char *msg = NULL;
-    if (!nir_in || !*nir_in || portail_nir_normalize(nir_in, nir) != 0 ||
-        portail_nir_check(nir, NULL, &msg) != 0) {
+    const char *nir = portail_valid_nir(portail_arena(ctx), portail_req_query(ctx, "nir"), &msg);
+    if (!nir) {
         json_t *errors = NULL;
-        if (!msg)
-            portail_nir_check("", NULL, &msg);
         portail_field_error(&errors, "nir", msg);
         portail_problem_fields(ctx, errors);
         return;

@@ -219,20 +219,14 @@ static void forgot_password(portail_ctx_t *ctx)
     const struct unlock_state *st = portail_module_state(ctx);
     json_t *body = portail_req_json(ctx);
     json_t *errors = NULL;
-    const char *nir_in = portail_json_str(body, "nir", 1, 40, &errors);
     portail_arena_t *a = portail_arena(ctx);
+    const char *nir = portail_json_valid(a, body, "nir", 1, portail_valid_nir, &errors);
     const char *birth =
         portail_json_valid(a, body, "birth_date", 1, portail_valid_birth_date, &errors);
     const char *email = portail_json_valid(a, body, "email", 1, portail_valid_email, &errors);
-    char nir[16] = "";
-    if (nir_in) {
-        const char *msg = NULL;
-        if (portail_nir_normalize(nir_in, nir) != 0 || portail_nir_check(nir, birth, &msg) != 0) {
-            if (!msg)
-                portail_nir_check("", NULL, &msg);
-            portail_field_error(&errors, "nir", msg);
-        }
-    }
+    const char *msg = NULL;
+    if (nir && birth && portail_nir_check(nir, birth, &msg) != 0)
+        portail_field_error(&errors, "nir", msg);
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;

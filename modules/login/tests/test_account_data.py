@@ -55,6 +55,9 @@ def test_export_is_an_attachment_with_only_own_data_and_is_mailed(stack, account
     assert data["sessions"] and data["security_events"]
     text = json.dumps(data)
     assert other.nir not in text and other.email not in text
+    for table in ("sessions", "security_events", "locks", "countries", "notifications",
+                  "documents"):
+        assert isinstance(data[table], list), table
     mail = accounts.wait_mail(m, "Vos données ont été téléchargées")
     assert "téléchargé" in mail["body"]
     assert "data_exported" in accounts.events(m)
@@ -86,3 +89,38 @@ def test_close_needs_password_and_code_then_ends_the_account(stack, accounts):
     assert "fermé" in mail["body"]
     # The other member is untouched.
     assert other.client.get("/api/v1/me").status_code == 200
+
+
+def test_close_without_an_active_second_factor_says_so(stack, accounts):
+    """After a TOTP reset the member session stays but has no code to give:
+    closing answers 409 (enrol again first), not a 500, and counts nothing."""
+    m = accounts.enrolled()
+    c = m.client
+    assert c.post("/api/v1/totp/reset", json={"password": PASSWORD}).status_code == 200
+    r = c.post("/api/v1/account/close", json={"password": PASSWORD, "code": "123456"})
+    assert r.status_code == 409, r.text
+    assert r.json()["next"] == "totp_enroll"
+    assert accounts.counters(m) == (0, 0)
+    assert stack.sql("SELECT COUNT(*) FROM members WHERE id = %d" % m.id)[0][0] == "1"
+
+
+def test_export_lists_documents_without_their_content(stack, accounts):
+    """Documents (up to the upload limit each) are listed, not copied into
+    the JSON; notifications come whole; another member's rows never."""
+    m = accounts.enrolled()
+    other = accounts.enrolled()
+    content = "CONTENU-SECRET-%d" % m.id
+    for who in (m, other):
+        stack.sql("INSERT INTO documents (member_id, module, name, size, sha256, type, content) "
+                  "VALUES (%d, 'reimbursements', 'facture-%d.pdf', %d, UNHEX(SHA2('x', 256)), "
+                  "'pdf', '%s')" % (who.id, who.id, len(content), content))
+        stack.sql("INSERT INTO notifications (member_id, kind, title, body) VALUES "
+                  "(%d, 'test.kind', 'Titre %d', 'Corps')" % (who.id, who.id))
+    r = m.client.get("/api/v1/account/export")
+    assert r.status_code == 200, r.text
+    data = json.loads(r.content)
+    assert [d["name"] for d in data["documents"]] == ["facture-%d.pdf" % m.id]
+    assert data["documents"][0]["size"] == len(content)
+    assert "content" not in data["documents"][0]
+    assert content not in r.text and content.encode().hex() not in r.text.lower()
+    assert [n["title"] for n in data["notifications"]] == ["Titre %d" % m.id]

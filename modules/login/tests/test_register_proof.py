@@ -85,6 +85,8 @@ def test_wrong_data_answers_alike_and_throttles_the_person(stack):
         assert r.content == answers[0].content
         assert r.headers["Content-Type"] == answers[0].headers["Content-Type"]
     assert no_mail_to(stack, m.email)
+    # Counted per person without the NIR itself in the throttle table.
+    assert stack.sql("SELECT COUNT(*) FROM throttle WHERE k LIKE '%%%s%%'" % m.nir) == [["0"]]
     # The person is now throttled: even right data sends nothing, same answer.
     r = register(stack.client(xff=fresh_ip()), m, m.email)
     assert r.status_code == 202 and r.content == answers[0].content
