@@ -88,9 +88,7 @@ void coverage_bo_decide_change(portail_ctx_t *ctx)
     json_t *errors = NULL;
     const char *decision = portail_json_str(portail_req_json(ctx), "decision", 6, 7, &errors);
     if (decision && strcmp(decision, "confirm") != 0 && strcmp(decision, "refuse") != 0) {
-        errors = json_array();
-        json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "decision", "message",
-                                                "Choisissez de confirmer ou de refuser."));
+        portail_field_error(&errors, "decision", "Choisissez de confirmer ou de refuser.");
         decision = NULL;
     }
     if (!decision) {

@@ -623,9 +623,7 @@ static void vitale_report(portail_ctx_t *ctx)
     const char *kind = portail_json_str(portail_req_json(ctx), "kind", 1, 16, &errors);
     if (kind && strcmp(kind, "lost") != 0 && strcmp(kind, "stolen") != 0 &&
         strcmp(kind, "defective") != 0) {
-        errors = json_array();
-        json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "kind", "message",
-                                                "Choisissez perte, vol ou carte défectueuse."));
+        portail_field_error(&errors, "kind", "Choisissez perte, vol ou carte défectueuse.");
         kind = NULL;
     }
     if (!kind) {
@@ -843,9 +841,8 @@ static void doctor_declare(portail_ctx_t *ctx)
     json_t *body = portail_req_json(ctx);
     json_t *v = body ? json_object_get(body, "practitioner") : NULL;
     if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-        json_t *errors = json_array();
-        json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "practitioner", "message",
-                                                "Choisissez un médecin dans l'annuaire."));
+        json_t *errors = NULL;
+        portail_field_error(&errors, "practitioner", "Choisissez un médecin dans l'annuaire.");
         portail_problem_fields(ctx, errors);
         return;
     }

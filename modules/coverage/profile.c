@@ -39,13 +39,6 @@ void coverage_profile_get(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:O, s:O}", "profile", p, "pending", pending));
 }
 
-static void add_error(json_t **errors, const char *field, const char *message)
-{
-    if (!*errors)
-        *errors = json_array();
-    json_array_append_new(*errors, json_pack("{s:s, s:s}", "field", field, "message", message));
-}
-
 /* Stores the pending change (replacing an earlier pending one of the same
  * kind) and locks the account until the link is followed; one transaction. */
 static int request_change(portail_ctx_t *ctx, const char *kind, const char *email, const char *iban,
@@ -151,7 +144,8 @@ void coverage_profile_bank(portail_ctx_t *ctx)
     for (char *p = up; p && *p; p++)
         *p = (char)toupper((unsigned char)*p);
     if (up && !valid_bic(up))
-        add_error(&errors, "bic", "Le BIC compte 8 ou 11 caractères (par exemple BNPAFRPPXXX).");
+        portail_field_error(&errors, "bic",
+                            "Le BIC compte 8 ou 11 caractères (par exemple BNPAFRPPXXX).");
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
