@@ -562,8 +562,7 @@ static void attestation_verify(portail_ctx_t *ctx)
         return;
     }
     if (wait > 0) {
-        portail_set_header(ctx, "Retry-After", portail_sprintf(portail_arena(ctx), "%d", wait));
-        portail_problem(ctx, 429, NULL, "Trop de vérifications : réessayez plus tard.");
+        portail_problem_retry(ctx, 429, wait, NULL, "Trop de vérifications : réessayez plus tard.");
         return;
     }
     const char *code = portail_req_param(ctx, "code");

@@ -196,6 +196,9 @@ def test_verification_is_throttled_per_ip(stack, seeded):
                 for _ in range(61)]
     assert statuses[:60] == [404] * 60
     assert statuses[60] == 429
+    r = public.get("/api/v1/coverage/attestations/verify/" + "B" * 20)
+    assert r.status_code == 429 and 0 < int(r.headers["Retry-After"]) <= 3600
+    assert r.json()["retry_after"] == int(r.headers["Retry-After"])
     # Another address is not affected.
     r = stack.client(xff=fresh_ip()).get("/api/v1/coverage/attestations/verify/" + "B" * 20)
     assert r.status_code == 404
