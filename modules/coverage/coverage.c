@@ -608,16 +608,22 @@ static void vitale_list(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:O}", "cards", cards));
 }
 
+/* {person} of a carte Vitale route: "me" (0) or a beneficiary's id (the
+ * queries scope it to the member). */
+static int vitale_person(portail_ctx_t *ctx, int64_t *ben)
+{
+    const char *person = portail_req_param(ctx, "person");
+    *ben = 0;
+    return person && strcmp(person, "me") == 0 ? 0 : portail_req_param_i64(ctx, "person", ben);
+}
+
 /* POST /api/v1/coverage/vitale/{person}/report {kind}: {person} is "me" or a
  * beneficiary's id. The card stops at once; a second report is a 409. */
 static void vitale_report(portail_ctx_t *ctx)
 {
-    const char *person = portail_req_param(ctx, "person");
-    int64_t ben = 0;
-    if (!person || strcmp(person, "me") != 0) {
-        if (portail_req_param_i64(ctx, "person", &ben) != 0)
-            return;
-    }
+    int64_t ben;
+    if (vitale_person(ctx, &ben) != 0)
+        return;
     json_t *errors = NULL;
     const char *kind = portail_json_str(portail_req_json(ctx), "kind", 1, 16, &errors);
     if (kind && strcmp(kind, "lost") != 0 && strcmp(kind, "stolen") != 0 &&
@@ -686,46 +692,47 @@ static void vitale_report(portail_ctx_t *ctx)
         json_pack("{s:I, s:s}", "id", (json_int_t)portail_row_int(card, "id", 0), "status", kind));
 }
 
-/* POST /api/v1/coverage/vitale/{person}/order (multipart: photo, identity):
- * a new card for a person without an active card or an order under way.
- * The files go to the core's documents (content checked, scanned). */
-static void vitale_order(portail_ctx_t *ctx)
+/* 0 when {person} (0: the member) is the member's and has no card active
+ * or on its way; otherwise the answer is set (404, 409 or 500) and -1. */
+static int order_refused(portail_ctx_t *ctx, int64_t ben)
 {
-    const char *person = portail_req_param(ctx, "person");
-    int64_t ben = 0;
-    if (!person || strcmp(person, "me") != 0) {
-        if (portail_req_param_i64(ctx, "person", &ben) != 0)
-            return;
-    }
     json_t *who = portail_member_row(
         ctx,
         ben ? "SELECT b.id FROM coverage_beneficiaries b WHERE b.id = ? AND b.insured_id = " INSURED
             : "SELECT m.insured_id AS id FROM members m WHERE m.id = {member} AND ? = 0 "
               "AND m.insured_id IS NOT NULL",
         "l", (long long)ben);
-    if (!who) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Personne introuvable.");
-        return;
-    }
-    json_t *busy = portail_member_rows(
-        ctx,
-        "SELECT id FROM coverage_vitale WHERE insured_id = " INSURED
-        " AND beneficiary_id <=> NULLIF(?, 0) AND status IN ('active', 'ordered', "
-        "'in_production', 'sent') LIMIT 1",
-        "l", (long long)ben);
-    if (!busy) {
+    json_t *busy =
+        !who ? NULL
+             : portail_member_row(ctx,
+                                  "SELECT id FROM coverage_vitale WHERE insured_id = " INSURED
+                                  " AND beneficiary_id <=> NULLIF(?, 0) AND status IN "
+                                  "('active', 'ordered', 'in_production', 'sent') LIMIT 1",
+                                  "l", (long long)ben);
+    if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
         coverage_fail(ctx);
-        return;
-    }
-    if (json_array_size(busy) > 0) {
+    else if (!who)
+        portail_problem(ctx, 404, NULL, "Personne introuvable.");
+    else if (busy)
         portail_problem(ctx, 409, NULL,
                         "Une carte Vitale est déjà active ou en commande pour cette personne : "
                         "signalez d'abord la carte perdue, volée ou défectueuse.");
+    else
+        return 0;
+    return -1;
+}
+
+/* POST /api/v1/coverage/vitale/{person}/order (multipart: photo, identity):
+ * a new card for a person without an active card or an order under way.
+ * The files go to the core's documents (content checked, scanned). */
+static void vitale_order(portail_ctx_t *ctx)
+{
+    int64_t ben;
+    if (vitale_person(ctx, &ben) != 0)
         return;
-    }
+    /* Before the files are stored: a refused order stores nothing. */
+    if (order_refused(ctx, ben) != 0)
+        return;
     static const portail_doc_rules_t rules = {.types = PORTAIL_DOC_TYPE(PORTAIL_FILE_PDF) |
                                                        PORTAIL_DOC_TYPE(PORTAIL_FILE_JPEG) |
                                                        PORTAIL_DOC_TYPE(PORTAIL_FILE_PNG),
@@ -773,9 +780,23 @@ static void vitale_order(portail_ctx_t *ctx)
     for (size_t k = 0; k < sizeof rnd; k++)
         serial[k + 1] = (char)('0' + rnd[k] % 10);
     serial[20] = '\0';
+    /* Again with the member's row locked (one account per insured person),
+     * so that the check and the insert are one step: a simultaneous order
+     * waits here, then sees this one's card and gets the 409. The lock is
+     * the transaction's first read and takes no snapshot (no subquery): the
+     * check's reads come after it. */
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
         coverage_fail(ctx);
+        return;
+    }
+    if (!portail_member_row(ctx, "SELECT id FROM members WHERE id = {member} FOR UPDATE", "")) {
+        portail_db_rollback(db);
+        coverage_fail(ctx);
+        return;
+    }
+    if (order_refused(ctx, ben) != 0) {
+        portail_db_rollback(db);
         return;
     }
     int64_t member = portail_principal(ctx)->id;

@@ -6,6 +6,7 @@ or an order is under way, another member's beneficiary a 404, and the jobs
 harness) taking the card to in_production then sent, each with a
 notification."""
 
+import threading
 import time
 
 from conftest import fresh_ip
@@ -96,3 +97,29 @@ def test_order_advanced_by_the_jobs_with_notifications(stack):
     assert titles == ["Carte Vitale commandée", "Carte Vitale en fabrication",
                       "Carte Vitale envoyée"]
     assert order(c).status_code == 409
+
+
+def test_simultaneous_orders_give_one_card(stack):
+    """The 409 check and the insert are one step (the person's row locked):
+    orders sent at the same instant from several sessions make one card."""
+    m, _ = member_with_card(stack, "lost")
+    clients = []
+    for _ in range(6):
+        c = stack.client(xff=fresh_ip())
+        c.test_login(id=m.id)
+        clients.append(c)
+    start = threading.Barrier(len(clients))
+    statuses = []
+
+    def send(c):
+        start.wait()
+        statuses.append(order(c).status_code)
+
+    threads = [threading.Thread(target=send, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201] + [409] * (len(clients) - 1), statuses
+    assert stack.sql("SELECT COUNT(*) FROM coverage_vitale WHERE insured_id = %d AND status "
+                     "IN ('active', 'ordered', 'in_production', 'sent')" % m.insured_id) == [["1"]]
