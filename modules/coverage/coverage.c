@@ -25,8 +25,9 @@ struct coverage_state {
     const char *verify_url;
     long long verify_per_hour;
     long long doctor_confirm_seconds;
-    long long vitale_production_seconds;
-    long long vitale_send_seconds;
+    /* Delay before each step of vitale_steps (production, sending,
+     * activation). */
+    long long vitale_delay[3];
 };
 
 static const portail_setting_t settings[] = {
@@ -50,6 +51,11 @@ static const portail_setting_t settings[] = {
      .min = 0,
      .max = 2592000,
      .def_int = 432000},
+    {.name = "vitale_activate_seconds",
+     .type = PORTAIL_SETTING_INT,
+     .min = 0,
+     .max = 2592000,
+     .def_int = 259200},
     {.name = "verify_per_hour",
      .type = PORTAIL_SETTING_INT,
      .min = 1,
@@ -187,10 +193,29 @@ static const portail_route_t routes[] = {
     {0},
 };
 
+/* The steps of an ordered card, each a run of coverage.vitale_advance
+ * (payload {card, to}) after its delay (coverage_state.vitale_delay). */
+static const struct vitale_step {
+    const char *from, *to, *title, *text;
+} vitale_steps[] = {
+    {"ordered", "in_production", "Carte Vitale en fabrication",
+     "Votre nouvelle carte Vitale est en cours de fabrication."},
+    {"in_production", "sent", "Carte Vitale envoyée",
+     "Votre nouvelle carte Vitale vous a été envoyée par courrier."},
+    {"sent", "active", "Carte Vitale active",
+     "Votre nouvelle carte Vitale est active : présentez-la désormais à vos professionnels de "
+     "santé."},
+};
+#define VITALE_STEPS (sizeof(vitale_steps) / sizeof(vitale_steps[0]))
+
 /* The practitioner's side confirming a declaration: in this system, a job
  * after doctor_confirm_seconds. */
 static int job_doctor_confirm(portail_job_t *job);
-/* The card maker's side of an order: ordered → in_production → sent. */
+/* The card maker's side of an order: ordered → in_production → sent →
+ * active (the card works once the post has had time to deliver it; a card
+ * that never arrives is then reported lost like any other, whereas waiting
+ * for the member's confirmation would leave it "sent" for ever and block
+ * any new order). */
 static int job_vitale_advance(portail_job_t *job);
 
 static const portail_job_kind_t jobs[] = {
@@ -220,8 +245,9 @@ static int init(const portail_settings_t *s, void **state, char *err, size_t err
     st->verify_url = portail_settings_str(s, "verify_url");
     st->verify_per_hour = portail_settings_int(s, "verify_per_hour");
     st->doctor_confirm_seconds = portail_settings_int(s, "doctor_confirm_seconds");
-    st->vitale_production_seconds = portail_settings_int(s, "vitale_production_seconds");
-    st->vitale_send_seconds = portail_settings_int(s, "vitale_send_seconds");
+    st->vitale_delay[0] = portail_settings_int(s, "vitale_production_seconds");
+    st->vitale_delay[1] = portail_settings_int(s, "vitale_send_seconds");
+    st->vitale_delay[2] = portail_settings_int(s, "vitale_activate_seconds");
     if (portail_notify_kind("coverage.vitale", "Carte Vitale") != 0) {
         snprintf(err, errlen, "coverage: notification kind refused");
         free(st);
@@ -813,9 +839,9 @@ static void vitale_order(portail_ctx_t *ctx)
     }
     json_int_t card = (json_int_t)portail_db_insert_id(db);
     const struct coverage_state *st = portail_module_state(ctx);
-    json_t *payload = json_pack("{s:I, s:s}", "card", card, "to", "in_production");
+    json_t *payload = json_pack("{s:I, s:s}", "card", card, "to", vitale_steps[0].to);
     int queued = payload && portail_job_enqueue(db, "coverage.vitale_advance", payload,
-                                                st->vitale_production_seconds, NULL) == 0;
+                                                st->vitale_delay[0], NULL) == 0;
     json_decref(payload);
     if (!queued ||
         portail_notify(db, member, "coverage.vitale", "Carte Vitale commandée",
@@ -1027,7 +1053,8 @@ static int job_doctor_confirm(portail_job_t *job)
     return 0;
 }
 
-/* Idempotent: moves the card only from the state before `to`; the next
+/* Idempotent: moves the card only from the state before `to` (the row
+ * locked, so that the move and its notification happen once); the next
  * step is queued in the same transaction. */
 static int job_vitale_advance(portail_job_t *job)
 {
@@ -1035,45 +1062,47 @@ static int job_vitale_advance(portail_job_t *job)
     json_int_t id = json_integer_value(json_object_get(p, "card"));
     const char *to = json_string_value(json_object_get(p, "to"));
     portail_db_t *db = portail_job_db(job);
-    int produce = to && strcmp(to, "in_production") == 0;
-    if (id <= 0 || !db || !to || (!produce && strcmp(to, "sent") != 0)) {
+    size_t k = 0;
+    while (k < VITALE_STEPS && (!to || strcmp(to, vitale_steps[k].to) != 0))
+        k++;
+    if (id <= 0 || !db || k == VITALE_STEPS) {
         portail_job_set_error(job, "payload without a card or a state, or no database");
+        return -1;
+    }
+    const struct vitale_step *step = &vitale_steps[k];
+    if (portail_db_begin(db) != 0) {
+        portail_job_set_error(job, "card not advanced");
         return -1;
     }
     json_t *card = portail_db_row(db,
                                   "SELECT v.id, m.id AS member_id FROM coverage_vitale v "
                                   "JOIN members m ON m.insured_id = v.insured_id "
-                                  "WHERE v.id = ? AND v.status = ?",
-                                  "ls", (long long)id, produce ? "ordered" : "in_production");
-    if (!card)
-        return portail_db_failed(db) ? -1 : 0;
-    const struct coverage_state *st = portail_job_state(job);
-    if (portail_db_begin(db) != 0 ||
-        portail_db_exec(db,
-                        "UPDATE coverage_vitale SET status = ?, status_since = UTC_TIMESTAMP(), "
-                        "issued_on = IF(? = 'sent', UTC_DATE(), issued_on) WHERE id = ?",
-                        "ssl", to, to, (long long)id) != 1 ||
-        portail_notify(db, portail_row_int(card, "member_id", 0), "coverage.vitale",
-                       produce ? "Carte Vitale en fabrication" : "Carte Vitale envoyée",
-                       produce ? "Votre nouvelle carte Vitale est en cours de fabrication."
-                               : "Votre nouvelle carte Vitale vous a été envoyée par courrier.",
-                       "/coverage/vitale.html") != 0) {
+                                  "WHERE v.id = ? AND v.status = ? FOR UPDATE",
+                                  "ls", (long long)id, step->from);
+    if (!card) {
+        int failed = portail_db_failed(db);
         portail_db_rollback(db);
-        portail_job_set_error(job, "card not advanced");
-        return -1;
+        if (failed)
+            portail_job_set_error(job, "card not read");
+        return failed ? -1 : 0;
     }
-    if (produce) {
-        json_t *next = json_pack("{s:I, s:s}", "card", id, "to", "sent");
-        int queued = next && portail_job_enqueue(db, "coverage.vitale_advance", next,
-                                                 st->vitale_send_seconds, NULL) == 0;
-        json_decref(next);
-        if (!queued) {
-            portail_db_rollback(db);
-            portail_job_set_error(job, "next step not queued");
-            return -1;
-        }
-    }
-    if (portail_db_commit(db) != 0) {
+    const struct coverage_state *st = portail_job_state(job);
+    json_t *next = k + 1 < VITALE_STEPS
+                       ? json_pack("{s:I, s:s}", "card", id, "to", vitale_steps[k + 1].to)
+                       : NULL;
+    int bad = portail_db_exec(db,
+                              "UPDATE coverage_vitale SET status = ?, status_since = "
+                              "UTC_TIMESTAMP(), issued_on = IF(? = 'sent', UTC_DATE(), issued_on) "
+                              "WHERE id = ?",
+                              "ssl", step->to, step->to, (long long)id) != 1 ||
+              portail_notify(db, portail_row_int(card, "member_id", 0), "coverage.vitale",
+                             step->title, step->text, "/coverage/vitale.html") != 0 ||
+              (k + 1 < VITALE_STEPS &&
+               (!next || portail_job_enqueue(db, "coverage.vitale_advance", next,
+                                             st->vitale_delay[k + 1], NULL) != 0)) ||
+              portail_db_commit(db) != 0;
+    json_decref(next);
+    if (bad) {
         portail_db_rollback(db);
         portail_job_set_error(job, "card not advanced");
         return -1;

@@ -123,3 +123,35 @@ def test_simultaneous_orders_give_one_card(stack):
     assert sorted(statuses) == [201] + [409] * (len(clients) - 1), statuses
     assert stack.sql("SELECT COUNT(*) FROM coverage_vitale WHERE insured_id = %d AND status "
                      "IN ('active', 'ordered', 'in_production', 'sent')" % m.insured_id) == [["1"]]
+
+
+def wait_for(c, status):
+    deadline = time.monotonic() + 30
+    while True:
+        got = [x["status"] for x in mine(c)]
+        if got[-1] == status:
+            return got
+        assert time.monotonic() < deadline, got
+        time.sleep(0.3)
+
+
+def test_sent_card_becomes_active_after_the_delay(stack):
+    """sent → active by the same job after vitale_activate_seconds (3 days
+    by default, brought forward here): the card then works, and can be
+    reported like any other."""
+    m, c = member_with_card(stack, "lost")
+    card = order(c).json()["id"]
+    wait_for(c, "sent")
+    queued = stack.sql("SELECT JSON_VALUE(payload, '$.to'), TIMESTAMPDIFF(HOUR, UTC_TIMESTAMP(), "
+                       "run_at) FROM jobs WHERE kind = 'coverage.vitale_advance' AND state = "
+                       "'queued' AND JSON_VALUE(payload, '$.card') = %d" % card)
+    assert len(queued) == 1 and queued[0][0] == "active", queued
+    assert 70 <= int(queued[0][1]) <= 72
+    stack.sql("UPDATE jobs SET run_at = UTC_TIMESTAMP() WHERE kind = 'coverage.vitale_advance' "
+              "AND state = 'queued' AND JSON_VALUE(payload, '$.card') = %d" % card)
+    assert wait_for(c, "active") == ["lost", "active"]
+    titles = [t for (t,) in stack.sql("SELECT title FROM notifications WHERE member_id = %d "
+                                      "AND kind = 'coverage.vitale' ORDER BY id" % m.id)]
+    assert titles[-1] == "Carte Vitale active"
+    r = c.post("/api/v1/coverage/vitale/me/report", json={"kind": "defective"})
+    assert r.status_code == 200 and r.json()["id"] == card, r.text
