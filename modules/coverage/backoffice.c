@@ -33,30 +33,46 @@ void coverage_bo_cancel_report(portail_ctx_t *ctx)
     const char *why = reason_of(ctx);
     if (!why)
         return;
+    /* The card and its member's row locked, as an order locks it: the card
+     * comes back only if no replacement is active or on its way. */
     portail_db_t *db = portail_db(ctx);
-    if (!db)
-        return;
-    json_t *card = portail_db_row(db,
-                                  "SELECT v.id, v.status, v.reported_at, m.id AS member_id "
-                                  "FROM coverage_vitale v LEFT JOIN members m "
-                                  "ON m.insured_id = v.insured_id WHERE v.id = ?",
-                                  "l", (long long)id);
-    if (!card) {
-        if (portail_db_failed(db))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette carte n'existe pas.");
+    if (!db || portail_db_begin(db) != 0) {
+        coverage_fail(ctx);
         return;
     }
-    const char *st = portail_row_str(card, "status");
-    if (!portail_row_str(card, "reported_at") || !st ||
-        (strcmp(st, "lost") != 0 && strcmp(st, "stolen") != 0 && strcmp(st, "defective") != 0)) {
+    json_t *card = portail_db_row(db,
+                                  "SELECT v.id, v.insured_id, v.beneficiary_id, v.status, "
+                                  "v.reported_at, m.id AS member_id FROM coverage_vitale v "
+                                  "LEFT JOIN members m ON m.insured_id = v.insured_id "
+                                  "WHERE v.id = ? FOR UPDATE",
+                                  "l", (long long)id);
+    const char *st = card ? portail_row_str(card, "status") : NULL;
+    json_t *other =
+        !card
+            ? NULL
+            : portail_db_row(db,
+                             "SELECT id FROM coverage_vitale WHERE insured_id = ? AND "
+                             "beneficiary_id <=> NULLIF(?, 0) AND id <> ? AND status IN ('active', "
+                             "'ordered', 'in_production', 'sent') LIMIT 1",
+                             "lll", portail_row_int(card, "insured_id", 0),
+                             portail_row_int(card, "beneficiary_id", 0), (long long)id);
+    if (portail_db_failed(db))
+        coverage_fail(ctx);
+    else if (!card)
+        portail_problem(ctx, 404, NULL, "Cette carte n'existe pas.");
+    else if (!portail_row_str(card, "reported_at") || !st ||
+             (strcmp(st, "lost") != 0 && strcmp(st, "stolen") != 0 && strcmp(st, "defective") != 0))
         portail_problem(ctx, 409, NULL, "Cette carte n'a pas de signalement à annuler.");
+    else if (other)
+        portail_problem(ctx, 409, NULL,
+                        "Une autre carte de cette personne est active ou en commande : le "
+                        "signalement ne peut plus être annulé.");
+    if (portail_responded(ctx)) {
+        portail_db_rollback(db);
         return;
     }
     int64_t member = portail_row_int(card, "member_id", 0);
-    if (portail_db_begin(db) != 0 ||
-        portail_db_exec(db,
+    if (portail_db_exec(db,
                         "UPDATE coverage_vitale SET status = 'active', reported_at = NULL, "
                         "status_since = UTC_TIMESTAMP() WHERE id = ? AND reported_at IS NOT NULL",
                         "l", (long long)id) != 1 ||
@@ -66,6 +82,7 @@ void coverage_bo_cancel_report(portail_ctx_t *ctx)
                         "la carte fonctionne de nouveau.",
                         "/coverage/vitale.html") != 0) ||
         portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
         coverage_fail(ctx);
         return;
     }

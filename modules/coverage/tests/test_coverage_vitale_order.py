@@ -9,7 +9,7 @@ notification."""
 import threading
 import time
 
-from conftest import fresh_ip
+from conftest import agent_client, fresh_ip
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
@@ -155,3 +155,22 @@ def test_sent_card_becomes_active_after_the_delay(stack):
     assert titles[-1] == "Carte Vitale active"
     r = c.post("/api/v1/coverage/vitale/me/report", json={"kind": "defective"})
     assert r.status_code == 200 and r.json()["id"] == card, r.text
+
+
+def test_report_not_cancelled_once_a_replacement_is_ordered(stack):
+    """Cancelling the report would make two live cards for one person: 409,
+    the card stays reported."""
+    m = stack.new_member()
+    stack.sql("INSERT INTO coverage_vitale (insured_id, serial, status, issued_on) VALUES "
+              "(%d, 'Y%010d', 'active', '2020-01-01')" % (m.insured_id, m.id))
+    c = stack.client(xff=fresh_ip())
+    c.test_login(id=m.id)
+    assert c.post("/api/v1/coverage/vitale/me/report", json={"kind": "lost"}).status_code == 200
+    assert order(c).status_code == 201
+    card = stack.sql("SELECT id FROM coverage_vitale WHERE serial = 'Y%010d'" % m.id)[0][0]
+    r = agent_client(stack).post("/api/v1/backoffice/coverage/cards/%s/cancel-report" % card,
+                                 json={"reason": "Appel de l'assuré, carte retrouvée"})
+    assert r.status_code == 409, r.text
+    assert stack.sql("SELECT status FROM coverage_vitale WHERE id = %s" % card) == [["lost"]]
+    assert stack.sql("SELECT COUNT(*) FROM coverage_vitale WHERE insured_id = %d AND status IN "
+                     "('active', 'ordered', 'in_production', 'sent')" % m.insured_id) == [["1"]]
