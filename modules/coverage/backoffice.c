@@ -119,8 +119,8 @@ void coverage_bo_decide_change(portail_ctx_t *ctx)
     if (!db)
         return;
     json_t *ch = portail_db_row(db,
-                                "SELECT id, member_id, kind, email, iban, bic, holder, status "
-                                "FROM coverage_profile_changes WHERE id = ?",
+                                "SELECT member_id, status FROM coverage_profile_changes "
+                                "WHERE id = ?",
                                 "l", (long long)id);
     if (!ch) {
         if (portail_db_failed(db))
@@ -135,29 +135,14 @@ void coverage_bo_decide_change(portail_ctx_t *ctx)
     }
     long long member = portail_row_int(ch, "member_id", 0);
     int confirm = strcmp(decision, "confirm") == 0;
-    int bank = strcmp(portail_row_str(ch, "kind"), "bank") == 0;
     const char *by = agent_login(ctx, db);
     int bad = portail_db_begin(db) != 0;
-    if (!bad && confirm && bank)
-        bad = portail_db_exec(db,
-                              "UPDATE insured i JOIN members m ON m.insured_id = i.id "
-                              "SET i.iban = ? WHERE m.id = ?",
-                              "sl", portail_row_str(ch, "iban"), member) < 0 ||
-              portail_db_exec(db,
-                              "INSERT INTO coverage_profile (member_id, bic, holder) "
-                              "VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE bic = VALUES(bic), "
-                              "holder = VALUES(holder)",
-                              "lss", member, portail_row_str(ch, "bic"),
-                              portail_row_str(ch, "holder")) < 0;
-    if (!bad && confirm && !bank)
-        bad = portail_db_exec(db,
-                              "UPDATE members SET email = ?, updated_at = UTC_TIMESTAMP() "
-                              "WHERE id = ?",
-                              "sl", portail_row_str(ch, "email"), member) < 0;
-    bad = bad || portail_db_exec(db,
-                                 "UPDATE coverage_profile_changes SET status = ?, decided_at = "
-                                 "UTC_TIMESTAMP() WHERE id = ? AND status = 'pending'",
-                                 "sl", confirm ? "applied" : "refused", (long long)id) != 1;
+    bad = bad || (confirm ? coverage_apply_changes(db, member, (long long)id)
+                          : portail_db_exec(db,
+                                            "UPDATE coverage_profile_changes SET status = "
+                                            "'refused', decided_at = UTC_TIMESTAMP() "
+                                            "WHERE id = ? AND status = 'pending'",
+                                            "l", (long long)id)) != 1;
     bad = bad || portail_account_unlock(ctx, member, by,
                                         confirm ? "modification confirmée par votre caisse"
                                                 : "modification refusée par votre caisse") < 0;

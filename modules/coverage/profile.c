@@ -157,6 +157,34 @@ void coverage_profile_bank(portail_ctx_t *ctx)
     portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending_verification"));
 }
 
+long long coverage_apply_changes(portail_db_t *db, long long member, long long id)
+{
+    if (portail_db_exec(db,
+                        "UPDATE insured i JOIN members m ON m.insured_id = i.id "
+                        "JOIN coverage_profile_changes c ON c.member_id = m.id "
+                        "AND c.kind = 'bank' AND c.status = 'pending' AND (? = 0 OR c.id = ?) "
+                        "SET i.iban = c.iban WHERE m.id = ?",
+                        "lll", id, id, member) < 0 ||
+        portail_db_exec(db,
+                        "INSERT INTO coverage_profile (member_id, bic, holder) "
+                        "SELECT member_id, bic, holder FROM coverage_profile_changes "
+                        "WHERE member_id = ? AND kind = 'bank' AND status = 'pending' "
+                        "AND (? = 0 OR id = ?) "
+                        "ON DUPLICATE KEY UPDATE bic = VALUES(bic), holder = VALUES(holder)",
+                        "lll", member, id, id) < 0 ||
+        portail_db_exec(db,
+                        "UPDATE members m JOIN coverage_profile_changes c ON c.member_id = m.id "
+                        "AND c.kind = 'email' AND c.status = 'pending' AND (? = 0 OR c.id = ?) "
+                        "SET m.email = c.email, m.updated_at = UTC_TIMESTAMP() WHERE m.id = ?",
+                        "lll", id, id, member) < 0)
+        return -1;
+    return portail_db_exec(db,
+                           "UPDATE coverage_profile_changes SET status = 'applied', decided_at = "
+                           "UTC_TIMESTAMP() WHERE member_id = ? AND status = 'pending' "
+                           "AND (? = 0 OR id = ?)",
+                           "lll", member, id, id);
+}
+
 /* Only the confirmation link applies a change ("verification"); an agent's
  * or a password reset's unlock leaves it pending. */
 int coverage_on_unlocked(portail_db_t *db, const portail_hook_args_t *args, void *state)
@@ -164,28 +192,5 @@ int coverage_on_unlocked(portail_db_t *db, const portail_hook_args_t *args, void
     (void)state;
     if (!args->detail || strcmp(args->detail, "verification") != 0)
         return 0;
-    long long m = (long long)args->member_id;
-    if (portail_db_exec(db,
-                        "UPDATE insured i JOIN members m ON m.insured_id = i.id "
-                        "JOIN coverage_profile_changes c ON c.member_id = m.id "
-                        "AND c.kind = 'bank' AND c.status = 'pending' "
-                        "SET i.iban = c.iban WHERE m.id = ?",
-                        "l", m) < 0 ||
-        portail_db_exec(db,
-                        "INSERT INTO coverage_profile (member_id, bic, holder) "
-                        "SELECT member_id, bic, holder FROM coverage_profile_changes "
-                        "WHERE member_id = ? AND kind = 'bank' AND status = 'pending' "
-                        "ON DUPLICATE KEY UPDATE bic = VALUES(bic), holder = VALUES(holder)",
-                        "l", m) < 0 ||
-        portail_db_exec(db,
-                        "UPDATE members m JOIN coverage_profile_changes c ON c.member_id = m.id "
-                        "AND c.kind = 'email' AND c.status = 'pending' "
-                        "SET m.email = c.email, m.updated_at = UTC_TIMESTAMP() WHERE m.id = ?",
-                        "l", m) < 0 ||
-        portail_db_exec(db,
-                        "UPDATE coverage_profile_changes SET status = 'applied', decided_at = "
-                        "UTC_TIMESTAMP() WHERE member_id = ? AND status = 'pending'",
-                        "l", m) < 0)
-        return -1;
-    return 0;
+    return coverage_apply_changes(db, (long long)args->member_id, 0) < 0 ? -1 : 0;
 }

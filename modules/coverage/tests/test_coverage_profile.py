@@ -185,3 +185,20 @@ def test_agent_cancels_a_card_report(stack):
     assert ["coverage.card_report_cancelled", REASON] in audit_actions(stack, m)
     assert agent.post(url, json={"reason": REASON}).status_code == 409
     assert c.get("/api/v1/coverage/vitale").json()["cards"][0]["status"] == "active"
+
+
+def test_agent_confirms_an_email_change(stack):
+    """The agent's confirm applies the one change named, as the link would."""
+    m = stack.new_member()
+    new = "par-agent-%d@example.fr" % m.id
+    r = signed_in(stack, m).put("/api/v1/profile/contact", json={
+        "email": new, "address_line": "4 rue Pasteur", "postal_code": "33000",
+        "city": "Bordeaux"})
+    assert r.status_code == 202, r.text
+    change = stack.sql("SELECT id FROM coverage_profile_changes WHERE member_id = %d" % m.id)[0][0]
+    r = agent_client(stack).post("/api/v1/backoffice/coverage/profile-changes/%s" % change,
+                                 json={"decision": "confirm", "reason": REASON})
+    assert r.status_code == 200, r.text
+    assert stack.sql("SELECT email FROM members WHERE id = %d" % m.id) == [[new]]
+    assert stack.sql("SELECT status FROM coverage_profile_changes WHERE id = %s" % change) == [
+        ["applied"]]
