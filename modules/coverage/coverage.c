@@ -1015,6 +1015,7 @@ static int summary(portail_ctx_t *ctx, void **card)
                          : strcmp(vitale, "lost") == 0      ? "déclarée perdue"
                          : strcmp(vitale, "stolen") == 0    ? "déclarée volée"
                          : strcmp(vitale, "defective") == 0 ? "défectueuse"
+                         : strcmp(vitale, "sent") == 0      ? "envoyée par courrier"
                                                             : "en cours de fabrication";
     *card = json_pack(
         "{s:s, s:s, s:s, s:s, s:s}", "title", "Mes droits", "text",

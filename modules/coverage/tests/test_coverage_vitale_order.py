@@ -135,13 +135,23 @@ def wait_for(c, status):
         time.sleep(0.3)
 
 
+def dashboard_text(c):
+    r = c.get("/api/v1/dashboard")
+    assert r.status_code == 200, r.text
+    return [x for x in r.json()["cards"] if x["module"] == "coverage"][0]["text"]
+
+
 def test_sent_card_becomes_active_after_the_delay(stack):
     """sent → active by the same job after vitale_activate_seconds (3 days
     by default, brought forward here): the card then works, and can be
     reported like any other."""
     m, c = member_with_card(stack, "lost")
+    stack.sql("INSERT INTO coverage_rights (insured_id, regime, fund, open_from, open_to) VALUES "
+              "(%d, 'Régime général', 'CPAM de Paris', '2025-01-01', '2027-12-31')"
+              % m.insured_id)
     card = order(c).json()["id"]
     wait_for(c, "sent")
+    assert "Carte Vitale : envoyée par courrier." in dashboard_text(c)
     queued = stack.sql("SELECT JSON_VALUE(payload, '$.to'), TIMESTAMPDIFF(HOUR, UTC_TIMESTAMP(), "
                        "run_at) FROM jobs WHERE kind = 'coverage.vitale_advance' AND state = "
                        "'queued' AND JSON_VALUE(payload, '$.card') = %d" % card)
@@ -150,6 +160,7 @@ def test_sent_card_becomes_active_after_the_delay(stack):
     stack.sql("UPDATE jobs SET run_at = UTC_TIMESTAMP() WHERE kind = 'coverage.vitale_advance' "
               "AND state = 'queued' AND JSON_VALUE(payload, '$.card') = %d" % card)
     assert wait_for(c, "active") == ["lost", "active"]
+    assert "Carte Vitale : active." in dashboard_text(c)
     titles = [t for (t,) in stack.sql("SELECT title FROM notifications WHERE member_id = %d "
                                       "AND kind = 'coverage.vitale' ORDER BY id" % m.id)]
     assert titles[-1] == "Carte Vitale active"
