@@ -401,6 +401,15 @@ static const char *str(const json_t *row, const char *key)
     return s ? s : "";
 }
 
+/* The first character of a name (UTF-8: É is two bytes), "?" when none. */
+static const char *initial(portail_arena_t *a, const char *name)
+{
+    unsigned char c = (unsigned char)name[0];
+    size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    const char *s = portail_clip_utf8(a, name, n);
+    return s ? s : "?";
+}
+
 /* A code of CODE_LEN characters from a 32-letter alphabet (100 bits):
  * unguessable, and read aloud or typed without ambiguity (no 0/O, 1/I). */
 static int new_code(char out[CODE_LEN + 1])
@@ -455,9 +464,7 @@ static void attestation_pdf(portail_ctx_t *ctx)
             : str(rights, "nir");
     const char *from = ben ? str(ben, "rights_from") : str(rights, "open_from");
     const char *to = ben ? str(ben, "rights_to") : str(rights, "open_to");
-    char initials[8];
-    snprintf(initials, sizeof(initials), "%c.%c.", first[0] ? first[0] : '?',
-             last[0] ? last[0] : '?');
+    const char *initials = portail_sprintf(a, "%s.%s.", initial(a, first), initial(a, last));
     int birth_year = atoi(birth);
 
     char code[CODE_LEN + 1];

@@ -294,3 +294,19 @@ def test_declaration_confirmed_by_the_job_history_kept(stack, seeded):
     rows = stack.sql("SELECT practitioner_id, status FROM coverage_doctors WHERE insured_id = %d "
                      "ORDER BY id" % m.insured_id)
     assert rows == [[str(first), "ended"], [str(second), "current"]]
+
+
+def test_attestation_of_a_name_with_an_accented_initial(stack, seeded, tmp_path):
+    """The initials kept for the public check take whole characters: É, not
+    half of its UTF-8 bytes."""
+    m = stack.new_member()
+    stack.sql("UPDATE insured SET first_name = 'Élodie', last_name = 'Œuvrard' WHERE id = %d"
+              % m.insured_id)
+    stack.sql("INSERT INTO coverage_rights (insured_id, regime, fund, open_from, open_to) "
+              "VALUES (%d, 'Régime général', 'CPAM de Paris', '2025-01-01', '2027-12-31')"
+              % m.insured_id)
+    r = member_client(stack, m.id).get("/api/v1/coverage/attestation.pdf")
+    assert r.status_code == 200, r.text
+    v = stack.client(xff=fresh_ip()).get("/api/v1/coverage/attestations/verify/" +
+                                          code_of(pdf_text(r.content, tmp_path))).json()
+    assert v["initials"] == "É.Œ."
