@@ -451,8 +451,9 @@ static void attestation_pdf(portail_ctx_t *ctx)
             return;
         }
     }
-    json_t *bens = my_beneficiaries(ctx);
-    if (!bens) {
+    /* The list of beneficiaries is printed on the holder's attestation only. */
+    json_t *bens = ben ? NULL : my_beneficiaries(ctx);
+    if (!ben && !bens) {
         coverage_fail(ctx);
         return;
     }
@@ -785,7 +786,7 @@ static void vitale_order(portail_ctx_t *ctx)
         const char *type = json_string_value(json_object_get(d, "type"));
         json_int_t id = json_integer_value(json_object_get(d, "id"));
         if (field && strcmp(field, "photo") == 0) {
-            if (type && strcmp(type, "pdf") != 0 && strcmp(type, "application/pdf") != 0)
+            if (type && strcmp(type, "pdf") != 0)
                 photo = id;
             else
                 portail_field_error(&errors, "photo",
