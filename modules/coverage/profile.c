@@ -40,14 +40,13 @@ void coverage_profile_get(portail_ctx_t *ctx)
 }
 
 /* Stores the pending change (replacing an earlier pending one of the same
- * kind) and locks the account until the link is followed; one transaction. */
+ * kind) and locks the account until the link is followed; inside the
+ * caller's transaction. */
 static int request_change(portail_ctx_t *ctx, const char *kind, const char *email, const char *iban,
                           const char *bic, const char *holder, const char *what,
                           const char *old_email)
 {
     portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0)
-        return -1;
     if (portail_member_exec(ctx,
                             "UPDATE coverage_profile_changes SET status = 'replaced', decided_at = "
                             "UTC_TIMESTAMP() WHERE member_id = {member} AND kind = ? "
@@ -57,15 +56,12 @@ static int request_change(portail_ctx_t *ctx, const char *kind, const char *emai
                             "INSERT INTO coverage_profile_changes (member_id, kind, email, iban, "
                             "bic, holder) VALUES ({member}, ?, ?, ?, ?, ?)",
                             "sssss", kind, email, iban, bic, holder) != 1 ||
-        portail_account_request_verification_to(ctx, portail_principal(ctx)->id, what, email) !=
-            0 ||
-        (old_email &&
-         portail_mail_template(db, portail_arena(ctx), old_email, "coverage_email_change_notice",
-                               (const char *const[]){"new_email", email, NULL}) != 0) ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
+        portail_account_request_verification_to(ctx, portail_principal(ctx)->id, what, email) != 0)
         return -1;
-    }
+    if (old_email &&
+        portail_mail_template(db, portail_arena(ctx), old_email, "coverage_email_change_notice",
+                              (const char *const[]){"new_email", email, NULL}) != 0)
+        return -1;
     return 0;
 }
 
@@ -90,8 +86,15 @@ void coverage_profile_contact(portail_ctx_t *ctx)
         coverage_fail(ctx);
         return;
     }
+    const char *old = portail_row_str(cur, "email");
+    int same = old && strcasecmp(old, email) == 0;
+    /* One transaction: the new e-mail's request fails, nothing changes. The
+     * link goes to the new address, which proves it is the member's; the
+     * address on file is told, in case the change is not theirs. */
     portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0 ||
+    if (!db)
+        return;
+    if (portail_db_begin(db) != 0 ||
         portail_member_exec(ctx,
                             "UPDATE insured SET address_line = ?, postal_code = ?, city = ? "
                             "WHERE id = " COVERAGE_INSURED,
@@ -100,22 +103,15 @@ void coverage_profile_contact(portail_ctx_t *ctx)
                             "INSERT INTO coverage_profile (member_id, phone) VALUES ({member}, ?) "
                             "ON DUPLICATE KEY UPDATE phone = VALUES(phone)",
                             "s", phone) < 0 ||
+        (!same &&
+         request_change(ctx, "email", email, NULL, NULL, NULL, "adresse e-mail", old) != 0) ||
         portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
         coverage_fail(ctx);
         return;
     }
-    const char *old = portail_row_str(cur, "email");
-    if (old && strcasecmp(old, email) == 0) {
-        portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "updated"));
-        return;
-    }
-    /* The link goes to the new address, which proves it is the member's;
-     * the address on file is told, in case the change is not theirs. */
-    if (request_change(ctx, "email", email, NULL, NULL, NULL, "adresse e-mail", old) != 0) {
-        coverage_fail(ctx);
-        return;
-    }
-    portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending_verification"));
+    portail_respond_json(ctx, same ? 200 : 202,
+                         json_pack("{s:s}", "status", same ? "updated" : "pending_verification"));
 }
 
 static int valid_bic(const char *s)
@@ -150,7 +146,13 @@ void coverage_profile_bank(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
-    if (request_change(ctx, "bank", NULL, iban, up, holder, "coordonnées bancaires", NULL) != 0) {
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    if (portail_db_begin(db) != 0 ||
+        request_change(ctx, "bank", NULL, iban, up, holder, "coordonnées bancaires", NULL) != 0 ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
         coverage_fail(ctx);
         return;
     }
