@@ -114,17 +114,21 @@ void coverage_profile_contact(portail_ctx_t *ctx)
                          json_pack("{s:s}", "status", same ? "updated" : "pending_verification"));
 }
 
-static int valid_bic(const char *s)
+/* A BIC (ISO 9362): 6 letters, then 2 or 5 letters or digits; any case,
+ * comes back in upper case (a portail_validator_t). */
+static const char *valid_bic(portail_arena_t *a, const char *in, const char **msg)
 {
-    size_t n = strlen(s);
-    if (n != 8 && n != 11)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (i < 6 ? !isupper(c) : !(isupper(c) || isdigit(c)))
-            return 0;
+    size_t n = strlen(in);
+    char *up = portail_strdup(a, in);
+    int ok = up && (n == 8 || n == 11);
+    for (size_t i = 0; ok && i < n; i++) {
+        unsigned char c = (unsigned char)toupper((unsigned char)in[i]);
+        up[i] = (char)c;
+        ok = i < 6 ? isupper(c) : isupper(c) || isdigit(c);
     }
-    return 1;
+    if (!ok)
+        *msg = "Le BIC compte 8 ou 11 caractères (par exemple BNPAFRPPXXX).";
+    return ok ? up : NULL;
 }
 
 /* ---- PUT /api/v1/profile/bank {iban, bic, holder} ------------------------------ */
@@ -134,14 +138,8 @@ void coverage_profile_bank(portail_ctx_t *ctx)
     json_t *body = portail_req_json(ctx);
     json_t *errors = NULL;
     const char *iban = portail_json_valid(a, body, "iban", 1, portail_valid_iban, &errors);
-    const char *bic = portail_json_str(body, "bic", 8, 11, &errors);
+    const char *bic = portail_json_valid(a, body, "bic", 1, valid_bic, &errors);
     const char *holder = portail_json_str(body, "holder", 2, 100, &errors);
-    char *up = bic ? portail_strdup(a, bic) : NULL;
-    for (char *p = up; p && *p; p++)
-        *p = (char)toupper((unsigned char)*p);
-    if (up && !valid_bic(up))
-        portail_field_error(&errors, "bic",
-                            "Le BIC compte 8 ou 11 caractères (par exemple BNPAFRPPXXX).");
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
@@ -150,7 +148,7 @@ void coverage_profile_bank(portail_ctx_t *ctx)
     if (!db)
         return;
     if (portail_db_begin(db) != 0 ||
-        request_change(ctx, "bank", NULL, iban, up, holder, "coordonnées bancaires", NULL) != 0 ||
+        request_change(ctx, "bank", NULL, iban, bic, holder, "coordonnées bancaires", NULL) != 0 ||
         portail_db_commit(db) != 0) {
         portail_db_rollback(db);
         coverage_fail(ctx);

@@ -58,6 +58,16 @@ def test_iban_vectors(stack):
         assert pending == [[good.replace(" ", "").upper()]]
 
 
+def test_bic_any_case_stored_upper(stack):
+    m = stack.new_member()
+    r = signed_in(stack, m).put("/api/v1/profile/bank", json={**BANK, "bic": "psstFRpp"})
+    assert r.status_code == 202, r.text
+    assert stack.sql("SELECT bic FROM coverage_profile_changes WHERE member_id = %d"
+                     % m.id) == [["PSSTFRPP"]]
+    r = signed_in(stack, stack.new_member()).put("/api/v1/profile/bank",
+                                                  json={**BANK, "bic": "PSSTFRPP" + "X" * 300})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "bic"
+
 def test_bank_change_waits_for_the_link_then_applies(stack):
     m = stack.new_member()
     c = signed_in(stack, m)
