@@ -122,13 +122,8 @@ void coverage_bo_decide_change(portail_ctx_t *ctx)
                                 "SELECT member_id, status FROM coverage_profile_changes "
                                 "WHERE id = ?",
                                 "l", (long long)id);
-    if (!ch) {
-        if (portail_db_failed(db))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette modification n'existe pas.");
+    if (coverage_missing(ctx, ch, "Cette modification n'existe pas."))
         return;
-    }
     if (strcmp(portail_row_str(ch, "status"), "pending") != 0) {
         portail_problem(ctx, 409, NULL, "Cette modification a déjà été traitée.");
         return;

@@ -272,6 +272,17 @@ void coverage_fail(portail_ctx_t *ctx)
         portail_problem(ctx, 500, NULL, NULL);
 }
 
+int coverage_missing(portail_ctx_t *ctx, const json_t *row, const char *detail)
+{
+    if (row)
+        return 0;
+    if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+        coverage_fail(ctx);
+    else
+        portail_problem(ctx, 404, NULL, detail);
+    return -1;
+}
+
 /* ---- SQL helpers (member scope) -------------------------------------------- */
 
 static json_t *my_rights(portail_ctx_t *ctx)
@@ -343,13 +354,8 @@ static json_t *my_cards(portail_ctx_t *ctx)
 static void coverage_get(portail_ctx_t *ctx)
 {
     json_t *rights = my_rights(ctx);
-    if (!rights) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Aucun droit n'est enregistré pour votre compte.");
+    if (coverage_missing(ctx, rights, "Aucun droit n'est enregistré pour votre compte."))
         return;
-    }
     json_t *bens = my_beneficiaries(ctx);
     if (!bens) {
         coverage_fail(ctx);
@@ -374,13 +380,8 @@ static void beneficiary_get(portail_ctx_t *ctx)
     if (portail_req_param_i64(ctx, "id", &id) != 0)
         return;
     json_t *b = my_beneficiary(ctx, id);
-    if (!b) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cet ayant droit n'existe pas.");
+    if (coverage_missing(ctx, b, "Cet ayant droit n'existe pas."))
         return;
-    }
     portail_respond_json(ctx, 200, json_incref(b));
 }
 
@@ -433,23 +434,13 @@ static void attestation_pdf(portail_ctx_t *ctx)
     if (portail_query_int(ctx, "beneficiary", 0, INT64_MAX, 0, &ben_id) != 0)
         return;
     json_t *rights = my_rights(ctx);
-    if (!rights) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Aucun droit n'est enregistré pour votre compte.");
+    if (coverage_missing(ctx, rights, "Aucun droit n'est enregistré pour votre compte."))
         return;
-    }
     json_t *ben = NULL;
     if (ben_id > 0) {
         ben = my_beneficiary(ctx, ben_id);
-        if (!ben) {
-            if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-                coverage_fail(ctx);
-            else
-                portail_problem(ctx, 404, NULL, "Cet ayant droit n'existe pas.");
+        if (coverage_missing(ctx, ben, "Cet ayant droit n'existe pas."))
             return;
-        }
     }
     /* The list of beneficiaries is printed on the holder's attestation only. */
     json_t *bens = ben ? NULL : my_beneficiaries(ctx);
@@ -615,15 +606,10 @@ static void attestation_verify(portail_ctx_t *ctx)
                              "WHERE a.code_hash = UNHEX(SHA2(?, 256))",
                              "s", up);
     }
-    if (!row) {
-        if (portail_db_failed(db))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL,
-                            "Aucune attestation ne porte ce code : elle n'a pas été délivrée "
-                            "par la caisse.");
+    if (coverage_missing(ctx, row,
+                         "Aucune attestation ne porte ce code : elle n'a pas été délivrée "
+                         "par la caisse."))
         return;
-    }
     int superseded = portail_row_str(row, "superseded_at") != NULL;
     json_object_set_new(row, "valid", json_true());
     json_object_set_new(row, "superseded", json_boolean(superseded));
@@ -674,13 +660,8 @@ static void vitale_report(portail_ctx_t *ctx)
                            "SELECT id, status FROM coverage_vitale WHERE insured_id = " INSURED
                            " AND beneficiary_id <=> NULLIF(?, 0) ORDER BY id DESC LIMIT 1",
                            "l", (long long)ben);
-    if (!card) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Aucune carte Vitale pour cette personne.");
+    if (coverage_missing(ctx, card, "Aucune carte Vitale pour cette personne."))
         return;
-    }
     if (strcmp(str(card, "status"), "active") != 0) {
         portail_problem(ctx, 409, NULL,
                         "Cette carte Vitale n'est pas active : elle a déjà été "
@@ -904,13 +885,8 @@ static void doctor_declare(portail_ctx_t *ctx)
     if (!db)
         return;
     json_t *p = portail_practitioner_get(db, json_integer_value(v));
-    if (!p) {
-        if (portail_db_failed(db))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Ce médecin n'est pas dans l'annuaire.");
+    if (coverage_missing(ctx, p, "Ce médecin n'est pas dans l'annuaire."))
         return;
-    }
     if (strcmp(str(p, "specialty"), "Médecine générale") != 0 ||
         portail_row_int(p, "accepts_new_patients", 0) != 1) {
         portail_problem(ctx, 409, NULL,
@@ -960,13 +936,8 @@ static void bo_coverage(portail_ctx_t *ctx)
         "r.ald_to FROM members m JOIN insured i ON i.id = m.insured_id "
         "LEFT JOIN coverage_rights r ON r.insured_id = i.id WHERE m.id = ?",
         "l", (long long)id);
-    if (!rights) {
-        if (portail_db_failed(db))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Compte introuvable.");
+    if (coverage_missing(ctx, rights, "Compte introuvable."))
         return;
-    }
     json_t *bens = portail_db_rows(db,
                                    "SELECT " BENEFICIARY_COLUMNS
                                    " FROM coverage_beneficiaries b JOIN members m "

@@ -9,6 +9,9 @@
 #define COVERAGE_INSURED "(SELECT insured_id FROM members WHERE id = {member})"
 
 void coverage_fail(portail_ctx_t *ctx);
+/* 0 when row was found; otherwise the answer is set (500 after a database
+ * error, else 404 with detail) and -1. */
+int coverage_missing(portail_ctx_t *ctx, const json_t *row, const char *detail);
 void coverage_profile_get(portail_ctx_t *ctx);
 void coverage_profile_contact(portail_ctx_t *ctx);
 void coverage_profile_bank(portail_ctx_t *ctx);
