@@ -1056,7 +1056,7 @@ static int job_vitale_advance(portail_job_t *job)
     }
     json_t *card = portail_db_row(db,
                                   "SELECT v.id, m.id AS member_id FROM coverage_vitale v "
-                                  "JOIN members m ON m.insured_id = v.insured_id "
+                                  "LEFT JOIN members m ON m.insured_id = v.insured_id "
                                   "WHERE v.id = ? AND v.status = ? FOR UPDATE",
                                   "ls", (long long)id, step->from);
     if (!card) {
@@ -1066,6 +1066,8 @@ static int job_vitale_advance(portail_job_t *job)
             portail_job_set_error(job, "card not read");
         return failed ? -1 : 0;
     }
+    /* A person without an account (the seed's) has nobody to notify. */
+    int64_t member = portail_row_int(card, "member_id", 0);
     const struct coverage_state *st = portail_job_state(job);
     json_t *next = k + 1 < VITALE_STEPS
                        ? json_pack("{s:I, s:s}", "card", id, "to", vitale_steps[k + 1].to)
@@ -1075,8 +1077,8 @@ static int job_vitale_advance(portail_job_t *job)
                               "UTC_TIMESTAMP(), issued_on = IF(? = 'sent', UTC_DATE(), issued_on) "
                               "WHERE id = ?",
                               "ssl", step->to, step->to, (long long)id) != 1 ||
-              portail_notify(db, portail_row_int(card, "member_id", 0), "coverage.vitale",
-                             step->title, step->text, "/coverage/vitale.html") != 0 ||
+              (member > 0 && portail_notify(db, member, "coverage.vitale", step->title, step->text,
+                                            "/coverage/vitale.html") != 0) ||
               (k + 1 < VITALE_STEPS &&
                (!next || portail_job_enqueue(db, "coverage.vitale_advance", next,
                                              st->vitale_delay[k + 1], NULL) != 0)) ||

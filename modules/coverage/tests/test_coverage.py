@@ -7,6 +7,7 @@ the audited agent read."""
 
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -87,6 +88,25 @@ def test_seed_is_consistent_and_idempotent(stack, seeded):
                      "ON b.id = v.beneficiary_id WHERE TIMESTAMPDIFF(YEAR, b.birth_date, "
                      "UTC_DATE()) < 12") == [["0"]]
 
+
+
+def test_seeded_orders_advance(stack, seeded):
+    """A card the seed leaves on order has its job (once, however often the
+    seed runs) and leaves 'ordered', account or not."""
+    ordered = [r[0] for r in stack.sql("SELECT id FROM coverage_vitale WHERE serial LIKE 'A%' "
+                                       "AND MOD(insured_id, 17) = 0")]
+    assert ordered
+    jobs = lambda: stack.sql("SELECT COUNT(*) FROM jobs WHERE kind = 'coverage.vitale_advance' "
+                             "AND JSON_VALUE(payload, '$.to') = 'in_production' AND "
+                             "JSON_VALUE(payload, '$.card') IN (%s)" % ",".join(ordered))
+    assert jobs() == [[str(len(ordered))]]
+    assert stack.portailctl("seed", "--count", "40").returncode == 0
+    assert jobs() == [[str(len(ordered))]]
+    deadline = time.monotonic() + 30
+    while stack.sql("SELECT COUNT(*) FROM coverage_vitale WHERE id IN (%s) AND status IN "
+                    "('ordered', 'in_production')" % ",".join(ordered)) != [["0"]]:
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
 
 # ---- member reads -------------------------------------------------------------------
 
