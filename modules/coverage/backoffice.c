@@ -33,30 +33,46 @@ void coverage_bo_cancel_report(portail_ctx_t *ctx)
     const char *why = reason_of(ctx);
     if (!why)
         return;
+    /* The card and its member's row locked, as an order locks it: the card
+     * comes back only if no replacement is active or on its way. */
     portail_db_t *db = portail_db(ctx);
-    if (!db)
-        return;
-    json_t *card = portail_db_row(db,
-                                  "SELECT v.id, v.status, v.reported_at, m.id AS member_id "
-                                  "FROM coverage_vitale v LEFT JOIN members m "
-                                  "ON m.insured_id = v.insured_id WHERE v.id = ?",
-                                  "l", (long long)id);
-    if (!card) {
-        if (portail_db_failed(db))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette carte n'existe pas.");
+    if (!db || portail_db_begin(db) != 0) {
+        coverage_fail(ctx);
         return;
     }
-    const char *st = portail_row_str(card, "status");
-    if (!portail_row_str(card, "reported_at") || !st ||
-        (strcmp(st, "lost") != 0 && strcmp(st, "stolen") != 0 && strcmp(st, "defective") != 0)) {
+    json_t *card = portail_db_row(db,
+                                  "SELECT v.id, v.insured_id, v.beneficiary_id, v.status, "
+                                  "v.reported_at, m.id AS member_id FROM coverage_vitale v "
+                                  "LEFT JOIN members m ON m.insured_id = v.insured_id "
+                                  "WHERE v.id = ? FOR UPDATE",
+                                  "l", (long long)id);
+    const char *st = card ? portail_row_str(card, "status") : NULL;
+    json_t *other =
+        !card
+            ? NULL
+            : portail_db_row(db,
+                             "SELECT id FROM coverage_vitale WHERE insured_id = ? AND "
+                             "beneficiary_id <=> NULLIF(?, 0) AND id <> ? AND status IN ('active', "
+                             "'ordered', 'in_production', 'sent') LIMIT 1",
+                             "lll", portail_row_int(card, "insured_id", 0),
+                             portail_row_int(card, "beneficiary_id", 0), (long long)id);
+    if (portail_db_failed(db))
+        coverage_fail(ctx);
+    else if (!card)
+        portail_problem(ctx, 404, NULL, "Cette carte n'existe pas.");
+    else if (!portail_row_str(card, "reported_at") || !st ||
+             (strcmp(st, "lost") != 0 && strcmp(st, "stolen") != 0 && strcmp(st, "defective") != 0))
         portail_problem(ctx, 409, NULL, "Cette carte n'a pas de signalement à annuler.");
+    else if (other)
+        portail_problem(ctx, 409, NULL,
+                        "Une autre carte de cette personne est active ou en commande : le "
+                        "signalement ne peut plus être annulé.");
+    if (portail_responded(ctx)) {
+        portail_db_rollback(db);
         return;
     }
     int64_t member = portail_row_int(card, "member_id", 0);
-    if (portail_db_begin(db) != 0 ||
-        portail_db_exec(db,
+    if (portail_db_exec(db,
                         "UPDATE coverage_vitale SET status = 'active', reported_at = NULL, "
                         "status_since = UTC_TIMESTAMP() WHERE id = ? AND reported_at IS NOT NULL",
                         "l", (long long)id) != 1 ||
@@ -66,6 +82,7 @@ void coverage_bo_cancel_report(portail_ctx_t *ctx)
                         "la carte fonctionne de nouveau.",
                         "/coverage/vitale.html") != 0) ||
         portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
         coverage_fail(ctx);
         return;
     }
@@ -88,9 +105,7 @@ void coverage_bo_decide_change(portail_ctx_t *ctx)
     json_t *errors = NULL;
     const char *decision = portail_json_str(portail_req_json(ctx), "decision", 6, 7, &errors);
     if (decision && strcmp(decision, "confirm") != 0 && strcmp(decision, "refuse") != 0) {
-        errors = json_array();
-        json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "decision", "message",
-                                                "Choisissez de confirmer ou de refuser."));
+        portail_field_error(&errors, "decision", "Choisissez de confirmer ou de refuser.");
         decision = NULL;
     }
     if (!decision) {
@@ -104,45 +119,25 @@ void coverage_bo_decide_change(portail_ctx_t *ctx)
     if (!db)
         return;
     json_t *ch = portail_db_row(db,
-                                "SELECT id, member_id, kind, email, iban, bic, holder, status "
-                                "FROM coverage_profile_changes WHERE id = ?",
+                                "SELECT member_id, status FROM coverage_profile_changes "
+                                "WHERE id = ?",
                                 "l", (long long)id);
-    if (!ch) {
-        if (portail_db_failed(db))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette modification n'existe pas.");
+    if (coverage_missing(ctx, ch, "Cette modification n'existe pas."))
         return;
-    }
     if (strcmp(portail_row_str(ch, "status"), "pending") != 0) {
         portail_problem(ctx, 409, NULL, "Cette modification a déjà été traitée.");
         return;
     }
     long long member = portail_row_int(ch, "member_id", 0);
     int confirm = strcmp(decision, "confirm") == 0;
-    int bank = strcmp(portail_row_str(ch, "kind"), "bank") == 0;
     const char *by = agent_login(ctx, db);
     int bad = portail_db_begin(db) != 0;
-    if (!bad && confirm && bank)
-        bad = portail_db_exec(db,
-                              "UPDATE insured i JOIN members m ON m.insured_id = i.id "
-                              "SET i.iban = ? WHERE m.id = ?",
-                              "sl", portail_row_str(ch, "iban"), member) < 0 ||
-              portail_db_exec(db,
-                              "INSERT INTO coverage_profile (member_id, bic, holder) "
-                              "VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE bic = VALUES(bic), "
-                              "holder = VALUES(holder)",
-                              "lss", member, portail_row_str(ch, "bic"),
-                              portail_row_str(ch, "holder")) < 0;
-    if (!bad && confirm && !bank)
-        bad = portail_db_exec(db,
-                              "UPDATE members SET email = ?, updated_at = UTC_TIMESTAMP() "
-                              "WHERE id = ?",
-                              "sl", portail_row_str(ch, "email"), member) < 0;
-    bad = bad || portail_db_exec(db,
-                                 "UPDATE coverage_profile_changes SET status = ?, decided_at = "
-                                 "UTC_TIMESTAMP() WHERE id = ? AND status = 'pending'",
-                                 "sl", confirm ? "applied" : "refused", (long long)id) != 1;
+    bad = bad || (confirm ? coverage_apply_changes(db, member, (long long)id)
+                          : portail_db_exec(db,
+                                            "UPDATE coverage_profile_changes SET status = "
+                                            "'refused', decided_at = UTC_TIMESTAMP() "
+                                            "WHERE id = ? AND status = 'pending'",
+                                            "l", (long long)id)) != 1;
     bad = bad || portail_account_unlock(ctx, member, by,
                                         confirm ? "modification confirmée par votre caisse"
                                                 : "modification refusée par votre caisse") < 0;

@@ -25,8 +25,9 @@ struct coverage_state {
     const char *verify_url;
     long long verify_per_hour;
     long long doctor_confirm_seconds;
-    long long vitale_production_seconds;
-    long long vitale_send_seconds;
+    /* Delay before each step of vitale_steps (production, sending,
+     * activation). */
+    long long vitale_delay[3];
 };
 
 static const portail_setting_t settings[] = {
@@ -50,6 +51,11 @@ static const portail_setting_t settings[] = {
      .min = 0,
      .max = 2592000,
      .def_int = 432000},
+    {.name = "vitale_activate_seconds",
+     .type = PORTAIL_SETTING_INT,
+     .min = 0,
+     .max = 2592000,
+     .def_int = 259200},
     {.name = "verify_per_hour",
      .type = PORTAIL_SETTING_INT,
      .min = 1,
@@ -187,10 +193,29 @@ static const portail_route_t routes[] = {
     {0},
 };
 
+/* The steps of an ordered card, each a run of coverage.vitale_advance
+ * (payload {card, to}) after its delay (coverage_state.vitale_delay). */
+static const struct vitale_step {
+    const char *from, *to, *title, *text;
+} vitale_steps[] = {
+    {"ordered", "in_production", "Carte Vitale en fabrication",
+     "Votre nouvelle carte Vitale est en cours de fabrication."},
+    {"in_production", "sent", "Carte Vitale envoyée",
+     "Votre nouvelle carte Vitale vous a été envoyée par courrier."},
+    {"sent", "active", "Carte Vitale active",
+     "Votre nouvelle carte Vitale est active : présentez-la désormais à vos professionnels de "
+     "santé."},
+};
+#define VITALE_STEPS (sizeof(vitale_steps) / sizeof(vitale_steps[0]))
+
 /* The practitioner's side confirming a declaration: in this system, a job
  * after doctor_confirm_seconds. */
 static int job_doctor_confirm(portail_job_t *job);
-/* The card maker's side of an order: ordered → in_production → sent. */
+/* The card maker's side of an order: ordered → in_production → sent →
+ * active (the card works once the post has had time to deliver it; a card
+ * that never arrives is then reported lost like any other, whereas waiting
+ * for the member's confirmation would leave it "sent" for ever and block
+ * any new order). */
 static int job_vitale_advance(portail_job_t *job);
 
 static const portail_job_kind_t jobs[] = {
@@ -220,8 +245,9 @@ static int init(const portail_settings_t *s, void **state, char *err, size_t err
     st->verify_url = portail_settings_str(s, "verify_url");
     st->verify_per_hour = portail_settings_int(s, "verify_per_hour");
     st->doctor_confirm_seconds = portail_settings_int(s, "doctor_confirm_seconds");
-    st->vitale_production_seconds = portail_settings_int(s, "vitale_production_seconds");
-    st->vitale_send_seconds = portail_settings_int(s, "vitale_send_seconds");
+    st->vitale_delay[0] = portail_settings_int(s, "vitale_production_seconds");
+    st->vitale_delay[1] = portail_settings_int(s, "vitale_send_seconds");
+    st->vitale_delay[2] = portail_settings_int(s, "vitale_activate_seconds");
     if (portail_notify_kind("coverage.vitale", "Carte Vitale") != 0) {
         snprintf(err, errlen, "coverage: notification kind refused");
         free(st);
@@ -244,6 +270,17 @@ void coverage_fail(portail_ctx_t *ctx)
 {
     if (!portail_responded(ctx))
         portail_problem(ctx, 500, NULL, NULL);
+}
+
+int coverage_missing(portail_ctx_t *ctx, const json_t *row, const char *detail)
+{
+    if (row)
+        return 0;
+    if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+        coverage_fail(ctx);
+    else
+        portail_problem(ctx, 404, NULL, detail);
+    return -1;
 }
 
 /* ---- SQL helpers (member scope) -------------------------------------------- */
@@ -317,13 +354,8 @@ static json_t *my_cards(portail_ctx_t *ctx)
 static void coverage_get(portail_ctx_t *ctx)
 {
     json_t *rights = my_rights(ctx);
-    if (!rights) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Aucun droit n'est enregistré pour votre compte.");
+    if (coverage_missing(ctx, rights, "Aucun droit n'est enregistré pour votre compte."))
         return;
-    }
     json_t *bens = my_beneficiaries(ctx);
     if (!bens) {
         coverage_fail(ctx);
@@ -348,13 +380,8 @@ static void beneficiary_get(portail_ctx_t *ctx)
     if (portail_req_param_i64(ctx, "id", &id) != 0)
         return;
     json_t *b = my_beneficiary(ctx, id);
-    if (!b) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cet ayant droit n'existe pas.");
+    if (coverage_missing(ctx, b, "Cet ayant droit n'existe pas."))
         return;
-    }
     portail_respond_json(ctx, 200, json_incref(b));
 }
 
@@ -373,6 +400,15 @@ static const char *str(const json_t *row, const char *key)
 {
     const char *s = portail_row_str(row, key);
     return s ? s : "";
+}
+
+/* The first character of a name (UTF-8: É is two bytes), "?" when none. */
+static const char *initial(portail_arena_t *a, const char *name)
+{
+    unsigned char c = (unsigned char)name[0];
+    size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    const char *s = portail_clip_utf8(a, name, n);
+    return s ? s : "?";
 }
 
 /* A code of CODE_LEN characters from a 32-letter alphabet (100 bits):
@@ -398,26 +434,17 @@ static void attestation_pdf(portail_ctx_t *ctx)
     if (portail_query_int(ctx, "beneficiary", 0, INT64_MAX, 0, &ben_id) != 0)
         return;
     json_t *rights = my_rights(ctx);
-    if (!rights) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Aucun droit n'est enregistré pour votre compte.");
+    if (coverage_missing(ctx, rights, "Aucun droit n'est enregistré pour votre compte."))
         return;
-    }
     json_t *ben = NULL;
     if (ben_id > 0) {
         ben = my_beneficiary(ctx, ben_id);
-        if (!ben) {
-            if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-                coverage_fail(ctx);
-            else
-                portail_problem(ctx, 404, NULL, "Cet ayant droit n'existe pas.");
+        if (coverage_missing(ctx, ben, "Cet ayant droit n'existe pas."))
             return;
-        }
     }
-    json_t *bens = my_beneficiaries(ctx);
-    if (!bens) {
+    /* The list of beneficiaries is printed on the holder's attestation only. */
+    json_t *bens = ben ? NULL : my_beneficiaries(ctx);
+    if (!ben && !bens) {
         coverage_fail(ctx);
         return;
     }
@@ -429,9 +456,7 @@ static void attestation_pdf(portail_ctx_t *ctx)
             : str(rights, "nir");
     const char *from = ben ? str(ben, "rights_from") : str(rights, "open_from");
     const char *to = ben ? str(ben, "rights_to") : str(rights, "open_to");
-    char initials[8];
-    snprintf(initials, sizeof(initials), "%c.%c.", first[0] ? first[0] : '?',
-             last[0] ? last[0] : '?');
+    const char *initials = portail_sprintf(a, "%s.%s.", initial(a, first), initial(a, last));
     int birth_year = atoi(birth);
 
     char code[CODE_LEN + 1];
@@ -562,8 +587,7 @@ static void attestation_verify(portail_ctx_t *ctx)
         return;
     }
     if (wait > 0) {
-        portail_set_header(ctx, "Retry-After", portail_sprintf(portail_arena(ctx), "%d", wait));
-        portail_problem(ctx, 429, NULL, "Trop de vérifications : réessayez plus tard.");
+        portail_problem_retry(ctx, 429, wait, NULL, "Trop de vérifications : réessayez plus tard.");
         return;
     }
     const char *code = portail_req_param(ctx, "code");
@@ -582,15 +606,10 @@ static void attestation_verify(portail_ctx_t *ctx)
                              "WHERE a.code_hash = UNHEX(SHA2(?, 256))",
                              "s", up);
     }
-    if (!row) {
-        if (portail_db_failed(db))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL,
-                            "Aucune attestation ne porte ce code : elle n'a pas été délivrée "
-                            "par la caisse.");
+    if (coverage_missing(ctx, row,
+                         "Aucune attestation ne porte ce code : elle n'a pas été délivrée "
+                         "par la caisse."))
         return;
-    }
     int superseded = portail_row_str(row, "superseded_at") != NULL;
     json_object_set_new(row, "valid", json_true());
     json_object_set_new(row, "superseded", json_boolean(superseded));
@@ -609,23 +628,27 @@ static void vitale_list(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:O}", "cards", cards));
 }
 
+/* {person} of a carte Vitale route: "me" (0) or a beneficiary's id (the
+ * queries scope it to the member). */
+static int vitale_person(portail_ctx_t *ctx, int64_t *ben)
+{
+    const char *person = portail_req_param(ctx, "person");
+    *ben = 0;
+    return person && strcmp(person, "me") == 0 ? 0 : portail_req_param_i64(ctx, "person", ben);
+}
+
 /* POST /api/v1/coverage/vitale/{person}/report {kind}: {person} is "me" or a
  * beneficiary's id. The card stops at once; a second report is a 409. */
 static void vitale_report(portail_ctx_t *ctx)
 {
-    const char *person = portail_req_param(ctx, "person");
-    int64_t ben = 0;
-    if (!person || strcmp(person, "me") != 0) {
-        if (portail_req_param_i64(ctx, "person", &ben) != 0)
-            return;
-    }
+    int64_t ben;
+    if (vitale_person(ctx, &ben) != 0)
+        return;
     json_t *errors = NULL;
     const char *kind = portail_json_str(portail_req_json(ctx), "kind", 1, 16, &errors);
     if (kind && strcmp(kind, "lost") != 0 && strcmp(kind, "stolen") != 0 &&
         strcmp(kind, "defective") != 0) {
-        errors = json_array();
-        json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "kind", "message",
-                                                "Choisissez perte, vol ou carte défectueuse."));
+        portail_field_error(&errors, "kind", "Choisissez perte, vol ou carte défectueuse.");
         kind = NULL;
     }
     if (!kind) {
@@ -637,13 +660,8 @@ static void vitale_report(portail_ctx_t *ctx)
                            "SELECT id, status FROM coverage_vitale WHERE insured_id = " INSURED
                            " AND beneficiary_id <=> NULLIF(?, 0) ORDER BY id DESC LIMIT 1",
                            "l", (long long)ben);
-    if (!card) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Aucune carte Vitale pour cette personne.");
+    if (coverage_missing(ctx, card, "Aucune carte Vitale pour cette personne."))
         return;
-    }
     if (strcmp(str(card, "status"), "active") != 0) {
         portail_problem(ctx, 409, NULL,
                         "Cette carte Vitale n'est pas active : elle a déjà été "
@@ -689,46 +707,47 @@ static void vitale_report(portail_ctx_t *ctx)
         json_pack("{s:I, s:s}", "id", (json_int_t)portail_row_int(card, "id", 0), "status", kind));
 }
 
-/* POST /api/v1/coverage/vitale/{person}/order (multipart: photo, identity):
- * a new card for a person without an active card or an order under way.
- * The files go to the core's documents (content checked, scanned). */
-static void vitale_order(portail_ctx_t *ctx)
+/* 0 when {person} (0: the member) is the member's and has no card active
+ * or on its way; otherwise the answer is set (404, 409 or 500) and -1. */
+static int order_refused(portail_ctx_t *ctx, int64_t ben)
 {
-    const char *person = portail_req_param(ctx, "person");
-    int64_t ben = 0;
-    if (!person || strcmp(person, "me") != 0) {
-        if (portail_req_param_i64(ctx, "person", &ben) != 0)
-            return;
-    }
     json_t *who = portail_member_row(
         ctx,
         ben ? "SELECT b.id FROM coverage_beneficiaries b WHERE b.id = ? AND b.insured_id = " INSURED
             : "SELECT m.insured_id AS id FROM members m WHERE m.id = {member} AND ? = 0 "
               "AND m.insured_id IS NOT NULL",
         "l", (long long)ben);
-    if (!who) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Personne introuvable.");
-        return;
-    }
-    json_t *busy = portail_member_rows(
-        ctx,
-        "SELECT id FROM coverage_vitale WHERE insured_id = " INSURED
-        " AND beneficiary_id <=> NULLIF(?, 0) AND status IN ('active', 'ordered', "
-        "'in_production', 'sent') LIMIT 1",
-        "l", (long long)ben);
-    if (!busy) {
+    json_t *busy =
+        !who ? NULL
+             : portail_member_row(ctx,
+                                  "SELECT id FROM coverage_vitale WHERE insured_id = " INSURED
+                                  " AND beneficiary_id <=> NULLIF(?, 0) AND status IN "
+                                  "('active', 'ordered', 'in_production', 'sent') LIMIT 1",
+                                  "l", (long long)ben);
+    if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
         coverage_fail(ctx);
-        return;
-    }
-    if (json_array_size(busy) > 0) {
+    else if (!who)
+        portail_problem(ctx, 404, NULL, "Personne introuvable.");
+    else if (busy)
         portail_problem(ctx, 409, NULL,
                         "Une carte Vitale est déjà active ou en commande pour cette personne : "
                         "signalez d'abord la carte perdue, volée ou défectueuse.");
+    else
+        return 0;
+    return -1;
+}
+
+/* POST /api/v1/coverage/vitale/{person}/order (multipart: photo, identity):
+ * a new card for a person without an active card or an order under way.
+ * The files go to the core's documents (content checked, scanned). */
+static void vitale_order(portail_ctx_t *ctx)
+{
+    int64_t ben;
+    if (vitale_person(ctx, &ben) != 0)
         return;
-    }
+    /* Before the files are stored: a refused order stores nothing. */
+    if (order_refused(ctx, ben) != 0)
+        return;
     static const portail_doc_rules_t rules = {.types = PORTAIL_DOC_TYPE(PORTAIL_FILE_PDF) |
                                                        PORTAIL_DOC_TYPE(PORTAIL_FILE_JPEG) |
                                                        PORTAIL_DOC_TYPE(PORTAIL_FILE_PNG),
@@ -748,7 +767,7 @@ static void vitale_order(portail_ctx_t *ctx)
         const char *type = json_string_value(json_object_get(d, "type"));
         json_int_t id = json_integer_value(json_object_get(d, "id"));
         if (field && strcmp(field, "photo") == 0) {
-            if (type && strcmp(type, "pdf") != 0 && strcmp(type, "application/pdf") != 0)
+            if (type && strcmp(type, "pdf") != 0)
                 photo = id;
             else
                 portail_field_error(&errors, "photo",
@@ -776,9 +795,23 @@ static void vitale_order(portail_ctx_t *ctx)
     for (size_t k = 0; k < sizeof rnd; k++)
         serial[k + 1] = (char)('0' + rnd[k] % 10);
     serial[20] = '\0';
+    /* Again with the member's row locked (one account per insured person),
+     * so that the check and the insert are one step: a simultaneous order
+     * waits here, then sees this one's card and gets the 409. The lock is
+     * the transaction's first read and takes no snapshot (no subquery): the
+     * check's reads come after it. */
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
         coverage_fail(ctx);
+        return;
+    }
+    if (!portail_member_row(ctx, "SELECT id FROM members WHERE id = {member} FOR UPDATE", "")) {
+        portail_db_rollback(db);
+        coverage_fail(ctx);
+        return;
+    }
+    if (order_refused(ctx, ben) != 0) {
+        portail_db_rollback(db);
         return;
     }
     int64_t member = portail_principal(ctx)->id;
@@ -795,9 +828,9 @@ static void vitale_order(portail_ctx_t *ctx)
     }
     json_int_t card = (json_int_t)portail_db_insert_id(db);
     const struct coverage_state *st = portail_module_state(ctx);
-    json_t *payload = json_pack("{s:I, s:s}", "card", card, "to", "in_production");
+    json_t *payload = json_pack("{s:I, s:s}", "card", card, "to", vitale_steps[0].to);
     int queued = payload && portail_job_enqueue(db, "coverage.vitale_advance", payload,
-                                                st->vitale_production_seconds, NULL) == 0;
+                                                st->vitale_delay[0], NULL) == 0;
     json_decref(payload);
     if (!queued ||
         portail_notify(db, member, "coverage.vitale", "Carte Vitale commandée",
@@ -843,9 +876,8 @@ static void doctor_declare(portail_ctx_t *ctx)
     json_t *body = portail_req_json(ctx);
     json_t *v = body ? json_object_get(body, "practitioner") : NULL;
     if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-        json_t *errors = json_array();
-        json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "practitioner", "message",
-                                                "Choisissez un médecin dans l'annuaire."));
+        json_t *errors = NULL;
+        portail_field_error(&errors, "practitioner", "Choisissez un médecin dans l'annuaire.");
         portail_problem_fields(ctx, errors);
         return;
     }
@@ -853,13 +885,8 @@ static void doctor_declare(portail_ctx_t *ctx)
     if (!db)
         return;
     json_t *p = portail_practitioner_get(db, json_integer_value(v));
-    if (!p) {
-        if (portail_db_failed(db))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Ce médecin n'est pas dans l'annuaire.");
+    if (coverage_missing(ctx, p, "Ce médecin n'est pas dans l'annuaire."))
         return;
-    }
     if (strcmp(str(p, "specialty"), "Médecine générale") != 0 ||
         portail_row_int(p, "accepts_new_patients", 0) != 1) {
         portail_problem(ctx, 409, NULL,
@@ -909,13 +936,8 @@ static void bo_coverage(portail_ctx_t *ctx)
         "r.ald_to FROM members m JOIN insured i ON i.id = m.insured_id "
         "LEFT JOIN coverage_rights r ON r.insured_id = i.id WHERE m.id = ?",
         "l", (long long)id);
-    if (!rights) {
-        if (portail_db_failed(db))
-            coverage_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Compte introuvable.");
+    if (coverage_missing(ctx, rights, "Compte introuvable."))
         return;
-    }
     json_t *bens = portail_db_rows(db,
                                    "SELECT " BENEFICIARY_COLUMNS
                                    " FROM coverage_beneficiaries b JOIN members m "
@@ -972,6 +994,7 @@ static int summary(portail_ctx_t *ctx, void **card)
                          : strcmp(vitale, "lost") == 0      ? "déclarée perdue"
                          : strcmp(vitale, "stolen") == 0    ? "déclarée volée"
                          : strcmp(vitale, "defective") == 0 ? "défectueuse"
+                         : strcmp(vitale, "sent") == 0      ? "envoyée par courrier"
                                                             : "en cours de fabrication";
     *card = json_pack(
         "{s:s, s:s, s:s, s:s, s:s}", "title", "Mes droits", "text",
@@ -1010,7 +1033,8 @@ static int job_doctor_confirm(portail_job_t *job)
     return 0;
 }
 
-/* Idempotent: moves the card only from the state before `to`; the next
+/* Idempotent: moves the card only from the state before `to` (the row
+ * locked, so that the move and its notification happen once); the next
  * step is queued in the same transaction. */
 static int job_vitale_advance(portail_job_t *job)
 {
@@ -1018,45 +1042,49 @@ static int job_vitale_advance(portail_job_t *job)
     json_int_t id = json_integer_value(json_object_get(p, "card"));
     const char *to = json_string_value(json_object_get(p, "to"));
     portail_db_t *db = portail_job_db(job);
-    int produce = to && strcmp(to, "in_production") == 0;
-    if (id <= 0 || !db || !to || (!produce && strcmp(to, "sent") != 0)) {
+    size_t k = 0;
+    while (k < VITALE_STEPS && (!to || strcmp(to, vitale_steps[k].to) != 0))
+        k++;
+    if (id <= 0 || !db || k == VITALE_STEPS) {
         portail_job_set_error(job, "payload without a card or a state, or no database");
+        return -1;
+    }
+    const struct vitale_step *step = &vitale_steps[k];
+    if (portail_db_begin(db) != 0) {
+        portail_job_set_error(job, "card not advanced");
         return -1;
     }
     json_t *card = portail_db_row(db,
                                   "SELECT v.id, m.id AS member_id FROM coverage_vitale v "
-                                  "JOIN members m ON m.insured_id = v.insured_id "
-                                  "WHERE v.id = ? AND v.status = ?",
-                                  "ls", (long long)id, produce ? "ordered" : "in_production");
-    if (!card)
-        return portail_db_failed(db) ? -1 : 0;
-    const struct coverage_state *st = portail_job_state(job);
-    if (portail_db_begin(db) != 0 ||
-        portail_db_exec(db,
-                        "UPDATE coverage_vitale SET status = ?, status_since = UTC_TIMESTAMP(), "
-                        "issued_on = IF(? = 'sent', UTC_DATE(), issued_on) WHERE id = ?",
-                        "ssl", to, to, (long long)id) != 1 ||
-        portail_notify(db, portail_row_int(card, "member_id", 0), "coverage.vitale",
-                       produce ? "Carte Vitale en fabrication" : "Carte Vitale envoyée",
-                       produce ? "Votre nouvelle carte Vitale est en cours de fabrication."
-                               : "Votre nouvelle carte Vitale vous a été envoyée par courrier.",
-                       "/coverage/vitale.html") != 0) {
+                                  "LEFT JOIN members m ON m.insured_id = v.insured_id "
+                                  "WHERE v.id = ? AND v.status = ? FOR UPDATE",
+                                  "ls", (long long)id, step->from);
+    if (!card) {
+        int failed = portail_db_failed(db);
         portail_db_rollback(db);
-        portail_job_set_error(job, "card not advanced");
-        return -1;
+        if (failed)
+            portail_job_set_error(job, "card not read");
+        return failed ? -1 : 0;
     }
-    if (produce) {
-        json_t *next = json_pack("{s:I, s:s}", "card", id, "to", "sent");
-        int queued = next && portail_job_enqueue(db, "coverage.vitale_advance", next,
-                                                 st->vitale_send_seconds, NULL) == 0;
-        json_decref(next);
-        if (!queued) {
-            portail_db_rollback(db);
-            portail_job_set_error(job, "next step not queued");
-            return -1;
-        }
-    }
-    if (portail_db_commit(db) != 0) {
+    /* A person without an account (the seed's) has nobody to notify. */
+    int64_t member = portail_row_int(card, "member_id", 0);
+    const struct coverage_state *st = portail_job_state(job);
+    json_t *next = k + 1 < VITALE_STEPS
+                       ? json_pack("{s:I, s:s}", "card", id, "to", vitale_steps[k + 1].to)
+                       : NULL;
+    int bad = portail_db_exec(db,
+                              "UPDATE coverage_vitale SET status = ?, status_since = "
+                              "UTC_TIMESTAMP(), issued_on = IF(? = 'sent', UTC_DATE(), issued_on) "
+                              "WHERE id = ?",
+                              "ssl", step->to, step->to, (long long)id) != 1 ||
+              (member > 0 && portail_notify(db, member, "coverage.vitale", step->title, step->text,
+                                            "/coverage/vitale.html") != 0) ||
+              (k + 1 < VITALE_STEPS &&
+               (!next || portail_job_enqueue(db, "coverage.vitale_advance", next,
+                                             st->vitale_delay[k + 1], NULL) != 0)) ||
+              portail_db_commit(db) != 0;
+    json_decref(next);
+    if (bad) {
         portail_db_rollback(db);
         portail_job_set_error(job, "card not advanced");
         return -1;

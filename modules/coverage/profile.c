@@ -39,22 +39,14 @@ void coverage_profile_get(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:O, s:O}", "profile", p, "pending", pending));
 }
 
-static void add_error(json_t **errors, const char *field, const char *message)
-{
-    if (!*errors)
-        *errors = json_array();
-    json_array_append_new(*errors, json_pack("{s:s, s:s}", "field", field, "message", message));
-}
-
 /* Stores the pending change (replacing an earlier pending one of the same
- * kind) and locks the account until the link is followed; one transaction. */
+ * kind) and locks the account until the link is followed; inside the
+ * caller's transaction. */
 static int request_change(portail_ctx_t *ctx, const char *kind, const char *email, const char *iban,
                           const char *bic, const char *holder, const char *what,
                           const char *old_email)
 {
     portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0)
-        return -1;
     if (portail_member_exec(ctx,
                             "UPDATE coverage_profile_changes SET status = 'replaced', decided_at = "
                             "UTC_TIMESTAMP() WHERE member_id = {member} AND kind = ? "
@@ -64,15 +56,12 @@ static int request_change(portail_ctx_t *ctx, const char *kind, const char *emai
                             "INSERT INTO coverage_profile_changes (member_id, kind, email, iban, "
                             "bic, holder) VALUES ({member}, ?, ?, ?, ?, ?)",
                             "sssss", kind, email, iban, bic, holder) != 1 ||
-        portail_account_request_verification_to(ctx, portail_principal(ctx)->id, what, email) !=
-            0 ||
-        (old_email &&
-         portail_mail_template(db, portail_arena(ctx), old_email, "coverage_email_change_notice",
-                               (const char *const[]){"new_email", email, NULL}) != 0) ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
+        portail_account_request_verification_to(ctx, portail_principal(ctx)->id, what, email) != 0)
         return -1;
-    }
+    if (old_email &&
+        portail_mail_template(db, portail_arena(ctx), old_email, "coverage_email_change_notice",
+                              (const char *const[]){"new_email", email, NULL}) != 0)
+        return -1;
     return 0;
 }
 
@@ -97,8 +86,15 @@ void coverage_profile_contact(portail_ctx_t *ctx)
         coverage_fail(ctx);
         return;
     }
+    const char *old = portail_row_str(cur, "email");
+    int same = old && strcasecmp(old, email) == 0;
+    /* One transaction: the new e-mail's request fails, nothing changes. The
+     * link goes to the new address, which proves it is the member's; the
+     * address on file is told, in case the change is not theirs. */
     portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0 ||
+    if (!db)
+        return;
+    if (portail_db_begin(db) != 0 ||
         portail_member_exec(ctx,
                             "UPDATE insured SET address_line = ?, postal_code = ?, city = ? "
                             "WHERE id = " COVERAGE_INSURED,
@@ -107,35 +103,32 @@ void coverage_profile_contact(portail_ctx_t *ctx)
                             "INSERT INTO coverage_profile (member_id, phone) VALUES ({member}, ?) "
                             "ON DUPLICATE KEY UPDATE phone = VALUES(phone)",
                             "s", phone) < 0 ||
+        (!same &&
+         request_change(ctx, "email", email, NULL, NULL, NULL, "adresse e-mail", old) != 0) ||
         portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
         coverage_fail(ctx);
         return;
     }
-    const char *old = portail_row_str(cur, "email");
-    if (old && strcasecmp(old, email) == 0) {
-        portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "updated"));
-        return;
-    }
-    /* The link goes to the new address, which proves it is the member's;
-     * the address on file is told, in case the change is not theirs. */
-    if (request_change(ctx, "email", email, NULL, NULL, NULL, "adresse e-mail", old) != 0) {
-        coverage_fail(ctx);
-        return;
-    }
-    portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending_verification"));
+    portail_respond_json(ctx, same ? 200 : 202,
+                         json_pack("{s:s}", "status", same ? "updated" : "pending_verification"));
 }
 
-static int valid_bic(const char *s)
+/* A BIC (ISO 9362): 6 letters, then 2 or 5 letters or digits; any case,
+ * comes back in upper case (a portail_validator_t). */
+static const char *valid_bic(portail_arena_t *a, const char *in, const char **msg)
 {
-    size_t n = strlen(s);
-    if (n != 8 && n != 11)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (i < 6 ? !isupper(c) : !(isupper(c) || isdigit(c)))
-            return 0;
+    size_t n = strlen(in);
+    char *up = portail_strdup(a, in);
+    int ok = up && (n == 8 || n == 11);
+    for (size_t i = 0; ok && i < n; i++) {
+        unsigned char c = (unsigned char)toupper((unsigned char)in[i]);
+        up[i] = (char)c;
+        ok = i < 6 ? isupper(c) : isupper(c) || isdigit(c);
     }
-    return 1;
+    if (!ok)
+        *msg = "Le BIC compte 8 ou 11 caractères (par exemple BNPAFRPPXXX).";
+    return ok ? up : NULL;
 }
 
 /* ---- PUT /api/v1/profile/bank {iban, bic, holder} ------------------------------ */
@@ -145,22 +138,51 @@ void coverage_profile_bank(portail_ctx_t *ctx)
     json_t *body = portail_req_json(ctx);
     json_t *errors = NULL;
     const char *iban = portail_json_valid(a, body, "iban", 1, portail_valid_iban, &errors);
-    const char *bic = portail_json_str(body, "bic", 8, 11, &errors);
+    const char *bic = portail_json_valid(a, body, "bic", 1, valid_bic, &errors);
     const char *holder = portail_json_str(body, "holder", 2, 100, &errors);
-    char *up = bic ? portail_strdup(a, bic) : NULL;
-    for (char *p = up; p && *p; p++)
-        *p = (char)toupper((unsigned char)*p);
-    if (up && !valid_bic(up))
-        add_error(&errors, "bic", "Le BIC compte 8 ou 11 caractères (par exemple BNPAFRPPXXX).");
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
     }
-    if (request_change(ctx, "bank", NULL, iban, up, holder, "coordonnées bancaires", NULL) != 0) {
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    if (portail_db_begin(db) != 0 ||
+        request_change(ctx, "bank", NULL, iban, bic, holder, "coordonnées bancaires", NULL) != 0 ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
         coverage_fail(ctx);
         return;
     }
     portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending_verification"));
+}
+
+long long coverage_apply_changes(portail_db_t *db, long long member, long long id)
+{
+    if (portail_db_exec(db,
+                        "UPDATE insured i JOIN members m ON m.insured_id = i.id "
+                        "JOIN coverage_profile_changes c ON c.member_id = m.id "
+                        "AND c.kind = 'bank' AND c.status = 'pending' AND (? = 0 OR c.id = ?) "
+                        "SET i.iban = c.iban WHERE m.id = ?",
+                        "lll", id, id, member) < 0 ||
+        portail_db_exec(db,
+                        "INSERT INTO coverage_profile (member_id, bic, holder) "
+                        "SELECT member_id, bic, holder FROM coverage_profile_changes "
+                        "WHERE member_id = ? AND kind = 'bank' AND status = 'pending' "
+                        "AND (? = 0 OR id = ?) "
+                        "ON DUPLICATE KEY UPDATE bic = VALUES(bic), holder = VALUES(holder)",
+                        "lll", member, id, id) < 0 ||
+        portail_db_exec(db,
+                        "UPDATE members m JOIN coverage_profile_changes c ON c.member_id = m.id "
+                        "AND c.kind = 'email' AND c.status = 'pending' AND (? = 0 OR c.id = ?) "
+                        "SET m.email = c.email, m.updated_at = UTC_TIMESTAMP() WHERE m.id = ?",
+                        "lll", id, id, member) < 0)
+        return -1;
+    return portail_db_exec(db,
+                           "UPDATE coverage_profile_changes SET status = 'applied', decided_at = "
+                           "UTC_TIMESTAMP() WHERE member_id = ? AND status = 'pending' "
+                           "AND (? = 0 OR id = ?)",
+                           "lll", member, id, id);
 }
 
 /* Only the confirmation link applies a change ("verification"); an agent's
@@ -170,28 +192,5 @@ int coverage_on_unlocked(portail_db_t *db, const portail_hook_args_t *args, void
     (void)state;
     if (!args->detail || strcmp(args->detail, "verification") != 0)
         return 0;
-    long long m = (long long)args->member_id;
-    if (portail_db_exec(db,
-                        "UPDATE insured i JOIN members m ON m.insured_id = i.id "
-                        "JOIN coverage_profile_changes c ON c.member_id = m.id "
-                        "AND c.kind = 'bank' AND c.status = 'pending' "
-                        "SET i.iban = c.iban WHERE m.id = ?",
-                        "l", m) < 0 ||
-        portail_db_exec(db,
-                        "INSERT INTO coverage_profile (member_id, bic, holder) "
-                        "SELECT member_id, bic, holder FROM coverage_profile_changes "
-                        "WHERE member_id = ? AND kind = 'bank' AND status = 'pending' "
-                        "ON DUPLICATE KEY UPDATE bic = VALUES(bic), holder = VALUES(holder)",
-                        "l", m) < 0 ||
-        portail_db_exec(db,
-                        "UPDATE members m JOIN coverage_profile_changes c ON c.member_id = m.id "
-                        "AND c.kind = 'email' AND c.status = 'pending' "
-                        "SET m.email = c.email, m.updated_at = UTC_TIMESTAMP() WHERE m.id = ?",
-                        "l", m) < 0 ||
-        portail_db_exec(db,
-                        "UPDATE coverage_profile_changes SET status = 'applied', decided_at = "
-                        "UTC_TIMESTAMP() WHERE member_id = ? AND status = 'pending'",
-                        "l", m) < 0)
-        return -1;
-    return 0;
+    return coverage_apply_changes(db, (long long)args->member_id, 0) < 0 ? -1 : 0;
 }

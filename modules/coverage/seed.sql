@@ -97,7 +97,7 @@ WHERE (MOD(i.id, 5) <> 0 OR i.nir = '285033306300182')
   AND NOT EXISTS (SELECT 1 FROM coverage_doctors d WHERE d.insured_id = i.id);
 
 -- Cartes Vitale: every insured person 12 and over (one in seventeen has a
--- card on order), every beneficiary 12 and over.
+-- card on order, advanced by the job below), every beneficiary 12 and over.
 INSERT INTO coverage_vitale (insured_id, serial, status, issued_on)
 SELECT i.id, CONCAT('A', LPAD(i.id, 10, '0')), IF(MOD(i.id, 17) = 0, 'ordered', 'active'),
        IF(MOD(i.id, 17) = 0, NULL, DATE_ADD(DATE '2015-01-01', INTERVAL MOD(i.id * 7, 3000) DAY))
@@ -112,3 +112,13 @@ SELECT b.insured_id, b.id, CONCAT('B', LPAD(b.id, 10, '0')), 'active',
 FROM coverage_beneficiaries b
 WHERE TIMESTAMPDIFF(YEAR, b.birth_date, UTC_DATE()) >= 12
   AND NOT EXISTS (SELECT 1 FROM coverage_vitale v WHERE v.beneficiary_id = b.id);
+
+-- The seeded orders go through the card maker's steps like the members'
+-- (the job coverage.vitale_advance), one job per card however often the
+-- seed runs.
+INSERT INTO jobs (kind, module, payload)
+SELECT 'coverage.vitale_advance', 'coverage', JSON_OBJECT('card', v.id, 'to', 'in_production')
+FROM coverage_vitale v
+WHERE v.status = 'ordered' AND v.ordered_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'coverage.vitale_advance'
+                  AND JSON_VALUE(j.payload, '$.card') = v.id);

@@ -7,6 +7,7 @@ the audited agent read."""
 
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -87,6 +88,25 @@ def test_seed_is_consistent_and_idempotent(stack, seeded):
                      "ON b.id = v.beneficiary_id WHERE TIMESTAMPDIFF(YEAR, b.birth_date, "
                      "UTC_DATE()) < 12") == [["0"]]
 
+
+
+def test_seeded_orders_advance(stack, seeded):
+    """A card the seed leaves on order has its job (once, however often the
+    seed runs) and leaves 'ordered', account or not."""
+    ordered = [r[0] for r in stack.sql("SELECT id FROM coverage_vitale WHERE serial LIKE 'A%' "
+                                       "AND MOD(insured_id, 17) = 0")]
+    assert ordered
+    jobs = lambda: stack.sql("SELECT COUNT(*) FROM jobs WHERE kind = 'coverage.vitale_advance' "
+                             "AND JSON_VALUE(payload, '$.to') = 'in_production' AND "
+                             "JSON_VALUE(payload, '$.card') IN (%s)" % ",".join(ordered))
+    assert jobs() == [[str(len(ordered))]]
+    assert stack.portailctl("seed", "--count", "40").returncode == 0
+    assert jobs() == [[str(len(ordered))]]
+    deadline = time.monotonic() + 30
+    while stack.sql("SELECT COUNT(*) FROM coverage_vitale WHERE id IN (%s) AND status IN "
+                    "('ordered', 'in_production')" % ",".join(ordered)) != [["0"]]:
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
 
 # ---- member reads -------------------------------------------------------------------
 
@@ -196,6 +216,9 @@ def test_verification_is_throttled_per_ip(stack, seeded):
                 for _ in range(61)]
     assert statuses[:60] == [404] * 60
     assert statuses[60] == 429
+    r = public.get("/api/v1/coverage/attestations/verify/" + "B" * 20)
+    assert r.status_code == 429 and 0 < int(r.headers["Retry-After"]) <= 3600
+    assert r.json()["retry_after"] == int(r.headers["Retry-After"])
     # Another address is not affected.
     r = stack.client(xff=fresh_ip()).get("/api/v1/coverage/attestations/verify/" + "B" * 20)
     assert r.status_code == 404
@@ -291,3 +314,19 @@ def test_declaration_confirmed_by_the_job_history_kept(stack, seeded):
     rows = stack.sql("SELECT practitioner_id, status FROM coverage_doctors WHERE insured_id = %d "
                      "ORDER BY id" % m.insured_id)
     assert rows == [[str(first), "ended"], [str(second), "current"]]
+
+
+def test_attestation_of_a_name_with_an_accented_initial(stack, seeded, tmp_path):
+    """The initials kept for the public check take whole characters: É, not
+    half of its UTF-8 bytes."""
+    m = stack.new_member()
+    stack.sql("UPDATE insured SET first_name = 'Élodie', last_name = 'Œuvrard' WHERE id = %d"
+              % m.insured_id)
+    stack.sql("INSERT INTO coverage_rights (insured_id, regime, fund, open_from, open_to) "
+              "VALUES (%d, 'Régime général', 'CPAM de Paris', '2025-01-01', '2027-12-31')"
+              % m.insured_id)
+    r = member_client(stack, m.id).get("/api/v1/coverage/attestation.pdf")
+    assert r.status_code == 200, r.text
+    v = stack.client(xff=fresh_ip()).get("/api/v1/coverage/attestations/verify/" +
+                                          code_of(pdf_text(r.content, tmp_path))).json()
+    assert v["initials"] == "É.Œ."
