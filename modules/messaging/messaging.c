@@ -12,7 +12,10 @@
 
 #define SUBJECT_MAX_CHARS 200
 #define BODY_MAX_CHARS 10000
-#define QUERY_MAX_BYTES 100
+/* The search, in characters as the member reads it; 4 bytes a character at
+ * most (utf8mb4) bounds the bytes scanned before counting. */
+#define QUERY_MAX_CHARS 100
+#define QUERY_MAX_BYTES (QUERY_MAX_CHARS * 4)
 #define SERVICES_MAX 32
 /* documents.max_request_bytes (20 MiB) and the multipart framing. */
 #define UPLOAD_BODY_MAX (((size_t)20 << 20) + 64 * 1024)
@@ -374,12 +377,11 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-/* A text field of 1..max characters, valid UTF-8 without NUL; NULL and a
- * field error otherwise. Stored as written: no trimming, no escaping. */
-static const char *text_field(portail_ctx_t *ctx, const char *name, size_t max_chars,
+/* v as a text of 1..max characters, valid UTF-8, not only blanks; NULL and
+ * a field error otherwise. Stored as written: no trimming, no escaping. */
+static const char *text_check(portail_ctx_t *ctx, const char *v, const char *name, size_t max_chars,
                               const char *what, json_t **errors)
 {
-    const char *v = portail_req_form(ctx, name);
     if (!v || !*v || !portail_utf8_valid(v, strlen(v)) || strspn(v, " \t\r\n") == strlen(v)) {
         portail_field_error(errors, name,
                             portail_sprintf(portail_arena(ctx), "Saisissez %s.", what));
@@ -392,6 +394,13 @@ static const char *text_field(portail_ctx_t *ctx, const char *name, size_t max_c
         return NULL;
     }
     return v;
+}
+
+/* The form field name, checked by text_check. */
+static const char *text_field(portail_ctx_t *ctx, const char *name, size_t max_chars,
+                              const char *what, json_t **errors)
+{
+    return text_check(ctx, portail_req_form(ctx, name), name, max_chars, what, errors);
 }
 
 static size_t file_parts(portail_ctx_t *ctx)
@@ -707,7 +716,8 @@ static void threads_list(portail_ctx_t *ctx)
         portail_query_int(ctx, "cursor", 0, (long long)1 << 62, 0, &cursor) != 0)
         return;
     const char *q = portail_req_query(ctx, "q");
-    if (q && (strlen(q) > QUERY_MAX_BYTES || !portail_utf8_valid(q, strlen(q)))) {
+    if (q && (strlen(q) > QUERY_MAX_BYTES || !portail_utf8_valid(q, strlen(q)) ||
+              utf8_chars(q) > QUERY_MAX_CHARS)) {
         portail_problem(ctx, 400, NULL, "La recherche compte au plus 100 caractères.");
         return;
     }
@@ -1177,16 +1187,13 @@ static void bo_reply(portail_ctx_t *ctx)
         portail_problem(ctx, 409, NULL, "Cette conversation est close.");
         return;
     }
+    /* JSON or a form: the same check, in characters (the core's JSON parser
+     * refuses \u0000). */
     json_t *errors = NULL;
-    const char *body = NULL;
     json_t *j = portail_req_json(ctx);
-    if (j) {
-        body = portail_json_str(j, "body", 1, BODY_MAX_CHARS * 4, &errors);
-        if (body && utf8_chars(body) > BODY_MAX_CHARS)
-            portail_field_error(&errors, "body", "Ce champ compte au plus 10000 caractères.");
-    } else {
-        body = text_field(ctx, "body", BODY_MAX_CHARS, "la réponse", &errors);
-    }
+    const char *raw =
+        j ? json_string_value(json_object_get(j, "body")) : portail_req_form(ctx, "body");
+    const char *body = text_check(ctx, raw, "body", BODY_MAX_CHARS, "la réponse", &errors);
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;

@@ -407,3 +407,19 @@ def test_nav_badge_counts_unread_answers(stack, member, agent):
     assert entry()["badge"] == 2
     assert member.get("%s/%d" % (API, t["id"])).status_code == 200
     assert "badge" not in entry()
+
+
+def test_texts_counted_in_characters_on_every_path(member, agent):
+    """The agent's JSON answer is checked like the forms (blanks refused,
+    10000 characters, not bytes); the member's search is bounded in
+    characters too."""
+    t = send(member).json()
+    url = "%s/threads/%d/reply" % (BO, t["id"])
+    assert_problem(agent.post(url, json={"body": " \n\t "}), 422)
+    assert_problem(agent.post(url, data={"body": " \r\n "}), 422)
+    assert_problem(agent.post(url, json={"body": 12}), 422)
+    assert_problem(agent.post(url, json={"body": "é" * 10001}), 422)
+    assert agent.post(url, json={"body": "é" * 10000}).status_code == 201
+    assert agent.post(url, data={"body": "é" * 10000}).status_code == 201
+    assert member.get(API, params={"q": "é" * 100}).status_code == 200
+    assert_problem(member.get(API, params={"q": "é" * 101}), 400)
