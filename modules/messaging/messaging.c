@@ -477,8 +477,10 @@ static int store_files(portail_ctx_t *ctx, long long owner, json_t **docs)
     return 0;
 }
 
-/* Adds message of thread for member_id with its attachments; the message id
- * or -1. In the caller's transaction. */
+/* Adds message of thread for member_id with its attachments, and moves the
+ * thread with it (one UPDATE): out of the archive, open after the member,
+ * answered and taken (unless already) after an agent. The message id or -1.
+ * In the caller's transaction. */
 static long long message_add(portail_db_t *db, long long thread, long long member_id,
                              const char *author, long long agent_id, const char *body, json_t *docs)
 {
@@ -501,10 +503,41 @@ static long long message_add(portail_db_t *db, long long thread, long long membe
     }
     if (portail_db_exec(db,
                         "UPDATE messaging_threads SET last_message_id = ?, last_author = ?, "
-                        "last_activity_at = UTC_TIMESTAMP() WHERE id = ?",
-                        "lsl", id, author, thread) != 1)
+                        "last_activity_at = UTC_TIMESTAMP(), archived = 0, "
+                        "status = IF(? = 'agent', 'answered', 'open'), "
+                        "agent_id = COALESCE(agent_id, NULLIF(?, 0)) "
+                        "WHERE id = ? AND member_id = ?",
+                        "lsslll", id, author, author, agent_id, thread, member_id) != 1)
         return -1;
     return id;
+}
+
+/* A reply in thread of member, by agent (0: the member), in one
+ * transaction; an agent's reply notifies the member (the mail of the core
+ * carries no detail). Answers 201 {id, thread, attachments}, or 500. */
+static void reply_add(portail_ctx_t *ctx, long long thread, long long member, long long agent,
+                      const char *body, json_t *docs)
+{
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    long long msg = message_add(db, thread, member, agent ? "agent" : "member", agent, body, docs);
+    char link[64];
+    snprintf(link, sizeof(link), "/messaging/thread.html?id=%lld", thread);
+    if (msg < 0 ||
+        (agent &&
+         portail_notify(db, member, "messaging.reply", "Vous avez reçu une réponse de votre caisse",
+                        "Une réponse vous attend dans votre messagerie.", link) != 0) ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 201,
+                         json_pack("{s:I, s:I, s:O}", "id", (json_int_t)msg, "thread",
+                                   (json_int_t)thread, "attachments", docs));
 }
 
 static json_t *service_json(const struct service *s)
@@ -579,6 +612,78 @@ static json_t *thread_json(const struct messaging_state *st, json_t *row)
     return row;
 }
 
+/* The signed-in member's thread {thread} (columns cols), or NULL with a 404
+ * (another member's thread as well) or a 500 set. */
+static json_t *member_thread(portail_ctx_t *ctx, const char *cols, int64_t *id)
+{
+    if (portail_req_param_i64(ctx, "thread", id) != 0)
+        return NULL;
+    json_t *t = portail_member_row(
+        ctx,
+        portail_sprintf(portail_arena(ctx),
+                        "SELECT %s FROM messaging_threads WHERE id = ? AND member_id = {member}",
+                        cols),
+        "l", (long long)*id);
+    if (!t) {
+        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+            fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
+    }
+    return t;
+}
+
+/* Keeps the first limit rows of rows (limit + 1 asked): the cursor of the
+ * next page, or JSON null on the last one. */
+static json_t *page_cut(json_t *rows, long long limit)
+{
+    if ((long long)json_array_size(rows) <= limit)
+        return json_null();
+    json_array_remove(rows, (size_t)limit);
+    return json_sprintf(
+        "%lld", portail_row_int(json_array_get(rows, (size_t)limit - 1), "last_message_id", 0));
+}
+
+/* Answers 200 with thread t (already checked: the member's own, or of the
+ * agent's teams) and its messages. Opening it is the read receipt of the
+ * other side's messages; an agent also gets the delay flags and the
+ * service with its canned answers. */
+static void thread_show(portail_ctx_t *ctx, json_t *t, long long id, long long member, int agent)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    portail_db_t *db = portail_db(ctx);
+    json_t *msgs = NULL;
+    if (!db ||
+        portail_db_exec(db,
+                        "UPDATE messaging_messages SET read_at = UTC_TIMESTAMP() WHERE "
+                        "thread_id = ? AND member_id = ? AND author = ? AND read_at IS NULL",
+                        "lls", id, member, agent ? "member" : "agent") < 0 ||
+        !(msgs = thread_messages(db, id))) {
+        fail(ctx);
+        return;
+    }
+    thread_json(st, t);
+    if (agent) {
+        flag_overdue(st, t);
+        const struct service *svc = service_of(st, portail_row_str(t, "service"));
+        if (svc)
+            json_object_set_new(t, "service_info", service_agent_json(st, svc));
+    }
+    json_object_set(t, "messages", msgs);
+    portail_respond_json(ctx, 200, json_incref(t));
+}
+
+/* The agents' answers the signed-in member has not opened yet, or -1. */
+static long long unread_answers(portail_ctx_t *ctx)
+{
+    json_t *row = portail_member_row(ctx,
+                                     "SELECT COUNT(*) AS n FROM messaging_messages WHERE "
+                                     "member_id = {member} AND author = 'agent' AND "
+                                     "read_at IS NULL",
+                                     "");
+    return row ? portail_row_int(row, "n", 0) : -1;
+}
+
 /* ---- GET /api/v1/messages/recipients --------------------------------------- */
 static void recipients(portail_ctx_t *ctx)
 {
@@ -643,18 +748,9 @@ static void thread_new(portail_ctx_t *ctx)
 static void thread_reply(portail_ctx_t *ctx)
 {
     int64_t id;
-    if (portail_req_param_i64(ctx, "thread", &id) != 0)
+    json_t *t = member_thread(ctx, "id, status", &id);
+    if (!t)
         return;
-    json_t *t = portail_member_row(
-        ctx, "SELECT id, status FROM messaging_threads WHERE id = ? AND member_id = {member}", "l",
-        (long long)id);
-    if (!t) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
-        return;
-    }
     if (strcmp(portail_row_str(t, "status"), "closed") == 0) {
         portail_problem(ctx, 409, NULL,
                         "Cette conversation est close : écrivez un nouveau message.");
@@ -671,26 +767,7 @@ static void thread_reply(portail_ctx_t *ctx)
     json_t *docs = NULL;
     if (store_files(ctx, 0, &docs) != 0)
         return;
-    portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
-        return;
-    }
-    long long msg = message_add(db, (long long)id, (long long)portail_principal(ctx)->id, "member",
-                                0, body, docs);
-    if (msg < 0 ||
-        portail_member_exec(ctx,
-                            "UPDATE messaging_threads SET status = 'open', archived = 0 "
-                            "WHERE id = ? AND member_id = {member}",
-                            "l", (long long)id) < 0 ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
-        fail(ctx);
-        return;
-    }
-    portail_respond_json(ctx, 201,
-                         json_pack("{s:I, s:I, s:O}", "id", (json_int_t)msg, "thread",
-                                   (json_int_t)id, "attachments", docs));
+    reply_add(ctx, (long long)id, (long long)portail_principal(ctx)->id, 0, body, docs);
 }
 
 /* ---- GET /api/v1/messages?box=inbox|sent|archived&q=&limit=&cursor= -------- */
@@ -750,22 +827,12 @@ static void threads_list(portail_ctx_t *ctx)
         where);
     json_t *rows =
         portail_member_rows(ctx, sql, "llsssl", cursor, cursor, pat, pat, pat, limit + 1);
-    json_t *unread = rows ? portail_member_row(ctx,
-                                               "SELECT COUNT(*) AS n FROM messaging_messages WHERE "
-                                               "member_id = {member} AND author = 'agent' AND "
-                                               "read_at IS NULL",
-                                               "")
-                          : NULL;
-    if (!unread) {
+    long long unread = rows ? unread_answers(ctx) : -1;
+    if (unread < 0) {
         fail(ctx);
         return;
     }
-    json_t *next = json_null();
-    if ((long long)json_array_size(rows) > limit) {
-        json_array_remove(rows, (size_t)limit);
-        next = json_sprintf(
-            "%lld", portail_row_int(json_array_get(rows, (size_t)limit - 1), "last_message_id", 0));
-    }
+    json_t *next = page_cut(rows, limit);
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r)
@@ -773,65 +840,27 @@ static void threads_list(portail_ctx_t *ctx)
         thread_json(st, r);
     }
     portail_respond_json(ctx, 200,
-                         json_pack("{s:O, s:I, s:o}", "threads", rows, "unread",
-                                   (json_int_t)portail_row_int(unread, "n", 0), "next_cursor",
-                                   next));
+                         json_pack("{s:O, s:I, s:o}", "threads", rows, "unread", (json_int_t)unread,
+                                   "next_cursor", next));
 }
 
 /* ---- GET /api/v1/messages/{thread} ---------------------------------------- */
 static void thread_get(portail_ctx_t *ctx)
 {
-    const struct messaging_state *st = portail_module_state(ctx);
     int64_t id;
-    if (portail_req_param_i64(ctx, "thread", &id) != 0)
+    json_t *t = member_thread(
+        ctx, "id, service, subject, status, archived, created_at, last_activity_at", &id);
+    if (!t)
         return;
-    json_t *t = portail_member_row(ctx,
-                                   "SELECT id, service, subject, status, archived, created_at, "
-                                   "last_activity_at FROM messaging_threads "
-                                   "WHERE id = ? AND member_id = {member}",
-                                   "l", (long long)id);
-    if (!t) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
-        return;
-    }
-    /* Opening the thread is the member's read receipt of the agent's answers. */
-    if (portail_member_exec(ctx,
-                            "UPDATE messaging_messages SET read_at = UTC_TIMESTAMP() WHERE "
-                            "thread_id = ? AND member_id = {member} AND author = 'agent' AND "
-                            "read_at IS NULL",
-                            "l", (long long)id) < 0) {
-        fail(ctx);
-        return;
-    }
-    json_t *msgs = thread_messages(portail_db(ctx), (long long)id);
-    if (!msgs) {
-        fail(ctx);
-        return;
-    }
-    thread_json(st, t);
-    json_object_set(t, "messages", msgs);
-    portail_respond_json(ctx, 200, json_incref(t));
+    thread_show(ctx, t, (long long)id, (long long)portail_principal(ctx)->id, 0);
 }
 
 /* ---- POST /api/v1/messages/{thread}/archive ------------------------------- */
 static void thread_archive(portail_ctx_t *ctx)
 {
     int64_t id;
-    if (portail_req_param_i64(ctx, "thread", &id) != 0)
+    if (!member_thread(ctx, "id", &id))
         return;
-    json_t *t = portail_member_row(
-        ctx, "SELECT id FROM messaging_threads WHERE id = ? AND member_id = {member}", "l",
-        (long long)id);
-    if (!t) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
-        return;
-    }
     if (portail_member_exec(ctx,
                             "UPDATE messaging_threads SET archived = 1 WHERE id = ? AND "
                             "member_id = {member}",
@@ -866,14 +895,9 @@ static void attachment_get(portail_ctx_t *ctx)
 /* ---- summary card ---------------------------------------------------------- */
 static int summary(portail_ctx_t *ctx, void **card)
 {
-    json_t *row = portail_member_row(ctx,
-                                     "SELECT COUNT(*) AS n FROM messaging_messages WHERE "
-                                     "member_id = {member} AND author = 'agent' AND "
-                                     "read_at IS NULL",
-                                     "");
-    if (!row)
+    long long n = unread_answers(ctx);
+    if (n < 0)
         return -1;
-    long long n = portail_row_int(row, "n", 0);
     *card = json_pack("{s:s, s:s, s:s, s:I, s:I}", "title", "Ma messagerie", "text",
                       n == 0 ? "Aucune réponse non lue."
                              : portail_sprintf(portail_arena(ctx),
@@ -1037,12 +1061,7 @@ static void bo_threads(portail_ctx_t *ctx)
         fail(ctx);
         return;
     }
-    json_t *next = json_null();
-    if ((long long)json_array_size(rows) > limit) {
-        json_array_remove(rows, (size_t)limit);
-        next = json_sprintf(
-            "%lld", portail_row_int(json_array_get(rows, (size_t)limit - 1), "last_message_id", 0));
-    }
+    json_t *next = page_cut(rows, limit);
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r)
@@ -1067,31 +1086,10 @@ static void bo_threads(portail_ctx_t *ctx)
  * read receipt of the member's messages. */
 static void bo_thread_get(portail_ctx_t *ctx)
 {
-    const struct messaging_state *st = portail_module_state(ctx);
     int64_t id;
     json_t *t = bo_thread(ctx, &id);
-    if (!t)
-        return;
-    portail_db_t *db = portail_db(ctx);
-    if (portail_db_exec(db,
-                        "UPDATE messaging_messages SET read_at = UTC_TIMESTAMP() WHERE "
-                        "thread_id = ? AND author = 'member' AND read_at IS NULL",
-                        "l", (long long)id) < 0) {
-        fail(ctx);
-        return;
-    }
-    json_t *msgs = thread_messages(db, (long long)id);
-    if (!msgs) {
-        fail(ctx);
-        return;
-    }
-    thread_json(st, t);
-    flag_overdue(st, t);
-    const struct service *svc = service_of(st, portail_row_str(t, "service"));
-    if (svc)
-        json_object_set_new(t, "service_info", service_agent_json(st, svc));
-    json_object_set(t, "messages", msgs);
-    portail_respond_json(ctx, 200, json_incref(t));
+    if (t)
+        thread_show(ctx, t, (long long)id, portail_row_int(t, "member_id", 0), 1);
 }
 
 /* POST BO/threads/{thread}/reassign {service, reason}: to another service,
@@ -1198,7 +1196,6 @@ static void bo_reply(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
-    portail_db_t *db = portail_db(ctx);
     long long member = portail_row_int(t, "member_id", 0);
     long long agent = (long long)portail_principal(ctx)->id;
     /* A multipart answer's files become the member's documents. */
@@ -1207,28 +1204,7 @@ static void bo_reply(portail_ctx_t *ctx)
         docs = portail_arena_json(portail_arena(ctx), json_array());
     else if (store_files(ctx, member, &docs) != 0)
         return;
-    if (portail_db_begin(db) != 0) {
-        fail(ctx);
-        return;
-    }
-    long long msg = message_add(db, (long long)id, member, "agent", agent, body, docs);
-    char link[64];
-    snprintf(link, sizeof(link), "/messaging/thread.html?id=%lld", (long long)id);
-    if (msg < 0 ||
-        portail_db_exec(db,
-                        "UPDATE messaging_threads SET status = 'answered', agent_id = "
-                        "COALESCE(agent_id, ?), archived = 0 WHERE id = ?",
-                        "ll", agent, (long long)id) < 0 ||
-        portail_notify(db, member, "messaging.reply", "Vous avez reçu une réponse de votre caisse",
-                       "Une réponse vous attend dans votre messagerie.", link) != 0 ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
-        fail(ctx);
-        return;
-    }
-    portail_respond_json(ctx, 201,
-                         json_pack("{s:I, s:I, s:O}", "id", (json_int_t)msg, "thread",
-                                   (json_int_t)id, "attachments", docs));
+    reply_add(ctx, (long long)id, member, agent, body, docs);
 }
 
 /* POST BO/threads/{thread}/close */

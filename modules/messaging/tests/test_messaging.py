@@ -423,3 +423,22 @@ def test_texts_counted_in_characters_on_every_path(member, agent):
     assert agent.post(url, data={"body": "é" * 10000}).status_code == 201
     assert member.get(API, params={"q": "é" * 100}).status_code == 200
     assert_problem(member.get(API, params={"q": "é" * 101}), 400)
+
+
+def test_replies_move_the_thread(stack, member, agent):
+    """One UPDATE per reply moves the thread: out of the archive, answered
+    and taken by the first agent who answers, open again after the member."""
+    t = send(member).json()
+    state = "SELECT status, archived, agent_id, last_author FROM messaging_threads WHERE id = %d" \
+        % t["id"]
+    url = "%s/threads/%d/reply" % (BO, t["id"])
+    assert member.post("%s/%d/archive" % (API, t["id"])).status_code == 204
+    assert agent.post(url, json={"body": "Réponse"}).status_code == 201
+    assert stack.sql(state) == [["answered", "0", str(agent.agent.id), "agent"]]
+    assert t["id"] in [x["id"] for x in member.get(API).json()["threads"]]
+    assert member.post("%s/%d/archive" % (API, t["id"])).status_code == 204
+    assert reply(member, t["id"], "Merci").status_code == 201
+    assert stack.sql(state) == [["open", "0", str(agent.agent.id), "member"]]
+    other = team_agent(stack)
+    assert other.post(url, json={"body": "Complément"}).status_code == 201
+    assert stack.sql(state) == [["answered", "0", str(agent.agent.id), "agent"]]
