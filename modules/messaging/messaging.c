@@ -817,6 +817,9 @@ static void threads_list(portail_ctx_t *ctx)
         a,
         "SELECT t.id, t.service, t.subject, t.status, t.created_at, t.last_activity_at, "
         "t.last_message_id, t.last_author, "
+        /* Per row on purpose: the rows come in index order with LIMIT, so
+         * the count runs for the page only (a joined aggregate reads every
+         * unread answer of the member, with a temporary table). */
         "(SELECT COUNT(*) FROM messaging_messages m WHERE m.thread_id = t.id AND "
         "m.author = 'agent' AND m.read_at IS NULL) AS unread "
         "FROM messaging_threads t WHERE t.member_id = {member} AND %s "

@@ -442,3 +442,19 @@ def test_replies_move_the_thread(stack, member, agent):
     other = team_agent(stack)
     assert other.post(url, json={"body": "Complément"}).status_code == 201
     assert stack.sql(state) == [["answered", "0", str(agent.agent.id), "agent"]]
+
+
+def test_unread_per_thread(member, agent):
+    """The list's unread count per thread (one aggregate joined to the
+    threads) and the total."""
+    a = send(member, subject="A").json()
+    b = send(member, subject="B").json()
+    for body in ("Un", "Deux"):
+        assert agent.post("%s/threads/%d/reply" % (BO, a["id"]), json={"body": body}).status_code \
+            == 201
+    lst = member.get(API).json()
+    unread = {x["id"]: x["unread"] for x in lst["threads"]}
+    assert unread == {a["id"]: 2, b["id"]: 0} and lst["unread"] == 2
+    assert member.get("%s/%d" % (API, a["id"])).status_code == 200
+    assert {x["id"]: x["unread"] for x in member.get(API).json()["threads"]} \
+        == {a["id"]: 0, b["id"]: 0}
