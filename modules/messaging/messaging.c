@@ -109,6 +109,9 @@ static void bo_close(portail_ctx_t *ctx);
 static void bo_attachment_get(portail_ctx_t *ctx);
 static void bo_reassign(portail_ctx_t *ctx);
 static void bo_backlog(portail_ctx_t *ctx);
+static void bo_teams(portail_ctx_t *ctx);
+static void bo_team_add(portail_ctx_t *ctx);
+static void bo_team_remove(portail_ctx_t *ctx);
 static int summary(portail_ctx_t *ctx, void **card);
 static int job_report(portail_job_t *job);
 
@@ -203,6 +206,27 @@ static const portail_route_t routes[] = {
      .auth = PORTAIL_AUTH_AGENT,
      .permission = "messaging.supervise",
      .audit = "messaging.backlog.read"},
+    /* The teams' agents, kept by the supervisors (the audit row's reason
+     * names the team and the agent). */
+    {.methods = PORTAIL_GET,
+     .pattern = BO "/teams",
+     .handler = bo_teams,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "messaging.supervise",
+     .audit = "messaging.teams.read"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/teams/{team}/agents",
+     .handler = bo_team_add,
+     .auth = PORTAIL_AUTH_AGENT,
+     .body_max = 4096,
+     .permission = "messaging.supervise",
+     .audit = "messaging.team.add"},
+    {.methods = PORTAIL_DELETE,
+     .pattern = BO "/teams/{team}/agents/{agent}",
+     .handler = bo_team_remove,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "messaging.supervise",
+     .audit = "messaging.team.remove"},
     {0},
 };
 
@@ -1329,4 +1353,147 @@ static int job_report(portail_job_t *job)
     }
     portail_job_log_info(job, "report mailed to %zu supervisors", json_array_size(sups));
     return 0;
+}
+
+/* ---- the teams (messaging_agent_teams), kept by the supervisors ---------- */
+
+/* The configured team {team} of the path, or NULL with a 404 set. */
+static const char *team_param(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    const char *team = portail_req_param(ctx, "team");
+    for (size_t i = 0; team && i < st->nservices; i++)
+        if (strcmp(st->services[i].team, team) == 0)
+            return st->services[i].team;
+    portail_problem(ctx, 404, NULL, "Cette équipe est inconnue.");
+    return NULL;
+}
+
+/* GET BO/teams: each team of the services (config order, once) with the
+ * labels of its services and its agents. */
+static void bo_teams(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    portail_db_t *db = portail_db(ctx);
+    json_t *rows = db ? portail_db_rows(db,
+                                        "SELECT m.team, a.id, a.login, a.display_name, "
+                                        "a.disabled_at IS NOT NULL AS disabled "
+                                        "FROM messaging_agent_teams m JOIN agents a ON "
+                                        "a.id = m.agent_id ORDER BY a.login LIMIT 5000",
+                                        "")
+                      : NULL;
+    if (!rows) {
+        fail(ctx);
+        return;
+    }
+    json_t *teams = json_array();
+    for (size_t i = 0; i < st->nservices; i++) {
+        const char *team = st->services[i].team;
+        size_t seen = 0;
+        while (seen < i && strcmp(st->services[seen].team, team) != 0)
+            seen++;
+        if (seen < i)
+            continue;
+        json_t *labels = json_array(), *agents = json_array();
+        for (size_t k = i; k < st->nservices; k++)
+            if (strcmp(st->services[k].team, team) == 0)
+                json_array_append_new(labels, json_string(st->services[k].label));
+        size_t k;
+        json_t *r;
+        json_array_foreach(rows, k, r)
+        {
+            if (strcmp(portail_row_str(r, "team"), team) == 0)
+                json_array_append_new(
+                    agents, json_pack("{s:O, s:O, s:O, s:b}", "id", json_object_get(r, "id"),
+                                      "login", json_object_get(r, "login"), "display_name",
+                                      json_object_get(r, "display_name"), "disabled",
+                                      (int)portail_row_int(r, "disabled", 0)));
+        }
+        json_array_append_new(teams, json_pack("{s:s, s:o, s:o}", "team", team, "services", labels,
+                                               "agents", agents));
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:o}", "teams", teams));
+}
+
+/* POST BO/teams/{team}/agents {login}: an active agent into the team;
+ * 409 when already in it. */
+static void bo_team_add(portail_ctx_t *ctx)
+{
+    const char *team = team_param(ctx);
+    if (!team)
+        return;
+    json_t *errors = NULL;
+    const char *login = portail_json_str(portail_req_json(ctx), "login", 1, 64, &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    json_t *a = db ? portail_db_row(db,
+                                    "SELECT id, login, display_name FROM agents WHERE login = ? "
+                                    "AND disabled_at IS NULL",
+                                    "s", login)
+                   : NULL;
+    if (!a) {
+        if (!db || portail_db_failed(db)) {
+            fail(ctx);
+            return;
+        }
+        portail_field_error(&errors, "login", "Aucun agent actif n'a cet identifiant.");
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    long long agent = portail_row_int(a, "id", 0);
+    int n = portail_db_exec(db,
+                            "INSERT IGNORE INTO messaging_agent_teams (agent_id, team) "
+                            "VALUES (?, ?)",
+                            "ls", agent, team);
+    if (n < 0) {
+        fail(ctx);
+        return;
+    }
+    if (n == 0) {
+        portail_problem(ctx, 409, NULL, "Cet agent fait déjà partie de l'équipe.");
+        return;
+    }
+    portail_audit_reason(ctx, portail_sprintf(portail_arena(ctx),
+                                              "Équipe %s : ajout de l'agent %s (n° %lld)", team,
+                                              portail_row_str(a, "login"), agent));
+    portail_respond_json(ctx, 201,
+                         json_pack("{s:s, s:I, s:s, s:s}", "team", team, "id", (json_int_t)agent,
+                                   "login", portail_row_str(a, "login"), "display_name",
+                                   portail_row_str(a, "display_name")));
+}
+
+/* DELETE BO/teams/{team}/agents/{agent}: 404 when not in the team. */
+static void bo_team_remove(portail_ctx_t *ctx)
+{
+    const char *team = team_param(ctx);
+    int64_t agent;
+    if (!team || portail_req_param_i64(ctx, "agent", &agent) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    json_t *a =
+        db ? portail_db_row(db, "SELECT login FROM agents WHERE id = ?", "l", (long long)agent)
+           : NULL;
+    if (!a && (!db || portail_db_failed(db))) {
+        fail(ctx);
+        return;
+    }
+    int n =
+        a ? portail_db_exec(db, "DELETE FROM messaging_agent_teams WHERE agent_id = ? AND team = ?",
+                            "ls", (long long)agent, team)
+          : 0;
+    if (n < 0) {
+        fail(ctx);
+        return;
+    }
+    if (n == 0) {
+        portail_problem(ctx, 404, NULL, "Cet agent ne fait pas partie de l'équipe.");
+        return;
+    }
+    portail_audit_reason(ctx, portail_sprintf(portail_arena(ctx),
+                                              "Équipe %s : retrait de l'agent %s (n° %lld)", team,
+                                              portail_row_str(a, "login"), (long long)agent));
+    portail_respond_empty(ctx, 204);
 }

@@ -458,3 +458,53 @@ def test_unread_per_thread(member, agent):
     assert member.get("%s/%d" % (API, a["id"])).status_code == 200
     assert {x["id"]: x["unread"] for x in member.get(API).json()["threads"]} \
         == {a["id"]: 0, b["id"]: 0}
+
+
+def test_supervisor_keeps_the_teams(stack, member):
+    """Issue 13: a supervisor (messaging.supervise) adds an agent to a team
+    and removes them, each audited with the team and the agent named; an
+    agent without the permission gets a 403."""
+    sup = agent_client(stack, role="supervisor")
+    plain = team_agent(stack, ())
+    login = plain.agent.login
+    t = send(member, recipient="VITALE").json()
+    thread = "%s/threads/%d" % (BO, t["id"])
+    one = "%s/teams/cartes/agents/%d" % (BO, plain.agent.id)
+    assert_problem(plain.get(thread), 404)
+    assert plain.get(BO + "/teams").status_code == 403
+    assert plain.post(BO + "/teams/cartes/agents", json={"login": login}).status_code == 403
+    assert plain.delete(one).status_code == 403
+
+    r = sup.post(BO + "/teams/cartes/agents", json={"login": login})
+    assert r.status_code == 201, r.text
+    assert r.json()["id"] == plain.agent.id
+    assert plain.get(thread).status_code == 200
+    assert_problem(sup.post(BO + "/teams/cartes/agents", json={"login": login}), 409)
+    assert_problem(sup.post(BO + "/teams/nope/agents", json={"login": login}), 404)
+    assert_problem(sup.post(BO + "/teams/cartes/agents", json={"login": "personne-inconnue"}), 422)
+    assert_problem(sup.post(BO + "/teams/cartes/agents", json={"login": "x" * 65}), 422)
+    gone = stack.new_agent()
+    stack.sql("UPDATE agents SET disabled_at = UTC_TIMESTAMP() WHERE id = %d" % gone.id)
+    assert_problem(sup.post(BO + "/teams/cartes/agents", json={"login": gone.login}), 422)
+
+    r = sup.get(BO + "/teams")
+    assert r.status_code == 200, r.text
+    teams = {x["team"]: x for x in r.json()["teams"]}
+    assert list(teams) == list(TEAMS)
+    assert teams["cartes"]["services"] == ["Ma carte Vitale"]
+    assert login in [a["login"] for a in teams["cartes"]["agents"]]
+    assert login not in [a["login"] for a in teams["remboursements"]["agents"]]
+
+    assert sup.delete(one).status_code == 204
+    assert_problem(plain.get(thread), 404)
+    assert_problem(sup.delete(one), 404)
+    assert_problem(sup.delete("%s/teams/nope/agents/%d" % (BO, plain.agent.id)), 404)
+    rows = stack.sql("SELECT action, reason, member_id FROM audit_log WHERE agent_id = %d "
+                     "AND action LIKE 'messaging.team%%' ORDER BY id" % sup.agent.id)
+    assert rows == [
+        ["messaging.team.add", "Équipe cartes : ajout de l'agent %s (n° %d)"
+         % (login, plain.agent.id), None],
+        ["messaging.teams.read", "", None],
+        ["messaging.team.remove", "Équipe cartes : retrait de l'agent %s (n° %d)"
+         % (login, plain.agent.id), None],
+    ]
