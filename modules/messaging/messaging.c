@@ -1150,6 +1150,23 @@ static void bo_reassign(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "service", code));
 }
 
+/* The threads of service s waiting for the fund (the member wrote last):
+ * {waiting, overdue (past the target), oldest_since, oldest_id}; NULL on a
+ * database error. The backlog's and the daily report's counts. */
+static json_t *service_waiting(portail_db_t *db, const struct service *s)
+{
+    return portail_db_row(
+        db,
+        "SELECT COUNT(*) AS waiting, "
+        "CAST(COALESCE(SUM(last_activity_at <= UTC_TIMESTAMP() - INTERVAL ? HOUR), 0) AS "
+        "SIGNED) AS overdue, MIN(last_activity_at) AS oldest_since, "
+        "(SELECT id FROM messaging_threads o WHERE o.service = ? AND o.status <> 'closed' "
+        "AND o.last_author = 'member' ORDER BY o.last_activity_at, o.id LIMIT 1) AS oldest_id "
+        "FROM messaging_threads WHERE service = ? AND status <> 'closed' "
+        "AND last_author = 'member'",
+        "lss", s->target_hours, s->code, s->code);
+}
+
 /* GET BO/backlog: per service, the threads waiting for the fund, those past
  * the target, and the oldest waiting one. */
 static void bo_backlog(portail_ctx_t *ctx)
@@ -1162,16 +1179,7 @@ static void bo_backlog(portail_ctx_t *ctx)
     portail_arena_json(portail_arena(ctx), out);
     for (size_t i = 0; i < st->nservices; i++) {
         const struct service *s = &st->services[i];
-        json_t *r = portail_db_row(
-            db,
-            "SELECT COUNT(*) AS waiting, "
-            "CAST(COALESCE(SUM(last_activity_at <= UTC_TIMESTAMP() - INTERVAL ? HOUR), 0) AS "
-            "SIGNED) AS overdue, MIN(last_activity_at) AS oldest_since, "
-            "(SELECT id FROM messaging_threads o WHERE o.service = ? AND o.status <> 'closed' "
-            "AND o.last_author = 'member' ORDER BY o.last_activity_at, o.id LIMIT 1) AS oldest_id "
-            "FROM messaging_threads WHERE service = ? AND status <> 'closed' "
-            "AND last_author = 'member'",
-            "lss", s->target_hours, s->code, s->code);
+        json_t *r = service_waiting(db, s);
         if (!r) {
             fail(ctx);
             return;
@@ -1299,12 +1307,7 @@ static int job_report(portail_job_t *job)
     long long total = 0;
     for (size_t i = 0; i < st->nservices; i++) {
         const struct service *s = &st->services[i];
-        json_t *r = portail_db_row(
-            db,
-            "SELECT COUNT(*) AS waiting, CAST(COALESCE(SUM(last_activity_at <= UTC_TIMESTAMP() - "
-            "INTERVAL ? HOUR), 0) AS SIGNED) AS overdue FROM messaging_threads WHERE service = ? "
-            "AND status <> 'closed' AND last_author = 'member'",
-            "ls", s->target_hours, s->code);
+        json_t *r = service_waiting(db, s);
         if (!r) {
             portail_job_set_error(job, "count failed");
             return -1;
