@@ -1037,14 +1037,16 @@ static void bo_threads(portail_ctx_t *ctx)
         return;
     }
     const char *filter = portail_req_query(ctx, "filter");
-    const char *cond = "1 = 1";
+    const char *cond;
+    long long mine = 0; /* the agent's id for "mine", bound in every query */
     if (!filter || !*filter || strcmp(filter, "all") == 0)
         cond = "t.status <> 'closed'";
     else if (strcmp(filter, "unassigned") == 0)
         cond = "t.status <> 'closed' AND t.agent_id IS NULL";
-    else if (strcmp(filter, "mine") == 0)
-        cond = "t.status <> 'closed' AND t.agent_id = ?";
-    else if (strcmp(filter, "waiting") == 0)
+    else if (strcmp(filter, "mine") == 0) {
+        cond = "t.status <> 'closed'";
+        mine = (long long)portail_principal(ctx)->id;
+    } else if (strcmp(filter, "waiting") == 0)
         cond = "t.status = 'answered'";
     else if (strcmp(filter, "closed") == 0)
         cond = "t.status = 'closed'";
@@ -1064,8 +1066,6 @@ static void bo_threads(portail_ctx_t *ctx)
     long long all;
     if (agent_services(ctx, &csv, &all) != 0)
         return;
-    /* The agent id is bound even where the filter ignores it ("? IS NULL OR"). */
-    const char *mine = strstr(cond, "?") ? cond : NULL;
     const char *sql = portail_sprintf(
         portail_arena(ctx),
         "SELECT t.id, t.member_id, t.service, t.subject, t.status, t.agent_id, t.created_at, "
@@ -1073,17 +1073,15 @@ static void bo_threads(portail_ctx_t *ctx)
         "TIMESTAMPDIFF(HOUR, t.last_activity_at, UTC_TIMESTAMP()) AS waiting_hours, "
         "(SELECT COUNT(*) FROM messaging_messages m WHERE m.thread_id = t.id AND "
         "m.author = 'member' AND m.read_at IS NULL) AS unread "
-        "FROM messaging_threads t WHERE %s AND (? = '' OR t.service = ?) "
+        "FROM messaging_threads t WHERE %s AND (? = 0 OR t.agent_id = ?) "
+        "AND (? = '' OR t.service = ?) "
         "AND (? = 1 OR FIND_IN_SET(t.service, ?) > 0) "
         "AND (? = 0 OR t.last_activity_at <= UTC_TIMESTAMP() - INTERVAL ? HOUR) "
         "AND (? = 0 OR t.last_message_id < ?) ORDER BY t.last_message_id DESC LIMIT ?",
-        mine ? "t.status <> 'closed' AND t.agent_id = ?" : cond);
+        cond);
     const char *svc = service && *service ? service : "";
-    json_t *rows =
-        mine ? portail_db_rows(db, sql, "lsslslllll", (long long)portail_principal(ctx)->id, svc,
-                               svc, all, csv, age, age, cursor, cursor, limit + 1)
-             : portail_db_rows(db, sql, "sslslllll", svc, svc, all, csv, age, age, cursor, cursor,
-                               limit + 1);
+    json_t *rows = portail_db_rows(db, sql, "llsslslllll", mine, mine, svc, svc, all, csv, age, age,
+                                   cursor, cursor, limit + 1);
     if (!rows) {
         fail(ctx);
         return;
