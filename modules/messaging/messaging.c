@@ -261,8 +261,9 @@ static int parse_services(struct messaging_state *st, const char *spec, char *er
         s->label = strdup(f[1]);
         s->team = strdup(f[2]);
         s->open = strcmp(f[3], "open") == 0;
-        s->target_hours = f[4] ? strtoll(f[4], NULL, 10) : 0;
-        if (f[4] && (s->target_hours < 1 || s->target_hours > 2000)) {
+        char *end = NULL;
+        s->target_hours = f[4] ? strtoll(f[4], &end, 10) : 0;
+        if (f[4] && (end == f[4] || *end || s->target_hours < 1 || s->target_hours > 2000)) {
             snprintf(err, errlen, "messaging: services: target hours out of 1..2000");
             free(copy);
             return -1;

@@ -508,3 +508,18 @@ def test_supervisor_keeps_the_teams(stack, member):
         ["messaging.team.remove", "Équipe cartes : retrait de l'agent %s (n° %d)"
          % (login, plain.agent.id), None],
     ]
+
+
+def test_services_setting_checked_at_start(stack):
+    """The services are parsed once, at start: a malformed entry or target
+    stops portaild with the setting named."""
+    for bad in ("REMB|Mes remboursements|remboursements|open|48h",
+                "REMB|Mes remboursements|remboursements|open|0",
+                "REMB|Mes remboursements|remboursements|ouvert",
+                "REMB,X|Mes remboursements|remboursements|open"):
+        mods = [dict(m) for m in stack.config["modules"]]
+        for m in mods:
+            if m["name"] == "messaging":
+                m["settings"] = dict(m.get("settings") or {}, services=bad)
+        rc, err = stack.run_portaild_expect_fail({"modules": mods})
+        assert rc != 0 and "messaging: services" in err, (bad, rc, err)
