@@ -596,20 +596,23 @@ static void flag_overdue(const struct messaging_state *st, json_t *row)
     json_object_set_new(row, "overdue", json_boolean(waiting && s && hours >= s->target_hours));
 }
 
-/* The messages of a thread with their attachments (thread already checked). */
-static json_t *thread_messages(portail_db_t *db, long long thread)
+/* The messages of thread with their attachments, both read with the
+ * thread's member_id too (the signed-in member's id on the member's side). */
+static json_t *thread_messages(portail_db_t *db, long long thread, long long member)
 {
-    json_t *msgs = portail_db_rows(db,
-                                   "SELECT id, author, body, sent_at, read_at FROM "
-                                   "messaging_messages WHERE thread_id = ? ORDER BY id LIMIT 1000",
-                                   "l", thread);
-    json_t *atts = msgs
-                       ? portail_db_rows(db,
-                                         "SELECT a.message_id, d.id, d.name, d.size, d.type "
-                                         "FROM messaging_attachments a JOIN documents d ON "
-                                         "d.id = a.document_id WHERE a.thread_id = ? ORDER BY d.id",
-                                         "l", thread)
-                       : NULL;
+    json_t *msgs = portail_db_rows(
+        db,
+        "SELECT id, author, body, sent_at, read_at FROM "
+        "messaging_messages WHERE thread_id = ? AND member_id = ? ORDER BY id LIMIT 1000",
+        "ll", thread, member);
+    json_t *atts =
+        msgs ? portail_db_rows(db,
+                               "SELECT a.message_id, d.id, d.name, d.size, d.type "
+                               "FROM messaging_attachments a JOIN documents d ON "
+                               "d.id = a.document_id WHERE a.thread_id = ? AND a.member_id = ? "
+                               "ORDER BY d.id",
+                               "ll", thread, member)
+             : NULL;
     if (!atts)
         return NULL;
     size_t i, j;
@@ -683,7 +686,7 @@ static void thread_show(portail_ctx_t *ctx, json_t *t, long long id, long long m
                         "UPDATE messaging_messages SET read_at = UTC_TIMESTAMP() WHERE "
                         "thread_id = ? AND member_id = ? AND author = ? AND read_at IS NULL",
                         "lls", id, member, agent ? "member" : "agent") < 0 ||
-        !(msgs = thread_messages(db, id))) {
+        !(msgs = thread_messages(db, id, member))) {
         fail(ctx);
         return;
     }
