@@ -392,12 +392,14 @@ static const struct service *service_of(const struct messaging_state *st, const 
     return NULL;
 }
 
-/* Characters (code points) of valid UTF-8 s. */
+/* Characters (code points) of valid UTF-8 s, a CRLF counted as one: the
+ * browser counts a line break of a textarea as one character (maxlength,
+ * the pages' counter) but sends it as CRLF in a form. */
 static size_t utf8_chars(const char *s)
 {
     size_t n = 0;
     for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
+        if (((unsigned char)*s & 0xC0) != 0x80 && !(s[0] == '\r' && s[1] == '\n'))
             n++;
     return n;
 }

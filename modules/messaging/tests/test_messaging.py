@@ -421,6 +421,12 @@ def test_texts_counted_in_characters_on_every_path(member, agent):
     assert_problem(agent.post(url, json={"body": "é" * 10001}), 422)
     assert agent.post(url, json={"body": "é" * 10000}).status_code == 201
     assert agent.post(url, data={"body": "é" * 10000}).status_code == 201
+    # A form sends a textarea's line breaks as CRLF: one character each, as
+    # the browser counted them.
+    lines = "é\r\n" * 5000
+    assert send(member, body=lines).status_code == 201
+    assert_problem(send(member, body=lines + "é"), 422)
+    assert agent.post(url, data={"body": lines}).status_code == 201
     assert member.get(API, params={"q": "é" * 100}).status_code == 200
     assert_problem(member.get(API, params={"q": "é" * 101}), 400)
 
