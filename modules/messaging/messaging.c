@@ -12,7 +12,10 @@
 
 #define SUBJECT_MAX_CHARS 200
 #define BODY_MAX_CHARS 10000
-#define QUERY_MAX_BYTES 100
+/* The search, in characters as the member reads it; 4 bytes a character at
+ * most (utf8mb4) bounds the bytes scanned before counting. */
+#define QUERY_MAX_CHARS 100
+#define QUERY_MAX_BYTES (QUERY_MAX_CHARS * 4)
 #define SERVICES_MAX 32
 /* documents.max_request_bytes (20 MiB) and the multipart framing. */
 #define UPLOAD_BODY_MAX (((size_t)20 << 20) + 64 * 1024)
@@ -106,6 +109,9 @@ static void bo_close(portail_ctx_t *ctx);
 static void bo_attachment_get(portail_ctx_t *ctx);
 static void bo_reassign(portail_ctx_t *ctx);
 static void bo_backlog(portail_ctx_t *ctx);
+static void bo_teams(portail_ctx_t *ctx);
+static void bo_team_add(portail_ctx_t *ctx);
+static void bo_team_remove(portail_ctx_t *ctx);
 static int summary(portail_ctx_t *ctx, void **card);
 static int job_report(portail_job_t *job);
 
@@ -200,6 +206,27 @@ static const portail_route_t routes[] = {
      .auth = PORTAIL_AUTH_AGENT,
      .permission = "messaging.supervise",
      .audit = "messaging.backlog.read"},
+    /* The teams' agents, kept by the supervisors (the audit row's reason
+     * names the team and the agent). */
+    {.methods = PORTAIL_GET,
+     .pattern = BO "/teams",
+     .handler = bo_teams,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "messaging.supervise",
+     .audit = "messaging.teams.read"},
+    {.methods = PORTAIL_POST,
+     .pattern = BO "/teams/{team}/agents",
+     .handler = bo_team_add,
+     .auth = PORTAIL_AUTH_AGENT,
+     .body_max = 4096,
+     .permission = "messaging.supervise",
+     .audit = "messaging.team.add"},
+    {.methods = PORTAIL_DELETE,
+     .pattern = BO "/teams/{team}/agents/{agent}",
+     .handler = bo_team_remove,
+     .auth = PORTAIL_AUTH_AGENT,
+     .permission = "messaging.supervise",
+     .audit = "messaging.team.remove"},
     {0},
 };
 
@@ -234,8 +261,9 @@ static int parse_services(struct messaging_state *st, const char *spec, char *er
         s->label = strdup(f[1]);
         s->team = strdup(f[2]);
         s->open = strcmp(f[3], "open") == 0;
-        s->target_hours = f[4] ? strtoll(f[4], NULL, 10) : 0;
-        if (f[4] && (s->target_hours < 1 || s->target_hours > 2000)) {
+        char *end = NULL;
+        s->target_hours = f[4] ? strtoll(f[4], &end, 10) : 0;
+        if (f[4] && (end == f[4] || *end || s->target_hours < 1 || s->target_hours > 2000)) {
             snprintf(err, errlen, "messaging: services: target hours out of 1..2000");
             free(copy);
             return -1;
@@ -364,22 +392,23 @@ static const struct service *service_of(const struct messaging_state *st, const 
     return NULL;
 }
 
-/* Characters (code points) of valid UTF-8 s. */
+/* Characters (code points) of valid UTF-8 s, a CRLF counted as one: the
+ * browser counts a line break of a textarea as one character (maxlength,
+ * the pages' counter) but sends it as CRLF in a form. */
 static size_t utf8_chars(const char *s)
 {
     size_t n = 0;
     for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
+        if (((unsigned char)*s & 0xC0) != 0x80 && !(s[0] == '\r' && s[1] == '\n'))
             n++;
     return n;
 }
 
-/* A text field of 1..max characters, valid UTF-8 without NUL; NULL and a
- * field error otherwise. Stored as written: no trimming, no escaping. */
-static const char *text_field(portail_ctx_t *ctx, const char *name, size_t max_chars,
+/* v as a text of 1..max characters, valid UTF-8, not only blanks; NULL and
+ * a field error otherwise. Stored as written: no trimming, no escaping. */
+static const char *text_check(portail_ctx_t *ctx, const char *v, const char *name, size_t max_chars,
                               const char *what, json_t **errors)
 {
-    const char *v = portail_req_form(ctx, name);
     if (!v || !*v || !portail_utf8_valid(v, strlen(v)) || strspn(v, " \t\r\n") == strlen(v)) {
         portail_field_error(errors, name,
                             portail_sprintf(portail_arena(ctx), "Saisissez %s.", what));
@@ -392,6 +421,13 @@ static const char *text_field(portail_ctx_t *ctx, const char *name, size_t max_c
         return NULL;
     }
     return v;
+}
+
+/* The form field name, checked by text_check. */
+static const char *text_field(portail_ctx_t *ctx, const char *name, size_t max_chars,
+                              const char *what, json_t **errors)
+{
+    return text_check(ctx, portail_req_form(ctx, name), name, max_chars, what, errors);
 }
 
 static size_t file_parts(portail_ctx_t *ctx)
@@ -468,8 +504,10 @@ static int store_files(portail_ctx_t *ctx, long long owner, json_t **docs)
     return 0;
 }
 
-/* Adds message of thread for member_id with its attachments; the message id
- * or -1. In the caller's transaction. */
+/* Adds message of thread for member_id with its attachments, and moves the
+ * thread with it (one UPDATE): out of the archive, open after the member,
+ * answered and taken (unless already) after an agent. The message id or -1.
+ * In the caller's transaction. */
 static long long message_add(portail_db_t *db, long long thread, long long member_id,
                              const char *author, long long agent_id, const char *body, json_t *docs)
 {
@@ -492,10 +530,41 @@ static long long message_add(portail_db_t *db, long long thread, long long membe
     }
     if (portail_db_exec(db,
                         "UPDATE messaging_threads SET last_message_id = ?, last_author = ?, "
-                        "last_activity_at = UTC_TIMESTAMP() WHERE id = ?",
-                        "lsl", id, author, thread) != 1)
+                        "last_activity_at = UTC_TIMESTAMP(), archived = 0, "
+                        "status = IF(? = 'agent', 'answered', 'open'), "
+                        "agent_id = COALESCE(agent_id, NULLIF(?, 0)) "
+                        "WHERE id = ? AND member_id = ?",
+                        "lsslll", id, author, author, agent_id, thread, member_id) != 1)
         return -1;
     return id;
+}
+
+/* A reply in thread of member, by agent (0: the member), in one
+ * transaction; an agent's reply notifies the member (the mail of the core
+ * carries no detail). Answers 201 {id, thread, attachments}, or 500. */
+static void reply_add(portail_ctx_t *ctx, long long thread, long long member, long long agent,
+                      const char *body, json_t *docs)
+{
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
+    long long msg = message_add(db, thread, member, agent ? "agent" : "member", agent, body, docs);
+    char link[64];
+    snprintf(link, sizeof(link), "/messaging/thread.html?id=%lld", thread);
+    if (msg < 0 ||
+        (agent &&
+         portail_notify(db, member, "messaging.reply", "Vous avez reçu une réponse de votre caisse",
+                        "Une réponse vous attend dans votre messagerie.", link) != 0) ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 201,
+                         json_pack("{s:I, s:I, s:O}", "id", (json_int_t)msg, "thread",
+                                   (json_int_t)thread, "attachments", docs));
 }
 
 static json_t *service_json(const struct service *s)
@@ -529,20 +598,23 @@ static void flag_overdue(const struct messaging_state *st, json_t *row)
     json_object_set_new(row, "overdue", json_boolean(waiting && s && hours >= s->target_hours));
 }
 
-/* The messages of a thread with their attachments (thread already checked). */
-static json_t *thread_messages(portail_db_t *db, long long thread)
+/* The messages of thread with their attachments, both read with the
+ * thread's member_id too (the signed-in member's id on the member's side). */
+static json_t *thread_messages(portail_db_t *db, long long thread, long long member)
 {
-    json_t *msgs = portail_db_rows(db,
-                                   "SELECT id, author, body, sent_at, read_at FROM "
-                                   "messaging_messages WHERE thread_id = ? ORDER BY id LIMIT 1000",
-                                   "l", thread);
-    json_t *atts = msgs
-                       ? portail_db_rows(db,
-                                         "SELECT a.message_id, d.id, d.name, d.size, d.type "
-                                         "FROM messaging_attachments a JOIN documents d ON "
-                                         "d.id = a.document_id WHERE a.thread_id = ? ORDER BY d.id",
-                                         "l", thread)
-                       : NULL;
+    json_t *msgs = portail_db_rows(
+        db,
+        "SELECT id, author, body, sent_at, read_at FROM "
+        "messaging_messages WHERE thread_id = ? AND member_id = ? ORDER BY id LIMIT 1000",
+        "ll", thread, member);
+    json_t *atts =
+        msgs ? portail_db_rows(db,
+                               "SELECT a.message_id, d.id, d.name, d.size, d.type "
+                               "FROM messaging_attachments a JOIN documents d ON "
+                               "d.id = a.document_id WHERE a.thread_id = ? AND a.member_id = ? "
+                               "ORDER BY d.id",
+                               "ll", thread, member)
+             : NULL;
     if (!atts)
         return NULL;
     size_t i, j;
@@ -568,6 +640,78 @@ static json_t *thread_json(const struct messaging_state *st, json_t *row)
     const struct service *s = service_of(st, portail_row_str(row, "service"));
     json_object_set_new(row, "service_label", json_string(s ? s->label : ""));
     return row;
+}
+
+/* The signed-in member's thread {thread} (columns cols), or NULL with a 404
+ * (another member's thread as well) or a 500 set. */
+static json_t *member_thread(portail_ctx_t *ctx, const char *cols, int64_t *id)
+{
+    if (portail_req_param_i64(ctx, "thread", id) != 0)
+        return NULL;
+    json_t *t = portail_member_row(
+        ctx,
+        portail_sprintf(portail_arena(ctx),
+                        "SELECT %s FROM messaging_threads WHERE id = ? AND member_id = {member}",
+                        cols),
+        "l", (long long)*id);
+    if (!t) {
+        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+            fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
+    }
+    return t;
+}
+
+/* Keeps the first limit rows of rows (limit + 1 asked): the cursor of the
+ * next page, or JSON null on the last one. */
+static json_t *page_cut(json_t *rows, long long limit)
+{
+    if ((long long)json_array_size(rows) <= limit)
+        return json_null();
+    json_array_remove(rows, (size_t)limit);
+    return json_sprintf(
+        "%lld", portail_row_int(json_array_get(rows, (size_t)limit - 1), "last_message_id", 0));
+}
+
+/* Answers 200 with thread t (already checked: the member's own, or of the
+ * agent's teams) and its messages. Opening it is the read receipt of the
+ * other side's messages; an agent also gets the delay flags and the
+ * service with its canned answers. */
+static void thread_show(portail_ctx_t *ctx, json_t *t, long long id, long long member, int agent)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    portail_db_t *db = portail_db(ctx);
+    json_t *msgs = NULL;
+    if (!db ||
+        portail_db_exec(db,
+                        "UPDATE messaging_messages SET read_at = UTC_TIMESTAMP() WHERE "
+                        "thread_id = ? AND member_id = ? AND author = ? AND read_at IS NULL",
+                        "lls", id, member, agent ? "member" : "agent") < 0 ||
+        !(msgs = thread_messages(db, id, member))) {
+        fail(ctx);
+        return;
+    }
+    thread_json(st, t);
+    if (agent) {
+        flag_overdue(st, t);
+        const struct service *svc = service_of(st, portail_row_str(t, "service"));
+        if (svc)
+            json_object_set_new(t, "service_info", service_agent_json(st, svc));
+    }
+    json_object_set(t, "messages", msgs);
+    portail_respond_json(ctx, 200, json_incref(t));
+}
+
+/* The agents' answers the signed-in member has not opened yet, or -1. */
+static long long unread_answers(portail_ctx_t *ctx)
+{
+    json_t *row = portail_member_row(ctx,
+                                     "SELECT COUNT(*) AS n FROM messaging_messages WHERE "
+                                     "member_id = {member} AND author = 'agent' AND "
+                                     "read_at IS NULL",
+                                     "");
+    return row ? portail_row_int(row, "n", 0) : -1;
 }
 
 /* ---- GET /api/v1/messages/recipients --------------------------------------- */
@@ -634,18 +778,9 @@ static void thread_new(portail_ctx_t *ctx)
 static void thread_reply(portail_ctx_t *ctx)
 {
     int64_t id;
-    if (portail_req_param_i64(ctx, "thread", &id) != 0)
+    json_t *t = member_thread(ctx, "id, status", &id);
+    if (!t)
         return;
-    json_t *t = portail_member_row(
-        ctx, "SELECT id, status FROM messaging_threads WHERE id = ? AND member_id = {member}", "l",
-        (long long)id);
-    if (!t) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
-        return;
-    }
     if (strcmp(portail_row_str(t, "status"), "closed") == 0) {
         portail_problem(ctx, 409, NULL,
                         "Cette conversation est close : écrivez un nouveau message.");
@@ -662,26 +797,7 @@ static void thread_reply(portail_ctx_t *ctx)
     json_t *docs = NULL;
     if (store_files(ctx, 0, &docs) != 0)
         return;
-    portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
-        return;
-    }
-    long long msg = message_add(db, (long long)id, (long long)portail_principal(ctx)->id, "member",
-                                0, body, docs);
-    if (msg < 0 ||
-        portail_member_exec(ctx,
-                            "UPDATE messaging_threads SET status = 'open', archived = 0 "
-                            "WHERE id = ? AND member_id = {member}",
-                            "l", (long long)id) < 0 ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
-        fail(ctx);
-        return;
-    }
-    portail_respond_json(ctx, 201,
-                         json_pack("{s:I, s:I, s:O}", "id", (json_int_t)msg, "thread",
-                                   (json_int_t)id, "attachments", docs));
+    reply_add(ctx, (long long)id, (long long)portail_principal(ctx)->id, 0, body, docs);
 }
 
 /* ---- GET /api/v1/messages?box=inbox|sent|archived&q=&limit=&cursor= -------- */
@@ -707,7 +823,8 @@ static void threads_list(portail_ctx_t *ctx)
         portail_query_int(ctx, "cursor", 0, (long long)1 << 62, 0, &cursor) != 0)
         return;
     const char *q = portail_req_query(ctx, "q");
-    if (q && (strlen(q) > QUERY_MAX_BYTES || !portail_utf8_valid(q, strlen(q)))) {
+    if (q && (strlen(q) > QUERY_MAX_BYTES || !portail_utf8_valid(q, strlen(q)) ||
+              utf8_chars(q) > QUERY_MAX_CHARS)) {
         portail_problem(ctx, 400, NULL, "La recherche compte au plus 100 caractères.");
         return;
     }
@@ -730,6 +847,9 @@ static void threads_list(portail_ctx_t *ctx)
         a,
         "SELECT t.id, t.service, t.subject, t.status, t.created_at, t.last_activity_at, "
         "t.last_message_id, t.last_author, "
+        /* Per row on purpose: the rows come in index order with LIMIT, so
+         * the count runs for the page only (a joined aggregate reads every
+         * unread answer of the member, with a temporary table). */
         "(SELECT COUNT(*) FROM messaging_messages m WHERE m.thread_id = t.id AND "
         "m.author = 'agent' AND m.read_at IS NULL) AS unread "
         "FROM messaging_threads t WHERE t.member_id = {member} AND %s "
@@ -740,22 +860,12 @@ static void threads_list(portail_ctx_t *ctx)
         where);
     json_t *rows =
         portail_member_rows(ctx, sql, "llsssl", cursor, cursor, pat, pat, pat, limit + 1);
-    json_t *unread = rows ? portail_member_row(ctx,
-                                               "SELECT COUNT(*) AS n FROM messaging_messages WHERE "
-                                               "member_id = {member} AND author = 'agent' AND "
-                                               "read_at IS NULL",
-                                               "")
-                          : NULL;
-    if (!unread) {
+    long long unread = rows ? unread_answers(ctx) : -1;
+    if (unread < 0) {
         fail(ctx);
         return;
     }
-    json_t *next = json_null();
-    if ((long long)json_array_size(rows) > limit) {
-        json_array_remove(rows, (size_t)limit);
-        next = json_sprintf(
-            "%lld", portail_row_int(json_array_get(rows, (size_t)limit - 1), "last_message_id", 0));
-    }
+    json_t *next = page_cut(rows, limit);
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r)
@@ -763,65 +873,27 @@ static void threads_list(portail_ctx_t *ctx)
         thread_json(st, r);
     }
     portail_respond_json(ctx, 200,
-                         json_pack("{s:O, s:I, s:o}", "threads", rows, "unread",
-                                   (json_int_t)portail_row_int(unread, "n", 0), "next_cursor",
-                                   next));
+                         json_pack("{s:O, s:I, s:o}", "threads", rows, "unread", (json_int_t)unread,
+                                   "next_cursor", next));
 }
 
 /* ---- GET /api/v1/messages/{thread} ---------------------------------------- */
 static void thread_get(portail_ctx_t *ctx)
 {
-    const struct messaging_state *st = portail_module_state(ctx);
     int64_t id;
-    if (portail_req_param_i64(ctx, "thread", &id) != 0)
+    json_t *t = member_thread(
+        ctx, "id, service, subject, status, archived, created_at, last_activity_at", &id);
+    if (!t)
         return;
-    json_t *t = portail_member_row(ctx,
-                                   "SELECT id, service, subject, status, archived, created_at, "
-                                   "last_activity_at FROM messaging_threads "
-                                   "WHERE id = ? AND member_id = {member}",
-                                   "l", (long long)id);
-    if (!t) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
-        return;
-    }
-    /* Opening the thread is the member's read receipt of the agent's answers. */
-    if (portail_member_exec(ctx,
-                            "UPDATE messaging_messages SET read_at = UTC_TIMESTAMP() WHERE "
-                            "thread_id = ? AND member_id = {member} AND author = 'agent' AND "
-                            "read_at IS NULL",
-                            "l", (long long)id) < 0) {
-        fail(ctx);
-        return;
-    }
-    json_t *msgs = thread_messages(portail_db(ctx), (long long)id);
-    if (!msgs) {
-        fail(ctx);
-        return;
-    }
-    thread_json(st, t);
-    json_object_set(t, "messages", msgs);
-    portail_respond_json(ctx, 200, json_incref(t));
+    thread_show(ctx, t, (long long)id, (long long)portail_principal(ctx)->id, 0);
 }
 
 /* ---- POST /api/v1/messages/{thread}/archive ------------------------------- */
 static void thread_archive(portail_ctx_t *ctx)
 {
     int64_t id;
-    if (portail_req_param_i64(ctx, "thread", &id) != 0)
+    if (!member_thread(ctx, "id", &id))
         return;
-    json_t *t = portail_member_row(
-        ctx, "SELECT id FROM messaging_threads WHERE id = ? AND member_id = {member}", "l",
-        (long long)id);
-    if (!t) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
-        return;
-    }
     if (portail_member_exec(ctx,
                             "UPDATE messaging_threads SET archived = 1 WHERE id = ? AND "
                             "member_id = {member}",
@@ -856,14 +928,9 @@ static void attachment_get(portail_ctx_t *ctx)
 /* ---- summary card ---------------------------------------------------------- */
 static int summary(portail_ctx_t *ctx, void **card)
 {
-    json_t *row = portail_member_row(ctx,
-                                     "SELECT COUNT(*) AS n FROM messaging_messages WHERE "
-                                     "member_id = {member} AND author = 'agent' AND "
-                                     "read_at IS NULL",
-                                     "");
-    if (!row)
+    long long n = unread_answers(ctx);
+    if (n < 0)
         return -1;
-    long long n = portail_row_int(row, "n", 0);
     *card = json_pack("{s:s, s:s, s:s, s:I, s:I}", "title", "Ma messagerie", "text",
                       n == 0 ? "Aucune réponse non lue."
                              : portail_sprintf(portail_arena(ctx),
@@ -976,14 +1043,16 @@ static void bo_threads(portail_ctx_t *ctx)
         return;
     }
     const char *filter = portail_req_query(ctx, "filter");
-    const char *cond = "1 = 1";
+    const char *cond;
+    long long mine = 0; /* the agent's id for "mine", bound in every query */
     if (!filter || !*filter || strcmp(filter, "all") == 0)
         cond = "t.status <> 'closed'";
     else if (strcmp(filter, "unassigned") == 0)
         cond = "t.status <> 'closed' AND t.agent_id IS NULL";
-    else if (strcmp(filter, "mine") == 0)
-        cond = "t.status <> 'closed' AND t.agent_id = ?";
-    else if (strcmp(filter, "waiting") == 0)
+    else if (strcmp(filter, "mine") == 0) {
+        cond = "t.status <> 'closed'";
+        mine = (long long)portail_principal(ctx)->id;
+    } else if (strcmp(filter, "waiting") == 0)
         cond = "t.status = 'answered'";
     else if (strcmp(filter, "closed") == 0)
         cond = "t.status = 'closed'";
@@ -1003,8 +1072,6 @@ static void bo_threads(portail_ctx_t *ctx)
     long long all;
     if (agent_services(ctx, &csv, &all) != 0)
         return;
-    /* The agent id is bound even where the filter ignores it ("? IS NULL OR"). */
-    const char *mine = strstr(cond, "?") ? cond : NULL;
     const char *sql = portail_sprintf(
         portail_arena(ctx),
         "SELECT t.id, t.member_id, t.service, t.subject, t.status, t.agent_id, t.created_at, "
@@ -1012,27 +1079,20 @@ static void bo_threads(portail_ctx_t *ctx)
         "TIMESTAMPDIFF(HOUR, t.last_activity_at, UTC_TIMESTAMP()) AS waiting_hours, "
         "(SELECT COUNT(*) FROM messaging_messages m WHERE m.thread_id = t.id AND "
         "m.author = 'member' AND m.read_at IS NULL) AS unread "
-        "FROM messaging_threads t WHERE %s AND (? = '' OR t.service = ?) "
+        "FROM messaging_threads t WHERE %s AND (? = 0 OR t.agent_id = ?) "
+        "AND (? = '' OR t.service = ?) "
         "AND (? = 1 OR FIND_IN_SET(t.service, ?) > 0) "
         "AND (? = 0 OR t.last_activity_at <= UTC_TIMESTAMP() - INTERVAL ? HOUR) "
         "AND (? = 0 OR t.last_message_id < ?) ORDER BY t.last_message_id DESC LIMIT ?",
-        mine ? "t.status <> 'closed' AND t.agent_id = ?" : cond);
+        cond);
     const char *svc = service && *service ? service : "";
-    json_t *rows =
-        mine ? portail_db_rows(db, sql, "lsslslllll", (long long)portail_principal(ctx)->id, svc,
-                               svc, all, csv, age, age, cursor, cursor, limit + 1)
-             : portail_db_rows(db, sql, "sslslllll", svc, svc, all, csv, age, age, cursor, cursor,
-                               limit + 1);
+    json_t *rows = portail_db_rows(db, sql, "llsslslllll", mine, mine, svc, svc, all, csv, age, age,
+                                   cursor, cursor, limit + 1);
     if (!rows) {
         fail(ctx);
         return;
     }
-    json_t *next = json_null();
-    if ((long long)json_array_size(rows) > limit) {
-        json_array_remove(rows, (size_t)limit);
-        next = json_sprintf(
-            "%lld", portail_row_int(json_array_get(rows, (size_t)limit - 1), "last_message_id", 0));
-    }
+    json_t *next = page_cut(rows, limit);
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r)
@@ -1057,31 +1117,10 @@ static void bo_threads(portail_ctx_t *ctx)
  * read receipt of the member's messages. */
 static void bo_thread_get(portail_ctx_t *ctx)
 {
-    const struct messaging_state *st = portail_module_state(ctx);
     int64_t id;
     json_t *t = bo_thread(ctx, &id);
-    if (!t)
-        return;
-    portail_db_t *db = portail_db(ctx);
-    if (portail_db_exec(db,
-                        "UPDATE messaging_messages SET read_at = UTC_TIMESTAMP() WHERE "
-                        "thread_id = ? AND author = 'member' AND read_at IS NULL",
-                        "l", (long long)id) < 0) {
-        fail(ctx);
-        return;
-    }
-    json_t *msgs = thread_messages(db, (long long)id);
-    if (!msgs) {
-        fail(ctx);
-        return;
-    }
-    thread_json(st, t);
-    flag_overdue(st, t);
-    const struct service *svc = service_of(st, portail_row_str(t, "service"));
-    if (svc)
-        json_object_set_new(t, "service_info", service_agent_json(st, svc));
-    json_object_set(t, "messages", msgs);
-    portail_respond_json(ctx, 200, json_incref(t));
+    if (t)
+        thread_show(ctx, t, (long long)id, portail_row_int(t, "member_id", 0), 1);
 }
 
 /* POST BO/threads/{thread}/reassign {service, reason}: to another service,
@@ -1115,6 +1154,23 @@ static void bo_reassign(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "service", code));
 }
 
+/* The threads of service s waiting for the fund (the member wrote last):
+ * {waiting, overdue (past the target), oldest_since, oldest_id}; NULL on a
+ * database error. The backlog's and the daily report's counts. */
+static json_t *service_waiting(portail_db_t *db, const struct service *s)
+{
+    return portail_db_row(
+        db,
+        "SELECT COUNT(*) AS waiting, "
+        "CAST(COALESCE(SUM(last_activity_at <= UTC_TIMESTAMP() - INTERVAL ? HOUR), 0) AS "
+        "SIGNED) AS overdue, MIN(last_activity_at) AS oldest_since, "
+        "(SELECT id FROM messaging_threads o WHERE o.service = ? AND o.status <> 'closed' "
+        "AND o.last_author = 'member' ORDER BY o.last_activity_at, o.id LIMIT 1) AS oldest_id "
+        "FROM messaging_threads WHERE service = ? AND status <> 'closed' "
+        "AND last_author = 'member'",
+        "lss", s->target_hours, s->code, s->code);
+}
+
 /* GET BO/backlog: per service, the threads waiting for the fund, those past
  * the target, and the oldest waiting one. */
 static void bo_backlog(portail_ctx_t *ctx)
@@ -1127,16 +1183,7 @@ static void bo_backlog(portail_ctx_t *ctx)
     portail_arena_json(portail_arena(ctx), out);
     for (size_t i = 0; i < st->nservices; i++) {
         const struct service *s = &st->services[i];
-        json_t *r = portail_db_row(
-            db,
-            "SELECT COUNT(*) AS waiting, "
-            "CAST(COALESCE(SUM(last_activity_at <= UTC_TIMESTAMP() - INTERVAL ? HOUR), 0) AS "
-            "SIGNED) AS overdue, MIN(last_activity_at) AS oldest_since, "
-            "(SELECT id FROM messaging_threads o WHERE o.service = ? AND o.status <> 'closed' "
-            "AND o.last_author = 'member' ORDER BY o.last_activity_at, o.id LIMIT 1) AS oldest_id "
-            "FROM messaging_threads WHERE service = ? AND status <> 'closed' "
-            "AND last_author = 'member'",
-            "lss", s->target_hours, s->code, s->code);
+        json_t *r = service_waiting(db, s);
         if (!r) {
             fail(ctx);
             return;
@@ -1177,21 +1224,17 @@ static void bo_reply(portail_ctx_t *ctx)
         portail_problem(ctx, 409, NULL, "Cette conversation est close.");
         return;
     }
+    /* JSON or a form: the same check, in characters (the core's JSON parser
+     * refuses \u0000). */
     json_t *errors = NULL;
-    const char *body = NULL;
     json_t *j = portail_req_json(ctx);
-    if (j) {
-        body = portail_json_str(j, "body", 1, BODY_MAX_CHARS * 4, &errors);
-        if (body && utf8_chars(body) > BODY_MAX_CHARS)
-            portail_field_error(&errors, "body", "Ce champ compte au plus 10000 caractères.");
-    } else {
-        body = text_field(ctx, "body", BODY_MAX_CHARS, "la réponse", &errors);
-    }
+    const char *raw =
+        j ? json_string_value(json_object_get(j, "body")) : portail_req_form(ctx, "body");
+    const char *body = text_check(ctx, raw, "body", BODY_MAX_CHARS, "la réponse", &errors);
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
     }
-    portail_db_t *db = portail_db(ctx);
     long long member = portail_row_int(t, "member_id", 0);
     long long agent = (long long)portail_principal(ctx)->id;
     /* A multipart answer's files become the member's documents. */
@@ -1200,28 +1243,7 @@ static void bo_reply(portail_ctx_t *ctx)
         docs = portail_arena_json(portail_arena(ctx), json_array());
     else if (store_files(ctx, member, &docs) != 0)
         return;
-    if (portail_db_begin(db) != 0) {
-        fail(ctx);
-        return;
-    }
-    long long msg = message_add(db, (long long)id, member, "agent", agent, body, docs);
-    char link[64];
-    snprintf(link, sizeof(link), "/messaging/thread.html?id=%lld", (long long)id);
-    if (msg < 0 ||
-        portail_db_exec(db,
-                        "UPDATE messaging_threads SET status = 'answered', agent_id = "
-                        "COALESCE(agent_id, ?), archived = 0 WHERE id = ?",
-                        "ll", agent, (long long)id) < 0 ||
-        portail_notify(db, member, "messaging.reply", "Vous avez reçu une réponse de votre caisse",
-                       "Une réponse vous attend dans votre messagerie.", link) != 0 ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
-        fail(ctx);
-        return;
-    }
-    portail_respond_json(ctx, 201,
-                         json_pack("{s:I, s:I, s:O}", "id", (json_int_t)msg, "thread",
-                                   (json_int_t)id, "attachments", docs));
+    reply_add(ctx, (long long)id, member, agent, body, docs);
 }
 
 /* POST BO/threads/{thread}/close */
@@ -1289,12 +1311,7 @@ static int job_report(portail_job_t *job)
     long long total = 0;
     for (size_t i = 0; i < st->nservices; i++) {
         const struct service *s = &st->services[i];
-        json_t *r = portail_db_row(
-            db,
-            "SELECT COUNT(*) AS waiting, CAST(COALESCE(SUM(last_activity_at <= UTC_TIMESTAMP() - "
-            "INTERVAL ? HOUR), 0) AS SIGNED) AS overdue FROM messaging_threads WHERE service = ? "
-            "AND status <> 'closed' AND last_author = 'member'",
-            "ls", s->target_hours, s->code);
+        json_t *r = service_waiting(db, s);
         if (!r) {
             portail_job_set_error(job, "count failed");
             return -1;
@@ -1343,4 +1360,147 @@ static int job_report(portail_job_t *job)
     }
     portail_job_log_info(job, "report mailed to %zu supervisors", json_array_size(sups));
     return 0;
+}
+
+/* ---- the teams (messaging_agent_teams), kept by the supervisors ---------- */
+
+/* The configured team {team} of the path, or NULL with a 404 set. */
+static const char *team_param(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    const char *team = portail_req_param(ctx, "team");
+    for (size_t i = 0; team && i < st->nservices; i++)
+        if (strcmp(st->services[i].team, team) == 0)
+            return st->services[i].team;
+    portail_problem(ctx, 404, NULL, "Cette équipe est inconnue.");
+    return NULL;
+}
+
+/* GET BO/teams: each team of the services (config order, once) with the
+ * labels of its services and its agents. */
+static void bo_teams(portail_ctx_t *ctx)
+{
+    const struct messaging_state *st = portail_module_state(ctx);
+    portail_db_t *db = portail_db(ctx);
+    json_t *rows = db ? portail_db_rows(db,
+                                        "SELECT m.team, a.id, a.login, a.display_name, "
+                                        "a.disabled_at IS NOT NULL AS disabled "
+                                        "FROM messaging_agent_teams m JOIN agents a ON "
+                                        "a.id = m.agent_id ORDER BY a.login LIMIT 5000",
+                                        "")
+                      : NULL;
+    if (!rows) {
+        fail(ctx);
+        return;
+    }
+    json_t *teams = json_array();
+    for (size_t i = 0; i < st->nservices; i++) {
+        const char *team = st->services[i].team;
+        size_t seen = 0;
+        while (seen < i && strcmp(st->services[seen].team, team) != 0)
+            seen++;
+        if (seen < i)
+            continue;
+        json_t *labels = json_array(), *agents = json_array();
+        for (size_t k = i; k < st->nservices; k++)
+            if (strcmp(st->services[k].team, team) == 0)
+                json_array_append_new(labels, json_string(st->services[k].label));
+        size_t k;
+        json_t *r;
+        json_array_foreach(rows, k, r)
+        {
+            if (strcmp(portail_row_str(r, "team"), team) == 0)
+                json_array_append_new(
+                    agents, json_pack("{s:O, s:O, s:O, s:b}", "id", json_object_get(r, "id"),
+                                      "login", json_object_get(r, "login"), "display_name",
+                                      json_object_get(r, "display_name"), "disabled",
+                                      (int)portail_row_int(r, "disabled", 0)));
+        }
+        json_array_append_new(teams, json_pack("{s:s, s:o, s:o}", "team", team, "services", labels,
+                                               "agents", agents));
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:o}", "teams", teams));
+}
+
+/* POST BO/teams/{team}/agents {login}: an active agent into the team;
+ * 409 when already in it. */
+static void bo_team_add(portail_ctx_t *ctx)
+{
+    const char *team = team_param(ctx);
+    if (!team)
+        return;
+    json_t *errors = NULL;
+    const char *login = portail_json_str(portail_req_json(ctx), "login", 1, 64, &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    json_t *a = db ? portail_db_row(db,
+                                    "SELECT id, login, display_name FROM agents WHERE login = ? "
+                                    "AND disabled_at IS NULL",
+                                    "s", login)
+                   : NULL;
+    if (!a) {
+        if (!db || portail_db_failed(db)) {
+            fail(ctx);
+            return;
+        }
+        portail_field_error(&errors, "login", "Aucun agent actif n'a cet identifiant.");
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    long long agent = portail_row_int(a, "id", 0);
+    int n = portail_db_exec(db,
+                            "INSERT IGNORE INTO messaging_agent_teams (agent_id, team) "
+                            "VALUES (?, ?)",
+                            "ls", agent, team);
+    if (n < 0) {
+        fail(ctx);
+        return;
+    }
+    if (n == 0) {
+        portail_problem(ctx, 409, NULL, "Cet agent fait déjà partie de l'équipe.");
+        return;
+    }
+    portail_audit_reason(ctx, portail_sprintf(portail_arena(ctx),
+                                              "Équipe %s : ajout de l'agent %s (n° %lld)", team,
+                                              portail_row_str(a, "login"), agent));
+    portail_respond_json(ctx, 201,
+                         json_pack("{s:s, s:I, s:s, s:s}", "team", team, "id", (json_int_t)agent,
+                                   "login", portail_row_str(a, "login"), "display_name",
+                                   portail_row_str(a, "display_name")));
+}
+
+/* DELETE BO/teams/{team}/agents/{agent}: 404 when not in the team. */
+static void bo_team_remove(portail_ctx_t *ctx)
+{
+    const char *team = team_param(ctx);
+    int64_t agent;
+    if (!team || portail_req_param_i64(ctx, "agent", &agent) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    json_t *a =
+        db ? portail_db_row(db, "SELECT login FROM agents WHERE id = ?", "l", (long long)agent)
+           : NULL;
+    if (!a && (!db || portail_db_failed(db))) {
+        fail(ctx);
+        return;
+    }
+    int n =
+        a ? portail_db_exec(db, "DELETE FROM messaging_agent_teams WHERE agent_id = ? AND team = ?",
+                            "ls", (long long)agent, team)
+          : 0;
+    if (n < 0) {
+        fail(ctx);
+        return;
+    }
+    if (n == 0) {
+        portail_problem(ctx, 404, NULL, "Cet agent ne fait pas partie de l'équipe.");
+        return;
+    }
+    portail_audit_reason(ctx, portail_sprintf(portail_arena(ctx),
+                                              "Équipe %s : retrait de l'agent %s (n° %lld)", team,
+                                              portail_row_str(a, "login"), (long long)agent));
+    portail_respond_empty(ctx, 204);
 }

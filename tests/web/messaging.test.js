@@ -25,6 +25,31 @@ after(async () => {
   await stack.stopAndCheck();
 });
 
+// An agent made with portailctl, enrolled and signed in through the pages:
+// its page (on /backoffice/recherche.html) and context.
+async function agentSignedIn(login, name, role, agentPassword) {
+  const { stdout } = await stack.portailctl('agent', 'add', login, '--name', name, '--role', role);
+  const enrol = new URL(stdout.match(/https?:\/\/\S+\/backoffice\/enrolement\.html\?token=\S+/)[0]);
+  const actx = await newContext(browser, stack);
+  const apage = watch(await actx.newPage());
+  await apage.goto(enrol.pathname + enrol.search);
+  await apage.fill('#password', agentPassword);
+  await apage.fill('#password_confirmation', agentPassword);
+  await apage.click('#formulaire-mdp button[type=submit]');
+  await apage.locator('#secret:not(:empty)').waitFor();
+  const agentDevice = new TotpDevice((await apage.locator('#secret').textContent()).replace(/\s+/g, ''));
+  await apage.fill('#code', await agentDevice.code());
+  await apage.click('#formulaire-code button[type=submit]');
+  await apage.locator('#etape-fin').waitFor();
+  await Promise.all([apage.waitForURL('**/backoffice/'), apage.click('#etape-fin a')]);
+  await apage.fill('#login', login);
+  await apage.fill('#password', agentPassword);
+  await Promise.all([apage.waitForURL('**/backoffice/code.html'), apage.click('#formulaire button[type=submit]')]);
+  await apage.fill('#code', await agentDevice.code());
+  await Promise.all([apage.waitForURL('**/backoffice/recherche.html'), apage.click('#formulaire button[type=submit]')]);
+  return { apage, actx };
+}
+
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
 const BODY = 'Bonjour,\n<script>window.__pirate = 1</script><img src=x onerror="window.__pirate=2">\nMerci.';
 
@@ -60,34 +85,17 @@ describe('messaging', () => {
     const thread = Number(new URL(page.url()).searchParams.get('id'));
 
     // An agent, enrolled through the pages, answers from the back office.
-    const { stdout } = await stack.portailctl('agent', 'add', 'cmessage', '--name', 'Claire Message', '--role', 'agent');
+    const { apage, actx } = await agentSignedIn('cmessage', 'Claire Message', 'agent', 'Les archives du quai ferment à dix-huit heures');
     // In the team of the service written to (agents see their teams' threads only).
     await stack.sql(`INSERT INTO messaging_agent_teams (agent_id, team) SELECT id, 'remboursements' FROM agents WHERE login = 'cmessage'`);
-    const enrol = new URL(stdout.match(/https?:\/\/\S+\/backoffice\/enrolement\.html\?token=\S+/)[0]);
-    const actx = await newContext(browser, stack);
-    const apage = watch(await actx.newPage());
-    await apage.goto(enrol.pathname + enrol.search);
-    const agentPassword = 'Les archives du quai ferment à dix-huit heures';
-    await apage.fill('#password', agentPassword);
-    await apage.fill('#password_confirmation', agentPassword);
-    await apage.click('#formulaire-mdp button[type=submit]');
-    await apage.locator('#secret:not(:empty)').waitFor();
-    const agentDevice = new TotpDevice((await apage.locator('#secret').textContent()).replace(/\s+/g, ''));
-    await apage.fill('#code', await agentDevice.code());
-    await apage.click('#formulaire-code button[type=submit]');
-    await apage.locator('#etape-fin').waitFor();
-    await Promise.all([apage.waitForURL('**/backoffice/'), apage.click('#etape-fin a')]);
-    await apage.fill('#login', 'cmessage');
-    await apage.fill('#password', agentPassword);
-    await Promise.all([apage.waitForURL('**/backoffice/code.html'), apage.click('#formulaire button[type=submit]')]);
-    await apage.fill('#code', await agentDevice.code());
-    await Promise.all([apage.waitForURL('**/backoffice/recherche.html'), apage.click('#formulaire button[type=submit]')]);
     for (const [size, viewport] of [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]]) {
       await apage.setViewportSize(viewport);
       await apage.goto('/messaging/agent.html');
       await apage.locator(`#conversations tr[data-id="${thread}"]`).waitFor();
       await checkPage(apage, 'messaging', `agent-boite-${size}`);
     }
+    // The teams are the supervisors'.
+    assert.equal(await apage.locator('#equipes').isHidden(), true);
     await apage.click(`#conversations tr[data-id="${thread}"] a`);
     await apage.locator('#messages .portail-message__corps').first().waitFor();
     assert.equal((await apage.locator('#messages .portail-message__corps').first().textContent()).replace(/\r\n/g, '\n'), BODY);
@@ -126,5 +134,44 @@ describe('messaging', () => {
     await apage.locator('.portail-message--caisse', { hasText: /Lu par l’assuré le/ }).waitFor();
     await actx.close();
     await ctx.close();
+  });
+
+  test('a supervisor adds an agent to a team and removes them (issue 13)', async (t) => {
+    const why = stack.missing('login', 'messaging');
+    if (why) return t.skip(why);
+    await stack.portailctl('agent', 'add', 'emessage', '--name', 'Étienne Message', '--role', 'agent');
+    const { apage, actx } = await agentSignedIn('smessage', 'Sophie Message', 'supervisor', 'Le phare de la digue veille sur les barques du port');
+    const member = "SELECT COUNT(*) FROM messaging_agent_teams m JOIN agents a ON a.id = m.agent_id WHERE a.login = 'emessage' AND m.team = 'cartes'";
+    const cartes = apage.locator('#liste-equipes [data-team="cartes"]');
+
+    await apage.setViewportSize({ width: 1280, height: 900 });
+    await apage.goto('/messaging/agent.html');
+    await apage.locator('#equipe option[value="cartes"]').waitFor({ state: 'attached' });
+    await checkPage(apage, 'messaging', 'equipes-bureau');
+    // An unknown login: the error next to the field.
+    await apage.selectOption('#equipe', 'cartes');
+    await apage.fill('#identifiant', 'personne');
+    await apage.click('#ajout-equipe button[type=submit]');
+    await apage.locator('#identifiant-erreur').waitFor();
+    assert.match(await apage.locator('#identifiant-erreur').textContent(), /Aucun agent actif/);
+    await apage.fill('#identifiant', 'emessage');
+    await apage.click('#ajout-equipe button[type=submit]');
+    await cartes.locator('li[data-agent]', { hasText: 'emessage' }).waitFor();
+    assert.match(await apage.locator('#statut-equipes').textContent(), /Étienne Message fait partie de l’équipe cartes/);
+    assert.equal((await stack.sql(member))[0][0], '1');
+    await checkPage(apage, 'messaging', 'equipes-ajout-bureau');
+
+    await apage.setViewportSize({ width: 375, height: 812 });
+    await apage.reload();
+    await cartes.locator('li[data-agent]', { hasText: 'emessage' }).waitFor();
+    await checkPage(apage, 'messaging', 'equipes-mobile');
+    await cartes.getByRole('button', { name: 'Retirer Étienne Message de l’équipe cartes' }).click();
+    await apage.locator('#statut-equipes', { hasText: 'ne fait plus partie' }).waitFor();
+    assert.equal(await cartes.locator('li[data-agent]', { hasText: 'emessage' }).count(), 0);
+    assert.equal((await stack.sql(member))[0][0], '0');
+    await checkPage(apage, 'messaging', 'equipes-retrait-mobile');
+    const audit = await stack.sql("SELECT l.action FROM audit_log l JOIN agents a ON a.id = l.agent_id WHERE a.login = 'smessage' AND l.action IN ('messaging.team.add', 'messaging.team.remove') ORDER BY l.id");
+    assert.deepEqual(audit.map((r) => r[0]), ['messaging.team.add', 'messaging.team.remove']);
+    await actx.close();
   });
 });

@@ -407,3 +407,125 @@ def test_nav_badge_counts_unread_answers(stack, member, agent):
     assert entry()["badge"] == 2
     assert member.get("%s/%d" % (API, t["id"])).status_code == 200
     assert "badge" not in entry()
+
+
+def test_texts_counted_in_characters_on_every_path(member, agent):
+    """The agent's JSON answer is checked like the forms (blanks refused,
+    10000 characters, not bytes); the member's search is bounded in
+    characters too."""
+    t = send(member).json()
+    url = "%s/threads/%d/reply" % (BO, t["id"])
+    assert_problem(agent.post(url, json={"body": " \n\t "}), 422)
+    assert_problem(agent.post(url, data={"body": " \r\n "}), 422)
+    assert_problem(agent.post(url, json={"body": 12}), 422)
+    assert_problem(agent.post(url, json={"body": "é" * 10001}), 422)
+    assert agent.post(url, json={"body": "é" * 10000}).status_code == 201
+    assert agent.post(url, data={"body": "é" * 10000}).status_code == 201
+    # A form sends a textarea's line breaks as CRLF: one character each, as
+    # the browser counted them.
+    lines = "é\r\n" * 5000
+    assert send(member, body=lines).status_code == 201
+    assert_problem(send(member, body=lines + "é"), 422)
+    assert agent.post(url, data={"body": lines}).status_code == 201
+    assert member.get(API, params={"q": "é" * 100}).status_code == 200
+    assert_problem(member.get(API, params={"q": "é" * 101}), 400)
+
+
+def test_replies_move_the_thread(stack, member, agent):
+    """One UPDATE per reply moves the thread: out of the archive, answered
+    and taken by the first agent who answers, open again after the member."""
+    t = send(member).json()
+    state = "SELECT status, archived, agent_id, last_author FROM messaging_threads WHERE id = %d" \
+        % t["id"]
+    url = "%s/threads/%d/reply" % (BO, t["id"])
+    assert member.post("%s/%d/archive" % (API, t["id"])).status_code == 204
+    assert agent.post(url, json={"body": "Réponse"}).status_code == 201
+    assert stack.sql(state) == [["answered", "0", str(agent.agent.id), "agent"]]
+    assert t["id"] in [x["id"] for x in member.get(API).json()["threads"]]
+    assert member.post("%s/%d/archive" % (API, t["id"])).status_code == 204
+    assert reply(member, t["id"], "Merci").status_code == 201
+    assert stack.sql(state) == [["open", "0", str(agent.agent.id), "member"]]
+    other = team_agent(stack)
+    assert other.post(url, json={"body": "Complément"}).status_code == 201
+    assert stack.sql(state) == [["answered", "0", str(agent.agent.id), "agent"]]
+
+
+def test_unread_per_thread(member, agent):
+    """The list's unread count per thread (one aggregate joined to the
+    threads) and the total."""
+    a = send(member, subject="A").json()
+    b = send(member, subject="B").json()
+    for body in ("Un", "Deux"):
+        assert agent.post("%s/threads/%d/reply" % (BO, a["id"]), json={"body": body}).status_code \
+            == 201
+    lst = member.get(API).json()
+    unread = {x["id"]: x["unread"] for x in lst["threads"]}
+    assert unread == {a["id"]: 2, b["id"]: 0} and lst["unread"] == 2
+    assert member.get("%s/%d" % (API, a["id"])).status_code == 200
+    assert {x["id"]: x["unread"] for x in member.get(API).json()["threads"]} \
+        == {a["id"]: 0, b["id"]: 0}
+
+
+def test_supervisor_keeps_the_teams(stack, member):
+    """Issue 13: a supervisor (messaging.supervise) adds an agent to a team
+    and removes them, each audited with the team and the agent named; an
+    agent without the permission gets a 403."""
+    sup = agent_client(stack, role="supervisor")
+    plain = team_agent(stack, ())
+    login = plain.agent.login
+    t = send(member, recipient="VITALE").json()
+    thread = "%s/threads/%d" % (BO, t["id"])
+    one = "%s/teams/cartes/agents/%d" % (BO, plain.agent.id)
+    assert_problem(plain.get(thread), 404)
+    assert plain.get(BO + "/teams").status_code == 403
+    assert plain.post(BO + "/teams/cartes/agents", json={"login": login}).status_code == 403
+    assert plain.delete(one).status_code == 403
+
+    r = sup.post(BO + "/teams/cartes/agents", json={"login": login})
+    assert r.status_code == 201, r.text
+    assert r.json()["id"] == plain.agent.id
+    assert plain.get(thread).status_code == 200
+    assert_problem(sup.post(BO + "/teams/cartes/agents", json={"login": login}), 409)
+    assert_problem(sup.post(BO + "/teams/nope/agents", json={"login": login}), 404)
+    assert_problem(sup.post(BO + "/teams/cartes/agents", json={"login": "personne-inconnue"}), 422)
+    assert_problem(sup.post(BO + "/teams/cartes/agents", json={"login": "x" * 65}), 422)
+    gone = stack.new_agent()
+    stack.sql("UPDATE agents SET disabled_at = UTC_TIMESTAMP() WHERE id = %d" % gone.id)
+    assert_problem(sup.post(BO + "/teams/cartes/agents", json={"login": gone.login}), 422)
+
+    r = sup.get(BO + "/teams")
+    assert r.status_code == 200, r.text
+    teams = {x["team"]: x for x in r.json()["teams"]}
+    assert list(teams) == list(TEAMS)
+    assert teams["cartes"]["services"] == ["Ma carte Vitale"]
+    assert login in [a["login"] for a in teams["cartes"]["agents"]]
+    assert login not in [a["login"] for a in teams["remboursements"]["agents"]]
+
+    assert sup.delete(one).status_code == 204
+    assert_problem(plain.get(thread), 404)
+    assert_problem(sup.delete(one), 404)
+    assert_problem(sup.delete("%s/teams/nope/agents/%d" % (BO, plain.agent.id)), 404)
+    rows = stack.sql("SELECT action, reason, member_id FROM audit_log WHERE agent_id = %d "
+                     "AND action LIKE 'messaging.team%%' ORDER BY id" % sup.agent.id)
+    assert rows == [
+        ["messaging.team.add", "Équipe cartes : ajout de l'agent %s (n° %d)"
+         % (login, plain.agent.id), None],
+        ["messaging.teams.read", "", None],
+        ["messaging.team.remove", "Équipe cartes : retrait de l'agent %s (n° %d)"
+         % (login, plain.agent.id), None],
+    ]
+
+
+def test_services_setting_checked_at_start(stack):
+    """The services are parsed once, at start: a malformed entry or target
+    stops portaild with the setting named."""
+    for bad in ("REMB|Mes remboursements|remboursements|open|48h",
+                "REMB|Mes remboursements|remboursements|open|0",
+                "REMB|Mes remboursements|remboursements|ouvert",
+                "REMB,X|Mes remboursements|remboursements|open"):
+        mods = [dict(m) for m in stack.config["modules"]]
+        for m in mods:
+            if m["name"] == "messaging":
+                m["settings"] = dict(m.get("settings") or {}, services=bad)
+        rc, err = stack.run_portaild_expect_fail({"modules": mods})
+        assert rc != 0 and "messaging: services" in err, (bad, rc, err)

@@ -5,7 +5,7 @@ import { loadPortal, renderMenu } from '/js/portal.js';
 import {
   el, formatDateTime, queryParam, requireAgent, showAlert, showPageError,
 } from '/js/ui.js';
-import { bindCounter } from './send.js';
+import { bindCounter, messageItem } from './send.js';
 
 await requireAgent();
 loadPortal().then(renderMenu);
@@ -17,26 +17,18 @@ const base = `/backoffice/messaging/threads/${id}`;
 const STATUS = { open: 'À traiter', answered: 'Répondu, en attente de l’assuré', closed: 'Close' };
 let canned = [];
 
-function message(m) {
-  const member = m.author === 'member';
-  const body = el('p', { class: 'portail-message__corps' });
-  body.textContent = m.body;
-  const receipt = member ? null
-    : (m.read_at ? `Lu par l’assuré le ${formatDateTime(m.read_at)}` : 'Pas encore lu par l’assuré');
-  return el('li', { class: `portail-message portail-message--${member ? 'assure' : 'caisse'}`, 'data-id': String(m.id) },
-    el('h2', { class: 'fr-h6 fr-mb-1v' }, member ? 'L’assuré' : 'La caisse'),
-    el('p', { class: 'fr-text--sm fr-mb-1v' }, `Envoyé le ${formatDateTime(m.sent_at)}`),
-    body,
-    m.attachments.length ? el('ul', {}, m.attachments.map((a) => el('li', {},
-      el('a', { href: `/api/v1${base}/attachments/${a.id}`, download: a.name }, a.name)))) : null,
-    receipt ? el('p', { class: 'fr-text--xs fr-mb-0 portail-accuse' }, receipt) : null);
-}
+const view = {
+  attachments: `/api/v1${base}/attachments`,
+  author: (member) => (member ? 'L’assuré' : 'La caisse'),
+  receipt: (m) => (m.author === 'member' ? null
+    : (m.read_at ? `Lu par l’assuré le ${formatDateTime(m.read_at)}` : 'Pas encore lu par l’assuré')),
+};
 
 async function load() {
   const t = await api.get(base);
   document.getElementById('sujet').textContent = t.subject;
   document.getElementById('infos').textContent = `${t.service_label} · ${STATUS[t.status] || t.status}${t.overdue ? ' · en retard' : ''}`;
-  list.replaceChildren(...t.messages.map(message));
+  list.replaceChildren(...t.messages.map((m) => messageItem(m, view)));
   canned = t.service_info ? t.service_info.canned_answers : [];
   const sel = document.getElementById('modele');
   sel.replaceChildren(el('option', { value: '' }, 'Aucune'), ...canned.map((c, i) => el('option', { value: String(i) }, c.split('\n').slice(0, 2).join(' ').slice(0, 80))));

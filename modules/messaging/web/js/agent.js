@@ -1,9 +1,12 @@
-// Back office: the threads by service and filter, overdue ones flagged.
+// Back office: the threads by service and filter, overdue ones flagged;
+// for a supervisor (messaging.supervise), the agents of each team.
 import { api } from '/js/api.js';
 import { loadPortal, renderMenu } from '/js/portal.js';
-import { el, formatDateTime, requireAgent, showPageError } from '/js/ui.js';
+import {
+  bindForm, el, formatDateTime, requireAgent, showAlert, showPageError,
+} from '/js/ui.js';
 
-await requireAgent();
+const agentSession = await requireAgent();
 loadPortal().then(renderMenu);
 
 const status = document.getElementById('statut');
@@ -56,3 +59,59 @@ form.addEventListener('submit', (ev) => {
 });
 more.addEventListener('click', () => run(false));
 await run(true);
+
+// ---- the teams (supervisors only) -------------------------------------------
+const teamsBox = document.getElementById('equipes');
+const teamList = document.getElementById('liste-equipes');
+const teamForm = document.getElementById('ajout-equipe');
+const teamStatus = document.getElementById('statut-equipes');
+const teamsUrl = '/backoffice/messaging/teams';
+
+function teamBlock(t) {
+  return el('div', { class: 'fr-mb-3w', 'data-team': t.team },
+    el('h3', { class: 'fr-h6 fr-mb-1v' }, `Équipe ${t.team}`),
+    el('p', { class: 'fr-text--sm fr-mb-1w' }, t.services.join(', ')),
+    t.agents.length
+      ? el('ul', { class: 'fr-raw-list' }, t.agents.map((a) => el('li', { class: 'fr-mb-1w', 'data-agent': String(a.id) },
+        `${a.display_name} (${a.login})${a.disabled ? ', désactivé' : ''} `,
+        el('button', {
+          type: 'button',
+          class: 'fr-btn fr-btn--sm fr-btn--tertiary fr-ml-1w',
+          'data-team': t.team,
+          'data-agent': String(a.id),
+          'aria-label': `Retirer ${a.display_name} de l’équipe ${t.team}`,
+        }, 'Retirer'))))
+      : el('p', { class: 'fr-text--sm' }, 'Aucun agent.'));
+}
+
+async function loadTeams() {
+  const r = await api.get(teamsUrl);
+  if (!teamForm.elements.team.options.length) {
+    teamForm.elements.team.append(...r.teams.map((t) => el('option', { value: t.team }, `${t.team} (${t.services.join(', ')})`)));
+  }
+  teamList.replaceChildren(...r.teams.map(teamBlock));
+}
+
+if ((agentSession.permissions || []).includes('messaging.supervise')) {
+  teamsBox.hidden = false;
+  bindForm(teamForm, async (v) => {
+    const a = await api.post(`${teamsUrl}/${encodeURIComponent(v.team)}/agents`, { login: v.login.trim() });
+    teamForm.elements.login.value = '';
+    await loadTeams();
+    showAlert(teamStatus, 'success', 'Agent ajouté', `${a.display_name} fait partie de l’équipe ${a.team}.`);
+  });
+  teamList.addEventListener('click', async (ev) => {
+    const b = ev.target.closest('button[data-agent]');
+    if (!b) return;
+    b.disabled = true;
+    try {
+      await api.del(`${teamsUrl}/${encodeURIComponent(b.dataset.team)}/agents/${encodeURIComponent(b.dataset.agent)}`);
+      await loadTeams();
+      showAlert(teamStatus, 'success', 'Agent retiré', `L’agent ne fait plus partie de l’équipe ${b.dataset.team}.`);
+    } catch (err) {
+      b.disabled = false;
+      showPageError(teamStatus, err);
+    }
+  });
+  loadTeams().catch((err) => showPageError(teamStatus, err));
+}

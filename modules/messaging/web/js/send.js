@@ -1,6 +1,8 @@
 // Multipart sends of the messaging pages (files with a progress bar), with
-// the CSRF token of the session (web/js/api.js) and its ApiError on failure.
+// the CSRF token of the session (web/js/api.js) and its ApiError on failure;
+// and the one rendering of a message for the member's and the agent's views.
 import { ApiError, session } from '/js/api.js';
+import { el, formatDateTime } from '/js/ui.js';
 
 export const MAX_FILES = 5;
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
@@ -65,4 +67,25 @@ export function bindCounter(area, out) {
   };
   area.addEventListener('input', show);
   show();
+}
+
+function sizeText(n) {
+  return n >= 1024 * 1024 ? `${(n / 1048576).toFixed(1)} Mo` : `${Math.max(1, Math.round(n / 1024))} Ko`;
+}
+
+/** A message as an <li>: the body as text (never HTML, line breaks kept by
+ * the CSS class), its attachments (links under attachments/), who wrote it
+ * (author(isMember)) and its read receipt (receipt(m), null for none). */
+export function messageItem(m, { attachments, author, receipt }) {
+  const member = m.author === 'member';
+  const body = el('p', { class: 'portail-message__corps' });
+  body.textContent = m.body;
+  const r = receipt(m);
+  return el('li', { class: `portail-message portail-message--${member ? 'assure' : 'caisse'}`, 'data-id': String(m.id) },
+    el('h2', { class: 'fr-h6 fr-mb-1v' }, author(member)),
+    el('p', { class: 'fr-text--sm fr-mb-1v' }, `Envoyé le ${formatDateTime(m.sent_at)}`),
+    body,
+    m.attachments.length ? el('ul', { class: 'portail-pieces' }, m.attachments.map((a) => el('li', {},
+      el('a', { href: `${attachments}/${a.id}`, download: a.name }, `${a.name} (${a.type.toUpperCase()}, ${sizeText(a.size)})`)))) : null,
+    r ? el('p', { class: 'fr-text--xs fr-mb-0 portail-accuse' }, r) : null);
 }
