@@ -271,8 +271,9 @@ void reimb_claim_withdraw(portail_ctx_t *ctx)
 
 /* ---- back office ------------------------------------------------------------ */
 
-/* GET /api/v1/backoffice/reimbursements/claims?status=&kind=&limit=&cursor=
- * Oldest first (the queue), with who holds each. */
+/* GET /api/v1/backoffice/reimbursements/claims?status=&kind=&min_age_days=&limit=&cursor=
+ * Oldest first (the queue), with who holds each; min_age_days keeps the
+ * claims sent at least that many days ago (age_days >= it). */
 void reimb_bo_queue(portail_ctx_t *ctx)
 {
     const char *status = portail_req_query(ctx, "status");
@@ -289,9 +290,10 @@ void reimb_bo_queue(portail_ctx_t *ctx)
         portail_problem(ctx, 400, NULL, "Filtre inconnu.");
         return;
     }
-    long long limit, cursor;
+    long long limit, cursor, min_age;
     if (portail_query_int(ctx, "limit", 1, 100, 50, &limit) != 0 ||
-        portail_query_int(ctx, "cursor", 0, INT64_MAX, 0, &cursor) != 0)
+        portail_query_int(ctx, "cursor", 0, INT64_MAX, 0, &cursor) != 0 ||
+        portail_query_int(ctx, "min_age_days", 0, 3650, 0, &min_age) != 0)
         return;
     portail_db_t *db = portail_db(ctx);
     if (!db)
@@ -302,9 +304,11 @@ void reimb_bo_queue(portail_ctx_t *ctx)
                         "TIMESTAMPDIFF(DAY, c.created_at, UTC_TIMESTAMP()) AS age_days "
                         "FROM reimb_claims c LEFT JOIN agents a ON a.id = c.assigned_agent_id "
                         "WHERE (? = '' AND c.status IN ('submitted', 'in_review') OR c.status = ?) "
-                        "AND (? = '' OR c.kind = ?) AND c.id > ? ORDER BY c.id LIMIT ?",
-                        "ssssll", status ? status : "", status ? status : "", kind ? kind : "",
-                        kind ? kind : "", cursor, limit + 1);
+                        "AND (? = '' OR c.kind = ?) "
+                        "AND c.created_at <= DATE_SUB(UTC_TIMESTAMP(), INTERVAL ? DAY) "
+                        "AND c.id > ? ORDER BY c.id LIMIT ?",
+                        "sssslll", status ? status : "", status ? status : "", kind ? kind : "",
+                        kind ? kind : "", min_age, cursor, limit + 1);
     if (!rows) {
         fail(ctx);
         return;

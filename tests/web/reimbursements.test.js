@@ -184,6 +184,11 @@ describe('back office: requests', () => {
       try {
         await page.locator('#file a', { hasText: 'Demande 31' }).waitFor();
         await checkPage(page, 'reimbursements', `bo-file-${size}`);
+        await page.selectOption('#min_age_days', '7');
+        const filtered = page.waitForRequest((r) => new URL(r.url()).searchParams.get('min_age_days') === '7');
+        await page.click('#filtres button[type=submit]');
+        assert.equal(new URL((await filtered).url()).pathname, '/api/v1/backoffice/reimbursements/claims');
+        await page.locator('#file a', { hasText: 'Demande 31' }).waitFor();
         await page.click('#file a');
         await page.locator('#demande:not([hidden])').waitFor();
         const link = page.locator('#documents a');

@@ -202,3 +202,24 @@ def test_a_correction_is_a_new_line_that_cancels_the_old(stack):
     assert notes(stack, c.member.id)[-1] == "Un remboursement a été corrigé"
     assert a.post("/api/v1/backoffice/reimbursements/payments/99999999/correct",
                   json=fix).status_code == 404
+
+
+def test_the_queue_filters_by_age(stack):
+    c = member(stack)
+    old = send(c).json()
+    fresh = send(c).json()
+    stack.sql("UPDATE reimb_claims SET created_at = DATE_SUB(UTC_TIMESTAMP(), INTERVAL 10 DAY) "
+              "WHERE id = %d" % old["id"])
+    a = agent_client(stack)
+    everyone = {i["id"]: i for i in a.get(BO, params={"limit": 100}).json()["items"]}
+    assert old["id"] in everyone and fresh["id"] in everyone
+    assert everyone[old["id"]]["age_days"] == 10
+    for days, want in ((10, [old["id"]]), (11, []), (0, [old["id"], fresh["id"]])):
+        got = [i["id"] for i in a.get(BO, params={"min_age_days": days, "limit": 100}).json()["items"]
+               if i["id"] in (old["id"], fresh["id"])]
+        assert got == want, (days, got)
+    # Every item of a filtered page is at least that old, whatever the other filters.
+    items = a.get(BO, params={"min_age_days": 7, "kind": "dentist", "limit": 100}).json()["items"]
+    assert items and all(i["age_days"] >= 7 for i in items)
+    for bad in ("-1", "3651", "deux"):
+        assert a.get(BO, params={"min_age_days": bad}).status_code == 400, bad
