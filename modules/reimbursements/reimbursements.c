@@ -9,6 +9,7 @@
 #include <portail/notify.h>
 #include <portail/pdf.h>
 #include <portail/portail.h>
+#include <portail/validate.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,24 +199,6 @@ static void fail(portail_ctx_t *ctx)
         portail_problem(ctx, 500, NULL, NULL);
 }
 
-/* YYYY-MM-DD with plausible month and day (MariaDB refuses the rest). */
-static int is_date(const char *s)
-{
-    if (!s || strlen(s) != 10)
-        return 0;
-    for (int i = 0; i < 10; i++) {
-        if (i == 4 || i == 7) {
-            if (s[i] != '-')
-                return 0;
-        } else if (s[i] < '0' || s[i] > '9') {
-            return 0;
-        }
-    }
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
-}
-
 static int one_of(const char *s, const char *const *choices)
 {
     for (; *choices; choices++)
@@ -263,10 +246,11 @@ static void list(portail_ctx_t *ctx)
     const char *status = portail_req_query(ctx, "status");
     const char *limit_s = portail_req_query(ctx, "limit");
     const char *cursor = portail_req_query(ctx, "cursor");
-    if (from && *from && !is_date(from))
-        portail_field_error(&errors, "from", "Date attendue au format AAAA-MM-JJ.");
-    if (to && *to && !is_date(to))
-        portail_field_error(&errors, "to", "Date attendue au format AAAA-MM-JJ.");
+    const char *msg = NULL;
+    if (from && *from && !portail_valid_date(a, from, &msg))
+        portail_field_error(&errors, "from", msg);
+    if (to && *to && !portail_valid_date(a, to, &msg))
+        portail_field_error(&errors, "to", msg);
     if (who && strlen(who) > BENEFICIARY_MAX)
         portail_field_error(&errors, "beneficiary", "Bénéficiaire trop long.");
     if (kind && *kind && !one_of(kind, KINDS))
@@ -288,7 +272,7 @@ static void list(portail_ctx_t *ctx)
     if (cursor && *cursor) {
         char *end = NULL;
         if (strlen(cursor) < 12 || strlen(cursor) > 32 || cursor[10] != '.' ||
-            (memcpy(cur_date, cursor, 10), !is_date(cur_date)) ||
+            (memcpy(cur_date, cursor, 10), !portail_valid_date(a, cur_date, &msg)) ||
             (cur_id = strtoll(cursor + 11, &end, 10)) <= 0 || *end)
             portail_field_error(&errors, "cursor", "Curseur invalide.");
     }
@@ -463,8 +447,9 @@ static void statement_pdf(portail_ctx_t *ctx)
     memcpy(month, p, 7);
     month[7] = '\0';
     char first[11];
+    const char *msg = NULL;
     snprintf(first, sizeof first, "%s-01", month);
-    if (!is_date(first)) {
+    if (!portail_valid_date(a, first, &msg)) {
         portail_problem(ctx, 404, NULL, "Ce relevé n'existe pas.");
         return;
     }
