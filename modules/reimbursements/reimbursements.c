@@ -292,35 +292,26 @@ static void list(portail_ctx_t *ctx)
                             "ORDER BY p.care_date DESC, p.id DESC LIMIT ?",
                             "ssssssssissll", from, to, who, who, kind, kind, status, status,
                             (int)(cur_id > 0), cur_date, cur_date, cur_id, limit + 1);
+    /* SUM gives DECIMAL (a real in JSON): cast back to integer cents. */
     json_t *totals =
         rows ? portail_member_row(ctx,
                                   "SELECT COUNT(*) AS count, "
-                                  "COALESCE(SUM(p.reimbursed_cents), 0) "
+                                  "CAST(COALESCE(SUM(p.reimbursed_cents), 0) AS SIGNED) "
                                   "AS reimbursed_cents, "
-                                  "COALESCE(SUM(p.participation_cents), 0) "
+                                  "CAST(COALESCE(SUM(p.participation_cents), 0) AS SIGNED) "
                                   "AS participation_cents, "
-                                  "COALESCE(SUM(p.franchise_cents), 0) "
+                                  "CAST(COALESCE(SUM(p.franchise_cents), 0) AS SIGNED) "
                                   "AS franchise_cents, "
-                                  "COALESCE(SUM(p.charged_cents), 0) "
-                                  "AS charged_cents " FILTER,
+                                  "CAST(COALESCE(SUM(p.charged_cents), 0) AS SIGNED) "
+                                  "AS charged_cents, "
+                                  "CAST(COALESCE(SUM(p.participation_cents + p.franchise_cents), "
+                                  "0) AS SIGNED) AS deductions_cents " FILTER,
                                   "ssssssss", from, to, who, who, kind, kind, status, status)
              : NULL;
     if (!rows || !totals) {
         fail(ctx);
         return;
     }
-    /* SUM gives DECIMAL (a real in JSON): back to integer cents. */
-    const char *const sums[] = {"reimbursed_cents", "participation_cents", "franchise_cents",
-                                "charged_cents"};
-    for (size_t i = 0; i < sizeof sums / sizeof *sums; i++) {
-        json_t *v = json_object_get(totals, sums[i]);
-        json_object_set_new(
-            totals, sums[i],
-            json_integer(json_is_real(v) ? (json_int_t)json_real_value(v) : json_integer_value(v)));
-    }
-    json_object_set_new(totals, "deductions_cents",
-                        json_integer(portail_row_int(totals, "participation_cents", 0) +
-                                     portail_row_int(totals, "franchise_cents", 0)));
     json_t *next = json_null();
     if (json_array_size(rows) > (size_t)limit) {
         json_array_remove(rows, (size_t)limit);

@@ -134,6 +134,7 @@ def test_list_pages_filters_and_totals(stack, seeded):
     assert t["franchise_cents"] == sum(x["franchise_cents"] for x in body["items"])
     assert t["deductions_cents"] == t["franchise_cents"] + t["participation_cents"]
     assert isinstance(t["reimbursed_cents"], int)
+    assert all(isinstance(v, int) for v in t.values()), t
 
     month_ago = (datetime.date.today() - datetime.timedelta(days=60)).isoformat()
     r = c.get(API, params={"from": month_ago, "limit": 100})
