@@ -473,16 +473,37 @@ static json_t *my_review(portail_ctx_t *ctx, portail_db_t *db, int64_t id)
     return c;
 }
 
-static int bounded_int(json_t *body, const char *key, long long min, long long max, long long *out,
-                       json_t **errors, const char *msg)
+static void bounded_int(json_t *body, const char *key, long long min, long long max, long long *out,
+                        json_t **errors, const char *msg)
 {
     json_t *v = json_object_get(body, key);
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
         portail_field_error(errors, key, msg);
-        return -1;
-    }
-    *out = json_integer_value(v);
-    return 0;
+    else
+        *out = json_integer_value(v);
+}
+
+/* The arithmetic of a payment line an agent gives (approve, correct). */
+struct amounts {
+    long long base, rate, part, fr, reimbursed;
+};
+
+/* Each field bounded, and the deductions within base x rate; field errors
+ * added to *errors otherwise. */
+static void read_amounts(json_t *body, struct amounts *m, json_t **errors)
+{
+    *m = (struct amounts){0};
+    bounded_int(body, "base_cents", 0, AMOUNT_MAX_CENTS, &m->base, errors,
+                "Base de remboursement en centimes attendue.");
+    bounded_int(body, "rate_pct", 0, 100, &m->rate, errors, "Taux entre 0 et 100.");
+    bounded_int(body, "participation_cents", 0, 5000, &m->part, errors,
+                "Participation forfaitaire entre 0 et 5 000 centimes.");
+    bounded_int(body, "franchise_cents", 0, 5000, &m->fr, errors,
+                "Franchise entre 0 et 5 000 centimes.");
+    m->reimbursed = m->base * m->rate / 100 - m->part - m->fr;
+    if (!*errors && m->reimbursed < 0)
+        portail_field_error(errors, "base_cents",
+                            "Les déductions dépassent le montant remboursable.");
 }
 
 /* POST .../claims/{id}/approve {base_cents, rate_pct, participation_cents,
@@ -494,20 +515,9 @@ void reimb_bo_approve(portail_ctx_t *ctx)
     int64_t id;
     if (portail_req_param_i64(ctx, "id", &id) != 0)
         return;
-    json_t *body = portail_req_json(ctx);
     json_t *errors = NULL;
-    long long base = 0, rate = 0, part = 0, fr = 0;
-    bounded_int(body, "base_cents", 0, AMOUNT_MAX_CENTS, &base, &errors,
-                "Base de remboursement en centimes attendue.");
-    bounded_int(body, "rate_pct", 0, 100, &rate, &errors, "Taux entre 0 et 100.");
-    bounded_int(body, "participation_cents", 0, 5000, &part, &errors,
-                "Participation forfaitaire entre 0 et 5 000 centimes.");
-    bounded_int(body, "franchise_cents", 0, 5000, &fr, &errors,
-                "Franchise entre 0 et 5 000 centimes.");
-    long long reimbursed = base * rate / 100 - part - fr;
-    if (!errors && reimbursed < 0)
-        portail_field_error(&errors, "base_cents",
-                            "Les déductions dépassent le montant remboursable.");
+    struct amounts m;
+    read_amounts(portail_req_json(ctx), &m, &errors);
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
@@ -533,13 +543,13 @@ void reimb_bo_approve(portail_ctx_t *ctx)
         "DATE(c.created_at), UTC_DATE(), DATE_ADD(UTC_DATE(), INTERVAL 5 DAY) "
         "FROM members m JOIN reimb_claims c ON c.id = ? WHERE m.id = ?",
         "sssllllllll", portail_row_str(c, "beneficiary"), portail_row_str(c, "care_date"), kind,
-        portail_row_int(c, "amount_paid_cents", 0), base, rate, part, fr, reimbursed, (long long)id,
-        member);
+        portail_row_int(c, "amount_paid_cents", 0), m.base, m.rate, m.part, m.fr, m.reimbursed,
+        (long long)id, member);
     long long pay = n == 1 ? (long long)portail_db_insert_id(db) : -1;
     const char *text = portail_sprintf(portail_arena(ctx),
                                        "Votre demande de remboursement n° %lld est acceptée : "
                                        "%lld,%02lld € vous seront versés sous 5 jours.",
-                                       (long long)id, reimbursed / 100, reimbursed % 100);
+                                       (long long)id, m.reimbursed / 100, m.reimbursed % 100);
     if (pay < 0 ||
         portail_db_exec(db,
                         "UPDATE reimb_claims SET status = 'approved', payment_id = ?, "
@@ -688,19 +698,9 @@ void reimb_bo_correct(portail_ctx_t *ctx)
         return;
     json_t *body = portail_req_json(ctx);
     json_t *errors = NULL;
-    long long base = 0, rate = 0, part = 0, fr = 0;
-    bounded_int(body, "base_cents", 0, AMOUNT_MAX_CENTS, &base, &errors,
-                "Base de remboursement en centimes attendue.");
-    bounded_int(body, "rate_pct", 0, 100, &rate, &errors, "Taux entre 0 et 100.");
-    bounded_int(body, "participation_cents", 0, 5000, &part, &errors,
-                "Participation forfaitaire entre 0 et 5 000 centimes.");
-    bounded_int(body, "franchise_cents", 0, 5000, &fr, &errors,
-                "Franchise entre 0 et 5 000 centimes.");
+    struct amounts m;
+    read_amounts(body, &m, &errors);
     const char *reason = portail_json_str(body, "reason", REASON_MIN, REASON_MAX, &errors);
-    long long reimbursed = base * rate / 100 - part - fr;
-    if (!errors && reimbursed < 0)
-        portail_field_error(&errors, "base_cents",
-                            "Les déductions dépassent le montant remboursable.");
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
@@ -736,7 +736,7 @@ void reimb_bo_correct(portail_ctx_t *ctx)
         "kind, act_code, CONCAT('Correction : ', LEFT(act_label, 180)), charged_cents, ?, ?, ?, "
         "?, ?, paid_to, 'processing', UTC_DATE(), UTC_DATE(), "
         "DATE_ADD(UTC_DATE(), INTERVAL 5 DAY) FROM reimb_payments WHERE id = ?",
-        "llllll", base, rate, part, fr, reimbursed, (long long)id);
+        "llllll", m.base, m.rate, m.part, m.fr, m.reimbursed, (long long)id);
     long long fresh = n == 1 ? (long long)portail_db_insert_id(db) : -1;
     long long member = portail_row_int(old, "member_id", 0);
     if (fresh < 0 ||
@@ -757,5 +757,5 @@ void reimb_bo_correct(portail_ctx_t *ctx)
     portail_audit_reason(ctx, reason);
     portail_respond_json(ctx, 201,
                          json_pack("{s:I, s:I, s:I}", "id", (json_int_t)fresh, "cancels",
-                                   (json_int_t)id, "reimbursed_cents", (json_int_t)reimbursed));
+                                   (json_int_t)id, "reimbursed_cents", (json_int_t)m.reimbursed));
 }

@@ -223,3 +223,23 @@ def test_the_queue_filters_by_age(stack):
     assert items and all(i["age_days"] >= 7 for i in items)
     for bad in ("-1", "3651", "deux"):
         assert a.get(BO, params={"min_age_days": bad}).status_code == 400, bad
+
+
+def test_approve_and_correct_refuse_the_same_amounts(stack):
+    c = member(stack)
+    claim = send(c).json()
+    a = agent_client(stack)
+    a.post(BO + "/%d/take" % claim["id"])
+    over = {"base_cents": 100, "rate_pct": 70, "participation_cents": 100, "franchise_cents": 0}
+    reason = "Base corrigée après réexamen de la facture."
+    for body in (over, dict(over, rate_pct=101), dict(over, base_cents="100"), {}):
+        r = a.post(BO + "/%d/approve" % claim["id"], json=body)
+        assert r.status_code == 422, (body, r.text)
+    ok = dict(over, participation_cents=0)
+    pay = a.post(BO + "/%d/approve" % claim["id"], json=ok).json()["payment_id"]
+    url = "/api/v1/backoffice/reimbursements/payments/%d/correct" % pay
+    for body in (over, dict(over, rate_pct=101), dict(over, base_cents="100"), {}):
+        r = a.post(url, json=dict(body, reason=reason))
+        assert r.status_code == 422, (body, r.text)
+    r = a.post(url, json=dict(over, reason=reason))
+    assert [e["field"] for e in r.json()["errors"]] == ["base_cents"]
