@@ -24,7 +24,9 @@ typedef struct portail_doc_rules {
 } portail_doc_rules_t;
 
 /* Stores every file part of the request's multipart body for the signed-in
- * member, under the calling module: all or nothing, in one transaction.
+ * member, under the calling module: all or nothing, in one transaction,
+ * or inside the caller's open one (portail_db_begin), whose commit keeps
+ * them and whose rollback removes them (a 500 here rolls that one back).
  * Each file is judged by its content, never by its name or part header,
  * then scanned. 0 with *out a new array of {id, field, name, size, type,
  * sha256}; or -1 with the answer set: 422 with errors [{field, message}]
