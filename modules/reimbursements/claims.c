@@ -94,20 +94,21 @@ void reimb_claim_create(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
+    /* The documents are stored in the claim's transaction: a claim that
+     * cannot be recorded leaves none behind. */
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        fail(ctx);
+        return;
+    }
     static const portail_doc_rules_t rules = {.max_files = 5};
     json_t *docs = NULL;
     if (portail_documents_store(ctx, &rules, &docs) != 0)
         return;
+    portail_arena_json(a, docs);
     if (json_array_size(docs) == 0) {
-        json_decref(docs);
         portail_field_error(&errors, "documents", "Joignez au moins un justificatif.");
         portail_problem_fields(ctx, errors);
-        return;
-    }
-    portail_arena_json(a, docs);
-    portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
         return;
     }
     long long n = portail_member_exec(
@@ -649,16 +650,18 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
         portail_problem(ctx, 409, NULL, "Cette demande n'attend pas de justificatif.");
         return;
     }
-    static const portail_doc_rules_t rules = {.max_files = 5};
-    json_t *docs = NULL;
-    if (portail_documents_store(ctx, &rules, &docs) != 0)
-        return;
-    portail_arena_json(portail_arena(ctx), docs);
+    /* Stored in the transaction that puts the claim back in the queue: a
+     * claim that stopped waiting meanwhile (409) keeps none of them. */
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
         fail(ctx);
         return;
     }
+    static const portail_doc_rules_t rules = {.max_files = 5};
+    json_t *docs = NULL;
+    if (portail_documents_store(ctx, &rules, &docs) != 0)
+        return;
+    portail_arena_json(portail_arena(ctx), docs);
     int ok = portail_member_exec(ctx,
                                  "UPDATE reimb_claims SET status = 'submitted', "
                                  "updated_at = UTC_TIMESTAMP() WHERE id = ? "
@@ -677,7 +680,7 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
             ok = 0;
     }
     if (!ok || portail_db_commit(db) != 0) {
-        if (!ok && !portail_responded(ctx)) {
+        if (!ok && !portail_responded(ctx) && !portail_db_failed(db)) {
             portail_problem(ctx, 409, NULL, "Cette demande n'attend pas de justificatif.");
             return;
         }

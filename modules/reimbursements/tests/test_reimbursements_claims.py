@@ -243,3 +243,33 @@ def test_approve_and_correct_refuse_the_same_amounts(stack):
         assert r.status_code == 422, (body, r.text)
     r = a.post(url, json=dict(over, reason=reason))
     assert [e["field"] for e in r.json()["errors"]] == ["base_cents"]
+
+
+def test_a_claim_that_cannot_be_recorded_keeps_none_of_its_documents(stack):
+    """The documents are stored in the claim's own transaction: when linking
+    them fails (here a trigger refuses), neither the claim nor a document is
+    left behind; the same when the member adds a document."""
+    c = member(stack)
+    waiting = send(c).json()
+    a = agent_client(stack)
+    a.post(BO + "/%d/take" % waiting["id"])
+    a.post(BO + "/%d/ask" % waiting["id"], json={"reason": "Il manque l'ordonnance du médecin."})
+    count = "SELECT COUNT(*) FROM documents WHERE member_id = %d" % c.member.id
+    before = stack.sql(count)
+    # One statement (the client splits at ';'): a NULL document_id is refused.
+    stack.sql("CREATE TRIGGER reimb_test_refuse BEFORE INSERT ON reimb_claim_documents "
+              "FOR EACH ROW SET NEW.document_id = IF((SELECT beneficiary FROM reimb_claims "
+              "WHERE id = NEW.claim_id) = 'Refus Test' OR NEW.claim_id = %d, NULL, "
+              "NEW.document_id)" % waiting["id"])
+    try:
+        r = send(c, beneficiary="Refus Test")
+        assert r.status_code == 500, r.text
+        add = [("documents", ("ordonnance.pdf", PDF, "application/pdf"))]
+        r = c.post(API + "/claims/%d/documents" % waiting["id"], files=add, data={"pad": "x"})
+        assert r.status_code == 500, r.text
+    finally:
+        stack.sql("DROP TRIGGER reimb_test_refuse")
+    assert stack.sql(count) == before
+    assert [i["id"] for i in c.get(API + "/claims").json()["items"]] == [waiting["id"]]
+    got = c.get(API + "/claims/%d" % waiting["id"]).json()
+    assert got["status"] == "needs_document" and len(got["documents"]) == 2
