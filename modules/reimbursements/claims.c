@@ -21,19 +21,7 @@
 #define REASON_MAX 500
 #define PROCESSING_DAYS 15
 
-static void fail(portail_ctx_t *ctx)
-{
-    if (!portail_responded(ctx))
-        portail_problem(ctx, 500, NULL, NULL);
-}
-
-static void not_found(portail_ctx_t *ctx)
-{
-    if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-        fail(ctx);
-    else
-        portail_problem(ctx, 404, NULL, "Cette demande n'existe pas.");
-}
+#define BO_CLAIMS "/api/v1/backoffice/reimbursements/claims"
 
 #define CLAIM_COLUMNS                                                                              \
     "c.id, c.kind, c.care_date, c.amount_paid_cents, c.beneficiary, c.comment, c.status, "         \
@@ -81,7 +69,7 @@ void reimb_claim_create(portail_ctx_t *ctx)
                                    "? < DATE_SUB(UTC_DATE(), INTERVAL 2 YEAR) AS old",
                                    "ss", date, date);
         if (!r) {
-            fail(ctx);
+            reimb_fail(ctx);
             return;
         }
         if (portail_row_int(r, "future", 0))
@@ -98,7 +86,7 @@ void reimb_claim_create(portail_ctx_t *ctx)
      * cannot be recorded leaves none behind. */
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     static const portail_doc_rules_t rules = {.max_files = 5};
@@ -131,7 +119,7 @@ void reimb_claim_create(portail_ctx_t *ctx)
             id = -1;
     }
     if (id < 0 || portail_db_commit(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *claim = portail_member_row(ctx,
@@ -139,7 +127,7 @@ void reimb_claim_create(portail_ctx_t *ctx)
                                        "WHERE c.id = ? AND c.member_id = {member}",
                                        "l", id);
     if (!claim) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_object_set(claim, "documents", docs);
@@ -159,7 +147,7 @@ void reimb_claims_list(portail_ctx_t *ctx)
                                        "ORDER BY c.id DESC LIMIT ?",
                                        "ll", cursor, limit + 1);
     if (!rows) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *next = json_null();
@@ -170,18 +158,32 @@ void reimb_claims_list(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:O, s:o}", "items", rows, "next_cursor", next));
 }
 
-static json_t *claim_documents(portail_ctx_t *ctx, portail_db_t *db, long long id, int member)
+/* The documents of claim id, each with its download href under base; the
+ * member's own only when member is set. NULL with the answer set. */
+static json_t *claim_documents(portail_ctx_t *ctx, long long id, const char *base, int member)
 {
-    const char *sql = "SELECT d.id, d.name, d.size, d.type, d.created_at FROM "
-                      "reimb_claim_documents cd JOIN documents d ON d.id = cd.document_id "
-                      "WHERE cd.claim_id = ? ORDER BY d.id";
-    return member ? portail_member_rows(ctx,
-                                        "SELECT d.id, d.name, d.size, d.type, d.created_at FROM "
-                                        "reimb_claim_documents cd JOIN documents d ON "
-                                        "d.id = cd.document_id WHERE cd.claim_id = ? "
-                                        "AND d.member_id = {member} ORDER BY d.id",
-                                        "l", id)
-                  : portail_db_rows(db, sql, "l", id);
+#define DOCS_OF_CLAIM                                                                              \
+    "SELECT d.id, d.name, d.size, d.type, d.created_at FROM reimb_claim_documents cd "             \
+    "JOIN documents d ON d.id = cd.document_id WHERE cd.claim_id = ? "
+    json_t *docs =
+        member ? portail_member_rows(ctx, DOCS_OF_CLAIM "AND d.member_id = {member} ORDER BY d.id",
+                                     "l", id)
+               : portail_db_rows(portail_db(ctx), DOCS_OF_CLAIM "ORDER BY d.id", "l", id);
+#undef DOCS_OF_CLAIM
+    if (!docs) {
+        reimb_fail(ctx);
+        return NULL;
+    }
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d)
+    {
+        json_object_set_new(
+            d, "href",
+            json_string(portail_sprintf(portail_arena(ctx), "%s/%lld/documents/%lld", base, id,
+                                        portail_row_int(d, "id", 0))));
+    }
+    return docs;
 }
 
 /* ---- GET /api/v1/reimbursements/claims/{id} ------------------------------- */
@@ -195,24 +197,12 @@ void reimb_claim_get(portail_ctx_t *ctx)
                                        "WHERE c.id = ? AND c.member_id = {member}",
                                        "l", (long long)id);
     if (!claim) {
-        not_found(ctx);
+        reimb_not_found(ctx, "Cette demande n'existe pas.");
         return;
     }
-    json_t *docs = claim_documents(ctx, NULL, id, 1);
-    if (!docs) {
-        fail(ctx);
+    json_t *docs = claim_documents(ctx, id, "/api/v1/reimbursements/claims", 1);
+    if (!docs)
         return;
-    }
-    size_t i;
-    json_t *d;
-    json_array_foreach(docs, i, d)
-    {
-        json_object_set_new(
-            d, "href",
-            json_string(portail_sprintf(portail_arena(ctx),
-                                        "/api/v1/reimbursements/claims/%lld/documents/%lld",
-                                        (long long)id, portail_row_int(d, "id", 0))));
-    }
     json_object_set(claim, "documents", docs);
     portail_respond_json(ctx, 200, json_incref(claim));
 }
@@ -230,7 +220,7 @@ void reimb_claim_document(portail_ctx_t *ctx)
                                       "AND c.member_id = {member}",
                                       "ll", (long long)id, (long long)doc);
     if (!link) {
-        not_found(ctx);
+        reimb_not_found(ctx, "Cette demande n'existe pas.");
         return;
     }
     portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
@@ -250,7 +240,7 @@ void reimb_claim_withdraw(portail_ctx_t *ctx)
                                       "AND status IN ('submitted', 'needs_document')",
                                       "l", (long long)id);
     if (n < 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *claim = portail_member_row(ctx,
@@ -258,7 +248,7 @@ void reimb_claim_withdraw(portail_ctx_t *ctx)
                                        "WHERE c.id = ? AND c.member_id = {member}",
                                        "l", (long long)id);
     if (!claim) {
-        not_found(ctx);
+        reimb_not_found(ctx, "Cette demande n'existe pas.");
         return;
     }
     if (n == 0) {
@@ -311,7 +301,7 @@ void reimb_bo_queue(portail_ctx_t *ctx)
                         "sssslll", status ? status : "", status ? status : "", kind ? kind : "",
                         kind ? kind : "", min_age, cursor, limit + 1);
     if (!rows) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *next = json_null();
@@ -330,10 +320,7 @@ static json_t *bo_claim_row(portail_ctx_t *ctx, portail_db_t *db, long long id)
                                "LEFT JOIN agents a ON a.id = c.assigned_agent_id WHERE c.id = ?",
                                "l", id);
     if (!c) {
-        if (portail_db_failed(db))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette demande n'existe pas.");
+        reimb_not_found(ctx, "Cette demande n'existe pas.");
     }
     return c;
 }
@@ -350,21 +337,9 @@ void reimb_bo_claim(portail_ctx_t *ctx)
     json_t *c = bo_claim_row(ctx, db, id);
     if (!c)
         return;
-    json_t *docs = claim_documents(ctx, db, id, 0);
-    if (!docs) {
-        fail(ctx);
+    json_t *docs = claim_documents(ctx, id, BO_CLAIMS, 0);
+    if (!docs)
         return;
-    }
-    size_t i;
-    json_t *d;
-    json_array_foreach(docs, i, d)
-    {
-        json_object_set_new(
-            d, "href",
-            json_string(portail_sprintf(
-                portail_arena(ctx), "/api/v1/backoffice/reimbursements/claims/%lld/documents/%lld",
-                (long long)id, portail_row_int(d, "id", 0))));
-    }
     json_object_set(c, "documents", docs);
     portail_audit_subject(ctx, portail_row_int(c, "member_id", 0));
     portail_respond_json(ctx, 200, json_incref(c));
@@ -385,19 +360,15 @@ void reimb_bo_document(portail_ctx_t *ctx)
                                "WHERE cd.claim_id = ? AND cd.document_id = ?",
                                "ll", (long long)id, (long long)doc);
     if (!r) {
-        if (portail_db_failed(db))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Ce document n'existe pas.");
+        reimb_not_found(ctx, "Ce document n'existe pas.");
         return;
     }
     portail_audit_subject(ctx, portail_row_int(r, "member_id", 0));
     portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
 }
 
-/* A state change of claim id allowed from `from` (SQL list), in the
- * caller's transaction: the claim row, or NULL with the answer set (404,
- * or 409 when its state forbids it). */
+/* Claim id locked for a state change in the caller's transaction: the
+ * claim row, or NULL with the answer set (404). */
 static json_t *lock_claim(portail_ctx_t *ctx, portail_db_t *db, long long id)
 {
     json_t *c = portail_db_row(db,
@@ -406,10 +377,7 @@ static json_t *lock_claim(portail_ctx_t *ctx, portail_db_t *db, long long id)
                                "FROM reimb_claims c WHERE c.id = ? FOR UPDATE",
                                "l", id);
     if (!c) {
-        if (portail_db_failed(db))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette demande n'existe pas.");
+        reimb_not_found(ctx, "Cette demande n'existe pas.");
     }
     return c;
 }
@@ -433,7 +401,7 @@ void reimb_bo_take(portail_ctx_t *ctx)
         return;
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *c = lock_claim(ctx, db, id);
@@ -451,7 +419,7 @@ void reimb_bo_take(portail_ctx_t *ctx)
                         "updated_at = UTC_TIMESTAMP() WHERE id = ?",
                         "ll", me, (long long)id) != 1 ||
         portail_db_commit(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     portail_audit_subject(ctx, portail_row_int(c, "member_id", 0));
@@ -525,7 +493,7 @@ void reimb_bo_approve(portail_ctx_t *ctx)
     }
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *c = my_review(ctx, db, id);
@@ -559,7 +527,7 @@ void reimb_bo_approve(portail_ctx_t *ctx)
         portail_notify(db, member, "reimbursements.claim", "Demande de remboursement acceptée",
                        text, "/reimbursements/") != 0 ||
         portail_db_commit(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     portail_audit_subject(ctx, member);
@@ -584,7 +552,7 @@ static void decide(portail_ctx_t *ctx, int reject)
     }
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *c = my_review(ctx, db, id);
@@ -610,7 +578,7 @@ static void decide(portail_ctx_t *ctx, int reject)
                               : "Un justificatif manque à votre demande",
                        text, "/reimbursements/") != 0 ||
         portail_db_commit(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     portail_audit_subject(ctx, member);
@@ -643,7 +611,7 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
                                        "WHERE c.id = ? AND c.member_id = {member}",
                                        "l", (long long)id);
     if (!claim) {
-        not_found(ctx);
+        reimb_not_found(ctx, "Cette demande n'existe pas.");
         return;
     }
     if (!status_is(claim, "needs_document")) {
@@ -654,7 +622,7 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
      * claim that stopped waiting meanwhile (409) keeps none of them. */
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     static const portail_doc_rules_t rules = {.max_files = 5};
@@ -684,7 +652,7 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
             portail_problem(ctx, 409, NULL, "Cette demande n'attend pas de justificatif.");
             return;
         }
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     reimb_claim_get(ctx);
@@ -710,7 +678,7 @@ void reimb_bo_correct(portail_ctx_t *ctx)
     }
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *old = portail_db_row(db,
@@ -719,10 +687,7 @@ void reimb_bo_correct(portail_ctx_t *ctx)
                                  "ON m.insured_id = p.insured_id WHERE p.id = ? FOR UPDATE",
                                  "l", (long long)id);
     if (!old) {
-        if (portail_db_failed(db))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Ce paiement n'existe pas.");
+        reimb_not_found(ctx, "Ce paiement n'existe pas.");
         return;
     }
     if (portail_row_int(old, "cancelled_by", 0) != 0) {
@@ -752,7 +717,7 @@ void reimb_bo_correct(portail_ctx_t *ctx)
                                         reason),
                         "/reimbursements/") != 0) ||
         portail_db_commit(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     if (member > 0)

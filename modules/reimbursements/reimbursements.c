@@ -193,10 +193,18 @@ PORTAIL_MODULE_INIT(.name = "reimbursements", .version = "1.0.0", .settings = se
                     .init = init, .fini = fini, .routes = routes, .nav = nav,
                     .permissions = permissions, .summary = summary);
 
-static void fail(portail_ctx_t *ctx)
+void reimb_fail(portail_ctx_t *ctx)
 {
     if (!portail_responded(ctx))
         portail_problem(ctx, 500, NULL, NULL);
+}
+
+void reimb_not_found(portail_ctx_t *ctx, const char *detail)
+{
+    if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+        reimb_fail(ctx);
+    else
+        portail_problem(ctx, 404, NULL, detail);
 }
 
 static int one_of(const char *s, const char *const *choices)
@@ -309,7 +317,7 @@ static void list(portail_ctx_t *ctx)
                                   "ssssssss", from, to, who, who, kind, kind, status, status)
              : NULL;
     if (!rows || !totals) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *next = json_null();
@@ -337,10 +345,7 @@ static void detail(portail_ctx_t *ctx)
                                      "WHERE p.id = ? AND m.id = {member}",
                                      "l", (long long)id);
     if (!row) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Ce remboursement n'existe pas.");
+        reimb_not_found(ctx, "Ce remboursement n'existe pas.");
         return;
     }
     long long base = portail_row_int(row, "base_cents", 0);
@@ -397,7 +402,7 @@ static void statements(portail_ctx_t *ctx)
                             "GROUP BY month ORDER BY month DESC LIMIT 40",
                             "");
     if (!rows) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     size_t i;
@@ -474,7 +479,7 @@ static void statement_pdf(portail_ctx_t *ctx)
         if (!portail_responded(ctx) && !portail_db_failed(portail_db(ctx)) && !who)
             portail_problem(ctx, 404, NULL, "Ce relevé n'existe pas.");
         else
-            fail(ctx);
+            reimb_fail(ctx);
         return;
     }
     size_t n = json_array_size(rows);
@@ -489,7 +494,7 @@ static void statement_pdf(portail_ctx_t *ctx)
         .title = title, .footer = "Relevé établi d'après les paiements de votre caisse."};
     portail_pdf_t *pdf = portail_pdf_new(a, &meta);
     if (!pdf) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     const char *fund = portail_row_str(who, "fund");
@@ -568,7 +573,7 @@ static void statement_pdf(portail_ctx_t *ctx)
     const unsigned char *bytes = NULL;
     size_t len = 0;
     if (bad || portail_pdf_render(pdf, &bytes, &len) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     portail_respond_bytes(ctx, 200, PORTAIL_FILE_PDF, PORTAIL_ATTACHMENT, bytes, len,

@@ -19,5 +19,9 @@ void reimb_bo_reject(portail_ctx_t *ctx);
 void reimb_bo_ask(portail_ctx_t *ctx);
 void reimb_bo_correct(portail_ctx_t *ctx);
 int reimb_is_kind(const char *s);
+/* A 500, unless an answer is already set (e.g. the pool's 503). */
+void reimb_fail(portail_ctx_t *ctx);
+/* No row: a 500 when the query failed, otherwise a 404 saying detail. */
+void reimb_not_found(portail_ctx_t *ctx, const char *detail);
 
 #endif
