@@ -269,15 +269,10 @@ void reimb_bo_queue(portail_ctx_t *ctx)
 {
     const char *status = portail_req_query(ctx, "status");
     const char *kind = portail_req_query(ctx, "kind");
-    static const char *const open[] = {
+    static const char *const statuses[] = {
         "submitted", "in_review", "needs_document", "approved", "rejected", "withdrawn", NULL};
-    int ok = 1;
-    if (status && *status) {
-        ok = 0;
-        for (const char *const *s = open; *s; s++)
-            ok |= strcmp(*s, status) == 0;
-    }
-    if (!ok || (kind && *kind && !reimb_is_kind(kind))) {
+    if ((status && *status && !reimb_one_of(status, statuses)) ||
+        (kind && *kind && !reimb_is_kind(kind))) {
         portail_problem(ctx, 400, NULL, "Filtre inconnu.");
         return;
     }

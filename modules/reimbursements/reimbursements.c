@@ -207,7 +207,7 @@ void reimb_not_found(portail_ctx_t *ctx, const char *detail)
         portail_problem(ctx, 404, NULL, detail);
 }
 
-static int one_of(const char *s, const char *const *choices)
+int reimb_one_of(const char *s, const char *const *choices)
 {
     for (; *choices; choices++)
         if (strcmp(s, *choices) == 0)
@@ -219,7 +219,7 @@ static const char *const KINDS[] = {"consultation", "specialist", "pharmacy", "d
                                     "hospital",     "optical",    "other",    NULL};
 int reimb_is_kind(const char *s)
 {
-    return s && one_of(s, KINDS);
+    return s && reimb_one_of(s, KINDS);
 }
 
 static const char *const STATUSES[] = {"received", "processing", "paid", "rejected", NULL};
@@ -261,9 +261,9 @@ static void list(portail_ctx_t *ctx)
         portail_field_error(&errors, "to", msg);
     if (who && strlen(who) > BENEFICIARY_MAX)
         portail_field_error(&errors, "beneficiary", "Bénéficiaire trop long.");
-    if (kind && *kind && !one_of(kind, KINDS))
+    if (kind && *kind && !reimb_one_of(kind, KINDS))
         portail_field_error(&errors, "kind", "Type de soin inconnu.");
-    if (status && *status && !one_of(status, STATUSES))
+    if (status && *status && !reimb_one_of(status, STATUSES))
         portail_field_error(&errors, "status", "Statut inconnu.");
     long long limit = PAGE_DEFAULT;
     if (limit_s && *limit_s) {

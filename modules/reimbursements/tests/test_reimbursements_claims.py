@@ -273,3 +273,11 @@ def test_a_claim_that_cannot_be_recorded_keeps_none_of_its_documents(stack):
     assert [i["id"] for i in c.get(API + "/claims").json()["items"]] == [waiting["id"]]
     got = c.get(API + "/claims/%d" % waiting["id"]).json()
     assert got["status"] == "needs_document" and len(got["documents"]) == 2
+
+
+def test_the_queue_refuses_unknown_filters(stack):
+    a = agent_client(stack)
+    for bad in ({"status": "lost"}, {"kind": "massage"}, {"status": "submitted "}):
+        assert a.get(BO, params=bad).status_code == 400, bad
+    for good in ("submitted", "withdrawn", ""):
+        assert a.get(BO, params={"status": good}).status_code == 200, good
