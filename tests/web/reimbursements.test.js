@@ -200,6 +200,8 @@ describe('back office: requests', () => {
         await page.fill('#base_cents', '2892');
         await page.click('#accepter button[type=submit]');
         await page.locator('#statut .fr-alert--success', { hasText: 'Acceptée' }).waitFor();
+        assert.equal(calls.filter((c) => c.key === 'GET /api/v1/backoffice/reimbursements/claims/31').length, 1);
+        assert.equal(await page.locator('#documents a').count(), 1);
         const post = calls.find((c) => c.key === 'POST /api/v1/backoffice/reimbursements/claims/31/approve');
         assert.deepEqual(JSON.parse(post.body), { base_cents: 2892, rate_pct: 70, participation_cents: 0, franchise_cents: 0 });
       } finally {
