@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "reimbursements.h"
 
@@ -64,17 +65,18 @@ void reimb_claim_create(portail_ctx_t *ctx)
     if (comment && (strlen(comment) > COMMENT_MAX || !portail_utf8_valid(comment, strlen(comment))))
         portail_field_error(&errors, "comment", "Commentaire trop long (1000 caractères au plus).");
     if (!errors && date) {
-        json_t *r = portail_db_row(portail_db(ctx),
-                                   "SELECT ? > UTC_DATE() AS future, "
-                                   "? < DATE_SUB(UTC_DATE(), INTERVAL 2 YEAR) AS old",
-                                   "ss", date, date);
-        if (!r) {
-            reimb_fail(ctx);
-            return;
-        }
-        if (portail_row_int(r, "future", 0))
+        /* Same shape, so the text order is the date order; two years back
+         * as DATE_SUB(UTC_DATE(), INTERVAL 2 YEAR) (29 February gives the 28th). */
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        char today[32], oldest[32];
+        strftime(today, sizeof today, "%Y-%m-%d", &tm);
+        snprintf(oldest, sizeof oldest, "%04d-%02d-%02d", tm.tm_year + 1900 - 2, tm.tm_mon + 1,
+                 tm.tm_mon == 1 && tm.tm_mday == 29 ? 28 : tm.tm_mday);
+        if (strcmp(date, today) > 0)
             portail_field_error(&errors, "care_date", "La date des soins ne peut pas être future.");
-        else if (portail_row_int(r, "old", 0))
+        else if (strcmp(date, oldest) < 0)
             portail_field_error(&errors, "care_date",
                                 "Les soins de plus de deux ans ne sont plus remboursables.");
     }

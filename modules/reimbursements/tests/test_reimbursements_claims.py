@@ -281,3 +281,19 @@ def test_the_queue_refuses_unknown_filters(stack):
         assert a.get(BO, params=bad).status_code == 400, bad
     for good in ("submitted", "withdrawn", ""):
         assert a.get(BO, params={"status": good}).status_code == 200, good
+
+
+def test_care_dates_from_today_back_to_two_years(stack):
+    c = member(stack)
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    try:
+        oldest = today.replace(year=today.year - 2)
+    except ValueError:  # 29 February
+        oldest = today.replace(year=today.year - 2, day=28)
+    r = send(c, care_date=(oldest - datetime.timedelta(days=1)).isoformat())
+    assert r.status_code == 422 and "deux ans" in r.text, r.text
+    r = send(c, care_date=(today + datetime.timedelta(days=1)).isoformat())
+    assert r.status_code == 422 and "future" in r.text, r.text
+    for day in (oldest, today):
+        r = send(c, care_date=day.isoformat())
+        assert r.status_code == 201, (day, r.text)
