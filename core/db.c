@@ -102,11 +102,6 @@ int portail_db_begin(portail_db_t *db)
     return 0;
 }
 
-int portail_db_in_tx(const portail_db_t *db)
-{
-    return db->in_tx;
-}
-
 int portail_db_commit(portail_db_t *db)
 {
     /* On failure in_tx stays set, so that a rollback (ours at release if the

@@ -96,8 +96,6 @@ portail_db_t *portail_pool_acquire(portail_pool_t *p, portail_arena_t *arena,
                                    const char *request_id, unsigned timeout_ms, int *why);
 /* ROLLBACK if a transaction is open, then back to the pool. */
 void portail_pool_release(portail_db_t *db);
-/* Nonzero while a transaction begun with portail_db_begin is open. */
-int portail_db_in_tx(const portail_db_t *db);
 /* Runs a statement without preparing (migrations, DDL). Multi-statement
  * text allowed. 0 or -1 with err filled. */
 int portail_db_run_script(portail_db_t *db, const char *sql, char *err, size_t errlen);

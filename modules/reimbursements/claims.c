@@ -22,6 +22,9 @@
 #define REASON_MAX 500
 #define PROCESSING_DAYS 15
 
+/* Up to 5 files, stored in a transaction left open for the claim. */
+static const portail_doc_rules_t DOC_RULES = {.max_files = 5, .keep_transaction = 1};
+
 #define BO_CLAIMS "/api/v1/backoffice/reimbursements/claims"
 
 #define CLAIM_COLUMNS                                                                              \
@@ -84,23 +87,13 @@ void reimb_claim_create(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
-    /* The documents are stored in the claim's transaction: a claim that
-     * cannot be recorded leaves none behind. */
-    portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        reimb_fail(ctx);
-        return;
-    }
-    static const portail_doc_rules_t rules = {.max_files = 5};
+    /* The claim is recorded in the documents' transaction: a claim that
+     * cannot be recorded leaves none of them behind. No file: a 422. */
     json_t *docs = NULL;
-    if (portail_documents_store(ctx, &rules, &docs) != 0)
+    if (portail_documents_store(ctx, &DOC_RULES, &docs) != 0)
         return;
     portail_arena_json(a, docs);
-    if (json_array_size(docs) == 0) {
-        portail_field_error(&errors, "documents", "Joignez au moins un justificatif.");
-        portail_problem_fields(ctx, errors);
-        return;
-    }
+    portail_db_t *db = portail_db(ctx);
     long long n = portail_member_exec(
         ctx,
         "INSERT INTO reimb_claims (member_id, kind, care_date, amount_paid_cents, beneficiary, "
@@ -615,18 +608,13 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
         portail_problem(ctx, 409, NULL, "Cette demande n'attend pas de justificatif.");
         return;
     }
-    /* Stored in the transaction that puts the claim back in the queue: a
+    /* The claim goes back to the queue in the documents' transaction: a
      * claim that stopped waiting meanwhile (409) keeps none of them. */
-    portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        reimb_fail(ctx);
-        return;
-    }
-    static const portail_doc_rules_t rules = {.max_files = 5};
     json_t *docs = NULL;
-    if (portail_documents_store(ctx, &rules, &docs) != 0)
+    if (portail_documents_store(ctx, &DOC_RULES, &docs) != 0)
         return;
     portail_arena_json(portail_arena(ctx), docs);
+    portail_db_t *db = portail_db(ctx);
     int ok = portail_member_exec(ctx,
                                  "UPDATE reimb_claims SET status = 'submitted', "
                                  "updated_at = UTC_TIMESTAMP() WHERE id = ? "

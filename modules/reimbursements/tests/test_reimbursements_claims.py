@@ -297,3 +297,25 @@ def test_care_dates_from_today_back_to_two_years(stack):
     for day in (oldest, today):
         r = send(c, care_date=day.isoformat())
         assert r.status_code == 201, (day, r.text)
+
+
+def test_an_infected_document_is_refused_and_stays_a_security_event(stack, clamd):
+    """The claim is recorded in the documents' transaction, which begins after
+    the scan: refusing the claim never rolls back the infection's event."""
+    from conftest import EICAR
+    inst = stack.start_portaild({"documents": {"scanner": str(clamd.socket),
+                                               "scan_timeout_ms": 10000}})
+    m = stack.new_member()
+    c = stack.client(base_url=inst.base_url, origin=inst.origin)
+    c.test_login(kind="member", id=m.id)
+    r = c.post(API + "/claims", data=fields(),
+               files=[("documents", ("feuille.pdf", PDF, "application/pdf")),
+                      ("documents", ("eicar.pdf", PDF + EICAR, "application/pdf"))])
+    assert r.status_code == 422 and "virus" in r.text, r.text
+    ev = stack.sql("SELECT kind FROM security_events WHERE member_id = %d" % m.id)
+    assert ev == [["document_infected"]]
+    assert stack.sql("SELECT COUNT(*) FROM documents WHERE member_id = %d" % m.id) == [["0"]]
+    assert c.get(API + "/claims").json()["items"] == []
+    r = c.post(API + "/claims", data=fields(),
+               files=[("documents", ("feuille.pdf", PDF, "application/pdf"))])
+    assert r.status_code == 201, r.text
