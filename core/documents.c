@@ -376,6 +376,8 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
         return -1;
     const char *module = portail_module_name(ctx);
     json_t *ids = json_array();
+    /* Begun only now, after the scan: an infected file's security event is
+     * never undone with the files. */
     if (portail_db_begin(db) != 0)
         goto fail;
     for (size_t i = 0; i < nu; i++) {
@@ -395,7 +397,7 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
                                              (json_int_t)u->part->len, "type",
                                              doc_types[u->type].name, "sha256", hex));
     }
-    if (portail_db_commit(db) != 0)
+    if (!rules->keep_transaction && portail_db_commit(db) != 0)
         goto fail;
     *out = ids;
     return 0;

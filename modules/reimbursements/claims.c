@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "reimbursements.h"
 
@@ -21,19 +22,10 @@
 #define REASON_MAX 500
 #define PROCESSING_DAYS 15
 
-static void fail(portail_ctx_t *ctx)
-{
-    if (!portail_responded(ctx))
-        portail_problem(ctx, 500, NULL, NULL);
-}
+/* Up to 5 files, stored in a transaction left open for the claim. */
+static const portail_doc_rules_t DOC_RULES = {.max_files = 5, .keep_transaction = 1};
 
-static void not_found(portail_ctx_t *ctx)
-{
-    if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-        fail(ctx);
-    else
-        portail_problem(ctx, 404, NULL, "Cette demande n'existe pas.");
-}
+#define BO_CLAIMS "/api/v1/backoffice/reimbursements/claims"
 
 #define CLAIM_COLUMNS                                                                              \
     "c.id, c.kind, c.care_date, c.amount_paid_cents, c.beneficiary, c.comment, c.status, "         \
@@ -76,17 +68,18 @@ void reimb_claim_create(portail_ctx_t *ctx)
     if (comment && (strlen(comment) > COMMENT_MAX || !portail_utf8_valid(comment, strlen(comment))))
         portail_field_error(&errors, "comment", "Commentaire trop long (1000 caractères au plus).");
     if (!errors && date) {
-        json_t *r = portail_db_row(portail_db(ctx),
-                                   "SELECT ? > UTC_DATE() AS future, "
-                                   "? < DATE_SUB(UTC_DATE(), INTERVAL 2 YEAR) AS old",
-                                   "ss", date, date);
-        if (!r) {
-            fail(ctx);
-            return;
-        }
-        if (portail_row_int(r, "future", 0))
+        /* Same shape, so the text order is the date order; two years back
+         * as DATE_SUB(UTC_DATE(), INTERVAL 2 YEAR) (29 February gives the 28th). */
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        char today[32], oldest[32];
+        strftime(today, sizeof today, "%Y-%m-%d", &tm);
+        snprintf(oldest, sizeof oldest, "%04d-%02d-%02d", tm.tm_year + 1900 - 2, tm.tm_mon + 1,
+                 tm.tm_mon == 1 && tm.tm_mday == 29 ? 28 : tm.tm_mday);
+        if (strcmp(date, today) > 0)
             portail_field_error(&errors, "care_date", "La date des soins ne peut pas être future.");
-        else if (portail_row_int(r, "old", 0))
+        else if (strcmp(date, oldest) < 0)
             portail_field_error(&errors, "care_date",
                                 "Les soins de plus de deux ans ne sont plus remboursables.");
     }
@@ -94,22 +87,13 @@ void reimb_claim_create(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
-    static const portail_doc_rules_t rules = {.max_files = 5};
+    /* The claim is recorded in the documents' transaction: a claim that
+     * cannot be recorded leaves none of them behind. No file: a 422. */
     json_t *docs = NULL;
-    if (portail_documents_store(ctx, &rules, &docs) != 0)
+    if (portail_documents_store(ctx, &DOC_RULES, &docs) != 0)
         return;
-    if (json_array_size(docs) == 0) {
-        json_decref(docs);
-        portail_field_error(&errors, "documents", "Joignez au moins un justificatif.");
-        portail_problem_fields(ctx, errors);
-        return;
-    }
     portail_arena_json(a, docs);
     portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
-        return;
-    }
     long long n = portail_member_exec(
         ctx,
         "INSERT INTO reimb_claims (member_id, kind, care_date, amount_paid_cents, beneficiary, "
@@ -130,7 +114,7 @@ void reimb_claim_create(portail_ctx_t *ctx)
             id = -1;
     }
     if (id < 0 || portail_db_commit(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *claim = portail_member_row(ctx,
@@ -138,7 +122,7 @@ void reimb_claim_create(portail_ctx_t *ctx)
                                        "WHERE c.id = ? AND c.member_id = {member}",
                                        "l", id);
     if (!claim) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_object_set(claim, "documents", docs);
@@ -158,7 +142,7 @@ void reimb_claims_list(portail_ctx_t *ctx)
                                        "ORDER BY c.id DESC LIMIT ?",
                                        "ll", cursor, limit + 1);
     if (!rows) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *next = json_null();
@@ -169,18 +153,32 @@ void reimb_claims_list(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:O, s:o}", "items", rows, "next_cursor", next));
 }
 
-static json_t *claim_documents(portail_ctx_t *ctx, portail_db_t *db, long long id, int member)
+/* The documents of claim id, each with its download href under base; the
+ * member's own only when member is set. NULL with the answer set. */
+static json_t *claim_documents(portail_ctx_t *ctx, long long id, const char *base, int member)
 {
-    const char *sql = "SELECT d.id, d.name, d.size, d.type, d.created_at FROM "
-                      "reimb_claim_documents cd JOIN documents d ON d.id = cd.document_id "
-                      "WHERE cd.claim_id = ? ORDER BY d.id";
-    return member ? portail_member_rows(ctx,
-                                        "SELECT d.id, d.name, d.size, d.type, d.created_at FROM "
-                                        "reimb_claim_documents cd JOIN documents d ON "
-                                        "d.id = cd.document_id WHERE cd.claim_id = ? "
-                                        "AND d.member_id = {member} ORDER BY d.id",
-                                        "l", id)
-                  : portail_db_rows(db, sql, "l", id);
+#define DOCS_OF_CLAIM                                                                              \
+    "SELECT d.id, d.name, d.size, d.type, d.created_at FROM reimb_claim_documents cd "             \
+    "JOIN documents d ON d.id = cd.document_id WHERE cd.claim_id = ? "
+    json_t *docs =
+        member ? portail_member_rows(ctx, DOCS_OF_CLAIM "AND d.member_id = {member} ORDER BY d.id",
+                                     "l", id)
+               : portail_db_rows(portail_db(ctx), DOCS_OF_CLAIM "ORDER BY d.id", "l", id);
+#undef DOCS_OF_CLAIM
+    if (!docs) {
+        reimb_fail(ctx);
+        return NULL;
+    }
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d)
+    {
+        json_object_set_new(
+            d, "href",
+            json_string(portail_sprintf(portail_arena(ctx), "%s/%lld/documents/%lld", base, id,
+                                        portail_row_int(d, "id", 0))));
+    }
+    return docs;
 }
 
 /* ---- GET /api/v1/reimbursements/claims/{id} ------------------------------- */
@@ -194,24 +192,12 @@ void reimb_claim_get(portail_ctx_t *ctx)
                                        "WHERE c.id = ? AND c.member_id = {member}",
                                        "l", (long long)id);
     if (!claim) {
-        not_found(ctx);
+        reimb_not_found(ctx, "Cette demande n'existe pas.");
         return;
     }
-    json_t *docs = claim_documents(ctx, NULL, id, 1);
-    if (!docs) {
-        fail(ctx);
+    json_t *docs = claim_documents(ctx, id, "/api/v1/reimbursements/claims", 1);
+    if (!docs)
         return;
-    }
-    size_t i;
-    json_t *d;
-    json_array_foreach(docs, i, d)
-    {
-        json_object_set_new(
-            d, "href",
-            json_string(portail_sprintf(portail_arena(ctx),
-                                        "/api/v1/reimbursements/claims/%lld/documents/%lld",
-                                        (long long)id, portail_row_int(d, "id", 0))));
-    }
     json_object_set(claim, "documents", docs);
     portail_respond_json(ctx, 200, json_incref(claim));
 }
@@ -229,7 +215,7 @@ void reimb_claim_document(portail_ctx_t *ctx)
                                       "AND c.member_id = {member}",
                                       "ll", (long long)id, (long long)doc);
     if (!link) {
-        not_found(ctx);
+        reimb_not_found(ctx, "Cette demande n'existe pas.");
         return;
     }
     portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
@@ -249,7 +235,7 @@ void reimb_claim_withdraw(portail_ctx_t *ctx)
                                       "AND status IN ('submitted', 'needs_document')",
                                       "l", (long long)id);
     if (n < 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *claim = portail_member_row(ctx,
@@ -257,7 +243,7 @@ void reimb_claim_withdraw(portail_ctx_t *ctx)
                                        "WHERE c.id = ? AND c.member_id = {member}",
                                        "l", (long long)id);
     if (!claim) {
-        not_found(ctx);
+        reimb_not_found(ctx, "Cette demande n'existe pas.");
         return;
     }
     if (n == 0) {
@@ -271,27 +257,24 @@ void reimb_claim_withdraw(portail_ctx_t *ctx)
 
 /* ---- back office ------------------------------------------------------------ */
 
-/* GET /api/v1/backoffice/reimbursements/claims?status=&kind=&limit=&cursor=
- * Oldest first (the queue), with who holds each. */
+/* GET /api/v1/backoffice/reimbursements/claims?status=&kind=&min_age_days=&limit=&cursor=
+ * Oldest first (the queue), with who holds each; min_age_days keeps the
+ * claims sent at least that many days ago (age_days >= it). */
 void reimb_bo_queue(portail_ctx_t *ctx)
 {
     const char *status = portail_req_query(ctx, "status");
     const char *kind = portail_req_query(ctx, "kind");
-    static const char *const open[] = {
+    static const char *const statuses[] = {
         "submitted", "in_review", "needs_document", "approved", "rejected", "withdrawn", NULL};
-    int ok = 1;
-    if (status && *status) {
-        ok = 0;
-        for (const char *const *s = open; *s; s++)
-            ok |= strcmp(*s, status) == 0;
-    }
-    if (!ok || (kind && *kind && !reimb_is_kind(kind))) {
+    if ((status && *status && !reimb_one_of(status, statuses)) ||
+        (kind && *kind && !reimb_is_kind(kind))) {
         portail_problem(ctx, 400, NULL, "Filtre inconnu.");
         return;
     }
-    long long limit, cursor;
+    long long limit, cursor, min_age;
     if (portail_query_int(ctx, "limit", 1, 100, 50, &limit) != 0 ||
-        portail_query_int(ctx, "cursor", 0, INT64_MAX, 0, &cursor) != 0)
+        portail_query_int(ctx, "cursor", 0, INT64_MAX, 0, &cursor) != 0 ||
+        portail_query_int(ctx, "min_age_days", 0, 3650, 0, &min_age) != 0)
         return;
     portail_db_t *db = portail_db(ctx);
     if (!db)
@@ -302,11 +285,13 @@ void reimb_bo_queue(portail_ctx_t *ctx)
                         "TIMESTAMPDIFF(DAY, c.created_at, UTC_TIMESTAMP()) AS age_days "
                         "FROM reimb_claims c LEFT JOIN agents a ON a.id = c.assigned_agent_id "
                         "WHERE (? = '' AND c.status IN ('submitted', 'in_review') OR c.status = ?) "
-                        "AND (? = '' OR c.kind = ?) AND c.id > ? ORDER BY c.id LIMIT ?",
-                        "ssssll", status ? status : "", status ? status : "", kind ? kind : "",
-                        kind ? kind : "", cursor, limit + 1);
+                        "AND (? = '' OR c.kind = ?) "
+                        "AND c.created_at <= DATE_SUB(UTC_TIMESTAMP(), INTERVAL ? DAY) "
+                        "AND c.id > ? ORDER BY c.id LIMIT ?",
+                        "sssslll", status ? status : "", status ? status : "", kind ? kind : "",
+                        kind ? kind : "", min_age, cursor, limit + 1);
     if (!rows) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *next = json_null();
@@ -325,10 +310,7 @@ static json_t *bo_claim_row(portail_ctx_t *ctx, portail_db_t *db, long long id)
                                "LEFT JOIN agents a ON a.id = c.assigned_agent_id WHERE c.id = ?",
                                "l", id);
     if (!c) {
-        if (portail_db_failed(db))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette demande n'existe pas.");
+        reimb_not_found(ctx, "Cette demande n'existe pas.");
     }
     return c;
 }
@@ -345,21 +327,9 @@ void reimb_bo_claim(portail_ctx_t *ctx)
     json_t *c = bo_claim_row(ctx, db, id);
     if (!c)
         return;
-    json_t *docs = claim_documents(ctx, db, id, 0);
-    if (!docs) {
-        fail(ctx);
+    json_t *docs = claim_documents(ctx, id, BO_CLAIMS, 0);
+    if (!docs)
         return;
-    }
-    size_t i;
-    json_t *d;
-    json_array_foreach(docs, i, d)
-    {
-        json_object_set_new(
-            d, "href",
-            json_string(portail_sprintf(
-                portail_arena(ctx), "/api/v1/backoffice/reimbursements/claims/%lld/documents/%lld",
-                (long long)id, portail_row_int(d, "id", 0))));
-    }
     json_object_set(c, "documents", docs);
     portail_audit_subject(ctx, portail_row_int(c, "member_id", 0));
     portail_respond_json(ctx, 200, json_incref(c));
@@ -380,19 +350,15 @@ void reimb_bo_document(portail_ctx_t *ctx)
                                "WHERE cd.claim_id = ? AND cd.document_id = ?",
                                "ll", (long long)id, (long long)doc);
     if (!r) {
-        if (portail_db_failed(db))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Ce document n'existe pas.");
+        reimb_not_found(ctx, "Ce document n'existe pas.");
         return;
     }
     portail_audit_subject(ctx, portail_row_int(r, "member_id", 0));
     portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
 }
 
-/* A state change of claim id allowed from `from` (SQL list), in the
- * caller's transaction: the claim row, or NULL with the answer set (404,
- * or 409 when its state forbids it). */
+/* Claim id locked for a state change in the caller's transaction: the
+ * claim row, or NULL with the answer set (404). */
 static json_t *lock_claim(portail_ctx_t *ctx, portail_db_t *db, long long id)
 {
     json_t *c = portail_db_row(db,
@@ -401,10 +367,7 @@ static json_t *lock_claim(portail_ctx_t *ctx, portail_db_t *db, long long id)
                                "FROM reimb_claims c WHERE c.id = ? FOR UPDATE",
                                "l", id);
     if (!c) {
-        if (portail_db_failed(db))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette demande n'existe pas.");
+        reimb_not_found(ctx, "Cette demande n'existe pas.");
     }
     return c;
 }
@@ -428,7 +391,7 @@ void reimb_bo_take(portail_ctx_t *ctx)
         return;
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *c = lock_claim(ctx, db, id);
@@ -446,7 +409,7 @@ void reimb_bo_take(portail_ctx_t *ctx)
                         "updated_at = UTC_TIMESTAMP() WHERE id = ?",
                         "ll", me, (long long)id) != 1 ||
         portail_db_commit(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     portail_audit_subject(ctx, portail_row_int(c, "member_id", 0));
@@ -469,16 +432,37 @@ static json_t *my_review(portail_ctx_t *ctx, portail_db_t *db, int64_t id)
     return c;
 }
 
-static int bounded_int(json_t *body, const char *key, long long min, long long max, long long *out,
-                       json_t **errors, const char *msg)
+static void bounded_int(json_t *body, const char *key, long long min, long long max, long long *out,
+                        json_t **errors, const char *msg)
 {
     json_t *v = json_object_get(body, key);
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
         portail_field_error(errors, key, msg);
-        return -1;
-    }
-    *out = json_integer_value(v);
-    return 0;
+    else
+        *out = json_integer_value(v);
+}
+
+/* The arithmetic of a payment line an agent gives (approve, correct). */
+struct amounts {
+    long long base, rate, part, fr, reimbursed;
+};
+
+/* Each field bounded, and the deductions within base x rate; field errors
+ * added to *errors otherwise. */
+static void read_amounts(json_t *body, struct amounts *m, json_t **errors)
+{
+    *m = (struct amounts){0};
+    bounded_int(body, "base_cents", 0, AMOUNT_MAX_CENTS, &m->base, errors,
+                "Base de remboursement en centimes attendue.");
+    bounded_int(body, "rate_pct", 0, 100, &m->rate, errors, "Taux entre 0 et 100.");
+    bounded_int(body, "participation_cents", 0, 5000, &m->part, errors,
+                "Participation forfaitaire entre 0 et 5 000 centimes.");
+    bounded_int(body, "franchise_cents", 0, 5000, &m->fr, errors,
+                "Franchise entre 0 et 5 000 centimes.");
+    m->reimbursed = m->base * m->rate / 100 - m->part - m->fr;
+    if (!*errors && m->reimbursed < 0)
+        portail_field_error(errors, "base_cents",
+                            "Les déductions dépassent le montant remboursable.");
 }
 
 /* POST .../claims/{id}/approve {base_cents, rate_pct, participation_cents,
@@ -490,27 +474,16 @@ void reimb_bo_approve(portail_ctx_t *ctx)
     int64_t id;
     if (portail_req_param_i64(ctx, "id", &id) != 0)
         return;
-    json_t *body = portail_req_json(ctx);
     json_t *errors = NULL;
-    long long base = 0, rate = 0, part = 0, fr = 0;
-    bounded_int(body, "base_cents", 0, AMOUNT_MAX_CENTS, &base, &errors,
-                "Base de remboursement en centimes attendue.");
-    bounded_int(body, "rate_pct", 0, 100, &rate, &errors, "Taux entre 0 et 100.");
-    bounded_int(body, "participation_cents", 0, 5000, &part, &errors,
-                "Participation forfaitaire entre 0 et 5 000 centimes.");
-    bounded_int(body, "franchise_cents", 0, 5000, &fr, &errors,
-                "Franchise entre 0 et 5 000 centimes.");
-    long long reimbursed = base * rate / 100 - part - fr;
-    if (!errors && reimbursed < 0)
-        portail_field_error(&errors, "base_cents",
-                            "Les déductions dépassent le montant remboursable.");
+    struct amounts m;
+    read_amounts(portail_req_json(ctx), &m, &errors);
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
     }
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *c = my_review(ctx, db, id);
@@ -529,13 +502,13 @@ void reimb_bo_approve(portail_ctx_t *ctx)
         "DATE(c.created_at), UTC_DATE(), DATE_ADD(UTC_DATE(), INTERVAL 5 DAY) "
         "FROM members m JOIN reimb_claims c ON c.id = ? WHERE m.id = ?",
         "sssllllllll", portail_row_str(c, "beneficiary"), portail_row_str(c, "care_date"), kind,
-        portail_row_int(c, "amount_paid_cents", 0), base, rate, part, fr, reimbursed, (long long)id,
-        member);
+        portail_row_int(c, "amount_paid_cents", 0), m.base, m.rate, m.part, m.fr, m.reimbursed,
+        (long long)id, member);
     long long pay = n == 1 ? (long long)portail_db_insert_id(db) : -1;
     const char *text = portail_sprintf(portail_arena(ctx),
                                        "Votre demande de remboursement n° %lld est acceptée : "
                                        "%lld,%02lld € vous seront versés sous 5 jours.",
-                                       (long long)id, reimbursed / 100, reimbursed % 100);
+                                       (long long)id, m.reimbursed / 100, m.reimbursed % 100);
     if (pay < 0 ||
         portail_db_exec(db,
                         "UPDATE reimb_claims SET status = 'approved', payment_id = ?, "
@@ -544,7 +517,7 @@ void reimb_bo_approve(portail_ctx_t *ctx)
         portail_notify(db, member, "reimbursements.claim", "Demande de remboursement acceptée",
                        text, "/reimbursements/") != 0 ||
         portail_db_commit(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     portail_audit_subject(ctx, member);
@@ -569,7 +542,7 @@ static void decide(portail_ctx_t *ctx, int reject)
     }
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *c = my_review(ctx, db, id);
@@ -595,7 +568,7 @@ static void decide(portail_ctx_t *ctx, int reject)
                               : "Un justificatif manque à votre demande",
                        text, "/reimbursements/") != 0 ||
         portail_db_commit(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     portail_audit_subject(ctx, member);
@@ -628,23 +601,20 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
                                        "WHERE c.id = ? AND c.member_id = {member}",
                                        "l", (long long)id);
     if (!claim) {
-        not_found(ctx);
+        reimb_not_found(ctx, "Cette demande n'existe pas.");
         return;
     }
     if (!status_is(claim, "needs_document")) {
         portail_problem(ctx, 409, NULL, "Cette demande n'attend pas de justificatif.");
         return;
     }
-    static const portail_doc_rules_t rules = {.max_files = 5};
+    /* The claim goes back to the queue in the documents' transaction: a
+     * claim that stopped waiting meanwhile (409) keeps none of them. */
     json_t *docs = NULL;
-    if (portail_documents_store(ctx, &rules, &docs) != 0)
+    if (portail_documents_store(ctx, &DOC_RULES, &docs) != 0)
         return;
     portail_arena_json(portail_arena(ctx), docs);
     portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
-        return;
-    }
     int ok = portail_member_exec(ctx,
                                  "UPDATE reimb_claims SET status = 'submitted', "
                                  "updated_at = UTC_TIMESTAMP() WHERE id = ? "
@@ -663,11 +633,11 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
             ok = 0;
     }
     if (!ok || portail_db_commit(db) != 0) {
-        if (!ok && !portail_responded(ctx)) {
+        if (!ok && !portail_responded(ctx) && !portail_db_failed(db)) {
             portail_problem(ctx, 409, NULL, "Cette demande n'attend pas de justificatif.");
             return;
         }
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     reimb_claim_get(ctx);
@@ -684,26 +654,16 @@ void reimb_bo_correct(portail_ctx_t *ctx)
         return;
     json_t *body = portail_req_json(ctx);
     json_t *errors = NULL;
-    long long base = 0, rate = 0, part = 0, fr = 0;
-    bounded_int(body, "base_cents", 0, AMOUNT_MAX_CENTS, &base, &errors,
-                "Base de remboursement en centimes attendue.");
-    bounded_int(body, "rate_pct", 0, 100, &rate, &errors, "Taux entre 0 et 100.");
-    bounded_int(body, "participation_cents", 0, 5000, &part, &errors,
-                "Participation forfaitaire entre 0 et 5 000 centimes.");
-    bounded_int(body, "franchise_cents", 0, 5000, &fr, &errors,
-                "Franchise entre 0 et 5 000 centimes.");
+    struct amounts m;
+    read_amounts(body, &m, &errors);
     const char *reason = portail_json_str(body, "reason", REASON_MIN, REASON_MAX, &errors);
-    long long reimbursed = base * rate / 100 - part - fr;
-    if (!errors && reimbursed < 0)
-        portail_field_error(&errors, "base_cents",
-                            "Les déductions dépassent le montant remboursable.");
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
     }
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     json_t *old = portail_db_row(db,
@@ -712,10 +672,7 @@ void reimb_bo_correct(portail_ctx_t *ctx)
                                  "ON m.insured_id = p.insured_id WHERE p.id = ? FOR UPDATE",
                                  "l", (long long)id);
     if (!old) {
-        if (portail_db_failed(db))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Ce paiement n'existe pas.");
+        reimb_not_found(ctx, "Ce paiement n'existe pas.");
         return;
     }
     if (portail_row_int(old, "cancelled_by", 0) != 0) {
@@ -732,7 +689,7 @@ void reimb_bo_correct(portail_ctx_t *ctx)
         "kind, act_code, CONCAT('Correction : ', LEFT(act_label, 180)), charged_cents, ?, ?, ?, "
         "?, ?, paid_to, 'processing', UTC_DATE(), UTC_DATE(), "
         "DATE_ADD(UTC_DATE(), INTERVAL 5 DAY) FROM reimb_payments WHERE id = ?",
-        "llllll", base, rate, part, fr, reimbursed, (long long)id);
+        "llllll", m.base, m.rate, m.part, m.fr, m.reimbursed, (long long)id);
     long long fresh = n == 1 ? (long long)portail_db_insert_id(db) : -1;
     long long member = portail_row_int(old, "member_id", 0);
     if (fresh < 0 ||
@@ -745,7 +702,7 @@ void reimb_bo_correct(portail_ctx_t *ctx)
                                         reason),
                         "/reimbursements/") != 0) ||
         portail_db_commit(db) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     if (member > 0)
@@ -753,5 +710,5 @@ void reimb_bo_correct(portail_ctx_t *ctx)
     portail_audit_reason(ctx, reason);
     portail_respond_json(ctx, 201,
                          json_pack("{s:I, s:I, s:I}", "id", (json_int_t)fresh, "cancels",
-                                   (json_int_t)id, "reimbursed_cents", (json_int_t)reimbursed));
+                                   (json_int_t)id, "reimbursed_cents", (json_int_t)m.reimbursed));
 }

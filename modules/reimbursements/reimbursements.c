@@ -9,6 +9,7 @@
 #include <portail/notify.h>
 #include <portail/pdf.h>
 #include <portail/portail.h>
+#include <portail/validate.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,21 +193,21 @@ PORTAIL_MODULE_INIT(.name = "reimbursements", .version = "1.0.0", .settings = se
                     .init = init, .fini = fini, .routes = routes, .nav = nav,
                     .permissions = permissions, .summary = summary);
 
-static void fail(portail_ctx_t *ctx)
+void reimb_fail(portail_ctx_t *ctx)
 {
     if (!portail_responded(ctx))
         portail_problem(ctx, 500, NULL, NULL);
 }
 
-/* A day the calendar has: a filter or cursor of 2026-02-31 is refused, not
- * handed to MariaDB to compare somehow. */
-static int is_date(portail_arena_t *a, const char *s)
+void reimb_not_found(portail_ctx_t *ctx, const char *detail)
 {
-    const char *msg;
-    return portail_valid_date(a, s, &msg) != NULL;
+    if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+        reimb_fail(ctx);
+    else
+        portail_problem(ctx, 404, NULL, detail);
 }
 
-static int one_of(const char *s, const char *const *choices)
+int reimb_one_of(const char *s, const char *const *choices)
 {
     for (; *choices; choices++)
         if (strcmp(s, *choices) == 0)
@@ -218,7 +219,7 @@ static const char *const KINDS[] = {"consultation", "specialist", "pharmacy", "d
                                     "hospital",     "optical",    "other",    NULL};
 int reimb_is_kind(const char *s)
 {
-    return s && one_of(s, KINDS);
+    return s && reimb_one_of(s, KINDS);
 }
 
 static const char *const STATUSES[] = {"received", "processing", "paid", "rejected", NULL};
@@ -253,15 +254,16 @@ static void list(portail_ctx_t *ctx)
     const char *status = portail_req_query(ctx, "status");
     const char *limit_s = portail_req_query(ctx, "limit");
     const char *cursor = portail_req_query(ctx, "cursor");
-    if (from && *from && !is_date(a, from))
-        portail_field_error(&errors, "from", "Date attendue au format AAAA-MM-JJ.");
-    if (to && *to && !is_date(a, to))
-        portail_field_error(&errors, "to", "Date attendue au format AAAA-MM-JJ.");
+    const char *msg = NULL;
+    if (from && *from && !portail_valid_date(a, from, &msg))
+        portail_field_error(&errors, "from", msg);
+    if (to && *to && !portail_valid_date(a, to, &msg))
+        portail_field_error(&errors, "to", msg);
     if (who && strlen(who) > BENEFICIARY_MAX)
         portail_field_error(&errors, "beneficiary", "Bénéficiaire trop long.");
-    if (kind && *kind && !one_of(kind, KINDS))
+    if (kind && *kind && !reimb_one_of(kind, KINDS))
         portail_field_error(&errors, "kind", "Type de soin inconnu.");
-    if (status && *status && !one_of(status, STATUSES))
+    if (status && *status && !reimb_one_of(status, STATUSES))
         portail_field_error(&errors, "status", "Statut inconnu.");
     long long limit = PAGE_DEFAULT;
     if (limit_s && *limit_s) {
@@ -278,7 +280,7 @@ static void list(portail_ctx_t *ctx)
     if (cursor && *cursor) {
         char *end = NULL;
         if (strlen(cursor) < 12 || strlen(cursor) > 32 || cursor[10] != '.' ||
-            (memcpy(cur_date, cursor, 10), !is_date(a, cur_date)) ||
+            (memcpy(cur_date, cursor, 10), !portail_valid_date(a, cur_date, &msg)) ||
             (cur_id = strtoll(cursor + 11, &end, 10)) <= 0 || *end)
             portail_field_error(&errors, "cursor", "Curseur invalide.");
     }
@@ -298,35 +300,26 @@ static void list(portail_ctx_t *ctx)
                             "ORDER BY p.care_date DESC, p.id DESC LIMIT ?",
                             "ssssssssissll", from, to, who, who, kind, kind, status, status,
                             (int)(cur_id > 0), cur_date, cur_date, cur_id, limit + 1);
+    /* SUM gives DECIMAL (a real in JSON): cast back to integer cents. */
     json_t *totals =
         rows ? portail_member_row(ctx,
                                   "SELECT COUNT(*) AS count, "
-                                  "COALESCE(SUM(p.reimbursed_cents), 0) "
+                                  "CAST(COALESCE(SUM(p.reimbursed_cents), 0) AS SIGNED) "
                                   "AS reimbursed_cents, "
-                                  "COALESCE(SUM(p.participation_cents), 0) "
+                                  "CAST(COALESCE(SUM(p.participation_cents), 0) AS SIGNED) "
                                   "AS participation_cents, "
-                                  "COALESCE(SUM(p.franchise_cents), 0) "
+                                  "CAST(COALESCE(SUM(p.franchise_cents), 0) AS SIGNED) "
                                   "AS franchise_cents, "
-                                  "COALESCE(SUM(p.charged_cents), 0) "
-                                  "AS charged_cents " FILTER,
+                                  "CAST(COALESCE(SUM(p.charged_cents), 0) AS SIGNED) "
+                                  "AS charged_cents, "
+                                  "CAST(COALESCE(SUM(p.participation_cents + p.franchise_cents), "
+                                  "0) AS SIGNED) AS deductions_cents " FILTER,
                                   "ssssssss", from, to, who, who, kind, kind, status, status)
              : NULL;
     if (!rows || !totals) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
-    /* SUM gives DECIMAL (a real in JSON): back to integer cents. */
-    const char *const sums[] = {"reimbursed_cents", "participation_cents", "franchise_cents",
-                                "charged_cents"};
-    for (size_t i = 0; i < sizeof sums / sizeof *sums; i++) {
-        json_t *v = json_object_get(totals, sums[i]);
-        json_object_set_new(
-            totals, sums[i],
-            json_integer(json_is_real(v) ? (json_int_t)json_real_value(v) : json_integer_value(v)));
-    }
-    json_object_set_new(totals, "deductions_cents",
-                        json_integer(portail_row_int(totals, "participation_cents", 0) +
-                                     portail_row_int(totals, "franchise_cents", 0)));
     json_t *next = json_null();
     if (json_array_size(rows) > (size_t)limit) {
         json_array_remove(rows, (size_t)limit);
@@ -352,10 +345,7 @@ static void detail(portail_ctx_t *ctx)
                                      "WHERE p.id = ? AND m.id = {member}",
                                      "l", (long long)id);
     if (!row) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Ce remboursement n'existe pas.");
+        reimb_not_found(ctx, "Ce remboursement n'existe pas.");
         return;
     }
     long long base = portail_row_int(row, "base_cents", 0);
@@ -412,7 +402,7 @@ static void statements(portail_ctx_t *ctx)
                             "GROUP BY month ORDER BY month DESC LIMIT 40",
                             "");
     if (!rows) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     size_t i;
@@ -453,8 +443,9 @@ static void statement_pdf(portail_ctx_t *ctx)
     memcpy(month, p, 7);
     month[7] = '\0';
     char first[11];
+    const char *msg = NULL;
     snprintf(first, sizeof first, "%s-01", month);
-    if (!is_date(a, first)) {
+    if (!portail_valid_date(a, first, &msg)) {
         portail_problem(ctx, 404, NULL, "Ce relevé n'existe pas.");
         return;
     }
@@ -488,7 +479,7 @@ static void statement_pdf(portail_ctx_t *ctx)
         if (!portail_responded(ctx) && !portail_db_failed(portail_db(ctx)) && !who)
             portail_problem(ctx, 404, NULL, "Ce relevé n'existe pas.");
         else
-            fail(ctx);
+            reimb_fail(ctx);
         return;
     }
     size_t n = json_array_size(rows);
@@ -503,7 +494,7 @@ static void statement_pdf(portail_ctx_t *ctx)
         .title = title, .footer = "Relevé établi d'après les paiements de votre caisse."};
     portail_pdf_t *pdf = portail_pdf_new(a, &meta);
     if (!pdf) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     const char *fund = portail_row_str(who, "fund");
@@ -582,7 +573,7 @@ static void statement_pdf(portail_ctx_t *ctx)
     const unsigned char *bytes = NULL;
     size_t len = 0;
     if (bad || portail_pdf_render(pdf, &bytes, &len) != 0) {
-        fail(ctx);
+        reimb_fail(ctx);
         return;
     }
     portail_respond_bytes(ctx, 200, PORTAIL_FILE_PDF, PORTAIL_ATTACHMENT, bytes, len,

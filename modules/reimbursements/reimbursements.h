@@ -18,6 +18,12 @@ void reimb_bo_approve(portail_ctx_t *ctx);
 void reimb_bo_reject(portail_ctx_t *ctx);
 void reimb_bo_ask(portail_ctx_t *ctx);
 void reimb_bo_correct(portail_ctx_t *ctx);
+/* Nonzero when s is one of the NULL-terminated choices. */
+int reimb_one_of(const char *s, const char *const *choices);
 int reimb_is_kind(const char *s);
+/* A 500, unless an answer is already set (e.g. the pool's 503). */
+void reimb_fail(portail_ctx_t *ctx);
+/* No row: a 500 when the query failed, otherwise a 404 saying detail. */
+void reimb_not_found(portail_ctx_t *ctx, const char *detail);
 
 #endif

@@ -184,6 +184,11 @@ describe('back office: requests', () => {
       try {
         await page.locator('#file a', { hasText: 'Demande 31' }).waitFor();
         await checkPage(page, 'reimbursements', `bo-file-${size}`);
+        await page.selectOption('#min_age_days', '7');
+        const filtered = page.waitForRequest((r) => new URL(r.url()).searchParams.get('min_age_days') === '7');
+        await page.click('#filtres button[type=submit]');
+        assert.equal(new URL((await filtered).url()).pathname, '/api/v1/backoffice/reimbursements/claims');
+        await page.locator('#file a', { hasText: 'Demande 31' }).waitFor();
         await page.click('#file a');
         await page.locator('#demande:not([hidden])').waitFor();
         const link = page.locator('#documents a');
@@ -195,6 +200,8 @@ describe('back office: requests', () => {
         await page.fill('#base_cents', '2892');
         await page.click('#accepter button[type=submit]');
         await page.locator('#statut .fr-alert--success', { hasText: 'Acceptée' }).waitFor();
+        assert.equal(calls.filter((c) => c.key === 'GET /api/v1/backoffice/reimbursements/claims/31').length, 1);
+        assert.equal(await page.locator('#documents a').count(), 1);
         const post = calls.find((c) => c.key === 'POST /api/v1/backoffice/reimbursements/claims/31/approve');
         assert.deepEqual(JSON.parse(post.body), { base_cents: 2892, rate_pct: 70, participation_cents: 0, franchise_cents: 0 });
       } finally {

@@ -20,11 +20,17 @@ typedef struct portail_doc_rules {
     unsigned types;        /* PORTAIL_DOC_TYPE(PORTAIL_FILE_PDF) | ...; 0: PDF, JPEG, PNG */
     size_t max_file_bytes; /* per file */
     size_t max_files;      /* per request */
-    void *reserved[2];
+    /* Nonzero: on success the files' transaction is left open, so that the
+     * caller records what they belong to in it and commits (or rolls back)
+     * both together. */
+    int keep_transaction;
+    void *reserved[1];
 } portail_doc_rules_t;
 
 /* Stores every file part of the request's multipart body for the signed-in
- * member, under the calling module: all or nothing, in one transaction.
+ * member, under the calling module: all or nothing, in one transaction
+ * (left open for the caller with rules.keep_transaction; none is open
+ * after a failure).
  * Each file is judged by its content, never by its name or part header,
  * then scanned. 0 with *out a new array of {id, field, name, size, type,
  * sha256}; or -1 with the answer set: 422 with errors [{field, message}]

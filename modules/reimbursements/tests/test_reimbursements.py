@@ -134,6 +134,7 @@ def test_list_pages_filters_and_totals(stack, seeded):
     assert t["franchise_cents"] == sum(x["franchise_cents"] for x in body["items"])
     assert t["deductions_cents"] == t["franchise_cents"] + t["participation_cents"]
     assert isinstance(t["reimbursed_cents"], int)
+    assert all(isinstance(v, int) for v in t.values()), t
 
     month_ago = (datetime.date.today() - datetime.timedelta(days=60)).isoformat()
     r = c.get(API, params={"from": month_ago, "limit": 100})
@@ -154,6 +155,18 @@ def test_list_pages_filters_and_totals(stack, seeded):
         r = c.get(API, params=bad)
         assert r.status_code == 422, (bad, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_days_that_do_not_exist_are_refused(stack, seeded):
+    c = member_client(stack, seeded)
+    for bad in ({"from": "2024-02-30"}, {"to": "2023-02-29"}, {"cursor": "2024-02-30.5"},
+                {"cursor": "2024-04-31.12"}):
+        r = c.get(API, params=bad)
+        assert r.status_code == 422, (bad, r.text)
+        assert r.json()["errors"][0]["field"] == list(bad)[0]
+    assert c.get(API, params={"from": "2024-02-29"}).status_code == 200
+    for month in ("2024-13", "2024-00", "20x4-01"):
+        assert c.get(API + "/statements/%s.pdf" % month).status_code == 404, month
 
 
 def test_detail_has_arithmetic_and_timeline_and_is_the_members_own(stack, seeded):

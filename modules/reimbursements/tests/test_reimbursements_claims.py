@@ -202,3 +202,120 @@ def test_a_correction_is_a_new_line_that_cancels_the_old(stack):
     assert notes(stack, c.member.id)[-1] == "Un remboursement a été corrigé"
     assert a.post("/api/v1/backoffice/reimbursements/payments/99999999/correct",
                   json=fix).status_code == 404
+
+
+def test_the_queue_filters_by_age(stack):
+    c = member(stack)
+    old = send(c).json()
+    fresh = send(c).json()
+    stack.sql("UPDATE reimb_claims SET created_at = DATE_SUB(UTC_TIMESTAMP(), INTERVAL 10 DAY) "
+              "WHERE id = %d" % old["id"])
+    a = agent_client(stack)
+    everyone = {i["id"]: i for i in a.get(BO, params={"limit": 100}).json()["items"]}
+    assert old["id"] in everyone and fresh["id"] in everyone
+    assert everyone[old["id"]]["age_days"] == 10
+    for days, want in ((10, [old["id"]]), (11, []), (0, [old["id"], fresh["id"]])):
+        got = [i["id"] for i in a.get(BO, params={"min_age_days": days, "limit": 100}).json()["items"]
+               if i["id"] in (old["id"], fresh["id"])]
+        assert got == want, (days, got)
+    # Every item of a filtered page is at least that old, whatever the other filters.
+    items = a.get(BO, params={"min_age_days": 7, "kind": "dentist", "limit": 100}).json()["items"]
+    assert items and all(i["age_days"] >= 7 for i in items)
+    for bad in ("-1", "3651", "deux"):
+        assert a.get(BO, params={"min_age_days": bad}).status_code == 400, bad
+
+
+def test_approve_and_correct_refuse_the_same_amounts(stack):
+    c = member(stack)
+    claim = send(c).json()
+    a = agent_client(stack)
+    a.post(BO + "/%d/take" % claim["id"])
+    over = {"base_cents": 100, "rate_pct": 70, "participation_cents": 100, "franchise_cents": 0}
+    reason = "Base corrigée après réexamen de la facture."
+    for body in (over, dict(over, rate_pct=101), dict(over, base_cents="100"), {}):
+        r = a.post(BO + "/%d/approve" % claim["id"], json=body)
+        assert r.status_code == 422, (body, r.text)
+    ok = dict(over, participation_cents=0)
+    pay = a.post(BO + "/%d/approve" % claim["id"], json=ok).json()["payment_id"]
+    url = "/api/v1/backoffice/reimbursements/payments/%d/correct" % pay
+    for body in (over, dict(over, rate_pct=101), dict(over, base_cents="100"), {}):
+        r = a.post(url, json=dict(body, reason=reason))
+        assert r.status_code == 422, (body, r.text)
+    r = a.post(url, json=dict(over, reason=reason))
+    assert [e["field"] for e in r.json()["errors"]] == ["base_cents"]
+
+
+def test_a_claim_that_cannot_be_recorded_keeps_none_of_its_documents(stack):
+    """The documents are stored in the claim's own transaction: when linking
+    them fails (here a trigger refuses), neither the claim nor a document is
+    left behind; the same when the member adds a document."""
+    c = member(stack)
+    waiting = send(c).json()
+    a = agent_client(stack)
+    a.post(BO + "/%d/take" % waiting["id"])
+    a.post(BO + "/%d/ask" % waiting["id"], json={"reason": "Il manque l'ordonnance du médecin."})
+    count = "SELECT COUNT(*) FROM documents WHERE member_id = %d" % c.member.id
+    before = stack.sql(count)
+    # One statement (the client splits at ';'): a NULL document_id is refused.
+    stack.sql("CREATE TRIGGER reimb_test_refuse BEFORE INSERT ON reimb_claim_documents "
+              "FOR EACH ROW SET NEW.document_id = IF((SELECT beneficiary FROM reimb_claims "
+              "WHERE id = NEW.claim_id) = 'Refus Test' OR NEW.claim_id = %d, NULL, "
+              "NEW.document_id)" % waiting["id"])
+    try:
+        r = send(c, beneficiary="Refus Test")
+        assert r.status_code == 500, r.text
+        add = [("documents", ("ordonnance.pdf", PDF, "application/pdf"))]
+        r = c.post(API + "/claims/%d/documents" % waiting["id"], files=add, data={"pad": "x"})
+        assert r.status_code == 500, r.text
+    finally:
+        stack.sql("DROP TRIGGER reimb_test_refuse")
+    assert stack.sql(count) == before
+    assert [i["id"] for i in c.get(API + "/claims").json()["items"]] == [waiting["id"]]
+    got = c.get(API + "/claims/%d" % waiting["id"]).json()
+    assert got["status"] == "needs_document" and len(got["documents"]) == 2
+
+
+def test_the_queue_refuses_unknown_filters(stack):
+    a = agent_client(stack)
+    for bad in ({"status": "lost"}, {"kind": "massage"}, {"status": "submitted "}):
+        assert a.get(BO, params=bad).status_code == 400, bad
+    for good in ("submitted", "withdrawn", ""):
+        assert a.get(BO, params={"status": good}).status_code == 200, good
+
+
+def test_care_dates_from_today_back_to_two_years(stack):
+    c = member(stack)
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    try:
+        oldest = today.replace(year=today.year - 2)
+    except ValueError:  # 29 February
+        oldest = today.replace(year=today.year - 2, day=28)
+    r = send(c, care_date=(oldest - datetime.timedelta(days=1)).isoformat())
+    assert r.status_code == 422 and "deux ans" in r.text, r.text
+    r = send(c, care_date=(today + datetime.timedelta(days=1)).isoformat())
+    assert r.status_code == 422 and "future" in r.text, r.text
+    for day in (oldest, today):
+        r = send(c, care_date=day.isoformat())
+        assert r.status_code == 201, (day, r.text)
+
+
+def test_an_infected_document_is_refused_and_stays_a_security_event(stack, clamd):
+    """The claim is recorded in the documents' transaction, which begins after
+    the scan: refusing the claim never rolls back the infection's event."""
+    from conftest import EICAR
+    inst = stack.start_portaild({"documents": {"scanner": str(clamd.socket),
+                                               "scan_timeout_ms": 10000}})
+    m = stack.new_member()
+    c = stack.client(base_url=inst.base_url, origin=inst.origin)
+    c.test_login(kind="member", id=m.id)
+    r = c.post(API + "/claims", data=fields(),
+               files=[("documents", ("feuille.pdf", PDF, "application/pdf")),
+                      ("documents", ("eicar.pdf", PDF + EICAR, "application/pdf"))])
+    assert r.status_code == 422 and "virus" in r.text, r.text
+    ev = stack.sql("SELECT kind FROM security_events WHERE member_id = %d" % m.id)
+    assert ev == [["document_infected"]]
+    assert stack.sql("SELECT COUNT(*) FROM documents WHERE member_id = %d" % m.id) == [["0"]]
+    assert c.get(API + "/claims").json()["items"] == []
+    r = c.post(API + "/claims", data=fields(),
+               files=[("documents", ("feuille.pdf", PDF, "application/pdf"))])
+    assert r.status_code == 201, r.text

@@ -31,10 +31,11 @@ function show(c) {
   document.getElementById('demande').hidden = false;
 }
 
+// The action's answer is the claim without its documents: the list shown
+// stays (reading the claim again would be one more audited read).
 async function act(path, body, done) {
   const c = await api.post(`${base}/${path}`, body);
-  const full = await api.get(base);
-  show({ ...full, ...c, documents: full.documents });
+  show(c);
   showAlert(status, 'success', done, `Demande n° ${c.id} : ${CLAIM_STATUS[c.status]}.`, { focus: true });
 }
 

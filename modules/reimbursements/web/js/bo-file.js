@@ -15,7 +15,7 @@ let cursor = null;
 async function load(append) {
   if (!append) cursor = null;
   const q = new URLSearchParams({ limit: '50' });
-  for (const n of ['status', 'kind']) if (form.elements[n].value) q.set(n, form.elements[n].value);
+  for (const n of ['status', 'kind', 'min_age_days']) if (form.elements[n].value) q.set(n, form.elements[n].value);
   if (cursor) q.set('cursor', cursor);
   const { items, next_cursor: next } = await api.get(`/backoffice/reimbursements/claims?${q}`);
   const rows = items.map((c) => el('tr', {},
