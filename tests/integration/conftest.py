@@ -262,10 +262,15 @@ class MariaDB:
     def start(self):
         if self.proc is not None and self.proc.poll() is None:
             return
+        # A temporary directory of its own: two servers started at once
+        # (two test runs) collided on the same /tmp/#sql-temptable-* file.
+        tmpdir = self.datadir.parent / "tmp"
+        tmpdir.mkdir(parents=True, exist_ok=True)
         if not (self.datadir / "mysql").is_dir():
             r = subprocess.run(
                 ["mariadb-install-db", "--no-defaults", "--datadir=%s" % self.datadir,
-                 "--user=root", "--auth-root-authentication-method=normal", "--skip-test-db"],
+                 "--user=root", "--auth-root-authentication-method=normal", "--skip-test-db",
+                 "--tmpdir=%s" % tmpdir],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             )
             if r.returncode != 0:
@@ -276,7 +281,7 @@ class MariaDB:
         self.proc = subprocess.Popen(
             ["mariadbd", "--no-defaults", "--datadir=%s" % self.datadir,
              "--socket=%s" % self.socket, "--pid-file=%s" % self.pidfile,
-             "--skip-networking", "--user=root", "--log-error=%s" % self.log,
+             "--tmpdir=%s" % tmpdir, "--skip-networking", "--user=root", "--log-error=%s" % self.log,
              "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
              "--skip-name-resolve", "--max-connections=500"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
