@@ -98,9 +98,11 @@ portail_mariadb_start() {
   if portail_mariadb_running "$base"; then
     return 0
   fi
+  # A tmpdir of its own: two servers started at once collide in /tmp.
+  mkdir -p "$base/tmp"
   if [ ! -d "$base/db/mysql" ]; then
     if ! mariadb-install-db --no-defaults --datadir="$base/db" --user=root \
-      --auth-root-authentication-method=normal --skip-test-db \
+      --auth-root-authentication-method=normal --skip-test-db --tmpdir="$base/tmp" \
       >"$base/log/mariadb-install.log" 2>&1; then
       portail_log "mariadb-install-db failed, see $base/log/mariadb-install.log"
       tail -n 20 "$base/log/mariadb-install.log" >&2
@@ -109,7 +111,7 @@ portail_mariadb_start() {
   fi
   rm -f "$base/run/mysqld.sock" "$base/run/mysqld.pid"
   mariadbd --no-defaults --datadir="$base/db" --socket="$base/run/mysqld.sock" \
-    --pid-file="$base/run/mysqld.pid" --skip-networking --user=root \
+    --pid-file="$base/run/mysqld.pid" --tmpdir="$base/tmp" --skip-networking --user=root \
     --log-error="$base/log/mariadb.log" \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
     --skip-name-resolve --innodb-buffer-pool-size=128M \
