@@ -132,6 +132,8 @@ static int check_nav(const portail_module_t *d, const char *where, char *err, si
             why = "entries of the member menu carry no permission";
         else if (v->permission && !portail_permission_name_ok(v->permission))
             why = "permission must match [a-z0-9_.]{1,64}";
+        else if (v->badge && (v->menu != PORTAIL_MENU_MEMBER || !d->summary))
+            why = "a badge is for member-menu entries of a module with a summary";
         else if (!RESERVED_ZERO(v->reserved))
             why = "reserved fields must stay zero";
         if (why) {

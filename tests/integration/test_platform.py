@@ -102,6 +102,7 @@ REFUSALS = [
     (34, "text must be at most 200 bytes"),
     (35, "menu entry \"Inconnu\" requires permission nope.x, declared by nobody"),
     (36, "entries of the member menu carry no permission"),
+    (37, "menu entry \"Avec pastille\": a badge is for member-menu entries"),
     (40, "job kind \"other.run\": name must be \"<module>.<kind>\""),
     (41, "job kind \"broken.run\": no handler"),
     (42, "job kind broken.run is already declared by broken"),

@@ -128,6 +128,8 @@ static const portail_nav_t nav[] = {
     {.menu = PORTAIL_MENU_BACKOFFICE, .label = "Inconnu", .href = "/x/", .permission = "nope.x"},
 #elif FAULT == 36
     {.menu = PORTAIL_MENU_MEMBER, .label = "Avec droit", .href = "/x/", .permission = "broken.use"},
+#elif FAULT == 37
+    {.menu = PORTAIL_MENU_BACKOFFICE, .label = "Avec pastille", .href = "/x/", .badge = 1},
 #endif
     {0},
 };
