@@ -391,6 +391,10 @@ int portail_outbox_flush(portail_host_t *h);
 int portail_outbox_backlog(portail_db_t *db, long long *count, long long *oldest_s);
 
 /* ---- jobs.c: durable jobs ------------------------------------------------- */
+/* Bounds of a job kind's max_attempts and lease_seconds (checked by the
+ * loader with the rest of the descriptor). */
+#define PORTAIL_JOB_ATTEMPTS_MAX 1000
+#define PORTAIL_JOB_LEASE_MAX_S 86400
 /* Collects the job kinds of the core and of the enabled modules (after
  * portail_modules_load). 0 or -1 with err. */
 int portail_jobs_register(portail_host_t *h, char *err, size_t errlen);

@@ -108,6 +108,7 @@ REFUSALS = [
     (42, "job kind broken.run is already declared by broken"),
     (43, "max_attempts and lease_seconds must be 0 or more"),
     (44, "max_attempts and lease_seconds must be 0 or more"),
+    (45, "job kind \"broken.run\": max_attempts (at most 1000)"),
     (50, "hook on event 99: unknown event"),
     (51, "hook on event 1: no handler"),
     (60, "reserved fields of the descriptor must stay zero"),
@@ -118,6 +119,13 @@ REFUSALS = [
 def test_broken_descriptor_is_refused_with_file_line(stack, fault, message):
     line = refuse(stack, {"modules": [broken(fault)]})
     assert "module broken" in line and message in line, line
+
+
+def test_check_config_refuses_a_job_kind_out_of_bounds(stack):
+    """The job kinds' bounds are the descriptor's, checked by the loader: so
+    portailctl check-config (which registers no job kinds) refuses them too."""
+    r = stack.portailctl("check-config", config=stack.write_config({"modules": [broken(45)]}))
+    assert r.returncode == 1 and "max_attempts (at most 1000)" in r.stderr, r
 
 
 def test_a_permission_is_unique_across_modules(stack):

@@ -147,6 +147,8 @@ static const portail_job_kind_t jobs[] = {
     {.name = "broken.run", .handler = job, .max_attempts = -1},
 #elif FAULT == 44
     {.name = "broken.run", .handler = job, .lease_seconds = -5},
+#elif FAULT == 45
+    {.name = "broken.run", .handler = job, .max_attempts = 5000},
 #endif
     {0},
 };
