@@ -690,6 +690,39 @@ int portail_host_add_core_routes(portail_router_t *r, char *err, size_t errlen)
     return portail_jobs_add_routes(r, err, errlen);
 }
 
+int portail_host_load(portail_host_t *h, char *err, size_t errlen)
+{
+    const portail_conf_t *c = h->conf;
+    char why[1024];
+    if (portail_templates_load(c->mail_templates, c->fund_name, c->origin, why, sizeof(why)) < 0 ||
+        portail_pdf_configure(c->fund_name, c->pdf_address, c->pdf_logo, c->pdf_font,
+                              c->pdf_font_bold, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: %s", c->file, why);
+        return -1;
+    }
+    h->router = portail_router_new();
+    if (!h->router) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (portail_host_add_core_routes(h->router, err, errlen) < 0 ||
+        portail_modules_load(c, h->router, &h->modules, &h->nmodules, err, errlen) < 0 ||
+        portail_jobs_register(h, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+void portail_host_unload(portail_host_t *h)
+{
+    portail_jobs_unregister();
+    portail_modules_unload(h->modules, h->nmodules);
+    h->modules = NULL;
+    h->nmodules = 0;
+    portail_router_free(h->router);
+    h->router = NULL;
+    portail_templates_free();
+}
+
 /* ---- the response ---------------------------------------------------------------- */
 
 static void write_response(portail_ctx_t *ctx, FCGX_Request *req)

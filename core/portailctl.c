@@ -88,41 +88,26 @@ int main(int argc, char **argv)
         fprintf(stderr, "portailctl: %s\n", err);
         return 1;
     }
-    portail_router_t *router = portail_router_new();
-    portail_loaded_module_t *mods = NULL;
-    size_t nmods = 0;
+    portail_host_t host = {.conf = &conf};
     int rc = 0;
-    if (strcmp(cmd, "check-config") == 0) {
-        if (portail_templates_load(conf.mail_templates, conf.fund_name, conf.origin, err,
-                                   sizeof(err)) < 0 ||
-            portail_host_add_core_routes(router, err, sizeof(err)) < 0 ||
-            portail_modules_load(&conf, router, &mods, &nmods, err, sizeof(err)) < 0) {
+    /* check-config refuses what portaild would; member delete runs the
+     * modules' hooks: both load the modules as portaild does. */
+    if (strcmp(cmd, "check-config") == 0 || strcmp(cmd, "member") == 0) {
+        if (portail_host_load(&host, err, sizeof(err)) < 0) {
             fprintf(stderr, "portailctl: %s\n", err);
             rc = 1;
-        } else {
+        } else if (strcmp(cmd, "check-config") == 0) {
             printf("ok\n");
         }
-        portail_modules_unload(mods, nmods);
-        portail_router_free(router);
-        portail_templates_free();
-        portail_conf_free(&conf);
-        return rc;
-    }
-    /* member delete runs the modules' hooks: they are loaded as under
-     * portaild. */
-    if (strcmp(cmd, "member") == 0 &&
-        (portail_host_add_core_routes(router, err, sizeof(err)) < 0 ||
-         portail_modules_load(&conf, router, &mods, &nmods, err, sizeof(err)) < 0)) {
-        fprintf(stderr, "portailctl: %s\n", err);
-        portail_modules_unload(mods, nmods);
-        portail_router_free(router);
-        portail_conf_free(&conf);
-        return 1;
+        if (rc != 0 || strcmp(cmd, "check-config") == 0) {
+            portail_host_unload(&host);
+            portail_conf_free(&conf);
+            return rc;
+        }
     }
 
     portail_pool_t *pool = portail_pool_new(&conf.db);
-    portail_host_t host = {
-        .conf = &conf, .pool = pool, .router = router, .modules = mods, .nmodules = nmods};
+    host.pool = pool;
     portail_the_host = &host;
     portail_arena_t *arena = portail_arena_new(0);
     int why = 0;
@@ -208,11 +193,9 @@ int main(int argc, char **argv)
         portail_pool_release(db);
     portail_arena_free(arena);
     portail_the_host = NULL;
-    portail_modules_unload(mods, nmods);
-    portail_router_free(router);
+    portail_host_unload(&host);
     if (pool)
         portail_pool_free(pool);
-    portail_templates_free();
     portail_conf_free(&conf);
     curl_global_cleanup();
     mysql_library_end();

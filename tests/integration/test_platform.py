@@ -122,8 +122,8 @@ def test_broken_descriptor_is_refused_with_file_line(stack, fault, message):
 
 
 def test_check_config_refuses_a_job_kind_out_of_bounds(stack):
-    """The job kinds' bounds are the descriptor's, checked by the loader: so
-    portailctl check-config (which registers no job kinds) refuses them too."""
+    """The job kinds' bounds are the descriptor's, checked by the loader
+    (file:line), for portailctl check-config as for portaild."""
     r = stack.portailctl("check-config", config=stack.write_config({"modules": [broken(45)]}))
     assert r.returncode == 1 and "max_attempts (at most 1000)" in r.stderr, r
 
