@@ -801,9 +801,10 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
     }
     /* The back office's network rule, here too (defence in depth behind
      * nginx's allow list), on the client address nginx passes. */
+    int from_backoffice_net =
+        portail_nets_match(h->conf->backoffice_nets, h->conf->nbackoffice_nets, ctx.client.ip);
     if (strncmp(ctx.path, "/api/v1/backoffice", 18) == 0 &&
-        (ctx.path[18] == '/' || ctx.path[18] == '\0') &&
-        !portail_nets_match(h->conf->backoffice_nets, h->conf->nbackoffice_nets, ctx.client.ip)) {
+        (ctx.path[18] == '/' || ctx.path[18] == '\0') && !from_backoffice_net) {
         portail_problem(&ctx, 403, NULL, "Cet espace n’est pas accessible depuis votre réseau.");
         goto respond;
     }
@@ -824,6 +825,12 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
     ctx.module = m.module;
     ctx.params = m.params;
     ctx.nparams = m.nparams;
+    /* An agent route is the back office's wherever a module put it: the
+     * rule follows the route's level, not only the path prefix. */
+    if (ctx.route->auth == PORTAIL_AUTH_AGENT && !from_backoffice_net) {
+        portail_problem(&ctx, 403, NULL, "Cet espace n’est pas accessible depuis votre réseau.");
+        goto respond;
+    }
     if (portail_req_cookie(&ctx, PORTAIL_SESSION_COOKIE) && portail_session_load(&ctx) < 0) {
         if (!ctx.status)
             portail_problem_retry(&ctx, 503, 1, NULL, NULL);
