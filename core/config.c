@@ -347,13 +347,19 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
                      config_error_line(&c->cfg), config_error_text(&c->cfg));
         return -1;
     }
+    enum { G_SERVER, G_DATABASE, G_SESSIONS, G_MAIL, G_JOBS, G_DOCUMENTS, G_PDF, G_COUNT };
     static const struct {
         const char *name;
         const portail_setting_t *schema;
-    } groups[] = {
-        {"server", server_schema}, {"database", database_schema}, {"sessions", sessions_schema},
-        {"mail", mail_schema},     {"jobs", jobs_schema},         {"documents", documents_schema},
-        {"pdf", pdf_schema}};
+    } groups[G_COUNT] = {
+        [G_SERVER] = {"server", server_schema},
+        [G_DATABASE] = {"database", database_schema},
+        [G_SESSIONS] = {"sessions", sessions_schema},
+        [G_MAIL] = {"mail", mail_schema},
+        [G_JOBS] = {"jobs", jobs_schema},
+        [G_DOCUMENTS] = {"documents", documents_schema},
+        [G_PDF] = {"pdf", pdf_schema},
+    };
     config_setting_t *root = config_root_setting(&c->cfg);
     for (int i = 0; i < config_setting_length(root); i++) {
         config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
@@ -361,21 +367,23 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
         /* roles: checked against the declared permissions once the modules
          * are loaded (permission.c). */
         int known = strcmp(name, "modules") == 0 || strcmp(name, "roles") == 0;
-        for (size_t k = 0; k < sizeof(groups) / sizeof(groups[0]); k++)
+        for (size_t k = 0; k < G_COUNT; k++)
             known |= strcmp(groups[k].name, name) == 0;
         if (!known) {
             snprintf(err, errlen, "%s:%d: unknown section %s", path, line_of(g), name);
             return -1;
         }
     }
-    portail_settings_t s[7];
-    for (size_t k = 0; k < 7; k++) {
+    portail_settings_t s[G_COUNT];
+    for (size_t k = 0; k < G_COUNT; k++) {
         s[k].schema = groups[k].schema;
         s[k].group = config_lookup(&c->cfg, groups[k].name);
         if (validate_group(s[k].schema, s[k].group, NULL, path, groups[k].name, err, errlen) < 0)
             return -1;
     }
-    const portail_settings_t *sv = &s[0], *db = &s[1], *ss = &s[2], *ml = &s[3];
+    const portail_settings_t *sv = &s[G_SERVER], *db = &s[G_DATABASE], *ss = &s[G_SESSIONS],
+                             *ml = &s[G_MAIL], *jb = &s[G_JOBS], *dc = &s[G_DOCUMENTS],
+                             *pd = &s[G_PDF];
     c->listen = portail_settings_str(sv, "listen");
     const char *mode = portail_settings_str(sv, "socket_mode");
     char *end = NULL;
@@ -401,10 +409,10 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->data_dir = portail_settings_str(sv, "data_dir");
     c->fund_name = portail_settings_str(sv, "fund_name");
     c->summary_budget_ms = (int)portail_settings_int(sv, "summary_budget_ms");
-    c->pdf_address = portail_settings_str(&s[6], "fund_address");
-    c->pdf_logo = portail_settings_str(&s[6], "logo");
-    c->pdf_font = portail_settings_str(&s[6], "font");
-    c->pdf_font_bold = portail_settings_str(&s[6], "font_bold");
+    c->pdf_address = portail_settings_str(pd, "fund_address");
+    c->pdf_logo = portail_settings_str(pd, "logo");
+    c->pdf_font = portail_settings_str(pd, "font");
+    c->pdf_font_bold = portail_settings_str(pd, "font_bold");
     char bad[64];
     int nn = portail_nets_parse(portail_settings_str(sv, "backoffice_networks"), c->backoffice_nets,
                                 PORTAIL_NETS_MAX, bad, sizeof bad);
@@ -437,7 +445,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->db.socket = *sock ? sock : NULL;
     c->db.host = *host ? host : NULL;
     if (!c->db.socket && !c->db.host) {
-        snprintf(err, errlen, "%s:%d: database needs socket or host", path, line_of(s[1].group));
+        snprintf(err, errlen, "%s:%d: database needs socket or host", path, line_of(db->group));
         return -1;
     }
     c->db.port = (unsigned)portail_settings_int(db, "port");
@@ -471,10 +479,9 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     }
     if (strcmp(c->mail_transport, "smtp") == 0 && !*c->smtp_url) {
         snprintf(err, errlen, "%s:%d: mail.smtp_url is required with transport \"smtp\"", path,
-                 line_of(s[3].group));
+                 line_of(ml->group));
         return -1;
     }
-    const portail_settings_t *jb = &s[4];
     c->jobs_workers = (int)portail_settings_int(jb, "workers");
     c->jobs_poll_ms = (int)portail_settings_int(jb, "poll_ms");
     c->jobs_backoff_s = (int)portail_settings_int(jb, "backoff_seconds");
@@ -483,7 +490,6 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->jobs_keep_days = (int)portail_settings_int(jb, "keep_jobs_days");
     c->mail_keep_days = (int)portail_settings_int(jb, "keep_mail_days");
     c->jobs_throttle_keep_h = (int)portail_settings_int(jb, "keep_throttle_hours");
-    const portail_settings_t *dc = &s[5];
     c->docs_max_file_bytes = (size_t)portail_settings_int(dc, "max_file_bytes");
     c->docs_max_request_bytes = (size_t)portail_settings_int(dc, "max_request_bytes");
     c->docs_max_files = (size_t)portail_settings_int(dc, "max_files");
@@ -492,14 +498,14 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->docs_keep_days = (int)portail_settings_int(dc, "keep_days");
     if (*c->docs_scanner && c->docs_scanner[0] != '/') {
         snprintf(err, errlen, "%s:%d: documents.scanner must be an absolute socket path", path,
-                 line_of(s[5].group));
+                 line_of(dc->group));
         return -1;
     }
     c->jobs_tokens_keep_days = (int)portail_settings_int(jb, "keep_tokens_days");
     c->jobs_events_keep_days = (int)portail_settings_int(jb, "keep_events_days");
     if (c->jobs_backoff_max_s < c->jobs_backoff_s) {
         snprintf(err, errlen, "%s:%d: jobs.backoff_max_seconds must be at least backoff_seconds",
-                 path, line_of(s[4].group));
+                 path, line_of(jb->group));
         return -1;
     }
     return load_modules(c, err, errlen);

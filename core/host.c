@@ -461,7 +461,7 @@ static void session_info(portail_ctx_t *ctx)
 
 struct nav_item {
     const portail_nav_t *nav;
-    const char *module;
+    const portail_loaded_module_t *module;
     size_t seq; /* module order in the config, then declaration order */
 };
 
@@ -485,31 +485,39 @@ static portail_menu_t menu_of(portail_ctx_t *ctx)
     return 0;
 }
 
-/* The items of a menu from the enabled modules, the back office's filtered
- * by the permissions of the agent's role. */
-static json_t *nav_items(portail_ctx_t *ctx, portail_menu_t menu)
+/* The entries of a menu from the enabled modules, the back office's
+ * filtered by the permissions of the agent's role, in display order (arena;
+ * *n of them). */
+static struct nav_item *nav_entries(portail_ctx_t *ctx, portail_menu_t menu, size_t *n)
 {
     size_t cap = 0;
     for (size_t i = 0; i < ctx->host->nmodules; i++)
         for (const portail_nav_t *v = ctx->host->modules[i].desc->nav; v && v->label; v++)
             cap++;
     struct nav_item *items = portail_alloc(ctx->arena, (cap ? cap : 1) * sizeof(*items));
-    size_t n = 0, seq = 0;
+    size_t seq = 0;
+    *n = 0;
     for (size_t i = 0; i < ctx->host->nmodules; i++) {
         const portail_loaded_module_t *m = &ctx->host->modules[i];
         for (const portail_nav_t *v = m->desc->nav; v && v->label; v++, seq++) {
             if (!m->enabled || v->menu != menu ||
                 (v->permission && !portail_permitted(ctx, v->permission)))
                 continue;
-            items[n++] = (struct nav_item){v, m->desc->name, seq};
+            items[(*n)++] = (struct nav_item){v, m, seq};
         }
     }
-    qsort(items, n, sizeof(*items), nav_cmp);
+    qsort(items, *n, sizeof(*items), nav_cmp);
+    return items;
+}
+
+static json_t *nav_json(const struct nav_item *items, size_t n)
+{
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s?, s:s}", "label", items[i].nav->label,
-                                              "href", items[i].nav->href, "text",
-                                              items[i].nav->text, "module", items[i].module));
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:s?, s:s}", "label", items[i].nav->label,
+                                        "href", items[i].nav->href, "text", items[i].nav->text,
+                                        "module", items[i].module->desc->name));
     return list;
 }
 
@@ -519,59 +527,73 @@ static void nav_menu(portail_ctx_t *ctx)
     portail_menu_t menu = menu_of(ctx);
     if (!menu)
         return;
+    size_t n;
+    struct nav_item *items = nav_entries(ctx, menu, &n);
     portail_respond_json(ctx, 200,
                          json_pack("{s:s, s:o}", "menu",
                                    menu == PORTAIL_MENU_MEMBER ? "member" : "backoffice", "items",
-                                   nav_items(ctx, menu)));
+                                   nav_json(items, n)));
 }
 
-/* A module's count next to its member nav entry: the integer `badge` its
- * summary card may set (e.g. messaging's unread answers), on the module's
- * first member item when above 0. A summary that fails or overruns
- * server.summary_budget_ms gives no badge (and a log line), never an error
- * of the frame. */
-static void nav_badges(portail_ctx_t *ctx, json_t *items)
+/* Runs m's summary as the module (state, name, logs) and returns its card
+ * (a new reference, or NULL for none), or sets *failed when it failed or
+ * overran server.summary_budget_ms. The budget is checked when the summary
+ * returns (a summary is not interrupted), so one that overruns costs its
+ * own time once and no more: its card is refused. Whatever it set on the
+ * answer (a status, a problem, headers) is dropped: it is not the caller's
+ * answer. */
+static json_t *run_summary(portail_ctx_t *ctx, const portail_loaded_module_t *m, int *failed)
+{
+    struct portail_resp_header *last = ctx->resp_headers;
+    while (last && last->next)
+        last = last->next;
+    void *card = NULL;
+    ctx->module = m;
+    double t0 = now_ms();
+    int rc = m->desc->summary(ctx, &card);
+    double took = now_ms() - t0;
+    ctx->module = NULL;
+    ctx->status = 0;
+    if (last)
+        last->next = NULL;
+    else
+        ctx->resp_headers = NULL;
+    json_t *j = card;
+    int slow = took > (double)ctx->host->conf->summary_budget_ms;
+    *failed = rc != 0 || slow || (j && !json_is_object(j));
+    if (*failed) {
+        portail_logf("error", ctx->request_id, "module %s: summary %s", m->desc->name,
+                     slow ? "over its time budget" : "failed");
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* A module's count next to its member nav entries that ask for one
+ * (portail_nav_t.badge): the integer `badge` of its summary card (e.g.
+ * messaging's unread answers), when above 0. Only those modules' summaries
+ * run, since this is on every signed-in page. A summary that fails or
+ * overruns gives no badge (and a log line), never an error of the frame. */
+static void nav_badges(portail_ctx_t *ctx, const struct nav_item *items, size_t n, json_t *list)
 {
     for (size_t i = 0; i < ctx->host->nmodules; i++) {
         const portail_loaded_module_t *m = &ctx->host->modules[i];
         if (!m->enabled || !m->desc->summary)
             continue;
-        json_t *item = NULL, *it;
-        size_t k;
-        json_array_foreach(items, k, it)
-        {
-            if (strcmp(json_string_value(json_object_get(it, "module")), m->desc->name) == 0) {
-                item = it;
-                break;
-            }
-        }
-        if (!item)
+        int wanted = 0;
+        for (size_t k = 0; k < n && !wanted; k++)
+            wanted = items[k].module == m && items[k].nav->badge;
+        if (!wanted)
             continue;
-        /* The frame's own headers (a session cookie) stay; whatever the
-         * summary set is dropped. */
-        struct portail_resp_header *last = ctx->resp_headers;
-        while (last && last->next)
-            last = last->next;
-        void *card = NULL;
-        ctx->module = m;
-        double t0 = now_ms();
-        int rc = m->desc->summary(ctx, &card);
-        double took = now_ms() - t0;
-        ctx->module = NULL;
-        json_t *j = card;
-        ctx->status = 0;
-        if (last)
-            last->next = NULL;
-        else
-            ctx->resp_headers = NULL;
-        if (rc != 0 || took > (double)ctx->host->conf->summary_budget_ms) {
-            portail_logf("error", ctx->request_id, "module %s: summary failed or slow, no badge",
-                         m->desc->name);
-        } else if (json_is_object(j) && json_is_integer(json_object_get(j, "badge")) &&
-                   json_integer_value(json_object_get(j, "badge")) > 0) {
-            json_object_set(item, "badge", json_object_get(j, "badge"));
-        }
-        json_decref(j);
+        int failed;
+        json_t *card = run_summary(ctx, m, &failed);
+        json_t *badge = json_object_get(card, "badge");
+        if (json_is_integer(badge) && json_integer_value(badge) > 0)
+            for (size_t k = 0; k < n; k++)
+                if (items[k].module == m && items[k].nav->badge)
+                    json_object_set(json_array_get(list, k), "badge", badge);
+        json_decref(card);
     }
 }
 
@@ -587,31 +609,30 @@ static void portal(portail_ctx_t *ctx)
     for (size_t i = 0; i < ctx->host->nmodules; i++)
         if (ctx->host->modules[i].enabled)
             json_array_append_new(mods, json_string(ctx->host->modules[i].desc->name));
+    size_t n;
+    struct nav_item *items = nav_entries(ctx, menu, &n);
+    json_t *list = nav_json(items, n);
     json_t *out =
         json_pack("{s:s, s:o, s:o}", "menu", menu == PORTAIL_MENU_MEMBER ? "member" : "backoffice",
-                  "modules", mods, "items", nav_items(ctx, menu));
+                  "modules", mods, "items", list);
     if (menu == PORTAIL_MENU_MEMBER) {
         portail_db_t *db = portail_db(ctx);
-        long long n = db ? portail_notify_unread(db, ctx->principal.id) : -1;
-        if (n < 0) {
+        long long unread = db ? portail_notify_unread(db, ctx->principal.id) : -1;
+        if (unread < 0) {
             json_decref(out);
             if (!ctx->status)
                 portail_problem(ctx, 500, NULL, NULL);
             return;
         }
-        json_object_set_new(out, "unread", json_integer(n));
-        nav_badges(ctx, json_object_get(out, "items"));
+        json_object_set_new(out, "unread", json_integer(unread));
+        nav_badges(ctx, items, n, list);
     }
     portail_respond_json(ctx, 200, out);
 }
 
 /* GET /api/v1/dashboard: one card per enabled module with a summary, in
- * config order. A summary that fails, or takes longer than
- * server.summary_budget_ms, gives a card in error (and a log line): the
- * others still answer. The budget is checked when the summary returns (a
- * summary is not interrupted), so one that overruns costs its own time
- * once and no more: its card is refused. Each runs as its module (state,
- * name, logs). */
+ * config order. A summary that fails or overruns its budget (run_summary)
+ * gives a card in error (and a log line): the others still answer. */
 static void dashboard(portail_ctx_t *ctx)
 {
     json_t *cards = json_array();
@@ -619,21 +640,9 @@ static void dashboard(portail_ctx_t *ctx)
         const portail_loaded_module_t *m = &ctx->host->modules[i];
         if (!m->enabled || !m->desc->summary)
             continue;
-        void *card = NULL;
-        ctx->module = m;
-        double t0 = now_ms();
-        int rc = m->desc->summary(ctx, &card);
-        double took = now_ms() - t0;
-        ctx->module = NULL;
-        json_t *j = card;
-        int slow = took > (double)ctx->host->conf->summary_budget_ms;
-        if (rc != 0 || slow || (j && !json_is_object(j))) {
-            portail_logf("error", ctx->request_id, "module %s: summary %s, card in error",
-                         m->desc->name, slow ? "over its time budget" : "failed");
-            json_decref(j);
-            /* whatever it set (a 503, a problem) is not the dashboard's answer */
-            ctx->status = 0;
-            ctx->resp_headers = NULL;
+        int failed;
+        json_t *j = run_summary(ctx, m, &failed);
+        if (failed) {
             json_array_append_new(cards, json_pack("{s:s, s:s}", "module", m->desc->name, "error",
                                                    "Information momentanément indisponible"));
             continue;
@@ -679,6 +688,39 @@ int portail_host_add_core_routes(portail_router_t *r, char *err, size_t errlen)
     if (portail_notify_add_routes(r, err, errlen) < 0)
         return -1;
     return portail_jobs_add_routes(r, err, errlen);
+}
+
+int portail_host_load(portail_host_t *h, char *err, size_t errlen)
+{
+    const portail_conf_t *c = h->conf;
+    char why[1024];
+    if (portail_templates_load(c->mail_templates, c->fund_name, c->origin, why, sizeof(why)) < 0 ||
+        portail_pdf_configure(c->fund_name, c->pdf_address, c->pdf_logo, c->pdf_font,
+                              c->pdf_font_bold, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: %s", c->file, why);
+        return -1;
+    }
+    h->router = portail_router_new();
+    if (!h->router) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (portail_host_add_core_routes(h->router, err, errlen) < 0 ||
+        portail_modules_load(c, h->router, &h->modules, &h->nmodules, err, errlen) < 0 ||
+        portail_jobs_register(h, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+void portail_host_unload(portail_host_t *h)
+{
+    portail_jobs_unregister();
+    portail_modules_unload(h->modules, h->nmodules);
+    h->modules = NULL;
+    h->nmodules = 0;
+    portail_router_free(h->router);
+    h->router = NULL;
+    portail_templates_free();
 }
 
 /* ---- the response ---------------------------------------------------------------- */
@@ -759,9 +801,10 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
     }
     /* The back office's network rule, here too (defence in depth behind
      * nginx's allow list), on the client address nginx passes. */
+    int from_backoffice_net =
+        portail_nets_match(h->conf->backoffice_nets, h->conf->nbackoffice_nets, ctx.client.ip);
     if (strncmp(ctx.path, "/api/v1/backoffice", 18) == 0 &&
-        (ctx.path[18] == '/' || ctx.path[18] == '\0') &&
-        !portail_nets_match(h->conf->backoffice_nets, h->conf->nbackoffice_nets, ctx.client.ip)) {
+        (ctx.path[18] == '/' || ctx.path[18] == '\0') && !from_backoffice_net) {
         portail_problem(&ctx, 403, NULL, "Cet espace n’est pas accessible depuis votre réseau.");
         goto respond;
     }
@@ -782,6 +825,12 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
     ctx.module = m.module;
     ctx.params = m.params;
     ctx.nparams = m.nparams;
+    /* An agent route is the back office's wherever a module put it: the
+     * rule follows the route's level, not only the path prefix. */
+    if (ctx.route->auth == PORTAIL_AUTH_AGENT && !from_backoffice_net) {
+        portail_problem(&ctx, 403, NULL, "Cet espace n’est pas accessible depuis votre réseau.");
+        goto respond;
+    }
     if (portail_req_cookie(&ctx, PORTAIL_SESSION_COOKIE) && portail_session_load(&ctx) < 0) {
         if (!ctx.status)
             portail_problem_retry(&ctx, 503, 1, NULL, NULL);

@@ -312,6 +312,13 @@ extern portail_host_t *portail_the_host;
 /* host.c */
 struct FCGX_Request;
 int portail_host_add_core_routes(portail_router_t *r, char *err, size_t errlen);
+/* Everything portaild checks before it serves, on h->conf (loaded): mail
+ * templates, PDF files, the router with the core's and the modules' routes,
+ * the modules (init run) and their job kinds. Shared with portailctl
+ * check-config, so that both refuse the same configs. 0, or -1 with one
+ * line in err; portail_host_unload releases what was loaded either way. */
+int portail_host_load(portail_host_t *h, char *err, size_t errlen);
+void portail_host_unload(portail_host_t *h);
 /* Serves one accepted request, finishes it and resets the arena. */
 void portail_host_serve(portail_host_t *h, struct FCGX_Request *req, portail_arena_t *arena);
 
@@ -391,6 +398,10 @@ int portail_outbox_flush(portail_host_t *h);
 int portail_outbox_backlog(portail_db_t *db, long long *count, long long *oldest_s);
 
 /* ---- jobs.c: durable jobs ------------------------------------------------- */
+/* Bounds of a job kind's max_attempts and lease_seconds (checked by the
+ * loader with the rest of the descriptor). */
+#define PORTAIL_JOB_ATTEMPTS_MAX 1000
+#define PORTAIL_JOB_LEASE_MAX_S 86400
 /* Collects the job kinds of the core and of the enabled modules (after
  * portail_modules_load). 0 or -1 with err. */
 int portail_jobs_register(portail_host_t *h, char *err, size_t errlen);

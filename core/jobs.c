@@ -112,27 +112,14 @@ static const job_kind_reg_t *find_kind(const char *name)
     return NULL;
 }
 
+/* The kinds were checked with their descriptor (loader.c: name, handler,
+ * bounds; permission.c: unique across modules); the core's are constants. */
 static int add_kind(const portail_job_kind_t *k, const portail_loaded_module_t *m, char *err,
                     size_t errlen)
 {
-    const char *owner = m ? m->desc->name : "core";
-    if (!kind_name_ok(k->name) || !k->handler) {
-        snprintf(err, errlen,
-                 "module %s: job kind \"%s\" needs a name \"<module>.<what>\" "
-                 "([a-z0-9_.], at most 100 bytes) and a handler",
-                 owner, k->name ? k->name : "");
-        return -1;
-    }
     if (find_kind(k->name)) {
-        snprintf(err, errlen, "module %s: job kind %s is declared twice", owner, k->name);
-        return -1;
-    }
-    if (k->max_attempts < 0 || k->max_attempts > 1000 || k->lease_seconds < 0 ||
-        k->lease_seconds > 86400) {
-        snprintf(err, errlen,
-                 "module %s: job kind %s: max_attempts (0..1000) or lease_seconds "
-                 "(0..86400) out of range",
-                 owner, k->name);
+        snprintf(err, errlen, "module %s: job kind %s is declared twice",
+                 m ? m->desc->name : "core", k->name);
         return -1;
     }
     job_kind_reg_t *r = &reg.kinds[reg.n++];

@@ -33,6 +33,41 @@ static int href_ok(const char *h)
     return 1;
 }
 
+/* Why route r is refused (buf may hold the text), or NULL. */
+static const char *route_problem(const portail_route_t *r, char *buf, size_t len)
+{
+    if (!r->pattern || !r->handler || !r->methods)
+        return "a method, a pattern and a handler are required";
+    if (r->methods &
+        ~(unsigned)(PORTAIL_GET | PORTAIL_POST | PORTAIL_PUT | PORTAIL_PATCH | PORTAIL_DELETE))
+        return "unknown methods";
+    if ((unsigned)r->auth > PORTAIL_AUTH_PUBLIC)
+        return "unknown auth level";
+    if (r->content_types & ~(unsigned)(PORTAIL_CT_JSON | PORTAIL_CT_FORM | PORTAIL_CT_MULTIPART))
+        return "unknown content types";
+    if (r->permission &&
+        (r->auth != PORTAIL_AUTH_AGENT || !portail_permission_name_ok(r->permission))) {
+        snprintf(buf, len,
+                 "a permission (\"%.64s\") is for agent routes only and must match "
+                 "[a-z0-9_.]{1,64}",
+                 r->permission);
+        return buf;
+    }
+    /* audit_log.action is VARCHAR(50): a longer action would be cut and
+     * could merge with another. */
+    if (r->audit && (r->auth != PORTAIL_AUTH_AGENT || !portail_permission_name_ok(r->audit) ||
+                     strlen(r->audit) > AUDIT_ACTION_MAX)) {
+        snprintf(buf, len,
+                 "an audit action (\"%.64s\") is for agent routes only and must match "
+                 "[a-z0-9_.]{1,50}",
+                 r->audit);
+        return buf;
+    }
+    if (!RESERVED_ZERO(r->reserved))
+        return "reserved fields must stay zero";
+    return NULL;
+}
+
 static int check_routes(const portail_module_t *d, const char *where, char *err, size_t errlen)
 {
     if (!d->routes) {
@@ -40,46 +75,11 @@ static int check_routes(const portail_module_t *d, const char *where, char *err,
         return -1;
     }
     for (const portail_route_t *r = d->routes; r->pattern || r->handler || r->methods; r++) {
-        if (!r->pattern || !r->handler || !r->methods) {
-            snprintf(err, errlen, "%s: route %s lacks a method, pattern or handler", where,
-                     r->pattern ? r->pattern : "(null)");
-            return -1;
-        }
-        if (r->methods & ~(unsigned)(PORTAIL_GET | PORTAIL_POST | PORTAIL_PUT | PORTAIL_PATCH |
-                                     PORTAIL_DELETE)) {
-            snprintf(err, errlen, "%s: route %s has unknown methods", where, r->pattern);
-            return -1;
-        }
-        if ((unsigned)r->auth > PORTAIL_AUTH_PUBLIC) {
-            snprintf(err, errlen, "%s: route %s has an unknown auth level", where, r->pattern);
-            return -1;
-        }
-        if (r->content_types &
-            ~(unsigned)(PORTAIL_CT_JSON | PORTAIL_CT_FORM | PORTAIL_CT_MULTIPART)) {
-            snprintf(err, errlen, "%s: route %s has unknown content types", where, r->pattern);
-            return -1;
-        }
-        if (r->permission &&
-            (r->auth != PORTAIL_AUTH_AGENT || !portail_permission_name_ok(r->permission))) {
-            snprintf(err, errlen,
-                     "%s: route %s: a permission (\"%s\") is for agent routes only and must "
-                     "match [a-z0-9_.]{1,64}",
-                     where, r->pattern, r->permission);
-            return -1;
-        }
-        /* audit_log.action is VARCHAR(50): a longer action would be cut and
-         * could merge with another. */
-        if (r->audit && (r->auth != PORTAIL_AUTH_AGENT || !portail_permission_name_ok(r->audit) ||
-                         strlen(r->audit) > AUDIT_ACTION_MAX)) {
-            snprintf(err, errlen,
-                     "%s: route %s: an audit action (\"%s\") is for agent routes only and must "
-                     "match [a-z0-9_.]{1,50}",
-                     where, r->pattern, r->audit);
-            return -1;
-        }
-        if (!RESERVED_ZERO(r->reserved)) {
-            snprintf(err, errlen, "%s: route %s: reserved fields must stay zero", where,
-                     r->pattern);
+        char buf[256];
+        const char *why = route_problem(r, buf, sizeof(buf));
+        if (why) {
+            snprintf(err, errlen, "%s: route %.512s: %s", where, r->pattern ? r->pattern : "(null)",
+                     why);
             return -1;
         }
     }
@@ -132,6 +132,8 @@ static int check_nav(const portail_module_t *d, const char *where, char *err, si
             why = "entries of the member menu carry no permission";
         else if (v->permission && !portail_permission_name_ok(v->permission))
             why = "permission must match [a-z0-9_.]{1,64}";
+        else if (v->badge && (v->menu != PORTAIL_MENU_MEMBER || !d->summary))
+            why = "a badge is for member-menu entries of a module with a summary";
         else if (!RESERVED_ZERO(v->reserved))
             why = "reserved fields must stay zero";
         if (why) {
@@ -154,6 +156,9 @@ static int check_jobs(const portail_module_t *d, const char *where, char *err, s
             why = "no handler";
         else if (j->max_attempts < 0 || j->lease_seconds < 0)
             why = "max_attempts and lease_seconds must be 0 or more";
+        else if (j->max_attempts > PORTAIL_JOB_ATTEMPTS_MAX ||
+                 j->lease_seconds > PORTAIL_JOB_LEASE_MAX_S)
+            why = "max_attempts (at most 1000) or lease_seconds (at most 86400) too large";
         else if (!RESERVED_ZERO(j->reserved))
             why = "reserved fields must stay zero";
         if (why) {

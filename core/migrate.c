@@ -23,6 +23,7 @@ typedef struct mig_file {
     char *name;
     char *sql;
     char sum[MIG_SUM_HEX];
+    int applied; /* recorded with this checksum (apply's first pass) */
 } mig_file_t;
 
 typedef struct mig_set {
@@ -306,19 +307,14 @@ static int apply(portail_db_t *db, mig_set_t *s, int legacy, FILE *out, char *er
         }
         if (r == 2)
             return changed(&s->files[i], err, errlen);
+        s->files[i].applied = r == 1;
     }
-    for (size_t o = 0; o < s->nowners; o++) {
+    /* The files are in owner order (scan_all). */
+    for (size_t o = 0, i = 0; o < s->nowners; o++) {
         int did = 0;
-        for (size_t i = 0; i < s->n; i++) {
+        for (; i < s->n && strcmp(s->files[i].owner, s->owners[o]) == 0; i++) {
             mig_file_t *f = &s->files[i];
-            if (strcmp(f->owner, s->owners[o]) != 0)
-                continue;
-            int r = recorded(db, f);
-            if (r < 0) {
-                snprintf(err, errlen, "cannot read the migrations table");
-                return -1;
-            }
-            if (r == 1)
+            if (f->applied)
                 continue;
             int adopt = legacy ? adoptable(db, f) : 0;
             if (adopt < 0) {

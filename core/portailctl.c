@@ -1,5 +1,6 @@
 /* portailctl: operator commands that share the host's config and core. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <mysql.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -10,6 +11,30 @@
 #include "portailctl_accounts.h"
 #include "portailctl_jobs.h"
 #include "seed.h"
+
+int portailctl_options(int argc, char **argv, const char *const *names, const char **vals)
+{
+    for (int i = 0; i < argc; i += 2) {
+        size_t k = 0;
+        while (names[k] && strcmp(argv[i], names[k]) != 0)
+            k++;
+        if (!names[k] || i + 1 >= argc)
+            return -1;
+        vals[k] = argv[i + 1];
+    }
+    return 0;
+}
+
+int portailctl_number(const char *s, long long min, long long max, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    if (!s || !*s || *end || errno || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
 
 static int usage(void)
 {
@@ -63,41 +88,26 @@ int main(int argc, char **argv)
         fprintf(stderr, "portailctl: %s\n", err);
         return 1;
     }
-    portail_router_t *router = portail_router_new();
-    portail_loaded_module_t *mods = NULL;
-    size_t nmods = 0;
+    portail_host_t host = {.conf = &conf};
     int rc = 0;
-    if (strcmp(cmd, "check-config") == 0) {
-        if (portail_templates_load(conf.mail_templates, conf.fund_name, conf.origin, err,
-                                   sizeof(err)) < 0 ||
-            portail_host_add_core_routes(router, err, sizeof(err)) < 0 ||
-            portail_modules_load(&conf, router, &mods, &nmods, err, sizeof(err)) < 0) {
+    /* check-config refuses what portaild would; member delete runs the
+     * modules' hooks: both load the modules as portaild does. */
+    if (strcmp(cmd, "check-config") == 0 || strcmp(cmd, "member") == 0) {
+        if (portail_host_load(&host, err, sizeof(err)) < 0) {
             fprintf(stderr, "portailctl: %s\n", err);
             rc = 1;
-        } else {
+        } else if (strcmp(cmd, "check-config") == 0) {
             printf("ok\n");
         }
-        portail_modules_unload(mods, nmods);
-        portail_router_free(router);
-        portail_templates_free();
-        portail_conf_free(&conf);
-        return rc;
-    }
-    /* member delete runs the modules' hooks: they are loaded as under
-     * portaild. */
-    if (strcmp(cmd, "member") == 0 &&
-        (portail_host_add_core_routes(router, err, sizeof(err)) < 0 ||
-         portail_modules_load(&conf, router, &mods, &nmods, err, sizeof(err)) < 0)) {
-        fprintf(stderr, "portailctl: %s\n", err);
-        portail_modules_unload(mods, nmods);
-        portail_router_free(router);
-        portail_conf_free(&conf);
-        return 1;
+        if (rc != 0 || strcmp(cmd, "check-config") == 0) {
+            portail_host_unload(&host);
+            portail_conf_free(&conf);
+            return rc;
+        }
     }
 
     portail_pool_t *pool = portail_pool_new(&conf.db);
-    portail_host_t host = {
-        .conf = &conf, .pool = pool, .router = router, .modules = mods, .nmodules = nmods};
+    host.pool = pool;
     portail_the_host = &host;
     portail_arena_t *arena = portail_arena_new(0);
     int why = 0;
@@ -106,28 +116,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "portailctl: cannot connect to the database\n");
         rc = 1;
     } else if (strcmp(cmd, "migrate") == 0) {
-        const char *dir = NULL;
-        long wait_s = 60;
-        for (int i = 4; i < argc && rc == 0; i += 2) {
-            char *end = NULL;
-            if (i + 1 < argc && strcmp(argv[i], "--sql") == 0)
-                dir = argv[i + 1];
-            else if (i + 1 < argc && strcmp(argv[i], "--wait") == 0 &&
-                     (wait_s = strtol(argv[i + 1], &end, 10)) >= 0 && wait_s <= 86400 && !*end)
-                continue;
-            else
-                rc = usage();
-        }
+        static const char *const opts[] = {"--sql", "--wait", NULL};
+        const char *v[2] = {NULL, "60"};
+        long long wait_s = 0;
+        if (portailctl_options(argc - 4, argv + 4, opts, v) < 0 ||
+            portailctl_number(v[1], 0, 86400, &wait_s) < 0)
+            rc = usage();
+        const char *dir = v[0];
         if (rc == 0 && portail_migrate(db, &conf, dir, (int)wait_s, stdout, err, sizeof(err)) < 0) {
             fflush(stdout);
             fprintf(stderr, "portailctl: migrate: %s\n", err);
             rc = 1;
         }
     } else if (strcmp(cmd, "seed") == 0) {
-        long count = 200;
-        if (argc == 6 && strcmp(argv[4], "--count") == 0)
-            count = strtol(argv[5], NULL, 10);
-        if (count < 1 || count > 100000) {
+        static const char *const opts[] = {"--count", NULL};
+        const char *v[1] = {"200"};
+        long long count = 0;
+        if (portailctl_options(argc - 4, argv + 4, opts, v) < 0 ||
+            portailctl_number(v[0], 1, 100000, &count) < 0) {
             rc = usage();
         } else {
             int added = portail_seed(db, arena, (unsigned)count, err, sizeof(err));
@@ -135,7 +141,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "portailctl: seed: %s\n", err);
                 rc = 1;
             } else {
-                printf("seed: %d new insured persons (of %ld)\n", added, count);
+                printf("seed: %d new insured persons (of %lld)\n", added, count);
                 if (portail_seed_modules(db, &conf, stdout, err, sizeof(err)) < 0) {
                     fprintf(stderr, "portailctl: seed: %s\n", err);
                     rc = 1;
@@ -187,11 +193,9 @@ int main(int argc, char **argv)
         portail_pool_release(db);
     portail_arena_free(arena);
     portail_the_host = NULL;
-    portail_modules_unload(mods, nmods);
-    portail_router_free(router);
+    portail_host_unload(&host);
     if (pool)
         portail_pool_free(pool);
-    portail_templates_free();
     portail_conf_free(&conf);
     curl_global_cleanup();
     mysql_library_end();

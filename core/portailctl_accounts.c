@@ -102,22 +102,11 @@ static int role_known(const portail_ctx_t *ctx, const char *role)
 
 static int agent_add(portail_ctx_t *ctx, int argc, char **argv)
 {
-    const char *login = NULL, *name = NULL, *role = NULL, *email = NULL;
-    if (argc < 1)
+    static const char *const opts[] = {"--name", "--role", "--email", NULL};
+    const char *v[3] = {NULL, NULL, NULL};
+    if (argc < 1 || portailctl_options(argc - 1, argv + 1, opts, v) < 0)
         return PORTAILCTL_USAGE;
-    login = argv[0];
-    for (int i = 1; i < argc; i++) {
-        if (i + 1 >= argc)
-            return PORTAILCTL_USAGE;
-        if (strcmp(argv[i], "--name") == 0)
-            name = argv[++i];
-        else if (strcmp(argv[i], "--role") == 0)
-            role = argv[++i];
-        else if (strcmp(argv[i], "--email") == 0)
-            email = argv[++i];
-        else
-            return PORTAILCTL_USAGE;
-    }
+    const char *login = argv[0], *name = v[0], *role = v[1], *email = v[2];
     portail_db_t *db = ctx->db;
     if (!login_ok(login))
         return fail("agent login: 2 to 64 characters among a-z 0-9 . - _");

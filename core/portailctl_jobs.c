@@ -1,6 +1,6 @@
 /* portailctl jobs ... and member delete: what an operator does without the
  * back office. */
-#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +11,7 @@
 
 static int parse_id(const char *s, long long *out)
 {
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || errno || v <= 0)
-        return -1;
-    *out = v;
-    return 0;
+    return portailctl_number(s, 1, LLONG_MAX, out);
 }
 
 static const char *or_dash(const char *s)
@@ -27,21 +21,13 @@ static const char *or_dash(const char *s)
 
 static int jobs_list(portail_db_t *db, int argc, char **argv)
 {
-    const char *state = NULL, *kind = NULL;
-    long long limit = 50;
-    for (int i = 0; i < argc; i++) {
-        if (i + 1 >= argc)
-            return PORTAILCTL_USAGE;
-        if (strcmp(argv[i], "--state") == 0)
-            state = argv[++i];
-        else if (strcmp(argv[i], "--kind") == 0)
-            kind = argv[++i];
-        else if (strcmp(argv[i], "--limit") == 0) {
-            if (parse_id(argv[++i], &limit) < 0 || limit > 10000)
-                return PORTAILCTL_USAGE;
-        } else
-            return PORTAILCTL_USAGE;
-    }
+    static const char *const opts[] = {"--state", "--kind", "--limit", NULL};
+    const char *v[3] = {NULL, NULL, "50"};
+    long long limit;
+    if (portailctl_options(argc, argv, opts, v) < 0 ||
+        portailctl_number(v[2], 1, 10000, &limit) < 0)
+        return PORTAILCTL_USAGE;
+    const char *state = v[0], *kind = v[1];
     if ((state && strlen(state) > 20) || (kind && strlen(kind) > 100))
         return PORTAILCTL_USAGE;
     json_t *rows = portail_db_rows(db,

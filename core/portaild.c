@@ -139,7 +139,7 @@ static int usage(void)
 }
 
 /* Loads config and modules; 0 or -1 with the reason printed as one line. */
-static int setup(const char *file, int check_only)
+static int setup(const char *file)
 {
     static portail_conf_t conf;
     char err[1024];
@@ -147,26 +147,11 @@ static int setup(const char *file, int check_only)
         fprintf(stderr, "portaild: %s\n", err);
         return -1;
     }
-    if (portail_templates_load(conf.mail_templates, conf.fund_name, conf.origin, err, sizeof(err)) <
-        0) {
-        fprintf(stderr, "portaild: %s: %s\n", file, err);
-        return -1;
-    }
-    if (portail_pdf_configure(conf.fund_name, conf.pdf_address, conf.pdf_logo, conf.pdf_font,
-                              conf.pdf_font_bold, err, sizeof(err)) < 0) {
-        fprintf(stderr, "portaild: %s: %s\n", file, err);
-        return -1;
-    }
     host.conf = &conf;
-    host.router = portail_router_new();
-    if (!host.router || portail_host_add_core_routes(host.router, err, sizeof(err)) < 0 ||
-        portail_modules_load(&conf, host.router, &host.modules, &host.nmodules, err, sizeof(err)) <
-            0 ||
-        portail_jobs_register(&host, err, sizeof(err)) < 0) {
+    if (portail_host_load(&host, err, sizeof(err)) < 0) {
         fprintf(stderr, "portaild: %s\n", err);
         return -1;
     }
-    (void)check_only;
     return 0;
 }
 
@@ -192,15 +177,11 @@ static int check_migrations(void)
 
 static void teardown(void)
 {
-    portail_jobs_unregister();
-    portail_modules_unload(host.modules, host.nmodules);
-    host.modules = NULL;
-    portail_router_free(host.router);
+    portail_host_unload(&host);
     if (host.pool)
         portail_pool_free(host.pool);
     if (host.conf)
         portail_conf_free(host.conf);
-    portail_templates_free();
 }
 
 int main(int argc, char **argv)
@@ -223,7 +204,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "portaild: library initialisation failed\n");
         return 1;
     }
-    if (setup(argv[2], check_only) < 0) {
+    if (setup(argv[2]) < 0) {
         teardown();
         return 1;
     }

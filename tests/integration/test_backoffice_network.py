@@ -49,6 +49,11 @@ def test_portaild_enforces_the_backoffice_networks(stack):
         assert "réseau" in r.json()["detail"]
     # The rest of the API is not affected.
     assert outside.get("/api/v1/test/hello").status_code == 200
+    # An agent route outside /api/v1/backoffice (testmod's) is the back
+    # office's all the same: the rule follows the route's level.
+    assert inside4.get("/api/v1/test/agent").status_code == 401
+    r = outside.get("/api/v1/test/agent")
+    assert r.status_code == 403 and "réseau" in r.json()["detail"], r.text
     stack.stop_portaild(inst)
 
 

@@ -337,3 +337,19 @@ def test_purge_applies_the_retention_periods(stack):
                      % member.id) == [["l" * 64]]
     assert stack.sql("SELECT used_at IS NULL FROM one_time_tokens WHERE purpose = 'retention' "
                      "AND subject_id = %d" % member.id) == [["1"]]
+
+
+@pytest.mark.parametrize("args", [
+    ("jobs", "list", "--limit", "0"),
+    ("jobs", "list", "--limit", "12abc"),
+    ("jobs", "list", "--state"),
+    ("jobs", "list", "--bogus", "x"),
+    ("jobs", "retry", "-3"),
+    ("migrate", "--wait", "86401"),
+    ("seed", "--count", "5x"),
+    ("seed", "extra"),
+    ("agent", "add", "someone", "--name"),
+])
+def test_portailctl_refuses_malformed_options_with_the_usage(stack, args):
+    r = stack.portailctl(*args)
+    assert r.returncode == 2 and "usage: portailctl" in r.stderr, (args, r.stderr)

@@ -290,6 +290,19 @@ def test_portailctl_check_config(stack):
     assert r.returncode == 2 and "usage" in r.stderr
 
 
+def test_portailctl_check_config_refuses_what_portaild_refuses(stack, tmp_path):
+    """Both load through portail_host_load: a PDF font that cannot be read
+    stops portailctl check-config as it stops portaild --check-config."""
+    text = config_text(stack, {"pdf": {"font": str(tmp_path / "absente.ttf")}})
+    path = stack.write_config(text)
+    r = stack.portailctl("check-config", config=path)
+    assert r.returncode == 1 and r.stdout == "", r
+    assert r.stderr == "portailctl: %s: pdf: cannot read %s\n" % (path, tmp_path / "absente.ttf")
+    d = subprocess.run([str(portaild_bin()), "--check-config", str(path)], capture_output=True,
+                       text=True, timeout=30)
+    assert d.returncode == 1 and d.stderr == "portaild: " + r.stderr[len("portailctl: "):]
+
+
 def test_portailctl_usage():
     r = subprocess.run([str(BUILD / "portailctl")], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "usage" in r.stderr

@@ -102,11 +102,13 @@ REFUSALS = [
     (34, "text must be at most 200 bytes"),
     (35, "menu entry \"Inconnu\" requires permission nope.x, declared by nobody"),
     (36, "entries of the member menu carry no permission"),
+    (37, "menu entry \"Avec pastille\": a badge is for member-menu entries"),
     (40, "job kind \"other.run\": name must be \"<module>.<kind>\""),
     (41, "job kind \"broken.run\": no handler"),
     (42, "job kind broken.run is already declared by broken"),
     (43, "max_attempts and lease_seconds must be 0 or more"),
     (44, "max_attempts and lease_seconds must be 0 or more"),
+    (45, "job kind \"broken.run\": max_attempts (at most 1000)"),
     (50, "hook on event 99: unknown event"),
     (51, "hook on event 1: no handler"),
     (60, "reserved fields of the descriptor must stay zero"),
@@ -117,6 +119,13 @@ REFUSALS = [
 def test_broken_descriptor_is_refused_with_file_line(stack, fault, message):
     line = refuse(stack, {"modules": [broken(fault)]})
     assert "module broken" in line and message in line, line
+
+
+def test_check_config_refuses_a_job_kind_out_of_bounds(stack):
+    """The job kinds' bounds are the descriptor's, checked by the loader
+    (file:line), for portailctl check-config as for portaild."""
+    r = stack.portailctl("check-config", config=stack.write_config({"modules": [broken(45)]}))
+    assert r.returncode == 1 and "max_attempts (at most 1000)" in r.stderr, r
 
 
 def test_a_permission_is_unique_across_modules(stack):

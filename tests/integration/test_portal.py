@@ -114,3 +114,18 @@ def test_a_summary_within_budget_answers(stack):
     inst = pdfmod_with(stack, summary="slow", sleep_ms=50)
     r = member_of(stack, inst).get("/api/v1/dashboard")
     assert card_of(r, "pdfmod")[0]["title"] == "Mes documents"
+
+
+def test_the_frame_runs_no_summary_without_a_badge_entry(stack):
+    """pdfmod's member entry asks for no badge: GET /api/v1/portal (on every
+    page) does not run its summary, however slow; the dashboard does."""
+    inst = pdfmod_with(stack, summary="slow", sleep_ms=2500)
+    c = member_of(stack, inst)
+    r = c.get("/api/v1/portal")
+    assert r.status_code == 200, r.text
+    assert r.elapsed.total_seconds() < 2.5
+    assert "badge" not in [i for i in r.json()["items"] if i["module"] == "pdfmod"][0]
+    assert not any("module pdfmod: summary" in rec.get("msg", "") for rec in inst.log_records())
+    assert card_of(c.get("/api/v1/dashboard"), "pdfmod")[0]["error"]
+    assert any("module pdfmod: summary over its time budget" in rec.get("msg", "")
+               for rec in inst.log_records())

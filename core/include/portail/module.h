@@ -110,7 +110,8 @@ typedef struct portail_permission {
 /* An entry of a menu. The zero menu is refused, like an href that does not
  * start with "/" (or starts with "//") or holds a space or control
  * character, a label that is missing or over 64 bytes, a text over 200
- * bytes, or a permission on a member-menu entry. */
+ * bytes, a permission on a member-menu entry, or a badge on a back-office
+ * entry or in a module without a summary. */
 typedef enum portail_menu {
     PORTAIL_MENU_MEMBER = 1,     /* the member's menu and dashboard */
     PORTAIL_MENU_BACKOFFICE = 2, /* the agents' menu */
@@ -123,6 +124,11 @@ typedef struct portail_nav {
     const char *text;       /* French, one short sentence, may be NULL */
     const char *permission; /* back office: required permission, NULL: any agent */
     int order;              /* ascending; ties by module order in the config */
+    /* Member menu: nonzero shows the integer `badge` of the module's summary
+     * card (> 0) next to this entry. Only the summaries of modules with such
+     * an entry run for the frame of every page (GET /api/v1/portal). Takes
+     * the padding after `order`: the struct's size is unchanged. */
+    int badge;
     void *reserved[2];
 } portail_nav_t;
 

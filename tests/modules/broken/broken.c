@@ -128,6 +128,8 @@ static const portail_nav_t nav[] = {
     {.menu = PORTAIL_MENU_BACKOFFICE, .label = "Inconnu", .href = "/x/", .permission = "nope.x"},
 #elif FAULT == 36
     {.menu = PORTAIL_MENU_MEMBER, .label = "Avec droit", .href = "/x/", .permission = "broken.use"},
+#elif FAULT == 37
+    {.menu = PORTAIL_MENU_BACKOFFICE, .label = "Avec pastille", .href = "/x/", .badge = 1},
 #endif
     {0},
 };
@@ -145,6 +147,8 @@ static const portail_job_kind_t jobs[] = {
     {.name = "broken.run", .handler = job, .max_attempts = -1},
 #elif FAULT == 44
     {.name = "broken.run", .handler = job, .lease_seconds = -5},
+#elif FAULT == 45
+    {.name = "broken.run", .handler = job, .max_attempts = 5000},
 #endif
     {0},
 };
