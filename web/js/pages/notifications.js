@@ -1,7 +1,7 @@
 // Notifications: the list (newest first, by pages), mark one or all read,
 // and the mail preferences per kind.
 import { api } from '../api.js';
-import { loadPortal, renderBell, renderMenu } from '../portal.js';
+import { renderBell } from '../portal.js';
 import {
   el, formatDateTime, requireMember, showAlert, showPageError,
 } from '../ui.js';
@@ -98,7 +98,6 @@ form.addEventListener('submit', async (ev) => {
   }
 });
 
-loadPortal().then(renderMenu);
 try {
   await page();
   renderPrefs((await api.get('/notifications/preferences')).kinds);

@@ -1,8 +1,7 @@
-// Dashboard: the member's name (GET me), the enabled modules (GET health),
-// the menu and the notification bell (GET portal) and the modules' cards
-// (GET dashboard; a card in error says so and the rest of the page stays).
+// Dashboard: the member's name (GET me), the enabled modules (GET health)
+// and the modules' cards (GET dashboard; a card in error says so and the
+// rest of the page stays). The menu and the bell: js/portal.js, from the header.
 import { api } from '../api.js';
-import { loadPortal, renderBell, renderMenu } from '../portal.js';
 import { el, requireMember, showAlert, showPageError } from '../ui.js';
 
 const MODULES = {
@@ -43,10 +42,7 @@ function card(c) {
           body))));
 }
 
-async function frame() {
-  const portal = await loadPortal();
-  renderMenu(portal);
-  renderBell(portal);
+async function showCards() {
   try {
     const { cards } = await api.get('/dashboard');
     if (cards && cards.length) {
@@ -57,7 +53,7 @@ async function frame() {
     // the cards are a bonus: the page stands without them
   }
 }
-frame();
+showCards();
 
 try {
   const [me, health] = await Promise.all([api.get('/me'), api.get('/health').catch((e) => e.problem || {})]);

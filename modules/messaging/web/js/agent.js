@@ -1,10 +1,8 @@
 // Back office: the threads by service and filter, overdue ones flagged.
 import { api } from '/js/api.js';
-import { loadPortal, renderMenu } from '/js/portal.js';
 import { el, formatDateTime, requireAgent, showPageError } from '/js/ui.js';
 
 await requireAgent();
-loadPortal().then(renderMenu);
 
 const status = document.getElementById('statut');
 const body = document.getElementById('conversations');
