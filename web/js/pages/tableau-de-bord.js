@@ -2,7 +2,7 @@
 // and the modules' cards (GET dashboard; a card in error says so and the
 // rest of the page stays). The menu and the bell: js/portal.js, from the header.
 import { api } from '../api.js';
-import { el, requireMember, showAlert, showPageError } from '../ui.js';
+import { el, localHref, requireMember, showAlert, showPageError } from '../ui.js';
 
 const MODULES = {
   login: { title: 'Connexion et sécurité', text: 'Mot de passe, double authentification et appareils connectés.', href: '/compte/appareils.html', icon: 'fr-icon-lock-line' },
@@ -33,12 +33,12 @@ function card(c) {
   const body = c.error
     ? el('p', { class: 'fr-tile__desc portail-carte-erreur' }, c.error)
     : (c.text ? el('p', { class: 'fr-tile__desc' }, c.text) : null);
-  const link = !c.error && typeof c.href === 'string' && c.href.startsWith('/') && !c.href.startsWith('//');
+  const link = !c.error && localHref(c.href);
   return el('div', { class: 'fr-col-12 fr-col-md-6 fr-col-lg-4' },
     el('div', { class: `fr-tile${link ? ' fr-enlarge-link' : ''}`, 'data-card': c.module, ...(c.error ? { 'data-error': 'true' } : {}) },
       el('div', { class: 'fr-tile__body' },
         el('div', { class: 'fr-tile__content' },
-          el('h3', { class: 'fr-tile__title' }, link ? el('a', { href: c.href }, title) : title),
+          el('h3', { class: 'fr-tile__title' }, link ? el('a', { href: link }, title) : title),
           body))));
 }
 
