@@ -80,6 +80,14 @@ describe('static checks', () => {
     }
   });
 
+  test('the skip links and the header are one partial: no page carries a copy', () => {
+    for (const f of files(WEB).filter((x) => x.endsWith('.html') && !x.includes(`${sep}partials${sep}`))) {
+      const html = readFileSync(f, 'utf8');
+      assert.doesNotMatch(html, /<header[\s>]|fr-skiplinks|id="menu-modal"/, `${f}: a copy of the header (use partials/entete.html)`);
+      assert.match(html, /<!--# include virtual="\/partials\/entete\.html\?espace=(visiteur|code|membre|agent|agent-connecte)(&page=[a-z-]+)?" -->/, `${f}: no header`);
+    }
+  });
+
   test('every DSFR icon used exists in the copied DSFR', () => {
     const css = readFileSync(join(WEB, 'dsfr', 'utility', 'icons', 'icons.min.css'), 'utf8') + readFileSync(join(WEB, 'dsfr', 'dsfr.min.css'), 'utf8');
     const used = new Set(files(WEB).flatMap((f) => readFileSync(f, 'utf8').match(/fr-icon-[a-z0-9-]+/g) || []));
@@ -122,6 +130,38 @@ describe('every page (API mocked)', () => {
     await page.waitForURL('**/code-de-securite.html', { timeout: 10000 });
     await ctx.close();
   });
+});
+
+describe('the shared header (partials/entete.html)', () => {
+  // [path, session, the header's links, the one marked aria-current (or null), the modules' menu]
+  const HEADERS = [
+    ['/connexion.html', 'none', ['/connexion.html', '/inscription/'], '/connexion.html', false],
+    ['/inscription/', 'none', ['/connexion.html', '/inscription/'], '/inscription/', false],
+    ['/code-de-securite.html', 'partial', ['/deconnexion.html'], null, false],
+    ['/tableau-de-bord.html', 'member', ['/tableau-de-bord.html', '/notifications.html', '/compte/appareils.html', '/deconnexion.html'], '/tableau-de-bord.html', true],
+    ['/compte/activite.html', 'member', ['/tableau-de-bord.html', '/notifications.html', '/compte/appareils.html', '/deconnexion.html'], '/compte/appareils.html', true],
+    ['/mot-de-passe/changer.html', 'member', ['/tableau-de-bord.html', '/notifications.html', '/compte/appareils.html', '/deconnexion.html'], null, true],
+    ['/backoffice/', 'none', ['/'], null, false],
+    ['/backoffice/audit.html', 'agent', ['/backoffice/deconnexion.html'], null, true],
+  ];
+  for (const [path, session, links, current, menu] of HEADERS) {
+    test(`${path}: its space's links, ${current || 'none'} current, ${menu ? 'with' : 'without'} the menu`, async () => {
+      // The page's own query string never reaches the partial's arguments.
+      const { ctx, page } = await open(`${path}${path.includes('?') ? '&' : '?'}espace=agent&page=notifications`, session);
+      try {
+        const tools = page.locator('header .fr-header__tools-links a');
+        await tools.first().waitFor({ state: 'attached' });
+        assert.deepEqual(await tools.evaluateAll((as) => as.map((a) => a.getAttribute('href'))), links);
+        assert.deepEqual(await page.locator('header .fr-header__tools-links a[aria-current="page"]').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), current ? [current] : []);
+        assert.equal(await page.locator('.fr-skiplinks a').count(), 2);
+        assert.equal(await page.locator('#navigation').count(), menu ? 1 : 0);
+        if (menu) await page.locator('#navigation a').first().waitFor({ state: 'attached' });
+        assert.equal(await page.content().then((h) => h.includes('an error occurred')), false, 'SSI error');
+      } finally {
+        await ctx.close();
+      }
+    });
+  }
 });
 
 describe('the error renderer', () => {

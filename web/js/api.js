@@ -30,9 +30,8 @@ export class ApiError extends Error {
   }
 }
 
-function retryAfterOf(res, body) {
+function retryAfterOf(h, body) {
   if (body && Number.isFinite(body.retry_after)) return body.retry_after;
-  const h = res.headers.get('Retry-After');
   if (h && /^\d+$/.test(h.trim())) return Number(h.trim());
   return null;
 }
@@ -68,6 +67,13 @@ export function session({ refresh = false } = {}) {
   return sessionPromise;
 }
 
+function unreachable() {
+  return new ApiError(0, {
+    title: 'Service injoignable',
+    detail: 'Le service ne répond pas. Vérifiez votre connexion à Internet puis réessayez.',
+  }, null);
+}
+
 async function send(method, path, body) {
   const headers = { Accept: 'application/json, application/problem+json' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store', redirect: 'error' };
@@ -80,34 +86,65 @@ async function send(method, path, body) {
   try {
     res = await fetch(BASE + path, init);
   } catch {
-    throw new ApiError(0, {
-      title: 'Service injoignable',
-      detail: 'Le service ne répond pas. Vérifiez votre connexion à Internet puis réessayez.',
-    }, null);
+    throw unreachable();
   }
   const token = res.headers.get('X-CSRF-Token');
   if (token) csrfToken = token;
   const data = await readBody(res);
-  if (!res.ok) throw new ApiError(res.status, data, retryAfterOf(res, data));
+  if (!res.ok) throw new ApiError(res.status, data, retryAfterOf(res.headers.get('Retry-After'), data));
   return data;
 }
 
 /** One API call. Before the first state-changing call of the page the
  * session's CSRF token is fetched; a 403 on a state-changing call (token
  * rotated by another tab, say) is retried once with a fresh token. */
-export async function request(method, path, body) {
-  const changing = !SAFE.has(method);
-  if (changing && !csrfToken) await session();
+export function request(method, path, body) {
+  const call = () => send(method, path, body);
+  return SAFE.has(method) ? call() : withToken(call);
+}
+
+async function withToken(call) {
+  if (!csrfToken) await session();
   try {
-    return await send(method, path, body);
+    return await call();
   } catch (e) {
-    if (changing && e instanceof ApiError && e.status === 403) {
+    if (e instanceof ApiError && e.status === 403) {
       const before = csrfToken;
       await session({ refresh: true });
-      if (csrfToken && csrfToken !== before) return send(method, path, body);
+      if (csrfToken && csrfToken !== before) return call();
     }
     throw e;
   }
+}
+
+// A multipart POST (files) by XMLHttpRequest: fetch does not report how
+// much of the body is sent.
+function sendForm(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', BASE + path);
+    xhr.setRequestHeader('Accept', 'application/json, application/problem+json');
+    if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+    if (onProgress) {
+      xhr.upload.addEventListener('progress', (e) => {
+        if (e.lengthComputable) onProgress(Math.round((e.loaded * 100) / e.total));
+      });
+    }
+    xhr.addEventListener('load', () => {
+      const token = xhr.getResponseHeader('X-CSRF-Token');
+      if (token) csrfToken = token;
+      let data = null;
+      try {
+        data = /json/.test(xhr.getResponseHeader('Content-Type') || '') ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(new ApiError(xhr.status, data, retryAfterOf(xhr.getResponseHeader('Retry-After'), data)));
+    });
+    xhr.addEventListener('error', () => reject(unreachable()));
+    xhr.send(form);
+  });
 }
 
 export const api = {
@@ -115,6 +152,9 @@ export const api = {
   post: (path, body = {}) => request('POST', path, body),
   put: (path, body = {}) => request('PUT', path, body),
   del: (path) => request('DELETE', path),
+  /** POST of a FormData (files), with the CSRF token as request() does;
+   * onProgress(0..100) follows the upload. */
+  postForm: (path, form, onProgress) => withToken(() => sendForm(path, form, onProgress)),
 };
 
 /** Forgets the token (after logout). */

@@ -1,25 +1,18 @@
 // The frame of the signed-in pages, from GET /api/v1/portal: the menu of the
 // enabled modules (the back office's filtered by the agent's permissions, so
 // an agent never sees a link it cannot use) and, for a member, the
-// notification bell with the unread count.
+// notification bell with the unread count. The header of the signed-in
+// pages (partials/entete.html) loads this module, which draws the frame
+// itself: a page imports it only to redraw the bell (renderBell).
 import { api } from './api.js';
 import { el } from './ui.js';
-
-/** GET /api/v1/portal, or null when it fails (the page still works). */
-export async function loadPortal() {
-  try {
-    return await api.get('/portal');
-  } catch {
-    return null;
-  }
-}
 
 function current(href) {
   return window.location.pathname === href || window.location.pathname === `${href}index.html`;
 }
 
 /** The menu items as links of the header's navigation (#navigation). */
-export function renderMenu(portal) {
+function renderMenu(portal) {
   const nav = document.getElementById('navigation');
   if (!nav || !portal) return;
   const items = portal.items || [];
@@ -44,3 +37,9 @@ export function renderBell(portal) {
   bell.textContent = n ? `Notifications (${n} non lue${n > 1 ? 's' : ''})` : 'Notifications';
   bell.dataset.unread = String(n);
 }
+
+// Without the portal (it failed) the page still works, with no menu.
+api.get('/portal').catch(() => null).then((portal) => {
+  renderMenu(portal);
+  renderBell(portal);
+});

@@ -68,6 +68,12 @@ export function describeDevice(ua) {
   return os ? `${browser} sur ${os}` : browser;
 }
 
+/** A link given by the API when it stays on this site ("/..."), else null:
+ * never another site's address ("//host", "https:", "javascript:"). */
+export function localHref(link) {
+  return typeof link === 'string' && link.startsWith('/') && !link.startsWith('//') ? link : null;
+}
+
 /** Element builder: el('p', {class: 'fr-text'}, 'texte', child...). */
 export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);

@@ -1,5 +1,4 @@
 // Back office: the audit log (supervisors only).
-import { loadPortal, renderMenu } from '../portal.js';
 import { ApiError, api } from '../api.js';
 import { actionLabel } from '../events.js';
 import {
@@ -7,7 +6,6 @@ import {
 } from '../ui.js';
 
 await requireAgent();
-loadPortal().then(renderMenu);
 
 const status = document.getElementById('statut');
 const table = document.getElementById('tableau-audit');

@@ -1,6 +1,5 @@
 // Back office: find a member by NIR, see the lock state and the security
 // events, unlock or lock with a reason.
-import { loadPortal, renderMenu } from '../portal.js';
 import { ApiError, api } from '../api.js';
 import { eventDetail, eventLabel, lockLabel } from '../events.js';
 import {
@@ -8,7 +7,6 @@ import {
 } from '../ui.js';
 
 await requireAgent();
-loadPortal().then(renderMenu);
 
 const fiche = document.getElementById('fiche');
 const actionStatus = document.getElementById('action-statut');

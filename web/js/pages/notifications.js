@@ -1,9 +1,9 @@
 // Notifications: the list (newest first, by pages), mark one or all read,
 // and the mail preferences per kind.
 import { api } from '../api.js';
-import { loadPortal, renderBell, renderMenu } from '../portal.js';
+import { renderBell } from '../portal.js';
 import {
-  el, formatDateTime, requireMember, showAlert, showPageError,
+  el, formatDateTime, localHref, requireMember, showAlert, showPageError,
 } from '../ui.js';
 
 await requireMember();
@@ -21,10 +21,6 @@ function showUnread(n) {
   renderBell({ unread: n });
 }
 
-function safeLink(link) {
-  return typeof link === 'string' && link.startsWith('/') && !link.startsWith('//') ? link : null;
-}
-
 function item(n) {
   const read = el('button', { class: 'fr-btn fr-btn--sm fr-btn--tertiary', type: 'button' }, 'Marquer comme lue');
   read.hidden = n.read;
@@ -39,7 +35,7 @@ function item(n) {
       showPageError(status, err);
     }
   });
-  const link = safeLink(n.link);
+  const link = localHref(n.link);
   const li = el('li', { class: `portail-notification${n.read ? '' : ' portail-non-lue'}`, 'data-id': String(n.id) },
     el('h3', { class: 'fr-h6 fr-mb-1v' }, link ? el('a', { href: link }, n.title) : n.title,
       n.read ? null : el('span', { class: 'fr-badge fr-badge--sm fr-badge--new fr-ml-1w' }, 'Nouveau')),
@@ -98,7 +94,6 @@ form.addEventListener('submit', async (ev) => {
   }
 });
 
-loadPortal().then(renderMenu);
 try {
   await page();
   renderPrefs((await api.get('/notifications/preferences')).kinds);

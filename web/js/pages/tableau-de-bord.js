@@ -1,9 +1,8 @@
-// Dashboard: the member's name (GET me), the enabled modules (GET health),
-// the menu and the notification bell (GET portal) and the modules' cards
-// (GET dashboard; a card in error says so and the rest of the page stays).
+// Dashboard: the member's name (GET me), the enabled modules (GET health)
+// and the modules' cards (GET dashboard; a card in error says so and the
+// rest of the page stays). The menu and the bell: js/portal.js, from the header.
 import { api } from '../api.js';
-import { loadPortal, renderBell, renderMenu } from '../portal.js';
-import { el, requireMember, showAlert, showPageError } from '../ui.js';
+import { el, localHref, requireMember, showAlert, showPageError } from '../ui.js';
 
 const MODULES = {
   login: { title: 'Connexion et sécurité', text: 'Mot de passe, double authentification et appareils connectés.', href: '/compte/appareils.html', icon: 'fr-icon-lock-line' },
@@ -34,19 +33,16 @@ function card(c) {
   const body = c.error
     ? el('p', { class: 'fr-tile__desc portail-carte-erreur' }, c.error)
     : (c.text ? el('p', { class: 'fr-tile__desc' }, c.text) : null);
-  const link = !c.error && typeof c.href === 'string' && c.href.startsWith('/') && !c.href.startsWith('//');
+  const link = !c.error && localHref(c.href);
   return el('div', { class: 'fr-col-12 fr-col-md-6 fr-col-lg-4' },
     el('div', { class: `fr-tile${link ? ' fr-enlarge-link' : ''}`, 'data-card': c.module, ...(c.error ? { 'data-error': 'true' } : {}) },
       el('div', { class: 'fr-tile__body' },
         el('div', { class: 'fr-tile__content' },
-          el('h3', { class: 'fr-tile__title' }, link ? el('a', { href: c.href }, title) : title),
+          el('h3', { class: 'fr-tile__title' }, link ? el('a', { href: link }, title) : title),
           body))));
 }
 
-async function frame() {
-  const portal = await loadPortal();
-  renderMenu(portal);
-  renderBell(portal);
+async function showCards() {
   try {
     const { cards } = await api.get('/dashboard');
     if (cards && cards.length) {
@@ -57,7 +53,7 @@ async function frame() {
     // the cards are a bonus: the page stands without them
   }
 }
-frame();
+showCards();
 
 try {
   const [me, health] = await Promise.all([api.get('/me'), api.get('/health').catch((e) => e.problem || {})]);

@@ -1,13 +1,11 @@
 // Back office: one member's coverage (rights, beneficiaries, cards) and
 // profile changes, read with a reason (audited), and a pending change
 // confirmed or refused with a reason (GET/POST /api/v1/backoffice/coverage).
-import { loadPortal, renderMenu } from '/js/portal.js';
 import { api } from '/js/api.js';
 import { clearErrors, el, formatDate, formatDateTime, queryParam, requireAgent, showAlert, showFormError, showPageError, validate } from '/js/ui.js';
 import { CARD, RELATION } from './common.js';
 
 await requireAgent();
-loadPortal().then(renderMenu).catch(() => {});
 const status = document.getElementById('statut');
 const search = document.getElementById('recherche');
 const KIND = { email: 'Adresse e-mail', bank: 'Coordonnées bancaires' };

@@ -1,7 +1,7 @@
 // Carte Vitale: each person's card (GET /api/v1/coverage/vitale) and the
 // report of a lost, stolen or defective one, and the order of a new card
 // (multipart: identity photo with a preview, identity document).
-import { api, ApiError, session } from '/js/api.js';
+import { api } from '/js/api.js';
 import { clearErrors, el, formatDate, requireMember, showAlert, showFieldErrors, showPageError } from '/js/ui.js';
 import { CARD } from './common.js';
 
@@ -74,14 +74,7 @@ order.addEventListener('submit', async (ev) => {
   data.append('photo', order.elements.photo.files[0]);
   data.append('identity', order.elements.identity.files[0]);
   try {
-    const s = await session({ refresh: true });
-    const res = await fetch(`/api/v1/coverage/vitale/${encodeURIComponent(orderPerson.value)}/order`, {
-      method: 'POST',
-      headers: { Accept: 'application/json, application/problem+json', ...(s && s.csrf_token ? { 'X-CSRF-Token': s.csrf_token } : {}) },
-      body: data,
-    });
-    const body = await res.json().catch(() => null);
-    if (!res.ok) throw new ApiError(res.status, body, null);
+    await api.postForm(`/coverage/vitale/${encodeURIComponent(orderPerson.value)}/order`, data);
     order.reset();
     document.getElementById('apercu').hidden = true;
     showAlert(status, 'success', 'Carte commandée', 'Votre commande est enregistrée : vous serez prévenu(e) quand la carte sera fabriquée puis envoyée.', { focus: true });

@@ -1,14 +1,12 @@
 // Back office: one thread (its reading is audited and is the member's read
 // receipt), take, answer (canned answers of the service), reassign, close.
 import { api } from '/js/api.js';
-import { loadPortal, renderMenu } from '/js/portal.js';
 import {
   el, formatDateTime, queryParam, requireAgent, showAlert, showPageError,
 } from '/js/ui.js';
 import { bindCounter, messageItem } from './send.js';
 
 await requireAgent();
-loadPortal().then(renderMenu);
 
 const status = document.getElementById('statut');
 const list = document.getElementById('messages');

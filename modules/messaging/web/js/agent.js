@@ -1,13 +1,11 @@
 // Back office: the threads by service and filter, overdue ones flagged;
 // for a supervisor (messaging.supervise), the agents of each team.
 import { api } from '/js/api.js';
-import { loadPortal, renderMenu } from '/js/portal.js';
 import {
   bindForm, el, formatDateTime, requireAgent, showAlert, showPageError,
 } from '/js/ui.js';
 
 const agentSession = await requireAgent();
-loadPortal().then(renderMenu);
 
 const status = document.getElementById('statut');
 const body = document.getElementById('conversations');

@@ -1,7 +1,6 @@
 // Ma messagerie: the member's threads by box, newest activity first, with
 // the unread answers and a search in the member's own threads.
 import { api } from '/js/api.js';
-import { loadPortal, renderBell, renderMenu } from '/js/portal.js';
 import { el, formatDateTime, requireMember, showPageError } from '/js/ui.js';
 
 await requireMember();
@@ -65,8 +64,4 @@ document.getElementById('recherche').addEventListener('submit', (ev) => {
   run(true);
 });
 more.addEventListener('click', () => run(false));
-loadPortal().then((p) => {
-  renderMenu(p);
-  renderBell(p);
-});
 await run(true);

@@ -1,7 +1,6 @@
 // New message: a recipient of the list, a subject, a body with its
 // character count, attachments checked (type, size, count) before sending.
 import { api } from '/js/api.js';
-import { loadPortal, renderBell, renderMenu } from '/js/portal.js';
 import {
   el, requireMember, showAlert, showFieldErrors, showPageError,
 } from '/js/ui.js';
@@ -32,10 +31,6 @@ form.addEventListener('submit', async (ev) => {
     if (err.status === 422 && err.fieldErrors.some((e) => form.elements[e.field])) showFieldErrors(form, err.fieldErrors);
     else showPageError(status, err);
   }
-});
-loadPortal().then((p) => {
-  renderMenu(p);
-  renderBell(p);
 });
 try {
   const r = await api.get('/messages/recipients');

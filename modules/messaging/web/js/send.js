@@ -1,7 +1,7 @@
-// Multipart sends of the messaging pages (files with a progress bar), with
-// the CSRF token of the session (web/js/api.js) and its ApiError on failure;
-// and the one rendering of a message for the member's and the agent's views.
-import { ApiError, session } from '/js/api.js';
+// Multipart sends of the messaging pages: the files checked, then sent by
+// web/js/api.js (postForm) with a progress bar; and the one rendering of a
+// message for the member's and the agent's views.
+import { api } from '/js/api.js';
 import { el, formatDateTime } from '/js/ui.js';
 
 export const MAX_FILES = 5;
@@ -21,42 +21,17 @@ export function checkFiles(files) {
 
 /** POST of a FormData to /api/v1 + path; progress (0..100) on the bar. */
 export async function postForm(path, form, bar) {
-  const s = await session({ refresh: true });
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', `/api/v1${path}`);
-    xhr.setRequestHeader('Accept', 'application/json, application/problem+json');
-    if (s && s.csrf_token) xhr.setRequestHeader('X-CSRF-Token', s.csrf_token);
-    if (bar) {
-      bar.hidden = false;
-      bar.value = 0;
-      xhr.upload.addEventListener('progress', (e) => {
-        if (e.lengthComputable) {
-          bar.value = Math.round((e.loaded * 100) / e.total);
-          bar.textContent = `${bar.value} %`;
-        }
-      });
-    }
-    xhr.addEventListener('load', () => {
-      if (bar) bar.hidden = true;
-      let data = null;
-      try {
-        data = JSON.parse(xhr.responseText);
-      } catch {
-        data = null;
-      }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
-      else {
-        const ra = Number(xhr.getResponseHeader('Retry-After'));
-        reject(new ApiError(xhr.status, data, Number.isFinite(ra) && ra > 0 ? ra : null));
-      }
+  if (!bar) return api.postForm(path, form);
+  bar.hidden = false;
+  bar.value = 0;
+  try {
+    return await api.postForm(path, form, (pct) => {
+      bar.value = pct;
+      bar.textContent = `${pct} %`;
     });
-    xhr.addEventListener('error', () => {
-      if (bar) bar.hidden = true;
-      reject(new ApiError(0, { title: 'Service injoignable', detail: 'Le service ne répond pas. Vérifiez votre connexion à Internet puis réessayez.' }, null));
-    });
-    xhr.send(form);
-  });
+  } finally {
+    bar.hidden = true;
+  }
 }
 
 /** "1 234 / 10 000 caractères" under a textarea. */

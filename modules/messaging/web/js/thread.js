@@ -1,7 +1,6 @@
 // A conversation: its messages as text (never HTML), their attachments and
 // read receipts; opening it marks the fund's answers read. Reply and archive.
 import { api } from '/js/api.js';
-import { loadPortal, renderBell, renderMenu } from '/js/portal.js';
 import {
   formatDateTime, queryParam, requireMember, showAlert, showPageError,
 } from '/js/ui.js';
@@ -63,10 +62,6 @@ document.getElementById('archiver').addEventListener('click', async () => {
   } catch (err) {
     showPageError(status, err);
   }
-});
-loadPortal().then((p) => {
-  renderMenu(p);
-  renderBell(p);
 });
 try {
   await load();

@@ -1,12 +1,10 @@
 // Back office: one request: its documents (downloads), take it, approve it
 // (a payment line), reject it or ask for a document, with a reason.
-import { loadPortal, renderMenu } from '/js/portal.js';
 import { api } from '/js/api.js';
 import { el, formatDate, queryParam, requireAgent, showAlert, showFormError, showPageError } from '/js/ui.js';
 import { CLAIM_STATUS, euros } from './common.js';
 
 await requireAgent();
-loadPortal().then(renderMenu).catch(() => {});
 const status = document.getElementById('statut');
 const id = queryParam('id');
 const base = `/backoffice/reimbursements/claims/${encodeURIComponent(id || '0')}`;

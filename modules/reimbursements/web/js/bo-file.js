@@ -1,11 +1,9 @@
 // Back office: the queue of requests (GET /api/v1/backoffice/reimbursements/claims), oldest first.
-import { loadPortal, renderMenu } from '/js/portal.js';
 import { api } from '/js/api.js';
 import { el, requireAgent, showPageError } from '/js/ui.js';
 import { CLAIM_STATUS, euros } from './common.js';
 
 await requireAgent();
-loadPortal().then(renderMenu).catch(() => {});
 const status = document.getElementById('statut');
 const body = document.getElementById('file');
 const more = document.getElementById('plus');

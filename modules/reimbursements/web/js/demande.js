@@ -1,8 +1,8 @@
 // The online request (POST /api/v1/reimbursements/claims, multipart): the
 // files are checked here first (type, size, count: the server judges again
 // by content), sent with a progress bar; errors shown next to their field.
-import { ApiError, session } from '/js/api.js';
-import { clearErrors, el, requireMember, showFieldErrors, showFormError, showAlert } from '/js/ui.js';
+import { api } from '/js/api.js';
+import { clearErrors, el, formatDate, requireMember, showFieldErrors, showFormError, showAlert } from '/js/ui.js';
 
 const MAX_FILES = 5;
 const MAX_BYTES = 10 * 1024 * 1024;
@@ -38,30 +38,6 @@ function cents(text) {
   return Number(m[1]) * 100 + Number((m[2] || '0').padEnd(2, '0'));
 }
 
-function upload(data, token) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/v1/reimbursements/claims');
-    xhr.setRequestHeader('Accept', 'application/json, application/problem+json');
-    if (token) xhr.setRequestHeader('X-CSRF-Token', token);
-    xhr.upload.addEventListener('progress', (e) => {
-      if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
-    });
-    xhr.addEventListener('load', () => {
-      let body = null;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        body = null;
-      }
-      if (xhr.status === 201) resolve(body);
-      else reject(new ApiError(xhr.status, body, null));
-    });
-    xhr.addEventListener('error', () => reject(new ApiError(0, { detail: 'Le service ne répond pas. Vérifiez votre connexion puis réessayez.' }, null)));
-    xhr.send(data);
-  });
-}
-
 form.addEventListener('submit', async (e) => {
   e.preventDefault();
   clearErrors(form);
@@ -89,12 +65,11 @@ form.addEventListener('submit', async (e) => {
   bar.hidden = false;
   bar.value = 0;
   try {
-    const info = await session();
-    const claim = await upload(data, info && info.csrf_token);
+    const claim = await api.postForm('/reimbursements/claims', data, (pct) => { bar.value = pct; });
     form.reset();
     list.replaceChildren();
     showAlert(status, 'success', 'Demande envoyée',
-      `Votre demande n° ${claim.id} est enregistrée. Elle sera traitée avant le ${new Date(`${claim.expected_by}T00:00:00Z`).toLocaleDateString('fr-FR', { timeZone: 'UTC' })}.`, { focus: true });
+      `Votre demande n° ${claim.id} est enregistrée. Elle sera traitée avant le ${formatDate(claim.expected_by)}.`, { focus: true });
   } catch (err) {
     const mapped = (err.fieldErrors || []).map((f) => ({ field: ['kind', 'care_date', 'beneficiary', 'comment'].includes(f.field) ? f.field : (f.field === 'amount_cents' ? 'amount' : 'documents'), message: f.message }));
     if (mapped.length) showFieldErrors(form, mapped);
