@@ -16,6 +16,9 @@ Fixtures:
           new_member()/new_agent() (rows to act on), fresh_database(name).
   client  a Client (requests.Session) that sends Origin, keeps the
           __Host- session cookie and the X-CSRF-Token itself.
+  supervisor  a client signed in as a new supervisor.
+Helpers for the test files are at the end (member_client, agent_client,
+client_of a private instance, pdfmod_instance, refuse, png, mails...).
 
 Run with Debian's python3:  PORTAIL_BUILD=$PWD/build/normal \
     /usr/bin/python3 -m pytest -q tests/integration
@@ -32,9 +35,11 @@ import pwd
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -777,16 +782,7 @@ class Stack:
         self._seq = itertools.count(1)
         self.instances = []  # extra portaild started by tests
         self.last_config_path = None
-        web = REPO / "web"
-        if (web / "index.html").is_file():
-            self.webroot = web
-        else:
-            self.webroot = self.base / "web"
-            self.webroot.mkdir(parents=True, exist_ok=True)
-            (self.webroot / "index.html").write_text(
-                '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
-                "<title>Portail — espace assuré</title></head>"
-                "<body><h1>Portail — espace assuré</h1></body></html>\n")
+        self.webroot = REPO / "web"
         self.mariadb = MariaDB(self.base / "mariadb")
         self.smtp = Smtp(self.base / "smtp")
         self.nginx_port = free_port()
@@ -993,14 +989,15 @@ class Stack:
             "SELECT LAST_INSERT_ID()" % (sql_quote(login), sql_quote(role)))
         return SimpleNamespace(id=int(rows[0][0]), login=login)
 
-    def fresh_database(self, name):
+    def fresh_database(self, name, migrate=True):
         """Creates (empty) and migrates another database on the same MariaDB,
         for a private portaild whose outbox the stack's portaild must not
-        see. Returns the name."""
+        see; migrate=False leaves it empty. Returns the name."""
         assert re.fullmatch(r"[a-z_][a-z0-9_]*", name), name
         self.sql("DROP DATABASE IF EXISTS %s; CREATE DATABASE %s CHARACTER SET utf8mb4 "
                  "COLLATE utf8mb4_unicode_ci" % (name, name), database="mysql")
-        self.migrate(self.write_config({"database": {"name": name}}))
+        if migrate:
+            self.migrate(self.write_config({"database": {"name": name}}))
         return name
 
     def mails(self):
@@ -1223,6 +1220,11 @@ class HarnessPlugin:
     def client(self, stack):
         return stack.client()
 
+    @pytest.fixture
+    def supervisor(self, stack):
+        """A client signed in as a new supervisor (agent_client)."""
+        return agent_client(stack, role="supervisor")
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item):
         m = item.get_closest_marker("timeout")
@@ -1273,10 +1275,134 @@ def fresh_ip():
     return "10.%d.%d.%d" % (100 + (n >> 16) % 100, (n >> 8) % 256, n % 256)
 
 
-def agent_client(stack, role="agent", xff=None):
-    """A client signed in as a new agent of that role (testmod's test login)."""
+def client_of(stack, inst, xff=None):
+    """A client of a private portaild (stack.start_portaild), from an
+    address of its own unless xff is given."""
+    return stack.client(base_url=inst.base_url, origin=inst.origin, xff=xff or fresh_ip())
+
+
+def agent_client(stack, role="agent", xff=None, inst=None):
+    """A client signed in as a new agent of that role (testmod's test login),
+    of the stack's portaild or of the private one inst; c.agent is the row."""
     agent = stack.new_agent(role=role)
-    c = stack.client(xff=xff or fresh_ip())
+    c = client_of(stack, inst, xff) if inst else stack.client(xff=xff or fresh_ip())
     c.test_login(kind="agent", id=agent.id, level="agent", role=role)
     c.agent = agent
     return c
+
+
+def member_client(stack, member=None, xff=None, inst=None):
+    """A client signed in as member (a new one by default) by testmod's test
+    login, of the stack's portaild or of the private one inst; c.member is
+    the row."""
+    m = member or stack.new_member()
+    c = client_of(stack, inst, xff) if inst else stack.client(xff=xff or fresh_ip())
+    c.test_login(kind="member", id=m.id, level="member")
+    c.member = m
+    return c
+
+
+def pdfmod_instance(stack, settings=None, overrides=None):
+    """A private portaild with the stack's modules plus tests/modules/pdfmod
+    (kept out of the shared stack, whose menus other tests list exactly)."""
+    mods = [dict(m) for m in stack.config["modules"]]
+    mods.append({"name": "pdfmod", "enabled": True, "path": "pdfmod.so",
+                 "settings": dict(settings or {}),
+                 "dir": str(REPO / "tests" / "modules" / "pdfmod")})
+    cfg = {"modules": mods}
+    cfg.update(overrides or {})
+    return stack.start_portaild(cfg)
+
+
+def refuse(stack, config, line_number=False):
+    """Runs portaild on config; asserts exit 1 and exactly one line on
+    stderr starting with "portaild: " and naming the config file (and the
+    line in it with line_number); returns the line. The socket is never
+    created."""
+    rc, err = stack.run_portaild_expect_fail(config)
+    path = stack.last_config_path
+    lines = err.strip("\n").split("\n")
+    assert rc == 1, (rc, err)
+    assert len(lines) == 1 and lines[0], err
+    line = lines[0]
+    assert line.startswith("portaild: "), line
+    assert str(path) in line, line
+    if line_number:
+        assert line.startswith("portaild: %s:" % path), line
+        assert re.match(r"portaild: \S+:\d+: ", line), line
+    assert not (path.parent / "run" / "portaild.sock").exists()
+    return line
+
+
+def png(w=1, h=1, rgb=b"\x00\x00\x00"):
+    """A small valid RGB PNG of one colour."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    raw = b"".join(b"\x00" + rgb * w for _ in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def multipart_part(name, data, filename=None, ctype=None, extra_headers=b""):
+    """One part of a multipart/form-data body, as sent (filename str or
+    bytes, put as given: tests send bad ones on purpose)."""
+    disp = b'Content-Disposition: form-data; name="' + name.encode() + b'"'
+    if filename is not None:
+        disp += b'; filename="' + (filename if isinstance(filename, bytes)
+                                   else filename.encode()) + b'"'
+    head = disp + b"\r\n"
+    if ctype:
+        head += b"Content-Type: " + ctype.encode() + b"\r\n"
+    return head + extra_headers + b"\r\n" + data
+
+
+def multipart_body(parts, boundary, final=True):
+    """The parts between boundaries; without the closing one unless final."""
+    out = b"".join(b"--" + boundary + b"\r\n" + p + b"\r\n" for p in parts)
+    return out + b"--" + boundary + b"--\r\n" if final else out
+
+
+# ---- testmod's account routes and the mails of a member
+
+def account_state(client, member):
+    """The member's account row (testmod's GET /api/v1/test/account/ID)."""
+    r = client.get("/api/v1/test/account/%d" % member.id)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def lock_account(client, member, reason, detail="", **kw):
+    """Locks the member's account through the core (testmod)."""
+    r = client.post("/api/v1/test/account/%d/lock" % member.id,
+                    json={"reason": reason, "detail": detail}, **kw)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def settle_mail(stack, client, member):
+    """Every mail to the member so far (a marker mail queued last and waited
+    for proves the sender went past the earlier ones), markers excluded."""
+    marker = "Témoin %f" % time.monotonic()
+    r = client.post("/api/v1/test/mail", json={"to": member.email, "subject": marker,
+                                                "body": "témoin\n"})
+    assert r.status_code == 202, r.text
+    stack.wait_for_mail(lambda m: m["to"] == member.email and m["subject"] == marker, timeout=20)
+    time.sleep(0.3)
+    return [m for m in stack.mails()
+            if m["to"] == member.email and not m["subject"].startswith("Témoin")]
+
+
+def wait_mail(stack, member, subject, n=1):
+    """The n-th mail (1 = first) to the member with this subject."""
+    def enough():
+        got = [m for m in stack.mails() if m["to"] == member.email and m["subject"] == subject]
+        return got[n - 1] if len(got) >= n else None
+
+    deadline = time.monotonic() + 20
+    while True:
+        m = enough()
+        if m:
+            return m
+        assert time.monotonic() < deadline, "no mail %r (#%d) to %s" % (subject, n, member.email)
+        time.sleep(0.1)

@@ -7,7 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import sql_quote
+from conftest import account_state as state
+from conftest import lock_account as lock
+from conftest import settle_mail, sql_quote, wait_mail
 
 UA = "PortailTest/1.0 (compte)"
 
@@ -28,20 +30,8 @@ def path(member, what=""):
     return "/api/v1/test/account/%d%s" % (member.id, what)
 
 
-def lock(client, member, reason, detail="", **kw):
-    r = client.post(path(member, "/lock"), json={"reason": reason, "detail": detail}, **kw)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
 def unlock(client, member, by, why=""):
     r = client.post(path(member, "/unlock"), json={"by": by, "why": why})
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def state(client, member):
-    r = client.get(path(member))
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -49,28 +39,6 @@ def state(client, member):
 def events(stack, member):
     return stack.sql("SELECT kind, detail, ip, country, user_agent FROM security_events "
                      "WHERE member_id = %d ORDER BY id" % member.id)
-
-
-def mails_to(stack, member):
-    return [m for m in stack.mails() if m["to"] == member.email]
-
-
-def settle_mail(stack, client, member):
-    """Queues a marker mail to the member and waits for it: every mail
-    queued before has been through the sender by then. Returns the mails
-    to the member, marker excluded."""
-    r = client.post("/api/v1/test/mail", json={"to": member.email, "subject": "Témoin",
-                                                "body": "témoin\n"})
-    assert r.status_code == 202, r.text
-    stack.wait_for_mail(lambda m: m["to"] == member.email and m["subject"] == "Témoin",
-                        timeout=20)
-    time.sleep(0.3)
-    return [m for m in mails_to(stack, member) if m["subject"] != "Témoin"]
-
-
-def wait_mail(stack, member, subject):
-    return stack.wait_for_mail(lambda m: m["to"] == member.email and m["subject"] == subject,
-                               timeout=20)
 
 
 @pytest.mark.parametrize("reason", REASONS)

@@ -6,38 +6,28 @@ download headers, IDOR, the agent's audited download, retention.
 Each test runs a private portaild with docmod and its own `documents`
 group, so that limits and the scanner never touch the stack's instance."""
 
+import functools
 import hashlib
 import socket
-import struct
 import threading
 import time
 import urllib.parse
-import zlib
 
 import pytest
 
-from conftest import EICAR, Clamd
+from conftest import EICAR, Clamd, multipart_body, multipart_part, png
 from hostcheck import assert_problem
 
 UP = "/api/v1/docmod/documents"
 PHOTO = "/api/v1/docmod/photos"
 MIB = 1024 * 1024
 BOUNDARY = b"docmod-b0undary"
+part = functools.partial(multipart_part, ctype="application/octet-stream")
+body = functools.partial(multipart_body, boundary=BOUNDARY)
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 JPEG = (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
         b"\xff\xdb\x00\x43\x00" + bytes(64) + b"\xff\xd9")
-
-
-def png(w=1, h=1):
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    raw = b"".join(b"\x00" + b"\x00\x00\x00" * w for _ in range(h))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
 PNG = png()
 
 
@@ -46,22 +36,6 @@ def pdf_of(size):
     head = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
     tail = b"\n%%EOF\n"
     return head + b"0" * (size - len(head) - len(tail)) + tail
-
-
-def part(name, data, filename=None, ctype="application/octet-stream", raw_headers=b""):
-    disp = b'Content-Disposition: form-data; name="' + name.encode() + b'"'
-    if filename is not None:
-        disp += b'; filename="' + (filename if isinstance(filename, bytes)
-                                   else filename.encode()) + b'"'
-    head = disp + b"\r\n"
-    if ctype:
-        head += b"Content-Type: " + ctype.encode() + b"\r\n"
-    return head + raw_headers + b"\r\n" + data
-
-
-def body(parts):
-    out = b"".join(b"--" + BOUNDARY + b"\r\n" + p + b"\r\n" for p in parts)
-    return out + b"--" + BOUNDARY + b"--\r\n"
 
 
 def send(c, parts, path=UP):
@@ -305,7 +279,7 @@ def test_header_injection_through_part_content_type(docs):
     the type is never taken from it, and nothing of it reaches the answer."""
     c = docs.member()
     evil = part("f", PDF, "a.pdf", ctype="text/html\r\nX-Injected: 1\r\nSet-Cookie: pwn=1",
-                raw_headers=b"Content-Security-Policy-Report-Only: x\r\n")
+                extra_headers=b"Content-Security-Policy-Report-Only: x\r\n")
     r = send(c, [evil])
     assert r.status_code == 201, r.text
     d = r.json()["documents"][0]

@@ -64,11 +64,6 @@ def wait_state(stack, jid, state, timeout=15, database="portail"):
                       and job(stack, jid, database), timeout, "job %d %s" % (jid, state))
 
 
-@pytest.fixture
-def supervisor(stack):
-    return agent_client(stack, role="supervisor")
-
-
 # ---- running ---------------------------------------------------------------------
 
 

@@ -7,26 +7,10 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, libconfig_text, portaild_bin
+from conftest import BUILD, libconfig_text, portaild_bin, refuse
 
 TESTMOD = {"name": "testmod", "enabled": True, "path": "testmod.so", "settings": {}}
 HELLO = {"name": "hello", "enabled": True, "path": "hello.so"}
-
-
-def refuse(stack, config):
-    """Runs portaild on config; asserts exit 1 and exactly one line on
-    stderr starting with "portaild: " and naming the config file; returns
-    the line. The socket is never created."""
-    rc, err = stack.run_portaild_expect_fail(config)
-    path = stack.last_config_path
-    lines = err.strip("\n").split("\n")
-    assert rc == 1, (rc, err)
-    assert len(lines) == 1 and lines[0], err
-    line = lines[0]
-    assert line.startswith("portaild: "), line
-    assert str(path) in line, line
-    assert not (path.parent / "run" / "portaild.sock").exists()
-    return line
 
 
 def modules(*entries):

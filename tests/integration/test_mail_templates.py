@@ -4,17 +4,8 @@ portaild with one line naming the file."""
 
 import shutil
 
-from conftest import REPO
+from conftest import REPO, refuse
 from conftest import fresh_ip
-
-
-def refuse(stack, overrides):
-    rc, err = stack.run_portaild_expect_fail(overrides)
-    lines = err.strip("\n").split("\n")
-    assert rc == 1, (rc, err)
-    assert len(lines) == 1 and lines[0].startswith("portaild: "), err
-    assert str(stack.last_config_path) in lines[0], lines[0]
-    return lines[0]
 
 
 def copy_of_templates(tmp_path):

@@ -14,16 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, REPO, _env, real_modules
+from conftest import BUILD, REPO, _env
 
 HERE = Path(__file__).resolve().parent
 MAIN_SCHEMA = HERE / "fixtures" / "main_schema"
-
-
-def new_db(stack, name):
-    stack.sql("DROP DATABASE IF EXISTS %s; CREATE DATABASE %s CHARACTER SET utf8mb4 "
-              "COLLATE utf8mb4_unicode_ci" % (name, name), database="mysql")
-    return name
 
 
 def hello_with_sql(tmp_path, files):
@@ -72,7 +66,7 @@ def other_module_lines():
 
 
 def test_core_then_modules_in_config_order_and_recorded(stack, tmp_path):
-    db = new_db(stack, "portail_mig_order")
+    db = stack.fresh_database("portail_mig_order", migrate=False)
     hello = hello_with_sql(tmp_path, {"001_hello.sql": "CREATE TABLE hello_things (id INT PRIMARY KEY);",
                                       "002_more.sql": "ALTER TABLE hello_things ADD note TEXT;"})
     cfg = config(stack, db, hello)
@@ -107,7 +101,7 @@ def test_core_then_modules_in_config_order_and_recorded(stack, tmp_path):
 
 
 def test_disabled_module_is_not_migrated(stack, tmp_path):
-    db = new_db(stack, "portail_mig_disabled")
+    db = stack.fresh_database("portail_mig_disabled", migrate=False)
     hello = dict(hello_with_sql(tmp_path, {"001_hello.sql": "CREATE TABLE hello_x (id INT);"}),
                  enabled=False)
     out = migrate(stack, config(stack, db, hello)).stdout.splitlines()
@@ -116,7 +110,7 @@ def test_disabled_module_is_not_migrated(stack, tmp_path):
 
 
 def test_edited_file_is_refused_with_one_line(stack, tmp_path):
-    db = new_db(stack, "portail_mig_sum")
+    db = stack.fresh_database("portail_mig_sum", migrate=False)
     hello = hello_with_sql(tmp_path, {"001_hello.sql": "CREATE TABLE hello_sum (id INT);"})
     cfg = config(stack, db, hello)
     migrate(stack, cfg)
@@ -136,7 +130,7 @@ def test_edited_file_is_refused_with_one_line(stack, tmp_path):
 
 
 def test_waits_for_the_lock_of_another_migrate(stack, tmp_path):
-    db = new_db(stack, "portail_mig_lock")
+    db = stack.fresh_database("portail_mig_lock", migrate=False)
     cfg = config(stack, db)
     # Another session holds the migrate lock of this database for 4 s.
     holder = subprocess.Popen(
@@ -166,7 +160,7 @@ def test_waits_for_the_lock_of_another_migrate(stack, tmp_path):
 
 @pytest.mark.timeout(180)
 def test_two_migrates_at_once_apply_each_file_once(stack, tmp_path):
-    db = new_db(stack, "portail_mig_race")
+    db = stack.fresh_database("portail_mig_race", migrate=False)
     # A slow file makes the runs overlap for sure.
     hello = hello_with_sql(tmp_path, {"001_slow.sql": "DO SLEEP(1); CREATE TABLE hello_slow (id INT);"})
     cfg = config(stack, db, hello)
@@ -195,7 +189,7 @@ def test_database_of_old_main_upgrades_without_loss(stack, tmp_path):
     """A database made by main before per-module migrations: the three files
     of the global sql/ applied and recorded by bare name in
     schema_migrations(version), with data in it."""
-    db = new_db(stack, "portail_mig_legacy")
+    db = stack.fresh_database("portail_mig_legacy", migrate=False)
     for f in sorted(MAIN_SCHEMA.glob("*.sql")):
         stack.sql(f.read_text(), database=db)
     stack.sql("CREATE TABLE schema_migrations (version VARCHAR(255) NOT NULL PRIMARY KEY, "
@@ -256,7 +250,7 @@ def refused(stack, overrides):
 
 
 def test_portaild_refuses_a_module_file_not_applied(stack, tmp_path):
-    db = new_db(stack, "portail_mig_behind")
+    db = stack.fresh_database("portail_mig_behind", migrate=False)
     hello = hello_with_sql(tmp_path, {"001_hello.sql": "CREATE TABLE hello_b (id INT);"})
     migrate(stack, config(stack, db))  # the core and login, not hello's data folder
     mods = [m for m in stack.base_config("x", stack.origin)["modules"] if m["name"] != "hello"]
@@ -270,7 +264,7 @@ def test_portaild_refuses_a_module_file_not_applied(stack, tmp_path):
 
 
 def test_portaild_refuses_an_edited_file(stack, tmp_path):
-    db = new_db(stack, "portail_mig_edited")
+    db = stack.fresh_database("portail_mig_edited", migrate=False)
     hello = hello_with_sql(tmp_path, {"001_hello.sql": "CREATE TABLE hello_e (id INT);"})
     migrate(stack, config(stack, db, hello))
     (Path(hello["dir"]) / "sql" / "001_hello.sql").write_text("CREATE TABLE hello_e (id BIGINT);")
@@ -280,7 +274,7 @@ def test_portaild_refuses_an_edited_file(stack, tmp_path):
 
 
 def test_portaild_refuses_a_core_file_not_applied(stack, tmp_path):
-    db = new_db(stack, "portail_mig_core")
+    db = stack.fresh_database("portail_mig_core", migrate=False)
     migrate(stack, config(stack, db))
     core = tmp_path / "data"
     shutil.copytree(REPO / "sql", core / "sql")

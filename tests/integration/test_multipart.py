@@ -1,32 +1,18 @@
 """multipart/form-data through the whole stack (nginx, portaild, parse.c):
 binary safety, boundaries, limits (32 parts, 1 MiB), malformed bodies."""
 
+import functools
+
 import pytest
 
+from conftest import multipart_body
+from conftest import multipart_part as part
 from hostcheck import assert_problem
 
 UPLOAD = "/api/v1/test/upload"  # POST, multipart only, body_max 1 MiB
 MIB = 1024 * 1024
+body = functools.partial(multipart_body, boundary=b"XyZ-b0undary")
 BINARY = b"%PDF-1.4\r\n\x00\x01\x02\r\n--not-a-boundary\r\n\x00\xff\xfe\r\n\r\n\x00"
-
-
-def part(name, data, filename=None, ctype=None, extra_headers=b""):
-    disp = b'Content-Disposition: form-data; name="' + name.encode() + b'"'
-    if filename is not None:
-        disp += b'; filename="' + filename.encode() + b'"'
-    head = disp + b"\r\n"
-    if ctype:
-        head += b"Content-Type: " + ctype.encode() + b"\r\n"
-    return head + extra_headers + b"\r\n" + data
-
-
-def body(parts, boundary=b"XyZ-b0undary", final=True):
-    out = b""
-    for p in parts:
-        out += b"--" + boundary + b"\r\n" + p + b"\r\n"
-    if final:
-        out += b"--" + boundary + b"--\r\n"
-    return out
 
 
 def upload(client, data, boundary='XyZ-b0undary', ctype=None):

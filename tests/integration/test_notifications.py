@@ -5,37 +5,12 @@ import time
 
 import pytest
 
-from conftest import REPO, fresh_ip
-
-
-def pdfmod_instance(stack, settings=None, overrides=None):
-    """A private portaild with the stack's modules plus tests/modules/pdfmod
-    (kept out of the shared stack, whose menus other tests list exactly)."""
-    mods = [dict(m) for m in stack.config["modules"]]
-    mods.append({"name": "pdfmod", "enabled": True, "path": "pdfmod.so",
-                 "settings": dict(settings or {}),
-                 "dir": str(REPO / "tests" / "modules" / "pdfmod")})
-    cfg = {"modules": mods}
-    for k, v in (overrides or {}).items():
-        cfg[k] = v
-    return stack.start_portaild(cfg)
-
-
-def client_of(stack, inst):
-    return stack.client(base_url=inst.base_url, origin=inst.origin, xff=fresh_ip())
+from conftest import client_of, member_client, pdfmod_instance
 
 
 @pytest.fixture
 def inst(stack):
     return pdfmod_instance(stack)
-
-
-def member(stack, inst):
-    m = stack.new_member()
-    c = client_of(stack, inst)
-    c.test_login(kind="member", id=m.id, level="member")
-    c.member = m
-    return c
 
 
 def notify(c, kind="pdfmod.document", title="Nouveau relevé",
@@ -50,7 +25,7 @@ def mails_to(stack, email):
 
 
 def test_notify_lists_and_mails_without_detail(stack, inst):
-    c = member(stack, inst)
+    c = member_client(stack, inst=inst)
     assert notify(c).status_code == 201
     r = c.get("/api/v1/notifications")
     assert r.status_code == 200, r.text
@@ -68,7 +43,7 @@ def test_notify_lists_and_mails_without_detail(stack, inst):
 
 
 def test_rolled_back_notification_leaves_nothing(stack, inst):
-    c = member(stack, inst)
+    c = member_client(stack, inst=inst)
     assert notify(c, rollback=True).json() == {"rolled_back": True}
     assert c.get("/api/v1/notifications").json()["unread"] == 0
     time.sleep(1.0)
@@ -76,7 +51,7 @@ def test_rolled_back_notification_leaves_nothing(stack, inst):
 
 
 def test_undeclared_kind_and_absolute_link_are_refused(stack, inst):
-    c = member(stack, inst)
+    c = member_client(stack, inst=inst)
     assert notify(c, kind="pdfmod.unknown").status_code == 422
     assert notify(c, link="https://evil.example/").status_code == 422
     assert notify(c, link="//evil.example/").status_code == 422
@@ -84,7 +59,7 @@ def test_undeclared_kind_and_absolute_link_are_refused(stack, inst):
 
 
 def test_pages_unread_filter_and_marking(stack, inst):
-    c = member(stack, inst)
+    c = member_client(stack, inst=inst)
     for i in range(5):
         assert notify(c, title="Notification %d" % i).status_code == 201
     r = c.get("/api/v1/notifications", params={"limit": 2}).json()
@@ -109,7 +84,7 @@ def test_pages_unread_filter_and_marking(stack, inst):
 
 
 def test_another_members_notification_is_a_404(stack, inst):
-    a, b = member(stack, inst), member(stack, inst)
+    a, b = member_client(stack, inst=inst), member_client(stack, inst=inst)
     notify(a)
     nid = a.get("/api/v1/notifications").json()["items"][0]["id"]
     assert b.post("/api/v1/notifications/%d/read" % nid).status_code == 404
@@ -129,7 +104,7 @@ def test_routes_need_a_member(stack, inst):
 
 
 def test_preferences_switch_the_mail_off_per_kind(stack, inst):
-    c = member(stack, inst)
+    c = member_client(stack, inst=inst)
     r = c.get("/api/v1/notifications/preferences")
     assert r.status_code == 200, r.text
     kinds = {k["kind"]: k for k in r.json()["kinds"]}
@@ -154,7 +129,7 @@ def test_preferences_switch_the_mail_off_per_kind(stack, inst):
     # both are in the list
     assert c.get("/api/v1/notifications").json()["unread"] == 2
     # another member still gets mails for that kind
-    d = member(stack, inst)
+    d = member_client(stack, inst=inst)
     assert {k["kind"]: k["mail"] for k in
             d.get("/api/v1/notifications/preferences").json()["kinds"]}["pdfmod.document"] is True
 

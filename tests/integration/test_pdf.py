@@ -1,40 +1,11 @@
 """The core's PDF service (core/pdf.c) through tests/modules/pdfmod: the
 documents are read back with pdftotext (poppler-utils)."""
 import re
-import struct
 import subprocess
-import zlib
 
 import pytest
 
-from conftest import REPO, fresh_ip
-
-
-def pdfmod_instance(stack, settings=None, overrides=None):
-    """A private portaild with the stack's modules plus tests/modules/pdfmod
-    (kept out of the shared stack, whose menus other tests list exactly)."""
-    mods = [dict(m) for m in stack.config["modules"]]
-    mods.append({"name": "pdfmod", "enabled": True, "path": "pdfmod.so",
-                 "settings": dict(settings or {}),
-                 "dir": str(REPO / "tests" / "modules" / "pdfmod")})
-    cfg = {"modules": mods}
-    for k, v in (overrides or {}).items():
-        cfg[k] = v
-    return stack.start_portaild(cfg)
-
-
-def client_of(stack, inst):
-    return stack.client(base_url=inst.base_url, origin=inst.origin, xff=fresh_ip())
-
-
-def png(w, h):
-    """A small valid RGB PNG."""
-    def chunk(kind, data):
-        c = struct.pack(">I", len(data)) + kind + data
-        return c + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
-    raw = b"".join(b"\x00" + b"\x00\x00\x91" * w for _ in range(h))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+from conftest import client_of, pdfmod_instance, png
 
 
 def pdf_text(stack, doc, tmp_path, **params):
@@ -78,11 +49,11 @@ def test_a_200_row_table_continues_over_pages_with_its_header(stack, tmp_path):
 
 def test_fund_address_and_logo_from_the_config(stack, tmp_path):
     logo = tmp_path / "logo.png"
-    logo.write_bytes(png(8, 4))
+    logo.write_bytes(png(8, 4, rgb=b"\x00\x00\x91"))
     inst = pdfmod_instance(stack, overrides={
         "server": {"fund_name": "CPAM de la Sarthe"},
         "pdf": {"fund_address": "178 avenue Bollée\n72000 Le Mans", "logo": str(logo)}})
-    c = stack.client(base_url=inst.base_url, origin=inst.origin, xff=fresh_ip())
+    c = client_of(stack, inst)
     r = c.get("/api/v1/test/pdfmod/pdf", params={"doc": "table", "rows": 80})
     assert r.status_code == 200, r.text
     f = tmp_path / "a.pdf"

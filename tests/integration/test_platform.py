@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, REPO, portaild_bin, real_modules
-from conftest import fresh_ip
+from conftest import BUILD, REPO, agent_client, client_of, member_client, portaild_bin, refuse
 
 EXAMPLE = {"name": "example", "enabled": True, "path": "example.so",
            "dir": str(REPO / "tests" / "modules" / "example"), "settings": {"max_notes": 3}}
@@ -46,44 +45,12 @@ def platform(stack, *extra, roles=None):
     return stack.start_portaild(cfg)
 
 
-def client_of(stack, inst):
-    return stack.client(base_url=inst.base_url, origin=inst.origin, xff=fresh_ip())
-
-
-def agent_of(stack, inst, role="agent"):
-    """An agent of that role (the session load reads the role from its row)."""
-    a = stack.new_agent(role=role)
-    c = client_of(stack, inst)
-    c.test_login(kind="agent", id=a.id, level="agent", role=role)
-    c.agent = a
-    return c
-
-
-def member_of(stack, inst, member=None):
-    m = member or stack.new_member()
-    c = client_of(stack, inst)
-    c.test_login(kind="member", id=m.id, level="member")
-    c.member = m
-    return c
-
-
 def audit_rows(stack, agent_id):
     return stack.sql("SELECT member_id, action, reason FROM audit_log WHERE agent_id = %d "
                      "ORDER BY id" % agent_id)
 
 
 # ---- the loader's refusals --------------------------------------------------------------
-
-
-def refuse(stack, config):
-    rc, err = stack.run_portaild_expect_fail(config)
-    lines = err.strip("\n").split("\n")
-    assert rc == 1 and len(lines) == 1, (rc, err)
-    line = lines[0]
-    path = str(stack.last_config_path)
-    assert line.startswith("portaild: " + path + ":"), line
-    assert re.match(r"portaild: \S+:\d+: ", line), line
-    return line
 
 
 REFUSALS = [
@@ -117,7 +84,7 @@ REFUSALS = [
 
 @pytest.mark.parametrize("fault,message", REFUSALS)
 def test_broken_descriptor_is_refused_with_file_line(stack, fault, message):
-    line = refuse(stack, {"modules": [broken(fault)]})
+    line = refuse(stack, {"modules": [broken(fault)]}, line_number=True)
     assert "module broken" in line and message in line, line
 
 
@@ -129,7 +96,7 @@ def test_check_config_refuses_a_job_kind_out_of_bounds(stack):
 
 
 def test_a_permission_is_unique_across_modules(stack):
-    line = refuse(stack, {"modules": [dict(EXAMPLE), broken(22)]})
+    line = refuse(stack, {"modules": [dict(EXAMPLE), broken(22)]}, line_number=True)
     assert "module broken: permission example.notes.read is already declared by example" in line
 
 
@@ -146,7 +113,7 @@ def test_the_valid_build_starts(stack):
     ({"agent": [1]}, "roles.agent: permissions are strings"),
 ])
 def test_bad_roles_are_refused_with_file_line(stack, roles, message):
-    line = refuse(stack, {"modules": [dict(EXAMPLE)], "roles": roles})
+    line = refuse(stack, {"modules": [dict(EXAMPLE)], "roles": roles}, line_number=True)
     assert message in line, line
 
 
@@ -161,7 +128,7 @@ def test_roles_may_grant_a_module_permission(stack):
 
 def test_default_roles_and_permissions_in_the_session(stack, example_table):
     inst = platform(stack, dict(EXAMPLE))
-    agent, sup = agent_of(stack, inst), agent_of(stack, inst, "supervisor")
+    agent, sup = agent_client(stack, inst=inst), agent_client(stack, "supervisor", inst=inst)
     # (the other real modules' permissions, e.g. reimbursements', are left aside)
     def known(ps):
         return [p for p in ps if p.split(".")[0] in ("members", "audit", "jobs", "example")]
@@ -171,13 +138,13 @@ def test_default_roles_and_permissions_in_the_session(stack, example_table):
     assert sorted(perms) == ["audit.read", "example.notes.read", "jobs.read", "jobs.write",
                              "members.lock", "members.read"]
     # Members have none.
-    assert "permissions" not in member_of(stack, inst).get("/api/v1/session").json()
+    assert "permissions" not in member_client(stack, inst=inst).get("/api/v1/session").json()
 
 
 def test_route_permission_is_enforced_by_the_core(stack, example_table):
     inst = platform(stack, dict(EXAMPLE))
     m = stack.new_member()
-    agent = agent_of(stack, inst)
+    agent = agent_client(stack, inst=inst)
     r = agent.get("/api/v1/backoffice/example/members/%d/notes" % m.id)
     assert r.status_code == 403, r.text
     assert r.headers["Content-Type"].startswith("application/problem+json")
@@ -186,7 +153,7 @@ def test_route_permission_is_enforced_by_the_core(stack, example_table):
     assert "Lire les notes d'un assuré" in body["detail"]
     # The unlock module's audit log needs audit.read: supervisors only by default.
     assert agent.get("/api/v1/backoffice/audit").status_code == 403
-    sup = agent_of(stack, inst, "supervisor")
+    sup = agent_client(stack, "supervisor", inst=inst)
     assert sup.get("/api/v1/backoffice/audit").status_code == 200
     assert audit_rows(stack, agent.agent.id) == []
 
@@ -197,7 +164,7 @@ def test_roles_from_the_config(stack, example_table):
         "supervisor": ["members.read", "members.lock", "audit.read"],
         "auditor": ["audit.read", "example.notes.read"]})
     m = stack.new_member()
-    auditor = agent_of(stack, inst, "auditor")
+    auditor = agent_client(stack, "auditor", inst=inst)
     assert sorted(auditor.get("/api/v1/session").json()["permissions"]) == [
         "audit.read", "example.notes.read"]
     assert auditor.get("/api/v1/backoffice/audit").status_code == 200
@@ -206,11 +173,11 @@ def test_roles_from_the_config(stack, example_table):
     reason = {"reason": "Vérification demandée par le service fraude"}
     r = auditor.post("/api/v1/backoffice/members/%d/lock" % m.id, json=reason)
     assert r.status_code == 403 and r.json()["permission"] == "members.lock"
-    agent = agent_of(stack, inst)
+    agent = agent_client(stack, inst=inst)
     assert agent.post("/api/v1/backoffice/members/%d/lock" % m.id, json=reason).status_code == 403
     assert agent.get("/api/v1/backoffice/members", params={"nir": m.nir}).status_code == 200
     # A role the config does not name holds nothing.
-    other = agent_of(stack, inst, "stagiaire")
+    other = agent_client(stack, "stagiaire", inst=inst)
     assert other.get("/api/v1/session").json()["permissions"] == []
     assert other.get("/api/v1/backoffice/members", params={"nir": m.nir}).status_code == 403
 
@@ -221,8 +188,8 @@ def test_roles_from_the_config(stack, example_table):
 def test_a_route_with_audit_leaves_a_row_only_when_it_answered(stack, example_table):
     inst = platform(stack, dict(EXAMPLE))
     m = stack.new_member()
-    member_of(stack, inst, m).post("/api/v1/example/notes", json={"text": "Ma note"})
-    sup = agent_of(stack, inst, "supervisor")
+    member_client(stack, m, inst=inst).post("/api/v1/example/notes", json={"text": "Ma note"})
+    sup = agent_client(stack, "supervisor", inst=inst)
     r = sup.get("/api/v1/backoffice/example/members/%d/notes" % m.id)
     assert r.status_code == 200, r.text
     assert [n["text"] for n in r.json()["notes"]] == ["Ma note"]
@@ -243,7 +210,7 @@ def test_a_route_with_audit_leaves_a_row_only_when_it_answered(stack, example_ta
 def test_unlock_reads_are_audited_by_the_core(stack):
     inst = stack.portaild
     m = stack.new_member()
-    agent = agent_of(stack, inst)
+    agent = agent_client(stack, inst=inst)
     assert agent.get("/api/v1/backoffice/members", params={"nir": m.nir}).status_code == 200
     assert agent.get("/api/v1/backoffice/members/%d/events" % m.id).status_code == 200
     assert agent.get("/api/v1/backoffice/members/%d/events" % (m.id + 10**6)).status_code == 404
@@ -258,7 +225,7 @@ def test_unlock_reads_are_audited_by_the_core(stack):
                                  "99999999999999999999", "%201"])
 def test_malformed_ids_are_404(stack, example_table, bad):
     inst = platform(stack, dict(EXAMPLE))
-    c = member_of(stack, inst)
+    c = member_client(stack, inst=inst)
     for method in ("GET", "DELETE"):
         r = c.request(method, "/api/v1/example/notes/" + bad)
         assert r.status_code == 404, (method, bad, r.status_code, r.text)
@@ -268,7 +235,7 @@ def test_malformed_ids_are_404(stack, example_table, bad):
 
 def test_largest_id_is_accepted(stack, example_table):
     inst = platform(stack, dict(EXAMPLE))
-    c = member_of(stack, inst)
+    c = member_client(stack, inst=inst)
     r = c.get("/api/v1/example/notes/9223372036854775807")
     assert r.status_code == 404 and "Cette note n'existe pas" in r.json()["detail"]
 
@@ -278,7 +245,7 @@ def test_largest_id_is_accepted(stack, example_table):
 
 def test_member_a_cannot_reach_member_b_notes(stack, example_table):
     inst = platform(stack, dict(EXAMPLE))
-    a, b = member_of(stack, inst), member_of(stack, inst)
+    a, b = member_client(stack, inst=inst), member_client(stack, inst=inst)
     r = b.post("/api/v1/example/notes", json={"text": "Note de B"})
     assert r.status_code == 201, r.text
     nid = r.json()["id"]
@@ -297,7 +264,7 @@ def test_member_a_cannot_reach_member_b_notes(stack, example_table):
 
 def test_agent_routes_cannot_use_the_member_scope(stack, example_table):
     inst = platform(stack, dict(EXAMPLE))
-    agent = agent_of(stack, inst)
+    agent = agent_client(stack, inst=inst)
     r = agent.get("/api/v1/backoffice/example/misuse")
     assert r.status_code == 500
     logs = [rec for rec in inst.log_records() if rec.get("level") == "error"]
@@ -307,7 +274,7 @@ def test_agent_routes_cannot_use_the_member_scope(stack, example_table):
 
 def test_sql_without_the_member_placeholder_is_refused(stack, example_table):
     inst = platform(stack, dict(EXAMPLE))
-    member = member_of(stack, inst)
+    member = member_client(stack, inst=inst)
     member.post("/api/v1/example/notes", json={"text": "x"})
     r = member.get("/api/v1/example/misuse")
     assert r.status_code == 500
@@ -322,7 +289,7 @@ def test_sql_without_the_member_placeholder_is_refused(stack, example_table):
 def test_nav(stack, example_table):
     inst = platform(stack, dict(EXAMPLE), broken(0))
     assert client_of(stack, inst).get("/api/v1/nav").status_code == 401
-    member = member_of(stack, inst)
+    member = member_client(stack, inst=inst)
     r = member.get("/api/v1/nav")
     assert r.status_code == 200, r.text
     body = r.json()
@@ -334,11 +301,11 @@ def test_nav(stack, example_table):
         ("broken", "Test", "/test/"), ("example", "Mes notes", "/notes/")]
     assert body["items"][1]["text"] == "Vos notes personnelles."
     # (the real modules' back-office entries, e.g. unlock's, are left aside)
-    agent = agent_of(stack, inst)
+    agent = agent_client(stack, inst=inst)
     body = agent.get("/api/v1/nav").json()
     assert body["menu"] == "backoffice"
     assert [i for i in body["items"] if i["module"] in ("broken", "example")] == []
-    sup = agent_of(stack, inst, "supervisor")
+    sup = agent_client(stack, "supervisor", inst=inst)
     items = [i for i in sup.get("/api/v1/nav").json()["items"]
              if i["module"] in ("broken", "example")]
     assert [(i["module"], i["href"]) for i in items] == [("example", "/backoffice/notes/")]
@@ -350,7 +317,7 @@ def test_nav(stack, example_table):
 def test_dashboard(stack, example_table):
     inst = platform(stack, broken(0), dict(EXAMPLE))
     assert client_of(stack, inst).get("/api/v1/dashboard").status_code == 401
-    member = member_of(stack, inst)
+    member = member_client(stack, inst=inst)
     member.post("/api/v1/example/notes", json={"text": "une"})
     member.post("/api/v1/example/notes", json={"text": "deux"})
     r = member.get("/api/v1/dashboard")
@@ -360,12 +327,12 @@ def test_dashboard(stack, example_table):
     assert [c["module"] for c in cards] == ["broken", "example"]  # config order
     assert cards[1] == {"module": "example", "title": "Mes notes", "text": "2 notes.",
                         "href": "/notes/", "count": 2}
-    assert agent_of(stack, inst).get("/api/v1/dashboard").status_code == 403
+    assert agent_client(stack, inst=inst).get("/api/v1/dashboard").status_code == 403
 
 
 def test_a_failing_summary_gives_a_card_in_error(stack, example_table):
     inst = platform(stack, broken(0, fail=True), dict(EXAMPLE))
-    r = member_of(stack, inst).get("/api/v1/dashboard")
+    r = member_client(stack, inst=inst).get("/api/v1/dashboard")
     assert r.status_code == 200, r.text
     cards = [c for c in r.json()["cards"] if c["module"] in ("broken", "example")]
     assert cards[0] == {"module": "broken", "error": "Information momentanément indisponible"}
@@ -416,7 +383,7 @@ def test_exports_are_exactly_the_public_functions():
 def test_example_job_runs_after_the_note_commits(stack, example_table):
     inst = platform(stack, dict(EXAMPLE))
     m = stack.new_member()
-    c = member_of(stack, inst, m)
+    c = member_client(stack, m, inst=inst)
     assert c.post("/api/v1/example/notes", json={"text": "Première"}).status_code == 201
     assert c.post("/api/v1/example/notes", json={"text": "Deuxième"}).status_code == 201
     deadline = time.monotonic() + 20
@@ -435,7 +402,7 @@ def test_example_job_runs_after_the_note_commits(stack, example_table):
 def test_example_hook_runs_in_the_locking_transaction(stack, example_table):
     inst = platform(stack, dict(EXAMPLE))
     m = stack.new_member()
-    sup = agent_of(stack, inst, "supervisor")
+    sup = agent_client(stack, "supervisor", inst=inst)
     r = sup.post("/api/v1/backoffice/members/%d/lock" % m.id,
                  json={"reason": "Vérification demandée par le service fraude"})
     assert r.status_code == 200, r.text

@@ -2,24 +2,7 @@
 dashboard's summaries, through tests/modules/pdfmod."""
 import pytest
 
-from conftest import REPO, fresh_ip
-
-
-def pdfmod_instance(stack, settings=None, overrides=None):
-    """A private portaild with the stack's modules plus tests/modules/pdfmod
-    (kept out of the shared stack, whose menus other tests list exactly)."""
-    mods = [dict(m) for m in stack.config["modules"]]
-    mods.append({"name": "pdfmod", "enabled": True, "path": "pdfmod.so",
-                 "settings": dict(settings or {}),
-                 "dir": str(REPO / "tests" / "modules" / "pdfmod")})
-    cfg = {"modules": mods}
-    for k, v in (overrides or {}).items():
-        cfg[k] = v
-    return stack.start_portaild(cfg)
-
-
-def client_of(stack, inst):
-    return stack.client(base_url=inst.base_url, origin=inst.origin, xff=fresh_ip())
+from conftest import agent_client, client_of, member_client, pdfmod_instance
 
 
 @pytest.fixture
@@ -27,22 +10,8 @@ def inst(stack):
     return pdfmod_instance(stack)
 
 
-def member_of(stack, inst):
-    m = stack.new_member()
-    c = client_of(stack, inst)
-    c.test_login(kind="member", id=m.id, level="member")
-    return c
-
-
-def agent_of(stack, inst, role="agent"):
-    a = stack.new_agent(role=role)
-    c = client_of(stack, inst)
-    c.test_login(kind="agent", id=a.id, level="agent", role=role)
-    return c
-
-
 def test_member_portal_has_the_menu_modules_and_unread_count(stack, inst):
-    c = member_of(stack, inst)
+    c = member_client(stack, inst=inst)
     r = c.get("/api/v1/portal")
     assert r.status_code == 200, r.text
     body = r.json()
@@ -61,15 +30,15 @@ def test_member_portal_has_the_menu_modules_and_unread_count(stack, inst):
 
 
 def test_back_office_menu_follows_the_permissions(stack, inst):
-    agent = agent_of(stack, inst).get("/api/v1/portal").json()
+    agent = agent_client(stack, inst=inst).get("/api/v1/portal").json()
     assert agent["menu"] == "backoffice" and "unread" not in agent
     hrefs = [i["href"] for i in agent["items"]]
     assert "/backoffice/documents/" in hrefs
     assert "/backoffice/journal-test/" not in hrefs  # supervisor-only
-    sup = agent_of(stack, inst, role="supervisor").get("/api/v1/portal").json()
+    sup = agent_client(stack, "supervisor", inst=inst).get("/api/v1/portal").json()
     assert "/backoffice/journal-test/" in [i["href"] for i in sup["items"]]
     assert not any(i["href"].startswith("/backoffice/") for i in
-                   member_of(stack, inst).get("/api/v1/portal").json()["items"])
+                   member_client(stack, inst=inst).get("/api/v1/portal").json()["items"])
 
 
 def test_portal_needs_a_complete_session(stack, inst):
@@ -89,14 +58,14 @@ def card_of(r, name):
 
 
 def test_dashboard_card_of_pdfmod(stack, inst):
-    assert card_of(member_of(stack, inst).get("/api/v1/dashboard"), "pdfmod") == [
+    assert card_of(member_client(stack, inst=inst).get("/api/v1/dashboard"), "pdfmod") == [
         {"module": "pdfmod", "title": "Mes documents", "text": "Vos relevés en PDF.",
          "href": "/documents/"}]
 
 
 def test_a_slow_summary_gives_a_card_in_error_not_a_failed_page(stack):
     inst = pdfmod_with(stack, summary="slow", sleep_ms=800)
-    r = member_of(stack, inst).get("/api/v1/dashboard")
+    r = member_client(stack, inst=inst).get("/api/v1/dashboard")
     assert card_of(r, "pdfmod") == [{"module": "pdfmod",
                                      "error": "Information momentanément indisponible"}]
     assert any("module pdfmod: summary over its time budget" in rec.get("msg", "")
@@ -105,14 +74,14 @@ def test_a_slow_summary_gives_a_card_in_error_not_a_failed_page(stack):
 
 def test_a_failing_summary_gives_a_card_in_error(stack):
     inst = pdfmod_with(stack, summary="fail")
-    r = member_of(stack, inst).get("/api/v1/dashboard")
+    r = member_client(stack, inst=inst).get("/api/v1/dashboard")
     assert card_of(r, "pdfmod") == [{"module": "pdfmod",
                                      "error": "Information momentanément indisponible"}]
 
 
 def test_a_summary_within_budget_answers(stack):
     inst = pdfmod_with(stack, summary="slow", sleep_ms=50)
-    r = member_of(stack, inst).get("/api/v1/dashboard")
+    r = member_client(stack, inst=inst).get("/api/v1/dashboard")
     assert card_of(r, "pdfmod")[0]["title"] == "Mes documents"
 
 

@@ -2,15 +2,11 @@
 
 import time
 
+from hostcheck import assert_api_headers
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
        "form-action 'self'")
-
-
-def assert_api_headers(r):
-    assert r.headers.get("Cache-Control") == "no-store", r.headers
-    assert r.headers.get("X-Content-Type-Options") == "nosniff", r.headers
-    assert r.headers.get("Content-Type"), r.headers
 
 
 def test_health(client):

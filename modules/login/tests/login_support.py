@@ -11,7 +11,9 @@ import struct
 import time
 from types import SimpleNamespace
 
-from conftest import sql_quote
+# fresh_ip: a private address no other test uses (no GeoIP country, its own
+# per-address failure budget).
+from conftest import fresh_ip, sql_quote  # noqa: F401
 
 # A password the policy accepts (length, cracklib, no personal data).
 PASSWORD = "Tournesol-Violon-Pirogue-19"
@@ -22,15 +24,6 @@ WRONG_PASSWORD = "Ceci-N-Est-Pas-Le-Bon-1"
 FR_IP = "2.2.2.2"
 US_IP = "8.8.8.8"
 GB_IP = "5.39.1.1"
-
-_ip_seq = itertools.count(int(time.time()) % 200 * 250 + 1)
-
-
-def fresh_ip():
-    """A private address no other test uses: no GeoIP country, its own
-    per-address failure budget."""
-    n = next(_ip_seq)
-    return "10.%d.%d.%d" % ((n >> 16) & 255, (n >> 8) & 255, n & 255 or 1)
 
 
 # ---------------------------------------------------------------- TOTP
@@ -85,6 +78,46 @@ def register_body(m, email, **changes):
     body.update(changes)
     return body
 
+
+
+# ------------------------------------------------------------- agents
+
+AGENT_LINK = re.compile(
+    r"(http://[^/\s]+)/backoffice/enrolement\.html\?token=([A-Za-z0-9_-]{43})")
+_agent_seq = itertools.count(int(time.time()) % 100000)
+
+
+def add_agent(stack, role="agent", email=None):
+    """`portailctl agent add`: (login, token of the enrolment link, which
+    points at the stack's origin)."""
+    login = "agent.test%d" % next(_agent_seq)
+    args = ["agent", "add", login, "--name", "Jeanne Testeuse", "--role", role]
+    if email:
+        args += ["--email", email]
+    r = stack.portailctl(*args)
+    assert r.returncode == 0, r.stderr
+    m = AGENT_LINK.search(r.stdout)
+    assert m, r.stdout
+    assert m.group(1) == stack.origin
+    return login, m.group(2)
+
+
+def enrol(c, token, password=PASSWORD):
+    """The enrolment by the link: password, then the first TOTP code; the
+    TOTP secret (the code of the current step is used)."""
+    r = c.post("/api/v1/backoffice/enroll", json={"token": token, "password": password})
+    assert r.status_code == 200, r.text
+    secret = r.json()["secret_base32"]
+    away_from_step_edge()
+    r = c.post("/api/v1/backoffice/enroll/totp", json={"token": token, "code": totp(secret)})
+    assert r.status_code == 200, r.text
+    return secret
+
+
+def enrolled_agent(stack, role="agent"):
+    """A new agent, enrolled with PASSWORD: (login, TOTP secret)."""
+    login, token = add_agent(stack, role)
+    return login, enrol(stack.client(xff=fresh_ip()), token)
 
 
 def problem_without_ids(r):

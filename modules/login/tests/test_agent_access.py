@@ -4,30 +4,8 @@ count from the agent's next request (core/session.c reads the row with
 the session), and an agent's counters and lock are the core's
 (agent_locks, agent_counters; events in the audit log)."""
 
-import itertools
-import re
-import time
-
-from login_support import PASSWORD, WRONG_PASSWORD, away_from_step_edge, fresh_ip, totp
-
-_n = itertools.count(int(time.time()) % 100000 + 50000)
-LINK = re.compile(r"/backoffice/enrolement\.html\?token=([A-Za-z0-9_-]{43})")
-
-
-def agent(stack, role="agent"):
-    """A new enrolled agent: (login, TOTP secret)."""
-    login = "acces.test%d" % next(_n)
-    r = stack.portailctl("agent", "add", login, "--name", "Paul Essai", "--role", role)
-    assert r.returncode == 0, r.stderr
-    token = LINK.search(r.stdout).group(1)
-    c = stack.client(xff=fresh_ip())
-    r = c.post("/api/v1/backoffice/enroll", json={"token": token, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    secret = r.json()["secret_base32"]
-    away_from_step_edge()
-    r = c.post("/api/v1/backoffice/enroll/totp", json={"token": token, "code": totp(secret)})
-    assert r.status_code == 200, r.text
-    return login, secret
+from login_support import (AGENT_LINK, PASSWORD, WRONG_PASSWORD, away_from_step_edge,
+                           enrolled_agent, fresh_ip, totp)
 
 
 def sign_in(stack, login, secret):
@@ -47,7 +25,7 @@ def ctl(stack, *args):
 
 
 def test_a_disabled_agent_is_signed_out_at_its_next_request(stack):
-    login, secret = agent(stack)
+    login, secret = enrolled_agent(stack)
     c = sign_in(stack, login, secret)
     assert c.get("/api/v1/backoffice/me").status_code == 200
     other = stack.client(xff=fresh_ip())  # a partial session, too
@@ -77,7 +55,7 @@ def test_a_disabled_agent_is_signed_out_at_its_next_request(stack):
 
 
 def test_a_role_change_counts_at_once(stack):
-    login, secret = agent(stack, role="supervisor")
+    login, secret = enrolled_agent(stack, role="supervisor")
     c = sign_in(stack, login, secret)
     assert c.get("/api/v1/backoffice/audit").status_code == 200
     assert "désormais agent" in ctl(stack, "role", login, "agent")
@@ -91,14 +69,14 @@ def test_a_role_change_counts_at_once(stack):
 
 def test_agent_commands_refuse_what_they_cannot_do(stack):
     assert stack.portailctl("agent", "disable", "personne.inconnue").returncode != 0
-    login, _ = agent(stack)
+    login, _ = enrolled_agent(stack)
     r = stack.portailctl("agent", "role", login, "administrateur")
     assert r.returncode != 0 and "role" in r.stderr
     assert stack.portailctl("agent", "role", login).returncode != 0
 
 
 def test_an_agent_lock_is_the_core_service(stack):
-    login, secret = agent(stack)
+    login, secret = enrolled_agent(stack)
     (agent_id,), = [tuple(map(int, r)) for r in
                     stack.sql("SELECT id FROM agents WHERE login = '%s'" % login)]
     c = stack.client(xff=fresh_ip())
@@ -117,7 +95,7 @@ def test_an_agent_lock_is_the_core_service(stack):
     assert r.status_code == 423 and r.json()["reason"] == "password"
     # The reset lifts it through the core (event "unlocked").
     out = ctl(stack, "reset", login)
-    assert LINK.search(out)
+    assert AGENT_LINK.search(out)
     assert stack.sql("SELECT COUNT(*) FROM agent_locks WHERE agent_id = %d" % agent_id) == [["0"]]
     assert "unlocked" in [r[0] for r in stack.sql(
         "SELECT action FROM audit_log WHERE agent_id = %d ORDER BY id" % agent_id)]

@@ -9,34 +9,10 @@ import time
 
 import pytest
 
-from login_support import (PASSWORD, WRONG_PASSWORD, away_from_step_edge, fresh_ip,
-                           problem_without_ids, totp)
+from login_support import (AGENT_LINK, PASSWORD, WRONG_PASSWORD, add_agent, away_from_step_edge,
+                           enrol, fresh_ip, problem_without_ids, totp)
 
 _n = itertools.count(int(time.time()) % 100000)
-LINK = re.compile(r"(http://[^/\s]+)/backoffice/enrolement\.html\?token=([A-Za-z0-9_-]{43})")
-
-
-def add_agent(stack, role="agent", email=None):
-    login = "agent.test%d" % next(_n)
-    args = ["agent", "add", login, "--name", "Jeanne Testeuse", "--role", role]
-    if email:
-        args += ["--email", email]
-    r = stack.portailctl(*args)
-    assert r.returncode == 0, r.stderr
-    m = LINK.search(r.stdout)
-    assert m, r.stdout
-    assert m.group(1) == stack.origin
-    return login, m.group(2)
-
-
-def enrol(stack, c, token, password=PASSWORD):
-    r = c.post("/api/v1/backoffice/enroll", json={"token": token, "password": password})
-    assert r.status_code == 200, r.text
-    secret = r.json()["secret_base32"]
-    away_from_step_edge()
-    r = c.post("/api/v1/backoffice/enroll/totp", json={"token": token, "code": totp(secret)})
-    assert r.status_code == 200, r.text
-    return secret
 
 
 def audit(stack, login):
@@ -91,7 +67,7 @@ def test_agent_add_enrolment_and_sign_in(stack):
 def test_agent_wrong_password_and_unknown_login_look_alike(stack):
     login, token = add_agent(stack)
     c = stack.client(xff=fresh_ip())
-    enrol(stack, c, token)
+    enrol(c, token)
     a = c.post("/api/v1/backoffice/login", json={"login": login, "password": WRONG_PASSWORD})
     b = c.post("/api/v1/backoffice/login", json={"login": "personne.x", "password": WRONG_PASSWORD})
     assert a.status_code == b.status_code == 401
@@ -101,7 +77,7 @@ def test_agent_wrong_password_and_unknown_login_look_alike(stack):
 def test_agent_lock_and_reset(stack):
     login, token = add_agent(stack, email="agent-%d@cpam.example" % next(_n))
     c = stack.client(xff=fresh_ip())
-    enrol(stack, c, token)
+    enrol(c, token)
     for _ in range(5):
         r = c.post("/api/v1/backoffice/login", json={"login": login, "password": WRONG_PASSWORD})
         assert r.status_code == 401
@@ -113,8 +89,8 @@ def test_agent_lock_and_reset(stack):
 
     r = stack.portailctl("agent", "reset", login)
     assert r.returncode == 0, r.stderr
-    new_token = LINK.search(r.stdout).group(2)
-    secret = enrol(stack, c, new_token, password="Nouveau-Parapluie-Ocre-31")
+    new_token = AGENT_LINK.search(r.stdout).group(2)
+    secret = enrol(c, new_token, password="Nouveau-Parapluie-Ocre-31")
     r = c.post("/api/v1/backoffice/login",
                json={"login": login, "password": "Nouveau-Parapluie-Ocre-31"})
     assert r.status_code == 200, r.text
@@ -127,7 +103,7 @@ def test_agent_codes_lock_and_replay(stack):
     email = "agent-%d@cpam.example" % next(_n)
     login, token = add_agent(stack, email=email)
     c = stack.client(xff=fresh_ip())
-    secret = enrol(stack, c, token)
+    secret = enrol(c, token)
     r = c.post("/api/v1/backoffice/login", json={"login": login, "password": PASSWORD})
     code = totp(secret, 1)
     assert c.post("/api/v1/backoffice/login/totp", json={"code": code}).status_code == 200
@@ -149,7 +125,7 @@ def test_agent_codes_lock_and_replay(stack):
 def test_partial_sessions_stay_in_their_lane(stack):
     login, token = add_agent(stack)
     c = stack.client(xff=fresh_ip())
-    enrol(stack, c, token)
+    enrol(c, token)
     # No session, or a member's: the agent code step is refused.
     r = c.post("/api/v1/backoffice/login/totp", json={"code": "123456"})
     assert r.status_code == 401

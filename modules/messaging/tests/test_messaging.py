@@ -5,33 +5,14 @@ receipts both ways, the 404 on another member's thread and attachment, rate
 limits, closed threads, and the agents' audited inbox with the member's
 notification and its mail (no subject or body in it)."""
 
-import struct
-import zlib
-
 import pytest
 
-from conftest import agent_client, fresh_ip
+from conftest import agent_client, fresh_ip, member_client, png
 from hostcheck import assert_problem
 
 API = "/api/v1/messages"
 BO = "/api/v1/backoffice/messaging"
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-
-
-def png():
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00")) + chunk(b"IEND", b""))
-
-
-def member_client(stack):
-    m = stack.new_member()
-    c = stack.client(xff=fresh_ip())
-    c.test_login(kind="member", id=m.id)
-    c.member = m
-    return c
 
 
 def send(c, recipient="REMB", subject="Ma question", body="Bonjour", files=None):

@@ -9,7 +9,7 @@ import datetime
 
 import pytest
 
-from conftest import agent_client, fresh_ip
+from conftest import agent_client, member_client
 
 API = "/api/v1/reimbursements"
 BO = "/api/v1/backoffice/reimbursements/claims"
@@ -17,14 +17,6 @@ PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
        b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc```\x00\x00\x00\x04\x00\x01\xf6\x178U\x00\x00"
        b"\x00\x00IEND\xaeB`\x82")
-
-
-def member(stack):
-    m = stack.new_member()
-    c = stack.client(xff=fresh_ip())
-    c.test_login(kind="member", id=m.id)
-    c.member = m
-    return c
 
 
 def fields(**over):
@@ -52,7 +44,7 @@ def notes(stack, member_id):
 
 
 def test_member_sends_lists_reads_downloads_and_withdraws(stack):
-    c = member(stack)
+    c = member_client(stack)
     r = send(c)
     assert r.status_code == 201, r.text
     claim = r.json()
@@ -68,7 +60,7 @@ def test_member_sends_lists_reads_downloads_and_withdraws(stack):
     assert d.status_code == 200 and d.content == PDF
     assert "attachment" in d.headers["content-disposition"]
 
-    other = member(stack)
+    other = member_client(stack)
     assert other.get(API + "/claims/%d" % claim["id"]).status_code == 404
     assert other.get(got["documents"][0]["href"]).status_code == 404
     assert other.post(API + "/claims/%d/withdraw" % claim["id"]).status_code == 404
@@ -80,7 +72,7 @@ def test_member_sends_lists_reads_downloads_and_withdraws(stack):
 
 
 def test_bad_requests_store_nothing(stack):
-    c = member(stack)
+    c = member_client(stack)
     before = stack.sql("SELECT COUNT(*) FROM documents WHERE member_id = %d" % c.member.id)
     r = send(c, files=[("documents", ("faux.pdf", b"MZ\x90\x00 not a pdf at all", "application/pdf"))])
     assert r.status_code == 422, r.text
@@ -102,7 +94,7 @@ def test_bad_requests_store_nothing(stack):
 
 
 def test_agent_takes_and_approves_the_member_sees_the_payment(stack):
-    c = member(stack)
+    c = member_client(stack)
     claim = send(c).json()
     a = agent_client(stack)
     q = a.get(BO).json()["items"]
@@ -140,7 +132,7 @@ def test_agent_takes_and_approves_the_member_sees_the_payment(stack):
 
 
 def test_reject_and_ask_for_a_document(stack):
-    c = member(stack)
+    c = member_client(stack)
     one = send(c).json()
     two = send(c, kind="optical").json()
     a = agent_client(stack)
@@ -160,7 +152,7 @@ def test_reject_and_ask_for_a_document(stack):
     assert c.get(API + "/claims/%d" % two["id"]).json()["status"] == "needs_document"
     # The member adds the document: back to the queue, three documents.
     add = [("documents", ("ordonnance.pdf", PDF, "application/pdf"))]
-    assert member(stack).post(API + "/claims/%d/documents" % two["id"], files=add,
+    assert member_client(stack).post(API + "/claims/%d/documents" % two["id"], files=add,
                               data={"pad": "x"}).status_code == 404
     r = c.post(API + "/claims/%d/documents" % two["id"], files=add, data={"pad": "x"})
     assert r.status_code == 200, r.text
@@ -173,13 +165,13 @@ def test_reject_and_ask_for_a_document(stack):
 
 
 def test_back_office_needs_an_agent_with_the_permission(stack):
-    c = member(stack)
+    c = member_client(stack)
     assert c.get(BO).status_code in (401, 403)
     assert stack.client().get(BO).status_code == 401
 
 
 def test_a_correction_is_a_new_line_that_cancels_the_old(stack):
-    c = member(stack)
+    c = member_client(stack)
     claim = send(c).json()
     a = agent_client(stack)
     a.post(BO + "/%d/take" % claim["id"])

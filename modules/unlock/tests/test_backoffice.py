@@ -22,11 +22,6 @@ def agent(stack):
     return agent_client(stack)
 
 
-@pytest.fixture
-def supervisor(stack):
-    return agent_client(stack, role="supervisor")
-
-
 def find(client, nir):
     return client.get(BO + "/members", params={"nir": nir})
 

@@ -2,9 +2,11 @@
 with a known password, locks through testmod, links read from the mails."""
 
 import re
-import time
 
-from conftest import agent_client, fresh_ip  # noqa: F401 (shared with the core's tests)
+# Shared with the core's tests (tests/integration/conftest.py).
+from conftest import account_state as state  # noqa: F401
+from conftest import lock_account as lock  # noqa: F401
+from conftest import agent_client, fresh_ip, settle_mail, wait_mail  # noqa: F401
 
 
 # Passes cracklib and the member's own words (names, NIR, birth date).
@@ -29,50 +31,9 @@ def password_is(client, member, password):
     return r.json()["match"]
 
 
-def lock(client, member, reason, detail=""):
-    r = client.post("/api/v1/test/account/%d/lock" % member.id,
-                    json={"reason": reason, "detail": detail})
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def state(client, member):
-    r = client.get("/api/v1/test/account/%d" % member.id)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
 def events(stack, member):
     return stack.sql("SELECT kind, detail FROM security_events WHERE member_id = %d ORDER BY id"
                      % member.id)
-
-
-def settle_mail(stack, client, member):
-    """Every mail to the member so far (a marker mail queued last and waited
-    for proves the sender went past the earlier ones)."""
-    marker = "Témoin %f" % time.monotonic()
-    r = client.post("/api/v1/test/mail", json={"to": member.email, "subject": marker,
-                                                "body": "témoin\n"})
-    assert r.status_code == 202, r.text
-    stack.wait_for_mail(lambda m: m["to"] == member.email and m["subject"] == marker, timeout=20)
-    time.sleep(0.2)
-    return [m for m in stack.mails()
-            if m["to"] == member.email and not m["subject"].startswith("Témoin")]
-
-
-def wait_mail(stack, member, subject, n=1):
-    """The n-th mail (1 = first) to the member with this subject."""
-    def enough():
-        got = [m for m in stack.mails() if m["to"] == member.email and m["subject"] == subject]
-        return got[n - 1] if len(got) >= n else None
-
-    deadline = time.monotonic() + 20
-    while True:
-        m = enough()
-        if m:
-            return m
-        assert time.monotonic() < deadline, "no mail %r (#%d) to %s" % (subject, n, member.email)
-        time.sleep(0.1)
 
 
 def link_in(mail):
