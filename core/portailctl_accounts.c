@@ -313,11 +313,13 @@ static int demo_trial(portail_ctx_t *ctx)
 }
 
 /* A few notifications for the demo member, so that the bell and the
- * notifications page show something; written once (rows, no mail). */
+ * notifications page show something; written once (rows, no mail). Only
+ * its own kinds count: a module's job may notify the member first. */
 static int demo_notifications(portail_db_t *db, long long id)
 {
-    json_t *n =
-        portail_db_row(db, "SELECT COUNT(*) AS n FROM notifications WHERE member_id = ?", "l", id);
+    json_t *n = portail_db_row(
+        db, "SELECT COUNT(*) AS n FROM notifications WHERE member_id = ? AND kind LIKE 'demo.%'",
+        "l", id);
     if (!n)
         return -1;
     if (portail_row_int(n, "n", 0) > 0)

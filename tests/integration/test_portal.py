@@ -89,7 +89,7 @@ def test_the_frame_runs_no_summary_without_a_badge_entry(stack):
     """pdfmod's member entry asks for no badge: GET /api/v1/portal (on every
     page) does not run its summary, however slow; the dashboard does."""
     inst = pdfmod_with(stack, summary="slow", sleep_ms=2500)
-    c = member_of(stack, inst)
+    c = member_client(stack, inst=inst)
     r = c.get("/api/v1/portal")
     assert r.status_code == 200, r.text
     assert r.elapsed.total_seconds() < 2.5

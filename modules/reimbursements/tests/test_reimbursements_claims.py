@@ -197,7 +197,7 @@ def test_a_correction_is_a_new_line_that_cancels_the_old(stack):
 
 
 def test_the_queue_filters_by_age(stack):
-    c = member(stack)
+    c = member_client(stack)
     old = send(c).json()
     fresh = send(c).json()
     stack.sql("UPDATE reimb_claims SET created_at = DATE_SUB(UTC_TIMESTAMP(), INTERVAL 10 DAY) "
@@ -218,7 +218,7 @@ def test_the_queue_filters_by_age(stack):
 
 
 def test_approve_and_correct_refuse_the_same_amounts(stack):
-    c = member(stack)
+    c = member_client(stack)
     claim = send(c).json()
     a = agent_client(stack)
     a.post(BO + "/%d/take" % claim["id"])
@@ -241,7 +241,7 @@ def test_a_claim_that_cannot_be_recorded_keeps_none_of_its_documents(stack):
     """The documents are stored in the claim's own transaction: when linking
     them fails (here a trigger refuses), neither the claim nor a document is
     left behind; the same when the member adds a document."""
-    c = member(stack)
+    c = member_client(stack)
     waiting = send(c).json()
     a = agent_client(stack)
     a.post(BO + "/%d/take" % waiting["id"])
@@ -276,7 +276,7 @@ def test_the_queue_refuses_unknown_filters(stack):
 
 
 def test_care_dates_from_today_back_to_two_years(stack):
-    c = member(stack)
+    c = member_client(stack)
     today = datetime.datetime.now(datetime.timezone.utc).date()
     try:
         oldest = today.replace(year=today.year - 2)
@@ -297,9 +297,8 @@ def test_an_infected_document_is_refused_and_stays_a_security_event(stack, clamd
     from conftest import EICAR
     inst = stack.start_portaild({"documents": {"scanner": str(clamd.socket),
                                                "scan_timeout_ms": 10000}})
-    m = stack.new_member()
-    c = stack.client(base_url=inst.base_url, origin=inst.origin)
-    c.test_login(kind="member", id=m.id)
+    c = member_client(stack, inst=inst)
+    m = c.member
     r = c.post(API + "/claims", data=fields(),
                files=[("documents", ("feuille.pdf", PDF, "application/pdf")),
                       ("documents", ("eicar.pdf", PDF + EICAR, "application/pdf"))])
