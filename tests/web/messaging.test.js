@@ -120,6 +120,9 @@ describe('messaging', () => {
     }
     await page.fill('#q', 'mobile');
     await page.click('#recherche button[type=submit]');
+    // The unfiltered list holds the match too: wait for the search's answer
+    // to replace it, not for the match to be there.
+    await page.waitForFunction(() => document.querySelectorAll('#conversations li[data-id]').length === 1, null, { timeout: 10000 }).catch(() => {});
     await page.locator('#conversations li[data-id]', { hasText: 'Ma feuille de soins mobile' }).waitFor();
     assert.equal(await page.locator('#conversations li[data-id]').count(), 1);
 
