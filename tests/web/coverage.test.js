@@ -1,11 +1,12 @@
 // Module coverage's pages (modules/coverage/web/): "Mes droits" with the
 // médecin traitant search and declaration, the attestation download for
-// whom, the carte Vitale report, the public attestation check; API mocked;
-// axe at desktop size and 375x812.
+// whom, the carte Vitale report, the back office (a pending change, a card
+// report cancelled), the public attestation check; API mocked; axe at
+// desktop size and 375x812.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkPage, launch, watch } from './lib/browser.js';
-import { mockApi } from './lib/fixtures.js';
+import { mockApi, problem } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
 const stack = new WebStack('coverage');
@@ -185,6 +186,119 @@ describe('coverage pages', () => {
         await page.locator('#statut .fr-alert--success', { hasText: 'Modification confirmée' }).waitFor();
         const post = calls.find((c) => c.key === 'POST /api/v1/backoffice/coverage/profile-changes/5');
         assert.deepEqual(JSON.parse(post.body), { decision: 'confirm', reason: 'Assurée rappelée, identité vérifiée' });
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    test(`back office: an agent cancels a card report; 409 and 422 shown (${size})`, async () => {
+      // Marie's own card was stolen and a new one is on its way (the route
+      // says 409); Lucas's card was reported lost by mistake; Chloé's card is
+      // defective (the server refuses the reason: 422); a card still active.
+      const CONFLICT = 'Une autre carte de cette personne est active ou en commande : le signalement ne peut plus être annulé.';
+      const BO = {
+        rights: { member_id: 42, first_name: 'Marie', last_name: 'Dupont', nir: '285033306300182', birth_date: '1985-03-14', regime: 'Régime général', fund: 'CPAM de la Gironde', open_from: '2025-01-01', open_to: '2027-12-31' },
+        beneficiaries: COVERAGE.beneficiaries,
+        cards: [
+          { id: 1, beneficiary_id: null, serial: 'A0000000002', status: 'stolen', issued_on: '2016-04-01', status_since: '2026-11-20 10:00:00', reported_at: '2026-11-20 10:00:00' },
+          { id: 2, beneficiary_id: 11, serial: 'B0000000011', status: 'lost', issued_on: '2024-06-02', status_since: '2026-11-29 09:30:00', reported_at: '2026-11-29 09:30:00' },
+          { id: 3, beneficiary_id: null, serial: 'A0000000003', status: 'sent', issued_on: '2026-11-21', status_since: '2026-11-25 08:00:00', reported_at: null },
+          { id: 4, beneficiary_id: 12, serial: 'C0000000012', status: 'defective', issued_on: '2024-09-21', status_since: '2026-11-28 15:00:00', reported_at: '2026-11-28 15:00:00' },
+        ],
+        profile_changes: [],
+      };
+      const { ctx, page, calls } = await open(viewport, '/coverage/backoffice.html', 'agent', {
+        'GET /api/v1/backoffice/coverage/members/42': [200, BO],
+        'POST /api/v1/backoffice/coverage/cards/2/cancel-report': [200, { id: 2, status: 'active' }],
+        'POST /api/v1/backoffice/coverage/cards/1/cancel-report': [409, problem(409, { title: 'Conflit', detail: CONFLICT })],
+        'POST /api/v1/backoffice/coverage/cards/4/cancel-report': [422, problem(422, { detail: 'Données invalides.', errors: [{ field: 'reason', message: 'Ce champ doit comporter entre 5 et 500 caractères.' }] })],
+      });
+      const posts = (id) => calls.filter((c) => c.key === `POST /api/v1/backoffice/coverage/cards/${id}/cancel-report`);
+      const focused = () => page.evaluate(() => document.activeElement && (document.activeElement.id || document.activeElement.dataset.card || document.activeElement.textContent.trim()));
+      try {
+        await page.locator('#recherche button[type=submit]').waitFor();
+        await page.fill('#member', '42');
+        await page.fill('#reason', 'Appel de l’assurée');
+        await page.click('#recherche button[type=submit]');
+        await page.locator('#cartes button[data-card="2"]').waitFor();
+        // Each person's cards with their status; a button only on reported cards.
+        const rows = await page.locator('#cartes tr').evaluateAll((trs) => trs.map((tr) => [
+          tr.cells[0].textContent, tr.cells[1].textContent, tr.cells[2].querySelector('.portail-etat').textContent,
+          tr.cells[2].querySelector('button')?.textContent || null, tr.cells[2].textContent]));
+        assert.deepEqual(rows.map((r) => r.slice(0, 4)), [
+          ['Marie Dupont (assuré)', 'A0000000002', 'Déclarée volée', 'Annuler le signalement'],
+          ['Marie Dupont (assuré)', 'A0000000003', 'Envoyée', null],
+          ['Lucas Dupont', 'B0000000011', 'Déclarée perdue', 'Annuler le signalement'],
+          ['Chloé Dupont', 'C0000000012', 'Défectueuse', 'Annuler le signalement'],
+        ]);
+        assert.match(rows[2][4], /signalée le 29 novembre 2026/);
+        assert.equal(await page.locator('#annulation').isHidden(), true);
+        await checkPage(page, 'coverage', `backoffice-cartes-${size}`);
+
+        // Keyboard only: the button opens the form, the focus goes to the reason.
+        const lucas = page.locator('#cartes button[data-card="2"]');
+        await lucas.focus();
+        await page.keyboard.press('Enter');
+        await page.locator('#annulation:not([hidden])').waitFor();
+        assert.equal(await lucas.getAttribute('aria-expanded'), 'true');
+        assert.match(await page.locator('#annulation-titre').textContent(), /B0000000011.*Lucas Dupont/);
+        assert.equal(await focused(), 'motif-annulation');
+        // Escape closes it and gives the focus back to the button.
+        await page.keyboard.press('Escape');
+        assert.equal(await page.locator('#annulation').isHidden(), true);
+        assert.equal(await lucas.getAttribute('aria-expanded'), 'false');
+        assert.equal(await focused(), '2');
+        await page.keyboard.press('Enter');
+        await page.locator('#annulation:not([hidden])').waitFor();
+        // No reason: a field error, nothing sent.
+        await page.keyboard.press('Tab');
+        await page.keyboard.press('Enter');
+        await page.locator('#motif-annulation[aria-invalid="true"]').waitFor();
+        assert.equal(await page.locator('#motif-annulation-erreur').textContent(), 'Ce champ est obligatoire.');
+        assert.equal(posts(2).length, 0);
+        // Longer than the route's 500 bytes (accents count twice): refused here too.
+        await page.fill('#motif-annulation', 'é'.repeat(260));
+        await page.click('#annuler button[type=submit]');
+        await page.locator('#motif-annulation-erreur', { hasText: 'trop long' }).waitFor();
+        assert.equal(posts(2).length, 0);
+        assert.equal(await page.locator('#motif-annulation').getAttribute('maxlength'), '500');
+        await checkPage(page, 'coverage', `backoffice-annulation-erreur-${size}`);
+        await page.fill('#motif-annulation', 'Carte retrouvée par l’assurée, appel du 30/11');
+        await page.locator('#annuler button[type=submit]').focus();
+        await page.keyboard.press('Enter');
+        const done = page.locator('#statut .fr-alert--success', { hasText: 'Signalement annulé' });
+        await done.waitFor();
+        assert.match(await done.textContent(), /B0000000011 de Lucas Dupont est maintenant : active/);
+        assert.equal(await done.evaluate((e) => e === document.activeElement), true, 'the success message has the focus');
+        assert.deepEqual(JSON.parse(posts(2)[0].body), { reason: 'Carte retrouvée par l’assurée, appel du 30/11' });
+        assert.equal(posts(2)[0].headers['x-csrf-token'], 'a'.repeat(64));
+        const lucasRow = page.locator('#cartes tr', { hasText: 'B0000000011' });
+        assert.equal(await lucasRow.locator('td').nth(2).textContent(), 'Active');
+        assert.match(await lucasRow.locator('td').nth(3).textContent(), /2026/);
+        assert.equal(await lucasRow.locator('button').count(), 0);
+        assert.equal(await page.locator('#annulation').isHidden(), true);
+        await checkPage(page, 'coverage', `backoffice-annulation-${size}`);
+
+        // Marie's stolen card: a replacement is on its way, the API's 409 shown in the form.
+        await page.click('#cartes button[data-card="1"]');
+        await page.fill('#motif-annulation', 'Carte retrouvée par l’assurée');
+        await page.click('#annuler button[type=submit]');
+        const refused = page.locator('#annuler .portail-error-summary .fr-alert--error');
+        await refused.waitFor();
+        assert.match(await refused.textContent(), /Action impossible/);
+        assert.match(await refused.textContent(), new RegExp(CONFLICT));
+        assert.equal(await refused.evaluate((e) => e === document.activeElement), true, 'the error has the focus');
+        assert.equal(posts(1).length, 1);
+        assert.equal(await page.locator('#cartes tr', { hasText: 'A0000000002' }).locator('td').nth(2).textContent().then((t) => t.startsWith('Déclarée volée')), true);
+        await checkPage(page, 'coverage', `backoffice-annulation-409-${size}`);
+
+        // Chloé's card: the server's field error goes next to the reason.
+        await page.click('#cartes button[data-card="4"]');
+        assert.equal(await page.locator('#annuler .portail-error-summary .fr-alert').count(), 0, 'the former error is gone');
+        await page.fill('#motif-annulation', 'Erreur de saisie');
+        await page.click('#annuler button[type=submit]');
+        await page.locator('#motif-annulation-erreur', { hasText: 'entre 5 et 500 caractères' }).waitFor();
+        assert.equal(posts(4).length, 1);
       } finally {
         await ctx.close();
       }

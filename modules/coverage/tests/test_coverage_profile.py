@@ -192,9 +192,19 @@ def test_agent_cancels_a_card_report(stack):
     assert c.post("/api/v1/coverage/vitale/me/report", json={"kind": "lost"}).status_code == 200
     card = stack.sql("SELECT id FROM coverage_vitale WHERE insured_id = %d" % m.insured_id)[0][0]
     agent = agent_client(stack)
+    # What the back-office page reads to offer the cancellation: the card's
+    # id, its status and when it was reported.
+    bo = "/api/v1/backoffice/coverage/members/%d" % m.id
+    listed = agent.get(bo, params={"reason": REASON}).json()["cards"]
+    assert [(c["id"], c["status"], c["reported_at"] is not None) for c in listed] == [
+        (int(card), "lost", True)]
     url = "/api/v1/backoffice/coverage/cards/%s/cancel-report" % card
     r = agent.post(url, json={"reason": REASON})
     assert r.status_code == 200, r.text
+    assert r.json() == {"id": int(card), "status": "active"}
+    listed = agent.get(bo, params={"reason": REASON}).json()["cards"]
+    assert [(c["id"], c["status"], c["reported_at"]) for c in listed] == [
+        (int(card), "active", None)]
     assert stack.sql("SELECT status, reported_at FROM coverage_vitale WHERE id = %s" % card) == [
         ["active", None]] or stack.sql("SELECT status FROM coverage_vitale WHERE id = %s"
                                        % card) == [["active"]]

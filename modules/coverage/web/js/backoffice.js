@@ -1,16 +1,28 @@
 // Back office: one member's coverage (rights, beneficiaries, cards) and
-// profile changes, read with a reason (audited), and a pending change
-// confirmed or refused with a reason (GET/POST /api/v1/backoffice/coverage).
+// profile changes, read with a reason (audited), a pending change confirmed
+// or refused with a reason, and a card's loss/theft/defect report cancelled
+// with a reason (GET/POST /api/v1/backoffice/coverage).
 import { api } from '/js/api.js';
-import { clearErrors, el, formatDate, formatDateTime, queryParam, requireAgent, showAlert, showFormError, showPageError, validate } from '/js/ui.js';
+import { bindForm, clearErrors, el, formatDate, formatDateTime, queryParam, requireAgent, showAlert, showFormError, showPageError, validate } from '/js/ui.js';
 import { CARD, RELATION } from './common.js';
 
 await requireAgent();
 const status = document.getElementById('statut');
 const search = document.getElementById('recherche');
+const cancelBox = document.getElementById('annulation');
+const cancelForm = document.getElementById('annuler');
+// The statuses the route takes back (a report by the member or the fund).
+const REPORTED = new Set(['lost', 'stolen', 'defective']);
+// The route's bound on the reason is in bytes (UTF-8), not in characters.
+const REASON_MAX_BYTES = 500;
 const KIND = { email: 'Adresse e-mail', bank: 'Coordonnées bancaires' };
 const STATE = { pending: 'En attente', applied: 'Appliquée', refused: 'Refusée', replaced: 'Remplacée' };
 let current = null;
+// The member's file as last read: the cards table is drawn again from it
+// once a report is cancelled, without another audited read.
+let file = null;
+// The card whose report the open form cancels, and the button that opened it.
+let cancelling = null;
 
 function change(c) {
   const what = c.kind === 'email' ? c.email : `${c.iban} (${c.bic || 'BIC non renseigné'}, ${c.holder || 'titulaire non renseigné'})`;
@@ -40,6 +52,97 @@ function change(c) {
   return li;
 }
 
+function holderOf(c) {
+  if (!c.beneficiary_id) return `${file.rights.first_name} ${file.rights.last_name} (assuré)`;
+  const b = file.beneficiaries.find((x) => String(x.id) === String(c.beneficiary_id));
+  return b ? `${b.first_name} ${b.last_name}` : `Ayant droit n° ${c.beneficiary_id}`;
+}
+
+function reported(c) {
+  return REPORTED.has(c.status) && Boolean(c.reported_at);
+}
+
+// Each person's cards together: the insured first, then the beneficiaries
+// in the order of their table; a person's cards in the order of issue.
+function renderCards() {
+  const rank = (c) => (c.beneficiary_id ? 1 + file.beneficiaries.findIndex((b) => String(b.id) === String(c.beneficiary_id)) : 0);
+  const cards = file.cards.map((c, i) => ({ c, i })).sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i).map((x) => x.c);
+  document.getElementById('cartes').replaceChildren(...(cards.length ? cards.map((c) => el('tr', {},
+    el('td', {}, holderOf(c)),
+    el('td', { class: 'portail-nowrap' }, c.serial),
+    // The button under the status it undoes: in sight without scrolling
+    // the table sideways on a phone.
+    el('td', {}, el('span', { class: 'portail-etat' }, CARD[c.status] || c.status), !reported(c) ? null : [
+      el('br'), el('span', { class: 'fr-text--xs' }, `signalée le ${formatDateTime(c.reported_at)}`), el('br'),
+      el('button', { class: 'fr-btn fr-btn--sm fr-btn--secondary fr-mt-1w', type: 'button', 'data-card': String(c.id), 'aria-controls': 'annulation', 'aria-expanded': 'false', 'aria-label': `Annuler le signalement de la carte ${c.serial} (${holderOf(c)})` }, 'Annuler le signalement')]),
+    el('td', { class: 'portail-nowrap' }, formatDateTime(c.status_since))))
+    : [el('tr', {}, el('td', { colspan: 4 }, 'Aucune carte.'))]));
+}
+
+function openCancel(card, button) {
+  if (cancelling) cancelling.button.setAttribute('aria-expanded', 'false');
+  cancelling = { card, button };
+  button.setAttribute('aria-expanded', 'true');
+  // A message of an earlier action would read as this card's.
+  status.replaceChildren();
+  clearErrors(cancelForm);
+  cancelForm.reset();
+  document.getElementById('annulation-titre').textContent = `Annuler le signalement de la carte ${card.serial} (${holderOf(card)}, ${(CARD[card.status] || card.status).toLowerCase()})`;
+  cancelBox.hidden = false;
+  cancelForm.elements.reason.focus();
+}
+
+// back: the focus returns to the button that opened the form.
+function closeCancel(back) {
+  if (!cancelling) return;
+  const { button } = cancelling;
+  cancelling = null;
+  cancelBox.hidden = true;
+  clearErrors(cancelForm);
+  button.setAttribute('aria-expanded', 'false');
+  if (back && button.isConnected) button.focus();
+}
+
+document.getElementById('cartes').addEventListener('click', (e) => {
+  const button = e.target.closest('button[data-card]');
+  if (!button) return;
+  const card = file.cards.find((c) => String(c.id) === button.dataset.card);
+  if (!card) return;
+  if (cancelling && cancelling.card === card) closeCancel(true);
+  else openCancel(card, button);
+});
+document.getElementById('annulation-fermer').addEventListener('click', () => closeCancel(true));
+cancelBox.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') {
+    e.preventDefault();
+    closeCancel(true);
+  }
+});
+
+bindForm(cancelForm, async (values) => {
+  const { card } = cancelling;
+  const reason = values.reason.trim();
+  const res = await api.post(`/backoffice/coverage/cards/${encodeURIComponent(card.id)}/cancel-report`, { reason });
+  card.status = res.status;
+  card.reported_at = null;
+  card.status_since = new Date().toISOString();
+  const who = holderOf(card);
+  closeCancel(false);
+  renderCards();
+  showAlert(status, 'success', 'Signalement annulé', `La carte ${card.serial} de ${who} est maintenant : ${(CARD[card.status] || card.status).toLowerCase()}. L’assuré en est prévenu.`, { focus: true });
+}, {
+  // An agent has no member lock page to go to.
+  onLocked: null,
+  checks: {
+    reason: (v) => {
+      const t = v.trim();
+      if ([...t].length < 5) return 'Indiquez le motif (5 caractères au moins).';
+      if (new TextEncoder().encode(t).length > REASON_MAX_BYTES) return 'Le motif est trop long : 500 caractères au plus, un caractère accentué comptant pour deux.';
+      return null;
+    },
+  },
+});
+
 async function load(id, reason) {
   const d = await api.get(`/backoffice/coverage/members/${encodeURIComponent(id)}?reason=${encodeURIComponent(reason)}`);
   current = id;
@@ -49,16 +152,12 @@ async function load(id, reason) {
     el('dt', {}, 'NIR'), el('dd', {}, r.nir || '—'),
     el('dt', {}, 'Régime et caisse'), el('dd', {}, r.regime ? `${r.regime}, ${r.fund}` : 'Aucun droit ouvert'),
     el('dt', {}, 'Droits'), el('dd', {}, r.open_from ? `du ${formatDate(r.open_from)} au ${formatDate(r.open_to)}` : '—'));
-  const names = new Map(d.beneficiaries.map((b) => [String(b.id), `${b.first_name} ${b.last_name}`]));
   document.getElementById('ayants').replaceChildren(...(d.beneficiaries.length ? d.beneficiaries.map((b) => el('tr', {},
     el('td', {}, `${b.first_name} ${b.last_name}`), el('td', {}, RELATION[b.relation] || b.relation), el('td', { class: 'portail-nowrap' }, formatDate(b.birth_date))))
     : [el('tr', {}, el('td', { colspan: 3 }, 'Aucun ayant droit.'))]));
-  document.getElementById('cartes').replaceChildren(...(d.cards.length ? d.cards.map((c) => el('tr', {},
-    el('td', { class: 'portail-nowrap' }, c.serial),
-    el('td', {}, c.beneficiary_id ? names.get(String(c.beneficiary_id)) || `Ayant droit n° ${c.beneficiary_id}` : 'Assuré'),
-    el('td', {}, CARD[c.status] || c.status),
-    el('td', { class: 'portail-nowrap' }, formatDateTime(c.status_since))))
-    : [el('tr', {}, el('td', { colspan: 4 }, 'Aucune carte.'))]));
+  file = { rights: r, beneficiaries: d.beneficiaries, cards: d.cards };
+  closeCancel(false);
+  renderCards();
   document.getElementById('modifications').replaceChildren(...(d.profile_changes.length ? d.profile_changes.map(change) : [el('li', {}, 'Aucune modification demandée.')]));
   document.getElementById('dossier').hidden = false;
 }
