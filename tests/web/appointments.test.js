@@ -1,0 +1,268 @@
+// Module appointments' pages (modules/appointments/web/), at desktop size and
+// at 375x812, axe on every page state:
+// - with the API mocked: each page and its calls (search, week of slots,
+//   booking with the deadline stated, my appointments, waitlist offer, back
+//   office day view);
+// - on the real stack (when the module loads): search → slots → book → see
+//   it → move → cancel, the waitlist, an agent's day view and cancel.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { checkPage, launch, newContext, watch } from './lib/browser.js';
+import { mockApi } from './lib/fixtures.js';
+import { enterTotp, newMember, signInPassword } from './lib/flows.js';
+import { WebStack } from './lib/stack.js';
+import { TotpDevice } from './lib/totp.js';
+
+const stack = new WebStack('appointments');
+let browser;
+
+before(async () => {
+  await stack.start();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await stack.stopAndCheck();
+});
+
+const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
+
+/* ---- mocked API -------------------------------------------------------- */
+
+const DAY = 86400e3;
+const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+// Paris calendar day of an instant, and 08:30 Paris (07:30 UTC in winter,
+// 06:30 in summer: the exact offset matters little to the page checks).
+const parisDay = (ms) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
+const at = (daysAhead, hh, mm) => {
+  const d = parisDay(Date.now() + daysAhead * DAY);
+  const guess = Date.parse(`${d}T${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}:00Z`);
+  const wall = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', hourCycle: 'h23' }).format(new Date(guess));
+  return iso(guess - (Number(wall) - hh) * 3600e3);
+};
+const KINDS = [{ code: 'first', label: 'Première consultation', minutes: 30 }, { code: 'followup', label: 'Consultation de suivi', minutes: 20 }];
+const AGENDA = {
+  id: 5, kind: 'practitioner', name: 'Dr Hélène Moreau', specialty: 'Médecine générale', address_line: '3 rue Pasteur',
+  postal_code: '33000', city: 'Bordeaux', is_my_doctor: true, visit_kinds: KINDS, horizon_days: 60, change_cutoff_hours: 24,
+};
+const OFFICE = {
+  id: 9, kind: 'office', name: 'Accueil CPAM de Bordeaux', specialty: null, address_line: '1 place de l’Europe',
+  postal_code: '33000', city: 'Bordeaux', is_my_doctor: false, visit_kinds: [{ code: 'adviser', label: 'Rendez-vous avec un conseiller', minutes: 30 }],
+};
+const SLOTS = [at(2, 8, 30), at(2, 9, 0), at(3, 14, 0), at(5, 10, 30)].map((s) => ({ start: s, end: iso(Date.parse(s) + 30 * 60e3) }));
+const appt = (id, start, extra = {}) => ({
+  id, agenda: AGENDA, start, end: iso(Date.parse(start) + 30 * 60e3), kind: 'first', beneficiary: null, reason: '',
+  status: 'booked', change_until: iso(Date.parse(start) - 24 * 3600e3), can_change: true, sequence: 0,
+  created_at: iso(Date.now() - DAY), updated_at: iso(Date.now() - DAY), ...extra,
+});
+
+async function open(viewport, path, session, overrides = {}, setup = null) {
+  const ctx = await browser.newContext({ baseURL: stack.baseUrl, locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport });
+  const calls = await mockApi(ctx, session, overrides);
+  if (setup) await setup(ctx);
+  const page = watch(await ctx.newPage());
+  await page.goto(path);
+  return { ctx, page, calls };
+}
+
+describe('appointments pages (API mocked)', () => {
+  for (const [size, viewport] of SIZES) {
+    test(`search: médecin traitant first, filters sent (${size})`, async () => {
+      const { ctx, page, calls } = await open(viewport, '/appointments/rechercher.html', 'member', {
+        'GET /api/v1/appointments/agendas': [200, { items: [AGENDA, OFFICE], next_cursor: 'abc' }],
+      });
+      try {
+        await page.locator('#resultats li[data-agenda="5"]', { hasText: 'Mon médecin traitant' }).waitFor();
+        assert.equal(await page.locator('#resultats li[data-agenda]').first().getAttribute('data-agenda'), '5');
+        await checkPage(page, 'appointments', `recherche-${size}`);
+        await page.fill('#city', 'Bordeaux');
+        await page.fill('#postcode', '330');
+        await page.click('#recherche button[type=submit]');
+        await page.locator('#postcode[aria-invalid="true"]').waitFor();
+        await page.fill('#postcode', '33000');
+        await page.click('#recherche button[type=submit]');
+        await page.waitForFunction(() => document.activeElement?.id === 'titre-resultats');
+        const last = calls.filter((c) => c.key === 'GET /api/v1/appointments/agendas').at(-1);
+        assert.match(last.search, /city=Bordeaux/);
+        assert.match(last.search, /postcode=33000/);
+        assert.equal(await page.locator('#plus').isVisible(), true);
+        assert.equal(await page.locator('#resultats li[data-agenda="9"] a').getAttribute('href'), '/appointments/creneaux.html?agenda=9');
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    test(`week of slots, booking with the deadline stated, waitlist (${size})`, async () => {
+      const booked = appt(31, SLOTS[1].start, { reason: 'Renouvellement' });
+      const { ctx, page, calls } = await open(viewport, '/appointments/creneaux.html?agenda=5', 'member', {
+        'GET /api/v1/appointments/agendas/5': [200, AGENDA],
+        'GET /api/v1/appointments/agendas/5/slots': [200, { agenda_id: 5, kind: 'first', from: parisDay(Date.now()), to: parisDay(Date.now() + 6 * DAY), slots: SLOTS }],
+        'GET /api/v1/appointments/beneficiaries': [200, [{ id: null, name: 'Marie Dupont' }, { id: 11, name: 'Lucas Dupont' }]],
+        'POST /api/v1/appointments': [201, booked],
+        'POST /api/v1/appointments/waitlist': [201, { id: 3 }],
+      });
+      try {
+        await page.locator('#semaine button[data-start]').first().waitFor();
+        assert.equal(await page.locator('#semaine li.rdv-jour').count(), 7);
+        assert.equal(await page.locator('#semaine button[data-start]').count(), 4);
+        assert.equal(await page.locator('#precedente').isDisabled(), true);
+        await checkPage(page, 'appointments', `creneaux-${size}`);
+        // Keyboard: Tab to the second slot, Enter chooses it.
+        await page.locator(`#semaine button[data-start="${SLOTS[0].start}"]`).focus();
+        await page.keyboard.press('Tab');
+        await page.keyboard.press('Enter');
+        await page.locator('#reservation:not([hidden])').waitFor();
+        assert.equal(await page.evaluate(() => document.activeElement.id), 'titre-reservation');
+        assert.match(await page.locator('#delai').textContent(), /jusqu’au .* soit 24 heures avant/);
+        await page.selectOption('#beneficiary', '11');
+        await page.fill('#reason', 'Renouvellement');
+        assert.equal(await page.locator('#compteur').textContent(), '14 sur 500 caractères');
+        await checkPage(page, 'appointments', `reservation-${size}`);
+        await page.click('#confirmer');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous confirmé' }).waitFor();
+        const post = calls.find((c) => c.key === 'POST /api/v1/appointments');
+        assert.deepEqual(JSON.parse(post.body), { agenda: 5, start: SLOTS[1].start, kind: 'first', reason: 'Renouvellement', beneficiary: 11 });
+        assert.equal(await page.locator('#statut a[href="/api/v1/appointments/31.ics"]').count(), 1);
+        // Next week asks the following seven days.
+        await page.click('#suivante');
+        await page.waitForFunction(() => document.activeElement?.id === 'titre-semaine');
+        const slotCalls = calls.filter((c) => c.key === 'GET /api/v1/appointments/agendas/5/slots');
+        assert.match(slotCalls.at(-1).search, new RegExp(`from=${parisDay(Date.now() + 7 * DAY)}`));
+        // The waitlist.
+        await page.fill('#before', parisDay(Date.now() + 20 * DAY));
+        await page.click('#attente button[type=submit]');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Demande enregistrée' }).waitFor();
+        const wl = calls.find((c) => c.key === 'POST /api/v1/appointments/waitlist');
+        assert.deepEqual(JSON.parse(wl.body), { agenda: 5, kind: 'first', before: parisDay(Date.now() + 20 * DAY) });
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    test(`a slot taken meanwhile: the 409 said, the week reloaded (${size})`, async () => {
+      const { ctx, page, calls } = await open(viewport, '/appointments/creneaux.html?agenda=5', 'member', {
+        'GET /api/v1/appointments/agendas/5': [200, AGENDA],
+        'GET /api/v1/appointments/agendas/5/slots': [200, { agenda_id: 5, kind: 'first', slots: SLOTS }],
+        'GET /api/v1/appointments/beneficiaries': [200, [{ id: null, name: 'Marie Dupont' }]],
+        'POST /api/v1/appointments': [409, { type: 'about:blank', title: 'Conflit', status: 409, detail: 'Ce créneau vient d’être pris. Choisissez-en un autre.' }],
+      });
+      try {
+        await page.locator('#semaine button[data-start]').first().click();
+        await page.click('#confirmer');
+        await page.locator('#formulaire .fr-alert--error', { hasText: 'vient d’être pris' }).waitFor();
+        await checkPage(page, 'appointments', `creneau-pris-${size}`);
+        assert.ok(calls.filter((c) => c.key === 'GET /api/v1/appointments/agendas/5/slots').length >= 2);
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    test(`my appointments: cancel with confirmation, move link, offer taken (${size})`, async () => {
+      const soon = appt(40, at(0.5, 18, 0), { can_change: false, change_until: iso(Date.now() - 3600e3) });
+      const later = appt(41, SLOTS[2].start, { beneficiary: 'Lucas Dupont' });
+      const past = appt(30, iso(Date.now() - 10 * DAY), { status: 'done', can_change: false });
+      const cancelled = appt(29, iso(Date.now() - 20 * DAY), { status: 'cancelled_by_member', can_change: false, agenda: OFFICE, kind: 'adviser' });
+      const offer = { start: SLOTS[0].start, end: SLOTS[0].end, until: iso(Date.now() + 12 * 60e3) };
+      const { ctx, page, calls } = await open(viewport, '/appointments/', 'member', {
+        'GET /api/v1/appointments': [200, { items: [soon, later], next_cursor: null }],
+        'GET /api/v1/appointments/waitlist': [200, { items: [{ id: 3, agenda: AGENDA, kind: 'first', before: parisDay(Date.now() + 20 * DAY), created_at: iso(Date.now() - 2 * DAY), offer }] }],
+        'POST /api/v1/appointments/41/cancel': [200, { ...later, status: 'cancelled_by_member' }],
+        'POST /api/v1/appointments/waitlist/3/accept': [201, appt(42, SLOTS[0].start)],
+      }, (ctx2) => ctx2.route((u) => u.pathname === '/api/v1/appointments' && u.searchParams.get('when') === 'past',
+        // The same path answers both lists: the past one by its query.
+        (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ items: [past, cancelled], next_cursor: null }) })));
+      try {
+        await page.locator('#a-venir li[data-id="41"]').waitFor();
+        await page.locator('#passes li[data-id="30"]').waitFor();
+        assert.match(await page.locator('#a-venir li[data-id="40"]').textContent(), /délai pour le déplacer ou l’annuler en ligne est passé/);
+        assert.equal(await page.locator('#a-venir li[data-id="40"] button[data-action="annuler"]').count(), 0);
+        assert.match(await page.locator('#a-venir li[data-id="41"]').textContent(), /pour Lucas Dupont/);
+        const move = await page.locator('#a-venir li[data-id="41"] a', { hasText: 'Déplacer' }).getAttribute('href');
+        assert.equal(move, '/appointments/creneaux.html?agenda=5&deplacer=41&kind=first');
+        assert.equal(await page.locator('#a-venir li[data-id="41"] a.fr-link--download').getAttribute('href'), '/api/v1/appointments/41.ics');
+        assert.match(await page.locator('#passes').textContent(), /Annulé par vous/);
+        await checkPage(page, 'appointments', `mes-rendez-vous-${size}`);
+        await page.click('#a-venir li[data-id="41"] button[data-action="annuler"]');
+        await page.locator('#a-venir li[data-id="41"] .rdv-confirmation').waitFor();
+        assert.ok(!calls.some((c) => c.key === 'POST /api/v1/appointments/41/cancel'), 'nothing sent before confirming');
+        await checkPage(page, 'appointments', `annulation-${size}`);
+        await page.click('#a-venir li[data-id="41"] button[data-action="confirmer-annulation"]');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous annulé' }).waitFor();
+        assert.ok(calls.some((c) => c.key === 'POST /api/v1/appointments/41/cancel'));
+        await page.click('#attente li[data-waitlist="3"] button', { hasText: 'Prendre ce créneau' });
+        await page.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous confirmé' }).waitFor();
+        assert.ok(calls.some((c) => c.key === 'POST /api/v1/appointments/waitlist/3/accept'));
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    test(`moving: the same week, the move posted (${size})`, async () => {
+      const current = appt(41, SLOTS[2].start);
+      const { ctx, page, calls } = await open(viewport, '/appointments/creneaux.html?agenda=5&deplacer=41&kind=first', 'member', {
+        'GET /api/v1/appointments/41': [200, current],
+        'GET /api/v1/appointments/agendas/5': [200, AGENDA],
+        'GET /api/v1/appointments/agendas/5/slots': [200, { agenda_id: 5, kind: 'first', slots: SLOTS }],
+        'POST /api/v1/appointments/41/move': [200, appt(41, SLOTS[3].start, { sequence: 1 })],
+      });
+      try {
+        await page.locator('#deplacement:not([hidden])').waitFor();
+        await page.locator(`#semaine button[data-start="${SLOTS[3].start}"]`).click();
+        assert.equal(await page.locator('#groupe-motif').isVisible(), false);
+        assert.match(await page.locator('#delai').textContent(), /sera libéré/);
+        await checkPage(page, 'appointments', `deplacement-${size}`);
+        await page.click('#confirmer');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous déplacé' }).waitFor();
+        const post = calls.find((c) => c.key === 'POST /api/v1/appointments/41/move');
+        assert.deepEqual(JSON.parse(post.body), { start: SLOTS[3].start });
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    test(`back office: day view, cancel with a reason, closure (${size})`, async () => {
+      const today = parisDay(Date.now());
+      const items = [
+        { id: 50, start: iso(Date.now() - 2 * 3600e3), end: iso(Date.now() - 1.5 * 3600e3), kind: 'first', status: 'booked', member: { id: 42, name: 'Marie Dupont' }, beneficiary: null },
+        { id: 51, start: iso(Date.now() + 2 * 3600e3), end: iso(Date.now() + 2.5 * 3600e3), kind: 'followup', status: 'booked', member: { id: 43, name: 'Paul Martin' }, beneficiary: 'Léa Martin' },
+      ];
+      const { ctx, page, calls } = await open(viewport, '/appointments/backoffice.html', 'agent', {
+        'GET /api/v1/backoffice/appointments/agendas': [200, { items: [AGENDA, OFFICE] }],
+        'GET /api/v1/backoffice/appointments/agendas/5/day': [200, { agenda: AGENDA, date: today, items }],
+        'POST /api/v1/backoffice/appointments/51/cancel': [200, { ...items[1], status: 'cancelled_by_office' }],
+        'POST /api/v1/backoffice/appointments/50/done': [200, { ...items[0], status: 'done' }],
+        'POST /api/v1/backoffice/appointments/agendas/5/closures': [201, { closure: { id: 1 }, cancelled: 2 }],
+      });
+      try {
+        await page.locator('#agenda option[value="5"]').waitFor({ state: 'attached' });
+        await page.selectOption('#agenda', '5');
+        await page.click('#journee button[type=submit]');
+        await page.locator('#rendez-vous li[data-id="51"]').waitFor();
+        assert.match(decodeURIComponent(calls.find((c) => c.key === 'GET /api/v1/backoffice/appointments/agendas/5/day').search), new RegExp(`date=${today}`));
+        assert.equal(await page.locator('#rendez-vous li[data-id="51"] button[data-action="honore"]').count(), 0, 'not started: no done/no-show');
+        assert.equal(await page.locator('#rendez-vous li[data-id="50"] button[data-action="honore"]').count(), 1);
+        await checkPage(page, 'appointments', `backoffice-jour-${size}`);
+        await page.click('#rendez-vous li[data-id="51"] button[data-action="annuler"]');
+        await page.click('#rendez-vous li[data-id="51"] form button[type=submit]');
+        await page.locator('#motif-51[aria-invalid="true"]').waitFor();
+        await page.fill('#motif-51', 'Praticien absent');
+        await checkPage(page, 'appointments', `backoffice-annulation-${size}`);
+        await page.click('#rendez-vous li[data-id="51"] form button[type=submit]');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous annulé' }).waitFor();
+        assert.deepEqual(JSON.parse(calls.find((c) => c.key === 'POST /api/v1/backoffice/appointments/51/cancel').body), { reason: 'Praticien absent' });
+        await page.click('#rendez-vous li[data-id="50"] button[data-action="honore"]');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Honoré' }).waitFor();
+        await page.fill('#from', '2026-12-24T12:00');
+        await page.fill('#to', '2026-12-27T08:00');
+        await page.fill('#closure_reason', 'Fermeture de Noël');
+        await page.click('#fermeture button[type=submit]');
+        await page.locator('#statut .fr-alert--success', { hasText: '2 rendez-vous annulés' }).waitFor();
+        assert.deepEqual(JSON.parse(calls.find((c) => c.key === 'POST /api/v1/backoffice/appointments/agendas/5/closures').body),
+          { from: '2026-12-24T11:00:00Z', to: '2026-12-27T07:00:00Z', reason: 'Fermeture de Noël' });
+      } finally {
+        await ctx.close();
+      }
+    });
+  }
+});
