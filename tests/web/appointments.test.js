@@ -76,6 +76,7 @@ describe('appointments pages (API mocked)', () => {
         await page.locator('#resultats li[data-agenda="5"]', { hasText: 'Mon médecin traitant' }).waitFor();
         assert.equal(await page.locator('#resultats li[data-agenda]').first().getAttribute('data-agenda'), '5');
         await checkPage(page, 'appointments', `recherche-${size}`);
+        await page.selectOption('#specialty', 'office');
         await page.fill('#city', 'Bordeaux');
         await page.fill('#postcode', '330');
         await page.click('#recherche button[type=submit]');
@@ -86,6 +87,8 @@ describe('appointments pages (API mocked)', () => {
         const last = calls.filter((c) => c.key === 'GET /api/v1/appointments/agendas').at(-1);
         assert.match(last.search, /city=Bordeaux/);
         assert.match(last.search, /postcode=33000/);
+        assert.match(last.search, /type=office/);
+        assert.doesNotMatch(last.search, /specialty=/);
         assert.equal(await page.locator('#plus').isVisible(), true);
         assert.equal(await page.locator('#resultats li[data-agenda="9"] a').getAttribute('href'), '/appointments/creneaux.html?agenda=9');
       } finally {
@@ -98,7 +101,7 @@ describe('appointments pages (API mocked)', () => {
       const { ctx, page, calls } = await open(viewport, '/appointments/creneaux.html?agenda=5', 'member', {
         'GET /api/v1/appointments/agendas/5': [200, AGENDA],
         'GET /api/v1/appointments/agendas/5/slots': [200, { agenda_id: 5, kind: 'first', from: parisDay(Date.now()), to: parisDay(Date.now() + 6 * DAY), slots: SLOTS }],
-        'GET /api/v1/appointments/beneficiaries': [200, [{ id: null, name: 'Marie Dupont' }, { id: 11, name: 'Lucas Dupont' }]],
+        'GET /api/v1/appointments/beneficiaries': [200, [{ id: null, name: 'Marie Dupont' }]],
         'POST /api/v1/appointments': [201, booked],
         'POST /api/v1/appointments/waitlist': [201, { id: 3 }],
       });
@@ -115,14 +118,16 @@ describe('appointments pages (API mocked)', () => {
         await page.locator('#reservation:not([hidden])').waitFor();
         assert.equal(await page.evaluate(() => document.activeElement.id), 'titre-reservation');
         assert.match(await page.locator('#delai').textContent(), /jusqu’au .* soit 24 heures avant/);
-        await page.selectOption('#beneficiary', '11');
+        await page.selectOption('#beneficiary', 'autre');
+        await page.locator('#beneficiary_name').waitFor();
+        await page.fill('#beneficiary_name', 'Lucas Dupont');
         await page.fill('#reason', 'Renouvellement');
         assert.equal(await page.locator('#compteur').textContent(), '14 sur 500 caractères');
         await checkPage(page, 'appointments', `reservation-${size}`);
         await page.click('#confirmer');
         await page.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous confirmé' }).waitFor();
         const post = calls.find((c) => c.key === 'POST /api/v1/appointments');
-        assert.deepEqual(JSON.parse(post.body), { agenda: 5, start: SLOTS[1].start, kind: 'first', reason: 'Renouvellement', beneficiary: 11 });
+        assert.deepEqual(JSON.parse(post.body), { agenda: 5, start: SLOTS[1].start, kind: 'first', reason: 'Renouvellement', beneficiary: 'Lucas Dupont' });
         assert.equal(await page.locator('#statut a[href="/api/v1/appointments/31.ics"]').count(), 1);
         // Next week asks the following seven days.
         await page.click('#suivante');

@@ -5,7 +5,7 @@
 import { loadPortal, renderMenu } from '/js/portal.js';
 import { api } from '/js/api.js';
 import { bindForm, el, queryParam, requireAgent, showAlert, showFormError, showPageError, validate } from '/js/ui.js';
-import { agendaName, dayLabel, kindLabel, parisToUtc, parisTime, parisWhen, statusBadge, todayParis } from './common.js';
+import { agendaName, dayLabel, kindLabel, parisToUtc, parisTime, parisWhen, statusBadge, toDate, todayParis } from './common.js';
 
 await requireAgent();
 loadPortal().then(renderMenu).catch(() => {});
@@ -66,7 +66,7 @@ function row(item) {
     el('p', { class: 'fr-mt-1w fr-mb-1w' }, member, who && who !== item.member?.name ? `, pour ${who}` : ''),
     el('p', { class: 'fr-mb-1w' }, kindLabel(item.kind, current.agenda)));
   if (item.status === 'booked') {
-    const started = new Date(item.start).getTime() <= Date.now();
+    const started = toDate(item.start).getTime() <= Date.now();
     const actions = el('ul', { class: 'fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm' });
     const cancel = el('button', { class: 'fr-btn fr-btn--secondary', type: 'button', 'data-action': 'annuler' }, 'Annuler',
       el('span', { class: 'fr-sr-only' }, ` le rendez-vous de ${parisTime(item.start)}`));

@@ -6,7 +6,7 @@
 import { api } from '/js/api.js';
 import { bindForm, el, queryParam, requireMember, showAlert, showFormError, showPageError } from '/js/ui.js';
 import {
-  addDays, agendaAddress, agendaName, dayLabel, hours, kindLabel, parisDay, parisTime, parisWhen, todayParis,
+  addDays, agendaAddress, agendaName, dayLabel, hours, kindLabel, parisDay, parisTime, parisWhen, toDate, todayParis,
 } from './common.js';
 
 const status = document.getElementById('statut');
@@ -40,7 +40,7 @@ function cutoffHours() {
 
 /** What the member may still do, stated before they confirm. */
 function deadlineText(start) {
-  const until = new Date(new Date(start).getTime() - cutoffHours() * 3600e3);
+  const until = new Date(toDate(start).getTime() - cutoffHours() * 3600e3);
   if (until.getTime() <= Date.now()) {
     return `Ce rendez-vous commence dans moins de ${hours(cutoffHours())} : une fois confirmé, vous ne pourrez plus le déplacer ni l’annuler en ligne.`;
   }
@@ -153,6 +153,8 @@ function done(title, a) {
   booking.hidden = true;
   chosen = null;
   form.reset();
+  document.getElementById('groupe-autre').hidden = true;
+  otherName.disabled = true;
   updateCounter();
   showAlert(status, 'success', title, `${parisWhen(a.start)} — ${agendaName(a.agenda || agenda)}.`, {
     focus: true,
@@ -171,7 +173,9 @@ bindForm(form, async (values) => {
       done('Rendez-vous déplacé', a);
     } else {
       const body = { agenda: Number(agendaId), start: chosen.start, kind: kindSelect.value, reason: values.reason.trim() };
-      body.beneficiary = values.beneficiary === '' ? null : Number(values.beneficiary);
+      // The member, or another person named as free text (the module does not
+      // read the coverage module's beneficiaries).
+      body.beneficiary = values.beneficiary === OTHER ? values.beneficiary_name.trim() : null;
       const a = await api.post('/appointments', body);
       done('Rendez-vous confirmé', a);
     }
@@ -190,18 +194,26 @@ bindForm(waitForm, async (values) => {
   checks: { before: (v) => (v && v <= todayParis() ? 'Choisissez une date après aujourd’hui.' : null) },
 });
 
+const OTHER = 'autre';
+const who = document.getElementById('beneficiary');
+const otherName = document.getElementById('beneficiary_name');
+who.addEventListener('change', () => {
+  const other = who.value === OTHER;
+  document.getElementById('groupe-autre').hidden = !other;
+  otherName.disabled = !other;
+  if (other) otherName.focus();
+});
+
 async function beneficiaries() {
-  const select = document.getElementById('beneficiary');
-  let list = [];
+  let me = null;
   try {
     const r = await api.get('/appointments/beneficiaries');
-    list = Array.isArray(r) ? r : (r.items || []);
+    me = (Array.isArray(r) ? r : (r.items || [])).find((b) => b.id === null || b.id === undefined);
   } catch {
-    list = [];
+    me = null;
   }
-  if (!list.length) list = [{ id: null, name: 'Moi-même' }];
-  select.replaceChildren(...list.map((b) => el('option', { value: b.id === null || b.id === undefined ? '' : String(b.id) },
-    b.id === null || b.id === undefined ? `${b.name} (moi-même)` : b.name)));
+  who.replaceChildren(el('option', { value: '' }, me && me.name ? `Moi-même (${me.name})` : 'Moi-même'),
+    el('option', { value: OTHER }, 'Une autre personne (enfant, conjoint…)'));
 }
 
 async function start() {

@@ -18,7 +18,9 @@ function query() {
   const q = new URLSearchParams({ limit: '20' });
   for (const name of ['specialty', 'name', 'city', 'postcode']) {
     const v = form.elements[name].value.trim();
-    if (v) q.set(name, v);
+    // The fund's offices are a type of agenda, not a specialty.
+    if (name === 'specialty' && v === 'office') q.set('type', 'office');
+    else if (v) q.set(name, v);
   }
   if (cursor) q.set('cursor', cursor);
   return q.toString();
