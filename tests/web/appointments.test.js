@@ -6,11 +6,12 @@
 // - on the real stack (when the module loads): search → slots → book → see
 //   it → move → cancel, the waitlist, an agent's day view and cancel.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { checkPage, launch, newContext, watch } from './lib/browser.js';
 import { mockApi } from './lib/fixtures.js';
 import { enterTotp, newMember, signInPassword } from './lib/flows.js';
-import { WebStack } from './lib/stack.js';
+import { ARTIFACTS, WebStack } from './lib/stack.js';
 import { TotpDevice } from './lib/totp.js';
 
 const stack = new WebStack('appointments');
@@ -267,6 +268,194 @@ describe('appointments pages (API mocked)', () => {
           { from: '2026-12-24T11:00:00Z', to: '2026-12-27T07:00:00Z', reason: 'Fermeture de Noël' });
       } finally {
         await ctx.close();
+      }
+    });
+  }
+});
+
+/* ---- the real stack ------------------------------------------------------ */
+
+// A fund office's agenda of the test's own (every day 08:00–20:00 Paris,
+// adviser meetings of 30 min), so that free slots exist whatever the seed.
+async function newOffice(tag) {
+  const rows = await stack.sql(`
+    INSERT INTO appt_agendas (office_name, office_address, office_postal_code, office_city, horizon_days)
+      VALUES ('Accueil CPAM Essai ${tag}', '12 rue des Essais', '75015', 'Paris', 60);
+    SET @a = LAST_INSERT_ID();
+    INSERT INTO appt_hours (agenda_id, weekday, opens, closes)
+      SELECT @a, d, 480, 1200 FROM (SELECT 1 d UNION SELECT 2 UNION SELECT 3 UNION SELECT 4 UNION SELECT 5 UNION SELECT 6 UNION SELECT 7) w;
+    INSERT INTO appt_kinds (agenda_id, kind, minutes) VALUES (@a, 'adviser', 30);
+    SELECT @a;`);
+  return Number(rows.at(-1)[0]);
+}
+
+async function signedInMember(viewport, who) {
+  const m = await newMember(browser, stack, newContext, who);
+  const ctx = await newContext(browser, stack, { clientIp: '2.2.2.2' });
+  const page = watch(await ctx.newPage());
+  await page.setViewportSize(viewport);
+  assert.equal(await signInPassword(page, m.person, m.password), '/code-de-securite.html');
+  await enterTotp(page, m.device);
+  return { m, ctx, page };
+}
+
+async function signedInAgent(viewport, login) {
+  const { stdout } = await stack.portailctl('agent', 'add', login, '--name', 'Claire Martin', '--role', 'agent');
+  const enrol = new URL(stdout.match(/https?:\/\/\S+\/backoffice\/enrolement\.html\?token=\S+/)[0]);
+  const ctx = await newContext(browser, stack, { clientIp: '2.2.2.2' });
+  const page = watch(await ctx.newPage());
+  await page.setViewportSize(viewport);
+  await page.goto(enrol.pathname + enrol.search);
+  await page.locator('#password').waitFor();
+  const password = 'Les rendez-vous du guichet commencent à neuf heures';
+  await page.fill('#password', password);
+  await page.fill('#password_confirmation', password);
+  await page.click('#formulaire-mdp button[type=submit]');
+  await page.locator('#secret:not(:empty)').waitFor();
+  const device = new TotpDevice((await page.locator('#secret').textContent()).replace(/\s+/g, ''));
+  await page.fill('#code', await device.code());
+  await page.click('#formulaire-code button[type=submit]');
+  await page.locator('#etape-fin').waitFor();
+  await Promise.all([page.waitForURL('**/backoffice/'), page.click('#etape-fin a')]);
+  await page.locator('#login').waitFor();
+  await page.fill('#login', login);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL('**/backoffice/code.html'), page.click('#formulaire button[type=submit]')]);
+  await page.locator('#code').waitFor();
+  await page.fill('#code', await device.code());
+  await Promise.all([page.waitForURL('**/backoffice/recherche.html'), page.click('#formulaire button[type=submit]')]);
+  return { ctx, page };
+}
+
+// The first free slot of a Paris day in the week shown, and its start.
+async function pickSlot(page, day, nth = 0) {
+  const b = page.locator(`#semaine li[data-day="${day}"] button[data-start]`).nth(nth);
+  await b.waitFor();
+  const start = await b.getAttribute('data-start');
+  await b.click();
+  await page.locator('#reservation:not([hidden])').waitFor();
+  return start;
+}
+
+describe('appointments on the real stack', () => {
+  for (const [size, viewport] of SIZES) {
+    test(`search → slots → book → see it → move → cancel; waitlist; agent day view and cancel (${size})`, async (t) => {
+      const why = stack.missing('login', 'appointments');
+      if (why) return t.skip(why);
+      const check = (page, name) => checkPage(page, 'appointments-flux', `${name}-${size}`);
+      const tag = size === 'bureau' ? 'Alpha' : 'Beta';
+      const office = await newOffice(tag);
+      const { ctx: mctx, page } = await signedInMember(viewport, { first: 'Élise', last: `Rdv${tag}`, birthDate: '1987-04-12' });
+      let actx;
+      try {
+        // Search: the office by type and name.
+        await page.goto('/appointments/rechercher.html');
+        await page.locator('#resultats li').first().waitFor();
+        await page.selectOption('#specialty', 'office');
+        await page.fill('#name', `Accueil CPAM Essai ${tag}`);
+        await page.click('#recherche button[type=submit]');
+        const card = page.locator(`#resultats li[data-agenda="${office}"]`);
+        await card.waitFor();
+        await check(page, 'recherche');
+        await Promise.all([page.waitForURL(`**/appointments/creneaux.html?agenda=${office}`), card.locator('a').click()]);
+
+        // The week, a slot three days ahead (past the 24 h cutoff), booked.
+        const d3 = parisDay(Date.now() + 3 * DAY);
+        await page.locator('#semaine button[data-start]').first().waitFor();
+        await check(page, 'creneaux');
+        const first = await pickSlot(page, d3, 2);
+        assert.match(await page.locator('#delai').textContent(), /jusqu’au .* soit 24 heures avant/);
+        await page.fill('#reason', 'Question sur mes droits');
+        await check(page, 'reservation');
+        await page.click('#confirmer');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous confirmé' }).waitFor();
+        await page.locator(`#semaine button[data-start="${first}"]`).waitFor({ state: 'detached' });
+        await check(page, 'reserve');
+
+        // The waitlist, from the same page.
+        await page.fill('#before', parisDay(Date.now() + 20 * DAY));
+        await page.click('#attente button[type=submit]');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Demande enregistrée' }).waitFor();
+
+        // My appointments: the booking, the waitlist entry.
+        await page.goto('/appointments/');
+        const mine = page.locator('#a-venir li[data-id]').first();
+        await mine.waitFor();
+        const id = await mine.getAttribute('data-id');
+        assert.match(await mine.textContent(), new RegExp(`Accueil CPAM Essai ${tag}`));
+        assert.match(await mine.textContent(), /Confirmé/);
+        await page.locator('#attente li[data-waitlist]').first().waitFor();
+        await check(page, 'mes-rendez-vous');
+        const ics = await page.request.get(`/api/v1/appointments/${id}.ics`);
+        assert.equal(ics.status(), 200);
+        assert.match(await ics.text(), /BEGIN:VCALENDAR[\s\S]*BEGIN:VEVENT/);
+
+        // Move it to the next day.
+        await Promise.all([page.waitForURL(/creneaux\.html\?.*deplacer=/), mine.locator('a', { hasText: 'Déplacer' }).click()]);
+        await page.locator('#deplacement:not([hidden])').waitFor();
+        const moved = await pickSlot(page, parisDay(Date.now() + 4 * DAY), 1);
+        await check(page, 'deplacement');
+        await page.click('#confirmer');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous déplacé' }).waitFor();
+        const [[startNow]] = await stack.sql(`SELECT DATE_FORMAT(start_utc, '%Y-%m-%dT%H:%i:%sZ') FROM appt_appointments WHERE id = ${Number(id)}`);
+        assert.equal(startNow, moved);
+
+        // Cancel it, after the confirmation.
+        await page.goto('/appointments/');
+        const row = page.locator(`#a-venir li[data-id="${id}"]`);
+        await row.locator('button[data-action="annuler"]').click();
+        await row.locator('.rdv-confirmation').waitFor();
+        await check(page, 'annulation');
+        await row.locator('button[data-action="confirmer-annulation"]').click();
+        await page.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous annulé' }).waitFor();
+        // Still to come, shown as cancelled (the list is by date, not status).
+        await page.locator(`#a-venir li[data-id="${id}"]`, { hasText: 'Annulé par vous' }).waitFor();
+        assert.equal(await page.locator(`#a-venir li[data-id="${id}"] button[data-action="annuler"]`).count(), 0);
+        // The waitlist entry withdrawn.
+        await page.locator('#attente li[data-waitlist] button', { hasText: 'Retirer ma demande' }).first().click();
+        await page.locator('#statut .fr-alert--success', { hasText: 'Demande retirée' }).waitFor();
+        await check(page, 'annule');
+
+        // A new booking, which an agent cancels from the day view.
+        await page.goto(`/appointments/creneaux.html?agenda=${office}`);
+        await page.locator('#semaine button[data-start]').first().waitFor();
+        const second = await pickSlot(page, d3, 4);
+        await page.click('#confirmer');
+        await page.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous confirmé' }).waitFor();
+
+        ({ ctx: actx } = await signedInAgent(viewport, `rdv${tag.toLowerCase()}`));
+        const apage = actx.pages()[0];
+        await apage.goto('/appointments/backoffice.html');
+        await apage.locator('#agenda option').nth(1).waitFor({ state: 'attached' });
+        await apage.fill('#q', `Essai ${tag}`);
+        await apage.click('#recherche button[type=submit]');
+        await apage.locator(`#agenda option[value="${office}"]`).waitFor({ state: 'attached' });
+        await apage.selectOption('#agenda', String(office));
+        await apage.fill('#date', d3);
+        await apage.click('#journee button[type=submit]');
+        const item = apage.locator('#rendez-vous li[data-id]', { hasText: `Rdv${tag}` }).filter({ hasText: 'Confirmé' });
+        await item.waitFor();
+        await check(apage, 'backoffice-jour');
+        await item.locator('button[data-action="annuler"]').click();
+        await item.locator('input[name="reason"]').fill('Conseiller absent ce jour-là');
+        await check(apage, 'backoffice-annulation');
+        await item.locator('form button[type=submit]').click();
+        await apage.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous annulé' }).waitFor();
+        const [[status]] = await stack.sql(`SELECT status FROM appt_appointments WHERE agenda_id = ${office} AND start_utc = '${second.replace('T', ' ').replace('Z', '')}'`);
+        assert.equal(status, 'cancelled_by_office');
+        const audits = await stack.sql(`SELECT COUNT(*) FROM audit_log WHERE action LIKE 'appointments.%'`);
+        assert.ok(Number(audits[0][0]) >= 2, 'the day read and the cancel are audited');
+
+        await page.goto('/appointments/');
+        await page.locator('#a-venir li', { hasText: 'Annulé par le cabinet ou la caisse' }).waitFor();
+      } catch (e) {
+        // What the pages showed when it failed.
+        await page.screenshot({ path: join(ARTIFACTS, `echec-rendez-vous-${size}.png`), fullPage: true }).catch(() => {});
+        await actx?.pages()[0]?.screenshot({ path: join(ARTIFACTS, `echec-agent-${size}.png`), fullPage: true }).catch(() => {});
+        throw e;
+      } finally {
+        await actx?.close();
+        await mctx.close();
       }
     });
   }

@@ -3,7 +3,7 @@
 // is moved (creneaux.html?deplacer=) or cancelled after a confirmation,
 // until the change deadline; the waitlist with the offers to take.
 import { api } from '/js/api.js';
-import { el, formatDate, requireMember, showAlert, showPageError } from '/js/ui.js';
+import { el, formatDate, messageFor, requireMember, showAlert, showPageError } from '/js/ui.js';
 import { agendaAddress, agendaName, kindLabel, parisTime, parisWhen, statusBadge } from './common.js';
 
 const status = document.getElementById('statut');
@@ -152,8 +152,24 @@ async function reloadWaitlist() {
   waitlist.replaceChildren(...(items.length ? items.map(waitItem) : [el('li', {}, 'Aucune demande en cours.')]));
 }
 
+// One list that cannot be read says so in its place; the others, and the
+// message of what was just done, stay.
+async function section(fn, ul) {
+  try {
+    await fn();
+  } catch (err) {
+    if (err.status === 401) {
+      window.location.replace('/connexion.html');
+      return;
+    }
+    const m = messageFor(err);
+    ul.replaceChildren(el('li', { class: 'fr-error-text' }, `${m.title}. ${m.text || ''}`));
+  }
+}
+
 async function reload() {
-  await Promise.all([load('upcoming', false), load('past', false), reloadWaitlist()]);
+  await Promise.all([section(() => load('upcoming', false), lists.upcoming.ul),
+    section(() => load('past', false), lists.past.ul), section(reloadWaitlist, waitlist)]);
 }
 
 for (const when of ['upcoming', 'past']) {
@@ -170,9 +186,4 @@ for (const when of ['upcoming', 'past']) {
   });
 }
 
-try {
-  await reload();
-} catch (err) {
-  if (err.status === 401) window.location.replace('/connexion.html');
-  else showPageError(status, err);
-}
+await reload();
