@@ -367,7 +367,10 @@ void appt_list(portail_ctx_t *ctx)
     }
     size_t i;
     json_t *r;
-    json_array_foreach(rows, i, r) appt_shape(a, r, st->cutoff_hours);
+    json_array_foreach(rows, i, r)
+    {
+        appt_shape(a, r, st->cutoff_hours);
+    }
     portail_respond_json(ctx, 200, json_pack("{s:O, s:o}", "items", rows, "next_cursor", next));
 }
 
@@ -630,7 +633,10 @@ void appt_waitlist_list(portail_ctx_t *ctx)
     json_t *items = json_array();
     size_t i;
     json_t *r;
-    json_array_foreach(rows, i, r) json_array_append_new(items, wait_item(r));
+    json_array_foreach(rows, i, r)
+    {
+        json_array_append_new(items, wait_item(r));
+    }
     portail_respond_json(ctx, 200, json_pack("{s:o}", "items", items));
 }
 

@@ -209,8 +209,20 @@ def expected_paris_slots(day, step=30):
     return out
 
 
-@pytest.mark.parametrize("day", ["2027-03-28", "2027-10-31"])
-def test_slots_on_dst_days_match_zoneinfo(stack, seeded, day):
+def dst_day(month, year=2027):
+    """The last Sunday of month (3 or 10) in 2027, or in the first later
+    year where it is still ahead, so that the test does not rot."""
+    while True:
+        d = dt.date(year, month + 1, 1) - dt.timedelta(days=1)
+        d -= dt.timedelta(days=(d.weekday() + 1) % 7)
+        if d > dt.date.today() + dt.timedelta(days=1):
+            return d.isoformat()
+        year += 1
+
+
+@pytest.mark.parametrize("month", [3, 10])
+def test_slots_on_dst_days_match_zoneinfo(stack, seeded, month):
+    day = dst_day(month)
     c = new_member_client(stack)
     aid = make_agenda(stack, horizon=366, kinds=(("first", 30),))
     r = c.get(API + "/agendas/%d/slots" % aid, params={"from": day, "to": day})
@@ -218,33 +230,33 @@ def test_slots_on_dst_days_match_zoneinfo(stack, seeded, day):
     got = [s["start"] for s in r.json()["slots"]]
     want = expected_paris_slots(dt.date.fromisoformat(day))
     assert got == want
-    if day == "2027-03-28":
+    if month == 3:
         # 02:00 and 02:30 do not exist: 46 slots; 01:30 is 00:30Z, 03:00 is 01:00Z.
         assert len(got) == 46
-        assert "2027-03-28T00:30:00Z" in got and "2027-03-28T01:00:00Z" in got
-        i = got.index("2027-03-28T00:30:00Z")
-        assert got[i + 1] == "2027-03-28T01:00:00Z"
+        i = got.index(day + "T00:30:00Z")
+        assert got[i + 1] == day + "T01:00:00Z"
     else:
         # 02:00 and 02:30 exist twice: once each (summer time, 00:00Z and
         # 00:30Z); the second reading (01:00Z, 01:30Z) is no slot.
         assert len(got) == 48
-        assert "2027-10-31T00:00:00Z" in got and "2027-10-31T00:30:00Z" in got
-        assert "2027-10-31T01:00:00Z" not in got and "2027-10-31T01:30:00Z" not in got
-        assert "2027-10-31T02:00:00Z" in got  # 03:00 winter time
+        assert day + "T00:00:00Z" in got and day + "T00:30:00Z" in got
+        assert day + "T01:00:00Z" not in got and day + "T01:30:00Z" not in got
+        assert day + "T02:00:00Z" in got  # 03:00 winter time
 
 
 def test_booking_on_dst_days_accepts_only_real_slots(stack, seeded):
     aid = make_agenda(stack, horizon=366, kinds=(("first", 30),))
     a, b, c = (new_member_client(stack) for _ in range(3))
+    spring, autumn = dst_day(3), dst_day(10)
     # Spring: 03:00 local is 01:00Z; 01:10Z is no slot (not on the grid).
-    book(a, aid, "2027-03-28T01:10:00Z", expect=422)
-    x = book(a, aid, "2027-03-28T01:00:00Z")
-    assert x["start"] == "2027-03-28T01:00:00Z" and x["end"] == "2027-03-28T01:30:00Z"
+    book(a, aid, spring + "T01:10:00Z", expect=422)
+    x = book(a, aid, spring + "T01:00:00Z")
+    assert x["start"] == spring + "T01:00:00Z" and x["end"] == spring + "T01:30:00Z"
     # Autumn: 02:00 local's second occurrence (01:00Z) is refused, the first (00:00Z) taken.
-    e = book(b, aid, "2027-10-31T01:00:00Z", expect=422)
+    e = book(b, aid, autumn + "T01:00:00Z", expect=422)
     assert e["errors"][0]["field"] == "start"
-    book(b, aid, "2027-10-31T00:00:00Z")
+    book(b, aid, autumn + "T00:00:00Z")
     # One a day per agenda and member.
-    r = book(b, aid, "2027-10-31T05:00:00Z", expect=409)
+    r = book(b, aid, autumn + "T05:00:00Z", expect=409)
     assert "un seul" in r["detail"]
-    book(c, aid, "2027-10-31T00:00:00Z", expect=409)
+    book(c, aid, autumn + "T00:00:00Z", expect=409)

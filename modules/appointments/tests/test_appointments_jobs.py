@@ -182,3 +182,25 @@ def test_withdrawing_a_held_offer_passes_it_on(stack):
     wait_until(lambda: offer_of(a), 20, "offer to A")
     assert a.delete(API + "/waitlist/%d" % waitlist(a)[0]["id"]).status_code == 204
     assert wait_until(lambda: offer_of(b), 20, "offer to B")["start"] == iso(s)
+
+
+def test_member_deletion_removes_appointments_and_waitlist(stack):
+    aid = make_agenda(stack, kinds=(("first", 30),))
+    a, c = new_member_client(stack), new_member_client(stack)
+    far = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    assert a.post(API + "/waitlist", json={"agenda": aid, "kind": "first",
+                                            "before": far}).status_code == 201
+    x = book(a, aid, future_slot(4, hour=9))
+    ids = [j[0] for j in remind_jobs(stack, x["id"])]
+    run_now(stack, ids)
+    wait_jobs_done(stack, ids)
+    y = book(c, aid, future_slot(5, hour=9))
+    assert c.post(API + "/%d/cancel" % y["id"]).status_code == 200
+    wait_until(lambda: offer_of(a), 20, "offer to A")  # a held row of A's
+    r = stack.portailctl("member", "delete", a.member.nir)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for table in ("appt_appointments", "appt_waitlist"):
+        assert stack.sql("SELECT COUNT(*) FROM %s WHERE member_id = %d"
+                         % (table, a.member.id)) == [["0"]]
+    assert stack.sql("SELECT COUNT(*) FROM appt_reminders WHERE appointment_id = %d"
+                     % x["id"]) == [["0"]]
