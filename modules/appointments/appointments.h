@@ -90,6 +90,8 @@ json_t *appt_shape(portail_arena_t *a, json_t *row, long long cutoff_hours);
 /* Queues the reminders of a (re)booked appointment, in db's transaction. */
 int appt_schedule_reminders(portail_db_t *db, const struct appt_state *st, int64_t id,
                             int64_t start);
+/* Cancels the queued reminder jobs of an appointment, in db's transaction. */
+int appt_unschedule_reminders(portail_db_t *db, int64_t id);
 /* A slot was freed: queues the waitlist offer job, in db's transaction. */
 int appt_slot_freed(portail_db_t *db, int64_t agenda, const char *kind, int64_t start);
 

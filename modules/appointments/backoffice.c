@@ -149,6 +149,7 @@ static int office_cancel(portail_ctx_t *ctx, portail_db_t *db, json_t *x, const 
                            "cancel_reason = ?, sequence = sequence + 1, "
                            "updated_at = UTC_TIMESTAMP() WHERE id = ? AND status = 'booked'",
                            "sl", reason, portail_row_int(x, "id", 0)) == 1 &&
+                   appt_unschedule_reminders(db, portail_row_int(x, "id", 0)) == 0 &&
                    portail_notify(db, portail_row_int(x, "member_id", 0), "appointments.change",
                                   "Rendez-vous annulé",
                                   portail_sprintf(a,

@@ -153,14 +153,39 @@ int appt_schedule_reminders(portail_db_t *db, const struct appt_state *st, int64
             continue;
         json_t *p = json_pack("{s:I, s:s, s:I}", "appointment", (json_int_t)id, "which", r[i].which,
                               "start", (json_int_t)start);
+        int64_t job = 0;
         int rc =
-            p ? portail_job_enqueue(db, "appointments.remind", p, start - r[i].before - now, NULL)
+            p ? portail_job_enqueue(db, "appointments.remind", p, start - r[i].before - now, &job)
               : -1;
         json_decref(p);
-        if (rc != 0)
+        if (rc != 0 || portail_db_exec(db,
+                                       "INSERT INTO appt_reminder_jobs (appointment_id, job_id) "
+                                       "VALUES (?, ?)",
+                                       "ll", (long long)id, (long long)job) != 1)
             return -1;
     }
     return 0;
+}
+
+int appt_unschedule_reminders(portail_db_t *db, int64_t id)
+{
+    json_t *jobs = portail_db_rows(db,
+                                   "SELECT job_id FROM appt_reminder_jobs "
+                                   "WHERE appointment_id = ?",
+                                   "l", (long long)id);
+    if (!jobs)
+        return -1;
+    size_t i;
+    json_t *j;
+    json_array_foreach(jobs, i, j)
+    {
+        if (portail_job_cancel(db, portail_row_int(j, "job_id", 0)) < 0)
+            return -1;
+    }
+    return portail_db_exec(db, "DELETE FROM appt_reminder_jobs WHERE appointment_id = ?", "l",
+                           (long long)id) < 0
+               ? -1
+               : 0;
 }
 
 int appt_slot_freed(portail_db_t *db, int64_t agenda, const char *kind, int64_t start)
@@ -500,7 +525,7 @@ void appt_move(portail_ctx_t *ctx)
         }
         return;
     }
-    if (appt_schedule_reminders(db, st, id, start) != 0 ||
+    if (appt_unschedule_reminders(db, id) != 0 || appt_schedule_reminders(db, st, id, start) != 0 ||
         appt_slot_freed(db, agenda_id, kind, old) != 0 || portail_db_commit(db) != 0) {
         write_refused(ctx, db, agenda_id, start);
         return;
@@ -531,6 +556,7 @@ void appt_cancel(portail_ctx_t *ctx)
                             "sequence = sequence + 1, updated_at = UTC_TIMESTAMP() "
                             "WHERE id = ? AND member_id = {member}",
                             "l", (long long)id) != 1 ||
+        appt_unschedule_reminders(db, id) != 0 ||
         appt_slot_freed(db, portail_row_int(cur, "agenda_id", 0), portail_row_str(cur, "kind"),
                         portail_row_int(cur, "start", 0)) != 0 ||
         portail_db_commit(db) != 0) {

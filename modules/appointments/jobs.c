@@ -219,9 +219,13 @@ int appt_hook_member_deleted(portail_db_t *db, const portail_hook_args_t *args, 
     (void)state;
     long long m = (long long)args->member_id;
     return portail_db_exec(db,
-                           "DELETE r FROM appt_reminders r JOIN appt_appointments x "
+                           "DELETE r FROM appt_reminder_jobs r JOIN appt_appointments x "
                            "ON x.id = r.appointment_id WHERE x.member_id = ?",
                            "l", m) < 0 ||
+                   portail_db_exec(db,
+                                   "DELETE r FROM appt_reminders r JOIN appt_appointments x "
+                                   "ON x.id = r.appointment_id WHERE x.member_id = ?",
+                                   "l", m) < 0 ||
                    portail_db_exec(db, "DELETE FROM appt_appointments WHERE member_id = ?", "l",
                                    m) < 0 ||
                    portail_db_exec(db,

@@ -71,6 +71,9 @@ def test_cancelled_or_moved_appointment_sends_no_reminder(stack):
     assert sorted(j[2]["which"] for j in new) == ["days", "hours"]
     assert all(j[2]["start"] == int(s2.timestamp()) for j in new)
     stale = [j[0] for j in remind_jobs(stack, x["id"])] + old
+    # Their jobs are cancelled; forced to run anyway, they send nothing.
+    assert [j[1] for j in jobs_of(stack, "appointments.remind")
+            if j[0] in stale] == ["cancelled"] * 4
     run_now(stack, stale)
     wait_jobs_done(stack, stale)
     time.sleep(1)
