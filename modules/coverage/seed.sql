@@ -112,3 +112,10 @@ SELECT b.insured_id, b.id, CONCAT('B', LPAD(b.id, 10, '0')), 'active',
 FROM coverage_beneficiaries b
 WHERE TIMESTAMPDIFF(YEAR, b.birth_date, UTC_DATE()) >= 12
   AND NOT EXISTS (SELECT 1 FROM coverage_vitale v WHERE v.beneficiary_id = b.id);
+
+-- The core's copy of each insured person's current médecin traitant
+-- (member_doctors, read by the appointments module).
+INSERT IGNORE INTO member_doctors (insured_id, practitioner_id, since)
+SELECT d.insured_id, d.practitioner_id, COALESCE(d.confirmed_on, d.declared_on)
+FROM coverage_doctors d
+WHERE d.status = 'current' AND d.beneficiary_id IS NULL;
