@@ -21,8 +21,10 @@ let current = null; // {agenda, date}
 async function findAgendas(q) {
   const r = await api.get(`/backoffice/appointments/agendas?${new URLSearchParams({ q: q || '', limit: '100' })}`);
   agendas = Array.isArray(r) ? r : (r.items || []);
+  const keep = select.value;
   select.replaceChildren(el('option', { value: '' }, agendas.length ? 'Choisir un agenda' : 'Aucun agenda trouvé'),
     ...agendas.map((a) => el('option', { value: String(a.id) }, [agendaName(a), a.city].filter(Boolean).join(' — '))));
+  if (keep && agendas.some((a) => String(a.id) === keep)) select.value = keep;
 }
 
 function beneficiaryName(b) {
