@@ -66,7 +66,8 @@ function row(item) {
     el('h3', {}, `${parisTime(item.start)} – ${parisTime(item.end)}`),
     statusBadge(item.status),
     el('p', { class: 'fr-mt-1w fr-mb-1w' }, member, who && who !== item.member?.name ? `, pour ${who}` : ''),
-    el('p', { class: 'fr-mb-1w' }, kindLabel(item.kind, current.agenda)));
+    el('p', { class: 'fr-mb-1w' }, kindLabel(item.kind, current.agenda)),
+    item.cancel_reason ? el('p', { class: 'fr-mb-1w' }, `Motif de l’annulation : ${item.cancel_reason}`) : null);
   if (item.status === 'booked') {
     const started = toDate(item.start).getTime() <= Date.now();
     const actions = el('ul', { class: 'fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm' });

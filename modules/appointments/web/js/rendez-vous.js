@@ -67,7 +67,8 @@ function card(a, when) {
     el('h3', {}, parisWhen(a.start)),
     statusBadge(a.status),
     el('p', { class: 'fr-mt-1w fr-mb-1w' }, el('strong', {}, agendaName(a.agenda)), agendaAddress(a.agenda) ? ` — ${agendaAddress(a.agenda)}` : ''),
-    el('p', { class: 'fr-mb-1w' }, [kindLabel(a.kind, a.agenda), who ? `pour ${who}` : null].filter(Boolean).join(', ')));
+    el('p', { class: 'fr-mb-1w' }, [kindLabel(a.kind, a.agenda), who ? `pour ${who}` : null].filter(Boolean).join(', ')),
+    a.status === 'cancelled_by_office' && a.cancel_reason ? el('p', { class: 'fr-mb-1w' }, `Motif de l’annulation : ${a.cancel_reason}`) : null);
   if (when === 'upcoming' && a.status === 'booked') {
     const actions = el('ul', { class: 'fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm fr-btns-group--icon-left' });
     if (a.can_change) {
