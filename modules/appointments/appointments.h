@@ -6,6 +6,9 @@
 #include <portail/portail.h>
 #include <stdint.h>
 
+/* The longest slot a kind may have (CHECK of appt_kinds.minutes). */
+#define APPT_KIND_MAX_MINUTES 240
+
 struct appt_state {
     long long page_max;
     long long max_upcoming;

@@ -70,12 +70,17 @@ static int64_t body_start(json_t *body, json_t **errors)
     return t;
 }
 
-/* 409 for a refused INSERT/UPDATE of a slot; 500 for anything else. The
- * transaction is rolled back. */
-static void write_refused(portail_ctx_t *ctx, portail_db_t *db, int64_t agenda, int64_t start)
+/* A refused INSERT/UPDATE of a slot, after a rollback: 409 (taken, one a
+ * day, lock wait), 500 for anything else; 1 answered. A deadlock victim
+ * (MariaDB 1213, the whole transaction undone) is not answered when
+ * may_retry: 2, the caller tries again. */
+static int refused(portail_ctx_t *ctx, portail_db_t *db, int64_t agenda, int64_t start,
+                   int may_retry)
 {
     unsigned e = portail_db_errno(db);
     portail_db_rollback(db);
+    if (e == ER_LOCK_DEADLOCK && may_retry)
+        return 2;
     if (e == ER_DUP_ENTRY) {
         json_t *held = portail_db_row(db,
                                       "SELECT id FROM appt_appointments WHERE agenda_id = ? "
@@ -92,21 +97,31 @@ static void write_refused(portail_ctx_t *ctx, portail_db_t *db, int64_t agenda, 
     } else {
         appt_fail(ctx);
     }
+    return 1;
+}
+
+static void write_refused(portail_ctx_t *ctx, portail_db_t *db, int64_t agenda, int64_t start)
+{
+    refused(ctx, db, agenda, start, 0);
 }
 
 /* After the write: no other holder overlaps [start, end) (kinds of
  * different lengths share the agenda). Locking read, so that two
  * overlapping bookings in flight see each other (one waits or deadlocks,
- * and gets the 409). 0 free, 1 overlapped, -1 error (errno on db). */
+ * and gets the 409). The range read starts at start − the longest kind, so
+ * that only the neighbourhood of the slot is locked, not the agenda's whole
+ * past. 0 free, 1 overlapped, -1 error (errno on db). */
 static int overlapped(portail_db_t *db, int64_t agenda, int64_t id, int64_t start, int64_t end)
 {
-    json_t *r =
-        portail_db_row(db,
-                       "SELECT COUNT(*) AS n FROM appt_appointments WHERE agenda_id = ? "
-                       "AND id <> ? AND status IN ('booked', 'held') "
-                       "AND start_utc < FROM_UNIXTIME(?) AND end_utc > FROM_UNIXTIME(?) "
-                       "FOR UPDATE",
-                       "llll", (long long)agenda, (long long)id, (long long)end, (long long)start);
+    json_t *r = portail_db_row(db,
+                               "SELECT COUNT(*) AS n FROM appt_appointments WHERE agenda_id = ? "
+                               "AND id <> ? AND status IN ('booked', 'held') "
+                               "AND start_utc > FROM_UNIXTIME(?) "
+                               "AND start_utc < FROM_UNIXTIME(?) AND end_utc > FROM_UNIXTIME(?) "
+                               "FOR UPDATE",
+                               "lllll", (long long)agenda, (long long)id,
+                               (long long)(start - APPT_KIND_MAX_MINUTES * 60), (long long)end,
+                               (long long)start);
     if (!r)
         return -1;
     return portail_row_int(r, "n", 0) > 0;
@@ -231,10 +246,44 @@ static void respond_mine(portail_ctx_t *ctx, int status, int64_t id)
         portail_respond_json(ctx, status, json_incref(row));
 }
 
+/* One try of the booking's transaction: the member's row locked and the
+ * limit counted, the INSERT (the UNIQUE keys decide), the overlap check,
+ * the reminders. 0 committed (*id), 1 answered, 2 deadlock victim. */
+static int book_once(portail_ctx_t *ctx, portail_db_t *db, long long agenda_id, const char *kind,
+                     int64_t start, int64_t end, const char *day, const char *who,
+                     const char *reason, int64_t *id, int may_retry)
+{
+    const struct appt_state *st = portail_module_state(ctx);
+    if (portail_db_begin(db) != 0) {
+        appt_fail(ctx);
+        return 1;
+    }
+    int lim = over_limit(ctx, st);
+    if (lim > 0)
+        return 1;
+    if (lim < 0 ||
+        portail_member_exec(ctx,
+                            "INSERT INTO appt_appointments (member_id, agenda_id, kind, start_utc, "
+                            "end_utc, local_day, beneficiary, reason) VALUES ({member}, ?, ?, "
+                            "FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, ?, ?)",
+                            "lsllsss", agenda_id, kind, (long long)start, (long long)end, day, who,
+                            reason) != 1)
+        return refused(ctx, db, agenda_id, start, may_retry);
+    *id = (int64_t)portail_db_insert_id(db);
+    int o = overlapped(db, agenda_id, *id, start, end);
+    if (o > 0) {
+        portail_db_rollback(db);
+        portail_problem(ctx, 409, NULL, TAKEN);
+        return 1;
+    }
+    if (o < 0 || appt_schedule_reminders(db, st, *id, start) != 0 || portail_db_commit(db) != 0)
+        return refused(ctx, db, agenda_id, start, may_retry);
+    return 0;
+}
+
 /* ---- POST /api/v1/appointments {agenda, start, kind, beneficiary, reason} -- */
 void appt_book(portail_ctx_t *ctx)
 {
-    const struct appt_state *st = portail_module_state(ctx);
     portail_arena_t *a = portail_arena(ctx);
     json_t *body = portail_req_json(ctx);
     json_t *errors = NULL;
@@ -279,45 +328,14 @@ void appt_book(portail_ctx_t *ctx)
         }
         return;
     }
-    if (portail_db_begin(db) != 0) {
-        appt_fail(ctx);
+    int64_t id = 0;
+    int rc = 2;
+    /* A deadlock victim is undone whole: try again (the slot may be free). */
+    for (int attempt = 0; rc == 2 && attempt < 3; attempt++)
+        rc = book_once(ctx, db, agenda_id, kind, start, end, appt_fmt_date(a, day), who, reason,
+                       &id, attempt < 2);
+    if (rc != 0)
         return;
-    }
-    int lim = over_limit(ctx, st);
-    if (lim != 0) {
-        if (lim < 0)
-            appt_fail(ctx);
-        return;
-    }
-    if (portail_member_exec(ctx,
-                            "INSERT INTO appt_appointments (member_id, agenda_id, kind, start_utc, "
-                            "end_utc, local_day, beneficiary, reason) VALUES ({member}, ?, ?, "
-                            "FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, ?, ?)",
-                            "lsllsss", agenda_id, kind, (long long)start, (long long)end,
-                            appt_fmt_date(a, day), who, reason) != 1) {
-        write_refused(ctx, db, agenda_id, start);
-        return;
-    }
-    int64_t id = (int64_t)portail_db_insert_id(db);
-    int o = overlapped(db, agenda_id, id, start, end);
-    if (o != 0) {
-        if (o > 0) {
-            portail_db_rollback(db);
-            portail_problem(ctx, 409, NULL, TAKEN);
-        } else {
-            write_refused(ctx, db, agenda_id, start);
-        }
-        return;
-    }
-    if (appt_schedule_reminders(db, st, id, start) != 0 || portail_db_commit(db) != 0) {
-        if (portail_db_errno(db) == ER_LOCK_DEADLOCK) {
-            write_refused(ctx, db, agenda_id, start);
-            return;
-        }
-        portail_db_rollback(db);
-        appt_fail(ctx);
-        return;
-    }
     respond_mine(ctx, 201, id);
 }
 
@@ -821,8 +839,10 @@ void appt_waitlist_accept(portail_ctx_t *ctx)
     }
     int lim = over_limit(ctx, st);
     if (lim != 0) {
-        if (lim < 0)
+        if (lim < 0) {
+            portail_db_rollback(db);
             appt_fail(ctx);
+        }
         return;
     }
     int64_t start = portail_row_int(w, "start", 0);

@@ -134,12 +134,15 @@ int appt_job_offer(portail_job_t *job)
         return taken ? 0 : -1; /* taken meanwhile: nothing to offer */
     }
     long long held = (long long)portail_db_insert_id(db);
-    json_t *over = portail_db_row(db,
-                                  "SELECT COUNT(*) AS n FROM appt_appointments WHERE agenda_id = ? "
-                                  "AND id <> ? AND status IN ('booked', 'held') "
-                                  "AND start_utc < FROM_UNIXTIME(?) "
-                                  "AND end_utc > FROM_UNIXTIME(?) FOR UPDATE",
-                                  "llll", agenda_id, held, (long long)end, start);
+    json_t *over =
+        portail_db_row(db,
+                       "SELECT COUNT(*) AS n FROM appt_appointments WHERE agenda_id = ? "
+                       "AND id <> ? AND status IN ('booked', 'held') "
+                       "AND start_utc > FROM_UNIXTIME(?) "
+                       "AND start_utc < FROM_UNIXTIME(?) "
+                       "AND end_utc > FROM_UNIXTIME(?) FOR UPDATE",
+                       "lllll", agenda_id, held, (long long)(start - APPT_KIND_MAX_MINUTES * 60),
+                       (long long)end, start);
     if (!over || portail_row_int(over, "n", 0) > 0) {
         portail_db_rollback(db);
         return over ? 0 : -1;

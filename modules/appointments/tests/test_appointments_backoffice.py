@@ -121,3 +121,21 @@ def test_closure_cancels_appointments_inside(stack):
     assert not [x for x in slots if iso(frm) <= x["start"] < iso(to)]
     assert agent.post(BO + "/agendas/999999999/closures",
                       json={"from": iso(frm), "to": iso(to), "reason": "x"}).status_code == 404
+
+
+def test_back_office_needs_the_permission(stack):
+    aid = make_agenda(stack)
+    inst = stack.start_portaild({"roles": {"agent": ["members.read"],
+                                           "supervisor": ["members.read",
+                                                          "appointments.manage"]}})
+
+    def agent_of(role):
+        a = stack.new_agent(role=role)
+        c = stack.client(base_url=inst.base_url, origin=inst.origin)
+        c.test_login(kind="agent", id=a.id, level="agent", role=role)
+        return c
+
+    assert agent_of("agent").get(BO + "/agendas/%d/day" % aid).status_code == 403
+    assert agent_of("supervisor").get(BO + "/agendas/%d/day" % aid).status_code == 200
+    assert stack.client().get(BO + "/agendas").status_code == 401
+    stack.stop_portaild(inst)
