@@ -4,7 +4,8 @@
 //   booking with the deadline stated, my appointments, waitlist offer, back
 //   office day view);
 // - on the real stack (when the module loads): search → slots → book → see
-//   it → move → cancel, the waitlist, an agent's day view and cancel.
+//   it → move → cancel, the waitlist, an agent's day view and cancel; a
+//   freed slot offered to the waiting member and taken in one click.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -457,6 +458,62 @@ describe('appointments on the real stack', () => {
       } finally {
         await actx?.close();
         await mctx.close();
+      }
+    });
+
+    test(`waitlist: a freed slot offered to the waiting member, taken in one click (${size})`, async (t) => {
+      const why = stack.missing('login', 'appointments');
+      if (why) return t.skip(why);
+      const tag = size === 'bureau' ? 'Gamma' : 'Delta';
+      const office = await newOffice(tag);
+      const d3 = parisDay(Date.now() + 3 * DAY);
+      const a = await signedInMember(viewport, { first: 'Paul', last: `Tot${tag}`, birthDate: '1979-02-03' });
+      const b = await signedInMember(viewport, { first: 'Nina', last: `Attente${tag}`, birthDate: '1991-09-09' });
+      try {
+        // A books a slot; B asks to be told of one before five days from now.
+        await a.page.goto(`/appointments/creneaux.html?agenda=${office}`);
+        await a.page.locator('#semaine button[data-start]').first().waitFor();
+        const slot = await pickSlot(a.page, d3, 3);
+        await a.page.click('#confirmer');
+        await a.page.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous confirmé' }).waitFor();
+        await b.page.goto(`/appointments/creneaux.html?agenda=${office}`);
+        await b.page.locator('#before').waitFor();
+        await b.page.fill('#before', parisDay(Date.now() + 5 * DAY));
+        await b.page.click('#attente button[type=submit]');
+        await b.page.locator('#statut .fr-alert--success', { hasText: 'Demande enregistrée' }).waitFor();
+
+        // A cancels: the slot is offered to B (a job), held for B.
+        await a.page.goto('/appointments/');
+        const row = a.page.locator('#a-venir li[data-id]').first();
+        await row.locator('button[data-action="annuler"]').click();
+        await row.locator('button[data-action="confirmer-annulation"]').click();
+        await a.page.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous annulé' }).waitFor();
+        let offer = null;
+        for (let i = 0; i < 30 && !offer; i++) {
+          await b.page.goto('/appointments/');
+          await b.page.locator('#attente li').first().waitFor();
+          offer = await b.page.locator('#attente li[data-waitlist] .fr-alert--info').count() ? b.page.locator('#attente li[data-waitlist]').first() : null;
+          if (!offer) await new Promise((r) => setTimeout(r, 500));
+        }
+        assert.ok(offer, 'the offer reached the waiting member');
+        assert.match(await offer.textContent(), /Un créneau s’est libéré .* Il vous est réservé jusqu’à/);
+        await checkPage(b.page, 'appointments-flux', `offre-${size}`);
+        // Held for B: nobody else sees it free.
+        await a.page.goto(`/appointments/creneaux.html?agenda=${office}`);
+        await a.page.locator('#semaine button[data-start]').first().waitFor();
+        assert.equal(await a.page.locator(`#semaine button[data-start="${slot}"]`).count(), 0, 'the offered slot is held');
+        await offer.locator('button', { hasText: 'Prendre ce créneau' }).click();
+        await b.page.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous confirmé' }).waitFor();
+        await b.page.locator('#a-venir li[data-id]', { hasText: 'Confirmé' }).waitFor();
+        const [[start]] = await stack.sql(`SELECT DATE_FORMAT(x.start_utc, '%Y-%m-%dT%H:%i:%sZ') FROM appt_appointments x JOIN members m ON m.id = x.member_id JOIN insured i ON i.id = m.insured_id WHERE i.last_name = 'Attente${tag}' AND x.status = 'booked'`);
+        assert.equal(start, slot);
+        await checkPage(b.page, 'appointments-flux', `offre-prise-${size}`);
+      } catch (e) {
+        await b.page.screenshot({ path: join(ARTIFACTS, `echec-attente-${size}.png`), fullPage: true }).catch(() => {});
+        throw e;
+      } finally {
+        await a.ctx.close();
+        await b.ctx.close();
       }
     });
   }
