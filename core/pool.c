@@ -448,8 +448,25 @@ void dbi_done(portail_db_t *db, MYSQL_STMT *stmt)
             mysql_stmt_free_result(stmt);
         }
     }
-    if (db->pool->conf.stmt_cache == 0)
+    if (db->pool->conf.stmt_cache == 0) {
         mysql_stmt_close(stmt);
+        return;
+    }
+    /* A statement that failed is not kept: after an error in the middle of
+     * its result (a deadlock reported while the rows of a SELECT ... FOR
+     * UPDATE were being sent), executing the cached handle again waited
+     * for the rest of that result until the read timeout, with the
+     * connection's transaction and its locks still open. */
+    if (db->failed) {
+        for (unsigned i = 0; i < db->nstmts; i++) {
+            if (db->stmts[i].stmt == stmt) {
+                free(db->stmts[i].sql);
+                db->stmts[i] = db->stmts[--db->nstmts];
+                break;
+            }
+        }
+        mysql_stmt_close(stmt);
+    }
 }
 
 int portail_db_run_script(portail_db_t *db, const char *sql, char *err, size_t errlen)

@@ -65,3 +65,36 @@ json_t *portail_practitioners_search(portail_db_t *db, const char *place, const 
         "ORDER BY id LIMIT ?",
         "lsssssii", (long long)after, p, p, p, n, n, gp_only ? 1 : 0, limit);
 }
+
+json_t *portail_member_doctor(portail_db_t *db, int64_t insured_id)
+{
+    if (!db || insured_id <= 0)
+        return NULL;
+    return portail_db_row(db,
+                          "SELECT p.id, p.rpps, p.last_name, p.first_name, p.specialty, "
+                          "p.address_line, p.postal_code, p.city, p.accepts_new_patients, "
+                          "d.since FROM member_doctors d "
+                          "JOIN practitioners p ON p.id = d.practitioner_id "
+                          "WHERE d.insured_id = ?",
+                          "l", (long long)insured_id);
+}
+
+int portail_member_doctor_set(portail_db_t *db, int64_t insured_id, int64_t practitioner_id)
+{
+    if (!db || insured_id <= 0 || practitioner_id < 0)
+        return -1;
+    if (practitioner_id == 0)
+        return portail_db_exec(db, "DELETE FROM member_doctors WHERE insured_id = ?", "l",
+                               (long long)insured_id) < 0
+                   ? -1
+                   : 0;
+    /* The date moves only when the doctor changes. */
+    return portail_db_exec(db,
+                           "INSERT INTO member_doctors (insured_id, practitioner_id, since) "
+                           "VALUES (?, ?, UTC_DATE()) ON DUPLICATE KEY UPDATE "
+                           "since = IF(practitioner_id = VALUES(practitioner_id), since, "
+                           "VALUES(since)), practitioner_id = VALUES(practitioner_id)",
+                           "ll", (long long)insured_id, (long long)practitioner_id) < 0
+               ? -1
+               : 0;
+}

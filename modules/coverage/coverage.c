@@ -1004,6 +1004,21 @@ static int summary(portail_ctx_t *ctx, void **card)
     return *card ? 0 : -1;
 }
 
+/* The core's member_doctors row (portail/practitioners.h) follows the
+ * insured person's own current declaration, for the modules that read the
+ * médecin traitant (appointments). */
+static int doctor_publish(portail_db_t *db, json_int_t id)
+{
+    json_t *d = portail_db_row(db,
+                               "SELECT insured_id, practitioner_id FROM coverage_doctors "
+                               "WHERE id = ? AND status = 'current' AND beneficiary_id IS NULL",
+                               "l", (long long)id);
+    if (!d)
+        return portail_db_failed(db) ? -1 : 0;
+    return portail_member_doctor_set(db, portail_row_int(d, "insured_id", 0),
+                                     portail_row_int(d, "practitioner_id", 0));
+}
+
 /* Idempotent: a declaration no longer pending is left alone. The earlier
  * current one ends the day the new one starts. */
 static int job_doctor_confirm(portail_job_t *job)
@@ -1025,7 +1040,7 @@ static int job_doctor_confirm(portail_job_t *job)
                         "UPDATE coverage_doctors SET status = 'current', confirmed_on = UTC_DATE() "
                         "WHERE id = ? AND status = 'pending'",
                         "l", (long long)id) < 0 ||
-        portail_db_commit(db) != 0) {
+        doctor_publish(db, id) != 0 || portail_db_commit(db) != 0) {
         portail_db_rollback(db);
         portail_job_set_error(job, "declaration not confirmed");
         return -1;

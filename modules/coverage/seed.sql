@@ -122,3 +122,10 @@ FROM coverage_vitale v
 WHERE v.status = 'ordered' AND v.ordered_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'coverage.vitale_advance'
                   AND JSON_VALUE(j.payload, '$.card') = v.id);
+
+-- The core's copy of each insured person's current médecin traitant
+-- (member_doctors, read by the appointments module).
+INSERT IGNORE INTO member_doctors (insured_id, practitioner_id, since)
+SELECT d.insured_id, d.practitioner_id, COALESCE(d.confirmed_on, d.declared_on)
+FROM coverage_doctors d
+WHERE d.status = 'current' AND d.beneficiary_id IS NULL;

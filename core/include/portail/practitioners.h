@@ -25,5 +25,13 @@ json_t *portail_practitioner_get(portail_db_t *db, int64_t id);
  * database error. */
 json_t *portail_practitioners_search(portail_db_t *db, const char *place, const char *name,
                                      int gp_only, int64_t after, int limit);
+/* The insured person's médecin traitant (table member_doctors, kept by the
+ * coverage module): the practitioner's row plus `since` (DATE), owned like
+ * portail_db_row's answer, or NULL when none or on a database error
+ * (portail_db_failed tells which). */
+json_t *portail_member_doctor(portail_db_t *db, int64_t insured_id);
+/* Sets (practitioner_id > 0) or clears (0) the insured person's médecin
+ * traitant, in the caller's transaction. 0 or -1. */
+int portail_member_doctor_set(portail_db_t *db, int64_t insured_id, int64_t practitioner_id);
 
 #endif

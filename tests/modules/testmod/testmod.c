@@ -24,6 +24,7 @@ static void form(portail_ctx_t *ctx);
 static void upload(portail_ctx_t *ctx);
 static void slow(portail_ctx_t *ctx);
 static void db_hold(portail_ctx_t *ctx);
+static void db_midresult(portail_ctx_t *ctx);
 static void whoami(portail_ctx_t *ctx);
 static void session_login(portail_ctx_t *ctx);
 static void session_elevate(portail_ctx_t *ctx);
@@ -78,6 +79,10 @@ static const portail_route_t routes[] = {
     {.methods = PORTAIL_GET,
      .pattern = "/api/v1/test/slow",
      .handler = slow,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/test/db/midresult",
+     .handler = db_midresult,
      .auth = PORTAIL_AUTH_PUBLIC},
     {.methods = PORTAIL_GET,
      .pattern = "/api/v1/test/db",
@@ -271,6 +276,28 @@ static void slow(portail_ctx_t *ctx)
         return;
     sleep_ms(ms);
     portail_respond_json(ctx, 200, json_pack("{s:I}", "slept", (json_int_t)ms));
+}
+
+/* A statement whose error comes in the middle of its result (the
+ * subquery of the third row returns two rows: error 1242 after two rows
+ * were sent), run twice on one connection, then a plain query: each call's
+ * errno, and the plain query's answer. */
+static void db_midresult(portail_ctx_t *ctx)
+{
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    const char *sql = "SELECT t.n, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE t.n = 3) AS x "
+                      "FROM (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3) t";
+    json_t *a = portail_db_rows(db, sql, "");
+    unsigned e1 = portail_db_errno(db);
+    json_t *b = portail_db_rows(db, sql, "");
+    unsigned e2 = portail_db_errno(db);
+    json_t *c = portail_db_row(db, "SELECT 42 AS v", "");
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:b, s:i, s:b, s:i, s:I}", "first_ok", a != NULL,
+                                   "first_errno", (int)e1, "second_ok", b != NULL, "second_errno",
+                                   (int)e2, "then", (json_int_t)portail_row_int(c, "v", -1)));
 }
 
 static void db_hold(portail_ctx_t *ctx)

@@ -1,0 +1,387 @@
+/* Back office (permission appointments.manage): agendas, an agenda's day
+ * (audited read of member data), cancellation by the office with a reason
+ * (member notified), done / no-show after the start, closures that cancel
+ * the appointments inside them (each notified and audited). */
+#include <portail/audit.h>
+#include <portail/mail.h>
+#include <portail/notify.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "appointments.h"
+
+#define REASON_MAX 200
+
+/* ---- GET /api/v1/backoffice/appointments/agendas?q=&cursor= ------------------ */
+void appt_bo_agendas(portail_ctx_t *ctx)
+{
+    const char *q = portail_req_query(ctx, "q");
+    const char *cursor = portail_req_query(ctx, "cursor");
+    long long after = 0;
+    if (!q)
+        q = "";
+    if (strlen(q) > 100) {
+        json_t *errors = NULL;
+        portail_field_error(&errors, "q", "Recherche trop longue (100 caractères au plus).");
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    if (cursor && *cursor) {
+        char *end = NULL;
+        after = strtoll(cursor, &end, 10);
+        if (*end || after <= 0) {
+            json_t *errors = NULL;
+            portail_field_error(&errors, "cursor", "Curseur invalide.");
+            portail_problem_fields(ctx, errors);
+            return;
+        }
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    const long long limit = 50;
+    json_t *rows = portail_db_rows(
+        db,
+        "SELECT " APPT_AGENDA_COLS "FROM " APPT_AGENDA_FROM
+        "WHERE a.id > ? AND (? = '' OR COALESCE(p.last_name, a.office_name) LIKE "
+        "CONCAT('%', REPLACE(REPLACE(?, '%', ''), '_', ''), '%') "
+        "OR COALESCE(p.city, a.office_city) LIKE CONCAT(REPLACE(REPLACE(?, '%', ''), '_', ''), "
+        "'%')) ORDER BY a.id LIMIT ?",
+        "lsssl", after, q, q, q, limit + 1);
+    if (!rows) {
+        appt_fail(ctx);
+        return;
+    }
+    json_t *items = json_array();
+    json_t *next = json_null();
+    size_t n = json_array_size(rows);
+    if (n > (size_t)limit) {
+        n = (size_t)limit;
+        next = json_sprintf("%lld", portail_row_int(json_array_get(rows, n - 1), "agenda_id", 0));
+    }
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, appt_agenda_json(json_array_get(rows, i)));
+    portail_respond_json(ctx, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+}
+
+/* ---- GET /api/v1/backoffice/appointments/agendas/{id}/day?date= ---------------- */
+void appt_bo_day(portail_ctx_t *ctx)
+{
+    portail_arena_t *a = portail_arena(ctx);
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    const char *date = portail_req_query(ctx, "date");
+    int64_t day;
+    int minute;
+    appt_utc_to_paris(appt_now(), &day, &minute);
+    if (date && *date) {
+        day = appt_parse_date(date);
+        if (day < 0) {
+            json_t *errors = NULL;
+            portail_field_error(&errors, "date", "Date attendue au format AAAA-MM-JJ.");
+            portail_problem_fields(ctx, errors);
+            return;
+        }
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *agenda =
+        portail_db_row(db, "SELECT " APPT_AGENDA_COLS "FROM " APPT_AGENDA_FROM "WHERE a.id = ?",
+                       "l", (long long)id);
+    if (!agenda) {
+        if (portail_db_failed(db))
+            appt_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cet agenda n'existe pas.");
+        return;
+    }
+    json_t *rows = portail_db_rows(
+        db,
+        "SELECT x.id, x.start_utc AS start, x.end_utc AS end, x.kind, x.status, x.beneficiary, "
+        "x.cancel_reason, x.member_id, CONCAT(i.first_name, ' ', i.last_name) AS member_name "
+        "FROM appt_appointments x JOIN members m ON m.id = x.member_id "
+        "JOIN insured i ON i.id = m.insured_id WHERE x.agenda_id = ? "
+        "AND x.start_utc >= FROM_UNIXTIME(?) AND x.start_utc < FROM_UNIXTIME(?) "
+        "AND x.status <> 'held' ORDER BY x.start_utc, x.id LIMIT 500",
+        "lll", (long long)id, (long long)appt_paris_to_utc(day, 0),
+        (long long)appt_paris_to_utc(day + 1, 0));
+    if (!rows) {
+        appt_fail(ctx);
+        return;
+    }
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        json_object_set_new(r, "member",
+                            json_pack("{s:O, s:O}", "id", json_object_get(r, "member_id"), "name",
+                                      json_object_get(r, "member_name")));
+        json_object_set_new(r, "kind_label",
+                            json_string(appt_kind_label(portail_row_str(r, "kind"))));
+        json_object_del(r, "member_id");
+        json_object_del(r, "member_name");
+    }
+    /* One member named when the day has one; several: none (the action is
+     * still recorded, with the agenda in the reason). */
+    if (json_array_size(rows) == 1)
+        portail_audit_subject(
+            ctx, portail_row_int(json_object_get(json_array_get(rows, 0), "member"), "id", 0));
+    portail_audit_reason(
+        ctx, portail_sprintf(a, "agenda %lld, %s", (long long)id, appt_fmt_date(a, day)));
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:o, s:s, s:O}", "agenda", appt_agenda_json(agenda), "date",
+                                   appt_fmt_date(a, day), "items", rows));
+}
+
+/* Cancels a booked appointment for the office in the open transaction:
+ * status, sequence, member notified (notification + mail), slot freed. */
+static int office_cancel(portail_ctx_t *ctx, portail_db_t *db, json_t *x, const char *reason)
+{
+    portail_arena_t *a = portail_arena(ctx);
+    int64_t start = portail_row_int(x, "start", 0);
+    const char *date = appt_fmt_paris_day(a, start), *time = appt_fmt_paris_time(a, start);
+    const char *place = portail_row_str(x, "place");
+    const char *vars[] = {"date", date, "time", time, "place", place, "reason", reason, NULL};
+    return portail_db_exec(db,
+                           "UPDATE appt_appointments SET status = 'cancelled_by_office', "
+                           "cancel_reason = ?, sequence = sequence + 1, "
+                           "updated_at = UTC_TIMESTAMP() WHERE id = ? AND status = 'booked'",
+                           "sl", reason, portail_row_int(x, "id", 0)) == 1 &&
+                   appt_unschedule_reminders(db, portail_row_int(x, "id", 0)) == 0 &&
+                   portail_notify(db, portail_row_int(x, "member_id", 0), "appointments.change",
+                                  "Rendez-vous annulé",
+                                  portail_sprintf(a,
+                                                  "Votre rendez-vous du %s à %s (heure de Paris) "
+                                                  "avec %s est annulé. Motif : %s",
+                                                  date, time, place, reason),
+                                  "/appointments/") == 0 &&
+                   portail_mail_template(db, a, portail_row_str(x, "email"),
+                                         "appointment_cancelled", vars) == 0 &&
+                   appt_slot_freed(db, portail_row_int(x, "agenda_id", 0),
+                                   portail_row_str(x, "kind"), start) == 0
+               ? 0
+               : -1;
+}
+
+#define OFFICE_COLS                                                                                \
+    "x.id, x.member_id, x.agenda_id, x.kind, x.status, UNIX_TIMESTAMP(x.start_utc) AS start, "     \
+    "m.email, COALESCE(CONCAT('Dr ', p.first_name, ' ', p.last_name), a.office_name) AS place "
+#define OFFICE_FROM                                                                                \
+    "appt_appointments x JOIN members m ON m.id = x.member_id "                                    \
+    "JOIN appt_agendas a ON a.id = x.agenda_id "                                                   \
+    "LEFT JOIN practitioners p ON p.id = a.practitioner_id "
+
+static const char *body_reason(portail_ctx_t *ctx, int required)
+{
+    json_t *body = portail_req_json(ctx);
+    json_t *v = json_object_get(body, "reason");
+    json_t *errors = NULL;
+    const char *s = json_string_value(v);
+    if ((required && (!s || !*s)) || (v && !json_is_null(v) && !s))
+        portail_field_error(&errors, "reason", "Indiquez le motif.");
+    else if (s && strlen(s) > REASON_MAX)
+        portail_field_error(&errors, "reason", "Motif trop long (200 caractères au plus).");
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return NULL;
+    }
+    return s && *s ? portail_clip_utf8(portail_arena(ctx), s, REASON_MAX) : "";
+}
+
+/* The appointment locked in a new transaction, or NULL (answer set). */
+static json_t *lock_one(portail_ctx_t *ctx, portail_db_t *db)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return NULL;
+    if (portail_db_begin(db) != 0) {
+        appt_fail(ctx);
+        return NULL;
+    }
+    json_t *x = portail_db_row(db,
+                               "SELECT " OFFICE_COLS "FROM " OFFICE_FROM
+                               "WHERE x.id = ? AND x.status <> 'held' FOR UPDATE",
+                               "l", (long long)id);
+    if (!x) {
+        int failed = portail_db_failed(db);
+        portail_db_rollback(db);
+        if (failed)
+            appt_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Ce rendez-vous n'existe pas.");
+        return NULL;
+    }
+    portail_audit_subject(ctx, portail_row_int(x, "member_id", 0));
+    if (strcmp(portail_row_str(x, "status"), "booked") != 0) {
+        portail_db_rollback(db);
+        portail_problem(ctx, 409, NULL, "Ce rendez-vous n'est plus prévu (annulé ou déjà clos).");
+        return NULL;
+    }
+    return x;
+}
+
+static void respond_one(portail_ctx_t *ctx, portail_db_t *db, long long id)
+{
+    json_t *r = portail_db_row(db,
+                               "SELECT x.id, x.start_utc AS start, x.end_utc AS end, x.kind, "
+                               "x.status, x.beneficiary, x.cancel_reason, x.sequence "
+                               "FROM appt_appointments x WHERE x.id = ?",
+                               "l", id);
+    if (!r) {
+        appt_fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 200, json_incref(r));
+}
+
+/* ---- POST /api/v1/backoffice/appointments/{id}/cancel {reason} ----------------- */
+void appt_bo_cancel(portail_ctx_t *ctx)
+{
+    const char *reason = body_reason(ctx, 1);
+    if (!reason)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *x = lock_one(ctx, db);
+    if (!x)
+        return;
+    if (office_cancel(ctx, db, x, reason) != 0 || portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        appt_fail(ctx);
+        return;
+    }
+    portail_audit_reason(ctx, reason);
+    respond_one(ctx, db, portail_row_int(x, "id", 0));
+}
+
+static void close_as(portail_ctx_t *ctx, const char *status)
+{
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *x = lock_one(ctx, db);
+    if (!x)
+        return;
+    if (portail_row_int(x, "start", 0) > appt_now()) {
+        portail_db_rollback(db);
+        portail_problem(ctx, 409, NULL, "Ce rendez-vous n'a pas encore commencé.");
+        return;
+    }
+    if (portail_db_exec(db,
+                        "UPDATE appt_appointments SET status = ?, updated_at = UTC_TIMESTAMP() "
+                        "WHERE id = ? AND status = 'booked'",
+                        "sl", status, portail_row_int(x, "id", 0)) != 1 ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        appt_fail(ctx);
+        return;
+    }
+    respond_one(ctx, db, portail_row_int(x, "id", 0));
+}
+
+/* ---- POST /api/v1/backoffice/appointments/{id}/done, /no_show ------------------ */
+void appt_bo_done(portail_ctx_t *ctx)
+{
+    close_as(ctx, "done");
+}
+
+void appt_bo_no_show(portail_ctx_t *ctx)
+{
+    close_as(ctx, "no_show");
+}
+
+/* ---- POST /api/v1/backoffice/appointments/agendas/{id}/closures {from, to, reason}
+ * Every booked appointment starting inside is cancelled for the office
+ * (notified, and one audit row each); slots held for the waitlist inside
+ * are dropped. */
+void appt_bo_closure(portail_ctx_t *ctx)
+{
+    portail_arena_t *a = portail_arena(ctx);
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    json_t *body = portail_req_json(ctx);
+    json_t *errors = NULL;
+    int64_t from = appt_parse_utc(json_string_value(json_object_get(body, "from")));
+    int64_t to = appt_parse_utc(json_string_value(json_object_get(body, "to")));
+    if (from < 0)
+        portail_field_error(&errors, "from", "Heure attendue en UTC (AAAA-MM-JJTHH:MM:SSZ).");
+    if (to < 0)
+        portail_field_error(&errors, "to", "Heure attendue en UTC (AAAA-MM-JJTHH:MM:SSZ).");
+    else if (from >= 0 && (to <= from || to - from > 366LL * 86400))
+        portail_field_error(&errors, "to", "La fin suit le début, un an au plus.");
+    const char *reason = json_string_value(json_object_get(body, "reason"));
+    if (!reason || !*reason)
+        portail_field_error(&errors, "reason", "Indiquez le motif.");
+    else if (strlen(reason) > REASON_MAX)
+        portail_field_error(&errors, "reason", "Motif trop long (200 caractères au plus).");
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    reason = portail_clip_utf8(a, reason, REASON_MAX);
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *ag = portail_db_row(db, "SELECT id FROM appt_agendas WHERE id = ?", "l", (long long)id);
+    if (!ag) {
+        if (portail_db_failed(db))
+            appt_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cet agenda n'existe pas.");
+        return;
+    }
+    if (portail_db_begin(db) != 0 ||
+        portail_db_exec(db,
+                        "INSERT INTO appt_closures (agenda_id, starts_at, ends_at, reason, "
+                        "agent_id) VALUES (?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, ?)",
+                        "lllsl", (long long)id, (long long)from, (long long)to, reason,
+                        (long long)portail_principal(ctx)->id) != 1) {
+        portail_db_rollback(db);
+        appt_fail(ctx);
+        return;
+    }
+    long long closure = (long long)portail_db_insert_id(db);
+    json_t *rows = portail_db_rows(db,
+                                   "SELECT " OFFICE_COLS "FROM " OFFICE_FROM
+                                   "WHERE x.agenda_id = ? AND x.status = 'booked' "
+                                   "AND x.start_utc < FROM_UNIXTIME(?) "
+                                   "AND x.end_utc > FROM_UNIXTIME(?) FOR UPDATE",
+                                   "lll", (long long)id, (long long)to, (long long)from);
+    if (!rows) {
+        portail_db_rollback(db);
+        appt_fail(ctx);
+        return;
+    }
+    const char *why = portail_sprintf(a, "Fermeture : %s", reason);
+    size_t i;
+    json_t *x;
+    json_array_foreach(rows, i, x)
+    {
+        if (office_cancel(ctx, db, x, reason) != 0 ||
+            portail_audit(ctx, portail_row_int(x, "member_id", 0), "appointments.closure.cancel",
+                          why) != 0) {
+            portail_db_rollback(db);
+            appt_fail(ctx);
+            return;
+        }
+    }
+    if (portail_db_exec(db,
+                        "DELETE FROM appt_appointments WHERE agenda_id = ? AND status = 'held' "
+                        "AND start_utc < FROM_UNIXTIME(?) AND end_utc > FROM_UNIXTIME(?)",
+                        "lll", (long long)id, (long long)to, (long long)from) < 0 ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        appt_fail(ctx);
+        return;
+    }
+    portail_audit_reason(ctx, why);
+    portail_respond_json(ctx, 201,
+                         json_pack("{s:{s:I, s:s, s:s, s:s}, s:I}", "closure", "id",
+                                   (json_int_t)closure, "from", appt_fmt_utc(a, from), "to",
+                                   appt_fmt_utc(a, to), "reason", reason, "cancelled",
+                                   (json_int_t)json_array_size(rows)));
+}

@@ -1,0 +1,874 @@
+/* The member's appointments: booking, list, one, move, cancel, the
+ * dashboard card, and the waitlist. The guarantees are the database's
+ * (sql/001_appointments.sql): a second holder of a slot or a second booking
+ * of the day on an agenda is refused by a UNIQUE key (MariaDB error 1062),
+ * which becomes the 409; a booking overlapping another kind's slot is
+ * refused by a locking read in the same transaction; the limit of upcoming
+ * appointments is counted with the member's row locked. */
+#include <portail/notify.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "appointments.h"
+
+#define ER_DUP_ENTRY 1062
+#define ER_LOCK_WAIT_TIMEOUT 1205
+#define ER_LOCK_DEADLOCK 1213
+#define BENEFICIARY_MAX 100
+#define REASON_MAX 500
+#define WAITLIST_MAX 10
+#define PAGE_DEFAULT 20
+
+static const char *const TAKEN = "Ce créneau vient d'être réservé. Choisissez-en un autre.";
+
+json_t *appt_shape(portail_arena_t *a, json_t *row, long long cutoff_hours)
+{
+    json_object_set_new(row, "agenda", appt_agenda_json(row));
+    int64_t start = appt_parse_utc(portail_row_str(row, "start"));
+    int64_t until = start - cutoff_hours * 3600;
+    const char *status = portail_row_str(row, "status");
+    json_object_set_new(row, "change_until", json_string(appt_fmt_utc(a, until)));
+    json_object_set_new(
+        row, "can_change",
+        json_boolean(status && strcmp(status, "booked") == 0 && appt_now() < until));
+    json_object_set_new(row, "kind_label",
+                        json_string(appt_kind_label(portail_row_str(row, "kind"))));
+    json_object_set_new(row, "ics",
+                        json_string(portail_sprintf(a, "/api/v1/appointments/%lld.ics",
+                                                    portail_row_int(row, "id", 0))));
+    json_object_del(row, "member_id");
+    json_object_del(row, "held_until");
+    return row;
+}
+
+/* An optional string member: NULL when absent, null or empty. */
+static const char *opt_str(portail_arena_t *a, json_t *body, const char *key, size_t max,
+                           json_t **errors, const char *too_long)
+{
+    json_t *v = json_object_get(body, key);
+    if (!v || json_is_null(v))
+        return NULL;
+    if (!json_is_string(v)) {
+        portail_field_error(errors, key, "Texte attendu.");
+        return NULL;
+    }
+    if (json_string_length(v) > max) {
+        portail_field_error(errors, key, too_long);
+        return NULL;
+    }
+    return portail_clip_utf8(a, json_string_value(v), max);
+}
+
+static int64_t body_start(json_t *body, json_t **errors)
+{
+    const char *s = json_string_value(json_object_get(body, "start"));
+    int64_t t = appt_parse_utc(s);
+    if (t < 0)
+        portail_field_error(errors, "start",
+                            "Heure attendue en UTC au format AAAA-MM-JJTHH:MM:SSZ.");
+    return t;
+}
+
+/* A refused INSERT/UPDATE of a slot, after a rollback: 409 (taken, one a
+ * day, lock wait), 500 for anything else; 1 answered. A deadlock victim
+ * (MariaDB 1213, the whole transaction undone) is not answered when
+ * may_retry: 2, the caller tries again. */
+static int refused(portail_ctx_t *ctx, portail_db_t *db, int64_t agenda, int64_t start,
+                   int may_retry)
+{
+    unsigned e = portail_db_errno(db);
+    portail_db_rollback(db);
+    if (e == ER_LOCK_DEADLOCK && may_retry)
+        return 2;
+    if (e == ER_DUP_ENTRY) {
+        json_t *held = portail_db_row(db,
+                                      "SELECT id FROM appt_appointments WHERE agenda_id = ? "
+                                      "AND active_start = FROM_UNIXTIME(?)",
+                                      "ll", (long long)agenda, (long long)start);
+        if (held || portail_db_failed(db))
+            portail_problem(ctx, 409, NULL, TAKEN);
+        else
+            portail_problem(ctx, 409, NULL,
+                            "Vous avez déjà un rendez-vous ce jour-là sur cet agenda : un seul "
+                            "par jour.");
+    } else if (e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT) {
+        portail_problem(ctx, 409, NULL, TAKEN);
+    } else {
+        appt_fail(ctx);
+    }
+    return 1;
+}
+
+static void write_refused(portail_ctx_t *ctx, portail_db_t *db, int64_t agenda, int64_t start)
+{
+    refused(ctx, db, agenda, start, 0);
+}
+
+/* After the write: no other holder overlaps [start, end) (kinds of
+ * different lengths share the agenda). Locking read, so that two
+ * overlapping bookings in flight see each other (one waits or deadlocks,
+ * and gets the 409). The range read starts at start − the longest kind, so
+ * that only the neighbourhood of the slot is locked, not the agenda's whole
+ * past. 0 free, 1 overlapped, -1 error (errno on db). */
+static int overlapped(portail_db_t *db, int64_t agenda, int64_t id, int64_t start, int64_t end)
+{
+    json_t *r = portail_db_row(db,
+                               "SELECT COUNT(*) AS n FROM appt_appointments WHERE agenda_id = ? "
+                               "AND id <> ? AND status IN ('booked', 'held') "
+                               "AND start_utc > FROM_UNIXTIME(?) "
+                               "AND start_utc < FROM_UNIXTIME(?) AND end_utc > FROM_UNIXTIME(?) "
+                               "FOR UPDATE",
+                               "lllll", (long long)agenda, (long long)id,
+                               (long long)(start - APPT_KIND_MAX_MINUTES * 60), (long long)end,
+                               (long long)start);
+    if (!r)
+        return -1;
+    return portail_row_int(r, "n", 0) > 0;
+}
+
+/* Locks the member's insured row for the booking's transaction and checks
+ * the limit of upcoming appointments: 0 under it, 1 at it (409 set), -1. */
+static int over_limit(portail_ctx_t *ctx, const struct appt_state *st)
+{
+    json_t *lock = portail_member_row(ctx,
+                                      "SELECT i.id FROM members m JOIN insured i "
+                                      "ON i.id = m.insured_id WHERE m.id = {member} FOR UPDATE",
+                                      "");
+    json_t *n = lock ? portail_member_row(ctx,
+                                          "SELECT COUNT(*) AS n FROM appt_appointments "
+                                          "WHERE member_id = {member} AND status = 'booked' "
+                                          "AND start_utc > UTC_TIMESTAMP()",
+                                          "")
+                     : NULL;
+    if (!n)
+        return -1;
+    if (portail_row_int(n, "n", 0) >= st->max_upcoming) {
+        portail_db_rollback(portail_db(ctx));
+        portail_problem(ctx, 409, NULL,
+                        portail_sprintf(portail_arena(ctx),
+                                        "Vous avez déjà %lld rendez-vous à venir : c'est le "
+                                        "maximum. Annulez-en un pour en prendre un autre.",
+                                        st->max_upcoming));
+        return 1;
+    }
+    return 0;
+}
+
+int appt_schedule_reminders(portail_db_t *db, const struct appt_state *st, int64_t id,
+                            int64_t start)
+{
+    const struct {
+        const char *which;
+        long long before;
+    } r[] = {{"days", st->remind_days * 86400}, {"hours", st->remind_hours * 3600}};
+    int64_t now = appt_now();
+    for (size_t i = 0; i < 2; i++) {
+        if (r[i].before <= 0 || start - r[i].before <= now)
+            continue;
+        json_t *p = json_pack("{s:I, s:s, s:I}", "appointment", (json_int_t)id, "which", r[i].which,
+                              "start", (json_int_t)start);
+        int64_t job = 0;
+        int rc =
+            p ? portail_job_enqueue(db, "appointments.remind", p, start - r[i].before - now, &job)
+              : -1;
+        json_decref(p);
+        if (rc != 0 || portail_db_exec(db,
+                                       "INSERT INTO appt_reminder_jobs (appointment_id, job_id) "
+                                       "VALUES (?, ?)",
+                                       "ll", (long long)id, (long long)job) != 1)
+            return -1;
+    }
+    return 0;
+}
+
+int appt_unschedule_reminders(portail_db_t *db, int64_t id)
+{
+    json_t *jobs = portail_db_rows(db,
+                                   "SELECT job_id FROM appt_reminder_jobs "
+                                   "WHERE appointment_id = ?",
+                                   "l", (long long)id);
+    if (!jobs)
+        return -1;
+    size_t i;
+    json_t *j;
+    json_array_foreach(jobs, i, j)
+    {
+        if (portail_job_cancel(db, portail_row_int(j, "job_id", 0)) < 0)
+            return -1;
+    }
+    return portail_db_exec(db, "DELETE FROM appt_reminder_jobs WHERE appointment_id = ?", "l",
+                           (long long)id) < 0
+               ? -1
+               : 0;
+}
+
+int appt_slot_freed(portail_db_t *db, int64_t agenda, const char *kind, int64_t start)
+{
+    if (start <= appt_now())
+        return 0;
+    json_t *p = json_pack("{s:I, s:s, s:I}", "agenda", (json_int_t)agenda, "kind", kind, "start",
+                          (json_int_t)start);
+    int rc = p ? portail_job_enqueue(db, "appointments.waitlist_offer", p, 0, NULL) : -1;
+    json_decref(p);
+    return rc;
+}
+
+static json_t *load_agenda_row(portail_db_t *db, long long id)
+{
+    return portail_db_row(db, "SELECT " APPT_AGENDA_COLS "FROM " APPT_AGENDA_FROM "WHERE a.id = ?",
+                          "l", id);
+}
+
+/* The appointment as the API shows it, or NULL (404 or 500 set). */
+static json_t *read_mine(portail_ctx_t *ctx, int64_t id)
+{
+    const struct appt_state *st = portail_module_state(ctx);
+    json_t *row = portail_member_row(ctx,
+                                     "SELECT " APPT_COLS "FROM " APPT_FROM
+                                     "WHERE x.id = ? AND x.member_id = {member} "
+                                     "AND x.status <> 'held'",
+                                     "l", (long long)id);
+    if (!row) {
+        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+            appt_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Ce rendez-vous n'existe pas.");
+        return NULL;
+    }
+    return appt_shape(portail_arena(ctx), row, st->cutoff_hours);
+}
+
+static void respond_mine(portail_ctx_t *ctx, int status, int64_t id)
+{
+    json_t *row = read_mine(ctx, id);
+    if (row)
+        portail_respond_json(ctx, status, json_incref(row));
+}
+
+/* One try of the booking's transaction: the member's row locked and the
+ * limit counted, the INSERT (the UNIQUE keys decide), the overlap check,
+ * the reminders. 0 committed (*id), 1 answered, 2 deadlock victim. */
+static int book_once(portail_ctx_t *ctx, portail_db_t *db, long long agenda_id, const char *kind,
+                     int64_t start, int64_t end, const char *day, const char *who,
+                     const char *reason, int64_t *id, int may_retry)
+{
+    const struct appt_state *st = portail_module_state(ctx);
+    if (portail_db_begin(db) != 0) {
+        appt_fail(ctx);
+        return 1;
+    }
+    int lim = over_limit(ctx, st);
+    if (lim > 0)
+        return 1;
+    if (lim < 0 ||
+        portail_member_exec(ctx,
+                            "INSERT INTO appt_appointments (member_id, agenda_id, kind, start_utc, "
+                            "end_utc, local_day, beneficiary, reason) VALUES ({member}, ?, ?, "
+                            "FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, ?, ?)",
+                            "lsllsss", agenda_id, kind, (long long)start, (long long)end, day, who,
+                            reason) != 1)
+        return refused(ctx, db, agenda_id, start, may_retry);
+    *id = (int64_t)portail_db_insert_id(db);
+    int o = overlapped(db, agenda_id, *id, start, end);
+    if (o > 0) {
+        portail_db_rollback(db);
+        portail_problem(ctx, 409, NULL, TAKEN);
+        return 1;
+    }
+    if (o < 0 || appt_schedule_reminders(db, st, *id, start) != 0 || portail_db_commit(db) != 0)
+        return refused(ctx, db, agenda_id, start, may_retry);
+    return 0;
+}
+
+/* ---- POST /api/v1/appointments {agenda, start, kind, beneficiary, reason} -- */
+void appt_book(portail_ctx_t *ctx)
+{
+    portail_arena_t *a = portail_arena(ctx);
+    json_t *body = portail_req_json(ctx);
+    json_t *errors = NULL;
+    json_t *ag = json_object_get(body, "agenda");
+    if (!json_is_integer(ag) || json_integer_value(ag) <= 0)
+        portail_field_error(&errors, "agenda", "Choisissez un agenda.");
+    int64_t start = body_start(body, &errors);
+    const char *kind = json_string_value(json_object_get(body, "kind"));
+    if (!appt_is_kind(kind))
+        portail_field_error(&errors, "kind", "Choisissez le type de rendez-vous.");
+    const char *who = opt_str(a, body, "beneficiary", BENEFICIARY_MAX, &errors,
+                              "Nom trop long (100 caractères au plus).");
+    const char *reason = opt_str(a, body, "reason", REASON_MAX, &errors,
+                                 "Motif trop long (500 caractères au plus).");
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    long long agenda_id = json_integer_value(ag);
+    json_t *agenda = load_agenda_row(db, agenda_id);
+    if (!agenda) {
+        if (portail_db_failed(db))
+            appt_fail(ctx);
+        else {
+            portail_field_error(&errors, "agenda", "Cet agenda n'existe pas.");
+            portail_problem_fields(ctx, errors);
+        }
+        return;
+    }
+    int64_t end, day;
+    const char *why = NULL;
+    int v = appt_slot_valid(db, agenda, kind, start, &end, &day, &why);
+    if (v != 0) {
+        if (v == -1) {
+            portail_field_error(&errors, appt_kind_minutes(agenda, kind) ? "start" : "kind", why);
+            portail_problem_fields(ctx, errors);
+        } else {
+            appt_fail(ctx);
+        }
+        return;
+    }
+    int64_t id = 0;
+    int rc = 2;
+    /* A deadlock victim is undone whole: try again (the slot may be free). */
+    for (int attempt = 0; rc == 2 && attempt < 3; attempt++)
+        rc = book_once(ctx, db, agenda_id, kind, start, end, appt_fmt_date(a, day), who, reason,
+                       &id, attempt < 2);
+    if (rc != 0)
+        return;
+    respond_mine(ctx, 201, id);
+}
+
+/* ---- GET /api/v1/appointments?when=upcoming|past&cursor=&limit= -----------
+ * Upcoming: start in the future, soonest first; past: the others, latest
+ * first. Offers held for the member are not appointments yet (waitlist).
+ * Cursor: "<start epoch>.<id>" of the last item. */
+void appt_list(portail_ctx_t *ctx)
+{
+    const struct appt_state *st = portail_module_state(ctx);
+    portail_arena_t *a = portail_arena(ctx);
+    json_t *errors = NULL;
+    const char *when = portail_req_query(ctx, "when");
+    int past = 0;
+    if (when && *when) {
+        if (strcmp(when, "past") == 0)
+            past = 1;
+        else if (strcmp(when, "upcoming") != 0)
+            portail_field_error(&errors, "when", "Valeur attendue : upcoming ou past.");
+    }
+    long long limit = PAGE_DEFAULT, cs = 0, ci = 0;
+    const char *ls = portail_req_query(ctx, "limit");
+    if (ls && *ls) {
+        char *end = NULL;
+        limit = strtoll(ls, &end, 10);
+        if (*end || limit < 1 || limit > st->page_max) {
+            portail_field_error(&errors, "limit",
+                                portail_sprintf(a, "Nombre entre 1 et %lld.", st->page_max));
+            limit = PAGE_DEFAULT;
+        }
+    }
+    const char *cursor = portail_req_query(ctx, "cursor");
+    if (cursor && *cursor) {
+        char *end = NULL;
+        cs = strtoll(cursor, &end, 10);
+        if (strlen(cursor) > 40 || *end != '.' || cs <= 0 ||
+            (ci = strtoll(end + 1, &end, 10)) <= 0 || *end)
+            portail_field_error(&errors, "cursor", "Curseur invalide.");
+    }
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    int has = cs > 0;
+    json_t *rows = past ? portail_member_rows(
+                              ctx,
+                              "SELECT " APPT_COLS "FROM " APPT_FROM
+                              "WHERE x.member_id = {member} AND x.status <> 'held' "
+                              "AND x.start_utc <= UTC_TIMESTAMP() AND (? = 0 OR x.start_utc < "
+                              "FROM_UNIXTIME(?) OR (x.start_utc = FROM_UNIXTIME(?) AND x.id < ?)) "
+                              "ORDER BY x.start_utc DESC, x.id DESC LIMIT ?",
+                              "illll", has, cs, cs, ci, limit + 1)
+                        : portail_member_rows(
+                              ctx,
+                              "SELECT " APPT_COLS "FROM " APPT_FROM
+                              "WHERE x.member_id = {member} AND x.status <> 'held' "
+                              "AND x.start_utc > UTC_TIMESTAMP() AND (? = 0 OR x.start_utc > "
+                              "FROM_UNIXTIME(?) OR (x.start_utc = FROM_UNIXTIME(?) AND x.id > ?)) "
+                              "ORDER BY x.start_utc, x.id LIMIT ?",
+                              "illll", has, cs, cs, ci, limit + 1);
+    if (!rows) {
+        appt_fail(ctx);
+        return;
+    }
+    json_t *next = json_null();
+    if (json_array_size(rows) > (size_t)limit) {
+        json_array_remove(rows, (size_t)limit);
+        json_t *last = json_array_get(rows, (size_t)limit - 1);
+        next = json_string(portail_sprintf(
+            a, "%lld.%lld", (long long)appt_parse_utc(portail_row_str(last, "start")),
+            portail_row_int(last, "id", 0)));
+    }
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        appt_shape(a, r, st->cutoff_hours);
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:O, s:o}", "items", rows, "next_cursor", next));
+}
+
+/* ---- GET /api/v1/appointments/{id} (and {id}.ics, see ics.c) ---------------- */
+void appt_get(portail_ctx_t *ctx)
+{
+    const char *p = portail_req_param(ctx, "id");
+    size_t n = p ? strlen(p) : 0;
+    if (n > 4 && strcmp(p + n - 4, ".ics") == 0) {
+        appt_ics(ctx);
+        return;
+    }
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    respond_mine(ctx, 200, id);
+}
+
+/* The member's appointment locked for a change in the open transaction:
+ * NULL with the answer set (404, 409 not booked or past the cutoff). */
+static json_t *lock_for_change(portail_ctx_t *ctx, int64_t id)
+{
+    const struct appt_state *st = portail_module_state(ctx);
+    portail_arena_t *a = portail_arena(ctx);
+    json_t *r = portail_member_row(ctx,
+                                   "SELECT id, agenda_id, kind, status, "
+                                   "UNIX_TIMESTAMP(start_utc) AS start FROM appt_appointments "
+                                   "WHERE id = ? AND member_id = {member} AND status <> 'held' "
+                                   "FOR UPDATE",
+                                   "l", (long long)id);
+    if (!r) {
+        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
+            appt_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Ce rendez-vous n'existe pas.");
+        return NULL;
+    }
+    if (strcmp(portail_row_str(r, "status"), "booked") != 0) {
+        portail_problem(ctx, 409, NULL, "Ce rendez-vous est annulé ou déjà passé.");
+        return NULL;
+    }
+    int64_t start = portail_row_int(r, "start", 0);
+    int64_t until = start - st->cutoff_hours * 3600;
+    if (appt_now() >= until) {
+        portail_problem(ctx, 409, NULL,
+                        portail_sprintf(a,
+                                        "Un rendez-vous ne peut plus être déplacé ni annulé en "
+                                        "ligne moins de %lld h avant son début (au plus tard le "
+                                        "%s à %s, heure de Paris). Appelez le cabinet ou "
+                                        "votre caisse.",
+                                        st->cutoff_hours, appt_fmt_paris_day(a, until),
+                                        appt_fmt_paris_time(a, until)));
+        portail_problem_extra(ctx, "change_until", json_string(appt_fmt_utc(a, until)));
+        return NULL;
+    }
+    return r;
+}
+
+/* ---- POST /api/v1/appointments/{id}/move {start} ------------------------------
+ * One UPDATE of the row's start: the unique key checks the new slot as the
+ * row takes it, and the old one is free once it commits; refused (1062),
+ * nothing changed. */
+void appt_move(portail_ctx_t *ctx)
+{
+    const struct appt_state *st = portail_module_state(ctx);
+    portail_arena_t *a = portail_arena(ctx);
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    json_t *errors = NULL;
+    int64_t start = body_start(portail_req_json(ctx), &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    if (portail_db_begin(db) != 0) {
+        appt_fail(ctx);
+        return;
+    }
+    json_t *cur = lock_for_change(ctx, id);
+    if (!cur) {
+        portail_db_rollback(db);
+        return;
+    }
+    long long agenda_id = portail_row_int(cur, "agenda_id", 0);
+    const char *kind = portail_row_str(cur, "kind");
+    int64_t old = portail_row_int(cur, "start", 0);
+    json_t *agenda = load_agenda_row(db, agenda_id);
+    if (!agenda) {
+        portail_db_rollback(db);
+        appt_fail(ctx);
+        return;
+    }
+    int64_t end, day;
+    const char *why = NULL;
+    int v = start == old ? (why = "Le rendez-vous est déjà à cette heure-là.", -1)
+                         : appt_slot_valid(db, agenda, kind, start, &end, &day, &why);
+    if (v != 0) {
+        portail_db_rollback(db);
+        if (v == -1) {
+            portail_field_error(&errors, "start", why);
+            portail_problem_fields(ctx, errors);
+        } else {
+            appt_fail(ctx);
+        }
+        return;
+    }
+    if (portail_member_exec(ctx,
+                            "UPDATE appt_appointments SET start_utc = FROM_UNIXTIME(?), "
+                            "end_utc = FROM_UNIXTIME(?), local_day = ?, sequence = sequence + 1, "
+                            "updated_at = UTC_TIMESTAMP() WHERE id = ? AND member_id = {member}",
+                            "llsl", (long long)start, (long long)end, appt_fmt_date(a, day),
+                            (long long)id) != 1) {
+        write_refused(ctx, db, agenda_id, start);
+        return;
+    }
+    int o = overlapped(db, agenda_id, id, start, end);
+    if (o != 0) {
+        if (o > 0) {
+            portail_db_rollback(db);
+            portail_problem(ctx, 409, NULL, TAKEN);
+        } else {
+            write_refused(ctx, db, agenda_id, start);
+        }
+        return;
+    }
+    if (appt_unschedule_reminders(db, id) != 0 || appt_schedule_reminders(db, st, id, start) != 0 ||
+        appt_slot_freed(db, agenda_id, kind, old) != 0 || portail_db_commit(db) != 0) {
+        write_refused(ctx, db, agenda_id, start);
+        return;
+    }
+    respond_mine(ctx, 200, id);
+}
+
+/* ---- POST /api/v1/appointments/{id}/cancel ---------------------------------- */
+void appt_cancel(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    if (portail_db_begin(db) != 0) {
+        appt_fail(ctx);
+        return;
+    }
+    json_t *cur = lock_for_change(ctx, id);
+    if (!cur) {
+        portail_db_rollback(db);
+        return;
+    }
+    if (portail_member_exec(ctx,
+                            "UPDATE appt_appointments SET status = 'cancelled_by_member', "
+                            "sequence = sequence + 1, updated_at = UTC_TIMESTAMP() "
+                            "WHERE id = ? AND member_id = {member}",
+                            "l", (long long)id) != 1 ||
+        appt_unschedule_reminders(db, id) != 0 ||
+        appt_slot_freed(db, portail_row_int(cur, "agenda_id", 0), portail_row_str(cur, "kind"),
+                        portail_row_int(cur, "start", 0)) != 0 ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        appt_fail(ctx);
+        return;
+    }
+    respond_mine(ctx, 200, id);
+}
+
+/* ---- GET /api/v1/appointments/beneficiaries ----------------------------------
+ * The member only: the beneficiaries are the coverage module's, which this
+ * module may not read; a booking names another person as free text. */
+void appt_beneficiaries(portail_ctx_t *ctx)
+{
+    json_t *r = portail_member_row(ctx,
+                                   "SELECT CONCAT(i.first_name, ' ', i.last_name) AS name "
+                                   "FROM members m JOIN insured i ON i.id = m.insured_id "
+                                   "WHERE m.id = {member}",
+                                   "");
+    if (!r) {
+        appt_fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 200,
+                         json_pack("[{s:n, s:O}]", "id", "name", json_object_get(r, "name")));
+}
+
+/* The dashboard card: the next appointment and how many are coming. */
+int appt_summary(portail_ctx_t *ctx, void **card)
+{
+    portail_arena_t *a = portail_arena(ctx);
+    json_t *r = portail_member_row(
+        ctx,
+        "SELECT (SELECT COUNT(*) FROM appt_appointments WHERE member_id = {member} "
+        "AND status = 'booked' AND start_utc > UTC_TIMESTAMP()) AS n, x.start_utc AS start, "
+        "COALESCE(CONCAT('Dr ', p.first_name, ' ', p.last_name), a.office_name) AS agenda_name "
+        "FROM members mm LEFT JOIN appt_appointments x ON x.id = (SELECT y.id FROM "
+        "appt_appointments y WHERE y.member_id = {member} AND y.status = 'booked' "
+        "AND y.start_utc > UTC_TIMESTAMP() ORDER BY y.start_utc LIMIT 1) "
+        "LEFT JOIN appt_agendas a ON a.id = x.agenda_id "
+        "LEFT JOIN practitioners p ON p.id = a.practitioner_id WHERE mm.id = {member}",
+        "");
+    if (!r)
+        return -1;
+    long long n = portail_row_int(r, "n", 0);
+    const char *start = portail_row_str(r, "start");
+    int64_t t = appt_parse_utc(start);
+    const char *text =
+        start ? portail_sprintf(a, "Prochain rendez-vous : %s à %s, %s. %lld rendez-vous à venir.",
+                                appt_fmt_paris_day(a, t), appt_fmt_paris_time(a, t),
+                                portail_row_str(r, "agenda_name"), n)
+              : "Aucun rendez-vous à venir.";
+    json_t *next = start ? json_pack("{s:s, s:O}", "start", start, "agenda_name",
+                                     json_object_get(r, "agenda_name"))
+                         : json_null();
+    *card = json_pack("{s:s, s:s, s:s, s:o, s:I}", "title", "Mes rendez-vous", "text", text, "href",
+                      "/appointments/", "next", next, "upcoming", (json_int_t)n);
+    return *card ? 0 : -1;
+}
+
+/* ---- waitlist ------------------------------------------------------------------ */
+
+#define WAIT_COLS                                                                                  \
+    "w.id, w.kind, w.before_date AS `before`, w.created_at, h.start_utc AS offer_start, "          \
+    "h.end_utc AS offer_end, IF(h.held_until > UTC_TIMESTAMP(), h.held_until, NULL) "              \
+    "AS offer_until, " APPT_AGENDA_COLS
+#define WAIT_FROM                                                                                  \
+    "appt_waitlist w JOIN appt_agendas a ON a.id = w.agenda_id "                                   \
+    "LEFT JOIN practitioners p ON p.id = a.practitioner_id "                                       \
+    "LEFT JOIN appt_appointments h ON h.waitlist_id = w.id AND h.status = 'held' "
+
+static json_t *wait_item(json_t *r)
+{
+    json_t *agenda = appt_agenda_json(r);
+    const char *until = portail_row_str(r, "offer_until");
+    json_t *offer = until ? json_pack("{s:O, s:O, s:O}", "start", json_object_get(r, "offer_start"),
+                                      "end", json_object_get(r, "offer_end"), "until",
+                                      json_object_get(r, "offer_until"))
+                          : json_null();
+    return json_pack("{s:O, s:o, s:O, s:s, s:O, s:O, s:o}", "id", json_object_get(r, "id"),
+                     "agenda", agenda, "kind", json_object_get(r, "kind"), "kind_label",
+                     appt_kind_label(portail_row_str(r, "kind")), "before",
+                     json_object_get(r, "before"), "created_at", json_object_get(r, "created_at"),
+                     "offer", offer);
+}
+
+/* ---- GET /api/v1/appointments/waitlist ------------------------------------------ */
+void appt_waitlist_list(portail_ctx_t *ctx)
+{
+    json_t *rows = portail_member_rows(ctx,
+                                       "SELECT " WAIT_COLS "FROM " WAIT_FROM
+                                       "WHERE w.member_id = {member} AND w.status = 'waiting' "
+                                       "ORDER BY w.created_at, w.id LIMIT 50",
+                                       "");
+    if (!rows) {
+        appt_fail(ctx);
+        return;
+    }
+    json_t *items = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        json_array_append_new(items, wait_item(r));
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:o}", "items", items));
+}
+
+/* ---- POST /api/v1/appointments/waitlist {agenda, kind, before} ----------------- */
+void appt_waitlist_add(portail_ctx_t *ctx)
+{
+    json_t *body = portail_req_json(ctx);
+    json_t *errors = NULL;
+    json_t *ag = json_object_get(body, "agenda");
+    if (!json_is_integer(ag) || json_integer_value(ag) <= 0)
+        portail_field_error(&errors, "agenda", "Choisissez un agenda.");
+    const char *kind = json_string_value(json_object_get(body, "kind"));
+    if (!appt_is_kind(kind))
+        portail_field_error(&errors, "kind", "Choisissez le type de rendez-vous.");
+    const char *before = json_string_value(json_object_get(body, "before"));
+    int64_t bd = appt_parse_date(before), today;
+    int minute;
+    appt_utc_to_paris(appt_now(), &today, &minute);
+    if (bd < 0)
+        portail_field_error(&errors, "before", "Date attendue au format AAAA-MM-JJ.");
+    else if (bd <= today || bd > today + 366)
+        portail_field_error(&errors, "before",
+                            "Choisissez une date à venir, dans l'année qui vient.");
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    json_t *agenda = load_agenda_row(db, json_integer_value(ag));
+    if (!agenda || !appt_kind_minutes(agenda, kind)) {
+        if (portail_db_failed(db)) {
+            appt_fail(ctx);
+            return;
+        }
+        portail_field_error(&errors, agenda ? "kind" : "agenda",
+                            agenda ? "Cet agenda ne propose pas ce type de rendez-vous."
+                                   : "Cet agenda n'existe pas.");
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    json_t *n = portail_member_row(ctx,
+                                   "SELECT COUNT(*) AS n FROM appt_waitlist "
+                                   "WHERE member_id = {member} AND status = 'waiting'",
+                                   "");
+    if (!n) {
+        appt_fail(ctx);
+        return;
+    }
+    if (portail_row_int(n, "n", 0) >= WAITLIST_MAX) {
+        portail_problem(ctx, 409, NULL,
+                        "Vous êtes déjà en liste d'attente sur 10 agendas : c'est le maximum.");
+        return;
+    }
+    if (portail_member_exec(ctx,
+                            "INSERT INTO appt_waitlist (member_id, agenda_id, kind, before_date) "
+                            "VALUES ({member}, ?, ?, ?)",
+                            "lss", (long long)json_integer_value(ag), kind, before) != 1) {
+        appt_fail(ctx);
+        return;
+    }
+    json_t *r = portail_member_row(
+        ctx, "SELECT " WAIT_COLS "FROM " WAIT_FROM "WHERE w.id = ? AND w.member_id = {member}", "l",
+        (long long)portail_db_insert_id(db));
+    if (!r) {
+        appt_fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 201, wait_item(r));
+}
+
+/* ---- DELETE /api/v1/appointments/waitlist/{id} --------------------------------
+ * A slot held for this entry is freed for the next person. */
+void appt_waitlist_remove(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    if (portail_db_begin(db) != 0) {
+        appt_fail(ctx);
+        return;
+    }
+    long long n = portail_member_exec(ctx,
+                                      "UPDATE appt_waitlist SET status = 'removed' WHERE id = ? "
+                                      "AND member_id = {member} AND status = 'waiting'",
+                                      "l", (long long)id);
+    if (n == 0) {
+        portail_db_rollback(db);
+        portail_problem(ctx, 404, NULL, "Cette demande n'existe pas.");
+        return;
+    }
+    json_t *held = n == 1 ? portail_db_row(db,
+                                           "SELECT id, agenda_id, kind, "
+                                           "UNIX_TIMESTAMP(start_utc) AS start "
+                                           "FROM appt_appointments WHERE waitlist_id = ? "
+                                           "AND status = 'held' FOR UPDATE",
+                                           "l", (long long)id)
+                          : NULL;
+    if (n != 1 || (!held && portail_db_failed(db)) ||
+        (held &&
+         (portail_db_exec(db, "DELETE FROM appt_appointments WHERE id = ?", "l",
+                          portail_row_int(held, "id", 0)) != 1 ||
+          appt_slot_freed(db, portail_row_int(held, "agenda_id", 0), portail_row_str(held, "kind"),
+                          portail_row_int(held, "start", 0)) != 0)) ||
+        portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        appt_fail(ctx);
+        return;
+    }
+    portail_respond_empty(ctx, 204);
+}
+
+/* ---- POST /api/v1/appointments/waitlist/{id}/accept ---------------------------
+ * The held row becomes the member's booking (the slot never was free). */
+void appt_waitlist_accept(portail_ctx_t *ctx)
+{
+    const struct appt_state *st = portail_module_state(ctx);
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    if (portail_db_begin(db) != 0) {
+        appt_fail(ctx);
+        return;
+    }
+    json_t *w =
+        portail_member_row(ctx,
+                           "SELECT w.id, h.id AS held, UNIX_TIMESTAMP(h.start_utc) AS start, "
+                           "h.agenda_id, h.held_until > UTC_TIMESTAMP() AS live "
+                           "FROM appt_waitlist w LEFT JOIN appt_appointments h "
+                           "ON h.waitlist_id = w.id AND h.status = 'held' "
+                           "WHERE w.id = ? AND w.member_id = {member} "
+                           "AND w.status = 'waiting' FOR UPDATE",
+                           "l", (long long)id);
+    if (!w) {
+        portail_db_rollback(db);
+        if (portail_responded(ctx) || portail_db_failed(db))
+            appt_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cette demande n'existe pas.");
+        return;
+    }
+    long long held = portail_row_int(w, "held", 0);
+    if (!held || !portail_row_int(w, "live", 0)) {
+        portail_db_rollback(db);
+        portail_problem(ctx, 409, NULL,
+                        "Ce créneau ne vous est plus réservé : le délai pour l'accepter est "
+                        "passé. Vous restez en liste d'attente.");
+        return;
+    }
+    int lim = over_limit(ctx, st);
+    if (lim != 0) {
+        if (lim < 0) {
+            portail_db_rollback(db);
+            appt_fail(ctx);
+        }
+        return;
+    }
+    int64_t start = portail_row_int(w, "start", 0);
+    if (portail_member_exec(ctx,
+                            "UPDATE appt_appointments SET status = 'booked', held_until = NULL, "
+                            "updated_at = UTC_TIMESTAMP() WHERE id = ? AND member_id = {member} "
+                            "AND status = 'held'",
+                            "l", held) != 1) {
+        unsigned e = portail_db_errno(db);
+        portail_db_rollback(db);
+        if (e == ER_DUP_ENTRY)
+            portail_problem(ctx, 409, NULL,
+                            "Vous avez déjà un rendez-vous ce jour-là sur cet agenda : un seul "
+                            "par jour.");
+        else
+            appt_fail(ctx);
+        return;
+    }
+    if (portail_member_exec(ctx,
+                            "UPDATE appt_waitlist SET status = 'booked' WHERE id = ? "
+                            "AND member_id = {member}",
+                            "l", (long long)id) != 1 ||
+        appt_schedule_reminders(db, st, held, start) != 0 || portail_db_commit(db) != 0) {
+        portail_db_rollback(db);
+        appt_fail(ctx);
+        return;
+    }
+    respond_mine(ctx, 201, held);
+}

@@ -1,0 +1,259 @@
+// The week of free slots of one agenda (GET …/agendas/{id}/slots, seven
+// Paris days at a time), a list of buttons per day; the booking form (who,
+// reason with its counter, the change deadline stated before confirming);
+// "me prévenir d'un créneau plus tôt" (the waitlist). With ?deplacer=ID the
+// same week moves an appointment (POST …/{id}/move) instead of booking.
+import { api } from '/js/api.js';
+import { bindForm, el, queryParam, requireMember, showAlert, showFormError, showPageError } from '/js/ui.js';
+import {
+  addDays, agendaAddress, agendaName, dayLabel, hours, kindLabel, parisDay, parisTime, parisWhen, toDate, todayParis,
+} from './common.js';
+
+const status = document.getElementById('statut');
+const week = document.getElementById('semaine');
+const weekTitle = document.getElementById('titre-semaine');
+const prev = document.getElementById('precedente');
+const next = document.getElementById('suivante');
+const kindSelect = document.getElementById('kind');
+const booking = document.getElementById('reservation');
+const form = document.getElementById('formulaire');
+const reason = document.getElementById('reason');
+const counter = document.getElementById('compteur');
+const waitForm = document.getElementById('attente');
+await requireMember();
+
+const agendaId = queryParam('agenda');
+const moving = queryParam('deplacer');
+let agenda = null;
+let appointment = null;
+let from = todayParis();
+let chosen = null; // {start, end}
+const DAYS = 7;
+
+function lastDay() {
+  return addDays(todayParis(), Math.max(0, Number(agenda?.horizon_days ?? 60)));
+}
+
+function cutoffHours() {
+  return Number(agenda?.change_cutoff_hours ?? 24);
+}
+
+/** What the member may still do, stated before they confirm. */
+function deadlineText(start) {
+  const until = new Date(toDate(start).getTime() - cutoffHours() * 3600e3);
+  if (until.getTime() <= Date.now()) {
+    return `Ce rendez-vous commence dans moins de ${hours(cutoffHours())} : une fois confirmé, vous ne pourrez plus le déplacer ni l’annuler en ligne.`;
+  }
+  return `Vous pourrez déplacer ou annuler ce rendez-vous en ligne jusqu’au ${parisWhen(until.toISOString())}, soit ${hours(cutoffHours())} avant. Après, il faudra appeler ${agenda.kind === 'office' ? 'l’accueil' : 'le cabinet'}.`;
+}
+
+function slotButton(s) {
+  const b = el('button', {
+    class: 'fr-btn fr-btn--secondary fr-btn--sm', type: 'button', 'data-start': s.start, 'data-end': s.end,
+    'aria-pressed': chosen && chosen.start === s.start ? 'true' : 'false',
+    'aria-label': `${dayLabel(parisDay(s.start))} à ${parisTime(s.start)}`,
+  }, parisTime(s.start));
+  return el('li', {}, b);
+}
+
+async function loadWeek({ focus = false } = {}) {
+  const to = addDays(from, DAYS - 1);
+  weekTitle.textContent = `Créneaux libres du ${dayLabel(from)} au ${dayLabel(to)}`;
+  prev.disabled = from <= todayParis();
+  next.disabled = addDays(from, DAYS) > lastDay();
+  week.setAttribute('aria-busy', 'true');
+  const q = new URLSearchParams({ from, to, kind: kindSelect.value });
+  try {
+    const { slots } = await api.get(`/appointments/agendas/${encodeURIComponent(agendaId)}/slots?${q}`);
+    const byDay = new Map();
+    for (const s of slots) {
+      const d = parisDay(s.start);
+      if (!byDay.has(d)) byDay.set(d, []);
+      byDay.get(d).push(s);
+    }
+    const days = [];
+    for (let i = 0; i < DAYS; i++) {
+      const d = addDays(from, i);
+      const list = byDay.get(d) || [];
+      const id = `jour-${d}`;
+      days.push(el('li', { class: 'rdv-jour', 'data-day': d },
+        el('h3', { id }, dayLabel(d)),
+        list.length
+          ? el('ul', { class: 'rdv-creneaux', 'aria-labelledby': id }, list.map(slotButton))
+          : el('p', { class: 'fr-text--sm fr-mb-0' }, 'Aucun créneau libre.')));
+    }
+    week.replaceChildren(...days);
+    if (!slots.length) {
+      week.append(el('li', { class: 'rdv-jour' }, el('p', { class: 'fr-mb-0' },
+        'Aucun créneau libre cette semaine. Essayez la semaine suivante ou demandez à être prévenu d’un créneau plus tôt.')));
+    }
+  } finally {
+    week.setAttribute('aria-busy', 'false');
+  }
+  if (focus) weekTitle.focus();
+}
+
+function choose(start, end) {
+  chosen = { start, end };
+  for (const b of week.querySelectorAll('button[data-start]')) b.setAttribute('aria-pressed', b.dataset.start === start ? 'true' : 'false');
+  const k = kindLabel(kindSelect.value, agenda);
+  document.getElementById('resume').textContent = `${parisWhen(start)} — ${agendaName(agenda)}, ${agendaAddress(agenda)}. ${k}.`;
+  document.getElementById('delai').textContent = moving
+    ? `${deadlineText(start)} Votre rendez-vous actuel (${parisWhen(appointment.start)}) sera libéré.`
+    : deadlineText(start);
+  booking.hidden = false;
+  document.getElementById('titre-reservation').focus();
+}
+
+week.addEventListener('click', (e) => {
+  const b = e.target.closest('button[data-start]');
+  if (b) choose(b.dataset.start, b.dataset.end);
+});
+
+document.getElementById('changer').addEventListener('click', () => {
+  const start = chosen && chosen.start;
+  booking.hidden = true;
+  const b = start && week.querySelector(`button[data-start="${CSS.escape(start)}"]`);
+  (b || weekTitle).focus();
+});
+
+async function changeWeek(days) {
+  from = addDays(from, days);
+  if (from < todayParis()) from = todayParis();
+  try {
+    await loadWeek({ focus: true });
+  } catch (err) {
+    showPageError(status, err);
+  }
+}
+prev.addEventListener('click', () => changeWeek(-DAYS));
+next.addEventListener('click', () => changeWeek(DAYS));
+kindSelect.addEventListener('change', async () => {
+  booking.hidden = true;
+  chosen = null;
+  try {
+    await loadWeek();
+  } catch (err) {
+    showPageError(status, err);
+  }
+});
+
+function updateCounter() {
+  const n = [...reason.value].length;
+  counter.textContent = `${n} sur 500 caractères`;
+}
+reason.addEventListener('input', updateCounter);
+
+function icsLink(a) {
+  return el('a', { class: 'fr-link fr-link--download', href: `/api/v1/appointments/${a.id}.ics`, download: `rendez-vous-${a.id}.ics` },
+    'Ajouter à mon agenda', el('span', { class: 'fr-link__detail' }, 'Fichier ICS'));
+}
+
+function done(title, a) {
+  booking.hidden = true;
+  chosen = null;
+  form.reset();
+  document.getElementById('groupe-autre').hidden = true;
+  otherName.disabled = true;
+  updateCounter();
+  showAlert(status, 'success', title, `${parisWhen(a.start)} — ${agendaName(a.agenda || agenda)}.`, {
+    focus: true,
+    extra: el('ul', {}, el('li', {}, el('a', { href: '/appointments/' }, 'Voir mes rendez-vous')), el('li', {}, icsLink(a))),
+  });
+}
+
+const messages = { 409: { title: 'Ce créneau n’est plus disponible' } };
+
+bindForm(form, async (values) => {
+  if (!chosen) return;
+  try {
+    if (moving) {
+      const a = await api.post(`/appointments/${encodeURIComponent(moving)}/move`, { start: chosen.start });
+      appointment = a;
+      done('Rendez-vous déplacé', a);
+    } else {
+      const body = { agenda: Number(agendaId), start: chosen.start, kind: kindSelect.value, reason: values.reason.trim() };
+      // The member, or another person named as free text (the module does not
+      // read the coverage module's beneficiaries).
+      body.beneficiary = values.beneficiary === OTHER ? values.beneficiary_name.trim() : null;
+      const a = await api.post('/appointments', body);
+      done('Rendez-vous confirmé', a);
+    }
+  } finally {
+    // Booked, or taken meanwhile (409, said by bindForm): the week as it is now.
+    await loadWeek().catch(() => {});
+  }
+}, { messages });
+
+bindForm(waitForm, async (values) => {
+  await api.post('/appointments/waitlist', { agenda: Number(agendaId), kind: kindSelect.value, before: values.before });
+  waitForm.reset();
+  showAlert(status, 'success', 'Demande enregistrée',
+    `Nous vous préviendrons si un créneau se libère avant le ${dayLabel(values.before)}. Vous pouvez retirer cette demande depuis « Mes rendez-vous ».`, { focus: true });
+}, {
+  checks: { before: (v) => (v && v <= todayParis() ? 'Choisissez une date après aujourd’hui.' : null) },
+});
+
+const OTHER = 'autre';
+const who = document.getElementById('beneficiary');
+const otherName = document.getElementById('beneficiary_name');
+who.addEventListener('change', () => {
+  const other = who.value === OTHER;
+  document.getElementById('groupe-autre').hidden = !other;
+  otherName.disabled = !other;
+  if (other) otherName.focus();
+});
+
+async function beneficiaries() {
+  let me = null;
+  try {
+    const r = await api.get('/appointments/beneficiaries');
+    me = (Array.isArray(r) ? r : (r.items || [])).find((b) => b.id === null || b.id === undefined);
+  } catch {
+    me = null;
+  }
+  who.replaceChildren(el('option', { value: '' }, me && me.name ? `Moi-même (${me.name})` : 'Moi-même'),
+    el('option', { value: OTHER }, 'Une autre personne (enfant, conjoint…)'));
+}
+
+async function start() {
+  if (!agendaId || !/^\d{1,18}$/.test(agendaId)) {
+    showAlert(status, 'error', 'Agenda introuvable', 'Choisissez un praticien ou un accueil dans la recherche.', { focus: true });
+    return;
+  }
+  if (moving) {
+    appointment = await api.get(`/appointments/${encodeURIComponent(moving)}`);
+  }
+  agenda = await api.get(`/appointments/agendas/${encodeURIComponent(agendaId)}`);
+  document.getElementById('titre').textContent = moving ? `Déplacer mon rendez-vous — ${agendaName(agenda)}` : `Prendre rendez-vous — ${agendaName(agenda)}`;
+  document.title = `${moving ? 'Déplacer mon rendez-vous' : 'Prendre rendez-vous'} — ${agendaName(agenda)} — Portail — Assurance Maladie`;
+  document.getElementById('agenda-nom').textContent = [agendaName(agenda), agenda.kind === 'office' ? 'Accueil de la caisse' : agenda.specialty].filter(Boolean).join(' — ');
+  document.getElementById('agenda-adresse').textContent = agendaAddress(agenda);
+  document.getElementById('agenda-delai').textContent = `Un rendez-vous se déplace ou s’annule en ligne jusqu’à ${hours(cutoffHours())} avant son début.`;
+  const kinds = agenda.visit_kinds && agenda.visit_kinds.length ? agenda.visit_kinds : [{ code: 'first', label: 'Consultation', minutes: 30 }];
+  kindSelect.replaceChildren(...kinds.map((k) => el('option', { value: k.code }, `${k.label} (${k.minutes} min)`)));
+  const wanted = queryParam('kind') || (appointment && appointment.kind);
+  if (wanted && kinds.some((k) => k.code === wanted)) kindSelect.value = wanted;
+  if (moving) {
+    kindSelect.disabled = true;
+    document.getElementById('deplacement').hidden = false;
+    document.getElementById('deplacement-texte').textContent = `Votre rendez-vous du ${parisWhen(appointment.start)} est gardé tant que le nouveau créneau n’est pas confirmé.`;
+    document.getElementById('groupe-beneficiaire').hidden = true;
+    document.getElementById('groupe-motif').hidden = true;
+    document.getElementById('beneficiary').disabled = true;
+    reason.disabled = true;
+    document.getElementById('titre-reservation').textContent = 'Confirmer le nouveau créneau';
+    document.getElementById('confirmer').textContent = 'Déplacer le rendez-vous';
+    document.getElementById('liste-attente').hidden = true;
+  } else {
+    await beneficiaries();
+  }
+  await loadWeek();
+}
+
+try {
+  await start();
+} catch (err) {
+  if (err.status === 401) window.location.replace('/connexion.html');
+  else showPageError(status, err, { 404: { title: 'Agenda ou rendez-vous introuvable' } });
+}
