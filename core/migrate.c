@@ -389,7 +389,8 @@ int portail_migrate(portail_db_t *db, const portail_conf_t *c, const char *core_
  * file must be idempotent (INSERT IGNORE, NOT EXISTS): `portailctl seed` is
  * run again on every `script/server`. It reads the core's insured persons and
  * members; it never runs on a database that seed did not mark as a demo one,
- * since it is only reached through `portailctl seed`. */
+ * since it is only reached through `portailctl seed` and `portailctl demo`
+ * (which checks the mark). out may be NULL (nothing printed). */
 int portail_seed_modules(portail_db_t *db, const portail_conf_t *c, FILE *out, char *err,
                          size_t errlen)
 {
@@ -410,7 +411,8 @@ int portail_seed_modules(portail_db_t *db, const portail_conf_t *c, FILE *out, c
             snprintf(err, errlen, "%s: %s", path, serr);
             return -1;
         }
-        fprintf(out, "%s: seeded\n", m->name);
+        if (out)
+            fprintf(out, "%s: seeded\n", m->name);
     }
     return 0;
 }

@@ -63,8 +63,11 @@ static int link_ok(const char *link)
     return 1;
 }
 
-int portail_notify(portail_db_t *db, int64_t member_id, const char *kind, const char *title,
-                   const char *text, const char *link)
+/* The notification row, then its mail unless the member switched the kind's
+ * mail off: the module's template with its vars, or the core's detail-free
+ * one. */
+static int notify(portail_db_t *db, int64_t member_id, const char *kind, const char *title,
+                  const char *text, const char *link, const char *template, const char *const *vars)
 {
     if (!db || member_id <= 0 || !kind || !title || !*title || !text) {
         portail_logf("error", NULL, "notify: missing argument");
@@ -106,11 +109,30 @@ int portail_notify(portail_db_t *db, int64_t member_id, const char *kind, const 
         goto out;
     }
     const char *email = portail_row_str(m, "email");
-    const char *vars[] = {"link", link ? link : "/notifications.html", NULL};
-    rc = email && *email ? portail_mail_template(db, a, email, "notification", vars) : 0;
+    const char *generic[] = {"link", link ? link : "/notifications.html", NULL};
+    rc = email && *email ? portail_mail_template(db, a, email, template ? template : "notification",
+                                                 template ? vars : generic)
+                         : 0;
 out:
     portail_arena_free(a);
     return rc;
+}
+
+int portail_notify(portail_db_t *db, int64_t member_id, const char *kind, const char *title,
+                   const char *text, const char *link)
+{
+    return notify(db, member_id, kind, title, text, link, NULL, NULL);
+}
+
+int portail_notify_mail(portail_db_t *db, int64_t member_id, const char *kind, const char *title,
+                        const char *text, const char *link, const char *template,
+                        const char *const *vars)
+{
+    if (!template || !*template) {
+        portail_logf("error", NULL, "notify: missing template");
+        return -1;
+    }
+    return notify(db, member_id, kind, title, text, link, template, vars);
 }
 
 long long portail_notify_unread(portail_db_t *db, int64_t member_id)

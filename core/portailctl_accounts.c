@@ -479,5 +479,13 @@ int portailctl_demo(portail_host_t *h, portail_db_t *db, portail_arena_t *a)
         printf("\n");
         rc = demo_agent(&ctx);
     }
+    /* The modules' demo data again, now that the demo member has an account:
+     * a module seed that gives members (not insured persons) their
+     * appointments or threads found none on the first start. */
+    char err[512];
+    if (rc == 0 && portail_seed_modules(db, h->conf, NULL, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portailctl: demo: %s\n", err);
+        rc = 1;
+    }
     return rc;
 }

@@ -150,15 +150,13 @@ static int office_cancel(portail_ctx_t *ctx, portail_db_t *db, json_t *x, const 
                            "updated_at = UTC_TIMESTAMP() WHERE id = ? AND status = 'booked'",
                            "sl", reason, portail_row_int(x, "id", 0)) == 1 &&
                    appt_unschedule_reminders(db, portail_row_int(x, "id", 0)) == 0 &&
-                   portail_notify(db, portail_row_int(x, "member_id", 0), "appointments.change",
-                                  "Rendez-vous annulé",
-                                  portail_sprintf(a,
-                                                  "Votre rendez-vous du %s à %s (heure de Paris) "
-                                                  "avec %s est annulé. Motif : %s",
-                                                  date, time, place, reason),
-                                  "/appointments/") == 0 &&
-                   portail_mail_template(db, a, portail_row_str(x, "email"),
-                                         "appointment_cancelled", vars) == 0 &&
+                   portail_notify_mail(db, portail_row_int(x, "member_id", 0),
+                                       "appointments.change", "Rendez-vous annulé",
+                                       portail_sprintf(a,
+                                                       "Votre rendez-vous du %s à %s (heure de "
+                                                       "Paris) avec %s est annulé. Motif : %s",
+                                                       date, time, place, reason),
+                                       "/appointments/", "appointment_cancelled", vars) == 0 &&
                    appt_slot_freed(db, portail_row_int(x, "agenda_id", 0),
                                    portail_row_str(x, "kind"), start) == 0
                ? 0

@@ -65,13 +65,11 @@ int appt_job_remind(portail_job_t *job)
         "date", date,      "time",  time,     "place",
         place,  "address", address, "cutoff", portail_sprintf(a, "%lld", st->cutoff_hours),
         NULL};
-    if (portail_notify(db, portail_row_int(r, "member_id", 0), "appointments.reminder",
-                       "Rappel de rendez-vous",
-                       portail_sprintf(a, "Rendez-vous le %s à %s (heure de Paris) : %s, %s.", date,
-                                       time, place, address),
-                       "/appointments/") != 0 ||
-        portail_mail_template(db, a, portail_row_str(r, "email"), "appointment_reminder", vars) !=
-            0 ||
+    if (portail_notify_mail(db, portail_row_int(r, "member_id", 0), "appointments.reminder",
+                            "Rappel de rendez-vous",
+                            portail_sprintf(a, "Rendez-vous le %s à %s (heure de Paris) : %s, %s.",
+                                            date, time, place, address),
+                            "/appointments/", "appointment_reminder", vars) != 0 ||
         portail_db_commit(db) != 0) {
         portail_db_rollback(db);
         portail_job_set_error(job, "reminder not recorded");
@@ -159,13 +157,13 @@ int appt_job_offer(portail_job_t *job)
                         "INSERT IGNORE INTO appt_offers (waitlist_id, agenda_id, start_utc) "
                         "VALUES (?, ?, FROM_UNIXTIME(?))",
                         "lll", wid, agenda_id, start) < 0 ||
-        portail_notify(db, member, "appointments.offer", "Un créneau plus tôt vous est proposé",
-                       portail_sprintf(a,
-                                       "Le %s à %s (heure de Paris), %s : réservé pour vous "
-                                       "jusqu'à %s. Acceptez-le depuis vos rendez-vous.",
-                                       date, time, place, until_s),
-                       "/appointments/") != 0 ||
-        portail_mail_template(db, a, portail_row_str(w, "email"), "appointment_offer", vars) != 0 ||
+        portail_notify_mail(db, member, "appointments.offer",
+                            "Un créneau plus tôt vous est proposé",
+                            portail_sprintf(a,
+                                            "Le %s à %s (heure de Paris), %s : réservé pour vous "
+                                            "jusqu'à %s. Acceptez-le depuis vos rendez-vous.",
+                                            date, time, place, until_s),
+                            "/appointments/", "appointment_offer", vars) != 0 ||
         !p ||
         portail_job_enqueue(db, "appointments.offer_expire", p, st->offer_minutes * 60 + 1, NULL) !=
             0 ||

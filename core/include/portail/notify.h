@@ -21,5 +21,12 @@ int portail_notify_kind(const char *kind, const char *label);
  * NULL. 0, or -1 (logged): the caller rolls back. */
 int portail_notify(portail_db_t *db, int64_t member_id, const char *kind, const char *title,
                    const char *text, const char *link);
+/* The same, with the module's own mail instead of the core's detail-free
+ * one (a reminder that must give the date and the place): template and
+ * vars as portail_mail_template (mail.h). One mail, not two, and none when
+ * the member switched the kind's mail off. */
+int portail_notify_mail(portail_db_t *db, int64_t member_id, const char *kind, const char *title,
+                        const char *text, const char *link, const char *template,
+                        const char *const *vars);
 
 #endif

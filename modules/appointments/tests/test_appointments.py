@@ -17,14 +17,12 @@ PARIS = ZoneInfo("Europe/Paris")
 
 @pytest.fixture(scope="module")
 def seeded(stack):
-    """The core and module seeds, with the demo member's account created
-    before the module's seed runs a second time (as script/server does on
-    its next start)."""
+    """The core and module seeds, then the demo accounts, as script/server
+    runs them: the demo runs the modules' seeds again once the demo member
+    has an account, so her appointments exist from the first start."""
     r = stack.portailctl("seed", "--count", "40")
     assert r.returncode == 0, r.stdout + r.stderr
-    stack.sql("INSERT IGNORE INTO members (insured_id, email) SELECT id, "
-              "'marie.dupont@example.fr' FROM insured WHERE nir = '%s'" % DEMO_NIR)
-    r = stack.portailctl("seed", "--count", "40")
+    r = stack.portailctl("demo", "--yes-this-is-a-demo-database")
     assert r.returncode == 0, r.stdout + r.stderr
     marie = int(stack.sql("SELECT m.id FROM members m JOIN insured i ON i.id = m.insured_id "
                           "WHERE i.nir = '%s'" % DEMO_NIR)[0][0])

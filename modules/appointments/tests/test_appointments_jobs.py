@@ -56,6 +56,9 @@ def test_reminders_sent_once_with_date_time_and_place(stack):
     time.sleep(1.5)
     assert reminders(stack, x["id"]) == [["days"], ["hours"]]
     assert len(mails_to(stack, a.member.email, "Rappel")) == 2
+    # One mail per reminder: the reminder itself, not also the core's
+    # "nouvelle notification" one.
+    assert mails_to(stack, a.member.email, "Vous avez une nouvelle notification") == []
 
 
 def test_cancelled_or_moved_appointment_sends_no_reminder(stack):
