@@ -123,13 +123,29 @@ void appt_bo_day(portail_ctx_t *ctx)
         json_object_del(r, "member_id");
         json_object_del(r, "member_name");
     }
-    /* One member named when the day has one; several: none (the action is
-     * still recorded, with the agenda in the reason). */
-    if (json_array_size(rows) == 1)
-        portail_audit_subject(
-            ctx, portail_row_int(json_object_get(json_array_get(rows, 0), "member"), "id", 0));
-    portail_audit_reason(
-        ctx, portail_sprintf(a, "agenda %lld, %s", (long long)id, appt_fmt_date(a, day)));
+    /* Every member the day shows is named in an audit row: the core writes
+     * the route's row for the first one, the others get one each here (a
+     * member's data read by an agent is always traceable to that member). */
+    const char *why = portail_sprintf(a, "agenda %lld, %s", (long long)id, appt_fmt_date(a, day));
+    int64_t first = 0;
+    json_array_foreach(rows, i, r)
+    {
+        int64_t mid = portail_row_int(json_object_get(r, "member"), "id", 0);
+        int seen = mid == first;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen =
+                portail_row_int(json_object_get(json_array_get(rows, k), "member"), "id", 0) == mid;
+        if (seen)
+            continue;
+        if (!first)
+            first = mid;
+        else if (portail_audit(ctx, mid, "appointments.day.read", why) != 0) {
+            appt_fail(ctx);
+            return;
+        }
+    }
+    portail_audit_subject(ctx, first);
+    portail_audit_reason(ctx, why);
     portail_respond_json(ctx, 200,
                          json_pack("{s:o, s:s, s:O}", "agenda", appt_agenda_json(agenda), "date",
                                    appt_fmt_date(a, day), "items", rows));

@@ -40,6 +40,16 @@ def test_agendas_and_audited_day_view(stack):
     assert item["start"] == iso(s) and item["status"] == "booked"
     rows = audit(stack, agent, "appointments.day.read")
     assert rows == [[str(m.member.id), "agenda %d, %s" % (aid, day)]]
+    # A day of several members: each one is named in an audit row, once.
+    m2 = new_member_client(stack)
+    book(m2, aid, future_slot(3, hour=10))
+    book(new_member_client(stack), aid, future_slot(3, hour=11))
+    r = agent.get(BO + "/agendas/%d/day" % aid, params={"date": day})
+    assert r.status_code == 200 and len(r.json()["items"]) == 3, r.text
+    shown = sorted(str(x["member"]["id"]) for x in r.json()["items"])
+    rows = audit(stack, agent, "appointments.day.read")[1:]
+    assert sorted(row[0] for row in rows) == shown
+    assert all(row[1] == "agenda %d, %s" % (aid, day) for row in rows)
     assert agent.get(BO + "/agendas/%d/day" % aid, params={"date": "2027-02-30"}).status_code == 422
     assert agent.get(BO + "/agendas/999999999/day").status_code == 404
     # Members never reach it.
