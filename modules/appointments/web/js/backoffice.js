@@ -2,13 +2,11 @@
 // {id}/day, audited), each booked appointment cancelled with a reason (the
 // member is notified), marked done or no-show once started; closures of a
 // period (booked appointments inside are cancelled and notified).
-import { loadPortal, renderMenu } from '/js/portal.js';
 import { api } from '/js/api.js';
 import { bindForm, el, queryParam, requireAgent, showAlert, showFormError, showPageError, validate } from '/js/ui.js';
 import { agendaName, dayLabel, kindLabel, parisToUtc, parisTime, parisWhen, statusBadge, toDate, todayParis } from './common.js';
 
 await requireAgent();
-loadPortal().then(renderMenu).catch(() => {});
 const status = document.getElementById('statut');
 const search = document.getElementById('recherche');
 const dayForm = document.getElementById('journee');
