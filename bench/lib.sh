@@ -151,3 +151,11 @@ open(out, "w").write(text)
 PY
   echo "bench/$(basename "$0"): wrote the $(head -n1 "$1" | sed 's/^## //') section of $OUT"
 }
+
+# The 1-minute load average when the bench began, and the sentence that
+# says what it means: a figure measured beside other work is noisy.
+BENCH_LOAD0="$(cut -d' ' -f1 /proc/loadavg)"
+bench_machine() {
+  echo "a $(nproc)-core machine (1-minute load average $BENCH_LOAD0 when the run began; above"
+  echo "about 0.5 other work shared the cores and every figure is noisy)"
+}
