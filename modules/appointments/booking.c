@@ -432,9 +432,8 @@ void appt_get(portail_ctx_t *ctx)
     respond_mine(ctx, 200, id);
 }
 
-/* The member's appointment locked for a change in the open transaction:
- * NULL with the answer set (404, 409 not booked or past the cutoff). */
-static json_t *lock_for_change(portail_ctx_t *ctx, int64_t id)
+/* lock_for_change's row and its checks, in the open transaction. */
+static json_t *change_row(portail_ctx_t *ctx, int64_t id)
 {
     const struct appt_state *st = portail_module_state(ctx);
     portail_arena_t *a = portail_arena(ctx);
@@ -472,6 +471,24 @@ static json_t *lock_for_change(portail_ctx_t *ctx, int64_t id)
     return r;
 }
 
+/* Opens the change's transaction and locks the member's appointment in it:
+ * NULL with the answer set (404, 409 not booked or past the cutoff) and the
+ * transaction rolled back. */
+static json_t *lock_for_change(portail_ctx_t *ctx, int64_t id)
+{
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return NULL;
+    if (portail_db_begin(db) != 0) {
+        appt_fail(ctx);
+        return NULL;
+    }
+    json_t *r = change_row(ctx, id);
+    if (!r)
+        portail_db_rollback(db);
+    return r;
+}
+
 /* ---- POST /api/v1/appointments/{id}/move {start} ------------------------------
  * One UPDATE of the row's start: the unique key checks the new slot as the
  * row takes it, and the old one is free once it commits; refused (1062),
@@ -489,18 +506,10 @@ void appt_move(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
-    portail_db_t *db = portail_db(ctx);
-    if (!db)
-        return;
-    if (portail_db_begin(db) != 0) {
-        appt_fail(ctx);
-        return;
-    }
     json_t *cur = lock_for_change(ctx, id);
-    if (!cur) {
-        portail_db_rollback(db);
+    if (!cur)
         return;
-    }
+    portail_db_t *db = portail_db(ctx);
     long long agenda_id = portail_row_int(cur, "agenda_id", 0);
     const char *kind = portail_row_str(cur, "kind");
     int64_t old = portail_row_int(cur, "start", 0);
@@ -557,18 +566,10 @@ void appt_cancel(portail_ctx_t *ctx)
     int64_t id;
     if (portail_req_param_i64(ctx, "id", &id) != 0)
         return;
-    portail_db_t *db = portail_db(ctx);
-    if (!db)
-        return;
-    if (portail_db_begin(db) != 0) {
-        appt_fail(ctx);
-        return;
-    }
     json_t *cur = lock_for_change(ctx, id);
-    if (!cur) {
-        portail_db_rollback(db);
+    if (!cur)
         return;
-    }
+    portail_db_t *db = portail_db(ctx);
     if (portail_member_exec(ctx,
                             "UPDATE appt_appointments SET status = 'cancelled_by_member', "
                             "sequence = sequence + 1, updated_at = UTC_TIMESTAMP() "
