@@ -357,10 +357,15 @@ void reimb_bo_document(portail_ctx_t *ctx)
     portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
 }
 
-/* Claim id locked for a state change in the caller's transaction: the
- * claim row, or NULL with the answer set (404). */
-static json_t *lock_claim(portail_ctx_t *ctx, portail_db_t *db, long long id)
+/* Opens the state change's transaction and locks claim id in it: the claim
+ * row, or NULL with the answer set (404, 500). */
+static json_t *lock_claim(portail_ctx_t *ctx, long long id)
 {
+    portail_db_t *db = portail_db(ctx);
+    if (!db || portail_db_begin(db) != 0) {
+        reimb_fail(ctx);
+        return NULL;
+    }
     json_t *c = portail_db_row(db,
                                "SELECT c.id, c.member_id, c.status, c.kind, c.care_date, "
                                "c.beneficiary, c.amount_paid_cents, c.assigned_agent_id "
@@ -389,14 +394,10 @@ void reimb_bo_take(portail_ctx_t *ctx)
     int64_t id;
     if (portail_req_param_i64(ctx, "id", &id) != 0)
         return;
-    portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        reimb_fail(ctx);
-        return;
-    }
-    json_t *c = lock_claim(ctx, db, id);
+    json_t *c = lock_claim(ctx, id);
     if (!c)
         return;
+    portail_db_t *db = portail_db(ctx);
     long long me = (long long)portail_principal(ctx)->id;
     long long holder = portail_row_int(c, "assigned_agent_id", 0);
     if (!status_is(c, "submitted") && !(status_is(c, "in_review") && holder == me)) {
@@ -419,9 +420,9 @@ void reimb_bo_take(portail_ctx_t *ctx)
 }
 
 /* The claim in review by this agent, locked; NULL with the answer set. */
-static json_t *my_review(portail_ctx_t *ctx, portail_db_t *db, int64_t id)
+static json_t *my_review(portail_ctx_t *ctx, int64_t id)
 {
-    json_t *c = lock_claim(ctx, db, id);
+    json_t *c = lock_claim(ctx, id);
     if (!c)
         return NULL;
     if (!status_is(c, "in_review") ||
@@ -481,14 +482,10 @@ void reimb_bo_approve(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
-    portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        reimb_fail(ctx);
-        return;
-    }
-    json_t *c = my_review(ctx, db, id);
+    json_t *c = my_review(ctx, id);
     if (!c)
         return;
+    portail_db_t *db = portail_db(ctx);
     long long member = portail_row_int(c, "member_id", 0);
     const char *kind = portail_row_str(c, "kind");
     long long n = portail_db_exec(
@@ -540,14 +537,10 @@ static void decide(portail_ctx_t *ctx, int reject)
         portail_problem_fields(ctx, errors);
         return;
     }
-    portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        reimb_fail(ctx);
-        return;
-    }
-    json_t *c = my_review(ctx, db, id);
+    json_t *c = my_review(ctx, id);
     if (!c)
         return;
+    portail_db_t *db = portail_db(ctx);
     long long member = portail_row_int(c, "member_id", 0);
     const char *text = portail_sprintf(
         portail_arena(ctx),
