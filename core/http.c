@@ -52,6 +52,23 @@ const char *portail_req_query(const portail_ctx_t *ctx, const char *name)
     return portail_kv_get(ctx->query, ctx->nquery, name, 0);
 }
 
+long long portail_req_query_int(portail_ctx_t *ctx, const char *name, long long min, long long max,
+                                long long dflt, json_t **errors)
+{
+    const char *s = portail_req_query(ctx, name);
+    if (!s || !*s)
+        return dflt;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < min || v > max) {
+        portail_field_error(errors, name,
+                            portail_sprintf(ctx->arena, "Nombre entre %lld et %lld.", min, max));
+        return dflt;
+    }
+    return v;
+}
+
 const char *portail_req_header(const portail_ctx_t *ctx, const char *name)
 {
     return portail_kv_get(ctx->headers, ctx->nheaders, name, 1);

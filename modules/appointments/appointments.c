@@ -263,15 +263,7 @@ static void agendas(portail_ctx_t *ctx)
         if (*end || after <= 0 || strlen(cursor) > 19)
             portail_field_error(&errors, "cursor", "Curseur invalide.");
     }
-    const char *ls = portail_req_query(ctx, "limit");
-    if (ls && *ls) {
-        char *end = NULL;
-        limit = strtoll(ls, &end, 10);
-        if (*end || limit < 1 || limit > st->page_max)
-            portail_field_error(
-                &errors, "limit",
-                portail_sprintf(portail_arena(ctx), "Nombre entre 1 et %lld.", st->page_max));
-    }
+    limit = portail_req_query_int(ctx, "limit", 1, st->page_max, PAGE_DEFAULT, &errors);
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;

@@ -357,16 +357,7 @@ void appt_list(portail_ctx_t *ctx)
             portail_field_error(&errors, "when", "Valeur attendue : upcoming ou past.");
     }
     long long limit = PAGE_DEFAULT, cs = 0, ci = 0;
-    const char *ls = portail_req_query(ctx, "limit");
-    if (ls && *ls) {
-        char *end = NULL;
-        limit = strtoll(ls, &end, 10);
-        if (*end || limit < 1 || limit > st->page_max) {
-            portail_field_error(&errors, "limit",
-                                portail_sprintf(a, "Nombre entre 1 et %lld.", st->page_max));
-            limit = PAGE_DEFAULT;
-        }
-    }
+    limit = portail_req_query_int(ctx, "limit", 1, st->page_max, PAGE_DEFAULT, &errors);
     const char *cursor = portail_req_query(ctx, "cursor");
     if (cursor && *cursor) {
         char *end = NULL;

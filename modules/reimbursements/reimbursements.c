@@ -252,7 +252,6 @@ static void list(portail_ctx_t *ctx)
     const char *who = portail_req_query(ctx, "beneficiary");
     const char *kind = portail_req_query(ctx, "kind");
     const char *status = portail_req_query(ctx, "status");
-    const char *limit_s = portail_req_query(ctx, "limit");
     const char *cursor = portail_req_query(ctx, "cursor");
     const char *msg = NULL;
     if (from && *from && !portail_valid_date(a, from, &msg))
@@ -265,16 +264,7 @@ static void list(portail_ctx_t *ctx)
         portail_field_error(&errors, "kind", "Type de soin inconnu.");
     if (status && *status && !reimb_one_of(status, STATUSES))
         portail_field_error(&errors, "status", "Statut inconnu.");
-    long long limit = PAGE_DEFAULT;
-    if (limit_s && *limit_s) {
-        char *end = NULL;
-        limit = strtoll(limit_s, &end, 10);
-        if (*end || limit < 1 || limit > st->page_max) {
-            portail_field_error(&errors, "limit",
-                                portail_sprintf(a, "Nombre entre 1 et %lld.", st->page_max));
-            limit = PAGE_DEFAULT;
-        }
-    }
+    long long limit = portail_req_query_int(ctx, "limit", 1, st->page_max, PAGE_DEFAULT, &errors);
     char cur_date[11] = "9999-12-31";
     long long cur_id = 0;
     if (cursor && *cursor) {

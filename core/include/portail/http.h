@@ -50,6 +50,12 @@ const char *portail_req_param(const portail_ctx_t *ctx,
 int portail_req_param_i64(portail_ctx_t *ctx, const char *name, int64_t *out);
 const char *portail_req_query(const portail_ctx_t *ctx,
                               const char *name); /* decoded, first value */
+/* ?name= as a decimal integer in [min, max]: dflt when absent or empty;
+ * otherwise a field error « Nombre entre MIN et MAX. » added to *errors
+ * (and dflt returned) when it is not one. Lists' ?limit= (one wording and
+ * one bound check for every module). */
+long long portail_req_query_int(portail_ctx_t *ctx, const char *name, long long min, long long max,
+                                long long dflt, json_t **errors);
 const char *portail_req_header(const portail_ctx_t *ctx, const char *name); /* case-insensitive */
 const char *portail_req_cookie(const portail_ctx_t *ctx, const char *name);
 const unsigned char *portail_req_body(const portail_ctx_t *ctx, size_t *len);
