@@ -67,6 +67,58 @@ portail_stop_pidfile() {
   rm -f "$pidfile"
 }
 
+# portail_spawn PIDFILE OUTFILE CMD...: starts CMD in a session of its own,
+# stdout and stderr appended to OUTFILE, its pid in PIDFILE. A small bash
+# parent (the reaper) waits for it and writes its exit status to
+# PIDFILE.exit: a process that is not our child leaves no status behind, and
+# script/supervise says why a service died from that file. PIDFILE.pgid is
+# the process group of the service and its children.
+portail_spawn() {
+  local pidfile="$1" out="$2" i
+  shift 2
+  rm -f "$pidfile" "$pidfile.exit"
+  # shellcheck disable=SC2016
+  setsid bash -c '
+    pidfile="$1" out="$2"
+    shift 2
+    "$@" </dev/null >>"$out" 2>&1 &
+    pid=$!
+    # The process group (this session) outlives a killed master: its
+    # children (nginx workers) are ended with it before a restart.
+    echo "$$" >"$pidfile.pgid"
+    echo "$pid" >"$pidfile.reaper"
+    mv -f "$pidfile.reaper" "$pidfile"
+    # A signal meant for the service must not end the reaper first.
+    trap "" TERM INT HUP
+    while :; do
+      wait "$pid"
+      rc=$?
+      kill -0 "$pid" 2>/dev/null || break
+    done
+    echo "$rc" >"$pidfile.exit"
+  ' portail-reaper "$pidfile" "$out" "$@" </dev/null >/dev/null 2>&1 &
+  disown
+  for ((i = 0; i < 50; i++)); do
+    [ -s "$pidfile" ] && return 0
+    sleep 0.1
+  done
+  portail_log "no pid in $pidfile after 5 s: $*"
+  return 1
+}
+
+# portail_exit_cause PIDFILE: why the process of PIDFILE ended, in words,
+# from PIDFILE.exit (portail_spawn).
+portail_exit_cause() {
+  local rc
+  [ -s "$1.exit" ] || { echo "exit status unknown (not started by portail_spawn)"; return 0; }
+  rc="$(cat "$1.exit")"
+  if [[ "$rc" =~ ^[0-9]+$ ]] && [ "$rc" -gt 128 ] && [ "$rc" -le 192 ]; then
+    echo "killed by SIG$(kill -l "$((rc - 128))" 2>/dev/null || echo "$((rc - 128))") (status $rc)"
+  else
+    echo "exited with status $rc"
+  fi
+}
+
 # portail_wait_http URL SECONDS: until curl -fsS URL answers.
 portail_wait_http() {
   local url="$1" timeout="${2:-30}" i
@@ -110,13 +162,17 @@ portail_mariadb_start() {
     fi
   fi
   rm -f "$base/run/mysqld.sock" "$base/run/mysqld.pid"
-  mariadbd --no-defaults --datadir="$base/db" --socket="$base/run/mysqld.sock" \
+  # Durable commits (MariaDB's defaults, stated): the redo log is written and
+  # flushed at every commit, pages go through the doublewrite buffer; no
+  # binary log, so sync_binlog does not apply (docs/security.md).
+  portail_spawn "$base/run/mysqld.pid" "$base/log/mariadb.stderr" \
+    mariadbd --no-defaults --datadir="$base/db" --socket="$base/run/mysqld.sock" \
     --pid-file="$base/run/mysqld.pid" --tmpdir="$base/tmp" --skip-networking --user=root \
     --log-error="$base/log/mariadb.log" \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
     --skip-name-resolve --innodb-buffer-pool-size=128M \
-    --max-connections=500 </dev/null >/dev/null 2>&1 &
-  disown
+    --innodb-flush-log-at-trx-commit=1 --innodb-doublewrite=1 \
+    --max-connections=500 || return 1
   for ((i = 0; i < 300; i++)); do
     if mariadb-admin --no-defaults -S "$base/run/mysqld.sock" -uroot ping >/dev/null 2>&1; then
       return 0
