@@ -473,11 +473,15 @@ static int rate_check(portail_ctx_t *ctx)
 
 /* Stores the request's files (if any) through the core documents service,
  * for owner (an agent's answer) or the signed-in member (owner 0): 0 with
- * *docs (possibly empty), or -1 with the answer set. */
-static int store_files(portail_ctx_t *ctx, long long owner, json_t **docs)
+ * *docs (possibly empty), or -1 with the answer set. With files, their
+ * transaction is left open (*open = 1) for the message that carries them:
+ * committed apart, a crash or a failed insert in between left documents
+ * that no message names (tests/integration/test_crash.py). */
+static int store_files(portail_ctx_t *ctx, long long owner, json_t **docs, int *open)
 {
     const struct messaging_state *st = portail_module_state(ctx);
     size_t n = file_parts(ctx);
+    *open = 0;
     if (n == 0) {
         *docs = portail_arena_json(portail_arena(ctx), json_array());
         return *docs ? 0 : -1;
@@ -496,12 +500,19 @@ static int store_files(portail_ctx_t *ctx, long long owner, json_t **docs)
                  PORTAIL_DOC_TYPE(PORTAIL_FILE_PNG),
         .max_file_bytes = (size_t)st->max_file_bytes,
         .max_files = (size_t)st->max_files,
+        .keep_transaction = 1,
     };
     json_t *out = NULL;
     if ((owner ? portail_documents_store_for(ctx, (int64_t)owner, &rules, &out)
                : portail_documents_store(ctx, &rules, &out)) != 0)
         return -1;
+    *open = 1;
     *docs = portail_arena_json(portail_arena(ctx), out);
+    if (!*docs) {
+        portail_db_rollback(portail_db(ctx));
+        *open = 0;
+        return -1;
+    }
     return 0;
 }
 
@@ -541,13 +552,14 @@ static long long message_add(portail_db_t *db, long long thread, long long membe
 }
 
 /* A reply in thread of member, by agent (0: the member), in one
- * transaction; an agent's reply notifies the member (the mail of the core
- * carries no detail). Answers 201 {id, thread, attachments}, or 500. */
+ * transaction (the files' one when open); an agent's reply notifies the
+ * member (the mail of the core carries no detail). Answers 201 {id, thread,
+ * attachments}, or 500. */
 static void reply_add(portail_ctx_t *ctx, long long thread, long long member, long long agent,
-                      const char *body, json_t *docs)
+                      const char *body, json_t *docs, int open)
 {
     portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
+    if (!db || (!open && portail_db_begin(db) != 0)) {
         fail(ctx);
         return;
     }
@@ -749,10 +761,11 @@ static void thread_new(portail_ctx_t *ctx)
     if (rate_check(ctx) != 0)
         return;
     json_t *docs = NULL;
-    if (store_files(ctx, 0, &docs) != 0)
+    int open = 0;
+    if (store_files(ctx, 0, &docs, &open) != 0)
         return;
     portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
+    if (!db || (!open && portail_db_begin(db) != 0)) {
         fail(ctx);
         return;
     }
@@ -796,9 +809,10 @@ static void thread_reply(portail_ctx_t *ctx)
     if (rate_check(ctx) != 0)
         return;
     json_t *docs = NULL;
-    if (store_files(ctx, 0, &docs) != 0)
+    int open = 0;
+    if (store_files(ctx, 0, &docs, &open) != 0)
         return;
-    reply_add(ctx, (long long)id, (long long)portail_principal(ctx)->id, 0, body, docs);
+    reply_add(ctx, (long long)id, (long long)portail_principal(ctx)->id, 0, body, docs, open);
 }
 
 /* ---- GET /api/v1/messages?box=inbox|sent|archived&q=&limit=&cursor= -------- */
@@ -1240,11 +1254,12 @@ static void bo_reply(portail_ctx_t *ctx)
     long long agent = (long long)portail_principal(ctx)->id;
     /* A multipart answer's files become the member's documents. */
     json_t *docs = NULL;
+    int open = 0;
     if (j)
         docs = portail_arena_json(portail_arena(ctx), json_array());
-    else if (store_files(ctx, member, &docs) != 0)
+    else if (store_files(ctx, member, &docs, &open) != 0)
         return;
-    reply_add(ctx, (long long)id, member, agent, body, docs);
+    reply_add(ctx, (long long)id, member, agent, body, docs, open);
 }
 
 /* POST BO/threads/{thread}/close */
