@@ -1,0 +1,96 @@
+"""Controls added for the OWASP ASVS 4.0.3 level 2 map (docs/asvs.md):
+HSTS on every answer (14.4.5), no hidden or backup file served (4.3.2,
+12.5.1), no version in the answers (14.3.3), hardened binaries (14.1.2)."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import BUILD, REPO
+
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def test_hsts_on_pages_api_answers_and_errors(client):
+    for path in ("/", "/connexion.html", "/api/v1/health", "/api/v1/nothing", "/nothing.html",
+                 "/nginx-200"):
+        r = client.get(path)
+        assert r.raw.headers.getlist("Strict-Transport-Security") == [HSTS], (path, r.headers)
+
+
+def test_every_header_block_of_the_site_sets_hsts():
+    """The named locations (nginx's own 413, 429, 503, 403) repeat the
+    headers: add_header is not inherited once a location has its own."""
+    text = (REPO / "nginx" / "portail.conf.in").read_text()
+    blocks = text.count("add_header Permissions-Policy")
+    assert blocks >= 5
+    assert text.count('add_header Strict-Transport-Security "%s" always;' % HSTS) == blocks
+
+
+def test_hidden_and_backup_files_are_not_served(stack, tmp_path):
+    web = tmp_path / "web"
+    (web / ".git").mkdir(parents=True)
+    (web / "css").mkdir()
+    (web / "index.html").write_text("<p>accueil</p>\n")
+    (web / "css" / "site.css").write_text("p{}\n")
+    secret = "SECRET-NOT-SERVED"
+    for name in (".git/HEAD", ".env", ".gitignore", "css/.DS_Store", "index.html.bak",
+                 "index.html~", "index.html.swp", "index.html.orig", "index.html.old"):
+        (web / name).write_text(secret + "\n")
+    inst = stack.start_portaild(webroot=web)
+    c = stack.client(base_url=inst.base_url, origin=inst.origin)
+    assert c.get("/index.html").status_code == 200
+    assert c.get("/css/site.css").status_code == 200
+    for name in (".git/HEAD", ".git/", ".env", ".gitignore", "css/.DS_Store", "index.html.bak",
+                 "index.html~", "index.html.swp", "index.html.orig", "index.html.old"):
+        r = c.get("/" + name)
+        assert r.status_code == 404, (name, r.status_code)
+        assert secret not in r.text
+    # No directory listing.
+    r = c.get("/css/")
+    assert r.status_code in (403, 404) and "site.css" not in r.text
+
+
+def test_no_version_in_the_answers(client):
+    for path in ("/", "/api/v1/health", "/api/v1/nothing", "/nothing.html"):
+        r = client.get(path)
+        assert r.headers.get("Server", "nginx") == "nginx", (path, r.headers)
+        assert "X-Powered-By" not in r.headers
+        if r.status_code == 404 and path.endswith(".html"):
+            assert not re.search(r"nginx/\d", r.text)
+
+
+def _harden_flags():
+    makefile = BUILD / "Makefile"
+    if not makefile.exists():
+        pytest.skip("no build Makefile")
+    m = re.search(r"^HARDEN_CFLAGS = (.*)$", makefile.read_text(), re.M)
+    return m.group(1).strip() if m else ""
+
+
+def _readelf(args, path):
+    return subprocess.run(["readelf", "-W", *args, str(path)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, check=True).stdout
+
+
+def test_binaries_are_hardened():
+    """Full RELRO, PIE for the executables, and the stack protector and
+    fortified libc calls compiled in (configure.ac, HARDEN_CFLAGS); the
+    sanitizer build goes without (it replaces those calls)."""
+    if "-fstack-protector-strong" not in _harden_flags():
+        pytest.skip("build without the hardening flags (sanitizers)")
+    bins = [BUILD / "portaild", BUILD / "portailctl"]
+    mods = sorted(Path(BUILD / "modules").glob("*/.libs/*.so"))
+    assert {m.stem for m in mods} >= {"login", "unlock", "coverage", "messaging",
+                                      "reimbursements", "appointments"}
+    for b in bins + mods:
+        dyn = _readelf(["-d"], b)
+        assert "BIND_NOW" in dyn, b
+        assert "GNU_RELRO" in _readelf(["-l"], b), b
+        syms = _readelf(["--dyn-syms"], b)
+        assert re.search(r"__\w+_chk(_fail)?@", syms), b
+    for b in bins:
+        assert "DYN (Position-Independent Executable" in _readelf(["-h"], b), b
+        assert "__stack_chk_fail" in _readelf(["--dyn-syms"], b), b
