@@ -94,3 +94,21 @@ def test_binaries_are_hardened():
     for b in bins:
         assert "DYN (Position-Independent Executable" in _readelf(["-h"], b), b
         assert "__stack_chk_fail" in _readelf(["--dyn-syms"], b), b
+
+
+def test_json_answers_are_attachments(stack, client):
+    """14.4.2: a JSON answer opened as a page downloads; a file keeps its
+    own disposition, given once."""
+    for path in ("/api/v1/health", "/api/v1/nothing"):
+        r = client.get(path)
+        assert r.headers["Content-Type"].startswith("application/"), path
+        assert r.raw.headers.getlist("Content-Disposition") == ['attachment; filename="api.json"'], path
+    r = client.get("/api/v1/test/file")
+    assert r.raw.headers.getlist("Content-Disposition") == ['attachment; filename="attestation_droits.pdf"']
+    # nginx's own problem+json: the back office refused to a network.
+    inst = stack.start_portaild()
+    inst.nginx.acl.write_text("deny all;\n")
+    inst.nginx.reload()
+    r = stack.client(base_url=inst.base_url, origin=inst.origin).get("/api/v1/backoffice/me")
+    assert r.status_code == 403 and r.headers["Content-Type"] == "application/problem+json"
+    assert r.raw.headers.getlist("Content-Disposition") == ['attachment; filename="api.json"']
