@@ -112,3 +112,51 @@ def test_json_answers_are_attachments(stack, client):
     r = stack.client(base_url=inst.base_url, origin=inst.origin).get("/api/v1/backoffice/me")
     assert r.status_code == 403 and r.headers["Content-Type"] == "application/problem+json"
     assert r.raw.headers.getlist("Content-Disposition") == ['attachment; filename="api.json"']
+
+
+def _committed(*patterns):
+    out = subprocess.run(["git", "ls-files", *patterns], cwd=REPO, stdout=subprocess.PIPE,
+                         text=True, check=True).stdout.split()
+    return [REPO / p for p in out]
+
+
+def test_the_server_never_runs_a_command():
+    """5.3.8, 12.3.5: no shell nor program run by portaild, portailctl or a
+    module, so no input can reach one."""
+    call = re.compile(r"\b(system|popen|execl|execlp|execle|execv|execvp|execvpe|posix_spawnp?)"
+                      r"\s*\(")
+    files = _committed("core/*.c", "core/*.h", "modules/*.c", "modules/*/*.c")
+    assert files
+    for f in files:
+        text = re.sub(r"/\*.*?\*/", "", f.read_text(), flags=re.S)
+        assert not call.search(text), f
+
+
+def test_no_cors_grant(client):
+    """14.5.3: no Access-Control-Allow-Origin to anyone, "null" included:
+    the site and its API are one origin."""
+    for origin in ("https://evil.example", "null"):
+        for method, path in (("GET", "/api/v1/health"), ("OPTIONS", "/api/v1/health"),
+                             ("GET", "/"), ("OPTIONS", "/")):
+            r = client.request(method, path, origin=False, csrf=False,
+                               headers={"Origin": origin,
+                                        "Access-Control-Request-Method": "POST"})
+            assert not [h for h in r.headers if h.lower().startswith("access-control-")], \
+                (method, path, r.headers)
+
+
+def test_password_fields_welcome_managers_and_paste():
+    """2.1.11: every password field names its autocomplete purpose (password
+    managers fill it) and no page script blocks pasting."""
+    pages = _committed("web/*.html", "web/**/*.html", "modules/*/web/*.html",
+                       "modules/*/web/**/*.html")
+    fields = 0
+    for f in pages:
+        for tag in re.findall(r"<input\b[^>]*>", f.read_text()):
+            if 'type="password"' in tag:
+                fields += 1
+                assert re.search(r'autocomplete="(current|new)-password"', tag), (f, tag)
+    assert fields >= 5
+    for f in _committed("web/js/*.js", "web/js/**/*.js", "modules/*/web/*.js",
+                        "modules/*/web/**/*.js"):
+        assert not re.search(r"paste|oncopy|autocomplete\s*=\s*['\"]off", f.read_text()), f

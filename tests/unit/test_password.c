@@ -136,6 +136,25 @@ START_TEST(lengths_any_character_no_truncation)
 }
 END_TEST
 
+/* ASVS 2.4.1 and 2.4.2: Argon2id with its cost in the stored string, and a
+ * salt of its own (16 random bytes) for every hash of the same password. */
+START_TEST(argon2id_with_a_salt_each)
+{
+    conf.hash_slots = 1;
+    const char *a = NULL, *b = NULL;
+    ck_assert_int_eq(portail_password_hash(&ctx, "correct horse battery staple", &a), 0);
+    ck_assert_int_eq(portail_password_hash(&ctx, "correct horse battery staple", &b), 0);
+    ck_assert_msg(strncmp(a, "$argon2id$v=19$m=65536,t=2,p=1$", 31) == 0, "%s", a);
+    ck_assert_str_ne(a, b);
+    /* $argon2id$v=19$m=65536,t=2,p=1$SALT$HASH: the salt is 22 base64 chars. */
+    const char *salt = a + 31, *end = strchr(salt, '$');
+    ck_assert_ptr_nonnull(end);
+    ck_assert_int_eq((int)(end - salt), 22);
+    ck_assert_int_eq(portail_password_verify(&ctx, a, "correct horse battery staple"), 1);
+    ck_assert_int_eq(portail_password_verify(&ctx, b, "correct horse battery stapler"), 0);
+}
+END_TEST
+
 Suite *password_suite(void)
 {
     Suite *s = suite_create("password");
@@ -145,6 +164,7 @@ Suite *password_suite(void)
     tcase_add_test(tc, random_passwords_pass);
     tcase_add_test(tc, common_passwords_refused);
     tcase_add_test(tc, lengths_any_character_no_truncation);
+    tcase_add_test(tc, argon2id_with_a_salt_each);
     suite_add_tcase(s, tc);
     return s;
 }
