@@ -2,6 +2,7 @@
 HSTS on every answer (14.4.5), no hidden or backup file served (4.3.2,
 12.5.1), no version in the answers (14.3.3), hardened binaries (14.1.2)."""
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -160,3 +161,44 @@ def test_password_fields_welcome_managers_and_paste():
     for f in _committed("web/js/*.js", "web/js/**/*.js", "modules/*/web/*.js",
                         "modules/*/web/**/*.js"):
         assert not re.search(r"paste|oncopy|autocomplete\s*=\s*['\"]off", f.read_text()), f
+
+
+def test_npm_packages_are_locked_with_their_hashes():
+    """14.2.4: the pages' packages (DSFR, zxcvbn-ts) and the test tools come
+    from the npm registry as the committed lockfile pins them, each with its
+    sha512; the C side comes from Debian (script/bootstrap's apt-get)."""
+    lock = json.loads((REPO / "package-lock.json").read_text())
+    pkgs = {k: v for k, v in lock["packages"].items() if k}
+    assert pkgs
+    for name, p in pkgs.items():
+        assert p.get("version") and p.get("integrity", "").startswith("sha512-"), name
+        assert p.get("resolved", "https://registry.npmjs.org/").startswith(
+            "https://registry.npmjs.org/"), name
+    boot = (REPO / "script" / "bootstrap").read_text()
+    assert "apt-get install" in boot and not re.search(r"\b(curl|wget|pip3?)\s+\S*https?:", boot)
+
+
+def test_no_secret_in_the_repository():
+    """2.10.4: no key, certificate or password is committed: the TOTP key
+    file and the database password come from the installation's config."""
+    files = subprocess.run(["git", "ls-files"], cwd=REPO, stdout=subprocess.PIPE, text=True,
+                           check=True).stdout.split()
+    assert not [f for f in files if re.search(r"\.(key|pem|p12|pfx|crt|jks)$|(^|/)\.env$", f)]
+    example = (REPO / "conf" / "portail.conf.example").read_text()
+    assert re.search(r'^\s*password = "";', example, re.M)
+    assert re.search(r'^\s*secret_key_file = "var/keys/', example, re.M)
+
+
+def test_warnings_break_the_build():
+    """5.4.2, 14.1.2: format strings must be constants (-Wformat=2 has
+    -Wformat-nonliteral and -Wformat-security) and every warning stops the
+    build unless --disable-werror is asked for."""
+    configure = (REPO / "configure.ac").read_text()
+    m = re.search(r'^WARN_CFLAGS="([^"]*)"', configure, re.M)
+    assert m and {"-Wall", "-Wextra", "-Wformat=2"} <= set(m.group(1).split())
+    assert re.search(r"\[enable_werror=yes\]", configure)
+    assert 'WARN_CFLAGS="$WARN_CFLAGS -Werror"' in configure
+    makefile = BUILD / "Makefile"
+    if makefile.exists():
+        flags = re.search(r"^WARN_CFLAGS = (.*)$", makefile.read_text(), re.M).group(1).split()
+        assert "-Werror" in flags and "-Wformat=2" in flags
