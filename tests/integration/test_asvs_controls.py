@@ -5,6 +5,7 @@ HSTS on every answer (14.4.5), no hidden or backup file served (4.3.2,
 import json
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,23 @@ def test_warnings_break_the_build():
     if makefile.exists():
         flags = re.search(r"^WARN_CFLAGS = (.*)$", makefile.read_text(), re.M).group(1).split()
         assert "-Werror" in flags and "-Wformat=2" in flags
+
+
+def test_a_handler_that_answers_nothing_gets_the_last_resort_500(stack, client):
+    """7.4.3: the host answers for a handler that set no response (a generic
+    problem, the request id, an error line); a dead portaild is nginx's 503
+    (test_lifecycle.py::test_sigterm_drains_in_flight_request)."""
+    r = client.get("/api/v1/test/silent")
+    assert r.status_code == 500
+    body = r.json()
+    assert r.headers["Content-Type"].startswith("application/problem+json")
+    assert body["request_id"] == r.headers["X-Request-Id"]
+    assert "silent" not in body["detail"] and "handler" not in body["detail"]
+    rid = r.headers["X-Request-Id"]
+    deadline = time.monotonic() + 5
+    while True:
+        lines = [ln for ln in stack.paths.portaild_log.read_text().splitlines() if rid in ln]
+        if any("set no response" in ln for ln in lines):
+            break
+        assert time.monotonic() < deadline, lines
+        time.sleep(0.05)
