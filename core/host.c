@@ -740,6 +740,13 @@ static void write_response(portail_ctx_t *ctx, FCGX_Request *req)
             FCGX_PutS("; charset=utf-8", req->out);
         FCGX_PutS("\r\n", req->out);
     }
+    /* A JSON answer opened as a page downloads instead (ASVS 14.4.2,
+     * reflected file download); files keep the disposition they set. */
+    int disposition = 0;
+    for (const struct portail_resp_header *h = ctx->resp_headers; h; h = h->next)
+        disposition |= strcasecmp(h->name, "Content-Disposition") == 0;
+    if (!disposition && ctx->resp_type && strstr(ctx->resp_type, "json"))
+        FCGX_PutS("Content-Disposition: attachment; filename=\"api.json\"\r\n", req->out);
     for (const struct portail_resp_header *h = ctx->resp_headers; h; h = h->next) {
         FCGX_PutS(h->name, req->out);
         FCGX_PutS(": ", req->out);

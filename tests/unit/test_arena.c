@@ -61,6 +61,23 @@ START_TEST(cleanups_run_in_reverse_once)
 }
 END_TEST
 
+/* ASVS 8.3.6: a request's bytes (a password from its body) do not stay in
+ * the arena's kept block for the next request to find. */
+START_TEST(reset_wipes_what_requests_left)
+{
+    portail_arena_t *a = portail_arena_new(0);
+    char *pw = portail_strdup(a, "Tournesol-Violon-Pirogue-19");
+    char *big = portail_alloc(a, 200 * 1024); /* a block of its own, freed */
+    memset(big, 'x', 200 * 1024);
+    portail_arena_reset(a);
+    char *again = portail_alloc(a, 32);
+    ck_assert_ptr_eq(again, pw);
+    for (int i = 0; i < 32; i++)
+        ck_assert_int_eq(again[i], 0);
+    portail_arena_free(a);
+}
+END_TEST
+
 Suite *arena_suite(void)
 {
     Suite *s = suite_create("arena");
@@ -68,6 +85,7 @@ Suite *arena_suite(void)
     tcase_add_test(t, alloc_aligned_and_large);
     tcase_add_test(t, strings);
     tcase_add_test(t, cleanups_run_in_reverse_once);
+    tcase_add_test(t, reset_wipes_what_requests_left);
     suite_add_tcase(s, t);
     return s;
 }

@@ -84,6 +84,77 @@ START_TEST(common_passwords_refused)
 }
 END_TEST
 
+/* ASVS 2.1.1 to 2.1.4 and 2.1.9: 12 to 128 characters, counted as
+ * characters and not bytes; any printable Unicode (spaces, accents, emoji)
+ * and no composition rule; and every character of a long password counts:
+ * the hash is of the whole, not of a prefix. */
+static size_t chars_of(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+START_TEST(lengths_any_character_no_truncation)
+{
+    /* 64 characters, lower case only, spaces, accents and an emoji. */
+    static const char p64[] = "gazelle été trombone \xF0\x9F\x90\xA2 citadelle pirogue violon "
+                              "tournesol ménhir";
+    /* 128 characters (more than 128 bytes). */
+    static const char p128[] = "Le héron \xF0\x9F\xA6\xA9 boit au lac gelé de Lutèce quand "
+                               "la brume monte, puis le violon joue des airs "
+                               "pour trois gazelles \xF0\x9F\x8E\xBB sous 42 étoiles !";
+    ck_assert_uint_eq(chars_of(p64), 64);
+    ck_assert_uint_eq(chars_of(p128), 128);
+    ck_assert_uint_gt(strlen(p128), 128);
+    const char *p = portail_password_problem(&ctx, p64, NULL);
+    ck_assert_msg(!p, "64 characters refused: %s", p);
+    p = portail_password_problem(&ctx, p128, NULL);
+    ck_assert_msg(!p, "128 characters refused: %s", p);
+
+    char over[sizeof p128 + 1];
+    memcpy(over, p128, sizeof p128 - 1);
+    memcpy(over + sizeof p128 - 1, "x", 2);
+    p = portail_password_problem(&ctx, over, NULL);
+    ck_assert_msg(p && strstr(p, "au plus 128"), "129 characters: %s", p ? p : "accepted");
+    p = portail_password_problem(&ctx, "gazelle été", NULL);
+    ck_assert_msg(p && strstr(p, "au moins 12"), "11 characters: %s", p ? p : "accepted");
+
+    conf.hash_slots = 1;
+    const char *hash = NULL;
+    ck_assert_int_eq(portail_password_hash(&ctx, p128, &hash), 0);
+    ck_assert_int_eq(portail_password_verify(&ctx, hash, p128), 1);
+    char last[sizeof p128];
+    memcpy(last, p128, sizeof p128);
+    last[sizeof p128 - 2] = '?';
+    ck_assert_int_eq(portail_password_verify(&ctx, hash, last), 0);
+    char prefix[73];
+    memcpy(prefix, p128, 72);
+    prefix[72] = '\0';
+    ck_assert_int_eq(portail_password_verify(&ctx, hash, prefix), 0);
+}
+END_TEST
+
+/* ASVS 2.4.1 and 2.4.2: Argon2id with its cost in the stored string, and a
+ * salt of its own (16 random bytes) for every hash of the same password. */
+START_TEST(argon2id_with_a_salt_each)
+{
+    conf.hash_slots = 1;
+    const char *a = NULL, *b = NULL;
+    ck_assert_int_eq(portail_password_hash(&ctx, "correct horse battery staple", &a), 0);
+    ck_assert_int_eq(portail_password_hash(&ctx, "correct horse battery staple", &b), 0);
+    ck_assert_msg(strncmp(a, "$argon2id$v=19$m=65536,t=2,p=1$", 31) == 0, "%s", a);
+    ck_assert_str_ne(a, b);
+    /* $argon2id$v=19$m=65536,t=2,p=1$SALT$HASH: the salt is 22 base64 chars. */
+    const char *salt = a + 31, *end = strchr(salt, '$');
+    ck_assert_ptr_nonnull(end);
+    ck_assert_int_eq((int)(end - salt), 22);
+    ck_assert_int_eq(portail_password_verify(&ctx, a, "correct horse battery staple"), 1);
+    ck_assert_int_eq(portail_password_verify(&ctx, b, "correct horse battery stapler"), 0);
+}
+END_TEST
+
 Suite *password_suite(void)
 {
     Suite *s = suite_create("password");
@@ -92,6 +163,8 @@ Suite *password_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, random_passwords_pass);
     tcase_add_test(tc, common_passwords_refused);
+    tcase_add_test(tc, lengths_any_character_no_truncation);
+    tcase_add_test(tc, argon2id_with_a_salt_each);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -61,6 +61,18 @@ START_TEST(unknown_template_and_missing_variable_fail)
 }
 END_TEST
 
+/* ASVS 5.2.5: a value is text, never a template: braces a caller passes
+ * (from a member's input) come out as typed, not expanded. */
+START_TEST(values_are_not_expanded)
+{
+    const char *s, *b, *e;
+    const char *const vars[] = {"minutes", "{{phone}}", "link", "{{origin}}/{{fund_name}}", NULL};
+    ck_assert_int_eq(portail_mail_render(A, "register_confirm", vars, &s, &b, &e), 0);
+    ck_assert(strstr(b, "dans les {{phone}} minutes") != NULL);
+    ck_assert(strstr(b, "{{origin}}/{{fund_name}}") != NULL);
+}
+END_TEST
+
 Suite *template_suite(void)
 {
     Suite *s = suite_create("template");
@@ -68,6 +80,7 @@ Suite *template_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, renders_with_builtins_and_signature);
     tcase_add_test(tc, phone_and_origin_are_given_by_the_core);
+    tcase_add_test(tc, values_are_not_expanded);
     tcase_add_test(tc, unknown_template_and_missing_variable_fail);
     suite_add_tcase(s, tc);
     return s;

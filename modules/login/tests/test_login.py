@@ -3,6 +3,7 @@ the whole register -> confirm -> sign-in -> TOTP enrolment -> sign-in path,
 replayed codes, recovery codes, sessions, password change and TOTP reset.
 Locks and throttles: test_login_locks.py. Agents: test_backoffice_login.py."""
 
+import base64
 import re
 import statistics
 import time
@@ -453,3 +454,20 @@ def test_member_routes_need_the_member_level(stack, accounts):
     # CSRF: a session needs its token on state-changing requests.
     r = c.post("/api/v1/totp/enroll", json={"code": "123456"}, csrf="0" * 64)
     assert r.status_code == 403
+
+
+def test_codes_beyond_the_next_step_are_refused(stack, accounts):
+    """ASVS 2.8.1: a code lives its 30 s step and one step either side (clock
+    drift), no longer; the TOTP secret is stored sealed, not as shown."""
+    m = accounts.enrolled()
+    c = stack.client(xff=fresh_ip())
+    away_from_step_edge()
+    accounts.login(c, m)
+    for off in (2, 3, 10):
+        r = c.post("/api/v1/login/totp", json={"code": totp(m.secret, offset=off)})
+        assert r.status_code == 401, (off, r.text)
+    assert c.post("/api/v1/login/totp", json={"code": totp(m.secret, offset=1)}).status_code == 200
+    sealed = stack.sql("SELECT HEX(totp_secret) FROM members WHERE id = %d" % m.id)[0][0]
+    raw = base64.b32decode(m.secret + "=" * (-len(m.secret) % 8)).hex().upper()
+    # nonce (24) + MAC (16) + the 20-byte secret, encrypted.
+    assert len(sealed) == 2 * (24 + 16 + 20) and raw not in sealed

@@ -45,11 +45,16 @@ static void audit(portail_ctx_t *ctx);
 static void account_verification(portail_ctx_t *ctx);
 static void password_set(portail_ctx_t *ctx);
 static void password_check(portail_ctx_t *ctx);
+static void silent(portail_ctx_t *ctx);
 
 static const portail_route_t routes[] = {
     {.methods = PORTAIL_GET,
      .pattern = "/api/v1/test/hello",
      .handler = hello,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/test/silent",
+     .handler = silent,
      .auth = PORTAIL_AUTH_PUBLIC},
     {.methods = PORTAIL_GET | PORTAIL_POST,
      .pattern = "/api/v1/test/items/{id}",
@@ -219,6 +224,12 @@ static void fini(void *state)
 static void hello(portail_ctx_t *ctx)
 {
     portail_respond_json(ctx, 200, json_pack("{s:s}", "hello", "world"));
+}
+
+/* A handler that forgets to answer: the host's last resort must. */
+static void silent(portail_ctx_t *ctx)
+{
+    (void)ctx;
 }
 
 static void item(portail_ctx_t *ctx)
