@@ -333,18 +333,86 @@ static int load_modules(portail_conf_t *c, char *err, size_t errlen)
     return 0;
 }
 
+/* The whole file, NUL-terminated, or NULL with err. libconfig 1.5's
+ * scanner calls exit() when an @include names a directory (fuzz/fuzz_config
+ * found it), and one file is all Portail needs (script/conf-assemble joins
+ * the modules' parts): a line starting with @include is refused here,
+ * before libconfig sees it. Read once, so the text checked is the text
+ * parsed. */
+#define CONF_MAX_BYTES ((size_t)1 << 20)
+static char *read_text(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot read the file", path);
+        return NULL;
+    }
+    /* Grown as read: a config is a few kilobytes, a pipe has no size. */
+    size_t cap = 16384, n = 0;
+    char *text = malloc(cap);
+    int failed = !text;
+    while (!failed) {
+        n += fread(text + n, 1, cap - n, f);
+        /* Stops past the limit at the latest, so n < cap: room for the NUL. */
+        if (n < cap || cap > CONF_MAX_BYTES)
+            break;
+        char *bigger = realloc(text, cap * 2);
+        failed = !bigger;
+        if (bigger) {
+            text = bigger;
+            cap *= 2;
+        }
+    }
+    failed = failed || ferror(f);
+    fclose(f);
+    if (failed) {
+        free(text);
+        snprintf(err, errlen, "%s: cannot read the file", path);
+        return NULL;
+    }
+    if (n > CONF_MAX_BYTES) {
+        free(text);
+        snprintf(err, errlen, "%s: larger than %zu bytes", path, CONF_MAX_BYTES);
+        return NULL;
+    }
+    text[n] = '\0';
+    int line = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] == '\0') {
+            snprintf(err, errlen, "%s:%d: NUL byte in the file", path, line);
+            free(text);
+            return NULL;
+        }
+        if (i == 0 || text[i - 1] == '\n') {
+            size_t k = i;
+            while (text[k] == ' ' || text[k] == '\t')
+                k++;
+            if (strncmp(text + k, "@include", 8) == 0) {
+                snprintf(err, errlen, "%s:%d: @include is not supported (one file)", path, line);
+                free(text);
+                return NULL;
+            }
+        }
+        if (text[i] == '\n')
+            line++;
+    }
+    return text;
+}
+
 int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t errlen)
 {
     memset(c, 0, sizeof(*c));
     config_init(&c->cfg);
     c->file = path;
-    if (!config_read_file(&c->cfg, path)) {
-        if (config_error_type(&c->cfg) == CONFIG_ERR_FILE_IO)
-            snprintf(err, errlen, "%s: cannot read the file", path);
-        else
-            snprintf(err, errlen, "%s:%d: %s",
-                     config_error_file(&c->cfg) ? config_error_file(&c->cfg) : path,
-                     config_error_line(&c->cfg), config_error_text(&c->cfg));
+    char *text = read_text(path, err, errlen);
+    if (!text)
+        return -1;
+    int parsed = config_read_string(&c->cfg, text);
+    free(text);
+    if (!parsed) {
+        snprintf(err, errlen, "%s:%d: %s",
+                 config_error_file(&c->cfg) ? config_error_file(&c->cfg) : path,
+                 config_error_line(&c->cfg), config_error_text(&c->cfg));
         return -1;
     }
     enum { G_SERVER, G_DATABASE, G_SESSIONS, G_MAIL, G_JOBS, G_DOCUMENTS, G_PDF, G_COUNT };

@@ -301,6 +301,44 @@ static int check_csrf(portail_ctx_t *ctx)
     return 0;
 }
 
+/* Split from read_body so that the fuzzers (fuzz/) drive the very code a
+ * request's body goes through, without a FastCGI stream. */
+int portail_body_decode(portail_ctx_t *ctx, unsigned got, size_t cap)
+{
+    if (got == PORTAIL_CT_JSON) {
+        json_error_t jerr;
+        json_t *j =
+            json_loadb((const char *)ctx->body, ctx->body_len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!j) {
+            portail_problem(ctx, 400, NULL,
+                            portail_sprintf(ctx->arena,
+                                            "Le JSON envoyé est mal formé (ligne %d, colonne %d).",
+                                            jerr.line, jerr.column));
+            return -1;
+        }
+        ctx->json = portail_arena_json(ctx->arena, j);
+    } else if (got == PORTAIL_CT_FORM) {
+        int n = portail_parse_urlencoded(ctx->arena, (const char *)ctx->body, ctx->body_len,
+                                         MAX_FORM_PAIRS, &ctx->form);
+        if (n < 0) {
+            portail_problem(ctx, 400, NULL, "Le formulaire envoyé est mal formé.");
+            return -1;
+        }
+        ctx->nform = (size_t)n;
+    } else {
+        portail_multipart_limits_t lim = {MAX_MULTIPART_PARTS, cap, 4096};
+        const char *err = NULL;
+        int rc = portail_parse_multipart(ctx->arena, ctx->content_type, ctx->body, ctx->body_len,
+                                         &lim, &ctx->parts, &ctx->nparts, &err);
+        if (rc != 0) {
+            portail_problem(ctx, rc == -2 ? 413 : 400, NULL,
+                            err ? err : "Le contenu multipart est mal formé.");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int read_body(portail_ctx_t *ctx, FCGX_Request *req)
 {
     const char *cl = ctx->content_length;
@@ -354,38 +392,7 @@ static int read_body(portail_ctx_t *ctx, FCGX_Request *req)
     }
     ctx->body[len] = '\0';
     ctx->body_len = (size_t)len;
-    if (got == PORTAIL_CT_JSON) {
-        json_error_t jerr;
-        json_t *j =
-            json_loadb((const char *)ctx->body, ctx->body_len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!j) {
-            portail_problem(ctx, 400, NULL,
-                            portail_sprintf(ctx->arena,
-                                            "Le JSON envoyé est mal formé (ligne %d, colonne %d).",
-                                            jerr.line, jerr.column));
-            return -1;
-        }
-        ctx->json = portail_arena_json(ctx->arena, j);
-    } else if (got == PORTAIL_CT_FORM) {
-        int n = portail_parse_urlencoded(ctx->arena, (const char *)ctx->body, ctx->body_len,
-                                         MAX_FORM_PAIRS, &ctx->form);
-        if (n < 0) {
-            portail_problem(ctx, 400, NULL, "Le formulaire envoyé est mal formé.");
-            return -1;
-        }
-        ctx->nform = (size_t)n;
-    } else {
-        portail_multipart_limits_t lim = {MAX_MULTIPART_PARTS, cap, 4096};
-        const char *err = NULL;
-        int rc = portail_parse_multipart(ctx->arena, ctx->content_type, ctx->body, ctx->body_len,
-                                         &lim, &ctx->parts, &ctx->nparts, &err);
-        if (rc != 0) {
-            portail_problem(ctx, rc == -2 ? 413 : 400, NULL,
-                            err ? err : "Le contenu multipart est mal formé.");
-            return -1;
-        }
-    }
-    return 0;
+    return portail_body_decode(ctx, got, cap);
 }
 
 /* ---- built-in routes ----------------------------------------------------------- */

@@ -319,6 +319,10 @@ int portail_host_add_core_routes(portail_router_t *r, char *err, size_t errlen);
  * line in err; portail_host_unload releases what was loaded either way. */
 int portail_host_load(portail_host_t *h, char *err, size_t errlen);
 void portail_host_unload(portail_host_t *h);
+/* Parses ctx->body[0..body_len) (NUL-terminated) of media type got
+ * (PORTAIL_CT_JSON, _FORM or _MULTIPART; cap: the route's body limit) into
+ * ctx->json, form or parts. 0, or -1 with the problem set (400, 413). */
+int portail_body_decode(portail_ctx_t *ctx, unsigned got, size_t cap);
 /* Serves one accepted request, finishes it and resets the arena. */
 void portail_host_serve(portail_host_t *h, struct FCGX_Request *req, portail_arena_t *arena);
 

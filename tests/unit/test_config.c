@@ -161,6 +161,27 @@ START_TEST(jobs_group)
 END_TEST
 
 /* Where a module's migrations are: its entry's dir, else data_dir/modules/NAME. */
+/* Found by fuzz/fuzz_config: libconfig's scanner calls exit() when an
+ * @include names a directory ("input in flex scanner failed"), so the
+ * loader refuses @include itself, with file:line like any other error. */
+START_TEST(include_is_refused)
+{
+    char err[512];
+    ck_assert_int_eq(
+        load("database: { socket = \"/x\"; };\n @include \"/tmp\"\n", err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, ":2: @include"));
+    ck_assert_int_eq(load("@include \".\"\n", err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, ":1: @include"));
+    ck_assert_int_eq(
+        load("database: { socket = \"/x\"; };\n\t@include \"/etc/hostname\"\n", err, sizeof(err)),
+        -1);
+    /* Not a directive where it does not start a line. */
+    ck_assert_msg(load("database: { socket = \"/x\"; }; # @include \"/tmp\"\n", err, sizeof(err)) ==
+                      0,
+                  "%s", err);
+}
+END_TEST
+
 START_TEST(module_data_dir)
 {
     write_conf("server: { data_dir = \"/srv/portail\"; };\ndatabase: { socket = \"/x\"; };\n"
@@ -187,6 +208,7 @@ Suite *config_suite(void)
     tcase_add_test(t, module_settings);
     tcase_add_test(t, jobs_group);
     tcase_add_test(t, module_data_dir);
+    tcase_add_test(t, include_is_refused);
     suite_add_tcase(s, t);
     return s;
 }
