@@ -269,6 +269,11 @@ int portail_router_add(portail_router_t *r, const portail_route_t *route,
 /* 0 found; 404 no path; 405 path but not method (m->allowed set). */
 int portail_router_match(const portail_router_t *r, portail_arena_t *a, const char *method,
                          const char *path, portail_match_t *m);
+/* Every route in the order added (portailctl routes: the scanners' list). */
+void portail_router_each(const portail_router_t *r,
+                         void (*fn)(const portail_route_t *route, const portail_loaded_module_t *m,
+                                    void *arg),
+                         void *arg);
 /* "GET, HEAD, POST" */
 const char *portail_methods_str(portail_arena_t *a, unsigned methods);
 

@@ -36,12 +36,51 @@ int portailctl_number(const char *s, long long min, long long max, long long *ou
     return 0;
 }
 
+static const char *auth_name(portail_auth_t auth)
+{
+    switch (auth) {
+    case PORTAIL_AUTH_AGENT:
+        return "agent";
+    case PORTAIL_AUTH_MEMBER:
+        return "member";
+    case PORTAIL_AUTH_PARTIAL:
+        return "partial";
+    case PORTAIL_AUTH_PUBLIC:
+        return "public";
+    }
+    return "?";
+}
+
+/* One line per method, so that a scanner reads each line as one request
+ * shape: METHOD PATTERN LEVEL MODULE BODY_TYPES PERMISSION (tab-separated,
+ * "-" for none). */
+static void print_route(const portail_route_t *route, const portail_loaded_module_t *m, void *arg)
+{
+    static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    (void)arg;
+    unsigned ct = route->content_types ? route->content_types : PORTAIL_CT_JSON;
+    char types[32] = "";
+    if (ct & PORTAIL_CT_JSON)
+        strcat(types, "json");
+    if (ct & PORTAIL_CT_FORM)
+        strcat(types, types[0] ? ",form" : "form");
+    if (ct & PORTAIL_CT_MULTIPART)
+        strcat(types, types[0] ? ",multipart" : "multipart");
+    for (unsigned i = 0; i < 5; i++)
+        if (route->methods & (1u << i))
+            printf("%s\t%s\t%s\t%s\t%s\t%s\n", methods[i], route->pattern, auth_name(route->auth),
+                   m ? m->desc->name : "core", types, route->permission ? route->permission : "-");
+}
+
 static int usage(void)
 {
     fprintf(stderr,
             "usage: portailctl --config FILE COMMAND\n"
             "commands:\n"
             "  check-config           validate the configuration and the modules\n"
+            "  routes                 every route of the core and the enabled modules, one\n"
+            "                         line per method: METHOD PATTERN LEVEL MODULE\n"
+            "                         BODY_TYPES PERMISSION (tab-separated)\n"
             "  migrate [--sql DIR] [--wait SECONDS]\n"
             "                         apply the core's then each enabled module's SQL\n"
             "                         migrations not yet applied (DIR: the core's, instead\n"
@@ -91,15 +130,21 @@ int main(int argc, char **argv)
     portail_host_t host = {.conf = &conf};
     int rc = 0;
     /* check-config refuses what portaild would; member delete runs the
-     * modules' hooks: both load the modules as portaild does. */
-    if (strcmp(cmd, "check-config") == 0 || strcmp(cmd, "member") == 0) {
-        if (portail_host_load(&host, err, sizeof(err)) < 0) {
+     * modules' hooks; routes lists what portaild would serve: all load the
+     * modules as portaild does. */
+    int routes = strcmp(cmd, "routes") == 0;
+    if (strcmp(cmd, "check-config") == 0 || strcmp(cmd, "member") == 0 || routes) {
+        if (routes && argc != 4) {
+            rc = usage();
+        } else if (portail_host_load(&host, err, sizeof(err)) < 0) {
             fprintf(stderr, "portailctl: %s\n", err);
             rc = 1;
         } else if (strcmp(cmd, "check-config") == 0) {
             printf("ok\n");
+        } else if (routes) {
+            portail_router_each(host.router, print_route, NULL);
         }
-        if (rc != 0 || strcmp(cmd, "check-config") == 0) {
+        if (rc != 0 || strcmp(cmd, "check-config") == 0 || routes) {
             portail_host_unload(&host);
             portail_conf_free(&conf);
             return rc;

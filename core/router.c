@@ -145,6 +145,15 @@ int portail_router_add(portail_router_t *r, const portail_route_t *route,
     return 0;
 }
 
+void portail_router_each(const portail_router_t *r,
+                         void (*fn)(const portail_route_t *route, const portail_loaded_module_t *m,
+                                    void *arg),
+                         void *arg)
+{
+    for (size_t i = 0; i < r->n; i++)
+        fn(r->v[i].route, r->v[i].module, arg);
+}
+
 static unsigned method_bit(const char *method)
 {
     static const struct {

@@ -314,3 +314,47 @@ def test_file_download_headers(client):
     assert r.headers["Content-Disposition"] == 'attachment; filename="attestation_droits.pdf"'
     assert r.raw.headers.getlist("Content-Disposition") == [r.headers["Content-Disposition"]]
     assert_api_headers(r)
+
+
+# ------------------------------------------------- portailctl routes (scanners)
+
+
+def _routes(stack, config=None):
+    r = stack.portailctl("routes", config=config)
+    assert r.returncode == 0, r.stderr
+    return [tuple(line.split("\t")) for line in r.stdout.splitlines()]
+
+
+def test_portailctl_routes_lists_what_portaild_serves(stack):
+    # script/scan builds its target list from this: every route, one line
+    # per method, with its level, module, body types and permission.
+    rows = _routes(stack)
+    assert all(len(row) == 6 for row in rows), rows
+    assert ("GET", "/api/v1/health", "public", "core", "json", "-") in rows
+    assert ("GET", "/api/v1/backoffice/jobs", "agent", "core", "json", "jobs.read") in rows
+    assert ("POST", "/api/v1/test/echo", "public", "testmod", "json", "-") in rows
+    assert ("POST", "/api/v1/test/form", "public", "testmod", "form", "-") in rows
+    assert ("POST", "/api/v1/test/upload", "public", "testmod", "multipart", "-") in rows
+    assert ("GET", "/api/v1/test/member", "member", "testmod", "json", "-") in rows
+    assert ("GET", "/api/v1/test/partial", "partial", "testmod", "json", "-") in rows
+    # The zero level is agent: a route that names none is listed as agent.
+    assert ("GET", "/api/v1/test/default-auth", "agent", "testmod", "json", "-") in rows
+    assert len(rows) == len(set(rows))
+    # Every line is a route the running portaild has: neither the router's
+    # 404 (no route for the path) nor a 405 (not that method).
+    c = stack.client()
+    for method, pattern, *_ in rows:
+        path = "/".join("1" if seg.startswith("{") else seg for seg in pattern.split("/"))
+        r = c.request(method, path, data=b"", headers={"Content-Type": "application/json"})
+        assert r.status_code != 405, (method, path)
+        assert "Aucun service ne correspond" not in r.text, (method, path)
+
+
+def test_portailctl_routes_leaves_out_disabled_modules(stack):
+    config = stack.write_config({"modules": [
+        {"name": "testmod", "enabled": True, "path": "testmod.so", "settings": {}},
+        {"name": "hello", "enabled": False, "path": "hello.so", "settings": {"message": "x"}},
+    ]})
+    modules = {row[3] for row in _routes(stack, config)}
+    assert modules == {"core", "testmod"}
+    assert stack.portailctl("routes", "extra").returncode == 2

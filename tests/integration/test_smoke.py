@@ -4,7 +4,10 @@ import time
 
 from hostcheck import assert_api_headers
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+# object-src 'none': no plugin content at all, not even same-origin (wapiti's
+# csp module, script/scan; default-src 'self' alone let an uploaded file be
+# embedded as an object).
+CSP = ("default-src 'self'; object-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
        "form-action 'self'")
 
