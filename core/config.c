@@ -33,6 +33,8 @@ static const portail_setting_t server_schema[] = {
     SETTING("max_header_bytes", PORTAIL_SETTING_INT, 1024, 1048576, 16384, NULL, NULL),
     SETTING("max_cookie_bytes", PORTAIL_SETTING_INT, 256, 65536, 4096, NULL, NULL),
     SETTING("hash_slots", PORTAIL_SETTING_INT, 0, 256, 0, NULL, NULL),
+    SETTING("hash_wait_ms", PORTAIL_SETTING_INT, 0, 10000, 2000, NULL, NULL),
+    SETTING("hash_queue", PORTAIL_SETTING_INT, 0, 1024, 0, NULL, NULL),
     SETTING("password_dictionary", PORTAIL_SETTING_STRING, 1, 1024, 0,
             "/var/cache/cracklib/cracklib_dict", NULL),
     SETTING("secret_key_file", PORTAIL_SETTING_STRING, 1, 1024, 0, "var/keys/secret.key", NULL),
@@ -472,6 +474,8 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->max_header_bytes = (int)portail_settings_int(sv, "max_header_bytes");
     c->max_cookie_bytes = (int)portail_settings_int(sv, "max_cookie_bytes");
     c->hash_slots = (int)portail_settings_int(sv, "hash_slots");
+    c->hash_wait_ms = (int)portail_settings_int(sv, "hash_wait_ms");
+    c->hash_queue = (int)portail_settings_int(sv, "hash_queue");
     c->password_dict = portail_settings_str(sv, "password_dictionary");
     c->secret_key_file = portail_settings_str(sv, "secret_key_file");
     c->data_dir = portail_settings_str(sv, "data_dir");
@@ -506,6 +510,12 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     if (c->hash_slots == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         c->hash_slots = cpus > 0 ? (int)cpus : 1;
+    }
+    /* A waiting sign-in holds a worker thread: by default four waiters per
+     * slot, but always two threads left for the other routes. */
+    if (c->hash_queue == 0) {
+        int room = c->threads - 2 - c->hash_slots;
+        c->hash_queue = 4 * c->hash_slots < room ? 4 * c->hash_slots : room > 0 ? room : 0;
     }
 
     const char *sock = portail_settings_str(db, "socket");

@@ -149,6 +149,8 @@ typedef struct portail_conf {
     int max_header_bytes; /* all headers of a request together */
     int max_cookie_bytes;
     int hash_slots;              /* concurrent password hashes, 0: CPU count */
+    int hash_wait_ms;            /* longest wait for a slot, 0: refused at once */
+    int hash_queue;              /* requests waiting for a slot at most */
     const char *password_dict;   /* cracklib dictionary prefix (.pwd/.pwi/.hwm) */
     const char *secret_key_file; /* 32 bytes sealing secrets at rest (TOTP) */
     const char *data_dir;        /* sql/ of the core, modules/NAME/ of each module */

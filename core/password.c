@@ -7,8 +7,9 @@
 #include <packer.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <stdatomic.h>
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -21,7 +22,6 @@
 /* A run of this many +1/-1 steps in a row ("abcdef", "987654") is a walk. */
 #define WALK_STEPS 5
 
-static atomic_int hashes_running;
 /* cracklib keeps static state: one check at a time. */
 static pthread_mutex_t crack_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
@@ -307,32 +307,129 @@ const char *portail_password_problem(portail_ctx_t *ctx, const char *password,
     return NULL;
 }
 
+/* The hashing slots. A request that finds them all taken waits for one, in
+ * arrival order, up to server.hash_wait_ms, and at most server.hash_queue
+ * requests wait at once: a waiting request holds a FastCGI worker thread,
+ * so an unbounded queue would take every thread from the other routes. A
+ * freed slot is handed to the oldest waiter directly, so that a request
+ * arriving just then cannot take it from under a queue that waited longer.
+ * Refusing at once instead (hash_wait_ms = 0) sends a flood straight back
+ * at nginx, whose retries then take the CPU that the hashes need. */
+typedef struct slot_waiter {
+    struct slot_waiter *next;
+    pthread_cond_t cv;
+    int granted;
+} slot_waiter_t;
+
+static pthread_mutex_t slot_mu = PTHREAD_MUTEX_INITIALIZER;
+static int slots_running, slots_waiting;
+static slot_waiter_t *queue_head, *queue_tail;
+
+static void refuse_busy(portail_ctx_t *ctx)
+{
+    portail_problem_retry(ctx, 503, 1, NULL,
+                          "Le service est très sollicité. Réessayez dans un instant.");
+}
+
+/* Under slot_mu: 1 when a request arriving now would be refused at once. */
+static int full_locked(const portail_conf_t *conf)
+{
+    if (slots_running < conf->hash_slots && !queue_head)
+        return 0;
+    return conf->hash_wait_ms == 0 || slots_waiting >= conf->hash_queue;
+}
+
+static void queue_remove(slot_waiter_t *w)
+{
+    slot_waiter_t **pp = &queue_head, *prev = NULL;
+    while (*pp && *pp != w) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    if (!*pp)
+        return;
+    *pp = w->next;
+    if (queue_tail == w)
+        queue_tail = prev;
+}
+
 static int take_slot(portail_ctx_t *ctx)
 {
-    int limit = ctx->host->conf->hash_slots;
-    int cur = atomic_load(&hashes_running);
-    do {
-        if (cur >= limit) {
-            portail_problem_retry(ctx, 503, 1, NULL,
-                                  "Le service est très sollicité. Réessayez dans un instant.");
-            return -1;
-        }
-    } while (!atomic_compare_exchange_weak(&hashes_running, &cur, cur + 1));
+    const portail_conf_t *conf = ctx->host->conf;
+    pthread_mutex_lock(&slot_mu);
+    if (slots_running < conf->hash_slots && !queue_head) {
+        slots_running++;
+        pthread_mutex_unlock(&slot_mu);
+        return 0;
+    }
+    if (full_locked(conf)) {
+        pthread_mutex_unlock(&slot_mu);
+        refuse_busy(ctx);
+        return -1;
+    }
+    slot_waiter_t w = {.next = NULL, .granted = 0};
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w.cv, &attr);
+    pthread_condattr_destroy(&attr);
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += conf->hash_wait_ms / 1000;
+    deadline.tv_nsec += (long)(conf->hash_wait_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    if (queue_tail)
+        queue_tail->next = &w;
+    else
+        queue_head = &w;
+    queue_tail = &w;
+    slots_waiting++;
+    int rc = 0;
+    while (!w.granted && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&w.cv, &slot_mu, &deadline);
+    slots_waiting--;
+    /* granted: give_slot already dequeued it and counted the slot as ours. */
+    if (!w.granted)
+        queue_remove(&w);
+    int granted = w.granted;
+    pthread_mutex_unlock(&slot_mu);
+    pthread_cond_destroy(&w.cv);
+    if (!granted) {
+        refuse_busy(ctx);
+        return -1;
+    }
     return 0;
 }
 
 int portail_password_busy(portail_ctx_t *ctx)
 {
-    if (atomic_load(&hashes_running) < ctx->host->conf->hash_slots)
-        return 0;
-    portail_problem_retry(ctx, 503, 1, NULL,
-                          "Le service est très sollicité. Réessayez dans un instant.");
-    return 1;
+    pthread_mutex_lock(&slot_mu);
+    int full = full_locked(ctx->host->conf);
+    pthread_mutex_unlock(&slot_mu);
+    if (full)
+        refuse_busy(ctx);
+    return full;
 }
 
 static void give_slot(void)
 {
-    atomic_fetch_sub(&hashes_running, 1);
+    pthread_mutex_lock(&slot_mu);
+    slot_waiter_t *w = queue_head;
+    if (w) {
+        /* The slot passes to the oldest waiter: slots_running stays. */
+        queue_head = w->next;
+        if (!queue_head)
+            queue_tail = NULL;
+        w->next = NULL;
+        w->granted = 1;
+        pthread_cond_signal(&w->cv);
+    } else {
+        slots_running--;
+    }
+    pthread_mutex_unlock(&slot_mu);
 }
 
 int portail_password_hash(portail_ctx_t *ctx, const char *password, const char **out)

@@ -76,6 +76,39 @@ START_TEST(errors_have_file_and_line)
 }
 END_TEST
 
+/* The wait for a hashing slot: bounded, and the automatic queue leaves two
+ * worker threads to the other routes. */
+START_TEST(hash_wait_and_queue)
+{
+    char err[512];
+    ck_assert_int_eq(load("server: { hash_wait_ms = 10001; };\ndatabase: { socket = \"/x\"; };\n",
+                          err, sizeof(err)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "server.hash_wait_ms = 10001 is out of range"));
+    struct {
+        const char *server;
+        int wait, queue;
+    } cases[] = {
+        {"hash_slots = 2;", 2000, 8},
+        {"hash_slots = 2; threads = 8;", 2000, 4},
+        {"hash_slots = 8; threads = 8;", 2000, 0},
+        {"hash_slots = 1; hash_queue = 30; hash_wait_ms = 0;", 0, 30},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof text, "server: { %s };\ndatabase: { socket = \"/x\"; };\n",
+                 cases[i].server);
+        write_conf(text);
+        portail_conf_t c;
+        ck_assert_msg(portail_conf_load(&c, path, err, sizeof(err)) == 0, "%s", err);
+        ck_assert_int_eq(c.hash_wait_ms, cases[i].wait);
+        ck_assert_int_eq(c.hash_queue, cases[i].queue);
+        portail_conf_free(&c);
+        unlink(path);
+    }
+}
+END_TEST
+
 static const portail_setting_t schema[] = {
     {.name = "n",
      .type = PORTAIL_SETTING_INT,
@@ -204,6 +237,7 @@ Suite *config_suite(void)
     Suite *s = suite_create("config");
     TCase *t = tcase_create("core");
     tcase_add_test(t, example_file_loads);
+    tcase_add_test(t, hash_wait_and_queue);
     tcase_add_test(t, errors_have_file_and_line);
     tcase_add_test(t, module_settings);
     tcase_add_test(t, jobs_group);

@@ -274,7 +274,8 @@ def test_one_address_cannot_lock_many_accounts(stack, accounts):
 
 @pytest.mark.timeout(90)
 def test_hash_slots_exhausted_answer_503(stack, accounts):
-    inst = private_portaild(stack, server={"hash_slots": 1, "threads": 12},
+    # hash_wait_ms 0: refused at once, no wait for a slot (test_hash_wait.py waits).
+    inst = private_portaild(stack, server={"hash_slots": 1, "hash_wait_ms": 0, "threads": 12},
                             database={"pool_size": 12}, ip_max_failures=100000)
     m = accounts.member()
     ip = fresh_ip()

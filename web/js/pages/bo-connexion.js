@@ -1,11 +1,12 @@
 // Back office: agent sign-in (password, then TOTP).
 import { ApiError, api } from '../api.js';
-import { PAGES, bindForm } from '../ui.js';
+import { PAGES, bindForm, retryWhenBusy } from '../ui.js';
 
 const form = document.getElementById('formulaire');
+const status = document.getElementById('statut');
 
 bindForm(form, async (v) => {
-  const r = await api.post('/backoffice/login', { login: v.login.trim(), password: v.password });
+  const r = await retryWhenBusy(() => api.post('/backoffice/login', { login: v.login.trim(), password: v.password }), status);
   if (r && r.next === 'totp_enroll') {
     throw new ApiError(403, { detail: 'Votre accès n’est pas encore activé : ouvrez le lien d’enrôlement qui vous a été remis.' });
   }

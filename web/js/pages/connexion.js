@@ -1,11 +1,13 @@
 // Sign-in: NIR + password, then the second factor (or its enrolment).
 import { api } from '../api.js';
-import { PAGES, bindForm } from '../ui.js';
+import { PAGES, bindForm, retryWhenBusy } from '../ui.js';
 
 const form = document.getElementById('formulaire');
+const status = document.getElementById('statut');
 
 bindForm(form, async (v) => {
-  const r = await api.post('/login', { nir: v.nir.replace(/\s+/g, ''), password: v.password });
+  // A flood may hold every hashing slot: the page tries again by itself.
+  const r = await retryWhenBusy(() => api.post('/login', { nir: v.nir.replace(/\s+/g, ''), password: v.password }), status);
   window.location.assign(r && r.next === 'totp_enroll' ? PAGES.enroll : PAGES.totp);
 }, {
   checks: {
