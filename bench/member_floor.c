@@ -124,7 +124,10 @@ static json_t *row(q_t *q)
     return o;
 }
 
-static void done(q_t *q) { mysql_stmt_free_result(q->st); }
+static void done(q_t *q)
+{
+    mysql_stmt_free_result(q->st);
+}
 
 static void bind_ll(MYSQL_BIND *b, long long *v)
 {
@@ -355,8 +358,9 @@ static void shape(json_t *r)
             if (strncmp(s, KINDS[i], n) == 0 && s[n] == ':') {
                 int min = atoi(s + n + 1);
                 if (min > 0)
-                    json_array_append_new(kinds, json_pack("{s:s, s:s, s:i}", "code", KINDS[i],
-                                                           "label", KIND_LABELS[i], "minutes", min));
+                    json_array_append_new(kinds,
+                                          json_pack("{s:s, s:s, s:i}", "code", KINDS[i], "label",
+                                                    KIND_LABELS[i], "minutes", min));
                 break;
             }
             s = strchr(s, ',');
@@ -364,41 +368,41 @@ static void shape(json_t *r)
                 s++;
         }
     }
-    json_object_set_new(
-        r, "agenda",
-        json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o}", "id", json_object_get(r, "agenda_id"),
-                  "kind", json_object_get(r, "agenda_type"), "name",
-                  json_object_get(r, "agenda_name"), "specialty",
-                  json_object_get(r, "agenda_specialty"), "address_line",
-                  json_object_get(r, "agenda_address"), "postal_code",
-                  json_object_get(r, "agenda_postal_code"), "city",
-                  json_object_get(r, "agenda_city"), "visit_kinds", kinds));
-    static const char *const drop[] = {
-        "agenda_id",          "agenda_type", "agenda_name",  "agenda_specialty", "agenda_address",
-        "agenda_postal_code", "agenda_city", "agenda_kinds", "practitioner_id",  "horizon_days",
-        "member_id",          "held_until"};
+    json_object_set_new(r, "agenda",
+                        json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o}", "id",
+                                  json_object_get(r, "agenda_id"), "kind",
+                                  json_object_get(r, "agenda_type"), "name",
+                                  json_object_get(r, "agenda_name"), "specialty",
+                                  json_object_get(r, "agenda_specialty"), "address_line",
+                                  json_object_get(r, "agenda_address"), "postal_code",
+                                  json_object_get(r, "agenda_postal_code"), "city",
+                                  json_object_get(r, "agenda_city"), "visit_kinds", kinds));
+    static const char *const drop[] = {"agenda_id",        "agenda_type",    "agenda_name",
+                                       "agenda_specialty", "agenda_address", "agenda_postal_code",
+                                       "agenda_city",      "agenda_kinds",   "practitioner_id",
+                                       "horizon_days",     "member_id",      "held_until"};
     for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
         json_object_del(r, drop[i]);
-    time_t until = (time_t)(epoch_of(json_string_value(json_object_get(r, "start"))) -
-                            CUTOFF_H * 3600);
+    time_t until =
+        (time_t)(epoch_of(json_string_value(json_object_get(r, "start"))) - CUTOFF_H * 3600);
     struct tm tm;
     char buf[24];
     gmtime_r(&until, &tm);
     strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     json_object_set_new(r, "change_until", json_string(buf));
     const char *status = json_string_value(json_object_get(r, "status"));
-    json_object_set_new(r, "can_change",
-                        json_boolean(status && strcmp(status, "booked") == 0 &&
-                                     time(NULL) < until));
+    json_object_set_new(
+        r, "can_change",
+        json_boolean(status && strcmp(status, "booked") == 0 && time(NULL) < until));
     const char *kind = json_string_value(json_object_get(r, "kind"));
     const char *label = "";
     for (size_t i = 0; kind && i < 3; i++)
         if (strcmp(kind, KINDS[i]) == 0)
             label = KIND_LABELS[i];
     json_object_set_new(r, "kind_label", json_string(label));
-    json_object_set_new(r, "ics", json_sprintf("/api/v1/appointments/%lld.ics",
-                                               (long long)json_integer_value(
-                                                   json_object_get(r, "id"))));
+    json_object_set_new(r, "ics",
+                        json_sprintf("/api/v1/appointments/%lld.ics",
+                                     (long long)json_integer_value(json_object_get(r, "id"))));
 }
 
 static json_t *appointments(conn_t *c, long long member)
@@ -422,8 +426,9 @@ static json_t *appointments(conn_t *c, long long member)
     if (json_array_size(rows) > PAGE) {
         json_array_remove(rows, PAGE);
         json_t *last = json_array_get(rows, PAGE - 1);
-        next = json_sprintf("%lld.%lld", epoch_of(json_string_value(json_object_get(last, "start"))),
-                            (long long)json_integer_value(json_object_get(last, "id")));
+        next =
+            json_sprintf("%lld.%lld", epoch_of(json_string_value(json_object_get(last, "start"))),
+                         (long long)json_integer_value(json_object_get(last, "id")));
     }
     size_t i;
     json_array_foreach(rows, i, r) shape(r);
