@@ -286,7 +286,11 @@ portail_db_t *portail_pool_acquire(portail_pool_t *p, portail_arena_t *arena,
     pthread_mutex_unlock(&p->mu);
 
     db->arena = arena;
-    snprintf(db->request_id, sizeof db->request_id, "%s", request_id ? request_id : "");
+    /* A bounded copy, as snprintf "%s" made it, without its format parsing. */
+    const char *rq = request_id ? request_id : "";
+    size_t rn = strnlen(rq, sizeof db->request_id - 1);
+    memcpy(db->request_id, rq, rn);
+    db->request_id[rn] = '\0';
     db->failed = false;
     db->err = 0;
     db->insert_id = 0;
