@@ -62,7 +62,8 @@ sql() { portail_mariadb "$WORK" --batch --skip-column-names portail -e "$1"; }
 # answers).
 bench_portaild() {
   "$BUILD/portailctl" --config "$WORK/portail.conf" migrate >/dev/null
-  "$BUILD/portaild" --config "$WORK/portail.conf" 2>"$WORK/log/portaild.err" &
+  # BENCH_PORTAILD_WRAP: a command to run portaild under (valgrind...).
+  ${BENCH_PORTAILD_WRAP:-} "$BUILD/portaild" --config "$WORK/portail.conf" 2>"$WORK/log/portaild.err" &
   PID=$!
   PIDS+=("$PID")
 }
@@ -73,7 +74,7 @@ bench_nginx_render() {
 }
 bench_nginx_start() {
   portail_nginx_start "$WORK/nginx"
-  portail_wait_http "$BASE/api/v1/health" 30
+  portail_wait_http "$BASE/api/v1/health" "${BENCH_START_S:-30}"
 }
 
 # ---- sessions ---------------------------------------------------------------

@@ -12,6 +12,9 @@
 
 typedef struct dbi_stmt_slot {
     char *sql; /* malloc'd: outlives every request */
+    /* The caller's text pointer at the last hit: a string literal, mostly,
+     * so that a lookup is a pointer and a strcmp, not a hash of the text. */
+    const char *seen;
     uint64_t hash;
     MYSQL_STMT *stmt;
     uint64_t last_use; /* LRU tick */

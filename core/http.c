@@ -180,42 +180,219 @@ static void set_body(portail_ctx_t *ctx, int status, const char *type, const voi
     ctx->resp_len = len;
 }
 
-/* The body as jansson writes it, in one pass: json_dumpb into a first guess
- * walks the whole value a second time when the guess is short, and a list
- * page (GET /api/v1/reimbursements: 20 lines of 21 fields, ~12 KB) always
- * was. The buffer doubles as needed and is freed with the arena. */
+/* The body as json_dump_callback(JSON_COMPACT) writes it, byte for byte,
+ * but written here: callgrind on GET /api/v1/me counted a sixth of the
+ * request's instructions in jansson's dump (an snprintf per integer, a
+ * call per character of each string, a "%p" snprintf and a hash table
+ * entry per object or array for its loop check), and a list page of 20
+ * rows has 400 values. The buffer doubles as needed and is freed with the
+ * arena. Reals are left to jansson (its shortest-digits format), and a
+ * value nested deeper than DUMP_DEPTH fails as jansson's loop check would
+ * fail on a cycle. */
+#define DUMP_DEPTH 256
+
 typedef struct dump_buf {
     char *buf;
     size_t len, cap;
 } dump_buf_t;
 
-static int dump_part(const char *s, size_t n, void *data)
+static int dump_reserve(dump_buf_t *d, size_t n)
 {
-    dump_buf_t *d = data;
-    if (n > d->cap - d->len) {
-        size_t cap = d->cap;
-        while (n > cap - d->len) {
-            if (cap > SIZE_MAX / 2)
-                return -1;
-            cap *= 2;
-        }
-        char *p = realloc(d->buf, cap);
-        if (!p)
+    if (n <= d->cap - d->len)
+        return 0;
+    size_t cap = d->cap;
+    while (n > cap - d->len) {
+        if (cap > SIZE_MAX / 2)
             return -1;
-        d->buf = p;
-        d->cap = cap;
+        cap *= 2;
     }
+    char *p = realloc(d->buf, cap);
+    if (!p)
+        return -1;
+    d->buf = p;
+    d->cap = cap;
+    return 0;
+}
+
+static int dump_put(dump_buf_t *d, const char *s, size_t n)
+{
+    if (dump_reserve(d, n) != 0)
+        return -1;
     memcpy(d->buf + d->len, s, n);
     d->len += n;
     return 0;
 }
 
+/* Length of the valid UTF-8 sequence at s (first byte >= 0x80), 0 when
+ * invalid: jansson's rules (no overlong form, no surrogate, at most
+ * U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s, size_t left)
+{
+    unsigned c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n > left)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+static int dump_string(dump_buf_t *d, const char *str, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *s = (const unsigned char *)str, *end = s + len;
+    /* Most strings need no escape: reserved once, copied in runs. */
+    if (dump_reserve(d, len + 2) != 0)
+        return -1;
+    d->buf[d->len++] = '"';
+    while (s < end) {
+        const unsigned char *run = s;
+        while (s < end && *s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
+            s++;
+        if (s > run && dump_put(d, (const char *)run, (size_t)(s - run)) != 0)
+            return -1;
+        if (s == end)
+            break;
+        if (*s >= 0x80) {
+            size_t n = utf8_seq(s, (size_t)(end - s));
+            if (n == 0 || dump_put(d, (const char *)s, n) != 0)
+                return -1;
+            s += n;
+            continue;
+        }
+        char esc[6] = {'\\', 0};
+        size_t n = 2;
+        switch (*s) {
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[*s >> 4];
+            esc[5] = hex[*s & 0xF];
+            n = 6;
+        }
+        if (dump_put(d, esc, n) != 0)
+            return -1;
+        s++;
+    }
+    return dump_put(d, "\"", 1);
+}
+
+static int dump_integer(dump_buf_t *d, json_int_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    /* Negated as unsigned: LLONG_MIN has no positive counterpart. */
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return dump_put(d, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+static int dump_value(dump_buf_t *d, const json_t *j, int depth)
+{
+    if (depth > DUMP_DEPTH)
+        return -1;
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        const char *key;
+        size_t klen;
+        json_t *v;
+        int first = 1;
+        if (dump_put(d, "{", 1) != 0)
+            return -1;
+        json_object_keylen_foreach((json_t *)j, key, klen, v)
+        {
+            if ((!first && dump_put(d, ",", 1) != 0) || dump_string(d, key, klen) != 0 ||
+                dump_put(d, ":", 1) != 0 || dump_value(d, v, depth + 1) != 0)
+                return -1;
+            first = 0;
+        }
+        return dump_put(d, "}", 1);
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(j);
+        if (dump_put(d, "[", 1) != 0)
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            if ((i && dump_put(d, ",", 1) != 0) ||
+                dump_value(d, json_array_get(j, i), depth + 1) != 0)
+                return -1;
+        return dump_put(d, "]", 1);
+    }
+    case JSON_STRING:
+        return dump_string(d, json_string_value(j), json_string_length(j));
+    case JSON_INTEGER:
+        return dump_integer(d, json_integer_value(j));
+    case JSON_REAL: {
+        char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+        int rc = s ? dump_put(d, s, strlen(s)) : -1;
+        free(s);
+        return rc;
+    }
+    case JSON_TRUE:
+        return dump_put(d, "true", 4);
+    case JSON_FALSE:
+        return dump_put(d, "false", 5);
+    case JSON_NULL:
+        return dump_put(d, "null", 4);
+    }
+    return -1;
+}
+
+/* flags: JSON_ENCODE_ANY or 0 (compact either way); without it only an
+ * object or an array is written, as jansson does. */
 static char *dump_json(portail_arena_t *a, const json_t *j, size_t flags, size_t *len)
 {
+    if (!j || (!(flags & JSON_ENCODE_ANY) && !json_is_object(j) && !json_is_array(j)))
+        return NULL;
     dump_buf_t d = {.buf = malloc(4096), .len = 0, .cap = 4096};
     if (!d.buf)
         return NULL;
-    if (json_dump_callback(j, dump_part, &d, flags) != 0 || d.len == 0) {
+    if (dump_value(&d, j, 0) != 0 || d.len == 0) {
         free(d.buf);
         return NULL;
     }

@@ -286,7 +286,11 @@ portail_db_t *portail_pool_acquire(portail_pool_t *p, portail_arena_t *arena,
     pthread_mutex_unlock(&p->mu);
 
     db->arena = arena;
-    snprintf(db->request_id, sizeof db->request_id, "%s", request_id ? request_id : "");
+    /* A bounded copy, as snprintf "%s" made it, without its format parsing. */
+    const char *rq = request_id ? request_id : "";
+    size_t rn = strnlen(rq, sizeof db->request_id - 1);
+    memcpy(db->request_id, rq, rn);
+    db->request_id[rn] = '\0';
     db->failed = false;
     db->err = 0;
     db->insert_id = 0;
@@ -381,10 +385,22 @@ MYSQL_STMT *dbi_prepare(portail_db_t *db, const char *sql)
         return NULL;
     }
     unsigned cap = db->pool->conf.stmt_cache;
+    /* Same pointer as last time: the text is still compared (an arena's
+     * address comes back with another text), but strcmp runs at memory
+     * speed where FNV-1a costs a multiply per byte, and the SQL of a route
+     * is often several hundred bytes. */
+    for (unsigned i = 0; i < db->nstmts; i++) {
+        dbi_stmt_slot_t *s = &db->stmts[i];
+        if (s->seen == sql && strcmp(s->sql, sql) == 0) {
+            s->last_use = ++db->tick;
+            return s->stmt;
+        }
+    }
     uint64_t h = hash_sql(sql);
     for (unsigned i = 0; i < db->nstmts; i++) {
         dbi_stmt_slot_t *s = &db->stmts[i];
         if (s->hash == h && strcmp(s->sql, sql) == 0) {
+            s->seen = sql;
             s->last_use = ++db->tick;
             return s->stmt;
         }
@@ -425,6 +441,7 @@ MYSQL_STMT *dbi_prepare(portail_db_t *db, const char *sql)
         free(slot->sql);
     }
     slot->sql = copy;
+    slot->seen = sql;
     slot->hash = h;
     slot->stmt = st;
     slot->last_use = ++db->tick;

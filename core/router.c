@@ -13,6 +13,7 @@
 
 struct segment {
     char *text; /* literal, or param name when is_param */
+    size_t len; /* of text: every request compares it with each route's */
     int is_param;
 };
 
@@ -88,6 +89,7 @@ static int split_pattern(const char *pattern, struct entry *e, char *err, size_t
             snprintf(err, errlen, "out of memory");
             return -1;
         }
+        s->len = strlen(s->text);
         e->nseg++;
         p += n;
         if (*p == '/')
@@ -222,8 +224,7 @@ int portail_router_match(const portail_router_t *r, portail_arena_t *a, const ch
             if (e->seg[s].is_param)
                 ok = len[s] > 0;
             else
-                ok =
-                    strlen(e->seg[s].text) == len[s] && memcmp(e->seg[s].text, seg[s], len[s]) == 0;
+                ok = e->seg[s].len == len[s] && memcmp(e->seg[s].text, seg[s], len[s]) == 0;
         }
         if (!ok)
             continue;
