@@ -13,23 +13,23 @@ import pytest
 SEED = Path(__file__).resolve().parent.parent / "seed.sql"
 API = "/api/v1/reimbursements"
 
-COLS = ("insured_id, beneficiary, care_date, practitioner_name, practitioner_specialty, kind, "
+COLS = ("insured_id, beneficiary_id, care_date, practitioner_name, practitioner_specialty, kind, "
         "act_code, act_label, charged_cents, base_cents, rate_pct, participation_cents, "
         "franchise_cents, reimbursed_cents, paid_to, status, reject_reason, received_on, "
         "processing_on, paid_on, expected_payment_on")
 
 
 def add_line(stack, insured_id, care_date, reimbursed=1900, base=3000, rate=70, part=200,
-             franchise=0, status="paid", kind="consultation", beneficiary="Paul Martin",
+             franchise=0, status="paid", kind="consultation", beneficiary=None,
              reason=None):
     paid_on = "'%s'" % care_date if status == "paid" else "NULL"
     expected = "NULL" if status in ("paid", "rejected") else "'%s'" % care_date
     reason_sql = "NULL" if reason is None else "'%s'" % reason
     rows = stack.sql(
-        "INSERT INTO reimb_payments (%s) VALUES (%d, '%s', '%s', 'Dr Test', 'Médecine générale', "
+        "INSERT INTO reimb_payments (%s) VALUES (%d, %s, '%s', 'Dr Test', 'Médecine générale', "
         "'%s', 'G', 'Consultation', 3000, %d, %d, %d, %d, %d, 'member', '%s', %s, '%s', '%s', "
         "%s, %s); SELECT LAST_INSERT_ID()"
-        % (COLS, insured_id, beneficiary, care_date, kind, base, rate, part, franchise,
+        % (COLS, insured_id, "NULL" if beneficiary is None else int(beneficiary), care_date, kind, base, rate, part, franchise,
            reimbursed, status, reason_sql, care_date, care_date, paid_on, expected))
     return int(rows[0][0])
 
@@ -139,10 +139,11 @@ def test_list_pages_filters_and_totals(stack, seeded):
     month_ago = (datetime.date.today() - datetime.timedelta(days=60)).isoformat()
     r = c.get(API, params={"from": month_ago, "limit": 100})
     assert all(x["care_date"] >= month_ago for x in r.json()["items"])
-    r = c.get(API, params={"beneficiary": "Paul Martin", "status": "rejected"})
+    r = c.get(API, params={"beneficiary": "me", "status": "rejected"})
     assert r.json()["totals"]["count"] == 1
     assert r.json()["items"][0]["reject_reason"].startswith("Acte hors nomenclature")
-    assert c.get(API, params={"beneficiary": "Personne"}).json()["totals"]["count"] == 0
+    assert r.json()["items"][0]["beneficiary"] == "Paul Martin"
+    assert r.json()["items"][0]["beneficiary_id"] is None
 
     # Older than 27 months: never shown, whatever `from` says.
     add_line(stack, seeded.insured_id, "2020-01-15")
@@ -151,7 +152,8 @@ def test_list_pages_filters_and_totals(stack, seeded):
 
     for bad in ({"from": "2024-13-01"}, {"to": "2026-02-31"}, {"cursor": "2026-04-31.5"},
                 {"kind": "massage"}, {"status": "x"}, {"limit": 0},
-                {"limit": 1000}, {"cursor": "nope"}, {"beneficiary": "x" * 101}):
+                {"limit": 1000}, {"cursor": "nope"}, {"beneficiary": "x" * 101},
+                {"beneficiary": "Paul Martin"}, {"beneficiary": "0"}, {"beneficiary": "-1"}):
         r = c.get(API, params=bad)
         assert r.status_code == 422, (bad, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
@@ -280,3 +282,68 @@ def test_dashboard_card_counts_since_the_last_visit(stack):
               % m.id)
     card = _card(c)
     assert card["count"] == 1 and "1 paiement depuis" in card["text"]
+
+
+def test_beneficiaries_by_id_filter_and_statement_groups(stack):
+    """The person cared for is one of the core's beneficiaries by id (NULL
+    the member): the choices route, the filter by id ("me" the member),
+    another member's beneficiary a 404, the statement grouped by name, and
+    the database refusing a line that names another person's
+    beneficiary."""
+    m = stack.new_member()
+    kid = stack.new_beneficiary(m.insured_id, "Léa")
+    stack.sql(SEED.read_text())  # the dentist and some pharmacy lines for Léa
+    c = member_client(stack, m)
+    choices = c.get(API + "/beneficiaries")
+    assert choices.status_code == 200, choices.text
+    items = choices.json()["items"]
+    assert [(b["id"], b["relation"], b["name"]) for b in items] == [
+        (None, "self", "Paul Martin"), (kid, "child", "Léa Martin")]
+    assert items[0]["label"] == "Moi (Paul Martin)"
+    assert items[1]["label"] == "Léa Martin (enfant)"
+
+    window = ("insured_id = %d AND cancelled_by IS NULL AND care_date >= "
+              "DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH)" % m.insured_id)
+    theirs = int(stack.sql("SELECT COUNT(*) FROM reimb_payments WHERE %s AND beneficiary_id = %d"
+                           % (window, kid))[0][0])
+    mine = int(stack.sql("SELECT COUNT(*) FROM reimb_payments WHERE %s AND beneficiary_id IS NULL"
+                         % window)[0][0])
+    assert theirs > 5 and mine > 30
+    r = c.get(API, params={"beneficiary": kid, "limit": 100})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["totals"]["count"] == theirs == len(body["items"])
+    assert {(x["beneficiary_id"], x["beneficiary"]) for x in body["items"]} == {(kid, "Léa Martin")}
+    assert body["totals"]["reimbursed_cents"] == sum(x["reimbursed_cents"] for x in body["items"])
+    r = c.get(API, params={"beneficiary": "me", "limit": 100})
+    assert r.json()["totals"]["count"] == mine
+    assert all(x["beneficiary_id"] is None and x["beneficiary"] == "Paul Martin"
+               for x in r.json()["items"])
+    assert c.get(API).json()["totals"]["count"] == mine + theirs
+
+    other = stack.new_member()
+    foreign = stack.new_beneficiary(other.insured_id, "Zoé")
+    r = c.get(API, params={"beneficiary": foreign})
+    assert r.status_code == 404, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert c.get(API, params={"beneficiary": 99999999999}).status_code == 404
+    # Their own member sees Zoé among their choices, never Léa.
+    other_choices = member_client(stack, other).get(API + "/beneficiaries").json()["items"]
+    assert [b["id"] for b in other_choices] == [None, foreign]
+
+    # The statement of a month with Léa's dentist: one group per person,
+    # the member first.
+    month = stack.sql("SELECT DATE_FORMAT(MAX(care_date), '%%Y-%%m') FROM reimb_payments "
+                      "WHERE %s AND beneficiary_id = %d AND kind = 'dentist' AND care_date < "
+                      "DATE_SUB(UTC_DATE(), INTERVAL 1 MONTH)" % (window, kid))[0][0]
+    pdf = c.get(API + "/statements/%s.pdf" % month)
+    assert pdf.status_code == 200, pdf.text
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf.content,
+                          capture_output=True, check=True).stdout.decode()
+    assert "Bénéficiaire : Paul Martin" in text and "Bénéficiaire : Léa Martin" in text
+    assert text.index("Bénéficiaire : Paul Martin") < text.index("Bénéficiaire : Léa Martin")
+
+    # A line naming another person's beneficiary: the database refuses it.
+    with pytest.raises(RuntimeError, match="foreign key"):
+        add_line(stack, m.insured_id, datetime.date.today().isoformat(), beneficiary=foreign)
+    add_line(stack, m.insured_id, datetime.date.today().isoformat(), beneficiary=kid)
