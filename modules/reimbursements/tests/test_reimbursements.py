@@ -347,3 +347,23 @@ def test_beneficiaries_by_id_filter_and_statement_groups(stack):
     with pytest.raises(RuntimeError, match="foreign key"):
         add_line(stack, m.insured_id, datetime.date.today().isoformat(), beneficiary=foreign)
     add_line(stack, m.insured_id, datetime.date.today().isoformat(), beneficiary=kid)
+
+
+def test_seed_gives_the_demo_members_children_their_lines(stack):
+    """portailctl seed: the coverage module's seed declares the demo
+    member's children (core rows too), and this module's seed gives them
+    real lines that refer to them by id."""
+    assert stack.portailctl("seed", "--count", "5").returncode == 0
+    rows = stack.sql("SELECT b.first_name, COUNT(*), COUNT(DISTINCT DATE_FORMAT(p.care_date, "
+                     "'%Y-%m')) FROM reimb_payments p JOIN beneficiaries b "
+                     "ON b.id = p.beneficiary_id AND b.insured_id = p.insured_id "
+                     "JOIN insured i ON i.id = p.insured_id "
+                     "WHERE i.email = 'marie.dupont@example.fr' GROUP BY b.first_name")
+    got = {r[0]: (int(r[1]), int(r[2])) for r in rows}
+    assert set(got) == {"Chloé", "Lucas"}, got
+    assert got["Chloé"][1] >= 12 and got["Lucas"][1] >= 12, got
+    # Every beneficiary a line names is a declaration of the coverage module.
+    assert stack.sql("SELECT COUNT(*) FROM reimb_payments p LEFT JOIN coverage_beneficiaries c "
+                     "ON c.id = p.beneficiary_id WHERE p.beneficiary_id IS NOT NULL "
+                     "AND c.id IS NULL AND p.beneficiary_id IN (SELECT id FROM beneficiaries "
+                     "WHERE first_name IN ('Chloé', 'Lucas'))") == [["0"]]
