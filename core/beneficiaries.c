@@ -74,17 +74,18 @@ static int bounded(const char *s, size_t max)
     return s && *s && strnlen(s, max + 1) <= max;
 }
 
-int portail_beneficiary_set(portail_db_t *db, const portail_beneficiary_t *b)
+int64_t portail_beneficiary_set(portail_db_t *db, const portail_beneficiary_t *b)
 {
-    if (!db || !b || b->id <= 0 || b->insured_id <= 0 || !b->relation ||
+    if (!db || !b || b->declaration_id <= 0 || b->insured_id <= 0 || !b->relation ||
         (strcmp(b->relation, "child") != 0 && strcmp(b->relation, "spouse") != 0) ||
         !bounded(b->first_name, 100) || !bounded(b->last_name, 100) || !bounded(b->birth_date, 10))
         return -1;
-    /* The insured person never changes: an id of another person's row
-     * updates nothing (0 rows) and is refused. */
+    /* The insured person never changes: a declaration of another person's
+     * row updates nothing and is refused. */
     long long n = portail_db_exec(
         db,
-        "INSERT INTO beneficiaries (id, insured_id, relation, last_name, first_name, birth_date, "
+        "INSERT INTO beneficiaries (declaration_id, insured_id, relation, last_name, first_name, "
+        "birth_date, "
         "rights_from, rights_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
         "relation = IF(insured_id = VALUES(insured_id), VALUES(relation), relation), "
         "last_name = IF(insured_id = VALUES(insured_id), VALUES(last_name), last_name), "
@@ -92,11 +93,14 @@ int portail_beneficiary_set(portail_db_t *db, const portail_beneficiary_t *b)
         "birth_date = IF(insured_id = VALUES(insured_id), VALUES(birth_date), birth_date), "
         "rights_from = IF(insured_id = VALUES(insured_id), VALUES(rights_from), rights_from), "
         "rights_to = IF(insured_id = VALUES(insured_id), VALUES(rights_to), rights_to)",
-        "llssssss", (long long)b->id, (long long)b->insured_id, b->relation, b->last_name,
-        b->first_name, b->birth_date, b->rights_from, b->rights_to);
+        "llssssss", (long long)b->declaration_id, (long long)b->insured_id, b->relation,
+        b->last_name, b->first_name, b->birth_date, b->rights_from, b->rights_to);
     if (n < 0)
         return -1;
-    json_t *r = portail_db_row(db, "SELECT insured_id FROM beneficiaries WHERE id = ?", "l",
-                               (long long)b->id);
-    return r && portail_row_int(r, "insured_id", 0) == (long long)b->insured_id ? 0 : -1;
+    json_t *r =
+        portail_db_row(db, "SELECT id, insured_id FROM beneficiaries WHERE declaration_id = ?", "l",
+                       (long long)b->declaration_id);
+    return r && portail_row_int(r, "insured_id", 0) == (long long)b->insured_id
+               ? (int64_t)portail_row_int(r, "id", -1)
+               : -1;
 }

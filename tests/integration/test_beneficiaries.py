@@ -47,30 +47,36 @@ def test_lookup_is_scoped_to_the_member(stack):
     assert c.get("%s/%d/%d" % (T, m.id, 999999999)).status_code == 404
 
 
-def test_set_inserts_updates_and_refuses_another_persons_id(stack):
+def test_set_inserts_updates_and_refuses_another_persons_declaration(stack):
     m, other = stack.new_member(), stack.new_member()
-    new_id = int(stack.sql("SELECT COALESCE(MAX(id), 0) + 1000 FROM beneficiaries")[0][0])
-    decl = {"id": new_id, "insured_id": m.insured_id, "relation": "child", "first_name": "Hugo",
-            "last_name": "Martin", "birth_date": "2014-03-04", "rights_from": "2014-03-04",
-            "rights_to": "2032-03-03"}
+    # The declaring module's own id (coverage's), not the core's.
+    decl_id = int(stack.sql("SELECT COALESCE(MAX(declaration_id), 0) + 1000 "
+                            "FROM beneficiaries")[0][0])
+    decl = {"declaration_id": decl_id, "insured_id": m.insured_id, "relation": "child",
+            "first_name": "Hugo", "last_name": "Martin", "birth_date": "2014-03-04",
+            "rights_from": "2014-03-04", "rights_to": "2032-03-03"}
     c = stack.client()
     r = c.post(T, json=decl)
     assert r.status_code == 200, r.text
-    got = c.get("%s/%d/%d" % (T, m.id, new_id)).json()["beneficiary"]
+    core_id = r.json()["id"]
+    got = c.get("%s/%d/%d" % (T, m.id, core_id)).json()["beneficiary"]
     assert got["name"] == "Hugo Martin" and got["rights_to"] == "2032-03-03"
-    # The same id again updates it (rights ended, a corrected name).
+    # The same declaration again updates the same row (rights ended, a
+    # corrected name).
     r = c.post(T, json=dict(decl, first_name="Hugues", rights_to="2026-01-31"))
-    assert r.status_code == 200, r.text
-    got = c.get("%s/%d/%d" % (T, m.id, new_id)).json()["beneficiary"]
+    assert r.status_code == 200 and r.json()["id"] == core_id, r.text
+    got = c.get("%s/%d/%d" % (T, m.id, core_id)).json()["beneficiary"]
     assert got["name"] == "Hugues Martin" and got["rights_to"] == "2026-01-31"
+    assert [b["id"] for b in c.get("%s/%d" % (T, m.id)).json()["items"]] == [None, core_id]
     # Another insured person cannot take the row over; nothing changes.
     assert c.post(T, json=dict(decl, insured_id=other.insured_id,
                                first_name="Intrus")).status_code == 422
     assert stack.sql("SELECT insured_id, first_name FROM beneficiaries WHERE id = %d"
-                     % new_id) == [[str(m.insured_id), "Hugues"]]
-    # Bounded and checked inputs.
-    for bad in ({"relation": "cousin"}, {"first_name": ""}, {"last_name": "x" * 101},
-                {"id": 0}, {"insured_id": 0}, {"birth_date": "2014-02-30"}):
-        assert c.post(T, json=dict(decl, id=new_id + 1, **{k: v for k, v in bad.items()
-                                                          if k != "id"})
-                      if "id" not in bad else dict(decl, **bad)).status_code == 422, bad
+                     % core_id) == [[str(m.insured_id), "Hugues"]]
+    # Bounded and checked inputs (a new declaration each time).
+    for n, bad in enumerate(({"relation": "cousin"}, {"first_name": ""},
+                             {"last_name": "x" * 101}, {"declaration_id": 0},
+                             {"insured_id": 0}, {"birth_date": "2014-02-30"})):
+        body = dict(decl, declaration_id=decl_id + 1 + n)
+        body.update(bad)
+        assert c.post(T, json=body).status_code == 422, bad

@@ -31,7 +31,7 @@ const char *portail_beneficiary_name(portail_ctx_t *ctx, int64_t member_id, int6
 
 /* A declaration as the coverage module writes it. */
 typedef struct portail_beneficiary {
-    int64_t id;              /* > 0: the declaration's own id */
+    int64_t declaration_id;  /* > 0: the declaring module's own id of it */
     int64_t insured_id;      /* the insured person it depends on */
     const char *relation;    /* "child" or "spouse" */
     const char *first_name;  /* 1..100 bytes */
@@ -40,8 +40,10 @@ typedef struct portail_beneficiary {
     const char *rights_from; /* YYYY-MM-DD or NULL */
     const char *rights_to;   /* YYYY-MM-DD or NULL */
 } portail_beneficiary_t;
-/* Inserts or updates (same id) the row, in the caller's transaction. An
- * id already used by another insured person is refused. 0 or -1. */
-int portail_beneficiary_set(portail_db_t *db, const portail_beneficiary_t *b);
+/* Inserts or updates (same declaration_id) the row, in the caller's
+ * transaction. Returns the beneficiary's id (the core's, which other
+ * modules store), or -1: bad input, a database error, or a declaration_id
+ * already used for another insured person. */
+int64_t portail_beneficiary_set(portail_db_t *db, const portail_beneficiary_t *b);
 
 #endif

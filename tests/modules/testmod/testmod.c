@@ -787,8 +787,8 @@ static void beneficiary_get(portail_ctx_t *ctx)
         ctx, 200, json_pack("{s:O, s:s, s:s}", "beneficiary", row, "name", name, "self", self));
 }
 
-/* POST /api/v1/test/beneficiaries {id, insured_id, relation, first_name,
- * last_name, birth_date, rights_from?, rights_to?}: 204 or 422. */
+/* POST /api/v1/test/beneficiaries {declaration_id, insured_id, relation, first_name,
+ * last_name, birth_date, rights_from?, rights_to?}: {id} or 422. */
 static void beneficiary_set(portail_ctx_t *ctx)
 {
     json_t *b = portail_req_json(ctx);
@@ -796,7 +796,7 @@ static void beneficiary_set(portail_ctx_t *ctx)
     if (!db)
         return;
     const portail_beneficiary_t ben = {
-        .id = json_integer_value(json_object_get(b, "id")),
+        .declaration_id = json_integer_value(json_object_get(b, "declaration_id")),
         .insured_id = json_integer_value(json_object_get(b, "insured_id")),
         .relation = json_string_value(json_object_get(b, "relation")),
         .first_name = json_string_value(json_object_get(b, "first_name")),
@@ -805,7 +805,8 @@ static void beneficiary_set(portail_ctx_t *ctx)
         .rights_from = json_string_value(json_object_get(b, "rights_from")),
         .rights_to = json_string_value(json_object_get(b, "rights_to")),
     };
-    if (portail_db_begin(db) != 0 || portail_beneficiary_set(db, &ben) != 0) {
+    int64_t id = -1;
+    if (portail_db_begin(db) != 0 || (id = portail_beneficiary_set(db, &ben)) < 0) {
         portail_db_rollback(db);
         portail_problem(ctx, 422, NULL, "Bénéficiaire refusé.");
         return;
@@ -814,5 +815,5 @@ static void beneficiary_set(portail_ctx_t *ctx)
         portail_problem(ctx, 500, NULL, NULL);
         return;
     }
-    portail_respond_json(ctx, 200, json_pack("{s:b}", "ok", 1));
+    portail_respond_json(ctx, 200, json_pack("{s:I}", "id", (json_int_t)id));
 }
