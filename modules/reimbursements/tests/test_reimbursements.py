@@ -363,7 +363,72 @@ def test_seed_gives_the_demo_members_children_their_lines(stack):
     assert set(got) == {"Chloé", "Lucas"}, got
     assert got["Chloé"][1] >= 12 and got["Lucas"][1] >= 12, got
     # Every beneficiary a line names is a declaration of the coverage module.
-    assert stack.sql("SELECT COUNT(*) FROM reimb_payments p LEFT JOIN coverage_beneficiaries c "
-                     "ON c.id = p.beneficiary_id WHERE p.beneficiary_id IS NOT NULL "
-                     "AND c.id IS NULL AND p.beneficiary_id IN (SELECT id FROM beneficiaries "
-                     "WHERE first_name IN ('Chloé', 'Lucas'))") == [["0"]]
+    assert stack.sql("SELECT COUNT(*) FROM reimb_payments p JOIN insured i ON i.id = p.insured_id "
+                     "JOIN beneficiaries b ON b.id = p.beneficiary_id "
+                     "LEFT JOIN coverage_beneficiaries c ON c.id = b.declaration_id "
+                     "AND c.insured_id = b.insured_id "
+                     "WHERE i.email = 'marie.dupont@example.fr' AND c.id IS NULL") == [["0"]]
+
+
+def test_totals_from_month_totals_match_the_lines(stack, seeded):
+    """Without beneficiary, kind or status filter the totals read the whole
+    months from reimb_month_totals (kept by triggers) and the partial ones
+    from the lines: for any period, after inserts, a correction (the old
+    line cancelled) and a deletion, they are the sums of the lines."""
+    from conftest import agent_client
+    c = member_client(stack, seeded)
+    i = seeded.insured_id
+
+    def expected(lo, hi):
+        r = stack.sql(
+            "SELECT COUNT(*), COALESCE(SUM(reimbursed_cents), 0), COALESCE(SUM(participation_cents), "
+            "0), COALESCE(SUM(franchise_cents), 0), COALESCE(SUM(charged_cents), 0) "
+            "FROM reimb_payments WHERE insured_id = %d AND cancelled_by IS NULL AND care_date >= "
+            "GREATEST('%s', DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH)) AND care_date <= '%s'"
+            % (i, lo, hi))[0]
+        n, re, pa, fr, ch = (int(v) for v in r)
+        return {"count": n, "reimbursed_cents": re, "participation_cents": pa,
+                "franchise_cents": fr, "charged_cents": ch, "deductions_cents": pa + fr}
+
+    today = datetime.date.today()
+    first = today.replace(day=1)
+    prev_last = first - datetime.timedelta(days=1)
+    periods = [("", ""), ("1900-01-01", "9999-12-31"), (first.isoformat(), ""),
+               ((first - datetime.timedelta(days=200)).isoformat(), prev_last.isoformat()),
+               ((today - datetime.timedelta(days=400)).isoformat(),
+                (today - datetime.timedelta(days=35)).isoformat()),
+               ((today - datetime.timedelta(days=3)).isoformat(), today.isoformat()),
+               (prev_last.isoformat(), prev_last.isoformat()),
+               ((prev_last - datetime.timedelta(days=40)).replace(day=1).isoformat(),
+                (prev_last - datetime.timedelta(days=40)).replace(day=1).isoformat())]
+
+    def check(when):
+        for lo, hi in periods:
+            params = {k: v for k, v in (("from", lo), ("to", hi)) if v}
+            got = c.get(API, params=params).json()["totals"]
+            assert got == expected(lo or "1900-01-01", hi or "9999-12-31"), (when, lo, hi)
+
+    check("seeded")
+    assert int(stack.sql("SELECT COUNT(*) FROM reimb_month_totals WHERE insured_id = %d"
+                         % i)[0][0]) >= 26
+    line = add_line(stack, i, (today - datetime.timedelta(days=45)).isoformat())
+    add_line(stack, i, today.isoformat(), kind="pharmacy", reimbursed=606, base=1240, rate=65,
+             part=0, franchise=200)
+    check("inserted")
+    a = agent_client(stack)
+    r = a.post("/api/v1/backoffice/reimbursements/payments/%d/correct" % line,
+               json={"base_cents": 3000, "rate_pct": 100, "participation_cents": 200,
+                     "franchise_cents": 0, "reason": "Taux de 100 % (ALD)."})
+    assert r.status_code == 201, r.text
+    check("corrected")
+    stack.sql("DELETE FROM reimb_payments WHERE id = %d" % r.json()["id"])
+    stack.sql("UPDATE reimb_payments SET cancelled_by = NULL WHERE id = %d" % line)
+    check("deleted")
+    # The month rows are the lines' sums, month by month.
+    drift = stack.sql(
+        "SELECT COUNT(*) FROM reimb_month_totals t LEFT JOIN (SELECT insured_id, "
+        "DATE_FORMAT(care_date, '%%Y-%%m-01') AS month, COUNT(*) AS n, SUM(reimbursed_cents) AS r "
+        "FROM reimb_payments WHERE cancelled_by IS NULL AND insured_id = %d GROUP BY 1, 2) l "
+        "ON l.insured_id = t.insured_id AND l.month = t.month WHERE t.insured_id = %d "
+        "AND (t.n <> COALESCE(l.n, 0) OR t.reimbursed_cents <> COALESCE(l.r, 0))" % (i, i))
+    assert drift == [["0"]]
