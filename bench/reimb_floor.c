@@ -27,22 +27,6 @@ static const char *db_socket, *db_name;
     "AND p.care_date <= '9999-12-31' AND (0 = 0 OR p.beneficiary_id <=> NULLIF(0, 0)) "            \
     "AND ('' = '' OR p.kind = '') AND ('' = '' OR p.status = '') "
 #define FILTER "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id " WHERE
-/* The totals of the default view as the module reads them: the whole
- * months from reimb_month_totals, the partial first and last months' lines
- * (modules/reimbursements/reimbursements.c, MONTH_TOTALS). */
-#define LO "GREATEST('1900-01-01', DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH))"
-#define FF "(DATE_FORMAT(" LO " - INTERVAL 1 DAY, '%%Y-%%m-01') + INTERVAL 1 MONTH)"
-#define FT "DATE_FORMAT(LEAST('9999-12-31', DATE '9000-01-01') + INTERVAL 1 DAY, '%%Y-%%m-01')"
-#define MONTH_TOTALS_FROM                                                                          \
-    "FROM (SELECT t.n, t.reimbursed_cents AS r, t.participation_cents AS pa, "                     \
-    "t.franchise_cents AS fr, t.charged_cents AS ch FROM reimb_month_totals t "                    \
-    "JOIN members m ON m.insured_id = t.insured_id WHERE m.id = %lld "                             \
-    "AND t.month >= " FF " AND t.month < " FT " UNION ALL "                                        \
-    "SELECT COUNT(*), SUM(p.reimbursed_cents), SUM(p.participation_cents), "                       \
-    "SUM(p.franchise_cents), SUM(p.charged_cents) FROM reimb_payments p "                          \
-    "JOIN members m ON m.insured_id = p.insured_id WHERE m.id = %lld "                             \
-    "AND p.cancelled_by IS NULL AND p.care_date >= " LO " AND p.care_date <= '9999-12-31' "        \
-    "AND (p.care_date < " FF " OR p.care_date >= GREATEST(" FT ", " FF "))) x"
 
 static const char *const COLS[] = {"id",
                                    "beneficiary_id",
@@ -155,9 +139,10 @@ static char *reimbursements(MYSQL *db, long long member)
     }
     mysql_free_result(res);
     snprintf(sql, sizeof sql,
-             "SELECT COALESCE(SUM(x.n), 0), COALESCE(SUM(x.r), 0), COALESCE(SUM(x.pa), 0), "
-             "COALESCE(SUM(x.fr), 0), COALESCE(SUM(x.ch), 0) " MONTH_TOTALS_FROM,
-             member, member);
+             "SELECT COUNT(*), COALESCE(SUM(p.reimbursed_cents), 0), "
+             "COALESCE(SUM(p.participation_cents), 0), COALESCE(SUM(p.franchise_cents), 0), "
+             "COALESCE(SUM(p.charged_cents), 0) " FILTER,
+             member);
     json_t *totals = NULL;
     if (mysql_query(db, sql) == 0 && (res = mysql_store_result(db))) {
         row = mysql_fetch_row(res);

@@ -54,26 +54,11 @@ if (count($items) > $limit) {
     $last = $items[$limit - 1];
     $next = $last['care_date'] . '.' . $last['id'];
 }
-// The totals of the default view as the module reads them: the whole months
-// from reimb_month_totals, the partial first and last months' lines.
-$lo = "GREATEST(?, DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH))";
-$ff = "(DATE_FORMAT($lo - INTERVAL 1 DAY, '%Y-%m-01') + INTERVAL 1 MONTH)";
-$ft = "DATE_FORMAT(LEAST(?, DATE '9000-01-01') + INTERVAL 1 DAY, '%Y-%m-01')";
-$q = $db->prepare("SELECT COALESCE(SUM(x.n), 0) AS count, COALESCE(SUM(x.r), 0) AS reimbursed_cents, "
-    . "COALESCE(SUM(x.pa), 0) AS participation_cents, COALESCE(SUM(x.fr), 0) AS franchise_cents, "
-    . "COALESCE(SUM(x.ch), 0) AS charged_cents "
-    . "FROM (SELECT t.n, t.reimbursed_cents AS r, t.participation_cents AS pa, "
-    . "t.franchise_cents AS fr, t.charged_cents AS ch FROM reimb_month_totals t "
-    . "JOIN members m ON m.insured_id = t.insured_id WHERE m.id = ? "
-    . "AND t.month >= $ff AND t.month < $ft UNION ALL "
-    . "SELECT COUNT(*), SUM(p.reimbursed_cents), SUM(p.participation_cents), "
-    . "SUM(p.franchise_cents), SUM(p.charged_cents) FROM reimb_payments p "
-    . "JOIN members m ON m.insured_id = p.insured_id WHERE m.id = ? "
-    . "AND p.cancelled_by IS NULL AND p.care_date >= $lo AND p.care_date <= ? "
-    . "AND (p.care_date < $ff OR p.care_date >= GREATEST($ft, $ff))) x");
-$from = '1900-01-01';
-$to = '9999-12-31';
-$q->execute([$member, $from, $to, $member, $from, $to, $from, $to, $from]);
+$q = $db->prepare("SELECT COUNT(*) AS count, COALESCE(SUM(p.reimbursed_cents), 0) AS reimbursed_cents, "
+    . "COALESCE(SUM(p.participation_cents), 0) AS participation_cents, "
+    . "COALESCE(SUM(p.franchise_cents), 0) AS franchise_cents, "
+    . "COALESCE(SUM(p.charged_cents), 0) AS charged_cents " . $filter);
+$q->execute($args);
 $totals = array_map('intval', $q->fetch(PDO::FETCH_ASSOC));
 $totals['deductions_cents'] = $totals['participation_cents'] + $totals['franchise_cents'];
 echo json_encode(['items' => $items, 'totals' => $totals, 'next_cursor' => $next],

@@ -293,37 +293,6 @@ static void beneficiaries(portail_ctx_t *ctx)
     "AND (? = '' OR p.kind = ?) AND (? = '' OR p.status = ?) "
 #define FILTER "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id " FILTER_WHERE
 
-/* The totals of a view without beneficiary, kind or status filter: the
- * whole months of the period from reimb_month_totals (kept by triggers in
- * the transaction of every change of a line, sql/005), the lines of its
- * partial first and last months from reimb_payments. The period is [LO,
- * to]; FF is the first whole month's first day (LO's month when LO is the
- * 1st), FT the day after the last whole month (the first of the month of
- * to + 1 day; `to` is capped for the arithmetic, lines never reach 9000).
- * The lines read: [LO, FF) and [max(FT, FF), to], two index ranges; the
- * months: [FF, FT), none when FT <= FF. Parameters: from, to, from, to,
- * from, to, from. */
-#define PERIOD_LO "GREATEST(?, DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH))"
-#define PERIOD_FF "(DATE_FORMAT(" PERIOD_LO " - INTERVAL 1 DAY, '%Y-%m-01') + INTERVAL 1 MONTH)"
-#define PERIOD_FT "DATE_FORMAT(LEAST(?, DATE '9000-01-01') + INTERVAL 1 DAY, '%Y-%m-01')"
-#define MONTH_TOTALS                                                                               \
-    "SELECT CAST(COALESCE(SUM(x.n), 0) AS SIGNED) AS count, "                                      \
-    "CAST(COALESCE(SUM(x.r), 0) AS SIGNED) AS reimbursed_cents, "                                  \
-    "CAST(COALESCE(SUM(x.pa), 0) AS SIGNED) AS participation_cents, "                              \
-    "CAST(COALESCE(SUM(x.fr), 0) AS SIGNED) AS franchise_cents, "                                  \
-    "CAST(COALESCE(SUM(x.ch), 0) AS SIGNED) AS charged_cents, "                                    \
-    "CAST(COALESCE(SUM(x.pa + x.fr), 0) AS SIGNED) AS deductions_cents "                           \
-    "FROM (SELECT t.n, t.reimbursed_cents AS r, t.participation_cents AS pa, "                     \
-    "t.franchise_cents AS fr, t.charged_cents AS ch FROM reimb_month_totals t "                    \
-    "JOIN members m ON m.insured_id = t.insured_id WHERE m.id = {member} "                         \
-    "AND t.month >= " PERIOD_FF " AND t.month < " PERIOD_FT " UNION ALL "                          \
-    "SELECT COUNT(*), SUM(p.reimbursed_cents), SUM(p.participation_cents), "                       \
-    "SUM(p.franchise_cents), SUM(p.charged_cents) FROM reimb_payments p "                          \
-    "JOIN members m ON m.insured_id = p.insured_id WHERE m.id = {member} "                         \
-    "AND p.cancelled_by IS NULL AND p.care_date >= " PERIOD_LO " AND p.care_date <= ? "            \
-    "AND (p.care_date < " PERIOD_FF " OR p.care_date >= GREATEST(" PERIOD_FT ", " PERIOD_FF        \
-    "))) x"
-
 /* ---- GET /api/v1/reimbursements?from=&to=&beneficiary=&kind=&status=&limit=&cursor= ----
  * Newest care first, then newest line: the cursor is the last line's
  * (care_date, id), so lines arriving meanwhile never shift a page. */
@@ -379,27 +348,22 @@ static void list(portail_ctx_t *ctx)
                             "ORDER BY p.care_date DESC, p.id DESC LIMIT ?",
                             "ssilssssissll", from, to, who_set, who_id, kind, kind, status, status,
                             (int)(cur_id > 0), cur_date, cur_date, cur_id, limit + 1);
-    /* SUM gives DECIMAL (a real in JSON): cast back to integer cents. The
-     * default view (and any period) without the other filters reads the
-     * month totals. */
-    int by_month = !who_set && !*kind && !*status;
+    /* SUM gives DECIMAL (a real in JSON): cast back to integer cents. */
     json_t *totals =
-        !rows ? NULL
-        : by_month
-            ? portail_member_row(ctx, MONTH_TOTALS, "sssssss", from, to, from, to, from, to, from)
-            : portail_member_row(ctx,
-                                 "SELECT COUNT(*) AS count, "
-                                 "CAST(COALESCE(SUM(p.reimbursed_cents), 0) AS SIGNED) "
-                                 "AS reimbursed_cents, "
-                                 "CAST(COALESCE(SUM(p.participation_cents), 0) AS SIGNED) "
-                                 "AS participation_cents, "
-                                 "CAST(COALESCE(SUM(p.franchise_cents), 0) AS SIGNED) "
-                                 "AS franchise_cents, "
-                                 "CAST(COALESCE(SUM(p.charged_cents), 0) AS SIGNED) "
-                                 "AS charged_cents, "
-                                 "CAST(COALESCE(SUM(p.participation_cents + p.franchise_cents), "
-                                 "0) AS SIGNED) AS deductions_cents " FILTER,
-                                 "ssilssss", from, to, who_set, who_id, kind, kind, status, status);
+        rows ? portail_member_row(ctx,
+                                  "SELECT COUNT(*) AS count, "
+                                  "CAST(COALESCE(SUM(p.reimbursed_cents), 0) AS SIGNED) "
+                                  "AS reimbursed_cents, "
+                                  "CAST(COALESCE(SUM(p.participation_cents), 0) AS SIGNED) "
+                                  "AS participation_cents, "
+                                  "CAST(COALESCE(SUM(p.franchise_cents), 0) AS SIGNED) "
+                                  "AS franchise_cents, "
+                                  "CAST(COALESCE(SUM(p.charged_cents), 0) AS SIGNED) "
+                                  "AS charged_cents, "
+                                  "CAST(COALESCE(SUM(p.participation_cents + p.franchise_cents), "
+                                  "0) AS SIGNED) AS deductions_cents " FILTER,
+                                  "ssilssss", from, to, who_set, who_id, kind, kind, status, status)
+             : NULL;
     if (!rows || !totals) {
         reimb_fail(ctx);
         return;
