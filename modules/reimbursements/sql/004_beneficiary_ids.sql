@@ -4,8 +4,11 @@
 -- key (beneficiary_id, insured_id) makes the database refuse a line that
 -- names another person's beneficiary. The free texts written so far are
 -- matched by name against the person's beneficiaries ("Prénom Nom"); one
--- that matches none was the insured person (or nobody the fund knows) and
--- becomes NULL.
+-- that matches none becomes NULL (the insured person) and keeps its text in
+-- beneficiary_text (never shown; NULL once matched or when it was the
+-- insured person's own name), so that nothing is lost when the coverage
+-- module's migration 004, which fills the core's table, runs after this one
+-- (modules migrate in config order).
 ALTER TABLE reimb_payments
     ADD COLUMN IF NOT EXISTS beneficiary_id BIGINT NULL AFTER insured_id;
 UPDATE reimb_payments p
@@ -14,7 +17,7 @@ JOIN beneficiaries b ON b.insured_id = p.insured_id
 SET p.beneficiary_id = b.id;
 ALTER TABLE reimb_payments
     DROP INDEX IF EXISTS reimb_payments_totals,
-    DROP COLUMN IF EXISTS beneficiary,
+    CHANGE COLUMN IF EXISTS beneficiary beneficiary_text VARCHAR(100) NULL,
     ADD CONSTRAINT reimb_payments_beneficiary_fk FOREIGN KEY (beneficiary_id, insured_id)
         REFERENCES beneficiaries (id, insured_id),
     ADD INDEX reimb_payments_totals (insured_id, care_date, cancelled_by, kind, status,
@@ -31,6 +34,12 @@ JOIN beneficiaries b ON b.insured_id = m.insured_id
     AND CONCAT(b.first_name, ' ', b.last_name) = c.beneficiary
 SET c.beneficiary_id = b.id;
 ALTER TABLE reimb_claims
-    DROP COLUMN IF EXISTS beneficiary,
+    CHANGE COLUMN IF EXISTS beneficiary beneficiary_text VARCHAR(100) NULL,
     ADD CONSTRAINT reimb_claims_beneficiary_fk FOREIGN KEY (beneficiary_id)
         REFERENCES beneficiaries (id);
+UPDATE reimb_payments p JOIN insured i ON i.id = p.insured_id
+SET p.beneficiary_text = NULL
+WHERE p.beneficiary_id IS NOT NULL OR p.beneficiary_text = CONCAT(i.first_name, ' ', i.last_name);
+UPDATE reimb_claims c JOIN members m ON m.id = c.member_id JOIN insured i ON i.id = m.insured_id
+SET c.beneficiary_text = NULL
+WHERE c.beneficiary_id IS NOT NULL OR c.beneficiary_text = CONCAT(i.first_name, ' ', i.last_name);

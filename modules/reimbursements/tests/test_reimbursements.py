@@ -421,3 +421,45 @@ def test_totals_match_the_lines_for_any_period(stack, seeded):
     stack.sql("DELETE FROM reimb_payments WHERE id = %d" % r.json()["id"])
     stack.sql("UPDATE reimb_payments SET cancelled_by = NULL WHERE id = %d" % line)
     check("deleted")
+
+
+def test_migration_converts_the_free_texts(stack):
+    """sql/004 on a database of the free-text days (a scratch database with
+    the core's files and this module's 001-003): a text naming one of the
+    person's beneficiaries becomes its id, the person's own name NULL, and
+    an unknown name NULL with its text kept in beneficiary_text."""
+    root = Path(__file__).resolve().parents[3]
+    db = "reimb_conv"
+    stack.sql("DROP DATABASE IF EXISTS %s; CREATE DATABASE %s CHARACTER SET utf8mb4 "
+              "COLLATE utf8mb4_unicode_ci" % (db, db))
+    try:
+        for f in sorted((root / "sql").glob("*.sql")):
+            stack.sql(f.read_text(), database=db)
+        for f in ("001_reimbursements.sql", "002_claims.sql", "003_totals_index.sql"):
+            stack.sql((root / "modules/reimbursements/sql" / f).read_text(), database=db)
+        stack.sql(
+            "INSERT INTO insured (nir, sex, last_name, first_name, birth_date) VALUES "
+            "('180057500000112', 1, 'Martin', 'Paul', '1980-05-17'); "
+            "INSERT INTO members (insured_id, email) VALUES (LAST_INSERT_ID(), 'p@example.fr'); "
+            "INSERT INTO beneficiaries (insured_id, relation, last_name, first_name, birth_date) "
+            "SELECT id, 'child', 'Martin', 'Léa', '2016-01-01' FROM insured; "
+            "INSERT INTO reimb_payments (insured_id, beneficiary, care_date, practitioner_name, "
+            "practitioner_specialty, kind, act_code, act_label, charged_cents, base_cents, "
+            "rate_pct, participation_cents, franchise_cents, reimbursed_cents, paid_to, status, "
+            "received_on, paid_on) SELECT i.id, t.b, CURDATE(), 'Dr Test', 'Médecine générale', "
+            "'consultation', 'G', 'Consultation', 3000, 3000, 70, 200, 0, 1900, 'member', 'paid', "
+            "CURDATE(), CURDATE() FROM insured i, (SELECT 'Léa Martin' AS b UNION ALL "
+            "SELECT 'Paul Martin' UNION ALL SELECT 'Tom Inconnu') t; "
+            "INSERT INTO reimb_claims (member_id, kind, care_date, amount_paid_cents, "
+            "beneficiary, expected_by) SELECT m.id, 'dentist', CURDATE(), 100, t.b, CURDATE() "
+            "FROM members m, (SELECT 'Léa Martin' AS b UNION ALL SELECT 'Tom Inconnu') t",
+            database=db)
+        stack.sql((root / "modules/reimbursements/sql/004_beneficiary_ids.sql").read_text(),
+                  database=db)
+        lea = stack.sql("SELECT id FROM beneficiaries", database=db)[0][0]
+        assert stack.sql("SELECT beneficiary_id, beneficiary_text FROM reimb_payments ORDER BY id",
+                         database=db) == [[lea, None], [None, None], [None, "Tom Inconnu"]]
+        assert stack.sql("SELECT beneficiary_id, beneficiary_text FROM reimb_claims ORDER BY id",
+                         database=db) == [[lea, None], [None, "Tom Inconnu"]]
+    finally:
+        stack.sql("DROP DATABASE IF EXISTS %s" % db)
