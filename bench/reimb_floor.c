@@ -21,14 +21,15 @@ static const char *db_socket, *db_name;
 #define COOKIE "__Host-portail_session="
 #define TOKEN_CHARS 43
 
-#define FILTER                                                                                     \
-    "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id "                         \
+#define WHERE                                                                                      \
     "WHERE m.id = %lld AND p.cancelled_by IS NULL "                                                \
     "AND p.care_date >= GREATEST('1900-01-01', DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH)) "          \
-    "AND p.care_date <= '9999-12-31' AND ('' = '' OR p.beneficiary = '') "                         \
+    "AND p.care_date <= '9999-12-31' AND (0 = 0 OR p.beneficiary_id <=> NULLIF(0, 0)) "            \
     "AND ('' = '' OR p.kind = '') AND ('' = '' OR p.status = '') "
+#define FILTER "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id " WHERE
 
 static const char *const COLS[] = {"id",
+                                   "beneficiary_id",
                                    "beneficiary",
                                    "care_date",
                                    "practitioner_name",
@@ -50,7 +51,7 @@ static const char *const COLS[] = {"id",
                                    "paid_on",
                                    "expected_payment_on"};
 /* Which of COLS are integers in JSON. */
-static const int NUMERIC[] = {1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+static const int NUMERIC[] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
 
 static void answer(FCGX_Request *req, int status, const char *body)
 {
@@ -98,11 +99,16 @@ static char *reimbursements(MYSQL *db, long long member)
 {
     char sql[2048];
     snprintf(sql, sizeof sql,
-             "SELECT p.id, p.beneficiary, p.care_date, p.practitioner_name, "
+             "SELECT p.id, p.beneficiary_id, COALESCE(CONCAT(b.first_name, ' ', b.last_name), "
+             "CONCAT(i.first_name, ' ', i.last_name)) AS beneficiary, p.care_date, "
+             "p.practitioner_name, "
              "p.practitioner_specialty, p.kind, p.act_code, p.act_label, p.charged_cents, "
              "p.base_cents, p.rate_pct, p.participation_cents, p.franchise_cents, "
              "p.reimbursed_cents, p.paid_to, p.status, p.reject_reason, p.received_on, "
-             "p.processing_on, p.paid_on, p.expected_payment_on " FILTER
+             "p.processing_on, p.paid_on, p.expected_payment_on "
+             "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id "
+             "JOIN insured i ON i.id = m.insured_id "
+             "LEFT JOIN beneficiaries b ON b.id = p.beneficiary_id " WHERE
              "ORDER BY p.care_date DESC, p.id DESC LIMIT 21",
              member);
     if (mysql_query(db, sql) != 0)

@@ -28,18 +28,22 @@ if ($member <= 0) {
     echo '{"status":401}';
     exit;
 }
-$filter = "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id "
-    . "WHERE m.id = ? AND p.cancelled_by IS NULL "
+$where = "WHERE m.id = ? AND p.cancelled_by IS NULL "
     . "AND p.care_date >= GREATEST(?, DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH)) "
-    . "AND p.care_date <= ? AND (? = '' OR p.beneficiary = ?) AND (? = '' OR p.kind = ?) "
-    . "AND (? = '' OR p.status = ?) ";
-$args = [$member, '1900-01-01', '9999-12-31', '', '', '', '', '', ''];
+    . "AND p.care_date <= ? AND (? = 0 OR p.beneficiary_id <=> NULLIF(?, 0)) "
+    . "AND (? = '' OR p.kind = ?) AND (? = '' OR p.status = ?) ";
+$filter = "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id " . $where;
+$args = [$member, '1900-01-01', '9999-12-31', 0, 0, '', '', '', ''];
 $limit = 20;
-$q = $db->prepare("SELECT p.id, p.beneficiary, p.care_date, p.practitioner_name, "
+$q = $db->prepare("SELECT p.id, p.beneficiary_id, COALESCE(CONCAT(b.first_name, ' ', "
+    . "b.last_name), CONCAT(i.first_name, ' ', i.last_name)) AS beneficiary, p.care_date, "
+    . "p.practitioner_name, "
     . "p.practitioner_specialty, p.kind, p.act_code, p.act_label, p.charged_cents, p.base_cents, "
     . "p.rate_pct, p.participation_cents, p.franchise_cents, p.reimbursed_cents, p.paid_to, "
     . "p.status, p.reject_reason, p.received_on, p.processing_on, p.paid_on, "
-    . "p.expected_payment_on " . $filter
+    . "p.expected_payment_on FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id "
+    . "JOIN insured i ON i.id = m.insured_id LEFT JOIN beneficiaries b ON b.id = p.beneficiary_id "
+    . $where
     . "AND (? = 0 OR p.care_date < ? OR (p.care_date = ? AND p.id < ?)) "
     . "ORDER BY p.care_date DESC, p.id DESC LIMIT ?");
 $q->execute(array_merge($args, [0, '9999-12-31', '9999-12-31', 0, $limit + 1]));

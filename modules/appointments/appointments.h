@@ -84,12 +84,14 @@ int appt_summary(portail_ctx_t *ctx, void **card);
  * read on db with the member condition given by the caller's SQL. */
 json_t *appt_shape(portail_arena_t *a, json_t *row, long long cutoff_hours);
 #define APPT_COLS                                                                                  \
-    "x.id, x.member_id, x.kind, x.start_utc AS start, x.end_utc AS end, x.beneficiary, x.reason, " \
+    "x.id, x.member_id, x.kind, x.start_utc AS start, x.end_utc AS end, x.beneficiary_id, "        \
+    "CONCAT(bb.first_name, ' ', bb.last_name) AS beneficiary, x.reason, "                          \
     "x.status, x.sequence, x.cancel_reason, x.created_at, x.updated_at, "                          \
     "x.held_until, " APPT_AGENDA_COLS
 #define APPT_FROM                                                                                  \
     "appt_appointments x JOIN appt_agendas a ON a.id = x.agenda_id "                               \
-    "LEFT JOIN practitioners p ON p.id = a.practitioner_id "
+    "LEFT JOIN practitioners p ON p.id = a.practitioner_id "                                       \
+    "LEFT JOIN beneficiaries bb ON bb.id = x.beneficiary_id "
 /* Queues the reminders of a (re)booked appointment, in db's transaction. */
 int appt_schedule_reminders(portail_db_t *db, const struct appt_state *st, int64_t id,
                             int64_t start);

@@ -99,10 +99,12 @@ void appt_bo_day(portail_ctx_t *ctx)
     }
     json_t *rows = portail_db_rows(
         db,
-        "SELECT x.id, x.start_utc AS start, x.end_utc AS end, x.kind, x.status, x.beneficiary, "
+        "SELECT x.id, x.start_utc AS start, x.end_utc AS end, x.kind, x.status, x.beneficiary_id, "
+        "CONCAT(bb.first_name, ' ', bb.last_name) AS beneficiary, "
         "x.cancel_reason, x.member_id, CONCAT(i.first_name, ' ', i.last_name) AS member_name "
         "FROM appt_appointments x JOIN members m ON m.id = x.member_id "
-        "JOIN insured i ON i.id = m.insured_id WHERE x.agenda_id = ? "
+        "JOIN insured i ON i.id = m.insured_id "
+        "LEFT JOIN beneficiaries bb ON bb.id = x.beneficiary_id WHERE x.agenda_id = ? "
         "AND x.start_utc >= FROM_UNIXTIME(?) AND x.start_utc < FROM_UNIXTIME(?) "
         "AND x.status <> 'held' ORDER BY x.start_utc, x.id LIMIT 500",
         "lll", (long long)id, (long long)appt_paris_to_utc(day, 0),
@@ -240,8 +242,11 @@ static void respond_one(portail_ctx_t *ctx, portail_db_t *db, long long id)
 {
     json_t *r = portail_db_row(db,
                                "SELECT x.id, x.start_utc AS start, x.end_utc AS end, x.kind, "
-                               "x.status, x.beneficiary, x.cancel_reason, x.sequence "
-                               "FROM appt_appointments x WHERE x.id = ?",
+                               "x.status, x.beneficiary_id, "
+                               "CONCAT(bb.first_name, ' ', bb.last_name) AS beneficiary, "
+                               "x.cancel_reason, x.sequence FROM appt_appointments x "
+                               "LEFT JOIN beneficiaries bb ON bb.id = x.beneficiary_id "
+                               "WHERE x.id = ?",
                                "l", id);
     if (!r) {
         appt_fail(ctx);

@@ -10,12 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <portail/beneficiaries.h>
+
 #include "appointments.h"
 
 #define ER_DUP_ENTRY 1062
 #define ER_LOCK_WAIT_TIMEOUT 1205
 #define ER_LOCK_DEADLOCK 1213
-#define BENEFICIARY_MAX 100
 #define REASON_MAX 500
 #define WAITLIST_MAX 10
 #define PAGE_DEFAULT 20
@@ -250,8 +251,8 @@ static void respond_mine(portail_ctx_t *ctx, int status, int64_t id)
  * limit counted, the INSERT (the UNIQUE keys decide), the overlap check,
  * the reminders. 0 committed (*id), 1 answered, 2 deadlock victim. */
 static int book_once(portail_ctx_t *ctx, portail_db_t *db, long long agenda_id, const char *kind,
-                     int64_t start, int64_t end, const char *day, const char *who,
-                     const char *reason, int64_t *id, int may_retry)
+                     int64_t start, int64_t end, const char *day, long long who, const char *reason,
+                     int64_t *id, int may_retry)
 {
     const struct appt_state *st = portail_module_state(ctx);
     if (portail_db_begin(db) != 0) {
@@ -264,9 +265,9 @@ static int book_once(portail_ctx_t *ctx, portail_db_t *db, long long agenda_id, 
     if (lim < 0 ||
         portail_member_exec(ctx,
                             "INSERT INTO appt_appointments (member_id, agenda_id, kind, start_utc, "
-                            "end_utc, local_day, beneficiary, reason) VALUES ({member}, ?, ?, "
-                            "FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, ?, ?)",
-                            "lsllsss", agenda_id, kind, (long long)start, (long long)end, day, who,
+                            "end_utc, local_day, beneficiary_id, reason) VALUES ({member}, ?, ?, "
+                            "FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, NULLIF(?, 0), ?)",
+                            "lsllsls", agenda_id, kind, (long long)start, (long long)end, day, who,
                             reason) != 1)
         return refused(ctx, db, agenda_id, start, may_retry);
     *id = (int64_t)portail_db_insert_id(db);
@@ -281,7 +282,10 @@ static int book_once(portail_ctx_t *ctx, portail_db_t *db, long long agenda_id, 
     return 0;
 }
 
-/* ---- POST /api/v1/appointments {agenda, start, kind, beneficiary, reason} -- */
+/* ---- POST /api/v1/appointments {agenda, start, kind, beneficiary, reason} --
+ * beneficiary: null or absent for the member, else the id of one of their
+ * beneficiaries (the core's, GET /api/v1/appointments/beneficiaries);
+ * another member's is a 404. */
 void appt_book(portail_ctx_t *ctx)
 {
     portail_arena_t *a = portail_arena(ctx);
@@ -294,8 +298,11 @@ void appt_book(portail_ctx_t *ctx)
     const char *kind = json_string_value(json_object_get(body, "kind"));
     if (!appt_is_kind(kind))
         portail_field_error(&errors, "kind", "Choisissez le type de rendez-vous.");
-    const char *who = opt_str(a, body, "beneficiary", BENEFICIARY_MAX, &errors,
-                              "Nom trop long (100 caractères au plus).");
+    json_t *ben = json_object_get(body, "beneficiary");
+    long long who = json_is_integer(ben) ? json_integer_value(ben) : 0;
+    if (ben && !json_is_null(ben) && (!json_is_integer(ben) || who <= 0))
+        portail_field_error(&errors, "beneficiary",
+                            "Choisissez la personne parmi vos ayants droit (identifiant attendu).");
     const char *reason = opt_str(a, body, "reason", REASON_MAX, &errors,
                                  "Motif trop long (500 caractères au plus).");
     if (errors) {
@@ -305,6 +312,15 @@ void appt_book(portail_ctx_t *ctx)
     portail_db_t *db = portail_db(ctx);
     if (!db)
         return;
+    /* The core's beneficiaries, scoped to the member: another member's is
+     * not found. */
+    if (who > 0 && !portail_beneficiary_get(ctx, portail_principal(ctx)->id, who)) {
+        if (portail_db_failed(db))
+            appt_fail(ctx);
+        else
+            portail_problem(ctx, 404, NULL, "Cette personne n'est pas l'un de vos ayants droit.");
+        return;
+    }
     long long agenda_id = json_integer_value(ag);
     json_t *agenda = load_agenda_row(db, agenda_id);
     if (!agenda) {
@@ -578,21 +594,17 @@ void appt_cancel(portail_ctx_t *ctx)
 }
 
 /* ---- GET /api/v1/appointments/beneficiaries ----------------------------------
- * The member only: the beneficiaries are the coverage module's, which this
- * module may not read; a booking names another person as free text. */
+ * The choices of the booking form: the member ("moi", id null) then their
+ * beneficiaries, through the core's service (the coverage module declares
+ * them; modules never call each other). */
 void appt_beneficiaries(portail_ctx_t *ctx)
 {
-    json_t *r = portail_member_row(ctx,
-                                   "SELECT CONCAT(i.first_name, ' ', i.last_name) AS name "
-                                   "FROM members m JOIN insured i ON i.id = m.insured_id "
-                                   "WHERE m.id = {member}",
-                                   "");
-    if (!r) {
+    json_t *rows = portail_beneficiaries_list(ctx, portail_principal(ctx)->id);
+    if (!rows) {
         appt_fail(ctx);
         return;
     }
-    portail_respond_json(ctx, 200,
-                         json_pack("[{s:n, s:O}]", "id", "name", json_object_get(r, "name")));
+    portail_respond_json(ctx, 200, json_incref(rows));
 }
 
 /* The dashboard card: the next appointment and how many are coming. */

@@ -93,19 +93,25 @@ WHERE i.nir = '285033306300182'
 -- Paris offset for a demo day: summer time from April to October is close
 -- enough for demo rows (the module computes real slots itself).
 INSERT INTO appt_appointments (member_id, agenda_id, kind, start_utc, end_utc, local_day,
-                               beneficiary, reason, status, sequence, created_at, updated_at)
+                               beneficiary_id, reason, status, sequence, created_at, updated_at)
 SELECT v.member_id, v.agenda, v.kind,
        TIMESTAMP(v.day) + INTERVAL v.minute MINUTE
            - INTERVAL IF(MONTH(v.day) BETWEEN 4 AND 10, 2, 1) HOUR,
        TIMESTAMP(v.day) + INTERVAL (v.minute + v.len) MINUTE
            - INTERVAL IF(MONTH(v.day) BETWEEN 4 AND 10, 2, 1) HOUR,
-       v.day, NULL, v.reason, v.status, IF(v.status = 'booked', 0, 1),
+       v.day,
+       -- The specialist's appointment is for the demo member's daughter
+       -- (declared by the coverage module's seed, when it ran before).
+       IF(v.who = 'other', (SELECT MIN(b.id) FROM beneficiaries b
+                            JOIN members mm ON mm.insured_id = b.insured_id
+                            WHERE mm.id = v.member_id AND b.first_name = 'Chloé'), NULL),
+       v.reason, v.status, IF(v.status = 'booked', 0, 1),
        LEAST(UTC_TIMESTAMP(), TIMESTAMP(v.day) - INTERVAL 12 DAY),
        LEAST(UTC_TIMESTAMP(), TIMESTAMP(v.day) - INTERVAL 2 DAY)
 FROM (SELECT s.member_id,
              CASE r.who WHEN 'doctor' THEN s.doctor_agenda WHEN 'office' THEN s.office_agenda
                         ELSE s.other_agenda END AS agenda,
-             r.kind, s.d1 + INTERVAL r.plus DAY AS day, r.minute, r.len, r.status, r.reason
+             r.who, r.kind, s.d1 + INTERVAL r.plus DAY AS day, r.minute, r.len, r.status, r.reason
       FROM appt_seed_demo s
       CROSS JOIN (SELECT 'doctor' AS who, 'followup' AS kind, 0 AS plus, 540 AS minute,
                          20 AS len, 'booked' AS status,

@@ -65,6 +65,17 @@ WHERE MOD(i.id, 10) = 3 AND i.nir <> '285033306300182'
   AND NOT EXISTS (SELECT 1 FROM coverage_beneficiaries b
                   WHERE b.insured_id = i.id AND b.relation = 'spouse');
 
+-- The core's copy of every declaration (table beneficiaries, keyed by
+-- declaration_id),
+-- which reimbursements and appointments name: kept in step here as the
+-- module does on every write (portail_beneficiary_set).
+INSERT INTO beneficiaries (declaration_id, insured_id, relation, last_name, first_name,
+                           birth_date, rights_from, rights_to)
+SELECT b.id, b.insured_id, b.relation, b.last_name, b.first_name, b.birth_date, b.rights_from,
+       b.rights_to
+FROM coverage_beneficiaries b
+WHERE NOT EXISTS (SELECT 1 FROM beneficiaries c WHERE c.declaration_id = b.id);
+
 -- Rights of every insured person.
 INSERT IGNORE INTO coverage_rights (insured_id, regime, fund, open_from, open_to, css, css_from,
                                     css_to, ald_label, ald_from, ald_to)

@@ -16,7 +16,6 @@
 #include "reimbursements.h"
 
 #define COMMENT_MAX 1000
-#define BENEFICIARY_MAX 100
 #define AMOUNT_MAX_CENTS 10000000LL
 #define REASON_MIN 10
 #define REASON_MAX 500
@@ -27,8 +26,18 @@ static const portail_doc_rules_t DOC_RULES = {.max_files = 5, .keep_transaction 
 
 #define BO_CLAIMS "/api/v1/backoffice/reimbursements/claims"
 
+/* A claim with the name of the person cared for (NULL beneficiary_id: the
+ * member). */
+#define CLAIM_FROM                                                                                 \
+    "FROM reimb_claims c JOIN members cm ON cm.id = c.member_id "                                  \
+    "JOIN insured ci ON ci.id = cm.insured_id LEFT JOIN beneficiaries cb ON cb.id = "              \
+    "c.beneficiary_id "
+
 #define CLAIM_COLUMNS                                                                              \
-    "c.id, c.kind, c.care_date, c.amount_paid_cents, c.beneficiary, c.comment, c.status, "         \
+    "c.id, c.kind, c.care_date, c.amount_paid_cents, c.beneficiary_id, "                           \
+    "COALESCE(CONCAT(cb.first_name, ' ', cb.last_name), CONCAT(ci.first_name, ' ', "               \
+    "ci.last_name)) "                                                                              \
+    "AS beneficiary, c.comment, c.status, "                                                        \
     "c.decision_reason, c.payment_id, c.expected_by, c.created_at, c.updated_at "
 
 /* Positive integer cents from a form field: -1 when malformed. */
@@ -42,8 +51,10 @@ static long long cents_of(const char *s)
 }
 
 /* ---- POST /api/v1/reimbursements/claims (multipart) -----------------------
- * Fields: kind, care_date, amount_cents, beneficiary, comment; files: 1-5
- * documents. The fields are checked before any file is stored. */
+ * Fields: kind, care_date, amount_cents, beneficiary (absent, "" or "me":
+ * the member; else the id of one of their beneficiaries, the core's, a 404
+ * otherwise), comment; files: 1-5 documents. The fields are checked before
+ * any file is stored. */
 void reimb_claim_create(portail_ctx_t *ctx)
 {
     portail_arena_t *a = portail_arena(ctx);
@@ -62,9 +73,11 @@ void reimb_claim_create(portail_ctx_t *ctx)
     if (cents < 0)
         portail_field_error(&errors, "amount_cents",
                             "Indiquez le montant payé en centimes (entre 1 et 10 000 000).");
-    if (!who || !*who || strlen(who) > BENEFICIARY_MAX || !portail_utf8_valid(who, strlen(who)))
+    int who_set = 0;
+    long long who_id = 0;
+    if (reimb_beneficiary_parse(who, &who_set, &who_id) != 0)
         portail_field_error(&errors, "beneficiary",
-                            "Indiquez le bénéficiaire (100 caractères au plus).");
+                            "Choisissez le bénéficiaire des soins parmi vos ayants droit.");
     if (comment && (strlen(comment) > COMMENT_MAX || !portail_utf8_valid(comment, strlen(comment))))
         portail_field_error(&errors, "comment", "Commentaire trop long (1000 caractères au plus).");
     if (!errors && date) {
@@ -87,6 +100,8 @@ void reimb_claim_create(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
+    if (reimb_beneficiary_check(ctx, who_id) != 0)
+        return;
     /* The claim is recorded in the documents' transaction: a claim that
      * cannot be recorded leaves none of them behind. No file: a 422. */
     json_t *docs = NULL;
@@ -96,10 +111,10 @@ void reimb_claim_create(portail_ctx_t *ctx)
     portail_db_t *db = portail_db(ctx);
     long long n = portail_member_exec(
         ctx,
-        "INSERT INTO reimb_claims (member_id, kind, care_date, amount_paid_cents, beneficiary, "
-        "comment, expected_by) VALUES ({member}, ?, ?, ?, ?, ?, "
+        "INSERT INTO reimb_claims (member_id, kind, care_date, amount_paid_cents, beneficiary_id, "
+        "comment, expected_by) VALUES ({member}, ?, ?, ?, NULLIF(?, 0), ?, "
         "DATE_ADD(UTC_DATE(), INTERVAL 15 DAY))",
-        "sslss", kind, date, cents, who, comment ? comment : "");
+        "sslls", kind, date, cents, who_id, comment ? comment : "");
     long long id = n == 1 ? (long long)portail_db_insert_id(db) : -1;
     size_t i;
     json_t *d;
@@ -117,10 +132,9 @@ void reimb_claim_create(portail_ctx_t *ctx)
         reimb_fail(ctx);
         return;
     }
-    json_t *claim = portail_member_row(ctx,
-                                       "SELECT " CLAIM_COLUMNS "FROM reimb_claims c "
-                                       "WHERE c.id = ? AND c.member_id = {member}",
-                                       "l", id);
+    json_t *claim = portail_member_row(
+        ctx, "SELECT " CLAIM_COLUMNS CLAIM_FROM "WHERE c.id = ? AND c.member_id = {member}", "l",
+        id);
     if (!claim) {
         reimb_fail(ctx);
         return;
@@ -137,7 +151,7 @@ void reimb_claims_list(portail_ctx_t *ctx)
         portail_query_int(ctx, "cursor", 1, INT64_MAX, INT64_MAX, &cursor) != 0)
         return;
     json_t *rows = portail_member_rows(ctx,
-                                       "SELECT " CLAIM_COLUMNS "FROM reimb_claims c "
+                                       "SELECT " CLAIM_COLUMNS CLAIM_FROM
                                        "WHERE c.member_id = {member} AND c.id < ? "
                                        "ORDER BY c.id DESC LIMIT ?",
                                        "ll", cursor, limit + 1);
@@ -187,10 +201,9 @@ void reimb_claim_get(portail_ctx_t *ctx)
     int64_t id;
     if (portail_req_param_i64(ctx, "id", &id) != 0)
         return;
-    json_t *claim = portail_member_row(ctx,
-                                       "SELECT " CLAIM_COLUMNS "FROM reimb_claims c "
-                                       "WHERE c.id = ? AND c.member_id = {member}",
-                                       "l", (long long)id);
+    json_t *claim = portail_member_row(
+        ctx, "SELECT " CLAIM_COLUMNS CLAIM_FROM "WHERE c.id = ? AND c.member_id = {member}", "l",
+        (long long)id);
     if (!claim) {
         reimb_not_found(ctx, "Cette demande n'existe pas.");
         return;
@@ -238,10 +251,9 @@ void reimb_claim_withdraw(portail_ctx_t *ctx)
         reimb_fail(ctx);
         return;
     }
-    json_t *claim = portail_member_row(ctx,
-                                       "SELECT " CLAIM_COLUMNS "FROM reimb_claims c "
-                                       "WHERE c.id = ? AND c.member_id = {member}",
-                                       "l", (long long)id);
+    json_t *claim = portail_member_row(
+        ctx, "SELECT " CLAIM_COLUMNS CLAIM_FROM "WHERE c.id = ? AND c.member_id = {member}", "l",
+        (long long)id);
     if (!claim) {
         reimb_not_found(ctx, "Cette demande n'existe pas.");
         return;
@@ -282,8 +294,8 @@ void reimb_bo_queue(portail_ctx_t *ctx)
     json_t *rows =
         portail_db_rows(db,
                         "SELECT " CLAIM_COLUMNS ", c.member_id, a.login AS assigned_to, "
-                        "TIMESTAMPDIFF(DAY, c.created_at, UTC_TIMESTAMP()) AS age_days "
-                        "FROM reimb_claims c LEFT JOIN agents a ON a.id = c.assigned_agent_id "
+                        "TIMESTAMPDIFF(DAY, c.created_at, UTC_TIMESTAMP()) AS age_days " CLAIM_FROM
+                        "LEFT JOIN agents a ON a.id = c.assigned_agent_id "
                         "WHERE (? = '' AND c.status IN ('submitted', 'in_review') OR c.status = ?) "
                         "AND (? = '' OR c.kind = ?) "
                         "AND c.created_at <= DATE_SUB(UTC_TIMESTAMP(), INTERVAL ? DAY) "
@@ -306,7 +318,7 @@ static json_t *bo_claim_row(portail_ctx_t *ctx, portail_db_t *db, long long id)
 {
     json_t *c = portail_db_row(db,
                                "SELECT " CLAIM_COLUMNS ", c.member_id, c.assigned_agent_id, "
-                               "a.login AS assigned_to FROM reimb_claims c "
+                               "a.login AS assigned_to " CLAIM_FROM
                                "LEFT JOIN agents a ON a.id = c.assigned_agent_id WHERE c.id = ?",
                                "l", id);
     if (!c) {
@@ -368,7 +380,7 @@ static json_t *lock_claim(portail_ctx_t *ctx, long long id)
     }
     json_t *c = portail_db_row(db,
                                "SELECT c.id, c.member_id, c.status, c.kind, c.care_date, "
-                               "c.beneficiary, c.amount_paid_cents, c.assigned_agent_id "
+                               "c.beneficiary_id, c.amount_paid_cents, c.assigned_agent_id "
                                "FROM reimb_claims c WHERE c.id = ? FOR UPDATE",
                                "l", id);
     if (!c) {
@@ -490,15 +502,16 @@ void reimb_bo_approve(portail_ctx_t *ctx)
     const char *kind = portail_row_str(c, "kind");
     long long n = portail_db_exec(
         db,
-        "INSERT INTO reimb_payments (insured_id, beneficiary, care_date, practitioner_name, "
+        "INSERT INTO reimb_payments (insured_id, beneficiary_id, care_date, practitioner_name, "
         "practitioner_specialty, kind, act_code, act_label, charged_cents, base_cents, rate_pct, "
         "participation_cents, franchise_cents, reimbursed_cents, paid_to, status, received_on, "
         "processing_on, expected_payment_on) "
-        "SELECT m.insured_id, ?, ?, 'Demande en ligne', 'Feuille de soins', ?, 'DEM', "
+        "SELECT m.insured_id, c.beneficiary_id, ?, 'Demande en ligne', 'Feuille de soins', ?, "
+        "'DEM', "
         "'Demande de remboursement en ligne', ?, ?, ?, ?, ?, ?, 'member', 'processing', "
         "DATE(c.created_at), UTC_DATE(), DATE_ADD(UTC_DATE(), INTERVAL 5 DAY) "
         "FROM members m JOIN reimb_claims c ON c.id = ? WHERE m.id = ?",
-        "sssllllllll", portail_row_str(c, "beneficiary"), portail_row_str(c, "care_date"), kind,
+        "ssllllllll", portail_row_str(c, "care_date"), kind,
         portail_row_int(c, "amount_paid_cents", 0), m.base, m.rate, m.part, m.fr, m.reimbursed,
         (long long)id, member);
     long long pay = n == 1 ? (long long)portail_db_insert_id(db) : -1;
@@ -674,11 +687,11 @@ void reimb_bo_correct(portail_ctx_t *ctx)
     }
     long long n = portail_db_exec(
         db,
-        "INSERT INTO reimb_payments (insured_id, beneficiary, care_date, practitioner_name, "
+        "INSERT INTO reimb_payments (insured_id, beneficiary_id, care_date, practitioner_name, "
         "practitioner_specialty, kind, act_code, act_label, charged_cents, base_cents, rate_pct, "
         "participation_cents, franchise_cents, reimbursed_cents, paid_to, status, received_on, "
         "processing_on, expected_payment_on) "
-        "SELECT insured_id, beneficiary, care_date, practitioner_name, practitioner_specialty, "
+        "SELECT insured_id, beneficiary_id, care_date, practitioner_name, practitioner_specialty, "
         "kind, act_code, CONCAT('Correction : ', LEFT(act_label, 180)), charged_cents, ?, ?, ?, "
         "?, ?, paid_to, 'processing', UTC_DATE(), UTC_DATE(), "
         "DATE_ADD(UTC_DATE(), INTERVAL 5 DAY) FROM reimb_payments WHERE id = ?",

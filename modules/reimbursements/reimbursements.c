@@ -6,6 +6,7 @@
  * person; members.insured_id links the account), so that another member's
  * line is a 404. The arithmetic is the database's CHECK (sql/). */
 #include <portail/account.h>
+#include <portail/beneficiaries.h>
 #include <portail/notify.h>
 #include <portail/pdf.h>
 #include <portail/portail.h>
@@ -17,7 +18,6 @@
 #include "reimbursements.h"
 
 #define PAGE_DEFAULT 20
-#define BENEFICIARY_MAX 100
 /* The member sees at most this many months back. */
 #define MONTHS_BACK 27
 /* Annual caps of each kind of deduction, in cents. */
@@ -68,6 +68,7 @@ static void list(portail_ctx_t *ctx);
 static void detail(portail_ctx_t *ctx);
 static void statements(portail_ctx_t *ctx);
 static void statement_pdf(portail_ctx_t *ctx);
+static void beneficiaries(portail_ctx_t *ctx);
 static int summary(portail_ctx_t *ctx, void **card);
 
 static const portail_route_t routes[] = {
@@ -160,6 +161,10 @@ static const portail_route_t routes[] = {
      .permission = "reimbursements.process",
      .audit = "reimbursements.payment.correct"},
     {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/reimbursements/beneficiaries",
+     .handler = beneficiaries,
+     .auth = PORTAIL_AUTH_MEMBER},
+    {.methods = PORTAIL_GET,
      .pattern = "/api/v1/reimbursements/{id}",
      .handler = detail,
      .auth = PORTAIL_AUTH_MEMBER},
@@ -224,20 +229,69 @@ int reimb_is_kind(const char *s)
 
 static const char *const STATUSES[] = {"received", "processing", "paid", "rejected", NULL};
 
+int reimb_beneficiary_parse(const char *s, int *set, long long *id)
+{
+    *set = 0;
+    *id = 0;
+    if (!s || !*s)
+        return 0;
+    *set = 1;
+    if (strcmp(s, "me") == 0)
+        return 0;
+    char *end = NULL;
+    long long v = strlen(s) <= 18 && s[0] >= '1' && s[0] <= '9' ? strtoll(s, &end, 10) : 0;
+    if (v <= 0 || !end || *end)
+        return -1;
+    *id = v;
+    return 0;
+}
+
+int reimb_beneficiary_check(portail_ctx_t *ctx, long long id)
+{
+    /* The core's beneficiaries, scoped to the member: another member's is
+     * not found. */
+    if (id > 0 && !portail_beneficiary_get(ctx, portail_principal(ctx)->id, id)) {
+        reimb_not_found(ctx, "Ce bénéficiaire n'existe pas.");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- GET /api/v1/reimbursements/beneficiaries -----------------------------
+ * The choices of the claim form and of the list's filter: the member
+ * ("moi", id null) then their beneficiaries (the core's service). */
+static void beneficiaries(portail_ctx_t *ctx)
+{
+    json_t *rows = portail_beneficiaries_list(ctx, portail_principal(ctx)->id);
+    if (!rows) {
+        reimb_fail(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:O}", "items", rows));
+}
+
 #define LINE_COLUMNS                                                                               \
-    "p.id, p.beneficiary, p.care_date, p.practitioner_name, p.practitioner_specialty, p.kind, "    \
+    "p.id, p.beneficiary_id, "                                                                     \
+    "COALESCE(CONCAT(b.first_name, ' ', b.last_name), CONCAT(i.first_name, ' ', i.last_name)) "    \
+    "AS beneficiary, p.care_date, p.practitioner_name, p.practitioner_specialty, p.kind, "         \
     "p.act_code, p.act_label, p.charged_cents, p.base_cents, p.rate_pct, "                         \
     "p.participation_cents, p.franchise_cents, p.reimbursed_cents, p.paid_to, p.status, "          \
     "p.reject_reason, p.received_on, p.processing_on, p.paid_on, p.expected_payment_on "
 
-/* The filter, shared by the page and its totals: each condition is off when
- * its parameter is empty, so that one prepared statement serves them all. */
-#define FILTER                                                                                     \
+/* A line with the name of the person cared for: the beneficiary's, or the
+ * insured person's own when beneficiary_id is NULL. */
+#define LINE_FROM                                                                                  \
     "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id "                         \
+    "JOIN insured i ON i.id = m.insured_id LEFT JOIN beneficiaries b ON b.id = p.beneficiary_id "
+/* The filter, shared by the page and its totals: each condition is off when
+ * its parameter is empty (or 0), so that one prepared statement serves them
+ * all. The beneficiary: 0 = any, else the id (NULLIF 0: the member). */
+#define FILTER_WHERE                                                                               \
     "WHERE m.id = {member} AND p.cancelled_by IS NULL "                                            \
     "AND p.care_date >= GREATEST(?, DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH)) "                     \
-    "AND p.care_date <= ? AND (? = '' OR p.beneficiary = ?) AND (? = '' OR p.kind = ?) "           \
-    "AND (? = '' OR p.status = ?) "
+    "AND p.care_date <= ? AND (? = 0 OR p.beneficiary_id <=> NULLIF(?, 0)) "                       \
+    "AND (? = '' OR p.kind = ?) AND (? = '' OR p.status = ?) "
+#define FILTER "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id " FILTER_WHERE
 
 /* ---- GET /api/v1/reimbursements?from=&to=&beneficiary=&kind=&status=&limit=&cursor= ----
  * Newest care first, then newest line: the cursor is the last line's
@@ -258,8 +312,11 @@ static void list(portail_ctx_t *ctx)
         portail_field_error(&errors, "from", msg);
     if (to && *to && !portail_valid_date(a, to, &msg))
         portail_field_error(&errors, "to", msg);
-    if (who && strlen(who) > BENEFICIARY_MAX)
-        portail_field_error(&errors, "beneficiary", "Bénéficiaire trop long.");
+    int who_set = 0;
+    long long who_id = 0;
+    if (reimb_beneficiary_parse(who, &who_set, &who_id) != 0)
+        portail_field_error(&errors, "beneficiary",
+                            "Bénéficiaire inconnu : « me » ou l'identifiant d'un bénéficiaire.");
     if (kind && *kind && !reimb_one_of(kind, KINDS))
         portail_field_error(&errors, "kind", "Type de soin inconnu.");
     if (status && *status && !reimb_one_of(status, STATUSES))
@@ -278,17 +335,18 @@ static void list(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
+    if (reimb_beneficiary_check(ctx, who_id) != 0)
+        return;
     from = from && *from ? from : "1900-01-01";
     to = to && *to ? to : "9999-12-31";
-    who = who ? who : "";
     kind = kind ? kind : "";
     status = status ? status : "";
     json_t *rows =
         portail_member_rows(ctx,
-                            "SELECT " LINE_COLUMNS FILTER
+                            "SELECT " LINE_COLUMNS LINE_FROM FILTER_WHERE
                             "AND (? = 0 OR p.care_date < ? OR (p.care_date = ? AND p.id < ?)) "
                             "ORDER BY p.care_date DESC, p.id DESC LIMIT ?",
-                            "ssssssssissll", from, to, who, who, kind, kind, status, status,
+                            "ssilssssissll", from, to, who_set, who_id, kind, kind, status, status,
                             (int)(cur_id > 0), cur_date, cur_date, cur_id, limit + 1);
     /* SUM gives DECIMAL (a real in JSON): cast back to integer cents. */
     json_t *totals =
@@ -304,7 +362,7 @@ static void list(portail_ctx_t *ctx)
                                   "AS charged_cents, "
                                   "CAST(COALESCE(SUM(p.participation_cents + p.franchise_cents), "
                                   "0) AS SIGNED) AS deductions_cents " FILTER,
-                                  "ssssssss", from, to, who, who, kind, kind, status, status)
+                                  "ssilssss", from, to, who_set, who_id, kind, kind, status, status)
              : NULL;
     if (!rows || !totals) {
         reimb_fail(ctx);
@@ -329,9 +387,7 @@ static void detail(portail_ctx_t *ctx)
     if (portail_req_param_i64(ctx, "id", &id) != 0)
         return;
     json_t *row = portail_member_row(ctx,
-                                     "SELECT " LINE_COLUMNS
-                                     ", p.cancelled_by FROM reimb_payments p JOIN members m "
-                                     "ON m.insured_id = p.insured_id "
+                                     "SELECT " LINE_COLUMNS ", p.cancelled_by " LINE_FROM
                                      "WHERE p.id = ? AND m.id = {member}",
                                      "l", (long long)id);
     if (!row) {
@@ -446,12 +502,12 @@ static void statement_pdf(portail_ctx_t *ctx)
                            "");
     json_t *rows = who ? portail_member_rows(
                              ctx,
-                             "SELECT " LINE_COLUMNS
-                             "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id "
+                             "SELECT " LINE_COLUMNS LINE_FROM
                              "WHERE m.id = {member} AND p.cancelled_by IS NULL "
                              "AND p.care_date >= ? AND p.care_date < DATE_ADD(?, INTERVAL 1 MONTH) "
                              "AND p.care_date >= DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH) "
-                             "ORDER BY p.beneficiary, p.care_date, p.id LIMIT 2000",
+                             "ORDER BY p.beneficiary_id IS NOT NULL, beneficiary, "
+                             "p.beneficiary_id, p.care_date, p.id LIMIT 2000",
                              "ss", first, first)
                        : NULL;
     json_t *year =
@@ -507,13 +563,14 @@ static void statement_pdf(portail_ctx_t *ctx)
     };
     const size_t ncols = sizeof cols / sizeof *cols;
     long long tot_reimb = 0, tot_ded = 0, tot_charged = 0;
-    /* One table per beneficiary (rows are ordered by beneficiary). */
+    /* One table per beneficiary, the member first then by name (rows are
+     * ordered so; a group is one beneficiary_id, 0 the member). */
     size_t start = 0;
     while (!bad && start < n) {
         const char *ben = portail_row_str(json_array_get(rows, start), "beneficiary");
+        long long ben_id = portail_row_int(json_array_get(rows, start), "beneficiary_id", 0);
         size_t end = start;
-        while (end < n &&
-               strcmp(portail_row_str(json_array_get(rows, end), "beneficiary"), ben) == 0)
+        while (end < n && portail_row_int(json_array_get(rows, end), "beneficiary_id", 0) == ben_id)
             end++;
         const char **cells = portail_alloc(a, sizeof(char *) * ncols * (end - start));
         if (!cells) {

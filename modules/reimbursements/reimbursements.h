@@ -21,6 +21,13 @@ void reimb_bo_correct(portail_ctx_t *ctx);
 /* Nonzero when s is one of the NULL-terminated choices. */
 int reimb_one_of(const char *s, const char *const *choices);
 int reimb_is_kind(const char *s);
+/* A beneficiary parameter: "" or NULL (*set 0: any), "me" (*set 1, *id 0:
+ * the member) or a beneficiary's id (*set 1, *id > 0). 0, or -1 when
+ * malformed. */
+int reimb_beneficiary_parse(const char *s, int *set, long long *id);
+/* 0 when id is 0 or one of the member's beneficiaries; else -1 with the
+ * answer set (404, or 500 on a database error). */
+int reimb_beneficiary_check(portail_ctx_t *ctx, long long id);
 /* A 500, unless an answer is already set (e.g. the pool's 503). */
 void reimb_fail(portail_ctx_t *ctx);
 /* No row: a 500 when the query failed, otherwise a 404 saying detail. */

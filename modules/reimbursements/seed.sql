@@ -5,15 +5,22 @@
 -- (30 EUR at 70 % minus the 2 EUR participation forfaitaire, the day
 -- before; pharmacy at 65 %, 1 EUR franchise per box, tiers payant); every few months a specialist (exceeding fees), a
 -- dentist, lab tests (tiers payant, participation); the last ten days'
--- acts and this month's pharmacy still processing; one rejected line each. Idempotent.
-INSERT INTO reimb_payments (insured_id, beneficiary, care_date, practitioner_name,
+-- acts and this month's pharmacy still processing; one rejected line each.
+-- The person cared for is a beneficiary of the core's table (filled by the
+-- coverage module's seed, which runs before this one) or NULL for the
+-- insured person: a person with beneficiaries has the dentist and one
+-- pharmacy month in three for the first of them. Idempotent.
+INSERT INTO reimb_payments (insured_id, beneficiary_id, care_date, practitioner_name,
     practitioner_specialty, kind, act_code, act_label, charged_cents, base_cents, rate_pct,
     participation_cents, franchise_cents, reimbursed_cents, paid_to, status, received_on,
     processing_on, paid_on, expected_payment_on)
 WITH RECURSIVE months (n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM months WHERE n < 26),
 acts (k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM acts WHERE k < 5),
 picked AS (
-    SELECT i.id AS insured_id, CONCAT(i.first_name, ' ', i.last_name) AS beneficiary, m.n, a.k,
+    SELECT i.id AS insured_id,
+        IF(a.k = 4 OR (a.k = 2 AND m.n % 3 = 1),
+           (SELECT MIN(b.id) FROM beneficiaries b WHERE b.insured_id = i.id), NULL)
+            AS beneficiary_id, m.n, a.k,
         LEAST(DATE_SUB(CURDATE(), INTERVAL 1 DAY),
               DATE_ADD(DATE_SUB(DATE_SUB(CURDATE(), INTERVAL DAYOFMONTH(CURDATE()) - 1 DAY),
                                 INTERVAL m.n MONTH),
@@ -50,7 +57,7 @@ priced AS (
         (l.care_date >= DATE_SUB(CURDATE(), INTERVAL 10 DAY) OR (l.n = 0 AND l.k = 2)) AS recent
     FROM picked l
 )
-SELECT insured_id, beneficiary, care_date, practitioner_name, practitioner_specialty, kind,
+SELECT insured_id, beneficiary_id, care_date, practitioner_name, practitioner_specialty, kind,
     act_code, act_label, charged_cents, base_cents, rate_pct, participation_cents,
     franchise_cents, (base_cents * rate_pct) DIV 100 - participation_cents - franchise_cents,
     paid_to, IF(recent, 'processing', 'paid'), DATE_ADD(care_date, INTERVAL 1 DAY),
@@ -61,10 +68,10 @@ SELECT insured_id, beneficiary, care_date, practitioner_name, practitioner_speci
 FROM priced;
 
 -- One rejected line each (an act outside the fund's list), eight months ago.
-INSERT INTO reimb_payments (insured_id, beneficiary, care_date, practitioner_name,
+INSERT INTO reimb_payments (insured_id, beneficiary_id, care_date, practitioner_name,
     practitioner_specialty, kind, act_code, act_label, charged_cents, base_cents, rate_pct,
     reimbursed_cents, paid_to, status, reject_reason, received_on, processing_on)
-SELECT i.id, CONCAT(i.first_name, ' ', i.last_name),
+SELECT i.id, NULL,
     DATE_SUB(CURDATE(), INTERVAL 8 MONTH), 'Cabinet Harmonie', 'Ostéopathie', 'other', 'HN',
     'Séance d''ostéopathie', 6000, 0, 0, 0, 'member', 'rejected',
     'Acte hors nomenclature : non remboursé par l''Assurance Maladie.',
@@ -73,31 +80,49 @@ SELECT i.id, CONCAT(i.first_name, ' ', i.last_name),
 FROM insured i
 WHERE NOT EXISTS (SELECT 1 FROM reimb_payments p WHERE p.insured_id = i.id AND p.status = 'rejected');
 
--- The demo member's daughter: a pediatrician every other month and a
--- received line waiting for processing, so the beneficiary filter shows
--- something.
-INSERT INTO reimb_payments (insured_id, beneficiary, care_date, practitioner_name,
+-- The demo member's children (the coverage module's seed declares them):
+-- Chloé at the pediatrician every other month with a received line waiting
+-- for processing, Lucas at the orthodontist every third month, so that the
+-- beneficiary filter and the statements' groups show something.
+INSERT INTO reimb_payments (insured_id, beneficiary_id, care_date, practitioner_name,
     practitioner_specialty, kind, act_code, act_label, charged_cents, base_cents, rate_pct,
     participation_cents, franchise_cents, reimbursed_cents, paid_to, status, received_on,
     processing_on, paid_on, expected_payment_on)
 WITH RECURSIVE months (n) AS (SELECT 1 UNION ALL SELECT n + 2 FROM months WHERE n < 25)
-SELECT i.id, 'Léa Dupont', DATE_SUB(CURDATE(), INTERVAL m.n MONTH), 'Dr Julie Petit', 'Pédiatrie',
+SELECT i.id, b.id, DATE_SUB(CURDATE(), INTERVAL m.n MONTH), 'Dr Julie Petit', 'Pédiatrie',
     'specialist', 'COE', 'Consultation obligatoire de l''enfant', 3000, 3000, 70, 0, 0, 2100,
     'member', 'paid', DATE_SUB(CURDATE(), INTERVAL m.n MONTH),
     DATE_ADD(DATE_SUB(CURDATE(), INTERVAL m.n MONTH), INTERVAL 1 DAY),
     DATE_ADD(DATE_SUB(CURDATE(), INTERVAL m.n MONTH), INTERVAL 5 DAY), NULL
-FROM insured i CROSS JOIN months m
+FROM insured i JOIN beneficiaries b ON b.insured_id = i.id AND b.first_name = 'Chloé'
+CROSS JOIN months m
 WHERE i.email = 'marie.dupont@example.fr'
   AND NOT EXISTS (SELECT 1 FROM reimb_payments p WHERE p.insured_id = i.id
-                  AND p.beneficiary = 'Léa Dupont');
-INSERT INTO reimb_payments (insured_id, beneficiary, care_date, practitioner_name,
+                  AND p.beneficiary_id = b.id AND p.act_code = 'COE');
+INSERT INTO reimb_payments (insured_id, beneficiary_id, care_date, practitioner_name,
+    practitioner_specialty, kind, act_code, act_label, charged_cents, base_cents, rate_pct,
+    participation_cents, franchise_cents, reimbursed_cents, paid_to, status, received_on,
+    processing_on, paid_on, expected_payment_on)
+WITH RECURSIVE months (n) AS (SELECT 2 UNION ALL SELECT n + 3 FROM months WHERE n < 24)
+SELECT i.id, b.id, DATE_SUB(CURDATE(), INTERVAL m.n MONTH) + INTERVAL 3 DAY,
+    'Dr Marc Roussel', 'Orthopédie dento-faciale', 'dentist', 'TO90',
+    'Traitement d''orthopédie dento-faciale (semestre)', 25000, 19350, 100, 0, 0, 19350,
+    'member', 'paid', DATE_SUB(CURDATE(), INTERVAL m.n MONTH) + INTERVAL 4 DAY,
+    DATE_SUB(CURDATE(), INTERVAL m.n MONTH) + INTERVAL 5 DAY,
+    DATE_SUB(CURDATE(), INTERVAL m.n MONTH) + INTERVAL 9 DAY, NULL
+FROM insured i JOIN beneficiaries b ON b.insured_id = i.id AND b.first_name = 'Lucas'
+CROSS JOIN months m
+WHERE i.email = 'marie.dupont@example.fr'
+  AND NOT EXISTS (SELECT 1 FROM reimb_payments p WHERE p.insured_id = i.id
+                  AND p.beneficiary_id = b.id AND p.act_code = 'TO90');
+INSERT INTO reimb_payments (insured_id, beneficiary_id, care_date, practitioner_name,
     practitioner_specialty, kind, act_code, act_label, charged_cents, base_cents, rate_pct,
     participation_cents, franchise_cents, reimbursed_cents, paid_to, status, received_on,
     expected_payment_on)
-SELECT i.id, 'Léa Dupont', DATE_SUB(CURDATE(), INTERVAL 2 DAY), 'Dr Julie Petit', 'Pédiatrie',
+SELECT i.id, b.id, DATE_SUB(CURDATE(), INTERVAL 2 DAY), 'Dr Julie Petit', 'Pédiatrie',
     'specialist', 'G', 'Consultation (angine)', 3000, 3000, 70, 0, 0, 2100, 'member', 'received',
     DATE_SUB(CURDATE(), INTERVAL 1 DAY), DATE_ADD(CURDATE(), INTERVAL 8 DAY)
-FROM insured i
+FROM insured i JOIN beneficiaries b ON b.insured_id = i.id AND b.first_name = 'Chloé'
 WHERE i.email = 'marie.dupont@example.fr'
   AND NOT EXISTS (SELECT 1 FROM reimb_payments p WHERE p.insured_id = i.id
                   AND p.status = 'received');

@@ -981,6 +981,18 @@ class Stack:
                                birth_date="1980-05-17", first_name="Paul", last_name="Martin",
                                postal_code="75015", iban_end="7890189")
 
+    def new_beneficiary(self, insured_id, first_name="Léa", relation="child",
+                        birth_date="2016-05-04", last_name="Martin"):
+        """Inserts a beneficiary of insured_id in the core's table (as the
+        coverage module declares one); returns its id."""
+        rows = self.sql(
+            "INSERT INTO beneficiaries (insured_id, relation, last_name, first_name, birth_date, "
+            "rights_from, rights_to) VALUES (%d, %s, %s, %s, %s, %s, '2030-12-31'); "
+            "SELECT LAST_INSERT_ID()"
+            % (insured_id, sql_quote(relation), sql_quote(last_name), sql_quote(first_name),
+               sql_quote(birth_date), sql_quote(birth_date)))
+        return int(rows[0][0])
+
     def new_agent(self, login=None, role="agent"):
         """Inserts an agent; returns SimpleNamespace(id, login)."""
         login = login or "agent%d" % next(_UNIQUE)

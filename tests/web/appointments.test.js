@@ -54,7 +54,7 @@ const OFFICE = {
 };
 const SLOTS = [at(2, 8, 30), at(2, 9, 0), at(3, 14, 0), at(5, 10, 30)].map((s) => ({ start: s, end: iso(Date.parse(s) + 30 * 60e3) }));
 const appt = (id, start, extra = {}) => ({
-  id, agenda: AGENDA, start, end: iso(Date.parse(start) + 30 * 60e3), kind: 'first', beneficiary: null, reason: '',
+  id, agenda: AGENDA, start, end: iso(Date.parse(start) + 30 * 60e3), kind: 'first', beneficiary_id: null, beneficiary: null, reason: '',
   status: 'booked', change_until: iso(Date.parse(start) - 24 * 3600e3), can_change: true, sequence: 0,
   created_at: iso(Date.now() - DAY), updated_at: iso(Date.now() - DAY), ...extra,
 });
@@ -103,7 +103,7 @@ describe('appointments pages (API mocked)', () => {
       const { ctx, page, calls } = await open(viewport, '/appointments/creneaux.html?agenda=5', 'member', {
         'GET /api/v1/appointments/agendas/5': [200, AGENDA],
         'GET /api/v1/appointments/agendas/5/slots': [200, { agenda_id: 5, kind: 'first', from: parisDay(Date.now()), to: parisDay(Date.now() + 6 * DAY), slots: SLOTS }],
-        'GET /api/v1/appointments/beneficiaries': [200, [{ id: null, name: 'Marie Dupont' }]],
+        'GET /api/v1/appointments/beneficiaries': [200, [{ id: null, relation: 'self', name: 'Marie Dupont', label: 'Moi (Marie Dupont)' }, { id: 11, relation: 'child', name: 'Lucas Dupont', label: 'Lucas Dupont (enfant)' }]],
         'POST /api/v1/appointments': [201, booked],
         'POST /api/v1/appointments/waitlist': [201, { id: 3 }],
       });
@@ -120,16 +120,16 @@ describe('appointments pages (API mocked)', () => {
         await page.locator('#reservation:not([hidden])').waitFor();
         assert.equal(await page.evaluate(() => document.activeElement.id), 'titre-reservation');
         assert.match(await page.locator('#delai').textContent(), /jusqu’au .* soit 24 heures avant/);
-        await page.selectOption('#beneficiary', 'autre');
-        await page.locator('#beneficiary_name').waitFor();
-        await page.fill('#beneficiary_name', 'Lucas Dupont');
+        // For a child: chosen among the member's beneficiaries, sent by id.
+        assert.deepEqual(await page.locator('#beneficiary option').allTextContents(), ['Moi-même (Marie Dupont)', 'Lucas Dupont (enfant)']);
+        await page.selectOption('#beneficiary', '11');
         await page.fill('#reason', 'Renouvellement');
         assert.equal(await page.locator('#compteur').textContent(), '14 sur 500 caractères');
         await checkPage(page, 'appointments', `reservation-${size}`);
         await page.click('#confirmer');
         await page.locator('#statut .fr-alert--success', { hasText: 'Rendez-vous confirmé' }).waitFor();
         const post = calls.find((c) => c.key === 'POST /api/v1/appointments');
-        assert.deepEqual(JSON.parse(post.body), { agenda: 5, start: SLOTS[1].start, kind: 'first', reason: 'Renouvellement', beneficiary: 'Lucas Dupont' });
+        assert.deepEqual(JSON.parse(post.body), { agenda: 5, start: SLOTS[1].start, kind: 'first', reason: 'Renouvellement', beneficiary: 11 });
         assert.equal(await page.locator('#statut a[href="/api/v1/appointments/31.ics"]').count(), 1);
         // Next week asks the following seven days.
         await page.click('#suivante');
@@ -151,7 +151,7 @@ describe('appointments pages (API mocked)', () => {
       const { ctx, page, calls } = await open(viewport, '/appointments/creneaux.html?agenda=5', 'member', {
         'GET /api/v1/appointments/agendas/5': [200, AGENDA],
         'GET /api/v1/appointments/agendas/5/slots': [200, { agenda_id: 5, kind: 'first', slots: SLOTS }],
-        'GET /api/v1/appointments/beneficiaries': [200, [{ id: null, name: 'Marie Dupont' }]],
+        'GET /api/v1/appointments/beneficiaries': [200, [{ id: null, relation: 'self', name: 'Marie Dupont', label: 'Moi (Marie Dupont)' }, { id: 11, relation: 'child', name: 'Lucas Dupont', label: 'Lucas Dupont (enfant)' }]],
         'POST /api/v1/appointments': [409, { type: 'about:blank', title: 'Conflit', status: 409, detail: 'Ce créneau vient d’être pris. Choisissez-en un autre.' }],
       });
       try {
@@ -167,7 +167,7 @@ describe('appointments pages (API mocked)', () => {
 
     test(`my appointments: cancel with confirmation, move link, offer taken (${size})`, async () => {
       const soon = appt(40, at(0.5, 18, 0), { can_change: false, change_until: iso(Date.now() - 3600e3) });
-      const later = appt(41, SLOTS[2].start, { beneficiary: 'Lucas Dupont' });
+      const later = appt(41, SLOTS[2].start, { beneficiary_id: 11, beneficiary: 'Lucas Dupont' });
       const past = appt(30, iso(Date.now() - 10 * DAY), { status: 'done', can_change: false });
       const cancelled = appt(29, iso(Date.now() - 20 * DAY), { status: 'cancelled_by_member', can_change: false, agenda: OFFICE, kind: 'adviser' });
       const offer = { start: SLOTS[0].start, end: SLOTS[0].end, until: iso(Date.now() + 12 * 60e3) };
@@ -232,7 +232,7 @@ describe('appointments pages (API mocked)', () => {
       const today = parisDay(Date.now());
       const items = [
         { id: 50, start: iso(Date.now() - 2 * 3600e3), end: iso(Date.now() - 1.5 * 3600e3), kind: 'first', status: 'booked', member: { id: 42, name: 'Marie Dupont' }, beneficiary: null },
-        { id: 51, start: iso(Date.now() + 2 * 3600e3), end: iso(Date.now() + 2.5 * 3600e3), kind: 'followup', status: 'booked', member: { id: 43, name: 'Paul Martin' }, beneficiary: 'Léa Martin' },
+        { id: 51, start: iso(Date.now() + 2 * 3600e3), end: iso(Date.now() + 2.5 * 3600e3), kind: 'followup', status: 'booked', member: { id: 43, name: 'Paul Martin' }, beneficiary_id: 7, beneficiary: 'Léa Martin' },
       ];
       const { ctx, page, calls } = await open(viewport, '/appointments/backoffice.html', 'agent', {
         'GET /api/v1/backoffice/appointments/agendas': [200, { items: [AGENDA, OFFICE] }],

@@ -40,7 +40,8 @@ describe('reimbursements flow', () => {
     await mpage.selectOption('#kind', 'dentist');
     await mpage.fill('#care_date', day);
     await mpage.fill('#amount', '80,00');
-    await mpage.fill('#beneficiary', 'Inès Garnier');
+    await mpage.locator('#beneficiary option[value="me"]').waitFor({ state: 'attached' });
+    await mpage.selectOption('#beneficiary', 'me');
     await mpage.setInputFiles('#documents', [
       { name: 'feuille.pdf', mimeType: 'application/pdf', buffer: PDF },
       { name: 'facture.pdf', mimeType: 'application/pdf', buffer: PDF },

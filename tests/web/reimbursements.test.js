@@ -22,12 +22,17 @@ after(async () => {
 
 const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 const line = (id, kind, label, extra = {}) => ({
-  id, beneficiary: 'Marie Dupont', care_date: '2026-11-03', practitioner_name: 'Dr Claire Moreau',
+  id, beneficiary_id: null, beneficiary: 'Marie Dupont', care_date: '2026-11-03', practitioner_name: 'Dr Claire Moreau',
   practitioner_specialty: 'Médecine générale', kind, act_code: 'G', act_label: label, charged_cents: 3000,
   base_cents: 3000, rate_pct: 70, participation_cents: 200, franchise_cents: 0, reimbursed_cents: 1900,
   paid_to: 'member', status: 'paid', reject_reason: null, received_on: '2026-11-04', processing_on: '2026-11-05',
   paid_on: '2026-11-08', expected_payment_on: null, ...extra,
 });
+const BENEFICIARIES = { items: [
+  { id: null, relation: 'self', first_name: 'Marie', last_name: 'Dupont', name: 'Marie Dupont', birth_date: '1985-03-12', rights_from: null, rights_to: null, label: 'Moi (Marie Dupont)' },
+  { id: 11, relation: 'child', first_name: 'Lucas', last_name: 'Dupont', name: 'Lucas Dupont', birth_date: '2012-06-02', rights_from: '2012-06-02', rights_to: '2027-12-31', label: 'Lucas Dupont (enfant)' },
+  { id: 12, relation: 'child', first_name: 'Chloé', last_name: 'Dupont', name: 'Chloé Dupont', birth_date: '2018-09-21', rights_from: '2018-09-21', rights_to: '2027-12-31', label: 'Chloé Dupont (enfant)' },
+] };
 const TOTALS = { count: 2, charged_cents: 4200, reimbursed_cents: 2506, participation_cents: 200, franchise_cents: 100, deductions_cents: 300 };
 const PAGE1 = { items: [line(12, 'consultation', 'Consultation de médecine générale')], totals: TOTALS, next_cursor: '2026-11-03.12' };
 const PAGE2 = { items: [line(9, 'pharmacy', 'Médicaments (vignette blanche)', { care_date: '2026-10-20', charged_cents: 1200, base_cents: 1200, rate_pct: 65, participation_cents: 0, franchise_cents: 100, reimbursed_cents: 680, paid_to: 'practitioner' })], totals: TOTALS, next_cursor: null };
@@ -45,6 +50,7 @@ async function open(viewport, path, overrides = {}) {
   const calls = await mockApi(ctx, 'member', {
     'GET /api/v1/reimbursements/statements': [200, STATEMENTS],
     'GET /api/v1/reimbursements/12': [200, DETAIL],
+    'GET /api/v1/reimbursements/beneficiaries': [200, BENEFICIARIES],
     ...overrides,
   });
   const page = watch(await ctx.newPage());
@@ -79,6 +85,17 @@ describe('reimbursements pages', () => {
         assert.equal(await page.locator('#lignes tr').count(), 1);
         assert.ok(calls.some((c) => c.key === 'GET /api/v1/reimbursements' && /kind=pharmacy/.test(c.search)));
         await checkPage(page, 'reimbursements', `liste-filtree-${size}`);
+        // The beneficiary filter: the member's choices, sent by id.
+        assert.deepEqual(await page.locator('#beneficiary option').allTextContents(),
+          ['Tous', 'Moi (Marie Dupont)', 'Lucas Dupont (enfant)', 'Chloé Dupont (enfant)']);
+        await page.selectOption('#beneficiary', '12');
+        const byChild = page.waitForRequest((r) => new URL(r.url()).searchParams.get('beneficiary') === '12');
+        await page.click('#filtres button[type=submit]');
+        await byChild;
+        await page.selectOption('#beneficiary', 'me');
+        const byMe = page.waitForRequest((r) => new URL(r.url()).searchParams.get('beneficiary') === 'me');
+        await page.click('#filtres button[type=submit]');
+        await byMe;
       } finally {
         await ctx.close();
       }
@@ -114,7 +131,7 @@ describe('reimbursements pages', () => {
 });
 
 describe('reimbursement requests pages', () => {
-  const CLAIM = { id: 31, kind: 'dentist', care_date: '2026-11-20', amount_paid_cents: 8000, beneficiary: 'Marie Dupont', comment: '', status: 'submitted', decision_reason: null, payment_id: null, expected_by: '2026-12-15', created_at: '2026-11-30T05:00:00Z', updated_at: '2026-11-30T05:00:00Z' };
+  const CLAIM = { id: 31, kind: 'dentist', care_date: '2026-11-20', amount_paid_cents: 8000, beneficiary_id: 12, beneficiary: 'Chloé Dupont', comment: '', status: 'submitted', decision_reason: null, payment_id: null, expected_by: '2026-12-15', created_at: '2026-11-30T05:00:00Z', updated_at: '2026-11-30T05:00:00Z' };
   const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
   for (const [size, viewport] of SIZES) {
     test(`request form: files checked before sending, then sent (${size})`, async () => {
@@ -127,7 +144,9 @@ describe('reimbursement requests pages', () => {
         await page.selectOption('#kind', 'dentist');
         await page.fill('#care_date', '2026-11-20');
         await page.fill('#amount', '80,00');
-        await page.fill('#beneficiary', 'Marie Dupont');
+        // A claim for a child: chosen among the member's beneficiaries.
+        await page.locator('#beneficiary option[value="12"]').waitFor({ state: 'attached' });
+        await page.selectOption('#beneficiary', '12');
         await page.setInputFiles('#documents', [{ name: 'virus.exe', mimeType: 'application/x-msdownload', buffer: Buffer.from('MZ') }]);
         await page.click('#formulaire button[type=submit]');
         await page.locator('.fr-alert--error', { hasText: 'type refusé' }).waitFor();
@@ -142,6 +161,7 @@ describe('reimbursement requests pages', () => {
         const post = calls.find((c) => c.key === 'POST /api/v1/reimbursements/claims');
         assert.match(post.headers['content-type'], /^multipart\/form-data/);
         assert.match(post.body, /name="amount_cents"\r\n\r\n8000/);
+        assert.match(post.body, /name="beneficiary"\r\n\r\n12\r\n/);
         assert.equal((post.body.match(/filename="/g) || []).length, 2);
       } finally {
         await ctx.close();
@@ -164,7 +184,7 @@ describe('reimbursement requests pages', () => {
 });
 
 describe('back office: requests', () => {
-  const C = { id: 31, member_id: 42, kind: 'dentist', care_date: '2026-11-20', amount_paid_cents: 8000, beneficiary: 'Marie Dupont', comment: 'Détartrage', status: 'submitted', decision_reason: null, payment_id: null, expected_by: '2026-12-15', created_at: '2026-11-28T05:00:00Z', updated_at: '2026-11-28T05:00:00Z', assigned_agent_id: null, assigned_to: null, age_days: 2 };
+  const C = { id: 31, member_id: 42, kind: 'dentist', care_date: '2026-11-20', amount_paid_cents: 8000, beneficiary_id: null, beneficiary: 'Marie Dupont', comment: 'Détartrage', status: 'submitted', decision_reason: null, payment_id: null, expected_by: '2026-12-15', created_at: '2026-11-28T05:00:00Z', updated_at: '2026-11-28T05:00:00Z', assigned_agent_id: null, assigned_to: null, age_days: 2 };
   const DOCS = [{ id: 5, name: 'feuille.pdf', size: 2048, type: 'pdf', created_at: '2026-11-28T05:00:00Z', href: '/api/v1/backoffice/reimbursements/claims/31/documents/5' }];
   async function openAgent(viewport, path, overrides) {
     const ctx = await browser.newContext({ baseURL: stack.baseUrl, locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport });

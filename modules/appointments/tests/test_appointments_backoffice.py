@@ -24,7 +24,7 @@ def test_agendas_and_audited_day_view(stack):
     aid = make_agenda(stack)
     m = new_member_client(stack)
     s = future_slot(3, hour=9)
-    x = book(m, aid, s, kind="followup", beneficiary="Léa")
+    x = book(m, aid, s, kind="followup", beneficiary=stack.new_beneficiary(m.member.insured_id))
     agent = agent_client(stack)
     r = agent.get(BO + "/agendas", params={"q": "Cabinet de test"})
     assert r.status_code == 200, r.text
@@ -36,7 +36,7 @@ def test_agendas_and_audited_day_view(stack):
     assert body["date"] == day and body["agenda"]["id"] == aid
     item = body["items"][0]
     assert item["id"] == x["id"] and item["member"]["id"] == m.member.id
-    assert item["member"]["name"] == "Paul Martin" and item["beneficiary"] == "Léa"
+    assert item["member"]["name"] == "Paul Martin" and item["beneficiary"] == "Léa Martin"
     assert item["start"] == iso(s) and item["status"] == "booked"
     rows = audit(stack, agent, "appointments.day.read")
     assert rows == [[str(m.member.id), "agenda %d, %s" % (aid, day)]]

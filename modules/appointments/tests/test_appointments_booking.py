@@ -42,11 +42,13 @@ def test_book_then_list_get_and_other_member_404(stack):
     a = new_member_client(stack)
     aid = make_agenda(stack)
     start = future_slot(4)
-    x = book(a, aid, start, kind="followup", beneficiary="Léa Martin", reason="Vaccin")
+    kid = stack.new_beneficiary(a.member.insured_id, "Léa")
+    x = book(a, aid, start, kind="followup", beneficiary=kid, reason="Vaccin")
     assert x["status"] == "booked" and x["start"] == iso(start)
     assert x["end"] == iso(start + dt.timedelta(minutes=20))
     assert x["agenda"]["id"] == aid and x["kind"] == "followup"
     assert x["beneficiary"] == "Léa Martin" and x["reason"] == "Vaccin"
+    assert x["beneficiary_id"] == kid
     assert x["sequence"] == 0 and x["can_change"] is True
     assert x["change_until"] == iso(start - dt.timedelta(hours=24))
     assert set(x) >= {"id", "agenda", "start", "end", "kind", "beneficiary", "reason", "status",
@@ -97,7 +99,8 @@ def test_booking_refuses_what_is_not_a_slot(stack):
         ({"kind": "x"}, "kind"),
         ({"agenda": 999999999}, "agenda"),
         ({"reason": "é" * 251}, "reason"),                             # 502 bytes > 500
-        ({"beneficiary": "x" * 101}, "beneficiary"),
+        ({"beneficiary": "Léa Martin"}, "beneficiary"),                # a name, not an id
+        ({"beneficiary": 0}, "beneficiary"),
     ]
     for change, field in cases:
         body = {"agenda": aid, "start": iso(ok), "kind": "first"}
@@ -317,3 +320,29 @@ def test_summary_card_and_nav(stack):
     bo = agent.get("/api/v1/nav").json()["items"]
     assert [i["href"] for i in bo if i["module"] == "appointments"] == [
         "/appointments/backoffice.html"]
+
+
+def test_booking_for_a_beneficiary_by_id(stack):
+    """The person an appointment is for is one of the member's
+    beneficiaries (the core's), by id; null the member. Another member's
+    beneficiary is a 404 and books nothing."""
+    a = new_member_client(stack)
+    kid = stack.new_beneficiary(a.member.insured_id, "Hugo", birth_date="2015-02-03")
+    r = a.get(API + "/beneficiaries")
+    assert r.status_code == 200, r.text
+    assert [(b["id"], b["name"], b["relation"]) for b in r.json()] == [
+        (None, "Paul Martin", "self"), (kid, "Hugo Martin", "child")]
+    aid = make_agenda(stack)
+    x = book(a, aid, future_slot(4, hour=9), beneficiary=kid)
+    assert x["beneficiary_id"] == kid and x["beneficiary"] == "Hugo Martin"
+    y = book(a, aid, future_slot(5, hour=9), beneficiary=None)
+    assert y["beneficiary_id"] is None and y["beneficiary"] is None
+
+    other = stack.new_member()
+    foreign = stack.new_beneficiary(other.insured_id, "Zoé")
+    start = future_slot(6, hour=9)
+    r = a.post(API, json={"agenda": aid, "start": iso(start), "kind": "first",
+                          "beneficiary": foreign})
+    assert r.status_code == 404, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert slot_count(stack, aid, iso(start)) == 0

@@ -13,23 +13,23 @@ import pytest
 SEED = Path(__file__).resolve().parent.parent / "seed.sql"
 API = "/api/v1/reimbursements"
 
-COLS = ("insured_id, beneficiary, care_date, practitioner_name, practitioner_specialty, kind, "
+COLS = ("insured_id, beneficiary_id, care_date, practitioner_name, practitioner_specialty, kind, "
         "act_code, act_label, charged_cents, base_cents, rate_pct, participation_cents, "
         "franchise_cents, reimbursed_cents, paid_to, status, reject_reason, received_on, "
         "processing_on, paid_on, expected_payment_on")
 
 
 def add_line(stack, insured_id, care_date, reimbursed=1900, base=3000, rate=70, part=200,
-             franchise=0, status="paid", kind="consultation", beneficiary="Paul Martin",
+             franchise=0, status="paid", kind="consultation", beneficiary=None,
              reason=None):
     paid_on = "'%s'" % care_date if status == "paid" else "NULL"
     expected = "NULL" if status in ("paid", "rejected") else "'%s'" % care_date
     reason_sql = "NULL" if reason is None else "'%s'" % reason
     rows = stack.sql(
-        "INSERT INTO reimb_payments (%s) VALUES (%d, '%s', '%s', 'Dr Test', 'Médecine générale', "
+        "INSERT INTO reimb_payments (%s) VALUES (%d, %s, '%s', 'Dr Test', 'Médecine générale', "
         "'%s', 'G', 'Consultation', 3000, %d, %d, %d, %d, %d, 'member', '%s', %s, '%s', '%s', "
         "%s, %s); SELECT LAST_INSERT_ID()"
-        % (COLS, insured_id, beneficiary, care_date, kind, base, rate, part, franchise,
+        % (COLS, insured_id, "NULL" if beneficiary is None else int(beneficiary), care_date, kind, base, rate, part, franchise,
            reimbursed, status, reason_sql, care_date, care_date, paid_on, expected))
     return int(rows[0][0])
 
@@ -139,10 +139,11 @@ def test_list_pages_filters_and_totals(stack, seeded):
     month_ago = (datetime.date.today() - datetime.timedelta(days=60)).isoformat()
     r = c.get(API, params={"from": month_ago, "limit": 100})
     assert all(x["care_date"] >= month_ago for x in r.json()["items"])
-    r = c.get(API, params={"beneficiary": "Paul Martin", "status": "rejected"})
+    r = c.get(API, params={"beneficiary": "me", "status": "rejected"})
     assert r.json()["totals"]["count"] == 1
     assert r.json()["items"][0]["reject_reason"].startswith("Acte hors nomenclature")
-    assert c.get(API, params={"beneficiary": "Personne"}).json()["totals"]["count"] == 0
+    assert r.json()["items"][0]["beneficiary"] == "Paul Martin"
+    assert r.json()["items"][0]["beneficiary_id"] is None
 
     # Older than 27 months: never shown, whatever `from` says.
     add_line(stack, seeded.insured_id, "2020-01-15")
@@ -151,7 +152,8 @@ def test_list_pages_filters_and_totals(stack, seeded):
 
     for bad in ({"from": "2024-13-01"}, {"to": "2026-02-31"}, {"cursor": "2026-04-31.5"},
                 {"kind": "massage"}, {"status": "x"}, {"limit": 0},
-                {"limit": 1000}, {"cursor": "nope"}, {"beneficiary": "x" * 101}):
+                {"limit": 1000}, {"cursor": "nope"}, {"beneficiary": "x" * 101},
+                {"beneficiary": "Paul Martin"}, {"beneficiary": "0"}, {"beneficiary": "-1"}):
         r = c.get(API, params=bad)
         assert r.status_code == 422, (bad, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
@@ -280,3 +282,184 @@ def test_dashboard_card_counts_since_the_last_visit(stack):
               % m.id)
     card = _card(c)
     assert card["count"] == 1 and "1 paiement depuis" in card["text"]
+
+
+def test_beneficiaries_by_id_filter_and_statement_groups(stack):
+    """The person cared for is one of the core's beneficiaries by id (NULL
+    the member): the choices route, the filter by id ("me" the member),
+    another member's beneficiary a 404, the statement grouped by name, and
+    the database refusing a line that names another person's
+    beneficiary."""
+    m = stack.new_member()
+    kid = stack.new_beneficiary(m.insured_id, "Léa")
+    stack.sql(SEED.read_text())  # the dentist and some pharmacy lines for Léa
+    c = member_client(stack, m)
+    choices = c.get(API + "/beneficiaries")
+    assert choices.status_code == 200, choices.text
+    items = choices.json()["items"]
+    assert [(b["id"], b["relation"], b["name"]) for b in items] == [
+        (None, "self", "Paul Martin"), (kid, "child", "Léa Martin")]
+    assert items[0]["label"] == "Moi (Paul Martin)"
+    assert items[1]["label"] == "Léa Martin (enfant)"
+
+    window = ("insured_id = %d AND cancelled_by IS NULL AND care_date >= "
+              "DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH)" % m.insured_id)
+    theirs = int(stack.sql("SELECT COUNT(*) FROM reimb_payments WHERE %s AND beneficiary_id = %d"
+                           % (window, kid))[0][0])
+    mine = int(stack.sql("SELECT COUNT(*) FROM reimb_payments WHERE %s AND beneficiary_id IS NULL"
+                         % window)[0][0])
+    assert theirs > 5 and mine > 30
+    r = c.get(API, params={"beneficiary": kid, "limit": 100})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["totals"]["count"] == theirs == len(body["items"])
+    assert {(x["beneficiary_id"], x["beneficiary"]) for x in body["items"]} == {(kid, "Léa Martin")}
+    assert body["totals"]["reimbursed_cents"] == sum(x["reimbursed_cents"] for x in body["items"])
+    r = c.get(API, params={"beneficiary": "me", "limit": 100})
+    assert r.json()["totals"]["count"] == mine
+    assert all(x["beneficiary_id"] is None and x["beneficiary"] == "Paul Martin"
+               for x in r.json()["items"])
+    assert c.get(API).json()["totals"]["count"] == mine + theirs
+
+    other = stack.new_member()
+    foreign = stack.new_beneficiary(other.insured_id, "Zoé")
+    r = c.get(API, params={"beneficiary": foreign})
+    assert r.status_code == 404, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert c.get(API, params={"beneficiary": 99999999999}).status_code == 404
+    # Their own member sees Zoé among their choices, never Léa.
+    other_choices = member_client(stack, other).get(API + "/beneficiaries").json()["items"]
+    assert [b["id"] for b in other_choices] == [None, foreign]
+
+    # The statement of a month with Léa's dentist: one group per person,
+    # the member first.
+    month = stack.sql("SELECT DATE_FORMAT(MAX(care_date), '%%Y-%%m') FROM reimb_payments "
+                      "WHERE %s AND beneficiary_id = %d AND kind = 'dentist' AND care_date < "
+                      "DATE_SUB(UTC_DATE(), INTERVAL 1 MONTH)" % (window, kid))[0][0]
+    pdf = c.get(API + "/statements/%s.pdf" % month)
+    assert pdf.status_code == 200, pdf.text
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf.content,
+                          capture_output=True, check=True).stdout.decode()
+    assert "Bénéficiaire : Paul Martin" in text and "Bénéficiaire : Léa Martin" in text
+    assert text.index("Bénéficiaire : Paul Martin") < text.index("Bénéficiaire : Léa Martin")
+
+    # A line naming another person's beneficiary: the database refuses it.
+    with pytest.raises(RuntimeError, match="foreign key"):
+        add_line(stack, m.insured_id, datetime.date.today().isoformat(), beneficiary=foreign)
+    add_line(stack, m.insured_id, datetime.date.today().isoformat(), beneficiary=kid)
+
+
+def test_seed_gives_the_demo_members_children_their_lines(stack):
+    """portailctl seed: the coverage module's seed declares the demo
+    member's children (core rows too), and this module's seed gives them
+    real lines that refer to them by id."""
+    assert stack.portailctl("seed", "--count", "5").returncode == 0
+    rows = stack.sql("SELECT b.first_name, COUNT(*), COUNT(DISTINCT DATE_FORMAT(p.care_date, "
+                     "'%Y-%m')) FROM reimb_payments p JOIN beneficiaries b "
+                     "ON b.id = p.beneficiary_id AND b.insured_id = p.insured_id "
+                     "JOIN insured i ON i.id = p.insured_id "
+                     "WHERE i.email = 'marie.dupont@example.fr' GROUP BY b.first_name")
+    got = {r[0]: (int(r[1]), int(r[2])) for r in rows}
+    assert set(got) == {"Chloé", "Lucas"}, got
+    assert got["Chloé"][1] >= 12 and got["Lucas"][1] >= 12, got
+    # Every beneficiary a line names is a declaration of the coverage module.
+    assert stack.sql("SELECT COUNT(*) FROM reimb_payments p JOIN insured i ON i.id = p.insured_id "
+                     "JOIN beneficiaries b ON b.id = p.beneficiary_id "
+                     "LEFT JOIN coverage_beneficiaries c ON c.id = b.declaration_id "
+                     "AND c.insured_id = b.insured_id "
+                     "WHERE i.email = 'marie.dupont@example.fr' AND c.id IS NULL") == [["0"]]
+
+
+def test_totals_match_the_lines_for_any_period(stack, seeded):
+    """The totals of the default view (no beneficiary, kind or status
+    filter) are the sums of the lines for any period, whole months or not,
+    after inserts, a correction (the old line cancelled) and a deletion."""
+    from conftest import agent_client
+    c = member_client(stack, seeded)
+    i = seeded.insured_id
+
+    def expected(lo, hi):
+        r = stack.sql(
+            "SELECT COUNT(*), COALESCE(SUM(reimbursed_cents), 0), COALESCE(SUM(participation_cents), "
+            "0), COALESCE(SUM(franchise_cents), 0), COALESCE(SUM(charged_cents), 0) "
+            "FROM reimb_payments WHERE insured_id = %d AND cancelled_by IS NULL AND care_date >= "
+            "GREATEST('%s', DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH)) AND care_date <= '%s'"
+            % (i, lo, hi))[0]
+        n, re, pa, fr, ch = (int(v) for v in r)
+        return {"count": n, "reimbursed_cents": re, "participation_cents": pa,
+                "franchise_cents": fr, "charged_cents": ch, "deductions_cents": pa + fr}
+
+    today = datetime.date.today()
+    first = today.replace(day=1)
+    prev_last = first - datetime.timedelta(days=1)
+    periods = [("", ""), ("1900-01-01", "9999-12-31"), (first.isoformat(), ""),
+               ((first - datetime.timedelta(days=200)).isoformat(), prev_last.isoformat()),
+               ((today - datetime.timedelta(days=400)).isoformat(),
+                (today - datetime.timedelta(days=35)).isoformat()),
+               ((today - datetime.timedelta(days=3)).isoformat(), today.isoformat()),
+               (prev_last.isoformat(), prev_last.isoformat()),
+               ((prev_last - datetime.timedelta(days=40)).replace(day=1).isoformat(),
+                (prev_last - datetime.timedelta(days=40)).replace(day=1).isoformat())]
+
+    def check(when):
+        for lo, hi in periods:
+            params = {k: v for k, v in (("from", lo), ("to", hi)) if v}
+            got = c.get(API, params=params).json()["totals"]
+            assert got == expected(lo or "1900-01-01", hi or "9999-12-31"), (when, lo, hi)
+
+    check("seeded")
+    line = add_line(stack, i, (today - datetime.timedelta(days=45)).isoformat())
+    add_line(stack, i, today.isoformat(), kind="pharmacy", reimbursed=606, base=1240, rate=65,
+             part=0, franchise=200)
+    check("inserted")
+    a = agent_client(stack)
+    r = a.post("/api/v1/backoffice/reimbursements/payments/%d/correct" % line,
+               json={"base_cents": 3000, "rate_pct": 100, "participation_cents": 200,
+                     "franchise_cents": 0, "reason": "Taux de 100 % (ALD)."})
+    assert r.status_code == 201, r.text
+    check("corrected")
+    stack.sql("DELETE FROM reimb_payments WHERE id = %d" % r.json()["id"])
+    stack.sql("UPDATE reimb_payments SET cancelled_by = NULL WHERE id = %d" % line)
+    check("deleted")
+
+
+def test_migration_converts_the_free_texts(stack):
+    """sql/004 on a database of the free-text days (a scratch database with
+    the core's files and this module's 001-003): a text naming one of the
+    person's beneficiaries becomes its id, the person's own name NULL, and
+    an unknown name NULL with its text kept in beneficiary_text."""
+    root = Path(__file__).resolve().parents[3]
+    db = "reimb_conv"
+    stack.sql("DROP DATABASE IF EXISTS %s; CREATE DATABASE %s CHARACTER SET utf8mb4 "
+              "COLLATE utf8mb4_unicode_ci" % (db, db))
+    try:
+        for f in sorted((root / "sql").glob("*.sql")):
+            stack.sql(f.read_text(), database=db)
+        for f in ("001_reimbursements.sql", "002_claims.sql", "003_totals_index.sql"):
+            stack.sql((root / "modules/reimbursements/sql" / f).read_text(), database=db)
+        stack.sql(
+            "INSERT INTO insured (nir, sex, last_name, first_name, birth_date) VALUES "
+            "('180057500000112', 1, 'Martin', 'Paul', '1980-05-17'); "
+            "INSERT INTO members (insured_id, email) VALUES (LAST_INSERT_ID(), 'p@example.fr'); "
+            "INSERT INTO beneficiaries (insured_id, relation, last_name, first_name, birth_date) "
+            "SELECT id, 'child', 'Martin', 'Léa', '2016-01-01' FROM insured; "
+            "INSERT INTO reimb_payments (insured_id, beneficiary, care_date, practitioner_name, "
+            "practitioner_specialty, kind, act_code, act_label, charged_cents, base_cents, "
+            "rate_pct, participation_cents, franchise_cents, reimbursed_cents, paid_to, status, "
+            "received_on, paid_on) SELECT i.id, t.b, CURDATE(), 'Dr Test', 'Médecine générale', "
+            "'consultation', 'G', 'Consultation', 3000, 3000, 70, 200, 0, 1900, 'member', 'paid', "
+            "CURDATE(), CURDATE() FROM insured i, (SELECT 'Léa Martin' AS b UNION ALL "
+            "SELECT 'Paul Martin' UNION ALL SELECT 'Tom Inconnu') t; "
+            "INSERT INTO reimb_claims (member_id, kind, care_date, amount_paid_cents, "
+            "beneficiary, expected_by) SELECT m.id, 'dentist', CURDATE(), 100, t.b, CURDATE() "
+            "FROM members m, (SELECT 'Léa Martin' AS b UNION ALL SELECT 'Tom Inconnu') t",
+            database=db)
+        stack.sql((root / "modules/reimbursements/sql/004_beneficiary_ids.sql").read_text(),
+                  database=db)
+        lea = stack.sql("SELECT id FROM beneficiaries", database=db)[0][0]
+        assert stack.sql("SELECT beneficiary_id, beneficiary_text FROM reimb_payments ORDER BY id",
+                         database=db) == [[lea, None], [None, None], [None, "Tom Inconnu"]]
+        assert stack.sql("SELECT beneficiary_id, beneficiary_text FROM reimb_claims ORDER BY id",
+                         database=db) == [[lea, None], [None, "Tom Inconnu"]]
+    finally:
+        stack.sql("DROP DATABASE IF EXISTS %s" % db)

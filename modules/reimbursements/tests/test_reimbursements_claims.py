@@ -22,7 +22,7 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 def fields(**over):
     f = {"kind": "dentist", "care_date": (datetime.date.today()
                                           - datetime.timedelta(days=3)).isoformat(),
-         "amount_cents": "8000", "beneficiary": "Paul Martin", "comment": "Détartrage"}
+         "amount_cents": "8000", "beneficiary": "me", "comment": "Détartrage"}
     f.update(over)
     return f
 
@@ -83,7 +83,8 @@ def test_bad_requests_store_nothing(stack):
     r = send(c, files=[("documents", ("vide.pdf", b"", "application/pdf"))])
     assert r.status_code == 422
     for bad in ({"kind": "massage"}, {"amount_cents": "-5"}, {"amount_cents": "12,50"},
-                {"care_date": "2099-01-01"}, {"care_date": "hier"}, {"beneficiary": ""},
+                {"care_date": "2099-01-01"}, {"care_date": "hier"}, {"beneficiary": "Paul"},
+                {"beneficiary": "-3"},
                 {"comment": "x" * 1001}):
         r = send(c, **bad)
         assert r.status_code == 422, (bad, r.text)
@@ -129,6 +130,45 @@ def test_agent_takes_and_approves_the_member_sees_the_payment(stack):
     assert audit(stack, c.member.id, "reimbursements.claim.approve") == 1
     assert notes(stack, c.member.id) == ["Demande de remboursement acceptée"]
     assert c.get(API + "/claims/%d" % claim["id"]).json()["status"] == "approved"
+
+
+def test_a_claim_for_a_child_and_another_members_beneficiary(stack):
+    """The claim names the person cared for by id among the member's
+    beneficiaries (the core's); the approved payment line keeps it, so the
+    child's line is found by the list's filter. Another member's
+    beneficiary is a 404 and nothing is stored."""
+    c = member_client(stack)
+    kid = stack.new_beneficiary(c.member.insured_id, "Léa")
+    choices = c.get(API + "/beneficiaries").json()["items"]
+    assert [b["id"] for b in choices] == [None, kid]
+    r = send(c, beneficiary=str(kid))
+    assert r.status_code == 201, r.text
+    claim = r.json()
+    assert claim["beneficiary_id"] == kid and claim["beneficiary"] == "Léa Martin"
+    mine = send(c, beneficiary="").json()
+    assert mine["beneficiary_id"] is None and mine["beneficiary"] == "Paul Martin"
+
+    other = stack.new_member()
+    foreign = stack.new_beneficiary(other.insured_id, "Zoé")
+    count = "SELECT COUNT(*) FROM documents WHERE member_id = %d" % c.member.id
+    before = stack.sql(count)
+    r = send(c, beneficiary=str(foreign))
+    assert r.status_code == 404, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert stack.sql(count) == before
+    assert len(c.get(API + "/claims").json()["items"]) == 2
+
+    a = agent_client(stack)
+    seen = a.get(BO + "/%d" % claim["id"]).json()
+    assert seen["beneficiary_id"] == kid and seen["beneficiary"] == "Léa Martin"
+    a.post(BO + "/%d/take" % claim["id"])
+    body = {"base_cents": 2892, "rate_pct": 70, "participation_cents": 0, "franchise_cents": 0}
+    pay = a.post(BO + "/%d/approve" % claim["id"], json=body).json()["payment_id"]
+    line = c.get(API + "/%d" % pay).json()
+    assert line["beneficiary_id"] == kid and line["beneficiary"] == "Léa Martin"
+    listed = c.get(API, params={"beneficiary": kid}).json()["items"]
+    assert [x["id"] for x in listed] == [pay]
+    assert c.get(API, params={"beneficiary": "me"}).json()["totals"]["count"] == 0
 
 
 def test_reject_and_ask_for_a_document(stack):
@@ -250,11 +290,11 @@ def test_a_claim_that_cannot_be_recorded_keeps_none_of_its_documents(stack):
     before = stack.sql(count)
     # One statement (the client splits at ';'): a NULL document_id is refused.
     stack.sql("CREATE TRIGGER reimb_test_refuse BEFORE INSERT ON reimb_claim_documents "
-              "FOR EACH ROW SET NEW.document_id = IF((SELECT beneficiary FROM reimb_claims "
+              "FOR EACH ROW SET NEW.document_id = IF((SELECT comment FROM reimb_claims "
               "WHERE id = NEW.claim_id) = 'Refus Test' OR NEW.claim_id = %d, NULL, "
               "NEW.document_id)" % waiting["id"])
     try:
-        r = send(c, beneficiary="Refus Test")
+        r = send(c, comment="Refus Test")
         assert r.status_code == 500, r.text
         add = [("documents", ("ordonnance.pdf", PDF, "application/pdf"))]
         r = c.post(API + "/claims/%d/documents" % waiting["id"], files=add, data={"pad": "x"})

@@ -2,6 +2,7 @@
  * limits, slow requests, pool holding, sessions, mail, and the account
  * security and audit services that no real module uses yet. Never enabled
  * in a real deployment. */
+#include <portail/beneficiaries.h>
 #include <portail/portail.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,9 @@ static void account_verification(portail_ctx_t *ctx);
 static void password_set(portail_ctx_t *ctx);
 static void password_check(portail_ctx_t *ctx);
 static void silent(portail_ctx_t *ctx);
+static void beneficiaries_list(portail_ctx_t *ctx);
+static void beneficiary_get(portail_ctx_t *ctx);
+static void beneficiary_set(portail_ctx_t *ctx);
 
 static const portail_route_t routes[] = {
     {.methods = PORTAIL_GET,
@@ -194,6 +198,21 @@ static const portail_route_t routes[] = {
     {.methods = PORTAIL_POST,
      .pattern = "/api/v1/test/account/{id}/password/check",
      .handler = password_check,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    /* the core's beneficiaries service (portail/beneficiaries.h): a
+     * member's choices, one looked up scoped to the member, a declaration
+     * written as the coverage module writes one */
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/test/beneficiaries/{id}",
+     .handler = beneficiaries_list,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/test/beneficiaries/{id}/{ben}",
+     .handler = beneficiary_get,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/test/beneficiaries",
+     .handler = beneficiary_set,
      .auth = PORTAIL_AUTH_PUBLIC},
     {0},
 };
@@ -745,3 +764,67 @@ static void password_check(portail_ctx_t *ctx)
 
 PORTAIL_MODULE_INIT(.name = "testmod", .version = "0.1.0", .settings = settings, .init = init,
                     .fini = fini, .routes = routes);
+
+/* GET /api/v1/test/beneficiaries/{member} */
+static void beneficiaries_list(portail_ctx_t *ctx)
+{
+    int64_t id = path_id(ctx);
+    if (!id)
+        return;
+    json_t *rows = portail_beneficiaries_list(ctx, id);
+    if (!rows) {
+        if (!portail_responded(ctx))
+            portail_problem(ctx, portail_db_failed(portail_db(ctx)) ? 500 : 404, NULL, NULL);
+        return;
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:O}", "items", rows));
+}
+
+/* GET /api/v1/test/beneficiaries/{member}/{ben}: the row and its name. */
+static void beneficiary_get(portail_ctx_t *ctx)
+{
+    int64_t id = path_id(ctx), ben = 0;
+    if (!id || portail_req_param_i64(ctx, "ben", &ben) != 0)
+        return;
+    json_t *row = portail_beneficiary_get(ctx, id, ben);
+    const char *name = row ? portail_beneficiary_name(ctx, id, ben) : NULL;
+    const char *self = row ? portail_beneficiary_name(ctx, id, 0) : NULL;
+    if (!row || !name || !self) {
+        if (!portail_responded(ctx))
+            portail_problem(ctx, portail_db_failed(portail_db(ctx)) ? 500 : 404, NULL, NULL);
+        return;
+    }
+    portail_respond_json(
+        ctx, 200, json_pack("{s:O, s:s, s:s}", "beneficiary", row, "name", name, "self", self));
+}
+
+/* POST /api/v1/test/beneficiaries {declaration_id, insured_id, relation, first_name,
+ * last_name, birth_date, rights_from?, rights_to?}: {id} or 422. */
+static void beneficiary_set(portail_ctx_t *ctx)
+{
+    json_t *b = portail_req_json(ctx);
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    const portail_beneficiary_t ben = {
+        .declaration_id = json_integer_value(json_object_get(b, "declaration_id")),
+        .insured_id = json_integer_value(json_object_get(b, "insured_id")),
+        .relation = json_string_value(json_object_get(b, "relation")),
+        .first_name = json_string_value(json_object_get(b, "first_name")),
+        .last_name = json_string_value(json_object_get(b, "last_name")),
+        .birth_date = json_string_value(json_object_get(b, "birth_date")),
+        .rights_from = json_string_value(json_object_get(b, "rights_from")),
+        .rights_to = json_string_value(json_object_get(b, "rights_to")),
+    };
+    int64_t id = -1;
+    if (portail_db_begin(db) != 0 || (id = portail_beneficiary_set(db, &ben)) < 0) {
+        portail_db_rollback(db);
+        portail_problem(ctx, 422, NULL, "Bénéficiaire refusé.");
+        return;
+    }
+    if (portail_db_commit(db) != 0) {
+        portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:I}", "id", (json_int_t)id));
+}

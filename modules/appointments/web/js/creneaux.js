@@ -153,8 +153,6 @@ function done(title, a) {
   booking.hidden = true;
   chosen = null;
   form.reset();
-  document.getElementById('groupe-autre').hidden = true;
-  otherName.disabled = true;
   updateCounter();
   showAlert(status, 'success', title, `${parisWhen(a.start)} — ${agendaName(a.agenda || agenda)}.`, {
     focus: true,
@@ -173,9 +171,9 @@ bindForm(form, async (values) => {
       done('Rendez-vous déplacé', a);
     } else {
       const body = { agenda: Number(agendaId), start: chosen.start, kind: kindSelect.value, reason: values.reason.trim() };
-      // The member, or another person named as free text (the module does not
-      // read the coverage module's beneficiaries).
-      body.beneficiary = values.beneficiary === OTHER ? values.beneficiary_name.trim() : null;
+      // The member (null), or one of their beneficiaries by id (the core's
+      // list, GET /api/v1/appointments/beneficiaries).
+      body.beneficiary = /^\d{1,18}$/.test(values.beneficiary) ? Number(values.beneficiary) : null;
       const a = await api.post('/appointments', body);
       done('Rendez-vous confirmé', a);
     }
@@ -194,26 +192,22 @@ bindForm(waitForm, async (values) => {
   checks: { before: (v) => (v && v <= todayParis() ? 'Choisissez une date après aujourd’hui.' : null) },
 });
 
-const OTHER = 'autre';
 const who = document.getElementById('beneficiary');
-const otherName = document.getElementById('beneficiary_name');
-who.addEventListener('change', () => {
-  const other = who.value === OTHER;
-  document.getElementById('groupe-autre').hidden = !other;
-  otherName.disabled = !other;
-  if (other) otherName.focus();
-});
 
+// The member first, then their beneficiaries; without the list (an error),
+// the member alone.
 async function beneficiaries() {
-  let me = null;
+  let list = [];
   try {
     const r = await api.get('/appointments/beneficiaries');
-    me = (Array.isArray(r) ? r : (r.items || [])).find((b) => b.id === null || b.id === undefined);
+    list = Array.isArray(r) ? r : (r.items || []);
   } catch {
-    me = null;
+    list = [];
   }
+  const me = list.find((b) => b.id === null || b.id === undefined);
+  const others = list.filter((b) => Number.isInteger(b.id));
   who.replaceChildren(el('option', { value: '' }, me && me.name ? `Moi-même (${me.name})` : 'Moi-même'),
-    el('option', { value: OTHER }, 'Une autre personne (enfant, conjoint…)'));
+    ...others.map((b) => el('option', { value: String(b.id) }, b.label || b.name)));
 }
 
 async function start() {

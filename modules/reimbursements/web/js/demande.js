@@ -2,7 +2,8 @@
 // files are checked here first (type, size, count: the server judges again
 // by content), sent with a progress bar; errors shown next to their field.
 import { api } from '/js/api.js';
-import { clearErrors, el, formatDate, requireMember, showFieldErrors, showFormError, showAlert } from '/js/ui.js';
+import { clearErrors, el, formatDate, requireMember, showFieldErrors, showFormError, showAlert, showPageError } from '/js/ui.js';
+import { fillBeneficiaries } from './common.js';
 
 const MAX_FILES = 5;
 const MAX_BYTES = 10 * 1024 * 1024;
@@ -46,7 +47,7 @@ form.addEventListener('submit', async (e) => {
   if (!form.elements.care_date.value) errors.push({ field: 'care_date', message: 'Indiquez la date des soins.' });
   const amount = cents(form.elements.amount.value);
   if (!amount) errors.push({ field: 'amount', message: 'Indiquez le montant payé, par exemple 80,00.' });
-  if (!form.elements.beneficiary.value.trim()) errors.push({ field: 'beneficiary', message: 'Indiquez le bénéficiaire des soins.' });
+  if (!form.elements.beneficiary.value) errors.push({ field: 'beneficiary', message: 'Choisissez le bénéficiaire des soins.' });
   const fileErrs = fileProblems();
   if (fileErrs.length) errors.push({ field: 'documents', message: fileErrs.join(' ') });
   if (errors.length) {
@@ -57,7 +58,7 @@ form.addEventListener('submit', async (e) => {
   data.set('kind', form.elements.kind.value);
   data.set('care_date', form.elements.care_date.value);
   data.set('amount_cents', String(amount));
-  data.set('beneficiary', form.elements.beneficiary.value.trim());
+  data.set('beneficiary', form.elements.beneficiary.value);
   data.set('comment', form.elements.comment.value);
   for (const f of input.files) data.append('documents', f, f.name);
   const button = form.querySelector('button[type=submit]');
@@ -79,3 +80,10 @@ form.addEventListener('submit', async (e) => {
     bar.hidden = true;
   }
 });
+
+// The choices: the member first ("Moi"), then their beneficiaries.
+try {
+  await fillBeneficiaries(form.elements.beneficiary);
+} catch (err) {
+  showPageError(status, err);
+}

@@ -2,7 +2,7 @@
 // totals and page by page; the monthly statements with their PDF links.
 import { api } from '/js/api.js';
 import { el, formatDate, requireMember, showPageError } from '/js/ui.js';
-import { STATUS, euros } from './common.js';
+import { STATUS, euros, fillBeneficiaries } from './common.js';
 
 const status = document.getElementById('statut');
 const body = document.getElementById('lignes');
@@ -70,7 +70,7 @@ more.addEventListener('click', async () => {
 });
 
 try {
-  await Promise.all([load(false), statements()]);
+  await Promise.all([load(false), statements(), fillBeneficiaries(form.elements.beneficiary)]);
 } catch (err) {
   if (err.status === 401) window.location.replace('/connexion.html');
   else showPageError(status, err);
