@@ -69,11 +69,22 @@ class Writers:
         self.lock = threading.Lock()
         self.halt = threading.Event()
         self.threads = []
+        self.unavailable = 0  # 503s: not acknowledged, retried
 
     def _record(self, **w):
         w["t"] = time.monotonic()
         with self.lock:
             self.acked.append(w)
+
+    def busy(self, r):
+        """A 503 (pool or hash slots busy while the backup holds its locks)
+        is no acknowledgement: the client tries again, as a browser would."""
+        if r.status_code != 503:
+            return False
+        with self.lock:
+            self.unavailable += 1
+        time.sleep(0.2)
+        return True
 
     def _run(self, fn):
         probe = Probe(self.stack.mariadb.socket)
@@ -91,14 +102,15 @@ class Writers:
         assert r.status_code == 204, r.text
         n = 0
         while not self.halt.is_set():
+            sent_at = time.monotonic()
             r = c.post("/api/v1/password/change",
                        json={"current": PASSWORDS[n % 2], "new": PASSWORDS[(n + 1) % 2]})
-            if r.status_code == 503:  # hash slots busy: not acknowledged
+            if self.busy(r):
                 continue
             assert r.status_code == 200, r.text
             lsn, pw = probe.lsn_after(c.member.id)
             n += 1
-            self._record(kind="password", key=c.member.id, n=n, hash=pw, lsn=lsn)
+            self._record(kind="password", key=c.member.id, n=n, hash=pw, lsn=lsn, sent=sent_at)
 
     def messages(self, probe):
         c, sent = None, 0
@@ -106,25 +118,35 @@ class Writers:
             if c is None or sent == 10:  # messaging's max_per_hour
                 c, sent = member_client(self.stack, xff=fresh_ip()), 0
             subject = "Sauvegarde %d-%d" % (c.member.id, sent)
+            sent_at = time.monotonic()
             r = c.post("/api/v1/messages", files={"recipient": (None, "REMB"),
                                                   "subject": (None, subject),
                                                   "body": (None, "Écrit pendant la sauvegarde")})
+            if self.busy(r):
+                continue
+            if r.status_code == 429:  # a 503 that had written counts too
+                c = None
+                continue
             assert r.status_code == 201, r.text
             sent += 1
             lsn, _ = probe.lsn_after()
-            self._record(kind="message", key=r.json()["id"], subject=subject, lsn=lsn)
+            self._record(kind="message", key=r.json()["id"], subject=subject, lsn=lsn,
+                         sent=sent_at)
 
     def claims(self, probe):
         c = member_client(self.stack)
         while not self.halt.is_set():
+            sent_at = time.monotonic()
             r = c.post("/api/v1/reimbursements/claims",
                        data={"kind": "dentist", "care_date": time.strftime("%Y-%m-%d"),
                              "amount_cents": "4200", "beneficiary": "Paul Martin",
                              "comment": "Sauvegarde"},
                        files=[("documents", ("feuille.pdf", PDF, "application/pdf"))])
+            if self.busy(r):
+                continue
             assert r.status_code == 201, r.text
             lsn, _ = probe.lsn_after()
-            self._record(kind="claim", key=r.json()["id"], lsn=lsn)
+            self._record(kind="claim", key=r.json()["id"], lsn=lsn, sent=sent_at)
 
     def start(self):
         for fn in (self.passwords, self.messages, self.messages, self.claims, self.claims):
@@ -166,6 +188,73 @@ def wait_for(writers, n, timeout=30):
         time.sleep(0.05)
 
 
+def restore(tmp_path, chain, name):
+    """script/backup restore of the chain into tmp_path/name/db; returns
+    (its stdout, seconds)."""
+    t0 = time.monotonic()
+    r = subprocess.run([str(BACKUP), "restore", *(str(tmp_path / d) for d in chain),
+                        "--datadir", str(tmp_path / name / "db")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
+    return r.stdout, time.monotonic() - t0
+
+
+def restored_writes(server, acked):
+    """The acknowledged writes found in a restored database: message and
+    claim ids, and each member's password hash."""
+    def ids(kind, table):
+        keys = sorted({w["key"] for w in acked if w["kind"] == kind})
+        if not keys:
+            return {}
+        rows = server.sql("SELECT id, %s FROM %s WHERE id IN (%s)"
+                          % ("subject" if kind == "message" else "status", table,
+                             ",".join(str(k) for k in keys)))
+        return {int(x[0]): x[1] for x in rows}
+
+    found = {"message": ids("message", "messaging_threads"), "claim": ids("claim", "reimb_claims")}
+    members = sorted({w["key"] for w in acked if w["kind"] == "password"})
+    found["password"] = {int(x[0]): x[1] for x in server.sql(
+        "SELECT id, password_hash FROM members WHERE id IN (%s)"
+        % ",".join(str(k) for k in members))} if members else {}
+    return found
+
+
+def missing_below(found, acked, end_lsn):
+    """The writes whose LSN read after their acknowledgement is at most
+    end_lsn and that the restore lacks (a message must have its subject; a
+    password, the hash of the last change below end_lsn or of a later one)."""
+    missing = []
+    for w in acked:
+        if w["lsn"] > end_lsn:
+            continue
+        if w["kind"] == "message" and found["message"].get(w["key"]) != w["subject"]:
+            missing.append(w)
+        if w["kind"] == "claim" and w["key"] not in found["claim"]:
+            missing.append(w)
+    for member_id in {w["key"] for w in acked if w["kind"] == "password"}:
+        changes = sorted((w for w in acked if w["kind"] == "password" and w["key"] == member_id),
+                         key=lambda w: w["n"])
+        before = [w for w in changes if w["lsn"] <= end_lsn]
+        if before and found["password"].get(member_id) not in {
+                w["hash"] for w in changes if w["n"] >= before[-1]["n"]}:
+            missing.append(before[-1])
+    return missing
+
+
+def open_restored(base):
+    """A second MariaDB on a restored data directory (base/db), its own
+    socket under base/run; returns it started and the seconds it took."""
+    server = MariaDB(base)
+    t0 = time.monotonic()
+    server.start()
+    return server, time.monotonic() - t0
+
+
+def du(path):
+    return subprocess.run(["du", "-sh", str(path)], stdout=subprocess.PIPE,
+                          text=True).stdout.split()[0]
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_backup_under_load_restores_every_acknowledged_write(stack, tmp_path):
@@ -176,10 +265,12 @@ def test_backup_under_load_restores_every_acknowledged_write(stack, tmp_path):
         wait_for(writers, 10)
         t_full = time.monotonic()
         r_full, full_s = backup("full", str(tmp_path / "full"), "--socket", sock)
+        t_full_done = time.monotonic()
         wait_for(writers, writers.count() + 10)
         t_inc = time.monotonic()
         r_inc, inc_s = backup("incremental", str(tmp_path / "inc1"), "--base",
                               str(tmp_path / "full"), "--socket", sock)
+        t_inc_done = time.monotonic()
         wait_for(writers, writers.count() + 5)
     finally:
         writers.stop()
@@ -189,99 +280,72 @@ def test_backup_under_load_restores_every_acknowledged_write(stack, tmp_path):
     assert full["backup_type"] == "full-backuped" and inc["backup_type"] == "incremental"
     assert inc["from_lsn"] == full["to_lsn"]
     full_end, inc_end = int(full["last_lsn"]), int(inc["last_lsn"])
-    for out in (r_full.stdout, r_inc.stdout):
-        assert "end position: LSN" in out
-        assert "NOT included: the TOTP sealing key file" in out
+    assert full_end < inc_end
+    assert "end position: LSN %d" % full_end in r_full.stdout
     assert "end position: LSN %d" % inc_end in r_inc.stdout
-
+    for out in (r_full.stdout, r_inc.stdout):
+        assert "NOT included: the TOTP sealing key file" in out
     listed = subprocess.run([str(BACKUP), "list", str(tmp_path)], stdout=subprocess.PIPE,
                             text=True, check=True).stdout
     assert "full " in listed and "inc1 " in listed and str(inc_end) in listed
 
-    # The writes prove something only if some landed during each backup and
-    # some after its end.
+    # The writes prove something only if some landed during each backup
+    # and some after its end.
     acked = list(writers.acked)
     during_full = [w for w in acked if w["t"] >= t_full and w["lsn"] <= full_end]
     during_inc = [w for w in acked if w["t"] >= t_inc and full_end < w["lsn"] <= inc_end]
-    after = [w for w in acked if w["lsn"] > inc_end]
-    assert during_full and during_inc and after, (len(during_full), len(during_inc), len(after))
+    after_full = [w for w in acked if w["sent"] > t_full_done and w["kind"] != "password"]
+    after_inc = [w for w in acked if w["sent"] > t_inc_done and w["kind"] != "password"]
+    assert during_full and during_inc and after_full and after_inc, (
+        len(during_full), len(during_inc), len(after_full), len(after_inc))
 
-    t0 = time.monotonic()
-    r = subprocess.run([str(BACKUP), "restore", str(tmp_path / "full"), str(tmp_path / "inc1"),
-                        "--datadir", str(tmp_path / "restored" / "db")],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
-    restore_s = time.monotonic() - t0
-    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
-    assert "end position: LSN %d" % inc_end in r.stdout
+    # Full + incremental, the chain of a night after the weekly full.
+    out, restore_s = restore(tmp_path, ["full", "inc1"], "restored")
+    assert "end position: LSN %d" % inc_end in out
     # The backups stay usable: restore prepared a copy.
     assert checkpoints(tmp_path / "full")["backup_type"] == "full-backuped"
-    # A restore goes into a fresh directory only.
+    server, start_s = open_restored(tmp_path / "restored")
+    try:
+        found = restored_writes(server, acked)
+        tables = {x[0] for x in server.sql("SHOW TABLES")}
+        documents = int(server.sql("SELECT COUNT(*) FROM documents")[0][0])
+    finally:
+        server.stop()
+    missing = missing_below(found, acked, inc_end)
+    assert not missing, "acknowledged below the end LSN %d, not restored: %r" % (inc_end,
+                                                                                 missing[:5])
+    # Sent after the incremental had ended: not in it.
+    assert not [w for w in after_inc if w["key"] in found[w["kind"]]]
+    assert {"members", "sessions", "documents", "messaging_threads", "reimb_claims"} <= tables
+    assert documents >= sum(1 for w in acked if w["kind"] == "claim" and w["lsn"] <= inc_end)
+
+    # The full alone: everything below its own end position, nothing sent
+    # after it had ended (what the incremental carried is really its own).
+    _, full_restore_s = restore(tmp_path, ["full"], "restored-full")
+    server, _ = open_restored(tmp_path / "restored-full")
+    try:
+        found_full = restored_writes(server, acked)
+    finally:
+        server.stop()
+    missing = missing_below(found_full, acked, full_end)
+    assert not missing, "acknowledged below the end LSN %d, not restored: %r" % (full_end,
+                                                                                 missing[:5])
+    assert not [w for w in after_full if w["key"] in found_full[w["kind"]]]
+
+    # Refusals: a restore into a non-empty directory, a chain out of order.
     again = subprocess.run([str(BACKUP), "restore", str(tmp_path / "full"),
                             "--datadir", str(tmp_path / "restored" / "db")],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert again.returncode != 0 and "not empty" in again.stderr
-    # The chain is checked: an incremental alone is refused.
     bad = subprocess.run([str(BACKUP), "restore", str(tmp_path / "inc1"),
                           "--datadir", str(tmp_path / "other")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert bad.returncode != 0
+    assert bad.returncode != 0 and "not an unprepared full backup" in bad.stderr
 
-    second = MariaDB(tmp_path / "restored")
-    t0 = time.monotonic()
-    second.start()
-    start_s = time.monotonic() - t0
-    try:
-        required = [w for w in acked if w["lsn"] <= inc_end]
-        later = [w for w in acked if w["lsn"] > inc_end]
-
-        def ids(kind, table, ws):
-            keys = sorted({w["key"] for w in ws if w["kind"] == kind})
-            if not keys:
-                return set()
-            rows = second.sql("SELECT id FROM %s WHERE id IN (%s)"
-                              % (table, ",".join(str(k) for k in keys)))
-            return {int(x[0]) for x in rows}
-
-        msgs = ids("message", "messaging_threads", acked)
-        claims = ids("claim", "reimb_claims", acked)
-        missing = [w for w in required if w["kind"] == "message" and w["key"] not in msgs]
-        missing += [w for w in required if w["kind"] == "claim" and w["key"] not in claims]
-        # The subject of a message is the one acknowledged.
-        for w in required:
-            if w["kind"] == "message":
-                got = second.sql("SELECT subject FROM messaging_threads WHERE id = %d" % w["key"])
-                assert got == [[w["subject"]]], (w, got)
-        # A member's password: the restored hash is the one of the last
-        # change acknowledged before the end position, or of a later one.
-        for member_id in {w["key"] for w in acked if w["kind"] == "password"}:
-            changes = sorted((w for w in acked if w["kind"] == "password" and w["key"] == member_id),
-                             key=lambda w: w["n"])
-            before = [w for w in changes if w["lsn"] <= inc_end]
-            if not before:
-                continue
-            allowed = {w["hash"] for w in changes if w["n"] >= before[-1]["n"]}
-            got = second.sql("SELECT password_hash FROM members WHERE id = %d" % member_id)
-            if got[0][0] not in allowed:
-                missing.append(before[-1])
-        assert not missing, "acknowledged before the end position, not restored: %r" % missing[:5]
-
-        # The restored database works: the portal's tables are all there.
-        tables = {x[0] for x in second.sql("SHOW TABLES")}
-        assert {"members", "sessions", "documents", "messaging_threads",
-                "reimb_claims"} <= tables
-        later_present = sum(1 for w in later if w["kind"] == "message" and w["key"] in msgs)
-        later_present += sum(1 for w in later if w["kind"] == "claim" and w["key"] in claims)
-    finally:
-        second.stop()
-
-    print("\nbackup timings: full %.1f s, incremental %.1f s, restore (prepare full + "
-          "incremental, move back) %.1f s, start of the restored server %.1f s; "
-          "%d writes acknowledged, %d before the end position (all restored), "
-          "%d during the full, %d during the incremental, %d after (%d of them present); "
-          "full %s, incremental %s"
-          % (full_s, inc_s, restore_s, start_s, len(acked), len(required), len(during_full),
-             len(during_inc), len(later), later_present,
-             subprocess.run(["du", "-sh", str(tmp_path / "full")], stdout=subprocess.PIPE,
-                            text=True).stdout.split()[0],
-             subprocess.run(["du", "-sh", str(tmp_path / "inc1")], stdout=subprocess.PIPE,
-                            text=True).stdout.split()[0]))
+    print("\nbackup timings: full %.1f s (%s), incremental %.1f s (%s), restore full + "
+          "incremental %.1f s, full alone %.1f s, restored server up in %.1f s; "
+          "%d writes acknowledged (%d answers 503, retried), %d during the full, "
+          "%d during the incremental, %d below the end LSN (all restored)"
+          % (full_s, du(tmp_path / "full"), inc_s, du(tmp_path / "inc1"), restore_s,
+             full_restore_s, start_s, len(acked), writers.unavailable, len(during_full),
+             len(during_inc), sum(1 for w in acked if w["lsn"] <= inc_end)))
