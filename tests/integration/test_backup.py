@@ -70,6 +70,7 @@ class Writers:
         self.halt = threading.Event()
         self.threads = []
         self.unavailable = 0  # 503s: not acknowledged, retried
+        self.members = []
 
     def _record(self, **w):
         w["t"] = time.monotonic()
@@ -95,8 +96,26 @@ class Writers:
         finally:
             probe.close()
 
+    def member(self, **kw):
+        c = member_client(self.stack, **kw)
+        with self.lock:
+            self.members.append(c.member.id)
+        return c
+
+    def cleanup(self):
+        """The claims and threads written here leave the shared stack: the
+        modules' tests read the agents' queues (first page, oldest first)."""
+        if not self.members:
+            return
+        ids = ",".join(str(m) for m in self.members)
+        self.stack.sql(
+            "DELETE FROM documents WHERE id IN (SELECT d.document_id FROM reimb_claim_documents d "
+            "JOIN reimb_claims c ON c.id = d.claim_id WHERE c.member_id IN (%s)); "
+            "DELETE FROM reimb_claims WHERE member_id IN (%s); "
+            "DELETE FROM messaging_threads WHERE member_id IN (%s)" % (ids, ids, ids))
+
     def passwords(self, probe):
-        c = member_client(self.stack)
+        c = self.member()
         r = c.post("/api/v1/test/account/%d/password" % c.member.id,
                    json={"password": PASSWORDS[0]})
         assert r.status_code == 204, r.text
@@ -116,7 +135,7 @@ class Writers:
         c, sent = None, 0
         while not self.halt.is_set():
             if c is None or sent == 10:  # messaging's max_per_hour
-                c, sent = member_client(self.stack, xff=fresh_ip()), 0
+                c, sent = self.member(xff=fresh_ip()), 0
             subject = "Sauvegarde %d-%d" % (c.member.id, sent)
             sent_at = time.monotonic()
             r = c.post("/api/v1/messages", files={"recipient": (None, "REMB"),
@@ -134,7 +153,7 @@ class Writers:
                          sent=sent_at)
 
     def claims(self, probe):
-        c = member_client(self.stack)
+        c = self.member()
         while not self.halt.is_set():
             sent_at = time.monotonic()
             r = c.post("/api/v1/reimbursements/claims",
@@ -258,8 +277,16 @@ def du(path):
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_backup_under_load_restores_every_acknowledged_write(stack, tmp_path):
-    sock = str(stack.mariadb.socket)
     writers = Writers(stack)
+    try:
+        backup_restore_and_check(stack, tmp_path, writers)
+    finally:
+        writers.stop()
+        writers.cleanup()
+
+
+def backup_restore_and_check(stack, tmp_path, writers):
+    sock = str(stack.mariadb.socket)
     writers.start()
     try:
         wait_for(writers, 10)
