@@ -13,6 +13,7 @@ import shutil
 import subprocess
 
 import pytest
+import requests
 
 from conftest import REPO, _stop_proc, _tail, _tcp_open, _wait, free_port
 
@@ -131,11 +132,14 @@ def test_the_site_shares_the_test_sites_sections():
 
 
 @pytest.mark.timeout(120)
-def test_http_redirects_to_https(site):
+def test_http_redirects_to_https(site, stack):
     status, _, h, _ = site.curl("http://localhost:%d/connexion.html?retour=%%2Fcompte" % site.http_port)
     assert status == 301
     assert h["location"] == site.https + "/connexion.html?retour=%2Fcompte"
     assert "strict-transport-security" not in h
+    # The test site (plain HTTP, the same shared sections) sends none either.
+    r = requests.get(stack.base_url + "/api/v1/health", timeout=10)
+    assert r.status_code == 200 and "Strict-Transport-Security" not in r.headers
 
 
 @pytest.mark.timeout(120)
