@@ -7,6 +7,7 @@ says what to check on a real host."""
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -93,7 +94,19 @@ def test_the_unit_has_the_settings_asked_for(unit):
     assert sock in probe, "the probe waits for the configured socket"
 
 
-def test_the_user_comes_from_sysusers():
-    text = (REPO / "systemd" / "sysusers.d" / "portail.conf").read_text()
-    assert re.search(r"(?m)^u portail ", text)
-    assert re.search(r"(?m)^m www-data portail$", text)
+def test_the_user_comes_from_sysusers(tmp_path):
+    """systemd-sysusers, run on a copy of this host's user files (--root),
+    creates the portail user and group with www-data (nginx) in it."""
+    src = REPO / "systemd" / "sysusers.d" / "portail.conf"
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    for f in ("passwd", "group", "shadow", "gshadow"):
+        if Path("/etc", f).exists():
+            shutil.copy(Path("/etc", f), etc / f)
+    r = subprocess.run(["systemd-sysusers", "--root=%s" % tmp_path, str(src)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    user = [l for l in (etc / "passwd").read_text().splitlines() if l.startswith("portail:")]
+    assert len(user) == 1 and user[0].endswith(":/var/lib/portail:/usr/sbin/nologin"), user
+    group = [l for l in (etc / "group").read_text().splitlines() if l.startswith("portail:")]
+    assert len(group) == 1 and "www-data" in group[0].split(":")[3].split(","), group
