@@ -759,15 +759,10 @@ static void out_str(out_t *o, const char *s)
 
 static void out_num(out_t *o, long long v)
 {
-    char t[24], *q = t + sizeof t;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--q = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--q = '-';
-    out_put(o, q, (size_t)(t + sizeof t - q));
+    char t[24];
+    size_t n;
+    const char *q = portail_fmt_ll(t, v, &n);
+    out_put(o, q, n);
 }
 
 static void write_response(portail_ctx_t *ctx, FCGX_Request *req)

@@ -318,9 +318,11 @@ static int dump_string(dump_buf_t *d, const char *str, size_t len)
     return dump_put(d, "\"", 1);
 }
 
-static int dump_integer(dump_buf_t *d, json_int_t v)
+/* Decimal digits of v at the end of buf[24], without snprintf (the answer
+ * and log paths write many); returns where they start. */
+char *portail_fmt_ll(char buf[24], long long v, size_t *len)
 {
-    char tmp[24], *p = tmp + sizeof tmp;
+    char *p = buf + 24;
     /* Negated as unsigned: LLONG_MIN has no positive counterpart. */
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
     do {
@@ -329,7 +331,16 @@ static int dump_integer(dump_buf_t *d, json_int_t v)
     } while (u);
     if (v < 0)
         *--p = '-';
-    return dump_put(d, p, (size_t)(tmp + sizeof tmp - p));
+    *len = (size_t)(buf + 24 - p);
+    return p;
+}
+
+static int dump_integer(dump_buf_t *d, json_int_t v)
+{
+    char tmp[24];
+    size_t n;
+    const char *p = portail_fmt_ll(tmp, (long long)v, &n);
+    return dump_put(d, p, n);
 }
 
 static int dump_value(dump_buf_t *d, const json_t *j, int depth)

@@ -330,6 +330,8 @@ void portail_host_unload(portail_host_t *h);
  * (PORTAIL_CT_JSON, _FORM or _MULTIPART; cap: the route's body limit) into
  * ctx->json, form or parts. 0, or -1 with the problem set (400, 413). */
 int portail_body_decode(portail_ctx_t *ctx, unsigned got, size_t cap);
+/* Decimal digits of v at the end of buf[24] (core/http.c); *len gets their count. */
+char *portail_fmt_ll(char buf[24], long long v, size_t *len);
 /* Serves one accepted request, finishes it and resets the arena. */
 void portail_host_serve(portail_host_t *h, struct FCGX_Request *req, portail_arena_t *arena);
 
