@@ -169,10 +169,13 @@ static void metrics_answer(FCGX_Request *req, portail_arena_t *arena)
     if (rc < 0) {
         FCGX_PutS("Status: 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n", req->out);
     } else {
-        FCGX_FPrintF(req->out,
-                     "Status: 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-                     "Cache-Control: no-store\r\nContent-Length: %zu\r\n\r\n",
-                     len);
+        /* libfcgi's own printf knows no %zu: format here. */
+        char hdr[160];
+        int n = snprintf(hdr, sizeof(hdr),
+                         "Status: 200 OK\r\nContent-Type: text/plain; version=0.0.4; "
+                         "charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: %zu\r\n\r\n",
+                         len);
+        FCGX_PutStr(hdr, n, req->out);
         if (!head)
             FCGX_PutStr(body, (int)len, req->out);
     }
