@@ -14,5 +14,6 @@ Suite *nir_suite(void);
 Suite *validate_suite(void);
 Suite *template_suite(void);
 Suite *password_suite(void);
+Suite *metrics_suite(void);
 
 #endif
