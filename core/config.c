@@ -44,6 +44,7 @@ static const portail_setting_t server_schema[] = {
     SETTING("summary_budget_ms", PORTAIL_SETTING_INT, 10, 60000, 500, NULL, NULL),
     SETTING("backoffice_networks", PORTAIL_SETTING_STRING, 0, 4096, 0, "", NULL),
     SETTING("trusted_proxies", PORTAIL_SETTING_STRING, 0, 4096, 0, "", NULL),
+    SETTING("metrics_socket", PORTAIL_SETTING_STRING, 0, 1024, 0, "", NULL),
     {0},
 };
 
@@ -455,6 +456,12 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
                              *ml = &s[G_MAIL], *jb = &s[G_JOBS], *dc = &s[G_DOCUMENTS],
                              *pd = &s[G_PDF];
     c->listen = portail_settings_str(sv, "listen");
+    c->metrics_socket = portail_settings_str(sv, "metrics_socket");
+    if (c->metrics_socket[0] && strcmp(c->metrics_socket, c->listen) == 0) {
+        snprintf(err, errlen, "%s:%d: server.metrics_socket must differ from server.listen", path,
+                 line_of(config_lookup(&c->cfg, "server.metrics_socket")));
+        return -1;
+    }
     const char *mode = portail_settings_str(sv, "socket_mode");
     char *end = NULL;
     long m = strtol(mode, &end, 8);

@@ -924,6 +924,8 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
 respond:
     write_response(&ctx, req);
     FCGX_Finish_r(req);
-    log_request(&ctx, now_ms() - t0);
+    double took = now_ms() - t0;
+    log_request(&ctx, took);
+    portail_metrics_record(h, ctx.route, ctx.module, ctx.method, ctx.status, took);
     portail_arena_reset(arena);
 }

@@ -96,6 +96,11 @@ portail_db_t *portail_pool_acquire(portail_pool_t *p, portail_arena_t *arena,
                                    const char *request_id, unsigned timeout_ms, int *why);
 /* ROLLBACK if a transaction is open, then back to the pool. */
 void portail_pool_release(portail_db_t *db);
+typedef struct portail_pool_stats {
+    unsigned size, in_use, waiting;
+    unsigned long long waits, wait_us, exhausted;
+} portail_pool_stats_t;
+void portail_pool_stats(portail_pool_t *p, portail_pool_stats_t *st);
 /* Runs a statement without preparing (migrations, DDL). Multi-statement
  * text allowed. 0 or -1 with err filled. */
 int portail_db_run_script(portail_db_t *db, const char *sql, char *err, size_t errlen);
@@ -162,6 +167,8 @@ typedef struct portail_conf {
     const char *pdf_font, *pdf_font_bold;
     portail_net_t backoffice_nets[PORTAIL_NETS_MAX]; /* empty: any client */
     size_t nbackoffice_nets;
+    /* The GET /metrics listener (forms of listen); "": none. */
+    const char *metrics_socket;
     /* database */
     portail_pool_conf_t db;
     /* sessions */
@@ -334,6 +341,20 @@ int portail_body_decode(portail_ctx_t *ctx, unsigned got, size_t cap);
 char *portail_fmt_ll(char buf[24], long long v, size_t *len);
 /* Serves one accepted request, finishes it and resets the arena. */
 void portail_host_serve(portail_host_t *h, struct FCGX_Request *req, portail_arena_t *arena);
+
+/* ---- metrics.c: GET /metrics on its own listener ---------------------------- */
+#define PORTAIL_METRICS_BUCKETS 11
+void portail_metrics_start(void);
+/* Once per request, lock-free: route and module NULL for an unmatched one. */
+void portail_metrics_record(const portail_host_t *h, const portail_route_t *route,
+                            const portail_loaded_module_t *module, const char *method, int status,
+                            double ms);
+/* The whole exposition (text format 0.0.4); arena for the backlog queries. */
+int portail_metrics_write(FILE *out, const portail_host_t *h, portail_arena_t *arena);
+/* A label value escaped: backslash, double quote and newline. */
+void portail_metrics_label(FILE *out, const char *s);
+/* password.c: hashes running now. */
+int portail_password_hashes_busy(void);
 
 #define PORTAIL_SESSION_COOKIE "__Host-portail_session"
 

@@ -469,3 +469,9 @@ int portail_password_verify(portail_ctx_t *ctx, const char *hash, const char *pa
     give_slot();
     return hash && *hash && rc == 0 ? 1 : 0;
 }
+
+/* For GET /metrics (core/metrics.c). */
+int portail_password_hashes_busy(void)
+{
+    return atomic_load(&hashes_running);
+}

@@ -36,6 +36,9 @@ struct portail_pool {
     portail_db_t *slots;
     portail_db_t **stack; /* free slots: the most recently released is reused first */
     unsigned nfree;
+    /* For GET /metrics, under mu like nfree. */
+    unsigned waiting;
+    unsigned long long waits, wait_us, exhausted;
 };
 
 static const char *rid(const portail_db_t *db)
@@ -253,6 +256,27 @@ static void push_free(portail_pool_t *p, portail_db_t *db)
     pthread_mutex_unlock(&p->mu);
 }
 
+static unsigned long long elapsed_us(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long us =
+        (long long)(now.tv_sec - t0->tv_sec) * 1000000LL + (now.tv_nsec - t0->tv_nsec) / 1000;
+    return us > 0 ? (unsigned long long)us : 0;
+}
+
+void portail_pool_stats(portail_pool_t *p, portail_pool_stats_t *st)
+{
+    pthread_mutex_lock(&p->mu);
+    st->size = p->conf.size;
+    st->in_use = p->conf.size - p->nfree;
+    st->waiting = p->waiting;
+    st->waits = p->waits;
+    st->wait_us = p->wait_us;
+    st->exhausted = p->exhausted;
+    pthread_mutex_unlock(&p->mu);
+}
+
 portail_db_t *portail_pool_acquire(portail_pool_t *p, portail_arena_t *arena,
                                    const char *request_id, unsigned timeout_ms, int *why)
 {
@@ -273,14 +297,27 @@ portail_db_t *portail_pool_acquire(portail_pool_t *p, portail_arena_t *arena,
     }
 
     pthread_mutex_lock(&p->mu);
+    struct timespec wait0 = {0, 0};
+    if (p->nfree == 0) {
+        clock_gettime(CLOCK_MONOTONIC, &wait0);
+        p->waits++;
+        p->waiting++;
+    }
     while (p->nfree == 0) {
         int rc = pthread_cond_timedwait(&p->cv, &p->mu, &deadline);
         if (rc == ETIMEDOUT && p->nfree == 0) {
+            p->waiting--;
+            p->exhausted++;
+            p->wait_us += elapsed_us(&wait0);
             pthread_mutex_unlock(&p->mu);
             portail_logf("warn", request_id, "db pool exhausted after %u ms", timeout_ms);
             *why = PORTAIL_POOL_EXHAUSTED;
             return NULL;
         }
+    }
+    if (wait0.tv_sec || wait0.tv_nsec) {
+        p->waiting--;
+        p->wait_us += elapsed_us(&wait0);
     }
     portail_db_t *db = p->stack[--p->nfree];
     pthread_mutex_unlock(&p->mu);

@@ -70,9 +70,8 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static int open_listener(const portail_conf_t *c)
+static int open_listener(const portail_conf_t *c, const char *l)
 {
-    const char *l = c->listen;
     const char *colon = strrchr(l, ':');
     if (l[0] != '/' && l[0] != '.' && colon && !strchr(l, '/')) {
         char hostpart[256];
@@ -130,6 +129,109 @@ static int open_listener(const portail_conf_t *c)
         return -1;
     }
     return fd;
+}
+
+/* GET /metrics on its own FastCGI socket and thread: the same protocol
+ * as the main socket (libfcgi parses it, nginx or any FastCGI client
+ * scrapes it), never routed by the public site, and answered even when
+ * every worker is busy, which is when the numbers matter most. */
+static struct {
+    pthread_t thread;
+    int fd;
+    volatile sig_atomic_t idle, done;
+} metrics = {.fd = -1};
+
+static void metrics_answer(FCGX_Request *req, portail_arena_t *arena)
+{
+    const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
+    const char *uri = FCGX_GetParam("DOCUMENT_URI", req->envp);
+    if (!uri)
+        uri = FCGX_GetParam("REQUEST_URI", req->envp);
+    size_t ulen = uri ? strcspn(uri, "?") : 0;
+    int head = method && strcmp(method, "HEAD") == 0;
+    if (!uri || ulen != 8 || strncmp(uri, "/metrics", 8) != 0) {
+        FCGX_PutS("Status: 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                  "Content-Length: 10\r\n\r\nNot Found\n",
+                  req->out);
+        return;
+    }
+    if (!method || (strcmp(method, "GET") != 0 && !head)) {
+        FCGX_PutS("Status: 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Length: 0\r\n\r\n",
+                  req->out);
+        return;
+    }
+    char *body = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&body, &len);
+    int rc = out ? portail_metrics_write(out, &host, arena) : -1;
+    if (out && fclose(out) != 0)
+        rc = -1;
+    if (rc < 0) {
+        FCGX_PutS("Status: 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n", req->out);
+    } else {
+        /* libfcgi's own printf knows no %zu: format here. */
+        char hdr[160];
+        int n = snprintf(hdr, sizeof(hdr),
+                         "Status: 200 OK\r\nContent-Type: text/plain; version=0.0.4; "
+                         "charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: %zu\r\n\r\n",
+                         len);
+        FCGX_PutStr(hdr, n, req->out);
+        if (!head)
+            FCGX_PutStr(body, (int)len, req->out);
+    }
+    free(body);
+}
+
+static void *metrics_main(void *arg)
+{
+    (void)arg;
+    mysql_thread_init();
+    portail_arena_t *arena = portail_arena_new(16 * 1024);
+    FCGX_Request req;
+    FCGX_InitRequest(&req, metrics.fd, 0);
+    while (!host.stopping && arena) {
+        metrics.idle = 1;
+        if (host.stopping)
+            break;
+        int rc = FCGX_Accept_r(&req);
+        metrics.idle = 0;
+        if (rc < 0) {
+            if (host.stopping)
+                break;
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        metrics_answer(&req, arena);
+        FCGX_Finish_r(&req);
+        portail_arena_reset(arena);
+    }
+    FCGX_Free(&req, 1);
+    if (arena)
+        portail_arena_free(arena);
+    mysql_thread_end();
+    metrics.done = 1;
+    return NULL;
+}
+
+/* After the workers: a scrape in flight ends within its pool wait. */
+static void metrics_stop(void)
+{
+    if (metrics.fd < 0)
+        return;
+    shutdown(metrics.fd, SHUT_RDWR);
+    for (int i = 0; i < 200 && !metrics.done; i++) {
+        if (metrics.idle)
+            pthread_kill(metrics.thread, SIGUSR1);
+        struct timespec ts = {0, 25 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (metrics.done)
+        pthread_join(metrics.thread, NULL);
+    close(metrics.fd);
+    if (strchr(host.conf->metrics_socket, '/'))
+        unlink(host.conf->metrics_socket);
+    metrics.fd = -1;
 }
 
 static int usage(void)
@@ -229,7 +331,8 @@ int main(int argc, char **argv)
         return 1;
     }
     portail_the_host = &host;
-    int fd = open_listener(host.conf);
+    portail_metrics_start();
+    int fd = open_listener(host.conf, host.conf->listen);
     if (fd < 0) {
         teardown();
         return 1;
@@ -266,6 +369,14 @@ int main(int argc, char **argv)
         workers[i].listen_fd = fd;
         if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
             fprintf(stderr, "portaild: cannot start worker threads\n");
+            exit(1);
+        }
+    }
+    if (host.conf->metrics_socket[0]) {
+        metrics.fd = open_listener(host.conf, host.conf->metrics_socket);
+        if (metrics.fd < 0 || pthread_create(&metrics.thread, NULL, metrics_main, NULL) != 0) {
+            fprintf(stderr, "portaild: cannot serve the metrics on %s\n",
+                    host.conf->metrics_socket);
             exit(1);
         }
     }
@@ -336,6 +447,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nthreads; i++)
         pthread_join(workers[i].thread, NULL);
     free(workers);
+    metrics_stop();
     /* A job still running after the grace period is left to its lease:
      * the modules it runs in must stay loaded, so no teardown then. */
     struct timespec now;

@@ -15,5 +15,6 @@ Suite *validate_suite(void);
 Suite *template_suite(void);
 Suite *password_suite(void);
 Suite *http_suite(void);
+Suite *metrics_suite(void);
 
 #endif
