@@ -473,5 +473,8 @@ int portail_password_verify(portail_ctx_t *ctx, const char *hash, const char *pa
 /* For GET /metrics (core/metrics.c). */
 int portail_password_hashes_busy(void)
 {
-    return atomic_load(&hashes_running);
+    pthread_mutex_lock(&slot_mu);
+    int n = slots_running;
+    pthread_mutex_unlock(&slot_mu);
+    return n;
 }
