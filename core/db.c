@@ -131,6 +131,13 @@ static bool tx_retryable(unsigned err)
 
 int portail_db_tx_retry(portail_db_t *db, portail_db_tx_fn fn, void *arg, int *attempts)
 {
+    if (db->in_tx) {
+        /* Inside the caller's transaction: only its owner can rerun the
+         * whole, so fn runs once and the caller commits or rolls back. */
+        if (attempts)
+            *attempts = 1;
+        return fn(db, arg) == 0 ? 0 : -1;
+    }
     int n = 0;
     for (;;) {
         n++;

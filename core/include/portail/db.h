@@ -43,7 +43,8 @@ int portail_db_rollback(portail_db_t *db);
  * rerun). fn must do nothing outside the database that a rerun would repeat
  * (no mail, no response). Returns 0 when committed, -1 otherwise (rolled
  * back; portail_db_errno tells the last error); *attempts (may be NULL) gets
- * how many times fn ran. */
+ * how many times fn ran. Called inside an open transaction, fn runs once in
+ * it, without BEGIN, COMMIT or rerun: the transaction's owner decides. */
 #define PORTAIL_DB_TX_ATTEMPTS 3
 typedef int (*portail_db_tx_fn)(portail_db_t *db, void *arg);
 int portail_db_tx_retry(portail_db_t *db, portail_db_tx_fn fn, void *arg, int *attempts);
