@@ -59,6 +59,7 @@ static const portail_setting_t database_schema[] = {
     SETTING("acquire_timeout_ms", PORTAIL_SETTING_INT, 0, 60000, 2000, NULL, NULL),
     SETTING("connect_timeout_s", PORTAIL_SETTING_INT, 1, 60, 2, NULL, NULL),
     SETTING("statement_cache", PORTAIL_SETTING_INT, 0, 4096, 64, NULL, NULL),
+    SETTING("galera", PORTAIL_SETTING_BOOL, 0, 1, 0, NULL, NULL),
     {0},
 };
 
@@ -541,6 +542,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     c->db.acquire_timeout_ms = (unsigned)portail_settings_int(db, "acquire_timeout_ms");
     c->db.connect_timeout_s = (unsigned)portail_settings_int(db, "connect_timeout_s");
     c->db.stmt_cache = (unsigned)portail_settings_int(db, "statement_cache");
+    c->db.galera = portail_settings_bool(db, "galera") != 0;
 
     c->session_idle_s = (int)portail_settings_int(ss, "idle_seconds");
     c->session_absolute_s = (int)portail_settings_int(ss, "absolute_seconds");

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -121,6 +122,48 @@ int portail_db_rollback(portail_db_t *db)
     }
     db->in_tx = false;
     return rc;
+}
+
+static bool tx_retryable(unsigned err)
+{
+    return err == 1213 || err == 1205;
+}
+
+int portail_db_tx_retry(portail_db_t *db, portail_db_tx_fn fn, void *arg, int *attempts)
+{
+    if (db->in_tx) {
+        /* Inside the caller's transaction: only its owner can rerun the
+         * whole, so fn runs once and the caller commits or rolls back. */
+        if (attempts)
+            *attempts = 1;
+        return fn(db, arg) == 0 ? 0 : -1;
+    }
+    int n = 0;
+    for (;;) {
+        n++;
+        if (attempts)
+            *attempts = n;
+        if (portail_db_begin(db) != 0)
+            return -1;
+        if (fn(db, arg) == 0 && portail_db_commit(db) == 0)
+            return 0;
+        unsigned err = db->err;
+        bool failed = db->failed;
+        if (db->in_tx && !db->broken)
+            portail_db_rollback(db);
+        /* The rollback's own success must not hide why we stopped. */
+        db->failed = failed;
+        db->err = err;
+        if (!failed || !tx_retryable(err) || db->broken || n >= PORTAIL_DB_TX_ATTEMPTS)
+            return -1;
+        /* 5..20 ms, then 10..40 ms: the winner of the conflict commits in
+         * the meantime; the jitter keeps two losers from meeting again. */
+        long ms = (5L << (n - 1)) + (long)randombytes_uniform((uint32_t)(15L << (n - 1)) + 1);
+        portail_logf("warn", rid(db), "db tx: error %u, attempt %d of %d, again in %ld ms", err, n,
+                     PORTAIL_DB_TX_ATTEMPTS, ms);
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = ms * 1000000L};
+        nanosleep(&ts, NULL);
+    }
 }
 
 typedef union param_value {

@@ -83,6 +83,7 @@ typedef struct portail_pool_conf {
     unsigned acquire_timeout_ms; /* wait for a free connection */
     unsigned connect_timeout_s;
     unsigned stmt_cache; /* prepared statements kept per connection */
+    bool galera;         /* wsrep_sync_wait=1 on every connection (docs/scaling.md) */
 } portail_pool_conf_t;
 
 /* Connections are opened lazily, so the host starts even while the server is

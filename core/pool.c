@@ -200,6 +200,16 @@ static int slot_connect(portail_db_t *db)
         mysql_close(m);
         return -1;
     }
+    /* On a Galera cluster a read may reach a node that has not applied a
+     * write made through another one yet (a session right after sign-in on
+     * the other portaild): every read waits for the node to catch up. */
+    static const char sync_sql[] = "SET SESSION wsrep_sync_wait = 1";
+    if (c->galera && mysql_real_query(m, sync_sql, sizeof sync_sql - 1) != 0) {
+        portail_logf("error", rid(db), "db galera setup failed: %u %s", mysql_errno(m),
+                     mysql_error(m));
+        mysql_close(m);
+        return -1;
+    }
     db->mysql = m;
     db->broken = false;
     db->nstmts = 0;

@@ -193,6 +193,31 @@ static int insert_session(portail_ctx_t *ctx, portail_db_t *db, const credential
     return n == 1 ? 0 : -1;
 }
 
+typedef struct start_tx {
+    portail_ctx_t *ctx;
+    const credentials_t *c;
+    const char *kname;
+    int64_t id;
+    portail_auth_t level;
+    const char *role;
+    int64_t old_session;
+    int64_t new_session; /* out */
+} start_tx_t;
+
+/* A fresh token at every sign-in, and the one the request came with
+ * revoked: a token planted before sign-in (fixation) stays worthless. */
+static int start_tx(portail_db_t *db, void *arg)
+{
+    start_tx_t *t = arg;
+    if (t->old_session > 0 && portail_db_exec(db, "DELETE FROM sessions WHERE id = ?", "l",
+                                              (long long)t->old_session) < 0)
+        return -1;
+    if (insert_session(t->ctx, db, t->c, t->kname, t->id, t->level, t->role) != 0)
+        return -1;
+    t->new_session = (int64_t)portail_db_insert_id(db);
+    return 0;
+}
+
 int portail_session_start(portail_ctx_t *ctx, portail_principal_kind_t kind, int64_t id,
                           portail_auth_t level, const char *role)
 {
@@ -208,27 +233,23 @@ int portail_session_start(portail_ctx_t *ctx, portail_principal_kind_t kind, int
     portail_db_t *db = portail_db(ctx);
     if (!db)
         return -1;
-    /* A fresh token at every sign-in, and the one the request came with
-     * revoked: a token planted before sign-in (fixation) stays worthless. */
-    if (ctx->principal.session_id > 0 &&
-        portail_db_exec(db, "DELETE FROM sessions WHERE id = ?", "l",
-                        (long long)ctx->principal.session_id) < 0) {
-        internal_error(ctx);
-        return -1;
-    }
-    clear_principal(ctx);
-
     credentials_t c;
     new_credentials(&c);
-    if (insert_session(ctx, db, &c, kname, id, level, role) != 0) {
+    start_tx_t t = {ctx, &c, kname, id, level, role, ctx->principal.session_id, 0};
+    /* Revoking the old session and creating the new one stand together, and
+     * both can be rerun: on a Galera cluster two sign-ins of one principal
+     * through two nodes may conflict at commit (1213). */
+    int rc = portail_db_tx_retry(db, start_tx, &t, NULL);
+    if (rc != 0) {
         sodium_memzero(&c, sizeof c);
         internal_error(ctx);
         return -1;
     }
+    clear_principal(ctx);
     ctx->principal.kind = kind;
     ctx->principal.id = id;
     ctx->principal.level = level;
-    ctx->principal.session_id = (int64_t)portail_db_insert_id(db);
+    ctx->principal.session_id = t.new_session;
     ctx->principal.role = role ? portail_strdup(ctx->arena, role) : NULL;
     send_credentials(ctx, &c);
     sodium_memzero(&c, sizeof c);

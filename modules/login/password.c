@@ -46,6 +46,29 @@ int login_password_recheck(portail_ctx_t *ctx, portail_db_t *db, const member_re
     return 0;
 }
 
+typedef struct pwchange_tx {
+    portail_ctx_t *ctx;
+    const member_rec_t *m;
+    const char *hash;
+} pwchange_tx_t;
+
+static int pwchange_tx(portail_db_t *db, void *arg)
+{
+    const pwchange_tx_t *t = arg;
+    portail_ctx_t *ctx = t->ctx;
+    if (portail_db_exec(db,
+                        "UPDATE members SET password_hash = ?, updated_at = UTC_TIMESTAMP() "
+                        "WHERE id = ?",
+                        "sl", t->hash, (long long)t->m->id) != 1 ||
+        portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, t->m->id,
+                                    portail_principal(ctx)->session_id) < 0 ||
+        portail_security_event(ctx, t->m->id, "password_changed", NULL) != 0 ||
+        portail_mail_template(db, portail_arena(ctx), t->m->email, "password_changed",
+                              (const char *const[]){"where", login_where(ctx), NULL}) != 0)
+        return -1;
+    return 0;
+}
+
 void login_password_change(portail_ctx_t *ctx)
 {
     json_t *b = login_body(ctx), *errors = NULL;
@@ -69,23 +92,13 @@ void login_password_change(portail_ctx_t *ctx)
     const char *hash = NULL;
     if (portail_password_hash(ctx, fresh, &hash) != 0)
         return;
-    if (login_begin(ctx, db) != 0)
-        return;
-    if (portail_db_exec(db,
-                        "UPDATE members SET password_hash = ?, updated_at = UTC_TIMESTAMP() "
-                        "WHERE id = ?",
-                        "sl", hash, (long long)m.id) != 1 ||
-        portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, m.id,
-                                    portail_principal(ctx)->session_id) < 0) {
+    pwchange_tx_t t = {ctx, &m, hash};
+    /* Everything below is rows only (the mail is queued in the outbox), so a
+     * deadlock or a Galera certification conflict just runs it again. */
+    if (portail_db_tx_retry(db, pwchange_tx, &t, NULL) != 0) {
         login_internal(ctx, "password change failed");
         return;
     }
-    if (member_event(ctx, m.id, "password_changed", NULL) != 0 ||
-        member_mail(ctx, db, m.email, "password_changed",
-                    (const char *const[]){"where", login_where(ctx), NULL}) != 0)
-        return;
-    if (login_commit(ctx, db) != 0)
-        return;
     portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "changed"));
 }
 

@@ -25,6 +25,7 @@ static void form(portail_ctx_t *ctx);
 static void upload(portail_ctx_t *ctx);
 static void slow(portail_ctx_t *ctx);
 static void db_hold(portail_ctx_t *ctx);
+static void db_lockpair(portail_ctx_t *ctx);
 static void db_midresult(portail_ctx_t *ctx);
 static void whoami(portail_ctx_t *ctx);
 static void session_login(portail_ctx_t *ctx);
@@ -96,6 +97,10 @@ static const portail_route_t routes[] = {
     {.methods = PORTAIL_GET,
      .pattern = "/api/v1/test/db",
      .handler = db_hold,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/test/db/lockpair",
+     .handler = db_lockpair,
      .auth = PORTAIL_AUTH_PUBLIC},
     {.methods = PORTAIL_GET,
      .pattern = "/api/v1/test/member",
@@ -346,6 +351,58 @@ static void db_hold(portail_ctx_t *ctx)
     sleep_ms(ms);
     portail_respond_json(ctx, 200,
                          json_pack("{s:I}", "one", (json_int_t)portail_row_int(row, "one", 0)));
+}
+
+/* Rows of test_locks (made by the test) locked in the order asked, with a
+ * pause between: two requests in opposite orders deadlock. */
+typedef struct lockpair {
+    long long first, second, hold_ms, wait_s;
+} lockpair_t;
+
+static int lockpair_fn(portail_db_t *db, void *arg)
+{
+    const lockpair_t *lp = arg;
+    if (portail_db_exec(db, "SET SESSION innodb_lock_wait_timeout = ?", "l", lp->wait_s) < 0)
+        return -1;
+    if (!portail_db_row(db, "SELECT id FROM test_locks WHERE id = ? FOR UPDATE", "l", lp->first))
+        return -1;
+    sleep_ms(lp->hold_ms);
+    if (lp->second &&
+        !portail_db_row(db, "SELECT id FROM test_locks WHERE id = ? FOR UPDATE", "l", lp->second))
+        return -1;
+    return 0;
+}
+
+/* ?first=&second=&hold_ms=&wait_s=&retry=0|1 -> {"ok", "attempts", "errno"} */
+static void db_lockpair(portail_ctx_t *ctx)
+{
+    lockpair_t lp;
+    long long retry;
+    if (portail_query_int(ctx, "first", 1, 100, 1, &lp.first) < 0 ||
+        portail_query_int(ctx, "second", 0, 100, 0, &lp.second) < 0 ||
+        portail_query_int(ctx, "hold_ms", 0, 10000, 0, &lp.hold_ms) < 0 ||
+        portail_query_int(ctx, "wait_s", 1, 50, 50, &lp.wait_s) < 0 ||
+        portail_query_int(ctx, "retry", 0, 1, 1, &retry) < 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    int attempts = 0, rc;
+    if (retry) {
+        rc = portail_db_tx_retry(db, lockpair_fn, &lp, &attempts);
+    } else {
+        attempts = 1;
+        rc = portail_db_begin(db);
+        if (rc == 0 && (rc = lockpair_fn(db, &lp)) == 0)
+            rc = portail_db_commit(db);
+    }
+    unsigned err = portail_db_errno(db);
+    if (rc != 0)
+        portail_db_rollback(db);
+    portail_db_exec(db, "SET SESSION innodb_lock_wait_timeout = DEFAULT", "");
+    portail_respond_json(
+        ctx, 200,
+        json_pack("{s:b, s:i, s:i}", "ok", rc == 0, "attempts", attempts, "errno", (int)err));
 }
 
 static void whoami(portail_ctx_t *ctx)

@@ -1,0 +1,299 @@
+"""Portail scaled out (script/cluster): 3 Galera nodes, two portaild (on
+nodes 1 and 2), nginx balancing both. Started once for the module in a
+directory of its own; skipped when the cluster cannot start here (no
+galera-4, not root, no build).
+
+The two portaild are also reached directly over their FastCGI sockets
+(tests/integration/fcgi_client.py) when a test must choose the host."""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+import fcgi_client  # noqa: E402
+
+BUILD = Path(os.environ.get("PORTAIL_BUILD", ROOT / "build" / "normal"))
+GALERA = Path("/usr/lib/galera/libgalera_smm.so")
+COOKIE = "__Host-portail_session"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def port_base_free(base):
+    for p in range(base + 10, base + 34):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
+
+def totp(secret_b32, offset=0):
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    counter = int(time.time() // 30) + offset
+    d = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    o = d[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", d[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def nir(body13):
+    return body13 + "%02d" % (97 - int(body13) % 97)
+
+
+class Cluster:
+    def __init__(self, d, base, http_port):
+        self.dir = Path(d)
+        self.base = base
+        self.http_port = http_port
+        self.env = dict(os.environ, PORTAIL_CLUSTER_DIR=str(d),
+                        PORTAIL_CLUSTER_PORT_BASE=str(base),
+                        PORTAIL_CLUSTER_HTTP_PORT=str(http_port), PORTAIL_BUILD=str(BUILD))
+        self.origin = "http://127.0.0.1:%d" % http_port
+
+    def script(self, *args, timeout=300):
+        return subprocess.run([str(ROOT / "script" / "cluster"), *args], env=self.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=timeout)
+
+    def sql(self, node, query):
+        r = subprocess.run(["mariadb", "--no-defaults", "-S",
+                            str(self.dir / ("node%d" % node) / "run" / "mysqld.sock"), "-uroot",
+                            "--batch", "--skip-column-names", "portail", "-e", query],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("node%d: %s: %s" % (node, query, r.stderr))
+        return [line.split("\t") for line in r.stdout.splitlines()]
+
+    def status(self, node, var):
+        return self.sql(node, "SHOW GLOBAL STATUS LIKE '%s'" % var)[0][1]
+
+    def pid(self, what):
+        return int((self.dir / what).read_text().strip())
+
+    def sock(self, n):
+        return self.dir / "run" / ("portaild%d.sock" % n)
+
+    def fcgi(self, n, method, uri, body=None, cookie=None, csrf=None, ip="127.0.0.1"):
+        """One request straight to portaild n."""
+        data = json.dumps(body).encode() if body is not None else b""
+        extra = {"HTTP_HOST": "127.0.0.1:%d" % self.http_port, "REMOTE_ADDR": ip,
+                 "HTTP_ORIGIN": self.origin, "SERVER_NAME": "127.0.0.1",
+                 "SERVER_PORT": str(self.http_port)}
+        if body is not None:
+            extra["CONTENT_TYPE"] = "application/json"
+            extra["CONTENT_LENGTH"] = str(len(data))
+        if cookie:
+            extra["HTTP_COOKIE"] = "%s=%s" % (COOKIE, cookie)
+        if csrf:
+            extra["HTTP_X_CSRF_TOKEN"] = csrf
+        return fcgi_client.request(self.sock(n), fcgi_client.base_params(method, uri, **extra),
+                                   stdin=data, timeout=30)
+
+
+def credentials(r):
+    """(cookie, csrf) set by a response."""
+    cookie = None
+    for k, v in r.header_list:
+        m = re.match(COOKIE + r"=([^;]+)", v) if k.lower() == "set-cookie" else None
+        if m:
+            cookie = m.group(1)
+    return cookie, r.headers.get("x-csrf-token")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    if not GALERA.exists():
+        pytest.skip("galera-4 is not installed (script/bootstrap)")
+    if os.geteuid() != 0:
+        pytest.skip("script/cluster runs the nodes as the mysql user: needs root")
+    if not (BUILD / "portaild").exists():
+        pytest.skip("no build in %s" % BUILD)
+    for _ in range(20):
+        base = random.randrange(20000, 40000, 100)
+        if port_base_free(base):
+            break
+    d = tempfile.mkdtemp(prefix="portail-cluster-")
+    os.chmod(d, 0o755)
+    c = Cluster(d, base, free_port())
+    r = c.script("up")
+    if r.returncode != 0:
+        c.script("down")
+        out = r.stdout[-3000:]
+        shutil.rmtree(d, ignore_errors=True)
+        pytest.skip("the cluster did not start here:\n" + out)
+    try:
+        demo_setup(c)
+        yield c
+    finally:
+        c.script("down")
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def demo_setup(c):
+    d = str(c.dir)
+    demo = subprocess.run([str(BUILD / "portailctl"), "--config", str(d + "/portaild1.conf"),
+                           "demo", "--yes-this-is-a-demo-database"], stdout=subprocess.PIPE,
+                          text=True, check=True).stdout
+    c.member_nir = re.search(r"NIR\s+(\d{15})", demo).group(1)
+    c.password = re.search(r"mot de passe\s+(\S+)", demo).group(1)
+    c.totp = re.search(r"secret TOTP\s+([A-Z2-7]+)", demo).group(1)
+    c.member_id = int(c.sql(1, "SELECT m.id FROM members m JOIN insured i ON i.id = m.insured_id "
+                               "WHERE i.nir = '%s'" % c.member_nir)[0][0])
+
+
+def test_three_nodes_synced(cluster):
+    out = cluster.script("status").stdout
+    for n in (1, 2, 3):
+        assert cluster.status(n, "wsrep_cluster_size") == "3", out
+        assert cluster.status(n, "wsrep_local_state_comment") == "Synced", out
+    assert "portaild1 running" in out and "portaild2 running" in out, out
+    # The pool's connections wait for the node to catch up (database.galera).
+    assert "galera = true;" in (cluster.dir / "portaild1.conf").read_text()
+
+
+def test_session_made_on_one_host_works_on_the_other(cluster):
+    left = 30 - time.time() % 30
+    if left < 4:
+        time.sleep(left + 0.5)
+    r = cluster.fcgi(1, "POST", "/api/v1/login",
+                     {"nir": cluster.member_nir, "password": cluster.password})
+    assert r.status == 200, r.body
+    cookie, csrf = credentials(r)
+    # Right away, through the other host (node2): the partial session
+    # written on node1 is read there (wsrep_sync_wait).
+    r = cluster.fcgi(2, "POST", "/api/v1/login/totp", {"code": totp(cluster.totp)},
+                     cookie=cookie, csrf=csrf)
+    assert r.status == 200, r.body
+    cookie, csrf = credentials(r)
+    assert cookie
+    for n in (1, 2):
+        r = cluster.fcgi(n, "GET", "/api/v1/me", cookie=cookie)
+        assert r.status == 200, (n, r.body)
+
+
+def test_per_ip_throttle_counts_across_hosts(cluster):
+    ip = "198.51.100.%d" % random.randrange(1, 250)
+    unknown = nir("1%02d0375%06d" % (random.randrange(1, 99), random.randrange(0, 999999)))
+    body = {"nir": unknown, "password": "Mauvais-Mot-De-Passe-1"}
+    statuses = []
+    for i in range(20):  # the login module's ip_max_failures
+        statuses.append(cluster.fcgi(1 + i % 2, "POST", "/api/v1/login", body, ip=ip).status)
+    assert statuses == [401] * 20, statuses
+    for n in (1, 2):
+        r = cluster.fcgi(n, "POST", "/api/v1/login", body, ip=ip)
+        assert r.status == 429, (n, r.status, r.body)
+
+
+class Load:
+    """Threads signing in (each a new session row: a write) through nginx,
+    and reading /api/v1/health; every answer is recorded with its time."""
+
+    def __init__(self, cluster, threads=4):
+        self.c = cluster
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.acked = []       # token cookies of acknowledged sign-ins
+        self.events = []      # (time, status) of every request
+        self.threads = [threading.Thread(target=self.run, args=(i,)) for i in range(threads)]
+
+    def request(self, method, path, body=None):
+        import requests
+        try:
+            r = requests.request(method, "http://127.0.0.1:%d%s" % (self.c.http_port, path),
+                                 json=body, headers={"Origin": self.c.origin}, timeout=30)
+            return r.status_code, r
+        except requests.RequestException:
+            return 599, None
+
+    def run(self, i):
+        while not self.stop.is_set():
+            if i % 2 == 0:
+                st, r = self.request("POST", "/api/v1/login",
+                                     {"nir": self.c.member_nir, "password": self.c.password})
+                if st == 200:
+                    m = re.search(COOKIE + r"=([^;]+)", r.headers.get("Set-Cookie", ""))
+                    with self.lock:
+                        self.acked.append(m.group(1))
+            else:
+                st, _ = self.request("GET", "/api/v1/health")
+            with self.lock:
+                self.events.append((time.monotonic(), st))
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(60)
+
+    def failure_window(self, since):
+        """Seconds from the first to the last 5xx after `since` (0 if none)."""
+        bad = [t for t, st in self.events if t >= since and st >= 500]
+        return (bad[-1] - bad[0]) if bad else 0.0, len(bad)
+
+
+def test_node_and_portaild_killed_under_load(cluster):
+    c = cluster
+    before = int(c.sql(1, "SELECT COUNT(*) FROM sessions WHERE kind = 'member' "
+                          "AND principal_id = %d" % c.member_id)[0][0])
+    with Load(c) as load:
+        time.sleep(3)
+        # Host 1 dies: its Galera node and its portaild, at once.
+        t_kill = time.monotonic()
+        os.kill(c.pid("node1/run/mysqld.pid"), signal.SIGKILL)
+        os.kill(c.pid("run/portaild1.pid"), signal.SIGKILL)
+        time.sleep(6)
+        acked_while_down = len(load.acked)
+        # It comes back: node1 rejoins (IST from gcache), portaild1 restarts.
+        (c.dir / "run" / "portaild1.pid").unlink()
+        r = c.script("up")
+        assert r.returncode == 0, r.stdout[-3000:]
+        time.sleep(3)
+    window, nbad = load.failure_window(t_kill)
+    oks = [st for _, st in load.events if st < 500]
+    assert len(load.acked) > acked_while_down > 0, "no sign-in acknowledged during the outage"
+    assert oks, "nothing answered"
+    # nginx moves to portaild2 after one failure: only requests in flight on
+    # the dead host, or sent within the failover, may fail.
+    print("\nfailover: %d failed request(s) over %.2f s; %d requests, %d sign-ins acked"
+          % (nbad, window, len(load.events), len(load.acked)))
+    assert window < 10.0, (window, nbad)
+    assert "IST received" in (c.dir / "node1" / "log" / "mariadb.log").read_text() or \
+        "Receiving IST" in (c.dir / "node1" / "log" / "mariadb.log").read_text()
+    for n in (1, 2, 3):
+        assert c.status(n, "wsrep_cluster_size") == "3"
+    # Every acknowledged write is on every node, the one that died included.
+    for n in (1, 2, 3):
+        count = int(c.sql(n, "SELECT COUNT(*) FROM sessions WHERE kind = 'member' "
+                             "AND principal_id = %d" % c.member_id)[0][0])
+        assert count >= before + len(load.acked), (n, count, before, len(load.acked))
