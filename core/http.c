@@ -322,17 +322,17 @@ static int dump_string(dump_buf_t *d, const char *str, size_t len)
  * and log paths write many); returns where they start. */
 char *portail_fmt_ll(char buf[24], long long v, size_t *len)
 {
-    char *p = buf + 24;
+    size_t i = 24;
     /* Negated as unsigned: LLONG_MIN has no positive counterpart. */
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
     do {
-        *--p = (char)('0' + u % 10);
+        buf[--i] = (char)('0' + u % 10);
         u /= 10;
     } while (u);
     if (v < 0)
-        *--p = '-';
-    *len = (size_t)(buf + 24 - p);
-    return p;
+        buf[--i] = '-';
+    *len = 24 - i;
+    return &buf[i];
 }
 
 static int dump_integer(dump_buf_t *d, json_int_t v)
