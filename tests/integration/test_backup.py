@@ -158,7 +158,7 @@ class Writers:
             sent_at = time.monotonic()
             r = c.post("/api/v1/reimbursements/claims",
                        data={"kind": "dentist", "care_date": time.strftime("%Y-%m-%d"),
-                             "amount_cents": "4200", "beneficiary": "Paul Martin",
+                             "amount_cents": "4200", "beneficiary": "me",
                              "comment": "Sauvegarde"},
                        files=[("documents", ("feuille.pdf", PDF, "application/pdf"))])
             if self.busy(r):
