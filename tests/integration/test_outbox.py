@@ -65,7 +65,10 @@ def test_smtp_outage_burns_no_attempt_and_raises_a_backlog_alert(stack, client):
     try:
         enqueue(client, to, "Pendant la panne", "Toujours là.\n")
         (row,) = outbox_rows(stack, to)
-        deadline = time.monotonic() + 10
+        # The sender probes an unreachable server with a doubling back-off
+        # (1, 2, 4, 8, 16 s): the first probe that sees this row may come
+        # after 15 s when an earlier outage left the back-off high.
+        deadline = time.monotonic() + 40
         while not last_error(stack, row[0]):
             assert time.monotonic() < deadline, outbox_rows(stack, to)
             time.sleep(0.1)
