@@ -346,40 +346,16 @@ static int load_modules(portail_conf_t *c, char *err, size_t errlen)
 #define CONF_MAX_BYTES ((size_t)1 << 20)
 static char *read_text(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot read the file", path);
+    size_t n = 0;
+    int too_big = 0;
+    char *text = portail_file_read(path, CONF_MAX_BYTES, &n, &too_big);
+    if (!text) {
+        if (too_big)
+            snprintf(err, errlen, "%s: larger than %zu bytes", path, CONF_MAX_BYTES);
+        else
+            snprintf(err, errlen, "%s: cannot read the file", path);
         return NULL;
     }
-    /* Grown as read: a config is a few kilobytes, a pipe has no size. */
-    size_t cap = 16384, n = 0;
-    char *text = malloc(cap);
-    int failed = !text;
-    while (!failed) {
-        n += fread(text + n, 1, cap - n, f);
-        /* Stops past the limit at the latest, so n < cap: room for the NUL. */
-        if (n < cap || cap > CONF_MAX_BYTES)
-            break;
-        char *bigger = realloc(text, cap * 2);
-        failed = !bigger;
-        if (bigger) {
-            text = bigger;
-            cap *= 2;
-        }
-    }
-    failed = failed || ferror(f);
-    fclose(f);
-    if (failed) {
-        free(text);
-        snprintf(err, errlen, "%s: cannot read the file", path);
-        return NULL;
-    }
-    if (n > CONF_MAX_BYTES) {
-        free(text);
-        snprintf(err, errlen, "%s: larger than %zu bytes", path, CONF_MAX_BYTES);
-        return NULL;
-    }
-    text[n] = '\0';
     int line = 1;
     for (size_t i = 0; i < n; i++) {
         if (text[i] == '\0') {

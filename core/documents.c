@@ -138,17 +138,9 @@ static const char *clean_name(portail_arena_t *a, const char *fn)
 
 enum { SCAN_CLEAN = 0, SCAN_FOUND = 1, SCAN_UNAVAILABLE = -1 };
 
-static long remaining_ms(const struct timespec *deadline)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long)(deadline->tv_sec - now.tv_sec) * 1000 +
-           (long)(deadline->tv_nsec - now.tv_nsec) / 1000000;
-}
-
 static int wait_fd(int fd, short ev, const struct timespec *deadline)
 {
-    long ms = remaining_ms(deadline);
+    long ms = portail_ms_until(deadline);
     if (ms <= 0)
         return -1;
     struct pollfd p = {.fd = fd, .events = ev};
@@ -184,13 +176,7 @@ static int clamd_scan(const char *path, int timeout_ms, const unsigned char *d, 
                       size_t siglen)
 {
     struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
+    portail_deadline_in(&deadline, timeout_ms);
     struct sockaddr_un sa;
     memset(&sa, 0, sizeof sa);
     sa.sun_family = AF_UNIX;

@@ -4,12 +4,14 @@
 #define PORTAIL_INTERNAL_H
 
 #include <libconfig.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "portail/portail.h"
 
@@ -334,6 +336,22 @@ int portail_host_add_core_routes(portail_router_t *r, char *err, size_t errlen);
  * line in err; portail_host_unload releases what was loaded either way. */
 int portail_host_load(portail_host_t *h, char *err, size_t errlen);
 void portail_host_unload(portail_host_t *h);
+/* ---- file.c ------------------------------------------------------------------ */
+/* The whole file at path, malloc'd and NUL-terminated (*len bytes before
+ * the NUL), or NULL: unreadable (errno), or longer than max (*too_big 1). */
+char *portail_file_read(const char *path, size_t max, size_t *len, int *too_big);
+
+/* ---- clock.c: the monotonic clock -------------------------------------------- */
+/* Now + ms on CLOCK_MONOTONIC, for pthread_cond_timedwait on a condition
+ * made by portail_cond_init_monotonic. */
+void portail_deadline_in(struct timespec *deadline, long ms);
+/* Milliseconds left until deadline (negative once past). */
+long portail_ms_until(const struct timespec *deadline);
+/* Microseconds since t0 (CLOCK_MONOTONIC), 0 if t0 is in the future. */
+unsigned long long portail_us_since(const struct timespec *t0);
+/* A condition variable timed on CLOCK_MONOTONIC. 0, or -1. */
+int portail_cond_init_monotonic(pthread_cond_t *cv);
+
 /* Parses ctx->body[0..body_len) (NUL-terminated) of media type got
  * (PORTAIL_CT_JSON, _FORM or _MULTIPART; cap: the route's body limit) into
  * ctx->json, form or parts. 0, or -1 with the problem set (400, 413). */

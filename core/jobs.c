@@ -581,13 +581,7 @@ static void check_unknown(portail_arena_t *a)
 static void wait_poll(int ms)
 {
     struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += ms / 1000;
-    deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    portail_deadline_in(&deadline, ms);
     pthread_mutex_lock(&jw.mu);
     while (!atomic_load(&jobs_stop) &&
            pthread_cond_timedwait(&jw.cv, &jw.mu, &deadline) != ETIMEDOUT) {
@@ -650,12 +644,7 @@ int portail_jobs_start(portail_host_t *h)
      * the next portaild start, or by another portaild. */
     if (schedule_core(h) < 0)
         portail_logf("warn", NULL, "jobs: could not schedule core.purge (database?)");
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&jw.cv, &attr);
-    pthread_condattr_destroy(&attr);
-    if (rc != 0)
+    if (portail_cond_init_monotonic(&jw.cv) != 0)
         return -1;
     jw.host = h;
     jw.workers = calloc((size_t)n, sizeof(*jw.workers));

@@ -702,14 +702,7 @@ static void *sender_main(void *arg)
         portail_arena_reset(a);
         pthread_mutex_lock(&ob.mu);
         struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        int poll_ms = h->conf->mail_poll_ms > 0 ? h->conf->mail_poll_ms : 500;
-        deadline.tv_sec += poll_ms / 1000;
-        deadline.tv_nsec += (long)(poll_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
+        portail_deadline_in(&deadline, h->conf->mail_poll_ms > 0 ? h->conf->mail_poll_ms : 500);
         while (!atomic_load(&ob_stop) &&
                pthread_cond_timedwait(&ob.cv, &ob.mu, &deadline) != ETIMEDOUT) {
         }
@@ -729,13 +722,8 @@ int portail_outbox_start(portail_host_t *h)
         pthread_mutex_unlock(&ob.mu);
         return 0;
     }
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
     /* A wall-clock jump must not stall or rush the poll. */
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&ob.cv, &attr);
-    pthread_condattr_destroy(&attr);
-    if (rc != 0) {
+    if (portail_cond_init_monotonic(&ob.cv) != 0) {
         pthread_mutex_unlock(&ob.mu);
         return -1;
     }

@@ -368,19 +368,13 @@ static int take_slot(portail_ctx_t *ctx)
         return -1;
     }
     slot_waiter_t w = {.next = NULL, .granted = 0};
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&w.cv, &attr);
-    pthread_condattr_destroy(&attr);
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += conf->hash_wait_ms / 1000;
-    deadline.tv_nsec += (long)(conf->hash_wait_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
+    if (portail_cond_init_monotonic(&w.cv) != 0) {
+        pthread_mutex_unlock(&slot_mu);
+        refuse_busy(ctx);
+        return -1;
     }
+    struct timespec deadline;
+    portail_deadline_in(&deadline, conf->hash_wait_ms);
     if (queue_tail)
         queue_tail->next = &w;
     else

@@ -84,22 +84,13 @@ static int png_ok(const unsigned char *buf, size_t n)
 }
 
 /* The whole file (at most 4 MiB) in a malloc'd buffer, or NULL. */
+/* A logo larger than this is not a logo. */
+#define LOGO_MAX_BYTES ((size_t)4 << 20)
+
 static unsigned char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4u << 20;
-    unsigned char *buf = malloc(cap);
-    size_t n = buf ? fread(buf, 1, cap, f) : 0;
-    int more = fgetc(f) != EOF;
-    fclose(f);
-    if (!buf || more) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
+    int too_big = 0;
+    return (unsigned char *)portail_file_read(path, LOGO_MAX_BYTES, len, &too_big);
 }
 
 static void check_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)

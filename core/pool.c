@@ -101,16 +101,8 @@ portail_pool_t *portail_pool_new(const portail_pool_conf_t *conf)
     }
     p->nfree = conf->size;
 
-    pthread_condattr_t ca;
-    if (pthread_condattr_init(&ca) != 0)
+    if (portail_cond_init_monotonic(&p->cv) != 0)
         goto fail_alloc;
-    /* Monotonic so that a clock step does not stretch or cut the wait. */
-    if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-        pthread_cond_init(&p->cv, &ca) != 0) {
-        pthread_condattr_destroy(&ca);
-        goto fail_alloc;
-    }
-    pthread_condattr_destroy(&ca);
     if (pthread_mutex_init(&p->mu, NULL) != 0) {
         pthread_cond_destroy(&p->cv);
         goto fail_alloc;
@@ -266,15 +258,6 @@ static void push_free(portail_pool_t *p, portail_db_t *db)
     pthread_mutex_unlock(&p->mu);
 }
 
-static unsigned long long elapsed_us(const struct timespec *t0)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long us =
-        (long long)(now.tv_sec - t0->tv_sec) * 1000000LL + (now.tv_nsec - t0->tv_nsec) / 1000;
-    return us > 0 ? (unsigned long long)us : 0;
-}
-
 void portail_pool_stats(portail_pool_t *p, portail_pool_stats_t *st)
 {
     pthread_mutex_lock(&p->mu);
@@ -298,13 +281,7 @@ portail_db_t *portail_pool_acquire(portail_pool_t *p, portail_arena_t *arena,
     mysql_thread_init();
 
     struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    portail_deadline_in(&deadline, (long)timeout_ms);
 
     pthread_mutex_lock(&p->mu);
     struct timespec wait0 = {0, 0};
@@ -318,7 +295,7 @@ portail_db_t *portail_pool_acquire(portail_pool_t *p, portail_arena_t *arena,
         if (rc == ETIMEDOUT && p->nfree == 0) {
             p->waiting--;
             p->exhausted++;
-            p->wait_us += elapsed_us(&wait0);
+            p->wait_us += portail_us_since(&wait0);
             pthread_mutex_unlock(&p->mu);
             portail_logf("warn", request_id, "db pool exhausted after %u ms", timeout_ms);
             *why = PORTAIL_POOL_EXHAUSTED;
@@ -327,7 +304,7 @@ portail_db_t *portail_pool_acquire(portail_pool_t *p, portail_arena_t *arena,
     }
     if (wait0.tv_sec || wait0.tv_nsec) {
         p->waiting--;
-        p->wait_us += elapsed_us(&wait0);
+        p->wait_us += portail_us_since(&wait0);
     }
     portail_db_t *db = p->stack[--p->nfree];
     pthread_mutex_unlock(&p->mu);

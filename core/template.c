@@ -71,21 +71,18 @@ static int syntax_ok(const char *s, char *err, size_t errlen, const char *file)
 
 static char *read_file(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    size_t n = 0;
+    int too_big = 0;
+    char *buf = portail_file_read(path, FILE_MAX, &n, &too_big);
+    if (!buf && !too_big) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    char *buf = malloc(FILE_MAX + 1);
-    size_t n = buf ? fread(buf, 1, FILE_MAX + 1, f) : 0;
-    int bad = !buf || ferror(f) || n > FILE_MAX;
-    fclose(f);
-    if (bad || !portail_utf8_valid(buf, n) || memchr(buf, '\0', n)) {
+    if (!buf || !portail_utf8_valid(buf, n) || memchr(buf, '\0', n)) {
         snprintf(err, errlen, "%s: unreadable, over 64 KiB or not UTF-8 text", path);
         free(buf);
         return NULL;
     }
-    buf[n] = '\0';
     /* Trailing blank lines would stack up before the signature. */
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         buf[--n] = '\0';
