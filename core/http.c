@@ -52,16 +52,28 @@ const char *portail_req_query(const portail_ctx_t *ctx, const char *name)
     return portail_kv_get(ctx->query, ctx->nquery, name, 0);
 }
 
-long long portail_req_query_int(portail_ctx_t *ctx, const char *name, long long min, long long max,
-                                long long dflt, json_t **errors)
+/* ?name= as a decimal in [min, max]: 1 absent or empty, 0 *out set, -1 not
+ * one. The two answers below (a field error, a 400) share this reading. */
+static int query_ll(const portail_ctx_t *ctx, const char *name, long long min, long long max,
+                    long long *out)
 {
     const char *s = portail_req_query(ctx, name);
     if (!s || !*s)
-        return dflt;
+        return 1;
     char *end = NULL;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (errno || *end || v < min || v > max) {
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+long long portail_req_query_int(portail_ctx_t *ctx, const char *name, long long min, long long max,
+                                long long dflt, json_t **errors)
+{
+    long long v = dflt;
+    if (query_ll(ctx, name, min, max, &v) < 0) {
         portail_field_error(errors, name,
                             portail_sprintf(ctx->arena, "Nombre entre %lld et %lld.", min, max));
         return dflt;
@@ -699,15 +711,8 @@ void portail_log_error(portail_ctx_t *ctx, const char *fmt, ...)
 int portail_query_int(portail_ctx_t *ctx, const char *name, long long min, long long max,
                       long long def, long long *out)
 {
-    const char *v = portail_req_query(ctx, name);
-    if (!v || !*v) {
-        *out = def;
-        return 0;
-    }
-    char *end = NULL;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno || *end || n < min || n > max || strlen(v) > 20) {
+    *out = def;
+    if (query_ll(ctx, name, min, max, out) < 0) {
         portail_problem(ctx, 400, NULL,
                         portail_sprintf(ctx->arena,
                                         "Le paramètre « %s » doit être un entier entre %lld et "
@@ -715,7 +720,6 @@ int portail_query_int(portail_ctx_t *ctx, const char *name, long long min, long 
                                         name, min, max));
         return -1;
     }
-    *out = n;
     return 0;
 }
 
