@@ -275,22 +275,23 @@ int portail_metrics_write(FILE *out, const portail_host_t *h, portail_arena_t *a
     head(out, "portail_password_hash_slots_busy", "gauge", "Password hashes running now.");
     fprintf(out, "portail_password_hash_slots_busy %d\n", portail_password_hashes_busy());
     head(out, "portail_password_hash_slots", "gauge", "Password hashes allowed at once.");
-    fprintf(out, "portail_password_hash_slots %d\n",
-            h && h->conf && h->conf->hash_slots > 0 ? h->conf->hash_slots
-                                                    : (int)sysconf(_SC_NPROCESSORS_ONLN));
+    /* The configuration resolved 0 (automatic) to the CPU count already. */
+    fprintf(out, "portail_password_hash_slots %d\n", h && h->conf ? h->conf->hash_slots : 0);
 
     /* The backlogs live in the database, shared by every portaild: one
      * indexed COUNT each, with a short wait for a connection so that a
      * saturated pool delays no scrape for long (portail_db_up says why the
      * gauges are missing then). */
-    long long outbox = -1, queued = -1, running = -1;
+    long long outbox = -1, oldest = -1, queued = -1, running = -1;
     portail_db_t *db = NULL;
     if (h && h->pool && arena) {
         int why = 0;
         db = portail_pool_acquire(h->pool, arena, "metrics", 250, &why);
     }
     if (db) {
-        outbox = count_query(db, "SELECT COUNT(*) AS n FROM mail_outbox WHERE sent_at IS NULL");
+        /* The health route's numbers (core/outbox.c). */
+        if (portail_outbox_backlog(db, &outbox, &oldest) != 0)
+            outbox = -1;
         queued =
             count_query(db, "SELECT COUNT(*) AS n FROM jobs WHERE state = 'queued' AND run_at <= "
                             "UTC_TIMESTAMP()");
@@ -302,6 +303,9 @@ int portail_metrics_write(FILE *out, const portail_host_t *h, portail_arena_t *a
     if (outbox >= 0) {
         head(out, "portail_mail_outbox_backlog", "gauge", "Mails written and not sent yet.");
         fprintf(out, "portail_mail_outbox_backlog %lld\n", outbox);
+        head(out, "portail_mail_outbox_oldest_seconds", "gauge",
+             "Age of the oldest mail not sent yet (0 when none).");
+        fprintf(out, "portail_mail_outbox_oldest_seconds %lld\n", oldest > 0 ? oldest : 0);
     }
     if (queued >= 0 && running >= 0) {
         head(out, "portail_jobs_backlog", "gauge", "Jobs due and not done, by state.");
