@@ -37,19 +37,22 @@ static void on_wake(int sig)
     (void)sig; /* only interrupts accept(2) */
 }
 
-static void *worker_main(void *arg)
+/* Accepts and serves on fd until the host stops: the workers' loop and the
+ * metrics listener's. idle is set while blocked in accept, where SIGUSR1 may
+ * interrupt it; serve answers, finishes the request and resets the arena. */
+static void accept_loop(int fd, size_t arena_size, volatile sig_atomic_t *idle,
+                        void (*serve)(FCGX_Request *req, portail_arena_t *arena))
 {
-    struct worker *w = arg;
     mysql_thread_init();
-    portail_arena_t *arena = portail_arena_new(64 * 1024);
+    portail_arena_t *arena = portail_arena_new(arena_size);
     FCGX_Request req;
-    FCGX_InitRequest(&req, w->listen_fd, 0);
-    while (!host.stopping) {
-        w->idle = 1;
+    FCGX_InitRequest(&req, fd, 0);
+    while (!host.stopping && arena) {
+        *idle = 1;
         if (host.stopping)
             break;
         int rc = FCGX_Accept_r(&req);
-        w->idle = 0;
+        *idle = 0;
         if (rc < 0) {
             if (host.stopping)
                 break;
@@ -58,11 +61,22 @@ static void *worker_main(void *arg)
             nanosleep(&ts, NULL);
             continue;
         }
-        portail_host_serve(&host, &req, arena);
+        serve(&req, arena);
     }
     FCGX_Free(&req, 1);
     portail_arena_free(arena);
     mysql_thread_end();
+}
+
+static void serve_request(FCGX_Request *req, portail_arena_t *arena)
+{
+    portail_host_serve(&host, req, arena);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    accept_loop(w->listen_fd, 64 * 1024, &w->idle, serve_request);
     pthread_mutex_lock(&done_mu);
     w->done = 1;
     pthread_cond_broadcast(&done_cv);
@@ -182,34 +196,17 @@ static void metrics_answer(FCGX_Request *req, portail_arena_t *arena)
     free(body);
 }
 
+static void metrics_serve(FCGX_Request *req, portail_arena_t *arena)
+{
+    metrics_answer(req, arena);
+    FCGX_Finish_r(req);
+    portail_arena_reset(arena);
+}
+
 static void *metrics_main(void *arg)
 {
     (void)arg;
-    mysql_thread_init();
-    portail_arena_t *arena = portail_arena_new(16 * 1024);
-    FCGX_Request req;
-    FCGX_InitRequest(&req, metrics.fd, 0);
-    while (!host.stopping && arena) {
-        metrics.idle = 1;
-        if (host.stopping)
-            break;
-        int rc = FCGX_Accept_r(&req);
-        metrics.idle = 0;
-        if (rc < 0) {
-            if (host.stopping)
-                break;
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-            continue;
-        }
-        metrics_answer(&req, arena);
-        FCGX_Finish_r(&req);
-        portail_arena_reset(arena);
-    }
-    FCGX_Free(&req, 1);
-    if (arena)
-        portail_arena_free(arena);
-    mysql_thread_end();
+    accept_loop(metrics.fd, 16 * 1024, &metrics.idle, metrics_serve);
     metrics.done = 1;
     return NULL;
 }
