@@ -20,15 +20,20 @@
     "b.birth_date, b.rights_from, b.rights_to, CONCAT(b.first_name, ' ', b.last_name, ' (', "      \
     "IF(b.relation = 'child', 'enfant', 'conjoint'), ')') AS label "
 
+static json_t *self_row(portail_db_t *db, int64_t member_id)
+{
+    return portail_db_row(db,
+                          "SELECT " SELF_COLUMNS "FROM members m "
+                          "JOIN insured i ON i.id = m.insured_id WHERE m.id = ?",
+                          "l", (long long)member_id);
+}
+
 json_t *portail_beneficiaries_list(portail_ctx_t *ctx, int64_t member_id)
 {
     portail_db_t *db = ctx ? portail_db(ctx) : NULL;
     if (!db || member_id <= 0)
         return NULL;
-    json_t *self = portail_db_row(db,
-                                  "SELECT " SELF_COLUMNS "FROM members m "
-                                  "JOIN insured i ON i.id = m.insured_id WHERE m.id = ?",
-                                  "l", (long long)member_id);
+    json_t *self = self_row(db, member_id);
     if (!self)
         return NULL;
     json_t *rows = portail_db_rows(db,
@@ -61,12 +66,21 @@ const char *portail_beneficiary_name(portail_ctx_t *ctx, int64_t member_id, int6
     portail_db_t *db = ctx ? portail_db(ctx) : NULL;
     if (!db || member_id <= 0 || id < 0)
         return NULL;
-    json_t *r = id == 0 ? portail_db_row(db,
-                                         "SELECT " SELF_COLUMNS "FROM members m "
-                                         "JOIN insured i ON i.id = m.insured_id WHERE m.id = ?",
-                                         "l", (long long)member_id)
-                        : portail_beneficiary_get(ctx, member_id, id);
+    json_t *r = id == 0 ? self_row(db, member_id) : portail_beneficiary_get(ctx, member_id, id);
     return r ? portail_row_str(r, "name") : NULL;
+}
+
+int portail_beneficiary_check(portail_ctx_t *ctx, int64_t id)
+{
+    if (id <= 0 || portail_beneficiary_get(ctx, portail_principal(ctx)->id, id))
+        return 0;
+    if (portail_responded(ctx))
+        return -1;
+    if (portail_db_failed(portail_db(ctx)))
+        portail_problem(ctx, 500, NULL, NULL);
+    else
+        portail_problem(ctx, 404, NULL, "Cette personne n'est pas l'un de vos ayants droit.");
+    return -1;
 }
 
 static int bounded(const char *s, size_t max)

@@ -312,15 +312,8 @@ void appt_book(portail_ctx_t *ctx)
     portail_db_t *db = portail_db(ctx);
     if (!db)
         return;
-    /* The core's beneficiaries, scoped to the member: another member's is
-     * not found. */
-    if (who > 0 && !portail_beneficiary_get(ctx, portail_principal(ctx)->id, who)) {
-        if (portail_db_failed(db))
-            appt_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, "Cette personne n'est pas l'un de vos ayants droit.");
+    if (portail_beneficiary_check(ctx, who) != 0)
         return;
-    }
     long long agenda_id = json_integer_value(ag);
     json_t *agenda = load_agenda_row(db, agenda_id);
     if (!agenda) {

@@ -5,6 +5,7 @@
  * approve it (a payment line is made, the arithmetic checked by the
  * database), reject it with a reason, or ask for a document. Every agent
  * route is audited by the core; every decision notifies the member. */
+#include <portail/beneficiaries.h>
 #include <portail/documents.h>
 #include <portail/notify.h>
 #include <portail/validate.h>
@@ -100,7 +101,7 @@ void reimb_claim_create(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
-    if (reimb_beneficiary_check(ctx, who_id) != 0)
+    if (portail_beneficiary_check(ctx, who_id) != 0)
         return;
     /* The claim is recorded in the documents' transaction: a claim that
      * cannot be recorded leaves none of them behind. No file: a 422. */

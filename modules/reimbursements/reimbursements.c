@@ -246,17 +246,6 @@ int reimb_beneficiary_parse(const char *s, int *set, long long *id)
     return 0;
 }
 
-int reimb_beneficiary_check(portail_ctx_t *ctx, long long id)
-{
-    /* The core's beneficiaries, scoped to the member: another member's is
-     * not found. */
-    if (id > 0 && !portail_beneficiary_get(ctx, portail_principal(ctx)->id, id)) {
-        reimb_not_found(ctx, "Ce bénéficiaire n'existe pas.");
-        return -1;
-    }
-    return 0;
-}
-
 /* ---- GET /api/v1/reimbursements/beneficiaries -----------------------------
  * The choices of the claim form and of the list's filter: the member
  * ("moi", id null) then their beneficiaries (the core's service). */
@@ -335,7 +324,7 @@ static void list(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
-    if (reimb_beneficiary_check(ctx, who_id) != 0)
+    if (portail_beneficiary_check(ctx, who_id) != 0)
         return;
     from = from && *from ? from : "1900-01-01";
     to = to && *to ? to : "9999-12-31";

@@ -25,9 +25,6 @@ int reimb_is_kind(const char *s);
  * the member) or a beneficiary's id (*set 1, *id > 0). 0, or -1 when
  * malformed. */
 int reimb_beneficiary_parse(const char *s, int *set, long long *id);
-/* 0 when id is 0 or one of the member's beneficiaries; else -1 with the
- * answer set (404, or 500 on a database error). */
-int reimb_beneficiary_check(portail_ctx_t *ctx, long long id);
 /* A 500, unless an answer is already set (e.g. the pool's 503). */
 void reimb_fail(portail_ctx_t *ctx);
 /* No row: a 500 when the query failed, otherwise a 404 saying detail. */

@@ -25,6 +25,11 @@ json_t *portail_beneficiaries_list(portail_ctx_t *ctx, int64_t member_id);
  * theirs (another member's is not found either) or on a database error
  * (portail_db_failed tells which). */
 json_t *portail_beneficiary_get(portail_ctx_t *ctx, int64_t member_id, int64_t id);
+/* For a member's request naming the person cared for: 0 when id is 0 (the
+ * member) or one of the signed-in member's beneficiaries; else -1 with the
+ * answer set: 404 for anyone else's (or no one's), 500/503 on a database
+ * error. One rule and one wording for every module. */
+int portail_beneficiary_check(portail_ctx_t *ctx, int64_t id);
 /* The name of member_id's person id (0: the member themself) as printed
  * ("Léa Dupont"), in the arena, or NULL as portail_beneficiary_get. */
 const char *portail_beneficiary_name(portail_ctx_t *ctx, int64_t member_id, int64_t id);
