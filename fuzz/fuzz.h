@@ -42,6 +42,16 @@ static inline void fuzz_ctx(portail_ctx_t *ctx, portail_arena_t *a, const char *
     memcpy(ctx->request_id, "00112233445566778899aabbccddeeff", 33);
 }
 
+/* The body as the host reads it: len bytes into len + 1, ended by a NUL. */
+static inline void fuzz_body(portail_ctx_t *ctx, const uint8_t *data, size_t len)
+{
+    ctx->body = portail_alloc(ctx->arena, len + 1);
+    if (len)
+        memcpy(ctx->body, data, len);
+    ctx->body[len] = '\0';
+    ctx->body_len = len;
+}
+
 /* A condition the code promises: breaking it is a finding like a crash. */
 #define FUZZ_ASSERT(c)                                                                             \
     do {                                                                                           \

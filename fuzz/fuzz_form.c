@@ -12,12 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     portail_ctx_t ctx;
     fuzz_ctx(&ctx, a, "POST", "/api/v1/login");
     ctx.content_type = "application/x-www-form-urlencoded";
-    /* The host reads the body into len + 1 bytes and ends it with a NUL. */
-    ctx.body = portail_alloc(a, size + 1);
-    if (size)
-        memcpy(ctx.body, data, size);
-    ctx.body[size] = '\0';
-    ctx.body_len = size;
+    fuzz_body(&ctx, data, size);
 
     if (portail_body_decode(&ctx, PORTAIL_CT_FORM, PORTAIL_BODY_DEFAULT) != 0) {
         FUZZ_ASSERT(ctx.problem != NULL && ctx.status == 400);

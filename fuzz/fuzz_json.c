@@ -23,11 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     portail_ctx_t ctx;
     fuzz_ctx(&ctx, a, "PUT", "/api/v1/profile/contact");
     ctx.content_type = "application/json";
-    ctx.body = portail_alloc(a, size + 1);
-    if (size)
-        memcpy(ctx.body, data, size);
-    ctx.body[size] = '\0';
-    ctx.body_len = size;
+    fuzz_body(&ctx, data, size);
 
     if (portail_body_decode(&ctx, PORTAIL_CT_JSON, PORTAIL_BODY_DEFAULT) != 0) {
         FUZZ_ASSERT(ctx.problem != NULL && ctx.status == 400 && ctx.resp_len > 0);

@@ -20,11 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *ct = fuzz_cstr(a, data, (size_t)(nl - data));
     ctx.content_type = *ct ? portail_strndup(a, ct, 512) : NULL;
     size_t len = size - (size_t)(nl + 1 - data);
-    ctx.body = portail_alloc(a, len + 1);
-    if (len)
-        memcpy(ctx.body, nl + 1, len);
-    ctx.body[len] = '\0';
-    ctx.body_len = len;
+    fuzz_body(&ctx, nl + 1, len);
 
     if (portail_body_decode(&ctx, PORTAIL_CT_MULTIPART, CAP) != 0) {
         FUZZ_ASSERT(ctx.problem != NULL && (ctx.status == 400 || ctx.status == 413));
