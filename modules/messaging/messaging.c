@@ -471,20 +471,24 @@ static int rate_check(portail_ctx_t *ctx)
     return 0;
 }
 
-/* Stores the request's files (if any) through the core documents service,
- * for owner (an agent's answer) or the signed-in member (owner 0): 0 with
- * *docs (possibly empty), or -1 with the answer set. With files, their
- * transaction is left open (*open = 1) for the message that carries them:
- * committed apart, a crash or a failed insert in between left documents
- * that no message names (tests/integration/test_crash.py). */
-static int store_files(portail_ctx_t *ctx, long long owner, json_t **docs, int *open)
+/* Opens the message's transaction and stores the request's files (if
+ * any) in it through the core documents service, for owner (an agent's
+ * answer) or the signed-in member (owner 0): 0 with *docs (possibly empty)
+ * and the transaction open for the message that carries them, or -1 with
+ * the answer set. Committed apart, a crash or a failed insert in between
+ * left documents that no message names (tests/integration/test_crash.py). */
+static int store_files(portail_ctx_t *ctx, long long owner, json_t **docs)
 {
     const struct messaging_state *st = portail_module_state(ctx);
     size_t n = file_parts(ctx);
-    *open = 0;
     if (n == 0) {
+        portail_db_t *db = portail_db(ctx);
         *docs = portail_arena_json(portail_arena(ctx), json_array());
-        return *docs ? 0 : -1;
+        if (!db || !*docs || portail_db_begin(db) != 0) {
+            fail(ctx);
+            return -1;
+        }
+        return 0;
     }
     if ((long long)n > st->max_files) {
         json_t *errors = NULL;
@@ -506,11 +510,10 @@ static int store_files(portail_ctx_t *ctx, long long owner, json_t **docs, int *
     if ((owner ? portail_documents_store_for(ctx, (int64_t)owner, &rules, &out)
                : portail_documents_store(ctx, &rules, &out)) != 0)
         return -1;
-    *open = 1;
     *docs = portail_arena_json(portail_arena(ctx), out);
     if (!*docs) {
         portail_db_rollback(portail_db(ctx));
-        *open = 0;
+        fail(ctx);
         return -1;
     }
     return 0;
@@ -551,18 +554,14 @@ static long long message_add(portail_db_t *db, long long thread, long long membe
     return id;
 }
 
-/* A reply in thread of member, by agent (0: the member), in one
- * transaction (the files' one when open); an agent's reply notifies the
- * member (the mail of the core carries no detail). Answers 201 {id, thread,
+/* A reply in thread of member, by agent (0: the member), in the
+ * transaction store_files opened; an agent's reply notifies the member (the
+ * mail of the core carries no detail). Answers 201 {id, thread,
  * attachments}, or 500. */
 static void reply_add(portail_ctx_t *ctx, long long thread, long long member, long long agent,
-                      const char *body, json_t *docs, int open)
+                      const char *body, json_t *docs)
 {
     portail_db_t *db = portail_db(ctx);
-    if (!db || (!open && portail_db_begin(db) != 0)) {
-        fail(ctx);
-        return;
-    }
     long long msg = message_add(db, thread, member, agent ? "agent" : "member", agent, body, docs);
     char link[64];
     snprintf(link, sizeof(link), "/messaging/thread.html?id=%lld", thread);
@@ -761,14 +760,9 @@ static void thread_new(portail_ctx_t *ctx)
     if (rate_check(ctx) != 0)
         return;
     json_t *docs = NULL;
-    int open = 0;
-    if (store_files(ctx, 0, &docs, &open) != 0)
+    if (store_files(ctx, 0, &docs) != 0)
         return;
     portail_db_t *db = portail_db(ctx);
-    if (!db || (!open && portail_db_begin(db) != 0)) {
-        fail(ctx);
-        return;
-    }
     long long member = (long long)portail_principal(ctx)->id;
     long long thread = -1;
     if (portail_member_exec(ctx,
@@ -809,10 +803,9 @@ static void thread_reply(portail_ctx_t *ctx)
     if (rate_check(ctx) != 0)
         return;
     json_t *docs = NULL;
-    int open = 0;
-    if (store_files(ctx, 0, &docs, &open) != 0)
+    if (store_files(ctx, 0, &docs) != 0)
         return;
-    reply_add(ctx, (long long)id, (long long)portail_principal(ctx)->id, 0, body, docs, open);
+    reply_add(ctx, (long long)id, (long long)portail_principal(ctx)->id, 0, body, docs);
 }
 
 /* ---- GET /api/v1/messages?box=inbox|sent|archived&q=&limit=&cursor= -------- */
@@ -1252,14 +1245,12 @@ static void bo_reply(portail_ctx_t *ctx)
     }
     long long member = portail_row_int(t, "member_id", 0);
     long long agent = (long long)portail_principal(ctx)->id;
-    /* A multipart answer's files become the member's documents. */
+    /* A multipart answer's files become the member's documents (a JSON
+     * one has none). */
     json_t *docs = NULL;
-    int open = 0;
-    if (j)
-        docs = portail_arena_json(portail_arena(ctx), json_array());
-    else if (store_files(ctx, member, &docs, &open) != 0)
+    if (store_files(ctx, member, &docs) != 0)
         return;
-    reply_add(ctx, (long long)id, member, agent, body, docs, open);
+    reply_add(ctx, (long long)id, member, agent, body, docs);
 }
 
 /* POST BO/threads/{thread}/close */
