@@ -127,6 +127,18 @@ static void done(q_t *q)
     mysql_stmt_free_result(q->st);
 }
 
+/* Every row of q run with params, as an array; NULL on an error. */
+static json_t *rows_of(q_t *q, MYSQL_BIND *params)
+{
+    if (run(q, params) != 0)
+        return NULL;
+    json_t *rows = json_array(), *r;
+    while ((r = row(q)))
+        json_array_append_new(rows, r);
+    done(q);
+    return rows;
+}
+
 static void bind_ll(MYSQL_BIND *b, long long *v)
 {
     memset(b, 0, sizeof *b);
@@ -454,12 +466,9 @@ static json_t *appointments(conn_t *c, long long member)
     bind_ll(&p[3], &zero);
     bind_ll(&p[4], &zero);
     bind_ll(&p[5], &limit);
-    if (run(c->appt, p) != 0)
+    json_t *rows = rows_of(c->appt, p), *r;
+    if (!rows)
         return NULL;
-    json_t *rows = json_array(), *r;
-    while ((r = row(c->appt)))
-        json_array_append_new(rows, r);
-    done(c->appt);
     json_t *next = json_null();
     if (json_array_size(rows) > PAGE) {
         json_array_remove(rows, PAGE);
@@ -494,12 +503,9 @@ static json_t *reimbursements(conn_t *c, long long member)
     bind_str(&p[11], TO, &lcur[1]);
     bind_ll(&p[12], &zero);
     bind_ll(&p[13], &limit);
-    if (run(c->reimb, p) != 0)
+    json_t *items = rows_of(c->reimb, p);
+    if (!items)
         return NULL;
-    json_t *items = json_array(), *r;
-    while ((r = row(c->reimb)))
-        json_array_append_new(items, r);
-    done(c->reimb);
     /* The totals take the page's first nine parameters. */
     json_t *totals = run(c->reimb_totals, p) == 0 ? row(c->reimb_totals) : NULL;
     done(c->reimb_totals);
