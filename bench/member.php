@@ -5,7 +5,8 @@
 // hashed as the core does, the core's session statement, then the route's
 // statements, JSON out. The route comes from nginx's fastcgi_param
 // FLOOR_ROUTE: me (GET /api/v1/me), messages (GET /api/v1/messages?limit=20),
-// appointments (GET /api/v1/appointments?limit=20).
+// appointments (GET /api/v1/appointments?limit=20), reimbursements
+// (GET /api/v1/reimbursements?limit=20: the page and the 27 months' totals).
 $db = new PDO('mysql:unix_socket=' . getenv('BENCH_DB_SOCKET') . ';dbname=' . getenv('BENCH_DB_NAME')
               . ';charset=utf8mb4', 'root', null,
               [PDO::ATTR_PERSISTENT => true, PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
@@ -94,7 +95,7 @@ if ($route === 'me') {
     $kinds = ['first' => 'Première consultation', 'followup' => 'Consultation de suivi',
               'adviser' => 'Rendez-vous avec un conseiller'];
     $q = $db->prepare("SELECT x.id, x.member_id, x.kind, x.start_utc AS start, x.end_utc AS end, "
-        . "x.beneficiary, x.reason, x.status, x.sequence, x.cancel_reason, x.created_at, x.updated_at, "
+        . "x.beneficiary_id, CONCAT(bb.first_name, ' ', bb.last_name) AS beneficiary, x.reason, x.status, x.sequence, x.cancel_reason, x.created_at, x.updated_at, "
         . "x.held_until, a.id AS agenda_id, "
         . "IF(a.practitioner_id IS NULL, 'office', 'practitioner') AS agenda_type, "
         . "COALESCE(CONCAT('Dr ', p.first_name, ' ', p.last_name), a.office_name) AS agenda_name, "
@@ -106,6 +107,7 @@ if ($route === 'me') {
         . "FROM appt_kinds k WHERE k.agenda_id = a.id) AS agenda_kinds "
         . "FROM appt_appointments x JOIN appt_agendas a ON a.id = x.agenda_id "
         . "LEFT JOIN practitioners p ON p.id = a.practitioner_id "
+        . "LEFT JOIN beneficiaries bb ON bb.id = x.beneficiary_id "
         . "WHERE x.member_id = ? AND x.status <> 'held' "
         . "AND x.start_utc > UTC_TIMESTAMP() AND (? = 0 OR x.start_utc > "
         . "FROM_UNIXTIME(?) OR (x.start_utc = FROM_UNIXTIME(?) AND x.id > ?)) "
@@ -133,7 +135,7 @@ if ($route === 'me') {
         $until = strtotime($r['start'] . ' UTC') - 24 * 3600;
         $items[] = [
             'id' => $r['id'], 'kind' => $r['kind'], 'start' => iso($r['start']), 'end' => iso($r['end']),
-            'beneficiary' => $r['beneficiary'], 'reason' => $r['reason'], 'status' => $r['status'],
+            'beneficiary_id' => $r['beneficiary_id'], 'beneficiary' => $r['beneficiary'], 'reason' => $r['reason'], 'status' => $r['status'],
             'sequence' => $r['sequence'], 'cancel_reason' => $r['cancel_reason'],
             'created_at' => iso($r['created_at']), 'updated_at' => iso($r['updated_at']),
             'agenda' => ['id' => $r['agenda_id'], 'kind' => $r['agenda_type'], 'name' => $r['agenda_name'],
@@ -147,6 +149,44 @@ if ($route === 'me') {
         ];
     }
     echo json_encode(['items' => $items, 'next_cursor' => $next], JSON_UNESCAPED_UNICODE);
+} elseif ($route === 'reimbursements') {
+    // modules/reimbursements' statements, the filters off as portaild binds
+    // them without query parameters.
+    $where = "WHERE m.id = ? AND p.cancelled_by IS NULL "
+        . "AND p.care_date >= GREATEST(?, DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH)) "
+        . "AND p.care_date <= ? AND (? = 0 OR p.beneficiary_id <=> NULLIF(?, 0)) "
+        . "AND (? = '' OR p.kind = ?) AND (? = '' OR p.status = ?) ";
+    $args = [$member, '1900-01-01', '9999-12-31', 0, 0, '', '', '', ''];
+    $q = $db->prepare("SELECT p.id, p.beneficiary_id, COALESCE(CONCAT(b.first_name, ' ', "
+        . "b.last_name), CONCAT(i.first_name, ' ', i.last_name)) AS beneficiary, p.care_date, "
+        . "p.practitioner_name, p.practitioner_specialty, p.kind, p.act_code, p.act_label, "
+        . "p.charged_cents, p.base_cents, p.rate_pct, p.participation_cents, p.franchise_cents, "
+        . "p.reimbursed_cents, p.paid_to, p.status, p.reject_reason, p.received_on, "
+        . "p.processing_on, p.paid_on, p.expected_payment_on "
+        . "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id "
+        . "JOIN insured i ON i.id = m.insured_id LEFT JOIN beneficiaries b ON b.id = p.beneficiary_id "
+        . $where
+        . "AND (? = 0 OR p.care_date < ? OR (p.care_date = ? AND p.id < ?)) "
+        . "ORDER BY p.care_date DESC, p.id DESC LIMIT ?");
+    $q->execute(array_merge($args, [0, '9999-12-31', '9999-12-31', 0, PAGE + 1]));
+    $items = $q->fetchAll(PDO::FETCH_ASSOC);
+    $next = null;
+    if (count($items) > PAGE) {
+        array_pop($items);
+        $last = $items[PAGE - 1];
+        $next = $last['care_date'] . '.' . $last['id'];
+    }
+    $q = $db->prepare("SELECT COUNT(*) AS count, CAST(COALESCE(SUM(p.reimbursed_cents), 0) AS SIGNED) "
+        . "AS reimbursed_cents, CAST(COALESCE(SUM(p.participation_cents), 0) AS SIGNED) "
+        . "AS participation_cents, CAST(COALESCE(SUM(p.franchise_cents), 0) AS SIGNED) "
+        . "AS franchise_cents, CAST(COALESCE(SUM(p.charged_cents), 0) AS SIGNED) AS charged_cents, "
+        . "CAST(COALESCE(SUM(p.participation_cents + p.franchise_cents), 0) AS SIGNED) "
+        . "AS deductions_cents FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id "
+        . $where);
+    $q->execute($args);
+    $totals = array_map('intval', $q->fetch(PDO::FETCH_ASSOC));
+    echo json_encode(['items' => $items, 'totals' => $totals, 'next_cursor' => $next],
+                     JSON_UNESCAPED_UNICODE);
 } else {
     http_response_code(404);
     echo '{"status":404}';

@@ -1,5 +1,5 @@
 /* The floor of bench/run's member routes: a bare threaded libfcgi program
- * doing what portaild does for a member session on three routes, and
+ * doing what portaild does for a member session on four routes, and
  * nothing else. Each request: the session cookie hashed as the core does
  * (BLAKE2b of the decoded token), the core's session statement (expiry and
  * idle checks, touch when stale), then the route's statements, JSON out by
@@ -8,20 +8,18 @@
  * fastcgi_param FLOOR_ROUTE:
  *   me            GET /api/v1/me (member joined to insured)
  *   messages      GET /api/v1/messages?limit=20 (inbox page + unread count)
- *   appointments  GET /api/v1/appointments?limit=20 (upcoming page) */
+ *   appointments  GET /api/v1/appointments?limit=20 (upcoming page)
+ *   reimbursements  GET /api/v1/reimbursements?limit=20 (page of lines and
+ *                 the totals of the 27 months) */
 #define _GNU_SOURCE
-#include <fcgiapp.h>
+#include "fcgi_serve.h"
 #include <jansson.h>
 #include <mysql.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
-static int listen_fd;
 static const char *db_socket, *db_name;
 
 #define COOKIE "__Host-portail_session="
@@ -129,6 +127,18 @@ static void done(q_t *q)
     mysql_stmt_free_result(q->st);
 }
 
+/* Every row of q run with params, as an array; NULL on an error. */
+static json_t *rows_of(q_t *q, MYSQL_BIND *params)
+{
+    if (run(q, params) != 0)
+        return NULL;
+    json_t *rows = json_array(), *r;
+    while ((r = row(q)))
+        json_array_append_new(rows, r);
+    done(q);
+    return rows;
+}
+
 static void bind_ll(MYSQL_BIND *b, long long *v)
 {
     memset(b, 0, sizeof *b);
@@ -156,6 +166,17 @@ static void bind_null(MYSQL_BIND *b)
 {
     memset(b, 0, sizeof *b);
     b->buffer_type = MYSQL_TYPE_NULL;
+}
+
+/* s must outlive the execute; len is set here. */
+static void bind_str(MYSQL_BIND *b, const char *s, unsigned long *len)
+{
+    memset(b, 0, sizeof *b);
+    *len = strlen(s);
+    b->buffer_type = MYSQL_TYPE_STRING;
+    b->buffer = (void *)s;
+    b->buffer_length = *len;
+    b->length = len;
 }
 
 /* ---- the routes' SQL, as the core and the modules send it -------------------- */
@@ -188,8 +209,9 @@ static const char INBOX_SQL[] =
 static const char UNREAD_SQL[] = "SELECT COUNT(*) AS n FROM messaging_messages WHERE "
                                  "member_id = ? AND author = 'agent' AND read_at IS NULL";
 static const char APPT_SQL[] =
-    "SELECT x.id, x.member_id, x.kind, x.start_utc AS start, x.end_utc AS end, x.beneficiary, "
-    "x.reason, x.status, x.sequence, x.cancel_reason, x.created_at, x.updated_at, x.held_until, "
+    "SELECT x.id, x.member_id, x.kind, x.start_utc AS start, x.end_utc AS end, "
+    "x.beneficiary_id, CONCAT(bb.first_name, ' ', bb.last_name) AS beneficiary, x.reason, "
+    "x.status, x.sequence, x.cancel_reason, x.created_at, x.updated_at, x.held_until, "
     "a.id AS agenda_id, IF(a.practitioner_id IS NULL, 'office', 'practitioner') AS agenda_type, "
     "COALESCE(CONCAT('Dr ', p.first_name, ' ', p.last_name), a.office_name) AS agenda_name, "
     "COALESCE(p.specialty, 'Accueil de la caisse') AS agenda_specialty, "
@@ -200,14 +222,42 @@ static const char APPT_SQL[] =
     "FROM appt_kinds k WHERE k.agenda_id = a.id) AS agenda_kinds "
     "FROM appt_appointments x JOIN appt_agendas a ON a.id = x.agenda_id "
     "LEFT JOIN practitioners p ON p.id = a.practitioner_id "
+    "LEFT JOIN beneficiaries bb ON bb.id = x.beneficiary_id "
     "WHERE x.member_id = ? AND x.status <> 'held' "
     "AND x.start_utc > UTC_TIMESTAMP() AND (? = 0 OR x.start_utc > "
     "FROM_UNIXTIME(?) OR (x.start_utc = FROM_UNIXTIME(?) AND x.id > ?)) "
     "ORDER BY x.start_utc, x.id LIMIT ?";
+/* modules/reimbursements' list and totals, {member} made a placeholder as
+ * core/db.c does (the member first). */
+#define REIMB_WHERE                                                                                \
+    "WHERE m.id = ? AND p.cancelled_by IS NULL "                                                   \
+    "AND p.care_date >= GREATEST(?, DATE_SUB(UTC_DATE(), INTERVAL 27 MONTH)) "                     \
+    "AND p.care_date <= ? AND (? = 0 OR p.beneficiary_id <=> NULLIF(?, 0)) "                       \
+    "AND (? = '' OR p.kind = ?) AND (? = '' OR p.status = ?) "
+static const char REIMB_SQL[] =
+    "SELECT p.id, p.beneficiary_id, "
+    "COALESCE(CONCAT(b.first_name, ' ', b.last_name), CONCAT(i.first_name, ' ', i.last_name)) "
+    "AS beneficiary, p.care_date, p.practitioner_name, p.practitioner_specialty, p.kind, "
+    "p.act_code, p.act_label, p.charged_cents, p.base_cents, p.rate_pct, "
+    "p.participation_cents, p.franchise_cents, p.reimbursed_cents, p.paid_to, p.status, "
+    "p.reject_reason, p.received_on, p.processing_on, p.paid_on, p.expected_payment_on "
+    "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id "
+    "JOIN insured i ON i.id = m.insured_id LEFT JOIN beneficiaries b ON b.id = "
+    "p.beneficiary_id " REIMB_WHERE
+    "AND (? = 0 OR p.care_date < ? OR (p.care_date = ? AND p.id < ?)) "
+    "ORDER BY p.care_date DESC, p.id DESC LIMIT ?";
+static const char REIMB_TOTALS_SQL[] =
+    "SELECT COUNT(*) AS count, CAST(COALESCE(SUM(p.reimbursed_cents), 0) AS SIGNED) "
+    "AS reimbursed_cents, CAST(COALESCE(SUM(p.participation_cents), 0) AS SIGNED) "
+    "AS participation_cents, CAST(COALESCE(SUM(p.franchise_cents), 0) AS SIGNED) "
+    "AS franchise_cents, CAST(COALESCE(SUM(p.charged_cents), 0) AS SIGNED) AS charged_cents, "
+    "CAST(COALESCE(SUM(p.participation_cents + p.franchise_cents), 0) AS SIGNED) "
+    "AS deductions_cents FROM reimb_payments p JOIN members m ON m.insured_id = "
+    "p.insured_id " REIMB_WHERE;
 
 typedef struct conn {
     MYSQL *db;
-    q_t *session, *touch, *me, *inbox, *unread, *appt;
+    q_t *session, *touch, *me, *inbox, *unread, *appt, *reimb, *reimb_totals;
 } conn_t;
 
 /* ---- session ----------------------------------------------------------------- */
@@ -416,12 +466,9 @@ static json_t *appointments(conn_t *c, long long member)
     bind_ll(&p[3], &zero);
     bind_ll(&p[4], &zero);
     bind_ll(&p[5], &limit);
-    if (run(c->appt, p) != 0)
+    json_t *rows = rows_of(c->appt, p), *r;
+    if (!rows)
         return NULL;
-    json_t *rows = json_array(), *r;
-    while ((r = row(c->appt)))
-        json_array_append_new(rows, r);
-    done(c->appt);
     json_t *next = json_null();
     if (json_array_size(rows) > PAGE) {
         json_array_remove(rows, PAGE);
@@ -433,6 +480,47 @@ static json_t *appointments(conn_t *c, long long member)
     size_t i;
     json_array_foreach(rows, i, r) shape(r);
     return json_pack("{s:o, s:o}", "items", rows, "next_cursor", next);
+}
+
+/* The first page without filters: from, to, beneficiary, kind and status
+ * empty, no cursor, as portaild binds them. */
+static json_t *reimbursements(conn_t *c, long long member)
+{
+    static const char FROM[] = "1900-01-01", TO[] = "9999-12-31", NONE[] = "";
+    unsigned long lfrom, lto, lnone[4], lcur[2];
+    long long zero = 0, limit = PAGE + 1;
+    int off = 0;
+    MYSQL_BIND p[14];
+    bind_ll(&p[0], &member);
+    bind_str(&p[1], FROM, &lfrom);
+    bind_str(&p[2], TO, &lto);
+    bind_int(&p[3], &off);
+    bind_ll(&p[4], &zero);
+    for (int i = 0; i < 4; i++)
+        bind_str(&p[5 + i], NONE, &lnone[i]);
+    bind_int(&p[9], &off);
+    bind_str(&p[10], TO, &lcur[0]);
+    bind_str(&p[11], TO, &lcur[1]);
+    bind_ll(&p[12], &zero);
+    bind_ll(&p[13], &limit);
+    json_t *items = rows_of(c->reimb, p);
+    if (!items)
+        return NULL;
+    /* The totals take the page's first nine parameters. */
+    json_t *totals = run(c->reimb_totals, p) == 0 ? row(c->reimb_totals) : NULL;
+    done(c->reimb_totals);
+    if (!totals) {
+        json_decref(items);
+        return NULL;
+    }
+    json_t *next = json_null();
+    if (json_array_size(items) > PAGE) {
+        json_array_remove(items, PAGE);
+        json_t *last = json_array_get(items, PAGE - 1);
+        next = json_sprintf("%s.%lld", json_string_value(json_object_get(last, "care_date")),
+                            (long long)json_integer_value(json_object_get(last, "id")));
+    }
+    return json_pack("{s:o, s:o, s:o}", "items", items, "totals", totals, "next_cursor", next);
 }
 
 /* ---- answer ------------------------------------------------------------------ */
@@ -459,7 +547,7 @@ static void *worker(void *arg)
         die(c.db, "connect");
     mysql_set_character_set(c.db, "utf8mb4");
     FCGX_Request req;
-    FCGX_InitRequest(&req, listen_fd, 0);
+    FCGX_InitRequest(&req, fcgi_listen_fd, 0);
     while (FCGX_Accept_r(&req) >= 0) {
         /* At the first request: the program starts before the migrations. */
         if (!c.session) {
@@ -469,6 +557,8 @@ static void *worker(void *arg)
             c.inbox = prepare(c.db, INBOX_SQL);
             c.unread = prepare(c.db, UNREAD_SQL);
             c.appt = prepare(c.db, APPT_SQL);
+            c.reimb = prepare(c.db, REIMB_SQL);
+            c.reimb_totals = prepare(c.db, REIMB_TOTALS_SQL);
         }
         const char *route = FCGX_GetParam("FLOOR_ROUTE", req.envp);
         long long member = member_of(&c, &req);
@@ -480,6 +570,8 @@ static void *worker(void *arg)
                 doc = messages(&c, member);
             else if (strcmp(route, "appointments") == 0)
                 doc = appointments(&c, member);
+            else if (strcmp(route, "reimbursements") == 0)
+                doc = reimbursements(&c, member);
         }
         char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
         json_decref(doc);
@@ -497,24 +589,14 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: member_floor SOCKET THREADS DB_SOCKET DB_NAME\n");
+    int n = argc == 5 ? fcgi_threads(argv[2]) : 0;
+    if (!n) {
+        fprintf(stderr, "usage: member_floor SOCKET THREADS (1..256) DB_SOCKET DB_NAME\n");
         return 2;
     }
-    int n = atoi(argv[2]);
-    if (n < 1 || n > 256 || sodium_init() < 0 || mysql_library_init(0, NULL, NULL))
+    if (sodium_init() < 0 || mysql_library_init(0, NULL, NULL))
         return 2;
     db_socket = argv[3];
     db_name = argv[4];
-    FCGX_Init();
-    listen_fd = FCGX_OpenSocket(argv[1], 256);
-    if (listen_fd < 0)
-        return 1;
-    chmod(argv[1], 0666);
-    pthread_t t[256];
-    for (int i = 0; i < n; i++)
-        pthread_create(&t[i], NULL, worker, NULL);
-    for (int i = 0; i < n; i++)
-        pthread_join(t[i], NULL);
-    return 0;
+    return fcgi_serve(argv[1], n, worker);
 }
