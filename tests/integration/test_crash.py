@@ -33,7 +33,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import BUILD, REPO, Client, Stack, free_port, module_dir, png, sanitizer_report, sql_quote
+from conftest import (BUILD, REPO, Client, MariaDB, Stack, free_port, module_dir, png,
+                      sanitizer_report, sql_quote)
 
 pytestmark = pytest.mark.slow
 
@@ -91,13 +92,9 @@ class Server:
             return False
 
     def sql(self, query):
-        r = subprocess.run(["mariadb", "--no-defaults", "-S", str(self.socket), "-uroot",
-                            "--batch", "--skip-column-names", "--raw", "portail", "-e", query],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
-        if r.returncode != 0:
-            raise RuntimeError("mariadb: %s\n%s" % (query, r.stderr))
-        return [[None if c == "NULL" else c for c in line.split("\t")]
-                for line in r.stdout.splitlines()]
+        # The harness's client on script/server's MariaDB (same layout:
+        # var/run/mysqld.sock).
+        return MariaDB(self.var).sql(query)
 
     def healthy(self):
         try:
