@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
-# The harness (free_port, the build, the cookie's name) and the login
-# module's test helpers (TOTP, NIR): tests/cluster/conftest.py puts them on
-# the path.
+# The harness (free_port, MariaDB's client, the build, the cookie's name)
+# and the login module's test helpers (TOTP, NIR): tests/cluster/conftest.py
+# puts them on the path.
 import fcgi_client
-from conftest import BUILD, SESSION_COOKIE as COOKIE, free_port
+from conftest import BUILD, SESSION_COOKIE as COOKIE, MariaDB, free_port
 from login_support import nir, totp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,13 +60,8 @@ class Cluster:
                               timeout=timeout)
 
     def sql(self, node, query):
-        r = subprocess.run(["mariadb", "--no-defaults", "-S",
-                            str(self.dir / ("node%d" % node) / "run" / "mysqld.sock"), "-uroot",
-                            "--batch", "--skip-column-names", "portail", "-e", query],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
-        if r.returncode != 0:
-            raise RuntimeError("node%d: %s: %s" % (node, query, r.stderr))
-        return [line.split("\t") for line in r.stdout.splitlines()]
+        # A node's directory has the harness's MariaDB layout (lib.sh's).
+        return MariaDB(self.dir / ("node%d" % node)).sql(query)
 
     def status(self, node, var):
         return self.sql(node, "SHOW GLOBAL STATUS LIKE '%s'" % var)[0][1]
