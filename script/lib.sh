@@ -139,7 +139,35 @@ portail_mariadb_socket() { printf '%s/run/mysqld.sock\n' "$1"; }
 portail_mariadb_running() {
   local base="$1"
   portail_pid_alive "$base/run/mysqld.pid" &&
-    mariadb-admin --no-defaults -S "$base/run/mysqld.sock" -uroot ping >/dev/null 2>&1
+    mariadb-admin --no-defaults --connect-timeout=2 -S "$base/run/mysqld.sock" -uroot ping >/dev/null 2>&1
+}
+
+# portail_mariadb_install BASE USER: the system tables in BASE/db, once
+# (mariadb-install-db; its output in BASE/log/mariadb-install.log).
+portail_mariadb_install() {
+  local base="$1" user="$2"
+  mkdir -p "$base/db" "$base/log" "$base/tmp"
+  [ ! -d "$base/db/mysql" ] || return 0
+  if ! mariadb-install-db --no-defaults --datadir="$base/db" --user="$user" \
+    --auth-root-authentication-method=normal --skip-test-db --tmpdir="$base/tmp" \
+    >"$base/log/mariadb-install.log" 2>&1; then
+    portail_log "mariadb-install-db failed, see $base/log/mariadb-install.log"
+    tail -n 20 "$base/log/mariadb-install.log" >&2
+    return 1
+  fi
+}
+
+# portail_mariadbd_args BASE USER: sets the array PORTAIL_MARIADBD_ARGS to
+# the mariadbd command line every private server shares (paths under BASE,
+# utf8mb4, buffer pool, connections); callers add their own flags after it
+# (networking, durability, Galera).
+portail_mariadbd_args() {
+  local base="$1" user="$2"
+  PORTAIL_MARIADBD_ARGS=(mariadbd --no-defaults --datadir="$base/db"
+    --socket="$base/run/mysqld.sock" --pid-file="$base/run/mysqld.pid"
+    --tmpdir="$base/tmp" --user="$user" --log-error="$base/log/mariadb.log"
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci
+    --skip-name-resolve --innodb-buffer-pool-size=128M --max-connections=500)
 }
 
 # portail_mariadb_start BASE: initialises BASE/db once, starts the server if
@@ -152,29 +180,17 @@ portail_mariadb_start() {
   fi
   # A tmpdir of its own: two servers started at once collide in /tmp.
   mkdir -p "$base/tmp"
-  if [ ! -d "$base/db/mysql" ]; then
-    if ! mariadb-install-db --no-defaults --datadir="$base/db" --user=root \
-      --auth-root-authentication-method=normal --skip-test-db --tmpdir="$base/tmp" \
-      >"$base/log/mariadb-install.log" 2>&1; then
-      portail_log "mariadb-install-db failed, see $base/log/mariadb-install.log"
-      tail -n 20 "$base/log/mariadb-install.log" >&2
-      return 1
-    fi
-  fi
+  portail_mariadb_install "$base" root || return 1
   rm -f "$base/run/mysqld.sock" "$base/run/mysqld.pid"
   # Durable commits (MariaDB's defaults, stated): the redo log is written and
   # flushed at every commit, pages go through the doublewrite buffer; no
   # binary log, so sync_binlog does not apply (docs/security.md).
+  portail_mariadbd_args "$base" root
   portail_spawn "$base/run/mysqld.pid" "$base/log/mariadb.stderr" \
-    mariadbd --no-defaults --datadir="$base/db" --socket="$base/run/mysqld.sock" \
-    --pid-file="$base/run/mysqld.pid" --tmpdir="$base/tmp" --skip-networking --user=root \
-    --log-error="$base/log/mariadb.log" \
-    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-    --skip-name-resolve --innodb-buffer-pool-size=128M \
-    --innodb-flush-log-at-trx-commit=1 --innodb-doublewrite=1 \
-    --max-connections=500 || return 1
+    "${PORTAIL_MARIADBD_ARGS[@]}" --skip-networking \
+    --innodb-flush-log-at-trx-commit=1 --innodb-doublewrite=1 || return 1
   for ((i = 0; i < 300; i++)); do
-    if mariadb-admin --no-defaults -S "$base/run/mysqld.sock" -uroot ping >/dev/null 2>&1; then
+    if mariadb-admin --no-defaults --connect-timeout=2 -S "$base/run/mysqld.sock" -uroot ping >/dev/null 2>&1; then
       return 0
     fi
     sleep 0.1

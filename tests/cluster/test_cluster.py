@@ -6,9 +6,6 @@ galera-4, not root, no build).
 The two portaild are also reached directly over their FastCGI sockets
 (tests/integration/fcgi_client.py) when a test must choose the host."""
 
-import base64
-import hashlib
-import hmac
 import json
 import os
 import random
@@ -16,9 +13,7 @@ import re
 import shutil
 import signal
 import socket
-import struct
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,21 +21,15 @@ from pathlib import Path
 
 import pytest
 
+# The harness (free_port, MariaDB's client, the build, the cookie's name)
+# and the login module's test helpers (TOTP, NIR): tests/cluster/conftest.py
+# puts them on the path.
+import fcgi_client
+from conftest import BUILD, SESSION_COOKIE as COOKIE, MariaDB, free_port
+from login_support import nir, totp
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "integration"))
-import fcgi_client  # noqa: E402
-
-BUILD = Path(os.environ.get("PORTAIL_BUILD", ROOT / "build" / "normal"))
 GALERA = Path("/usr/lib/galera/libgalera_smm.so")
-COOKIE = "__Host-portail_session"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def port_base_free(base):
@@ -53,18 +42,6 @@ def port_base_free(base):
         finally:
             s.close()
     return True
-
-
-def totp(secret_b32, offset=0):
-    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
-    counter = int(time.time() // 30) + offset
-    d = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    o = d[-1] & 0x0F
-    return "%06d" % ((struct.unpack(">I", d[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
-
-
-def nir(body13):
-    return body13 + "%02d" % (97 - int(body13) % 97)
 
 
 class Cluster:
@@ -83,13 +60,8 @@ class Cluster:
                               timeout=timeout)
 
     def sql(self, node, query):
-        r = subprocess.run(["mariadb", "--no-defaults", "-S",
-                            str(self.dir / ("node%d" % node) / "run" / "mysqld.sock"), "-uroot",
-                            "--batch", "--skip-column-names", "portail", "-e", query],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
-        if r.returncode != 0:
-            raise RuntimeError("node%d: %s: %s" % (node, query, r.stderr))
-        return [line.split("\t") for line in r.stdout.splitlines()]
+        # A node's directory has the harness's MariaDB layout (lib.sh's).
+        return MariaDB(self.dir / ("node%d" % node)).sql(query)
 
     def status(self, node, var):
         return self.sql(node, "SHOW GLOBAL STATUS LIKE '%s'" % var)[0][1]
@@ -160,7 +132,7 @@ def demo_setup(c):
     d = str(c.dir)
     demo = subprocess.run([str(BUILD / "portailctl"), "--config", str(d + "/portaild1.conf"),
                            "demo", "--yes-this-is-a-demo-database"], stdout=subprocess.PIPE,
-                          text=True, check=True).stdout
+                          text=True, check=True, timeout=120).stdout
     c.member_nir = re.search(r"NIR\s+(\d{15})", demo).group(1)
     c.password = re.search(r"mot de passe\s+(\S+)", demo).group(1)
     c.totp = re.search(r"secret TOTP\s+([A-Z2-7]+)", demo).group(1)
@@ -221,7 +193,9 @@ class Load:
         self.lock = threading.Lock()
         self.acked = []       # token cookies of acknowledged sign-ins
         self.events = []      # (time, status) of every request
-        self.threads = [threading.Thread(target=self.run, args=(i,)) for i in range(threads)]
+        # Daemon threads: one stuck in a request must not keep the run alive.
+        self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True)
+                        for i in range(threads)]
 
     def request(self, method, path, body=None):
         import requests
@@ -253,8 +227,12 @@ class Load:
 
     def __exit__(self, *exc):
         self.stop.set()
+        # 40 s for them all (a request's own limit is 30 s), not 60 s each.
+        deadline = time.monotonic() + 40
         for t in self.threads:
-            t.join(60)
+            t.join(max(0.0, deadline - time.monotonic()))
+        stuck = sum(t.is_alive() for t in self.threads)
+        assert not stuck or exc[0] is not None, "%d load thread(s) still in a request" % stuck
 
     def failure_window(self, since):
         """Seconds from the first to the last 5xx after `since` (0 if none)."""
@@ -262,6 +240,9 @@ class Load:
         return (bad[-1] - bad[0]) if bad else 0.0, len(bad)
 
 
+# Bounded (the harness's SIGALRM): node1's rejoin may take up to script/cluster's
+# 120 s Synced wait; past that the test fails with its stack instead of hanging.
+@pytest.mark.timeout(240)
 def test_node_and_portaild_killed_under_load(cluster):
     c = cluster
     before = int(c.sql(1, "SELECT COUNT(*) FROM sessions WHERE kind = 'member' "

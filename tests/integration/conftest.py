@@ -310,7 +310,7 @@ class MariaDB:
         r = subprocess.run(
             ["mariadb", "--no-defaults", "-S", str(self.socket), "-uroot", "--batch",
              "--skip-column-names", "--raw", database, "-e", query],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60,
         )
         if r.returncode != 0:
             raise RuntimeError("mariadb: %s\n%s" % (query, r.stderr))

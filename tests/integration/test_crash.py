@@ -33,7 +33,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import BUILD, REPO, Client, free_port, module_dir, png, sanitizer_report, sql_quote
+from conftest import (BUILD, REPO, Client, MariaDB, Stack, free_port, module_dir, png,
+                      sanitizer_report, sql_quote)
 
 pytestmark = pytest.mark.slow
 
@@ -91,13 +92,9 @@ class Server:
             return False
 
     def sql(self, query):
-        r = subprocess.run(["mariadb", "--no-defaults", "-S", str(self.socket), "-uroot",
-                            "--batch", "--skip-column-names", "--raw", "portail", "-e", query],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
-        if r.returncode != 0:
-            raise RuntimeError("mariadb: %s\n%s" % (query, r.stderr))
-        return [[None if c == "NULL" else c for c in line.split("\t")]
-                for line in r.stdout.splitlines()]
+        # The harness's client on script/server's MariaDB (same layout:
+        # var/run/mysqld.sock).
+        return MariaDB(self.var).sql(query)
 
     def healthy(self):
         try:
@@ -124,6 +121,10 @@ class Server:
 
     def client(self):
         return Client(self.base_url, self.base_url)
+
+    # The harness's insert of an insured person and its account: it only
+    # needs sql(), which this server has too.
+    new_member = Stack.new_member
 
 
 @pytest.fixture(scope="module")
@@ -227,23 +228,13 @@ def add_test_module(server):
 
 
 def new_member(server):
-    n = next(_seq)
-    body = "18005%08d" % (n % 10**8)
-    nir = body + "%02d" % (97 - int(body) % 97)
-    email = "crash-%d@example.fr" % n
-    rows = server.sql(
-        "INSERT INTO insured (nir, sex, last_name, first_name, birth_date, email, postal_code) "
-        "VALUES (%s, 1, 'Martin', 'Paul', '1980-05-17', %s, '75015'); "
-        "INSERT INTO members (insured_id, email) VALUES (LAST_INSERT_ID(), %s); "
-        "SELECT LAST_INSERT_ID()" % (sql_quote(nir), sql_quote(email), sql_quote(email)))
-    return {"id": int(rows[0][0]), "nir": nir, "email": email}
+    """A member row (dict: id, nir, email...) on the server's database."""
+    return vars(server.new_member())
 
 
 def signed_in(server, member):
     c = server.client()
-    r = c.post("/api/v1/test/session/login",
-               json={"kind": "member", "id": member["id"], "level": "member"})
-    assert r.status_code in (200, 201), r.text
+    c.test_login(kind="member", id=member["id"], level="member")
     return c
 
 

@@ -15,7 +15,7 @@ import subprocess
 import pytest
 import requests
 
-from conftest import REPO, _stop_proc, _tail, _tcp_open, _wait, free_port
+from conftest import REPO, _stop_proc, _tail, _tcp_open, _wait, free_port, real_ip_from
 
 HEADERS = ("X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options",
            "Content-Security-Policy", "Permissions-Policy")
@@ -36,8 +36,7 @@ class TlsSite:
         assert r.returncode == 0, r.stderr
         acl = base / "acl.conf"
         acl.write_text("allow all;\n")
-        real_ip = "# none" if not trusted else "".join(
-            "set_real_ip_from %s;\n" % a for a in trusted)
+        real_ip = real_ip_from(trusted or [])
         r = subprocess.run(
             [str(REPO / "nginx" / "site-render"), "SERVER_NAME=localhost",
              "HTTP_LISTEN=%d" % self.http_port, "HTTPS_LISTEN=%d" % self.https_port,
