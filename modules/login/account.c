@@ -36,6 +36,12 @@ static const struct {
     {"totp_reset", "Double authentification réinitialisée"},
     {"totp_reset_failed", "Mot de passe incorrect lors d'une réinitialisation de la double "
                           "authentification"},
+    {"totp_change_requested", "Changement de téléphone demandé (lien envoyé par e-mail)"},
+    {"totp_change_failed", "Mot de passe incorrect lors d’un changement de téléphone"},
+    {"totp_changed", "Double authentification déplacée sur un nouveau téléphone"},
+    {"recovery_codes_renewed", "Nouveaux codes de secours générés"},
+    {"recovery_codes_failed", "Mot de passe incorrect lors d’une demande de nouveaux codes de "
+                              "secours"},
     {"totp_failed", "Code de sécurité incorrect"},
     {"totp_replayed", "Code de sécurité déjà utilisé"},
     {"recovery_code_used", "Code de secours utilisé"},

@@ -112,9 +112,9 @@ void login_totp_enroll_show(portail_ctx_t *ctx)
         portail_respond_json(ctx, 200, out);
 }
 
-/* Ten new codes: shown once (codes[]), stored as keyed digests. */
-static int new_recovery_codes(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id,
-                              json_t *codes)
+/* Ten new codes: shown once (codes[]), stored as keyed digests (also
+ * factor.c). */
+int login_recovery_codes_new(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id, json_t *codes)
 {
     if (portail_db_exec(db, "DELETE FROM member_recovery_codes WHERE member_id = ?", "l",
                         (long long)member_id) < 0) {
@@ -179,7 +179,7 @@ void login_totp_enroll_confirm(portail_ctx_t *ctx)
         return;
     }
     json_t *codes = portail_arena_json(portail_arena(ctx), json_array());
-    if (new_recovery_codes(ctx, db, m.id, codes) != 0 ||
+    if (login_recovery_codes_new(ctx, db, m.id, codes) != 0 ||
         member_event(ctx, m.id, "totp_enabled", NULL) != 0 ||
         member_mail(ctx, db, m.email, "totp_enabled",
                     (const char *const[]){"where", login_where(ctx), NULL}) != 0)

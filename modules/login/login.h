@@ -53,6 +53,12 @@ void login_account_activity(portail_ctx_t *ctx);
 void login_account_export(portail_ctx_t *ctx);
 void login_account_close(portail_ctx_t *ctx);
 void login_totp_reenrol(portail_ctx_t *ctx);
+/* factor.c: a signed-in member changes phone (password, then a mailed link)
+ * or renews the recovery codes (password). */
+void login_recovery_codes_renew(portail_ctx_t *ctx);
+void login_totp_change_request(portail_ctx_t *ctx);
+void login_totp_change_start(portail_ctx_t *ctx);
+void login_totp_change_confirm(portail_ctx_t *ctx);
 /* Job: the letter with a provisional registration code, into the print
  * queue (register.c). */
 #define LOGIN_LETTER_JOB "login.register_letter"
@@ -111,6 +117,11 @@ int login_code_format(portail_ctx_t *ctx, const char *code);
  * 0 with the step, or -1 with the problem set (422 on the code field). */
 int login_check_enrolment_code(portail_ctx_t *ctx, const unsigned char *sealed, size_t len,
                                const char *code, long long *step);
+/* Ten new recovery codes of the member in place of the old ones (enrol.c),
+ * stored as keyed digests and appended to codes (shown once). 0 or -1
+ * (500 set). */
+int login_recovery_codes_new(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id,
+                             json_t *codes);
 /* {secret_base32, otpauth_uri, qr_svg} for an authenticator app. */
 json_t *login_enrolment_body(portail_ctx_t *ctx, const char *label, const char *base32);
 /* <origin><path>?token=<token>, arena. */

@@ -1,0 +1,186 @@
+/* Module login: a signed-in member changes phone or renews the recovery
+ * codes (issue 15). Both take the password again (the same counter as
+ * password/change and totp/reset). Changing phone also takes a single-use
+ * link mailed to the address on file: the new authenticator is shown from
+ * that link, and replaces the old one only once a code from it is right;
+ * until then the old one still signs in. */
+#include "login.h"
+
+/* The link of a phone change (token purpose, life, page). */
+#define CHANGE_PURPOSE "totp_change"
+#define CHANGE_TTL_S (30 * 60)
+#define CHANGE_PAGE "/compte/changer-de-telephone.html"
+
+/* ---- POST /api/v1/totp/recovery-codes {password} ------------------------------------------ */
+
+void login_recovery_codes_renew(portail_ctx_t *ctx)
+{
+    json_t *errors = NULL;
+    const char *password =
+        portail_json_str(login_body(ctx), "password", 1, LOGIN_PASSWORD_MAX_BYTES, &errors);
+    if (login_fields_done(ctx, errors) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    member_rec_t m;
+    if (!db || member_current(ctx, db, &m) != 0 || member_totp_active(ctx, &m) != 0 ||
+        login_password_recheck(ctx, db, &m, password, "recovery_codes_failed") != 1)
+        return;
+    if (login_begin(ctx, db) != 0)
+        return;
+    json_t *codes = portail_arena_json(portail_arena(ctx), json_array());
+    if (login_recovery_codes_new(ctx, db, m.id, codes) != 0 ||
+        member_event(ctx, m.id, "recovery_codes_renewed", NULL) != 0 ||
+        member_mail(ctx, db, m.email, "recovery_codes_renewed",
+                    (const char *const[]){"where", login_where(ctx), NULL}) != 0 ||
+        login_commit(ctx, db) != 0)
+        return;
+    portail_respond_json(ctx, 200, json_pack("{s:O}", "recovery_codes", codes));
+}
+
+/* ---- POST /api/v1/totp/change {password}: the link by mail ---------------------------------- */
+
+void login_totp_change_request(portail_ctx_t *ctx)
+{
+    json_t *errors = NULL;
+    const char *password =
+        portail_json_str(login_body(ctx), "password", 1, LOGIN_PASSWORD_MAX_BYTES, &errors);
+    if (login_fields_done(ctx, errors) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    member_rec_t m;
+    if (!db || member_current(ctx, db, &m) != 0 || member_totp_active(ctx, &m) != 0 ||
+        login_password_recheck(ctx, db, &m, password, "totp_change_failed") != 1)
+        return;
+    if (login_begin(ctx, db) != 0)
+        return;
+    const char *token = NULL;
+    if (portail_token_issue(db, portail_arena(ctx), CHANGE_PURPOSE, m.id, NULL, CHANGE_TTL_S,
+                            &token) != 0) {
+        login_internal(ctx, "phone change token not issued");
+        return;
+    }
+    if (member_event(ctx, m.id, "totp_change_requested", NULL) != 0 ||
+        member_mail(
+            ctx, db, m.email, "totp_change_link",
+            (const char *const[]){"where", login_where(ctx), "minutes",
+                                  portail_sprintf(portail_arena(ctx), "%d", CHANGE_TTL_S / 60),
+                                  "link", login_link(ctx, CHANGE_PAGE, token), NULL}) != 0 ||
+        login_commit(ctx, db) != 0)
+        return;
+    portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "sent"));
+}
+
+/* The signed-in member with an active TOTP, and the link of the body is
+ * theirs and live (peeked, not spent): 0; else -1 answered (410 for a
+ * forged, used, expired or another member's link: the same answer). */
+static int change_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *m, const char **token,
+                        const char **code)
+{
+    json_t *b = login_body(ctx), *errors = NULL;
+    *token = portail_json_str(b, "token", 1, TOKEN_MAX, &errors);
+    if (code)
+        *code = portail_json_str(b, "code", 1, CODE_INPUT_MAX, &errors);
+    if (login_fields_done(ctx, errors) != 0 || (code && login_code_format(ctx, *code) != 0))
+        return -1;
+    *db = portail_db(ctx);
+    if (!*db || member_current(ctx, *db, m) != 0 || member_refuse_if_locked(ctx, *db, m->id) != 0 ||
+        member_totp_active(ctx, m) != 0)
+        return -1;
+    int64_t subject = 0;
+    int rc = portail_token_peek(*db, portail_arena(ctx), CHANGE_PURPOSE, *token, &subject, NULL);
+    if (rc < 0) {
+        login_internal(ctx, "token lookup failed");
+        return -1;
+    }
+    if (rc == PORTAIL_TOKEN_OK && subject == m->id)
+        return 0;
+    portail_problem(ctx, 410, NULL,
+                    "Ce lien n’est plus valable (il a expiré, a déjà servi ou concerne un autre "
+                    "compte). Demandez-en un nouveau depuis votre espace, rubrique « Changer de "
+                    "téléphone ».");
+    return -1;
+}
+
+/* ---- POST /api/v1/totp/change/start {token}: the new secret --------------------------------- */
+
+void login_totp_change_start(portail_ctx_t *ctx)
+{
+    portail_db_t *db;
+    member_rec_t m;
+    const char *token;
+    if (change_start(ctx, &db, &m, &token, NULL) != 0)
+        return;
+    portail_totp_secret_t s;
+    if (portail_totp_new(ctx, &s) != 0)
+        return;
+    /* Pending beside the active secret, which stays until a code of the
+     * new one is right. */
+    if (portail_db_exec(db,
+                        "UPDATE members SET totp_pending = ?, totp_pending_at = UTC_TIMESTAMP() "
+                        "WHERE id = ? AND totp_secret IS NOT NULL",
+                        "bl", s.sealed, s.sealed_len, (long long)m.id) != 1) {
+        login_internal(ctx, "pending secret not stored");
+        return;
+    }
+    json_t *out = login_enrolment_body(ctx, member_masked_nir(ctx, m.nir), s.base32);
+    if (out)
+        portail_respond_json(ctx, 200, out);
+}
+
+/* ---- POST /api/v1/totp/change/confirm {token, code} ----------------------------------------- */
+
+void login_totp_change_confirm(portail_ctx_t *ctx)
+{
+    portail_db_t *db;
+    member_rec_t m;
+    const char *token, *code;
+    if (change_start(ctx, &db, &m, &token, &code) != 0)
+        return;
+    if (!m.totp_pending) {
+        portail_problem(ctx, 409, NULL,
+                        "Aucun changement en cours, ou il a expiré : affichez de nouveau le "
+                        "code QR.");
+        return;
+    }
+    long long step = -1;
+    if (login_check_enrolment_code(ctx, m.totp_pending, m.totp_pending_len, code, &step) != 0)
+        return;
+    if (login_begin(ctx, db) != 0)
+        return;
+    int rc = portail_token_consume(db, portail_arena(ctx), CHANGE_PURPOSE, token, NULL, NULL);
+    if (rc < 0) {
+        login_internal(ctx, "token consume failed");
+        return;
+    }
+    if (rc != PORTAIL_TOKEN_OK) {
+        portail_problem(ctx, 410, NULL, "Ce lien vient de servir : demandez-en un nouveau.");
+        return;
+    }
+    long long n = portail_db_exec(db,
+                                  "UPDATE members SET totp_secret = totp_pending, "
+                                  "totp_enabled_at = UTC_TIMESTAMP(), totp_last_step = ?, "
+                                  "totp_pending = NULL, totp_pending_at = NULL, "
+                                  "updated_at = UTC_TIMESTAMP() WHERE id = ? "
+                                  "AND totp_secret IS NOT NULL AND totp_pending = ?",
+                                  "llb", step, (long long)m.id, m.totp_pending, m.totp_pending_len);
+    if (n != 1) {
+        if (n < 0)
+            login_internal(ctx, "totp change failed");
+        else
+            portail_problem(ctx, 409, NULL,
+                            "Le code QR a changé entre-temps : affichez-le de nouveau.");
+        return;
+    }
+    /* The old phone no longer signs in: nor do the sessions opened with it. */
+    if (portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, m.id,
+                                    portail_principal(ctx)->session_id) < 0) {
+        login_internal(ctx, "sessions not ended");
+        return;
+    }
+    if (member_event(ctx, m.id, "totp_changed", NULL) != 0 ||
+        member_mail(ctx, db, m.email, "totp_changed",
+                    (const char *const[]){"where", login_where(ctx), NULL}) != 0 ||
+        login_commit(ctx, db) != 0)
+        return;
+    portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "changed"));
+}
