@@ -69,7 +69,11 @@ describe('member', () => {
     await page.locator('#code').waitFor();
     await check('code-de-secours');
     await page.fill('#code', state.recoveryCodes[0]);
-    await Promise.all([page.waitForURL('**/tableau-de-bord.html'), page.click('#formulaire button[type=submit]')]);
+    await page.click('#formulaire button[type=submit]');
+    // The codes left are said before going on (issue 15).
+    await page.locator('#statut .fr-alert', { hasText: 'Il vous reste 9 codes de secours.' }).waitFor();
+    await check('code-de-secours-restants');
+    await Promise.all([page.waitForURL('**/tableau-de-bord.html'), page.click('#continuer')]);
     await signOut(page);
 
     // The same recovery code a second time: refused, in French.

@@ -62,6 +62,8 @@ export async function enrollTotp(page, check = nothing) {
   const recoveryCodes = (await page.locator('#codes li').allTextContents()).map((s) => s.trim());
   assert.equal(recoveryCodes.length, 10, 'ten recovery codes');
   await check('codes-de-secours');
+  // The continue button waits for "J’ai conservé mes codes" (issue 15).
+  await page.click('label[for="conserves"]');
   await Promise.all([page.waitForURL('**/tableau-de-bord.html'), page.click('#continuer')]);
   return { device, recoveryCodes };
 }

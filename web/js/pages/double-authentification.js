@@ -1,9 +1,11 @@
-// TOTP enrolment: QR code and secret, first code, then the 10 recovery codes
-// (shown once, with copy and download).
+// TOTP enrolment: QR code, "Ajouter à mon application" link and key, first
+// code, then the 10 recovery codes (shown once; copy, download, print, and
+// "J’ai conservé mes codes" before continuing): web/js/second-factor.js.
 import { api } from '../api.js';
 import {
-  PAGES, bindForm, el, requirePartialMember, showAlert, showPageError,
+  PAGES, bindForm, requirePartialMember, showAlert, showPageError,
 } from '../ui.js';
+import { bindCopyKey, showEnrolment, showRecoveryCodes } from '../second-factor.js';
 
 const status = document.getElementById('statut');
 const stepCode = document.getElementById('etape-code');
@@ -12,18 +14,10 @@ const form = document.getElementById('formulaire');
 
 const s = await requirePartialMember();
 
-function svgDataUrl(svg) {
-  // The SVG is shown as an image (no markup of the API inserted in the page).
-  const bytes = new TextEncoder().encode(svg);
-  let bin = '';
-  bytes.forEach((b) => { bin += String.fromCharCode(b); });
-  return `data:image/svg+xml;base64,${btoa(bin)}`;
-}
+bindCopyKey();
 
 async function loadSecret() {
-  const e = await api.get('/totp/enroll');
-  document.getElementById('qr').src = svgDataUrl(e.qr_svg);
-  document.getElementById('secret').textContent = e.secret_base32.replace(/(.{4})/g, '$1 ').trim();
+  showEnrolment(await api.get('/totp/enroll'));
   stepCode.hidden = false;
 }
 
@@ -54,8 +48,6 @@ try {
   else showPageError(status, err);
 }
 
-let codes = [];
-
 bindForm(form, async (v) => {
   let r;
   try {
@@ -73,34 +65,11 @@ bindForm(form, async (v) => {
     throw err;
   }
   status.replaceChildren();
-  codes = r.recovery_codes || [];
-  document.getElementById('codes').replaceChildren(...codes.map((c) => el('li', {}, c)));
+  showRecoveryCodes(r.recovery_codes || []);
   stepCode.hidden = true;
   stepCodes.hidden = false;
   stepCodes.focus();
 }, {
   checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : 'Le code comporte 6 chiffres.') },
   messages: { 401: { title: 'Code refusé', text: 'Ce code est incorrect. Vérifiez l’heure de votre téléphone et saisissez le code affiché.' } },
-});
-
-const copyStatus = document.getElementById('copie-statut');
-const text = () => `Portail — Assurance Maladie : codes de secours\n\n${codes.join('\n')}\n\nChaque code ne sert qu’une fois.\n`;
-
-document.getElementById('copier').addEventListener('click', async () => {
-  try {
-    await navigator.clipboard.writeText(text());
-    showAlert(copyStatus, 'success', 'Codes copiés', 'Collez-les dans un endroit sûr, un gestionnaire de mots de passe par exemple.');
-  } catch {
-    showAlert(copyStatus, 'warning', 'Copie impossible', 'Votre navigateur n’autorise pas la copie : téléchargez les codes ou recopiez-les.');
-  }
-});
-
-document.getElementById('telecharger').addEventListener('click', () => {
-  const url = URL.createObjectURL(new Blob([text()], { type: 'text/plain;charset=utf-8' }));
-  const a = el('a', { href: url, download: 'portail-codes-de-secours.txt' });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-  showAlert(copyStatus, 'success', 'Codes téléchargés', 'Le fichier portail-codes-de-secours.txt est dans vos téléchargements.');
 });

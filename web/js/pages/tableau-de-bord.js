@@ -68,7 +68,8 @@ try {
       'Activez-la pour protéger votre compte.', { extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/double-authentification.html' }, 'Activer la double authentification') });
   } else if (Number.isFinite(me.recovery_codes_left) && me.recovery_codes_left <= 3) {
     showAlert(document.getElementById('alerte-codes'), 'warning', 'Codes de secours bientôt épuisés',
-      `Il vous reste ${me.recovery_codes_left} code${me.recovery_codes_left > 1 ? 's' : ''} de secours.`);
+      `Il vous reste ${me.recovery_codes_left} code${me.recovery_codes_left > 1 ? 's' : ''} de secours.`,
+      { extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/compte/codes-de-secours.html' }, 'Générer de nouveaux codes') });
   }
 } catch (err) {
   if (err.status === 401) window.location.replace('/connexion.html');
