@@ -96,8 +96,8 @@ static int change_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *m, 
         return 0;
     portail_problem(ctx, 410, NULL,
                     "Ce lien n’est plus valable (il a expiré, a déjà servi ou concerne un autre "
-                    "compte). Demandez-en un nouveau depuis votre espace, rubrique « Changer de "
-                    "téléphone ».");
+                    "compte). Demandez-en un nouveau depuis votre espace, rubrique « Changer de "
+                    "téléphone ».");
     return -1;
 }
 
@@ -138,7 +138,7 @@ void login_totp_change_confirm(portail_ctx_t *ctx)
         return;
     if (!m.totp_pending) {
         portail_problem(ctx, 409, NULL,
-                        "Aucun changement en cours, ou il a expiré : affichez de nouveau le "
+                        "Aucun changement en cours, ou il a expiré : affichez de nouveau le "
                         "code QR.");
         return;
     }
@@ -153,7 +153,7 @@ void login_totp_change_confirm(portail_ctx_t *ctx)
         return;
     }
     if (rc != PORTAIL_TOKEN_OK) {
-        portail_problem(ctx, 410, NULL, "Ce lien vient de servir : demandez-en un nouveau.");
+        portail_problem(ctx, 410, NULL, "Ce lien vient de servir : demandez-en un nouveau.");
         return;
     }
     long long n = portail_db_exec(db,
@@ -168,7 +168,7 @@ void login_totp_change_confirm(portail_ctx_t *ctx)
             login_internal(ctx, "totp change failed");
         else
             portail_problem(ctx, 409, NULL,
-                            "Le code QR a changé entre-temps : affichez-le de nouveau.");
+                            "Le code QR a changé entre-temps : affichez-le de nouveau.");
         return;
     }
     /* The old phone no longer signs in: nor do the sessions opened with it. */
