@@ -238,6 +238,23 @@ describe('second factor (API mocked)', () => {
     });
   }
 
+  for (const [size, viewport] of SIZES) {
+    test(`registration and the choose-password page say an authenticator app is needed (${size})`, async () => {
+      for (const [path, name] of [['/inscription/', 'inscription'], ['/inscription/confirmation.html?token=t0k3n', 'inscription-confirmation']]) {
+        const { ctx, page } = await open(viewport, path, 'none');
+        try {
+          await page.locator('#password, #email').first().waitFor();
+          // In the page's text whatever state the link check leaves it in.
+          assert.match(await page.locator('main').textContent(),
+            /application d’authentification est nécessaire.*FreeOTP.*Aegis Authenticator.*Google Authenticator.*Microsoft Authenticator/s, path);
+          await checkPage(page, 'second-factor', `${name}-applis-${size}`);
+        } finally {
+          await ctx.close();
+        }
+      }
+    });
+  }
+
   test('the dashboard links to the second factor\'s pages', async () => {
     const { ctx, page } = await open({ width: 1280, height: 900 }, '/tableau-de-bord.html', 'member');
     try {
