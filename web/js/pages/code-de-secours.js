@@ -27,6 +27,7 @@ bindForm(form, async (v) => {
   }
   form.hidden = true;
   document.querySelector('a[href="/code-de-securite.html"]')?.closest('p')?.remove();
+  document.querySelector('h1 + p')?.remove();
   document.querySelector('h1').textContent = 'Connexion réussie';
   const few = n <= FEW_CODES;
   const links = el('ul', { class: 'fr-btns-group fr-btns-group--inline-md fr-mt-2w' },
