@@ -88,6 +88,6 @@ if (!signedIn && token) {
       'Vos prochains codes de sécurité viennent de l’application de ce nouveau téléphone\u00a0; ceux de l’ancien ne sont plus acceptés. Vos autres appareils connectés ont été déconnectés et un e-mail de confirmation vous a été envoyé. Vos codes de secours restent les mêmes.',
       { focus: true, extra: el('a', { class: 'fr-btn fr-mt-2w', href: PAGES.dashboard }, 'Accéder à mon espace') });
   }, {
-    checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : 'Le code comporte 6 chiffres.') },
+    checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : 'Saisissez les 6 chiffres affichés par l’application du nouveau téléphone.') },
   });
 }
