@@ -74,6 +74,7 @@ describe('second factor (API mocked)', () => {
         assert.equal((await page.locator('#ajouter').textContent()).trim(), 'Ajouter à mon application');
         assert.match(await page.locator('main').textContent(), /FreeOTP.*Aegis Authenticator.*Google Authenticator.*Microsoft Authenticator/s);
         await checkKeyGroups(page);
+        assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'nothing wider than the screen');
         await page.click('#copier-cle');
         await page.locator('#cle-statut .fr-alert--success', { hasText: 'Clé copiée' }).waitFor();
         assert.equal(await page.evaluate(() => navigator.clipboard.readText()), ENROLMENT.secret_base32);
@@ -169,6 +170,9 @@ describe('second factor (API mocked)', () => {
         assert.equal(await page.locator('#etape-demande').isHidden(), true);
         assert.ok(calls.some((c) => c.key === 'GET /api/v1/me'));
         await checkPage(page, 'second-factor', `mes-codes-nouveaux-${size}`);
+        await page.evaluate(() => { window.print = () => { window.printed = true; }; });
+        await page.click('#imprimer');
+        assert.equal(await page.evaluate(() => window.printed), true, 'the print dialog is asked for');
         await page.click('#continuer');
         await page.locator('#conserves-erreur').waitFor();
         await page.click('label[for="conserves"]');
