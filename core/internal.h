@@ -115,6 +115,9 @@ int portail_templates_load(const char *dir, const char *fund_name, const char *o
                            size_t errlen);
 void portail_templates_free(void);
 int portail_templates_has(const char *name);
+/* The brand's name and phone for the mails ({{brand_name}}, {{phone}}),
+ * after portail_templates_load. 0 or -1 (out of memory). */
+int portail_templates_brand(const char *brand_name, const char *phone);
 
 /* ---- config.c ------------------------------------------------------------ */
 typedef struct portail_module_conf {
@@ -208,6 +211,15 @@ typedef struct portail_conf {
     const char *docs_scanner; /* clamd unix socket, "" for none */
     int docs_scan_timeout_ms;
     int docs_keep_days;
+    /* brand (core/brand.c): header, footer, legal pages, mails */
+    struct {
+        const char *name, *short_name; /* "CPAM de Paris", "CPAM 75" */
+        const char *logo, *logo_alt;   /* path under web/, "" for none */
+        const char *phone, *phone_note;
+        const char *contact_url;  /* "" for none */
+        bool state_service;       /* République française block and Marianne */
+        const char *partials_dir; /* rendered fragments, "" for none */
+    } brand;
     /* modules */
     portail_module_conf_t *modules;
     size_t nmodules;

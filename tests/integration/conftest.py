@@ -362,7 +362,8 @@ class Smtp:
 
     def mails(self):
         """Every stored message, oldest first: dicts with to, rcpt (envelope),
-        from, subject, body (decoded text), headers, msg (email.message)."""
+        from, subject, body (decoded text), html (the decoded HTML part, or
+        ""), headers, msg (email.message)."""
         files = []
         for sub in ("new", "cur"):
             files.extend(p for p in (self.maildir / sub).iterdir() if p.is_file())
@@ -380,12 +381,20 @@ class Smtp:
                     body = part.get_content()
                 except (LookupError, ValueError):
                     body = part.get_payload(decode=True).decode("utf-8", "replace")
+            html = ""
+            hpart = msg.get_body(preferencelist=("html",))
+            if hpart is not None and hpart is not part:
+                try:
+                    html = hpart.get_content()
+                except (LookupError, ValueError):
+                    html = hpart.get_payload(decode=True).decode("utf-8", "replace")
             out.append({
                 "to": str(msg.get("To", "")),
                 "rcpt": str(msg.get("X-RcptTo", "")),
                 "from": str(msg.get("From", "")),
                 "subject": str(msg.get("Subject", "")),
                 "body": body,
+                "html": html,
                 "headers": {k: str(v) for k, v in msg.items()},
                 "msg": msg,
                 "path": p,
