@@ -307,6 +307,12 @@ int portail_modules_load(const portail_conf_t *c, portail_router_t *r,
                          portail_loaded_module_t **out, size_t *n, char *err, size_t errlen);
 void portail_modules_unload(portail_loaded_module_t *m, size_t n);
 
+/* ---- brand.c: the brand's fragments for the pages' header and footer ---- */
+/* Writes the fragments into brand.partials_dir ("" : nothing to do) from
+ * the brand group and the enabled modules' member menu. 0 or -1 (*err). */
+int portail_brand_render(const portail_conf_t *c, const portail_loaded_module_t *mods, size_t n,
+                         char *err, size_t errlen);
+
 /* ---- permission.c: permissions, roles, cross-module checks ---------------- */
 /* [a-z0-9_.]{1,64}: permission names and audit actions. */
 int portail_permission_name_ok(const char *s);
