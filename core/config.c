@@ -123,7 +123,6 @@ static const portail_setting_t pdf_schema[] = {
 /* The fund's brand (core/brand.c): the pages' header and footer, the mails. */
 static const portail_setting_t brand_schema[] = {
     SETTING("name", PORTAIL_SETTING_STRING, 1, 100, 0, "Assurance Maladie", NULL),
-    SETTING("short_name", PORTAIL_SETTING_STRING, 0, 40, 0, "", NULL),
     SETTING("logo", PORTAIL_SETTING_STRING, 0, 200, 0, "", NULL),
     SETTING("logo_alt", PORTAIL_SETTING_STRING, 0, 200, 0, "", NULL),
     SETTING("phone", PORTAIL_SETTING_STRING, 0, 20, 0, "36 46", NULL),
@@ -425,8 +424,7 @@ static int brand_url_ok(const char *s, int absolute_ok)
 static int brand_load(portail_conf_t *c, const portail_settings_t *br, const char *path, char *err,
                       size_t errlen)
 {
-    static const char *const texts[] = {"name",  "short_name", "logo_alt",
-                                        "phone", "phone_note", NULL};
+    static const char *const texts[] = {"name", "logo_alt", "phone", "phone_note", NULL};
     for (const char *const *k = texts; *k; k++) {
         if (!brand_text_ok(portail_settings_str(br, *k))) {
             char key[64];
@@ -437,7 +435,6 @@ static int brand_load(portail_conf_t *c, const portail_settings_t *br, const cha
         }
     }
     c->brand.name = portail_settings_str(br, "name");
-    c->brand.short_name = portail_settings_str(br, "short_name");
     c->brand.logo = portail_settings_str(br, "logo");
     c->brand.logo_alt = portail_settings_str(br, "logo_alt");
     c->brand.phone = portail_settings_str(br, "phone");

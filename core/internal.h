@@ -213,8 +213,8 @@ typedef struct portail_conf {
     int docs_keep_days;
     /* brand (core/brand.c): header, footer, legal pages, mails */
     struct {
-        const char *name, *short_name; /* "CPAM de Paris", "CPAM 75" */
-        const char *logo, *logo_alt;   /* path under web/, "" for none */
+        const char *name;            /* "CPAM de Paris" */
+        const char *logo, *logo_alt; /* path under web/, "" for none */
         const char *phone, *phone_note;
         const char *contact_url;  /* "" for none */
         bool state_service;       /* République française block and Marianne */
