@@ -56,6 +56,10 @@ class WebStack(conftest.Stack):
             if m["name"] not in self.drop and m["name"] != "hello"
             and (m["name"] != "testmod" or keep_testmod)
         ]
+        # The demo's brand (conf/portail.conf.example): a fund with its own
+        # logo, not a State service (tests/web/brand.test.js).
+        cfg["brand"] = {"name": "CPAM de Paris", "logo": "/img/logo-caisse.svg",
+                        "logo_alt": "CPAM de Paris, logo de démonstration"}
         return cfg
 
 
