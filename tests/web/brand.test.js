@@ -120,3 +120,41 @@ describe('brand from the config', () => {
     }
   }
 });
+
+// The same pages for an operator entitled to the State's brand (a stack of
+// its own, with its own web root): the République française block in the
+// header and the footer, and the Marianne font.
+describe('brand of a State service', () => {
+  const state = new WebStack('brand-etat', { brand: { name: 'Service de test de l’État', state_service: true, logo: '', phone: '39 39', phone_note: 'prix d’un appel' } });
+  before(async () => {
+    await state.start();
+  });
+  after(async () => {
+    await state.stopAndCheck();
+  });
+
+  for (const [size, viewport] of SIZES) {
+    test(`République française block and Marianne (${size})`, async () => {
+      const ctx = await browser.newContext({ baseURL: state.baseUrl, locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport });
+      try {
+        await mockApi(ctx, 'none');
+        const page = watch(await ctx.newPage());
+        const fonts = [];
+        page.on('request', (r) => fonts.push(new URL(r.url()).pathname));
+        await page.goto('/mentions-legales.html');
+        await page.locator('h1').waitFor();
+        assert.equal(await page.locator('.fr-header__logo .fr-logo').textContent(), 'RépubliqueFrançaise');
+        assert.equal(await page.locator('.fr-footer__brand .fr-logo').count(), 1);
+        assert.equal((await page.locator('.fr-header__service-title').textContent()).trim(), 'Service de test de l’État');
+        assert.equal(await page.locator('.fr-header__operator').count(), 0, 'no logo configured');
+        assert.match(await page.evaluate(() => getComputedStyle(document.body).fontFamily), /^Marianne/);
+        assert.match(await page.locator('#pied-de-page .fr-footer__content-desc').textContent(), /Appelez le 39 39 \(prix d’un appel\)\./);
+        assert.match(await page.locator('main').textContent(), /Service de test de l’État/);
+        await checkPage(page, 'brand', `etat-mentions-legales-${size}`);
+        assert.ok(fonts.some((f) => /Marianne/.test(f)), 'the Marianne font is loaded');
+      } finally {
+        await ctx.close();
+      }
+    });
+  }
+});
