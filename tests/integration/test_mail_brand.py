@@ -96,3 +96,17 @@ def test_the_html_part_escapes_the_text(stack, client):
 def test_a_bad_brand_stops_the_start(stack, brand, words):
     line = refuse(stack, {"brand": brand})
     assert words in line, line
+
+
+def test_every_template_greets_and_keeps_its_typography():
+    """Every mail of mail/ opens with {{greeting}} (the member's name), and
+    its text uses typographic apostrophes and no-break spaces before : ; ? !
+    (issue 15): a new template is held to the same."""
+    from conftest import REPO
+    for f in sorted((REPO / "mail").glob("*.txt")):
+        text = f.read_text(encoding="utf-8")
+        if f.name != "signature.txt":
+            subject, blank, body = text.split("\n", 2)
+            assert blank == "" and body.startswith("{{greeting}}\n"), f.name
+        assert "'" not in text, f.name
+        assert not re.search(r" [:;?!]", text), f.name
