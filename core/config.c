@@ -120,6 +120,20 @@ static const portail_setting_t pdf_schema[] = {
     {0},
 };
 
+/* The fund's brand (core/brand.c): the pages' header and footer, the mails. */
+static const portail_setting_t brand_schema[] = {
+    SETTING("name", PORTAIL_SETTING_STRING, 1, 100, 0, "Assurance Maladie", NULL),
+    SETTING("logo", PORTAIL_SETTING_STRING, 0, 200, 0, "", NULL),
+    SETTING("logo_alt", PORTAIL_SETTING_STRING, 0, 200, 0, "", NULL),
+    SETTING("phone", PORTAIL_SETTING_STRING, 0, 20, 0, "36 46", NULL),
+    SETTING("phone_note", PORTAIL_SETTING_STRING, 0, 100, 0,
+            "service gratuit + prix d\u2019un appel", NULL),
+    SETTING("contact_url", PORTAIL_SETTING_STRING, 0, 256, 0, "", NULL),
+    SETTING("state_service", PORTAIL_SETTING_BOOL, 0, 1, 0, NULL, NULL),
+    SETTING("partials_dir", PORTAIL_SETTING_STRING, 0, 1024, 0, "", NULL),
+    {0},
+};
+
 static const portail_setting_t module_entry_schema[] = {
     SETTING("name", PORTAIL_SETTING_STRING, 1, 64, 0, "", NULL),
     SETTING("enabled", PORTAIL_SETTING_BOOL, 0, 1, 1, NULL, NULL),
@@ -379,6 +393,75 @@ static char *read_text(const char *path, char *err, size_t errlen)
     return text;
 }
 
+/* Printable UTF-8 text without markup characters: the brand's texts go into
+ * pages and mails (escaped there too, but a name never needs them). */
+static int brand_text_ok(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7F || strchr("<>\"&{}", *p))
+            return 0;
+    return portail_utf8_valid(s, strlen(s));
+}
+
+/* A path under web/ ("/img/logo.svg"), or with absolute_ok an http(s) or
+ * mailto: address; no space, quote, "..", or markup. */
+static int brand_url_ok(const char *s, int absolute_ok)
+{
+    if (!*s)
+        return 1;
+    int abs = absolute_ok && (strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0 ||
+                              strncmp(s, "mailto:", 7) == 0);
+    if (!abs && (s[0] != '/' || s[1] == '/'))
+        return 0;
+    if (!abs && strstr(s, ".."))
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7F || strchr("<>\"'\\`{}", *p))
+            return 0;
+    return 1;
+}
+
+static int brand_load(portail_conf_t *c, const portail_settings_t *br, const char *path, char *err,
+                      size_t errlen)
+{
+    static const char *const texts[] = {"name", "logo_alt", "phone", "phone_note", NULL};
+    for (const char *const *k = texts; *k; k++) {
+        if (!brand_text_ok(portail_settings_str(br, *k))) {
+            char key[64];
+            snprintf(key, sizeof key, "brand.%s", *k);
+            snprintf(err, errlen, "%s:%d: %s: text without control characters, <, >, \", &, { or }",
+                     path, line_of(config_lookup(&c->cfg, key)), key);
+            return -1;
+        }
+    }
+    c->brand.name = portail_settings_str(br, "name");
+    c->brand.logo = portail_settings_str(br, "logo");
+    c->brand.logo_alt = portail_settings_str(br, "logo_alt");
+    c->brand.phone = portail_settings_str(br, "phone");
+    c->brand.phone_note = portail_settings_str(br, "phone_note");
+    c->brand.contact_url = portail_settings_str(br, "contact_url");
+    c->brand.state_service = portail_settings_bool(br, "state_service") != 0;
+    c->brand.partials_dir = portail_settings_str(br, "partials_dir");
+    if (!brand_url_ok(c->brand.logo, 0)) {
+        snprintf(err, errlen, "%s:%d: brand.logo must be a path under web/ like \"/img/logo.svg\"",
+                 path, line_of(config_lookup(&c->cfg, "brand.logo")));
+        return -1;
+    }
+    if (!brand_url_ok(c->brand.contact_url, 1)) {
+        snprintf(err, errlen,
+                 "%s:%d: brand.contact_url must be a path (\"/contact.html\") or an https:, "
+                 "http: or mailto: address, without spaces or quotes",
+                 path, line_of(config_lookup(&c->cfg, "brand.contact_url")));
+        return -1;
+    }
+    if (*c->brand.partials_dir && c->brand.partials_dir[0] != '/') {
+        snprintf(err, errlen, "%s:%d: brand.partials_dir must be an absolute path", path,
+                 line_of(config_lookup(&c->cfg, "brand.partials_dir")));
+        return -1;
+    }
+    return 0;
+}
+
 int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t errlen)
 {
     memset(c, 0, sizeof(*c));
@@ -395,7 +478,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
                  config_error_line(&c->cfg), config_error_text(&c->cfg));
         return -1;
     }
-    enum { G_SERVER, G_DATABASE, G_SESSIONS, G_MAIL, G_JOBS, G_DOCUMENTS, G_PDF, G_COUNT };
+    enum { G_SERVER, G_DATABASE, G_SESSIONS, G_MAIL, G_JOBS, G_DOCUMENTS, G_PDF, G_BRAND, G_COUNT };
     static const struct {
         const char *name;
         const portail_setting_t *schema;
@@ -407,6 +490,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
         [G_JOBS] = {"jobs", jobs_schema},
         [G_DOCUMENTS] = {"documents", documents_schema},
         [G_PDF] = {"pdf", pdf_schema},
+        [G_BRAND] = {"brand", brand_schema},
     };
     config_setting_t *root = config_root_setting(&c->cfg);
     for (int i = 0; i < config_setting_length(root); i++) {
@@ -431,7 +515,7 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
     }
     const portail_settings_t *sv = &s[G_SERVER], *db = &s[G_DATABASE], *ss = &s[G_SESSIONS],
                              *ml = &s[G_MAIL], *jb = &s[G_JOBS], *dc = &s[G_DOCUMENTS],
-                             *pd = &s[G_PDF];
+                             *pd = &s[G_PDF], *br = &s[G_BRAND];
     c->listen = portail_settings_str(sv, "listen");
     c->metrics_socket = portail_settings_str(sv, "metrics_socket");
     if (c->metrics_socket[0] && strcmp(c->metrics_socket, c->listen) == 0) {
@@ -564,6 +648,8 @@ int portail_conf_load(portail_conf_t *c, const char *path, char *err, size_t err
                  line_of(dc->group));
         return -1;
     }
+    if (brand_load(c, br, path, err, errlen) < 0)
+        return -1;
     c->jobs_tokens_keep_days = (int)portail_settings_int(jb, "keep_tokens_days");
     c->jobs_events_keep_days = (int)portail_settings_int(jb, "keep_events_days");
     if (c->jobs_backoff_max_s < c->jobs_backoff_s) {

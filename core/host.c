@@ -702,6 +702,7 @@ int portail_host_load(portail_host_t *h, char *err, size_t errlen)
     const portail_conf_t *c = h->conf;
     char why[1024];
     if (portail_templates_load(c->mail_templates, c->fund_name, c->origin, why, sizeof(why)) < 0 ||
+        portail_templates_brand(c->brand.name, c->brand.phone) < 0 ||
         portail_pdf_configure(c->fund_name, c->pdf_address, c->pdf_logo, c->pdf_font,
                               c->pdf_font_bold, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "%s: %s", c->file, why);

@@ -115,6 +115,9 @@ int portail_templates_load(const char *dir, const char *fund_name, const char *o
                            size_t errlen);
 void portail_templates_free(void);
 int portail_templates_has(const char *name);
+/* The brand's name and phone for the mails ({{brand_name}}, {{phone}}),
+ * after portail_templates_load. 0 or -1 (out of memory). */
+int portail_templates_brand(const char *brand_name, const char *phone);
 
 /* ---- config.c ------------------------------------------------------------ */
 typedef struct portail_module_conf {
@@ -208,6 +211,15 @@ typedef struct portail_conf {
     const char *docs_scanner; /* clamd unix socket, "" for none */
     int docs_scan_timeout_ms;
     int docs_keep_days;
+    /* brand (core/brand.c): header, footer, legal pages, mails */
+    struct {
+        const char *name;            /* "CPAM de Paris" */
+        const char *logo, *logo_alt; /* path under web/, "" for none */
+        const char *phone, *phone_note;
+        const char *contact_url;  /* "" for none */
+        bool state_service;       /* République française block and Marianne */
+        const char *partials_dir; /* rendered fragments, "" for none */
+    } brand;
     /* modules */
     portail_module_conf_t *modules;
     size_t nmodules;
@@ -294,6 +306,12 @@ const char *portail_methods_str(portail_arena_t *a, unsigned methods);
 int portail_modules_load(const portail_conf_t *c, portail_router_t *r,
                          portail_loaded_module_t **out, size_t *n, char *err, size_t errlen);
 void portail_modules_unload(portail_loaded_module_t *m, size_t n);
+
+/* ---- brand.c: the brand's fragments for the pages' header and footer ---- */
+/* Writes the fragments into brand.partials_dir ("" : nothing to do) from
+ * the brand group and the enabled modules' member menu. 0 or -1 (*err). */
+int portail_brand_render(const portail_conf_t *c, const portail_loaded_module_t *mods, size_t n,
+                         char *err, size_t errlen);
 
 /* ---- permission.c: permissions, roles, cross-module checks ---------------- */
 /* [a-z0-9_.]{1,64}: permission names and audit actions. */

@@ -32,8 +32,6 @@
 #define SMTP_CONNECT_TIMEOUT_S 10L
 /* Below CLAIM_S, so that a slow server cannot outlive the claim. */
 #define SMTP_TIMEOUT_S 30L
-/* RFC 5322: lines at most 998 octets, 78 recommended */
-#define LINE_MAX_OCTETS 998
 #define QP_LINE 76
 /* 45 bytes of UTF-8 give 60 base64 characters: each encoded word stays
  * within the 75 characters RFC 2047 allows. */
@@ -226,22 +224,6 @@ static void put_date(FILE *f, const char *iso)
             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* 8bit reads well in a test's .eml and every current server takes it, but
- * it cannot carry a line over 998 octets: such a body goes out as
- * quoted-printable instead. */
-static int needs_qp(const char *body)
-{
-    size_t line = 0;
-    for (const char *p = body; *p; p++) {
-        if (*p == '\n' || *p == '\r') {
-            line = 0;
-        } else if (++line > LINE_MAX_OCTETS) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Calls fn for each line of body without its terminator (LF, CRLF or CR). */
 static void each_line(const char *body, void (*fn)(FILE *, const char *, size_t), FILE *f)
 {
@@ -257,12 +239,9 @@ static void each_line(const char *body, void (*fn)(FILE *, const char *, size_t)
     }
 }
 
-static void put_line_8bit(FILE *f, const char *s, size_t n)
-{
-    fwrite(s, 1, n, f);
-    fputs("\r\n", f);
-}
-
+/* Quoted-printable (RFC 2045 6.7): lines of at most 76 characters, so a
+ * body line of any length travels; "=" is always encoded, so the boundary
+ * "=_portail..." can never appear inside a part. */
 static void put_line_qp(FILE *f, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -271,6 +250,10 @@ static void put_line_qp(FILE *f, const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         int last = i + 1 == n;
         int literal = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last);
+        /* A line starting with "." or "From " is left alone by QP; a dot
+         * first is encoded anyway, for transports that would stuff it. */
+        if (col == 0 && c == '.')
+            literal = 0;
         size_t w = literal ? 1 : 3;
         /* keep room for the soft break "=" */
         if (col + w > QP_LINE - 1) {
@@ -289,16 +272,147 @@ static void put_line_qp(FILE *f, const char *s, size_t n)
     fputs("\r\n", f);
 }
 
-/* The whole message with CRLF line ends, in the arena. */
-static char *build_message(portail_arena_t *a, const portail_conf_t *c, long long id,
-                           const char *to, const char *subject, const char *body,
-                           const char *created_at, size_t *len)
+/* ---- the HTML part ---------------------------------------------------------
+ * Made from the text, so that both parts always say the same: paragraphs at
+ * blank lines, line breaks kept, addresses made links, everything else
+ * escaped. Inline styles only: mail clients drop <style> and classes. */
+
+static void html_escape(FILE *f, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(s[i], f);
+        }
+    }
+}
+
+/* Length of the web address at s (http:// or https://), without the
+ * punctuation that ends a sentence; 0 when there is none. */
+static size_t url_len(const char *s, size_t n)
+{
+    size_t start = n >= 8 && strncmp(s, "https://", 8) == 0  ? 8
+                   : n >= 7 && strncmp(s, "http://", 7) == 0 ? 7
+                                                             : 0;
+    if (!start)
+        return 0;
+    size_t i = start;
+    while (i < n && (unsigned char)s[i] > 0x20 && (unsigned char)s[i] < 0x7F &&
+           !strchr("<>\"'`", s[i]))
+        i++;
+    while (i > start && strchr(".,;:!?)", s[i - 1]))
+        i--;
+    return i > start ? i : 0;
+}
+
+static void html_line(FILE *f, const char *s, size_t n)
+{
+    size_t i = 0, from = 0;
+    while (i < n) {
+        size_t u = (i == 0 || s[i - 1] == ' ' || s[i - 1] == '(') ? url_len(s + i, n - i) : 0;
+        if (!u) {
+            i++;
+            continue;
+        }
+        html_escape(f, s + from, i - from);
+        fputs("<a href=\"", f);
+        html_escape(f, s + i, u);
+        fputs("\" style=\"color:#000091\">", f);
+        html_escape(f, s + i, u);
+        fputs("</a>", f);
+        i += u;
+        from = i;
+    }
+    html_escape(f, s + from, n - from);
+}
+
+/* The HTML document, LF line ends (the QP encoder makes them CRLF). */
+static char *html_body(const char *subject, const char *body)
 {
     char *buf = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&buf, &size);
     if (!f)
         return NULL;
+    fputs("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+          f);
+    html_escape(f, subject, strlen(subject));
+    fputs("</title>\n</head>\n<body style=\"margin:0;padding:0;background:#f6f6f6\">\n"
+          "<div style=\"max-width:600px;margin:0 auto;padding:24px 16px;background:#ffffff;"
+          "font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.5;"
+          "color:#161616\">\n",
+          f);
+    /* Paragraphs: runs of non-blank lines, joined by <br>. */
+    const char *p = body;
+    int open = 0;
+    while (*p) {
+        size_t n = strcspn(p, "\r\n");
+        size_t blank = 0;
+        while (blank < n && (p[blank] == ' ' || p[blank] == '\t'))
+            blank++;
+        if (blank == n) {
+            if (open)
+                fputs("</p>\n", f);
+            open = 0;
+        } else {
+            fputs(open ? "<br>\n" : "<p style=\"margin:0 0 16px\">", f);
+            open = 1;
+            html_line(f, p, n);
+        }
+        p += n;
+        if (*p == '\r' && p[1] == '\n')
+            p += 2;
+        else if (*p)
+            p++;
+    }
+    if (open)
+        fputs("</p>\n", f);
+    fputs("</div>\n</body>\n</html>\n", f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* The whole message with CRLF line ends, in the arena: multipart/alternative,
+ * the text then the HTML (the last part is the preferred one), both UTF-8
+ * and quoted-printable. */
+static char *build_message(portail_arena_t *a, const portail_conf_t *c, long long id,
+                           const char *to, const char *subject, const char *body,
+                           const char *created_at, size_t *len)
+{
+    char *html = html_body(subject, body);
+    if (!html)
+        return NULL;
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f) {
+        free(html);
+        return NULL;
+    }
+    unsigned char rnd[12];
+    char boundary[64], hex[2 * sizeof rnd + 1];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
+    snprintf(boundary, sizeof boundary, "=_portail_%lld_%s", id, hex);
     const char *name, *addr;
     split_from(a, c->mail_from, &name, &addr);
     put_from(f, name, addr);
@@ -308,12 +422,24 @@ static char *build_message(portail_arena_t *a, const portail_conf_t *c, long lon
     fputs("\r\n", f);
     put_date(f, created_at);
     fprintf(f, "Message-ID: <outbox-%lld@portail>\r\n", id);
-    fputs("MIME-Version: 1.0\r\n"
-          "Content-Type: text/plain; charset=UTF-8\r\n",
-          f);
-    int qp = needs_qp(body);
-    fprintf(f, "Content-Transfer-Encoding: %s\r\n\r\n", qp ? "quoted-printable" : "8bit");
-    each_line(body, qp ? put_line_qp : put_line_8bit, f);
+    fprintf(f,
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n",
+            boundary);
+    fprintf(f,
+            "--%s\r\n"
+            "Content-Type: text/plain; charset=UTF-8\r\n"
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+            boundary);
+    each_line(body, put_line_qp, f);
+    fprintf(f,
+            "\r\n--%s\r\n"
+            "Content-Type: text/html; charset=UTF-8\r\n"
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+            boundary);
+    each_line(html, put_line_qp, f);
+    fprintf(f, "\r\n--%s--\r\n", boundary);
+    free(html);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

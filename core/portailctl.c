@@ -213,7 +213,8 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "demo") == 0) {
         /* The demo repairs accounts, which mails their owners. */
         if (portail_templates_load(conf.mail_templates, conf.fund_name, conf.origin, err,
-                                   sizeof(err)) < 0) {
+                                   sizeof(err)) < 0 ||
+            portail_templates_brand(conf.brand.name, conf.brand.phone) < 0) {
             fprintf(stderr, "portailctl: %s\n", err);
             rc = 1;
         } else {

@@ -312,6 +312,12 @@ int main(int argc, char **argv)
         teardown();
         return 0;
     }
+    char why[1300];
+    if (portail_brand_render(host.conf, host.modules, host.nmodules, why, sizeof why) < 0) {
+        fprintf(stderr, "portaild: %s\n", why);
+        teardown();
+        return 1;
+    }
     if (portail_log_open(host.conf->log_path) < 0) {
         fprintf(stderr, "portaild: cannot open log %s: %s\n", host.conf->log_path, strerror(errno));
         teardown();

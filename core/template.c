@@ -2,9 +2,11 @@
  * `mail.templates`, its first line the subject, then an empty line, then
  * the body; `signature.txt` is appended to every body. `{{name}}` is a
  * variable given by the caller or one of the built-ins (fund_name from
- * `server.fund_name`, phone, origin); `{{Name}}` is the same value with its
- * first letter in upper case. The folder is read and checked once at start
- * (portaild, portailctl), so a broken file stops the start, not a mail. */
+ * `server.fund_name`, brand_name and phone from `brand`, origin, greeting:
+ * "Bonjour Camille Durand," when the recipient's name is known);
+ * `{{Name}}` is the same value with its first letter in upper case. The
+ * folder is read and checked once at start (portaild, portailctl), so a
+ * broken file stops the start, not a mail. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,8 +18,8 @@
 #define FILE_MAX (64 * 1024)
 #define NAME_MAX_LEN 64
 #define SUBJECT_MAX_LEN 200
-#define PHONE "36 46"
 #define SIGNATURE "signature"
+#define GREETING_NAME_MAX 210
 
 typedef struct template
 {
@@ -34,6 +36,8 @@ static struct {
     char *signature;
     char *fund_name;
     char *origin;
+    char *brand_name;
+    char *phone;
 } T;
 
 /* The mails of the core itself: missing one is an error at start. */
@@ -161,7 +165,18 @@ void portail_templates_free(void)
     free(T.signature);
     free(T.fund_name);
     free(T.origin);
+    free(T.brand_name);
+    free(T.phone);
     memset(&T, 0, sizeof T);
+}
+
+int portail_templates_brand(const char *brand_name, const char *phone)
+{
+    free(T.brand_name);
+    free(T.phone);
+    T.brand_name = strdup(brand_name ? brand_name : "");
+    T.phone = strdup(phone ? phone : "");
+    return T.brand_name && T.phone ? 0 : -1;
 }
 
 int portail_templates_load(const char *dir, const char *fund_name, const char *origin, char *err,
@@ -206,14 +221,18 @@ int portail_templates_has(const char *name)
     return find(name) != NULL;
 }
 
-static const char *lookup(const char *name, const char *const *vars)
+static const char *lookup(const char *name, const char *const *vars, const char *greeting)
 {
     if (strcmp(name, "fund_name") == 0)
         return T.fund_name;
+    if (strcmp(name, "brand_name") == 0)
+        return T.brand_name ? T.brand_name : "Assurance Maladie";
     if (strcmp(name, "phone") == 0)
-        return PHONE;
+        return T.phone ? T.phone : "36 46";
     if (strcmp(name, "origin") == 0)
         return T.origin;
+    if (strcmp(name, "greeting") == 0)
+        return greeting;
     for (const char *const *v = vars; v && v[0]; v += 2)
         if (strcmp(v[0], name) == 0)
             return v[1] ? v[1] : "";
@@ -223,7 +242,7 @@ static const char *lookup(const char *name, const char *const *vars)
 /* text with every variable replaced, into the arena; NULL with the name of
  * the missing variable in *missing. */
 static char *render(portail_arena_t *a, const char *text, const char *const *vars,
-                    const char **missing)
+                    const char *greeting, const char **missing)
 {
     char *out = NULL;
     size_t len = 0;
@@ -241,7 +260,7 @@ static char *render(portail_arena_t *a, const char *text, const char *const *var
         int cap = name[0] >= 'A' && name[0] <= 'Z';
         if (cap)
             name[0] = (char)(name[0] - 'A' + 'a');
-        const char *value = lookup(name, vars);
+        const char *value = lookup(name, vars, greeting);
         if (!value) {
             fclose(f);
             free(out);
@@ -265,8 +284,32 @@ static char *render(portail_arena_t *a, const char *text, const char *const *var
     return r;
 }
 
-int portail_mail_render(portail_arena_t *a, const char *template, const char *const *vars,
-                        const char **subject, const char **body, const char **error)
+/* "Bonjour Camille Durand," for a known name, "Bonjour," otherwise. A name
+ * with a control character or over GREETING_NAME_MAX bytes is not used. */
+static const char *greeting_for(portail_arena_t *a, const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > GREETING_NAME_MAX || !portail_utf8_valid(name, n))
+        return "Bonjour,";
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7F)
+            return "Bonjour,";
+    const char *g = portail_sprintf(a, "Bonjour %s,", name);
+    return g ? g : "Bonjour,";
+}
+
+/* The name given by the caller (variable "name"), or NULL. */
+static const char *given_name(const char *const *vars)
+{
+    for (const char *const *v = vars; v && v[0]; v += 2)
+        if (strcmp(v[0], "name") == 0)
+            return v[1];
+    return NULL;
+}
+
+static int render_mail(portail_arena_t *a, const char *template, const char *const *vars,
+                       const char *name, const char **subject, const char **body,
+                       const char **error)
 {
     *error = NULL;
     const template_t *t = find(template);
@@ -274,10 +317,11 @@ int portail_mail_render(portail_arena_t *a, const char *template, const char *co
         *error = portail_sprintf(a, "mail template \"%s\" unknown", template ? template : "");
         return -1;
     }
+    const char *greeting = greeting_for(a, name);
     const char *missing = NULL;
-    const char *s = render(a, t->subject, vars, &missing);
-    const char *b = s ? render(a, t->body, vars, &missing) : NULL;
-    const char *sig = b ? render(a, T.signature, vars, &missing) : NULL;
+    const char *s = render(a, t->subject, vars, greeting, &missing);
+    const char *b = s ? render(a, t->body, vars, greeting, &missing) : NULL;
+    const char *sig = b ? render(a, T.signature, vars, greeting, &missing) : NULL;
     if (!sig) {
         *error = missing ? portail_sprintf(a, "mail template \"%s\": variable \"%s\" not given",
                                            template, missing)
@@ -289,11 +333,40 @@ int portail_mail_render(portail_arena_t *a, const char *template, const char *co
     return *body ? 0 : -1;
 }
 
+int portail_mail_render(portail_arena_t *a, const char *template, const char *const *vars,
+                        const char **subject, const char **body, const char **error)
+{
+    return render_mail(a, template, vars, given_name(vars), subject, body, error);
+}
+
+/* The name of whoever reads this address: the insured person of the member
+ * account or of the register's row, or the agent. NULL when nobody or more
+ * than one person (a shared family address) has it: the greeting is then
+ * "Bonjour,", never someone else's name. */
+static const char *name_of(portail_db_t *db, const char *to)
+{
+    json_t *rows = portail_db_rows(
+        db,
+        "SELECT DISTINCT n FROM ("
+        "SELECT CONCAT(i.first_name, ' ', i.last_name) AS n FROM members m "
+        "JOIN insured i ON i.id = m.insured_id WHERE m.email = ? "
+        "UNION SELECT CONCAT(first_name, ' ', last_name) FROM insured WHERE email = ? "
+        "UNION SELECT display_name FROM agents WHERE email = ? AND disabled_at IS NULL"
+        ") AS names LIMIT 2",
+        "sss", to, to, to);
+    if (!rows || json_array_size(rows) != 1)
+        return NULL;
+    return portail_row_str(json_array_get(rows, 0), "n");
+}
+
 int portail_mail_template(portail_db_t *db, portail_arena_t *a, const char *to,
                           const char *template, const char *const *vars)
 {
     const char *subject, *body, *error;
-    if (portail_mail_render(a, template, vars, &subject, &body, &error) != 0) {
+    const char *name = given_name(vars);
+    if ((!name || !*name) && db && to)
+        name = name_of(db, to);
+    if (render_mail(a, template, vars, name, &subject, &body, &error) != 0) {
         portail_logf("error", NULL, "%s", error ? error : "mail template failed");
         return -1;
     }

@@ -1314,7 +1314,9 @@ static int job_report(portail_job_t *job)
         portail_job_set_error(job, "no state or no database");
         return -1;
     }
-    char *text = portail_sprintf(a, "Bonjour,\n\nÉtat de la messagerie des assurés ce jour :\n\n");
+    /* mail/messaging_report.txt: greeting, signature and HTML part as every
+     * mail. */
+    char *lines = portail_sprintf(a, "%s", "");
     long long total = 0;
     for (size_t i = 0; i < st->nservices; i++) {
         const struct service *s = &st->services[i];
@@ -1325,14 +1327,10 @@ static int job_report(portail_job_t *job)
         }
         long long overdue = portail_row_int(r, "overdue", 0);
         total += overdue;
-        text =
-            portail_sprintf(a, "%s- %s : %lld en attente, dont %lld au-delà de %lld h\n", text,
+        lines =
+            portail_sprintf(a, "%s- %s : %lld en attente, dont %lld au-delà de %lld h\n", lines,
                             s->label, portail_row_int(r, "waiting", 0), overdue, s->target_hours);
     }
-    text = portail_sprintf(a,
-                           "%s\nLe détail est dans l'espace agents, rubrique « Messagerie des "
-                           "assurés ».\n",
-                           text);
     json_t *sups =
         portail_db_rows(db,
                         "SELECT email FROM agents WHERE role = 'supervisor' AND "
@@ -1342,14 +1340,15 @@ static int job_report(portail_job_t *job)
         portail_job_set_error(job, "supervisors not read");
         return -1;
     }
-    const char *subject = portail_sprintf(a, "Messagerie : %lld conversation%s en retard", total,
-                                          total > 1 ? "s" : "");
+    const char *late = portail_sprintf(a, "%lld conversation%s", total, total > 1 ? "s" : "");
+    const char *const vars[] = {"late", late, "lines", lines, NULL};
     size_t i;
     json_t *sup;
     int ok = 1;
     json_array_foreach(sups, i, sup)
     {
-        if (portail_mail_enqueue(db, portail_row_str(sup, "email"), subject, text) != 0)
+        if (portail_mail_template(db, a, portail_row_str(sup, "email"), "messaging_report", vars) !=
+            0)
             ok = 0;
     }
     json_t *next = ok ? portail_db_row(db,

@@ -362,7 +362,8 @@ class Smtp:
 
     def mails(self):
         """Every stored message, oldest first: dicts with to, rcpt (envelope),
-        from, subject, body (decoded text), headers, msg (email.message)."""
+        from, subject, body (decoded text), html (the decoded HTML part, or
+        ""), headers, msg (email.message)."""
         files = []
         for sub in ("new", "cur"):
             files.extend(p for p in (self.maildir / sub).iterdir() if p.is_file())
@@ -380,12 +381,20 @@ class Smtp:
                     body = part.get_content()
                 except (LookupError, ValueError):
                     body = part.get_payload(decode=True).decode("utf-8", "replace")
+            html = ""
+            hpart = msg.get_body(preferencelist=("html",))
+            if hpart is not None and hpart is not part:
+                try:
+                    html = hpart.get_content()
+                except (LookupError, ValueError):
+                    html = hpart.get_payload(decode=True).decode("utf-8", "replace")
             out.append({
                 "to": str(msg.get("To", "")),
                 "rcpt": str(msg.get("X-RcptTo", "")),
                 "from": str(msg.get("From", "")),
                 "subject": str(msg.get("Subject", "")),
                 "body": body,
+                "html": html,
                 "headers": {k: str(v) for k, v in msg.items()},
                 "msg": msg,
                 "path": p,
@@ -889,6 +898,10 @@ class Stack:
                          "COLLATE utf8mb4_unicode_ci", database="mysql")
         self.smtp.start()
         cfg = self.base_config("portaild", "http://127.0.0.1:%d" % self.nginx_port)
+        # The brand's fragments of the header and footer (core/brand.c), as
+        # script/server writes them; only the stack's own portaild does.
+        cfg.setdefault("brand", {}).setdefault(
+            "partials_dir", str(Path(self.webroot) / "partials" / "marque"))
         self.portaild = Portaild(self.base / "portaild", cfg, self.webroot,
                                  nginx_port=self.nginx_port,
                                  trusted_proxies=TEST_TRUSTED_PROXIES)
@@ -1030,6 +1043,21 @@ class Stack:
                 raise AssertionError("no matching mail within %s s; mails: %r" % (
                     timeout, [(m["to"], m["subject"]) for m in seen]))
             time.sleep(0.1)
+
+    def private_webroot(self, directory):
+        """A web root of its own for a private portaild that writes other
+        brand fragments (brand.partials_dir = the returned root's
+        partials/marque): links to the stack's files, partials/ a real
+        folder. Returns the root's Path."""
+        root = Path(directory)
+        (root / "partials").mkdir(parents=True, exist_ok=True)
+        for entry in Path(self.webroot).iterdir():
+            if entry.name != "partials":
+                (root / entry.name).symlink_to(entry)
+        for entry in (Path(self.webroot) / "partials").iterdir():
+            if entry.name != "marque":
+                (root / "partials" / entry.name).symlink_to(entry)
+        return root
 
     def client(self, xff=None, base_url=None, origin=None):
         return Client(base_url or self.base_url, origin or self.origin, xff=xff)

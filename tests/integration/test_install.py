@@ -54,7 +54,8 @@ def test_the_tree_is_complete(installed):
     for f in (REPO / "web").rglob("*"):
         rel = f.relative_to(REPO / "web")
         if f.is_file() and rel.parts[0] not in real_modules() and f.name != ".gitignore" \
-                and not f.name.startswith(".") and rel.parts[0] not in ("dsfr", "zxcvbn"):
+                and not f.name.startswith(".") and rel.parts[0] not in ("dsfr", "zxcvbn") \
+                and rel.parts[:2] != ("partials", "marque"):  # written by portaild
             assert p("webdir", str(rel)).is_file(), rel
     if (REPO / "web" / "dsfr").is_dir() or (REPO / "node_modules" / "@gouvfr").is_dir():
         assert p("webdir", "dsfr", "dsfr.min.css").is_file()
@@ -127,6 +128,7 @@ def test_the_installed_portaild_serves(installed, stack, tmp_path):
     text = set_setting(text, "data_dir", str(under(dest, d["pkgdatadir"])))
     text = set_setting(text, "secret_key_file", str(secret_key_file()))
     text = set_setting(text, "dir", str(run / "mail"))
+    text = set_setting(text, "partials_dir", str(run / "marque"))
     text = set_setting(text, "socket", str(stack.paths.mysql_socket))
     text = set_setting(text, "user", "root")
     text = re.sub(r'(?m)^(\s*name\s*=\s*)"portail"', r'\1"portail_install"', text)

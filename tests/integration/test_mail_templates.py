@@ -15,7 +15,8 @@ def copy_of_templates(tmp_path):
 
 
 def test_fund_name_from_the_config_in_the_text_and_the_signature(stack):
-    inst = stack.start_portaild({"server": {"fund_name": "la CPAM de la Gironde"}})
+    inst = stack.start_portaild({"server": {"fund_name": "la CPAM de la Gironde"},
+                                 "brand": {"name": "CPAM de la Gironde"}})
     person = stack.new_member()
     stack.sql("DELETE FROM members WHERE id = %d" % person.id)  # insured only
     stack.sql("UPDATE insured SET email = NULL WHERE id = %d" % person.insured_id)
@@ -31,8 +32,9 @@ def test_fund_name_from_the_config_in_the_text_and_the_signature(stack):
     assert body.startswith("Bonjour,\n\n")
     assert "sur le portail de la CPAM de la Gironde." in body
     assert "{{" not in body
+    assert "La CPAM de la Gironde ne vous demandera jamais votre mot de passe" in body
     assert body.rstrip("\n").endswith(
-        "merci de ne pas y répondre.\nLa CPAM de la Gironde"), body
+        "merci de ne pas y répondre.\nCPAM de la Gironde"), body
 
 
 def test_malformed_variable_stops_the_start(stack, tmp_path):

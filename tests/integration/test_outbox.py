@@ -142,8 +142,15 @@ def test_mail_arrives_intact(stack, client):
     assert m["rcpt"] == to
     assert m["headers"]["X-MailFrom"] == "ne-pas-repondre@portail.example"
     msg = m["msg"]
-    assert msg.get_content_type() == "text/plain"
-    assert msg.get_content_charset() == "utf-8"
+    # Issue 15: a text part and an HTML part saying the same, both UTF-8.
+    assert msg.get_content_type() == "multipart/alternative"
+    text, html = msg.get_payload()
+    assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
+    for part in (text, html):
+        assert part.get_content_charset() == "utf-8"
+        assert part["Content-Transfer-Encoding"] == "quoted-printable"
+    assert "Votre demande de remboursement n° 42 a été traitée : 23,50 €." in m["html"]
+    assert "<p" in m["html"] and '<html lang="fr">' in m["html"]
     assert msg["Date"] and msg["Message-ID"]
     # Non-ASCII subjects travel as RFC 2047 encoded words.
     raw = m["path"].read_bytes()
@@ -250,9 +257,11 @@ def test_file_transport_writes_parsable_eml(stack, tmp_path):
     m1, m2 = msgs[to1], msgs[to2]
     assert str(m1["Subject"]) == "Votre compte a été débloqué"
     assert str(m1["From"]) == FROM
-    assert m1.get_content().replace("\r\n", "\n").rstrip("\n") == BODY
-    assert m2.get_content().replace("\r\n", "\n").rstrip("\n") == "x" * 1200
-    assert m2["Content-Transfer-Encoding"] == "quoted-printable"
+    t1, t2 = m1.get_body(("plain",)), m2.get_body(("plain",))
+    assert t1.get_content().replace("\r\n", "\n").rstrip("\n") == BODY
+    assert t2.get_content().replace("\r\n", "\n").rstrip("\n") == "x" * 1200
+    assert t2["Content-Transfer-Encoding"] == "quoted-printable"
+    assert "x" * 1200 in m2.get_body(("html",)).get_content()
     rows = stack.sql("SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NOT NULL", database=db)
     assert rows == [["2"]]
     # Nothing went out by SMTP.

@@ -13,6 +13,7 @@ static void setup(void)
     ck_assert_msg(portail_templates_load(TEST_SRCDIR "/mail", "la caisse de Test",
                                          "https://portail.example", err, sizeof err) == 0,
                   "%s", err);
+    ck_assert_int_eq(portail_templates_brand("CPAM de Test", "39 99"), 0);
 }
 
 static void teardown(void)
@@ -33,8 +34,11 @@ START_TEST(renders_with_builtins_and_signature)
     ck_assert(strstr(b, "dans les 30 minutes") != NULL);
     ck_assert(strstr(b, "https://portail.example/x?token=abc") != NULL);
     ck_assert(strstr(b, "{{") == NULL);
-    /* the signature, with the fund's name capitalised by {{Fund_name}} */
-    const char *tail = "merci de ne pas y répondre.\nLa caisse de Test\n";
+    /* the signature: the warning with the fund's name capitalised by
+     * {{Fund_name}}, then the brand's name */
+    ck_assert(strstr(b, "\nLa caisse de Test ne vous demandera jamais votre mot de passe ni un "
+                        "code par courriel\u00a0:") != NULL);
+    const char *tail = "merci de ne pas y répondre.\nCPAM de Test\n";
     ck_assert_str_eq(b + strlen(b) - strlen(tail), tail);
 }
 END_TEST
@@ -43,7 +47,7 @@ START_TEST(phone_and_origin_are_given_by_the_core)
 {
     const char *s, *b, *e;
     ck_assert_int_eq(portail_mail_render(A, "register_done", NULL, &s, &b, &e), 0);
-    ck_assert(strstr(b, "la caisse de Test au 36 46") != NULL);
+    ck_assert(strstr(b, "la caisse de Test au 39 99") != NULL);
     ck_assert(strstr(b, "https://portail.example/connexion.html") != NULL);
 }
 END_TEST
@@ -73,6 +77,23 @@ START_TEST(values_are_not_expanded)
 }
 END_TEST
 
+/* Issue 15: the member is greeted by name when the caller (or, when
+ * queued, the recipient's account) gives it; a name that is not one line of
+ * text is not used. */
+START_TEST(greets_by_name)
+{
+    const char *s, *b, *e;
+    const char *const named[] = {"name", "Zoé Lefèvre", NULL};
+    ck_assert_int_eq(portail_mail_render(A, "register_done", named, &s, &b, &e), 0);
+    ck_assert(strncmp(b, "Bonjour Zoé Lefèvre,\n\n", strlen("Bonjour Zoé Lefèvre,\n\n")) == 0);
+    const char *const forged[] = {"name", "Zoé\nBcc: x@example.org", NULL};
+    ck_assert_int_eq(portail_mail_render(A, "register_done", forged, &s, &b, &e), 0);
+    ck_assert(strncmp(b, "Bonjour,\n\n", 10) == 0);
+    ck_assert_int_eq(portail_mail_render(A, "register_done", NULL, &s, &b, &e), 0);
+    ck_assert(strncmp(b, "Bonjour,\n\n", 10) == 0);
+}
+END_TEST
+
 Suite *template_suite(void)
 {
     Suite *s = suite_create("template");
@@ -81,6 +102,7 @@ Suite *template_suite(void)
     tcase_add_test(tc, renders_with_builtins_and_signature);
     tcase_add_test(tc, phone_and_origin_are_given_by_the_core);
     tcase_add_test(tc, values_are_not_expanded);
+    tcase_add_test(tc, greets_by_name);
     tcase_add_test(tc, unknown_template_and_missing_variable_fail);
     suite_add_tcase(s, tc);
     return s;

@@ -47,6 +47,15 @@ class WebStack(conftest.Stack):
     def __init__(self, base, drop):
         super().__init__(base)
         self.drop = set(drop)
+        # PORTAIL_WEB_BRAND (JSON, tests/web/lib/stack.js): brand settings
+        # over the demo's, served from a web root of this stack's own (the
+        # fragments portaild writes must not reach other stacks).
+        self.brand = json.loads(os.environ.get("PORTAIL_WEB_BRAND") or "null")
+        if self.brand:
+            web = Path(base) / "web"
+            if not web.exists():
+                self.private_webroot(web)
+            self.webroot = web
 
     def base_config(self, name, origin):
         cfg = super().base_config(name, origin)
@@ -56,6 +65,11 @@ class WebStack(conftest.Stack):
             if m["name"] not in self.drop and m["name"] != "hello"
             and (m["name"] != "testmod" or keep_testmod)
         ]
+        # The demo's brand (conf/portail.conf.example): a fund with its own
+        # logo, not a State service (tests/web/brand.test.js).
+        cfg["brand"] = {"name": "CPAM de Paris", "logo": "/img/logo-caisse.svg",
+                        "logo_alt": "CPAM de Paris, logo de démonstration"}
+        cfg["brand"].update(self.brand or {})
         return cfg
 
 

@@ -274,7 +274,7 @@ def test_replayed_code_is_refused_recorded_and_mailed(stack, accounts):
     assert r.status_code == 401, r.text
     assert r.json()["detail"] == "Le code saisi est incorrect ou a déjà été utilisé."
     assert "totp_replayed" in accounts.events(m)
-    mail = accounts.wait_mail(m, "Alerte de sécurité : code de sécurité réutilisé")
+    mail = accounts.wait_mail(m, "Alerte de sécurité\u00a0: code de sécurité réutilisé")
     assert "déjà utilisé" in mail["body"]
     assert accounts.counters(m)[1] == 1
     # An older step than the last accepted one is a replay too.

@@ -175,7 +175,7 @@ def test_a_known_device_over_its_own_budget_is_locked_out_itself(stack, accounts
         accounts.login(k, m, password=WRONG_PASSWORD, expect=401)
     assert accounts.counters(m)[0] == 0 and accounts.lock_state(m) is None
     # The member hears of it.
-    mail = accounts.wait_mail(m, "Alerte de sécurité : appareil non reconnu")
+    mail = accounts.wait_mail(m, "Alerte de sécurité\u00a0: appareil non reconnu")
     assert "Mot de passe oublié" in mail["body"]
     assert "device_blocked" in accounts.events(m)
     # ...but past its budget the device is unknown again.

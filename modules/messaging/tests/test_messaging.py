@@ -286,6 +286,10 @@ def test_daily_report_to_supervisors(stack, member):
     assert "en retard" in mail["subject"]
     assert "Mes indemnités journalières : " in mail["body"]
     assert "Indemnités en retard" not in mail["body"]  # no subject of a member's thread
+    # Issue 15: as every mail, greeted by name, the warning, an HTML part.
+    assert mail["body"].startswith("Bonjour Agent de test,\n"), mail["body"]
+    assert "ne vous demandera jamais votre mot de passe ni un code" in mail["body"]
+    assert "Mes indemnités journalières" in mail["html"]
     rows = stack.sql("SELECT TIMESTAMPDIFF(HOUR, UTC_TIMESTAMP(), run_at) FROM jobs "
                      "WHERE kind = 'messaging.report' AND state = 'queued'")
     assert len(rows) == 1 and int(rows[0][0]) >= 23

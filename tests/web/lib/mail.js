@@ -26,26 +26,54 @@ function decodeQP(s) {
   return Buffer.from(bytes).toString('utf8');
 }
 
-export function parseMail(raw) {
-  const text = raw.toString('latin1');
+function splitHead(text) {
   const sep = text.search(/\r?\n\r?\n/);
-  const head = text.slice(0, sep).replace(/\r?\n[ \t]+/g, ' ');
-  const bodyRaw = text.slice(sep).replace(/^\r?\n\r?\n/, '');
+  const head = (sep < 0 ? text : text.slice(0, sep)).replace(/\r?\n[ \t]+/g, ' ');
+  const bodyRaw = sep < 0 ? '' : text.slice(sep).replace(/^\r?\n\r?\n/, '');
   const headers = {};
   for (const line of head.split(/\r?\n/)) {
     const i = line.indexOf(':');
     if (i > 0) headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
   }
+  return { headers, bodyRaw };
+}
+
+function decodeBody(headers, bodyRaw) {
   const cte = (headers['content-transfer-encoding'] || '8bit').toLowerCase();
   let body;
   if (cte === 'quoted-printable') body = decodeQP(bodyRaw);
   else if (cte === 'base64') body = Buffer.from(bodyRaw, 'base64').toString('utf8');
   else body = Buffer.from(bodyRaw, 'latin1').toString('utf8');
+  return body.replace(/\r\n/g, '\n');
+}
+
+/** A stored message: headers, subject, body (the text/plain part) and html
+ * (the text/html part of a multipart/alternative message, or ''). */
+export function parseMail(raw) {
+  const text = raw.toString('latin1');
+  const { headers, bodyRaw } = splitHead(text);
+  let body = '';
+  let html = '';
+  const ctype = headers['content-type'] || 'text/plain';
+  const b = /^multipart\//i.test(ctype) && /boundary="?([^";]+)"?/i.exec(ctype);
+  if (b) {
+    const parts = bodyRaw.split(`--${b[1]}`).slice(1);
+    for (const part of parts) {
+      if (part.startsWith('--')) break;
+      const p = splitHead(part.replace(/^\r?\n/, '').replace(/\r?\n$/, ''));
+      const t = (p.headers['content-type'] || 'text/plain').toLowerCase();
+      if (t.startsWith('text/plain') && !body) body = decodeBody(p.headers, p.bodyRaw);
+      else if (t.startsWith('text/html') && !html) html = decodeBody(p.headers, p.bodyRaw);
+    }
+  } else {
+    body = decodeBody(headers, bodyRaw);
+  }
   return {
     to: headers.to || '',
     rcpt: headers['x-rcptto'] || '',
     subject: decodeWords(headers.subject || ''),
-    body: body.replace(/\r\n/g, '\n'),
+    body,
+    html,
     headers,
   };
 }

@@ -27,8 +27,12 @@ function buildDir() {
 }
 
 export class WebStack {
-  constructor(name) {
+  /** brand: settings merged into the config's brand group (a State
+   * service, say); the stack then serves a web root of its own, so that
+   * its brand's fragments do not reach the other stacks. */
+  constructor(name, { brand = null } = {}) {
     this.name = name;
+    this.brand = brand;
     this.dir = join(ARTIFACTS, `stack-${name}`);
     this.proc = null;
     this.info = null;
@@ -39,7 +43,7 @@ export class WebStack {
     mkdirSync(this.dir, { recursive: true });
     const err = createWriteStream(join(ARTIFACTS, `stack-${this.name}.stderr`));
     this.proc = spawn('/usr/bin/python3', [join(REPO, 'tests', 'web', 'stack.py'), this.dir], {
-      env: { ...process.env, PORTAIL_BUILD: buildDir() },
+      env: { ...process.env, PORTAIL_BUILD: buildDir(), ...(this.brand ? { PORTAIL_WEB_BRAND: JSON.stringify(this.brand) } : {}) },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.proc.stderr.pipe(err);

@@ -1,0 +1,274 @@
+/* The fund's brand on the pages. The pages are static, with the header and
+ * the footer included by nginx (SSI, web/partials/); what depends on the
+ * config (the `brand` group and the enabled modules) is written once at
+ * start, by portaild, as small fragments into `brand.partials_dir` (the
+ * web root's partials/marque/), which the partials include with a neutral
+ * default (`stub`) should a fragment be missing. No page costs a FastCGI
+ * call for it.
+ *
+ * The République française block and the Marianne font are reserved to
+ * State services by the DSFR's terms: they appear only with
+ * `brand.state_service = true`; otherwise the header is neutral, with the
+ * fund's logo and name, and the pages keep the system fonts of
+ * css/portail.css. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static void esc(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(*s, f);
+        }
+    }
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[1100];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+        return -1;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+typedef void (*writer_fn)(FILE *f, const portail_conf_t *c, const void *arg);
+
+/* dir/name written whole (temporary file, then rename): nginx never
+ * includes half a fragment. */
+static int put(const char *dir, const char *name, writer_fn fn, const portail_conf_t *c,
+               const void *arg, char *err, size_t errlen)
+{
+    char path[1200], tmp[1220];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path ||
+        snprintf(tmp, sizeof tmp, "%s/.%s.%ld", dir, name, (long)getpid()) >= (int)sizeof tmp) {
+        snprintf(err, errlen, "brand.partials_dir: path too long");
+        return -1;
+    }
+    FILE *f = fopen(tmp, "we");
+    if (!f) {
+        snprintf(err, errlen, "brand.partials_dir: cannot write %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    fn(f, c, arg);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || chmod(tmp, 0644) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "brand.partials_dir: cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *logo_alt(const portail_conf_t *c)
+{
+    return *c->brand.logo_alt ? c->brand.logo_alt : c->brand.name;
+}
+
+/* The left of the header's brand row (before the menu button). */
+static void w_logo(FILE *f, const portail_conf_t *c, const void *arg)
+{
+    (void)arg;
+    if (c->brand.state_service)
+        fputs("<div class=\"fr-header__logo\">\n"
+              "  <p class=\"fr-logo\">République<br>Française</p>\n"
+              "</div>\n",
+              f);
+    if (*c->brand.logo) {
+        fputs("<div class=\"fr-header__operator\">\n  <img class=\"portail-logo\" src=\"", f);
+        esc(f, c->brand.logo);
+        fputs("\" alt=\"", f);
+        esc(f, logo_alt(c));
+        fputs("\">\n</div>\n", f);
+    }
+    fputs(c->brand.state_service ? "<!-- brand.state_service = true -->\n"
+                                 : "<!-- neutral header: brand.state_service = false -->\n",
+          f);
+}
+
+static void w_name(FILE *f, const portail_conf_t *c, const void *arg)
+{
+    (void)arg;
+    esc(f, c->brand.name);
+}
+
+/* The inside of the footer's fr-footer__brand. */
+static void w_footer_brand(FILE *f, const portail_conf_t *c, const void *arg)
+{
+    (void)arg;
+    if (c->brand.state_service) {
+        fputs("<p class=\"fr-logo\">République<br>Française</p>\n", f);
+    }
+    fputs("<a class=\"fr-footer__brand-link\" href=\"/\" title=\"Retour à l’accueil — ", f);
+    esc(f, c->brand.name);
+    fputs("\">", f);
+    if (*c->brand.logo) {
+        fputs("<img class=\"fr-footer__logo portail-logo\" src=\"", f);
+        esc(f, c->brand.logo);
+        fputs("\" alt=\"", f);
+        esc(f, logo_alt(c));
+        fputs("\">", f);
+    } else {
+        fputs("<span class=\"portail-marque\">", f);
+        esc(f, c->brand.name);
+        fputs("</span>", f);
+    }
+    fputs("</a>\n", f);
+}
+
+/* "Une question ? Appelez le 36 46 (service gratuit + prix d’un appel)."
+ * and the contact page when there is one. */
+static void w_contact(FILE *f, const portail_conf_t *c, const void *arg)
+{
+    (void)arg;
+    if (*c->brand.phone) {
+        fputs("Une question\u00a0? Appelez le <a href=\"tel:", f);
+        for (const char *p = c->brand.phone; *p; p++)
+            if (*p != ' ')
+                fputc(*p, f);
+        fputs("\">", f);
+        esc(f, c->brand.phone);
+        fputs("</a>", f);
+        if (*c->brand.phone_note) {
+            fputs(" (", f);
+            esc(f, c->brand.phone_note);
+            fputc(')', f);
+        }
+        fputs(".", f);
+    }
+    if (*c->brand.contact_url) {
+        fputs(*c->brand.phone ? " Ou écrivez-nous depuis <a href=\""
+                              : "Écrivez-nous depuis <a href=\"",
+              f);
+        esc(f, c->brand.contact_url);
+        fputs("\">la page de contact</a>.", f);
+    }
+}
+
+static void w_phone(FILE *f, const portail_conf_t *c, const void *arg)
+{
+    (void)arg;
+    esc(f, *c->brand.phone ? c->brand.phone : "36 46");
+}
+
+/* The State's font, only for a State service (css/marianne.css). */
+static void w_font(FILE *f, const portail_conf_t *c, const void *arg)
+{
+    (void)arg;
+    if (c->brand.state_service)
+        fputs("<link rel=\"stylesheet\" href=\"/css/marianne.css\">\n", f);
+    else
+        fputs("<!-- system fonts: brand.state_service = false -->\n", f);
+}
+
+struct mods {
+    const portail_loaded_module_t *v;
+    size_t n;
+};
+
+struct entry {
+    const portail_nav_t *nav;
+    size_t seq;
+};
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    if (x->nav->order != y->nav->order)
+        return x->nav->order < y->nav->order ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The member menu's entries of the enabled modules, as list items: what
+ * the site map and the footer promise is what runs. */
+static void w_plan(FILE *f, const portail_conf_t *c, const void *arg)
+{
+    (void)c;
+    const struct mods *m = arg;
+    size_t cap = 0, n = 0, seq = 0;
+    for (size_t i = 0; i < m->n; i++)
+        for (const portail_nav_t *v = m->v[i].desc->nav; v && v->label; v++)
+            cap++;
+    struct entry *e = calloc(cap ? cap : 1, sizeof *e);
+    if (!e)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        for (const portail_nav_t *v = m->v[i].desc->nav; v && v->label; v++, seq++)
+            if (m->v[i].enabled && v->menu == PORTAIL_MENU_MEMBER)
+                e[n++] = (struct entry){v, seq};
+    qsort(e, n, sizeof *e, entry_cmp);
+    for (size_t i = 0; i < n; i++) {
+        fputs("<li><a href=\"", f);
+        esc(f, e[i].nav->href);
+        fputs("\">", f);
+        esc(f, e[i].nav->label);
+        fputs("</a>", f);
+        if (e[i].nav->text) {
+            fputs(" — ", f);
+            esc(f, e[i].nav->text);
+        }
+        fputs("</li>\n", f);
+    }
+    if (n == 0)
+        fputs("<!-- no module with a member page is enabled -->\n", f);
+    free(e);
+}
+
+int portail_brand_render(const portail_conf_t *c, const portail_loaded_module_t *mods, size_t n,
+                         char *err, size_t errlen)
+{
+    const char *dir = c->brand.partials_dir;
+    if (!dir || !*dir)
+        return 0;
+    if (mkdirs(dir) != 0) {
+        snprintf(err, errlen, "brand.partials_dir: cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct mods m = {mods, n};
+    static const struct {
+        const char *name;
+        writer_fn fn;
+    } files[] = {
+        {"logo.html", w_logo},
+        {"nom.html", w_name},
+        {"pied-marque.html", w_footer_brand},
+        {"contact.html", w_contact},
+        {"telephone.html", w_phone},
+        {"police.html", w_font},
+        {"plan.html", w_plan},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (put(dir, files[i].name, files[i].fn, c, &m, err, errlen) != 0)
+            return -1;
+    return 0;
+}
