@@ -48,7 +48,7 @@ static const char *const reason_texts[] = {
  * 423 of a sign-in, the answer of a password reset and the lock mail all
  * show these. A password reset lifts only the two locks caused by wrong
  * secrets: the others need the fund or the confirmation link. */
-#define CALL_3646 "appelez votre caisse au 36 46 (service gratuit + prix de l'appel)"
+#define CALL_3646 "appelez votre caisse au 36 46 (service gratuit + prix d’un appel)"
 
 static const portail_lock_step_t steps_secret[] = {
     {"reset_password",
@@ -56,11 +56,11 @@ static const portail_lock_step_t steps_secret[] = {
      "il vous sera demandé votre numéro de sécurité sociale, votre date de naissance et votre "
      "adresse e-mail. Votre compte est débloqué dès que le nouveau mot de passe est enregistré."},
     {"call_fund",
-     "Vous pouvez aussi appeler votre caisse au 36 46 (service gratuit + prix de l'appel)."},
+     "Vous pouvez aussi appeler votre caisse au 36 46 (service gratuit + prix d’un appel)."},
     {NULL, NULL},
 };
 static const portail_lock_step_t steps_suspicious[] = {
-    {"call_fund", "Appelez votre caisse au 36 46 (service gratuit + prix de l'appel), ou "
+    {"call_fund", "Appelez votre caisse au 36 46 (service gratuit + prix d’un appel), ou "
                   "écrivez-lui à l'adresse indiquée sur le site : un conseiller vérifiera votre "
                   "identité."},
     {"wait_agent", "Un conseiller débloquera votre compte après cette vérification. La "

@@ -143,7 +143,7 @@ PORTAIL_MODULE_INIT(.name = "unlock", .version = "1.0.0", .settings = settings, 
 
 /* ---- texts ------------------------------------------------------------------ */
 
-#define CALL_3646 "appelez votre caisse au 36 46 (service gratuit + prix de l'appel)"
+#define CALL_3646 "appelez votre caisse au 36 46 (service gratuit + prix d’un appel)"
 
 /* What the answer to a reset says when the new password is not enough. */
 static const char *still_locked_text(portail_lock_reason_t reason)
