@@ -501,7 +501,7 @@ describe('page states (API mocked)', () => {
     await page.locator('#fiche').waitFor();
     assert.match(calls.find((c) => c.key === 'GET /api/v1/backoffice/members').search, /nir=184057505612345/);
     assert.match(await page.locator('#etat').textContent(), /Compte bloqué.*Activité suspecte/s);
-    assert.equal(await page.locator('#evenements tr').count(), 3);
+    assert.equal(await page.locator('#evenements tr').count(), 4);
     assert.equal(await page.locator('#formulaire-deblocage').isVisible(), true);
     assert.equal(await page.locator('#formulaire-blocage').isVisible(), false);
     // The reason is required, 10 characters at least.
@@ -514,11 +514,11 @@ describe('page states (API mocked)', () => {
 
   test('back office: unknown NIR', async () => {
     const { ctx, page } = await open('/backoffice/recherche.html', 'agent', {
-      'GET /api/v1/backoffice/members': [404, problem(404)],
+      'GET /api/v1/backoffice/insured': [200, { results: [], truncated: false, max: 20 }],
     });
     await page.fill('#nir', '184057505612345');
     await page.click('#formulaire button[type=submit]');
-    await page.locator('#nir-erreur', { hasText: 'Aucun assuré' }).waitFor();
+    await page.locator('#resultats', { hasText: 'Aucun assuré de la caisse n’a ce numéro' }).waitFor();
     await ctx.close();
   });
 

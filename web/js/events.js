@@ -28,6 +28,10 @@ const ACTIONS = {
   unlock: 'Déblocage',
   lock: 'Blocage',
   member_view: 'Consultation de la fiche',
+  member_events: 'Consultation des événements de sécurité',
+  member_search: 'Recherche d’un assuré',
+  member_history: 'Consultation de l’historique du compte',
+  audit_export: 'Export du journal d’audit',
   login: 'Connexion de l’agent',
   login_failed: 'Échec de connexion de l’agent',
   totp_failed: 'Code de sécurité erroné (agent)',
@@ -51,14 +55,35 @@ const DETAILS = {
 };
 
 const human = (s) => String(s || '').replace(/_/g, ' ');
+
+/** Who placed or lifted a lock, in words, from the core's raw value
+ * ("agent:LOGIN[: why]", "system[: why]", "reset", "verification[: what]");
+ * name: the agent's display name when the API gives it. Never the raw
+ * value: "portailctl", "agent:mleroy" mean nothing to a caller. */
+export function actorLabel(by, name) {
+  const raw = String(by || 'system');
+  if (raw.startsWith('agent')) {
+    const login = raw.slice(6).split(':')[0];
+    return name ? `${name} (agent de la caisse)` : `un agent de la caisse${login ? ` (identifiant ${login})` : ''}`;
+  }
+  if (raw.startsWith('reset')) return 'l’assuré, en choisissant un nouveau mot de passe';
+  if (raw.startsWith('verification')) return 'l’assuré, en confirmant la modification de ses informations';
+  if (/^system: portailctl/.test(raw)) return 'un administrateur du portail';
+  return 'le portail, automatiquement';
+}
 export const eventLabel = (k) => EVENTS[k] || human(k);
 export const actionLabel = (k) => ACTIONS[k] || human(k);
 export const lockLabel = (k) => LOCKS[k] || human(k);
 
 /** The French detail of an event: lock reasons and sign-in methods named,
  * anything else as written. */
-export const eventDetail = (kind, detail) => {
+export const eventDetail = (kind, detail, agentName) => {
   if (!detail) return '';
   if (/^(account|login)_(un)?locked$/.test(kind) && LOCKS[detail]) return LOCKS[detail];
+  if (kind === 'account_unlocked') {
+    const why = /^(agent:[^:]*|[a-z]+): (.+)$/.exec(detail)?.[2];
+    const who = `Par ${actorLabel(detail, agentName)}`;
+    return why && !/^portailctl/.test(why) ? `${who} — ${why}` : who;
+  }
   return DETAILS[kind]?.[detail] || detail;
 };

@@ -37,11 +37,26 @@ const dateTimeFmt = new Intl.DateTimeFormat('fr-FR', {
 });
 const dateFmt = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'UTC' });
 
-/** An ISO 8601 UTC time in French, Paris time. */
-export function formatDateTime(iso) {
+// An ISO 8601 time (UTC when it names no zone) in a format, Paris time.
+function formatTime(iso, fmt) {
   if (!iso) return '—';
   const d = new Date(/Z|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso.replace(' ', 'T')}Z`);
-  return Number.isNaN(d.getTime()) ? iso : dateTimeFmt.format(d);
+  return Number.isNaN(d.getTime()) ? iso : fmt.format(d);
+}
+
+/** An ISO 8601 UTC time in French, Paris time. */
+export function formatDateTime(iso) {
+  return formatTime(iso, dateTimeFmt);
+}
+
+const dateTimeSecondsFmt = new Intl.DateTimeFormat('fr-FR', {
+  dateStyle: 'short', timeStyle: 'medium', timeZone: 'Europe/Paris',
+});
+
+/** As formatDateTime, to the second and short ("12/03/2026 14:05:09"):
+ * the back office's events, where the order of seconds matters. */
+export function formatDateTimeSeconds(iso) {
+  return formatTime(iso, dateTimeSecondsFmt);
 }
 
 /** A YYYY-MM-DD date in French. */
