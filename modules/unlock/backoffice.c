@@ -154,7 +154,7 @@ void bo_insured_search(portail_ctx_t *ctx)
     if (n == 1)
         portail_audit_subject(ctx, portail_row_int(json_array_get(rows, 0), "member_id", 0));
     portail_audit_reason(ctx,
-                         portail_sprintf(portail_arena(ctx), "recherche par %s : %zu%s résultat%s",
+                         portail_sprintf(portail_arena(ctx), "recherche par %s : %zu%s résultat%s",
                                          kind, n, truncated ? " premiers" : "", n > 1 ? "s" : ""));
     portail_respond_json(
         ctx, 200,
@@ -341,11 +341,11 @@ void bo_audit_export(portail_ctx_t *ctx)
     if (truncated)
         csv_cell(a, &buf, &len, &cap,
                  portail_sprintf(a,
-                                 "Export limité aux %d entrées les plus récentes : "
+                                 "Export limité aux %d entrées les plus récentes : "
                                  "resserrez les filtres pour obtenir les autres.",
                                  EXPORT_MAX),
                  1);
-    portail_audit_reason(ctx, portail_sprintf(a, "export CSV : %zu ligne%s%s", n, n > 1 ? "s" : "",
+    portail_audit_reason(ctx, portail_sprintf(a, "export CSV : %zu ligne%s%s", n, n > 1 ? "s" : "",
                                               truncated ? " (limite atteinte)" : ""));
     portail_respond_bytes(ctx, 200, PORTAIL_FILE_CSV, PORTAIL_ATTACHMENT, buf, len,
                           "journal-audit.csv");
@@ -411,7 +411,7 @@ static int audit_filters(portail_ctx_t *ctx, const char **login, long long *memb
     if (nir_in && *nir_in && !(*nir = portail_valid_nir(portail_arena(ctx), nir_in, &msg))) {
         portail_problem(
             ctx, 400, NULL,
-            portail_sprintf(portail_arena(ctx), "Le paramètre « nir » est invalide : %s", msg));
+            portail_sprintf(portail_arena(ctx), "Le paramètre « nir » est invalide : %s", msg));
         return -1;
     }
     if (portail_query_int(ctx, "member", 1, INT64_MAX, 0, member) != 0 ||

@@ -118,7 +118,7 @@ describe('back office, on the phone with a member', () => {
         // One result for a NIR: straight to the file.
         assert.equal(await page.locator('#resultats').isVisible(), false);
         const history = await page.locator('#historique').textContent();
-        assert.match(history, /Déblocage.*Par Marie Leroy \(agent de la caisse\).*Motif : Appel de l’assurée/s);
+        assert.match(history, /Déblocage.*Par Marie Leroy \(agent de la caisse\).*Motif : Appel de l’assurée/s);
         assert.match(history, /Blocage — Erreurs de mot de passe.*Par le portail, automatiquement/s);
         assert.doesNotMatch(history, /agent:|mleroy|portailctl/);
         const events = await page.locator('#evenements').textContent();

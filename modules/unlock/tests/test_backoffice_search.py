@@ -44,7 +44,7 @@ def test_an_insured_person_without_account_is_found_as_insured(stack, agent):
     assert res["birth_date"] == "1980-05-17" and res["postal_code"] == "75015"
     # Audited: the kind of criteria and the count, never the NIR itself.
     [[member_id, reason]] = audit_of(stack, agent, "member_search")
-    assert member_id is None and reason == "recherche par NIR : 1 résultat"
+    assert member_id is None and reason == "recherche par NIR : 1 résultat"
     assert m.nir not in reason
 
 
@@ -80,10 +80,10 @@ def test_search_by_name_and_birth_date(stack, agent):
     assert agent.get(BO + "/insured", params={"last_name": name, "birth_date": "1980-05-18"}
                      ).json()["results"] == []
     reasons = [r for _, r in audit_of(stack, agent, "member_search")]
-    assert reasons == ["recherche par nom et date de naissance : 3 résultats",
-                       "recherche par nom, date de naissance et code postal : 1 résultat",
-                       "recherche par nom et date de naissance : 1 résultat",
-                       "recherche par nom et date de naissance : 0 résultat"]
+    assert reasons == ["recherche par nom et date de naissance : 3 résultats",
+                       "recherche par nom, date de naissance et code postal : 1 résultat",
+                       "recherche par nom et date de naissance : 1 résultat",
+                       "recherche par nom et date de naissance : 0 résultat"]
     assert not any(name in r for r in reasons)
 
 
@@ -95,7 +95,7 @@ def test_search_results_are_capped(stack, agent):
     body = agent.get(BO + "/insured", params={"last_name": name, "birth_date": "1980-05-17"}).json()
     assert len(body["results"]) == 20 and body["truncated"] is True
     assert audit_of(stack, agent, "member_search")[-1][1] == (
-        "recherche par nom et date de naissance : 20 premiers résultats")
+        "recherche par nom et date de naissance : 20 premiers résultats")
 
 
 @pytest.mark.parametrize("params,fields", [
@@ -188,4 +188,4 @@ def test_audit_export_is_for_supervisors_bounded_audited_and_injection_safe(stac
     # The export itself is audited, with its size.
     rows = stack.sql("SELECT action, reason FROM audit_log WHERE agent_id = %d"
                      % supervisor.agent.id)
-    assert rows == [["audit_export", "export CSV : 1 ligne"]]
+    assert rows == [["audit_export", "export CSV : 1 ligne"]]

@@ -54,7 +54,7 @@ function renderResults(body, byNir) {
       : 'Aucun assuré ne correspond à ces critères. Vérifiez l’orthographe du nom et la date de naissance, ou cherchez par numéro de sécurité sociale.'));
   } else if (body.truncated) {
     msg.replaceChildren(el('div', { class: 'fr-alert fr-alert--warning fr-alert--sm fr-mb-2w' },
-      el('p', {}, `Plus de ${body.max} assurés correspondent : seuls les ${body.max} premiers sont affichés. Précisez le prénom ou le code postal.`)));
+      el('p', {}, `Plus de ${body.max} assurés correspondent : seuls les ${body.max} premiers sont affichés. Précisez le prénom ou le code postal.`)));
   } else {
     msg.replaceChildren();
   }
@@ -103,7 +103,7 @@ function render(m) {
   const etat = document.getElementById('etat');
   const c = m.counters || {};
   const counters = el('p', { class: 'fr-text--sm' },
-    `Erreurs de mot de passe consécutives : ${c.password_failures ?? 0} — erreurs de code de sécurité : ${c.second_factor_failures ?? 0}.`);
+    `Erreurs de mot de passe consécutives : ${c.password_failures ?? 0} — erreurs de code de sécurité : ${c.second_factor_failures ?? 0}.`);
   if (m.lock) {
     etat.replaceChildren(
       el('p', {}, el('span', { class: 'fr-badge fr-badge--error' }, 'Compte bloqué')),
@@ -145,7 +145,7 @@ async function loadHistory() {
     return el('li', { class: 'fr-mb-2w' },
       el('p', { class: 'fr-mb-0' }, el('strong', {}, what), ` — ${formatDateTimeSeconds(h.at)}`),
       el('p', { class: 'fr-text--sm fr-mb-0' }, `Par ${who}`),
-      h.motive ? el('p', { class: 'fr-text--sm fr-mb-0' }, `Motif : ${h.motive}`) : null);
+      h.motive ? el('p', { class: 'fr-text--sm fr-mb-0' }, `Motif : ${h.motive}`) : null);
   });
   document.getElementById('historique').replaceChildren(...(items.length
     ? items : [el('li', {}, 'Ce compte n’a jamais été bloqué.')]));
@@ -257,7 +257,7 @@ for (const [form, action, done] of [
     showAlert(actionStatus, 'success', done, 'L’action est enregistrée dans le journal d’audit et l’assuré a été prévenu par e-mail.', { focus: true });
   }, {
     checks: { reason: reasonCheck },
-    messages: { 409: { title: 'Action impossible', text: 'Le compte n’est plus dans l’état affiché : la fiche a été rechargée.' } },
+    messages: { 409: { title: 'Action impossible', text: 'Le compte n’est plus dans l’état affiché : la fiche a été rechargée.' } },
     onLocked: null,
   });
 }
