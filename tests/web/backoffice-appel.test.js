@@ -38,9 +38,10 @@ const ACTIVE = [200, {
   lock: null, counters: { password_failures: 1, second_factor_failures: 0 }, last_sign_ins: [],
 }];
 
-async function open(viewport, path, overrides = {}) {
+async function open(viewport, path, overrides = {}, session = 'agent') {
   const ctx = await browser.newContext({ baseURL: stack.baseUrl, locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport, acceptDownloads: true });
-  const calls = await mockApi(ctx, 'agent', { 'GET /api/v1/session': AGENT, 'GET /api/v1/backoffice/me': ME, ...overrides });
+  const signedIn = session === 'agent' ? { 'GET /api/v1/session': AGENT } : {};
+  const calls = await mockApi(ctx, session, { ...signedIn, 'GET /api/v1/backoffice/me': ME, ...overrides });
   const page = watch(await ctx.newPage());
   await page.goto(path);
   return { ctx, page, calls };
@@ -168,6 +169,28 @@ describe('back office, on the phone with a member', () => {
         assert.equal(await page.locator('#export').getAttribute('href'), '/api/v1/backoffice/audit/export?nir=184057505612345');
       } finally {
         await ctx.close();
+      }
+    });
+  }
+
+  // The other back-office pages: the back office's own footer, axe at both sizes.
+  const OTHERS = [
+    ['/backoffice/', 'none', 'connexion', '#login'],
+    ['/backoffice/code.html', 'agentPartial', 'code', '#code'],
+    ['/backoffice/enrolement.html?token=t0k3n', 'none', 'enrolement', '#password'],
+    ['/backoffice/deconnexion.html', 'agent', 'deconnexion', '#statut .fr-alert--success'],
+  ];
+  for (const [size, viewport] of SIZES) {
+    test(`the other back-office pages: own footer, axe (${size})`, async () => {
+      for (const [path, session, name, ready] of OTHERS) {
+        const { ctx, page } = await open(viewport, path, {}, session);
+        try {
+          await page.waitForSelector(ready, { state: 'visible', timeout: 10000 });
+          await checkFooter(page);
+          await checkPage(page, 'backoffice-appel', `${name}-${size}`);
+        } finally {
+          await ctx.close();
+        }
       }
     });
   }
