@@ -5,6 +5,7 @@ every agent, the agent's own name, the audit log's CSV export."""
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -189,3 +190,16 @@ def test_audit_export_is_for_supervisors_bounded_audited_and_injection_safe(stac
     rows = stack.sql("SELECT action, reason FROM audit_log WHERE agent_id = %d"
                      % supervisor.agent.id)
     assert rows == [["audit_export", "export CSV : 1 ligne"]]
+
+
+# ---- demo ---------------------------------------------------------------------------------
+
+
+def test_the_demo_names_an_insured_person_without_account_to_look_up(stack, agent):
+    assert stack.portailctl("seed", "--count", "20").returncode == 0
+    r = stack.portailctl("demo", "--yes-this-is-a-demo-database")
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"sans compte en ligne\u00a0: .*\n  NIR +(\S+)\n  date de naissance (\S+)", r.stdout)
+    assert m, r.stdout
+    [res] = agent.get(BO + "/insured", params={"nir": m.group(1)}).json()["results"]
+    assert res["member_id"] is None and res["birth_date"] == m.group(2)
