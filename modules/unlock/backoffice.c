@@ -533,7 +533,7 @@ static json_t *member_by_nir(portail_db_t *db, const char *nir)
 static json_t *last_sign_ins(portail_db_t *db, int64_t member_id)
 {
     return portail_db_rows(db,
-                           "SELECT created_at AS at, ip, country FROM security_events "
+                           "SELECT created_at AS at, ip, country, user_agent FROM security_events "
                            "WHERE member_id = ? AND kind = ? ORDER BY id DESC LIMIT ?",
                            "lsi", (long long)member_id, PORTAIL_EVENT_SIGN_IN, SIGN_INS_SHOWN);
 }

@@ -35,7 +35,8 @@ const TWO = [200, { truncated: true, max: 2, results: [
 ] }];
 const ACTIVE = [200, {
   id: 42, nir: '184057505612345', first_name: 'Camille', last_name: 'Durand', birth_date: '1984-05-17', email: 'camille.durand@example.fr', fund: 'CPAM de Paris',
-  lock: null, counters: { password_failures: 1, second_factor_failures: 0 }, last_sign_ins: [],
+  lock: null, counters: { password_failures: 1, second_factor_failures: 0 },
+  last_sign_ins: [{ at: '2026-11-29T08:15:07Z', ip: '2.2.2.2', country: 'FR', user_agent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36' }],
 }];
 
 async function open(viewport, path, overrides = {}, session = 'agent') {
@@ -127,6 +128,7 @@ describe('back office, on the phone with a member', () => {
         assert.match(events, /Safari sur iOS/);
         assert.match(events, /\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d/);
         assert.doesNotMatch(events, /agent:mleroy/);
+        assert.match(await page.locator('#connexions').textContent(), /29\/11\/2026 09:15:07 — Chrome sur Android — 2\.2\.2\.2 \(FR\)/);
         // A plain agent: no link to the audit log (supervisors only).
         assert.equal(await page.locator('#lien-journal').isVisible(), false);
         await checkPage(page, 'backoffice-appel', `fiche-${size}`);

@@ -22,6 +22,11 @@ const EVENTS = {
   password_reset: 'Mot de passe réinitialisé',
   password_reset_requested: 'Réinitialisation demandée',
   session_revoked: 'Appareil déconnecté',
+  device_blocked: 'Appareil bloqué (trop d’erreurs de mot de passe)',
+  document_infected: 'Fichier refusé par l’antivirus',
+  vitale_reported: 'Carte Vitale déclarée perdue ou volée',
+  data_exported: 'Données personnelles téléchargées',
+  account_close_failed: 'Fermeture du compte refusée',
 };
 
 const ACTIONS = {

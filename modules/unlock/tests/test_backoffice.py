@@ -81,6 +81,7 @@ def test_find_shows_the_lock_counters_and_last_sign_ins(stack, agent):
     assert body["last_sign_ins"][0]["ip"] == "2.2.2.2"
     assert body["last_sign_ins"][0]["country"] == "FR"
     assert body["last_sign_ins"][0]["at"].endswith("Z")
+    assert "user_agent" in body["last_sign_ins"][0]  # the device, for the agent
 
 
 def test_find_unknown_or_malformed(stack, agent):

@@ -122,7 +122,7 @@ function render(m) {
   hideConfirm();
   const signIns = m.last_sign_ins || [];
   document.getElementById('connexions').replaceChildren(signIns.length
-    ? el('ul', {}, signIns.map((s) => el('li', {}, `${formatDateTimeSeconds(s.at)} — ${s.ip || 'adresse inconnue'}${s.country ? ` (${s.country})` : ''}`)))
+    ? el('ul', {}, signIns.map((s) => el('li', {}, `${formatDateTimeSeconds(s.at)} — ${describeDevice(s.user_agent)} — ${s.ip || 'adresse inconnue'}${s.country ? ` (${s.country})` : ''}`)))
     : el('p', {}, 'Aucune connexion enregistrée.'));
   fiche.hidden = false;
 }
