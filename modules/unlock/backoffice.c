@@ -582,7 +582,8 @@ static json_t *insured_by_name(portail_db_t *db, const char *last, const char *f
  * name), then the other lock changes (security events) but those an agent
  * made through this module, already in the audit log: an agent lock's
  * event says "agent", an agent unlock's "agent:LOGIN" (with no ": why",
- * which other modules add). */
+ * which other modules add). Times are to the second: within one second,
+ * rows of the two tables have no common order. */
 static json_t *member_history(portail_db_t *db, int64_t member_id)
 {
     return portail_db_rows(
