@@ -37,6 +37,30 @@ const ACTIONS = {
   member_search: 'Recherche d’un assuré',
   member_history: 'Consultation de l’historique du compte',
   audit_export: 'Export du journal d’audit',
+  'appointments.closure.cancel': 'Rendez-vous annulés (fermeture)',
+  'appointments.day.read': 'Consultation des rendez-vous du jour',
+  'coverage.card_report_cancelled': 'Déclaration de carte Vitale annulée',
+  'coverage.profile_change_decided': 'Modification des informations traitée',
+  'coverage.read': 'Consultation des droits',
+  'messaging.attachment.read': 'Ouverture d’une pièce jointe',
+  'messaging.backlog.read': 'Consultation des messages en attente',
+  'messaging.team.add': 'Ajout à une équipe de la messagerie',
+  'messaging.team.remove': 'Retrait d’une équipe de la messagerie',
+  'messaging.teams.read': 'Consultation des équipes de la messagerie',
+  'messaging.thread.close': 'Conversation close',
+  'messaging.thread.read': 'Lecture d’une conversation',
+  'messaging.thread.reassign': 'Conversation réattribuée',
+  'messaging.thread.reply': 'Réponse à un message',
+  'messaging.thread.take': 'Conversation prise en charge',
+  'messaging.threads.list': 'Consultation des conversations',
+  'reimbursements.claim.approve': 'Demande de remboursement acceptée',
+  'reimbursements.claim.ask': 'Pièce demandée pour un remboursement',
+  'reimbursements.claim.document': 'Ouverture d’un justificatif',
+  'reimbursements.claim.read': 'Consultation d’une demande de remboursement',
+  'reimbursements.claim.reject': 'Demande de remboursement refusée',
+  'reimbursements.claim.take': 'Demande de remboursement prise en charge',
+  'reimbursements.claims.queue': 'Consultation des demandes à traiter',
+  'reimbursements.payment.correct': 'Paiement corrigé',
   login: 'Connexion de l’agent',
   login_failed: 'Échec de connexion de l’agent',
   totp_failed: 'Code de sécurité erroné (agent)',
@@ -59,7 +83,8 @@ const DETAILS = {
   login_succeeded: { totp: 'avec le code de sécurité', recovery_code: 'avec un code de secours', totp_enrolment: 'à l’activation de la double authentification' },
 };
 
-const human = (s) => String(s || '').replace(/_/g, ' ');
+// An action or event no table names yet: its words, never its code.
+const human = (s) => String(s || '').replace(/[_.]/g, ' ');
 
 /** Who placed or lifted a lock, in words, from the core's raw value
  * ("agent:LOGIN[: why]", "system[: why]", "reset", "verification[: what]");
