@@ -462,6 +462,25 @@ static int demo_agent(portail_ctx_t *ctx)
     return 0;
 }
 
+/* What to try in the back office: the first insured person of the seed
+ * without an online account (the agent must see them as insured). */
+static int demo_backoffice_hint(portail_ctx_t *ctx)
+{
+    json_t *p = portail_db_row(ctx->db,
+                               "SELECT i.first_name, i.last_name, i.birth_date, i.nir "
+                               "FROM insured i LEFT JOIN members m ON m.insured_id = i.id "
+                               "WHERE m.id IS NULL ORDER BY i.id LIMIT 1",
+                               "");
+    if (!p)
+        return portail_db_failed(ctx->db) ? fail("database error") : 0;
+    printf("\nÀ chercher dans l’espace agents, un assuré sans compte en ligne\xc2\xa0: %s %s\n"
+           "  NIR               %s\n"
+           "  date de naissance %s\n",
+           portail_row_str(p, "first_name"), portail_row_str(p, "last_name"),
+           portail_row_str(p, "nir"), portail_row_str(p, "birth_date"));
+    return 0;
+}
+
 int portailctl_demo(portail_host_t *h, portail_db_t *db, portail_arena_t *a)
 {
     portail_ctx_t ctx;
@@ -479,6 +498,8 @@ int portailctl_demo(portail_host_t *h, portail_db_t *db, portail_arena_t *a)
         printf("\n");
         rc = demo_agent(&ctx);
     }
+    if (rc == 0)
+        rc = demo_backoffice_hint(&ctx);
     /* The modules' demo data again, now that the demo member has an account:
      * a module seed that gives members (not insured persons) their
      * appointments or threads found none on the first start. */

@@ -24,5 +24,8 @@ void bo_member_events(portail_ctx_t *ctx);
 void bo_member_unlock(portail_ctx_t *ctx);
 void bo_member_lock(portail_ctx_t *ctx);
 void bo_audit(portail_ctx_t *ctx);
+void bo_audit_export(portail_ctx_t *ctx);
+void bo_insured_search(portail_ctx_t *ctx);
+void bo_member_history(portail_ctx_t *ctx);
 
 #endif

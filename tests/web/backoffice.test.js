@@ -3,6 +3,7 @@
 // in to the back office → finds the member → unlocks with a reason → the
 // member signs in. Real login and unlock modules.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { checkPage, launch, newContext, watch } from './lib/browser.js';
 import { enterTotp, newMember, signInPassword } from './lib/flows.js';
@@ -89,13 +90,25 @@ describe('back office', () => {
     await apage.click('#formulaire-deblocage button[type=submit]');
     await apage.locator('#action-statut .fr-alert--success', { hasText: 'Compte débloqué' }).waitFor();
     assert.match(await apage.locator('#etat').textContent(), /Compte actif/);
+    // The file's history: the suspicious lock, then this unlock, its motive and who.
+    await apage.locator('#historique li', { hasText: 'Déblocage' }).waitFor();
+    const history = await apage.locator('#historique').textContent();
+    assert.match(history, /Déblocage.*Par Marie Leroy \(agent de la caisse\).*voyage aux États-Unis.*Blocage — Activité suspecte/s);
+    assert.doesNotMatch(history, /agent:mleroy/);
+    assert.match(await apage.locator('header [data-agent-nom]').first().textContent(), /Marie Leroy/);
     await check('fiche-debloquee');
     await stack.waitForMail((x) => x.to.includes(m.person.email) && /débloqu/i.test(x.subject + x.body), { skip: seen });
 
     // The supervisor's audit view shows the action and its reason.
     await apage.goto('/backoffice/audit.html');
     await apage.locator('#audit tr', { hasText: 'voyage aux États-Unis' }).waitFor();
+    assert.match(await apage.locator('#audit tr', { hasText: 'voyage aux États-Unis' }).textContent(), /Hugo Petit/);
     await check('audit');
+    // The CSV export of the log: the unlock is in it, the export is audited.
+    const [download] = await Promise.all([apage.waitForEvent('download'), apage.click('#export')]);
+    const csv = readFileSync(await download.path(), 'utf8');
+    assert.match(csv, new RegExp(`mleroy.*Hugo Petit.*${m.person.nir}.*unlock.*voyage aux États-Unis`));
+    assert.equal(download.suggestedFilename(), 'journal-audit.csv');
     await actx.close();
 
     // The member signs in (from the United States again: no new lock).

@@ -81,6 +81,7 @@ def test_find_shows_the_lock_counters_and_last_sign_ins(stack, agent):
     assert body["last_sign_ins"][0]["ip"] == "2.2.2.2"
     assert body["last_sign_ins"][0]["country"] == "FR"
     assert body["last_sign_ins"][0]["at"].endswith("Z")
+    assert "user_agent" in body["last_sign_ins"][0]  # the device, for the agent
 
 
 def test_find_unknown_or_malformed(stack, agent):
@@ -124,7 +125,9 @@ def test_events_paginate_newest_first(stack, agent):
     assert pages == 3
     assert [e["kind"] for e in seen] == ["kind_4", "kind_3", "kind_2", "kind_1", "kind_0"]
     e = seen[0]
-    assert set(e) == {"id", "kind", "detail", "ip", "country", "user_agent", "created_at"}
+    assert set(e) == {"id", "kind", "detail", "ip", "country", "user_agent", "created_at",
+                      "agent_name"}
+    assert e["agent_name"] is None  # only events naming an agent ("agent:LOGIN") have one
     assert e["detail"] == "détail 4" and e["ip"] == "8.8.8.8" and e["country"] == "US"
     # Default page holds them all.
     body = agent.get(BO + "/members/%d/events" % member.id).json()
@@ -257,7 +260,10 @@ def bo_calls(member):
             ("GET", BO + "/members/%d/events" % member.id, None),
             ("POST", BO + "/members/%d/unlock" % member.id, {"reason": REASON}),
             ("POST", BO + "/members/%d/lock" % member.id, {"reason": REASON}),
-            ("GET", BO + "/audit", None)]
+            ("GET", BO + "/audit", None),
+            ("GET", BO + "/audit/export", None),
+            ("GET", BO + "/insured?nir=%s" % member.nir, None),
+            ("GET", BO + "/members/%d/history" % member.id, None)]
 
 
 def test_member_sessions_reach_no_back_office_route(stack):
@@ -323,8 +329,15 @@ def test_audit_lists_every_agent_action_with_filters(stack, supervisor):
     entries = r.json()["entries"]
     assert [(e["action"], e["member_id"]) for e in entries] == [("unlock", m1.id), ("lock", m1.id)]
     e = entries[0]
-    assert set(e) == {"id", "agent_login", "member_id", "action", "reason", "ip", "created_at"}
+    assert set(e) == {"id", "agent_login", "agent_name", "member_id", "member_first_name",
+                      "member_last_name", "member_nir", "action", "reason", "ip", "created_at"}
     assert e["agent_login"] == a1.agent.login and e["reason"] == REASON
+    # The member by name and NIR, not only an internal number.
+    assert (e["member_first_name"], e["member_last_name"], e["member_nir"]) == (
+        "Paul", "Martin", m1.nir)
+    assert e["agent_name"] == "Agent de test"
+    entries = supervisor.get(BO + "/audit", params={"nir": m2.nir}).json()["entries"]
+    assert [(e["agent_login"], e["action"]) for e in entries] == [(a2.agent.login, "lock")]
     assert e["ip"].startswith("10.") and e["created_at"].endswith("Z")
 
     entries = supervisor.get(BO + "/audit", params={"member": m2.id}).json()["entries"]
@@ -350,7 +363,8 @@ def test_audit_lists_every_agent_action_with_filters(stack, supervisor):
 
 
 @pytest.mark.parametrize("query", ["from=2024-13-01", "to=hier", "from=2023-02-29", "member=x",
-                                   "member=0", "agent=" + "a" * 65, "limit=0", "cursor=abc"])
+                                   "member=0", "agent=" + "a" * 65, "limit=0", "cursor=abc",
+                                   "nir=123"])
 def test_audit_filter_bounds(supervisor, query):
     assert supervisor.get(BO + "/audit?" + query).status_code == 400
 

@@ -44,14 +44,24 @@ export const API = {
     counters: { password_failures: 0, second_factor_failures: 0 },
     last_sign_ins: [{ at: iso(86400e3), ip: '2.2.2.2', country: 'FR' }, { at: iso(86400e3 * 3), ip: '2.2.2.2', country: 'FR' }],
   }],
+  // Search: the member (account 42).
+  'GET /api/v1/backoffice/insured': [200, { truncated: false, max: 20, results: [
+    { insured_id: 7, nir: member.nir, first_name: 'Camille', last_name: 'Durand', birth_date: '1984-05-17', postal_code: '75015', city: 'Paris', fund: 'CPAM de Paris', member_id: 42 },
+  ] }],
+  'GET /api/v1/backoffice/members/42/history': [200, { entries: [
+    { at: iso(900e3), action: 'lock', motive: null, agent_name: null, agent_login: null, detail: 'suspicious', seq: 3 },
+    { at: iso(86400e3 * 2), action: 'unlock', motive: 'Appel de l’assurée, identité vérifiée par questions.', agent_name: 'Marie Leroy', agent_login: 'mleroy', detail: null, seq: 2 },
+    { at: iso(86400e3 * 2 + 600e3), action: 'lock', motive: null, agent_name: null, agent_login: null, detail: 'password', seq: 1 },
+  ] }],
   'GET /api/v1/backoffice/members/42/events': [200, { events: [
-    { id: 3, kind: 'account_locked', detail: 'suspicious', ip: '8.8.8.8', country: 'US', user_agent: 'Chrome', created_at: iso(900e3) },
+    { id: 4, kind: 'account_unlocked', detail: 'agent:mleroy', agent_name: 'Marie Leroy', ip: '10.0.0.12', country: 'FR', user_agent: null, created_at: iso(86400e3 * 2) },
+    { id: 3, kind: 'account_locked', detail: 'suspicious', ip: '8.8.8.8', country: 'US', user_agent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1', created_at: iso(900e3) },
     { id: 2, kind: 'sign_in', detail: '', ip: '2.2.2.2', country: 'FR', user_agent: 'Chrome', created_at: iso(86400e3) },
     { id: 1, kind: 'account_created', detail: '', ip: '2.2.2.2', country: 'FR', user_agent: 'Chrome', created_at: iso(86400e3 * 3) },
   ], next_cursor: null }],
   'GET /api/v1/backoffice/audit': [200, { entries: [
-    { id: 2, agent_login: 'mleroy', member_id: 42, action: 'unlock', reason: 'Appel de l’assurée, identité vérifiée, en voyage aux États-Unis.', ip: '10.0.0.12', created_at: iso(300e3) },
-    { id: 1, agent_login: 'mleroy', member_id: 17, action: 'lock', reason: 'Signalement de fraude par l’assuré.', ip: '10.0.0.12', created_at: iso(86400e3) },
+    { id: 2, agent_login: 'mleroy', agent_name: 'Marie Leroy', member_id: 42, member_first_name: 'Camille', member_last_name: 'Durand', member_nir: member.nir, action: 'unlock', reason: 'Appel de l’assurée, identité vérifiée, en voyage aux États-Unis.', ip: '10.0.0.12', created_at: iso(300e3) },
+    { id: 1, agent_login: 'mleroy', agent_name: 'Marie Leroy', member_id: 17, member_first_name: 'Hugo', member_last_name: 'Petit', member_nir: '190027505612367', action: 'lock', reason: 'Signalement de fraude par l’assuré.', ip: '10.0.0.12', created_at: iso(86400e3) },
   ], next_cursor: null }],
   'GET /api/v1/backoffice/me': [200, { id: 1, login: 'mleroy', display_name: 'Marie Leroy', role: 'supervisor' }],
   'POST /api/v1/backoffice/enroll': [200, { secret_base32: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', otpauth_uri: 'otpauth://totp/Portail%20agents:mleroy?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', qr_svg: QR }],

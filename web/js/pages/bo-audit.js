@@ -1,9 +1,13 @@
-// Back office: the audit log (supervisors only).
+// Back office: the audit log (supervisors only): who did what on whose
+// account, with the member's name and NIR linked to their file, and the CSV
+// export of the same filters. /backoffice/audit.html#compte=ID (from a
+// member's file) filters on that account.
 import { ApiError, api } from '../api.js';
 import { actionLabel } from '../events.js';
 import {
-  bindForm, el, formatDateTime, parseFrenchDate, requireAgent, showAlert,
+  bindForm, el, formatDateTimeSeconds, formatNir, parseFrenchDate, requireAgent, showAlert,
 } from '../ui.js';
+import { nirCheck } from './bo-commun.js';
 
 await requireAgent();
 
@@ -12,18 +16,41 @@ const table = document.getElementById('tableau-audit');
 const body = document.getElementById('audit');
 const more = document.getElementById('plus-audit');
 const form = document.getElementById('formulaire');
+const exportLink = document.getElementById('export');
+const accountFilter = document.getElementById('filtre-compte');
 let filters = {};
 let nextCursor = null;
 
-async function load(reset) {
+const fromFile = /^#compte=(\d{1,18})$/.exec(window.location.hash);
+if (fromFile) {
+  filters.member = fromFile[1];
+  accountFilter.textContent = 'Filtré sur le compte ouvert depuis son dossier. Filtrez à nouveau pour voir toutes les entrées.';
+  accountFilter.hidden = false;
+}
+
+function query() {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
+  return q;
+}
+
+function who(e) {
+  if (!e.member_id) return '—';
+  if (!e.member_nir) return `Compte n° ${e.member_id}`;
+  const name = `${e.member_first_name || ''} ${e.member_last_name || ''}`.trim();
+  return el('a', { href: `/backoffice/recherche.html#nir=${encodeURIComponent(e.member_nir)}` },
+    name || 'Assuré', el('br'), el('span', { class: 'portail-nowrap' }, formatNir(e.member_nir)));
+}
+
+async function load(reset) {
+  const q = query();
+  exportLink.href = `/api/v1/backoffice/audit/export?${q}`;
   if (!reset && nextCursor) q.set('cursor', nextCursor);
   const r = await api.get(`/backoffice/audit?${q}`);
   const rows = (r.entries || []).map((e) => el('tr', {},
-    el('td', { class: 'portail-nowrap' }, formatDateTime(e.created_at)),
-    el('td', {}, e.agent_login),
-    el('td', {}, String(e.member_id ?? '—')),
+    el('td', { class: 'portail-nowrap' }, formatDateTimeSeconds(e.created_at)),
+    el('td', {}, e.agent_name ? `${e.agent_name} (${e.agent_login})` : e.agent_login),
+    el('td', {}, who(e)),
     el('td', {}, actionLabel(e.action)),
     el('td', {}, e.reason || ''),
     el('td', {}, e.ip || '—')));
@@ -50,9 +77,11 @@ async function first() {
 const dateCheck = (text) => (!text.trim() || parseFrenchDate(text) ? null : 'Saisissez la date au format jj/mm/aaaa.');
 
 bindForm(form, async (v) => {
+  accountFilter.hidden = true;
+  if (window.location.hash) window.history.replaceState(null, '', window.location.pathname);
   filters = {
     agent: v.agent.trim(),
-    member: v.member.trim(),
+    nir: v.nir.replace(/\s+/g, '').toUpperCase(),
     from: v.from.trim() ? parseFrenchDate(v.from) : '',
     to: v.to.trim() ? parseFrenchDate(v.to) : '',
   };
@@ -61,7 +90,7 @@ bindForm(form, async (v) => {
   checks: {
     from: dateCheck,
     to: dateCheck,
-    member: (text) => (!text.trim() || /^\d+$/.test(text.trim()) ? null : 'Le numéro interne ne comporte que des chiffres.'),
+    nir: (text) => nirCheck(text, { emptyOk: true }),
   },
   onLocked: null,
 });

@@ -1,48 +1,116 @@
-// Back office: find a member by NIR, see the lock state and the security
-// events, unlock or lock with a reason.
+// Back office: find an insured person by NIR or by name and birth date (with
+// or without an online account), open the file: identity, lock state, the
+// history of its locks, the security events; unlock, or lock after a
+// confirmation, with a reason. A link #nir=… (from the audit log) opens a file.
 import { ApiError, api } from '../api.js';
-import { eventDetail, eventLabel, lockLabel } from '../events.js';
 import {
-  bindForm, el, formatDate, formatDateTime, formatNir, requireAgent, showAlert,
+  actorLabel, eventDetail, eventLabel, lockLabel,
+} from '../events.js';
+import {
+  bindForm, describeDevice, el, formatDate, formatDateTime, formatDateTimeSeconds, formatNir,
+  requireAgent, showAlert, showPageError,
 } from '../ui.js';
+import { nirCheck } from './bo-commun.js';
 
-await requireAgent();
+const agent = await requireAgent();
+const canReadAudit = (agent.permissions || []).includes('audit.read');
 
+const status = document.getElementById('statut');
+const results = document.getElementById('resultats');
 const fiche = document.getElementById('fiche');
+const account = document.getElementById('compte');
 const actionStatus = document.getElementById('action-statut');
 const unlockForm = document.getElementById('formulaire-deblocage');
 const lockForm = document.getElementById('formulaire-blocage');
+const confirmBox = document.getElementById('confirmation-blocage');
 const moreEvents = document.getElementById('plus-evenements');
 let member = null;
 let nextCursor = null;
+let lockConfirmed = false;
 
-const nirCheck = (s) => (/^[0-9]{5}([0-9]{2}|2[abAB])[0-9]{8}$/.test(s.replace(/\s+/g, ''))
-  ? null : 'Le numéro de sécurité sociale comporte 15 caractères (13 chiffres et une clé de 2 chiffres).');
 
 function dl(pairs) {
   return pairs.flatMap(([k, v]) => [el('dt', { class: 'fr-text--bold' }, k), el('dd', { class: 'fr-mb-1w fr-ml-0' }, v ?? '—')]);
 }
 
+const accountBadge = (hasAccount) => (hasAccount
+  ? el('span', { class: 'fr-badge fr-badge--info fr-badge--no-icon' }, 'Compte en ligne')
+  : el('span', { class: 'fr-badge fr-badge--new fr-badge--no-icon' }, 'Pas de compte en ligne'));
+
+const place = (r) => [r.postal_code, r.city].filter(Boolean).join(' ') || null;
+
+/* ---- results ---------------------------------------------------------------- */
+
+function renderResults(body, byNir) {
+  const list = body.results || [];
+  const msg = document.getElementById('resultats-message');
+  const title = document.getElementById('resultats-titre');
+  title.textContent = list.length
+    ? `${list.length}${body.truncated ? ' premiers' : ''} assuré${list.length > 1 ? 's' : ''} trouvé${list.length > 1 ? 's' : ''}`
+    : 'Aucun assuré trouvé';
+  if (!list.length) {
+    msg.replaceChildren(el('p', {}, byNir
+      ? 'Aucun assuré de la caisse n’a ce numéro de sécurité sociale. Vérifiez-le avec la personne (carte Vitale ou attestation de droits).'
+      : 'Aucun assuré ne correspond à ces critères. Vérifiez l’orthographe du nom et la date de naissance, ou cherchez par numéro de sécurité sociale.'));
+  } else if (body.truncated) {
+    msg.replaceChildren(el('div', { class: 'fr-alert fr-alert--warning fr-alert--sm fr-mb-2w' },
+      el('p', {}, `Plus de ${body.max} assurés correspondent : seuls les ${body.max} premiers sont affichés. Précisez le prénom ou le code postal.`)));
+  } else {
+    msg.replaceChildren();
+  }
+  document.getElementById('resultats-liste').replaceChildren(...list.map((r) => el('li', { class: 'fr-py-2w portail-resultat' },
+    el('h3', { class: 'fr-h6 fr-mb-1v' }, `${r.first_name} ${r.last_name}`),
+    el('p', { class: 'fr-mb-1v' }, accountBadge(r.member_id)),
+    el('p', { class: 'fr-text--sm fr-mb-1w' },
+      `Né·e le ${formatDate(r.birth_date)} — NIR ${formatNir(r.nir)}${place(r) ? ` — ${place(r)}` : ''}`),
+    el('button', {
+      class: 'fr-btn fr-btn--sm fr-btn--secondary', type: 'button', 'data-nir': r.nir,
+    }, 'Ouvrir le dossier', el('span', { class: 'fr-sr-only' }, ` de ${r.first_name} ${r.last_name}`)))));
+  results.hidden = false;
+  results.dataset.results = JSON.stringify(list);
+}
+
+document.getElementById('resultats-liste').addEventListener('click', (ev) => {
+  const b = ev.target.closest('button[data-nir]');
+  if (!b) return;
+  const r = JSON.parse(results.dataset.results || '[]').find((x) => x.nir === b.dataset.nir);
+  if (r) open(r).catch((err) => showPageError(status, err));
+});
+
+/* ---- the file ----------------------------------------------------------------- */
+
+function renderIdentity(p, hasAccount) {
+  const title = document.getElementById('identite-titre');
+  title.textContent = `${p.first_name} ${p.last_name}`;
+  document.getElementById('badge-compte').replaceChildren(accountBadge(hasAccount));
+  document.getElementById('identite').replaceChildren(...dl([
+    ['Numéro de sécurité sociale', formatNir(p.nir)],
+    ['Date de naissance', formatDate(p.birth_date)],
+    ...(hasAccount ? [['Adresse e-mail', p.email]] : [['Code postal et commune', place(p)]]),
+    ['Caisse', p.fund],
+  ]));
+  // Only those who may follow it see the link to the audit log.
+  const link = document.getElementById('lien-journal');
+  link.hidden = !(hasAccount && canReadAudit);
+  if (hasAccount && canReadAudit) link.querySelector('a').href = `/backoffice/audit.html#compte=${encodeURIComponent(p.id)}`;
+}
+
 function render(m) {
   member = m;
-  document.getElementById('identite-titre').textContent = `${m.first_name} ${m.last_name}`;
-  document.getElementById('identite').replaceChildren(...dl([
-    ['Numéro de sécurité sociale', formatNir(m.nir)],
-    ['Date de naissance', formatDate(m.birth_date)],
-    ['Adresse e-mail', m.email],
-    ['Caisse', m.fund],
-  ]));
+  renderIdentity(m, true);
+  document.getElementById('sans-compte').hidden = true;
+  account.hidden = false;
   const etat = document.getElementById('etat');
   const c = m.counters || {};
   const counters = el('p', { class: 'fr-text--sm' },
-    `Erreurs de mot de passe consécutives : ${c.password_failures ?? 0} — erreurs de code de sécurité : ${c.second_factor_failures ?? 0}.`);
+    `Erreurs de mot de passe consécutives : ${c.password_failures ?? 0} — erreurs de code de sécurité : ${c.second_factor_failures ?? 0}.`);
   if (m.lock) {
     etat.replaceChildren(
       el('p', {}, el('span', { class: 'fr-badge fr-badge--error' }, 'Compte bloqué')),
       el('dl', {}, ...dl([
         ['Raison', `${lockLabel(m.lock.reason)} — ${m.lock.reason_text || ''}`],
-        ['Depuis le', formatDateTime(m.lock.since)],
-        ['Par', m.lock.by === 'system' || !m.lock.by ? 'le système' : m.lock.by],
+        ['Depuis le', formatDateTimeSeconds(m.lock.since)],
+        ['Par', actorLabel(m.lock.by, m.lock.by_name)],
         ...(m.lock.detail ? [['Note interne', m.lock.detail]] : []),
       ])),
       counters);
@@ -51,11 +119,36 @@ function render(m) {
   }
   unlockForm.hidden = !m.lock;
   lockForm.hidden = !!m.lock;
+  hideConfirm();
   const signIns = m.last_sign_ins || [];
   document.getElementById('connexions').replaceChildren(signIns.length
-    ? el('ul', {}, signIns.map((s) => el('li', {}, `${formatDateTime(s.at)} — ${s.ip || 'adresse inconnue'}${s.country ? ` (${s.country})` : ''}`)))
+    ? el('ul', {}, signIns.map((s) => el('li', {}, `${formatDateTimeSeconds(s.at)} — ${describeDevice(s.user_agent)} — ${s.ip || 'adresse inconnue'}${s.country ? ` (${s.country})` : ''}`)))
     : el('p', {}, 'Aucune connexion enregistrée.'));
   fiche.hidden = false;
+}
+
+function renderNoAccount(r) {
+  member = null;
+  renderIdentity(r, false);
+  document.getElementById('sans-compte').hidden = false;
+  account.hidden = true;
+  fiche.hidden = false;
+}
+
+async function loadHistory() {
+  const r = await api.get(`/backoffice/members/${encodeURIComponent(member.id)}/history`);
+  const items = (r.entries || []).map((h) => {
+    const who = h.agent_login || h.agent_name ? actorLabel(`agent:${h.agent_login || ''}`, h.agent_name) : actorLabel(h.detail);
+    const what = h.action === 'lock'
+      ? `Blocage${h.detail && h.detail !== 'agent' && !h.motive ? ` — ${lockLabel(h.detail)}` : ''}`
+      : 'Déblocage';
+    return el('li', { class: 'fr-mb-2w' },
+      el('p', { class: 'fr-mb-0' }, el('strong', {}, what), ` — ${formatDateTimeSeconds(h.at)}`),
+      el('p', { class: 'fr-text--sm fr-mb-0' }, `Par ${who}`),
+      h.motive ? el('p', { class: 'fr-text--sm fr-mb-0' }, `Motif : ${h.motive}`) : null);
+  });
+  document.getElementById('historique').replaceChildren(...(items.length
+    ? items : [el('li', {}, 'Ce compte n’a jamais été bloqué.')]));
 }
 
 async function loadEvents(reset) {
@@ -63,59 +156,121 @@ async function loadEvents(reset) {
   if (!reset && nextCursor) q.set('cursor', nextCursor);
   const r = await api.get(`/backoffice/members/${encodeURIComponent(member.id)}/events?${q}`);
   const rows = (r.events || []).map((e) => el('tr', {},
-    el('td', { class: 'portail-nowrap' }, formatDateTime(e.created_at)),
+    el('td', { class: 'portail-nowrap' }, formatDateTimeSeconds(e.created_at)),
     el('td', {}, eventLabel(e.kind)),
-    el('td', {}, eventDetail(e.kind, e.detail)),
+    el('td', {}, eventDetail(e.kind, e.detail, e.agent_name)),
+    el('td', {}, e.user_agent ? describeDevice(e.user_agent) : '—'),
     el('td', {}, e.ip || '—'),
     el('td', {}, e.country || '—')));
   const body = document.getElementById('evenements');
   if (reset) body.replaceChildren(...rows);
   else body.append(...rows);
-  if (reset && !rows.length) body.replaceChildren(el('tr', {}, el('td', { colspan: '5' }, 'Aucun événement.')));
+  if (reset && !rows.length) body.replaceChildren(el('tr', {}, el('td', { colspan: '6' }, 'Aucun événement.')));
   nextCursor = r.next_cursor || null;
   moreEvents.hidden = !nextCursor;
 }
 
 async function show(nir) {
   render(await api.get(`/backoffice/members?nir=${encodeURIComponent(nir)}`));
-  await loadEvents(true);
+  await Promise.all([loadHistory(), loadEvents(true)]);
 }
 
-const searchForm = document.getElementById('formulaire');
-bindForm(searchForm, async (v) => {
+/** Opens a search result: the member's file, or the insured person without
+ * an account (what the search already gave: nothing more to read). */
+async function open(r) {
   actionStatus.replaceChildren();
+  if (r.member_id) await show(r.nir);
+  else renderNoAccount(r);
+  const title = document.getElementById('identite-titre');
+  title.setAttribute('tabindex', '-1');
+  title.focus();
+}
+
+async function search(params, byNir) {
+  actionStatus.replaceChildren();
+  status.replaceChildren();
   fiche.hidden = true;
-  try {
-    await show(v.nir.replace(/\s+/g, '').toUpperCase());
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) {
-      throw new ApiError(422, { errors: [{ field: 'nir', message: 'Aucun assuré ne correspond à ce numéro.' }] });
-    }
-    throw err;
+  results.hidden = true;
+  const body = await api.get(`/backoffice/insured?${new URLSearchParams(params)}`);
+  // One person for a NIR: straight to the file.
+  if (byNir && body.results?.length === 1) {
+    await open(body.results[0]);
+    return;
   }
-  document.getElementById('identite-titre').setAttribute('tabindex', '-1');
-  document.getElementById('identite-titre').focus();
-}, { checks: { nir: nirCheck }, onLocked: null });
+  renderResults(body, byNir);
+  document.getElementById('resultats-titre').focus();
+}
+
+bindForm(document.getElementById('formulaire'), async (v) => {
+  await search({ nir: v.nir.replace(/\s+/g, '').toUpperCase() }, true);
+}, { checks: { nir: (s) => nirCheck(s) }, onLocked: null });
+
+bindForm(document.getElementById('formulaire-nom'), async (v) => {
+  const params = { last_name: v.last_name.trim(), birth_date: v.birth_date };
+  if (v.first_name.trim()) params.first_name = v.first_name.trim();
+  if (v.postal_code.trim()) params.postal_code = v.postal_code.trim();
+  await search(params, false);
+}, {
+  checks: {
+    postal_code: (s) => (!s.trim() || /^\d{5}$/.test(s.trim()) ? null : 'Saisissez un code postal de 5 chiffres, par exemple 33000.'),
+  },
+  onLocked: null,
+});
+
+/* ---- lock and unlock ----------------------------------------------------------- */
 
 const reasonCheck = (s) => {
   const n = [...s.trim()].length;
   return n < 10 || n > 500 ? `Le motif doit comporter de 10 à 500 caractères (${n} saisi${n > 1 ? 's' : ''}).` : null;
 };
 
+function hideConfirm() {
+  lockConfirmed = false;
+  confirmBox.hidden = true;
+}
+
+document.getElementById('confirmer-blocage').addEventListener('click', () => {
+  lockConfirmed = true;
+  lockForm.requestSubmit();
+});
+document.getElementById('annuler-blocage').addEventListener('click', () => {
+  hideConfirm();
+  document.getElementById('bloquer').focus();
+});
+
 for (const [form, action, done] of [
   [unlockForm, 'unlock', 'Compte débloqué'],
   [lockForm, 'lock', 'Compte bloqué'],
 ]) {
   bindForm(form, async (v) => {
+    // Blocking asks first: the member is signed out and cannot come back.
+    if (action === 'lock' && !lockConfirmed) {
+      document.getElementById('confirmation-texte').textContent = `${member.first_name} ${member.last_name} sera déconnecté·e de tous ses appareils et ne pourra plus se connecter tant qu’un agent n’aura pas débloqué le compte. Un e-mail l’en informera.`;
+      confirmBox.hidden = false;
+      confirmBox.focus();
+      return;
+    }
+    hideConfirm();
     await api.post(`/backoffice/members/${encodeURIComponent(member.id)}/${action}`, { reason: v.reason.trim() });
     form.reset();
     await show(member.nir);
     showAlert(actionStatus, 'success', done, 'L’action est enregistrée dans le journal d’audit et l’assuré a été prévenu par e-mail.', { focus: true });
   }, {
     checks: { reason: reasonCheck },
-    messages: { 409: { title: 'Action impossible', text: 'Le compte n’est plus dans l’état affiché : la fiche a été rechargée.' } },
+    messages: { 409: { title: 'Action impossible', text: 'Le compte n’est plus dans l’état affiché : la fiche a été rechargée.' } },
     onLocked: null,
   });
 }
+lockForm.addEventListener('input', hideConfirm);
 
 moreEvents.addEventListener('click', () => loadEvents(false).catch((err) => showAlert(actionStatus, 'error', 'Chargement impossible', err.message, { focus: true })));
+
+// From the audit log: /backoffice/recherche.html#nir=… (a fragment: the NIR
+// never reaches a server log).
+const fromLink = /^#nir=([0-9AB]{15})$/i.exec(window.location.hash);
+if (fromLink) {
+  search({ nir: fromLink[1].toUpperCase() }, true).catch((err) => {
+    if (!(err instanceof ApiError)) console.error(err);
+    showPageError(status, err);
+  });
+}
