@@ -1,5 +1,6 @@
 /* Module login: a signed-in member's session and account view: logout,
- * GET /api/v1/me, the list of open sessions and the revocation of one. */
+ * GET /api/v1/me, the list of open sessions and the revocation of one or of
+ * all but the current one. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,7 @@ void login_me(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_incref(row));
 }
 
-/* ---- GET /api/v1/sessions, DELETE /api/v1/sessions/{id} ---------------------------------- */
+/* ---- GET /api/v1/sessions, DELETE /api/v1/sessions/{id}, POST .../revoke-others ---------- */
 
 void login_sessions(portail_ctx_t *ctx)
 {
@@ -70,4 +71,22 @@ void login_session_revoke(portail_ctx_t *ctx)
     if (portail_security_event(ctx, member, "session_revoked", NULL) != 0)
         portail_log_error(ctx, "login: event not recorded");
     portail_respond_empty(ctx, 204);
+}
+
+/* Every other device signed out at once (a lost phone, a shared computer):
+ * the current session stays, each other device is told why at its next
+ * request, and the member's activity shows one event with the count. */
+void login_sessions_revoke_others(portail_ctx_t *ctx)
+{
+    int64_t member = portail_principal(ctx)->id;
+    long long n = portail_sessions_revoke_others(ctx);
+    if (n < 0) {
+        if (!portail_responded(ctx))
+            login_internal(ctx, "sessions revoke-others failed");
+        return;
+    }
+    if (portail_security_event(ctx, member, "sessions_revoked_others",
+                               portail_sprintf(portail_arena(ctx), "%lld", n)) != 0)
+        portail_log_error(ctx, "login: event not recorded");
+    portail_respond_json(ctx, 200, json_pack("{s:I}", "revoked", (json_int_t)n));
 }

@@ -22,6 +22,7 @@ const EVENTS = {
   password_reset: 'Mot de passe réinitialisé',
   password_reset_requested: 'Réinitialisation demandée',
   session_revoked: 'Appareil déconnecté',
+  sessions_revoked_others: 'Tous les autres appareils déconnectés',
 };
 
 const ACTIONS = {
