@@ -36,6 +36,20 @@ void login_me(portail_ctx_t *ctx)
     }
     json_object_set_new(row, "totp_enabled",
                         json_boolean(portail_row_int(row, "totp_enabled", 0) == 1));
+    /* The sign-in before this session's (the current one is not news): the
+     * member sees when and from what their account was last opened. */
+    json_t *last = portail_db_row(
+        db,
+        "SELECT e.created_at AS at, e.ip, e.country, e.user_agent FROM security_events e "
+        "WHERE e.member_id = ? AND e.kind = ? AND e.created_at < "
+        "(SELECT s.created_at FROM sessions s WHERE s.id = ?) ORDER BY e.id DESC LIMIT 1",
+        "lsl", (long long)portail_principal(ctx)->id, PORTAIL_EVENT_SIGN_IN,
+        (long long)portail_principal(ctx)->session_id);
+    if (!last && portail_db_failed(db)) {
+        login_internal(ctx, "me: last sign-in query failed");
+        return;
+    }
+    json_object_set(row, "last_sign_in", last ? last : json_null());
     portail_respond_json(ctx, 200, json_incref(row));
 }
 

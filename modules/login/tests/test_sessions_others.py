@@ -110,3 +110,27 @@ def test_an_agent_lock_tells_the_member_s_devices(stack):
     assert r.status_code == 401 and r.json()["signed_out"] == "agent"
     # The agent's own session is untouched.
     assert agent.get(BO + "/me").status_code == 200
+
+
+def test_me_gives_the_sign_in_before_the_current_one(stack):
+    c = member_client(stack)
+    m = c.member
+    r = c.get("/api/v1/me")
+    assert r.status_code == 200 and r.json()["last_sign_in"] is None
+
+    def sign_in(member_id, when, ua, country):
+        stack.sql("INSERT INTO security_events (member_id, kind, detail, ip, country, user_agent, "
+                  "created_at) VALUES (%d, 'login_succeeded', 'totp', '2.2.2.2', '%s', '%s', %s)"
+                  % (member_id, country, ua, when))
+
+    sign_in(m.id, "UTC_TIMESTAMP() - INTERVAL 3 DAY", "Firefox/115 (Windows)", "FR")
+    sign_in(m.id, "UTC_TIMESTAMP() - INTERVAL 2 DAY", "Safari/17 (iPhone)", "ES")
+    # The current session's own sign-in (after it started) is not news.
+    sign_in(m.id, "UTC_TIMESTAMP() + INTERVAL 1 MINUTE", "Chrome/120 (Linux)", "FR")
+    # Someone else's later sign-in never shows.
+    other = member_client(stack)
+    sign_in(other.member.id, "UTC_TIMESTAMP() - INTERVAL 1 DAY", "Edge/120 (Windows)", "DE")
+    last = c.get("/api/v1/me").json()["last_sign_in"]
+    assert last["user_agent"] == "Safari/17 (iPhone)"
+    assert last["country"] == "ES" and last["ip"] == "2.2.2.2"
+    assert set(last) == {"at", "ip", "country", "user_agent"}
