@@ -3,6 +3,7 @@ telling a device signed out from elsewhere why (the 401's "signed_out",
 kept in session_revocations for as long as the session could have lasted)."""
 
 from conftest import SESSION_COOKIE, agent_client, member_client
+from login_support import OTHER_PASSWORD, Accounts
 
 BO = "/api/v1/backoffice"
 REASON = "Appel de l’assuré : téléphone volé, blocage demandé."
@@ -134,3 +135,15 @@ def test_me_gives_the_sign_in_before_the_current_one(stack):
     assert last["user_agent"] == "Safari/17 (iPhone)"
     assert last["country"] == "ES" and last["ip"] == "2.2.2.2"
     assert set(last) == {"at", "ip", "country", "user_agent"}
+
+
+def test_a_password_change_tells_the_other_devices(stack):
+    accounts = Accounts(stack)
+    m = accounts.member()
+    a = member_client(stack, member=m)
+    b = member_client(stack, member=m)
+    r = a.post("/api/v1/password/change", json={"current": m.password, "new": OTHER_PASSWORD})
+    assert r.status_code == 200, r.text
+    assert a.get("/api/v1/me").status_code == 200
+    r = b.get("/api/v1/me")
+    assert r.status_code == 401 and r.json()["signed_out"] == "other_device"
