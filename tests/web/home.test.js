@@ -150,14 +150,18 @@ describe('dashboard', () => {
   const me = [200, { ...member, last_sign_in: { at: '2025-03-03T13:05:00Z', ip: '5.39.1.1', country: 'GB', user_agent: API['GET /api/v1/sessions'][1].sessions[1].user_agent } }];
   const portal = [200, { menu: 'member', modules: ['login', 'unlock', 'reimbursements', 'appointments'], unread: 0, items: [
     { label: 'Mes remboursements', href: '/reimbursements/', text: 'Ce que votre caisse vous a versé.', module: 'reimbursements' },
-    { label: 'Mes rendez-vous', href: '/appointments/', text: 'Prendre, déplacer ou annuler un rendez-vous.', module: 'appointments' }] }];
+    { label: 'Mes rendez-vous', href: '/appointments/', text: 'Prendre, déplacer ou annuler un rendez-vous.', module: 'appointments' },
+    { label: 'Ma messagerie', href: '/messaging/', text: 'Écrire à votre caisse.', module: 'messaging' }] }];
   for (const [name, viewport] of VIEWPORTS) {
     test(`${name}: the enabled modules' services and the previous sign-in`, async () => {
       const { ctx, page } = await open('/tableau-de-bord.html', 'member', viewport, { 'GET /api/v1/me': me, 'GET /api/v1/portal': portal });
       try {
         await page.locator('#services [data-module="appointments"]').waitFor();
         const tiles = await page.locator('#services [data-module]').evaluateAll((ts) => ts.map((x) => x.dataset.module));
-        assert.deepEqual(tiles, ['reimbursements', 'appointments']);
+        assert.deepEqual(tiles, ['reimbursements', 'appointments', 'messaging']);
+        // A card in error is named after its module's menu entry, never its internal name.
+        await page.locator('#cartes [data-card="messaging"]').waitFor();
+        assert.doesNotMatch(await page.locator('#cartes').textContent(), /messaging/);
         // Nothing pointless once signed in: no "unlock my account" tile.
         assert.doesNotMatch(await page.locator('main').textContent(), /Débloquer|Bientôt disponible/);
         const last = page.locator('#derniere-connexion');

@@ -22,8 +22,9 @@ function tile(item) {
           item.text ? el('p', { class: 'fr-tile__desc' }, item.text) : null))));
 }
 
-function card(c) {
-  const title = c.title || c.module;
+function card(c, labels) {
+  // A card in error has no title of its own: the module's menu label.
+  const title = c.title || labels[c.module] || 'Service';
   const body = c.error
     ? el('p', { class: 'fr-tile__desc portail-carte-erreur' }, c.error)
     : (c.text ? el('p', { class: 'fr-tile__desc' }, c.text) : null);
@@ -51,11 +52,14 @@ function lastSignIn(last) {
   box.hidden = false;
 }
 
+const portalAnswer = api.get('/portal').catch(() => null);
+
 async function showCards() {
   try {
-    const { cards } = await api.get('/dashboard');
+    const [{ cards }, portal] = await Promise.all([api.get('/dashboard'), portalAnswer]);
+    const labels = Object.fromEntries(((portal && portal.items) || []).map((i) => [i.module, i.label]));
     if (cards && cards.length) {
-      document.getElementById('cartes').replaceChildren(...cards.map(card));
+      document.getElementById('cartes').replaceChildren(...cards.map((c) => card(c, labels)));
       document.getElementById('section-cartes').hidden = false;
     }
   } catch {
@@ -65,7 +69,7 @@ async function showCards() {
 showCards();
 
 try {
-  const [me, portal] = await Promise.all([api.get('/me'), api.get('/portal').catch(() => null)]);
+  const [me, portal] = await Promise.all([api.get('/me'), portalAnswer]);
   const name = [me.first_name, me.last_name].filter(Boolean).join(' ');
   document.getElementById('bonjour').textContent = name ? `Bonjour ${name}` : 'Mon espace';
   lastSignIn(me.last_sign_in);
