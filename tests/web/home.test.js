@@ -133,7 +133,7 @@ describe('signed out from another device', () => {
   test('the fund ended the session: said so; an unknown motif shows nothing', async () => {
     const { ctx, page } = await open('/connexion.html?motif=caisse', 'none', VIEWPORTS[0][1]);
     try {
-      await page.locator('#statut .fr-alert--info', { hasText: 'Votre caisse a fermé votre session' }).waitFor();
+      await page.locator('#statut .fr-alert--info', { hasText: 'Votre caisse a mis fin à votre session' }).waitFor();
       await page.goto('/connexion.html?motif=%3Cb%3Ehello');
       await page.locator('#nir').waitFor();
       assert.equal(await page.locator('#statut .fr-alert').count(), 0);

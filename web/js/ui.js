@@ -409,12 +409,12 @@ export function passwordChecks(name = 'password') {
 const SIGNED_OUT_MOTIFS = { other_device: 'autre-appareil', agent: 'caisse' };
 const SIGNED_OUT_TEXTS = {
   'autre-appareil': {
-    title: 'Vous avez été déconnecté·e',
-    text: 'Votre compte a été fermé sur cet appareil depuis un autre appareil. Reconnectez-vous pour continuer. Si ce n’était pas vous, changez votre mot de passe après vous être reconnecté·e.',
+    title: 'Session terminée',
+    text: 'Vous avez été déconnecté·e de cet appareil depuis un autre appareil. Reconnectez-vous pour continuer. Si ce n’était pas vous, changez votre mot de passe une fois reconnecté·e.',
   },
   caisse: {
-    title: 'Vous avez été déconnecté·e',
-    text: 'Votre caisse a fermé votre session sur cet appareil. Reconnectez-vous ; si votre compte est bloqué, la page vous dira comment le débloquer.',
+    title: 'Session terminée',
+    text: 'Votre caisse a mis fin à votre session sur cet appareil. Reconnectez-vous\u00a0; si votre compte est bloqué, la page vous dira comment le débloquer.',
   },
 };
 
