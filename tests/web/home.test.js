@@ -221,9 +221,21 @@ describe('home page', () => {
     }
   });
 
-  test('a signed-in member is taken to the dashboard', async () => {
-    const { ctx, page } = await open('/', 'member', VIEWPORTS[1][1]);
+  test('a signed-in member is taken to the dashboard; a visitor page asks nothing of the session', async () => {
+    // The mocked API would say "member", but without a session cookie the
+    // page does not ask (no 401 in a visitor's console).
+    // The (mocked) health answer gives the browser a session cookie for the second visit.
+    const cookie = '__Host-portail_session=xyz; Path=/; Secure; HttpOnly; SameSite=Strict';
+    const { ctx, page, calls } = await open('/', 'member', VIEWPORTS[1][1], {
+      'GET /api/v1/health': [200, API['GET /api/v1/health'][1], { 'Set-Cookie': cookie }],
+    });
     try {
+      await page.locator('#services li').first().waitFor();
+      assert.equal(calls.filter((c) => c.key === 'GET /api/v1/session').length, 0);
+      assert.match(page.url(), /\/$/);
+      // With a session cookie: asked, a member's, sent to the dashboard.
+      assert.equal((await ctx.cookies()).filter((c) => c.name === '__Host-portail_session').length, 1);
+      await page.goto('/');
       await page.waitForURL('**/tableau-de-bord.html');
     } finally {
       await ctx.close();

@@ -14,7 +14,10 @@ const SERVICES = {
   messaging: 'écrire à votre caisse et lire ses réponses',
 };
 
-const s = await session().catch(() => null);
+// The session is asked for only when the request carried its cookie
+// (marked by nginx, see index.html): a visitor's page makes no 401.
+const hasCookie = document.querySelector('meta[name="portail-session"]') !== null;
+const s = hasCookie ? await session().catch(() => null) : null;
 if (s && s.kind === 'member' && s.level === 'member') {
   window.location.replace(PAGES.dashboard);
 } else {
