@@ -353,7 +353,9 @@ int portail_principal_lock(portail_ctx_t *ctx, portail_principal_kind_t kind, in
         return tx_leave(db, own, -1);
     /* A lock shuts the account, including for whoever is already signed
      * in: an intruder behind a "suspicious" lock must not keep his session. */
-    if (portail_sessions_revoke_all(db, kind, id, 0) < 0)
+    if ((kind == PORTAIL_PRINCIPAL_MEMBER && reason == PORTAIL_LOCK_AGENT
+             ? portail_sessions_revoke_all_why(ctx, db, kind, id, 0, "agent")
+             : portail_sessions_revoke_all(db, kind, id, 0)) < 0)
         return tx_leave(db, own, -1);
     if (t->mails) {
         const char *note = reason_mail_note[reason];

@@ -646,6 +646,10 @@ void portail_problem(portail_ctx_t *ctx, int status, const char *title, const ch
     json_object_set_new(p, "detail", json_string(detail ? detail : problems[i].title));
     json_object_set_new(p, "instance", json_string(problem_instance(ctx)));
     json_object_set_new(p, "request_id", json_string(ctx->request_id));
+    /* Only a request that carried the revoked session's own token gets
+     * this: the page tells why it was signed out (core/session.c). */
+    if (status == 401 && ctx->signed_out)
+        json_object_set_new(p, "signed_out", json_string(ctx->signed_out));
     ctx->problem = portail_arena_json(ctx->arena, p);
     render_problem(ctx);
 }

@@ -430,6 +430,9 @@ struct portail_ctx {
     portail_client_t client;
     portail_principal_t principal;
     const char *csrf_token; /* of the current session */
+    /* The session the request carried was revoked from elsewhere:
+     * "other_device", "agent" or NULL (core/session.c); 401 answers say it. */
+    const char *signed_out;
     /* route */
     const portail_loaded_module_t *module;
     const portail_route_t *route;

@@ -768,6 +768,11 @@ static int purge_job(portail_job_t *job)
      * keeps the table small. */
     if (purge(db, "expired sessions",
               "DELETE FROM sessions WHERE expires_at <= UTC_TIMESTAMP() LIMIT ?", "", 0) < 0 ||
+        /* A revocation reason outlives its session only as long as the
+         * session could have been used (sql/015_session_revocations.sql). */
+        purge(db, "session revocations",
+              "DELETE FROM session_revocations WHERE expires_at <= UTC_TIMESTAMP() LIMIT ?", "",
+              0) < 0 ||
         purge(db, "throttle windows",
               "DELETE FROM throttle WHERE window_start < UTC_TIMESTAMP() - INTERVAL ? HOUR "
               "LIMIT ?",

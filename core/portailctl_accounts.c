@@ -345,6 +345,30 @@ static int demo_notifications(portail_db_t *db, long long id)
     return 0;
 }
 
+/* A sign-in of the demo member two days ago from a phone, so that the
+ * dashboard's "Dernière connexion" and the activity page show one from the
+ * first sign-in on; written once (when the member has none). */
+static int demo_sign_in(portail_db_t *db, long long id)
+{
+    json_t *n = portail_db_row(
+        db, "SELECT COUNT(*) AS n FROM security_events WHERE member_id = ? AND kind = ?", "ls", id,
+        PORTAIL_EVENT_SIGN_IN);
+    if (!n)
+        return -1;
+    if (portail_row_int(n, "n", 0) > 0)
+        return 0;
+    return portail_db_exec(
+               db,
+               "INSERT INTO security_events (member_id, kind, detail, ip, country, user_agent, "
+               "created_at) VALUES (?, ?, 'totp', '2.2.2.2', 'FR', ?, "
+               "UTC_TIMESTAMP() - INTERVAL 2 DAY - INTERVAL 3 HOUR)",
+               "lss", id, PORTAIL_EVENT_SIGN_IN,
+               "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+               "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1") == 1
+               ? 0
+               : -1;
+}
+
 static int demo_member(portail_ctx_t *ctx)
 {
     portail_db_t *db = ctx->db;
@@ -400,7 +424,7 @@ static int demo_member(portail_ctx_t *ctx)
      * as for any unlock). */
     if (portail_account_unlock(ctx, id, "system", "portailctl demo") < 0)
         goto failed;
-    if (demo_notifications(db, id) < 0)
+    if (demo_notifications(db, id) < 0 || demo_sign_in(db, id) < 0)
         goto failed;
     if (portail_db_commit(db) != 0)
         goto failed;

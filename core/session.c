@@ -86,6 +86,7 @@ static void internal_error(portail_ctx_t *ctx)
 int portail_session_load(portail_ctx_t *ctx)
 {
     clear_principal(ctx);
+    ctx->signed_out = NULL;
     const char *value = portail_req_cookie(ctx, PORTAIL_SESSION_COOKIE);
     unsigned char hash[HASH_BYTES];
     if (!value || portail_secret_hash(value, hash) != 0)
@@ -115,6 +116,17 @@ int portail_session_load(portail_ctx_t *ctx)
     if (!row) {
         if (portail_db_failed(db))
             return -1;
+        /* Revoked from elsewhere: the holder of this token (and only it:
+         * the key is the token's hash) learns why, in the 401 answers. */
+        json_t *why = portail_db_row(db,
+                                     "SELECT reason FROM session_revocations "
+                                     "WHERE token_hash = ? AND expires_at > UTC_TIMESTAMP()",
+                                     "b", hash, (size_t)HASH_BYTES);
+        const char *reason = why ? portail_row_str(why, "reason") : NULL;
+        if (reason && strcmp(reason, "other_device") == 0)
+            ctx->signed_out = "other_device";
+        else if (reason && strcmp(reason, "agent") == 0)
+            ctx->signed_out = "agent";
         /* Expired or revoked: the browser forgets it, and a row that only
          * timed out goes now rather than at the next purge. */
         clear_cookie(ctx);
@@ -372,6 +384,17 @@ json_t *portail_sessions_list(portail_ctx_t *ctx)
     return rows;
 }
 
+/* The reason kept for the sessions a statement is about to delete (by
+ * token hash), for as long as each could still have been used: its
+ * absolute expiry or its idle timeout, whichever comes first. */
+#define BURY_SQL                                                                                   \
+    "INSERT INTO session_revocations (token_hash, reason, expires_at) "                            \
+    "SELECT token_hash, ?, LEAST(expires_at, last_seen_at + INTERVAL ? SECOND) "                   \
+    "FROM sessions WHERE kind = ? AND principal_id = ? AND expires_at > UTC_TIMESTAMP() "          \
+    "AND "
+#define BURY_UPSERT                                                                                \
+    " ON DUPLICATE KEY UPDATE reason = VALUES(reason), expires_at = VALUES(expires_at)"
+
 int portail_session_revoke(portail_ctx_t *ctx, int64_t session_id)
 {
     const portail_principal_t *p = &ctx->principal;
@@ -382,7 +405,13 @@ int portail_session_revoke(portail_ctx_t *ctx, int64_t session_id)
     if (!db)
         return -1;
     /* Scoped to the caller's own sessions: someone else's id is "not found",
-     * exactly like an id that does not exist. */
+     * exactly like an id that does not exist. Another device of the
+     * caller's is told why at its next request. */
+    if (session_id != p->session_id &&
+        portail_db_exec(db, BURY_SQL "id = ?" BURY_UPSERT, "sisll", "other_device",
+                        ctx->host->conf->session_idle_s, kname, (long long)p->id,
+                        (long long)session_id) < 0)
+        return -1;
     long long n =
         portail_db_exec(db, "DELETE FROM sessions WHERE id = ? AND kind = ? AND principal_id = ?",
                         "lsl", (long long)session_id, kname, (long long)p->id);
@@ -395,6 +424,32 @@ int portail_session_revoke(portail_ctx_t *ctx, int64_t session_id)
         clear_cookie(ctx);
     }
     return 0;
+}
+
+long long portail_sessions_revoke_others(portail_ctx_t *ctx)
+{
+    const portail_principal_t *p = &ctx->principal;
+    if (p->session_id <= 0)
+        return -1;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return -1;
+    return portail_sessions_revoke_all_why(ctx, db, p->kind, p->id, p->session_id, "other_device");
+}
+
+long long portail_sessions_revoke_all_why(portail_ctx_t *ctx, portail_db_t *db,
+                                          portail_principal_kind_t kind, int64_t id, int64_t except,
+                                          const char *why)
+{
+    const char *kname = kind_name(kind);
+    if (!db || !kname || id <= 0 || !why ||
+        (strcmp(why, "other_device") != 0 && strcmp(why, "agent") != 0))
+        return -1;
+    if (portail_db_exec(db, BURY_SQL "id <> ?" BURY_UPSERT, "sisll", why,
+                        ctx->host->conf->session_idle_s, kname, (long long)id,
+                        (long long)except) < 0)
+        return -1;
+    return portail_sessions_revoke_all(db, kind, id, except);
 }
 
 long long portail_sessions_revoke_all(portail_db_t *db, portail_principal_kind_t kind, int64_t id,

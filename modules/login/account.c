@@ -47,6 +47,7 @@ static const struct {
     {"recovery_code_used", "Code de secours utilisé"},
     {"recovery_code_failed", "Code de secours incorrect"},
     {"session_revoked", "Session fermée à distance"},
+    {"sessions_revoked_others", "Tous les autres appareils déconnectés"},
     {"register_existing", "Nouvelle demande d'inscription sur un compte existant"},
     {"data_exported", "Données téléchargées"},
     {"account_close_failed", "Fermeture du compte refusée"},

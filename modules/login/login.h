@@ -46,6 +46,7 @@ void login_logout(portail_ctx_t *ctx);
 void login_me(portail_ctx_t *ctx);
 void login_sessions(portail_ctx_t *ctx);
 void login_session_revoke(portail_ctx_t *ctx);
+void login_sessions_revoke_others(portail_ctx_t *ctx);
 void login_password_change(portail_ctx_t *ctx);
 void login_totp_reset(portail_ctx_t *ctx);
 /* account.c: the member's own data (activity, export, closing). */

@@ -60,8 +60,9 @@ static int pwchange_tx(portail_db_t *db, void *arg)
                         "UPDATE members SET password_hash = ?, updated_at = UTC_TIMESTAMP() "
                         "WHERE id = ?",
                         "sl", t->hash, (long long)t->m->id) != 1 ||
-        portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, t->m->id,
-                                    portail_principal(ctx)->session_id) < 0 ||
+        /* The other devices are told why at their next request. */
+        portail_sessions_revoke_all_why(ctx, db, PORTAIL_PRINCIPAL_MEMBER, t->m->id,
+                                        portail_principal(ctx)->session_id, "other_device") < 0 ||
         portail_security_event(ctx, t->m->id, "password_changed", NULL) != 0 ||
         portail_mail_template(db, portail_arena(ctx), t->m->email, "password_changed",
                               (const char *const[]){"where", login_where(ctx), NULL}) != 0)

@@ -1,5 +1,6 @@
 /* Module login: a signed-in member's session and account view: logout,
- * GET /api/v1/me, the list of open sessions and the revocation of one. */
+ * GET /api/v1/me, the list of open sessions and the revocation of one or of
+ * all but the current one. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,10 +36,24 @@ void login_me(portail_ctx_t *ctx)
     }
     json_object_set_new(row, "totp_enabled",
                         json_boolean(portail_row_int(row, "totp_enabled", 0) == 1));
+    /* The sign-in before this session's (the current one is not news): the
+     * member sees when and from what their account was last opened. */
+    json_t *last = portail_db_row(
+        db,
+        "SELECT e.created_at AS at, e.ip, e.country, e.user_agent FROM security_events e "
+        "WHERE e.member_id = ? AND e.kind = ? AND e.created_at < "
+        "(SELECT s.created_at FROM sessions s WHERE s.id = ?) ORDER BY e.id DESC LIMIT 1",
+        "lsl", (long long)portail_principal(ctx)->id, PORTAIL_EVENT_SIGN_IN,
+        (long long)portail_principal(ctx)->session_id);
+    if (!last && portail_db_failed(db)) {
+        login_internal(ctx, "me: last sign-in query failed");
+        return;
+    }
+    json_object_set(row, "last_sign_in", last ? last : json_null());
     portail_respond_json(ctx, 200, json_incref(row));
 }
 
-/* ---- GET /api/v1/sessions, DELETE /api/v1/sessions/{id} ---------------------------------- */
+/* ---- GET /api/v1/sessions, DELETE /api/v1/sessions/{id}, POST .../revoke-others ---------- */
 
 void login_sessions(portail_ctx_t *ctx)
 {
@@ -70,4 +85,22 @@ void login_session_revoke(portail_ctx_t *ctx)
     if (portail_security_event(ctx, member, "session_revoked", NULL) != 0)
         portail_log_error(ctx, "login: event not recorded");
     portail_respond_empty(ctx, 204);
+}
+
+/* Every other device signed out at once (a lost phone, a shared computer):
+ * the current session stays, each other device is told why at its next
+ * request, and the member's activity shows one event with the count. */
+void login_sessions_revoke_others(portail_ctx_t *ctx)
+{
+    int64_t member = portail_principal(ctx)->id;
+    long long n = portail_sessions_revoke_others(ctx);
+    if (n < 0) {
+        if (!portail_responded(ctx))
+            login_internal(ctx, "sessions revoke-others failed");
+        return;
+    }
+    if (portail_security_event(ctx, member, "sessions_revoked_others",
+                               portail_sprintf(portail_arena(ctx), "%lld", n)) != 0)
+        portail_log_error(ctx, "login: event not recorded");
+    portail_respond_json(ctx, 200, json_pack("{s:I}", "revoked", (json_int_t)n));
 }

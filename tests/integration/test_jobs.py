@@ -270,6 +270,11 @@ def test_purge_job_removes_expired_rows(stack):
               "('old@example.fr', 'ancien', 'x', UTC_TIMESTAMP() - INTERVAL 40 DAY)")
     stack.sql("INSERT INTO throttle (k, window_start, hits) VALUES "
               "('purge-test-%d', UTC_TIMESTAMP() - INTERVAL 3 DAY, 1)" % member.id)
+    # The reasons of sessions ended elsewhere: kept while they could be used.
+    gone, kept = "%064x" % (member.id * 2), "%064x" % (member.id * 2 + 1)
+    stack.sql("INSERT INTO session_revocations (token_hash, reason, expires_at) VALUES "
+              "(UNHEX('%s'), 'other_device', UTC_TIMESTAMP() - INTERVAL 1 MINUTE), "
+              "(UNHEX('%s'), 'agent', UTC_TIMESTAMP() + INTERVAL 1 HOUR)" % (gone, kept))
 
     def sessions():
         return stack.sql("SELECT csrf_token FROM sessions WHERE principal_id = %d AND kind = "
@@ -288,6 +293,8 @@ def test_purge_job_removes_expired_rows(stack):
                      "UTC_TIMESTAMP() - INTERVAL 12 HOUR") != [["0"]]
     assert stack.sql("SELECT COUNT(*) FROM mail_outbox WHERE recipient = 'old@example.fr'") == [["0"]]
     assert stack.sql("SELECT COUNT(*) FROM throttle WHERE k = 'purge-test-%d'" % member.id) == [["0"]]
+    assert stack.sql("SELECT HEX(token_hash) FROM session_revocations WHERE token_hash IN "
+                     "(UNHEX('%s'), UNHEX('%s'))" % (gone, kept)) == [[kept.upper()]]
     # It scheduled its next turn on its single row.
     rows = stack.sql("SELECT state, run_at > UTC_TIMESTAMP() + INTERVAL 60 SECOND FROM jobs "
                      "WHERE unique_key = 'core.purge'")

@@ -39,8 +39,13 @@ describe('member', () => {
     const { device, recoveryCodes } = await enrollTotp(page, check);
 
     await page.locator('#bonjour', { hasText: 'Bonjour Camille Durand' }).waitFor();
+    // The services are the enabled modules' menu entries (GET /api/v1/portal).
+    const portal = await page.evaluate(async () => (await fetch('/api/v1/portal')).json());
+    await page.locator('#services [data-module], #services p').first().waitFor();
     const modules = await page.locator('#services [data-module]').evaluateAll((ts) => ts.map((x) => x.dataset.module));
-    assert.ok(modules.includes('login'), `the dashboard lists the login module (${modules})`);
+    assert.deepEqual(modules, portal.items.map((i) => i.module));
+    // A first sign-in: no previous one to show.
+    assert.equal(await page.locator('#derniere-connexion').isHidden(), true);
     await check('tableau-de-bord');
 
     await page.goto('/compte/appareils.html');
@@ -86,7 +91,7 @@ describe('member', () => {
     await ctx.close();
   });
 
-  test('devices: a second device is listed and signed out from the first', async (t) => {
+  test('devices: a second device is listed, signed out from the first and told why; every other device at once', async (t) => {
     if (!state.person) return t.skip('needs the registered member of the first test');
     const a = await newContext(browser, stack, { clientIp: '2.2.2.2' });
     const b = await newContext(browser, stack, { clientIp: '2.2.2.2' });
@@ -107,9 +112,29 @@ describe('member', () => {
     await pa.locator('#statut .fr-alert--success', { hasText: 'Appareil déconnecté' }).waitFor();
     assert.equal(await revoke.count(), before - 1);
 
-    // The other device's session is gone: its next page goes to sign-in.
+    // The other device's session is gone: its next page goes to sign-in,
+    // which says why.
     await pb.goto('/tableau-de-bord.html');
-    await pb.waitForURL('**/connexion.html');
+    await pb.waitForURL('**/connexion.html?motif=autre-appareil');
+    await pb.locator('#statut .fr-alert--info', { hasText: 'depuis un autre appareil' }).waitFor();
+    await checkPage(pb, 'member', 'connexion-deconnecte-a-distance');
+
+    // Signed in again on b: the dashboard shows the sign-in before this one.
+    await signInPassword(pb, state.person, state.password);
+    await enterTotp(pb, state.device);
+    await pb.locator('#derniere-connexion', { hasText: 'Dernière connexion' }).waitFor();
+    assert.match(await pb.locator('#derniere-connexion').textContent(), /Chrome sur Linux, France\./);
+
+    // Every other device at once, after a confirmation: b is told why, a stays.
+    await pa.goto('/compte/appareils.html');
+    await pa.locator('#deconnecter-autres').click();
+    await pa.locator('#confirmer-autres').click();
+    await pa.locator('#statut .fr-alert--success', { hasText: /appareils? déconnectés?/ }).waitFor();
+    assert.equal(await revoke.count(), 0);
+    await pb.goto('/compte/appareils.html');
+    await pb.waitForURL('**/connexion.html?motif=autre-appareil');
+    await pa.goto('/tableau-de-bord.html');
+    await pa.locator('#bonjour', { hasText: 'Bonjour' }).waitFor();
     await a.close();
     await b.close();
   });

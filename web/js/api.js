@@ -12,6 +12,9 @@ const SAFE = new Set(['GET', 'HEAD']);
 
 let csrfToken = null;
 let sessionPromise = null;
+// Why the session this page came with was ended elsewhere ("other_device",
+// "agent"), from the first 401 that said so (docs/api.md).
+let signedOut = null;
 
 /** An API failure: status (0 when the server could not be reached), the
  * problem document (RFC 9457) and the wait in seconds for 429/503. */
@@ -91,6 +94,7 @@ async function send(method, path, body) {
   const token = res.headers.get('X-CSRF-Token');
   if (token) csrfToken = token;
   const data = await readBody(res);
+  if (res.status === 401 && data && typeof data.signed_out === 'string') signedOut = data.signed_out;
   if (!res.ok) throw new ApiError(res.status, data, retryAfterOf(res.headers.get('Retry-After'), data));
   return data;
 }
@@ -161,4 +165,10 @@ export const api = {
 export function forgetSession() {
   csrfToken = null;
   sessionPromise = null;
+}
+
+/** Why this page's session was ended from elsewhere: "other_device" (the
+ * member, from another device), "agent" (the fund), or null. */
+export function signedOutReason() {
+  return signedOut;
 }

@@ -27,6 +27,7 @@ const EVENTS = {
   vitale_reported: 'Carte Vitale déclarée perdue ou volée',
   data_exported: 'Données personnelles téléchargées',
   account_close_failed: 'Fermeture du compte refusée',
+  sessions_revoked_others: 'Tous les autres appareils déconnectés',
 };
 
 const ACTIONS = {

@@ -5,7 +5,7 @@
 // the form that receives focus. A new error replaces the previous one: never a
 // stack of alerts. No raw JSON is ever shown.
 
-import { ApiError, api, session } from './api.js';
+import { ApiError, api, session, signedOutReason } from './api.js';
 
 export const PAGES = {
   login: '/connexion.html',
@@ -81,6 +81,19 @@ export function describeDevice(ua) {
   const os = /Android/.test(ua) ? 'Android' : /(iPhone|iPad)/.test(ua) ? 'iOS'
     : /Windows/.test(ua) ? 'Windows' : /Mac OS X/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : null;
   return os ? `${browser} sur ${os}` : browser;
+}
+
+const regionNames = typeof Intl.DisplayNames === 'function' ? new Intl.DisplayNames(['fr'], { type: 'region' }) : null;
+
+/** "France" from "FR" (the GeoIP country of a sign-in); the code itself when
+ * the browser has no name for it, null without a code. */
+export function countryName(code) {
+  if (!code || !/^[A-Z]{2}$/.test(code)) return null;
+  try {
+    return regionNames?.of(code) || code;
+  } catch {
+    return code;
+  }
 }
 
 /** A link given by the API when it stays on this site ("/..."), else null:
@@ -543,12 +556,40 @@ export function passwordChecks(name = 'password') {
 
 /* ---- sessions -------------------------------------------------------------- */
 
+// The sign-in page's ?motif= for a session ended elsewhere (docs/api.md).
+const SIGNED_OUT_MOTIFS = { other_device: 'autre-appareil', agent: 'caisse' };
+const SIGNED_OUT_TEXTS = {
+  'autre-appareil': {
+    title: 'Session terminée',
+    text: 'Vous avez été déconnecté·e de cet appareil depuis un autre appareil. Reconnectez-vous pour continuer. Si ce n’était pas vous, changez votre mot de passe une fois reconnecté·e.',
+  },
+  caisse: {
+    title: 'Session terminée',
+    text: 'Votre caisse a mis fin à votre session sur cet appareil. Reconnectez-vous\u00a0; si votre compte est bloqué, la page vous dira comment le débloquer.',
+  },
+};
+
+/** The sign-in page, with the reason when this page's session was ended
+ * from elsewhere (so that it can say why). */
+export function signInUrl() {
+  const motif = SIGNED_OUT_MOTIFS[signedOutReason()];
+  return motif ? `${PAGES.login}?motif=${motif}` : PAGES.login;
+}
+
+/** On the sign-in page: says why the member was signed out, when the page
+ * that sent them here knew (?motif=). Only a fixed text of this file is
+ * ever shown, whatever the address says. */
+export function showSignedOutReason(container) {
+  const m = SIGNED_OUT_TEXTS[queryParam('motif')];
+  if (m) showAlert(container, 'info', m.title, m.text);
+}
+
 /** For pages that need a signed-in member (level "member"): goes to the
  * sign-in or the security-code page otherwise. Returns the session. */
 export async function requireMember() {
   const s = await session();
   if (!s || s.kind !== 'member') {
-    window.location.replace(PAGES.login);
+    window.location.replace(signInUrl());
     return new Promise(() => {});
   }
   if (s.level === 'partial') {

@@ -26,9 +26,22 @@ int portail_session_end(portail_ctx_t *ctx);
  * country, user_agent, current}], newest first; owned by the arena (incref
  * to hand it to portail_respond_json); NULL on error. */
 json_t *portail_sessions_list(portail_ctx_t *ctx);
-/* Revokes one of the current principal's sessions: 0 done, 1 not found, -1 error. */
+/* Revokes one of the current principal's sessions: 0 done, 1 not found,
+ * -1 error. Another device's session is told why at its next request (a
+ * 401 with "signed_out": "other_device"). */
 int portail_session_revoke(portail_ctx_t *ctx, int64_t session_id);
-/* Revokes every session of a principal but `except` (0: none). Count or -1. */
+/* Revokes every session of the current principal but the current one, each
+ * device told why as above. Count or -1. */
+long long portail_sessions_revoke_others(portail_ctx_t *ctx);
+/* Revokes every session of a principal but `except` (0: none), each device
+ * told `why` ("other_device" or "agent") at its next request: a 401 with
+ * "signed_out" set to it, for as long as the session could have lasted.
+ * Count or -1. */
+long long portail_sessions_revoke_all_why(portail_ctx_t *ctx, portail_db_t *db,
+                                          portail_principal_kind_t kind, int64_t id, int64_t except,
+                                          const char *why);
+/* Revokes every session of a principal but `except` (0: none), silently
+ * (sign-in elsewhere, closed account...). Count or -1. */
 long long portail_sessions_revoke_all(portail_db_t *db, portail_principal_kind_t kind, int64_t id,
                                       int64_t except);
 

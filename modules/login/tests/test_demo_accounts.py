@@ -57,6 +57,13 @@ def test_demo_credentials_are_random_printed_and_work(stack):
     assert r.status_code == 200 and r.json() == {"next": "totp"}, r.text
     away_from_step_edge()
     assert c.post("/api/v1/login/totp", json={"code": totp(secrets2[0])}).status_code == 200
+    # The dashboard has a previous sign-in to show (written once, not again).
+    last = c.get("/api/v1/me").json()["last_sign_in"]
+    assert last and "iPhone" in last["user_agent"] and last["country"] == "FR", last
+    assert int(stack.sql("SELECT COUNT(*) FROM security_events e JOIN members m ON "
+                         "m.id = e.member_id JOIN insured i ON i.id = m.insured_id WHERE "
+                         "i.nir = '285033306300182' AND e.kind = 'login_succeeded' "
+                         "AND e.user_agent LIKE '%iPhone%'")[0][0]) == 1
     a = stack.client(xff=fresh_ip())
     r = a.post("/api/v1/backoffice/login", json={"login": "demo.superviseur",
                                                  "password": passwords2[1]})

@@ -1,9 +1,11 @@
 // Sign-in: NIR + password, then the second factor (or its enrolment).
 import { api } from '../api.js';
-import { PAGES, bindForm, retryWhenBusy } from '../ui.js';
+import { PAGES, bindForm, retryWhenBusy, showSignedOutReason } from '../ui.js';
 
 const form = document.getElementById('formulaire');
 const status = document.getElementById('statut');
+// Signed out from another device, or by the fund: say so (?motif=).
+showSignedOutReason(status);
 
 bindForm(form, async (v) => {
   // A flood may hold every hashing slot: the page tries again by itself.

@@ -1,35 +1,30 @@
-// Dashboard: the member's name (GET me), the enabled modules (GET health)
-// and the modules' cards (GET dashboard; a card in error says so and the
-// rest of the page stays). The menu and the bell: js/portal.js, from the header.
+// Dashboard: the member's name and the previous sign-in (GET me), the
+// services of the enabled modules (their menu entries, GET portal: no tile
+// for a module that is off, none that is pointless once signed in) and the
+// modules' cards (GET dashboard; a card in error says so and the rest of the
+// page stays). The menu and the bell: js/portal.js, from the header.
 import { api } from '../api.js';
-import { el, localHref, requireMember, showAlert, showPageError } from '../ui.js';
-
-const MODULES = {
-  login: { title: 'Connexion et sécurité', text: 'Mot de passe, double authentification et appareils connectés.', href: '/compte/appareils.html', icon: 'fr-icon-lock-line' },
-  unlock: { title: 'Déblocage du compte', text: 'Que faire si votre compte est bloqué.', href: '/compte-bloque.html', icon: 'fr-icon-lock-unlock-line' },
-  reimbursements: { title: 'Mes remboursements', text: 'Suivre vos remboursements et envoyer une demande avec vos justificatifs.', icon: 'fr-icon-money-euro-circle-line' },
-  coverage: { title: 'Attestation de droits', text: 'Télécharger votre attestation et gérer votre carte Vitale.', icon: 'fr-icon-file-text-line' },
-  appointments: { title: 'Rendez-vous', text: 'Prendre, déplacer ou annuler un rendez-vous.', icon: 'fr-icon-calendar-line' },
-  messaging: { title: 'Messagerie', text: 'Écrire à votre caisse et lire ses réponses.', icon: 'fr-icon-mail-line' },
-};
+import {
+  countryName, describeDevice, el, formatDateTime, localHref, requireMember, showAlert, showPageError, signInUrl,
+} from '../ui.js';
 
 const status = document.getElementById('statut');
 await requireMember();
 
-function tile(name) {
-  const m = MODULES[name] || { title: name, text: '' };
-  const title = m.href ? el('a', { href: m.href }, m.title) : m.title;
+function tile(item) {
+  const href = localHref(item.href);
+  if (!href) return null;
   return el('div', { class: 'fr-col-12 fr-col-md-6 fr-col-lg-4' },
-    el('div', { class: `fr-tile${m.href ? ' fr-enlarge-link' : ''}`, 'data-module': name },
+    el('div', { class: 'fr-tile fr-enlarge-link', 'data-module': item.module },
       el('div', { class: 'fr-tile__body' },
         el('div', { class: 'fr-tile__content' },
-          el('h3', { class: 'fr-tile__title' }, title),
-          m.text ? el('p', { class: 'fr-tile__desc' }, m.text) : null,
-          m.href ? null : el('p', { class: 'fr-tile__detail' }, 'Bientôt disponible')))));
+          el('h3', { class: 'fr-tile__title' }, el('a', { href }, item.label)),
+          item.text ? el('p', { class: 'fr-tile__desc' }, item.text) : null))));
 }
 
-function card(c) {
-  const title = c.title || c.module;
+function card(c, labels) {
+  // A card in error has no title of its own: the module's menu label.
+  const title = c.title || labels[c.module] || 'Service';
   const body = c.error
     ? el('p', { class: 'fr-tile__desc portail-carte-erreur' }, c.error)
     : (c.text ? el('p', { class: 'fr-tile__desc' }, c.text) : null);
@@ -42,11 +37,29 @@ function card(c) {
           body))));
 }
 
+/** "Dernière connexion : le 3 mars 2025 à 14:05, Safari sur iOS, Espagne." */
+function lastSignIn(last) {
+  const box = document.getElementById('derniere-connexion');
+  if (!last || !last.at) {
+    box.hidden = true;
+    return;
+  }
+  const where = countryName(last.country);
+  const parts = [`le ${formatDateTime(last.at)}`, describeDevice(last.user_agent), where].filter(Boolean);
+  box.replaceChildren(
+    el('span', { class: 'fr-text--bold' }, 'Dernière connexion\u00a0: '), `${parts.join(', ')}. `,
+    'Ce n’était pas vous\u00a0? ', el('a', { href: '/compte/appareils.html' }, 'Voir mes appareils connectés'), '.');
+  box.hidden = false;
+}
+
+const portalAnswer = api.get('/portal').catch(() => null);
+
 async function showCards() {
   try {
-    const { cards } = await api.get('/dashboard');
+    const [{ cards }, portal] = await Promise.all([api.get('/dashboard'), portalAnswer]);
+    const labels = Object.fromEntries(((portal && portal.items) || []).map((i) => [i.module, i.label]));
     if (cards && cards.length) {
-      document.getElementById('cartes').replaceChildren(...cards.map(card));
+      document.getElementById('cartes').replaceChildren(...cards.map((c) => card(c, labels)));
       document.getElementById('section-cartes').hidden = false;
     }
   } catch {
@@ -56,13 +69,15 @@ async function showCards() {
 showCards();
 
 try {
-  const [me, health] = await Promise.all([api.get('/me'), api.get('/health').catch((e) => e.problem || {})]);
+  const [me, portal] = await Promise.all([api.get('/me'), portalAnswer]);
   const name = [me.first_name, me.last_name].filter(Boolean).join(' ');
   document.getElementById('bonjour').textContent = name ? `Bonjour ${name}` : 'Mon espace';
-  const mods = (health.modules || []).map((m) => m.name);
+  lastSignIn(me.last_sign_in);
   const box = document.getElementById('services');
-  if (mods.length) box.replaceChildren(...mods.map(tile));
-  else box.replaceChildren(el('p', {}, 'Aucun service n’est disponible pour le moment.'));
+  const tiles = portal ? (portal.items || []).map(tile).filter(Boolean) : [];
+  if (tiles.length) box.replaceChildren(...tiles);
+  else if (portal) box.replaceChildren(el('p', {}, 'Aucun service n’est disponible pour le moment.'));
+  else box.replaceChildren(el('p', {}, 'La liste de vos services n’a pas pu être chargée. Rechargez la page dans quelques instants.'));
   if (me.totp_enabled === false) {
     showAlert(document.getElementById('alerte-codes'), 'warning', 'Double authentification désactivée',
       'Activez-la pour protéger votre compte.', { extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/double-authentification.html' }, 'Activer la double authentification') });
@@ -72,6 +87,6 @@ try {
       { extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/compte/codes-de-secours.html' }, 'Générer de nouveaux codes') });
   }
 } catch (err) {
-  if (err.status === 401) window.location.replace('/connexion.html');
+  if (err.status === 401) window.location.replace(signInUrl());
   else showPageError(status, err);
 }
