@@ -162,7 +162,7 @@ export function showPageError(container, err, messages) {
 /* ---- forms ----------------------------------------------------------------- */
 
 function groupOf(input) {
-  return input.closest('.fr-input-group, .fr-select-group, .fr-fieldset');
+  return input.closest('.fr-input-group, .fr-select-group, .fr-password, .fr-fieldset');
 }
 
 function clearFieldError(input) {
@@ -206,6 +206,7 @@ function summaryOf(form) {
 
 /** Removes every error of a form. */
 export function clearErrors(form) {
+  for (const fs of form.querySelectorAll('fieldset[data-date-field]')) clearDateError(fs);
   for (const input of form.querySelectorAll('[aria-invalid="true"]')) clearFieldError(input);
   const s = form.querySelector(':scope > .portail-error-summary');
   if (s) {
@@ -226,11 +227,15 @@ function labelText(input) {
 export function showFieldErrors(form, errors, title = 'Le formulaire contient des erreurs') {
   clearErrors(form);
   const items = [];
-  for (const { field, message } of errors) {
+  for (const { field, message, part } of errors) {
     const input = field ? form.querySelector(`[name="${CSS.escape(field)}"]`) : null;
+    const date = !input && field ? dateFieldset(form, field) : null;
     if (input) {
       setFieldError(input, message);
       items.push(el('li', {}, el('a', { href: `#${input.id}` }, `${labelText(input)} : ${message}`)));
+    } else if (date) {
+      const target = setDateError(date, message, part);
+      items.push(el('li', {}, el('a', { href: `#${target.id}` }, `${legendText(date)} : ${message}`)));
     } else {
       items.push(el('li', {}, message));
     }
@@ -308,6 +313,7 @@ export function validate(form, checks = {}) {
   const errors = [];
   for (const input of form.querySelectorAll('input, select, textarea')) {
     if (!input.name || input.type === 'hidden' || input.disabled) continue;
+    if (input.closest('fieldset[data-date-field]')) continue;
     const value = input.type === 'checkbox' ? input.checked : input.value.trim();
     if (input.hasAttribute('required') && !value) {
       errors.push({ field: input.name, message: input.dataset.requiredMessage || 'Ce champ est obligatoire.' });
@@ -316,6 +322,18 @@ export function validate(form, checks = {}) {
     const check = checks[input.name];
     const msg = check ? check(input.value, form) : null;
     if (msg) errors.push({ field: input.name, message: msg });
+  }
+  for (const fs of form.querySelectorAll('fieldset[data-date-field]')) {
+    if (fs.disabled) continue;
+    const field = fs.dataset.dateField;
+    const r = readDateFields(fs);
+    if (r.message) {
+      errors.push({ field, message: r.message, part: r.part });
+      continue;
+    }
+    const check = checks[field];
+    const msg = r.iso && check ? check(r.iso, form) : null;
+    if (msg) errors.push({ field, message: msg });
   }
   if (errors.length) {
     showFieldErrors(form, errors);
@@ -335,6 +353,12 @@ export function bindForm(form, handler, { checks = {}, messages = {}, onLocked }
     if (!validate(form, checks)) return;
     const values = {};
     for (const [k, v] of new FormData(form).entries()) values[k] = typeof v === 'string' ? v : '';
+    // A date in three fields is one value, YYYY-MM-DD (or null when empty).
+    for (const fs of form.querySelectorAll('fieldset[data-date-field]')) {
+      const name = fs.dataset.dateField;
+      for (const part of DATE_PARTS) delete values[`${name}_${part.key}`];
+      values[name] = readDateFields(fs).iso;
+    }
     const buttons = form.querySelectorAll('button[type="submit"], button:not([type])');
     form.dataset.busy = '1';
     form.setAttribute('aria-busy', 'true');
@@ -366,11 +390,121 @@ export function parseFrenchDate(text) {
   return iso;
 }
 
-/** The check of a birth date field (jj/mm/aaaa, in the past). */
-export function birthDateCheck(text) {
-  const iso = parseFrenchDate(text);
-  if (!iso) return 'Saisissez la date au format jj/mm/aaaa, par exemple 17/05/1984.';
-  if (iso > new Date().toISOString().slice(0, 10) || iso < '1890-01-01') return 'Cette date de naissance n’est pas possible.';
+/* ---- dates in three fields (DSFR "date" pattern) ------------------------- */
+//
+// A date is one fieldset with a legend and three inputs, jour, mois, année:
+//
+//   <fieldset class="fr-fieldset" id="birth_date" data-date-field="birth_date"
+//       data-required-message="Saisissez votre date de naissance."
+//       role="group" aria-labelledby="birth_date-legend birth_date-messages">
+//     <legend class="fr-fieldset__legend fr-fieldset__legend--regular" id="birth_date-legend">Date de naissance
+//       <span class="fr-hint-text">Par exemple : 17 5 1984</span></legend>
+//     <div class="fr-fieldset__element fr-fieldset__element--inline fr-fieldset__element--number">
+//       <div class="fr-input-group">
+//         <label class="fr-label" for="birth_date-day">Jour <span class="fr-hint-text">Entre 1 et 31</span></label>
+//         <input class="fr-input" type="text" id="birth_date-day" name="birth_date_day"
+//           inputmode="numeric" autocomplete="bday-day" maxlength="2" required>
+//       </div></div>
+//     ... the same for -month (name birth_date_month, bday-month, "Entre 1 et 12")
+//     ... and -year in fr-fieldset__element--year (birth_date_year, bday-year, maxlength 4)
+//     <div class="fr-messages-group" id="birth_date-messages" aria-live="polite"></div>
+//   </fieldset>
+//
+// bindForm() reads it as one value (values.birth_date = "YYYY-MM-DD"),
+// validate() checks it (checks.birth_date gets the YYYY-MM-DD), and an error
+// for the field "birth_date" (a check, or the API's 422) puts the fieldset in
+// the DSFR error state (fr-fieldset--error, the message in its messages
+// group, aria-invalid on the wrong inputs), its summary link on that input.
+
+const DATE_PARTS = [
+  { key: 'day', empty: 'Saisissez le jour.', bad: 'Le jour est un nombre entre 1 et 31.', re: /^\d{1,2}$/, min: 1, max: 31 },
+  { key: 'month', empty: 'Saisissez le mois.', bad: 'Le mois est un nombre entre 1 et 12.', re: /^\d{1,2}$/, min: 1, max: 12 },
+  { key: 'year', empty: 'Saisissez l’année.', bad: 'L’année comporte 4 chiffres, par exemple 1984.', re: /^\d{4}$/, min: 1000, max: 9999 },
+];
+
+/** A date from its three parts as typed ("7", "05", "1984"): {iso} for a
+ * real date ("1984-05-07"), {iso: null} when all three are empty, else
+ * {message, part}: the DSFR message and the part ("day", "month", "year")
+ * to put right. */
+export function dateFromParts(day, month, year, { requiredMessage = 'Saisissez la date.' } = {}) {
+  const raw = { day, month, year };
+  const v = {};
+  for (const p of DATE_PARTS) v[p.key] = String(raw[p.key] ?? '').trim();
+  if (!v.day && !v.month && !v.year) return { iso: null, message: requiredMessage, part: 'day', empty: true };
+  for (const p of DATE_PARTS) {
+    if (!v[p.key]) return { message: p.empty, part: p.key };
+    const n = Number(v[p.key]);
+    if (!p.re.test(v[p.key]) || n < p.min || n > p.max) return { message: p.bad, part: p.key };
+  }
+  const iso = `${v.year}-${v.month.padStart(2, '0')}-${v.day.padStart(2, '0')}`;
+  const d = new Date(`${iso}T00:00:00Z`);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== iso) {
+    return { message: 'Cette date n’existe pas. Vérifiez le jour et le mois.', part: 'day' };
+  }
+  return { iso };
+}
+
+/** The fieldset of the three-field date NAME in a form, or null. */
+export function dateFieldset(form, name) {
+  return form.querySelector(`fieldset[data-date-field="${CSS.escape(name)}"]`);
+}
+
+function datePartInput(fs, key) {
+  return fs.querySelector(`[name="${CSS.escape(`${fs.dataset.dateField}_${key}`)}"]`);
+}
+
+/** Reads a three-field date fieldset: {iso} ("YYYY-MM-DD", or null when
+ * empty and not required) or {message, part}. */
+export function readDateFields(fs) {
+  const [d, m, y] = DATE_PARTS.map((p) => datePartInput(fs, p.key)?.value ?? '');
+  const required = [...fs.querySelectorAll('input')].some((i) => i.required);
+  const r = dateFromParts(d, m, y, { requiredMessage: fs.dataset.requiredMessage });
+  if (r.empty) return required ? { message: r.message, part: r.part } : { iso: null };
+  return r;
+}
+
+/** Puts a date fieldset in the DSFR error state; returns the input the
+ * summary link focuses (the part to put right, else the day). */
+function setDateError(fs, message, part) {
+  clearDateError(fs);
+  fs.classList.add('fr-fieldset--error');
+  let messages = document.getElementById(`${fs.id}-messages`);
+  if (!messages) {
+    messages = el('div', { class: 'fr-messages-group', id: `${fs.id}-messages`, 'aria-live': 'polite' });
+    fs.append(messages);
+  }
+  messages.replaceChildren(el('p', { class: 'fr-message fr-message--error', id: `${fs.id}-erreur` }, message));
+  const inputs = DATE_PARTS.map((p) => datePartInput(fs, p.key)).filter(Boolean);
+  const wrong = part ? inputs.filter((i) => i.name.endsWith(`_${part}`)) : inputs;
+  for (const i of (wrong.length ? wrong : inputs)) {
+    i.setAttribute('aria-invalid', 'true');
+    i.classList.add('fr-input--error');
+  }
+  return (wrong.length ? wrong : inputs)[0] || fs;
+}
+
+function clearDateError(fs) {
+  fs.classList.remove('fr-fieldset--error');
+  document.getElementById(`${fs.id}-erreur`)?.remove();
+  for (const i of fs.querySelectorAll('input')) {
+    i.removeAttribute('aria-invalid');
+    i.classList.remove('fr-input--error');
+  }
+}
+
+function legendText(fs) {
+  const legend = fs.querySelector('legend');
+  if (!legend) return fs.dataset.dateField;
+  const clone = legend.cloneNode(true);
+  clone.querySelectorAll('.fr-hint-text').forEach((h) => h.remove());
+  return clone.textContent.replace(/\s+/g, ' ').trim();
+}
+
+/** The check of a birth date (YYYY-MM-DD, from the three fields): in the
+ * past, after 1890. */
+export function birthDateCheck(iso) {
+  if (iso > new Date().toISOString().slice(0, 10)) return 'Saisissez une date de naissance passée.';
+  if (iso < '1890-01-01') return 'Saisissez une date de naissance postérieure à 1890.';
   return null;
 }
 
