@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkPage, launch, newContext, watch } from './lib/browser.js';
-import { enterTotp, newMember, signInPassword } from './lib/flows.js';
+import { enterTotp, fillBirthDate, newMember, signInPassword } from './lib/flows.js';
 import { linkIn } from './lib/mail.js';
 import { WebStack } from './lib/stack.js';
-import { formatNir, frenchDate } from './lib/util.js';
+import { formatNir } from './lib/util.js';
 
 const stack = new WebStack('lock');
 let browser;
@@ -55,7 +55,7 @@ describe('locked by wrong passwords', () => {
     await page.locator('#nir').waitFor();
     await check('mot-de-passe-oublie');
     await page.fill('#nir', formatNir(m.person.nir));
-    await page.fill('#birth_date', frenchDate(m.person.birthDate));
+    await fillBirthDate(page, m.person.birthDate);
     await page.fill('#email', m.person.email);
     await page.click('#formulaire button[type=submit]');
     await page.locator('#statut .fr-alert--success').waitFor();

@@ -8,6 +8,7 @@ import { join, sep } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { checkPage, launch, watch } from './lib/browser.js';
 import { mockApi, problem } from './lib/fixtures.js';
+import { fillBirthDate } from './lib/flows.js';
 import { REPO, WebStack } from './lib/stack.js';
 
 const stack = new WebStack('pages');
@@ -294,21 +295,43 @@ describe('the error renderer', () => {
     await ctx.close();
   });
 
-  test('birth date typed as jj/mm/aaaa, sent as YYYY-MM-DD; an impossible date is refused', async () => {
+  test('birth date in three fields (jour, mois, année), sent as YYYY-MM-DD; a missing part, then an impossible date, are refused', async () => {
     const { ctx, page, calls } = await open('/inscription/', 'none', { 'POST /api/v1/register': [202, { status: 'pending' }] });
+    const fs = page.locator('fieldset#birth_date');
+    assert.match(await fs.locator('legend').textContent(), /Date de naissance/);
+    for (const [part, label, auto] of [['day', 'Jour', 'bday-day'], ['month', 'Mois', 'bday-month'], ['year', 'Année', 'bday-year']]) {
+      const input = page.locator(`#birth_date-${part}`);
+      assert.equal(await input.getAttribute('inputmode'), 'numeric');
+      assert.equal(await input.getAttribute('autocomplete'), auto);
+      assert.match(await page.locator(`label[for=birth_date-${part}]`).textContent(), new RegExp(label));
+    }
     await page.fill('#nir', '1 84 05 75 056 123 45');
-    await page.fill('#birth_date', '31/02/1984');
+    await page.fill('#birth_date-day', '17');
+    await page.fill('#birth_date-year', '1984');
     await page.fill('#postal_code', '33000');
     await page.fill('#iban_end', '302 60');
     await page.fill('#email', 'camille@example.fr');
     await page.click('button[type=submit]');
-    await page.locator('#birth_date-erreur', { hasText: 'jj/mm/aaaa' }).waitFor();
+    // The DSFR error state on the fieldset, the message in its group, the
+    // missing part marked and linked from the summary.
+    await page.locator('#birth_date-messages .fr-message--error', { hasText: 'Saisissez le mois.' }).waitFor();
+    assert.match(await fs.getAttribute('class'), /fr-fieldset--error/);
+    assert.equal(await page.locator('#birth_date-month').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('#birth_date-day').getAttribute('aria-invalid'), null);
     await page.locator('#iban_end-erreur', { hasText: '7 derniers' }).waitFor();
     await checkPage(page, 'pages', 'inscription-erreurs');
+    await page.click('.portail-error-summary a[href="#birth_date-month"]');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'birth_date-month');
     await page.setViewportSize({ width: 375, height: 812 });
+    await page.fill('#birth_date-day', '31');
+    await page.fill('#birth_date-month', '2');
+    await page.click('button[type=submit]');
+    await page.locator('#birth_date-messages .fr-message--error', { hasText: 'Cette date n’existe pas' }).waitFor();
+    assert.match(await page.locator('.portail-error-summary li').first().textContent(), /^Date de naissance/, 'the summary in the order of the page');
     await checkPage(page, 'pages', 'inscription-erreurs-375');
     await page.fill('#iban_end', '302 6052');
-    await page.fill('#birth_date', '17/05/1984');
+    await page.fill('#birth_date-day', '17');
+    await page.fill('#birth_date-month', '5');
     await page.click('button[type=submit]');
     await page.locator('#statut .fr-alert--success').waitFor();
     const sent = JSON.parse(calls.find((c) => c.key === 'POST /api/v1/register').body);
@@ -316,10 +339,35 @@ describe('the error renderer', () => {
     await ctx.close();
   });
 
+  test('forgotten password: the birth date in three fields; a date to come is refused; the API’s 422 on birth_date lands on the fieldset', async () => {
+    for (const viewport of [{ width: 1280, height: 900 }, { width: 375, height: 812 }]) {
+      const { ctx, page, calls } = await open('/mot-de-passe/oublie.html', 'none', {
+        'POST /api/v1/password/forgot': [422, problem(422, { errors: [{ field: 'birth_date', message: 'Saisissez une date de naissance valide.' }] })],
+      });
+      await page.setViewportSize(viewport);
+      await page.fill('#nir', '1 84 05 75 056 123 45');
+      await page.fill('#birth_date-day', '1');
+      await page.fill('#birth_date-month', '1');
+      await page.fill('#birth_date-year', '2999');
+      await page.fill('#email', 'camille@example.fr');
+      await page.click('button[type=submit]');
+      await page.locator('#birth_date-messages .fr-message--error', { hasText: 'passée' }).waitFor();
+      assert.equal(calls.filter((c) => c.key.startsWith('POST')).length, 0, 'nothing sent');
+      await checkPage(page, 'pages', `oublie-date-future-${viewport.width}`);
+      await page.fill('#birth_date-year', '1984');
+      await page.click('button[type=submit]');
+      await page.locator('#birth_date-messages .fr-message--error', { hasText: 'date de naissance valide' }).waitFor();
+      const sent = JSON.parse(calls.find((c) => c.key === 'POST /api/v1/password/forgot').body);
+      assert.deepEqual(sent, { nir: '184057505612345', birth_date: '1984-01-01', email: 'camille@example.fr' });
+      assert.equal(await page.locator('#birth_date-day').getAttribute('aria-invalid'), 'true');
+      await ctx.close();
+    }
+  });
+
   test('registration without an IBAN: a code by post, then the code instead of the IBAN end', async () => {
     let r = await open('/inscription/', 'none', { 'POST /api/v1/register': [202, { status: 'pending' }] });
     await r.page.fill('#nir', '1 84 05 75 056 123 45');
-    await r.page.fill('#birth_date', '17/05/1984');
+    await fillBirthDate(r.page, '1984-05-17');
     await r.page.fill('#postal_code', '33000');
     await r.page.fill('#email', 'camille@example.fr');
     await r.page.click('label[for=by_post]');
@@ -331,7 +379,7 @@ describe('the error renderer', () => {
     r = await open('/inscription/', 'none', { 'POST /api/v1/register': [202, { status: 'pending' }] });
     await r.page.setViewportSize({ width: 375, height: 812 });
     await r.page.fill('#nir', '1 84 05 75 056 123 45');
-    await r.page.fill('#birth_date', '17/05/1984');
+    await fillBirthDate(r.page, '1984-05-17');
     await r.page.fill('#postal_code', '33000');
     await r.page.fill('#email', 'camille@example.fr');
     await r.page.fill('#code', 'abcd');

@@ -311,7 +311,21 @@ export async function retryWhenBusy(call, status, { attempts = 3, maxWait = 2 } 
  * the form may be sent. */
 export function validate(form, checks = {}) {
   const errors = [];
-  for (const input of form.querySelectorAll('input, select, textarea')) {
+  // In the order of the page: a three-field date where its fieldset is.
+  for (const input of form.querySelectorAll('input, select, textarea, fieldset[data-date-field]')) {
+    if (input.tagName === 'FIELDSET') {
+      if (input.disabled) continue;
+      const field = input.dataset.dateField;
+      const r = readDateFields(input);
+      if (r.message) {
+        errors.push({ field, message: r.message, part: r.part });
+        continue;
+      }
+      const check = checks[field];
+      const msg = r.iso && check ? check(r.iso, form) : null;
+      if (msg) errors.push({ field, message: msg });
+      continue;
+    }
     if (!input.name || input.type === 'hidden' || input.disabled) continue;
     if (input.closest('fieldset[data-date-field]')) continue;
     const value = input.type === 'checkbox' ? input.checked : input.value.trim();
@@ -322,18 +336,6 @@ export function validate(form, checks = {}) {
     const check = checks[input.name];
     const msg = check ? check(input.value, form) : null;
     if (msg) errors.push({ field: input.name, message: msg });
-  }
-  for (const fs of form.querySelectorAll('fieldset[data-date-field]')) {
-    if (fs.disabled) continue;
-    const field = fs.dataset.dateField;
-    const r = readDateFields(fs);
-    if (r.message) {
-      errors.push({ field, message: r.message, part: r.part });
-      continue;
-    }
-    const check = checks[field];
-    const msg = r.iso && check ? check(r.iso, form) : null;
-    if (msg) errors.push({ field, message: msg });
   }
   if (errors.length) {
     showFieldErrors(form, errors);

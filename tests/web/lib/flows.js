@@ -4,9 +4,18 @@
 import assert from 'node:assert/strict';
 import { linkIn } from './mail.js';
 import { TotpDevice } from './totp.js';
-import { formatNir, frenchDate } from './util.js';
+import { formatNir } from './util.js';
 
 const nothing = async () => {};
+
+/** The three-field birth date (jour, mois, année) of a form, from
+ * YYYY-MM-DD, typed as a person would ("7", "5", "1984"). */
+export async function fillBirthDate(page, iso, name = 'birth_date') {
+  const [y, m, d] = iso.split('-');
+  await page.fill(`#${name}-day`, String(Number(d)));
+  await page.fill(`#${name}-month`, String(Number(m)));
+  await page.fill(`#${name}-year`, y);
+}
 
 /** Registration through the pages: inscription → mail → confirmation. */
 export async function register(page, stack, person, password, check = nothing) {
@@ -14,7 +23,7 @@ export async function register(page, stack, person, password, check = nothing) {
   await page.locator('#nir').waitFor();
   await check('inscription');
   await page.fill('#nir', formatNir(person.nir));
-  await page.fill('#birth_date', frenchDate(person.birthDate));
+  await fillBirthDate(page, person.birthDate);
   await page.fill('#postal_code', person.postalCode);
   await page.fill('#iban_end', person.ibanEnd);
   await page.fill('#email', person.email);

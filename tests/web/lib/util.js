@@ -3,9 +3,3 @@ export function formatNir(nir) {
   const s = String(nir);
   return [s[0], s.slice(1, 3), s.slice(3, 5), s.slice(5, 7), s.slice(7, 10), s.slice(10, 13), s.slice(13)].join(' ');
 }
-
-/** "17/05/1984" from "1984-05-17": what a person types. */
-export function frenchDate(iso) {
-  const [y, m, d] = iso.split('-');
-  return `${d}/${m}/${y}`;
-}

@@ -1,6 +1,6 @@
 // Registration: always the same answer (no enumeration).
 import { api } from '../api.js';
-import { birthDateCheck, bindForm, parseFrenchDate, showAlert } from '../ui.js';
+import { birthDateCheck, bindForm, showAlert } from '../ui.js';
 
 const form = document.getElementById('formulaire');
 const status = document.getElementById('statut');
@@ -8,7 +8,7 @@ const status = document.getElementById('statut');
 bindForm(form, async (v) => {
   const body = {
     nir: v.nir.replace(/\s+/g, ''),
-    birth_date: parseFrenchDate(v.birth_date),
+    birth_date: v.birth_date,
     postal_code: v.postal_code.trim(),
     email: v.email.trim(),
   };
