@@ -70,15 +70,16 @@ describe('locked by wrong passwords', () => {
     await page.fill('#password', next);
     await page.fill('#password_confirmation', next);
     await page.click('#formulaire button[type=submit]');
-    await page.locator('#statut .fr-alert--success', { hasText: 'Votre mot de passe est modifié' }).waitFor();
+    await page.locator('#statut .fr-alert--success', { hasText: 'Votre nouveau mot de passe est enregistré' }).waitFor();
+    assert.equal(await page.locator('main h1').textContent(), 'Mot de passe modifié');
+    assert.equal(await page.locator('#formulaire').isVisible(), false, 'the form is gone');
     await check('reinitialisation-faite');
 
-    // The link is single-use.
+    // The link is single-use, and the page says so as it opens.
     await page.goto(link.pathname + link.search);
-    await page.fill('#password', next);
-    await page.fill('#password_confirmation', next);
-    await page.click('#formulaire button[type=submit]');
-    await page.locator('#statut .fr-alert--error', { hasText: 'Lien expiré ou déjà utilisé' }).waitFor();
+    await page.locator('#statut .fr-alert--error', { hasText: 'Ce lien ne permet plus' }).waitFor();
+    assert.equal(await page.locator('main h1').textContent(), 'Lien expiré ou déjà utilisé');
+    assert.equal(await page.locator('#password').isVisible(), false, 'no form to fill in');
     await check('reinitialisation-lien-utilise');
 
     // Unlocked: the new password and a TOTP code open the dashboard.

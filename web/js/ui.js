@@ -162,7 +162,7 @@ export function showPageError(container, err, messages) {
 /* ---- forms ----------------------------------------------------------------- */
 
 function groupOf(input) {
-  return input.closest('.fr-input-group, .fr-select-group, .fr-password, .fr-fieldset');
+  return input.closest('.fr-input-group, .fr-select-group, .fr-fieldset');
 }
 
 function clearFieldError(input) {
@@ -303,6 +303,35 @@ export async function retryWhenBusy(call, status, { attempts = 3, maxWait = 2 } 
     } finally {
       if (status) status.querySelector('.portail-retry')?.remove();
     }
+  }
+}
+
+/** The end of a page's task (done, or impossible): the H1 and the tab's
+ * title say it (heading), the form and what goes with it (hide) are gone,
+ * and one message in status gives the next step, focused. */
+export function showOutcome(status, { heading, kind, title, text, extra = null, hide = [] }) {
+  for (const e of hide) if (e) e.hidden = true;
+  const h1 = document.querySelector('main h1');
+  if (h1 && heading) {
+    h1.textContent = heading;
+    const rest = document.title.indexOf(' — ');
+    document.title = rest >= 0 ? `${heading}${document.title.slice(rest)}` : heading;
+  }
+  return showAlert(status, kind, title, text, { focus: true, extra });
+}
+
+/** A mailed link checked as the page opens, without spending it (POST
+ * path {token}: 200 valid, 410 expired, used or unknown), through
+ * retryWhenBusy (status: its aria-live region). False only for a 410:
+ * when the check cannot answer, the form stays and sending it will say. */
+export async function linkStillValid(path, token, status) {
+  try {
+    await retryWhenBusy(() => api.post(path, { token }), status);
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 410) return false;
+    if (!(err instanceof ApiError)) console.error(err);
+    return true;
   }
 }
 
