@@ -189,3 +189,43 @@ describe('success states: the H1 and the next step', () => {
     });
   }
 });
+
+describe('the fifth wrong recovery code: the second-factor lock page, from the 423', () => {
+  for (const [size, viewport] of SIZES) {
+    test(`${size}: /code-de-secours.html`, async () => {
+      const { ctx, page } = await open('/code-de-secours.html', viewport, 'partial', {
+        'POST /api/v1/login/recovery': [423, problem(423, {
+          detail: 'Votre compte a été bloqué après plusieurs saisies incorrectes du code de sécurité.',
+          reason: 'second_factor',
+          reason_text: 'Votre compte a été bloqué après plusieurs saisies incorrectes du code de sécurité.',
+          steps: [{ kind: 'reset_password', text: 'Réinitialisez votre mot de passe.' }, { kind: 'call_fund', text: 'Vous pouvez aussi appeler le 36 46.' }],
+        })],
+      });
+      try {
+        await page.locator('#code').waitFor();
+        assert.match(await page.locator('#regle-blocage').textContent(), /bloqué après 5\u00a0codes incorrects/);
+        await page.fill('#code', 'ABCDE-FGH23');
+        await page.click('#formulaire button[type=submit]');
+        await page.locator('#raison .fr-alert--warning', { hasText: 'saisies incorrectes du code' }).waitFor();
+        assert.equal(new URL(page.url()).pathname, '/code-de-secours.html');
+        assert.equal(await page.locator('main h1').textContent(), 'Votre compte est bloqué');
+        assert.deepEqual(await page.locator('#etapes li a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), ['/mot-de-passe/oublie.html', 'tel:3646']);
+        assert.equal(await page.locator('#formulaire').isVisible(), false);
+        await checkPage(page, 'forms', `${size}-bloque-code-de-secours`);
+      } finally {
+        await ctx.close();
+      }
+    });
+  }
+
+  test('a 423 without a reason still goes to the general lock page', async () => {
+    const { ctx, page } = await open('/code-de-securite.html', SIZES[0][1], 'partial', {
+      'POST /api/v1/login/totp': [423, problem(423)],
+    });
+    await page.locator('#code').waitFor();
+    await page.fill('#code', '123456');
+    await page.click('#formulaire button[type=submit]');
+    await page.waitForURL('**/compte-bloque.html');
+    await ctx.close();
+  });
+});

@@ -1,6 +1,8 @@
 // Second factor with a single-use recovery code.
 import { api } from '../api.js';
-import { PAGES, bindForm, requirePartialMember } from '../ui.js';
+import {
+  PAGES, bindForm, requirePartialMember, showLockHere,
+} from '../ui.js';
 
 const form = document.getElementById('formulaire');
 await requirePartialMember();
@@ -10,4 +12,7 @@ bindForm(form, async (v) => {
   window.location.assign(PAGES.dashboard);
 }, {
   messages: { 401: { title: 'Code refusé', text: 'Ce code de secours est incorrect ou a déjà été utilisé.' } },
+  // The fifth wrong code locks the account and ends the session (as on
+  // the security-code page).
+  onLocked: showLockHere,
 });

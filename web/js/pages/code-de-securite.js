@@ -1,6 +1,8 @@
 // Second factor: the TOTP code of a partial session.
 import { api } from '../api.js';
-import { PAGES, bindForm, requirePartialMember } from '../ui.js';
+import {
+  PAGES, bindForm, requirePartialMember, showLockHere,
+} from '../ui.js';
 
 const form = document.getElementById('formulaire');
 const s = await requirePartialMember();
@@ -20,5 +22,8 @@ bindForm(form, async (v) => {
   window.location.assign(PAGES.dashboard);
 }, {
   checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : 'Le code comporte 6 chiffres.') },
+  // The fifth wrong code locks the account and ends the session: the lock
+  // page here, with the reason and the way out of the answer.
+  onLocked: showLockHere,
   messages: { 401: { title: 'Code refusé', text: 'Ce code est incorrect ou a déjà servi. Attendez le code suivant puis réessayez.' } },
 });
