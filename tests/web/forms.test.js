@@ -229,3 +229,72 @@ describe('the fifth wrong recovery code: the second-factor lock page, from the 4
     await ctx.close();
   });
 });
+
+describe('under load: 503 + Retry-After retried with a visible message on every form', () => {
+  const fillPasswords = async (page) => {
+    await page.fill('#password', PASSWORD);
+    await page.fill('#password_confirmation', PASSWORD);
+  };
+  const fillIdentity = async (page) => {
+    await page.fill('#nir', '1 84 05 75 056 123 45');
+    await page.fill('#birth_date-day', '17');
+    await page.fill('#birth_date-month', '5');
+    await page.fill('#birth_date-year', '1984');
+    await page.fill('#email', 'camille@example.fr');
+  };
+  // The dashboard (mocked session still partial) sends back to the code
+  // page: the navigation to it is what counts.
+  const reached = async (page, path) => {
+    for (let i = 0; i < 100 && !page.visited.includes(path); i++) await page.waitForTimeout(100);
+    assert.ok(page.visited.includes(path), `went to ${path} (${page.visited})`);
+  };
+  // [page, session, route, its answer once free, fill, what shows once done]
+  const FORMS = [
+    ['/code-de-securite.html', 'partial', '/api/v1/login/totp', [200, { status: 'ok' }], (p) => p.fill('#code', '123456'), (p) => reached(p, '/tableau-de-bord.html')],
+    ['/code-de-secours.html', 'partial', '/api/v1/login/recovery', [200, { status: 'ok', recovery_codes_left: 7 }], (p) => p.fill('#code', 'ABCDE-FGH23'), (p) => reached(p, '/tableau-de-bord.html')],
+    ['/inscription/', 'none', '/api/v1/register', [202, { status: 'pending' }], async (p) => {
+      await fillIdentity(p);
+      await p.fill('#postal_code', '33000');
+      await p.fill('#iban_end', '3026052');
+    }, (p) => p.locator('#statut .fr-alert--success').waitFor()],
+    ['/inscription/confirmation.html?token=t0k3n', 'none', '/api/v1/register/confirm', [201, { status: 'created' }], fillPasswords,
+      (p) => p.locator('#statut .fr-alert--success').waitFor()],
+    ['/mot-de-passe/oublie.html', 'none', '/api/v1/password/forgot', [202, { status: 'pending' }], fillIdentity,
+      (p) => p.locator('#statut .fr-alert--success').waitFor()],
+    ['/mot-de-passe/reinitialisation.html?token=t0k3n', 'none', '/api/v1/password/reset', [200, { status: 'reset', still_locked: false, detail: 'Votre mot de passe a été modifié.', reason: null, steps: [] }], fillPasswords,
+      (p) => p.locator('#statut .fr-alert--success').waitFor()],
+  ];
+  for (const [size, viewport] of SIZES) {
+    for (const [path, session, route, [okStatus, okBody], fill, done] of FORMS) {
+      test(`${size}: ${path}`, async () => {
+        const { ctx, page } = await open(path, viewport, session);
+        page.visited = [];
+        page.on('framenavigated', (f) => { if (f === page.mainFrame()) page.visited.push(new URL(f.url()).pathname); });
+        try {
+          let n = 0;
+          // Two refusals with Retry-After: 1 (portaild's hash slots or its
+          // database pool, nginx's bound on sign-ins), then the answer.
+          await page.route(`**${route}`, (r) => {
+            n += 1;
+            return n <= 2
+              ? r.fulfill({ status: 503, headers: { 'Retry-After': '1' }, contentType: 'application/problem+json', body: JSON.stringify(problem(503, { retry_after: 1 })) })
+              : r.fulfill({ status: okStatus, contentType: 'application/json', body: JSON.stringify(okBody) });
+          });
+          await page.locator('#formulaire button[type=submit]').waitFor();
+          await fill(page);
+          await page.click('#formulaire button[type=submit]');
+          const retry = page.locator('#statut .portail-retry');
+          await retry.waitFor();
+          assert.match(await retry.textContent(), /Le service est très sollicité, nouvelle tentative dans 1 s… \(1 sur 3\)/);
+          if (path === '/inscription/') await checkPage(page, 'forms', `${size}-nouvelle-tentative`);
+          await done(page);
+          assert.equal(n, 3, 'one attempt and two retries');
+          assert.equal(await page.locator('#statut .portail-retry').count(), 0, 'the wait message is gone');
+          assert.equal(await page.locator('.portail-error-summary .fr-alert--error').count(), 0, 'no error shown');
+        } finally {
+          await ctx.close();
+        }
+      });
+    }
+  }
+});

@@ -1,14 +1,16 @@
 // Second factor with a single-use recovery code.
 import { api } from '../api.js';
 import {
-  PAGES, bindForm, requirePartialMember, showLockHere,
+  PAGES, bindForm, requirePartialMember, retryWhenBusy, showLockHere,
 } from '../ui.js';
 
 const form = document.getElementById('formulaire');
+const status = document.getElementById('statut');
 await requirePartialMember();
 
 bindForm(form, async (v) => {
-  await api.post('/login/recovery', { code: v.code.trim() });
+  // Busy (503 + a short Retry-After): the page tries again by itself.
+  await retryWhenBusy(() => api.post('/login/recovery', { code: v.code.trim() }), status);
   window.location.assign(PAGES.dashboard);
 }, {
   messages: { 401: { title: 'Code refusé', text: 'Ce code de secours est incorrect ou a déjà été utilisé.' } },

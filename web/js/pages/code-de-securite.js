@@ -1,16 +1,18 @@
 // Second factor: the TOTP code of a partial session.
 import { api } from '../api.js';
 import {
-  PAGES, bindForm, requirePartialMember, showLockHere,
+  PAGES, bindForm, requirePartialMember, retryWhenBusy, showLockHere,
 } from '../ui.js';
 
 const form = document.getElementById('formulaire');
+const status = document.getElementById('statut');
 const s = await requirePartialMember();
 if (s.level === 'member') window.location.replace(PAGES.dashboard);
 
 bindForm(form, async (v) => {
   try {
-    await api.post('/login/totp', { code: v.code.replace(/\s+/g, '') });
+    // Busy (503 + a short Retry-After): the page tries again by itself.
+    await retryWhenBusy(() => api.post('/login/totp', { code: v.code.replace(/\s+/g, '') }), status);
   } catch (err) {
     // The second factor is not set up yet: its enrolment instead.
     if (err.status === 409 && err.problem.next === 'totp_enroll') {

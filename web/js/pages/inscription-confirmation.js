@@ -3,7 +3,7 @@
 // unknown link says so before anything is typed.
 import { api } from '../api.js';
 import {
-  bindForm, el, linkStillValid, passwordChecks, queryParam, showOutcome,
+  bindForm, el, linkStillValid, passwordChecks, queryParam, retryWhenBusy, showOutcome,
 } from '../ui.js';
 import { passwordMeter } from '../password-meter.js';
 
@@ -42,7 +42,8 @@ if (!token) {
 
 bindForm(form, async (v) => {
   try {
-    await api.post('/register/confirm', { token, password: v.password });
+    // Busy (every hashing slot taken): the page tries again by itself.
+    await retryWhenBusy(() => api.post('/register/confirm', { token, password: v.password }), status);
   } catch (err) {
     if (err.status === 410) {
       gone();

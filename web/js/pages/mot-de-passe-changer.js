@@ -2,7 +2,7 @@
 // (H1 and message) with the next step, instead of an emptied form.
 import { api } from '../api.js';
 import {
-  bindForm, el, passwordChecks, requireMember, showOutcome,
+  bindForm, el, passwordChecks, requireMember, retryWhenBusy, showOutcome,
 } from '../ui.js';
 import { passwordMeter } from '../password-meter.js';
 
@@ -12,7 +12,8 @@ const status = document.getElementById('statut');
 await requireMember();
 
 bindForm(form, async (v) => {
-  await api.post('/password/change', { current: v.current, new: v.new });
+  // Busy (every hashing slot taken): the page tries again by itself.
+  await retryWhenBusy(() => api.post('/password/change', { current: v.current, new: v.new }), status);
   form.reset();
   showOutcome(status, {
     heading: 'Mot de passe modifié',

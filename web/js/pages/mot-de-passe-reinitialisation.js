@@ -3,7 +3,7 @@
 // unknown link says so before anything is typed.
 import { api } from '../api.js';
 import {
-  bindForm, el, linkStillValid, passwordChecks, queryParam, showOutcome,
+  bindForm, el, linkStillValid, passwordChecks, queryParam, retryWhenBusy, showOutcome,
 } from '../ui.js';
 import { passwordMeter } from '../password-meter.js';
 
@@ -44,7 +44,8 @@ if (!token) {
 bindForm(form, async (v) => {
   let r;
   try {
-    r = await api.post('/password/reset', { token, password: v.password });
+    // Busy (every hashing slot taken): the page tries again by itself.
+    r = await retryWhenBusy(() => api.post('/password/reset', { token, password: v.password }), status);
   } catch (err) {
     if (err.status === 410) {
       gone();
