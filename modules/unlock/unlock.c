@@ -302,7 +302,7 @@ fail:
  * second-factor locks (core rule of portail_account_unlock "reset"), ends
  * every session, mails a confirmation; the other locks stay. */
 static const char reset_gone[] = "Ce lien de réinitialisation a expiré ou a déjà servi. "
-                                 "Refaites une demande avec « Mot de passe oublié ? ».";
+                                 "Refaites une demande avec « Mot de passe oublié ? ».";
 
 static void reset_password(portail_ctx_t *ctx)
 {

@@ -235,7 +235,7 @@ export function showFieldErrors(form, errors, title = 'Le formulaire contient de
       items.push(el('li', {}, el('a', { href: `#${input.id}` }, `${labelText(input)} : ${message}`)));
     } else if (date) {
       const target = setDateError(date, message, part);
-      items.push(el('li', {}, el('a', { href: `#${target.id}` }, `${legendText(date)} : ${message}`)));
+      items.push(el('li', {}, el('a', { href: `#${target.id}` }, `${legendText(date)} : ${message}`)));
     } else {
       items.push(el('li', {}, message));
     }
