@@ -37,6 +37,7 @@ typedef struct login_state {
  * agent.c) ------------------------------------------------------------------ */
 void login_register(portail_ctx_t *ctx);
 void login_register_confirm(portail_ctx_t *ctx);
+void login_register_check(portail_ctx_t *ctx);
 void login_password_step(portail_ctx_t *ctx);
 void login_totp_enroll_show(portail_ctx_t *ctx);
 void login_totp_enroll_confirm(portail_ctx_t *ctx);

@@ -373,8 +373,48 @@ void login_register(portail_ctx_t *ctx)
 static void link_gone(portail_ctx_t *ctx)
 {
     portail_problem(ctx, 410, NULL,
-                    "Ce lien n'est plus valide (il a expiré ou a déjà servi). Recommencez votre "
+                    "Ce lien n’est plus valide (il a expiré ou a déjà servi). Recommencez votre "
                     "inscription pour en recevoir un nouveau.");
+}
+
+/* ---- POST /api/v1/register/confirm/check {token} ------------------------------
+ * Whether the link would still work, without spending it: what the page
+ * says as soon as it opens. The same lookup as confirm (the token's hash,
+ * by index: no timing on the secret) and nothing more than confirm tells:
+ * 200 {status: "valid"}, or its 410 (expired, used, unknown, or the
+ * account created meanwhile). */
+void login_register_check(portail_ctx_t *ctx)
+{
+    json_t *b = login_body(ctx), *errors = NULL;
+    const char *token = portail_json_str(b, "token", 1, TOKEN_MAX, &errors);
+    if (login_fields_done(ctx, errors) != 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    int64_t insured_id = 0;
+    int rc = portail_token_peek(db, portail_arena(ctx), "register", token, &insured_id, NULL);
+    if (rc < 0) {
+        login_internal(ctx, "token lookup failed");
+        return;
+    }
+    if (rc != PORTAIL_TOKEN_OK) {
+        link_gone(ctx);
+        return;
+    }
+    json_t *row = portail_db_row(db,
+                                 "SELECT password_hash IS NOT NULL AS has_password FROM members "
+                                 "WHERE insured_id = ?",
+                                 "l", (long long)insured_id);
+    if (!row && portail_db_failed(db)) {
+        login_internal(ctx, "member lookup failed");
+        return;
+    }
+    if (row && portail_row_int(row, "has_password", 0) == 1) {
+        link_gone(ctx);
+        return;
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "valid"));
 }
 
 void login_register_confirm(portail_ctx_t *ctx)

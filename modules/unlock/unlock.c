@@ -44,6 +44,8 @@ static const portail_setting_t settings[] = {
 static void forgot_password(portail_ctx_t *ctx);
 static void reset_password(portail_ctx_t *ctx);
 static void verify_account(portail_ctx_t *ctx);
+static void check_reset(portail_ctx_t *ctx);
+static void check_verify(portail_ctx_t *ctx);
 static void unlock_status(portail_ctx_t *ctx);
 
 #define BODY_SMALL ((size_t)4096)
@@ -60,8 +62,18 @@ static const portail_route_t routes[] = {
      .auth = PORTAIL_AUTH_PUBLIC,
      .body_max = BODY_SMALL},
     {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/password/reset/check",
+     .handler = check_reset,
+     .auth = PORTAIL_AUTH_PUBLIC,
+     .body_max = BODY_SMALL},
+    {.methods = PORTAIL_POST,
      .pattern = "/api/v1/account/verify",
      .handler = verify_account,
+     .auth = PORTAIL_AUTH_PUBLIC,
+     .body_max = BODY_SMALL},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/account/verify/check",
+     .handler = check_verify,
      .auth = PORTAIL_AUTH_PUBLIC,
      .body_max = BODY_SMALL},
     {.methods = PORTAIL_GET,
@@ -307,6 +319,9 @@ fail:
  * so a refused password does not spend the link. Lifts the password and
  * second-factor locks (core rule of portail_account_unlock "reset"), ends
  * every session, mails a confirmation; the other locks stay. */
+static const char reset_gone[] = "Ce lien de réinitialisation a expiré ou a déjà servi. "
+                                 "Refaites une demande avec « Mot de passe oublié ? ».";
+
 static void reset_password(portail_ctx_t *ctx)
 {
     json_t *body = portail_req_json(ctx);
@@ -317,8 +332,6 @@ static void reset_password(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
-    static const char gone[] = "Ce lien de réinitialisation a expiré ou a déjà servi. Refaites "
-                               "une demande avec « Mot de passe oublié ? ».";
     portail_db_t *db = portail_db(ctx);
     if (!db)
         return;
@@ -333,7 +346,7 @@ static void reset_password(portail_ctx_t *ctx)
         if (portail_db_failed(db))
             unlock_fail(ctx);
         else
-            portail_problem(ctx, 410, NULL, gone);
+            portail_problem(ctx, 410, NULL, reset_gone);
         return;
     }
 
@@ -359,7 +372,7 @@ static void reset_password(portail_ctx_t *ctx)
         if (rc < 0)
             unlock_fail(ctx);
         else
-            portail_problem(ctx, 410, NULL, gone);
+            portail_problem(ctx, 410, NULL, reset_gone);
         return; /* the transaction is rolled back at release */
     }
     portail_account_state_t after;
@@ -395,6 +408,9 @@ static void reset_password(portail_ctx_t *ctx)
                                    portail_lock_reason_steps_json(after.reason)));
 }
 
+static const char verify_gone[] = "Ce lien de confirmation a expiré ou a déjà servi. Si votre "
+                                  "compte est toujours bloqué, " CALL_3646 ".";
+
 /* ---- POST /api/v1/account/verify {token} -------------------------------------
  * The link mailed by portail_account_request_verification: confirms the
  * update and lifts a pending_verification lock (and only that one). */
@@ -421,9 +437,7 @@ static void verify_account(portail_ctx_t *ctx)
         if (rc < 0)
             unlock_fail(ctx);
         else
-            portail_problem(ctx, 410, NULL,
-                            "Ce lien de confirmation a expiré ou a déjà servi. Si votre compte "
-                            "est toujours bloqué, " CALL_3646 ".");
+            portail_problem(ctx, 410, NULL, verify_gone);
         return;
     }
     json_t *d = data ? portail_arena_json(portail_arena(ctx), json_loads(data, 0, NULL)) : NULL;
@@ -443,6 +457,53 @@ static void verify_account(portail_ctx_t *ctx)
                   still ? "La modification est confirmée, mais votre compte reste bloqué pour "
                           "une autre raison : connectez-vous pour savoir comment le débloquer."
                         : "La modification est confirmée et votre compte est débloqué."));
+}
+
+/* ---- POST /api/v1/password/reset/check, /api/v1/account/verify/check {token} --
+ * Whether a mailed link would still work, without spending it: what the
+ * page says as soon as it opens. The same lookup as the spending routes
+ * (the token's hash, by index: no timing on the secret) and nothing more
+ * than they tell: 200 {status: "valid"}, or their 410 (expired, used,
+ * unknown; for a reset, the member gone too). */
+static void check_link(portail_ctx_t *ctx, const char *purpose, const char *gone)
+{
+    json_t *errors = NULL;
+    const char *token = portail_json_str(portail_req_json(ctx), "token", 1, 128, &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    int64_t id = 0;
+    int rc = portail_token_peek(db, portail_arena(ctx), purpose, token, &id, NULL);
+    if (rc < 0) {
+        unlock_fail(ctx);
+        return;
+    }
+    if (rc == PORTAIL_TOKEN_OK && strcmp(purpose, "reset") == 0 && !member_context(db, id)) {
+        if (portail_db_failed(db)) {
+            unlock_fail(ctx);
+            return;
+        }
+        rc = PORTAIL_TOKEN_UNKNOWN;
+    }
+    if (rc != PORTAIL_TOKEN_OK) {
+        portail_problem(ctx, 410, NULL, gone);
+        return;
+    }
+    portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "valid"));
+}
+
+static void check_reset(portail_ctx_t *ctx)
+{
+    check_link(ctx, "reset", reset_gone);
+}
+
+static void check_verify(portail_ctx_t *ctx)
+{
+    check_link(ctx, "verify", verify_gone);
 }
 
 /* ---- GET /api/v1/unlock/status (partial session) -----------------------------

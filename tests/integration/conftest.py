@@ -1315,6 +1315,45 @@ def fresh_ip():
     return "10.%d.%d.%d" % (100 + (n >> 16) % 100, (n >> 8) % 256, n % 256)
 
 
+class held_signins:
+    """A context manager: 8 POST /api/v1/login from xff whose headers are sent
+    and whose body never comes, so that nginx counts 8 sign-ins in flight
+    from that address (nginx/portail.conf.in: limit_conn portail_signin_ip 8)
+    until they are closed on exit. Entered once nginx refuses the next one."""
+
+    PER_ADDRESS = 8
+
+    def __init__(self, stack, xff):
+        self.stack, self.xff, self.socks = stack, xff, []
+
+    def __enter__(self):
+        from urllib.parse import urlsplit
+        u = urlsplit(self.stack.base_url)
+        for _ in range(self.PER_ADDRESS):
+            s = socket.create_connection((u.hostname, u.port), timeout=10)
+            s.sendall(("POST /api/v1/login HTTP/1.1\r\nHost: %s:%d\r\nX-Forwarded-For: %s\r\n"
+                       "Origin: %s\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n"
+                       % (u.hostname, u.port, self.xff, self.stack.origin)).encode())
+            self.socks.append(s)
+        c = self.stack.client(xff=self.xff)
+        for _ in range(50):
+            if c.post("/api/v1/login", json={}).status_code == 503:
+                return self
+            time.sleep(0.1)
+        self.__exit__(None, None, None)
+        raise RuntimeError("nginx did not count the held sign-ins")
+
+    def __exit__(self, *exc):
+        for s in self.socks:
+            s.close()
+        c = self.stack.client(xff=self.xff)
+        for _ in range(50):
+            if c.post("/api/v1/login", json={}).status_code != 503:
+                break
+            time.sleep(0.1)
+        return False
+
+
 def client_of(stack, inst, xff=None):
     """A client of a private portaild (stack.start_portaild), from an
     address of its own unless xff is given."""

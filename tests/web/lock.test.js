@@ -1,5 +1,6 @@
 // 5 wrong passwords → lock mail → the lock page → forgot password → reset
-// link → new password → sign in. Real login and unlock modules.
+// link → new password → sign in; 5 wrong codes → the second-factor lock
+// page in place. Real login and unlock modules.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkPage, launch, newContext, watch } from './lib/browser.js';
@@ -70,15 +71,16 @@ describe('locked by wrong passwords', () => {
     await page.fill('#password', next);
     await page.fill('#password_confirmation', next);
     await page.click('#formulaire button[type=submit]');
-    await page.locator('#statut .fr-alert--success', { hasText: 'Votre mot de passe est modifié' }).waitFor();
+    await page.locator('#statut .fr-alert--success', { hasText: 'Votre nouveau mot de passe est enregistré' }).waitFor();
+    assert.equal(await page.locator('main h1').textContent(), 'Mot de passe modifié');
+    assert.equal(await page.locator('#formulaire').isVisible(), false, 'the form is gone');
     await check('reinitialisation-faite');
 
-    // The link is single-use.
+    // The link is single-use, and the page says so as it opens.
     await page.goto(link.pathname + link.search);
-    await page.fill('#password', next);
-    await page.fill('#password_confirmation', next);
-    await page.click('#formulaire button[type=submit]');
-    await page.locator('#statut .fr-alert--error', { hasText: 'Lien expiré ou déjà utilisé' }).waitFor();
+    await page.locator('#statut .fr-alert--error', { hasText: 'Ce lien ne permet plus' }).waitFor();
+    assert.equal(await page.locator('main h1').textContent(), 'Lien expiré ou déjà utilisé');
+    assert.equal(await page.locator('#password').isVisible(), false, 'no form to fill in');
     await check('reinitialisation-lien-utilise');
 
     // Unlocked: the new password and a TOTP code open the dashboard.
@@ -87,4 +89,53 @@ describe('locked by wrong passwords', () => {
     await page.locator('#bonjour', { hasText: 'Lucie Bernard' }).waitFor();
     await ctx.close();
   });
+});
+
+describe('locked by wrong second-factor codes', () => {
+  for (const [size, viewport, clientIp] of [['bureau', { width: 1280, height: 900 }, '2.2.2.41'], ['mobile', { width: 375, height: 812 }, '2.2.2.42']]) {
+    test(`${size}: the sentence on both forms; the fifth wrong code shows the second-factor lock page, not the general one`, async (t) => {
+      const why = stack.missing('login', 'unlock');
+      if (why) return t.skip(why);
+      const m = await newMember(browser, stack, newContext, { clientIp, first: 'Noé', last: `Verrou${size}`, birthDate: '1991-04-08' });
+      const ctx = await newContext(browser, stack, { clientIp });
+      const page = watch(await ctx.newPage());
+      await page.setViewportSize(viewport);
+      const check = (name) => checkPage(page, 'lock', `${size}-${name}`);
+
+      await page.goto('/connexion.html');
+      await page.locator('#nir').waitFor();
+      assert.match(await page.locator('#regle-blocage').textContent(), /bloqué après 5\u00a0erreurs de mot de passe/);
+      assert.match(await page.locator('#password').getAttribute('aria-describedby'), /regle-blocage/);
+      assert.equal(await signInPassword(page, m.person, m.password), '/code-de-securite.html');
+      await page.locator('#code').waitFor();
+      assert.match(await page.locator('#regle-blocage').textContent(), /bloqué après 5\u00a0codes incorrects/);
+      assert.match(await page.locator('#code').getAttribute('aria-describedby'), /regle-blocage/);
+
+      // A code that is not the device's: 4 refusals, then the lock.
+      const right = await m.device.code();
+      const wrong = String((Number(right) + 500000) % 1000000).padStart(6, '0');
+      for (let i = 1; i <= 4; i++) {
+        await page.fill('#code', wrong);
+        await page.click('#formulaire button[type=submit]');
+        await page.locator('.portail-error-summary .fr-alert--error', { hasText: 'Code refusé' }).waitFor();
+        if (i === 1) await check('code-faux');
+      }
+      await page.fill('#code', wrong);
+      await page.click('#formulaire button[type=submit]');
+      const reason = page.locator('#raison .fr-alert--warning');
+      await reason.waitFor();
+      assert.equal(new URL(page.url()).pathname, '/code-de-securite.html', 'not the general lock page');
+      assert.equal(await page.locator('main h1').textContent(), 'Votre compte est bloqué');
+      assert.match(await reason.textContent(), /saisies incorrectes/);
+      assert.equal(await reason.evaluate((e) => e === document.activeElement), true, 'the reason has the focus');
+      assert.equal(await page.locator('#etapes a[href="/mot-de-passe/oublie.html"]').count(), 1, 'the way out: reset the password');
+      assert.equal(await page.locator('#etapes a[href="tel:3646"]').count(), 1, 'or call the fund');
+      assert.equal(await page.locator('#formulaire').isVisible(), false, 'no code form left');
+      await check('bloque-second-facteur');
+      // The session ended with the lock: the code page is gone.
+      await page.goto('/code-de-securite.html');
+      await page.waitForURL('**/connexion.html');
+      await ctx.close();
+    });
+  }
 });

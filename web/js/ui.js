@@ -263,7 +263,7 @@ export function showFieldErrors(form, errors, title = 'Le formulaire contient de
       items.push(el('li', {}, el('a', { href: `#${input.id}` }, `${labelText(input)} : ${message}`)));
     } else if (date) {
       const target = setDateError(date, message, part);
-      items.push(el('li', {}, el('a', { href: `#${target.id}` }, `${legendText(date)} : ${message}`)));
+      items.push(el('li', {}, el('a', { href: `#${target.id}` }, `${legendText(date)} : ${message}`)));
     } else {
       items.push(el('li', {}, message));
     }
@@ -289,10 +289,12 @@ export function showFieldErrors(form, errors, title = 'Le formulaire contient de
 }
 
 /** The error of a failed call, rendered at the top of the form (focused), or
- * next to the fields for a 422. A 423 goes to the lock page. */
+ * next to the fields for a 422. A 423 goes to the lock page (onLocked: its
+ * address, or a function given the error). */
 export function showFormError(form, err, { messages = {}, onLocked = PAGES.locked } = {}) {
   if (err instanceof ApiError && err.status === 423 && onLocked) {
-    window.location.assign(onLocked);
+    if (typeof onLocked === 'function') onLocked(err);
+    else window.location.assign(onLocked);
     return;
   }
   if (err instanceof ApiError && err.status === 422 && err.fieldErrors.length) {
@@ -331,6 +333,81 @@ export async function retryWhenBusy(call, status, { attempts = 3, maxWait = 2 } 
     } finally {
       if (status) status.querySelector('.portail-retry')?.remove();
     }
+  }
+}
+
+/** The page's H1 and the tab's title become heading. */
+function setHeading(heading) {
+  const h1 = document.querySelector('main h1');
+  if (!h1 || !heading) return;
+  h1.textContent = heading;
+  const rest = document.title.indexOf(' — ');
+  document.title = rest >= 0 ? `${heading}${document.title.slice(rest)}` : heading;
+}
+
+/** The end of a page's task (done, or impossible): the H1 and the tab's
+ * title say it (heading), the form and what goes with it (hide) are gone,
+ * and one message in status gives the next step, focused. */
+export function showOutcome(status, { heading, kind, title, text, extra = null, hide = [] }) {
+  for (const e of hide) if (e) e.hidden = true;
+  setHeading(heading);
+  return showAlert(status, kind, title, text, { focus: true, extra });
+}
+
+/* ---- locks ------------------------------------------------------------------ */
+
+const LOCK_ACTIONS = {
+  reset_password: () => el('a', { class: 'fr-btn fr-btn--secondary fr-mt-1w', href: '/mot-de-passe/oublie.html' }, 'Réinitialiser mon mot de passe'),
+  call_fund: () => el('a', { class: 'fr-btn fr-btn--secondary fr-mt-1w', href: 'tel:3646' }, 'Appeler le 36 46'),
+  confirm_update: () => el('p', { class: 'fr-mt-1w' }, 'Ouvrez le lien « Confirmer la mise à jour » de l’e-mail que nous vous avons envoyé.'),
+  wait_agent: () => null,
+};
+
+/** A lock's reason (an alert in reasonBox) and its steps with their actions
+ * (a list in stepsBox), as the server words them: GET unlock/status, or the
+ * problem of a 423 ({reason_text, since?, steps: [{kind, text}]}). */
+export function showLock(reasonBox, stepsBox, lock, { focus = false } = {}) {
+  showAlert(reasonBox, 'warning', 'Pourquoi ce blocage', lock.reason_text || 'Votre compte est bloqué pour votre sécurité.', {
+    focus,
+    extra: lock.since ? el('p', { class: 'fr-text--sm fr-mb-0' }, `Depuis le ${formatDateTime(lock.since)}.`) : null,
+  });
+  const list = (lock.steps || []).map((step) => el('li', { class: 'fr-mb-2w' }, el('p', { class: 'fr-mb-0' }, step.text), LOCK_ACTIONS[step.kind]?.()));
+  if (list.length) stepsBox.replaceChildren(el('ol', {}, list));
+}
+
+/** onLocked of the second-factor forms: the wrong code that locks the
+ * account also ends the session, so /compte-bloque.html could only give its
+ * general text. The page becomes the lock page instead, with the reason and
+ * the way out of the 423 (the person has just proven the password). */
+export function showLockHere(err) {
+  const p = err instanceof ApiError ? err.problem : {};
+  const h1 = document.querySelector('main h1');
+  if (!p.reason || !h1) {
+    window.location.assign(PAGES.locked);
+    return;
+  }
+  const column = h1.parentElement;
+  for (const c of column.children) if (c !== h1) c.hidden = true;
+  const reasonBox = el('div', { id: 'raison' });
+  const stepsBox = el('div', { id: 'etapes' });
+  column.append(reasonBox, el('section', { 'aria-labelledby': 'etapes-titre' },
+    el('h2', { id: 'etapes-titre', class: 'fr-h4' }, 'Comment le débloquer'), stepsBox));
+  setHeading('Votre compte est bloqué');
+  showLock(reasonBox, stepsBox, p, { focus: true });
+}
+
+/** A mailed link checked as the page opens, without spending it (POST
+ * path {token}: 200 valid, 410 expired, used or unknown), through
+ * retryWhenBusy (status: its aria-live region). False only for a 410:
+ * when the check cannot answer, the form stays and sending it will say. */
+export async function linkStillValid(path, token, status) {
+  try {
+    await retryWhenBusy(() => api.post(path, { token }), status);
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 410) return false;
+    if (!(err instanceof ApiError)) console.error(err);
+    return true;
   }
 }
 

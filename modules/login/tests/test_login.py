@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import SESSION_COOKIE
+from conftest import SESSION_COOKIE, held_signins
 from login_support import (FR_IP, OTHER_PASSWORD, PASSWORD, WRONG_PASSWORD, Accounts,
                            away_from_step_edge, fresh_ip, nir, problem_without_ids, totp)
 
@@ -148,6 +148,62 @@ def test_register_answers_alike_and_mails_only_who_it_should(stack, accounts):
     assert "autre-%d@example.fr" % existing.id not in tos
     assert "inconnu@example.fr" not in tos
     assert "mauvaise-date@example.fr" not in tos
+
+
+def check_link(client, token):
+    return client.post("/api/v1/register/confirm/check", json={"token": token})
+
+
+def test_register_link_checked_without_spending_it(stack, accounts):
+    """The confirmation page asks on load: valid, then (once used, expired or
+    unknown) the same 410 as confirm; checking never spends the link."""
+    m = stack.new_member()
+    c = stack.client(xff=fresh_ip())
+    assert register(c, m.nir, m.birth_date, m.email).status_code == 202
+    token = accounts.link_token(m.email, "/inscription/confirmation.html")
+    for _ in range(3):
+        r = check_link(c, token)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"status": "valid"}
+    rows = stack.sql("SELECT used_at IS NULL FROM one_time_tokens WHERE purpose = 'register' "
+                     "AND subject_id = %d" % m.insured_id)
+    assert rows == [["1"]], "checking did not spend the link"
+    gone = c.post("/api/v1/register/confirm", json={"token": token, "password": PASSWORD})
+    assert gone.status_code == 201, gone.text
+    # Used: the same answer as confirm's.
+    used = check_link(c, token)
+    again = c.post("/api/v1/register/confirm", json={"token": token, "password": PASSWORD})
+    assert used.status_code == again.status_code == 410
+    assert used.headers["Content-Type"].startswith("application/problem+json")
+    assert used.json()["detail"] == again.json()["detail"]
+    assert "n’est plus valide" in used.json()["detail"]
+
+
+def test_register_link_check_expired_unknown_and_bad_input(stack, accounts):
+    m = stack.new_member()
+    c = stack.client(xff=fresh_ip())
+    assert register(c, m.nir, m.birth_date, m.email).status_code == 202
+    token = accounts.link_token(m.email, "/inscription/confirmation.html")
+    stack.sql("UPDATE one_time_tokens SET expires_at = UTC_TIMESTAMP() - INTERVAL 1 SECOND "
+              "WHERE purpose = 'register' AND subject_id = %d" % m.insured_id)
+    assert check_link(c, token).status_code == 410
+    for unknown in ["x" * 43, "A" * 44, "!" * 43]:
+        assert check_link(c, unknown).status_code == 410, unknown
+    assert check_link(c, "").status_code == 422
+    assert check_link(c, "a" * 65).status_code == 422
+    assert c.post("/api/v1/register/confirm/check", json={}).status_code == 422
+    assert c.get("/api/v1/register/confirm/check").status_code == 405
+
+
+def test_register_link_check_has_the_limits_of_confirm(stack):
+    """nginx: the check counts among the sign-ins in flight of its address,
+    as confirm does (503 + Retry-After beyond 8)."""
+    ip = fresh_ip()
+    c = stack.client(xff=ip)
+    with held_signins(stack, ip):
+        r = check_link(c, "x" * 43)
+        assert r.status_code == 503 and r.headers.get("Retry-After")
+    assert check_link(c, "x" * 43).status_code == 410
 
 
 def test_register_mails_are_bounded_per_person(stack):

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from conftest import held_signins
 from unlock_util import (NEW_PASSWORD, PASSWORD, agent_client, events, forgot, fresh_ip, link_in,
                          lock, member_with_password, password_is, reset_link, settle_mail, state,
                          wait_mail)
@@ -299,6 +300,97 @@ def test_a_reset_link_is_not_a_verification_link(stack, c):
     r = c.post("/api/v1/account/verify", json={"token": token})
     assert r.status_code == 410
     assert state(c, member)["reason"] == "pending_verification"
+
+
+def check(client, kind, token):
+    return client.post("/api/v1/%s/check" % kind, json={"token": token})
+
+
+def token_unused(stack, purpose, member):
+    return stack.sql("SELECT used_at IS NULL FROM one_time_tokens WHERE purpose = '%s' "
+                     "AND subject_id = %d" % (purpose, member.id)) == [["1"]]
+
+
+def test_reset_link_checked_without_spending_it(stack, c):
+    """The reset page asks on load: valid, then once used the same 410 as the
+    reset itself; checking never spends the link."""
+    member = member_with_password(stack, c)
+    token = reset_link(stack, c, member)
+    for _ in range(3):
+        r = check(c, "password/reset", token)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"status": "valid"}
+    assert token_unused(stack, "reset", member)
+    assert password_is(c, member, PASSWORD)
+    assert reset(c, token).status_code == 200
+    used = check(c, "password/reset", token)
+    again = reset(c, token)
+    assert used.status_code == again.status_code == 410
+    assert used.headers["Content-Type"].startswith("application/problem+json")
+    assert used.json()["detail"] == again.json()["detail"]
+
+
+def test_reset_link_check_expired_replaced_unknown_and_bad_input(stack, c):
+    member = member_with_password(stack, c)
+    first = reset_link(stack, c, member, 1)
+    second = reset_link(stack, c, member, 2)
+    assert check(c, "password/reset", first).status_code == 410     # replaced
+    assert check(c, "password/reset", second).status_code == 200
+    expire(stack, "reset", member)
+    r = check(c, "password/reset", second)
+    assert r.status_code == 410 and "expiré" in r.json()["detail"]
+    for token in ["x" * 43, "A" * 44, "!" * 43]:
+        assert check(c, "password/reset", token).status_code == 410, token
+    for token in ["", "a" * 129, 12]:
+        assert check(c, "password/reset", token).status_code == 422, token
+    # A verification link is not a reset link, nor the reverse.
+    other = stack.new_member()
+    request_verification(c, other)
+    assert check(c, "password/reset", verification_token(stack, other)).status_code == 410
+    assert check(c, "account/verify", first).status_code == 410
+
+
+def test_reset_link_check_has_the_limits_of_the_reset(stack):
+    """nginx: the check counts among the sign-ins in flight of its address,
+    as the reset does (503 + Retry-After beyond 8), not only the API's rate."""
+    ip = fresh_ip()
+    c = stack.client(xff=ip)
+    with held_signins(stack, ip):
+        for route in ("/api/v1/password/reset/check", "/api/v1/password/reset"):
+            r = c.post(route, json={"token": "x" * 43, "password": PASSWORD})
+            assert r.status_code == 503, (route, r.status_code)
+            assert r.headers.get("Retry-After"), route
+        assert stack.client(xff=fresh_ip()).post(
+            "/api/v1/password/reset/check", json={"token": "x" * 43}).status_code == 410
+    assert c.post("/api/v1/password/reset/check", json={"token": "x" * 43}).status_code == 410
+
+
+def test_verification_link_checked_without_spending_it(stack, c):
+    member = stack.new_member()
+    request_verification(c, member)
+    token = verification_token(stack, member)
+    for _ in range(3):
+        r = check(c, "account/verify", token)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"status": "valid"}
+    assert token_unused(stack, "verify", member)
+    assert state(c, member)["reason"] == "pending_verification"
+    assert c.post("/api/v1/account/verify", json={"token": token}).status_code == 200
+    used = check(c, "account/verify", token)
+    again = c.post("/api/v1/account/verify", json={"token": token})
+    assert used.status_code == again.status_code == 410
+    assert used.json()["detail"] == again.json()["detail"]
+
+
+def test_verification_link_check_expired_and_unknown(stack, c):
+    member = stack.new_member()
+    request_verification(c, member)
+    token = verification_token(stack, member)
+    expire(stack, "verify", member)
+    r = check(c, "account/verify", token)
+    assert r.status_code == 410 and "36 46" in r.json()["detail"]
+    assert check(c, "account/verify", "z" * 43).status_code == 410
+    assert check(c, "account/verify", "").status_code == 422
 
 
 # ---- account update confirmation --------------------------------------------------

@@ -39,7 +39,8 @@ export async function register(page, stack, person, password, check = nothing) {
   await page.fill('#password', password);
   await page.fill('#password_confirmation', password);
   await page.click('#formulaire button[type=submit]');
-  await page.locator('#statut .fr-alert--success', { hasText: 'Votre compte est créé' }).waitFor();
+  await page.locator('#statut .fr-alert--success', { hasText: 'Votre mot de passe est enregistré' }).waitFor();
+  assert.equal(await page.locator('main h1').textContent(), 'Votre compte est créé');
   await check('compte-cree');
 }
 

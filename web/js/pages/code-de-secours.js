@@ -3,7 +3,7 @@
 // generate new codes when few are left, before going to the member's space.
 import { api } from '../api.js';
 import {
-  PAGES, bindForm, el, requirePartialMember, showAlert,
+  PAGES, bindForm, el, requirePartialMember, retryWhenBusy, showAlert, showLockHere,
 } from '../ui.js';
 
 // At or below this many codes left, the page offers new ones.
@@ -19,7 +19,8 @@ function codesLeft(n) {
 }
 
 bindForm(form, async (v) => {
-  const r = await api.post('/login/recovery', { code: v.code.trim() });
+  // Busy (503 + a short Retry-After): the page tries again by itself.
+  const r = await retryWhenBusy(() => api.post('/login/recovery', { code: v.code.trim() }), status);
   const n = r && Number.isInteger(r.recovery_codes_left) ? r.recovery_codes_left : null;
   if (n === null) {
     window.location.assign(PAGES.dashboard);
@@ -40,4 +41,7 @@ bindForm(form, async (v) => {
     { focus: true, extra: links });
 }, {
   messages: { 401: { title: 'Code refusé', text: 'Ce code de secours est incorrect ou a déjà été utilisé.' } },
+  // The fifth wrong code locks the account and ends the session (as on
+  // the security-code page).
+  onLocked: showLockHere,
 });

@@ -1,14 +1,18 @@
 // Second factor: the TOTP code of a partial session.
 import { api } from '../api.js';
-import { PAGES, bindForm, requirePartialMember } from '../ui.js';
+import {
+  PAGES, bindForm, requirePartialMember, retryWhenBusy, showLockHere,
+} from '../ui.js';
 
 const form = document.getElementById('formulaire');
+const status = document.getElementById('statut');
 const s = await requirePartialMember();
 if (s.level === 'member') window.location.replace(PAGES.dashboard);
 
 bindForm(form, async (v) => {
   try {
-    await api.post('/login/totp', { code: v.code.replace(/\s+/g, '') });
+    // Busy (503 + a short Retry-After): the page tries again by itself.
+    await retryWhenBusy(() => api.post('/login/totp', { code: v.code.replace(/\s+/g, '') }), status);
   } catch (err) {
     // The second factor is not set up yet: its enrolment instead.
     if (err.status === 409 && err.problem.next === 'totp_enroll') {
@@ -20,5 +24,8 @@ bindForm(form, async (v) => {
   window.location.assign(PAGES.dashboard);
 }, {
   checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : 'Le code comporte 6 chiffres.') },
+  // The fifth wrong code locks the account and ends the session: the lock
+  // page here, with the reason and the way out of the answer.
+  onLocked: showLockHere,
   messages: { 401: { title: 'Code refusé', text: 'Ce code est incorrect ou a déjà servi. Attendez le code suivant puis réessayez.' } },
 });

@@ -1,6 +1,8 @@
 // Registration: always the same answer (no enumeration).
 import { api } from '../api.js';
-import { birthDateCheck, bindForm, showAlert } from '../ui.js';
+import {
+  birthDateCheck, bindForm, retryWhenBusy, showAlert,
+} from '../ui.js';
 
 const form = document.getElementById('formulaire');
 const status = document.getElementById('statut');
@@ -16,7 +18,8 @@ bindForm(form, async (v) => {
   if (code) body.code = code;
   else if (v.by_post) body.by_post = true;
   else body.iban_end = v.iban_end.replace(/\s+/g, '').toUpperCase();
-  await api.post('/register', body);
+  // Busy (503 + a short Retry-After): the page tries again by itself.
+  await retryWhenBusy(() => api.post('/register', body), status);
   form.hidden = true;
   if (body.by_post) {
     showAlert(status, 'success', 'Vérifiez votre boîte aux lettres',

@@ -1,6 +1,9 @@
-// Password change of a signed-in member.
+// Password change of a signed-in member. Once changed, the page says so
+// (H1 and message) with the next step, instead of an emptied form.
 import { api } from '../api.js';
-import { bindForm, passwordChecks, requireMember, showAlert } from '../ui.js';
+import {
+  bindForm, el, passwordChecks, requireMember, retryWhenBusy, showOutcome,
+} from '../ui.js';
 import { passwordMeter } from '../password-meter.js';
 
 const form = document.getElementById('formulaire');
@@ -9,10 +12,17 @@ const status = document.getElementById('statut');
 await requireMember();
 
 bindForm(form, async (v) => {
-  await api.post('/password/change', { current: v.current, new: v.new });
+  // Busy (every hashing slot taken): the page tries again by itself.
+  await retryWhenBusy(() => api.post('/password/change', { current: v.current, new: v.new }), status);
   form.reset();
-  showAlert(status, 'success', 'Votre mot de passe est modifié',
-    'Vos autres appareils ont été déconnectés et un e-mail de confirmation vous a été envoyé.', { focus: true });
+  showOutcome(status, {
+    heading: 'Mot de passe modifié',
+    kind: 'success',
+    title: 'Votre nouveau mot de passe est enregistré',
+    text: 'Vos autres appareils ont été déconnectés et un e-mail de confirmation vous a été envoyé. Votre session sur cet appareil reste ouverte.',
+    extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/tableau-de-bord.html' }, 'Retour au tableau de bord'),
+    hide: [form, document.getElementById('regles-mdp'), document.getElementById('avant-changement')],
+  });
 }, {
   checks: passwordChecks('new'),
   messages: { 401: { title: 'Mot de passe actuel incorrect', text: 'Le mot de passe actuel saisi est incorrect. Après 3 erreurs en une heure, votre compte sera bloqué par sécurité.' } },

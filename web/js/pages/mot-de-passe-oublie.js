@@ -1,12 +1,16 @@
 // Forgotten password: always the same answer (no enumeration).
 import { api } from '../api.js';
-import { birthDateCheck, bindForm, showAlert } from '../ui.js';
+import {
+  birthDateCheck, bindForm, retryWhenBusy, showAlert,
+} from '../ui.js';
 
 const form = document.getElementById('formulaire');
 const status = document.getElementById('statut');
 
 bindForm(form, async (v) => {
-  await api.post('/password/forgot', { nir: v.nir.replace(/\s+/g, ''), birth_date: v.birth_date, email: v.email.trim() });
+  const body = { nir: v.nir.replace(/\s+/g, ''), birth_date: v.birth_date, email: v.email.trim() };
+  // Busy (503 + a short Retry-After): the page tries again by itself.
+  await retryWhenBusy(() => api.post('/password/forgot', body), status);
   form.hidden = true;
   showAlert(status, 'success', 'Vérifiez votre messagerie',
     'Si ces informations correspondent à un compte, un e-mail vient d’être envoyé avec un lien valable 30 minutes pour choisir un nouveau mot de passe.',
