@@ -251,7 +251,10 @@ describe('under load: 503 + Retry-After retried with a visible message on every 
   // [page, session, route, its answer once free, fill, what shows once done]
   const FORMS = [
     ['/code-de-securite.html', 'partial', '/api/v1/login/totp', [200, { status: 'ok' }], (p) => p.fill('#code', '123456'), (p) => reached(p, '/tableau-de-bord.html')],
-    ['/code-de-secours.html', 'partial', '/api/v1/login/recovery', [200, { status: 'ok', recovery_codes_left: 7 }], (p) => p.fill('#code', 'ABCDE-FGH23'), (p) => reached(p, '/tableau-de-bord.html')],
+    ['/code-de-secours.html', 'partial', '/api/v1/login/recovery', [200, { status: 'ok', recovery_codes_left: 7 }], (p) => p.fill('#code', 'ABCDE-FGH23'),
+      // Signed in with a recovery code, the page says how many are left
+      // before the member goes on.
+      async (p) => assert.match(await p.locator('#statut .fr-alert--success').textContent(), /Il vous reste 7 codes de secours/)],
     ['/inscription/', 'none', '/api/v1/register', [202, { status: 'pending' }], async (p) => {
       await fillIdentity(p);
       await p.fill('#postal_code', '33000');
