@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+// script/dsfr-subset.mjs DIST OUT SCAN_DIR...: the part of the DSFR the pages
+// use, called by script/web-build.
+//
+// DIST is node_modules/@gouvfr/dsfr/dist, OUT the directory served as /dsfr/
+// (web/dsfr). The pages, partials and scripts under the SCAN_DIRs (.html,
+// .js; .c and .h for icon names only, should a module's API ever name one)
+// are scanned for DSFR classes (fr-*), and OUT gets:
+//
+//   dsfr.min.css           the core, then each component that styles a used
+//                          class by itself (a rule without combinator; alphabetical),
+//                          then their print rules; url()s rewritten for OUT;
+//                          no legacy (IE) rules
+//   utility/icons/icons.min.css   only the icon classes used (fr-icon-*, fr-fi-*)
+//   icons/...              only the SVGs those two files point at
+//   dsfr.module.min.js     the core's JavaScript, then each included
+//                          component's, in the order of the DSFR's own bundle,
+//                          each in a block of its own (their top-level consts
+//                          would otherwise collide in one module)
+//   fonts/, favicon/       as shipped (a font is fetched only when used)
+//
+// It fails when a class the pages use is defined by the full DSFR and not by
+// the subset: a page never loses its styles silently.
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+
+const [dist, out, ...scanDirs] = process.argv.slice(2);
+if (!dist || !out || scanDirs.length === 0) {
+  console.error('usage: dsfr-subset.mjs DIST OUT SCAN_DIR...');
+  process.exit(2);
+}
+
+const read = (p) => readFileSync(join(dist, p), 'utf8');
+const banner = (css) => css.replace(/^@charset "UTF-8";/, '').replace(/\/\*![\s\S]*?\*\//g, '').replace(/\/\*# sourceMappingURL=.*?\*\//g, '').trim();
+
+// --- What the pages use ---------------------------------------------------
+const CLASS = /\bfr-[a-z0-9]+(?:(?:-|__|--)[a-z0-9]+)*/g;
+const ICON = /\bfr-(?:icon|fi)-[a-z0-9]+(?:-[a-z0-9]+)*/g;
+const used = new Set();
+function scan(dir) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (name.startsWith('.') || name === 'dsfr' || name === 'zxcvbn' || name === 'node_modules') continue;
+    const st = statSync(p);
+    if (st.isDirectory()) scan(p);
+    else if (/\.(html|js)$/.test(name)) for (const m of readFileSync(p, 'utf8').matchAll(CLASS)) used.add(m[0]);
+    else if (/\.[ch]$/.test(name)) for (const m of readFileSync(p, 'utf8').matchAll(ICON)) used.add(m[0]);
+  }
+}
+for (const d of scanDirs) if (existsSync(d)) scan(d);
+
+// --- CSS as a list of top-level blocks (rules, @media, @font-face...) ----
+function blocks(css) {
+  const list = [];
+  let depth = 0, start = 0, quote = null;
+  for (let i = 0; i < css.length; i++) {
+    const c = css[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) {
+      list.push(css.slice(start, i + 1).trim());
+      start = i + 1;
+    }
+  }
+  return list;
+}
+// The classes a block's selectors mention, and the first class of each selector.
+function selectorsOf(block) {
+  const head = block.slice(0, block.indexOf('{'));
+  if (head.startsWith('@media') || head.startsWith('@supports')) {
+    const inner = block.slice(block.indexOf('{') + 1, -1);
+    return blocks(inner).map(selectorsOf).reduce((a, b) => ({ all: [...a.all, ...b.all], heads: [...a.heads, ...b.heads] }), { all: [], heads: [] });
+  }
+  if (head.startsWith('@')) return { all: [], heads: [] };
+  const all = [], heads = [];
+  for (const sel of head.split(',')) {
+    const classes = [...sel.matchAll(/\.(fr-[a-zA-Z0-9_-]+)/g)].map((m) => m[1]);
+    all.push(...classes);
+    // A selector without a combinator styles the element itself: its first
+    // class is what brings the component in. Contextual rules (.fr-header
+    // .fr-btn) come with the component of their last part.
+    if (classes.length && !/[\s>+~]/.test(sel.trim().replace(/\([^)]*\)|\[[^\]]*\]/g, ''))) heads.push(classes[0]);
+  }
+  return { all, heads };
+}
+function classesOf(css) {
+  const s = new Set();
+  for (const b of blocks(css)) for (const c of selectorsOf(b).all) s.add(c);
+  return s;
+}
+
+// --- Components -----------------------------------------------------------
+const components = readdirSync(join(dist, 'component'))
+  .filter((n) => existsSync(join(dist, 'component', n, `${n}.main.min.css`)))
+  .sort();
+const chosen = [];
+const mentions = new Map();
+for (const name of components) {
+  const css = read(`component/${name}/${name}.main.min.css`);
+  const sels = blocks(css).map(selectorsOf);
+  mentions.set(name, new Set(sels.flatMap((x) => x.all)));
+  if (sels.some((x) => x.heads.some((c) => used.has(c)))) chosen.push(name);
+}
+// A used class only ever styled in context (.fr-input-group .fr-input--error):
+// the components that mention it come too.
+for (const name of components) {
+  if (chosen.includes(name)) continue;
+  const only = [...mentions.get(name)].filter((c) => used.has(c) && !chosen.some((n) => mentions.get(n).has(c)));
+  if (only.length) chosen.push(name);
+}
+chosen.sort();
+
+// url()s: core/ and component/NAME/ are one or two levels below DIST; OUT's
+// dsfr.min.css sits where DIST's does.
+const rebase = (css, up) => css.replace(/url\((['"]?)((?:\.\.\/)+)(fonts|icons)\//g, (m, q, dots, dir) => (dots.length / 3 === up ? `url(${q}${dir}/` : m));
+const parts = [rebase(banner(read('core/core.main.min.css')), 1)];
+for (const n of chosen) parts.push(rebase(banner(read(`component/${n}/${n}.main.min.css`)), 2));
+const print = [rebase(banner(read('core/core.print.min.css')), 1)];
+for (const n of chosen) {
+  const p = `component/${n}/${n}.print.min.css`;
+  if (existsSync(join(dist, p))) print.push(rebase(banner(read(p)), 2));
+}
+const license = read('dsfr.min.css').match(/\/\*![\s\S]*?\*\//)[0];
+const css = `@charset "UTF-8";\n${license}\n${parts.join('\n')}\n${print.filter(Boolean).join('\n')}\n`;
+
+// --- Icons ----------------------------------------------------------------
+const iconsCss = read('utility/icons/icons.main.min.css');
+const keepIcons = blocks(banner(iconsCss)).filter((b) => selectorsOf(b).all.some((c) => used.has(c)));
+const icons = `@charset "UTF-8";\n${license}\n${keepIcons.join('\n')}\n`;
+
+// --- Check: nothing the pages use is lost ---------------------------------
+const full = new Set([...classesOf(read('dsfr.main.min.css')), ...classesOf(iconsCss)]);
+const kept = new Set([...classesOf(parts.join('\n')), ...classesOf(keepIcons.join('\n'))]);
+const lost = [...used].filter((c) => full.has(c) && !kept.has(c)).sort();
+if (lost.length) {
+  console.error(`dsfr-subset: classes the pages use and the subset lacks: ${lost.join(' ')}`);
+  process.exit(1);
+}
+
+// --- JavaScript -----------------------------------------------------------
+const order = [...read('dsfr.module.js').matchAll(/^api\.([a-z]+) = \{/gm)].map((m) => m[1]);
+const jsOf = (p) => read(p).replace(/\/\*![\s\S]*?\*\//, '').replace(/\/\/# sourceMappingURL=.*$/m, '').trim();
+const js = [read('dsfr.module.min.js').match(/\/\*![\s\S]*?\*\//)[0], `{\n${jsOf('core/core.module.min.js')}\n}`];
+for (const n of order) {
+  if (chosen.includes(n) && existsSync(join(dist, 'component', n, `${n}.module.min.js`))) {
+    js.push(`{\n${jsOf(`component/${n}/${n}.module.min.js`)}\n}`);
+  }
+}
+
+// --- Write ----------------------------------------------------------------
+mkdirSync(join(out, 'utility', 'icons'), { recursive: true });
+writeFileSync(join(out, 'dsfr.min.css'), css);
+writeFileSync(join(out, 'utility', 'icons', 'icons.min.css'), icons);
+writeFileSync(join(out, 'dsfr.module.min.js'), `${js.join('\n')}\n`);
+const svgs = new Set();
+for (const m of css.matchAll(/url\(['"]?icons\/([^)'"]+)/g)) svgs.add(m[1]);
+for (const m of icons.matchAll(/url\(['"]?\.\.\/\.\.\/icons\/([^)'"]+)/g)) svgs.add(m[1]);
+for (const s of svgs) {
+  const dst = join(out, 'icons', s);
+  mkdirSync(dirname(dst), { recursive: true });
+  cpSync(join(dist, 'icons', s), dst);
+}
+cpSync(join(dist, 'fonts'), join(out, 'fonts'), { recursive: true });
+cpSync(join(dist, 'favicon'), join(out, 'favicon'), { recursive: true });
+console.log(`dsfr-subset: ${chosen.length} of ${components.length} components (${chosen.join(' ')}), ` +
+  `${keepIcons.length} icon rules, ${svgs.size} SVGs, from ${scanDirs.map((d) => relative(process.cwd(), d) || '.').join(' ')}`);
