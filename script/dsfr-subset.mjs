@@ -7,14 +7,17 @@
 // .js; .c and .h for icon names only, should a module's API ever name one)
 // are scanned for DSFR classes (fr-*), and OUT gets:
 //
-//   dsfr.min.css           the core, then each component that styles a used
-//                          class by itself (a rule without combinator; alphabetical),
-//                          then their print rules; url()s rewritten for OUT;
-//                          no legacy (IE) rules
+//   dsfr.min.css           the core and every component, in the order of
+//                          the DSFR's bundle, print rules last, each rule kept
+//                          only when the pages can match it (dropUnmatched:
+//                          the classes of its selector are used by a page or
+//                          may be added by a script); url()s rewritten for
+//                          OUT; no legacy (IE) rules
 //   utility/icons/icons.min.css   only the icon classes used (fr-icon-*, fr-fi-*)
 //   icons/...              only the SVGs those two files point at
-//   dsfr.module.min.js     the core's JavaScript, then each included
-//                          component's, in the order of the DSFR's own bundle,
+//   dsfr.module.min.js     the core's JavaScript, then that of each component
+//                          a used class starts a selector of, in the order of
+//                          the DSFR's own bundle,
 //                          each in a block of its own (their top-level consts
 //                          would otherwise collide in one module)
 //   fonts/, favicon/       as shipped (a font is fetched only when used)
@@ -37,13 +40,21 @@ const banner = (css) => css.replace(/^@charset "UTF-8";/, '').replace(/\/\*![\s\
 const CLASS = /\bfr-[a-z0-9]+(?:(?:-|__|--)[a-z0-9]+)*/g;
 const ICON = /\bfr-(?:icon|fi)-[a-z0-9]+(?:-[a-z0-9]+)*/g;
 const used = new Set();
+// Class names a page script composes (`fr-alert--${type}`, 'fr-badge--' + x):
+// every class with that start counts as used.
+const DYNAMIC = /\bfr-[a-z0-9_-]*(?=\$\{|['"`]\s*\+)/g;
+const prefixes = new Set();
 function scan(dir) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (name.startsWith('.') || name === 'dsfr' || name === 'zxcvbn' || name === 'node_modules') continue;
     const st = statSync(p);
     if (st.isDirectory()) scan(p);
-    else if (/\.(html|js)$/.test(name)) for (const m of readFileSync(p, 'utf8').matchAll(CLASS)) used.add(m[0]);
+    else if (/\.(html|js)$/.test(name)) {
+      const text = readFileSync(p, 'utf8');
+      for (const m of text.matchAll(CLASS)) used.add(m[0]);
+      for (const m of text.matchAll(DYNAMIC)) prefixes.add(m[0]);
+    }
     else if (/\.[ch]$/.test(name)) for (const m of readFileSync(p, 'utf8').matchAll(ICON)) used.add(m[0]);
   }
 }
@@ -67,6 +78,21 @@ function blocks(css) {
   }
   return list;
 }
+// A selector list's selectors (commas inside :not(...) and the like stay).
+function splitSelectors(head) {
+  const out = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i < head.length; i++) {
+    if (head[i] === '(') depth++;
+    else if (head[i] === ')') depth--;
+    else if (head[i] === ',' && depth === 0) {
+      out.push(head.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(head.slice(start));
+  return out;
+}
 // The classes a block's selectors mention, and the first class of each selector.
 function selectorsOf(block) {
   const head = block.slice(0, block.indexOf('{'));
@@ -76,7 +102,7 @@ function selectorsOf(block) {
   }
   if (head.startsWith('@')) return { all: [], heads: [] };
   const all = [], heads = [];
-  for (const sel of head.split(',')) {
+  for (const sel of splitSelectors(head)) {
     const classes = [...sel.matchAll(/\.(fr-[a-zA-Z0-9_-]+)/g)].map((m) => m[1]);
     all.push(...classes);
     // A selector without a combinator styles the element itself: its first
@@ -96,32 +122,83 @@ function classesOf(css) {
 const components = readdirSync(join(dist, 'component'))
   .filter((n) => existsSync(join(dist, 'component', n, `${n}.main.min.css`)))
   .sort();
-const chosen = [];
-const mentions = new Map();
-for (const name of components) {
-  const css = read(`component/${name}/${name}.main.min.css`);
-  const sels = blocks(css).map(selectorsOf);
-  mentions.set(name, new Set(sels.flatMap((x) => x.all)));
-  if (sels.some((x) => x.heads.some((c) => used.has(c)))) chosen.push(name);
+// Every component's stylesheet, in the order of the DSFR's own bundle
+// (dsfr.main.min.css: the cascade between rules of equal specificity stays
+// what the DSFR intends), then cut down to the rules the pages can match
+// (below): a component no page uses leaves (next to) nothing.
+const bundle = read('dsfr.main.min.css');
+const rank = (n) => bundle.indexOf(banner(read(`component/${n}/${n}.main.min.css`)).slice(0, 200));
+const chosen = [...components].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+// A component's script comes when a class the pages use starts one of its
+// selectors (.fr-header, .fr-checkbox-group input...).
+const scripted = new Set(components.filter((name) => blocks(read(`component/${name}/${name}.main.min.css`))
+  .some((b) => {
+    const head = b.slice(0, b.indexOf('{'));
+    return splitSelectors(head).some((sel) => {
+      const first = sel.match(/\.(fr-[a-zA-Z0-9_-]+)/);
+      return first && used.has(first[1]);
+    });
+  })));
+
+// Within the core and those components, the rules no page can match are
+// left out: a rule stays when one of its selectors names only classes the
+// pages use, classes with a composed start (above), or classes the DSFR's
+// own scripts may add (every word of their strings, as fr-WORD: a wide net).
+const fromScripts = new Set();
+for (const m of read('dsfr.module.js').matchAll(/(['"`])((?:(?!\1)[^\\\n]|\\.)*)\1/g)) {
+  for (const w of m[2].split(/[^a-z0-9_-]+/)) {
+    const word = w.replace(/^-+/, '');
+    if (word) fromScripts.add(word.startsWith('fr-') ? word : `fr-${word}`);
+  }
 }
-// A used class only ever styled in context (.fr-input-group .fr-input--error):
-// the components that mention it come too.
-for (const name of components) {
-  if (chosen.includes(name)) continue;
-  const only = [...mentions.get(name)].filter((c) => used.has(c) && !chosen.some((n) => mentions.get(n).has(c)));
-  if (only.length) chosen.push(name);
+const possible = (c) => used.has(c) || fromScripts.has(c) || [...prefixes].some((p) => c.startsWith(p));
+function dropUnmatched(text) {
+  return blocks(text).map((b) => {
+    const brace = b.indexOf('{');
+    const head = b.slice(0, brace).trim();
+    if (head.startsWith('@media') || head.startsWith('@supports')) {
+      const inner = dropUnmatched(b.slice(brace + 1, -1));
+      return inner ? `${head}{${inner}}` : '';
+    }
+    if (head.startsWith('@')) return b;
+    // Classes inside :not(), :is(), :where(), :has() are not required.
+    const required = (sel) => {
+      let t = sel;
+      while (/\([^()]*\)/.test(t)) t = t.replace(/\([^()]*\)/g, '');
+      return [...t.matchAll(/\.(fr-[a-zA-Z0-9_-]+)/g)].map((m) => m[1]);
+    };
+    const keep = splitSelectors(head).some((sel) => required(sel).every(possible));
+    return keep ? b : '';
+  }).join('');
 }
-chosen.sort();
 
 // url()s: core/ and component/NAME/ are one or two levels below DIST; OUT's
 // dsfr.min.css sits where DIST's does.
 const rebase = (css, up) => css.replace(/url\((['"]?)((?:\.\.\/)+)(fonts|icons)\//g, (m, q, dots, dir) => (dots.length / 3 === up ? `url(${q}${dir}/` : m));
-const parts = [rebase(banner(read('core/core.main.min.css')), 1)];
-for (const n of chosen) parts.push(rebase(banner(read(`component/${n}/${n}.main.min.css`)), 2));
-const print = [rebase(banner(read('core/core.print.min.css')), 1)];
+// The core's utility classes (margins and paddings, grid columns and
+// offsets, every breakpoint: a third of the core) that no page names are
+// left out. The DSFR's scripts never add these.
+const UTILITY = /^\.fr-(?:(?:m|p)[trblxy]?-(?:(?:sm|md|lg|xl)-)?(?:n?\d+v|\d+w|auto|0)|col(?:-(?:sm|md|lg|xl))?(?:-\d+)?|col-offset(?:-(?:sm|md|lg|xl))?-\d+(?:--right)?)$/;
+function dropUnusedUtilities(text) {
+  return blocks(text).map((b) => {
+    const brace = b.indexOf('{');
+    const head = b.slice(0, brace).trim();
+    if (head.startsWith('@media')) {
+      const inner = dropUnusedUtilities(b.slice(brace + 1, -1));
+      return inner ? `${head}{${inner}}` : '';
+    }
+    if (head.startsWith('@')) return b;
+    const sels = splitSelectors(head).map((x) => x.trim());
+    const util = sels.every((x) => UTILITY.test(x.replace(/::?[a-z-]+(\([^)]*\))?/g, '')));
+    return util && !sels.some((x) => used.has(x.replace(/::?[a-z-]+(\([^)]*\))?/g, '').slice(1))) ? '' : b;
+  }).join('');
+}
+const parts = [rebase(dropUnmatched(dropUnusedUtilities(banner(read('core/core.main.min.css')))), 1)];
+for (const n of chosen) parts.push(rebase(dropUnmatched(banner(read(`component/${n}/${n}.main.min.css`))), 2));
+const print = [rebase(dropUnmatched(banner(read('core/core.print.min.css'))), 1)];
 for (const n of chosen) {
   const p = `component/${n}/${n}.print.min.css`;
-  if (existsSync(join(dist, p))) print.push(rebase(banner(read(p)), 2));
+  if (existsSync(join(dist, p))) print.push(rebase(dropUnmatched(banner(read(p))), 2));
 }
 const license = read('dsfr.min.css').match(/\/\*![\s\S]*?\*\//)[0];
 const css = `@charset "UTF-8";\n${license}\n${parts.join('\n')}\n${print.filter(Boolean).join('\n')}\n`;
@@ -145,7 +222,7 @@ const order = [...read('dsfr.module.js').matchAll(/^api\.([a-z]+) = \{/gm)].map(
 const jsOf = (p) => read(p).replace(/\/\*![\s\S]*?\*\//, '').replace(/\/\/# sourceMappingURL=.*$/m, '').trim();
 const js = [read('dsfr.module.min.js').match(/\/\*![\s\S]*?\*\//)[0], `{\n${jsOf('core/core.module.min.js')}\n}`];
 for (const n of order) {
-  if (chosen.includes(n) && existsSync(join(dist, 'component', n, `${n}.module.min.js`))) {
+  if (scripted.has(n) && existsSync(join(dist, 'component', n, `${n}.module.min.js`))) {
     js.push(`{\n${jsOf(`component/${n}/${n}.module.min.js`)}\n}`);
   }
 }
@@ -165,5 +242,5 @@ for (const s of svgs) {
 }
 cpSync(join(dist, 'fonts'), join(out, 'fonts'), { recursive: true });
 cpSync(join(dist, 'favicon'), join(out, 'favicon'), { recursive: true });
-console.log(`dsfr-subset: ${chosen.length} of ${components.length} components (${chosen.join(' ')}), ` +
+console.log(`dsfr-subset: ${(css.length / 1024).toFixed(0)} KiB of CSS, components used: ${[...scripted].join(' ')}, ` +
   `${keepIcons.length} icon rules, ${svgs.size} SVGs, from ${scanDirs.map((d) => relative(process.cwd(), d) || '.').join(' ')}`);
