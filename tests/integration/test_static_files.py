@@ -178,3 +178,19 @@ def test_api_answers_are_never_compressed(site):
     # portaild's own Cache-Control only, not doubled by the static one.
     cc = [v for k, v in r.raw.headers.items() if k.lower() == "cache-control"]
     assert len(cc) <= 1 and "immutable" not in "".join(cc) and cc != ["no-cache"], cc
+
+
+def test_installed_site_is_precompressed_and_versioned(tmp_path):
+    """script/install-web (make install) readies the installed copy the same
+    way: the module pages it copies from their folders are compressed too."""
+    dest = tmp_path / "site"
+    r = subprocess.run([str(REPO / "script" / "install-web"), str(REPO), str(dest)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    version_of(dest)
+    for js in [dest / "js" / "ui.js", *sorted(dest.glob("*/js/*.js"))[:3]]:
+        assert gzip.decompress((js.parent / (js.name + ".gz")).read_bytes()) == js.read_bytes(), js
+    if (REPO / "web" / "dsfr").is_dir() or (REPO / "node_modules" / "@gouvfr").is_dir():
+        css = dest / "dsfr" / "dsfr.min.css"
+        assert gzip.decompress((dest / "dsfr" / "dsfr.min.css.gz").read_bytes()) == css.read_bytes()
+    assert not list(dest.rglob(".gitignore"))
