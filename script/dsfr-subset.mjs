@@ -145,13 +145,23 @@ const scripted = new Set(components.filter((name) => blocks(read(`component/${na
 // pages use, classes with a composed start (above), or classes the DSFR's
 // own scripts may add (every word of their strings, as fr-WORD: a wide net).
 const fromScripts = new Set();
+const words = new Set();
 for (const m of read('dsfr.module.js').matchAll(/(['"`])((?:(?!\1)[^\\\n]|\\.)*)\1/g)) {
   for (const w of m[2].split(/[^a-z0-9_-]+/)) {
     const word = w.replace(/^-+/, '');
-    if (word) fromScripts.add(word.startsWith('fr-') ? word : `fr-${word}`);
+    if (!word) continue;
+    words.add(word);
+    fromScripts.add(word.startsWith('fr-') ? word : `fr-${word}`);
   }
 }
-const possible = (c) => used.has(c) || fromScripts.has(c) || [...prefixes].some((p) => c.startsWith(p));
+// The scripts also compose states: BLOCK--WORD (fr-modal--opened from the
+// modal's type and the state 'opened'): possible when BLOCK is and WORD is
+// one of their words.
+const possible = (c) => {
+  if (used.has(c) || fromScripts.has(c) || [...prefixes].some((p) => c.startsWith(p))) return true;
+  const i = c.lastIndexOf('--');
+  return i > 3 && words.has(c.slice(i + 2)) && possible(c.slice(0, i));
+};
 function dropUnmatched(text) {
   return blocks(text).map((b) => {
     const brace = b.indexOf('{');
