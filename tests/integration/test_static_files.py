@@ -194,3 +194,23 @@ def test_installed_site_is_precompressed_and_versioned(tmp_path):
         css = dest / "dsfr" / "dsfr.min.css"
         assert gzip.decompress((dest / "dsfr" / "dsfr.min.css.gz").read_bytes()) == css.read_bytes()
     assert not list(dest.rglob(".gitignore"))
+
+
+def test_every_page_links_its_assets_as_nginx_rewrites_them():
+    """nginx's sub_filter matches literal text: a stylesheet, icon or DSFR
+    script linked another way (attributes in another order, a relative
+    address) would go unversioned, and so be asked for again each time."""
+    pages = [p for p in (REPO / "web").rglob("*.html")
+             if not (p.parent / ".portail-module-pages").exists()
+             and "dsfr" not in p.relative_to(REPO / "web").parts]
+    pages += list(REPO.glob("modules/*/web/**/*.html"))
+    assert pages
+    wanted = re.compile(r'<link rel="(?:stylesheet|icon|shortcut icon)" href="/|'
+                        r'<script type="module" src="/dsfr/')
+    for p in pages:
+        text = p.read_text()
+        for tag in re.findall(r"<link\b[^>]*>", text):
+            if re.search(r'rel="(?:stylesheet|icon|shortcut icon)"', tag):
+                assert wanted.match(tag), (p, tag)
+        for tag in re.findall(r"<script\b[^>]*dsfr[^>]*>", text):
+            assert wanted.match(tag), (p, tag)
