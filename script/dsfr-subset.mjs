@@ -93,24 +93,14 @@ function splitSelectors(head) {
   out.push(head.slice(start));
   return out;
 }
-// The classes a block's selectors mention, and the first class of each selector.
+// The classes a block's selectors mention (in @media and @supports too).
 function selectorsOf(block) {
   const head = block.slice(0, block.indexOf('{'));
   if (head.startsWith('@media') || head.startsWith('@supports')) {
-    const inner = block.slice(block.indexOf('{') + 1, -1);
-    return blocks(inner).map(selectorsOf).reduce((a, b) => ({ all: [...a.all, ...b.all], heads: [...a.heads, ...b.heads] }), { all: [], heads: [] });
+    return { all: blocks(block.slice(block.indexOf('{') + 1, -1)).flatMap((b) => selectorsOf(b).all) };
   }
-  if (head.startsWith('@')) return { all: [], heads: [] };
-  const all = [], heads = [];
-  for (const sel of splitSelectors(head)) {
-    const classes = [...sel.matchAll(/\.(fr-[a-zA-Z0-9_-]+)/g)].map((m) => m[1]);
-    all.push(...classes);
-    // A selector without a combinator styles the element itself: its first
-    // class is what brings the component in. Contextual rules (.fr-header
-    // .fr-btn) come with the component of their last part.
-    if (classes.length && !/[\s>+~]/.test(sel.trim().replace(/\([^)]*\)|\[[^\]]*\]/g, ''))) heads.push(classes[0]);
-  }
-  return { all, heads };
+  if (head.startsWith('@')) return { all: [] };
+  return { all: [...head.matchAll(/\.(fr-[a-zA-Z0-9_-]+)/g)].map((m) => m[1]) };
 }
 function classesOf(css) {
   const s = new Set();
