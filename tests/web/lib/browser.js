@@ -10,16 +10,19 @@ import { ARTIFACTS } from './stack.js';
 
 // Per /work/.library/env/machines/c.md: without the background-networking
 // flags Chromium's own connections are refused by the closed network.
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--disable-dev-shm-usage', '--lang=fr-FR'];
+
+/** Debian's Chromium, or $PORTAIL_CHROMIUM (Lighthouse launches it too). */
+export const CHROMIUM = process.env.PORTAIL_CHROMIUM || '/usr/bin/chromium';
 
 export async function launch() {
   // playwright-core gives each launch a new empty profile (--user-data-dir).
   return chromium.launch({
-    executablePath: process.env.PORTAIL_CHROMIUM || '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: CHROMIUM_ARGS,
     // French date fields (jj/mm/aaaa) as a French user sees them.
     env: { ...process.env, LANG: 'fr_FR.UTF-8', LANGUAGE: 'fr' },
   });
