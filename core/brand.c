@@ -95,6 +95,20 @@ static const char *logo_alt(const portail_conf_t *c)
     return *c->brand.logo_alt ? c->brand.logo_alt : c->brand.name;
 }
 
+/* The logo's own size lets the browser keep its room before the image
+ * comes (no layout shift, Lighthouse's "unsized-images"). */
+static void logo_img(FILE *f, const portail_conf_t *c, const char *cls)
+{
+    fprintf(f, "<img class=\"%s\" src=\"", cls);
+    esc(f, c->brand.logo);
+    fputs("\" alt=\"", f);
+    esc(f, logo_alt(c));
+    fputc('"', f);
+    if (c->brand.logo_width > 0 && c->brand.logo_height > 0)
+        fprintf(f, " width=\"%d\" height=\"%d\"", c->brand.logo_width, c->brand.logo_height);
+    fputc('>', f);
+}
+
 /* The left of the header's brand row (before the menu button). */
 static void w_logo(FILE *f, const portail_conf_t *c, const void *arg)
 {
@@ -105,11 +119,9 @@ static void w_logo(FILE *f, const portail_conf_t *c, const void *arg)
               "</div>\n",
               f);
     if (*c->brand.logo) {
-        fputs("<div class=\"fr-header__operator\">\n  <img class=\"portail-logo\" src=\"", f);
-        esc(f, c->brand.logo);
-        fputs("\" alt=\"", f);
-        esc(f, logo_alt(c));
-        fputs("\">\n</div>\n", f);
+        fputs("<div class=\"fr-header__operator\">\n  ", f);
+        logo_img(f, c, "portail-logo");
+        fputs("\n</div>\n", f);
     }
     fputs(c->brand.state_service ? "<!-- brand.state_service = true -->\n"
                                  : "<!-- neutral header: brand.state_service = false -->\n",
@@ -133,11 +145,7 @@ static void w_footer_brand(FILE *f, const portail_conf_t *c, const void *arg)
     esc(f, c->brand.name);
     fputs("\">", f);
     if (*c->brand.logo) {
-        fputs("<img class=\"fr-footer__logo portail-logo\" src=\"", f);
-        esc(f, c->brand.logo);
-        fputs("\" alt=\"", f);
-        esc(f, logo_alt(c));
-        fputs("\">", f);
+        logo_img(f, c, "fr-footer__logo portail-logo");
     } else {
         fputs("<span class=\"portail-marque\">", f);
         esc(f, c->brand.name);

@@ -125,6 +125,8 @@ static const portail_setting_t brand_schema[] = {
     SETTING("name", PORTAIL_SETTING_STRING, 1, 100, 0, "Assurance Maladie", NULL),
     SETTING("logo", PORTAIL_SETTING_STRING, 0, 200, 0, "", NULL),
     SETTING("logo_alt", PORTAIL_SETTING_STRING, 0, 200, 0, "", NULL),
+    SETTING("logo_width", PORTAIL_SETTING_INT, 0, 4000, 0, NULL, NULL),
+    SETTING("logo_height", PORTAIL_SETTING_INT, 0, 4000, 0, NULL, NULL),
     SETTING("phone", PORTAIL_SETTING_STRING, 0, 20, 0, "36 46", NULL),
     SETTING("phone_note", PORTAIL_SETTING_STRING, 0, 100, 0,
             "service gratuit + prix d\u2019un appel", NULL),
@@ -437,6 +439,8 @@ static int brand_load(portail_conf_t *c, const portail_settings_t *br, const cha
     c->brand.name = portail_settings_str(br, "name");
     c->brand.logo = portail_settings_str(br, "logo");
     c->brand.logo_alt = portail_settings_str(br, "logo_alt");
+    c->brand.logo_width = (int)portail_settings_int(br, "logo_width");
+    c->brand.logo_height = (int)portail_settings_int(br, "logo_height");
     c->brand.phone = portail_settings_str(br, "phone");
     c->brand.phone_note = portail_settings_str(br, "phone_note");
     c->brand.contact_url = portail_settings_str(br, "contact_url");

@@ -215,6 +215,7 @@ typedef struct portail_conf {
     struct {
         const char *name;            /* "CPAM de Paris" */
         const char *logo, *logo_alt; /* path under web/, "" for none */
+        int logo_width, logo_height; /* the image's own size, 0: unknown */
         const char *phone, *phone_note;
         const char *contact_url;  /* "" for none */
         bool state_service;       /* République française block and Marianne */

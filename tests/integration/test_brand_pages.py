@@ -64,14 +64,16 @@ def test_a_state_service_gets_the_block_marianne_and_its_brand(stack, tmp_path):
     root = stack.private_webroot(tmp_path / "web")
     inst = stack.start_portaild({"brand": {
         "name": "Service d’État de test", "state_service": True, "logo": "/img/logo-caisse.svg",
-        "logo_alt": "Logo du service", "phone": "39 39", "phone_note": "prix d’un appel",
+        "logo_alt": "Logo du service", "logo_width": 160, "logo_height": 80, "phone": "39 39", "phone_note": "prix d’un appel",
         "contact_url": "/contact.html", "partials_dir": str(root / "partials" / "marque")}},
         webroot=root)
     c = stack.client(base_url=inst.base_url, origin=inst.origin)
     text = page(c, "/")
     assert '<p class="fr-logo">République<br>Française</p>' in text
     assert '<link rel="stylesheet" href="/css/marianne.css">' in text
-    assert '<img class="portail-logo" src="/img/logo-caisse.svg" alt="Logo du service">' in text
+    # Its own size: the page keeps the logo's room before it loads.
+    assert ('<img class="portail-logo" src="/img/logo-caisse.svg" alt="Logo du service"'
+            ' width="160" height="80">') in text
     assert '<p class="fr-header__service-title">Service d’État de test</p>' in text
     foot = footer(text)
     assert 'href="tel:3939">39 39</a> (prix d’un appel)' in foot

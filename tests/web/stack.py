@@ -67,7 +67,7 @@ class WebStack(conftest.Stack):
         ]
         # The demo's brand (conf/portail.conf.example): a fund with its own
         # logo, not a State service (tests/web/brand.test.js).
-        cfg["brand"] = {"name": "CPAM de Paris", "logo": "/img/logo-caisse.svg",
+        cfg["brand"] = {"name": "CPAM de Paris", "logo": "/img/logo-caisse.svg", "logo_width": 160, "logo_height": 80,
                         "logo_alt": "CPAM de Paris, logo de démonstration"}
         cfg["brand"].update(self.brand or {})
         return cfg
