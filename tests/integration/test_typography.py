@@ -70,3 +70,18 @@ def test_page_text_follows_french_typography(page):
     p.feed(page.read_text(encoding="utf-8"))
     bad = [f for t in p.found for f in faults(t)]
     assert not bad, "\n".join(bad)
+
+
+NIR_EXAMPLE = re.compile(r"Exemple(?:\s|&nbsp;)*:\s*([12](?:\s?\d){12})\s?(\d\d)")
+
+
+def test_nir_examples_have_a_valid_key():
+    """A member who checks the example against their card sees a real
+    shape: its key is 97 minus the 13 digits modulo 97."""
+    seen = 0
+    for page in pages():
+        for m in NIR_EXAMPLE.finditer(page.read_text(encoding="utf-8")):
+            seen += 1
+            digits = int(re.sub(r"\s", "", m.group(1)))
+            assert int(m.group(2)) == 97 - digits % 97, (page, m.group(0))
+    assert seen >= 3

@@ -43,12 +43,12 @@ describe('password strength meter', () => {
 
           await page.fill(`#${field}`, 'P@ssw0rd1234');
           await page.locator(`#${field}-robustesse[data-score="0"], #${field}-robustesse[data-score="1"]`).waitFor();
-          assert.match(await text.textContent(), /Robustesse : très faible|Robustesse : faible/);
+          assert.match(await text.textContent(), /Robustesse\s: très faible|Robustesse\s: faible/);
           await checkPage(page, 'meter', `${name}-${size}-faible`);
 
           await page.fill(`#${field}`, 'Tournesol violon pirogue 19 citadelle');
           await page.locator(`#${field}-robustesse[data-score="4"]`).waitFor();
-          assert.match(await text.textContent(), /Robustesse : très bonne/);
+          assert.match(await text.textContent(), /Robustesse\s: très bonne/);
           await checkPage(page, 'meter', `${name}-${size}-robuste`);
         } finally {
           await ctx.close();

@@ -256,7 +256,7 @@ describe('the error renderer', () => {
     const { ctx, page } = await login({ 'POST /api/v1/login': [503, problem(503, { retry_after: 5 }), { 'Retry-After': '5' }] });
     const alert = page.locator('.portail-error-summary .fr-alert--error');
     await alert.waitFor();
-    assert.match(await alert.textContent(), /momentanément indisponible.*Réessayez dans 5 secondes.*Référence : req-test-1/s);
+    assert.match(await alert.textContent(), /momentanément indisponible.*Réessayez dans 5 secondes.*Référence\s: req-test-1/s);
     await checkPage(page, 'errors', 'erreur-503');
     await ctx.close();
   });

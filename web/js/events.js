@@ -3,7 +3,7 @@ const EVENTS = {
   login_succeeded: 'Connexion réussie',
   login_password_ok: 'Mot de passe correct',
   login_failed: 'Mot de passe erroné',
-  login_locked: 'Connexion refusée : compte bloqué',
+  login_locked: 'Connexion refusée\u00a0: compte bloqué',
   new_country: 'Connexion depuis un nouveau pays',
   totp_enabled: 'Double authentification activée',
   totp_failed: 'Code de sécurité erroné',

@@ -63,7 +63,7 @@ export function passwordMeter(input, userInputs = () => []) {
     const score = result.score;
     box.dataset.score = String(score);
     const warning = result.feedback?.warning;
-    text.textContent = `Robustesse : ${LEVELS[score]}.${warning && score < 3 ? ` ${warning}` : ''}`;
+    text.textContent = `Robustesse\u00a0: ${LEVELS[score]}.${warning && score < 3 ? ` ${warning}` : ''}`;
   };
   input.addEventListener('input', () => {
     clearTimeout(timer);

@@ -66,7 +66,7 @@ export function formatDate(ymd) {
   return Number.isNaN(d.getTime()) ? ymd : dateFmt.format(d);
 }
 
-/** "2 84 05 75 056 123 45" from a 15-character NIR. */
+/** "2 84 05 75 056 123 87" from a 15-character NIR. */
 export function formatNir(nir) {
   const s = String(nir || '').replace(/\s+/g, '');
   if (s.length !== 15) return s;
@@ -183,7 +183,7 @@ export function showPageError(container, err, messages) {
   const ref = err?.problem?.request_id;
   return showAlert(container, 'error', m.title, m.text, {
     focus: true,
-    extra: ref ? el('p', { class: 'fr-text--xs fr-mb-0' }, `Référence : ${ref}`) : null,
+    extra: ref ? el('p', { class: 'fr-text--xs fr-mb-0' }, `Référence\u00a0: ${ref}`) : null,
   });
 }
 
@@ -307,7 +307,7 @@ export function showFormError(form, err, { messages = {}, onLocked = PAGES.locke
   const summary = summaryOf(form);
   const box = showAlert(summary, 'error', m.title, m.text, {
     focus: true,
-    extra: ref && err.status >= 500 ? el('p', { class: 'fr-text--xs fr-mb-0' }, `Référence : ${ref}`) : null,
+    extra: ref && err.status >= 500 ? el('p', { class: 'fr-text--xs fr-mb-0' }, `Référence\u00a0: ${ref}`) : null,
   });
   return box;
 }

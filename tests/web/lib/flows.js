@@ -103,6 +103,6 @@ export async function newMember(browser, stack, newContext, { clientIp = '2.2.2.
 /** The header's "Se déconnecter" link. */
 export async function signOut(page, check = nothing) {
   await Promise.all([page.waitForURL('**/deconnexion.html'), page.locator('header a', { hasText: 'Se déconnecter' }).first().click()]);
-  await page.locator('#statut .fr-alert--success', { hasText: 'Vous êtes déconnecté' }).waitFor();
+  await page.locator('#statut .fr-alert--success', { hasText: 'Session terminée' }).waitFor();
   await check('deconnexion');
 }

@@ -14,7 +14,7 @@ bindForm(form, async (v) => {
   checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : 'Le code comporte 6 chiffres.') },
   messages: {
     401: { title: 'Code refusé', text: 'Ce code est incorrect ou a déjà servi. Attendez le code suivant puis réessayez.' },
-    409: { title: 'Accès non activé', text: 'Votre accès n’est pas encore activé : ouvrez le lien d’enrôlement qui vous a été remis.' },
+    409: { title: 'Accès non activé', text: 'Votre accès n’est pas encore activé\u00a0: ouvrez le lien d’enrôlement qui vous a été remis.' },
   },
   onLocked: null,
 });

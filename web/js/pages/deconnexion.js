@@ -6,7 +6,7 @@ const status = document.getElementById('statut');
 try {
   if (await session()) await api.post('/logout');
   forgetSession();
-  showAlert(status, 'success', 'Vous êtes déconnecté', 'Pour votre sécurité, fermez le navigateur si vous utilisez un ordinateur partagé.', { focus: true });
+  showAlert(status, 'success', 'Session terminée', 'Pour votre sécurité, fermez le navigateur si vous utilisez un ordinateur partagé.', { focus: true });
 } catch (err) {
   showPageError(status, err);
 }

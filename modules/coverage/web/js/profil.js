@@ -24,13 +24,13 @@ function pendingNotice(pending) {
 
 function sent() {
   showAlert(status, 'success', 'Confirmez la modification',
-    'Un lien de confirmation vous a été envoyé par e-mail (valable 48 heures). Votre compte est en attente de vérification : vous allez être déconnecté(e).', { focus: true });
+    'Un lien de confirmation vous a été envoyé par e-mail (valable 48 heures). Votre compte est en attente de vérification\u00a0: votre session va se terminer sur cet appareil.', { focus: true });
 }
 
 async function load() {
   const { profile: p, pending } = await api.get('/profile');
   document.getElementById('identite').replaceChildren(
-    `${p.first_name} ${p.last_name}, né(e) le ${formatDate(p.birth_date)}`, el('br'), `NIR ${formatNir(p.nir)}`);
+    `${p.first_name} ${p.last_name}, date de naissance\u00a0: ${formatDate(p.birth_date)}`, el('br'), `NIR ${formatNir(p.nir)}`);
   for (const k of ['email', 'phone', 'address_line', 'postal_code', 'city']) document.getElementById(k).value = p[k] || '';
   document.getElementById('holder').value = p.holder || '';
   document.getElementById('bic').value = p.bic || '';

@@ -9,7 +9,7 @@ const input = document.getElementById('code');
 async function check(code) {
   try {
     const v = await api.get(`/coverage/attestations/verify/${encodeURIComponent(code.trim())}`);
-    const text = `Attestation délivrée par ${v.fund || 'la caisse'} pour ${v.initials}, né(e) en ${v.birth_year}, droits du ${formatDate(v.valid_from)} au ${formatDate(v.valid_to)}.`;
+    const text = `Attestation délivrée par ${v.fund || 'la caisse'} pour ${v.initials} (année de naissance\u00a0: ${v.birth_year}), droits du ${formatDate(v.valid_from)} au ${formatDate(v.valid_to)}.`;
     if (v.superseded) showAlert(out, 'warning', 'Attestation remplacée', `${text} Une attestation plus récente a été délivrée depuis.`);
     else showAlert(out, 'success', 'Attestation authentique', text);
   } catch (err) {
