@@ -28,13 +28,13 @@ static const char *const reason_names[] = {
 #define NREASONS (sizeof reason_names / sizeof reason_names[0])
 
 static const char *const reason_texts[] = {
-    [PORTAIL_LOCK_NONE] = "Votre compte n'est pas bloqué.",
+    [PORTAIL_LOCK_NONE] = "Votre compte n’est pas bloqué.",
     [PORTAIL_LOCK_PASSWORD] =
         "Votre compte a été bloqué après plusieurs saisies incorrectes du mot de passe.",
     [PORTAIL_LOCK_SECOND_FACTOR] = "Votre compte a été bloqué après plusieurs saisies incorrectes "
                                    "du code de sécurité.",
     [PORTAIL_LOCK_SUSPICIOUS] =
-        "Votre compte a été bloqué par sécurité, à la suite d'une activité inhabituelle "
+        "Votre compte a été bloqué par sécurité, à la suite d’une activité inhabituelle "
         "(connexion depuis un autre pays ou un autre appareil, ou tentatives répétées de "
         "changement du mot de passe).",
     [PORTAIL_LOCK_PENDING_VERIFICATION] =
@@ -52,7 +52,7 @@ static const char *const reason_texts[] = {
 
 static const portail_lock_step_t steps_secret[] = {
     {"reset_password",
-     "Réinitialisez votre mot de passe avec « Mot de passe oublié ? » sur la page de connexion : "
+     "Réinitialisez votre mot de passe avec « Mot de passe oublié ? » sur la page de connexion : "
      "il vous sera demandé votre numéro de sécurité sociale, votre date de naissance et votre "
      "adresse e-mail. Votre compte est débloqué dès que le nouveau mot de passe est enregistré."},
     {"call_fund",
@@ -61,7 +61,7 @@ static const portail_lock_step_t steps_secret[] = {
 };
 static const portail_lock_step_t steps_suspicious[] = {
     {"call_fund", "Appelez votre caisse au 36 46 (service gratuit + prix d’un appel), ou "
-                  "écrivez-lui à l'adresse indiquée sur le site : un conseiller vérifiera votre "
+                  "écrivez-lui à l’adresse indiquée sur le site : un conseiller vérifiera votre "
                   "identité."},
     {"wait_agent", "Un conseiller débloquera votre compte après cette vérification. La "
                    "réinitialisation du mot de passe ne suffit pas à le débloquer."},
@@ -77,7 +77,7 @@ static const portail_lock_step_t steps_agent[] = {
 static const portail_lock_step_t steps_verification[] = {
     {"confirm_update", "Suivez le lien de confirmation qui vous a été envoyé par e-mail, puis "
                        "vérifiez que les informations de votre profil sont exactes et à jour."},
-    {"call_fund", "Si vous n'avez pas reçu ce message ou si le lien a expiré, " CALL_3646 "."},
+    {"call_fund", "Si vous n’avez pas reçu ce message ou si le lien a expiré, " CALL_3646 "."},
     {NULL, NULL},
 };
 static const portail_lock_step_t steps_none[] = {{NULL, NULL}};
@@ -94,8 +94,8 @@ static const portail_lock_step_t *const reason_steps[] = {
 /* Said in the lock mail only, after the steps. */
 static const char *const reason_mail_note[NREASONS] = {
     [PORTAIL_LOCK_SECOND_FACTOR] =
-        "Si vous n'êtes pas à l'origine de ces tentatives, votre mot de passe est peut-être connu "
-        "d'une autre personne : choisissez-en un nouveau que vous n'utilisez nulle part ailleurs.",
+        "Si vous n’êtes pas à l’origine de ces tentatives, votre mot de passe est peut-être connu "
+        "d’une autre personne : choisissez-en un nouveau que vous n’utilisez nulle part ailleurs.",
 };
 
 /* What it takes to lift a lock: a new password (1), the confirmation link
@@ -592,8 +592,8 @@ int portail_account_state(portail_db_t *db, portail_arena_t *a, int64_t member_i
 /* Agents are not members: their lock says "access", and the one way out
  * is a supervisor's reset (a new enrolment link). */
 static const portail_lock_step_t steps_agent_access[] = {
-    {"wait_agent", "Demandez à un superviseur de réinitialiser votre accès : vous recevrez un "
-                   "nouveau lien d'enrôlement."},
+    {"wait_agent", "Demandez à un superviseur de réinitialiser votre accès : vous recevrez un "
+                   "nouveau lien d’enrôlement."},
     {NULL, NULL},
 };
 

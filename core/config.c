@@ -39,7 +39,7 @@ static const portail_setting_t server_schema[] = {
             "/var/cache/cracklib/cracklib_dict", NULL),
     SETTING("secret_key_file", PORTAIL_SETTING_STRING, 1, 1024, 0, "var/keys/secret.key", NULL),
     SETTING("data_dir", PORTAIL_SETTING_STRING, 1, 1024, 0, PORTAIL_DATADIR, NULL),
-    SETTING("fund_name", PORTAIL_SETTING_STRING, 1, 200, 0, "votre caisse d'Assurance Maladie",
+    SETTING("fund_name", PORTAIL_SETTING_STRING, 1, 200, 0, "votre caisse d’Assurance Maladie",
             NULL),
     SETTING("summary_budget_ms", PORTAIL_SETTING_INT, 10, 60000, 500, NULL, NULL),
     SETTING("backoffice_networks", PORTAIL_SETTING_STRING, 0, 4096, 0, "", NULL),

@@ -35,8 +35,8 @@ portail_db_t *portail_db(portail_ctx_t *ctx)
     if (!db) {
         portail_problem_retry(ctx, 503, 1, "Service momentanément indisponible",
                               why == PORTAIL_POOL_EXHAUSTED
-                                  ? "Le service est très sollicité ; réessayez dans un instant."
-                                  : "Le service est momentanément indisponible ; réessayez "
+                                  ? "Le service est très sollicité ; réessayez dans un instant."
+                                  : "Le service est momentanément indisponible ; réessayez "
                                     "dans un instant.");
         return NULL;
     }

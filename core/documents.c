@@ -85,7 +85,7 @@ static const char *type_message(portail_arena_t *a, unsigned types)
     for (size_t i = 0; i < NTYPES; i++)
         if (types & PORTAIL_DOC_TYPE(doc_types[i].type))
             names[n++] = doc_types[i].label;
-    char *s = portail_sprintf(a, "Ce fichier n'est pas %s", n ? names[0] : "d'un type accepté");
+    char *s = portail_sprintf(a, "Ce fichier n’est pas %s", n ? names[0] : "d’un type accepté");
     for (size_t i = 1; i < n; i++)
         s = portail_sprintf(a, "%s%s%s", s, i + 1 == n ? " ou " : ", ", names[i]);
     return portail_sprintf(a, "%s.", s);
@@ -322,8 +322,8 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
             if (rc == SCAN_UNAVAILABLE) {
                 portail_log_error(ctx, "documents: scanner %s did not answer", c->docs_scanner);
                 portail_problem_retry(ctx, 503, 30, NULL,
-                                      "L'analyse antivirus des fichiers est momentanément "
-                                      "indisponible ; réessayez dans quelques minutes.");
+                                      "L’analyse antivirus des fichiers est momentanément "
+                                      "indisponible ; réessayez dans quelques minutes.");
                 return -1;
             }
             if (rc == SCAN_FOUND) {
@@ -334,9 +334,9 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
                 if (pr->kind == PORTAIL_PRINCIPAL_MEMBER &&
                     portail_security_event(
                         ctx, pr->id, "document_infected",
-                        portail_sprintf(a, "Fichier refusé par l'antivirus : %s", sig)) != 0)
+                        portail_sprintf(a, "Fichier refusé par l’antivirus : %s", sig)) != 0)
                     portail_log_error(ctx, "documents: security event not recorded");
-                up[i].error = "Ce fichier contient un virus ; il a été refusé.";
+                up[i].error = "Ce fichier contient un virus ; il a été refusé.";
             }
         }
     }

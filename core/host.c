@@ -256,7 +256,7 @@ static int check_permission(portail_ctx_t *ctx)
         return 0;
     portail_problem(ctx, 403, NULL,
                     portail_sprintf(ctx->arena,
-                                    "Votre rôle ne donne pas accès à ce service (droit requis : "
+                                    "Votre rôle ne donne pas accès à ce service (droit requis : "
                                     "%s).",
                                     portail_permission_description(perm)));
     portail_problem_extra(ctx, "permission", json_string(perm));
@@ -863,7 +863,7 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
         portail_problem(&ctx, early, NULL,
                         early == 431   ? "Les en-têtes ou cookies de la requête sont trop "
                                          "volumineux."
-                        : early == 400 ? "Les paramètres de l'adresse sont mal formés ou trop "
+                        : early == 400 ? "Les paramètres de l’adresse sont mal formés ou trop "
                                          "nombreux."
                                        : "Aucun service ne correspond à cette adresse.");
         goto respond;
@@ -872,7 +872,7 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
      * a path the two could read differently is refused outright. */
     if (!portail_path_clean(ctx.path)) {
         portail_problem(&ctx, 400, NULL,
-                        "L'adresse demandée contient des segments ou caractères encodés refusés.");
+                        "L’adresse demandée contient des segments ou caractères encodés refusés.");
         goto respond;
     }
     /* The back office's network rule, here too (defence in depth behind
@@ -890,7 +890,7 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
         portail_set_header(&ctx, "Allow", portail_methods_str(arena, m.allowed));
         portail_problem(
             &ctx, 405, NULL,
-            portail_sprintf(arena, "La méthode %s n'est pas acceptée ici.", ctx.method));
+            portail_sprintf(arena, "La méthode %s n’est pas acceptée ici.", ctx.method));
         goto respond;
     }
     if (rc != 0) {

@@ -822,7 +822,7 @@ static void jobs_list(portail_ctx_t *ctx)
             ok |= strcmp(*s, state) == 0;
         if (!ok)
             portail_field_error(&errors, "state",
-                                "État inconnu : queued, running, done, failed ou cancelled.");
+                                "État inconnu : queued, running, done, failed ou cancelled.");
     } else {
         state = NULL;
     }

@@ -15,12 +15,12 @@
 static const char MSG_SHAPE[] = "Le numéro de sécurité sociale comporte 15 caractères "
                                 "(13 chiffres et une clé de 2 chiffres).";
 static const char MSG_SEX[] = "Le numéro de sécurité sociale doit commencer par 1 ou 2.";
-static const char MSG_MONTH[] = "Le mois de naissance du numéro de sécurité sociale n'est pas "
+static const char MSG_MONTH[] = "Le mois de naissance du numéro de sécurité sociale n’est pas "
                                 "valide.";
 static const char MSG_KEY[] = "La clé du numéro de sécurité sociale ne correspond pas.";
 static const char MSG_BIRTH[] = "Le numéro de sécurité sociale ne correspond pas à la date de "
                                 "naissance.";
-static const char MSG_DATE[] = "La date de naissance n'est pas valide.";
+static const char MSG_DATE[] = "La date de naissance n’est pas valide.";
 
 static int is_digit(char c)
 {

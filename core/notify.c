@@ -205,7 +205,7 @@ static void mark_read(portail_ctx_t *ctx)
         (long long)id);
     if (!row) {
         if (!portail_responded(ctx))
-            portail_problem(ctx, 404, NULL, "Cette notification n'existe pas.");
+            portail_problem(ctx, 404, NULL, "Cette notification n’existe pas.");
         return;
     }
     if (portail_member_exec(ctx,
@@ -279,7 +279,7 @@ static void prefs_put(portail_ctx_t *ctx)
         const char *kind = json_string_value(json_object_get(e, "kind"));
         json_t *mail = json_object_get(e, "mail");
         if (!kind || !kind_find(kind))
-            portail_field_error(&errors, "kinds", "Ce type de notification n'existe pas.");
+            portail_field_error(&errors, "kinds", "Ce type de notification n’existe pas.");
         else if (!json_is_boolean(mail))
             portail_field_error(&errors, "mail", "Indiquez oui ou non.");
     }

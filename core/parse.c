@@ -262,7 +262,7 @@ const char *portail_kv_get(const portail_kv_t *kv, size_t n, const char *key, in
 
 /* ---- multipart/form-data (RFC 7578 over RFC 2046) ------------------------ */
 
-#define MP_MALFORMED "Corps multipart mal formé : "
+#define MP_MALFORMED "Corps multipart mal formé : "
 #define MP_TOO_LARGE "Corps multipart trop volumineux : "
 
 /* RFC 2046 bchars: anything else in a boundary means the client and the
@@ -319,7 +319,7 @@ static int part_headers(portail_arena_t *a, const char *h, size_t n, portail_par
     for (size_t i = 0; i < n;) {
         size_t len = portail_utf8_seq((const unsigned char *)h + i, n - i);
         if (len == 0) {
-            *err = MP_MALFORMED "en-tête de partie qui n'est pas en UTF-8.";
+            *err = MP_MALFORMED "en-tête de partie qui n’est pas en UTF-8.";
             return -1;
         }
         i += len;

@@ -284,7 +284,7 @@ const char *portail_password_problem(portail_ctx_t *ctx, const char *password,
                    "votre nom ou prénom, ni votre date de naissance.";
     }
     const char *common_msg =
-        "Ce mot de passe est trop courant : il figure parmi les mots de passe les plus "
+        "Ce mot de passe est trop courant : il figure parmi les mots de passe les plus "
         "utilisés ou déjà divulgués, même avec des chiffres ou des symboles ajoutés ou des "
         "lettres remplacées. Choisissez une phrase de plusieurs mots sans rapport entre eux.";
     if (is_common(ctx, password))

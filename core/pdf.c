@@ -31,7 +31,7 @@ static struct {
     const char *fund_name, *address, *font, *font_bold;
     unsigned char *logo_png; /* the file's bytes, read once; NULL without a logo */
     size_t logo_len;
-} pdf_conf = {"votre caisse d'Assurance Maladie",
+} pdf_conf = {"votre caisse d’Assurance Maladie",
               "",
               "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
               "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",

@@ -15,14 +15,14 @@
 
 const portail_permission_t portail_core_permissions[] = {
     {.name = "audit.read",
-     .description = "Consulter le journal d'audit (réservé aux superviseurs par défaut)"},
+     .description = "Consulter le journal d’audit (réservé aux superviseurs par défaut)"},
     {.name = "jobs.read", .description = "Consulter la file des tâches"},
     {.name = "jobs.write", .description = "Relancer ou abandonner une tâche"},
     {.name = "members.read",
-     .description = "Consulter le compte d'un assuré et son historique",
+     .description = "Consulter le compte d’un assuré et son historique",
      .default_agent = 1},
     {.name = "members.lock",
-     .description = "Bloquer ou débloquer le compte d'un assuré",
+     .description = "Bloquer ou débloquer le compte d’un assuré",
      .default_agent = 1},
     {0},
 };

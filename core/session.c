@@ -80,7 +80,7 @@ static void send_credentials(portail_ctx_t *ctx, const credentials_t *c)
 static void internal_error(portail_ctx_t *ctx)
 {
     portail_problem(ctx, 500, NULL,
-                    "La session n'a pas pu être enregistrée. Veuillez réessayer dans un instant.");
+                    "La session n’a pas pu être enregistrée. Veuillez réessayer dans un instant.");
 }
 
 int portail_session_load(portail_ctx_t *ctx)

@@ -120,7 +120,7 @@ static int init(const portail_settings_t *s, void **state, char *err, size_t err
     if (portail_notify_kind("appointments.reminder", "Rappels de mes rendez-vous") != 0 ||
         portail_notify_kind("appointments.change",
                             "Rendez-vous annulés par le cabinet ou la caisse") != 0 ||
-        portail_notify_kind("appointments.offer", "Créneaux plus tôt proposés (liste d'attente)") !=
+        portail_notify_kind("appointments.offer", "Créneaux plus tôt proposés (liste d’attente)") !=
             0) {
         free(st);
         snprintf(err, errlen, "appointments: notification kind refused");
@@ -321,7 +321,7 @@ static json_t *load_agenda(portail_ctx_t *ctx, int64_t id)
         if (portail_db_failed(db))
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cet agenda n'existe pas.");
+            portail_problem(ctx, 404, NULL, "Cet agenda n’existe pas.");
     }
     return row;
 }
@@ -520,7 +520,7 @@ int appt_slot_valid(portail_db_t *db, const json_t *agenda, const char *kind, in
     }
     /* The second reading of the autumn hour is not a slot (its first is). */
     if (!ok || appt_paris_to_utc(*day, minute) != start) {
-        *why = "Ce créneau n'est pas proposé par cet agenda.";
+        *why = "Ce créneau n’est pas proposé par cet agenda.";
         return -1;
     }
     *end = start + (int64_t)minutes * 60;
@@ -533,7 +533,7 @@ int appt_slot_valid(portail_db_t *db, const json_t *agenda, const char *kind, in
     if (!closed && portail_db_failed(db))
         return -2;
     if (closed) {
-        *why = "L'agenda est fermé à cette date.";
+        *why = "L’agenda est fermé à cette date.";
         return -1;
     }
     return 0;

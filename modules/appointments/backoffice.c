@@ -94,7 +94,7 @@ void appt_bo_day(portail_ctx_t *ctx)
         if (portail_db_failed(db))
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cet agenda n'existe pas.");
+            portail_problem(ctx, 404, NULL, "Cet agenda n’existe pas.");
         return;
     }
     json_t *rows = portail_db_rows(
@@ -172,7 +172,7 @@ static int office_cancel(portail_ctx_t *ctx, portail_db_t *db, json_t *x, const 
                                        "appointments.change", "Rendez-vous annulé",
                                        portail_sprintf(a,
                                                        "Votre rendez-vous du %s à %s (heure de "
-                                                       "Paris) avec %s est annulé. Motif : %s",
+                                                       "Paris) avec %s est annulé. Motif : %s",
                                                        date, time, place, reason),
                                        "/appointments/", "appointment_cancelled", vars) == 0 &&
                    appt_slot_freed(db, portail_row_int(x, "agenda_id", 0),
@@ -226,13 +226,13 @@ static json_t *lock_one(portail_ctx_t *ctx, portail_db_t *db)
         if (failed)
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Ce rendez-vous n'existe pas.");
+            portail_problem(ctx, 404, NULL, "Ce rendez-vous n’existe pas.");
         return NULL;
     }
     portail_audit_subject(ctx, portail_row_int(x, "member_id", 0));
     if (strcmp(portail_row_str(x, "status"), "booked") != 0) {
         portail_db_rollback(db);
-        portail_problem(ctx, 409, NULL, "Ce rendez-vous n'est plus prévu (annulé ou déjà clos).");
+        portail_problem(ctx, 409, NULL, "Ce rendez-vous n’est plus prévu (annulé ou déjà clos).");
         return NULL;
     }
     return x;
@@ -286,7 +286,7 @@ static void close_as(portail_ctx_t *ctx, const char *status)
         return;
     if (portail_row_int(x, "start", 0) > appt_now()) {
         portail_db_rollback(db);
-        portail_problem(ctx, 409, NULL, "Ce rendez-vous n'a pas encore commencé.");
+        portail_problem(ctx, 409, NULL, "Ce rendez-vous n’a pas encore commencé.");
         return;
     }
     if (portail_db_exec(db,
@@ -350,7 +350,7 @@ void appt_bo_closure(portail_ctx_t *ctx)
         if (portail_db_failed(db))
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cet agenda n'existe pas.");
+            portail_problem(ctx, 404, NULL, "Cet agenda n’existe pas.");
         return;
     }
     if (portail_db_begin(db) != 0 ||

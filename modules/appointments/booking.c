@@ -21,7 +21,7 @@
 #define WAITLIST_MAX 10
 #define PAGE_DEFAULT 20
 
-static const char *const TAKEN = "Ce créneau vient d'être réservé. Choisissez-en un autre.";
+static const char *const TAKEN = "Ce créneau vient d’être réservé. Choisissez-en un autre.";
 
 json_t *appt_shape(portail_arena_t *a, json_t *row, long long cutoff_hours)
 {
@@ -91,7 +91,7 @@ static int refused(portail_ctx_t *ctx, portail_db_t *db, int64_t agenda, int64_t
             portail_problem(ctx, 409, NULL, TAKEN);
         else
             portail_problem(ctx, 409, NULL,
-                            "Vous avez déjà un rendez-vous ce jour-là sur cet agenda : un seul "
+                            "Vous avez déjà un rendez-vous ce jour-là sur cet agenda : un seul "
                             "par jour.");
     } else if (e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT) {
         portail_problem(ctx, 409, NULL, TAKEN);
@@ -148,7 +148,7 @@ static int over_limit(portail_ctx_t *ctx, const struct appt_state *st)
         portail_db_rollback(portail_db(ctx));
         portail_problem(ctx, 409, NULL,
                         portail_sprintf(portail_arena(ctx),
-                                        "Vous avez déjà %lld rendez-vous à venir : c'est le "
+                                        "Vous avez déjà %lld rendez-vous à venir : c’est le "
                                         "maximum. Annulez-en un pour en prendre un autre.",
                                         st->max_upcoming));
         return 1;
@@ -234,7 +234,7 @@ static json_t *read_mine(portail_ctx_t *ctx, int64_t id)
         if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Ce rendez-vous n'existe pas.");
+            portail_problem(ctx, 404, NULL, "Ce rendez-vous n’existe pas.");
         return NULL;
     }
     return appt_shape(portail_arena(ctx), row, st->cutoff_hours);
@@ -320,7 +320,7 @@ void appt_book(portail_ctx_t *ctx)
         if (portail_db_failed(db))
             appt_fail(ctx);
         else {
-            portail_field_error(&errors, "agenda", "Cet agenda n'existe pas.");
+            portail_field_error(&errors, "agenda", "Cet agenda n’existe pas.");
             portail_problem_fields(ctx, errors);
         }
         return;
@@ -447,7 +447,7 @@ static json_t *change_row(portail_ctx_t *ctx, int64_t id)
         if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Ce rendez-vous n'existe pas.");
+            portail_problem(ctx, 404, NULL, "Ce rendez-vous n’existe pas.");
         return NULL;
     }
     if (strcmp(portail_row_str(r, "status"), "booked") != 0) {
@@ -621,7 +621,7 @@ int appt_summary(portail_ctx_t *ctx, void **card)
     const char *start = portail_row_str(r, "start");
     int64_t t = appt_parse_utc(start);
     const char *text =
-        start ? portail_sprintf(a, "Prochain rendez-vous : %s à %s, %s. %lld rendez-vous à venir.",
+        start ? portail_sprintf(a, "Prochain rendez-vous : %s à %s, %s. %lld rendez-vous à venir.",
                                 appt_fmt_paris_day(a, t), appt_fmt_paris_time(a, t),
                                 portail_row_str(r, "agenda_name"), n)
               : "Aucun rendez-vous à venir.";
@@ -700,7 +700,7 @@ void appt_waitlist_add(portail_ctx_t *ctx)
         portail_field_error(&errors, "before", "Date attendue au format AAAA-MM-JJ.");
     else if (bd <= today || bd > today + 366)
         portail_field_error(&errors, "before",
-                            "Choisissez une date à venir, dans l'année qui vient.");
+                            "Choisissez une date à venir, dans l’année qui vient.");
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
@@ -716,7 +716,7 @@ void appt_waitlist_add(portail_ctx_t *ctx)
         }
         portail_field_error(&errors, agenda ? "kind" : "agenda",
                             agenda ? "Cet agenda ne propose pas ce type de rendez-vous."
-                                   : "Cet agenda n'existe pas.");
+                                   : "Cet agenda n’existe pas.");
         portail_problem_fields(ctx, errors);
         return;
     }
@@ -730,7 +730,7 @@ void appt_waitlist_add(portail_ctx_t *ctx)
     }
     if (portail_row_int(n, "n", 0) >= WAITLIST_MAX) {
         portail_problem(ctx, 409, NULL,
-                        "Vous êtes déjà en liste d'attente sur 10 agendas : c'est le maximum.");
+                        "Vous êtes déjà en liste d’attente sur 10 agendas : c’est le maximum.");
         return;
     }
     if (portail_member_exec(ctx,
@@ -770,7 +770,7 @@ void appt_waitlist_remove(portail_ctx_t *ctx)
                                       "l", (long long)id);
     if (n == 0) {
         portail_db_rollback(db);
-        portail_problem(ctx, 404, NULL, "Cette demande n'existe pas.");
+        portail_problem(ctx, 404, NULL, "Cette demande n’existe pas.");
         return;
     }
     json_t *held = n == 1 ? portail_db_row(db,
@@ -823,15 +823,15 @@ void appt_waitlist_accept(portail_ctx_t *ctx)
         if (portail_responded(ctx) || portail_db_failed(db))
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cette demande n'existe pas.");
+            portail_problem(ctx, 404, NULL, "Cette demande n’existe pas.");
         return;
     }
     long long held = portail_row_int(w, "held", 0);
     if (!held || !portail_row_int(w, "live", 0)) {
         portail_db_rollback(db);
         portail_problem(ctx, 409, NULL,
-                        "Ce créneau ne vous est plus réservé : le délai pour l'accepter est "
-                        "passé. Vous restez en liste d'attente.");
+                        "Ce créneau ne vous est plus réservé : le délai pour l’accepter est "
+                        "passé. Vous restez en liste d’attente.");
         return;
     }
     int lim = over_limit(ctx, st);
@@ -852,7 +852,7 @@ void appt_waitlist_accept(portail_ctx_t *ctx)
         portail_db_rollback(db);
         if (e == ER_DUP_ENTRY)
             portail_problem(ctx, 409, NULL,
-                            "Vous avez déjà un rendez-vous ce jour-là sur cet agenda : un seul "
+                            "Vous avez déjà un rendez-vous ce jour-là sur cet agenda : un seul "
                             "par jour.");
         else
             appt_fail(ctx);

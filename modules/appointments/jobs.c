@@ -67,7 +67,7 @@ int appt_job_remind(portail_job_t *job)
         NULL};
     if (portail_notify_mail(db, portail_row_int(r, "member_id", 0), "appointments.reminder",
                             "Rappel de rendez-vous",
-                            portail_sprintf(a, "Rendez-vous le %s à %s (heure de Paris) : %s, %s.",
+                            portail_sprintf(a, "Rendez-vous le %s à %s (heure de Paris) : %s, %s.",
                                             date, time, place, address),
                             "/appointments/", "appointment_reminder", vars) != 0 ||
         portail_db_commit(db) != 0) {
@@ -160,8 +160,8 @@ int appt_job_offer(portail_job_t *job)
         portail_notify_mail(db, member, "appointments.offer",
                             "Un créneau plus tôt vous est proposé",
                             portail_sprintf(a,
-                                            "Le %s à %s (heure de Paris), %s : réservé pour vous "
-                                            "jusqu'à %s. Acceptez-le depuis vos rendez-vous.",
+                                            "Le %s à %s (heure de Paris), %s : réservé pour vous "
+                                            "jusqu’à %s. Acceptez-le depuis vos rendez-vous.",
                                             date, time, place, until_s),
                             "/appointments/", "appointment_offer", vars) != 0 ||
         !p ||

@@ -59,13 +59,13 @@ void coverage_bo_cancel_report(portail_ctx_t *ctx)
     if (portail_db_failed(db))
         coverage_fail(ctx);
     else if (!card)
-        portail_problem(ctx, 404, NULL, "Cette carte n'existe pas.");
+        portail_problem(ctx, 404, NULL, "Cette carte n’existe pas.");
     else if (!portail_row_str(card, "reported_at") || !st ||
              (strcmp(st, "lost") != 0 && strcmp(st, "stolen") != 0 && strcmp(st, "defective") != 0))
-        portail_problem(ctx, 409, NULL, "Cette carte n'a pas de signalement à annuler.");
+        portail_problem(ctx, 409, NULL, "Cette carte n’a pas de signalement à annuler.");
     else if (other)
         portail_problem(ctx, 409, NULL,
-                        "Une autre carte de cette personne est active ou en commande : le "
+                        "Une autre carte de cette personne est active ou en commande : le "
                         "signalement ne peut plus être annulé.");
     if (portail_responded(ctx)) {
         portail_db_rollback(db);
@@ -78,7 +78,7 @@ void coverage_bo_cancel_report(portail_ctx_t *ctx)
                         "l", (long long)id) != 1 ||
         (member > 0 &&
          portail_notify(db, member, "coverage.vitale", "Carte Vitale réactivée",
-                        "Le signalement de votre carte Vitale a été annulé par votre caisse : "
+                        "Le signalement de votre carte Vitale a été annulé par votre caisse : "
                         "la carte fonctionne de nouveau.",
                         "/coverage/vitale.html") != 0) ||
         portail_db_commit(db) != 0) {
@@ -122,7 +122,7 @@ void coverage_bo_decide_change(portail_ctx_t *ctx)
                                 "SELECT member_id, status FROM coverage_profile_changes "
                                 "WHERE id = ?",
                                 "l", (long long)id);
-    if (coverage_missing(ctx, ch, "Cette modification n'existe pas."))
+    if (coverage_missing(ctx, ch, "Cette modification n’existe pas."))
         return;
     if (strcmp(portail_row_str(ch, "status"), "pending") != 0) {
         portail_problem(ctx, 409, NULL, "Cette modification a déjà été traitée.");

@@ -69,7 +69,7 @@ static const portail_permission_t permissions[] = {
      .description = "Annuler un signalement de carte Vitale, traiter une modification de profil",
      .default_agent = 1},
     {.name = "coverage.read",
-     .description = "Consulter les droits d'un assuré",
+     .description = "Consulter les droits d’un assuré",
      .default_agent = 1},
     {0},
 };
@@ -88,7 +88,7 @@ static const portail_nav_t nav[] = {
     {.menu = PORTAIL_MENU_MEMBER,
      .label = "Carte Vitale",
      .href = "/coverage/vitale.html",
-     .text = "L'état de vos cartes Vitale, déclarer une perte ou un vol.",
+     .text = "L’état de vos cartes Vitale, déclarer une perte ou un vol.",
      .order = 22},
     {.menu = PORTAIL_MENU_MEMBER,
      .label = "Mon profil",
@@ -203,7 +203,7 @@ static const struct vitale_step {
     {"in_production", "sent", "Carte Vitale envoyée",
      "Votre nouvelle carte Vitale vous a été envoyée par courrier."},
     {"sent", "active", "Carte Vitale active",
-     "Votre nouvelle carte Vitale est active : présentez-la désormais à vos professionnels de "
+     "Votre nouvelle carte Vitale est active : présentez-la désormais à vos professionnels de "
      "santé."},
 };
 #define VITALE_STEPS (sizeof(vitale_steps) / sizeof(vitale_steps[0]))
@@ -354,7 +354,7 @@ static json_t *my_cards(portail_ctx_t *ctx)
 static void coverage_get(portail_ctx_t *ctx)
 {
     json_t *rights = my_rights(ctx);
-    if (coverage_missing(ctx, rights, "Aucun droit n'est enregistré pour votre compte."))
+    if (coverage_missing(ctx, rights, "Aucun droit n’est enregistré pour votre compte."))
         return;
     json_t *bens = my_beneficiaries(ctx);
     if (!bens) {
@@ -380,7 +380,7 @@ static void beneficiary_get(portail_ctx_t *ctx)
     if (portail_req_param_i64(ctx, "id", &id) != 0)
         return;
     json_t *b = my_beneficiary(ctx, id);
-    if (coverage_missing(ctx, b, "Cet ayant droit n'existe pas."))
+    if (coverage_missing(ctx, b, "Cet ayant droit n’existe pas."))
         return;
     portail_respond_json(ctx, 200, json_incref(b));
 }
@@ -434,12 +434,12 @@ static void attestation_pdf(portail_ctx_t *ctx)
     if (portail_query_int(ctx, "beneficiary", 0, INT64_MAX, 0, &ben_id) != 0)
         return;
     json_t *rights = my_rights(ctx);
-    if (coverage_missing(ctx, rights, "Aucun droit n'est enregistré pour votre compte."))
+    if (coverage_missing(ctx, rights, "Aucun droit n’est enregistré pour votre compte."))
         return;
     json_t *ben = NULL;
     if (ben_id > 0) {
         ben = my_beneficiary(ctx, ben_id);
-        if (coverage_missing(ctx, ben, "Cet ayant droit n'existe pas."))
+        if (coverage_missing(ctx, ben, "Cet ayant droit n’existe pas."))
             return;
     }
     /* The list of beneficiaries is printed on the holder's attestation only. */
@@ -487,12 +487,12 @@ static void attestation_pdf(portail_ctx_t *ctx)
         return;
     }
 
-    portail_pdf_meta_t meta = {.title = "Attestation de droits à l'assurance maladie",
-                               .footer = portail_sprintf(a, "Code de vérification : %s", code)};
+    portail_pdf_meta_t meta = {.title = "Attestation de droits à l’assurance maladie",
+                               .footer = portail_sprintf(a, "Code de vérification : %s", code)};
     portail_pdf_t *pdf = portail_pdf_new(a, &meta);
     int bad = !pdf;
     bad = bad || portail_pdf_paragraph(
-                     pdf, "Cette attestation certifie les droits à l'assurance maladie de la "
+                     pdf, "Cette attestation certifie les droits à l’assurance maladie de la "
                           "personne désignée ci-dessous, aux dates indiquées.") != 0;
     bad = bad || portail_pdf_title(pdf, "Bénéficiaire") != 0;
     bad = bad || portail_pdf_keyvalue(pdf, "Nom", portail_sprintf(a, "%s %s", first, last)) != 0;
@@ -587,7 +587,7 @@ static void attestation_verify(portail_ctx_t *ctx)
         return;
     }
     if (wait > 0) {
-        portail_problem_retry(ctx, 429, wait, NULL, "Trop de vérifications : réessayez plus tard.");
+        portail_problem_retry(ctx, 429, wait, NULL, "Trop de vérifications : réessayez plus tard.");
         return;
     }
     const char *code = portail_req_param(ctx, "code");
@@ -607,7 +607,7 @@ static void attestation_verify(portail_ctx_t *ctx)
                              "s", up);
     }
     if (coverage_missing(ctx, row,
-                         "Aucune attestation ne porte ce code : elle n'a pas été délivrée "
+                         "Aucune attestation ne porte ce code : elle n’a pas été délivrée "
                          "par la caisse."))
         return;
     int superseded = portail_row_str(row, "superseded_at") != NULL;
@@ -664,8 +664,8 @@ static void vitale_report(portail_ctx_t *ctx)
         return;
     if (strcmp(str(card, "status"), "active") != 0) {
         portail_problem(ctx, 409, NULL,
-                        "Cette carte Vitale n'est pas active : elle a déjà été "
-                        "signalée ou n'est pas encore délivrée.");
+                        "Cette carte Vitale n’est pas active : elle a déjà été "
+                        "signalée ou n’est pas encore délivrée.");
         return;
     }
     portail_db_t *db = portail_db(ctx);
@@ -730,8 +730,8 @@ static int order_refused(portail_ctx_t *ctx, int64_t ben)
         portail_problem(ctx, 404, NULL, "Personne introuvable.");
     else if (busy)
         portail_problem(ctx, 409, NULL,
-                        "Une carte Vitale est déjà active ou en commande pour cette personne : "
-                        "signalez d'abord la carte perdue, volée ou défectueuse.");
+                        "Une carte Vitale est déjà active ou en commande pour cette personne : "
+                        "signalez d’abord la carte perdue, volée ou défectueuse.");
     else
         return 0;
     return -1;
@@ -771,16 +771,16 @@ static void vitale_order(portail_ctx_t *ctx)
                 photo = id;
             else
                 portail_field_error(&errors, "photo",
-                                    "La photo d'identité doit être une image JPEG ou PNG.");
+                                    "La photo d’identité doit être une image JPEG ou PNG.");
         } else if (field && strcmp(field, "identity") == 0) {
             identity = id;
         }
     }
     if (!photo && !errors)
-        portail_field_error(&errors, "photo", "Joignez une photo d'identité (JPEG ou PNG).");
+        portail_field_error(&errors, "photo", "Joignez une photo d’identité (JPEG ou PNG).");
     if (!identity)
         portail_field_error(&errors, "identity",
-                            "Joignez une pièce d'identité (PDF, JPEG ou PNG).");
+                            "Joignez une pièce d’identité (PDF, JPEG ou PNG).");
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
@@ -877,7 +877,7 @@ static void doctor_declare(portail_ctx_t *ctx)
     json_t *v = body ? json_object_get(body, "practitioner") : NULL;
     if (!json_is_integer(v) || json_integer_value(v) <= 0) {
         json_t *errors = NULL;
-        portail_field_error(&errors, "practitioner", "Choisissez un médecin dans l'annuaire.");
+        portail_field_error(&errors, "practitioner", "Choisissez un médecin dans l’annuaire.");
         portail_problem_fields(ctx, errors);
         return;
     }
@@ -885,12 +885,12 @@ static void doctor_declare(portail_ctx_t *ctx)
     if (!db)
         return;
     json_t *p = portail_practitioner_get(db, json_integer_value(v));
-    if (coverage_missing(ctx, p, "Ce médecin n'est pas dans l'annuaire."))
+    if (coverage_missing(ctx, p, "Ce médecin n’est pas dans l’annuaire."))
         return;
     if (strcmp(str(p, "specialty"), "Médecine générale") != 0 ||
         portail_row_int(p, "accepts_new_patients", 0) != 1) {
         portail_problem(ctx, 409, NULL,
-                        "Ce médecin n'accepte pas de nouveaux patients comme médecin traitant.");
+                        "Ce médecin n’accepte pas de nouveaux patients comme médecin traitant.");
         return;
     }
     if (portail_db_begin(db) != 0 ||

@@ -34,7 +34,7 @@ static const struct {
     {"password_reset", "Mot de passe réinitialisé"},
     {"totp_enabled", "Double authentification activée"},
     {"totp_reset", "Double authentification réinitialisée"},
-    {"totp_reset_failed", "Mot de passe incorrect lors d'une réinitialisation de la double "
+    {"totp_reset_failed", "Mot de passe incorrect lors d’une réinitialisation de la double "
                           "authentification"},
     {"totp_change_requested", "Changement de téléphone demandé (lien envoyé par e-mail)"},
     {"totp_change_failed", "Mot de passe incorrect lors d’un changement de téléphone"},
@@ -154,8 +154,8 @@ void login_account_export(portail_ctx_t *ctx)
     strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
     json_object_set_new(out, "about",
                         json_string("Données détenues sur vous par le portail (RGPD, articles 15 "
-                                    "et 20). Les documents sont listés sans leur contenu : "
-                                    "chacun se télécharge depuis le service qui l'a reçu."));
+                                    "et 20). Les documents sont listés sans leur contenu : "
+                                    "chacun se télécharge depuis le service qui l’a reçu."));
     json_object_set_new(out, "exported_at", json_string(now));
     json_object_set(out, "identity", identity);
     json_object_set(out, "account", account);

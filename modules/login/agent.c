@@ -10,7 +10,7 @@
 
 #define LOGIN_MAX 64
 
-static const char WRONG_CREDENTIALS[] = "L'identifiant ou le mot de passe est incorrect.";
+static const char WRONG_CREDENTIALS[] = "L’identifiant ou le mot de passe est incorrect.";
 
 static int audit(portail_ctx_t *ctx, int64_t agent_id, const char *action, const char *reason)
 {
@@ -78,7 +78,7 @@ void login_agent_totp_step(portail_ctx_t *ctx)
     const portail_principal_t *p = portail_principal(ctx);
     if (p->kind != PORTAIL_PRINCIPAL_AGENT || p->level != PORTAIL_AUTH_PARTIAL) {
         portail_problem(ctx, 401, NULL,
-                        "Saisissez d'abord votre identifiant et votre mot de passe.");
+                        "Saisissez d’abord votre identifiant et votre mot de passe.");
         return;
     }
     json_t *errors = NULL;
@@ -109,7 +109,7 @@ void login_agent_totp_step(portail_ctx_t *ctx)
     }
     if (!ag.totp_secret) {
         portail_problem(ctx, 409, NULL,
-                        "Votre accès n'est pas encore enrôlé : suivez le lien d'enrôlement reçu.");
+                        "Votre accès n’est pas encore enrôlé : suivez le lien d’enrôlement reçu.");
         return;
     }
     if (signin_totp(ctx, db, &who, code) != 1 ||
@@ -124,7 +124,7 @@ void login_agent_totp_step(portail_ctx_t *ctx)
 static void link_gone(portail_ctx_t *ctx)
 {
     portail_problem(ctx, 410, NULL,
-                    "Ce lien d'enrôlement n'est plus valide (il a expiré ou a déjà servi). "
+                    "Ce lien d’enrôlement n’est plus valide (il a expiré ou a déjà servi). "
                     "Demandez-en un nouveau à un superviseur.");
 }
 
@@ -202,7 +202,7 @@ void login_agent_enroll_totp(portail_ctx_t *ctx)
         return;
     if (!ag.totp_pending || !ag.pending_password_hash) {
         portail_problem(ctx, 409, NULL,
-                        "Choisissez d'abord votre mot de passe : l'étape précédente n'a pas été "
+                        "Choisissez d’abord votre mot de passe : l’étape précédente n’a pas été "
                         "faite ou a expiré.");
         return;
     }
@@ -230,7 +230,7 @@ void login_agent_enroll_totp(portail_ctx_t *ctx)
         if (n < 0)
             login_internal(ctx, "enrolment not stored");
         else
-            portail_problem(ctx, 409, NULL, "L'enrôlement a changé entre-temps : recommencez.");
+            portail_problem(ctx, 409, NULL, "L’enrôlement a changé entre-temps : recommencez.");
         return;
     }
     /* A new enrolment is the way out of an agent's lock. */
@@ -261,7 +261,7 @@ void login_agent_me(portail_ctx_t *ctx)
             login_internal(ctx, "agent lookup failed");
             return;
         }
-        portail_problem(ctx, 403, NULL, "Ce compte d'agent est désactivé.");
+        portail_problem(ctx, 403, NULL, "Ce compte d’agent est désactivé.");
         return;
     }
     portail_respond_json(ctx, 200, json_incref(row));

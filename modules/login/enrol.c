@@ -30,7 +30,7 @@ static int enrolment_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *
     }
     if (m->reenrol_required) {
         portail_problem(ctx, 403, NULL,
-                        "La double authentification a été réinitialisée : pour activer une "
+                        "La double authentification a été réinitialisée : pour activer une "
                         "nouvelle application, ouvrez le lien envoyé à votre adresse e-mail.");
         return -1;
     }
@@ -87,7 +87,7 @@ void login_totp_reenrol(portail_ctx_t *ctx)
         }
     }
     portail_problem(ctx, 410, NULL,
-                    "Ce lien n'est plus valide (il a expiré, a déjà servi ou concerne un autre "
+                    "Ce lien n’est plus valide (il a expiré, a déjà servi ou concerne un autre "
                     "compte). Connectez-vous au compte auquel il a été envoyé.");
 }
 
@@ -154,7 +154,7 @@ void login_totp_enroll_confirm(portail_ctx_t *ctx)
         return;
     if (!m.totp_pending) {
         portail_problem(ctx, 409, NULL,
-                        "Aucune activation en cours, ou elle a expiré : affichez de nouveau le "
+                        "Aucune activation en cours, ou elle a expiré : affichez de nouveau le "
                         "code QR.");
         return;
     }

@@ -441,7 +441,7 @@ int login_check_enrolment_code(portail_ctx_t *ctx, const unsigned char *sealed, 
     if (rc != PORTAIL_TOTP_OK) {
         json_t *errors = NULL;
         portail_field_error(&errors, "code",
-                            "Ce code ne correspond pas. Vérifiez que l'heure de votre téléphone "
+                            "Ce code ne correspond pas. Vérifiez que l’heure de votre téléphone "
                             "est juste, puis saisissez le code affiché.");
         portail_problem_fields(ctx, errors);
         return -1;

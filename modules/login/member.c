@@ -70,7 +70,7 @@ int member_totp_active(portail_ctx_t *ctx, const member_rec_t *m)
     if (m->totp_secret)
         return 0;
     portail_problem(ctx, 409, NULL,
-                    "La double authentification n'est pas encore activée sur ce compte.");
+                    "La double authentification n’est pas encore activée sur ce compte.");
     portail_problem_extra(ctx, "next", json_string("totp_enroll"));
     return -1;
 }

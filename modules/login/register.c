@@ -35,7 +35,7 @@ static const char *iban_end_field(portail_arena_t *a, const char *in, const char
 {
     char out[IBAN_END + 1];
     size_t n = 0;
-    *msg = "Saisissez les 7 derniers caractères de l'IBAN de votre RIB (lettres et chiffres).";
+    *msg = "Saisissez les 7 derniers caractères de l’IBAN de votre RIB (lettres et chiffres).";
     for (const char *p = in; *p; p++) {
         if (*p == ' ')
             continue;
@@ -138,7 +138,7 @@ static const void *letter_pdf(portail_job_t *job, const char *text, size_t *len)
 {
     portail_arena_t *a = portail_job_arena(job);
     const portail_pdf_meta_t meta = {.title = "Votre code provisoire",
-                                     .footer = "Courrier à conserver jusqu'à la création de "
+                                     .footer = "Courrier à conserver jusqu’à la création de "
                                                "votre compte"};
     portail_pdf_t *pdf = portail_pdf_new(a, &meta);
     *len = 0;
@@ -188,14 +188,14 @@ int login_register_letter_job(portail_job_t *job)
     const char *text = portail_sprintf(
         a,
         "%s %s %s\n%s\n%s %s\n\n"
-        "Objet : votre code provisoire pour créer votre compte en ligne\n\n"
+        "Objet : votre code provisoire pour créer votre compte en ligne\n\n"
         "%s,\n\n"
-        "Vous avez demandé à créer votre compte sur le portail de %s. Nous n'avons pas de "
-        "coordonnées bancaires pour vous : voici le code provisoire à saisir, avec votre "
+        "Vous avez demandé à créer votre compte sur le portail de %s. Nous n’avons pas de "
+        "coordonnées bancaires pour vous : voici le code provisoire à saisir, avec votre "
         "numéro de sécurité sociale, votre date de naissance et votre code postal, sur la "
         "page « Créer mon compte ».\n\n"
         "Code provisoire : %s\n\n"
-        "Il est valable %lld jours et ne sert qu'une fois. Si vous n'avez rien demandé, ne "
+        "Il est valable %lld jours et ne sert qu’une fois. Si vous n’avez rien demandé, ne "
         "tenez pas compte de ce courrier.\n",
         title, portail_row_str(who, "first_name"), portail_row_str(who, "last_name"),
         addr ? addr : "", postal ? postal : "", city ? city : "", title,
@@ -250,7 +250,7 @@ void login_register(portail_ctx_t *ctx)
     int wait = portail_throttle_check(db, ipkey, 3600, st->register_ip_max);
     if (wait > 0) {
         portail_problem_retry(ctx, 429, wait, NULL,
-                              "Trop de demandes d'inscription depuis votre adresse. Réessayez "
+                              "Trop de demandes d’inscription depuis votre adresse. Réessayez "
                               "plus tard.");
         return;
     }

@@ -465,7 +465,7 @@ static int rate_check(portail_ctx_t *ctx)
     }
     if (portail_row_int(row, "d", 0) >= st->max_per_day) {
         portail_problem_retry(ctx, 429, 86400, NULL,
-                              "Vous avez envoyé trop de messages aujourd'hui. Réessayez demain.");
+                              "Vous avez envoyé trop de messages aujourd’hui. Réessayez demain.");
         return -1;
     }
     return 0;
@@ -670,7 +670,7 @@ static json_t *member_thread(portail_ctx_t *ctx, const char *cols, int64_t *id)
         if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
             fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
+            portail_problem(ctx, 404, NULL, "Cette conversation n’existe pas.");
     }
     return t;
 }
@@ -750,7 +750,7 @@ static void thread_new(portail_ctx_t *ctx)
         portail_field_error(&errors, "recipient", "Choisissez un destinataire dans la liste.");
     else if (!svc->open)
         portail_field_error(&errors, "recipient",
-                            "Ce service ne reçoit pas de nouveaux messages pour l'instant.");
+                            "Ce service ne reçoit pas de nouveaux messages pour l’instant.");
     const char *subject = text_field(ctx, "subject", SUBJECT_MAX_CHARS, "l'objet", &errors);
     const char *body = text_field(ctx, "body", BODY_MAX_CHARS, "votre message", &errors);
     if (errors) {
@@ -791,7 +791,7 @@ static void thread_reply(portail_ctx_t *ctx)
         return;
     if (strcmp(portail_row_str(t, "status"), "closed") == 0) {
         portail_problem(ctx, 409, NULL,
-                        "Cette conversation est close : écrivez un nouveau message.");
+                        "Cette conversation est close : écrivez un nouveau message.");
         return;
     }
     json_t *errors = NULL;
@@ -927,7 +927,7 @@ static void attachment_get(portail_ctx_t *ctx)
         if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
             fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cette pièce jointe n'existe pas.");
+            portail_problem(ctx, 404, NULL, "Cette pièce jointe n’existe pas.");
         return;
     }
     portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
@@ -1026,7 +1026,7 @@ static json_t *bo_thread(portail_ctx_t *ctx, int64_t *id)
         if (portail_db_failed(db))
             fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
+            portail_problem(ctx, 404, NULL, "Cette conversation n’existe pas.");
         return NULL;
     }
     const char *csv;
@@ -1034,7 +1034,7 @@ static json_t *bo_thread(portail_ctx_t *ctx, int64_t *id)
     if (agent_services(ctx, &csv, &all) != 0)
         return NULL;
     if (!service_allowed(csv, all, portail_row_str(t, "service"))) {
-        portail_problem(ctx, 404, NULL, "Cette conversation n'existe pas.");
+        portail_problem(ctx, 404, NULL, "Cette conversation n’existe pas.");
         return NULL;
     }
     portail_audit_subject(ctx, portail_row_int(t, "member_id", 0));
@@ -1293,7 +1293,7 @@ static void bo_attachment_get(portail_ctx_t *ctx)
         if (portail_db_failed(db))
             fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cette pièce jointe n'existe pas.");
+            portail_problem(ctx, 404, NULL, "Cette pièce jointe n’existe pas.");
         return;
     }
     portail_audit_subject(ctx, portail_row_int(r, "member_id", 0));
@@ -1328,7 +1328,7 @@ static int job_report(portail_job_t *job)
         long long overdue = portail_row_int(r, "overdue", 0);
         total += overdue;
         lines =
-            portail_sprintf(a, "%s- %s : %lld en attente, dont %lld au-delà de %lld h\n", lines,
+            portail_sprintf(a, "%s- %s : %lld en attente, dont %lld au-delà de %lld h\n", lines,
                             s->label, portail_row_int(r, "waiting", 0), overdue, s->target_hours);
     }
     json_t *sups =
@@ -1466,11 +1466,11 @@ static void bo_team_add(portail_ctx_t *ctx)
         return;
     }
     if (n == 0) {
-        portail_problem(ctx, 409, NULL, "Cet agent fait déjà partie de l'équipe.");
+        portail_problem(ctx, 409, NULL, "Cet agent fait déjà partie de l’équipe.");
         return;
     }
     portail_audit_reason(ctx, portail_sprintf(portail_arena(ctx),
-                                              "Équipe %s : ajout de l'agent %s (n° %lld)", team,
+                                              "Équipe %s : ajout de l’agent %s (n° %lld)", team,
                                               portail_row_str(a, "login"), agent));
     portail_respond_json(ctx, 201,
                          json_pack("{s:s, s:I, s:s, s:s}", "team", team, "id", (json_int_t)agent,
@@ -1502,11 +1502,11 @@ static void bo_team_remove(portail_ctx_t *ctx)
         return;
     }
     if (n == 0) {
-        portail_problem(ctx, 404, NULL, "Cet agent ne fait pas partie de l'équipe.");
+        portail_problem(ctx, 404, NULL, "Cet agent ne fait pas partie de l’équipe.");
         return;
     }
     portail_audit_reason(ctx, portail_sprintf(portail_arena(ctx),
-                                              "Équipe %s : retrait de l'agent %s (n° %lld)", team,
+                                              "Équipe %s : retrait de l’agent %s (n° %lld)", team,
                                               portail_row_str(a, "login"), (long long)agent));
     portail_respond_empty(ctx, 204);
 }

@@ -206,7 +206,7 @@ void reimb_claim_get(portail_ctx_t *ctx)
         ctx, "SELECT " CLAIM_COLUMNS CLAIM_FROM "WHERE c.id = ? AND c.member_id = {member}", "l",
         (long long)id);
     if (!claim) {
-        reimb_not_found(ctx, "Cette demande n'existe pas.");
+        reimb_not_found(ctx, "Cette demande n’existe pas.");
         return;
     }
     json_t *docs = claim_documents(ctx, id, "/api/v1/reimbursements/claims", 1);
@@ -229,7 +229,7 @@ void reimb_claim_document(portail_ctx_t *ctx)
                                       "AND c.member_id = {member}",
                                       "ll", (long long)id, (long long)doc);
     if (!link) {
-        reimb_not_found(ctx, "Cette demande n'existe pas.");
+        reimb_not_found(ctx, "Cette demande n’existe pas.");
         return;
     }
     portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
@@ -256,12 +256,12 @@ void reimb_claim_withdraw(portail_ctx_t *ctx)
         ctx, "SELECT " CLAIM_COLUMNS CLAIM_FROM "WHERE c.id = ? AND c.member_id = {member}", "l",
         (long long)id);
     if (!claim) {
-        reimb_not_found(ctx, "Cette demande n'existe pas.");
+        reimb_not_found(ctx, "Cette demande n’existe pas.");
         return;
     }
     if (n == 0) {
         portail_problem(ctx, 409, NULL,
-                        "Cette demande ne peut plus être retirée : elle est déjà traitée ou en "
+                        "Cette demande ne peut plus être retirée : elle est déjà traitée ou en "
                         "cours de traitement.");
         return;
     }
@@ -323,7 +323,7 @@ static json_t *bo_claim_row(portail_ctx_t *ctx, portail_db_t *db, long long id)
                                "LEFT JOIN agents a ON a.id = c.assigned_agent_id WHERE c.id = ?",
                                "l", id);
     if (!c) {
-        reimb_not_found(ctx, "Cette demande n'existe pas.");
+        reimb_not_found(ctx, "Cette demande n’existe pas.");
     }
     return c;
 }
@@ -363,7 +363,7 @@ void reimb_bo_document(portail_ctx_t *ctx)
                                "WHERE cd.claim_id = ? AND cd.document_id = ?",
                                "ll", (long long)id, (long long)doc);
     if (!r) {
-        reimb_not_found(ctx, "Ce document n'existe pas.");
+        reimb_not_found(ctx, "Ce document n’existe pas.");
         return;
     }
     portail_audit_subject(ctx, portail_row_int(r, "member_id", 0));
@@ -385,7 +385,7 @@ static json_t *lock_claim(portail_ctx_t *ctx, long long id)
                                "FROM reimb_claims c WHERE c.id = ? FOR UPDATE",
                                "l", id);
     if (!c) {
-        reimb_not_found(ctx, "Cette demande n'existe pas.");
+        reimb_not_found(ctx, "Cette demande n’existe pas.");
     }
     return c;
 }
@@ -415,7 +415,7 @@ void reimb_bo_take(portail_ctx_t *ctx)
     long long holder = portail_row_int(c, "assigned_agent_id", 0);
     if (!status_is(c, "submitted") && !(status_is(c, "in_review") && holder == me)) {
         conflict(ctx, status_is(c, "in_review") ? "Cette demande est déjà prise par un autre agent."
-                                                : "Cette demande n'est pas dans la file.");
+                                                : "Cette demande n’est pas dans la file.");
         return;
     }
     if (portail_db_exec(db,
@@ -440,7 +440,7 @@ static json_t *my_review(portail_ctx_t *ctx, int64_t id)
         return NULL;
     if (!status_is(c, "in_review") ||
         portail_row_int(c, "assigned_agent_id", 0) != (long long)portail_principal(ctx)->id) {
-        conflict(ctx, "Prenez d'abord cette demande (elle doit vous être attribuée).");
+        conflict(ctx, "Prenez d’abord cette demande (elle doit vous être attribuée).");
         return NULL;
     }
     return c;
@@ -517,7 +517,7 @@ void reimb_bo_approve(portail_ctx_t *ctx)
         (long long)id, member);
     long long pay = n == 1 ? (long long)portail_db_insert_id(db) : -1;
     const char *text = portail_sprintf(portail_arena(ctx),
-                                       "Votre demande de remboursement n° %lld est acceptée : "
+                                       "Votre demande de remboursement n° %lld est acceptée : "
                                        "%lld,%02lld € vous seront versés sous 5 jours.",
                                        (long long)id, m.reimbursed / 100, m.reimbursed % 100);
     if (pay < 0 ||
@@ -558,7 +558,7 @@ static void decide(portail_ctx_t *ctx, int reject)
     long long member = portail_row_int(c, "member_id", 0);
     const char *text = portail_sprintf(
         portail_arena(ctx),
-        reject ? "Votre demande de remboursement n° %lld est refusée. Motif : %s"
+        reject ? "Votre demande de remboursement n° %lld est refusée. Motif : %s"
                : "Pour traiter votre demande de remboursement n° %lld, il nous manque un "
                  "justificatif : %s",
         (long long)id, reason);
@@ -608,11 +608,11 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
                                        "WHERE c.id = ? AND c.member_id = {member}",
                                        "l", (long long)id);
     if (!claim) {
-        reimb_not_found(ctx, "Cette demande n'existe pas.");
+        reimb_not_found(ctx, "Cette demande n’existe pas.");
         return;
     }
     if (!status_is(claim, "needs_document")) {
-        portail_problem(ctx, 409, NULL, "Cette demande n'attend pas de justificatif.");
+        portail_problem(ctx, 409, NULL, "Cette demande n’attend pas de justificatif.");
         return;
     }
     /* The claim goes back to the queue in the documents' transaction: a
@@ -641,7 +641,7 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
     }
     if (!ok || portail_db_commit(db) != 0) {
         if (!ok && !portail_responded(ctx) && !portail_db_failed(db)) {
-            portail_problem(ctx, 409, NULL, "Cette demande n'attend pas de justificatif.");
+            portail_problem(ctx, 409, NULL, "Cette demande n’attend pas de justificatif.");
             return;
         }
         reimb_fail(ctx);
@@ -679,7 +679,7 @@ void reimb_bo_correct(portail_ctx_t *ctx)
                                  "ON m.insured_id = p.insured_id WHERE p.id = ? FOR UPDATE",
                                  "l", (long long)id);
     if (!old) {
-        reimb_not_found(ctx, "Ce paiement n'existe pas.");
+        reimb_not_found(ctx, "Ce paiement n’existe pas.");
         return;
     }
     if (portail_row_int(old, "cancelled_by", 0) != 0) {
@@ -705,7 +705,7 @@ void reimb_bo_correct(portail_ctx_t *ctx)
         (member > 0 &&
          portail_notify(db, member, "reimbursements.claim", "Un remboursement a été corrigé",
                         portail_sprintf(portail_arena(ctx),
-                                        "Votre caisse a corrigé un remboursement. Motif : %s",
+                                        "Votre caisse a corrigé un remboursement. Motif : %s",
                                         reason),
                         "/reimbursements/") != 0) ||
         portail_db_commit(db) != 0) {

@@ -305,7 +305,7 @@ static void list(portail_ctx_t *ctx)
     long long who_id = 0;
     if (reimb_beneficiary_parse(who, &who_set, &who_id) != 0)
         portail_field_error(&errors, "beneficiary",
-                            "Bénéficiaire inconnu : « me » ou l'identifiant d'un bénéficiaire.");
+                            "Bénéficiaire inconnu : « me » ou l’identifiant d’un bénéficiaire.");
     if (kind && *kind && !reimb_one_of(kind, KINDS))
         portail_field_error(&errors, "kind", "Type de soin inconnu.");
     if (status && *status && !reimb_one_of(status, STATUSES))
@@ -380,7 +380,7 @@ static void detail(portail_ctx_t *ctx)
                                      "WHERE p.id = ? AND m.id = {member}",
                                      "l", (long long)id);
     if (!row) {
-        reimb_not_found(ctx, "Ce remboursement n'existe pas.");
+        reimb_not_found(ctx, "Ce remboursement n’existe pas.");
         return;
     }
     long long base = portail_row_int(row, "base_cents", 0);
@@ -471,7 +471,7 @@ static void statement_pdf(portail_ctx_t *ctx)
     portail_arena_t *a = portail_arena(ctx);
     const char *p = portail_req_param(ctx, "month");
     if (!p || strlen(p) != 11 || strcmp(p + 7, ".pdf") != 0 || p[4] != '-') {
-        portail_problem(ctx, 404, NULL, "Ce relevé n'existe pas.");
+        portail_problem(ctx, 404, NULL, "Ce relevé n’existe pas.");
         return;
     }
     char month[8];
@@ -481,7 +481,7 @@ static void statement_pdf(portail_ctx_t *ctx)
     const char *msg = NULL;
     snprintf(first, sizeof first, "%s-01", month);
     if (!portail_valid_date(a, first, &msg)) {
-        portail_problem(ctx, 404, NULL, "Ce relevé n'existe pas.");
+        portail_problem(ctx, 404, NULL, "Ce relevé n’existe pas.");
         return;
     }
     json_t *who =
@@ -512,7 +512,7 @@ static void statement_pdf(portail_ctx_t *ctx)
              : NULL;
     if (!who || !rows || !year) {
         if (!portail_responded(ctx) && !portail_db_failed(portail_db(ctx)) && !who)
-            portail_problem(ctx, 404, NULL, "Ce relevé n'existe pas.");
+            portail_problem(ctx, 404, NULL, "Ce relevé n’existe pas.");
         else
             reimb_fail(ctx);
         return;
@@ -526,7 +526,7 @@ static void statement_pdf(portail_ctx_t *ctx)
     const char *title = portail_sprintf(a, "Relevé mensuel de remboursements — %s %.4s",
                                         MONTHS_FR[mnum - 1], month);
     const portail_pdf_meta_t meta = {
-        .title = title, .footer = "Relevé établi d'après les paiements de votre caisse."};
+        .title = title, .footer = "Relevé établi d’après les paiements de votre caisse."};
     portail_pdf_t *pdf = portail_pdf_new(a, &meta);
     if (!pdf) {
         reimb_fail(ctx);
@@ -589,7 +589,7 @@ static void statement_pdf(portail_ctx_t *ctx)
             tot_ded += ded;
             tot_charged += portail_row_int(r, "charged_cents", 0);
         }
-        bad = portail_pdf_title(pdf, portail_sprintf(a, "Bénéficiaire : %s", ben)) ||
+        bad = portail_pdf_title(pdf, portail_sprintf(a, "Bénéficiaire : %s", ben)) ||
               portail_pdf_table(pdf, cols, ncols, cells, end - start) ||
               portail_pdf_keyvalue(pdf, "Sous-total remboursé", euros(a, sub));
         start = end;
@@ -599,7 +599,7 @@ static void statement_pdf(portail_ctx_t *ctx)
           portail_pdf_keyvalue(pdf, "Montant payé", euros(a, tot_charged)) ||
           portail_pdf_keyvalue(pdf, "Total des déductions", euros(a, tot_ded)) ||
           portail_pdf_keyvalue(pdf, "Total remboursé", euros(a, tot_reimb)) ||
-          portail_pdf_title(pdf, portail_sprintf(a, "Déductions de l'année %.4s", month)) ||
+          portail_pdf_title(pdf, portail_sprintf(a, "Déductions de l’année %.4s", month)) ||
           portail_pdf_keyvalue(pdf, "Participations forfaitaires",
                                portail_sprintf(a, "%s sur un plafond de %s", euros(a, pf),
                                                euros(a, DEDUCTION_CAP_CENTS))) ||
@@ -646,7 +646,7 @@ static int summary(portail_ctx_t *ctx, void **card)
     const char *since = visit ? portail_sprintf(a, "depuis votre dernière visite (%.10s)", visit)
                               : "ces 30 derniers jours";
     const char *text =
-        paid_on ? portail_sprintf(a, "Dernier paiement : %s le %s (%s). %lld paiement%s %s.",
+        paid_on ? portail_sprintf(a, "Dernier paiement : %s le %s (%s). %lld paiement%s %s.",
                                   euros(a, portail_row_int(row, "reimbursed_cents", 0)), paid_on,
                                   portail_row_str(row, "act_label"), recent, recent > 1 ? "s" : "",
                                   since)

@@ -64,7 +64,7 @@ void bo_member_find(portail_ctx_t *ctx)
             unlock_fail(ctx);
         else
             portail_problem(ctx, 404, NULL,
-                            "Aucun compte n'est ouvert pour ce numéro de sécurité sociale.");
+                            "Aucun compte n’est ouvert pour ce numéro de sécurité sociale.");
         return;
     }
     int64_t id = portail_row_int(m, "id", 0);
@@ -229,7 +229,7 @@ void bo_member_unlock(portail_ctx_t *ctx)
     int rc = portail_account_unlock(ctx, id, portail_sprintf(portail_arena(ctx), "agent:%s", login),
                                     NULL);
     if (rc == 1) {
-        portail_problem(ctx, 409, NULL, "Ce compte n'est pas bloqué.");
+        portail_problem(ctx, 409, NULL, "Ce compte n’est pas bloqué.");
         return; /* rolled back at release: the counters stay as they were */
     }
     if (rc < 0 || portail_audit(ctx, id, "unlock", reason) != 0 || portail_db_commit(db) != 0) {

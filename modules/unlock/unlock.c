@@ -180,10 +180,10 @@ static const char *still_locked_text(portail_lock_reason_t reason)
 {
     if (reason == PORTAIL_LOCK_PENDING_VERIFICATION)
         return "Votre mot de passe a été modifié, mais votre compte reste bloqué tant que vous "
-               "n'avez pas confirmé la modification de vos informations : suivez le lien de "
-               "confirmation reçu par e-mail. Si vous ne l'avez pas reçu, " CALL_3646 ".";
+               "n’avez pas confirmé la modification de vos informations : suivez le lien de "
+               "confirmation reçu par e-mail. Si vous ne l’avez pas reçu, " CALL_3646 ".";
     return "Votre mot de passe a été modifié, mais votre compte reste bloqué. Pour le débloquer, "
-           "contactez votre caisse d'Assurance Maladie : " CALL_3646 ". Une fois votre compte "
+           "contactez votre caisse d’Assurance Maladie : " CALL_3646 ". Une fois votre compte "
            "débloqué, vous pourrez aussi lui écrire par la messagerie sécurisée.";
 }
 
@@ -455,7 +455,7 @@ static void verify_account(portail_ctx_t *ctx)
         ctx, 200,
         json_pack("{s:s, s:b, s:s}", "status", "verified", "still_locked", still, "detail",
                   still ? "La modification est confirmée, mais votre compte reste bloqué pour "
-                          "une autre raison : connectez-vous pour savoir comment le débloquer."
+                          "une autre raison : connectez-vous pour savoir comment le débloquer."
                         : "La modification est confirmée et votre compte est débloqué."));
 }
 

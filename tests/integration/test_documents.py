@@ -346,10 +346,10 @@ def test_eicar_refused_and_security_event(stack, clamd):
     assert r.status_code == 201, r.text
     r = send(c, files(("ok", "ok.pdf", PDF), ("virus", "eicar.com", EICAR)))
     assert_problem(r, 422)
-    assert field_errors(r) == {"virus": "Ce fichier contient un virus ; il a été refusé."}
+    assert field_errors(r) == {"virus": "Ce fichier contient un virus ; il a été refusé."}
     # Inside a PDF (the body signature): refused too.
     r = send(c, files(("v2", "x.pdf", PDF + EICAR)))
-    assert field_errors(r) == {"v2": "Ce fichier contient un virus ; il a été refusé."}
+    assert field_errors(r) == {"v2": "Ce fichier contient un virus ; il a été refusé."}
     assert d.count(c.member) == 1
     ev = stack.sql("SELECT kind, detail FROM security_events WHERE member_id = %d ORDER BY id"
                    % c.member.id)

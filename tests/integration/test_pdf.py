@@ -27,7 +27,7 @@ def test_accents_and_euro_come_back(stack, tmp_path):
               "12,50 €", "Hélène Dupré-Françoise", "Attestation de droits à l'Assurance Maladie"):
         assert s in text, (s, text)
     # every page: the fund's header, the footer and the page number
-    assert stack.config["server"].get("fund_name", "votre caisse d'Assurance Maladie") in text
+    assert stack.config["server"].get("fund_name", "votre caisse d’Assurance Maladie") in text
     assert "Document généré par le portail" in text
     assert "Page 1 / 1" in text
 
@@ -41,7 +41,7 @@ def test_a_200_row_table_continues_over_pages_with_its_header(stack, tmp_path):
     for i, page in enumerate(pages, 1):
         assert "Page %d / %d" % (i, n) in page, page[-300:]
         assert "Montant remboursé" in page and "Date des soins" in page, i
-        assert "votre caisse d'Assurance Maladie" in page
+        assert "votre caisse d’Assurance Maladie" in page
     rows = re.findall(r"^\s*(\d+)\s+\d\d/\d\d/2026", text, re.M)
     assert [int(x) for x in rows] == list(range(1, 201))
     assert "Total" in pages[-1] and "1 234,56 €" in pages[-1]

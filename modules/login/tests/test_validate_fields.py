@@ -34,7 +34,7 @@ def test_email_addresses_have_one_set_of_bounds(stack):
         for bad in ["sans-arobase", "a@b", "a@@example.fr", "a b@example.fr",
                     "%s@example.fr" % ("x" * 65)]:
             r = c.post(path, json={"nir": good, "birth_date": "1980-05-17", "email": bad})
-            assert errors(r)["email"] == "L'adresse e-mail n'est pas valide.", (path, bad)
+            assert errors(r)["email"] == "L’adresse e-mail n’est pas valide.", (path, bad)
 
 
 def test_the_domain_is_kept_in_lower_case(stack):

@@ -193,7 +193,7 @@ def test_detail_has_arithmetic_and_timeline_and_is_the_members_own(stack, seeded
     theirs = add_line(stack, other.insured_id, datetime.date.today().isoformat())
     r = c.get(API + "/%d" % theirs)
     assert r.status_code == 404
-    assert "n'existe pas" in r.json()["detail"]
+    assert "n’existe pas" in r.json()["detail"]
     assert c.get(API + "/99999999999").status_code == 404
     assert member_client(stack, other).get(API + "/%d" % theirs).status_code == 200
     # Not signed in: nothing.

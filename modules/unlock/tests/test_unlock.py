@@ -509,7 +509,7 @@ def test_status_when_not_locked(stack):
     p = stack.client()
     p.test_login(id=member.id, level="partial")
     body = p.get("/api/v1/unlock/status").json()
-    assert body == {"locked": False, "reason": None, "reason_text": "Votre compte n'est pas bloqué.",
+    assert body == {"locked": False, "reason": None, "reason_text": "Votre compte n’est pas bloqué.",
                     "since": None, "steps": []}
 
 
