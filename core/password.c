@@ -207,6 +207,15 @@ static PWDICT *dict_open(portail_ctx_t *ctx)
     return dict;
 }
 
+/* Between two words of the fund's name: a space, a hyphen, or an apostrophe,
+ * straight or typographic ("caisse d’Assurance Maladie"); its length. */
+static size_t word_gap(const char *w)
+{
+    if (*w == ' ' || *w == '\'' || *w == '-')
+        return 1;
+    return strncmp(w, "\u2019", 3) == 0 ? 3 : 0;
+}
+
 static int is_common(portail_ctx_t *ctx, const char *pw)
 {
     size_t n = strlen(pw), lead = 0, trail = n;
@@ -244,7 +253,7 @@ static int is_common(portail_ctx_t *ctx, const char *pw)
         /* The fund's name word by word ("CPAM de Lutèce": "lutece"). */
         for (const char *w = fund; *w && !found;) {
             size_t k = 0;
-            while (w[k] && w[k] != ' ' && w[k] != '\'' && w[k] != '-')
+            while (w[k] && !word_gap(w + k))
                 k++;
             char *word = portail_alloc(ctx->arena, k + 1);
             memcpy(word, w, k);
@@ -253,8 +262,8 @@ static int is_common(portail_ctx_t *ctx, const char *pw)
             if (strlen(fw) >= COMMON_MIN_CHARS && strcmp(c, fw) == 0)
                 found = 1;
             w += k;
-            while (*w == ' ' || *w == '\'' || *w == '-')
-                w++;
+            for (size_t g; (g = word_gap(w)) != 0;)
+                w += g;
         }
         if (!found && d && len < 1024 && FindPW(d, (char *)c) != dict_absent)
             found = 1;

@@ -61,7 +61,7 @@ def test_lock_reason_state_event_and_mail(stack, reason):
         assert phrase in m["body"], (reason, phrase, m["body"])
     assert "note interne" not in m["body"]
     assert m["body"].startswith("Bonjour %s %s," % (member.first_name, member.last_name))
-    assert "Votre caisse d'Assurance Maladie" in m["body"]
+    assert "Votre caisse d’Assurance Maladie" in m["body"]
 
 
 @pytest.mark.parametrize("first,second", [

@@ -140,7 +140,7 @@ def test_pdf_with_a_jpeg_header_is_a_jpeg(docs):
     assert r.json()["documents"][0]["type"] == "jpeg"
     r = send(c, [part("photo", data, "photo.png", ctype="image/png")], path=PHOTO)
     assert_problem(r, 422)
-    assert field_errors(r) == {"photo": "Ce fichier n'est pas un PNG."}
+    assert field_errors(r) == {"photo": "Ce fichier n’est pas un PNG."}
 
 
 def test_empty_and_unknown_types_refused_with_field_and_reason(docs):
@@ -149,7 +149,7 @@ def test_empty_and_unknown_types_refused_with_field_and_reason(docs):
                       ("c", "ok.pdf", PDF)))
     assert_problem(r, 422)
     assert field_errors(r) == {"a": "Fichier vide.",
-                               "b": "Ce fichier n'est pas un PDF, un JPEG ou un PNG."}
+                               "b": "Ce fichier n’est pas un PDF, un JPEG ou un PNG."}
     assert docs.count(c.member) == 0  # all or nothing
 
 

@@ -36,7 +36,7 @@ def test_a_mail_has_both_parts_the_name_the_fund_and_the_warning(stack):
     body = m["body"].replace("\r\n", "\n")
     hello = "Bonjour %s %s," % (member.first_name, member.last_name)
     assert body.startswith(hello + "\n\n"), body
-    assert "Votre caisse d'Assurance Maladie " + WARNING + "\u00a0:" in body
+    assert "Votre caisse d’Assurance Maladie " + WARNING + "\u00a0:" in body
     brand = stack.config.get("brand", {}).get("name", "Assurance Maladie")
     assert body.rstrip("\n").endswith("\n" + brand), body
 

@@ -79,7 +79,7 @@ def test_core_then_modules_in_config_order_and_recorded(stack, tmp_path):
     assert "login: applied 003_login.sql" in out, out
     assert applied[-2:] == ["hello: applied 001_hello.sql", "hello: applied 002_more.sql"], out
     assert owners.index("login") < owners.index("hello"), out
-    assert "unlock: up to date" in out, out
+    assert "unlock: applied 001_insured_search.sql" in out, out
 
     rows = recorded(stack, db)
     assert ["hello", "002_more.sql"] in [r[:2] for r in rows]

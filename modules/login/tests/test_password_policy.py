@@ -16,7 +16,7 @@ def accounts(stack):
 
 COMMON = ["P@ssw0rd1234", "Password1234", "Welcome12345", "Motdepasse2024!",
           "Portail2024!!", "p0rt@il-123456",
-          # the fund's name (default: "votre caisse d'Assurance Maladie")
+          # the fund's name (default: "votre caisse d’Assurance Maladie")
           "Assurance-2024!", "Maladie1234567"]
 
 

@@ -284,7 +284,7 @@ def test_daily_report_to_supervisors(stack, member):
     stack.sql("UPDATE jobs SET run_at = UTC_TIMESTAMP() WHERE id = %s" % queued[0][0])
     mail = stack.wait_for_mail(lambda m: email in m["to"], timeout=30)
     assert "en retard" in mail["subject"]
-    assert "Mes indemnités journalières : " in mail["body"]
+    assert "Mes indemnités journalières\u00a0: " in mail["body"]
     assert "Indemnités en retard" not in mail["body"]  # no subject of a member's thread
     # Issue 15: as every mail, greeted by name, the warning, an HTML part.
     assert mail["body"].startswith("Bonjour Agent de test,\n"), mail["body"]
@@ -493,10 +493,10 @@ def test_supervisor_keeps_the_teams(stack, member):
     rows = stack.sql("SELECT action, reason, member_id FROM audit_log WHERE agent_id = %d "
                      "AND action LIKE 'messaging.team%%' ORDER BY id" % sup.agent.id)
     assert rows == [
-        ["messaging.team.add", "Équipe cartes : ajout de l'agent %s (n° %d)"
+        ["messaging.team.add", "Équipe cartes\u00a0: ajout de l’agent %s (n° %d)"
          % (login, plain.agent.id), None],
         ["messaging.teams.read", "", None],
-        ["messaging.team.remove", "Équipe cartes : retrait de l'agent %s (n° %d)"
+        ["messaging.team.remove", "Équipe cartes\u00a0: retrait de l’agent %s (n° %d)"
          % (login, plain.agent.id), None],
     ]
 
