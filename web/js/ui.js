@@ -190,7 +190,7 @@ export function showPageError(container, err, messages) {
 /* ---- forms ----------------------------------------------------------------- */
 
 function groupOf(input) {
-  return input.closest('.fr-input-group, .fr-select-group, .fr-password, .fr-fieldset');
+  return input.closest('.fr-input-group, .fr-select-group, .fr-fieldset');
 }
 
 function clearFieldError(input) {
