@@ -46,3 +46,28 @@ char *portail_file_read(const char *path, size_t max, size_t *len, int *too_big)
     *len = n;
     return buf;
 }
+
+void portail_html_write(FILE *f, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(s[i], f);
+        }
+    }
+}

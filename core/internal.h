@@ -359,6 +359,9 @@ void portail_host_unload(portail_host_t *h);
 /* The whole file at path, malloc'd and NUL-terminated (*len bytes before
  * the NUL), or NULL: unreadable (errno), or longer than max (*too_big 1). */
 char *portail_file_read(const char *path, size_t max, size_t *len, int *too_big);
+/* n bytes of s to f as HTML text or attribute value (& < > " ' escaped):
+ * the brand's fragments (brand.c) and the mails' HTML part (outbox.c). */
+void portail_html_write(FILE *f, const char *s, size_t n);
 
 /* ---- clock.c: the monotonic clock -------------------------------------------- */
 /* Now + ms on CLOCK_MONOTONIC, for pthread_cond_timedwait on a condition

@@ -277,31 +277,6 @@ static void put_line_qp(FILE *f, const char *s, size_t n)
  * blank lines, line breaks kept, addresses made links, everything else
  * escaped. Inline styles only: mail clients drop <style> and classes. */
 
-static void html_escape(FILE *f, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        switch (s[i]) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(s[i], f);
-        }
-    }
-}
-
 /* Length of the web address at s (http:// or https://), without the
  * punctuation that ends a sentence; 0 when there is none. */
 static size_t url_len(const char *s, size_t n)
@@ -329,16 +304,16 @@ static void html_line(FILE *f, const char *s, size_t n)
             i++;
             continue;
         }
-        html_escape(f, s + from, i - from);
+        portail_html_write(f, s + from, i - from);
         fputs("<a href=\"", f);
-        html_escape(f, s + i, u);
+        portail_html_write(f, s + i, u);
         fputs("\" style=\"color:#000091\">", f);
-        html_escape(f, s + i, u);
+        portail_html_write(f, s + i, u);
         fputs("</a>", f);
         i += u;
         from = i;
     }
-    html_escape(f, s + from, n - from);
+    portail_html_write(f, s + from, n - from);
 }
 
 /* The HTML document, LF line ends (the QP encoder makes them CRLF). */
@@ -352,7 +327,7 @@ static char *html_body(const char *subject, const char *body)
     fputs("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
           f);
-    html_escape(f, subject, strlen(subject));
+    portail_html_write(f, subject, strlen(subject));
     fputs("</title>\n</head>\n<body style=\"margin:0;padding:0;background:#f6f6f6\">\n"
           "<div style=\"max-width:600px;margin:0 auto;padding:24px 16px;background:#ffffff;"
           "font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.5;"
