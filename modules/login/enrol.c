@@ -91,25 +91,36 @@ void login_totp_reenrol(portail_ctx_t *ctx)
                     "compte). Connectez-vous au compte auquel il a été envoyé.");
 }
 
+/* A new secret, pending until a code of it is right, and the enrolment
+ * page's body (QR, otpauth link, key). replacing: the member's active
+ * secret stays until then (change of phone); otherwise there is none. */
+void login_pending_secret_respond(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t *m,
+                                  int replacing)
+{
+    portail_totp_secret_t s;
+    if (portail_totp_new(ctx, &s) != 0)
+        return;
+    if (portail_db_exec(db,
+                        replacing ? "UPDATE members SET totp_pending = ?, totp_pending_at = "
+                                    "UTC_TIMESTAMP() WHERE id = ? AND totp_secret IS NOT NULL"
+                                  : "UPDATE members SET totp_pending = ?, totp_pending_at = "
+                                    "UTC_TIMESTAMP() WHERE id = ? AND totp_secret IS NULL",
+                        "bl", s.sealed, s.sealed_len, (long long)m->id) != 1) {
+        login_internal(ctx, "pending secret not stored");
+        return;
+    }
+    json_t *out = login_enrolment_body(ctx, member_masked_nir(ctx, m->nir), s.base32);
+    if (out)
+        portail_respond_json(ctx, 200, out);
+}
+
 void login_totp_enroll_show(portail_ctx_t *ctx)
 {
     portail_db_t *db;
     member_rec_t m;
     if (enrolment_start(ctx, &db, &m) != 0)
         return;
-    portail_totp_secret_t s;
-    if (portail_totp_new(ctx, &s) != 0)
-        return;
-    if (portail_db_exec(db,
-                        "UPDATE members SET totp_pending = ?, totp_pending_at = UTC_TIMESTAMP() "
-                        "WHERE id = ? AND totp_secret IS NULL",
-                        "bl", s.sealed, s.sealed_len, (long long)m.id) != 1) {
-        login_internal(ctx, "pending secret not stored");
-        return;
-    }
-    json_t *out = login_enrolment_body(ctx, member_masked_nir(ctx, m.nir), s.base32);
-    if (out)
-        portail_respond_json(ctx, 200, out);
+    login_pending_secret_respond(ctx, db, &m, 0);
 }
 
 /* Ten new codes: shown once (codes[]), stored as keyed digests (also

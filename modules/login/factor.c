@@ -110,21 +110,7 @@ void login_totp_change_start(portail_ctx_t *ctx)
     const char *token;
     if (change_start(ctx, &db, &m, &token, NULL) != 0)
         return;
-    portail_totp_secret_t s;
-    if (portail_totp_new(ctx, &s) != 0)
-        return;
-    /* Pending beside the active secret, which stays until a code of the
-     * new one is right. */
-    if (portail_db_exec(db,
-                        "UPDATE members SET totp_pending = ?, totp_pending_at = UTC_TIMESTAMP() "
-                        "WHERE id = ? AND totp_secret IS NOT NULL",
-                        "bl", s.sealed, s.sealed_len, (long long)m.id) != 1) {
-        login_internal(ctx, "pending secret not stored");
-        return;
-    }
-    json_t *out = login_enrolment_body(ctx, member_masked_nir(ctx, m.nir), s.base32);
-    if (out)
-        portail_respond_json(ctx, 200, out);
+    login_pending_secret_respond(ctx, db, &m, 1);
 }
 
 /* ---- POST /api/v1/totp/change/confirm {token, code} ----------------------------------------- */

@@ -148,6 +148,12 @@ typedef struct member_rec {
     int reenrol_required;    /* after a TOTP reset, until the mailed link is opened */
 } member_rec_t;
 
+/* A new pending TOTP secret for m and the enrolment body (enrol.c);
+ * replacing: m keeps its active secret until a code of the new one is
+ * right (change of phone). */
+void login_pending_secret_respond(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t *m,
+                                  int replacing);
+
 /* 1 found, 0 not found, -1 database error. pending_s: how old a pending
  * TOTP secret may be. */
 int store_member_by_nir(portail_db_t *db, portail_arena_t *a, const char *nir, int pending_s,
