@@ -418,10 +418,15 @@ void reimb_bo_take(portail_ctx_t *ctx)
                                                 : "Cette demande n’est pas dans la file.");
         return;
     }
-    if (portail_db_exec(db,
-                        "UPDATE reimb_claims SET status = 'in_review', assigned_agent_id = ?, "
-                        "updated_at = UTC_TIMESTAMP() WHERE id = ?",
-                        "ll", me, (long long)id) != 1 ||
+    /* Taking again what one holds changes nothing: within the same second
+     * the UPDATE would match the row but change no column, and MariaDB
+     * reports 0 rows (found by sqlmap: a double click answered 500). */
+    int mine = status_is(c, "in_review");
+    if ((!mine && portail_db_exec(db,
+                                  "UPDATE reimb_claims SET status = 'in_review', "
+                                  "assigned_agent_id = ?, updated_at = UTC_TIMESTAMP() "
+                                  "WHERE id = ?",
+                                  "ll", me, (long long)id) != 1) ||
         portail_db_commit(db) != 0) {
         reimb_fail(ctx);
         return;
