@@ -73,6 +73,11 @@ void login_agent_password_step(portail_ctx_t *ctx)
 
 /* ---- POST /api/v1/backoffice/login/totp ---------------------------------------------------- */
 
+static int agent_signed_in(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    return signin_complete(ctx, db, arg, "login", NULL, PORTAIL_AUTH_AGENT);
+}
+
 void login_agent_totp_step(portail_ctx_t *ctx)
 {
     const portail_principal_t *p = portail_principal(ctx);
@@ -112,9 +117,7 @@ void login_agent_totp_step(portail_ctx_t *ctx)
                         "Votre accès n’est pas encore enrôlé : suivez le lien d’enrôlement reçu.");
         return;
     }
-    if (signin_totp(ctx, db, &who, code) != 1 ||
-        signin_complete(ctx, db, &who, "login", NULL, PORTAIL_AUTH_AGENT) != 0 ||
-        login_commit(ctx, db) != 0)
+    if (signin_totp(ctx, &who, code, agent_signed_in, &who) != 1)
         return;
     portail_respond_json(ctx, 200, json_pack("{s:s, s:s}", "status", "ok", "role", ag.role));
 }

@@ -23,7 +23,7 @@ void login_recovery_codes_renew(portail_ctx_t *ctx)
     portail_db_t *db = portail_db(ctx);
     member_rec_t m;
     if (!db || member_current(ctx, db, &m) != 0 || member_totp_active(ctx, &m) != 0 ||
-        login_password_recheck(ctx, db, &m, password, "recovery_codes_failed") != 1)
+        login_password_recheck(ctx, &m, password, "recovery_codes_failed") != 1)
         return;
     if (login_begin(ctx, db) != 0)
         return;
@@ -49,7 +49,7 @@ void login_totp_change_request(portail_ctx_t *ctx)
     portail_db_t *db = portail_db(ctx);
     member_rec_t m;
     if (!db || member_current(ctx, db, &m) != 0 || member_totp_active(ctx, &m) != 0 ||
-        login_password_recheck(ctx, db, &m, password, "totp_change_failed") != 1)
+        login_password_recheck(ctx, &m, password, "totp_change_failed") != 1)
         return;
     if (login_begin(ctx, db) != 0)
         return;
