@@ -426,6 +426,46 @@ void login_totp_step(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+typedef struct recovery_tx {
+    const member_rec_t *m;
+    const unsigned char *digest;
+    int used;
+    long long remaining;
+} recovery_tx_t;
+
+/* The recovery code spent, the event, the mail and the sign-in: together,
+ * rerun on a 1213/1205. A code that is not one (or already used) writes
+ * nothing here: its failure is counted by signin_code_failed. */
+static int recovery_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    recovery_tx_t *t = arg;
+    const member_rec_t *m = t->m;
+    long long n = portail_db_exec(db,
+                                  "UPDATE member_recovery_codes SET used_at = UTC_TIMESTAMP() "
+                                  "WHERE member_id = ? AND code_hash = ? AND used_at IS NULL",
+                                  "lb", (long long)m->id, t->digest, (size_t)PORTAIL_DIGEST_BYTES);
+    if (n < 0) {
+        login_internal(ctx, "recovery code lookup failed");
+        return -1;
+    }
+    t->used = n > 0;
+    if (!t->used)
+        return 0;
+    json_t *left = portail_db_row(db,
+                                  "SELECT COUNT(*) AS n FROM member_recovery_codes "
+                                  "WHERE member_id = ? AND used_at IS NULL",
+                                  "l", (long long)m->id);
+    t->remaining = left ? portail_row_int(left, "n", 0) : 0;
+    if (member_event(ctx, m->id, "recovery_code_used",
+                     portail_sprintf(portail_arena(ctx), "%lld restants", t->remaining)) != 0 ||
+        member_mail(ctx, db, m->email, "recovery_code_used",
+                    (const char *const[]){"where", login_where(ctx), "remaining",
+                                          portail_sprintf(portail_arena(ctx), "%lld", t->remaining),
+                                          NULL}) != 0)
+        return -1;
+    return member_signed_in(ctx, db, m->id, "recovery_code");
+}
+
 void login_recovery_step(portail_ctx_t *ctx)
 {
     json_t *errors = NULL;
@@ -444,36 +484,18 @@ void login_recovery_step(portail_ctx_t *ctx)
     unsigned char digest[PORTAIL_DIGEST_BYTES];
     if (portail_secret_digest(ctx, norm, digest) != 0)
         return;
-    if (login_begin(ctx, db) != 0)
-        return;
-    long long n = portail_db_exec(db,
-                                  "UPDATE member_recovery_codes SET used_at = UTC_TIMESTAMP() "
-                                  "WHERE member_id = ? AND code_hash = ? AND used_at IS NULL",
-                                  "lb", (long long)m.id, digest, sizeof digest);
-    if (n < 0) {
-        login_internal(ctx, "recovery code lookup failed");
+    recovery_tx_t t = {.m = &m, .digest = digest};
+    if (portail_tx_retry(ctx, recovery_tx, &t) != 0) {
+        if (!portail_responded(ctx))
+            login_internal(ctx, "recovery code not committed");
         return;
     }
-    if (n == 0) {
-        portail_db_rollback(db);
+    if (!t.used) {
         signin_code_failed(ctx, &(signin_who_t){.kind = PORTAIL_PRINCIPAL_MEMBER, .id = m.id},
                            "recovery_code_failed");
         return;
     }
-    json_t *left = portail_db_row(db,
-                                  "SELECT COUNT(*) AS n FROM member_recovery_codes "
-                                  "WHERE member_id = ? AND used_at IS NULL",
-                                  "l", (long long)m.id);
-    long long remaining = left ? portail_row_int(left, "n", 0) : 0;
-    if (member_event(ctx, m.id, "recovery_code_used",
-                     portail_sprintf(portail_arena(ctx), "%lld restants", remaining)) != 0 ||
-        member_mail(ctx, db, m.email, "recovery_code_used",
-                    (const char *const[]){"where", login_where(ctx), "remaining",
-                                          portail_sprintf(portail_arena(ctx), "%lld", remaining),
-                                          NULL}) != 0)
-        return;
-    if (member_signed_in(ctx, db, m.id, "recovery_code") != 0 || login_commit(ctx, db) != 0)
-        return;
+    long long remaining = t.remaining;
     portail_respond_json(
         ctx, 200,
         json_pack("{s:s, s:I}", "status", "ok", "recovery_codes_left", (json_int_t)remaining));

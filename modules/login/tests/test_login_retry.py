@@ -1,6 +1,7 @@
 """Module login: the sign-in's writes that a Galera cluster can abort
 (1213) are rerun whole (portail_tx_retry): the TOTP step's record with the
-sign-in it opens, the TOTP reset, the failures and the locks they place. A
+sign-in it opens, the TOTP reset and (re-)enrolments, the failures and the
+locks they place. A
 1213 is forced on one write of each (conftest.forced_deadlock); the request
 succeeds and everything is written once. Without the rerun each answered
 500."""
@@ -10,7 +11,8 @@ import time
 import pytest
 
 from conftest import SESSION_COOKIE, forced_deadlock
-from login_support import PASSWORD, WRONG_PASSWORD, Accounts, fresh_ip, totp
+from login_support import (PASSWORD, WRONG_PASSWORD, Accounts, add_agent, away_from_step_edge,
+                           fresh_ip, totp)
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +94,77 @@ def test_code_lock_is_rerun_after_a_deadlock(stack, accounts):
     assert accounts.lock_state(m) == "second_factor"
     assert accounts.counters(m) == (0, 5)
     assert accounts.events(m).count("totp_failed") == 5
+
+
+@pytest.mark.timeout(90)
+def test_first_enrolment_and_recovery_code_are_rerun_after_a_deadlock(stack, accounts):
+    m = accounts.member()
+    c = stack.client(xff=fresh_ip())
+    assert accounts.login(c, m).json() == {"next": "totp_enroll"}
+    r = c.get("/api/v1/totp/enroll")
+    assert r.status_code == 200, r.text
+    secret = r.json()["secret_base32"]
+    away_from_step_edge()
+    with forced_deadlock(stack, "members", "UPDATE", "NEW.id = %d AND NEW.totp_secret IS NOT "
+                         "NULL AND OLD.totp_secret IS NULL" % m.id) as f:
+        r = c.post("/api/v1/totp/enroll", json={"code": totp(secret)})
+        assert r.status_code == 200, r.text
+        assert f.forced() == 1
+    # The codes shown are the ones kept (each attempt drew its own).
+    shown = r.json()["recovery_codes"]
+    assert int(stack.sql("SELECT COUNT(*) FROM member_recovery_codes WHERE member_id = %d"
+                         % m.id)[0][0]) == len(shown) > 0
+    assert accounts.events(m).count("totp_enabled") == 1
+    assert c.get("/api/v1/me").status_code == 200
+    # A recovery code at sign-in: spent once, with its sign-in.
+    c2 = stack.client(xff=fresh_ip())
+    accounts.login(c2, m)
+    with forced_deadlock(stack, "member_recovery_codes", "UPDATE", "NEW.member_id = %d AND "
+                         "NEW.used_at IS NOT NULL AND OLD.used_at IS NULL" % m.id) as f:
+        r = c2.post("/api/v1/login/recovery", json={"code": shown[0]})
+        assert r.status_code == 200, r.text
+        assert r.json()["recovery_codes_left"] == len(shown) - 1
+        assert f.forced() == 1
+    assert c2.get("/api/v1/me").status_code == 200
+    assert accounts.events(m).count("recovery_code_used") == 1
+
+
+@pytest.mark.timeout(90)
+def test_change_of_phone_is_rerun_after_a_deadlock(stack, accounts):
+    m = accounts.enrolled()
+    r = m.client.post("/api/v1/totp/change", json={"password": PASSWORD})
+    assert r.status_code == 202, r.text
+    token = accounts.link_token(m.email, "/compte/changer-de-telephone.html")
+    r = m.client.post("/api/v1/totp/change/start", json={"token": token})
+    assert r.status_code == 200, r.text
+    secret = r.json()["secret_base32"]
+    away_from_step_edge()
+    with forced_deadlock(stack, "members", "UPDATE", "NEW.id = %d AND OLD.totp_secret IS NOT "
+                         "NULL AND NOT (NEW.totp_secret <=> OLD.totp_secret)" % m.id) as f:
+        r = m.client.post("/api/v1/totp/change/confirm", json={"token": token,
+                                                                "code": totp(secret)})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"status": "changed"}
+        assert f.forced() == 1
+    assert accounts.events(m).count("totp_changed") == 1
+    # The link was spent by the attempt that committed.
+    assert m.client.post("/api/v1/totp/change/start", json={"token": token}).status_code == 410
+
+
+@pytest.mark.timeout(90)
+def test_agent_enrolment_is_rerun_after_a_deadlock(stack):
+    login, token = add_agent(stack)
+    c = stack.client(xff=fresh_ip())
+    r = c.post("/api/v1/backoffice/enroll", json={"token": token, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    secret = r.json()["secret_base32"]
+    away_from_step_edge()
+    with forced_deadlock(stack, "agents", "UPDATE", "NEW.login = '%s' AND NEW.totp_secret IS "
+                         "NOT NULL AND OLD.totp_secret IS NULL" % login) as f:
+        r = c.post("/api/v1/backoffice/enroll/totp", json={"token": token, "code": totp(secret)})
+        assert r.status_code == 200, r.text
+        assert f.forced() == 1
+    assert stack.sql("SELECT totp_secret IS NOT NULL, pending_password_hash IS NULL FROM agents "
+                     "WHERE login = '%s'" % login) == [["1", "1"]]
+    assert stack.sql("SELECT COUNT(*) FROM audit_log l JOIN agents a ON a.id = l.agent_id "
+                     "WHERE a.login = '%s' AND l.action = 'enrolled'" % login) == [["1"]]
