@@ -165,35 +165,6 @@ static const char *steps_text(portail_arena_t *a, portail_lock_reason_t r)
     return out;
 }
 
-/* Lock and unlock write several rows that stand or fall together. A caller
- * that opened a transaction keeps it (and its rollback); otherwise one is
- * opened here. START TRANSACTION inside an open one would commit it, hence
- * the question to the server first. */
-static int tx_enter(portail_db_t *db, int *own)
-{
-    *own = 0;
-    json_t *r = portail_db_row(db, "SELECT @@in_transaction AS t", "");
-    if (!r)
-        return -1;
-    if (portail_row_int(r, "t", 1) != 0)
-        return 0;
-    if (portail_db_begin(db) != 0)
-        return -1;
-    *own = 1;
-    return 0;
-}
-
-static int tx_leave(portail_db_t *db, int own, int rc)
-{
-    if (!own)
-        return rc;
-    if (rc < 0) {
-        portail_db_rollback(db);
-        return rc;
-    }
-    return portail_db_commit(db) == 0 ? rc : -1;
-}
-
 /* Where each kind of principal keeps its lock and counters, and how its
  * events are named. Table and column names come from here only, never from
  * a caller. Members' events are their own history (security_events);
@@ -204,6 +175,25 @@ typedef struct principal_tables {
     const char *ev_locked, *ev_unlocked;
     int mails; /* members are told of every lock and unlock */
 } principal_tables_t;
+
+/* Lock and unlock write several rows that stand or fall together: one
+ * transaction, the caller's when it opened one (it keeps its rollback),
+ * otherwise one of their own, rerun when the database aborts it (1213 or
+ * 1205: a Galera certification conflict, e.g. a lock placed through one
+ * node while an agent lifts it through another). */
+typedef struct lock_tx {
+    portail_ctx_t *ctx;
+    const principal_tables_t *t;
+    portail_principal_kind_t kind;
+    int64_t id;
+    portail_lock_reason_t reason;
+    const char *detail;
+    const char *by;
+    const char *why;
+    const char *sql; /* the lock's upsert */
+    int result;      /* lock: 1 placed or replaced, 0 kept; unlock: 0 lifted, 1 nothing to lift */
+    portail_lock_reason_t was;
+} lock_tx_t;
 
 static const principal_tables_t tables[] = {
     [PORTAIL_PRINCIPAL_MEMBER] = {"member", "account_locks", "account_counters", "member_id",
@@ -290,6 +280,45 @@ static const char *acting(portail_ctx_t *ctx, portail_db_t *db)
                              BY_MAX);
 }
 
+static int lock_tx(portail_db_t *db, void *arg)
+{
+    lock_tx_t *a = arg;
+    portail_ctx_t *ctx = a->ctx;
+    const principal_tables_t *t = a->t;
+    int rk = lock_rank(a->reason);
+    const char *name = reason_names[a->reason];
+    long long n = portail_db_exec(db, a->sql, "lsssiiii", (long long)a->id, name, a->detail, a->by,
+                                  rk, rk, rk, rk);
+    if (n < 0)
+        return -1;
+    a->result = n > 0;
+    if (n == 0)
+        return 0;
+
+    /* Only the reason: events are shown to the member, and the detail may
+     * be an agent's internal note (it stays in the lock row). */
+    if (insert_event(ctx, db, a->kind, a->id, t->ev_locked, name) != 0 ||
+        (a->kind == PORTAIL_PRINCIPAL_MEMBER &&
+         portail_hooks_emit(db, PORTAIL_HOOK_ACCOUNT_LOCKED, a->id, name) != 0))
+        return -1;
+    /* A lock shuts the account, including for whoever is already signed
+     * in: an intruder behind a "suspicious" lock must not keep his session. */
+    if ((a->kind == PORTAIL_PRINCIPAL_MEMBER && a->reason == PORTAIL_LOCK_AGENT
+             ? portail_sessions_revoke_all_why(ctx, db, a->kind, a->id, 0, "agent")
+             : portail_sessions_revoke_all(db, a->kind, a->id, 0)) < 0)
+        return -1;
+    if (t->mails) {
+        const char *note = reason_mail_note[a->reason];
+        const char *const vars[] = {
+            "reason_text", reason_texts[a->reason],
+            "steps",       steps_text(ctx->arena, a->reason),
+            "note",        note ? portail_sprintf(ctx->arena, "\n\n%s", note) : "",
+            NULL};
+        mail_member(ctx, db, a->id, "account_locked", vars);
+    }
+    return 0;
+}
+
 int portail_principal_lock(portail_ctx_t *ctx, portail_principal_kind_t kind, int64_t id,
                            portail_lock_reason_t reason, const char *detail)
 {
@@ -303,10 +332,6 @@ int portail_principal_lock(portail_ctx_t *ctx, portail_principal_kind_t kind, in
     if (!db)
         return -1;
     const char *name = reason_names[reason];
-    const char *by = acting(ctx, db);
-    int own;
-    if (tx_enter(db, &own) != 0)
-        return -1;
 
     /* One upsert, so that a lock placed in a race is decided on the row as
      * committed (the statement waits for a concurrent insert and then
@@ -320,7 +345,7 @@ int portail_principal_lock(portail_ctx_t *ctx, portail_principal_kind_t kind, in
         off += (size_t)snprintf(rank + off, sizeof rank - off, " WHEN '%s' THEN %d",
                                 reason_names[r], lock_rank((portail_lock_reason_t)r));
     if (off >= sizeof rank - 12)
-        return tx_leave(db, own, -1);
+        return -1;
     snprintf(rank + off, sizeof rank - off, " ELSE 0 END)");
     char upsert[2048];
     int len = snprintf(upsert, sizeof upsert,
@@ -332,48 +357,84 @@ int portail_principal_lock(portail_ctx_t *ctx, portail_principal_kind_t kind, in
                        "reason = IF(? > %s, VALUES(reason), reason)",
                        t->locks, t->id, rank, rank, rank, rank);
     if (len < 0 || (size_t)len >= sizeof upsert)
-        return tx_leave(db, own, -1);
+        return -1;
     const char *clipped = portail_clip_utf8(ctx->arena, detail, DETAIL_MAX);
-    int rk = lock_rank(reason);
-    long long n = portail_db_exec(db, upsert, "lsssiiii", (long long)id, name,
-                                  clipped ? clipped : "", by, rk, rk, rk, rk);
-    if (n < 0)
-        return tx_leave(db, own, -1);
-    if (n == 0) {
+    lock_tx_t a = {.ctx = ctx,
+                   .t = t,
+                   .kind = kind,
+                   .id = id,
+                   .reason = reason,
+                   .detail = clipped ? clipped : "",
+                   .by = acting(ctx, db),
+                   .sql = upsert};
+    if (portail_db_tx_retry(db, lock_tx, &a, NULL) != 0)
+        return -1;
+    if (!a.result)
         portail_log_info(ctx, "%s %lld already locked for a reason as strong: %s not placed",
                          t->name, (long long)id, name);
-        return tx_leave(db, own, 0);
-    }
-
-    /* Only the reason: events are shown to the member, and the detail may
-     * be an agent's internal note (it stays in the lock row). */
-    if (insert_event(ctx, db, kind, id, t->ev_locked, name) != 0 ||
-        (kind == PORTAIL_PRINCIPAL_MEMBER &&
-         portail_hooks_emit(db, PORTAIL_HOOK_ACCOUNT_LOCKED, id, name) != 0))
-        return tx_leave(db, own, -1);
-    /* A lock shuts the account, including for whoever is already signed
-     * in: an intruder behind a "suspicious" lock must not keep his session. */
-    if ((kind == PORTAIL_PRINCIPAL_MEMBER && reason == PORTAIL_LOCK_AGENT
-             ? portail_sessions_revoke_all_why(ctx, db, kind, id, 0, "agent")
-             : portail_sessions_revoke_all(db, kind, id, 0)) < 0)
-        return tx_leave(db, own, -1);
-    if (t->mails) {
-        const char *note = reason_mail_note[reason];
-        const char *const vars[] = {
-            "reason_text", reason_texts[reason],
-            "steps",       steps_text(ctx->arena, reason),
-            "note",        note ? portail_sprintf(ctx->arena, "\n\n%s", note) : "",
-            NULL};
-        mail_member(ctx, db, id, "account_locked", vars);
-    }
-    portail_log_info(ctx, "%s %lld locked (%s) by %s", t->name, (long long)id, name, by);
-    return tx_leave(db, own, 0);
+    else
+        portail_log_info(ctx, "%s %lld locked (%s) by %s", t->name, (long long)id, name, a.by);
+    return 0;
 }
 
 int portail_account_lock(portail_ctx_t *ctx, int64_t member_id, portail_lock_reason_t reason,
                          const char *detail)
 {
     return portail_principal_lock(ctx, PORTAIL_PRINCIPAL_MEMBER, member_id, reason, detail);
+}
+
+static int unlock_tx(portail_db_t *db, void *arg)
+{
+    lock_tx_t *a = arg;
+    portail_ctx_t *ctx = a->ctx;
+    const principal_tables_t *t = a->t;
+    const char *by = a->by;
+    char sql[SQL_MAX];
+    a->result = 1;
+    snprintf(sql, sizeof sql, "SELECT reason FROM %s WHERE %s = ? FOR UPDATE", t->locks, t->id);
+    json_t *row = portail_db_row(db, sql, "l", (long long)a->id);
+    if (!row && portail_db_failed(db))
+        return -1;
+    snprintf(sql, sizeof sql,
+             "UPDATE %s SET password_failures = 0, second_factor_failures = 0, "
+             "password_change_failures = 0, updated_at = UTC_TIMESTAMP() WHERE %s = ?",
+             t->counters, t->id);
+    if (portail_db_exec(db, sql, "l", (long long)a->id) < 0)
+        return -1;
+    if (!row)
+        return 0;
+
+    portail_lock_reason_t reason = portail_lock_reason_parse(portail_row_str(row, "reason"));
+    /* The mail of those locks promised that a new password is not enough:
+     * keep the promise here rather than in every caller. */
+    if (strcmp(by, "reset") == 0 && reason != PORTAIL_LOCK_PASSWORD &&
+        reason != PORTAIL_LOCK_SECOND_FACTOR)
+        return 0;
+    /* A confirmation link answers the update it was sent for, nothing else. */
+    if (strcmp(by, "verification") == 0 && reason != PORTAIL_LOCK_PENDING_VERIFICATION)
+        return 0;
+
+    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s = ?", t->locks, t->id);
+    if (portail_db_exec(db, sql, "l", (long long)a->id) < 0)
+        return -1;
+    const char *detail = a->why && *a->why ? portail_sprintf(ctx->arena, "%s: %s", by, a->why) : by;
+    if (insert_event(ctx, db, a->kind, a->id, t->ev_unlocked, detail) != 0 ||
+        (a->kind == PORTAIL_PRINCIPAL_MEMBER &&
+         portail_hooks_emit(db, PORTAIL_HOOK_ACCOUNT_UNLOCKED, a->id, by) != 0))
+        return -1;
+
+    if (t->mails) {
+        /* One mail per way out, so that each says in its own words what
+         * happened. */
+        const char *template = strncmp(by, "agent", 5) == 0      ? "account_unlocked_agent"
+                               : strcmp(by, "reset") == 0        ? "account_unlocked_reset"
+                               : strcmp(by, "verification") == 0 ? "account_unlocked_verification"
+                                                                 : "account_unlocked";
+        mail_member(ctx, db, a->id, template, NULL);
+    }
+    a->was = reason;
+    a->result = 0;
+    return 0;
 }
 
 int portail_principal_unlock(portail_ctx_t *ctx, portail_principal_kind_t kind, int64_t id,
@@ -387,59 +448,50 @@ int portail_principal_unlock(portail_ctx_t *ctx, portail_principal_kind_t kind, 
     portail_db_t *db = portail_db(ctx);
     if (!db)
         return -1;
-    char sql[SQL_MAX];
-    int own;
-    if (tx_enter(db, &own) != 0)
+    lock_tx_t a = {.ctx = ctx, .t = t, .kind = kind, .id = id, .by = by, .why = why};
+    if (portail_db_tx_retry(db, unlock_tx, &a, NULL) != 0)
         return -1;
-    snprintf(sql, sizeof sql, "SELECT reason FROM %s WHERE %s = ? FOR UPDATE", t->locks, t->id);
-    json_t *row = portail_db_row(db, sql, "l", (long long)id);
-    if (!row && portail_db_failed(db))
-        return tx_leave(db, own, -1);
-    snprintf(sql, sizeof sql,
-             "UPDATE %s SET password_failures = 0, second_factor_failures = 0, "
-             "password_change_failures = 0, updated_at = UTC_TIMESTAMP() WHERE %s = ?",
-             t->counters, t->id);
-    if (portail_db_exec(db, sql, "l", (long long)id) < 0)
-        return tx_leave(db, own, -1);
-    if (!row)
-        return tx_leave(db, own, 1);
-
-    portail_lock_reason_t reason = portail_lock_reason_parse(portail_row_str(row, "reason"));
-    /* The mail of those locks promised that a new password is not enough:
-     * keep the promise here rather than in every caller. */
-    if (strcmp(by, "reset") == 0 && reason != PORTAIL_LOCK_PASSWORD &&
-        reason != PORTAIL_LOCK_SECOND_FACTOR)
-        return tx_leave(db, own, 1);
-    /* A confirmation link answers the update it was sent for, nothing else. */
-    if (strcmp(by, "verification") == 0 && reason != PORTAIL_LOCK_PENDING_VERIFICATION)
-        return tx_leave(db, own, 1);
-
-    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s = ?", t->locks, t->id);
-    if (portail_db_exec(db, sql, "l", (long long)id) < 0)
-        return tx_leave(db, own, -1);
-    const char *detail = why && *why ? portail_sprintf(ctx->arena, "%s: %s", by, why) : by;
-    if (insert_event(ctx, db, kind, id, t->ev_unlocked, detail) != 0 ||
-        (kind == PORTAIL_PRINCIPAL_MEMBER &&
-         portail_hooks_emit(db, PORTAIL_HOOK_ACCOUNT_UNLOCKED, id, by) != 0))
-        return tx_leave(db, own, -1);
-
-    if (t->mails) {
-        /* One mail per way out, so that each says in its own words what
-         * happened. */
-        const char *template = strncmp(by, "agent", 5) == 0      ? "account_unlocked_agent"
-                               : strcmp(by, "reset") == 0        ? "account_unlocked_reset"
-                               : strcmp(by, "verification") == 0 ? "account_unlocked_verification"
-                                                                 : "account_unlocked";
-        mail_member(ctx, db, id, template, NULL);
-    }
-    portail_log_info(ctx, "%s %lld unlocked (was %s) by %s", t->name, (long long)id,
-                     reason_names[reason], by);
-    return tx_leave(db, own, 0);
+    if (a.result == 0)
+        portail_log_info(ctx, "%s %lld unlocked (was %s) by %s", t->name, (long long)id,
+                         reason_names[a.was], by);
+    return a.result;
 }
 
 int portail_account_unlock(portail_ctx_t *ctx, int64_t member_id, const char *by, const char *why)
 {
     return portail_principal_unlock(ctx, PORTAIL_PRINCIPAL_MEMBER, member_id, by, why);
+}
+
+typedef struct verify_tx {
+    portail_ctx_t *ctx;
+    int64_t member_id;
+    const char *what, *data, *to_address;
+} verify_tx_t;
+
+/* The lock, the link and its mail: without the mail the member has no way
+ * out but the phone, so a failure of any undoes all. */
+static int verify_tx(portail_db_t *db, void *arg)
+{
+    const verify_tx_t *v = arg;
+    portail_ctx_t *ctx = v->ctx;
+    json_t *row =
+        portail_db_row(db, "SELECT email FROM members WHERE id = ?", "l", (long long)v->member_id);
+    const char *to = row ? portail_row_str(row, "email") : NULL;
+    if (to && v->to_address && *v->to_address)
+        to = v->to_address;
+    if (!to)
+        return -1;
+    if (portail_account_lock(ctx, v->member_id, PORTAIL_LOCK_PENDING_VERIFICATION, v->what) != 0)
+        return -1;
+    const char *token = NULL;
+    if (portail_token_issue(db, ctx->arena, "verify", v->member_id, v->data, VERIFY_TTL_S,
+                            &token) != 0)
+        return -1;
+    const char *const vars[] = {"what", v->what, "link",
+                                portail_sprintf(ctx->arena, "%s/compte/verification.html?token=%s",
+                                                ctx->host->conf->origin, token),
+                                NULL};
+    return portail_mail_template(db, ctx->arena, to, "account_verify", vars) != 0 ? -1 : 0;
 }
 
 int portail_account_request_verification(portail_ctx_t *ctx, int64_t member_id, const char *what)
@@ -465,32 +517,15 @@ int portail_account_request_verification_to(portail_ctx_t *ctx, int64_t member_i
     const char *data_text = portail_strdup(ctx->arena, text);
     free(text);
 
-    int own;
-    if (tx_enter(db, &own) != 0)
+    verify_tx_t v = {.ctx = ctx,
+                     .member_id = member_id,
+                     .what = clipped,
+                     .data = data_text,
+                     .to_address = to_address};
+    if (portail_db_tx_retry(db, verify_tx, &v, NULL) != 0)
         return -1;
-    json_t *row =
-        portail_db_row(db, "SELECT email FROM members WHERE id = ?", "l", (long long)member_id);
-    const char *to = row ? portail_row_str(row, "email") : NULL;
-    if (to && to_address && *to_address)
-        to = to_address;
-    if (!to)
-        return tx_leave(db, own, -1);
-    if (portail_account_lock(ctx, member_id, PORTAIL_LOCK_PENDING_VERIFICATION, clipped) != 0)
-        return tx_leave(db, own, -1);
-    const char *token = NULL;
-    if (portail_token_issue(db, ctx->arena, "verify", member_id, data_text, VERIFY_TTL_S, &token) !=
-        0)
-        return tx_leave(db, own, -1);
-    /* Without this mail the member has no way out but the phone: a failure
-     * undoes the lock too. */
-    const char *const vars[] = {"what", clipped, "link",
-                                portail_sprintf(ctx->arena, "%s/compte/verification.html?token=%s",
-                                                ctx->host->conf->origin, token),
-                                NULL};
-    if (portail_mail_template(db, ctx->arena, to, "account_verify", vars) != 0)
-        return tx_leave(db, own, -1);
     portail_log_info(ctx, "member %lld: verification requested", (long long)member_id);
-    return tx_leave(db, own, 0);
+    return 0;
 }
 
 /* The counter columns, from this table only, never from a caller. */

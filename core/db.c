@@ -166,6 +166,39 @@ int portail_db_tx_retry(portail_db_t *db, portail_db_tx_fn fn, void *arg, int *a
     }
 }
 
+typedef struct ctx_tx {
+    portail_ctx_t *ctx;
+    portail_tx_fn fn;
+    void *arg;
+    portail_answer_mark_t mark;
+    int runs;
+    int fn_rc; /* of the last run */
+} ctx_tx_t;
+
+static int ctx_tx(portail_db_t *db, void *arg)
+{
+    ctx_tx_t *t = arg;
+    if (t->runs++ > 0)
+        portail_answer_reset(t->ctx, &t->mark);
+    t->fn_rc = t->fn(t->ctx, db, t->arg);
+    return t->fn_rc;
+}
+
+int portail_tx_retry(portail_ctx_t *ctx, portail_tx_fn fn, void *arg)
+{
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return -1;
+    ctx_tx_t t = {.ctx = ctx, .fn = fn, .arg = arg};
+    portail_answer_mark(ctx, &t.mark);
+    int rc = portail_db_tx_retry(db, ctx_tx, &t, NULL);
+    /* fn went through but the COMMIT failed for good: what fn answered
+     * (a 200, a new session's cookie) is not true. */
+    if (rc != 0 && t.fn_rc == 0)
+        portail_answer_reset(ctx, &t.mark);
+    return rc;
+}
+
 typedef union param_value {
     int i;
     long long l;

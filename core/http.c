@@ -192,6 +192,41 @@ static void set_body(portail_ctx_t *ctx, int status, const char *type, const voi
     ctx->resp_len = len;
 }
 
+void portail_answer_mark(const portail_ctx_t *ctx, portail_answer_mark_t *m)
+{
+    struct portail_resp_header *last = ctx->resp_headers;
+    while (last && last->next)
+        last = last->next;
+    *m = (portail_answer_mark_t){.status = ctx->status,
+                                 .resp_type = ctx->resp_type,
+                                 .resp_body = ctx->resp_body,
+                                 .resp_len = ctx->resp_len,
+                                 .last_header = last,
+                                 .problem = ctx->problem,
+                                 .principal = ctx->principal,
+                                 .csrf_token = ctx->csrf_token,
+                                 .signed_out = ctx->signed_out,
+                                 .audit_member = ctx->audit_member,
+                                 .audit_reason = ctx->audit_reason};
+}
+
+void portail_answer_reset(portail_ctx_t *ctx, const portail_answer_mark_t *m)
+{
+    /* Headers are only ever appended: cutting after the marked last one
+     * drops exactly those set since. */
+    if (m->last_header)
+        m->last_header->next = NULL;
+    else
+        ctx->resp_headers = NULL;
+    set_body(ctx, m->status, m->resp_type, m->resp_body, m->resp_len);
+    ctx->problem = m->problem;
+    ctx->principal = m->principal;
+    ctx->csrf_token = m->csrf_token;
+    ctx->signed_out = m->signed_out;
+    ctx->audit_member = m->audit_member;
+    ctx->audit_reason = m->audit_reason;
+}
+
 /* The body as json_dump_callback(JSON_COMPACT) writes it, byte for byte,
  * but written here: callgrind on GET /api/v1/me counted a sixth of the
  * request's instructions in jansson's dump (an snprintf per integer, a

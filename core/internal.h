@@ -454,6 +454,28 @@ struct portail_ctx {
     const char *audit_reason;
 };
 
+/* What a request has answered and who it is, as of a point in a handler
+ * (core/http.c): portail_answer_reset puts the status, body, headers,
+ * principal and session token back as they were at portail_answer_mark,
+ * for a transaction rerun (portail_tx_retry) that must not keep what a
+ * rolled-back attempt answered or set (a 500, a cookie of a session that
+ * no longer exists). */
+typedef struct portail_answer_mark {
+    int status;
+    const char *resp_type;
+    const void *resp_body;
+    size_t resp_len;
+    struct portail_resp_header *last_header;
+    json_t *problem;
+    portail_principal_t principal;
+    const char *csrf_token;
+    const char *signed_out;
+    int64_t audit_member;
+    const char *audit_reason;
+} portail_answer_mark_t;
+void portail_answer_mark(const portail_ctx_t *ctx, portail_answer_mark_t *m);
+void portail_answer_reset(portail_ctx_t *ctx, const portail_answer_mark_t *m);
+
 /* Sets the request's principal from its session cookie (expiry, last-seen
  * throttle). 0 (with or without a session) or -1 on database error. */
 int portail_session_load(portail_ctx_t *ctx);

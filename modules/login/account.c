@@ -177,6 +177,17 @@ void login_account_export(portail_ctx_t *ctx)
 
 /* ---- POST /api/v1/account/close {password, code} ------------------------------------------- */
 
+static int close_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    const member_rec_t *m = arg;
+    if (portail_member_delete(db, m->id) != 1) {
+        login_internal(ctx, "account close: delete failed");
+        return -1;
+    }
+    return member_mail(ctx, db, m->email, "account_closed",
+                       (const char *const[]){"where", login_where(ctx), NULL});
+}
+
 void login_account_close(portail_ctx_t *ctx)
 {
     json_t *b = login_body(ctx), *errors = NULL;
@@ -191,21 +202,12 @@ void login_account_close(portail_ctx_t *ctx)
     /* A malformed code, or no second factor to check it against, costs no
      * password attempt. */
     if (login_code_format(ctx, code) != 0 || member_totp_active(ctx, &m) != 0 ||
-        login_password_recheck(ctx, db, &m, password, "account_close_failed") != 1)
+        login_password_recheck(ctx, &m, password, "account_close_failed") != 1)
         return;
-    /* The sign-in's code step; 1: right code, its step recorded in the open
-     * transaction. */
+    /* The sign-in's code step; 1: right code, its step recorded and the
+     * account deleted in one transaction. */
     signin_who_t who = member_who(&m, 1);
-    if (signin_totp(ctx, db, &who, code) != 1)
-        return;
-    if (portail_member_delete(db, m.id) != 1) {
-        login_internal(ctx, "account close: delete failed");
-        return;
-    }
-    if (member_mail(ctx, db, m.email, "account_closed",
-                    (const char *const[]){"where", login_where(ctx), NULL}) != 0)
-        return;
-    if (login_commit(ctx, db) != 0)
+    if (signin_totp(ctx, &who, code, close_tx, &m) != 1)
         return;
     /* The session rows are gone with the member; this clears the cookie. */
     portail_session_end(ctx);

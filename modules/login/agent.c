@@ -73,6 +73,11 @@ void login_agent_password_step(portail_ctx_t *ctx)
 
 /* ---- POST /api/v1/backoffice/login/totp ---------------------------------------------------- */
 
+static int agent_signed_in(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    return signin_complete(ctx, db, arg, "login", NULL, PORTAIL_AUTH_AGENT);
+}
+
 void login_agent_totp_step(portail_ctx_t *ctx)
 {
     const portail_principal_t *p = portail_principal(ctx);
@@ -112,9 +117,7 @@ void login_agent_totp_step(portail_ctx_t *ctx)
                         "Votre accès n’est pas encore enrôlé : suivez le lien d’enrôlement reçu.");
         return;
     }
-    if (signin_totp(ctx, db, &who, code) != 1 ||
-        signin_complete(ctx, db, &who, "login", NULL, PORTAIL_AUTH_AGENT) != 0 ||
-        login_commit(ctx, db) != 0)
+    if (signin_totp(ctx, &who, code, agent_signed_in, &who) != 1)
         return;
     portail_respond_json(ctx, 200, json_pack("{s:s, s:s}", "status", "ok", "role", ag.role));
 }
@@ -189,6 +192,49 @@ void login_agent_enroll(portail_ctx_t *ctx)
         portail_respond_json(ctx, 200, out);
 }
 
+typedef struct agent_enrol_tx {
+    const agent_rec_t *ag;
+    const char *token;
+    long long step;
+} agent_enrol_tx_t;
+
+/* The link spent, password and secret active, the agent's lock lifted, its
+ * sessions ended, the audit row: together, rerun on a 1213/1205. */
+static int agent_enrol_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    const agent_enrol_tx_t *t = arg;
+    const agent_rec_t *ag = t->ag;
+    int rc = portail_token_consume(db, portail_arena(ctx), "agent-enrol", t->token, NULL, NULL);
+    if (rc != PORTAIL_TOKEN_OK) {
+        if (rc < 0)
+            login_internal(ctx, "token consume failed");
+        else
+            link_gone(ctx);
+        return -1;
+    }
+    long long n =
+        portail_db_exec(db,
+                        "UPDATE agents SET password_hash = pending_password_hash, "
+                        "totp_secret = totp_pending, totp_enabled_at = UTC_TIMESTAMP(), "
+                        "totp_last_step = ?, totp_pending = NULL, totp_pending_at = NULL, "
+                        "pending_password_hash = NULL WHERE id = ? AND totp_pending = ?",
+                        "llb", t->step, (long long)ag->id, ag->totp_pending, ag->totp_pending_len);
+    if (n != 1) {
+        if (n < 0)
+            login_internal(ctx, "enrolment not stored");
+        else
+            portail_problem(ctx, 409, NULL, "L’enrôlement a changé entre-temps : recommencez.");
+        return -1;
+    }
+    /* A new enrolment is the way out of an agent's lock. */
+    if (portail_principal_unlock(ctx, PORTAIL_PRINCIPAL_AGENT, ag->id, "system", "enrolment") < 0 ||
+        portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_AGENT, ag->id, 0) < 0) {
+        login_internal(ctx, "agent sessions not revoked");
+        return -1;
+    }
+    return audit(ctx, ag->id, "enrolled", NULL) != 0 ? -1 : 0;
+}
+
 void login_agent_enroll_totp(portail_ctx_t *ctx)
 {
     json_t *b = login_body(ctx), *errors = NULL;
@@ -209,38 +255,12 @@ void login_agent_enroll_totp(portail_ctx_t *ctx)
     long long step = -1;
     if (login_check_enrolment_code(ctx, ag.totp_pending, ag.totp_pending_len, code, &step) != 0)
         return;
-    if (login_begin(ctx, db) != 0)
-        return;
-    int rc = portail_token_consume(db, portail_arena(ctx), "agent-enrol", token, NULL, NULL);
-    if (rc != PORTAIL_TOKEN_OK) {
-        if (rc < 0)
-            login_internal(ctx, "token consume failed");
-        else
-            link_gone(ctx);
+    agent_enrol_tx_t t = {.ag = &ag, .token = token, .step = step};
+    if (portail_tx_retry(ctx, agent_enrol_tx, &t) != 0) {
+        if (!portail_responded(ctx))
+            login_internal(ctx, "enrolment not committed");
         return;
     }
-    long long n =
-        portail_db_exec(db,
-                        "UPDATE agents SET password_hash = pending_password_hash, "
-                        "totp_secret = totp_pending, totp_enabled_at = UTC_TIMESTAMP(), "
-                        "totp_last_step = ?, totp_pending = NULL, totp_pending_at = NULL, "
-                        "pending_password_hash = NULL WHERE id = ? AND totp_pending = ?",
-                        "llb", step, (long long)ag.id, ag.totp_pending, ag.totp_pending_len);
-    if (n != 1) {
-        if (n < 0)
-            login_internal(ctx, "enrolment not stored");
-        else
-            portail_problem(ctx, 409, NULL, "L’enrôlement a changé entre-temps : recommencez.");
-        return;
-    }
-    /* A new enrolment is the way out of an agent's lock. */
-    if (portail_principal_unlock(ctx, PORTAIL_PRINCIPAL_AGENT, ag.id, "system", "enrolment") < 0 ||
-        portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_AGENT, ag.id, 0) < 0) {
-        login_internal(ctx, "agent sessions not revoked");
-        return;
-    }
-    if (audit(ctx, ag.id, "enrolled", NULL) != 0 || login_commit(ctx, db) != 0)
-        return;
     portail_log_info(ctx, "agent %lld enrolled", (long long)ag.id);
     portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "ok"));
 }

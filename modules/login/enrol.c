@@ -153,6 +153,44 @@ int login_recovery_codes_new(portail_ctx_t *ctx, portail_db_t *db, int64_t membe
     return 0;
 }
 
+typedef struct enrol_tx {
+    const member_rec_t *m;
+    long long step;
+    json_t *codes; /* of the attempt that committed */
+} enrol_tx_t;
+
+/* The secret activated, its step recorded, new recovery codes, the event,
+ * the mail and the sign-in: together, rerun on a 1213/1205 (each attempt
+ * draws its own codes: only the committed ones are shown). */
+static int enrol_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    enrol_tx_t *t = arg;
+    const member_rec_t *m = t->m;
+    long long n =
+        portail_db_exec(db,
+                        "UPDATE members SET totp_secret = totp_pending, "
+                        "totp_enabled_at = UTC_TIMESTAMP(), totp_last_step = ?, "
+                        "totp_pending = NULL, totp_pending_at = NULL, "
+                        "updated_at = UTC_TIMESTAMP() "
+                        "WHERE id = ? AND totp_secret IS NULL AND totp_pending = ?",
+                        "llb", t->step, (long long)m->id, m->totp_pending, m->totp_pending_len);
+    if (n != 1) {
+        if (n < 0)
+            login_internal(ctx, "totp activation failed");
+        else
+            portail_problem(ctx, 409, NULL,
+                            "La double authentification a été activée entre-temps.");
+        return -1;
+    }
+    t->codes = portail_arena_json(portail_arena(ctx), json_array());
+    if (login_recovery_codes_new(ctx, db, m->id, t->codes) != 0 ||
+        member_event(ctx, m->id, "totp_enabled", NULL) != 0 ||
+        member_mail(ctx, db, m->email, "totp_enabled",
+                    (const char *const[]){"where", login_where(ctx), NULL}) != 0)
+        return -1;
+    return member_signed_in(ctx, db, m->id, "totp_enrolment");
+}
+
 void login_totp_enroll_confirm(portail_ctx_t *ctx)
 {
     json_t *errors = NULL;
@@ -172,30 +210,12 @@ void login_totp_enroll_confirm(portail_ctx_t *ctx)
     long long step = -1;
     if (login_check_enrolment_code(ctx, m.totp_pending, m.totp_pending_len, code, &step) != 0)
         return;
-    if (login_begin(ctx, db) != 0)
-        return;
-    long long n = portail_db_exec(db,
-                                  "UPDATE members SET totp_secret = totp_pending, "
-                                  "totp_enabled_at = UTC_TIMESTAMP(), totp_last_step = ?, "
-                                  "totp_pending = NULL, totp_pending_at = NULL, "
-                                  "updated_at = UTC_TIMESTAMP() "
-                                  "WHERE id = ? AND totp_secret IS NULL AND totp_pending = ?",
-                                  "llb", step, (long long)m.id, m.totp_pending, m.totp_pending_len);
-    if (n != 1) {
-        if (n < 0)
-            login_internal(ctx, "totp activation failed");
-        else
-            portail_problem(ctx, 409, NULL,
-                            "La double authentification a été activée entre-temps.");
+    enrol_tx_t t = {.m = &m, .step = step};
+    if (portail_tx_retry(ctx, enrol_tx, &t) != 0) {
+        if (!portail_responded(ctx))
+            login_internal(ctx, "totp activation not committed");
         return;
     }
-    json_t *codes = portail_arena_json(portail_arena(ctx), json_array());
-    if (login_recovery_codes_new(ctx, db, m.id, codes) != 0 ||
-        member_event(ctx, m.id, "totp_enabled", NULL) != 0 ||
-        member_mail(ctx, db, m.email, "totp_enabled",
-                    (const char *const[]){"where", login_where(ctx), NULL}) != 0)
-        return;
-    if (member_signed_in(ctx, db, m.id, "totp_enrolment") != 0 || login_commit(ctx, db) != 0)
-        return;
+    json_t *codes = t.codes;
     portail_respond_json(ctx, 200, json_pack("{s:O}", "recovery_codes", codes));
 }

@@ -23,7 +23,7 @@ void login_recovery_codes_renew(portail_ctx_t *ctx)
     portail_db_t *db = portail_db(ctx);
     member_rec_t m;
     if (!db || member_current(ctx, db, &m) != 0 || member_totp_active(ctx, &m) != 0 ||
-        login_password_recheck(ctx, db, &m, password, "recovery_codes_failed") != 1)
+        login_password_recheck(ctx, &m, password, "recovery_codes_failed") != 1)
         return;
     if (login_begin(ctx, db) != 0)
         return;
@@ -49,7 +49,7 @@ void login_totp_change_request(portail_ctx_t *ctx)
     portail_db_t *db = portail_db(ctx);
     member_rec_t m;
     if (!db || member_current(ctx, db, &m) != 0 || member_totp_active(ctx, &m) != 0 ||
-        login_password_recheck(ctx, db, &m, password, "totp_change_failed") != 1)
+        login_password_recheck(ctx, &m, password, "totp_change_failed") != 1)
         return;
     if (login_begin(ctx, db) != 0)
         return;
@@ -115,6 +115,56 @@ void login_totp_change_start(portail_ctx_t *ctx)
 
 /* ---- POST /api/v1/totp/change/confirm {token, code} ----------------------------------------- */
 
+typedef struct change_tx {
+    const member_rec_t *m;
+    const char *token;
+    long long step;
+} change_tx_t;
+
+/* The link spent, the new secret active, the other sessions out, the event
+ * and the mail: together, rerun on a 1213/1205. */
+static int change_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    const change_tx_t *t = arg;
+    const member_rec_t *m = t->m;
+    int rc = portail_token_consume(db, portail_arena(ctx), CHANGE_PURPOSE, t->token, NULL, NULL);
+    if (rc < 0) {
+        login_internal(ctx, "token consume failed");
+        return -1;
+    }
+    if (rc != PORTAIL_TOKEN_OK) {
+        portail_problem(ctx, 410, NULL, "Ce lien vient de servir : demandez-en un nouveau.");
+        return -1;
+    }
+    long long n =
+        portail_db_exec(db,
+                        "UPDATE members SET totp_secret = totp_pending, "
+                        "totp_enabled_at = UTC_TIMESTAMP(), totp_last_step = ?, "
+                        "totp_pending = NULL, totp_pending_at = NULL, "
+                        "updated_at = UTC_TIMESTAMP() WHERE id = ? "
+                        "AND totp_secret IS NOT NULL AND totp_pending = ?",
+                        "llb", t->step, (long long)m->id, m->totp_pending, m->totp_pending_len);
+    if (n != 1) {
+        if (n < 0)
+            login_internal(ctx, "totp change failed");
+        else
+            portail_problem(ctx, 409, NULL,
+                            "Le code QR a changé entre-temps : affichez-le de nouveau.");
+        return -1;
+    }
+    /* The old phone no longer signs in: nor do the sessions opened with it. */
+    if (portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, m->id,
+                                    portail_principal(ctx)->session_id) < 0) {
+        login_internal(ctx, "sessions not ended");
+        return -1;
+    }
+    return member_event(ctx, m->id, "totp_changed", NULL) != 0 ||
+                   member_mail(ctx, db, m->email, "totp_changed",
+                               (const char *const[]){"where", login_where(ctx), NULL}) != 0
+               ? -1
+               : 0;
+}
+
 void login_totp_change_confirm(portail_ctx_t *ctx)
 {
     portail_db_t *db;
@@ -131,42 +181,11 @@ void login_totp_change_confirm(portail_ctx_t *ctx)
     long long step = -1;
     if (login_check_enrolment_code(ctx, m.totp_pending, m.totp_pending_len, code, &step) != 0)
         return;
-    if (login_begin(ctx, db) != 0)
-        return;
-    int rc = portail_token_consume(db, portail_arena(ctx), CHANGE_PURPOSE, token, NULL, NULL);
-    if (rc < 0) {
-        login_internal(ctx, "token consume failed");
-        return;
-    }
-    if (rc != PORTAIL_TOKEN_OK) {
-        portail_problem(ctx, 410, NULL, "Ce lien vient de servir : demandez-en un nouveau.");
+    change_tx_t t = {.m = &m, .token = token, .step = step};
+    if (portail_tx_retry(ctx, change_tx, &t) != 0) {
+        if (!portail_responded(ctx))
+            login_internal(ctx, "totp change not committed");
         return;
     }
-    long long n = portail_db_exec(db,
-                                  "UPDATE members SET totp_secret = totp_pending, "
-                                  "totp_enabled_at = UTC_TIMESTAMP(), totp_last_step = ?, "
-                                  "totp_pending = NULL, totp_pending_at = NULL, "
-                                  "updated_at = UTC_TIMESTAMP() WHERE id = ? "
-                                  "AND totp_secret IS NOT NULL AND totp_pending = ?",
-                                  "llb", step, (long long)m.id, m.totp_pending, m.totp_pending_len);
-    if (n != 1) {
-        if (n < 0)
-            login_internal(ctx, "totp change failed");
-        else
-            portail_problem(ctx, 409, NULL,
-                            "Le code QR a changé entre-temps : affichez-le de nouveau.");
-        return;
-    }
-    /* The old phone no longer signs in: nor do the sessions opened with it. */
-    if (portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, m.id,
-                                    portail_principal(ctx)->session_id) < 0) {
-        login_internal(ctx, "sessions not ended");
-        return;
-    }
-    if (member_event(ctx, m.id, "totp_changed", NULL) != 0 ||
-        member_mail(ctx, db, m.email, "totp_changed",
-                    (const char *const[]){"where", login_where(ctx), NULL}) != 0 ||
-        login_commit(ctx, db) != 0)
-        return;
     portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "changed"));
 }

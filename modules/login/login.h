@@ -197,8 +197,8 @@ int member_signed_in(portail_ctx_t *ctx, portail_db_t *db, int64_t member_id, co
 /* Re-checks a signed-in member's password (password.c): 1 right; 0 wrong
  * (answered: 401, or 423 when too many in the window, event `what`); -1
  * answered (error). */
-int login_password_recheck(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t *m,
-                           const char *password, const char *what);
+int login_password_recheck(portail_ctx_t *ctx, const member_rec_t *m, const char *password,
+                           const char *what);
 
 /* ---- signing in, for members and agents alike (signin.c) ------------------ */
 /* The account at a sign-in step, and what differs between the kinds. */
@@ -245,15 +245,17 @@ int signin_password(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *wh
 /* 0 not locked; 1 locked (event, 423; members get a partial session for
  * their lock page); -1 error (500 set). */
 int signin_refuse_if_locked(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who);
-/* The TOTP step: 1 a fresh right code, its step recorded in the open
- * transaction (the caller completes and commits); 0 or -1 answered (a
- * wrong or replayed code went through signin_code_failed). */
-int signin_totp(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who, const char *code);
+/* The TOTP step: 1 a fresh right code, its step recorded and `then` (what
+ * the code opens: the sign-in, a closing) run in the same transaction,
+ * committed, rerun on a 1213/1205 (portail_tx_retry: `then` may answer an
+ * error, not the success); 0 or -1 answered (a wrong or replayed code went
+ * through signin_code_failed). */
+int signin_totp(portail_ctx_t *ctx, const signin_who_t *who, const char *code, portail_tx_fn then,
+                void *arg);
 /* A wrong second factor (event: "totp_failed", "totp_replayed",
  * "recovery_code_failed"): counted, recorded, mailed when replayed, locked
  * at max_code_failures (session ended, 423), else 401. Always answers. */
-void signin_code_failed(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who,
-                        const char *event);
+void signin_code_failed(portail_ctx_t *ctx, const signin_who_t *who, const char *event);
 /* Both factors passed: counters reset, the sign-in event, the session
  * elevated to level (nothing more when it is past partial already). */
 int signin_complete(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who,

@@ -13,6 +13,45 @@ static const char WRONG_CODE[] = "Le code saisi est incorrect ou a déjà été 
 
 /* ---- what both sign-ins share ---------------------------------------------------- */
 
+/* A wrong password: the address's count, and a known account's count,
+ * event and lock at the threshold, rerun together when the database aborts
+ * them (the lock is what a guesser must not escape by a conflict). */
+static int password_failed_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    const signin_who_t *who = arg;
+    const login_state_t *st = login_settings(ctx);
+    int known = who->id > 0 && who->password_hash;
+    login_ip_failure(ctx, db);
+    if (known && who->device_id) {
+        if (device_failure(ctx, db, who->id, who->device_id, who->email) != 0 ||
+            portail_principal_event(ctx, who->kind, who->id, "login_failed",
+                                    "mot de passe incorrect (appareil connu)") != 0) {
+            login_internal(ctx, "device failure not recorded");
+            return -1;
+        }
+    } else if (known) {
+        int n = portail_principal_count(db, who->kind, who->id, PORTAIL_COUNTER_PASSWORD);
+        if (n < 0) {
+            login_internal(ctx, "password counter failed");
+            return -1;
+        }
+        if (portail_principal_event(ctx, who->kind, who->id, "login_failed",
+                                    "mot de passe incorrect") != 0) {
+            login_internal(ctx, "event not recorded");
+            return -1;
+        }
+        if (n >= st->max_password_failures &&
+            portail_principal_lock(
+                ctx, who->kind, who->id, PORTAIL_LOCK_PASSWORD,
+                portail_sprintf(portail_arena(ctx), "%d mots de passe incorrects de suite", n)) !=
+                0) {
+            login_internal(ctx, "lock failed");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* The password step, after the caller's lookup. Unknown account or no
  * password yet: the dummy hash, for the same time and the same 401. A
  * wrong password for a known account counts, is recorded, and locks at the
@@ -47,38 +86,11 @@ int signin_password(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *wh
     /* One transaction, one commit, known account or not: a known one's
      * failure used to commit twice (the address's count, then the
      * account's), some 3 ms that told who is a member. */
-    if (login_begin(ctx, db) != 0)
+    if (portail_tx_retry(ctx, password_failed_tx, (void *)who) != 0) {
+        if (!portail_responded(ctx))
+            login_internal(ctx, "password failure not committed");
         return -1;
-    login_ip_failure(ctx, db);
-    if (known && who->device_id) {
-        if (device_failure(ctx, db, who->id, who->device_id, who->email) != 0 ||
-            portail_principal_event(ctx, who->kind, who->id, "login_failed",
-                                    "mot de passe incorrect (appareil connu)") != 0) {
-            login_internal(ctx, "device failure not recorded");
-            return -1;
-        }
-    } else if (known) {
-        int n = portail_principal_count(db, who->kind, who->id, PORTAIL_COUNTER_PASSWORD);
-        if (n < 0) {
-            login_internal(ctx, "password counter failed");
-            return -1;
-        }
-        if (portail_principal_event(ctx, who->kind, who->id, "login_failed",
-                                    "mot de passe incorrect") != 0) {
-            login_internal(ctx, "event not recorded");
-            return -1;
-        }
-        if (n >= st->max_password_failures &&
-            portail_principal_lock(
-                ctx, who->kind, who->id, PORTAIL_LOCK_PASSWORD,
-                portail_sprintf(portail_arena(ctx), "%d mots de passe incorrects de suite", n)) !=
-                0) {
-            login_internal(ctx, "lock failed");
-            return -1;
-        }
     }
-    if (login_commit(ctx, db) != 0)
-        return -1;
     portail_log_info(ctx, "login: wrong credentials");
     portail_problem(ctx, 401, "Identifiants incorrects", who->wrong_credentials);
     return 0;
@@ -137,40 +149,54 @@ int signin_complete(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *wh
     return portail_session_elevate(ctx, level) != 0 ? -1 : 0;
 }
 
-void signin_code_failed(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who,
-                        const char *event)
+typedef struct code_failed_tx {
+    const signin_who_t *who;
+    const char *event;
+    int locked;
+} code_failed_tx_t;
+
+static int code_failed_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
-    const login_state_t *st = login_settings(ctx);
-    if (login_begin(ctx, db) != 0)
-        return;
+    code_failed_tx_t *t = arg;
+    const signin_who_t *who = t->who;
     login_ip_failure(ctx, db);
     int n = portail_principal_count(db, who->kind, who->id, PORTAIL_COUNTER_SECOND_FACTOR);
     if (n < 0) {
         login_internal(ctx, "second-factor counter failed");
-        return;
+        return -1;
     }
-    if (portail_principal_event(ctx, who->kind, who->id, event, NULL) != 0) {
+    if (portail_principal_event(ctx, who->kind, who->id, t->event, NULL) != 0) {
         login_internal(ctx, "event not recorded");
-        return;
+        return -1;
     }
     /* A replayed code means someone saw one: the owner hears of it. */
-    if (strcmp(event, "totp_replayed") == 0 && who->email && who->replay_mail &&
+    if (strcmp(t->event, "totp_replayed") == 0 && who->email && who->replay_mail &&
         portail_mail_template(db, portail_arena(ctx), who->email, who->replay_mail,
                               (const char *const[]){"where", login_where(ctx), NULL}) != 0) {
         login_internal(ctx, "mail not queued");
-        return;
+        return -1;
     }
-    int locked = n >= st->max_code_failures;
-    if (locked && portail_principal_lock(ctx, who->kind, who->id, PORTAIL_LOCK_SECOND_FACTOR,
-                                         portail_sprintf(portail_arena(ctx),
-                                                         "%d codes incorrects de suite", n)) != 0) {
+    t->locked = n >= login_settings(ctx)->max_code_failures;
+    if (t->locked &&
+        portail_principal_lock(
+            ctx, who->kind, who->id, PORTAIL_LOCK_SECOND_FACTOR,
+            portail_sprintf(portail_arena(ctx), "%d codes incorrects de suite", n)) != 0) {
         login_internal(ctx, "lock failed");
+        return -1;
+    }
+    return 0;
+}
+
+void signin_code_failed(portail_ctx_t *ctx, const signin_who_t *who, const char *event)
+{
+    code_failed_tx_t t = {.who = who, .event = event};
+    if (portail_tx_retry(ctx, code_failed_tx, &t) != 0) {
+        if (!portail_responded(ctx))
+            login_internal(ctx, "code failure not committed");
         return;
     }
-    if (login_commit(ctx, db) != 0)
-        return;
     portail_log_info(ctx, "login: %s", event);
-    if (locked) {
+    if (t.locked) {
         portail_session_end(ctx); /* the row went with the lock; the cookie goes now */
         portail_lock_respond(ctx, who->kind, PORTAIL_LOCK_SECOND_FACTOR);
         return;
@@ -178,7 +204,29 @@ void signin_code_failed(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t
     portail_problem(ctx, 401, "Code incorrect", WRONG_CODE);
 }
 
-int signin_totp(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who, const char *code)
+typedef struct totp_tx {
+    const signin_who_t *who;
+    long long step;
+    portail_tx_fn then;
+    void *arg;
+    int fresh;
+} totp_tx_t;
+
+static int totp_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    totp_tx_t *t = arg;
+    t->fresh = t->who->record_step(db, t->who->id, t->step);
+    if (t->fresh < 0) {
+        login_internal(ctx, "totp step not recorded");
+        return -1;
+    }
+    /* Not fresh: the same step was accepted meanwhile (two uses of one
+     * code); nothing was written. */
+    return t->fresh ? t->then(ctx, db, t->arg) : 0;
+}
+
+int signin_totp(portail_ctx_t *ctx, const signin_who_t *who, const char *code, portail_tx_fn then,
+                void *arg)
 {
     long long step = -1;
     int rc = portail_totp_verify(ctx, who->totp_secret, who->totp_secret_len, who->totp_last_step,
@@ -186,20 +234,21 @@ int signin_totp(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *who, c
     if (rc < 0)
         return -1;
     if (rc == PORTAIL_TOTP_OK) {
-        if (login_begin(ctx, db) != 0)
-            return -1;
-        int fresh = who->record_step(db, who->id, step);
-        if (fresh < 0) {
-            login_internal(ctx, "totp step not recorded");
+        /* The step's record (anti-replay) and what the code opens stand
+         * together, rerun when the database aborts them: on a Galera
+         * cluster the same code sent through two nodes conflicts at
+         * commit, and the rerun sees the step taken (a replay). */
+        totp_tx_t t = {.who = who, .step = step, .then = then, .arg = arg};
+        if (portail_tx_retry(ctx, totp_tx, &t) != 0) {
+            if (!portail_responded(ctx))
+                login_internal(ctx, "totp step not committed");
             return -1;
         }
-        if (fresh)
+        if (t.fresh)
             return 1;
-        /* The same step was accepted meanwhile (two uses of one code). */
-        portail_db_rollback(db);
         rc = PORTAIL_TOTP_REPLAY;
     }
-    signin_code_failed(ctx, db, who, rc == PORTAIL_TOTP_REPLAY ? "totp_replayed" : "totp_failed");
+    signin_code_failed(ctx, who, rc == PORTAIL_TOTP_REPLAY ? "totp_replayed" : "totp_failed");
     return 0;
 }
 
@@ -356,6 +405,11 @@ static int second_factor_start(portail_ctx_t *ctx, portail_db_t **db, member_rec
     return member_totp_active(ctx, m);
 }
 
+static int totp_signed_in(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    return member_signed_in(ctx, db, *(const int64_t *)arg, "totp");
+}
+
 void login_totp_step(portail_ctx_t *ctx)
 {
     json_t *errors = NULL;
@@ -367,11 +421,49 @@ void login_totp_step(portail_ctx_t *ctx)
     if (second_factor_start(ctx, &db, &m) != 0)
         return;
     signin_who_t who = member_who(&m, 1);
-    if (signin_totp(ctx, db, &who, code) != 1)
-        return;
-    if (member_signed_in(ctx, db, m.id, "totp") != 0 || login_commit(ctx, db) != 0)
+    if (signin_totp(ctx, &who, code, totp_signed_in, &m.id) != 1)
         return;
     portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+typedef struct recovery_tx {
+    const member_rec_t *m;
+    const unsigned char *digest;
+    int used;
+    long long remaining;
+} recovery_tx_t;
+
+/* The recovery code spent, the event, the mail and the sign-in: together,
+ * rerun on a 1213/1205. A code that is not one (or already used) writes
+ * nothing here: its failure is counted by signin_code_failed. */
+static int recovery_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    recovery_tx_t *t = arg;
+    const member_rec_t *m = t->m;
+    long long n = portail_db_exec(db,
+                                  "UPDATE member_recovery_codes SET used_at = UTC_TIMESTAMP() "
+                                  "WHERE member_id = ? AND code_hash = ? AND used_at IS NULL",
+                                  "lb", (long long)m->id, t->digest, (size_t)PORTAIL_DIGEST_BYTES);
+    if (n < 0) {
+        login_internal(ctx, "recovery code lookup failed");
+        return -1;
+    }
+    t->used = n > 0;
+    if (!t->used)
+        return 0;
+    json_t *left = portail_db_row(db,
+                                  "SELECT COUNT(*) AS n FROM member_recovery_codes "
+                                  "WHERE member_id = ? AND used_at IS NULL",
+                                  "l", (long long)m->id);
+    t->remaining = left ? portail_row_int(left, "n", 0) : 0;
+    if (member_event(ctx, m->id, "recovery_code_used",
+                     portail_sprintf(portail_arena(ctx), "%lld restants", t->remaining)) != 0 ||
+        member_mail(ctx, db, m->email, "recovery_code_used",
+                    (const char *const[]){"where", login_where(ctx), "remaining",
+                                          portail_sprintf(portail_arena(ctx), "%lld", t->remaining),
+                                          NULL}) != 0)
+        return -1;
+    return member_signed_in(ctx, db, m->id, "recovery_code");
 }
 
 void login_recovery_step(portail_ctx_t *ctx)
@@ -392,36 +484,18 @@ void login_recovery_step(portail_ctx_t *ctx)
     unsigned char digest[PORTAIL_DIGEST_BYTES];
     if (portail_secret_digest(ctx, norm, digest) != 0)
         return;
-    if (login_begin(ctx, db) != 0)
-        return;
-    long long n = portail_db_exec(db,
-                                  "UPDATE member_recovery_codes SET used_at = UTC_TIMESTAMP() "
-                                  "WHERE member_id = ? AND code_hash = ? AND used_at IS NULL",
-                                  "lb", (long long)m.id, digest, sizeof digest);
-    if (n < 0) {
-        login_internal(ctx, "recovery code lookup failed");
+    recovery_tx_t t = {.m = &m, .digest = digest};
+    if (portail_tx_retry(ctx, recovery_tx, &t) != 0) {
+        if (!portail_responded(ctx))
+            login_internal(ctx, "recovery code not committed");
         return;
     }
-    if (n == 0) {
-        portail_db_rollback(db);
-        signin_code_failed(ctx, db, &(signin_who_t){.kind = PORTAIL_PRINCIPAL_MEMBER, .id = m.id},
+    if (!t.used) {
+        signin_code_failed(ctx, &(signin_who_t){.kind = PORTAIL_PRINCIPAL_MEMBER, .id = m.id},
                            "recovery_code_failed");
         return;
     }
-    json_t *left = portail_db_row(db,
-                                  "SELECT COUNT(*) AS n FROM member_recovery_codes "
-                                  "WHERE member_id = ? AND used_at IS NULL",
-                                  "l", (long long)m.id);
-    long long remaining = left ? portail_row_int(left, "n", 0) : 0;
-    if (member_event(ctx, m.id, "recovery_code_used",
-                     portail_sprintf(portail_arena(ctx), "%lld restants", remaining)) != 0 ||
-        member_mail(ctx, db, m.email, "recovery_code_used",
-                    (const char *const[]){"where", login_where(ctx), "remaining",
-                                          portail_sprintf(portail_arena(ctx), "%lld", remaining),
-                                          NULL}) != 0)
-        return;
-    if (member_signed_in(ctx, db, m.id, "recovery_code") != 0 || login_commit(ctx, db) != 0)
-        return;
+    long long remaining = t.remaining;
     portail_respond_json(
         ctx, 200,
         json_pack("{s:s, s:I}", "status", "ok", "recovery_codes_left", (json_int_t)remaining));

@@ -206,6 +206,37 @@ void bo_member_events(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:O, s:o}", "events", rows, "next_cursor", next));
 }
 
+/* An agent's lock or unlock and its audit row stand together, rerun on a
+ * 1213/1205 (a Galera conflict with a sign-in counting on the account). */
+typedef struct bo_lock_tx {
+    int64_t id;
+    const char *reason, *by;
+    portail_account_state_t st;
+} bo_lock_tx_t;
+
+static int bo_unlock_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    (void)db;
+    const bo_lock_tx_t *t = arg;
+    int rc = portail_account_unlock(ctx, t->id, t->by, NULL);
+    if (rc == 1) {
+        /* Rolled back: the counters stay as they were. */
+        portail_problem(ctx, 409, NULL, "Ce compte n’est pas bloqué.");
+        return -1;
+    }
+    return rc < 0 || portail_audit(ctx, t->id, "unlock", t->reason) != 0 ? -1 : 0;
+}
+
+static int bo_lock_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    bo_lock_tx_t *t = arg;
+    return portail_account_lock(ctx, t->id, PORTAIL_LOCK_AGENT, t->reason) != 0 ||
+                   portail_audit(ctx, t->id, "lock", t->reason) != 0 ||
+                   portail_account_state(db, portail_arena(ctx), t->id, &t->st) != 0
+               ? -1
+               : 0;
+}
+
 /* ---- POST /api/v1/backoffice/members/{id}/unlock {reason} --------------------
  * Lifts any lock and resets the counters (core), audited with the reason,
  * mailed by the core ("débloqué par un conseiller"). The reason stays in
@@ -222,18 +253,15 @@ void bo_member_unlock(portail_ctx_t *ctx)
     if (!id)
         return;
     const char *login = agent_login(ctx, db);
-    if (!login || portail_db_begin(db) != 0) {
+    if (!login) {
         unlock_fail(ctx);
         return;
     }
-    int rc = portail_account_unlock(ctx, id, portail_sprintf(portail_arena(ctx), "agent:%s", login),
-                                    NULL);
-    if (rc == 1) {
-        portail_problem(ctx, 409, NULL, "Ce compte n’est pas bloqué.");
-        return; /* rolled back at release: the counters stay as they were */
-    }
-    if (rc < 0 || portail_audit(ctx, id, "unlock", reason) != 0 || portail_db_commit(db) != 0) {
-        unlock_fail(ctx);
+    bo_lock_tx_t t = {
+        .id = id, .reason = reason, .by = portail_sprintf(portail_arena(ctx), "agent:%s", login)};
+    if (portail_tx_retry(ctx, bo_unlock_tx, &t) != 0) {
+        if (!portail_responded(ctx))
+            unlock_fail(ctx);
         return;
     }
     portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "unlocked"));
@@ -254,17 +282,15 @@ void bo_member_lock(portail_ctx_t *ctx)
     int64_t id = path_member(ctx, db);
     if (!id)
         return;
-    portail_account_state_t st;
-    if (portail_db_begin(db) != 0 ||
-        portail_account_lock(ctx, id, PORTAIL_LOCK_AGENT, reason) != 0 ||
-        portail_audit(ctx, id, "lock", reason) != 0 ||
-        portail_account_state(db, portail_arena(ctx), id, &st) != 0 || portail_db_commit(db) != 0) {
-        unlock_fail(ctx);
+    bo_lock_tx_t t = {.id = id, .reason = reason};
+    if (portail_tx_retry(ctx, bo_lock_tx, &t) != 0) {
+        if (!portail_responded(ctx))
+            unlock_fail(ctx);
         return;
     }
-    portail_respond_json(
-        ctx, 200,
-        json_pack("{s:s, s:s}", "status", "locked", "reason", portail_lock_reason_name(st.reason)));
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:s, s:s}", "status", "locked", "reason",
+                                   portail_lock_reason_name(t.st.reason)));
 }
 
 /* ---- GET /api/v1/backoffice/audit?agent=&member=&nir=&from=&to=&cursor=&limit= ---

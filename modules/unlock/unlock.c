@@ -322,6 +322,50 @@ fail:
 static const char reset_gone[] = "Ce lien de réinitialisation a expiré ou a déjà servi. "
                                  "Refaites une demande avec « Mot de passe oublié ? ».";
 
+typedef struct reset_tx {
+    const char *token, *hash;
+    json_t *member;
+    int64_t id;
+    portail_account_state_t after;
+} reset_tx_t;
+
+/* The link spent, the password set, the lock lifted, the sessions ended and
+ * the confirmation mailed: together, rerun on a 1213/1205 (a Galera
+ * conflict with a sign-in counting a failure on the same account). */
+static int reset_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    reset_tx_t *t = arg;
+    int rc = portail_token_consume(db, portail_arena(ctx), "reset", t->token, &t->id, NULL);
+    if (rc != PORTAIL_TOKEN_OK) { /* used meanwhile by a concurrent request */
+        if (rc < 0)
+            unlock_fail(ctx);
+        else
+            portail_problem(ctx, 410, NULL, reset_gone);
+        return -1;
+    }
+    if (set_password(db, t->id, t->hash) != 0 ||
+        portail_account_unlock(ctx, t->id, "reset", NULL) < 0 ||
+        portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, t->id, 0) < 0 ||
+        portail_security_event(ctx, t->id, "password_reset", NULL) != 0 ||
+        portail_account_state(db, portail_arena(ctx), t->id, &t->after) != 0) {
+        unlock_fail(ctx);
+        return -1;
+    }
+    int still = t->after.reason != PORTAIL_LOCK_NONE;
+    const char *const vars[] = {"still_locked",
+                                still ? portail_sprintf(portail_arena(ctx), "%s\n%s\n\n",
+                                                        portail_lock_reason_text(t->after.reason),
+                                                        still_locked_text(t->after.reason))
+                                      : "",
+                                NULL};
+    if (portail_mail_template(db, portail_arena(ctx), portail_row_str(t->member, "email"),
+                              "password_reset_done", vars) != 0) {
+        unlock_fail(ctx);
+        return -1;
+    }
+    return 0;
+}
+
 static void reset_password(portail_ctx_t *ctx)
 {
     json_t *body = portail_req_json(ctx);
@@ -363,42 +407,18 @@ static void reset_password(portail_ctx_t *ctx)
     if (portail_password_hash(ctx, password, &hash) != 0)
         return; /* 500 or 503 set */
 
-    if (portail_db_begin(db) != 0) {
-        unlock_fail(ctx);
-        return;
-    }
-    rc = portail_token_consume(db, portail_arena(ctx), "reset", token, &id, NULL);
-    if (rc != PORTAIL_TOKEN_OK) { /* used meanwhile by a concurrent request */
-        if (rc < 0)
+    reset_tx_t t = {.token = token, .hash = hash, .member = member};
+    if (portail_tx_retry(ctx, reset_tx, &t) != 0) {
+        if (!portail_responded(ctx))
             unlock_fail(ctx);
-        else
-            portail_problem(ctx, 410, NULL, reset_gone);
-        return; /* the transaction is rolled back at release */
-    }
-    portail_account_state_t after;
-    if (set_password(db, id, hash) != 0 || portail_account_unlock(ctx, id, "reset", NULL) < 0 ||
-        portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, id, 0) < 0 ||
-        portail_security_event(ctx, id, "password_reset", NULL) != 0 ||
-        portail_account_state(db, portail_arena(ctx), id, &after) != 0) {
-        unlock_fail(ctx);
         return;
     }
+    id = t.id;
+    portail_account_state_t after = t.after;
     int still = after.reason != PORTAIL_LOCK_NONE;
     const char *detail = still ? still_locked_text(after.reason)
                                : "Votre mot de passe a été modifié. Vous pouvez vous connecter "
                                  "avec votre nouveau mot de passe.";
-    const char *const vars[] = {"still_locked",
-                                still ? portail_sprintf(portail_arena(ctx), "%s\n%s\n\n",
-                                                        portail_lock_reason_text(after.reason),
-                                                        still_locked_text(after.reason))
-                                      : "",
-                                NULL};
-    if (portail_mail_template(db, portail_arena(ctx), portail_row_str(member, "email"),
-                              "password_reset_done", vars) != 0 ||
-        portail_db_commit(db) != 0) {
-        unlock_fail(ctx);
-        return;
-    }
     portail_log_info(ctx, "member %lld: password reset (%s)", (long long)id,
                      still ? "still locked" : "not locked");
     portail_respond_json(ctx, 200,
@@ -410,6 +430,35 @@ static void reset_password(portail_ctx_t *ctx)
 
 static const char verify_gone[] = "Ce lien de confirmation a expiré ou a déjà servi. Si votre "
                                   "compte est toujours bloqué, " CALL_3646 ".";
+
+typedef struct verify_tx {
+    const char *token;
+    portail_account_state_t after;
+} verify_tx_t;
+
+static int verify_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    verify_tx_t *t = arg;
+    int64_t id = 0;
+    const char *data = NULL;
+    int rc = portail_token_consume(db, portail_arena(ctx), "verify", t->token, &id, &data);
+    if (rc != PORTAIL_TOKEN_OK) {
+        if (rc < 0)
+            unlock_fail(ctx);
+        else
+            portail_problem(ctx, 410, NULL, verify_gone);
+        return -1;
+    }
+    json_t *d = data ? portail_arena_json(portail_arena(ctx), json_loads(data, 0, NULL)) : NULL;
+    const char *what = json_string_value(json_object_get(d, "what"));
+    if (portail_account_unlock(ctx, id, "verification", what) < 0 ||
+        portail_security_event(ctx, id, "account_update_confirmed", what) != 0 ||
+        portail_account_state(db, portail_arena(ctx), id, &t->after) != 0) {
+        unlock_fail(ctx);
+        return -1;
+    }
+    return 0;
+}
 
 /* ---- POST /api/v1/account/verify {token} -------------------------------------
  * The link mailed by portail_account_request_verification: confirms the
@@ -426,30 +475,13 @@ static void verify_account(portail_ctx_t *ctx)
     portail_db_t *db = portail_db(ctx);
     if (!db)
         return;
-    if (portail_db_begin(db) != 0) {
-        unlock_fail(ctx);
-        return;
-    }
-    int64_t id = 0;
-    const char *data = NULL;
-    int rc = portail_token_consume(db, portail_arena(ctx), "verify", token, &id, &data);
-    if (rc != PORTAIL_TOKEN_OK) {
-        if (rc < 0)
+    verify_tx_t t = {.token = token};
+    if (portail_tx_retry(ctx, verify_tx, &t) != 0) {
+        if (!portail_responded(ctx))
             unlock_fail(ctx);
-        else
-            portail_problem(ctx, 410, NULL, verify_gone);
         return;
     }
-    json_t *d = data ? portail_arena_json(portail_arena(ctx), json_loads(data, 0, NULL)) : NULL;
-    const char *what = json_string_value(json_object_get(d, "what"));
-    portail_account_state_t after;
-    if (portail_account_unlock(ctx, id, "verification", what) < 0 ||
-        portail_security_event(ctx, id, "account_update_confirmed", what) != 0 ||
-        portail_account_state(db, portail_arena(ctx), id, &after) != 0 ||
-        portail_db_commit(db) != 0) {
-        unlock_fail(ctx);
-        return;
-    }
+    portail_account_state_t after = t.after;
     int still = after.reason != PORTAIL_LOCK_NONE;
     portail_respond_json(
         ctx, 200,

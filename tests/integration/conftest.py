@@ -1442,6 +1442,42 @@ def multipart_body(parts, boundary, final=True):
     return out + b"--" + boundary + b"--\r\n" if final else out
 
 
+# ---- a deadlock forced on one write (portail_db_tx_retry's call sites)
+
+
+class forced_deadlock:
+    """A context manager: the next `times` rows that `op` ("INSERT",
+    "UPDATE" or "DELETE") writes to `table` and that match `when` (an SQL
+    condition on NEW or OLD) fail with error 1213, as the victim of an
+    InnoDB deadlock or the loser of a Galera certification conflict would.
+    A trigger counts down in a MyISAM table, which a failed statement does
+    not roll back. `forced()` tells how many were forced."""
+
+    def __init__(self, stack, table, op, when, times=1):
+        self.stack, self.table, self.op, self.when, self.times = stack, table, op, when, times
+        self.name = "forced_%d" % next(_UNIQUE)
+
+    def __enter__(self):
+        self.stack.sql("CREATE TABLE IF NOT EXISTS test_forced (name VARCHAR(64) PRIMARY KEY, "
+                       "left_n INT NOT NULL, done INT NOT NULL DEFAULT 0) ENGINE=MyISAM")
+        self.stack.sql("INSERT INTO test_forced (name, left_n) VALUES ('%s', %d)"
+                       % (self.name, self.times))
+        self.stack.sql(
+            "DELIMITER //\nCREATE TRIGGER %s BEFORE %s ON %s FOR EACH ROW BEGIN "
+            "IF (%s) THEN UPDATE test_forced SET left_n = left_n - 1, done = done + 1 "
+            "WHERE name = '%s' AND left_n > 0; IF ROW_COUNT() > 0 THEN SIGNAL SQLSTATE '40001' "
+            "SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'forced deadlock (test)'; END IF; END IF; "
+            "END//" % (self.name, self.op, self.table, self.when, self.name))
+        return self
+
+    def forced(self):
+        return int(self.stack.sql("SELECT done FROM test_forced WHERE name = '%s'"
+                                  % self.name)[0][0])
+
+    def __exit__(self, *exc):
+        self.stack.sql("DROP TRIGGER IF EXISTS %s" % self.name)
+
+
 # ---- testmod's account routes and the mails of a member
 
 def account_state(client, member):

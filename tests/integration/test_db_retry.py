@@ -1,12 +1,19 @@
 """portail_db_tx_retry: a marked transaction is rerun on a deadlock (1213)
 or a lock wait timeout (1205), at most 3 times; an unmarked one never is.
 The test module's /api/v1/test/db/lockpair locks rows of test_locks in the
-order asked, with a pause between."""
+order asked, with a pause between.
+
+The core's lock, unlock and verification request (core/account.c) are
+marked: a 1213 forced on one of their writes (conftest.forced_deadlock) is
+rerun, and the whole is written once. The login and unlock modules' marked
+writes have their own tests (modules/*/tests/test_*_retry.py)."""
 
 import threading
 import time
 
 import pytest
+
+from conftest import account_state, forced_deadlock, lock_account, settle_mail
 
 
 @pytest.fixture
@@ -73,3 +80,62 @@ def test_retry_gives_up_after_the_bound(stack, locks):
     assert holder["ok"], holder
     assert waiter == {"ok": False, "attempts": 3, "errno": 1205}, waiter
     assert time.monotonic() - t0 < 20
+
+
+def member_events(stack, member, kind):
+    return int(stack.sql("SELECT COUNT(*) FROM security_events WHERE member_id = %d AND kind = '%s'"
+                         % (member.id, kind))[0][0])
+
+
+@pytest.mark.timeout(60)
+def test_lock_is_rerun_after_a_deadlock(stack):
+    c = stack.client()
+    m = stack.new_member()
+    with forced_deadlock(stack, "account_locks", "INSERT", "NEW.member_id = %d" % m.id) as f:
+        assert lock_account(c, m, "suspicious", "essai")["reason"] == "suspicious"
+        assert f.forced() == 1
+    assert account_state(c, m)["reason"] == "suspicious"
+    # The rerun wrote the lock's event and mail once.
+    assert member_events(stack, m, "account_locked") == 1
+    assert [x["subject"] for x in settle_mail(stack, c, m)] == ["Votre compte a été bloqué"]
+
+
+@pytest.mark.timeout(60)
+def test_unlock_is_rerun_after_a_deadlock(stack):
+    c = stack.client()
+    m = stack.new_member()
+    lock_account(c, m, "password")
+    with forced_deadlock(stack, "account_locks", "DELETE", "OLD.member_id = %d" % m.id) as f:
+        r = c.post("/api/v1/test/account/%d/unlock" % m.id, json={"by": "system", "why": "essai"})
+        assert r.status_code == 200, r.text
+        assert r.json()["unlocked"] is True and r.json()["reason"] == "none", r.json()
+        assert f.forced() == 1
+    assert member_events(stack, m, "account_unlocked") == 1
+
+
+@pytest.mark.timeout(60)
+def test_verification_request_is_rerun_after_a_deadlock(stack):
+    c = stack.client()
+    m = stack.new_member()
+    with forced_deadlock(stack, "one_time_tokens", "INSERT",
+                         "NEW.subject_id = %d AND NEW.purpose = 'verify'" % m.id) as f:
+        r = c.post("/api/v1/test/account/%d/verification" % m.id, json={"what": "adresse"})
+        assert r.status_code == 200, r.text
+        assert f.forced() == 1
+    assert account_state(c, m)["reason"] == "pending_verification"
+    assert int(stack.sql("SELECT COUNT(*) FROM one_time_tokens WHERE subject_id = %d AND "
+                         "purpose = 'verify'" % m.id)[0][0]) == 1
+    assert member_events(stack, m, "account_locked") == 1
+
+
+@pytest.mark.timeout(60)
+def test_a_deadlock_every_time_gives_up_and_writes_nothing(stack):
+    c = stack.client()
+    m = stack.new_member()
+    with forced_deadlock(stack, "account_locks", "INSERT", "NEW.member_id = %d" % m.id,
+                         times=5) as f:
+        r = c.post("/api/v1/test/account/%d/lock" % m.id, json={"reason": "suspicious"})
+        assert r.status_code == 500, r.text
+        assert f.forced() == 3  # PORTAIL_DB_TX_ATTEMPTS
+    assert account_state(c, m)["reason"] == "none"
+    assert member_events(stack, m, "account_locked") == 0

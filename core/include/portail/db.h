@@ -49,6 +49,19 @@ int portail_db_rollback(portail_db_t *db);
 typedef int (*portail_db_tx_fn)(portail_db_t *db, void *arg);
 int portail_db_tx_retry(portail_db_t *db, portail_db_tx_fn fn, void *arg, int *attempts);
 
+/* portail_db_tx_retry for a handler's transaction that also answers: fn
+ * may respond (a 500 after a failed statement, a 401), set cookies, start
+ * or raise the session (portail_session_elevate). Before each rerun, and
+ * when the COMMIT fails for good, the request's answer, principal and
+ * session token are put back as they were before the first run, so that
+ * nothing of a rolled-back attempt is sent. Returns 0 when committed; -1
+ * otherwise, then either fn answered (its own reason, or the last attempt's
+ * failed statement) or nothing is answered and the caller answers (500 when
+ * !portail_responded). Outside the database fn may only touch the answer
+ * and log: no mail, no file. Inside an open transaction fn runs once. */
+typedef int (*portail_tx_fn)(portail_ctx_t *ctx, portail_db_t *db, void *arg);
+int portail_tx_retry(portail_ctx_t *ctx, portail_tx_fn fn, void *arg);
+
 /* Affected rows, or -1 on error (logged, see portail_db_errno). */
 long long portail_db_exec(portail_db_t *db, const char *sql, const char *fmt, ...);
 uint64_t portail_db_insert_id(const portail_db_t *db);

@@ -1,0 +1,170 @@
+"""Module login: the sign-in's writes that a Galera cluster can abort
+(1213) are rerun whole (portail_tx_retry): the TOTP step's record with the
+sign-in it opens, the TOTP reset and (re-)enrolments, the failures and the
+locks they place. A
+1213 is forced on one write of each (conftest.forced_deadlock); the request
+succeeds and everything is written once. Without the rerun each answered
+500."""
+
+import time
+
+import pytest
+
+from conftest import SESSION_COOKIE, forced_deadlock
+from login_support import (PASSWORD, WRONG_PASSWORD, Accounts, add_agent, away_from_step_edge,
+                           fresh_ip, totp)
+
+
+@pytest.fixture(scope="module")
+def accounts(stack):
+    return Accounts(stack)
+
+
+def session_cookies(r):
+    return [sc for sc in r.set_cookies if sc.startswith(SESSION_COOKIE + "=")]
+
+
+@pytest.mark.timeout(90)
+def test_totp_step_is_rerun_after_a_deadlock(stack, accounts):
+    m = accounts.enrolled()
+    c = stack.client(xff=fresh_ip())
+    accounts.login(c, m)
+    before = accounts.events(m).count("login_succeeded")
+    with forced_deadlock(stack, "members", "UPDATE", "NEW.id = %d AND NOT (NEW.totp_last_step "
+                         "<=> OLD.totp_last_step)" % m.id) as f:
+        r = c.post("/api/v1/login/totp", json={"code": totp(m.secret, offset=1)})
+        assert r.status_code == 200, r.text
+        assert f.forced() == 1
+    # One new session, its cookie only (not the rolled-back attempt's).
+    assert len(session_cookies(r)) == 1, r.set_cookies
+    assert c.get("/api/v1/me").status_code == 200
+    assert accounts.events(m).count("login_succeeded") == before + 1
+    # The step is recorded: the same code again is a replay.
+    c.post("/api/v1/logout")
+    accounts.login(c, m)
+    r = c.post("/api/v1/login/totp", json={"code": totp(m.secret, offset=1)})
+    assert r.status_code == 401, r.text
+
+
+@pytest.mark.timeout(90)
+def test_totp_reset_is_rerun_after_a_deadlock(stack, accounts):
+    m = accounts.enrolled()
+    with forced_deadlock(stack, "members", "UPDATE", "NEW.id = %d AND NEW.totp_secret IS NULL "
+                         "AND OLD.totp_secret IS NOT NULL" % m.id) as f:
+        r = m.client.post("/api/v1/totp/reset", json={"password": PASSWORD})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"next": "totp_enroll"}
+        assert f.forced() == 1
+    assert accounts.events(m).count("totp_reset") == 1
+    assert stack.sql("SELECT totp_secret IS NULL FROM members WHERE id = %d" % m.id) == [["1"]]
+    accounts.wait_mail(m, "Double authentification désactivée")
+    time.sleep(0.5)
+    assert len(accounts.mails_to(m, "Double authentification désactivée")) == 1
+
+
+@pytest.mark.timeout(90)
+def test_password_lock_is_rerun_after_a_deadlock(stack, accounts):
+    m = accounts.member()
+    c = stack.client(xff=fresh_ip())
+    for _ in range(4):
+        accounts.login(c, m, password=WRONG_PASSWORD, expect=401)
+    with forced_deadlock(stack, "account_locks", "INSERT", "NEW.member_id = %d" % m.id) as f:
+        accounts.login(c, m, password=WRONG_PASSWORD, expect=401)
+        assert f.forced() == 1
+    assert accounts.lock_state(m) == "password"
+    # The rerun counted the fifth failure once.
+    assert accounts.counters(m)[0] == 5
+    kinds = accounts.events(m)
+    assert kinds.count("login_failed") == 5 and kinds.count("account_locked") == 1
+
+
+@pytest.mark.timeout(90)
+def test_code_lock_is_rerun_after_a_deadlock(stack, accounts):
+    m = accounts.enrolled()
+    c = stack.client(xff=fresh_ip())
+    accounts.login(c, m)
+    bad = "%06d" % ((int(totp(m.secret)) + 500000) % 1000000)
+    for _ in range(4):
+        assert c.post("/api/v1/login/totp", json={"code": bad}).status_code == 401
+    with forced_deadlock(stack, "account_locks", "INSERT", "NEW.member_id = %d" % m.id) as f:
+        r = c.post("/api/v1/login/totp", json={"code": bad})
+        assert r.status_code == 423, r.text
+        assert r.json()["reason"] == "second_factor"
+        assert f.forced() == 1
+    assert accounts.lock_state(m) == "second_factor"
+    assert accounts.counters(m) == (0, 5)
+    assert accounts.events(m).count("totp_failed") == 5
+
+
+@pytest.mark.timeout(90)
+def test_first_enrolment_and_recovery_code_are_rerun_after_a_deadlock(stack, accounts):
+    m = accounts.member()
+    c = stack.client(xff=fresh_ip())
+    assert accounts.login(c, m).json() == {"next": "totp_enroll"}
+    r = c.get("/api/v1/totp/enroll")
+    assert r.status_code == 200, r.text
+    secret = r.json()["secret_base32"]
+    away_from_step_edge()
+    with forced_deadlock(stack, "members", "UPDATE", "NEW.id = %d AND NEW.totp_secret IS NOT "
+                         "NULL AND OLD.totp_secret IS NULL" % m.id) as f:
+        r = c.post("/api/v1/totp/enroll", json={"code": totp(secret)})
+        assert r.status_code == 200, r.text
+        assert f.forced() == 1
+    # The codes shown are the ones kept (each attempt drew its own).
+    shown = r.json()["recovery_codes"]
+    assert int(stack.sql("SELECT COUNT(*) FROM member_recovery_codes WHERE member_id = %d"
+                         % m.id)[0][0]) == len(shown) > 0
+    assert accounts.events(m).count("totp_enabled") == 1
+    assert c.get("/api/v1/me").status_code == 200
+    # A recovery code at sign-in: spent once, with its sign-in.
+    c2 = stack.client(xff=fresh_ip())
+    accounts.login(c2, m)
+    with forced_deadlock(stack, "member_recovery_codes", "UPDATE", "NEW.member_id = %d AND "
+                         "NEW.used_at IS NOT NULL AND OLD.used_at IS NULL" % m.id) as f:
+        r = c2.post("/api/v1/login/recovery", json={"code": shown[0]})
+        assert r.status_code == 200, r.text
+        assert r.json()["recovery_codes_left"] == len(shown) - 1
+        assert f.forced() == 1
+    assert c2.get("/api/v1/me").status_code == 200
+    assert accounts.events(m).count("recovery_code_used") == 1
+
+
+@pytest.mark.timeout(90)
+def test_change_of_phone_is_rerun_after_a_deadlock(stack, accounts):
+    m = accounts.enrolled()
+    r = m.client.post("/api/v1/totp/change", json={"password": PASSWORD})
+    assert r.status_code == 202, r.text
+    token = accounts.link_token(m.email, "/compte/changer-de-telephone.html")
+    r = m.client.post("/api/v1/totp/change/start", json={"token": token})
+    assert r.status_code == 200, r.text
+    secret = r.json()["secret_base32"]
+    away_from_step_edge()
+    with forced_deadlock(stack, "members", "UPDATE", "NEW.id = %d AND OLD.totp_secret IS NOT "
+                         "NULL AND NOT (NEW.totp_secret <=> OLD.totp_secret)" % m.id) as f:
+        r = m.client.post("/api/v1/totp/change/confirm", json={"token": token,
+                                                                "code": totp(secret)})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"status": "changed"}
+        assert f.forced() == 1
+    assert accounts.events(m).count("totp_changed") == 1
+    # The link was spent by the attempt that committed.
+    assert m.client.post("/api/v1/totp/change/start", json={"token": token}).status_code == 410
+
+
+@pytest.mark.timeout(90)
+def test_agent_enrolment_is_rerun_after_a_deadlock(stack):
+    login, token = add_agent(stack)
+    c = stack.client(xff=fresh_ip())
+    r = c.post("/api/v1/backoffice/enroll", json={"token": token, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    secret = r.json()["secret_base32"]
+    away_from_step_edge()
+    with forced_deadlock(stack, "agents", "UPDATE", "NEW.login = '%s' AND NEW.totp_secret IS "
+                         "NOT NULL AND OLD.totp_secret IS NULL" % login) as f:
+        r = c.post("/api/v1/backoffice/enroll/totp", json={"token": token, "code": totp(secret)})
+        assert r.status_code == 200, r.text
+        assert f.forced() == 1
+    assert stack.sql("SELECT totp_secret IS NOT NULL, pending_password_hash IS NULL FROM agents "
+                     "WHERE login = '%s'" % login) == [["1", "1"]]
+    assert stack.sql("SELECT COUNT(*) FROM audit_log l JOIN agents a ON a.id = l.agent_id "
+                     "WHERE a.login = '%s' AND l.action = 'enrolled'" % login) == [["1"]]

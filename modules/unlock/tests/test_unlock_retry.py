@@ -1,0 +1,91 @@
+"""Module unlock: its writes that a Galera cluster can abort (1213) are
+rerun whole (portail_tx_retry): the reset by the mailed link, the account
+update's confirmation, an agent's lock and unlock. A 1213 is forced on one
+write of each (conftest.forced_deadlock); the request succeeds and the link
+is spent, the event, audit row and mail written once. Without the rerun each
+answered 500."""
+
+import pytest
+
+from conftest import forced_deadlock
+from unlock_util import (NEW_PASSWORD, agent_client, events, fresh_ip, link_in, lock,
+                         member_with_password, password_is, reset_link, settle_mail, state,
+                         wait_mail)
+
+BO = "/api/v1/backoffice"
+REASON = "Appel de l’assuré, identité vérifiée"
+
+
+@pytest.fixture
+def c(stack):
+    return stack.client(xff=fresh_ip())
+
+
+def kinds(stack, member):
+    return [e[0] for e in events(stack, member)]
+
+
+def lifted_once(stack, member):
+    return forced_deadlock(stack, "account_locks", "DELETE", "OLD.member_id = %d" % member.id)
+
+
+@pytest.mark.timeout(90)
+def test_reset_by_link_is_rerun_after_a_deadlock(stack, c):
+    member = member_with_password(stack, c)
+    token = reset_link(stack, c, member)
+    lock(c, member, "password")
+    with lifted_once(stack, member) as f:
+        r = c.post("/api/v1/password/reset", json={"token": token, "password": NEW_PASSWORD})
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "reset" and r.json()["still_locked"] is False
+        assert f.forced() == 1
+    assert state(c, member)["reason"] == "none"
+    assert password_is(c, member, NEW_PASSWORD)
+    assert kinds(stack, member)[-3:] == ["account_locked", "account_unlocked", "password_reset"]
+    assert kinds(stack, member).count("password_reset") == 1
+    subjects = [m["subject"] for m in settle_mail(stack, c, member)]
+    assert subjects.count("Votre mot de passe a été modifié") == 1
+    assert subjects.count("Votre compte a été débloqué") == 1
+    # The link was spent by the attempt that committed.
+    r = c.post("/api/v1/password/reset", json={"token": token, "password": NEW_PASSWORD})
+    assert r.status_code == 410, r.text
+
+
+@pytest.mark.timeout(90)
+def test_confirmation_is_rerun_after_a_deadlock(stack, c):
+    member = stack.new_member()
+    r = c.post("/api/v1/test/account/%d/verification" % member.id, json={"what": "adresse"})
+    assert r.status_code == 200, r.text
+    _, _, token = link_in(wait_mail(stack, member, "Confirmez la modification de votre compte"))
+    with lifted_once(stack, member) as f:
+        r = c.post("/api/v1/account/verify", json={"token": token})
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "verified" and r.json()["still_locked"] is False
+        assert f.forced() == 1
+    assert state(c, member)["reason"] == "none"
+    assert kinds(stack, member).count("account_update_confirmed") == 1
+    assert kinds(stack, member).count("account_unlocked") == 1
+
+
+@pytest.mark.timeout(90)
+def test_agent_unlock_and_lock_are_rerun_after_a_deadlock(stack, c):
+    agent = agent_client(stack)
+    member = stack.new_member()
+    lock(c, member, "suspicious")
+    with lifted_once(stack, member) as f:
+        r = agent.post(BO + "/members/%d/unlock" % member.id, json={"reason": REASON})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"status": "unlocked"}
+        assert f.forced() == 1
+    assert state(c, member)["reason"] == "none"
+    with forced_deadlock(stack, "account_locks", "INSERT",
+                         "NEW.member_id = %d" % member.id) as f:
+        r = agent.post(BO + "/members/%d/lock" % member.id, json={"reason": REASON})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"status": "locked", "reason": "agent"}
+        assert f.forced() == 1
+    # Each action audited once, its event once.
+    audit = stack.sql("SELECT action FROM audit_log WHERE member_id = %d ORDER BY id" % member.id)
+    assert audit == [["unlock"], ["lock"]]
+    assert kinds(stack, member).count("account_unlocked") == 1
+    assert kinds(stack, member).count("account_locked") == 2  # testmod's, then the agent's
