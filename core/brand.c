@@ -164,6 +164,34 @@ static void w_contact(FILE *f, const portail_conf_t *c, const void *arg)
     }
 }
 
+/* One sentence for every "call your fund" of the API's messages and the
+ * lock mails, so that none names another number than the footer's. Made
+ * once at start (portail_host_load), before any thread reads it; the
+ * defaults are the config's own (36 46 and its note). */
+static char call_fund[2][160] = {
+    "appelez votre caisse au 36 46 (service gratuit + prix d’un appel)",
+    "Appelez votre caisse au 36 46 (service gratuit + prix d’un appel)",
+};
+
+void portail_brand_texts(const portail_conf_t *c)
+{
+    const char *phone = c->brand.phone ? c->brand.phone : "";
+    const char *note = c->brand.phone_note ? c->brand.phone_note : "";
+    if (!*phone)
+        snprintf(call_fund[0], sizeof call_fund[0], "contactez votre caisse");
+    else if (!*note)
+        snprintf(call_fund[0], sizeof call_fund[0], "appelez votre caisse au %s", phone);
+    else
+        snprintf(call_fund[0], sizeof call_fund[0], "appelez votre caisse au %s (%s)", phone, note);
+    memcpy(call_fund[1], call_fund[0], sizeof call_fund[1]);
+    call_fund[1][0] = (char)(call_fund[1][0] - 'a' + 'A');
+}
+
+const char *portail_call_fund(int capital)
+{
+    return call_fund[capital ? 1 : 0];
+}
+
 static void w_phone(FILE *f, const portail_conf_t *c, const void *arg)
 {
     (void)arg;
