@@ -47,29 +47,29 @@ static const char *const reason_texts[] = {
 /* The ways out of each lock, in the order to try them: the lock page, the
  * 423 of a sign-in, the answer of a password reset and the lock mail all
  * show these. A password reset lifts only the two locks caused by wrong
- * secrets: the others need the fund or the confirmation link. */
-#define CALL_3646 "appelez votre caisse au 36 46 (service gratuit + prix d’un appel)"
+ * secrets: the others need the fund or the confirmation link. CALL and
+ * CALL_CAP stand for portail_call_fund(): the brand's phone is known at
+ * start only (step_text). */
+#define CALL "{appel}"
+#define CALL_CAP "{Appel}"
 
 static const portail_lock_step_t steps_secret[] = {
     {"reset_password",
      "Réinitialisez votre mot de passe avec « Mot de passe oublié ? » sur la page de connexion : "
      "il vous sera demandé votre numéro de sécurité sociale, votre date de naissance et votre "
      "adresse e-mail. Votre compte est débloqué dès que le nouveau mot de passe est enregistré."},
-    {"call_fund",
-     "Vous pouvez aussi appeler votre caisse au 36 46 (service gratuit + prix d’un appel)."},
+    {"call_fund", "Autre solution\u00a0: " CALL "."},
     {NULL, NULL},
 };
 static const portail_lock_step_t steps_suspicious[] = {
-    {"call_fund", "Appelez votre caisse au 36 46 (service gratuit + prix d’un appel), ou "
-                  "écrivez-lui à l’adresse indiquée sur le site : un conseiller vérifiera votre "
-                  "identité."},
+    {"call_fund", CALL_CAP ", ou écrivez-lui à l’adresse indiquée sur le site : un "
+                           "conseiller vérifiera votre identité."},
     {"wait_agent", "Un conseiller débloquera votre compte après cette vérification. La "
                    "réinitialisation du mot de passe ne suffit pas à le débloquer."},
     {NULL, NULL},
 };
 static const portail_lock_step_t steps_agent[] = {
-    {"call_fund",
-     "Pour connaître le motif du blocage et faire débloquer votre compte, " CALL_3646 "."},
+    {"call_fund", "Pour connaître le motif du blocage et faire débloquer votre compte, " CALL "."},
     {"wait_agent", "Seul un conseiller de votre caisse peut débloquer votre compte. La "
                    "réinitialisation du mot de passe ne suffit pas à le débloquer."},
     {NULL, NULL},
@@ -77,7 +77,7 @@ static const portail_lock_step_t steps_agent[] = {
 static const portail_lock_step_t steps_verification[] = {
     {"confirm_update", "Suivez le lien de confirmation qui vous a été envoyé par e-mail, puis "
                        "vérifiez que les informations de votre profil sont exactes et à jour."},
-    {"call_fund", "Si vous n’avez pas reçu ce message ou si le lien a expiré, " CALL_3646 "."},
+    {"call_fund", "Si vous n’avez pas reçu ce message ou si le lien a expiré, " CALL "."},
     {NULL, NULL},
 };
 static const portail_lock_step_t steps_none[] = {{NULL, NULL}};
@@ -138,30 +138,47 @@ const char *portail_lock_reason_text(portail_lock_reason_t r)
     return (unsigned)r < NREASONS ? reason_texts[r] : reason_texts[PORTAIL_LOCK_NONE];
 }
 
-const portail_lock_step_t *portail_lock_reason_steps(portail_lock_reason_t r)
+static const portail_lock_step_t *lock_reason_steps(portail_lock_reason_t r)
 {
     return (unsigned)r < NREASONS ? reason_steps[r] : steps_none;
+}
+
+/* A step's text with its CALL or CALL_CAP (at most one) said. */
+static void step_text(char *buf, size_t len, const char *t)
+{
+    const char *m = strchr(t, '{');
+    if (m && (strncmp(m, CALL, strlen(CALL)) == 0 || strncmp(m, CALL_CAP, strlen(CALL_CAP)) == 0))
+        snprintf(buf, len, "%.*s%s%s", (int)(m - t), t, portail_call_fund(m[1] == 'A'),
+                 m + strlen(CALL));
+    else
+        snprintf(buf, len, "%s", t);
 }
 
 static json_t *steps_json(const portail_lock_step_t *s)
 {
     json_t *steps = json_array();
-    for (; steps && s->kind; s++)
-        json_array_append_new(steps, json_pack("{s:s, s:s}", "kind", s->kind, "text", s->text));
+    char text[512];
+    for (; steps && s->kind; s++) {
+        step_text(text, sizeof text, s->text);
+        json_array_append_new(steps, json_pack("{s:s, s:s}", "kind", s->kind, "text", text));
+    }
     return steps;
 }
 
 json_t *portail_lock_reason_steps_json(portail_lock_reason_t r)
 {
-    return steps_json(portail_lock_reason_steps(r));
+    return steps_json(lock_reason_steps(r));
 }
 
 /* The steps as the lines of a mail: "- step" each. */
 static const char *steps_text(portail_arena_t *a, portail_lock_reason_t r)
 {
     const char *out = "";
-    for (const portail_lock_step_t *s = portail_lock_reason_steps(r); s->kind; s++)
-        out = portail_sprintf(a, "%s%s- %s", out, *out ? "\n" : "", s->text);
+    char text[512];
+    for (const portail_lock_step_t *s = lock_reason_steps(r); s->kind; s++) {
+        step_text(text, sizeof text, s->text);
+        out = portail_sprintf(a, "%s%s- %s", out, *out ? "\n" : "", text);
+    }
     return out;
 }
 
@@ -649,7 +666,7 @@ void portail_lock_respond(portail_ctx_t *ctx, portail_principal_kind_t kind,
 {
     int agent = kind == PORTAIL_PRINCIPAL_AGENT;
     const char *text = agent ? agent_reason_text(reason) : portail_lock_reason_text(reason);
-    json_t *steps = steps_json(agent ? steps_agent_access : portail_lock_reason_steps(reason));
+    json_t *steps = steps_json(agent ? steps_agent_access : lock_reason_steps(reason));
     portail_problem(ctx, 423, NULL, text);
     portail_problem_extra(ctx, "reason", json_string(portail_lock_reason_name(reason)));
     portail_problem_extra(ctx, "reason_text", json_string(text));

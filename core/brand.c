@@ -164,6 +164,34 @@ static void w_contact(FILE *f, const portail_conf_t *c, const void *arg)
     }
 }
 
+/* One sentence for every "call your fund" of the API's messages and the
+ * lock mails, so that none names another number than the footer's. Made
+ * once at start (portail_host_load), before any thread reads it; the
+ * defaults are the config's own (36 46 and its note). */
+static char call_fund[2][160] = {
+    "appelez votre caisse au 36 46 (service gratuit + prix d’un appel)",
+    "Appelez votre caisse au 36 46 (service gratuit + prix d’un appel)",
+};
+
+void portail_brand_texts(const portail_conf_t *c)
+{
+    const char *phone = c->brand.phone ? c->brand.phone : "";
+    const char *note = c->brand.phone_note ? c->brand.phone_note : "";
+    if (!*phone)
+        snprintf(call_fund[0], sizeof call_fund[0], "contactez votre caisse");
+    else if (!*note)
+        snprintf(call_fund[0], sizeof call_fund[0], "appelez votre caisse au %s", phone);
+    else
+        snprintf(call_fund[0], sizeof call_fund[0], "appelez votre caisse au %s (%s)", phone, note);
+    memcpy(call_fund[1], call_fund[0], sizeof call_fund[1]);
+    call_fund[1][0] = (char)(call_fund[1][0] - 'a' + 'A');
+}
+
+const char *portail_call_fund(int capital)
+{
+    return call_fund[capital ? 1 : 0];
+}
+
 static void w_phone(FILE *f, const portail_conf_t *c, const void *arg)
 {
     (void)arg;
@@ -233,6 +261,39 @@ static void w_plan(FILE *f, const portail_conf_t *c, const void *arg)
     free(e);
 }
 
+static void w_number(FILE *f, const portail_conf_t *c, const void *arg)
+{
+    (void)c;
+    fprintf(f, "%lld", *(const long long *)arg);
+}
+
+/* The settings the enabled modules let the pages say (on_pages), one
+ * fragment each, reglages/MODULE.NAME.html: a page warns of the number of
+ * errors the config really allows, and a restart keeps it true. */
+static int render_settings(const char *dir, const portail_conf_t *c,
+                           const portail_loaded_module_t *mods, size_t n, char *err, size_t errlen)
+{
+    char sub[1100];
+    if (snprintf(sub, sizeof sub, "%s/reglages", dir) >= (int)sizeof sub || mkdirs(sub) != 0) {
+        snprintf(err, errlen, "brand.partials_dir: cannot create %s/reglages", dir);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!mods[i].enabled)
+            continue;
+        for (const portail_setting_t *s = mods[i].desc->settings; s && s->name; s++) {
+            if (!s->on_pages)
+                continue;
+            char name[200];
+            long long v = portail_settings_int(&mods[i].settings, s->name);
+            snprintf(name, sizeof name, "%s.%s.html", mods[i].desc->name, s->name);
+            if (put(sub, name, w_number, c, &v, err, errlen) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 int portail_brand_render(const portail_conf_t *c, const portail_loaded_module_t *mods, size_t n,
                          char *err, size_t errlen)
 {
@@ -259,5 +320,5 @@ int portail_brand_render(const portail_conf_t *c, const portail_loaded_module_t 
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (put(dir, files[i].name, files[i].fn, c, &m, err, errlen) != 0)
             return -1;
-    return 0;
+    return render_settings(dir, c, mods, n, err, errlen);
 }

@@ -708,6 +708,7 @@ int portail_host_load(portail_host_t *h, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", c->file, why);
         return -1;
     }
+    portail_brand_texts(c);
     h->router = portail_router_new();
     if (!h->router) {
         snprintf(err, errlen, "out of memory");

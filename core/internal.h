@@ -311,6 +311,9 @@ void portail_modules_unload(portail_loaded_module_t *m, size_t n);
 /* ---- brand.c: the brand's fragments for the pages' header and footer ---- */
 /* Writes the fragments into brand.partials_dir ("" : nothing to do) from
  * the brand group and the enabled modules' member menu. 0 or -1 (*err). */
+/* Makes the texts that name the brand's phone (portail_call_fund). At
+ * start, before any thread. */
+void portail_brand_texts(const portail_conf_t *c);
 int portail_brand_render(const portail_conf_t *c, const portail_loaded_module_t *mods, size_t n,
                          char *err, size_t errlen);
 

@@ -93,6 +93,11 @@ static int check_settings(const portail_module_t *d, const char *where, char *er
             snprintf(err, errlen, "%s: setting %s: reserved fields must stay zero", where, s->name);
             return -1;
         }
+        if (s->on_pages && s->type != PORTAIL_SETTING_INT) {
+            snprintf(err, errlen, "%s: setting %s: only a number can be shown on the pages", where,
+                     s->name);
+            return -1;
+        }
     }
     return 0;
 }

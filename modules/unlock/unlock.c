@@ -173,18 +173,21 @@ PORTAIL_MODULE_INIT(.name = "unlock", .version = "1.0.0", .settings = settings, 
 
 /* ---- texts ------------------------------------------------------------------ */
 
-#define CALL_3646 "appelez votre caisse au 36 46 (service gratuit + prix d’un appel)"
-
 /* What the answer to a reset says when the new password is not enough. */
-static const char *still_locked_text(portail_lock_reason_t reason)
+static const char *still_locked_text(portail_ctx_t *ctx, portail_lock_reason_t reason)
 {
     if (reason == PORTAIL_LOCK_PENDING_VERIFICATION)
-        return "Votre mot de passe a été modifié, mais votre compte reste bloqué tant que vous "
-               "n’avez pas confirmé la modification de vos informations : suivez le lien de "
-               "confirmation reçu par e-mail. Si vous ne l’avez pas reçu, " CALL_3646 ".";
-    return "Votre mot de passe a été modifié, mais votre compte reste bloqué. Pour le débloquer, "
-           "contactez votre caisse d’Assurance Maladie : " CALL_3646 ". Une fois votre compte "
-           "débloqué, vous pourrez aussi lui écrire par la messagerie sécurisée.";
+        return portail_sprintf(portail_arena(ctx),
+                               "Votre mot de passe a été modifié, mais votre compte reste bloqué "
+                               "tant que vous n’avez pas confirmé la modification de vos "
+                               "informations\u00a0: suivez le lien de confirmation reçu par "
+                               "e-mail. Si vous ne l’avez pas reçu, %s.",
+                               portail_call_fund(0));
+    return portail_sprintf(portail_arena(ctx),
+                           "Votre mot de passe a été modifié, mais votre compte reste bloqué. "
+                           "Pour le débloquer, %s. Une fois votre compte débloqué, vous pourrez "
+                           "aussi lui écrire par la messagerie sécurisée.",
+                           portail_call_fund(0));
 }
 
 void unlock_fail(portail_ctx_t *ctx)
@@ -355,7 +358,7 @@ static int reset_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
     const char *const vars[] = {"still_locked",
                                 still ? portail_sprintf(portail_arena(ctx), "%s\n%s\n\n",
                                                         portail_lock_reason_text(t->after.reason),
-                                                        still_locked_text(t->after.reason))
+                                                        still_locked_text(ctx, t->after.reason))
                                       : "",
                                 NULL};
     if (portail_mail_template(db, portail_arena(ctx), portail_row_str(t->member, "email"),
@@ -416,7 +419,7 @@ static void reset_password(portail_ctx_t *ctx)
     id = t.id;
     portail_account_state_t after = t.after;
     int still = after.reason != PORTAIL_LOCK_NONE;
-    const char *detail = still ? still_locked_text(after.reason)
+    const char *detail = still ? still_locked_text(ctx, after.reason)
                                : "Votre mot de passe a été modifié. Vous pouvez vous connecter "
                                  "avec votre nouveau mot de passe.";
     portail_log_info(ctx, "member %lld: password reset (%s)", (long long)id,
@@ -428,8 +431,14 @@ static void reset_password(portail_ctx_t *ctx)
                                    portail_lock_reason_steps_json(after.reason)));
 }
 
-static const char verify_gone[] = "Ce lien de confirmation a expiré ou a déjà servi. Si votre "
-                                  "compte est toujours bloqué, " CALL_3646 ".";
+/* A spent or unknown verification link. */
+static const char *verify_gone(portail_ctx_t *ctx)
+{
+    return portail_sprintf(portail_arena(ctx),
+                           "Ce lien de confirmation a expiré ou a déjà servi. Si votre compte est "
+                           "toujours bloqué, %s.",
+                           portail_call_fund(0));
+}
 
 typedef struct verify_tx {
     const char *token;
@@ -446,7 +455,7 @@ static int verify_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
         if (rc < 0)
             unlock_fail(ctx);
         else
-            portail_problem(ctx, 410, NULL, verify_gone);
+            portail_problem(ctx, 410, NULL, verify_gone(ctx));
         return -1;
     }
     json_t *d = data ? portail_arena_json(portail_arena(ctx), json_loads(data, 0, NULL)) : NULL;
@@ -535,7 +544,7 @@ static void check_reset(portail_ctx_t *ctx)
 
 static void check_verify(portail_ctx_t *ctx)
 {
-    check_link(ctx, "verify", verify_gone);
+    check_link(ctx, "verify", verify_gone(ctx));
 }
 
 /* ---- GET /api/v1/unlock/status (partial session) -----------------------------

@@ -51,7 +51,11 @@ class WebStack(conftest.Stack):
         # over the demo's, served from a web root of this stack's own (the
         # fragments portaild writes must not reach other stacks).
         self.brand = json.loads(os.environ.get("PORTAIL_WEB_BRAND") or "null")
-        if self.brand:
+        # PORTAIL_WEB_SETTINGS (JSON {module: {setting: value}}): module
+        # settings over the harness's; the pages may say some of them
+        # (fragments in the web root), hence a web root of its own too.
+        self.settings = json.loads(os.environ.get("PORTAIL_WEB_SETTINGS") or "null")
+        if self.brand or self.settings:
             web = Path(base) / "web"
             if not web.exists():
                 self.private_webroot(web)
@@ -70,6 +74,8 @@ class WebStack(conftest.Stack):
         cfg["brand"] = {"name": "CPAM de Paris", "logo": "/img/logo-caisse.svg", "logo_width": 160, "logo_height": 80,
                         "logo_alt": "CPAM de Paris, logo de démonstration"}
         cfg["brand"].update(self.brand or {})
+        for m in cfg["modules"]:
+            m.setdefault("settings", {}).update((self.settings or {}).get(m["name"], {}))
         return cfg
 
 

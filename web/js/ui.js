@@ -336,6 +336,14 @@ export async function retryWhenBusy(call, status, { attempts = 3, maxWait = 2 } 
   }
 }
 
+/** A number of the config the page was given by nginx: the element
+ * data-reglage="MODULE.NAME" holds partials/reglage.html's include of what
+ * portaild wrote at start (a setting with on_pages, core/brand.c), such as
+ * the wrong passwords allowed before a lock. "plusieurs" when unknown. */
+export function pageSetting(name) {
+  return document.querySelector(`[data-reglage="${name}"]`)?.textContent.trim() || 'plusieurs';
+}
+
 /** The page's H1 and the tab's title become heading. */
 function setHeading(heading) {
   const h1 = document.querySelector('main h1');

@@ -42,11 +42,14 @@ typedef struct portail_lock_step {
     const char *kind;
     const char *text;
 } portail_lock_step_t;
-/* The ways out of a member's lock, in order, ended by {NULL, NULL} (at
- * once for PORTAIL_LOCK_NONE). Static storage. */
-const portail_lock_step_t *portail_lock_reason_steps(portail_lock_reason_t r);
-/* The same as [{kind, text}], a new reference ([] when not locked). */
+/* The ways out of a member's lock, in order, as [{kind, text}], a new
+ * reference ([] when not locked). */
 json_t *portail_lock_reason_steps_json(portail_lock_reason_t r);
+/* "appelez votre caisse au 36 46 (service gratuit + prix d’un appel)": the
+ * phone and its note from the config's brand group; "contactez votre
+ * caisse" when brand.phone is empty. capital: "Appelez …", to open a
+ * sentence. Every message that sends a member to the fund says it so. */
+const char *portail_call_fund(int capital);
 
 /* An unknown member reads as not locked with zero counters. 0 or -1. */
 int portail_account_state(portail_db_t *db, portail_arena_t *a, int64_t member_id,

@@ -90,7 +90,12 @@ typedef struct portail_setting {
     long long def_int;          /* INT and BOOL */
     const char *def_str;        /* STRING */
     const char *const *choices; /* STRING: NULL-terminated allowed values, or NULL */
-    void *reserved[2];
+    /* INT, nonzero: the pages may say the value (a number of errors before
+     * a lock, say): portaild writes it at start as the fragment
+     * partials/marque/reglages/MODULE.NAME.html (core/brand.c), which a page
+     * includes through partials/reglage.html. Never a secret. */
+    int on_pages;
+    void *reserved[1];
 } portail_setting_t;
 
 long long portail_settings_int(const portail_settings_t *s, const char *name);

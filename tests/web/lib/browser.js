@@ -83,14 +83,18 @@ export async function checkPage(page, suite, name) {
   assert.equal(bad.length, 0, `axe on ${name} (${page.url()}):\n${describe(bad)}`);
   assert.deepEqual(page.problems || [], [], `problems on ${name} (${page.url()})`);
 
-  // Every page: French, a title of its own, one h1.
-  const { lang, title, h1 } = await page.evaluate(() => ({
+  // Every page: French, a title of its own ending with the fund's name
+  // (the brand's fragment, as in the header), one h1.
+  const { lang, title, h1, brand } = await page.evaluate(() => ({
     lang: document.documentElement.lang,
     title: document.title,
     h1: document.querySelectorAll('h1').length,
+    brand: document.querySelector('.fr-header__service-title')?.textContent.trim(),
   }));
   assert.equal(lang, 'fr');
-  assert.match(title, /— Portail — Assurance Maladie$/);
+  assert.ok(brand, `a brand name in the header of ${name}`);
+  assert.ok(title.endsWith(` — ${brand}`) && title.length > brand.length + 3,
+    `the title of ${name} ends with the fund's name: ${title}`);
   assert.equal(h1, 1, `one h1 on ${name}`);
   return file;
 }

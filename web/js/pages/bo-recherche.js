@@ -155,13 +155,19 @@ async function loadEvents(reset) {
   const q = new URLSearchParams({ limit: '20' });
   if (!reset && nextCursor) q.set('cursor', nextCursor);
   const r = await api.get(`/backoffice/members/${encodeURIComponent(member.id)}/events?${q}`);
-  const rows = (r.events || []).map((e) => el('tr', {},
-    el('td', { class: 'portail-nowrap' }, formatDateTimeSeconds(e.created_at)),
-    el('td', {}, eventLabel(e.kind)),
-    el('td', {}, eventDetail(e.kind, e.detail, e.agent_name)),
-    el('td', {}, e.user_agent ? describeDevice(e.user_agent) : '—'),
-    el('td', {}, e.ip || '—'),
-    el('td', {}, e.country || '—')));
+  // Each cell carries its column's name: on a phone the rows are cards
+  // (portail.css, .portail-table-cartes) and the names head their cells.
+  const labels = [...document.querySelectorAll('#evenements-table thead th')].map((th) => th.textContent);
+  const cells = (e) => [
+    formatDateTimeSeconds(e.created_at),
+    eventLabel(e.kind),
+    eventDetail(e.kind, e.detail, e.agent_name),
+    e.user_agent ? describeDevice(e.user_agent) : '—',
+    e.ip || '—',
+    e.country || '—',
+  ];
+  const rows = (r.events || []).map((e) => el('tr', {}, ...cells(e).map((text, i) =>
+    el('td', { 'data-label': labels[i], class: i === 0 && 'portail-nowrap' }, text))));
   const body = document.getElementById('evenements');
   if (reset) body.replaceChildren(...rows);
   else body.append(...rows);
