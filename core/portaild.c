@@ -233,7 +233,8 @@ static void metrics_stop(void)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: portaild --config FILE\n       portaild --check-config FILE\n");
+    fprintf(stderr, "usage: portaild --config FILE\n       portaild --check-config FILE\n"
+                    "       portaild --nginx-values FILE\n");
     return 2;
 }
 
@@ -283,10 +284,29 @@ static void teardown(void)
         portail_conf_free(host.conf);
 }
 
+/* The nginx template's placeholders that follow portail.conf, as KEY=VALUE
+ * lines for the renderers (script/lib.sh, nginx/site-render, the tests):
+ * only the configuration is read, no module, no database. The burst lets a
+ * sign-in wait at most 20 s in nginx before a 429. */
+static int nginx_values(const char *file)
+{
+    static portail_conf_t conf;
+    char err[1024];
+    if (portail_conf_load(&conf, file, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portaild: %s\n", err);
+        return 1;
+    }
+    printf("SIGNIN_RATE=%d\nSIGNIN_BURST=%d\n", conf.signin_rate, 20 * conf.signin_rate);
+    portail_conf_free(&conf);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3)
         return usage();
+    if (strcmp(argv[1], "--nginx-values") == 0)
+        return nginx_values(argv[2]);
     int check_only = strcmp(argv[1], "--check-config") == 0;
     if (!check_only && strcmp(argv[1], "--config") != 0)
         return usage();
