@@ -70,6 +70,9 @@ class WebStack(conftest.Stack):
         cfg["brand"] = {"name": "CPAM de Paris", "logo": "/img/logo-caisse.svg", "logo_width": 160, "logo_height": 80,
                         "logo_alt": "CPAM de Paris, logo de démonstration"}
         cfg["brand"].update(self.brand or {})
+        # PORTAIL_WEB_SERVER (JSON, tests/web/lib/stack.js): server settings
+        # (server.signin_rate: tests/web/signin-rate.test.js).
+        cfg["server"].update(json.loads(os.environ.get("PORTAIL_WEB_SERVER") or "{}"))
         return cfg
 
 
