@@ -70,7 +70,8 @@ bench_portaild() {
 bench_nginx_render() {
   PORT="$(portail_free_port)"
   BASE="http://127.0.0.1:$PORT"
-  portail_nginx_render "$WORK/nginx" "$PORT" "$ROOT/web" "$WORK/run/portaild.sock" "$WORK/nginx/acl.conf"
+  portail_nginx_render "$WORK/nginx" "$PORT" "$ROOT/web" "$WORK/run/portaild.sock" "$WORK/nginx/acl.conf" \
+    "${BENCH_TRUSTED_PROXY:-}" "$("$BUILD/portaild" --nginx-values "$WORK/portail.conf")"
 }
 bench_nginx_start() {
   portail_nginx_start "$WORK/nginx"

@@ -20,6 +20,7 @@ function iso($v) { return $v === null ? null : str_replace(' ', 'T', $v) . 'Z'; 
 // The session, as core/session.c reads it (defaults: touch 60 s, idle 1800 s).
 $token = $_COOKIE['__Host-portail_session'] ?? '';
 $member = 0;
+$session_id = 0;
 if (strlen($token) === 43) {
     try {
         $hash = sodium_crypto_generichash(
@@ -34,6 +35,7 @@ if (strlen($token) === 43) {
         $s = $q->fetch(PDO::FETCH_ASSOC);
         if ($s && $s['kind'] === 'member' && (int)$s['level'] === 1 && strlen($s['csrf_token']) === 64) {
             $member = (int)$s['principal_id'];
+            $session_id = (int)$s['id'];
             if ($s['stale']) {
                 $db->prepare("UPDATE sessions SET last_seen_at = UTC_TIMESTAMP(), ip = ?, country = ? "
                              . "WHERE id = ?")->execute([$_SERVER['REMOTE_ADDR'] ?? '', null, $s['id']]);
@@ -59,6 +61,15 @@ if ($route === 'me') {
     $q->execute([$member]);
     $me = $q->fetch(PDO::FETCH_ASSOC);
     $me['totp_enabled'] = $me['totp_enabled'] == 1;
+    $q = $db->prepare("SELECT e.created_at AS at, e.ip, e.country, e.user_agent FROM security_events e "
+        . "WHERE e.member_id = ? AND e.kind = ? AND e.created_at < "
+        . "(SELECT s.created_at FROM sessions s WHERE s.id = ?) ORDER BY e.id DESC LIMIT 1");
+    $q->execute([$member, 'login_succeeded', $session_id]);
+    $last = $q->fetch(PDO::FETCH_ASSOC);
+    if ($last) {
+        $last['at'] = iso($last['at']);
+    }
+    $me['last_sign_in'] = $last ?: null;
     echo json_encode($me, JSON_UNESCAPED_UNICODE);
 } elseif ($route === 'messages') {
     $labels = ['REMB' => 'Mes remboursements', 'VITALE' => 'Ma carte Vitale',

@@ -6,7 +6,8 @@
  * jansson. One MariaDB connection per thread, every statement prepared once
  * per thread (binary protocol). The route comes from nginx's
  * fastcgi_param FLOOR_ROUTE:
- *   me            GET /api/v1/me (member joined to insured)
+ *   me            GET /api/v1/me (member joined to insured, and the sign-in
+ *                 before this session's)
  *   messages      GET /api/v1/messages?limit=20 (inbox page + unread count)
  *   appointments  GET /api/v1/appointments?limit=20 (upcoming page)
  *   reimbursements  GET /api/v1/reimbursements?limit=20 (page of lines and
@@ -196,6 +197,11 @@ static const char ME_SQL[] =
     "(SELECT COUNT(*) FROM member_recovery_codes r WHERE r.member_id = m.id "
     "AND r.used_at IS NULL) AS recovery_codes_left "
     "FROM members m JOIN insured i ON i.id = m.insured_id WHERE m.id = ?";
+/* The sign-in before this session's (modules/login/sessions.c). */
+static const char LAST_SQL[] =
+    "SELECT e.created_at AS at, e.ip, e.country, e.user_agent FROM security_events e "
+    "WHERE e.member_id = ? AND e.kind = ? AND e.created_at < "
+    "(SELECT s.created_at FROM sessions s WHERE s.id = ?) ORDER BY e.id DESC LIMIT 1";
 static const char INBOX_SQL[] =
     "SELECT t.id, t.service, t.subject, t.status, t.created_at, t.last_activity_at, "
     "t.last_message_id, t.last_author, "
@@ -257,7 +263,8 @@ static const char REIMB_TOTALS_SQL[] =
 
 typedef struct conn {
     MYSQL *db;
-    q_t *session, *touch, *me, *inbox, *unread, *appt, *reimb, *reimb_totals;
+    q_t *session, *touch, *me, *last, *inbox, *unread, *appt, *reimb, *reimb_totals;
+    long long session_id; /* of the request's session, set by member_of */
 } conn_t;
 
 /* ---- session ----------------------------------------------------------------- */
@@ -301,6 +308,7 @@ static long long member_of(conn_t *c, FCGX_Request *req)
     done(c->session);
     if (!ok)
         return 0;
+    c->session_id = sid;
     if (stale) {
         const char *ip = FCGX_GetParam("REMOTE_ADDR", req->envp);
         unsigned long iplen = ip ? strlen(ip) : 0;
@@ -328,9 +336,22 @@ static json_t *me(conn_t *c, long long member)
         return NULL;
     json_t *r = row(c->me);
     done(c->me);
-    if (r)
-        json_object_set_new(r, "totp_enabled",
-                            json_boolean(json_integer_value(json_object_get(r, "totp_enabled"))));
+    if (!r)
+        return NULL;
+    json_object_set_new(r, "totp_enabled",
+                        json_boolean(json_integer_value(json_object_get(r, "totp_enabled"))));
+    MYSQL_BIND l[3];
+    unsigned long klen;
+    bind_ll(&l[0], &member);
+    bind_str(&l[1], "login_succeeded", &klen);
+    bind_ll(&l[2], &c->session_id);
+    if (run(c->last, l) != 0) {
+        json_decref(r);
+        return NULL;
+    }
+    json_t *last = row(c->last);
+    done(c->last);
+    json_object_set_new(r, "last_sign_in", last ? last : json_null());
     return r;
 }
 
@@ -554,6 +575,7 @@ static void *worker(void *arg)
             c.session = prepare(c.db, SESSION_SQL);
             c.touch = prepare(c.db, TOUCH_SQL);
             c.me = prepare(c.db, ME_SQL);
+            c.last = prepare(c.db, LAST_SQL);
             c.inbox = prepare(c.db, INBOX_SQL);
             c.unread = prepare(c.db, UNREAD_SQL);
             c.appt = prepare(c.db, APPT_SQL);

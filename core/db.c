@@ -14,6 +14,11 @@
 
 /* Parameters bound from the stack up to this count; more go to the arena. */
 #define STACK_PARAMS 32
+/* A row's column buffers up to this size live on the worker's stack: a
+ * heap block of 1 KiB or more makes glibc consolidate its fast bins, which
+ * cost GET /me more than the rest of the fetch (callgrind,
+ * docs/performance.md). */
+#define STACK_ROW_BYTES 4096
 
 static const char *rid(const portail_db_t *db)
 {
@@ -541,6 +546,9 @@ static json_t *fetch(portail_db_t *db, MYSQL_STMT *st, const char *sql, bool fir
         return NULL;
     }
     json_t *out = NULL, *rows = NULL, *first = NULL;
+    MYSQL_BIND stack_bind[STACK_PARAMS];
+    col_t stack_col[STACK_PARAMS];
+    char stack_bufs[STACK_ROW_BYTES];
     MYSQL_BIND *b = NULL;
     col_t *c = NULL;
     char *bufs = NULL;
@@ -553,8 +561,15 @@ static json_t *fetch(portail_db_t *db, MYSQL_STMT *st, const char *sql, bool fir
         fail_stmt(db, st, "store", sql);
         goto out;
     }
-    b = calloc(nf ? nf : 1, sizeof *b);
-    c = calloc(nf ? nf : 1, sizeof *c);
+    if (nf <= STACK_PARAMS) {
+        memset(stack_bind, 0, nf * sizeof *stack_bind);
+        memset(stack_col, 0, nf * sizeof *stack_col);
+        b = stack_bind;
+        c = stack_col;
+    } else {
+        b = calloc(nf, sizeof *b);
+        c = calloc(nf, sizeof *c);
+    }
     if (!b || !c) {
         dbi_fail(db, CR_OUT_OF_MEMORY, "out of memory", "fetch", sql);
         goto out;
@@ -571,7 +586,7 @@ static json_t *fetch(portail_db_t *db, MYSQL_STMT *st, const char *sql, bool fir
     }
     /* malloc, not the arena: a large BLOB should not stay for the whole
      * request once converted. */
-    bufs = malloc(total);
+    bufs = total <= sizeof stack_bufs ? stack_bufs : malloc(total);
     if (!bufs) {
         dbi_fail(db, CR_OUT_OF_MEMORY, "out of memory", "fetch", sql);
         goto out;
@@ -668,9 +683,12 @@ row_fail:
         dbi_fail(db, CR_OUT_OF_MEMORY, "cannot convert row", "fetch", sql);
     json_decref(rows);
 out:
-    free(bufs);
-    free(c);
-    free(b);
+    if (bufs != stack_bufs)
+        free(bufs);
+    if (c != stack_col)
+        free(c);
+    if (b != stack_bind)
+        free(b);
     mysql_free_result(meta);
     return out;
 }
@@ -803,10 +821,10 @@ static portail_db_t *scoped(portail_ctx_t *ctx, const char **sql, const char **f
      * every member-scoped query, whose text is often a few hundred bytes. */
     for (const char *s = *sql; *s;) {
         const char *stop = strpbrk(s, "?{");
-        size_t run = stop ? (size_t)(stop - s) : strlen(s);
-        memcpy(out + o, s, run);
-        o += run;
-        s += run;
+        size_t plain = stop ? (size_t)(stop - s) : strlen(s);
+        memcpy(out + o, s, plain);
+        o += plain;
+        s += plain;
         if (!*s)
             break;
         if (strncmp(s, MEMBER_MARK, sizeof(MEMBER_MARK) - 1) == 0) {

@@ -84,6 +84,13 @@ static char *header_name(portail_arena_t *a, const char *env, size_t n)
     return s;
 }
 
+/* Most params do not start with H: the first byte spares a call per param
+ * on each of the two passes (callgrind: 1.6 k instructions a request). */
+static inline bool is_header(const char *env)
+{
+    return env[0] == 'H' && strncmp(env, "HTTP_", 5) == 0;
+}
+
 /* The FastCGI params the host reads, picked out in the same single pass over
  * the environment as the headers (FCGX_GetParam is a linear scan each). */
 struct params {
@@ -113,7 +120,7 @@ static int copy_headers(portail_ctx_t *ctx, FCGX_Request *req, struct params *p)
     size_t count = 0, bytes = 0;
     memset(p, 0, sizeof(*p));
     for (char **e = req->envp; *e; e++) {
-        if (strncmp(*e, "HTTP_", 5) == 0) {
+        if (is_header(*e)) {
             count++;
             continue;
         }
@@ -128,7 +135,7 @@ static int copy_headers(portail_ctx_t *ctx, FCGX_Request *req, struct params *p)
         return -1;
     ctx->headers = portail_alloc(ctx->arena, sizeof(portail_kv_t) * (count ? count : 1));
     for (char **e = req->envp; *e; e++) {
-        if (strncmp(*e, "HTTP_", 5) != 0)
+        if (!is_header(*e))
             continue;
         const char *eq = strchr(*e, '=');
         if (!eq)

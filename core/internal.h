@@ -162,6 +162,7 @@ typedef struct portail_conf {
     int hash_slots;              /* concurrent password hashes, 0: CPU count */
     int hash_wait_ms;            /* longest wait for a slot, 0: refused at once */
     int hash_queue;              /* requests waiting for a slot at most */
+    int signin_rate;             /* nginx's sign-ins a second (0 read: 25 a slot) */
     const char *password_dict;   /* cracklib dictionary prefix (.pwd/.pwi/.hwm) */
     const char *secret_key_file; /* 32 bytes sealing secrets at rest (TOTP) */
     const char *data_dir;        /* sql/ of the core, modules/NAME/ of each module */

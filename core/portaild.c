@@ -231,9 +231,12 @@ static void metrics_stop(void)
     metrics.fd = -1;
 }
 
+#define MALLOC_TUNABLES "glibc.malloc.tcache_count=64"
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: portaild --config FILE\n       portaild --check-config FILE\n");
+    fprintf(stderr, "usage: portaild --config FILE\n       portaild --check-config FILE\n"
+                    "       portaild --nginx-values FILE\n");
     return 2;
 }
 
@@ -283,13 +286,49 @@ static void teardown(void)
         portail_conf_free(host.conf);
 }
 
+/* The nginx template's placeholders that follow portail.conf, as KEY=VALUE
+ * lines for the renderers (script/lib.sh, nginx/site-render, the tests):
+ * only the configuration is read, no module, no database. The burst lets a
+ * sign-in wait at most 20 s in nginx before a 429. */
+static int nginx_values(const char *file)
+{
+    static portail_conf_t conf;
+    char err[1024];
+    if (portail_conf_load(&conf, file, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portaild: %s\n", err);
+        return 1;
+    }
+    printf("SIGNIN_RATE=%d\nSIGNIN_BURST=%d\n", conf.signin_rate, 20 * conf.signin_rate);
+    portail_conf_free(&conf);
+    return 0;
+}
+
+/* glibc keeps at most 7 freed blocks of each size per thread (its tcache);
+ * a request frees and allocates some 60 small blocks (jansson's rows, the
+ * client library's buffers), so most went through the shared bins and a
+ * consolidation of them each request: GET /me ran 15 % more instructions
+ * (callgrind, docs/performance.md). The count is only read from the
+ * environment at start, hence one exec of ourselves with it set. An
+ * operator's (or valgrind user's) own GLIBC_TUNABLES is left as it is. */
+static void tune_malloc(char **argv)
+{
+    if (getenv("GLIBC_TUNABLES") || setenv("GLIBC_TUNABLES", MALLOC_TUNABLES, 1) != 0)
+        return;
+    execv("/proc/self/exe", argv);
+    unsetenv("GLIBC_TUNABLES"); /* not re-executed: served untuned, as before */
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3)
         return usage();
+    if (strcmp(argv[1], "--nginx-values") == 0)
+        return nginx_values(argv[2]);
     int check_only = strcmp(argv[1], "--check-config") == 0;
     if (!check_only && strcmp(argv[1], "--config") != 0)
         return usage();
+    if (!check_only)
+        tune_malloc(argv);
 
     /* Request bodies and documents (up to 20 MiB) are freed at the end of
      * their request: a fixed mmap threshold gives them back to the system

@@ -265,19 +265,22 @@ portail_real_ip_from() {
   printf '%s' "${out:-# no trusted proxy: X-Forwarded-For is ignored}"
 }
 
-# portail_nginx_render PREFIX PORT WEBROOT FCGI_SOCKET BACKOFFICE_ACL [TRUSTED_PROXIES]
+# portail_nginx_render PREFIX PORT WEBROOT FCGI_SOCKET BACKOFFICE_ACL TRUSTED_PROXIES VALUES
 # Writes PREFIX/nginx.conf from nginx/portail.conf.in and checks it.
 # TRUSTED_PROXIES: addresses or networks whose X-Forwarded-For is believed
-# (none when empty or absent).
+# (none when empty). VALUES: what `portaild --nginx-values portail.conf`
+# prints (KEY=VALUE lines: the sign-in pace, server.signin_rate).
 portail_nginx_render() {
-  local prefix="$1" port="$2" webroot="$3" sock="$4" acl="$5" real_ip
+  local prefix="$1" port="$2" webroot="$3" sock="$4" acl="$5" real_ip values=()
   real_ip="$(portail_real_ip_from "${6:-}")" || return 1
+  # shellcheck disable=SC2206  # KEY=VALUE words, no spaces in them
+  values=(${7:-})
   mkdir -p "$prefix/logs" "$prefix/tmp"
   [ -f "$acl" ] || printf 'allow all;\n' >"$acl"
   portail_render "$PORTAIL_ROOT/nginx/portail.conf.in" "$prefix/nginx.conf" \
     PREFIX="$prefix" PORT="$port" WEBROOT="$webroot" FCGI_SOCKET="$sock" \
     GEOIP_DAT=/usr/share/GeoIP/GeoIP.dat BACKOFFICE_ACL="$acl" REAL_IP_FROM="$real_ip" \
-    USER="$(id -un)" GROUP="$(id -gn)" || return 1
+    USER="$(id -un)" GROUP="$(id -gn)" "${values[@]}" || return 1
   local out
   if ! out="$(nginx -t -c "$prefix/nginx.conf" -p "$prefix" 2>&1)"; then
     printf '%s\n' "$out" | grep -v 'the "user" directive makes sense only' >&2

@@ -422,9 +422,20 @@ def real_ip_from(proxies):
         "# no trusted proxy: X-Forwarded-For is ignored"
 
 
+def nginx_values(config_path=None):
+    """The template's placeholders that follow portail.conf (the sign-in
+    pace), as `portaild --nginx-values` gives them for config_path, or for
+    conf/portail.conf.example: {KEY: VALUE}."""
+    r = subprocess.run([str(portaild_bin()), "--nginx-values",
+                        str(config_path or REPO / "conf" / "portail.conf.example")],
+                       capture_output=True, text=True, env=_env(), timeout=30)
+    assert r.returncode == 0, r.stderr
+    return dict(line.split("=", 1) for line in r.stdout.split())
+
+
 class Nginx:
     def __init__(self, prefix, fcgi_socket, webroot, port=None, acl="allow all;\n",
-                 trusted_proxies=None):
+                 trusted_proxies=None, config_path=None):
         self.prefix = Path(prefix)
         self.port = port or free_port()
         self.conf = self.prefix / "nginx.conf"
@@ -445,6 +456,7 @@ class Nginx:
                                          else trusted_proxies),
             "USER": pwd.getpwuid(os.getuid()).pw_name,
             "GROUP": grp.getgrgid(os.getgid()).gr_name,
+            **nginx_values(config_path),
         }
         text = (REPO / "nginx" / "portail.conf.in").read_text()
         for k, v in values.items():
@@ -560,10 +572,10 @@ class Portaild:
         self.log_path = Path(config["server"]["log"])
         self.proc = None
         self.nginx = None
+        self.config_path.write_text(libconfig_text(config))
         if with_nginx:
             self.nginx = Nginx(self.dir / "nginx", self.socket, webroot, port=nginx_port,
-                               trusted_proxies=trusted_proxies)
-        self.config_path.write_text(libconfig_text(config))
+                               trusted_proxies=trusted_proxies, config_path=self.config_path)
 
     # Popen-like
     @property

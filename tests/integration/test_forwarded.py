@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, nginx_values
 
 
 def events(stack, member_id):
@@ -23,8 +23,8 @@ def render_shipped(tmp_path, trusted=None):
     env = dict(os.environ, PORTAIL_ROOT=str(REPO))
     args = [str(tmp_path), "8089", str(REPO / "web"), str(tmp_path / "p.sock"),
             str(tmp_path / "acl.conf")]
-    if trusted is not None:
-        args.append(trusted)
+    args.append(trusted or "")
+    args.append("\n".join("%s=%s" % kv for kv in nginx_values().items()))
     r = subprocess.run(["bash", "-c", 'source "$PORTAIL_ROOT/script/lib.sh"; '
                         'portail_nginx_render "$@"', "x"] + args,
                        env=env, capture_output=True, text=True)

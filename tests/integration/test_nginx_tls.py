@@ -15,7 +15,8 @@ import subprocess
 import pytest
 import requests
 
-from conftest import REPO, _stop_proc, _tail, _tcp_open, _wait, free_port, real_ip_from
+from conftest import (REPO, _stop_proc, _tail, _tcp_open, _wait, free_port, nginx_values,
+                      real_ip_from)
 
 HEADERS = ("X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options",
            "Content-Security-Policy", "Permissions-Policy")
@@ -44,7 +45,8 @@ class TlsSite:
              "TLS_KEY=%s" % self.key, "ACCESS_LOG=%s" % (base / "logs" / "access.log"),
              "WEBROOT=%s" % stack.webroot, "FCGI_SOCKET=%s" % stack.paths.portaild_socket,
              "GEOIP_DAT=/usr/share/GeoIP/GeoIP.dat", "BACKOFFICE_ACL=%s" % acl,
-             "REAL_IP_FROM=%s" % real_ip],
+             "REAL_IP_FROM=%s" % real_ip]
+            + ["%s=%s" % kv for kv in nginx_values(stack.paths.config).items()],
             capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
         self.site = r.stdout

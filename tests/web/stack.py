@@ -76,6 +76,9 @@ class WebStack(conftest.Stack):
         cfg["brand"].update(self.brand or {})
         for m in cfg["modules"]:
             m.setdefault("settings", {}).update((self.settings or {}).get(m["name"], {}))
+        # PORTAIL_WEB_SERVER (JSON, tests/web/lib/stack.js): server settings
+        # (server.signin_rate: tests/web/signin-rate.test.js).
+        cfg["server"].update(json.loads(os.environ.get("PORTAIL_WEB_SERVER") or "{}"))
         return cfg
 
 

@@ -312,17 +312,18 @@ export function showFormError(form, err, { messages = {}, onLocked = PAGES.locke
   return box;
 }
 
-/** call() again after a 503 with a short Retry-After (every password
- * hashing slot taken, or nginx's bound on the sign-ins in flight: 1 s), at
- * most `attempts` times, saying so in `status` (an aria-live region); then
- * the error. A longer Retry-After (the service down) is the person's to
+/** call() again after a 503 or a 429 with a short Retry-After (every
+ * password hashing slot taken, nginx's bound on the sign-ins in flight, or
+ * its pace of sign-ins beyond the burst: 1 s), at most `attempts` times,
+ * saying so in `status` (an aria-live region); then the error. A longer
+ * Retry-After (the service down, a throttle of failures) is the person's to
  * decide: the error at once. */
 export async function retryWhenBusy(call, status, { attempts = 3, maxWait = 2 } = {}) {
   for (let i = 0; ; i++) {
     try {
       return await call();
     } catch (err) {
-      const wait = err instanceof ApiError && err.status === 503 ? err.retryAfter : null;
+      const wait = err instanceof ApiError && (err.status === 503 || err.status === 429) ? err.retryAfter : null;
       if (i >= attempts || !wait || wait > maxWait) throw err;
       if (status) {
         status.replaceChildren(el('div', { class: 'fr-alert fr-alert--info fr-alert--sm fr-mb-3w portail-retry' },

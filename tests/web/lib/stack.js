@@ -29,12 +29,14 @@ function buildDir() {
 export class WebStack {
   /** brand: settings merged into the config's brand group (a State
    * service, say); the stack then serves a web root of its own, so that
-   * its brand's fragments do not reach the other stacks. */
-  constructor(name, { brand = null, settings = null } = {}) {
+   * its brand's fragments do not reach the other stacks. server: settings
+   * merged into the config's server group (its nginx follows them too). */
+  constructor(name, { brand = null, settings = null, server = null } = {}) {
     this.name = name;
     this.brand = brand;
     // settings: {module: {setting: value}} over the harness's (own web root too).
     this.settings = settings;
+    this.server = server;
     this.dir = join(ARTIFACTS, `stack-${name}`);
     this.proc = null;
     this.info = null;
@@ -45,7 +47,9 @@ export class WebStack {
     mkdirSync(this.dir, { recursive: true });
     const err = createWriteStream(join(ARTIFACTS, `stack-${this.name}.stderr`));
     this.proc = spawn('/usr/bin/python3', [join(REPO, 'tests', 'web', 'stack.py'), this.dir], {
-      env: { ...process.env, PORTAIL_BUILD: buildDir(), ...(this.brand ? { PORTAIL_WEB_BRAND: JSON.stringify(this.brand) } : {}), ...(this.settings ? { PORTAIL_WEB_SETTINGS: JSON.stringify(this.settings) } : {}) },
+      env: { ...process.env, PORTAIL_BUILD: buildDir(), ...(this.brand ? { PORTAIL_WEB_BRAND: JSON.stringify(this.brand) } : {}),
+        ...(this.settings ? { PORTAIL_WEB_SETTINGS: JSON.stringify(this.settings) } : {}),
+        ...(this.server ? { PORTAIL_WEB_SERVER: JSON.stringify(this.server) } : {}) },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.proc.stderr.pipe(err);
