@@ -770,10 +770,10 @@ static portail_db_t *scoped(portail_ctx_t *ctx, const char **sql, const char **f
      * every member-scoped query, whose text is often a few hundred bytes. */
     for (const char *s = *sql; *s;) {
         const char *stop = strpbrk(s, "?{");
-        size_t run = stop ? (size_t)(stop - s) : strlen(s);
-        memcpy(out + o, s, run);
-        o += run;
-        s += run;
+        size_t span = stop ? (size_t)(stop - s) : strlen(s);
+        memcpy(out + o, s, span);
+        o += span;
+        s += span;
         if (!*s)
             break;
         if (strncmp(s, MEMBER_MARK, sizeof(MEMBER_MARK) - 1) == 0) {

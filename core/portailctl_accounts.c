@@ -114,8 +114,8 @@ static int agent_add(portail_ctx_t *ctx, int argc, char **argv)
         return fail("--name: 1 to 200 bytes of UTF-8 required");
     if (!role_known(ctx, role))
         return fail("--role: agent, supervisor or a role of the config's roles group");
-    const char *why = NULL;
-    if (email && !(email = portail_valid_email(ctx->arena, email, &why)))
+    const char *email_why = NULL;
+    if (email && !(email = portail_valid_email(ctx->arena, email, &email_why)))
         return fail("--email: not a plain e-mail address");
     if (portail_db_begin(db) != 0)
         return fail("database error");
