@@ -41,7 +41,7 @@ static const char *const reason_texts[] = {
         "Votre compte est bloqué le temps de vérifier les informations que vous avez récemment "
         "modifiées.",
     [PORTAIL_LOCK_AGENT] = "Votre compte a été bloqué par un conseiller de votre caisse "
-                           "d'Assurance Maladie.",
+                           "d’Assurance Maladie.",
 };
 
 /* The ways out of each lock, in the order to try them: the lock page, the
@@ -55,7 +55,7 @@ static const char *const reason_texts[] = {
 
 static const portail_lock_step_t steps_secret[] = {
     {"reset_password",
-     "Réinitialisez votre mot de passe avec « Mot de passe oublié ? » sur la page de connexion : "
+     "Réinitialisez votre mot de passe avec « Mot de passe oublié ? » sur la page de connexion : "
      "il vous sera demandé votre numéro de sécurité sociale, votre date de naissance et votre "
      "adresse e-mail. Votre compte est débloqué dès que le nouveau mot de passe est enregistré."},
     {"call_fund", "Autre solution\u00a0: " CALL "."},

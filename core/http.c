@@ -754,7 +754,7 @@ int portail_query_int(portail_ctx_t *ctx, const char *name, long long min, long 
     if (query_ll(ctx, name, min, max, out) < 0) {
         portail_problem(ctx, 400, NULL,
                         portail_sprintf(ctx->arena,
-                                        "Le paramètre « %s » doit être un entier entre %lld et "
+                                        "Le paramètre « %s » doit être un entier entre %lld et "
                                         "%lld.",
                                         name, min, max));
         return -1;

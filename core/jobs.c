@@ -550,7 +550,7 @@ static int run_one(job_worker_t *w, portail_arena_t *a)
 static void check_unknown(portail_arena_t *a)
 {
     static char *logged[MAX_LOGGED_UNKNOWN];
-    static size_t nlogged;
+    static size_t nlogged = 0;
     portail_db_t *db = acquire(jw.host, a);
     if (!db)
         return;

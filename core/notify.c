@@ -265,16 +265,16 @@ static void prefs_get(portail_ctx_t *ctx)
 static void prefs_put(portail_ctx_t *ctx)
 {
     json_t *body = portail_req_json(ctx);
-    json_t *list = body ? json_object_get(body, "kinds") : NULL;
+    json_t *kinds_list = body ? json_object_get(body, "kinds") : NULL;
     json_t *errors = NULL;
-    if (!json_is_array(list) || json_array_size(list) > MAX_KINDS) {
+    if (!json_is_array(kinds_list) || json_array_size(kinds_list) > MAX_KINDS) {
         portail_field_error(&errors, "kinds", "La liste des préférences est attendue.");
         portail_problem_fields(ctx, errors);
         return;
     }
     size_t i;
     json_t *e;
-    json_array_foreach(list, i, e)
+    json_array_foreach(kinds_list, i, e)
     {
         const char *kind = json_string_value(json_object_get(e, "kind"));
         json_t *mail = json_object_get(e, "mail");
@@ -290,7 +290,7 @@ static void prefs_put(portail_ctx_t *ctx)
     portail_db_t *db = portail_db(ctx);
     if (!db || portail_db_begin(db) < 0)
         return;
-    json_array_foreach(list, i, e)
+    json_array_foreach(kinds_list, i, e)
     {
         if (portail_member_exec(ctx,
                                 "INSERT INTO notification_prefs (member_id, kind, mail) VALUES "

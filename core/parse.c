@@ -90,7 +90,9 @@ int portail_parse_urlencoded(portail_arena_t *a, const char *s, size_t len, size
             const char *eq = memchr(s + i, '=', end - i);
             size_t klen = eq ? (size_t)(eq - (s + i)) : end - i;
             /* A value without a name cannot be looked up: the request was
-             * not built by a form, so it is refused rather than guessed. */
+             * not built by a form, so it is refused rather than guessed.
+             * cppcheck 2.10 loses that memchr may return s + i ("=v"). */
+            // cppcheck-suppress knownConditionTrueFalse
             if (klen == 0)
                 return -1;
             const char *key = portail_url_decode(a, s + i, klen, 1);
@@ -287,7 +289,7 @@ static size_t after_delimiter(const unsigned char *body, size_t len, size_t pos)
 {
     while (pos < len && is_ows((char)body[pos]))
         pos++;
-    if (len - pos < 2 || body[pos] != '\r' || body[pos + 1] != '\n')
+    if (pos + 2 > len || body[pos] != '\r' || body[pos + 1] != '\n')
         return 0;
     return pos + 2;
 }

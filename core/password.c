@@ -227,7 +227,7 @@ static int is_common(portail_ctx_t *ctx, const char *pw)
     const char *fund_all = fold(ctx->arena, fund);
     const char *candidates[16];
     size_t nc = 0;
-    size_t starts[2] = {0, lead}, ends[2] = {trail, n};
+    const size_t starts[2] = {0, lead}, ends[2] = {trail, n};
     for (int si = 0; si < 2; si++)
         for (int ei = 0; ei < 2; ei++) {
             size_t b = starts[si], e = ends[ei];
@@ -292,12 +292,11 @@ const char *portail_password_problem(portail_ctx_t *ctx, const char *password,
             return "Le mot de passe ne doit contenir ni votre numéro de sécurité sociale, ni "
                    "votre nom ou prénom, ni votre date de naissance.";
     }
-    const char *common_msg =
-        "Ce mot de passe est trop courant : il figure parmi les mots de passe les plus "
-        "utilisés ou déjà divulgués, même avec des chiffres ou des symboles ajoutés ou des "
-        "lettres remplacées. Choisissez une phrase de plusieurs mots sans rapport entre eux.";
     if (is_common(ctx, password))
-        return common_msg;
+        return "Ce mot de passe est trop courant : il figure parmi les mots de passe les plus "
+               "utilisés ou déjà divulgués, même avec des chiffres ou des symboles ajoutés "
+               "ou des lettres remplacées. Choisissez une phrase de plusieurs mots sans "
+               "rapport entre eux.";
     pthread_mutex_lock(&crack_mu);
     PWDICT *d = dict_open(ctx);
     char *copy = portail_strdup(ctx->arena, password);

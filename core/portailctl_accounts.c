@@ -81,7 +81,7 @@ static int print_enrol_link(portail_ctx_t *ctx, long long agent_id, const char *
                         "VALUES (?, 'enrolment_link', 'portailctl')",
                         "l", agent_id) != 1)
         return -1;
-    printf("Lien d'enrôlement de %s (valable 24 h, une seule fois) :\n"
+    printf("Lien d’enrôlement de %s (valable 24 h, une seule fois) :\n"
            "  %s/backoffice/enrolement.html?token=%s\n",
            login, ctx->host->conf->origin, token);
     return 0;
@@ -114,8 +114,8 @@ static int agent_add(portail_ctx_t *ctx, int argc, char **argv)
         return fail("--name: 1 to 200 bytes of UTF-8 required");
     if (!role_known(ctx, role))
         return fail("--role: agent, supervisor or a role of the config's roles group");
-    const char *why = NULL;
-    if (email && !(email = portail_valid_email(ctx->arena, email, &why)))
+    const char *email_why = NULL;
+    if (email && !(email = portail_valid_email(ctx->arena, email, &email_why)))
         return fail("--email: not a plain e-mail address");
     if (portail_db_begin(db) != 0)
         return fail("database error");
@@ -166,7 +166,7 @@ static int agent_reset(portail_ctx_t *ctx, int argc, char **argv)
         portail_db_rollback(db);
         return fail("agent not reset");
     }
-    printf("Accès de %s réinitialisé : mot de passe et TOTP à choisir de nouveau.\n", login);
+    printf("Accès de %s réinitialisé : mot de passe et TOTP à choisir de nouveau.\n", login);
     return 0;
 }
 
@@ -299,11 +299,11 @@ static int demo_trial(portail_ctx_t *ctx)
                                "");
     if (!t)
         return portail_db_failed(ctx->db) ? fail("database error") : 0;
-    printf("\nAssuré·e sans compte, pour essayer l'inscription : %s %s\n"
+    printf("\nAssuré·e sans compte, pour essayer l’inscription : %s %s\n"
            "  NIR               %s\n"
            "  date de naissance %s\n"
            "  code postal       %s\n"
-           "  fin de l'IBAN     %s\n"
+           "  fin de l’IBAN     %s\n"
            "  e-mail enregistré %s (le lien y est envoyé)\n",
            portail_row_str(t, "first_name"), portail_row_str(t, "last_name"),
            portail_row_str(t, "nir"), portail_row_str(t, "birth_date"),
@@ -326,7 +326,7 @@ static int demo_notifications(portail_db_t *db, long long id)
         return 0;
     static const char *const rows[][4] = {
         {"demo.bienvenue", "Bienvenue sur votre espace",
-         "Retrouvez ici les nouvelles de vos démarches : remboursements, attestations, messages.",
+         "Retrouvez ici les nouvelles de vos démarches : remboursements, attestations, messages.",
          "/tableau-de-bord.html"},
         {"demo.securite", "Double authentification active",
          "Votre compte est protégé par un code à usage unique à chaque connexion.",
@@ -428,7 +428,7 @@ static int demo_member(portail_ctx_t *ctx)
         goto failed;
     if (portail_db_commit(db) != 0)
         goto failed;
-    printf("Assurée de démonstration : %s %s\n"
+    printf("Assurée de démonstration : %s %s\n"
            "  NIR               %s\n"
            "  date de naissance %s\n"
            "  mot de passe      %s\n"
@@ -477,7 +477,7 @@ static int demo_agent(portail_ctx_t *ctx)
         portail_db_exec(db, "DELETE FROM sessions WHERE kind = 'agent' AND principal_id = ?", "l",
                         id) < 0)
         return fail("demo agent not written");
-    printf("Agent de démonstration (superviseur) : %s\n"
+    printf("Agent de démonstration (superviseur) : %s\n"
            "  identifiant       %s\n"
            "  mot de passe      %s\n"
            "  secret TOTP       %s\n"
@@ -513,8 +513,8 @@ int portailctl_demo(portail_host_t *h, portail_db_t *db, portail_arena_t *a)
     if (demo < 0)
         return fail("database error");
     if (demo == 0) {
-        fprintf(stderr, "portailctl: demo: cette base n'est pas marquée comme base de "
-                        "démonstration (portailctl seed la marque) : aucun compte créé\n");
+        fprintf(stderr, "portailctl: demo: cette base n’est pas marquée comme base de "
+                        "démonstration (portailctl seed la marque) : aucun compte créé\n");
         return 1;
     }
     int rc = demo_member(&ctx);

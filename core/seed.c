@@ -37,7 +37,7 @@ static const commune_t communes[] = {
     {"Nantes", "Nantes", "44109", "44000", "CPAM de la Loire-Atlantique"},
     {"Lille", "Lille", "59350", "59000", "CPAM de Lille-Douai"},
     {"Strasbourg", "Strasbourg", "67482", "67000", "CPAM du Bas-Rhin"},
-    {"Montpellier", "Montpellier", "34172", "34000", "CPAM de l'Hérault"},
+    {"Montpellier", "Montpellier", "34172", "34000", "CPAM de l’Hérault"},
     {"Rennes", "Rennes", "35238", "35000", "CPAM d'Ille-et-Vilaine"},
     {"Nice", "Nice", "06088", "06000", "CPAM des Alpes-Maritimes"},
     {"Ajaccio", "Ajaccio", "2A004", "20000", "CPAM de la Corse-du-Sud"},
@@ -45,8 +45,8 @@ static const commune_t communes[] = {
     {"Bastia", "Bastia", "2B033", "20200", "CPAM de la Haute-Corse"},
     {"Corte", "Corte", "2B096", "20250", "CPAM de la Haute-Corse"},
     {"Calvi", "Calvi", "2B050", "20260", "CPAM de la Haute-Corse"},
-    {"Grenoble", "Grenoble", "38185", "38000", "CPAM de l'Isère"},
-    {"Dijon", "Dijon", "21231", "21000", "CPAM de la Côte-d'Or"},
+    {"Grenoble", "Grenoble", "38185", "38000", "CPAM de l’Isère"},
+    {"Dijon", "Dijon", "21231", "21000", "CPAM de la Côte-d’Or"},
     {"Angers", "Angers", "49007", "49000", "CPAM de Maine-et-Loire"},
     {"Reims", "Reims", "51454", "51100", "CPAM de la Marne"},
     {"Brest", "Brest", "29019", "29200", "CPAM du Finistère"},
@@ -113,7 +113,7 @@ static const char *const streets[] = {
     "avenue Jean-Jaurès",
     "rue Victor-Hugo",
     "boulevard Gambetta",
-    "place de l'Église",
+    "place de l’Église",
     "rue Émile-Zola",
     "allée des Châtaigniers",
     "impasse des Mésanges",
@@ -132,7 +132,7 @@ static const char *const streets[] = {
     "rue du 8-Mai-1945",
     "rue Sainte-Catherine",
     "rue des Tilleuls",
-    "rue de l'Hôtel-de-Ville",
+    "rue de l’Hôtel-de-Ville",
 };
 
 #define N(x) (sizeof(x) / sizeof((x)[0]))
@@ -320,7 +320,7 @@ static int seed_practitioners(portail_db_t *db, portail_arena_t *a, char *err, s
                 break;
         }
         if (!portail_rpps_valid(rpps)) {
-            set_err(err, errlen, "Praticien n°%u : RPPS %s généré invalide.", i, rpps);
+            set_err(err, errlen, "Praticien n°%u : RPPS %s généré invalide.", i, rpps);
             return -1;
         }
         unsigned sex = 1 + pick(&r, 2);
@@ -354,7 +354,7 @@ static const char INSERT_SQL[] =
 int portail_seed(portail_db_t *db, portail_arena_t *a, unsigned count, char *err, size_t errlen)
 {
     if (count > PORTAIL_SEED_MAX) {
-        set_err(err, errlen, "Nombre d'assurés trop grand (%u au plus).", PORTAIL_SEED_MAX);
+        set_err(err, errlen, "Nombre d’assurés trop grand (%u au plus).", PORTAIL_SEED_MAX);
         return -1;
     }
     if (portail_db_begin(db) != 0) {
@@ -391,13 +391,13 @@ int portail_seed(portail_db_t *db, portail_arena_t *a, unsigned count, char *err
         if (portail_nir_check(nir, date, &why) != 0) {
             /* Only a bug in the tables above gets here. */
             portail_db_rollback(db);
-            set_err(err, errlen, "Assuré n°%u : NIR %s généré invalide : %s", i, nir, why);
+            set_err(err, errlen, "Assuré n°%u : NIR %s généré invalide : %s", i, nir, why);
             return -1;
         }
         const char *msg = NULL;
         if (p.iban && !portail_valid_iban(a, p.iban, &msg)) {
             portail_db_rollback(db);
-            set_err(err, errlen, "Assuré n°%u : IBAN %s généré invalide : %s", i, p.iban, msg);
+            set_err(err, errlen, "Assuré n°%u : IBAN %s généré invalide : %s", i, p.iban, msg);
             return -1;
         }
         long long n = portail_db_exec(db, INSERT_SQL, "sissssssssss", nir, (int)p.sex, p.last,
@@ -406,7 +406,7 @@ int portail_seed(portail_db_t *db, portail_arena_t *a, unsigned count, char *err
         if (n < 0) {
             unsigned e = portail_db_errno(db);
             portail_db_rollback(db);
-            set_err(err, errlen, "Insertion de l'assuré n°%u impossible (erreur MariaDB %u).", i,
+            set_err(err, errlen, "Insertion de l’assuré n°%u impossible (erreur MariaDB %u).", i,
                     e);
             return -1;
         }

@@ -337,7 +337,7 @@ const char *portail_qr_svg(portail_arena_t *a, const char *text)
                      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
                      "width=\"%d\" height=\"%d\" shape-rendering=\"crispEdges\" role=\"img\" "
                      "aria-label=\"Code QR à scanner avec votre application "
-                     "d'authentification\">"
+                     "d’authentification\">"
                      "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/><g fill=\"#000000\">",
                      size, size, size * 6, size * 6, size, size);
     for (int y = 0; y < w; y++) {

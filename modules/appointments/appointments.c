@@ -291,12 +291,13 @@ static void agendas(portail_ctx_t *ctx)
     }
     json_t *items = json_array();
     size_t i;
-    json_t *r;
-    if (mine)
+    if (mine) {
+        json_t *r;
         json_array_foreach(mine, i, r)
         {
             json_array_append_new(items, agenda_item(r, doctor));
         }
+    }
     json_t *next = json_null();
     size_t n = json_array_size(rows);
     if (n > (size_t)limit) {

@@ -29,7 +29,7 @@ static const struct {
     {"account_unlocked_verification", "Compte débloqué après vérification par e-mail"},
     {"account_update_confirmed", "Adresse e-mail confirmée"},
     {"password_changed", "Mot de passe modifié"},
-    {"password_change_failed", "Mot de passe actuel incorrect lors d'un changement"},
+    {"password_change_failed", "Mot de passe actuel incorrect lors d’un changement"},
     {"password_reset_requested", "Réinitialisation du mot de passe demandée"},
     {"password_reset", "Mot de passe réinitialisé"},
     {"totp_enabled", "Double authentification activée"},
@@ -48,7 +48,7 @@ static const struct {
     {"recovery_code_failed", "Code de secours incorrect"},
     {"session_revoked", "Session fermée à distance"},
     {"sessions_revoked_others", "Tous les autres appareils déconnectés"},
-    {"register_existing", "Nouvelle demande d'inscription sur un compte existant"},
+    {"register_existing", "Nouvelle demande d’inscription sur un compte existant"},
     {"data_exported", "Données téléchargées"},
     {"account_close_failed", "Fermeture du compte refusée"},
 };

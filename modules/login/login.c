@@ -417,7 +417,7 @@ int login_code_format(portail_ctx_t *ctx, const char *code)
     json_t *errors = NULL;
     portail_field_error(&errors, "code",
                         "Le code de sécurité comporte 6 chiffres, affichés par votre application "
-                        "d'authentification.");
+                        "d’authentification.");
     portail_problem_fields(ctx, errors);
     return -1;
 }

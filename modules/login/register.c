@@ -193,8 +193,8 @@ int login_register_letter_job(portail_job_t *job)
         "Vous avez demandé à créer votre compte sur le portail de %s. Nous n’avons pas de "
         "coordonnées bancaires pour vous : voici le code provisoire à saisir, avec votre "
         "numéro de sécurité sociale, votre date de naissance et votre code postal, sur la "
-        "page « Créer mon compte ».\n\n"
-        "Code provisoire : %s\n\n"
+        "page « Créer mon compte ».\n\n"
+        "Code provisoire : %s\n\n"
         "Il est valable %lld jours et ne sert qu’une fois. Si vous n’avez rien demandé, ne "
         "tenez pas compte de ce courrier.\n",
         title, portail_row_str(who, "first_name"), portail_row_str(who, "last_name"),

@@ -565,7 +565,7 @@ static void decide(portail_ctx_t *ctx, int reject)
         portail_arena(ctx),
         reject ? "Votre demande de remboursement n° %lld est refusée. Motif : %s"
                : "Pour traiter votre demande de remboursement n° %lld, il nous manque un "
-                 "justificatif : %s",
+                 "justificatif : %s",
         (long long)id, reason);
     if (portail_db_exec(db,
                         reject

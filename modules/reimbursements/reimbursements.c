@@ -305,7 +305,7 @@ static void list(portail_ctx_t *ctx)
     long long who_id = 0;
     if (reimb_beneficiary_parse(who, &who_set, &who_id) != 0)
         portail_field_error(&errors, "beneficiary",
-                            "Bénéficiaire inconnu : « me » ou l’identifiant d’un bénéficiaire.");
+                            "Bénéficiaire inconnu : « me » ou l’identifiant d’un bénéficiaire.");
     if (kind && *kind && !reimb_one_of(kind, KINDS))
         portail_field_error(&errors, "kind", "Type de soin inconnu.");
     if (status && *status && !reimb_one_of(status, STATUSES))

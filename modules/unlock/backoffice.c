@@ -429,7 +429,7 @@ static int audit_filters(portail_ctx_t *ctx, const char **login, long long *memb
     if (*login && !**login)
         *login = NULL;
     if (*login && strlen(*login) > LOGIN_MAX) {
-        portail_problem(ctx, 400, NULL, "Le paramètre « agent » est trop long.");
+        portail_problem(ctx, 400, NULL, "Le paramètre « agent » est trop long.");
         return -1;
     }
     const char *nir_in = portail_req_query(ctx, "nir"), *msg = NULL;
@@ -520,7 +520,7 @@ static int query_date(portail_ctx_t *ctx, const char *name, const char **out)
         portail_problem(
             ctx, 400, NULL,
             portail_sprintf(portail_arena(ctx),
-                            "Le paramètre « %s » doit être une date au format AAAA-MM-JJ.", name));
+                            "Le paramètre « %s » doit être une date au format AAAA-MM-JJ.", name));
         return -1;
     }
     *out = s;

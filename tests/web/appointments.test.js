@@ -496,7 +496,7 @@ describe('appointments on the real stack', () => {
           if (!offer) await new Promise((r) => setTimeout(r, 500));
         }
         assert.ok(offer, 'the offer reached the waiting member');
-        assert.match(await offer.textContent(), /Un créneau s’est libéré .* Il vous est réservé jusqu’à/);
+        assert.match(await offer.textContent(), /Un créneau s’est libéré\s.* Il vous est réservé jusqu’à/);
         await checkPage(b.page, 'appointments-flux', `offre-${size}`);
         // Held for B: nobody else sees it free.
         await a.page.goto(`/appointments/creneaux.html?agenda=${office}`);

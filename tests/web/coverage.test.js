@@ -268,7 +268,7 @@ describe('coverage pages', () => {
         await page.keyboard.press('Enter');
         const done = page.locator('#statut .fr-alert--success', { hasText: 'Signalement annulé' });
         await done.waitFor();
-        assert.match(await done.textContent(), /B0000000011 de Lucas Dupont est maintenant : active/);
+        assert.match(await done.textContent(), /B0000000011 de Lucas Dupont est maintenant\s: active/);
         assert.equal(await done.evaluate((e) => e === document.activeElement), true, 'the success message has the focus');
         assert.deepEqual(JSON.parse(posts(2)[0].body), { reason: 'Carte retrouvée par l’assurée, appel du 30/11' });
         assert.equal(posts(2)[0].headers['x-csrf-token'], 'a'.repeat(64));

@@ -70,7 +70,7 @@ describe('reimbursements pages', () => {
       const { ctx, page, calls } = await open(viewport, '/reimbursements/');
       try {
         await page.locator('#lignes td', { hasText: 'Consultation de médecine générale' }).waitFor();
-        assert.match(await page.locator('#totaux-texte').textContent(), /2 actes : 25,06\s€ remboursés, 3,00\s€/);
+        assert.match(await page.locator('#totaux-texte').textContent(), /2 actes\s: 25,06\s€ remboursés, 3,00\s€/);
         assert.match(await page.locator('#lignes').textContent(), /19,00\s€/);
         const link = page.locator('#releves a').first();
         assert.equal(await link.getAttribute('href'), '/api/v1/reimbursements/statements/2026-11.pdf');
@@ -81,7 +81,7 @@ describe('reimbursements pages', () => {
         assert.equal(await page.locator('#lignes tr').count(), 2);
         await page.selectOption('#kind', 'pharmacy');
         await page.click('#filtres button[type=submit]');
-        await page.locator('#totaux-texte', { hasText: '1 acte :' }).waitFor();
+        await page.locator('#totaux-texte', { hasText: /1 acte\s:/ }).waitFor();
         assert.equal(await page.locator('#lignes tr').count(), 1);
         assert.ok(calls.some((c) => c.key === 'GET /api/v1/reimbursements' && /kind=pharmacy/.test(c.search)));
         await checkPage(page, 'reimbursements', `liste-filtree-${size}`);

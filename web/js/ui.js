@@ -368,7 +368,7 @@ export function showOutcome(status, { heading, kind, title, text, extra = null, 
 const LOCK_ACTIONS = {
   reset_password: () => el('a', { class: 'fr-btn fr-btn--secondary fr-mt-1w', href: '/mot-de-passe/oublie.html' }, 'Réinitialiser mon mot de passe'),
   call_fund: () => el('a', { class: 'fr-btn fr-btn--secondary fr-mt-1w', href: 'tel:3646' }, 'Appeler le 36 46'),
-  confirm_update: () => el('p', { class: 'fr-mt-1w' }, 'Ouvrez le lien « Confirmer la mise à jour » de l’e-mail que nous vous avons envoyé.'),
+  confirm_update: () => el('p', { class: 'fr-mt-1w' }, 'Ouvrez le lien «\u00a0Confirmer la mise à jour\u00a0» de l’e-mail que nous vous avons envoyé.'),
   wait_agent: () => null,
 };
 

@@ -76,8 +76,8 @@ def test_demo_credentials_are_random_printed_and_work(stack):
     r = a.post("/api/v1/backoffice/login/totp", json={"code": totp(secrets2[1])})
     assert r.status_code == 200 and r.json()["role"] == "supervisor", r.text
     # A person to try registration with is printed (item 1).
-    trial = again.stdout.split("essayer l'inscription", 1)[-1]
-    m = re.search(r"NIR\s+(\d{15}).*?code postal\s+(\d{5}).*?fin de l'IBAN\s+([0-9A-Z]{7})",
+    trial = again.stdout.split("essayer l’inscription", 1)[-1]
+    m = re.search(r"NIR\s+(\d{15}).*?code postal\s+(\d{5}).*?fin de l’IBAN\s+([0-9A-Z]{7})",
                   trial, re.S)
     assert m, again.stdout
     row = stack.sql("SELECT postal_code, iban FROM insured WHERE nir = '%s'" % m.group(1))

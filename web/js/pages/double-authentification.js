@@ -58,7 +58,7 @@ bindForm(form, async (v) => {
       await loadSecret();
       form.reset();
       showAlert(status, 'warning', 'Nouveau QR code',
-        'Le QR code précédent a expiré. Supprimez l’entrée « Portail » de votre application, scannez ce nouveau QR code puis saisissez le code affiché.',
+        'Le QR code précédent a expiré. Supprimez l’entrée «\u00a0Portail\u00a0» de votre application, scannez ce nouveau QR code puis saisissez le code affiché.',
         { focus: true });
       return;
     }

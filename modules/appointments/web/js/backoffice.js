@@ -42,7 +42,7 @@ function reasonForm(item) {
   bindForm(form, async (values) => {
     await api.post(`/backoffice/appointments/${item.id}/cancel`, { reason: values.reason.trim() });
     await showDay();
-    showAlert(status, 'success', 'Rendez-vous annulé', `Le rendez-vous de ${parisTime(item.start)} est annulé ; l’assuré est prévenu.`, { focus: true });
+    showAlert(status, 'success', 'Rendez-vous annulé', `Le rendez-vous de ${parisTime(item.start)} est annulé\u00a0; l’assuré est prévenu.`, { focus: true });
   }, { checks: { reason: (v) => ([...v.trim()].length < 3 ? 'Le motif comporte au moins 3 caractères.' : null) } });
   return form;
 }
@@ -51,7 +51,7 @@ async function mark(item, what, label) {
   try {
     await api.post(`/backoffice/appointments/${item.id}/${what}`);
     await showDay();
-    showAlert(status, 'success', label, `Le rendez-vous de ${parisTime(item.start)} est noté « ${label.toLowerCase()} ».`, { focus: true });
+    showAlert(status, 'success', label, `Le rendez-vous de ${parisTime(item.start)} est noté «\u00a0${label.toLowerCase()}\u00a0».`, { focus: true });
   } catch (err) {
     showPageError(status, err);
   }
@@ -65,7 +65,7 @@ function row(item) {
     statusBadge(item.status),
     el('p', { class: 'fr-mt-1w fr-mb-1w' }, member, who && who !== item.member?.name ? `, pour ${who}` : ''),
     el('p', { class: 'fr-mb-1w' }, kindLabel(item.kind, current.agenda)),
-    item.cancel_reason ? el('p', { class: 'fr-mb-1w' }, `Motif de l’annulation : ${item.cancel_reason}`) : null);
+    item.cancel_reason ? el('p', { class: 'fr-mb-1w' }, `Motif de l’annulation\u00a0: ${item.cancel_reason}`) : null);
   if (item.status === 'booked') {
     const started = toDate(item.start).getTime() <= Date.now();
     const actions = el('ul', { class: 'fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm' });

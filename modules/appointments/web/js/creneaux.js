@@ -42,7 +42,7 @@ function cutoffHours() {
 function deadlineText(start) {
   const until = new Date(toDate(start).getTime() - cutoffHours() * 3600e3);
   if (until.getTime() <= Date.now()) {
-    return `Ce rendez-vous commence dans moins de ${hours(cutoffHours())} : une fois confirmé, vous ne pourrez plus le déplacer ni l’annuler en ligne.`;
+    return `Ce rendez-vous commence dans moins de ${hours(cutoffHours())}\u00a0: une fois confirmé, vous ne pourrez plus le déplacer ni l’annuler en ligne.`;
   }
   return `Vous pourrez déplacer ou annuler ce rendez-vous en ligne jusqu’au ${parisWhen(until.toISOString())}, soit ${hours(cutoffHours())} avant. Après, il faudra appeler ${agenda.kind === 'office' ? 'l’accueil' : 'le cabinet'}.`;
 }
@@ -187,7 +187,7 @@ bindForm(waitForm, async (values) => {
   await api.post('/appointments/waitlist', { agenda: Number(agendaId), kind: kindSelect.value, before: values.before });
   waitForm.reset();
   showAlert(status, 'success', 'Demande enregistrée',
-    `Nous vous préviendrons si un créneau se libère avant le ${dayLabel(values.before)}. Vous pouvez retirer cette demande depuis « Mes rendez-vous ».`, { focus: true });
+    `Nous vous préviendrons si un créneau se libère avant le ${dayLabel(values.before)}. Vous pouvez retirer cette demande depuis «\u00a0Mes rendez-vous\u00a0».`, { focus: true });
 }, {
   checks: { before: (v) => (v && v <= todayParis() ? 'Choisissez une date après aujourd’hui.' : null) },
 });

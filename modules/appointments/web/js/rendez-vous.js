@@ -37,7 +37,7 @@ function confirmCancel(li, a) {
     return;
   }
   const text = el('p', { tabindex: '-1', class: 'fr-text--bold' },
-    `Annuler le rendez-vous du ${parisWhen(a.start)} ? Le créneau sera proposé à d’autres patients.`);
+    `Annuler le rendez-vous du ${parisWhen(a.start)}\u00a0? Le créneau sera proposé à d’autres patients.`);
   const yes = el('button', { class: 'fr-btn fr-btn--sm', type: 'button', 'data-action': 'confirmer-annulation' }, 'Oui, annuler le rendez-vous');
   const no = el('button', { class: 'fr-btn fr-btn--sm fr-btn--secondary', type: 'button' }, 'Non, le garder');
   const panel = el('div', { class: 'rdv-confirmation fr-alert fr-alert--warning fr-alert--sm fr-mb-2w' }, text,
@@ -68,7 +68,7 @@ function card(a, when) {
     statusBadge(a.status),
     el('p', { class: 'fr-mt-1w fr-mb-1w' }, el('strong', {}, agendaName(a.agenda)), agendaAddress(a.agenda) ? ` — ${agendaAddress(a.agenda)}` : ''),
     el('p', { class: 'fr-mb-1w' }, [kindLabel(a.kind, a.agenda), who ? `pour ${who}` : null].filter(Boolean).join(', ')),
-    a.status === 'cancelled_by_office' && a.cancel_reason ? el('p', { class: 'fr-mb-1w' }, `Motif de l’annulation : ${a.cancel_reason}`) : null);
+    a.status === 'cancelled_by_office' && a.cancel_reason ? el('p', { class: 'fr-mb-1w' }, `Motif de l’annulation\u00a0: ${a.cancel_reason}`) : null);
   if (when === 'upcoming' && a.status === 'booked') {
     const actions = el('ul', { class: 'fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm fr-btns-group--icon-left' });
     if (a.can_change) {
@@ -81,7 +81,7 @@ function card(a, when) {
           'Annuler', el('span', { class: 'fr-sr-only' }, ` le rendez-vous du ${parisWhen(a.start)}`))));
     } else {
       li.append(el('p', { class: 'fr-text--sm fr-mb-1w' },
-        `Le délai pour le déplacer ou l’annuler en ligne est passé${a.change_until ? ` (${parisWhen(a.change_until)})` : ''} : appelez ${a.agenda && a.agenda.kind === 'office' ? 'l’accueil' : 'le cabinet'}.`));
+        `Le délai pour le déplacer ou l’annuler en ligne est passé${a.change_until ? ` (${parisWhen(a.change_until)})` : ''}\u00a0: appelez ${a.agenda && a.agenda.kind === 'office' ? 'l’accueil' : 'le cabinet'}.`));
     }
     if (actions.children.length) li.append(actions);
     li.append(el('p', {}, icsLink(a)));
@@ -113,7 +113,7 @@ function waitItem(w) {
   const actions = el('ul', { class: 'fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm' });
   if (w.offer) {
     li.append(el('div', { class: 'fr-alert fr-alert--info fr-alert--sm fr-mb-2w' },
-      el('p', {}, `Un créneau s’est libéré : ${parisWhen(w.offer.start)}. Il vous est réservé jusqu’à ${parisTime(w.offer.until)}.`)));
+      el('p', {}, `Un créneau s’est libéré\u00a0: ${parisWhen(w.offer.start)}. Il vous est réservé jusqu’à ${parisTime(w.offer.until)}.`)));
     const take = el('button', { class: 'fr-btn', type: 'button' }, 'Prendre ce créneau',
       el('span', { class: 'fr-sr-only' }, ` du ${parisWhen(w.offer.start)}`));
     take.addEventListener('click', async () => {

@@ -129,7 +129,7 @@ bindForm(cancelForm, async (values) => {
   const who = holderOf(card);
   closeCancel(false);
   renderCards();
-  showAlert(status, 'success', 'Signalement annulé', `La carte ${card.serial} de ${who} est maintenant : ${(CARD[card.status] || card.status).toLowerCase()}. L’assuré en est prévenu.`, { focus: true });
+  showAlert(status, 'success', 'Signalement annulé', `La carte ${card.serial} de ${who} est maintenant\u00a0: ${(CARD[card.status] || card.status).toLowerCase()}. L’assuré en est prévenu.`, { focus: true });
 }, {
   // An agent has no member lock page to go to.
   onLocked: null,
@@ -137,7 +137,7 @@ bindForm(cancelForm, async (values) => {
     reason: (v) => {
       const t = v.trim();
       if ([...t].length < 5) return 'Indiquez le motif (5 caractères au moins).';
-      if (new TextEncoder().encode(t).length > REASON_MAX_BYTES) return 'Le motif est trop long : 500 caractères au plus, un caractère accentué comptant pour deux.';
+      if (new TextEncoder().encode(t).length > REASON_MAX_BYTES) return 'Le motif est trop long\u00a0: 500 caractères au plus, un caractère accentué comptant pour deux.';
       return null;
     },
   },

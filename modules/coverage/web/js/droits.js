@@ -39,10 +39,10 @@ async function load() {
   const box = document.getElementById('medecin');
   const parts = [el('p', { id: 'medecin-actuel' }, c.doctor
     ? `${doctorText(c.doctor)}, déclaré le ${formatDate(c.doctor.declared_on)}.`
-    : 'Vous n\'avez pas déclaré de médecin traitant.')];
+    : 'Vous n’avez pas déclaré de médecin traitant.')];
   if (c.doctor_pending) {
     parts.push(el('p', { id: 'medecin-attente', class: 'fr-badge fr-badge--info' },
-      `En attente de confirmation : ${doctorText(c.doctor_pending)}`));
+      `En attente de confirmation\u00a0: ${doctorText(c.doctor_pending)}`));
   }
   box.replaceChildren(...parts);
 }
@@ -69,7 +69,7 @@ results.addEventListener('click', async (ev) => {
   if (!id) return;
   try {
     await api.post('/coverage/doctor', { practitioner: Number(id) });
-    showAlert(status, 'success', 'Déclaration envoyée', 'Votre médecin doit la confirmer : elle est en attente.', { focus: true });
+    showAlert(status, 'success', 'Déclaration envoyée', 'Votre médecin doit la confirmer\u00a0: elle est en attente.', { focus: true });
     results.replaceChildren();
     await load();
   } catch (err) {

@@ -19,7 +19,7 @@ function pendingNotice(pending) {
   }
   const what = pending.map((p) => (p.kind === 'bank' ? 'coordonnées bancaires' : 'adresse e-mail')).join(' et ');
   showAlert(waiting, 'info', 'En attente de vérification',
-    `La modification de vos ${what} attend votre confirmation : suivez le lien reçu par e-mail. Les anciennes valeurs restent utilisées d'ici là.`);
+    `La modification de vos ${what} attend votre confirmation\u00a0: suivez le lien reçu par e-mail. Les anciennes valeurs restent utilisées d’ici là.`);
 }
 
 function sent() {

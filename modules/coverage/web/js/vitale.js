@@ -58,7 +58,7 @@ function fileProblem(name, label) {
   const f = order.elements[name].files[0];
   if (!f) return { field: name, message: `Joignez ${label}.` };
   if (!TYPES[name].includes(f.type)) return { field: name, message: name === 'photo' ? 'La photo doit être une image JPEG ou PNG.' : 'La pièce doit être un PDF, une image JPEG ou PNG.' };
-  if (f.size > MAX_BYTES) return { field: name, message: `« ${f.name} » dépasse 5 Mo.` };
+  if (f.size > MAX_BYTES) return { field: name, message: `«\u00a0${f.name}\u00a0» dépasse 5 Mo.` };
   return null;
 }
 
@@ -77,7 +77,7 @@ order.addEventListener('submit', async (ev) => {
     await api.postForm(`/coverage/vitale/${encodeURIComponent(orderPerson.value)}/order`, data);
     order.reset();
     document.getElementById('apercu').hidden = true;
-    showAlert(status, 'success', 'Carte commandée', 'Votre commande est enregistrée : vous serez prévenu(e) quand la carte sera fabriquée puis envoyée.', { focus: true });
+    showAlert(status, 'success', 'Carte commandée', 'Votre commande est enregistrée\u00a0: vous serez prévenu(e) quand la carte sera fabriquée puis envoyée.', { focus: true });
     await load();
   } catch (err) {
     if (err.status === 422 && err.fieldErrors?.some((e) => order.elements[e.field])) showFieldErrors(order, err.fieldErrors);

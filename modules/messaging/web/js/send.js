@@ -12,9 +12,9 @@ const TYPES = new Set(['application/pdf', 'image/jpeg', 'image/png']);
 export function checkFiles(files) {
   if (files.length > MAX_FILES) return `Joignez au plus ${MAX_FILES} fichiers.`;
   for (const f of files) {
-    if (!TYPES.has(f.type)) return `« ${f.name} » n’est ni un PDF, ni une image JPEG ou PNG.`;
-    if (f.size > MAX_FILE_BYTES) return `« ${f.name} » dépasse 5 Mo.`;
-    if (f.size === 0) return `« ${f.name} » est vide.`;
+    if (!TYPES.has(f.type)) return `«\u00a0${f.name}\u00a0» n’est ni un PDF, ni une image JPEG ou PNG.`;
+    if (f.size > MAX_FILE_BYTES) return `«\u00a0${f.name}\u00a0» dépasse 5 Mo.`;
+    if (f.size === 0) return `«\u00a0${f.name}\u00a0» est vide.`;
   }
   return null;
 }

@@ -33,7 +33,7 @@ async function load(append) {
     el('td', { class: 'portail-nowrap' }, x.status === 'rejected' ? 'Rejeté' : euros(x.reimbursed_cents))));
   if (append) body.append(...rows);
   else body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 5 }, 'Aucun remboursement pour ces critères.'))]));
-  totals.textContent = `${t.count} acte${t.count > 1 ? 's' : ''} : ${euros(t.reimbursed_cents)} remboursés, ${euros(t.deductions_cents)} de participations et franchises déduites.`;
+  totals.textContent = `${t.count} acte${t.count > 1 ? 's' : ''}\u00a0: ${euros(t.reimbursed_cents)} remboursés, ${euros(t.deductions_cents)} de participations et franchises déduites.`;
   cursor = next;
   more.hidden = !next;
 }
