@@ -223,7 +223,7 @@ static int agent_enrol_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
         if (n < 0)
             login_internal(ctx, "enrolment not stored");
         else
-            portail_problem(ctx, 409, NULL, "L’enrôlement a changé entre-temps : recommencez.");
+            portail_problem(ctx, 409, NULL, "L’enrôlement a changé entre-temps : recommencez.");
         return -1;
     }
     /* A new enrolment is the way out of an agent's lock. */

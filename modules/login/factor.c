@@ -133,7 +133,7 @@ static int change_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
         return -1;
     }
     if (rc != PORTAIL_TOKEN_OK) {
-        portail_problem(ctx, 410, NULL, "Ce lien vient de servir : demandez-en un nouveau.");
+        portail_problem(ctx, 410, NULL, "Ce lien vient de servir : demandez-en un nouveau.");
         return -1;
     }
     long long n =
@@ -149,7 +149,7 @@ static int change_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
             login_internal(ctx, "totp change failed");
         else
             portail_problem(ctx, 409, NULL,
-                            "Le code QR a changé entre-temps : affichez-le de nouveau.");
+                            "Le code QR a changé entre-temps : affichez-le de nouveau.");
         return -1;
     }
     /* The old phone no longer signs in: nor do the sessions opened with it. */
