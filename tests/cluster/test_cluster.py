@@ -26,7 +26,7 @@ import pytest
 # and the login module's test helpers (TOTP, NIR): tests/cluster/conftest.py
 # puts them on the path.
 import fcgi_client
-from conftest import BUILD, SESSION_COOKIE as COOKIE, MariaDB, Smtp, free_port
+from conftest import BUILD, SESSION_COOKIE as COOKIE, MariaDB, Smtp, free_port, wait_until
 from login_support import nir, totp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,15 +192,6 @@ def test_per_ip_throttle_counts_across_hosts(cluster):
         assert r.status == 429, (n, r.status, r.body)
 
 
-def wait_until(pred, timeout, what, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %s s waiting for %s" % (timeout, what))
-        time.sleep(interval)
 
 
 def conflicts(c, node):

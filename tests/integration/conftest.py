@@ -1152,6 +1152,19 @@ class Stack:
         return r
 
 
+def wait_until(pred, timeout=15, what="condition", interval=0.1):
+    """pred()'s first true value, polled every interval seconds; an
+    AssertionError naming what after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %s s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
 def sql_quote(v):
     """A SQL literal for the mariadb client (tests' own values only)."""
     if v is None:

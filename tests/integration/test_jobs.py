@@ -10,20 +10,11 @@ import time
 
 import pytest
 
-from conftest import agent_client
+from conftest import agent_client, wait_until
 
 BO = "/api/v1/backoffice/jobs"
 
 
-def wait_until(pred, timeout, what, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %s s waiting for %s" % (timeout, what))
-        time.sleep(interval)
 
 
 def setup_tables(client):

@@ -4,7 +4,7 @@ import datetime as dt
 import itertools
 import time
 
-from conftest import fresh_ip, sql_quote
+from conftest import fresh_ip, sql_quote, wait_until  # noqa: F401 (the module's tests take it from here)
 
 DEMO_NIR = "285033306300182"
 API = "/api/v1/appointments"
@@ -67,15 +67,6 @@ def book(c, agenda, start, kind="first", expect=201, **extra):
     return r.json()
 
 
-def wait_until(pred, timeout=15, what="condition", interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for %s" % what)
-        time.sleep(interval)
 
 
 def run_jobs_now(stack, kind, where=""):
