@@ -331,11 +331,19 @@ def test_beneficiaries_by_id_filter_and_statement_groups(stack):
     other_choices = member_client(stack, other).get(API + "/beneficiaries").json()["items"]
     assert [b["id"] for b in other_choices] == [None, foreign]
 
-    # The statement of a month with Léa's dentist: one group per person,
-    # the member first.
-    month = stack.sql("SELECT DATE_FORMAT(MAX(care_date), '%%Y-%%m') FROM reimb_payments "
-                      "WHERE %s AND beneficiary_id = %d AND kind = 'dentist' AND care_date < "
-                      "DATE_SUB(UTC_DATE(), INTERVAL 1 MONTH)" % (window, kid))[0][0]
+    # The statement of a month with Léa's dentist and a line of the member's
+    # own (the seed's history does not give the member one every month):
+    # one group per person, the member first.
+    month = stack.sql("SELECT DATE_FORMAT(p.care_date, '%%Y-%%m') FROM reimb_payments p "
+                      "WHERE p.%s AND p.beneficiary_id = %d AND p.kind = 'dentist' "
+                      "AND p.care_date < DATE_SUB(UTC_DATE(), INTERVAL 1 MONTH) "
+                      "AND EXISTS (SELECT 1 FROM reimb_payments q WHERE q.%s "
+                      "AND q.beneficiary_id IS NULL AND DATE_FORMAT(q.care_date, '%%Y-%%m') = "
+                      "DATE_FORMAT(p.care_date, '%%Y-%%m')) ORDER BY p.care_date DESC LIMIT 1"
+                      % (window.replace(" AND ", " AND p."), kid,
+                         window.replace(" AND ", " AND q.")))
+    assert month, "no month with both Léa's dentist and a line of the member's"
+    month = month[0][0]
     pdf = c.get(API + "/statements/%s.pdf" % month)
     assert pdf.status_code == 200, pdf.text
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf.content,
