@@ -94,11 +94,13 @@ bench_test_login() {
 
 # bench_sign_in PATH ID_BODY SECRET PREFIX: the password step at PATH with
 # the JSON ID_BODY, then the current TOTP code of SECRET at PATH/totp, as a
-# person does; PREFIX.cookie, PREFIX.csrf.
+# person does; PREFIX.cookie, PREFIX.csrf. The Origin is BENCH_SITE_ORIGIN
+# (server.origin; http://127.0.0.1 unless set).
 bench_sign_in() {
-  curl -fsS -D "$4.pw.h" -o /dev/null -H "Origin: http://127.0.0.1" \
+  local origin="${BENCH_SITE_ORIGIN:-http://127.0.0.1}"
+  curl -fsS -m 30 -D "$4.pw.h" -o /dev/null -H "Origin: $origin" \
     -H "Content-Type: application/json" -d "$2" "$BASE$1"
-  curl -fsS -D "$4.h" -o /dev/null -H "Origin: http://127.0.0.1" \
+  curl -fsS -m 30 -D "$4.h" -o /dev/null -H "Origin: $origin" \
     -H "Content-Type: application/json" -H "Cookie: $(cookie_of "$4.pw.h")" \
     -H "X-CSRF-Token: $(csrf_of "$4.pw.h")" \
     -d "{\"code\":\"$(oathtool --totp -b "$3")\"}" "$BASE$1/totp"
@@ -106,21 +108,23 @@ bench_sign_in() {
   csrf_of "$4.h" >"$4.csrf"
 }
 
-# bench_demo: `portailctl demo` on the seeded database; the demo member
-# signed in (DEMO_NIR, DEMO_PW, LOGIN_BODY, MEMBER_COOKIE: a Cookie header)
-# and the demo supervisor (AGENT_COOKIE), both by password and TOTP.
+# bench_demo [CONF [DIR]]: `portailctl demo` on the seeded database of CONF
+# ($WORK/portail.conf), through nginx at $BASE; the demo member signed in
+# (DEMO_NIR, DEMO_PW, LOGIN_BODY, MEMBER_COOKIE: a Cookie header) and the demo
+# supervisor (AGENT_COOKIE), both by password and TOTP; their headers in DIR
+# ($WORK).
 bench_demo() {
-  local demo agent_pw
-  demo="$("$BUILD/portailctl" --config "$WORK/portail.conf" demo --yes-this-is-a-demo-database)"
+  local demo agent_pw conf="${1:-$WORK/portail.conf}" dir="${2:-$WORK}"
+  demo="$(timeout 120 "$BUILD/portailctl" --config "$conf" demo --yes-this-is-a-demo-database)"
   DEMO_NIR="$(awk '$1 == "NIR" {print $NF; exit}' <<<"$demo")"
   DEMO_PW="$(awk '/mot de passe/ {print $NF; exit}' <<<"$demo")"
   LOGIN_BODY="{\"nir\":\"$DEMO_NIR\",\"password\":\"$DEMO_PW\"}"
-  bench_sign_in /api/v1/login "$LOGIN_BODY" "$(awk '/secret TOTP/ {print $NF; exit}' <<<"$demo")" "$WORK/member"
-  MEMBER_COOKIE="Cookie: $(cat "$WORK/member.cookie")"
+  bench_sign_in /api/v1/login "$LOGIN_BODY" "$(awk '/secret TOTP/ {print $NF; exit}' <<<"$demo")" "$dir/member"
+  MEMBER_COOKIE="Cookie: $(cat "$dir/member.cookie")"
   agent_pw="$(awk '/mot de passe/ {n++} /mot de passe/ && n == 2 {print $NF; exit}' <<<"$demo")"
   bench_sign_in /api/v1/backoffice/login "{\"login\":\"demo.superviseur\",\"password\":\"$agent_pw\"}" \
-    "$(awk '/secret TOTP/ {n++} /secret TOTP/ && n == 2 {print $NF; exit}' <<<"$demo")" "$WORK/agent"
-  AGENT_COOKIE="Cookie: $(cat "$WORK/agent.cookie")"
+    "$(awk '/secret TOTP/ {n++} /secret TOTP/ && n == 2 {print $NF; exit}' <<<"$demo")" "$dir/agent"
+  AGENT_COOKIE="Cookie: $(cat "$dir/agent.cookie")"
 }
 
 # ---- figures ------------------------------------------------------------------
@@ -133,6 +137,32 @@ wrk_fields() {
   printf '%s %s %s %s' "$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")" \
     "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")" "${non2xx:-0}"
   printf ' %s\n' "$(sed -n 's/^STATUS ok=\([0-9]*\) \(busy=\([0-9]*\) \)\{0,1\}other=\([0-9]*\)/\1 \3 \4/p' <<<"$out" | xargs)"
+}
+
+# bench_login_wrk THREADS CONNS SECONDS URL [XFF]: wrk POSTing LOGIN_BODY
+# (bench_demo's) with bench/login.lua, Origin BENCH_SITE_ORIGIN
+# (http://127.0.0.1 unless set), X-Forwarded-For as login.lua's BENCH_XFF
+# says; wrk's output. Bounded: wrk's own timeout, and timeout(1) beyond.
+bench_login_wrk() {
+  BENCH_LOGIN_BODY="$LOGIN_BODY" BENCH_ORIGIN="${BENCH_SITE_ORIGIN:-http://127.0.0.1}" BENCH_XFF="${5:-}" \
+    timeout $(($3 + 60)) wrk -t"$1" -c"$2" -d"$3s" --timeout 30s -s "$ROOT/bench/login.lua" "$4"
+}
+# login_status < bench_login_wrk's output: "ok busy other limited", the
+# counts of 200, 503, anything else and 429.
+login_status() {
+  sed -n 's/^STATUS ok=\([0-9]*\) busy=\([0-9]*\) other=\([0-9]*\) limited=\([0-9]*\)/\1 \2 \3 \4/p'
+}
+
+# bench_signin_unpaced NGINX_CONF: lifts nginx's pace of the sign-in routes
+# (zone portail_signin_rate, server.signin_rate) to 100000 r/s in a rendered
+# configuration, so that a bench measures the hashing, not the pace; prints
+# the rate it replaced. Reload nginx after it.
+bench_signin_unpaced() {
+  local was
+  was="$(sed -n 's/.*zone=portail_signin_rate:[^ ]* rate=\([0-9]*r\/s\).*/\1/p' "$1")"
+  [ -n "$was" ] || { portail_log "$1: no portail_signin_rate zone"; return 1; }
+  sed -i 's/\(zone=portail_signin_rate:[^ ]* rate=\)[0-9]*r\/s/\1100000r\/s/' "$1"
+  printf '%s\n' "$was"
 }
 
 # bench_section FILE: replaces in $OUT the section whose "## " title is
