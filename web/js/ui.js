@@ -345,6 +345,14 @@ export function pageSetting(name) {
   return document.querySelector(`[data-reglage="${name}"]`)?.textContent.trim() || 'plusieurs';
 }
 
+/** The tab's title becomes parts, then the fund's name: the last part of
+ * the title nginx served (partials/titre.html, brand.name). */
+export function setTitle(...parts) {
+  const t = document.title;
+  const i = t.lastIndexOf(' — ');
+  document.title = [...parts, i >= 0 ? t.slice(i + 3) : t].join(' — ');
+}
+
 /** The page's H1 and the tab's title become heading. */
 function setHeading(heading) {
   const h1 = document.querySelector('main h1');

@@ -4,7 +4,7 @@
 // "me prévenir d'un créneau plus tôt" (the waitlist). With ?deplacer=ID the
 // same week moves an appointment (POST …/{id}/move) instead of booking.
 import { api } from '/js/api.js';
-import { bindForm, el, queryParam, requireMember, showAlert, showFormError, showPageError } from '/js/ui.js';
+import { bindForm, el, queryParam, requireMember, setTitle, showAlert, showFormError, showPageError } from '/js/ui.js';
 import {
   addDays, agendaAddress, agendaName, dayLabel, hours, kindLabel, parisDay, parisTime, parisWhen, toDate, todayParis,
 } from './common.js';
@@ -220,7 +220,7 @@ async function start() {
   }
   agenda = await api.get(`/appointments/agendas/${encodeURIComponent(agendaId)}`);
   document.getElementById('titre').textContent = moving ? `Déplacer mon rendez-vous — ${agendaName(agenda)}` : `Prendre rendez-vous — ${agendaName(agenda)}`;
-  document.title = `${moving ? 'Déplacer mon rendez-vous' : 'Prendre rendez-vous'} — ${agendaName(agenda)} — Portail — Assurance Maladie`;
+  setTitle(moving ? 'Déplacer mon rendez-vous' : 'Prendre rendez-vous', agendaName(agenda));
   document.getElementById('agenda-nom').textContent = [agendaName(agenda), agenda.kind === 'office' ? 'Accueil de la caisse' : agenda.specialty].filter(Boolean).join(' — ');
   document.getElementById('agenda-adresse').textContent = agendaAddress(agenda);
   document.getElementById('agenda-delai').textContent = `Un rendez-vous se déplace ou s’annule en ligne jusqu’à ${hours(cutoffHours())} avant son début.`;

@@ -2,7 +2,7 @@
 // read receipts; opening it marks the fund's answers read. Reply and archive.
 import { api } from '/js/api.js';
 import {
-  formatDateTime, queryParam, requireMember, showAlert, showPageError,
+  formatDateTime, queryParam, requireMember, setTitle, showAlert, showPageError,
 } from '/js/ui.js';
 import {
   bindCounter, checkFiles, messageItem, postForm,
@@ -28,7 +28,7 @@ const view = {
 async function load() {
   const t = await api.get(`/messages/${encodeURIComponent(id || '0')}`);
   document.getElementById('sujet').textContent = t.subject;
-  document.title = `${t.subject} — Ma messagerie — Portail — Assurance Maladie`;
+  setTitle(t.subject, 'Ma messagerie');
   document.getElementById('infos').textContent = `${t.service_label} · ${STATUS[t.status] || t.status}`;
   list.replaceChildren(...t.messages.map((m) => messageItem(m, view)));
   form.hidden = t.status === 'closed';
