@@ -197,11 +197,20 @@ int portail_tx_retry(portail_ctx_t *ctx, portail_tx_fn fn, void *arg)
     ctx_tx_t t = {.ctx = ctx, .fn = fn, .arg = arg};
     portail_answer_mark(ctx, &t.mark);
     int rc = portail_db_tx_retry(db, ctx_tx, &t, NULL);
+    if (rc == 0)
+        return 0;
     /* fn went through but the COMMIT failed for good: what fn answered
      * (a 200, a new session's cookie) is not true. */
-    if (rc != 0 && t.fn_rc == 0)
+    if (t.fn_rc == 0)
         portail_answer_reset(ctx, &t.mark);
-    return rc;
+    /* Here rather than at every caller: a transaction that failed without
+     * its own answer (a COMMIT, a BEGIN, the conflicts' bound) is a 500. */
+    if (!portail_responded(ctx)) {
+        portail_logf("error", rid(db), "transaction not committed (error %u)",
+                     portail_db_errno(db));
+        portail_problem(ctx, 500, NULL, NULL);
+    }
+    return -1;
 }
 
 typedef union param_value {

@@ -257,8 +257,6 @@ void login_agent_enroll_totp(portail_ctx_t *ctx)
         return;
     agent_enrol_tx_t t = {.ag = &ag, .token = token, .step = step};
     if (portail_tx_retry(ctx, agent_enrol_tx, &t) != 0) {
-        if (!portail_responded(ctx))
-            login_internal(ctx, "enrolment not committed");
         return;
     }
     portail_log_info(ctx, "agent %lld enrolled", (long long)ag.id);

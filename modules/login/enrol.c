@@ -212,8 +212,6 @@ void login_totp_enroll_confirm(portail_ctx_t *ctx)
         return;
     enrol_tx_t t = {.m = &m, .step = step};
     if (portail_tx_retry(ctx, enrol_tx, &t) != 0) {
-        if (!portail_responded(ctx))
-            login_internal(ctx, "totp activation not committed");
         return;
     }
     json_t *codes = t.codes;

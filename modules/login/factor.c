@@ -183,8 +183,6 @@ void login_totp_change_confirm(portail_ctx_t *ctx)
         return;
     change_tx_t t = {.m = &m, .token = token, .step = step};
     if (portail_tx_retry(ctx, change_tx, &t) != 0) {
-        if (!portail_responded(ctx))
-            login_internal(ctx, "totp change not committed");
         return;
     }
     portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "changed"));

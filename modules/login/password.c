@@ -51,8 +51,6 @@ int login_password_recheck(portail_ctx_t *ctx, const member_rec_t *m, const char
                           login_key(ctx, "password-recheck",
                                     portail_sprintf(portail_arena(ctx), "%lld", (long long)m->id))};
     if (portail_tx_retry(ctx, recheck_failed_tx, &t) != 0) {
-        if (!portail_responded(ctx))
-            login_internal(ctx, "recheck failure not committed");
         return -1;
     }
     if (t.wait > 0) {
@@ -172,8 +170,6 @@ void login_totp_reset(portail_ctx_t *ctx)
     if (login_password_recheck(ctx, &m, password, "totp_reset_failed") != 1)
         return;
     if (portail_tx_retry(ctx, totp_reset_tx, &m) != 0) {
-        if (!portail_responded(ctx))
-            login_internal(ctx, "totp reset not committed");
         return;
     }
     portail_respond_json(ctx, 200, json_pack("{s:s}", "next", "totp_enroll"));

@@ -87,8 +87,6 @@ int signin_password(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *wh
      * failure used to commit twice (the address's count, then the
      * account's), some 3 ms that told who is a member. */
     if (portail_tx_retry(ctx, password_failed_tx, (void *)who) != 0) {
-        if (!portail_responded(ctx))
-            login_internal(ctx, "password failure not committed");
         return -1;
     }
     portail_log_info(ctx, "login: wrong credentials");
@@ -191,8 +189,6 @@ void signin_code_failed(portail_ctx_t *ctx, const signin_who_t *who, const char 
 {
     code_failed_tx_t t = {.who = who, .event = event};
     if (portail_tx_retry(ctx, code_failed_tx, &t) != 0) {
-        if (!portail_responded(ctx))
-            login_internal(ctx, "code failure not committed");
         return;
     }
     portail_log_info(ctx, "login: %s", event);
@@ -240,8 +236,6 @@ int signin_totp(portail_ctx_t *ctx, const signin_who_t *who, const char *code, p
          * commit, and the rerun sees the step taken (a replay). */
         totp_tx_t t = {.who = who, .step = step, .then = then, .arg = arg};
         if (portail_tx_retry(ctx, totp_tx, &t) != 0) {
-            if (!portail_responded(ctx))
-                login_internal(ctx, "totp step not committed");
             return -1;
         }
         if (t.fresh)
@@ -486,8 +480,6 @@ void login_recovery_step(portail_ctx_t *ctx)
         return;
     recovery_tx_t t = {.m = &m, .digest = digest};
     if (portail_tx_retry(ctx, recovery_tx, &t) != 0) {
-        if (!portail_responded(ctx))
-            login_internal(ctx, "recovery code not committed");
         return;
     }
     if (!t.used) {

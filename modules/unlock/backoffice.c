@@ -260,8 +260,6 @@ void bo_member_unlock(portail_ctx_t *ctx)
     bo_lock_tx_t t = {
         .id = id, .reason = reason, .by = portail_sprintf(portail_arena(ctx), "agent:%s", login)};
     if (portail_tx_retry(ctx, bo_unlock_tx, &t) != 0) {
-        if (!portail_responded(ctx))
-            unlock_fail(ctx);
         return;
     }
     portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "unlocked"));
@@ -284,8 +282,6 @@ void bo_member_lock(portail_ctx_t *ctx)
         return;
     bo_lock_tx_t t = {.id = id, .reason = reason};
     if (portail_tx_retry(ctx, bo_lock_tx, &t) != 0) {
-        if (!portail_responded(ctx))
-            unlock_fail(ctx);
         return;
     }
     portail_respond_json(ctx, 200,

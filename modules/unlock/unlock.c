@@ -412,8 +412,6 @@ static void reset_password(portail_ctx_t *ctx)
 
     reset_tx_t t = {.token = token, .hash = hash, .member = member};
     if (portail_tx_retry(ctx, reset_tx, &t) != 0) {
-        if (!portail_responded(ctx))
-            unlock_fail(ctx);
         return;
     }
     id = t.id;
@@ -486,8 +484,6 @@ static void verify_account(portail_ctx_t *ctx)
         return;
     verify_tx_t t = {.token = token};
     if (portail_tx_retry(ctx, verify_tx, &t) != 0) {
-        if (!portail_responded(ctx))
-            unlock_fail(ctx);
         return;
     }
     portail_account_state_t after = t.after;

@@ -55,10 +55,10 @@ int portail_db_tx_retry(portail_db_t *db, portail_db_tx_fn fn, void *arg, int *a
  * when the COMMIT fails for good, the request's answer, principal and
  * session token are put back as they were before the first run, so that
  * nothing of a rolled-back attempt is sent. Returns 0 when committed; -1
- * otherwise, then either fn answered (its own reason, or the last attempt's
- * failed statement) or nothing is answered and the caller answers (500 when
- * !portail_responded). Outside the database fn may only touch the answer
- * and log: no mail, no file. Inside an open transaction fn runs once. */
+ * otherwise, answered: fn's own answer (its reason, or the last attempt's
+ * failed statement), or a 500 (logged) when fn gave none. Outside the
+ * database fn may only touch the answer and log: no mail, no file. Inside
+ * an open transaction fn runs once. */
 typedef int (*portail_tx_fn)(portail_ctx_t *ctx, portail_db_t *db, void *arg);
 int portail_tx_retry(portail_ctx_t *ctx, portail_tx_fn fn, void *arg);
 

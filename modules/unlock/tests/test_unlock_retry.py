@@ -89,3 +89,22 @@ def test_agent_unlock_and_lock_are_rerun_after_a_deadlock(stack, c):
     assert audit == [["unlock"], ["lock"]]
     assert kinds(stack, member).count("account_unlocked") == 1
     assert kinds(stack, member).count("account_locked") == 2  # testmod's, then the agent's
+
+
+@pytest.mark.timeout(90)
+def test_a_deadlock_every_time_answers_500_and_writes_nothing(stack, c):
+    # The unlock's writes give no answer of their own when they fail:
+    # portail_tx_retry answers the 500 (and logs it) once the conflicts'
+    # bound is reached; the lock, the counters and the audit stay as they were.
+    agent = agent_client(stack)
+    member = stack.new_member()
+    lock(c, member, "suspicious")
+    with forced_deadlock(stack, "account_locks", "DELETE", "OLD.member_id = %d" % member.id,
+                         times=5) as f:
+        r = agent.post(BO + "/members/%d/unlock" % member.id, json={"reason": REASON})
+        assert r.status_code == 500, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert f.forced() == 3  # PORTAIL_DB_TX_ATTEMPTS
+    assert state(c, member)["reason"] == "suspicious"
+    assert stack.sql("SELECT COUNT(*) FROM audit_log WHERE member_id = %d" % member.id) == [["0"]]
+    assert "account_unlocked" not in kinds(stack, member)
