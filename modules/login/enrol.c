@@ -101,17 +101,40 @@ void login_pending_secret_respond(portail_ctx_t *ctx, portail_db_t *db, const me
     if (portail_totp_new(ctx, &s) != 0)
         return;
     if (portail_db_exec(db,
-                        replacing ? "UPDATE members SET totp_pending = ?, totp_pending_at = "
-                                    "UTC_TIMESTAMP() WHERE id = ? AND totp_secret IS NOT NULL"
-                                  : "UPDATE members SET totp_pending = ?, totp_pending_at = "
-                                    "UTC_TIMESTAMP() WHERE id = ? AND totp_secret IS NULL",
-                        "bl", s.sealed, s.sealed_len, (long long)m->id) != 1) {
+                        "UPDATE members SET totp_pending = ?, totp_pending_at = UTC_TIMESTAMP() "
+                        "WHERE id = ? AND (totp_secret IS NOT NULL) = ?",
+                        "bli", s.sealed, s.sealed_len, (long long)m->id, replacing ? 1 : 0) != 1) {
         login_internal(ctx, "pending secret not stored");
         return;
     }
     json_t *out = login_enrolment_body(ctx, member_masked_nir(ctx, m->nir), s.base32);
     if (out)
         portail_respond_json(ctx, 200, out);
+}
+
+/* The pending secret made active, its first code's step recorded: 0, or -1
+ * answered (500, or 409 when the pending secret changed meanwhile).
+ * replacing: as for login_pending_secret_respond (change of phone). */
+int login_pending_secret_activate(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t *m,
+                                  long long step, int replacing)
+{
+    long long n = portail_db_exec(db,
+                                  "UPDATE members SET totp_secret = totp_pending, "
+                                  "totp_enabled_at = UTC_TIMESTAMP(), totp_last_step = ?, "
+                                  "totp_pending = NULL, totp_pending_at = NULL, "
+                                  "updated_at = UTC_TIMESTAMP() WHERE id = ? "
+                                  "AND (totp_secret IS NOT NULL) = ? AND totp_pending = ?",
+                                  "llib", step, (long long)m->id, replacing ? 1 : 0,
+                                  m->totp_pending, m->totp_pending_len);
+    if (n == 1)
+        return 0;
+    if (n < 0)
+        login_internal(ctx, replacing ? "totp change failed" : "totp activation failed");
+    else
+        portail_problem(ctx, 409, NULL,
+                        replacing ? "Le code QR a changé entre-temps\u00a0: affichez-le de nouveau."
+                                  : "La double authentification a été activée entre-temps.");
+    return -1;
 }
 
 void login_totp_enroll_show(portail_ctx_t *ctx)
@@ -166,22 +189,8 @@ static int enrol_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
     enrol_tx_t *t = arg;
     const member_rec_t *m = t->m;
-    long long n =
-        portail_db_exec(db,
-                        "UPDATE members SET totp_secret = totp_pending, "
-                        "totp_enabled_at = UTC_TIMESTAMP(), totp_last_step = ?, "
-                        "totp_pending = NULL, totp_pending_at = NULL, "
-                        "updated_at = UTC_TIMESTAMP() "
-                        "WHERE id = ? AND totp_secret IS NULL AND totp_pending = ?",
-                        "llb", t->step, (long long)m->id, m->totp_pending, m->totp_pending_len);
-    if (n != 1) {
-        if (n < 0)
-            login_internal(ctx, "totp activation failed");
-        else
-            portail_problem(ctx, 409, NULL,
-                            "La double authentification a été activée entre-temps.");
+    if (login_pending_secret_activate(ctx, db, m, t->step, 0) != 0)
         return -1;
-    }
     t->codes = portail_arena_json(portail_arena(ctx), json_array());
     if (login_recovery_codes_new(ctx, db, m->id, t->codes) != 0 ||
         member_event(ctx, m->id, "totp_enabled", NULL) != 0 ||

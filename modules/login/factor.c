@@ -136,22 +136,8 @@ static int change_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
         portail_problem(ctx, 410, NULL, "Ce lien vient de servir : demandez-en un nouveau.");
         return -1;
     }
-    long long n =
-        portail_db_exec(db,
-                        "UPDATE members SET totp_secret = totp_pending, "
-                        "totp_enabled_at = UTC_TIMESTAMP(), totp_last_step = ?, "
-                        "totp_pending = NULL, totp_pending_at = NULL, "
-                        "updated_at = UTC_TIMESTAMP() WHERE id = ? "
-                        "AND totp_secret IS NOT NULL AND totp_pending = ?",
-                        "llb", t->step, (long long)m->id, m->totp_pending, m->totp_pending_len);
-    if (n != 1) {
-        if (n < 0)
-            login_internal(ctx, "totp change failed");
-        else
-            portail_problem(ctx, 409, NULL,
-                            "Le code QR a changé entre-temps : affichez-le de nouveau.");
+    if (login_pending_secret_activate(ctx, db, m, t->step, 1) != 0)
         return -1;
-    }
     /* The old phone no longer signs in: nor do the sessions opened with it. */
     if (portail_sessions_revoke_all(db, PORTAIL_PRINCIPAL_MEMBER, m->id,
                                     portail_principal(ctx)->session_id) < 0) {

@@ -153,6 +153,10 @@ typedef struct member_rec {
  * right (change of phone). */
 void login_pending_secret_respond(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t *m,
                                   int replacing);
+/* The pending secret made active with its first code's step (enrol.c): 0,
+ * or -1 answered (500, or 409 when it changed meanwhile). */
+int login_pending_secret_activate(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t *m,
+                                  long long step, int replacing);
 
 /* 1 found, 0 not found, -1 database error. pending_s: how old a pending
  * TOTP secret may be. */
