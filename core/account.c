@@ -154,13 +154,22 @@ static void step_text(char *buf, size_t len, const char *t)
         snprintf(buf, len, "%s", t);
 }
 
+/* [{kind, text}]; a call to the fund also carries the number to dial
+ * (phone as written, tel for a tel: link) when the brand has one. */
 static json_t *steps_json(const portail_lock_step_t *s)
 {
     json_t *steps = json_array();
     char text[512];
+    const char *tel;
+    const char *phone = portail_brand_phone(&tel);
     for (; steps && s->kind; s++) {
         step_text(text, sizeof text, s->text);
-        json_array_append_new(steps, json_pack("{s:s, s:s}", "kind", s->kind, "text", text));
+        json_t *step = json_pack("{s:s, s:s}", "kind", s->kind, "text", text);
+        if (step && *phone && strcmp(s->kind, "call_fund") == 0) {
+            json_object_set_new(step, "phone", json_string(phone));
+            json_object_set_new(step, "tel", json_string(tel));
+        }
+        json_array_append_new(steps, step);
     }
     return steps;
 }

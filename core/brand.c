@@ -21,6 +21,10 @@
 
 #include "internal.h"
 
+/* brand.phone as written ("36 46") and as dialled ("3646": tel: links),
+ * made at start (portail_brand_texts), before the fragments. */
+static char brand_phone[32] = "36 46", brand_tel[32] = "3646";
+
 static void esc(FILE *f, const char *s)
 {
     if (s)
@@ -142,9 +146,7 @@ static void w_contact(FILE *f, const portail_conf_t *c, const void *arg)
     (void)arg;
     if (*c->brand.phone) {
         fputs("Une question\u00a0? Appelez le <a href=\"tel:", f);
-        for (const char *p = c->brand.phone; *p; p++)
-            if (*p != ' ')
-                fputc(*p, f);
+        esc(f, brand_tel);
         fputs("\">", f);
         esc(f, c->brand.phone);
         fputs("</a>", f);
@@ -177,6 +179,12 @@ void portail_brand_texts(const portail_conf_t *c)
 {
     const char *phone = c->brand.phone ? c->brand.phone : "";
     const char *note = c->brand.phone_note ? c->brand.phone_note : "";
+    snprintf(brand_phone, sizeof brand_phone, "%s", phone);
+    size_t t = 0;
+    for (const char *p = phone; *p && t + 1 < sizeof brand_tel; p++)
+        if (*p != ' ')
+            brand_tel[t++] = *p;
+    brand_tel[t] = '\0';
     if (!*phone)
         snprintf(call_fund[0], sizeof call_fund[0], "contactez votre caisse");
     else if (!*note)
@@ -190,6 +198,13 @@ void portail_brand_texts(const portail_conf_t *c)
 const char *portail_call_fund(int capital)
 {
     return call_fund[capital ? 1 : 0];
+}
+
+const char *portail_brand_phone(const char **tel)
+{
+    if (tel)
+        *tel = brand_tel;
+    return brand_phone;
 }
 
 static void w_phone(FILE *f, const portail_conf_t *c, const void *arg)

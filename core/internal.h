@@ -315,6 +315,9 @@ void portail_modules_unload(portail_loaded_module_t *m, size_t n);
 /* Makes the texts that name the brand's phone (portail_call_fund). At
  * start, before any thread. */
 void portail_brand_texts(const portail_conf_t *c);
+/* brand.phone as written ("" when none), and in *tel (may be NULL) as a
+ * tel: link dials it ("3646"). */
+const char *portail_brand_phone(const char **tel);
 int portail_brand_render(const portail_conf_t *c, const portail_loaded_module_t *mods, size_t n,
                          char *err, size_t errlen);
 

@@ -154,7 +154,7 @@ describe('success states: the H1 and the next step', () => {
           'Votre compte est créé', 'success', '/connexion.html'],
         ['/mot-de-passe/reinitialisation.html?token=t0k3n', 'none', { 'POST /api/v1/password/reset': [200, { status: 'reset', still_locked: false, detail: 'Votre mot de passe a été modifié.', reason: null, steps: [] }] },
           'Mot de passe modifié', 'success', '/connexion.html'],
-        ['/mot-de-passe/reinitialisation.html?token=t0k3n', 'none', { 'POST /api/v1/password/reset': [200, { status: 'reset', still_locked: true, detail: 'Votre compte reste bloqué : appelez le 36 46.', reason: 'agent', steps: [{ kind: 'call_fund', text: 'Appelez le 36 46.' }, { kind: 'wait_agent', text: 'Un conseiller débloquera votre compte.' }] }] },
+        ['/mot-de-passe/reinitialisation.html?token=t0k3n', 'none', { 'POST /api/v1/password/reset': [200, { status: 'reset', still_locked: true, detail: 'Votre compte reste bloqué : appelez le 36 46.', reason: 'agent', steps: [{ kind: 'call_fund', text: 'Appelez le 36 46.', phone: '36 46', tel: '3646' }, { kind: 'wait_agent', text: 'Un conseiller débloquera votre compte.' }] }] },
           'Mot de passe modifié, compte toujours bloqué', 'warning', null],
         ['/mot-de-passe/changer.html', 'member', { 'POST /api/v1/password/change': [200, { status: 'changed' }] },
           'Mot de passe modifié', 'success', '/tableau-de-bord.html'],
@@ -198,7 +198,7 @@ describe('the fifth wrong recovery code: the second-factor lock page, from the 4
           detail: 'Votre compte a été bloqué après plusieurs saisies incorrectes du code de sécurité.',
           reason: 'second_factor',
           reason_text: 'Votre compte a été bloqué après plusieurs saisies incorrectes du code de sécurité.',
-          steps: [{ kind: 'reset_password', text: 'Réinitialisez votre mot de passe.' }, { kind: 'call_fund', text: 'Vous pouvez aussi appeler le 36 46.' }],
+          steps: [{ kind: 'reset_password', text: 'Réinitialisez votre mot de passe.' }, { kind: 'call_fund', text: 'Vous pouvez aussi appeler le 36 46.', phone: '36 46', tel: '3646' }],
         })],
       });
       try {

@@ -375,7 +375,8 @@ export function showOutcome(status, { heading, kind, title, text, extra = null, 
 
 const LOCK_ACTIONS = {
   reset_password: () => el('a', { class: 'fr-btn fr-btn--secondary fr-mt-1w', href: '/mot-de-passe/oublie.html' }, 'Réinitialiser mon mot de passe'),
-  call_fund: () => el('a', { class: 'fr-btn fr-btn--secondary fr-mt-1w', href: 'tel:3646' }, 'Appeler le 36 46'),
+  // The fund's number comes with the step (brand.phone); none, no button.
+  call_fund: (step) => (step.tel ? el('a', { class: 'fr-btn fr-btn--secondary fr-mt-1w', href: `tel:${step.tel}` }, `Appeler le ${step.phone}`) : null),
   confirm_update: () => el('p', { class: 'fr-mt-1w' }, 'Ouvrez le lien «\u00a0Confirmer la mise à jour\u00a0» de l’e-mail que nous vous avons envoyé.'),
   wait_agent: () => null,
 };
@@ -388,7 +389,7 @@ export function showLock(reasonBox, stepsBox, lock, { focus = false } = {}) {
     focus,
     extra: lock.since ? el('p', { class: 'fr-text--sm fr-mb-0' }, `Depuis le ${formatDateTime(lock.since)}.`) : null,
   });
-  const list = (lock.steps || []).map((step) => el('li', { class: 'fr-mb-2w' }, el('p', { class: 'fr-mb-0' }, step.text), LOCK_ACTIONS[step.kind]?.()));
+  const list = (lock.steps || []).map((step) => el('li', { class: 'fr-mb-2w' }, el('p', { class: 'fr-mb-0' }, step.text), LOCK_ACTIONS[step.kind]?.(step)));
   if (list.length) stepsBox.replaceChildren(el('ol', {}, list));
 }
 

@@ -35,7 +35,7 @@ export const API = {
     locked: true, reason: 'password', reason_text: 'Votre compte a été bloqué après 5 saisies erronées de votre mot de passe.', since: iso(600e3),
     steps: [
       { kind: 'reset_password', text: 'Réinitialisez votre mot de passe : il vous sera demandé votre numéro de sécurité sociale, votre date de naissance et votre adresse e-mail.' },
-      { kind: 'call_fund', text: 'Autre solution\u00a0: appelez votre caisse au 36 46 (service gratuit + prix d’un appel).' },
+      { kind: 'call_fund', text: 'Autre solution\u00a0: appelez votre caisse au 36 46 (service gratuit + prix d’un appel).', phone: '36 46', tel: '3646' },
     ],
   }],
   'GET /api/v1/backoffice/members': [200, {
