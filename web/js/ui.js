@@ -345,6 +345,19 @@ export function pageSetting(name) {
   return document.querySelector(`[data-reglage="${name}"]`)?.textContent.trim() || 'plusieurs';
 }
 
+/** bindForm's messages for a form that re-checks the member's password
+ * (password, phone, recovery codes): its 401, with the lock it leads to
+ * after the config's number of errors. current: "mot de passe actuel". */
+export function recheckMessages(current = false) {
+  const what = current ? 'mot de passe actuel' : 'mot de passe';
+  return {
+    401: {
+      title: `${what[0].toUpperCase()}${what.slice(1)} incorrect`,
+      text: `Le ${what} saisi est incorrect. Après ${pageSetting('login.max_password_change_failures')}\u00a0erreurs en une heure, votre compte sera bloqué par sécurité.`,
+    },
+  };
+}
+
 /** The tab's title becomes parts, then the fund's name: the last part of
  * the title nginx served (partials/titre.html, brand.name). */
 export function setTitle(...parts) {

@@ -5,7 +5,7 @@
 // phone, which only then replaces the old one (second-factor.js).
 import { api, session } from '../api.js';
 import {
-  PAGES, bindForm, el, pageSetting, showAlert, showPageError,
+  PAGES, bindForm, el, recheckMessages, showAlert, showPageError,
 } from '../ui.js';
 import { bindCopyKey, showEnrolment } from '../second-factor.js';
 
@@ -52,7 +52,7 @@ if (!signedIn && token) {
       'Un e-mail avec le lien vient de vous être envoyé, à l’adresse de votre compte. Ouvrez-le dans ce navigateur dans les 30 prochaines minutes.',
       { focus: true });
   }, {
-    messages: { 401: { title: 'Mot de passe incorrect', text: `Le mot de passe saisi est incorrect. Après ${pageSetting('login.max_password_change_failures')}\u00a0erreurs en une heure, votre compte sera bloqué par sécurité.` } },
+    messages: recheckMessages(),
   });
 } else {
   bindCopyKey();

@@ -2,7 +2,7 @@
 // then ten codes in place of the old ones, shown once, with copy, download,
 // print and "J’ai conservé mes codes" before leaving (second-factor.js).
 import { api } from '../api.js';
-import { bindForm, pageSetting, requireMember } from '../ui.js';
+import { bindForm, recheckMessages, requireMember } from '../ui.js';
 import { showRecoveryCodes } from '../second-factor.js';
 
 const form = document.getElementById('formulaire');
@@ -32,5 +32,5 @@ bindForm(form, async (v) => {
   shown.hidden = false;
   shown.focus();
 }, {
-  messages: { 401: { title: 'Mot de passe incorrect', text: `Le mot de passe saisi est incorrect. Après ${pageSetting('login.max_password_change_failures')}\u00a0erreurs en une heure, votre compte sera bloqué par sécurité.` } },
+  messages: recheckMessages(),
 });

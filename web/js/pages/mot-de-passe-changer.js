@@ -2,7 +2,7 @@
 // (H1 and message) with the next step, instead of an emptied form.
 import { api } from '../api.js';
 import {
-  bindForm, el, pageSetting, passwordChecks, requireMember, retryWhenBusy, showOutcome,
+  bindForm, el, passwordChecks, recheckMessages, requireMember, retryWhenBusy, showOutcome,
 } from '../ui.js';
 import { passwordMeter } from '../password-meter.js';
 
@@ -25,5 +25,5 @@ bindForm(form, async (v) => {
   });
 }, {
   checks: passwordChecks('new'),
-  messages: { 401: { title: 'Mot de passe actuel incorrect', text: `Le mot de passe actuel saisi est incorrect. Après ${pageSetting('login.max_password_change_failures')}\u00a0erreurs en une heure, votre compte sera bloqué par sécurité.` } },
+  messages: recheckMessages(true),
 });
