@@ -330,6 +330,7 @@ typedef struct reset_tx {
     json_t *member;
     int64_t id;
     portail_account_state_t after;
+    const char *still; /* what the answer and the mail say of a lock left, or NULL */
 } reset_tx_t;
 
 /* The link spent, the password set, the lock lifted, the sessions ended and
@@ -354,13 +355,14 @@ static int reset_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
         unlock_fail(ctx);
         return -1;
     }
-    int still = t->after.reason != PORTAIL_LOCK_NONE;
-    const char *const vars[] = {"still_locked",
-                                still ? portail_sprintf(portail_arena(ctx), "%s\n%s\n\n",
-                                                        portail_lock_reason_text(t->after.reason),
-                                                        still_locked_text(ctx, t->after.reason))
-                                      : "",
-                                NULL};
+    t->still =
+        t->after.reason != PORTAIL_LOCK_NONE ? still_locked_text(ctx, t->after.reason) : NULL;
+    const char *const vars[] = {
+        "still_locked",
+        t->still ? portail_sprintf(portail_arena(ctx), "%s\n%s\n\n",
+                                   portail_lock_reason_text(t->after.reason), t->still)
+                 : "",
+        NULL};
     if (portail_mail_template(db, portail_arena(ctx), portail_row_str(t->member, "email"),
                               "password_reset_done", vars) != 0) {
         unlock_fail(ctx);
@@ -416,8 +418,8 @@ static void reset_password(portail_ctx_t *ctx)
     }
     id = t.id;
     portail_account_state_t after = t.after;
-    int still = after.reason != PORTAIL_LOCK_NONE;
-    const char *detail = still ? still_locked_text(ctx, after.reason)
+    int still = t.still != NULL;
+    const char *detail = still ? t.still
                                : "Votre mot de passe a été modifié. Vous pouvez vous connecter "
                                  "avec votre nouveau mot de passe.";
     portail_log_info(ctx, "member %lld: password reset (%s)", (long long)id,
