@@ -8,8 +8,8 @@
 //   freed slot offered to the waiting member and taken in one click.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, newContext, watch } from './lib/browser.js';
+import { describe, test } from 'node:test';
+import { checkPage, newContext, useStack, watch } from './lib/browser.js';
 import { mockApi } from './lib/fixtures.js';
 import { enterTotp, newMember, signInPassword } from './lib/flows.js';
 import { ARTIFACTS, WebStack } from './lib/stack.js';
@@ -17,16 +17,7 @@ import { TotpDevice } from './lib/totp.js';
 
 const stack = new WebStack('appointments');
 let browser;
-
-before(async () => {
-  await stack.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack.stopAndCheck();
-});
+useStack(stack, (b) => { browser = b; });
 
 const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 

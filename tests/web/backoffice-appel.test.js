@@ -6,23 +6,14 @@
 // export, the link to it shown only to supervisors, the back office's own
 // footer. API mocked (lib/fixtures.js); axe at desktop size and 375x812.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, watch } from './lib/browser.js';
+import { describe, test } from 'node:test';
+import { checkPage, useStack, watch } from './lib/browser.js';
 import { mockApi, sessions } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
 const stack = new WebStack('backoffice-appel');
 let browser;
-
-before(async () => {
-  await stack.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack.stopAndCheck();
-});
+useStack(stack, (b) => { browser = b; });
 
 const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 const CSRF = 'a'.repeat(64);

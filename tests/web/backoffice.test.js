@@ -4,8 +4,8 @@
 // member signs in. Real login and unlock modules.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, newContext, watch } from './lib/browser.js';
+import { describe, test } from 'node:test';
+import { checkPage, newContext, useStack, watch } from './lib/browser.js';
 import { enterTotp, newMember, signInPassword } from './lib/flows.js';
 import { WebStack } from './lib/stack.js';
 import { TotpDevice } from './lib/totp.js';
@@ -13,16 +13,7 @@ import { formatNir } from './lib/util.js';
 
 const stack = new WebStack('backoffice');
 let browser;
-
-before(async () => {
-  await stack.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack.stopAndCheck();
-});
+useStack(stack, (b) => { browser = b; });
 
 describe('back office', () => {
   test('suspicious lock → agent enrolment and sign-in → unlock with a reason → the member signs in', async (t) => {

@@ -7,23 +7,14 @@
 // sent to the dashboard); then the 404 and 50x pages served by nginx for the
 // site and the back office, the API's errors staying JSON.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, watch } from './lib/browser.js';
+import { describe, test } from 'node:test';
+import { checkPage, useStack, watch } from './lib/browser.js';
 import { API, member, mockApi, problem } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
 const stack = new WebStack('home');
 let browser;
-
-before(async () => {
-  await stack.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack.stopAndCheck();
-});
+useStack(stack, (b) => { browser = b; });
 
 const VIEWPORTS = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 

@@ -2,8 +2,8 @@
 // link → new password → sign in; 5 wrong codes → the second-factor lock
 // page in place. Real login and unlock modules.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, newContext, watch } from './lib/browser.js';
+import { describe, test } from 'node:test';
+import { checkPage, newContext, useStack, watch } from './lib/browser.js';
 import { enterTotp, fillBirthDate, newMember, signInPassword } from './lib/flows.js';
 import { linkIn } from './lib/mail.js';
 import { WebStack } from './lib/stack.js';
@@ -11,16 +11,7 @@ import { formatNir } from './lib/util.js';
 
 const stack = new WebStack('lock');
 let browser;
-
-before(async () => {
-  await stack.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack.stopAndCheck();
-});
+useStack(stack, (b) => { browser = b; });
 
 describe('locked by wrong passwords', () => {
   test('5 wrong passwords → lock mail → forgot password → reset → sign in', async (t) => {

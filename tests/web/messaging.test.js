@@ -6,24 +6,15 @@
 // opens it, and the agent sees it was read. axe at desktop size and at
 // 375x812 on the member's and the agent's pages.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, newContext, watch } from './lib/browser.js';
+import { describe, test } from 'node:test';
+import { checkPage, newContext, useStack, watch } from './lib/browser.js';
 import { enterTotp, newMember, signInPassword } from './lib/flows.js';
 import { WebStack } from './lib/stack.js';
 import { TotpDevice } from './lib/totp.js';
 
 const stack = new WebStack('messaging');
 let browser;
-
-before(async () => {
-  await stack.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack.stopAndCheck();
-});
+useStack(stack, (b) => { browser = b; });
 
 // An agent made with portailctl, enrolled and signed in through the pages:
 // its page (on /backoffice/recherche.html) and context.

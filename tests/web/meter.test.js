@@ -3,23 +3,14 @@
 // mocked: a common password reads as very weak, a passphrase as strong, in
 // French, in a polite live region; axe and CSP at desktop size and 375x812.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, watch } from './lib/browser.js';
+import { describe, test } from 'node:test';
+import { checkPage, useStack, watch } from './lib/browser.js';
 import { mockApi } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
 const stack = new WebStack('meter');
 let browser;
-
-before(async () => {
-  await stack.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack.stopAndCheck();
-});
+useStack(stack, (b) => { browser = b; });
 
 const PAGES = [
   ['/inscription/confirmation.html?token=t0k3n', 'none', 'inscription-confirmation', 'password'],

@@ -3,24 +3,15 @@
 // signed in through the pages, takes it and approves it; the member sees
 // the new payment in the list and the notification.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { launch, newContext, watch } from './lib/browser.js';
+import { describe, test } from 'node:test';
+import { newContext, useStack, watch } from './lib/browser.js';
 import { enterTotp, newMember, signInPassword } from './lib/flows.js';
 import { WebStack } from './lib/stack.js';
 import { TotpDevice } from './lib/totp.js';
 
 const stack = new WebStack('reimbursements-flow');
 let browser;
-
-before(async () => {
-  await stack.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack.stopAndCheck();
-});
+useStack(stack, (b) => { browser = b; });
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
 

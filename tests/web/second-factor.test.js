@@ -8,8 +8,8 @@
 // phone and renewal of codes through the login module.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, newContext, watch } from './lib/browser.js';
+import { describe, test } from 'node:test';
+import { checkPage, newContext, useStack, watch } from './lib/browser.js';
 import { API, mockApi, problem } from './lib/fixtures.js';
 import { linkIn } from './lib/mail.js';
 import { enterTotp, newMember, signInPassword, signOut } from './lib/flows.js';
@@ -18,16 +18,7 @@ import { TotpDevice } from './lib/totp.js';
 
 const stack = new WebStack('second-factor');
 let browser;
-
-before(async () => {
-  await stack.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack.stopAndCheck();
-});
+useStack(stack, (b) => { browser = b; });
 
 const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 const ENROLMENT = API['GET /api/v1/totp/enroll'][1];

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium } from 'playwright-core';
 import { ARTIFACTS } from './stack.js';
@@ -97,4 +98,20 @@ export async function checkPage(page, suite, name) {
     `the title of ${name} ends with the fund's name: ${title}`);
   assert.equal(h1, 1, `one h1 on ${name}`);
   return file;
+}
+
+/** A suite's stack and browser: the stack started and the browser launched
+ * before its tests (given to onBrowser), both stopped after them, the
+ * stack's logs checked (stopAndCheck). */
+export function useStack(stack, onBrowser) {
+  let browser;
+  before(async () => {
+    await stack.start();
+    browser = await launch();
+    onBrowser(browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await stack.stopAndCheck();
+  });
 }
