@@ -4,7 +4,7 @@
 // API mocked; axe and CSP at desktop size and 375x812.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkPage, useStack, watch } from './lib/browser.js';
+import { SIZES, checkPage, useStack, watch } from './lib/browser.js';
 import { mockApi } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
@@ -12,7 +12,6 @@ const stack = new WebStack('account-data');
 let browser;
 useStack(stack, (b) => { browser = b; });
 
-const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36';
 const ev = (id, kind, label, extra = {}) => ({ id, kind, label, at: '2026-11-29 08:15:00', ip: '2.2.2.2', country: 'FR', user_agent: UA, detail: null, ...extra });
 const PAGE1 = { events: [ev(9, 'login_succeeded', 'Connexion réussie'), ev(8, 'password_changed', 'Mot de passe modifié')], next_cursor: 8 };

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { checkPage, newContext, useStack, watch } from './lib/browser.js';
+import { SIZES, checkPage, newContext, useStack, watch } from './lib/browser.js';
 import { mockApi } from './lib/fixtures.js';
 import { enterTotp, newMember, signInPassword } from './lib/flows.js';
 import { ARTIFACTS, WebStack } from './lib/stack.js';
@@ -19,7 +19,6 @@ const stack = new WebStack('appointments');
 let browser;
 useStack(stack, (b) => { browser = b; });
 
-const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 
 /* ---- mocked API -------------------------------------------------------- */
 

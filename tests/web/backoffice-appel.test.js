@@ -7,7 +7,7 @@
 // footer. API mocked (lib/fixtures.js); axe at desktop size and 375x812.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkPage, useStack, watch } from './lib/browser.js';
+import { SIZES, checkPage, useStack, watch } from './lib/browser.js';
 import { mockApi, sessions } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
@@ -15,7 +15,6 @@ const stack = new WebStack('backoffice-appel');
 let browser;
 useStack(stack, (b) => { browser = b; });
 
-const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 const CSRF = 'a'.repeat(64);
 const AGENT = [200, { kind: 'agent', level: 'agent', role: 'agent', csrf_token: CSRF, permissions: ['members.read', 'members.lock'] }];
 const SUPERVISOR = [200, { ...sessions.agent[1], permissions: ['audit.read', 'members.read', 'members.lock'] }];

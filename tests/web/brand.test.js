@@ -6,7 +6,7 @@
 // modules. Desktop and 375x812, axe and CSP on each page.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { checkPage, useStack, watch } from './lib/browser.js';
+import { SIZES, checkPage, useStack, watch } from './lib/browser.js';
 import { mockApi } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
@@ -14,7 +14,6 @@ const stack = new WebStack('brand');
 let browser;
 useStack(stack, (b) => { browser = b; });
 
-const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 const FOOTER = [
   ['Plan du site', '/plan-du-site.html'],
   ['Accessibilité : partiellement conforme', '/accessibilite.html'],

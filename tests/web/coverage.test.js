@@ -5,7 +5,7 @@
 // desktop size and 375x812.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkPage, useStack, watch } from './lib/browser.js';
+import { SIZES, checkPage, useStack, watch } from './lib/browser.js';
 import { mockApi, problem } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
@@ -15,7 +15,6 @@ useStack(stack, (b) => { browser = b; });
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNgYGAAAAAEAAH2FzhVAAAAAElFTkSuQmCC', 'base64');
-const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 const DOCTOR = { id: 7, rpps: '10100000000', last_name: 'Moreau', first_name: 'Hélène', specialty: 'Médecine générale', address_line: '3 rue Pasteur', postal_code: '33000', city: 'Bordeaux', accepts_new_patients: 1 };
 const COVERAGE = {
   rights: { first_name: 'Marie', last_name: 'Dupont', nir: '285033306300182', birth_date: '1985-03-14', regime: 'Régime général', fund: 'CPAM de la Gironde', open_from: '2025-01-01', open_to: '2027-12-31', css: 'free', css_from: '2026-01-01', css_to: '2026-12-31', ald_label: null },

@@ -13,7 +13,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, watch } from './lib/browser.js';
+import { SIZES, checkPage, launch, watch } from './lib/browser.js';
 import { WebStack } from './lib/stack.js';
 
 const stack = new WebStack('erreurs-50x');
@@ -95,7 +95,6 @@ after(async () => {
   await stack.stopAndCheck();
 });
 
-const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 const CASES = [
   ['/essai-panne.html', 502, 'site'],
   ['/essai-lente.html', 504, 'site'],

@@ -8,25 +8,16 @@
 // - after a password is chosen or changed, the page's H1 and message say
 //   so with the next step, not the emptied form under the old H1.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, watch } from './lib/browser.js';
+import { describe, test } from 'node:test';
+import { SIZES, checkPage, useStack, watch } from './lib/browser.js';
 import { mockApi, problem } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
 const stack = new WebStack('forms');
 let browser;
-const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 const PASSWORD = 'Le chat de Mireille dort sous 3 parapluies';
 
-before(async () => {
-  await stack.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack.stopAndCheck();
-});
+useStack(stack, (b) => { browser = b; });
 
 async function open(path, viewport, session = 'none', overrides = {}) {
   const ctx = await browser.newContext({ baseURL: stack.baseUrl, locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport });

@@ -3,8 +3,8 @@
 // the secret on the page) → dashboard → logout; then sign-in with a code,
 // with a recovery code, the devices page, the password change.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, newContext, watch } from './lib/browser.js';
+import { describe, test } from 'node:test';
+import { checkPage, newContext, useStack, watch } from './lib/browser.js';
 import { enrollTotp, enterTotp, register, signInPassword, signOut } from './lib/flows.js';
 import { WebStack } from './lib/stack.js';
 
@@ -12,15 +12,7 @@ const stack = new WebStack('member');
 let browser;
 const state = {};
 
-before(async () => {
-  await stack.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack.stopAndCheck();
-});
+useStack(stack, (b) => { browser = b; });
 
 const checker = (page) => (name) => checkPage(page, 'member', name);
 

@@ -4,7 +4,7 @@
 // French, in a polite live region; axe and CSP at desktop size and 375x812.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkPage, useStack, watch } from './lib/browser.js';
+import { SIZES, checkPage, useStack, watch } from './lib/browser.js';
 import { mockApi } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
@@ -17,7 +17,6 @@ const PAGES = [
   ['/mot-de-passe/reinitialisation.html?token=t0k3n', 'none', 'mot-de-passe-reinitialisation', 'password'],
   ['/mot-de-passe/changer.html', 'member', 'mot-de-passe-changer', 'new'],
 ];
-const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 
 describe('password strength meter', () => {
   for (const [path, session, name, field] of PAGES) {

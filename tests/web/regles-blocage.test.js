@@ -7,7 +7,7 @@
 // without the fragments ("plusieurs"). Desktop and 375x812, axe.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, watch } from './lib/browser.js';
+import { SIZES, checkPage, launch, watch } from './lib/browser.js';
 import { mockApi, problem } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
@@ -30,7 +30,6 @@ after(async () => {
   await bare.stopAndCheck();
 });
 
-const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 const RULES = [
   ['/connexion.html', 'none', 'Par sécurité, votre compte est bloqué après 7\u00a0erreurs de mot de passe de suite.'],
   ['/code-de-securite.html', 'partial', 'Par sécurité, votre compte est bloqué après 4\u00a0codes incorrects de suite (codes de l’application et codes de secours).'],

@@ -3,7 +3,7 @@
 // API mocked; axe and CSP at desktop size and 375x812.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkPage, useStack, watch } from './lib/browser.js';
+import { SIZES, checkPage, useStack, watch } from './lib/browser.js';
 import { mockApi } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
@@ -11,7 +11,6 @@ const stack = new WebStack('reimbursements');
 let browser;
 useStack(stack, (b) => { browser = b; });
 
-const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 const line = (id, kind, label, extra = {}) => ({
   id, beneficiary_id: null, beneficiary: 'Marie Dupont', care_date: '2026-11-03', practitioner_name: 'Dr Claire Moreau',
   practitioner_specialty: 'Médecine générale', kind, act_code: 'G', act_label: label, charged_cents: 3000,

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { checkPage, newContext, useStack, watch } from './lib/browser.js';
+import { SIZES, checkPage, newContext, useStack, watch } from './lib/browser.js';
 import { API, mockApi, problem } from './lib/fixtures.js';
 import { linkIn } from './lib/mail.js';
 import { enterTotp, newMember, signInPassword, signOut } from './lib/flows.js';
@@ -20,7 +20,6 @@ const stack = new WebStack('second-factor');
 let browser;
 useStack(stack, (b) => { browser = b; });
 
-const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 const ENROLMENT = API['GET /api/v1/totp/enroll'][1];
 const CODES = API['POST /api/v1/totp/enroll'][1];
 const PASSWORD = 'Tournesol-Violon-Pirogue-19';

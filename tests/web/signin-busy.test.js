@@ -7,27 +7,18 @@
 // Desktop and 375x812, axe on each state.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, newContext, watch } from './lib/browser.js';
+import { describe, test } from 'node:test';
+import { SIZES, checkPage, newContext, useStack, watch } from './lib/browser.js';
 import { enterTotp, newMember } from './lib/flows.js';
 import { WebStack } from './lib/stack.js';
 import { formatNir } from './lib/util.js';
 
 const stack = new WebStack('signin-busy');
 let browser;
-const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 // nginx/portail.conf.in: limit_conn portail_signin_ip 8.
 const PER_ADDRESS = 8;
 
-before(async () => {
-  await stack.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack.stopAndCheck();
-});
+useStack(stack, (b) => { browser = b; });
 
 /** PER_ADDRESS POSTs to /api/v1/login from clientIp whose headers are sent
  * and whose body is not: nginx counts each as a sign-in in flight until it

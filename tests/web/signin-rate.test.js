@@ -5,29 +5,20 @@
 // provoked by a flood of sign-ins from other addresses, not by a mock of
 // the page's fetch. Member and agent pages, desktop and 375x812, axe.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, newContext, watch } from './lib/browser.js';
+import { describe, test } from 'node:test';
+import { SIZES, checkPage, newContext, useStack, watch } from './lib/browser.js';
 import { enterTotp, newMember } from './lib/flows.js';
 import { WebStack } from './lib/stack.js';
 import { formatNir } from './lib/util.js';
 
 const stack = new WebStack('signin-rate', { server: { signin_rate: 1 } });
 let browser;
-const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 // server.signin_rate = 1: a burst of 20 (portaild --nginx-values). Fewer
 // than nginx's 32 sign-ins in flight for every address together.
 const FLOOD = 26;
 let floodSeq = 0;
 
-before(async () => {
-  await stack.start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack.stopAndCheck();
-});
+useStack(stack, (b) => { browser = b; });
 
 /** FLOOD sign-ins at once, each from its own address; resolves at the
  * first 429 (nginx's burst is full), with `done`: every answer, once the

@@ -6,7 +6,7 @@
 // browser test).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { checkPage, launch, watch } from './lib/browser.js';
+import { SIZES, checkPage, launch, watch } from './lib/browser.js';
 import { mockApi } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
@@ -27,7 +27,6 @@ after(async () => {
   await neutral.stopAndCheck();
 });
 
-const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 const PAGES = [
   ['/connexion.html', 'Se connecter', 'none'],
   ['/', 'Accueil', 'none'],

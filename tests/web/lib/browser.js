@@ -100,6 +100,9 @@ export async function checkPage(page, suite, name) {
   return file;
 }
 
+/** The two sizes every page is driven at: a desktop and a phone (375×812). */
+export const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
+
 /** A suite's stack and browser: the stack started and the browser launched
  * before its tests (given to onBrowser), both stopped after them, the
  * stack's logs checked (stopAndCheck). */
