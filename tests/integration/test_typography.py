@@ -135,6 +135,16 @@ def _skip_comment(src, i):
     return None
 
 
+def _skip_blank(src, i, line):
+    """(index, line) after the comment or the white space at i, or None."""
+    end = _skip_comment(src, i)
+    if end is not None:
+        return end, line + src.count("\n", i, end)
+    if src[i].isspace():
+        return i + 1, line + (src[i] == "\n")
+    return None
+
+
 def _quoted(src, i, q):
     """(end, raw body) of the quoted literal opening at i."""
     j = i + 1
@@ -195,13 +205,9 @@ def js_strings(src):
 
     while i < len(src):
         c = src[i]
-        end = _skip_comment(src, i)
-        if end is not None:
-            line += src.count("\n", i, end)
-            i = end
-        elif c.isspace():
-            line += c == "\n"
-            i += 1
+        blank = _skip_blank(src, i, line)
+        if blank:
+            i, line = blank
         elif c in "'\"`":
             end, body = _quoted(src, i, c) if c != "`" else template(i)
             out.append((line, js_unescape(body)))
@@ -247,14 +253,9 @@ def c_strings(src):
     out, i, line, run, run_line = [], 0, 1, None, 0
     while i < len(src):
         c = src[i]
-        end = _skip_comment(src, i)
-        if end is not None:
-            line += src.count("\n", i, end)
-            i = end
-            continue
-        if c.isspace():
-            line += c == "\n"
-            i += 1
+        blank = _skip_blank(src, i, line)
+        if blank:
+            i, line = blank
             continue
         if c == '"':
             end, body = _quoted(src, i, c)
