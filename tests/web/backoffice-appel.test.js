@@ -7,7 +7,7 @@
 // footer. API mocked (lib/fixtures.js); axe at desktop size and 375x812.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SIZES, checkPage, useStack, watch } from './lib/browser.js';
+import { SIZES, checkCardTable, checkPage, useStack, watch } from './lib/browser.js';
 import { mockApi, sessions } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
@@ -18,6 +18,7 @@ useStack(stack, (b) => { browser = b; });
 const CSRF = 'a'.repeat(64);
 const AGENT = [200, { kind: 'agent', level: 'agent', role: 'agent', csrf_token: CSRF, permissions: ['members.read', 'members.lock'] }];
 const SUPERVISOR = [200, { ...sessions.agent[1], permissions: ['audit.read', 'members.read', 'members.lock'] }];
+const AUDIT_HEADERS = ['Date et heure', 'Agent', 'Assuré', 'Action', 'Motif', 'Adresse IP'];
 const ME = [200, { id: 3, login: 'kbenali', display_name: 'Karim Benali', role: 'agent' }];
 const TWO = [200, { truncated: true, max: 2, results: [
   { insured_id: 7, nir: '184057505612345', first_name: 'Camille', last_name: 'Durand', birth_date: '1984-05-17', postal_code: '75015', city: 'Paris', fund: 'CPAM de Paris', member_id: 42 },
@@ -153,12 +154,23 @@ describe('back office, on the phone with a member', () => {
         assert.equal(await link.getAttribute('href'), '/backoffice/recherche.html#nir=184057505612345');
         assert.match(await page.locator('#audit').textContent(), /Marie Leroy \(mleroy\)/);
         assert.doesNotMatch(await page.locator('#audit').textContent(), /^\s*42\s*$/m);
+        // A table on a desktop, cards on a phone: every field of each entry
+        // on the screen, no sideways scroll.
+        const rows = await checkCardTable(page, '#audit tr', AUDIT_HEADERS);
+        assert.equal(rows.length, 2);
+        assert.match(rows[0].cells[4].text, /en voyage aux États-Unis/);
+        assert.match(rows[1].cells[2].text, /Hugo Petit/);
+        assert.ok(rows.every((r) => r.cells.every((c) => c.text.trim())), 'every field filled');
         await checkFooter(page);
         await checkPage(page, 'backoffice-appel', `audit-${size}`);
         await page.fill('#nir', '1 84 05 75 056 123 45');
         await page.click('#formulaire button[type=submit]');
         await waitForCall(page, calls, (c) => c.key === 'GET /api/v1/backoffice/audit' && c.search.includes('nir='));
         assert.equal(await page.locator('#export').getAttribute('href'), '/api/v1/backoffice/audit/export?nir=184057505612345');
+        // The member's name and NIR open their file (a tap on the phone).
+        await Promise.all([page.waitForURL('**/backoffice/recherche.html#nir=190027505612367'),
+          page.locator('#audit a', { hasText: 'Hugo Petit' }).click()]);
+        await waitForCall(page, calls, (c) => c.key === 'GET /api/v1/backoffice/insured' && c.search.includes('nir=190027505612367'));
       } finally {
         await ctx.close();
       }

@@ -100,6 +100,60 @@ export async function checkPage(page, suite, name) {
   return file;
 }
 
+/** A table read as cards on a phone (.portail-table-cartes, its rows
+ * matched by rows, e.g. '#audit tr'), checked at the page's size: on a
+ * desktop one line per row and no name drawn before the cells; below the
+ * DSFR's md breakpoint each row a card within the screen, its cells stacked
+ * and each under its column's name (headers, the data-label drawn before
+ * it), the header row out of sight, and no sideways scroll. Returns the
+ * rows' layout: per row its box and its cells' boxes, labels and texts. */
+export async function checkCardTable(page, rows, headers) {
+  const layout = await page.locator(rows).evaluateAll((trs) => trs.map((tr) => ({
+    box: tr.getBoundingClientRect().toJSON(),
+    cells: [...tr.cells].map((td) => ({
+      box: td.getBoundingClientRect().toJSON(),
+      label: td.dataset.label,
+      before: getComputedStyle(td, '::before').content,
+      text: td.textContent,
+    })),
+  })));
+  assert.ok(layout.length > 0, `rows ${rows}`);
+  const { width } = page.viewportSize();
+  if (width >= 768) {
+    for (const r of layout) {
+      assert.equal(new Set(r.cells.map((c) => Math.round(c.box.top))).size, 1, 'one line per row');
+      assert.ok(r.cells.every((c) => c.before === 'none' || c.before === 'normal'), 'no name before a cell');
+    }
+    return layout;
+  }
+  for (const r of layout) {
+    assert.ok(r.box.left >= 0 && r.box.right <= width, `a card within the screen: ${JSON.stringify(r.box)}`);
+    assert.deepEqual(r.cells.map((c) => c.label), headers);
+    assert.deepEqual(r.cells.map((c) => c.before), headers.map((h) => `"${h}"`));
+    for (let i = 0; i < r.cells.length; i++) {
+      const c = r.cells[i];
+      assert.ok(c.box.width > 0 && c.box.height > 0 && c.box.left >= 0 && c.box.right <= width,
+        `${c.label} shown within the screen: ${JSON.stringify(c.box)}`);
+      if (i) assert.ok(c.box.top >= r.cells[i - 1].box.bottom - 1, `${c.label} under ${r.cells[i - 1].label}`);
+    }
+  }
+  // The header row is out of sight (the names head the cells) but read.
+  const head = await page.locator(rows).first().evaluate((tr) => {
+    const t = tr.closest('table').tHead;
+    return { position: getComputedStyle(t).position, height: t.getBoundingClientRect().height };
+  });
+  assert.equal(head.position, 'absolute');
+  assert.ok(head.height <= 1, `header height ${head.height}`);
+  const scroll = await page.locator(rows).first().evaluate((tr) => ({
+    page: document.documentElement.scrollWidth,
+    client: document.documentElement.clientWidth,
+    wrapper: tr.closest('.portail-table-cartes').scrollWidth,
+  }));
+  assert.ok(scroll.page <= scroll.client, `no sideways scroll: ${JSON.stringify(scroll)}`);
+  assert.ok(scroll.wrapper <= width, `table wrapper width ${scroll.wrapper}`);
+  return layout;
+}
+
 /** The two sizes every page is driven at: a desktop and a phone (375×812). */
 export const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 

@@ -1,13 +1,13 @@
 // Back office: the audit log (supervisors only): who did what on whose
 // account, with the member's name and NIR linked to their file, and the CSV
-// export of the same filters. /backoffice/audit.html#compte=ID (from a
+// export of the same filters; a table on a desktop, cards on a phone. /backoffice/audit.html#compte=ID (from a
 // member's file) filters on that account.
 import { ApiError, api } from '../api.js';
 import { actionLabel } from '../events.js';
 import {
   bindForm, el, formatDateTimeSeconds, formatNir, parseFrenchDate, requireAgent, showAlert,
 } from '../ui.js';
-import { nirCheck } from './bo-commun.js';
+import { cardRows, nirCheck } from './bo-commun.js';
 
 await requireAgent();
 
@@ -47,13 +47,14 @@ async function load(reset) {
   exportLink.href = `/api/v1/backoffice/audit/export?${q}`;
   if (!reset && nextCursor) q.set('cursor', nextCursor);
   const r = await api.get(`/backoffice/audit?${q}`);
-  const rows = (r.entries || []).map((e) => el('tr', {},
-    el('td', { class: 'portail-nowrap' }, formatDateTimeSeconds(e.created_at)),
-    el('td', {}, e.agent_name ? `${e.agent_name} (${e.agent_login})` : e.agent_login),
-    el('td', {}, who(e)),
-    el('td', {}, actionLabel(e.action)),
-    el('td', {}, e.reason || ''),
-    el('td', {}, e.ip || '—')));
+  const rows = cardRows(table.querySelector('table'), r.entries || [], (e) => [
+    formatDateTimeSeconds(e.created_at),
+    e.agent_name ? `${e.agent_name} (${e.agent_login})` : e.agent_login,
+    who(e),
+    actionLabel(e.action),
+    e.reason || '',
+    e.ip || '—',
+  ]);
   if (reset) body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: '6' }, 'Aucune entrée pour ces critères.'))]));
   else body.append(...rows);
   table.hidden = false;

@@ -10,7 +10,7 @@ import {
   bindForm, describeDevice, el, formatDate, formatDateTime, formatDateTimeSeconds, formatNir,
   requireAgent, showAlert, showPageError,
 } from '../ui.js';
-import { nirCheck } from './bo-commun.js';
+import { cardRows, nirCheck } from './bo-commun.js';
 
 const agent = await requireAgent();
 const canReadAudit = (agent.permissions || []).includes('audit.read');
@@ -155,19 +155,14 @@ async function loadEvents(reset) {
   const q = new URLSearchParams({ limit: '20' });
   if (!reset && nextCursor) q.set('cursor', nextCursor);
   const r = await api.get(`/backoffice/members/${encodeURIComponent(member.id)}/events?${q}`);
-  // Each cell carries its column's name: on a phone the rows are cards
-  // (portail.css, .portail-table-cartes) and the names head their cells.
-  const labels = [...document.querySelectorAll('#evenements-table thead th')].map((th) => th.textContent);
-  const cells = (e) => [
+  const rows = cardRows(document.getElementById('evenements-table'), r.events || [], (e) => [
     formatDateTimeSeconds(e.created_at),
     eventLabel(e.kind),
     eventDetail(e.kind, e.detail, e.agent_name),
     e.user_agent ? describeDevice(e.user_agent) : '—',
     e.ip || '—',
     e.country || '—',
-  ];
-  const rows = (r.events || []).map((e) => el('tr', {}, ...cells(e).map((text, i) =>
-    el('td', { 'data-label': labels[i], class: i === 0 && 'portail-nowrap' }, text))));
+  ]);
   const body = document.getElementById('evenements');
   if (reset) body.replaceChildren(...rows);
   else body.append(...rows);
