@@ -282,9 +282,22 @@ static void w_number(FILE *f, const portail_conf_t *c, const void *arg)
     fprintf(f, "%lld", *(const long long *)arg);
 }
 
-/* The settings the enabled modules let the pages say (on_pages), one
- * fragment each, reglages/MODULE.NAME.html: a page warns of the number of
- * errors the config really allows, and a restart keeps it true. */
+/* The plural mark of a number in French: "s" from 2 on ("1 erreur", "5
+ * erreurs"). The singular's mark is an HTML comment rather than nothing: SSI
+ * shows an include's stub (partials/reglage-s.html: "s", for "plusieurs")
+ * when the fragment is empty. */
+static void w_plural(FILE *f, const portail_conf_t *c, const void *arg)
+{
+    (void)c;
+    fputs(*(const long long *)arg >= 2 ? "s" : "<!-- singulier -->", f);
+}
+
+/* The settings the enabled modules let the pages say (on_pages), two
+ * fragments each: reglages/MODULE.NAME.html, the number, and
+ * reglages/MODULE.NAME.s.html, its plural mark for the noun that follows
+ * (partials/reglage.html and reglage-s.html): a page warns of the number of
+ * errors the config really allows, in the singular at 1, and a restart
+ * keeps it true. */
 static int render_settings(const char *dir, const portail_conf_t *c,
                            const portail_loaded_module_t *mods, size_t n, char *err, size_t errlen)
 {
@@ -299,10 +312,12 @@ static int render_settings(const char *dir, const portail_conf_t *c,
         for (const portail_setting_t *s = mods[i].desc->settings; s && s->name; s++) {
             if (!s->on_pages)
                 continue;
-            char name[200];
+            char name[200], mark[210];
             long long v = portail_settings_int(&mods[i].settings, s->name);
             snprintf(name, sizeof name, "%s.%s.html", mods[i].desc->name, s->name);
-            if (put(sub, name, w_number, c, &v, err, errlen) != 0)
+            snprintf(mark, sizeof mark, "%s.%s.s.html", mods[i].desc->name, s->name);
+            if (put(sub, name, w_number, c, &v, err, errlen) != 0 ||
+                put(sub, mark, w_plural, c, &v, err, errlen) != 0)
                 return -1;
         }
     }

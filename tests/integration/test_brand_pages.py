@@ -2,9 +2,12 @@
 config's brand group (core/brand.c writes their fragments at start, nginx
 includes them); the République française block and the Marianne font only
 for a State service; the footer links real pages (legal templates) and
-never the back office; the site map lists only the enabled modules."""
+never the back office; the site map lists only the enabled modules; the
+lock rules say the login module's limits, "1 erreur" in the singular."""
 
+import html
 import re
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +99,49 @@ def test_the_site_map_lists_only_the_enabled_modules(stack, tmp_path):
     assert "/messaging/" not in text and "Ma messagerie" not in text
     # The stack's own site map (messaging enabled) does list it.
     assert '<a href="/messaging/">Ma messagerie</a>' in page(stack.client(), "/plan-du-site.html")
+
+
+LOCK_RULES = {
+    "/connexion.html": "Par sécurité, votre compte est bloqué après {n}\u00a0{erreurs} de mot de passe de suite.",
+    "/code-de-securite.html": "Par sécurité, votre compte est bloqué après {n}\u00a0{codes} de suite "
+                              "(codes de l’application et codes de secours).",
+    "/code-de-secours.html": "Par sécurité, votre compte est bloqué après {n}\u00a0{codes} de suite "
+                             "(codes de l’application et codes de secours).",
+}
+
+
+def lock_rule(text):
+    """The sentence #regle-blocage as read: tags and comments out."""
+    m = re.search(r'id="regle-blocage">(.*?)</p>', text, re.S)
+    assert m, "no #regle-blocage"
+    return html.unescape(re.sub(r"<!--.*?-->|<[^>]+>", "", m.group(1)))
+
+
+def test_the_lock_rules_say_the_default_limits_in_the_plural(stack, client):
+    for path, sentence in LOCK_RULES.items():
+        assert lock_rule(page(client, path)) == sentence.format(
+            n=5, erreurs="erreurs", codes="codes incorrects"), path
+
+
+@pytest.mark.timeout(90)
+def test_a_limit_of_one_is_said_in_the_singular(stack, tmp_path):
+    # The login module's settings marked on_pages at 1: core/brand.c writes
+    # the number and its plural mark (partials/reglage-s.html), "1 erreur".
+    root = stack.private_webroot(tmp_path / "web")
+    one = {"max_password_failures": 1, "max_code_failures": 1, "max_password_change_failures": 1}
+    modules = [dict(m, settings={**m.get("settings", {}), **one}) if m["name"] == "login" else m
+               for m in stack.config["modules"]]
+    inst = stack.start_portaild({"modules": modules,
+                                 "brand": {"partials_dir": str(root / "partials" / "marque")}},
+                                webroot=root)
+    c = stack.client(base_url=inst.base_url, origin=inst.origin)
+    for path, sentence in LOCK_RULES.items():
+        assert lock_rule(page(c, path)) == sentence.format(
+            n=1, erreurs="erreur", codes="code incorrect"), path
+    settings = root / "partials" / "marque" / "reglages"
+    for name in one:
+        assert (settings / ("login.%s.html" % name)).read_text() == "1"
+        assert (settings / ("login.%s.s.html" % name)).read_text() == "<!-- singulier -->"
+    # The stack's own fragments (the defaults): the mark is "s".
+    assert (Path(stack.webroot) / "partials" / "marque" / "reglages"
+            / "login.max_code_failures.s.html").read_text() == "s"

@@ -347,13 +347,16 @@ export function pageSetting(name) {
 
 /** bindForm's messages for a form that re-checks the member's password
  * (password, phone, recovery codes): its 401, with the lock it leads to
- * after the config's number of errors. current: "mot de passe actuel". */
+ * after the config's number of errors ("erreur" in the singular below 2,
+ * as core/brand.c's plural mark for the pages). current: "mot de passe
+ * actuel". */
 export function recheckMessages(current = false) {
   const what = current ? 'mot de passe actuel' : 'mot de passe';
+  const errors = pageSetting('login.max_password_change_failures');
   return {
     401: {
       title: `${what[0].toUpperCase()}${what.slice(1)} incorrect`,
-      text: `Le ${what} saisi est incorrect. Après ${pageSetting('login.max_password_change_failures')}\u00a0erreurs en une heure, votre compte sera bloqué par sécurité.`,
+      text: `Le ${what} saisi est incorrect. Après ${errors}\u00a0erreur${Number(errors) < 2 ? '' : 's'} en une heure, votre compte sera bloqué par sécurité.`,
     },
   };
 }

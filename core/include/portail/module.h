@@ -93,7 +93,9 @@ typedef struct portail_setting {
     /* INT, nonzero: the pages may say the value (a number of errors before
      * a lock, say): portaild writes it at start as the fragment
      * partials/marque/reglages/MODULE.NAME.html (core/brand.c), which a page
-     * includes through partials/reglage.html. Never a secret. */
+     * includes through partials/reglage.html, and its plural mark for the
+     * noun after it, MODULE.NAME.s.html through partials/reglage-s.html.
+     * Never a secret. */
     int on_pages;
     void *reserved[1];
 } portail_setting_t;
