@@ -295,7 +295,8 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
             continue;
         if (nu == max_files) {
             portail_field_error(&errors, p->name,
-                                portail_sprintf(a, "Au plus %zu fichiers par envoi.", max_files));
+                                portail_sprintf(a, "Au plus %zu fichier%s par envoi.", max_files,
+                                                max_files >= 2 ? "s" : ""));
             portail_problem_fields(ctx, errors);
             return -1;
         }

@@ -195,11 +195,11 @@ int login_register_letter_job(portail_job_t *job)
         "numéro de sécurité sociale, votre date de naissance et votre code postal, sur la "
         "page « Créer mon compte ».\n\n"
         "Code provisoire : %s\n\n"
-        "Il est valable %lld jours et ne sert qu’une fois. Si vous n’avez rien demandé, ne "
+        "Il est valable %lld jour%s et ne sert qu’une fois. Si vous n’avez rien demandé, ne "
         "tenez pas compte de ce courrier.\n",
         title, portail_row_str(who, "first_name"), portail_row_str(who, "last_name"),
         addr ? addr : "", postal ? postal : "", city ? city : "", title,
-        fund ? fund : "l'Assurance Maladie", code, days);
+        fund ? fund : "l'Assurance Maladie", code, days, days >= 2 ? "s" : "");
     json_t *data = portail_arena_json(
         a, json_pack("{s:s,s:s}", "nir", portail_row_str(who, "nir"), "purpose", "register_code"));
     char *data_text = data ? json_dumps(data, JSON_COMPACT) : NULL;

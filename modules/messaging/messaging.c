@@ -494,8 +494,8 @@ static int store_files(portail_ctx_t *ctx, long long owner, json_t **docs)
         json_t *errors = NULL;
         portail_field_error(&errors, "pieces_jointes",
                             portail_sprintf(portail_arena(ctx),
-                                            "Joignez au plus %lld fichiers à un message.",
-                                            st->max_files));
+                                            "Joignez au plus %lld fichier%s à un message.",
+                                            st->max_files, st->max_files >= 2 ? "s" : ""));
         portail_problem_fields(ctx, errors);
         return -1;
     }

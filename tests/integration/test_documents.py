@@ -198,7 +198,7 @@ def test_route_rules_lower_the_limits(docs):
     r = send(c, files(("photo", "p.png", PNG + b"\x00" * (MIB - len(PNG) + 1))), path=PHOTO)
     assert field_errors(r) == {"photo": "Le fichier dépasse 1 Mo."}
     r = send(c, files(("p1", "a.png", PNG), ("p2", "b.png", PNG)), path=PHOTO)
-    assert field_errors(r) == {"p2": "Au plus 1 fichiers par envoi."}
+    assert field_errors(r) == {"p2": "Au plus 1 fichier par envoi."}
     r = send(c, files(("photo", "p.png", PNG)), path=PHOTO)
     assert r.status_code == 201
 

@@ -139,6 +139,7 @@ def test_without_an_iban_a_code_by_post_completes_registration(stack):
     assert r.status_code == 202 and r.json() == {"status": "pending"}, r.text
     letter = wait_letter(stack, m.nir)
     assert "3 rue des Lilas" in letter and "75015" in letter and "Martin" in letter
+    assert "Il est valable 30 jours et ne sert qu’une fois." in letter, letter
     code = re.search(r"Code provisoire\s*:\s*([A-Z2-9]{5}-[A-Z2-9]{5})", letter).group(1)
     # The print queue holds the letter as a PDF of the core's service too.
     pdf = bytes.fromhex(stack.sql("SELECT HEX(pdf) FROM letters WHERE insured_id = %d "
@@ -161,3 +162,22 @@ def test_without_an_iban_a_code_by_post_completes_registration(stack):
     r = c.post("/api/v1/register/confirm", json={"token": token,
                                                   "password": "Tournesol-Violon-Pirogue-19"})
     assert r.status_code == 201, r.text
+
+
+def test_a_code_valid_one_day_says_so_in_the_singular(stack):
+    mods = [dict(m) for m in stack.config["modules"]]
+    for m in mods:
+        if m["name"] == "login":
+            m["settings"] = dict(m.get("settings") or {}, register_code_days=1)
+    inst = stack.start_portaild({"modules": mods})
+    m = stack.new_member()
+    stack.sql("DELETE FROM members WHERE id = %d" % m.id)
+    stack.sql("UPDATE insured SET iban = NULL, address_line = '5 rue des Lilas', "
+              "city = 'Paris' WHERE id = %d" % m.insured_id)
+    c = stack.client(base_url=inst.base_url, origin=inst.origin, xff=fresh_ip())
+    r = c.post("/api/v1/register", json={"nir": m.nir, "birth_date": m.birth_date,
+                                         "postal_code": m.postal_code, "email": m.email,
+                                         "by_post": True})
+    assert r.status_code == 202, r.text
+    letter = wait_letter(stack, m.nir)
+    assert "Il est valable 1 jour et ne sert qu’une fois." in letter, letter

@@ -102,6 +102,20 @@ def test_bad_attachments(member):
     assert member.get(API).json()["threads"] == []
 
 
+def test_attachment_limit_in_the_singular_at_one(stack, member):
+    r = send(member, files=[("f%d" % i, ("%d.pdf" % i, PDF, "application/pdf")) for i in range(6)])
+    assert r.json()["errors"] == [{"field": "pieces_jointes", "message": "Joignez au plus 5 fichiers à un message."}]
+    mods = [dict(m) for m in stack.config["modules"]]
+    for m in mods:
+        if m["name"] == "messaging":
+            m["settings"] = dict(m.get("settings") or {}, max_files=1)
+    inst = stack.start_portaild({"modules": mods})
+    c = member_client(stack, inst=inst)
+    r = send(c, files=[("f%d" % i, ("%d.pdf" % i, PDF, "application/pdf")) for i in range(2)])
+    assert_problem(r, 422)
+    assert r.json()["errors"] == [{"field": "pieces_jointes", "message": "Joignez au plus 1 fichier à un message."}]
+
+
 def test_other_member_gets_404(stack, member):
     t = send(member, files=[("f", ("a.pdf", PDF, "application/pdf"))]).json()
     doc = t["attachments"][0]["id"]
