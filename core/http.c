@@ -466,7 +466,7 @@ static int dump_value(dump_buf_t *d, const json_t *j, int depth)
     case JSON_REAL: {
         char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
         int rc = s ? dump_put(d, s, strlen(s)) : -1;
-        free(s);
+        portail_json_free(s);
         return rc;
     }
     case JSON_TRUE:
