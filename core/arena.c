@@ -212,12 +212,17 @@ char *portail_strdup(portail_arena_t *a, const char *s)
 
 char *portail_vsprintf(portail_arena_t *a, const char *fmt, va_list ap)
 {
+    /* Formatted once when it fits the stack buffer (dates, paths, ids: a
+     * list page makes a hundred), twice only when longer. */
+    char buf[256];
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap2);
     va_end(ap2);
     if (n < 0)
         return portail_strdup(a, "");
+    if ((size_t)n < sizeof buf)
+        return portail_memdup(a, buf, (size_t)n + 1);
     char *s = portail_alloc(a, (size_t)n + 1);
     vsnprintf(s, (size_t)n + 1, fmt, ap);
     return s;

@@ -35,6 +35,18 @@ START_TEST(strings)
     ck_assert_ptr_null(portail_strdup(a, NULL));
     ck_assert_str_eq(portail_strndup(a, "abcdef", 3), "abc");
     ck_assert_str_eq(portail_sprintf(a, "%d-%s", 42, "x"), "42-x");
+    /* Longer than the stack buffer it is first formatted into (255 bytes
+     * and a NUL): formatted again in the arena, whole. */
+    char big[600];
+    memset(big, 'b', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    for (size_t n = 250; n < 260; n++) {
+        char *s = portail_sprintf(a, "<%.*s>", (int)n, big);
+        ck_assert_uint_eq(strlen(s), n + 2);
+        ck_assert_int_eq(s[0], '<');
+        ck_assert_int_eq(s[n + 1], '>');
+    }
+    ck_assert_uint_eq(strlen(portail_sprintf(a, "%s", big)), sizeof big - 1);
     char *z = portail_calloc(a, 32);
     for (int i = 0; i < 32; i++)
         ck_assert_int_eq(z[i], 0);
