@@ -541,7 +541,7 @@ int portail_account_request_verification_to(portail_ctx_t *ctx, int64_t member_i
     if (!text)
         return -1;
     const char *data_text = portail_strdup(ctx->arena, text);
-    free(text);
+    portail_json_free(text);
 
     verify_tx_t v = {.ctx = ctx,
                      .member_id = member_id,

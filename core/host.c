@@ -865,6 +865,7 @@ static void log_request(const portail_ctx_t *ctx, double ms)
 void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *arena)
 {
     double t0 = now_ms();
+    portail_arena_json_begin(arena);
     portail_ctx_t ctx = {.arena = arena, .host = h};
     int early = copy_request(&ctx, req);
     if (early) {

@@ -21,6 +21,11 @@ typedef struct portail_kv {
 } portail_kv_t;
 
 /* ---- arena.c -------------------------------------------------------------- */
+/* jansson's allocator, set once in main before any thread or jansson call;
+ * then the values the calling thread makes until portail_arena_reset(a)
+ * live in a (portail_arena_json_begin). */
+void portail_arena_json_setup(void);
+void portail_arena_json_begin(portail_arena_t *a);
 /* Length (1 to 4) of the valid UTF-8 sequence at p (n bytes available), or
  * 0 when p starts an invalid, overlong or truncated one. */
 size_t portail_utf8_seq(const unsigned char *p, size_t n);

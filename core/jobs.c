@@ -196,7 +196,7 @@ int portail_job_enqueue(portail_db_t *db, const char *kind, json_t *payload, lon
     if (!text || strlen(text) > PORTAIL_JOB_PAYLOAD_MAX) {
         portail_logf("error", NULL, "job %s refused: payload %s", kind,
                      text ? "over 64 KiB" : "not serialisable");
-        free(text);
+        portail_json_free(text);
         return -1;
     }
     char module[MODULE_MAX + 1];
@@ -209,7 +209,7 @@ int portail_job_enqueue(portail_db_t *db, const char *kind, json_t *payload, lon
                                   "INSERT INTO jobs (kind, module, run_at, payload, max_attempts) "
                                   "VALUES (?, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND, ?, ?)",
                                   "sslsi", kind, module, delay_s, text, max_attempts);
-    free(text);
+    portail_json_free(text);
     if (n != 1)
         return -1;
     if (id)

@@ -329,6 +329,7 @@ int main(int argc, char **argv)
         return usage();
     if (!check_only)
         tune_malloc(argv);
+    portail_arena_json_setup();
 
     /* Request bodies and documents (up to 20 MiB) are freed at the end of
      * their request: a fixed mmap threshold gives them back to the system

@@ -1,7 +1,11 @@
-/* Method + pattern routing. Routes are few (tens), so a linear scan over
- * pre-split patterns beats any cleverer structure in both code and time. A
- * path is matched on its raw segments and params are decoded afterwards, so
- * that an encoded '/' inside an id never changes which route matches. */
+/* Method + pattern routing over pre-split patterns. A path is matched on
+ * its raw segments and params are decoded afterwards, so that an encoded
+ * '/' inside an id never changes which route matches. With every module
+ * there are some 130 routes: a request compares only those whose segment
+ * count and third segment (/api/v1/<this>/...) are its own, plus the few
+ * whose third segment is a parameter or missing, in the order they were
+ * added (callgrind: the scan of all was 3 k instructions a request). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +27,33 @@ struct entry {
     struct segment seg[MAX_SEGMENTS];
     int nseg;
     int literals;
+    size_t next; /* 1 + the next entry of its chain, in order added; 0: none */
+};
+
+#define KEY_SEGMENT 2
+#define BUCKETS 256
+
+/* A chain of entries by 1 + index (0: empty), so that the array may move. */
+struct chain {
+    size_t head, tail;
 };
 
 struct portail_router {
     struct entry *v;
     size_t n, cap;
+    struct chain bucket[BUCKETS]; /* by segment count and KEY_SEGMENT's text */
+    struct chain rest;            /* the others */
 };
+
+static unsigned bucket_of(int nseg, const char *text, size_t len)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)nseg; /* FNV-1a */
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)text[i];
+        h *= 16777619u;
+    }
+    return h % BUCKETS;
+}
 
 portail_router_t *portail_router_new(void)
 {
@@ -143,7 +168,17 @@ int portail_router_add(portail_router_t *r, const portail_route_t *route,
         r->v = v;
         r->cap = cap;
     }
+    e.next = 0;
+    struct chain *c =
+        e.nseg > KEY_SEGMENT && !e.seg[KEY_SEGMENT].is_param
+            ? &r->bucket[bucket_of(e.nseg, e.seg[KEY_SEGMENT].text, e.seg[KEY_SEGMENT].len)]
+            : &r->rest;
     r->v[r->n++] = e;
+    if (c->tail)
+        r->v[c->tail - 1].next = r->n;
+    else
+        c->head = r->n;
+    c->tail = r->n;
     return 0;
 }
 
@@ -215,7 +250,21 @@ int portail_router_match(const portail_router_t *r, portail_arena_t *a, const ch
     }
     unsigned want = method_bit(method);
     const struct entry *best = NULL;
-    for (size_t i = 0; i < r->n; i++) {
+    /* The path's bucket and the rest, merged in the order added: among
+     * routes as specific as each other, the first added wins, as before. */
+    size_t in_bucket = nseg > KEY_SEGMENT
+                           ? r->bucket[bucket_of(nseg, seg[KEY_SEGMENT], len[KEY_SEGMENT])].head
+                           : 0;
+    size_t in_rest = r->rest.head;
+    while (in_bucket || in_rest) {
+        size_t i;
+        if (in_bucket && (!in_rest || in_bucket < in_rest)) {
+            i = in_bucket - 1;
+            in_bucket = r->v[i].next;
+        } else {
+            i = in_rest - 1;
+            in_rest = r->v[i].next;
+        }
         const struct entry *e = &r->v[i];
         if (e->nseg != nseg)
             continue;

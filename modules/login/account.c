@@ -165,7 +165,7 @@ void login_account_export(portail_ctx_t *ctx)
         return;
     }
     const char *copy = portail_strdup(portail_arena(ctx), text);
-    free(text);
+    portail_json_free(text);
     if (login_begin(ctx, db) != 0 || member_event(ctx, id, "data_exported", NULL) != 0 ||
         member_mail(ctx, db, portail_row_str(account, "email"), "account_data_exported",
                     (const char *const[]){"where", login_where(ctx), NULL}) != 0 ||

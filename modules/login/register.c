@@ -213,7 +213,7 @@ int login_register_letter_job(portail_job_t *job)
                                         "lslssb", (long long)portail_job_id(job), LOGIN_LETTER_JOB,
                                         insured_id, text, data_text, pdf, pdf_len)
                       : -1;
-    free(data_text);
+    portail_json_free(data_text);
     if (n < 0) {
         portail_job_set_error(job, "letter not queued for printing");
         return -1;
@@ -353,7 +353,7 @@ void login_register(portail_ctx_t *ctx)
         int rc = text ? portail_token_issue(db, portail_arena(ctx), "register", insured_id, text,
                                             st->register_ttl_s, &token)
                       : -1;
-        free(text);
+        portail_json_free(text);
         if (rc != 0) {
             login_internal(ctx, "register token not issued");
             return;

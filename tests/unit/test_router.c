@@ -55,6 +55,58 @@ START_TEST(params_and_literals)
 }
 END_TEST
 
+/* The index by third segment: a route whose third segment is a param is
+ * found beside those of the path's own bucket, every route that matches
+ * counts for 405's Allow, and between two as specific the first added wins. */
+static const portail_route_t spread[] = {
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/{kind}/x",
+     .handler = h,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/items/{id}",
+     .handler = h,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/v1/items/{id}",
+     .handler = h,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_GET,
+     .pattern = "/api/{v}/items/x",
+     .handler = h,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_PUT, .pattern = "/api/v1", .handler = h, .auth = PORTAIL_AUTH_PUBLIC},
+    {0},
+};
+
+START_TEST(index_by_third_segment)
+{
+    portail_router_t *r = portail_router_new();
+    char err[256];
+    for (const portail_route_t *rt = spread; rt->pattern; rt++)
+        ck_assert_int_eq(portail_router_add(r, rt, NULL, err, sizeof(err)), 0);
+    portail_arena_t *a = portail_arena_new(0);
+    portail_match_t m;
+    /* /api/v1/{kind}/x (added first, in the rest) ties /api/v1/items/{id}
+     * and /api/{v}/items/x (two literals each): the first added wins. */
+    ck_assert_int_eq(portail_router_match(r, a, "GET", "/api/v1/items/x", &m), 0);
+    ck_assert_ptr_eq(m.route, &spread[0]);
+    ck_assert_uint_eq(m.allowed, PORTAIL_GET | PORTAIL_POST);
+    ck_assert_int_eq(portail_router_match(r, a, "GET", "/api/v1/items/7", &m), 0);
+    ck_assert_ptr_eq(m.route, &spread[2]);
+    ck_assert_int_eq(portail_router_match(r, a, "GET", "/api/v1/other/x", &m), 0);
+    ck_assert_ptr_eq(m.route, &spread[0]);
+    ck_assert_int_eq(portail_router_match(r, a, "GET", "/api/v2/items/x", &m), 0);
+    ck_assert_ptr_eq(m.route, &spread[3]);
+    ck_assert_int_eq(portail_router_match(r, a, "PUT", "/api/v1", &m), 0);
+    ck_assert_ptr_eq(m.route, &spread[4]);
+    ck_assert_int_eq(portail_router_match(r, a, "DELETE", "/api/v1/items/7", &m), 405);
+    ck_assert_int_eq(portail_router_match(r, a, "GET", "/api/v1/other/y", &m), 404);
+    portail_arena_free(a);
+    portail_router_free(r);
+}
+END_TEST
+
 START_TEST(not_found_and_not_allowed)
 {
     portail_router_t *r = build();
@@ -105,6 +157,7 @@ Suite *router_suite(void)
     TCase *t = tcase_create("core");
     tcase_add_test(t, params_and_literals);
     tcase_add_test(t, not_found_and_not_allowed);
+    tcase_add_test(t, index_by_third_segment);
     tcase_add_test(t, duplicates_and_bad_patterns);
     suite_add_tcase(s, t);
     return s;

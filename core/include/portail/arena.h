@@ -29,6 +29,10 @@ char *portail_vsprintf(portail_arena_t *a, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
 void portail_arena_defer(portail_arena_t *a, portail_cleanup_fn fn, void *data);
+/* Frees what json_dumps returned (jansson's allocator is portaild's: during
+ * a request the text lives in the request's arena and this does nothing). */
+void portail_json_free(void *p);
+
 /* Steals a jansson reference: json_decref runs at reset. Returns j. */
 struct json_t;
 struct json_t *portail_arena_json(portail_arena_t *a, struct json_t *j);
