@@ -280,7 +280,11 @@ def test_jobs_and_mail_run_exactly_once_across_hosts(cluster):
 
 REPLAY_SUBJECT = "Alerte de sécurité\u00a0: code de sécurité réutilisé"
 REPLAY_DETAIL = "Le code saisi est incorrect ou a déjà été utilisé."
-EXPIRED_DETAIL = "Votre session a expiré. Veuillez vous reconnecter."
+# With one session, the loser that comes after the winner replaced the
+# partial session finds it gone: at the start of the request (no session),
+# or when it elevates it (expired).
+GONE_DETAILS = ("Veuillez vous connecter pour accéder à ce service.",
+                "Votre session a expiré. Veuillez vous reconnecter.")
 
 
 def totp_race(c, sessions):
@@ -341,10 +345,8 @@ def totp_race(c, sessions):
     assert statuses == [200, 401], {n: (r.status, r.body) for n, r in answers.items()}
     winner = next(n for n, r in answers.items() if r.status == 200)
     detail = json.loads(answers[3 - winner].body)["detail"]
-    # With one session the loser may also come after the winner replaced
-    # the partial session: its session is gone (the 401 of an expired one).
-    # With two, the loser's session is its own: only the replay refuses it.
-    assert detail == REPLAY_DETAIL or (sessions == 1 and detail == EXPIRED_DETAIL), detail
+    # With two sessions, the loser's is its own: only the replay refuses it.
+    assert detail == REPLAY_DETAIL or (sessions == 1 and detail in GONE_DETAILS), detail
     replays = int(detail == REPLAY_DETAIL)
     cookie, _ = credentials(answers[winner])
     for n in (1, 2):
@@ -368,13 +370,16 @@ def test_one_totp_code_through_both_hosts_at_once_lets_one_in(cluster, sessions)
     recorded and mailed once), never two sign-ins nor a 500. With one
     session (a double submit) or two (someone who saw the code and knows the
     password signs in beside the member). Whether the two commits met in
-    certification or one came after the other is timing: rounds are
-    repeated until one did (Galera's conflict counters say so), 8 at most."""
+    certification or one came after the other is timing: 4 rounds, and more
+    until one did (Galera's conflict counters say so), 8 at most. A round
+    where the loser's transaction was aborted at a clean-up's statement
+    answered 500, in 3 rounds of about 50 (core/db.c now reruns on the
+    transaction's first conflict)."""
     seen = []
     for _ in range(8):
         detail, raced = totp_race(cluster, sessions)
-        seen.append((detail == REPLAY_DETAIL and "replay" or "expired", raced))
-        if raced:
+        seen.append(("replay" if detail == REPLAY_DETAIL else "session gone", raced))
+        if raced and len(seen) >= 4:
             break
     print("\n%d session(s), rounds (refusal, Galera conflicts): %s" % (sessions, seen))
 
