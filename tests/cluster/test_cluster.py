@@ -116,8 +116,25 @@ def credentials(r):
     return cookie, r.headers.get("x-csrf-token")
 
 
+def keep_logs(d):
+    """The logs of a cluster (nodes, portaild, nginx) and each node's
+    grastate.dat, copied beside its directory before it goes: the node-kill
+    failure of 2026-11-30 19:47 could not be looked into, its logs gone."""
+    keep = Path(d + "-logs")
+    names = ["log", "nginx/logs"] + ["node%d/%s" % (n, f) for n in (1, 2, 3)
+                                     for f in ("log", "db/grastate.dat")]
+    for name in names:
+        src, dst = Path(d) / name, keep / name
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+        elif src.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, dst)
+    return keep
+
+
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(request):
     if not GALERA.exists():
         pytest.skip("galera-4 is not installed (script/bootstrap)")
     if os.geteuid() != 0:
@@ -145,6 +162,8 @@ def cluster():
     finally:
         c.script("down")
         smtp.stop()
+        if request.session.testsfailed:
+            print("\ncluster logs kept in %s" % keep_logs(d))
         shutil.rmtree(d, ignore_errors=True)
 
 
