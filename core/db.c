@@ -105,6 +105,7 @@ int portail_db_begin(portail_db_t *db)
     if (simple_query(db, "START TRANSACTION") != 0)
         return -1;
     db->in_tx = true;
+    db->tx_conflict = 0;
     return 0;
 }
 
@@ -129,7 +130,7 @@ int portail_db_rollback(portail_db_t *db)
     return rc;
 }
 
-static bool tx_retryable(unsigned err)
+bool dbi_tx_retryable(unsigned err)
 {
     return err == 1213 || err == 1205;
 }
@@ -152,14 +153,16 @@ int portail_db_tx_retry(portail_db_t *db, portail_db_tx_fn fn, void *arg, int *a
             return -1;
         if (fn(db, arg) == 0 && portail_db_commit(db) == 0)
             return 0;
-        unsigned err = db->err;
-        bool failed = db->failed;
+        /* The transaction's conflict, even when a later statement went
+         * through (a clean-up run after the failed one). */
+        unsigned err = db->tx_conflict ? db->tx_conflict : db->err;
+        bool failed = db->failed || db->tx_conflict;
         if (db->in_tx && !db->broken)
             portail_db_rollback(db);
         /* The rollback's own success must not hide why we stopped. */
         db->failed = failed;
         db->err = err;
-        if (!failed || !tx_retryable(err) || db->broken || n >= PORTAIL_DB_TX_ATTEMPTS)
+        if (!failed || !dbi_tx_retryable(err) || db->broken || n >= PORTAIL_DB_TX_ATTEMPTS)
             return -1;
         /* 5..20 ms, then 10..40 ms: the winner of the conflict commits in
          * the meantime; the jitter keeps two losers from meeting again. */

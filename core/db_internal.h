@@ -25,6 +25,11 @@ struct portail_db {
     MYSQL *mysql; /* NULL until first connect, and after a broken one is closed */
     bool broken;  /* connection lost: closed at release, reopened at next acquire */
     bool in_tx;
+    /* The first conflict (1213, 1205) of the open transaction, 0 if none:
+     * a later statement (a clean-up after the failure) resets err, and on
+     * Galera any statement after a brute-force abort can be the one that
+     * reports it; portail_db_tx_retry reruns on this. */
+    unsigned tx_conflict;
     dbi_stmt_slot_t *stmts; /* pool->conf.stmt_cache entries */
     unsigned nstmts;
     uint64_t tick;
@@ -40,6 +45,9 @@ struct portail_db {
 
 /* Client and server error numbers meaning the connection is gone. */
 bool dbi_conn_lost(unsigned err);
+/* Errors after which a whole transaction may be rerun (deadlock or Galera
+ * conflict, lock wait timeout). */
+bool dbi_tx_retryable(unsigned err);
 /* Prepared statement for sql, from the connection's cache when possible.
  * NULL on failure with db->failed/db->err set and the error logged. */
 MYSQL_STMT *dbi_prepare(portail_db_t *db, const char *sql);

@@ -378,6 +378,8 @@ void dbi_fail(portail_db_t *db, unsigned err, const char *msg, const char *what,
 {
     db->failed = true;
     db->err = err;
+    if (db->in_tx && !db->tx_conflict && dbi_tx_retryable(err))
+        db->tx_conflict = err;
     if (dbi_conn_lost(err))
         db->broken = true;
     /* A duplicate key is often the expected answer (already registered). */

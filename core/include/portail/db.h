@@ -35,16 +35,18 @@ int portail_db_commit(portail_db_t *db);
 int portail_db_rollback(portail_db_t *db);
 
 /* A transaction that may be rerun: fn runs between START TRANSACTION and
- * COMMIT; when fn or the COMMIT fails with 1213 (deadlock, or a Galera
- * certification conflict) or 1205 (lock wait timeout), everything is rolled
- * back and fn runs again after a short random pause, at most
- * PORTAIL_DB_TX_ATTEMPTS times in all. fn returns 0 to commit, -1 to give up
- * (after a failed portail_db_* call, or for its own reason: then nothing is
- * rerun). fn must do nothing outside the database that a rerun would repeat
- * (no mail, no response). Returns 0 when committed, -1 otherwise (rolled
- * back; portail_db_errno tells the last error); *attempts (may be NULL) gets
- * how many times fn ran. Called inside an open transaction, fn runs once in
- * it, without BEGIN, COMMIT or rerun: the transaction's owner decides. */
+ * COMMIT; when fn or the COMMIT fails and a statement of the transaction
+ * failed with 1213 (deadlock, or a Galera certification conflict) or 1205
+ * (lock wait timeout), even one followed by others that went through,
+ * everything is rolled back and fn runs again after a short random pause,
+ * at most PORTAIL_DB_TX_ATTEMPTS times in all. fn returns 0 to commit, -1
+ * to give up (after a failed portail_db_* call, or for its own reason:
+ * then nothing is rerun unless a statement failed with a conflict before).
+ * fn must do nothing outside the database that a rerun would repeat (no
+ * mail, no response). Returns 0 when committed, -1 otherwise (rolled back;
+ * portail_db_errno tells the last error); *attempts (may be NULL) gets how
+ * many times fn ran. Called inside an open transaction, fn runs once in it,
+ * without BEGIN, COMMIT or rerun: the transaction's owner decides. */
 #define PORTAIL_DB_TX_ATTEMPTS 3
 typedef int (*portail_db_tx_fn)(portail_db_t *db, void *arg);
 int portail_db_tx_retry(portail_db_t *db, portail_db_tx_fn fn, void *arg, int *attempts);
