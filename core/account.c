@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "portail/texts.h"
 
 #define KIND_MAX 50
 #define DETAIL_MAX 500
@@ -28,56 +29,42 @@ static const char *const reason_names[] = {
 #define NREASONS (sizeof reason_names / sizeof reason_names[0])
 
 static const char *const reason_texts[] = {
-    [PORTAIL_LOCK_NONE] = "Votre compte n’est pas bloqué.",
-    [PORTAIL_LOCK_PASSWORD] =
-        "Votre compte a été bloqué après plusieurs saisies incorrectes du mot de passe.",
-    [PORTAIL_LOCK_SECOND_FACTOR] = "Votre compte a été bloqué après plusieurs saisies incorrectes "
-                                   "du code de sécurité.",
-    [PORTAIL_LOCK_SUSPICIOUS] =
-        "Votre compte a été bloqué par sécurité, à la suite d’une activité inhabituelle "
-        "(connexion depuis un autre pays ou un autre appareil, ou tentatives répétées de "
-        "changement du mot de passe).",
-    [PORTAIL_LOCK_PENDING_VERIFICATION] =
-        "Votre compte est bloqué le temps de vérifier les informations que vous avez récemment "
-        "modifiées.",
-    [PORTAIL_LOCK_AGENT] = "Votre compte a été bloqué par un conseiller de votre caisse "
-                           "d’Assurance Maladie.",
+    [PORTAIL_LOCK_NONE] = TXT_ACCOUNT_COMPTE_PAS_BLOQUE,
+    [PORTAIL_LOCK_PASSWORD] = TXT_ACCOUNT_MOTIF_MOT_DE_PASSE,
+    [PORTAIL_LOCK_SECOND_FACTOR] = TXT_ACCOUNT_MOTIF_CODE_DE_SECURITE,
+    [PORTAIL_LOCK_SUSPICIOUS] = TXT_ACCOUNT_MOTIF_ACTIVITE_INHABITUELLE,
+    [PORTAIL_LOCK_PENDING_VERIFICATION] = TXT_ACCOUNT_MOTIF_VERIFICATION,
+    [PORTAIL_LOCK_AGENT] = TXT_ACCOUNT_MOTIF_CONSEILLER,
 };
 
 /* The ways out of each lock, in the order to try them: the lock page, the
  * 423 of a sign-in, the answer of a password reset and the lock mail all
  * show these. A password reset lifts only the two locks caused by wrong
  * secrets: the others need the fund or the confirmation link. CALL and
- * CALL_CAP stand for portail_call_fund(): the brand's phone is known at
- * start only (step_text). */
+ * CALL_CAP, in the texts as {appel} and {Appel} (texts/README.md), stand
+ * for portail_call_fund(): the brand's phone is known at start only
+ * (step_text). */
 #define CALL "{appel}"
 #define CALL_CAP "{Appel}"
 
 static const portail_lock_step_t steps_secret[] = {
-    {"reset_password",
-     "Réinitialisez votre mot de passe avec « Mot de passe oublié ? » sur la page de connexion : "
-     "il vous sera demandé votre numéro de sécurité sociale, votre date de naissance et votre "
-     "adresse e-mail. Votre compte est débloqué dès que le nouveau mot de passe est enregistré."},
-    {"call_fund", "Autre solution\u00a0: " CALL "."},
+    {"reset_password", TXT_ACCOUNT_ETAPE_REINITIALISER_MOT_DE_PASSE},
+    {"call_fund", TXT_ACCOUNT_ETAPE_APPELER_AUTRE_SOLUTION},
     {NULL, NULL},
 };
 static const portail_lock_step_t steps_suspicious[] = {
-    {"call_fund", CALL_CAP ", ou écrivez-lui à l’adresse indiquée sur le site : un "
-                           "conseiller vérifiera votre identité."},
-    {"wait_agent", "Un conseiller débloquera votre compte après cette vérification. La "
-                   "réinitialisation du mot de passe ne suffit pas à le débloquer."},
+    {"call_fund", TXT_ACCOUNT_ETAPE_APPELER_OU_ECRIRE},
+    {"wait_agent", TXT_ACCOUNT_ETAPE_ATTENDRE_VERIFICATION},
     {NULL, NULL},
 };
 static const portail_lock_step_t steps_agent[] = {
-    {"call_fund", "Pour connaître le motif du blocage et faire débloquer votre compte, " CALL "."},
-    {"wait_agent", "Seul un conseiller de votre caisse peut débloquer votre compte. La "
-                   "réinitialisation du mot de passe ne suffit pas à le débloquer."},
+    {"call_fund", TXT_ACCOUNT_ETAPE_APPELER_MOTIF},
+    {"wait_agent", TXT_ACCOUNT_ETAPE_SEUL_CONSEILLER},
     {NULL, NULL},
 };
 static const portail_lock_step_t steps_verification[] = {
-    {"confirm_update", "Suivez le lien de confirmation qui vous a été envoyé par e-mail, puis "
-                       "vérifiez que les informations de votre profil sont exactes et à jour."},
-    {"call_fund", "Si vous n’avez pas reçu ce message ou si le lien a expiré, " CALL "."},
+    {"confirm_update", TXT_ACCOUNT_ETAPE_SUIVRE_LIEN_CONFIRMATION},
+    {"call_fund", TXT_ACCOUNT_ETAPE_APPELER_LIEN_EXPIRE},
     {NULL, NULL},
 };
 static const portail_lock_step_t steps_none[] = {{NULL, NULL}};
@@ -93,9 +80,7 @@ static const portail_lock_step_t *const reason_steps[] = {
 
 /* Said in the lock mail only, after the steps. */
 static const char *const reason_mail_note[NREASONS] = {
-    [PORTAIL_LOCK_SECOND_FACTOR] =
-        "Si vous n’êtes pas à l’origine de ces tentatives, votre mot de passe est peut-être connu "
-        "d’une autre personne : choisissez-en un nouveau que vous n’utilisez nulle part ailleurs.",
+    [PORTAIL_LOCK_SECOND_FACTOR] = TXT_ACCOUNT_MAIL_MOT_DE_PASSE_CONNU,
 };
 
 /* What it takes to lift a lock: a new password (1), the confirmation link
@@ -653,8 +638,7 @@ int portail_account_state(portail_db_t *db, portail_arena_t *a, int64_t member_i
 /* Agents are not members: their lock says "access", and the one way out
  * is a supervisor's reset (a new enrolment link). */
 static const portail_lock_step_t steps_agent_access[] = {
-    {"wait_agent", "Demandez à un superviseur de réinitialiser votre accès : vous recevrez un "
-                   "nouveau lien d’enrôlement."},
+    {"wait_agent", TXT_ACCOUNT_AGENT_DEMANDER_SUPERVISEUR},
     {NULL, NULL},
 };
 
@@ -662,11 +646,11 @@ static const char *agent_reason_text(portail_lock_reason_t r)
 {
     switch (r) {
     case PORTAIL_LOCK_PASSWORD:
-        return "Votre accès a été bloqué après plusieurs mots de passe incorrects.";
+        return TXT_ACCOUNT_AGENT_MOTIF_MOT_DE_PASSE;
     case PORTAIL_LOCK_SECOND_FACTOR:
-        return "Votre accès a été bloqué après plusieurs codes de sécurité incorrects.";
+        return TXT_ACCOUNT_AGENT_MOTIF_CODE;
     default:
-        return "Votre accès a été bloqué.";
+        return TXT_ACCOUNT_AGENT_BLOQUE;
     }
 }
 

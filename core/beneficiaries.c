@@ -5,6 +5,7 @@
 
 #include "portail/beneficiaries.h"
 #include "portail/http.h"
+#include "portail/texts.h"
 
 #define MAX_BENEFICIARIES 50
 
@@ -79,7 +80,7 @@ int portail_beneficiary_check(portail_ctx_t *ctx, int64_t id)
     if (portail_db_failed(portail_db(ctx)))
         portail_problem(ctx, 500, NULL, NULL);
     else
-        portail_problem(ctx, 404, NULL, "Cette personne n’est pas l’un de vos ayants droit.");
+        portail_problem(ctx, 404, NULL, TXT_BENEFICIARIES_PAS_AYANT_DROIT);
     return -1;
 }
 

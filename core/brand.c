@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "portail/texts.h"
 
 /* brand.phone as written ("36 46") and as dialled ("3646": tel: links),
  * made at start (portail_brand_texts), before the fragments. */
@@ -186,11 +187,11 @@ void portail_brand_texts(const portail_conf_t *c)
             brand_tel[t++] = *p;
     brand_tel[t] = '\0';
     if (!*phone)
-        snprintf(call_fund[0], sizeof call_fund[0], "contactez votre caisse");
+        snprintf(call_fund[0], sizeof call_fund[0], TXT_BRAND_APPEL_SANS_NUMERO);
     else if (!*note)
-        snprintf(call_fund[0], sizeof call_fund[0], "appelez votre caisse au %s", phone);
+        snprintf(call_fund[0], sizeof call_fund[0], TXT_BRAND_APPEL_NUMERO, phone);
     else
-        snprintf(call_fund[0], sizeof call_fund[0], "appelez votre caisse au %s (%s)", phone, note);
+        snprintf(call_fund[0], sizeof call_fund[0], TXT_BRAND_APPEL_NUMERO_NOTE, phone, note);
     memcpy(call_fund[1], call_fund[0], sizeof call_fund[1]);
     call_fund[1][0] = (char)(call_fund[1][0] - 'a' + 'A');
 }

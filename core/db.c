@@ -11,6 +11,7 @@
 
 #include "db_internal.h"
 #include "portail/http.h"
+#include "portail/texts.h"
 
 /* Parameters bound from the stack up to this count; more go to the arena. */
 #define STACK_PARAMS 32
@@ -38,11 +39,9 @@ portail_db_t *portail_db(portail_ctx_t *ctx)
     portail_db_t *db = portail_pool_acquire(ctx->host->pool, ctx->arena, ctx->request_id,
                                             ctx->host->conf->db.acquire_timeout_ms, &why);
     if (!db) {
-        portail_problem_retry(ctx, 503, 1, "Service momentanément indisponible",
-                              why == PORTAIL_POOL_EXHAUSTED
-                                  ? "Le service est très sollicité ; réessayez dans un instant."
-                                  : "Le service est momentanément indisponible ; réessayez "
-                                    "dans un instant.");
+        portail_problem_retry(ctx, 503, 1, TXT_COMMUN_SERVICE_MOMENTANEMENT_INDISPONIBLE,
+                              why == PORTAIL_POOL_EXHAUSTED ? TXT_DB_SERVICE_TRES_SOLLICITE
+                                                            : TXT_DB_SERVICE_INDISPONIBLE);
         return NULL;
     }
     portail_arena_defer(ctx->arena, release_fn, db);

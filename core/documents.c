@@ -17,6 +17,7 @@
 #include "portail/audit.h"
 #include "portail/db.h"
 #include "portail/documents.h"
+#include "portail/texts.h"
 
 #define DEFAULT_TYPES                                                                              \
     (PORTAIL_DOC_TYPE(PORTAIL_FILE_PDF) | PORTAIL_DOC_TYPE(PORTAIL_FILE_JPEG) |                    \
@@ -33,9 +34,9 @@ static const struct {
     const char *name; /* column value */
     const char *label;
 } doc_types[] = {
-    {PORTAIL_FILE_PDF, "application/pdf", "pdf", "un PDF"},
-    {PORTAIL_FILE_JPEG, "image/jpeg", "jpeg", "un JPEG"},
-    {PORTAIL_FILE_PNG, "image/png", "png", "un PNG"},
+    {PORTAIL_FILE_PDF, "application/pdf", "pdf", TXT_DOCUMENTS_TYPE_PDF},
+    {PORTAIL_FILE_JPEG, "image/jpeg", "jpeg", TXT_DOCUMENTS_TYPE_JPEG},
+    {PORTAIL_FILE_PNG, "image/png", "png", TXT_DOCUMENTS_TYPE_PNG},
 };
 #define NTYPES (sizeof(doc_types) / sizeof(doc_types[0]))
 
@@ -85,9 +86,10 @@ static const char *type_message(portail_arena_t *a, unsigned types)
     for (size_t i = 0; i < NTYPES; i++)
         if (types & PORTAIL_DOC_TYPE(doc_types[i].type))
             names[n++] = doc_types[i].label;
-    char *s = portail_sprintf(a, "Ce fichier n’est pas %s", n ? names[0] : "d’un type accepté");
+    char *s = portail_sprintf(a, TXT_DOCUMENTS_FICHIER_PAS_DU_TYPE,
+                              n ? names[0] : TXT_DOCUMENTS_D_UN_TYPE_ACCEPTE);
     for (size_t i = 1; i < n; i++)
-        s = portail_sprintf(a, "%s%s%s", s, i + 1 == n ? " ou " : ", ", names[i]);
+        s = portail_sprintf(a, "%s%s%s", s, i + 1 == n ? TXT_DOCUMENTS_LISTE_OU : ", ", names[i]);
     return portail_sprintf(a, "%s.", s);
 }
 
@@ -277,13 +279,13 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
         }
     if (total > c->docs_max_request_bytes) {
         portail_problem(ctx, 413, NULL,
-                        portail_sprintf(a, "Les fichiers envoyés dépassent %s au total.",
+                        portail_sprintf(a, TXT_DOCUMENTS_TOTAL_DEPASSE,
                                         size_text(a, c->docs_max_request_bytes)));
         return -1;
     }
     json_t *errors = NULL;
     if (nfiles == 0) {
-        portail_field_error(&errors, "fichiers", "Aucun fichier envoyé.");
+        portail_field_error(&errors, "fichiers", TXT_DOCUMENTS_AUCUN_FICHIER_ENVOYE);
         portail_problem_fields(ctx, errors);
         return -1;
     }
@@ -295,7 +297,7 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
             continue;
         if (nu == max_files) {
             portail_field_error(&errors, p->name,
-                                portail_sprintf(a, "Au plus %zu fichier%s par envoi.", max_files,
+                                portail_sprintf(a, TXT_DOCUMENTS_AU_PLUS_FICHIERS, max_files,
                                                 max_files >= 2 ? "s" : ""));
             portail_problem_fields(ctx, errors);
             return -1;
@@ -306,9 +308,9 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
         u->name = clean_name(a, p->filename);
         u->type = -1;
         if (p->len == 0)
-            u->error = "Fichier vide.";
+            u->error = TXT_DOCUMENTS_FICHIER_VIDE;
         else if (p->len > max_file)
-            u->error = portail_sprintf(a, "Le fichier dépasse %s.", size_text(a, max_file));
+            u->error = portail_sprintf(a, TXT_DOCUMENTS_FICHIER_DEPASSE, size_text(a, max_file));
     }
     /* Every file of a usable size goes to the scanner, whatever its type,
      * so that an infected file is recorded even when it would have been
@@ -322,9 +324,7 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
                                 up[i].part->len, sig, sizeof sig);
             if (rc == SCAN_UNAVAILABLE) {
                 portail_log_error(ctx, "documents: scanner %s did not answer", c->docs_scanner);
-                portail_problem_retry(ctx, 503, 30, NULL,
-                                      "L’analyse antivirus des fichiers est momentanément "
-                                      "indisponible ; réessayez dans quelques minutes.");
+                portail_problem_retry(ctx, 503, 30, NULL, TXT_DOCUMENTS_ANTIVIRUS_INDISPONIBLE);
                 return -1;
             }
             if (rc == SCAN_FOUND) {
@@ -335,9 +335,9 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
                 if (pr->kind == PORTAIL_PRINCIPAL_MEMBER &&
                     portail_security_event(
                         ctx, pr->id, "document_infected",
-                        portail_sprintf(a, "Fichier refusé par l’antivirus : %s", sig)) != 0)
+                        portail_sprintf(a, TXT_DOCUMENTS_FICHIER_REFUSE_ANTIVIRUS, sig)) != 0)
                     portail_log_error(ctx, "documents: security event not recorded");
-                up[i].error = "Ce fichier contient un virus ; il a été refusé.";
+                up[i].error = TXT_DOCUMENTS_FICHIER_CONTIENT_VIRUS;
             }
         }
     }
@@ -459,7 +459,7 @@ void portail_document_send(portail_ctx_t *ctx, int64_t id, portail_disposition_t
         if (ctx->db && portail_db_failed(ctx->db))
             portail_problem(ctx, 500, NULL, NULL);
         else
-            portail_problem(ctx, 404, NULL, "Document introuvable.");
+            portail_problem(ctx, 404, NULL, TXT_DOCUMENTS_DOCUMENT_INTROUVABLE);
         return;
     }
     int t = type_index(portail_row_str(row, "type"));

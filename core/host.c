@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "portail/texts.h"
 
 #define MAX_QUERY_PAIRS 64
 #define MAX_FORM_PAIRS 256
@@ -225,7 +226,7 @@ static int check_auth(portail_ctx_t *ctx)
         return 0;
     const portail_principal_t *p = &ctx->principal;
     if (p->kind == PORTAIL_PRINCIPAL_NONE) {
-        portail_problem(ctx, 401, NULL, "Veuillez vous connecter pour accéder à ce service.");
+        portail_problem(ctx, 401, NULL, TXT_HOST_CONNECTEZ_VOUS);
         return -1;
     }
     int ok = 0;
@@ -245,10 +246,9 @@ static int check_auth(portail_ctx_t *ctx)
     }
     if (!ok) {
         if (p->level == PORTAIL_AUTH_PARTIAL)
-            portail_problem(ctx, 401, NULL,
-                            "Saisissez votre code de sécurité pour terminer la connexion.");
+            portail_problem(ctx, 401, NULL, TXT_HOST_SAISISSEZ_CODE_SECURITE_TERMINER);
         else
-            portail_problem(ctx, 403, NULL, "Votre session ne donne pas accès à ce service.");
+            portail_problem(ctx, 403, NULL, TXT_HOST_SESSION_DONNE_ACCES_SERVICE);
         return -1;
     }
     return 0;
@@ -262,9 +262,7 @@ static int check_permission(portail_ctx_t *ctx)
     if (!perm || portail_permitted(ctx, perm))
         return 0;
     portail_problem(ctx, 403, NULL,
-                    portail_sprintf(ctx->arena,
-                                    "Votre rôle ne donne pas accès à ce service (droit requis : "
-                                    "%s).",
+                    portail_sprintf(ctx->arena, TXT_HOST_ROLE_DONNE_ACCES_SERVICE,
                                     portail_permission_description(perm)));
     portail_problem_extra(ctx, "permission", json_string(perm));
     return -1;
@@ -294,7 +292,7 @@ static int check_csrf(portail_ctx_t *ctx)
         return 0;
     const char *origin = portail_req_header(ctx, "origin");
     if (!origin || strcmp(origin, ctx->host->conf->origin) != 0) {
-        portail_problem(ctx, 403, NULL, "Origine de la requête refusée.");
+        portail_problem(ctx, 403, NULL, TXT_HOST_ORIGINE_REQUETE_REFUSEE);
         return -1;
     }
     if (ctx->principal.kind == PORTAIL_PRINCIPAL_NONE || !ctx->csrf_token)
@@ -302,7 +300,7 @@ static int check_csrf(portail_ctx_t *ctx)
     const char *token = portail_req_header(ctx, "x-csrf-token");
     size_t n = strlen(ctx->csrf_token);
     if (!token || strlen(token) != n || sodium_memcmp(token, ctx->csrf_token, n) != 0) {
-        portail_problem(ctx, 403, NULL, "Jeton anti-CSRF absent ou invalide.");
+        portail_problem(ctx, 403, NULL, TXT_HOST_JETON_CSRF_INVALIDE);
         return -1;
     }
     return 0;
@@ -318,9 +316,8 @@ int portail_body_decode(portail_ctx_t *ctx, unsigned got, size_t cap)
             json_loadb((const char *)ctx->body, ctx->body_len, JSON_REJECT_DUPLICATES, &jerr);
         if (!j) {
             portail_problem(ctx, 400, NULL,
-                            portail_sprintf(ctx->arena,
-                                            "Le JSON envoyé est mal formé (ligne %d, colonne %d).",
-                                            jerr.line, jerr.column));
+                            portail_sprintf(ctx->arena, TXT_HOST_JSON_ENVOYE_MAL_FORME, jerr.line,
+                                            jerr.column));
             return -1;
         }
         ctx->json = portail_arena_json(ctx->arena, j);
@@ -328,7 +325,7 @@ int portail_body_decode(portail_ctx_t *ctx, unsigned got, size_t cap)
         int n = portail_parse_urlencoded(ctx->arena, (const char *)ctx->body, ctx->body_len,
                                          MAX_FORM_PAIRS, &ctx->form);
         if (n < 0) {
-            portail_problem(ctx, 400, NULL, "Le formulaire envoyé est mal formé.");
+            portail_problem(ctx, 400, NULL, TXT_HOST_FORMULAIRE_ENVOYE_MAL_FORME);
             return -1;
         }
         ctx->nform = (size_t)n;
@@ -339,7 +336,7 @@ int portail_body_decode(portail_ctx_t *ctx, unsigned got, size_t cap)
                                          &lim, &ctx->parts, &ctx->nparts, &err);
         if (rc != 0) {
             portail_problem(ctx, rc == -2 ? 413 : 400, NULL,
-                            err ? err : "Le contenu multipart est mal formé.");
+                            err ? err : TXT_HOST_CONTENU_MULTIPART_MAL_FORME);
             return -1;
         }
     }
@@ -355,7 +352,7 @@ static int read_body(portail_ctx_t *ctx, FCGX_Request *req)
     errno = 0;
     unsigned long long len = strtoull(cl, &end, 10);
     if (errno || *end || cl[0] == '-') {
-        portail_problem(ctx, 400, NULL, "En-tête Content-Length invalide.");
+        portail_problem(ctx, 400, NULL, TXT_HOST_CONTENT_LENGTH_INVALIDE);
         return -1;
     }
     if (len == 0)
@@ -363,10 +360,7 @@ static int read_body(portail_ctx_t *ctx, FCGX_Request *req)
     size_t cap = ctx->route->body_max ? ctx->route->body_max : PORTAIL_BODY_DEFAULT;
     if (len > cap) {
         portail_problem(ctx, 413, NULL,
-                        portail_sprintf(ctx->arena,
-                                        "Le contenu envoyé dépasse la taille maximale de %zu "
-                                        "octets.",
-                                        cap));
+                        portail_sprintf(ctx->arena, TXT_HOST_CONTENU_ENVOYE_DEPASSE_TAILLE, cap));
         return -1;
     }
     unsigned types = ctx->route->content_types ? ctx->route->content_types : PORTAIL_CT_JSON;
@@ -379,9 +373,8 @@ static int read_body(portail_ctx_t *ctx, FCGX_Request *req)
         got = PORTAIL_CT_MULTIPART;
     if (!(got & types)) {
         portail_problem(ctx, 415, NULL,
-                        (types & PORTAIL_CT_JSON)
-                            ? "Ce service attend un contenu de type application/json."
-                            : "Type de contenu non accepté par ce service.");
+                        (types & PORTAIL_CT_JSON) ? TXT_HOST_SERVICE_ATTEND_CONTENU_TYPE
+                                                  : TXT_HOST_TYPE_CONTENU_NON_ACCEPTE);
         return -1;
     }
     ctx->body = portail_alloc(ctx->arena, (size_t)len + 1);
@@ -394,7 +387,7 @@ static int read_body(portail_ctx_t *ctx, FCGX_Request *req)
         have += (size_t)n;
     }
     if (have != len) {
-        portail_problem(ctx, 400, NULL, "Le contenu reçu est incomplet.");
+        portail_problem(ctx, 400, NULL, TXT_HOST_CONTENU_RECU_INCOMPLET);
         return -1;
     }
     ctx->body[len] = '\0';
@@ -460,7 +453,7 @@ static void session_info(portail_ctx_t *ctx)
 {
     const portail_principal_t *p = &ctx->principal;
     if (p->kind == PORTAIL_PRINCIPAL_NONE) {
-        portail_problem(ctx, 401, NULL, "Aucune session en cours.");
+        portail_problem(ctx, 401, NULL, TXT_HOST_AUCUNE_SESSION);
         return;
     }
     json_t *out = json_pack("{s:s, s:s, s:s?, s:s}", "kind",
@@ -495,7 +488,7 @@ static portail_menu_t menu_of(portail_ctx_t *ctx)
         return PORTAIL_MENU_MEMBER;
     if (p->kind == PORTAIL_PRINCIPAL_AGENT && p->level == PORTAIL_AUTH_AGENT)
         return PORTAIL_MENU_BACKOFFICE;
-    portail_problem(ctx, 401, NULL, "Veuillez vous connecter pour accéder à ce service.");
+    portail_problem(ctx, 401, NULL, TXT_HOST_CONNECTEZ_VOUS);
     return 0;
 }
 
@@ -657,8 +650,9 @@ static void dashboard(portail_ctx_t *ctx)
         int failed;
         json_t *j = run_summary(ctx, m, &failed);
         if (failed) {
-            json_array_append_new(cards, json_pack("{s:s, s:s}", "module", m->desc->name, "error",
-                                                   "Information momentanément indisponible"));
+            json_array_append_new(cards,
+                                  json_pack("{s:s, s:s}", "module", m->desc->name, "error",
+                                            TXT_HOST_INFORMATION_MOMENTANEMENT_INDISPONIBLE));
             continue;
         }
         if (!j)
@@ -870,18 +864,15 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
     int early = copy_request(&ctx, req);
     if (early) {
         portail_problem(&ctx, early, NULL,
-                        early == 431   ? "Les en-têtes ou cookies de la requête sont trop "
-                                         "volumineux."
-                        : early == 400 ? "Les paramètres de l’adresse sont mal formés ou trop "
-                                         "nombreux."
-                                       : "Aucun service ne correspond à cette adresse.");
+                        early == 431   ? TXT_HOST_EN_TETES_TROP_VOLUMINEUX
+                        : early == 400 ? TXT_HOST_PARAMETRES_ADRESSE_MAL_FORMES
+                                       : TXT_HOST_AUCUN_SERVICE_CORRESPOND_ADRESSE);
         goto respond;
     }
     /* nginx checks the normalised path, the router reads the raw one:
      * a path the two could read differently is refused outright. */
     if (!portail_path_clean(ctx.path)) {
-        portail_problem(&ctx, 400, NULL,
-                        "L’adresse demandée contient des segments ou caractères encodés refusés.");
+        portail_problem(&ctx, 400, NULL, TXT_HOST_ADRESSE_REFUSEE);
         goto respond;
     }
     /* The back office's network rule, here too (defence in depth behind
@@ -890,20 +881,19 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
         portail_nets_match(h->conf->backoffice_nets, h->conf->nbackoffice_nets, ctx.client.ip);
     if (strncmp(ctx.path, "/api/v1/backoffice", 18) == 0 &&
         (ctx.path[18] == '/' || ctx.path[18] == '\0') && !from_backoffice_net) {
-        portail_problem(&ctx, 403, NULL, "Cet espace n’est pas accessible depuis votre réseau.");
+        portail_problem(&ctx, 403, NULL, TXT_HOST_ESPACE_HORS_RESEAU);
         goto respond;
     }
     portail_match_t m;
     int rc = portail_router_match(h->router, arena, ctx.method, ctx.path, &m);
     if (rc == 405) {
         portail_set_header(&ctx, "Allow", portail_methods_str(arena, m.allowed));
-        portail_problem(
-            &ctx, 405, NULL,
-            portail_sprintf(arena, "La méthode %s n’est pas acceptée ici.", ctx.method));
+        portail_problem(&ctx, 405, NULL,
+                        portail_sprintf(arena, TXT_HOST_METHODE_ACCEPTEE_ICI, ctx.method));
         goto respond;
     }
     if (rc != 0) {
-        portail_problem(&ctx, 404, NULL, "Aucun service ne correspond à cette adresse.");
+        portail_problem(&ctx, 404, NULL, TXT_HOST_AUCUN_SERVICE_CORRESPOND_ADRESSE);
         goto respond;
     }
     ctx.route = m.route;
@@ -913,7 +903,7 @@ void portail_host_serve(portail_host_t *h, FCGX_Request *req, portail_arena_t *a
     /* An agent route is the back office's wherever a module put it: the
      * rule follows the route's level, not only the path prefix. */
     if (ctx.route->auth == PORTAIL_AUTH_AGENT && !from_backoffice_net) {
-        portail_problem(&ctx, 403, NULL, "Cet espace n’est pas accessible depuis votre réseau.");
+        portail_problem(&ctx, 403, NULL, TXT_HOST_ESPACE_HORS_RESEAU);
         goto respond;
     }
     if (portail_req_cookie(&ctx, PORTAIL_SESSION_COOKIE) && portail_session_load(&ctx) < 0) {

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "portail/texts.h"
 
 const char *portail_req_method(const portail_ctx_t *ctx)
 {
@@ -40,7 +41,7 @@ int portail_req_param_i64(portail_ctx_t *ctx, const char *name, int64_t *out)
         v = v * 10 + (uint64_t)(s[i] - '0'); /* 19 digits cannot wrap 64 bits */
     }
     if (!ok || v > (uint64_t)INT64_MAX) {
-        portail_problem(ctx, 404, NULL, "Aucune ressource ne correspond à cette adresse.");
+        portail_problem(ctx, 404, NULL, TXT_HTTP_AUCUNE_RESSOURCE_CORRESPOND_ADRESSE);
         return -1;
     }
     *out = (int64_t)v;
@@ -75,7 +76,7 @@ long long portail_req_query_int(portail_ctx_t *ctx, const char *name, long long 
     long long v = dflt;
     if (query_ll(ctx, name, min, max, &v) < 0) {
         portail_field_error(errors, name,
-                            portail_sprintf(ctx->arena, "Nombre entre %lld et %lld.", min, max));
+                            portail_sprintf(ctx->arena, TXT_HTTP_NOMBRE_ENTRE, min, max));
         return dflt;
     }
     return v;
@@ -643,21 +644,21 @@ static const struct {
     const char *slug;
     const char *title;
 } problems[] = {
-    {400, "requete-invalide", "Requête invalide"},
-    {401, "authentification-requise", "Authentification requise"},
-    {403, "acces-refuse", "Accès refusé"},
-    {404, "introuvable", "Ressource introuvable"},
-    {405, "methode-non-autorisee", "Méthode non autorisée"},
-    {409, "conflit", "Conflit"},
-    {410, "expire", "Lien expiré ou déjà utilisé"},
-    {413, "trop-volumineux", "Requête trop volumineuse"},
-    {415, "type-non-pris-en-charge", "Type de contenu non pris en charge"},
-    {422, "donnees-invalides", "Données invalides"},
-    {423, "compte-bloque", "Compte bloqué"},
-    {429, "trop-de-requetes", "Trop de requêtes"},
-    {431, "en-tetes-trop-volumineux", "En-têtes trop volumineux"},
-    {500, "erreur-interne", "Erreur interne"},
-    {503, "indisponible", "Service momentanément indisponible"},
+    {400, "requete-invalide", TXT_HTTP_REQUETE_INVALIDE},
+    {401, "authentification-requise", TXT_HTTP_AUTHENTIFICATION_REQUISE},
+    {403, "acces-refuse", TXT_HTTP_ACCES_REFUSE},
+    {404, "introuvable", TXT_HTTP_RESSOURCE_INTROUVABLE},
+    {405, "methode-non-autorisee", TXT_HTTP_METHODE_NON_AUTORISEE},
+    {409, "conflit", TXT_HTTP_CONFLIT},
+    {410, "expire", TXT_HTTP_LIEN_EXPIRE_DEJA_UTILISE},
+    {413, "trop-volumineux", TXT_HTTP_REQUETE_TROP_VOLUMINEUSE},
+    {415, "type-non-pris-en-charge", TXT_HTTP_TYPE_CONTENU_NON_PRIS},
+    {422, "donnees-invalides", TXT_HTTP_DONNEES_INVALIDES},
+    {423, "compte-bloque", TXT_HTTP_COMPTE_BLOQUE},
+    {429, "trop-de-requetes", TXT_HTTP_TROP_REQUETES},
+    {431, "en-tetes-trop-volumineux", TXT_HTTP_EN_TETES_TROP_VOLUMINEUX},
+    {500, "erreur-interne", TXT_HTTP_ERREUR_INTERNE},
+    {503, "indisponible", TXT_COMMUN_SERVICE_MOMENTANEMENT_INDISPONIBLE},
 };
 
 static size_t problem_index(int status)
@@ -739,7 +740,7 @@ void portail_problem_extra(portail_ctx_t *ctx, const char *key, json_t *value)
 
 void portail_problem_fields(portail_ctx_t *ctx, json_t *errors)
 {
-    portail_problem(ctx, 422, NULL, "Certains champs sont invalides.");
+    portail_problem(ctx, 422, NULL, TXT_HTTP_CHAMPS_INVALIDES);
     portail_problem_extra(ctx, "errors", errors ? errors : json_array());
 }
 
@@ -790,11 +791,9 @@ int portail_query_int(portail_ctx_t *ctx, const char *name, long long min, long 
 {
     *out = def;
     if (query_ll(ctx, name, min, max, out) < 0) {
-        portail_problem(ctx, 400, NULL,
-                        portail_sprintf(ctx->arena,
-                                        "Le paramètre « %s » doit être un entier entre %lld et "
-                                        "%lld.",
-                                        name, min, max));
+        portail_problem(
+            ctx, 400, NULL,
+            portail_sprintf(ctx->arena, TXT_HTTP_PARAMETRE_DOIT_ETRE_ENTIER, name, min, max));
         return -1;
     }
     return 0;
@@ -804,19 +803,18 @@ const char *portail_json_str(json_t *obj, const char *key, size_t min, size_t ma
 {
     json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0 && min > 0)) {
-        portail_field_error(errors, key, "Ce champ est obligatoire.");
+        portail_field_error(errors, key, TXT_HTTP_CHAMP_OBLIGATOIRE);
         return NULL;
     }
     if (!json_is_string(v)) {
-        portail_field_error(errors, key, "Ce champ doit être une chaîne de caractères.");
+        portail_field_error(errors, key, TXT_HTTP_CHAMP_DOIT_ETRE_CHAINE);
         return NULL;
     }
     size_t n = json_string_length(v);
     const char *s = json_string_value(v);
     if (n < min || n > max || memchr(s, '\0', n)) {
         char msg[128];
-        snprintf(msg, sizeof(msg), "Ce champ doit comporter entre %zu et %zu caractères.", min,
-                 max);
+        snprintf(msg, sizeof(msg), TXT_HTTP_CHAMP_DOIT_COMPORTER_ENTRE, min, max);
         portail_field_error(errors, key, msg);
         return NULL;
     }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "portail/texts.h"
 
 #define KIND_MAX 100
 #define MODULE_MAX 64
@@ -821,14 +822,13 @@ static void jobs_list(portail_ctx_t *ctx)
         for (const char *const *s = job_states; *s; s++)
             ok |= strcmp(*s, state) == 0;
         if (!ok)
-            portail_field_error(&errors, "state",
-                                "État inconnu : queued, running, done, failed ou cancelled.");
+            portail_field_error(&errors, "state", TXT_JOBS_ETAT_INCONNU);
     } else {
         state = NULL;
     }
     if (kind && *kind) {
         if (!kind_name_ok(kind))
-            portail_field_error(&errors, "kind", "Type de travail mal formé.");
+            portail_field_error(&errors, "kind", TXT_JOBS_TYPE_TRAVAIL_MAL_FORME);
     } else {
         kind = NULL;
     }
@@ -877,11 +877,10 @@ static void jobs_change(portail_ctx_t *ctx, int retry)
     if (rc == 0) {
         json_t *row = portail_db_row(db, "SELECT state FROM jobs WHERE id = ?", "l", (long long)id);
         if (!row)
-            portail_problem(ctx, 404, NULL, "Aucun travail ne correspond à cet identifiant.");
+            portail_problem(ctx, 404, NULL, TXT_JOBS_TRAVAIL_INCONNU);
         else
             portail_problem(ctx, 409, NULL,
-                            retry ? "Seul un travail en échec peut être relancé."
-                                  : "Seul un travail en attente peut être annulé.");
+                            retry ? TXT_JOBS_RELANCE_IMPOSSIBLE : TXT_JOBS_ANNULATION_IMPOSSIBLE);
         return;
     }
     portail_log_info(ctx, "job %lld %s by agent %lld", (long long)id,

@@ -7,20 +7,18 @@
 #include <string.h>
 
 #include "portail/nir.h"
+#include "portail/texts.h"
 
 /* Longest input considered: a NIR written with a space between every
  * character is 29 bytes; anything much longer is not a NIR. */
 #define NIR_INPUT_MAX 64
 
-static const char MSG_SHAPE[] = "Le numéro de sécurité sociale comporte 15 caractères "
-                                "(13 chiffres et une clé de 2 chiffres).";
-static const char MSG_SEX[] = "Le numéro de sécurité sociale doit commencer par 1 ou 2.";
-static const char MSG_MONTH[] = "Le mois de naissance du numéro de sécurité sociale n’est pas "
-                                "valide.";
-static const char MSG_KEY[] = "La clé du numéro de sécurité sociale ne correspond pas.";
-static const char MSG_BIRTH[] = "Le numéro de sécurité sociale ne correspond pas à la date de "
-                                "naissance.";
-static const char MSG_DATE[] = "La date de naissance n’est pas valide.";
+static const char MSG_SHAPE[] = TXT_NIR_LONGUEUR;
+static const char MSG_SEX[] = TXT_NIR_PREMIER_CHIFFRE;
+static const char MSG_MONTH[] = TXT_NIR_MOIS_INVALIDE;
+static const char MSG_KEY[] = TXT_NIR_CLE_FAUSSE;
+static const char MSG_BIRTH[] = TXT_NIR_DATE_NAISSANCE_DIFFERENTE;
+static const char MSG_DATE[] = TXT_NIR_DATE_NAISSANCE_INVALIDE;
 
 static int is_digit(char c)
 {

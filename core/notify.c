@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "portail/mail.h"
 #include "portail/notify.h"
+#include "portail/texts.h"
 
 #define MAX_KINDS 256
 
@@ -205,7 +206,7 @@ static void mark_read(portail_ctx_t *ctx)
         (long long)id);
     if (!row) {
         if (!portail_responded(ctx))
-            portail_problem(ctx, 404, NULL, "Cette notification n’existe pas.");
+            portail_problem(ctx, 404, NULL, TXT_NOTIFY_NOTIFICATION_EXISTE);
         return;
     }
     if (portail_member_exec(ctx,
@@ -268,7 +269,7 @@ static void prefs_put(portail_ctx_t *ctx)
     json_t *kinds_list = body ? json_object_get(body, "kinds") : NULL;
     json_t *errors = NULL;
     if (!json_is_array(kinds_list) || json_array_size(kinds_list) > MAX_KINDS) {
-        portail_field_error(&errors, "kinds", "La liste des préférences est attendue.");
+        portail_field_error(&errors, "kinds", TXT_NOTIFY_LISTE_PREFERENCES_ATTENDUE);
         portail_problem_fields(ctx, errors);
         return;
     }
@@ -279,9 +280,9 @@ static void prefs_put(portail_ctx_t *ctx)
         const char *kind = json_string_value(json_object_get(e, "kind"));
         json_t *mail = json_object_get(e, "mail");
         if (!kind || !kind_find(kind))
-            portail_field_error(&errors, "kinds", "Ce type de notification n’existe pas.");
+            portail_field_error(&errors, "kinds", TXT_NOTIFY_TYPE_NOTIFICATION_EXISTE);
         else if (!json_is_boolean(mail))
-            portail_field_error(&errors, "mail", "Indiquez oui ou non.");
+            portail_field_error(&errors, "mail", TXT_NOTIFY_INDIQUEZ_OUI_NON);
     }
     if (errors) {
         portail_problem_fields(ctx, errors);

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "portail/texts.h"
 
 static int hexval(unsigned char c)
 {
@@ -264,8 +265,8 @@ const char *portail_kv_get(const portail_kv_t *kv, size_t n, const char *key, in
 
 /* ---- multipart/form-data (RFC 7578 over RFC 2046) ------------------------ */
 
-#define MP_MALFORMED "Corps multipart mal formé : "
-#define MP_TOO_LARGE "Corps multipart trop volumineux : "
+#define MP_MALFORMED TXT_PARSE_MULTIPART_MAL_FORME
+#define MP_TOO_LARGE TXT_PARSE_MULTIPART_TROP_VOLUMINEUX
 
 /* RFC 2046 bchars: anything else in a boundary means the client and the
  * parser could disagree on where a part ends. */
@@ -313,7 +314,7 @@ static int part_headers(portail_arena_t *a, const char *h, size_t n, portail_par
     const char *ctype = NULL;
 
     if (memchr(h, '\0', n) != NULL) {
-        *err = MP_MALFORMED "en-tête de partie invalide.";
+        *err = MP_MALFORMED TXT_PARSE_EN_TETE_PARTIE_INVALIDE;
         return -1;
     }
     /* Names and file names reach handlers (and their JSON) as C strings:
@@ -321,7 +322,7 @@ static int part_headers(portail_arena_t *a, const char *h, size_t n, portail_par
     for (size_t i = 0; i < n;) {
         size_t len = portail_utf8_seq((const unsigned char *)h + i, n - i);
         if (len == 0) {
-            *err = MP_MALFORMED "en-tête de partie qui n’est pas en UTF-8.";
+            *err = MP_MALFORMED TXT_PARSE_EN_TETE_PARTIE_UTF_8;
             return -1;
         }
         i += len;
@@ -334,7 +335,7 @@ static int part_headers(portail_arena_t *a, const char *h, size_t n, portail_par
         const char *colon = memchr(line, ':', llen);
         /* Folded lines (leading whitespace) are obsolete and refused. */
         if (colon == NULL || colon == line || is_ows(*line)) {
-            *err = MP_MALFORMED "en-tête de partie invalide.";
+            *err = MP_MALFORMED TXT_PARSE_EN_TETE_PARTIE_INVALIDE;
             return -1;
         }
         size_t nl = (size_t)(colon - line);
@@ -350,7 +351,7 @@ static int part_headers(portail_arena_t *a, const char *h, size_t n, portail_par
             slot = &ctype;
         if (slot != NULL) {
             if (*slot != NULL) {
-                *err = MP_MALFORMED "en-tête de partie répété.";
+                *err = MP_MALFORMED TXT_PARSE_EN_TETE_PARTIE_REPETE;
                 return -1;
             }
             *slot = portail_strndup(a, vb, (size_t)(ve - vb));
@@ -359,12 +360,12 @@ static int part_headers(portail_arena_t *a, const char *h, size_t n, portail_par
     }
 
     if (disposition == NULL || !portail_media_type_is(disposition, "form-data")) {
-        *err = MP_MALFORMED "en-tête Content-Disposition absent.";
+        *err = MP_MALFORMED TXT_PARSE_EN_TETE_CONTENT_DISPOSITION_ABSENT;
         return -1;
     }
     part->name = portail_header_param(a, disposition, "name");
     if (part->name == NULL) {
-        *err = MP_MALFORMED "nom de champ absent.";
+        *err = MP_MALFORMED TXT_PARSE_NOM_DE_CHAMP_ABSENT;
         return -1;
     }
     const char *fn = portail_header_param(a, disposition, "filename");
@@ -391,16 +392,16 @@ int portail_parse_multipart(portail_arena_t *a, const char *content_type, const 
         len = 0;
 
     if (!portail_media_type_is(content_type, "multipart/form-data")) {
-        *err = "Type de contenu multipart/form-data attendu.";
+        *err = TXT_PARSE_MULTIPART_ATTENDU;
         return -1;
     }
     const char *boundary = portail_header_param(a, content_type, "boundary");
     if (boundary == NULL) {
-        *err = MP_MALFORMED "paramètre boundary absent.";
+        *err = MP_MALFORMED TXT_PARSE_PARAMETRE_BOUNDARY_ABSENT;
         return -1;
     }
     if (!boundary_ok(boundary)) {
-        *err = MP_MALFORMED "délimiteur invalide (1 à 70 caractères).";
+        *err = MP_MALFORMED TXT_PARSE_DELIMITEUR_INVALIDE_1_70;
         return -1;
     }
 
@@ -418,7 +419,7 @@ int portail_parse_multipart(portail_arena_t *a, const char *content_type, const 
     } else {
         const unsigned char *d = len ? memmem(body, len, delim, dlen) : NULL;
         if (d == NULL) {
-            *err = MP_MALFORMED "délimiteur initial absent.";
+            *err = MP_MALFORMED TXT_PARSE_DELIMITEUR_INITIAL_ABSENT;
             return -1;
         }
         pos = (size_t)(d - body) + dlen;
@@ -432,13 +433,13 @@ int portail_parse_multipart(portail_arena_t *a, const char *content_type, const 
             break; /* close delimiter; the epilogue is ignored */
         size_t next = after_delimiter(body, len, pos);
         if (next == 0) {
-            *err = len - pos < 2 ? MP_MALFORMED "délimiteur final absent."
-                                 : MP_MALFORMED "retour à la ligne absent après le délimiteur.";
+            *err = len - pos < 2 ? MP_MALFORMED TXT_PARSE_DELIMITEUR_FINAL_ABSENT
+                                 : MP_MALFORMED TXT_PARSE_RETOUR_LIGNE_ABSENT_APRES;
             return -1;
         }
         pos = next;
         if (n == lim->max_parts) {
-            *err = MP_TOO_LARGE "trop de parties.";
+            *err = MP_TOO_LARGE TXT_PARSE_TROP_DE_PARTIES;
             return -2;
         }
 
@@ -456,17 +457,17 @@ int portail_parse_multipart(portail_arena_t *a, const char *content_type, const 
             const unsigned char *e = memmem(body + pos, window, "\r\n\r\n", 4);
             if (e == NULL) {
                 if (window < rem) {
-                    *err = MP_TOO_LARGE "en-têtes de partie trop longs.";
+                    *err = MP_TOO_LARGE TXT_PARSE_EN_TETES_PARTIE_TROP_LONGS;
                     return -2;
                 }
-                *err = MP_MALFORMED "en-têtes de partie incomplets.";
+                *err = MP_MALFORMED TXT_PARSE_EN_TETES_PARTIE_INCOMPLETS;
                 return -1;
             }
             hlen = (size_t)(e - (body + pos));
             data = pos + hlen + 4;
         }
         if (hlen > lim->max_part_header_bytes) {
-            *err = MP_TOO_LARGE "en-têtes de partie trop longs.";
+            *err = MP_TOO_LARGE TXT_PARSE_EN_TETES_PARTIE_TROP_LONGS;
             return -2;
         }
 
@@ -487,12 +488,12 @@ int portail_parse_multipart(portail_arena_t *a, const char *content_type, const 
 
         const unsigned char *d = memmem(body + data, len - data, delim, dlen);
         if (d == NULL) {
-            *err = MP_MALFORMED "délimiteur final absent.";
+            *err = MP_MALFORMED TXT_PARSE_DELIMITEUR_FINAL_ABSENT;
             return -1;
         }
         size_t plen = (size_t)(d - (body + data));
         if (plen > lim->max_part_bytes) {
-            *err = MP_TOO_LARGE "partie trop volumineuse.";
+            *err = MP_TOO_LARGE TXT_PARSE_PARTIE_TROP_VOLUMINEUSE;
             return -2;
         }
         part->data = body + data;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "portail/texts.h"
 
 #define PASSWORD_MIN_CHARS 12
 #define PASSWORD_MAX_CHARS 128
@@ -278,25 +279,21 @@ const char *portail_password_problem(portail_ctx_t *ctx, const char *password,
     size_t n = password ? strlen(password) : 0;
     size_t chars = utf8_chars(password ? password : "", n);
     if (chars < PASSWORD_MIN_CHARS)
-        return "Le mot de passe doit comporter au moins 12 caractères.";
+        return TXT_PASSWORD_TROP_COURT;
     if (chars > PASSWORD_MAX_CHARS || n > 4 * PASSWORD_MAX_CHARS)
-        return "Le mot de passe doit comporter au plus 128 caractères.";
+        return TXT_PASSWORD_TROP_LONG;
     if (memchr(password, '\0', n) || !portail_utf8_valid(password, n))
-        return "Le mot de passe contient des caractères non valides.";
+        return TXT_PASSWORD_CARACTERES_NON_VALIDES;
     const char *folded = fold(ctx->arena, password);
     for (const char *const *c = context; c && *c; c++) {
         if (contains_date(folded, *c))
-            return "Le mot de passe ne doit pas contenir votre date de naissance.";
+            return TXT_PASSWORD_CONTIENT_DATE_NAISSANCE;
         const char *word = fold(ctx->arena, *c);
         if (strlen(word) >= CONTEXT_MIN_CHARS && strstr(folded, word))
-            return "Le mot de passe ne doit contenir ni votre numéro de sécurité sociale, ni "
-                   "votre nom ou prénom, ni votre date de naissance.";
+            return TXT_PASSWORD_CONTIENT_IDENTITE;
     }
     if (is_common(ctx, password))
-        return "Ce mot de passe est trop courant : il figure parmi les mots de passe les plus "
-               "utilisés ou déjà divulgués, même avec des chiffres ou des symboles ajoutés "
-               "ou des lettres remplacées. Choisissez une phrase de plusieurs mots sans "
-               "rapport entre eux.";
+        return TXT_PASSWORD_TROP_COURANT;
     pthread_mutex_lock(&crack_mu);
     PWDICT *d = dict_open(ctx);
     char *copy = portail_strdup(ctx->arena, password);
@@ -308,9 +305,7 @@ const char *portail_password_problem(portail_ctx_t *ctx, const char *password,
         weak = NULL;
     if (weak) {
         portail_log_info(ctx, "password refused by cracklib: %s", weak);
-        return "Ce mot de passe est trop courant ou trop facile à deviner (mot du dictionnaire, "
-               "suite de touches du clavier, répétition). Choisissez une phrase de plusieurs "
-               "mots sans rapport entre eux.";
+        return TXT_PASSWORD_TROP_FACILE;
     }
     return NULL;
 }
@@ -335,8 +330,7 @@ static slot_waiter_t *queue_head, *queue_tail;
 
 static void refuse_busy(portail_ctx_t *ctx)
 {
-    portail_problem_retry(ctx, 503, 1, NULL,
-                          "Le service est très sollicité. Réessayez dans un instant.");
+    portail_problem_retry(ctx, 503, 1, NULL, TXT_PASSWORD_SERVICE_TRES_SOLLICITE);
 }
 
 /* Under slot_mu: 1 when a request arriving now would be refused at once. */

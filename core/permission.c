@@ -9,21 +9,17 @@
 #include <string.h>
 
 #include "internal.h"
+#include "portail/texts.h"
 
 #define ROLE_NAME_MAX 20 /* sessions.role is VARCHAR(20) */
 #define ROLES_MAX 32
 
 const portail_permission_t portail_core_permissions[] = {
-    {.name = "audit.read",
-     .description = "Consulter le journal d’audit (réservé aux superviseurs par défaut)"},
-    {.name = "jobs.read", .description = "Consulter la file des tâches"},
-    {.name = "jobs.write", .description = "Relancer ou abandonner une tâche"},
-    {.name = "members.read",
-     .description = "Consulter le compte d’un assuré et son historique",
-     .default_agent = 1},
-    {.name = "members.lock",
-     .description = "Bloquer ou débloquer le compte d’un assuré",
-     .default_agent = 1},
+    {.name = "audit.read", .description = TXT_PERMISSION_AUDIT_READ},
+    {.name = "jobs.read", .description = TXT_PERMISSION_JOBS_READ},
+    {.name = "jobs.write", .description = TXT_PERMISSION_JOBS_WRITE},
+    {.name = "members.read", .description = TXT_PERMISSION_MEMBERS_READ, .default_agent = 1},
+    {.name = "members.lock", .description = TXT_PERMISSION_MEMBERS_LOCK, .default_agent = 1},
     {0},
 };
 

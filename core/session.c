@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "portail/texts.h"
 
 #define TOKEN_CHARS PORTAIL_SECRET_CHARS
 #define CSRF_BYTES 32
@@ -79,8 +80,7 @@ static void send_credentials(portail_ctx_t *ctx, const credentials_t *c)
 
 static void internal_error(portail_ctx_t *ctx)
 {
-    portail_problem(ctx, 500, NULL,
-                    "La session n’a pas pu être enregistrée. Veuillez réessayer dans un instant.");
+    portail_problem(ctx, 500, NULL, TXT_SESSION_ENREGISTREMENT_IMPOSSIBLE);
 }
 
 int portail_session_load(portail_ctx_t *ctx)
@@ -277,14 +277,14 @@ static void elevate_failed(portail_ctx_t *ctx, long long n)
     }
     clear_principal(ctx);
     clear_cookie(ctx);
-    portail_problem(ctx, 401, NULL, "Votre session a expiré. Veuillez vous reconnecter.");
+    portail_problem(ctx, 401, NULL, TXT_SESSION_SESSION_EXPIREE);
 }
 
 int portail_session_elevate(portail_ctx_t *ctx, portail_auth_t level)
 {
     portail_principal_t *p = &ctx->principal;
     if (p->session_id <= 0) {
-        portail_problem(ctx, 401, NULL, "Votre session a expiré. Veuillez vous reconnecter.");
+        portail_problem(ctx, 401, NULL, TXT_SESSION_SESSION_EXPIREE);
         return -1;
     }
     if (!level_fits(p->kind, level)) {

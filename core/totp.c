@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "portail/texts.h"
 
 #define KEY_BYTES 32
 #define STEP_S 30
@@ -44,9 +45,7 @@ static void oath_start(void)
 
 static void internal_error(portail_ctx_t *ctx)
 {
-    portail_problem(ctx, 500, NULL,
-                    "La double authentification est momentanément indisponible. Veuillez "
-                    "réessayer plus tard ou contacter votre caisse.");
+    portail_problem(ctx, 500, NULL, TXT_TOTP_INDISPONIBLE);
 }
 
 /* Reads exactly KEY_BYTES from a regular file. The path goes into the log,

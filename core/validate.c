@@ -9,6 +9,7 @@
 #include "internal.h"
 #include "portail/nir.h"
 #include "portail/validate.h"
+#include "portail/texts.h"
 
 #define EMAIL_MAX 254 /* RFC 5321 path limit less the brackets */
 #define EMAIL_LOCAL_MAX 64
@@ -17,21 +18,18 @@
 #define IBAN_MAX 34
 #define IBAN_FR 27
 
-static const char MSG_DATE[] = "La date doit être une date valide au format AAAA-MM-JJ.";
-static const char MSG_BIRTH[] =
-    "La date de naissance doit être une date valide au format AAAA-MM-JJ.";
-static const char MSG_BIRTH_FUTURE[] = "La date de naissance ne peut pas être dans le futur.";
-static const char MSG_BIRTH_OLD[] = "La date de naissance ne peut pas être antérieure à 1900.";
-static const char MSG_EMAIL[] = "L’adresse e-mail n’est pas valide.";
-static const char MSG_EMAIL_LONG[] = "L’adresse e-mail est trop longue.";
-static const char MSG_PHONE[] = "Le numéro de téléphone doit comporter 10 chiffres (06 12 34 56 "
-                                "78) ou commencer par +33.";
-static const char MSG_POSTCODE[] = "Le code postal comporte 5 chiffres.";
-static const char MSG_POSTCODE_DEPT[] = "Ce code postal ne correspond à aucun département.";
-static const char MSG_IBAN[] = "L’IBAN doit commencer par le code du pays et deux chiffres de "
-                               "contrôle (FR76 ...), suivis de lettres ou de chiffres.";
-static const char MSG_IBAN_FR[] = "Un IBAN français comporte 27 caractères.";
-static const char MSG_IBAN_KEY[] = "L’IBAN n’est pas valide : vérifiez-le sur votre RIB.";
+static const char MSG_DATE[] = TXT_VALIDATE_DATE_INVALIDE;
+static const char MSG_BIRTH[] = TXT_VALIDATE_DATE_NAISSANCE_INVALIDE;
+static const char MSG_BIRTH_FUTURE[] = TXT_VALIDATE_DATE_NAISSANCE_FUTURE;
+static const char MSG_BIRTH_OLD[] = TXT_VALIDATE_DATE_NAISSANCE_AVANT_1900;
+static const char MSG_EMAIL[] = TXT_VALIDATE_ADRESSE_E_MAIL_INVALIDE;
+static const char MSG_EMAIL_LONG[] = TXT_VALIDATE_ADRESSE_E_MAIL_TROP_LONGUE;
+static const char MSG_PHONE[] = TXT_VALIDATE_TELEPHONE_INVALIDE;
+static const char MSG_POSTCODE[] = TXT_VALIDATE_CODE_POSTAL_5_CHIFFRES;
+static const char MSG_POSTCODE_DEPT[] = TXT_VALIDATE_CODE_POSTAL_INCONNU;
+static const char MSG_IBAN[] = TXT_VALIDATE_IBAN_FORME;
+static const char MSG_IBAN_FR[] = TXT_VALIDATE_IBAN_FRANCAIS_27;
+static const char MSG_IBAN_KEY[] = TXT_VALIDATE_IBAN_INVALIDE;
 
 static int leap(int y)
 {
@@ -246,6 +244,6 @@ const char *portail_json_valid(portail_arena_t *a, json_t *obj, const char *key,
         return NULL;
     const char *out = check(a, s, msg);
     if (!out)
-        portail_field_error(errors, key, *msg ? *msg : "Ce champ n’est pas valide.");
+        portail_field_error(errors, key, *msg ? *msg : TXT_VALIDATE_CHAMP_INVALIDE);
     return out;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "appointments.h"
+#include <portail/texts.h>
 
 #define PAGE_DEFAULT 20
 #define MAX_DAYS 31
@@ -33,14 +34,14 @@ static const portail_setting_t settings[] = {
 
 static const portail_nav_t nav[] = {
     {.menu = PORTAIL_MENU_MEMBER,
-     .label = "Mes rendez-vous",
+     .label = TXT_APPOINTMENTS_MES_RENDEZ_VOUS,
      .href = "/appointments/",
-     .text = "Prendre, déplacer ou annuler un rendez-vous avec un médecin ou un conseiller.",
+     .text = TXT_APPOINTMENTS_DESCRIPTION,
      .order = 30},
     {.menu = PORTAIL_MENU_BACKOFFICE,
-     .label = "Rendez-vous",
+     .label = TXT_APPOINTMENTS_MENU_AGENT,
      .href = "/appointments/backoffice.html",
-     .text = "Les agendas du jour, annulations, présences et fermetures.",
+     .text = TXT_APPOINTMENTS_DESCRIPTION_AGENT,
      .permission = "appointments.manage",
      .order = 40},
     {0},
@@ -48,7 +49,7 @@ static const portail_nav_t nav[] = {
 
 static const portail_permission_t permissions[] = {
     {.name = "appointments.manage",
-     .description = "Gérer les agendas et les rendez-vous des assurés",
+     .description = TXT_APPOINTMENTS_PERMISSION_MANAGE,
      .default_agent = 1},
     {0},
 };
@@ -117,11 +118,11 @@ static int init(const portail_settings_t *s, void **state, char *err, size_t err
     st->remind_days = portail_settings_int(s, "remind_days");
     st->remind_hours = portail_settings_int(s, "remind_hours");
     st->offer_minutes = portail_settings_int(s, "offer_minutes");
-    if (portail_notify_kind("appointments.reminder", "Rappels de mes rendez-vous") != 0 ||
-        portail_notify_kind("appointments.change",
-                            "Rendez-vous annulés par le cabinet ou la caisse") != 0 ||
-        portail_notify_kind("appointments.offer", "Créneaux plus tôt proposés (liste d’attente)") !=
-            0) {
+    if (portail_notify_kind("appointments.reminder", TXT_APPOINTMENTS_NOTIFICATION_RAPPELS) != 0 ||
+        portail_notify_kind("appointments.change", TXT_APPOINTMENTS_NOTIFICATION_ANNULATIONS) !=
+            0 ||
+        portail_notify_kind("appointments.offer",
+                            TXT_APPOINTMENTS_NOTIFICATION_CRENEAUX_PLUS_TOT) != 0) {
         free(st);
         snprintf(err, errlen, "appointments: notification kind refused");
         return -1;
@@ -146,8 +147,9 @@ void appt_fail(portail_ctx_t *ctx)
 }
 
 static const char *const KINDS[] = {"first", "followup", "adviser", NULL};
-static const char *const KIND_LABELS[] = {"Première consultation", "Consultation de suivi",
-                                          "Rendez-vous avec un conseiller", NULL};
+static const char *const KIND_LABELS[] = {TXT_APPOINTMENTS_PREMIERE_CONSULTATION,
+                                          TXT_APPOINTMENTS_CONSULTATION_DE_SUIVI,
+                                          TXT_APPOINTMENTS_RENDEZ_VOUS_CONSEILLER, NULL};
 
 int appt_is_kind(const char *s)
 {
@@ -272,17 +274,17 @@ static void agendas(portail_ctx_t *ctx)
         if (!v[i])
             v[i] = "";
         if (strlen(v[i]) > FILTER_MAX)
-            portail_field_error(&errors, names[i], "Critère trop long (100 caractères au plus).");
+            portail_field_error(&errors, names[i], TXT_APPOINTMENTS_CRITERE_TROP_LONG);
     }
     if (*v[4] && strcmp(v[4], "office") != 0 && strcmp(v[4], "practitioner") != 0)
-        portail_field_error(&errors, "type", "Type attendu : practitioner ou office.");
+        portail_field_error(&errors, "type", TXT_APPOINTMENTS_TYPE_AGENDA_ATTENDU);
     long long limit = PAGE_DEFAULT, after = 0;
     const char *cursor = portail_req_query(ctx, "cursor");
     if (cursor && *cursor) {
         char *end = NULL;
         after = strtoll(cursor, &end, 10);
         if (*end || after <= 0 || strlen(cursor) > 19)
-            portail_field_error(&errors, "cursor", "Curseur invalide.");
+            portail_field_error(&errors, "cursor", TXT_APPOINTMENTS_CURSEUR_INVALIDE);
     }
     limit = portail_req_query_int(ctx, "limit", 1, st->page_max, PAGE_DEFAULT, &errors);
     if (errors) {
@@ -343,7 +345,7 @@ static json_t *load_agenda(portail_ctx_t *ctx, int64_t id)
         if (portail_db_failed(db))
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cet agenda n’existe pas.");
+            portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_AGENDA_INCONNU);
     }
     return row;
 }
@@ -441,14 +443,14 @@ static void slots(portail_ctx_t *ctx)
     const char *kind = portail_req_query(ctx, "kind");
     d0 = from && *from ? appt_parse_date(from) : today;
     if (d0 < 0)
-        portail_field_error(&errors, "from", "Date attendue au format AAAA-MM-JJ.");
+        portail_field_error(&errors, "from", TXT_APPOINTMENTS_DATE_ATTENDUE);
     d1 = to && *to ? appt_parse_date(to) : d0 + 6;
     if (d1 < 0)
-        portail_field_error(&errors, "to", "Date attendue au format AAAA-MM-JJ.");
+        portail_field_error(&errors, "to", TXT_APPOINTMENTS_DATE_ATTENDUE);
     else if (d0 >= 0 && (d1 < d0 || d1 - d0 + 1 > MAX_DAYS))
-        portail_field_error(&errors, "to", "La période va de 1 à 31 jours, fin après le début.");
+        portail_field_error(&errors, "to", TXT_APPOINTMENTS_PERIODE_INVALIDE);
     if (kind && *kind && !appt_is_kind(kind))
-        portail_field_error(&errors, "kind", "Type de rendez-vous inconnu.");
+        portail_field_error(&errors, "kind", TXT_APPOINTMENTS_TYPE_INCONNU);
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
@@ -463,7 +465,7 @@ static void slots(portail_ctx_t *ctx)
     }
     int minutes = appt_kind_minutes(agenda, kind);
     if (minutes <= 0) {
-        portail_field_error(&errors, "kind", "Cet agenda ne propose pas ce type de rendez-vous.");
+        portail_field_error(&errors, "kind", TXT_APPOINTMENTS_TYPE_NON_PROPOSE);
         portail_problem_fields(ctx, errors);
         return;
     }
@@ -509,16 +511,16 @@ int appt_slot_valid(portail_db_t *db, const json_t *agenda, const char *kind, in
 {
     int minutes = appt_kind_minutes(agenda, kind);
     if (minutes <= 0) {
-        *why = "Cet agenda ne propose pas ce type de rendez-vous.";
+        *why = TXT_APPOINTMENTS_TYPE_NON_PROPOSE;
         return -1;
     }
     int64_t now = appt_now();
     if (start <= now) {
-        *why = "Ce créneau est passé.";
+        *why = TXT_APPOINTMENTS_CRENEAU_PASSE;
         return -1;
     }
     if (start >= now + portail_row_int(agenda, "horizon_days", 0) * 86400) {
-        *why = "Ce créneau est au-delà des dates ouvertes à la réservation.";
+        *why = TXT_APPOINTMENTS_CRENEAU_TROP_LOIN;
         return -1;
     }
     int minute;
@@ -542,7 +544,7 @@ int appt_slot_valid(portail_db_t *db, const json_t *agenda, const char *kind, in
     }
     /* The second reading of the autumn hour is not a slot (its first is). */
     if (!ok || appt_paris_to_utc(*day, minute) != start) {
-        *why = "Ce créneau n’est pas proposé par cet agenda.";
+        *why = TXT_APPOINTMENTS_CRENEAU_NON_PROPOSE;
         return -1;
     }
     *end = start + (int64_t)minutes * 60;
@@ -555,7 +557,7 @@ int appt_slot_valid(portail_db_t *db, const json_t *agenda, const char *kind, in
     if (!closed && portail_db_failed(db))
         return -2;
     if (closed) {
-        *why = "L’agenda est fermé à cette date.";
+        *why = TXT_APPOINTMENTS_AGENDA_FERME_DATE;
         return -1;
     }
     return 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "appointments.h"
+#include <portail/texts.h>
 
 #define REASON_MAX 200
 
@@ -22,7 +23,7 @@ void appt_bo_agendas(portail_ctx_t *ctx)
         q = "";
     if (strlen(q) > 100) {
         json_t *errors = NULL;
-        portail_field_error(&errors, "q", "Recherche trop longue (100 caractères au plus).");
+        portail_field_error(&errors, "q", TXT_APPOINTMENTS_RECHERCHE_TROP_LONGUE);
         portail_problem_fields(ctx, errors);
         return;
     }
@@ -31,7 +32,7 @@ void appt_bo_agendas(portail_ctx_t *ctx)
         after = strtoll(cursor, &end, 10);
         if (*end || after <= 0) {
             json_t *errors = NULL;
-            portail_field_error(&errors, "cursor", "Curseur invalide.");
+            portail_field_error(&errors, "cursor", TXT_APPOINTMENTS_CURSEUR_INVALIDE);
             portail_problem_fields(ctx, errors);
             return;
         }
@@ -79,7 +80,7 @@ void appt_bo_day(portail_ctx_t *ctx)
         day = appt_parse_date(date);
         if (day < 0) {
             json_t *errors = NULL;
-            portail_field_error(&errors, "date", "Date attendue au format AAAA-MM-JJ.");
+            portail_field_error(&errors, "date", TXT_APPOINTMENTS_DATE_ATTENDUE);
             portail_problem_fields(ctx, errors);
             return;
         }
@@ -94,7 +95,7 @@ void appt_bo_day(portail_ctx_t *ctx)
         if (portail_db_failed(db))
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cet agenda n’existe pas.");
+            portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_AGENDA_INCONNU);
         return;
     }
     json_t *rows = portail_db_rows(
@@ -168,13 +169,12 @@ static int office_cancel(portail_ctx_t *ctx, portail_db_t *db, json_t *x, const 
                            "updated_at = UTC_TIMESTAMP() WHERE id = ? AND status = 'booked'",
                            "sl", reason, portail_row_int(x, "id", 0)) == 1 &&
                    appt_unschedule_reminders(db, portail_row_int(x, "id", 0)) == 0 &&
-                   portail_notify_mail(db, portail_row_int(x, "member_id", 0),
-                                       "appointments.change", "Rendez-vous annulé",
-                                       portail_sprintf(a,
-                                                       "Votre rendez-vous du %s à %s (heure de "
-                                                       "Paris) avec %s est annulé. Motif : %s",
-                                                       date, time, place, reason),
-                                       "/appointments/", "appointment_cancelled", vars) == 0 &&
+                   portail_notify_mail(
+                       db, portail_row_int(x, "member_id", 0), "appointments.change",
+                       TXT_APPOINTMENTS_NOTIFICATION_ANNULE_TITRE,
+                       portail_sprintf(a, TXT_APPOINTMENTS_NOTIFICATION_ANNULE_TEXTE, date, time,
+                                       place, reason),
+                       "/appointments/", "appointment_cancelled", vars) == 0 &&
                    appt_slot_freed(db, portail_row_int(x, "agenda_id", 0),
                                    portail_row_str(x, "kind"), start) == 0
                ? 0
@@ -196,9 +196,9 @@ static const char *body_reason(portail_ctx_t *ctx, int required)
     json_t *errors = NULL;
     const char *s = json_string_value(v);
     if ((required && (!s || !*s)) || (v && !json_is_null(v) && !s))
-        portail_field_error(&errors, "reason", "Indiquez le motif.");
+        portail_field_error(&errors, "reason", TXT_APPOINTMENTS_INDIQUEZ_MOTIF);
     else if (s && strlen(s) > REASON_MAX)
-        portail_field_error(&errors, "reason", "Motif trop long (200 caractères au plus).");
+        portail_field_error(&errors, "reason", TXT_APPOINTMENTS_MOTIF_TROP_LONG_AGENT);
     if (errors) {
         portail_problem_fields(ctx, errors);
         return NULL;
@@ -226,13 +226,13 @@ static json_t *lock_one(portail_ctx_t *ctx, portail_db_t *db)
         if (failed)
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Ce rendez-vous n’existe pas.");
+            portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_INCONNU);
         return NULL;
     }
     portail_audit_subject(ctx, portail_row_int(x, "member_id", 0));
     if (strcmp(portail_row_str(x, "status"), "booked") != 0) {
         portail_db_rollback(db);
-        portail_problem(ctx, 409, NULL, "Ce rendez-vous n’est plus prévu (annulé ou déjà clos).");
+        portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_PLUS_PREVU);
         return NULL;
     }
     return x;
@@ -286,7 +286,7 @@ static void close_as(portail_ctx_t *ctx, const char *status)
         return;
     if (portail_row_int(x, "start", 0) > appt_now()) {
         portail_db_rollback(db);
-        portail_problem(ctx, 409, NULL, "Ce rendez-vous n’a pas encore commencé.");
+        portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_PAS_COMMENCE);
         return;
     }
     if (portail_db_exec(db,
@@ -327,16 +327,16 @@ void appt_bo_closure(portail_ctx_t *ctx)
     int64_t from = appt_parse_utc(json_string_value(json_object_get(body, "from")));
     int64_t to = appt_parse_utc(json_string_value(json_object_get(body, "to")));
     if (from < 0)
-        portail_field_error(&errors, "from", "Heure attendue en UTC (AAAA-MM-JJTHH:MM:SSZ).");
+        portail_field_error(&errors, "from", TXT_APPOINTMENTS_HEURE_UTC_ATTENDUE);
     if (to < 0)
-        portail_field_error(&errors, "to", "Heure attendue en UTC (AAAA-MM-JJTHH:MM:SSZ).");
+        portail_field_error(&errors, "to", TXT_APPOINTMENTS_HEURE_UTC_ATTENDUE);
     else if (from >= 0 && (to <= from || to - from > 366LL * 86400))
-        portail_field_error(&errors, "to", "La fin suit le début, un an au plus.");
+        portail_field_error(&errors, "to", TXT_APPOINTMENTS_FERMETURE_PERIODE_INVALIDE);
     const char *reason = json_string_value(json_object_get(body, "reason"));
     if (!reason || !*reason)
-        portail_field_error(&errors, "reason", "Indiquez le motif.");
+        portail_field_error(&errors, "reason", TXT_APPOINTMENTS_INDIQUEZ_MOTIF);
     else if (strlen(reason) > REASON_MAX)
-        portail_field_error(&errors, "reason", "Motif trop long (200 caractères au plus).");
+        portail_field_error(&errors, "reason", TXT_APPOINTMENTS_MOTIF_TROP_LONG_AGENT);
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
@@ -350,7 +350,7 @@ void appt_bo_closure(portail_ctx_t *ctx)
         if (portail_db_failed(db))
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cet agenda n’existe pas.");
+            portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_AGENDA_INCONNU);
         return;
     }
     if (portail_db_begin(db) != 0 ||

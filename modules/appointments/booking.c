@@ -13,6 +13,7 @@
 #include <portail/beneficiaries.h>
 
 #include "appointments.h"
+#include <portail/texts.h>
 
 #define ER_DUP_ENTRY 1062
 #define ER_LOCK_WAIT_TIMEOUT 1205
@@ -21,7 +22,7 @@
 #define WAITLIST_MAX 10
 #define PAGE_DEFAULT 20
 
-static const char *const TAKEN = "Ce créneau vient d’être réservé. Choisissez-en un autre.";
+static const char *const TAKEN = TXT_APPOINTMENTS_CRENEAU_PRIS;
 
 json_t *appt_shape(portail_arena_t *a, json_t *row, long long cutoff_hours)
 {
@@ -51,7 +52,7 @@ static const char *opt_str(portail_arena_t *a, json_t *body, const char *key, si
     if (!v || json_is_null(v))
         return NULL;
     if (!json_is_string(v)) {
-        portail_field_error(errors, key, "Texte attendu.");
+        portail_field_error(errors, key, TXT_APPOINTMENTS_TEXTE_ATTENDU);
         return NULL;
     }
     if (json_string_length(v) > max) {
@@ -66,8 +67,7 @@ static int64_t body_start(json_t *body, json_t **errors)
     const char *s = json_string_value(json_object_get(body, "start"));
     int64_t t = appt_parse_utc(s);
     if (t < 0)
-        portail_field_error(errors, "start",
-                            "Heure attendue en UTC au format AAAA-MM-JJTHH:MM:SSZ.");
+        portail_field_error(errors, "start", TXT_APPOINTMENTS_HEURE_UTC_FORMAT);
     return t;
 }
 
@@ -90,9 +90,7 @@ static int refused(portail_ctx_t *ctx, portail_db_t *db, int64_t agenda, int64_t
         if (held || portail_db_failed(db))
             portail_problem(ctx, 409, NULL, TAKEN);
         else
-            portail_problem(ctx, 409, NULL,
-                            "Vous avez déjà un rendez-vous ce jour-là sur cet agenda : un seul "
-                            "par jour.");
+            portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_DEJA_UN_RENDEZ_VOUS_CE_JOUR);
     } else if (e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT) {
         portail_problem(ctx, 409, NULL, TAKEN);
     } else {
@@ -147,9 +145,7 @@ static int over_limit(portail_ctx_t *ctx, const struct appt_state *st)
     if (portail_row_int(n, "n", 0) >= st->max_upcoming) {
         portail_db_rollback(portail_db(ctx));
         portail_problem(ctx, 409, NULL,
-                        portail_sprintf(portail_arena(ctx),
-                                        "Vous avez déjà %lld rendez-vous à venir : c’est le "
-                                        "maximum. Annulez-en un pour en prendre un autre.",
+                        portail_sprintf(portail_arena(ctx), TXT_APPOINTMENTS_MAXIMUM_RENDEZ_VOUS,
                                         st->max_upcoming));
         return 1;
     }
@@ -234,7 +230,7 @@ static json_t *read_mine(portail_ctx_t *ctx, int64_t id)
         if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Ce rendez-vous n’existe pas.");
+            portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_INCONNU);
         return NULL;
     }
     return appt_shape(portail_arena(ctx), row, st->cutoff_hours);
@@ -293,18 +289,17 @@ void appt_book(portail_ctx_t *ctx)
     json_t *errors = NULL;
     json_t *ag = json_object_get(body, "agenda");
     if (!json_is_integer(ag) || json_integer_value(ag) <= 0)
-        portail_field_error(&errors, "agenda", "Choisissez un agenda.");
+        portail_field_error(&errors, "agenda", TXT_APPOINTMENTS_CHOISISSEZ_AGENDA);
     int64_t start = body_start(body, &errors);
     const char *kind = json_string_value(json_object_get(body, "kind"));
     if (!appt_is_kind(kind))
-        portail_field_error(&errors, "kind", "Choisissez le type de rendez-vous.");
+        portail_field_error(&errors, "kind", TXT_APPOINTMENTS_CHOISISSEZ_TYPE);
     json_t *ben = json_object_get(body, "beneficiary");
     long long who = json_is_integer(ben) ? json_integer_value(ben) : 0;
     if (ben && !json_is_null(ben) && (!json_is_integer(ben) || who <= 0))
-        portail_field_error(&errors, "beneficiary",
-                            "Choisissez la personne parmi vos ayants droit (identifiant attendu).");
-    const char *reason = opt_str(a, body, "reason", REASON_MAX, &errors,
-                                 "Motif trop long (500 caractères au plus).");
+        portail_field_error(&errors, "beneficiary", TXT_APPOINTMENTS_CHOISISSEZ_PERSONNE);
+    const char *reason =
+        opt_str(a, body, "reason", REASON_MAX, &errors, TXT_APPOINTMENTS_MOTIF_TROP_LONG);
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
@@ -320,7 +315,7 @@ void appt_book(portail_ctx_t *ctx)
         if (portail_db_failed(db))
             appt_fail(ctx);
         else {
-            portail_field_error(&errors, "agenda", "Cet agenda n’existe pas.");
+            portail_field_error(&errors, "agenda", TXT_APPOINTMENTS_AGENDA_INCONNU);
             portail_problem_fields(ctx, errors);
         }
         return;
@@ -363,7 +358,7 @@ void appt_list(portail_ctx_t *ctx)
         if (strcmp(when, "past") == 0)
             past = 1;
         else if (strcmp(when, "upcoming") != 0)
-            portail_field_error(&errors, "when", "Valeur attendue : upcoming ou past.");
+            portail_field_error(&errors, "when", TXT_APPOINTMENTS_PERIODE_ATTENDUE);
     }
     long long limit = PAGE_DEFAULT, cs = 0, ci = 0;
     limit = portail_req_query_int(ctx, "limit", 1, st->page_max, PAGE_DEFAULT, &errors);
@@ -373,7 +368,7 @@ void appt_list(portail_ctx_t *ctx)
         cs = strtoll(cursor, &end, 10);
         if (strlen(cursor) > 40 || *end != '.' || cs <= 0 ||
             (ci = strtoll(end + 1, &end, 10)) <= 0 || *end)
-            portail_field_error(&errors, "cursor", "Curseur invalide.");
+            portail_field_error(&errors, "cursor", TXT_APPOINTMENTS_CURSEUR_INVALIDE);
     }
     if (errors) {
         portail_problem_fields(ctx, errors);
@@ -447,23 +442,19 @@ static json_t *change_row(portail_ctx_t *ctx, int64_t id)
         if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Ce rendez-vous n’existe pas.");
+            portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_INCONNU);
         return NULL;
     }
     if (strcmp(portail_row_str(r, "status"), "booked") != 0) {
-        portail_problem(ctx, 409, NULL, "Ce rendez-vous est annulé ou déjà passé.");
+        portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_ANNULE_OU_PASSE);
         return NULL;
     }
     int64_t start = portail_row_int(r, "start", 0);
     int64_t until = start - st->cutoff_hours * 3600;
     if (appt_now() >= until) {
         portail_problem(ctx, 409, NULL,
-                        portail_sprintf(a,
-                                        "Un rendez-vous ne peut plus être déplacé ni annulé en "
-                                        "ligne moins de %lld h avant son début (au plus tard le "
-                                        "%s à %s, heure de Paris). Appelez le cabinet ou "
-                                        "votre caisse.",
-                                        st->cutoff_hours, appt_fmt_paris_day(a, until),
+                        portail_sprintf(a, TXT_APPOINTMENTS_DELAI_DEPASSE, st->cutoff_hours,
+                                        appt_fmt_paris_day(a, until),
                                         appt_fmt_paris_time(a, until)));
         portail_problem_extra(ctx, "change_until", json_string(appt_fmt_utc(a, until)));
         return NULL;
@@ -521,7 +512,7 @@ void appt_move(portail_ctx_t *ctx)
     }
     int64_t end, day;
     const char *why = NULL;
-    int v = start == old ? (why = "Le rendez-vous est déjà à cette heure-là.", -1)
+    int v = start == old ? (why = TXT_APPOINTMENTS_MEME_HEURE, -1)
                          : appt_slot_valid(db, agenda, kind, start, &end, &day, &why);
     if (v != 0) {
         portail_db_rollback(db);
@@ -621,15 +612,15 @@ int appt_summary(portail_ctx_t *ctx, void **card)
     const char *start = portail_row_str(r, "start");
     int64_t t = appt_parse_utc(start);
     const char *text =
-        start ? portail_sprintf(a, "Prochain rendez-vous : %s à %s, %s. %lld rendez-vous à venir.",
-                                appt_fmt_paris_day(a, t), appt_fmt_paris_time(a, t),
-                                portail_row_str(r, "agenda_name"), n)
-              : "Aucun rendez-vous à venir.";
+        start ? portail_sprintf(a, TXT_APPOINTMENTS_CARTE_PROCHAIN, appt_fmt_paris_day(a, t),
+                                appt_fmt_paris_time(a, t), portail_row_str(r, "agenda_name"), n)
+              : TXT_APPOINTMENTS_CARTE_AUCUN;
     json_t *next = start ? json_pack("{s:s, s:O}", "start", start, "agenda_name",
                                      json_object_get(r, "agenda_name"))
                          : json_null();
-    *card = json_pack("{s:s, s:s, s:s, s:o, s:I}", "title", "Mes rendez-vous", "text", text, "href",
-                      "/appointments/", "next", next, "upcoming", (json_int_t)n);
+    *card =
+        json_pack("{s:s, s:s, s:s, s:o, s:I}", "title", TXT_APPOINTMENTS_MES_RENDEZ_VOUS, "text",
+                  text, "href", "/appointments/", "next", next, "upcoming", (json_int_t)n);
     return *card ? 0 : -1;
 }
 
@@ -688,19 +679,18 @@ void appt_waitlist_add(portail_ctx_t *ctx)
     json_t *errors = NULL;
     json_t *ag = json_object_get(body, "agenda");
     if (!json_is_integer(ag) || json_integer_value(ag) <= 0)
-        portail_field_error(&errors, "agenda", "Choisissez un agenda.");
+        portail_field_error(&errors, "agenda", TXT_APPOINTMENTS_CHOISISSEZ_AGENDA);
     const char *kind = json_string_value(json_object_get(body, "kind"));
     if (!appt_is_kind(kind))
-        portail_field_error(&errors, "kind", "Choisissez le type de rendez-vous.");
+        portail_field_error(&errors, "kind", TXT_APPOINTMENTS_CHOISISSEZ_TYPE);
     const char *before = json_string_value(json_object_get(body, "before"));
     int64_t bd = appt_parse_date(before), today;
     int minute;
     appt_utc_to_paris(appt_now(), &today, &minute);
     if (bd < 0)
-        portail_field_error(&errors, "before", "Date attendue au format AAAA-MM-JJ.");
+        portail_field_error(&errors, "before", TXT_APPOINTMENTS_DATE_ATTENDUE);
     else if (bd <= today || bd > today + 366)
-        portail_field_error(&errors, "before",
-                            "Choisissez une date à venir, dans l’année qui vient.");
+        portail_field_error(&errors, "before", TXT_APPOINTMENTS_DATE_DANS_L_ANNEE);
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
@@ -715,8 +705,8 @@ void appt_waitlist_add(portail_ctx_t *ctx)
             return;
         }
         portail_field_error(&errors, agenda ? "kind" : "agenda",
-                            agenda ? "Cet agenda ne propose pas ce type de rendez-vous."
-                                   : "Cet agenda n’existe pas.");
+                            agenda ? TXT_APPOINTMENTS_TYPE_NON_PROPOSE
+                                   : TXT_APPOINTMENTS_AGENDA_INCONNU);
         portail_problem_fields(ctx, errors);
         return;
     }
@@ -729,8 +719,7 @@ void appt_waitlist_add(portail_ctx_t *ctx)
         return;
     }
     if (portail_row_int(n, "n", 0) >= WAITLIST_MAX) {
-        portail_problem(ctx, 409, NULL,
-                        "Vous êtes déjà en liste d’attente sur 10 agendas : c’est le maximum.");
+        portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_MAXIMUM_LISTES_ATTENTE);
         return;
     }
     if (portail_member_exec(ctx,
@@ -770,7 +759,7 @@ void appt_waitlist_remove(portail_ctx_t *ctx)
                                       "l", (long long)id);
     if (n == 0) {
         portail_db_rollback(db);
-        portail_problem(ctx, 404, NULL, "Cette demande n’existe pas.");
+        portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_DEMANDE_INCONNUE);
         return;
     }
     json_t *held = n == 1 ? portail_db_row(db,
@@ -823,15 +812,13 @@ void appt_waitlist_accept(portail_ctx_t *ctx)
         if (portail_responded(ctx) || portail_db_failed(db))
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cette demande n’existe pas.");
+            portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_DEMANDE_INCONNUE);
         return;
     }
     long long held = portail_row_int(w, "held", 0);
     if (!held || !portail_row_int(w, "live", 0)) {
         portail_db_rollback(db);
-        portail_problem(ctx, 409, NULL,
-                        "Ce créneau ne vous est plus réservé : le délai pour l’accepter est "
-                        "passé. Vous restez en liste d’attente.");
+        portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_OFFRE_EXPIREE);
         return;
     }
     int lim = over_limit(ctx, st);
@@ -851,9 +838,7 @@ void appt_waitlist_accept(portail_ctx_t *ctx)
         unsigned e = portail_db_errno(db);
         portail_db_rollback(db);
         if (e == ER_DUP_ENTRY)
-            portail_problem(ctx, 409, NULL,
-                            "Vous avez déjà un rendez-vous ce jour-là sur cet agenda : un seul "
-                            "par jour.");
+            portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_DEJA_UN_RENDEZ_VOUS_CE_JOUR);
         else
             appt_fail(ctx);
         return;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "appointments.h"
+#include <portail/texts.h>
 
 static const char *uid_host(portail_arena_t *a, const char *origin)
 {
@@ -43,7 +44,7 @@ void appt_ics(portail_ctx_t *ctx)
         id = id * 10 + (p[i] - '0');
     }
     if (id <= 0) {
-        portail_problem(ctx, 404, NULL, "Ce rendez-vous n’existe pas.");
+        portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_INCONNU);
         return;
     }
     json_t *r = portail_member_row(ctx,
@@ -55,7 +56,7 @@ void appt_ics(portail_ctx_t *ctx)
         if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
             appt_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Ce rendez-vous n’existe pas.");
+            portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_INCONNU);
         return;
     }
     const char *status = portail_row_str(r, "status");

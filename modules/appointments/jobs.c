@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "appointments.h"
+#include <portail/texts.h>
 
 #define ER_DUP_ENTRY 1062
 
@@ -65,11 +66,11 @@ int appt_job_remind(portail_job_t *job)
         "date", date,      "time",  time,     "place",
         place,  "address", address, "cutoff", portail_sprintf(a, "%lld", st->cutoff_hours),
         NULL};
-    if (portail_notify_mail(db, portail_row_int(r, "member_id", 0), "appointments.reminder",
-                            "Rappel de rendez-vous",
-                            portail_sprintf(a, "Rendez-vous le %s à %s (heure de Paris) : %s, %s.",
-                                            date, time, place, address),
-                            "/appointments/", "appointment_reminder", vars) != 0 ||
+    if (portail_notify_mail(
+            db, portail_row_int(r, "member_id", 0), "appointments.reminder",
+            TXT_APPOINTMENTS_RAPPEL_TITRE,
+            portail_sprintf(a, TXT_APPOINTMENTS_RAPPEL_TEXTE, date, time, place, address),
+            "/appointments/", "appointment_reminder", vars) != 0 ||
         portail_db_commit(db) != 0) {
         portail_db_rollback(db);
         portail_job_set_error(job, "reminder not recorded");
@@ -157,13 +158,10 @@ int appt_job_offer(portail_job_t *job)
                         "INSERT IGNORE INTO appt_offers (waitlist_id, agenda_id, start_utc) "
                         "VALUES (?, ?, FROM_UNIXTIME(?))",
                         "lll", wid, agenda_id, start) < 0 ||
-        portail_notify_mail(db, member, "appointments.offer",
-                            "Un créneau plus tôt vous est proposé",
-                            portail_sprintf(a,
-                                            "Le %s à %s (heure de Paris), %s : réservé pour vous "
-                                            "jusqu’à %s. Acceptez-le depuis vos rendez-vous.",
-                                            date, time, place, until_s),
-                            "/appointments/", "appointment_offer", vars) != 0 ||
+        portail_notify_mail(
+            db, member, "appointments.offer", TXT_APPOINTMENTS_OFFRE_TITRE,
+            portail_sprintf(a, TXT_APPOINTMENTS_OFFRE_TEXTE, date, time, place, until_s),
+            "/appointments/", "appointment_offer", vars) != 0 ||
         !p ||
         portail_job_enqueue(db, "appointments.offer_expire", p, st->offer_minutes * 60 + 1, NULL) !=
             0 ||

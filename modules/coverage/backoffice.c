@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "coverage.h"
+#include <portail/texts.h>
 
 static const char *reason_of(portail_ctx_t *ctx)
 {
@@ -59,14 +60,12 @@ void coverage_bo_cancel_report(portail_ctx_t *ctx)
     if (portail_db_failed(db))
         coverage_fail(ctx);
     else if (!card)
-        portail_problem(ctx, 404, NULL, "Cette carte n’existe pas.");
+        portail_problem(ctx, 404, NULL, TXT_COVERAGE_CARTE_INCONNUE);
     else if (!portail_row_str(card, "reported_at") || !st ||
              (strcmp(st, "lost") != 0 && strcmp(st, "stolen") != 0 && strcmp(st, "defective") != 0))
-        portail_problem(ctx, 409, NULL, "Cette carte n’a pas de signalement à annuler.");
+        portail_problem(ctx, 409, NULL, TXT_COVERAGE_PAS_DE_SIGNALEMENT);
     else if (other)
-        portail_problem(ctx, 409, NULL,
-                        "Une autre carte de cette personne est active ou en commande : le "
-                        "signalement ne peut plus être annulé.");
+        portail_problem(ctx, 409, NULL, TXT_COVERAGE_AUTRE_CARTE_ACTIVE);
     if (portail_responded(ctx)) {
         portail_db_rollback(db);
         return;
@@ -77,10 +76,8 @@ void coverage_bo_cancel_report(portail_ctx_t *ctx)
                         "status_since = UTC_TIMESTAMP() WHERE id = ? AND reported_at IS NOT NULL",
                         "l", (long long)id) != 1 ||
         (member > 0 &&
-         portail_notify(db, member, "coverage.vitale", "Carte Vitale réactivée",
-                        "Le signalement de votre carte Vitale a été annulé par votre caisse : "
-                        "la carte fonctionne de nouveau.",
-                        "/coverage/vitale.html") != 0) ||
+         portail_notify(db, member, "coverage.vitale", TXT_COVERAGE_NOTIFICATION_REACTIVEE_TITRE,
+                        TXT_COVERAGE_NOTIFICATION_REACTIVEE_TEXTE, "/coverage/vitale.html") != 0) ||
         portail_db_commit(db) != 0) {
         portail_db_rollback(db);
         coverage_fail(ctx);
@@ -105,7 +102,7 @@ void coverage_bo_decide_change(portail_ctx_t *ctx)
     json_t *errors = NULL;
     const char *decision = portail_json_str(portail_req_json(ctx), "decision", 6, 7, &errors);
     if (decision && strcmp(decision, "confirm") != 0 && strcmp(decision, "refuse") != 0) {
-        portail_field_error(&errors, "decision", "Choisissez de confirmer ou de refuser.");
+        portail_field_error(&errors, "decision", TXT_COVERAGE_CHOISISSEZ_DECISION);
         decision = NULL;
     }
     if (!decision) {
@@ -122,10 +119,10 @@ void coverage_bo_decide_change(portail_ctx_t *ctx)
                                 "SELECT member_id, status FROM coverage_profile_changes "
                                 "WHERE id = ?",
                                 "l", (long long)id);
-    if (coverage_missing(ctx, ch, "Cette modification n’existe pas."))
+    if (coverage_missing(ctx, ch, TXT_COVERAGE_MODIFICATION_INCONNUE))
         return;
     if (strcmp(portail_row_str(ch, "status"), "pending") != 0) {
-        portail_problem(ctx, 409, NULL, "Cette modification a déjà été traitée.");
+        portail_problem(ctx, 409, NULL, TXT_COVERAGE_MODIFICATION_DEJA_TRAITEE);
         return;
     }
     long long member = portail_row_int(ch, "member_id", 0);
@@ -139,8 +136,8 @@ void coverage_bo_decide_change(portail_ctx_t *ctx)
                                             "WHERE id = ? AND status = 'pending'",
                                             "l", (long long)id)) != 1;
     bad = bad || portail_account_unlock(ctx, member, by,
-                                        confirm ? "modification confirmée par votre caisse"
-                                                : "modification refusée par votre caisse") < 0;
+                                        confirm ? TXT_COVERAGE_MOTIF_MODIFICATION_CONFIRMEE
+                                                : TXT_COVERAGE_MOTIF_MODIFICATION_REFUSEE) < 0;
     if (bad || portail_db_commit(db) != 0) {
         portail_db_rollback(db);
         coverage_fail(ctx);

@@ -7,6 +7,7 @@
  * person (members.insured_id); the tables are keyed by the insured person
  * so that the seed covers people without an account too. */
 #include "coverage.h"
+#include <portail/texts.h>
 #include <portail/practitioners.h>
 #include <portail/throttle.h>
 #include <stdio.h>
@@ -65,38 +66,34 @@ static const portail_setting_t settings[] = {
 };
 
 static const portail_permission_t permissions[] = {
-    {.name = "coverage.write",
-     .description = "Annuler un signalement de carte Vitale, traiter une modification de profil",
-     .default_agent = 1},
-    {.name = "coverage.read",
-     .description = "Consulter les droits d’un assuré",
-     .default_agent = 1},
+    {.name = "coverage.write", .description = TXT_COVERAGE_PERMISSION_WRITE, .default_agent = 1},
+    {.name = "coverage.read", .description = TXT_COVERAGE_PERMISSION_READ, .default_agent = 1},
     {0},
 };
 
 static const portail_nav_t nav[] = {
     {.menu = PORTAIL_MENU_MEMBER,
-     .label = "Mes droits",
+     .label = TXT_COVERAGE_MES_DROITS,
      .href = "/coverage/",
-     .text = "Vos droits, vos ayants droit et votre médecin traitant.",
+     .text = TXT_COVERAGE_DESCRIPTION_DROITS,
      .order = 20},
     {.menu = PORTAIL_MENU_MEMBER,
-     .label = "Attestation de droits",
+     .label = TXT_COVERAGE_MENU_ATTESTATION,
      .href = "/coverage/attestation.html",
-     .text = "Téléchargez une attestation vérifiable.",
+     .text = TXT_COVERAGE_DESCRIPTION_ATTESTATION,
      .order = 21},
     {.menu = PORTAIL_MENU_MEMBER,
      .label = "Carte Vitale",
      .href = "/coverage/vitale.html",
-     .text = "L’état de vos cartes Vitale, déclarer une perte ou un vol.",
+     .text = TXT_COVERAGE_DESCRIPTION_VITALE,
      .order = 22},
     {.menu = PORTAIL_MENU_MEMBER,
-     .label = "Mon profil",
+     .label = TXT_COVERAGE_MENU_PROFIL,
      .href = "/coverage/profil.html",
-     .text = "Vos coordonnées et votre compte bancaire.",
+     .text = TXT_COVERAGE_DESCRIPTION_PROFIL,
      .order = 23},
     {.menu = PORTAIL_MENU_BACKOFFICE,
-     .label = "Droits des assurés",
+     .label = TXT_COVERAGE_MENU_AGENT,
      .href = "/coverage/backoffice.html",
      .permission = "coverage.read",
      .order = 20},
@@ -199,12 +196,10 @@ static const struct vitale_step {
     const char *from, *to, *title, *text;
 } vitale_steps[] = {
     {"ordered", "in_production", "Carte Vitale en fabrication",
-     "Votre nouvelle carte Vitale est en cours de fabrication."},
-    {"in_production", "sent", "Carte Vitale envoyée",
-     "Votre nouvelle carte Vitale vous a été envoyée par courrier."},
-    {"sent", "active", "Carte Vitale active",
-     "Votre nouvelle carte Vitale est active : présentez-la désormais à vos professionnels de "
-     "santé."},
+     TXT_COVERAGE_NOTIFICATION_FABRICATION},
+    {"in_production", "sent", TXT_COVERAGE_NOTIFICATION_ENVOYEE_TITRE,
+     TXT_COVERAGE_NOTIFICATION_ENVOYEE_TEXTE},
+    {"sent", "active", "Carte Vitale active", TXT_COVERAGE_NOTIFICATION_ACTIVE_TEXTE},
 };
 #define VITALE_STEPS (sizeof(vitale_steps) / sizeof(vitale_steps[0]))
 
@@ -354,7 +349,7 @@ static json_t *my_cards(portail_ctx_t *ctx)
 static void coverage_get(portail_ctx_t *ctx)
 {
     json_t *rights = my_rights(ctx);
-    if (coverage_missing(ctx, rights, "Aucun droit n’est enregistré pour votre compte."))
+    if (coverage_missing(ctx, rights, TXT_COVERAGE_AUCUN_DROIT))
         return;
     json_t *bens = my_beneficiaries(ctx);
     if (!bens) {
@@ -380,7 +375,7 @@ static void beneficiary_get(portail_ctx_t *ctx)
     if (portail_req_param_i64(ctx, "id", &id) != 0)
         return;
     json_t *b = my_beneficiary(ctx, id);
-    if (coverage_missing(ctx, b, "Cet ayant droit n’existe pas."))
+    if (coverage_missing(ctx, b, TXT_COVERAGE_AYANT_DROIT_INCONNU))
         return;
     portail_respond_json(ctx, 200, json_incref(b));
 }
@@ -390,10 +385,10 @@ static void beneficiary_get(portail_ctx_t *ctx)
 static const char *css_label(const char *css)
 {
     if (css && strcmp(css, "free") == 0)
-        return "Complémentaire santé solidaire sans participation financière";
+        return TXT_COVERAGE_CSS_SANS_PARTICIPATION;
     if (css && strcmp(css, "participation") == 0)
-        return "Complémentaire santé solidaire avec participation financière";
-    return "Aucune";
+        return TXT_COVERAGE_CSS_AVEC_PARTICIPATION;
+    return TXT_COVERAGE_CSS_AUCUNE;
 }
 
 static const char *str(const json_t *row, const char *key)
@@ -434,12 +429,12 @@ static void attestation_pdf(portail_ctx_t *ctx)
     if (portail_query_int(ctx, "beneficiary", 0, INT64_MAX, 0, &ben_id) != 0)
         return;
     json_t *rights = my_rights(ctx);
-    if (coverage_missing(ctx, rights, "Aucun droit n’est enregistré pour votre compte."))
+    if (coverage_missing(ctx, rights, TXT_COVERAGE_AUCUN_DROIT))
         return;
     json_t *ben = NULL;
     if (ben_id > 0) {
         ben = my_beneficiary(ctx, ben_id);
-        if (coverage_missing(ctx, ben, "Cet ayant droit n’existe pas."))
+        if (coverage_missing(ctx, ben, TXT_COVERAGE_AYANT_DROIT_INCONNU))
             return;
     }
     /* The list of beneficiaries is printed on the holder's attestation only. */
@@ -487,48 +482,50 @@ static void attestation_pdf(portail_ctx_t *ctx)
         return;
     }
 
-    portail_pdf_meta_t meta = {.title = "Attestation de droits à l’assurance maladie",
-                               .footer = portail_sprintf(a, "Code de vérification : %s", code)};
+    portail_pdf_meta_t meta = {.title = TXT_COVERAGE_PDF_TITRE,
+                               .footer =
+                                   portail_sprintf(a, TXT_COVERAGE_PDF_CODE_VERIFICATION, code)};
     portail_pdf_t *pdf = portail_pdf_new(a, &meta);
     int bad = !pdf;
-    bad = bad || portail_pdf_paragraph(
-                     pdf, "Cette attestation certifie les droits à l’assurance maladie de la "
-                          "personne désignée ci-dessous, aux dates indiquées.") != 0;
-    bad = bad || portail_pdf_title(pdf, "Bénéficiaire") != 0;
-    bad = bad || portail_pdf_keyvalue(pdf, "Nom", portail_sprintf(a, "%s %s", first, last)) != 0;
-    bad = bad || portail_pdf_keyvalue(pdf, "Date de naissance", birth) != 0;
-    bad = bad ||
-          portail_pdf_keyvalue(pdf,
-                               ben && !portail_row_str(ben, "nir") ? "Numéro provisoire"
-                                                                   : "Numéro de sécurité sociale",
-                               nir) != 0;
+    bad = bad || portail_pdf_paragraph(pdf, TXT_COVERAGE_PDF_CERTIFICATION) != 0;
+    bad = bad || portail_pdf_title(pdf, TXT_COVERAGE_PDF_BENEFICIAIRE) != 0;
+    bad = bad || portail_pdf_keyvalue(pdf, TXT_COVERAGE_PDF_NOM,
+                                      portail_sprintf(a, "%s %s", first, last)) != 0;
+    bad = bad || portail_pdf_keyvalue(pdf, TXT_COVERAGE_PDF_DATE_NAISSANCE, birth) != 0;
+    bad = bad || portail_pdf_keyvalue(pdf,
+                                      ben && !portail_row_str(ben, "nir")
+                                          ? TXT_COVERAGE_PDF_NUMERO_PROVISOIRE
+                                          : TXT_COVERAGE_PDF_NIR,
+                                      nir) != 0;
     if (ben)
         bad = bad || portail_pdf_keyvalue(
-                         pdf, "Assuré ouvrant droit",
+                         pdf, TXT_COVERAGE_PDF_ASSURE_OUVRANT_DROIT,
                          portail_sprintf(a, "%s %s (%s)", str(rights, "first_name"),
                                          str(rights, "last_name"), str(rights, "nir"))) != 0;
-    bad = bad || portail_pdf_title(pdf, "Droits") != 0;
-    bad = bad || portail_pdf_keyvalue(pdf, "Régime", str(rights, "regime")) != 0;
-    bad = bad || portail_pdf_keyvalue(pdf, "Caisse", str(rights, "fund")) != 0;
-    bad = bad || portail_pdf_keyvalue(pdf, "Droits ouverts",
-                                      portail_sprintf(a, "du %s au %s", from, to)) != 0;
+    bad = bad || portail_pdf_title(pdf, TXT_COVERAGE_PDF_DROITS) != 0;
+    bad = bad || portail_pdf_keyvalue(pdf, TXT_COVERAGE_PDF_REGIME, str(rights, "regime")) != 0;
+    bad = bad || portail_pdf_keyvalue(pdf, TXT_COVERAGE_PDF_CAISSE, str(rights, "fund")) != 0;
+    bad = bad || portail_pdf_keyvalue(pdf, TXT_COVERAGE_PDF_DROITS_OUVERTS,
+                                      portail_sprintf(a, TXT_COVERAGE_PDF_PERIODE, from, to)) != 0;
     const char *css = ben ? str(ben, "css") : str(rights, "css");
-    bad = bad || portail_pdf_keyvalue(pdf, "Complémentaire santé solidaire", css_label(css)) != 0;
+    bad = bad || portail_pdf_keyvalue(pdf, TXT_COVERAGE_PDF_CSS, css_label(css)) != 0;
     if (!ben && portail_row_str(rights, "css_from"))
         bad = bad || portail_pdf_keyvalue(pdf, "CSS valable",
-                                          portail_sprintf(a, "du %s au %s", str(rights, "css_from"),
+                                          portail_sprintf(a, TXT_COVERAGE_PDF_PERIODE,
+                                                          str(rights, "css_from"),
                                                           str(rights, "css_to"))) != 0;
     if (!ben && portail_row_str(rights, "ald_label"))
-        bad = bad || portail_pdf_keyvalue(pdf, "Exonération (ALD)",
-                                          portail_sprintf(a, "du %s au %s", str(rights, "ald_from"),
+        bad = bad || portail_pdf_keyvalue(pdf, TXT_COVERAGE_PDF_ALD,
+                                          portail_sprintf(a, TXT_COVERAGE_PDF_PERIODE,
+                                                          str(rights, "ald_from"),
                                                           str(rights, "ald_to"))) != 0;
     size_t n = json_array_size(bens);
     if (!ben && n > 0) {
         static const portail_pdf_column_t cols[] = {
-            {.title = "Ayant droit", .width = 3},
-            {.title = "Né(e) le", .width = 2},
-            {.title = "Numéro", .width = 3},
-            {.title = "Droits jusqu'au", .width = 2},
+            {.title = TXT_COVERAGE_PDF_AYANT_DROIT, .width = 3},
+            {.title = TXT_COVERAGE_PDF_NE_LE, .width = 2},
+            {.title = TXT_COVERAGE_PDF_NUMERO, .width = 3},
+            {.title = TXT_COVERAGE_PDF_DROITS_JUSQU_AU, .width = 2},
         };
         const char **cells = portail_alloc(a, n * 4 * sizeof(*cells));
         bad = bad || !cells;
@@ -539,7 +536,7 @@ static void attestation_pdf(portail_ctx_t *ctx)
             cells[i * 4 + 2] = portail_row_str(b, "nir") ? str(b, "nir") : str(b, "temp_number");
             cells[i * 4 + 3] = str(b, "rights_to");
         }
-        bad = bad || portail_pdf_title(pdf, "Ayants droit") != 0;
+        bad = bad || portail_pdf_title(pdf, TXT_COVERAGE_PDF_AYANTS_DROIT) != 0;
         bad = bad || portail_pdf_table(pdf, cols, 4, cells, n) != 0;
     }
     char today[16];
@@ -547,14 +544,10 @@ static void attestation_pdf(portail_ctx_t *ctx)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(today, sizeof(today), "%Y-%m-%d", &tm);
-    bad = bad || portail_pdf_keyvalue(pdf, "Date de délivrance", today) != 0;
-    bad = bad || portail_pdf_title(pdf, "Vérification") != 0;
-    bad = bad ||
-          portail_pdf_paragraph(
-              pdf, portail_sprintf(a,
-                                   "Pour vérifier cette attestation, scannez le code ou saisissez "
-                                   "le code %s sur %s",
-                                   code, st->verify_url)) != 0;
+    bad = bad || portail_pdf_keyvalue(pdf, TXT_COVERAGE_PDF_DATE_DELIVRANCE, today) != 0;
+    bad = bad || portail_pdf_title(pdf, TXT_COVERAGE_PDF_VERIFICATION) != 0;
+    bad = bad || portail_pdf_paragraph(pdf, portail_sprintf(a, TXT_COVERAGE_PDF_COMMENT_VERIFIER,
+                                                            code, st->verify_url)) != 0;
     bad = bad || portail_pdf_qrcode(pdf, portail_sprintf(a, "%s?code=%s", st->verify_url, code),
                                     code) != 0;
     const unsigned char *bytes = NULL;
@@ -587,7 +580,7 @@ static void attestation_verify(portail_ctx_t *ctx)
         return;
     }
     if (wait > 0) {
-        portail_problem_retry(ctx, 429, wait, NULL, "Trop de vérifications : réessayez plus tard.");
+        portail_problem_retry(ctx, 429, wait, NULL, TXT_COVERAGE_TROP_DE_VERIFICATIONS);
         return;
     }
     const char *code = portail_req_param(ctx, "code");
@@ -606,9 +599,7 @@ static void attestation_verify(portail_ctx_t *ctx)
                              "WHERE a.code_hash = UNHEX(SHA2(?, 256))",
                              "s", up);
     }
-    if (coverage_missing(ctx, row,
-                         "Aucune attestation ne porte ce code : elle n’a pas été délivrée "
-                         "par la caisse."))
+    if (coverage_missing(ctx, row, TXT_COVERAGE_ATTESTATION_INCONNUE))
         return;
     int superseded = portail_row_str(row, "superseded_at") != NULL;
     json_object_set_new(row, "valid", json_true());
@@ -648,7 +639,7 @@ static void vitale_report(portail_ctx_t *ctx)
     const char *kind = portail_json_str(portail_req_json(ctx), "kind", 1, 16, &errors);
     if (kind && strcmp(kind, "lost") != 0 && strcmp(kind, "stolen") != 0 &&
         strcmp(kind, "defective") != 0) {
-        portail_field_error(&errors, "kind", "Choisissez perte, vol ou carte défectueuse.");
+        portail_field_error(&errors, "kind", TXT_COVERAGE_CHOISISSEZ_MOTIF_SIGNALEMENT);
         kind = NULL;
     }
     if (!kind) {
@@ -660,12 +651,10 @@ static void vitale_report(portail_ctx_t *ctx)
                            "SELECT id, status FROM coverage_vitale WHERE insured_id = " INSURED
                            " AND beneficiary_id <=> NULLIF(?, 0) ORDER BY id DESC LIMIT 1",
                            "l", (long long)ben);
-    if (coverage_missing(ctx, card, "Aucune carte Vitale pour cette personne."))
+    if (coverage_missing(ctx, card, TXT_COVERAGE_AUCUNE_CARTE))
         return;
     if (strcmp(str(card, "status"), "active") != 0) {
-        portail_problem(ctx, 409, NULL,
-                        "Cette carte Vitale n’est pas active : elle a déjà été "
-                        "signalée ou n’est pas encore délivrée.");
+        portail_problem(ctx, 409, NULL, TXT_COVERAGE_CARTE_PAS_ACTIVE);
         return;
     }
     portail_db_t *db = portail_db(ctx);
@@ -674,9 +663,9 @@ static void vitale_report(portail_ctx_t *ctx)
         return;
     }
     int64_t member = portail_principal(ctx)->id;
-    const char *what = strcmp(kind, "lost") == 0     ? "perdue"
-                       : strcmp(kind, "stolen") == 0 ? "volée"
-                                                     : "défectueuse";
+    const char *what = strcmp(kind, "lost") == 0     ? TXT_COVERAGE_CARTE_PERDUE
+                       : strcmp(kind, "stolen") == 0 ? TXT_COVERAGE_CARTE_VOLEE
+                                                     : TXT_COVERAGE_CARTE_DEFECTUEUSE;
     long long n = portail_member_exec(
         ctx,
         "UPDATE coverage_vitale SET status = ?, status_since = UTC_TIMESTAMP(), "
@@ -685,19 +674,17 @@ static void vitale_report(portail_ctx_t *ctx)
         "sl", kind, (long long)portail_row_int(card, "id", 0));
     if (n == 0) {
         portail_db_rollback(db);
-        portail_problem(ctx, 409, NULL, "Cette carte Vitale a déjà été signalée.");
+        portail_problem(ctx, 409, NULL, TXT_COVERAGE_CARTE_DEJA_SIGNALEE);
         return;
     }
     if (n < 0 ||
         portail_security_event(ctx, member, "vitale_reported",
                                portail_sprintf(portail_arena(ctx), "%s (carte %lld)", kind,
                                                portail_row_int(card, "id", 0))) != 0 ||
-        portail_notify(db, member, "coverage.vitale", "Carte Vitale désactivée",
-                       portail_sprintf(portail_arena(ctx),
-                                       "La carte Vitale déclarée %s a été désactivée. Vous pouvez "
-                                       "commander une nouvelle carte.",
-                                       what),
-                       "/coverage/vitale.html") != 0 ||
+        portail_notify(
+            db, member, "coverage.vitale", TXT_COVERAGE_NOTIFICATION_DESACTIVEE_TITRE,
+            portail_sprintf(portail_arena(ctx), TXT_COVERAGE_NOTIFICATION_DESACTIVEE_TEXTE, what),
+            "/coverage/vitale.html") != 0 ||
         portail_db_commit(db) != 0) {
         coverage_fail(ctx);
         return;
@@ -727,11 +714,9 @@ static int order_refused(portail_ctx_t *ctx, int64_t ben)
     if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
         coverage_fail(ctx);
     else if (!who)
-        portail_problem(ctx, 404, NULL, "Personne introuvable.");
+        portail_problem(ctx, 404, NULL, TXT_COVERAGE_PERSONNE_INTROUVABLE);
     else if (busy)
-        portail_problem(ctx, 409, NULL,
-                        "Une carte Vitale est déjà active ou en commande pour cette personne : "
-                        "signalez d’abord la carte perdue, volée ou défectueuse.");
+        portail_problem(ctx, 409, NULL, TXT_COVERAGE_CARTE_DEJA_ACTIVE);
     else
         return 0;
     return -1;
@@ -770,17 +755,15 @@ static void vitale_order(portail_ctx_t *ctx)
             if (type && strcmp(type, "pdf") != 0)
                 photo = id;
             else
-                portail_field_error(&errors, "photo",
-                                    "La photo d’identité doit être une image JPEG ou PNG.");
+                portail_field_error(&errors, "photo", TXT_COVERAGE_PHOTO_TYPE_REFUSE);
         } else if (field && strcmp(field, "identity") == 0) {
             identity = id;
         }
     }
     if (!photo && !errors)
-        portail_field_error(&errors, "photo", "Joignez une photo d’identité (JPEG ou PNG).");
+        portail_field_error(&errors, "photo", TXT_COVERAGE_JOIGNEZ_PHOTO);
     if (!identity)
-        portail_field_error(&errors, "identity",
-                            "Joignez une pièce d’identité (PDF, JPEG ou PNG).");
+        portail_field_error(&errors, "identity", TXT_COVERAGE_JOIGNEZ_PIECE_IDENTITE);
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
@@ -833,9 +816,8 @@ static void vitale_order(portail_ctx_t *ctx)
                                                 st->vitale_delay[0], NULL) == 0;
     json_decref(payload);
     if (!queued ||
-        portail_notify(db, member, "coverage.vitale", "Carte Vitale commandée",
-                       "Votre commande de carte Vitale est enregistrée.",
-                       "/coverage/vitale.html") != 0 ||
+        portail_notify(db, member, "coverage.vitale", TXT_COVERAGE_NOTIFICATION_COMMANDEE_TITRE,
+                       TXT_COVERAGE_NOTIFICATION_COMMANDEE_TEXTE, "/coverage/vitale.html") != 0 ||
         portail_db_commit(db) != 0) {
         portail_db_rollback(db);
         coverage_fail(ctx);
@@ -877,7 +859,7 @@ static void doctor_declare(portail_ctx_t *ctx)
     json_t *v = body ? json_object_get(body, "practitioner") : NULL;
     if (!json_is_integer(v) || json_integer_value(v) <= 0) {
         json_t *errors = NULL;
-        portail_field_error(&errors, "practitioner", "Choisissez un médecin dans l’annuaire.");
+        portail_field_error(&errors, "practitioner", TXT_COVERAGE_CHOISISSEZ_MEDECIN);
         portail_problem_fields(ctx, errors);
         return;
     }
@@ -885,12 +867,11 @@ static void doctor_declare(portail_ctx_t *ctx)
     if (!db)
         return;
     json_t *p = portail_practitioner_get(db, json_integer_value(v));
-    if (coverage_missing(ctx, p, "Ce médecin n’est pas dans l’annuaire."))
+    if (coverage_missing(ctx, p, TXT_COVERAGE_MEDECIN_HORS_ANNUAIRE))
         return;
-    if (strcmp(str(p, "specialty"), "Médecine générale") != 0 ||
+    if (strcmp(str(p, "specialty"), TXT_COVERAGE_MEDECINE_GENERALE) != 0 ||
         portail_row_int(p, "accepts_new_patients", 0) != 1) {
-        portail_problem(ctx, 409, NULL,
-                        "Ce médecin n’accepte pas de nouveaux patients comme médecin traitant.");
+        portail_problem(ctx, 409, NULL, TXT_COVERAGE_MEDECIN_COMPLET);
         return;
     }
     if (portail_db_begin(db) != 0 ||
@@ -936,7 +917,7 @@ static void bo_coverage(portail_ctx_t *ctx)
         "r.ald_to FROM members m JOIN insured i ON i.id = m.insured_id "
         "LEFT JOIN coverage_rights r ON r.insured_id = i.id WHERE m.id = ?",
         "l", (long long)id);
-    if (coverage_missing(ctx, rights, "Compte introuvable."))
+    if (coverage_missing(ctx, rights, TXT_COVERAGE_COMPTE_INTROUVABLE))
         return;
     json_t *bens = portail_db_rows(db,
                                    "SELECT " BENEFICIARY_COLUMNS
@@ -984,23 +965,23 @@ static int summary(portail_ctx_t *ctx, void **card)
     if (!r) {
         if (portail_db_failed(portail_db(ctx)))
             return -1;
-        *card = json_pack("{s:s, s:s, s:s}", "title", "Mes droits", "text",
-                          "Aucun droit enregistré.", "href", "/coverage/");
+        *card = json_pack("{s:s, s:s, s:s}", "title", TXT_COVERAGE_MES_DROITS, "text",
+                          TXT_COVERAGE_CARTE_AUCUN_DROIT, "href", "/coverage/");
         return *card ? 0 : -1;
     }
     const char *vitale = portail_row_str(r, "vitale");
-    const char *vlabel = !vitale                            ? "aucune"
-                         : strcmp(vitale, "active") == 0    ? "active"
-                         : strcmp(vitale, "lost") == 0      ? "déclarée perdue"
-                         : strcmp(vitale, "stolen") == 0    ? "déclarée volée"
-                         : strcmp(vitale, "defective") == 0 ? "défectueuse"
-                         : strcmp(vitale, "sent") == 0      ? "envoyée par courrier"
-                                                            : "en cours de fabrication";
-    *card = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s}", "title", "Mes droits", "text",
-        portail_sprintf(portail_arena(ctx), "Droits ouverts jusqu'au %s. Carte Vitale : %s.",
-                        str(r, "open_to"), vlabel),
-        "href", "/coverage/", "open_to", str(r, "open_to"), "vitale", vitale ? vitale : "none");
+    const char *vlabel = !vitale                            ? TXT_COVERAGE_VITALE_AUCUNE
+                         : strcmp(vitale, "active") == 0    ? TXT_COVERAGE_VITALE_ACTIVE
+                         : strcmp(vitale, "lost") == 0      ? TXT_COVERAGE_VITALE_PERDUE
+                         : strcmp(vitale, "stolen") == 0    ? TXT_COVERAGE_VITALE_VOLEE
+                         : strcmp(vitale, "defective") == 0 ? TXT_COVERAGE_CARTE_DEFECTUEUSE
+                         : strcmp(vitale, "sent") == 0      ? TXT_COVERAGE_VITALE_ENVOYEE
+                                                            : TXT_COVERAGE_VITALE_EN_FABRICATION;
+    *card = json_pack("{s:s, s:s, s:s, s:s, s:s}", "title", TXT_COVERAGE_MES_DROITS, "text",
+                      portail_sprintf(portail_arena(ctx), TXT_COVERAGE_CARTE_DROITS_OUVERTS,
+                                      str(r, "open_to"), vlabel),
+                      "href", "/coverage/", "open_to", str(r, "open_to"), "vitale",
+                      vitale ? vitale : "none");
     return *card ? 0 : -1;
 }
 

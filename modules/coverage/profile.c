@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "coverage.h"
+#include <portail/texts.h>
 
 /* ---- GET /api/v1/profile ---------------------------------------------------- */
 void coverage_profile_get(portail_ctx_t *ctx)
@@ -127,7 +128,7 @@ static const char *valid_bic(portail_arena_t *a, const char *in, const char **ms
         ok = i < 6 ? isupper(c) : isupper(c) || isdigit(c);
     }
     if (!ok)
-        *msg = "Le BIC compte 8 ou 11 caractères (par exemple BNPAFRPPXXX).";
+        *msg = TXT_COVERAGE_BIC_INVALIDE;
     return ok ? up : NULL;
 }
 
@@ -148,7 +149,8 @@ void coverage_profile_bank(portail_ctx_t *ctx)
     if (!db)
         return;
     if (portail_db_begin(db) != 0 ||
-        request_change(ctx, "bank", NULL, iban, bic, holder, "coordonnées bancaires", NULL) != 0 ||
+        request_change(ctx, "bank", NULL, iban, bic, holder, TXT_COVERAGE_COORDONNEES_BANCAIRES,
+                       NULL) != 0 ||
         portail_db_commit(db) != 0) {
         portail_db_rollback(db);
         coverage_fail(ctx);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "login.h"
+#include <portail/texts.h>
 
 #define ACTIVITY_DEFAULT 20
 #define ACTIVITY_MAX 100
@@ -16,41 +17,39 @@
 static const struct {
     const char *kind, *label;
 } LABELS[] = {
-    {"account_created", "Compte créé"},
-    {"login_password_ok", "Mot de passe correct (code de sécurité attendu)"},
-    {"login_succeeded", "Connexion réussie"},
-    {"login_failed", "Mot de passe incorrect à la connexion"},
-    {"login_locked", "Tentative de connexion sur un compte bloqué"},
-    {"new_country", "Connexion depuis un nouveau pays"},
-    {"account_locked", "Compte bloqué"},
-    {"account_unlocked", "Compte débloqué"},
-    {"account_unlocked_agent", "Compte débloqué par votre caisse"},
-    {"account_unlocked_reset", "Compte débloqué par réinitialisation du mot de passe"},
-    {"account_unlocked_verification", "Compte débloqué après vérification par e-mail"},
-    {"account_update_confirmed", "Adresse e-mail confirmée"},
-    {"password_changed", "Mot de passe modifié"},
-    {"password_change_failed", "Mot de passe actuel incorrect lors d’un changement"},
-    {"password_reset_requested", "Réinitialisation du mot de passe demandée"},
-    {"password_reset", "Mot de passe réinitialisé"},
-    {"totp_enabled", "Double authentification activée"},
-    {"totp_reset", "Double authentification réinitialisée"},
-    {"totp_reset_failed", "Mot de passe incorrect lors d’une réinitialisation de la double "
-                          "authentification"},
-    {"totp_change_requested", "Changement de téléphone demandé (lien envoyé par e-mail)"},
-    {"totp_change_failed", "Mot de passe incorrect lors d’un changement de téléphone"},
-    {"totp_changed", "Double authentification déplacée sur un nouveau téléphone"},
-    {"recovery_codes_renewed", "Nouveaux codes de secours générés"},
-    {"recovery_codes_failed", "Mot de passe incorrect lors d’une demande de nouveaux codes de "
-                              "secours"},
-    {"totp_failed", "Code de sécurité incorrect"},
-    {"totp_replayed", "Code de sécurité déjà utilisé"},
-    {"recovery_code_used", "Code de secours utilisé"},
-    {"recovery_code_failed", "Code de secours incorrect"},
-    {"session_revoked", "Session fermée à distance"},
-    {"sessions_revoked_others", "Tous les autres appareils déconnectés"},
-    {"register_existing", "Nouvelle demande d’inscription sur un compte existant"},
-    {"data_exported", "Données téléchargées"},
-    {"account_close_failed", "Fermeture du compte refusée"},
+    {"account_created", TXT_LOGIN_EVENEMENT_ACCOUNT_CREATED},
+    {"login_password_ok", TXT_LOGIN_EVENEMENT_LOGIN_PASSWORD_OK},
+    {"login_succeeded", TXT_LOGIN_EVENEMENT_LOGIN_SUCCEEDED},
+    {"login_failed", TXT_LOGIN_EVENEMENT_LOGIN_FAILED},
+    {"login_locked", TXT_LOGIN_EVENEMENT_LOGIN_LOCKED},
+    {"new_country", TXT_LOGIN_EVENEMENT_NEW_COUNTRY},
+    {"account_locked", TXT_LOGIN_EVENEMENT_ACCOUNT_LOCKED},
+    {"account_unlocked", TXT_LOGIN_EVENEMENT_ACCOUNT_UNLOCKED},
+    {"account_unlocked_agent", TXT_LOGIN_EVENEMENT_ACCOUNT_UNLOCKED_AGENT},
+    {"account_unlocked_reset", TXT_LOGIN_EVENEMENT_ACCOUNT_UNLOCKED_RESET},
+    {"account_unlocked_verification", TXT_LOGIN_EVENEMENT_ACCOUNT_UNLOCKED_VERIFICATION},
+    {"account_update_confirmed", TXT_LOGIN_EVENEMENT_ACCOUNT_UPDATE_CONFIRMED},
+    {"password_changed", TXT_LOGIN_EVENEMENT_PASSWORD_CHANGED},
+    {"password_change_failed", TXT_LOGIN_EVENEMENT_PASSWORD_CHANGE_FAILED},
+    {"password_reset_requested", TXT_LOGIN_EVENEMENT_PASSWORD_RESET_REQUESTED},
+    {"password_reset", TXT_LOGIN_EVENEMENT_PASSWORD_RESET},
+    {"totp_enabled", TXT_LOGIN_EVENEMENT_TOTP_ENABLED},
+    {"totp_reset", TXT_LOGIN_EVENEMENT_TOTP_RESET},
+    {"totp_reset_failed", TXT_LOGIN_EVENEMENT_TOTP_RESET_FAILED},
+    {"totp_change_requested", TXT_LOGIN_EVENEMENT_TOTP_CHANGE_REQUESTED},
+    {"totp_change_failed", TXT_LOGIN_EVENEMENT_TOTP_CHANGE_FAILED},
+    {"totp_changed", TXT_LOGIN_EVENEMENT_TOTP_CHANGED},
+    {"recovery_codes_renewed", TXT_LOGIN_EVENEMENT_RECOVERY_CODES_RENEWED},
+    {"recovery_codes_failed", TXT_LOGIN_EVENEMENT_RECOVERY_CODES_FAILED},
+    {"totp_failed", TXT_LOGIN_EVENEMENT_TOTP_FAILED},
+    {"totp_replayed", TXT_LOGIN_EVENEMENT_TOTP_REPLAYED},
+    {"recovery_code_used", TXT_LOGIN_EVENEMENT_RECOVERY_CODE_USED},
+    {"recovery_code_failed", TXT_LOGIN_EVENEMENT_RECOVERY_CODE_FAILED},
+    {"session_revoked", TXT_LOGIN_EVENEMENT_SESSION_REVOKED},
+    {"sessions_revoked_others", TXT_LOGIN_EVENEMENT_SESSIONS_REVOKED_OTHERS},
+    {"register_existing", TXT_LOGIN_EVENEMENT_REGISTER_EXISTING},
+    {"data_exported", TXT_LOGIN_EVENEMENT_DATA_EXPORTED},
+    {"account_close_failed", TXT_LOGIN_EVENEMENT_ACCOUNT_CLOSE_FAILED},
 };
 
 static const char *label_of(const char *kind)
@@ -58,7 +57,7 @@ static const char *label_of(const char *kind)
     for (size_t i = 0; kind && i < sizeof(LABELS) / sizeof(LABELS[0]); i++)
         if (strcmp(kind, LABELS[i].kind) == 0)
             return LABELS[i].label;
-    return "Événement de sécurité";
+    return TXT_LOGIN_EVENEMENT_INCONNU;
 }
 
 /* ---- GET /api/v1/account/activity?limit=&cursor= ---------------------------------------- */
@@ -152,10 +151,7 @@ void login_account_export(portail_ctx_t *ctx)
     time_t t = time(NULL);
     struct tm tm;
     strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-    json_object_set_new(out, "about",
-                        json_string("Données détenues sur vous par le portail (RGPD, articles 15 "
-                                    "et 20). Les documents sont listés sans leur contenu : "
-                                    "chacun se télécharge depuis le service qui l’a reçu."));
+    json_object_set_new(out, "about", json_string(TXT_LOGIN_EXPORT_RGPD_NOTE));
     json_object_set_new(out, "exported_at", json_string(now));
     json_object_set(out, "identity", identity);
     json_object_set(out, "account", account);

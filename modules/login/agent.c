@@ -7,10 +7,11 @@
 #include <string.h>
 
 #include "login.h"
+#include <portail/texts.h>
 
 #define LOGIN_MAX 64
 
-static const char WRONG_CREDENTIALS[] = "L’identifiant ou le mot de passe est incorrect.";
+static const char WRONG_CREDENTIALS[] = TXT_LOGIN_AGENT_IDENTIFIANT_INCORRECT;
 
 static int audit(portail_ctx_t *ctx, int64_t agent_id, const char *action, const char *reason)
 {
@@ -82,8 +83,7 @@ void login_agent_totp_step(portail_ctx_t *ctx)
 {
     const portail_principal_t *p = portail_principal(ctx);
     if (p->kind != PORTAIL_PRINCIPAL_AGENT || p->level != PORTAIL_AUTH_PARTIAL) {
-        portail_problem(ctx, 401, NULL,
-                        "Saisissez d’abord votre identifiant et votre mot de passe.");
+        portail_problem(ctx, 401, NULL, TXT_LOGIN_AGENT_IDENTIFIANT_D_ABORD);
         return;
     }
     json_t *errors = NULL;
@@ -102,7 +102,7 @@ void login_agent_totp_step(portail_ctx_t *ctx)
             return;
         }
         portail_session_end(ctx);
-        portail_problem(ctx, 401, NULL, "Votre session a expiré. Veuillez vous reconnecter.");
+        portail_problem(ctx, 401, NULL, TXT_SESSION_SESSION_EXPIREE);
         return;
     }
     signin_who_t who = agent_who(&ag, found);
@@ -113,8 +113,7 @@ void login_agent_totp_step(portail_ctx_t *ctx)
         return;
     }
     if (!ag.totp_secret) {
-        portail_problem(ctx, 409, NULL,
-                        "Votre accès n’est pas encore enrôlé : suivez le lien d’enrôlement reçu.");
+        portail_problem(ctx, 409, NULL, TXT_LOGIN_AGENT_PAS_ENCORE_ENROLE);
         return;
     }
     if (signin_totp(ctx, &who, code, agent_signed_in, &who) != 1)
@@ -126,9 +125,7 @@ void login_agent_totp_step(portail_ctx_t *ctx)
 
 static void link_gone(portail_ctx_t *ctx)
 {
-    portail_problem(ctx, 410, NULL,
-                    "Ce lien d’enrôlement n’est plus valide (il a expiré ou a déjà servi). "
-                    "Demandez-en un nouveau à un superviseur.");
+    portail_problem(ctx, 410, NULL, TXT_LOGIN_AGENT_LIEN_ENROLEMENT_INVALIDE);
 }
 
 /* The agent a live enrolment link names; 0 go on, -1 answered. */
@@ -223,7 +220,7 @@ static int agent_enrol_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
         if (n < 0)
             login_internal(ctx, "enrolment not stored");
         else
-            portail_problem(ctx, 409, NULL, "L’enrôlement a changé entre-temps : recommencez.");
+            portail_problem(ctx, 409, NULL, TXT_LOGIN_AGENT_ENROLEMENT_CHANGE);
         return -1;
     }
     /* A new enrolment is the way out of an agent's lock. */
@@ -247,9 +244,7 @@ void login_agent_enroll_totp(portail_ctx_t *ctx)
     if (!db || enrolment_agent(ctx, db, token, &ag) != 0)
         return;
     if (!ag.totp_pending || !ag.pending_password_hash) {
-        portail_problem(ctx, 409, NULL,
-                        "Choisissez d’abord votre mot de passe : l’étape précédente n’a pas été "
-                        "faite ou a expiré.");
+        portail_problem(ctx, 409, NULL, TXT_LOGIN_AGENT_MOT_DE_PASSE_D_ABORD);
         return;
     }
     long long step = -1;
@@ -279,7 +274,7 @@ void login_agent_me(portail_ctx_t *ctx)
             login_internal(ctx, "agent lookup failed");
             return;
         }
-        portail_problem(ctx, 403, NULL, "Ce compte d’agent est désactivé.");
+        portail_problem(ctx, 403, NULL, TXT_LOGIN_AGENT_DESACTIVE);
         return;
     }
     portail_respond_json(ctx, 200, json_incref(row));

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "login.h"
+#include <portail/texts.h>
 
 /* ---- TOTP enrolment: GET and POST /api/v1/totp/enroll ---------------------------------- */
 
@@ -13,9 +14,9 @@ static int enrolment_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *
     const portail_principal_t *p = portail_principal(ctx);
     if (p->kind != PORTAIL_PRINCIPAL_MEMBER) {
         if (p->kind == PORTAIL_PRINCIPAL_NONE)
-            portail_problem(ctx, 401, NULL, "Veuillez vous connecter pour accéder à ce service.");
+            portail_problem(ctx, 401, NULL, TXT_HOST_CONNECTEZ_VOUS);
         else
-            portail_problem(ctx, 403, NULL, "Votre session ne donne pas accès à ce service.");
+            portail_problem(ctx, 403, NULL, TXT_HOST_SESSION_DONNE_ACCES_SERVICE);
         return -1;
     }
     *db = portail_db(ctx);
@@ -24,14 +25,11 @@ static int enrolment_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *
     if (m->totp_secret) {
         /* Replacing an active factor takes the member level and the
          * password again (POST /api/v1/totp/reset), never a partial session. */
-        portail_problem(ctx, 409, NULL,
-                        "La double authentification est déjà activée sur ce compte.");
+        portail_problem(ctx, 409, NULL, TXT_LOGIN_DOUBLE_AUTHENTIFICATION_DEJA_ACTIVEE);
         return -1;
     }
     if (m->reenrol_required) {
-        portail_problem(ctx, 403, NULL,
-                        "La double authentification a été réinitialisée : pour activer une "
-                        "nouvelle application, ouvrez le lien envoyé à votre adresse e-mail.");
+        portail_problem(ctx, 403, NULL, TXT_LOGIN_DOUBLE_AUTHENTIFICATION_REINITIALISEE);
         return -1;
     }
     return 0;
@@ -47,7 +45,7 @@ void login_totp_reenrol(portail_ctx_t *ctx)
         return;
     const portail_principal_t *p = portail_principal(ctx);
     if (p->kind != PORTAIL_PRINCIPAL_MEMBER) {
-        portail_problem(ctx, 401, NULL, "Veuillez vous connecter pour accéder à ce service.");
+        portail_problem(ctx, 401, NULL, TXT_HOST_CONNECTEZ_VOUS);
         return;
     }
     portail_db_t *db = portail_db(ctx);
@@ -86,9 +84,7 @@ void login_totp_reenrol(portail_ctx_t *ctx)
             return;
         }
     }
-    portail_problem(ctx, 410, NULL,
-                    "Ce lien n’est plus valide (il a expiré, a déjà servi ou concerne un autre "
-                    "compte). Connectez-vous au compte auquel il a été envoyé.");
+    portail_problem(ctx, 410, NULL, TXT_LOGIN_LIEN_ENROLEMENT_MEMBRE_INVALIDE);
 }
 
 /* A new secret, pending until a code of it is right, and the enrolment
@@ -132,8 +128,8 @@ int login_pending_secret_activate(portail_ctx_t *ctx, portail_db_t *db, const me
         login_internal(ctx, replacing ? "totp change failed" : "totp activation failed");
     else
         portail_problem(ctx, 409, NULL,
-                        replacing ? "Le code QR a changé entre-temps\u00a0: affichez-le de nouveau."
-                                  : "La double authentification a été activée entre-temps.");
+                        replacing ? TXT_LOGIN_CODE_QR_CHANGE
+                                  : TXT_LOGIN_DOUBLE_AUTHENTIFICATION_ACTIVEE_ENTRE_TEMPS);
     return -1;
 }
 
@@ -211,9 +207,7 @@ void login_totp_enroll_confirm(portail_ctx_t *ctx)
     if (enrolment_start(ctx, &db, &m) != 0)
         return;
     if (!m.totp_pending) {
-        portail_problem(ctx, 409, NULL,
-                        "Aucune activation en cours, ou elle a expiré : affichez de nouveau le "
-                        "code QR.");
+        portail_problem(ctx, 409, NULL, TXT_LOGIN_AUCUNE_ACTIVATION_EN_COURS);
         return;
     }
     long long step = -1;

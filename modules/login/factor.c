@@ -5,6 +5,7 @@
  * that link, and replaces the old one only once a code from it is right;
  * until then the old one still signs in. */
 #include "login.h"
+#include <portail/texts.h>
 
 /* The link of a phone change (token purpose, life, page). */
 #define CHANGE_PURPOSE "totp_change"
@@ -94,10 +95,7 @@ static int change_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *m, 
     }
     if (rc == PORTAIL_TOKEN_OK && subject == m->id)
         return 0;
-    portail_problem(ctx, 410, NULL,
-                    "Ce lien n’est plus valable (il a expiré, a déjà servi ou concerne un autre "
-                    "compte). Demandez-en un nouveau depuis votre espace, rubrique « Changer de "
-                    "téléphone ».");
+    portail_problem(ctx, 410, NULL, TXT_LOGIN_LIEN_CHANGEMENT_TELEPHONE_INVALIDE);
     return -1;
 }
 
@@ -133,7 +131,7 @@ static int change_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
         return -1;
     }
     if (rc != PORTAIL_TOKEN_OK) {
-        portail_problem(ctx, 410, NULL, "Ce lien vient de servir : demandez-en un nouveau.");
+        portail_problem(ctx, 410, NULL, TXT_LOGIN_LIEN_VIENT_DE_SERVIR);
         return -1;
     }
     if (login_pending_secret_activate(ctx, db, m, t->step, 1) != 0)
@@ -159,9 +157,7 @@ void login_totp_change_confirm(portail_ctx_t *ctx)
     if (change_start(ctx, &db, &m, &token, &code) != 0)
         return;
     if (!m.totp_pending) {
-        portail_problem(ctx, 409, NULL,
-                        "Aucun changement en cours, ou il a expiré : affichez de nouveau le "
-                        "code QR.");
+        portail_problem(ctx, 409, NULL, TXT_LOGIN_AUCUN_CHANGEMENT_EN_COURS);
         return;
     }
     long long step = -1;

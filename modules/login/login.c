@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "login.h"
+#include <portail/texts.h>
 
 #define BODY_MAX 4096
 
@@ -340,8 +341,7 @@ void login_internal(portail_ctx_t *ctx, const char *what)
 {
     if (what)
         portail_log_error(ctx, "login: %s", what);
-    portail_problem(ctx, 500, NULL,
-                    "Une erreur est survenue. Veuillez réessayer dans quelques instants.");
+    portail_problem(ctx, 500, NULL, TXT_LOGIN_ERREUR_SURVENUE);
 }
 
 int login_begin(portail_ctx_t *ctx, portail_db_t *db)
@@ -388,12 +388,9 @@ int login_ip_blocked(portail_ctx_t *ctx, portail_db_t *db)
         return 0;
     portail_log_warn(ctx, "login: client address over its failure budget");
     int minutes = (wait + 59) / 60;
-    portail_problem_retry(
-        ctx, 429, wait, NULL,
-        portail_sprintf(portail_arena(ctx),
-                        "Trop de tentatives de connexion infructueuses depuis votre adresse. "
-                        "Réessayez dans %d minute%s.",
-                        minutes, minutes > 1 ? "s" : ""));
+    portail_problem_retry(ctx, 429, wait, NULL,
+                          portail_sprintf(portail_arena(ctx), TXT_LOGIN_TROP_DE_TENTATIVES, minutes,
+                                          minutes > 1 ? "s" : ""));
     return 1;
 }
 
@@ -415,9 +412,7 @@ int login_code_format(portail_ctx_t *ctx, const char *code)
     if (portail_totp_code_ok(code))
         return 0;
     json_t *errors = NULL;
-    portail_field_error(&errors, "code",
-                        "Le code de sécurité comporte 6 chiffres, affichés par votre application "
-                        "d’authentification.");
+    portail_field_error(&errors, "code", TXT_LOGIN_CODE_6_CHIFFRES);
     portail_problem_fields(ctx, errors);
     return -1;
 }
@@ -447,9 +442,7 @@ int login_check_enrolment_code(portail_ctx_t *ctx, const unsigned char *sealed, 
         return -1;
     if (rc != PORTAIL_TOTP_OK) {
         json_t *errors = NULL;
-        portail_field_error(&errors, "code",
-                            "Ce code ne correspond pas. Vérifiez que l’heure de votre téléphone "
-                            "est juste, puis saisissez le code affiché.");
+        portail_field_error(&errors, "code", TXT_LOGIN_CODE_FAUX_VERIFIEZ_HEURE);
         portail_problem_fields(ctx, errors);
         return -1;
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "login.h"
+#include <portail/texts.h>
 
 /* ---- checks and lookups ------------------------------------------------------ */
 
@@ -45,7 +46,7 @@ int member_current(portail_ctx_t *ctx, portail_db_t *db, member_rec_t *m)
     }
     if (rc == 0 || !m->password_hash) {
         portail_session_end(ctx);
-        portail_problem(ctx, 401, NULL, "Votre session a expiré. Veuillez vous reconnecter.");
+        portail_problem(ctx, 401, NULL, TXT_SESSION_SESSION_EXPIREE);
         return -1;
     }
     return 0;
@@ -69,8 +70,7 @@ int member_totp_active(portail_ctx_t *ctx, const member_rec_t *m)
 {
     if (m->totp_secret)
         return 0;
-    portail_problem(ctx, 409, NULL,
-                    "La double authentification n’est pas encore activée sur ce compte.");
+    portail_problem(ctx, 409, NULL, TXT_LOGIN_DOUBLE_AUTHENTIFICATION_PAS_ACTIVEE);
     portail_problem_extra(ctx, "next", json_string("totp_enroll"));
     return -1;
 }

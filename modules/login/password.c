@@ -4,6 +4,7 @@
  * lock. */
 
 #include "login.h"
+#include <portail/texts.h>
 
 /* ---- POST /api/v1/password/change and /api/v1/totp/reset -------------------------------- */
 
@@ -25,10 +26,10 @@ static int recheck_failed_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
         login_internal(ctx, "recheck throttle failed");
         return -1;
     }
-    if (member_event(ctx, t->m->id, t->what, "mot de passe actuel incorrect") != 0)
+    if (member_event(ctx, t->m->id, t->what, TXT_LOGIN_MOTIF_MOT_DE_PASSE_ACTUEL_INCORRECT) != 0)
         return -1;
     if (t->wait > 0 && portail_account_lock(ctx, t->m->id, PORTAIL_LOCK_SUSPICIOUS,
-                                            "mots de passe actuels incorrects répétés") != 0) {
+                                            TXT_LOGIN_MOTIF_MOTS_DE_PASSE_ACTUELS_REPETES) != 0) {
         login_internal(ctx, "lock failed");
         return -1;
     }
@@ -58,7 +59,8 @@ int login_password_recheck(portail_ctx_t *ctx, const member_rec_t *m, const char
         login_respond_locked(ctx, PORTAIL_LOCK_SUSPICIOUS);
         return 0;
     }
-    portail_problem(ctx, 401, "Mot de passe incorrect", "Le mot de passe actuel est incorrect.");
+    portail_problem(ctx, 401, TXT_LOGIN_MOT_DE_PASSE_INCORRECT_TITRE,
+                    TXT_LOGIN_MOT_DE_PASSE_ACTUEL_INCORRECT);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "login.h"
+#include <portail/texts.h>
 
 #define IBAN_END 7
 
@@ -35,7 +36,7 @@ static const char *iban_end_field(portail_arena_t *a, const char *in, const char
 {
     char out[IBAN_END + 1];
     size_t n = 0;
-    *msg = "Saisissez les 7 derniers caractères de l’IBAN de votre RIB (lettres et chiffres).";
+    *msg = TXT_LOGIN_SAISISSEZ_FIN_IBAN;
     for (const char *p = in; *p; p++) {
         if (*p == ' ')
             continue;
@@ -53,7 +54,7 @@ static const char *iban_end_field(portail_arena_t *a, const char *in, const char
 static const char *code_field(portail_arena_t *a, const char *in, const char **msg)
 {
     char out[RECOVERY_CHARS + 1];
-    *msg = "Saisissez le code provisoire de la lettre reçue (10 lettres et chiffres).";
+    *msg = TXT_LOGIN_SAISISSEZ_CODE_PROVISOIRE;
     return login_code_normalize(in, out) == 0 ? portail_strdup(a, out) : NULL;
 }
 
@@ -137,9 +138,8 @@ static int code_by_post(portail_ctx_t *ctx, portail_db_t *db, long long insured_
 static const void *letter_pdf(portail_job_t *job, const char *text, size_t *len)
 {
     portail_arena_t *a = portail_job_arena(job);
-    const portail_pdf_meta_t meta = {.title = "Votre code provisoire",
-                                     .footer = "Courrier à conserver jusqu’à la création de "
-                                               "votre compte"};
+    const portail_pdf_meta_t meta = {.title = TXT_LOGIN_LETTRE_TITRE,
+                                     .footer = TXT_LOGIN_LETTRE_A_CONSERVER};
     portail_pdf_t *pdf = portail_pdf_new(a, &meta);
     *len = 0;
     if (!pdf)
@@ -184,22 +184,12 @@ int login_register_letter_job(portail_job_t *job)
     const char *addr = portail_row_str(who, "address_line");
     const char *postal = portail_row_str(who, "postal_code");
     const char *city = portail_row_str(who, "city");
-    const char *title = portail_row_int(who, "sex", 1) == 2 ? "Madame" : "Monsieur";
+    const char *title =
+        portail_row_int(who, "sex", 1) == 2 ? TXT_LOGIN_LETTRE_MADAME : TXT_LOGIN_LETTRE_MONSIEUR;
     const char *text = portail_sprintf(
-        a,
-        "%s %s %s\n%s\n%s %s\n\n"
-        "Objet : votre code provisoire pour créer votre compte en ligne\n\n"
-        "%s,\n\n"
-        "Vous avez demandé à créer votre compte sur le portail de %s. Nous n’avons pas de "
-        "coordonnées bancaires pour vous : voici le code provisoire à saisir, avec votre "
-        "numéro de sécurité sociale, votre date de naissance et votre code postal, sur la "
-        "page « Créer mon compte ».\n\n"
-        "Code provisoire : %s\n\n"
-        "Il est valable %lld jour%s et ne sert qu’une fois. Si vous n’avez rien demandé, ne "
-        "tenez pas compte de ce courrier.\n",
-        title, portail_row_str(who, "first_name"), portail_row_str(who, "last_name"),
-        addr ? addr : "", postal ? postal : "", city ? city : "", title,
-        fund ? fund : "l'Assurance Maladie", code, days, days >= 2 ? "s" : "");
+        a, TXT_LOGIN_LETTRE_CODE_PROVISOIRE, title, portail_row_str(who, "first_name"),
+        portail_row_str(who, "last_name"), addr ? addr : "", postal ? postal : "", city ? city : "",
+        title, fund ? fund : "l’Assurance Maladie", code, days, days >= 2 ? "s" : "");
     json_t *data = portail_arena_json(
         a, json_pack("{s:s,s:s}", "nir", portail_row_str(who, "nir"), "purpose", "register_code"));
     char *data_text = data ? json_dumps(data, JSON_COMPACT) : NULL;
@@ -249,9 +239,7 @@ void login_register(portail_ctx_t *ctx)
     const char *ipkey = login_key(ctx, "register-ip", portail_client(ctx)->ip);
     int wait = portail_throttle_check(db, ipkey, 3600, st->register_ip_max);
     if (wait > 0) {
-        portail_problem_retry(ctx, 429, wait, NULL,
-                              "Trop de demandes d’inscription depuis votre adresse. Réessayez "
-                              "plus tard.");
+        portail_problem_retry(ctx, 429, wait, NULL, TXT_LOGIN_TROP_DE_DEMANDES_INSCRIPTION);
         return;
     }
     if (wait < 0 || portail_throttle_hit(db, ipkey, 3600, st->register_ip_max) < 0) {
@@ -372,9 +360,7 @@ void login_register(portail_ctx_t *ctx)
 
 static void link_gone(portail_ctx_t *ctx)
 {
-    portail_problem(ctx, 410, NULL,
-                    "Ce lien n’est plus valide (il a expiré ou a déjà servi). Recommencez votre "
-                    "inscription pour en recevoir un nouveau.");
+    portail_problem(ctx, 410, NULL, TXT_LOGIN_LIEN_INSCRIPTION_INVALIDE);
 }
 
 /* ---- POST /api/v1/register/confirm/check {token} ------------------------------

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "login.h"
+#include <portail/texts.h>
 
 /* ---- POST /api/v1/logout ---------------------------------------------------------------- */
 
@@ -79,7 +80,7 @@ void login_session_revoke(portail_ctx_t *ctx)
         return;
     }
     if (rc == 1) {
-        portail_problem(ctx, 404, NULL, "Cette session n’existe pas ou n’est plus active.");
+        portail_problem(ctx, 404, NULL, TXT_LOGIN_SESSION_INCONNUE);
         return;
     }
     if (portail_security_event(ctx, member, "session_revoked", NULL) != 0)

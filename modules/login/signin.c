@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "login.h"
+#include <portail/texts.h>
 
-static const char WRONG_CODE[] = "Le code saisi est incorrect ou a déjà été utilisé.";
+static const char WRONG_CODE[] = TXT_LOGIN_CODE_INCORRECT_OU_UTILISE;
 
 /* ---- what both sign-ins share ---------------------------------------------------- */
 
@@ -25,7 +26,7 @@ static int password_failed_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
     if (known && who->device_id) {
         if (device_failure(ctx, db, who->id, who->device_id, who->email) != 0 ||
             portail_principal_event(ctx, who->kind, who->id, "login_failed",
-                                    "mot de passe incorrect (appareil connu)") != 0) {
+                                    TXT_LOGIN_MOTIF_MOT_DE_PASSE_INCORRECT_APPAREIL_CONNU) != 0) {
             login_internal(ctx, "device failure not recorded");
             return -1;
         }
@@ -36,7 +37,7 @@ static int password_failed_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
             return -1;
         }
         if (portail_principal_event(ctx, who->kind, who->id, "login_failed",
-                                    "mot de passe incorrect") != 0) {
+                                    TXT_LOGIN_MOTIF_MOT_DE_PASSE_INCORRECT) != 0) {
             login_internal(ctx, "event not recorded");
             return -1;
         }
@@ -90,7 +91,7 @@ int signin_password(portail_ctx_t *ctx, portail_db_t *db, const signin_who_t *wh
         return -1;
     }
     portail_log_info(ctx, "login: wrong credentials");
-    portail_problem(ctx, 401, "Identifiants incorrects", who->wrong_credentials);
+    portail_problem(ctx, 401, TXT_LOGIN_IDENTIFIANTS_INCORRECTS, who->wrong_credentials);
     return 0;
 }
 
@@ -197,7 +198,7 @@ void signin_code_failed(portail_ctx_t *ctx, const signin_who_t *who, const char 
         portail_lock_respond(ctx, who->kind, PORTAIL_LOCK_SECOND_FACTOR);
         return;
     }
-    portail_problem(ctx, 401, "Code incorrect", WRONG_CODE);
+    portail_problem(ctx, 401, TXT_LOGIN_CODE_INCORRECT, WRONG_CODE);
 }
 
 typedef struct totp_tx {
@@ -248,8 +249,7 @@ int signin_totp(portail_ctx_t *ctx, const signin_who_t *who, const char *code, p
 
 /* ---- POST /api/v1/login ------------------------------------------------------------ */
 
-static const char WRONG_CREDENTIALS[] =
-    "Le numéro de sécurité sociale ou le mot de passe est incorrect.";
+static const char WRONG_CREDENTIALS[] = TXT_LOGIN_NIR_OU_MOT_DE_PASSE_INCORRECT;
 
 signin_who_t member_who(const member_rec_t *m, int found)
 {
@@ -293,8 +293,7 @@ static int country_rule(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t
     if (st->new_country == NEW_COUNTRY_LOCK) {
         if (portail_account_lock(
                 ctx, m->id, PORTAIL_LOCK_SUSPICIOUS,
-                portail_sprintf(portail_arena(ctx), "connexion depuis un nouveau pays (%s)", cc)) !=
-            0) {
+                portail_sprintf(portail_arena(ctx), TXT_LOGIN_MOTIF_NOUVEAU_PAYS, cc)) != 0) {
             login_internal(ctx, "lock failed");
             return -1;
         }
@@ -466,9 +465,7 @@ void login_recovery_step(portail_ctx_t *ctx)
     const char *code = portail_json_str(login_body(ctx), "code", 1, RECOVERY_INPUT_MAX, &errors);
     char norm[RECOVERY_CHARS + 1];
     if (code && login_code_normalize(code, norm) != 0)
-        portail_field_error(&errors, "code",
-                            "Un code de secours comporte 10 caractères (lettres et chiffres), "
-                            "par exemple ABCDE-FGH23.");
+        portail_field_error(&errors, "code", TXT_LOGIN_CODE_DE_SECOURS_FORMAT);
     if (login_fields_done(ctx, errors) != 0)
         return;
     portail_db_t *db;

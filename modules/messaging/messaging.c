@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <portail/texts.h>
 
 #define SUBJECT_MAX_CHARS 200
 #define BODY_MAX_CHARS 10000
@@ -72,23 +73,21 @@ static const portail_setting_t settings[] = {
 };
 
 static const portail_permission_t permissions[] = {
-    {.name = "messaging.read", .description = "Lire les messages des assurés", .default_agent = 1},
-    {.name = "messaging.answer",
-     .description = "Répondre aux messages des assurés, les prendre et les clore",
-     .default_agent = 1},
-    {.name = "messaging.supervise", .description = "Voir le retard de la messagerie par service"},
+    {.name = "messaging.read", .description = TXT_MESSAGING_PERMISSION_READ, .default_agent = 1},
+    {.name = "messaging.answer", .description = TXT_MESSAGING_PERMISSION_WRITE, .default_agent = 1},
+    {.name = "messaging.supervise", .description = TXT_MESSAGING_PERMISSION_SUPERVISE},
     {0},
 };
 
 static const portail_nav_t nav[] = {
     {.menu = PORTAIL_MENU_MEMBER,
-     .label = "Ma messagerie",
+     .label = TXT_MESSAGING_MA_MESSAGERIE,
      .href = "/messaging/",
-     .text = "Écrire à votre caisse et lire ses réponses.",
+     .text = TXT_MESSAGING_DESCRIPTION,
      .order = 40,
      .badge = 1},
     {.menu = PORTAIL_MENU_BACKOFFICE,
-     .label = "Messagerie des assurés",
+     .label = TXT_MESSAGING_MENU_AGENT,
      .href = "/messaging/agent.html",
      .permission = "messaging.read",
      .order = 40},
@@ -364,7 +363,7 @@ static int init(const portail_settings_t *s, void **state, char *err, size_t err
         fini(st);
         return -1;
     }
-    if (portail_notify_kind("messaging.reply", "Réponse de votre caisse à un message") != 0) {
+    if (portail_notify_kind("messaging.reply", TXT_MESSAGING_NOTIFICATION_TYPE) != 0) {
         snprintf(err, errlen, "messaging: notification kind refused");
         fini(st);
         return -1;
@@ -416,9 +415,9 @@ static const char *text_check(portail_ctx_t *ctx, const char *v, const char *nam
         return NULL;
     }
     if (utf8_chars(v) > max_chars) {
-        portail_field_error(errors, name,
-                            portail_sprintf(portail_arena(ctx),
-                                            "Ce champ compte au plus %zu caractères.", max_chars));
+        portail_field_error(
+            errors, name,
+            portail_sprintf(portail_arena(ctx), TXT_MESSAGING_CHAMP_TROP_LONG, max_chars));
         return NULL;
     }
     return v;
@@ -458,14 +457,11 @@ static int rate_check(portail_ctx_t *ctx)
         return -1;
     }
     if (portail_row_int(row, "h", 0) >= st->max_per_hour) {
-        portail_problem_retry(
-            ctx, 429, 3600, NULL,
-            "Vous avez envoyé trop de messages en une heure. Réessayez plus tard.");
+        portail_problem_retry(ctx, 429, 3600, NULL, TXT_MESSAGING_TROP_DE_MESSAGES_HEURE);
         return -1;
     }
     if (portail_row_int(row, "d", 0) >= st->max_per_day) {
-        portail_problem_retry(ctx, 429, 86400, NULL,
-                              "Vous avez envoyé trop de messages aujourd’hui. Réessayez demain.");
+        portail_problem_retry(ctx, 429, 86400, NULL, TXT_MESSAGING_TROP_DE_MESSAGES_JOUR);
         return -1;
     }
     return 0;
@@ -493,8 +489,7 @@ static int store_files(portail_ctx_t *ctx, long long owner, json_t **docs)
     if ((long long)n > st->max_files) {
         json_t *errors = NULL;
         portail_field_error(&errors, "pieces_jointes",
-                            portail_sprintf(portail_arena(ctx),
-                                            "Joignez au plus %lld fichier%s à un message.",
+                            portail_sprintf(portail_arena(ctx), TXT_MESSAGING_TROP_DE_FICHIERS,
                                             st->max_files, st->max_files >= 2 ? "s" : ""));
         portail_problem_fields(ctx, errors);
         return -1;
@@ -566,9 +561,8 @@ static void reply_add(portail_ctx_t *ctx, long long thread, long long member, lo
     char link[64];
     snprintf(link, sizeof(link), "/messaging/thread.html?id=%lld", thread);
     if (msg < 0 ||
-        (agent &&
-         portail_notify(db, member, "messaging.reply", "Vous avez reçu une réponse de votre caisse",
-                        "Une réponse vous attend dans votre messagerie.", link) != 0) ||
+        (agent && portail_notify(db, member, "messaging.reply", TXT_MESSAGING_NOTIFICATION_TITRE,
+                                 TXT_MESSAGING_NOTIFICATION_TEXTE, link) != 0) ||
         portail_db_commit(db) != 0) {
         portail_db_rollback(db);
         fail(ctx);
@@ -670,7 +664,7 @@ static json_t *member_thread(portail_ctx_t *ctx, const char *cols, int64_t *id)
         if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
             fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cette conversation n’existe pas.");
+            portail_problem(ctx, 404, NULL, TXT_MESSAGING_CONVERSATION_INCONNUE);
     }
     return t;
 }
@@ -747,10 +741,9 @@ static void thread_new(portail_ctx_t *ctx)
     const char *code = portail_req_form(ctx, "recipient");
     const struct service *svc = service_of(st, code);
     if (!svc)
-        portail_field_error(&errors, "recipient", "Choisissez un destinataire dans la liste.");
+        portail_field_error(&errors, "recipient", TXT_MESSAGING_CHOISISSEZ_DESTINATAIRE);
     else if (!svc->open)
-        portail_field_error(&errors, "recipient",
-                            "Ce service ne reçoit pas de nouveaux messages pour l’instant.");
+        portail_field_error(&errors, "recipient", TXT_MESSAGING_SERVICE_FERME);
     const char *subject = text_field(ctx, "subject", SUBJECT_MAX_CHARS, "l'objet", &errors);
     const char *body = text_field(ctx, "body", BODY_MAX_CHARS, "votre message", &errors);
     if (errors) {
@@ -790,8 +783,7 @@ static void thread_reply(portail_ctx_t *ctx)
     if (!t)
         return;
     if (strcmp(portail_row_str(t, "status"), "closed") == 0) {
-        portail_problem(ctx, 409, NULL,
-                        "Cette conversation est close : écrivez un nouveau message.");
+        portail_problem(ctx, 409, NULL, TXT_MESSAGING_CONVERSATION_CLOSE_ECRIVEZ);
         return;
     }
     json_t *errors = NULL;
@@ -823,7 +815,7 @@ static void threads_list(portail_ctx_t *ctx)
     else if (strcmp(box, "archived") == 0)
         where = "t.archived = 1";
     else {
-        portail_problem(ctx, 400, NULL, "La boîte demandée est inconnue (inbox, sent, archived).");
+        portail_problem(ctx, 400, NULL, TXT_MESSAGING_BOITE_INCONNUE);
         return;
     }
     long long limit, cursor;
@@ -833,7 +825,7 @@ static void threads_list(portail_ctx_t *ctx)
     const char *q = portail_req_query(ctx, "q");
     if (q && (strlen(q) > QUERY_MAX_BYTES || !portail_utf8_valid(q, strlen(q)) ||
               utf8_chars(q) > QUERY_MAX_CHARS)) {
-        portail_problem(ctx, 400, NULL, "La recherche compte au plus 100 caractères.");
+        portail_problem(ctx, 400, NULL, TXT_MESSAGING_RECHERCHE_TROP_LONGUE);
         return;
     }
     /* LIKE pattern: the member's words are escaped, never wildcards. */
@@ -927,7 +919,7 @@ static void attachment_get(portail_ctx_t *ctx)
         if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
             fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cette pièce jointe n’existe pas.");
+            portail_problem(ctx, 404, NULL, TXT_MESSAGING_PIECE_JOINTE_INCONNUE);
         return;
     }
     portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
@@ -939,10 +931,10 @@ static int summary(portail_ctx_t *ctx, void **card)
     long long n = unread_answers(ctx);
     if (n < 0)
         return -1;
-    *card = json_pack("{s:s, s:s, s:s, s:I, s:I}", "title", "Ma messagerie", "text",
-                      n == 0 ? "Aucune réponse non lue."
+    *card = json_pack("{s:s, s:s, s:s, s:I, s:I}", "title", TXT_MESSAGING_MA_MESSAGERIE, "text",
+                      n == 0 ? TXT_MESSAGING_CARTE_AUCUNE_REPONSE
                              : portail_sprintf(portail_arena(ctx),
-                                               "%lld réponse%s non lue%s de votre caisse.", n,
+                                               TXT_MESSAGING_CARTE_REPONSES_NON_LUES, n,
                                                n > 1 ? "s" : "", n > 1 ? "s" : ""),
                       "href", "/messaging/", "count", (json_int_t)n, "badge", (json_int_t)n);
     return *card ? 0 : -1;
@@ -1026,7 +1018,7 @@ static json_t *bo_thread(portail_ctx_t *ctx, int64_t *id)
         if (portail_db_failed(db))
             fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cette conversation n’existe pas.");
+            portail_problem(ctx, 404, NULL, TXT_MESSAGING_CONVERSATION_INCONNUE);
         return NULL;
     }
     const char *csv;
@@ -1034,7 +1026,7 @@ static json_t *bo_thread(portail_ctx_t *ctx, int64_t *id)
     if (agent_services(ctx, &csv, &all) != 0)
         return NULL;
     if (!service_allowed(csv, all, portail_row_str(t, "service"))) {
-        portail_problem(ctx, 404, NULL, "Cette conversation n’existe pas.");
+        portail_problem(ctx, 404, NULL, TXT_MESSAGING_CONVERSATION_INCONNUE);
         return NULL;
     }
     portail_audit_subject(ctx, portail_row_int(t, "member_id", 0));
@@ -1047,7 +1039,7 @@ static void bo_threads(portail_ctx_t *ctx)
     const struct messaging_state *st = portail_module_state(ctx);
     const char *service = portail_req_query(ctx, "service");
     if (service && *service && !service_of(st, service)) {
-        portail_problem(ctx, 400, NULL, "Ce service est inconnu.");
+        portail_problem(ctx, 400, NULL, TXT_MESSAGING_SERVICE_INCONNU);
         return;
     }
     const char *filter = portail_req_query(ctx, "filter");
@@ -1065,7 +1057,7 @@ static void bo_threads(portail_ctx_t *ctx)
     else if (strcmp(filter, "closed") == 0)
         cond = "t.status = 'closed'";
     else {
-        portail_problem(ctx, 400, NULL, "Ce filtre est inconnu.");
+        portail_problem(ctx, 400, NULL, TXT_MESSAGING_FILTRE_INCONNU);
         return;
     }
     long long limit, cursor, age;
@@ -1145,9 +1137,9 @@ static void bo_reassign(portail_ctx_t *ctx)
     const char *code = portail_json_str(j, "service", 1, 16, &errors);
     const char *reason = portail_json_str(j, "reason", 5, 500, &errors);
     if (code && !service_of(st, code))
-        portail_field_error(&errors, "service", "Ce service est inconnu.");
+        portail_field_error(&errors, "service", TXT_MESSAGING_SERVICE_INCONNU);
     else if (code && strcmp(code, portail_row_str(t, "service")) == 0)
-        portail_field_error(&errors, "service", "La conversation est déjà dans ce service.");
+        portail_field_error(&errors, "service", TXT_MESSAGING_CONVERSATION_DEJA_SERVICE);
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
@@ -1229,7 +1221,7 @@ static void bo_reply(portail_ctx_t *ctx)
     if (!t)
         return;
     if (strcmp(portail_row_str(t, "status"), "closed") == 0) {
-        portail_problem(ctx, 409, NULL, "Cette conversation est close.");
+        portail_problem(ctx, 409, NULL, TXT_MESSAGING_CONVERSATION_CLOSE);
         return;
     }
     /* JSON or a form: the same check, in characters (the core's JSON parser
@@ -1238,7 +1230,8 @@ static void bo_reply(portail_ctx_t *ctx)
     json_t *j = portail_req_json(ctx);
     const char *raw =
         j ? json_string_value(json_object_get(j, "body")) : portail_req_form(ctx, "body");
-    const char *body = text_check(ctx, raw, "body", BODY_MAX_CHARS, "la réponse", &errors);
+    const char *body =
+        text_check(ctx, raw, "body", BODY_MAX_CHARS, TXT_MESSAGING_LA_REPONSE, &errors);
     if (errors) {
         portail_problem_fields(ctx, errors);
         return;
@@ -1293,7 +1286,7 @@ static void bo_attachment_get(portail_ctx_t *ctx)
         if (portail_db_failed(db))
             fail(ctx);
         else
-            portail_problem(ctx, 404, NULL, "Cette pièce jointe n’existe pas.");
+            portail_problem(ctx, 404, NULL, TXT_MESSAGING_PIECE_JOINTE_INCONNUE);
         return;
     }
     portail_audit_subject(ctx, portail_row_int(r, "member_id", 0));
@@ -1327,9 +1320,8 @@ static int job_report(portail_job_t *job)
         }
         long long overdue = portail_row_int(r, "overdue", 0);
         total += overdue;
-        lines =
-            portail_sprintf(a, "%s- %s : %lld en attente, dont %lld au-delà de %lld h\n", lines,
-                            s->label, portail_row_int(r, "waiting", 0), overdue, s->target_hours);
+        lines = portail_sprintf(a, TXT_MESSAGING_RAPPORT_LIGNE, lines, s->label,
+                                portail_row_int(r, "waiting", 0), overdue, s->target_hours);
     }
     json_t *sups =
         portail_db_rows(db,
@@ -1378,7 +1370,7 @@ static const char *team_param(portail_ctx_t *ctx)
     for (size_t i = 0; team && i < st->nservices; i++)
         if (strcmp(st->services[i].team, team) == 0)
             return st->services[i].team;
-    portail_problem(ctx, 404, NULL, "Cette équipe est inconnue.");
+    portail_problem(ctx, 404, NULL, TXT_MESSAGING_EQUIPE_INCONNUE);
     return NULL;
 }
 
@@ -1452,7 +1444,7 @@ static void bo_team_add(portail_ctx_t *ctx)
             fail(ctx);
             return;
         }
-        portail_field_error(&errors, "login", "Aucun agent actif n'a cet identifiant.");
+        portail_field_error(&errors, "login", TXT_MESSAGING_AGENT_INCONNU);
         portail_problem_fields(ctx, errors);
         return;
     }
@@ -1466,12 +1458,11 @@ static void bo_team_add(portail_ctx_t *ctx)
         return;
     }
     if (n == 0) {
-        portail_problem(ctx, 409, NULL, "Cet agent fait déjà partie de l’équipe.");
+        portail_problem(ctx, 409, NULL, TXT_MESSAGING_AGENT_DEJA_DANS_EQUIPE);
         return;
     }
-    portail_audit_reason(ctx, portail_sprintf(portail_arena(ctx),
-                                              "Équipe %s : ajout de l’agent %s (n° %lld)", team,
-                                              portail_row_str(a, "login"), agent));
+    portail_audit_reason(ctx, portail_sprintf(portail_arena(ctx), TXT_MESSAGING_AUDIT_AJOUT_AGENT,
+                                              team, portail_row_str(a, "login"), agent));
     portail_respond_json(ctx, 201,
                          json_pack("{s:s, s:I, s:s, s:s}", "team", team, "id", (json_int_t)agent,
                                    "login", portail_row_str(a, "login"), "display_name",
@@ -1502,11 +1493,10 @@ static void bo_team_remove(portail_ctx_t *ctx)
         return;
     }
     if (n == 0) {
-        portail_problem(ctx, 404, NULL, "Cet agent ne fait pas partie de l’équipe.");
+        portail_problem(ctx, 404, NULL, TXT_MESSAGING_AGENT_PAS_DANS_EQUIPE);
         return;
     }
-    portail_audit_reason(ctx, portail_sprintf(portail_arena(ctx),
-                                              "Équipe %s : retrait de l’agent %s (n° %lld)", team,
-                                              portail_row_str(a, "login"), (long long)agent));
+    portail_audit_reason(ctx, portail_sprintf(portail_arena(ctx), TXT_MESSAGING_AUDIT_RETRAIT_AGENT,
+                                              team, portail_row_str(a, "login"), (long long)agent));
     portail_respond_empty(ctx, 204);
 }

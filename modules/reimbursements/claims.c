@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "reimbursements.h"
+#include <portail/texts.h>
 
 #define COMMENT_MAX 1000
 #define AMOUNT_MAX_CENTS 10000000LL
@@ -67,20 +68,19 @@ void reimb_claim_create(portail_ctx_t *ctx)
     const char *comment = portail_req_form(ctx, "comment");
     const char *msg = NULL;
     if (!kind || !reimb_is_kind(kind))
-        portail_field_error(&errors, "kind", "Choisissez le type de soin.");
+        portail_field_error(&errors, "kind", TXT_REIMBURSEMENTS_CHOISISSEZ_TYPE_DE_SOIN);
     if (!date || !portail_valid_date(a, date, &msg))
-        portail_field_error(&errors, "care_date", msg ? msg : "Indiquez la date des soins.");
+        portail_field_error(&errors, "care_date",
+                            msg ? msg : TXT_REIMBURSEMENTS_INDIQUEZ_DATE_SOINS);
     long long cents = cents_of(amount);
     if (cents < 0)
-        portail_field_error(&errors, "amount_cents",
-                            "Indiquez le montant payé en centimes (entre 1 et 10 000 000).");
+        portail_field_error(&errors, "amount_cents", TXT_REIMBURSEMENTS_INDIQUEZ_MONTANT);
     int who_set = 0;
     long long who_id = 0;
     if (reimb_beneficiary_parse(who, &who_set, &who_id) != 0)
-        portail_field_error(&errors, "beneficiary",
-                            "Choisissez le bénéficiaire des soins parmi vos ayants droit.");
+        portail_field_error(&errors, "beneficiary", TXT_REIMBURSEMENTS_CHOISISSEZ_BENEFICIAIRE);
     if (comment && (strlen(comment) > COMMENT_MAX || !portail_utf8_valid(comment, strlen(comment))))
-        portail_field_error(&errors, "comment", "Commentaire trop long (1000 caractères au plus).");
+        portail_field_error(&errors, "comment", TXT_REIMBURSEMENTS_COMMENTAIRE_TROP_LONG);
     if (!errors && date) {
         /* Same shape, so the text order is the date order; two years back
          * as DATE_SUB(UTC_DATE(), INTERVAL 2 YEAR) (29 February gives the 28th). */
@@ -92,10 +92,9 @@ void reimb_claim_create(portail_ctx_t *ctx)
         snprintf(oldest, sizeof oldest, "%04d-%02d-%02d", tm.tm_year + 1900 - 2, tm.tm_mon + 1,
                  tm.tm_mon == 1 && tm.tm_mday == 29 ? 28 : tm.tm_mday);
         if (strcmp(date, today) > 0)
-            portail_field_error(&errors, "care_date", "La date des soins ne peut pas être future.");
+            portail_field_error(&errors, "care_date", TXT_REIMBURSEMENTS_DATE_SOINS_FUTURE);
         else if (strcmp(date, oldest) < 0)
-            portail_field_error(&errors, "care_date",
-                                "Les soins de plus de deux ans ne sont plus remboursables.");
+            portail_field_error(&errors, "care_date", TXT_REIMBURSEMENTS_SOINS_TROP_ANCIENS);
     }
     if (errors) {
         portail_problem_fields(ctx, errors);
@@ -206,7 +205,7 @@ void reimb_claim_get(portail_ctx_t *ctx)
         ctx, "SELECT " CLAIM_COLUMNS CLAIM_FROM "WHERE c.id = ? AND c.member_id = {member}", "l",
         (long long)id);
     if (!claim) {
-        reimb_not_found(ctx, "Cette demande n’existe pas.");
+        reimb_not_found(ctx, TXT_REIMBURSEMENTS_DEMANDE_INCONNUE);
         return;
     }
     json_t *docs = claim_documents(ctx, id, "/api/v1/reimbursements/claims", 1);
@@ -229,7 +228,7 @@ void reimb_claim_document(portail_ctx_t *ctx)
                                       "AND c.member_id = {member}",
                                       "ll", (long long)id, (long long)doc);
     if (!link) {
-        reimb_not_found(ctx, "Cette demande n’existe pas.");
+        reimb_not_found(ctx, TXT_REIMBURSEMENTS_DEMANDE_INCONNUE);
         return;
     }
     portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
@@ -256,13 +255,11 @@ void reimb_claim_withdraw(portail_ctx_t *ctx)
         ctx, "SELECT " CLAIM_COLUMNS CLAIM_FROM "WHERE c.id = ? AND c.member_id = {member}", "l",
         (long long)id);
     if (!claim) {
-        reimb_not_found(ctx, "Cette demande n’existe pas.");
+        reimb_not_found(ctx, TXT_REIMBURSEMENTS_DEMANDE_INCONNUE);
         return;
     }
     if (n == 0) {
-        portail_problem(ctx, 409, NULL,
-                        "Cette demande ne peut plus être retirée : elle est déjà traitée ou en "
-                        "cours de traitement.");
+        portail_problem(ctx, 409, NULL, TXT_REIMBURSEMENTS_DEMANDE_NON_RETIRABLE);
         return;
     }
     portail_respond_json(ctx, 200, json_incref(claim));
@@ -281,7 +278,7 @@ void reimb_bo_queue(portail_ctx_t *ctx)
         "submitted", "in_review", "needs_document", "approved", "rejected", "withdrawn", NULL};
     if ((status && *status && !reimb_one_of(status, statuses)) ||
         (kind && *kind && !reimb_is_kind(kind))) {
-        portail_problem(ctx, 400, NULL, "Filtre inconnu.");
+        portail_problem(ctx, 400, NULL, TXT_REIMBURSEMENTS_FILTRE_INCONNU);
         return;
     }
     long long limit, cursor, min_age;
@@ -323,7 +320,7 @@ static json_t *bo_claim_row(portail_ctx_t *ctx, portail_db_t *db, long long id)
                                "LEFT JOIN agents a ON a.id = c.assigned_agent_id WHERE c.id = ?",
                                "l", id);
     if (!c) {
-        reimb_not_found(ctx, "Cette demande n’existe pas.");
+        reimb_not_found(ctx, TXT_REIMBURSEMENTS_DEMANDE_INCONNUE);
     }
     return c;
 }
@@ -363,7 +360,7 @@ void reimb_bo_document(portail_ctx_t *ctx)
                                "WHERE cd.claim_id = ? AND cd.document_id = ?",
                                "ll", (long long)id, (long long)doc);
     if (!r) {
-        reimb_not_found(ctx, "Ce document n’existe pas.");
+        reimb_not_found(ctx, TXT_REIMBURSEMENTS_DOCUMENT_INCONNU);
         return;
     }
     portail_audit_subject(ctx, portail_row_int(r, "member_id", 0));
@@ -385,7 +382,7 @@ static json_t *lock_claim(portail_ctx_t *ctx, long long id)
                                "FROM reimb_claims c WHERE c.id = ? FOR UPDATE",
                                "l", id);
     if (!c) {
-        reimb_not_found(ctx, "Cette demande n’existe pas.");
+        reimb_not_found(ctx, TXT_REIMBURSEMENTS_DEMANDE_INCONNUE);
     }
     return c;
 }
@@ -414,8 +411,8 @@ void reimb_bo_take(portail_ctx_t *ctx)
     long long me = (long long)portail_principal(ctx)->id;
     long long holder = portail_row_int(c, "assigned_agent_id", 0);
     if (!status_is(c, "submitted") && !(status_is(c, "in_review") && holder == me)) {
-        conflict(ctx, status_is(c, "in_review") ? "Cette demande est déjà prise par un autre agent."
-                                                : "Cette demande n’est pas dans la file.");
+        conflict(ctx, status_is(c, "in_review") ? TXT_REIMBURSEMENTS_DEMANDE_PRISE_AILLEURS
+                                                : TXT_REIMBURSEMENTS_DEMANDE_HORS_FILE);
         return;
     }
     /* Taking again what one holds changes nothing: within the same second
@@ -445,7 +442,7 @@ static json_t *my_review(portail_ctx_t *ctx, int64_t id)
         return NULL;
     if (!status_is(c, "in_review") ||
         portail_row_int(c, "assigned_agent_id", 0) != (long long)portail_principal(ctx)->id) {
-        conflict(ctx, "Prenez d’abord cette demande (elle doit vous être attribuée).");
+        conflict(ctx, TXT_REIMBURSEMENTS_PRENEZ_D_ABORD);
         return NULL;
     }
     return c;
@@ -472,16 +469,15 @@ static void read_amounts(json_t *body, struct amounts *m, json_t **errors)
 {
     *m = (struct amounts){0};
     bounded_int(body, "base_cents", 0, AMOUNT_MAX_CENTS, &m->base, errors,
-                "Base de remboursement en centimes attendue.");
-    bounded_int(body, "rate_pct", 0, 100, &m->rate, errors, "Taux entre 0 et 100.");
+                TXT_REIMBURSEMENTS_BASE_ATTENDUE);
+    bounded_int(body, "rate_pct", 0, 100, &m->rate, errors, TXT_REIMBURSEMENTS_TAUX_ENTRE_0_ET_100);
     bounded_int(body, "participation_cents", 0, 5000, &m->part, errors,
-                "Participation forfaitaire entre 0 et 5 000 centimes.");
+                TXT_REIMBURSEMENTS_PARTICIPATION_BORNES);
     bounded_int(body, "franchise_cents", 0, 5000, &m->fr, errors,
-                "Franchise entre 0 et 5 000 centimes.");
+                TXT_REIMBURSEMENTS_FRANCHISE_BORNES);
     m->reimbursed = m->base * m->rate / 100 - m->part - m->fr;
     if (!*errors && m->reimbursed < 0)
-        portail_field_error(errors, "base_cents",
-                            "Les déductions dépassent le montant remboursable.");
+        portail_field_error(errors, "base_cents", TXT_REIMBURSEMENTS_DEDUCTIONS_TROP_FORTES);
 }
 
 /* POST .../claims/{id}/approve {base_cents, rate_pct, participation_cents,
@@ -521,17 +517,17 @@ void reimb_bo_approve(portail_ctx_t *ctx)
         portail_row_int(c, "amount_paid_cents", 0), m.base, m.rate, m.part, m.fr, m.reimbursed,
         (long long)id, member);
     long long pay = n == 1 ? (long long)portail_db_insert_id(db) : -1;
-    const char *text = portail_sprintf(portail_arena(ctx),
-                                       "Votre demande de remboursement n° %lld est acceptée : "
-                                       "%lld,%02lld € vous seront versés sous 5 jours.",
-                                       (long long)id, m.reimbursed / 100, m.reimbursed % 100);
+    const char *text =
+        portail_sprintf(portail_arena(ctx), TXT_REIMBURSEMENTS_NOTIFICATION_ACCEPTEE_TEXTE,
+                        (long long)id, m.reimbursed / 100, m.reimbursed % 100);
     if (pay < 0 ||
         portail_db_exec(db,
                         "UPDATE reimb_claims SET status = 'approved', payment_id = ?, "
                         "updated_at = UTC_TIMESTAMP() WHERE id = ?",
                         "ll", pay, (long long)id) != 1 ||
-        portail_notify(db, member, "reimbursements.claim", "Demande de remboursement acceptée",
-                       text, "/reimbursements/") != 0 ||
+        portail_notify(db, member, "reimbursements.claim",
+                       TXT_REIMBURSEMENTS_NOTIFICATION_ACCEPTEE_TITRE, text,
+                       "/reimbursements/") != 0 ||
         portail_db_commit(db) != 0) {
         reimb_fail(ctx);
         return;
@@ -561,12 +557,10 @@ static void decide(portail_ctx_t *ctx, int reject)
         return;
     portail_db_t *db = portail_db(ctx);
     long long member = portail_row_int(c, "member_id", 0);
-    const char *text = portail_sprintf(
-        portail_arena(ctx),
-        reject ? "Votre demande de remboursement n° %lld est refusée. Motif : %s"
-               : "Pour traiter votre demande de remboursement n° %lld, il nous manque un "
-                 "justificatif : %s",
-        (long long)id, reason);
+    const char *text = portail_sprintf(portail_arena(ctx),
+                                       reject ? TXT_REIMBURSEMENTS_NOTIFICATION_REFUSEE_TEXTE
+                                              : TXT_REIMBURSEMENTS_NOTIFICATION_JUSTIFICATIF_TEXTE,
+                                       (long long)id, reason);
     if (portail_db_exec(db,
                         reject
                             ? "UPDATE reimb_claims SET status = 'rejected', decision_reason = ?, "
@@ -576,8 +570,8 @@ static void decide(portail_ctx_t *ctx, int reject)
                               "updated_at = UTC_TIMESTAMP() WHERE id = ?",
                         "sl", reason, (long long)id) != 1 ||
         portail_notify(db, member, "reimbursements.claim",
-                       reject ? "Demande de remboursement refusée"
-                              : "Un justificatif manque à votre demande",
+                       reject ? TXT_REIMBURSEMENTS_NOTIFICATION_REFUSEE_TITRE
+                              : TXT_REIMBURSEMENTS_NOTIFICATION_JUSTIFICATIF_TITRE,
                        text, "/reimbursements/") != 0 ||
         portail_db_commit(db) != 0) {
         reimb_fail(ctx);
@@ -613,11 +607,11 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
                                        "WHERE c.id = ? AND c.member_id = {member}",
                                        "l", (long long)id);
     if (!claim) {
-        reimb_not_found(ctx, "Cette demande n’existe pas.");
+        reimb_not_found(ctx, TXT_REIMBURSEMENTS_DEMANDE_INCONNUE);
         return;
     }
     if (!status_is(claim, "needs_document")) {
-        portail_problem(ctx, 409, NULL, "Cette demande n’attend pas de justificatif.");
+        portail_problem(ctx, 409, NULL, TXT_REIMBURSEMENTS_PAS_DE_JUSTIFICATIF_ATTENDU);
         return;
     }
     /* The claim goes back to the queue in the documents' transaction: a
@@ -646,7 +640,7 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
     }
     if (!ok || portail_db_commit(db) != 0) {
         if (!ok && !portail_responded(ctx) && !portail_db_failed(db)) {
-            portail_problem(ctx, 409, NULL, "Cette demande n’attend pas de justificatif.");
+            portail_problem(ctx, 409, NULL, TXT_REIMBURSEMENTS_PAS_DE_JUSTIFICATIF_ATTENDU);
             return;
         }
         reimb_fail(ctx);
@@ -684,11 +678,11 @@ void reimb_bo_correct(portail_ctx_t *ctx)
                                  "ON m.insured_id = p.insured_id WHERE p.id = ? FOR UPDATE",
                                  "l", (long long)id);
     if (!old) {
-        reimb_not_found(ctx, "Ce paiement n’existe pas.");
+        reimb_not_found(ctx, TXT_REIMBURSEMENTS_PAIEMENT_INCONNU);
         return;
     }
     if (portail_row_int(old, "cancelled_by", 0) != 0) {
-        conflict(ctx, "Ce paiement est déjà annulé par une correction.");
+        conflict(ctx, TXT_REIMBURSEMENTS_PAIEMENT_DEJA_CORRIGE);
         return;
     }
     long long n = portail_db_exec(
@@ -708,10 +702,10 @@ void reimb_bo_correct(portail_ctx_t *ctx)
         portail_db_exec(db, "UPDATE reimb_payments SET cancelled_by = ? WHERE id = ?", "ll", fresh,
                         (long long)id) != 1 ||
         (member > 0 &&
-         portail_notify(db, member, "reimbursements.claim", "Un remboursement a été corrigé",
+         portail_notify(db, member, "reimbursements.claim",
+                        TXT_REIMBURSEMENTS_NOTIFICATION_CORRECTION_TITRE,
                         portail_sprintf(portail_arena(ctx),
-                                        "Votre caisse a corrigé un remboursement. Motif : %s",
-                                        reason),
+                                        TXT_REIMBURSEMENTS_NOTIFICATION_CORRECTION_TEXTE, reason),
                         "/reimbursements/") != 0) ||
         portail_db_commit(db) != 0) {
         reimb_fail(ctx);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "reimbursements.h"
+#include <portail/texts.h>
 
 #define PAGE_DEFAULT 20
 /* The member sees at most this many months back. */
@@ -34,19 +35,19 @@ static const portail_setting_t settings[] = {
 
 static const portail_nav_t nav[] = {
     {.menu = PORTAIL_MENU_MEMBER,
-     .label = "Mes remboursements",
+     .label = TXT_REIMBURSEMENTS_MES_REMBOURSEMENTS,
      .href = "/reimbursements/",
-     .text = "Ce que votre caisse vous a versé, acte par acte, et vos relevés mensuels.",
+     .text = TXT_REIMBURSEMENTS_DESCRIPTION_REMBOURSEMENTS,
      .order = 20},
     {.menu = PORTAIL_MENU_MEMBER,
-     .label = "Faire une demande",
+     .label = TXT_REIMBURSEMENTS_MENU_FAIRE_UNE_DEMANDE,
      .href = "/reimbursements/demande.html",
-     .text = "Demander un remboursement en ligne, justificatifs joints, et suivre vos demandes.",
+     .text = TXT_REIMBURSEMENTS_DESCRIPTION_DEMANDE,
      .order = 21},
     {.menu = PORTAIL_MENU_BACKOFFICE,
-     .label = "Demandes de remboursement",
+     .label = TXT_REIMBURSEMENTS_MENU_DEMANDES,
      .href = "/reimbursements/bo-file.html",
-     .text = "La file des demandes de remboursement en ligne.",
+     .text = TXT_REIMBURSEMENTS_DESCRIPTION_FILE,
      .permission = "reimbursements.process",
      .order = 30},
     {0},
@@ -54,7 +55,7 @@ static const portail_nav_t nav[] = {
 
 static const portail_permission_t permissions[] = {
     {.name = "reimbursements.process",
-     .description = "Traiter les demandes de remboursement des assurés",
+     .description = TXT_REIMBURSEMENTS_PERMISSION_CLAIMS,
      .default_agent = 1},
     {0},
 };
@@ -179,8 +180,7 @@ static int init(const portail_settings_t *s, void **state, char *err, size_t err
         return -1;
     }
     st->page_max = portail_settings_int(s, "page_max");
-    if (portail_notify_kind("reimbursements.claim", "Suivi de mes demandes de remboursement") !=
-        0) {
+    if (portail_notify_kind("reimbursements.claim", TXT_REIMBURSEMENTS_CARTE_SUIVI_DEMANDES) != 0) {
         free(st);
         snprintf(err, errlen, "reimbursements: notification kind refused");
         return -1;
@@ -304,12 +304,11 @@ static void list(portail_ctx_t *ctx)
     int who_set = 0;
     long long who_id = 0;
     if (reimb_beneficiary_parse(who, &who_set, &who_id) != 0)
-        portail_field_error(&errors, "beneficiary",
-                            "Bénéficiaire inconnu : « me » ou l’identifiant d’un bénéficiaire.");
+        portail_field_error(&errors, "beneficiary", TXT_REIMBURSEMENTS_BENEFICIAIRE_INCONNU);
     if (kind && *kind && !reimb_one_of(kind, KINDS))
-        portail_field_error(&errors, "kind", "Type de soin inconnu.");
+        portail_field_error(&errors, "kind", TXT_REIMBURSEMENTS_TYPE_DE_SOIN_INCONNU);
     if (status && *status && !reimb_one_of(status, STATUSES))
-        portail_field_error(&errors, "status", "Statut inconnu.");
+        portail_field_error(&errors, "status", TXT_REIMBURSEMENTS_STATUT_INCONNU);
     long long limit = portail_req_query_int(ctx, "limit", 1, st->page_max, PAGE_DEFAULT, &errors);
     char cur_date[11] = "9999-12-31";
     long long cur_id = 0;
@@ -318,7 +317,7 @@ static void list(portail_ctx_t *ctx)
         if (strlen(cursor) < 12 || strlen(cursor) > 32 || cursor[10] != '.' ||
             (memcpy(cur_date, cursor, 10), !portail_valid_date(a, cur_date, &msg)) ||
             (cur_id = strtoll(cursor + 11, &end, 10)) <= 0 || *end)
-            portail_field_error(&errors, "cursor", "Curseur invalide.");
+            portail_field_error(&errors, "cursor", TXT_REIMBURSEMENTS_CURSEUR_INVALIDE);
     }
     if (errors) {
         portail_problem_fields(ctx, errors);
@@ -380,7 +379,7 @@ static void detail(portail_ctx_t *ctx)
                                      "WHERE p.id = ? AND m.id = {member}",
                                      "l", (long long)id);
     if (!row) {
-        reimb_not_found(ctx, "Ce remboursement n’existe pas.");
+        reimb_not_found(ctx, TXT_REIMBURSEMENTS_REMBOURSEMENT_INCONNU);
         return;
     }
     long long base = portail_row_int(row, "base_cents", 0);
@@ -389,13 +388,14 @@ static void detail(portail_ctx_t *ctx)
     long long fr = portail_row_int(row, "franchise_cents", 0);
     json_t *deductions = json_array();
     if (part > 0)
-        json_array_append_new(
-            deductions, json_pack("{s:s, s:s, s:I}", "kind", "participation_forfaitaire", "label",
-                                  "Participation forfaitaire", "amount_cents", (json_int_t)part));
-    if (fr > 0)
         json_array_append_new(deductions,
-                              json_pack("{s:s, s:s, s:I}", "kind", "franchise_medicale", "label",
-                                        "Franchise médicale", "amount_cents", (json_int_t)fr));
+                              json_pack("{s:s, s:s, s:I}", "kind", "participation_forfaitaire",
+                                        "label", TXT_REIMBURSEMENTS_PARTICIPATION_FORFAITAIRE,
+                                        "amount_cents", (json_int_t)part));
+    if (fr > 0)
+        json_array_append_new(deductions, json_pack("{s:s, s:s, s:I}", "kind", "franchise_medicale",
+                                                    "label", TXT_REIMBURSEMENTS_FRANCHISE_MEDICALE,
+                                                    "amount_cents", (json_int_t)fr));
     const char *status = portail_row_str(row, "status");
     int rejected = status && strcmp(status, "rejected") == 0;
     json_object_set_new(row, "deductions", deductions);
@@ -471,7 +471,7 @@ static void statement_pdf(portail_ctx_t *ctx)
     portail_arena_t *a = portail_arena(ctx);
     const char *p = portail_req_param(ctx, "month");
     if (!p || strlen(p) != 11 || strcmp(p + 7, ".pdf") != 0 || p[4] != '-') {
-        portail_problem(ctx, 404, NULL, "Ce relevé n’existe pas.");
+        portail_problem(ctx, 404, NULL, TXT_REIMBURSEMENTS_RELEVE_INCONNU);
         return;
     }
     char month[8];
@@ -481,7 +481,7 @@ static void statement_pdf(portail_ctx_t *ctx)
     const char *msg = NULL;
     snprintf(first, sizeof first, "%s-01", month);
     if (!portail_valid_date(a, first, &msg)) {
-        portail_problem(ctx, 404, NULL, "Ce relevé n’existe pas.");
+        portail_problem(ctx, 404, NULL, TXT_REIMBURSEMENTS_RELEVE_INCONNU);
         return;
     }
     json_t *who =
@@ -512,43 +512,44 @@ static void statement_pdf(portail_ctx_t *ctx)
              : NULL;
     if (!who || !rows || !year) {
         if (!portail_responded(ctx) && !portail_db_failed(portail_db(ctx)) && !who)
-            portail_problem(ctx, 404, NULL, "Ce relevé n’existe pas.");
+            portail_problem(ctx, 404, NULL, TXT_REIMBURSEMENTS_RELEVE_INCONNU);
         else
             reimb_fail(ctx);
         return;
     }
     size_t n = json_array_size(rows);
     if (n == 0) {
-        portail_problem(ctx, 404, NULL, "Aucun remboursement ce mois-ci.");
+        portail_problem(ctx, 404, NULL, TXT_REIMBURSEMENTS_RELEVE_VIDE);
         return;
     }
     int mnum = (month[5] - '0') * 10 + (month[6] - '0');
-    const char *title = portail_sprintf(a, "Relevé mensuel de remboursements — %s %.4s",
-                                        MONTHS_FR[mnum - 1], month);
-    const portail_pdf_meta_t meta = {
-        .title = title, .footer = "Relevé établi d’après les paiements de votre caisse."};
+    const char *title =
+        portail_sprintf(a, TXT_REIMBURSEMENTS_RELEVE_TITRE, MONTHS_FR[mnum - 1], month);
+    const portail_pdf_meta_t meta = {.title = title, .footer = TXT_REIMBURSEMENTS_RELEVE_SOURCE};
     portail_pdf_t *pdf = portail_pdf_new(a, &meta);
     if (!pdf) {
         reimb_fail(ctx);
         return;
     }
     const char *fund = portail_row_str(who, "fund");
-    int bad = portail_pdf_keyvalue(pdf, "Assuré",
-                                   portail_sprintf(a, "%s %s", portail_row_str(who, "first_name"),
-                                                   portail_row_str(who, "last_name"))) ||
-              portail_pdf_keyvalue(pdf, "N° de sécurité sociale", portail_row_str(who, "nir")) ||
-              portail_pdf_keyvalue(pdf, "Caisse", fund ? fund : "Caisse primaire") ||
-              portail_pdf_keyvalue(pdf, "Période",
-                                   portail_sprintf(a, "%s %.4s", MONTHS_FR[mnum - 1], month));
+    int bad =
+        portail_pdf_keyvalue(pdf, TXT_REIMBURSEMENTS_RELEVE_ASSURE,
+                             portail_sprintf(a, "%s %s", portail_row_str(who, "first_name"),
+                                             portail_row_str(who, "last_name"))) ||
+        portail_pdf_keyvalue(pdf, TXT_REIMBURSEMENTS_RELEVE_NIR, portail_row_str(who, "nir")) ||
+        portail_pdf_keyvalue(pdf, TXT_REIMBURSEMENTS_RELEVE_CAISSE,
+                             fund ? fund : TXT_REIMBURSEMENTS_RELEVE_CAISSE_PRIMAIRE) ||
+        portail_pdf_keyvalue(pdf, TXT_REIMBURSEMENTS_RELEVE_PERIODE,
+                             portail_sprintf(a, "%s %.4s", MONTHS_FR[mnum - 1], month));
     static const portail_pdf_column_t cols[] = {
-        {.title = "Date", .width = 1.2},
-        {.title = "Acte", .width = 3},
-        {.title = "Praticien", .width = 2.2},
-        {.title = "Payé", .width = 1.2, .align = PORTAIL_PDF_RIGHT},
-        {.title = "Base", .width = 1.2, .align = PORTAIL_PDF_RIGHT},
-        {.title = "Taux", .width = 0.7, .align = PORTAIL_PDF_RIGHT},
-        {.title = "Déductions", .width = 1.2, .align = PORTAIL_PDF_RIGHT},
-        {.title = "Remboursé", .width = 1.3, .align = PORTAIL_PDF_RIGHT},
+        {.title = TXT_REIMBURSEMENTS_RELEVE_DATE, .width = 1.2},
+        {.title = TXT_REIMBURSEMENTS_RELEVE_ACTE, .width = 3},
+        {.title = TXT_REIMBURSEMENTS_RELEVE_PRATICIEN, .width = 2.2},
+        {.title = TXT_REIMBURSEMENTS_RELEVE_PAYE, .width = 1.2, .align = PORTAIL_PDF_RIGHT},
+        {.title = TXT_REIMBURSEMENTS_RELEVE_BASE, .width = 1.2, .align = PORTAIL_PDF_RIGHT},
+        {.title = TXT_REIMBURSEMENTS_RELEVE_TAUX, .width = 0.7, .align = PORTAIL_PDF_RIGHT},
+        {.title = TXT_REIMBURSEMENTS_RELEVE_DEDUCTIONS, .width = 1.2, .align = PORTAIL_PDF_RIGHT},
+        {.title = TXT_REIMBURSEMENTS_RELEVE_REMBOURSE, .width = 1.3, .align = PORTAIL_PDF_RIGHT},
     };
     const size_t ncols = sizeof cols / sizeof *cols;
     long long tot_reimb = 0, tot_ded = 0, tot_charged = 0;
@@ -581,7 +582,7 @@ static void statement_pdf(portail_ctx_t *ctx)
             c[4] = euros(a, portail_row_int(r, "base_cents", 0));
             c[5] = portail_sprintf(a, "%lld %%", portail_row_int(r, "rate_pct", 0));
             c[6] = euros(a, ded);
-            c[7] = strcmp(st, "rejected") == 0 ? "Rejeté"
+            c[7] = strcmp(st, "rejected") == 0 ? TXT_REIMBURSEMENTS_RELEVE_REJETE
                    : strcmp(st, "paid") == 0   ? euros(a, reimb)
                                              : portail_sprintf(a, "%s (en cours)", euros(a, reimb));
             sub += reimb;
@@ -589,23 +590,26 @@ static void statement_pdf(portail_ctx_t *ctx)
             tot_ded += ded;
             tot_charged += portail_row_int(r, "charged_cents", 0);
         }
-        bad = portail_pdf_title(pdf, portail_sprintf(a, "Bénéficiaire : %s", ben)) ||
+        bad = portail_pdf_title(pdf,
+                                portail_sprintf(a, TXT_REIMBURSEMENTS_RELEVE_BENEFICIAIRE, ben)) ||
               portail_pdf_table(pdf, cols, ncols, cells, end - start) ||
-              portail_pdf_keyvalue(pdf, "Sous-total remboursé", euros(a, sub));
+              portail_pdf_keyvalue(pdf, TXT_REIMBURSEMENTS_RELEVE_SOUS_TOTAL, euros(a, sub));
         start = end;
     }
     long long pf = portail_row_int(year, "pf", 0), fr = portail_row_int(year, "fr", 0);
-    bad = bad || portail_pdf_title(pdf, "Totaux du mois") ||
-          portail_pdf_keyvalue(pdf, "Montant payé", euros(a, tot_charged)) ||
-          portail_pdf_keyvalue(pdf, "Total des déductions", euros(a, tot_ded)) ||
-          portail_pdf_keyvalue(pdf, "Total remboursé", euros(a, tot_reimb)) ||
-          portail_pdf_title(pdf, portail_sprintf(a, "Déductions de l’année %.4s", month)) ||
-          portail_pdf_keyvalue(pdf, "Participations forfaitaires",
-                               portail_sprintf(a, "%s sur un plafond de %s", euros(a, pf),
-                                               euros(a, DEDUCTION_CAP_CENTS))) ||
-          portail_pdf_keyvalue(pdf, "Franchises médicales",
-                               portail_sprintf(a, "%s sur un plafond de %s", euros(a, fr),
-                                               euros(a, DEDUCTION_CAP_CENTS)));
+    bad =
+        bad || portail_pdf_title(pdf, TXT_REIMBURSEMENTS_RELEVE_TOTAUX) ||
+        portail_pdf_keyvalue(pdf, TXT_REIMBURSEMENTS_RELEVE_MONTANT_PAYE, euros(a, tot_charged)) ||
+        portail_pdf_keyvalue(pdf, TXT_REIMBURSEMENTS_RELEVE_TOTAL_DEDUCTIONS, euros(a, tot_ded)) ||
+        portail_pdf_keyvalue(pdf, TXT_REIMBURSEMENTS_RELEVE_TOTAL_REMBOURSE, euros(a, tot_reimb)) ||
+        portail_pdf_title(pdf,
+                          portail_sprintf(a, TXT_REIMBURSEMENTS_RELEVE_DEDUCTIONS_ANNEE, month)) ||
+        portail_pdf_keyvalue(pdf, TXT_REIMBURSEMENTS_RELEVE_PARTICIPATIONS,
+                             portail_sprintf(a, TXT_REIMBURSEMENTS_RELEVE_PLAFOND, euros(a, pf),
+                                             euros(a, DEDUCTION_CAP_CENTS))) ||
+        portail_pdf_keyvalue(pdf, TXT_REIMBURSEMENTS_RELEVE_FRANCHISES,
+                             portail_sprintf(a, TXT_REIMBURSEMENTS_RELEVE_PLAFOND, euros(a, fr),
+                                             euros(a, DEDUCTION_CAP_CENTS)));
     const unsigned char *bytes = NULL;
     size_t len = 0;
     if (bad || portail_pdf_render(pdf, &bytes, &len) != 0) {
@@ -643,15 +647,16 @@ static int summary(portail_ctx_t *ctx, void **card)
     long long recent = portail_row_int(row, "recent", 0);
     const char *paid_on = portail_row_str(row, "paid_on");
     const char *visit = portail_row_str(row, "last_visit");
-    const char *since = visit ? portail_sprintf(a, "depuis votre dernière visite (%.10s)", visit)
-                              : "ces 30 derniers jours";
-    const char *text =
-        paid_on ? portail_sprintf(a, "Dernier paiement : %s le %s (%s). %lld paiement%s %s.",
-                                  euros(a, portail_row_int(row, "reimbursed_cents", 0)), paid_on,
-                                  portail_row_str(row, "act_label"), recent, recent > 1 ? "s" : "",
-                                  since)
-                : "Aucun remboursement pour l'instant.";
-    *card = json_pack("{s:s, s:s, s:s, s:I, s:s?}", "title", "Mes remboursements", "text", text,
-                      "href", "/reimbursements/", "count", (json_int_t)recent, "since", visit);
+    const char *since = visit ? portail_sprintf(a, TXT_REIMBURSEMENTS_CARTE_DEPUIS_VISITE, visit)
+                              : TXT_REIMBURSEMENTS_CARTE_30_DERNIERS_JOURS;
+    const char *text = paid_on
+                           ? portail_sprintf(a, TXT_REIMBURSEMENTS_CARTE_DERNIER_PAIEMENT,
+                                             euros(a, portail_row_int(row, "reimbursed_cents", 0)),
+                                             paid_on, portail_row_str(row, "act_label"), recent,
+                                             recent > 1 ? "s" : "", since)
+                           : TXT_REIMBURSEMENTS_CARTE_AUCUN_REMBOURSEMENT;
+    *card = json_pack("{s:s, s:s, s:s, s:I, s:s?}", "title", TXT_REIMBURSEMENTS_MES_REMBOURSEMENTS,
+                      "text", text, "href", "/reimbursements/", "count", (json_int_t)recent,
+                      "since", visit);
     return *card ? 0 : -1;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "unlock.h"
+#include <portail/texts.h>
 
 #define REASON_MIN_CHARS 10
 #define REASON_MAX_CHARS 500
@@ -63,8 +64,7 @@ void bo_member_find(portail_ctx_t *ctx)
         if (portail_db_failed(db))
             unlock_fail(ctx);
         else
-            portail_problem(ctx, 404, NULL,
-                            "Aucun compte n’est ouvert pour ce numéro de sécurité sociale.");
+            portail_problem(ctx, 404, NULL, TXT_UNLOCK_AUCUN_COMPTE_POUR_NIR);
         return;
     }
     int64_t id = portail_row_int(m, "id", 0);
@@ -118,13 +118,12 @@ void bo_insured_search(portail_ctx_t *ctx)
         rows = insured_by_nir(db, nir);
     } else {
         const char *last =
-            query_text(ctx, "last_name", NAME_MAX_BYTES, &errors, "Saisissez le nom de l’assuré.");
+            query_text(ctx, "last_name", NAME_MAX_BYTES, &errors, TXT_UNLOCK_SAISISSEZ_NOM_ASSURE);
         const char *first = query_text(ctx, "first_name", NAME_MAX_BYTES, &errors, NULL);
         const char *birth_in = portail_req_query(ctx, "birth_date");
         const char *birth = NULL;
         if (!birth_in || !*birth_in)
-            portail_field_error(&errors, "birth_date",
-                                "Saisissez la date de naissance de l’assuré.");
+            portail_field_error(&errors, "birth_date", TXT_UNLOCK_SAISISSEZ_DATE_NAISSANCE_ASSURE);
         else if (!(birth = portail_valid_birth_date(portail_arena(ctx), birth_in, &msg)))
             portail_field_error(&errors, "birth_date", msg);
         const char *postal_in = portail_req_query(ctx, "postal_code");
@@ -138,7 +137,7 @@ void bo_insured_search(portail_ctx_t *ctx)
         }
         if (!(db = portail_db(ctx)))
             return;
-        kind = postal ? "nom, date de naissance et code postal" : "nom et date de naissance";
+        kind = postal ? TXT_UNLOCK_CRITERE_NOM_DATE_CODE_POSTAL : TXT_UNLOCK_CRITERE_NOM_DATE;
         rows = insured_by_name(db, last, first, birth, postal);
     }
     if (!rows) {
@@ -153,9 +152,8 @@ void bo_insured_search(portail_ctx_t *ctx)
     }
     if (n == 1)
         portail_audit_subject(ctx, portail_row_int(json_array_get(rows, 0), "member_id", 0));
-    portail_audit_reason(ctx,
-                         portail_sprintf(portail_arena(ctx), "recherche par %s : %zu%s résultat%s",
-                                         kind, n, truncated ? " premiers" : "", n > 1 ? "s" : ""));
+    portail_audit_reason(ctx, portail_sprintf(portail_arena(ctx), TXT_UNLOCK_AUDIT_RECHERCHE, kind,
+                                              n, truncated ? " premiers" : "", n > 1 ? "s" : ""));
     portail_respond_json(
         ctx, 200,
         json_pack("{s:O, s:b, s:i}", "results", rows, "truncated", truncated, "max", SEARCH_MAX));
@@ -221,7 +219,7 @@ static int bo_unlock_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
     int rc = portail_account_unlock(ctx, t->id, t->by, NULL);
     if (rc == 1) {
         /* Rolled back: the counters stay as they were. */
-        portail_problem(ctx, 409, NULL, "Ce compte n’est pas bloqué.");
+        portail_problem(ctx, 409, NULL, TXT_UNLOCK_COMPTE_PAS_BLOQUE);
         return -1;
     }
     return rc < 0 || portail_audit(ctx, t->id, "unlock", t->reason) != 0 ? -1 : 0;
@@ -340,9 +338,14 @@ void bo_audit_export(portail_ctx_t *ctx)
     char *buf = portail_alloc(a, cap);
     memcpy(buf, "\xEF\xBB\xBF", 3);
     len = 3;
-    static const char *const head[] = {"Date (UTC)", "Agent",     "Identifiant de l’agent",
-                                       "Assuré",     "NIR",       "Action",
-                                       "Motif",      "Adresse IP"};
+    static const char *const head[] = {TXT_UNLOCK_CSV_DATE,
+                                       TXT_UNLOCK_CSV_AGENT,
+                                       TXT_UNLOCK_CSV_IDENTIFIANT_AGENT,
+                                       TXT_UNLOCK_CSV_ASSURE,
+                                       "NIR",
+                                       TXT_UNLOCK_CSV_ACTION,
+                                       TXT_UNLOCK_CSV_MOTIF,
+                                       TXT_UNLOCK_CSV_ADRESSE_IP};
     for (size_t k = 0; k < 8; k++)
         csv_cell(a, &buf, &len, &cap, head[k], k == 7);
     for (size_t i = 0; i < n; i++) {
@@ -361,12 +364,7 @@ void bo_audit_export(portail_ctx_t *ctx)
             csv_cell(a, &buf, &len, &cap, cells[k], k == 7);
     }
     if (truncated)
-        csv_cell(a, &buf, &len, &cap,
-                 portail_sprintf(a,
-                                 "Export limité aux %d entrées les plus récentes : "
-                                 "resserrez les filtres pour obtenir les autres.",
-                                 EXPORT_MAX),
-                 1);
+        csv_cell(a, &buf, &len, &cap, portail_sprintf(a, TXT_UNLOCK_EXPORT_LIMITE, EXPORT_MAX), 1);
     portail_audit_reason(ctx, portail_sprintf(a, "export CSV : %zu ligne%s%s", n, n > 1 ? "s" : "",
                                               truncated ? " (limite atteinte)" : ""));
     portail_respond_bytes(ctx, 200, PORTAIL_FILE_CSV, PORTAIL_ATTACHMENT, buf, len,
@@ -387,7 +385,7 @@ static int64_t path_member(portail_ctx_t *ctx, portail_db_t *db)
     if (portail_db_failed(db))
         unlock_fail(ctx);
     else
-        portail_problem(ctx, 404, NULL, "Compte introuvable.");
+        portail_problem(ctx, 404, NULL, TXT_UNLOCK_COMPTE_INTROUVABLE);
     return 0;
 }
 
@@ -408,8 +406,7 @@ static const char *body_reason(portail_ctx_t *ctx)
         for (size_t i = 0; i < n; i++)
             chars += ((unsigned char)raw[i] & 0xC0) != 0x80;
         if (chars < REASON_MIN_CHARS || chars > REASON_MAX_CHARS)
-            portail_field_error(&errors, "reason",
-                                "Le motif doit comporter entre 10 et 500 caractères.");
+            portail_field_error(&errors, "reason", TXT_UNLOCK_MOTIF_LONGUEUR);
         else
             return portail_strndup(portail_arena(ctx), raw, n);
     }
@@ -425,7 +422,7 @@ static int audit_filters(portail_ctx_t *ctx, const char **login, long long *memb
     if (*login && !**login)
         *login = NULL;
     if (*login && strlen(*login) > LOGIN_MAX) {
-        portail_problem(ctx, 400, NULL, "Le paramètre « agent » est trop long.");
+        portail_problem(ctx, 400, NULL, TXT_UNLOCK_PARAMETRE_AGENT_TROP_LONG);
         return -1;
     }
     const char *nir_in = portail_req_query(ctx, "nir"), *msg = NULL;
@@ -433,7 +430,7 @@ static int audit_filters(portail_ctx_t *ctx, const char **login, long long *memb
     if (nir_in && *nir_in && !(*nir = portail_valid_nir(portail_arena(ctx), nir_in, &msg))) {
         portail_problem(
             ctx, 400, NULL,
-            portail_sprintf(portail_arena(ctx), "Le paramètre « nir » est invalide : %s", msg));
+            portail_sprintf(portail_arena(ctx), TXT_UNLOCK_PARAMETRE_NIR_INVALIDE, msg));
         return -1;
     }
     if (portail_query_int(ctx, "member", 1, INT64_MAX, 0, member) != 0 ||
@@ -461,8 +458,7 @@ static const char *query_text(portail_ctx_t *ctx, const char *name, size_t max, 
         return NULL;
     }
     if (n > max || !portail_utf8_valid(s, n)) {
-        portail_field_error(errors, name,
-                            "Ce champ est trop long ou contient des caractères invalides.");
+        portail_field_error(errors, name, TXT_UNLOCK_CHAMP_INVALIDE);
         return NULL;
     }
     return portail_strndup(portail_arena(ctx), s, n);
@@ -515,8 +511,7 @@ static int query_date(portail_ctx_t *ctx, const char *name, const char **out)
     if (!portail_valid_date(portail_arena(ctx), s, &msg)) {
         portail_problem(
             ctx, 400, NULL,
-            portail_sprintf(portail_arena(ctx),
-                            "Le paramètre « %s » doit être une date au format AAAA-MM-JJ.", name));
+            portail_sprintf(portail_arena(ctx), TXT_UNLOCK_PARAMETRE_DATE_INVALIDE, name));
         return -1;
     }
     *out = s;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "unlock.h"
+#include <portail/texts.h>
 
 static const portail_setting_t settings[] = {
     /* "forgot password" requests per client address and window */
@@ -156,12 +157,12 @@ static void fini(void *state)
  * permission its routes require, so an agent never sees a link it cannot use. */
 static const portail_nav_t nav[] = {
     {.menu = PORTAIL_MENU_BACKOFFICE,
-     .label = "Rechercher un assuré",
+     .label = TXT_UNLOCK_MENU_RECHERCHER_ASSURE,
      .href = "/backoffice/recherche.html",
      .permission = "members.read",
      .order = 10},
     {.menu = PORTAIL_MENU_BACKOFFICE,
-     .label = "Journal d’audit",
+     .label = TXT_UNLOCK_MENU_JOURNAL_AUDIT,
      .href = "/backoffice/audit.html",
      .permission = "audit.read",
      .order = 90},
@@ -178,15 +179,9 @@ static const char *still_locked_text(portail_ctx_t *ctx, portail_lock_reason_t r
 {
     if (reason == PORTAIL_LOCK_PENDING_VERIFICATION)
         return portail_sprintf(portail_arena(ctx),
-                               "Votre mot de passe a été modifié, mais votre compte reste bloqué "
-                               "tant que vous n’avez pas confirmé la modification de vos "
-                               "informations\u00a0: suivez le lien de confirmation reçu par "
-                               "e-mail. Si vous ne l’avez pas reçu, %s.",
+                               TXT_UNLOCK_MOT_DE_PASSE_MODIFIE_COMPTE_BLOQUE_VERIFICATION,
                                portail_call_fund(0));
-    return portail_sprintf(portail_arena(ctx),
-                           "Votre mot de passe a été modifié, mais votre compte reste bloqué. "
-                           "Pour le débloquer, %s. Une fois votre compte débloqué, vous pourrez "
-                           "aussi lui écrire par la messagerie sécurisée.",
+    return portail_sprintf(portail_arena(ctx), TXT_UNLOCK_MOT_DE_PASSE_MODIFIE_COMPTE_BLOQUE,
                            portail_call_fund(0));
 }
 
@@ -210,8 +205,7 @@ static int throttle_pass(portail_ctx_t *ctx, portail_db_t *db, const char *const
             return -1;
         }
         if (wait > 0) {
-            portail_problem_retry(ctx, 429, wait, NULL,
-                                  "Trop de demandes de réinitialisation. Réessayez plus tard.");
+            portail_problem_retry(ctx, 429, wait, NULL, TXT_UNLOCK_TROP_DE_DEMANDES);
             return -1;
         }
     }
@@ -322,8 +316,7 @@ fail:
  * so a refused password does not spend the link. Lifts the password and
  * second-factor locks (core rule of portail_account_unlock "reset"), ends
  * every session, mails a confirmation; the other locks stay. */
-static const char reset_gone[] = "Ce lien de réinitialisation a expiré ou a déjà servi. "
-                                 "Refaites une demande avec « Mot de passe oublié ? ».";
+static const char reset_gone[] = TXT_UNLOCK_LIEN_REINITIALISATION_INVALIDE;
 
 typedef struct reset_tx {
     const char *token, *hash;
@@ -419,9 +412,7 @@ static void reset_password(portail_ctx_t *ctx)
     id = t.id;
     portail_account_state_t after = t.after;
     int still = t.still != NULL;
-    const char *detail = still ? t.still
-                               : "Votre mot de passe a été modifié. Vous pouvez vous connecter "
-                                 "avec votre nouveau mot de passe.";
+    const char *detail = still ? t.still : TXT_UNLOCK_MOT_DE_PASSE_MODIFIE;
     portail_log_info(ctx, "member %lld: password reset (%s)", (long long)id,
                      still ? "still locked" : "not locked");
     portail_respond_json(ctx, 200,
@@ -434,9 +425,7 @@ static void reset_password(portail_ctx_t *ctx)
 /* A spent or unknown verification link. */
 static const char *verify_gone(portail_ctx_t *ctx)
 {
-    return portail_sprintf(portail_arena(ctx),
-                           "Ce lien de confirmation a expiré ou a déjà servi. Si votre compte est "
-                           "toujours bloqué, %s.",
+    return portail_sprintf(portail_arena(ctx), TXT_UNLOCK_LIEN_CONFIRMATION_INVALIDE,
                            portail_call_fund(0));
 }
 
@@ -490,12 +479,11 @@ static void verify_account(portail_ctx_t *ctx)
     }
     portail_account_state_t after = t.after;
     int still = after.reason != PORTAIL_LOCK_NONE;
-    portail_respond_json(
-        ctx, 200,
-        json_pack("{s:s, s:b, s:s}", "status", "verified", "still_locked", still, "detail",
-                  still ? "La modification est confirmée, mais votre compte reste bloqué pour "
-                          "une autre raison : connectez-vous pour savoir comment le débloquer."
-                        : "La modification est confirmée et votre compte est débloqué."));
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:s, s:b, s:s}", "status", "verified", "still_locked", still,
+                                   "detail",
+                                   still ? TXT_UNLOCK_MODIFICATION_CONFIRMEE_COMPTE_BLOQUE
+                                         : TXT_UNLOCK_MODIFICATION_CONFIRMEE_COMPTE_DEBLOQUE));
 }
 
 /* ---- POST /api/v1/password/reset/check, /api/v1/account/verify/check {token} --

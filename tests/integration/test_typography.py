@@ -4,14 +4,17 @@
 - every page's text: web/ as shipped; text nodes and the human-readable
   attributes, never scripts, styles or URLs (`script/typography-fix FILE...`
   mends a page);
-- the French strings of the pages' scripts (web/js/, modules/*/web/js/; not
-  the DSFR's or zxcvbn's) and of the C sources (core/, modules/: API
+- every text of the catalogue (texts/*.json: the pages' scripts' texts and
+  the API's messages, texts/README.md), a {name} read as a word;
+- the French strings left in the pages' scripts (web/js/, modules/*/web/js/;
+  not the DSFR's or zxcvbn's) and in the C sources (core/, modules/: API
   messages, letters, the audit's labels, portailctl's output), and the mail
   templates (mail/). A string literal is French when it has an accented
   letter, a guillemet or ’, or two French words; selectors, URLs, keys, SQL
   and log lines in English are not. A template literal's ${...} reads as a
   letter ("X"), escapes are decoded (\\u00a0 is a no-break space)."""
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -284,7 +287,20 @@ def template_strings(src):
     return [(n, re.sub(r"\{\{\w+\}\}", "X", t)) for n, t in enumerate(src.splitlines(), 1)]
 
 
-READERS = {".js": js_strings, ".c": c_strings, ".h": c_strings, ".txt": template_strings}
+def catalogue_strings(src):
+    """A catalogue's texts (texts/fr.json), on the lines of their keys, its
+    {names} read as "X"."""
+    lines = src.splitlines()
+    out = []
+    for key, text in json.loads(src).items():
+        line = next((n for n, t in enumerate(lines, 1) if t.lstrip().startswith(json.dumps(key))), 0)
+        out.append((line, re.sub(r"\{\w+\}", "X", text)))
+    return out
+
+
+READERS = {
+    ".js": js_strings, ".c": c_strings, ".h": c_strings, ".txt": template_strings, ".json": catalogue_strings,
+}
 
 
 def sources():
@@ -294,7 +310,7 @@ def sources():
     scripts += ROOT.glob("modules/*/web/**/*.js")
     c = [*ROOT.glob("core/**/*.[ch]"), *ROOT.glob("modules/**/*.[ch]")]
     mails = [*ROOT.glob("mail/*.txt"), *ROOT.glob("modules/*/mail/*.txt")]
-    return sorted(scripts + c + mails)
+    return sorted(scripts + c + mails + list(ROOT.glob("texts/*.json")))
 
 
 def string_faults(path, strings, all_french=False):
@@ -332,6 +348,11 @@ def test_the_string_readers_find_french_text_and_only_it():
     ]
     bad = string_faults("x.c", c)
     assert len(bad) == 1 and bad[0].startswith("x.c:4: no-break space missing inside « »"), bad
+    cat = catalogue_strings('{\n  "a.b": "Pour qui ?",\n  "a.c": "Bonjour {nom}\u00a0!"\n}\n')
+    assert cat == [(2, "Pour qui ?"), (3, "Bonjour X\u00a0!")]
+    assert string_faults("fr.json", cat, all_french=True) == [
+        "fr.json:2: no-break space missing before '?' in 'Pour qui ?'"
+    ]
     mail = template_strings("Objet : {{code}}\n\n{{greeting}}\n{{origin}}/connexion.html\n")
     assert string_faults("m.txt", mail, all_french=True) == [
         "m.txt:1: no-break space missing before ':' in 'Objet : X'"
@@ -341,5 +362,5 @@ def test_the_string_readers_find_french_text_and_only_it():
 @pytest.mark.parametrize("path", sources(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_french_strings_follow_french_typography(path):
     strings = READERS[path.suffix](path.read_text(encoding="utf-8"))
-    bad = string_faults(path.relative_to(ROOT), strings, all_french=path.suffix == ".txt")
+    bad = string_faults(path.relative_to(ROOT), strings, all_french=path.suffix in (".txt", ".json"))
     assert not bad, "\n".join(bad)

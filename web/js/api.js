@@ -6,6 +6,7 @@
 // X-CSRF-Token header of the response that opened or raised the session, or
 // from GET /api/v1/session, and lives in this module's memory only (never in
 // localStorage or sessionStorage).
+import { tx } from './textes.js';
 
 const BASE = '/api/v1';
 const SAFE = new Set(['GET', 'HEAD']);
@@ -72,8 +73,8 @@ export function session({ refresh = false } = {}) {
 
 function unreachable() {
   return new ApiError(0, {
-    title: 'Service injoignable',
-    detail: 'Le service ne répond pas. Vérifiez votre connexion à Internet puis réessayez.',
+    title: tx('commun.service_injoignable'),
+    detail: tx('client.service_repond_verifiez_connexion'),
   }, null);
 }
 

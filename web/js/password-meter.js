@@ -5,9 +5,10 @@
 // script/web-build) load on the first key typed, as classic scripts from our
 // own origin (CSP script-src 'self').
 import { el } from './ui.js';
+import { tx } from './textes.js';
 
 const BUNDLES = ['core', 'language-common', 'language-fr'];
-const LEVELS = ['très faible', 'faible', 'moyenne', 'bonne', 'très bonne'];
+const LEVELS = [tx('password_meter.tres_faible'), tx('password_meter.faible'), tx('password_meter.moyenne'), tx('password_meter.bonne'), tx('password_meter.tres_bonne')];
 let factory;
 
 function load(src) {

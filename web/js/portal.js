@@ -6,6 +6,7 @@
 // itself: a page imports it only to redraw the bell (renderBell).
 import { api } from './api.js';
 import { el } from './ui.js';
+import { tx, txn } from './textes.js';
 
 function current(href) {
   return window.location.pathname === href || window.location.pathname === `${href}index.html`;
@@ -26,7 +27,7 @@ function renderMenu(portal) {
 function badge(n) {
   if (!Number.isInteger(n) || n <= 0) return null;
   return el('span', { class: 'fr-badge fr-badge--sm fr-badge--info fr-ml-1w', 'data-badge': String(n) },
-    String(n), el('span', { class: 'fr-sr-only' }, ` non lu${n > 1 ? 's' : ''}`));
+    String(n), el('span', { class: 'fr-sr-only' }, txn('portal.badge_non_lus', n)));
 }
 
 /** The bell (#cloche): "Notifications" with the unread count. */
@@ -34,7 +35,7 @@ export function renderBell(portal) {
   const bell = document.getElementById('cloche');
   if (!bell || !portal || !Number.isFinite(portal.unread)) return;
   const n = portal.unread;
-  bell.textContent = n ? `Notifications (${n} non lue${n > 1 ? 's' : ''})` : 'Notifications';
+  bell.textContent = n ? txn('portal.cloche_non_lues', n) : tx('portal.notifications');
   bell.dataset.unread = String(n);
 }
 

@@ -6,6 +6,7 @@
 // and print, and the "J’ai conservé mes codes" box that the continue button
 // waits for. The markup is the page's (ids below); this binds it.
 import { bindForm, el, showAlert } from './ui.js';
+import { tx } from './textes.js';
 
 /** The API's SVG as an image source: no markup of the API in the page. */
 export function svgDataUrl(svg) {
@@ -41,7 +42,7 @@ async function copyOrSelect(text, fallback, status, done, manual) {
     const sel = window.getSelection();
     sel.removeAllRanges();
     sel.addRange(range);
-    showAlert(status, 'warning', 'Copie automatique impossible', manual);
+    showAlert(status, 'warning', tx('second_factor.copie_automatique_impossible'), manual);
     return false;
   }
 }
@@ -67,8 +68,8 @@ export function bindCopyKey() {
   const status = document.getElementById('cle-statut');
   document.getElementById('copier-cle').addEventListener('click', () => copyOrSelect(
     key.dataset.key || key.textContent.replace(/\s+/g, ''), key, status,
-    { title: 'Clé copiée', text: 'Collez-la dans votre application d’authentification, en choisissant le type «\u00a0basé sur le temps\u00a0».' },
-    'La clé est sélectionnée\u00a0: copiez-la avec le menu de votre appareil, ou recopiez-la.',
+    { title: tx('second_factor.cle_copiee'), text: tx('second_factor.collez_application_authentification_choisissant') },
+    tx('second_factor.cle_selectionnee_copiez_menu'),
   ));
 }
 
@@ -79,11 +80,11 @@ export function showRecoveryCodes(codes, { next = '/tableau-de-bord.html' } = {}
   const list = document.getElementById('codes');
   list.replaceChildren(...codes.map((c) => el('li', {}, c)));
   const status = document.getElementById('copie-statut');
-  const text = () => `Portail — codes de secours\n\n${codes.join('\n')}\n\nChaque code ne sert qu’une fois.\n`;
+  const text = () => tx('second_factor.fichier_codes', { codes: codes.join('\n') });
 
   document.getElementById('copier').onclick = () => copyOrSelect(text(), list, status,
-    { title: 'Codes copiés', text: 'Collez-les dans un endroit sûr, un gestionnaire de mots de passe par exemple.' },
-    'Les codes sont sélectionnés\u00a0: copiez-les avec le menu de votre appareil, téléchargez-les ou imprimez-les.');
+    { title: tx('second_factor.codes_copies'), text: tx('second_factor.collez_endroit_gestionnaire_mots') },
+    tx('second_factor.codes_selectionnes_copiez_menu'));
 
   document.getElementById('telecharger').onclick = () => {
     const url = URL.createObjectURL(new Blob([text()], { type: 'text/plain;charset=utf-8' }));
@@ -93,8 +94,8 @@ export function showRecoveryCodes(codes, { next = '/tableau-de-bord.html' } = {}
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
     // The page cannot know whether the file was kept: it does not claim so.
-    showAlert(status, 'info', 'Fichier proposé au téléchargement',
-      'Vérifiez que le fichier portail-codes-de-secours.txt est bien enregistré sur votre appareil avant de continuer.');
+    showAlert(status, 'info', tx('second_factor.fichier_propose_telechargement'),
+      tx('second_factor.verifiez_fichier_portail_codes'));
   };
 
   document.getElementById('imprimer').onclick = () => window.print();

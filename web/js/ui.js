@@ -6,6 +6,7 @@
 // stack of alerts. No raw JSON is ever shown.
 
 import { ApiError, api, session, signedOutReason } from './api.js';
+import { tx, txn } from './textes.js';
 
 export const PAGES = {
   login: '/connexion.html',
@@ -23,13 +24,12 @@ export const PAGES = {
 /** "45 secondes", "2 minutes", "1 heure et 5 minutes". */
 export function formatDuration(seconds) {
   const s = Math.max(1, Math.ceil(Number(seconds) || 0));
-  const plural = (n, w) => `${n} ${w}${n > 1 ? 's' : ''}`;
-  if (s < 60) return plural(s, 'seconde');
+  if (s < 60) return txn('ui.duree.secondes', s);
   const m = Math.ceil(s / 60);
-  if (m < 60) return plural(m, 'minute');
+  if (m < 60) return txn('ui.duree.minutes', m);
   const h = Math.floor(m / 60);
   const rest = m % 60;
-  return rest ? `${plural(h, 'heure')} et ${plural(rest, 'minute')}` : plural(h, 'heure');
+  return rest ? tx('ui.duree.heures_et_minutes', { heures: txn('ui.duree.heures', h), minutes: txn('ui.duree.minutes', rest) }) : txn('ui.duree.heures', h);
 }
 
 const dateTimeFmt = new Intl.DateTimeFormat('fr-FR', {
@@ -75,12 +75,12 @@ export function formatNir(nir) {
 
 /** Shortens a user agent to "Chrome sur Linux". */
 export function describeDevice(ua) {
-  if (!ua) return 'Appareil inconnu';
+  if (!ua) return tx('ui.appareil_inconnu');
   const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox'
-    : /(Chrome|Chromium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : 'Navigateur';
+    : /(Chrome|Chromium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : tx('ui.navigateur');
   const os = /Android/.test(ua) ? 'Android' : /(iPhone|iPad)/.test(ua) ? 'iOS'
     : /Windows/.test(ua) ? 'Windows' : /Mac OS X/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : null;
-  return os ? `${browser} sur ${os}` : browser;
+  return os ? tx('ui.navigateur_sur_systeme', { browser, os }) : browser;
 }
 
 const regionNames = typeof Intl.DisplayNames === 'function' ? new Intl.DisplayNames(['fr'], { type: 'region' }) : null;
@@ -123,43 +123,43 @@ export function el(tag, attrs = {}, ...children) {
 /** The French message for an API error. */
 export function messageFor(err, messages = {}) {
   if (!(err instanceof ApiError)) {
-    return { title: 'Une erreur inattendue est survenue', text: 'Réessayez dans quelques instants.' };
+    return { title: tx('ui.erreur_inattendue_survenue'), text: tx('ui.reessayez_quelques_instants') };
   }
   const p = err.problem || {};
   const custom = messages[err.status];
   switch (err.status) {
     case 0:
-      return { title: 'Service injoignable', text: p.detail };
+      return { title: tx('commun.service_injoignable'), text: p.detail };
     case 401:
-      return { title: custom?.title || 'Identification refusée', text: custom?.text || p.detail || 'Vos identifiants sont incorrects.' };
+      return { title: custom?.title || tx('commun.identification_refusee'), text: custom?.text || p.detail || tx('ui.identifiants_incorrects') };
     case 403:
-      return { title: custom?.title || 'Accès refusé', text: custom?.text || p.detail || 'Vous n’avez pas accès à ce service.' };
+      return { title: custom?.title || tx('ui.acces_refuse'), text: custom?.text || p.detail || tx('ui.avez_acces_service') };
     case 404:
-      return { title: custom?.title || 'Introuvable', text: custom?.text || p.detail || 'L’élément demandé est introuvable.' };
+      return { title: custom?.title || tx('ui.introuvable'), text: custom?.text || p.detail || tx('ui.element_demande_introuvable') };
     case 409:
-      return { title: custom?.title || 'Action impossible', text: custom?.text || p.detail || 'L’action n’est plus possible dans l’état actuel.' };
+      return { title: custom?.title || tx('commun.action_impossible'), text: custom?.text || p.detail || tx('ui.action_possible_etat_actuel') };
     case 410:
-      return { title: custom?.title || 'Lien expiré ou déjà utilisé', text: custom?.text || p.detail || 'Ce lien n’est plus valable. Demandez-en un nouveau.' };
+      return { title: custom?.title || tx('commun.lien_expire_deja_utilise'), text: custom?.text || p.detail || tx('ui.lien_valable_demandez_nouveau') };
     case 422:
-      return { title: 'Le formulaire contient des erreurs', text: p.detail || 'Corrigez les champs signalés puis validez à nouveau.' };
+      return { title: tx('ui.formulaire_contient_erreurs'), text: p.detail || tx('ui.corrigez_champs_signales_puis') };
     case 423:
-      return { title: 'Compte bloqué', text: p.reason_text || p.detail || 'Votre compte est bloqué.' };
+      return { title: tx('commun.compte_bloque'), text: p.reason_text || p.detail || tx('ui.compte_bloque_phrase') };
     case 429:
       return {
-        title: 'Trop de tentatives',
+        title: tx('ui.trop_tentatives'),
         text: err.retryAfter
-          ? `Par sécurité, patientez ${formatDuration(err.retryAfter)} avant de réessayer.`
-          : 'Par sécurité, patientez quelques instants avant de réessayer.',
+          ? tx('ui.patientez_attente', { retryAfter: formatDuration(err.retryAfter) })
+          : tx('ui.patientez'),
       };
     case 503:
       return {
-        title: 'Service momentanément indisponible',
+        title: tx('ui.service_momentanement_indisponible'),
         text: err.retryAfter
-          ? `Le service est très sollicité. Réessayez dans ${formatDuration(err.retryAfter)}.`
-          : 'Le service est très sollicité. Réessayez dans quelques instants.',
+          ? tx('ui.service_tres_sollicite_attente', { retryAfter: formatDuration(err.retryAfter) })
+          : tx('ui.service_tres_sollicite'),
       };
     default:
-      return { title: custom?.title || 'Une erreur est survenue', text: custom?.text || p.detail || 'Réessayez dans quelques instants.' };
+      return { title: custom?.title || tx('ui.erreur_survenue'), text: custom?.text || p.detail || tx('ui.reessayez_quelques_instants') };
   }
 }
 
@@ -183,7 +183,7 @@ export function showPageError(container, err, messages) {
   const ref = err?.problem?.request_id;
   return showAlert(container, 'error', m.title, m.text, {
     focus: true,
-    extra: ref ? el('p', { class: 'fr-text--xs fr-mb-0' }, `Référence\u00a0: ${ref}`) : null,
+    extra: ref ? el('p', { class: 'fr-text--xs fr-mb-0' }, tx('ui.reference', { ref })) : null,
   });
 }
 
@@ -252,7 +252,7 @@ function labelText(input) {
 }
 
 /** Field errors [{field, message}] next to their fields, plus the summary. */
-export function showFieldErrors(form, errors, title = 'Le formulaire contient des erreurs') {
+export function showFieldErrors(form, errors, title = tx('ui.formulaire_contient_erreurs')) {
   clearErrors(form);
   const items = [];
   for (const { field, message, part } of errors) {
@@ -307,7 +307,7 @@ export function showFormError(form, err, { messages = {}, onLocked = PAGES.locke
   const summary = summaryOf(form);
   const box = showAlert(summary, 'error', m.title, m.text, {
     focus: true,
-    extra: ref && err.status >= 500 ? el('p', { class: 'fr-text--xs fr-mb-0' }, `Référence\u00a0: ${ref}`) : null,
+    extra: ref && err.status >= 500 ? el('p', { class: 'fr-text--xs fr-mb-0' }, tx('ui.reference', { ref })) : null,
   });
   return box;
 }
@@ -327,7 +327,7 @@ export async function retryWhenBusy(call, status, { attempts = 3, maxWait = 2 } 
       if (i >= attempts || !wait || wait > maxWait) throw err;
       if (status) {
         status.replaceChildren(el('div', { class: 'fr-alert fr-alert--info fr-alert--sm fr-mb-3w portail-retry' },
-          el('p', {}, `Le service est très sollicité, nouvelle tentative dans ${wait} s… (${i + 1} sur ${attempts})`)));
+          el('p', {}, tx('ui.service_tres_sollicite_nouvelle_tentative', { wait, essai: i + 1, attempts }))));
         status.hidden = false;
       }
       await new Promise((res) => { setTimeout(res, wait * 1000); });
@@ -390,10 +390,10 @@ export function showOutcome(status, { heading, kind, title, text, extra = null, 
 /* ---- locks ------------------------------------------------------------------ */
 
 const LOCK_ACTIONS = {
-  reset_password: () => el('a', { class: 'fr-btn fr-btn--secondary fr-mt-1w', href: '/mot-de-passe/oublie.html' }, 'Réinitialiser mon mot de passe'),
+  reset_password: () => el('a', { class: 'fr-btn fr-btn--secondary fr-mt-1w', href: '/mot-de-passe/oublie.html' }, tx('ui.reinitialiser_mot_passe')),
   // The fund's number comes with the step (brand.phone); none, no button.
-  call_fund: (step) => (step.tel ? el('a', { class: 'fr-btn fr-btn--secondary fr-mt-1w', href: `tel:${step.tel}` }, `Appeler le ${step.phone}`) : null),
-  confirm_update: () => el('p', { class: 'fr-mt-1w' }, 'Ouvrez le lien «\u00a0Confirmer la mise à jour\u00a0» de l’e-mail que nous vous avons envoyé.'),
+  call_fund: (step) => (step.tel ? el('a', { class: 'fr-btn fr-btn--secondary fr-mt-1w', href: `tel:${step.tel}` }, tx('ui.appeler_numero', { phone: step.phone })) : null),
+  confirm_update: () => el('p', { class: 'fr-mt-1w' }, tx('ui.ouvrez_lien_confirmer_mise')),
   wait_agent: () => null,
 };
 
@@ -401,9 +401,9 @@ const LOCK_ACTIONS = {
  * (a list in stepsBox), as the server words them: GET unlock/status, or the
  * problem of a 423 ({reason_text, since?, steps: [{kind, text}]}). */
 export function showLock(reasonBox, stepsBox, lock, { focus = false } = {}) {
-  showAlert(reasonBox, 'warning', 'Pourquoi ce blocage', lock.reason_text || 'Votre compte est bloqué pour votre sécurité.', {
+  showAlert(reasonBox, 'warning', tx('ui.pourquoi_blocage'), lock.reason_text || tx('ui.compte_bloque_securite'), {
     focus,
-    extra: lock.since ? el('p', { class: 'fr-text--sm fr-mb-0' }, `Depuis le ${formatDateTime(lock.since)}.`) : null,
+    extra: lock.since ? el('p', { class: 'fr-text--sm fr-mb-0' }, tx('ui.bloque_depuis', { since: formatDateTime(lock.since) })) : null,
   });
   const list = (lock.steps || []).map((step) => el('li', { class: 'fr-mb-2w' }, el('p', { class: 'fr-mb-0' }, step.text), LOCK_ACTIONS[step.kind]?.(step)));
   if (list.length) stepsBox.replaceChildren(el('ol', {}, list));
@@ -425,8 +425,8 @@ export function showLockHere(err) {
   const reasonBox = el('div', { id: 'raison' });
   const stepsBox = el('div', { id: 'etapes' });
   column.append(reasonBox, el('section', { 'aria-labelledby': 'etapes-titre' },
-    el('h2', { id: 'etapes-titre', class: 'fr-h4' }, 'Comment le débloquer'), stepsBox));
-  setHeading('Votre compte est bloqué');
+    el('h2', { id: 'etapes-titre', class: 'fr-h4' }, tx('ui.comment_debloquer')), stepsBox));
+  setHeading(tx('ui.compte_bloque_titre'));
   showLock(reasonBox, stepsBox, p, { focus: true });
 }
 
@@ -469,7 +469,7 @@ export function validate(form, checks = {}) {
     if (input.closest('fieldset[data-date-field]')) continue;
     const value = input.type === 'checkbox' ? input.checked : input.value.trim();
     if (input.hasAttribute('required') && !value) {
-      errors.push({ field: input.name, message: input.dataset.requiredMessage || 'Ce champ est obligatoire.' });
+      errors.push({ field: input.name, message: input.dataset.requiredMessage || tx('ui.champ_obligatoire') });
       continue;
     }
     const check = checks[input.name];
@@ -558,16 +558,16 @@ export function parseFrenchDate(text) {
 // group, aria-invalid on the wrong inputs), its summary link on that input.
 
 const DATE_PARTS = [
-  { key: 'day', empty: 'Saisissez le jour.', bad: 'Le jour est un nombre entre 1 et 31.', re: /^\d{1,2}$/, min: 1, max: 31 },
-  { key: 'month', empty: 'Saisissez le mois.', bad: 'Le mois est un nombre entre 1 et 12.', re: /^\d{1,2}$/, min: 1, max: 12 },
-  { key: 'year', empty: 'Saisissez l’année.', bad: 'L’année comporte 4 chiffres, par exemple 1984.', re: /^\d{4}$/, min: 1000, max: 9999 },
+  { key: 'day', empty: tx('ui.saisissez_jour'), bad: tx('ui.jour_entre_1_et_31'), re: /^\d{1,2}$/, min: 1, max: 31 },
+  { key: 'month', empty: tx('ui.saisissez_mois'), bad: tx('ui.mois_entre_1_et_12'), re: /^\d{1,2}$/, min: 1, max: 12 },
+  { key: 'year', empty: tx('ui.saisissez_annee'), bad: tx('ui.annee_comporte_4_chiffres'), re: /^\d{4}$/, min: 1000, max: 9999 },
 ];
 
 /** A date from its three parts as typed ("7", "05", "1984"): {iso} for a
  * real date ("1984-05-07"), {iso: null} when all three are empty, else
  * {message, part}: the DSFR message and the part ("day", "month", "year")
  * to put right. */
-export function dateFromParts(day, month, year, { requiredMessage = 'Saisissez la date.' } = {}) {
+export function dateFromParts(day, month, year, { requiredMessage = tx('ui.saisissez_date') } = {}) {
   const raw = { day, month, year };
   const v = {};
   for (const p of DATE_PARTS) v[p.key] = String(raw[p.key] ?? '').trim();
@@ -580,7 +580,7 @@ export function dateFromParts(day, month, year, { requiredMessage = 'Saisissez l
   const iso = `${v.year}-${v.month.padStart(2, '0')}-${v.day.padStart(2, '0')}`;
   const d = new Date(`${iso}T00:00:00Z`);
   if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== iso) {
-    return { message: 'Cette date n’existe pas. Vérifiez le jour et le mois.', part: 'day' };
+    return { message: tx('ui.date_existe_verifiez_jour'), part: 'day' };
   }
   return { iso };
 }
@@ -644,8 +644,8 @@ function legendText(fs) {
 /** The check of a birth date (YYYY-MM-DD, from the three fields): in the
  * past, after 1890. */
 export function birthDateCheck(iso) {
-  if (iso > new Date().toISOString().slice(0, 10)) return 'Saisissez une date de naissance passée.';
-  if (iso < '1890-01-01') return 'Saisissez une date de naissance postérieure à 1890.';
+  if (iso > new Date().toISOString().slice(0, 10)) return tx('ui.saisissez_date_naissance_passee');
+  if (iso < '1890-01-01') return tx('ui.saisissez_date_naissance_posterieure');
   return null;
 }
 
@@ -656,12 +656,12 @@ export function passwordChecks(name = 'password') {
   return {
     [name]: (s) => {
       const n = [...s].length;
-      if (n < 12) return `Le mot de passe doit comporter au moins 12 caractères (${n} saisi${n > 1 ? 's' : ''}).`;
-      if (n > 128) return 'Le mot de passe doit comporter au plus 128 caractères.';
+      if (n < 12) return txn('ui.mot_de_passe_trop_court', n);
+      if (n > 128) return tx('ui.mot_passe_doit_comporter');
       return null;
     },
     [`${name}_confirmation`]: (s, form) => (s === form.elements[name].value
-      ? null : 'Les deux mots de passe ne sont pas identiques.'),
+      ? null : tx('ui.deux_mots_passe_identiques')),
   };
 }
 
@@ -671,12 +671,12 @@ export function passwordChecks(name = 'password') {
 const SIGNED_OUT_MOTIFS = { other_device: 'autre-appareil', agent: 'caisse' };
 const SIGNED_OUT_TEXTS = {
   'autre-appareil': {
-    title: 'Session terminée',
-    text: 'Vous avez été déconnecté·e de cet appareil depuis un autre appareil. Reconnectez-vous pour continuer. Si ce n’était pas vous, changez votre mot de passe une fois reconnecté·e.',
+    title: tx('commun.session_terminee'),
+    text: tx('ui.avez_ete_deconnectee_cet'),
   },
   caisse: {
-    title: 'Session terminée',
-    text: 'Votre caisse a mis fin à votre session sur cet appareil. Reconnectez-vous\u00a0; si votre compte est bloqué, la page vous dira comment le débloquer.',
+    title: tx('commun.session_terminee'),
+    text: tx('ui.caisse_mis_fin_session'),
   },
 };
 

@@ -151,7 +151,7 @@ def test_sent_card_becomes_active_after_the_delay(stack):
               % m.insured_id)
     card = order(c).json()["id"]
     wait_for(c, "sent")
-    assert "Carte Vitale : envoyée par courrier." in dashboard_text(c)
+    assert "Carte Vitale\u00a0: envoyée par courrier." in dashboard_text(c)
     queued = stack.sql("SELECT JSON_VALUE(payload, '$.to'), TIMESTAMPDIFF(HOUR, UTC_TIMESTAMP(), "
                        "run_at) FROM jobs WHERE kind = 'coverage.vitale_advance' AND state = "
                        "'queued' AND JSON_VALUE(payload, '$.card') = %d" % card)
@@ -160,7 +160,7 @@ def test_sent_card_becomes_active_after_the_delay(stack):
     stack.sql("UPDATE jobs SET run_at = UTC_TIMESTAMP() WHERE kind = 'coverage.vitale_advance' "
               "AND state = 'queued' AND JSON_VALUE(payload, '$.card') = %d" % card)
     assert wait_for(c, "active") == ["lost", "active"]
-    assert "Carte Vitale : active." in dashboard_text(c)
+    assert "Carte Vitale\u00a0: active." in dashboard_text(c)
     titles = [t for (t,) in stack.sql("SELECT title FROM notifications WHERE member_id = %d "
                                       "AND kind = 'coverage.vitale' ORDER BY id" % m.id)]
     assert titles[-1] == "Carte Vitale active"

@@ -5,13 +5,14 @@
 // stays as it is.
 import { api, session } from '../api.js';
 import { PAGES, el } from '../ui.js';
+import { tx } from '../textes.js';
 
 // What each module gives a member, in the words of the home page.
 const SERVICES = {
-  reimbursements: 'suivre vos remboursements et envoyer une demande avec vos justificatifs',
-  coverage: 'télécharger votre attestation de droits et gérer votre carte Vitale',
-  appointments: 'prendre, déplacer ou annuler un rendez-vous',
-  messaging: 'écrire à votre caisse et lire ses réponses',
+  reimbursements: tx('accueil.suivre_remboursements_envoyer_demande'),
+  coverage: tx('accueil.telecharger_attestation_droits_gerer'),
+  appointments: tx('accueil.prendre_deplacer_annuler_rendez'),
+  messaging: tx('accueil.ecrire_caisse_lire_reponses'),
 };
 
 // The session is asked for only when the request carried its cookie

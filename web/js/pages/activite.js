@@ -2,6 +2,7 @@
 // /api/v1/account/activity), newest first, page by page.
 import { api } from '../api.js';
 import { describeDevice, el, formatDateTime, requireMember, showPageError } from '../ui.js';
+import { tx } from '../textes.js';
 
 const status = document.getElementById('statut');
 const body = document.getElementById('activite');
@@ -19,7 +20,7 @@ async function load(append) {
     el('td', {}, e.ip || '—'),
     el('td', {}, e.country || '—')));
   if (append) body.append(...rows);
-  else body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 5 }, 'Aucun événement.'))]));
+  else body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 5 }, tx('commun.aucun_evenement')))]));
   cursor = next;
   more.hidden = !next;
 }

@@ -6,6 +6,7 @@ import { api } from '../api.js';
 import {
   countryName, describeDevice, el, formatDateTime, requireMember, showAlert, showPageError, signInUrl,
 } from '../ui.js';
+import { tx } from '../textes.js';
 
 const status = document.getElementById('statut');
 const list = document.getElementById('appareils');
@@ -17,7 +18,7 @@ await requireMember();
 function place(s) {
   const country = countryName(s.country);
   if (country && s.ip) return `${country} (adresse IP ${s.ip})`;
-  return country || (s.ip ? `Adresse IP ${s.ip}` : 'Lieu inconnu');
+  return country || (s.ip ? tx('appareils.adresse_ip', { ip: s.ip }) : tx('appareils.lieu_inconnu'));
 }
 
 function detail(label, value) {
@@ -27,20 +28,20 @@ function detail(label, value) {
 function card(s) {
   const device = describeDevice(s.user_agent);
   const action = s.current
-    ? el('p', { class: 'fr-badge fr-badge--info fr-badge--no-icon' }, 'Cet appareil')
+    ? el('p', { class: 'fr-badge fr-badge--info fr-badge--no-icon' }, tx('appareils.cet_appareil'))
     : el('button', {
       class: 'fr-btn fr-btn--sm fr-btn--secondary', type: 'button', 'data-id': s.id, 'data-device': device,
-      'aria-label': `Déconnecter ${device}, dernière activité le ${formatDateTime(s.last_seen_at)}`,
-    }, 'Déconnecter');
+      'aria-label': tx('appareils.deconnecter_device_derniere_activite', { device, last_seen_at: formatDateTime(s.last_seen_at) }),
+    }, tx('appareils.deconnecter'));
   return el('li', { class: 'fr-col-12 fr-col-md-6', 'data-session': s.id },
     el('div', { class: 'fr-card fr-card--no-arrow portail-appareil' },
       el('div', { class: 'fr-card__body' },
         el('div', { class: 'fr-card__content' },
           el('h3', { class: 'fr-card__title' }, device),
           el('dl', { class: 'fr-card__desc' },
-            ...detail('Lieu approximatif', place(s)),
-            ...detail('Connexion', formatDateTime(s.created_at)),
-            ...detail('Dernière activité', formatDateTime(s.last_seen_at)))),
+            ...detail(tx('appareils.lieu_approximatif'), place(s)),
+            ...detail(tx('appareils.connexion'), formatDateTime(s.created_at)),
+            ...detail(tx('appareils.derniere_activite'), formatDateTime(s.last_seen_at)))),
         el('div', { class: 'fr-card__footer' }, action))));
 }
 
@@ -52,10 +53,10 @@ async function load() {
   confirmBox.hidden = true;
   askOthers.hidden = false;
   document.getElementById('confirmation-titre').textContent = n > 1
-    ? `Déconnecter les ${n} autres appareils\u00a0?` : 'Déconnecter l’autre appareil\u00a0?';
+    ? tx('appareils.deconnecter_autres_appareils', { n }) : tx('appareils.deconnecter_autre_appareil');
 }
 
-const AFTER = 'Sur cet appareil, il faudra de nouveau votre mot de passe et un code de sécurité pour accéder à votre compte. Si vous ne le reconnaissez pas, changez aussi votre mot de passe.';
+const AFTER = tx('appareils.cet_appareil_faudra_nouveau');
 
 list.addEventListener('click', async (ev) => {
   const b = ev.target.closest('button[data-id]');
@@ -64,12 +65,12 @@ list.addEventListener('click', async (ev) => {
   try {
     await api.del(`/sessions/${encodeURIComponent(b.dataset.id)}`);
     await load();
-    showAlert(status, 'success', `Appareil déconnecté\u00a0: ${b.dataset.device}`, AFTER, { focus: true });
+    showAlert(status, 'success', tx('appareils.appareil_deconnecte_device', { device: b.dataset.device }), AFTER, { focus: true });
   } catch (err) {
     b.disabled = false;
     if (err.status === 404) {
       await load().catch(() => {});
-      showAlert(status, 'info', 'Déjà déconnecté', 'Cet appareil n’était plus connecté.', { focus: true });
+      showAlert(status, 'info', tx('appareils.deja_deconnecte'), tx('appareils.cet_appareil_etait_connecte'), { focus: true });
     } else if (err.status === 401) {
       window.location.replace(signInUrl());
     } else {
@@ -96,9 +97,9 @@ document.getElementById('confirmer-autres').addEventListener('click', async (ev)
     const { revoked } = await api.post('/sessions/revoke-others');
     await load();
     showAlert(status, 'success',
-      revoked > 1 ? `${revoked} appareils déconnectés` : (revoked === 1 ? 'Un appareil déconnecté' : 'Aucun autre appareil n’était connecté'),
-      'Votre compte n’est plus ouvert que sur cet appareil. Sur les autres, il faudra de nouveau votre mot de passe et un code de sécurité. Si vous n’en reconnaissiez pas un, changez aussi votre mot de passe.',
-      { focus: true, extra: el('a', { class: 'fr-link', href: '/mot-de-passe/changer.html' }, 'Changer mon mot de passe') });
+      revoked > 1 ? tx('appareils.nombre_appareils_deconnectes', { revoked }) : (revoked === 1 ? tx('appareils.appareil_deconnecte') : tx('appareils.aucun_autre_appareil_etait')),
+      tx('appareils.compte_ouvert_cet_appareil'),
+      { focus: true, extra: el('a', { class: 'fr-link', href: '/mot-de-passe/changer.html' }, tx('appareils.changer_mot_passe')) });
   } catch (err) {
     if (err.status === 401) window.location.replace(signInUrl());
     else showPageError(status, err);

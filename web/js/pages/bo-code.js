@@ -1,6 +1,7 @@
 // Back office: the agent's TOTP code.
 import { api, session } from '../api.js';
 import { PAGES, bindForm } from '../ui.js';
+import { tx } from '../textes.js';
 
 const form = document.getElementById('formulaire');
 const s = await session();
@@ -11,10 +12,10 @@ bindForm(form, async (v) => {
   await api.post('/backoffice/login/totp', { code: v.code.replace(/\s+/g, '') });
   window.location.assign(PAGES.agentHome);
 }, {
-  checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : 'Le code comporte 6 chiffres.') },
+  checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : tx('commun.code_6_chiffres')) },
   messages: {
-    401: { title: 'Code refusé', text: 'Ce code est incorrect ou a déjà servi. Attendez le code suivant puis réessayez.' },
-    409: { title: 'Accès non activé', text: 'Votre accès n’est pas encore activé\u00a0: ouvrez le lien d’enrôlement qui vous a été remis.' },
+    401: { title: tx('commun.code_refuse'), text: tx('commun.code_incorrect_deja_servi') },
+    409: { title: tx('bo.code.acces_non_active'), text: tx('bo.commun.acces_encore_active_ouvrez') },
   },
   onLocked: null,
 });

@@ -1,5 +1,6 @@
 // What the back office's pages share (and no member page needs).
 import { el } from '../ui.js';
+import { tx } from '../textes.js';
 
 /** The check of a NIR typed by an agent (spaces allowed): its shape only,
  * the key is checked by the API. emptyOk: an optional filter. */
@@ -7,7 +8,7 @@ export function nirCheck(text, { emptyOk = false } = {}) {
   const s = String(text || '').replace(/\s+/g, '');
   if (!s && emptyOk) return null;
   return /^[0-9]{5}([0-9]{2}|2[abAB])[0-9]{8}$/.test(s)
-    ? null : 'Saisissez les 15 caractères du numéro de sécurité sociale (13 chiffres et une clé de 2 chiffres).';
+    ? null : tx('bo.commun.saisissez_15_caracteres_numero');
 }
 
 /** The rows of a table that is read as cards on a phone

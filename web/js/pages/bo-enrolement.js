@@ -2,6 +2,7 @@
 // password, then the TOTP application.
 import { api } from '../api.js';
 import { bindForm, passwordChecks, queryParam, showAlert } from '../ui.js';
+import { tx } from '../textes.js';
 
 const status = document.getElementById('statut');
 const stepPassword = document.getElementById('etape-mdp');
@@ -11,7 +12,7 @@ const token = queryParam('token');
 
 if (!token) {
   stepPassword.hidden = true;
-  showAlert(status, 'error', 'Lien incomplet', 'Ce lien ne contient pas de code d’enrôlement. Utilisez le lien complet qui vous a été remis.');
+  showAlert(status, 'error', tx('commun.lien_incomplet'), tx('bo.enrolement.lien_contient_code_enrolement'));
 }
 
 function svgDataUrl(svg) {
@@ -24,8 +25,8 @@ function svgDataUrl(svg) {
 function expired() {
   stepPassword.hidden = true;
   stepCode.hidden = true;
-  showAlert(status, 'error', 'Lien expiré ou déjà utilisé',
-    'Ce lien d’enrôlement n’est plus valable. Demandez-en un nouveau à votre responsable.', { focus: true });
+  showAlert(status, 'error', tx('commun.lien_expire_deja_utilise'),
+    tx('bo.enrolement.lien_enrolement_valable_demandez'), { focus: true });
 }
 
 bindForm(document.getElementById('formulaire-mdp'), async (v) => {
@@ -41,7 +42,7 @@ bindForm(document.getElementById('formulaire-mdp'), async (v) => {
   stepPassword.hidden = true;
   stepCode.hidden = false;
   stepCode.focus();
-}, { checks: passwordChecks('password'), onLocked: null, messages: { 401: { title: 'Lien refusé', text: 'Ce lien d’enrôlement n’est pas valable.' } } });
+}, { checks: passwordChecks('password'), onLocked: null, messages: { 401: { title: tx('bo.enrolement.lien_refuse'), text: tx('bo.enrolement.lien_enrolement_valable') } } });
 
 bindForm(document.getElementById('formulaire-code'), async (v) => {
   try {
@@ -54,7 +55,7 @@ bindForm(document.getElementById('formulaire-code'), async (v) => {
   stepDone.hidden = false;
   stepDone.focus();
 }, {
-  checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : 'Le code comporte 6 chiffres.') },
-  messages: { 401: { title: 'Code refusé', text: 'Ce code est incorrect. Vérifiez l’heure de votre téléphone et saisissez le code affiché.' } },
+  checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : tx('commun.code_6_chiffres')) },
+  messages: { 401: { title: tx('commun.code_refuse'), text: tx('commun.code_incorrect_verifiez_heure') } },
   onLocked: null,
 });

@@ -2,8 +2,9 @@
 // header (partials/outils-agent-connecte.html), from GET /api/v1/backoffice/me.
 // The DSFR copies the header's tools into the phone menu: every copy is filled.
 import { api } from '../api.js';
+import { tx } from '../textes.js';
 
-const ROLES = { agent: 'agent', supervisor: 'superviseur ou superviseuse' };
+const ROLES = { agent: tx('bo.entete.agent'), supervisor: tx('bo.entete.superviseur') };
 
 api.get('/backoffice/me').then((me) => {
   if (!me?.display_name) return;

@@ -11,6 +11,7 @@ import {
   requireAgent, showAlert, showPageError,
 } from '../ui.js';
 import { cardRows, nirCheck } from './bo-commun.js';
+import { tx, txn } from '../textes.js';
 
 const agent = await requireAgent();
 const canReadAudit = (agent.permissions || []).includes('audit.read');
@@ -34,8 +35,8 @@ function dl(pairs) {
 }
 
 const accountBadge = (hasAccount) => (hasAccount
-  ? el('span', { class: 'fr-badge fr-badge--info fr-badge--no-icon' }, 'Compte en ligne')
-  : el('span', { class: 'fr-badge fr-badge--new fr-badge--no-icon' }, 'Pas de compte en ligne'));
+  ? el('span', { class: 'fr-badge fr-badge--info fr-badge--no-icon' }, tx('bo.recherche.compte_en_ligne'))
+  : el('span', { class: 'fr-badge fr-badge--new fr-badge--no-icon' }, tx('bo.recherche.pas_de_compte_en_ligne')));
 
 const place = (r) => [r.postal_code, r.city].filter(Boolean).join(' ') || null;
 
@@ -46,15 +47,15 @@ function renderResults(body, byNir) {
   const msg = document.getElementById('resultats-message');
   const title = document.getElementById('resultats-titre');
   title.textContent = list.length
-    ? `${list.length}${body.truncated ? ' premiers' : ''} assuré${list.length > 1 ? 's' : ''} trouvé${list.length > 1 ? 's' : ''}`
-    : 'Aucun assuré trouvé';
+    ? txn(body.truncated ? 'bo.recherche.premiers_assures_trouves' : 'bo.recherche.assures_trouves', list.length)
+    : tx('bo.recherche.aucun_assure_trouve');
   if (!list.length) {
     msg.replaceChildren(el('p', {}, byNir
-      ? 'Aucun assuré de la caisse n’a ce numéro de sécurité sociale. Vérifiez-le avec la personne (carte Vitale ou attestation de droits).'
-      : 'Aucun assuré ne correspond à ces critères. Vérifiez l’orthographe du nom et la date de naissance, ou cherchez par numéro de sécurité sociale.'));
+      ? tx('bo.recherche.aucun_assure_caisse_numero')
+      : tx('bo.recherche.aucun_assure_correspond_criteres')));
   } else if (body.truncated) {
     msg.replaceChildren(el('div', { class: 'fr-alert fr-alert--warning fr-alert--sm fr-mb-2w' },
-      el('p', {}, `Plus de ${body.max} assurés correspondent : seuls les ${body.max} premiers sont affichés. Précisez le prénom ou le code postal.`)));
+      el('p', {}, tx('bo.recherche.max_assures_correspondent_seuls', { max: body.max, max: body.max }))));
   } else {
     msg.replaceChildren();
   }
@@ -62,10 +63,10 @@ function renderResults(body, byNir) {
     el('h3', { class: 'fr-h6 fr-mb-1v' }, `${r.first_name} ${r.last_name}`),
     el('p', { class: 'fr-mb-1v' }, accountBadge(r.member_id)),
     el('p', { class: 'fr-text--sm fr-mb-1w' },
-      `Né·e le ${formatDate(r.birth_date)} — NIR ${formatNir(r.nir)}${place(r) ? ` — ${place(r)}` : ''}`),
+      tx(place(r) ? 'bo.recherche.naissance_nir_lieu' : 'bo.recherche.naissance_nir', { date: formatDate(r.birth_date), nir: formatNir(r.nir), lieu: place(r) })),
     el('button', {
       class: 'fr-btn fr-btn--sm fr-btn--secondary', type: 'button', 'data-nir': r.nir,
-    }, 'Ouvrir le dossier', el('span', { class: 'fr-sr-only' }, ` de ${r.first_name} ${r.last_name}`)))));
+    }, tx('bo.recherche.ouvrir_dossier'), el('span', { class: 'fr-sr-only' }, ` de ${r.first_name} ${r.last_name}`)))));
   results.hidden = false;
   results.dataset.results = JSON.stringify(list);
 }
@@ -84,10 +85,10 @@ function renderIdentity(p, hasAccount) {
   title.textContent = `${p.first_name} ${p.last_name}`;
   document.getElementById('badge-compte').replaceChildren(accountBadge(hasAccount));
   document.getElementById('identite').replaceChildren(...dl([
-    ['Numéro de sécurité sociale', formatNir(p.nir)],
-    ['Date de naissance', formatDate(p.birth_date)],
-    ...(hasAccount ? [['Adresse e-mail', p.email]] : [['Code postal et commune', place(p)]]),
-    ['Caisse', p.fund],
+    [tx('bo.recherche.numero_securite_sociale'), formatNir(p.nir)],
+    [tx('bo.recherche.date_naissance'), formatDate(p.birth_date)],
+    ...(hasAccount ? [[tx('commun.adresse_e_mail'), p.email]] : [[tx('bo.recherche.code_postal_commune'), place(p)]]),
+    [tx('bo.recherche.caisse'), p.fund],
   ]));
   // Only those who may follow it see the link to the audit log.
   const link = document.getElementById('lien-journal');
@@ -103,19 +104,19 @@ function render(m) {
   const etat = document.getElementById('etat');
   const c = m.counters || {};
   const counters = el('p', { class: 'fr-text--sm' },
-    `Erreurs de mot de passe consécutives : ${c.password_failures ?? 0} — erreurs de code de sécurité : ${c.second_factor_failures ?? 0}.`);
+    tx('bo.recherche.erreurs_consecutives', { mot_de_passe: c.password_failures ?? 0, code: c.second_factor_failures ?? 0 }));
   if (m.lock) {
     etat.replaceChildren(
-      el('p', {}, el('span', { class: 'fr-badge fr-badge--error' }, 'Compte bloqué')),
+      el('p', {}, el('span', { class: 'fr-badge fr-badge--error' }, tx('commun.compte_bloque'))),
       el('dl', {}, ...dl([
-        ['Raison', `${lockLabel(m.lock.reason)} — ${m.lock.reason_text || ''}`],
-        ['Depuis le', formatDateTimeSeconds(m.lock.since)],
-        ['Par', actorLabel(m.lock.by, m.lock.by_name)],
-        ...(m.lock.detail ? [['Note interne', m.lock.detail]] : []),
+        [tx('bo.recherche.raison'), `${lockLabel(m.lock.reason)} — ${m.lock.reason_text || ''}`],
+        [tx('bo.recherche.depuis'), formatDateTimeSeconds(m.lock.since)],
+        [tx('bo.recherche.par'), actorLabel(m.lock.by, m.lock.by_name)],
+        ...(m.lock.detail ? [[tx('bo.recherche.note_interne'), m.lock.detail]] : []),
       ])),
       counters);
   } else {
-    etat.replaceChildren(el('p', {}, el('span', { class: 'fr-badge fr-badge--success' }, 'Compte actif')), counters);
+    etat.replaceChildren(el('p', {}, el('span', { class: 'fr-badge fr-badge--success' }, tx('bo.recherche.compte_actif'))), counters);
   }
   unlockForm.hidden = !m.lock;
   lockForm.hidden = !!m.lock;
@@ -123,7 +124,7 @@ function render(m) {
   const signIns = m.last_sign_ins || [];
   document.getElementById('connexions').replaceChildren(signIns.length
     ? el('ul', {}, signIns.map((s) => el('li', {}, `${formatDateTimeSeconds(s.at)} — ${describeDevice(s.user_agent)} — ${s.ip || 'adresse inconnue'}${s.country ? ` (${s.country})` : ''}`)))
-    : el('p', {}, 'Aucune connexion enregistrée.'));
+    : el('p', {}, tx('bo.recherche.aucune_connexion_enregistree')));
   fiche.hidden = false;
 }
 
@@ -141,14 +142,14 @@ async function loadHistory() {
     const who = h.agent_login || h.agent_name ? actorLabel(`agent:${h.agent_login || ''}`, h.agent_name) : actorLabel(h.detail);
     const what = h.action === 'lock'
       ? `Blocage${h.detail && h.detail !== 'agent' && !h.motive ? ` — ${lockLabel(h.detail)}` : ''}`
-      : 'Déblocage';
+      : tx('commun.deblocage');
     return el('li', { class: 'fr-mb-2w' },
       el('p', { class: 'fr-mb-0' }, el('strong', {}, what), ` — ${formatDateTimeSeconds(h.at)}`),
-      el('p', { class: 'fr-text--sm fr-mb-0' }, `Par ${who}`),
+      el('p', { class: 'fr-text--sm fr-mb-0' }, tx('bo.recherche.par_agent', { who })),
       h.motive ? el('p', { class: 'fr-text--sm fr-mb-0' }, `Motif : ${h.motive}`) : null);
   });
   document.getElementById('historique').replaceChildren(...(items.length
-    ? items : [el('li', {}, 'Ce compte n’a jamais été bloqué.')]));
+    ? items : [el('li', {}, tx('bo.recherche.compte_jamais_ete_bloque'))]));
 }
 
 async function loadEvents(reset) {
@@ -166,7 +167,7 @@ async function loadEvents(reset) {
   const body = document.getElementById('evenements');
   if (reset) body.replaceChildren(...rows);
   else body.append(...rows);
-  if (reset && !rows.length) body.replaceChildren(el('tr', {}, el('td', { colspan: '6' }, 'Aucun événement.')));
+  if (reset && !rows.length) body.replaceChildren(el('tr', {}, el('td', { colspan: '6' }, tx('commun.aucun_evenement'))));
   nextCursor = r.next_cursor || null;
   moreEvents.hidden = !nextCursor;
 }
@@ -213,7 +214,7 @@ bindForm(document.getElementById('formulaire-nom'), async (v) => {
   await search(params, false);
 }, {
   checks: {
-    postal_code: (s) => (!s.trim() || /^\d{5}$/.test(s.trim()) ? null : 'Saisissez un code postal de 5 chiffres, par exemple 33000.'),
+    postal_code: (s) => (!s.trim() || /^\d{5}$/.test(s.trim()) ? null : tx('bo.recherche.saisissez_code_postal_5')),
   },
   onLocked: null,
 });
@@ -222,7 +223,7 @@ bindForm(document.getElementById('formulaire-nom'), async (v) => {
 
 const reasonCheck = (s) => {
   const n = [...s.trim()].length;
-  return n < 10 || n > 500 ? `Le motif doit comporter de 10 à 500 caractères (${n} saisi${n > 1 ? 's' : ''}).` : null;
+  return n < 10 || n > 500 ? txn('bo.recherche.motif_longueur', n) : null;
 };
 
 function hideConfirm() {
@@ -240,13 +241,13 @@ document.getElementById('annuler-blocage').addEventListener('click', () => {
 });
 
 for (const [form, action, done] of [
-  [unlockForm, 'unlock', 'Compte débloqué'],
-  [lockForm, 'lock', 'Compte bloqué'],
+  [unlockForm, 'unlock', tx('commun.compte_debloque')],
+  [lockForm, 'lock', tx('commun.compte_bloque')],
 ]) {
   bindForm(form, async (v) => {
     // Blocking asks first: the member is signed out and cannot come back.
     if (action === 'lock' && !lockConfirmed) {
-      document.getElementById('confirmation-texte').textContent = `${member.first_name} ${member.last_name} sera déconnecté·e de tous ses appareils et ne pourra plus se connecter tant qu’un agent n’aura pas débloqué le compte. Un e-mail l’en informera.`;
+      document.getElementById('confirmation-texte').textContent = tx('bo.recherche.bloquer_confirmation', { first_name: member.first_name, last_name: member.last_name });
       confirmBox.hidden = false;
       confirmBox.focus();
       return;
@@ -255,16 +256,16 @@ for (const [form, action, done] of [
     await api.post(`/backoffice/members/${encodeURIComponent(member.id)}/${action}`, { reason: v.reason.trim() });
     form.reset();
     await show(member.nir);
-    showAlert(actionStatus, 'success', done, 'L’action est enregistrée dans le journal d’audit et l’assuré a été prévenu par e-mail.', { focus: true });
+    showAlert(actionStatus, 'success', done, tx('bo.recherche.action_enregistree_journal_audit'), { focus: true });
   }, {
     checks: { reason: reasonCheck },
-    messages: { 409: { title: 'Action impossible', text: 'Le compte n’est plus dans l’état affiché : la fiche a été rechargée.' } },
+    messages: { 409: { title: tx('commun.action_impossible'), text: tx('bo.recherche.compte_etat_affiche_fiche') } },
     onLocked: null,
   });
 }
 lockForm.addEventListener('input', hideConfirm);
 
-moreEvents.addEventListener('click', () => loadEvents(false).catch((err) => showAlert(actionStatus, 'error', 'Chargement impossible', err.message, { focus: true })));
+moreEvents.addEventListener('click', () => loadEvents(false).catch((err) => showAlert(actionStatus, 'error', tx('bo.recherche.chargement_impossible'), err.message, { focus: true })));
 
 // From the audit log: /backoffice/recherche.html#nir=… (a fragment: the NIR
 // never reaches a server log).

@@ -8,6 +8,7 @@ import {
   PAGES, bindForm, el, recheckMessages, showAlert, showPageError,
 } from '../ui.js';
 import { bindCopyKey, showEnrolment } from '../second-factor.js';
+import { tx } from '../textes.js';
 
 const status = document.getElementById('statut');
 const ask = document.getElementById('etape-demande');
@@ -22,12 +23,12 @@ const s = await session();
 const signedIn = s && s.kind === 'member' && s.level === 'member';
 
 function newLinkButton() {
-  return el('a', { class: 'fr-btn fr-btn--secondary fr-mt-2w', href: PAGE }, 'Demander un nouveau lien');
+  return el('a', { class: 'fr-btn fr-btn--secondary fr-mt-2w', href: PAGE }, tx('commun.demander_nouveau_lien'));
 }
 
 function linkGone(err) {
   enrol.hidden = true;
-  showAlert(status, 'error', 'Lien expiré ou déjà utilisé', err.message, { focus: true, extra: newLinkButton() });
+  showAlert(status, 'error', tx('commun.lien_expire_deja_utilise'), err.message, { focus: true, extra: newLinkButton() });
 }
 
 async function start() {
@@ -37,9 +38,9 @@ async function start() {
 
 if (!signedIn && token) {
   // The link works only where the account is open: sign in, then open it again.
-  showAlert(status, 'warning', 'Connectez-vous pour continuer',
-    'Ce lien s’ouvre dans le navigateur où votre compte est ouvert. Connectez-vous, puis ouvrez de nouveau le lien reçu par e-mail.',
-    { focus: true, extra: el('a', { class: 'fr-btn fr-mt-2w', href: PAGES.login }, 'Se connecter') });
+  showAlert(status, 'warning', tx('changer_de_telephone.connectez_continuer'),
+    tx('changer_de_telephone.lien_ouvre_navigateur_compte'),
+    { focus: true, extra: el('a', { class: 'fr-btn fr-mt-2w', href: PAGES.login }, tx('commun.se_connecter')) });
 } else if (!signedIn) {
   window.location.replace(s && s.kind === 'member' ? PAGES.totp : PAGES.login);
 } else if (!token) {
@@ -48,8 +49,8 @@ if (!signedIn && token) {
     await api.post('/totp/change', { password: v.password });
     form.reset();
     ask.hidden = true;
-    showAlert(status, 'success', 'Lien envoyé',
-      'Un e-mail avec le lien vient de vous être envoyé, à l’adresse de votre compte. Ouvrez-le dans ce navigateur dans les 30 prochaines minutes.',
+    showAlert(status, 'success', tx('changer_de_telephone.lien_envoye'),
+      tx('changer_de_telephone.e_mail_lien_vient'),
       { focus: true });
   }, {
     messages: recheckMessages(),
@@ -76,18 +77,18 @@ if (!signedIn && token) {
         // The shown secret expired: a new one, said plainly.
         await start();
         confirm.reset();
-        showAlert(status, 'warning', 'Nouveau code QR',
-          'Le code QR précédent a expiré. Supprimez la nouvelle entrée «\u00a0Portail\u00a0» de l’application, scannez ce nouveau code QR puis saisissez le code affiché.',
+        showAlert(status, 'warning', tx('changer_de_telephone.nouveau_code_qr'),
+          tx('changer_de_telephone.code_qr_precedent_expire'),
           { focus: true });
         return;
       }
       throw err;
     }
     enrol.hidden = true;
-    showAlert(status, 'success', 'Nouveau téléphone enregistré',
-      'Vos prochains codes de sécurité viennent de l’application de ce nouveau téléphone\u00a0; ceux de l’ancien ne sont plus acceptés. Vos autres appareils connectés ont été déconnectés et un e-mail de confirmation vous a été envoyé. Vos codes de secours restent les mêmes.',
-      { focus: true, extra: el('a', { class: 'fr-btn fr-mt-2w', href: PAGES.dashboard }, 'Accéder à mon espace') });
+    showAlert(status, 'success', tx('changer_de_telephone.nouveau_telephone_enregistre'),
+      tx('changer_de_telephone.prochains_codes_securite_viennent'),
+      { focus: true, extra: el('a', { class: 'fr-btn fr-mt-2w', href: PAGES.dashboard }, tx('commun.acceder_espace')) });
   }, {
-    checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : 'Saisissez les 6 chiffres affichés par l’application du nouveau téléphone.') },
+    checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : tx('changer_de_telephone.saisissez_6_chiffres_affiches')) },
   });
 }

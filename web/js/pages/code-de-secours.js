@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import {
   PAGES, bindForm, el, requirePartialMember, retryWhenBusy, showAlert, showLockHere,
 } from '../ui.js';
+import { tx, txn } from '../textes.js';
 
 // At or below this many codes left, the page offers new ones.
 const FEW_CODES = 3;
@@ -14,8 +15,8 @@ const status = document.getElementById('statut');
 await requirePartialMember();
 
 function codesLeft(n) {
-  if (n === 0) return 'Vous avez utilisé votre dernier code de secours.';
-  return `Il vous reste ${n} code${n > 1 ? 's' : ''} de secours.`;
+  if (n === 0) return tx('code_de_secours.avez_utilise_dernier_code');
+  return txn('commun.codes_de_secours_restants', n);
 }
 
 bindForm(form, async (v) => {
@@ -29,18 +30,18 @@ bindForm(form, async (v) => {
   form.hidden = true;
   document.querySelector('a[href="/code-de-securite.html"]')?.closest('p')?.remove();
   document.querySelector('h1 + p')?.remove();
-  document.querySelector('h1').textContent = 'Connexion réussie';
+  document.querySelector('h1').textContent = tx('commun.connexion_reussie');
   const few = n <= FEW_CODES;
   const links = el('ul', { class: 'fr-btns-group fr-btns-group--inline-md fr-mt-2w' },
-    el('li', {}, el('a', { class: 'fr-btn', id: 'continuer', href: PAGES.dashboard }, 'Accéder à mon espace')),
-    few ? el('li', {}, el('a', { class: 'fr-btn fr-btn--secondary', id: 'nouveaux-codes', href: '/compte/codes-de-secours.html' }, 'Générer de nouveaux codes')) : null,
-    el('li', {}, el('a', { class: 'fr-btn fr-btn--secondary', href: '/compte/changer-de-telephone.html' }, 'Changer de téléphone')));
+    el('li', {}, el('a', { class: 'fr-btn', id: 'continuer', href: PAGES.dashboard }, tx('commun.acceder_espace'))),
+    few ? el('li', {}, el('a', { class: 'fr-btn fr-btn--secondary', id: 'nouveaux-codes', href: '/compte/codes-de-secours.html' }, tx('commun.generer_nouveaux_codes'))) : null,
+    el('li', {}, el('a', { class: 'fr-btn fr-btn--secondary', href: '/compte/changer-de-telephone.html' }, tx('code_de_secours.changer_telephone'))));
   showAlert(status, few ? 'warning' : 'success', codesLeft(n),
-    few ? 'Générez dès maintenant de nouveaux codes de secours pour ne pas en manquer.'
-      : 'Si vous avez perdu votre téléphone, changez de téléphone pour recevoir de nouveau vos codes de sécurité.',
+    few ? tx('code_de_secours.generez_maintenant_nouveaux_codes')
+      : tx('code_de_secours.si_avez_perdu_telephone'),
     { focus: true, extra: links });
 }, {
-  messages: { 401: { title: 'Code refusé', text: 'Ce code de secours est incorrect ou a déjà été utilisé.' } },
+  messages: { 401: { title: tx('commun.code_refuse'), text: tx('code_de_secours.code_secours_incorrect_deja') } },
   // The fifth wrong code locks the account and ends the session (as on
   // the security-code page).
   onLocked: showLockHere,

@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import {
   PAGES, bindForm, requirePartialMember, retryWhenBusy, showLockHere,
 } from '../ui.js';
+import { tx } from '../textes.js';
 
 const form = document.getElementById('formulaire');
 const status = document.getElementById('statut');
@@ -23,9 +24,9 @@ bindForm(form, async (v) => {
   }
   window.location.assign(PAGES.dashboard);
 }, {
-  checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : 'Le code comporte 6 chiffres.') },
+  checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : tx('commun.code_6_chiffres')) },
   // The fifth wrong code locks the account and ends the session: the lock
   // page here, with the reason and the way out of the answer.
   onLocked: showLockHere,
-  messages: { 401: { title: 'Code refusé', text: 'Ce code est incorrect ou a déjà servi. Attendez le code suivant puis réessayez.' } },
+  messages: { 401: { title: tx('commun.code_refuse'), text: tx('commun.code_incorrect_deja_servi') } },
 });

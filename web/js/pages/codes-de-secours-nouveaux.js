@@ -4,6 +4,7 @@
 import { api } from '../api.js';
 import { bindForm, recheckMessages, requireMember } from '../ui.js';
 import { showRecoveryCodes } from '../second-factor.js';
+import { tx, txn } from '../textes.js';
 
 const form = document.getElementById('formulaire');
 const ask = document.getElementById('etape-demande');
@@ -16,8 +17,8 @@ try {
   const n = me.recovery_codes_left;
   if (Number.isInteger(n)) {
     const left = document.getElementById('restants');
-    left.textContent = n === 0 ? 'Il ne vous reste aucun code de secours.'
-      : `Il vous reste ${n} code${n > 1 ? 's' : ''} de secours.`;
+    left.textContent = n === 0 ? tx('codes_de_secours_nouveaux.reste_aucun_code_secours')
+      : txn('commun.codes_de_secours_restants', n);
     left.hidden = false;
   }
 } catch {

@@ -3,6 +3,7 @@
 // general explanation.
 import { api, session } from '../api.js';
 import { el, showAlert, showLock } from '../ui.js';
+import { tx } from '../textes.js';
 
 const reason = document.getElementById('raison');
 const steps = document.getElementById('etapes');
@@ -14,8 +15,8 @@ if (s && s.kind === 'member') {
     if (st.locked) {
       showLock(reason, steps, st);
     } else {
-      showAlert(reason, 'success', 'Votre compte n’est plus bloqué', 'Vous pouvez vous connecter.', {
-        extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/connexion.html' }, 'Se connecter'),
+      showAlert(reason, 'success', tx('compte_bloque.compte_plus_bloque'), tx('compte_bloque.pouvez_connecter'), {
+        extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/connexion.html' }, tx('commun.se_connecter')),
       });
       steps.closest('section').hidden = true;
     }

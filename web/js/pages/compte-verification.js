@@ -6,6 +6,7 @@ import { api } from '../api.js';
 import {
   bindForm, el, linkStillValid, queryParam, showOutcome,
 } from '../ui.js';
+import { tx } from '../textes.js';
 
 const form = document.getElementById('formulaire');
 const status = document.getElementById('statut');
@@ -14,20 +15,20 @@ const token = queryParam('token');
 
 function gone() {
   showOutcome(status, {
-    heading: 'Lien expiré ou déjà utilisé',
+    heading: tx('commun.lien_expire_deja_utilise'),
     kind: 'error',
-    title: 'Ce lien ne permet plus de confirmer la modification',
-    text: 'Il expire au bout de 48 heures et ne sert qu’une fois. Si votre compte est toujours bloqué, appelez le 36 46 pour le faire vérifier.',
+    title: tx('compte_verification.lien_permet_confirmer_modification'),
+    text: tx('compte_verification.expire_bout_48_heures'),
     hide: [content],
   });
 }
 
 if (!token) {
   showOutcome(status, {
-    heading: 'Lien incomplet',
+    heading: tx('commun.lien_incomplet'),
     kind: 'error',
-    title: 'Ce lien ne contient pas de code de confirmation',
-    text: 'Ouvrez le lien reçu par e-mail tel quel.',
+    title: tx('commun.lien_contient_code_confirmation'),
+    text: tx('compte_verification.ouvrez_lien_recu_e'),
     hide: [content],
   });
 } else if (await linkStillValid('/account/verify/check', token, status)) {
@@ -49,20 +50,20 @@ bindForm(form, async () => {
   }
   if (r && r.still_locked) {
     showOutcome(status, {
-      heading: 'Modification confirmée, compte toujours bloqué',
+      heading: tx('compte_verification.modification_confirmee_compte_toujours'),
       kind: 'warning',
-      title: 'Votre compte reste bloqué',
-      text: r.detail || 'Votre compte reste bloqué pour une autre raison : appelez le 36 46.',
+      title: tx('commun.compte_reste_bloque'),
+      text: r.detail || tx('compte_verification.compte_reste_bloque_autre'),
       hide: [content],
     });
     return;
   }
   showOutcome(status, {
-    heading: 'Modification confirmée',
+    heading: tx('commun.modification_confirmee'),
     kind: 'success',
-    title: 'Votre compte est débloqué',
-    text: 'Vous pouvez de nouveau vous connecter à votre espace.',
-    extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/connexion.html' }, 'Se connecter'),
+    title: tx('compte_verification.compte_debloque'),
+    text: tx('compte_verification.pouvez_nouveau_connecter_espace'),
+    extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/connexion.html' }, tx('commun.se_connecter')),
     hide: [content],
   });
 });

@@ -1,6 +1,7 @@
 // Sign-in: NIR + password, then the second factor (or its enrolment).
 import { api } from '../api.js';
 import { PAGES, bindForm, retryWhenBusy, showSignedOutReason } from '../ui.js';
+import { tx } from '../textes.js';
 
 const form = document.getElementById('formulaire');
 const status = document.getElementById('statut');
@@ -14,7 +15,7 @@ bindForm(form, async (v) => {
 }, {
   checks: {
     nir: (s) => (/^[0-9]{5}([0-9]{2}|2[abAB])[0-9]{8}$/.test(s.replace(/\s+/g, ''))
-      ? null : 'Le numéro de sécurité sociale comporte 15 caractères (13 chiffres et une clé de 2 chiffres).'),
+      ? null : tx('commun.numero_securite_sociale_comporte')),
   },
-  messages: { 401: { title: 'Identification refusée', text: 'Numéro de sécurité sociale ou mot de passe incorrect.' } },
+  messages: { 401: { title: tx('commun.identification_refusee'), text: tx('connexion.numero_securite_sociale_mot') } },
 });

@@ -6,6 +6,7 @@ import {
   PAGES, bindForm, requirePartialMember, showAlert, showPageError,
 } from '../ui.js';
 import { bindCopyKey, showEnrolment, showRecoveryCodes } from '../second-factor.js';
+import { tx } from '../textes.js';
 
 const status = document.getElementById('statut');
 const stepCode = document.getElementById('etape-code');
@@ -30,7 +31,7 @@ if (token) {
     await api.post('/totp/reenrol', { token });
   } catch (err) {
     if (err.status !== 410) throw err;
-    showAlert(status, 'error', 'Lien expiré', err.message, { focus: true });
+    showAlert(status, 'error', tx('double_authentification.lien_expire'), err.message, { focus: true });
   }
 }
 
@@ -41,7 +42,7 @@ try {
   else if (err.status === 403) {
     // Reset factor: the mailed link is what allows a new enrolment (an
     // expired link's alert, when there is one, stays).
-    if (!status.hasChildNodes()) showAlert(status, 'warning', 'Ouvrez le lien reçu par e-mail', err.message, { focus: true });
+    if (!status.hasChildNodes()) showAlert(status, 'warning', tx('double_authentification.ouvrez_lien_recu_e'), err.message, { focus: true });
   }
   else if (err.status === 409) window.location.replace(s.level === 'member' ? PAGES.dashboard : PAGES.totp);
   else if (err.status === 423) window.location.replace(PAGES.locked);
@@ -57,8 +58,8 @@ bindForm(form, async (v) => {
     if (err.status === 409) {
       await loadSecret();
       form.reset();
-      showAlert(status, 'warning', 'Nouveau QR code',
-        'Le QR code précédent a expiré. Supprimez l’entrée «\u00a0Portail\u00a0» de votre application, scannez ce nouveau QR code puis saisissez le code affiché.',
+      showAlert(status, 'warning', tx('double_authentification.nouveau_qr_code'),
+        tx('double_authentification.qr_code_precedent_expire'),
         { focus: true });
       return;
     }
@@ -70,6 +71,6 @@ bindForm(form, async (v) => {
   stepCodes.hidden = false;
   stepCodes.focus();
 }, {
-  checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : 'Le code comporte 6 chiffres.') },
-  messages: { 401: { title: 'Code refusé', text: 'Ce code est incorrect. Vérifiez l’heure de votre téléphone et saisissez le code affiché.' } },
+  checks: { code: (c) => (/^\d{6}$/.test(c.replace(/\s+/g, '')) ? null : tx('commun.code_6_chiffres')) },
+  messages: { 401: { title: tx('commun.code_refuse'), text: tx('commun.code_incorrect_verifiez_heure') } },
 });

@@ -6,20 +6,21 @@ import {
   bindForm, el, linkStillValid, passwordChecks, queryParam, retryWhenBusy, showOutcome,
 } from '../ui.js';
 import { passwordMeter } from '../password-meter.js';
+import { tx } from '../textes.js';
 
 const form = document.getElementById('formulaire');
 passwordMeter(form.elements.password);
 const status = document.getElementById('statut');
 const content = document.getElementById('contenu-formulaire');
 const token = queryParam('token');
-const restart = () => el('a', { class: 'fr-btn fr-mt-2w', href: '/inscription/' }, 'Recommencer l’inscription');
+const restart = () => el('a', { class: 'fr-btn fr-mt-2w', href: '/inscription/' }, tx('inscription_confirmation.recommencer_inscription'));
 
 function gone() {
   showOutcome(status, {
-    heading: 'Lien expiré ou déjà utilisé',
+    heading: tx('commun.lien_expire_deja_utilise'),
     kind: 'error',
-    title: 'Ce lien ne permet plus de créer votre compte',
-    text: 'Il expire au bout de 30 minutes et ne sert qu’une fois. Recommencez l’inscription pour en recevoir un nouveau par e-mail.',
+    title: tx('inscription_confirmation.lien_permet_creer_compte'),
+    text: tx('inscription_confirmation.expire_bout_30_minutes'),
     extra: restart(),
     hide: [content],
   });
@@ -27,10 +28,10 @@ function gone() {
 
 if (!token) {
   showOutcome(status, {
-    heading: 'Lien incomplet',
+    heading: tx('commun.lien_incomplet'),
     kind: 'error',
-    title: 'Ce lien ne contient pas de code de confirmation',
-    text: 'Ouvrez le lien reçu par e-mail tel quel, ou recommencez l’inscription.',
+    title: tx('commun.lien_contient_code_confirmation'),
+    text: tx('inscription_confirmation.ouvrez_lien_recu_e'),
     extra: restart(),
     hide: [content],
   });
@@ -52,11 +53,11 @@ bindForm(form, async (v) => {
     throw err;
   }
   showOutcome(status, {
-    heading: 'Votre compte est créé',
+    heading: tx('inscription_confirmation.compte_cree'),
     kind: 'success',
-    title: 'Votre mot de passe est enregistré',
-    text: 'Dernière étape : connectez-vous avec votre numéro de sécurité sociale et ce mot de passe, puis activez la double authentification avec une application de votre téléphone.',
-    extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/connexion.html' }, 'Se connecter'),
+    title: tx('inscription_confirmation.mot_passe_enregistre'),
+    text: tx('inscription_confirmation.derniere_etape_connectez_numero'),
+    extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/connexion.html' }, tx('commun.se_connecter')),
     hide: [content],
   });
 }, { checks: passwordChecks('password') });

@@ -3,6 +3,7 @@
 // account with the password and a security code.
 import { api } from '../api.js';
 import { bindForm, el, requireMember, showAlert } from '../ui.js';
+import { tx } from '../textes.js';
 
 const form = document.getElementById('formulaire');
 const status = document.getElementById('statut');
@@ -12,10 +13,10 @@ await requireMember();
 bindForm(form, async (v) => {
   await api.post('/account/close', { password: v.password, code: v.code });
   content.hidden = true;
-  showAlert(status, 'success', 'Votre compte en ligne est fermé',
-    'Un e-mail de confirmation vous a été envoyé. Votre dossier d’assuré reste à votre caisse.',
-    { focus: true, extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/' }, 'Retour à l’accueil') });
+  showAlert(status, 'success', tx('mes_donnees.compte_ligne_ferme'),
+    tx('mes_donnees.e_mail_confirmation_ete'),
+    { focus: true, extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/' }, tx('mes_donnees.retour_accueil')) });
 }, {
-  checks: { code: (s) => (/^\d{6}$/.test(s) ? null : 'Le code de sécurité comporte 6 chiffres.') },
-  messages: { 401: { title: 'Mot de passe ou code incorrect', text: 'Le mot de passe ou le code de sécurité saisi est incorrect. Après plusieurs erreurs, votre compte sera bloqué par sécurité.' } },
+  checks: { code: (s) => (/^\d{6}$/.test(s) ? null : tx('mes_donnees.code_securite_comporte_6')) },
+  messages: { 401: { title: tx('mes_donnees.mot_passe_code_incorrect'), text: tx('mes_donnees.mot_passe_code_securite') } },
 });

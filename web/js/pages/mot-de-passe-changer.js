@@ -5,6 +5,7 @@ import {
   bindForm, el, passwordChecks, recheckMessages, requireMember, retryWhenBusy, showOutcome,
 } from '../ui.js';
 import { passwordMeter } from '../password-meter.js';
+import { tx } from '../textes.js';
 
 const form = document.getElementById('formulaire');
 passwordMeter(form.elements.new);
@@ -16,11 +17,11 @@ bindForm(form, async (v) => {
   await retryWhenBusy(() => api.post('/password/change', { current: v.current, new: v.new }), status);
   form.reset();
   showOutcome(status, {
-    heading: 'Mot de passe modifié',
+    heading: tx('commun.mot_passe_modifie'),
     kind: 'success',
-    title: 'Votre nouveau mot de passe est enregistré',
-    text: 'Vos autres appareils ont été déconnectés et un e-mail de confirmation vous a été envoyé. Votre session sur cet appareil reste ouverte.',
-    extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/tableau-de-bord.html' }, 'Retour au tableau de bord'),
+    title: tx('commun.nouveau_mot_passe_enregistre'),
+    text: tx('mot_de_passe_changer.autres_appareils_ont_ete'),
+    extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/tableau-de-bord.html' }, tx('mot_de_passe_changer.retour_tableau_bord')),
     hide: [form, document.getElementById('regles-mdp'), document.getElementById('avant-changement')],
   });
 }, {

@@ -6,21 +6,22 @@ import {
   bindForm, el, linkStillValid, passwordChecks, queryParam, retryWhenBusy, showOutcome,
 } from '../ui.js';
 import { passwordMeter } from '../password-meter.js';
+import { tx } from '../textes.js';
 
 const form = document.getElementById('formulaire');
 passwordMeter(form.elements.password);
 const status = document.getElementById('statut');
 const content = document.getElementById('contenu-formulaire');
 const token = queryParam('token');
-const again = () => el('a', { class: 'fr-btn fr-mt-2w', href: '/mot-de-passe/oublie.html' }, 'Demander un nouveau lien');
-const signIn = () => el('a', { class: 'fr-btn fr-mt-2w', href: '/connexion.html' }, 'Se connecter');
+const again = () => el('a', { class: 'fr-btn fr-mt-2w', href: '/mot-de-passe/oublie.html' }, tx('commun.demander_nouveau_lien'));
+const signIn = () => el('a', { class: 'fr-btn fr-mt-2w', href: '/connexion.html' }, tx('commun.se_connecter'));
 
 function gone() {
   showOutcome(status, {
-    heading: 'Lien expiré ou déjà utilisé',
+    heading: tx('commun.lien_expire_deja_utilise'),
     kind: 'error',
-    title: 'Ce lien ne permet plus de changer votre mot de passe',
-    text: 'Il expire au bout de 30 minutes et ne sert qu’une fois. Demandez un nouveau lien avec votre numéro de sécurité sociale, votre date de naissance et votre adresse e-mail.',
+    title: tx('mot_de_passe_reinitialisation.lien_permet_changer_mot'),
+    text: tx('mot_de_passe_reinitialisation.expire_bout_30_minutes'),
     extra: again(),
     hide: [content],
   });
@@ -28,10 +29,10 @@ function gone() {
 
 if (!token) {
   showOutcome(status, {
-    heading: 'Lien incomplet',
+    heading: tx('commun.lien_incomplet'),
     kind: 'error',
-    title: 'Ce lien ne contient pas de code de réinitialisation',
-    text: 'Ouvrez le lien reçu par e-mail tel quel, ou demandez-en un nouveau.',
+    title: tx('mot_de_passe_reinitialisation.lien_contient_code_reinitialisation'),
+    text: tx('mot_de_passe_reinitialisation.ouvrez_lien_recu_e'),
     extra: again(),
     hide: [content],
   });
@@ -56,20 +57,20 @@ bindForm(form, async (v) => {
   if (r && r.still_locked) {
     const steps = (r.steps || []).map((st) => el('li', {}, st.text));
     showOutcome(status, {
-      heading: 'Mot de passe modifié, compte toujours bloqué',
+      heading: tx('mot_de_passe_reinitialisation.mot_passe_modifie_compte'),
       kind: 'warning',
-      title: 'Votre compte reste bloqué',
-      text: r.detail || 'Votre compte reste bloqué pour votre sécurité : appelez le 36 46 pour le faire débloquer.',
+      title: tx('commun.compte_reste_bloque'),
+      text: r.detail || tx('mot_de_passe_reinitialisation.compte_reste_bloque_securite'),
       extra: steps.length ? el('ul', {}, steps) : null,
       hide: [content],
     });
     return;
   }
   showOutcome(status, {
-    heading: 'Mot de passe modifié',
+    heading: tx('commun.mot_passe_modifie'),
     kind: 'success',
-    title: 'Votre nouveau mot de passe est enregistré',
-    text: 'Par sécurité, tous vos appareils ont été déconnectés. Connectez-vous avec votre nouveau mot de passe et votre code de sécurité.',
+    title: tx('commun.nouveau_mot_passe_enregistre'),
+    text: tx('mot_de_passe_reinitialisation.securite_appareils_ont_ete'),
     extra: signIn(),
     hide: [content],
   });

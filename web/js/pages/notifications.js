@@ -5,6 +5,7 @@ import { renderBell } from '../portal.js';
 import {
   el, formatDateTime, localHref, requireMember, showAlert, showPageError,
 } from '../ui.js';
+import { tx, txn } from '../textes.js';
 
 await requireMember();
 
@@ -16,13 +17,13 @@ const count = document.getElementById('compte-non-lues');
 let cursor = null;
 
 function showUnread(n) {
-  count.textContent = n ? `${n} notification${n > 1 ? 's' : ''} non lue${n > 1 ? 's' : ''}.` : 'Aucune notification non lue.';
+  count.textContent = n ? txn('notifications.non_lues', n) : tx('notifications.aucune_notification_non_lue');
   allRead.disabled = !n;
   renderBell({ unread: n });
 }
 
 function item(n) {
-  const read = el('button', { class: 'fr-btn fr-btn--sm fr-btn--tertiary', type: 'button' }, 'Marquer comme lue');
+  const read = el('button', { class: 'fr-btn fr-btn--sm fr-btn--tertiary', type: 'button' }, tx('notifications.marquer_comme_lue'));
   read.hidden = n.read;
   read.addEventListener('click', async () => {
     try {
@@ -38,9 +39,9 @@ function item(n) {
   const link = localHref(n.link);
   const li = el('li', { class: `portail-notification${n.read ? '' : ' portail-non-lue'}`, 'data-id': String(n.id) },
     el('h3', { class: 'fr-h6 fr-mb-1v' }, link ? el('a', { href: link }, n.title) : n.title,
-      n.read ? null : el('span', { class: 'fr-badge fr-badge--sm fr-badge--new fr-ml-1w' }, 'Nouveau')),
+      n.read ? null : el('span', { class: 'fr-badge fr-badge--sm fr-badge--new fr-ml-1w' }, tx('notifications.nouveau'))),
     n.text ? el('p', { class: 'fr-mb-1v' }, n.text) : null,
-    el('p', { class: 'fr-text--sm fr-mb-1v' }, `Reçue le ${formatDateTime(n.created)}`),
+    el('p', { class: 'fr-text--sm fr-mb-1v' }, tx('notifications.recue_le', { created: formatDateTime(n.created) })),
     read);
   return li;
 }
@@ -48,7 +49,7 @@ function item(n) {
 async function page() {
   const q = cursor ? `?limit=20&cursor=${cursor}` : '?limit=20';
   const r = await api.get(`/notifications${q}`);
-  if (!cursor && !r.items.length) list.replaceChildren(el('li', {}, 'Vous n’avez aucune notification.'));
+  if (!cursor && !r.items.length) list.replaceChildren(el('li', {}, tx('notifications.avez_aucune_notification')));
   else list.append(...r.items.map(item));
   cursor = r.next_cursor;
   more.hidden = !cursor;
@@ -64,7 +65,7 @@ allRead.addEventListener('click', async () => {
       li.querySelector('button').hidden = true;
     });
     showUnread(0);
-    showAlert(status, 'success', 'C’est fait', 'Toutes vos notifications sont marquées comme lues.');
+    showAlert(status, 'success', tx('notifications.fait'), tx('notifications.toutes_notifications_marquees_comme'));
   } catch (err) {
     showPageError(status, err);
   }
@@ -79,7 +80,7 @@ function renderPrefs(kinds) {
     el('div', { class: 'fr-checkbox-group' },
       el('input', { type: 'checkbox', id: `pref-${i}`, name: k.kind, ...(k.mail ? { checked: '' } : {}) }),
       el('label', { class: 'fr-label', for: `pref-${i}` }, k.label))));
-  choices.replaceChildren(legend, ...(boxes.length ? boxes : [el('p', {}, 'Aucun service n’envoie de notification pour le moment.')]));
+  choices.replaceChildren(legend, ...(boxes.length ? boxes : [el('p', {}, tx('notifications.aucun_service_envoie_notification'))]));
 }
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
@@ -88,7 +89,7 @@ form.addEventListener('submit', async (ev) => {
   try {
     const r = await api.put('/notifications/preferences', { kinds });
     renderPrefs(r.kinds);
-    showAlert(out, 'success', 'Choix enregistrés', 'Vos préférences de courriel sont enregistrées.', { focus: true });
+    showAlert(out, 'success', tx('notifications.choix_enregistres'), tx('notifications.preferences_courriel_enregistrees'), { focus: true });
   } catch (err) {
     showPageError(out, err);
   }

@@ -11,6 +11,7 @@ import { api } from '../api.js';
 import {
   countryName, describeDevice, el, formatDateTime, localHref, requireMember, showAlert, showPageError, signInUrl,
 } from '../ui.js';
+import { tx, txn } from '../textes.js';
 
 const status = document.getElementById('statut');
 const WAIT_MS = 2500;
@@ -34,7 +35,7 @@ function tile(item) {
 
 function card(c, labels) {
   // A card in error has no title of its own: the module's menu label.
-  const title = c.title || labels[c.module] || 'Service';
+  const title = c.title || labels[c.module] || tx('tableau_de_bord.service');
   const body = c.error
     ? el('p', { class: 'fr-tile__desc portail-carte-erreur' }, c.error)
     : (c.text ? el('p', { class: 'fr-tile__desc' }, c.text) : null);
@@ -57,8 +58,8 @@ function lastSignIn(last) {
   const where = countryName(last.country);
   const parts = [`le ${formatDateTime(last.at)}`, describeDevice(last.user_agent), where].filter(Boolean);
   box.replaceChildren(
-    el('span', { class: 'fr-text--bold' }, 'Dernière connexion\u00a0: '), `${parts.join(', ')}. `,
-    'Ce n’était pas vous\u00a0? ', el('a', { href: '/compte/appareils.html' }, 'Voir mes appareils connectés'), '.');
+    el('span', { class: 'fr-text--bold' }, tx('tableau_de_bord.derniere_connexion')), `${parts.join(', ')}. `,
+    tx('tableau_de_bord.ce_n_etait_pas_vous'), el('a', { href: '/compte/appareils.html' }, tx('tableau_de_bord.voir_appareils_connectes')), '.');
   box.hidden = false;
 }
 
@@ -81,20 +82,20 @@ const cardsShown = showCards();
 try {
   const [me, portal] = await Promise.all([api.get('/me'), portalAnswer]);
   const name = [me.first_name, me.last_name].filter(Boolean).join(' ');
-  document.getElementById('bonjour').textContent = name ? `Bonjour ${name}` : 'Mon espace';
+  document.getElementById('bonjour').textContent = name ? tx('tableau_de_bord.bonjour', { name }) : tx('tableau_de_bord.mon_espace');
   lastSignIn(me.last_sign_in);
   const box = document.getElementById('services');
   const tiles = portal ? (portal.items || []).map(tile).filter(Boolean) : [];
   if (tiles.length) box.replaceChildren(...tiles);
-  else if (portal) box.replaceChildren(el('p', {}, 'Aucun service n’est disponible pour le moment.'));
-  else box.replaceChildren(el('p', {}, 'La liste de vos services n’a pas pu être chargée. Rechargez la page dans quelques instants.'));
+  else if (portal) box.replaceChildren(el('p', {}, tx('tableau_de_bord.aucun_service_disponible_moment')));
+  else box.replaceChildren(el('p', {}, tx('tableau_de_bord.liste_services_pu_etre')));
   if (me.totp_enabled === false) {
-    showAlert(document.getElementById('alerte-codes'), 'warning', 'Double authentification désactivée',
-      'Activez-la pour protéger votre compte.', { extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/double-authentification.html' }, 'Activer la double authentification') });
+    showAlert(document.getElementById('alerte-codes'), 'warning', tx('tableau_de_bord.double_authentification_desactivee'),
+      tx('tableau_de_bord.activez_proteger_compte'), { extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/double-authentification.html' }, tx('tableau_de_bord.activer_double_authentification')) });
   } else if (Number.isFinite(me.recovery_codes_left) && me.recovery_codes_left <= 3) {
-    showAlert(document.getElementById('alerte-codes'), 'warning', 'Codes de secours bientôt épuisés',
-      `Il vous reste ${me.recovery_codes_left} code${me.recovery_codes_left > 1 ? 's' : ''} de secours.`,
-      { extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/compte/codes-de-secours.html' }, 'Générer de nouveaux codes') });
+    showAlert(document.getElementById('alerte-codes'), 'warning', tx('tableau_de_bord.codes_secours_bientot_epuises'),
+      txn('commun.codes_de_secours_restants', me.recovery_codes_left),
+      { extra: el('a', { class: 'fr-btn fr-mt-2w', href: '/compte/codes-de-secours.html' }, tx('commun.generer_nouveaux_codes')) });
   }
   await Promise.race([cardsShown, new Promise((done) => { setTimeout(done, WAIT_MS); })]);
   reveal();

@@ -5,6 +5,7 @@
 import { api } from '/js/api.js';
 import { bindForm, el, queryParam, requireAgent, showAlert, showFormError, showPageError, validate } from '/js/ui.js';
 import { agendaName, dayLabel, kindLabel, parisToUtc, parisTime, parisWhen, statusBadge, toDate, todayParis } from './common.js';
+import { tx, txn } from '/js/textes.js';
 
 await requireAgent();
 const status = document.getElementById('statut');
@@ -20,7 +21,7 @@ async function findAgendas(q) {
   const r = await api.get(`/backoffice/appointments/agendas?${new URLSearchParams({ q: q || '', limit: '100' })}`);
   agendas = Array.isArray(r) ? r : (r.items || []);
   const keep = select.value;
-  select.replaceChildren(el('option', { value: '' }, agendas.length ? 'Choisir un agenda' : 'Aucun agenda trouvé'),
+  select.replaceChildren(el('option', { value: '' }, agendas.length ? tx('appointments.backoffice.choisir_agenda') : tx('appointments.backoffice.aucun_agenda_trouve')),
     ...agendas.map((a) => el('option', { value: String(a.id) }, [agendaName(a), a.city].filter(Boolean).join(' — '))));
   if (keep && agendas.some((a) => String(a.id) === keep)) select.value = keep;
 }
@@ -34,16 +35,16 @@ function reasonForm(item) {
   const id = `motif-${item.id}`;
   const form = el('form', { class: 'fr-mt-2w', novalidate: true, 'data-cancel': String(item.id) },
     el('div', { class: 'fr-input-group' },
-      el('label', { class: 'fr-label', for: id }, 'Motif de l’annulation', el('span', { class: 'fr-hint-text' }, 'Envoyé à l’assuré. De 3 à 200 caractères.')),
-      el('input', { class: 'fr-input', type: 'text', id, name: 'reason', maxlength: '200', required: true, 'data-required-message': 'Indiquez le motif de l’annulation.' })),
+      el('label', { class: 'fr-label', for: id }, tx('appointments.backoffice.motif_annulation'), el('span', { class: 'fr-hint-text' }, tx('appointments.backoffice.envoye_assure_3_200'))),
+      el('input', { class: 'fr-input', type: 'text', id, name: 'reason', maxlength: '200', required: true, 'data-required-message': tx('appointments.backoffice.indiquez_motif_annulation') })),
     el('ul', { class: 'fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm' },
-      el('li', {}, el('button', { class: 'fr-btn', type: 'submit' }, 'Confirmer l’annulation')),
-      el('li', {}, el('button', { class: 'fr-btn fr-btn--secondary', type: 'button', 'data-action': 'garder' }, 'Ne pas annuler'))));
+      el('li', {}, el('button', { class: 'fr-btn', type: 'submit' }, tx('appointments.backoffice.confirmer_annulation'))),
+      el('li', {}, el('button', { class: 'fr-btn fr-btn--secondary', type: 'button', 'data-action': 'garder' }, tx('appointments.backoffice.ne_pas_annuler')))));
   bindForm(form, async (values) => {
     await api.post(`/backoffice/appointments/${item.id}/cancel`, { reason: values.reason.trim() });
     await showDay();
-    showAlert(status, 'success', 'Rendez-vous annulé', `Le rendez-vous de ${parisTime(item.start)} est annulé\u00a0; l’assuré est prévenu.`, { focus: true });
-  }, { checks: { reason: (v) => ([...v.trim()].length < 3 ? 'Le motif comporte au moins 3 caractères.' : null) } });
+    showAlert(status, 'success', tx('commun.rendez_annule'), tx('appointments.backoffice.rendez_start_annule_assure', { start: parisTime(item.start) }), { focus: true });
+  }, { checks: { reason: (v) => ([...v.trim()].length < 3 ? tx('appointments.backoffice.motif_comporte_moins_3') : null) } });
   return form;
 }
 
@@ -51,7 +52,7 @@ async function mark(item, what, label) {
   try {
     await api.post(`/backoffice/appointments/${item.id}/${what}`);
     await showDay();
-    showAlert(status, 'success', label, `Le rendez-vous de ${parisTime(item.start)} est noté «\u00a0${label.toLowerCase()}\u00a0».`, { focus: true });
+    showAlert(status, 'success', label, tx('appointments.backoffice.rendez_vous_note', { heure: parisTime(item.start), statut: label.toLowerCase() }), { focus: true });
   } catch (err) {
     showPageError(status, err);
   }
@@ -59,26 +60,26 @@ async function mark(item, what, label) {
 
 function row(item) {
   const who = beneficiaryName(item.beneficiary);
-  const member = item.member ? `${item.member.name} (compte n° ${item.member.id})` : 'Assuré';
+  const member = item.member ? `${item.member.name} (compte n° ${item.member.id})` : tx('appointments.backoffice.assure');
   const li = el('li', { class: 'rdv-carte', 'data-id': String(item.id) },
     el('h3', {}, `${parisTime(item.start)} – ${parisTime(item.end)}`),
     statusBadge(item.status),
     el('p', { class: 'fr-mt-1w fr-mb-1w' }, member, who && who !== item.member?.name ? `, pour ${who}` : ''),
     el('p', { class: 'fr-mb-1w' }, kindLabel(item.kind, current.agenda)),
-    item.cancel_reason ? el('p', { class: 'fr-mb-1w' }, `Motif de l’annulation\u00a0: ${item.cancel_reason}`) : null);
+    item.cancel_reason ? el('p', { class: 'fr-mb-1w' }, tx('commun.motif_annulation_cancel_reason', { cancel_reason: item.cancel_reason })) : null);
   if (item.status === 'booked') {
     const started = toDate(item.start).getTime() <= Date.now();
     const actions = el('ul', { class: 'fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm' });
-    const cancel = el('button', { class: 'fr-btn fr-btn--secondary', type: 'button', 'data-action': 'annuler' }, 'Annuler',
-      el('span', { class: 'fr-sr-only' }, ` le rendez-vous de ${parisTime(item.start)}`));
+    const cancel = el('button', { class: 'fr-btn fr-btn--secondary', type: 'button', 'data-action': 'annuler' }, tx('commun.annuler'),
+      el('span', { class: 'fr-sr-only' }, tx('appointments.backoffice.le_rendez_vous_de', { start: parisTime(item.start) })));
     actions.append(el('li', {}, cancel));
     if (started) {
-      const doneB = el('button', { class: 'fr-btn fr-btn--tertiary', type: 'button', 'data-action': 'honore' }, 'Honoré',
-        el('span', { class: 'fr-sr-only' }, ` — rendez-vous de ${parisTime(item.start)}`));
-      const noShow = el('button', { class: 'fr-btn fr-btn--tertiary', type: 'button', 'data-action': 'absent' }, 'Non honoré',
-        el('span', { class: 'fr-sr-only' }, ` — rendez-vous de ${parisTime(item.start)}`));
-      doneB.addEventListener('click', () => mark(item, 'done', 'Honoré'));
-      noShow.addEventListener('click', () => mark(item, 'no_show', 'Non honoré'));
+      const doneB = el('button', { class: 'fr-btn fr-btn--tertiary', type: 'button', 'data-action': 'honore' }, tx('commun.honore'),
+        el('span', { class: 'fr-sr-only' }, tx('appointments.backoffice.tiret_rendez_vous_de', { heure: parisTime(item.start) })));
+      const noShow = el('button', { class: 'fr-btn fr-btn--tertiary', type: 'button', 'data-action': 'absent' }, tx('appointments.backoffice.non_honore'),
+        el('span', { class: 'fr-sr-only' }, tx('appointments.backoffice.tiret_rendez_vous_de', { heure: parisTime(item.start) })));
+      doneB.addEventListener('click', () => mark(item, 'done', tx('commun.honore')));
+      noShow.addEventListener('click', () => mark(item, 'no_show', tx('appointments.backoffice.non_honore')));
       actions.append(el('li', {}, doneB), el('li', {}, noShow));
     }
     cancel.addEventListener('click', () => {
@@ -105,7 +106,7 @@ async function showDay({ focus = false } = {}) {
   const title = document.getElementById('titre-jour');
   title.textContent = `${agendaName(current.agenda)} — ${dayLabel(date)}`;
   const items = d.items || [];
-  list.replaceChildren(...(items.length ? items.map(row) : [el('li', {}, 'Aucun rendez-vous ce jour-là.')]));
+  list.replaceChildren(...(items.length ? items.map(row) : [el('li', {}, tx('appointments.backoffice.aucun_rendez_jour'))]));
   document.getElementById('jour').hidden = false;
   document.getElementById('section-fermeture').hidden = false;
   if (focus) title.focus();
@@ -142,13 +143,13 @@ bindForm(closure, async (values) => {
   closure.reset();
   await showDay();
   const n = Number(r && r.cancelled) || 0;
-  showAlert(status, 'success', 'Fermeture enregistrée',
-    `${agendaName(current.agenda)} est fermé du ${parisWhen(body.from)} au ${parisWhen(body.to)}. ${n ? `${n} rendez-vous annulé${n > 1 ? 's' : ''}, les assurés sont prévenus.` : 'Aucun rendez-vous n’était pris.'}`,
+  showAlert(status, 'success', tx('appointments.backoffice.fermeture_enregistree'),
+    `${tx('appointments.backoffice.agenda_ferme', { agenda: agendaName(current.agenda), from: parisWhen(body.from), to: parisWhen(body.to) })} ${n ? txn('appointments.backoffice.rendez_vous_annules', n) : tx('appointments.backoffice.aucun_rendez_vous_pris')}`,
     { focus: true });
 }, {
   checks: {
-    to: (v, f) => (v && f.elements.from.value && v <= f.elements.from.value ? 'La fin doit suivre le début.' : null),
-    reason: (v) => ([...v.trim()].length < 3 ? 'Le motif comporte au moins 3 caractères.' : null),
+    to: (v, f) => (v && f.elements.from.value && v <= f.elements.from.value ? tx('appointments.backoffice.fin_doit_suivre_debut') : null),
+    reason: (v) => ([...v.trim()].length < 3 ? tx('appointments.backoffice.motif_comporte_moins_3') : null),
   },
 });
 

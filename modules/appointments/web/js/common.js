@@ -1,16 +1,17 @@
 // Shared by the appointments pages: labels, Paris dates and times (the API
 // speaks UTC; agendas and people think in Paris wall-clock time).
 import { el } from '/js/ui.js';
+import { tx } from '/js/textes.js';
 
-export const KIND = { first: 'Première consultation', followup: 'Consultation de suivi', adviser: 'Rendez-vous avec un conseiller' };
+export const KIND = { first: tx('appointments.common.premiere_consultation'), followup: tx('appointments.common.consultation_suivi'), adviser: tx('appointments.common.rendez_conseiller') };
 
 export const STATUS = {
-  booked: 'Confirmé',
-  held: 'Réservé pour vous',
-  cancelled_by_member: 'Annulé par vous',
-  cancelled_by_office: 'Annulé par le cabinet ou la caisse',
-  done: 'Honoré',
-  no_show: 'Absence',
+  booked: tx('appointments.common.confirme'),
+  held: tx('appointments.common.reserve'),
+  cancelled_by_member: tx('appointments.common.annule'),
+  cancelled_by_office: tx('appointments.common.annule_cabinet_caisse'),
+  done: tx('commun.honore'),
+  no_show: tx('appointments.common.absence'),
 };
 
 export const STATUS_BADGE = {
@@ -48,7 +49,7 @@ export function parisTime(iso) {
 
 /** "mercredi 3 décembre 2026 à 8 h 30", Paris time. */
 export function parisWhen(iso) {
-  return `${fullFmt.format(toDate(iso)).replace(FIRST, '$<a>1er ')} à ${parisTime(iso)}`;
+  return tx('appointments.common.jour_a_heure', { jour: fullFmt.format(toDate(iso)).replace(FIRST, '$<a>1er '), heure: parisTime(iso) });
 }
 
 /** "mercredi 3 décembre" for a YYYY-MM-DD. */
@@ -85,7 +86,7 @@ export function parisToUtc(local) {
 
 /** The agenda's name as a person reads it. */
 export function agendaName(a) {
-  if (!a) return 'Agenda';
+  if (!a) return tx('appointments.common.agenda');
   if (typeof a !== 'object') return `Agenda n° ${a}`;
   return a.name || `Agenda n° ${a.id}`;
 }

@@ -8,6 +8,7 @@ import { bindForm, el, queryParam, requireMember, setTitle, showAlert, showFormE
 import {
   addDays, agendaAddress, agendaName, dayLabel, hours, kindLabel, parisDay, parisTime, parisWhen, toDate, todayParis,
 } from './common.js';
+import { tx } from '/js/textes.js';
 
 const status = document.getElementById('statut');
 const week = document.getElementById('semaine');
@@ -42,23 +43,27 @@ function cutoffHours() {
 function deadlineText(start) {
   const until = new Date(toDate(start).getTime() - cutoffHours() * 3600e3);
   if (until.getTime() <= Date.now()) {
-    return `Ce rendez-vous commence dans moins de ${hours(cutoffHours())}\u00a0: une fois confirmé, vous ne pourrez plus le déplacer ni l’annuler en ligne.`;
+    return tx('appointments.creneaux.commence_dans_moins_de', { delai: hours(cutoffHours()) });
   }
-  return `Vous pourrez déplacer ou annuler ce rendez-vous en ligne jusqu’au ${parisWhen(until.toISOString())}, soit ${hours(cutoffHours())} avant. Après, il faudra appeler ${agenda.kind === 'office' ? 'l’accueil' : 'le cabinet'}.`;
+  return tx('appointments.creneaux.delai_modification', {
+    date: parisWhen(until.toISOString()),
+    delai: hours(cutoffHours()),
+    lieu: tx(agenda.kind === 'office' ? 'appointments.common.l_accueil' : 'appointments.common.le_cabinet'),
+  });
 }
 
 function slotButton(s) {
   const b = el('button', {
     class: 'fr-btn fr-btn--secondary fr-btn--sm', type: 'button', 'data-start': s.start, 'data-end': s.end,
     'aria-pressed': chosen && chosen.start === s.start ? 'true' : 'false',
-    'aria-label': `${dayLabel(parisDay(s.start))} à ${parisTime(s.start)}`,
+    'aria-label': tx('appointments.common.jour_a_heure', { jour: dayLabel(parisDay(s.start)), heure: parisTime(s.start) }),
   }, parisTime(s.start));
   return el('li', {}, b);
 }
 
 async function loadWeek({ focus = false } = {}) {
   const to = addDays(from, DAYS - 1);
-  weekTitle.textContent = `Créneaux libres du ${dayLabel(from)} au ${dayLabel(to)}`;
+  weekTitle.textContent = tx('appointments.creneaux.creneaux_libres_from_to', { from: dayLabel(from), to: dayLabel(to) });
   prev.disabled = from <= todayParis();
   next.disabled = addDays(from, DAYS) > lastDay();
   week.setAttribute('aria-busy', 'true');
@@ -80,12 +85,12 @@ async function loadWeek({ focus = false } = {}) {
         el('h3', { id }, dayLabel(d)),
         list.length
           ? el('ul', { class: 'rdv-creneaux', 'aria-labelledby': id }, list.map(slotButton))
-          : el('p', { class: 'fr-text--sm fr-mb-0' }, 'Aucun créneau libre.')));
+          : el('p', { class: 'fr-text--sm fr-mb-0' }, tx('appointments.creneaux.aucun_creneau_libre'))));
     }
     week.replaceChildren(...days);
     if (!slots.length) {
       week.append(el('li', { class: 'rdv-jour' }, el('p', { class: 'fr-mb-0' },
-        'Aucun créneau libre cette semaine. Essayez la semaine suivante ou demandez à être prévenu d’un créneau plus tôt.')));
+        tx('appointments.creneaux.aucun_creneau_libre_semaine'))));
     }
   } finally {
     week.setAttribute('aria-busy', 'false');
@@ -99,7 +104,7 @@ function choose(start, end) {
   const k = kindLabel(kindSelect.value, agenda);
   document.getElementById('resume').textContent = `${parisWhen(start)} — ${agendaName(agenda)}, ${agendaAddress(agenda)}. ${k}.`;
   document.getElementById('delai').textContent = moving
-    ? `${deadlineText(start)} Votre rendez-vous actuel (${parisWhen(appointment.start)}) sera libéré.`
+    ? tx('appointments.creneaux.resume_deplacement', { start: deadlineText(start), start2: parisWhen(appointment.start) })
     : deadlineText(start);
   booking.hidden = false;
   document.getElementById('titre-reservation').focus();
@@ -140,13 +145,13 @@ kindSelect.addEventListener('change', async () => {
 
 function updateCounter() {
   const n = [...reason.value].length;
-  counter.textContent = `${n} sur 500 caractères`;
+  counter.textContent = tx('appointments.creneaux.caracteres_sur_500', { n });
 }
 reason.addEventListener('input', updateCounter);
 
 function icsLink(a) {
   return el('a', { class: 'fr-link fr-link--download', href: `/api/v1/appointments/${a.id}.ics`, download: `rendez-vous-${a.id}.ics` },
-    'Ajouter à mon agenda', el('span', { class: 'fr-link__detail' }, 'Fichier ICS'));
+    tx('commun.ajouter_agenda'), el('span', { class: 'fr-link__detail' }, tx('commun.fichier_ics')));
 }
 
 function done(title, a) {
@@ -156,11 +161,11 @@ function done(title, a) {
   updateCounter();
   showAlert(status, 'success', title, `${parisWhen(a.start)} — ${agendaName(a.agenda || agenda)}.`, {
     focus: true,
-    extra: el('ul', {}, el('li', {}, el('a', { href: '/appointments/' }, 'Voir mes rendez-vous')), el('li', {}, icsLink(a))),
+    extra: el('ul', {}, el('li', {}, el('a', { href: '/appointments/' }, tx('appointments.creneaux.voir_rendez'))), el('li', {}, icsLink(a))),
   });
 }
 
-const messages = { 409: { title: 'Ce créneau n’est plus disponible' } };
+const messages = { 409: { title: tx('appointments.creneaux.creneau_disponible') } };
 
 bindForm(form, async (values) => {
   if (!chosen) return;
@@ -168,14 +173,14 @@ bindForm(form, async (values) => {
     if (moving) {
       const a = await api.post(`/appointments/${encodeURIComponent(moving)}/move`, { start: chosen.start });
       appointment = a;
-      done('Rendez-vous déplacé', a);
+      done(tx('appointments.creneaux.rendez_deplace'), a);
     } else {
       const body = { agenda: Number(agendaId), start: chosen.start, kind: kindSelect.value, reason: values.reason.trim() };
       // The member (null), or one of their beneficiaries by id (the core's
       // list, GET /api/v1/appointments/beneficiaries).
       body.beneficiary = /^\d{1,18}$/.test(values.beneficiary) ? Number(values.beneficiary) : null;
       const a = await api.post('/appointments', body);
-      done('Rendez-vous confirmé', a);
+      done(tx('commun.rendez_confirme'), a);
     }
   } finally {
     // Booked, or taken meanwhile (409, said by bindForm): the week as it is now.
@@ -186,10 +191,10 @@ bindForm(form, async (values) => {
 bindForm(waitForm, async (values) => {
   await api.post('/appointments/waitlist', { agenda: Number(agendaId), kind: kindSelect.value, before: values.before });
   waitForm.reset();
-  showAlert(status, 'success', 'Demande enregistrée',
-    `Nous vous préviendrons si un créneau se libère avant le ${dayLabel(values.before)}. Vous pouvez retirer cette demande depuis «\u00a0Mes rendez-vous\u00a0».`, { focus: true });
+  showAlert(status, 'success', tx('appointments.creneaux.demande_enregistree'),
+    tx('appointments.creneaux.nous_previendrons_si_creneau', { before: dayLabel(values.before) }), { focus: true });
 }, {
-  checks: { before: (v) => (v && v <= todayParis() ? 'Choisissez une date après aujourd’hui.' : null) },
+  checks: { before: (v) => (v && v <= todayParis() ? tx('appointments.creneaux.choisissez_date_apres_aujourd') : null) },
 });
 
 const who = document.getElementById('beneficiary');
@@ -206,38 +211,38 @@ async function beneficiaries() {
   }
   const me = list.find((b) => b.id === null || b.id === undefined);
   const others = list.filter((b) => Number.isInteger(b.id));
-  who.replaceChildren(el('option', { value: '' }, me && me.name ? `Moi-même (${me.name})` : 'Moi-même'),
+  who.replaceChildren(el('option', { value: '' }, me && me.name ? tx('appointments.creneaux.moi_meme_name', { name: me.name }) : tx('appointments.creneaux.moi_meme')),
     ...others.map((b) => el('option', { value: String(b.id) }, b.label || b.name)));
 }
 
 async function start() {
   if (!agendaId || !/^\d{1,18}$/.test(agendaId)) {
-    showAlert(status, 'error', 'Agenda introuvable', 'Choisissez un praticien ou un accueil dans la recherche.', { focus: true });
+    showAlert(status, 'error', tx('appointments.creneaux.agenda_introuvable'), tx('appointments.creneaux.choisissez_praticien_accueil_recherche'), { focus: true });
     return;
   }
   if (moving) {
     appointment = await api.get(`/appointments/${encodeURIComponent(moving)}`);
   }
   agenda = await api.get(`/appointments/agendas/${encodeURIComponent(agendaId)}`);
-  document.getElementById('titre').textContent = moving ? `Déplacer mon rendez-vous — ${agendaName(agenda)}` : `Prendre rendez-vous — ${agendaName(agenda)}`;
-  setTitle(moving ? 'Déplacer mon rendez-vous' : 'Prendre rendez-vous', agendaName(agenda));
-  document.getElementById('agenda-nom').textContent = [agendaName(agenda), agenda.kind === 'office' ? 'Accueil de la caisse' : agenda.specialty].filter(Boolean).join(' — ');
+  document.getElementById('titre').textContent = moving ? tx('appointments.creneaux.deplacer_mon_rendez_vous_agenda', { agenda: agendaName(agenda) }) : tx('appointments.creneaux.prendre_rendez_vous_agenda', { agenda: agendaName(agenda) });
+  setTitle(moving ? tx('appointments.creneaux.deplacer_mon_rendez_vous') : tx('appointments.creneaux.prendre_rendez'), agendaName(agenda));
+  document.getElementById('agenda-nom').textContent = [agendaName(agenda), agenda.kind === 'office' ? tx('appointments.creneaux.accueil_caisse') : agenda.specialty].filter(Boolean).join(' — ');
   document.getElementById('agenda-adresse').textContent = agendaAddress(agenda);
-  document.getElementById('agenda-delai').textContent = `Un rendez-vous se déplace ou s’annule en ligne jusqu’à ${hours(cutoffHours())} avant son début.`;
-  const kinds = agenda.visit_kinds && agenda.visit_kinds.length ? agenda.visit_kinds : [{ code: 'first', label: 'Consultation', minutes: 30 }];
+  document.getElementById('agenda-delai').textContent = tx('appointments.creneaux.delai_deplacer_annuler', { delai: hours(cutoffHours()) });
+  const kinds = agenda.visit_kinds && agenda.visit_kinds.length ? agenda.visit_kinds : [{ code: 'first', label: tx('appointments.creneaux.consultation'), minutes: 30 }];
   kindSelect.replaceChildren(...kinds.map((k) => el('option', { value: k.code }, `${k.label} (${k.minutes} min)`)));
   const wanted = queryParam('kind') || (appointment && appointment.kind);
   if (wanted && kinds.some((k) => k.code === wanted)) kindSelect.value = wanted;
   if (moving) {
     kindSelect.disabled = true;
     document.getElementById('deplacement').hidden = false;
-    document.getElementById('deplacement-texte').textContent = `Votre rendez-vous du ${parisWhen(appointment.start)} est gardé tant que le nouveau créneau n’est pas confirmé.`;
+    document.getElementById('deplacement-texte').textContent = tx('appointments.creneaux.rendez_start_garde_tant', { start: parisWhen(appointment.start) });
     document.getElementById('groupe-beneficiaire').hidden = true;
     document.getElementById('groupe-motif').hidden = true;
     document.getElementById('beneficiary').disabled = true;
     reason.disabled = true;
-    document.getElementById('titre-reservation').textContent = 'Confirmer le nouveau créneau';
-    document.getElementById('confirmer').textContent = 'Déplacer le rendez-vous';
+    document.getElementById('titre-reservation').textContent = tx('appointments.creneaux.confirmer_nouveau_creneau');
+    document.getElementById('confirmer').textContent = tx('appointments.creneaux.deplacer_le_rendez_vous');
     document.getElementById('liste-attente').hidden = true;
   } else {
     await beneficiaries();
@@ -249,5 +254,5 @@ try {
   await start();
 } catch (err) {
   if (err.status === 401) window.location.replace('/connexion.html');
-  else showPageError(status, err, { 404: { title: 'Agenda ou rendez-vous introuvable' } });
+  else showPageError(status, err, { 404: { title: tx('appointments.creneaux.agenda_rendez_introuvable') } });
 }

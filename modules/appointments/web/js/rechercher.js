@@ -4,6 +4,7 @@
 import { api } from '/js/api.js';
 import { el, requireMember, showFieldErrors, clearErrors, showPageError } from '/js/ui.js';
 import { agendaAddress, agendaName } from './common.js';
+import { tx } from '/js/textes.js';
 
 const status = document.getElementById('statut');
 const form = document.getElementById('recherche');
@@ -30,12 +31,12 @@ function card(a) {
   const kinds = (a.visit_kinds || []).map((k) => `${k.label} (${k.minutes} min)`).join(', ');
   return el('li', { class: 'rdv-carte', 'data-agenda': String(a.id) },
     el('h3', {}, agendaName(a)),
-    a.is_my_doctor ? el('p', { class: 'fr-badge fr-badge--sm fr-badge--info fr-mb-1w' }, 'Mon médecin traitant') : null,
-    el('p', { class: 'fr-mb-1w' }, a.kind === 'office' ? 'Accueil de la caisse d’assurance maladie' : (a.specialty || 'Praticien')),
+    a.is_my_doctor ? el('p', { class: 'fr-badge fr-badge--sm fr-badge--info fr-mb-1w' }, tx('appointments.rechercher.medecin_traitant')) : null,
+    el('p', { class: 'fr-mb-1w' }, a.kind === 'office' ? tx('appointments.rechercher.accueil_caisse_assurance_maladie') : (a.specialty || tx('commun.praticien'))),
     el('p', { class: 'fr-mb-1w' }, agendaAddress(a)),
     kinds ? el('p', { class: 'fr-text--sm fr-mb-1w' }, `Rendez-vous : ${kinds}`) : null,
     el('p', {}, el('a', { class: 'fr-link fr-icon-arrow-right-line fr-link--icon-right', href: `/appointments/creneaux.html?agenda=${encodeURIComponent(a.id)}` },
-      'Voir les créneaux libres', el('span', { class: 'fr-sr-only' }, ` — ${agendaName(a)}`))));
+      tx('appointments.rechercher.voir_creneaux_libres'), el('span', { class: 'fr-sr-only' }, ` — ${agendaName(a)}`))));
 }
 
 async function load(append) {
@@ -47,7 +48,7 @@ async function load(append) {
   const cards = items.map(card);
   shown += items.length;
   if (append) list.append(...cards);
-  else list.replaceChildren(...(cards.length ? cards : [el('li', {}, 'Aucun agenda ne correspond à ces critères.')]));
+  else list.replaceChildren(...(cards.length ? cards : [el('li', {}, tx('appointments.rechercher.aucun_agenda_correspond_criteres'))]));
   count.textContent = shown ? `${shown} agenda${shown > 1 ? 's' : ''}${next ? ' (d’autres suivent)' : ''}.` : '';
   cursor = next || null;
   more.hidden = !cursor;
@@ -58,7 +59,7 @@ form.addEventListener('submit', async (e) => {
   clearErrors(form);
   const pc = form.elements.postcode.value.trim();
   if (pc && !/^\d{5}$/.test(pc)) {
-    showFieldErrors(form, [{ field: 'postcode', message: 'Le code postal comporte 5 chiffres, par exemple 33000.' }]);
+    showFieldErrors(form, [{ field: 'postcode', message: tx('appointments.rechercher.code_postal_comporte_5') }]);
     return;
   }
   try {

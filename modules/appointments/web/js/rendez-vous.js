@@ -5,11 +5,12 @@
 import { api } from '/js/api.js';
 import { el, formatDate, messageFor, requireMember, showAlert, showPageError } from '/js/ui.js';
 import { agendaAddress, agendaName, kindLabel, parisTime, parisWhen, statusBadge } from './common.js';
+import { tx } from '/js/textes.js';
 
 const status = document.getElementById('statut');
 const lists = {
-  upcoming: { ul: document.getElementById('a-venir'), more: document.getElementById('plus-a-venir'), cursor: null, empty: 'Aucun rendez-vous à venir.' },
-  past: { ul: document.getElementById('passes'), more: document.getElementById('plus-passes'), cursor: null, empty: 'Aucun rendez-vous passé.' },
+  upcoming: { ul: document.getElementById('a-venir'), more: document.getElementById('plus-a-venir'), cursor: null, empty: tx('appointments.rendez_vous.aucun_rendez_venir') },
+  past: { ul: document.getElementById('passes'), more: document.getElementById('plus-passes'), cursor: null, empty: tx('appointments.rendez_vous.aucun_rendez_passe') },
 };
 const waitlist = document.getElementById('attente');
 await requireMember();
@@ -26,8 +27,8 @@ function agendaId(a) {
 
 function icsLink(a) {
   return el('a', { class: 'fr-link fr-link--download', href: `/api/v1/appointments/${a.id}.ics`, download: `rendez-vous-${a.id}.ics` },
-    'Ajouter à mon agenda', el('span', { class: 'fr-sr-only' }, ` — rendez-vous du ${parisWhen(a.start)}`),
-    el('span', { class: 'fr-link__detail' }, 'Fichier ICS'));
+    tx('commun.ajouter_agenda'), el('span', { class: 'fr-sr-only' }, tx('appointments.rendez_vous.tiret_rendez_vous_du', { date: parisWhen(a.start) })),
+    el('span', { class: 'fr-link__detail' }, tx('commun.fichier_ics')));
 }
 
 function confirmCancel(li, a) {
@@ -37,9 +38,9 @@ function confirmCancel(li, a) {
     return;
   }
   const text = el('p', { tabindex: '-1', class: 'fr-text--bold' },
-    `Annuler le rendez-vous du ${parisWhen(a.start)}\u00a0? Le créneau sera proposé à d’autres patients.`);
-  const yes = el('button', { class: 'fr-btn fr-btn--sm', type: 'button', 'data-action': 'confirmer-annulation' }, 'Oui, annuler le rendez-vous');
-  const no = el('button', { class: 'fr-btn fr-btn--sm fr-btn--secondary', type: 'button' }, 'Non, le garder');
+    tx('appointments.rendez_vous.annuler_rendez_start_creneau', { start: parisWhen(a.start) }));
+  const yes = el('button', { class: 'fr-btn fr-btn--sm', type: 'button', 'data-action': 'confirmer-annulation' }, tx('appointments.rendez_vous.oui_annuler_rendez'));
+  const no = el('button', { class: 'fr-btn fr-btn--sm fr-btn--secondary', type: 'button' }, tx('appointments.rendez_vous.non_garder'));
   const panel = el('div', { class: 'rdv-confirmation fr-alert fr-alert--warning fr-alert--sm fr-mb-2w' }, text,
     el('ul', { class: 'fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm' }, el('li', {}, yes), el('li', {}, no)));
   li.append(panel);
@@ -53,10 +54,10 @@ function confirmCancel(li, a) {
     try {
       await api.post(`/appointments/${a.id}/cancel`);
       await reload();
-      showAlert(status, 'success', 'Rendez-vous annulé', `Votre rendez-vous du ${parisWhen(a.start)} est annulé.`, { focus: true });
+      showAlert(status, 'success', tx('commun.rendez_annule'), tx('appointments.rendez_vous.rendez_start_annule', { start: parisWhen(a.start) }), { focus: true });
     } catch (err) {
       yes.disabled = false;
-      showPageError(status, err, { 409: { title: 'Annulation impossible' } });
+      showPageError(status, err, { 409: { title: tx('appointments.rendez_vous.annulation_impossible') } });
     }
   });
 }
@@ -68,20 +69,23 @@ function card(a, when) {
     statusBadge(a.status),
     el('p', { class: 'fr-mt-1w fr-mb-1w' }, el('strong', {}, agendaName(a.agenda)), agendaAddress(a.agenda) ? ` — ${agendaAddress(a.agenda)}` : ''),
     el('p', { class: 'fr-mb-1w' }, [kindLabel(a.kind, a.agenda), who ? `pour ${who}` : null].filter(Boolean).join(', ')),
-    a.status === 'cancelled_by_office' && a.cancel_reason ? el('p', { class: 'fr-mb-1w' }, `Motif de l’annulation\u00a0: ${a.cancel_reason}`) : null);
+    a.status === 'cancelled_by_office' && a.cancel_reason ? el('p', { class: 'fr-mb-1w' }, tx('commun.motif_annulation_cancel_reason', { cancel_reason: a.cancel_reason })) : null);
   if (when === 'upcoming' && a.status === 'booked') {
     const actions = el('ul', { class: 'fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm fr-btns-group--icon-left' });
     if (a.can_change) {
-      li.append(el('p', { class: 'fr-text--sm fr-mb-1w' }, `Vous pouvez le déplacer ou l’annuler en ligne jusqu’au ${parisWhen(a.change_until)}.`));
+      li.append(el('p', { class: 'fr-text--sm fr-mb-1w' }, tx('appointments.rendez_vous.pouvez_deplacer_annuler_ligne', { change_until: parisWhen(a.change_until) })));
       const q = new URLSearchParams({ agenda: String(agendaId(a.agenda)), deplacer: String(a.id), kind: a.kind });
       actions.append(
         el('li', {}, el('a', { class: 'fr-btn fr-btn--secondary fr-icon-calendar-line', href: `/appointments/creneaux.html?${q}` },
-          'Déplacer', el('span', { class: 'fr-sr-only' }, ` le rendez-vous du ${parisWhen(a.start)}`))),
+          tx('appointments.rendez_vous.deplacer'), el('span', { class: 'fr-sr-only' }, tx('appointments.rendez_vous.le_rendez_vous_du', { start: parisWhen(a.start) })))),
         el('li', {}, el('button', { class: 'fr-btn fr-btn--tertiary fr-icon-close-circle-line', type: 'button', 'data-action': 'annuler' },
-          'Annuler', el('span', { class: 'fr-sr-only' }, ` le rendez-vous du ${parisWhen(a.start)}`))));
+          tx('commun.annuler'), el('span', { class: 'fr-sr-only' }, tx('appointments.rendez_vous.le_rendez_vous_du', { start: parisWhen(a.start) })))));
     } else {
       li.append(el('p', { class: 'fr-text--sm fr-mb-1w' },
-        `Le délai pour le déplacer ou l’annuler en ligne est passé${a.change_until ? ` (${parisWhen(a.change_until)})` : ''}\u00a0: appelez ${a.agenda && a.agenda.kind === 'office' ? 'l’accueil' : 'le cabinet'}.`));
+        tx(a.change_until ? 'appointments.rendez_vous.delai_passe_le' : 'appointments.rendez_vous.delai_passe', {
+          date: a.change_until ? parisWhen(a.change_until) : '',
+          lieu: tx(a.agenda && a.agenda.kind === 'office' ? 'appointments.common.l_accueil' : 'appointments.common.le_cabinet'),
+        })));
     }
     if (actions.children.length) li.append(actions);
     li.append(el('p', {}, icsLink(a)));
@@ -108,36 +112,36 @@ async function load(when, append) {
 function waitItem(w) {
   const li = el('li', { class: 'rdv-carte', 'data-waitlist': String(w.id) },
     el('h3', {}, agendaName(w.agenda)),
-    el('p', { class: 'fr-mb-1w' }, `${kindLabel(w.kind, w.agenda)} — un créneau avant le ${formatDate(w.before)}.`),
-    w.created_at ? el('p', { class: 'fr-text--sm fr-mb-1w' }, `Demandé le ${parisWhen(w.created_at)}.`) : null);
+    el('p', { class: 'fr-mb-1w' }, tx('appointments.rendez_vous.attente_resume', { kind: kindLabel(w.kind, w.agenda), before: formatDate(w.before) })),
+    w.created_at ? el('p', { class: 'fr-text--sm fr-mb-1w' }, tx('appointments.rendez_vous.demande_created_at', { created_at: parisWhen(w.created_at) })) : null);
   const actions = el('ul', { class: 'fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm' });
   if (w.offer) {
     li.append(el('div', { class: 'fr-alert fr-alert--info fr-alert--sm fr-mb-2w' },
-      el('p', {}, `Un créneau s’est libéré\u00a0: ${parisWhen(w.offer.start)}. Il vous est réservé jusqu’à ${parisTime(w.offer.until)}.`)));
-    const take = el('button', { class: 'fr-btn', type: 'button' }, 'Prendre ce créneau',
+      el('p', {}, tx('appointments.rendez_vous.creneau_libere_start_reserve', { start: parisWhen(w.offer.start), until: parisTime(w.offer.until) }))));
+    const take = el('button', { class: 'fr-btn', type: 'button' }, tx('appointments.rendez_vous.prendre_creneau'),
       el('span', { class: 'fr-sr-only' }, ` du ${parisWhen(w.offer.start)}`));
     take.addEventListener('click', async () => {
       take.disabled = true;
       try {
         const a = await api.post(`/appointments/waitlist/${w.id}/accept`);
         await reload();
-        showAlert(status, 'success', 'Rendez-vous confirmé', `Votre rendez-vous du ${parisWhen(a.start)} est confirmé.`, { focus: true });
+        showAlert(status, 'success', tx('commun.rendez_confirme'), tx('appointments.rendez_vous.rendez_start_confirme', { start: parisWhen(a.start) }), { focus: true });
       } catch (err) {
         take.disabled = false;
-        showPageError(status, err, { 409: { title: 'Ce créneau n’est plus réservé pour vous' } });
+        showPageError(status, err, { 409: { title: tx('appointments.rendez_vous.creneau_reserve') } });
         reloadWaitlist().catch(() => {});
       }
     });
     actions.append(el('li', {}, take));
   }
-  const drop = el('button', { class: 'fr-btn fr-btn--tertiary', type: 'button' }, 'Retirer ma demande',
+  const drop = el('button', { class: 'fr-btn fr-btn--tertiary', type: 'button' }, tx('appointments.rendez_vous.retirer_demande'),
     el('span', { class: 'fr-sr-only' }, ` — ${agendaName(w.agenda)}`));
   drop.addEventListener('click', async () => {
     drop.disabled = true;
     try {
       await api.del(`/appointments/waitlist/${w.id}`);
       await reloadWaitlist();
-      showAlert(status, 'success', 'Demande retirée', 'Vous ne serez plus prévenu pour cet agenda.', { focus: true });
+      showAlert(status, 'success', tx('appointments.rendez_vous.demande_retiree'), tx('appointments.rendez_vous.serez_prevenu_cet_agenda'), { focus: true });
     } catch (err) {
       drop.disabled = false;
       showPageError(status, err);
@@ -150,7 +154,7 @@ function waitItem(w) {
 
 async function reloadWaitlist() {
   const { items } = await api.get('/appointments/waitlist');
-  waitlist.replaceChildren(...(items.length ? items.map(waitItem) : [el('li', {}, 'Aucune demande en cours.')]));
+  waitlist.replaceChildren(...(items.length ? items.map(waitItem) : [el('li', {}, tx('appointments.rendez_vous.aucune_demande_cours'))]));
 }
 
 // One list that cannot be read says so in its place; the others, and the

@@ -1,11 +1,12 @@
 // Shared words of the coverage pages.
+import { tx } from '/js/textes.js';
 export const CSS = {
-  none: 'Aucune',
-  free: 'Complémentaire santé solidaire sans participation',
-  participation: 'Complémentaire santé solidaire avec participation',
+  none: tx('commun.aucune'),
+  free: tx('coverage.common.complementaire_sante_solidaire_sans'),
+  participation: tx('coverage.common.complementaire_sante_solidaire_participation'),
 };
 export const CARD = {
-  active: 'Active', lost: 'Déclarée perdue', stolen: 'Déclarée volée', defective: 'Défectueuse',
-  ordered: 'Commandée', in_production: 'En fabrication', sent: 'Envoyée',
+  active: tx('coverage.common.active'), lost: tx('coverage.common.declaree_perdue'), stolen: tx('coverage.common.declaree_volee'), defective: tx('coverage.common.defectueuse'),
+  ordered: tx('coverage.common.commandee'), in_production: tx('coverage.common.fabrication'), sent: tx('commun.envoyee'),
 };
-export const RELATION = { child: 'Enfant', spouse: 'Conjoint(e)' };
+export const RELATION = { child: tx('coverage.common.enfant'), spouse: 'Conjoint(e)' };

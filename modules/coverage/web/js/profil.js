@@ -3,13 +3,14 @@
 // the account waits for the confirmation link, the session is closed.
 import { api } from '/js/api.js';
 import { bindForm, el, formatDate, formatNir, requireMember, showAlert, showPageError } from '/js/ui.js';
+import { tx } from '/js/textes.js';
 
 const status = document.getElementById('statut');
 const waiting = document.getElementById('attente');
 await requireMember();
 
 function maskIban(iban) {
-  return iban ? `${iban.slice(0, 4)} •••• •••• ${iban.slice(-4)}` : 'aucun compte enregistré';
+  return iban ? `${iban.slice(0, 4)} •••• •••• ${iban.slice(-4)}` : tx('coverage.profil.aucun_compte_enregistre');
 }
 
 function pendingNotice(pending) {
@@ -17,24 +18,24 @@ function pendingNotice(pending) {
     waiting.replaceChildren();
     return;
   }
-  const what = pending.map((p) => (p.kind === 'bank' ? 'coordonnées bancaires' : 'adresse e-mail')).join(' et ');
-  showAlert(waiting, 'info', 'En attente de vérification',
-    `La modification de vos ${what} attend votre confirmation\u00a0: suivez le lien reçu par e-mail. Les anciennes valeurs restent utilisées d’ici là.`);
+  const what = pending.map((p) => (p.kind === 'bank' ? tx('coverage.profil.coordonnees_bancaires') : 'adresse e-mail')).join(' et ');
+  showAlert(waiting, 'info', tx('coverage.profil.attente_verification'),
+    tx('coverage.profil.modification_what_attend_confirmation', { what }));
 }
 
 function sent() {
-  showAlert(status, 'success', 'Confirmez la modification',
-    'Un lien de confirmation vous a été envoyé par e-mail (valable 48 heures). Votre compte est en attente de vérification\u00a0: votre session va se terminer sur cet appareil.', { focus: true });
+  showAlert(status, 'success', tx('coverage.profil.confirmez_modification'),
+    tx('coverage.profil.lien_confirmation_ete_envoye'), { focus: true });
 }
 
 async function load() {
   const { profile: p, pending } = await api.get('/profile');
   document.getElementById('identite').replaceChildren(
-    `${p.first_name} ${p.last_name}, date de naissance\u00a0: ${formatDate(p.birth_date)}`, el('br'), `NIR ${formatNir(p.nir)}`);
+    tx('coverage.profil.identite', { prenom: p.first_name, nom: p.last_name, date: formatDate(p.birth_date) }), el('br'), `NIR ${formatNir(p.nir)}`);
   for (const k of ['email', 'phone', 'address_line', 'postal_code', 'city']) document.getElementById(k).value = p[k] || '';
   document.getElementById('holder').value = p.holder || '';
   document.getElementById('bic').value = p.bic || '';
-  document.getElementById('iban-actuel').textContent = `Compte actuel : ${maskIban(p.iban)}`;
+  document.getElementById('iban-actuel').textContent = tx('coverage.profil.compte_actuel', { iban: maskIban(p.iban) });
   pendingNotice(pending);
 }
 
@@ -43,7 +44,7 @@ bindForm(document.getElementById('contact'), async (v) => {
   if (v.phone) body.phone = v.phone;
   const r = await api.put('/profile/contact', body);
   if (r && r.status === 'pending_verification') sent();
-  else showAlert(status, 'success', 'Coordonnées enregistrées', null, { focus: true });
+  else showAlert(status, 'success', tx('coverage.profil.coordonnees_enregistrees'), null, { focus: true });
 });
 
 bindForm(document.getElementById('banque'), async (v) => {

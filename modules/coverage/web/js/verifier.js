@@ -2,6 +2,7 @@
 // ?code=).
 import { api } from '/js/api.js';
 import { formatDate, queryParam, showAlert, showPageError } from '/js/ui.js';
+import { tx } from '/js/textes.js';
 
 const out = document.getElementById('resultat');
 const input = document.getElementById('code');
@@ -9,9 +10,15 @@ const input = document.getElementById('code');
 async function check(code) {
   try {
     const v = await api.get(`/coverage/attestations/verify/${encodeURIComponent(code.trim())}`);
-    const text = `Attestation délivrée par ${v.fund || 'la caisse'} pour ${v.initials} (année de naissance\u00a0: ${v.birth_year}), droits du ${formatDate(v.valid_from)} au ${formatDate(v.valid_to)}.`;
-    if (v.superseded) showAlert(out, 'warning', 'Attestation remplacée', `${text} Une attestation plus récente a été délivrée depuis.`);
-    else showAlert(out, 'success', 'Attestation authentique', text);
+    const text = tx('coverage.verifier.attestation_delivree', {
+      caisse: v.fund || tx('coverage.verifier.la_caisse'),
+      initiales: v.initials,
+      annee: v.birth_year,
+      from: formatDate(v.valid_from),
+      to: formatDate(v.valid_to),
+    });
+    if (v.superseded) showAlert(out, 'warning', tx('coverage.verifier.attestation_remplacee'), tx('coverage.verifier.attestation_plus_recente', { text }));
+    else showAlert(out, 'success', tx('coverage.verifier.attestation_authentique'), text);
   } catch (err) {
     showPageError(out, err);
   }

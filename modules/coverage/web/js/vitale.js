@@ -4,6 +4,7 @@
 import { api } from '/js/api.js';
 import { clearErrors, el, formatDate, requireMember, showAlert, showFieldErrors, showPageError } from '/js/ui.js';
 import { CARD } from './common.js';
+import { tx } from '/js/textes.js';
 
 const status = document.getElementById('statut');
 const person = document.getElementById('personne');
@@ -16,7 +17,7 @@ async function load() {
     el('td', { class: 'portail-nowrap' }, c.serial),
     el('td', {}, el('span', { class: `fr-badge fr-badge--${c.status === 'active' ? 'success' : 'warning'} fr-badge--no-icon` }, CARD[c.status] || c.status)),
     el('td', { class: 'portail-nowrap' }, formatDate(c.issued_on))))
-    : [el('tr', {}, el('td', { colspan: 4 }, 'Aucune carte.'))]));
+    : [el('tr', {}, el('td', { colspan: 4 }, tx('commun.aucune_carte')))]));
   const active = cards.filter((c) => c.status === 'active');
   person.replaceChildren(...active.map((c) => el('option', { value: c.beneficiary_id ? String(c.beneficiary_id) : 'me' },
     `${c.first_name} ${c.last_name}`)));
@@ -56,16 +57,16 @@ document.getElementById('photo').addEventListener('change', (ev) => {
 /** The French problem of a chosen file, or null. */
 function fileProblem(name, label) {
   const f = order.elements[name].files[0];
-  if (!f) return { field: name, message: `Joignez ${label}.` };
-  if (!TYPES[name].includes(f.type)) return { field: name, message: name === 'photo' ? 'La photo doit être une image JPEG ou PNG.' : 'La pièce doit être un PDF, une image JPEG ou PNG.' };
-  if (f.size > MAX_BYTES) return { field: name, message: `«\u00a0${f.name}\u00a0» dépasse 5 Mo.` };
+  if (!f) return { field: name, message: tx('coverage.vitale.joignez_piece', { label }) };
+  if (!TYPES[name].includes(f.type)) return { field: name, message: name === 'photo' ? tx('coverage.vitale.photo_doit_etre_image') : tx('coverage.vitale.piece_doit_etre_pdf') };
+  if (f.size > MAX_BYTES) return { field: name, message: tx('commun.fichier_depasse_5_mo', { name: f.name }) };
   return null;
 }
 
 order.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   clearErrors(order);
-  const problems = [fileProblem('photo', 'une photo d’identité'), fileProblem('identity', 'une pièce d’identité')].filter(Boolean);
+  const problems = [fileProblem('photo', tx('coverage.vitale.photo_identite')), fileProblem('identity', tx('coverage.vitale.piece_identite'))].filter(Boolean);
   if (problems.length) {
     showFieldErrors(order, problems);
     return;
@@ -77,7 +78,7 @@ order.addEventListener('submit', async (ev) => {
     await api.postForm(`/coverage/vitale/${encodeURIComponent(orderPerson.value)}/order`, data);
     order.reset();
     document.getElementById('apercu').hidden = true;
-    showAlert(status, 'success', 'Carte commandée', 'Votre commande est enregistrée\u00a0: vous serez prévenu(e) quand la carte sera fabriquée puis envoyée.', { focus: true });
+    showAlert(status, 'success', tx('coverage.vitale.carte_commandee'), tx('coverage.vitale.commande_enregistree_serez_prevenu'), { focus: true });
     await load();
   } catch (err) {
     if (err.status === 422 && err.fieldErrors?.some((e) => order.elements[e.field])) showFieldErrors(order, err.fieldErrors);
@@ -90,7 +91,7 @@ document.getElementById('signaler').addEventListener('submit', async (ev) => {
   const f = new FormData(ev.target);
   try {
     await api.post(`/coverage/vitale/${encodeURIComponent(f.get('person'))}/report`, { kind: f.get('kind') });
-    showAlert(status, 'success', 'Carte désactivée', 'La carte ne peut plus être utilisée. Vous pouvez en commander une nouvelle.', { focus: true });
+    showAlert(status, 'success', tx('coverage.vitale.carte_desactivee'), tx('coverage.vitale.carte_peut_etre_utilisee'), { focus: true });
     await load();
   } catch (err) {
     showPageError(status, err);

@@ -5,6 +5,7 @@ import {
   el, formatDateTime, queryParam, requireAgent, showAlert, showPageError,
 } from '/js/ui.js';
 import { bindCounter, messageItem } from './send.js';
+import { tx } from '/js/textes.js';
 
 await requireAgent();
 
@@ -12,14 +13,14 @@ const status = document.getElementById('statut');
 const list = document.getElementById('messages');
 const id = encodeURIComponent(queryParam('id') || '0');
 const base = `/backoffice/messaging/threads/${id}`;
-const STATUS = { open: 'À traiter', answered: 'Répondu, en attente de l’assuré', closed: 'Close' };
+const STATUS = { open: tx('commun.a_traiter'), answered: tx('messaging.agent_thread.repondu_attente_assure'), closed: tx('messaging.agent_thread.close') };
 let canned = [];
 
 const view = {
   attachments: `/api/v1${base}/attachments`,
-  author: (member) => (member ? 'L’assuré' : 'La caisse'),
+  author: (member) => (member ? tx('messaging.agent_thread.assure') : tx('messaging.agent_thread.caisse')),
   receipt: (m) => (m.author === 'member' ? null
-    : (m.read_at ? `Lu par l’assuré le ${formatDateTime(m.read_at)}` : 'Pas encore lu par l’assuré')),
+    : (m.read_at ? tx('messaging.agent_thread.lu_assure_read_at', { read_at: formatDateTime(m.read_at) }) : tx('messaging.agent_thread.encore_lu_assure'))),
 };
 
 async function load() {
@@ -29,7 +30,7 @@ async function load() {
   list.replaceChildren(...t.messages.map((m) => messageItem(m, view)));
   canned = t.service_info ? t.service_info.canned_answers : [];
   const sel = document.getElementById('modele');
-  sel.replaceChildren(el('option', { value: '' }, 'Aucune'), ...canned.map((c, i) => el('option', { value: String(i) }, c.split('\n').slice(0, 2).join(' ').slice(0, 80))));
+  sel.replaceChildren(el('option', { value: '' }, tx('commun.aucune')), ...canned.map((c, i) => el('option', { value: String(i) }, c.split('\n').slice(0, 2).join(' ').slice(0, 80))));
   document.getElementById('reponse').hidden = t.status === 'closed';
   document.getElementById('clore').disabled = t.status === 'closed';
   return t;
@@ -54,20 +55,20 @@ bindCounter(document.getElementById('body'), document.getElementById('body-compt
 document.getElementById('modele').addEventListener('change', (ev) => {
   if (ev.target.value !== '') document.getElementById('body').value = canned[Number(ev.target.value)];
 });
-document.getElementById('prendre').addEventListener('click', () => act(() => api.post(`${base}/take`), 'Conversation attribuée'));
-document.getElementById('clore').addEventListener('click', () => act(() => api.post(`${base}/close`), 'Conversation close'));
+document.getElementById('prendre').addEventListener('click', () => act(() => api.post(`${base}/take`), tx('messaging.agent_thread.conversation_attribuee')));
+document.getElementById('clore').addEventListener('click', () => act(() => api.post(`${base}/close`), tx('commun.conversation_close')));
 document.getElementById('reponse').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const area = document.getElementById('body');
   act(async () => {
     await api.post(`${base}/reply`, { body: area.value });
     area.value = '';
-  }, 'Réponse envoyée');
+  }, tx('messaging.agent_thread.reponse_envoyee'));
 });
 document.getElementById('transfert').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const f = ev.target;
-  act(() => api.post(`${base}/reassign`, { service: f.elements.service.value, reason: f.elements.reason.value }), 'Conversation transférée');
+  act(() => api.post(`${base}/reassign`, { service: f.elements.service.value, reason: f.elements.reason.value }), tx('messaging.agent_thread.conversation_transferee'));
 });
 try {
   const t = await load();

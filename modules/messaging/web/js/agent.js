@@ -4,6 +4,7 @@ import { api } from '/js/api.js';
 import {
   bindForm, el, formatDateTime, requireAgent, showAlert, showPageError,
 } from '/js/ui.js';
+import { tx } from '/js/textes.js';
 
 const agentSession = await requireAgent();
 
@@ -11,18 +12,18 @@ const status = document.getElementById('statut');
 const body = document.getElementById('conversations');
 const more = document.getElementById('plus');
 const form = document.getElementById('filtres');
-const STATUS = { open: 'À traiter', answered: 'Répondu', closed: 'Clos' };
+const STATUS = { open: tx('commun.a_traiter'), answered: tx('commun.repondu'), closed: tx('commun.clos') };
 let cursor = null;
 let servicesShown = false;
 
 function row(t) {
   return el('tr', { 'data-id': String(t.id) },
     el('td', {}, el('a', { href: `/messaging/agent-thread.html?id=${t.id}` }, t.subject),
-      t.unread ? el('span', { class: 'fr-badge fr-badge--sm fr-badge--new fr-ml-1w' }, 'Non lu') : null),
+      t.unread ? el('span', { class: 'fr-badge fr-badge--sm fr-badge--new fr-ml-1w' }, tx('messaging.agent.non_lu')) : null),
     el('td', {}, t.service_label),
     el('td', {}, STATUS[t.status] || t.status),
     el('td', {}, formatDateTime(t.last_activity_at)),
-    el('td', {}, t.overdue ? el('span', { class: 'fr-badge fr-badge--sm fr-badge--error' }, 'En retard') : '—'));
+    el('td', {}, t.overdue ? el('span', { class: 'fr-badge fr-badge--sm fr-badge--error' }, tx('messaging.agent.retard')) : '—'));
 }
 
 async function page(reset) {
@@ -38,7 +39,7 @@ async function page(reset) {
     servicesShown = true;
   }
   if (reset) body.replaceChildren();
-  if (reset && !r.threads.length) body.append(el('tr', {}, el('td', { colspan: '5' }, 'Aucune conversation.')));
+  if (reset && !r.threads.length) body.append(el('tr', {}, el('td', { colspan: '5' }, tx('commun.aucune_conversation'))));
   else body.append(...r.threads.map(row));
   cursor = r.next_cursor;
   more.hidden = !cursor;
@@ -67,7 +68,7 @@ const teamsUrl = '/backoffice/messaging/teams';
 
 function teamBlock(t) {
   return el('div', { class: 'fr-mb-3w', 'data-team': t.team },
-    el('h3', { class: 'fr-h6 fr-mb-1v' }, `Équipe ${t.team}`),
+    el('h3', { class: 'fr-h6 fr-mb-1v' }, tx('messaging.agent.equipe', { team: t.team })),
     el('p', { class: 'fr-text--sm fr-mb-1w' }, t.services.join(', ')),
     t.agents.length
       ? el('ul', { class: 'fr-raw-list' }, t.agents.map((a) => el('li', { class: 'fr-mb-1w', 'data-agent': String(a.id) },
@@ -77,9 +78,9 @@ function teamBlock(t) {
           class: 'fr-btn fr-btn--sm fr-btn--tertiary fr-ml-1w',
           'data-team': t.team,
           'data-agent': String(a.id),
-          'aria-label': `Retirer ${a.display_name} de l’équipe ${t.team}`,
-        }, 'Retirer'))))
-      : el('p', { class: 'fr-text--sm' }, 'Aucun agent.'));
+          'aria-label': tx('messaging.agent.retirer_display_name_equipe', { display_name: a.display_name, team: t.team }),
+        }, tx('messaging.agent.retirer')))))
+      : el('p', { class: 'fr-text--sm' }, tx('messaging.agent.aucun_agent')));
 }
 
 async function loadTeams() {
@@ -96,7 +97,7 @@ if ((agentSession.permissions || []).includes('messaging.supervise')) {
     const a = await api.post(`${teamsUrl}/${encodeURIComponent(v.team)}/agents`, { login: v.login.trim() });
     teamForm.elements.login.value = '';
     await loadTeams();
-    showAlert(teamStatus, 'success', 'Agent ajouté', `${a.display_name} fait partie de l’équipe ${a.team}.`);
+    showAlert(teamStatus, 'success', tx('messaging.agent.agent_ajoute'), tx('messaging.agent.display_name_fait_partie', { display_name: a.display_name, team: a.team }));
   });
   teamList.addEventListener('click', async (ev) => {
     const b = ev.target.closest('button[data-agent]');
@@ -105,7 +106,7 @@ if ((agentSession.permissions || []).includes('messaging.supervise')) {
     try {
       await api.del(`${teamsUrl}/${encodeURIComponent(b.dataset.team)}/agents/${encodeURIComponent(b.dataset.agent)}`);
       await loadTeams();
-      showAlert(teamStatus, 'success', 'Agent retiré', `L’agent ne fait plus partie de l’équipe ${b.dataset.team}.`);
+      showAlert(teamStatus, 'success', tx('messaging.agent.agent_retire'), tx('messaging.agent.agent_fait_partie_equipe', { team: b.dataset.team }));
     } catch (err) {
       b.disabled = false;
       showPageError(teamStatus, err);

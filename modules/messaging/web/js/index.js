@@ -2,6 +2,7 @@
 // the unread answers and a search in the member's own threads.
 import { api } from '/js/api.js';
 import { el, formatDateTime, requireMember, showPageError } from '/js/ui.js';
+import { tx, txn } from '/js/textes.js';
 
 await requireMember();
 
@@ -9,7 +10,7 @@ const status = document.getElementById('statut');
 const list = document.getElementById('conversations');
 const more = document.getElementById('plus');
 const unread = document.getElementById('non-lus');
-const STATUS = { open: 'En attente de réponse', answered: 'Répondu', closed: 'Clos' };
+const STATUS = { open: tx('commun.attente_reponse'), answered: tx('commun.repondu'), closed: tx('commun.clos') };
 let box = 'inbox';
 let q = '';
 let cursor = null;
@@ -18,9 +19,9 @@ function item(t) {
   const li = el('li', { class: `portail-conversation${t.unread ? ' portail-non-lue' : ''}`, 'data-id': String(t.id) },
     el('h2', { class: 'fr-h6 fr-mb-1v' },
       el('a', { href: `/messaging/thread.html?id=${t.id}` }, t.subject),
-      t.unread ? el('span', { class: 'fr-badge fr-badge--sm fr-badge--new fr-ml-1w' }, `${t.unread} non lu${t.unread > 1 ? 's' : ''}`) : null),
+      t.unread ? el('span', { class: 'fr-badge fr-badge--sm fr-badge--new fr-ml-1w' }, txn('messaging.index.non_lus', t.unread)) : null),
     el('p', { class: 'fr-text--sm fr-mb-1v' },
-      `${t.service_label} · ${STATUS[t.status] || t.status} · dernier message le ${formatDateTime(t.last_activity_at)}`));
+      tx('messaging.index.resume', { service: t.service_label, etat: STATUS[t.status] || t.status, date: formatDateTime(t.last_activity_at) })));
   return li;
 }
 
@@ -31,11 +32,11 @@ async function page(reset) {
   if (cursor) params.set('cursor', cursor);
   const r = await api.get(`/messages?${params}`);
   if (reset) list.replaceChildren();
-  if (reset && !r.threads.length) list.append(el('li', {}, q ? 'Aucune conversation ne correspond à votre recherche.' : 'Aucune conversation.'));
+  if (reset && !r.threads.length) list.append(el('li', {}, q ? tx('messaging.index.aucune_conversation_correspond_recherche') : tx('commun.aucune_conversation')));
   else list.append(...r.threads.map(item));
   cursor = r.next_cursor;
   more.hidden = !cursor;
-  unread.textContent = r.unread ? `${r.unread} réponse${r.unread > 1 ? 's' : ''} non lue${r.unread > 1 ? 's' : ''}.` : 'Aucune réponse non lue.';
+  unread.textContent = r.unread ? txn('messaging.index.reponses_non_lues', r.unread) : tx('messaging.index.aucune_reponse_non_lue');
 }
 
 async function run(reset) {

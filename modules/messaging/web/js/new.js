@@ -5,6 +5,7 @@ import {
   el, requireMember, showAlert, showFieldErrors, showPageError,
 } from '/js/ui.js';
 import { bindCounter, checkFiles, postForm } from './send.js';
+import { tx } from '/js/textes.js';
 
 await requireMember();
 
@@ -18,7 +19,7 @@ form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const problem = checkFiles([...files.files]);
   if (problem) {
-    showAlert(status, 'error', 'Pièces jointes refusées', problem, { focus: true });
+    showAlert(status, 'error', tx('commun.pieces_jointes_refusees'), problem, { focus: true });
     return;
   }
   const data = new FormData();

@@ -3,6 +3,7 @@
 // message for the member's and the agent's views.
 import { api } from '/js/api.js';
 import { el, formatDateTime } from '/js/ui.js';
+import { tx } from '/js/textes.js';
 
 export const MAX_FILES = 5;
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
@@ -10,11 +11,11 @@ const TYPES = new Set(['application/pdf', 'image/jpeg', 'image/png']);
 
 /** The French problem of the chosen files, or null when they may be sent. */
 export function checkFiles(files) {
-  if (files.length > MAX_FILES) return `Joignez au plus ${MAX_FILES} fichiers.`;
+  if (files.length > MAX_FILES) return tx('messaging.send.joignez_au_plus', { max: MAX_FILES });
   for (const f of files) {
-    if (!TYPES.has(f.type)) return `«\u00a0${f.name}\u00a0» n’est ni un PDF, ni une image JPEG ou PNG.`;
-    if (f.size > MAX_FILE_BYTES) return `«\u00a0${f.name}\u00a0» dépasse 5 Mo.`;
-    if (f.size === 0) return `«\u00a0${f.name}\u00a0» est vide.`;
+    if (!TYPES.has(f.type)) return tx('messaging.send.fichier_type_refuse', { name: f.name });
+    if (f.size > MAX_FILE_BYTES) return tx('commun.fichier_depasse_5_mo', { name: f.name });
+    if (f.size === 0) return tx('messaging.send.fichier_vide', { name: f.name });
   }
   return null;
 }
@@ -38,7 +39,7 @@ export async function postForm(path, form, bar) {
 export function bindCounter(area, out) {
   const show = () => {
     const n = [...area.value].length;
-    out.textContent = `${n.toLocaleString('fr-FR')} / 10 000 caractères`;
+    out.textContent = tx('messaging.send.compteur', { n: n.toLocaleString('fr-FR') });
   };
   area.addEventListener('input', show);
   show();
@@ -58,7 +59,7 @@ export function messageItem(m, { attachments, author, receipt }) {
   const r = receipt(m);
   return el('li', { class: `portail-message portail-message--${member ? 'assure' : 'caisse'}`, 'data-id': String(m.id) },
     el('h2', { class: 'fr-h6 fr-mb-1v' }, author(member)),
-    el('p', { class: 'fr-text--sm fr-mb-1v' }, `Envoyé le ${formatDateTime(m.sent_at)}`),
+    el('p', { class: 'fr-text--sm fr-mb-1v' }, tx('messaging.send.envoye_sent_at', { sent_at: formatDateTime(m.sent_at) })),
     body,
     m.attachments.length ? el('ul', { class: 'portail-pieces' }, m.attachments.map((a) => el('li', {},
       el('a', { href: `${attachments}/${a.id}`, download: a.name }, `${a.name} (${a.type.toUpperCase()}, ${sizeText(a.size)})`)))) : null,

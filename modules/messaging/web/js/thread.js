@@ -7,6 +7,7 @@ import {
 import {
   bindCounter, checkFiles, messageItem, postForm,
 } from './send.js';
+import { tx } from '/js/textes.js';
 
 await requireMember();
 
@@ -16,23 +17,23 @@ const form = document.getElementById('reponse');
 const files = document.getElementById('fichiers');
 const bar = document.getElementById('progression');
 const id = queryParam('id');
-const STATUS = { open: 'En attente de réponse', answered: 'Répondu', closed: 'Clos' };
+const STATUS = { open: tx('commun.attente_reponse'), answered: tx('commun.repondu'), closed: tx('commun.clos') };
 
 const view = {
   attachments: `/api/v1/messages/${id}/attachments`,
-  author: (member) => (member ? 'Vous' : 'Votre caisse'),
+  author: (member) => (member ? tx('messaging.thread.vous') : tx('messaging.thread.caisse')),
   receipt: (m) => (m.author !== 'member' ? null
-    : (m.read_at ? `Lu par votre caisse le ${formatDateTime(m.read_at)}` : 'Pas encore lu par votre caisse')),
+    : (m.read_at ? tx('messaging.thread.lu_caisse_read_at', { read_at: formatDateTime(m.read_at) }) : tx('messaging.thread.encore_lu_caisse'))),
 };
 
 async function load() {
   const t = await api.get(`/messages/${encodeURIComponent(id || '0')}`);
   document.getElementById('sujet').textContent = t.subject;
-  setTitle(t.subject, 'Ma messagerie');
+  setTitle(t.subject, tx('messaging.thread.messagerie'));
   document.getElementById('infos').textContent = `${t.service_label} · ${STATUS[t.status] || t.status}`;
   list.replaceChildren(...t.messages.map((m) => messageItem(m, view)));
   form.hidden = t.status === 'closed';
-  if (t.status === 'closed') showAlert(status, 'info', 'Conversation close', 'Pour une nouvelle demande, écrivez un nouveau message.');
+  if (t.status === 'closed') showAlert(status, 'info', tx('commun.conversation_close'), tx('messaging.thread.nouvelle_demande_ecrivez_nouveau'));
 }
 
 bindCounter(document.getElementById('body'), document.getElementById('body-compte'));
@@ -40,7 +41,7 @@ form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const problem = checkFiles([...files.files]);
   if (problem) {
-    showAlert(status, 'error', 'Pièces jointes refusées', problem, { focus: true });
+    showAlert(status, 'error', tx('commun.pieces_jointes_refusees'), problem, { focus: true });
     return;
   }
   const data = new FormData();
@@ -50,7 +51,7 @@ form.addEventListener('submit', async (ev) => {
     await postForm(`/messages/${encodeURIComponent(id)}/reply`, data, bar);
     form.reset();
     await load();
-    showAlert(status, 'success', 'Message envoyé', 'Votre réponse a été envoyée à votre caisse.', { focus: true });
+    showAlert(status, 'success', tx('messaging.thread.message_envoye'), tx('messaging.thread.reponse_ete_envoyee_caisse'), { focus: true });
   } catch (err) {
     showPageError(status, err);
   }

@@ -3,6 +3,7 @@
 import { api } from '/js/api.js';
 import { el, formatDate, queryParam, requireAgent, showAlert, showFormError, showPageError } from '/js/ui.js';
 import { CLAIM_STATUS, euros } from './common.js';
+import { tx } from '/js/textes.js';
 
 await requireAgent();
 const status = document.getElementById('statut');
@@ -12,12 +13,12 @@ const base = `/backoffice/reimbursements/claims/${encodeURIComponent(id || '0')}
 function show(c) {
   document.getElementById('titre').textContent = `Demande n° ${c.id}`;
   document.getElementById('infos').replaceChildren(
-    el('dt', {}, 'Assuré (n° de compte)'), el('dd', {}, String(c.member_id)),
-    el('dt', {}, 'Bénéficiaire'), el('dd', {}, c.beneficiary),
-    el('dt', {}, 'Soins'), el('dd', {}, `${c.kind}, le ${formatDate(c.care_date)}`),
-    el('dt', {}, 'Montant payé'), el('dd', {}, euros(c.amount_paid_cents)),
-    el('dt', {}, 'Commentaire'), el('dd', {}, c.comment || '—'),
-    el('dt', {}, 'État'), el('dd', {}, `${CLAIM_STATUS[c.status] || c.status}${c.assigned_to ? ` (prise par ${c.assigned_to})` : ''}`));
+    el('dt', {}, tx('reimbursements.bo_demande.assure_compte')), el('dd', {}, String(c.member_id)),
+    el('dt', {}, tx('commun.beneficiaire')), el('dd', {}, c.beneficiary),
+    el('dt', {}, tx('reimbursements.bo_demande.soins')), el('dd', {}, `${c.kind}, le ${formatDate(c.care_date)}`),
+    el('dt', {}, tx('commun.montant_paye')), el('dd', {}, euros(c.amount_paid_cents)),
+    el('dt', {}, tx('reimbursements.bo_demande.commentaire')), el('dd', {}, c.comment || '—'),
+    el('dt', {}, tx('reimbursements.bo_demande.etat')), el('dd', {}, `${CLAIM_STATUS[c.status] || c.status}${c.assigned_to ? ` (prise par ${c.assigned_to})` : ''}`));
   if (c.documents) {
     document.getElementById('documents').replaceChildren(...c.documents.map((d) => el('li', {},
       el('a', { class: 'fr-link fr-link--download', href: d.href, download: d.name }, d.name,
@@ -37,19 +38,19 @@ async function act(path, body, done) {
   showAlert(status, 'success', done, `Demande n° ${c.id} : ${CLAIM_STATUS[c.status]}.`, { focus: true });
 }
 
-document.getElementById('prendre').addEventListener('click', () => act('take', {}, 'Demande prise').catch((err) => showPageError(status, err)));
+document.getElementById('prendre').addEventListener('click', () => act('take', {}, tx('reimbursements.bo_demande.demande_prise')).catch((err) => showPageError(status, err)));
 const accept = document.getElementById('accepter');
 accept.addEventListener('submit', (e) => {
   e.preventDefault();
   const n = (name) => Number(accept.elements[name].value || 0);
-  act('approve', { base_cents: n('base_cents'), rate_pct: n('rate_pct'), participation_cents: n('participation_cents'), franchise_cents: n('franchise_cents') }, 'Demande acceptée')
+  act('approve', { base_cents: n('base_cents'), rate_pct: n('rate_pct'), participation_cents: n('participation_cents'), franchise_cents: n('franchise_cents') }, tx('reimbursements.bo_demande.demande_acceptee'))
     .catch((err) => showFormError(accept, err));
 });
 const motif = document.getElementById('motif');
 motif.addEventListener('submit', (e) => {
   e.preventDefault();
   const what = e.submitter && e.submitter.value === 'ask' ? 'ask' : 'reject';
-  act(what, { reason: motif.elements.reason.value.trim() }, what === 'ask' ? 'Justificatif demandé' : 'Demande refusée')
+  act(what, { reason: motif.elements.reason.value.trim() }, what === 'ask' ? tx('commun.justificatif_demande') : tx('reimbursements.bo_demande.demande_refusee'))
     .catch((err) => showFormError(motif, err));
 });
 

@@ -2,6 +2,7 @@
 import { api } from '/js/api.js';
 import { el, requireAgent, showPageError } from '/js/ui.js';
 import { CLAIM_STATUS, euros } from './common.js';
+import { tx } from '/js/textes.js';
 
 await requireAgent();
 const status = document.getElementById('statut');
@@ -17,14 +18,14 @@ async function load(append) {
   if (cursor) q.set('cursor', cursor);
   const { items, next_cursor: next } = await api.get(`/backoffice/reimbursements/claims?${q}`);
   const rows = items.map((c) => el('tr', {},
-    el('td', {}, el('a', { href: `/reimbursements/bo-demande.html?id=${c.id}` }, `Demande ${c.id}`)),
+    el('td', {}, el('a', { href: `/reimbursements/bo-demande.html?id=${c.id}` }, tx('reimbursements.bo_file.demande_id', { id: c.id }))),
     el('td', {}, `${c.age_days} j`),
     el('td', {}, c.kind),
     el('td', { class: 'portail-nowrap' }, euros(c.amount_paid_cents)),
     el('td', {}, CLAIM_STATUS[c.status] || c.status),
     el('td', {}, c.assigned_to || '—')));
   if (append) body.append(...rows);
-  else body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 6 }, 'Aucune demande.'))]));
+  else body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 6 }, tx('commun.aucune_demande')))]));
   cursor = next;
   more.hidden = !next;
 }

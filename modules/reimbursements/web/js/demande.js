@@ -4,6 +4,7 @@
 import { api } from '/js/api.js';
 import { clearErrors, el, formatDate, requireMember, showFieldErrors, showFormError, showAlert, showPageError } from '/js/ui.js';
 import { fillBeneficiaries } from './common.js';
+import { tx } from '/js/textes.js';
 
 const MAX_FILES = 5;
 const MAX_BYTES = 10 * 1024 * 1024;
@@ -18,13 +19,13 @@ await requireMember();
 function fileProblems() {
   const files = [...input.files];
   const errs = [];
-  if (files.length === 0) errs.push('Joignez au moins un justificatif.');
-  if (files.length > MAX_FILES) errs.push(`${MAX_FILES} fichiers au plus.`);
+  if (files.length === 0) errs.push(tx('reimbursements.demande.joignez_moins_justificatif'));
+  if (files.length > MAX_FILES) errs.push(tx('reimbursements.demande.max_files_fichiers', { MAX_FILES }));
   list.replaceChildren(...files.map((f) => {
     let why = '';
-    if (!TYPES.includes(f.type)) why = 'type refusé (PDF, JPEG ou PNG seulement)';
-    else if (f.size === 0) why = 'fichier vide';
-    else if (f.size > MAX_BYTES) why = 'plus de 10 Mo';
+    if (!TYPES.includes(f.type)) why = tx('reimbursements.demande.type_refuse_pdf_jpeg');
+    else if (f.size === 0) why = tx('reimbursements.demande.fichier_vide');
+    else if (f.size > MAX_BYTES) why = tx('reimbursements.demande.plus_de_10_mo');
     if (why) errs.push(`${f.name} : ${why}.`);
     return el('li', { class: why ? 'fr-error-text' : '' }, `${f.name} (${Math.ceil(f.size / 1024)} ko)${why ? ` — ${why}` : ''}`);
   }));
@@ -43,11 +44,11 @@ form.addEventListener('submit', async (e) => {
   e.preventDefault();
   clearErrors(form);
   const errors = [];
-  if (!form.elements.kind.value) errors.push({ field: 'kind', message: 'Choisissez le type de soin.' });
-  if (!form.elements.care_date.value) errors.push({ field: 'care_date', message: 'Indiquez la date des soins.' });
+  if (!form.elements.kind.value) errors.push({ field: 'kind', message: tx('reimbursements.demande.choisissez_type_soin') });
+  if (!form.elements.care_date.value) errors.push({ field: 'care_date', message: tx('reimbursements.demande.indiquez_date_soins') });
   const amount = cents(form.elements.amount.value);
-  if (!amount) errors.push({ field: 'amount', message: 'Indiquez le montant payé, par exemple 80,00.' });
-  if (!form.elements.beneficiary.value) errors.push({ field: 'beneficiary', message: 'Choisissez le bénéficiaire des soins.' });
+  if (!amount) errors.push({ field: 'amount', message: tx('reimbursements.demande.indiquez_montant_paye_exemple') });
+  if (!form.elements.beneficiary.value) errors.push({ field: 'beneficiary', message: tx('reimbursements.demande.choisissez_beneficiaire_soins') });
   const fileErrs = fileProblems();
   if (fileErrs.length) errors.push({ field: 'documents', message: fileErrs.join(' ') });
   if (errors.length) {
@@ -69,8 +70,8 @@ form.addEventListener('submit', async (e) => {
     const claim = await api.postForm('/reimbursements/claims', data, (pct) => { bar.value = pct; });
     form.reset();
     list.replaceChildren();
-    showAlert(status, 'success', 'Demande envoyée',
-      `Votre demande n° ${claim.id} est enregistrée. Elle sera traitée avant le ${formatDate(claim.expected_by)}.`, { focus: true });
+    showAlert(status, 'success', tx('reimbursements.demande.demande_envoyee'),
+      tx('reimbursements.demande.demande_id_enregistree_sera', { id: claim.id, expected_by: formatDate(claim.expected_by) }), { focus: true });
   } catch (err) {
     const mapped = (err.fieldErrors || []).map((f) => ({ field: ['kind', 'care_date', 'beneficiary', 'comment'].includes(f.field) ? f.field : (f.field === 'amount_cents' ? 'amount' : 'documents'), message: f.message }));
     if (mapped.length) showFieldErrors(form, mapped);

@@ -2,6 +2,7 @@
 import { api } from '/js/api.js';
 import { el, formatDate, requireMember, showPageError } from '/js/ui.js';
 import { CLAIM_STATUS, euros } from './common.js';
+import { tx } from '/js/textes.js';
 
 const status = document.getElementById('statut');
 const body = document.getElementById('demandes');
@@ -20,7 +21,7 @@ async function load(append) {
     el('td', {}, CLAIM_STATUS[c.status] || c.status, c.decision_reason ? ` — ${c.decision_reason}` : ''),
     el('td', { class: 'portail-nowrap' }, ['approved', 'rejected', 'withdrawn'].includes(c.status) ? '—' : formatDate(c.expected_by))));
   if (append) body.append(...rows);
-  else body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 6 }, 'Aucune demande.'))]));
+  else body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 6 }, tx('commun.aucune_demande')))]));
   cursor = next;
   more.hidden = !next;
 }

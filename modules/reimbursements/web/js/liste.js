@@ -3,6 +3,7 @@
 import { api } from '/js/api.js';
 import { el, formatDate, requireMember, showPageError } from '/js/ui.js';
 import { STATUS, euros, fillBeneficiaries } from './common.js';
+import { tx, txn } from '/js/textes.js';
 
 const status = document.getElementById('statut');
 const body = document.getElementById('lignes');
@@ -30,10 +31,10 @@ async function load(append) {
     el('td', {}, x.beneficiary),
     el('td', {}, el('a', { href: `/reimbursements/detail.html?id=${x.id}` }, x.act_label), ` — ${x.practitioner_name}`),
     el('td', {}, STATUS[x.status] || x.status),
-    el('td', { class: 'portail-nowrap' }, x.status === 'rejected' ? 'Rejeté' : euros(x.reimbursed_cents))));
+    el('td', { class: 'portail-nowrap' }, x.status === 'rejected' ? tx('commun.rejete') : euros(x.reimbursed_cents))));
   if (append) body.append(...rows);
-  else body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 5 }, 'Aucun remboursement pour ces critères.'))]));
-  totals.textContent = `${t.count} acte${t.count > 1 ? 's' : ''}\u00a0: ${euros(t.reimbursed_cents)} remboursés, ${euros(t.deductions_cents)} de participations et franchises déduites.`;
+  else body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 5 }, tx('reimbursements.liste.aucun_remboursement_criteres')))]));
+  totals.textContent = txn('reimbursements.liste.total', t.count, { rembourse: euros(t.reimbursed_cents), deduit: euros(t.deductions_cents) });
   cursor = next;
   more.hidden = !next;
 }
@@ -45,8 +46,8 @@ async function statements() {
     const [y, mo] = m.month.split('-');
     const label = new Date(Date.UTC(Number(y), Number(mo) - 1, 1)).toLocaleDateString('fr-FR', { month: 'long', year: 'numeric', timeZone: 'UTC' });
     return el('li', {}, el('a', { class: 'fr-link fr-link--download', href: m.href, download: `releve-${m.month}.pdf` },
-      `Relevé de ${label}`, el('span', { class: 'fr-link__detail' }, `PDF — ${euros(m.reimbursed_cents)}`)));
-  }) : [el('li', {}, 'Aucun relevé.')]));
+      tx('reimbursements.liste.releve_label', { label }), el('span', { class: 'fr-link__detail' }, `PDF — ${euros(m.reimbursed_cents)}`)));
+  }) : [el('li', {}, tx('reimbursements.liste.aucun_releve'))]));
 }
 
 form.addEventListener('submit', async (e) => {
