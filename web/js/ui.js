@@ -351,13 +351,12 @@ export function pageSetting(name) {
  * as core/brand.c's plural mark for the pages). current: "mot de passe
  * actuel". */
 export function recheckMessages(current = false) {
-  const what = current ? 'mot de passe actuel' : 'mot de passe';
   const errors = pageSetting('login.max_password_change_failures');
+  const n = Number(errors) || 2; /* "plusieurs" when the page does not say */
   return {
-    401: {
-      title: `${what[0].toUpperCase()}${what.slice(1)} incorrect`,
-      text: `Le ${what} saisi est incorrect. Après ${errors}\u00a0erreur${Number(errors) < 2 ? '' : 's'} en une heure, votre compte sera bloqué par sécurité.`,
-    },
+    401: current
+      ? { title: tx('ui.recheck.mot_passe_actuel.titre'), text: txn('ui.recheck.mot_passe_actuel.texte', n, { n: errors }) }
+      : { title: tx('ui.recheck.mot_passe.titre'), text: txn('ui.recheck.mot_passe.texte', n, { n: errors }) },
   };
 }
 

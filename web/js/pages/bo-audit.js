@@ -8,6 +8,7 @@ import {
   bindForm, el, formatDateTimeSeconds, formatNir, parseFrenchDate, requireAgent, showAlert,
 } from '../ui.js';
 import { cardRows, nirCheck } from './bo-commun.js';
+import { tx } from '../textes.js';
 
 await requireAgent();
 
@@ -24,7 +25,7 @@ let nextCursor = null;
 const fromFile = /^#compte=(\d{1,18})$/.exec(window.location.hash);
 if (fromFile) {
   filters.member = fromFile[1];
-  accountFilter.textContent = 'Filtré sur le compte ouvert depuis son dossier. Filtrez à nouveau pour voir toutes les entrées.';
+  accountFilter.textContent = tx('bo.audit.filtre_compte');
   accountFilter.hidden = false;
 }
 
@@ -36,10 +37,10 @@ function query() {
 
 function who(e) {
   if (!e.member_id) return '—';
-  if (!e.member_nir) return `Compte n° ${e.member_id}`;
+  if (!e.member_nir) return tx('bo.audit.compte_numero', { id: e.member_id });
   const name = `${e.member_first_name || ''} ${e.member_last_name || ''}`.trim();
   return el('a', { href: `/backoffice/recherche.html#nir=${encodeURIComponent(e.member_nir)}` },
-    name || 'Assuré', el('br'), el('span', { class: 'portail-nowrap' }, formatNir(e.member_nir)));
+    name || tx('bo.audit.assure'), el('br'), el('span', { class: 'portail-nowrap' }, formatNir(e.member_nir)));
 }
 
 async function load(reset) {
@@ -55,7 +56,7 @@ async function load(reset) {
     e.reason || '',
     e.ip || '—',
   ]);
-  if (reset) body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: '6' }, 'Aucune entrée pour ces critères.'))]));
+  if (reset) body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: '6' }, tx('bo.audit.aucune_entree')))]));
   else body.append(...rows);
   table.hidden = false;
   nextCursor = r.next_cursor || null;
@@ -68,14 +69,14 @@ async function first() {
   } catch (err) {
     if (err instanceof ApiError && err.status === 403) {
       form.hidden = true;
-      showAlert(status, 'warning', 'Réservé aux superviseurs', 'Le journal d’audit n’est accessible qu’aux superviseurs.', { focus: true });
+      showAlert(status, 'warning', tx('bo.audit.reserve_superviseurs'), tx('bo.audit.reserve_superviseurs_texte'), { focus: true });
       return;
     }
     throw err;
   }
 }
 
-const dateCheck = (text) => (!text.trim() || parseFrenchDate(text) ? null : 'Saisissez la date au format jj/mm/aaaa.');
+const dateCheck = (text) => (!text.trim() || parseFrenchDate(text) ? null : tx('bo.audit.date_format'));
 
 bindForm(form, async (v) => {
   accountFilter.hidden = true;
@@ -96,6 +97,6 @@ bindForm(form, async (v) => {
   onLocked: null,
 });
 
-more.addEventListener('click', () => load(false).catch((err) => showAlert(status, 'error', 'Chargement impossible', err.message, { focus: true })));
+more.addEventListener('click', () => load(false).catch((err) => showAlert(status, 'error', tx('bo.commun.chargement_impossible'), err.message, { focus: true })));
 
-first().catch((err) => showAlert(status, 'error', 'Chargement impossible', err.message, { focus: true }));
+first().catch((err) => showAlert(status, 'error', tx('bo.commun.chargement_impossible'), err.message, { focus: true }));

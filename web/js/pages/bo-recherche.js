@@ -265,7 +265,7 @@ for (const [form, action, done] of [
 }
 lockForm.addEventListener('input', hideConfirm);
 
-moreEvents.addEventListener('click', () => loadEvents(false).catch((err) => showAlert(actionStatus, 'error', tx('bo.recherche.chargement_impossible'), err.message, { focus: true })));
+moreEvents.addEventListener('click', () => loadEvents(false).catch((err) => showAlert(actionStatus, 'error', tx('bo.commun.chargement_impossible'), err.message, { focus: true })));
 
 // From the audit log: /backoffice/recherche.html#nir=… (a fragment: the NIR
 // never reaches a server log).
