@@ -24,21 +24,29 @@ def session_cookies(r):
     return [sc for sc in r.set_cookies if sc.startswith(SESSION_COOKIE + "=")]
 
 
-@pytest.mark.timeout(90)
-def test_totp_step_is_rerun_after_a_deadlock(stack, accounts):
+def signed_in_through_a_forced_deadlock(stack, accounts, table, op, when):
+    """A member's TOTP step while the trigger forces one 1213 on table's op
+    (when: the trigger's condition, %d the member's id): the rerun lets them
+    in once, with one session cookie (not the rolled-back attempt's)."""
     m = accounts.enrolled()
     c = stack.client(xff=fresh_ip())
     accounts.login(c, m)
     before = accounts.events(m).count("login_succeeded")
-    with forced_deadlock(stack, "members", "UPDATE", "NEW.id = %d AND NOT (NEW.totp_last_step "
-                         "<=> OLD.totp_last_step)" % m.id) as f:
+    with forced_deadlock(stack, table, op, when % m.id) as f:
         r = c.post("/api/v1/login/totp", json={"code": totp(m.secret, offset=1)})
         assert r.status_code == 200, r.text
         assert f.forced() == 1
-    # One new session, its cookie only (not the rolled-back attempt's).
     assert len(session_cookies(r)) == 1, r.set_cookies
     assert c.get("/api/v1/me").status_code == 200
     assert accounts.events(m).count("login_succeeded") == before + 1
+    return m, c
+
+
+@pytest.mark.timeout(90)
+def test_totp_step_is_rerun_after_a_deadlock(stack, accounts):
+    m, c = signed_in_through_a_forced_deadlock(
+        stack, accounts, "members", "UPDATE",
+        "NEW.id = %d AND NOT (NEW.totp_last_step <=> OLD.totp_last_step)")
     # The step is recorded: the same code again is a replay.
     c.post("/api/v1/logout")
     accounts.login(c, m)
@@ -55,18 +63,9 @@ def test_totp_step_is_rerun_when_a_statement_after_the_conflict_goes_through(sta
     a brute-force abort can report it: in tests/cluster the same code sent
     through two hosts answered 500 there. Without it the clean-up's success
     hid the 1213 and the answer was a 500."""
-    m = accounts.enrolled()
-    c = stack.client(xff=fresh_ip())
-    accounts.login(c, m)
-    before = accounts.events(m).count("login_succeeded")
-    with forced_deadlock(stack, "sessions", "DELETE", "OLD.kind = 'member' AND OLD.principal_id "
-                         "= %d" % m.id) as f:
-        r = c.post("/api/v1/login/totp", json={"code": totp(m.secret, offset=1)})
-        assert r.status_code == 200, r.text
-        assert f.forced() == 1
-    assert len(session_cookies(r)) == 1, r.set_cookies
-    assert c.get("/api/v1/me").status_code == 200
-    assert accounts.events(m).count("login_succeeded") == before + 1
+    signed_in_through_a_forced_deadlock(
+        stack, accounts, "sessions", "DELETE",
+        "OLD.kind = 'member' AND OLD.principal_id = %d")
 
 
 @pytest.mark.timeout(90)
