@@ -303,6 +303,38 @@ static int country_rule(portail_ctx_t *ctx, portail_db_t *db, const member_rec_t
                        (const char *const[]){"where", login_where(ctx), NULL});
 }
 
+/* The password step's rows (the country rule with its event, mail or
+ * lock, the counters cleared, the event), rerun together on a 1213/1205:
+ * on Galera two sign-ins of one member through two hosts meet on the
+ * counters' row at the COMMIT's certification (tests/cluster saw the 500).
+ * rc: country_rule's answer. */
+typedef struct password_ok_tx {
+    const member_rec_t *m;
+    int locked, rc;
+} password_ok_tx_t;
+
+static int password_ok_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    password_ok_tx_t *t = arg;
+    const member_rec_t *m = t->m;
+    t->rc = country_rule(ctx, db, m);
+    if (t->rc < 0)
+        return -1;
+    /* Through a lock from a known device: the account's count stays, so
+     * that the lock goes on answering unknown devices as before. */
+    if ((t->locked == 0 &&
+         portail_account_reset_counter(db, m->id, PORTAIL_COUNTER_PASSWORD) != 0) ||
+        portail_throttle_clear(
+            db, login_key(ctx, "password-recheck",
+                          portail_sprintf(portail_arena(ctx), "%lld", (long long)m->id))) != 0) {
+        login_internal(ctx, "counter reset failed");
+        return -1;
+    }
+    if (t->rc == 0 && member_event(ctx, m->id, "login_password_ok", NULL) != 0)
+        return -1;
+    return 0;
+}
+
 void login_password_step(portail_ctx_t *ctx)
 {
     const login_state_t *st = login_settings(ctx);
@@ -327,28 +359,12 @@ void login_password_step(portail_ctx_t *ctx)
         return;
     if (signin_password(ctx, db, &who, password) != 1)
         return;
-    int locked = signin_refuse_if_locked(ctx, db, &who);
-    if (locked != 0 && locked != 2)
+    password_ok_tx_t t = {.m = &m, .locked = signin_refuse_if_locked(ctx, db, &who)};
+    if (t.locked != 0 && t.locked != 2)
         return;
-    if (login_begin(ctx, db) != 0)
+    if (portail_tx_retry(ctx, password_ok_tx, &t) != 0)
         return;
-    int rc = country_rule(ctx, db, &m);
-    if (rc < 0)
-        return;
-    /* Through a lock from a known device: the account's count stays, so
-     * that the lock goes on answering unknown devices as before. */
-    if ((locked == 0 && portail_account_reset_counter(db, m.id, PORTAIL_COUNTER_PASSWORD) != 0) ||
-        portail_throttle_clear(
-            db, login_key(ctx, "password-recheck",
-                          portail_sprintf(portail_arena(ctx), "%lld", (long long)m.id))) != 0) {
-        login_internal(ctx, "counter reset failed");
-        return;
-    }
-    if (rc == 0 && member_event(ctx, m.id, "login_password_ok", NULL) != 0)
-        return;
-    if (login_commit(ctx, db) != 0)
-        return;
-    if (rc == 1) {
+    if (t.rc == 1) {
         locked_signin(ctx, &who, PORTAIL_LOCK_SUSPICIOUS);
         return;
     }

@@ -190,3 +190,21 @@ def test_agent_enrolment_is_rerun_after_a_deadlock(stack):
                      "WHERE login = '%s'" % login) == [["1", "1"]]
     assert stack.sql("SELECT COUNT(*) FROM audit_log l JOIN agents a ON a.id = l.agent_id "
                      "WHERE a.login = '%s' AND l.action = 'enrolled'" % login) == [["1"]]
+
+
+@pytest.mark.timeout(90)
+def test_password_step_is_rerun_after_a_deadlock(stack, accounts):
+    """The password step's rows (counters cleared, its event) are rerun on a
+    1213: on Galera two sign-ins of one member through two hosts meet at the
+    COMMIT's certification, and tests/cluster saw that answer 500."""
+    m = accounts.enrolled()
+    c = stack.client(xff=fresh_ip())
+    before = accounts.events(m).count("login_password_ok")
+    with forced_deadlock(stack, "security_events", "INSERT",
+                         "NEW.member_id = %d AND NEW.kind = 'login_password_ok'" % m.id) as f:
+        r = accounts.login(c, m)
+        assert r.json() == {"next": "totp"}
+        assert f.forced() == 1
+    assert accounts.events(m).count("login_password_ok") == before + 1
+    r = c.post("/api/v1/login/totp", json={"code": totp(m.secret, offset=1)})
+    assert r.status_code == 200, r.text
