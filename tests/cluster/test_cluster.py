@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -405,26 +406,68 @@ def test_one_totp_code_through_both_hosts_at_once_lets_one_in(cluster, sessions)
 
 class Load:
     """Threads signing in (each a new session row: a write) through nginx,
-    and reading /api/v1/health; every answer is recorded with its time."""
+    and reading /api/v1/health; with a `changer` (password_changer), one more
+    changing that member's password again and again (a write of the login
+    module: the hash, the other sessions out, an event and a mail, in one
+    transaction). Every answer is recorded with its time."""
 
-    def __init__(self, cluster, threads=4):
+    def __init__(self, cluster, threads=4, changer=None):
         self.c = cluster
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.acked = []       # token cookies of acknowledged sign-ins
         self.events = []      # (time, status) of every request
+        self.changer = changer
+        self.changes = []     # (time, password) of acknowledged changes
         # Daemon threads: one stuck in a request must not keep the run alive.
         self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True)
                         for i in range(threads)]
+        if changer:
+            self.threads.append(threading.Thread(target=self.change_passwords, daemon=True))
 
-    def request(self, method, path, body=None):
+    def request(self, method, path, body=None, headers=None):
         import requests
         try:
             r = requests.request(method, "http://127.0.0.1:%d%s" % (self.c.http_port, path),
-                                 json=body, headers={"Origin": self.c.origin}, timeout=30)
+                                 json=body, headers={"Origin": self.c.origin, **(headers or {})},
+                                 timeout=30)
             return r.status_code, r
         except requests.RequestException:
             return 599, None
+
+    def change_passwords(self):
+        """The changer's password, changed until the end. An answer lost
+        (the host died with it) leaves two candidates for the current one:
+        the next change tries the new one first, then the old; a wrong
+        current password is one failure of the five the lock allows, and a
+        second doubt stops the thread rather than lock the account. A
+        refusal (429, 503) or a rollback (500) changed nothing."""
+        ch = self.changer
+        headers = {"Cookie": "%s=%s" % (COOKIE, ch.cookie), "X-CSRF-Token": ch.csrf}
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            fresh = "Noeud-Perdu-%d-Galera-%d" % (n, random.randrange(10**6))
+            for current in ([ch.pending, ch.password] if ch.pending else [ch.password]):
+                st, r = self.request("POST", "/api/v1/password/change",
+                                     {"current": current, "new": fresh}, headers)
+                self.record("password/change", st, r)
+                if st != 401:
+                    break
+            if st == 200:
+                ch.password, ch.pending = fresh, None
+                with self.lock:
+                    self.changes.append((time.monotonic(), fresh))
+            elif st in (502, 504, 599) and not ch.pending:
+                # The answer was lost with its host: committed or not, the
+                # next change tells.
+                ch.pending = fresh
+            elif st in (429, 500, 503):
+                time.sleep(0.2)  # refused or rolled back: nothing changed
+            else:
+                ch.stopped = "answer %d at %.2f s (a second doubt, or a refusal): %s" % (
+                    st, time.monotonic(), r.text[:200] if r is not None else "")
+                return
 
     def run(self, i):
         while not self.stop.is_set():
@@ -436,9 +479,16 @@ class Load:
                     with self.lock:
                         self.acked.append(m.group(1))
             else:
-                st, _ = self.request("GET", "/api/v1/health")
-            with self.lock:
-                self.events.append((time.monotonic(), st))
+                st, r = self.request("GET", "/api/v1/health")
+            self.record("login" if i % 2 == 0 else "health", st, r)
+
+    def record(self, what, st, r):
+        """An answer and its time. A 503 with Retry-After (every hash slot
+        busy: the sign-in's bounded wait ran out) is a refusal the pages
+        retry, not a failure of the cluster."""
+        refused = st == 503 and r is not None and "Retry-After" in r.headers
+        with self.lock:
+            self.events.append((time.monotonic(), st, what, refused))
 
     def __enter__(self):
         for t in self.threads:
@@ -456,10 +506,46 @@ class Load:
 
     def failure_window(self, since):
         """Seconds from the first to the last 5xx after `since` (0 if none),
-        their number, and when the last one came, in seconds after `since`."""
-        bad = [t for t, st in self.events if t >= since and st >= 500]
-        return ((bad[-1] - bad[0]) if bad else 0.0, len(bad),
-                (bad[-1] - since) if bad else 0.0)
+        their number, when the last one came, in seconds after `since`, and
+        each one (seconds after `since`, status, route)."""
+        bad = [(t, st, what) for t, st, what, refused in self.events
+               if t >= since and st >= 500 and not refused]
+        return ((bad[-1][0] - bad[0][0]) if bad else 0.0, len(bad),
+                (bad[-1][0] - since) if bad else 0.0,
+                ["%.2f s %d %s" % (t - since, st, what) for t, st, what in bad])
+
+    def refusals(self):
+        return sum(refused for _, _, _, refused in self.events)
+
+
+def password_changer(c):
+    """A second member (the demo member's sign-ins are the load's other
+    writes and need its password unchanged), with the demo's password hash,
+    enrolled and signed in with both factors straight on portaild2."""
+    body = "1%02d0575%06d" % (random.randrange(50, 99), random.randrange(0, 999999))
+    number = nir(body)
+    email = "changeur-%s@example.fr" % number
+    h = c.sql(1, "SELECT password_hash FROM members WHERE id = %d" % c.member_id)[0][0]
+    c.sql(1, "INSERT INTO insured (nir, sex, last_name, first_name, birth_date, email, "
+             "postal_code, iban) VALUES ('%s', 1, 'Durand', 'Marc', '19%s-05-17', '%s', "
+             "'75015', 'FR7630006000011234567890189'); "
+             "INSERT INTO members (insured_id, email, password_hash) "
+             "VALUES (LAST_INSERT_ID(), '%s', '%s')" % (number, body[1:3], email, email, h))
+    r = c.fcgi(2, "POST", "/api/v1/login", {"nir": number, "password": c.password})
+    assert r.status == 200 and json.loads(r.body)["next"] == "totp_enroll", r.body
+    cookie, csrf = credentials(r)
+    r = c.fcgi(2, "GET", "/api/v1/totp/enroll", cookie=cookie)
+    assert r.status == 200, r.body
+    secret = json.loads(r.body)["secret_base32"]
+    away_from_step_edge()
+    r = c.fcgi(2, "POST", "/api/v1/totp/enroll", {"code": totp(secret)}, cookie=cookie, csrf=csrf)
+    assert r.status == 200, r.body
+    new_cookie, new_csrf = credentials(r)
+    member_id = int(c.sql(2, "SELECT m.id FROM members m JOIN insured i ON i.id = m.insured_id "
+                             "WHERE i.nir = '%s'" % number)[0][0])
+    return types.SimpleNamespace(id=member_id, nir=number, cookie=new_cookie or cookie,
+                                 csrf=new_csrf or csrf, password=c.password, pending=None,
+                                 stopped=None)
 
 
 def galera_figures(c, n):
@@ -494,7 +580,8 @@ def test_node_and_portaild_killed_under_load(cluster):
     c = cluster
     before = int(c.sql(1, "SELECT COUNT(*) FROM sessions WHERE kind = 'member' "
                           "AND principal_id = %d" % c.member_id)[0][0])
-    with Load(c) as load:
+    changer = password_changer(c)
+    with Load(c, changer=changer) as load:
         time.sleep(3)
         print("\nbefore the kill: " + "; ".join(galera_figures(c, n) for n in (1, 2, 3)))
         # Host 1 dies: its Galera node and its portaild, at once.
@@ -511,8 +598,8 @@ def test_node_and_portaild_killed_under_load(cluster):
         assert r.returncode == 0, r.stdout[-3000:]
         rejoin_s = time.monotonic() - t_up
         time.sleep(3)
-    window, nbad, last_bad = load.failure_window(t_kill)
-    oks = [st for _, st in load.events if st < 500]
+    window, nbad, last_bad, bad = load.failure_window(t_kill)
+    oks = [st for _, st, _, _ in load.events if st < 500]
     assert len(load.acked) > acked_while_down > 0, "no sign-in acknowledged during the outage"
     assert oks, "nothing answered"
     log = (c.dir / "node1" / "log" / "mariadb.log").read_text(errors="replace")
@@ -520,13 +607,14 @@ def test_node_and_portaild_killed_under_load(cluster):
     recovered = re.search(r"node1: recovered position (\S+)", r.stdout)
     # nginx moves to portaild2 after one failure: only requests in flight on
     # the dead host, or sent within the failover, may fail.
-    print("failover: %d failed request(s) over %.2f s, the last %.2f s after the kill; "
-          "%d requests, %d sign-ins acked; "
+    print("failover: %d failed request(s) over %.2f s, the last %.2f s after the kill (%s); "
+          "%d requests, %d refused busy, %d sign-ins acked; "
           "node1 rejoined by %s from position %s, script/cluster up took %.1f s"
-          % (nbad, window, last_bad, len(load.events), len(load.acked), method,
+          % (nbad, window, last_bad, ", ".join(bad) or "none", len(load.events),
+             load.refusals(), len(load.acked), method,
              recovered.group(1) if recovered else "?", rejoin_s))
     print("after the rejoin: " + "; ".join(galera_figures(c, n) for n in (1, 2, 3)))
-    assert window < 10.0, (window, nbad)
+    assert window < 10.0, (window, bad)
     # The position InnoDB held was recovered, so the donor's gcache (256M,
     # far more than the run writes) had the rest: an SST here means the
     # recovery did not work.
@@ -539,3 +627,27 @@ def test_node_and_portaild_killed_under_load(cluster):
         count = int(c.sql(n, "SELECT COUNT(*) FROM sessions WHERE kind = 'member' "
                              "AND principal_id = %d" % c.member_id)[0][0])
         assert count >= before + len(load.acked), (n, count, before, len(load.acked))
+    # Every acknowledged password change too: its event on every node, the
+    # same hash on every node, and the last password the one that signs in
+    # through both hosts (or the change after it, when its answer was lost).
+    print("password changes: %d acknowledged, %d after the kill%s"
+          % (len(load.changes), sum(t >= t_kill for t, _ in load.changes),
+             "; changer stopped: " + changer.stopped if changer.stopped else ""))
+    assert any(t >= t_kill for t, _ in load.changes), "no password change acknowledged after the kill"
+    hashes, events = {}, {}
+    for n in (1, 2, 3):
+        events[n] = int(c.sql(n, "SET SESSION wsrep_sync_wait = 15; SELECT COUNT(*) FROM "
+                                 "security_events WHERE member_id = %d AND kind = "
+                                 "'password_changed'" % changer.id)[0][0])
+        hashes[n] = c.sql(n, "SELECT password_hash FROM members WHERE id = %d" % changer.id)[0][0]
+    print("password_changed events per node: %s; acked at (s after the kill): %s"
+          % (events, ", ".join("%.2f" % (t - t_kill) for t, _ in load.changes)))
+    assert all(e >= len(load.changes) for e in events.values()), (events, len(load.changes))
+    assert len(set(hashes.values())) == 1, hashes
+    for host in (1, 2):
+        for password in [changer.pending, changer.password] if changer.pending else [changer.password]:
+            r = c.fcgi(host, "POST", "/api/v1/login", {"nir": changer.nir, "password": password})
+            if r.status == 200:
+                break
+        assert r.status == 200, (host, r.status, r.body)
+
