@@ -221,9 +221,17 @@ char *portail_vsprintf(portail_arena_t *a, const char *fmt, va_list ap)
     va_end(ap2);
     if (n < 0)
         return portail_strdup(a, "");
-    if ((size_t)n < sizeof buf)
-        return portail_memdup(a, buf, (size_t)n + 1);
-    char *s = portail_alloc(a, (size_t)n + 1);
+    char *s;
+    if ((size_t)n < sizeof buf) {
+        s = portail_memdup(a, buf, (size_t)n + 1);
+        /* A Set-Cookie with the session token is formatted here: no copy of
+         * it outlives the request on the worker's stack (the arena is wiped
+         * at its reset, ASVS 8.3.6). */
+        explicit_bzero(buf, (size_t)n + 1);
+        return s;
+    }
+    explicit_bzero(buf, sizeof buf);
+    s = portail_alloc(a, (size_t)n + 1);
     vsnprintf(s, (size_t)n + 1, fmt, ap);
     return s;
 }
