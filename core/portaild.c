@@ -46,7 +46,9 @@ static void accept_loop(int fd, size_t arena_size, volatile sig_atomic_t *idle,
     mysql_thread_init();
     portail_arena_t *arena = portail_arena_new(arena_size);
     FCGX_Request req;
-    FCGX_InitRequest(&req, fd, 0);
+    /* An interrupted accept returns (the stop's SIGUSR1) rather than
+     * being retried inside libfcgi. */
+    FCGX_InitRequest(&req, fd, FCGI_FAIL_ACCEPT_ON_INTR);
     while (!host.stopping && arena) {
         *idle = 1;
         if (host.stopping)
@@ -446,7 +448,11 @@ int main(int argc, char **argv)
                  host.conf->grace_seconds);
     host.stopping = 1;
     portail_jobs_signal_stop(); /* no new claims; running jobs go on */
-    FCGX_ShutdownPending();
+    /* No FCGX_ShutdownPending(): with its flag set, libfcgi's accept loop
+     * (2.4.2, os_unix.c) spins on a descriptor it has just closed when the
+     * wake-up signal cuts its wait for a new connection's first bytes, until
+     * the grace period ends (test_sigterm_with_a_silent_connection_...).
+     * The shut-down listener and FCGI_FAIL_ACCEPT_ON_INTR end the accepts. */
     shutdown(fd, SHUT_RDWR);
     if (host.conf->listen[0] == '/' || strchr(host.conf->listen, '/'))
         unlink(host.conf->listen);
