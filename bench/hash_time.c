@@ -1,6 +1,7 @@
 /* The time of one Argon2id verification at libsodium's interactive limits,
- * which is what a sign-in costs portaild (core/password.c), for bench/signin
- * and bench/signin-cpu.
+ * which is what a sign-in costs portaild (core/password.c), for bench/signin:
+ * the same call, its memory kept between verifications by core/hashmem.c as
+ * in portaild (built with it and core/portail.dynlist, see bench/signin).
  *
  *   hash_time N            the mean over N verifications in milliseconds,
  *                          wall clock then CPU time (the CPU time holds on a
@@ -11,6 +12,8 @@
  *                          of it user and system ms, minor page faults,
  *                          voluntary and involuntary context switches */
 #include <pthread.h>
+
+#include "hashmem.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +28,12 @@ static volatile int failed;
 static void *verify_n(void *arg)
 {
     (void)arg;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        portail_hashmem_t *mem = portail_hashmem_take();
         if (crypto_pwhash_str_verify(hash, pw, sizeof pw - 1) != 0)
             failed = 1;
+        portail_hashmem_give(mem);
+    }
     return NULL;
 }
 
@@ -73,7 +79,8 @@ int main(int argc, char **argv)
     }
     printf("%.1f %.1f %.1f %.1f %.0f %.1f %.1f\n", wall, cpu / total,
            (ms(rb.ru_utime) - ms(ra.ru_utime)) / total, (ms(rb.ru_stime) - ms(ra.ru_stime)) / total,
-           (double)(rb.ru_minflt - ra.ru_minflt) / total, (double)(rb.ru_nvcsw - ra.ru_nvcsw) / total,
+           (double)(rb.ru_minflt - ra.ru_minflt) / total,
+           (double)(rb.ru_nvcsw - ra.ru_nvcsw) / total,
            (double)(rb.ru_nivcsw - ra.ru_nivcsw) / total);
     return 0;
 }
