@@ -22,7 +22,7 @@ void portail_hashmem_give(portail_hashmem_t *r);
  * every byte of it is zero. */
 const unsigned char *portail_hashmem_base(const portail_hashmem_t *r);
 int portail_hashmem_is_zero(const portail_hashmem_t *r);
-/* Regions mapped now (GET /metrics could show it; the unit test does). */
+/* Regions mapped now (the unit test of the idle release). */
 int portail_hashmem_mapped(void);
 
 #endif
