@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hashmem.h"
 #include "internal.h"
 #include "portail/texts.h"
 
@@ -433,8 +434,10 @@ int portail_password_hash(portail_ctx_t *ctx, const char *password, const char *
     if (take_slot(ctx) < 0)
         return -2;
     char *h = portail_alloc(ctx->arena, crypto_pwhash_STRBYTES);
+    portail_hashmem_t *mem = portail_hashmem_take();
     int rc = crypto_pwhash_str(h, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                                crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    portail_hashmem_give(mem);
     give_slot();
     if (rc != 0) {
         portail_log_error(ctx, "password hash failed (out of memory?)");
@@ -461,7 +464,9 @@ int portail_password_verify(portail_ctx_t *ctx, const char *hash, const char *pa
     if (take_slot(ctx) < 0)
         return -2;
     const char *h = hash && *hash ? hash : dummy_hash;
+    portail_hashmem_t *mem = portail_hashmem_take();
     int rc = crypto_pwhash_str_verify(h, password, strlen(password));
+    portail_hashmem_give(mem);
     give_slot();
     return hash && *hash && rc == 0 ? 1 : 0;
 }

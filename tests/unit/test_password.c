@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "hashmem.h"
 #include "unit.h"
 
 static portail_conf_t conf;
@@ -177,6 +180,54 @@ START_TEST(argon2id_with_a_salt_each)
 }
 END_TEST
 
+/* Issue 16: every region of kept Argon2id memory (core/hashmem.c) is mapped
+ * and holds only zeros, or is unmapped. */
+static void ck_kept_memory_wiped(void)
+{
+    portail_hashmem_t *m = portail_hashmem_take();
+    ck_assert_msg(portail_hashmem_base(m) != NULL, "the hash's memory was not kept");
+    ck_assert_msg(portail_hashmem_is_zero(m), "the hash's memory was not wiped");
+    portail_hashmem_give(m);
+}
+
+/* Issue 16: the hashes run in memory kept between them. A hash that libsodium
+ * made on its own (every stored one) verifies, a wrong password is refused, a
+ * hash made in the kept memory verifies with libsodium on its own, and after
+ * each the memory holds only zeros: what derives from a password does not
+ * stay there for the next hash. */
+START_TEST(kept_hash_memory_same_hashes_wiped)
+{
+    conf.hash_slots = 1;
+    static const char pw[] = "Tournesol-Violon-Pirogue-19";
+    char stored[crypto_pwhash_STRBYTES];
+    ck_assert_int_eq(crypto_pwhash_str(stored, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                       crypto_pwhash_MEMLIMIT_INTERACTIVE),
+                     0);
+    ck_assert_int_eq(portail_password_verify(&ctx, stored, pw), 1);
+    ck_kept_memory_wiped();
+    ck_assert_int_eq(portail_password_verify(&ctx, stored, "Tournesol-Violon-Pirogue-18"), 0);
+    ck_kept_memory_wiped();
+    const char *made = NULL;
+    ck_assert_int_eq(portail_password_hash(&ctx, pw, &made), 0);
+    ck_kept_memory_wiped();
+    ck_assert_int_eq(crypto_pwhash_str_verify(made, pw, strlen(pw)), 0);
+    ck_assert_int_ne(crypto_pwhash_str_verify(made, "Tournesol-Violon-Pirogue-18", 27), 0);
+    ck_assert_int_eq(portail_password_verify(&ctx, made, pw), 1);
+}
+END_TEST
+
+/* Issue 16: an idle portaild gives the kept memory back (RSS budget). */
+START_TEST(kept_hash_memory_released_when_idle)
+{
+    conf.hash_slots = 1;
+    ck_assert_int_eq(portail_password_verify(&ctx, NULL, "Tournesol-Violon-Pirogue-19"), 0);
+    ck_assert_int_eq(portail_hashmem_mapped(), 1);
+    for (int i = 0; i < 50 && portail_hashmem_mapped() > 0; i++)
+        usleep(100 * 1000);
+    ck_assert_int_eq(portail_hashmem_mapped(), 0);
+}
+END_TEST
+
 Suite *password_suite(void)
 {
     Suite *s = suite_create("password");
@@ -187,6 +238,8 @@ Suite *password_suite(void)
     tcase_add_test(tc, common_passwords_refused);
     tcase_add_test(tc, lengths_any_character_no_truncation);
     tcase_add_test(tc, argon2id_with_a_salt_each);
+    tcase_add_test(tc, kept_hash_memory_same_hashes_wiped);
+    tcase_add_test(tc, kept_hash_memory_released_when_idle);
     suite_add_tcase(s, tc);
     return s;
 }
