@@ -392,6 +392,8 @@ int portail_cond_init_monotonic(pthread_cond_t *cv);
 int portail_body_decode(portail_ctx_t *ctx, unsigned got, size_t cap);
 /* Decimal digits of v at the end of buf[24] (core/http.c); *len gets their count. */
 char *portail_fmt_ll(char buf[24], long long v, size_t *len);
+/* Marks the writer failed (core/http.c): its answer becomes a 500. */
+void portail_jw_fail(portail_jw_t *w);
 /* Serves one accepted request, finishes it and resets the arena. */
 void portail_host_serve(portail_host_t *h, struct FCGX_Request *req, portail_arena_t *arena);
 
