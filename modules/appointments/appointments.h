@@ -59,6 +59,8 @@ const char *appt_kind_label(const char *kind);
 #define APPT_AGENDA_FROM "appt_agendas a LEFT JOIN practitioners p ON p.id = a.practitioner_id "
 /* Moves the agenda_* columns of row into an agenda object (the API's). */
 json_t *appt_agenda_json(json_t *row);
+/* The same object written to w from a list's row (portail_member_rows_json). */
+int appt_agenda_write(portail_jw_t *w, portail_dbrow_t *row);
 /* Minutes of kind on the agenda row's agenda_kinds, 0 when not offered. */
 int appt_kind_minutes(const json_t *row, const char *kind);
 

@@ -44,6 +44,55 @@ json_t *appt_shape(portail_arena_t *a, json_t *row, long long cutoff_hours)
     return row;
 }
 
+/* A page of the list: limit + 1 rows are asked, the last only to tell
+ * that a next page exists; its cursor is the last item's start and id. */
+struct appt_page {
+    portail_arena_t *a;
+    long long limit;
+    long long cutoff_hours;
+    int64_t last_start;
+    long long last_id;
+};
+
+/* An appointment of the list as appt_shape makes it (the same members in
+ * the same order: GET /api/v1/appointments/{id} answers appt_shape's),
+ * written straight from the row. */
+static int appt_item(portail_jw_t *w, portail_dbrow_t *row, void *arg)
+{
+    static const char *const moved[] = {
+        "member_id",   "held_until",       "agenda_id",       "agenda_type",
+        "agenda_name", "agenda_specialty", "agenda_address",  "agenda_postal_code",
+        "agenda_city", "agenda_kinds",     "practitioner_id", "horizon_days",
+        NULL};
+    struct appt_page *page = arg;
+    long long i = (long long)portail_dbrow_index(row);
+    if (i >= page->limit)
+        return 0;
+    long long id = portail_dbrow_int(row, "id", 0);
+    int64_t start = appt_parse_utc(portail_dbrow_str(row, "start"));
+    int64_t until = start - page->cutoff_hours * 3600;
+    const char *status = portail_dbrow_str(row, "status");
+    if (i == page->limit - 1) {
+        page->last_start = start;
+        page->last_id = id;
+    }
+    portail_jw_open(w, '{');
+    portail_dbrow_fields(w, row, moved);
+    portail_jw_key(w, "agenda");
+    appt_agenda_write(w, row);
+    portail_jw_key(w, "change_until");
+    portail_jw_str(w, appt_fmt_utc(page->a, until));
+    portail_jw_key(w, "can_change");
+    portail_jw_bool(w, status && strcmp(status, "booked") == 0 && appt_now() < until);
+    portail_jw_key(w, "kind_label");
+    portail_jw_str(w, appt_kind_label(portail_dbrow_str(row, "kind")));
+    portail_jw_key(w, "ics");
+    char ics[64];
+    snprintf(ics, sizeof ics, "/api/v1/appointments/%lld.ics", id);
+    portail_jw_str(w, ics);
+    return portail_jw_close(w, '}');
+}
+
 /* An optional string member: NULL when absent, null or empty. */
 static const char *opt_str(portail_arena_t *a, json_t *body, const char *key, size_t max,
                            json_t **errors, const char *too_long)
@@ -375,41 +424,42 @@ void appt_list(portail_ctx_t *ctx)
         return;
     }
     int has = cs > 0;
-    json_t *rows = past ? portail_member_rows(
-                              ctx,
-                              "SELECT " APPT_COLS "FROM " APPT_FROM
-                              "WHERE x.member_id = {member} AND x.status <> 'held' "
-                              "AND x.start_utc <= UTC_TIMESTAMP() AND (? = 0 OR x.start_utc < "
-                              "FROM_UNIXTIME(?) OR (x.start_utc = FROM_UNIXTIME(?) AND x.id < ?)) "
-                              "ORDER BY x.start_utc DESC, x.id DESC LIMIT ?",
-                              "illll", has, cs, cs, ci, limit + 1)
-                        : portail_member_rows(
-                              ctx,
-                              "SELECT " APPT_COLS "FROM " APPT_FROM
-                              "WHERE x.member_id = {member} AND x.status <> 'held' "
-                              "AND x.start_utc > UTC_TIMESTAMP() AND (? = 0 OR x.start_utc > "
-                              "FROM_UNIXTIME(?) OR (x.start_utc = FROM_UNIXTIME(?) AND x.id > ?)) "
-                              "ORDER BY x.start_utc, x.id LIMIT ?",
-                              "illll", has, cs, cs, ci, limit + 1);
-    if (!rows) {
+    /* Written as the rows come (portail_member_rows_json): a page of 20
+     * made some 400 jansson objects before (docs/performance.md). */
+    portail_jw_t *w = portail_jw_new(a);
+    portail_jw_open(w, '{');
+    portail_jw_key(w, "items");
+    portail_jw_open(w, '[');
+    struct appt_page page = {.a = a, .limit = limit, .cutoff_hours = st->cutoff_hours};
+    long long n = past ? portail_member_rows_json(
+                             ctx, w, appt_item, &page,
+                             "SELECT " APPT_COLS "FROM " APPT_FROM
+                             "WHERE x.member_id = {member} AND x.status <> 'held' "
+                             "AND x.start_utc <= UTC_TIMESTAMP() AND (? = 0 OR x.start_utc < "
+                             "FROM_UNIXTIME(?) OR (x.start_utc = FROM_UNIXTIME(?) AND x.id < ?)) "
+                             "ORDER BY x.start_utc DESC, x.id DESC LIMIT ?",
+                             "illll", has, cs, cs, ci, limit + 1)
+                       : portail_member_rows_json(
+                             ctx, w, appt_item, &page,
+                             "SELECT " APPT_COLS "FROM " APPT_FROM
+                             "WHERE x.member_id = {member} AND x.status <> 'held' "
+                             "AND x.start_utc > UTC_TIMESTAMP() AND (? = 0 OR x.start_utc > "
+                             "FROM_UNIXTIME(?) OR (x.start_utc = FROM_UNIXTIME(?) AND x.id > ?)) "
+                             "ORDER BY x.start_utc, x.id LIMIT ?",
+                             "illll", has, cs, cs, ci, limit + 1);
+    if (n < 0) {
         appt_fail(ctx);
         return;
     }
-    json_t *next = json_null();
-    if (json_array_size(rows) > (size_t)limit) {
-        json_array_remove(rows, (size_t)limit);
-        json_t *last = json_array_get(rows, (size_t)limit - 1);
-        next = json_string(portail_sprintf(
-            a, "%lld.%lld", (long long)appt_parse_utc(portail_row_str(last, "start")),
-            portail_row_int(last, "id", 0)));
-    }
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r)
-    {
-        appt_shape(a, r, st->cutoff_hours);
-    }
-    portail_respond_json(ctx, 200, json_pack("{s:O, s:o}", "items", rows, "next_cursor", next));
+    portail_jw_close(w, ']');
+    portail_jw_key(w, "next_cursor");
+    if (n > limit)
+        portail_jw_str(w,
+                       portail_sprintf(a, "%lld.%lld", (long long)page.last_start, page.last_id));
+    else
+        portail_jw_null(w);
+    portail_jw_close(w, '}');
+    portail_respond_jw(ctx, 200, w);
 }
 
 /* ---- GET /api/v1/appointments/{id} (and {id}.ics, see ics.c) ---------------- */
