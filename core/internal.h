@@ -390,8 +390,6 @@ int portail_cond_init_monotonic(pthread_cond_t *cv);
  * (PORTAIL_CT_JSON, _FORM or _MULTIPART; cap: the route's body limit) into
  * ctx->json, form or parts. 0, or -1 with the problem set (400, 413). */
 int portail_body_decode(portail_ctx_t *ctx, unsigned got, size_t cap);
-/* Decimal digits of v at the end of buf[24] (core/http.c); *len gets their count. */
-char *portail_fmt_ll(char buf[24], long long v, size_t *len);
 /* Marks the writer failed (core/http.c): its answer becomes a 500. */
 void portail_jw_fail(portail_jw_t *w);
 /* Serves one accepted request, finishes it and resets the arena. */

@@ -34,7 +34,10 @@ int64_t appt_parse_date(const char *s);
 /* "YYYY-MM-DDTHH:MM:SSZ" (optionally ".000" before Z) or the database's
  * form; -1 when malformed. */
 int64_t appt_parse_utc(const char *s);
-const char *appt_fmt_utc(portail_arena_t *a, int64_t t);     /* ...Z */
+const char *appt_fmt_utc(portail_arena_t *a, int64_t t); /* ...Z */
+/* The same text into buf, its length. */
+#define APPT_UTC_BUF 32
+size_t appt_fmt_utc_buf(char buf[APPT_UTC_BUF], int64_t t);
 const char *appt_fmt_sql(portail_arena_t *a, int64_t t);     /* YYYY-MM-DD HH:MM:SS */
 const char *appt_fmt_date(portail_arena_t *a, int64_t days); /* YYYY-MM-DD */
 /* "jeudi 3 décembre 2026" and "09:30", Paris time. */

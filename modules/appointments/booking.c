@@ -47,7 +47,6 @@ json_t *appt_shape(portail_arena_t *a, json_t *row, long long cutoff_hours)
 /* A page of the list: limit + 1 rows are asked, the last only to tell
  * that a next page exists; its cursor is the last item's start and id. */
 struct appt_page {
-    portail_arena_t *a;
     long long limit;
     long long cutoff_hours;
     int64_t last_start;
@@ -80,16 +79,23 @@ static int appt_item(portail_jw_t *w, portail_dbrow_t *row, void *arg)
     portail_dbrow_fields(w, row, moved);
     portail_jw_key(w, "agenda");
     appt_agenda_write(w, row);
+    char until_text[APPT_UTC_BUF];
     portail_jw_key(w, "change_until");
-    portail_jw_str(w, appt_fmt_utc(page->a, until));
+    portail_jw_strn(w, until_text, appt_fmt_utc_buf(until_text, until));
     portail_jw_key(w, "can_change");
     portail_jw_bool(w, status && strcmp(status, "booked") == 0 && appt_now() < until);
     portail_jw_key(w, "kind_label");
     portail_jw_str(w, appt_kind_label(portail_dbrow_str(row, "kind")));
+    /* Without snprintf: one per row. */
+    static const char ics_path[] = "/api/v1/appointments/";
+    char ics[64], digits[24];
+    size_t n;
+    const char *d = portail_fmt_ll(digits, id, &n);
+    memcpy(ics, ics_path, sizeof ics_path - 1);
+    memcpy(ics + sizeof ics_path - 1, d, n);
+    memcpy(ics + sizeof ics_path - 1 + n, ".ics", 4);
     portail_jw_key(w, "ics");
-    char ics[64];
-    snprintf(ics, sizeof ics, "/api/v1/appointments/%lld.ics", id);
-    portail_jw_str(w, ics);
+    portail_jw_strn(w, ics, sizeof ics_path - 1 + n + 4);
     return portail_jw_close(w, '}');
 }
 
@@ -430,7 +436,7 @@ void appt_list(portail_ctx_t *ctx)
     portail_jw_open(w, '{');
     portail_jw_key(w, "items");
     portail_jw_open(w, '[');
-    struct appt_page page = {.a = a, .limit = limit, .cutoff_hours = st->cutoff_hours};
+    struct appt_page page = {.limit = limit, .cutoff_hours = st->cutoff_hours};
     long long n = past ? portail_member_rows_json(
                              ctx, w, appt_item, &page,
                              "SELECT " APPT_COLS "FROM " APPT_FROM

@@ -106,6 +106,9 @@ int portail_jw_json(portail_jw_t *w, const json_t *v);
 int portail_jw_failed(const portail_jw_t *w);
 /* Answers the writer's text; a 500 when it failed. */
 void portail_respond_jw(portail_ctx_t *ctx, int status, portail_jw_t *w);
+/* Decimal digits of v at the end of buf[24], without snprintf (a list's
+ * paths and cursors); returns where they start, *len their count. */
+char *portail_fmt_ll(char buf[24], long long v, size_t *len);
 /* A file: Content-Disposition: attachment; filename=... (ASCII-safe copy). */
 void portail_respond_file(portail_ctx_t *ctx, int status, const char *content_type,
                           const void *data, size_t len, const char *filename);
