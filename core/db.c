@@ -496,7 +496,7 @@ static unsigned long long bit_value(const col_t *c)
 
 /* An unsigned integer beyond a JSON integer here keeps every digit as a
  * string; 1 when v is one (its digits in buf[24]). */
-static int big_unsigned(const MYSQL_FIELD *f, const col_t *c, char *buf)
+static inline int big_unsigned(const MYSQL_FIELD *f, const col_t *c, char *buf)
 {
     unsigned long long u;
     if (c->kind == K_BIT)
@@ -511,7 +511,7 @@ static int big_unsigned(const MYSQL_FIELD *f, const col_t *c, char *buf)
     return 1;
 }
 
-json_t *dbi_col_value(portail_db_t *db, const MYSQL_FIELD *f, const col_t *c)
+static inline json_t *col_value(portail_db_t *db, const MYSQL_FIELD *f, const col_t *c)
 {
     char buf[48];
     if (c->null)
@@ -547,7 +547,7 @@ json_t *dbi_col_value(portail_db_t *db, const MYSQL_FIELD *f, const col_t *c)
     return NULL;
 }
 
-int dbi_col_write(portail_jw_t *w, portail_db_t *db, const MYSQL_FIELD *f, const col_t *c)
+static inline int col_write(portail_jw_t *w, portail_db_t *db, const MYSQL_FIELD *f, const col_t *c)
 {
     char buf[48];
     if (c->null)
@@ -582,10 +582,21 @@ int dbi_col_write(portail_jw_t *w, portail_db_t *db, const MYSQL_FIELD *f, const
     }
     /* Reals (jansson's shortest digits) and long binary values: through
      * the jansson value, so that the text is the same by construction. */
-    json_t *j = dbi_col_value(db, f, c);
+    json_t *j = col_value(db, f, c);
     int rc = portail_jw_json(w, j);
     json_decref(j);
     return rc;
+}
+
+/* For tests/unit (the paths above are inlined where rows are read). */
+json_t *dbi_col_value(portail_db_t *db, const MYSQL_FIELD *f, const col_t *c)
+{
+    return col_value(db, f, c);
+}
+
+int dbi_col_write(portail_jw_t *w, portail_db_t *db, const MYSQL_FIELD *f, const col_t *c)
+{
+    return col_write(w, db, f, c);
 }
 
 /* An executed statement's result bound to column buffers, on the caller's
@@ -752,7 +763,7 @@ static json_t *fetch(portail_db_t *db, MYSQL_STMT *st, const char *sql, bool fir
         /* Column names come from the server in the connection's utf8mb4:
          * checking each again for every row is wasted work. */
         for (unsigned i = 0; i < r.nf; i++) {
-            json_t *v = dbi_col_value(db, &r.f[i], &r.c[i]);
+            json_t *v = col_value(db, &r.f[i], &r.c[i]);
             if (!v || json_object_set_new_nocheck(row, r.f[i].name, v) != 0) {
                 json_decref(row);
                 goto row_fail;
@@ -909,7 +920,7 @@ int portail_dbrow_field(portail_jw_t *w, portail_dbrow_t *row, const char *key, 
     }
     if (portail_jw_key(w, key) != 0)
         return -1;
-    return dbi_col_write(w, row->db, &row->f[i], &row->c[i]);
+    return col_write(w, row->db, &row->f[i], &row->c[i]);
 }
 
 int portail_dbrow_fields(portail_jw_t *w, portail_dbrow_t *row, const char *const *skip)
@@ -937,7 +948,7 @@ int portail_dbrow_fields(portail_jw_t *w, portail_dbrow_t *row, const char *cons
             }
         }
         if (portail_jw_key(w, row->f[i].name) != 0 ||
-            dbi_col_write(w, row->db, &row->f[i], &row->c[i]) != 0)
+            col_write(w, row->db, &row->f[i], &row->c[i]) != 0)
             return -1;
     }
     return 0;
