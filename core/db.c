@@ -943,6 +943,13 @@ int portail_dbrow_fields(portail_jw_t *w, portail_dbrow_t *row, const char *cons
                 if (strcmp(row->f[i].name, *s) == 0)
                     row->skip_mask |= 1ULL << i;
     }
+    if (!row->keys) {
+        portail_arena_t *a = row->db->arena;
+        row->keys = portail_alloc(a, row->nf * sizeof *row->keys);
+        row->keylens = portail_alloc(a, row->nf * sizeof *row->keylens);
+        for (unsigned i = 0; i < row->nf; i++)
+            row->keys[i] = portail_jw_key_text(a, row->f[i].name, &row->keylens[i]);
+    }
     for (unsigned i = 0; i < row->nf; i++) {
         if (skip) {
             if (i < 64 ? (row->skip_mask >> i) & 1 : 0)
@@ -955,7 +962,8 @@ int portail_dbrow_fields(portail_jw_t *w, portail_dbrow_t *row, const char *cons
                     continue;
             }
         }
-        if (portail_jw_key(w, row->f[i].name) != 0 ||
+        if ((row->keys[i] ? portail_jw_key_raw(w, row->keys[i], row->keylens[i])
+                          : portail_jw_key(w, row->f[i].name)) != 0 ||
             col_write(w, row->db, &row->f[i], &row->c[i]) != 0)
             return -1;
     }

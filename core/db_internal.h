@@ -110,8 +110,11 @@ struct portail_dbrow {
         int col;
     } names[DBI_ROW_NAMES];
     unsigned nnames;
-    const char *const *skip_key; /* portail_dbrow_write's last skip list */
+    const char *const *skip_key; /* portail_dbrow_fields' last skip list */
     uint64_t skip_mask;
+    /* The columns' keys as written ("name":), once per result set. */
+    char **keys;
+    size_t *keylens;
 };
 
 #endif

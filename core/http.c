@@ -598,6 +598,35 @@ int portail_jw_key(portail_jw_t *w, const char *key)
     return 0;
 }
 
+/* A key's text as portail_jw_key writes it ("key":), rendered once into
+ * a (a result set's column names: portail_dbrow_fields writes them for
+ * every row); NULL when longer than is worth it or not UTF-8. */
+char *portail_jw_key_text(portail_arena_t *a, const char *key, size_t *len)
+{
+    char buf[256];
+    size_t n = strlen(key);
+    /* Every byte escaped (6), the quotes and the colon fit: no realloc. */
+    if (n > 40)
+        return NULL;
+    dump_buf_t d = {.buf = buf, .len = 0, .cap = sizeof buf};
+    if (dump_string(&d, key, n) != 0 || dump_ch(&d, ':') != 0)
+        return NULL;
+    *len = d.len;
+    return portail_memdup(a, d.buf, d.len);
+}
+
+int portail_jw_key_raw(portail_jw_t *w, const char *text, size_t len)
+{
+    if (jw_sep(w) != 0)
+        return -1;
+    if (dump_put(&w->d, text, len) != 0) {
+        w->failed = true;
+        return -1;
+    }
+    w->comma = false;
+    return 0;
+}
+
 int portail_jw_strn(portail_jw_t *w, const char *s, size_t len)
 {
     if (jw_sep(w) != 0)

@@ -392,6 +392,10 @@ int portail_cond_init_monotonic(pthread_cond_t *cv);
 int portail_body_decode(portail_ctx_t *ctx, unsigned got, size_t cap);
 /* Marks the writer failed (core/http.c): its answer becomes a 500. */
 void portail_jw_fail(portail_jw_t *w);
+/* A key rendered once ("key": with its escapes) into the arena, NULL when
+ * not worth it; written again and again by portail_jw_key_raw. */
+char *portail_jw_key_text(portail_arena_t *a, const char *key, size_t *len);
+int portail_jw_key_raw(portail_jw_t *w, const char *text, size_t len);
 /* Serves one accepted request, finishes it and resets the arena. */
 void portail_host_serve(portail_host_t *h, struct FCGX_Request *req, portail_arena_t *arena);
 

@@ -332,6 +332,37 @@ START_TEST(row_fields_skip_and_typed_reads)
 }
 END_TEST
 
+/* Column names are written from a text rendered once per result set;
+ * one that needs escapes, and one too long for that, as jansson writes them. */
+START_TEST(column_keys_as_jansson)
+{
+    static const char *const names[] = {"quote\"back\\slash é",
+                                        "a_column_name_longer_than_forty_bytes_for_sure_x", "n"};
+    MYSQL_FIELD f[3];
+    dbi_col_t c[3];
+    memset(f, 0, sizeof f);
+    memset(c, 0, sizeof c);
+    for (int i = 0; i < 3; i++) {
+        f[i].name = (char *)names[i];
+        f[i].type = MYSQL_TYPE_LONGLONG;
+        c[i].kind = dbi_classify(&f[i]);
+        c[i].v.l = i;
+    }
+    portail_dbrow_t row = {.db = &db, .f = f, .c = c, .nf = 3, .count = 1};
+    json_t *o = json_object();
+    for (int i = 0; i < 3; i++)
+        json_object_set_new(o, names[i], json_integer(i));
+    char *want = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    for (int k = 0; k < 2; k++) { /* the second row reuses the rendered keys */
+        portail_jw_t *w = portail_jw_new(ctx.arena);
+        portail_dbrow_object(w, &row, NULL);
+        ck_assert_str_eq(answer(w), want);
+    }
+    free(want);
+}
+END_TEST
+
 Suite *rows_suite(void)
 {
     Suite *s = suite_create("rows");
@@ -342,6 +373,7 @@ Suite *rows_suite(void)
     tcase_add_test(tc, columns_as_the_jansson_path);
     tcase_add_test(tc, text_columns_escaped_and_checked);
     tcase_add_test(tc, row_fields_skip_and_typed_reads);
+    tcase_add_test(tc, column_keys_as_jansson);
     suite_add_tcase(s, tc);
     return s;
 }
