@@ -85,9 +85,6 @@ void appt_waitlist_add(portail_ctx_t *ctx);
 void appt_waitlist_remove(portail_ctx_t *ctx);
 void appt_waitlist_accept(portail_ctx_t *ctx);
 int appt_summary(portail_ctx_t *ctx, void **card);
-/* The appointment id as the API gives it (agenda object, change_until...),
- * read on db with the member condition given by the caller's SQL. */
-json_t *appt_shape(portail_arena_t *a, json_t *row, long long cutoff_hours);
 #define APPT_COLS                                                                                  \
     "x.id, x.member_id, x.kind, x.start_utc AS start, x.end_utc AS end, x.beneficiary_id, "        \
     "CONCAT(bb.first_name, ' ', bb.last_name) AS beneficiary, x.reason, "                          \

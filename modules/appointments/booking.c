@@ -24,26 +24,6 @@
 
 static const char *const TAKEN = TXT_APPOINTMENTS_CRENEAU_PRIS;
 
-json_t *appt_shape(portail_arena_t *a, json_t *row, long long cutoff_hours)
-{
-    json_object_set_new(row, "agenda", appt_agenda_json(row));
-    int64_t start = appt_parse_utc(portail_row_str(row, "start"));
-    int64_t until = start - cutoff_hours * 3600;
-    const char *status = portail_row_str(row, "status");
-    json_object_set_new(row, "change_until", json_string(appt_fmt_utc(a, until)));
-    json_object_set_new(
-        row, "can_change",
-        json_boolean(status && strcmp(status, "booked") == 0 && appt_now() < until));
-    json_object_set_new(row, "kind_label",
-                        json_string(appt_kind_label(portail_row_str(row, "kind"))));
-    json_object_set_new(row, "ics",
-                        json_string(portail_sprintf(a, "/api/v1/appointments/%lld.ics",
-                                                    portail_row_int(row, "id", 0))));
-    json_object_del(row, "member_id");
-    json_object_del(row, "held_until");
-    return row;
-}
-
 /* A page of the list: limit + 1 rows are asked, the last only to tell
  * that a next page exists; its cursor is the last item's start and id. */
 struct appt_page {
@@ -53,9 +33,10 @@ struct appt_page {
     long long last_id;
 };
 
-/* An appointment of the list as appt_shape makes it (the same members in
- * the same order: GET /api/v1/appointments/{id} answers appt_shape's),
- * written straight from the row. */
+/* An appointment as the API gives it (the list's items, GET {id} and the
+ * answers of book, move and cancel), written straight from a row of
+ * APPT_COLS: the agenda_* columns become the agenda object, and
+ * change_until, can_change, kind_label and ics are added. */
 static int appt_item(portail_jw_t *w, portail_dbrow_t *row, void *arg)
 {
     static const char *const moved[] = {
@@ -273,29 +254,24 @@ static json_t *load_agenda_row(portail_db_t *db, long long id)
 }
 
 /* The appointment as the API shows it, or NULL (404 or 500 set). */
-static json_t *read_mine(portail_ctx_t *ctx, int64_t id)
-{
-    const struct appt_state *st = portail_module_state(ctx);
-    json_t *row = portail_member_row(ctx,
-                                     "SELECT " APPT_COLS "FROM " APPT_FROM
-                                     "WHERE x.id = ? AND x.member_id = {member} "
-                                     "AND x.status <> 'held'",
-                                     "l", (long long)id);
-    if (!row) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            appt_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_INCONNU);
-        return NULL;
-    }
-    return appt_shape(portail_arena(ctx), row, st->cutoff_hours);
-}
-
+/* Answers status with the signed-in member's appointment id, as the list
+ * writes each (appt_item), or a 404. */
 static void respond_mine(portail_ctx_t *ctx, int status, int64_t id)
 {
-    json_t *row = read_mine(ctx, id);
-    if (row)
-        portail_respond_json(ctx, status, json_incref(row));
+    const struct appt_state *st = portail_module_state(ctx);
+    portail_jw_t *w = portail_jw_new(portail_arena(ctx));
+    struct appt_page one = {.limit = 1, .cutoff_hours = st->cutoff_hours};
+    long long n = portail_member_rows_json(ctx, w, appt_item, &one,
+                                           "SELECT " APPT_COLS "FROM " APPT_FROM
+                                           "WHERE x.id = ? AND x.member_id = {member} "
+                                           "AND x.status <> 'held'",
+                                           "l", (long long)id);
+    if (n < 0)
+        appt_fail(ctx);
+    else if (n == 0)
+        portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_INCONNU);
+    else
+        portail_respond_jw(ctx, status, w);
 }
 
 /* One try of the booking's transaction: the member's row locked and the

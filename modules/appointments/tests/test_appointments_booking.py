@@ -57,8 +57,7 @@ def test_book_then_list_get_and_other_member_404(stack):
     assert a.get(API + "/%d" % x["id"]).json() == x
     up = a.get(API + "?when=upcoming").json()
     assert [i["id"] for i in up["items"]] == [x["id"]] and up["next_cursor"] is None
-    # The list writes its rows straight to JSON (portail_member_rows_json),
-    # the single answer through appt_shape: the same members, the same order.
+    # The list's item and the single answer: the same members, same order.
     assert json.dumps(up["items"][0]) == json.dumps(a.get(API + "/%d" % x["id"]).json())
     assert a.get(API + "?when=past").json()["items"] == []
     assert a.get(API + "?when=later").status_code == 422
