@@ -369,39 +369,15 @@ unsigned portail_db_errno(const portail_db_t *db)
 
 /* ---- result sets -------------------------------------------------------- */
 
-enum col_kind {
-    K_INT,
-    K_FLOAT,
-    K_DOUBLE,
-    K_DECIMAL,
-    K_DATETIME,
-    K_DATE,
-    K_TIME,
-    K_BIT,
-    K_BIN,
-    K_TEXT
-};
-
-typedef struct col {
-    enum col_kind kind;
-    unsigned long len;
-    my_bool null;
-    my_bool error;
-    union {
-        long long l;
-        double d;
-        float f;
-        MYSQL_TIME t;
-    } v;
-    char *buf;
-} col_t;
+typedef dbi_col_t col_t;
 
 /* DECIMAL(65,30) with sign and point fits. */
 #define DECIMAL_BUF 80
 /* BIT(64) */
 #define BIT_BUF 8
 
-static enum col_kind classify(const MYSQL_FIELD *f)
+/* Inlined in rows_open (a call per column showed in GET /me's count). */
+static inline __attribute__((always_inline)) enum dbi_col_kind classify(const MYSQL_FIELD *f)
 {
     switch (f->type) {
     case MYSQL_TYPE_TINY:
@@ -479,19 +455,76 @@ static void iso_date(char *p, const MYSQL_TIME *t)
     two_digits(p + 8, t->day);
 }
 
-static json_t *col_value(portail_db_t *db, const MYSQL_FIELD *f, const col_t *c)
+/* The text of a DATETIME, DATE or TIME column into buf[48]; its length. */
+static size_t time_text(char *buf, const col_t *c)
+{
+    const MYSQL_TIME *t = &c->v.t;
+    switch (c->kind) {
+    case K_DATETIME:
+        if (t->year > 9999) /* never from MariaDB; kept as it was */
+            return (size_t)snprintf(buf, 48, "%04u-%02u-%02uT%02u:%02u:%02uZ", t->year, t->month,
+                                    t->day, t->hour, t->minute, t->second);
+        iso_date(buf, t);
+        buf[10] = 'T';
+        two_digits(buf + 11, t->hour);
+        buf[13] = ':';
+        two_digits(buf + 14, t->minute);
+        buf[16] = ':';
+        two_digits(buf + 17, t->second);
+        buf[19] = 'Z';
+        buf[20] = '\0';
+        return 20;
+    case K_DATE:
+        if (t->year > 9999)
+            return (size_t)snprintf(buf, 48, "%04u-%02u-%02u", t->year, t->month, t->day);
+        iso_date(buf, t);
+        buf[10] = '\0';
+        return 10;
+    default:
+        return (size_t)snprintf(buf, 48, "%s%02u:%02u:%02u", t->neg ? "-" : "",
+                                t->day * 24 + t->hour, t->minute, t->second);
+    }
+}
+
+/* A BIT column as an unsigned integer. */
+static unsigned long long bit_value(const col_t *c)
+{
+    unsigned long long x = 0;
+    for (unsigned long i = 0; i < c->len && i < BIT_BUF; i++)
+        x = (x << 8) | (unsigned char)c->buf[i];
+    return x;
+}
+
+/* An unsigned integer beyond a JSON integer here keeps every digit as a
+ * string; 1 when v is one (its digits in buf[24]). */
+static inline int big_unsigned(const MYSQL_FIELD *f, const col_t *c, char *buf)
+{
+    unsigned long long u;
+    if (c->kind == K_BIT)
+        u = bit_value(c);
+    else if ((f->flags & UNSIGNED_FLAG) && (unsigned long long)c->v.l > LLONG_MAX)
+        u = (unsigned long long)c->v.l;
+    else
+        return 0;
+    if (u <= LLONG_MAX)
+        return 0;
+    snprintf(buf, 24, "%llu", u);
+    return 1;
+}
+
+/* Inlined in fetch as it was before the direct path shared it. */
+static inline __attribute__((always_inline)) json_t *col_value(portail_db_t *db,
+                                                               const MYSQL_FIELD *f, const col_t *c)
 {
     char buf[48];
     if (c->null)
         return json_null();
     switch (c->kind) {
     case K_INT:
-        if ((f->flags & UNSIGNED_FLAG) && (unsigned long long)c->v.l > LLONG_MAX) {
-            /* Beyond a JSON integer here: keep every digit as a string. */
-            snprintf(buf, sizeof buf, "%llu", (unsigned long long)c->v.l);
+    case K_BIT:
+        if (big_unsigned(f, c, buf))
             return json_string(buf);
-        }
-        return json_integer(c->v.l);
+        return json_integer(c->kind == K_BIT ? (long long)bit_value(c) : c->v.l);
     case K_FLOAT:
         return json_real(float_value(c->v.f));
     case K_DOUBLE:
@@ -500,40 +533,10 @@ static json_t *col_value(portail_db_t *db, const MYSQL_FIELD *f, const col_t *c)
         c->buf[c->len < DECIMAL_BUF ? c->len : DECIMAL_BUF - 1] = '\0';
         return json_real(strtod(c->buf, NULL));
     case K_DATETIME:
-        if (c->v.t.year > 9999) { /* never from MariaDB; kept as it was */
-            snprintf(buf, sizeof buf, "%04u-%02u-%02uT%02u:%02u:%02uZ", c->v.t.year, c->v.t.month,
-                     c->v.t.day, c->v.t.hour, c->v.t.minute, c->v.t.second);
-            return json_string(buf);
-        }
-        iso_date(buf, &c->v.t);
-        buf[10] = 'T';
-        two_digits(buf + 11, c->v.t.hour);
-        buf[13] = ':';
-        two_digits(buf + 14, c->v.t.minute);
-        buf[16] = ':';
-        two_digits(buf + 17, c->v.t.second);
-        buf[19] = 'Z';
-        return json_stringn_nocheck(buf, 20);
     case K_DATE:
-        if (c->v.t.year > 9999) {
-            snprintf(buf, sizeof buf, "%04u-%02u-%02u", c->v.t.year, c->v.t.month, c->v.t.day);
-            return json_string(buf);
-        }
-        iso_date(buf, &c->v.t);
-        return json_stringn_nocheck(buf, 10);
-    case K_TIME:
-        snprintf(buf, sizeof buf, "%s%02u:%02u:%02u", c->v.t.neg ? "-" : "",
-                 c->v.t.day * 24 + c->v.t.hour, c->v.t.minute, c->v.t.second);
-        return json_string(buf);
-    case K_BIT: {
-        unsigned long long x = 0;
-        for (unsigned long i = 0; i < c->len && i < BIT_BUF; i++)
-            x = (x << 8) | (unsigned char)c->buf[i];
-        if (x > LLONG_MAX) {
-            snprintf(buf, sizeof buf, "%llu", x);
-            return json_string(buf);
-        }
-        return json_integer((long long)x);
+    case K_TIME: {
+        size_t n = time_text(buf, c);
+        return json_stringn_nocheck(buf, n);
     }
     case K_BIN:
         return hex_value(c->buf, c->len);
@@ -547,43 +550,122 @@ static json_t *col_value(portail_db_t *db, const MYSQL_FIELD *f, const col_t *c)
     return NULL;
 }
 
-/* Reads the executed statement's rows: all of them into an array, or with
- * first_only the first row's object (NULL when there is none). */
-static json_t *fetch(portail_db_t *db, MYSQL_STMT *st, const char *sql, bool first_only)
+static inline int col_write(portail_jw_t *w, portail_db_t *db, const MYSQL_FIELD *f, const col_t *c)
 {
-    MYSQL_RES *meta = mysql_stmt_result_metadata(st);
-    if (!meta) {
-        dbi_fail(db, CR_NO_DATA, "statement returns no result set", "fetch", sql);
-        return NULL;
+    char buf[48];
+    if (c->null)
+        return portail_jw_null(w);
+    switch (c->kind) {
+    case K_INT:
+    case K_BIT:
+        if (big_unsigned(f, c, buf))
+            return portail_jw_str(w, buf);
+        return portail_jw_int(w, c->kind == K_BIT ? (long long)bit_value(c) : c->v.l);
+    case K_DATETIME:
+    case K_DATE:
+    case K_TIME: {
+        size_t n = time_text(buf, c);
+        return portail_jw_strn(w, buf, n);
     }
-    json_t *out = NULL, *rows = NULL, *first = NULL;
+    case K_TEXT:
+        if (portail_jw_strn(w, c->buf, c->len) != 0) {
+            portail_logf("error", rid(db), "db: column %s is not valid UTF-8", f->name);
+            return -1;
+        }
+        return 0;
+    case K_BIN:
+        if (c->len <= 512) {
+            char hex[1025];
+            sodium_bin2hex(hex, sizeof hex, (const unsigned char *)c->buf, c->len);
+            return portail_jw_strn(w, hex, (size_t)c->len * 2);
+        }
+        break;
+    default:
+        break;
+    }
+    /* Reals (jansson's shortest digits) and long binary values: through
+     * the jansson value, so that the text is the same by construction. */
+    json_t *j = col_value(db, f, c);
+    int rc = portail_jw_json(w, j);
+    json_decref(j);
+    return rc;
+}
+
+/* For tests/unit (the paths above are inlined where rows are read). */
+enum dbi_col_kind dbi_classify(const MYSQL_FIELD *f)
+{
+    return classify(f);
+}
+
+json_t *dbi_col_value(portail_db_t *db, const MYSQL_FIELD *f, const col_t *c)
+{
+    return col_value(db, f, c);
+}
+
+int dbi_col_write(portail_jw_t *w, portail_db_t *db, const MYSQL_FIELD *f, const col_t *c)
+{
+    return col_write(w, db, f, c);
+}
+
+/* An executed statement's result bound to column buffers, on the caller's
+ * stack when they fit. */
+typedef struct rowset {
+    MYSQL_RES *meta;
+    MYSQL_FIELD *f;
+    unsigned nf;
+    MYSQL_BIND *b;
+    col_t *c;
+    char *bufs;
     MYSQL_BIND stack_bind[STACK_PARAMS];
     col_t stack_col[STACK_PARAMS];
     char stack_bufs[STACK_ROW_BYTES];
-    MYSQL_BIND *b = NULL;
-    col_t *c = NULL;
-    char *bufs = NULL;
-    unsigned nf = mysql_num_fields(meta);
-    MYSQL_FIELD *f = mysql_fetch_fields(meta);
+} rowset_t;
+
+static void rows_close(rowset_t *r)
+{
+    if (r->bufs != r->stack_bufs)
+        free(r->bufs);
+    if (r->c != r->stack_col)
+        free(r->c);
+    if (r->b != r->stack_bind)
+        free(r->b);
+    if (r->meta)
+        mysql_free_result(r->meta);
+}
+
+/* Stores the rows and binds r's buffers: 0, or -1 with the failure
+ * recorded (rows_close is due either way). */
+static int rows_open(portail_db_t *db, MYSQL_STMT *st, const char *sql, rowset_t *r)
+{
+    r->b = r->stack_bind;
+    r->c = r->stack_col;
+    r->bufs = r->stack_bufs;
+    r->meta = mysql_stmt_result_metadata(st);
+    if (!r->meta) {
+        dbi_fail(db, CR_NO_DATA, "statement returns no result set", "fetch", sql);
+        return -1;
+    }
+    unsigned nf = r->nf = mysql_num_fields(r->meta);
+    MYSQL_FIELD *f = r->f = mysql_fetch_fields(r->meta);
 
     /* Buffers are sized from max_length, known once every row is stored
      * (STMT_ATTR_UPDATE_MAX_LENGTH is set at prepare). */
     if (mysql_stmt_store_result(st) != 0) {
         fail_stmt(db, st, "store", sql);
-        goto out;
+        return -1;
     }
     if (nf <= STACK_PARAMS) {
-        memset(stack_bind, 0, nf * sizeof *stack_bind);
-        memset(stack_col, 0, nf * sizeof *stack_col);
-        b = stack_bind;
-        c = stack_col;
+        memset(r->stack_bind, 0, nf * sizeof *r->stack_bind);
+        memset(r->stack_col, 0, nf * sizeof *r->stack_col);
     } else {
-        b = calloc(nf, sizeof *b);
-        c = calloc(nf, sizeof *c);
+        r->b = calloc(nf, sizeof *r->b);
+        r->c = calloc(nf, sizeof *r->c);
     }
+    MYSQL_BIND *b = r->b;
+    col_t *c = r->c;
     if (!b || !c) {
         dbi_fail(db, CR_OUT_OF_MEMORY, "out of memory", "fetch", sql);
-        goto out;
+        return -1;
     }
     size_t total = 1;
     for (unsigned i = 0; i < nf; i++) {
@@ -597,10 +679,11 @@ static json_t *fetch(portail_db_t *db, MYSQL_STMT *st, const char *sql, bool fir
     }
     /* malloc, not the arena: a large BLOB should not stay for the whole
      * request once converted. */
-    bufs = total <= sizeof stack_bufs ? stack_bufs : malloc(total);
-    if (!bufs) {
+    if (total > sizeof r->stack_bufs)
+        r->bufs = malloc(total);
+    if (!r->bufs) {
         dbi_fail(db, CR_OUT_OF_MEMORY, "out of memory", "fetch", sql);
-        goto out;
+        return -1;
     }
     size_t off = 0;
     for (unsigned i = 0; i < nf; i++) {
@@ -637,7 +720,7 @@ static json_t *fetch(portail_db_t *db, MYSQL_STMT *st, const char *sql, bool fir
             size_t sz = c[i].kind == K_DECIMAL ? DECIMAL_BUF
                         : c[i].kind == K_BIT   ? BIT_BUF
                                                : (size_t)f[i].max_length + 1;
-            c[i].buf = bufs + off;
+            c[i].buf = r->bufs + off;
             off += sz;
             b[i].buffer_type = c[i].kind == K_TEXT ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
             b[i].buffer = c[i].buf;
@@ -648,9 +731,34 @@ static json_t *fetch(portail_db_t *db, MYSQL_STMT *st, const char *sql, bool fir
     }
     if (mysql_stmt_bind_result(st, b) != 0) {
         fail_stmt(db, st, "bind result", sql);
-        goto out;
+        return -1;
     }
+    return 0;
+}
 
+/* The end of a fetch loop: 0 when every row was read, -1 (recorded) when
+ * the fetch failed. */
+static int rows_end(portail_db_t *db, MYSQL_STMT *st, const char *sql, int rc)
+{
+    if (rc == 1) {
+        fail_stmt(db, st, "fetch", sql);
+        return -1;
+    }
+    if (rc == MYSQL_DATA_TRUNCATED) {
+        dbi_fail(db, CR_NO_DATA, "column data truncated", "fetch", sql);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads the executed statement's rows: all of them into an array, or with
+ * first_only the first row's object (NULL when there is none). */
+static json_t *fetch(portail_db_t *db, MYSQL_STMT *st, const char *sql, bool first_only)
+{
+    rowset_t r;
+    json_t *out = NULL, *rows = NULL, *first = NULL;
+    if (rows_open(db, st, sql, &r) != 0)
+        goto out;
     if (!first_only && !(rows = json_array())) {
         dbi_fail(db, CR_OUT_OF_MEMORY, "out of memory", "fetch", sql);
         goto out;
@@ -662,9 +770,9 @@ static json_t *fetch(portail_db_t *db, MYSQL_STMT *st, const char *sql, bool fir
             goto row_fail;
         /* Column names come from the server in the connection's utf8mb4:
          * checking each again for every row is wasted work. */
-        for (unsigned i = 0; i < nf; i++) {
-            json_t *v = col_value(db, &f[i], &c[i]);
-            if (!v || json_object_set_new_nocheck(row, f[i].name, v) != 0) {
+        for (unsigned i = 0; i < r.nf; i++) {
+            json_t *v = col_value(db, &r.f[i], &r.c[i]);
+            if (!v || json_object_set_new_nocheck(row, r.f[i].name, v) != 0) {
                 json_decref(row);
                 goto row_fail;
             }
@@ -676,11 +784,7 @@ static json_t *fetch(portail_db_t *db, MYSQL_STMT *st, const char *sql, bool fir
         if (json_array_append_new(rows, row) != 0)
             goto row_fail;
     }
-    if (rc == 1 || rc == MYSQL_DATA_TRUNCATED) {
-        if (rc == 1)
-            fail_stmt(db, st, "fetch", sql);
-        else
-            dbi_fail(db, CR_NO_DATA, "column data truncated", "fetch", sql);
+    if (rows_end(db, st, sql, rc) != 0) {
         json_decref(rows);
         goto out;
     }
@@ -694,14 +798,183 @@ row_fail:
         dbi_fail(db, CR_OUT_OF_MEMORY, "cannot convert row", "fetch", sql);
     json_decref(rows);
 out:
-    if (bufs != stack_bufs)
-        free(bufs);
-    if (c != stack_col)
-        free(c);
-    if (b != stack_bind)
-        free(b);
-    mysql_free_result(meta);
+    rows_close(&r);
     return out;
+}
+
+/* ---- rows written straight into a JSON answer ---------------------------- */
+
+static long long rows_json(portail_db_t *db, portail_jw_t *w, portail_row_fn fn, void *arg,
+                           const char *sql, MYSQL_STMT *st)
+{
+    rowset_t r;
+    long long n = -1;
+    if (rows_open(db, st, sql, &r) != 0)
+        goto out;
+    portail_dbrow_t row = {
+        .db = db, .f = r.f, .c = r.c, .nf = r.nf, .count = (size_t)mysql_stmt_num_rows(st)};
+    int rc;
+    while ((rc = mysql_stmt_fetch(st)) == 0) {
+        if ((fn ? fn(w, &row, arg) : portail_dbrow_object(w, &row, NULL)) != 0 ||
+            portail_jw_failed(w)) {
+            /* The rest of the rows must still leave the wire. */
+            while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED)
+                ;
+            if (!db->failed)
+                dbi_fail(db, CR_OUT_OF_MEMORY, "cannot write row", "fetch", sql);
+            goto out;
+        }
+        row.index++;
+    }
+    if (rows_end(db, st, sql, rc) == 0)
+        n = (long long)row.index;
+out:
+    rows_close(&r);
+    return n;
+}
+
+long long portail_db_rows_json(portail_db_t *db, portail_jw_t *w, portail_row_fn fn, void *arg,
+                               const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    MYSQL_STMT *st = run(db, sql, fmt, ap);
+    va_end(ap);
+    if (!st)
+        return -1;
+    long long n = rows_json(db, w, fn, arg, sql, st);
+    dbi_done(db, st);
+    return n;
+}
+
+static int row_col(portail_dbrow_t *row, const char *name)
+{
+    for (unsigned i = 0; i < row->nnames; i++)
+        if (row->names[i].name == name)
+            return row->names[i].col;
+    int col = -1;
+    for (unsigned i = 0; i < row->nf; i++)
+        if (strcmp(row->f[i].name, name) == 0) {
+            col = (int)i;
+            break;
+        }
+    if (row->nnames < DBI_ROW_NAMES) {
+        row->names[row->nnames].name = name;
+        row->names[row->nnames].col = col;
+        row->nnames++;
+    }
+    return col;
+}
+
+size_t portail_dbrow_index(const portail_dbrow_t *row)
+{
+    return row->index;
+}
+
+size_t portail_dbrow_count(const portail_dbrow_t *row)
+{
+    return row->count;
+}
+
+int portail_dbrow_null(portail_dbrow_t *row, const char *name)
+{
+    int i = row_col(row, name);
+    return i < 0 || row->c[i].null;
+}
+
+long long portail_dbrow_int(portail_dbrow_t *row, const char *name, long long def)
+{
+    int i = row_col(row, name);
+    if (i < 0 || row->c[i].null || (row->c[i].kind != K_INT && row->c[i].kind != K_BIT))
+        return def;
+    char big[24];
+    if (big_unsigned(&row->f[i], &row->c[i], big))
+        return def; /* a string in the JSON too */
+    return row->c[i].kind == K_BIT ? (long long)bit_value(&row->c[i]) : row->c[i].v.l;
+}
+
+const char *portail_dbrow_str(portail_dbrow_t *row, const char *name)
+{
+    int i = row_col(row, name);
+    if (i < 0 || row->c[i].null)
+        return NULL;
+    col_t *c = &row->c[i];
+    switch (c->kind) {
+    case K_TEXT:
+        /* buf has max_length + 1 bytes: room for the terminator. */
+        c->buf[c->len] = '\0';
+        return c->buf;
+    case K_DATETIME:
+    case K_DATE: {
+        char buf[48];
+        size_t n = time_text(buf, c);
+        if (n >= sizeof c->txt)
+            return NULL;
+        memcpy(c->txt, buf, n + 1);
+        return c->txt;
+    }
+    default:
+        return NULL;
+    }
+}
+
+int portail_dbrow_field(portail_jw_t *w, portail_dbrow_t *row, const char *key, const char *col)
+{
+    int i = row_col(row, col);
+    if (i < 0) {
+        portail_logf("error", rid(row->db), "db: no column %s in the row", col);
+        portail_jw_fail(w);
+        return -1;
+    }
+    if (portail_jw_key(w, key) != 0)
+        return -1;
+    return col_write(w, row->db, &row->f[i], &row->c[i]);
+}
+
+int portail_dbrow_fields(portail_jw_t *w, portail_dbrow_t *row, const char *const *skip)
+{
+    /* The skip list's columns, found once per result set (the same list
+     * comes back for every row). */
+    if (skip && (row->skip_key != skip || row->nf > 64)) {
+        row->skip_key = skip;
+        row->skip_mask = 0;
+        for (unsigned i = 0; i < row->nf && i < 64; i++)
+            for (const char *const *s = skip; *s; s++)
+                if (strcmp(row->f[i].name, *s) == 0)
+                    row->skip_mask |= 1ULL << i;
+    }
+    if (!row->keys) {
+        portail_arena_t *a = row->db->arena;
+        row->keys = portail_alloc(a, row->nf * sizeof *row->keys);
+        row->keylens = portail_alloc(a, row->nf * sizeof *row->keylens);
+        for (unsigned i = 0; i < row->nf; i++)
+            row->keys[i] = portail_jw_key_text(a, row->f[i].name, &row->keylens[i]);
+    }
+    for (unsigned i = 0; i < row->nf; i++) {
+        if (skip) {
+            if (i < 64 ? (row->skip_mask >> i) & 1 : 0)
+                continue;
+            if (i >= 64) {
+                const char *const *s = skip;
+                while (*s && strcmp(row->f[i].name, *s) != 0)
+                    s++;
+                if (*s)
+                    continue;
+            }
+        }
+        if ((row->keys[i] ? portail_jw_key_raw(w, row->keys[i], row->keylens[i])
+                          : portail_jw_key(w, row->f[i].name)) != 0 ||
+            col_write(w, row->db, &row->f[i], &row->c[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int portail_dbrow_object(portail_jw_t *w, portail_dbrow_t *row, const char *const *skip)
+{
+    if (portail_jw_open(w, '{') != 0 || portail_dbrow_fields(w, row, skip) != 0)
+        return -1;
+    return portail_jw_close(w, '}');
 }
 
 static json_t *query(portail_db_t *db, const char *sql, bool one, const char *fmt, va_list ap)
@@ -885,6 +1158,23 @@ json_t *portail_member_rows(portail_ctx_t *ctx, const char *sql, const char *fmt
     va_end(ap);
     db->scope_member = 0;
     return rows;
+}
+
+long long portail_member_rows_json(portail_ctx_t *ctx, portail_jw_t *w, portail_row_fn fn,
+                                   void *arg, const char *sql, const char *fmt, ...)
+{
+    portail_db_t *db = scoped(ctx, &sql, &fmt);
+    if (!db)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    MYSQL_STMT *st = run(db, sql, fmt, ap);
+    va_end(ap);
+    long long n = st ? rows_json(db, w, fn, arg, sql, st) : -1;
+    if (st)
+        dbi_done(db, st);
+    db->scope_member = 0;
+    return n;
 }
 
 long long portail_member_exec(portail_ctx_t *ctx, const char *sql, const char *fmt, ...)

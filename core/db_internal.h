@@ -57,4 +57,64 @@ void dbi_done(portail_db_t *db, MYSQL_STMT *stmt);
  * is lost) and logs it; sql is only logged, never its parameters. */
 void dbi_fail(portail_db_t *db, unsigned err, const char *msg, const char *what, const char *sql);
 
+/* ---- result rows (db.c), shared by the jansson and the direct JSON paths;
+ * in this header so that tests/unit can check that both render a column
+ * the same way without a server. */
+enum dbi_col_kind {
+    K_INT,
+    K_FLOAT,
+    K_DOUBLE,
+    K_DECIMAL,
+    K_DATETIME,
+    K_DATE,
+    K_TIME,
+    K_BIT,
+    K_BIN,
+    K_TEXT
+};
+
+typedef struct dbi_col {
+    enum dbi_col_kind kind;
+    unsigned long len;
+    my_bool null;
+    my_bool error;
+    union {
+        long long l;
+        double d;
+        float f;
+        MYSQL_TIME t;
+    } v;
+    char *buf;
+    char txt[24]; /* a date's text for portail_dbrow_str */
+} dbi_col_t;
+
+enum dbi_col_kind dbi_classify(const MYSQL_FIELD *f);
+/* The column as a jansson value (portail_db_rows), NULL when it cannot be
+ * one (a text that is not UTF-8, logged). */
+json_t *dbi_col_value(portail_db_t *db, const MYSQL_FIELD *f, const dbi_col_t *c);
+/* The same value's JSON text appended to w (portail_db_rows_json). */
+int dbi_col_write(portail_jw_t *w, portail_db_t *db, const MYSQL_FIELD *f, const dbi_col_t *c);
+
+/* Names looked up by the row callbacks, remembered by the caller's pointer
+ * (a string literal): a lookup per field per row is then a pointer compare. */
+#define DBI_ROW_NAMES 16
+
+struct portail_dbrow {
+    portail_db_t *db;
+    const MYSQL_FIELD *f;
+    dbi_col_t *c;
+    unsigned nf;
+    size_t index, count;
+    struct {
+        const char *name;
+        int col;
+    } names[DBI_ROW_NAMES];
+    unsigned nnames;
+    const char *const *skip_key; /* portail_dbrow_fields' last skip list */
+    uint64_t skip_mask;
+    /* The columns' keys as written ("name":), once per result set. */
+    char **keys;
+    size_t *keylens;
+};
+
 #endif

@@ -515,6 +515,178 @@ void portail_respond_json(portail_ctx_t *ctx, int status, json_t *body)
     set_body(ctx, status, "application/json", s, len);
 }
 
+/* ---- JSON written as it goes (portail_jw_*) --------------------------------
+ * The rows of a list page straight into the answer's bytes, without a
+ * jansson object per row (docs/performance.md, session 8): the same
+ * dump_string, integers and reals as portail_respond_json, so the bytes are
+ * those a jansson value of the same members would give. One flag places the
+ * commas: a value or a key after a complete value gets one. */
+struct portail_jw {
+    dump_buf_t d;
+    bool comma;
+    bool failed;
+};
+
+static void jw_free(void *data)
+{
+    free(((portail_jw_t *)data)->d.buf);
+}
+
+portail_jw_t *portail_jw_new(portail_arena_t *a)
+{
+    portail_jw_t *w = portail_calloc(a, sizeof *w);
+    w->d.buf = malloc(4096);
+    if (!w->d.buf) {
+        w->failed = true;
+        return w;
+    }
+    w->d.cap = 4096;
+    portail_arena_defer(a, jw_free, w);
+    return w;
+}
+
+/* The separator before a value or a key; 0, or -1 once the writer failed. */
+static inline int jw_sep(portail_jw_t *w)
+{
+    if (w->failed)
+        return -1;
+    if (w->comma && dump_ch(&w->d, ',') != 0) {
+        w->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+static inline int jw_done(portail_jw_t *w, int rc)
+{
+    if (rc != 0) {
+        w->failed = true;
+        return -1;
+    }
+    w->comma = true;
+    return 0;
+}
+
+int portail_jw_open(portail_jw_t *w, char c)
+{
+    if (jw_sep(w) != 0)
+        return -1;
+    if ((c != '{' && c != '[') || dump_ch(&w->d, c) != 0) {
+        w->failed = true;
+        return -1;
+    }
+    w->comma = false;
+    return 0;
+}
+
+int portail_jw_close(portail_jw_t *w, char c)
+{
+    if (w->failed)
+        return -1;
+    return jw_done(w, c == '}' || c == ']' ? dump_ch(&w->d, c) : -1);
+}
+
+int portail_jw_key(portail_jw_t *w, const char *key)
+{
+    if (jw_sep(w) != 0)
+        return -1;
+    if (dump_string(&w->d, key, strlen(key)) != 0 || dump_ch(&w->d, ':') != 0) {
+        w->failed = true;
+        return -1;
+    }
+    w->comma = false;
+    return 0;
+}
+
+/* A key's text as portail_jw_key writes it ("key":), rendered once into
+ * a (a result set's column names: portail_dbrow_fields writes them for
+ * every row); NULL when longer than is worth it or not UTF-8. */
+char *portail_jw_key_text(portail_arena_t *a, const char *key, size_t *len)
+{
+    char buf[256];
+    size_t n = strlen(key);
+    /* Every byte escaped (6), the quotes and the colon fit: no realloc. */
+    if (n > 40)
+        return NULL;
+    dump_buf_t d = {.buf = buf, .len = 0, .cap = sizeof buf};
+    if (dump_string(&d, key, n) != 0 || dump_ch(&d, ':') != 0)
+        return NULL;
+    *len = d.len;
+    return portail_memdup(a, d.buf, d.len);
+}
+
+int portail_jw_key_raw(portail_jw_t *w, const char *text, size_t len)
+{
+    if (jw_sep(w) != 0)
+        return -1;
+    if (dump_put(&w->d, text, len) != 0) {
+        w->failed = true;
+        return -1;
+    }
+    w->comma = false;
+    return 0;
+}
+
+int portail_jw_strn(portail_jw_t *w, const char *s, size_t len)
+{
+    if (jw_sep(w) != 0)
+        return -1;
+    return jw_done(w, dump_string(&w->d, s, len));
+}
+
+int portail_jw_str(portail_jw_t *w, const char *s)
+{
+    return s ? portail_jw_strn(w, s, strlen(s)) : portail_jw_null(w);
+}
+
+int portail_jw_int(portail_jw_t *w, long long v)
+{
+    if (jw_sep(w) != 0)
+        return -1;
+    return jw_done(w, dump_integer(&w->d, (json_int_t)v));
+}
+
+int portail_jw_bool(portail_jw_t *w, int v)
+{
+    if (jw_sep(w) != 0)
+        return -1;
+    return jw_done(w, v ? dump_put(&w->d, "true", 4) : dump_put(&w->d, "false", 5));
+}
+
+int portail_jw_null(portail_jw_t *w)
+{
+    if (jw_sep(w) != 0)
+        return -1;
+    return jw_done(w, dump_put(&w->d, "null", 4));
+}
+
+int portail_jw_json(portail_jw_t *w, const json_t *v)
+{
+    if (jw_sep(w) != 0)
+        return -1;
+    return jw_done(w, v ? dump_value(&w->d, v, 0) : -1);
+}
+
+void portail_jw_fail(portail_jw_t *w)
+{
+    w->failed = true;
+}
+
+int portail_jw_failed(const portail_jw_t *w)
+{
+    return w->failed;
+}
+
+void portail_respond_jw(portail_ctx_t *ctx, int status, portail_jw_t *w)
+{
+    ctx->problem = NULL;
+    if (!w || w->failed || w->d.len == 0) {
+        portail_problem(ctx, 500, NULL, NULL);
+        return;
+    }
+    set_body(ctx, status, "application/json", w->d.buf, w->d.len);
+}
+
 void portail_respond_empty(portail_ctx_t *ctx, int status)
 {
     ctx->problem = NULL;

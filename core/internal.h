@@ -390,8 +390,12 @@ int portail_cond_init_monotonic(pthread_cond_t *cv);
  * (PORTAIL_CT_JSON, _FORM or _MULTIPART; cap: the route's body limit) into
  * ctx->json, form or parts. 0, or -1 with the problem set (400, 413). */
 int portail_body_decode(portail_ctx_t *ctx, unsigned got, size_t cap);
-/* Decimal digits of v at the end of buf[24] (core/http.c); *len gets their count. */
-char *portail_fmt_ll(char buf[24], long long v, size_t *len);
+/* Marks the writer failed (core/http.c): its answer becomes a 500. */
+void portail_jw_fail(portail_jw_t *w);
+/* A key rendered once ("key": with its escapes) into the arena, NULL when
+ * not worth it; written again and again by portail_jw_key_raw. */
+char *portail_jw_key_text(portail_arena_t *a, const char *key, size_t *len);
+int portail_jw_key_raw(portail_jw_t *w, const char *text, size_t len);
 /* Serves one accepted request, finishes it and resets the arena. */
 void portail_host_serve(portail_host_t *h, struct FCGX_Request *req, portail_arena_t *arena);
 

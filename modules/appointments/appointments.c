@@ -167,9 +167,10 @@ const char *appt_kind_label(const char *kind)
     return "";
 }
 
-int appt_kind_minutes(const json_t *row, const char *kind)
+/* The minutes of kind in an agenda_kinds text ("first:20,followup:15"),
+ * 0 when the agenda has no such visit. */
+static int kinds_minutes(const char *s, const char *kind)
 {
-    const char *s = portail_row_str(row, "agenda_kinds");
     size_t n = strlen(kind);
     while (s && *s) {
         if (strncmp(s, kind, n) == 0 && s[n] == ':')
@@ -179,6 +180,11 @@ int appt_kind_minutes(const json_t *row, const char *kind)
             s++;
     }
     return 0;
+}
+
+int appt_kind_minutes(const json_t *row, const char *kind)
+{
+    return kinds_minutes(portail_row_str(row, "agenda_kinds"), kind);
 }
 
 /* Set by hand rather than with json_pack, whose format is parsed anew for
@@ -224,6 +230,37 @@ json_t *appt_agenda_json(json_t *row)
     for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
         json_object_del(row, drop[i]);
     return o;
+}
+
+/* The same members in the same order as appt_agenda_json. */
+int appt_agenda_write(portail_jw_t *w, portail_dbrow_t *row)
+{
+    portail_jw_open(w, '{');
+    portail_dbrow_field(w, row, "id", "agenda_id");
+    portail_dbrow_field(w, row, "kind", "agenda_type");
+    portail_dbrow_field(w, row, "name", "agenda_name");
+    portail_dbrow_field(w, row, "specialty", "agenda_specialty");
+    portail_dbrow_field(w, row, "address_line", "agenda_address");
+    portail_dbrow_field(w, row, "postal_code", "agenda_postal_code");
+    portail_dbrow_field(w, row, "city", "agenda_city");
+    portail_jw_key(w, "visit_kinds");
+    portail_jw_open(w, '[');
+    const char *kinds = portail_dbrow_str(row, "agenda_kinds");
+    for (int i = 0; KINDS[i]; i++) {
+        int min = kinds_minutes(kinds, KINDS[i]);
+        if (min <= 0)
+            continue;
+        portail_jw_open(w, '{');
+        portail_jw_key(w, "code");
+        portail_jw_str(w, KINDS[i]);
+        portail_jw_key(w, "label");
+        portail_jw_str(w, KIND_LABELS[i]);
+        portail_jw_key(w, "minutes");
+        portail_jw_int(w, min);
+        portail_jw_close(w, '}');
+    }
+    portail_jw_close(w, ']');
+    return portail_jw_close(w, '}');
 }
 
 /* The practitioner id of the member's médecin traitant, 0 when none, -1 on

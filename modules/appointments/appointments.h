@@ -34,7 +34,10 @@ int64_t appt_parse_date(const char *s);
 /* "YYYY-MM-DDTHH:MM:SSZ" (optionally ".000" before Z) or the database's
  * form; -1 when malformed. */
 int64_t appt_parse_utc(const char *s);
-const char *appt_fmt_utc(portail_arena_t *a, int64_t t);     /* ...Z */
+const char *appt_fmt_utc(portail_arena_t *a, int64_t t); /* ...Z */
+/* The same text into buf, its length. */
+#define APPT_UTC_BUF 32
+size_t appt_fmt_utc_buf(char buf[APPT_UTC_BUF], int64_t t);
 const char *appt_fmt_sql(portail_arena_t *a, int64_t t);     /* YYYY-MM-DD HH:MM:SS */
 const char *appt_fmt_date(portail_arena_t *a, int64_t days); /* YYYY-MM-DD */
 /* "jeudi 3 décembre 2026" and "09:30", Paris time. */
@@ -59,6 +62,8 @@ const char *appt_kind_label(const char *kind);
 #define APPT_AGENDA_FROM "appt_agendas a LEFT JOIN practitioners p ON p.id = a.practitioner_id "
 /* Moves the agenda_* columns of row into an agenda object (the API's). */
 json_t *appt_agenda_json(json_t *row);
+/* The same object written to w from a list's row (portail_member_rows_json). */
+int appt_agenda_write(portail_jw_t *w, portail_dbrow_t *row);
 /* Minutes of kind on the agenda row's agenda_kinds, 0 when not offered. */
 int appt_kind_minutes(const json_t *row, const char *kind);
 
@@ -80,9 +85,6 @@ void appt_waitlist_add(portail_ctx_t *ctx);
 void appt_waitlist_remove(portail_ctx_t *ctx);
 void appt_waitlist_accept(portail_ctx_t *ctx);
 int appt_summary(portail_ctx_t *ctx, void **card);
-/* The appointment id as the API gives it (agenda object, change_until...),
- * read on db with the member condition given by the caller's SQL. */
-json_t *appt_shape(portail_arena_t *a, json_t *row, long long cutoff_hours);
 #define APPT_COLS                                                                                  \
     "x.id, x.member_id, x.kind, x.start_utc AS start, x.end_utc AS end, x.beneficiary_id, "        \
     "CONCAT(bb.first_name, ' ', bb.last_name) AS beneficiary, x.reason, "                          \

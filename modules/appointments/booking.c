@@ -24,24 +24,60 @@
 
 static const char *const TAKEN = TXT_APPOINTMENTS_CRENEAU_PRIS;
 
-json_t *appt_shape(portail_arena_t *a, json_t *row, long long cutoff_hours)
+/* A page of the list: limit + 1 rows are asked, the last only to tell
+ * that a next page exists; its cursor is the last item's start and id. */
+struct appt_page {
+    long long limit;
+    long long cutoff_hours;
+    int64_t last_start;
+    long long last_id;
+};
+
+/* An appointment as the API gives it (the list's items, GET {id} and the
+ * answers of book, move and cancel), written straight from a row of
+ * APPT_COLS: the agenda_* columns become the agenda object, and
+ * change_until, can_change, kind_label and ics are added. */
+static int appt_item(portail_jw_t *w, portail_dbrow_t *row, void *arg)
 {
-    json_object_set_new(row, "agenda", appt_agenda_json(row));
-    int64_t start = appt_parse_utc(portail_row_str(row, "start"));
-    int64_t until = start - cutoff_hours * 3600;
-    const char *status = portail_row_str(row, "status");
-    json_object_set_new(row, "change_until", json_string(appt_fmt_utc(a, until)));
-    json_object_set_new(
-        row, "can_change",
-        json_boolean(status && strcmp(status, "booked") == 0 && appt_now() < until));
-    json_object_set_new(row, "kind_label",
-                        json_string(appt_kind_label(portail_row_str(row, "kind"))));
-    json_object_set_new(row, "ics",
-                        json_string(portail_sprintf(a, "/api/v1/appointments/%lld.ics",
-                                                    portail_row_int(row, "id", 0))));
-    json_object_del(row, "member_id");
-    json_object_del(row, "held_until");
-    return row;
+    static const char *const moved[] = {
+        "member_id",   "held_until",       "agenda_id",       "agenda_type",
+        "agenda_name", "agenda_specialty", "agenda_address",  "agenda_postal_code",
+        "agenda_city", "agenda_kinds",     "practitioner_id", "horizon_days",
+        NULL};
+    struct appt_page *page = arg;
+    long long i = (long long)portail_dbrow_index(row);
+    if (i >= page->limit)
+        return 0;
+    long long id = portail_dbrow_int(row, "id", 0);
+    int64_t start = appt_parse_utc(portail_dbrow_str(row, "start"));
+    int64_t until = start - page->cutoff_hours * 3600;
+    const char *status = portail_dbrow_str(row, "status");
+    if (i == page->limit - 1) {
+        page->last_start = start;
+        page->last_id = id;
+    }
+    portail_jw_open(w, '{');
+    portail_dbrow_fields(w, row, moved);
+    portail_jw_key(w, "agenda");
+    appt_agenda_write(w, row);
+    char until_text[APPT_UTC_BUF];
+    portail_jw_key(w, "change_until");
+    portail_jw_strn(w, until_text, appt_fmt_utc_buf(until_text, until));
+    portail_jw_key(w, "can_change");
+    portail_jw_bool(w, status && strcmp(status, "booked") == 0 && appt_now() < until);
+    portail_jw_key(w, "kind_label");
+    portail_jw_str(w, appt_kind_label(portail_dbrow_str(row, "kind")));
+    /* Without snprintf: one per row. */
+    static const char ics_path[] = "/api/v1/appointments/";
+    char ics[64], digits[24];
+    size_t n;
+    const char *d = portail_fmt_ll(digits, id, &n);
+    memcpy(ics, ics_path, sizeof ics_path - 1);
+    memcpy(ics + sizeof ics_path - 1, d, n);
+    memcpy(ics + sizeof ics_path - 1 + n, ".ics", 4);
+    portail_jw_key(w, "ics");
+    portail_jw_strn(w, ics, sizeof ics_path - 1 + n + 4);
+    return portail_jw_close(w, '}');
 }
 
 /* An optional string member: NULL when absent, null or empty. */
@@ -218,29 +254,24 @@ static json_t *load_agenda_row(portail_db_t *db, long long id)
 }
 
 /* The appointment as the API shows it, or NULL (404 or 500 set). */
-static json_t *read_mine(portail_ctx_t *ctx, int64_t id)
-{
-    const struct appt_state *st = portail_module_state(ctx);
-    json_t *row = portail_member_row(ctx,
-                                     "SELECT " APPT_COLS "FROM " APPT_FROM
-                                     "WHERE x.id = ? AND x.member_id = {member} "
-                                     "AND x.status <> 'held'",
-                                     "l", (long long)id);
-    if (!row) {
-        if (portail_responded(ctx) || portail_db_failed(portail_db(ctx)))
-            appt_fail(ctx);
-        else
-            portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_INCONNU);
-        return NULL;
-    }
-    return appt_shape(portail_arena(ctx), row, st->cutoff_hours);
-}
-
+/* Answers status with the signed-in member's appointment id, as the list
+ * writes each (appt_item), or a 404. */
 static void respond_mine(portail_ctx_t *ctx, int status, int64_t id)
 {
-    json_t *row = read_mine(ctx, id);
-    if (row)
-        portail_respond_json(ctx, status, json_incref(row));
+    const struct appt_state *st = portail_module_state(ctx);
+    portail_jw_t *w = portail_jw_new(portail_arena(ctx));
+    struct appt_page one = {.limit = 1, .cutoff_hours = st->cutoff_hours};
+    long long n = portail_member_rows_json(ctx, w, appt_item, &one,
+                                           "SELECT " APPT_COLS "FROM " APPT_FROM
+                                           "WHERE x.id = ? AND x.member_id = {member} "
+                                           "AND x.status <> 'held'",
+                                           "l", (long long)id);
+    if (n < 0)
+        appt_fail(ctx);
+    else if (n == 0)
+        portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_INCONNU);
+    else
+        portail_respond_jw(ctx, status, w);
 }
 
 /* One try of the booking's transaction: the member's row locked and the
@@ -375,41 +406,42 @@ void appt_list(portail_ctx_t *ctx)
         return;
     }
     int has = cs > 0;
-    json_t *rows = past ? portail_member_rows(
-                              ctx,
-                              "SELECT " APPT_COLS "FROM " APPT_FROM
-                              "WHERE x.member_id = {member} AND x.status <> 'held' "
-                              "AND x.start_utc <= UTC_TIMESTAMP() AND (? = 0 OR x.start_utc < "
-                              "FROM_UNIXTIME(?) OR (x.start_utc = FROM_UNIXTIME(?) AND x.id < ?)) "
-                              "ORDER BY x.start_utc DESC, x.id DESC LIMIT ?",
-                              "illll", has, cs, cs, ci, limit + 1)
-                        : portail_member_rows(
-                              ctx,
-                              "SELECT " APPT_COLS "FROM " APPT_FROM
-                              "WHERE x.member_id = {member} AND x.status <> 'held' "
-                              "AND x.start_utc > UTC_TIMESTAMP() AND (? = 0 OR x.start_utc > "
-                              "FROM_UNIXTIME(?) OR (x.start_utc = FROM_UNIXTIME(?) AND x.id > ?)) "
-                              "ORDER BY x.start_utc, x.id LIMIT ?",
-                              "illll", has, cs, cs, ci, limit + 1);
-    if (!rows) {
+    /* Written as the rows come (portail_member_rows_json): a page of 20
+     * made some 400 jansson objects before (docs/performance.md). */
+    portail_jw_t *w = portail_jw_new(a);
+    portail_jw_open(w, '{');
+    portail_jw_key(w, "items");
+    portail_jw_open(w, '[');
+    struct appt_page page = {.limit = limit, .cutoff_hours = st->cutoff_hours};
+    long long n = past ? portail_member_rows_json(
+                             ctx, w, appt_item, &page,
+                             "SELECT " APPT_COLS "FROM " APPT_FROM
+                             "WHERE x.member_id = {member} AND x.status <> 'held' "
+                             "AND x.start_utc <= UTC_TIMESTAMP() AND (? = 0 OR x.start_utc < "
+                             "FROM_UNIXTIME(?) OR (x.start_utc = FROM_UNIXTIME(?) AND x.id < ?)) "
+                             "ORDER BY x.start_utc DESC, x.id DESC LIMIT ?",
+                             "illll", has, cs, cs, ci, limit + 1)
+                       : portail_member_rows_json(
+                             ctx, w, appt_item, &page,
+                             "SELECT " APPT_COLS "FROM " APPT_FROM
+                             "WHERE x.member_id = {member} AND x.status <> 'held' "
+                             "AND x.start_utc > UTC_TIMESTAMP() AND (? = 0 OR x.start_utc > "
+                             "FROM_UNIXTIME(?) OR (x.start_utc = FROM_UNIXTIME(?) AND x.id > ?)) "
+                             "ORDER BY x.start_utc, x.id LIMIT ?",
+                             "illll", has, cs, cs, ci, limit + 1);
+    if (n < 0) {
         appt_fail(ctx);
         return;
     }
-    json_t *next = json_null();
-    if (json_array_size(rows) > (size_t)limit) {
-        json_array_remove(rows, (size_t)limit);
-        json_t *last = json_array_get(rows, (size_t)limit - 1);
-        next = json_string(portail_sprintf(
-            a, "%lld.%lld", (long long)appt_parse_utc(portail_row_str(last, "start")),
-            portail_row_int(last, "id", 0)));
-    }
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r)
-    {
-        appt_shape(a, r, st->cutoff_hours);
-    }
-    portail_respond_json(ctx, 200, json_pack("{s:O, s:o}", "items", rows, "next_cursor", next));
+    portail_jw_close(w, ']');
+    portail_jw_key(w, "next_cursor");
+    if (n > limit)
+        portail_jw_str(w,
+                       portail_sprintf(a, "%lld.%lld", (long long)page.last_start, page.last_id));
+    else
+        portail_jw_null(w);
+    portail_jw_close(w, '}');
+    portail_respond_jw(ctx, 200, w);
 }
 
 /* ---- GET /api/v1/appointments/{id} (and {id}.ics, see ics.c) ---------------- */

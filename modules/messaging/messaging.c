@@ -800,6 +800,31 @@ static void thread_reply(portail_ctx_t *ctx)
     reply_add(ctx, (long long)id, (long long)portail_principal(ctx)->id, 0, body, docs);
 }
 
+/* A page of the member's threads: limit + 1 rows are asked, the last only
+ * to tell that a next page exists; its cursor is the last_message_id of
+ * the last thread written. */
+struct thread_page {
+    const struct messaging_state *st;
+    long long limit;
+    long long last;
+};
+
+/* A thread of the list, as thread_json makes it: the row and its
+ * service's label. */
+static int thread_item(portail_jw_t *w, portail_dbrow_t *row, void *arg)
+{
+    struct thread_page *page = arg;
+    if ((long long)portail_dbrow_index(row) >= page->limit)
+        return 0;
+    page->last = portail_dbrow_int(row, "last_message_id", 0);
+    const struct service *s = service_of(page->st, portail_dbrow_str(row, "service"));
+    portail_jw_open(w, '{');
+    portail_dbrow_fields(w, row, NULL);
+    portail_jw_key(w, "service_label");
+    portail_jw_str(w, s ? s->label : "");
+    return portail_jw_close(w, '}');
+}
+
 /* ---- GET /api/v1/messages?box=inbox|sent|archived&q=&limit=&cursor= -------- */
 static void threads_list(portail_ctx_t *ctx)
 {
@@ -858,23 +883,30 @@ static void threads_list(portail_ctx_t *ctx)
         "WHERE b.thread_id = t.id AND b.member_id = {member} AND b.body LIKE ?)) "
         "ORDER BY t.last_message_id DESC LIMIT ?",
         where);
-    json_t *rows =
-        portail_member_rows(ctx, sql, "llsssl", cursor, cursor, pat, pat, pat, limit + 1);
-    long long unread = rows ? unread_answers(ctx) : -1;
+    /* Written as the rows come (portail_member_rows_json): the same bytes
+     * as the jansson objects, a third fewer instructions (docs/performance.md). */
+    portail_jw_t *w = portail_jw_new(a);
+    portail_jw_open(w, '{');
+    portail_jw_key(w, "threads");
+    portail_jw_open(w, '[');
+    struct thread_page page = {.st = st, .limit = limit};
+    long long n = portail_member_rows_json(ctx, w, thread_item, &page, sql, "llsssl", cursor,
+                                           cursor, pat, pat, pat, limit + 1);
+    long long unread = n >= 0 ? unread_answers(ctx) : -1;
     if (unread < 0) {
         fail(ctx);
         return;
     }
-    json_t *next = page_cut(rows, limit);
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r)
-    {
-        thread_json(st, r);
-    }
-    portail_respond_json(ctx, 200,
-                         json_pack("{s:O, s:I, s:o}", "threads", rows, "unread", (json_int_t)unread,
-                                   "next_cursor", next));
+    portail_jw_close(w, ']');
+    portail_jw_key(w, "unread");
+    portail_jw_int(w, unread);
+    portail_jw_key(w, "next_cursor");
+    if (n > limit)
+        portail_jw_str(w, portail_sprintf(a, "%lld", page.last));
+    else
+        portail_jw_null(w);
+    portail_jw_close(w, '}');
+    portail_respond_jw(ctx, 200, w);
 }
 
 /* ---- GET /api/v1/messages/{thread} ---------------------------------------- */

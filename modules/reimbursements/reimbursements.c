@@ -282,6 +282,28 @@ static void beneficiaries(portail_ctx_t *ctx)
     "AND (? = '' OR p.kind = ?) AND (? = '' OR p.status = ?) "
 #define FILTER "FROM reimb_payments p JOIN members m ON m.insured_id = p.insured_id " FILTER_WHERE
 
+/* A page of lines: limit + 1 are asked, the last only to tell that a next
+ * page exists; its cursor is the last line written's (care_date, id). */
+struct line_page {
+    long long limit;
+    char last_date[11];
+    long long last_id;
+};
+
+static int line_item(portail_jw_t *w, portail_dbrow_t *row, void *arg)
+{
+    struct line_page *page = arg;
+    long long i = (long long)portail_dbrow_index(row);
+    if (i >= page->limit)
+        return 0;
+    if (i == page->limit - 1) {
+        const char *date = portail_dbrow_str(row, "care_date");
+        snprintf(page->last_date, sizeof page->last_date, "%s", date ? date : "");
+        page->last_id = portail_dbrow_int(row, "id", 0);
+    }
+    return portail_dbrow_object(w, row, NULL);
+}
+
 /* ---- GET /api/v1/reimbursements?from=&to=&beneficiary=&kind=&status=&limit=&cursor= ----
  * Newest care first, then newest line: the cursor is the last line's
  * (care_date, id), so lines arriving meanwhile never shift a page. */
@@ -329,43 +351,50 @@ static void list(portail_ctx_t *ctx)
     to = to && *to ? to : "9999-12-31";
     kind = kind ? kind : "";
     status = status ? status : "";
-    json_t *rows =
-        portail_member_rows(ctx,
-                            "SELECT " LINE_COLUMNS LINE_FROM FILTER_WHERE
-                            "AND (? = 0 OR p.care_date < ? OR (p.care_date = ? AND p.id < ?)) "
-                            "ORDER BY p.care_date DESC, p.id DESC LIMIT ?",
-                            "ssilssssissll", from, to, who_set, who_id, kind, kind, status, status,
-                            (int)(cur_id > 0), cur_date, cur_date, cur_id, limit + 1);
+    /* Written as the rows come (portail_member_rows_json): the same bytes
+     * as jansson objects would give, without one per line. */
+    portail_jw_t *w = portail_jw_new(a);
+    portail_jw_open(w, '{');
+    portail_jw_key(w, "items");
+    portail_jw_open(w, '[');
+    struct line_page page = {.limit = limit};
+    long long n =
+        portail_member_rows_json(ctx, w, line_item, &page,
+                                 "SELECT " LINE_COLUMNS LINE_FROM FILTER_WHERE
+                                 "AND (? = 0 OR p.care_date < ? OR (p.care_date = ? AND p.id < ?)) "
+                                 "ORDER BY p.care_date DESC, p.id DESC LIMIT ?",
+                                 "ssilssssissll", from, to, who_set, who_id, kind, kind, status,
+                                 status, (int)(cur_id > 0), cur_date, cur_date, cur_id, limit + 1);
+    portail_jw_close(w, ']');
+    portail_jw_key(w, "totals");
     /* SUM gives DECIMAL (a real in JSON): cast back to integer cents. */
-    json_t *totals =
-        rows ? portail_member_row(ctx,
-                                  "SELECT COUNT(*) AS count, "
-                                  "CAST(COALESCE(SUM(p.reimbursed_cents), 0) AS SIGNED) "
-                                  "AS reimbursed_cents, "
-                                  "CAST(COALESCE(SUM(p.participation_cents), 0) AS SIGNED) "
-                                  "AS participation_cents, "
-                                  "CAST(COALESCE(SUM(p.franchise_cents), 0) AS SIGNED) "
-                                  "AS franchise_cents, "
-                                  "CAST(COALESCE(SUM(p.charged_cents), 0) AS SIGNED) "
-                                  "AS charged_cents, "
-                                  "CAST(COALESCE(SUM(p.participation_cents + p.franchise_cents), "
-                                  "0) AS SIGNED) AS deductions_cents " FILTER,
-                                  "ssilssss", from, to, who_set, who_id, kind, kind, status, status)
-             : NULL;
-    if (!rows || !totals) {
+    long long totals = n >= 0
+                           ? portail_member_rows_json(
+                                 ctx, w, NULL, NULL,
+                                 "SELECT COUNT(*) AS count, "
+                                 "CAST(COALESCE(SUM(p.reimbursed_cents), 0) AS SIGNED) "
+                                 "AS reimbursed_cents, "
+                                 "CAST(COALESCE(SUM(p.participation_cents), 0) AS SIGNED) "
+                                 "AS participation_cents, "
+                                 "CAST(COALESCE(SUM(p.franchise_cents), 0) AS SIGNED) "
+                                 "AS franchise_cents, "
+                                 "CAST(COALESCE(SUM(p.charged_cents), 0) AS SIGNED) "
+                                 "AS charged_cents, "
+                                 "CAST(COALESCE(SUM(p.participation_cents + p.franchise_cents), "
+                                 "0) AS SIGNED) AS deductions_cents " FILTER,
+                                 "ssilssss", from, to, who_set, who_id, kind, kind, status, status)
+                           : -1;
+    if (n < 0 || totals != 1) {
         reimb_fail(ctx);
         return;
     }
-    json_t *next = json_null();
-    if (json_array_size(rows) > (size_t)limit) {
-        json_array_remove(rows, (size_t)limit);
-        json_t *last = json_array_get(rows, (size_t)limit - 1);
-        next = json_string(portail_sprintf(a, "%s.%lld", portail_row_str(last, "care_date"),
-                                           portail_row_int(last, "id", 0)));
-    }
-    portail_respond_json(
-        ctx, 200,
-        json_pack("{s:O, s:O, s:o}", "items", rows, "totals", totals, "next_cursor", next));
+    portail_jw_key(w, "next_cursor");
+    if (n > limit)
+        portail_jw_str(w, portail_sprintf(a, "%s.%lld", page.last_date, page.last_id));
+    else
+        portail_jw_null(w);
+    portail_jw_close(w, '}');
+    portail_respond_jw(ctx, 200, w);
 }
 
 /* ---- GET /api/v1/reimbursements/{id} ------------------------------------- */

@@ -15,6 +15,7 @@ int main(void)
     srunner_add_suite(sr, password_suite());
     srunner_add_suite(sr, http_suite());
     srunner_add_suite(sr, metrics_suite());
+    srunner_add_suite(sr, rows_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -16,5 +16,6 @@ Suite *template_suite(void);
 Suite *password_suite(void);
 Suite *http_suite(void);
 Suite *metrics_suite(void);
+Suite *rows_suite(void);
 
 #endif

@@ -95,6 +95,45 @@ json_t *portail_member_row(portail_ctx_t *ctx, const char *sql, const char *fmt,
 json_t *portail_member_rows(portail_ctx_t *ctx, const char *sql, const char *fmt, ...);
 long long portail_member_exec(portail_ctx_t *ctx, const char *sql, const char *fmt, ...);
 
+/* Rows written straight into a JSON answer (portail_jw_t, http.h), for
+ * list pages: no jansson object per row. For each row fn is called with the
+ * writer and the row (NULL fn: the row is written as the object that
+ * portail_db_rows would give). fn writes what the row becomes, or nothing
+ * (a page's extra row, asked to know there is a next page); the values are
+ * rendered as portail_db_rows renders them. fn returns 0, or -1 to stop
+ * (the query then fails). The number of rows, or -1 on error (as
+ * portail_db_rows; the writer's content is then to be dropped). The
+ * brackets around the rows are the caller's:
+ *
+ *   portail_jw_key(w, "items");
+ *   portail_jw_open(w, '[');
+ *   portail_member_rows_json(ctx, w, item, &page, "SELECT ...", "l", id);
+ *   portail_jw_close(w, ']');
+ */
+typedef struct portail_jw portail_jw_t;
+typedef struct portail_dbrow portail_dbrow_t;
+typedef int (*portail_row_fn)(portail_jw_t *w, portail_dbrow_t *row, void *arg);
+long long portail_db_rows_json(portail_db_t *db, portail_jw_t *w, portail_row_fn fn, void *arg,
+                               const char *sql, const char *fmt, ...);
+long long portail_member_rows_json(portail_ctx_t *ctx, portail_jw_t *w, portail_row_fn fn,
+                                   void *arg, const char *sql, const char *fmt, ...);
+/* The current row, for fn. Columns are named as in the SQL (AS ...); the
+ * name is best a string literal (remembered by its address). */
+size_t portail_dbrow_index(const portail_dbrow_t *row);        /* 0 for the first */
+size_t portail_dbrow_count(const portail_dbrow_t *row);        /* rows of the result */
+int portail_dbrow_null(portail_dbrow_t *row, const char *col); /* also when absent */
+long long portail_dbrow_int(portail_dbrow_t *row, const char *col, long long def);
+/* A text column, or a DATETIME/DATE as its JSON text; NULL when null or
+ * absent. Valid until the next row. */
+const char *portail_dbrow_str(portail_dbrow_t *row, const char *col);
+/* "key":value of column col (a missing column fails the writer). */
+int portail_dbrow_field(portail_jw_t *w, portail_dbrow_t *row, const char *key, const char *col);
+/* "name":value of every column in order, except those named in skip (a
+ * NULL-terminated list, or NULL); the same list for every row of a result. */
+int portail_dbrow_fields(portail_jw_t *w, portail_dbrow_t *row, const char *const *skip);
+/* {portail_dbrow_fields} */
+int portail_dbrow_object(portail_jw_t *w, portail_dbrow_t *row, const char *const *skip);
+
 /* Typed reads of a row object. */
 long long portail_row_int(const json_t *row, const char *key, long long def);
 const char *portail_row_str(const json_t *row, const char *key); /* NULL when absent or null */

@@ -83,6 +83,32 @@ void portail_set_header(portail_ctx_t *ctx, const char *name, const char *value)
 /* Steals the reference to body. */
 void portail_respond_json(portail_ctx_t *ctx, int status, json_t *body);
 void portail_respond_empty(portail_ctx_t *ctx, int status);
+/* A JSON answer written as it goes, for list pages: rows go straight from
+ * the database into its bytes (portail_db_rows_json, db.h) instead of a
+ * jansson object each. The text is what portail_respond_json gives for a
+ * value of the same members in the same order (escapes, UTF-8 check,
+ * integers, reals). Commas are placed by the writer. Each call returns 0,
+ * or -1 once anything failed (invalid UTF-8, a bad bracket, memory): the
+ * failure sticks, and portail_respond_jw then answers 500, so a handler
+ * may check only at the end. The buffer is freed with the arena. */
+typedef struct portail_jw portail_jw_t;
+portail_jw_t *portail_jw_new(portail_arena_t *a);
+int portail_jw_open(portail_jw_t *w, char bracket);  /* '{' or '[' */
+int portail_jw_close(portail_jw_t *w, char bracket); /* '}' or ']' */
+int portail_jw_key(portail_jw_t *w, const char *key);
+int portail_jw_str(portail_jw_t *w, const char *s); /* NULL writes null */
+int portail_jw_strn(portail_jw_t *w, const char *s, size_t len);
+int portail_jw_int(portail_jw_t *w, long long v);
+int portail_jw_bool(portail_jw_t *w, int v);
+int portail_jw_null(portail_jw_t *w);
+/* A jansson value as portail_respond_json writes it (borrowed). */
+int portail_jw_json(portail_jw_t *w, const json_t *v);
+int portail_jw_failed(const portail_jw_t *w);
+/* Answers the writer's text; a 500 when it failed. */
+void portail_respond_jw(portail_ctx_t *ctx, int status, portail_jw_t *w);
+/* Decimal digits of v at the end of buf[24], without snprintf (a list's
+ * paths and cursors); returns where they start, *len their count. */
+char *portail_fmt_ll(char buf[24], long long v, size_t *len);
 /* A file: Content-Disposition: attachment; filename=... (ASCII-safe copy). */
 void portail_respond_file(portail_ctx_t *ctx, int status, const char *content_type,
                           const void *data, size_t len, const char *filename);

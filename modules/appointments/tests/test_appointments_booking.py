@@ -5,6 +5,7 @@ a 404), move (atomic, also under concurrency) and cancel with the cutoff,
 and the calendar file parsed back with Python's icalendar."""
 
 import datetime as dt
+import json
 import threading
 
 import icalendar
@@ -56,6 +57,8 @@ def test_book_then_list_get_and_other_member_404(stack):
     assert a.get(API + "/%d" % x["id"]).json() == x
     up = a.get(API + "?when=upcoming").json()
     assert [i["id"] for i in up["items"]] == [x["id"]] and up["next_cursor"] is None
+    # The list's item and the single answer: the same members, same order.
+    assert json.dumps(up["items"][0]) == json.dumps(a.get(API + "/%d" % x["id"]).json())
     assert a.get(API + "?when=past").json()["items"] == []
     assert a.get(API + "?when=later").status_code == 422
     # Another member sees nothing of it.
