@@ -477,10 +477,12 @@ class Load:
                 time.sleep(0.2)  # refused or rolled back: nothing changed
             elif st == 401 and not ch.pending and len(ch.stale) < 2:
                 # The password acknowledged last was refused as the current
-                # one: the host read the member before the change made
-                # through the other host (seen 2 times in ~12 runs, the
-                # pool's wsrep_sync_wait = 1 notwithstanding; issue 18's
-                # note). Counted and printed; the writes are still checked.
+                # one: a stale read (seen 2 times in ~14 runs on
+                # 2026-12-01 before 01:00 UTC, none in 10 runs since; cause
+                # not found, docs/scaling.md). The test fails at its end,
+                # with what each node held then and which host served it;
+                # the changer goes on meanwhile so that the writes are
+                # still checked (two at most: five wrong passwords lock).
                 ch.stale.append(self.stale_figures(r))
                 time.sleep(1.0)
             else:
@@ -796,4 +798,7 @@ def test_node_and_portaild_killed_under_load(cluster):
         assert not missing, (n, "acknowledged bookings missing", missing)
         wrong = [i for i in cancelled if rows[str(i)] != "cancelled_by_member"]
         assert not wrong, (n, "acknowledged cancellations missing", wrong)
+    # Last, so that every write above is checked first: an acknowledged
+    # password refused as the current one is a read that missed a write.
+    assert not changer.stale, "stale read(s), printed above"
 
