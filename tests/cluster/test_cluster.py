@@ -478,8 +478,8 @@ class Load:
             elif st == 401 and not ch.pending and len(ch.stale) < 2:
                 # The password acknowledged last was refused as the current
                 # one: a stale read (seen 2 times in ~14 runs on
-                # 2026-12-01 before 01:00 UTC, none in 10 runs since; cause
-                # not found, docs/scaling.md). The test fails at its end,
+                # 2026-12-01 before 01:00 UTC, none in 12 runs 03:20-03:47;
+                # cause not found, docs/scaling.md). The test fails at its end,
                 # with what each node held then and which host served it;
                 # the changer goes on meanwhile so that the writes are
                 # still checked (two at most: five wrong passwords lock).
