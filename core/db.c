@@ -110,6 +110,22 @@ int portail_db_begin(portail_db_t *db)
 
 int portail_db_commit(portail_db_t *db)
 {
+    /* A 1213 in the transaction (a deadlock; on Galera also a brute-force
+     * abort, reported by whatever statement runs next) made the server roll
+     * it all back, even when the caller went on past that error (a failed
+     * lookup taken as "no name"): COMMIT would then succeed on nothing, and
+     * the request acknowledge a write that never happened (tests/cluster's
+     * node-kill load, docs/scaling.md). A 1205 leaves the transaction
+     * without the statement that timed out. Neither is committed. */
+    if (db->in_tx && db->tx_conflict) {
+        unsigned err = db->tx_conflict;
+        portail_logf("warn", rid(db), "db commit refused: error %u earlier in the transaction",
+                     err);
+        portail_db_rollback(db);
+        db->failed = true;
+        db->err = err;
+        return -1;
+    }
     /* On failure in_tx stays set, so that a rollback (ours at release if the
      * caller forgets) ends whatever the server still holds. */
     if (simple_query(db, "COMMIT") != 0)

@@ -410,6 +410,14 @@ MYSQL_STMT *dbi_prepare(portail_db_t *db, const char *sql)
                  sql);
         return NULL;
     }
+    if (db->in_tx && db->tx_conflict) {
+        /* After a 1213 the server has rolled the transaction back: a later
+         * statement would run on its own, autocommitted (a mail queued for
+         * a password change that was lost). Refused until the rollback. */
+        dbi_fail(db, db->tx_conflict, "transaction aborted earlier in this request", "prepare",
+                 sql);
+        return NULL;
+    }
     unsigned cap = db->pool->conf.stmt_cache;
     /* Same pointer as last time: the text is still compared (an arena's
      * address comes back with another text), but strcmp runs at memory

@@ -584,15 +584,15 @@ void appt_move(portail_ctx_t *ctx)
 }
 
 /* ---- POST /api/v1/appointments/{id}/cancel ---------------------------------- */
-void appt_cancel(portail_ctx_t *ctx)
+/* Rerun whole on a 1213/1205 (portail_tx_retry): on a Galera cluster a write
+ * through another node to the same rows aborts it at COMMIT, a 500 for the
+ * member otherwise (seen in tests/cluster's node-kill load). */
+static int cancel_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
-    int64_t id;
-    if (portail_req_param_i64(ctx, "id", &id) != 0)
-        return;
-    json_t *cur = lock_for_change(ctx, id);
+    const int64_t id = *(const int64_t *)arg;
+    json_t *cur = change_row(ctx, id);
     if (!cur)
-        return;
-    portail_db_t *db = portail_db(ctx);
+        return -1;
     if (portail_member_exec(ctx,
                             "UPDATE appt_appointments SET status = 'cancelled_by_member', "
                             "sequence = sequence + 1, updated_at = UTC_TIMESTAMP() "
@@ -600,12 +600,20 @@ void appt_cancel(portail_ctx_t *ctx)
                             "l", (long long)id) != 1 ||
         appt_unschedule_reminders(db, id) != 0 ||
         appt_slot_freed(db, portail_row_int(cur, "agenda_id", 0), portail_row_str(cur, "kind"),
-                        portail_row_int(cur, "start", 0)) != 0 ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
+                        portail_row_int(cur, "start", 0)) != 0) {
         appt_fail(ctx);
-        return;
+        return -1;
     }
+    return 0;
+}
+
+void appt_cancel(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0)
+        return;
+    if (portail_tx_retry(ctx, cancel_tx, &id) != 0)
+        return;
     respond_mine(ctx, 200, id);
 }
 

@@ -139,3 +139,34 @@ def test_a_deadlock_every_time_gives_up_and_writes_nothing(stack):
         assert f.forced() == 3  # PORTAIL_DB_TX_ATTEMPTS
     assert account_state(c, m)["reason"] == "none"
     assert member_events(stack, m, "account_locked") == 0
+
+
+@pytest.fixture
+def swallow(stack):
+    stack.sql("CREATE TABLE IF NOT EXISTS test_swallow (tag INT NOT NULL, step INT NOT NULL) "
+              "ENGINE=InnoDB")
+    stack.sql("CREATE TABLE IF NOT EXISTS test_swallow_victim (tag INT NOT NULL) ENGINE=InnoDB")
+    yield
+    stack.sql("DROP TABLE IF EXISTS test_swallow, test_swallow_victim")
+
+
+def test_a_conflict_the_caller_went_past_is_rerun_not_committed(stack, swallow):
+    """A 1213 inside a marked transaction whose caller goes on past it (as
+    portail_mail_template does past a failed name lookup): the server has
+    rolled the transaction back, so COMMIT would succeed on nothing and the
+    statements after it would run autocommitted. Found in tests/cluster: a
+    password change acknowledged (200) that no node had, Galera having
+    aborted its transaction at that lookup. The core refuses the statements
+    after the conflict and the COMMIT, and reruns the whole: each row once.
+    Before, one attempt "committed" (here, where the forced 1213 rolls back
+    only its statement: without the victim's row)."""
+    tag = int(time.time() * 1000) % 1000000000
+    with forced_deadlock(stack, "test_swallow_victim", "INSERT", "NEW.tag = %d" % tag) as f:
+        r = stack.client().post("/api/v1/test/db/swallow", params={"tag": tag})
+        assert r.status_code == 200, r.text
+        assert f.forced() == 1
+    assert r.json()["ok"] is True and r.json()["attempts"] == 2, r.json()
+    steps = [row[0] for row in stack.sql("SELECT step FROM test_swallow WHERE tag = %d "
+                                         "ORDER BY step" % tag)]
+    assert steps == ["1", "2"], steps
+    assert stack.sql("SELECT COUNT(*) FROM test_swallow_victim WHERE tag = %d" % tag) == [["1"]]

@@ -26,6 +26,7 @@ static void upload(portail_ctx_t *ctx);
 static void slow(portail_ctx_t *ctx);
 static void db_hold(portail_ctx_t *ctx);
 static void db_lockpair(portail_ctx_t *ctx);
+static void db_swallow(portail_ctx_t *ctx);
 static void db_midresult(portail_ctx_t *ctx);
 static void whoami(portail_ctx_t *ctx);
 static void session_login(portail_ctx_t *ctx);
@@ -101,6 +102,10 @@ static const portail_route_t routes[] = {
     {.methods = PORTAIL_POST,
      .pattern = "/api/v1/test/db/lockpair",
      .handler = db_lockpair,
+     .auth = PORTAIL_AUTH_PUBLIC},
+    {.methods = PORTAIL_POST,
+     .pattern = "/api/v1/test/db/swallow",
+     .handler = db_swallow,
      .auth = PORTAIL_AUTH_PUBLIC},
     {.methods = PORTAIL_GET,
      .pattern = "/api/v1/test/member",
@@ -403,6 +408,36 @@ static void db_lockpair(portail_ctx_t *ctx)
     portail_respond_json(
         ctx, 200,
         json_pack("{s:b, s:i, s:i}", "ok", rc == 0, "attempts", attempts, "errno", (int)err));
+}
+
+/* A marked transaction that goes on past a failed statement, as
+ * portail_mail_template goes on past a failed name lookup: rows 1 and 2 of
+ * the tag in test_swallow (made by the test) around one in
+ * test_swallow_victim whose failure is ignored. */
+static int swallow_fn(portail_db_t *db, void *arg)
+{
+    const long long *tag = arg;
+    if (portail_db_exec(db, "INSERT INTO test_swallow (tag, step) VALUES (?, 1)", "l", *tag) != 1)
+        return -1;
+    (void)portail_db_exec(db, "INSERT INTO test_swallow_victim (tag) VALUES (?)", "l", *tag);
+    if (portail_db_exec(db, "INSERT INTO test_swallow (tag, step) VALUES (?, 2)", "l", *tag) != 1)
+        return -1;
+    return 0;
+}
+
+static void db_swallow(portail_ctx_t *ctx)
+{
+    long long tag;
+    if (portail_query_int(ctx, "tag", 1, 1000000000, 1, &tag) < 0)
+        return;
+    portail_db_t *db = portail_db(ctx);
+    if (!db)
+        return;
+    int attempts = 0;
+    int rc = portail_db_tx_retry(db, swallow_fn, &tag, &attempts);
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:b, s:i, s:i}", "ok", rc == 0, "attempts", attempts, "errno",
+                                   (int)portail_db_errno(db)));
 }
 
 static void whoami(portail_ctx_t *ctx)
