@@ -13,13 +13,7 @@ static portail_ctx_t ctx;
 
 static void setup(void)
 {
-    memset(&conf, 0, sizeof(conf));
-    host.conf = &conf;
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.host = &host;
-    ctx.arena = portail_arena_new(0);
-    ctx.method = "TEST";
-    ctx.path = "/";
+    unit_ctx_init(&ctx, &host, &conf);
 }
 
 static void teardown(void)

@@ -22,15 +22,9 @@ static void setup(void)
     char cmd[4096];
     snprintf(cmd, sizeof(cmd), "'%s/script/cracklib-dict' '%s'", TEST_SRCDIR, prefix);
     ck_assert_int_eq(system(cmd), 0);
-    memset(&conf, 0, sizeof(conf));
+    unit_ctx_init(&ctx, &host, &conf);
     conf.password_dict = prefix;
     conf.fund_name = "CPAM de Lutèce";
-    host.conf = &conf;
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.host = &host;
-    ctx.arena = portail_arena_new(0);
-    ctx.method = "TEST";
-    ctx.path = "/";
 }
 
 static void teardown(void)

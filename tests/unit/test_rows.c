@@ -17,13 +17,7 @@ static portail_db_t db;
 
 static void setup(void)
 {
-    memset(&conf, 0, sizeof(conf));
-    host.conf = &conf;
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.host = &host;
-    ctx.arena = portail_arena_new(0);
-    ctx.method = "TEST";
-    ctx.path = "/";
+    unit_ctx_init(&ctx, &host, &conf);
     memset(&db, 0, sizeof db);
     db.arena = ctx.arena;
 }
