@@ -66,10 +66,11 @@ def test_one_slot_every_concurrent_sign_in_succeeds_within_the_wait(stack, accou
     results = sign_in_all(stack, inst, members, [fresh_ip() for _ in members])
     assert [r.status_code for r, _ in results] == [200] * 6, [r.text for r, _ in results]
     assert all(r.json() == {"next": "totp_enroll"} for r, _ in results)
-    # One hash at a time (tens of ms each at least): the last one waited
-    # for the five others.
+    # One hash at a time (30 ms each at least: 44-53 ms here since the hash
+    # memory is kept, core/hashmem.c; 70 ms before): the last one waited for
+    # the five others. Six hashes at once would end within about one.
     times = sorted(t for _, t in results)
-    assert times[-1] - times[0] > 0.25, times
+    assert times[-1] - times[0] > 0.15, times
     # Nothing left waiting: the instance answers at once afterwards.
     assert client_of(stack, inst).get("/api/v1/health").status_code == 200
 
