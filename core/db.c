@@ -827,8 +827,7 @@ static long long rows_json(portail_db_t *db, portail_jw_t *w, portail_row_fn fn,
     long long n = -1;
     if (rows_open(db, st, sql, &r) != 0)
         goto out;
-    portail_dbrow_t row = {
-        .db = db, .f = r.f, .c = r.c, .nf = r.nf, .count = (size_t)mysql_stmt_num_rows(st)};
+    portail_dbrow_t row = {.db = db, .f = r.f, .c = r.c, .nf = r.nf};
     int rc;
     while ((rc = mysql_stmt_fetch(st)) == 0) {
         if ((fn ? fn(w, &row, arg) : portail_dbrow_object(w, &row, NULL)) != 0 ||
@@ -885,11 +884,6 @@ static int row_col(portail_dbrow_t *row, const char *name)
 size_t portail_dbrow_index(const portail_dbrow_t *row)
 {
     return row->index;
-}
-
-size_t portail_dbrow_count(const portail_dbrow_t *row)
-{
-    return row->count;
 }
 
 int portail_dbrow_null(portail_dbrow_t *row, const char *name)

@@ -104,7 +104,7 @@ struct portail_dbrow {
     const MYSQL_FIELD *f;
     dbi_col_t *c;
     unsigned nf;
-    size_t index, count;
+    size_t index;
     struct {
         const char *name;
         int col;

@@ -285,7 +285,7 @@ START_TEST(row_fields_skip_and_typed_reads)
     c[2].null = 1;
     c[3].buf = subject;
     c[3].len = strlen(subject);
-    portail_dbrow_t row = {.db = &db, .f = f, .c = c, .nf = 4, .count = 1};
+    portail_dbrow_t row = {.db = &db, .f = f, .c = c, .nf = 4};
 
     ck_assert_int_eq(portail_dbrow_int(&row, "id", -1), 7);
     ck_assert_int_eq(portail_dbrow_int(&row, "member_id", -1), -1);
@@ -342,7 +342,7 @@ START_TEST(column_keys_as_jansson)
         c[i].kind = dbi_classify(&f[i]);
         c[i].v.l = i;
     }
-    portail_dbrow_t row = {.db = &db, .f = f, .c = c, .nf = 3, .count = 1};
+    portail_dbrow_t row = {.db = &db, .f = f, .c = c, .nf = 3};
     json_t *o = json_object();
     for (int i = 0; i < 3; i++)
         json_object_set_new(o, names[i], json_integer(i));

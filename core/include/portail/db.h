@@ -120,7 +120,6 @@ long long portail_member_rows_json(portail_ctx_t *ctx, portail_jw_t *w, portail_
 /* The current row, for fn. Columns are named as in the SQL (AS ...); the
  * name is best a string literal (remembered by its address). */
 size_t portail_dbrow_index(const portail_dbrow_t *row);        /* 0 for the first */
-size_t portail_dbrow_count(const portail_dbrow_t *row);        /* rows of the result */
 int portail_dbrow_null(portail_dbrow_t *row, const char *col); /* also when absent */
 long long portail_dbrow_int(portail_dbrow_t *row, const char *col, long long def);
 /* A text column, or a DATETIME/DATE as its JSON text; NULL when null or
