@@ -32,6 +32,16 @@ from login_support import away_from_step_edge, nir, step_now, totp
 
 ROOT = Path(__file__).resolve().parents[2]
 GALERA = Path("/usr/lib/galera/libgalera_smm.so")
+# A node's last committed seqno and the counters of what Galera did to its
+# local transactions: replayed after a brute-force abort, aborted, refused
+# at certification.
+GALERA_COUNTERS = ", ".join(
+    "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '%s')" % v
+    for v in ("wsrep_last_committed", "wsrep_local_replays", "wsrep_local_bf_aborts",
+              "wsrep_local_cert_failures"))
+# PORTAIL_TEST_CLUSTER_HUNT=1: each password change read back on every node
+# right after its 200 (Load.read_back), for the lost change of issue 18.
+HUNT = os.environ.get("PORTAIL_TEST_CLUSTER_HUNT") == "1"
 
 
 def port_base():
@@ -469,6 +479,9 @@ class Load:
                 with self.lock:
                     self.changes.append((time.monotonic(), fresh,
                                          r.headers.get("X-Request-Id")))
+                    acked = len(self.changes)
+                if HUNT:
+                    self.read_back(acked, r.headers.get("X-Request-Id"))
             elif st in (502, 504, 599) and not ch.pending:
                 # The answer was lost with its host: committed or not, the
                 # next change tells.
@@ -512,6 +525,24 @@ class Load:
                     st, time.monotonic(), r.text[:200] if r is not None else "")
                 return
 
+    def read_back(self, acked, request_id):
+        """PORTAIL_TEST_CLUSTER_HUNT=1: right after a change's 200, each
+        node's count of its events without a causal wait, and its Galera
+        counters; a node short of the changes acknowledged is recorded (it
+        may only lag: the next read tells)."""
+        for n in (1, 2, 3):
+            try:
+                row = self.c.sql(n, "SET SESSION wsrep_sync_wait = 0; SELECT (SELECT COUNT(*) "
+                                    "FROM security_events WHERE member_id = %d AND kind = "
+                                    "'password_changed'), %s" % (self.changer.id,
+                                                                  GALERA_COUNTERS))[0]
+            except Exception:  # a dead node
+                continue
+            if int(row[0]) < acked:
+                self.changer.behind.append("%.3f change %d (%s): node%d %s events, seqno %s, "
+                                           "replays %s, bf aborts %s, cert failures %s"
+                                           % ((time.monotonic(), acked, request_id, n) + tuple(row)))
+
     def stale_figures(self, r):
         """What each node holds when a change is refused on the password
         acknowledged last: its last committed seqno and the changer's
@@ -523,10 +554,9 @@ class Load:
             try:
                 row = self.c.sql(n, "SET SESSION wsrep_sync_wait = 0; SELECT (SELECT COUNT(*) "
                                     "FROM security_events WHERE member_id = %d AND kind = "
-                                    "'password_changed'), (SELECT VARIABLE_VALUE FROM "
-                                    "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
-                                    "'wsrep_last_committed')" % self.changer.id)[0]
-                nodes[n] = "%s events, seqno %s" % (row[0], row[1])
+                                    "'password_changed'), %s" % (self.changer.id, GALERA_COUNTERS))[0]
+                nodes[n] = "%s events, seqno %s, replays %s, bf aborts %s, cert failures %s" % (
+                    tuple(row))
             except Exception as e:  # a dead node
                 nodes[n] = "down (%s)" % str(e)[:60]
         with self.lock:
@@ -663,7 +693,7 @@ def signed_in_member(c, dept, last_name, email_prefix):
 def password_changer(c):
     """The member whose password the load changes (Load.change_passwords)."""
     m = signed_in_member(c, "0575", "Durand", "changeur")
-    m.pending, m.stale, m.lost, m.previous = None, [], [], None
+    m.pending, m.stale, m.lost, m.previous, m.behind = None, [], [], None, []
     return m
 
 
@@ -787,6 +817,8 @@ def test_node_and_portaild_killed_under_load(cluster):
               "one %s on portaild%s; nodes then: %s"
               % (s.t - t_kill, s.acked, s.request_id, served_by(c, s.request_id), s.last_ack,
                  served_by(c, s.last_ack), s.nodes))
+    for line in changer.behind:
+        print("read back short: " + line)
     for s in changer.stale:
         print("stale read at %.2f s after the kill, after %d acknowledged: refused %s on "
               "portaild%s, the last acknowledged %s on portaild%s; nodes then: %s"
