@@ -39,6 +39,7 @@ GALERA_COUNTERS = ", ".join(
     "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '%s')" % v
     for v in ("wsrep_last_committed", "wsrep_local_replays", "wsrep_local_bf_aborts",
               "wsrep_local_cert_failures"))
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 # PORTAIL_TEST_CLUSTER_HUNT=1: each password change read back on every node
 # right after its 200 (Load.read_back), for the lost change of issue 18.
 HUNT = os.environ.get("PORTAIL_TEST_CLUSTER_HUNT") == "1"
@@ -423,10 +424,12 @@ class Load:
     module: the hash, the other sessions out, an event and a mail, in one
     transaction); with a `booker` (booker), one more booking and cancelling
     appointments (the appointments module's writes: the row, its reminder
-    jobs, the freed slot's waitlist job). Every answer is recorded with its
+    jobs, the freed slot's waitlist job); with a `writer` (writer), one more
+    sending reimbursement claims and messages, each with a PDF (the
+    documents service's rows with them). Every answer is recorded with its
     time."""
 
-    def __init__(self, cluster, threads=4, changer=None, booker=None):
+    def __init__(self, cluster, threads=4, changer=None, booker=None, writer=None):
         self.c = cluster
         self.stop = threading.Event()
         self.lock = threading.Lock()
@@ -437,6 +440,9 @@ class Load:
         self.booker = booker
         self.booked = []      # (time, id) of acknowledged bookings
         self.cancelled = []   # (time, id) of acknowledged cancellations
+        self.writer = writer
+        self.claims = []      # (time, id) of acknowledged reimbursement claims
+        self.threads_sent = []  # (time, member id, thread id, message id) of acknowledged messages
         # Daemon threads: one stuck in a request must not keep the run alive.
         self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True)
                         for i in range(threads)]
@@ -444,16 +450,66 @@ class Load:
             self.threads.append(threading.Thread(target=self.change_passwords, daemon=True))
         if booker:
             self.threads.append(threading.Thread(target=self.book_and_cancel, daemon=True))
+        if writer:
+            self.threads.append(threading.Thread(target=self.send_claims_and_messages,
+                                                 daemon=True))
 
-    def request(self, method, path, body=None, headers=None):
+    def request(self, method, path, body=None, headers=None, files=None):
         import requests
         try:
             r = requests.request(method, "http://127.0.0.1:%d%s" % (self.c.http_port, path),
-                                 json=body, headers={"Origin": self.c.origin, **(headers or {})},
+                                 json=body, files=files,
+                                 headers={"Origin": self.c.origin, **(headers or {})},
                                  timeout=30)
             return r.status_code, r
         except requests.RequestException:
             return 599, None
+
+    def send_claims_and_messages(self):
+        """The writer's requests in turn: a reimbursement claim with one PDF
+        (reimbursements: the claim, its document, the member's
+        notification), then a new message with one PDF to the fund
+        (messaging: the thread, the message, its attachment), from each of
+        the writer's messengers in turn until its hourly limit (the module's
+        429). A refusal (429, 503) or a rollback (500) changed nothing; an
+        answer lost with its host leaves the write unknown, not checked."""
+        w = self.writer
+        k = 0
+        while not self.stop.is_set():
+            k += 1
+            fields = {"kind": "dentist", "care_date": time.strftime(
+                          "%Y-%m-%d", time.gmtime(time.time() - 3 * 86400)),
+                      "amount_cents": str(1000 + k), "beneficiary": "me",
+                      "comment": "Demande %d de la grappe" % k}
+            st, r = self.request("POST", "/api/v1/reimbursements/claims", headers=w.headers,
+                                 files=[(n, (None, v)) for n, v in fields.items()]
+                                 + [("documents", ("feuille-%d.pdf" % k, PDF, "application/pdf"))])
+            self.record("reimbursements/claims", st, r)
+            if st == 201:
+                with self.lock:
+                    self.claims.append((time.monotonic(), r.json()["id"]))
+            elif st not in (429, 500, 502, 503, 504, 599):
+                w.stopped = "claim answered %d: %s" % (st, r.text[-300:] if r is not None else "")
+                return
+            if w.messengers and not self.stop.is_set():
+                m = w.messengers[0]
+                fields = {"recipient": "REMB", "subject": "Question %d de la grappe" % k,
+                          "body": "Bonjour, où en est ma demande %d ?" % k}
+                st, r = self.request("POST", "/api/v1/messages", headers=m.headers,
+                                     files=[(n, (None, v)) for n, v in fields.items()]
+                                     + [("fichier", ("piece-%d.pdf" % k, PDF, "application/pdf"))])
+                self.record("messages", st, r)
+                if st == 201:
+                    with self.lock:
+                        self.threads_sent.append((time.monotonic(), m.id, r.json()["id"],
+                                                  r.json()["message_id"]))
+                elif st == 429 and int(r.headers.get("Retry-After", "0")) >= 3600:
+                    w.messengers.pop(0)  # this one's hour is full: the next one
+                elif st not in (429, 500, 502, 503, 504, 599):
+                    w.stopped = "message answered %d: %s" % (st, r.text[-300:] if r is not None
+                                                             else "")
+                    return
+            time.sleep(0.2)
 
     def change_passwords(self):
         """The changer's password, changed until the end. An answer lost
@@ -715,6 +771,18 @@ def booker(c):
     return m
 
 
+def writer(c):
+    """The members whose claims and messages the load sends
+    (Load.send_claims_and_messages): one for claims, and three for messages
+    (the module allows a member 10 an hour), it first."""
+    w = signed_in_member(c, "0675", "Moreau", "demandes")
+    w.messengers = [w] + [signed_in_member(c, "0%d75" % d, "Moreau", "messages%d" % d)
+                          for d in (7, 8)]
+    for m in w.messengers:
+        m.headers = {"Cookie": "%s=%s" % (COOKIE, m.cookie), "X-CSRF-Token": m.csrf}
+    return w
+
+
 def served_by(c, request_id):
     """Which portaild (1, 2) logged that request id, "?" when neither."""
     if request_id:
@@ -759,7 +827,9 @@ def test_node_and_portaild_killed_under_load(cluster):
                           "AND principal_id = %d" % c.member_id)[0][0])
     changer = password_changer(c)
     bk = booker(c)
-    with Load(c, changer=changer, booker=bk) as load:
+    wr = writer(c)
+    messengers = list(wr.messengers)
+    with Load(c, changer=changer, booker=bk, writer=wr) as load:
         time.sleep(3)
         print("\nbefore the kill: " + "; ".join(galera_figures(c, n) for n in (1, 2, 3)))
         # Host 1 dies: its Galera node and its portaild, at once.
@@ -859,6 +929,32 @@ def test_node_and_portaild_killed_under_load(cluster):
         assert not missing, (n, "acknowledged bookings missing", missing)
         wrong = [i for i in cancelled if rows[str(i)] != "cancelled_by_member"]
         assert not wrong, (n, "acknowledged cancellations missing", wrong)
+    # Every acknowledged claim with its document, and every acknowledged
+    # message with its thread and attachment, on every node.
+    print("claims: %d acknowledged, %d after the kill; messages: %d acknowledged, %d after "
+          "the kill%s" % (len(load.claims), sum(t >= t_kill for t, _ in load.claims),
+                          len(load.threads_sent), sum(t >= t_kill for t, *_ in load.threads_sent),
+                          "; writer stopped: " + wr.stopped if wr.stopped else ""))
+    assert wr.stopped is None, wr.stopped
+    assert any(t >= t_kill for t, _ in load.claims), "no claim acknowledged after the kill"
+    assert any(t >= t_kill for t, *_ in load.threads_sent), \
+        "no message acknowledged after the kill"
+    ids = ",".join(str(m.id) for m in messengers)
+    for n in (1, 2, 3):
+        claims = dict(c.sql(n, "SET SESSION wsrep_sync_wait = 15; SELECT c.id, COUNT(d.claim_id) "
+                               "FROM reimb_claims c LEFT JOIN reimb_claim_documents d "
+                               "ON d.claim_id = c.id WHERE c.member_id = %d GROUP BY c.id" % wr.id))
+        wrong = [i for _, i in load.claims if claims.get(str(i)) != "1"]
+        assert not wrong, (n, "acknowledged claims missing or without their document", wrong)
+        sent = {(r[0], r[1]): r[2] for r in c.sql(
+            n, "SET SESSION wsrep_sync_wait = 15; SELECT m.thread_id, m.id, COUNT(a.document_id) "
+               "FROM messaging_messages m JOIN messaging_threads t ON t.id = m.thread_id "
+               "AND t.member_id = m.member_id LEFT JOIN messaging_attachments a "
+               "ON a.message_id = m.id WHERE m.member_id IN (%s) GROUP BY m.thread_id, m.id"
+               % ids)}
+        wrong = [(th, mid) for _, _, th, mid in load.threads_sent
+                 if sent.get((str(th), str(mid))) != "1"]
+        assert not wrong, (n, "acknowledged messages missing or without their attachment", wrong)
     # Last, so that every write above is checked first: an acknowledged
     # password refused as the current one (a write lost, or a read that
     # missed it).
