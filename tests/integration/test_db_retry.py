@@ -170,3 +170,21 @@ def test_a_conflict_the_caller_went_past_is_rerun_not_committed(stack, swallow):
                                          "ORDER BY step" % tag)]
     assert steps == ["1", "2"], steps
     assert stack.sql("SELECT COUNT(*) FROM test_swallow_victim WHERE tag = %d" % tag) == [["1"]]
+
+
+def test_a_transaction_the_server_ended_under_the_caller_is_rerun_not_committed(stack, swallow):
+    """The server ends a marked transaction without an error reaching the
+    caller (a ROLLBACK run as a statement stands for what a Galera
+    brute-force abort whose error is lost would do): the statements after it
+    would run autocommitted and COMMIT succeed on nothing, acknowledging a
+    write that never happened (the password change lost in tests/cluster
+    with nothing logged, docs/scaling.md). Each answer carries the server's
+    "in a transaction" flag: the core takes its absence as a conflict and
+    reruns the whole. Before, one attempt "committed" only step 2."""
+    tag = int(time.time() * 1000) % 1000000000 + 1
+    r = stack.client().post("/api/v1/test/db/swallow", params={"tag": tag, "ended": 1})
+    assert r.status_code == 200, r.text
+    steps = [row[0] for row in stack.sql("SELECT step FROM test_swallow WHERE tag = %d "
+                                         "ORDER BY step" % tag)]
+    assert steps == ["1", "2"], (steps, r.json())
+    assert r.json()["ok"] is True and r.json()["attempts"] == 2, r.json()

@@ -410,31 +410,46 @@ static void db_lockpair(portail_ctx_t *ctx)
         json_pack("{s:b, s:i, s:i}", "ok", rc == 0, "attempts", attempts, "errno", (int)err));
 }
 
+typedef struct swallow {
+    long long tag;
+    int ended; /* ?ended=1 */
+    int runs;
+} swallow_t;
+
 /* A marked transaction that goes on past a failed statement, as
  * portail_mail_template goes on past a failed name lookup: rows 1 and 2 of
  * the tag in test_swallow (made by the test) around one in
- * test_swallow_victim whose failure is ignored. */
+ * test_swallow_victim whose failure is ignored. With ended=1, the first
+ * run has its transaction ended by the server in between without an error
+ * to the caller (a ROLLBACK run as a statement stands for it) instead. */
 static int swallow_fn(portail_db_t *db, void *arg)
 {
-    const long long *tag = arg;
-    if (portail_db_exec(db, "INSERT INTO test_swallow (tag, step) VALUES (?, 1)", "l", *tag) != 1)
+    swallow_t *t = arg;
+    if (portail_db_exec(db, "INSERT INTO test_swallow (tag, step) VALUES (?, 1)", "l", t->tag) != 1)
         return -1;
-    (void)portail_db_exec(db, "INSERT INTO test_swallow_victim (tag) VALUES (?)", "l", *tag);
-    if (portail_db_exec(db, "INSERT INTO test_swallow (tag, step) VALUES (?, 2)", "l", *tag) != 1)
+    if (!t->ended)
+        (void)portail_db_exec(db, "INSERT INTO test_swallow_victim (tag) VALUES (?)", "l", t->tag);
+    else if (t->runs++ == 0)
+        (void)portail_db_exec(db, "ROLLBACK", "");
+    if (portail_db_exec(db, "INSERT INTO test_swallow (tag, step) VALUES (?, 2)", "l", t->tag) != 1)
         return -1;
     return 0;
 }
 
 static void db_swallow(portail_ctx_t *ctx)
 {
-    long long tag;
-    if (portail_query_int(ctx, "tag", 1, 1000000000, 1, &tag) < 0)
+    swallow_t t = {0};
+    if (portail_query_int(ctx, "tag", 1, 1000000000, 1, &t.tag) < 0)
         return;
+    long long ended;
+    if (portail_query_int(ctx, "ended", 0, 1, 0, &ended) < 0)
+        return;
+    t.ended = (int)ended;
     portail_db_t *db = portail_db(ctx);
     if (!db)
         return;
     int attempts = 0;
-    int rc = portail_db_tx_retry(db, swallow_fn, &tag, &attempts);
+    int rc = portail_db_tx_retry(db, swallow_fn, &t, &attempts);
     portail_respond_json(ctx, 200,
                          json_pack("{s:b, s:i, s:i}", "ok", rc == 0, "attempts", attempts, "errno",
                                    (int)portail_db_errno(db)));
