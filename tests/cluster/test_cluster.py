@@ -443,6 +443,7 @@ class Load:
         self.writer = writer
         self.claims = []      # (time, id) of acknowledged reimbursement claims
         self.threads_sent = []  # (time, member id, thread id, message id) of acknowledged messages
+        self.addresses = []   # the writer's last acknowledged address, then those left unknown
         # Daemon threads: one stuck in a request must not keep the run alive.
         self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True)
                         for i in range(threads)]
@@ -471,7 +472,8 @@ class Load:
         notification), then a new message with one PDF to the fund
         (messaging: the thread, the message, its attachment), from each of
         the writer's messengers in turn until its hourly limit (the module's
-        429). A refusal (429, 503) or a rollback (500) changed nothing; an
+        429), then a change of the writer's postal address (coverage: the
+        insured row and the contact profile). A refusal (429, 503) or a rollback (500) changed nothing; an
         answer lost with its host leaves the write unknown, not checked."""
         w = self.writer
         k = 0
@@ -507,6 +509,23 @@ class Load:
                     w.messengers.pop(0)  # this one's hour is full: the next one
                 elif st not in (429, 500, 502, 503, 504, 599):
                     w.stopped = "message answered %d: %s" % (st, r.text[-300:] if r is not None
+                                                             else "")
+                    return
+            if not self.stop.is_set():
+                address = "%d rue de la Grappe" % k
+                st, r = self.request("PUT", "/api/v1/profile/contact", headers=w.headers,
+                                     body={"email": w.email, "phone": "0612345678",
+                                           "address_line": address, "postal_code": "75015",
+                                           "city": "Paris"})
+                self.record("profile/contact", st, r)
+                if st == 200:
+                    with self.lock:
+                        self.addresses = [address]  # the last acknowledged, then the unknown
+                elif st in (502, 504, 599):
+                    with self.lock:
+                        self.addresses.append(address)  # lost with its host: maybe written
+                elif st not in (429, 500, 503):
+                    w.stopped = "contact answered %d: %s" % (st, r.text[-300:] if r is not None
                                                              else "")
                     return
             time.sleep(0.2)
@@ -776,6 +795,7 @@ def writer(c):
     (Load.send_claims_and_messages): one for claims, and three for messages
     (the module allows a member 10 an hour), it first."""
     w = signed_in_member(c, "0675", "Moreau", "demandes")
+    w.email = c.sql(1, "SELECT email FROM members WHERE id = %d" % w.id)[0][0]
     w.messengers = [w] + [signed_in_member(c, "0%d75" % d, "Moreau", "messages%d" % d)
                           for d in (7, 8)]
     for m in w.messengers:
@@ -931,10 +951,15 @@ def test_node_and_portaild_killed_under_load(cluster):
         assert not wrong, (n, "acknowledged cancellations missing", wrong)
     # Every acknowledged claim with its document, and every acknowledged
     # message with its thread and attachment, on every node.
+    contact = [st for _, st, what, _ in load.events if what == "profile/contact"]
     print("claims: %d acknowledged, %d after the kill; messages: %d acknowledged, %d after "
-          "the kill%s" % (len(load.claims), sum(t >= t_kill for t, _ in load.claims),
-                          len(load.threads_sent), sum(t >= t_kill for t, *_ in load.threads_sent),
-                          "; writer stopped: " + wr.stopped if wr.stopped else ""))
+          "the kill; address changes: %d acknowledged of %d, the last acknowledged and those "
+          "left unknown after it: %s%s"
+          % (len(load.claims), sum(t >= t_kill for t, _ in load.claims),
+             len(load.threads_sent), sum(t >= t_kill for t, *_ in load.threads_sent),
+             contact.count(200), len(contact), load.addresses,
+             "; writer stopped: " + wr.stopped if wr.stopped else ""))
+    assert contact.count(200) > 0, "no address change acknowledged"
     assert wr.stopped is None, wr.stopped
     assert any(t >= t_kill for t, _ in load.claims), "no claim acknowledged after the kill"
     assert any(t >= t_kill for t, *_ in load.threads_sent), \
@@ -955,6 +980,11 @@ def test_node_and_portaild_killed_under_load(cluster):
         wrong = [(th, mid) for _, _, th, mid in load.threads_sent
                  if sent.get((str(th), str(mid))) != "1"]
         assert not wrong, (n, "acknowledged messages missing or without their attachment", wrong)
+        # The address acknowledged last, or one sent after it whose answer was lost.
+        if load.addresses:
+            got = c.sql(n, "SET SESSION wsrep_sync_wait = 15; SELECT i.address_line FROM members m "
+                           "JOIN insured i ON i.id = m.insured_id WHERE m.id = %d" % wr.id)[0][0]
+            assert got in load.addresses, (n, "address", got, load.addresses)
     # Last, so that every write above is checked first: an acknowledged
     # password refused as the current one (a write lost, or a read that
     # missed it).
