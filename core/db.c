@@ -96,12 +96,16 @@ static int simple_query(portail_db_t *db, const char *sql)
 /* Our transaction is open but the server's last answer says it is not: it
  * ended it under us (a rollback whose error reached no statement of ours, a
  * COMMIT or ROLLBACK run as a statement). What runs next would be
- * autocommitted and COMMIT succeed on nothing, so it is taken as a conflict
- * (1213): the statements after it refused, the COMMIT refused, the
- * transaction rerun whole. Free: the flag comes with every answer. */
-static bool tx_ended_by_server(const portail_db_t *db)
+ * autocommitted and COMMIT succeed on nothing, so it is recorded as a
+ * conflict (1213): the statements after it refused, the COMMIT refused, the
+ * transaction rerun whole. Free: the flag comes with every answer. True when
+ * recorded. */
+static bool tx_ended_by_server(portail_db_t *db, const char *what, const char *sql)
 {
-    return db->in_tx && db->mysql && !(db->mysql->server_status & SERVER_STATUS_IN_TRANS);
+    if (!db->in_tx || !db->mysql || (db->mysql->server_status & SERVER_STATUS_IN_TRANS))
+        return false;
+    dbi_fail(db, ER_LOCK_DEADLOCK, "the server ended the transaction", what, sql);
+    return true;
 }
 
 int portail_db_begin(portail_db_t *db)
@@ -129,9 +133,8 @@ int portail_db_commit(portail_db_t *db)
      * the request acknowledge a write that never happened (tests/cluster's
      * node-kill load, docs/scaling.md). A 1205 leaves the transaction
      * without the statement that timed out. Neither is committed. */
-    if (tx_ended_by_server(db) && !db->tx_conflict) {
-        dbi_fail(db, ER_LOCK_DEADLOCK, "the server ended the transaction", "commit", NULL);
-    }
+    if (!db->tx_conflict)
+        (void)tx_ended_by_server(db, "commit", NULL);
     if (db->in_tx && db->tx_conflict) {
         unsigned err = db->tx_conflict;
         portail_logf("warn", rid(db), "db commit refused: error %u earlier in the transaction",
@@ -347,8 +350,7 @@ static MYSQL_STMT *run(portail_db_t *db, const char *sql, const char *fmt, va_li
         dbi_done(db, st);
         return NULL;
     }
-    if (tx_ended_by_server(db)) {
-        dbi_fail(db, ER_LOCK_DEADLOCK, "the server ended the transaction", "execute", sql);
+    if (tx_ended_by_server(db, "execute", sql)) {
         dbi_done(db, st);
         return NULL;
     }
