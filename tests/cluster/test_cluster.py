@@ -43,6 +43,9 @@ PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R
 # PORTAIL_TEST_CLUSTER_HUNT=1: each password change read back on every node
 # right after its 200 (Load.read_back), for the lost change of issue 18.
 HUNT = os.environ.get("PORTAIL_TEST_CLUSTER_HUNT") == "1"
+# The writer's answers that change nothing (429, 500, 503: refused or rolled
+# back) or leave the write unknown (502, 504, 599: lost with its host).
+UNCHECKED = (429, 500, 502, 503, 504, 599)
 
 
 def port_base():
@@ -426,7 +429,7 @@ class Load:
     appointments (the appointments module's writes: the row, its reminder
     jobs, the freed slot's waitlist job); with a `writer` (writer), one more
     sending reimbursement claims and messages, each with a PDF (the
-    documents service's rows with them). Every answer is recorded with its
+    documents service's rows with them), and changing an address. Every answer is recorded with its
     time."""
 
     def __init__(self, cluster, threads=4, changer=None, booker=None, writer=None):
@@ -473,44 +476,35 @@ class Load:
         (messaging: the thread, the message, its attachment), from each of
         the writer's messengers in turn until its hourly limit (the module's
         429), then a change of the writer's postal address (coverage: the
-        insured row and the contact profile). A refusal (429, 503) or a rollback (500) changed nothing; an
-        answer lost with its host leaves the write unknown, not checked."""
+        insured row and the contact profile). A refusal (429, 503) or a
+        rollback (500) changed nothing; an answer lost with its host (502,
+        504, none) leaves the write unknown, not checked (UNCHECKED)."""
         w = self.writer
         k = 0
         while not self.stop.is_set():
             k += 1
-            fields = {"kind": "dentist", "care_date": time.strftime(
-                          "%Y-%m-%d", time.gmtime(time.time() - 3 * 86400)),
-                      "amount_cents": str(1000 + k), "beneficiary": "me",
-                      "comment": "Demande %d de la grappe" % k}
-            st, r = self.request("POST", "/api/v1/reimbursements/claims", headers=w.headers,
-                                 files=[(n, (None, v)) for n, v in fields.items()]
-                                 + [("documents", ("feuille-%d.pdf" % k, PDF, "application/pdf"))])
-            self.record("reimbursements/claims", st, r)
+            st, r = self.post_pdf("reimbursements/claims", w, {
+                "kind": "dentist", "amount_cents": str(1000 + k), "beneficiary": "me",
+                "care_date": time.strftime("%Y-%m-%d", time.gmtime(time.time() - 3 * 86400)),
+                "comment": "Demande %d de la grappe" % k}, "documents", "feuille-%d.pdf" % k)
             if st == 201:
                 with self.lock:
                     self.claims.append((time.monotonic(), r.json()["id"]))
-            elif st not in (429, 500, 502, 503, 504, 599):
-                w.stopped = "claim answered %d: %s" % (st, r.text[-300:] if r is not None else "")
-                return
+            elif st not in UNCHECKED:
+                return self.writer_stopped("claim", st, r)
             if w.messengers and not self.stop.is_set():
                 m = w.messengers[0]
-                fields = {"recipient": "REMB", "subject": "Question %d de la grappe" % k,
-                          "body": "Bonjour, où en est ma demande %d ?" % k}
-                st, r = self.request("POST", "/api/v1/messages", headers=m.headers,
-                                     files=[(n, (None, v)) for n, v in fields.items()]
-                                     + [("fichier", ("piece-%d.pdf" % k, PDF, "application/pdf"))])
-                self.record("messages", st, r)
+                st, r = self.post_pdf("messages", m, {
+                    "recipient": "REMB", "subject": "Question %d de la grappe" % k,
+                    "body": "Bonjour, où en est ma demande %d ?" % k}, "fichier", "piece-%d.pdf" % k)
                 if st == 201:
                     with self.lock:
                         self.threads_sent.append((time.monotonic(), m.id, r.json()["id"],
                                                   r.json()["message_id"]))
                 elif st == 429 and int(r.headers.get("Retry-After", "0")) >= 3600:
                     w.messengers.pop(0)  # this one's hour is full: the next one
-                elif st not in (429, 500, 502, 503, 504, 599):
-                    w.stopped = "message answered %d: %s" % (st, r.text[-300:] if r is not None
-                                                             else "")
-                    return
+                elif st not in UNCHECKED:
+                    return self.writer_stopped("message", st, r)
             if not self.stop.is_set():
                 address = "%d rue de la Grappe" % k
                 st, r = self.request("PUT", "/api/v1/profile/contact", headers=w.headers,
@@ -524,11 +518,23 @@ class Load:
                 elif st in (502, 504, 599):
                     with self.lock:
                         self.addresses.append(address)  # lost with its host: maybe written
-                elif st not in (429, 500, 503):
-                    w.stopped = "contact answered %d: %s" % (st, r.text[-300:] if r is not None
-                                                             else "")
-                    return
+                elif st not in UNCHECKED:
+                    return self.writer_stopped("contact", st, r)
             time.sleep(0.2)
+
+    def post_pdf(self, route, member, fields, part, filename):
+        """A multipart POST to /api/v1/<route> as member: the fields, and
+        one PDF in `part`; recorded, (status, response) returned."""
+        st, r = self.request("POST", "/api/v1/" + route, headers=member.headers,
+                             files=[(n, (None, v)) for n, v in fields.items()]
+                             + [(part, (filename, PDF, "application/pdf"))])
+        self.record(route, st, r)
+        return st, r
+
+    def writer_stopped(self, what, st, r):
+        """The writer's thread ends on an answer the test did not expect."""
+        self.writer.stopped = "%s answered %d: %s" % (what, st,
+                                                      r.text[-300:] if r is not None else "")
 
     def change_passwords(self):
         """The changer's password, changed until the end. An answer lost
@@ -600,6 +606,14 @@ class Load:
                     st, time.monotonic(), r.text[:200] if r is not None else "")
                 return
 
+    def node_events(self, n):
+        """Node n's count of the changer's password_changed events, read
+        without a causal wait (what the node has applied now), then its
+        GALERA_COUNTERS. Raises for a dead node."""
+        return self.c.sql(n, "SET SESSION wsrep_sync_wait = 0; SELECT (SELECT COUNT(*) FROM "
+                             "security_events WHERE member_id = %d AND kind = "
+                             "'password_changed'), %s" % (self.changer.id, GALERA_COUNTERS))[0]
+
     def read_back(self, acked, request_id):
         """PORTAIL_TEST_CLUSTER_HUNT=1: right after a change's 200, each
         node's count of its events without a causal wait, and its Galera
@@ -607,10 +621,7 @@ class Load:
         may only lag: the next read tells)."""
         for n in (1, 2, 3):
             try:
-                row = self.c.sql(n, "SET SESSION wsrep_sync_wait = 0; SELECT (SELECT COUNT(*) "
-                                    "FROM security_events WHERE member_id = %d AND kind = "
-                                    "'password_changed'), %s" % (self.changer.id,
-                                                                  GALERA_COUNTERS))[0]
+                row = self.node_events(n)
             except Exception:  # a dead node
                 continue
             if int(row[0]) < acked:
@@ -627,9 +638,7 @@ class Load:
         nodes = {}
         for n in (1, 2, 3):
             try:
-                row = self.c.sql(n, "SET SESSION wsrep_sync_wait = 0; SELECT (SELECT COUNT(*) "
-                                    "FROM security_events WHERE member_id = %d AND kind = "
-                                    "'password_changed'), %s" % (self.changer.id, GALERA_COUNTERS))[0]
+                row = self.node_events(n)
                 nodes[n] = "%s events, seqno %s, replays %s, bf aborts %s, cert failures %s" % (
                     tuple(row))
             except Exception as e:  # a dead node
@@ -791,9 +800,10 @@ def booker(c):
 
 
 def writer(c):
-    """The members whose claims and messages the load sends
-    (Load.send_claims_and_messages): one for claims, and three for messages
-    (the module allows a member 10 an hour), it first."""
+    """The members whose claims, messages and address changes the load
+    sends (Load.send_claims_and_messages): one for claims and its address,
+    and three for messages (the module allows a member 10 an hour), it
+    first."""
     w = signed_in_member(c, "0675", "Moreau", "demandes")
     w.email = c.sql(1, "SELECT email FROM members WHERE id = %d" % w.id)[0][0]
     w.messengers = [w] + [signed_in_member(c, "0%d75" % d, "Moreau", "messages%d" % d)
@@ -949,8 +959,8 @@ def test_node_and_portaild_killed_under_load(cluster):
         assert not missing, (n, "acknowledged bookings missing", missing)
         wrong = [i for i in cancelled if rows[str(i)] != "cancelled_by_member"]
         assert not wrong, (n, "acknowledged cancellations missing", wrong)
-    # Every acknowledged claim with its document, and every acknowledged
-    # message with its thread and attachment, on every node.
+    # Every acknowledged claim with its document, every acknowledged message
+    # with its thread and attachment, and the last address, on every node.
     contact = [st for _, st, what, _ in load.events if what == "profile/contact"]
     print("claims: %d acknowledged, %d after the kill; messages: %d acknowledged, %d after "
           "the kill; address changes: %d acknowledged of %d, the last acknowledged and those "
