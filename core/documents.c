@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db_internal.h"
 #include "internal.h"
 #include "portail/account.h"
 #include "portail/audit.h"
@@ -253,8 +254,16 @@ typedef struct upload {
     unsigned char sha[crypto_hash_sha256_BYTES];
 } upload_t;
 
-/* Stores the request's files for owner (checked by the callers). */
-static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t owner, json_t **out)
+struct portail_doc_batch {
+    int64_t owner;
+    size_t n;
+    upload_t *up;
+};
+
+/* Judges and scans the request's files for owner (checked by the
+ * callers): the batch, or NULL with the answer set. */
+static portail_doc_batch_t *check(portail_ctx_t *ctx, const portail_doc_rules_t *rules,
+                                  int64_t owner)
 {
     static const portail_doc_rules_t none = {0};
     const portail_conf_t *c = ctx->host->conf;
@@ -281,13 +290,13 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
         portail_problem(ctx, 413, NULL,
                         portail_sprintf(a, TXT_DOCUMENTS_TOTAL_DEPASSE,
                                         size_text(a, c->docs_max_request_bytes)));
-        return -1;
+        return NULL;
     }
     json_t *errors = NULL;
     if (nfiles == 0) {
         portail_field_error(&errors, "fichiers", TXT_DOCUMENTS_AUCUN_FICHIER_ENVOYE);
         portail_problem_fields(ctx, errors);
-        return -1;
+        return NULL;
     }
     upload_t *up = portail_alloc(a, nfiles * sizeof(*up));
     size_t nu = 0;
@@ -300,7 +309,7 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
                                 portail_sprintf(a, TXT_DOCUMENTS_AU_PLUS_FICHIERS, max_files,
                                                 max_files >= 2 ? "s" : ""));
             portail_problem_fields(ctx, errors);
-            return -1;
+            return NULL;
         }
         upload_t *u = &up[nu++];
         memset(u, 0, sizeof(*u));
@@ -325,7 +334,7 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
             if (rc == SCAN_UNAVAILABLE) {
                 portail_log_error(ctx, "documents: scanner %s did not answer", c->docs_scanner);
                 portail_problem_retry(ctx, 503, 30, NULL, TXT_DOCUMENTS_ANTIVIRUS_INDISPONIBLE);
-                return -1;
+                return NULL;
             }
             if (rc == SCAN_FOUND) {
                 portail_log_warn(ctx, "documents: %s %lld sent an infected file (%s)",
@@ -355,27 +364,67 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
     }
     if (errors) {
         portail_problem_fields(ctx, errors);
-        return -1;
+        return NULL;
     }
+    portail_doc_batch_t *b = portail_alloc(a, sizeof(*b));
+    b->owner = owner;
+    b->n = nu;
+    b->up = up;
+    return b;
+}
 
+portail_doc_batch_t *portail_documents_check(portail_ctx_t *ctx, const portail_doc_rules_t *rules)
+{
+    const portail_principal_t *pr = &ctx->principal;
+    if (pr->kind != PORTAIL_PRINCIPAL_MEMBER || pr->level != PORTAIL_AUTH_MEMBER || pr->id <= 0) {
+        portail_log_error(ctx, "documents: store outside a member session");
+        portail_problem(ctx, 500, NULL, NULL);
+        return NULL;
+    }
+    return check(ctx, rules, pr->id);
+}
+
+portail_doc_batch_t *portail_documents_check_for(portail_ctx_t *ctx, int64_t member_id,
+                                                 const portail_doc_rules_t *rules)
+{
+    const portail_principal_t *pr = &ctx->principal;
+    /* Fail closed, as for downloads: an agent writes into a member's
+     * documents only on a route that checks a permission and is audited. */
+    if (pr->kind != PORTAIL_PRINCIPAL_AGENT || pr->level != PORTAIL_AUTH_AGENT || pr->id <= 0 ||
+        !ctx->route || !ctx->route->permission || !ctx->route->audit || member_id <= 0) {
+        portail_log_error(ctx, "documents: store for a member outside an audited agent route");
+        portail_problem(ctx, 500, NULL, NULL);
+        return NULL;
+    }
+    portail_audit_subject(ctx, member_id);
+    return check(ctx, rules, member_id);
+}
+
+int portail_documents_insert(portail_ctx_t *ctx, const portail_doc_batch_t *b, json_t **out)
+{
+    *out = NULL;
     portail_db_t *db = portail_db(ctx);
     if (!db)
         return -1;
+    /* Outside a transaction a failure halfway would keep the first files
+     * with nothing that names them. */
+    if (!db->in_tx) {
+        portail_log_error(ctx, "documents: insert outside a transaction");
+        return -1;
+    }
     const char *module = portail_module_name(ctx);
-    json_t *ids = json_array();
-    /* Begun only now, after the scan: an infected file's security event is
-     * never undone with the files. */
-    if (portail_db_begin(db) != 0)
-        goto fail;
-    for (size_t i = 0; i < nu; i++) {
-        const upload_t *u = &up[i];
+    json_t *ids = portail_arena_json(ctx->arena, json_array());
+    if (!ids)
+        return -1;
+    for (size_t i = 0; b && i < b->n; i++) {
+        const upload_t *u = &b->up[i];
         if (portail_db_exec(db,
                             "INSERT INTO documents (member_id, module, name, size, sha256, type, "
                             "content) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            "lsslbsb", (long long)owner, module, u->name, (long long)u->part->len,
-                            u->sha, sizeof u->sha, doc_types[u->type].name, u->part->data,
-                            u->part->len) != 1)
-            goto fail;
+                            "lsslbsb", (long long)b->owner, module, u->name,
+                            (long long)u->part->len, u->sha, sizeof u->sha, doc_types[u->type].name,
+                            u->part->data, u->part->len) != 1)
+            return -1;
         char hex[crypto_hash_sha256_BYTES * 2 + 1];
         sodium_bin2hex(hex, sizeof hex, u->sha, sizeof u->sha);
         json_array_append_new(ids, json_pack("{s:I, s:s, s:s, s:I, s:s, s:s}", "id",
@@ -384,44 +433,32 @@ static int store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, int64_t o
                                              (json_int_t)u->part->len, "type",
                                              doc_types[u->type].name, "sha256", hex));
     }
-    if (!rules->keep_transaction && portail_db_commit(db) != 0)
-        goto fail;
     *out = ids;
     return 0;
-fail:
-    portail_db_rollback(db);
-    json_decref(ids);
-    portail_problem(ctx, 500, NULL, NULL);
-    return -1;
+}
+
+typedef struct insert_tx {
+    const portail_doc_batch_t *batch;
+    json_t *out;
+} insert_tx_t;
+
+static int insert_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    (void)db;
+    insert_tx_t *t = arg;
+    return portail_documents_insert(ctx, t->batch, &t->out);
 }
 
 int portail_documents_store(portail_ctx_t *ctx, const portail_doc_rules_t *rules, json_t **out)
 {
-    const portail_principal_t *pr = &ctx->principal;
     *out = NULL;
-    if (pr->kind != PORTAIL_PRINCIPAL_MEMBER || pr->level != PORTAIL_AUTH_MEMBER || pr->id <= 0) {
-        portail_log_error(ctx, "documents: store outside a member session");
-        portail_problem(ctx, 500, NULL, NULL);
+    insert_tx_t t = {.batch = portail_documents_check(ctx, rules)};
+    /* Begun only now, after the scan: an infected file's security event is
+     * never undone with the files, and a rerun does not scan again. */
+    if (!t.batch || portail_tx_retry(ctx, insert_tx, &t) != 0)
         return -1;
-    }
-    return store(ctx, rules, pr->id, out);
-}
-
-int portail_documents_store_for(portail_ctx_t *ctx, int64_t member_id,
-                                const portail_doc_rules_t *rules, json_t **out)
-{
-    const portail_principal_t *pr = &ctx->principal;
-    *out = NULL;
-    /* Fail closed, as for downloads: an agent writes into a member's
-     * documents only on a route that checks a permission and is audited. */
-    if (pr->kind != PORTAIL_PRINCIPAL_AGENT || pr->level != PORTAIL_AUTH_AGENT || pr->id <= 0 ||
-        !ctx->route || !ctx->route->permission || !ctx->route->audit || member_id <= 0) {
-        portail_log_error(ctx, "documents: store for a member outside an audited agent route");
-        portail_problem(ctx, 500, NULL, NULL);
-        return -1;
-    }
-    portail_audit_subject(ctx, member_id);
-    return store(ctx, rules, member_id, out);
+    *out = json_incref(t.out);
+    return 0;
 }
 
 /* ---- download and list --------------------------------------------------------------------- */

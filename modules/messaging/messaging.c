@@ -467,25 +467,20 @@ static int rate_check(portail_ctx_t *ctx)
     return 0;
 }
 
-/* Opens the message's transaction and stores the request's files (if
- * any) in it through the core documents service, for owner (an agent's
- * answer) or the signed-in member (owner 0): 0 with *docs (possibly empty)
- * and the transaction open for the message that carries them, or -1 with
- * the answer set. Committed apart, a crash or a failed insert in between
- * left documents that no message names (tests/integration/test_crash.py). */
-static int store_files(portail_ctx_t *ctx, long long owner, json_t **docs)
+/* Checks and scans the request's files (if any) through the core
+ * documents service, for owner (an agent's answer) or the signed-in member
+ * (owner 0), before the message's transaction: 0 with *batch (NULL: no
+ * file), or -1 with the answer set. The files are stored in the message's
+ * transaction (portail_documents_insert): committed apart, a crash or a
+ * failed insert in between left documents that no message names
+ * (tests/integration/test_crash.py). */
+static int check_files(portail_ctx_t *ctx, long long owner, portail_doc_batch_t **batch)
 {
     const struct messaging_state *st = portail_module_state(ctx);
+    *batch = NULL;
     size_t n = file_parts(ctx);
-    if (n == 0) {
-        portail_db_t *db = portail_db(ctx);
-        *docs = portail_arena_json(portail_arena(ctx), json_array());
-        if (!db || !*docs || portail_db_begin(db) != 0) {
-            fail(ctx);
-            return -1;
-        }
+    if (n == 0)
         return 0;
-    }
     if ((long long)n > st->max_files) {
         json_t *errors = NULL;
         portail_field_error(&errors, "pieces_jointes",
@@ -499,19 +494,10 @@ static int store_files(portail_ctx_t *ctx, long long owner, json_t **docs)
                  PORTAIL_DOC_TYPE(PORTAIL_FILE_PNG),
         .max_file_bytes = (size_t)st->max_file_bytes,
         .max_files = (size_t)st->max_files,
-        .keep_transaction = 1,
     };
-    json_t *out = NULL;
-    if ((owner ? portail_documents_store_for(ctx, (int64_t)owner, &rules, &out)
-               : portail_documents_store(ctx, &rules, &out)) != 0)
-        return -1;
-    *docs = portail_arena_json(portail_arena(ctx), out);
-    if (!*docs) {
-        portail_db_rollback(portail_db(ctx));
-        fail(ctx);
-        return -1;
-    }
-    return 0;
+    *batch = owner ? portail_documents_check_for(ctx, (int64_t)owner, &rules)
+                   : portail_documents_check(ctx, &rules);
+    return *batch ? 0 : -1;
 }
 
 /* Adds message of thread for member_id with its attachments, and moves the
@@ -549,28 +535,35 @@ static long long message_add(portail_db_t *db, long long thread, long long membe
     return id;
 }
 
-/* A reply in thread of member, by agent (0: the member), in the
- * transaction store_files opened; an agent's reply notifies the member (the
- * mail of the core carries no detail). Answers 201 {id, thread,
- * attachments}, or 500. */
-static void reply_add(portail_ctx_t *ctx, long long thread, long long member, long long agent,
-                      const char *body, json_t *docs)
+/* A reply in thread of member, by agent (0: the member), with its files;
+ * an agent's reply notifies the member (the mail of the core carries no
+ * detail). Rerun whole on a 1213/1205 (portail_tx_retry): on a Galera
+ * cluster a write through another node to the same thread aborts it at
+ * COMMIT, a 500 otherwise. Answers 201 {id, thread, attachments}. */
+struct reply {
+    long long thread, member, agent;
+    const char *body;
+    portail_doc_batch_t *files;
+};
+
+static int reply_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
-    portail_db_t *db = portail_db(ctx);
-    long long msg = message_add(db, thread, member, agent ? "agent" : "member", agent, body, docs);
+    const struct reply *r = arg;
+    json_t *docs;
+    if (portail_documents_insert(ctx, r->files, &docs) != 0)
+        return -1;
+    long long msg = message_add(db, r->thread, r->member, r->agent ? "agent" : "member", r->agent,
+                                r->body, docs);
     char link[64];
-    snprintf(link, sizeof(link), "/messaging/thread.html?id=%lld", thread);
-    if (msg < 0 ||
-        (agent && portail_notify(db, member, "messaging.reply", TXT_MESSAGING_NOTIFICATION_TITRE,
-                                 TXT_MESSAGING_NOTIFICATION_TEXTE, link) != 0) ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
-        fail(ctx);
-        return;
-    }
+    snprintf(link, sizeof(link), "/messaging/thread.html?id=%lld", r->thread);
+    if (msg < 0 || (r->agent && portail_notify(db, r->member, "messaging.reply",
+                                               TXT_MESSAGING_NOTIFICATION_TITRE,
+                                               TXT_MESSAGING_NOTIFICATION_TEXTE, link) != 0))
+        return -1;
     portail_respond_json(ctx, 201,
                          json_pack("{s:I, s:I, s:O}", "id", (json_int_t)msg, "thread",
-                                   (json_int_t)thread, "attachments", docs));
+                                   (json_int_t)r->thread, "attachments", docs));
+    return 0;
 }
 
 static json_t *service_json(const struct service *s)
@@ -734,6 +727,36 @@ static void recipients(portail_ctx_t *ctx)
 }
 
 /* ---- POST /api/v1/messages (multipart: recipient, subject, body, files) ---- */
+/* The thread, its first message and the files, rerun whole on a 1213/1205
+ * (portail_tx_retry) as a reply is. */
+struct thread_new {
+    const struct service *svc;
+    const char *subject, *body;
+    portail_doc_batch_t *files;
+};
+
+static int thread_new_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    const struct thread_new *t = arg;
+    json_t *docs;
+    if (portail_documents_insert(ctx, t->files, &docs) != 0 ||
+        portail_member_exec(ctx,
+                            "INSERT INTO messaging_threads (member_id, service, subject) VALUES "
+                            "({member}, ?, ?)",
+                            "ss", t->svc->code, t->subject) != 1)
+        return -1;
+    long long thread = (long long)portail_db_insert_id(db);
+    long long msg =
+        message_add(db, thread, (long long)portail_principal(ctx)->id, "member", 0, t->body, docs);
+    if (msg < 0)
+        return -1;
+    portail_respond_json(ctx, 201,
+                         json_pack("{s:I, s:I, s:s, s:s, s:s, s:O}", "id", (json_int_t)thread,
+                                   "message_id", (json_int_t)msg, "service", t->svc->code,
+                                   "subject", t->subject, "status", "open", "attachments", docs));
+    return 0;
+}
+
 static void thread_new(portail_ctx_t *ctx)
 {
     const struct messaging_state *st = portail_module_state(ctx);
@@ -752,27 +775,10 @@ static void thread_new(portail_ctx_t *ctx)
     }
     if (rate_check(ctx) != 0)
         return;
-    json_t *docs = NULL;
-    if (store_files(ctx, 0, &docs) != 0)
+    struct thread_new t = {.svc = svc, .subject = subject, .body = body};
+    if (check_files(ctx, 0, &t.files) != 0)
         return;
-    portail_db_t *db = portail_db(ctx);
-    long long member = (long long)portail_principal(ctx)->id;
-    long long thread = -1;
-    if (portail_member_exec(ctx,
-                            "INSERT INTO messaging_threads (member_id, service, subject) VALUES "
-                            "({member}, ?, ?)",
-                            "ss", svc->code, subject) == 1)
-        thread = (long long)portail_db_insert_id(db);
-    long long msg = thread > 0 ? message_add(db, thread, member, "member", 0, body, docs) : -1;
-    if (msg < 0 || portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
-        fail(ctx);
-        return;
-    }
-    portail_respond_json(ctx, 201,
-                         json_pack("{s:I, s:I, s:s, s:s, s:s, s:O}", "id", (json_int_t)thread,
-                                   "message_id", (json_int_t)msg, "service", svc->code, "subject",
-                                   subject, "status", "open", "attachments", docs));
+    portail_tx_retry(ctx, thread_new_tx, &t);
 }
 
 /* ---- POST /api/v1/messages/{thread}/reply --------------------------------- */
@@ -794,10 +800,11 @@ static void thread_reply(portail_ctx_t *ctx)
     }
     if (rate_check(ctx) != 0)
         return;
-    json_t *docs = NULL;
-    if (store_files(ctx, 0, &docs) != 0)
+    struct reply r = {
+        .thread = (long long)id, .member = (long long)portail_principal(ctx)->id, .body = body};
+    if (check_files(ctx, 0, &r.files) != 0)
         return;
-    reply_add(ctx, (long long)id, (long long)portail_principal(ctx)->id, 0, body, docs);
+    portail_tx_retry(ctx, reply_tx, &r);
 }
 
 /* A page of the member's threads: limit + 1 rows are asked, the last only
@@ -1272,10 +1279,10 @@ static void bo_reply(portail_ctx_t *ctx)
     long long agent = (long long)portail_principal(ctx)->id;
     /* A multipart answer's files become the member's documents (a JSON
      * one has none). */
-    json_t *docs = NULL;
-    if (store_files(ctx, member, &docs) != 0)
+    struct reply r = {.thread = (long long)id, .member = member, .agent = agent, .body = body};
+    if (check_files(ctx, member, &r.files) != 0)
         return;
-    reply_add(ctx, (long long)id, member, agent, body, docs);
+    portail_tx_retry(ctx, reply_tx, &r);
 }
 
 /* POST BO/threads/{thread}/close */

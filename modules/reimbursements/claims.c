@@ -23,8 +23,8 @@
 #define REASON_MAX 500
 #define PROCESSING_DAYS 15
 
-/* Up to 5 files, stored in a transaction left open for the claim. */
-static const portail_doc_rules_t DOC_RULES = {.max_files = 5, .keep_transaction = 1};
+/* Up to 5 files, stored in the claim's transaction. */
+static const portail_doc_rules_t DOC_RULES = {.max_files = 5};
 
 #define BO_CLAIMS "/api/v1/backoffice/reimbursements/claims"
 
@@ -50,6 +50,50 @@ static long long cents_of(const char *s)
     char *end = NULL;
     long long v = strtoll(s, &end, 10);
     return *end || v <= 0 || v > AMOUNT_MAX_CENTS ? -1 : v;
+}
+
+/* The claim's rows naming the member's documents docs (as
+ * portail_documents_insert lists them), in the caller's transaction. */
+static int link_documents(portail_ctx_t *ctx, long long claim, json_t *docs)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d)
+    {
+        if (portail_member_exec(ctx,
+                                "INSERT INTO reimb_claim_documents (claim_id, document_id) "
+                                "SELECT ?, id FROM documents WHERE id = ? AND member_id = {member}",
+                                "ll", claim, (long long)portail_row_int(d, "id", 0)) != 1)
+            return -1;
+    }
+    return 0;
+}
+
+/* The claim and its files in one transaction, so that a claim that cannot
+ * be recorded leaves none of them behind; rerun whole on a 1213/1205
+ * (portail_tx_retry): on a Galera cluster a write through another node
+ * aborts it at COMMIT, a 500 for the member otherwise. */
+struct claim_new {
+    const char *kind, *date, *comment;
+    long long cents, who;
+    portail_doc_batch_t *files;
+    long long id; /* out */
+    json_t *docs; /* out, the arena's */
+};
+
+static int claim_new_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    struct claim_new *t = arg;
+    if (portail_documents_insert(ctx, t->files, &t->docs) != 0 ||
+        portail_member_exec(
+            ctx,
+            "INSERT INTO reimb_claims (member_id, kind, care_date, amount_paid_cents, "
+            "beneficiary_id, comment, expected_by) VALUES ({member}, ?, ?, ?, NULLIF(?, 0), ?, "
+            "DATE_ADD(UTC_DATE(), INTERVAL 15 DAY))",
+            "sslls", t->kind, t->date, t->cents, t->who, t->comment) != 1)
+        return -1;
+    t->id = (long long)portail_db_insert_id(db);
+    return link_documents(ctx, t->id, t->docs);
 }
 
 /* ---- POST /api/v1/reimbursements/claims (multipart) -----------------------
@@ -102,36 +146,17 @@ void reimb_claim_create(portail_ctx_t *ctx)
     }
     if (portail_beneficiary_check(ctx, who_id) != 0)
         return;
-    /* The claim is recorded in the documents' transaction: a claim that
-     * cannot be recorded leaves none of them behind. No file: a 422. */
-    json_t *docs = NULL;
-    if (portail_documents_store(ctx, &DOC_RULES, &docs) != 0)
+    /* No file: a 422. */
+    struct claim_new t = {.kind = kind,
+                          .date = date,
+                          .comment = comment ? comment : "",
+                          .cents = cents,
+                          .who = who_id,
+                          .files = portail_documents_check(ctx, &DOC_RULES)};
+    if (!t.files || portail_tx_retry(ctx, claim_new_tx, &t) != 0)
         return;
-    portail_arena_json(a, docs);
-    portail_db_t *db = portail_db(ctx);
-    long long n = portail_member_exec(
-        ctx,
-        "INSERT INTO reimb_claims (member_id, kind, care_date, amount_paid_cents, beneficiary_id, "
-        "comment, expected_by) VALUES ({member}, ?, ?, ?, NULLIF(?, 0), ?, "
-        "DATE_ADD(UTC_DATE(), INTERVAL 15 DAY))",
-        "sslls", kind, date, cents, who_id, comment ? comment : "");
-    long long id = n == 1 ? (long long)portail_db_insert_id(db) : -1;
-    size_t i;
-    json_t *d;
-    json_array_foreach(docs, i, d)
-    {
-        if (id < 0)
-            break;
-        if (portail_member_exec(ctx,
-                                "INSERT INTO reimb_claim_documents (claim_id, document_id) "
-                                "SELECT ?, id FROM documents WHERE id = ? AND member_id = {member}",
-                                "ll", id, (long long)portail_row_int(d, "id", 0)) != 1)
-            id = -1;
-    }
-    if (id < 0 || portail_db_commit(db) != 0) {
-        reimb_fail(ctx);
-        return;
-    }
+    long long id = t.id;
+    json_t *docs = t.docs;
     json_t *claim = portail_member_row(
         ctx, "SELECT " CLAIM_COLUMNS CLAIM_FROM "WHERE c.id = ? AND c.member_id = {member}", "l",
         id);
@@ -325,6 +350,14 @@ static json_t *bo_claim_row(portail_ctx_t *ctx, portail_db_t *db, long long id)
     return c;
 }
 
+/* Answers the claim after an agent's change: 200 with bo_claim_row. */
+static void bo_claim_answer(portail_ctx_t *ctx, long long id)
+{
+    json_t *out = bo_claim_row(ctx, portail_db(ctx), id);
+    if (out)
+        portail_respond_json(ctx, 200, json_incref(out));
+}
+
 /* GET /api/v1/backoffice/reimbursements/claims/{id}: audited, subject the member. */
 void reimb_bo_claim(portail_ctx_t *ctx)
 {
@@ -367,16 +400,14 @@ void reimb_bo_document(portail_ctx_t *ctx)
     portail_document_send(ctx, doc, PORTAIL_ATTACHMENT);
 }
 
-/* Opens the state change's transaction and locks claim id in it: the claim
- * row, or NULL with the answer set (404, 500). */
+/* Locks claim id in the state change's transaction: the claim row, or NULL
+ * with the answer set (404, 500). Each state change below runs through
+ * portail_tx_retry: on a Galera cluster a write through another node to the
+ * same claim aborts it at COMMIT (1213), rerun whole rather than a 500 for
+ * the agent. */
 static json_t *lock_claim(portail_ctx_t *ctx, long long id)
 {
-    portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        reimb_fail(ctx);
-        return NULL;
-    }
-    json_t *c = portail_db_row(db,
+    json_t *c = portail_db_row(portail_db(ctx),
                                "SELECT c.id, c.member_id, c.status, c.kind, c.care_date, "
                                "c.beneficiary_id, c.amount_paid_cents, c.assigned_agent_id "
                                "FROM reimb_claims c WHERE c.id = ? FOR UPDATE",
@@ -399,39 +430,38 @@ static void conflict(portail_ctx_t *ctx, const char *text)
 }
 
 /* POST .../claims/{id}/take: assigned to the agent; others see who has it. */
-void reimb_bo_take(portail_ctx_t *ctx)
+static int take_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
-    int64_t id;
-    if (portail_req_param_i64(ctx, "id", &id) != 0)
-        return;
+    const long long id = *(const int64_t *)arg;
     json_t *c = lock_claim(ctx, id);
     if (!c)
-        return;
-    portail_db_t *db = portail_db(ctx);
+        return -1;
     long long me = (long long)portail_principal(ctx)->id;
     long long holder = portail_row_int(c, "assigned_agent_id", 0);
     if (!status_is(c, "submitted") && !(status_is(c, "in_review") && holder == me)) {
         conflict(ctx, status_is(c, "in_review") ? TXT_REIMBURSEMENTS_DEMANDE_PRISE_AILLEURS
                                                 : TXT_REIMBURSEMENTS_DEMANDE_HORS_FILE);
-        return;
+        return -1;
     }
     /* Taking again what one holds changes nothing: within the same second
      * the UPDATE would match the row but change no column, and MariaDB
      * reports 0 rows (found by sqlmap: a double click answered 500). */
-    int mine = status_is(c, "in_review");
-    if ((!mine && portail_db_exec(db,
-                                  "UPDATE reimb_claims SET status = 'in_review', "
-                                  "assigned_agent_id = ?, updated_at = UTC_TIMESTAMP() "
-                                  "WHERE id = ?",
-                                  "ll", me, (long long)id) != 1) ||
-        portail_db_commit(db) != 0) {
-        reimb_fail(ctx);
-        return;
-    }
+    if (!status_is(c, "in_review") &&
+        portail_db_exec(db,
+                        "UPDATE reimb_claims SET status = 'in_review', assigned_agent_id = ?, "
+                        "updated_at = UTC_TIMESTAMP() WHERE id = ?",
+                        "ll", me, id) != 1)
+        return -1;
     portail_audit_subject(ctx, portail_row_int(c, "member_id", 0));
-    json_t *out = bo_claim_row(ctx, db, id);
-    if (out)
-        portail_respond_json(ctx, 200, json_incref(out));
+    return 0;
+}
+
+void reimb_bo_take(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0 || portail_tx_retry(ctx, take_tx, &id) != 0)
+        return;
+    bo_claim_answer(ctx, id);
 }
 
 /* The claim in review by this agent, locked; NULL with the answer set. */
@@ -484,24 +514,20 @@ static void read_amounts(json_t *body, struct amounts *m, json_t **errors)
  * franchise_cents}: a payment line (processing, paid to the member, the
  * amount computed here and checked again by the database), the claim
  * approved, the member notified; one transaction. */
-void reimb_bo_approve(portail_ctx_t *ctx)
-{
+struct approve {
     int64_t id;
-    if (portail_req_param_i64(ctx, "id", &id) != 0)
-        return;
-    json_t *errors = NULL;
     struct amounts m;
-    read_amounts(portail_req_json(ctx), &m, &errors);
-    if (errors) {
-        portail_problem_fields(ctx, errors);
-        return;
-    }
-    json_t *c = my_review(ctx, id);
+};
+
+static int approve_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    const struct approve *t = arg;
+    const struct amounts *m = &t->m;
+    const long long id = (long long)t->id;
+    json_t *c = my_review(ctx, t->id);
     if (!c)
-        return;
-    portail_db_t *db = portail_db(ctx);
+        return -1;
     long long member = portail_row_int(c, "member_id", 0);
-    const char *kind = portail_row_str(c, "kind");
     long long n = portail_db_exec(
         db,
         "INSERT INTO reimb_payments (insured_id, beneficiary_id, care_date, practitioner_name, "
@@ -513,75 +539,94 @@ void reimb_bo_approve(portail_ctx_t *ctx)
         "'Demande de remboursement en ligne', ?, ?, ?, ?, ?, ?, 'member', 'processing', "
         "DATE(c.created_at), UTC_DATE(), DATE_ADD(UTC_DATE(), INTERVAL 5 DAY) "
         "FROM members m JOIN reimb_claims c ON c.id = ? WHERE m.id = ?",
-        "ssllllllll", portail_row_str(c, "care_date"), kind,
-        portail_row_int(c, "amount_paid_cents", 0), m.base, m.rate, m.part, m.fr, m.reimbursed,
-        (long long)id, member);
-    long long pay = n == 1 ? (long long)portail_db_insert_id(db) : -1;
+        "ssllllllll", portail_row_str(c, "care_date"), portail_row_str(c, "kind"),
+        portail_row_int(c, "amount_paid_cents", 0), m->base, m->rate, m->part, m->fr, m->reimbursed,
+        id, member);
+    if (n != 1)
+        return -1;
+    long long pay = (long long)portail_db_insert_id(db);
     const char *text =
-        portail_sprintf(portail_arena(ctx), TXT_REIMBURSEMENTS_NOTIFICATION_ACCEPTEE_TEXTE,
-                        (long long)id, m.reimbursed / 100, m.reimbursed % 100);
-    if (pay < 0 ||
-        portail_db_exec(db,
+        portail_sprintf(portail_arena(ctx), TXT_REIMBURSEMENTS_NOTIFICATION_ACCEPTEE_TEXTE, id,
+                        m->reimbursed / 100, m->reimbursed % 100);
+    if (portail_db_exec(db,
                         "UPDATE reimb_claims SET status = 'approved', payment_id = ?, "
                         "updated_at = UTC_TIMESTAMP() WHERE id = ?",
-                        "ll", pay, (long long)id) != 1 ||
+                        "ll", pay, id) != 1 ||
         portail_notify(db, member, "reimbursements.claim",
                        TXT_REIMBURSEMENTS_NOTIFICATION_ACCEPTEE_TITRE, text,
-                       "/reimbursements/") != 0 ||
-        portail_db_commit(db) != 0) {
-        reimb_fail(ctx);
+                       "/reimbursements/") != 0)
+        return -1;
+    portail_audit_subject(ctx, member);
+    return 0;
+}
+
+void reimb_bo_approve(portail_ctx_t *ctx)
+{
+    struct approve t;
+    if (portail_req_param_i64(ctx, "id", &t.id) != 0)
+        return;
+    json_t *errors = NULL;
+    read_amounts(portail_req_json(ctx), &t.m, &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
         return;
     }
-    portail_audit_subject(ctx, member);
-    json_t *out = bo_claim_row(ctx, db, id);
-    if (out)
-        portail_respond_json(ctx, 200, json_incref(out));
+    if (portail_tx_retry(ctx, approve_tx, &t) == 0)
+        bo_claim_answer(ctx, (long long)t.id);
 }
 
 /* Reject (reason 10-500 characters) or ask for a document (message, same
  * bounds): the member is notified with the text. */
-static void decide(portail_ctx_t *ctx, int reject)
-{
+struct decision {
     int64_t id;
-    if (portail_req_param_i64(ctx, "id", &id) != 0)
-        return;
-    json_t *errors = NULL;
-    const char *reason =
-        portail_json_str(portail_req_json(ctx), "reason", REASON_MIN, REASON_MAX, &errors);
-    if (!reason) {
-        portail_problem_fields(ctx, errors);
-        return;
-    }
-    json_t *c = my_review(ctx, id);
+    int reject;
+    const char *reason;
+};
+
+static int decide_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    const struct decision *t = arg;
+    json_t *c = my_review(ctx, t->id);
     if (!c)
-        return;
-    portail_db_t *db = portail_db(ctx);
+        return -1;
     long long member = portail_row_int(c, "member_id", 0);
-    const char *text = portail_sprintf(portail_arena(ctx),
-                                       reject ? TXT_REIMBURSEMENTS_NOTIFICATION_REFUSEE_TEXTE
-                                              : TXT_REIMBURSEMENTS_NOTIFICATION_JUSTIFICATIF_TEXTE,
-                                       (long long)id, reason);
+    const char *text =
+        portail_sprintf(portail_arena(ctx),
+                        t->reject ? TXT_REIMBURSEMENTS_NOTIFICATION_REFUSEE_TEXTE
+                                  : TXT_REIMBURSEMENTS_NOTIFICATION_JUSTIFICATIF_TEXTE,
+                        (long long)t->id, t->reason);
     if (portail_db_exec(db,
-                        reject
+                        t->reject
                             ? "UPDATE reimb_claims SET status = 'rejected', decision_reason = ?, "
                               "updated_at = UTC_TIMESTAMP() WHERE id = ?"
                             : "UPDATE reimb_claims SET status = 'needs_document', "
                               "decision_reason = ?, assigned_agent_id = NULL, "
                               "updated_at = UTC_TIMESTAMP() WHERE id = ?",
-                        "sl", reason, (long long)id) != 1 ||
+                        "sl", t->reason, (long long)t->id) != 1 ||
         portail_notify(db, member, "reimbursements.claim",
-                       reject ? TXT_REIMBURSEMENTS_NOTIFICATION_REFUSEE_TITRE
-                              : TXT_REIMBURSEMENTS_NOTIFICATION_JUSTIFICATIF_TITRE,
-                       text, "/reimbursements/") != 0 ||
-        portail_db_commit(db) != 0) {
-        reimb_fail(ctx);
+                       t->reject ? TXT_REIMBURSEMENTS_NOTIFICATION_REFUSEE_TITRE
+                                 : TXT_REIMBURSEMENTS_NOTIFICATION_JUSTIFICATIF_TITRE,
+                       text, "/reimbursements/") != 0)
+        return -1;
+    portail_audit_subject(ctx, member);
+    return 0;
+}
+
+static void decide(portail_ctx_t *ctx, int reject)
+{
+    struct decision t = {.reject = reject};
+    if (portail_req_param_i64(ctx, "id", &t.id) != 0)
+        return;
+    json_t *errors = NULL;
+    t.reason = portail_json_str(portail_req_json(ctx), "reason", REASON_MIN, REASON_MAX, &errors);
+    if (!t.reason) {
+        portail_problem_fields(ctx, errors);
         return;
     }
-    portail_audit_subject(ctx, member);
-    portail_audit_reason(ctx, reason);
-    json_t *out = bo_claim_row(ctx, db, id);
-    if (out)
-        portail_respond_json(ctx, 200, json_incref(out));
+    if (portail_tx_retry(ctx, decide_tx, &t) != 0)
+        return;
+    portail_audit_reason(ctx, t.reason);
+    bo_claim_answer(ctx, (long long)t.id);
 }
 
 void reimb_bo_reject(portail_ctx_t *ctx)
@@ -592,6 +637,31 @@ void reimb_bo_reject(portail_ctx_t *ctx)
 void reimb_bo_ask(portail_ctx_t *ctx)
 {
     decide(ctx, 0);
+}
+
+/* The claim goes back to the queue in the documents' transaction: a claim
+ * that stopped waiting meanwhile (409) keeps none of them. Rerun whole on a
+ * 1213/1205, as a new claim is. */
+struct claim_files {
+    long long id;
+    portail_doc_batch_t *files;
+};
+
+static int claim_files_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    (void)db;
+    const struct claim_files *t = arg;
+    json_t *docs;
+    if (portail_documents_insert(ctx, t->files, &docs) != 0)
+        return -1;
+    long long n = portail_member_exec(ctx,
+                                      "UPDATE reimb_claims SET status = 'submitted', "
+                                      "updated_at = UTC_TIMESTAMP() WHERE id = ? "
+                                      "AND member_id = {member} AND status = 'needs_document'",
+                                      "l", t->id);
+    if (n == 0)
+        portail_problem(ctx, 409, NULL, TXT_REIMBURSEMENTS_PAS_DE_JUSTIFICATIF_ATTENDU);
+    return n == 1 ? link_documents(ctx, t->id, docs) : -1;
 }
 
 /* ---- POST /api/v1/reimbursements/claims/{id}/documents (multipart) --------
@@ -614,38 +684,9 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
         portail_problem(ctx, 409, NULL, TXT_REIMBURSEMENTS_PAS_DE_JUSTIFICATIF_ATTENDU);
         return;
     }
-    /* The claim goes back to the queue in the documents' transaction: a
-     * claim that stopped waiting meanwhile (409) keeps none of them. */
-    json_t *docs = NULL;
-    if (portail_documents_store(ctx, &DOC_RULES, &docs) != 0)
+    struct claim_files t = {.id = (long long)id, .files = portail_documents_check(ctx, &DOC_RULES)};
+    if (!t.files || portail_tx_retry(ctx, claim_files_tx, &t) != 0)
         return;
-    portail_arena_json(portail_arena(ctx), docs);
-    portail_db_t *db = portail_db(ctx);
-    int ok = portail_member_exec(ctx,
-                                 "UPDATE reimb_claims SET status = 'submitted', "
-                                 "updated_at = UTC_TIMESTAMP() WHERE id = ? "
-                                 "AND member_id = {member} AND status = 'needs_document'",
-                                 "l", (long long)id) == 1;
-    size_t i;
-    json_t *d;
-    json_array_foreach(docs, i, d)
-    {
-        if (ok &&
-            portail_member_exec(ctx,
-                                "INSERT INTO reimb_claim_documents (claim_id, document_id) "
-                                "SELECT ?, id FROM documents WHERE id = ? "
-                                "AND member_id = {member}",
-                                "ll", (long long)id, (long long)portail_row_int(d, "id", 0)) != 1)
-            ok = 0;
-    }
-    if (!ok || portail_db_commit(db) != 0) {
-        if (!ok && !portail_responded(ctx) && !portail_db_failed(db)) {
-            portail_problem(ctx, 409, NULL, TXT_REIMBURSEMENTS_PAS_DE_JUSTIFICATIF_ATTENDU);
-            return;
-        }
-        reimb_fail(ctx);
-        return;
-    }
     reimb_claim_get(ctx);
 }
 
@@ -653,37 +694,30 @@ void reimb_claim_add_documents(portail_ctx_t *ctx)
  * {base_cents, rate_pct, participation_cents, franchise_cents, reason}: a
  * line is never edited in place: the correction is a new line (processing)
  * and the old one is marked cancelled by it; both are kept. */
-void reimb_bo_correct(portail_ctx_t *ctx)
-{
+struct correction {
     int64_t id;
-    if (portail_req_param_i64(ctx, "id", &id) != 0)
-        return;
-    json_t *body = portail_req_json(ctx);
-    json_t *errors = NULL;
     struct amounts m;
-    read_amounts(body, &m, &errors);
-    const char *reason = portail_json_str(body, "reason", REASON_MIN, REASON_MAX, &errors);
-    if (errors) {
-        portail_problem_fields(ctx, errors);
-        return;
-    }
-    portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        reimb_fail(ctx);
-        return;
-    }
+    const char *reason;
+    long long fresh; /* out */
+};
+
+static int correct_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    struct correction *t = arg;
+    const struct amounts *m = &t->m;
+    const long long id = (long long)t->id;
     json_t *old = portail_db_row(db,
                                  "SELECT p.id, p.status, p.cancelled_by, m.id AS member_id "
                                  "FROM reimb_payments p LEFT JOIN members m "
                                  "ON m.insured_id = p.insured_id WHERE p.id = ? FOR UPDATE",
-                                 "l", (long long)id);
+                                 "l", id);
     if (!old) {
         reimb_not_found(ctx, TXT_REIMBURSEMENTS_PAIEMENT_INCONNU);
-        return;
+        return -1;
     }
     if (portail_row_int(old, "cancelled_by", 0) != 0) {
         conflict(ctx, TXT_REIMBURSEMENTS_PAIEMENT_DEJA_CORRIGE);
-        return;
+        return -1;
     }
     long long n = portail_db_exec(
         db,
@@ -695,26 +729,43 @@ void reimb_bo_correct(portail_ctx_t *ctx)
         "kind, act_code, CONCAT('Correction : ', LEFT(act_label, 180)), charged_cents, ?, ?, ?, "
         "?, ?, paid_to, 'processing', UTC_DATE(), UTC_DATE(), "
         "DATE_ADD(UTC_DATE(), INTERVAL 5 DAY) FROM reimb_payments WHERE id = ?",
-        "llllll", m.base, m.rate, m.part, m.fr, m.reimbursed, (long long)id);
-    long long fresh = n == 1 ? (long long)portail_db_insert_id(db) : -1;
+        "llllll", m->base, m->rate, m->part, m->fr, m->reimbursed, id);
+    if (n != 1)
+        return -1;
+    t->fresh = (long long)portail_db_insert_id(db);
     long long member = portail_row_int(old, "member_id", 0);
-    if (fresh < 0 ||
-        portail_db_exec(db, "UPDATE reimb_payments SET cancelled_by = ? WHERE id = ?", "ll", fresh,
-                        (long long)id) != 1 ||
+    if (portail_db_exec(db, "UPDATE reimb_payments SET cancelled_by = ? WHERE id = ?", "ll",
+                        t->fresh, id) != 1 ||
         (member > 0 &&
-         portail_notify(db, member, "reimbursements.claim",
-                        TXT_REIMBURSEMENTS_NOTIFICATION_CORRECTION_TITRE,
-                        portail_sprintf(portail_arena(ctx),
-                                        TXT_REIMBURSEMENTS_NOTIFICATION_CORRECTION_TEXTE, reason),
-                        "/reimbursements/") != 0) ||
-        portail_db_commit(db) != 0) {
-        reimb_fail(ctx);
-        return;
-    }
+         portail_notify(
+             db, member, "reimbursements.claim", TXT_REIMBURSEMENTS_NOTIFICATION_CORRECTION_TITRE,
+             portail_sprintf(portail_arena(ctx), TXT_REIMBURSEMENTS_NOTIFICATION_CORRECTION_TEXTE,
+                             t->reason),
+             "/reimbursements/") != 0))
+        return -1;
     if (member > 0)
         portail_audit_subject(ctx, member);
-    portail_audit_reason(ctx, reason);
+    return 0;
+}
+
+void reimb_bo_correct(portail_ctx_t *ctx)
+{
+    struct correction t = {0};
+    if (portail_req_param_i64(ctx, "id", &t.id) != 0)
+        return;
+    json_t *body = portail_req_json(ctx);
+    json_t *errors = NULL;
+    read_amounts(body, &t.m, &errors);
+    t.reason = portail_json_str(body, "reason", REASON_MIN, REASON_MAX, &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
+        return;
+    }
+    if (portail_tx_retry(ctx, correct_tx, &t) != 0)
+        return;
+    portail_audit_reason(ctx, t.reason);
     portail_respond_json(ctx, 201,
-                         json_pack("{s:I, s:I, s:I}", "id", (json_int_t)fresh, "cancels",
-                                   (json_int_t)id, "reimbursed_cents", (json_int_t)m.reimbursed));
+                         json_pack("{s:I, s:I, s:I}", "id", (json_int_t)t.fresh, "cancels",
+                                   (json_int_t)t.id, "reimbursed_cents",
+                                   (json_int_t)t.m.reimbursed));
 }
