@@ -66,6 +66,37 @@ static int request_change(portail_ctx_t *ctx, const char *kind, const char *emai
     return 0;
 }
 
+/* One transaction: the new e-mail's request fails, nothing changes. The
+ * link goes to the new address, which proves it is the member's; the
+ * address on file is told, in case the change is not theirs. Rerun whole on
+ * a 1213/1205 (portail_tx_retry): on a Galera cluster a write through
+ * another node to the same rows aborts it at COMMIT, a 500 for the member
+ * otherwise; the mails are queued in the transaction (outbox), so a rerun
+ * sends them once. */
+typedef struct contact_tx {
+    const char *email, *phone, *address, *postcode, *city, *old;
+    int same;
+} contact_tx_t;
+
+static int contact_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    (void)db;
+    const contact_tx_t *t = arg;
+    return portail_member_exec(ctx,
+                               "UPDATE insured SET address_line = ?, postal_code = ?, city = ? "
+                               "WHERE id = " COVERAGE_INSURED,
+                               "sss", t->address, t->postcode, t->city) < 0 ||
+                   portail_member_exec(ctx,
+                                       "INSERT INTO coverage_profile (member_id, phone) VALUES "
+                                       "({member}, ?) ON DUPLICATE KEY UPDATE phone = "
+                                       "VALUES(phone)",
+                                       "s", t->phone) < 0 ||
+                   (!t->same && request_change(ctx, "email", t->email, NULL, NULL, NULL,
+                                               "adresse e-mail", t->old) != 0)
+               ? -1
+               : 0;
+}
+
 /* ---- PUT /api/v1/profile/contact {email, phone, address_line, postal_code, city} */
 void coverage_profile_contact(portail_ctx_t *ctx)
 {
@@ -87,32 +118,17 @@ void coverage_profile_contact(portail_ctx_t *ctx)
         coverage_fail(ctx);
         return;
     }
-    const char *old = portail_row_str(cur, "email");
-    int same = old && strcasecmp(old, email) == 0;
-    /* One transaction: the new e-mail's request fails, nothing changes. The
-     * link goes to the new address, which proves it is the member's; the
-     * address on file is told, in case the change is not theirs. */
-    portail_db_t *db = portail_db(ctx);
-    if (!db)
+    contact_tx_t t = {.email = email,
+                      .phone = phone,
+                      .address = address,
+                      .postcode = postcode,
+                      .city = city,
+                      .old = portail_row_str(cur, "email")};
+    t.same = t.old && strcasecmp(t.old, email) == 0;
+    if (portail_tx_retry(ctx, contact_tx, &t) != 0)
         return;
-    if (portail_db_begin(db) != 0 ||
-        portail_member_exec(ctx,
-                            "UPDATE insured SET address_line = ?, postal_code = ?, city = ? "
-                            "WHERE id = " COVERAGE_INSURED,
-                            "sss", address, postcode, city) < 0 ||
-        portail_member_exec(ctx,
-                            "INSERT INTO coverage_profile (member_id, phone) VALUES ({member}, ?) "
-                            "ON DUPLICATE KEY UPDATE phone = VALUES(phone)",
-                            "s", phone) < 0 ||
-        (!same &&
-         request_change(ctx, "email", email, NULL, NULL, NULL, "adresse e-mail", old) != 0) ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
-        coverage_fail(ctx);
-        return;
-    }
-    portail_respond_json(ctx, same ? 200 : 202,
-                         json_pack("{s:s}", "status", same ? "updated" : "pending_verification"));
+    portail_respond_json(ctx, t.same ? 200 : 202,
+                         json_pack("{s:s}", "status", t.same ? "updated" : "pending_verification"));
 }
 
 /* A BIC (ISO 9362): 6 letters, then 2 or 5 letters or digits; any case,
@@ -132,6 +148,19 @@ static const char *valid_bic(portail_arena_t *a, const char *in, const char **ms
     return ok ? up : NULL;
 }
 
+/* Rerun whole on a 1213/1205, as contact_tx. */
+typedef struct bank_tx {
+    const char *iban, *bic, *holder;
+} bank_tx_t;
+
+static int bank_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    (void)db;
+    const bank_tx_t *t = arg;
+    return request_change(ctx, "bank", NULL, t->iban, t->bic, t->holder,
+                          TXT_COVERAGE_COORDONNEES_BANCAIRES, NULL);
+}
+
 /* ---- PUT /api/v1/profile/bank {iban, bic, holder} ------------------------------ */
 void coverage_profile_bank(portail_ctx_t *ctx)
 {
@@ -145,17 +174,9 @@ void coverage_profile_bank(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
-    portail_db_t *db = portail_db(ctx);
-    if (!db)
+    bank_tx_t t = {.iban = iban, .bic = bic, .holder = holder};
+    if (portail_tx_retry(ctx, bank_tx, &t) != 0)
         return;
-    if (portail_db_begin(db) != 0 ||
-        request_change(ctx, "bank", NULL, iban, bic, holder, TXT_COVERAGE_COORDONNEES_BANCAIRES,
-                       NULL) != 0 ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
-        coverage_fail(ctx);
-        return;
-    }
     portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending_verification"));
 }
 
