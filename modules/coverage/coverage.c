@@ -420,6 +420,37 @@ static int new_code(char out[CODE_LEN + 1])
     return 0;
 }
 
+/* The new attestation supersedes the person's earlier ones: a checker
+ * learns that a newer paper exists. Both in one transaction, rerun whole on
+ * a 1213/1205 (portail_tx_retry): on a Galera cluster a write through
+ * another node to the same rows aborts it at COMMIT, a 500 for the member
+ * otherwise. */
+typedef struct attestation_tx {
+    const char *code, *initials, *from, *to;
+    long long ben;
+    int birth_year;
+} attestation_tx_t;
+
+static int attestation_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    (void)db;
+    const attestation_tx_t *t = arg;
+    return portail_member_exec(ctx,
+                               "UPDATE coverage_attestations SET superseded_at = "
+                               "UTC_TIMESTAMP() WHERE insured_id = " INSURED
+                               " AND beneficiary_id <=> NULLIF(?, 0) AND superseded_at IS NULL",
+                               "l", t->ben) < 0 ||
+                   portail_member_exec(ctx,
+                                       "INSERT INTO coverage_attestations (code_hash, insured_id, "
+                                       "beneficiary_id, initials, birth_year, valid_from, "
+                                       "valid_to) VALUES (UNHEX(SHA2(?, 256)), " INSURED
+                                       ", NULLIF(?, 0), ?, ?, ?, ?)",
+                                       "slsiss", t->code, t->ben, t->initials, t->birth_year,
+                                       t->from, t->to) != 1
+               ? -1
+               : 0;
+}
+
 /* GET /api/v1/coverage/attestation.pdf?beneficiary= */
 static void attestation_pdf(portail_ctx_t *ctx)
 {
@@ -459,28 +490,14 @@ static void attestation_pdf(portail_ctx_t *ctx)
         coverage_fail(ctx);
         return;
     }
-    /* The new attestation supersedes the person's earlier ones: a checker
-     * learns that a newer paper exists. Both in one transaction. */
-    portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        coverage_fail(ctx);
+    attestation_tx_t t = {.code = code,
+                          .ben = ben ? ben_id : 0,
+                          .initials = initials,
+                          .birth_year = birth_year,
+                          .from = from,
+                          .to = to};
+    if (portail_tx_retry(ctx, attestation_tx, &t) != 0)
         return;
-    }
-    if (portail_member_exec(ctx,
-                            "UPDATE coverage_attestations SET superseded_at = UTC_TIMESTAMP() "
-                            "WHERE insured_id = " INSURED " AND beneficiary_id <=> NULLIF(?, 0) "
-                            "AND superseded_at IS NULL",
-                            "l", ben ? ben_id : (long long)0) < 0 ||
-        portail_member_exec(
-            ctx,
-            "INSERT INTO coverage_attestations (code_hash, insured_id, beneficiary_id, initials, "
-            "birth_year, valid_from, valid_to) VALUES (UNHEX(SHA2(?, 256)), " INSURED
-            ", NULLIF(?, 0), ?, ?, ?, ?)",
-            "slsiss", code, ben ? ben_id : (long long)0, initials, birth_year, from, to) != 1 ||
-        portail_db_commit(db) != 0) {
-        coverage_fail(ctx);
-        return;
-    }
 
     portail_pdf_meta_t meta = {.title = TXT_COVERAGE_PDF_TITRE,
                                .footer =
@@ -628,6 +645,43 @@ static int vitale_person(portail_ctx_t *ctx, int64_t *ben)
     return person && strcmp(person, "me") == 0 ? 0 : portail_req_param_i64(ctx, "person", ben);
 }
 
+/* The card stopped, its security event and notification, rerun whole on a
+ * 1213/1205 as attestation_tx. */
+typedef struct report_tx {
+    const char *kind;
+    long long card;
+} report_tx_t;
+
+static int report_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    const report_tx_t *t = arg;
+    int64_t member = portail_principal(ctx)->id;
+    const char *what = strcmp(t->kind, "lost") == 0     ? TXT_COVERAGE_CARTE_PERDUE
+                       : strcmp(t->kind, "stolen") == 0 ? TXT_COVERAGE_CARTE_VOLEE
+                                                        : TXT_COVERAGE_CARTE_DEFECTUEUSE;
+    long long n = portail_member_exec(
+        ctx,
+        "UPDATE coverage_vitale SET status = ?, status_since = UTC_TIMESTAMP(), "
+        "reported_at = UTC_TIMESTAMP() WHERE id = ? AND status = 'active' "
+        "AND insured_id = " INSURED,
+        "sl", t->kind, t->card);
+    if (n == 0) {
+        portail_problem(ctx, 409, NULL, TXT_COVERAGE_CARTE_DEJA_SIGNALEE);
+        return -1;
+    }
+    return n < 0 ||
+                   portail_security_event(ctx, member, "vitale_reported",
+                                          portail_sprintf(portail_arena(ctx), "%s (carte %lld)",
+                                                          t->kind, t->card)) != 0 ||
+                   portail_notify(db, member, "coverage.vitale",
+                                  TXT_COVERAGE_NOTIFICATION_DESACTIVEE_TITRE,
+                                  portail_sprintf(portail_arena(ctx),
+                                                  TXT_COVERAGE_NOTIFICATION_DESACTIVEE_TEXTE, what),
+                                  "/coverage/vitale.html") != 0
+               ? -1
+               : 0;
+}
+
 /* POST /api/v1/coverage/vitale/{person}/report {kind}: {person} is "me" or a
  * beneficiary's id. The card stops at once; a second report is a 409. */
 static void vitale_report(portail_ctx_t *ctx)
@@ -657,41 +711,11 @@ static void vitale_report(portail_ctx_t *ctx)
         portail_problem(ctx, 409, NULL, TXT_COVERAGE_CARTE_PAS_ACTIVE);
         return;
     }
-    portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        coverage_fail(ctx);
+    report_tx_t t = {.kind = kind, .card = portail_row_int(card, "id", 0)};
+    if (portail_tx_retry(ctx, report_tx, &t) != 0)
         return;
-    }
-    int64_t member = portail_principal(ctx)->id;
-    const char *what = strcmp(kind, "lost") == 0     ? TXT_COVERAGE_CARTE_PERDUE
-                       : strcmp(kind, "stolen") == 0 ? TXT_COVERAGE_CARTE_VOLEE
-                                                     : TXT_COVERAGE_CARTE_DEFECTUEUSE;
-    long long n = portail_member_exec(
-        ctx,
-        "UPDATE coverage_vitale SET status = ?, status_since = UTC_TIMESTAMP(), "
-        "reported_at = UTC_TIMESTAMP() WHERE id = ? AND status = 'active' "
-        "AND insured_id = " INSURED,
-        "sl", kind, (long long)portail_row_int(card, "id", 0));
-    if (n == 0) {
-        portail_db_rollback(db);
-        portail_problem(ctx, 409, NULL, TXT_COVERAGE_CARTE_DEJA_SIGNALEE);
-        return;
-    }
-    if (n < 0 ||
-        portail_security_event(ctx, member, "vitale_reported",
-                               portail_sprintf(portail_arena(ctx), "%s (carte %lld)", kind,
-                                               portail_row_int(card, "id", 0))) != 0 ||
-        portail_notify(
-            db, member, "coverage.vitale", TXT_COVERAGE_NOTIFICATION_DESACTIVEE_TITRE,
-            portail_sprintf(portail_arena(ctx), TXT_COVERAGE_NOTIFICATION_DESACTIVEE_TEXTE, what),
-            "/coverage/vitale.html") != 0 ||
-        portail_db_commit(db) != 0) {
-        coverage_fail(ctx);
-        return;
-    }
-    portail_respond_json(
-        ctx, 200,
-        json_pack("{s:I, s:s}", "id", (json_int_t)portail_row_int(card, "id", 0), "status", kind));
+    portail_respond_json(ctx, 200,
+                         json_pack("{s:I, s:s}", "id", (json_int_t)t.card, "status", kind));
 }
 
 /* 0 when {person} (0: the member) is the member's and has no card active
@@ -720,6 +744,47 @@ static int order_refused(portail_ctx_t *ctx, int64_t ben)
     else
         return 0;
     return -1;
+}
+
+/* The order's check again, with the member's row locked (one account per
+ * insured person), so that the check and the insert are one step: a
+ * simultaneous order waits here, then sees this one's card and gets the
+ * 409. The lock is the transaction's first read and takes no snapshot (no
+ * subquery): the check's reads come after it. Rerun whole on a 1213/1205
+ * as attestation_tx; the files stored before it are the documents' own. */
+typedef struct order_tx {
+    int64_t ben;
+    const char *serial;
+    json_int_t photo, identity;
+    json_int_t card; /* out */
+} order_tx_t;
+
+static int order_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    order_tx_t *t = arg;
+    if (!portail_member_row(ctx, "SELECT id FROM members WHERE id = {member} FOR UPDATE", "") ||
+        order_refused(ctx, t->ben) != 0)
+        return -1;
+    if (portail_member_exec(ctx,
+                            "INSERT INTO coverage_vitale (insured_id, beneficiary_id, serial, "
+                            "status, photo_document_id, identity_document_id, ordered_at) "
+                            "VALUES (" INSURED ", NULLIF(?, 0), ?, 'ordered', ?, ?, "
+                            "UTC_TIMESTAMP())",
+                            "lsll", (long long)t->ben, t->serial, (long long)t->photo,
+                            (long long)t->identity) != 1)
+        return -1;
+    t->card = (json_int_t)portail_db_insert_id(db);
+    const struct coverage_state *st = portail_module_state(ctx);
+    json_t *payload = json_pack("{s:I, s:s}", "card", t->card, "to", vitale_steps[0].to);
+    int queued = payload && portail_job_enqueue(db, "coverage.vitale_advance", payload,
+                                                st->vitale_delay[0], NULL) == 0;
+    json_decref(payload);
+    return !queued || portail_notify(db, portail_principal(ctx)->id, "coverage.vitale",
+                                     TXT_COVERAGE_NOTIFICATION_COMMANDEE_TITRE,
+                                     TXT_COVERAGE_NOTIFICATION_COMMANDEE_TEXTE,
+                                     "/coverage/vitale.html") != 0
+               ? -1
+               : 0;
 }
 
 /* POST /api/v1/coverage/vitale/{person}/order (multipart: photo, identity):
@@ -778,53 +843,12 @@ static void vitale_order(portail_ctx_t *ctx)
     for (size_t k = 0; k < sizeof rnd; k++)
         serial[k + 1] = (char)('0' + rnd[k] % 10);
     serial[20] = '\0';
-    /* Again with the member's row locked (one account per insured person),
-     * so that the check and the insert are one step: a simultaneous order
-     * waits here, then sees this one's card and gets the 409. The lock is
-     * the transaction's first read and takes no snapshot (no subquery): the
-     * check's reads come after it. */
-    portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) != 0) {
-        coverage_fail(ctx);
+    order_tx_t t = {.ben = ben, .serial = serial, .photo = photo, .identity = identity};
+    if (portail_tx_retry(ctx, order_tx, &t) != 0)
         return;
-    }
-    if (!portail_member_row(ctx, "SELECT id FROM members WHERE id = {member} FOR UPDATE", "")) {
-        portail_db_rollback(db);
-        coverage_fail(ctx);
-        return;
-    }
-    if (order_refused(ctx, ben) != 0) {
-        portail_db_rollback(db);
-        return;
-    }
-    int64_t member = portail_principal(ctx)->id;
-    if (portail_member_exec(ctx,
-                            "INSERT INTO coverage_vitale (insured_id, beneficiary_id, serial, "
-                            "status, photo_document_id, identity_document_id, ordered_at) "
-                            "VALUES (" INSURED ", NULLIF(?, 0), ?, 'ordered', ?, ?, "
-                            "UTC_TIMESTAMP())",
-                            "lsll", (long long)ben, serial, (long long)photo,
-                            (long long)identity) != 1) {
-        portail_db_rollback(db);
-        coverage_fail(ctx);
-        return;
-    }
-    json_int_t card = (json_int_t)portail_db_insert_id(db);
-    const struct coverage_state *st = portail_module_state(ctx);
-    json_t *payload = json_pack("{s:I, s:s}", "card", card, "to", vitale_steps[0].to);
-    int queued = payload && portail_job_enqueue(db, "coverage.vitale_advance", payload,
-                                                st->vitale_delay[0], NULL) == 0;
-    json_decref(payload);
-    if (!queued ||
-        portail_notify(db, member, "coverage.vitale", TXT_COVERAGE_NOTIFICATION_COMMANDEE_TITRE,
-                       TXT_COVERAGE_NOTIFICATION_COMMANDEE_TEXTE, "/coverage/vitale.html") != 0 ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
-        coverage_fail(ctx);
-        return;
-    }
     portail_respond_json(
-        ctx, 201, json_pack("{s:I, s:s, s:s}", "id", card, "status", "ordered", "serial", serial));
+        ctx, 201,
+        json_pack("{s:I, s:s, s:s}", "id", t.card, "status", "ordered", "serial", serial));
 }
 
 /* ---- médecin traitant -------------------------------------------------------- */
@@ -851,6 +875,29 @@ static void practitioners_search(portail_ctx_t *ctx)
                          json_pack("{s:O, s:o}", "practitioners", rows, "next_cursor", next));
 }
 
+/* The declaration and its confirmation job, rerun whole on a 1213/1205 as
+ * attestation_tx. */
+static int doctor_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    const int64_t practitioner = *(const int64_t *)arg;
+    if (portail_member_exec(ctx,
+                            "UPDATE coverage_doctors SET status = 'ended', ended_on = UTC_DATE() "
+                            "WHERE insured_id = " INSURED
+                            " AND beneficiary_id IS NULL AND status = 'pending'",
+                            "") < 0 ||
+        portail_member_exec(ctx,
+                            "INSERT INTO coverage_doctors (insured_id, practitioner_id, status, "
+                            "declared_on) VALUES (" INSURED ", ?, 'pending', UTC_DATE())",
+                            "l", (long long)practitioner) != 1)
+        return -1;
+    const struct coverage_state *st = portail_module_state(ctx);
+    json_t *payload = json_pack("{s:I}", "declaration", (json_int_t)portail_db_insert_id(db));
+    int queued = payload && portail_job_enqueue(db, "coverage.doctor_confirm", payload,
+                                                st->doctor_confirm_seconds, NULL) == 0;
+    json_decref(payload);
+    return queued ? 0 : -1;
+}
+
 /* POST /api/v1/coverage/doctor {practitioner}: pending until the
  * practitioner's side confirms; the earlier pending one is dropped. */
 static void doctor_declare(portail_ctx_t *ctx)
@@ -874,29 +921,9 @@ static void doctor_declare(portail_ctx_t *ctx)
         portail_problem(ctx, 409, NULL, TXT_COVERAGE_MEDECIN_COMPLET);
         return;
     }
-    if (portail_db_begin(db) != 0 ||
-        portail_member_exec(ctx,
-                            "UPDATE coverage_doctors SET status = 'ended', ended_on = UTC_DATE() "
-                            "WHERE insured_id = " INSURED
-                            " AND beneficiary_id IS NULL AND status = 'pending'",
-                            "") < 0 ||
-        portail_member_exec(ctx,
-                            "INSERT INTO coverage_doctors (insured_id, practitioner_id, status, "
-                            "declared_on) VALUES (" INSURED ", ?, 'pending', UTC_DATE())",
-                            "l", (long long)json_integer_value(v)) != 1) {
-        coverage_fail(ctx);
+    int64_t practitioner = json_integer_value(v);
+    if (portail_tx_retry(ctx, doctor_tx, &practitioner) != 0)
         return;
-    }
-    const struct coverage_state *st = portail_module_state(ctx);
-    json_t *payload =
-        json_pack("{s:I}", "declaration", (json_int_t)portail_db_insert_id(portail_db(ctx)));
-    int queued = payload && portail_job_enqueue(db, "coverage.doctor_confirm", payload,
-                                                st->doctor_confirm_seconds, NULL) == 0;
-    json_decref(payload);
-    if (!queued || portail_db_commit(db) != 0) {
-        coverage_fail(ctx);
-        return;
-    }
     portail_respond_json(ctx, 201, json_pack("{s:s, s:O}", "status", "pending", "practitioner", p));
 }
 
