@@ -1028,7 +1028,27 @@ static int doctor_publish(portail_db_t *db, json_int_t id)
 }
 
 /* Idempotent: a declaration no longer pending is left alone. The earlier
- * current one ends the day the new one starts. */
+ * current one ends the day the new one starts. Rerun whole on a 1213/1205
+ * (portail_db_tx_retry, a job has no request to answer) rather than after
+ * the job's backoff. */
+static int doctor_confirm_tx(portail_db_t *db, void *arg)
+{
+    const json_int_t id = *(const json_int_t *)arg;
+    return portail_db_exec(db,
+                           "UPDATE coverage_doctors o JOIN coverage_doctors n "
+                           "ON n.insured_id = o.insured_id AND n.beneficiary_id <=> "
+                           "o.beneficiary_id SET o.status = 'ended', o.ended_on = UTC_DATE() "
+                           "WHERE n.id = ? AND n.status = 'pending' AND o.status = 'current'",
+                           "l", (long long)id) < 0 ||
+                   portail_db_exec(db,
+                                   "UPDATE coverage_doctors SET status = 'current', "
+                                   "confirmed_on = UTC_DATE() WHERE id = ? AND status = 'pending'",
+                                   "l", (long long)id) < 0 ||
+                   doctor_publish(db, id) != 0
+               ? -1
+               : 0;
+}
+
 static int job_doctor_confirm(portail_job_t *job)
 {
     json_int_t id = json_integer_value(json_object_get(portail_job_payload(job), "declaration"));
@@ -1037,19 +1057,7 @@ static int job_doctor_confirm(portail_job_t *job)
         portail_job_set_error(job, "payload without a declaration, or no database");
         return -1;
     }
-    if (portail_db_begin(db) != 0 ||
-        portail_db_exec(db,
-                        "UPDATE coverage_doctors o JOIN coverage_doctors n "
-                        "ON n.insured_id = o.insured_id AND n.beneficiary_id <=> o.beneficiary_id "
-                        "SET o.status = 'ended', o.ended_on = UTC_DATE() "
-                        "WHERE n.id = ? AND n.status = 'pending' AND o.status = 'current'",
-                        "l", (long long)id) < 0 ||
-        portail_db_exec(db,
-                        "UPDATE coverage_doctors SET status = 'current', confirmed_on = UTC_DATE() "
-                        "WHERE id = ? AND status = 'pending'",
-                        "l", (long long)id) < 0 ||
-        doctor_publish(db, id) != 0 || portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
+    if (portail_db_tx_retry(db, doctor_confirm_tx, &id, NULL) != 0) {
         portail_job_set_error(job, "declaration not confirmed");
         return -1;
     }
@@ -1058,57 +1066,58 @@ static int job_doctor_confirm(portail_job_t *job)
 
 /* Idempotent: moves the card only from the state before `to` (the row
  * locked, so that the move and its notification happen once); the next
- * step is queued in the same transaction. */
-static int job_vitale_advance(portail_job_t *job)
+ * step is queued in the same transaction, rerun whole on a 1213/1205 as
+ * doctor_confirm_tx. */
+typedef struct advance_tx {
+    json_int_t id;
+    size_t k;
+    const struct coverage_state *st;
+} advance_tx_t;
+
+static int advance_tx(portail_db_t *db, void *arg)
 {
-    json_t *p = portail_job_payload(job);
-    json_int_t id = json_integer_value(json_object_get(p, "card"));
-    const char *to = json_string_value(json_object_get(p, "to"));
-    portail_db_t *db = portail_job_db(job);
-    size_t k = 0;
-    while (k < VITALE_STEPS && (!to || strcmp(to, vitale_steps[k].to) != 0))
-        k++;
-    if (id <= 0 || !db || k == VITALE_STEPS) {
-        portail_job_set_error(job, "payload without a card or a state, or no database");
-        return -1;
-    }
-    const struct vitale_step *step = &vitale_steps[k];
-    if (portail_db_begin(db) != 0) {
-        portail_job_set_error(job, "card not advanced");
-        return -1;
-    }
+    const advance_tx_t *t = arg;
+    const struct vitale_step *step = &vitale_steps[t->k];
     json_t *card = portail_db_row(db,
                                   "SELECT v.id, m.id AS member_id FROM coverage_vitale v "
                                   "LEFT JOIN members m ON m.insured_id = v.insured_id "
                                   "WHERE v.id = ? AND v.status = ? FOR UPDATE",
-                                  "ls", (long long)id, step->from);
-    if (!card) {
-        int failed = portail_db_failed(db);
-        portail_db_rollback(db);
-        if (failed)
-            portail_job_set_error(job, "card not read");
-        return failed ? -1 : 0;
-    }
+                                  "ls", (long long)t->id, step->from);
+    if (!card)
+        return portail_db_failed(db) ? -1 : 0;
     /* A person without an account (the seed's) has nobody to notify. */
     int64_t member = portail_row_int(card, "member_id", 0);
-    const struct coverage_state *st = portail_job_state(job);
-    json_t *next = k + 1 < VITALE_STEPS
-                       ? json_pack("{s:I, s:s}", "card", id, "to", vitale_steps[k + 1].to)
+    json_t *next = t->k + 1 < VITALE_STEPS
+                       ? json_pack("{s:I, s:s}", "card", t->id, "to", vitale_steps[t->k + 1].to)
                        : NULL;
     int bad = portail_db_exec(db,
                               "UPDATE coverage_vitale SET status = ?, status_since = "
                               "UTC_TIMESTAMP(), issued_on = IF(? = 'sent', UTC_DATE(), issued_on) "
                               "WHERE id = ?",
-                              "ssl", step->to, step->to, (long long)id) != 1 ||
+                              "ssl", step->to, step->to, (long long)t->id) != 1 ||
               (member > 0 && portail_notify(db, member, "coverage.vitale", step->title, step->text,
                                             "/coverage/vitale.html") != 0) ||
-              (k + 1 < VITALE_STEPS &&
+              (t->k + 1 < VITALE_STEPS &&
                (!next || portail_job_enqueue(db, "coverage.vitale_advance", next,
-                                             st->vitale_delay[k + 1], NULL) != 0)) ||
-              portail_db_commit(db) != 0;
+                                             t->st->vitale_delay[t->k + 1], NULL) != 0));
     json_decref(next);
-    if (bad) {
-        portail_db_rollback(db);
+    return bad ? -1 : 0;
+}
+
+static int job_vitale_advance(portail_job_t *job)
+{
+    json_t *p = portail_job_payload(job);
+    const char *to = json_string_value(json_object_get(p, "to"));
+    advance_tx_t t = {.id = json_integer_value(json_object_get(p, "card")),
+                      .st = portail_job_state(job)};
+    portail_db_t *db = portail_job_db(job);
+    while (t.k < VITALE_STEPS && (!to || strcmp(to, vitale_steps[t.k].to) != 0))
+        t.k++;
+    if (t.id <= 0 || !db || t.k == VITALE_STEPS) {
+        portail_job_set_error(job, "payload without a card or a state, or no database");
+        return -1;
+    }
+    if (portail_db_tx_retry(db, advance_tx, &t, NULL) != 0) {
         portail_job_set_error(job, "card not advanced");
         return -1;
     }
