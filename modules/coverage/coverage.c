@@ -746,32 +746,70 @@ static int order_refused(portail_ctx_t *ctx, int64_t ben)
     return -1;
 }
 
+/* The order's files by field: 0 with the photo (an image) and the identity
+ * document, or -1 with the 422 answered. */
+static int order_files(portail_ctx_t *ctx, json_t *docs, json_int_t *photo, json_int_t *identity)
+{
+    json_t *errors = NULL;
+    size_t i;
+    json_t *d;
+    *photo = *identity = 0;
+    json_array_foreach(docs, i, d)
+    {
+        const char *field = json_string_value(json_object_get(d, "field"));
+        const char *type = json_string_value(json_object_get(d, "type"));
+        json_int_t id = json_integer_value(json_object_get(d, "id"));
+        if (field && strcmp(field, "photo") == 0) {
+            if (type && strcmp(type, "pdf") != 0)
+                *photo = id;
+            else
+                portail_field_error(&errors, "photo", TXT_COVERAGE_PHOTO_TYPE_REFUSE);
+        } else if (field && strcmp(field, "identity") == 0) {
+            *identity = id;
+        }
+    }
+    if (!*photo && !errors)
+        portail_field_error(&errors, "photo", TXT_COVERAGE_JOIGNEZ_PHOTO);
+    if (!*identity)
+        portail_field_error(&errors, "identity", TXT_COVERAGE_JOIGNEZ_PIECE_IDENTITE);
+    if (!errors)
+        return 0;
+    portail_problem_fields(ctx, errors);
+    return -1;
+}
+
 /* The order's check again, with the member's row locked (one account per
  * insured person), so that the check and the insert are one step: a
  * simultaneous order waits here, then sees this one's card and gets the
  * 409. The lock is the transaction's first read and takes no snapshot (no
- * subquery): the check's reads come after it. Rerun whole on a 1213/1205
- * as attestation_tx; the files stored before it are the documents' own. */
+ * subquery): the check's reads come after it. The files are stored in the
+ * same transaction, so that a refused order (409, 422) or a failed insert
+ * keeps none of them: stored apart, each order that lost the race kept a
+ * photo and an identity document that no card names. Rerun whole on a
+ * 1213/1205 as attestation_tx. */
 typedef struct order_tx {
     int64_t ben;
     const char *serial;
-    json_int_t photo, identity;
+    const portail_doc_batch_t *files;
     json_int_t card; /* out */
 } order_tx_t;
 
 static int order_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
     order_tx_t *t = arg;
+    json_t *docs;
+    json_int_t photo, identity;
     if (!portail_member_row(ctx, "SELECT id FROM members WHERE id = {member} FOR UPDATE", "") ||
-        order_refused(ctx, t->ben) != 0)
+        order_refused(ctx, t->ben) != 0 || portail_documents_insert(ctx, t->files, &docs) != 0 ||
+        order_files(ctx, docs, &photo, &identity) != 0)
         return -1;
     if (portail_member_exec(ctx,
                             "INSERT INTO coverage_vitale (insured_id, beneficiary_id, serial, "
                             "status, photo_document_id, identity_document_id, ordered_at) "
                             "VALUES (" INSURED ", NULLIF(?, 0), ?, 'ordered', ?, ?, "
                             "UTC_TIMESTAMP())",
-                            "lsll", (long long)t->ben, t->serial, (long long)t->photo,
-                            (long long)t->identity) != 1)
+                            "lsll", (long long)t->ben, t->serial, (long long)photo,
+                            (long long)identity) != 1)
         return -1;
     t->card = (json_int_t)portail_db_insert_id(db);
     const struct coverage_state *st = portail_module_state(ctx);
@@ -779,12 +817,12 @@ static int order_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
     int queued = payload && portail_job_enqueue(db, "coverage.vitale_advance", payload,
                                                 st->vitale_delay[0], NULL) == 0;
     json_decref(payload);
-    return !queued || portail_notify(db, portail_principal(ctx)->id, "coverage.vitale",
-                                     TXT_COVERAGE_NOTIFICATION_COMMANDEE_TITRE,
-                                     TXT_COVERAGE_NOTIFICATION_COMMANDEE_TEXTE,
-                                     "/coverage/vitale.html") != 0
-               ? -1
-               : 0;
+    if (!queued ||
+        portail_notify(db, portail_principal(ctx)->id, "coverage.vitale",
+                       TXT_COVERAGE_NOTIFICATION_COMMANDEE_TITRE,
+                       TXT_COVERAGE_NOTIFICATION_COMMANDEE_TEXTE, "/coverage/vitale.html") != 0)
+        return -1;
+    return 0;
 }
 
 /* POST /api/v1/coverage/vitale/{person}/order (multipart: photo, identity):
@@ -795,7 +833,7 @@ static void vitale_order(portail_ctx_t *ctx)
     int64_t ben;
     if (vitale_person(ctx, &ben) != 0)
         return;
-    /* Before the files are stored: a refused order stores nothing. */
+    /* Before the files are scanned: a refused order costs no scan. */
     if (order_refused(ctx, ben) != 0)
         return;
     static const portail_doc_rules_t rules = {.types = PORTAIL_DOC_TYPE(PORTAIL_FILE_PDF) |
@@ -803,36 +841,9 @@ static void vitale_order(portail_ctx_t *ctx)
                                                        PORTAIL_DOC_TYPE(PORTAIL_FILE_PNG),
                                               .max_file_bytes = VITALE_FILE_MAX,
                                               .max_files = 2};
-    json_t *docs = NULL;
-    if (portail_documents_store(ctx, &rules, &docs) != 0)
+    order_tx_t t = {.ben = ben, .files = portail_documents_check(ctx, &rules)};
+    if (!t.files)
         return;
-    portail_arena_json(portail_arena(ctx), docs);
-    json_int_t photo = 0, identity = 0;
-    json_t *errors = NULL;
-    size_t i;
-    json_t *d;
-    json_array_foreach(docs, i, d)
-    {
-        const char *field = json_string_value(json_object_get(d, "field"));
-        const char *type = json_string_value(json_object_get(d, "type"));
-        json_int_t id = json_integer_value(json_object_get(d, "id"));
-        if (field && strcmp(field, "photo") == 0) {
-            if (type && strcmp(type, "pdf") != 0)
-                photo = id;
-            else
-                portail_field_error(&errors, "photo", TXT_COVERAGE_PHOTO_TYPE_REFUSE);
-        } else if (field && strcmp(field, "identity") == 0) {
-            identity = id;
-        }
-    }
-    if (!photo && !errors)
-        portail_field_error(&errors, "photo", TXT_COVERAGE_JOIGNEZ_PHOTO);
-    if (!identity)
-        portail_field_error(&errors, "identity", TXT_COVERAGE_JOIGNEZ_PIECE_IDENTITE);
-    if (errors) {
-        portail_problem_fields(ctx, errors);
-        return;
-    }
     unsigned char rnd[19];
     char serial[21];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
@@ -843,7 +854,7 @@ static void vitale_order(portail_ctx_t *ctx)
     for (size_t k = 0; k < sizeof rnd; k++)
         serial[k + 1] = (char)('0' + rnd[k] % 10);
     serial[20] = '\0';
-    order_tx_t t = {.ben = ben, .serial = serial, .photo = photo, .identity = identity};
+    t.serial = serial;
     if (portail_tx_retry(ctx, order_tx, &t) != 0)
         return;
     portail_respond_json(

@@ -186,7 +186,7 @@ def test_vitale_order_is_rerun_after_a_deadlock(stack):
     assert body["status"] == "ordered"
     assert stack.sql("SELECT id, serial FROM coverage_vitale WHERE insured_id = %d AND status "
                      "NOT IN ('lost')" % m.insured_id) == [[str(body["id"]), body["serial"]]]
-    # The files' own transaction ran once, before the order's.
+    # The files once: the rolled-back attempt's went with it.
     assert count(stack, "SELECT COUNT(*) FROM documents WHERE member_id = %d", m.id) == 2
     assert count(stack, "SELECT COUNT(*) FROM jobs WHERE kind = 'coverage.vitale_advance' AND "
                  "JSON_VALUE(payload, '$.to') = 'in_production'"

@@ -57,6 +57,9 @@ def test_order_needs_an_image_photo_and_an_identity_document(stack):
     assert r.status_code == 422, r.text
     assert any(e["field"] == "identity" for e in r.json()["errors"])
     assert [x["status"] for x in mine(c)] == ["lost"]
+    # A refused order keeps none of its files (they were stored before the
+    # order's checks and kept: an identity document that no card names).
+    assert stack.sql("SELECT COUNT(*) FROM documents WHERE member_id = %d" % m.id) == [["0"]]
 
 
 def test_another_members_beneficiary_is_a_404(stack):
@@ -123,6 +126,9 @@ def test_simultaneous_orders_give_one_card(stack):
     assert sorted(statuses) == [201] + [409] * (len(clients) - 1), statuses
     assert stack.sql("SELECT COUNT(*) FROM coverage_vitale WHERE insured_id = %d AND status "
                      "IN ('active', 'ordered', 'in_production', 'sent')" % m.insured_id) == [["1"]]
+    # Only the card's photo and identity document are kept: the orders that
+    # lost the race stored theirs in the order's transaction, rolled back.
+    assert stack.sql("SELECT COUNT(*) FROM documents WHERE member_id = %d" % m.id) == [["2"]]
 
 
 def wait_for(c, status):
