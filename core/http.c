@@ -674,7 +674,7 @@ void portail_jw_fail(portail_jw_t *w)
 
 int portail_jw_failed(const portail_jw_t *w)
 {
-    return w->failed;
+    return w && w->failed;
 }
 
 void portail_respond_jw(portail_ctx_t *ctx, int status, portail_jw_t *w)

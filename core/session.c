@@ -83,6 +83,39 @@ static void internal_error(portail_ctx_t *ctx)
     portail_problem(ctx, 500, NULL, TXT_SESSION_ENREGISTREMENT_IMPOSSIBLE);
 }
 
+/* The session's row, read straight from the result (no jansson object:
+ * every request with a cookie reads it). The strings are copied into the
+ * arena: the row's are valid only until the next one. */
+typedef struct session_row {
+    portail_arena_t *arena;
+    int found;
+    long long id, principal_id, level, stale, agent_enabled;
+    const char *kind, *role, *agent_role, *csrf;
+} session_row_t;
+
+static const char *row_copy(portail_arena_t *a, portail_dbrow_t *row, const char *col)
+{
+    const char *v = portail_dbrow_str(row, col);
+    return v ? portail_strdup(a, v) : NULL;
+}
+
+static int session_read(portail_jw_t *w, portail_dbrow_t *row, void *arg)
+{
+    (void)w;
+    session_row_t *r = arg;
+    r->found = 1;
+    r->id = portail_dbrow_int(row, "id", 0);
+    r->principal_id = portail_dbrow_int(row, "principal_id", 0);
+    r->level = portail_dbrow_int(row, "level", -1);
+    r->stale = portail_dbrow_int(row, "stale", 0);
+    r->agent_enabled = portail_dbrow_int(row, "agent_enabled", 0);
+    r->kind = row_copy(r->arena, row, "kind");
+    r->role = row_copy(r->arena, row, "role");
+    r->agent_role = row_copy(r->arena, row, "agent_role");
+    r->csrf = row_copy(r->arena, row, "csrf_token");
+    return 0;
+}
+
 int portail_session_load(portail_ctx_t *ctx)
 {
     clear_principal(ctx);
@@ -104,18 +137,18 @@ int portail_session_load(portail_ctx_t *ctx)
      * every open session at its next request, and a role changed by
      * `portailctl agent role` counts at once (the session's copy of the
      * role is only what it was at sign-in). */
-    json_t *row = portail_db_row(
-        db,
-        "SELECT s.id, s.kind, s.principal_id, s.level, s.role, s.csrf_token, "
-        "s.last_seen_at < UTC_TIMESTAMP() - INTERVAL ? SECOND AS stale, "
-        "a.id IS NOT NULL AND a.disabled_at IS NULL AS agent_enabled, a.role AS agent_role "
-        "FROM sessions s LEFT JOIN agents a ON s.kind = 'agent' AND a.id = s.principal_id "
-        "WHERE s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP() "
-        "AND s.last_seen_at > UTC_TIMESTAMP() - INTERVAL ? SECOND",
-        "ibi", touch_s, hash, (size_t)HASH_BYTES, conf->session_idle_s);
-    if (!row) {
-        if (portail_db_failed(db))
-            return -1;
+    session_row_t row = {.arena = ctx->arena};
+    if (portail_db_rows_json(
+            db, NULL, session_read, &row,
+            "SELECT s.id, s.kind, s.principal_id, s.level, s.role, s.csrf_token, "
+            "s.last_seen_at < UTC_TIMESTAMP() - INTERVAL ? SECOND AS stale, "
+            "a.id IS NOT NULL AND a.disabled_at IS NULL AS agent_enabled, a.role AS agent_role "
+            "FROM sessions s LEFT JOIN agents a ON s.kind = 'agent' AND a.id = s.principal_id "
+            "WHERE s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP() "
+            "AND s.last_seen_at > UTC_TIMESTAMP() - INTERVAL ? SECOND",
+            "ibi", touch_s, hash, (size_t)HASH_BYTES, conf->session_idle_s) < 0)
+        return -1;
+    if (!row.found) {
         /* Revoked from elsewhere: the holder of this token (and only it:
          * the key is the token's hash) learns why, in the 401 answers. */
         json_t *why = portail_db_row(db,
@@ -136,16 +169,16 @@ int portail_session_load(portail_ctx_t *ctx)
         return 0;
     }
 
-    const char *kind = portail_row_str(row, "kind");
+    const char *kind = row.kind;
     portail_principal_kind_t k = PORTAIL_PRINCIPAL_NONE;
     if (kind && strcmp(kind, "member") == 0)
         k = PORTAIL_PRINCIPAL_MEMBER;
     else if (kind && strcmp(kind, "agent") == 0)
         k = PORTAIL_PRINCIPAL_AGENT;
-    long long level = portail_row_int(row, "level", -1);
-    const char *csrf = portail_row_str(row, "csrf_token");
-    long long sid = portail_row_int(row, "id", 0);
-    long long pid = portail_row_int(row, "principal_id", 0);
+    long long level = row.level;
+    const char *csrf = row.csrf;
+    long long sid = row.id;
+    long long pid = row.principal_id;
     if (level < PORTAIL_AUTH_AGENT || level > PORTAIL_AUTH_PARTIAL ||
         !level_fits(k, (portail_auth_t)level) || !csrf || strlen(csrf) != CSRF_BYTES * 2 ||
         sid <= 0 || pid <= 0) {
@@ -154,7 +187,7 @@ int portail_session_load(portail_ctx_t *ctx)
         return 0;
     }
 
-    if (k == PORTAIL_PRINCIPAL_AGENT && !portail_row_int(row, "agent_enabled", 0)) {
+    if (k == PORTAIL_PRINCIPAL_AGENT && !row.agent_enabled) {
         /* Signed out, as if revoked: the row goes, the browser forgets. */
         portail_log_info(ctx, "session %lld: agent %lld disabled, session ended", sid, pid);
         clear_cookie(ctx);
@@ -167,13 +200,12 @@ int portail_session_load(portail_ctx_t *ctx)
     ctx->principal.id = pid;
     ctx->principal.level = (portail_auth_t)level;
     ctx->principal.session_id = sid;
-    const char *role = portail_row_str(row, k == PORTAIL_PRINCIPAL_AGENT ? "agent_role" : "role");
-    ctx->principal.role = role ? portail_strdup(ctx->arena, role) : NULL;
-    ctx->csrf_token = portail_strdup(ctx->arena, csrf);
+    ctx->principal.role = k == PORTAIL_PRINCIPAL_AGENT ? row.agent_role : row.role;
+    ctx->csrf_token = csrf;
 
     /* Writing last_seen_at on every request would turn each read into a row
      * write; once per touch interval is precise enough for the idle timeout. */
-    if (portail_row_int(row, "stale", 0)) {
+    if (row.stale) {
         const portail_client_t *cl = portail_client(ctx);
         if (portail_db_exec(db,
                             "UPDATE sessions SET last_seen_at = UTC_TIMESTAMP(), ip = ?, "

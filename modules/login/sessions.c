@@ -17,41 +17,61 @@ void login_logout(portail_ctx_t *ctx)
 }
 
 /* ---- GET /api/v1/me ---------------------------------------------------------------------- */
+/* Written straight from the rows (portail_db_rows_json): every page of the
+ * member's space asks for it. */
+static int me_member(portail_jw_t *w, portail_dbrow_t *row, void *arg)
+{
+    (void)arg;
+    static const char *const later[] = {"totp_enabled", "recovery_codes_left", NULL};
+    if (portail_jw_open(w, '{') != 0 || portail_dbrow_fields(w, row, later) != 0 ||
+        portail_jw_key(w, "totp_enabled") != 0 ||
+        portail_jw_bool(w, portail_dbrow_int(row, "totp_enabled", 0) == 1) != 0)
+        return -1;
+    return portail_dbrow_field(w, row, "recovery_codes_left", "recovery_codes_left");
+}
+
+static int me_last_sign_in(portail_jw_t *w, portail_dbrow_t *row, void *arg)
+{
+    (void)arg;
+    return portail_dbrow_object(w, row, NULL);
+}
 
 void login_me(portail_ctx_t *ctx)
 {
     portail_db_t *db = portail_db(ctx);
     if (!db)
         return;
-    json_t *row = portail_db_row(
-        db,
+    const portail_principal_t *p = portail_principal(ctx);
+    portail_jw_t *w = portail_jw_new(portail_arena(ctx));
+    long long n = portail_db_rows_json(
+        db, w, me_member, NULL,
         "SELECT m.id, i.nir, i.first_name, i.last_name, i.birth_date, m.email, i.fund, "
         "m.totp_enabled_at IS NOT NULL AS totp_enabled, "
         "(SELECT COUNT(*) FROM member_recovery_codes r WHERE r.member_id = m.id "
         "AND r.used_at IS NULL) AS recovery_codes_left "
         "FROM members m JOIN insured i ON i.id = m.insured_id WHERE m.id = ?",
-        "l", (long long)portail_principal(ctx)->id);
-    if (!row) {
+        "l", (long long)p->id);
+    if (n != 1) {
         login_internal(ctx, "me: member not found");
         return;
     }
-    json_object_set_new(row, "totp_enabled",
-                        json_boolean(portail_row_int(row, "totp_enabled", 0) == 1));
     /* The sign-in before this session's (the current one is not news): the
      * member sees when and from what their account was last opened. */
-    json_t *last = portail_db_row(
-        db,
+    portail_jw_key(w, "last_sign_in");
+    n = portail_db_rows_json(
+        db, w, me_last_sign_in, NULL,
         "SELECT e.created_at AS at, e.ip, e.country, e.user_agent FROM security_events e "
         "WHERE e.member_id = ? AND e.kind = ? AND e.created_at < "
         "(SELECT s.created_at FROM sessions s WHERE s.id = ?) ORDER BY e.id DESC LIMIT 1",
-        "lsl", (long long)portail_principal(ctx)->id, PORTAIL_EVENT_SIGN_IN,
-        (long long)portail_principal(ctx)->session_id);
-    if (!last && portail_db_failed(db)) {
+        "lsl", (long long)p->id, PORTAIL_EVENT_SIGN_IN, (long long)p->session_id);
+    if (n < 0) {
         login_internal(ctx, "me: last sign-in query failed");
         return;
     }
-    json_object_set(row, "last_sign_in", last ? last : json_null());
-    portail_respond_json(ctx, 200, json_incref(row));
+    if (n == 0)
+        portail_jw_null(w);
+    portail_jw_close(w, '}');
+    portail_respond_jw(ctx, 200, w);
 }
 
 /* ---- GET /api/v1/sessions, DELETE /api/v1/sessions/{id}, POST .../revoke-others ---------- */

@@ -101,7 +101,8 @@ long long portail_member_exec(portail_ctx_t *ctx, const char *sql, const char *f
  * portail_db_rows would give). fn writes what the row becomes, or nothing
  * (a page's extra row, asked to know there is a next page); the values are
  * rendered as portail_db_rows renders them. fn returns 0, or -1 to stop
- * (the query then fails). The number of rows, or -1 on error (as
+ * (the query then fails). With a NULL writer fn only reads the rows (a
+ * row read without a jansson object). The number of rows, or -1 on error (as
  * portail_db_rows; the writer's content is then to be dropped). The
  * brackets around the rows are the caller's:
  *
