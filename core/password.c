@@ -9,10 +9,7 @@
 #include <sodium.h>
 #include <errno.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "hashmem.h"
 #include "internal.h"
@@ -432,76 +429,14 @@ static void give_slot(void)
     pthread_mutex_unlock(&slot_mu);
 }
 
-/* A hash runs with its thread's nice value raised by HASH_NICE: on a
- * machine whose cores the hashes fill, the short steps of the requests
- * around them (MariaDB's answers, nginx, the request's own statements)
- * wait for a core behind a hash's time slice at each round trip, and a
- * sign-in took 13 ms more than its hash at 2 connections
- * (docs/performance.md, "Sign-in (module login)"). Niced, the hash yields
- * the core at once and still has every core nobody else wants. The nice
- * value is per thread on Linux. Putting it back is lowering it, which needs
- * RLIMIT_NICE (systemd's LimitNICE=+0, in the unit) or CAP_SYS_NICE: without
- * either no hash is niced (a thread left niced would answer every later
- * request so), and if putting it back fails anyway, none is niced again. */
-#define HASH_NICE 10
-static pthread_once_t nice_once = PTHREAD_ONCE_INIT;
-static int nice_broken;
-
-static void nice_check(void)
-{
-    struct rlimit r;
-    errno = 0;
-    int cur = getpriority(PRIO_PROCESS, 0);
-    int ok = errno == 0 && getrlimit(RLIMIT_NICE, &r) == 0 &&
-             (r.rlim_cur == RLIM_INFINITY || (rlim_t)(20 - cur) <= r.rlim_cur);
-    if (!ok && geteuid() != 0) {
-        nice_broken = 1;
-        portail_logf("info", NULL,
-                     "password hashes not niced: RLIMIT_NICE does not allow putting the nice "
-                     "value back (systemd: LimitNICE=+0)");
-    }
-}
-
-typedef struct niced {
-    pid_t tid;
-    int old; /* the thread's nice value before the hash */
-    int on;
-} niced_t;
-
-static niced_t nice_begin(void)
-{
-    niced_t n = {.tid = (pid_t)syscall(SYS_gettid)};
-    pthread_once(&nice_once, nice_check);
-    if (__atomic_load_n(&nice_broken, __ATOMIC_RELAXED))
-        return n;
-    errno = 0;
-    n.old = getpriority(PRIO_PROCESS, (id_t)n.tid);
-    if (errno == 0 && n.old + HASH_NICE <= 19 &&
-        setpriority(PRIO_PROCESS, (id_t)n.tid, n.old + HASH_NICE) == 0)
-        n.on = 1;
-    return n;
-}
-
-static void nice_end(const niced_t *n)
-{
-    if (n->on && setpriority(PRIO_PROCESS, (id_t)n->tid, n->old) != 0 &&
-        !__atomic_exchange_n(&nice_broken, 1, __ATOMIC_RELAXED))
-        portail_logf("warn", NULL,
-                     "password hashes: nice value not put back (%s): hashes no longer niced; "
-                     "give the service LimitNICE=+0",
-                     strerror(errno));
-}
-
 int portail_password_hash(portail_ctx_t *ctx, const char *password, const char **out)
 {
     if (take_slot(ctx) < 0)
         return -2;
     char *h = portail_alloc(ctx->arena, crypto_pwhash_STRBYTES);
     portail_hashmem_t *mem = portail_hashmem_take();
-    niced_t n = nice_begin();
     int rc = crypto_pwhash_str(h, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                                crypto_pwhash_MEMLIMIT_INTERACTIVE);
-    nice_end(&n);
     portail_hashmem_give(mem);
     give_slot();
     if (rc != 0) {
@@ -530,9 +465,7 @@ int portail_password_verify(portail_ctx_t *ctx, const char *hash, const char *pa
         return -2;
     const char *h = hash && *hash ? hash : dummy_hash;
     portail_hashmem_t *mem = portail_hashmem_take();
-    niced_t n = nice_begin();
     int rc = crypto_pwhash_str_verify(h, password, strlen(password));
-    nice_end(&n);
     portail_hashmem_give(mem);
     give_slot();
     return hash && *hash && rc == 0 ? 1 : 0;

@@ -7,7 +7,6 @@ reaching portaild); the other routes keep answering during a flood."""
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
@@ -200,45 +199,3 @@ def test_me_keeps_answering_during_a_sign_in_flood(stack, accounts):
     # GET /me was never held behind the hashes: every answer within a
     # second (a hash slot's wait is 2 s), most far quicker.
     assert len(during) >= 5 and max(during) < 1.0, (during, alone)
-
-
-def thread_nices(pid):
-    """The nice value of each thread of process pid (/proc/PID/task/*/stat,
-    field 19)."""
-    out = []
-    for stat in Path("/proc/%d/task" % pid).glob("*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # the thread ended meanwhile
-            continue
-        out.append(int(text.rsplit(")", 1)[1].split()[16]))
-    return out
-
-
-@pytest.mark.timeout(120)
-def test_a_hash_runs_niced_and_its_thread_gets_its_priority_back(stack, accounts):
-    # On a machine whose cores the hashes fill, the request's short steps
-    # (MariaDB's answers, nginx) waited behind the hashes' time slices: the
-    # hash lowers its thread's priority while it runs (core/password.c), and
-    # puts it back, or the worker thread would answer every later request
-    # niced.
-    inst = instance(stack, hash_slots=1, hash_wait_ms=10000, hash_queue=8, threads=16)
-    members = [accounts.member() for _ in range(6)]
-    seen, done = set(), threading.Event()
-
-    def watch():
-        while not done.is_set():
-            seen.update(thread_nices(inst.pid))
-            time.sleep(0.002)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
-        results = sign_in_all(stack, inst, members, [fresh_ip() for _ in members])
-    finally:
-        done.set()
-        watcher.join()
-    assert [r.status_code for r, _ in results] == [200] * 6, [r.text for r, _ in results]
-    assert 10 in seen, seen
-    assert set(thread_nices(inst.pid)) == {0}
-    assert "not put back" not in inst.log_path.read_text()
