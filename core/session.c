@@ -88,9 +88,9 @@ static void internal_error(portail_ctx_t *ctx)
  * arena: the row's are valid only until the next one. */
 typedef struct session_row {
     portail_arena_t *arena;
-    int found;
+    portail_principal_kind_t kind;
     long long id, principal_id, level, stale, agent_enabled;
-    const char *kind, *role, *agent_role, *csrf;
+    const char *role, *csrf; /* role: the agent's current one for an agent */
 } session_row_t;
 
 static const char *row_copy(portail_arena_t *a, portail_dbrow_t *row, const char *col)
@@ -103,15 +103,16 @@ static int session_read(portail_jw_t *w, portail_dbrow_t *row, void *arg)
 {
     (void)w;
     session_row_t *r = arg;
-    r->found = 1;
+    const char *kind = portail_dbrow_str(row, "kind");
+    r->kind = kind && strcmp(kind, "member") == 0  ? PORTAIL_PRINCIPAL_MEMBER
+              : kind && strcmp(kind, "agent") == 0 ? PORTAIL_PRINCIPAL_AGENT
+                                                   : PORTAIL_PRINCIPAL_NONE;
     r->id = portail_dbrow_int(row, "id", 0);
     r->principal_id = portail_dbrow_int(row, "principal_id", 0);
     r->level = portail_dbrow_int(row, "level", -1);
     r->stale = portail_dbrow_int(row, "stale", 0);
     r->agent_enabled = portail_dbrow_int(row, "agent_enabled", 0);
-    r->kind = row_copy(r->arena, row, "kind");
-    r->role = row_copy(r->arena, row, "role");
-    r->agent_role = row_copy(r->arena, row, "agent_role");
+    r->role = row_copy(r->arena, row, r->kind == PORTAIL_PRINCIPAL_AGENT ? "agent_role" : "role");
     r->csrf = row_copy(r->arena, row, "csrf_token");
     return 0;
 }
@@ -138,17 +139,18 @@ int portail_session_load(portail_ctx_t *ctx)
      * `portailctl agent role` counts at once (the session's copy of the
      * role is only what it was at sign-in). */
     session_row_t row = {.arena = ctx->arena};
-    if (portail_db_rows_json(
-            db, NULL, session_read, &row,
-            "SELECT s.id, s.kind, s.principal_id, s.level, s.role, s.csrf_token, "
-            "s.last_seen_at < UTC_TIMESTAMP() - INTERVAL ? SECOND AS stale, "
-            "a.id IS NOT NULL AND a.disabled_at IS NULL AS agent_enabled, a.role AS agent_role "
-            "FROM sessions s LEFT JOIN agents a ON s.kind = 'agent' AND a.id = s.principal_id "
-            "WHERE s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP() "
-            "AND s.last_seen_at > UTC_TIMESTAMP() - INTERVAL ? SECOND",
-            "ibi", touch_s, hash, (size_t)HASH_BYTES, conf->session_idle_s) < 0)
+    long long found = portail_db_rows_json(
+        db, NULL, session_read, &row,
+        "SELECT s.id, s.kind, s.principal_id, s.level, s.role, s.csrf_token, "
+        "s.last_seen_at < UTC_TIMESTAMP() - INTERVAL ? SECOND AS stale, "
+        "a.id IS NOT NULL AND a.disabled_at IS NULL AS agent_enabled, a.role AS agent_role "
+        "FROM sessions s LEFT JOIN agents a ON s.kind = 'agent' AND a.id = s.principal_id "
+        "WHERE s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP() "
+        "AND s.last_seen_at > UTC_TIMESTAMP() - INTERVAL ? SECOND",
+        "ibi", touch_s, hash, (size_t)HASH_BYTES, conf->session_idle_s);
+    if (found < 0)
         return -1;
-    if (!row.found) {
+    if (found == 0) {
         /* Revoked from elsewhere: the holder of this token (and only it:
          * the key is the token's hash) learns why, in the 401 answers. */
         json_t *why = portail_db_row(db,
@@ -169,16 +171,9 @@ int portail_session_load(portail_ctx_t *ctx)
         return 0;
     }
 
-    const char *kind = row.kind;
-    portail_principal_kind_t k = PORTAIL_PRINCIPAL_NONE;
-    if (kind && strcmp(kind, "member") == 0)
-        k = PORTAIL_PRINCIPAL_MEMBER;
-    else if (kind && strcmp(kind, "agent") == 0)
-        k = PORTAIL_PRINCIPAL_AGENT;
-    long long level = row.level;
+    portail_principal_kind_t k = row.kind;
+    long long level = row.level, sid = row.id, pid = row.principal_id;
     const char *csrf = row.csrf;
-    long long sid = row.id;
-    long long pid = row.principal_id;
     if (level < PORTAIL_AUTH_AGENT || level > PORTAIL_AUTH_PARTIAL ||
         !level_fits(k, (portail_auth_t)level) || !csrf || strlen(csrf) != CSRF_BYTES * 2 ||
         sid <= 0 || pid <= 0) {
@@ -200,7 +195,7 @@ int portail_session_load(portail_ctx_t *ctx)
     ctx->principal.id = pid;
     ctx->principal.level = (portail_auth_t)level;
     ctx->principal.session_id = sid;
-    ctx->principal.role = k == PORTAIL_PRINCIPAL_AGENT ? row.agent_role : row.role;
+    ctx->principal.role = row.role;
     ctx->csrf_token = csrf;
 
     /* Writing last_seen_at on every request would turn each read into a row
