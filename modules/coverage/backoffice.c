@@ -66,17 +66,15 @@ static int cancel_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
     if (portail_responded(ctx))
         return -1;
     t->member = portail_row_int(card, "member_id", 0);
-    return portail_db_exec(
-               db,
-               "UPDATE coverage_vitale SET status = 'active', reported_at = NULL, "
-               "status_since = UTC_TIMESTAMP() WHERE id = ? AND reported_at IS NOT NULL",
-               "l", (long long)t->id) != 1 ||
-                   (t->member > 0 && portail_notify(db, t->member, "coverage.vitale",
-                                                    TXT_COVERAGE_NOTIFICATION_REACTIVEE_TITRE,
-                                                    TXT_COVERAGE_NOTIFICATION_REACTIVEE_TEXTE,
-                                                    "/coverage/vitale.html") != 0)
-               ? -1
-               : 0;
+    if (portail_db_exec(db,
+                        "UPDATE coverage_vitale SET status = 'active', reported_at = NULL, "
+                        "status_since = UTC_TIMESTAMP() WHERE id = ? AND reported_at IS NOT NULL",
+                        "l", (long long)t->id) != 1 ||
+        (t->member > 0 &&
+         portail_notify(db, t->member, "coverage.vitale", TXT_COVERAGE_NOTIFICATION_REACTIVEE_TITRE,
+                        TXT_COVERAGE_NOTIFICATION_REACTIVEE_TEXTE, "/coverage/vitale.html") != 0))
+        return -1;
+    return 0;
 }
 
 /* ---- POST /api/v1/backoffice/coverage/cards/{id}/cancel-report {reason} ------- */
@@ -117,12 +115,11 @@ static int decide_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
                                                "'refused', decided_at = UTC_TIMESTAMP() "
                                                "WHERE id = ? AND status = 'pending'",
                                                "l", (long long)t->id);
-    return n != 1 ||
-                   portail_account_unlock(ctx, t->member, t->by,
-                                          t->confirm ? TXT_COVERAGE_MOTIF_MODIFICATION_CONFIRMEE
-                                                     : TXT_COVERAGE_MOTIF_MODIFICATION_REFUSEE) < 0
-               ? -1
-               : 0;
+    if (n != 1 || portail_account_unlock(ctx, t->member, t->by,
+                                         t->confirm ? TXT_COVERAGE_MOTIF_MODIFICATION_CONFIRMEE
+                                                    : TXT_COVERAGE_MOTIF_MODIFICATION_REFUSEE) < 0)
+        return -1;
+    return 0;
 }
 
 /* ---- POST /api/v1/backoffice/coverage/profile-changes/{id} {decision, reason}

@@ -435,20 +435,19 @@ static int attestation_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
     (void)db;
     const attestation_tx_t *t = arg;
-    return portail_member_exec(ctx,
-                               "UPDATE coverage_attestations SET superseded_at = "
-                               "UTC_TIMESTAMP() WHERE insured_id = " INSURED
-                               " AND beneficiary_id <=> NULLIF(?, 0) AND superseded_at IS NULL",
-                               "l", t->ben) < 0 ||
-                   portail_member_exec(ctx,
-                                       "INSERT INTO coverage_attestations (code_hash, insured_id, "
-                                       "beneficiary_id, initials, birth_year, valid_from, "
-                                       "valid_to) VALUES (UNHEX(SHA2(?, 256)), " INSURED
-                                       ", NULLIF(?, 0), ?, ?, ?, ?)",
-                                       "slsiss", t->code, t->ben, t->initials, t->birth_year,
-                                       t->from, t->to) != 1
-               ? -1
-               : 0;
+    if (portail_member_exec(ctx,
+                            "UPDATE coverage_attestations SET superseded_at = "
+                            "UTC_TIMESTAMP() WHERE insured_id = " INSURED
+                            " AND beneficiary_id <=> NULLIF(?, 0) AND superseded_at IS NULL",
+                            "l", t->ben) < 0 ||
+        portail_member_exec(
+            ctx,
+            "INSERT INTO coverage_attestations (code_hash, insured_id, "
+            "beneficiary_id, initials, birth_year, valid_from, "
+            "valid_to) VALUES (UNHEX(SHA2(?, 256)), " INSURED ", NULLIF(?, 0), ?, ?, ?, ?)",
+            "slsiss", t->code, t->ben, t->initials, t->birth_year, t->from, t->to) != 1)
+        return -1;
+    return 0;
 }
 
 /* GET /api/v1/coverage/attestation.pdf?beneficiary= */
@@ -669,17 +668,16 @@ static int report_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
         portail_problem(ctx, 409, NULL, TXT_COVERAGE_CARTE_DEJA_SIGNALEE);
         return -1;
     }
-    return n < 0 ||
-                   portail_security_event(ctx, member, "vitale_reported",
-                                          portail_sprintf(portail_arena(ctx), "%s (carte %lld)",
-                                                          t->kind, t->card)) != 0 ||
-                   portail_notify(db, member, "coverage.vitale",
-                                  TXT_COVERAGE_NOTIFICATION_DESACTIVEE_TITRE,
-                                  portail_sprintf(portail_arena(ctx),
-                                                  TXT_COVERAGE_NOTIFICATION_DESACTIVEE_TEXTE, what),
-                                  "/coverage/vitale.html") != 0
-               ? -1
-               : 0;
+    if (n < 0 ||
+        portail_security_event(
+            ctx, member, "vitale_reported",
+            portail_sprintf(portail_arena(ctx), "%s (carte %lld)", t->kind, t->card)) != 0 ||
+        portail_notify(
+            db, member, "coverage.vitale", TXT_COVERAGE_NOTIFICATION_DESACTIVEE_TITRE,
+            portail_sprintf(portail_arena(ctx), TXT_COVERAGE_NOTIFICATION_DESACTIVEE_TEXTE, what),
+            "/coverage/vitale.html") != 0)
+        return -1;
+    return 0;
 }
 
 /* POST /api/v1/coverage/vitale/{person}/report {kind}: {person} is "me" or a
@@ -1045,19 +1043,19 @@ static int doctor_publish(portail_db_t *db, json_int_t id)
 static int doctor_confirm_tx(portail_db_t *db, void *arg)
 {
     const json_int_t id = *(const json_int_t *)arg;
-    return portail_db_exec(db,
-                           "UPDATE coverage_doctors o JOIN coverage_doctors n "
-                           "ON n.insured_id = o.insured_id AND n.beneficiary_id <=> "
-                           "o.beneficiary_id SET o.status = 'ended', o.ended_on = UTC_DATE() "
-                           "WHERE n.id = ? AND n.status = 'pending' AND o.status = 'current'",
-                           "l", (long long)id) < 0 ||
-                   portail_db_exec(db,
-                                   "UPDATE coverage_doctors SET status = 'current', "
-                                   "confirmed_on = UTC_DATE() WHERE id = ? AND status = 'pending'",
-                                   "l", (long long)id) < 0 ||
-                   doctor_publish(db, id) != 0
-               ? -1
-               : 0;
+    if (portail_db_exec(db,
+                        "UPDATE coverage_doctors o JOIN coverage_doctors n "
+                        "ON n.insured_id = o.insured_id AND n.beneficiary_id <=> "
+                        "o.beneficiary_id SET o.status = 'ended', o.ended_on = UTC_DATE() "
+                        "WHERE n.id = ? AND n.status = 'pending' AND o.status = 'current'",
+                        "l", (long long)id) < 0 ||
+        portail_db_exec(db,
+                        "UPDATE coverage_doctors SET status = 'current', "
+                        "confirmed_on = UTC_DATE() WHERE id = ? AND status = 'pending'",
+                        "l", (long long)id) < 0 ||
+        doctor_publish(db, id) != 0)
+        return -1;
+    return 0;
 }
 
 static int job_doctor_confirm(portail_job_t *job)

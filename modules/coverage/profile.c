@@ -82,19 +82,19 @@ static int contact_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
     (void)db;
     const contact_tx_t *t = arg;
-    return portail_member_exec(ctx,
-                               "UPDATE insured SET address_line = ?, postal_code = ?, city = ? "
-                               "WHERE id = " COVERAGE_INSURED,
-                               "sss", t->address, t->postcode, t->city) < 0 ||
-                   portail_member_exec(ctx,
-                                       "INSERT INTO coverage_profile (member_id, phone) VALUES "
-                                       "({member}, ?) ON DUPLICATE KEY UPDATE phone = "
-                                       "VALUES(phone)",
-                                       "s", t->phone) < 0 ||
-                   (!t->same && request_change(ctx, "email", t->email, NULL, NULL, NULL,
-                                               "adresse e-mail", t->old) != 0)
-               ? -1
-               : 0;
+    if (portail_member_exec(ctx,
+                            "UPDATE insured SET address_line = ?, postal_code = ?, city = ? "
+                            "WHERE id = " COVERAGE_INSURED,
+                            "sss", t->address, t->postcode, t->city) < 0 ||
+        portail_member_exec(ctx,
+                            "INSERT INTO coverage_profile (member_id, phone) VALUES "
+                            "({member}, ?) ON DUPLICATE KEY UPDATE phone = "
+                            "VALUES(phone)",
+                            "s", t->phone) < 0 ||
+        (!t->same &&
+         request_change(ctx, "email", t->email, NULL, NULL, NULL, "adresse e-mail", t->old) != 0))
+        return -1;
+    return 0;
 }
 
 /* ---- PUT /api/v1/profile/contact {email, phone, address_line, postal_code, city} */
