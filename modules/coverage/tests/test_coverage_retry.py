@@ -173,12 +173,23 @@ def test_card_report_cancellation_is_rerun_after_a_deadlock(stack):
     assert audited(stack, m, "coverage.card_report_cancelled") == [[REASON]]
 
 
+def forced_notification(stack, m, title):
+    """A 1213 forced on the member's next notification of that title."""
+    return forced_deadlock(stack, "notifications", "INSERT",
+                           "NEW.member_id = %d AND NEW.title = '%s'" % (m.id, title))
+
+
+def first_step(card):
+    """The SQL of the card's job to its first step (in production): state, attempts."""
+    return ("SELECT state, attempts FROM jobs WHERE kind = 'coverage.vitale_advance' AND "
+            "JSON_VALUE(payload, '$.to') = 'in_production' AND "
+            "JSON_VALUE(payload, '$.card') = %d" % card)
+
+
 @pytest.mark.timeout(90)
 def test_vitale_order_is_rerun_after_a_deadlock(stack):
     m, c = member_with_card(stack, "lost")
-    with forced_deadlock(stack, "notifications", "INSERT",
-                         "NEW.member_id = %d AND NEW.title = 'Carte Vitale commandée'"
-                         % m.id) as f:
+    with forced_notification(stack, m, "Carte Vitale commandée") as f:
         r = order(c)
         assert r.status_code == 201, r.text
         assert f.forced() == 1
@@ -188,9 +199,7 @@ def test_vitale_order_is_rerun_after_a_deadlock(stack):
                      "NOT IN ('lost')" % m.insured_id) == [[str(body["id"]), body["serial"]]]
     # The files once: the rolled-back attempt's went with it.
     assert count(stack, "SELECT COUNT(*) FROM documents WHERE member_id = %d", m.id) == 2
-    assert count(stack, "SELECT COUNT(*) FROM jobs WHERE kind = 'coverage.vitale_advance' AND "
-                 "JSON_VALUE(payload, '$.to') = 'in_production'"
-                 " AND JSON_VALUE(payload, '$.card') = %d", body["id"]) == 1
+    assert len(stack.sql(first_step(body["id"]))) == 1
     assert notifications(stack, m, "Carte Vitale commandée") == 1
 
 
@@ -198,13 +207,8 @@ def test_vitale_order_is_rerun_after_a_deadlock(stack):
 def test_vitale_advance_is_rerun_after_a_deadlock(stack):
     """The job's step rerun at once, not after the job's backoff: one attempt."""
     m, c = member_with_card(stack, "lost")
-    with forced_deadlock(stack, "notifications", "INSERT",
-                         "NEW.member_id = %d AND NEW.title = 'Carte Vitale en fabrication'"
-                         % m.id) as f:
-        card = order(c).json()["id"]
-        job = "SELECT state, attempts FROM jobs WHERE kind = 'coverage.vitale_advance' AND " \
-              "JSON_VALUE(payload, '$.to') = 'in_production' AND " \
-              "JSON_VALUE(payload, '$.card') = %d" % card
+    with forced_notification(stack, m, "Carte Vitale en fabrication") as f:
+        job = first_step(order(c).json()["id"])
         deadline = time.monotonic() + 30
         while stack.sql(job)[0][0] in ("queued", "running"):
             assert time.monotonic() < deadline, stack.sql(job)
