@@ -261,6 +261,25 @@ static void prefs_get(portail_ctx_t *ctx)
         prefs_answer(ctx);
 }
 
+/* Rerun whole on a 1213/1205 (a Galera conflict with the member's other
+ * session): a half-written list would mix the old choices and the new. */
+static int prefs_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    (void)db;
+    size_t i;
+    json_t *e;
+    json_array_foreach((json_t *)arg, i, e)
+    {
+        if (portail_member_exec(ctx,
+                                "INSERT INTO notification_prefs (member_id, kind, mail) VALUES "
+                                "({member}, ?, ?) ON DUPLICATE KEY UPDATE mail = VALUES(mail)",
+                                "si", json_string_value(json_object_get(e, "kind")),
+                                json_is_true(json_object_get(e, "mail")) ? 1 : 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* PUT {"kinds": [{"kind": "...", "mail": false}, ...]}: the kinds named
  * change, the others stay. */
 static void prefs_put(portail_ctx_t *ctx)
@@ -288,19 +307,7 @@ static void prefs_put(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
-    portail_db_t *db = portail_db(ctx);
-    if (!db || portail_db_begin(db) < 0)
-        return;
-    json_array_foreach(kinds_list, i, e)
-    {
-        if (portail_member_exec(ctx,
-                                "INSERT INTO notification_prefs (member_id, kind, mail) VALUES "
-                                "({member}, ?, ?) ON DUPLICATE KEY UPDATE mail = VALUES(mail)",
-                                "si", json_string_value(json_object_get(e, "kind")),
-                                json_is_true(json_object_get(e, "mail")) ? 1 : 0) < 0)
-            return;
-    }
-    if (portail_db_commit(db) < 0)
+    if (!portail_db(ctx) || portail_tx_retry(ctx, prefs_tx, kinds_list) != 0)
         return;
     prefs_answer(ctx);
 }

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import client_of, member_client, pdfmod_instance
+from conftest import client_of, forced_deadlock, member_client, pdfmod_instance
 
 
 @pytest.fixture
@@ -132,6 +132,25 @@ def test_preferences_switch_the_mail_off_per_kind(stack, inst):
     d = member_client(stack, inst=inst)
     assert {k["kind"]: k["mail"] for k in
             d.get("/api/v1/notifications/preferences").json()["kinds"]}["pdfmod.document"] is True
+
+
+def test_preferences_are_rerun_after_a_deadlock(stack, inst):
+    """Two kinds in one PUT, a 1213 forced on the second row (as a Galera
+    certification conflict would): the whole PUT is rerun, the answer is
+    the 200 of a PUT without the conflict and each kind is written once."""
+    c = member_client(stack, inst=inst)
+    with forced_deadlock(stack, "notification_prefs", "INSERT",
+                         "NEW.member_id = %d AND NEW.kind = 'pdfmod.message'" % c.member.id) as f:
+        r = c.put("/api/v1/notifications/preferences",
+                  json={"kinds": [{"kind": "pdfmod.document", "mail": False},
+                                  {"kind": "pdfmod.message", "mail": False}]})
+        assert r.status_code == 200, r.text
+        assert f.forced() == 1
+    kinds = {k["kind"]: k["mail"] for k in r.json()["kinds"]}
+    assert kinds["pdfmod.document"] is False and kinds["pdfmod.message"] is False
+    rows = stack.sql("SELECT kind, mail FROM notification_prefs WHERE member_id = %d "
+                     "ORDER BY kind" % c.member.id)
+    assert [tuple(x) for x in rows] == [("pdfmod.document", "0"), ("pdfmod.message", "0")], rows
 
 
 def test_demo_member_gets_a_few_notifications_once(stack):
