@@ -48,45 +48,46 @@ int portail_hooks_emit(portail_db_t *db, portail_hook_event_t ev, int64_t member
     return 0;
 }
 
+struct member_delete {
+    int64_t id;
+    int found;
+};
+
+static int member_delete_tx(portail_db_t *db, void *arg)
+{
+    struct member_delete *d = arg;
+    d->found = 0;
+    json_t *row =
+        portail_db_row(db, "SELECT id FROM members WHERE id = ? FOR UPDATE", "l", (long long)d->id);
+    if (!row)
+        return portail_db_failed(db) ? -1 : 0;
+    /* Modules first: their rows may point at the member. */
+    if (portail_hooks_emit(db, PORTAIL_HOOK_MEMBER_DELETED, d->id, NULL) != 0)
+        return -1;
+    /* Rows with no foreign key to members (sessions and the core's member
+     * tokens name their subject by kind or purpose); the others cascade. */
+    if (portail_db_exec(db, "DELETE FROM sessions WHERE kind = 'member' AND principal_id = ?", "l",
+                        (long long)d->id) < 0 ||
+        portail_db_exec(db,
+                        "DELETE FROM one_time_tokens WHERE subject_id = ? AND purpose IN "
+                        "('reset', 'verify')",
+                        "l", (long long)d->id) < 0 ||
+        portail_db_exec(db, "DELETE FROM members WHERE id = ?", "l", (long long)d->id) != 1)
+        return -1;
+    d->found = 1;
+    return 0;
+}
+
+/* In the caller's transaction (account closing) the caller reruns; alone
+ * (portailctl) the deletion is rerun whole on a Galera conflict. */
 int portail_member_delete(portail_db_t *db, int64_t member_id)
 {
     if (!db || member_id <= 0)
         return -1;
-    json_t *r = portail_db_row(db, "SELECT @@in_transaction AS t", "");
-    if (!r)
+    struct member_delete d = {.id = member_id};
+    if (portail_db_tx_retry(db, member_delete_tx, &d, NULL) != 0)
         return -1;
-    int own = portail_row_int(r, "t", 1) == 0;
-    if (own && portail_db_begin(db) != 0)
-        return -1;
-    int rc = -1;
-    json_t *row = portail_db_row(db, "SELECT id FROM members WHERE id = ? FOR UPDATE", "l",
-                                 (long long)member_id);
-    if (!row) {
-        rc = portail_db_failed(db) ? -1 : 0;
-        goto out;
-    }
-    /* Modules first: their rows may point at the member. */
-    if (portail_hooks_emit(db, PORTAIL_HOOK_MEMBER_DELETED, member_id, NULL) != 0)
-        goto out;
-    /* Rows with no foreign key to members (sessions and the core's member
-     * tokens name their subject by kind or purpose); the others cascade. */
-    if (portail_db_exec(db, "DELETE FROM sessions WHERE kind = 'member' AND principal_id = ?", "l",
-                        (long long)member_id) < 0 ||
-        portail_db_exec(db,
-                        "DELETE FROM one_time_tokens WHERE subject_id = ? AND purpose IN "
-                        "('reset', 'verify')",
-                        "l", (long long)member_id) < 0 ||
-        portail_db_exec(db, "DELETE FROM members WHERE id = ?", "l", (long long)member_id) != 1)
-        goto out;
-    rc = 1;
-out:
-    if (own) {
-        if (rc >= 0 && portail_db_commit(db) != 0)
-            rc = -1;
-        if (rc < 0)
-            portail_db_rollback(db);
-    }
-    if (rc == 1)
+    if (d.found)
         portail_logf("info", NULL, "member %lld deleted", (long long)member_id);
-    return rc;
+    return d.found;
 }

@@ -6,6 +6,8 @@ fails for a member listed in jobmod_hook_fail."""
 
 import pytest
 
+from conftest import forced_deadlock
+
 EVENT = {"account_locked": 1, "account_unlocked": 2, "email_changed": 3, "member_deleted": 4}
 
 
@@ -94,6 +96,19 @@ def test_member_delete_from_portailctl(stack, client):
     assert hook_rows(stack, member)[-1] == ["member_deleted", None]
     # Nobody left to delete.
     assert stack.portailctl("member", "delete", member.nir).returncode == 1
+
+
+def test_member_delete_is_rerun_after_a_deadlock(stack, client):
+    """portailctl's deletion in a transaction of its own, a 1213 forced on
+    its last statement (as a Galera certification conflict would): rerun
+    whole, the member deleted, the modules' hook row written once."""
+    member = stack.new_member()
+    with forced_deadlock(stack, "members", "DELETE", "OLD.id = %d" % member.id) as f:
+        r = stack.portailctl("member", "delete", member.nir)
+        assert r.returncode == 0, r.stderr
+        assert f.forced() == 1
+    assert stack.sql("SELECT COUNT(*) FROM members WHERE id = %d" % member.id) == [["0"]]
+    assert hook_rows(stack, member) == [["member_deleted", None]]
 
 
 def test_member_delete_refused_by_a_hook_deletes_nothing(stack, client):

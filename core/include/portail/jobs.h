@@ -67,7 +67,8 @@ int portail_hooks_emit(portail_db_t *db, portail_hook_event_t ev, int64_t member
 
 /* Deletes a member account and every row that depends on it (sessions,
  * tokens, locks, counters, events, second factor) in one transaction on db
- * (its own, or the caller's if one is open), emitting MEMBER_DELETED first
+ * (its own, rerun whole on a 1213/1205 like portail_db_tx_retry's, or the
+ * caller's if one is open), emitting MEMBER_DELETED first
  * so that modules remove theirs. The insured person stays. 1 deleted, 0 no
  * such member, -1 on error (nothing deleted). */
 int portail_member_delete(portail_db_t *db, int64_t member_id);
