@@ -53,23 +53,27 @@ if ($member <= 0) {
 
 $route = $_SERVER['FLOOR_ROUTE'] ?? '';
 if ($route === 'me') {
+    // The member and the sign-in before this session's in one statement
+    // (modules/login/sessions.c).
     $q = $db->prepare("SELECT m.id, i.nir, i.first_name, i.last_name, i.birth_date, m.email, i.fund, "
         . "m.totp_enabled_at IS NOT NULL AS totp_enabled, "
         . "(SELECT COUNT(*) FROM member_recovery_codes r WHERE r.member_id = m.id "
-        . "AND r.used_at IS NULL) AS recovery_codes_left "
-        . "FROM members m JOIN insured i ON i.id = m.insured_id WHERE m.id = ?");
-    $q->execute([$member]);
+        . "AND r.used_at IS NULL) AS recovery_codes_left, l.at, l.ip, l.country, l.user_agent "
+        . "FROM members m JOIN insured i ON i.id = m.insured_id "
+        . "LEFT JOIN (SELECT e.created_at AS at, e.ip, e.country, e.user_agent "
+        . "FROM security_events e WHERE e.member_id = ? AND e.kind = ? AND e.created_at < "
+        . "(SELECT s.created_at FROM sessions s WHERE s.id = ?) ORDER BY e.id DESC LIMIT 1) l "
+        . "ON TRUE WHERE m.id = ?");
+    $q->execute([$member, 'login_succeeded', $session_id, $member]);
     $me = $q->fetch(PDO::FETCH_ASSOC);
     $me['totp_enabled'] = $me['totp_enabled'] == 1;
-    $q = $db->prepare("SELECT e.created_at AS at, e.ip, e.country, e.user_agent FROM security_events e "
-        . "WHERE e.member_id = ? AND e.kind = ? AND e.created_at < "
-        . "(SELECT s.created_at FROM sessions s WHERE s.id = ?) ORDER BY e.id DESC LIMIT 1");
-    $q->execute([$member, 'login_succeeded', $session_id]);
-    $last = $q->fetch(PDO::FETCH_ASSOC);
-    if ($last) {
-        $last['at'] = iso($last['at']);
+    $last = null;
+    if ($me['at'] !== null) {
+        $last = ['at' => iso($me['at']), 'ip' => $me['ip'], 'country' => $me['country'],
+                 'user_agent' => $me['user_agent']];
     }
-    $me['last_sign_in'] = $last ?: null;
+    unset($me['at'], $me['ip'], $me['country'], $me['user_agent']);
+    $me['last_sign_in'] = $last;
     echo json_encode($me, JSON_UNESCAPED_UNICODE);
 } elseif ($route === 'messages') {
     $labels = ['REMB' => 'Mes remboursements', 'VITALE' => 'Ma carte Vitale',

@@ -191,17 +191,18 @@ static const char SESSION_SQL[] =
     "AND s.last_seen_at > UTC_TIMESTAMP() - INTERVAL ? SECOND";
 static const char TOUCH_SQL[] =
     "UPDATE sessions SET last_seen_at = UTC_TIMESTAMP(), ip = ?, country = ? WHERE id = ?";
+/* The member and the sign-in before this session's in one statement
+ * (modules/login/sessions.c). */
 static const char ME_SQL[] =
     "SELECT m.id, i.nir, i.first_name, i.last_name, i.birth_date, m.email, i.fund, "
     "m.totp_enabled_at IS NOT NULL AS totp_enabled, "
     "(SELECT COUNT(*) FROM member_recovery_codes r WHERE r.member_id = m.id "
-    "AND r.used_at IS NULL) AS recovery_codes_left "
-    "FROM members m JOIN insured i ON i.id = m.insured_id WHERE m.id = ?";
-/* The sign-in before this session's (modules/login/sessions.c). */
-static const char LAST_SQL[] =
-    "SELECT e.created_at AS at, e.ip, e.country, e.user_agent FROM security_events e "
-    "WHERE e.member_id = ? AND e.kind = ? AND e.created_at < "
-    "(SELECT s.created_at FROM sessions s WHERE s.id = ?) ORDER BY e.id DESC LIMIT 1";
+    "AND r.used_at IS NULL) AS recovery_codes_left, l.at, l.ip, l.country, l.user_agent "
+    "FROM members m JOIN insured i ON i.id = m.insured_id "
+    "LEFT JOIN (SELECT e.created_at AS at, e.ip, e.country, e.user_agent "
+    "FROM security_events e WHERE e.member_id = ? AND e.kind = ? AND e.created_at < "
+    "(SELECT s.created_at FROM sessions s WHERE s.id = ?) ORDER BY e.id DESC LIMIT 1) l "
+    "ON TRUE WHERE m.id = ?";
 static const char INBOX_SQL[] =
     "SELECT t.id, t.service, t.subject, t.status, t.created_at, t.last_activity_at, "
     "t.last_message_id, t.last_author, "
@@ -263,7 +264,7 @@ static const char REIMB_TOTALS_SQL[] =
 
 typedef struct conn {
     MYSQL *db;
-    q_t *session, *touch, *me, *last, *inbox, *unread, *appt, *reimb, *reimb_totals;
+    q_t *session, *touch, *me, *inbox, *unread, *appt, *reimb, *reimb_totals;
     long long session_id; /* of the request's session, set by member_of */
 } conn_t;
 
@@ -330,8 +331,12 @@ static long long member_of(conn_t *c, FCGX_Request *req)
 
 static json_t *me(conn_t *c, long long member)
 {
-    MYSQL_BIND p[1];
+    MYSQL_BIND p[4];
+    unsigned long klen;
     bind_ll(&p[0], &member);
+    bind_str(&p[1], "login_succeeded", &klen);
+    bind_ll(&p[2], &c->session_id);
+    bind_ll(&p[3], &member);
     if (run(c->me, p) != 0)
         return NULL;
     json_t *r = row(c->me);
@@ -340,18 +345,14 @@ static json_t *me(conn_t *c, long long member)
         return NULL;
     json_object_set_new(r, "totp_enabled",
                         json_boolean(json_integer_value(json_object_get(r, "totp_enabled"))));
-    MYSQL_BIND l[3];
-    unsigned long klen;
-    bind_ll(&l[0], &member);
-    bind_str(&l[1], "login_succeeded", &klen);
-    bind_ll(&l[2], &c->session_id);
-    if (run(c->last, l) != 0) {
-        json_decref(r);
-        return NULL;
+    json_t *last = json_is_null(json_object_get(r, "at")) ? json_null() : json_object();
+    static const char *const cols[] = {"at", "ip", "country", "user_agent"};
+    for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
+        if (json_is_object(last))
+            json_object_set(last, cols[i], json_object_get(r, cols[i]));
+        json_object_del(r, cols[i]);
     }
-    json_t *last = row(c->last);
-    done(c->last);
-    json_object_set_new(r, "last_sign_in", last ? last : json_null());
+    json_object_set_new(r, "last_sign_in", last);
     return r;
 }
 
@@ -575,7 +576,6 @@ static void *worker(void *arg)
             c.session = prepare(c.db, SESSION_SQL);
             c.touch = prepare(c.db, TOUCH_SQL);
             c.me = prepare(c.db, ME_SQL);
-            c.last = prepare(c.db, LAST_SQL);
             c.inbox = prepare(c.db, INBOX_SQL);
             c.unread = prepare(c.db, UNREAD_SQL);
             c.appt = prepare(c.db, APPT_SQL);

@@ -17,23 +17,30 @@ void login_logout(portail_ctx_t *ctx)
 }
 
 /* ---- GET /api/v1/me ---------------------------------------------------------------------- */
-/* Written straight from the rows (portail_db_rows_json): every page of the
- * member's space asks for it. */
+/* Every page of the member's space asks for it: one statement (the member
+ * and the sign-in before this session's, a one-row derived table), written
+ * straight from the row (portail_db_rows_json). */
 static int me_member(portail_jw_t *w, portail_dbrow_t *row, void *arg)
 {
     (void)arg;
-    static const char *const later[] = {"totp_enabled", "recovery_codes_left", NULL};
+    static const char *const later[] = {"totp_enabled", "recovery_codes_left", "at", "ip",
+                                        "country",      "user_agent",          NULL};
     if (portail_jw_open(w, '{') != 0 || portail_dbrow_fields(w, row, later) != 0 ||
         portail_jw_key(w, "totp_enabled") != 0 ||
-        portail_jw_bool(w, portail_dbrow_int(row, "totp_enabled", 0) == 1) != 0)
+        portail_jw_bool(w, portail_dbrow_int(row, "totp_enabled", 0) == 1) != 0 ||
+        portail_dbrow_field(w, row, "recovery_codes_left", "recovery_codes_left") != 0 ||
+        portail_jw_key(w, "last_sign_in") != 0)
         return -1;
-    return portail_dbrow_field(w, row, "recovery_codes_left", "recovery_codes_left");
-}
-
-static int me_last_sign_in(portail_jw_t *w, portail_dbrow_t *row, void *arg)
-{
-    (void)arg;
-    return portail_dbrow_object(w, row, NULL);
+    /* The current sign-in is not news: the member sees when and from what
+     * their account was opened before it. */
+    if (portail_dbrow_null(row, "at"))
+        return portail_jw_null(w);
+    if (portail_jw_open(w, '{') != 0 || portail_dbrow_field(w, row, "at", "at") != 0 ||
+        portail_dbrow_field(w, row, "ip", "ip") != 0 ||
+        portail_dbrow_field(w, row, "country", "country") != 0 ||
+        portail_dbrow_field(w, row, "user_agent", "user_agent") != 0)
+        return -1;
+    return portail_jw_close(w, '}');
 }
 
 void login_me(portail_ctx_t *ctx)
@@ -48,28 +55,18 @@ void login_me(portail_ctx_t *ctx)
         "SELECT m.id, i.nir, i.first_name, i.last_name, i.birth_date, m.email, i.fund, "
         "m.totp_enabled_at IS NOT NULL AS totp_enabled, "
         "(SELECT COUNT(*) FROM member_recovery_codes r WHERE r.member_id = m.id "
-        "AND r.used_at IS NULL) AS recovery_codes_left "
-        "FROM members m JOIN insured i ON i.id = m.insured_id WHERE m.id = ?",
-        "l", (long long)p->id);
+        "AND r.used_at IS NULL) AS recovery_codes_left, l.at, l.ip, l.country, l.user_agent "
+        "FROM members m JOIN insured i ON i.id = m.insured_id "
+        "LEFT JOIN (SELECT e.created_at AS at, e.ip, e.country, e.user_agent "
+        "FROM security_events e WHERE e.member_id = ? AND e.kind = ? AND e.created_at < "
+        "(SELECT s.created_at FROM sessions s WHERE s.id = ?) ORDER BY e.id DESC LIMIT 1) l "
+        "ON TRUE WHERE m.id = ?",
+        "lsll", (long long)p->id, PORTAIL_EVENT_SIGN_IN, (long long)p->session_id,
+        (long long)p->id);
     if (n != 1) {
-        login_internal(ctx, "me: member not found");
+        login_internal(ctx, n < 0 ? "me: query failed" : "me: member not found");
         return;
     }
-    /* The sign-in before this session's (the current one is not news): the
-     * member sees when and from what their account was last opened. */
-    portail_jw_key(w, "last_sign_in");
-    n = portail_db_rows_json(
-        db, w, me_last_sign_in, NULL,
-        "SELECT e.created_at AS at, e.ip, e.country, e.user_agent FROM security_events e "
-        "WHERE e.member_id = ? AND e.kind = ? AND e.created_at < "
-        "(SELECT s.created_at FROM sessions s WHERE s.id = ?) ORDER BY e.id DESC LIMIT 1",
-        "lsl", (long long)p->id, PORTAIL_EVENT_SIGN_IN, (long long)p->session_id);
-    if (n < 0) {
-        login_internal(ctx, "me: last sign-in query failed");
-        return;
-    }
-    if (n == 0)
-        portail_jw_null(w);
     portail_jw_close(w, '}');
     portail_respond_jw(ctx, 200, w);
 }
