@@ -1488,10 +1488,12 @@ class forced_deadlock:
     condition on NEW or OLD) fail with error 1213, as the victim of an
     InnoDB deadlock or the loser of a Galera certification conflict would.
     A trigger counts down in a MyISAM table, which a failed statement does
-    not roll back. `forced()` tells how many were forced."""
+    not roll back. `forced()` tells how many were forced. errno=1205 makes
+    them a lock wait timeout instead (the statement alone fails)."""
 
-    def __init__(self, stack, table, op, when, times=1):
+    def __init__(self, stack, table, op, when, times=1, errno=1213):
         self.stack, self.table, self.op, self.when, self.times = stack, table, op, when, times
+        self.errno = errno
         self.name = "forced_%d" % next(_UNIQUE)
 
     def __enter__(self):
@@ -1502,9 +1504,10 @@ class forced_deadlock:
         self.stack.sql(
             "DELIMITER //\nCREATE TRIGGER %s BEFORE %s ON %s FOR EACH ROW BEGIN "
             "IF (%s) THEN UPDATE test_forced SET left_n = left_n - 1, done = done + 1 "
-            "WHERE name = '%s' AND left_n > 0; IF ROW_COUNT() > 0 THEN SIGNAL SQLSTATE '40001' "
-            "SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'forced deadlock (test)'; END IF; END IF; "
-            "END//" % (self.name, self.op, self.table, self.when, self.name))
+            "WHERE name = '%s' AND left_n > 0; IF ROW_COUNT() > 0 THEN SIGNAL SQLSTATE '%s' "
+            "SET MYSQL_ERRNO = %d, MESSAGE_TEXT = 'forced conflict (test)'; END IF; END IF; "
+            "END//" % (self.name, self.op, self.table, self.when, self.name,
+                       "40001" if self.errno == 1213 else "HY000", self.errno))
         return self
 
     def forced(self):
