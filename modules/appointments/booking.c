@@ -107,18 +107,17 @@ static int64_t body_start(json_t *body, json_t **errors)
     return t;
 }
 
-/* A refused INSERT/UPDATE of a slot, after a rollback: 409 (taken, one a
- * day, lock wait), 500 for anything else; 1 answered. A deadlock victim
- * (MariaDB 1213, the whole transaction undone) is not answered when
- * may_retry: 2, the caller tries again. */
-static int refused(portail_ctx_t *ctx, portail_db_t *db, int64_t agenda, int64_t start,
-                   int may_retry)
+/* A refused write of a slot in a booking's or a move's transaction: 409
+ * (taken, one a day), 500 for anything else; -1 for the transaction's fn.
+ * A conflict (1213, 1205) is a 409 too: portail_tx_retry reruns the
+ * transaction and keeps this answer only when the last attempt failed so. */
+static int refused(portail_ctx_t *ctx, portail_db_t *db, int64_t agenda, int64_t start)
 {
     unsigned e = portail_db_errno(db);
-    portail_db_rollback(db);
-    if (e == ER_LOCK_DEADLOCK && may_retry)
-        return 2;
     if (e == ER_DUP_ENTRY) {
+        /* Which key refused it is read after the rollback: the
+         * transaction's snapshot may predate the holder's commit. */
+        portail_db_rollback(db);
         json_t *held = portail_db_row(db,
                                       "SELECT id FROM appt_appointments WHERE agenda_id = ? "
                                       "AND active_start = FROM_UNIXTIME(?)",
@@ -132,12 +131,21 @@ static int refused(portail_ctx_t *ctx, portail_db_t *db, int64_t agenda, int64_t
     } else {
         appt_fail(ctx);
     }
-    return 1;
+    return -1;
 }
 
-static void write_refused(portail_ctx_t *ctx, portail_db_t *db, int64_t agenda, int64_t start)
+/* portail_tx_retry for a booking's or a move's transaction: a conflict
+ * that outlasts the reruns stays the 409 it was before they existed, also
+ * when the COMMIT reported it (a Galera certification), which
+ * portail_tx_retry answers 500. */
+static int slot_tx_retry(portail_ctx_t *ctx, portail_db_t *db, portail_tx_fn fn, void *arg)
 {
-    refused(ctx, db, agenda, start, 0);
+    if (portail_tx_retry(ctx, fn, arg) == 0)
+        return 0;
+    unsigned e = portail_db_errno(db);
+    if (e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT)
+        portail_problem(ctx, 409, NULL, TAKEN);
+    return -1;
 }
 
 /* After the write: no other holder overlaps [start, end) (kinds of
@@ -163,7 +171,8 @@ static int overlapped(portail_db_t *db, int64_t agenda, int64_t id, int64_t star
 }
 
 /* Locks the member's insured row for the booking's transaction and checks
- * the limit of upcoming appointments: 0 under it, 1 at it (409 set), -1. */
+ * the limit of upcoming appointments: 0 under it, 1 at it (409 set; the
+ * caller's fn gives up, portail_tx_retry rolls back), -1. */
 static int over_limit(portail_ctx_t *ctx, const struct appt_state *st)
 {
     json_t *lock = portail_member_row(ctx,
@@ -179,7 +188,6 @@ static int over_limit(portail_ctx_t *ctx, const struct appt_state *st)
     if (!n)
         return -1;
     if (portail_row_int(n, "n", 0) >= st->max_upcoming) {
-        portail_db_rollback(portail_db(ctx));
         portail_problem(ctx, 409, NULL,
                         portail_sprintf(portail_arena(ctx), TXT_APPOINTMENTS_MAXIMUM_RENDEZ_VOUS,
                                         st->max_upcoming));
@@ -274,38 +282,44 @@ static void respond_mine(portail_ctx_t *ctx, int status, int64_t id)
         portail_respond_jw(ctx, status, w);
 }
 
-/* One try of the booking's transaction: the member's row locked and the
- * limit counted, the INSERT (the UNIQUE keys decide), the overlap check,
- * the reminders. 0 committed (*id), 1 answered, 2 deadlock victim. */
-static int book_once(portail_ctx_t *ctx, portail_db_t *db, long long agenda_id, const char *kind,
-                     int64_t start, int64_t end, const char *day, long long who, const char *reason,
-                     int64_t *id, int may_retry)
+/* The booking's transaction: the member's row locked and the limit
+ * counted, the INSERT (the UNIQUE keys decide), the overlap check, the
+ * reminders. Rerun whole on a 1213/1205 (slot_tx_retry): a deadlock
+ * between bookings of one slot, a lock wait, or on a Galera cluster a
+ * write through another node to the same rows, reported at COMMIT. */
+typedef struct book_tx {
+    long long agenda;
+    const char *kind;
+    int64_t start, end;
+    const char *day;
+    long long who;
+    const char *reason;
+    int64_t id; /* out */
+} book_tx_t;
+
+static int book_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
+    book_tx_t *b = arg;
     const struct appt_state *st = portail_module_state(ctx);
-    if (portail_db_begin(db) != 0) {
-        appt_fail(ctx);
-        return 1;
-    }
     int lim = over_limit(ctx, st);
     if (lim > 0)
-        return 1;
+        return -1;
     if (lim < 0 ||
         portail_member_exec(ctx,
                             "INSERT INTO appt_appointments (member_id, agenda_id, kind, start_utc, "
                             "end_utc, local_day, beneficiary_id, reason) VALUES ({member}, ?, ?, "
                             "FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, NULLIF(?, 0), ?)",
-                            "lsllsls", agenda_id, kind, (long long)start, (long long)end, day, who,
-                            reason) != 1)
-        return refused(ctx, db, agenda_id, start, may_retry);
-    *id = (int64_t)portail_db_insert_id(db);
-    int o = overlapped(db, agenda_id, *id, start, end);
+                            "lsllsls", b->agenda, b->kind, (long long)b->start, (long long)b->end,
+                            b->day, b->who, b->reason) != 1)
+        return refused(ctx, db, b->agenda, b->start);
+    b->id = (int64_t)portail_db_insert_id(db);
+    int o = overlapped(db, b->agenda, b->id, b->start, b->end);
     if (o > 0) {
-        portail_db_rollback(db);
         portail_problem(ctx, 409, NULL, TAKEN);
-        return 1;
+        return -1;
     }
-    if (o < 0 || appt_schedule_reminders(db, st, *id, start) != 0 || portail_db_commit(db) != 0)
-        return refused(ctx, db, agenda_id, start, may_retry);
+    if (o < 0 || appt_schedule_reminders(db, st, b->id, b->start) != 0)
+        return refused(ctx, db, b->agenda, b->start);
     return 0;
 }
 
@@ -363,15 +377,16 @@ void appt_book(portail_ctx_t *ctx)
         }
         return;
     }
-    int64_t id = 0;
-    int rc = 2;
-    /* A deadlock victim is undone whole: try again (the slot may be free). */
-    for (int attempt = 0; rc == 2 && attempt < 3; attempt++)
-        rc = book_once(ctx, db, agenda_id, kind, start, end, appt_fmt_date(a, day), who, reason,
-                       &id, attempt < 2);
-    if (rc != 0)
+    book_tx_t b = {.agenda = agenda_id,
+                   .kind = kind,
+                   .start = start,
+                   .end = end,
+                   .day = appt_fmt_date(a, day),
+                   .who = who,
+                   .reason = reason};
+    if (slot_tx_retry(ctx, db, book_tx, &b) != 0)
         return;
-    respond_mine(ctx, 201, id);
+    respond_mine(ctx, 201, b.id);
 }
 
 /* ---- GET /api/v1/appointments?when=upcoming|past&cursor=&limit= -----------
@@ -459,7 +474,9 @@ void appt_get(portail_ctx_t *ctx)
     respond_mine(ctx, 200, id);
 }
 
-/* lock_for_change's row and its checks, in the open transaction. */
+/* The member's appointment locked in the open transaction of a move or a
+ * cancellation, or NULL with the answer set (404, 409 not booked or past
+ * the cutoff). */
 static json_t *change_row(portail_ctx_t *ctx, int64_t id)
 {
     const struct appt_state *st = portail_module_state(ctx);
@@ -494,93 +511,79 @@ static json_t *change_row(portail_ctx_t *ctx, int64_t id)
     return r;
 }
 
-/* Opens the change's transaction and locks the member's appointment in it:
- * NULL with the answer set (404, 409 not booked or past the cutoff) and the
- * transaction rolled back. */
-static json_t *lock_for_change(portail_ctx_t *ctx, int64_t id)
-{
-    portail_db_t *db = portail_db(ctx);
-    if (!db)
-        return NULL;
-    if (portail_db_begin(db) != 0) {
-        appt_fail(ctx);
-        return NULL;
-    }
-    json_t *r = change_row(ctx, id);
-    if (!r)
-        portail_db_rollback(db);
-    return r;
-}
-
 /* ---- POST /api/v1/appointments/{id}/move {start} ------------------------------
  * One UPDATE of the row's start: the unique key checks the new slot as the
  * row takes it, and the old one is free once it commits; refused (1062),
- * nothing changed. */
-void appt_move(portail_ctx_t *ctx)
+ * nothing changed. Rerun whole on a 1213/1205 (slot_tx_retry), as the
+ * booking. */
+typedef struct move_tx {
+    int64_t id, start;
+} move_tx_t;
+
+static int move_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
+    const move_tx_t *m = arg;
     const struct appt_state *st = portail_module_state(ctx);
     portail_arena_t *a = portail_arena(ctx);
-    int64_t id;
-    if (portail_req_param_i64(ctx, "id", &id) != 0)
-        return;
-    json_t *errors = NULL;
-    int64_t start = body_start(portail_req_json(ctx), &errors);
-    if (errors) {
-        portail_problem_fields(ctx, errors);
-        return;
-    }
-    json_t *cur = lock_for_change(ctx, id);
+    json_t *cur = change_row(ctx, m->id);
     if (!cur)
-        return;
-    portail_db_t *db = portail_db(ctx);
+        return -1;
     long long agenda_id = portail_row_int(cur, "agenda_id", 0);
     const char *kind = portail_row_str(cur, "kind");
     int64_t old = portail_row_int(cur, "start", 0);
     json_t *agenda = load_agenda_row(db, agenda_id);
     if (!agenda) {
-        portail_db_rollback(db);
         appt_fail(ctx);
-        return;
+        return -1;
     }
     int64_t end, day;
     const char *why = NULL;
-    int v = start == old ? (why = TXT_APPOINTMENTS_MEME_HEURE, -1)
-                         : appt_slot_valid(db, agenda, kind, start, &end, &day, &why);
+    int v = m->start == old ? (why = TXT_APPOINTMENTS_MEME_HEURE, -1)
+                            : appt_slot_valid(db, agenda, kind, m->start, &end, &day, &why);
     if (v != 0) {
-        portail_db_rollback(db);
         if (v == -1) {
+            json_t *errors = NULL;
             portail_field_error(&errors, "start", why);
             portail_problem_fields(ctx, errors);
         } else {
             appt_fail(ctx);
         }
-        return;
+        return -1;
     }
     if (portail_member_exec(ctx,
                             "UPDATE appt_appointments SET start_utc = FROM_UNIXTIME(?), "
                             "end_utc = FROM_UNIXTIME(?), local_day = ?, sequence = sequence + 1, "
                             "updated_at = UTC_TIMESTAMP() WHERE id = ? AND member_id = {member}",
-                            "llsl", (long long)start, (long long)end, appt_fmt_date(a, day),
-                            (long long)id) != 1) {
-        write_refused(ctx, db, agenda_id, start);
+                            "llsl", (long long)m->start, (long long)end, appt_fmt_date(a, day),
+                            (long long)m->id) != 1)
+        return refused(ctx, db, agenda_id, m->start);
+    int o = overlapped(db, agenda_id, m->id, m->start, end);
+    if (o > 0) {
+        portail_problem(ctx, 409, NULL, TAKEN);
+        return -1;
+    }
+    if (o < 0 || appt_unschedule_reminders(db, m->id) != 0 ||
+        appt_schedule_reminders(db, st, m->id, m->start) != 0 ||
+        appt_slot_freed(db, agenda_id, kind, old) != 0)
+        return refused(ctx, db, agenda_id, m->start);
+    return 0;
+}
+
+void appt_move(portail_ctx_t *ctx)
+{
+    move_tx_t m;
+    if (portail_req_param_i64(ctx, "id", &m.id) != 0)
+        return;
+    json_t *errors = NULL;
+    m.start = body_start(portail_req_json(ctx), &errors);
+    if (errors) {
+        portail_problem_fields(ctx, errors);
         return;
     }
-    int o = overlapped(db, agenda_id, id, start, end);
-    if (o != 0) {
-        if (o > 0) {
-            portail_db_rollback(db);
-            portail_problem(ctx, 409, NULL, TAKEN);
-        } else {
-            write_refused(ctx, db, agenda_id, start);
-        }
+    portail_db_t *db = portail_db(ctx);
+    if (!db || slot_tx_retry(ctx, db, move_tx, &m) != 0)
         return;
-    }
-    if (appt_unschedule_reminders(db, id) != 0 || appt_schedule_reminders(db, st, id, start) != 0 ||
-        appt_slot_freed(db, agenda_id, kind, old) != 0 || portail_db_commit(db) != 0) {
-        write_refused(ctx, db, agenda_id, start);
-        return;
-    }
-    respond_mine(ctx, 200, id);
+    respond_mine(ctx, 200, m.id);
 }
 
 /* ---- POST /api/v1/appointments/{id}/cancel ---------------------------------- */
@@ -780,27 +783,18 @@ void appt_waitlist_add(portail_ctx_t *ctx)
 }
 
 /* ---- DELETE /api/v1/appointments/waitlist/{id} --------------------------------
- * A slot held for this entry is freed for the next person. */
-void appt_waitlist_remove(portail_ctx_t *ctx)
+ * A slot held for this entry is freed for the next person. Rerun whole on
+ * a 1213/1205 (portail_tx_retry): the held row is also the offer jobs'. */
+static int waitlist_remove_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
-    int64_t id;
-    if (portail_req_param_i64(ctx, "id", &id) != 0)
-        return;
-    portail_db_t *db = portail_db(ctx);
-    if (!db)
-        return;
-    if (portail_db_begin(db) != 0) {
-        appt_fail(ctx);
-        return;
-    }
+    const int64_t id = *(const int64_t *)arg;
     long long n = portail_member_exec(ctx,
                                       "UPDATE appt_waitlist SET status = 'removed' WHERE id = ? "
                                       "AND member_id = {member} AND status = 'waiting'",
                                       "l", (long long)id);
     if (n == 0) {
-        portail_db_rollback(db);
         portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_DEMANDE_INCONNUE);
-        return;
+        return -1;
     }
     json_t *held = n == 1 ? portail_db_row(db,
                                            "SELECT id, agenda_id, kind, "
@@ -814,30 +808,34 @@ void appt_waitlist_remove(portail_ctx_t *ctx)
          (portail_db_exec(db, "DELETE FROM appt_appointments WHERE id = ?", "l",
                           portail_row_int(held, "id", 0)) != 1 ||
           appt_slot_freed(db, portail_row_int(held, "agenda_id", 0), portail_row_str(held, "kind"),
-                          portail_row_int(held, "start", 0)) != 0)) ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
+                          portail_row_int(held, "start", 0)) != 0))) {
         appt_fail(ctx);
-        return;
+        return -1;
     }
+    return 0;
+}
+
+void appt_waitlist_remove(portail_ctx_t *ctx)
+{
+    int64_t id;
+    if (portail_req_param_i64(ctx, "id", &id) != 0 ||
+        portail_tx_retry(ctx, waitlist_remove_tx, &id) != 0)
+        return;
     portail_respond_empty(ctx, 204);
 }
 
 /* ---- POST /api/v1/appointments/waitlist/{id}/accept ---------------------------
- * The held row becomes the member's booking (the slot never was free). */
-void appt_waitlist_accept(portail_ctx_t *ctx)
-{
-    const struct appt_state *st = portail_module_state(ctx);
+ * The held row becomes the member's booking (the slot never was free).
+ * Rerun whole on a 1213/1205 (portail_tx_retry), as the booking. */
+typedef struct accept_tx {
     int64_t id;
-    if (portail_req_param_i64(ctx, "id", &id) != 0)
-        return;
-    portail_db_t *db = portail_db(ctx);
-    if (!db)
-        return;
-    if (portail_db_begin(db) != 0) {
-        appt_fail(ctx);
-        return;
-    }
+    long long held; /* out: the appointment */
+} accept_tx_t;
+
+static int waitlist_accept_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    accept_tx_t *t = arg;
+    const struct appt_state *st = portail_module_state(ctx);
     json_t *w =
         portail_member_row(ctx,
                            "SELECT w.id, h.id AS held, UNIX_TIMESTAMP(h.start_utc) AS start, "
@@ -846,51 +844,52 @@ void appt_waitlist_accept(portail_ctx_t *ctx)
                            "ON h.waitlist_id = w.id AND h.status = 'held' "
                            "WHERE w.id = ? AND w.member_id = {member} "
                            "AND w.status = 'waiting' FOR UPDATE",
-                           "l", (long long)id);
+                           "l", (long long)t->id);
     if (!w) {
-        portail_db_rollback(db);
         if (portail_responded(ctx) || portail_db_failed(db))
             appt_fail(ctx);
         else
             portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_DEMANDE_INCONNUE);
-        return;
+        return -1;
     }
-    long long held = portail_row_int(w, "held", 0);
-    if (!held || !portail_row_int(w, "live", 0)) {
-        portail_db_rollback(db);
+    t->held = portail_row_int(w, "held", 0);
+    if (!t->held || !portail_row_int(w, "live", 0)) {
         portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_OFFRE_EXPIREE);
-        return;
+        return -1;
     }
     int lim = over_limit(ctx, st);
     if (lim != 0) {
-        if (lim < 0) {
-            portail_db_rollback(db);
+        if (lim < 0)
             appt_fail(ctx);
-        }
-        return;
+        return -1;
     }
-    int64_t start = portail_row_int(w, "start", 0);
     if (portail_member_exec(ctx,
                             "UPDATE appt_appointments SET status = 'booked', held_until = NULL, "
                             "updated_at = UTC_TIMESTAMP() WHERE id = ? AND member_id = {member} "
                             "AND status = 'held'",
-                            "l", held) != 1) {
-        unsigned e = portail_db_errno(db);
-        portail_db_rollback(db);
-        if (e == ER_DUP_ENTRY)
+                            "l", t->held) != 1) {
+        if (portail_db_errno(db) == ER_DUP_ENTRY)
             portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_DEJA_UN_RENDEZ_VOUS_CE_JOUR);
         else
             appt_fail(ctx);
-        return;
+        return -1;
     }
     if (portail_member_exec(ctx,
                             "UPDATE appt_waitlist SET status = 'booked' WHERE id = ? "
                             "AND member_id = {member}",
-                            "l", (long long)id) != 1 ||
-        appt_schedule_reminders(db, st, held, start) != 0 || portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
+                            "l", (long long)t->id) != 1 ||
+        appt_schedule_reminders(db, st, t->held, portail_row_int(w, "start", 0)) != 0) {
         appt_fail(ctx);
-        return;
+        return -1;
     }
-    respond_mine(ctx, 201, held);
+    return 0;
+}
+
+void appt_waitlist_accept(portail_ctx_t *ctx)
+{
+    accept_tx_t t = {0};
+    if (portail_req_param_i64(ctx, "id", &t.id) != 0 ||
+        portail_tx_retry(ctx, waitlist_accept_tx, &t) != 0)
+        return;
+    respond_mine(ctx, 201, t.held);
 }

@@ -1,16 +1,81 @@
-"""Module appointments: a member's cancellation that a Galera cluster aborts
-(1213: a write through another node to the same rows, reported at COMMIT)
-is rerun whole (portail_tx_retry). A 1213 is forced on its last write, the
-freed slot's waitlist job (conftest.forced_deadlock): the answer is 200 and
-the cancellation written once (sequence 1, the reminder jobs cancelled, one
-waitlist job). Without the rerun it answered 500, as in tests/cluster's
-node-kill load (docs/scaling.md)."""
+"""Module appointments: the member's transactions that a Galera cluster can
+abort (1213: a write through another node to the same rows, reported at
+COMMIT; 1205: a lock wait timeout) are rerun whole (portail_tx_retry): the
+booking, the move, the cancellation, the waitlist's removal and
+acceptance. A conflict is forced on one of their last writes
+(conftest.forced_deadlock): the answer is the one without it, and every
+row (appointment, reminder jobs, waitlist job) is written once. Without the
+rerun the cancellation, move, removal and acceptance answered 500 or 409,
+and a booking answered 409 to a lock wait (docs/scaling.md)."""
+
+import datetime as dt
 
 import pytest
 
 from conftest import forced_deadlock
 
-from appt_helpers import API, book, future_slot, jobs_of, make_agenda, new_member_client
+from appt_helpers import (API, book, future_slot, iso, jobs_of, make_agenda,
+                          new_member_client, wait_until)
+from test_appointments_jobs import offer_of, waitlist
+
+TAKEN = "Ce créneau vient d’être réservé. Choisissez-en un autre."
+
+
+def count(stack, sql, *args):
+    return int(stack.sql(sql % args)[0][0])
+
+
+def of_member(c):
+    """A trigger condition: the job's appointment is the member's (the
+    trigger runs in the writer's transaction, it sees the new row)."""
+    return ("(SELECT member_id FROM appt_appointments WHERE id = "
+            "JSON_VALUE(NEW.payload, '$.appointment')) = %d" % c.member.id)
+
+
+def reminders_forced(stack, c, **kw):
+    """A conflict forced on the next reminder job queued for the member."""
+    return forced_deadlock(stack, "jobs", "INSERT",
+                           "NEW.kind = 'appointments.remind' AND " + of_member(c), **kw)
+
+
+def slot_freed_forced(stack, agenda, **kw):
+    """A conflict forced on the next waitlist job of a slot of the agenda."""
+    return forced_deadlock(stack, "jobs", "INSERT",
+                           "NEW.kind = 'appointments.waitlist_offer' AND "
+                           "JSON_VALUE(NEW.payload, '$.agenda') = %d" % agenda, **kw)
+
+
+def offers_of(stack, agenda):
+    return [j for j in jobs_of(stack, "appointments.waitlist_offer") if j[2].get("agenda") == agenda]
+
+
+def queued_reminders(stack, appt):
+    """(which, start) of the appointment's queued reminder jobs, and how many
+    appt_reminder_jobs rows it has."""
+    jobs = sorted((j[2]["which"], j[2]["start"])
+                  for j in jobs_of(stack, "appointments.remind", appointment=appt)
+                  if j[1] == "queued")
+    return jobs, count(stack, "SELECT COUNT(*) FROM appt_reminder_jobs WHERE appointment_id = %d",
+                       appt)
+
+
+def held_offer(stack):
+    """A member (returned) with a slot held for their waitlist entry: they
+    wait, another member books the slot and cancels it, the offer job holds
+    it for them. (client, agenda, waitlist id, start)."""
+    aid = make_agenda(stack, kinds=(("first", 30),))
+    s = future_slot(7, hour=9)
+    a, c = new_member_client(stack), new_member_client(stack)
+    far = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    r = a.post(API + "/waitlist", json={"agenda": aid, "kind": "first", "before": far})
+    assert r.status_code == 201, r.text
+    x = book(c, aid, s)
+    assert c.post(API + "/%d/cancel" % x["id"]).status_code == 200
+    wait_until(lambda: offer_of(a), 20, "offer to A")
+    return a, aid, r.json()["id"], s
+
+
+# ---- the member's transactions
 
 
 @pytest.mark.timeout(90)
@@ -19,9 +84,7 @@ def test_cancel_is_rerun_after_a_deadlock(stack):
     aid = make_agenda(stack)
     x = book(a, aid, future_slot(3))
     assert jobs_of(stack, "appointments.remind", appointment=x["id"])
-    with forced_deadlock(stack, "jobs", "INSERT",
-                         "NEW.kind = 'appointments.waitlist_offer' AND "
-                         "JSON_VALUE(NEW.payload, '$.agenda') = %d" % aid) as f:
+    with slot_freed_forced(stack, aid) as f:
         r = a.post(API + "/%d/cancel" % x["id"])
         assert r.status_code == 200, r.text
         assert f.forced() == 1
@@ -29,6 +92,85 @@ def test_cancel_is_rerun_after_a_deadlock(stack):
     assert got["status"] == "cancelled_by_member" and got["sequence"] == 1, got
     reminders = jobs_of(stack, "appointments.remind", appointment=x["id"])
     assert reminders and {state for _, state, _ in reminders} == {"cancelled"}, reminders
-    offers = [j for j in jobs_of(stack, "appointments.waitlist_offer")
-              if j[2].get("agenda") == aid]
-    assert len(offers) == 1, offers
+    assert len(offers_of(stack, aid)) == 1
+
+
+@pytest.mark.timeout(90)
+def test_booking_is_rerun_after_a_lock_wait_timeout(stack):
+    # A 1213 was already tried again by the booking's own loop; a 1205 on a
+    # write after the INSERT (its reminder job) answered 409 at once.
+    a = new_member_client(stack)
+    aid = make_agenda(stack)
+    s = future_slot(4)
+    with reminders_forced(stack, a, errno=1205) as f:
+        x = book(a, aid, s)
+        assert f.forced() == 1
+    assert x["start"] == iso(s) and x["status"] == "booked"
+    assert count(stack, "SELECT COUNT(*) FROM appt_appointments WHERE member_id = %d",
+                 a.member.id) == 1
+    assert queued_reminders(stack, x["id"]) == ([("days", int(s.timestamp())),
+                                                  ("hours", int(s.timestamp()))], 2)
+
+
+@pytest.mark.timeout(90)
+def test_a_conflict_every_time_on_a_booking_is_still_the_409_and_books_nothing(stack):
+    a = new_member_client(stack)
+    aid = make_agenda(stack)
+    s = future_slot(4)
+    with reminders_forced(stack, a, errno=1205, times=5) as f:
+        r = book(a, aid, s, expect=409)
+        assert f.forced() == 3  # PORTAIL_DB_TX_ATTEMPTS
+    assert r["detail"] == TAKEN
+    assert count(stack, "SELECT COUNT(*) FROM appt_appointments WHERE member_id = %d",
+                 a.member.id) == 0
+    # Nothing holds the slot or the member's day.
+    book(a, aid, s)
+
+
+@pytest.mark.timeout(90)
+def test_move_is_rerun_after_a_deadlock(stack):
+    a = new_member_client(stack)
+    aid = make_agenda(stack)
+    s1, s2 = future_slot(4, hour=8), future_slot(4, hour=9)
+    x = book(a, aid, s1)
+    with slot_freed_forced(stack, aid) as f:
+        r = a.post(API + "/%d/move" % x["id"], json={"start": iso(s2)})
+        assert r.status_code == 200, r.text
+        assert f.forced() == 1
+    got = r.json()
+    assert got["start"] == iso(s2) and got["sequence"] == 1, got
+    # The old reminders cancelled, the new ones queued once, the old slot
+    # offered once.
+    assert queued_reminders(stack, x["id"]) == ([("days", int(s2.timestamp())),
+                                                  ("hours", int(s2.timestamp()))], 2)
+    assert [j[2]["start"] for j in offers_of(stack, aid)] == [int(s1.timestamp())]
+
+
+@pytest.mark.timeout(120)
+def test_waitlist_removal_is_rerun_after_a_deadlock(stack):
+    a, aid, wid, _ = held_offer(stack)
+    assert len(offers_of(stack, aid)) == 1
+    with slot_freed_forced(stack, aid) as f:
+        r = a.delete(API + "/waitlist/%d" % wid)
+        assert r.status_code == 204, r.text
+        assert f.forced() == 1
+    assert stack.sql("SELECT status FROM appt_waitlist WHERE id = %d" % wid) == [["removed"]]
+    assert count(stack, "SELECT COUNT(*) FROM appt_appointments WHERE waitlist_id = %d", wid) == 0
+    assert len(offers_of(stack, aid)) == 2
+
+
+@pytest.mark.timeout(120)
+def test_waitlist_accept_is_rerun_after_a_deadlock(stack):
+    a, aid, wid, s = held_offer(stack)
+    with reminders_forced(stack, a) as f:
+        r = a.post(API + "/waitlist/%d/accept" % wid)
+        assert r.status_code == 201, r.text
+        assert f.forced() == 1
+    got = r.json()
+    assert got["status"] == "booked" and got["start"] == iso(s), got
+    assert waitlist(a) == []
+    assert stack.sql("SELECT status FROM appt_waitlist WHERE id = %d" % wid) == [["booked"]]
+    assert count(stack, "SELECT COUNT(*) FROM appt_appointments WHERE member_id = %d",
+                 a.member.id) == 1
+    assert queued_reminders(stack, got["id"]) == ([("days", int(s.timestamp())),
+                                                   ("hours", int(s.timestamp()))], 2)
