@@ -206,24 +206,15 @@ static const char *body_reason(portail_ctx_t *ctx, int required)
     return s && *s ? portail_clip_utf8(portail_arena(ctx), s, REASON_MAX) : "";
 }
 
-/* The appointment locked in a new transaction, or NULL (answer set). */
-static json_t *lock_one(portail_ctx_t *ctx, portail_db_t *db)
+/* The appointment locked in the open transaction, or NULL (answer set). */
+static json_t *lock_one(portail_ctx_t *ctx, portail_db_t *db, int64_t id)
 {
-    int64_t id;
-    if (portail_req_param_i64(ctx, "id", &id) != 0)
-        return NULL;
-    if (portail_db_begin(db) != 0) {
-        appt_fail(ctx);
-        return NULL;
-    }
     json_t *x = portail_db_row(db,
                                "SELECT " OFFICE_COLS "FROM " OFFICE_FROM
                                "WHERE x.id = ? AND x.status <> 'held' FOR UPDATE",
                                "l", (long long)id);
     if (!x) {
-        int failed = portail_db_failed(db);
-        portail_db_rollback(db);
-        if (failed)
+        if (portail_db_failed(db))
             appt_fail(ctx);
         else
             portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_INCONNU);
@@ -231,7 +222,6 @@ static json_t *lock_one(portail_ctx_t *ctx, portail_db_t *db)
     }
     portail_audit_subject(ctx, portail_row_int(x, "member_id", 0));
     if (strcmp(portail_row_str(x, "status"), "booked") != 0) {
-        portail_db_rollback(db);
         portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_PLUS_PREVU);
         return NULL;
     }
@@ -255,50 +245,66 @@ static void respond_one(portail_ctx_t *ctx, portail_db_t *db, long long id)
     portail_respond_json(ctx, 200, json_incref(r));
 }
 
+/* The office's cancellation and close_as's status, each in one transaction
+ * rerun whole on a 1213/1205 (portail_tx_retry): on a Galera cluster a
+ * write through another node to the same rows (the member's own change)
+ * aborts it at COMMIT, a 500 for the agent otherwise. */
+typedef struct office_tx {
+    int64_t id;
+    const char *reason; /* the cancellation's */
+    const char *status; /* close_as's */
+} office_tx_t;
+
+static int bo_cancel_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    const office_tx_t *t = arg;
+    json_t *x = lock_one(ctx, db, t->id);
+    if (!x)
+        return -1;
+    if (office_cancel(ctx, db, x, t->reason) != 0) {
+        appt_fail(ctx);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- POST /api/v1/backoffice/appointments/{id}/cancel {reason} ----------------- */
 void appt_bo_cancel(portail_ctx_t *ctx)
 {
-    const char *reason = body_reason(ctx, 1);
-    if (!reason)
+    office_tx_t t = {.reason = body_reason(ctx, 1)};
+    if (!t.reason || portail_req_param_i64(ctx, "id", &t.id) != 0 ||
+        portail_tx_retry(ctx, bo_cancel_tx, &t) != 0)
         return;
-    portail_db_t *db = portail_db(ctx);
-    if (!db)
-        return;
-    json_t *x = lock_one(ctx, db);
-    if (!x)
-        return;
-    if (office_cancel(ctx, db, x, reason) != 0 || portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
-        appt_fail(ctx);
-        return;
-    }
-    portail_audit_reason(ctx, reason);
-    respond_one(ctx, db, portail_row_int(x, "id", 0));
+    portail_audit_reason(ctx, t.reason);
+    respond_one(ctx, portail_db(ctx), t.id);
 }
 
-static void close_as(portail_ctx_t *ctx, const char *status)
+static int close_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
-    portail_db_t *db = portail_db(ctx);
-    if (!db)
-        return;
-    json_t *x = lock_one(ctx, db);
+    const office_tx_t *t = arg;
+    json_t *x = lock_one(ctx, db, t->id);
     if (!x)
-        return;
+        return -1;
     if (portail_row_int(x, "start", 0) > appt_now()) {
-        portail_db_rollback(db);
         portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_RENDEZ_VOUS_PAS_COMMENCE);
-        return;
+        return -1;
     }
     if (portail_db_exec(db,
                         "UPDATE appt_appointments SET status = ?, updated_at = UTC_TIMESTAMP() "
                         "WHERE id = ? AND status = 'booked'",
-                        "sl", status, portail_row_int(x, "id", 0)) != 1 ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
+                        "sl", t->status, (long long)t->id) != 1) {
         appt_fail(ctx);
-        return;
+        return -1;
     }
-    respond_one(ctx, db, portail_row_int(x, "id", 0));
+    return 0;
+}
+
+static void close_as(portail_ctx_t *ctx, const char *status)
+{
+    office_tx_t t = {.status = status};
+    if (portail_req_param_i64(ctx, "id", &t.id) != 0 || portail_tx_retry(ctx, close_tx, &t) != 0)
+        return;
+    respond_one(ctx, portail_db(ctx), t.id);
 }
 
 /* ---- POST /api/v1/backoffice/appointments/{id}/done, /no_show ------------------ */
@@ -312,6 +318,61 @@ void appt_bo_no_show(portail_ctx_t *ctx)
     close_as(ctx, "no_show");
 }
 
+/* The closure, its cancellations with their audit rows and the held slots
+ * dropped, in one transaction rerun whole on a 1213/1205 (portail_tx_retry)
+ * as the office's cancellation. */
+typedef struct closure_tx {
+    int64_t agenda, from, to;
+    const char *reason;
+    const char *why;   /* of each cancellation's audit row */
+    long long closure; /* out */
+    size_t cancelled;  /* out */
+} closure_tx_t;
+
+static int closure_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    closure_tx_t *t = arg;
+    if (portail_db_exec(db,
+                        "INSERT INTO appt_closures (agenda_id, starts_at, ends_at, reason, "
+                        "agent_id) VALUES (?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, ?)",
+                        "lllsl", (long long)t->agenda, (long long)t->from, (long long)t->to,
+                        t->reason, (long long)portail_principal(ctx)->id) != 1) {
+        appt_fail(ctx);
+        return -1;
+    }
+    t->closure = (long long)portail_db_insert_id(db);
+    json_t *rows = portail_db_rows(
+        db,
+        "SELECT " OFFICE_COLS "FROM " OFFICE_FROM "WHERE x.agenda_id = ? AND x.status = 'booked' "
+        "AND x.start_utc < FROM_UNIXTIME(?) "
+        "AND x.end_utc > FROM_UNIXTIME(?) FOR UPDATE",
+        "lll", (long long)t->agenda, (long long)t->to, (long long)t->from);
+    if (!rows) {
+        appt_fail(ctx);
+        return -1;
+    }
+    t->cancelled = json_array_size(rows);
+    size_t i;
+    json_t *x;
+    json_array_foreach(rows, i, x)
+    {
+        if (office_cancel(ctx, db, x, t->reason) != 0 ||
+            portail_audit(ctx, portail_row_int(x, "member_id", 0), "appointments.closure.cancel",
+                          t->why) != 0) {
+            appt_fail(ctx);
+            return -1;
+        }
+    }
+    if (portail_db_exec(db,
+                        "DELETE FROM appt_appointments WHERE agenda_id = ? AND status = 'held' "
+                        "AND start_utc < FROM_UNIXTIME(?) AND end_utc > FROM_UNIXTIME(?)",
+                        "lll", (long long)t->agenda, (long long)t->to, (long long)t->from) < 0) {
+        appt_fail(ctx);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- POST /api/v1/backoffice/appointments/agendas/{id}/closures {from, to, reason}
  * Every booked appointment starting inside is cancelled for the office
  * (notified, and one audit row each); slots held for the waitlist inside
@@ -319,18 +380,18 @@ void appt_bo_no_show(portail_ctx_t *ctx)
 void appt_bo_closure(portail_ctx_t *ctx)
 {
     portail_arena_t *a = portail_arena(ctx);
-    int64_t id;
-    if (portail_req_param_i64(ctx, "id", &id) != 0)
+    closure_tx_t t = {0};
+    if (portail_req_param_i64(ctx, "id", &t.agenda) != 0)
         return;
     json_t *body = portail_req_json(ctx);
     json_t *errors = NULL;
-    int64_t from = appt_parse_utc(json_string_value(json_object_get(body, "from")));
-    int64_t to = appt_parse_utc(json_string_value(json_object_get(body, "to")));
-    if (from < 0)
+    t.from = appt_parse_utc(json_string_value(json_object_get(body, "from")));
+    t.to = appt_parse_utc(json_string_value(json_object_get(body, "to")));
+    if (t.from < 0)
         portail_field_error(&errors, "from", TXT_APPOINTMENTS_HEURE_UTC_ATTENDUE);
-    if (to < 0)
+    if (t.to < 0)
         portail_field_error(&errors, "to", TXT_APPOINTMENTS_HEURE_UTC_ATTENDUE);
-    else if (from >= 0 && (to <= from || to - from > 366LL * 86400))
+    else if (t.from >= 0 && (t.to <= t.from || t.to - t.from > 366LL * 86400))
         portail_field_error(&errors, "to", TXT_APPOINTMENTS_FERMETURE_PERIODE_INVALIDE);
     const char *reason = json_string_value(json_object_get(body, "reason"));
     if (!reason || !*reason)
@@ -341,11 +402,13 @@ void appt_bo_closure(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
-    reason = portail_clip_utf8(a, reason, REASON_MAX);
+    t.reason = portail_clip_utf8(a, reason, REASON_MAX);
+    t.why = portail_sprintf(a, "Fermeture : %s", t.reason);
     portail_db_t *db = portail_db(ctx);
     if (!db)
         return;
-    json_t *ag = portail_db_row(db, "SELECT id FROM appt_agendas WHERE id = ?", "l", (long long)id);
+    json_t *ag =
+        portail_db_row(db, "SELECT id FROM appt_agendas WHERE id = ?", "l", (long long)t.agenda);
     if (!ag) {
         if (portail_db_failed(db))
             appt_fail(ctx);
@@ -353,54 +416,12 @@ void appt_bo_closure(portail_ctx_t *ctx)
             portail_problem(ctx, 404, NULL, TXT_APPOINTMENTS_AGENDA_INCONNU);
         return;
     }
-    if (portail_db_begin(db) != 0 ||
-        portail_db_exec(db,
-                        "INSERT INTO appt_closures (agenda_id, starts_at, ends_at, reason, "
-                        "agent_id) VALUES (?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, ?)",
-                        "lllsl", (long long)id, (long long)from, (long long)to, reason,
-                        (long long)portail_principal(ctx)->id) != 1) {
-        portail_db_rollback(db);
-        appt_fail(ctx);
+    if (portail_tx_retry(ctx, closure_tx, &t) != 0)
         return;
-    }
-    long long closure = (long long)portail_db_insert_id(db);
-    json_t *rows = portail_db_rows(db,
-                                   "SELECT " OFFICE_COLS "FROM " OFFICE_FROM
-                                   "WHERE x.agenda_id = ? AND x.status = 'booked' "
-                                   "AND x.start_utc < FROM_UNIXTIME(?) "
-                                   "AND x.end_utc > FROM_UNIXTIME(?) FOR UPDATE",
-                                   "lll", (long long)id, (long long)to, (long long)from);
-    if (!rows) {
-        portail_db_rollback(db);
-        appt_fail(ctx);
-        return;
-    }
-    const char *why = portail_sprintf(a, "Fermeture : %s", reason);
-    size_t i;
-    json_t *x;
-    json_array_foreach(rows, i, x)
-    {
-        if (office_cancel(ctx, db, x, reason) != 0 ||
-            portail_audit(ctx, portail_row_int(x, "member_id", 0), "appointments.closure.cancel",
-                          why) != 0) {
-            portail_db_rollback(db);
-            appt_fail(ctx);
-            return;
-        }
-    }
-    if (portail_db_exec(db,
-                        "DELETE FROM appt_appointments WHERE agenda_id = ? AND status = 'held' "
-                        "AND start_utc < FROM_UNIXTIME(?) AND end_utc > FROM_UNIXTIME(?)",
-                        "lll", (long long)id, (long long)to, (long long)from) < 0 ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
-        appt_fail(ctx);
-        return;
-    }
-    portail_audit_reason(ctx, why);
+    portail_audit_reason(ctx, t.why);
     portail_respond_json(ctx, 201,
                          json_pack("{s:{s:I, s:s, s:s, s:s}, s:I}", "closure", "id",
-                                   (json_int_t)closure, "from", appt_fmt_utc(a, from), "to",
-                                   appt_fmt_utc(a, to), "reason", reason, "cancelled",
-                                   (json_int_t)json_array_size(rows)));
+                                   (json_int_t)t.closure, "from", appt_fmt_utc(a, t.from), "to",
+                                   appt_fmt_utc(a, t.to), "reason", t.reason, "cancelled",
+                                   (json_int_t)t.cancelled));
 }

@@ -1,20 +1,21 @@
-"""Module appointments: the member's transactions that a Galera cluster can
-abort (1213: a write through another node to the same rows, reported at
-COMMIT; 1205: a lock wait timeout) are rerun whole (portail_tx_retry): the
-booking, the move, the cancellation, the waitlist's removal and
-acceptance. A conflict is forced on one of their last writes
-(conftest.forced_deadlock): the answer is the one without it, and every
-row (appointment, reminder jobs, waitlist job) is written once. Without the
-rerun the cancellation, move, removal and acceptance answered 500 or 409,
-and a booking answered 409 to a lock wait (docs/scaling.md)."""
+"""Module appointments: the transactions that a Galera cluster can abort
+(1213: a write through another node to the same rows, reported at COMMIT;
+1205: a lock wait timeout) are rerun whole (portail_tx_retry): the
+member's booking, move, cancellation, waitlist removal and acceptance, the
+back office's cancellation, done / no-show and closure. A conflict is
+forced on one of their last writes (conftest.forced_deadlock): the answer
+is the one without it, and every row (appointment, reminder jobs, waitlist
+job, notification, mail, audit row) is written once. Without the rerun they
+answered 500 or 409, and a booking answered 409 to a lock wait
+(docs/scaling.md)."""
 
 import datetime as dt
 
 import pytest
 
-from conftest import forced_deadlock
+from conftest import agent_client, forced_deadlock
 
-from appt_helpers import (API, book, future_slot, iso, jobs_of, make_agenda,
+from appt_helpers import (API, BO, book, future_slot, iso, jobs_of, make_agenda,
                           new_member_client, wait_until)
 from test_appointments_jobs import offer_of, waitlist
 
@@ -174,3 +175,117 @@ def test_waitlist_accept_is_rerun_after_a_deadlock(stack):
                  a.member.id) == 1
     assert queued_reminders(stack, got["id"]) == ([("days", int(s.timestamp())),
                                                    ("hours", int(s.timestamp()))], 2)
+
+
+# ---- the back office's
+
+
+def notifications(stack, c, kind):
+    return count(stack, "SELECT COUNT(*) FROM notifications WHERE member_id = %d AND kind = '%s'",
+                 c.member.id, kind)
+
+
+def audit(stack, agent, action):
+    return stack.sql("SELECT member_id, reason FROM audit_log WHERE agent_id = %d AND action = '%s' "
+                     "ORDER BY id" % (agent.agent.id, action))
+
+
+@pytest.mark.timeout(90)
+def test_office_cancel_is_rerun_after_a_deadlock(stack):
+    aid = make_agenda(stack)
+    m = new_member_client(stack)
+    x = book(m, aid, future_slot(4, hour=10))
+    agent = agent_client(stack)
+    with forced_deadlock(stack, "notifications", "INSERT",
+                         "NEW.member_id = %d AND NEW.kind = 'appointments.change'"
+                         % m.member.id) as f:
+        r = agent.post(BO + "/%d/cancel" % x["id"], json={"reason": "Absence du praticien"})
+        assert r.status_code == 200, r.text
+        assert f.forced() == 1
+    got = r.json()
+    assert got["status"] == "cancelled_by_office" and got["sequence"] == 1, got
+    assert notifications(stack, m, "appointments.change") == 1
+    assert count(stack, "SELECT COUNT(*) FROM mail_outbox WHERE recipient = '%s'",
+                 m.member.email) == 1
+    assert audit(stack, agent, "appointments.cancel") == [[str(m.member.id),
+                                                           "Absence du praticien"]]
+    assert queued_reminders(stack, x["id"]) == ([], 0)
+    assert len(offers_of(stack, aid)) == 1
+
+
+@pytest.mark.timeout(90)
+def test_done_is_rerun_after_a_deadlock(stack):
+    aid = make_agenda(stack)
+    m = new_member_client(stack)
+    x = book(m, aid, future_slot(3, hour=8))
+    stack.sql("UPDATE appt_appointments SET start_utc = UTC_TIMESTAMP() - INTERVAL 1 HOUR, "
+              "end_utc = UTC_TIMESTAMP() - INTERVAL 30 MINUTE WHERE id = %d" % x["id"])
+    agent = agent_client(stack)
+    with forced_deadlock(stack, "appt_appointments", "UPDATE",
+                         "NEW.id = %d AND NEW.status = 'done'" % x["id"]) as f:
+        r = agent.post(BO + "/%d/done" % x["id"])
+        assert r.status_code == 200, r.text
+        assert f.forced() == 1
+    assert r.json()["status"] == "done"
+    assert [row[0] for row in audit(stack, agent, "appointments.done")] == [str(m.member.id)]
+
+
+def closure_of(stack, aid):
+    """Two members booked inside a closure of the agenda, one outside; the
+    agent; the closure's body."""
+    a, b, c = (new_member_client(stack) for _ in range(3))
+    s = future_slot(8, hour=9)
+    xs = [book(a, aid, s), book(b, aid, s + dt.timedelta(hours=2)),
+          book(c, aid, s + dt.timedelta(days=1))]
+    body = {"from": iso(s - dt.timedelta(hours=1)), "to": iso(s + dt.timedelta(hours=6)),
+            "reason": "Formation"}
+    return (a, b, c), xs, agent_client(stack), body
+
+
+def audit_forced(stack, member, **kw):
+    """A conflict forced on the closure's audit row of that member."""
+    return forced_deadlock(stack, "audit_log", "INSERT",
+                           "NEW.action = 'appointments.closure.cancel' AND NEW.member_id = %d"
+                           % member.member.id, **kw)
+
+
+@pytest.mark.timeout(90)
+def test_closure_is_rerun_after_a_deadlock(stack):
+    aid = make_agenda(stack)
+    (a, b, c), xs, agent, body = closure_of(stack, aid)
+    with audit_forced(stack, b) as f:
+        r = agent.post(BO + "/agendas/%d/closures" % aid, json=body)
+        assert r.status_code == 201, r.text
+        assert f.forced() == 1
+    assert r.json()["cancelled"] == 2
+    assert count(stack, "SELECT COUNT(*) FROM appt_closures WHERE agenda_id = %d", aid) == 1
+    assert [who.get(API + "/%d" % x["id"]).json()["status"] for who, x in zip((a, b, c), xs)] == [
+        "cancelled_by_office", "cancelled_by_office", "booked"]
+    assert sorted(row[0] for row in audit(stack, agent, "appointments.closure.cancel")) == sorted(
+        [str(a.member.id), str(b.member.id)])
+    assert len(audit(stack, agent, "appointments.closure")) == 1
+    assert [notifications(stack, who, "appointments.change") for who in (a, b, c)] == [1, 1, 0]
+    assert len(offers_of(stack, aid)) == 2
+
+
+@pytest.mark.timeout(90)
+def test_a_deadlock_every_time_on_a_closure_answers_500_and_writes_nothing(stack):
+    # portail_tx_retry answers the 500 once the conflicts' bound is reached:
+    # no closure, no cancellation, no notification, mail, audit row or job.
+    aid = make_agenda(stack)
+    (a, b, c), xs, agent, body = closure_of(stack, aid)
+    with audit_forced(stack, b, times=5) as f:
+        r = agent.post(BO + "/agendas/%d/closures" % aid, json=body)
+        assert r.status_code == 500, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert f.forced() == 3  # PORTAIL_DB_TX_ATTEMPTS
+    assert count(stack, "SELECT COUNT(*) FROM appt_closures WHERE agenda_id = %d", aid) == 0
+    for who, x in zip((a, b, c), xs):
+        assert who.get(API + "/%d" % x["id"]).json()["status"] == "booked"
+        assert len(queued_reminders(stack, x["id"])[0]) == 2
+        assert notifications(stack, who, "appointments.change") == 0
+        assert count(stack, "SELECT COUNT(*) FROM mail_outbox WHERE recipient = '%s'",
+                     who.member.email) == 0
+    assert audit(stack, agent, "appointments.closure.cancel") == []
+    assert audit(stack, agent, "appointments.closure") == []
+    assert offers_of(stack, aid) == []
