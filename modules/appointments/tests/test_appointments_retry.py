@@ -1,15 +1,17 @@
 """Module appointments: the transactions that a Galera cluster can abort
 (1213: a write through another node to the same rows, reported at COMMIT;
-1205: a lock wait timeout) are rerun whole (portail_tx_retry): the
-member's booking, move, cancellation, waitlist removal and acceptance, the
-back office's cancellation, done / no-show and closure. A conflict is
-forced on one of their last writes (conftest.forced_deadlock): the answer
-is the one without it, and every row (appointment, reminder jobs, waitlist
-job, notification, mail, audit row) is written once. Without the rerun they
-answered 500 or 409, and a booking answered 409 to a lock wait
-(docs/scaling.md)."""
+1205: a lock wait timeout) are rerun whole (portail_tx_retry for a
+handler, portail_db_tx_retry for a job). A conflict is forced on one of
+their last writes (conftest.forced_deadlock): the answer is the one without
+it, and every row (appointment, reminder jobs, waitlist job, notification,
+mail, audit row) is written once; a job's step is done in its first
+attempt, not after its backoff. Without the rerun the member's
+cancellation, move, waitlist removal and acceptance and the back office's
+writes answered 500 or 409, a booking answered 409 to a lock wait, and a
+job waited for its backoff (docs/scaling.md)."""
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -17,7 +19,7 @@ from conftest import agent_client, forced_deadlock
 
 from appt_helpers import (API, BO, book, future_slot, iso, jobs_of, make_agenda,
                           new_member_client, wait_until)
-from test_appointments_jobs import offer_of, waitlist
+from test_appointments_jobs import offer_of, run_now, waitlist
 
 TAKEN = "Ce créneau vient d’être réservé. Choisissez-en un autre."
 
@@ -289,3 +291,73 @@ def test_a_deadlock_every_time_on_a_closure_answers_500_and_writes_nothing(stack
     assert audit(stack, agent, "appointments.closure.cancel") == []
     assert audit(stack, agent, "appointments.closure") == []
     assert offers_of(stack, aid) == []
+
+
+# ---- the jobs' steps: done in their first attempt
+
+
+def wait_job(stack, job_id):
+    """The job's (state, attempts) once it left the queue."""
+    sql = "SELECT state, attempts FROM jobs WHERE id = %d" % job_id
+    deadline = time.monotonic() + 30
+    while stack.sql(sql)[0][0] in ("queued", "running"):
+        assert time.monotonic() < deadline, stack.sql(sql)
+        time.sleep(0.2)
+    return stack.sql(sql)[0]
+
+
+@pytest.mark.timeout(90)
+def test_reminder_job_is_rerun_after_a_deadlock(stack):
+    a = new_member_client(stack)
+    x = book(a, make_agenda(stack), future_slot(4, hour=9))
+    ids = [j[0] for j in jobs_of(stack, "appointments.remind", appointment=x["id"])]
+    with forced_deadlock(stack, "notifications", "INSERT",
+                         "NEW.member_id = %d AND NEW.kind = 'appointments.reminder'"
+                         % a.member.id) as f:
+        run_now(stack, ids)
+        assert [wait_job(stack, i) for i in ids] == [["done", "1"]] * 2
+        assert f.forced() == 1
+    assert stack.sql("SELECT which FROM appt_reminders WHERE appointment_id = %d ORDER BY which"
+                     % x["id"]) == [["days"], ["hours"]]
+    assert notifications(stack, a, "appointments.reminder") == 2
+
+
+@pytest.mark.timeout(120)
+def test_offer_job_is_rerun_after_a_deadlock(stack):
+    aid = make_agenda(stack, kinds=(("first", 30),))
+    s = future_slot(7, hour=9)
+    a, c = new_member_client(stack), new_member_client(stack)
+    far = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    assert a.post(API + "/waitlist", json={"agenda": aid, "kind": "first",
+                                            "before": far}).status_code == 201
+    x = book(c, aid, s)
+    with forced_deadlock(stack, "notifications", "INSERT",
+                         "NEW.member_id = %d AND NEW.kind = 'appointments.offer'"
+                         % a.member.id) as f:
+        assert c.post(API + "/%d/cancel" % x["id"]).status_code == 200
+        [job] = [j[0] for j in offers_of(stack, aid)]
+        assert wait_job(stack, job) == ["done", "1"]
+        assert f.forced() == 1
+    wid = waitlist(a)[0]["id"]
+    assert offer_of(a)["start"] == iso(s)
+    assert count(stack, "SELECT COUNT(*) FROM appt_appointments WHERE waitlist_id = %d "
+                 "AND status = 'held'", wid) == 1
+    assert count(stack, "SELECT COUNT(*) FROM appt_offers WHERE waitlist_id = %d", wid) == 1
+    assert notifications(stack, a, "appointments.offer") == 1
+    assert len(jobs_of(stack, "appointments.offer_expire", appointment=int(stack.sql(
+        "SELECT id FROM appt_appointments WHERE waitlist_id = %d" % wid)[0][0]))) == 1
+
+
+@pytest.mark.timeout(120)
+def test_offer_expiry_job_is_rerun_after_a_deadlock(stack):
+    a, aid, wid, s = held_offer(stack)
+    held = int(stack.sql("SELECT id FROM appt_appointments WHERE waitlist_id = %d" % wid)[0][0])
+    [job] = [j[0] for j in jobs_of(stack, "appointments.offer_expire", appointment=held)]
+    stack.sql("UPDATE appt_appointments SET held_until = UTC_TIMESTAMP() - INTERVAL 1 SECOND "
+              "WHERE id = %d" % held)
+    with slot_freed_forced(stack, aid) as f:
+        run_now(stack, [job])
+        assert wait_job(stack, job) == ["done", "1"]
+        assert f.forced() == 1
+    assert count(stack, "SELECT COUNT(*) FROM appt_appointments WHERE id = %d", held) == 0
+    assert [j[2]["start"] for j in offers_of(stack, aid)] == [int(s.timestamp())] * 2
