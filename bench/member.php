@@ -82,14 +82,18 @@ if ($route === 'me') {
     $q = $db->prepare("SELECT t.id, t.service, t.subject, t.status, t.created_at, t.last_activity_at, "
         . "t.last_message_id, t.last_author, "
         . "(SELECT COUNT(*) FROM messaging_messages m WHERE m.thread_id = t.id AND "
-        . "m.author = 'agent' AND m.read_at IS NULL) AS unread "
+        . "m.author = 'agent' AND m.read_at IS NULL) AS unread, "
+        . "(SELECT COUNT(*) FROM messaging_messages u WHERE u.member_id = ? AND "
+        . "u.author = 'agent' AND u.read_at IS NULL) AS unread_total "
         . "FROM messaging_threads t WHERE t.member_id = ? AND t.archived = 0 "
         . "AND (? = 0 OR t.last_message_id < ?) "
         . "AND (? IS NULL OR t.subject LIKE ? OR EXISTS (SELECT 1 FROM messaging_messages b "
         . "WHERE b.thread_id = t.id AND b.member_id = ? AND b.body LIKE ?)) "
         . "ORDER BY t.last_message_id DESC LIMIT ?");
-    $q->execute([$member, 0, 0, null, null, $member, null, PAGE + 1]);
+    $q->execute([$member, $member, 0, 0, null, null, $member, null, PAGE + 1]);
     $rows = $q->fetchAll(PDO::FETCH_ASSOC);
+    // The unread total comes with each row; a page without rows asks for it.
+    $unread = $rows ? (int)$rows[0]['unread_total'] : null;
     $next = null;
     if (count($rows) > PAGE) {
         array_pop($rows);
@@ -98,13 +102,17 @@ if ($route === 'me') {
     foreach ($rows as &$r) {
         $r['created_at'] = iso($r['created_at']);
         $r['last_activity_at'] = iso($r['last_activity_at']);
+        unset($r['unread_total']);
         $r['service_label'] = $labels[$r['service']] ?? '';
     }
     unset($r);
-    $q = $db->prepare("SELECT COUNT(*) AS n FROM messaging_messages WHERE "
-        . "member_id = ? AND author = 'agent' AND read_at IS NULL");
-    $q->execute([$member]);
-    echo json_encode(['threads' => $rows, 'unread' => (int)$q->fetchColumn(), 'next_cursor' => $next],
+    if ($unread === null) {
+        $q = $db->prepare("SELECT COUNT(*) AS n FROM messaging_messages WHERE "
+            . "member_id = ? AND author = 'agent' AND read_at IS NULL");
+        $q->execute([$member]);
+        $unread = (int)$q->fetchColumn();
+    }
+    echo json_encode(['threads' => $rows, 'unread' => $unread, 'next_cursor' => $next],
                      JSON_UNESCAPED_UNICODE);
 } elseif ($route === 'appointments') {
     $kinds = ['first' => 'Première consultation', 'followup' => 'Consultation de suivi',

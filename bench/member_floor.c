@@ -207,12 +207,15 @@ static const char INBOX_SQL[] =
     "SELECT t.id, t.service, t.subject, t.status, t.created_at, t.last_activity_at, "
     "t.last_message_id, t.last_author, "
     "(SELECT COUNT(*) FROM messaging_messages m WHERE m.thread_id = t.id AND "
-    "m.author = 'agent' AND m.read_at IS NULL) AS unread "
+    "m.author = 'agent' AND m.read_at IS NULL) AS unread, "
+    "(SELECT COUNT(*) FROM messaging_messages u WHERE u.member_id = ? AND "
+    "u.author = 'agent' AND u.read_at IS NULL) AS unread_total "
     "FROM messaging_threads t WHERE t.member_id = ? AND t.archived = 0 "
     "AND (? = 0 OR t.last_message_id < ?) "
     "AND (? IS NULL OR t.subject LIKE ? OR EXISTS (SELECT 1 FROM messaging_messages b "
     "WHERE b.thread_id = t.id AND b.member_id = ? AND b.body LIKE ?)) "
     "ORDER BY t.last_message_id DESC LIMIT ?";
+/* The unread total when the page has no row (it comes with each row). */
 static const char UNREAD_SQL[] = "SELECT COUNT(*) AS n FROM messaging_messages WHERE "
                                  "member_id = ? AND author = 'agent' AND read_at IS NULL";
 static const char APPT_SQL[] =
@@ -365,19 +368,23 @@ static const char *const SERVICES[][2] = {{"REMB", "Mes remboursements"},
 static json_t *messages(conn_t *c, long long member)
 {
     long long cursor = 0, limit = PAGE + 1;
-    MYSQL_BIND p[8];
+    MYSQL_BIND p[9];
     bind_ll(&p[0], &member);
-    bind_ll(&p[1], &cursor);
+    bind_ll(&p[1], &member);
     bind_ll(&p[2], &cursor);
-    bind_null(&p[3]);
+    bind_ll(&p[3], &cursor);
     bind_null(&p[4]);
-    bind_ll(&p[5], &member);
-    bind_null(&p[6]);
-    bind_ll(&p[7], &limit);
+    bind_null(&p[5]);
+    bind_ll(&p[6], &member);
+    bind_null(&p[7]);
+    bind_ll(&p[8], &limit);
     if (run(c->inbox, p) != 0)
         return NULL;
-    json_t *rows = json_array(), *r;
+    json_t *rows = json_array(), *r, *unread = NULL;
     while ((r = row(c->inbox))) {
+        if (!unread)
+            unread = json_incref(json_object_get(r, "unread_total"));
+        json_object_del(r, "unread_total");
         const char *svc = json_string_value(json_object_get(r, "service"));
         const char *label = "";
         for (size_t i = 0; svc && i < sizeof SERVICES / sizeof *SERVICES; i++)
@@ -393,19 +400,20 @@ static json_t *messages(conn_t *c, long long member)
         next = json_sprintf("%lld", (long long)json_integer_value(json_object_get(
                                         json_array_get(rows, PAGE - 1), "last_message_id")));
     }
-    MYSQL_BIND u[1];
-    bind_ll(&u[0], &member);
-    if (run(c->unread, u) != 0 || !(r = row(c->unread))) {
+    if (!unread) {
+        MYSQL_BIND u[1];
+        bind_ll(&u[0], &member);
+        if (run(c->unread, u) != 0 || !(r = row(c->unread))) {
+            done(c->unread);
+            json_decref(rows);
+            json_decref(next);
+            return NULL;
+        }
         done(c->unread);
-        json_decref(rows);
-        json_decref(next);
-        return NULL;
+        unread = json_incref(json_object_get(r, "n"));
+        json_decref(r);
     }
-    done(c->unread);
-    json_t *out = json_pack("{s:o, s:O, s:o}", "threads", rows, "unread", json_object_get(r, "n"),
-                            "next_cursor", next);
-    json_decref(r);
-    return out;
+    return json_pack("{s:o, s:o, s:o}", "threads", rows, "unread", unread, "next_cursor", next);
 }
 
 static const char *const KINDS[] = {"first", "followup", "adviser"};

@@ -809,24 +809,29 @@ static void thread_reply(portail_ctx_t *ctx)
 
 /* A page of the member's threads: limit + 1 rows are asked, the last only
  * to tell that a next page exists; its cursor is the last_message_id of
- * the last thread written. */
+ * the last thread written. Each row also carries the member's unread
+ * answers (unread_total, the same in every row). */
 struct thread_page {
     const struct messaging_state *st;
     long long limit;
     long long last;
+    long long unread; /* -1 until a row came */
 };
 
 /* A thread of the list, as thread_json makes it: the row and its
  * service's label. */
 static int thread_item(portail_jw_t *w, portail_dbrow_t *row, void *arg)
 {
+    static const char *const skip[] = {"unread_total", NULL};
     struct thread_page *page = arg;
+    if (page->unread < 0)
+        page->unread = portail_dbrow_int(row, "unread_total", 0);
     if ((long long)portail_dbrow_index(row) >= page->limit)
         return 0;
     page->last = portail_dbrow_int(row, "last_message_id", 0);
     const struct service *s = service_of(page->st, portail_dbrow_str(row, "service"));
     portail_jw_open(w, '{');
-    portail_dbrow_fields(w, row, NULL);
+    portail_dbrow_fields(w, row, skip);
     portail_jw_key(w, "service_label");
     portail_jw_str(w, s ? s->label : "");
     return portail_jw_close(w, '}');
@@ -883,7 +888,11 @@ static void threads_list(portail_ctx_t *ctx)
          * the count runs for the page only (a joined aggregate reads every
          * unread answer of the member, with a temporary table). */
         "(SELECT COUNT(*) FROM messaging_messages m WHERE m.thread_id = t.id AND "
-        "m.author = 'agent' AND m.read_at IS NULL) AS unread "
+        "m.author = 'agent' AND m.read_at IS NULL) AS unread, "
+        /* Not correlated: counted once per page, and no statement of its
+         * own (a page without rows asks unread_answers). */
+        "(SELECT COUNT(*) FROM messaging_messages u WHERE u.member_id = {member} AND "
+        "u.author = 'agent' AND u.read_at IS NULL) AS unread_total "
         "FROM messaging_threads t WHERE t.member_id = {member} AND %s "
         "AND (? = 0 OR t.last_message_id < ?) "
         "AND (? IS NULL OR t.subject LIKE ? OR EXISTS (SELECT 1 FROM messaging_messages b "
@@ -896,10 +905,10 @@ static void threads_list(portail_ctx_t *ctx)
     portail_jw_open(w, '{');
     portail_jw_key(w, "threads");
     portail_jw_open(w, '[');
-    struct thread_page page = {.st = st, .limit = limit};
+    struct thread_page page = {.st = st, .limit = limit, .unread = -1};
     long long n = portail_member_rows_json(ctx, w, thread_item, &page, sql, "llsssl", cursor,
                                            cursor, pat, pat, pat, limit + 1);
-    long long unread = n >= 0 ? unread_answers(ctx) : -1;
+    long long unread = n < 0 ? -1 : n > 0 ? page.unread : unread_answers(ctx);
     if (unread < 0) {
         fail(ctx);
         return;

@@ -460,6 +460,13 @@ def test_unread_per_thread(member, agent):
     lst = member.get(API).json()
     unread = {x["id"]: x["unread"] for x in lst["threads"]}
     assert unread == {a["id"]: 2, b["id"]: 0} and lst["unread"] == 2
+    # The total is the member's, whatever the page shows: a box without the
+    # answered thread, a page after it, and a search that finds nothing.
+    for query in ("?box=sent", "?limit=1&cursor=%d" % lst["threads"][0]["last_message_id"],
+                  "?q=introuvable"):
+        page = member.get(API + query).json()
+        assert a["id"] not in [x["id"] for x in page["threads"]] and page["unread"] == 2, \
+            (query, page)
     assert member.get("%s/%d" % (API, a["id"])).status_code == 200
     assert {x["id"]: x["unread"] for x in member.get(API).json()["threads"]} \
         == {a["id"]: 0, b["id"]: 0}
