@@ -18,14 +18,6 @@
 
 /* ---- POST /api/v1/register ----------------------------------------------------- */
 
-/* Commits the caller's transaction and gives the one answer of every
- * outcome, right data or not. */
-static void registered(portail_ctx_t *ctx, portail_db_t *db)
-{
-    if (login_commit(ctx, db) == 0)
-        portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending"));
-}
-
 /* What proves the person beyond birth date and postcode, decided once from
  * the fields: the IBAN's end wins over a code, a code over asking for one
  * by post (by_post: true, when the fund has no IBAN). */
@@ -212,6 +204,108 @@ int login_register_letter_job(portail_job_t *job)
     return 0;
 }
 
+/* What the registration's transaction needs of the request, and what it
+ * did (said: the log line of its outcome, written once it committed). */
+typedef struct register_tx {
+    const login_state_t *st;
+    json_t *row; /* the person, or NULL when the NIR is nobody's */
+    enum proof proof;
+    const char *birth, *postcode, *iban_end, *code, *email;
+    const char *fkey; /* the wrong tries of this NIR */
+    int person_wait;  /* > 0: too many of them, the data is not looked at */
+    const char *said;
+} register_tx_t;
+
+/* The proof checked and counted, then the code by post, the notice to an
+ * existing account or the link: together, rerun on a 1213/1205 (on a
+ * Galera cluster two requests for one person through two hosts meet at
+ * the COMMIT). Every outcome, right data or not, commits: the caller's
+ * one answer follows. */
+static int register_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    register_tx_t *t = arg;
+    const login_state_t *st = t->st;
+    json_t *row = t->row;
+    int code_ok = 0;
+    if (row && t->proof == PROOF_CODE && t->person_wait == 0) {
+        code_ok = code_spend(ctx, db, portail_row_int(row, "insured_id", 0), t->code);
+        if (code_ok < 0)
+            return -1;
+    }
+    int match = row ? proof_matches(row, t->birth, t->postcode, t->proof, t->iban_end, code_ok) : 0;
+    if (!match || t->person_wait > 0) {
+        /* The same work as a right answer's: a transaction with a write. */
+        if (!match && portail_throttle_hit(db, t->fkey, st->register_failure_window_s,
+                                           st->register_failures_max) < 0) {
+            login_internal(ctx, "register throttle failed");
+            return -1;
+        }
+        t->said = t->person_wait > 0 ? "register: too many wrong tries for this NIR"
+                                     : "register: no insured person matches";
+        return 0;
+    }
+    long long insured_id = portail_row_int(row, "insured_id", 0);
+    long long member_id = portail_row_int(row, "member_id", 0);
+    const char *member_email = portail_row_str(row, "member_email");
+    const char *on_file = portail_row_str(row, "insured_email");
+    int has_account = portail_row_int(row, "has_account", 0) == 1;
+
+    /* A few mails an hour per person at most, whoever asks. */
+    const char *pkey =
+        login_key(ctx, "register-person", portail_sprintf(portail_arena(ctx), "%lld", insured_id));
+    int wait = portail_throttle_check(db, pkey, 3600, st->register_mails_per_hour);
+    if (wait != 0) {
+        if (wait < 0) {
+            login_internal(ctx, "register throttle failed");
+            return -1;
+        }
+        t->said = "register: mail budget of this person spent, nothing sent";
+        return 0;
+    }
+    /* Asking for a letter proves too little to wipe the wrong tries. */
+    if (portail_throttle_hit(db, pkey, 3600, st->register_mails_per_hour) < 0 ||
+        (t->proof != PROOF_LETTER && portail_throttle_clear(db, t->fkey) < 0)) {
+        login_internal(ctx, "register throttle failed");
+        return -1;
+    }
+    if (t->proof == PROOF_LETTER) {
+        if (code_by_post(ctx, db, insured_id, st->register_code_ttl_s) != 0)
+            return -1;
+        t->said = "register: provisional code sent by post";
+        return 0;
+    }
+    if (has_account && member_email) {
+        /* To the account's own address, never the one given: whoever typed
+         * this must not learn that an account exists. */
+        if (member_event(ctx, member_id, "register_existing", NULL) != 0 ||
+            member_mail(ctx, db, member_email, "register_existing",
+                        (const char *const[]){"where", login_where(ctx), NULL}) != 0)
+            return -1;
+        return 0;
+    }
+    /* The address on file wins: a typed one is used only when the fund
+     * has none, and then the link itself confirms it (as an e-mail
+     * change is confirmed by a link to the new address). A member can
+     * change it later through the confirmed e-mail change. */
+    const char *to = on_file && *on_file ? on_file : t->email;
+    json_t *data = portail_arena_json(portail_arena(ctx), json_pack("{s:s}", "email", to));
+    char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+    const char *token = NULL;
+    int rc = text ? portail_token_issue(db, portail_arena(ctx), "register", insured_id, text,
+                                        st->register_ttl_s, &token)
+                  : -1;
+    portail_json_free(text);
+    if (rc != 0) {
+        login_internal(ctx, "register token not issued");
+        return -1;
+    }
+    int minutes = st->register_ttl_s / 60;
+    return member_mail(
+        ctx, db, to, "register_confirm",
+        (const char *const[]){"minutes", portail_sprintf(portail_arena(ctx), "%d", minutes), "link",
+                              login_link(ctx, "/inscription/confirmation.html", token), NULL});
+}
+
 void login_register(portail_ctx_t *ctx)
 {
     const login_state_t *st = login_settings(ctx);
@@ -272,88 +366,22 @@ void login_register(portail_ctx_t *ctx)
         login_internal(ctx, "insured lookup failed");
         return;
     }
-    if (login_begin(ctx, db) != 0)
+    register_tx_t t = {.st = st,
+                       .row = row,
+                       .proof = proof,
+                       .birth = birth,
+                       .postcode = postcode,
+                       .iban_end = iban_end,
+                       .code = code,
+                       .email = email,
+                       .fkey = fkey,
+                       .person_wait = person_wait};
+    if (portail_tx_retry(ctx, register_tx, &t) != 0)
         return;
-    int code_ok = 0;
-    if (row && proof == PROOF_CODE && person_wait == 0) {
-        code_ok = code_spend(ctx, db, portail_row_int(row, "insured_id", 0), code);
-        if (code_ok < 0)
-            return;
-    }
-    int match = row ? proof_matches(row, birth, postcode, proof, iban_end, code_ok) : 0;
-    if (!match || person_wait > 0) {
-        /* The same work as a right answer's: a transaction with a write. */
-        if (!match && portail_throttle_hit(db, fkey, st->register_failure_window_s,
-                                           st->register_failures_max) < 0) {
-            login_internal(ctx, "register throttle failed");
-            return;
-        }
-        portail_log_info(ctx, person_wait > 0 ? "register: too many wrong tries for this NIR"
-                                              : "register: no insured person matches");
-        registered(ctx, db);
-        return;
-    }
-    long long insured_id = portail_row_int(row, "insured_id", 0);
-    long long member_id = portail_row_int(row, "member_id", 0);
-    const char *member_email = portail_row_str(row, "member_email");
-    const char *on_file = portail_row_str(row, "insured_email");
-    int has_account = portail_row_int(row, "has_account", 0) == 1;
-
-    /* A few mails an hour per person at most, whoever asks. */
-    const char *pkey =
-        login_key(ctx, "register-person", portail_sprintf(portail_arena(ctx), "%lld", insured_id));
-    wait = portail_throttle_check(db, pkey, 3600, st->register_mails_per_hour);
-    if (wait != 0) {
-        if (wait < 0)
-            login_internal(ctx, "register throttle failed");
-        else {
-            portail_log_info(ctx, "register: mail budget of this person spent, nothing sent");
-            registered(ctx, db);
-        }
-        return;
-    }
-    /* Asking for a letter proves too little to wipe the wrong tries. */
-    if (portail_throttle_hit(db, pkey, 3600, st->register_mails_per_hour) < 0 ||
-        (proof != PROOF_LETTER && portail_throttle_clear(db, fkey) < 0)) {
-        login_internal(ctx, "register throttle failed");
-        return;
-    }
-    if (proof == PROOF_LETTER) {
-        if (code_by_post(ctx, db, insured_id, st->register_code_ttl_s) != 0)
-            return;
-        portail_log_info(ctx, "register: provisional code sent by post");
-    } else if (has_account && member_email) {
-        /* To the account's own address, never the one given: whoever typed
-         * this must not learn that an account exists. */
-        if (member_event(ctx, member_id, "register_existing", NULL) != 0 ||
-            member_mail(ctx, db, member_email, "register_existing",
-                        (const char *const[]){"where", login_where(ctx), NULL}) != 0)
-            return;
-    } else {
-        /* The address on file wins: a typed one is used only when the fund
-         * has none, and then the link itself confirms it (as an e-mail
-         * change is confirmed by a link to the new address). A member can
-         * change it later through the confirmed e-mail change. */
-        const char *to = on_file && *on_file ? on_file : email;
-        json_t *data = portail_arena_json(portail_arena(ctx), json_pack("{s:s}", "email", to));
-        char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
-        const char *token = NULL;
-        int rc = text ? portail_token_issue(db, portail_arena(ctx), "register", insured_id, text,
-                                            st->register_ttl_s, &token)
-                      : -1;
-        portail_json_free(text);
-        if (rc != 0) {
-            login_internal(ctx, "register token not issued");
-            return;
-        }
-        int minutes = st->register_ttl_s / 60;
-        if (member_mail(ctx, db, to, "register_confirm",
-                        (const char *const[]){
-                            "minutes", portail_sprintf(portail_arena(ctx), "%d", minutes), "link",
-                            login_link(ctx, "/inscription/confirmation.html", token), NULL}) != 0)
-            return;
-    }
-    registered(ctx, db);
+    if (t.said)
+        portail_log_info(ctx, "%s", t.said);
+    /* The one answer of every outcome, right data or not. */
+    portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending"));
 }
 
 /* ---- POST /api/v1/register/confirm ---------------------------------------------- */
@@ -403,6 +431,64 @@ void login_register_check(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:s}", "status", "valid"));
 }
 
+typedef struct confirm_tx {
+    const char *token, *email, *hash;
+    int64_t insured_id;
+    long long member_id; /* out */
+} confirm_tx_t;
+
+/* The link spent, the account's password and address set, the event and
+ * the mail: together, rerun on a 1213/1205 (on a Galera cluster the same
+ * link sent twice through two hosts meets at the COMMIT). */
+static int confirm_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    confirm_tx_t *t = arg;
+    int rc = portail_token_consume(db, portail_arena(ctx), "register", t->token, NULL, NULL);
+    if (rc != PORTAIL_TOKEN_OK) {
+        if (rc < 0)
+            login_internal(ctx, "token consume failed");
+        else
+            link_gone(ctx);
+        return -1;
+    }
+    json_t *row =
+        portail_db_row(db,
+                       "SELECT id, password_hash IS NOT NULL AS has_password FROM members "
+                       "WHERE insured_id = ? FOR UPDATE",
+                       "l", (long long)t->insured_id);
+    if (!row && portail_db_failed(db)) {
+        login_internal(ctx, "member lookup failed");
+        return -1;
+    }
+    if (row && portail_row_int(row, "has_password", 0) == 1) {
+        link_gone(ctx); /* created meanwhile through another link */
+        return -1;
+    }
+    if (row) {
+        t->member_id = portail_row_int(row, "id", 0);
+        if (portail_db_exec(db,
+                            "UPDATE members SET email = ?, password_hash = ?, "
+                            "updated_at = UTC_TIMESTAMP() WHERE id = ?",
+                            "ssl", t->email, t->hash, t->member_id) != 1) {
+            login_internal(ctx, "member update failed");
+            return -1;
+        }
+    } else {
+        if (portail_db_exec(db,
+                            "INSERT INTO members (insured_id, email, password_hash) "
+                            "VALUES (?, ?, ?)",
+                            "lss", (long long)t->insured_id, t->email, t->hash) != 1) {
+            login_internal(ctx, "member insert failed");
+            return -1;
+        }
+        t->member_id = (long long)portail_db_insert_id(db);
+    }
+    if (member_event(ctx, t->member_id, "account_created", NULL) != 0 ||
+        member_mail(ctx, db, t->email, "register_done", NULL) != 0)
+        return -1;
+    return 0;
+}
+
 void login_register_confirm(portail_ctx_t *ctx)
 {
     json_t *b = login_body(ctx), *errors = NULL;
@@ -448,54 +534,9 @@ void login_register_confirm(portail_ctx_t *ctx)
     if (portail_password_hash(ctx, password, &hash) != 0)
         return;
 
-    if (login_begin(ctx, db) != 0)
+    confirm_tx_t t = {.token = token, .email = email, .hash = hash, .insured_id = insured_id};
+    if (portail_tx_retry(ctx, confirm_tx, &t) != 0)
         return;
-    rc = portail_token_consume(db, a, "register", token, NULL, NULL);
-    if (rc != PORTAIL_TOKEN_OK) {
-        if (rc < 0)
-            login_internal(ctx, "token consume failed");
-        else
-            link_gone(ctx);
-        return;
-    }
-    json_t *row =
-        portail_db_row(db,
-                       "SELECT id, password_hash IS NOT NULL AS has_password FROM members "
-                       "WHERE insured_id = ? FOR UPDATE",
-                       "l", (long long)insured_id);
-    if (!row && portail_db_failed(db)) {
-        login_internal(ctx, "member lookup failed");
-        return;
-    }
-    long long member_id;
-    if (row && portail_row_int(row, "has_password", 0) == 1) {
-        link_gone(ctx); /* created meanwhile through another link */
-        return;
-    }
-    if (row) {
-        member_id = portail_row_int(row, "id", 0);
-        if (portail_db_exec(db,
-                            "UPDATE members SET email = ?, password_hash = ?, "
-                            "updated_at = UTC_TIMESTAMP() WHERE id = ?",
-                            "ssl", email, hash, member_id) != 1) {
-            login_internal(ctx, "member update failed");
-            return;
-        }
-    } else {
-        if (portail_db_exec(db,
-                            "INSERT INTO members (insured_id, email, password_hash) "
-                            "VALUES (?, ?, ?)",
-                            "lss", (long long)insured_id, email, hash) != 1) {
-            login_internal(ctx, "member insert failed");
-            return;
-        }
-        member_id = (long long)portail_db_insert_id(db);
-    }
-    if (member_event(ctx, member_id, "account_created", NULL) != 0 ||
-        member_mail(ctx, db, email, "register_done", NULL) != 0)
-        return;
-    if (login_commit(ctx, db) != 0)
-        return;
-    portail_log_info(ctx, "member %lld: account created", member_id);
+    portail_log_info(ctx, "member %lld: account created", t.member_id);
     portail_respond_json(ctx, 201, json_pack("{s:s}", "status", "created"));
 }

@@ -1,10 +1,10 @@
 """Module login: the sign-in's writes that a Galera cluster can abort
 (1213) are rerun whole (portail_tx_retry): the TOTP step's record with the
 sign-in it opens, the TOTP reset and (re-)enrolments, the failures and the
-locks they place. A
-1213 is forced on one write of each (conftest.forced_deadlock); the request
-succeeds and everything is written once. Without the rerun each answered
-500."""
+locks they place; the registration and its confirmation (issue 18). A
+1213 is forced on one write of each (conftest.forced_deadlock); the
+request succeeds and everything is written once. Without the rerun each
+answered 500."""
 
 import time
 
@@ -12,7 +12,7 @@ import pytest
 
 from conftest import SESSION_COOKIE, forced_deadlock
 from login_support import (PASSWORD, WRONG_PASSWORD, Accounts, add_agent, away_from_step_edge,
-                           fresh_ip, totp)
+                           fresh_ip, register_body, totp)
 
 
 @pytest.fixture(scope="module")
@@ -208,3 +208,76 @@ def test_password_step_is_rerun_after_a_deadlock(stack, accounts):
     assert accounts.events(m).count("login_password_ok") == before + 1
     r = c.post("/api/v1/login/totp", json={"code": totp(m.secret, offset=1)})
     assert r.status_code == 200, r.text
+
+
+# ---- issue 18: registration
+
+
+def count(stack, sql, *args):
+    return int(stack.sql(sql % args)[0][0])
+
+
+def queued_mails(stack, to, subject):
+    """Mails in the outbox, sent or not: a rolled-back attempt queued none."""
+    return count(stack, "SELECT COUNT(*) FROM mail_outbox WHERE recipient = '%s' AND "
+                 "subject = '%s'", to, subject)
+
+
+def tokens(stack, purpose, subject_id):
+    return count(stack, "SELECT COUNT(*) FROM one_time_tokens WHERE purpose = '%s' AND "
+                 "subject_id = %d", purpose, subject_id)
+
+
+def through_a_forced_mail(stack, to, subject, request, status):
+    """request()'s answer while a 1213 is forced on its mail to `to` with
+    this subject (the last write of the transactions below): the status
+    expected, the 1213 forced once and the mail queued once."""
+    with forced_deadlock(stack, "mail_outbox", "INSERT", "NEW.recipient = '%s' AND "
+                         "NEW.subject = '%s'" % (to, subject)) as f:
+        r = request()
+        assert r.status_code == status, r.text
+        assert f.forced() == 1
+    assert queued_mails(stack, to, subject) == 1
+    return r
+
+
+REGISTER_LINK = "Finalisez la création de votre compte"
+
+
+@pytest.mark.timeout(90)
+def test_registration_is_rerun_after_a_deadlock(stack, accounts):
+    m = stack.new_member()
+    c = stack.client(xff=fresh_ip())
+    r = through_a_forced_mail(stack, m.email, REGISTER_LINK,
+                              lambda: c.post("/api/v1/register", json=register_body(m, m.email)),
+                              202)
+    assert r.json() == {"status": "pending"}
+    assert tokens(stack, "register", m.insured_id) == 1
+    # The person's mail budget counted once.
+    assert stack.sql("SELECT hits FROM throttle WHERE k = 'register-person:%d'"
+                     % m.insured_id) == [["1"]]
+    # The link mailed is the one kept.
+    token = accounts.link_token(m.email, "/inscription/confirmation.html")
+    r = c.post("/api/v1/register/confirm/check", json={"token": token})
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.timeout(90)
+def test_registration_confirmation_is_rerun_after_a_deadlock(stack, accounts):
+    m = stack.new_member()
+    c = stack.client(xff=fresh_ip())
+    assert c.post("/api/v1/register", json=register_body(m, m.email)).status_code == 202
+    token = accounts.link_token(m.email, "/inscription/confirmation.html")
+    r = through_a_forced_mail(
+        stack, m.email, "Votre compte a été créé",
+        lambda: c.post("/api/v1/register/confirm", json={"token": token, "password": PASSWORD}),
+        201)
+    assert r.json() == {"status": "created"}
+    assert accounts.events(m).count("account_created") == 1
+    assert stack.sql("SELECT COUNT(*) FROM members WHERE insured_id = %d AND password_hash IS "
+                     "NOT NULL" % m.insured_id) == [["1"]]
+    # The link was spent by the attempt that committed.
+    r = c.post("/api/v1/register/confirm", json={"token": token, "password": PASSWORD})
+    assert r.status_code == 410, r.text
+    m.password = PASSWORD
+    assert accounts.login(stack.client(xff=fresh_ip()), m).json() == {"next": "totp_enroll"}
