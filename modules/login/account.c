@@ -115,6 +115,24 @@ static const struct {
                   "FROM documents WHERE member_id = ? ORDER BY id"},
 };
 
+typedef struct export_tx {
+    long long id;
+    const char *email;
+} export_tx_t;
+
+/* The export's event and its mail: together, rerun on a 1213/1205 (on a
+ * Galera cluster another write to the member's rows aborts it at COMMIT,
+ * a 500 otherwise). */
+static int export_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    const export_tx_t *t = arg;
+    if (member_event(ctx, t->id, "data_exported", NULL) != 0 ||
+        member_mail(ctx, db, t->email, "account_data_exported",
+                    (const char *const[]){"where", login_where(ctx), NULL}) != 0)
+        return -1;
+    return 0;
+}
+
 void login_account_export(portail_ctx_t *ctx)
 {
     portail_db_t *db = portail_db(ctx);
@@ -162,10 +180,8 @@ void login_account_export(portail_ctx_t *ctx)
     }
     const char *copy = portail_strdup(portail_arena(ctx), text);
     portail_json_free(text);
-    if (login_begin(ctx, db) != 0 || member_event(ctx, id, "data_exported", NULL) != 0 ||
-        member_mail(ctx, db, portail_row_str(account, "email"), "account_data_exported",
-                    (const char *const[]){"where", login_where(ctx), NULL}) != 0 ||
-        login_commit(ctx, db) != 0)
+    export_tx_t tx = {.id = id, .email = portail_row_str(account, "email")};
+    if (portail_tx_retry(ctx, export_tx, &tx) != 0)
         return;
     portail_respond_file(ctx, 200, "application/json; charset=utf-8", copy, strlen(copy),
                          "mes-donnees-portail.json");

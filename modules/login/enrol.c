@@ -37,6 +37,42 @@ static int enrolment_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *
 
 /* ---- POST /api/v1/totp/reenrol: the link a TOTP reset mailed ---------------------- */
 
+static void reenrol_link_gone(portail_ctx_t *ctx)
+{
+    portail_problem(ctx, 410, NULL, TXT_LOGIN_LIEN_ENROLEMENT_MEMBRE_INVALIDE);
+}
+
+typedef struct reenrol_tx {
+    const member_rec_t *m;
+    const char *token;
+} reenrol_tx_t;
+
+/* The link spent, the enrolment allowed again and the event: together,
+ * rerun on a 1213/1205 (on a Galera cluster a write through another node
+ * to the member's row aborts it at COMMIT, a 500 otherwise). */
+static int reenrol_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    const reenrol_tx_t *t = arg;
+    int rc =
+        portail_token_consume(db, portail_arena(ctx), LOGIN_REENROL_PURPOSE, t->token, NULL, NULL);
+    if (rc < 0) {
+        login_internal(ctx, "token consume failed");
+        return -1;
+    }
+    if (rc != PORTAIL_TOKEN_OK) {
+        reenrol_link_gone(ctx);
+        return -1;
+    }
+    if (portail_db_exec(db,
+                        "UPDATE members SET totp_reenrol_required_at = NULL, "
+                        "updated_at = UTC_TIMESTAMP() WHERE id = ?",
+                        "l", (long long)t->m->id) < 0) {
+        login_internal(ctx, "re-enrolment not allowed");
+        return -1;
+    }
+    return member_event(ctx, t->m->id, "totp_reenrol_link", NULL);
+}
+
 void login_totp_reenrol(portail_ctx_t *ctx)
 {
     json_t *errors = NULL;
@@ -60,31 +96,14 @@ void login_totp_reenrol(portail_ctx_t *ctx)
         login_internal(ctx, "token lookup failed");
         return;
     }
-    if (rc == PORTAIL_TOKEN_OK && subject == m.id) {
-        if (login_begin(ctx, db) != 0)
-            return;
-        rc =
-            portail_token_consume(db, portail_arena(ctx), LOGIN_REENROL_PURPOSE, token, NULL, NULL);
-        if (rc < 0) {
-            login_internal(ctx, "token consume failed");
-            return;
-        }
-        if (rc == PORTAIL_TOKEN_OK) {
-            if (portail_db_exec(db,
-                                "UPDATE members SET totp_reenrol_required_at = NULL, "
-                                "updated_at = UTC_TIMESTAMP() WHERE id = ?",
-                                "l", (long long)m.id) < 0) {
-                login_internal(ctx, "re-enrolment not allowed");
-                return;
-            }
-            if (member_event(ctx, m.id, "totp_reenrol_link", NULL) != 0 ||
-                login_commit(ctx, db) != 0)
-                return;
-            portail_respond_json(ctx, 200, json_pack("{s:s}", "next", "totp_enroll"));
-            return;
-        }
+    if (rc != PORTAIL_TOKEN_OK || subject != m.id) {
+        reenrol_link_gone(ctx);
+        return;
     }
-    portail_problem(ctx, 410, NULL, TXT_LOGIN_LIEN_ENROLEMENT_MEMBRE_INVALIDE);
+    reenrol_tx_t t = {.m = &m, .token = token};
+    if (portail_tx_retry(ctx, reenrol_tx, &t) != 0)
+        return;
+    portail_respond_json(ctx, 200, json_pack("{s:s}", "next", "totp_enroll"));
 }
 
 /* A new secret, pending until a code of it is right, and the enrolment

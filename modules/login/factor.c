@@ -14,6 +14,25 @@
 
 /* ---- POST /api/v1/totp/recovery-codes {password} ------------------------------------------ */
 
+typedef struct renew_tx {
+    const member_rec_t *m;
+    json_t *codes; /* of the attempt that committed */
+} renew_tx_t;
+
+/* The new codes, the event and the mail: together, rerun on a 1213/1205
+ * (each attempt draws its own codes: only the committed ones are shown). */
+static int renew_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    renew_tx_t *t = arg;
+    t->codes = portail_arena_json(portail_arena(ctx), json_array());
+    if (login_recovery_codes_new(ctx, db, t->m->id, t->codes) != 0 ||
+        member_event(ctx, t->m->id, "recovery_codes_renewed", NULL) != 0 ||
+        member_mail(ctx, db, t->m->email, "recovery_codes_renewed",
+                    (const char *const[]){"where", login_where(ctx), NULL}) != 0)
+        return -1;
+    return 0;
+}
+
 void login_recovery_codes_renew(portail_ctx_t *ctx)
 {
     json_t *errors = NULL;
@@ -26,19 +45,34 @@ void login_recovery_codes_renew(portail_ctx_t *ctx)
     if (!db || member_current(ctx, db, &m) != 0 || member_totp_active(ctx, &m) != 0 ||
         login_password_recheck(ctx, &m, password, "recovery_codes_failed") != 1)
         return;
-    if (login_begin(ctx, db) != 0)
+    renew_tx_t t = {.m = &m};
+    if (portail_tx_retry(ctx, renew_tx, &t) != 0)
         return;
-    json_t *codes = portail_arena_json(portail_arena(ctx), json_array());
-    if (login_recovery_codes_new(ctx, db, m.id, codes) != 0 ||
-        member_event(ctx, m.id, "recovery_codes_renewed", NULL) != 0 ||
-        member_mail(ctx, db, m.email, "recovery_codes_renewed",
-                    (const char *const[]){"where", login_where(ctx), NULL}) != 0 ||
-        login_commit(ctx, db) != 0)
-        return;
-    portail_respond_json(ctx, 200, json_pack("{s:O}", "recovery_codes", codes));
+    portail_respond_json(ctx, 200, json_pack("{s:O}", "recovery_codes", t.codes));
 }
 
 /* ---- POST /api/v1/totp/change {password}: the link by mail ---------------------------------- */
+
+/* The link, the event and its mail: together, rerun on a 1213/1205 (each
+ * attempt issues its own link: only the committed one is mailed). */
+static int change_request_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    const member_rec_t *m = arg;
+    const char *token = NULL;
+    if (portail_token_issue(db, portail_arena(ctx), CHANGE_PURPOSE, m->id, NULL, CHANGE_TTL_S,
+                            &token) != 0) {
+        login_internal(ctx, "phone change token not issued");
+        return -1;
+    }
+    if (member_event(ctx, m->id, "totp_change_requested", NULL) != 0 ||
+        member_mail(
+            ctx, db, m->email, "totp_change_link",
+            (const char *const[]){"where", login_where(ctx), "minutes",
+                                  portail_sprintf(portail_arena(ctx), "%d", CHANGE_TTL_S / 60),
+                                  "link", login_link(ctx, CHANGE_PAGE, token), NULL}) != 0)
+        return -1;
+    return 0;
+}
 
 void login_totp_change_request(portail_ctx_t *ctx)
 {
@@ -52,21 +86,7 @@ void login_totp_change_request(portail_ctx_t *ctx)
     if (!db || member_current(ctx, db, &m) != 0 || member_totp_active(ctx, &m) != 0 ||
         login_password_recheck(ctx, &m, password, "totp_change_failed") != 1)
         return;
-    if (login_begin(ctx, db) != 0)
-        return;
-    const char *token = NULL;
-    if (portail_token_issue(db, portail_arena(ctx), CHANGE_PURPOSE, m.id, NULL, CHANGE_TTL_S,
-                            &token) != 0) {
-        login_internal(ctx, "phone change token not issued");
-        return;
-    }
-    if (member_event(ctx, m.id, "totp_change_requested", NULL) != 0 ||
-        member_mail(
-            ctx, db, m.email, "totp_change_link",
-            (const char *const[]){"where", login_where(ctx), "minutes",
-                                  portail_sprintf(portail_arena(ctx), "%d", CHANGE_TTL_S / 60),
-                                  "link", login_link(ctx, CHANGE_PAGE, token), NULL}) != 0 ||
-        login_commit(ctx, db) != 0)
+    if (portail_tx_retry(ctx, change_request_tx, &m) != 0)
         return;
     portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "sent"));
 }

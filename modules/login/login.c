@@ -344,22 +344,6 @@ void login_internal(portail_ctx_t *ctx, const char *what)
     portail_problem(ctx, 500, NULL, TXT_LOGIN_ERREUR_SURVENUE);
 }
 
-int login_begin(portail_ctx_t *ctx, portail_db_t *db)
-{
-    if (portail_db_begin(db) == 0)
-        return 0;
-    login_internal(ctx, "begin failed");
-    return -1;
-}
-
-int login_commit(portail_ctx_t *ctx, portail_db_t *db)
-{
-    if (portail_db_commit(db) == 0)
-        return 0;
-    login_internal(ctx, "commit failed");
-    return -1;
-}
-
 const char *login_key(portail_ctx_t *ctx, const char *prefix, const char *suffix)
 {
     return portail_sprintf(portail_arena(ctx), "%s:%.64s", prefix, suffix ? suffix : "");

@@ -103,9 +103,6 @@ const login_state_t *login_settings(portail_ctx_t *ctx);
 int login_fields_done(portail_ctx_t *ctx, json_t *errors);
 /* 500 with a generic French message, and a log line. */
 void login_internal(portail_ctx_t *ctx, const char *what);
-/* Begin / commit, 500 on failure. 0 or -1. */
-int login_begin(portail_ctx_t *ctx, portail_db_t *db);
-int login_commit(portail_ctx_t *ctx, portail_db_t *db);
 /* Per client address: 1 when the address is over its failure budget (429
  * with Retry-After set), 0 when it may try, -1 on error (500 set). */
 int login_ip_blocked(portail_ctx_t *ctx, portail_db_t *db);

@@ -1,10 +1,11 @@
 """Module login: the sign-in's writes that a Galera cluster can abort
 (1213) are rerun whole (portail_tx_retry): the TOTP step's record with the
 sign-in it opens, the TOTP reset and (re-)enrolments, the failures and the
-locks they place; the registration and its confirmation (issue 18). A
-1213 is forced on one write of each (conftest.forced_deadlock); the
-request succeeds and everything is written once. Without the rerun each
-answered 500."""
+locks they place; the registration and its confirmation, the re-enrolment
+link, the phone change's link, new recovery codes and the data export's
+event (issue 18). A 1213 is forced on one write of each
+(conftest.forced_deadlock); the request succeeds and everything is written
+once. Without the rerun each answered 500."""
 
 import time
 
@@ -210,7 +211,8 @@ def test_password_step_is_rerun_after_a_deadlock(stack, accounts):
     assert r.status_code == 200, r.text
 
 
-# ---- issue 18: registration
+# ---- issue 18: registration, the re-enrolment link, the second factor's
+# renewals and the data export
 
 
 def count(stack, sql, *args):
@@ -281,3 +283,65 @@ def test_registration_confirmation_is_rerun_after_a_deadlock(stack, accounts):
     assert r.status_code == 410, r.text
     m.password = PASSWORD
     assert accounts.login(stack.client(xff=fresh_ip()), m).json() == {"next": "totp_enroll"}
+
+
+@pytest.mark.timeout(90)
+def test_reenrolment_link_is_rerun_after_a_deadlock(stack, accounts):
+    m = accounts.enrolled()
+    assert m.client.post("/api/v1/totp/reset", json={"password": PASSWORD}).status_code == 200
+    token = accounts.link_token(m.email, "/double-authentification.html")
+    c = stack.client(xff=fresh_ip())
+    accounts.login(c, m)
+    with forced_deadlock(stack, "security_events", "INSERT", "NEW.member_id = %d AND "
+                         "NEW.kind = 'totp_reenrol_link'" % m.id) as f:
+        r = c.post("/api/v1/totp/reenrol", json={"token": token})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"next": "totp_enroll"}
+        assert f.forced() == 1
+    assert accounts.events(m).count("totp_reenrol_link") == 1
+    assert stack.sql("SELECT totp_reenrol_required_at IS NULL FROM members WHERE id = %d"
+                     % m.id) == [["1"]]
+    assert c.get("/api/v1/totp/enroll").status_code == 200
+    # The link was spent by the attempt that committed.
+    assert c.post("/api/v1/totp/reenrol", json={"token": token}).status_code == 410
+
+
+@pytest.mark.timeout(90)
+def test_new_recovery_codes_are_rerun_after_a_deadlock(stack, accounts):
+    m = accounts.enrolled()
+    r = through_a_forced_mail(
+        stack, m.email, "Nouveaux codes de secours",
+        lambda: m.client.post("/api/v1/totp/recovery-codes", json={"password": PASSWORD}), 200)
+    # The codes shown are the ones kept (each attempt drew its own).
+    shown = r.json()["recovery_codes"]
+    assert count(stack, "SELECT COUNT(*) FROM member_recovery_codes WHERE member_id = %d",
+                 m.id) == len(shown) > 0
+    assert accounts.events(m).count("recovery_codes_renewed") == 1
+    c = stack.client(xff=fresh_ip())
+    accounts.login(c, m)
+    r = c.post("/api/v1/login/recovery", json={"code": shown[0]})
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.timeout(90)
+def test_phone_change_link_is_rerun_after_a_deadlock(stack, accounts):
+    m = accounts.enrolled()
+    r = through_a_forced_mail(
+        stack, m.email, "Changement de téléphone pour la double authentification",
+        lambda: m.client.post("/api/v1/totp/change", json={"password": PASSWORD}), 202)
+    assert r.json() == {"status": "sent"}
+    assert tokens(stack, "totp_change", m.id) == 1
+    assert accounts.events(m).count("totp_change_requested") == 1
+    # The link mailed is the one kept.
+    token = accounts.link_token(m.email, "/compte/changer-de-telephone.html")
+    r = m.client.post("/api/v1/totp/change/start", json={"token": token})
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.timeout(90)
+def test_data_export_is_rerun_after_a_deadlock(stack, accounts):
+    m = accounts.enrolled()
+    r = through_a_forced_mail(stack, m.email, "Vos données ont été téléchargées",
+                              lambda: m.client.get("/api/v1/account/export"), 200)
+    assert r.json()["account"]["email"] == m.email
+    assert accounts.events(m).count("data_exported") == 1
