@@ -280,35 +280,46 @@ static void forgot_password(portail_ctx_t *ctx)
     portail_respond_json(ctx, 202, json_pack("{s:s}", "status", "pending"));
 }
 
-/* A failure here is logged and the answer stays the 202: a 500 only for
- * the triples that match would tell who has an account. */
-static void send_reset_link(portail_ctx_t *ctx, portail_db_t *db, const json_t *member)
+typedef struct link_tx {
+    portail_ctx_t *ctx;
+    const json_t *member;
+    int64_t id;
+} link_tx_t;
+
+/* The link, its mail and the event: together, rerun on a 1213/1205 (each
+ * attempt issues its own link: only the committed one is mailed). Through
+ * portail_db_tx_retry, not portail_tx_retry: a failure must not answer. */
+static int link_tx(portail_db_t *db, void *arg)
 {
+    const link_tx_t *t = arg;
+    portail_ctx_t *ctx = t->ctx;
     const struct unlock_state *st = portail_module_state(ctx);
-    int64_t id = portail_row_int(member, "id", 0);
     const char *token = NULL;
-    if (portail_db_begin(db) != 0)
-        goto fail;
-    if (portail_token_issue(db, portail_arena(ctx), "reset", id, NULL, st->reset_link_ttl_s,
+    if (portail_token_issue(db, portail_arena(ctx), "reset", t->id, NULL, st->reset_link_ttl_s,
                             &token) != 0)
-        goto fail;
+        return -1;
     const char *const vars[] = {
         "minutes", portail_sprintf(portail_arena(ctx), "%d", st->reset_link_ttl_s / 60), "link",
         portail_sprintf(portail_arena(ctx), "%s/mot-de-passe/reinitialisation.html?token=%s",
                         portail_origin(ctx), token),
         NULL};
-    if (portail_mail_template(db, portail_arena(ctx), portail_row_str(member, "email"),
-                              "password_reset_link", vars) != 0)
-        goto fail;
-    if (portail_security_event(ctx, id, "password_reset_requested", NULL) != 0)
-        goto fail;
-    if (portail_db_commit(db) != 0)
-        goto fail;
-    portail_log_info(ctx, "member %lld: reset link sent", (long long)id);
-    return;
-fail:
-    portail_db_rollback(db);
-    portail_log_error(ctx, "member %lld: reset link not sent", (long long)id);
+    if (portail_mail_template(db, portail_arena(ctx), portail_row_str(t->member, "email"),
+                              "password_reset_link", vars) != 0 ||
+        portail_security_event(ctx, t->id, "password_reset_requested", NULL) != 0)
+        return -1;
+    return 0;
+}
+
+/* A failure here is logged and the answer stays the 202: a 500 only for
+ * the triples that match would tell who has an account. */
+static void send_reset_link(portail_ctx_t *ctx, portail_db_t *db, const json_t *member)
+{
+    link_tx_t t = {.ctx = ctx, .member = member, .id = portail_row_int(member, "id", 0)};
+    if (portail_db_tx_retry(db, link_tx, &t, NULL) != 0) {
+        portail_log_error(ctx, "member %lld: reset link not sent", (long long)t.id);
+        return;
+    }
+    portail_log_info(ctx, "member %lld: reset link sent", (long long)t.id);
 }
 
 /* ---- POST /api/v1/password/reset {token, password} ---------------------------

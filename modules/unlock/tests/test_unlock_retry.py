@@ -1,6 +1,7 @@
 """Module unlock: its writes that a Galera cluster can abort (1213) are
 rerun whole (portail_tx_retry): the reset by the mailed link, the account
-update's confirmation, an agent's lock and unlock. A 1213 is forced on one
+update's confirmation, an agent's lock and unlock; the reset link itself
+(portail_db_tx_retry: its failure still answers 202, issue 18). A 1213 is forced on one
 write of each (conftest.forced_deadlock); the request succeeds and the link
 is spent, the event, audit row and mail written once. Without the rerun each
 answered 500."""
@@ -8,7 +9,7 @@ answered 500."""
 import pytest
 
 from conftest import forced_deadlock
-from unlock_util import (NEW_PASSWORD, agent_client, events, fresh_ip, link_in, lock,
+from unlock_util import (NEW_PASSWORD, agent_client, events, forgot, fresh_ip, link_in, lock,
                          member_with_password, password_is, reset_link, settle_mail, state,
                          wait_mail)
 
@@ -108,3 +109,25 @@ def test_a_deadlock_every_time_answers_500_and_writes_nothing(stack, c):
     assert state(c, member)["reason"] == "suspicious"
     assert stack.sql("SELECT COUNT(*) FROM audit_log WHERE member_id = %d" % member.id) == [["0"]]
     assert "account_unlocked" not in kinds(stack, member)
+
+
+@pytest.mark.timeout(90)
+def test_reset_link_is_rerun_after_a_deadlock(stack, c):
+    """The link, its mail and the event: the 202 as ever, and everything
+    once. Without the rerun the same 202 went out with no link at all."""
+    member = member_with_password(stack, c)
+    with forced_deadlock(stack, "security_events", "INSERT", "NEW.member_id = %d AND "
+                         "NEW.kind = 'password_reset_requested'" % member.id) as f:
+        r = forgot(c, member)
+        assert r.status_code == 202, r.text
+        assert r.json() == {"status": "pending"}
+        assert f.forced() == 1
+    assert stack.sql("SELECT COUNT(*) FROM one_time_tokens WHERE purpose = 'reset' AND "
+                     "subject_id = %d" % member.id) == [["1"]]
+    assert kinds(stack, member).count("password_reset_requested") == 1
+    mails = settle_mail(stack, c, member)
+    assert [m["subject"] for m in mails] == ["Réinitialisation de votre mot de passe"]
+    # The link mailed is the one kept.
+    _, _, token = link_in(mails[0])
+    r = c.post("/api/v1/password/reset", json={"token": token, "password": NEW_PASSWORD})
+    assert r.status_code == 200, r.text
