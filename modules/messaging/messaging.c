@@ -1346,6 +1346,36 @@ static void bo_attachment_get(portail_ctx_t *ctx)
  * those past their service's target, mailed to every supervisor with an
  * address; then the next run is queued for tomorrow unless one already is
  * (a run repeated after a lost lease queues nothing more). */
+typedef struct report_tx {
+    portail_arena_t *a;
+    json_t *sups;
+    const char *const *vars;
+} report_tx_t;
+
+/* The mails and the next run: together, rerun on a 1213/1205 rather than
+ * after the job's backoff (on a Galera cluster a write through another
+ * node, to the jobs for one, aborts it at COMMIT). */
+static int report_tx(portail_db_t *db, void *arg)
+{
+    const report_tx_t *t = arg;
+    size_t i;
+    json_t *sup;
+    json_array_foreach(t->sups, i, sup)
+    {
+        if (portail_mail_template(db, t->a, portail_row_str(sup, "email"), "messaging_report",
+                                  t->vars) != 0)
+            return -1;
+    }
+    json_t *next = portail_db_row(db,
+                                  "SELECT COUNT(*) AS n FROM jobs WHERE kind = "
+                                  "'messaging.report' AND state = 'queued'",
+                                  "");
+    if (!next || (portail_row_int(next, "n", 1) == 0 &&
+                  portail_job_enqueue(db, "messaging.report", NULL, 86400, NULL) != 0))
+        return -1;
+    return 0;
+}
+
 static int job_report(portail_job_t *job)
 {
     const struct messaging_state *st = portail_job_state(job);
@@ -1376,31 +1406,14 @@ static int job_report(portail_job_t *job)
                         "SELECT email FROM agents WHERE role = 'supervisor' AND "
                         "disabled_at IS NULL AND email IS NOT NULL ORDER BY id LIMIT 500",
                         "");
-    if (!sups || portail_db_begin(db) != 0) {
+    if (!sups) {
         portail_job_set_error(job, "supervisors not read");
         return -1;
     }
     const char *late = portail_sprintf(a, "%lld conversation%s", total, total > 1 ? "s" : "");
     const char *const vars[] = {"late", late, "lines", lines, NULL};
-    size_t i;
-    json_t *sup;
-    int ok = 1;
-    json_array_foreach(sups, i, sup)
-    {
-        if (portail_mail_template(db, a, portail_row_str(sup, "email"), "messaging_report", vars) !=
-            0)
-            ok = 0;
-    }
-    json_t *next = ok ? portail_db_row(db,
-                                       "SELECT COUNT(*) AS n FROM jobs WHERE kind = "
-                                       "'messaging.report' AND state = 'queued'",
-                                       "")
-                      : NULL;
-    if (!next ||
-        (portail_row_int(next, "n", 1) == 0 &&
-         portail_job_enqueue(db, "messaging.report", NULL, 86400, NULL) != 0) ||
-        portail_db_commit(db) != 0) {
-        portail_db_rollback(db);
+    report_tx_t t = {.a = a, .sups = sups, .vars = vars};
+    if (portail_db_tx_retry(db, report_tx, &t, NULL) != 0) {
         portail_job_set_error(job, "report not queued");
         return -1;
     }

@@ -5,11 +5,13 @@ without a second scan (portail_documents_check once, then
 portail_documents_insert in the transaction). A 1213 is forced on one write
 of each (conftest.forced_deadlock): the answer is the one without the
 conflict, and the thread, message, attachments, documents and notification
-are written once. Without the rerun each answered 500."""
+are written once. Without the rerun each answered 500. The daily report
+job's mails and next run are rerun at once (portail_db_tx_retry, issue 18),
+not after the job's backoff."""
 
 import pytest
 
-from conftest import forced_deadlock, member_client
+from conftest import forced_deadlock, member_client, wait_until
 from test_messaging import API, BO, PDF, reply, send, team_agent
 
 ONE_PDF = [("f", ("releve.pdf", PDF, "application/pdf"))]
@@ -80,3 +82,23 @@ def test_a_deadlock_every_time_answers_500_and_keeps_no_file(stack, member):
         assert r.headers["content-type"].startswith("application/problem+json")
         assert f.forced() == 3  # PORTAIL_DB_TX_ATTEMPTS
     assert written(stack, member.member.id) == (0, 0, 0, 0)
+
+
+@pytest.mark.timeout(90)
+def test_daily_report_is_rerun_after_a_deadlock(stack):
+    sup = stack.new_agent(role="supervisor")
+    email = "superviseur-retry-%d@caisse.example" % sup.id
+    stack.sql("UPDATE agents SET email = '%s' WHERE id = %d" % (email, sup.id))
+    queued = stack.sql("SELECT id FROM jobs WHERE kind = 'messaging.report' AND state = 'queued'")
+    assert len(queued) == 1
+    job = "SELECT state, attempts FROM jobs WHERE id = %s" % queued[0][0]
+    # The next run, queued after the mails, is the last write.
+    with forced_deadlock(stack, "jobs", "INSERT", "NEW.kind = 'messaging.report'") as f:
+        stack.sql("UPDATE jobs SET run_at = UTC_TIMESTAMP() WHERE id = %s" % queued[0][0])
+        wait_until(lambda: stack.sql(job)[0][0] not in ("queued", "running"), timeout=30,
+                   what="the report job's run")
+        assert f.forced() == 1
+    assert stack.sql(job) == [["done", "1"]]
+    assert count(stack, "SELECT COUNT(*) FROM mail_outbox WHERE recipient = '%s'", email) == 1
+    assert count(stack, "SELECT COUNT(*) FROM jobs WHERE kind = 'messaging.report' AND "
+                 "state = 'queued'") == 1
