@@ -201,14 +201,9 @@ static int agent_enrol_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
     const agent_enrol_tx_t *t = arg;
     const agent_rec_t *ag = t->ag;
-    int rc = portail_token_consume(db, portail_arena(ctx), "agent-enrol", t->token, NULL, NULL);
-    if (rc != PORTAIL_TOKEN_OK) {
-        if (rc < 0)
-            login_internal(ctx, "token consume failed");
-        else
-            link_gone(ctx);
+    if (login_link_spend(ctx, db, "agent-enrol", t->token,
+                         TXT_LOGIN_AGENT_LIEN_ENROLEMENT_INVALIDE) != 0)
         return -1;
-    }
     long long n =
         portail_db_exec(db,
                         "UPDATE agents SET password_hash = pending_password_hash, "

@@ -37,11 +37,6 @@ static int enrolment_start(portail_ctx_t *ctx, portail_db_t **db, member_rec_t *
 
 /* ---- POST /api/v1/totp/reenrol: the link a TOTP reset mailed ---------------------- */
 
-static void reenrol_link_gone(portail_ctx_t *ctx)
-{
-    portail_problem(ctx, 410, NULL, TXT_LOGIN_LIEN_ENROLEMENT_MEMBRE_INVALIDE);
-}
-
 typedef struct reenrol_tx {
     const member_rec_t *m;
     const char *token;
@@ -53,16 +48,9 @@ typedef struct reenrol_tx {
 static int reenrol_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
     const reenrol_tx_t *t = arg;
-    int rc =
-        portail_token_consume(db, portail_arena(ctx), LOGIN_REENROL_PURPOSE, t->token, NULL, NULL);
-    if (rc < 0) {
-        login_internal(ctx, "token consume failed");
+    if (login_link_spend(ctx, db, LOGIN_REENROL_PURPOSE, t->token,
+                         TXT_LOGIN_LIEN_ENROLEMENT_MEMBRE_INVALIDE) != 0)
         return -1;
-    }
-    if (rc != PORTAIL_TOKEN_OK) {
-        reenrol_link_gone(ctx);
-        return -1;
-    }
     if (portail_db_exec(db,
                         "UPDATE members SET totp_reenrol_required_at = NULL, "
                         "updated_at = UTC_TIMESTAMP() WHERE id = ?",
@@ -97,7 +85,7 @@ void login_totp_reenrol(portail_ctx_t *ctx)
         return;
     }
     if (rc != PORTAIL_TOKEN_OK || subject != m.id) {
-        reenrol_link_gone(ctx);
+        portail_problem(ctx, 410, NULL, TXT_LOGIN_LIEN_ENROLEMENT_MEMBRE_INVALIDE);
         return;
     }
     reenrol_tx_t t = {.m = &m, .token = token};

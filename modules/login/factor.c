@@ -145,15 +145,8 @@ static int change_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
     const change_tx_t *t = arg;
     const member_rec_t *m = t->m;
-    int rc = portail_token_consume(db, portail_arena(ctx), CHANGE_PURPOSE, t->token, NULL, NULL);
-    if (rc < 0) {
-        login_internal(ctx, "token consume failed");
+    if (login_link_spend(ctx, db, CHANGE_PURPOSE, t->token, TXT_LOGIN_LIEN_VIENT_DE_SERVIR) != 0)
         return -1;
-    }
-    if (rc != PORTAIL_TOKEN_OK) {
-        portail_problem(ctx, 410, NULL, TXT_LOGIN_LIEN_VIENT_DE_SERVIR);
-        return -1;
-    }
     if (login_pending_secret_activate(ctx, db, m, t->step, 1) != 0)
         return -1;
     /* The old phone no longer signs in: nor do the sessions opened with it. */

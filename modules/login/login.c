@@ -344,6 +344,19 @@ void login_internal(portail_ctx_t *ctx, const char *what)
     portail_problem(ctx, 500, NULL, TXT_LOGIN_ERREUR_SURVENUE);
 }
 
+int login_link_spend(portail_ctx_t *ctx, portail_db_t *db, const char *purpose, const char *token,
+                     const char *gone)
+{
+    int rc = portail_token_consume(db, portail_arena(ctx), purpose, token, NULL, NULL);
+    if (rc == PORTAIL_TOKEN_OK)
+        return 0;
+    if (rc < 0)
+        login_internal(ctx, "token consume failed");
+    else
+        portail_problem(ctx, 410, NULL, gone);
+    return -1;
+}
+
 const char *login_key(portail_ctx_t *ctx, const char *prefix, const char *suffix)
 {
     return portail_sprintf(portail_arena(ctx), "%s:%.64s", prefix, suffix ? suffix : "");

@@ -103,6 +103,11 @@ const login_state_t *login_settings(portail_ctx_t *ctx);
 int login_fields_done(portail_ctx_t *ctx, json_t *errors);
 /* 500 with a generic French message, and a log line. */
 void login_internal(portail_ctx_t *ctx, const char *what);
+/* Spends the mailed link `token` of `purpose` in the caller's transaction:
+ * 0, or -1 answered (500 on error; 410 with the detail `gone` when used,
+ * expired or unknown: the link's page says so in its own words). */
+int login_link_spend(portail_ctx_t *ctx, portail_db_t *db, const char *purpose, const char *token,
+                     const char *gone);
 /* Per client address: 1 when the address is over its failure budget (429
  * with Retry-After set), 0 when it may try, -1 on error (500 set). */
 int login_ip_blocked(portail_ctx_t *ctx, portail_db_t *db);

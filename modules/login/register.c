@@ -443,14 +443,8 @@ typedef struct confirm_tx {
 static int confirm_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
     confirm_tx_t *t = arg;
-    int rc = portail_token_consume(db, portail_arena(ctx), "register", t->token, NULL, NULL);
-    if (rc != PORTAIL_TOKEN_OK) {
-        if (rc < 0)
-            login_internal(ctx, "token consume failed");
-        else
-            link_gone(ctx);
+    if (login_link_spend(ctx, db, "register", t->token, TXT_LOGIN_LIEN_INSCRIPTION_INVALIDE) != 0)
         return -1;
-    }
     json_t *row =
         portail_db_row(db,
                        "SELECT id, password_hash IS NOT NULL AS has_password FROM members "
