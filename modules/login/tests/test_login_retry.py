@@ -306,12 +306,18 @@ def test_reenrolment_link_is_rerun_after_a_deadlock(stack, accounts):
     assert c.post("/api/v1/totp/reenrol", json={"token": token}).status_code == 410
 
 
+def password_asked_through_a_forced_mail(stack, accounts, path, subject, status):
+    """An enrolled member's POST path {password} (the password taken again)
+    through a 1213 forced on its mail: (the member, the answer)."""
+    m = accounts.enrolled()
+    return m, through_a_forced_mail(
+        stack, m.email, subject, lambda: m.client.post(path, json={"password": PASSWORD}), status)
+
+
 @pytest.mark.timeout(90)
 def test_new_recovery_codes_are_rerun_after_a_deadlock(stack, accounts):
-    m = accounts.enrolled()
-    r = through_a_forced_mail(
-        stack, m.email, "Nouveaux codes de secours",
-        lambda: m.client.post("/api/v1/totp/recovery-codes", json={"password": PASSWORD}), 200)
+    m, r = password_asked_through_a_forced_mail(stack, accounts, "/api/v1/totp/recovery-codes",
+                                                "Nouveaux codes de secours", 200)
     # The codes shown are the ones kept (each attempt drew its own).
     shown = r.json()["recovery_codes"]
     assert count(stack, "SELECT COUNT(*) FROM member_recovery_codes WHERE member_id = %d",
@@ -325,10 +331,9 @@ def test_new_recovery_codes_are_rerun_after_a_deadlock(stack, accounts):
 
 @pytest.mark.timeout(90)
 def test_phone_change_link_is_rerun_after_a_deadlock(stack, accounts):
-    m = accounts.enrolled()
-    r = through_a_forced_mail(
-        stack, m.email, "Changement de téléphone pour la double authentification",
-        lambda: m.client.post("/api/v1/totp/change", json={"password": PASSWORD}), 202)
+    m, r = password_asked_through_a_forced_mail(
+        stack, accounts, "/api/v1/totp/change",
+        "Changement de téléphone pour la double authentification", 202)
     assert r.json() == {"status": "sent"}
     assert tokens(stack, "totp_change", m.id) == 1
     assert accounts.events(m).count("totp_change_requested") == 1
