@@ -227,6 +227,7 @@ static int register_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
     const login_state_t *st = t->st;
     json_t *row = t->row;
     int code_ok = 0;
+    t->said = NULL; /* a rerun may end otherwise */
     if (row && t->proof == PROOF_CODE && t->person_wait == 0) {
         code_ok = code_spend(ctx, db, portail_row_int(row, "insured_id", 0), t->code);
         if (code_ok < 0)
