@@ -248,7 +248,8 @@ static void respond_one(portail_ctx_t *ctx, portail_db_t *db, long long id)
 /* The office's cancellation and close_as's status, each in one transaction
  * rerun whole on a 1213/1205 (portail_tx_retry): on a Galera cluster a
  * write through another node to the same rows (the member's own change)
- * aborts it at COMMIT, a 500 for the agent otherwise. */
+ * aborts it at COMMIT, a 500 for the agent otherwise. A failed statement's
+ * 500 is portail_tx_retry's. */
 typedef struct office_tx {
     int64_t id;
     const char *reason; /* the cancellation's */
@@ -261,10 +262,8 @@ static int bo_cancel_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
     json_t *x = lock_one(ctx, db, t->id);
     if (!x)
         return -1;
-    if (office_cancel(ctx, db, x, t->reason) != 0) {
-        appt_fail(ctx);
+    if (office_cancel(ctx, db, x, t->reason) != 0)
         return -1;
-    }
     return 0;
 }
 
@@ -292,10 +291,8 @@ static int close_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
     if (portail_db_exec(db,
                         "UPDATE appt_appointments SET status = ?, updated_at = UTC_TIMESTAMP() "
                         "WHERE id = ? AND status = 'booked'",
-                        "sl", t->status, (long long)t->id) != 1) {
-        appt_fail(ctx);
+                        "sl", t->status, (long long)t->id) != 1)
         return -1;
-    }
     return 0;
 }
 
@@ -336,10 +333,8 @@ static int closure_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
                         "INSERT INTO appt_closures (agenda_id, starts_at, ends_at, reason, "
                         "agent_id) VALUES (?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, ?)",
                         "lllsl", (long long)t->agenda, (long long)t->from, (long long)t->to,
-                        t->reason, (long long)portail_principal(ctx)->id) != 1) {
-        appt_fail(ctx);
+                        t->reason, (long long)portail_principal(ctx)->id) != 1)
         return -1;
-    }
     t->closure = (long long)portail_db_insert_id(db);
     json_t *rows = portail_db_rows(
         db,
@@ -347,10 +342,8 @@ static int closure_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
         "AND x.start_utc < FROM_UNIXTIME(?) "
         "AND x.end_utc > FROM_UNIXTIME(?) FOR UPDATE",
         "lll", (long long)t->agenda, (long long)t->to, (long long)t->from);
-    if (!rows) {
-        appt_fail(ctx);
+    if (!rows)
         return -1;
-    }
     t->cancelled = json_array_size(rows);
     size_t i;
     json_t *x;
@@ -366,10 +359,8 @@ static int closure_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
     if (portail_db_exec(db,
                         "DELETE FROM appt_appointments WHERE agenda_id = ? AND status = 'held' "
                         "AND start_utc < FROM_UNIXTIME(?) AND end_utc > FROM_UNIXTIME(?)",
-                        "lll", (long long)t->agenda, (long long)t->to, (long long)t->from) < 0) {
-        appt_fail(ctx);
+                        "lll", (long long)t->agenda, (long long)t->to, (long long)t->from) < 0)
         return -1;
-    }
     return 0;
 }
 

@@ -286,7 +286,9 @@ static void respond_mine(portail_ctx_t *ctx, int status, int64_t id)
  * counted, the INSERT (the UNIQUE keys decide), the overlap check, the
  * reminders. Rerun whole on a 1213/1205 (slot_tx_retry): a deadlock
  * between bookings of one slot, a lock wait, or on a Galera cluster a
- * write through another node to the same rows, reported at COMMIT. */
+ * write through another node to the same rows, reported at COMMIT. The
+ * *_tx functions of this file answer only what is theirs (404, 409, 422): a
+ * failed statement's 500 is portail_tx_retry's. */
 typedef struct book_tx {
     long long agenda;
     const char *kind;
@@ -532,10 +534,8 @@ static int move_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
     const char *kind = portail_row_str(cur, "kind");
     int64_t old = portail_row_int(cur, "start", 0);
     json_t *agenda = load_agenda_row(db, agenda_id);
-    if (!agenda) {
-        appt_fail(ctx);
+    if (!agenda)
         return -1;
-    }
     int64_t end, day;
     const char *why = NULL;
     int v = m->start == old ? (why = TXT_APPOINTMENTS_MEME_HEURE, -1)
@@ -545,8 +545,6 @@ static int move_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
             json_t *errors = NULL;
             portail_field_error(&errors, "start", why);
             portail_problem_fields(ctx, errors);
-        } else {
-            appt_fail(ctx);
         }
         return -1;
     }
@@ -603,10 +601,8 @@ static int cancel_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
                             "l", (long long)id) != 1 ||
         appt_unschedule_reminders(db, id) != 0 ||
         appt_slot_freed(db, portail_row_int(cur, "agenda_id", 0), portail_row_str(cur, "kind"),
-                        portail_row_int(cur, "start", 0)) != 0) {
-        appt_fail(ctx);
+                        portail_row_int(cur, "start", 0)) != 0)
         return -1;
-    }
     return 0;
 }
 
@@ -808,10 +804,8 @@ static int waitlist_remove_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
          (portail_db_exec(db, "DELETE FROM appt_appointments WHERE id = ?", "l",
                           portail_row_int(held, "id", 0)) != 1 ||
           appt_slot_freed(db, portail_row_int(held, "agenda_id", 0), portail_row_str(held, "kind"),
-                          portail_row_int(held, "start", 0)) != 0))) {
-        appt_fail(ctx);
+                          portail_row_int(held, "start", 0)) != 0)))
         return -1;
-    }
     return 0;
 }
 
@@ -858,11 +852,8 @@ static int waitlist_accept_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
         return -1;
     }
     int lim = over_limit(ctx, st);
-    if (lim != 0) {
-        if (lim < 0)
-            appt_fail(ctx);
+    if (lim != 0)
         return -1;
-    }
     if (portail_member_exec(ctx,
                             "UPDATE appt_appointments SET status = 'booked', held_until = NULL, "
                             "updated_at = UTC_TIMESTAMP() WHERE id = ? AND member_id = {member} "
@@ -870,18 +861,14 @@ static int waitlist_accept_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
                             "l", t->held) != 1) {
         if (portail_db_errno(db) == ER_DUP_ENTRY)
             portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_DEJA_UN_RENDEZ_VOUS_CE_JOUR);
-        else
-            appt_fail(ctx);
         return -1;
     }
     if (portail_member_exec(ctx,
                             "UPDATE appt_waitlist SET status = 'booked' WHERE id = ? "
                             "AND member_id = {member}",
                             "l", (long long)t->id) != 1 ||
-        appt_schedule_reminders(db, st, t->held, portail_row_int(w, "start", 0)) != 0) {
-        appt_fail(ctx);
+        appt_schedule_reminders(db, st, t->held, portail_row_int(w, "start", 0)) != 0)
         return -1;
-    }
     return 0;
 }
 
