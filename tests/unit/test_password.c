@@ -1,6 +1,7 @@
 /* The password policy (core/password.c) against the dictionary that
  * script/cracklib-dict builds in the build tree, as the integration stack
  * uses it. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +211,34 @@ START_TEST(kept_hash_memory_same_hashes_wiped)
 }
 END_TEST
 
+/* Issue 16 (session 12): the kept region starts on a 2 MiB boundary and is
+ * advised for huge pages (VmFlags "hg" in /proc/self/smaps), whether or not
+ * the kernel had huge pages to give at the time. */
+START_TEST(kept_hash_memory_in_huge_pages)
+{
+    conf.hash_slots = 1;
+    ck_assert_int_eq(portail_password_verify(&ctx, NULL, "Tournesol-Violon-Pirogue-19"), 0);
+    portail_hashmem_t *m = portail_hashmem_take();
+    const unsigned char *base = portail_hashmem_base(m);
+    ck_assert_ptr_nonnull(base);
+    ck_assert_uint_eq((uintptr_t)base % ((uintptr_t)2 << 20), 0);
+    FILE *f = fopen("/proc/self/smaps", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    int in_region = 0, advised = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+            in_region = lo == (uintptr_t)base && hi == (uintptr_t)base + PORTAIL_HASHMEM_BYTES;
+        else if (in_region && strncmp(line, "VmFlags:", 8) == 0)
+            advised = strstr(line, " hg") != NULL;
+    }
+    fclose(f);
+    portail_hashmem_give(m);
+    ck_assert_msg(advised, "the kept region is not one mapping advised MADV_HUGEPAGE");
+}
+END_TEST
+
 /* Issue 16: an idle portaild gives the kept memory back (RSS budget). */
 START_TEST(kept_hash_memory_released_when_idle)
 {
@@ -233,6 +262,7 @@ Suite *password_suite(void)
     tcase_add_test(tc, lengths_any_character_no_truncation);
     tcase_add_test(tc, argon2id_with_a_salt_each);
     tcase_add_test(tc, kept_hash_memory_same_hashes_wiped);
+    tcase_add_test(tc, kept_hash_memory_in_huge_pages);
     tcase_add_test(tc, kept_hash_memory_released_when_idle);
     suite_add_tcase(s, tc);
     return s;
