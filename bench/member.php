@@ -3,8 +3,8 @@
 // their floor): what a team would write instead of portaild, as a plain PHP
 // script: PDO (persistent connection, native prepares), the session cookie
 // hashed as the core does, the core's session statement, then the route's
-// statements, JSON out. The route comes from nginx's fastcgi_param
-// FLOOR_ROUTE: me (GET /api/v1/me), messages (GET /api/v1/messages?limit=20),
+// statements, JSON out. The route is the last segment of the path
+// (/php/ROUTE; nginx sends the same parameters as to portaild): me (GET /api/v1/me), messages (GET /api/v1/messages?limit=20),
 // appointments (GET /api/v1/appointments?limit=20), reimbursements
 // (GET /api/v1/reimbursements?limit=20: the page and the 27 months' totals).
 $db = new PDO('mysql:unix_socket=' . getenv('BENCH_DB_SOCKET') . ';dbname=' . getenv('BENCH_DB_NAME')
@@ -51,7 +51,7 @@ if ($member <= 0) {
     exit;
 }
 
-$route = $_SERVER['FLOOR_ROUTE'] ?? '';
+$route = basename($_SERVER['DOCUMENT_URI'] ?? '');
 if ($route === 'me') {
     // The member and the sign-in before this session's in one statement
     // (modules/login/sessions.c).

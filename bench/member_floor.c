@@ -4,8 +4,9 @@
  * (BLAKE2b of the decoded token), the core's session statement (expiry and
  * idle checks, touch when stale), then the route's statements, JSON out by
  * jansson. One MariaDB connection per thread, every statement prepared once
- * per thread (binary protocol). The route comes from nginx's
- * fastcgi_param FLOOR_ROUTE:
+ * per thread (binary protocol). The route is the last segment of the path
+ * (DOCUMENT_URI /bare/ROUTE: nginx sends this program the same parameters
+ * as portaild, bench/run):
  *   me            GET /api/v1/me (member joined to insured, and the sign-in
  *                 before this session's)
  *   messages      GET /api/v1/messages?limit=20 (inbox page + unread count)
@@ -590,7 +591,10 @@ static void *worker(void *arg)
             c.reimb = prepare(c.db, REIMB_SQL);
             c.reimb_totals = prepare(c.db, REIMB_TOTALS_SQL);
         }
-        const char *route = FCGX_GetParam("FLOOR_ROUTE", req.envp);
+        const char *uri = FCGX_GetParam("DOCUMENT_URI", req.envp);
+        const char *route = uri ? strrchr(uri, '/') : NULL;
+        if (route)
+            route++;
         long long member = member_of(&c, &req);
         json_t *doc = NULL;
         if (member > 0 && route) {
