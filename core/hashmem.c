@@ -75,7 +75,7 @@ static int system_munmap(void *addr, size_t len)
  * verification took about 8 % less time (bench/hash_time, one alone and two
  * at once; docs/performance.md, session 12). So the region starts on a 2 MiB
  * boundary and asks for huge pages (MADV_HUGEPAGE: transparent huge pages in
- * "madvise" mode, Debian's default) before it is faulted in, as MAP_POPULATE
+ * "madvise" or "always" mode) before it is faulted in, as MAP_POPULATE
  * would; where the kernel has none to give, it is 4 KiB pages as before. The
  * price is the first hash after an idle spell: the kernel may compact memory
  * to find the pages (up to about 0.2 s measured). */
