@@ -173,12 +173,21 @@ static int overlapped(portail_db_t *db, int64_t agenda, int64_t id, int64_t star
 /* Locks the member's insured row for the booking's transaction and checks
  * the limit of upcoming appointments: 0 under it, 1 at it (409 set; the
  * caller's fn gives up, portail_tx_retry rolls back), -1. */
+/* The member's row locked until the transaction ends: two requests of one
+ * member that count and then insert (bookings, waitlist entries) run one
+ * after the other, so that the count they check holds. NULL on a failed
+ * statement. */
+static json_t *lock_member(portail_ctx_t *ctx)
+{
+    return portail_member_row(ctx,
+                              "SELECT i.id FROM members m JOIN insured i "
+                              "ON i.id = m.insured_id WHERE m.id = {member} FOR UPDATE",
+                              "");
+}
+
 static int over_limit(portail_ctx_t *ctx, const struct appt_state *st)
 {
-    json_t *lock = portail_member_row(ctx,
-                                      "SELECT i.id FROM members m JOIN insured i "
-                                      "ON i.id = m.insured_id WHERE m.id = {member} FOR UPDATE",
-                                      "");
+    json_t *lock = lock_member(ctx);
     json_t *n = lock ? portail_member_row(ctx,
                                           "SELECT COUNT(*) AS n FROM appt_appointments "
                                           "WHERE member_id = {member} AND status = 'booked' "
@@ -711,6 +720,40 @@ void appt_waitlist_list(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:o}", "items", items));
 }
 
+/* The entry's transaction: the member's row locked, the waiting entries
+ * counted, the INSERT. Without the lock two adds at once both counted
+ * WAITLIST_MAX - 1 and both inserted. Rerun whole on a 1213/1205
+ * (portail_tx_retry). */
+typedef struct wait_add {
+    long long agenda;
+    const char *kind, *before;
+    int64_t id; /* out */
+} wait_add_t;
+
+static int waitlist_add_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
+{
+    wait_add_t *w = arg;
+    json_t *n = lock_member(ctx) ? portail_member_row(ctx,
+                                                      "SELECT COUNT(*) AS n FROM appt_waitlist "
+                                                      "WHERE member_id = {member} "
+                                                      "AND status = 'waiting'",
+                                                      "")
+                                 : NULL;
+    if (!n)
+        return -1;
+    if (portail_row_int(n, "n", 0) >= WAITLIST_MAX) {
+        portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_MAXIMUM_LISTES_ATTENTE);
+        return -1;
+    }
+    if (portail_member_exec(ctx,
+                            "INSERT INTO appt_waitlist (member_id, agenda_id, kind, before_date) "
+                            "VALUES ({member}, ?, ?, ?)",
+                            "lss", w->agenda, w->kind, w->before) != 1)
+        return -1;
+    w->id = (int64_t)portail_db_insert_id(db);
+    return 0;
+}
+
 /* ---- POST /api/v1/appointments/waitlist {agenda, kind, before} ----------------- */
 void appt_waitlist_add(portail_ctx_t *ctx)
 {
@@ -749,28 +792,12 @@ void appt_waitlist_add(portail_ctx_t *ctx)
         portail_problem_fields(ctx, errors);
         return;
     }
-    json_t *n = portail_member_row(ctx,
-                                   "SELECT COUNT(*) AS n FROM appt_waitlist "
-                                   "WHERE member_id = {member} AND status = 'waiting'",
-                                   "");
-    if (!n) {
-        appt_fail(ctx);
+    wait_add_t w = {.agenda = json_integer_value(ag), .kind = kind, .before = before};
+    if (portail_tx_retry(ctx, waitlist_add_tx, &w) != 0)
         return;
-    }
-    if (portail_row_int(n, "n", 0) >= WAITLIST_MAX) {
-        portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_MAXIMUM_LISTES_ATTENTE);
-        return;
-    }
-    if (portail_member_exec(ctx,
-                            "INSERT INTO appt_waitlist (member_id, agenda_id, kind, before_date) "
-                            "VALUES ({member}, ?, ?, ?)",
-                            "lss", (long long)json_integer_value(ag), kind, before) != 1) {
-        appt_fail(ctx);
-        return;
-    }
     json_t *r = portail_member_row(
         ctx, "SELECT " WAIT_COLS "FROM " WAIT_FROM "WHERE w.id = ? AND w.member_id = {member}", "l",
-        (long long)portail_db_insert_id(db));
+        (long long)w.id);
     if (!r) {
         appt_fail(ctx);
         return;

@@ -5,6 +5,7 @@ expiry to the next one, accept in one call). Jobs are made due at once, as
 tests/integration/test_jobs.py drives them."""
 
 import datetime as dt
+import subprocess
 import time
 from zoneinfo import ZoneInfo
 
@@ -172,6 +173,43 @@ def test_waitlist_validation_and_removal(stack):
     assert a.delete(API + "/waitlist/%d" % wid).status_code == 204
     assert a.delete(API + "/waitlist/%d" % wid).status_code == 404
     assert waitlist(a) == []
+
+
+def test_waitlist_cap_of_ten_holds_for_two_adds_at_once(stack):
+    """At most 10 waiting entries per member (409, and its message). An add
+    counts the entries with the member's row locked, so that two adds at
+    once cannot both count 9 and both insert: here a mariadb client plays
+    the other add (locks the member's row, waits, inserts the 10th entry,
+    commits) while the request is sent. Before the lock the request counted
+    9 and made an 11th entry."""
+    a = new_member_client(stack)
+    mid = a.member.id
+    aid = make_agenda(stack, kinds=(("first", 30),))
+    far = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    body = {"agenda": aid, "kind": "first", "before": far}
+    for _ in range(9):
+        assert a.post(API + "/waitlist", json=body).status_code == 201
+    other = subprocess.Popen(
+        ["mariadb", "--no-defaults", "-S", str(stack.mariadb.socket), "-uroot", "portail", "-e",
+         "BEGIN; SELECT id FROM members WHERE id = %d FOR UPDATE; DO SLEEP(3); "
+         "INSERT INTO appt_waitlist (member_id, agenda_id, kind, before_date) "
+         "VALUES (%d, %d, 'first', '%s'); COMMIT;" % (mid, mid, aid, far)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        # Its lock is taken once it sleeps.
+        wait_until(lambda: int(stack.sql("SELECT COUNT(*) FROM information_schema.processlist "
+                                         "WHERE info = 'DO SLEEP(3)'")[0][0]) > 0,
+                   10, "the other add's lock")
+        r = a.post(API + "/waitlist", json=body)
+    finally:
+        _, err = other.communicate(timeout=60)
+    assert other.returncode == 0, err
+    assert r.status_code == 409, r.text
+    assert "10 agendas" in r.json()["detail"]
+    waiting = stack.sql("SELECT COUNT(*) FROM appt_waitlist WHERE member_id = %d "
+                        "AND status = 'waiting'" % mid)
+    assert int(waiting[0][0]) == 10
+    assert a.post(API + "/waitlist", json=body).status_code == 409
 
 
 def test_withdrawing_a_held_offer_passes_it_on(stack):

@@ -179,6 +179,19 @@ def test_waitlist_accept_is_rerun_after_a_deadlock(stack):
                                                    ("hours", int(s.timestamp()))], 2)
 
 
+@pytest.mark.timeout(120)
+def test_waitlist_add_is_rerun_after_a_deadlock(stack):
+    a = new_member_client(stack)
+    aid = make_agenda(stack, kinds=(("first", 30),))
+    far = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    with forced_deadlock(stack, "appt_waitlist", "INSERT",
+                         "NEW.member_id = %d" % a.member.id) as f:
+        r = a.post(API + "/waitlist", json={"agenda": aid, "kind": "first", "before": far})
+        assert r.status_code == 201, r.text
+        assert f.forced() == 1
+    assert [w["id"] for w in waitlist(a)] == [r.json()["id"]]
+
+
 # ---- the back office's
 
 
