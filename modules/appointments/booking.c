@@ -170,33 +170,32 @@ static int overlapped(portail_db_t *db, int64_t agenda, int64_t id, int64_t star
     return portail_row_int(r, "n", 0) > 0;
 }
 
-/* Locks the member's insured row for the booking's transaction and checks
- * the limit of upcoming appointments: 0 under it, 1 at it (409 set; the
- * caller's fn gives up, portail_tx_retry rolls back), -1. */
-/* The member's row locked until the transaction ends: two requests of one
- * member that count and then insert (bookings, waitlist entries) run one
- * after the other, so that the count they check holds. NULL on a failed
- * statement. */
-static json_t *lock_member(portail_ctx_t *ctx)
+/* What count_sql counts (one column n, scoped by {member}), with the
+ * member's rows (members, insured) locked until the transaction ends: two
+ * requests of one member that count and then insert (bookings, waitlist
+ * entries) run one after the other, so that the count they check holds.
+ * -1 on a failed statement. */
+static long long count_locked(portail_ctx_t *ctx, const char *count_sql)
 {
-    return portail_member_row(ctx,
-                              "SELECT i.id FROM members m JOIN insured i "
-                              "ON i.id = m.insured_id WHERE m.id = {member} FOR UPDATE",
-                              "");
+    json_t *lock = portail_member_row(ctx,
+                                      "SELECT i.id FROM members m JOIN insured i "
+                                      "ON i.id = m.insured_id WHERE m.id = {member} FOR UPDATE",
+                                      "");
+    json_t *n = lock ? portail_member_row(ctx, count_sql, "") : NULL;
+    return n ? portail_row_int(n, "n", 0) : -1;
 }
 
+/* The limit of upcoming appointments, in the booking's transaction: 0 under
+ * it, 1 at it (409 set; the caller's fn gives up, portail_tx_retry rolls
+ * back), -1. */
 static int over_limit(portail_ctx_t *ctx, const struct appt_state *st)
 {
-    json_t *lock = lock_member(ctx);
-    json_t *n = lock ? portail_member_row(ctx,
-                                          "SELECT COUNT(*) AS n FROM appt_appointments "
-                                          "WHERE member_id = {member} AND status = 'booked' "
-                                          "AND start_utc > UTC_TIMESTAMP()",
-                                          "")
-                     : NULL;
-    if (!n)
+    long long n = count_locked(ctx, "SELECT COUNT(*) AS n FROM appt_appointments "
+                                    "WHERE member_id = {member} AND status = 'booked' "
+                                    "AND start_utc > UTC_TIMESTAMP()");
+    if (n < 0)
         return -1;
-    if (portail_row_int(n, "n", 0) >= st->max_upcoming) {
+    if (n >= st->max_upcoming) {
         portail_problem(ctx, 409, NULL,
                         portail_sprintf(portail_arena(ctx), TXT_APPOINTMENTS_MAXIMUM_RENDEZ_VOUS,
                                         st->max_upcoming));
@@ -720,10 +719,10 @@ void appt_waitlist_list(portail_ctx_t *ctx)
     portail_respond_json(ctx, 200, json_pack("{s:o}", "items", items));
 }
 
-/* The entry's transaction: the member's row locked, the waiting entries
- * counted, the INSERT. Without the lock two adds at once both counted
- * WAITLIST_MAX - 1 and both inserted. Rerun whole on a 1213/1205
- * (portail_tx_retry). */
+/* The entry's transaction: the waiting entries counted with the member's
+ * row locked (count_locked), the INSERT. Without the lock two adds at once
+ * both counted WAITLIST_MAX - 1 and both inserted. Rerun whole on a
+ * 1213/1205 (portail_tx_retry). */
 typedef struct wait_add {
     long long agenda;
     const char *kind, *before;
@@ -733,15 +732,11 @@ typedef struct wait_add {
 static int waitlist_add_tx(portail_ctx_t *ctx, portail_db_t *db, void *arg)
 {
     wait_add_t *w = arg;
-    json_t *n = lock_member(ctx) ? portail_member_row(ctx,
-                                                      "SELECT COUNT(*) AS n FROM appt_waitlist "
-                                                      "WHERE member_id = {member} "
-                                                      "AND status = 'waiting'",
-                                                      "")
-                                 : NULL;
-    if (!n)
+    long long n = count_locked(ctx, "SELECT COUNT(*) AS n FROM appt_waitlist "
+                                    "WHERE member_id = {member} AND status = 'waiting'");
+    if (n < 0)
         return -1;
-    if (portail_row_int(n, "n", 0) >= WAITLIST_MAX) {
+    if (n >= WAITLIST_MAX) {
         portail_problem(ctx, 409, NULL, TXT_APPOINTMENTS_MAXIMUM_LISTES_ATTENTE);
         return -1;
     }
