@@ -4,8 +4,9 @@
 // script: PDO (persistent connection, native prepares), the session cookie
 // hashed as the core does, the core's session statement, then the route's
 // statements, JSON out. The route is the last segment of the path
-// (/php/ROUTE; nginx sends the same parameters as to portaild): me (GET /api/v1/me), messages (GET /api/v1/messages?limit=20),
-// appointments (GET /api/v1/appointments?limit=20), reimbursements
+// (/php/ROUTE; nginx sends the same parameters as to portaild): me
+// (GET /api/v1/me), messages (GET /api/v1/messages?limit=20), appointments
+// (GET /api/v1/appointments?limit=20), reimbursements
 // (GET /api/v1/reimbursements?limit=20: the page and the 27 months' totals).
 $db = new PDO('mysql:unix_socket=' . getenv('BENCH_DB_SOCKET') . ';dbname=' . getenv('BENCH_DB_NAME')
               . ';charset=utf8mb4', 'root', null,

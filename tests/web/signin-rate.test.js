@@ -128,9 +128,7 @@ describe('sign-in pages retry after nginx’s 429 + Retry-After', () => {
       // slot the pace frees in that second: the retry is then refused too
       // and the page tries again (at most 3 retries, ui.js retryWhenBusy).
       // Seen once in a whole run (2026-12-01): [429, 429, 401].
-      assert.equal(posts[posts.length - 1], 401, 'a retry answered by portaild');
-      assert.ok(posts.length >= 2 && posts.length <= 4, `one to three retries: ${posts}`);
-      assert.ok(posts.slice(0, -1).every((s) => s === 429), `refusals before the answer: ${posts}`);
+      assert.match(posts.join(' '), /^429( 429){0,2} 401$/, 'one to three refusals, then portaild’s answer');
       assert.equal(await page.locator('#statut .portail-retry').count(), 0, 'the wait message is gone');
       await checkPage(page, suite, 'refus');
       await ctx.close();
