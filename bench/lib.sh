@@ -56,6 +56,20 @@ bench_cleanup() {
 
 sql() { portail_mariadb "$WORK" --batch --skip-column-names portail -e "$1"; }
 
+# ticks PID...: utime + stime of these processes (every thread), in clock ticks.
+ticks() {
+  local p t=0 v
+  for p in "$@"; do
+    v="$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)"
+    t=$((t + v))
+  done
+  echo "$t"
+}
+# machine_ticks: the busy ticks of every core (user, nice, system, irq,
+# softirq; not idle, iowait or steal), from /proc/stat.
+machine_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+nginx_workers() { pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | xargs; }
+
 # bench_portaild: migrates $WORK/portail.conf's database and starts portaild
 # on it (PID); then bench_nginx_render (PORT, BASE; the caller may add
 # locations to $WORK/nginx/nginx.conf) and bench_nginx_start (until health
