@@ -541,6 +541,8 @@ describe('page states (API mocked)', () => {
     await page.locator('#fiche').waitFor();
     assert.match(calls.find((c) => c.key === 'GET /api/v1/backoffice/members').search, /nir=184057505612345/);
     assert.match(await page.locator('#etat').textContent(), /Compte bloqué.*Activité suspecte/s);
+    // The file shows before its events arrive (a second request): wait for them.
+    await page.locator('#evenements tr').nth(3).waitFor();
     assert.equal(await page.locator('#evenements tr').count(), 4);
     assert.equal(await page.locator('#formulaire-deblocage').isVisible(), true);
     assert.equal(await page.locator('#formulaire-blocage').isVisible(), false);
