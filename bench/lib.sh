@@ -134,10 +134,13 @@ bench_demo() {
   DEMO_PW="$(awk '/mot de passe/ {print $NF; exit}' <<<"$demo")"
   LOGIN_BODY="{\"nir\":\"$DEMO_NIR\",\"password\":\"$DEMO_PW\"}"
   bench_sign_in /api/v1/login "$LOGIN_BODY" "$(awk '/secret TOTP/ {print $NF; exit}' <<<"$demo")" "$dir/member"
+  # The callers' headers (this file alone does not use them).
+  # shellcheck disable=SC2034
   MEMBER_COOKIE="Cookie: $(cat "$dir/member.cookie")"
   agent_pw="$(awk '/mot de passe/ {n++} /mot de passe/ && n == 2 {print $NF; exit}' <<<"$demo")"
   bench_sign_in /api/v1/backoffice/login "{\"login\":\"demo.superviseur\",\"password\":\"$agent_pw\"}" \
     "$(awk '/secret TOTP/ {n++} /secret TOTP/ && n == 2 {print $NF; exit}' <<<"$demo")" "$dir/agent"
+  # shellcheck disable=SC2034
   AGENT_COOKIE="Cookie: $(cat "$dir/agent.cookie")"
 }
 
