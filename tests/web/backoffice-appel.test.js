@@ -114,6 +114,8 @@ describe('back office, on the phone with a member', () => {
         assert.match(history, /Déblocage.*Par Marie Leroy \(agent de la caisse\).*Motif : Appel de l’assurée/s);
         assert.match(history, /Blocage — Erreurs de mot de passe.*Par le portail, automatiquement/s);
         assert.doesNotMatch(history, /agent:|mleroy|portailctl/);
+        // The events are a request of their own, beside the history's.
+        await page.locator('#evenements tr').nth(3).waitFor();
         const events = await page.locator('#evenements').textContent();
         assert.match(events, /Par Marie Leroy \(agent de la caisse\)/);
         assert.match(events, /Safari sur iOS/);

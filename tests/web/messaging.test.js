@@ -120,6 +120,8 @@ describe('messaging', () => {
     await page.click(`#conversations li[data-id="${thread}"] a`);
     await page.locator('.portail-message--caisse', { hasText: 'le remboursement est en cours' }).waitFor();
     assert.match(await page.locator('#messages').textContent(), /Lu par votre caisse le/);
+    // The header's GET /portal draws the bell, apart from the thread's request.
+    await page.locator('#cloche[data-unread]').waitFor({ state: 'attached' });
     assert.equal(await page.locator('#cloche').getAttribute('data-unread'), '1');
     const unread = await stack.sql(`SELECT COUNT(*) FROM messaging_messages WHERE thread_id = ${thread} AND author = 'agent' AND read_at IS NULL`);
     assert.equal(unread[0][0], '0');

@@ -29,6 +29,10 @@ describe('member portal', () => {
       const { ctx, page } = await open('/tableau-de-bord.html', 'member', viewport);
       try {
         await page.locator('#cartes [data-card]').first().waitFor();
+        // The menu and the bell come from the header's own GET /portal, not
+        // the cards': both are drawn when the bell has its count (hidden in
+        // the phone's header, hence attached).
+        await page.locator('#cloche[data-unread]').waitFor({ state: 'attached' });
         assert.equal(await page.locator('#cloche').textContent(), 'Notifications (2 non lues)');
         assert.equal(await page.locator('#cloche').getAttribute('href'), '/notifications.html');
         const err = page.locator('#cartes [data-card="messaging"]');
