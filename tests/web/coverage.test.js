@@ -161,6 +161,8 @@ describe('coverage pages', () => {
       });
       try {
         await page.locator('#recherche button[type=submit]').waitFor();
+        // The search's listener is added after the agent's session check.
+        await page.waitForLoadState('networkidle');
         await page.fill('#member', '42');
         await page.click('#recherche button[type=submit]');
         await page.locator('#reason[aria-invalid="true"]').waitFor();
@@ -207,6 +209,8 @@ describe('coverage pages', () => {
       const focused = () => page.evaluate(() => document.activeElement && (document.activeElement.id || document.activeElement.dataset.card || document.activeElement.textContent.trim()));
       try {
         await page.locator('#recherche button[type=submit]').waitFor();
+        // The search's listener is added after the agent's session check.
+        await page.waitForLoadState('networkidle');
         await page.fill('#member', '42');
         await page.fill('#reason', 'Appel de l’assurée');
         await page.click('#recherche button[type=submit]');

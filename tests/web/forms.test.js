@@ -157,6 +157,8 @@ describe('success states: the H1 and the next step', () => {
         try {
           const submit = page.locator('#formulaire button[type=submit]');
           await submit.waitFor();
+          // Bound (bindForm sets novalidate) after the page's own requests.
+          await page.locator('#formulaire[novalidate]').waitFor({ state: 'attached' });
           const before = await page.locator('main h1').textContent();
           for (const id of ['password', 'password_confirmation', 'new', 'new_confirmation']) {
             if (await page.locator(`#${id}`).count()) await page.fill(`#${id}`, PASSWORD);

@@ -403,6 +403,8 @@ describe('the error renderer', () => {
 describe('CSRF, storage, keyboard', () => {
   test('state-changing calls carry the session\'s CSRF token; nothing in web storage', async () => {
     const { ctx, page, calls } = await open('/mot-de-passe/changer.html', 'member');
+    // Bound (bindForm sets novalidate) once the session is checked.
+    await page.locator('#formulaire[novalidate]').waitFor({ state: 'attached' });
     await page.fill('#current', 'ancienne phrase de passe');
     await page.fill('#new', 'nouvelle phrase de passe bien longue');
     await page.fill('#new_confirmation', 'nouvelle phrase de passe bien longue');
