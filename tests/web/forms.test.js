@@ -9,7 +9,7 @@
 //   so with the next step, not the emptied form under the old H1.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SIZES, checkPage, useStack, watch } from './lib/browser.js';
+import { SIZES, checkPage, formBound, useStack, watch } from './lib/browser.js';
 import { mockApi, problem } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
@@ -157,8 +157,7 @@ describe('success states: the H1 and the next step', () => {
         try {
           const submit = page.locator('#formulaire button[type=submit]');
           await submit.waitFor();
-          // Bound (bindForm sets novalidate) after the page's own requests.
-          await page.locator('#formulaire[novalidate]').waitFor({ state: 'attached' });
+          await formBound(page);
           const before = await page.locator('main h1').textContent();
           for (const id of ['password', 'password_confirmation', 'new', 'new_confirmation']) {
             if (await page.locator(`#${id}`).count()) await page.fill(`#${id}`, PASSWORD);
@@ -276,7 +275,7 @@ describe('under load: 503 + Retry-After retried with a visible message on every 
               ? r.fulfill({ status: 503, headers: { 'Retry-After': '1' }, contentType: 'application/problem+json', body: JSON.stringify(problem(503, { retry_after: 1 })) })
               : r.fulfill({ status: okStatus, contentType: 'application/json', body: JSON.stringify(okBody) });
           });
-          await page.locator('#formulaire button[type=submit]').waitFor();
+          await formBound(page);
           await fill(page);
           await page.click('#formulaire button[type=submit]');
           const retry = page.locator('#statut .portail-retry');
@@ -288,6 +287,57 @@ describe('under load: 503 + Retry-After retried with a visible message on every 
           assert.equal(await page.locator('#statut .portail-retry').count(), 0, 'the wait message is gone');
           assert.equal(await page.locator('.portail-error-summary .fr-alert--error').count(), 0, 'no error shown');
         } finally {
+          await ctx.close();
+        }
+      });
+    }
+  }
+});
+
+describe('a form sent before its page is ready stays on the page', () => {
+  // Pages bind their forms after a request of their own (the session
+  // here, held back). A submit before that must not be sent by the browser
+  // itself: a POST to the static page (nginx's 405), or the fields in the
+  // address of a GET, which the browser's history keeps (an IBAN). Once the
+  // page is ready, the same form is sent by the page.
+  const PROFILE = { profile: { first_name: 'Marie', last_name: 'Dupont', nir: '285033306300182', birth_date: '1985-03-14', email: 'marie.dupont@example.fr', phone: '0612345678', address_line: '12 rue Sainte-Catherine', postal_code: '33000', city: 'Bordeaux', iban: 'FR7620041010050500013026052', bic: null, holder: null }, pending: [] };
+  // [page, form, fields, the route the page sends it to, answers]
+  const CASES = [
+    ['/mot-de-passe/changer.html', '#formulaire', [['#current', 'ancienne phrase de passe'], ['#new', PASSWORD], ['#new_confirmation', PASSWORD]],
+      'POST /api/v1/password/change', { 'POST /api/v1/password/change': [200, { status: 'changed' }] }],
+    ['/coverage/profil.html', '#banque', [['#iban', 'DE89 3704 0044 0532 0130 00'], ['#bic', 'COBADEFFXXX'], ['#holder', 'Marie Dupont']],
+      'PUT /api/v1/profile/bank', { 'GET /api/v1/profile': [200, PROFILE], 'PUT /api/v1/profile/bank': [202, { status: 'pending_verification' }] }],
+  ];
+  for (const [size, viewport] of SIZES) {
+    for (const [path, form, fields, route, overrides] of CASES) {
+      test(`${path} (${size})`, async () => {
+        const ctx = await browser.newContext({ baseURL: stack.baseUrl, locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport });
+        const calls = await mockApi(ctx, 'member', overrides);
+        let release;
+        const held = new Promise((r) => { release = r; });
+        await ctx.route('**/api/v1/session', async (r) => { await held; await r.fallback(); });
+        const page = watch(await ctx.newPage());
+        const visited = [];
+        page.on('framenavigated', (f) => { if (f === page.mainFrame()) visited.push(f.url()); });
+        try {
+          await page.goto(path, { waitUntil: 'domcontentloaded' });
+          for (const [sel, value] of fields) await page.fill(sel, value);
+          await page.click(`${form} button[type=submit]`);
+          await page.waitForTimeout(500);
+          assert.deepEqual(visited.map((u) => new URL(u).pathname + new URL(u).search), [path], 'still the page, nothing in its address');
+          assert.equal(await page.inputValue(fields[0][0]), fields[0][1], 'the fields are kept');
+          assert.equal(calls.filter((c) => c.key === route).length, 0);
+          release();
+          await formBound(page, form);
+          // The profile page then fills the form from the account: typed
+          // again, as a member would after the page filled in.
+          await page.waitForLoadState('networkidle');
+          for (const [sel, value] of fields) await page.fill(sel, value);
+          await page.click(`${form} button[type=submit]`);
+          await page.locator('#statut .fr-alert--success').waitFor();
+          assert.equal(calls.filter((c) => c.key === route).length, 1);
+        } finally {
+          release();
           await ctx.close();
         }
       });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { describe, test } from 'node:test';
-import { checkPage, useStack, watch } from './lib/browser.js';
+import { checkPage, formBound, useStack, watch } from './lib/browser.js';
 import { mockApi, problem } from './lib/fixtures.js';
 import { fillBirthDate } from './lib/flows.js';
 import { REPO, WebStack } from './lib/stack.js';
@@ -403,8 +403,7 @@ describe('the error renderer', () => {
 describe('CSRF, storage, keyboard', () => {
   test('state-changing calls carry the session\'s CSRF token; nothing in web storage', async () => {
     const { ctx, page, calls } = await open('/mot-de-passe/changer.html', 'member');
-    // Bound (bindForm sets novalidate) once the session is checked.
-    await page.locator('#formulaire[novalidate]').waitFor({ state: 'attached' });
+    await formBound(page);
     await page.fill('#current', 'ancienne phrase de passe');
     await page.fill('#new', 'nouvelle phrase de passe bien longue');
     await page.fill('#new_confirmation', 'nouvelle phrase de passe bien longue');

@@ -9,7 +9,7 @@
 // ("plusieurs"). Desktop and 375x812, axe.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SIZES, checkPage, launch, watch } from './lib/browser.js';
+import { SIZES, checkPage, formBound, launch, watch } from './lib/browser.js';
 import { mockApi, problem } from './lib/fixtures.js';
 import { WebStack } from './lib/stack.js';
 
@@ -83,9 +83,7 @@ describe('the pages say the configured number of errors', () => {
         for (const [s, sentence, name] of [[stack, '2\u00a0erreurs', ''], [one, '1\u00a0erreur', '-un']]) {
           const { ctx, page } = await open(s, viewport, path, 'member', { [route]: WRONG });
           try {
-            // The form is bound (bindForm sets novalidate) after the page's
-            // session check: a click before it would submit natively.
-            await page.locator('#formulaire[novalidate]').waitFor({ state: 'attached' });
+            await formBound(page);
             for (const [sel, value] of fields) await page.fill(sel, value);
             await page.click('#formulaire button[type=submit]');
             await page.locator('main', { hasText: 'en une heure' }).waitFor();

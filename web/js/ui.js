@@ -8,6 +8,14 @@
 import { ApiError, api, session, signedOutReason } from './api.js';
 import { tx, txn } from './textes.js';
 
+// Every form of the portal is sent by its page (bindForm, or a submit
+// listener of its own), never by the browser: most pages bind their forms
+// after a request (the session, a mailed link's check), and a submit before
+// that would leave the page: a POST to the static page (nginx's 405), or a
+// GET with the fields in the address, kept in the browser's history (an
+// IBAN). It is held here, first of the page's code to run.
+document.addEventListener('submit', (ev) => ev.preventDefault());
+
 export const PAGES = {
   login: '/connexion.html',
   totp: '/code-de-securite.html',

@@ -155,6 +155,13 @@ export async function checkCardTable(page, rows, headers) {
 }
 
 /** The two sizes every page is driven at: a desktop and a phone (375×812). */
+/** Waits until the page has bound its form (ui.js bindForm marks it
+ * novalidate): most pages bind after a request of their own (the session, a
+ * mailed link's check), and a submit before that is not sent. */
+export async function formBound(page, form = '#formulaire') {
+  await page.locator(`${form}[novalidate]`).waitFor({ state: 'attached' });
+}
+
 export const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 
 /** A suite's stack and browser: the stack started and the browser launched
