@@ -329,10 +329,10 @@ describe('a form sent before its page is ready stays on the page', () => {
           assert.equal(calls.filter((c) => c.key === route).length, 0);
           release();
           await formBound(page, form);
-          // The profile page then fills the form from the account: typed
-          // again, as a member would after the page filled in.
+          // Filling the form from the account (the profile page) keeps
+          // what was typed.
           await page.waitForLoadState('networkidle');
-          for (const [sel, value] of fields) await page.fill(sel, value);
+          for (const [sel, value] of fields) assert.equal(await page.inputValue(sel), value, `${sel} as typed`);
           await page.click(`${form} button[type=submit]`);
           await page.locator('#statut .fr-alert--success').waitFor();
           assert.equal(calls.filter((c) => c.key === route).length, 1);

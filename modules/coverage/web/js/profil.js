@@ -28,13 +28,18 @@ function sent() {
     tx('coverage.profil.lien_confirmation_ete_envoye'), { focus: true });
 }
 
+// The account's value, unless the member typed in the field while the page
+// was loading: what they typed is kept.
+function fill(id, value) {
+  const input = document.getElementById(id);
+  if (!input.value) input.value = value || '';
+}
+
 async function load() {
   const { profile: p, pending } = await api.get('/profile');
   document.getElementById('identite').replaceChildren(
     tx('coverage.profil.identite', { prenom: p.first_name, nom: p.last_name, date: formatDate(p.birth_date) }), el('br'), `NIR ${formatNir(p.nir)}`);
-  for (const k of ['email', 'phone', 'address_line', 'postal_code', 'city']) document.getElementById(k).value = p[k] || '';
-  document.getElementById('holder').value = p.holder || '';
-  document.getElementById('bic').value = p.bic || '';
+  for (const k of ['email', 'phone', 'address_line', 'postal_code', 'city', 'holder', 'bic']) fill(k, p[k]);
   document.getElementById('iban-actuel').textContent = tx('coverage.profil.compte_actuel', { iban: maskIban(p.iban) });
   pendingNotice(pending);
 }
