@@ -154,7 +154,6 @@ export async function checkCardTable(page, rows, headers) {
   return layout;
 }
 
-/** The two sizes every page is driven at: a desktop and a phone (375×812). */
 /** Waits until the page has bound its form (ui.js bindForm marks it
  * novalidate): most pages bind after a request of their own (the session, a
  * mailed link's check), and a submit before that is not sent. */
@@ -162,6 +161,7 @@ export async function formBound(page, form = '#formulaire') {
   await page.locator(`${form}[novalidate]`).waitFor({ state: 'attached' });
 }
 
+/** The two sizes every page is driven at: a desktop and a phone (375×812). */
 export const SIZES = [['bureau', { width: 1280, height: 900 }], ['mobile', { width: 375, height: 812 }]];
 
 /** A suite's stack and browser: the stack started and the browser launched
